@@ -1,0 +1,122 @@
+// StoreOptions configures a Store. Every field states its default; the
+// defaults are the ones SPEC §3, §4 and §7 give for `acpstore serve`.
+
+#ifndef ACPSTORE_OPTIONS_H_
+#define ACPSTORE_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "acpstore/clock.h"
+
+namespace acpstore {
+
+enum class Engine : uint8_t {
+  kMemory,    // everything in RAM; lost at exit. Tests, ephemeral use.
+  kFile,      // journal + snapshots in data_dir. The default.
+  kPostgres,  // tables in PostgreSQL; several servers may share one.
+};
+
+// When an acknowledged write is durable (SPEC §3).
+enum class SyncMode : uint8_t {
+  // Acknowledged after fdatasync. Concurrent writers share one fdatasync
+  // (group commit) with no artificial delay. Loses nothing on power loss.
+  kAlways,
+  // Acknowledged once written to the OS; a background fdatasync runs every
+  // sync_interval_ms. Loses at most that window on power loss.
+  kInterval,
+  // Acknowledged once written to the OS. Survives a process crash only.
+  kNone,
+};
+
+// Limits on what a caller may store (SPEC §2.5-2.7). A request beyond any
+// of them is refused with kInvalidArgument or kPayloadTooLarge naming the
+// field and the limit.
+struct Limits {
+  uint32_t max_payload_bytes = 1 << 20;  // canonical payload size: 1 MiB
+  uint32_t max_json_depth = 64;          // nesting depth of a payload
+  uint32_t max_batch_events = 1000;      // events in one AppendRequest
+  uint32_t max_id_bytes = 256;           // ids, clientEventId, run ids
+  uint32_t max_event_type_bytes = 128;
+  uint32_t max_metadata_keys = 20;
+  uint32_t max_metadata_key_bytes = 128;
+  uint32_t max_metadata_value_bytes = 1024;
+  uint32_t max_reason_bytes = 2048;      // pause reason
+  uint32_t max_guidance_bytes = 8192;    // intervention guidance
+  uint32_t max_validation_warnings = 50;
+  uint32_t max_warning_bytes = 1024;
+};
+
+struct RetentionOptions {
+  // Oldest events beyond this many per session are dropped and first_seq
+  // advances. 0 = unlimited. Default 10,000.
+  uint64_t max_events_per_session = 10000;
+  // Events of a closed/failed session are dropped this long after it
+  // ended. 0 = keep. Default 24 h.
+  int64_t terminal_event_retention_ms = 24LL * 3600 * 1000;
+  // A terminal session, with its actions and pauses, is deleted this long
+  // after it ended. 0 = keep. Default 30 d.
+  int64_t session_retention_ms = 30LL * 24 * 3600 * 1000;
+  // Terminal actions are deleted this long after they finished. 0 = keep.
+  // Default 7 d.
+  int64_t action_retention_ms = 7LL * 24 * 3600 * 1000;
+  // When the engine's bytes on disk exceed this, the oldest events are
+  // dropped, those of terminal sessions first. 0 = unlimited (default).
+  uint64_t max_disk_bytes = 0;
+};
+
+struct LeaseOptions {
+  // A lease that expires is requeued while attempt_count < max_attempts,
+  // else the action fails with errorMetadata.reason = "lease_expired".
+  // Default 3.
+  uint32_t max_attempts = 3;
+  // Requeue delay after the first expiry; doubles with each attempt.
+  // Default 1 s.
+  int64_t initial_backoff_ms = 1000;
+  // Cap on the doubled delay. Default 5 min.
+  int64_t max_backoff_ms = 5 * 60 * 1000;
+};
+
+struct StoreOptions {
+  Engine engine = Engine::kFile;
+
+  // kFile: the data directory, created 0700 if missing. Default
+  // "./acpstore-data".
+  std::string data_dir = "./acpstore-data";
+  // kPostgres: a libpq connection string. No default.
+  std::string postgres_url;
+
+  // Default kAlways.
+  SyncMode sync = SyncMode::kAlways;
+  // kInterval only: the background fdatasync period. Default 100 ms.
+  int64_t sync_interval_ms = 100;
+
+  Limits limits;
+  RetentionOptions retention;
+  LeaseOptions leases;
+
+  // Bytes for the payload cache and write buffers. Under pressure caches
+  // shrink first; only then are writes refused with kUnavailable.
+  // Default 256 MiB.
+  uint64_t memory_budget_bytes = 256ULL << 20;
+
+  // kFile: a journal segment is closed and a new one started past this
+  // size. Default 64 MiB.
+  uint64_t segment_bytes = 64ULL << 20;
+  // kFile: a snapshot is written in the background once this many journal
+  // bytes were appended since the last one. Default 256 MiB.
+  uint64_t snapshot_every_bytes = 256ULL << 20;
+
+  // How often the background thread sweeps expired leases and applies
+  // retention. 0 = never in the background; callers run
+  // Store::RunMaintenance themselves (tests do). Default 1,000 ms.
+  int64_t maintenance_interval_ms = 1000;
+
+  // Time source. Borrowed: must outlive the store. nullptr (default) means
+  // SystemClock().
+  Clock* clock = nullptr;
+};
+
+}  // namespace acpstore
+
+#endif  // ACPSTORE_OPTIONS_H_

@@ -1,0 +1,27 @@
+// ISO-8601 UTC timestamps with millisecond precision, the HTTP API's only
+// time format: "2026-05-23T02:56:00.123Z".
+//
+// Thread-safety: pure functions.
+
+#ifndef ACPSTORE_BASE_TIME_FORMAT_H_
+#define ACPSTORE_BASE_TIME_FORMAT_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "acpstore/clock.h"
+
+namespace acpstore::base {
+
+// Always 24 bytes: YYYY-MM-DDTHH:MM:SS.mmmZ. Years 0000-9999 only.
+std::string FormatIso8601(TimestampMs ms);
+
+// Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)"; a fraction
+// beyond milliseconds is truncated. std::nullopt for anything else,
+// including impossible dates (Feb 30) and years outside 1970..9999.
+std::optional<TimestampMs> ParseIso8601(std::string_view text);
+
+}  // namespace acpstore::base
+
+#endif  // ACPSTORE_BASE_TIME_FORMAT_H_
