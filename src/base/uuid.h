@@ -1,7 +1,7 @@
 // Random UUIDv4 strings for generated ids and lease tokens.
 //
-// Thread-safety: safe from any thread (a thread-local generator seeded from
-// the OS).
+// Thread-safety: safe from any thread (each call reads getrandom(2); no
+// user-space generator state).
 
 #ifndef ACPSTORE_BASE_UUID_H_
 #define ACPSTORE_BASE_UUID_H_

@@ -1,0 +1,157 @@
+// Deciders for the pause -> intervene -> resume lifecycle (SPEC §2.4,
+// §5.4). Each operation changes the pause record and the session status in
+// one Mutation. Each is idempotent by its key: PauseSession by
+// idempotencyKey, StartIntervention and CompleteIntervention by
+// interventionId, ResumeSession by resumeId; a replay returns the record
+// as it is now with created = false.
+
+#include <string>
+#include <utility>
+
+#include "base/uuid.h"
+#include "engine/decide.h"
+#include "engine/decide_util.h"
+
+namespace acpstore::engine {
+namespace {
+
+Decision<PauseResult> Replay(const SessionEntry& e, const Pause& pause) {
+  Decision<PauseResult> d;
+  d.result.session = StoreState::View(e);
+  d.result.pause = pause;
+  d.result.created = false;
+  return d;
+}
+
+Status NoActivePause() {
+  return Status::NotPaused("the session has no active pause");
+}
+
+// Session and pause moved together by `event`.
+Result<Decision<PauseResult>> Move(const SessionEntry& e, SessionEvent event,
+                                   Pause pause, const DecideContext& ctx) {
+  ACPSTORE_ASSIGN_OR_RETURN(Session s,
+                            Transitioned(StoreState::View(e), event, ctx.now));
+  pause.updated_at = ctx.now;
+  Decision<PauseResult> d;
+  d.result.session = s;
+  d.result.pause = pause;
+  d.result.created = true;
+  d.mutation.UpsertSession(std::move(s));
+  d.mutation.UpsertPause(std::move(pause));
+  return d;
+}
+
+}  // namespace
+
+Result<Decision<PauseResult>> DecidePauseSession(const StoreState& state,
+                                                 const DecideContext& ctx,
+                                                 const Scope& scope,
+                                                 std::string_view session_id,
+                                                 PauseRequest req) {
+  const SessionEntry* e = state.FindSession(scope, session_id);
+  if (e == nullptr) return SessionNotFound(session_id);
+  if (req.idempotency_key) {
+    if (const Pause* p = e->pauses.ByIdempotencyKey(*req.idempotency_key)) {
+      return Replay(*e, *p);
+    }
+  }
+  // Checked before the state machine so a second pause hears "already
+  // paused", not "invalid transition from paused".
+  if (const Pause* active = e->pauses.Active()) {
+    return Status::AlreadyPaused("the session already has an active pause")
+        .With("pauseId", active->pause_id)
+        .With("status", ToString(active->status));
+  }
+  Pause p;
+  p.pause_id = base::NewUuidV4();
+  p.session_id = e->session.id;
+  p.tenant_id = e->session.tenant_id;
+  p.owner_key_id = e->session.owner_key_id;
+  p.status = PauseStatus::kPaused;
+  p.idempotency_key = std::move(req.idempotency_key);
+  p.reason = std::move(req.reason);
+  p.requested_by = std::move(req.requested_by);
+  p.requested_at = ctx.now;
+  p.metadata = std::move(req.metadata);
+  return Move(*e, SessionEvent::kPauseRequested, std::move(p), ctx);
+}
+
+Result<Decision<PauseResult>> DecideStartIntervention(
+    const StoreState& state, const DecideContext& ctx, const Scope& scope,
+    std::string_view session_id, InterventionStartRequest req) {
+  const SessionEntry* e = state.FindSession(scope, session_id);
+  if (e == nullptr) return SessionNotFound(session_id);
+  const Pause* active = e->pauses.Active();
+  if (active == nullptr) return NoActivePause();
+  bool same_id = req.intervention_id &&
+                 active->intervention_id == req.intervention_id;
+  if (active->status == PauseStatus::kIntervening) {
+    if (same_id) return Replay(*e, *active);
+    return Status::NotPaused("an intervention is already in progress")
+        .With("status", ToString(active->status));
+  }
+  // Started and already completed under this id: still a replay.
+  if (same_id && active->intervention_completed_at) {
+    return Replay(*e, *active);
+  }
+  Pause p = *active;
+  p.status = PauseStatus::kIntervening;
+  p.intervention_id =
+      req.intervention_id ? std::move(*req.intervention_id) : base::NewUuidV4();
+  p.intervention_by = std::move(req.intervention_by);
+  p.intervention_started_at = ctx.now;
+  p.intervention_completed_by.reset();
+  p.intervention_completed_at.reset();
+  p.guidance.reset();
+  return Move(*e, SessionEvent::kInterventionStarted, std::move(p), ctx);
+}
+
+Result<Decision<PauseResult>> DecideCompleteIntervention(
+    const StoreState& state, const DecideContext& ctx, const Scope& scope,
+    std::string_view session_id, InterventionCompleteRequest req) {
+  const SessionEntry* e = state.FindSession(scope, session_id);
+  if (e == nullptr) return SessionNotFound(session_id);
+  const Pause* active = e->pauses.Active();
+  const Pause* current = active != nullptr ? active : e->pauses.Latest();
+  if (current != nullptr && current->intervention_id == req.intervention_id &&
+      current->intervention_completed_at) {
+    return Replay(*e, *current);
+  }
+  if (active == nullptr || active->status != PauseStatus::kIntervening ||
+      active->intervention_id != req.intervention_id) {
+    return Status::NotPaused("no intervention with this id is in progress")
+        .With("interventionId", req.intervention_id);
+  }
+  Pause p = *active;
+  p.status = PauseStatus::kPaused;
+  p.intervention_completed_by = std::move(req.completed_by);
+  p.intervention_completed_at = ctx.now;
+  p.guidance = std::move(req.guidance);
+  return Move(*e, SessionEvent::kInterventionCompleted, std::move(p), ctx);
+}
+
+Result<Decision<PauseResult>> DecideResumeSession(const StoreState& state,
+                                                  const DecideContext& ctx,
+                                                  const Scope& scope,
+                                                  std::string_view session_id,
+                                                  ResumeRequest req) {
+  const SessionEntry* e = state.FindSession(scope, session_id);
+  if (e == nullptr) return SessionNotFound(session_id);
+  if (req.resume_id) {
+    if (const Pause* p = e->pauses.ByResumeId(*req.resume_id)) {
+      return Replay(*e, *p);
+    }
+  }
+  const Pause* active = e->pauses.Active();
+  if (active == nullptr) return NoActivePause();
+  Pause p = *active;
+  p.status = PauseStatus::kResumed;
+  p.resume_id = req.resume_id ? std::move(*req.resume_id) : base::NewUuidV4();
+  p.resumed_by = std::move(req.resumed_by);
+  p.resumed_at = ctx.now;
+  p.resume_metadata = std::move(req.metadata);
+  return Move(*e, SessionEvent::kResumeRequested, std::move(p), ctx);
+}
+
+}  // namespace acpstore::engine

@@ -1,0 +1,232 @@
+// Deciders for session records and event appends.
+//
+// Decisions recorded here (see also README.md):
+//  - Session ids are unique per tenant, not per owner, so a tenant-wide
+//    reader never sees two sessions with one id.
+//  - A session belongs to the key that created it, even when that key is
+//    an admin (kTenantWrite); its events, actions and pauses carry the
+//    session's owner, so the owner always sees everything of its session.
+//  - Appending events does not change the session's updatedAt: the event
+//    stream is a separate resource with its own summary (Session::events);
+//    updatedAt tracks the session record (status, fields, pauses).
+//  - Appending to a terminal session is allowed: late tool events after a
+//    close are normal and must not be lost. Retention windows still run
+//    from when the session ended.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/uuid.h"
+#include "engine/decide.h"
+#include "engine/decide_util.h"
+#include "record/state_machine.h"
+
+namespace acpstore::engine {
+
+Status SessionNotFound(std::string_view session_id) {
+  return Status::NotFound("session not found")
+      .With("sessionId", session_id);
+}
+
+Status ActionNotFound(std::string_view action_id) {
+  return Status::NotFound("action not found").With("actionId", action_id);
+}
+
+Result<Session> Transitioned(const Session& session, SessionEvent event,
+                             TimestampMs now) {
+  Result<SessionStatus> next = record::NextStatus(session.status, event);
+  if (!next.ok()) return std::move(next).error();
+  Session s = session;
+  s.status = *next;
+  s.updated_at = now;
+  if (s.status == SessionStatus::kClosed && !s.closed_at) s.closed_at = now;
+  if (s.status == SessionStatus::kFailed && !s.failed_at) s.failed_at = now;
+  return s;
+}
+
+Result<Decision<Session>> DecideCreateSession(const StoreState& state,
+                                              const DecideContext& ctx,
+                                              const Scope& scope,
+                                              NewSession req) {
+  std::string id = req.id ? std::move(*req.id) : base::NewUuidV4();
+  if (state.FindSessionInTenant(scope.tenant_id, id) != nullptr) {
+    return Status::Conflict("a session with this id already exists")
+        .With("sessionId", id);
+  }
+  Session s;
+  s.id = std::move(id);
+  s.tenant_id = scope.tenant_id;
+  s.owner_key_id = scope.owner_key_id;
+  s.conversation_id = base::NewUuidV4();
+  s.transcript_id = base::NewUuidV4();
+  s.parent_session_id = std::move(req.parent_session_id);
+  s.root_session_id = std::move(req.root_session_id);
+  s.correlation_id = std::move(req.correlation_id);
+  s.resume_from_session_id = std::move(req.resume_from_session_id);
+  s.acp_agent_session_id = std::move(req.acp_agent_session_id);
+  s.claude_session_id = std::move(req.claude_session_id);
+  s.current_backend_run_id = std::move(req.current_backend_run_id);
+  s.backend_metadata = std::move(req.backend_metadata);
+  s.validation_warnings = std::move(req.validation_warnings);
+  s.status = SessionStatus::kInitializing;
+  s.created_at = ctx.now;
+  s.updated_at = ctx.now;
+
+  Decision<Session> d;
+  d.result = s;
+  d.mutation.UpsertSession(std::move(s));
+  return d;
+}
+
+Result<Decision<Session>> DecideUpdateSession(const StoreState& state,
+                                              const DecideContext& ctx,
+                                              const Scope& scope,
+                                              std::string_view session_id,
+                                              SessionPatch patch) {
+  const SessionEntry* e = state.FindSession(scope, session_id);
+  if (e == nullptr) return SessionNotFound(session_id);
+  Session s = StoreState::View(*e);
+  if (patch.acp_agent_session_id) {
+    s.acp_agent_session_id = std::move(*patch.acp_agent_session_id);
+  }
+  if (patch.claude_session_id) {
+    s.claude_session_id = std::move(*patch.claude_session_id);
+  }
+  if (patch.current_backend_run_id) {
+    s.current_backend_run_id = std::move(*patch.current_backend_run_id);
+  }
+  if (patch.backend_metadata) {
+    s.backend_metadata = std::move(*patch.backend_metadata);
+  }
+  if (patch.validation_warnings) {
+    s.validation_warnings = std::move(*patch.validation_warnings);
+  }
+  s.updated_at = ctx.now;
+
+  Decision<Session> d;
+  d.result = s;
+  d.mutation.UpsertSession(std::move(s));
+  return d;
+}
+
+Result<Decision<Session>> DecideTransitionSession(const StoreState& state,
+                                                  const DecideContext& ctx,
+                                                  const Scope& scope,
+                                                  std::string_view session_id,
+                                                  SessionEvent event) {
+  const SessionEntry* e = state.FindSession(scope, session_id);
+  if (e == nullptr) return SessionNotFound(session_id);
+  ACPSTORE_ASSIGN_OR_RETURN(Session s,
+                            Transitioned(StoreState::View(*e), event, ctx.now));
+  Decision<Session> d;
+  d.result = s;
+  d.mutation.UpsertSession(std::move(s));
+
+  // A raw transition may move a session with an active pause record. Keep
+  // the record in step in the same mutation, so "an active pause" always
+  // means "the session is paused or intervening" and a later PauseSession
+  // is not refused by a stale record.
+  if (const Pause* active = e->pauses.Active()) {
+    Pause p = *active;
+    SessionStatus to = d.result.status;
+    if (event == SessionEvent::kInterventionStarted &&
+        p.status == PauseStatus::kPaused) {
+      p.status = PauseStatus::kIntervening;
+      p.intervention_started_at = ctx.now;
+    } else if (event == SessionEvent::kInterventionCompleted &&
+               p.status == PauseStatus::kIntervening) {
+      p.status = PauseStatus::kPaused;
+      p.intervention_completed_at = ctx.now;
+    } else if (to != SessionStatus::kPaused &&
+               to != SessionStatus::kIntervening) {
+      p.status = PauseStatus::kResumed;
+      p.resumed_at = ctx.now;
+      // Canonical metadata: one key, an event name needing no escapes.
+      p.resume_metadata =
+          "{\"reason\":\"" + std::string(ToString(event)) + "\"}";
+    } else {
+      return d;
+    }
+    p.updated_at = ctx.now;
+    d.mutation.UpsertPause(std::move(p));
+  }
+  return d;
+}
+
+Result<Decision<Nothing>> DecideDeleteSession(const StoreState& state,
+                                              const DecideContext&,
+                                              const Scope& scope,
+                                              std::string_view session_id) {
+  const SessionEntry* e = state.FindSession(scope, session_id);
+  if (e == nullptr) return SessionNotFound(session_id);
+  if (!IsTerminal(e->session.status)) {
+    return Status::Conflict("only a closed or failed session can be deleted")
+        .With("status", ToString(e->session.status));
+  }
+  Decision<Nothing> d;
+  d.mutation.DeleteSession(e->session.tenant_id, e->session.id);
+  return d;
+}
+
+Result<Decision<AppendResult>> DecideAppendEvents(const StoreState& state,
+                                                  const DecideContext& ctx,
+                                                  const Scope& scope,
+                                                  std::string_view session_id,
+                                                  AppendRequest req) {
+  const SessionEntry* e = state.FindSession(scope, session_id);
+  if (e == nullptr) return SessionNotFound(session_id);
+  const Session& session = e->session;
+  const EventStreamInfo info = e->events->Info();
+
+  Decision<AppendResult> d;
+  AppendResult& result = d.result;
+  result.events.resize(req.events.size());
+  result.created.assign(req.events.size(), false);
+  std::vector<Event> fresh;
+  EventSeq next = info.last_seq + 1;
+  for (size_t i = 0; i < req.events.size(); ++i) {
+    NewEvent& ne = req.events[i];
+    if (ne.client_event_id) {
+      if (auto seq = state.FindClientEvent(*e, *ne.client_event_id)) {
+        ACPSTORE_ASSIGN_OR_RETURN(result.events[i], e->events->Get(*seq));
+        continue;
+      }
+    }
+    Event ev;
+    ev.session_id = session.id;
+    ev.tenant_id = session.tenant_id;
+    ev.owner_key_id = session.owner_key_id;
+    ev.seq = next++;
+    ev.client_event_id = std::move(ne.client_event_id);
+    ev.event_type = std::move(ne.event_type);
+    ev.occurred_at = ne.occurred_at.value_or(ctx.now);
+    ev.ingested_at = ctx.now;
+    ev.backend_run_id = std::move(ne.backend_run_id);
+    ev.payload_ref = std::move(ne.payload_ref);
+    ev.payload = std::move(ne.payload);
+    result.events[i] = ev;
+    result.created[i] = true;
+    fresh.push_back(std::move(ev));
+  }
+  if (fresh.empty()) return d;  // a pure retry: no condition to check
+
+  if (req.expected_last_seq && *req.expected_last_seq != info.last_seq) {
+    return Status::SeqConflict("expectedLastSeq " +
+                               std::to_string(*req.expected_last_seq) +
+                               " but lastSeq is " +
+                               std::to_string(info.last_seq))
+        .With("lastSeq", static_cast<int64_t>(info.last_seq));
+  }
+  result.any_created = true;
+  EventSeq new_last = fresh.back().seq;
+  uint64_t retained = info.retained + fresh.size();
+  d.mutation.AppendEvents(session.tenant_id, session.id, std::move(fresh));
+  uint64_t cap = ctx.options->retention.max_events_per_session;
+  if (cap > 0 && retained > cap) {
+    d.mutation.DropEvents(session.tenant_id, session.id, new_last - cap);
+  }
+  return d;
+}
+
+}  // namespace acpstore::engine

@@ -1,0 +1,28 @@
+// Helpers shared by the decide_*.cc files. Internal to src/engine.
+//
+// Thread-safety: pure functions.
+
+#ifndef ACPSTORE_ENGINE_DECIDE_UTIL_H_
+#define ACPSTORE_ENGINE_DECIDE_UTIL_H_
+
+#include <string_view>
+
+#include "acpstore/records.h"
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+
+namespace acpstore::engine {
+
+// Missing and out-of-scope records answer alike (SPEC §6).
+Status SessionNotFound(std::string_view session_id);
+Status ActionNotFound(std::string_view action_id);
+
+// `session` after the state machine took `event` at `now`: status,
+// updated_at, and closed_at/failed_at on the first entry into them.
+// kInvalidTransition (details "status", "event") when not allowed.
+Result<Session> Transitioned(const Session& session, SessionEvent event,
+                             TimestampMs now);
+
+}  // namespace acpstore::engine
+
+#endif  // ACPSTORE_ENGINE_DECIDE_UTIL_H_

@@ -1,0 +1,54 @@
+// EventLog holds one session's retained events. The engine-independent
+// state (state.h) decides seqs, dedupe and retention; an EventLog only keeps
+// events by seq and answers range reads. The memory engine keeps whole
+// events in RAM (MemoryEventLog); the file engine keeps a small index entry
+// per event and reads payloads from its journal.
+//
+// Invariants kept by the caller: Append receives seqs that continue
+// last_seq() + 1; DropThrough never moves past last_seq().
+//
+// Thread-safety: none; the owning state's lock guards it. Lifetime: owned
+// by its session's entry in the state.
+
+#ifndef ACPSTORE_ENGINE_EVENT_LOG_H_
+#define ACPSTORE_ENGINE_EVENT_LOG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "acpstore/records.h"
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+
+namespace acpstore::engine {
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // {first_seq, last_seq, retained, bytes}. last_seq is the high-water
+  // mark: it never decreases, even when every event was dropped.
+  virtual EventStreamInfo Info() const = 0;
+
+  virtual void Append(Event event) = 0;
+  // Drops every event with seq <= through_seq; returns how many went.
+  virtual uint64_t DropThrough(EventSeq through_seq) = 0;
+
+  // Appends to *out up to `limit` retained events with seq > after,
+  // ascending. kDataLoss if a stored event fails its checksum.
+  virtual Status Read(EventSeq after, size_t limit,
+                      std::vector<Event>* out) const = 0;
+  // The retained event `seq`; kNotFound if it was dropped.
+  virtual Result<Event> Get(EventSeq seq) const = 0;
+};
+
+// Makes the log of a newly created session.
+using EventLogFactory =
+    std::function<std::unique_ptr<EventLog>(const Session& session)>;
+
+}  // namespace acpstore::engine
+
+#endif  // ACPSTORE_ENGINE_EVENT_LOG_H_

@@ -1,0 +1,426 @@
+// StoreState: see state.h. Apply keeps one rule everywhere: unindex a
+// record with its old fields, change it, index it with the new ones.
+
+#include "engine/state.h"
+
+#include <algorithm>
+#include <utility>
+#include <variant>
+
+#include "engine/keys.h"
+
+namespace acpstore::engine {
+namespace {
+
+TimestampMs EndedAt(const Session& s) {
+  if (s.status == SessionStatus::kClosed) {
+    return s.closed_at.value_or(s.updated_at);
+  }
+  return s.failed_at.value_or(s.updated_at);
+}
+
+TimestampMs FinishedAt(const Action& a) {
+  switch (a.status) {
+    case ActionStatus::kCompleted:
+      return a.completed_at.value_or(a.updated_at);
+    case ActionStatus::kFailed:
+      return a.failed_at.value_or(a.updated_at);
+    case ActionStatus::kCancelled:
+      return a.cancelled_at.value_or(a.updated_at);
+    default:
+      return a.updated_at;
+  }
+}
+
+std::string IdempotencyIndexKey(std::string_view tenant_id,
+                                std::string_view session_id,
+                                std::string_view key) {
+  return TenantKey(TenantKey(tenant_id, session_id), key);
+}
+
+// The id half of a "tenant\0id" map key, so indexes can view it.
+std::string_view IdOfKey(const std::string& key, size_t tenant_size) {
+  return std::string_view(key).substr(tenant_size + 1);
+}
+
+template <typename Index>
+void RemoveFromView(std::unordered_map<std::string, Index>* views,
+                    const std::string& view, TimestampMs time,
+                    std::string_view id) {
+  auto it = views->find(view);
+  if (it == views->end()) return;
+  it->second.Remove(time, id);
+  if (it->second.empty()) views->erase(it);
+}
+
+template <typename T>
+std::vector<const T*> AsConst(std::vector<T*> items) {
+  return std::vector<const T*>(items.begin(), items.end());
+}
+
+}  // namespace
+
+bool ScopeCanSee(const Scope& scope, std::string_view tenant_id,
+                 std::string_view owner_key_id) {
+  if (scope.tenant_id != tenant_id) return false;
+  return scope.access != Scope::Access::kOwner ||
+         scope.owner_key_id == owner_key_id;
+}
+
+std::string TenantViewKey(std::string_view tenant_id) {
+  return std::string(tenant_id);
+}
+
+std::string OwnerViewKey(std::string_view tenant_id,
+                         std::string_view owner_key_id) {
+  // Distinct from every tenant view: a tenant id holds no NUL.
+  return TenantKey(tenant_id, owner_key_id);
+}
+
+StoreState::StoreState(EventLogFactory event_log_factory)
+    : event_log_factory_(std::move(event_log_factory)) {}
+
+StoreState::~StoreState() = default;
+
+Status StoreState::Apply(record::Mutation&& mutation) {
+  for (auto& op : mutation.ops) {
+    Status s = std::visit(
+        [this](auto& o) { return ApplyOp(std::move(o)); }, op);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status StoreState::Apply(const record::Mutation& mutation) {
+  record::Mutation copy = mutation;
+  return Apply(std::move(copy));
+}
+
+// ------------------------------------------------------------------ lookups
+
+const SessionEntry* StoreState::FindSessionInTenant(
+    std::string_view tenant_id, std::string_view session_id) const {
+  auto it = sessions_.find(TenantKey(tenant_id, session_id));
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+const SessionEntry* StoreState::FindSession(
+    const Scope& scope, std::string_view session_id) const {
+  const SessionEntry* e = FindSessionInTenant(scope.tenant_id, session_id);
+  if (e == nullptr ||
+      !ScopeCanSee(scope, e->session.tenant_id, e->session.owner_key_id)) {
+    return nullptr;
+  }
+  return e;
+}
+
+const ActionEntry* StoreState::FindActionInTenant(
+    std::string_view tenant_id, std::string_view action_id) const {
+  auto it = actions_.find(TenantKey(tenant_id, action_id));
+  return it == actions_.end() ? nullptr : &it->second;
+}
+
+const ActionEntry* StoreState::FindAction(const Scope& scope,
+                                          std::string_view action_id) const {
+  const ActionEntry* e = FindActionInTenant(scope.tenant_id, action_id);
+  if (e == nullptr ||
+      !ScopeCanSee(scope, e->action.tenant_id, e->action.owner_key_id)) {
+    return nullptr;
+  }
+  return e;
+}
+
+const ActionEntry* StoreState::FindActionByIdempotencyKey(
+    std::string_view tenant_id, std::string_view session_id,
+    std::string_view idempotency_key) const {
+  auto it = idempotency_.find(
+      IdempotencyIndexKey(tenant_id, session_id, idempotency_key));
+  return it == idempotency_.end() ? nullptr : it->second;
+}
+
+std::optional<EventSeq> StoreState::FindClientEvent(
+    const SessionEntry& session, std::string_view client_id) const {
+  auto it = session.client_event_ids.find(std::string(client_id));
+  if (it == session.client_event_ids.end()) return std::nullopt;
+  // Dropped by retention: the original is gone, so it no longer dedupes.
+  if (it->second < session.events->Info().first_seq) return std::nullopt;
+  return it->second;
+}
+
+Session StoreState::View(const SessionEntry& entry) {
+  Session s = entry.session;
+  s.events = entry.events->Info();
+  return s;
+}
+
+Action StoreState::View(const ActionEntry& entry) {
+  Action a = entry.action;
+  a.lease_token.clear();
+  return a;
+}
+
+// ------------------------------------------------------------ leasing/sweeps
+
+const ActionEntry* StoreState::NextLeasable(
+    const Scope& scope, const SessionEntry* only_session,
+    const std::vector<ActionType>& types, TimestampMs now) const {
+  using Queue = LeaseQueue<ActionEntry>;
+  std::string view;
+  if (only_session != nullptr) {
+    view = Queue::SessionView(only_session->session.tenant_id,
+                              only_session->id);
+  } else if (scope.access == Scope::Access::kOwner) {
+    view = Queue::OwnerView(scope.tenant_id, scope.owner_key_id);
+  } else {
+    view = Queue::TenantView(scope.tenant_id);
+  }
+  return lease_queue_.FindFirst(view, now, [&](const ActionEntry& e) {
+    return types.empty() ||
+           std::find(types.begin(), types.end(), e.action.type) != types.end();
+  });
+}
+
+std::vector<const ActionEntry*> StoreState::ExpiredLeases(
+    TimestampMs now) const {
+  return AsConst(lease_expiry_.Due(now));
+}
+
+std::vector<const ActionEntry*> StoreState::ActionsFinishedBy(
+    TimestampMs time) const {
+  return AsConst(finished_actions_.Due(time));
+}
+
+std::vector<const SessionEntry*> StoreState::SessionsEndedBy(
+    TimestampMs time) const {
+  return AsConst(ended_sessions_.Due(time));
+}
+
+std::vector<const SessionEntry*> StoreState::SessionsWithEventsEndedBy(
+    TimestampMs time) const {
+  return AsConst(ended_with_events_.Due(time));
+}
+
+// ----------------------------------------------------------------- indexing
+
+void StoreState::IndexSession(SessionEntry* e) {
+  const Session& s = e->session;
+  session_views_[TenantViewKey(s.tenant_id)].Add(s.updated_at, e->id, e);
+  session_views_[OwnerViewKey(s.tenant_id, s.owner_key_id)].Add(s.updated_at,
+                                                                e->id, e);
+  ++counters_.sessions_by_status[static_cast<size_t>(s.status) % 8];
+  if (IsTerminal(s.status)) {
+    ended_sessions_.Add(EndedAt(s), e->incarnation, e);
+    if (e->events->Info().retained > 0) {
+      ended_with_events_.Add(EndedAt(s), e->incarnation, e);
+    }
+  }
+}
+
+void StoreState::UnindexSession(SessionEntry* e) {
+  const Session& s = e->session;
+  RemoveFromView(&session_views_, TenantViewKey(s.tenant_id), s.updated_at,
+                 e->id);
+  RemoveFromView(&session_views_, OwnerViewKey(s.tenant_id, s.owner_key_id),
+                 s.updated_at, e->id);
+  --counters_.sessions_by_status[static_cast<size_t>(s.status) % 8];
+  if (IsTerminal(s.status)) {
+    ended_sessions_.Remove(EndedAt(s), e->incarnation);
+    ended_with_events_.Remove(EndedAt(s), e->incarnation);
+  }
+}
+
+void StoreState::IndexAction(ActionEntry* e) {
+  const Action& a = e->action;
+  action_views_[TenantViewKey(a.tenant_id)].Add(a.created_at, e->id, e);
+  action_views_[OwnerViewKey(a.tenant_id, a.owner_key_id)].Add(a.created_at,
+                                                               e->id, e);
+  e->session->actions.Add(a.created_at, e->id, e);
+  if (a.idempotency_key) {
+    idempotency_[IdempotencyIndexKey(a.tenant_id, a.session_id,
+                                     *a.idempotency_key)] = e;
+  }
+  if (a.status == ActionStatus::kQueued) {
+    lease_queue_.Add(a.tenant_id, a.owner_key_id, a.session_id,
+                     LeaseOrder{a.available_at, a.created_at, e->insertion},
+                     e);
+  } else if (a.status == ActionStatus::kLeased && a.leased_until) {
+    lease_expiry_.Add(*a.leased_until, e->insertion, e);
+  } else if (IsTerminal(a.status)) {
+    finished_actions_.Add(FinishedAt(a), e->insertion, e);
+  }
+}
+
+void StoreState::UnindexAction(ActionEntry* e) {
+  const Action& a = e->action;
+  RemoveFromView(&action_views_, TenantViewKey(a.tenant_id), a.created_at,
+                 e->id);
+  RemoveFromView(&action_views_, OwnerViewKey(a.tenant_id, a.owner_key_id),
+                 a.created_at, e->id);
+  e->session->actions.Remove(a.created_at, e->id);
+  if (a.idempotency_key) {
+    auto it = idempotency_.find(
+        IdempotencyIndexKey(a.tenant_id, a.session_id, *a.idempotency_key));
+    if (it != idempotency_.end() && it->second == e) idempotency_.erase(it);
+  }
+  if (a.status == ActionStatus::kQueued) {
+    lease_queue_.Remove(a.tenant_id, a.owner_key_id, a.session_id,
+                        LeaseOrder{a.available_at, a.created_at, e->insertion});
+  } else if (a.status == ActionStatus::kLeased && a.leased_until) {
+    lease_expiry_.Remove(*a.leased_until, e->insertion);
+  } else if (IsTerminal(a.status)) {
+    finished_actions_.Remove(FinishedAt(a), e->insertion);
+  }
+}
+
+void StoreState::SweepClientIds(SessionEntry* e) {
+  EventStreamInfo info = e->events->Info();
+  if (e->client_event_ids.size() <= 2 * info.retained + 64) return;
+  std::erase_if(e->client_event_ids, [&](const auto& kv) {
+    return kv.second < info.first_seq;
+  });
+}
+
+SessionEntry* StoreState::MutableSession(std::string_view tenant_id,
+                                         std::string_view session_id) {
+  auto it = sessions_.find(TenantKey(tenant_id, session_id));
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+// ---------------------------------------------------------------------- ops
+
+Status StoreState::ApplyOp(record::UpsertSessionOp&& op) {
+  Session& s = op.session;
+  s.events = EventStreamInfo{};
+  std::string key = TenantKey(s.tenant_id, s.id);
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) {
+    size_t tenant_size = s.tenant_id.size();
+    it = sessions_.try_emplace(std::move(key)).first;
+    SessionEntry* e = &it->second;
+    e->id = IdOfKey(it->first, tenant_size);
+    e->incarnation = next_incarnation_++;
+    e->events = event_log_factory_(s);
+    e->session = std::move(s);
+    IndexSession(e);
+    return Status::OK();
+  }
+  SessionEntry* e = &it->second;
+  if (e->session.owner_key_id != s.owner_key_id) {
+    return Status::Internal("session upsert changes the owner");
+  }
+  UnindexSession(e);
+  e->session = std::move(s);
+  IndexSession(e);
+  return Status::OK();
+}
+
+Status StoreState::ApplyOp(record::DeleteSessionOp&& op) {
+  auto it = sessions_.find(TenantKey(op.tenant_id, op.session_id));
+  if (it == sessions_.end()) {
+    return Status::Internal("delete of an unknown session");
+  }
+  SessionEntry* e = &it->second;
+  std::vector<std::string> action_keys;
+  e->actions.Scan(nullptr, [&](const auto&, ActionEntry* a) {
+    action_keys.push_back(TenantKey(op.tenant_id, a->id));
+    return true;
+  });
+  for (const auto& key : action_keys) RemoveAction(key);
+  EventStreamInfo info = e->events->Info();
+  counters_.events_retained -= info.retained;
+  counters_.event_payload_bytes -= info.bytes;
+  counters_.pauses -= e->pauses.size();
+  UnindexSession(e);
+  sessions_.erase(it);
+  return Status::OK();
+}
+
+Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
+  SessionEntry* e = MutableSession(op.tenant_id, op.session_id);
+  if (e == nullptr) return Status::Internal("append to an unknown session");
+  UnindexSession(e);
+  Status status;
+  for (Event& event : op.events) {
+    if (event.seq != e->events->Info().last_seq + 1) {
+      status = Status::Internal("appended seq does not continue the stream")
+                   .With("seq", static_cast<int64_t>(event.seq));
+      break;
+    }
+    if (event.client_event_id) {
+      e->client_event_ids[*event.client_event_id] = event.seq;
+    }
+    ++counters_.events_retained;
+    ++counters_.events_appended;
+    counters_.event_payload_bytes += event.payload.size();
+    e->events->Append(std::move(event));
+  }
+  IndexSession(e);
+  return status;
+}
+
+Status StoreState::ApplyOp(record::DropEventsOp&& op) {
+  SessionEntry* e = MutableSession(op.tenant_id, op.session_id);
+  if (e == nullptr) return Status::Internal("drop from an unknown session");
+  UnindexSession(e);
+  EventStreamInfo before = e->events->Info();
+  uint64_t dropped = e->events->DropThrough(op.through_seq);
+  EventStreamInfo after = e->events->Info();
+  counters_.events_retained -= before.retained - after.retained;
+  counters_.event_payload_bytes -= before.bytes - after.bytes;
+  counters_.events_dropped_retention += dropped;
+  SweepClientIds(e);
+  IndexSession(e);
+  return Status::OK();
+}
+
+Status StoreState::ApplyOp(record::UpsertActionOp&& op) {
+  Action& a = op.action;
+  SessionEntry* session = MutableSession(a.tenant_id, a.session_id);
+  if (session == nullptr) {
+    return Status::Internal("action of an unknown session");
+  }
+  std::string key = TenantKey(a.tenant_id, a.action_id);
+  auto it = actions_.find(key);
+  if (it == actions_.end()) {
+    size_t tenant_size = a.tenant_id.size();
+    it = actions_.try_emplace(std::move(key)).first;
+    ActionEntry* e = &it->second;
+    e->id = IdOfKey(it->first, tenant_size);
+    e->insertion = next_insertion_++;
+    e->session = session;
+    e->action = std::move(a);
+    IndexAction(e);
+    return Status::OK();
+  }
+  ActionEntry* e = &it->second;
+  UnindexAction(e);
+  e->session = session;
+  e->action = std::move(a);
+  IndexAction(e);
+  return Status::OK();
+}
+
+void StoreState::RemoveAction(const std::string& key) {
+  auto it = actions_.find(key);
+  if (it == actions_.end()) return;
+  UnindexAction(&it->second);
+  actions_.erase(it);
+}
+
+Status StoreState::ApplyOp(record::DeleteActionOp&& op) {
+  std::string key = TenantKey(op.tenant_id, op.action_id);
+  if (actions_.find(key) == actions_.end()) {
+    return Status::Internal("delete of an unknown action");
+  }
+  RemoveAction(key);
+  return Status::OK();
+}
+
+Status StoreState::ApplyOp(record::UpsertPauseOp&& op) {
+  SessionEntry* e = MutableSession(op.pause.tenant_id, op.pause.session_id);
+  if (e == nullptr) return Status::Internal("pause of an unknown session");
+  if (e->pauses.Upsert(std::move(op.pause))) ++counters_.pauses;
+  return Status::OK();
+}
+
+}  // namespace acpstore::engine

@@ -1,0 +1,230 @@
+// StoreState is the engine-independent in-memory state of a store: every
+// session, action and pause record plus the indexes the deciders and the
+// readers need (hash maps keyed by tenant + id, per-scope recency indexes
+// for paging, the lease queue, deadline indexes for maintenance, the
+// idempotency and clientEventId indexes). Event bodies live behind each
+// session's EventLog so the file engine can keep them on disk.
+//
+// It changes only through Apply(Mutation). Deciders (decide.h) read it and
+// produce Mutations; engines apply them. Every index is derived from record
+// fields: Apply unindexes a record, replaces it, and indexes it again, so
+// replaying the same Mutations always rebuilds the same state.
+//
+// Thread-safety: none. The engine guards it with one mutex; readers and
+// deciders run under that mutex too. Lifetime: owned by the engine.
+
+#ifndef ACPSTORE_ENGINE_STATE_H_
+#define ACPSTORE_ENGINE_STATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "acpstore/records.h"
+#include "acpstore/status.h"
+#include "acpstore/store.h"
+#include "engine/event_log.h"
+#include "engine/lease_queue.h"
+#include "engine/pause_book.h"
+#include "engine/recency_index.h"
+#include "engine/time_index.h"
+#include "record/mutation.h"
+
+namespace acpstore::engine {
+
+struct SessionEntry;
+
+struct ActionEntry {
+  Action action;  // as stored: lease_token included
+  uint64_t insertion = 0;  // lease tie-breaker; unique for the state's life
+  SessionEntry* session = nullptr;  // the session the action belongs to
+  std::string_view id;  // action_id, viewing the map key (stable)
+};
+
+struct SessionEntry {
+  Session session;  // session.events is not maintained; see Info()
+  // Unique per creation, never reused: tells a subscription that its
+  // session was deleted even if the id was created again since.
+  uint64_t incarnation = 0;
+  std::string_view id;  // viewing the map key (stable)
+  std::unique_ptr<EventLog> events;
+  // clientEventId -> seq. Entries of dropped events go stale and are
+  // swept lazily (see StoreState::FindClientEvent).
+  std::unordered_map<std::string, EventSeq> client_event_ids;
+  PauseBook pauses;
+  RecencyIndex<ActionEntry> actions;  // this session's actions, newest first
+};
+
+// Cumulative and current counts the state keeps for Stats().
+struct StateCounters {
+  uint64_t sessions_by_status[8] = {};
+  uint64_t events_retained = 0;
+  uint64_t event_payload_bytes = 0;
+  uint64_t pauses = 0;
+  uint64_t events_appended = 0;           // cumulative
+  uint64_t events_dropped_retention = 0;  // cumulative
+};
+
+// True when `scope` may read a record of (tenant, owner).
+bool ScopeCanSee(const Scope& scope, std::string_view tenant_id,
+                 std::string_view owner_key_id);
+
+class StoreState {
+ public:
+  explicit StoreState(EventLogFactory event_log_factory);
+  ~StoreState();
+  StoreState(const StoreState&) = delete;
+  StoreState& operator=(const StoreState&) = delete;
+
+  // Applies every op in order. A non-OK status means the Mutation does not
+  // fit the state (a bug, or a damaged journal); ops before the bad one
+  // stay applied.
+  Status Apply(record::Mutation&& mutation);
+  Status Apply(const record::Mutation& mutation);
+
+  // ---------------------------------------------------------------- lookups
+  // nullptr when missing, or when `scope` may not see the record: both
+  // answer kNotFound alike.
+  const SessionEntry* FindSession(const Scope& scope,
+                                  std::string_view session_id) const;
+  const SessionEntry* FindSessionInTenant(std::string_view tenant_id,
+                                          std::string_view session_id) const;
+  const ActionEntry* FindAction(const Scope& scope,
+                                std::string_view action_id) const;
+  const ActionEntry* FindActionInTenant(std::string_view tenant_id,
+                                        std::string_view action_id) const;
+  const ActionEntry* FindActionByIdempotencyKey(
+      std::string_view tenant_id, std::string_view session_id,
+      std::string_view idempotency_key) const;
+  // The seq of the retained event with this clientEventId, if any.
+  std::optional<EventSeq> FindClientEvent(const SessionEntry& session,
+                                          std::string_view client_id) const;
+
+  // The session as readers see it: with its event-stream summary.
+  static Session View(const SessionEntry& entry);
+  // The action as readers see it: without the lease token.
+  static Action View(const ActionEntry& entry);
+
+  // ---------------------------------------------------------------- listing
+  // Visits sessions `scope` may see, newest updated_at first, strictly
+  // after `after`, until visit(const SessionEntry&) returns false.
+  template <typename Visit>
+  void ScanSessions(const Scope& scope,
+                    const RecencyIndex<SessionEntry>::Key* after,
+                    Visit visit) const;
+  // Likewise for actions by created_at, optionally of one session.
+  template <typename Visit>
+  void ScanActions(const Scope& scope, const SessionEntry* only_session,
+                   const RecencyIndex<ActionEntry>::Key* after,
+                   Visit visit) const;
+
+  // ---------------------------------------------------------------- leasing
+  // The queued action `scope` may lease, available at `now`, first in
+  // lease order, of `only_session` when given, of one of `types` when not
+  // empty; nullptr if none.
+  const ActionEntry* NextLeasable(const Scope& scope,
+                                  const SessionEntry* only_session,
+                                  const std::vector<ActionType>& types,
+                                  TimestampMs now) const;
+
+  // ------------------------------------------------------------ maintenance
+  // Leased actions whose lease ended at or before now.
+  std::vector<const ActionEntry*> ExpiredLeases(TimestampMs now) const;
+  // Terminal actions that finished at or before `time`.
+  std::vector<const ActionEntry*> ActionsFinishedBy(TimestampMs time) const;
+  // Terminal sessions that ended at or before `time`.
+  std::vector<const SessionEntry*> SessionsEndedBy(TimestampMs time) const;
+  // Terminal sessions with retained events that ended at or before `time`.
+  std::vector<const SessionEntry*> SessionsWithEventsEndedBy(
+      TimestampMs time) const;
+
+  // ------------------------------------------------------------------ stats
+  uint64_t session_count() const { return sessions_.size(); }
+  uint64_t action_count() const { return actions_.size(); }
+  const StateCounters& counters() const { return counters_; }
+
+ private:
+  Status ApplyOp(record::UpsertSessionOp&& op);
+  Status ApplyOp(record::DeleteSessionOp&& op);
+  Status ApplyOp(record::AppendEventsOp&& op);
+  Status ApplyOp(record::DropEventsOp&& op);
+  Status ApplyOp(record::UpsertActionOp&& op);
+  Status ApplyOp(record::DeleteActionOp&& op);
+  Status ApplyOp(record::UpsertPauseOp&& op);
+
+  SessionEntry* MutableSession(std::string_view tenant_id,
+                               std::string_view session_id);
+  void IndexSession(SessionEntry* entry);
+  void UnindexSession(SessionEntry* entry);
+  void IndexAction(ActionEntry* entry);
+  void UnindexAction(ActionEntry* entry);
+  void RemoveAction(const std::string& key);
+  // Drops stale clientEventId entries once they outnumber live ones.
+  void SweepClientIds(SessionEntry* entry);
+
+  EventLogFactory event_log_factory_;
+  std::unordered_map<std::string, SessionEntry> sessions_;  // tenant\0id
+  std::unordered_map<std::string, ActionEntry> actions_;    // tenant\0id
+  // tenant\0session\0idempotencyKey -> action.
+  std::unordered_map<std::string, ActionEntry*> idempotency_;
+  // View key (tenant, or tenant\0owner) -> newest first.
+  std::unordered_map<std::string, RecencyIndex<SessionEntry>> session_views_;
+  std::unordered_map<std::string, RecencyIndex<ActionEntry>> action_views_;
+  LeaseQueue<ActionEntry> lease_queue_;
+  TimeIndex<ActionEntry> lease_expiry_;       // by leased_until
+  TimeIndex<ActionEntry> finished_actions_;   // by terminal time
+  TimeIndex<SessionEntry> ended_sessions_;    // by closed_at/failed_at
+  TimeIndex<SessionEntry> ended_with_events_;  // the subset with events
+  uint64_t next_insertion_ = 1;
+  uint64_t next_incarnation_ = 1;
+  StateCounters counters_;
+};
+
+// ------------------------------------------------------------ templates
+
+std::string TenantViewKey(std::string_view tenant_id);
+std::string OwnerViewKey(std::string_view tenant_id,
+                         std::string_view owner_key_id);
+
+template <typename Visit>
+void StoreState::ScanSessions(const Scope& scope,
+                              const RecencyIndex<SessionEntry>::Key* after,
+                              Visit visit) const {
+  std::string view = scope.access == Scope::Access::kOwner
+                         ? OwnerViewKey(scope.tenant_id, scope.owner_key_id)
+                         : TenantViewKey(scope.tenant_id);
+  auto it = session_views_.find(view);
+  if (it == session_views_.end()) return;
+  it->second.Scan(after, [&](const auto&, SessionEntry* e) {
+    return visit(static_cast<const SessionEntry&>(*e));
+  });
+}
+
+template <typename Visit>
+void StoreState::ScanActions(const Scope& scope,
+                             const SessionEntry* only_session,
+                             const RecencyIndex<ActionEntry>::Key* after,
+                             Visit visit) const {
+  auto adapt = [&](const auto&, ActionEntry* e) {
+    return visit(static_cast<const ActionEntry&>(*e));
+  };
+  if (only_session != nullptr) {
+    // The caller found the session in scope; its actions share its owner.
+    only_session->actions.Scan(after, adapt);
+    return;
+  }
+  std::string view = scope.access == Scope::Access::kOwner
+                         ? OwnerViewKey(scope.tenant_id, scope.owner_key_id)
+                         : TenantViewKey(scope.tenant_id);
+  auto it = action_views_.find(view);
+  if (it == action_views_.end()) return;
+  it->second.Scan(after, adapt);
+}
+
+}  // namespace acpstore::engine
+
+#endif  // ACPSTORE_ENGINE_STATE_H_

@@ -1,0 +1,128 @@
+// GroupCommitter is the journal's single writer thread. Callers submit
+// records with a completion; the thread takes everything pending, writes it
+// with one write, and (SyncMode::kAlways) fdatasyncs once for the whole
+// batch before completing each waiter, so concurrent writers share fsyncs
+// with no artificial delay. kInterval writes and acknowledges at once and
+// fdatasyncs every sync_interval_ms; kNone only writes.
+//
+// Guarantees:
+//  * Records are written in Submit order; completions run in that order, on
+//    the writer thread, with no lock of ours held.
+//  * Under kAlways no completion reports success before its record is
+//    durable.
+//  * When a batch fails, it and every record submitted until its failure
+//    completions have all returned fail with the same Status, so a record
+//    that may depend on a failed one is never written behind its back:
+//    - kInsufficientStorage (ENOSPC): none of those records is in the
+//      journal; later submissions are tried afresh (writes recover once
+//      space returns).
+//    - kUnavailable (a failed fsync or write): the journal is failed for
+//      good; whether the failed records reached the disk is unknown.
+//    The window closes when a round of failure completions sees no new
+//    submission, so a caller should stop submitting from its first failure
+//    completion until its in-flight records have completed.
+//
+// Thread-safety: Submit, Flush, stats and health may be called from any
+// thread; Flush and Close must not be called from a completion.
+// Lifetime: owns the writer; the destructor Close()s.
+
+#ifndef ACPSTORE_JOURNAL_GROUP_COMMITTER_H_
+#define ACPSTORE_JOURNAL_GROUP_COMMITTER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "acpstore/options.h"
+#include "acpstore/result.h"
+#include "journal/format.h"
+#include "journal/journal_stats.h"
+#include "journal/journal_writer.h"
+#include "journal/position.h"
+
+namespace acpstore::journal {
+
+struct GroupCommitOptions {
+  // Default kAlways.
+  SyncMode sync = SyncMode::kAlways;
+  // kInterval only: fdatasync period. Default 100 ms.
+  int64_t sync_interval_ms = 100;
+  // A batch takes pending records up to this many bytes (always at least
+  // one record), which bounds the time one write keeps later records
+  // waiting. Default 4 MiB.
+  size_t max_batch_bytes = 4 << 20;
+};
+
+// Receives the record's location once it is written (and, under kAlways,
+// durable), or why it was not.
+using CommitCallback = std::function<void(Result<RecordLocation>)>;
+
+class GroupCommitter {
+ public:
+  GroupCommitter(std::unique_ptr<JournalWriter> writer,
+                 GroupCommitOptions options);
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Frames `payload` on the caller's thread (CRCs cost the caller, not the
+  // single writer) and queues it.
+  void Submit(RecordType type, std::string_view payload, CommitCallback done);
+  // Queues one already framed record (format.h BeginRecord/FinishRecord).
+  void SubmitFramed(std::string record, CommitCallback done);
+
+  // Waits until everything submitted before is written and fdatasync'ed,
+  // in every sync mode; returns the durable end of the journal. Used before
+  // a snapshot and at shutdown.
+  Result<JournalPosition> Flush();
+
+  // Stops accepting records (later ones fail with kUnavailable, completed
+  // inline because no writer is left), writes and syncs everything queued,
+  // stops the thread and closes the segment. Idempotent.
+  Status Close();
+
+  // A snapshot of the counters, updated after every batch.
+  JournalStats stats() const;
+  // OK, or the permanent failure every write now gets.
+  Status health() const;
+
+ private:
+  struct Pending {
+    std::string record;  // empty for a flush marker
+    CommitCallback done;
+    std::function<void(Result<JournalPosition>)> flushed;  // flush marker
+  };
+
+  void Run();
+  void ProcessBatch(std::vector<Pending> batch);
+  // Fails `batch` and everything submitted until those completions return.
+  void FailWindow(std::vector<Pending> batch, const Status& status);
+  void PublishStats();
+
+  const GroupCommitOptions options_;
+  // Touched only by the writer thread, and by Close() after joining it.
+  const std::unique_ptr<JournalWriter> writer_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  // GUARDED_BY(mu_):
+  std::deque<Pending> pending_;
+  bool closing_ = false;
+  bool closed_ = false;
+  Status close_status_;
+  Status health_;
+  JournalStats stats_;
+
+  std::thread thread_;  // started last, in the constructor
+};
+
+}  // namespace acpstore::journal
+
+#endif  // ACPSTORE_JOURNAL_GROUP_COMMITTER_H_

@@ -1,0 +1,39 @@
+// Where things are in the journal: a byte position (segment, offset) and a
+// record's location. The engine's event index stores RecordLocations and
+// snapshots store the JournalPosition they cover.
+//
+// Thread-safety: value types.
+
+#ifndef ACPSTORE_JOURNAL_POSITION_H_
+#define ACPSTORE_JOURNAL_POSITION_H_
+
+#include <compare>
+#include <cstdint>
+
+namespace acpstore::journal {
+
+// A byte position in the journal. {0, 0} is "before everything".
+struct JournalPosition {
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+
+  friend auto operator<=>(const JournalPosition&,
+                          const JournalPosition&) = default;
+};
+
+// One framed record: it starts at `offset` in segment `segment` and spans
+// `size` bytes (header + payload).
+struct RecordLocation {
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+  uint32_t size = 0;
+
+  JournalPosition start() const { return {segment, offset}; }
+  JournalPosition end() const { return {segment, offset + size}; }
+  friend bool operator==(const RecordLocation&,
+                         const RecordLocation&) = default;
+};
+
+}  // namespace acpstore::journal
+
+#endif  // ACPSTORE_JOURNAL_POSITION_H_

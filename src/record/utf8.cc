@@ -1,0 +1,71 @@
+// Strict UTF-8 validation (RFC 3629 table 3-7 ranges).
+// Thread-safety: pure functions.
+
+#include "record/utf8.h"
+
+#include <cstdint>
+
+namespace acpstore::record {
+namespace {
+
+bool Cont(uint8_t b) { return (b & 0xC0) == 0x80; }
+
+}  // namespace
+
+size_t FindInvalidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    const uint8_t b = p[i];
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    // The second byte's allowed range excludes overlongs (E0, F0),
+    // surrogates (ED) and code points above U+10FFFF (F4).
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+      len = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      return i;  // stray continuation, C0/C1 overlong lead, or F5..FF
+    }
+    if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return i;
+    for (size_t k = 2; k < len; ++k) {
+      if (!Cont(p[i + k])) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+bool HasControlChar(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto b = static_cast<uint8_t>(s[i]);
+    if (b < 0x20 || b == 0x7F) return true;
+    // C1 controls are U+0080-U+009F, encoded C2 80 .. C2 9F.
+    if (b == 0xC2 && i + 1 < s.size() &&
+        static_cast<uint8_t>(s[i + 1]) <= 0x9F) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view TruncateUtf8(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t end = max_bytes;
+  while (end > 0 && Cont(static_cast<uint8_t>(s[end]))) --end;
+  return s.substr(0, end);
+}
+
+}  // namespace acpstore::record
