@@ -183,6 +183,20 @@ TEST_P(StoreConformance, IdempotencyKeyReplayReturnsTheSameAction) {
   EXPECT_EQ(Must(db().ListActions(kAlice, {})).actions.size(), 1u);
 }
 
+TEST_P(StoreConformance, IdempotencyKeyReplayReturnsTheActionAsItIsNow) {
+  CreateSession("s-1");
+  Action a = Must(db().EnqueueAction(
+                      kAlice, Keyed("s-1", "k-1", ActionType::kPrompt, {})))
+                 .action;
+  Must(db().CompleteAction(kAlice, a.action_id, Lease().lease_token));
+  EnqueueResult replay = Must(
+      db().EnqueueAction(kAlice, Keyed("s-1", "k-1", ActionType::kPrompt, {})));
+  EXPECT_FALSE(replay.created);
+  EXPECT_EQ(replay.action.action_id, a.action_id);
+  EXPECT_EQ(replay.action.status, ActionStatus::kCompleted);
+  EXPECT_TRUE(replay.action.lease_token.empty());
+}
+
 TEST_P(StoreConformance, IdempotencyKeyWithDifferentContentIsConflict) {
   CreateSession("s-1");
   Must(db().EnqueueAction(
@@ -232,6 +246,10 @@ TEST_P(StoreConformance, CancelFromQueuedAndFromLeased) {
   Action stopped = Must(db().CancelAction(kAlice, second.action_id));
   EXPECT_EQ(stopped.status, ActionStatus::kCancelled);
   EXPECT_FALSE(stopped.leased_until.has_value());
+  // The worker that held the lease cannot finish it any more (stale lease
+  // or invalid transition: SPEC names neither for this case).
+  EXPECT_FALSE(
+      db().CompleteAction(kAlice, second.action_id, leased.lease_token).ok());
   EXPECT_EQ(GetAction(second.action_id).status, ActionStatus::kCancelled);
 }
 
@@ -299,6 +317,23 @@ TEST_P(StoreConformance, ListActionsBySessionAndStatusWithPaging) {
   queued.statuses = {ActionStatus::kQueued};
   queued.limit = 1;
   EXPECT_THAT(AllPages(db(), kAlice, queued), ElementsAre(s1[4], s1[3], s1[2]));
+}
+
+TEST_P(StoreConformance, ListActionsCursorIsStableWhileActionsAreEnqueued) {
+  CreateSession("s-1");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(Enqueue("s-1").action_id);
+    Advance(1);
+  }
+  ActionQuery q;
+  q.limit = 2;
+  ActionPage first = Must(db().ListActions(kAlice, q));
+  ASSERT_TRUE(first.next_cursor.has_value());
+  Enqueue("s-1");
+  Enqueue("s-1");
+  q.cursor = *first.next_cursor;
+  EXPECT_THAT(AllPages(db(), kAlice, q), ElementsAre(ids[2], ids[1], ids[0]));
 }
 
 TEST_P(StoreConformance, ListActionsLimitIsOneToOneThousand) {

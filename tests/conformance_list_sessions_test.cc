@@ -117,6 +117,26 @@ TEST_P(StoreConformance, ListSessionsPagesNewestUpdatedFirstExactlyOnce) {
   EXPECT_FALSE(Must(db().ListSessions(kAlice, whole)).next_cursor.has_value());
 }
 
+// A session created between two pages is newer than the cursor: later
+// pages neither repeat nor skip the sessions that were already there.
+TEST_P(StoreConformance, ListSessionsCursorIsStableWhileSessionsAreCreated) {
+  for (int i = 0; i < 7; ++i) {
+    CreateSession("s-" + std::to_string(i));
+    Advance(1);
+  }
+  SessionQuery q;
+  q.limit = 3;
+  SessionPage first = Must(db().ListSessions(kAlice, q));
+  EXPECT_THAT(Ids(first.sessions), ElementsAre("s-6", "s-5", "s-4"));
+  ASSERT_TRUE(first.next_cursor.has_value());
+
+  CreateSession("new-1");
+  CreateSession("new-2");
+  q.cursor = *first.next_cursor;
+  EXPECT_THAT(AllPages(db(), kAlice, q),
+              ElementsAre("s-3", "s-2", "s-1", "s-0"));
+}
+
 // Sessions updated in the same millisecond must neither repeat nor vanish
 // across pages; their relative order is the engine's choice.
 TEST_P(StoreConformance, ListSessionsPagesThroughEqualTimestamps) {

@@ -172,6 +172,7 @@ TEST_P(StoreConformance, InterventionCompleteNeedsTheMatchingId) {
                                       .completed_by = "lead",
                                       .guidance = "try the other branch"}));
   EXPECT_EQ(r.session.status, SessionStatus::kPaused);
+  EXPECT_EQ(r.session.updated_at, kT0 + 30);
   EXPECT_EQ(r.pause.status, PauseStatus::kPaused);
   EXPECT_EQ(r.pause.intervention_completed_by, "lead");
   EXPECT_EQ(r.pause.intervention_completed_at, kT0 + 30);

@@ -166,6 +166,18 @@ TEST_P(StoreConformance, CreateSessionLimitsValidationWarnings) {
   EXPECT_THAT(db().CreateSession(kAlice, std::move(many)),
               FailsOnField(StatusCode::kInvalidArgument, "validationWarnings"));
 
+  // SPEC §2.1: "each string <= 1,024 bytes". (records.h says a code is
+  // 1-128 bytes, which SPEC and Limits do not say; not asserted here.)
+  NewSession long_code;
+  long_code.validation_warnings.push_back({std::string(1025, 'c'), "m"});
+  EXPECT_THAT(db().CreateSession(kAlice, std::move(long_code)),
+              FailsOnField(StatusCode::kInvalidArgument, "validationWarnings"));
+
+  NewSession empty_code;
+  empty_code.validation_warnings.push_back({"", "m"});
+  EXPECT_THAT(db().CreateSession(kAlice, std::move(empty_code)),
+              FailsOnField(StatusCode::kInvalidArgument, "validationWarnings"));
+
   NewSession long_message;
   long_message.validation_warnings.push_back({"code", std::string(1025, 'm')});
   EXPECT_THAT(db().CreateSession(kAlice, std::move(long_message)),

@@ -95,7 +95,7 @@ struct EventStreamInfo {
 };
 
 struct ValidationWarning {
-  std::string code;     // 1-128 bytes
+  std::string code;     // 1-1,024 bytes
   std::string message;  // <= 1,024 bytes
 };
 

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
+#include <thread>
 
 #include "acpstore/blocking_store.h"
 
@@ -348,6 +350,62 @@ TEST_F(MemoryStoreTest, ListSessionsPagesNewestFirst) {
 TEST_F(MemoryStoreTest, DeleteNeedsATerminalSession) {
   NewSessionWithId("s", alice_);
   EXPECT_EQ(db_->DeleteSession(alice_, "s").code(), StatusCode::kConflict);
+}
+
+TEST_F(MemoryStoreTest, ConcurrentWritersGetDenseSeqsAndASubscriberSeesAll) {
+  NewSessionWithId("s", alice_);
+  auto sub = store_->Subscribe(alice_, "s", {});
+  ASSERT_TRUE(sub.ok());
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        ASSERT_TRUE(db_->Append(alice_, "s", Ev()).ok());
+      }
+    });
+  }
+  std::vector<EventSeq> seen;
+  while (seen.size() < kThreads * kPerThread) {
+    auto page = (*sub)->Next(64);
+    ASSERT_TRUE(page.ok());
+    for (const auto& e : page->events) seen.push_back(e.seq);
+    if (page->events.empty()) std::this_thread::yield();
+  }
+  for (auto& w : writers) w.join();
+  for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], i + 1);
+}
+
+TEST_F(MemoryStoreTest, BackgroundMaintenanceSweepsExpiredLeases) {
+  StoreOptions o;
+  o.engine = Engine::kMemory;
+  o.clock = &clock_;
+  o.maintenance_interval_ms = 5;
+  o.leases.max_attempts = 1;
+  auto store = OpenStore(o);
+  ASSERT_TRUE(store.ok());
+  BlockingStore db(**store);
+  NewSession ns;
+  ns.id = "s";
+  ASSERT_TRUE(db.CreateSession(alice_, ns).ok());
+  NewAction na;
+  na.session_id = "s";
+  na.action_id = "a";
+  ASSERT_TRUE(db.EnqueueAction(alice_, na).ok());
+  ASSERT_TRUE(db.LeaseAction(alice_, LeaseRequest{})->has_value());
+  clock_.Advance(60000);
+  for (int i = 0; i < 400; ++i) {
+    if (db.GetAction(alice_, "a")->status == ActionStatus::kFailed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(db.GetAction(alice_, "a")->status, ActionStatus::kFailed);
+}
+
+TEST(OpenStoreTest, FileAndPostgresAreNotBuiltYet) {
+  StoreOptions o;
+  o.engine = Engine::kFile;
+  EXPECT_EQ(OpenStore(o).error().code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ class FaultInjectionFileSystem::File final : public WritableFile {
       : fs_(fs), base_(std::move(base)), state_(std::move(state)), epoch_(epoch) {}
 
   Status Append(std::span<const std::string_view> pieces) override {
-    std::lock_guard<std::mutex> lock(fs_->mu_);
+    base::MutexLock lock(&fs_->mu_);
     ACPSTORE_RETURN_IF_ERROR(fs_->CheckEpoch(epoch_, path()));
     Status injected = fs_->MaybeFail(kAppend, path());
     if (!injected.ok()) {
@@ -65,7 +65,7 @@ class FaultInjectionFileSystem::File final : public WritableFile {
   }
 
   Status Sync() override {
-    std::lock_guard<std::mutex> lock(fs_->mu_);
+    base::MutexLock lock(&fs_->mu_);
     ACPSTORE_RETURN_IF_ERROR(fs_->CheckEpoch(epoch_, path()));
     ACPSTORE_RETURN_IF_ERROR(fs_->MaybeFail(kSync, path()));
     ACPSTORE_RETURN_IF_ERROR(base_->Sync());
@@ -75,7 +75,7 @@ class FaultInjectionFileSystem::File final : public WritableFile {
   }
 
   Status Truncate(uint64_t size) override {
-    std::lock_guard<std::mutex> lock(fs_->mu_);
+    base::MutexLock lock(&fs_->mu_);
     ACPSTORE_RETURN_IF_ERROR(fs_->CheckEpoch(epoch_, path()));
     ACPSTORE_RETURN_IF_ERROR(fs_->MaybeFail(kTruncate, path()));
     ACPSTORE_RETURN_IF_ERROR(base_->Truncate(size));
@@ -103,7 +103,7 @@ class FaultInjectionFileSystem::Reader final : public RandomAccessFile {
   Result<std::string_view> ReadAt(uint64_t offset, size_t n,
                                   char* scratch) const override {
     {
-      std::lock_guard<std::mutex> lock(fs_->mu_);
+      base::MutexLock lock(&fs_->mu_);
       ACPSTORE_RETURN_IF_ERROR(fs_->MaybeFail(kRead, path()));
     }
     return base_->ReadAt(offset, n, scratch);
@@ -162,13 +162,13 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::OpenLocked(
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::OpenAppendable(
     const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return OpenLocked(path, /*exclusive=*/false);
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::CreateNew(
     const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return OpenLocked(path, /*exclusive=*/true);
 }
 
@@ -181,7 +181,7 @@ Result<std::unique_ptr<RandomAccessFile>> FaultInjectionFileSystem::OpenReadable
 }
 
 Status FaultInjectionFileSystem::SyncDir(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   ACPSTORE_RETURN_IF_ERROR(MaybeFail(kSyncDir, path));
   ACPSTORE_RETURN_IF_ERROR(base_.SyncDir(path));
   ++dir_sync_count_;
@@ -194,7 +194,7 @@ Status FaultInjectionFileSystem::SyncDir(const std::string& path) {
 
 Status FaultInjectionFileSystem::Rename(const std::string& from,
                                         const std::string& to) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   ACPSTORE_RETURN_IF_ERROR(MaybeFail(kRename, from));
   DirOp op{true, to, from, std::nullopt};
   ACPSTORE_ASSIGN_OR_RETURN(bool target_exists, base_.Exists(to));
@@ -212,7 +212,7 @@ Status FaultInjectionFileSystem::Rename(const std::string& from,
 }
 
 Status FaultInjectionFileSystem::Remove(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   ACPSTORE_RETURN_IF_ERROR(MaybeFail(kRemove, path));
   ACPSTORE_RETURN_IF_ERROR(base_.Remove(path));
   files_.erase(path);
@@ -234,7 +234,7 @@ Result<bool> FaultInjectionFileSystem::Exists(const std::string& path) {
 
 Status FaultInjectionFileSystem::Truncate(const std::string& path,
                                           uint64_t size) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   ACPSTORE_RETURN_IF_ERROR(MaybeFail(kTruncate, path));
   ACPSTORE_RETURN_IF_ERROR(base_.Truncate(path, size));
   if (auto it = files_.find(path); it != files_.end()) {
@@ -250,7 +250,7 @@ Result<std::unique_ptr<FileLock>> FaultInjectionFileSystem::Lock(
 }
 
 Status FaultInjectionFileSystem::SimulateCrash() {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   // 1. Unsynced bytes are lost.
   for (const auto& [path, state] : files_) {
     ACPSTORE_ASSIGN_OR_RETURN(bool exists, base_.Exists(path));
@@ -285,33 +285,33 @@ Status FaultInjectionFileSystem::SimulateCrash() {
 }
 
 void FaultInjectionFileSystem::InjectFault(Fault fault) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   faults_.push_back(ArmedFault{std::move(fault), 0, 0});
 }
 
 void FaultInjectionFileSystem::ClearFaults() {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   faults_.clear();
 }
 
 uint64_t FaultInjectionFileSystem::sync_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return sync_count_;
 }
 
 uint64_t FaultInjectionFileSystem::dir_sync_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return dir_sync_count_;
 }
 
 uint64_t FaultInjectionFileSystem::injected_failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return injected_failures_;
 }
 
 std::optional<uint64_t> FaultInjectionFileSystem::written_size(
     const std::string& path) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return std::nullopt;
   return it->second->written;
@@ -319,7 +319,7 @@ std::optional<uint64_t> FaultInjectionFileSystem::written_size(
 
 std::optional<uint64_t> FaultInjectionFileSystem::synced_size(
     const std::string& path) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return std::nullopt;
   return it->second->synced;

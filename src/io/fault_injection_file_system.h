@@ -29,11 +29,11 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "io/file_system.h"
 
 namespace acpstore::io {
@@ -124,30 +124,32 @@ class FaultInjectionFileSystem final : public FileSystem {
     std::optional<std::string> replaced;     // rename: target's old content
   };
 
-  // Fails with an injected error if a fault matches. Requires mu_.
-  Status MaybeFail(Op op, const std::string& path);
-  // Requires mu_.
+  // Fails with an injected error if a fault matches.
+  Status MaybeFail(Op op, const std::string& path) REQUIRES(mu_);
   Result<std::unique_ptr<WritableFile>> OpenLocked(const std::string& path,
-                                                   bool exclusive);
-  // Fails for a handle opened before the last SimulateCrash. Requires mu_.
-  Status CheckEpoch(uint64_t epoch, const std::string& path) const;
+                                                   bool exclusive) REQUIRES(mu_);
+  // Fails for a handle opened before the last SimulateCrash.
+  Status CheckEpoch(uint64_t epoch, const std::string& path) const
+      REQUIRES(mu_);
 
   FileSystem& base_;
 
-  mutable std::mutex mu_;
-  // Everything below is guarded by mu_.
-  uint64_t epoch_ = 0;  // bumped by SimulateCrash; older handles are dead
-  std::map<std::string, std::shared_ptr<FileState>> files_;
-  std::vector<DirOp> dir_ops_;
   struct ArmedFault {
     Fault fault;
     uint64_t seen = 0;
     uint64_t failed = 0;
   };
-  std::vector<ArmedFault> faults_;
-  uint64_t sync_count_ = 0;
-  uint64_t dir_sync_count_ = 0;
-  uint64_t injected_failures_ = 0;
+
+  mutable base::Mutex mu_;
+  // Bumped by SimulateCrash; handles from an older epoch are dead.
+  uint64_t epoch_ GUARDED_BY(mu_) = 0;
+  // FileStates are shared with open handles, which update them under mu_.
+  std::map<std::string, std::shared_ptr<FileState>> files_ GUARDED_BY(mu_);
+  std::vector<DirOp> dir_ops_ GUARDED_BY(mu_);
+  std::vector<ArmedFault> faults_ GUARDED_BY(mu_);
+  uint64_t sync_count_ GUARDED_BY(mu_) = 0;
+  uint64_t dir_sync_count_ GUARDED_BY(mu_) = 0;
+  uint64_t injected_failures_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace acpstore::io

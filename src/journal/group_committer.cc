@@ -11,8 +11,7 @@ namespace acpstore::journal {
 GroupCommitter::GroupCommitter(std::unique_ptr<JournalWriter> writer,
                                GroupCommitOptions options)
     : options_(options), writer_(std::move(writer)) {
-  health_ = writer_->failure();
-  stats_ = writer_->stats();
+  PublishStats();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -28,10 +27,11 @@ void GroupCommitter::Submit(RecordType type, std::string_view payload,
 
 void GroupCommitter::SubmitFramed(std::string record, CommitCallback done) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     if (!closing_) {
-      pending_.push_back(Pending{std::move(record), std::move(done), nullptr});
-      cv_.notify_one();
+      pending_.push_back(
+          Pending{std::move(record), std::move(done), nullptr, Status::OK()});
+      cv_.Signal();
       return;
     }
   }
@@ -42,45 +42,52 @@ Result<JournalPosition> GroupCommitter::Flush() {
   std::promise<Result<JournalPosition>> promise;
   std::future<Result<JournalPosition>> future = promise.get_future();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     if (closing_) return Status::Unavailable("journal is closed");
-    pending_.push_back(Pending{
-        "", nullptr, [&promise](Result<JournalPosition> r) {
-          promise.set_value(std::move(r));
-        }});
-    cv_.notify_one();
+    pending_.push_back(Pending{"", nullptr,
+                               [&promise](Result<JournalPosition> r) {
+                                 promise.set_value(std::move(r));
+                               },
+                               Status::OK()});
+    cv_.Signal();
   }
   return future.get();
 }
 
+void GroupCommitter::AbortQueued(const Status& why) {
+  base::MutexLock lock(&mu_);
+  for (Pending& p : pending_) {
+    if (p.aborted.ok() && !p.flushed) p.aborted = why;
+  }
+}
+
 Status GroupCommitter::Close() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     if (closed_) return close_status_;
     closed_ = closing_ = true;
-    cv_.notify_one();
+    cv_.Signal();
   }
   thread_.join();  // drains everything queued before closing_ was set
   Status s = writer_->Close();
-  std::lock_guard<std::mutex> lock(mu_);
+  PublishStats();
+  base::MutexLock lock(&mu_);
   close_status_ = s;
-  health_ = writer_->failure();
-  stats_ = writer_->stats();
   return s;
 }
 
 JournalStats GroupCommitter::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return stats_;
 }
 
 Status GroupCommitter::health() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return health_;
 }
 
 void GroupCommitter::PublishStats() {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   stats_ = writer_->stats();
   health_ = writer_->failure();
 }
@@ -93,19 +100,28 @@ void GroupCommitter::Run() {
   auto next_sync = Clock::now() + period;
   for (;;) {
     std::vector<Pending> batch;
+    std::vector<Pending> aborted;
     bool sync_due = false;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      auto ready = [this] { return !pending_.empty() || closing_; };
-      if (interval) {
-        cv_.wait_until(lock, next_sync, ready);
-        sync_due = Clock::now() >= next_sync;
-      } else {
-        cv_.wait(lock, ready);
+      base::MutexLock lock(&mu_);
+      while (pending_.empty() && !closing_) {
+        if (!interval) {
+          cv_.Wait(&mu_);
+        } else if (!cv_.WaitUntil(&mu_, next_sync)) {
+          break;  // time for the background fdatasync
+        }
       }
+      sync_due = interval && Clock::now() >= next_sync;
       if (pending_.empty() && closing_) break;
+      // Aborted records are failed on their own, so their completions can
+      // abort what was queued behind them before any of it is written.
+      while (!pending_.empty() && !pending_.front().aborted.ok()) {
+        aborted.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
       size_t bytes = 0;
-      while (!pending_.empty()) {
+      while (aborted.empty() && !pending_.empty() &&
+             pending_.front().aborted.ok()) {
         const size_t next = pending_.front().record.size();
         if (!batch.empty() && bytes + next > options_.max_batch_bytes) break;
         bytes += next;
@@ -113,6 +129,7 @@ void GroupCommitter::Run() {
         pending_.pop_front();
       }
     }
+    for (Pending& p : aborted) Complete(p, p.aborted);
     if (!batch.empty()) ProcessBatch(std::move(batch));
     if (sync_due) {
       // A failure here is recorded by the writer: every later write fails.
@@ -141,7 +158,7 @@ void GroupCommitter::ProcessBatch(std::vector<Pending> batch) {
   }
   PublishStats();
   if (!s.ok()) {
-    FailWindow(std::move(batch), s);
+    for (Pending& p : batch) Complete(p, s);
     return;
   }
   const JournalPosition durable = writer_->synced_end();
@@ -155,26 +172,11 @@ void GroupCommitter::ProcessBatch(std::vector<Pending> batch) {
   }
 }
 
-void GroupCommitter::FailWindow(std::vector<Pending> batch,
-                                const Status& status) {
-  std::vector<Pending> failing = std::move(batch);
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (Pending& p : pending_) failing.push_back(std::move(p));
-      pending_.clear();
-    }
-    if (failing.empty()) return;
-    for (Pending& p : failing) {
-      if (p.flushed) {
-        p.flushed(status);
-      } else {
-        p.done(status);
-      }
-    }
-    // Records submitted while those ran may have been decided before the
-    // failure was known: they fail too, until a round submits nothing.
-    failing.clear();
+void GroupCommitter::Complete(Pending& p, const Status& failure) {
+  if (p.flushed) {
+    p.flushed(failure);
+  } else {
+    p.done(failure);
   }
 }
 

@@ -10,17 +10,18 @@
 //    the writer thread, with no lock of ours held.
 //  * Under kAlways no completion reports success before its record is
 //    durable.
-//  * When a batch fails, it and every record submitted until its failure
-//    completions have all returned fail with the same Status, so a record
-//    that may depend on a failed one is never written behind its back:
-//    - kInsufficientStorage (ENOSPC): none of those records is in the
-//      journal; later submissions are tried afresh (writes recover once
-//      space returns).
+//  * A failed batch fails all of its records with the same Status:
+//    - kInsufficientStorage (ENOSPC): none of them is in the journal; the
+//      next batch is tried afresh, so writes recover once space returns.
 //    - kUnavailable (a failed fsync or write): the journal is failed for
-//      good; whether the failed records reached the disk is unknown.
-//    The window closes when a round of failure completions sees no new
-//    submission, so a caller should stop submitting from its first failure
-//    completion until its in-flight records have completed.
+//      good; whether those records reached the disk is unknown.
+//  * Records queued behind a failed batch are still written, unless the
+//    caller aborts them: a caller whose later records depend on earlier
+//    ones (sequence numbers) calls AbortQueued() from the failure
+//    completion, under the same lock it holds while deciding and
+//    submitting. Every record queued at that moment then fails, and its
+//    completion runs before any later record is written, so no record
+//    decided on top of a failed one ever reaches the journal.
 //
 // Thread-safety: Submit, Flush, stats and health may be called from any
 // thread; Flush and Close must not be called from a completion.
@@ -29,12 +30,10 @@
 #ifndef ACPSTORE_JOURNAL_GROUP_COMMITTER_H_
 #define ACPSTORE_JOURNAL_GROUP_COMMITTER_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -42,6 +41,7 @@
 
 #include "acpstore/options.h"
 #include "acpstore/result.h"
+#include "base/mutex.h"
 #include "journal/format.h"
 #include "journal/journal_stats.h"
 #include "journal/journal_writer.h"
@@ -78,6 +78,12 @@ class GroupCommitter {
   // Queues one already framed record (format.h BeginRecord/FinishRecord).
   void SubmitFramed(std::string record, CommitCallback done);
 
+  // Fails, with `why`, every record queued and not yet being written (Flush
+  // waiters are left alone). Their completions run on the writer thread,
+  // in order, before it writes anything submitted later. Safe to call from
+  // a completion.
+  void AbortQueued(const Status& why);
+
   // Waits until everything submitted before is written and fdatasync'ed,
   // in every sync mode; returns the durable end of the journal. Used before
   // a snapshot and at shutdown.
@@ -98,27 +104,26 @@ class GroupCommitter {
     std::string record;  // empty for a flush marker
     CommitCallback done;
     std::function<void(Result<JournalPosition>)> flushed;  // flush marker
+    Status aborted;  // set by AbortQueued: fail instead of writing
   };
 
   void Run();
   void ProcessBatch(std::vector<Pending> batch);
-  // Fails `batch` and everything submitted until those completions return.
-  void FailWindow(std::vector<Pending> batch, const Status& status);
+  static void Complete(Pending& p, const Status& failure);
   void PublishStats();
 
   const GroupCommitOptions options_;
   // Touched only by the writer thread, and by Close() after joining it.
   const std::unique_ptr<JournalWriter> writer_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  // GUARDED_BY(mu_):
-  std::deque<Pending> pending_;
-  bool closing_ = false;
-  bool closed_ = false;
-  Status close_status_;
-  Status health_;
-  JournalStats stats_;
+  mutable base::Mutex mu_;
+  base::CondVar cv_;  // signalled on submit and on close
+  std::deque<Pending> pending_ GUARDED_BY(mu_);
+  bool closing_ GUARDED_BY(mu_) = false;
+  bool closed_ GUARDED_BY(mu_) = false;
+  Status close_status_ GUARDED_BY(mu_);
+  Status health_ GUARDED_BY(mu_);
+  JournalStats stats_ GUARDED_BY(mu_);
 
   std::thread thread_;  // started last, in the constructor
 };

@@ -31,6 +31,28 @@ class JournalReaderTest : public JournalTest {
     return out;
   }
 
+  // Reads `bytes` as the journal's last segment, in memory: the sweeps below
+  // run thousands of reads.
+  static Replayed ReadInMemory(const std::string& bytes) {
+    Replayed out;
+    JournalReader reader(std::make_unique<io::StringFile>("mem", bytes),
+                         bytes.size(), 1, /*last_segment=*/true);
+    JournalRecord rec;
+    for (;;) {
+      Result<bool> more = reader.Next(&rec);
+      if (!more) {
+        out.status = more.status();
+        return out;
+      }
+      if (!*more) break;
+      out.payloads.emplace_back(rec.payload);
+      out.locations.push_back(rec.location);
+    }
+    out.result.end = {1, reader.end_offset()};
+    out.result.torn_bytes = reader.torn_bytes();
+    return out;
+  }
+
   static std::vector<std::string> Payloads(int n) {
     std::vector<std::string> out;
     for (int i = 0; i < n; ++i) {
@@ -148,7 +170,6 @@ TEST_F(JournalReaderTest, EveryTruncationPointRecovers) {
   const std::string full = SegmentBytes(1);
   for (size_t cut = 0; cut <= full.size(); ++cut) {
     SCOPED_TRACE("cut at " + std::to_string(cut));
-    SetSegmentBytes(1, full.substr(0, cut));
     size_t complete = 0;
     while (complete < locations.size() &&
            locations[complete].end().offset <= cut) {
@@ -157,15 +178,20 @@ TEST_F(JournalReaderTest, EveryTruncationPointRecovers) {
     const uint64_t good_end =
         complete > 0 ? locations[complete - 1].end().offset
                      : (cut >= kFirstRecordOffset ? kFirstRecordOffset : 0);
-    Replayed r = ReplayAll();
+    Replayed r = ReadInMemory(full.substr(0, cut));
     ASSERT_TRUE(r.status.ok()) << r.status;
     ASSERT_EQ(r.payloads, std::vector<std::string>(payloads.begin(),
                                                    payloads.begin() + complete));
     EXPECT_EQ(r.result.end, (JournalPosition{1, good_end}));
     EXPECT_EQ(r.result.torn_bytes, cut - good_end);
 
-    // Recovery continues the journal after the cut, for the last records.
-    if (complete + 2 < locations.size()) continue;
+    // Recovery from the file continues the journal after the cut (for cuts
+    // in the last record and a few in the header: each round fsyncs).
+    const bool in_header = cut == 0 || cut == kHeaderSize ||
+                           cut == kFirstRecordOffset - 1 ||
+                           cut == kFirstRecordOffset;
+    if (complete + 1 < locations.size() && !in_header) continue;
+    SetSegmentBytes(1, full.substr(0, cut));
     {
       auto c = Open();
       ASSERT_NE(c, nullptr);
@@ -192,8 +218,7 @@ TEST_F(JournalReaderTest, BitFlipSweep) {
     SCOPED_TRACE("bit " + std::to_string(bit));
     std::string bytes = full;
     bytes[bit / 8] ^= static_cast<char>(1 << (bit % 8));
-    SetSegmentBytes(1, bytes);
-    Replayed r = ReplayAll();
+    Replayed r = ReadInMemory(bytes);
     for (size_t i = 0; i < r.payloads.size(); ++i) {
       ASSERT_EQ(r.payloads[i], payloads[i]) << "wrong data returned";
     }

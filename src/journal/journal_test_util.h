@@ -37,14 +37,19 @@ class JournalTest : public ::testing::Test {
   std::unique_ptr<GroupCommitter> Open(
       SyncMode mode = SyncMode::kAlways, uint64_t segment_bytes = 64 << 20,
       int64_t interval_ms = 100) {
+    GroupCommitOptions options;
+    options.sync = mode;
+    options.sync_interval_ms = interval_ms;
+    return OpenWith(options, segment_bytes);
+  }
+
+  std::unique_ptr<GroupCommitter> OpenWith(GroupCommitOptions options,
+                                           uint64_t segment_bytes = 64 << 20) {
     Replayed r = ReplayAll();
     EXPECT_TRUE(r.status.ok()) << r.status;
     auto writer = JournalWriter::Open(fs_, dir_, {segment_bytes}, r.result.end);
     EXPECT_TRUE(writer.ok()) << writer.status();
     if (!writer.ok()) return nullptr;
-    GroupCommitOptions options;
-    options.sync = mode;
-    options.sync_interval_ms = interval_ms;
     return std::make_unique<GroupCommitter>(std::move(*writer), options);
   }
 

@@ -57,13 +57,13 @@ RecordReader::RecordReader(io::FileSystem& fs, std::string dir)
 Result<std::shared_ptr<io::RandomAccessFile>> RecordReader::File(
     uint64_t segment) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     if (auto it = files_.find(segment); it != files_.end()) return it->second;
   }
   // Open outside the lock; a racing opener's handle is simply dropped.
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::RandomAccessFile> file,
                             fs_.OpenReadable(SegmentPath(dir_, segment)));
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return files_.emplace(segment, std::move(file)).first->second;
 }
 
@@ -76,7 +76,7 @@ Result<OwnedRecord> RecordReader::ReadRecordAt(uint64_t segment,
 }
 
 void RecordReader::Forget(uint64_t segment) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   files_.erase(segment);
 }
 

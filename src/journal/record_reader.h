@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "acpstore/result.h"
+#include "base/mutex.h"
 #include "io/file_system.h"
 #include "journal/format.h"
 #include "journal/position.h"
@@ -52,8 +52,9 @@ class RecordReader {
 
   io::FileSystem& fs_;
   const std::string dir_;
-  std::mutex mu_;
-  std::map<uint64_t, std::shared_ptr<io::RandomAccessFile>> files_;  // GUARDED_BY(mu_)
+  base::Mutex mu_;
+  std::map<uint64_t, std::shared_ptr<io::RandomAccessFile>> files_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace acpstore::journal

@@ -13,6 +13,8 @@ Result<ReplayResult> ReplayJournal(io::FileSystem& fs, const std::string& dir,
                                    const RecordVisitor& visit) {
   ReplayResult result;
   result.end = from;
+  ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(dir));
+  if (!exists) return result;  // no journal yet
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> all, ListSegments(fs, dir));
   // Segments before `from` are covered by the snapshot (and may be gone).
   std::vector<uint64_t> segments;

@@ -37,6 +37,7 @@ struct ReplayResult {
 using RecordVisitor = std::function<Status(const JournalRecord&)>;
 
 // Replays the journal in `dir` from `from` ({0, 0}: from the beginning).
+// A missing `dir` is an empty journal.
 // kCorruption names the file and offset of damage that is not a torn tail,
 // a missing segment, or a `from` past the end of its segment.
 Result<ReplayResult> ReplayJournal(io::FileSystem& fs, const std::string& dir,

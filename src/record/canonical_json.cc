@@ -13,8 +13,6 @@
 #include "record/canonical_json.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <new>
 #include <string>
@@ -30,87 +28,14 @@ namespace json = boost::json;
 
 namespace {
 
-// Longest quote of user input (a key, a number) inside an error message.
-constexpr size_t kQuoteBytes = 64;
-
-// True when the decimal number `token` (JSON grammar) has magnitude >= 1,
-// which tells overflow from underflow once std::from_chars has reported
-// result_out_of_range for both.
-bool MagnitudeAtLeastOne(std::string_view token) {
-  size_t i = 0;
-  if (i < token.size() && token[i] == '-') ++i;
-  int64_t lead_exponent = 0;  // decimal exponent of the first nonzero digit
-  bool found = false;
-  int64_t int_digits = 0;
-  for (; i < token.size() && token[i] >= '0' && token[i] <= '9'; ++i) {
-    if (!found && token[i] != '0') {
-      found = true;
-      lead_exponent = -int_digits;  // fixed up below once length is known
-    }
-    ++int_digits;
-  }
-  if (found) lead_exponent += int_digits - 1;
-  if (i < token.size() && token[i] == '.') {
-    ++i;
-    for (int64_t frac = 1; i < token.size() && token[i] >= '0' && token[i] <= '9';
-         ++i, ++frac) {
-      if (!found && token[i] != '0') {
-        found = true;
-        lead_exponent = -frac;
-      }
-    }
-  }
-  if (!found) return false;  // zero never overflows
-  int64_t exponent = 0;
-  if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
-    ++i;
-    bool negative = false;
-    if (i < token.size() && (token[i] == '+' || token[i] == '-')) {
-      negative = token[i] == '-';
-      ++i;
-    }
-    for (; i < token.size(); ++i) {
-      // Saturate: any exponent this large decides the answer on its own.
-      if (exponent < 1000000000) exponent = exponent * 10 + (token[i] - '0');
-    }
-    if (negative) exponent = -exponent;
-  }
-  return lead_exponent + exponent >= 0;
-}
-
-// Appends the body of a JSON string (no quotes): escapes '"', '\\' and
-// C0 controls only. Strings arrive from the parser in parts; escaping is
-// per byte, so parts can be escaped independently.
-void AppendEscapedBody(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  size_t run = 0;  // start of the pending run of bytes copied verbatim
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    out->push_back('\\');
-    switch (c) {
-      case '"': out->push_back('"'); break;
-      case '\\': out->push_back('\\'); break;
-      case '\b': out->push_back('b'); break;
-      case '\f': out->push_back('f'); break;
-      case '\n': out->push_back('n'); break;
-      case '\r': out->push_back('r'); break;
-      case '\t': out->push_back('t'); break;
-      default:
-        out->append("u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xF]);
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-}
-
-std::string QuoteToken(std::string_view token) {
-  std::string out(TruncateUtf8(token, kQuoteBytes));
-  if (out.size() < token.size()) out.append("...");
-  return out;
+// True when `s` ends in \uD800-\uDBFF: Boost reports a leading surrogate
+// escape not followed by a trailing one as a plain syntax error just after
+// it.
+bool EndsWithLeadingSurrogateEscape(std::string_view s) {
+  if (s.size() < 6) return false;
+  s = s.substr(s.size() - 6);
+  return s[0] == '\\' && s[1] == 'u' && (s[2] == 'd' || s[2] == 'D') &&
+         std::string_view("89abAB").find(s[3]) != std::string_view::npos;
 }
 
 // Maps a parse failure reported by Boost (not by our handler) to a Status.
@@ -127,7 +52,8 @@ Status ParseFailure(std::string_view input, std::string_view field,
     return InvalidField(field, "invalid UTF-8 at offset " + std::to_string(bad));
   }
   if (ec == json::error::illegal_leading_surrogate ||
-      ec == json::error::illegal_trailing_surrogate) {
+      ec == json::error::illegal_trailing_surrogate ||
+      EndsWithLeadingSurrogateEscape(input.substr(0, offset))) {
     return InvalidField(field, "invalid \\u surrogate escape" + at);
   }
   if (input.find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -323,7 +249,7 @@ class PayloadHandler : public HandlerLimits {
     for (size_t i = 1; i < keys->size(); ++i) {
       if (view((*keys)[i]) == view((*keys)[i - 1])) {
         return Fail(InvalidField(field_, "duplicate key \"" +
-                                             QuoteToken(view((*keys)[i])) +
+                                             QuoteForMessage(view((*keys)[i])) +
                                              "\""),
                     ec);
       }
@@ -370,7 +296,7 @@ class PayloadHandler : public HandlerLimits {
     number_.append(s.data(), s.size());
     BeginValue();
     if (!AppendCanonicalNumber(number_, integer, &out_)) {
-      return Fail(InvalidField(field_, "number " + QuoteToken(number_) +
+      return Fail(InvalidField(field_, "number " + QuoteForMessage(number_) +
                                            " does not fit a double"),
                   ec);
     }
@@ -378,7 +304,7 @@ class PayloadHandler : public HandlerLimits {
     return CheckSize(ec);
   }
 
-  void AppendEscaped(std::string_view s) { AppendEscapedBody(s, &out_); }
+  void AppendEscaped(std::string_view s) { AppendJsonStringBody(s, &out_); }
 
   const std::string_view field_;
   const size_t max_bytes_;
@@ -536,45 +462,6 @@ class FlatObjectHandler : public HandlerLimits {
 };
 
 }  // namespace
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  AppendEscapedBody(s, out);
-  out->push_back('"');
-}
-
-bool AppendCanonicalNumber(std::string_view token, bool integer_token,
-                           std::string* out) {
-  if (integer_token) {
-    // The JSON grammar already forbids "+" and leading zeros, so an
-    // integer token is its own canonical form ("-0" included).
-    out->append(token);
-    return true;
-  }
-  // std::from_chars is correctly rounded; Boost 1.81's own double parse
-  // is not always, which would make canonical output depend on it.
-  double d = 0;
-  const char* end = token.data() + token.size();
-  const auto [ptr, ec] = std::from_chars(token.data(), end, d);
-  if (ec == std::errc::result_out_of_range) {
-    if (MagnitudeAtLeastOne(token)) return false;
-    d = token.starts_with('-') ? -0.0 : 0.0;
-  } else if (ec != std::errc() || ptr != end) {
-    return false;
-  }
-  if (!std::isfinite(d)) return false;
-  char buf[32];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), d);
-  out->append(buf, res.ptr);
-  return true;
-}
-
-std::string MemberField(std::string_view field, std::string_view key) {
-  std::string out(field);
-  out.push_back('.');
-  out.append(QuoteToken(key));
-  return out;
-}
 
 Result<std::string> CanonicalizePayload(std::string_view json,
                                         const Limits& limits,

@@ -26,6 +26,9 @@ namespace acpstore::record {
 
 // Appends `s` (valid UTF-8) as a quoted JSON string with minimal escaping.
 void AppendJsonString(std::string_view s, std::string* out);
+// As AppendJsonString without the quotes. Escaping is per byte, so a
+// string that arrives in parts can be escaped part by part.
+void AppendJsonStringBody(std::string_view s, std::string* out);
 
 // Appends the canonical text of the JSON number `token`. `integer_token`
 // says the token fits int64/uint64 and has no fraction or exponent.
@@ -33,6 +36,10 @@ void AppendJsonString(std::string_view s, std::string* out);
 // (1e400); values that underflow (1e-400) become 0 with their sign.
 bool AppendCanonicalNumber(std::string_view token, bool integer_token,
                            std::string* out);
+
+// `text` shortened to a bounded quote for an error message, at a character
+// boundary, with "..." when cut.
+std::string QuoteForMessage(std::string_view text);
 
 // "<field>.<key>" naming one member of a map in error messages; an overlong
 // key is shortened (at a character boundary) and marked with "...".

@@ -1,0 +1,137 @@
+// Canonical JSON scalars: string escaping and number formatting, shared
+// by the payload writer and metadata maps (canonical_json.h).
+// Thread-safety: pure functions.
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "record/canonical_json.h"
+#include "record/utf8.h"
+
+namespace acpstore::record {
+namespace {
+
+// Longest quote of user input (a key, a number) inside an error message.
+constexpr size_t kQuoteBytes = 64;
+
+// True when the decimal number `token` (JSON grammar) has magnitude >= 1,
+// which tells overflow from underflow once std::from_chars has reported
+// result_out_of_range for both.
+bool MagnitudeAtLeastOne(std::string_view token) {
+  size_t i = 0;
+  if (i < token.size() && token[i] == '-') ++i;
+  int64_t lead_exponent = 0;  // decimal exponent of the first nonzero digit
+  bool found = false;
+  int64_t int_digits = 0;
+  for (; i < token.size() && token[i] >= '0' && token[i] <= '9'; ++i) {
+    if (!found && token[i] != '0') {
+      found = true;
+      lead_exponent = -int_digits;  // fixed up below once length is known
+    }
+    ++int_digits;
+  }
+  if (found) lead_exponent += int_digits - 1;
+  if (i < token.size() && token[i] == '.') {
+    ++i;
+    for (int64_t frac = 1; i < token.size() && token[i] >= '0' && token[i] <= '9';
+         ++i, ++frac) {
+      if (!found && token[i] != '0') {
+        found = true;
+        lead_exponent = -frac;
+      }
+    }
+  }
+  if (!found) return false;  // zero never overflows
+  int64_t exponent = 0;
+  if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+    ++i;
+    bool negative = false;
+    if (i < token.size() && (token[i] == '+' || token[i] == '-')) {
+      negative = token[i] == '-';
+      ++i;
+    }
+    for (; i < token.size(); ++i) {
+      // Saturate: any exponent this large decides the answer on its own.
+      if (exponent < 1000000000) exponent = exponent * 10 + (token[i] - '0');
+    }
+    if (negative) exponent = -exponent;
+  }
+  return lead_exponent + exponent >= 0;
+}
+
+}  // namespace
+
+void AppendJsonStringBody(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t run = 0;  // start of the pending run of bytes copied verbatim
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    out->push_back('\\');
+    switch (c) {
+      case '"': out->push_back('"'); break;
+      case '\\': out->push_back('\\'); break;
+      case '\b': out->push_back('b'); break;
+      case '\f': out->push_back('f'); break;
+      case '\n': out->push_back('n'); break;
+      case '\r': out->push_back('r'); break;
+      case '\t': out->push_back('t'); break;
+      default:
+        out->append("u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xF]);
+    }
+  }
+  out->append(s.data() + run, s.size() - run);
+}
+
+std::string QuoteForMessage(std::string_view token) {
+  std::string out(TruncateUtf8(token, kQuoteBytes));
+  if (out.size() < token.size()) out.append("...");
+  return out;
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  AppendJsonStringBody(s, out);
+  out->push_back('"');
+}
+
+bool AppendCanonicalNumber(std::string_view token, bool integer_token,
+                           std::string* out) {
+  if (integer_token) {
+    // The JSON grammar already forbids "+" and leading zeros, so an
+    // integer token is its own canonical form ("-0" included).
+    out->append(token);
+    return true;
+  }
+  // std::from_chars is correctly rounded; Boost 1.81's own double parse
+  // is not always, which would make canonical output depend on it.
+  double d = 0;
+  const char* end = token.data() + token.size();
+  const auto [ptr, ec] = std::from_chars(token.data(), end, d);
+  if (ec == std::errc::result_out_of_range) {
+    if (MagnitudeAtLeastOne(token)) return false;
+    d = token.starts_with('-') ? -0.0 : 0.0;
+  } else if (ec != std::errc() || ptr != end) {
+    return false;
+  }
+  if (!std::isfinite(d)) return false;
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), d);
+  out->append(buf, res.ptr);
+  return true;
+}
+
+std::string MemberField(std::string_view field, std::string_view key) {
+  std::string out(field);
+  out.push_back('.');
+  out.append(QuoteForMessage(key));
+  return out;
+}
+
+}  // namespace acpstore::record

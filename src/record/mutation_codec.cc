@@ -1,0 +1,273 @@
+// Mutation codec. Grammar: docs/mutation_format.md.
+
+#include "record/mutation_codec.h"
+
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "record/byte_reader.h"
+#include "record/mutation_format.h"
+#include "record/record_codec.h"
+
+namespace acpstore::record {
+namespace {
+
+namespace f = format;
+using base::crc32c::Mask;
+using base::crc32c::Unmask;
+
+// The smallest framed event: crc, a one-byte length, a version byte.
+constexpr size_t kMinFramedEventBytes = f::kEventCrcSize + 2;
+
+void PutTag(std::string* dst, f::OpTag tag) {
+  dst->push_back(static_cast<char>(tag));
+}
+
+void PutFramed(std::string_view event_bytes, std::string* dst) {
+  base::PutFixed32(dst, Mask(base::crc32c::Value(event_bytes)));
+  base::PutLengthPrefixed(dst, event_bytes);
+}
+
+std::string_view OpName(f::OpTag tag) {
+  switch (tag) {
+    case f::OpTag::kUpsertSession: return "upsert_session";
+    case f::OpTag::kDeleteSession: return "delete_session";
+    case f::OpTag::kAppendEvents: return "append_events";
+    case f::OpTag::kDropEvents: return "drop_events";
+    case f::OpTag::kUpsertAction: return "upsert_action";
+    case f::OpTag::kDeleteAction: return "delete_action";
+    case f::OpTag::kUpsertPause: return "upsert_pause";
+    case f::OpTag::kInvalid: break;
+  }
+  return "unknown";
+}
+
+// `prefix` + the message of `s`, keeping its code and details.
+Status Prefixed(const Status& s, const std::string& prefix) {
+  Status out(s.code(), prefix + std::string(s.message()));
+  for (const StatusDetail& d : s.details()) {
+    std::visit([&](const auto& v) { out.With(d.key, v); }, d.value);
+  }
+  return out;
+}
+
+// How far a framed event got before it failed: the difference between
+// damaged bytes (kDataLoss for a positioned read) and a bad encoding.
+enum class FrameStage { kFraming, kChecksummed };
+
+Status ReadFramedEvent(ByteReader* in, Event* out, FrameStage* stage) {
+  *stage = FrameStage::kFraming;
+  uint32_t masked_crc;
+  uint32_t length;
+  std::string_view bytes;
+  ACPSTORE_RETURN_IF_ERROR(in->Fixed32("event checksum", &masked_crc));
+  ACPSTORE_RETURN_IF_ERROR(in->Varint32("event length", &length));
+  const uint64_t bytes_offset = in->offset();
+  ACPSTORE_RETURN_IF_ERROR(in->Bytes("event", length, &bytes));
+  if (Unmask(masked_crc) != base::crc32c::Value(bytes)) {
+    return ByteReader(bytes, bytes_offset).Corrupt("event checksum mismatch");
+  }
+  *stage = FrameStage::kChecksummed;
+  ByteReader event_in(bytes, bytes_offset);
+  ACPSTORE_RETURN_IF_ERROR(DecodeEvent(&event_in, out));
+  if (!event_in.empty()) {
+    return event_in.Corrupt("trailing bytes after the event");
+  }
+  return Status::OK();
+}
+
+Status ReadOp(ByteReader* in, f::OpTag tag, Mutation* m) {
+  switch (tag) {
+    case f::OpTag::kUpsertSession: {
+      UpsertSessionOp op;
+      ACPSTORE_RETURN_IF_ERROR(DecodeSession(in, &op.session));
+      m->ops.emplace_back(std::move(op));
+      return Status::OK();
+    }
+    case f::OpTag::kDeleteSession: {
+      DeleteSessionOp op;
+      ACPSTORE_RETURN_IF_ERROR(in->String("tenant_id", &op.tenant_id));
+      ACPSTORE_RETURN_IF_ERROR(in->String("session_id", &op.session_id));
+      m->ops.emplace_back(std::move(op));
+      return Status::OK();
+    }
+    case f::OpTag::kAppendEvents: {
+      AppendEventsOp op;
+      uint32_t count;
+      ACPSTORE_RETURN_IF_ERROR(in->String("tenant_id", &op.tenant_id));
+      ACPSTORE_RETURN_IF_ERROR(in->String("session_id", &op.session_id));
+      ACPSTORE_RETURN_IF_ERROR(in->Varint32("event count", &count));
+      if (count > in->rest().size() / kMinFramedEventBytes) {
+        return in->Corrupt("event count " + std::to_string(count) +
+                           " runs past the end");
+      }
+      op.events.resize(count);
+      for (uint32_t i = 0; i < count; ++i) {
+        FrameStage stage;
+        Status s = ReadFramedEvent(in, &op.events[i], &stage);
+        if (!s.ok()) return Prefixed(s, "event " + std::to_string(i) + ": ");
+      }
+      m->ops.emplace_back(std::move(op));
+      return Status::OK();
+    }
+    case f::OpTag::kDropEvents: {
+      DropEventsOp op;
+      ACPSTORE_RETURN_IF_ERROR(in->String("tenant_id", &op.tenant_id));
+      ACPSTORE_RETURN_IF_ERROR(in->String("session_id", &op.session_id));
+      ACPSTORE_RETURN_IF_ERROR(in->Varint64("through_seq", &op.through_seq));
+      m->ops.emplace_back(std::move(op));
+      return Status::OK();
+    }
+    case f::OpTag::kUpsertAction: {
+      UpsertActionOp op;
+      ACPSTORE_RETURN_IF_ERROR(DecodeAction(in, &op.action));
+      m->ops.emplace_back(std::move(op));
+      return Status::OK();
+    }
+    case f::OpTag::kDeleteAction: {
+      DeleteActionOp op;
+      ACPSTORE_RETURN_IF_ERROR(in->String("tenant_id", &op.tenant_id));
+      ACPSTORE_RETURN_IF_ERROR(in->String("action_id", &op.action_id));
+      m->ops.emplace_back(std::move(op));
+      return Status::OK();
+    }
+    case f::OpTag::kUpsertPause: {
+      UpsertPauseOp op;
+      ACPSTORE_RETURN_IF_ERROR(DecodePause(in, &op.pause));
+      m->ops.emplace_back(std::move(op));
+      return Status::OK();
+    }
+    case f::OpTag::kInvalid:
+      break;
+  }
+  return in->Corrupt("unknown op tag " +
+                     std::to_string(static_cast<unsigned>(tag)));
+}
+
+}  // namespace
+
+void EncodeFramedEvent(const Event& event, std::string* dst) {
+  std::string bytes;
+  EncodeEvent(event, &bytes);
+  PutFramed(bytes, dst);
+}
+
+void EncodeMutation(const Mutation& mutation, std::string* dst,
+                    std::vector<EventSpan>* event_spans) {
+  const size_t start = dst->size();
+  dst->push_back(static_cast<char>(f::kMutationVersion));
+  base::PutVarint32(dst, static_cast<uint32_t>(mutation.ops.size()));
+  std::string scratch;  // one event's bytes; reused so it allocates once
+  for (const MutationOp& op : mutation.ops) {
+    std::visit(
+        [&](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, UpsertSessionOp>) {
+            PutTag(dst, f::OpTag::kUpsertSession);
+            EncodeSession(o.session, dst);
+          } else if constexpr (std::is_same_v<T, DeleteSessionOp>) {
+            PutTag(dst, f::OpTag::kDeleteSession);
+            base::PutLengthPrefixed(dst, o.tenant_id);
+            base::PutLengthPrefixed(dst, o.session_id);
+          } else if constexpr (std::is_same_v<T, AppendEventsOp>) {
+            PutTag(dst, f::OpTag::kAppendEvents);
+            base::PutLengthPrefixed(dst, o.tenant_id);
+            base::PutLengthPrefixed(dst, o.session_id);
+            base::PutVarint32(dst, static_cast<uint32_t>(o.events.size()));
+            for (const Event& e : o.events) {
+              scratch.clear();
+              EncodeEvent(e, &scratch);
+              const size_t at = dst->size();
+              PutFramed(scratch, dst);
+              if (event_spans != nullptr) {
+                event_spans->push_back(
+                    {static_cast<uint32_t>(at - start),
+                     static_cast<uint32_t>(dst->size() - at)});
+              }
+            }
+          } else if constexpr (std::is_same_v<T, DropEventsOp>) {
+            PutTag(dst, f::OpTag::kDropEvents);
+            base::PutLengthPrefixed(dst, o.tenant_id);
+            base::PutLengthPrefixed(dst, o.session_id);
+            base::PutVarint64(dst, o.through_seq);
+          } else if constexpr (std::is_same_v<T, UpsertActionOp>) {
+            PutTag(dst, f::OpTag::kUpsertAction);
+            EncodeAction(o.action, dst);
+          } else if constexpr (std::is_same_v<T, DeleteActionOp>) {
+            PutTag(dst, f::OpTag::kDeleteAction);
+            base::PutLengthPrefixed(dst, o.tenant_id);
+            base::PutLengthPrefixed(dst, o.action_id);
+          } else {
+            static_assert(std::is_same_v<T, UpsertPauseOp>);
+            PutTag(dst, f::OpTag::kUpsertPause);
+            EncodePause(o.pause, dst);
+          }
+        },
+        op);
+  }
+}
+
+Status DecodeMutation(std::string_view* input, Mutation* out) {
+  ByteReader in(*input);
+  uint8_t version;
+  uint32_t op_count;
+  auto fail = [](const Status& s) { return Prefixed(s, "mutation: "); };
+  Status s = in.U8("version", &version);
+  if (s.ok() && (version == 0 || version > f::kMutationVersion)) {
+    s = in.Corrupt("unsupported version " + std::to_string(version));
+  }
+  if (s.ok()) s = in.Varint32("op count", &op_count);
+  // Every op takes at least one byte.
+  if (s.ok() && op_count > in.rest().size()) {
+    s = in.Corrupt("op count " + std::to_string(op_count) +
+                   " runs past the end");
+  }
+  if (!s.ok()) return fail(s);
+
+  Mutation m;
+  m.ops.reserve(op_count);
+  for (uint32_t i = 0; i < op_count; ++i) {
+    uint8_t tag = 0;
+    s = in.U8("op tag", &tag);
+    if (s.ok()) s = ReadOp(&in, static_cast<f::OpTag>(tag), &m);
+    if (!s.ok()) {
+      return fail(Prefixed(s, "op " + std::to_string(i) + " (" +
+                                  std::string(OpName(static_cast<f::OpTag>(tag))) +
+                                  "): "));
+    }
+  }
+  if (!in.empty()) {
+    return fail(in.Corrupt(std::to_string(in.rest().size()) +
+                           " trailing bytes after the last op"));
+  }
+  *out = std::move(m);
+  *input = in.rest();
+  return Status::OK();
+}
+
+Status DecodeEventAt(std::string_view bytes, Event* out) {
+  ByteReader in(bytes);
+  FrameStage stage;
+  Status s = ReadFramedEvent(&in, out, &stage);
+  if (s.ok() && !in.empty()) {
+    // The span is longer than the sub-record it claims to hold.
+    stage = FrameStage::kFraming;
+    s = in.Corrupt("event length disagrees with its span");
+  }
+  if (s.ok()) return s;
+  if (stage == FrameStage::kFraming) {
+    Status loss = Status::DataLoss("stored event failed its check: " +
+                                   std::string(s.message()));
+    for (const StatusDetail& d : s.details()) {
+      std::visit([&](const auto& v) { loss.With(d.key, v); }, d.value);
+    }
+    return loss;
+  }
+  return Prefixed(s, "stored event: ");
+}
+
+}  // namespace acpstore::record

@@ -1,0 +1,101 @@
+// Snapshot directory listing, selection and clean-up. See the header.
+
+#include "snapshot/snapshot_dir.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "snapshot/snapshot_reader.h"
+
+namespace acpstore::snapshot {
+namespace {
+
+// Entry names of `dir`; a missing directory is empty.
+Result<std::vector<std::string>> Names(io::FileSystem& fs,
+                                       const std::string& dir) {
+  Result<std::vector<std::string>> names = fs.ListDir(dir);
+  if (!names && io::IsNotFoundError(names.error())) {
+    return std::vector<std::string>{};
+  }
+  return names;
+}
+
+}  // namespace
+
+Result<std::vector<SnapshotFile>> ListSnapshots(io::FileSystem& fs,
+                                                const std::string& dir) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names, Names(fs, dir));
+  std::vector<SnapshotFile> out;
+  for (const std::string& name : names) {
+    if (std::optional<uint64_t> n = ParseSnapshotFileName(name)) {
+      out.push_back({*n, io::JoinPath(dir, name)});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SnapshotFile& a, const SnapshotFile& b) {
+              return a.number > b.number;
+            });
+  return out;
+}
+
+Result<SnapshotHeader> ValidateSnapshot(io::FileSystem& fs,
+                                        const std::string& path) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotReader> reader,
+                            SnapshotReader::Open(fs, path));
+  std::string_view chunk;
+  while (reader->Next(&chunk)) {
+  }
+  if (!reader->status().ok()) return reader->status();
+  return reader->header();
+}
+
+Result<SnapshotSelection> SelectNewestValid(io::FileSystem& fs,
+                                            const std::string& dir) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> files,
+                            ListSnapshots(fs, dir));
+  SnapshotSelection out;
+  for (SnapshotFile& file : files) {
+    Result<SnapshotHeader> header = ValidateSnapshot(fs, file.path);
+    if (header) {
+      out.header = *header;
+      out.chosen = std::move(file);
+      return out;
+    }
+    out.skipped.push_back({file.path, header.status()});
+  }
+  return out;
+}
+
+Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
+                               uint64_t number) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> files,
+                            ListSnapshots(fs, dir));
+  size_t deleted = 0;
+  for (const SnapshotFile& file : files) {
+    if (file.number >= number) continue;
+    ACPSTORE_RETURN_IF_ERROR(fs.Remove(file.path));
+    ++deleted;
+  }
+  return deleted;
+}
+
+Result<size_t> RemoveTempFiles(io::FileSystem& fs, const std::string& dir) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names, Names(fs, dir));
+  size_t deleted = 0;
+  for (const std::string& name : names) {
+    if (!IsTempFileName(name)) continue;
+    ACPSTORE_RETURN_IF_ERROR(fs.Remove(io::JoinPath(dir, name)));
+    ++deleted;
+  }
+  return deleted;
+}
+
+Result<uint64_t> NextSnapshotNumber(io::FileSystem& fs,
+                                    const std::string& dir) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> files,
+                            ListSnapshots(fs, dir));
+  return files.empty() ? uint64_t{1} : files.front().number + 1;
+}
+
+}  // namespace acpstore::snapshot
