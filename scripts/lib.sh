@@ -17,7 +17,7 @@ DEPS=(
   libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev librapidcheck-dev
-  libsqlite3-dev libpq-dev libzstd-dev
+  libsqlite3-dev libpq-dev libzstd-dev libssl-dev
   libfiu-dev fiu-utils
   clang-14 libclang-rt-14-dev
 )

@@ -1,0 +1,89 @@
+// Principal: who an API key says the caller is, and how the server turns
+// that into the Scope every store call is confined to (SPEC §6).
+//
+// Thread-safety: value types; Authenticator implementations are
+// thread-safe.
+
+#ifndef ACPSTORE_AUTH_PRINCIPAL_H_
+#define ACPSTORE_AUTH_PRINCIPAL_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "acpstore/records.h"
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+
+namespace acpstore::auth {
+
+enum class Role : uint8_t {
+  kReader,  // reads every session of its tenant
+  kWriter,  // reads and writes its own scope (tenant, own key id)
+  kAdmin,   // reads and writes every session of its tenant; /v1/stats; keys
+};
+
+std::string_view ToString(Role role);  // "reader", "writer", "admin"
+std::optional<Role> ParseRole(std::string_view name);
+
+struct Principal {
+  std::string tenant_id;
+  std::string key_id;  // = ownerKeyId of records it creates
+  Role role = Role::kWriter;
+
+  Scope ToScope() const {
+    Scope s{tenant_id, key_id, Scope::Access::kOwner};
+    if (role == Role::kReader) s.access = Scope::Access::kTenantRead;
+    if (role == Role::kAdmin) s.access = Scope::Access::kTenantWrite;
+    return s;
+  }
+};
+
+// Resolves a bearer token to a Principal. kUnauthenticated for a missing,
+// malformed, unknown or revoked token; the message never contains the
+// token.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual Result<Principal> Authenticate(std::string_view bearer_token) = 0;
+};
+
+// Public facts about a key (never its secret or hash).
+struct KeyInfo {
+  std::string id;
+  std::string tenant_id;
+  Role role = Role::kWriter;
+  std::string name;
+  TimestampMs created_at = 0;
+  std::optional<TimestampMs> revoked_at;
+};
+
+struct NewKey {
+  std::string tenant_id;
+  Role role = Role::kWriter;
+  std::string name;               // optional label, may be empty
+  std::optional<std::string> id;  // default: a fresh random id
+};
+
+struct CreatedKey {
+  KeyInfo key;
+  std::string token;  // shown once; only its SHA-256 is stored
+};
+
+// Key management, used by `acpstore keys` and by POST/DELETE /v1/keys.
+class KeyManager {
+ public:
+  virtual ~KeyManager() = default;
+  // kConflict when the id exists (also revoked ones: ids are never reused).
+  virtual Result<CreatedKey> CreateKey(const NewKey& req) = 0;
+  // Keys of `tenant_id` (all tenants when empty), revoked ones included.
+  virtual Result<std::vector<KeyInfo>> ListKeys(std::string_view tenant_id) = 0;
+  // kNotFound when the key does not exist in `tenant_id` (any tenant when
+  // empty); revoking twice is OK.
+  virtual Status RevokeKey(std::string_view tenant_id, std::string_view id) = 0;
+};
+
+}  // namespace acpstore::auth
+
+#endif  // ACPSTORE_AUTH_PRINCIPAL_H_
