@@ -34,13 +34,13 @@ namespace {
 using acpstore::StatusCode;
 using namespace acpstore::journal;  // NOLINT(google-build-using-namespace)
 
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,     \
-                   __LINE__, #cond);                                  \
-      std::abort();                                                   \
-    }                                                                 \
+#define FUZZ_CHECK(cond)                                                    \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                   #cond);                                                  \
+      std::abort();                                                         \
+    }                                                                       \
   } while (0)
 
 struct Reading {
@@ -52,8 +52,9 @@ struct Reading {
 };
 
 Reading Read(const std::string& bytes, uint64_t segment, bool last) {
-  JournalReader reader(std::make_unique<acpstore::io::StringFile>("fuzz", bytes),
-                       bytes.size(), segment, last);
+  JournalReader reader(
+      std::make_unique<acpstore::io::StringFile>("fuzz", bytes), bytes.size(),
+      segment, last);
   Reading out;
   JournalRecord rec;
   uint64_t expected_offset = 0;
@@ -101,7 +102,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   uint64_t segment = 1;
   if (bytes.size() >= kFirstRecordOffset) {
-    segment = acpstore::base::DecodeFixed64(bytes.data() + kFirstRecordOffset - 8);
+    segment =
+        acpstore::base::DecodeFixed64(bytes.data() + kFirstRecordOffset - 8);
   }
 
   const Reading last = Read(bytes, segment, /*last=*/true);
@@ -119,7 +121,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   acpstore::io::StringFile file("fuzz", bytes);
   uint64_t offset = kFirstRecordOffset;
   for (size_t i = 0; i < last.payloads.size(); ++i) {
-    const auto size_i = static_cast<uint32_t>(kHeaderSize + last.payloads[i].size());
+    const auto size_i =
+        static_cast<uint32_t>(kHeaderSize + last.payloads[i].size());
     for (uint32_t hint : {size_i, 0u}) {
       acpstore::Result<OwnedRecord> r = ReadRecordAt(file, offset, hint);
       FUZZ_CHECK(r.ok());
@@ -130,11 +133,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A read one byte off a record boundary never returns data silently
   // different from what is there.
   if (!last.payloads.empty()) {
-    acpstore::Result<OwnedRecord> off = ReadRecordAt(file, kFirstRecordOffset + 1);
+    acpstore::Result<OwnedRecord> off =
+        ReadRecordAt(file, kFirstRecordOffset + 1);
     if (off.ok()) {
       std::string reframed;
       AppendRecord(&reframed, off->type, off->payload);
-      FUZZ_CHECK(reframed == bytes.substr(kFirstRecordOffset + 1, reframed.size()));
+      FUZZ_CHECK(reframed ==
+                 bytes.substr(kFirstRecordOffset + 1, reframed.size()));
     } else {
       FUZZ_CHECK(off.error().code() == StatusCode::kDataLoss);
     }

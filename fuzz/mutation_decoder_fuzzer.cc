@@ -30,13 +30,13 @@ using acpstore::record::EncodeMutation;
 using acpstore::record::EventSpan;
 using acpstore::record::Mutation;
 
-#define FUZZ_CHECK(cond)                                          \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-                   __LINE__, #cond);                              \
-      std::abort();                                               \
-    }                                                             \
+#define FUZZ_CHECK(cond)                                                    \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                   #cond);                                                  \
+      std::abort();                                                         \
+    }                                                                       \
   } while (0)
 
 std::string EncodeOf(const acpstore::Event& e) {
@@ -74,8 +74,8 @@ void CheckMutation(std::string_view in) {
       FUZZ_CHECK(i < spans.size());
       FUZZ_CHECK(uint64_t{spans[i].offset} + spans[i].length <= once.size());
       acpstore::Event alone;
-      FUZZ_CHECK(DecodeEventAt(std::string_view(once).substr(
-                                   spans[i].offset, spans[i].length),
+      FUZZ_CHECK(DecodeEventAt(std::string_view(once).substr(spans[i].offset,
+                                                             spans[i].length),
                                &alone)
                      .ok());
       FUZZ_CHECK(EncodeOf(alone) == EncodeOf(e));
@@ -88,8 +88,7 @@ void CheckMutation(std::string_view in) {
 // The record decoders alone: event bodies inside a mutation sit behind a
 // checksum the fuzzer rarely forges, so feed them raw bytes too.
 template <typename T>
-void CheckRecord(std::string_view in,
-                 Status (*decode)(std::string_view*, T*),
+void CheckRecord(std::string_view in, Status (*decode)(std::string_view*, T*),
                  void (*encode)(const T&, std::string*)) {
   T record;
   std::string_view input = in;

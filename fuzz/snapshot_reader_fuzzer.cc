@@ -27,13 +27,13 @@ namespace snap = acpstore::snapshot;
 using acpstore::Status;
 using acpstore::StatusCode;
 
-#define FUZZ_CHECK(cond)                                          \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-                   __LINE__, #cond);                              \
-      std::abort();                                               \
-    }                                                             \
+#define FUZZ_CHECK(cond)                                                    \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                   #cond);                                                  \
+      std::abort();                                                         \
+    }                                                                       \
   } while (0)
 
 void CheckRefusal(const Status& s, size_t file_size) {

@@ -76,7 +76,8 @@ bool GetVarint(std::string_view* input, int bits, uint64_t* value) {
       return true;
     }
   }
-  return false;  // ran out of bytes, or the last allowed byte had a continuation bit
+  return false;  // ran out of bytes, or the last allowed byte had a
+                 // continuation bit
 }
 
 }  // namespace

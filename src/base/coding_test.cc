@@ -2,12 +2,12 @@
 
 #include "base/coding.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace acpstore::base {
 namespace {
@@ -16,7 +16,8 @@ TEST(CodingTest, FixedIsLittleEndian) {
   std::string s;
   PutFixed32(&s, 0x04030201u);
   PutFixed64(&s, 0x0c0b0a0908070605ull);
-  ASSERT_EQ(s, std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12));
+  ASSERT_EQ(
+      s, std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12));
   std::string_view in = s;
   uint32_t a;
   uint64_t b;
@@ -38,9 +39,12 @@ TEST(CodingTest, FixedRefusesShortInputAndLeavesItUnchanged) {
 }
 
 TEST(CodingTest, Varint64RoundTripsBoundaries) {
-  std::vector<uint64_t> values = {0, 1, 127, 128, 255, 16383, 16384,
-                                  (1ull << 32) - 1, 1ull << 32,
-                                  std::numeric_limits<uint64_t>::max()};
+  std::vector<uint64_t> values = {
+      0,          1,
+      127,        128,
+      255,        16383,
+      16384,      (1ull << 32) - 1,
+      1ull << 32, std::numeric_limits<uint64_t>::max()};
   for (int shift = 0; shift < 64; ++shift) values.push_back(1ull << shift);
   std::string s;
   for (uint64_t v : values) PutVarint64(&s, v);
@@ -102,7 +106,10 @@ TEST(CodingTest, LengthPrefixedRoundTripsAndRefusesShortBody) {
   EXPECT_EQ(v, std::string(300, 'x'));
   EXPECT_TRUE(in.empty());
 
-  std::string_view short_body("\x05" "abc", 4);
+  std::string_view short_body(
+      "\x05"
+      "abc",
+      4);
   EXPECT_FALSE(GetLengthPrefixed(&short_body, &v));
   EXPECT_EQ(short_body.size(), 4u);
 }

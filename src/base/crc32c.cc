@@ -14,8 +14,9 @@
 namespace acpstore::base::crc32c {
 namespace {
 
-static_assert(std::endian::native == std::endian::little,
-              "the slicing-by-8 loop reads 8 input bytes as a little-endian word");
+static_assert(
+    std::endian::native == std::endian::little,
+    "the slicing-by-8 loop reads 8 input bytes as a little-endian word");
 
 constexpr uint32_t kPolynomial = 0x82F63B78u;  // reflected Castagnoli
 
@@ -81,8 +82,8 @@ bool HardwareAvailable() {
 }
 
 __attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t crc,
-                                                         const char* data,
-                                                         size_t n) {
+                                                          const char* data,
+                                                          size_t n) {
   const auto* p = reinterpret_cast<const uint8_t*>(data);
   uint64_t l = static_cast<uint32_t>(~crc);
   while (n >= 8) {

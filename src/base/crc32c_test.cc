@@ -3,10 +3,10 @@
 
 #include "base/crc32c.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace acpstore::base::crc32c {
 namespace {
@@ -44,7 +44,8 @@ TEST(Crc32cTest, SoftwareMatchesHardwareOnRandomData) {
   for (char& c : data) c = static_cast<char>(rng());
   // Every length and misalignment around the 8-byte stride, plus big ones.
   for (size_t start = 0; start < 9; ++start) {
-    for (size_t len = 0; len + start <= data.size(); len += (len < 64 ? 1 : 509)) {
+    for (size_t len = 0; len + start <= data.size();
+         len += (len < 64 ? 1 : 509)) {
       const uint32_t seed = static_cast<uint32_t>(rng());
       ASSERT_EQ(ExtendSoftware(seed, data.data() + start, len),
                 ExtendHardware(seed, data.data() + start, len))

@@ -32,16 +32,22 @@ class EventLog {
   // {first_seq, last_seq, retained, bytes}. last_seq is the high-water
   // mark: it never decreases, even when every event was dropped.
   virtual EventStreamInfo Info() const = 0;
+  // The summary readers may see. An engine that applies a mutation before
+  // it is durable (the file engine) hides events not yet acknowledged:
+  // Read() returns none of them and this summary ends before them.
+  // Deciders use Info(), which counts them. Default: the same as Info().
+  virtual EventStreamInfo VisibleInfo() const { return Info(); }
 
   virtual void Append(Event event) = 0;
   // Drops every event with seq <= through_seq; returns how many went.
   virtual uint64_t DropThrough(EventSeq through_seq) = 0;
 
-  // Appends to *out up to `limit` retained events with seq > after,
-  // ascending. kDataLoss if a stored event fails its checksum.
+  // Appends to *out up to `limit` visible retained events with seq >
+  // after, ascending. kDataLoss if a stored event fails its checksum.
   virtual Status Read(EventSeq after, size_t limit,
                       std::vector<Event>* out) const = 0;
-  // The retained event `seq`; kNotFound if it was dropped.
+  // The retained event `seq`, visible or not (deciders dedupe against
+  // it); kNotFound if it was dropped.
   virtual Result<Event> Get(EventSeq seq) const = 0;
 };
 

@@ -38,6 +38,8 @@ class PauseBook {
   const Pause* ByResumeId(std::string_view resume_id) const;
 
   size_t size() const { return pauses_.size(); }
+  // Every record, in creation order (snapshots upsert them in this order).
+  const std::vector<Pause>& records() const { return pauses_; }
 
  private:
   const Pause* Lookup(const std::unordered_map<std::string, size_t>& index,

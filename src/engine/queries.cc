@@ -21,7 +21,7 @@ bool Matches(const std::vector<Enum>& wanted, Enum value) {
 Result<EventPage> ReadPage(const SessionEntry& e, EventSeq after,
                            uint32_t limit) {
   EventPage page;
-  EventStreamInfo info = e.events->Info();
+  EventStreamInfo info = e.events->VisibleInfo();
   page.first_seq = info.first_seq;
   page.last_seq = info.last_seq;
   page.truncated = after + 1 < info.first_seq;

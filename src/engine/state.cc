@@ -149,7 +149,7 @@ std::optional<EventSeq> StoreState::FindClientEvent(
 
 Session StoreState::View(const SessionEntry& entry) {
   Session s = entry.session;
-  s.events = entry.events->Info();
+  s.events = entry.events->VisibleInfo();
   return s;
 }
 
@@ -413,6 +413,23 @@ Status StoreState::ApplyOp(record::DeleteActionOp&& op) {
     return Status::Internal("delete of an unknown action");
   }
   RemoveAction(key);
+  return Status::OK();
+}
+
+Status StoreState::RestoreEvents(
+    std::string_view tenant_id, std::string_view session_id,
+    std::unique_ptr<EventLog> log,
+    std::unordered_map<std::string, EventSeq> client_event_ids) {
+  SessionEntry* e = MutableSession(tenant_id, session_id);
+  if (e == nullptr) return Status::Internal("restore of an unknown session");
+  UnindexSession(e);
+  EventStreamInfo old_info = e->events->Info();
+  EventStreamInfo new_info = log->Info();
+  counters_.events_retained += new_info.retained - old_info.retained;
+  counters_.event_payload_bytes += new_info.bytes - old_info.bytes;
+  e->events = std::move(log);
+  e->client_event_ids = std::move(client_event_ids);
+  IndexSession(e);
   return Status::OK();
 }
 

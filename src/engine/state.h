@@ -86,6 +86,26 @@ class StoreState {
   Status Apply(record::Mutation&& mutation);
   Status Apply(const record::Mutation& mutation);
 
+  // Recovery from a snapshot that keeps event indexes, not events:
+  // replaces the event log and clientEventId index of an existing session
+  // (just upserted). Retained counts follow the new log; events_appended
+  // does not change.
+  Status RestoreEvents(
+      std::string_view tenant_id, std::string_view session_id,
+      std::unique_ptr<EventLog> log,
+      std::unordered_map<std::string, EventSeq> client_event_ids);
+
+  // Every session / action in no particular order, for snapshots:
+  // visit(const SessionEntry&) / visit(const ActionEntry&).
+  template <typename Visit>
+  void ForEachSession(Visit visit) const {
+    for (const auto& kv : sessions_) visit(kv.second);
+  }
+  template <typename Visit>
+  void ForEachAction(Visit visit) const {
+    for (const auto& kv : actions_) visit(kv.second);
+  }
+
   // ---------------------------------------------------------------- lookups
   // nullptr when missing, or when `scope` may not see the record: both
   // answer kNotFound alike.

@@ -13,14 +13,22 @@ namespace {
 
 std::string_view OpName(FaultInjectionFileSystem::Op op) {
   switch (op) {
-    case FaultInjectionFileSystem::kAppend: return "write";
-    case FaultInjectionFileSystem::kSync: return "fdatasync";
-    case FaultInjectionFileSystem::kSyncDir: return "fsync";
-    case FaultInjectionFileSystem::kCreate: return "open";
-    case FaultInjectionFileSystem::kRename: return "rename";
-    case FaultInjectionFileSystem::kTruncate: return "truncate";
-    case FaultInjectionFileSystem::kRemove: return "unlink";
-    case FaultInjectionFileSystem::kRead: return "read";
+    case FaultInjectionFileSystem::kAppend:
+      return "write";
+    case FaultInjectionFileSystem::kSync:
+      return "fdatasync";
+    case FaultInjectionFileSystem::kSyncDir:
+      return "fsync";
+    case FaultInjectionFileSystem::kCreate:
+      return "open";
+    case FaultInjectionFileSystem::kRename:
+      return "rename";
+    case FaultInjectionFileSystem::kTruncate:
+      return "truncate";
+    case FaultInjectionFileSystem::kRemove:
+      return "unlink";
+    case FaultInjectionFileSystem::kRead:
+      return "read";
   }
   return "io";
 }
@@ -38,7 +46,10 @@ class FaultInjectionFileSystem::File final : public WritableFile {
  public:
   File(FaultInjectionFileSystem* fs, std::unique_ptr<WritableFile> base,
        std::shared_ptr<FileState> state, uint64_t epoch)
-      : fs_(fs), base_(std::move(base)), state_(std::move(state)), epoch_(epoch) {}
+      : fs_(fs),
+        base_(std::move(base)),
+        state_(std::move(state)),
+        epoch_(epoch) {}
 
   Status Append(std::span<const std::string_view> pieces) override {
     base::MutexLock lock(&fs_->mu_);
@@ -172,8 +183,8 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::CreateNew(
   return OpenLocked(path, /*exclusive=*/true);
 }
 
-Result<std::unique_ptr<RandomAccessFile>> FaultInjectionFileSystem::OpenReadable(
-    const std::string& path) {
+Result<std::unique_ptr<RandomAccessFile>>
+FaultInjectionFileSystem::OpenReadable(const std::string& path) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                             base_.OpenReadable(path));
   return std::unique_ptr<RandomAccessFile>(

@@ -43,13 +43,13 @@ class FaultInjectionFileSystem final : public FileSystem {
   // Operations a fault can match; combine with |.
   enum Op : uint32_t {
     kAppend = 1u << 0,
-    kSync = 1u << 1,      // WritableFile::Sync
+    kSync = 1u << 1,  // WritableFile::Sync
     kSyncDir = 1u << 2,
-    kCreate = 1u << 3,    // OpenAppendable, CreateNew
+    kCreate = 1u << 3,  // OpenAppendable, CreateNew
     kRename = 1u << 4,
     kTruncate = 1u << 5,  // both the handle's and the FileSystem's
     kRemove = 1u << 6,
-    kRead = 1u << 7,      // RandomAccessFile::ReadAt
+    kRead = 1u << 7,  // RandomAccessFile::ReadAt
   };
 
   // Fails `ops` with errno `error`, e.g.
@@ -58,9 +58,15 @@ class FaultInjectionFileSystem final : public FileSystem {
     explicit Fault(uint32_t match_ops, int err = EIO)
         : ops(match_ops), error(err) {}
     // Let this many matching operations succeed first.
-    Fault& Skip(uint64_t n) { skip = n; return *this; }
+    Fault& Skip(uint64_t n) {
+      skip = n;
+      return *this;
+    }
     // Then fail this many (default: forever).
-    Fault& Times(uint64_t n) { times = n; return *this; }
+    Fault& Times(uint64_t n) {
+      times = n;
+      return *this;
+    }
     // Only paths `matches` accepts count (default: every path).
     Fault& OnPaths(std::function<bool(const std::string& path)> matches) {
       path_matches = std::move(matches);
@@ -119,15 +125,16 @@ class FaultInjectionFileSystem final : public FileSystem {
   // A create or rename not yet made durable by SyncDir of its directory.
   struct DirOp {
     bool is_rename = false;
-    std::string path;                        // created path, or rename target
-    std::string from;                        // rename source
-    std::optional<std::string> replaced;     // rename: target's old content
+    std::string path;                     // created path, or rename target
+    std::string from;                     // rename source
+    std::optional<std::string> replaced;  // rename: target's old content
   };
 
   // Fails with an injected error if a fault matches.
   Status MaybeFail(Op op, const std::string& path) REQUIRES(mu_);
   Result<std::unique_ptr<WritableFile>> OpenLocked(const std::string& path,
-                                                   bool exclusive) REQUIRES(mu_);
+                                                   bool exclusive)
+      REQUIRES(mu_);
   // Fails for a handle opened before the last SimulateCrash.
   Status CheckEpoch(uint64_t epoch, const std::string& path) const
       REQUIRES(mu_);

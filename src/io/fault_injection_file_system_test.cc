@@ -3,9 +3,9 @@
 
 #include "io/fault_injection_file_system.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "io/test_dir.h"
 
@@ -62,7 +62,8 @@ TEST_F(FaultInjectionTest, DirSyncMakesACreateDurable) {
 }
 
 TEST_F(FaultInjectionTest, PreexistingFilesAreTakenAsDurable) {
-  ASSERT_TRUE(WriteFileAtomically(PosixFileSystem(), dir_.Join("f"), "old").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(PosixFileSystem(), dir_.Join("f"), "old").ok());
   auto f = Open("f");
   ASSERT_TRUE(f->Append("+new").ok());
   Crash();
@@ -70,7 +71,8 @@ TEST_F(FaultInjectionTest, PreexistingFilesAreTakenAsDurable) {
 }
 
 TEST_F(FaultInjectionTest, UnsyncedRenameIsUndoneAndTheTargetRestored) {
-  ASSERT_TRUE(WriteFileAtomically(PosixFileSystem(), dir_.Join("snap"), "old").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(PosixFileSystem(), dir_.Join("snap"), "old").ok());
   auto tmp = fs_.CreateNew(dir_.Join("tmp"));
   ASSERT_TRUE(tmp.ok());
   ASSERT_TRUE((*tmp)->Append("new").ok());
@@ -122,10 +124,9 @@ TEST_F(FaultInjectionTest, EnospcAfterNAppendsWritesHalfThenFails) {
 }
 
 TEST_F(FaultInjectionTest, PathPredicateLimitsWhereFaultsFire) {
-  fs_.InjectFault(Fault(FaultInjectionFileSystem::kSync, EIO)
-                      .OnPaths([](const std::string& p) {
-                        return p.ends_with(".log");
-                      }));
+  fs_.InjectFault(
+      Fault(FaultInjectionFileSystem::kSync, EIO)
+          .OnPaths([](const std::string& p) { return p.ends_with(".log"); }));
   auto log = Open("a.log");
   auto other = Open("b.dat");
   EXPECT_EQ(log->Sync().code(), StatusCode::kIoError);

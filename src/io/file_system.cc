@@ -13,7 +13,8 @@ Status WriteFileAtomically(FileSystem& fs, const std::string& path,
   // A random name with O_EXCL: two writers, or a stale temp file left by a
   // crash, can never make us write into someone else's file.
   const std::string tmp = path + ".tmp-" + base::RandomHex128();
-  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs.CreateNew(tmp));
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                            fs.CreateNew(tmp));
   Status s = file->Append(data);
   if (s.ok()) s = file->Sync();
   Status closed = file->Close();

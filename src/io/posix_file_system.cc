@@ -41,9 +41,9 @@ class PosixWritableFile final : public WritableFile {
     if (fd_ < 0) return Closed("write");
     std::vector<iovec> iov;
     iov.reserve(std::min<size_t>(pieces.size(), IOV_MAX));
-    size_t next = 0;           // first piece not yet in iov
-    size_t skip = 0;           // bytes of pieces[next_unwritten] already written
-    size_t unwritten = 0;      // first piece not completely written
+    size_t next = 0;       // first piece not yet in iov
+    size_t skip = 0;       // bytes of pieces[next_unwritten] already written
+    size_t unwritten = 0;  // first piece not completely written
     while (unwritten < pieces.size()) {
       iov.clear();
       for (next = unwritten; next < pieces.size() && iov.size() < IOV_MAX;
@@ -179,7 +179,8 @@ class PosixFileSystemImpl final : public FileSystem {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
     if (!S_ISDIR(st.st_mode)) {
-      return Status::IoError("mkdir " + path + ": exists and is not a directory")
+      return Status::IoError("mkdir " + path +
+                             ": exists and is not a directory")
           .With("path", path);
     }
     return Status::OK();

@@ -1,12 +1,11 @@
 // Scenarios for the POSIX FileSystem and the helpers over it.
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "io/file_system.h"
 #include "io/posix_error.h"
@@ -152,7 +151,10 @@ TEST_F(PosixFileSystemTest, SecondLockFailsAtOnceNamingTheHolder) {
 
 TEST_F(PosixFileSystemTest, LockIsReleasedWhenItsHolderIsDestroyed) {
   const std::string lock_path = dir_.Join("LOCK");
-  { auto held = fs_.Lock(lock_path); ASSERT_TRUE(held.ok()); }
+  {
+    auto held = fs_.Lock(lock_path);
+    ASSERT_TRUE(held.ok());
+  }
   EXPECT_TRUE(fs_.Lock(lock_path).ok());
 }
 

@@ -22,7 +22,7 @@ class StringFile final : public RandomAccessFile {
 
   Result<std::string_view> ReadAt(uint64_t offset, size_t n,
                                   char* scratch) const override {
-    if (offset >= contents_.size()) return std::string_view(scratch, 0);
+    if (offset >= contents_.size()) return std::string_view();
     n = std::min<uint64_t>(n, contents_.size() - offset);
     std::memcpy(scratch, contents_.data() + offset, n);
     return std::string_view(scratch, n);

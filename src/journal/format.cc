@@ -41,7 +41,7 @@ size_t BeginRecord(std::string* dst) {
 void FinishRecord(std::string* dst, size_t header_offset, RecordType type) {
   assert(type != RecordType::kInvalid);
   const std::string_view payload =
-      std::string_view(*dst).substr(header_offset + kHeaderSize);
+      std::string_view{*dst}.substr(header_offset + kHeaderSize);
   assert(payload.size() <= kMaxPayloadBytes);
   FillHeader(dst->data() + header_offset, type, payload);
 }

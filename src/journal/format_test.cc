@@ -3,9 +3,9 @@
 
 #include "journal/format.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "journal/segment_files.h"
 
@@ -77,10 +77,12 @@ TEST(FormatTest, SegmentHeaderChecksNumberMagicAndVersion) {
   std::string rec = SegmentHeaderRecord(7);
   std::string_view payload = std::string_view(rec).substr(kHeaderSize);
   EXPECT_TRUE(CheckSegmentHeader(payload, 7, "p").ok());
-  EXPECT_EQ(CheckSegmentHeader(payload, 8, "p").code(), StatusCode::kCorruption);
+  EXPECT_EQ(CheckSegmentHeader(payload, 8, "p").code(),
+            StatusCode::kCorruption);
   std::string bad_magic(payload);
   bad_magic[0] = 'X';
-  EXPECT_EQ(CheckSegmentHeader(bad_magic, 7, "p").code(), StatusCode::kCorruption);
+  EXPECT_EQ(CheckSegmentHeader(bad_magic, 7, "p").code(),
+            StatusCode::kCorruption);
   std::string bad_version(payload);
   bad_version[8] = 9;
   Status s = CheckSegmentHeader(bad_version, 7, "p");

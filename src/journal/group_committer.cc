@@ -17,8 +17,23 @@ GroupCommitter::GroupCommitter(std::unique_ptr<JournalWriter> writer,
 
 GroupCommitter::~GroupCommitter() { (void)Close(); }
 
+namespace {
+
+Status TooLarge(uint64_t payload_bytes) {
+  return Status::PayloadTooLarge("journal record payload of " +
+                                 std::to_string(payload_bytes) +
+                                 " bytes exceeds the limit of " +
+                                 std::to_string(kMaxPayloadBytes));
+}
+
+}  // namespace
+
 void GroupCommitter::Submit(RecordType type, std::string_view payload,
                             CommitCallback done) {
+  if (payload.size() > kMaxPayloadBytes) {
+    Enqueue(Pending{"", std::move(done), nullptr, TooLarge(payload.size())});
+    return;
+  }
   std::string record;
   record.reserve(kHeaderSize + payload.size());
   AppendRecord(&record, type, payload);
@@ -26,16 +41,28 @@ void GroupCommitter::Submit(RecordType type, std::string_view payload,
 }
 
 void GroupCommitter::SubmitFramed(std::string record, CommitCallback done) {
+  Status refused;
+  if (record.size() < kHeaderSize) {
+    refused = Status::InvalidArgument("journal record shorter than a header");
+  } else if (record.size() - kHeaderSize > kMaxPayloadBytes) {
+    refused = TooLarge(record.size() - kHeaderSize);
+  }
+  // A refused record is failed by the writer thread like an aborted one,
+  // never inline: callers submit under their own locks.
+  Enqueue(Pending{refused.ok() ? std::move(record) : std::string(),
+                  std::move(done), nullptr, std::move(refused)});
+}
+
+void GroupCommitter::Enqueue(Pending pending) {
   {
     base::MutexLock lock(&mu_);
     if (!closing_) {
-      pending_.push_back(
-          Pending{std::move(record), std::move(done), nullptr, Status::OK()});
+      pending_.push_back(std::move(pending));
       cv_.Signal();
       return;
     }
   }
-  done(Status::Unavailable("journal is closed"));
+  Complete(pending, Status::Unavailable("journal is closed"));
 }
 
 Result<JournalPosition> GroupCommitter::Flush() {

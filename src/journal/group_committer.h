@@ -76,6 +76,7 @@ class GroupCommitter {
   // single writer) and queues it.
   void Submit(RecordType type, std::string_view payload, CommitCallback done);
   // Queues one already framed record (format.h BeginRecord/FinishRecord).
+  // A payload over kMaxPayloadBytes fails with kPayloadTooLarge.
   void SubmitFramed(std::string record, CommitCallback done);
 
   // Fails, with `why`, every record queued and not yet being written (Flush
@@ -107,6 +108,7 @@ class GroupCommitter {
     Status aborted;  // set by AbortQueued: fail instead of writing
   };
 
+  void Enqueue(Pending pending);
   void Run();
   void ProcessBatch(std::vector<Pending> batch);
   static void Complete(Pending& p, const Status& failure);

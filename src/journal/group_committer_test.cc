@@ -4,14 +4,14 @@
 
 #include "journal/group_committer.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "journal/journal_test_util.h"
 
@@ -60,7 +60,8 @@ void SubmitFrom(GroupCommitter& c, Load& load, int threads, int per_thread) {
 }
 
 void WaitFor(const std::atomic<int>& n, int target) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (n.load() < target && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -213,8 +214,8 @@ TEST_F(GroupCommitterTest, AbortQueuedFailsRecordsBehindAFailedOne) {
   std::promise<void> all_submitted;
   std::shared_future<void> go = all_submitted.get_future().share();
   // The first write blocks until three records are queued, then hits ENOSPC.
-  fs_.InjectFault(Fault(FIFS::kAppend, ENOSPC).Times(1).OnPaths(
-      [go](const std::string&) {
+  fs_.InjectFault(
+      Fault(FIFS::kAppend, ENOSPC).Times(1).OnPaths([go](const std::string&) {
         go.wait();
         return true;
       }));
@@ -290,7 +291,8 @@ TEST_F(GroupCommitterTest, IntervalModeSyncsInTheBackground) {
   Result<RecordLocation> r = Commit(*c, "x");
   ASSERT_TRUE(r.ok());
   const std::string path = SegmentPath(dir_, r->segment);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (fs_.synced_size(path) != r->end().offset &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -313,7 +315,8 @@ TEST_F(GroupCommitterTest, NoneModeNeverSyncsUntilFlush) {
   ASSERT_TRUE(flushed.ok()) << flushed.status();
   EXPECT_EQ(*flushed, last.end());
   EXPECT_EQ(fs_.sync_count(), before + 1);
-  EXPECT_EQ(fs_.synced_size(SegmentPath(dir_, last.segment)), last.end().offset);
+  EXPECT_EQ(fs_.synced_size(SegmentPath(dir_, last.segment)),
+            last.end().offset);
 }
 
 TEST_F(GroupCommitterTest, CloseDrainsQueueThenRejects) {

@@ -38,7 +38,7 @@ Result<std::unique_ptr<JournalReader>> JournalReader::Open(
 
 Result<std::string_view> JournalReader::Bytes(uint64_t offset, size_t n) {
   if (offset >= buf_start_ && offset + n <= buf_start_ + buf_.size()) {
-    return std::string_view(buf_).substr(offset - buf_start_, n);
+    return std::string_view{buf_}.substr(offset - buf_start_, n);
   }
   const size_t want = static_cast<size_t>(
       std::min<uint64_t>(std::max(n, kReadChunk), file_size_ - offset));
@@ -55,7 +55,7 @@ Result<std::string_view> JournalReader::Bytes(uint64_t offset, size_t n) {
                            " shrank while being read")
         .With("path", path());
   }
-  return std::string_view(buf_).substr(0, n);
+  return std::string_view{buf_}.substr(0, n);
 }
 
 Status JournalReader::CorruptionAt(uint64_t offset,
@@ -129,9 +129,9 @@ Status JournalReader::ReadSegmentHeader() {
   if (start_offset_ == 0) {
     pos_ = header.location.end().offset;
   } else if (start_offset_ < header.location.end().offset) {
-    return Status::InvalidArgument("journal start offset " +
-                                   std::to_string(start_offset_) +
-                                   " is inside the segment header of " + path());
+    return Status::InvalidArgument(
+        "journal start offset " + std::to_string(start_offset_) +
+        " is inside the segment header of " + path());
   } else if (start_offset_ > file_size_) {
     return CorruptionAt(file_size_, "segment ends before start offset " +
                                         std::to_string(start_offset_));

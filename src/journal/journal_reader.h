@@ -48,9 +48,11 @@ class JournalReader {
                 uint64_t segment, bool last_segment, uint64_t start_offset = 0);
 
   // Opens SegmentPath(dir, segment).
-  static Result<std::unique_ptr<JournalReader>> Open(
-      io::FileSystem& fs, const std::string& dir, uint64_t segment,
-      bool last_segment, uint64_t start_offset = 0);
+  static Result<std::unique_ptr<JournalReader>> Open(io::FileSystem& fs,
+                                                     const std::string& dir,
+                                                     uint64_t segment,
+                                                     bool last_segment,
+                                                     uint64_t start_offset = 0);
 
   // true: `*record` holds the next data record. false: the segment ended
   // (cleanly, or at a torn tail: see torn_bytes()). Errors: kCorruption

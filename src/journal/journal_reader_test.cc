@@ -3,10 +3,10 @@
 
 #include "journal/journal_reader.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "io/string_file.h"
 #include "journal/journal_test_util.h"
@@ -56,7 +56,8 @@ class JournalReaderTest : public JournalTest {
   static std::vector<std::string> Payloads(int n) {
     std::vector<std::string> out;
     for (int i = 0; i < n; ++i) {
-      out.push_back("record-" + std::to_string(i) + std::string(i * 3, 'a' + i));
+      out.push_back("record-" + std::to_string(i) +
+                    std::string(i * 3, 'a' + i));
     }
     return out;
   }
@@ -180,8 +181,8 @@ TEST_F(JournalReaderTest, EveryTruncationPointRecovers) {
                      : (cut >= kFirstRecordOffset ? kFirstRecordOffset : 0);
     Replayed r = ReadInMemory(full.substr(0, cut));
     ASSERT_TRUE(r.status.ok()) << r.status;
-    ASSERT_EQ(r.payloads, std::vector<std::string>(payloads.begin(),
-                                                   payloads.begin() + complete));
+    ASSERT_EQ(r.payloads, std::vector<std::string>(
+                              payloads.begin(), payloads.begin() + complete));
     EXPECT_EQ(r.result.end, (JournalPosition{1, good_end}));
     EXPECT_EQ(r.result.torn_bytes, cut - good_end);
 
@@ -244,8 +245,9 @@ TEST_F(JournalReaderTest, ReaderOverAnInMemoryFile) {
   AppendRecord(&bytes, RecordType::kMutation, "one");
   AppendRecord(&bytes, RecordType::kMutation, "");
   const uint64_t size = bytes.size();
-  JournalReader reader(std::make_unique<io::StringFile>("mem", std::move(bytes)),
-                       size, 3, /*last_segment=*/true);
+  JournalReader reader(
+      std::make_unique<io::StringFile>("mem", std::move(bytes)), size, 3,
+      /*last_segment=*/true);
   JournalRecord rec;
   ASSERT_TRUE(*reader.Next(&rec));
   EXPECT_EQ(rec.payload, "one");
@@ -265,7 +267,8 @@ TEST_F(JournalReaderTest, ReadRecordAtReturnsThePayload) {
     ASSERT_TRUE(with_hint.ok()) << with_hint.status();
     EXPECT_EQ(with_hint->payload, payloads[i]);
     EXPECT_EQ(with_hint->type, RecordType::kMutation);
-    auto without = reader.ReadRecordAt(locations[i].segment, locations[i].offset);
+    auto without =
+        reader.ReadRecordAt(locations[i].segment, locations[i].offset);
     ASSERT_TRUE(without.ok()) << without.status();
     EXPECT_EQ(without->payload, payloads[i]);
   }
@@ -281,7 +284,8 @@ TEST_F(JournalReaderTest, ReadRecordAtChecksumMismatchIsDataLoss) {
     auto r = reader.ReadRecordAt(1, locations[1].offset, hint);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code(), StatusCode::kDataLoss) << r.error();
-    EXPECT_NE(r.error().message().find(SegmentPath(dir_, 1)), std::string::npos);
+    EXPECT_NE(r.error().message().find(SegmentPath(dir_, 1)),
+              std::string::npos);
   }
   EXPECT_TRUE(reader.ReadRecordAt(locations[0]).ok());
   // A location that is not a record boundary, or a wrong size, is refused.

@@ -11,10 +11,10 @@
 namespace acpstore::journal {
 
 struct JournalStats {
-  uint64_t records = 0;           // data records written
-  uint64_t bytes = 0;             // framed bytes written (excluding segment headers)
-  uint64_t batches = 0;           // group commits: one write each
-  uint64_t fsyncs = 0;            // successful fdatasyncs of segment files
+  uint64_t records = 0;  // data records written
+  uint64_t bytes = 0;    // framed bytes written (excluding segment headers)
+  uint64_t batches = 0;  // group commits: one write each
+  uint64_t fsyncs = 0;   // successful fdatasyncs of segment files
   uint64_t segments_created = 0;
   uint64_t rejected_no_space = 0;  // records failed with kInsufficientStorage
   uint64_t max_batch_records = 0;

@@ -6,12 +6,12 @@
 #ifndef ACPSTORE_JOURNAL_JOURNAL_TEST_UTIL_H_
 #define ACPSTORE_JOURNAL_JOURNAL_TEST_UTIL_H_
 
+#include <gtest/gtest.h>
+
 #include <future>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "io/fault_injection_file_system.h"
 #include "io/test_dir.h"
@@ -34,9 +34,9 @@ class JournalTest : public ::testing::Test {
   JournalTest() : dir_(tmp_.Join("journal")) {}
 
   // Recovers (cutting any torn tail) and starts a committer.
-  std::unique_ptr<GroupCommitter> Open(
-      SyncMode mode = SyncMode::kAlways, uint64_t segment_bytes = 64 << 20,
-      int64_t interval_ms = 100) {
+  std::unique_ptr<GroupCommitter> Open(SyncMode mode = SyncMode::kAlways,
+                                       uint64_t segment_bytes = 64 << 20,
+                                       int64_t interval_ms = 100) {
     GroupCommitOptions options;
     options.sync = mode;
     options.sync_interval_ms = interval_ms;
@@ -53,7 +53,8 @@ class JournalTest : public ::testing::Test {
     return std::make_unique<GroupCommitter>(std::move(*writer), options);
   }
 
-  static Result<RecordLocation> Commit(GroupCommitter& c, std::string_view payload) {
+  static Result<RecordLocation> Commit(GroupCommitter& c,
+                                       std::string_view payload) {
     std::promise<Result<RecordLocation>> p;
     c.Submit(RecordType::kMutation, payload,
              [&p](Result<RecordLocation> r) { p.set_value(std::move(r)); });
@@ -62,8 +63,8 @@ class JournalTest : public ::testing::Test {
 
   Replayed ReplayAll(JournalPosition from = {}) {
     Replayed out;
-    Result<ReplayResult> r = ReplayJournal(
-        fs_, dir_, from, [&out](const JournalRecord& rec) {
+    Result<ReplayResult> r =
+        ReplayJournal(fs_, dir_, from, [&out](const JournalRecord& rec) {
           out.payloads.emplace_back(rec.payload);
           out.locations.push_back(rec.location);
           return Status::OK();
@@ -77,7 +78,8 @@ class JournalTest : public ::testing::Test {
   }
 
   std::string SegmentBytes(uint64_t segment) {
-    auto r = io::ReadFileToString(io::PosixFileSystem(), SegmentPath(dir_, segment));
+    auto r =
+        io::ReadFileToString(io::PosixFileSystem(), SegmentPath(dir_, segment));
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : "";
   }

@@ -31,8 +31,8 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Open(
   }
   std::unique_ptr<JournalWriter> w(
       new JournalWriter(fs, std::move(dir), options));
-  const bool exists = std::binary_search(segments.begin(), segments.end(),
-                                         end.segment);
+  const bool exists =
+      std::binary_search(segments.begin(), segments.end(), end.segment);
   if (!exists) {
     const uint64_t next =
         std::max(end.segment, segments.empty() ? 0 : segments.back()) + 1;
@@ -46,7 +46,8 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Open(
   const uint64_t size = w->file_->size();
   if (size < end.offset) {
     return Status::Corruption("journal segment " + path + " is shorter (" +
-                              std::to_string(size) + " bytes) than recovered (" +
+                              std::to_string(size) +
+                              " bytes) than recovered (" +
                               std::to_string(end.offset) + ")")
         .With("path", path);
   }
@@ -69,8 +70,10 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Open(
 
 Status JournalWriter::Fail(const Status& cause) {
   if (failure_.ok()) {
-    failure_ = Status::Unavailable("journal failed and accepts no more writes "
-                                   "until reopened: " + cause.ToString());
+    failure_ = Status::Unavailable(
+        "journal failed and accepts no more writes "
+        "until reopened: " +
+        cause.ToString());
   }
   return failure_;
 }
@@ -118,7 +121,8 @@ Status JournalWriter::SyncFile() {
           std::chrono::steady_clock::now() - start)
           .count());
   ++stats_.fsyncs;
-  ++stats_.fsync_micros_log2[Log2Bucket(micros, stats_.fsync_micros_log2.size())];
+  ++stats_
+        .fsync_micros_log2[Log2Bucket(micros, stats_.fsync_micros_log2.size())];
   stats_.fsync_micros_total += micros;
   stats_.fsync_micros_max = std::max(stats_.fsync_micros_max, micros);
   synced_size_ = size_;

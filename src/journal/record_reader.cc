@@ -22,25 +22,31 @@ Result<OwnedRecord> ReadRecordAt(const io::RandomAccessFile& file,
   std::string buf(size_hint >= kHeaderSize ? size_hint : kHeaderSize, '\0');
   ACPSTORE_ASSIGN_OR_RETURN(std::string_view got,
                             file.ReadAt(offset, buf.size(), buf.data()));
-  if (got.size() < kHeaderSize) return LostAt(file, offset, "file ends inside the header");
+  if (got.size() < kHeaderSize) {
+    return LostAt(file, offset, "file ends inside the header");
+  }
   RecordHeader header;
-  if (!DecodeHeader(got, &header)) return LostAt(file, offset, "header checksum mismatch");
+  if (!DecodeHeader(got, &header)) {
+    return LostAt(file, offset, "header checksum mismatch");
+  }
   const size_t size = kHeaderSize + size_t{header.length};
   if (size_hint != 0 && size != size_hint) {
-    return LostAt(file, offset, "record size " + std::to_string(size) +
-                                    " differs from the index's " +
-                                    std::to_string(size_hint));
+    return LostAt(file, offset,
+                  "record size " + std::to_string(size) +
+                      " differs from the index's " + std::to_string(size_hint));
   }
   OwnedRecord record;
   record.type = header.type;
   if (size_hint != 0) {
-    if (got.size() < size) return LostAt(file, offset, "file ends inside the record");
+    if (got.size() < size) {
+      return LostAt(file, offset, "file ends inside the record");
+    }
     record.payload = buf.substr(kHeaderSize, header.length);
   } else {
     record.payload.resize(header.length);
-    ACPSTORE_ASSIGN_OR_RETURN(
-        std::string_view body,
-        file.ReadAt(offset + kHeaderSize, header.length, record.payload.data()));
+    ACPSTORE_ASSIGN_OR_RETURN(std::string_view body,
+                              file.ReadAt(offset + kHeaderSize, header.length,
+                                          record.payload.data()));
     if (body.size() < header.length) {
       return LostAt(file, offset, "file ends inside the record");
     }

@@ -37,27 +37,33 @@ class ByteReader {
         .With("offset", static_cast<int64_t>(offset()));
   }
 
+  // Outputs are zeroed first, so a caller never reads an indeterminate
+  // value after a failure (and GCC's -Wmaybe-uninitialized agrees).
   Status U8(std::string_view what, uint8_t* v) {
+    *v = 0;
     if (input_.empty()) return Truncated(what);
     *v = static_cast<uint8_t>(input_[0]);
     input_.remove_prefix(1);
     return Status::OK();
   }
   Status Fixed32(std::string_view what, uint32_t* v) {
+    *v = 0;
     if (!base::GetFixed32(&input_, v)) return Truncated(what);
     return Status::OK();
   }
   Status Varint32(std::string_view what, uint32_t* v) {
+    *v = 0;
     if (!base::GetVarint32(&input_, v)) return BadVarint(what);
     return Status::OK();
   }
   Status Varint64(std::string_view what, uint64_t* v) {
+    *v = 0;
     if (!base::GetVarint64(&input_, v)) return BadVarint(what);
     return Status::OK();
   }
   // int64 stored as its two's-complement bit pattern in a varint64.
   Status Int64(std::string_view what, int64_t* v) {
-    uint64_t u;
+    uint64_t u = 0;
     ACPSTORE_RETURN_IF_ERROR(Varint64(what, &u));
     *v = static_cast<int64_t>(u);
     return Status::OK();
@@ -75,7 +81,7 @@ class ByteReader {
   }
   // varint32 length, then the bytes.
   Status String(std::string_view what, std::string* v) {
-    uint32_t n;
+    uint32_t n = 0;
     std::string_view bytes;
     ACPSTORE_RETURN_IF_ERROR(Varint32(what, &n));
     ACPSTORE_RETURN_IF_ERROR(Bytes(what, n, &bytes));

@@ -34,14 +34,22 @@ void PutFramed(std::string_view event_bytes, std::string* dst) {
 
 std::string_view OpName(f::OpTag tag) {
   switch (tag) {
-    case f::OpTag::kUpsertSession: return "upsert_session";
-    case f::OpTag::kDeleteSession: return "delete_session";
-    case f::OpTag::kAppendEvents: return "append_events";
-    case f::OpTag::kDropEvents: return "drop_events";
-    case f::OpTag::kUpsertAction: return "upsert_action";
-    case f::OpTag::kDeleteAction: return "delete_action";
-    case f::OpTag::kUpsertPause: return "upsert_pause";
-    case f::OpTag::kInvalid: break;
+    case f::OpTag::kUpsertSession:
+      return "upsert_session";
+    case f::OpTag::kDeleteSession:
+      return "delete_session";
+    case f::OpTag::kAppendEvents:
+      return "append_events";
+    case f::OpTag::kDropEvents:
+      return "drop_events";
+    case f::OpTag::kUpsertAction:
+      return "upsert_action";
+    case f::OpTag::kDeleteAction:
+      return "delete_action";
+    case f::OpTag::kUpsertPause:
+      return "upsert_pause";
+    case f::OpTag::kInvalid:
+      break;
   }
   return "unknown";
 }
@@ -61,8 +69,8 @@ enum class FrameStage { kFraming, kChecksummed };
 
 Status ReadFramedEvent(ByteReader* in, Event* out, FrameStage* stage) {
   *stage = FrameStage::kFraming;
-  uint32_t masked_crc;
-  uint32_t length;
+  uint32_t masked_crc = 0;
+  uint32_t length = 0;
   std::string_view bytes;
   ACPSTORE_RETURN_IF_ERROR(in->Fixed32("event checksum", &masked_crc));
   ACPSTORE_RETURN_IF_ERROR(in->Varint32("event length", &length));
@@ -97,7 +105,7 @@ Status ReadOp(ByteReader* in, f::OpTag tag, Mutation* m) {
     }
     case f::OpTag::kAppendEvents: {
       AppendEventsOp op;
-      uint32_t count;
+      uint32_t count = 0;
       ACPSTORE_RETURN_IF_ERROR(in->String("tenant_id", &op.tenant_id));
       ACPSTORE_RETURN_IF_ERROR(in->String("session_id", &op.session_id));
       ACPSTORE_RETURN_IF_ERROR(in->Varint32("event count", &count));
@@ -107,7 +115,7 @@ Status ReadOp(ByteReader* in, f::OpTag tag, Mutation* m) {
       }
       op.events.resize(count);
       for (uint32_t i = 0; i < count; ++i) {
-        FrameStage stage;
+        FrameStage stage = FrameStage::kFraming;
         Status s = ReadFramedEvent(in, &op.events[i], &stage);
         if (!s.ok()) return Prefixed(s, "event " + std::to_string(i) + ": ");
       }
@@ -213,8 +221,8 @@ void EncodeMutation(const Mutation& mutation, std::string* dst,
 
 Status DecodeMutation(std::string_view* input, Mutation* out) {
   ByteReader in(*input);
-  uint8_t version;
-  uint32_t op_count;
+  uint8_t version = 0;
+  uint32_t op_count = 0;
   auto fail = [](const Status& s) { return Prefixed(s, "mutation: "); };
   Status s = in.U8("version", &version);
   if (s.ok() && (version == 0 || version > f::kMutationVersion)) {
@@ -235,9 +243,9 @@ Status DecodeMutation(std::string_view* input, Mutation* out) {
     s = in.U8("op tag", &tag);
     if (s.ok()) s = ReadOp(&in, static_cast<f::OpTag>(tag), &m);
     if (!s.ok()) {
-      return fail(Prefixed(s, "op " + std::to_string(i) + " (" +
-                                  std::string(OpName(static_cast<f::OpTag>(tag))) +
-                                  "): "));
+      return fail(Prefixed(
+          s, "op " + std::to_string(i) + " (" +
+                 std::string(OpName(static_cast<f::OpTag>(tag))) + "): "));
     }
   }
   if (!in.empty()) {
@@ -251,7 +259,7 @@ Status DecodeMutation(std::string_view* input, Mutation* out) {
 
 Status DecodeEventAt(std::string_view bytes, Event* out) {
   ByteReader in(bytes);
-  FrameStage stage;
+  FrameStage stage = FrameStage::kFraming;
   Status s = ReadFramedEvent(&in, out, &stage);
   if (s.ok() && !in.empty()) {
     // The span is longer than the sub-record it claims to hold.

@@ -4,13 +4,13 @@
 
 #include "record/mutation_codec.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "base/crc32c.h"
 #include "record/mutation_format.h"
@@ -24,7 +24,8 @@ namespace {
 
 std::vector<std::pair<std::string, std::string>> Warnings(const Session& s) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& w : s.validation_warnings) out.emplace_back(w.code, w.message);
+  for (const auto& w : s.validation_warnings)
+    out.emplace_back(w.code, w.message);
   return out;
 }
 auto Fields(const Session& s) {
@@ -55,8 +56,7 @@ auto Fields(const Pause& p) {
       p.idempotency_key, p.reason, p.requested_by, p.requested_at, p.metadata,
       p.intervention_id, p.intervention_by, p.intervention_started_at,
       p.intervention_completed_by, p.intervention_completed_at, p.guidance,
-      p.resume_id, p.resumed_by, p.resumed_at, p.resume_metadata,
-      p.updated_at);
+      p.resume_id, p.resumed_by, p.resumed_at, p.resume_metadata, p.updated_at);
 }
 
 void ExpectSameOp(const MutationOp& a, const MutationOp& b) {
@@ -329,7 +329,8 @@ std::string MinimalSessionWithStatus(char status) {
 }
 
 TEST(MutationCodecTest, BadEnumValueIsCorruption) {
-  std::string_view ok_input = MinimalSessionWithStatus('\x07');
+  const std::string ok = MinimalSessionWithStatus('\x07');
+  std::string_view ok_input = ok;
   Session s;
   ASSERT_TRUE(DecodeSession(&ok_input, &s).ok());
   EXPECT_EQ(s.status, SessionStatus::kFailed);

@@ -55,8 +55,8 @@ inline constexpr uint8_t kPrompt = 0, kApprove = 1, kReject = 2, kPause = 3,
                          kIntervene = 7, kClose = 8;
 }
 namespace action_status {
-inline constexpr uint8_t kQueued = 0, kLeased = 1, kCompleted = 2,
-                         kFailed = 3, kCancelled = 4;
+inline constexpr uint8_t kQueued = 0, kLeased = 1, kCompleted = 2, kFailed = 3,
+                         kCancelled = 4;
 }
 namespace pause_status {
 inline constexpr uint8_t kPaused = 0, kIntervening = 1, kResumed = 2;

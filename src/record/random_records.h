@@ -38,10 +38,14 @@ class RandomRecords {
   }
   int64_t Time() {
     switch (Uniform(4)) {
-      case 0: return 0;
-      case 1: return -static_cast<int64_t>(Uniform(1ull << 40));
-      case 2: return static_cast<int64_t>(rng_());
-      default: return 1700000000000 + static_cast<int64_t>(Uniform(1ull << 36));
+      case 0:
+        return 0;
+      case 1:
+        return -static_cast<int64_t>(Uniform(1ull << 40));
+      case 2:
+        return static_cast<int64_t>(rng_());
+      default:
+        return 1700000000000 + static_cast<int64_t>(Uniform(1ull << 36));
     }
   }
   std::optional<int64_t> OptTime() {
@@ -150,18 +154,30 @@ class RandomRecords {
     const size_t n = Uniform(max_ops + 1);
     for (size_t i = 0; i < n; ++i) {
       switch (Uniform(7)) {
-        case 0: m.UpsertSession(RandomSession()); break;
-        case 1: m.DeleteSession(String(), String()); break;
+        case 0:
+          m.UpsertSession(RandomSession());
+          break;
+        case 1:
+          m.DeleteSession(String(), String());
+          break;
         case 2: {
           std::vector<Event> events(Uniform(5));
           for (Event& e : events) e = RandomEvent();
           m.AppendEvents(String(), String(), std::move(events));
           break;
         }
-        case 3: m.DropEvents(String(), String(), rng_()); break;
-        case 4: m.UpsertAction(RandomAction()); break;
-        case 5: m.DeleteAction(String(), String()); break;
-        default: m.UpsertPause(RandomPause()); break;
+        case 3:
+          m.DropEvents(String(), String(), rng_());
+          break;
+        case 4:
+          m.UpsertAction(RandomAction());
+          break;
+        case 5:
+          m.DeleteAction(String(), String());
+          break;
+        default:
+          m.UpsertPause(RandomPause());
+          break;
       }
     }
     return m;

@@ -76,7 +76,7 @@ uint8_t ToCode(const CodeTable<Enum, N>& table, Enum value) {
 template <typename Enum, size_t N>
 Status ReadEnum(ByteReader* in, std::string_view what,
                 const CodeTable<Enum, N>& table, Enum* out) {
-  uint8_t code;
+  uint8_t code = 0;
   ACPSTORE_RETURN_IF_ERROR(in->U8(what, &code));
   for (const auto& [e, c] : table) {
     if (c == code) {
@@ -111,7 +111,7 @@ uint32_t Bit(const std::optional<T>& field, uint32_t bit) {
 Status ReadPrologue(ByteReader* in, std::string_view record,
                     uint8_t current_version, uint32_t known_bits,
                     uint32_t* presence) {
-  uint8_t version;
+  uint8_t version = 0;
   ACPSTORE_RETURN_IF_ERROR(in->U8(std::string(record) + " version", &version));
   if (version == 0 || version > current_version) {
     return in->Corrupt(std::string(record) + ": unsupported version " +
@@ -181,9 +181,9 @@ void EncodeSession(const Session& s, std::string* dst) {
 Status DecodeSession(ByteReader* in, Session* out) {
   namespace b = f::session_bit;
   Session s;
-  uint32_t p;
-  ACPSTORE_RETURN_IF_ERROR(ReadPrologue(in, "session", f::kSessionVersion,
-                                        b::kAll, &p));
+  uint32_t p = 0;
+  ACPSTORE_RETURN_IF_ERROR(
+      ReadPrologue(in, "session", f::kSessionVersion, b::kAll, &p));
   ACPSTORE_RETURN_IF_ERROR(in->String("session.id", &s.id));
   ACPSTORE_RETURN_IF_ERROR(in->String("session.tenant_id", &s.tenant_id));
   ACPSTORE_RETURN_IF_ERROR(in->String("session.owner_key_id", &s.owner_key_id));
@@ -191,23 +191,25 @@ Status DecodeSession(ByteReader* in, Session* out) {
       in->String("session.conversation_id", &s.conversation_id));
   ACPSTORE_RETURN_IF_ERROR(
       in->String("session.transcript_id", &s.transcript_id));
-  ACPSTORE_RETURN_IF_ERROR(in->OptString(
-      "session.parent_session_id", p, b::kParentSessionId, &s.parent_session_id));
+  ACPSTORE_RETURN_IF_ERROR(in->OptString("session.parent_session_id", p,
+                                         b::kParentSessionId,
+                                         &s.parent_session_id));
   ACPSTORE_RETURN_IF_ERROR(in->OptString(
       "session.root_session_id", p, b::kRootSessionId, &s.root_session_id));
-  ACPSTORE_RETURN_IF_ERROR(in->OptString(
-      "session.correlation_id", p, b::kCorrelationId, &s.correlation_id));
-  ACPSTORE_RETURN_IF_ERROR(
-      in->OptString("session.resume_from_session_id", p,
-                    b::kResumeFromSessionId, &s.resume_from_session_id));
-  ACPSTORE_RETURN_IF_ERROR(
-      in->OptString("session.acp_agent_session_id", p, b::kAcpAgentSessionId,
-                    &s.acp_agent_session_id));
-  ACPSTORE_RETURN_IF_ERROR(in->OptString(
-      "session.claude_session_id", p, b::kClaudeSessionId, &s.claude_session_id));
-  ACPSTORE_RETURN_IF_ERROR(
-      in->OptString("session.current_backend_run_id", p,
-                    b::kCurrentBackendRunId, &s.current_backend_run_id));
+  ACPSTORE_RETURN_IF_ERROR(in->OptString("session.correlation_id", p,
+                                         b::kCorrelationId, &s.correlation_id));
+  ACPSTORE_RETURN_IF_ERROR(in->OptString("session.resume_from_session_id", p,
+                                         b::kResumeFromSessionId,
+                                         &s.resume_from_session_id));
+  ACPSTORE_RETURN_IF_ERROR(in->OptString("session.acp_agent_session_id", p,
+                                         b::kAcpAgentSessionId,
+                                         &s.acp_agent_session_id));
+  ACPSTORE_RETURN_IF_ERROR(in->OptString("session.claude_session_id", p,
+                                         b::kClaudeSessionId,
+                                         &s.claude_session_id));
+  ACPSTORE_RETURN_IF_ERROR(in->OptString("session.current_backend_run_id", p,
+                                         b::kCurrentBackendRunId,
+                                         &s.current_backend_run_id));
   ACPSTORE_RETURN_IF_ERROR(
       ReadEnum(in, "session.status", kSessionStatusCodes, &s.status));
   ACPSTORE_RETURN_IF_ERROR(in->Int64("session.created_at", &s.created_at));
@@ -218,7 +220,7 @@ Status DecodeSession(ByteReader* in, Session* out) {
       in->OptInt64("session.failed_at", p, b::kFailedAt, &s.failed_at));
   ACPSTORE_RETURN_IF_ERROR(in->OptString(
       "session.backend_metadata", p, b::kBackendMetadata, &s.backend_metadata));
-  uint32_t warnings;
+  uint32_t warnings = 0;
   ACPSTORE_RETURN_IF_ERROR(
       in->Varint32("session.validation_warnings count", &warnings));
   // Each warning takes at least two bytes: refuse a count the input cannot
@@ -262,15 +264,15 @@ void EncodeEvent(const Event& e, std::string* dst) {
 Status DecodeEvent(ByteReader* in, Event* out) {
   namespace b = f::event_bit;
   Event e;
-  uint32_t p;
+  uint32_t p = 0;
   ACPSTORE_RETURN_IF_ERROR(
       ReadPrologue(in, "event", f::kEventVersion, b::kAll, &p));
   ACPSTORE_RETURN_IF_ERROR(in->String("event.session_id", &e.session_id));
   ACPSTORE_RETURN_IF_ERROR(in->String("event.tenant_id", &e.tenant_id));
   ACPSTORE_RETURN_IF_ERROR(in->String("event.owner_key_id", &e.owner_key_id));
   ACPSTORE_RETURN_IF_ERROR(in->Varint64("event.seq", &e.seq));
-  ACPSTORE_RETURN_IF_ERROR(in->OptString("event.client_event_id", p,
-                                         b::kClientEventId, &e.client_event_id));
+  ACPSTORE_RETURN_IF_ERROR(in->OptString(
+      "event.client_event_id", p, b::kClientEventId, &e.client_event_id));
   ACPSTORE_RETURN_IF_ERROR(in->String("event.event_type", &e.event_type));
   ACPSTORE_RETURN_IF_ERROR(in->Int64("event.occurred_at", &e.occurred_at));
   ACPSTORE_RETURN_IF_ERROR(in->Int64("event.ingested_at", &e.ingested_at));
@@ -288,17 +290,16 @@ Status DecodeEvent(ByteReader* in, Event* out) {
 void EncodeAction(const Action& a, std::string* dst) {
   namespace b = f::action_bit;
   dst->push_back(static_cast<char>(f::kActionVersion));
-  base::PutVarint32(
-      dst, Bit(a.idempotency_key, b::kIdempotencyKey) |
-               Bit(a.approval_id, b::kApprovalId) |
-               Bit(a.control_request_id, b::kControlRequestId) |
-               Bit(a.leased_until, b::kLeasedUntil) |
-               Bit(a.metadata, b::kMetadata) |
-               Bit(a.result_metadata, b::kResultMetadata) |
-               Bit(a.error_metadata, b::kErrorMetadata) |
-               Bit(a.completed_at, b::kCompletedAt) |
-               Bit(a.failed_at, b::kFailedAt) |
-               Bit(a.cancelled_at, b::kCancelledAt));
+  base::PutVarint32(dst, Bit(a.idempotency_key, b::kIdempotencyKey) |
+                             Bit(a.approval_id, b::kApprovalId) |
+                             Bit(a.control_request_id, b::kControlRequestId) |
+                             Bit(a.leased_until, b::kLeasedUntil) |
+                             Bit(a.metadata, b::kMetadata) |
+                             Bit(a.result_metadata, b::kResultMetadata) |
+                             Bit(a.error_metadata, b::kErrorMetadata) |
+                             Bit(a.completed_at, b::kCompletedAt) |
+                             Bit(a.failed_at, b::kFailedAt) |
+                             Bit(a.cancelled_at, b::kCancelledAt));
   PutString(dst, a.action_id);
   PutString(dst, a.session_id);
   PutString(dst, a.tenant_id);
@@ -325,7 +326,7 @@ void EncodeAction(const Action& a, std::string* dst) {
 Status DecodeAction(ByteReader* in, Action* out) {
   namespace b = f::action_bit;
   Action a;
-  uint32_t p;
+  uint32_t p = 0;
   ACPSTORE_RETURN_IF_ERROR(
       ReadPrologue(in, "action", f::kActionVersion, b::kAll, &p));
   ACPSTORE_RETURN_IF_ERROR(in->String("action.action_id", &a.action_id));
@@ -355,8 +356,8 @@ Status DecodeAction(ByteReader* in, Action* out) {
       in->OptString("action.metadata", p, b::kMetadata, &a.metadata));
   ACPSTORE_RETURN_IF_ERROR(in->OptString(
       "action.result_metadata", p, b::kResultMetadata, &a.result_metadata));
-  ACPSTORE_RETURN_IF_ERROR(in->OptString(
-      "action.error_metadata", p, b::kErrorMetadata, &a.error_metadata));
+  ACPSTORE_RETURN_IF_ERROR(in->OptString("action.error_metadata", p,
+                                         b::kErrorMetadata, &a.error_metadata));
   ACPSTORE_RETURN_IF_ERROR(
       in->OptInt64("action.completed_at", p, b::kCompletedAt, &a.completed_at));
   ACPSTORE_RETURN_IF_ERROR(
@@ -410,7 +411,7 @@ void EncodePause(const Pause& x, std::string* dst) {
 Status DecodePause(ByteReader* in, Pause* out) {
   namespace b = f::pause_bit;
   Pause x;
-  uint32_t p;
+  uint32_t p = 0;
   ACPSTORE_RETURN_IF_ERROR(
       ReadPrologue(in, "pause", f::kPauseVersion, b::kAll, &p));
   ACPSTORE_RETURN_IF_ERROR(in->String("pause.pause_id", &x.pause_id));

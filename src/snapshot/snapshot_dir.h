@@ -74,8 +74,7 @@ Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
 Result<size_t> RemoveTempFiles(io::FileSystem& fs, const std::string& dir);
 
 // One more than the highest snapshot number in `dir` (valid or not), or 1.
-Result<uint64_t> NextSnapshotNumber(io::FileSystem& fs,
-                                    const std::string& dir);
+Result<uint64_t> NextSnapshotNumber(io::FileSystem& fs, const std::string& dir);
 
 }  // namespace acpstore::snapshot
 

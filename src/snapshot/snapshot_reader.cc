@@ -24,10 +24,10 @@ Result<std::unique_ptr<SnapshotReader>> SnapshotReader::Open(
   ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(path));
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::RandomAccessFile> file,
                             fs.OpenReadable(path));
-  const size_t slash = path.rfind('/');
-  const std::string_view name =
-      slash == std::string::npos ? std::string_view(path)
-                                 : std::string_view(path).substr(slash + 1);
+  std::string_view name = path;
+  if (const size_t slash = name.rfind('/'); slash != std::string_view::npos) {
+    name.remove_prefix(slash + 1);
+  }
   return Open(std::move(file), size, ParseSnapshotFileName(name));
 }
 
@@ -46,10 +46,9 @@ Result<std::unique_ptr<SnapshotReader>> SnapshotReader::Open(
     return r->Corrupt(0, *bad);
   }
   if (expected_number && r->header_.number != *expected_number) {
-    return r->Corrupt(12, "header names snapshot " +
-                              std::to_string(r->header_.number) +
-                              ", the file name " +
-                              std::to_string(*expected_number));
+    return r->Corrupt(
+        12, "header names snapshot " + std::to_string(r->header_.number) +
+                ", the file name " + std::to_string(*expected_number));
   }
   r->file_crc_ = crc32c::Value(bytes);
   return r;
@@ -78,8 +77,8 @@ bool SnapshotReader::Next(std::string_view* chunk) {
   const uint32_t file_crc = crc32c::Extend(file_crc_, h.data(), h.size());
 
   if (length > kMaxChunkBytes) {
-    return Stop(Corrupt(at, "chunk length " + std::to_string(length) +
-                                " exceeds the maximum"));
+    return Stop(Corrupt(
+        at, "chunk length " + std::to_string(length) + " exceeds the maximum"));
   }
   if (length > file_size_ - pos_) {
     return Stop(Corrupt(at, "chunk of " + std::to_string(length) +
@@ -103,15 +102,15 @@ bool SnapshotReader::Next(std::string_view* chunk) {
     case ChunkType::kInvalid:
       break;
   }
-  return Stop(Corrupt(at, "unknown chunk type " +
-                              std::to_string(static_cast<unsigned>(type))));
+  return Stop(Corrupt(
+      at, "unknown chunk type " + std::to_string(static_cast<unsigned>(type))));
 }
 
 Status SnapshotReader::CheckFooter(std::string_view data,
                                    uint64_t footer_offset) {
   if (data.size() != kFooterSize) {
-    return Corrupt(footer_offset, "footer of " + std::to_string(data.size()) +
-                                      " bytes");
+    return Corrupt(footer_offset,
+                   "footer of " + std::to_string(data.size()) + " bytes");
   }
   const uint64_t chunks = base::DecodeFixed64(data.data());
   const uint64_t offset = base::DecodeFixed64(data.data() + 8);
@@ -122,15 +121,15 @@ Status SnapshotReader::CheckFooter(std::string_view data,
                                       std::to_string(chunk_count_));
   }
   if (offset != footer_offset) {
-    return Corrupt(footer_offset, "footer says it starts at offset " +
-                                      std::to_string(offset));
+    return Corrupt(footer_offset,
+                   "footer says it starts at offset " + std::to_string(offset));
   }
   if (file_crc != crc32c::Mask(file_crc_)) {
     return Corrupt(footer_offset, "whole-file checksum mismatch");
   }
   if (pos_ != file_size_) {
-    return Corrupt(pos_, std::to_string(file_size_ - pos_) +
-                             " bytes after the footer");
+    return Corrupt(
+        pos_, std::to_string(file_size_ - pos_) + " bytes after the footer");
   }
   return Status::OK();
 }
@@ -149,7 +148,7 @@ Status SnapshotReader::Read(size_t n, std::string_view* out) {
     buffer_.resize(got->size());
     buffer_offset_ = pos_;
   }
-  *out = std::string_view(buffer_).substr(pos_ - buffer_offset_, n);
+  *out = std::string_view(buffer_.data() + (pos_ - buffer_offset_), n);
   pos_ += n;
   return Status::OK();
 }

@@ -77,10 +77,10 @@ class SnapshotReader {
   std::unique_ptr<io::RandomAccessFile> file_;
   const uint64_t file_size_;
   SnapshotHeader header_;
-  uint64_t pos_ = 0;          // next byte to consume
-  std::string buffer_;        // file bytes [buffer_offset_, +size)
+  uint64_t pos_ = 0;    // next byte to consume
+  std::string buffer_;  // file bytes [buffer_offset_, +size)
   uint64_t buffer_offset_ = 0;
-  uint32_t file_crc_ = 0;     // CRC32C of every byte before pos_
+  uint32_t file_crc_ = 0;  // CRC32C of every byte before pos_
   uint64_t chunk_count_ = 0;
   Status status_;
   bool done_ = false;

@@ -3,13 +3,12 @@
 // selection of the newest valid snapshot, and crashes at every step of
 // publishing one, with a file system that drops what was never synced.
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "io/fault_injection_file_system.h"
 #include "io/string_file.h"
@@ -41,9 +40,9 @@ ReadBack ReadAll(std::unique_ptr<SnapshotReader> reader) {
 
 // Reads snapshot bytes held in memory.
 ReadBack ReadBytes(const std::string& bytes) {
-  auto reader = SnapshotReader::Open(
-      std::make_unique<io::StringFile>("mem.snap", bytes), bytes.size(),
-      std::nullopt);
+  auto reader =
+      SnapshotReader::Open(std::make_unique<io::StringFile>("mem.snap", bytes),
+                           bytes.size(), std::nullopt);
   if (!reader) return {reader.status(), {}, {}};
   return ReadAll(std::move(*reader));
 }
@@ -105,7 +104,8 @@ class SnapshotTest : public ::testing::Test {
 TEST_F(SnapshotTest, RoundTrip) {
   std::vector<std::string> chunks = SomeChunks();
   chunks.push_back(std::string(200 << 10, 'x'));  // larger than read-ahead
-  for (int i = 0; i < 2000; ++i) chunks.push_back("record-" + std::to_string(i));
+  for (int i = 0; i < 2000; ++i)
+    chunks.push_back("record-" + std::to_string(i));
   ASSERT_TRUE(Write(42, chunks).ok());
   ReadBack r = Read(42);
   ASSERT_TRUE(r.status.ok()) << r.status;
@@ -144,6 +144,33 @@ TEST_F(SnapshotTest, OversizedChunkIsRefusedAndKillsTheWriter) {
             StatusCode::kInvalidArgument);
   EXPECT_FALSE((*w)->Finish().ok());
   EXPECT_TRUE(DirNames().empty());
+}
+
+std::string Hex(std::string_view bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (!out.empty()) out.push_back(' ');
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+// The worked example of docs/snapshot_format.md. If this fails, the disk
+// format changed: that needs a new format version, not a new expectation.
+TEST_F(SnapshotTest, GoldenBytesOfTheWorkedExample) {
+  auto w = SnapshotWriter::Create(fs_, dir_, {1, {1, 33}, 1767225600000});
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Add("hi").ok());
+  ASSERT_TRUE((*w)->Finish().ok());
+  EXPECT_EQ(Hex(Bytes(1)),
+            "41 43 50 53 4e 41 50 31 01 00 00 00 01 00 00 00 "
+            "00 00 00 00 01 00 00 00 00 00 00 00 21 00 00 00 "
+            "00 00 00 00 00 a8 da 76 9b 01 00 00 06 9d 50 ec "
+            "e2 7f aa c1 02 00 00 00 01 68 69 7f 15 01 04 14 "
+            "00 00 00 02 01 00 00 00 00 00 00 00 3b 00 00 00 "
+            "00 00 00 00 d9 c4 91 ef");
 }
 
 // ------------------------------------------------------ corruption policy
@@ -261,7 +288,8 @@ TEST_F(SnapshotTest, CrashBeforeRenameLeavesOldSnapshot) {
   ASSERT_TRUE(Write(1).ok());
   auto w = SnapshotWriter::Create(fs_, dir_, Header(2));
   ASSERT_TRUE(w.ok());
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE((*w)->Add(std::string(64 << 10, 'n')).ok());
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE((*w)->Add(std::string(64 << 10, 'n')).ok());
   ASSERT_TRUE(fs_.SimulateCrash().ok());
   w->reset();
   EXPECT_EQ(Chosen(), 1u);
@@ -270,7 +298,8 @@ TEST_F(SnapshotTest, CrashBeforeRenameLeavesOldSnapshot) {
 
 TEST_F(SnapshotTest, CrashBeforeDirectorySyncLeavesOldSnapshot) {
   ASSERT_TRUE(Write(1).ok());
-  fs_.InjectFault(FaultInjectionFileSystem::Fault(FaultInjectionFileSystem::kSyncDir));
+  fs_.InjectFault(
+      FaultInjectionFileSystem::Fault(FaultInjectionFileSystem::kSyncDir));
   EXPECT_FALSE(Write(2).ok());  // renamed, but not durably
   ASSERT_TRUE(fs_.SimulateCrash().ok());
   fs_.ClearFaults();
@@ -287,8 +316,8 @@ TEST_F(SnapshotTest, CrashAfterFinishKeepsNewSnapshot) {
 }
 
 TEST_F(SnapshotTest, WriteFailureRemovesTempFile) {
-  fs_.InjectFault(
-      FaultInjectionFileSystem::Fault(FaultInjectionFileSystem::kAppend, ENOSPC));
+  fs_.InjectFault(FaultInjectionFileSystem::Fault(
+      FaultInjectionFileSystem::kAppend, ENOSPC));
   Status s = Write(1);
   EXPECT_EQ(s.code(), StatusCode::kInsufficientStorage) << s;
   EXPECT_TRUE(DirNames().empty());
@@ -312,7 +341,8 @@ TEST_F(SnapshotTest, StaleTempFilesAreNotListedAndAreRemoved) {
   ASSERT_TRUE(fs_.SyncDir(dir_).ok());  // the temp file's entry is durable
   ASSERT_TRUE(fs_.SimulateCrash().ok());
   // The crashed process never got to clean up.
-  fs_.InjectFault(FaultInjectionFileSystem::Fault(FaultInjectionFileSystem::kRemove));
+  fs_.InjectFault(
+      FaultInjectionFileSystem::Fault(FaultInjectionFileSystem::kRemove));
   w->reset();
   fs_.ClearFaults();
   EXPECT_EQ(DirNames().size(), 2u);

@@ -58,8 +58,8 @@ Status SnapshotWriter::Add(std::string_view chunk) {
   }
   const size_t at = buffer_.size();
   AppendChunk(&buffer_, ChunkType::kData, chunk);
-  file_crc_ = base::crc32c::Extend(file_crc_, buffer_.data() + at,
-                                   buffer_.size() - at);
+  file_crc_ =
+      base::crc32c::Extend(file_crc_, buffer_.data() + at, buffer_.size() - at);
   bytes_ += buffer_.size() - at;
   ++chunk_count_;
   if (buffer_.size() >= kFlushBytes) return Flush();

@@ -73,8 +73,8 @@ class SnapshotWriter {
   const std::string path_;
   const std::string temp_path_;
   std::unique_ptr<io::WritableFile> file_;  // null once closed
-  std::string buffer_;                       // framed bytes not yet appended
-  uint32_t file_crc_ = 0;                    // CRC32C of every byte so far
+  std::string buffer_;                      // framed bytes not yet appended
+  uint32_t file_crc_ = 0;                   // CRC32C of every byte so far
   uint64_t chunk_count_ = 0;
   uint64_t bytes_ = 0;
   Status failed_;

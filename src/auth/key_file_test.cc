@@ -1,0 +1,91 @@
+// The keys file codec: round trip and its corruption policy.
+
+#include "auth/key_file.h"
+
+#include <gtest/gtest.h>
+
+namespace acpstore::auth {
+namespace {
+
+KeyRecord MakeRecord(std::string id, bool revoked) {
+  KeyRecord r;
+  r.info.id = std::move(id);
+  r.info.tenant_id = "tenant-1";
+  r.info.role = Role::kReader;
+  r.info.name = "ci \"runner\"";
+  r.info.created_at = 1'780'000'000'123;
+  if (revoked) r.info.revoked_at = 1'780'000'999'000;
+  r.lookup = "0123456789abcdef";
+  r.lookup[0] = r.info.id.back();  // distinct per record in these tests
+  r.digest = Sha256(r.info.id);
+  return r;
+}
+
+TEST(KeyFileTest, RoundTripsEveryField) {
+  std::vector<KeyRecord> keys = {MakeRecord("key_1", false),
+                                 MakeRecord("key_2", true)};
+  Result<std::vector<KeyRecord>> back =
+      DecodeKeyFile(EncodeKeyFile(keys), "keys.json");
+  ASSERT_TRUE(back.ok()) << back.error();
+  ASSERT_EQ(back->size(), 2u);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyRecord& a = keys[i];
+    const KeyRecord& b = (*back)[i];
+    EXPECT_EQ(a.info.id, b.info.id);
+    EXPECT_EQ(a.info.tenant_id, b.info.tenant_id);
+    EXPECT_EQ(a.info.role, b.info.role);
+    EXPECT_EQ(a.info.name, b.info.name);
+    EXPECT_EQ(a.info.created_at, b.info.created_at);
+    EXPECT_EQ(a.info.revoked_at, b.info.revoked_at);
+    EXPECT_EQ(a.lookup, b.lookup);
+    EXPECT_TRUE(DigestsEqual(a.digest, b.digest));
+  }
+}
+
+TEST(KeyFileTest, EmptyFileListRoundTrips) {
+  Result<std::vector<KeyRecord>> back = DecodeKeyFile(EncodeKeyFile({}), "k");
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->empty());
+}
+
+TEST(KeyFileTest, GarbageIsCorruptionNamingTheFile) {
+  Result<std::vector<KeyRecord>> r = DecodeKeyFile("{not json", "/d/keys.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.error().message().find("/d/keys.json"), std::string::npos);
+}
+
+TEST(KeyFileTest, UnknownVersionIsRefused) {
+  Result<std::vector<KeyRecord>> r =
+      DecodeKeyFile(R"({"version":2,"keys":[]})", "k");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), StatusCode::kCorruption);
+}
+
+TEST(KeyFileTest, DuplicateIdIsCorruption) {
+  KeyRecord a = MakeRecord("key_1", false);
+  KeyRecord b = MakeRecord("key_1", false);
+  b.lookup = "ffffffffffffffff";
+  Result<std::vector<KeyRecord>> r = DecodeKeyFile(EncodeKeyFile({a, b}), "k");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("duplicate id"), std::string::npos);
+}
+
+TEST(KeyFileTest, UnknownRoleIsCorruption) {
+  std::string text = EncodeKeyFile({MakeRecord("key_1", false)});
+  text.replace(text.find("\"reader\""), 8, "\"root\"");
+  EXPECT_FALSE(DecodeKeyFile(text, "k").ok());
+}
+
+TEST(KeyFileTest, IdentifierRules) {
+  EXPECT_TRUE(CheckKeyIdentifier("id", "owner-7").ok());
+  EXPECT_FALSE(CheckKeyIdentifier("id", "").ok());
+  EXPECT_FALSE(CheckKeyIdentifier("id", std::string(257, 'a')).ok());
+  EXPECT_FALSE(CheckKeyIdentifier("id", "a\nb").ok());
+  EXPECT_FALSE(CheckKeyIdentifier("id", "\xff").ok());
+  EXPECT_TRUE(CheckKeyName("").ok());
+  EXPECT_FALSE(CheckKeyName("tab\there").ok());
+}
+
+}  // namespace
+}  // namespace acpstore::auth

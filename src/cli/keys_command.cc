@@ -1,0 +1,181 @@
+// `acpstore keys create|list|revoke`: API key management on a data
+// directory, whether or not a server holds it (SPEC §6). The keys file
+// protocol (keys.lock, atomic replace) lives in auth/key_store.h; a running
+// server picks up the change within a second.
+//
+// `create` prints the token alone on stdout, so `TOKEN=$(acpstore keys
+// create ...)` works; every other message goes to stderr.
+//
+// Thread-safety: main thread only.
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/key_store.h"
+#include "base/time_format.h"
+#include "cli/command.h"
+
+namespace acpstore::cli {
+namespace {
+
+struct KeysFlags {
+  std::string data_dir = DefaultDataDir();
+  std::string tenant;
+  std::string role;
+  std::string name;
+  std::string id;
+  bool json = false;
+};
+
+Result<std::unique_ptr<auth::KeyStore>> OpenKeys(const std::string& data_dir,
+                                                 bool create) {
+  auth::KeyStoreOptions options;
+  options.create_dir = create;
+  options.reload_interval_ms = 0;  // one-shot: no reload thread
+  return auth::KeyStore::Open(data_dir, options);
+}
+
+int Fail(const Status& s) {
+  PrintError(std::string(s.message()));
+  return kExitFailure;
+}
+
+int RunCreate(const KeysFlags& f, bool id_given) {
+  std::optional<auth::Role> role = auth::ParseRole(f.role);
+  if (!role) {
+    PrintError("--role: expected reader, writer or admin, got '" + f.role +
+               "'");
+    return kExitUsage;
+  }
+  auto ks = OpenKeys(f.data_dir, /*create=*/true);
+  if (!ks) return Fail(ks.error());
+  auth::NewKey req{.tenant_id = f.tenant, .role = *role, .name = f.name};
+  if (id_given) req.id = f.id;
+  Result<auth::CreatedKey> created = (*ks)->CreateKey(req);
+  if (!created) {
+    const StatusCode code = created.error().code();
+    PrintError(std::string(created.error().message()));
+    return code == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  std::cout << created->token << std::endl;
+  std::cerr << "created key " << created->key.id << " (tenant "
+            << created->key.tenant_id << ", role "
+            << auth::ToString(created->key.role)
+            << "); the token above is shown only once\n";
+  return kExitOk;
+}
+
+std::string Column(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+int RunList(const KeysFlags& f) {
+  auto ks = OpenKeys(f.data_dir, /*create=*/false);
+  if (!ks) return Fail(ks.error());
+  Result<std::vector<auth::KeyInfo>> keys = (*ks)->ListKeys(f.tenant);
+  if (!keys) return Fail(keys.error());
+  if (f.json) {
+    boost::json::array arr;
+    for (const auth::KeyInfo& k : *keys) {
+      boost::json::object o;
+      o["id"] = k.id;
+      o["tenantId"] = k.tenant_id;
+      o["role"] = auth::ToString(k.role);
+      o["name"] = k.name;
+      o["createdAt"] = base::FormatIso8601(k.created_at);
+      if (k.revoked_at) {
+        o["revokedAt"] = base::FormatIso8601(*k.revoked_at);
+      } else {
+        o["revokedAt"] = nullptr;
+      }
+      arr.push_back(std::move(o));
+    }
+    std::cout << boost::json::serialize(arr) << std::endl;
+    return kExitOk;
+  }
+  size_t id_w = 2, tenant_w = 6;
+  for (const auth::KeyInfo& k : *keys) {
+    id_w = std::max(id_w, k.id.size());
+    tenant_w = std::max(tenant_w, k.tenant_id.size());
+  }
+  std::cout << Column("ID", id_w) << "  " << Column("TENANT", tenant_w)
+            << "  ROLE    CREATED                   REVOKED                   "
+               "NAME\n";
+  for (const auth::KeyInfo& k : *keys) {
+    std::cout << Column(k.id, id_w) << "  " << Column(k.tenant_id, tenant_w)
+              << "  " << Column(std::string(auth::ToString(k.role)), 6)
+              << "  " << base::FormatIso8601(k.created_at) << "  "
+              << Column(k.revoked_at ? base::FormatIso8601(*k.revoked_at)
+                                     : "-",
+                        24)
+              << "  " << k.name << "\n";
+  }
+  std::cout.flush();
+  return kExitOk;
+}
+
+int RunRevoke(const KeysFlags& f) {
+  auto ks = OpenKeys(f.data_dir, /*create=*/false);
+  if (!ks) return Fail(ks.error());
+  Status s = (*ks)->RevokeKey(f.tenant, f.id);
+  if (!s.ok()) return Fail(s);
+  std::cerr << "revoked key " << f.id << "\n";
+  return kExitOk;
+}
+
+void AddDataDir(CLI::App* cmd, KeysFlags* f) {
+  cmd->add_option("--data-dir", f->data_dir,
+                  "Data directory holding keys.json [env ACPSTORE_DATA_DIR, "
+                  "default ./acpstore-data]");
+}
+
+}  // namespace
+
+void AddKeysCommand(CLI::App& root, Runner* run) {
+  auto flags = std::make_shared<KeysFlags>();
+  CLI::App* keys = root.add_subcommand(
+      "keys", "Create, list and revoke API keys (works while a server runs)");
+  keys->require_subcommand(1);
+
+  CLI::App* create = keys->add_subcommand(
+      "create", "Create a key; prints its token alone on stdout, once");
+  AddDataDir(create, flags.get());
+  create->add_option("--tenant", flags->tenant, "Tenant the key belongs to")
+      ->required();
+  create->add_option("--role", flags->role, "reader, writer or admin")
+      ->required();
+  create->add_option("--name", flags->name, "A label for people");
+  CLI::Option* id = create->add_option(
+      "--id", flags->id,
+      "Key id (= ownerKeyId); default a random key_<16 hex>. Ids are never "
+      "reused, not even after revocation");
+  create->callback([run, flags, id] {
+    *run = [flags, id_given = id->count() > 0] {
+      return RunCreate(*flags, id_given);
+    };
+  });
+
+  CLI::App* list = keys->add_subcommand(
+      "list", "List keys (revoked ones included) on stdout");
+  AddDataDir(list, flags.get());
+  list->add_option("--tenant", flags->tenant, "Only this tenant's keys");
+  list->add_flag("--json", flags->json, "One JSON array instead of a table");
+  list->callback([run, flags] { *run = [flags] { return RunList(*flags); }; });
+
+  CLI::App* revoke = keys->add_subcommand(
+      "revoke", "Revoke a key; a running server refuses it within 2 s");
+  AddDataDir(revoke, flags.get());
+  revoke->add_option("ID", flags->id, "Id of the key to revoke")->required();
+  revoke->add_option("--tenant", flags->tenant,
+                     "Refuse unless the key belongs to this tenant");
+  revoke->callback(
+      [run, flags] { *run = [flags] { return RunRevoke(*flags); }; });
+}
+
+}  // namespace acpstore::cli

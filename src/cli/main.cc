@@ -1,0 +1,56 @@
+// The `acpstore` binary: one executable, one subcommand per task (SPEC §7).
+// Subcommands register themselves through command.h; this file only parses
+// the command line and runs the chosen one.
+//
+// Exit codes: 0 success, 1 the work failed, 2 bad command line or option
+// value (one line on stderr naming the option).
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "cli/command.h"
+
+namespace acpstore::cli {
+
+void PrintError(std::string_view message) {
+  std::cerr << "acpstore: " << message << std::endl;
+}
+
+std::string DefaultDataDir() {
+  const char* env = std::getenv("ACPSTORE_DATA_DIR");
+  return env != nullptr && *env != '\0' ? env : "./acpstore-data";
+}
+
+namespace {
+
+int Main(int argc, char** argv) {
+  CLI::App app(
+      "acpstore: a durable, memory-bounded store for AI-agent sessions",
+      "acpstore");
+  app.set_version_flag("--version", ACPSTORE_VERSION);
+  app.require_subcommand(1);
+  Runner run;
+  // One line per subcommand; see command.h.
+  AddServeCommand(app, &run);
+  AddKeysCommand(app, &run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::Error& e) {
+    PrintError(std::string(e.what()) + " (see --help)");
+    return kExitUsage;
+  }
+  if (!run) {
+    PrintError("no command given (see --help)");
+    return kExitUsage;
+  }
+  return run();
+}
+
+}  // namespace
+}  // namespace acpstore::cli
+
+int main(int argc, char** argv) { return acpstore::cli::Main(argc, argv); }

@@ -1,0 +1,201 @@
+// Option value parsers. See option_parsing.h.
+//
+// Thread-safety: pure functions.
+
+#include "cli/option_parsing.h"
+
+#include <charconv>
+#include <limits>
+#include <optional>
+
+namespace acpstore::cli {
+namespace {
+
+// The user's text for an error message: at most 64 bytes, control bytes
+// shown as '?', so a stray binary value cannot garble the terminal.
+std::string Quote(std::string_view text) {
+  std::string out = "'";
+  for (size_t i = 0; i < text.size() && i < 64; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
+  }
+  if (text.size() > 64) out += "...";
+  out += "'";
+  return out;
+}
+
+Status Expected(std::string_view what, std::string_view got) {
+  return Status::InvalidArgument("expected " + std::string(what) + ", got " +
+                                 Quote(got));
+}
+
+// The leading decimal digits of `text` as a number; the rest in *rest.
+// std::nullopt when there are no digits or the number overflows.
+std::optional<uint64_t> LeadingNumber(std::string_view text,
+                                      std::string_view* rest) {
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),
+                                   value);
+  if (ec != std::errc() || ptr == text.data()) return std::nullopt;
+  *rest = text.substr(static_cast<size_t>(ptr - text.data()));
+  return value;
+}
+
+bool MulOverflows(uint64_t a, uint64_t b, uint64_t limit) {
+  return b != 0 && a > limit / b;
+}
+
+}  // namespace
+
+Result<int64_t> ParseDurationMs(std::string_view text) {
+  constexpr std::string_view kWhat =
+      "a duration like 500ms, 10s, 5m, 24h or 30d";
+  if (text == "0") return int64_t{0};
+  std::string_view unit;
+  std::optional<uint64_t> n = LeadingNumber(text, &unit);
+  if (!n) return Expected(kWhat, text);
+  uint64_t scale = 0;
+  if (unit == "ms") scale = 1;
+  else if (unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60 * 1000;
+  else if (unit == "h") scale = 3600 * 1000;
+  else if (unit == "d") scale = 24 * 3600 * 1000;
+  else return Expected(kWhat, text);
+  constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
+  if (MulOverflows(*n, scale, kMax)) {
+    return Status::InvalidArgument("duration " + Quote(text) + " is too long");
+  }
+  return static_cast<int64_t>(*n * scale);
+}
+
+Result<uint64_t> ParseSize(std::string_view text) {
+  constexpr std::string_view kWhat =
+      "a size like 1048576, 512KiB, 64MiB or 1GiB";
+  std::string_view unit;
+  std::optional<uint64_t> n = LeadingNumber(text, &unit);
+  if (!n) return Expected(kWhat, text);
+  uint64_t scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "KiB") scale = 1ULL << 10;
+  else if (unit == "MiB") scale = 1ULL << 20;
+  else if (unit == "GiB") scale = 1ULL << 30;
+  else if (unit == "TiB") scale = 1ULL << 40;
+  else if (unit == "KB" || unit == "kB") scale = 1000;
+  else if (unit == "MB") scale = 1000 * 1000;
+  else if (unit == "GB") scale = 1000ULL * 1000 * 1000;
+  else if (unit == "TB") scale = 1000ULL * 1000 * 1000 * 1000;
+  else return Expected(kWhat, text);
+  if (MulOverflows(*n, scale, std::numeric_limits<uint64_t>::max())) {
+    return Status::InvalidArgument("size " + Quote(text) + " is too large");
+  }
+  return *n * scale;
+}
+
+Result<uint64_t> ParseCount(std::string_view text, uint64_t min,
+                            uint64_t max) {
+  std::string_view rest;
+  std::optional<uint64_t> n = LeadingNumber(text, &rest);
+  const std::string range =
+      "a whole number from " + std::to_string(min) + " to " +
+      std::to_string(max);
+  if (!n || !rest.empty() || *n < min || *n > max) {
+    return Expected(range, text);
+  }
+  return *n;
+}
+
+Result<SyncSetting> ParseSync(std::string_view text) {
+  constexpr std::string_view kWhat = "always, none or interval:<ms>";
+  if (text == "always") return SyncSetting{SyncMode::kAlways, 0};
+  if (text == "none") return SyncSetting{SyncMode::kNone, 0};
+  constexpr std::string_view kPrefix = "interval:";
+  if (!text.starts_with(kPrefix)) return Expected(kWhat, text);
+  const std::string_view period = text.substr(kPrefix.size());
+  std::string_view rest;
+  std::optional<uint64_t> n = LeadingNumber(period, &rest);
+  int64_t ms = 0;
+  if (n && rest.empty()) {
+    if (*n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return Expected(kWhat, text);
+    }
+    ms = static_cast<int64_t>(*n);
+  } else {
+    Result<int64_t> d = ParseDurationMs(period);
+    if (!d) return Expected(kWhat, text);
+    ms = *d;
+  }
+  if (ms < 1) {
+    return Status::InvalidArgument("the sync interval must be at least 1 ms, got " +
+                                   Quote(text));
+  }
+  return SyncSetting{SyncMode::kInterval, ms};
+}
+
+Result<ListenAddress> ParseListen(std::string_view text) {
+  constexpr std::string_view kWhat =
+      "ADDR:PORT like 127.0.0.1:7700 or [::1]:7700";
+  ListenAddress out;
+  std::string_view port_text;
+  if (text.starts_with("[")) {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':') {
+      return Expected(kWhat, text);
+    }
+    out.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return Expected(kWhat, text);
+    out.host = std::string(text.substr(0, colon));
+    // A bare IPv6 address is ambiguous with its port: require brackets.
+    if (out.host.find(':') != std::string::npos) return Expected(kWhat, text);
+    port_text = text.substr(colon + 1);
+  }
+  if (out.host.empty()) return Expected(kWhat, text);
+  for (char c : out.host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                    c == ':' || c == '_' || c == '%';
+    if (!ok) return Expected(kWhat, text);
+  }
+  std::string_view rest;
+  std::optional<uint64_t> port = LeadingNumber(port_text, &rest);
+  if (!port || !rest.empty() || *port > 65535) {
+    return Status::InvalidArgument("expected a port from 0 to 65535 in " +
+                                   Quote(text));
+  }
+  out.port = static_cast<uint16_t>(*port);
+  return out;
+}
+
+std::string FormatListen(const ListenAddress& address) {
+  const bool v6 = address.host.find(':') != std::string::npos;
+  return (v6 ? "[" + address.host + "]" : address.host) + ":" +
+         std::to_string(address.port);
+}
+
+Result<Engine> ParseEngine(std::string_view text) {
+  if (text == "file") return Engine::kFile;
+  if (text == "memory") return Engine::kMemory;
+  if (text == "postgres") return Engine::kPostgres;
+  return Expected("file, memory or postgres", text);
+}
+
+Result<LogFormat> ParseLogFormat(std::string_view text) {
+  if (text == "text") return LogFormat::kText;
+  if (text == "json") return LogFormat::kJson;
+  return Expected("text or json", text);
+}
+
+Result<LogLevel> ParseLogLevel(std::string_view text) {
+  if (text == "trace") return LogLevel::kTrace;
+  if (text == "debug") return LogLevel::kDebug;
+  if (text == "info") return LogLevel::kInfo;
+  if (text == "warn") return LogLevel::kWarn;
+  if (text == "error") return LogLevel::kError;
+  if (text == "off") return LogLevel::kOff;
+  return Expected("trace, debug, info, warn, error or off", text);
+}
+
+}  // namespace acpstore::cli

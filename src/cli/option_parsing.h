@@ -1,0 +1,64 @@
+// Parsers for the values of command-line options and ACPSTORE_* variables:
+// durations, sizes, counts, --sync, --listen and the small enums. No CLI11
+// here, so the rules are unit-tested on their own.
+//
+// Every parser returns the value or kInvalidArgument whose message is one
+// line meant to follow "acpstore: --<option>: ", e.g.
+//   expected always, none or interval:<ms>, got 'sometimes'
+//
+// Thread-safety: pure functions.
+
+#ifndef ACPSTORE_CLI_OPTION_PARSING_H_
+#define ACPSTORE_CLI_OPTION_PARSING_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "acpstore/options.h"
+#include "acpstore/result.h"
+
+namespace acpstore::cli {
+
+// "500ms", "10s", "5m", "24h", "30d" (a whole number and one unit), or "0".
+// Milliseconds.
+Result<int64_t> ParseDurationMs(std::string_view text);
+
+// "1048576", "512KiB", "64MiB", "1GiB", "2TiB" (powers of 1024); "KB",
+// "MB", "GB", "TB" are powers of 1000; "B" is bytes. Bytes.
+Result<uint64_t> ParseSize(std::string_view text);
+
+// A plain decimal integer in [min, max].
+Result<uint64_t> ParseCount(std::string_view text, uint64_t min,
+                            uint64_t max);
+
+struct SyncSetting {
+  SyncMode mode = SyncMode::kAlways;
+  int64_t interval_ms = 0;  // kInterval only
+};
+// "always", "none", "interval:<ms>" (also "interval:<duration>", e.g.
+// interval:1s). The interval is at least 1 ms.
+Result<SyncSetting> ParseSync(std::string_view text);
+
+struct ListenAddress {
+  std::string host;  // IPv4 dotted quad, IPv6 without brackets, or a name
+  uint16_t port = 0;  // 0 = any free port
+};
+// "127.0.0.1:7700", "[::1]:7700", "localhost:7700", "0.0.0.0:0".
+Result<ListenAddress> ParseListen(std::string_view text);
+std::string FormatListen(const ListenAddress& address);
+
+// "file", "memory", "postgres".
+Result<Engine> ParseEngine(std::string_view text);
+
+enum class LogFormat : uint8_t { kText, kJson };
+// "text", "json".
+Result<LogFormat> ParseLogFormat(std::string_view text);
+
+enum class LogLevel : uint8_t { kTrace, kDebug, kInfo, kWarn, kError, kOff };
+// "trace", "debug", "info", "warn", "error", "off".
+Result<LogLevel> ParseLogLevel(std::string_view text);
+
+}  // namespace acpstore::cli
+
+#endif  // ACPSTORE_CLI_OPTION_PARSING_H_

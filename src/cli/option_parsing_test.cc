@@ -1,0 +1,127 @@
+// Option value parsing: what each accepts, and that a refusal says what
+// was expected and quotes what it got.
+
+#include "cli/option_parsing.h"
+
+#include <gtest/gtest.h>
+
+namespace acpstore::cli {
+namespace {
+
+std::string ErrorOf(const Status& s) { return std::string(s.message()); }
+
+TEST(ParseDurationTest, AcceptsEachUnit) {
+  EXPECT_EQ(ParseDurationMs("500ms").value(), 500);
+  EXPECT_EQ(ParseDurationMs("10s").value(), 10'000);
+  EXPECT_EQ(ParseDurationMs("5m").value(), 300'000);
+  EXPECT_EQ(ParseDurationMs("24h").value(), 86'400'000);
+  EXPECT_EQ(ParseDurationMs("30d").value(), 2'592'000'000);
+  EXPECT_EQ(ParseDurationMs("0").value(), 0);
+  EXPECT_EQ(ParseDurationMs("0s").value(), 0);
+}
+
+TEST(ParseDurationTest, RefusesMissingOrUnknownUnits) {
+  for (const char* bad : {"", "10", "s", "-5s", "+5s", "1.5h", "10 s", "3w",
+                          "10sec", "5S"}) {
+    Result<int64_t> r = ParseDurationMs(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(ErrorOf(r.error()).find("expected a duration"),
+              std::string::npos);
+  }
+  EXPECT_FALSE(ParseDurationMs("99999999999999999d").ok());
+  EXPECT_FALSE(ParseDurationMs("999999999999999999999999ms").ok());
+}
+
+TEST(ParseSizeTest, AcceptsBinaryDecimalAndPlainBytes) {
+  EXPECT_EQ(ParseSize("1048576").value(), 1048576u);
+  EXPECT_EQ(ParseSize("512KiB").value(), 512u * 1024);
+  EXPECT_EQ(ParseSize("64MiB").value(), 64ull << 20);
+  EXPECT_EQ(ParseSize("1GiB").value(), 1ull << 30);
+  EXPECT_EQ(ParseSize("2TiB").value(), 2ull << 40);
+  EXPECT_EQ(ParseSize("10MB").value(), 10'000'000u);
+  EXPECT_EQ(ParseSize("7B").value(), 7u);
+  EXPECT_EQ(ParseSize("0").value(), 0u);
+}
+
+TEST(ParseSizeTest, RefusesGarbageAndOverflow) {
+  for (const char* bad : {"", "MiB", "1.5GiB", "64mib", "64 MiB", "-1", "1Q"}) {
+    Result<uint64_t> r = ParseSize(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+  }
+  EXPECT_FALSE(ParseSize("99999999TiB").ok());
+}
+
+TEST(ParseCountTest, ChecksRangeAndDigits) {
+  EXPECT_EQ(ParseCount("0", 0, 10).value(), 0u);
+  EXPECT_EQ(ParseCount("10", 0, 10).value(), 10u);
+  EXPECT_FALSE(ParseCount("11", 0, 10).ok());
+  EXPECT_FALSE(ParseCount("0", 1, 10).ok());
+  EXPECT_FALSE(ParseCount("5x", 0, 10).ok());
+  EXPECT_FALSE(ParseCount("", 0, 10).ok());
+  Result<uint64_t> r = ParseCount("many", 1, 100);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(ErrorOf(r.error()),
+            "expected a whole number from 1 to 100, got 'many'");
+}
+
+TEST(ParseSyncTest, AcceptsTheThreeModes) {
+  EXPECT_EQ(ParseSync("always").value().mode, SyncMode::kAlways);
+  EXPECT_EQ(ParseSync("none").value().mode, SyncMode::kNone);
+  SyncSetting s = ParseSync("interval:250").value();
+  EXPECT_EQ(s.mode, SyncMode::kInterval);
+  EXPECT_EQ(s.interval_ms, 250);
+  EXPECT_EQ(ParseSync("interval:2s").value().interval_ms, 2000);
+}
+
+TEST(ParseSyncTest, RefusalNamesTheChoices) {
+  Result<SyncSetting> r = ParseSync("sometimes");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(ErrorOf(r.error()),
+            "expected always, none or interval:<ms>, got 'sometimes'");
+  EXPECT_FALSE(ParseSync("interval:").ok());
+  EXPECT_FALSE(ParseSync("interval:0").ok());
+  EXPECT_FALSE(ParseSync("interval:abc").ok());
+  EXPECT_FALSE(ParseSync("Always").ok());
+}
+
+TEST(ParseListenTest, AcceptsHostsAndPorts) {
+  ListenAddress a = ParseListen("127.0.0.1:7700").value();
+  EXPECT_EQ(a.host, "127.0.0.1");
+  EXPECT_EQ(a.port, 7700);
+  ListenAddress b = ParseListen("[::1]:0").value();
+  EXPECT_EQ(b.host, "::1");
+  EXPECT_EQ(b.port, 0);
+  EXPECT_EQ(FormatListen(b), "[::1]:0");
+  EXPECT_EQ(ParseListen("localhost:65535").value().host, "localhost");
+}
+
+TEST(ParseListenTest, RefusesMalformedAddresses) {
+  for (const char* bad : {"", "7700", ":7700", "127.0.0.1", "127.0.0.1:",
+                          "127.0.0.1:65536", "127.0.0.1:http", "::1:7700",
+                          "[::1]7700", "[::1", "a b:1", "host:-1"}) {
+    EXPECT_FALSE(ParseListen(bad).ok()) << bad;
+  }
+}
+
+TEST(ParseEnumsTest, EngineFormatLevel) {
+  EXPECT_EQ(ParseEngine("memory").value(), Engine::kMemory);
+  EXPECT_EQ(ParseEngine("file").value(), Engine::kFile);
+  EXPECT_EQ(ParseEngine("postgres").value(), Engine::kPostgres);
+  EXPECT_FALSE(ParseEngine("sqlite").ok());
+  EXPECT_EQ(ParseLogFormat("json").value(), LogFormat::kJson);
+  EXPECT_FALSE(ParseLogFormat("xml").ok());
+  EXPECT_EQ(ParseLogLevel("warn").value(), LogLevel::kWarn);
+  EXPECT_FALSE(ParseLogLevel("verbose").ok());
+}
+
+TEST(QuoteTest, ControlBytesAndLongValuesAreTamed) {
+  Result<Engine> r = ParseEngine("a\nb" + std::string(100, 'x'));
+  ASSERT_FALSE(r.ok());
+  const std::string msg = ErrorOf(r.error());
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+  EXPECT_NE(msg.find("a?b"), std::string::npos);
+  EXPECT_NE(msg.find("...'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace acpstore::cli

@@ -1,0 +1,221 @@
+// The serve option table and its validation. See serve_options.h.
+//
+// Thread-safety: pure functions over constant data.
+
+#include "cli/serve_options.h"
+
+#include <array>
+#include <cassert>
+#include <limits>
+
+namespace acpstore::cli {
+namespace {
+
+constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t kI64Max = std::numeric_limits<int64_t>::max();
+
+// Defaults are the ones SPEC §3, §4 and §7 give; keep them in step with
+// include/acpstore/options.h and docs/operations.md.
+constexpr std::array kSpecs = {
+    OptionSpec{"data-dir", "DIR", "./acpstore-data",
+               "Data directory: journal, snapshots and keys (created 0700)"},
+    OptionSpec{"engine", "ENGINE", "file", "Storage engine: file, memory or postgres"},
+    OptionSpec{"postgres-url", "URL", "",
+               "libpq connection string, for --engine postgres"},
+    OptionSpec{"listen", "ADDR:PORT", "127.0.0.1:7700",
+               "Address to serve HTTP on; port 0 picks a free port"},
+    OptionSpec{"sync", "MODE", "always",
+               "When a write is acknowledged: always (fdatasync), "
+               "interval:<ms>, or none"},
+    OptionSpec{"max-events-per-session", "N", "10000",
+               "Drop a session's oldest events beyond N; 0 = unlimited"},
+    OptionSpec{"terminal-event-retention", "DUR", "24h",
+               "Drop a closed/failed session's events this long after it "
+               "ended; 0 = keep"},
+    OptionSpec{"session-retention", "DUR", "30d",
+               "Delete a terminal session, its actions and pauses this long "
+               "after it ended; 0 = keep"},
+    OptionSpec{"action-retention", "DUR", "7d",
+               "Delete terminal actions this long after they finished; 0 = keep"},
+    OptionSpec{"max-disk-bytes", "SIZE", "0",
+               "Past this, drop the oldest events (terminal sessions first); "
+               "0 = unlimited"},
+    OptionSpec{"memory-budget", "SIZE", "256MiB",
+               "Payload cache and write buffers"},
+    OptionSpec{"max-payload-bytes", "SIZE", "1MiB",
+               "Largest event payload (canonical JSON)"},
+    OptionSpec{"max-body-bytes", "SIZE", "8MiB", "Largest HTTP request body"},
+    OptionSpec{"segment-bytes", "SIZE", "64MiB",
+               "File engine: start a new journal segment past this size"},
+    OptionSpec{"snapshot-every-bytes", "SIZE", "256MiB",
+               "File engine: snapshot after this many journal bytes"},
+    OptionSpec{"max-header-bytes", "SIZE", "16KiB",
+               "Largest HTTP request header block (431 beyond)"},
+    OptionSpec{"max-connections", "N", "1024",
+               "Open HTTP connections; more are refused"},
+    OptionSpec{"max-subscribers", "N", "1024", "SSE streams in total (429 beyond)"},
+    OptionSpec{"max-subscribers-per-key", "N", "64",
+               "SSE streams per API key (429 beyond)"},
+    OptionSpec{"idle-timeout", "DUR", "60s",
+               "Close a connection idle this long between requests"},
+    OptionSpec{"request-timeout", "DUR", "30s",
+               "Time a client has to send one whole request (408 beyond)"},
+    OptionSpec{"threads", "N", "0", "HTTP threads; 0 = one per hardware thread"},
+    OptionSpec{"shutdown-timeout", "DUR", "10s",
+               "On SIGTERM/SIGINT, finish requests and flush within this"},
+    OptionSpec{"log-format", "FORMAT", "text", "text or json (one object a line)"},
+    OptionSpec{"log-level", "LEVEL", "info",
+               "trace, debug, info, warn, error or off"},
+};
+
+struct Raw {
+  std::string_view text;
+  std::string label;  // "--sync" or "ACPSTORE_SYNC"
+};
+
+Raw Lookup(const OptionValues& given, std::string_view name) {
+  if (auto it = given.find(name); it != given.end()) {
+    return {it->second.text, it->second.from_env ? EnvName(name)
+                                                 : "--" + std::string(name)};
+  }
+  for (const OptionSpec& spec : kSpecs) {
+    if (spec.name == name) return {spec.default_value, "--" + std::string(name)};
+  }
+  assert(false && "option missing from kSpecs");
+  return {"", std::string(name)};
+}
+
+Status Named(const std::string& label, const Status& error) {
+  return Status::InvalidArgument(label + ": " + std::string(error.message()));
+}
+
+// Parses option `name` with `parse` into *out.
+template <typename T, typename Parse>
+Status Take(const OptionValues& given, std::string_view name, Parse parse,
+            T* out) {
+  const Raw raw = Lookup(given, name);
+  auto parsed = parse(raw.text);
+  if (!parsed) return Named(raw.label, parsed.error());
+  *out = static_cast<T>(*parsed);
+  return Status::OK();
+}
+
+// A size within [min, max].
+auto SizeIn(uint64_t min, uint64_t max) {
+  return [min, max](std::string_view text) -> Result<uint64_t> {
+    Result<uint64_t> n = ParseSize(text);
+    if (!n) return n;
+    if (*n < min || *n > max) {
+      return Status::InvalidArgument("must be from " + std::to_string(min) +
+                                     " to " + std::to_string(max) +
+                                     " bytes, got '" + std::string(text) +
+                                     "'");
+    }
+    return n;
+  };
+}
+
+auto Count(uint64_t min, uint64_t max) {
+  return [min, max](std::string_view text) {
+    return ParseCount(text, min, max);
+  };
+}
+
+Result<int64_t> PositiveDuration(std::string_view text) {
+  Result<int64_t> ms = ParseDurationMs(text);
+  if (ms && *ms <= 0) {
+    return Status::InvalidArgument("must be longer than 0, got '" +
+                                   std::string(text) + "'");
+  }
+  return ms;
+}
+
+Result<std::string> AnyText(std::string_view text) {
+  return std::string(text);
+}
+
+}  // namespace
+
+std::span<const OptionSpec> ServeOptionSpecs() { return kSpecs; }
+
+std::string EnvName(std::string_view option_name) {
+  std::string out = "ACPSTORE_";
+  for (char c : option_name) {
+    out.push_back(c == '-' ? '_' : static_cast<char>(c >= 'a' && c <= 'z'
+                                                          ? c - 'a' + 'A'
+                                                          : c));
+  }
+  return out;
+}
+
+Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
+  ServeConfig c;
+  StoreOptions& s = c.store;
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "data-dir", AnyText, &s.data_dir));
+  if (s.data_dir.empty()) {
+    return Status::InvalidArgument(Lookup(g, "data-dir").label +
+                                   ": must not be empty");
+  }
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "engine", ParseEngine, &s.engine));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "postgres-url", AnyText, &s.postgres_url));
+  if (s.engine == Engine::kPostgres && s.postgres_url.empty()) {
+    return Status::InvalidArgument(
+        "--postgres-url: required with --engine postgres");
+  }
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "listen", ParseListen, &c.listen));
+  SyncSetting sync;
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "sync", ParseSync, &sync));
+  s.sync = sync.mode;
+  if (sync.mode == SyncMode::kInterval) s.sync_interval_ms = sync.interval_ms;
+
+  RetentionOptions& r = s.retention;
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "max-events-per-session", Count(0, kI64Max),
+                                &r.max_events_per_session));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "terminal-event-retention", ParseDurationMs,
+                                &r.terminal_event_retention_ms));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "session-retention", ParseDurationMs, &r.session_retention_ms));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "action-retention", ParseDurationMs, &r.action_retention_ms));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "max-disk-bytes", ParseSize, &r.max_disk_bytes));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "memory-budget", SizeIn(1 << 20, UINT64_MAX),
+                                &s.memory_budget_bytes));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "max-payload-bytes", SizeIn(1, kU32Max),
+                                &s.limits.max_payload_bytes));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "max-body-bytes", SizeIn(1024, kU32Max),
+                                &c.server.max_body_bytes));
+  if (s.limits.max_payload_bytes > c.server.max_body_bytes) {
+    return Status::InvalidArgument(
+        Lookup(g, "max-payload-bytes").label +
+        ": must not exceed --max-body-bytes (" +
+        std::to_string(c.server.max_body_bytes) + " bytes)");
+  }
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "segment-bytes", SizeIn(4096, UINT64_MAX), &s.segment_bytes));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "snapshot-every-bytes",
+                                SizeIn(4096, UINT64_MAX),
+                                &s.snapshot_every_bytes));
+
+  ServerLimits& l = c.server;
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "max-header-bytes", SizeIn(1024, kU32Max),
+                                &l.max_header_bytes));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "max-connections", Count(1, kU32Max), &l.max_connections));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "max-subscribers", Count(0, kU32Max), &l.max_subscribers));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "max-subscribers-per-key", Count(0, kU32Max),
+                                &l.max_subscribers_per_key));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "idle-timeout", PositiveDuration, &l.idle_timeout_ms));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "request-timeout", PositiveDuration, &l.request_timeout_ms));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "threads", Count(0, 1024), &l.threads));
+
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "shutdown-timeout", PositiveDuration,
+                                &c.shutdown_timeout_ms));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "log-format", ParseLogFormat, &c.log_format));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "log-level", ParseLogLevel, &c.log_level));
+  return c;
+}
+
+}  // namespace acpstore::cli

@@ -1,0 +1,73 @@
+// The options of `acpstore serve`: one table (name, default, help) that
+// serve_command.cc turns into flags and ACPSTORE_* variables, and the
+// function that validates every value and builds a ServeConfig. No CLI11
+// here, so all of it is unit-tested.
+//
+// Thread-safety: pure functions over constant data.
+
+#ifndef ACPSTORE_CLI_SERVE_OPTIONS_H_
+#define ACPSTORE_CLI_SERVE_OPTIONS_H_
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "acpstore/options.h"
+#include "acpstore/result.h"
+#include "cli/option_parsing.h"
+
+namespace acpstore::cli {
+
+struct OptionSpec {
+  std::string_view name;           // the flag without dashes: "sync"
+  std::string_view value_name;     // for --help: "MODE"
+  std::string_view default_value;  // parsed like a user's value
+  std::string_view help;
+};
+
+// Every serve option, in --help order.
+std::span<const OptionSpec> ServeOptionSpecs();
+
+// "max-body-bytes" -> "ACPSTORE_MAX_BODY_BYTES".
+std::string EnvName(std::string_view option_name);
+
+struct OptionValue {
+  std::string text;
+  bool from_env = false;  // names ACPSTORE_X instead of --x in errors
+};
+// The values given, by option name; an absent option takes its default.
+using OptionValues = std::map<std::string, OptionValue, std::less<>>;
+
+// Limits of the HTTP server (SPEC §6). Mapped onto server::Server::Options
+// by serve.cc; 0 means "the server's default" where the help says so.
+struct ServerLimits {
+  uint64_t max_body_bytes = 8ULL << 20;
+  uint64_t max_header_bytes = 16ULL << 10;
+  uint64_t max_connections = 1024;
+  uint64_t max_subscribers = 1024;
+  uint64_t max_subscribers_per_key = 64;
+  int64_t idle_timeout_ms = 60'000;
+  int64_t request_timeout_ms = 30'000;
+  uint64_t threads = 0;  // 0 = hardware threads
+};
+
+struct ServeConfig {
+  StoreOptions store;
+  ListenAddress listen;
+  ServerLimits server;
+  int64_t shutdown_timeout_ms = 10'000;
+  LogFormat log_format = LogFormat::kText;
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// Validates every value (and the combinations, e.g. --engine postgres
+// needs --postgres-url). A failure's message names the option first:
+//   --sync: expected always, none or interval:<ms>, got 'sometimes'
+//   ACPSTORE_SYNC: expected always, none or interval:<ms>, got 'sometimes'
+Result<ServeConfig> ParseServeOptions(const OptionValues& given);
+
+}  // namespace acpstore::cli
+
+#endif  // ACPSTORE_CLI_SERVE_OPTIONS_H_

@@ -1,0 +1,71 @@
+// Recovery of the file engine's state from its data directory: the newest
+// snapshot that loads cleanly (damaged ones are skipped and reported), then
+// every journal record after the position it covers, decoded and applied
+// with the events' journal locations. The steps and the corruption policy
+// are listed in docs/recovery.md.
+//
+// Used by FileStore::Open, and again by a running store whose speculative
+// state diverged from the disk (a failed group commit): then `limit` stops
+// the replay at the end of the last acknowledged record, because what lies
+// beyond was never acknowledged and its bytes may be garbage.
+//
+// Thread-safety: none needed; reads files only, never writes. The caller
+// makes sure nobody writes snapshots meanwhile or accepts a concurrent
+// snapshot being published (either one is consistent).
+
+#ifndef ACPSTORE_ENGINE_FILE_RECOVERY_H_
+#define ACPSTORE_ENGINE_FILE_RECOVERY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acpstore/result.h"
+#include "engine/file_event_log.h"
+#include "engine/file_event_reader.h"
+#include "engine/state.h"
+#include "io/file_system.h"
+#include "journal/position.h"
+#include "snapshot/snapshot_dir.h"
+
+namespace acpstore::engine {
+
+// Where things live in a data directory.
+struct FileLayout {
+  explicit FileLayout(std::string data_dir);
+  std::string data_dir;
+  std::string lock_path;     // <data_dir>/LOCK
+  std::string journal_dir;   // <data_dir>/journal
+  std::string snapshot_dir;  // <data_dir>/snapshot
+};
+
+struct RecoveredState {
+  // The context outlives the state: its logs point into it.
+  std::unique_ptr<FileLogContext> context;
+  std::unique_ptr<StoreState> state;
+  // Just past the last valid record (or the snapshot's position): where the
+  // journal continues, once a torn tail is cut off.
+  journal::JournalPosition end;
+  uint64_t torn_bytes = 0;  // torn tail found after `end`
+  uint64_t records_replayed = 0;
+  uint64_t segments_read = 0;
+  // The snapshot loaded, if any, and the newer ones that failed to load.
+  std::optional<snapshot::SnapshotFile> snapshot;
+  snapshot::SnapshotHeader snapshot_header;
+  std::vector<snapshot::SkippedSnapshot> skipped_snapshots;
+};
+
+// kCorruption naming the file and offset when a journal record recovery
+// must read is damaged (not a torn tail) or does not apply to the state.
+Result<RecoveredState> RecoverState(
+    io::FileSystem& fs, const FileLayout& layout, FileEventReader* reader,
+    std::optional<journal::JournalPosition> limit = std::nullopt);
+
+// The StoreState factory of the file engine: FileEventLogs over `context`.
+std::unique_ptr<StoreState> NewFileState(FileLogContext* context);
+
+}  // namespace acpstore::engine
+
+#endif  // ACPSTORE_ENGINE_FILE_RECOVERY_H_

@@ -1,0 +1,389 @@
+// File engine snapshots: capture, encode, load. See file_snapshot.h.
+
+#include "engine/file_snapshot.h"
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "base/coding.h"
+#include "record/byte_reader.h"
+#include "record/record_codec.h"
+#include "snapshot/snapshot_reader.h"
+#include "snapshot/snapshot_writer.h"
+
+namespace acpstore::engine {
+namespace {
+
+namespace item = snapshot_item;
+
+// Data chunks are flushed once they reach this size.
+constexpr size_t kChunkTarget = 1 << 20;
+
+class ChunkBuilder {
+ public:
+  explicit ChunkBuilder(snapshot::SnapshotWriter* writer) : writer_(writer) {}
+
+  Status Add(uint8_t tag, std::string_view body) {
+    chunk_.push_back(static_cast<char>(tag));
+    base::PutLengthPrefixed(&chunk_, body);
+    if (chunk_.size() >= kChunkTarget) return Flush();
+    return Status::OK();
+  }
+  Status Flush() {
+    if (chunk_.empty()) return Status::OK();
+    Status s = writer_->Add(chunk_);
+    chunk_.clear();
+    return s;
+  }
+
+ private:
+  snapshot::SnapshotWriter* const writer_;
+  std::string chunk_;
+};
+
+void PutEntry(std::string* dst, const IndexEntry& e) {
+  base::PutVarint32(dst, e.location.segment);
+  base::PutVarint32(dst, e.location.offset);
+  base::PutVarint32(dst, e.location.length);
+  base::PutVarint32(dst, e.payload_bytes);
+}
+
+Status WriteSession(ChunkBuilder* out, const SessionImage& s) {
+  std::string body;
+  record::EncodeSession(s.session, &body);
+  ACPSTORE_RETURN_IF_ERROR(out->Add(item::kSession, body));
+
+  body.clear();
+  base::PutVarint64(&body, s.events.first_seq);
+  base::PutVarint64(&body, s.events.last_seq);
+  ACPSTORE_RETURN_IF_ERROR(out->Add(item::kEventRange, body));
+
+  if (!s.events.pending.empty()) {
+    return Status::Internal("snapshot image has unresolved pending events");
+  }
+  const std::vector<IndexEntry>& entries = s.events.durable;
+  for (size_t at = 0; at < entries.size();
+       at += item::kEntriesPerIndexItem) {
+    const size_t n =
+        std::min<size_t>(item::kEntriesPerIndexItem, entries.size() - at);
+    body.clear();
+    base::PutVarint64(&body, s.events.first_seq + at);
+    base::PutVarint32(&body, static_cast<uint32_t>(n));
+    for (size_t i = at; i < at + n; ++i) PutEntry(&body, entries[i]);
+    ACPSTORE_RETURN_IF_ERROR(out->Add(item::kEventIndex, body));
+  }
+
+  if (!s.client_ids.empty()) {
+    body.clear();
+    base::PutVarint32(&body, static_cast<uint32_t>(s.client_ids.size()));
+    for (const auto& [id, seq] : s.client_ids) {
+      base::PutLengthPrefixed(&body, id);
+      base::PutVarint64(&body, seq);
+    }
+    ACPSTORE_RETURN_IF_ERROR(out->Add(item::kClientIds, body));
+  }
+  for (const Pause& p : s.pauses) {
+    body.clear();
+    record::EncodePause(p, &body);
+    ACPSTORE_RETURN_IF_ERROR(out->Add(item::kPause, body));
+  }
+  return Status::OK();
+}
+
+// Loading: one session at a time, since its items follow it.
+class Loader {
+ public:
+  Loader(StoreState* state, FileLogContext* context, std::string path)
+      : state_(state), context_(context), path_(std::move(path)) {}
+
+  Status Item(uint8_t tag, std::string_view body, uint64_t offset) {
+    record::ByteReader in(body, offset);
+    Status s = Dispatch(tag, &in);
+    if (s.ok() && !in.empty()) s = in.Corrupt("trailing bytes in an item");
+    return s;
+  }
+
+  Status Finish() {
+    ACPSTORE_RETURN_IF_ERROR(FinishSession());
+    if (!saw_meta_) return Status::Corruption("snapshot has no meta item");
+    if (sessions_ != expected_sessions_ || actions_ != expected_actions_) {
+      return Status::Corruption("snapshot item counts disagree with its meta");
+    }
+    return Status::OK();
+  }
+
+ private:
+  Status Dispatch(uint8_t tag, record::ByteReader* in) {
+    if (!saw_meta_ && tag != item::kMeta) {
+      return in->Corrupt("first item is not the meta item");
+    }
+    switch (tag) {
+      case item::kMeta: {
+        uint32_t version = 0;
+        ACPSTORE_RETURN_IF_ERROR(in->Varint32("version", &version));
+        if (version == 0 || version > item::kVersion) {
+          return in->Corrupt("unsupported snapshot content version " +
+                             std::to_string(version));
+        }
+        ACPSTORE_RETURN_IF_ERROR(in->Varint64("sessions", &expected_sessions_));
+        ACPSTORE_RETURN_IF_ERROR(in->Varint64("actions", &expected_actions_));
+        saw_meta_ = true;
+        return Status::OK();
+      }
+      case item::kSession: {
+        ACPSTORE_RETURN_IF_ERROR(FinishSession());
+        Session session;
+        ACPSTORE_RETURN_IF_ERROR(record::DecodeSession(in, &session));
+        tenant_ = session.tenant_id;
+        id_ = session.id;
+        record::Mutation m;
+        m.UpsertSession(std::move(session));
+        ACPSTORE_RETURN_IF_ERROR(Applied(state_->Apply(std::move(m)), in));
+        open_ = true;
+        have_range_ = false;
+        entries_.clear();
+        client_ids_.clear();
+        ++sessions_;
+        return Status::OK();
+      }
+      case item::kEventRange: {
+        if (!open_ || have_range_) return in->Corrupt("misplaced event range");
+        ACPSTORE_RETURN_IF_ERROR(in->Varint64("first_seq", &first_seq_));
+        ACPSTORE_RETURN_IF_ERROR(in->Varint64("last_seq", &last_seq_));
+        if (first_seq_ == 0 || first_seq_ > last_seq_ + 1) {
+          return in->Corrupt("impossible event range");
+        }
+        have_range_ = true;
+        return Status::OK();
+      }
+      case item::kEventIndex: {
+        if (!have_range_) return in->Corrupt("event index before its range");
+        uint64_t start = 0;
+        uint32_t n = 0;
+        ACPSTORE_RETURN_IF_ERROR(in->Varint64("start seq", &start));
+        ACPSTORE_RETURN_IF_ERROR(in->Varint32("entries", &n));
+        if (start != first_seq_ + entries_.size() ||
+            start + n > last_seq_ + 1) {
+          return in->Corrupt("event index does not continue its range");
+        }
+        for (uint32_t i = 0; i < n; ++i) {
+          IndexEntry e;
+          ACPSTORE_RETURN_IF_ERROR(in->Varint32("segment", &e.location.segment));
+          ACPSTORE_RETURN_IF_ERROR(in->Varint32("offset", &e.location.offset));
+          ACPSTORE_RETURN_IF_ERROR(in->Varint32("length", &e.location.length));
+          ACPSTORE_RETURN_IF_ERROR(in->Varint32("payload bytes", &e.payload_bytes));
+          entries_.push_back(e);
+        }
+        return Status::OK();
+      }
+      case item::kClientIds: {
+        if (!open_) return in->Corrupt("client ids outside a session");
+        uint32_t n = 0;
+        ACPSTORE_RETURN_IF_ERROR(in->Varint32("client ids", &n));
+        for (uint32_t i = 0; i < n; ++i) {
+          std::string id;
+          uint64_t seq = 0;
+          ACPSTORE_RETURN_IF_ERROR(in->String("client id", &id));
+          ACPSTORE_RETURN_IF_ERROR(in->Varint64("client seq", &seq));
+          client_ids_[std::move(id)] = seq;
+        }
+        return Status::OK();
+      }
+      case item::kPause: {
+        if (!open_) return in->Corrupt("pause outside a session");
+        record::Mutation m;
+        Pause p;
+        ACPSTORE_RETURN_IF_ERROR(record::DecodePause(in, &p));
+        m.UpsertPause(std::move(p));
+        return Applied(state_->Apply(std::move(m)), in);
+      }
+      case item::kAction: {
+        ACPSTORE_RETURN_IF_ERROR(FinishSession());
+        record::Mutation m;
+        Action a;
+        ACPSTORE_RETURN_IF_ERROR(record::DecodeAction(in, &a));
+        m.UpsertAction(std::move(a));
+        ++actions_;
+        return Applied(state_->Apply(std::move(m)), in);
+      }
+      default:
+        return in->Corrupt("unknown snapshot item " + std::to_string(tag));
+    }
+  }
+
+  Status Applied(const Status& s, record::ByteReader* in) {
+    if (s.ok()) return s;
+    return in->Corrupt("item does not apply: " + std::string(s.message()));
+  }
+
+  Status FinishSession() {
+    if (!open_) return Status::OK();
+    open_ = false;
+    if (!have_range_) return Status::Corruption("session without event range");
+    if (first_seq_ + entries_.size() != last_seq_ + 1) {
+      return Status::Corruption("event index of session " + id_ +
+                                " does not cover its range");
+    }
+    auto log = std::make_unique<FileEventLog>(context_, first_seq_, last_seq_,
+                                              std::move(entries_));
+    entries_.clear();
+    return state_->RestoreEvents(tenant_, id_, std::move(log),
+                                 std::move(client_ids_));
+  }
+
+  StoreState* const state_;
+  FileLogContext* const context_;
+  const std::string path_;
+  bool saw_meta_ = false;
+  uint64_t expected_sessions_ = 0;
+  uint64_t expected_actions_ = 0;
+  uint64_t sessions_ = 0;
+  uint64_t actions_ = 0;
+  // The session being loaded.
+  bool open_ = false;
+  bool have_range_ = false;
+  std::string tenant_;
+  std::string id_;
+  EventSeq first_seq_ = 1;
+  EventSeq last_seq_ = 0;
+  std::deque<IndexEntry> entries_;
+  std::unordered_map<std::string, EventSeq> client_ids_;
+};
+
+Status Located(const Status& s, const std::string& path) {
+  if (s.ok()) return s;
+  Status out(StatusCode::kCorruption,
+             "snapshot " + path + ": " + std::string(s.message()));
+  out.With("path", path);
+  if (const StatusDetail* d = s.Detail("offset")) {
+    if (const auto* v = std::get_if<int64_t>(&d->value)) out.With("offset", *v);
+  }
+  return out;
+}
+
+}  // namespace
+
+void CaptureState(const StoreState& state, StateImage* image) {
+  image->sessions.clear();
+  image->actions.clear();
+  image->has_pending = false;
+  image->max_pending_ticket = 0;
+  image->sessions.reserve(state.session_count());
+  state.ForEachSession([&](const SessionEntry& e) {
+    SessionImage& s = image->sessions.emplace_back();
+    s.session = e.session;
+    const auto* log = static_cast<const FileEventLog*>(e.events.get());
+    log->Capture(&s.events);
+    for (const auto& p : s.events.pending) {
+      image->has_pending = true;
+      image->max_pending_ticket = std::max(image->max_pending_ticket, p.ticket);
+    }
+    for (const auto& [id, seq] : e.client_event_ids) {
+      if (seq >= s.events.first_seq) s.client_ids.emplace_back(id, seq);
+    }
+    s.pauses = e.pauses.records();
+  });
+  std::vector<const ActionEntry*> actions;
+  actions.reserve(state.action_count());
+  state.ForEachAction([&](const ActionEntry& a) { actions.push_back(&a); });
+  std::sort(actions.begin(), actions.end(),
+            [](const ActionEntry* a, const ActionEntry* b) {
+              return a->insertion < b->insertion;
+            });
+  image->actions.reserve(actions.size());
+  for (const ActionEntry* a : actions) image->actions.push_back(a->action);
+}
+
+Status ResolvePending(
+    const std::map<uint64_t, journal::RecordLocation>& records,
+    StateImage* image) {
+  for (SessionImage& s : image->sessions) {
+    for (const FileEventLog::PendingRef& p : s.events.pending) {
+      auto it = records.find(p.ticket);
+      if (it == records.end()) {
+        return Status::Internal("snapshot: record " + std::to_string(p.ticket) +
+                                " of a pending event never committed");
+      }
+      IndexEntry e;
+      e.location = EventLocation{
+          static_cast<uint32_t>(it->second.segment),
+          static_cast<uint32_t>(it->second.offset + journal::kHeaderSize +
+                                p.span.offset),
+          p.span.length};
+      e.payload_bytes = p.payload_bytes;
+      s.events.durable.push_back(e);
+    }
+    s.events.pending.clear();
+  }
+  image->has_pending = false;
+  return Status::OK();
+}
+
+Result<uint64_t> WriteSnapshot(io::FileSystem& fs, const std::string& dir,
+                               uint64_t number,
+                               const journal::JournalPosition& covered,
+                               TimestampMs created_at,
+                               const StateImage& image) {
+  snapshot::SnapshotHeader header;
+  header.number = number;
+  header.covered = {covered.segment, covered.offset};
+  header.created_at = created_at;
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotWriter> writer,
+                            snapshot::SnapshotWriter::Create(fs, dir, header));
+  ChunkBuilder out(writer.get());
+  std::string body;
+  base::PutVarint32(&body, item::kVersion);
+  base::PutVarint64(&body, image.sessions.size());
+  base::PutVarint64(&body, image.actions.size());
+  ACPSTORE_RETURN_IF_ERROR(out.Add(item::kMeta, body));
+  for (const SessionImage& s : image.sessions) {
+    ACPSTORE_RETURN_IF_ERROR(WriteSession(&out, s));
+  }
+  for (const Action& a : image.actions) {
+    body.clear();
+    record::EncodeAction(a, &body);
+    ACPSTORE_RETURN_IF_ERROR(out.Add(item::kAction, body));
+  }
+  ACPSTORE_RETURN_IF_ERROR(out.Flush());
+  ACPSTORE_RETURN_IF_ERROR(writer->Finish());
+  return writer->bytes();
+}
+
+Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
+                                              const std::string& path,
+                                              StoreState* state,
+                                              FileLogContext* context) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
+                            snapshot::SnapshotReader::Open(fs, path));
+  Loader loader(state, context, path);
+  std::string_view chunk;
+  uint64_t chunk_index = 0;
+  while (reader->Next(&chunk)) {
+    record::ByteReader in(chunk);
+    while (!in.empty()) {
+      uint8_t tag = 0;
+      std::string_view body;
+      uint32_t n = 0;
+      Status s = in.U8("item tag", &tag);
+      if (s.ok()) s = in.Varint32("item length", &n);
+      const uint64_t at = in.offset();
+      if (s.ok()) s = in.Bytes("item", n, &body);
+      if (s.ok()) s = loader.Item(tag, body, at);
+      if (!s.ok()) {
+        return Located(Status::Corruption("chunk " +
+                                          std::to_string(chunk_index) + ": " +
+                                          std::string(s.message())),
+                       path);
+      }
+    }
+    ++chunk_index;
+  }
+  ACPSTORE_RETURN_IF_ERROR(reader->status());
+  ACPSTORE_RETURN_IF_ERROR(Located(loader.Finish(), path));
+  return reader->header();
+}
+
+}  // namespace acpstore::engine

@@ -1,0 +1,96 @@
+// The file engine's snapshots: what a snapshot holds and how the state is
+// captured into one, written, and loaded back. The file framing (header,
+// CRC-framed chunks, footer, atomic publish) is src/snapshot's; the items
+// inside the data chunks are defined here and documented in
+// docs/recovery.md ("Snapshot contents"). Item tags are written to disk:
+// never renumber or reuse one.
+//
+// A snapshot holds every small record (sessions, actions, pauses), and per
+// session its event index (locations, not payloads), its high-water mark
+// and its clientEventId index, plus the journal position it covers.
+// Recovery loads it and replays the journal from that position.
+//
+// Capture runs under the engine's state lock and only copies; encoding and
+// I/O happen afterwards on the snapshot thread. Events still pending at
+// capture time are named by record ticket and span (FileEventLog::Image)
+// and resolved to locations once their records commit (ResolvePending).
+//
+// Thread-safety: CaptureState needs the state lock held; the rest are
+// functions over their arguments. Lifetime: a StateImage is a value.
+
+#ifndef ACPSTORE_ENGINE_FILE_SNAPSHOT_H_
+#define ACPSTORE_ENGINE_FILE_SNAPSHOT_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "acpstore/records.h"
+#include "acpstore/result.h"
+#include "engine/file_event_log.h"
+#include "engine/state.h"
+#include "io/file_system.h"
+#include "journal/position.h"
+#include "snapshot/snapshot_format.h"
+
+namespace acpstore::engine {
+
+namespace snapshot_item {
+// One item: uint8 tag, varint32 body length, body. Data chunks hold whole
+// items; a session's items follow its kSession item.
+inline constexpr uint8_t kMeta = 1;        // varint32 version, varint64 sessions, varint64 actions
+inline constexpr uint8_t kSession = 2;     // record_codec EncodeSession
+inline constexpr uint8_t kEventRange = 3;  // varint64 first_seq, varint64 last_seq
+inline constexpr uint8_t kEventIndex = 4;  // varint64 start seq, varint32 n, n x entry
+inline constexpr uint8_t kClientIds = 5;   // varint32 n, n x (string id, varint64 seq)
+inline constexpr uint8_t kPause = 6;       // record_codec EncodePause
+inline constexpr uint8_t kAction = 7;      // record_codec EncodeAction
+inline constexpr uint32_t kVersion = 1;
+// Entries per kEventIndex item, so no item nears the chunk cap.
+inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;
+}  // namespace snapshot_item
+
+struct SessionImage {
+  Session session;
+  FileEventLog::Image events;
+  std::vector<std::pair<std::string, EventSeq>> client_ids;
+  std::vector<Pause> pauses;  // creation order
+};
+
+struct StateImage {
+  std::vector<SessionImage> sessions;
+  std::vector<Action> actions;  // insertion (lease tie-break) order
+  // Tickets of the records whose pending events the image names.
+  uint64_t max_pending_ticket = 0;
+  bool has_pending = false;
+};
+
+// Copies what a snapshot needs. Every event log of `state` must be a
+// FileEventLog.
+void CaptureState(const StoreState& state, StateImage* image);
+
+// Gives every pending event in `image` its location, from the committed
+// records' locations by ticket. kInternal if a ticket is missing.
+Status ResolvePending(const std::map<uint64_t, journal::RecordLocation>& records,
+                      StateImage* image);
+
+// Writes `image` as snapshot `number` of `dir`, covering `covered`.
+// Returns the size of the published file.
+Result<uint64_t> WriteSnapshot(io::FileSystem& fs, const std::string& dir,
+                               uint64_t number,
+                               const journal::JournalPosition& covered,
+                               TimestampMs created_at, const StateImage& image);
+
+// Loads snapshot `path` into `state` (empty, whose event logs are made with
+// `context`). On failure `state` is half built and must be discarded.
+// Returns the header (number and covered position).
+Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
+                                              const std::string& path,
+                                              StoreState* state,
+                                              FileLogContext* context);
+
+}  // namespace acpstore::engine
+
+#endif  // ACPSTORE_ENGINE_FILE_SNAPSHOT_H_

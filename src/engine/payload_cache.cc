@@ -1,0 +1,88 @@
+// PayloadCache: see payload_cache.h.
+
+#include "engine/payload_cache.h"
+
+#include <utility>
+
+namespace acpstore::engine {
+
+PayloadCache::PayloadCache(uint64_t capacity_bytes)
+    : capacity_(capacity_bytes) {}
+
+size_t PayloadCache::Charge(const Event& e) {
+  return kEntryOverhead + e.payload.size() + e.session_id.size() +
+         e.tenant_id.size() + e.owner_key_id.size() + e.event_type.size() +
+         (e.client_event_id ? e.client_event_id->size() : 0) +
+         (e.backend_run_id ? e.backend_run_id->size() : 0) +
+         (e.payload_ref ? e.payload_ref->size() : 0);
+}
+
+std::shared_ptr<const Event> PayloadCache::Lookup(uint64_t key) {
+  base::MutexLock lock(&mu_);
+  auto it = map_.find(key);
+  if (it == map_.end()) {
+    ++misses_;
+    return nullptr;
+  }
+  ++hits_;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->event;
+}
+
+void PayloadCache::Insert(uint64_t key, std::shared_ptr<const Event> event) {
+  const size_t charge = Charge(*event);
+  base::MutexLock lock(&mu_);
+  if (auto it = map_.find(key); it != map_.end()) {
+    bytes_ -= it->second->charge;
+    lru_.erase(it->second);
+    map_.erase(it);
+  }
+  if (charge > capacity_) return;
+  lru_.push_front(Entry{key, std::move(event), charge});
+  map_[key] = lru_.begin();
+  bytes_ += charge;
+  EvictLocked();
+}
+
+void PayloadCache::SetCapacity(uint64_t capacity_bytes) {
+  base::MutexLock lock(&mu_);
+  capacity_ = capacity_bytes;
+  EvictLocked();
+}
+
+void PayloadCache::Clear() {
+  base::MutexLock lock(&mu_);
+  lru_.clear();
+  map_.clear();
+  bytes_ = 0;
+}
+
+void PayloadCache::EvictLocked() {
+  while (bytes_ > capacity_ && !lru_.empty()) {
+    bytes_ -= lru_.back().charge;
+    map_.erase(lru_.back().key);
+    lru_.pop_back();
+  }
+}
+
+uint64_t PayloadCache::bytes() const {
+  base::MutexLock lock(&mu_);
+  return bytes_;
+}
+
+uint64_t PayloadCache::capacity() const {
+  base::MutexLock lock(&mu_);
+  return capacity_;
+}
+
+uint64_t PayloadCache::hits() const {
+  base::MutexLock lock(&mu_);
+  return hits_;
+}
+
+uint64_t PayloadCache::misses() const {
+  base::MutexLock lock(&mu_);
+  return misses_;
+}
+
+}  // namespace acpstore::engine

@@ -1,0 +1,112 @@
+// The Status -> HTTP table (SPEC §5). See error_map.h.
+
+#include "server/error_map.h"
+
+#include <string>
+#include <variant>
+
+#include "server/json_writer.h"
+
+namespace acpstore::server {
+namespace {
+
+constexpr std::string_view kInternalMessage =
+    "internal error; the server log has the details";
+
+bool IsInternal(StatusCode code) {
+  return code == StatusCode::kInternal || code == StatusCode::kCorruption ||
+         code == StatusCode::kIoError || code == StatusCode::kOk;
+}
+
+}  // namespace
+
+HttpErrorInfo MapStatus(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument: return {400, "invalid_argument"};
+    case StatusCode::kUnauthenticated: return {401, "unauthenticated"};
+    case StatusCode::kForbidden: return {403, "forbidden"};
+    case StatusCode::kNotFound: return {404, "not_found"};
+    case StatusCode::kConflict: return {409, "conflict"};
+    case StatusCode::kInvalidTransition: return {409, "invalid_transition"};
+    case StatusCode::kSeqConflict: return {409, "seq_conflict"};
+    case StatusCode::kIdempotencyConflict: return {409, "idempotency_conflict"};
+    case StatusCode::kStaleLease: return {409, "stale_lease"};
+    case StatusCode::kAlreadyPaused: return {409, "already_paused"};
+    case StatusCode::kNotPaused: return {409, "not_paused"};
+    case StatusCode::kPayloadTooLarge: return {413, "payload_too_large"};
+    case StatusCode::kResourceExhausted: return {429, "too_many_requests"};
+    case StatusCode::kUnavailable: return {503, "unavailable"};
+    case StatusCode::kInsufficientStorage: return {507, "insufficient_storage"};
+    case StatusCode::kDataLoss: return {500, "data_loss"};
+    // An OK status reaching the error path is a bug: report it as one.
+    case StatusCode::kOk:
+    case StatusCode::kCorruption:
+    case StatusCode::kIoError:
+    case StatusCode::kInternal: return {500, "internal"};
+  }
+  return {500, "internal"};
+}
+
+HttpErrorInfo MapHttpError(HttpError error) {
+  switch (error) {
+    case HttpError::kMethodNotAllowed: return {405, "method_not_allowed"};
+    case HttpError::kRequestTimeout: return {408, "request_timeout"};
+    case HttpError::kUnsupportedMediaType: return {415, "unsupported_media_type"};
+    case HttpError::kHeaderTooLarge: return {431, "header_too_large"};
+  }
+  return {500, "internal"};
+}
+
+std::string ErrorBody(std::string_view code, std::string_view message) {
+  JsonWriter w;
+  w.BeginObject().Key("error").BeginObject();
+  w.Key("code").String(code).Key("message").String(message);
+  w.EndObject().EndObject();
+  return w.Take();
+}
+
+Response ErrorResponse(const Status& status) {
+  const HttpErrorInfo info = MapStatus(status.code());
+  Response r;
+  r.status = info.http_status;
+  if (IsInternal(status.code())) {
+    r.body = ErrorBody(info.code, kInternalMessage);
+    r.internal_error = status.ToString();
+    return r;
+  }
+  JsonWriter w;
+  w.BeginObject().Key("error").BeginObject();
+  w.Key("code").String(info.code).Key("message").String(status.message());
+  for (const StatusDetail& d : status.details()) {
+    if (d.key == "code" || d.key == "message") continue;  // never shadowed
+    w.Key(d.key);
+    if (const auto* s = std::get_if<std::string>(&d.value)) {
+      w.String(*s);
+    } else {
+      w.Int(std::get<int64_t>(d.value));
+    }
+  }
+  w.EndObject().EndObject();
+  r.body = w.Take();
+  if (status.code() == StatusCode::kUnauthenticated) {
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  }
+  if (status.code() == StatusCode::kResourceExhausted ||
+      status.code() == StatusCode::kUnavailable) {
+    r.headers.emplace_back("Retry-After", "1");
+  }
+  if (status.code() == StatusCode::kDataLoss) {
+    r.internal_error = status.ToString();
+  }
+  return r;
+}
+
+Response ErrorResponse(HttpError error, std::string_view message) {
+  const HttpErrorInfo info = MapHttpError(error);
+  Response r;
+  r.status = info.http_status;
+  r.body = ErrorBody(info.code, message);
+  return r;
+}
+
+}  // namespace acpstore::server

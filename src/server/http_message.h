@@ -1,0 +1,84 @@
+// Request and Response: the server's own small view of an HTTP exchange.
+//
+// The connection code (the only code that sees Boost.Beast) fills a Request
+// from the wire and writes a Response back; the router and every routes_*.cc
+// file see only these types, so they compile fast and are tested without
+// sockets.
+//
+// Thread-safety: plain values. A Response may carry an SseStart, which moves
+// the connection into streaming mode (sse_stream.h).
+
+#ifndef ACPSTORE_SERVER_HTTP_MESSAGE_H_
+#define ACPSTORE_SERVER_HTTP_MESSAGE_H_
+
+#include <functional>
+#include <mutex>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "acpstore/store.h"
+
+namespace acpstore::server {
+
+struct Request {
+  std::string method;  // "GET", "POST", ... as sent (case-sensitive)
+  std::string target;  // raw request-target: "/v1/sessions?limit=5"
+  // Headers the routes need; empty when absent. Nothing else is kept, so no
+  // handler can log a header it should not (the token stays here only).
+  std::string authorization;
+  std::string content_type;
+  std::string last_event_id;
+  bool has_last_event_id = false;
+  std::string body;
+};
+
+class ReadySignal;
+class SubscriberSlot;
+
+// What streamEvents hands to the connection once the subscription exists:
+// the connection then writes SSE frames instead of one response.
+struct SseStart {
+  std::unique_ptr<Subscription> subscription;
+  // Fired by the store's on_ready; the stream registers its waker on it.
+  std::shared_ptr<ReadySignal> ready;
+  // Holds this stream's place under the subscriber caps until destroyed.
+  std::unique_ptr<SubscriberSlot> slot;
+};
+
+struct Response {
+  int status = 200;
+  // Extra headers (Allow, WWW-Authenticate, Retry-After, ...).
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json";
+  std::string body;  // empty for 204
+  // Set only by streamEvents on success.
+  std::shared_ptr<SseStart> sse;
+  // For the server's own log only (never sent): why a 5xx happened.
+  std::string internal_error;
+};
+
+// Called exactly once with the response, from any thread.
+using Responder = std::function<void(Response)>;
+
+// ReadySignal bridges a Subscription's on_ready (a store thread) to the SSE
+// stream's executor. Notify() before a waker is set is remembered.
+// Thread-safety: all methods may be called from any thread.
+class ReadySignal {
+ public:
+  void Notify();
+  // Sets (or clears, with nullptr) the function Notify() calls. A
+  // notification that arrived while no waker was set is delivered at once.
+  void SetWaker(std::function<void()> waker);
+
+ private:
+  std::mutex mu_;
+  std::function<void()> waker_;
+  bool pending_ = false;
+};
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_HTTP_MESSAGE_H_
