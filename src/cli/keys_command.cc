@@ -132,7 +132,8 @@ int RunRevoke(const KeysFlags& f) {
 void AddDataDir(CLI::App* cmd, KeysFlags* f) {
   cmd->add_option("--data-dir", f->data_dir,
                   "Data directory holding keys.json [env ACPSTORE_DATA_DIR, "
-                  "default ./acpstore-data]");
+                  "default ./acpstore-data]")
+      ->type_name("DIR");
 }
 
 }  // namespace
@@ -147,14 +148,18 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
       "create", "Create a key; prints its token alone on stdout, once");
   AddDataDir(create, flags.get());
   create->add_option("--tenant", flags->tenant, "Tenant the key belongs to")
+      ->type_name("TENANT")
       ->required();
   create->add_option("--role", flags->role, "reader, writer or admin")
+      ->type_name("ROLE")
       ->required();
-  create->add_option("--name", flags->name, "A label for people");
+  create->add_option("--name", flags->name, "A label for people")
+      ->type_name("NAME");
   CLI::Option* id = create->add_option(
       "--id", flags->id,
       "Key id (= ownerKeyId); default a random key_<16 hex>. Ids are never "
       "reused, not even after revocation");
+  id->type_name("ID");
   create->callback([run, flags, id] {
     *run = [flags, id_given = id->count() > 0] {
       return RunCreate(*flags, id_given);
@@ -164,7 +169,8 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
   CLI::App* list = keys->add_subcommand(
       "list", "List keys (revoked ones included) on stdout");
   AddDataDir(list, flags.get());
-  list->add_option("--tenant", flags->tenant, "Only this tenant's keys");
+  list->add_option("--tenant", flags->tenant, "Only this tenant's keys")
+      ->type_name("TENANT");
   list->add_flag("--json", flags->json, "One JSON array instead of a table");
   list->callback([run, flags] { *run = [flags] { return RunList(*flags); }; });
 
@@ -173,7 +179,8 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
   AddDataDir(revoke, flags.get());
   revoke->add_option("ID", flags->id, "Id of the key to revoke")->required();
   revoke->add_option("--tenant", flags->tenant,
-                     "Refuse unless the key belongs to this tenant");
+                     "Refuse unless the key belongs to this tenant")
+      ->type_name("TENANT");
   revoke->callback(
       [run, flags] { *run = [flags] { return RunRevoke(*flags); }; });
 }

@@ -35,6 +35,16 @@ int Main(int argc, char** argv) {
   // One line per subcommand; see command.h.
   AddServeCommand(app, &run);
   AddKeysCommand(app, &run);
+  // CLI11 would report "A subcommand is required" for a misspelt one.
+  if (argc > 1 && argv[1][0] != '-') {
+    try {
+      app.get_subcommand(argv[1]);
+    } catch (const CLI::Error&) {
+      PrintError("unknown command '" + std::string(argv[1]) +
+                 "' (see --help)");
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version

@@ -205,6 +205,10 @@ std::optional<EventSeq> FileEventLog::LastSeqInSegmentsThrough(
   return first_seq_ + static_cast<EventSeq>(it - index_.begin()) - 1;
 }
 
+void FileEventLog::CountBySegment(std::map<uint64_t, uint64_t>* counts) const {
+  for (const IndexEntry& e : index_) ++(*counts)[e.location.segment];
+}
+
 void FileEventLog::Capture(Image* image) const {
   image->first_seq = first_seq_;
   image->last_seq = last_seq_;

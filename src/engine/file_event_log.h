@@ -129,6 +129,9 @@ class FileEventLog final : public EventLog {
   // (seqs are in journal order, so those form a prefix), if any.
   std::optional<EventSeq> LastSeqInSegmentsThrough(uint64_t segment) const;
 
+  // Adds, per segment, how many of this log's durable events live there.
+  void CountBySegment(std::map<uint64_t, uint64_t>* counts) const;
+
   // For snapshots: the retained events, durable ones by location and
   // pending ones by record ticket and span.
   struct PendingRef {

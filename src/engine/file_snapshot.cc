@@ -7,8 +7,10 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <variant>
 
 #include "base/coding.h"
+#include "journal/format.h"
 #include "record/byte_reader.h"
 #include "record/record_codec.h"
 #include "snapshot/snapshot_reader.h"

@@ -185,9 +185,10 @@ class FileStore final : public Store, private SubscriptionSource {
   Status AdmitLocked() REQUIRES(mu_);
   DecideContext Context() const;
   // Applies ops [applied, end) of `m` speculatively (unless a probe) and
-  // submits the whole of `m` as one journal record.
-  void SubmitLocked(record::Mutation m, size_t applied,
-                    std::unique_ptr<WaiterBase> waiter, bool probe)
+  // submits the whole of `m` as one journal record, taking *waiter. On
+  // failure *waiter is left for the caller to finish with the status.
+  Status SubmitLocked(record::Mutation m, size_t applied,
+                      std::unique_ptr<WaiterBase>* waiter, bool probe)
       REQUIRES(mu_);
   // Applies `m` to the state outside any record (no events allowed).
   Status ApplyWithoutEventsLocked(const record::Mutation& m) REQUIRES(mu_);
@@ -208,7 +209,9 @@ class FileStore final : public Store, private SubscriptionSource {
 
   // -------------------------------------- background (file_store_background.cc)
   void BackgroundLoop();
-  void RequestBackground(bool snapshot, bool reclaim) EXCLUDES(bg_mu_);
+  // Asks the background thread for `snapshots` snapshots (each reclaims
+  // after it) and/or a reclaim.
+  void RequestBackground(int snapshots, bool reclaim) EXCLUDES(bg_mu_);
   Status SnapshotLocked() REQUIRES(snapshot_mu_) EXCLUDES(mu_);
   Result<size_t> ReclaimLocked() REQUIRES(snapshot_mu_) EXCLUDES(mu_);
   // Journal bytes in segments that still hold a retained event (or could:
@@ -262,7 +265,7 @@ class FileStore final : public Store, private SubscriptionSource {
   base::Mutex bg_mu_;
   base::CondVar bg_cv_;
   bool bg_stop_ GUARDED_BY(bg_mu_) = false;
-  bool bg_snapshot_ GUARDED_BY(bg_mu_) = false;
+  int bg_snapshots_ GUARDED_BY(bg_mu_) = 0;
   bool bg_reclaim_ GUARDED_BY(bg_mu_) = false;
   std::thread bg_thread_;
   std::unique_ptr<PeriodicThread> maintenance_;  // null when interval is 0

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "acpstore/store.h"
+#include "engine/file_store.h"
 #include "engine/memory_store.h"
 
 namespace acpstore {
@@ -12,8 +13,11 @@ Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
     case Engine::kMemory:
       return std::unique_ptr<Store>(
           std::make_unique<engine::MemoryStore>(options));
-    case Engine::kFile:
-      return Status::Unavailable("the file engine is not built yet");
+    case Engine::kFile: {
+      ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<engine::FileStore> store,
+                                engine::FileStore::Open(options));
+      return std::unique_ptr<Store>(std::move(store));
+    }
     case Engine::kPostgres:
       return Status::Unavailable("the postgres engine is not built yet");
   }

@@ -20,10 +20,9 @@ GroupCommitter::~GroupCommitter() { (void)Close(); }
 namespace {
 
 Status TooLarge(uint64_t payload_bytes) {
-  return Status::PayloadTooLarge("journal record payload of " +
-                                 std::to_string(payload_bytes) +
-                                 " bytes exceeds the limit of " +
-                                 std::to_string(kMaxPayloadBytes));
+  return Status::PayloadTooLarge(
+      "journal record payload of " + std::to_string(payload_bytes) +
+      " bytes exceeds the limit of " + std::to_string(kMaxPayloadBytes));
 }
 
 }  // namespace

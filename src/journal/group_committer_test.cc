@@ -336,6 +336,25 @@ TEST_F(GroupCommitterTest, CloseDrainsQueueThenRejects) {
   EXPECT_EQ(ReplayAll().payloads.size(), 50u);
 }
 
+TEST_F(GroupCommitterTest, SubmitFramedWritesZeroCopyRecordsAndRefusesBadOnes) {
+  auto c = Open();
+  std::string framed;
+  const size_t at = BeginRecord(&framed);
+  framed.append("built in place");
+  FinishRecord(&framed, at, RecordType::kMutation);
+  std::promise<Result<RecordLocation>> good, bad;
+  c->SubmitFramed(std::move(framed), [&](Result<RecordLocation> r) {
+    good.set_value(std::move(r));
+  });
+  c->SubmitFramed(
+      "short", [&](Result<RecordLocation> r) { bad.set_value(std::move(r)); });
+  EXPECT_TRUE(good.get_future().get().ok());
+  EXPECT_EQ(bad.get_future().get().status().code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(c->Close().ok());
+  EXPECT_EQ(ReplayAll().payloads, std::vector<std::string>{"built in place"});
+}
+
 TEST_F(GroupCommitterTest, ReopenContinuesTheLastSegment) {
   {
     auto c = Open();

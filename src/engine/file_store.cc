@@ -1,0 +1,556 @@
+// FileStore: opening, closing, the Store methods and the decide → apply →
+// journal template. The write path's machinery is in file_store_write.cc,
+// snapshots and retention in file_store_background.cc.
+
+#include "engine/file_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "engine/file_retention.h"
+#include "engine/file_store_internal.h"
+#include "engine/queries.h"
+#include "journal/journal_writer.h"
+#include "journal/segment_files.h"
+#include "record/validate.h"
+#include "snapshot/snapshot_dir.h"
+
+namespace acpstore::engine {
+namespace {
+
+Status ReadOnly() {
+  return Status::Forbidden("this key may read but not write");
+}
+
+template <typename T>
+void Finish(const Completion<T>& done, Result<T> result) {
+  if (done) done(std::move(result));
+}
+
+// Record offsets in the event index are 32-bit (file_event_reader.h): a
+// segment is at most this big plus one batch (<= 1 GiB).
+constexpr uint64_t kMaxSegmentBytes = 1ULL << 30;
+
+}  // namespace
+
+// ------------------------------------------------------------- open/close
+
+FileStore::FileStore(const StoreOptions& options, io::FileSystem& fs,
+                     FileLayout layout, std::unique_ptr<io::FileLock> lock)
+    : options_(options),
+      clock_(options.clock != nullptr ? options.clock : SystemClock()),
+      fs_(fs),
+      layout_(std::move(layout)),
+      lock_(std::move(lock)),
+      cache_(options.memory_budget_bytes),
+      reader_(fs, layout_.journal_dir, &cache_) {}
+
+Result<std::unique_ptr<FileStore>> FileStore::Open(const StoreOptions& options,
+                                                   io::FileSystem* fs_or_null) {
+  io::FileSystem& fs = fs_or_null != nullptr ? *fs_or_null : io::PosixFileSystem();
+  FileLayout layout(options.data_dir);
+  ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.data_dir));
+  Result<std::unique_ptr<io::FileLock>> lock = fs.Lock(layout.lock_path);
+  if (!lock.ok()) {
+    if (lock.error().code() != StatusCode::kUnavailable) return lock.error();
+    Status s = Status::Unavailable("data directory " + layout.data_dir +
+                                   " is in use by another process (lock file " +
+                                   layout.lock_path + ")");
+    s.With("path", layout.lock_path);
+    for (const StatusDetail& d : lock.error().details()) {
+      std::visit([&](const auto& v) { s.With(d.key, v); }, d.value);
+    }
+    return s;
+  }
+  ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.journal_dir));
+  ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.snapshot_dir));
+  ACPSTORE_RETURN_IF_ERROR(
+      snapshot::RemoveTempFiles(fs, layout.snapshot_dir).status());
+  std::unique_ptr<FileStore> store(
+      new FileStore(options, fs, std::move(layout), std::move(*lock)));
+  ACPSTORE_RETURN_IF_ERROR(store->Recover());
+  return store;
+}
+
+Status FileStore::Recover() {
+  const auto start = std::chrono::steady_clock::now();
+  ACPSTORE_ASSIGN_OR_RETURN(RecoveredState rec,
+                            RecoverState(fs_, layout_, &reader_));
+  journal::JournalWriterOptions wopts;
+  wopts.segment_bytes = std::clamp<uint64_t>(options_.segment_bytes, 4096,
+                                             kMaxSegmentBytes);
+  ACPSTORE_ASSIGN_OR_RETURN(
+      std::unique_ptr<journal::JournalWriter> writer,
+      journal::JournalWriter::Open(fs_, layout_.journal_dir, wopts, rec.end));
+  const journal::JournalPosition end = writer->end();
+  journal::GroupCommitOptions copts;
+  copts.sync = options_.sync;
+  copts.sync_interval_ms = options_.sync_interval_ms;
+  committer_ = std::make_unique<journal::GroupCommitter>(std::move(writer), copts);
+
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
+                            journal::ListSegments(fs_, layout_.journal_dir));
+  ACPSTORE_ASSIGN_OR_RETURN(uint64_t next_number,
+                            snapshot::NextSnapshotNumber(fs_, layout_.snapshot_dir));
+  {
+    base::MutexLock lock(&snapshot_mu_);
+    next_snapshot_number_ = next_number;
+    if (rec.snapshot) {
+      kept_.push_back(KeptSnapshot{
+          rec.snapshot_header.number,
+          {rec.snapshot_header.covered.segment,
+           rec.snapshot_header.covered.offset}});
+    }
+  }
+  base::MutexLock lock(&mu_);
+  for (uint64_t s : segments) {
+    ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs_.FileSize(
+                                                 journal::SegmentPath(layout_.journal_dir, s)));
+    segment_sizes_[s] = size;
+    journal_bytes_ += size;
+  }
+  if (rec.snapshot) {
+    Result<uint64_t> size = fs_.FileSize(rec.snapshot->path);
+    snapshot_bytes_ = size.ok() ? *size : 0;
+    info_.snapshot_loaded = rec.snapshot_header.number;
+  }
+  for (const auto& skipped : rec.skipped_snapshots) {
+    info_.snapshots_skipped.push_back(skipped.path + ": " +
+                                      skipped.status.ToString());
+  }
+  info_.records_replayed = rec.records_replayed;
+  info_.torn_tail_bytes = rec.torn_bytes;
+  context_ = std::move(rec.context);
+  state_ = std::move(rec.state);
+  acked_end_ = end;
+  unsnapshotted_ = rec.records_replayed > 0;
+  appended_base_ = state_->counters().events_appended;
+  dropped_base_ = state_->counters().events_dropped_retention;
+  info_.recovery_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+  bg_thread_ = std::thread([this] { BackgroundLoop(); });
+  if (options_.maintenance_interval_ms > 0) {
+    maintenance_ = std::make_unique<PeriodicThread>(
+        std::chrono::milliseconds(options_.maintenance_interval_ms),
+        [this] { RunMaintenance(nullptr); });
+  }
+  opened_ = true;
+  return Status::OK();
+}
+
+FileStore::~FileStore() {
+  // First: the maintenance task and the snapshot thread use everything.
+  maintenance_.reset();
+  {
+    base::MutexLock lock(&bg_mu_);
+    bg_stop_ = true;
+  }
+  bg_cv_.SignalAll();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  bool snapshot = false;
+  if (committer_ != nullptr) {
+    base::MutexLock lock(&mu_);
+    closing_ = true;
+    snapshot = opened_ && failed_.ok() && !degraded_ && unsnapshotted_;
+  }
+  if (snapshot) (void)SnapshotNow();  // best effort: recovery replays anyway
+  if (committer_ != nullptr) (void)committer_->Close();
+  base::MutexLock lock(&mu_);
+  state_.reset();  // before the context its logs point into
+  context_.reset();
+}
+
+// ------------------------------------------------------------------ commit
+
+template <typename T, typename Decide>
+void FileStore::Commit(Completion<T> done, Decide decide,
+                       bool sweep_leases_first) {
+  auto typed = std::make_unique<TypedWaiter<T>>(std::move(done));
+  TypedWaiter<T>* const result_holder = typed.get();
+  std::unique_ptr<WaiterBase> waiter = std::move(typed);
+  std::vector<std::unique_ptr<WaiterBase>> finish_ok;
+  Status failure;
+  {
+    base::MutexLock lock(&mu_);
+    failure = AdmitLocked();
+    if (failure.ok()) {
+      // With the disk full, one write at a time is tried, and applied only
+      // once it is durable (nothing speculative to undo if it fails).
+      const bool probe = degraded_;
+      const DecideContext ctx = Context();
+      record::Mutation m;
+      if (sweep_leases_first && !probe) {
+        MaintenanceReport unused;
+        m = DecideLeaseSweep(*state_, ctx, &unused);
+        if (!m.empty()) {
+          failure = ApplyWithoutEventsLocked(m);
+          if (!failure.ok()) failure = InternalFailureLocked(failure);
+        }
+      }
+      const size_t applied = m.ops.size();
+      if (failure.ok()) {
+        Result<Decision<T>> d =
+            decide(static_cast<const StoreState&>(*state_), ctx);
+        if (!d.ok()) {
+          failure = std::move(d).error();
+          // The sweep was applied: it must reach the journal on its own.
+          std::unique_ptr<WaiterBase> none;
+          if (!m.empty()) {
+            (void)SubmitLocked(std::move(m), applied, &none, false);
+          }
+        } else {
+          result_holder->set_result(std::move(d->result));
+          m.Append(std::move(d->mutation));
+          if (m.empty()) {
+            FinishAfterInflightLocked(std::move(waiter), &finish_ok);
+          } else {
+            failure = SubmitLocked(std::move(m), applied, &waiter, probe);
+          }
+        }
+      }
+    }
+  }
+  if (waiter != nullptr) waiter->Finish(failure);
+  for (auto& w : finish_ok) w->Finish(Status::OK());
+}
+
+// ----------------------------------------------------------------- sessions
+
+void FileStore::CreateSession(const Scope& scope, NewSession req,
+                              Completion<Session> done) {
+  Status s = record::ValidateNewSession(&req, options_.limits);
+  if (!s.ok()) return Finish<Session>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideCreateSession(st, ctx, scope, std::move(req));
+  });
+}
+
+Result<Session> FileStore::GetSession(const Scope& scope,
+                                      std::string_view session_id) {
+  base::MutexLock lock(&mu_);
+  return QueryGetSession(*state_, scope, session_id);
+}
+
+Result<SessionPage> FileStore::ListSessions(const Scope& scope,
+                                            const SessionQuery& query) {
+  ACPSTORE_RETURN_IF_ERROR(record::ValidateSessionQuery(query));
+  base::MutexLock lock(&mu_);
+  return QueryListSessions(*state_, scope, query);
+}
+
+void FileStore::UpdateSession(const Scope& scope, std::string_view session_id,
+                              SessionPatch patch, Completion<Session> done) {
+  Status s = record::ValidateSessionPatch(&patch, options_.limits);
+  if (!s.ok()) return Finish<Session>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideUpdateSession(st, ctx, scope, session_id, std::move(patch));
+  });
+}
+
+void FileStore::TransitionSession(const Scope& scope,
+                                  std::string_view session_id,
+                                  SessionEvent event,
+                                  Completion<Session> done) {
+  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideTransitionSession(st, ctx, scope, session_id, event);
+  });
+}
+
+void FileStore::DeleteSession(const Scope& scope, std::string_view session_id,
+                              StatusCompletion done) {
+  Completion<Nothing> adapt = [done = std::move(done)](Result<Nothing> r) {
+    if (done) done(r.status());
+  };
+  if (!scope.CanWrite()) return Finish<Nothing>(adapt, ReadOnly());
+  Commit(std::move(adapt), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideDeleteSession(st, ctx, scope, session_id);
+  });
+}
+
+// ------------------------------------------------------------------- events
+
+void FileStore::AppendEvents(const Scope& scope, std::string_view session_id,
+                             AppendRequest req, Completion<AppendResult> done) {
+  Status s = record::ValidateAppendRequest(&req, options_.limits);
+  if (!s.ok()) return Finish<AppendResult>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<AppendResult>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideAppendEvents(st, ctx, scope, session_id, std::move(req));
+  });
+}
+
+Result<EventPage> FileStore::ListEvents(const Scope& scope,
+                                        std::string_view session_id,
+                                        EventSeq after, uint32_t limit) {
+  ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
+  base::MutexLock lock(&mu_);
+  return QueryListEvents(*state_, scope, session_id, after, limit);
+}
+
+Result<std::unique_ptr<Subscription>> FileStore::Subscribe(
+    const Scope& scope, std::string_view session_id, SubscribeOptions options) {
+  std::string tenant_id;
+  std::string id;
+  uint64_t incarnation = 0;
+  {
+    base::MutexLock lock(&mu_);
+    const SessionEntry* e = state_->FindSession(scope, session_id);
+    if (e == nullptr) {
+      return Status::NotFound("session not found").With("sessionId", session_id);
+    }
+    tenant_id = e->session.tenant_id;
+    id = e->session.id;
+    incarnation = e->incarnation;
+  }
+  return hub_.Subscribe(this, std::move(tenant_id), std::move(id), incarnation,
+                        std::move(options));
+}
+
+Result<EventPage> FileStore::ReadSubscriptionPage(std::string_view tenant_id,
+                                                  std::string_view session_id,
+                                                  uint64_t incarnation,
+                                                  EventSeq after,
+                                                  uint32_t limit) {
+  base::MutexLock lock(&mu_);
+  return QuerySubscriptionPage(*state_, tenant_id, session_id, incarnation,
+                               after, limit);
+}
+
+// ------------------------------------------------------------------ actions
+
+void FileStore::EnqueueAction(const Scope& scope, NewAction req,
+                              Completion<EnqueueResult> done) {
+  Status s = record::ValidateNewAction(&req, options_.limits);
+  if (!s.ok()) return Finish<EnqueueResult>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<EnqueueResult>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideEnqueueAction(st, ctx, scope, std::move(req));
+  });
+}
+
+Result<Action> FileStore::GetAction(const Scope& scope,
+                                    std::string_view action_id) {
+  base::MutexLock lock(&mu_);
+  return QueryGetAction(*state_, scope, action_id);
+}
+
+Result<ActionPage> FileStore::ListActions(const Scope& scope,
+                                          const ActionQuery& query) {
+  ACPSTORE_RETURN_IF_ERROR(record::ValidateActionQuery(query));
+  base::MutexLock lock(&mu_);
+  return QueryListActions(*state_, scope, query);
+}
+
+void FileStore::LeaseAction(const Scope& scope, LeaseRequest req,
+                            Completion<std::optional<Action>> done) {
+  using T = std::optional<Action>;
+  Status s = record::ValidateLeaseRequest(req, options_.limits);
+  if (!s.ok()) return Finish<T>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<T>(done, ReadOnly());
+  Commit(
+      std::move(done),
+      [&](const StoreState& st, const DecideContext& ctx) {
+        return DecideLeaseAction(st, ctx, scope, req);
+      },
+      /*sweep_leases_first=*/true);
+}
+
+void FileStore::HeartbeatAction(const Scope& scope, std::string_view action_id,
+                                std::string_view lease_token, int64_t lease_ms,
+                                Completion<Action> done) {
+  Status s = record::ValidateLeaseMs(lease_ms);
+  if (!s.ok()) return Finish<Action>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideHeartbeatAction(st, ctx, scope, action_id, lease_token,
+                                 lease_ms);
+  });
+}
+
+void FileStore::CompleteAction(const Scope& scope, std::string_view action_id,
+                               std::string_view lease_token,
+                               std::optional<std::string> result_metadata,
+                               Completion<Action> done) {
+  Status s = record::ValidateOptionalMetadata(&result_metadata, options_.limits,
+                                              "resultMetadata");
+  if (!s.ok()) return Finish<Action>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideCompleteAction(st, ctx, scope, action_id, lease_token,
+                                std::move(result_metadata));
+  });
+}
+
+void FileStore::FailAction(const Scope& scope, std::string_view action_id,
+                           std::string_view lease_token,
+                           std::optional<std::string> error_metadata,
+                           bool retry, Completion<Action> done) {
+  Status s = record::ValidateOptionalMetadata(&error_metadata, options_.limits,
+                                              "errorMetadata");
+  if (!s.ok()) return Finish<Action>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideFailAction(st, ctx, scope, action_id, lease_token,
+                            std::move(error_metadata), retry);
+  });
+}
+
+void FileStore::CancelAction(const Scope& scope, std::string_view action_id,
+                             std::optional<std::string> error_metadata,
+                             Completion<Action> done) {
+  Status s = record::ValidateOptionalMetadata(&error_metadata, options_.limits,
+                                              "errorMetadata");
+  if (!s.ok()) return Finish<Action>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideCancelAction(st, ctx, scope, action_id,
+                              std::move(error_metadata));
+  });
+}
+
+// ------------------------------------------------------------------- pauses
+
+void FileStore::PauseSession(const Scope& scope, std::string_view session_id,
+                             PauseRequest req, Completion<PauseResult> done) {
+  Status s = record::ValidatePauseRequest(&req, options_.limits);
+  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecidePauseSession(st, ctx, scope, session_id, std::move(req));
+  });
+}
+
+void FileStore::StartIntervention(const Scope& scope,
+                                  std::string_view session_id,
+                                  InterventionStartRequest req,
+                                  Completion<PauseResult> done) {
+  Status s = record::ValidateInterventionStart(req, options_.limits);
+  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideStartIntervention(st, ctx, scope, session_id, std::move(req));
+  });
+}
+
+void FileStore::CompleteIntervention(const Scope& scope,
+                                     std::string_view session_id,
+                                     InterventionCompleteRequest req,
+                                     Completion<PauseResult> done) {
+  Status s = record::ValidateInterventionComplete(req, options_.limits);
+  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideCompleteIntervention(st, ctx, scope, session_id,
+                                      std::move(req));
+  });
+}
+
+void FileStore::ResumeSession(const Scope& scope, std::string_view session_id,
+                              ResumeRequest req, Completion<PauseResult> done) {
+  Status s = record::ValidateResumeRequest(&req, options_.limits);
+  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
+  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
+  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
+    return DecideResumeSession(st, ctx, scope, session_id, std::move(req));
+  });
+}
+
+Result<Pause> FileStore::GetPause(const Scope& scope,
+                                  std::string_view session_id) {
+  base::MutexLock lock(&mu_);
+  return QueryGetPause(*state_, scope, session_id);
+}
+
+// --------------------------------------------------------------- operations
+
+void FileStore::RunMaintenance(Completion<MaintenanceReport> done) {
+  bool dropped_for_disk = false;
+  Completion<MaintenanceReport> wrapped =
+      [this, done = std::move(done)](Result<MaintenanceReport> r) {
+        // Dropped events may have emptied old segments.
+        if (r.ok() && r->events_dropped > 0) RequestBackground(0, true);
+        if (done) done(std::move(r));
+      };
+  Commit(std::move(wrapped), [&](const StoreState& st,
+                                 const DecideContext& ctx)
+                                 -> Result<Decision<MaintenanceReport>> {
+    mu_.AssertHeld();
+    Decision<MaintenanceReport> d;
+    // One mutation, ordered so every op applies after the ones before:
+    // sweeps touch live actions, disk drops precede session deletes.
+    d.mutation = DecideLeaseSweep(st, ctx, &d.result);
+    if (options_.retention.max_disk_bytes > 0) {
+      DiskUsage usage;
+      usage.segment_sizes = segment_sizes_;
+      usage.other_bytes = snapshot_bytes_;
+      record::Mutation disk = DecideDiskRetention(
+          st, *context_, usage, options_.retention.max_disk_bytes, &d.result);
+      if (!disk.empty()) dropped_for_disk = true;
+      d.mutation.Append(std::move(disk));
+    }
+    d.mutation.Append(DecideRetention(st, ctx, &d.result));
+    return d;
+  });
+  // Space comes back once two snapshots cover the drops (the older kept
+  // snapshot bounds what may be deleted).
+  if (dropped_for_disk) RequestBackground(2, true);
+}
+
+StoreStats FileStore::Stats() {
+  StoreStats stats;
+  {
+    base::MutexLock lock(&mu_);
+    const StateCounters& c = state_->counters();
+    stats.sessions = state_->session_count();
+    for (size_t i = 0; i < 8; ++i) {
+      stats.sessions_by_status[i] = c.sessions_by_status[i];
+    }
+    stats.events_retained = c.events_retained;
+    stats.event_payload_bytes = c.event_payload_bytes;
+    stats.actions = state_->action_count();
+    stats.pauses = c.pauses;
+    stats.events_appended = c.events_appended - appended_base_;
+    stats.events_dropped_retention = c.events_dropped_retention - dropped_base_;
+    stats.journal_bytes = journal_bytes_;
+    stats.snapshot_bytes = snapshot_bytes_;
+    stats.memory_index_bytes = context_->index_entries() * sizeof(IndexEntry);
+    stats.recovery_ms = info_.recovery_ms;
+    stats.torn_tail_truncations = info_.torn_tail_bytes > 0 ? 1 : 0;
+  }
+  const journal::JournalStats js = committer_->stats();
+  stats.fsyncs = js.fsyncs;
+  stats.group_commit_records = js.records;
+  stats.memory_cache_bytes = cache_.bytes();
+  stats.subscriptions = hub_.size();
+  return stats;
+}
+
+Status FileStore::CheckWritable() {
+  base::MutexLock lock(&mu_);
+  if (!failed_.ok()) return failed_;
+  if (closing_) return Status::Unavailable("the store is closing");
+  if (degraded_) {
+    return Status::InsufficientStorage(
+        "the disk is full; writes resume once space returns");
+  }
+  return Status::OK();
+}
+
+FileStoreInfo FileStore::Info() {
+  FileStoreInfo info;
+  {
+    base::MutexLock lock(&mu_);
+    info = info_;
+    info.journal_bytes = journal_bytes_;
+  }
+  info.data_loss_reads = reader_.data_loss_reads();
+  info.writable = CheckWritable();
+  return info;
+}
+
+}  // namespace acpstore::engine

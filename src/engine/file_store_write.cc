@@ -1,0 +1,237 @@
+// FileStore's write path: submitting journal records, the commit callback,
+// and what a failed group commit does. See file_store.h and
+// docs/decisions/0003-file-engine-write-path.md.
+
+#include <iterator>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "engine/file_store_internal.h"
+#include "journal/format.h"
+
+namespace acpstore::engine {
+
+DecideContext FileStore::Context() const {
+  return DecideContext{clock_->NowMs(), &options_};
+}
+
+Status FileStore::AdmitLocked() {
+  if (!failed_.ok()) return failed_;
+  if (closing_) return Status::Unavailable("the store is closing");
+  if (degraded_ && probe_in_flight_) {
+    return Status::InsufficientStorage(
+        "the disk is full; writes resume once space returns");
+  }
+  if (pending_bytes_ > 0 && pending_bytes_ >= options_.memory_budget_bytes) {
+    return Status::Unavailable(
+        "writes waiting for the disk exceed the memory budget; retry shortly");
+  }
+  return Status::OK();
+}
+
+void FileStore::UpdateCacheCapacityLocked() {
+  const uint64_t budget = options_.memory_budget_bytes;
+  cache_.SetCapacity(budget > pending_bytes_ ? budget - pending_bytes_ : 0);
+}
+
+Status FileStore::InternalFailureLocked(const Status& why) {
+  Status s = Status::Internal(
+      "the file store applied an inconsistent mutation and accepts no more "
+      "writes until reopened: " +
+      std::string(why.message()));
+  if (failed_.ok()) {
+    failed_ = s;
+    ++generation_;
+    committer_->AbortQueued(s);
+    RebuildLocked();
+  }
+  return s;
+}
+
+Status FileStore::ApplyWithoutEventsLocked(const record::Mutation& m) {
+  context_->BeginPending(0, {});
+  Status s = state_->Apply(m);
+  const bool matched = context_->End();
+  if (s.ok() && !matched) s = Status::Internal("a sweep appended events");
+  return s;
+}
+
+Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
+                               std::unique_ptr<WaiterBase>* waiter,
+                               bool probe) {
+  auto in = std::make_shared<Inflight>();
+  std::string rec;
+  const size_t header = journal::BeginRecord(&rec);
+  record::EncodeMutation(m, &rec, &in->spans);
+  journal::FinishRecord(&rec, header, journal::RecordType::kMutation);
+  in->notify = SubscriptionHub::SessionsToNotify(m);
+
+  size_t events_before = 0;  // events of the ops applied already
+  for (size_t i = 0; i < m.ops.size(); ++i) {
+    const auto* op = std::get_if<record::AppendEventsOp>(&m.ops[i]);
+    if (op == nullptr || op->events.empty()) continue;
+    if (i < applied) {
+      events_before += op->events.size();
+      continue;
+    }
+    in->groups.push_back(Inflight::Group{op->tenant_id, op->session_id, 0,
+                                         op->events.back().seq});
+  }
+  in->ticket = last_ticket_ + 1;
+  in->generation = generation_;
+  in->bytes = 2 * rec.size();  // the event in the log + the record queued
+  in->probe = probe;
+
+  if (probe) {
+    in->mutation = std::move(m);
+    probe_in_flight_ = true;
+  } else {
+    record::Mutation tail;
+    tail.ops.assign(std::make_move_iterator(m.ops.begin() + applied),
+                    std::make_move_iterator(m.ops.end()));
+    context_->BeginPending(
+        in->ticket, std::span<const record::EventSpan>(in->spans)
+                        .subspan(events_before));
+    Status s = state_->Apply(std::move(tail));
+    const bool matched = context_->End();
+    if (s.ok() && !matched) {
+      s = Status::Internal("appended events do not match their spans");
+    }
+    if (!s.ok()) return InternalFailureLocked(s);
+    for (Inflight::Group& g : in->groups) {
+      const SessionEntry* e =
+          state_->FindSessionInTenant(g.tenant_id, g.session_id);
+      g.incarnation = e != nullptr ? e->incarnation : 0;
+    }
+  }
+  in->waiter = std::move(*waiter);
+  last_ticket_ = in->ticket;
+  pending_bytes_ += in->bytes;
+  unsnapshotted_ = true;
+  UpdateCacheCapacityLocked();
+  // Under mu_: records reach the journal in decision order. The callback
+  // never runs inline here (AdmitLocked refuses once closing).
+  committer_->SubmitFramed(std::move(rec),
+                           [this, in](Result<journal::RecordLocation> r) {
+                             OnCommitted(in, r);
+                           });
+  return Status::OK();
+}
+
+void FileStore::FinishAfterInflightLocked(
+    std::unique_ptr<WaiterBase> waiter,
+    std::vector<std::unique_ptr<WaiterBase>>* now) {
+  if (done_ticket_ >= last_ticket_) {
+    now->push_back(std::move(waiter));
+  } else {
+    barriers_.push_back(Barrier{last_ticket_, std::move(waiter)});
+  }
+}
+
+void FileStore::OnCommitted(const std::shared_ptr<Inflight>& in,
+                            const Result<journal::RecordLocation>& result) {
+  std::vector<std::unique_ptr<WaiterBase>> barriers;
+  Status failure = result.status();
+  bool want_snapshot = false;
+  {
+    base::MutexLock lock(&mu_);
+    done_ticket_ = in->ticket;
+    pending_bytes_ -= in->bytes;
+    UpdateCacheCapacityLocked();
+    if (result.ok()) {
+      const journal::RecordLocation& loc = *result;
+      acked_end_ = loc.end();
+      bytes_since_snapshot_ += loc.size;
+      uint64_t& size = segment_sizes_[loc.segment];
+      journal_bytes_ += loc.end().offset - size;
+      size = loc.end().offset;
+      if (window_through_ && in->ticket <= *window_through_) {
+        window_[in->ticket] = loc;
+      }
+      if (in->probe) {
+        probe_in_flight_ = false;
+        context_->BeginDurable(loc, in->spans);
+        Status s = state_->Apply(std::move(in->mutation));
+        const bool matched = context_->End();
+        if (s.ok() && !matched) {
+          s = Status::Internal("appended events do not match their spans");
+        }
+        if (!s.ok()) {
+          failure = InternalFailureLocked(s);
+        } else {
+          degraded_ = false;
+        }
+      } else if (in->generation == generation_) {
+        for (const Inflight::Group& g : in->groups) {
+          const SessionEntry* e =
+              state_->FindSessionInTenant(g.tenant_id, g.session_id);
+          if (e == nullptr || e->incarnation != g.incarnation) continue;
+          static_cast<FileEventLog*>(e->events.get())
+              ->MarkDurable(in->ticket, loc, g.last_seq);
+        }
+      }
+      want_snapshot = options_.snapshot_every_bytes > 0 &&
+                      bytes_since_snapshot_ >= options_.snapshot_every_bytes;
+    } else {
+      HandleCommitFailureLocked(*in, failure);
+    }
+    while (!barriers_.empty() && barriers_.front().ticket <= in->ticket) {
+      barriers.push_back(std::move(barriers_.front().waiter));
+      barriers_.pop_front();
+    }
+  }
+  if (failure.ok()) hub_.Notify(in->notify);
+  if (in->waiter) in->waiter->Finish(failure);
+  for (auto& w : barriers) w->Finish(failure);
+  if (want_snapshot) RequestBackground(1, true);
+}
+
+void FileStore::HandleCommitFailureLocked(const Inflight& in,
+                                          const Status& failure) {
+  const bool no_space = failure.code() == StatusCode::kInsufficientStorage;
+  if (in.probe) {
+    // Nothing was applied for a probe: there is nothing to undo.
+    probe_in_flight_ = false;
+    if (!no_space && failed_.ok()) failed_ = failure;
+    return;
+  }
+  if (in.generation != generation_) return;  // this failure was handled
+  ++generation_;
+  // Every record queued behind this one was decided on top of it: fail
+  // them all before the writer gets to them (group_committer.h).
+  committer_->AbortQueued(failure);
+  if (no_space) {
+    degraded_ = true;
+  } else if (failed_.ok()) {
+    failed_ = failure;
+  }
+  RebuildLocked();
+}
+
+void FileStore::RebuildLocked() {
+  // Rare and exceptional: this holds mu_ across recovery's reads, so
+  // readers wait for it rather than see state that was never durable.
+  Result<RecoveredState> r = RecoverState(fs_, layout_, &reader_, acked_end_);
+  if (!r.ok()) {
+    if (failed_.ok()) {
+      failed_ = Status::Unavailable(
+          "a journal write failed and the state could not be reloaded from "
+          "disk: " +
+          r.error().ToString());
+    }
+    return;
+  }
+  const uint64_t appended = state_->counters().events_appended;
+  const uint64_t dropped = state_->counters().events_dropped_retention;
+  state_.reset();  // before the context its logs point into
+  context_ = std::move(r->context);
+  state_ = std::move(r->state);
+  // Keep the cumulative counters continuous across the rebuild.
+  appended_base_ = state_->counters().events_appended - (appended - appended_base_);
+  dropped_base_ =
+      state_->counters().events_dropped_retention - (dropped - dropped_base_);
+}
+
+}  // namespace acpstore::engine

@@ -1,0 +1,518 @@
+// Strict JSON scanning of request bodies. See json_reader.h.
+
+#include "server/json_reader.h"
+
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <utility>
+
+#include "base/time_format.h"
+#include "record/canonical_json.h"
+#include "record/field_error.h"
+#include "record/utf8.h"
+
+namespace acpstore::server {
+namespace {
+
+using record::InvalidField;
+
+bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// A recursive-descent recogniser. It never allocates per value; recursion
+// is bounded by max_depth, so hostile nesting cannot exhaust the stack.
+class Scanner {
+ public:
+  Scanner(std::string_view text, std::string_view field, int max_depth)
+      : s_(text), field_(field), max_depth_(max_depth) {}
+
+  Result<JsonValue> ScanDocument() {
+    SkipWs();
+    JsonValue v;
+    if (!ScanValue(0, &v)) return std::move(status_);
+    SkipWs();
+    if (pos_ != s_.size()) {
+      Error("unexpected text after the JSON value");
+      return std::move(status_);
+    }
+    return v;
+  }
+
+  // Scans one value at pos_ (no leading whitespace). Used to walk the
+  // members of text that ScanDocument already accepted.
+  bool ScanValue(int depth, JsonValue* out) {
+    const size_t start = pos_;
+    if (pos_ >= s_.size()) return Error("unexpected end of JSON");
+    const char c = s_[pos_];
+    bool ok = false;
+    switch (c) {
+      case '{': out->kind = JsonKind::kObject; ok = ScanObject(depth + 1); break;
+      case '[': out->kind = JsonKind::kArray; ok = ScanArray(depth + 1); break;
+      case '"': out->kind = JsonKind::kString; ok = ScanString(); break;
+      case 't': out->kind = JsonKind::kBool; ok = Literal("true"); break;
+      case 'f': out->kind = JsonKind::kBool; ok = Literal("false"); break;
+      case 'n': out->kind = JsonKind::kNull; ok = Literal("null"); break;
+      default:
+        if (c == '-' || IsDigit(c)) {
+          out->kind = JsonKind::kNumber;
+          ok = ScanNumber();
+        } else {
+          ok = Error("unexpected character");
+        }
+    }
+    out->raw = s_.substr(start, pos_ - start);
+    return ok;
+  }
+
+  void SkipWs() {
+    while (pos_ < s_.size() && IsWs(s_[pos_])) ++pos_;
+  }
+  bool Consume(char c) {
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  size_t pos() const { return pos_; }
+
+ private:
+  bool Error(std::string_view what) {
+    if (status_.ok()) {
+      status_ = InvalidField(field_, "invalid JSON at byte " +
+                                         std::to_string(pos_) + ": " +
+                                         std::string(what));
+    }
+    return false;
+  }
+
+  bool CheckDepth(int depth) {
+    if (depth > max_depth_) {
+      return Error("nesting deeper than " + std::to_string(max_depth_));
+    }
+    return true;
+  }
+
+  bool ScanObject(int depth) {
+    if (!CheckDepth(depth)) return false;
+    ++pos_;  // '{'
+    SkipWs();
+    if (Consume('}')) return true;
+    for (;;) {
+      if (pos_ >= s_.size() || s_[pos_] != '"') {
+        return Error("expected a string key");
+      }
+      if (!ScanString()) return false;
+      SkipWs();
+      if (!Consume(':')) return Error("expected ':'");
+      SkipWs();
+      JsonValue v;
+      if (!ScanValue(depth, &v)) return false;
+      SkipWs();
+      if (Consume(',')) {
+        SkipWs();
+        continue;
+      }
+      if (Consume('}')) return true;
+      return Error("expected ',' or '}'");
+    }
+  }
+
+  bool ScanArray(int depth) {
+    if (!CheckDepth(depth)) return false;
+    ++pos_;  // '['
+    SkipWs();
+    if (Consume(']')) return true;
+    for (;;) {
+      JsonValue v;
+      if (!ScanValue(depth, &v)) return false;
+      SkipWs();
+      if (Consume(',')) {
+        SkipWs();
+        continue;
+      }
+      if (Consume(']')) return true;
+      return Error("expected ',' or ']'");
+    }
+  }
+
+  bool ScanString() {
+    ++pos_;  // '"'
+    while (pos_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) return Error("control character in a string");
+      if (c == '\\') {
+        ++pos_;
+        if (pos_ >= s_.size()) break;
+        const char e = s_[pos_];
+        if (e == 'u') {
+          for (int i = 1; i <= 4; ++i) {
+            if (pos_ + i >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[pos_ + i]))) {
+              return Error("bad \\u escape");
+            }
+          }
+          pos_ += 4;
+        } else if (std::string_view("\"\\/bfnrt").find(e) ==
+                   std::string_view::npos) {
+          return Error("bad escape");
+        }
+      }
+      ++pos_;
+    }
+    return Error("unterminated string");
+  }
+
+  bool ScanNumber() {
+    Consume('-');
+    if (Consume('0')) {
+      // No leading zeros.
+    } else if (pos_ < s_.size() && IsDigit(s_[pos_])) {
+      while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+    } else {
+      return Error("bad number");
+    }
+    if (Consume('.')) {
+      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) return Error("bad number");
+      while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+    }
+    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) return Error("bad number");
+      while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+    }
+    return true;
+  }
+
+  bool Literal(std::string_view word) {
+    if (s_.substr(pos_, word.size()) != word) return Error("bad literal");
+    pos_ += word.size();
+    return true;
+  }
+
+  std::string_view s_;
+  std::string_view field_;
+  int max_depth_;
+  size_t pos_ = 0;
+  Status status_;
+};
+
+// Re-walks text ScanJson accepted; depth was checked then.
+constexpr int kUnbounded = std::numeric_limits<int>::max() / 2;
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+uint32_t Hex4(std::string_view s) {
+  uint32_t v = 0;
+  std::from_chars(s.data(), s.data() + 4, v, 16);
+  return v;
+}
+
+}  // namespace
+
+std::string_view ToString(JsonKind kind) {
+  switch (kind) {
+    case JsonKind::kNull: return "null";
+    case JsonKind::kBool: return "a boolean";
+    case JsonKind::kNumber: return "a number";
+    case JsonKind::kString: return "a string";
+    case JsonKind::kArray: return "an array";
+    case JsonKind::kObject: return "an object";
+  }
+  return "?";
+}
+
+Result<JsonValue> ScanJson(std::string_view text, std::string_view field,
+                           int max_depth) {
+  if (const size_t bad = record::FindInvalidUtf8(text);
+      bad != std::string_view::npos) {
+    return InvalidField(field, "invalid UTF-8 at byte " + std::to_string(bad));
+  }
+  return Scanner(text, field, max_depth).ScanDocument();
+}
+
+std::vector<JsonValue> ArrayElements(const JsonValue& array) {
+  std::vector<JsonValue> out;
+  if (array.kind != JsonKind::kArray) return out;
+  Scanner sc(array.raw.substr(1), "", kUnbounded);
+  sc.SkipWs();
+  if (sc.Consume(']')) return out;
+  for (;;) {
+    JsonValue v;
+    if (!sc.ScanValue(0, &v)) return out;  // unreachable for scanned text
+    out.push_back(v);
+    sc.SkipWs();
+    if (!sc.Consume(',')) return out;
+    sc.SkipWs();
+  }
+}
+
+Result<std::string> DecodeJsonString(std::string_view token,
+                                     std::string_view field) {
+  std::string out;
+  if (token.size() < 2) return InvalidField(field, "must be a string");
+  std::string_view s = token.substr(1, token.size() - 2);
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\') {
+      out.push_back(s[i]);
+      continue;
+    }
+    const char e = s[++i];
+    switch (e) {
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'u': {
+        uint32_t cp = Hex4(s.substr(i + 1, 4));
+        i += 4;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return InvalidField(field, "lone low surrogate escape");
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          if (i + 6 >= s.size() || s[i + 1] != '\\' || s[i + 2] != 'u') {
+            return InvalidField(field, "lone high surrogate escape");
+          }
+          const uint32_t lo = Hex4(s.substr(i + 3, 4));
+          if (lo < 0xDC00 || lo > 0xDFFF) {
+            return InvalidField(field, "lone high surrogate escape");
+          }
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          i += 6;
+        }
+        AppendUtf8(cp, &out);
+        break;
+      }
+      default: out.push_back(e); break;  // " \ /
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- reader
+
+ObjectReader::ObjectReader(const JsonValue& object, std::string prefix)
+    : prefix_(std::move(prefix)) {
+  if (object.kind != JsonKind::kObject) {
+    status_ = InvalidField(prefix_.empty() ? "body" : prefix_,
+                           "must be a JSON object");
+    return;
+  }
+  Scanner sc(object.raw.substr(1), "", kUnbounded);
+  sc.SkipWs();
+  if (sc.Consume('}')) return;
+  for (;;) {
+    JsonValue key;
+    sc.ScanValue(0, &key);
+    Result<std::string> name = DecodeJsonString(key.raw, FieldName("<key>"));
+    if (!name.ok()) {
+      Fail(name.error());
+      return;
+    }
+    sc.SkipWs();
+    sc.Consume(':');
+    sc.SkipWs();
+    Member m;
+    m.key = std::move(*name);
+    sc.ScanValue(0, &m.value);
+    if (Find(m.key) != nullptr) {
+      Fail(InvalidField(KeyField(m.key), "duplicate key"));
+      return;
+    }
+    members_.push_back(std::move(m));
+    sc.SkipWs();
+    if (!sc.Consume(',')) return;
+    sc.SkipWs();
+  }
+}
+
+std::string ObjectReader::FieldName(std::string_view name) const {
+  return record::JoinField(prefix_, name);
+}
+
+// A client-chosen key, bounded for the message.
+std::string ObjectReader::KeyField(std::string_view key) const {
+  return record::JoinField(prefix_, record::QuoteForMessage(key));
+}
+
+const ObjectReader::Member* ObjectReader::Find(std::string_view name) const {
+  for (const Member& m : members_) {
+    if (m.key == name) return &m;
+  }
+  return nullptr;
+}
+
+bool ObjectReader::Has(std::string_view name) const {
+  return Find(name) != nullptr;
+}
+
+std::optional<JsonValue> ObjectReader::Get(std::string_view name) {
+  auto* m = const_cast<Member*>(Find(name));
+  if (m == nullptr) return std::nullopt;
+  m->read = true;
+  return m->value;
+}
+
+void ObjectReader::Fail(Status status) {
+  if (status_.ok()) status_ = std::move(status);
+}
+
+void ObjectReader::RefuseImmutable(std::string_view name) {
+  if (Get(name)) Fail(InvalidField(FieldName(name), "is immutable"));
+}
+
+std::optional<JsonValue> ObjectReader::Typed(std::string_view name,
+                                             JsonKind kind, bool null_ok) {
+  std::optional<JsonValue> v = Get(name);
+  if (!v || (null_ok && v->kind == JsonKind::kNull)) return std::nullopt;
+  if (v->kind != kind) {
+    Fail(InvalidField(FieldName(name), "must be " + std::string(ToString(kind)) +
+                                           ", not " +
+                                           std::string(ToString(v->kind))));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<std::string> ObjectReader::OptString(std::string_view name) {
+  std::optional<JsonValue> v = Typed(name, JsonKind::kString, true);
+  if (!v) return std::nullopt;
+  Result<std::string> s = DecodeJsonString(v->raw, FieldName(name));
+  if (!s.ok()) {
+    Fail(s.error());
+    return std::nullopt;
+  }
+  return std::move(*s);
+}
+
+std::string ObjectReader::ReqString(std::string_view name) {
+  if (!Has(name) || Find(name)->value.kind == JsonKind::kNull) {
+    Get(name);
+    Fail(InvalidField(FieldName(name), "is required"));
+    return {};
+  }
+  return OptString(name).value_or(std::string());
+}
+
+std::optional<std::optional<std::string>> ObjectReader::PatchString(
+    std::string_view name) {
+  if (!Has(name)) return std::nullopt;
+  if (Find(name)->value.kind == JsonKind::kNull) {
+    Get(name);
+    return std::optional<std::string>();
+  }
+  std::optional<std::string> s = OptString(name);
+  if (!s) return std::nullopt;
+  return s;
+}
+
+std::optional<int64_t> ObjectReader::OptInt(std::string_view name,
+                                            int64_t min, int64_t max) {
+  std::optional<JsonValue> v = Typed(name, JsonKind::kNumber, true);
+  if (!v) return std::nullopt;
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(v->raw.data(), v->raw.data() + v->raw.size(), out);
+  if (ec != std::errc() || end != v->raw.data() + v->raw.size() || out < min ||
+      out > max) {
+    Fail(InvalidField(FieldName(name), "must be an integer in " +
+                                           std::to_string(min) + ".." +
+                                           std::to_string(max)));
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<uint64_t> ObjectReader::OptUint(std::string_view name) {
+  std::optional<JsonValue> v = Typed(name, JsonKind::kNumber, true);
+  if (!v) return std::nullopt;
+  uint64_t out = 0;
+  auto [end, ec] = std::from_chars(v->raw.data(), v->raw.data() + v->raw.size(), out);
+  if (ec != std::errc() || end != v->raw.data() + v->raw.size() ||
+      out > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    Fail(InvalidField(FieldName(name), "must be a non-negative integer"));
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<bool> ObjectReader::OptBool(std::string_view name) {
+  std::optional<JsonValue> v = Typed(name, JsonKind::kBool, true);
+  if (!v) return std::nullopt;
+  return v->raw == "true";
+}
+
+std::optional<TimestampMs> ObjectReader::OptTimestamp(std::string_view name) {
+  std::optional<std::string> s = OptString(name);
+  if (!s) return std::nullopt;
+  std::optional<TimestampMs> t = base::ParseIso8601(*s);
+  if (!t) {
+    Fail(InvalidField(FieldName(name),
+                      "must be an ISO-8601 timestamp like "
+                      "2026-05-23T02:56:00.123Z"));
+  }
+  return t;
+}
+
+std::optional<std::string_view> ObjectReader::OptRaw(std::string_view name) {
+  std::optional<JsonValue> v = Get(name);
+  if (!v) return std::nullopt;
+  return v->raw;
+}
+
+std::optional<std::string> ObjectReader::OptObjectText(std::string_view name) {
+  std::optional<JsonValue> v = Typed(name, JsonKind::kObject, true);
+  if (!v) return std::nullopt;
+  return std::string(v->raw);
+}
+
+std::optional<std::optional<std::string>> ObjectReader::PatchObjectText(
+    std::string_view name) {
+  if (!Has(name)) return std::nullopt;
+  if (Find(name)->value.kind == JsonKind::kNull) {
+    Get(name);
+    return std::optional<std::string>();
+  }
+  std::optional<std::string> s = OptObjectText(name);
+  if (!s) return std::nullopt;
+  return s;
+}
+
+std::optional<std::vector<JsonValue>> ObjectReader::OptArray(
+    std::string_view name) {
+  std::optional<JsonValue> v = Typed(name, JsonKind::kArray, true);
+  if (!v) return std::nullopt;
+  return ArrayElements(*v);
+}
+
+Status ObjectReader::Finish() {
+  if (!status_.ok()) return std::move(status_);
+  for (const Member& m : members_) {
+    if (!m.read) return InvalidField(KeyField(m.key), "unknown field");
+  }
+  return Status::OK();
+}
+
+}  // namespace acpstore::server

@@ -1,0 +1,117 @@
+// Reading request bodies: a strict JSON scanner that keeps raw text.
+//
+// Bodies are checked once for grammar, UTF-8 and nesting depth; then
+// ObjectReader hands out typed fields. Payloads and metadata maps are
+// handed on as slices of the original text (never re-serialised), so the
+// store sees exactly what the client sent and canonicalises it once --
+// duplicate keys, number spelling and depth inside a payload are the
+// store's to judge.
+//
+// Every failure is kInvalidArgument "<field>: <rule>" with a "field"
+// detail, like the store's validation errors (record/field_error.h).
+//
+// Thread-safety: none; one reader per request. Lifetime: readers and the
+// JsonValue slices they return borrow the body text, which must outlive
+// them.
+
+#ifndef ACPSTORE_SERVER_JSON_READER_H_
+#define ACPSTORE_SERVER_JSON_READER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "acpstore/clock.h"
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+
+namespace acpstore::server {
+
+enum class JsonKind { kNull, kBool, kNumber, kString, kArray, kObject };
+std::string_view ToString(JsonKind kind);  // "null", "a boolean", ...
+
+// One JSON value as a slice of the body.
+struct JsonValue {
+  JsonKind kind = JsonKind::kNull;
+  std::string_view raw;
+};
+
+// Checks that `text` is exactly one JSON value (whitespace around it is
+// allowed): grammar, valid UTF-8, no raw control characters in strings,
+// nesting at most max_depth. `field` names the text in messages.
+Result<JsonValue> ScanJson(std::string_view text, std::string_view field,
+                           int max_depth);
+
+// The elements of an array that ScanJson accepted.
+std::vector<JsonValue> ArrayElements(const JsonValue& array);
+
+// Decodes a JSON string token (with its quotes) to UTF-8. Fails on a lone
+// surrogate escape.
+Result<std::string> DecodeJsonString(std::string_view token,
+                                     std::string_view field);
+
+// Typed access to the members of one JSON object. Getters record the first
+// failure and return an empty value; Finish() returns that failure, or
+// names the first member no getter asked for (unknown fields are refused,
+// so a typo never passes silently).
+class ObjectReader {
+ public:
+  // `object` must come from ScanJson (or be an element/member of such a
+  // value). `prefix` prefixes field names in messages ("events[2]").
+  // A non-object fails at Finish() with "<prefix>: must be an object".
+  ObjectReader(const JsonValue& object, std::string prefix);
+
+  bool Has(std::string_view name) const;
+  // The member if present, marking it read.
+  std::optional<JsonValue> Get(std::string_view name);
+
+  // Absent or null -> nullopt.
+  std::optional<std::string> OptString(std::string_view name);
+  // Absent, null or wrong type records "<field>: required" / type error.
+  std::string ReqString(std::string_view name);
+  // PATCH semantics: absent -> nullopt; null -> engaged nullopt.
+  std::optional<std::optional<std::string>> PatchString(std::string_view name);
+  std::optional<int64_t> OptInt(std::string_view name, int64_t min,
+                                int64_t max);
+  std::optional<uint64_t> OptUint(std::string_view name);
+  std::optional<bool> OptBool(std::string_view name);
+  std::optional<TimestampMs> OptTimestamp(std::string_view name);
+  // Any JSON value (a payload); null is a value here.
+  std::optional<std::string_view> OptRaw(std::string_view name);
+  // An object (metadata map) as raw text; null -> nullopt.
+  std::optional<std::string> OptObjectText(std::string_view name);
+  // PATCH semantics for an object member.
+  std::optional<std::optional<std::string>> PatchObjectText(
+      std::string_view name);
+  // An array; null -> nullopt.
+  std::optional<std::vector<JsonValue>> OptArray(std::string_view name);
+
+  // Records `status` unless a failure is already recorded.
+  void Fail(Status status);
+  // Records "<field>: is immutable" if `name` is present.
+  void RefuseImmutable(std::string_view name);
+  std::string FieldName(std::string_view name) const;
+  bool ok() const { return status_.ok(); }
+  Status Finish();
+
+ private:
+  struct Member {
+    std::string key;
+    JsonValue value;
+    bool read = false;
+  };
+  const Member* Find(std::string_view name) const;
+  std::string KeyField(std::string_view key) const;
+  std::optional<JsonValue> Typed(std::string_view name, JsonKind kind,
+                                 bool null_ok);
+
+  std::string prefix_;
+  std::vector<Member> members_;
+  Status status_;
+};
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_JSON_READER_H_

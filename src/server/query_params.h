@@ -1,0 +1,62 @@
+// Parsing request targets: path segments, query parameters and the strict
+// numeric forms the API accepts (event sequence numbers, page limits).
+//
+// Percent-decoding follows RFC 3986: "%2F" inside a segment is a '/' that
+// belongs to the id, and '+' is a literal plus (not a space), so cursors
+// and timestamps with offsets survive. Decoded text must be valid UTF-8
+// without control characters; anything else is a 400.
+//
+// Thread-safety: pure functions; QueryReader is one per request.
+
+#ifndef ACPSTORE_SERVER_QUERY_PARAMS_H_
+#define ACPSTORE_SERVER_QUERY_PARAMS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "acpstore/records.h"
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+
+namespace acpstore::server {
+
+struct ParsedTarget {
+  std::vector<std::string> segments;  // decoded; "/v1/a%2Fb" -> {"v1","a/b"}
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+};
+
+// kInvalidArgument for a target that is not origin-form ("/..."), bad
+// percent-encoding, invalid UTF-8 or control characters, or a parameter
+// given twice.
+Result<ParsedTarget> ParseTarget(std::string_view target);
+
+// Strict event sequence number: ASCII digits only, at most 2^63. Used for
+// ?after= and the Last-Event-ID header.
+Result<EventSeq> ParseEventSeq(std::string_view text, std::string_view field);
+
+// A page size: digits only, 1..1000.
+Result<uint32_t> ParseLimit(std::string_view text, std::string_view field);
+
+// Hands out query parameters by name.
+class QueryReader {
+ public:
+  QueryReader() = default;
+  explicit QueryReader(std::vector<std::pair<std::string, std::string>> query)
+      : query_(std::move(query)) {}
+
+  const std::string* Get(std::string_view name) const;
+  // The first parameter whose name is not in `allowed` (comma-separated),
+  // or nullptr.
+  const std::string* FirstUnknown(std::string_view allowed) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> query_;
+};
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_QUERY_PARAMS_H_

@@ -1,0 +1,68 @@
+// ServerOptions: every limit and timeout of the HTTP server (SPEC §5, §6).
+// Each field states its default.
+
+#ifndef ACPSTORE_SERVER_SERVER_OPTIONS_H_
+#define ACPSTORE_SERVER_SERVER_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace acpstore::server {
+
+// One line of the request log. Never holds tokens, bodies, payloads or
+// metadata values; `route` is the template ("/v1/sessions/{id}").
+struct RequestLogEntry {
+  std::string_view method;
+  std::string_view route;        // "-" when no route matched
+  std::string_view operation;    // operationId, "" when none
+  int status = 0;
+  int64_t latency_us = 0;
+  std::string_view remote;       // "127.0.0.1:51234"
+  // Why a 5xx happened (server-side only; may name files and offsets).
+  std::string_view internal_error;
+};
+
+struct ServerOptions {
+  // Default 127.0.0.1:7700 (SPEC §6). Port 0 picks a free port; Server::
+  // port() reports it.
+  std::string listen_address = "127.0.0.1";
+  uint16_t port = 7700;
+  // Threads running the io_context. 0 (default) = hardware threads.
+  unsigned io_threads = 0;
+
+  size_t max_body_bytes = 8u << 20;     // 413 beyond. Default 8 MiB.
+  size_t max_header_bytes = 16u << 10;  // 431 beyond. Default 16 KiB.
+  // Nesting of a whole request body (keep above the store's
+  // max_json_depth + 3 so the store reports payload depth). Default 128.
+  int max_body_depth = 128;
+  size_t max_connections = 1024;            // 429 + close beyond
+  size_t max_sse_subscribers_total = 2048;  // 429 beyond
+  size_t max_sse_per_key = 64;              // 429 beyond
+  // A request's header and body must arrive within this, and an idle
+  // keep-alive connection is closed after it. 408 when a request was
+  // begun. Default 30 s.
+  int64_t read_timeout_ms = 30000;
+  // A response write (or an SSE frame batch) must complete within this,
+  // else the client is too slow and is disconnected. Default 30 s.
+  int64_t write_timeout_ms = 30000;
+  int64_t sse_heartbeat_ms = 15000;  // ": ping" interval. Default 15 s.
+  // Bytes of SSE frames built per write; with the kernel's send buffer this
+  // bounds what a client that stops reading can hold. Default 1 MiB.
+  size_t sse_buffer_bytes = 1u << 20;
+  // Kernel send buffer for SSE sockets (SO_SNDBUF). 0 = system default.
+  int sse_socket_send_buffer = 0;
+  // Stop(): in-flight requests and SSE streams get this long to finish
+  // before their sockets are closed. Default 10 s.
+  int64_t shutdown_timeout_ms = 10000;
+
+  // Called once per response, from an I/O thread. Must be cheap and
+  // thread-safe. Default: none.
+  std::function<void(const RequestLogEntry&)> request_log;
+};
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_SERVER_OPTIONS_H_

@@ -1,0 +1,195 @@
+// End-to-end tests of the `acpstore` binary: help, option validation and
+// exit codes, `keys` on a data directory, and `serve` start/stop. Each test
+// runs the real executable in a fresh temporary directory; network use is
+// loopback only.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/test_dir.h"
+#include "process.h"
+
+namespace acpstore::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const std::string kBinary = ACPSTORE_BIN;
+
+class CliTest : public ::testing::Test {
+ protected:
+  ProcessResult Run(std::vector<std::string> args,
+                    const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), kBinary);
+    return RunProcess(args, env);
+  }
+  std::string DataDir() const { return tmp_.Join("data"); }
+  bool Exists(const std::string& path) const {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0;
+  }
+  // Creates a key and returns its token (stdout without the newline).
+  std::string CreateKey(const std::string& tenant, const std::string& role,
+                        const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"keys",   "create", "--data-dir", DataDir(),
+                                     "--tenant", tenant, "--role",     role};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (r.out.empty() || r.out.back() != '\n') return "";
+    return r.out.substr(0, r.out.size() - 1);
+  }
+
+  io::TempDir tmp_;
+};
+
+TEST_F(CliTest, HelpListsTheSubcommands) {
+  ProcessResult r = Run({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("serve"), std::string::npos);
+  EXPECT_NE(r.out.find("keys"), std::string::npos);
+}
+
+TEST_F(CliTest, EverySubcommandHasHelp) {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"serve", "--help"},
+                                             {"keys", "--help"},
+                                             {"keys", "create", "--help"},
+                                             {"keys", "list", "--help"},
+                                             {"keys", "revoke", "--help"}}) {
+    ProcessResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0];
+    EXPECT_NE(r.out.find("Usage:"), std::string::npos) << args[0];
+  }
+  EXPECT_NE(Run({"serve", "--help"}).out.find("ACPSTORE_SYNC"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, MissingOrUnknownCommandIsAUsageError) {
+  EXPECT_EQ(Run({}).exit_code, 2);
+  ProcessResult r = Run({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_EQ(Run({"serve", "--no-such-flag"}).exit_code, 2);
+}
+
+TEST_F(CliTest, BadSyncStopsWithOneLineNamingTheOption) {
+  ProcessResult r = Run({"serve", "--data-dir", DataDir(), "--sync", "sometimes"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "acpstore: --sync: expected always, none or interval:<ms>, got "
+            "'sometimes'\n");
+  EXPECT_FALSE(Exists(DataDir())) << "nothing may be touched before validation";
+}
+
+TEST_F(CliTest, BadEnvironmentValueNamesTheVariable) {
+  ProcessResult r = Run({"serve", "--data-dir", DataDir()},
+                        {"ACPSTORE_MAX_DISK_BYTES=12XB"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with("acpstore: ACPSTORE_MAX_DISK_BYTES: ")) << r.err;
+}
+
+TEST_F(CliTest, EveryBadServeValueExitsTwoNamingTheOption) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--engine", "sqlite"},
+      {"--listen", "7700"},
+      {"--terminal-event-retention", "24"},
+      {"--max-payload-bytes", "lots"},
+      {"--shutdown-timeout", "0"},
+      {"--log-format", "xml"},
+      {"--max-events-per-session", "-5"},
+  };
+  for (const auto& [flag, value] : bad) {
+    ProcessResult r = Run({"serve", "--data-dir", DataDir(), flag, value});
+    EXPECT_EQ(r.exit_code, 2) << flag;
+    EXPECT_TRUE(r.err.starts_with("acpstore: " + flag + ": ")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST_F(CliTest, KeysCreateListRevoke) {
+  ProcessResult created = Run({"keys", "create", "--data-dir", DataDir(),
+                               "--tenant", "t1", "--role", "writer", "--name",
+                               "ci runner"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  // stdout is the token alone on one line; the rest went to stderr.
+  EXPECT_TRUE(std::regex_match(created.out,
+                               std::regex("acp_[0-9a-f]{16}_[0-9a-f]{64}\n")))
+      << created.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(created.err, m, std::regex("key (key_[0-9a-f]{16})")))
+      << created.err;
+  const std::string id = m[1];
+
+  CreateKey("t2", "reader", {"--id", "owner-7"});
+
+  ProcessResult listed = Run({"keys", "list", "--data-dir", DataDir()});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find(id), std::string::npos);
+  EXPECT_NE(listed.out.find("owner-7"), std::string::npos);
+  EXPECT_NE(listed.out.find("ci runner"), std::string::npos);
+
+  ProcessResult revoked = Run({"keys", "revoke", "--data-dir", DataDir(), id});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_TRUE(revoked.out.empty());
+
+  ProcessResult json =
+      Run({"keys", "list", "--data-dir", DataDir(), "--tenant", "t1", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  boost::json::value v = boost::json::parse(json.out);
+  ASSERT_EQ(v.as_array().size(), 1u);
+  const boost::json::object& key = v.as_array()[0].as_object();
+  EXPECT_EQ(key.at("id").as_string(), id);
+  EXPECT_EQ(key.at("role").as_string(), "writer");
+  EXPECT_TRUE(key.at("revokedAt").is_string());
+  EXPECT_FALSE(key.contains("sha256"));
+}
+
+TEST_F(CliTest, KeyIdsAreNeverReused) {
+  CreateKey("t1", "writer", {"--id", "owner-1"});
+  ASSERT_EQ(Run({"keys", "revoke", "--data-dir", DataDir(), "owner-1"}).exit_code, 0);
+  ProcessResult again = Run({"keys", "create", "--data-dir", DataDir(),
+                             "--tenant", "t1", "--role", "writer", "--id",
+                             "owner-1"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(again.out.empty());
+  EXPECT_NE(again.err.find("owner-1"), std::string::npos);
+}
+
+TEST_F(CliTest, KeysCreateValidatesItsArguments) {
+  EXPECT_EQ(Run({"keys", "create", "--data-dir", DataDir(), "--role", "writer"})
+                .exit_code,
+            2);
+  ProcessResult r = Run({"keys", "create", "--data-dir", DataDir(), "--tenant",
+                         "t", "--role", "root"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with("acpstore: --role: ")) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST_F(CliTest, KeysOnAMissingDataDirectoryFail) {
+  ProcessResult r = Run({"keys", "list", "--data-dir", DataDir()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos);
+  EXPECT_EQ(Run({"keys", "revoke", "--data-dir", DataDir(), "k"}).exit_code, 1);
+  EXPECT_FALSE(Exists(DataDir()));
+}
+
+TEST_F(CliTest, KeysReadTheDataDirFromTheEnvironment) {
+  ProcessResult r = Run({"keys", "create", "--tenant", "t", "--role", "admin"},
+                        {"ACPSTORE_DATA_DIR=" + DataDir()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Exists(DataDir() + "/keys.json"));
+}
+
+}  // namespace
+}  // namespace acpstore::testing
