@@ -1,0 +1,162 @@
+// End-to-end tests of `acpstore serve`: start on a loopback port, answer,
+// honour keys made by `acpstore keys` while running, stop cleanly on
+// SIGTERM/SIGINT.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/test_dir.h"
+#include "process.h"
+
+namespace acpstore::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const std::string kBinary = ACPSTORE_BIN;
+
+class ServeTest : public ::testing::Test {
+ protected:
+  // Starts `serve` on a free loopback port with the memory engine and
+  // waits until it listens.
+  std::unique_ptr<BackgroundProcess> StartServer(
+      std::vector<std::string> extra = {},
+      const std::vector<std::string>& env = {}) {
+    port_ = FreeLoopbackPort();
+    std::vector<std::string> args = {
+        kBinary,    "serve",   "--data-dir", DataDir(), "--engine", "memory",
+        "--listen", "127.0.0.1:" + std::to_string(port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto server = std::make_unique<BackgroundProcess>(args, env, tmp_.path());
+    EXPECT_TRUE(server->WaitForStderr("listening on", seconds(10)))
+        << server->Stderr();
+    return server;
+  }
+  std::string DataDir() const { return tmp_.Join("data"); }
+  std::string BootstrapToken() const {
+    std::ifstream in(DataDir() + "/bootstrap-admin.token");
+    std::string token;
+    std::getline(in, token);
+    return token;
+  }
+  std::string RunKeys(const std::vector<std::string>& args) {
+    std::vector<std::string> full = {kBinary, "keys"};
+    full.insert(full.end(), args.begin(), args.end());
+    full.push_back("--data-dir");
+    full.push_back(DataDir());
+    ProcessResult r = RunProcess(full);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+  // Polls until GET `path` with `token` answers `status`; the time taken.
+  std::optional<milliseconds> WaitForStatus(const std::string& token,
+                                            int status) {
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < seconds(5)) {
+      if (HttpStatus(port_, "GET", "/v1/sessions", token) == status) {
+        return std::chrono::duration_cast<milliseconds>(
+            std::chrono::steady_clock::now() - start);
+      }
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return std::nullopt;
+  }
+
+  io::TempDir tmp_;
+  int port_ = 0;
+};
+
+TEST_F(ServeTest, SigtermStopsCleanlyWithExitZero) {
+  auto server = StartServer();
+  EXPECT_EQ(HttpStatus(port_, "GET", "/healthz"), 200);
+  server->Signal(SIGTERM);
+  std::optional<int> code = server->Wait(seconds(15));
+  ASSERT_TRUE(code) << "still running after SIGTERM";
+  EXPECT_EQ(*code, 0) << server->Stderr();
+  EXPECT_NE(server->Stderr().find("stopped"), std::string::npos);
+  EXPECT_EQ(HttpStatus(port_, "GET", "/healthz"), -1);
+}
+
+TEST_F(ServeTest, SigintStopsCleanlyToo) {
+  auto server = StartServer();
+  server->Signal(SIGINT);
+  std::optional<int> code = server->Wait(seconds(15));
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << server->Stderr();
+}
+
+TEST_F(ServeTest, FirstStartWritesABootstrapAdminTokenAndNeverLogsIt) {
+  auto server = StartServer();
+  const std::string token = BootstrapToken();
+  ASSERT_FALSE(token.empty());
+  struct stat st;
+  ASSERT_EQ(::stat((DataDir() + "/bootstrap-admin.token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(server->Stderr().find("bootstrap-admin.token"), std::string::npos);
+  EXPECT_EQ(server->Stderr().find(token), std::string::npos);
+  EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions", token), 200);
+  EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions"), 401);
+  EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions", token + "0"), 401);
+}
+
+TEST_F(ServeTest, KeysCreatedAndRevokedWhileServingApplyWithinTwoSeconds) {
+  auto server = StartServer();
+  std::string token = RunKeys({"create", "--tenant", "t1", "--role", "writer",
+                               "--id", "live-key"});
+  ASSERT_FALSE(token.empty());
+  token.pop_back();  // newline
+  std::optional<milliseconds> accepted = WaitForStatus(token, 200);
+  ASSERT_TRUE(accepted) << "new key never honoured";
+  EXPECT_LT(accepted->count(), 2000);
+
+  RunKeys({"revoke", "live-key"});
+  std::optional<milliseconds> refused = WaitForStatus(token, 401);
+  ASSERT_TRUE(refused) << "revoked key still honoured";
+  EXPECT_LT(refused->count(), 2000);
+  EXPECT_EQ(server->Stderr().find(token), std::string::npos);
+}
+
+TEST_F(ServeTest, JsonLogsAreOneObjectPerLine) {
+  auto server = StartServer({"--log-format", "json"});
+  server->Signal(SIGTERM);
+  ASSERT_EQ(server->Wait(seconds(15)), 0);
+  std::istringstream lines(server->Stderr());
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << line;
+    EXPECT_TRUE(v.as_object().contains("msg")) << line;
+    EXPECT_TRUE(v.as_object().contains("level")) << line;
+    ++count;
+  }
+  EXPECT_GE(count, 3);
+}
+
+TEST_F(ServeTest, OptionsComeFromTheEnvironment) {
+  port_ = FreeLoopbackPort();
+  BackgroundProcess server(
+      {kBinary, "serve"}, {"ACPSTORE_DATA_DIR=" + DataDir(),
+                           "ACPSTORE_ENGINE=memory",
+                           "ACPSTORE_LISTEN=127.0.0.1:" + std::to_string(port_)},
+      tmp_.path());
+  ASSERT_TRUE(server.WaitForStderr("listening on", seconds(10)))
+      << server.Stderr();
+  EXPECT_EQ(HttpStatus(port_, "GET", "/healthz"), 200);
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(seconds(15)), 0);
+}
+
+}  // namespace
+}  // namespace acpstore::testing
