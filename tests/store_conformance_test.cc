@@ -24,15 +24,15 @@ const std::vector<EngineFactory>& Engines() {
              options.engine = Engine::kMemory;
              return OpenStore(options);
            }},
-      // Once src/engine has the file engine:
-      // {.name = "file",
-      //  .persistent = true,
-      //  .open = [](StoreOptions options, const std::filesystem::path& dir) {
-      //    options.engine = Engine::kFile;
-      //    options.data_dir = (dir / "data").string();
-      //    options.sync = SyncMode::kNone;  // crash tests cover kAlways
-      //    return OpenStore(options);
-      //  }},
+      {.name = "file",
+       .persistent = true,
+       .open =
+           [](StoreOptions options, const std::filesystem::path& dir) {
+             options.engine = Engine::kFile;
+             options.data_dir = (dir / "data").string();
+             options.sync = SyncMode::kNone;  // crash tests cover kAlways
+             return OpenStore(options);
+           }},
       // and postgres, with a fresh database named after the scratch dir.
   };
   return *engines;

@@ -123,6 +123,9 @@ struct StoreStats {
   uint64_t memory_cache_bytes = 0;
   int64_t recovery_ms = 0;
   uint64_t torn_tail_truncations = 0;
+  // Reads that found a stored event failing its checksum (kDataLoss).
+  // Non-zero means damage on disk: /readyz reports it.
+  uint64_t data_loss_reads = 0;
 };
 
 class Store {

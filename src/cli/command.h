@@ -31,6 +31,10 @@ using Runner = std::function<int()>;
 
 void AddServeCommand(CLI::App& root, Runner* run);
 void AddKeysCommand(CLI::App& root, Runner* run);
+// Offline tools over a file-engine data directory (engine/file_tools.h).
+void AddInspectCommand(CLI::App& root, Runner* run);
+void AddVerifyCommand(CLI::App& root, Runner* run);
+void AddCompactCommand(CLI::App& root, Runner* run);
 
 // Prints "acpstore: <message>" as one line on stderr.
 void PrintError(std::string_view message);

@@ -35,6 +35,9 @@ int Main(int argc, char** argv) {
   // One line per subcommand; see command.h.
   AddServeCommand(app, &run);
   AddKeysCommand(app, &run);
+  AddInspectCommand(app, &run);
+  AddVerifyCommand(app, &run);
+  AddCompactCommand(app, &run);
   // CLI11 would report "A subcommand is required" for a misspelt one.
   if (argc > 1 && argv[1][0] != '-') {
     try {

@@ -30,6 +30,7 @@
 #include "acpstore/store.h"
 #include "auth/key_store.h"
 #include "cli/logging.h"
+#include "server/server.h"
 
 namespace acpstore::cli {
 namespace {
@@ -99,6 +100,41 @@ Result<std::unique_ptr<auth::KeyStore>> OpenKeys(const std::string& data_dir) {
   return keys;
 }
 
+// The part of the shutdown budget the server may spend draining requests
+// and SSE streams; the rest is for the store to flush and snapshot.
+int64_t ServerDrainBudgetMs(int64_t shutdown_timeout_ms) {
+  return shutdown_timeout_ms - shutdown_timeout_ms / 4;
+}
+
+server::ServerOptions ToServerOptions(const ServeConfig& c) {
+  server::ServerOptions o;
+  o.listen_address = c.listen.host;
+  o.port = c.listen.port;
+  o.io_threads = static_cast<unsigned>(c.server.threads);
+  o.max_body_bytes = c.server.max_body_bytes;
+  o.max_header_bytes = c.server.max_header_bytes;
+  o.max_connections = c.server.max_connections;
+  o.max_sse_subscribers_total = c.server.max_subscribers;
+  o.max_sse_per_key = c.server.max_subscribers_per_key;
+  o.read_timeout_ms = c.server.read_timeout_ms;
+  o.write_timeout_ms = c.server.write_timeout_ms;
+  o.sse_buffer_bytes = c.server.sse_buffer_bytes;
+  o.shutdown_timeout_ms = ServerDrainBudgetMs(c.shutdown_timeout_ms);
+  // Every request at debug level (a busy appender would flood info); a
+  // 5xx also at warn, with its server-side reason. The entry holds no
+  // token, body or metadata value by construction.
+  o.request_log = [](const server::RequestLogEntry& e) {
+    if (e.status >= 500) {
+      spdlog::warn("{} {} -> {} ({} us) from {}: {}", e.method, e.route,
+                   e.status, e.latency_us, e.remote, e.internal_error);
+    } else {
+      spdlog::debug("{} {} -> {} ({} us) from {}", e.method, e.route,
+                    e.status, e.latency_us, e.remote);
+    }
+  };
+  return o;
+}
+
 }  // namespace
 
 int RunServe(const ServeConfig& config) {
@@ -126,8 +162,15 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
 
-  // TODO(server): start the HTTP server here once src/server exists.
-  spdlog::info("ready (HTTP server not built yet)");
+  auto http = std::make_unique<server::Server>(
+      ToServerOptions(config), **store, **keys, keys->get());
+  if (Status s = http->Start(); !s.ok()) {
+    spdlog::error("cannot serve HTTP on {}: {}", FormatListen(config.listen),
+                  s.ToString());
+    return 1;
+  }
+  spdlog::info("listening on {}",
+               FormatListen({config.listen.host, http->port()}));
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) != 0) {
@@ -137,6 +180,8 @@ int RunServe(const ServeConfig& config) {
                config.shutdown_timeout_ms);
   {
     ShutdownWatchdog watchdog(config.shutdown_timeout_ms);
+    http->Stop();
+    http.reset();
     store->reset();
     keys->reset();
   }

@@ -53,13 +53,18 @@ constexpr std::array kSpecs = {
                "Largest HTTP request header block (431 beyond)"},
     OptionSpec{"max-connections", "N", "1024",
                "Open HTTP connections; more are refused"},
-    OptionSpec{"max-subscribers", "N", "1024", "SSE streams in total (429 beyond)"},
+    OptionSpec{"max-subscribers", "N", "2048", "SSE streams in total (429 beyond)"},
     OptionSpec{"max-subscribers-per-key", "N", "64",
                "SSE streams per API key (429 beyond)"},
-    OptionSpec{"idle-timeout", "DUR", "60s",
-               "Close a connection idle this long between requests"},
-    OptionSpec{"request-timeout", "DUR", "30s",
-               "Time a client has to send one whole request (408 beyond)"},
+    OptionSpec{"read-timeout", "DUR", "30s",
+               "Time a client has to send a whole request (408 beyond); an "
+               "idle keep-alive connection is closed after it too"},
+    OptionSpec{"write-timeout", "DUR", "30s",
+               "Time a response or SSE write may take before the client is "
+               "dropped as too slow"},
+    OptionSpec{"sse-buffer-bytes", "SIZE", "1MiB",
+               "SSE bytes buffered per stream; a client that falls further "
+               "behind is disconnected"},
     OptionSpec{"threads", "N", "0", "HTTP threads; 0 = one per hardware thread"},
     OptionSpec{"shutdown-timeout", "DUR", "10s",
                "On SIGTERM/SIGINT, finish requests and flush within this"},
@@ -206,9 +211,11 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
   ACPSTORE_RETURN_IF_ERROR(Take(g, "max-subscribers-per-key", Count(0, kU32Max),
                                 &l.max_subscribers_per_key));
   ACPSTORE_RETURN_IF_ERROR(
-      Take(g, "idle-timeout", PositiveDuration, &l.idle_timeout_ms));
+      Take(g, "read-timeout", PositiveDuration, &l.read_timeout_ms));
   ACPSTORE_RETURN_IF_ERROR(
-      Take(g, "request-timeout", PositiveDuration, &l.request_timeout_ms));
+      Take(g, "write-timeout", PositiveDuration, &l.write_timeout_ms));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "sse-buffer-bytes", SizeIn(4096, kU32Max),
+                                &l.sse_buffer_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "threads", Count(0, 1024), &l.threads));
 
   ACPSTORE_RETURN_IF_ERROR(Take(g, "shutdown-timeout", PositiveDuration,

@@ -40,16 +40,18 @@ struct OptionValue {
 // The values given, by option name; an absent option takes its default.
 using OptionValues = std::map<std::string, OptionValue, std::less<>>;
 
-// Limits of the HTTP server (SPEC §6). Mapped onto server::Server::Options
-// by serve.cc; 0 means "the server's default" where the help says so.
+// Limits of the HTTP server (SPEC §6), copied onto server::ServerOptions
+// by serve.cc. The defaults here only fill a ServeConfig built by hand;
+// the option table's defaults are what `serve` uses.
 struct ServerLimits {
   uint64_t max_body_bytes = 8ULL << 20;
   uint64_t max_header_bytes = 16ULL << 10;
   uint64_t max_connections = 1024;
-  uint64_t max_subscribers = 1024;
+  uint64_t max_subscribers = 2048;
   uint64_t max_subscribers_per_key = 64;
-  int64_t idle_timeout_ms = 60'000;
-  int64_t request_timeout_ms = 30'000;
+  int64_t read_timeout_ms = 30'000;
+  int64_t write_timeout_ms = 30'000;
+  uint64_t sse_buffer_bytes = 1ULL << 20;
   uint64_t threads = 0;  // 0 = hardware threads
 };
 

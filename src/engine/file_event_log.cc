@@ -51,11 +51,11 @@ std::optional<FileLogContext::NextAppend> FileLogContext::TakeNext() {
   next.span = span;
   next.ticket = ticket_;
   if (durable_) {
-    next.location = EventLocation{
-        static_cast<uint32_t>(record_.segment),
-        static_cast<uint32_t>(record_.offset + journal::kHeaderSize +
-                              span.offset),
-        span.length};
+    next.location =
+        EventLocation{static_cast<uint32_t>(record_.segment),
+                      static_cast<uint32_t>(record_.offset +
+                                            journal::kHeaderSize + span.offset),
+                      span.length};
   }
   return next;
 }
@@ -152,11 +152,11 @@ void FileEventLog::MarkDurable(uint64_t ticket,
   while (!pending_.empty() && pending_.front().ticket == ticket) {
     PendingEvent& p = pending_.front();
     IndexEntry entry;
-    entry.location = EventLocation{
-        static_cast<uint32_t>(record.segment),
-        static_cast<uint32_t>(record.offset + journal::kHeaderSize +
-                              p.span.offset),
-        p.span.length};
+    entry.location =
+        EventLocation{static_cast<uint32_t>(record.segment),
+                      static_cast<uint32_t>(
+                          record.offset + journal::kHeaderSize + p.span.offset),
+                      p.span.length};
     entry.payload_bytes = static_cast<uint32_t>(p.event.payload.size());
     index_.push_back(entry);
     durable_bytes_ += entry.payload_bytes;
@@ -180,6 +180,14 @@ Status FileEventLog::Read(EventSeq after, size_t limit,
     out->push_back(*event);
   }
   return Status::OK();
+}
+
+void FileEventLog::PlanRead(EventSeq after, size_t limit,
+                            std::vector<PlannedRead>* plan) const {
+  EventSeq seq = std::max(after + 1, first_seq_);
+  for (size_t n = 0; n < limit && seq <= durable_seq_; ++n, ++seq) {
+    plan->push_back(PlannedRead{seq, index_[seq - first_seq_].location});
+  }
 }
 
 Result<Event> FileEventLog::Get(EventSeq seq) const {
@@ -216,9 +224,8 @@ void FileEventLog::Capture(Image* image) const {
   image->pending.clear();
   image->pending.reserve(pending_.size());
   for (const PendingEvent& p : pending_) {
-    image->pending.push_back(
-        PendingRef{p.ticket, p.span,
-                   static_cast<uint32_t>(p.event.payload.size())});
+    image->pending.push_back(PendingRef{
+        p.ticket, p.span, static_cast<uint32_t>(p.event.payload.size())});
   }
 }
 

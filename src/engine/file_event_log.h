@@ -81,9 +81,7 @@ class FileLogContext {
   void AddLive(uint64_t segment);
   void RemoveLive(uint64_t segment);
   // Segment -> indexed events in it; segments with none are absent.
-  const std::map<uint64_t, uint64_t>& live_by_segment() const {
-    return live_;
-  }
+  const std::map<uint64_t, uint64_t>& live_by_segment() const { return live_; }
   uint64_t index_entries() const { return index_entries_; }
 
  private:
@@ -118,6 +116,16 @@ class FileEventLog final : public EventLog {
   Status Read(EventSeq after, size_t limit,
               std::vector<Event>* out) const override;
   Result<Event> Get(EventSeq seq) const override;
+
+  // Readers without the state lock: PlanRead (under it) lists where the
+  // visible events after `after` live, up to `limit`; the caller reads
+  // them with FileEventReader after letting go of the lock.
+  struct PlannedRead {
+    EventSeq seq = 0;
+    EventLocation location;
+  };
+  void PlanRead(EventSeq after, size_t limit,
+                std::vector<PlannedRead>* plan) const;
 
   // Record `ticket` is durable at `record`: its pending events here become
   // index entries (and enter the payload cache) and readers may see every

@@ -17,8 +17,8 @@ Status FileEventReader::Lost(const std::string& path, uint64_t offset,
                              std::string_view why) {
   data_loss_reads_.fetch_add(1);
   return Status::DataLoss("stored event in " + path + " at offset " +
-                          std::to_string(offset) + " is damaged: " +
-                          std::string(why))
+                          std::to_string(offset) +
+                          " is damaged: " + std::string(why))
       .With("path", path)
       .With("offset", static_cast<int64_t>(offset));
 }
@@ -43,7 +43,7 @@ void FileEventReader::Forget(uint64_t segment) {
 }
 
 Result<std::shared_ptr<const Event>> FileEventReader::Read(
-    const EventLocation& location, EventSeq expected_seq) {
+    const EventLocation& location, EventSeq expected_seq, bool unlocked) {
   if (cache_ != nullptr) {
     if (auto hit = cache_->Lookup(location.CacheKey())) return hit;
   }
@@ -53,6 +53,7 @@ Result<std::shared_ptr<const Event>> FileEventReader::Read(
     const std::string path =
         journal::SegmentPath(journal_dir_, location.segment);
     if (io::IsNotFoundError(file.error())) {
+      if (unlocked) return Status::NotFound("the segment was deleted");
       return Lost(path, location.offset, "the segment file is missing");
     }
     return file.error();

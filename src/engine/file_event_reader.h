@@ -53,8 +53,13 @@ class FileEventReader {
   FileEventReader& operator=(const FileEventReader&) = delete;
 
   // The event at `location`, which must carry seq `expected_seq`.
+  // `unlocked`: the caller planned the read under the state lock and let
+  // go of it, so retention may have dropped the event and its segment may
+  // be gone since; a missing segment is then kNotFound (retry under the
+  // lock), not data loss.
   Result<std::shared_ptr<const Event>> Read(const EventLocation& location,
-                                            EventSeq expected_seq);
+                                            EventSeq expected_seq,
+                                            bool unlocked = false);
 
   // Drops the cached handle of a segment about to be deleted.
   void Forget(uint64_t segment) EXCLUDES(mu_);

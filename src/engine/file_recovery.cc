@@ -4,13 +4,14 @@
 
 #include <string_view>
 #include <utility>
+#include <variant>
 
+#include "engine/file_snapshot.h"
 #include "journal/format.h"
 #include "journal/replay.h"
 #include "journal/segment_files.h"
 #include "record/mutation.h"
 #include "record/mutation_codec.h"
-#include "engine/file_snapshot.h"
 
 namespace acpstore::engine {
 namespace {
@@ -20,8 +21,7 @@ Status RecordCorruption(const std::string& journal_dir,
                         std::string_view why) {
   const std::string path = journal::SegmentPath(journal_dir, at.segment);
   return Status::Corruption("journal record in " + path + " at offset " +
-                            std::to_string(at.offset) + ": " +
-                            std::string(why))
+                            std::to_string(at.offset) + ": " + std::string(why))
       .With("path", path)
       .With("offset", static_cast<int64_t>(at.offset));
 }
@@ -31,14 +31,15 @@ Status ApplyRecord(const std::string& journal_dir,
                    const journal::JournalRecord& record, StoreState* state,
                    FileLogContext* context) {
   if (record.type != journal::RecordType::kMutation) {
-    return RecordCorruption(journal_dir, record.location,
-                            "unknown record type " +
-                                std::to_string(static_cast<int>(record.type)));
+    return RecordCorruption(
+        journal_dir, record.location,
+        "unknown record type " + std::to_string(static_cast<int>(record.type)));
   }
   record::Mutation m;
   std::string_view input = record.payload;
   Status s = record::DecodeMutation(&input, &m);
-  if (!s.ok()) return RecordCorruption(journal_dir, record.location, s.message());
+  if (!s.ok())
+    return RecordCorruption(journal_dir, record.location, s.message());
   // The codec reports event spans only when encoding; the encoding is a
   // pure function of the mutation, so encoding again finds them.
   std::string again;
@@ -52,9 +53,9 @@ Status ApplyRecord(const std::string& journal_dir,
   s = state->Apply(std::move(m));
   const bool spans_matched = context->End();
   if (!s.ok()) {
-    return RecordCorruption(journal_dir, record.location,
-                            "does not apply to the recovered state: " +
-                                std::string(s.message()));
+    return RecordCorruption(
+        journal_dir, record.location,
+        "does not apply to the recovered state: " + std::string(s.message()));
   }
   if (!spans_matched) {
     return RecordCorruption(journal_dir, record.location,
@@ -70,6 +71,21 @@ FileLayout::FileLayout(std::string dir)
       lock_path(io::JoinPath(data_dir, "LOCK")),
       journal_dir(io::JoinPath(data_dir, "journal")),
       snapshot_dir(io::JoinPath(data_dir, "snapshot")) {}
+
+Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
+                                                  const FileLayout& layout) {
+  Result<std::unique_ptr<io::FileLock>> lock = fs.Lock(layout.lock_path);
+  if (lock.ok() || lock.error().code() != StatusCode::kUnavailable) return lock;
+  Status s = Status::Unavailable("data directory " + layout.data_dir +
+                                 " is in use by another process (lock file " +
+                                 layout.lock_path + ")");
+  s.With("path", layout.lock_path);
+  for (const StatusDetail& d : lock.error().details()) {
+    if (d.key == "path") continue;
+    std::visit([&](const auto& v) { s.With(d.key, v); }, d.value);
+  }
+  return s;
+}
 
 std::unique_ptr<StoreState> NewFileState(FileLogContext* context) {
   return std::make_unique<StoreState>([context](const Session&) {

@@ -41,6 +41,12 @@ struct FileLayout {
   std::string snapshot_dir;  // <data_dir>/snapshot
 };
 
+// Takes the data directory's lock without waiting. kUnavailable "data
+// directory D is in use by another process (lock file D/LOCK)" when another
+// holder has it.
+Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
+                                                  const FileLayout& layout);
+
 struct RecoveredState {
   // The context outlives the state: its logs point into it.
   std::unique_ptr<FileLogContext> context;

@@ -67,8 +67,7 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s) {
     return Status::Internal("snapshot image has unresolved pending events");
   }
   const std::vector<IndexEntry>& entries = s.events.durable;
-  for (size_t at = 0; at < entries.size();
-       at += item::kEntriesPerIndexItem) {
+  for (size_t at = 0; at < entries.size(); at += item::kEntriesPerIndexItem) {
     const size_t n =
         std::min<size_t>(item::kEntriesPerIndexItem, entries.size() - at);
     body.clear();
@@ -173,10 +172,12 @@ class Loader {
         }
         for (uint32_t i = 0; i < n; ++i) {
           IndexEntry e;
-          ACPSTORE_RETURN_IF_ERROR(in->Varint32("segment", &e.location.segment));
+          ACPSTORE_RETURN_IF_ERROR(
+              in->Varint32("segment", &e.location.segment));
           ACPSTORE_RETURN_IF_ERROR(in->Varint32("offset", &e.location.offset));
           ACPSTORE_RETURN_IF_ERROR(in->Varint32("length", &e.location.length));
-          ACPSTORE_RETURN_IF_ERROR(in->Varint32("payload bytes", &e.payload_bytes));
+          ACPSTORE_RETURN_IF_ERROR(
+              in->Varint32("payload bytes", &e.payload_bytes));
           entries_.push_back(e);
         }
         return Status::OK();
@@ -375,10 +376,10 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
       if (s.ok()) s = in.Bytes("item", n, &body);
       if (s.ok()) s = loader.Item(tag, body, at);
       if (!s.ok()) {
-        return Located(Status::Corruption("chunk " +
-                                          std::to_string(chunk_index) + ": " +
-                                          std::string(s.message())),
-                       path);
+        return Located(
+            Status::Corruption("chunk " + std::to_string(chunk_index) + ": " +
+                               std::string(s.message())),
+            path);
       }
     }
     ++chunk_index;

@@ -40,13 +40,21 @@ namespace acpstore::engine {
 namespace snapshot_item {
 // One item: uint8 tag, varint32 body length, body. Data chunks hold whole
 // items; a session's items follow its kSession item.
-inline constexpr uint8_t kMeta = 1;        // varint32 version, varint64 sessions, varint64 actions
-inline constexpr uint8_t kSession = 2;     // record_codec EncodeSession
-inline constexpr uint8_t kEventRange = 3;  // varint64 first_seq, varint64 last_seq
-inline constexpr uint8_t kEventIndex = 4;  // varint64 start seq, varint32 n, n x entry
-inline constexpr uint8_t kClientIds = 5;   // varint32 n, n x (string id, varint64 seq)
-inline constexpr uint8_t kPause = 6;       // record_codec EncodePause
-inline constexpr uint8_t kAction = 7;      // record_codec EncodeAction
+// varint32 version, varint64 sessions, varint64 actions. Always first.
+inline constexpr uint8_t kMeta = 1;
+// record_codec EncodeSession; starts the session's items.
+inline constexpr uint8_t kSession = 2;
+// varint64 first_seq, varint64 last_seq (the high-water mark).
+inline constexpr uint8_t kEventRange = 3;
+// varint64 start seq, varint32 n, n x (varint32 segment, offset, length,
+// payload bytes).
+inline constexpr uint8_t kEventIndex = 4;
+// varint32 n, n x (length-prefixed clientEventId, varint64 seq).
+inline constexpr uint8_t kClientIds = 5;
+// record_codec EncodePause, in creation order.
+inline constexpr uint8_t kPause = 6;
+// record_codec EncodeAction, in insertion (lease tie-break) order.
+inline constexpr uint8_t kAction = 7;
 inline constexpr uint32_t kVersion = 1;
 // Entries per kEventIndex item, so no item nears the chunk cap.
 inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;
@@ -73,8 +81,9 @@ void CaptureState(const StoreState& state, StateImage* image);
 
 // Gives every pending event in `image` its location, from the committed
 // records' locations by ticket. kInternal if a ticket is missing.
-Status ResolvePending(const std::map<uint64_t, journal::RecordLocation>& records,
-                      StateImage* image);
+Status ResolvePending(
+    const std::map<uint64_t, journal::RecordLocation>& records,
+    StateImage* image);
 
 // Writes `image` as snapshot `number` of `dir`, covering `covered`.
 // Returns the size of the published file.

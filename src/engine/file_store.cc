@@ -8,6 +8,7 @@
 #include <chrono>
 #include <utility>
 
+#include "engine/decide_util.h"
 #include "engine/file_retention.h"
 #include "engine/file_store_internal.h"
 #include "engine/queries.h"
@@ -48,27 +49,18 @@ FileStore::FileStore(const StoreOptions& options, io::FileSystem& fs,
 
 Result<std::unique_ptr<FileStore>> FileStore::Open(const StoreOptions& options,
                                                    io::FileSystem* fs_or_null) {
-  io::FileSystem& fs = fs_or_null != nullptr ? *fs_or_null : io::PosixFileSystem();
+  io::FileSystem& fs =
+      fs_or_null != nullptr ? *fs_or_null : io::PosixFileSystem();
   FileLayout layout(options.data_dir);
   ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.data_dir));
-  Result<std::unique_ptr<io::FileLock>> lock = fs.Lock(layout.lock_path);
-  if (!lock.ok()) {
-    if (lock.error().code() != StatusCode::kUnavailable) return lock.error();
-    Status s = Status::Unavailable("data directory " + layout.data_dir +
-                                   " is in use by another process (lock file " +
-                                   layout.lock_path + ")");
-    s.With("path", layout.lock_path);
-    for (const StatusDetail& d : lock.error().details()) {
-      std::visit([&](const auto& v) { s.With(d.key, v); }, d.value);
-    }
-    return s;
-  }
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
+                            LockDataDir(fs, layout));
   ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.journal_dir));
   ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.snapshot_dir));
   ACPSTORE_RETURN_IF_ERROR(
       snapshot::RemoveTempFiles(fs, layout.snapshot_dir).status());
   std::unique_ptr<FileStore> store(
-      new FileStore(options, fs, std::move(layout), std::move(*lock)));
+      new FileStore(options, fs, std::move(layout), std::move(lock)));
   ACPSTORE_RETURN_IF_ERROR(store->Recover());
   return store;
 }
@@ -78,8 +70,8 @@ Status FileStore::Recover() {
   ACPSTORE_ASSIGN_OR_RETURN(RecoveredState rec,
                             RecoverState(fs_, layout_, &reader_));
   journal::JournalWriterOptions wopts;
-  wopts.segment_bytes = std::clamp<uint64_t>(options_.segment_bytes, 4096,
-                                             kMaxSegmentBytes);
+  wopts.segment_bytes =
+      std::clamp<uint64_t>(options_.segment_bytes, 4096, kMaxSegmentBytes);
   ACPSTORE_ASSIGN_OR_RETURN(
       std::unique_ptr<journal::JournalWriter> writer,
       journal::JournalWriter::Open(fs_, layout_.journal_dir, wopts, rec.end));
@@ -87,26 +79,27 @@ Status FileStore::Recover() {
   journal::GroupCommitOptions copts;
   copts.sync = options_.sync;
   copts.sync_interval_ms = options_.sync_interval_ms;
-  committer_ = std::make_unique<journal::GroupCommitter>(std::move(writer), copts);
+  committer_ =
+      std::make_unique<journal::GroupCommitter>(std::move(writer), copts);
 
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
                             journal::ListSegments(fs_, layout_.journal_dir));
-  ACPSTORE_ASSIGN_OR_RETURN(uint64_t next_number,
-                            snapshot::NextSnapshotNumber(fs_, layout_.snapshot_dir));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      uint64_t next_number,
+      snapshot::NextSnapshotNumber(fs_, layout_.snapshot_dir));
   {
     base::MutexLock lock(&snapshot_mu_);
     next_snapshot_number_ = next_number;
     if (rec.snapshot) {
-      kept_.push_back(KeptSnapshot{
-          rec.snapshot_header.number,
-          {rec.snapshot_header.covered.segment,
-           rec.snapshot_header.covered.offset}});
+      kept_.push_back(KeptSnapshot{rec.snapshot_header.number,
+                                   {rec.snapshot_header.covered.segment,
+                                    rec.snapshot_header.covered.offset}});
     }
   }
   base::MutexLock lock(&mu_);
   for (uint64_t s : segments) {
-    ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs_.FileSize(
-                                                 journal::SegmentPath(layout_.journal_dir, s)));
+    ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs_.FileSize(journal::SegmentPath(
+                                                 layout_.journal_dir, s)));
     segment_sizes_[s] = size;
     journal_bytes_ += size;
   }
@@ -288,8 +281,52 @@ Result<EventPage> FileStore::ListEvents(const Scope& scope,
                                         std::string_view session_id,
                                         EventSeq after, uint32_t limit) {
   ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
-  base::MutexLock lock(&mu_);
-  return QueryListEvents(*state_, scope, session_id, after, limit);
+  return ReadEvents(&scope, scope.tenant_id, session_id, 0, after, limit);
+}
+
+Result<EventPage> FileStore::ReadEvents(const Scope* scope,
+                                        std::string_view tenant_id,
+                                        std::string_view session_id,
+                                        uint64_t incarnation, EventSeq after,
+                                        uint32_t limit) {
+  EventPage page;
+  std::vector<FileEventLog::PlannedRead> plan;
+  {
+    base::MutexLock lock(&mu_);
+    const SessionEntry* e =
+        scope != nullptr ? state_->FindSession(*scope, session_id)
+                         : state_->FindSessionInTenant(tenant_id, session_id);
+    if (e == nullptr || (scope == nullptr && e->incarnation != incarnation)) {
+      if (scope != nullptr) return SessionNotFound(session_id);
+      return Status::NotFound("the session was deleted")
+          .With("sessionId", session_id);
+    }
+    const EventStreamInfo info = e->events->VisibleInfo();
+    page.first_seq = info.first_seq;
+    page.last_seq = info.last_seq;
+    page.truncated = after + 1 < info.first_seq;
+    static_cast<const FileEventLog*>(e->events.get())
+        ->PlanRead(after, limit, &plan);
+  }
+  page.events.reserve(plan.size());
+  for (const FileEventLog::PlannedRead& p : plan) {
+    Result<std::shared_ptr<const Event>> event =
+        reader_.Read(p.location, p.seq, /*unlocked=*/true);
+    if (event.ok()) {
+      page.events.push_back(**event);
+      continue;
+    }
+    if (event.error().code() != StatusCode::kNotFound) return event.error();
+    // Retention dropped these events and a segment went meanwhile: read
+    // again under the lock, where nothing can go.
+    base::MutexLock lock(&mu_);
+    if (scope != nullptr) {
+      return QueryListEvents(*state_, *scope, session_id, after, limit);
+    }
+    return QuerySubscriptionPage(*state_, tenant_id, session_id, incarnation,
+                                 after, limit);
+  }
+  return page;
 }
 
 Result<std::unique_ptr<Subscription>> FileStore::Subscribe(
@@ -301,7 +338,8 @@ Result<std::unique_ptr<Subscription>> FileStore::Subscribe(
     base::MutexLock lock(&mu_);
     const SessionEntry* e = state_->FindSession(scope, session_id);
     if (e == nullptr) {
-      return Status::NotFound("session not found").With("sessionId", session_id);
+      return Status::NotFound("session not found")
+          .With("sessionId", session_id);
     }
     tenant_id = e->session.tenant_id;
     id = e->session.id;
@@ -316,9 +354,7 @@ Result<EventPage> FileStore::ReadSubscriptionPage(std::string_view tenant_id,
                                                   uint64_t incarnation,
                                                   EventSeq after,
                                                   uint32_t limit) {
-  base::MutexLock lock(&mu_);
-  return QuerySubscriptionPage(*state_, tenant_id, session_id, incarnation,
-                               after, limit);
+  return ReadEvents(nullptr, tenant_id, session_id, incarnation, after, limit);
 }
 
 // ------------------------------------------------------------------ actions
@@ -476,26 +512,27 @@ void FileStore::RunMaintenance(Completion<MaintenanceReport> done) {
         if (r.ok() && r->events_dropped > 0) RequestBackground(0, true);
         if (done) done(std::move(r));
       };
-  Commit(std::move(wrapped), [&](const StoreState& st,
-                                 const DecideContext& ctx)
-                                 -> Result<Decision<MaintenanceReport>> {
-    mu_.AssertHeld();
-    Decision<MaintenanceReport> d;
-    // One mutation, ordered so every op applies after the ones before:
-    // sweeps touch live actions, disk drops precede session deletes.
-    d.mutation = DecideLeaseSweep(st, ctx, &d.result);
-    if (options_.retention.max_disk_bytes > 0) {
-      DiskUsage usage;
-      usage.segment_sizes = segment_sizes_;
-      usage.other_bytes = snapshot_bytes_;
-      record::Mutation disk = DecideDiskRetention(
-          st, *context_, usage, options_.retention.max_disk_bytes, &d.result);
-      if (!disk.empty()) dropped_for_disk = true;
-      d.mutation.Append(std::move(disk));
-    }
-    d.mutation.Append(DecideRetention(st, ctx, &d.result));
-    return d;
-  });
+  Commit(std::move(wrapped),
+         [&](const StoreState& st,
+             const DecideContext& ctx) -> Result<Decision<MaintenanceReport>> {
+           mu_.AssertHeld();
+           Decision<MaintenanceReport> d;
+           // One mutation, ordered so every op applies after the ones before:
+           // sweeps touch live actions, disk drops precede session deletes.
+           d.mutation = DecideLeaseSweep(st, ctx, &d.result);
+           if (options_.retention.max_disk_bytes > 0) {
+             DiskUsage usage;
+             usage.segment_sizes = segment_sizes_;
+             usage.other_bytes = snapshot_bytes_;
+             record::Mutation disk = DecideDiskRetention(
+                 st, *context_, usage, options_.retention.max_disk_bytes,
+                 &d.result);
+             if (!disk.empty()) dropped_for_disk = true;
+             d.mutation.Append(std::move(disk));
+           }
+           d.mutation.Append(DecideRetention(st, ctx, &d.result));
+           return d;
+         });
   // Space comes back once two snapshots cover the drops (the older kept
   // snapshot bounds what may be deleted).
   if (dropped_for_disk) RequestBackground(2, true);
@@ -527,6 +564,7 @@ StoreStats FileStore::Stats() {
   stats.group_commit_records = js.records;
   stats.memory_cache_bytes = cache_.bytes();
   stats.subscriptions = hub_.size();
+  stats.data_loss_reads = reader_.data_loss_reads();
   return stats;
 }
 

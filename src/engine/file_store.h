@@ -1,6 +1,7 @@
 // FileStore: the Store contract (store.h) over a data directory - the
 // embedded default engine (Engine::kFile). Layout, write path, recovery and
-// retention: docs/recovery.md and docs/decisions/0003-file-engine-write-path.md.
+// retention: docs/recovery.md and
+// docs/decisions/0003-file-engine-write-path.md.
 //
 //   <data_dir>/LOCK       advisory lock, held for the store's life
 //   <data_dir>/journal/   segment files (src/journal)
@@ -63,7 +64,7 @@ struct FileStoreInfo {
   int64_t recovery_ms = 0;
   uint64_t records_replayed = 0;
   uint64_t torn_tail_bytes = 0;
-  std::optional<uint64_t> snapshot_loaded;  // number
+  std::optional<uint64_t> snapshot_loaded;     // number
   std::vector<std::string> snapshots_skipped;  // "path: why"
   uint64_t data_loss_reads = 0;  // events that failed their checksum
   uint64_t journal_bytes = 0;
@@ -89,17 +90,14 @@ class FileStore final : public Store, private SubscriptionSource {
   void UpdateSession(const Scope& scope, std::string_view session_id,
                      SessionPatch patch, Completion<Session> done) override;
   void TransitionSession(const Scope& scope, std::string_view session_id,
-                         SessionEvent event,
-                         Completion<Session> done) override;
+                         SessionEvent event, Completion<Session> done) override;
   void DeleteSession(const Scope& scope, std::string_view session_id,
                      StatusCompletion done) override;
 
   void AppendEvents(const Scope& scope, std::string_view session_id,
-                    AppendRequest req,
-                    Completion<AppendResult> done) override;
-  Result<EventPage> ListEvents(const Scope& scope,
-                               std::string_view session_id, EventSeq after,
-                               uint32_t limit) override;
+                    AppendRequest req, Completion<AppendResult> done) override;
+  Result<EventPage> ListEvents(const Scope& scope, std::string_view session_id,
+                               EventSeq after, uint32_t limit) override;
   Result<std::unique_ptr<Subscription>> Subscribe(
       const Scope& scope, std::string_view session_id,
       SubscribeOptions options) override;
@@ -177,7 +175,16 @@ class FileStore final : public Store, private SubscriptionSource {
                                          uint64_t incarnation, EventSeq after,
                                          uint32_t limit) override;
 
-  // ------------------------------------------------ write path (file_store_write.cc)
+  // A page of events: the index is consulted under mu_, the bytes are
+  // read without it. `scope` set: a ListEvents in that scope; else a
+  // subscription of session incarnation `incarnation`.
+  Result<EventPage> ReadEvents(const Scope* scope, std::string_view tenant_id,
+                               std::string_view session_id,
+                               uint64_t incarnation, EventSeq after,
+                               uint32_t limit) EXCLUDES(mu_);
+
+  // ------------------------------------------------ write path
+  // (file_store_write.cc)
   template <typename T, typename Decide>
   void Commit(Completion<T> done, Decide decide,
               bool sweep_leases_first = false) EXCLUDES(mu_);
@@ -198,8 +205,7 @@ class FileStore final : public Store, private SubscriptionSource {
                                  std::vector<std::unique_ptr<WaiterBase>>* now)
       REQUIRES(mu_);
   void OnCommitted(const std::shared_ptr<Inflight>& in,
-                   const Result<journal::RecordLocation>& result)
-      EXCLUDES(mu_);
+                   const Result<journal::RecordLocation>& result) EXCLUDES(mu_);
   void HandleCommitFailureLocked(const Inflight& in, const Status& failure)
       REQUIRES(mu_);
   // Replaces the state with the disk's, up to the last acknowledged record.
@@ -207,16 +213,14 @@ class FileStore final : public Store, private SubscriptionSource {
   void UpdateCacheCapacityLocked() REQUIRES(mu_);
   Status InternalFailureLocked(const Status& why) REQUIRES(mu_);
 
-  // -------------------------------------- background (file_store_background.cc)
+  // -------------------------------------- background
+  // (file_store_background.cc)
   void BackgroundLoop();
   // Asks the background thread for `snapshots` snapshots (each reclaims
   // after it) and/or a reclaim.
   void RequestBackground(int snapshots, bool reclaim) EXCLUDES(bg_mu_);
   Status SnapshotLocked() REQUIRES(snapshot_mu_) EXCLUDES(mu_);
   Result<size_t> ReclaimLocked() REQUIRES(snapshot_mu_) EXCLUDES(mu_);
-  // Journal bytes in segments that still hold a retained event (or could:
-  // the newest segment).
-  uint64_t LiveDiskBytesLocked() REQUIRES(mu_);
 
   const StoreOptions options_;
   Clock* const clock_;

@@ -169,11 +169,4 @@ Result<size_t> FileStore::ReclaimLocked() {
   return deleted;
 }
 
-uint64_t FileStore::LiveDiskBytesLocked() {
-  DiskUsage usage;
-  usage.segment_sizes = segment_sizes_;
-  usage.other_bytes = snapshot_bytes_;
-  return LiveDiskBytes(usage, *context_);
-}
-
 }  // namespace acpstore::engine

@@ -66,7 +66,7 @@ struct FileStore::Inflight {
     EventSeq last_seq = 0;
   };
   std::vector<Group> groups;
-  std::vector<std::string> notify;  // session keys for the hub
+  std::vector<std::string> notify;     // session keys for the hub
   std::unique_ptr<WaiterBase> waiter;  // may be null (maintenance)
 };
 

@@ -92,8 +92,8 @@ Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
     tail.ops.assign(std::make_move_iterator(m.ops.begin() + applied),
                     std::make_move_iterator(m.ops.end()));
     context_->BeginPending(
-        in->ticket, std::span<const record::EventSpan>(in->spans)
-                        .subspan(events_before));
+        in->ticket,
+        std::span<const record::EventSpan>(in->spans).subspan(events_before));
     Status s = state_->Apply(std::move(tail));
     const bool matched = context_->End();
     if (s.ok() && !matched) {
@@ -113,10 +113,9 @@ Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
   UpdateCacheCapacityLocked();
   // Under mu_: records reach the journal in decision order. The callback
   // never runs inline here (AdmitLocked refuses once closing).
-  committer_->SubmitFramed(std::move(rec),
-                           [this, in](Result<journal::RecordLocation> r) {
-                             OnCommitted(in, r);
-                           });
+  committer_->SubmitFramed(
+      std::move(rec),
+      [this, in](Result<journal::RecordLocation> r) { OnCommitted(in, r); });
   return Status::OK();
 }
 
@@ -229,7 +228,8 @@ void FileStore::RebuildLocked() {
   context_ = std::move(r->context);
   state_ = std::move(r->state);
   // Keep the cumulative counters continuous across the rebuild.
-  appended_base_ = state_->counters().events_appended - (appended - appended_base_);
+  appended_base_ =
+      state_->counters().events_appended - (appended - appended_base_);
   dropped_base_ =
       state_->counters().events_dropped_retention - (dropped - dropped_base_);
 }

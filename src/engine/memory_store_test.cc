@@ -402,9 +402,9 @@ TEST_F(MemoryStoreTest, BackgroundMaintenanceSweepsExpiredLeases) {
   EXPECT_EQ(db.GetAction(alice_, "a")->status, ActionStatus::kFailed);
 }
 
-TEST(OpenStoreTest, FileAndPostgresAreNotBuiltYet) {
+TEST(OpenStoreTest, PostgresIsNotBuiltYet) {
   StoreOptions o;
-  o.engine = Engine::kFile;
+  o.engine = Engine::kPostgres;
   EXPECT_EQ(OpenStore(o).error().code(), StatusCode::kUnavailable);
 }
 

@@ -71,8 +71,7 @@ class PayloadCache {
   uint64_t hits_ GUARDED_BY(mu_) = 0;
   uint64_t misses_ GUARDED_BY(mu_) = 0;
   std::list<Entry> lru_ GUARDED_BY(mu_);  // most recent first
-  std::unordered_map<uint64_t, std::list<Entry>::iterator> map_
-      GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, std::list<Entry>::iterator> map_ GUARDED_BY(mu_);
 };
 
 }  // namespace acpstore::engine

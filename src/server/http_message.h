@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "acpstore/store.h"
+#include "server/subscriber_caps.h"
 
 namespace acpstore::server {
 
@@ -36,7 +37,6 @@ struct Request {
 };
 
 class ReadySignal;
-class SubscriberSlot;
 
 // What streamEvents hands to the connection once the subscription exists:
 // the connection then writes SSE frames instead of one response.
@@ -58,6 +58,10 @@ struct Response {
   std::shared_ptr<SseStart> sse;
   // For the server's own log only (never sent): why a 5xx happened.
   std::string internal_error;
+  // Set by the router: the route template ("/v1/sessions/{id}") and its
+  // operationId, for metrics and the request log. Static storage.
+  std::string_view route = "-";
+  std::string_view operation;
 };
 
 // Called exactly once with the response, from any thread.

@@ -178,7 +178,7 @@ int FreeLoopbackPort() {
 }
 
 int HttpStatus(int port, const std::string& method, const std::string& path,
-               const std::string& bearer) {
+               const std::string& bearer, const std::string& json_body) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   sockaddr_in addr{};
@@ -194,7 +194,11 @@ int HttpStatus(int port, const std::string& method, const std::string& path,
   std::string req = method + " " + path +
                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!bearer.empty()) req += "Authorization: Bearer " + bearer + "\r\n";
-  req += "\r\n";
+  if (!json_body.empty()) {
+    req += "Content-Type: application/json\r\nContent-Length: " +
+           std::to_string(json_body.size()) + "\r\n";
+  }
+  req += "\r\n" + json_body;
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(req.size())) {
     ::close(fd);

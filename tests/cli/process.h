@@ -60,9 +60,11 @@ class BackgroundProcess {
 int FreeLoopbackPort();
 
 // One HTTP/1.1 request to 127.0.0.1:port; returns the status code, or -1
-// when the connection fails. `bearer` adds an Authorization header.
+// when the connection fails. `bearer` adds an Authorization header; a
+// non-empty `json_body` is sent as application/json.
 int HttpStatus(int port, const std::string& method, const std::string& path,
-               const std::string& bearer = "");
+               const std::string& bearer = "",
+               const std::string& json_body = "");
 
 }  // namespace acpstore::testing
 

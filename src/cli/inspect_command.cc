@@ -1,0 +1,96 @@
+// `acpstore inspect`: what a file-engine data directory holds — counts,
+// bytes, segments, snapshots, oldest/newest times — read-only, on a
+// directory no server holds (SPEC §7). Exit 1 when the state does not
+// recover (the report says why) or the directory is in use.
+//
+// Thread-safety: main thread only.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "acpstore/records.h"
+#include "cli/command.h"
+#include "cli/tool_output.h"
+#include "engine/file_tools.h"
+
+namespace acpstore::cli {
+namespace {
+
+void Line(std::string_view label, const std::string& value) {
+  std::cout << label;
+  for (size_t i = label.size(); i < 20; ++i) std::cout << ' ';
+  std::cout << value << "\n";
+}
+
+int RunInspect(const std::string& data_dir) {
+  // The progress line is cleared before the report is printed.
+  Result<engine::InspectReport> report = [&] {
+    ProgressLine progress("inspect");
+    return engine::Inspect(data_dir, progress.Callback());
+  }();
+  if (!report) {
+    PrintError(report.error().message());
+    return kExitFailure;
+  }
+  const engine::InspectReport& r = *report;
+  Line("data dir", r.data_dir);
+  if (!r.recovery.ok()) Line("recovery", "FAILED: " + r.recovery.ToString());
+  std::string by_status;
+  for (size_t i = 0; i < std::size(r.sessions_by_status); ++i) {
+    if (r.sessions_by_status[i] == 0) continue;
+    by_status += by_status.empty() ? " (" : ", ";
+    by_status += std::string(ToString(static_cast<SessionStatus>(i))) + " " +
+                 std::to_string(r.sessions_by_status[i]);
+  }
+  if (!by_status.empty()) by_status += ")";
+  Line("sessions", std::to_string(r.sessions) + by_status);
+  Line("events", std::to_string(r.events_retained) + " retained, " +
+                     FormatBytes(r.event_payload_bytes) + " of payload");
+  Line("actions", std::to_string(r.actions));
+  Line("pauses", std::to_string(r.pauses));
+  Line("oldest session", FormatTime(r.oldest_session_created_at) + " (created)");
+  Line("newest session", FormatTime(r.newest_session_updated_at) + " (updated)");
+  Line("oldest event", FormatTime(r.oldest_event_ingested_at));
+  Line("newest event", FormatTime(r.newest_event_ingested_at));
+  Line("journal", Plural(r.segments.size(), "segment") + ", " +
+                      FormatBytes(r.journal_bytes));
+  for (const engine::SegmentSummary& s : r.segments) {
+    Line("", s.path + "  " + FormatBytes(s.bytes));
+  }
+  Line("snapshots", Plural(r.snapshots.size(), "snapshot") + ", " +
+                        FormatBytes(r.snapshot_bytes));
+  for (const engine::SnapshotSummary& s : r.snapshots) {
+    Line("", s.path + "  " + FormatBytes(s.bytes) + "  covers segment " +
+                 std::to_string(s.covered_segment) + " offset " +
+                 std::to_string(s.covered_offset) + "  " +
+                 FormatTime(s.created_at) + (s.loaded ? "  (loaded)" : ""));
+  }
+  for (const std::string& skipped : r.snapshots_skipped) {
+    Line("", "skipped: " + skipped);
+  }
+  Line("records replayed", std::to_string(r.records_replayed));
+  Line("torn tail", FormatBytes(r.torn_tail_bytes) +
+                        (r.torn_tail_bytes > 0 ? " (cut at the next open)" : ""));
+  Line("unreadable events", std::to_string(r.unreadable_events));
+  std::cout.flush();
+  return r.recovery.ok() ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void AddInspectCommand(CLI::App& root, Runner* run) {
+  auto data_dir = std::make_shared<std::string>(DefaultDataDir());
+  CLI::App* cmd = root.add_subcommand(
+      "inspect",
+      "Show what a file-engine data directory holds (no server may hold it)");
+  cmd->add_option("--data-dir", *data_dir,
+                  "Data directory [env ACPSTORE_DATA_DIR, default "
+                  "./acpstore-data]")
+      ->type_name("DIR");
+  cmd->callback(
+      [run, data_dir] { *run = [data_dir] { return RunInspect(*data_dir); }; });
+}
+
+}  // namespace acpstore::cli

@@ -1,0 +1,419 @@
+// Scenarios of the file engine that are about files: persistence across a
+// reopen, torn tails and corruption, the data-directory lock and modes,
+// disk-full and fsync failures, snapshots, segment reclaim.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+
+#include "engine/file_store_test_util.h"
+#include "journal/format.h"
+
+namespace acpstore::engine {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<EventSeq> Seqs(const std::vector<Event>& events) {
+  std::vector<EventSeq> out;
+  for (const Event& e : events) out.push_back(e.seq);
+  return out;
+}
+
+TEST_F(FileStoreTest, ReopenKeepsEverything) {
+  Open();
+  MustCreate("s-1");
+  MustAppend("s-1", R"({"a":1})", "c-1");
+  MustAppend("s-1", R"({"a":2})");
+  ASSERT_TRUE(
+      db().TransitionSession(kAlice, "s-1", SessionEvent::kRunStarted).ok());
+  auto action = db().EnqueueAction(kAlice, NewAction{.session_id = "s-1"});
+  ASSERT_TRUE(action.ok());
+  ASSERT_TRUE(
+      db().PauseSession(kAlice, "s-1", {.reason = "why", .requested_by = "me"})
+          .ok());
+  Session before = db().GetSession(kAlice, "s-1").value();
+
+  Reopen();
+
+  Session after = db().GetSession(kAlice, "s-1").value();
+  EXPECT_EQ(after.status, SessionStatus::kPaused);
+  EXPECT_EQ(after.updated_at, before.updated_at);
+  EXPECT_EQ(after.events.last_seq, 2u);
+  EXPECT_EQ(after.events.bytes, before.events.bytes);
+  std::vector<Event> events = AllEvents("s-1");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].payload, R"({"a":1})");
+  EXPECT_EQ(events[1].payload, R"({"a":2})");
+  EXPECT_EQ(db().GetAction(kAlice, action->action.action_id)->status,
+            ActionStatus::kQueued);
+  EXPECT_TRUE(db().GetPause(kAlice, "s-1").ok());
+  // The clientEventId still dedupes.
+  NewEvent retry{
+      .event_type = "note", .payload = R"({"a":1})", .client_event_id = "c-1"};
+  auto r = db().AppendEvents(kAlice, "s-1", AppendRequest{.events = {retry}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->any_created);
+  EXPECT_EQ(r->events[0].seq, 1u);
+}
+
+TEST_F(FileStoreTest, ReopenWithoutSnapshotReplaysTheJournal) {
+  Open();
+  MustCreate("s-1");
+  for (int i = 0; i < 20; ++i) MustAppend("s-1", std::to_string(i));
+  Close();
+  RemoveSnapshots();
+  Open();
+  EXPECT_EQ(AllEvents("s-1").size(), 20u);
+  EXPECT_GT(store().Info().records_replayed, 20u);
+}
+
+TEST_F(FileStoreTest, EverySyncModeKeepsAcknowledgedWritesAcrossAReopen) {
+  for (SyncMode mode :
+       {SyncMode::kAlways, SyncMode::kInterval, SyncMode::kNone}) {
+    options_.sync = mode;
+    options_.sync_interval_ms = 5;
+    Open();
+    const std::string id = "s-" + std::to_string(static_cast<int>(mode));
+    MustCreate(id);
+    MustAppend(id, "1");
+    MustAppend(id, "2");
+    Reopen();
+    EXPECT_EQ(Seqs(AllEvents(id)), (std::vector<EventSeq>{1, 2}));
+    Close();
+  }
+}
+
+TEST_F(FileStoreTest, SeqNeverReusedAfterRetentionAndReopen) {
+  options_.retention.max_events_per_session = 2;
+  Open();
+  MustCreate("s-1");
+  for (int i = 0; i < 5; ++i) MustAppend("s-1", std::to_string(i));
+  EXPECT_EQ(Seqs(AllEvents("s-1")), (std::vector<EventSeq>{4, 5}));
+  Reopen();
+  EXPECT_EQ(MustAppend("s-1", "6").seq, 6u);
+  // Terminal retention drops everything; the high-water mark stays.
+  CloseSession("s-1");
+  clock_.Advance(options_.retention.terminal_event_retention_ms + 1);
+  ASSERT_TRUE(db().RunMaintenance().ok());
+  EXPECT_TRUE(AllEvents("s-1").empty());
+  Close();
+  RemoveSnapshots();  // the journal alone must remember it too
+  Open();
+  Session s = db().GetSession(kAlice, "s-1").value();
+  EXPECT_EQ(s.events.last_seq, 6u);
+  EXPECT_EQ(s.events.first_seq, 7u);
+  EXPECT_EQ(MustAppend("s-1", "7").seq, 7u);
+}
+
+TEST_F(FileStoreTest, TornTailIsTruncatedAndCounted) {
+  Open();
+  MustCreate("s-1");
+  MustAppend("s-1", "1");
+  MustAppend("s-1", "2");
+  Close();
+  const uint64_t last = Segments().back();
+  const std::string path = SegmentPath(last);
+  const std::string good = ReadFile(path);
+  WriteFile(path,
+            good + std::string("\x17\x00\x00\x00garbage-of-a-torn-write", 27));
+
+  Open();
+  EXPECT_EQ(store().Stats().torn_tail_truncations, 1u);
+  EXPECT_EQ(AllEvents("s-1").size(), 2u);
+  EXPECT_EQ(ReadFile(path).size(), good.size());
+  EXPECT_EQ(MustAppend("s-1", "3").seq, 3u);
+  Reopen();
+  EXPECT_EQ(store().Stats().torn_tail_truncations, 0u);
+  EXPECT_EQ(AllEvents("s-1").size(), 3u);
+}
+
+TEST_F(FileStoreTest, CorruptionBeforeTheTailRefusesToOpenNamingFileAndOffset) {
+  Open();
+  MustCreate("s-1");
+  for (int i = 0; i < 5; ++i) MustAppend("s-1", std::to_string(i));
+  Close();
+  RemoveSnapshots();  // recovery must read the damaged record
+  const std::string path = SegmentPath(Segments().front());
+  FlipByte(path, journal::kFirstRecordOffset + journal::kHeaderSize + 3);
+
+  auto s = TryOpen();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), StatusCode::kCorruption);
+  EXPECT_THAT(std::string(s.error().message()), HasSubstr(path));
+  EXPECT_THAT(
+      std::string(s.error().message()),
+      HasSubstr("offset " + std::to_string(journal::kFirstRecordOffset)));
+}
+
+TEST_F(FileStoreTest, DamageInASnapshotCoveredSegmentIsDataLossOnRead) {
+  Open();
+  MustCreate("s-1");
+  MustCreate("s-2");
+  MustAppend("s-1", R"({"m":"first"})");
+  MustAppend("s-1", R"({"m":"DAMAGE-ME"})");
+  MustAppend("s-1", R"({"m":"third"})");
+  MustAppend("s-2", R"({"m":"other"})");
+  Close();  // writes a snapshot covering every record
+  const std::string path = SegmentPath(Segments().front());
+  const size_t at = ReadFile(path).find("DAMAGE-ME");
+  ASSERT_NE(at, std::string::npos);
+  FlipByte(path, at);
+
+  Open();  // recovery does not read covered segments
+  auto page = db().ListEvents(kAlice, "s-1", 0, 100);
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.error().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(page.error().message()), HasSubstr(path));
+  EXPECT_EQ(store().Info().data_loss_reads, 1u);
+  // Other events read fine.
+  auto after = db().ListEvents(kAlice, "s-1", 2, 100);
+  ASSERT_TRUE(after.ok()) << after.error();
+  EXPECT_EQ(Seqs(after->events), (std::vector<EventSeq>{3}));
+  EXPECT_EQ(AllEvents("s-2").size(), 1u);
+  auto first = db().ListEvents(kAlice, "s-1", 0, 1);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->events.at(0).payload, R"({"m":"first"})");
+}
+
+TEST_F(FileStoreTest, SecondOpenerFailsAtOnce) {
+  Open();
+  auto second = TryOpen();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.error().message()),
+              HasSubstr("data directory " + options_.data_dir +
+                        " is in use by another process (lock file " +
+                        options_.data_dir + "/LOCK)"));
+  Close();
+  EXPECT_TRUE(TryOpen().ok());
+}
+
+TEST_F(FileStoreTest, DataDirIs0700AndFiles0600) {
+  Open();
+  MustCreate("s-1");
+  MustAppend("s-1", "1");
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  EXPECT_EQ(Mode(options_.data_dir), 0700);
+  EXPECT_EQ(Mode(JournalDir()), 0700);
+  EXPECT_EQ(Mode(SnapshotDir()), 0700);
+  EXPECT_EQ(Mode(options_.data_dir + "/LOCK"), 0600);
+  int files = 0;
+  for (const auto& dir : {JournalDir(), SnapshotDir()}) {
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      EXPECT_EQ(Mode(e.path().string()), 0600) << e.path();
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 2);
+}
+
+TEST_F(FileStoreTest, DiskFullRejectsWritesReadsWorkAndWritesResume) {
+  Open();
+  MustCreate("s-1");
+  MustAppend("s-1", "1");
+  fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+                      io::FaultInjectionFileSystem::kAppend, ENOSPC)
+                      .OnPaths([](const std::string& p) {
+                        return p.find("/journal/") != std::string::npos;
+                      }));
+  NewEvent e{.event_type = "note", .payload = "2"};
+  auto failed = db().Append(kAlice, "s-1", e);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code(), StatusCode::kInsufficientStorage);
+  EXPECT_EQ(store().CheckWritable().code(), StatusCode::kInsufficientStorage);
+  // Reads work and never saw the refused event.
+  EXPECT_EQ(Seqs(AllEvents("s-1")), (std::vector<EventSeq>{1}));
+  EXPECT_EQ(db().GetSession(kAlice, "s-1")->events.last_seq, 1u);
+  // Still full: still refused.
+  EXPECT_EQ(db().Append(kAlice, "s-1", e).error().code(),
+            StatusCode::kInsufficientStorage);
+
+  fs_.ClearFaults();
+  auto ok = db().Append(kAlice, "s-1", e);
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  EXPECT_EQ(ok->seq, 2u);
+  EXPECT_TRUE(store().CheckWritable().ok());
+  EXPECT_EQ(MustAppend("s-1", "3").seq, 3u);
+  Reopen();
+  EXPECT_EQ(Seqs(AllEvents("s-1")), (std::vector<EventSeq>{1, 2, 3}));
+}
+
+TEST_F(FileStoreTest, FailedFsyncMakesTheStoreUnavailableUntilReopened) {
+  Open();
+  MustCreate("s-1");
+  MustAppend("s-1", "1");
+  fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+      io::FaultInjectionFileSystem::kSync, EIO));
+  auto failed = db().Append(kAlice, "s-1",
+                            NewEvent{.event_type = "note", .payload = "2"});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store().CheckWritable().code(), StatusCode::kUnavailable);
+  fs_.ClearFaults();
+  // No retry-and-hope: still refused, without touching the disk.
+  auto again = db().Append(kAlice, "s-1",
+                           NewEvent{.event_type = "note", .payload = "3"});
+  EXPECT_EQ(again.error().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(db().CreateSession(kAlice, NewSession{}).ok());
+  // Reads keep working, and never show the unacknowledged event.
+  EXPECT_EQ(Seqs(AllEvents("s-1")), (std::vector<EventSeq>{1}));
+  Reopen();
+  EXPECT_TRUE(store().CheckWritable().ok());
+  const EventSeq next = MustAppend("s-1", "4").seq;
+  EXPECT_TRUE(next == 2u || next == 3u) << next;  // 2 may have reached disk
+}
+
+TEST_F(FileStoreTest,
+       WritesBeyondTheMemoryBudgetAreRefusedUntilTheJournalCatchesUp) {
+  options_.memory_budget_bytes = 1;  // anything in flight exhausts it
+  Open();
+  MustCreate("s-1");
+  // Completions run on the journal's writer thread: holding one there keeps
+  // every later record in flight.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> entered;
+  store().AppendEvents(
+      kAlice, "s-1",
+      AppendRequest{.events = {{.event_type = "a", .payload = "1"}}},
+      [&](Result<AppendResult>) {
+        entered.set_value();
+        released.wait();
+      });
+  entered.get_future().wait();
+  std::promise<Result<AppendResult>> second;
+  store().AppendEvents(
+      kAlice, "s-1",
+      AppendRequest{.events = {{.event_type = "b", .payload = "2"}}},
+      [&](Result<AppendResult> r) { second.set_value(std::move(r)); });
+  // The first admitted write may exceed the budget alone; a second may not.
+  std::promise<Result<AppendResult>> third;
+  store().AppendEvents(
+      kAlice, "s-1",
+      AppendRequest{.events = {{.event_type = "c", .payload = "3"}}},
+      [&](Result<AppendResult> r) { third.set_value(std::move(r)); });
+  Result<AppendResult> refused = third.get_future().get();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store().Stats().memory_cache_bytes,
+            0u);  // the cache gave way first
+  release.set_value();
+  EXPECT_TRUE(second.get_future().get().ok());
+  EXPECT_EQ(MustAppend("s-1", "4").seq, 3u);
+}
+
+TEST_F(FileStoreTest, SnapshotPlusReplayEqualsFullReplay) {
+  options_.segment_bytes = 4096;
+  Open();
+  for (int s = 0; s < 4; ++s) MustCreate("s-" + std::to_string(s));
+  for (int i = 0; i < 40; ++i) {
+    MustAppend("s-" + std::to_string(i % 4),
+               R"({"i":)" + std::to_string(i) + "}",
+               i % 3 == 0 ? std::optional<std::string>("c" + std::to_string(i))
+                          : std::nullopt);
+    if (i == 20) {
+      ASSERT_TRUE(store().SnapshotNow().ok());
+    }
+  }
+  ASSERT_TRUE(db().EnqueueAction(kAlice, NewAction{.session_id = "s-1"}).ok());
+  CloseSession("s-2");
+  Close();
+  // A copy of the directory without snapshots replays everything.
+  const std::string copy = dir_.Join("copy");
+  std::filesystem::copy(options_.data_dir, copy,
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::remove(copy + "/LOCK");
+  for (const auto& e :
+       std::filesystem::directory_iterator(copy + "/snapshot")) {
+    std::filesystem::remove(e.path());
+  }
+  auto dump = [&]() {
+    std::string out;
+    auto sessions = db().ListSessions(kAlice, SessionQuery{.limit = 1000});
+    for (const Session& s : sessions->sessions) {
+      out += s.id + " " + std::string(ToString(s.status)) + " " +
+             std::to_string(s.updated_at) + " " +
+             std::to_string(s.events.first_seq) + ".." +
+             std::to_string(s.events.last_seq) + "\n";
+      for (const Event& e : AllEvents(s.id)) {
+        out += "  " + std::to_string(e.seq) + " " + e.payload + " " +
+               e.client_event_id.value_or("-") + "\n";
+      }
+    }
+    auto actions = db().ListActions(kAlice, ActionQuery{.limit = 1000});
+    for (const Action& a : actions->actions) out += a.action_id + "\n";
+    return out;
+  };
+  Open();
+  EXPECT_TRUE(store().Info().snapshot_loaded.has_value());
+  const std::string with_snapshot = dump();
+  Close();
+  options_.data_dir = copy;
+  Open();
+  EXPECT_FALSE(store().Info().snapshot_loaded.has_value());
+  EXPECT_EQ(dump(), with_snapshot);
+  EXPECT_THAT(with_snapshot, HasSubstr(R"(10 {"i":39} c39)"));
+}
+
+TEST_F(FileStoreTest, SegmentsAreDeletedOnceRetentionEmptiedThem) {
+  options_.segment_bytes = 4096;
+  options_.snapshot_every_bytes = 1ULL << 40;  // only when asked
+  Open();
+  MustCreate("old");
+  MustCreate("live");
+  const std::string big(500, 'x');
+  for (int i = 0; i < 40; ++i) MustAppend("old", "\"" + big + "\"");
+  MustAppend("live", R"({"keep":1})");
+  const size_t before = Segments().size();
+  ASSERT_GT(before, 4u);
+  CloseSession("old");
+  clock_.Advance(options_.retention.terminal_event_retention_ms + 1);
+  auto report = db().RunMaintenance();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->events_dropped, 40u);
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  (void)store().ReclaimSegments();
+  const size_t after = Segments().size();
+  EXPECT_LT(after, before - 3);
+  EXPECT_GT(store().Info().segments_deleted, 0u);
+  EXPECT_EQ(AllEvents("live").size(), 1u);
+  Reopen();
+  EXPECT_EQ(AllEvents("live").size(), 1u);
+  EXPECT_EQ(MustAppend("old", "1").seq, 41u);
+}
+
+TEST_F(FileStoreTest, DiskLimitDropsOldestEventsTerminalSessionsFirst) {
+  options_.segment_bytes = 4096;
+  options_.snapshot_every_bytes = 1ULL << 40;
+  options_.retention.terminal_event_retention_ms = 0;  // keep
+  Open();
+  MustCreate("done");
+  MustCreate("live");
+  const std::string big(500, 'y');
+  for (int i = 0; i < 20; ++i) MustAppend("done", "\"" + big + "\"");
+  for (int i = 0; i < 20; ++i) MustAppend("live", "\"" + big + "\"");
+  CloseSession("done");
+  Close();
+  options_.retention.max_disk_bytes = 16 * 1024;
+  Open();
+  auto report = db().RunMaintenance();
+  ASSERT_TRUE(report.ok());
+  EXPECT_GT(report->events_dropped, 0u);
+  // The terminal session went first and entirely.
+  EXPECT_TRUE(AllEvents("done").empty());
+  auto live = db().GetSession(kAlice, "live").value();
+  EXPECT_EQ(live.events.last_seq, 20u);
+  // Space comes back after snapshots: wait for the background ones.
+  for (int i = 0; i < 200 && store().Info().segments_deleted == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(store().Info().segments_deleted, 0u);
+}
+
+}  // namespace
+}  // namespace acpstore::engine

@@ -1,0 +1,310 @@
+// Offline tools: Inspect, Verify, Compact without repair, and the salvaging
+// segment scanner. See file_tools.h; repair is in file_tools_repair.cc.
+
+#include "engine/file_tools.h"
+
+#include <algorithm>
+#include <limits>
+#include <variant>
+
+#include "engine/file_recovery.h"
+#include "engine/file_snapshot.h"
+#include "engine/file_store.h"
+#include "engine/file_tools_internal.h"
+#include "journal/segment_files.h"
+#include "record/mutation_codec.h"
+#include "snapshot/snapshot_dir.h"
+#include "snapshot/snapshot_reader.h"
+
+namespace acpstore::engine {
+namespace tools {
+
+Problem ProblemFrom(const Status& s, const std::string& default_file) {
+  Problem p;
+  p.file = default_file;
+  p.what = std::string(s.message());
+  if (const StatusDetail* d = s.Detail("path")) {
+    if (const auto* v = std::get_if<std::string>(&d->value)) p.file = *v;
+  }
+  if (const StatusDetail* d = s.Detail("offset")) {
+    if (const auto* v = std::get_if<int64_t>(&d->value)) p.offset = *v;
+  }
+  return p;
+}
+
+Result<SegmentScan> ScanSegment(
+    io::FileSystem& fs, const std::string& dir, uint64_t segment, bool last,
+    uint64_t start_offset,
+    const std::function<void(const ScannedRecord&)>& visit) {
+  SegmentScan scan;
+  scan.path = journal::SegmentPath(dir, segment);
+  ACPSTORE_ASSIGN_OR_RETURN(std::string data,
+                            io::ReadFileToString(fs, scan.path));
+  scan.bytes = data.size();
+  const std::string_view bytes(data);
+  journal::RecordHeader h;
+  auto verifies_at = [&](uint64_t pos) {
+    if (bytes.size() - pos < journal::kHeaderSize) return false;
+    if (!journal::DecodeHeader(bytes.substr(pos, journal::kHeaderSize), &h)) {
+      return false;
+    }
+    if (h.length > bytes.size() - pos - journal::kHeaderSize) return false;
+    return journal::PayloadMatches(
+        h, bytes.substr(pos + journal::kHeaderSize, h.length));
+  };
+  auto next_verifying = [&](uint64_t from) {
+    uint64_t q = from;
+    while (q < bytes.size() && !verifies_at(q)) ++q;
+    return q;
+  };
+
+  uint64_t pos = 0;
+  if (verifies_at(0) && h.type == journal::RecordType::kSegmentHeader &&
+      journal::CheckSegmentHeader(bytes.substr(journal::kHeaderSize, h.length),
+                                  segment, scan.path)
+          .ok()) {
+    pos = journal::kFirstRecordOffset;
+  } else if (!bytes.empty()) {
+    pos = next_verifying(1);
+    scan.damage.push_back({scan.path, 0, pos, "bad segment header"});
+  }
+  pos = std::max(pos, start_offset);
+  while (pos < bytes.size()) {
+    if (verifies_at(pos)) {
+      const uint64_t size = journal::kHeaderSize + h.length;
+      if (h.type == journal::RecordType::kSegmentHeader) {
+        scan.damage.push_back(
+            {scan.path, pos, size, "a segment header inside the segment"});
+      } else {
+        visit(
+            ScannedRecord{{segment, pos, static_cast<uint32_t>(size)},
+                          h.type,
+                          bytes.substr(pos + journal::kHeaderSize, h.length)});
+      }
+      pos += size;
+      continue;
+    }
+    const uint64_t q = next_verifying(pos + 1);
+    if (q < bytes.size()) {
+      scan.damage.push_back(
+          {scan.path, pos, q - pos, "bytes that are no valid record"});
+      pos = q;
+    } else if (last) {
+      scan.torn_tail = Problem{scan.path, pos, bytes.size() - pos,
+                               "torn tail (cut at the next open)"};
+      break;
+    } else {
+      scan.damage.push_back({scan.path, pos, bytes.size() - pos,
+                             "damaged to the end of a sealed segment"});
+      break;
+    }
+  }
+  return scan;
+}
+
+Result<DiskSize> MeasureDataDir(io::FileSystem& fs,
+                                const std::string& data_dir) {
+  FileLayout layout(data_dir);
+  DiskSize out;
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
+                            journal::ListSegments(fs, layout.journal_dir));
+  for (uint64_t s : segments) {
+    ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(journal::SegmentPath(
+                                                 layout.journal_dir, s)));
+    out.bytes += size;
+  }
+  out.segments = segments.size();
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> snapshots,
+                            snapshot::ListSnapshots(fs, layout.snapshot_dir));
+  for (const auto& f : snapshots) {
+    ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(f.path));
+    out.bytes += size;
+  }
+  return out;
+}
+
+}  // namespace tools
+
+namespace {
+
+io::FileSystem& Fs(io::FileSystem* fs) {
+  return fs != nullptr ? *fs : io::PosixFileSystem();
+}
+
+Status MustExist(io::FileSystem& fs, const std::string& data_dir) {
+  ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(data_dir));
+  if (!exists) {
+    return Status::NotFound("no data directory at " + data_dir)
+        .With("path", data_dir);
+  }
+  return Status::OK();
+}
+
+void Report(const ToolProgress& progress, std::string_view stage, uint64_t done,
+            uint64_t total) {
+  if (progress) progress(stage, done, total);
+}
+
+}  // namespace
+
+Result<InspectReport> Inspect(const std::string& data_dir,
+                              const ToolProgress& progress,
+                              io::FileSystem* fs_or_null) {
+  io::FileSystem& fs = Fs(fs_or_null);
+  ACPSTORE_RETURN_IF_ERROR(MustExist(fs, data_dir));
+  FileLayout layout(data_dir);
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
+                            LockDataDir(fs, layout));
+  InspectReport report;
+  report.data_dir = data_dir;
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
+                            journal::ListSegments(fs, layout.journal_dir));
+  for (uint64_t s : segments) {
+    SegmentSummary seg{s, journal::SegmentPath(layout.journal_dir, s), 0};
+    ACPSTORE_ASSIGN_OR_RETURN(seg.bytes, fs.FileSize(seg.path));
+    report.journal_bytes += seg.bytes;
+    report.segments.push_back(std::move(seg));
+  }
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> snapshots,
+                            snapshot::ListSnapshots(fs, layout.snapshot_dir));
+  for (const auto& f : snapshots) {
+    SnapshotSummary sum;
+    sum.number = f.number;
+    sum.path = f.path;
+    if (Result<uint64_t> size = fs.FileSize(f.path); size.ok())
+      sum.bytes = *size;
+    report.snapshot_bytes += sum.bytes;
+    if (auto reader = snapshot::SnapshotReader::Open(fs, f.path); reader.ok()) {
+      const snapshot::SnapshotHeader& h = (*reader)->header();
+      sum.covered_segment = h.covered.segment;
+      sum.covered_offset = h.covered.offset;
+      sum.created_at = h.created_at;
+    }
+    report.snapshots.push_back(std::move(sum));
+  }
+
+  Report(progress, "recovery", 0, 1);
+  PayloadCache cache(16 << 20);
+  FileEventReader reader(fs, layout.journal_dir, &cache);
+  Result<RecoveredState> rec = RecoverState(fs, layout, &reader);
+  Report(progress, "recovery", 1, 1);
+  if (!rec.ok()) {
+    report.recovery = rec.error();
+    return report;
+  }
+  for (const auto& s : rec->skipped_snapshots) {
+    report.snapshots_skipped.push_back(s.path + ": " + s.status.ToString());
+  }
+  for (auto& s : report.snapshots) {
+    s.loaded = rec->snapshot && rec->snapshot->number == s.number;
+  }
+  report.records_replayed = rec->records_replayed;
+  report.torn_tail_bytes = rec->torn_bytes;
+  const StoreState& state = *rec->state;
+  const StateCounters& c = state.counters();
+  report.sessions = state.session_count();
+  std::copy(std::begin(c.sessions_by_status), std::end(c.sessions_by_status),
+            report.sessions_by_status);
+  report.events_retained = c.events_retained;
+  report.event_payload_bytes = c.event_payload_bytes;
+  report.actions = state.action_count();
+  report.pauses = c.pauses;
+
+  uint64_t done = 0;
+  auto note_event = [&](const SessionEntry& e, EventSeq seq) {
+    Result<Event> ev = e.events->Get(seq);
+    if (!ev.ok()) {
+      ++report.unreadable_events;
+      return;
+    }
+    auto& oldest = report.oldest_event_ingested_at;
+    auto& newest = report.newest_event_ingested_at;
+    oldest = std::min(oldest.value_or(ev->ingested_at), ev->ingested_at);
+    newest = std::max(newest.value_or(ev->ingested_at), ev->ingested_at);
+  };
+  state.ForEachSession([&](const SessionEntry& e) {
+    const Session& s = e.session;
+    auto& oldest = report.oldest_session_created_at;
+    auto& newest = report.newest_session_updated_at;
+    oldest = std::min(oldest.value_or(s.created_at), s.created_at);
+    newest = std::max(newest.value_or(s.updated_at), s.updated_at);
+    const EventStreamInfo info = e.events->VisibleInfo();
+    if (info.retained > 0) {
+      note_event(e, info.first_seq);
+      if (info.last_seq != info.first_seq) note_event(e, info.last_seq);
+    }
+    Report(progress, "sessions", ++done, report.sessions);
+  });
+  return report;
+}
+
+Result<VerifyReport> Verify(const std::string& data_dir,
+                            const ToolProgress& progress,
+                            io::FileSystem* fs_or_null) {
+  io::FileSystem& fs = Fs(fs_or_null);
+  ACPSTORE_RETURN_IF_ERROR(MustExist(fs, data_dir));
+  FileLayout layout(data_dir);
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
+                            LockDataDir(fs, layout));
+  VerifyReport report;
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
+                            journal::ListSegments(fs, layout.journal_dir));
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const std::string path =
+        journal::SegmentPath(layout.journal_dir, segments[i]);
+    ACPSTORE_ASSIGN_OR_RETURN(
+        tools::SegmentScan scan,
+        tools::ScanSegment(
+            fs, layout.journal_dir, segments[i], i + 1 == segments.size(), 0,
+            [&](const tools::ScannedRecord& r) {
+              if (r.type != journal::RecordType::kMutation) {
+                report.problems.push_back(
+                    {path, r.location.offset, r.location.size,
+                     "unknown record type " +
+                         std::to_string(static_cast<int>(r.type))});
+                return;
+              }
+              record::Mutation m;
+              std::string_view in = r.payload;
+              Status s = record::DecodeMutation(&in, &m);
+              if (!s.ok()) {
+                report.problems.push_back({path, r.location.offset,
+                                           r.location.size,
+                                           std::string(s.message())});
+                return;
+              }
+              ++report.records;
+              for (const auto& op : m.ops) {
+                if (const auto* a = std::get_if<record::AppendEventsOp>(&op)) {
+                  report.events += a->events.size();
+                }
+              }
+            }));
+    report.bytes += scan.bytes;
+    ++report.segments;
+    for (auto& p : scan.damage) report.problems.push_back(std::move(p));
+    if (scan.torn_tail) report.torn_tail = scan.torn_tail;
+    Report(progress, "journal", i + 1, segments.size());
+  }
+
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> snapshots,
+                            snapshot::ListSnapshots(fs, layout.snapshot_dir));
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    const auto& f = snapshots[i];
+    FileLogContext context(nullptr);
+    std::unique_ptr<StoreState> state = NewFileState(&context);
+    Result<snapshot::SnapshotHeader> h =
+        LoadSnapshot(fs, f.path, state.get(), &context);
+    if (!h.ok())
+      report.problems.push_back(tools::ProblemFrom(h.error(), f.path));
+    if (Result<uint64_t> size = fs.FileSize(f.path); size.ok()) {
+      report.bytes += *size;
+    }
+    ++report.snapshots;
+    state.reset();
+    Report(progress, "snapshots", i + 1, snapshots.size());
+  }
+  return report;
+}
+
+}  // namespace acpstore::engine

@@ -1,0 +1,132 @@
+// Offline tools over a file-engine data directory, for the CLI's
+// `inspect`, `verify` and `compact [--repair]` (SPEC §7). Each takes the
+// directory's lock first and refuses (kUnavailable, naming the lock file)
+// while a server holds it. Each returns a report struct; printing is the
+// CLI's business. Long work calls `progress` (may be null).
+//
+//   Inspect  recovers the state read-only (nothing is written, not even a
+//            torn tail cut) and counts what is there.
+//   Verify   reads every byte of every journal segment and snapshot and
+//            checks every checksum (records, each event sub-record,
+//            snapshot chunks), continuing past damage to list all of it.
+//            A torn tail of the newest segment is reported, not a problem.
+//   Compact  opens the store (recovery as usual), writes a fresh snapshot
+//            and deletes the segments no retained event needs.
+//            With repair: for a directory that no longer opens. Salvages
+//            the newest loadable snapshot and every journal record after
+//            it that verifies and applies, skipping damaged ranges; copies
+//            every readable retained event into a new journal, writes a
+//            snapshot over it, and swaps the new directories in. The old
+//            journal/ and snapshot/ are kept, renamed *.damaged-<time>, and
+//            everything lost is listed.
+//
+// Thread-safety: functions; they never share state with a running store
+// (the lock sees to that).
+
+#ifndef ACPSTORE_ENGINE_FILE_TOOLS_H_
+#define ACPSTORE_ENGINE_FILE_TOOLS_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "acpstore/clock.h"
+#include "acpstore/result.h"
+#include "io/file_system.h"
+
+namespace acpstore::engine {
+
+// stage ("journal", "snapshots", "events", ...), units done, units total.
+using ToolProgress =
+    std::function<void(std::string_view stage, uint64_t done, uint64_t total)>;
+
+struct SegmentSummary {
+  uint64_t number = 0;
+  std::string path;
+  uint64_t bytes = 0;
+};
+
+struct SnapshotSummary {
+  uint64_t number = 0;
+  std::string path;
+  uint64_t bytes = 0;
+  uint64_t covered_segment = 0;
+  uint64_t covered_offset = 0;
+  TimestampMs created_at = 0;
+  bool loaded = false;  // the one recovery used
+};
+
+struct InspectReport {
+  std::string data_dir;
+  // OK, or why recovery failed (the counts below are then zero).
+  Status recovery;
+  uint64_t sessions = 0;
+  uint64_t sessions_by_status[8] = {};  // indexed by SessionStatus
+  uint64_t events_retained = 0;
+  uint64_t event_payload_bytes = 0;
+  uint64_t actions = 0;
+  uint64_t pauses = 0;
+  std::optional<TimestampMs> oldest_session_created_at;
+  std::optional<TimestampMs> newest_session_updated_at;
+  std::optional<TimestampMs> oldest_event_ingested_at;
+  std::optional<TimestampMs> newest_event_ingested_at;
+  uint64_t journal_bytes = 0;
+  uint64_t snapshot_bytes = 0;
+  std::vector<SegmentSummary> segments;        // ascending
+  std::vector<SnapshotSummary> snapshots;      // newest first
+  std::vector<std::string> snapshots_skipped;  // "path: why"
+  uint64_t records_replayed = 0;   // journal records after the snapshot
+  uint64_t torn_tail_bytes = 0;    // would be cut at the next open
+  uint64_t unreadable_events = 0;  // retained events that failed a read
+};
+
+struct Problem {
+  std::string file;
+  uint64_t offset = 0;
+  uint64_t length = 0;  // damaged bytes, when known (0: one record)
+  std::string what;
+};
+
+struct VerifyReport {
+  uint64_t segments = 0;
+  uint64_t records = 0;  // data records that verified
+  uint64_t events = 0;   // event sub-records that verified
+  uint64_t snapshots = 0;
+  uint64_t bytes = 0;                // bytes read
+  std::optional<Problem> torn_tail;  // of the newest segment; not damage
+  std::vector<Problem> problems;     // damage: verify exits 1
+  bool ok() const { return problems.empty(); }
+};
+
+struct CompactReport {
+  uint64_t bytes_before = 0;  // journal + snapshots
+  uint64_t bytes_after = 0;
+  uint64_t segments_before = 0;
+  uint64_t segments_after = 0;
+  uint64_t snapshot_number = 0;
+  // Repair only.
+  bool repaired = false;
+  uint64_t records_salvaged = 0;
+  uint64_t events_kept = 0;
+  uint64_t events_lost = 0;
+  std::vector<Problem> lost;    // every damaged range, record or event lost
+  std::string old_journal_dir;  // where the damaged files were kept
+  std::string old_snapshot_dir;
+};
+
+Result<InspectReport> Inspect(const std::string& data_dir,
+                              const ToolProgress& progress = nullptr,
+                              io::FileSystem* fs = nullptr);
+Result<VerifyReport> Verify(const std::string& data_dir,
+                            const ToolProgress& progress = nullptr,
+                            io::FileSystem* fs = nullptr);
+Result<CompactReport> Compact(const std::string& data_dir, bool repair,
+                              const ToolProgress& progress = nullptr,
+                              io::FileSystem* fs = nullptr);
+
+}  // namespace acpstore::engine
+
+#endif  // ACPSTORE_ENGINE_FILE_TOOLS_H_

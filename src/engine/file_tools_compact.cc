@@ -1,0 +1,315 @@
+// Offline compaction and repair of a data directory. See file_tools.h.
+
+#include <limits>
+#include <utility>
+#include <variant>
+
+#include "base/coding.h"
+#include "engine/file_recovery.h"
+#include "engine/file_snapshot.h"
+#include "engine/file_store.h"
+#include "engine/file_tools.h"
+#include "engine/file_tools_internal.h"
+#include "journal/journal_writer.h"
+#include "journal/segment_files.h"
+#include "record/mutation_codec.h"
+#include "snapshot/snapshot_dir.h"
+
+namespace acpstore::engine {
+namespace {
+
+void Report(const ToolProgress& progress, std::string_view stage, uint64_t done,
+            uint64_t total) {
+  if (progress) progress(stage, done, total);
+}
+
+Result<CompactReport> CompactInPlace(io::FileSystem& fs,
+                                     const std::string& data_dir,
+                                     const ToolProgress& progress) {
+  CompactReport report;
+  ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize before,
+                            tools::MeasureDataDir(fs, data_dir));
+  StoreOptions options;
+  options.engine = Engine::kFile;
+  options.data_dir = data_dir;
+  options.maintenance_interval_ms = 0;
+  options.snapshot_every_bytes = std::numeric_limits<uint64_t>::max();
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store,
+                            FileStore::Open(options, &fs));
+  // Two snapshots of the same state: the older kept one then covers the
+  // whole journal, so every segment without a retained event may go.
+  for (int i = 0; i < 2; ++i) {
+    Report(progress, "snapshot", i, 2);
+    ACPSTORE_RETURN_IF_ERROR(store->SnapshotNow());
+  }
+  Report(progress, "snapshot", 2, 2);
+  store.reset();
+  ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize after,
+                            tools::MeasureDataDir(fs, data_dir));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      std::vector<snapshot::SnapshotFile> snapshots,
+      snapshot::ListSnapshots(fs, FileLayout(data_dir).snapshot_dir));
+  report.bytes_before = before.bytes;
+  report.segments_before = before.segments;
+  report.bytes_after = after.bytes;
+  report.segments_after = after.segments;
+  report.snapshot_number = snapshots.empty() ? 0 : snapshots.front().number;
+  return report;
+}
+
+// Rebuilds what can be rebuilt of a damaged directory; see file_tools.h.
+class Repairer {
+ public:
+  Repairer(io::FileSystem& fs, std::string data_dir,
+           const ToolProgress& progress)
+      : fs_(fs),
+        layout_(std::move(data_dir)),
+        progress_(progress),
+        old_reader_(fs, layout_.journal_dir, nullptr) {}
+
+  ~Repairer() {
+    state_.reset();  // its logs point into both contexts
+  }
+
+  Result<CompactReport> Run() {
+    ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize before,
+                              tools::MeasureDataDir(fs_, layout_.data_dir));
+    report_.repaired = true;
+    report_.bytes_before = before.bytes;
+    report_.segments_before = before.segments;
+    ACPSTORE_RETURN_IF_ERROR(LoadSnapshot());
+    ACPSTORE_RETURN_IF_ERROR(SalvageJournal());
+    const std::string stamp = std::to_string(SystemClock()->NowMs());
+    const std::string new_journal = layout_.journal_dir + ".repair-" + stamp;
+    const std::string new_snapshots = layout_.snapshot_dir + ".repair-" + stamp;
+    ACPSTORE_ASSIGN_OR_RETURN(journal::JournalPosition end,
+                              RewriteEvents(new_journal));
+    StateImage image;
+    CaptureState(*state_, &image);
+    ACPSTORE_RETURN_IF_ERROR(
+        WriteSnapshot(fs_, new_snapshots, 1, end, SystemClock()->NowMs(), image)
+            .status());
+    report_.snapshot_number = 1;
+    report_.old_journal_dir = layout_.journal_dir + ".damaged-" + stamp;
+    report_.old_snapshot_dir = layout_.snapshot_dir + ".damaged-" + stamp;
+    ACPSTORE_RETURN_IF_ERROR(
+        Swap(layout_.journal_dir, new_journal, report_.old_journal_dir));
+    ACPSTORE_RETURN_IF_ERROR(
+        Swap(layout_.snapshot_dir, new_snapshots, report_.old_snapshot_dir));
+    ACPSTORE_RETURN_IF_ERROR(fs_.SyncDir(layout_.data_dir));
+    ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize after,
+                              tools::MeasureDataDir(fs_, layout_.data_dir));
+    report_.bytes_after = after.bytes;
+    report_.segments_after = after.segments;
+    return std::move(report_);
+  }
+
+ private:
+  void Lost(Problem p) { report_.lost.push_back(std::move(p)); }
+
+  // The newest snapshot that loads; damaged ones are reported as lost.
+  Status LoadSnapshot() {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        std::vector<snapshot::SnapshotFile> snapshots,
+        snapshot::ListSnapshots(fs_, layout_.snapshot_dir));
+    for (const auto& f : snapshots) {
+      auto context = std::make_unique<FileLogContext>(&old_reader_);
+      std::unique_ptr<StoreState> state = NewFileState(context.get());
+      Result<snapshot::SnapshotHeader> h =
+          engine::LoadSnapshot(fs_, f.path, state.get(), context.get());
+      if (!h.ok()) {
+        Problem p = tools::ProblemFrom(h.error(), f.path);
+        p.what = "snapshot skipped: " + p.what;
+        Lost(std::move(p));
+        continue;
+      }
+      old_context_ = std::move(context);
+      state_ = std::move(state);
+      from_ = {h->covered.segment, h->covered.offset};
+      return Status::OK();
+    }
+    old_context_ = std::make_unique<FileLogContext>(&old_reader_);
+    state_ = NewFileState(old_context_.get());
+    return Status::OK();
+  }
+
+  // Every record after the snapshot that verifies, decodes and applies.
+  Status SalvageJournal() {
+    ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> all,
+                              journal::ListSegments(fs_, layout_.journal_dir));
+    std::vector<uint64_t> segments;
+    for (uint64_t s : all) {
+      if (s >= from_.segment) segments.push_back(s);
+    }
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const uint64_t s = segments[i];
+      const std::string path = journal::SegmentPath(layout_.journal_dir, s);
+      ACPSTORE_ASSIGN_OR_RETURN(
+          tools::SegmentScan scan,
+          tools::ScanSegment(
+              fs_, layout_.journal_dir, s, i + 1 == segments.size(),
+              s == from_.segment ? from_.offset : 0,
+              [&](const tools::ScannedRecord& r) { Salvage(path, r); }));
+      for (auto& p : scan.damage) Lost(std::move(p));
+      if (scan.torn_tail) Lost(*scan.torn_tail);
+      Report(progress_, "journal", i + 1, segments.size());
+    }
+    return Status::OK();
+  }
+
+  void Salvage(const std::string& path, const tools::ScannedRecord& r) {
+    auto lost = [&](std::string what) {
+      Lost({path, r.location.offset, r.location.size, std::move(what)});
+    };
+    if (r.type != journal::RecordType::kMutation) {
+      return lost("unknown record type");
+    }
+    record::Mutation m;
+    std::string_view in = r.payload;
+    Status s = record::DecodeMutation(&in, &m);
+    if (!s.ok()) return lost(std::string(s.message()));
+    std::string again;
+    std::vector<record::EventSpan> spans;
+    record::EncodeMutation(m, &again, &spans);
+    if (again != r.payload) return lost("does not re-encode to itself");
+    old_context_->BeginDurable(r.location, spans);
+    s = state_->Apply(std::move(m));
+    const bool matched = old_context_->End();
+    if (!s.ok() || !matched) {
+      // Ops before the failing one stay applied: a half-applied record is
+      // still closer to what was acknowledged than none of it.
+      return lost("does not apply (kept the ops before the failing one): " +
+                  std::string(s.message()));
+    }
+    ++report_.records_salvaged;
+  }
+
+  // Copies every readable retained event into a new journal and points the
+  // state's event logs at the copies. A stream keeps only the events after
+  // its last unreadable one, so it stays a gap-free prefix.
+  Result<journal::JournalPosition> RewriteEvents(const std::string& dir) {
+    journal::JournalWriterOptions wopts;
+    ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<journal::JournalWriter> writer,
+                              journal::JournalWriter::Open(
+                                  fs_, dir, wopts, journal::JournalPosition{}));
+    new_reader_ = std::make_unique<FileEventReader>(fs_, dir, nullptr);
+    new_context_ = std::make_unique<FileLogContext>(new_reader_.get());
+    std::vector<std::pair<std::string, std::string>> sessions;
+    state_->ForEachSession([&](const SessionEntry& e) {
+      sessions.emplace_back(e.session.tenant_id, e.session.id);
+    });
+    uint64_t done = 0;
+    for (const auto& [tenant, id] : sessions) {
+      ACPSTORE_RETURN_IF_ERROR(RewriteSession(writer.get(), tenant, id));
+      Report(progress_, "events", ++done, sessions.size());
+    }
+    ACPSTORE_RETURN_IF_ERROR(writer->Sync());
+    const journal::JournalPosition end = writer->end();
+    ACPSTORE_RETURN_IF_ERROR(writer->Close());
+    return end;
+  }
+
+  Status RewriteSession(journal::JournalWriter* writer,
+                        const std::string& tenant, const std::string& id) {
+    const SessionEntry* e = state_->FindSessionInTenant(tenant, id);
+    const EventStreamInfo info = e->events->VisibleInfo();
+    std::vector<Event> kept;
+    for (EventSeq seq = info.first_seq; seq <= info.last_seq; ++seq) {
+      Result<Event> ev = e->events->Get(seq);
+      if (ev.ok()) {
+        kept.push_back(std::move(*ev));
+        continue;
+      }
+      Problem p = tools::ProblemFrom(ev.error(), layout_.journal_dir);
+      p.what = "event " + std::to_string(seq) + " of session " + id +
+               " unreadable (with " + std::to_string(kept.size()) +
+               " before it): " + p.what;
+      Lost(std::move(p));
+      report_.events_lost += kept.size() + 1;
+      kept.clear();
+    }
+    std::deque<IndexEntry> entries;
+    constexpr size_t kBatchBytes = 4 << 20;
+    for (size_t at = 0; at < kept.size();) {
+      record::Mutation m;
+      std::vector<Event> batch;
+      size_t bytes = 0;
+      while (at < kept.size() && (batch.empty() || bytes < kBatchBytes)) {
+        bytes += kept[at].payload.size();
+        batch.push_back(std::move(kept[at++]));
+      }
+      std::vector<uint32_t> sizes;
+      for (const Event& ev : batch) sizes.push_back(ev.payload.size());
+      m.AppendEvents(tenant, id, std::move(batch));
+      std::string rec;
+      std::vector<record::EventSpan> spans;
+      const size_t header = journal::BeginRecord(&rec);
+      record::EncodeMutation(m, &rec, &spans);
+      journal::FinishRecord(&rec, header, journal::RecordType::kMutation);
+      std::string_view view(rec);
+      std::vector<journal::RecordLocation> locations;
+      ACPSTORE_RETURN_IF_ERROR(writer->Append({&view, 1}, &locations));
+      const journal::RecordLocation& loc = locations.front();
+      for (size_t i = 0; i < spans.size(); ++i) {
+        entries.push_back(IndexEntry{
+            EventLocation{
+                static_cast<uint32_t>(loc.segment),
+                static_cast<uint32_t>(loc.offset + journal::kHeaderSize +
+                                      spans[i].offset),
+                spans[i].length},
+            sizes[i]});
+      }
+    }
+    report_.events_kept += entries.size();
+    const EventSeq first = info.last_seq + 1 - entries.size();
+    std::unordered_map<std::string, EventSeq> client_ids;
+    for (const auto& [cid, seq] : e->client_event_ids) {
+      if (seq >= first) client_ids[cid] = seq;
+    }
+    auto log = std::make_unique<FileEventLog>(
+        new_context_.get(), first, info.last_seq, std::move(entries));
+    return state_->RestoreEvents(tenant, id, std::move(log),
+                                 std::move(client_ids));
+  }
+
+  // live -> kept_as (if it exists), then replacement -> live.
+  Status Swap(const std::string& live, const std::string& replacement,
+              const std::string& kept_as) {
+    ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs_.Exists(live));
+    if (exists) ACPSTORE_RETURN_IF_ERROR(fs_.Rename(live, kept_as));
+    return fs_.Rename(replacement, live);
+  }
+
+  io::FileSystem& fs_;
+  const FileLayout layout_;
+  const ToolProgress& progress_;
+  FileEventReader old_reader_;
+  std::unique_ptr<FileEventReader> new_reader_;
+  std::unique_ptr<FileLogContext> old_context_;
+  std::unique_ptr<FileLogContext> new_context_;
+  std::unique_ptr<StoreState> state_;
+  journal::JournalPosition from_;
+  CompactReport report_;
+};
+
+}  // namespace
+
+Result<CompactReport> Compact(const std::string& data_dir, bool repair,
+                              const ToolProgress& progress,
+                              io::FileSystem* fs_or_null) {
+  io::FileSystem& fs =
+      fs_or_null != nullptr ? *fs_or_null : io::PosixFileSystem();
+  ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(data_dir));
+  if (!exists) {
+    return Status::NotFound("no data directory at " + data_dir)
+        .With("path", data_dir);
+  }
+  if (!repair) return CompactInPlace(fs, data_dir, progress);
+  FileLayout layout(data_dir);
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
+                            LockDataDir(fs, layout));
+  Repairer repairer(fs, data_dir, progress);
+  return repairer.Run();
+}
+
+}  // namespace acpstore::engine

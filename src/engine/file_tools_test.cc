@@ -1,0 +1,159 @@
+// Offline tools: inspect counts, verify finds every damaged range,
+// compact frees dead segments, compact --repair salvages a directory that
+// no longer opens; all refuse a directory a store holds.
+
+#include "engine/file_tools.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/file_store_test_util.h"
+#include "journal/format.h"
+
+namespace acpstore::engine {
+namespace {
+
+using ::testing::HasSubstr;
+
+class FileToolsTest : public FileStoreTest {
+ protected:
+  // Two sessions with `n` events each, one queued action; store closed.
+  void Fill(int n) {
+    Open();
+    MustCreate("s-1");
+    MustCreate("s-2");
+    for (int i = 0; i < n; ++i) {
+      MustAppend("s-1", R"({"s":1,"i":)" + std::to_string(i) + "}");
+      MustAppend("s-2", R"({"s":2,"i":)" + std::to_string(i) + "}");
+    }
+    ASSERT_TRUE(
+        db().EnqueueAction(kAlice, NewAction{.session_id = "s-1"}).ok());
+    Close();
+  }
+};
+
+TEST_F(FileToolsTest, InspectCountsWhatIsThere) {
+  Fill(5);
+  auto r = Inspect(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(r->recovery.ok());
+  EXPECT_EQ(r->sessions, 2u);
+  EXPECT_EQ(
+      r->sessions_by_status[static_cast<int>(SessionStatus::kInitializing)],
+      2u);
+  EXPECT_EQ(r->events_retained, 10u);
+  EXPECT_EQ(r->actions, 1u);
+  EXPECT_FALSE(r->segments.empty());
+  EXPECT_GT(r->journal_bytes, 0u);
+  ASSERT_FALSE(r->snapshots.empty());
+  EXPECT_TRUE(r->snapshots.front().loaded);
+  EXPECT_EQ(r->oldest_event_ingested_at, clock_.NowMs());
+  EXPECT_EQ(r->unreadable_events, 0u);
+}
+
+TEST_F(FileToolsTest, ToolsRefuseADirectoryAStoreHolds) {
+  Fill(1);
+  Open();
+  for (const Status& s :
+       {Inspect(options_.data_dir, nullptr, &fs_).status(),
+        Verify(options_.data_dir, nullptr, &fs_).status(),
+        Compact(options_.data_dir, false, nullptr, &fs_).status(),
+        Compact(options_.data_dir, true, nullptr, &fs_).status()}) {
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s;
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("in use by another process"));
+  }
+}
+
+TEST_F(FileToolsTest, VerifyOfAHealthyDirectoryFindsNothing) {
+  Fill(5);
+  auto r = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(r->events, 10u);
+  EXPECT_GE(r->snapshots, 1u);
+  EXPECT_FALSE(r->torn_tail.has_value());
+}
+
+TEST_F(FileToolsTest, VerifyFindsEveryDamagedRangeAndTheTornTail) {
+  Fill(5);
+  const std::string path = SegmentPath(Segments().front());
+  std::string data = ReadFile(path);
+  const size_t a = data.find(R"({"s":1,"i":1})");
+  const size_t b = data.find(R"({"s":2,"i":3})");
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  FlipByte(path, a + 3);
+  FlipByte(path, b + 3);
+  WriteFile(path, ReadFile(path) + "torn!");
+  auto r = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_EQ(r->problems.size(), 2u);
+  EXPECT_EQ(r->problems[0].file, path);
+  EXPECT_LT(r->problems[0].offset, a);
+  EXPECT_LT(r->problems[1].offset, b);
+  EXPECT_GT(r->problems[1].offset, a);
+  ASSERT_TRUE(r->torn_tail.has_value());
+  EXPECT_EQ(r->torn_tail->length, 5u);
+}
+
+TEST_F(FileToolsTest, VerifyReportsADamagedSnapshot) {
+  Fill(2);
+  auto inspect = Inspect(options_.data_dir, nullptr, &fs_).value();
+  const std::string snap = inspect.snapshots.front().path;
+  FlipByte(snap, ReadFile(snap).size() / 2);
+  auto r = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems[0].file, snap);
+}
+
+TEST_F(FileToolsTest, CompactDeletesSegmentsOfDroppedEvents) {
+  options_.segment_bytes = 4096;
+  Open();
+  MustCreate("s-1");
+  for (int i = 0; i < 40; ++i)
+    MustAppend("s-1", "\"" + std::string(400, 'z') + "\"");
+  CloseSession("s-1");
+  clock_.Advance(options_.retention.terminal_event_retention_ms + 1);
+  ASSERT_TRUE(db().RunMaintenance().ok());
+  Close();
+  auto r = Compact(options_.data_dir, false, nullptr, &fs_);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_LT(r->segments_after, r->segments_before);
+  EXPECT_LT(r->bytes_after, r->bytes_before);
+  Open();
+  EXPECT_EQ(db().GetSession(kAlice, "s-1")->events.last_seq, 40u);
+  EXPECT_EQ(MustAppend("s-1", "1").seq, 41u);
+}
+
+TEST_F(FileToolsTest, CompactRepairSalvagesWhatStillVerifies) {
+  Fill(6);
+  RemoveSnapshots();  // recovery must read the damage, so Open fails
+  const std::string path = SegmentPath(Segments().front());
+  const size_t at = ReadFile(path).find(R"({"s":1,"i":3})");
+  ASSERT_NE(at, std::string::npos);
+  FlipByte(path, at + 2);
+  ASSERT_EQ(TryOpen().status().code(), StatusCode::kCorruption);
+
+  auto r = Compact(options_.data_dir, true, nullptr, &fs_);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(r->repaired);
+  ASSERT_FALSE(r->lost.empty());
+  EXPECT_EQ(r->lost.front().file, path);
+  // s-1 keeps its events before the damage; later appends to it no longer
+  // apply and are lost too. s-2 is whole.
+  Open();
+  EXPECT_EQ(AllEvents("s-1").size(), 3u);
+  EXPECT_EQ(AllEvents("s-2").size(), 6u);
+  EXPECT_EQ(MustAppend("s-1", "1").seq, 4u);
+  EXPECT_TRUE(db().ListActions(kAlice, ActionQuery{}).ok());
+  Close();
+  auto v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok());
+  EXPECT_TRUE(std::filesystem::exists(r->old_journal_dir));
+}
+
+}  // namespace
+}  // namespace acpstore::engine

@@ -1,0 +1,267 @@
+// One HTTP/1.1 connection: read a request under the limits, run it
+// through the router, write the response; repeat while keep-alive; or hand
+// the socket to an SseStream. See http_connection.h.
+//
+// Hostile input is answered here, before any route runs: a header over
+// max_header_bytes -> 431, a declared or chunked body over max_body_bytes
+// -> 413 without reading it, a request not complete within
+// read_timeout_ms -> 408; each of them closes the connection.
+
+#include "server/http_connection.h"
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+
+#include "server/error_map.h"
+#include "server/sse_stream.h"
+
+namespace acpstore::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs the router and resumes the awaiting coroutine on its own executor
+// (the connection's strand) when the response is ready, whichever thread
+// produced it.
+template <typename Token>
+auto AsyncDispatch(ServerCore& core, Request request, Token&& token) {
+  return asio::async_initiate<Token, void(Response)>(
+      [&core](auto handler, Request req) {
+        using Handler = decltype(handler);
+        auto h = std::make_shared<Handler>(std::move(handler));
+        auto ex = asio::get_associated_executor(*h);
+        core.inflight.fetch_add(1);
+        core.router.Handle(std::move(req), [h, ex, &core](Response r) {
+          asio::post(ex, [h, r = std::move(r), &core]() mutable {
+            (*h)(std::move(r));
+            core.inflight.fetch_sub(1);
+            core.changed.notify_all();
+          });
+        });
+      },
+      token, std::move(request));
+}
+
+http::response<http::string_body> ToBeast(const Response& r,
+                                          unsigned version, bool keep_alive) {
+  http::response<http::string_body> res;
+  res.version(version);
+  res.result(static_cast<unsigned>(r.status));
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) res.set(name, value);
+  res.body() = r.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, ServerCore& core)
+    : socket_(std::move(socket)), core_(core), deadline_(socket_) {
+  core_.metrics.ConnectionOpened();
+}
+
+Connection::~Connection() {
+  core_.metrics.ConnectionClosed();
+  {
+    std::lock_guard<std::mutex> lock(core_.mu);
+    core_.live.erase(this);
+  }
+  core_.changed.notify_all();
+}
+
+void Connection::Start(std::shared_ptr<Connection> c) {
+  {
+    std::lock_guard<std::mutex> lock(c->core_.mu);
+    c->core_.live.emplace(c.get(), c);
+  }
+  const auto ex = c->socket_.get_executor();
+  asio::co_spawn(
+      ex, [c]() -> asio::awaitable<void> { co_await c->deadline_.Watch(); },
+      asio::detached);
+  asio::co_spawn(
+      ex, [c]() -> asio::awaitable<void> { co_await c->Run(); },
+      asio::detached);
+}
+
+void Connection::Shutdown() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->state_ == State::kIdle) {
+      error_code ignored;
+      self->socket_.cancel(ignored);
+    } else if (self->state_ == State::kStreaming && self->sse_ != nullptr) {
+      self->sse_->Stop();
+    }
+    // kBusy: the request finishes and the response says Connection: close.
+  });
+}
+
+void Connection::ForceClose() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->sse_ != nullptr) self->sse_->Stop();
+    error_code ignored;
+    self->socket_.close(ignored);
+  });
+}
+
+asio::awaitable<void> Connection::Run() {
+  const ServerOptions& opt = core_.options;
+  beast::flat_buffer buffer;
+  std::string remote;
+  {
+    error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  // Writes a response, logs it and counts it. False when the write failed.
+  auto send = [&](const Response& r, unsigned version, bool keep_alive,
+                  std::string_view method,
+                  int64_t start_us) -> asio::awaitable<bool> {
+    auto res = ToBeast(r, version, keep_alive);
+    deadline_.Arm(opt.write_timeout_ms);
+    error_code ec;
+    co_await http::async_write(socket_, res,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    deadline_.Disarm();
+    const int64_t latency = NowMicros() - start_us;
+    core_.metrics.RecordRequest(method, r.route, r.status, latency);
+    if (opt.request_log) {
+      opt.request_log(RequestLogEntry{method, r.route, r.operation, r.status,
+                                      latency, remote, r.internal_error});
+    }
+    co_return !ec;
+  };
+
+  for (;;) {
+    if (core_.stopping.load()) break;
+    state_ = State::kIdle;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
+    parser.body_limit(opt.max_body_bytes);
+
+    deadline_.Arm(opt.read_timeout_ms);
+    error_code ec;
+    co_await http::async_read_header(
+        socket_, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    state_ = State::kBusy;
+    const int64_t start = NowMicros();
+    const unsigned version = parser.get().version() == 10 ? 10 : 11;
+
+    if (!ec) {
+      // A declared body over the cap is refused before a byte of it is read.
+      if (parser.content_length() && *parser.content_length() > opt.max_body_bytes) {
+        ec = http::error::body_limit;
+      } else if (beast::iequals(parser.get()[http::field::expect],
+                                "100-continue")) {
+        static constexpr std::string_view kContinue =
+            "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await asio::async_write(
+            socket_, asio::buffer(kContinue),
+            asio::redirect_error(asio::use_awaitable, ec));
+      }
+    }
+    if (!ec && !parser.is_done()) {
+      co_await http::async_read(socket_, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+    }
+    const bool timed_out = deadline_.expired();
+    deadline_.Disarm();
+
+    if (ec) {
+      const bool begun = parser.got_some() || buffer.size() > 0;
+      Response r;
+      if (timed_out) {
+        if (!begun) break;  // an idle keep-alive connection: just close
+        core_.metrics.RequestTimedOut();
+        r = ErrorResponse(HttpError::kRequestTimeout,
+                          "the request did not arrive in time");
+      } else if (ec == http::error::header_limit) {
+        r = ErrorResponse(HttpError::kHeaderTooLarge,
+                          "request header larger than " +
+                              std::to_string(opt.max_header_bytes) + " bytes");
+      } else if (ec == http::error::body_limit) {
+        r = ErrorResponse(Status::PayloadTooLarge(
+            "request body larger than " + std::to_string(opt.max_body_bytes) +
+            " bytes").With("limit", static_cast<int64_t>(opt.max_body_bytes)));
+      } else if (ec == http::error::end_of_stream ||
+                 ec == asio::error::eof || ec == asio::error::operation_aborted ||
+                 ec == asio::error::connection_reset || !begun) {
+        break;  // the client left (or Shutdown() cancelled an idle read)
+      } else {
+        r = ErrorResponse(Status::InvalidArgument("malformed HTTP request: " +
+                                                  ec.message()));
+      }
+      co_await send(r, version, false,
+                    parser.is_header_done() ? std::string_view(parser.get().method_string())
+                                            : std::string_view("-"),
+                    start);
+      break;
+    }
+
+    http::request<http::string_body> req = parser.release();
+    Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.authorization = std::string(req[http::field::authorization]);
+    request.content_type = std::string(req[http::field::content_type]);
+    if (auto it = req.find("Last-Event-ID"); it != req.end()) {
+      request.has_last_event_id = true;
+      request.last_event_id = std::string(it->value());
+    }
+    request.body = std::move(req.body());
+    const bool keep_alive = req.keep_alive();
+
+    Response response = co_await AsyncDispatch(core_, std::move(request),
+                                               asio::use_awaitable);
+    if (response.sse) {
+      // The request is answered once the stream starts.
+      core_.metrics.RecordRequest(req.method_string(), response.route, 200,
+                                  NowMicros() - start);
+      if (opt.request_log) {
+        opt.request_log(RequestLogEntry{req.method_string(), response.route,
+                                        response.operation, 200,
+                                        NowMicros() - start, remote, ""});
+      }
+      SseStream stream(socket_, deadline_, std::move(response.sse), opt,
+                       core_.metrics);
+      state_ = State::kStreaming;
+      sse_ = &stream;
+      if (!core_.stopping.load()) co_await stream.Run();
+      sse_ = nullptr;
+      break;
+    }
+    const bool again = keep_alive && !core_.stopping.load();
+    if (!co_await send(response, version, again, req.method_string(), start) ||
+        !again) {
+      break;
+    }
+  }
+
+  deadline_.Close();
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace acpstore::server

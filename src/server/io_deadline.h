@@ -1,0 +1,75 @@
+// IoDeadline: one deadline per connection for whatever I/O is pending
+// (reading a request, writing a response or an SSE batch). A watchdog
+// coroutine cancels the socket's operations when it passes, so a client
+// that stalls is dropped instead of holding a thread-free coroutine and
+// its buffers forever.
+//
+// Thread-safety: none; every call happens on the connection's strand.
+// Lifetime: owned by the connection; Close() ends the watchdog.
+
+#ifndef ACPSTORE_SERVER_IO_DEADLINE_H_
+#define ACPSTORE_SERVER_IO_DEADLINE_H_
+
+#include <chrono>
+#include <cstdint>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace acpstore::server {
+
+class IoDeadline {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit IoDeadline(boost::asio::ip::tcp::socket& socket)
+      : socket_(socket), timer_(socket.get_executor()) {}
+
+  // The pending I/O must finish within `ms`; else the socket's operations
+  // are cancelled and expired() turns true.
+  void Arm(int64_t ms) {
+    at_ = Clock::now() + std::chrono::milliseconds(ms);
+    expired_ = false;
+    timer_.cancel();  // the watchdog re-reads at_
+  }
+  void Disarm() { at_ = Clock::time_point::max(); }
+  bool expired() const { return expired_; }
+  void Close() {
+    closed_ = true;
+    timer_.cancel();
+  }
+
+  // Runs until Close(). Spawn it on the socket's strand.
+  boost::asio::awaitable<void> Watch() {
+    while (!closed_) {
+      const Clock::time_point now = Clock::now();
+      if (at_ <= now) {
+        expired_ = true;
+        at_ = Clock::time_point::max();
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+        continue;
+      }
+      timer_.expires_at(at_ == Clock::time_point::max()
+                            ? now + std::chrono::hours(1)
+                            : at_);
+      boost::system::error_code ec;
+      co_await timer_.async_wait(
+          boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    }
+  }
+
+ private:
+  boost::asio::ip::tcp::socket& socket_;
+  boost::asio::steady_timer timer_;
+  Clock::time_point at_ = Clock::time_point::max();
+  bool expired_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_IO_DEADLINE_H_

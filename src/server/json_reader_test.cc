@@ -1,0 +1,125 @@
+// Unit tests: the request-body scanner and ObjectReader (json_reader.h)
+// and the request codecs built on them.
+
+#include "server/json_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "server/request_codec.h"
+
+namespace acpstore::server {
+namespace {
+
+std::string FieldOf(const Status& s) {
+  const StatusDetail* d = s.Detail("field");
+  return d ? std::get<std::string>(d->value) : "";
+}
+
+TEST(ScanJson, AcceptsEveryValueKindAndKeepsRawText) {
+  auto v = ScanJson(R"(  {"a": [1, -2.5e3, "x\"y", true, false, null, {}]}  )", "body", 8);
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_EQ(v->kind, JsonKind::kObject);
+  EXPECT_EQ(v->raw.front(), '{');
+  EXPECT_EQ(v->raw.back(), '}');
+}
+
+TEST(ScanJson, RefusesBadGrammarWithTheByteOffset) {
+  for (const char* bad : {"", "{", "{\"a\"}", "{\"a\":}", "[1,]", "01", "1.", "-",
+                          "tru", "\"abc", "\"\\x\"", "\"\\u12G4\"", "{} {}", "NaN",
+                          "{'a':1}"}) {
+    auto v = ScanJson(bad, "body", 8);
+    EXPECT_FALSE(v.ok()) << bad;
+    if (!v.ok()) EXPECT_EQ(FieldOf(v.error()), "body") << bad;
+  }
+  auto v = ScanJson("[1,]", "body", 8);
+  EXPECT_NE(v.error().message().find("byte 3"), std::string_view::npos) << v.error();
+}
+
+TEST(ScanJson, RefusesInvalidUtf8AndRawControlCharacters) {
+  EXPECT_FALSE(ScanJson("\"\xC3\x28\"", "body", 8).ok());
+  EXPECT_FALSE(ScanJson("\"\xED\xA0\x80\"", "body", 8).ok());  // surrogate
+  EXPECT_FALSE(ScanJson("\"a\nb\"", "body", 8).ok());
+}
+
+TEST(ScanJson, DepthIsBoundedWithoutRecursingPastIt) {
+  std::string ok = std::string(8, '[') + std::string(8, ']');
+  EXPECT_TRUE(ScanJson(ok, "body", 8).ok());
+  std::string deep = std::string(9, '[') + std::string(9, ']');
+  EXPECT_FALSE(ScanJson(deep, "body", 8).ok());
+  std::string hostile(1 << 20, '[');  // never closed; must not overflow
+  EXPECT_FALSE(ScanJson(hostile, "body", 128).ok());
+}
+
+TEST(DecodeJsonString, HandlesEscapesAndSurrogatePairs) {
+  auto s = DecodeJsonString(R"("a\n\t\"\\\/\u00e9\ud83d\ude00")", "f");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*s, "a\n\t\"\\/\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_FALSE(DecodeJsonString(R"("\ud83d")", "f").ok());
+  EXPECT_FALSE(DecodeJsonString(R"("\ude00")", "f").ok());
+  EXPECT_FALSE(DecodeJsonString(R"("\ud83dx")", "f").ok());
+}
+
+TEST(ObjectReader, UnknownDuplicateAndWrongTypeFieldsAreNamed) {
+  auto v = ScanJson(R"({"a":"x","b":1})", "body", 8);
+  ObjectReader r(*v, "");
+  EXPECT_EQ(r.OptString("a"), "x");
+  Status s = r.Finish();
+  EXPECT_EQ(FieldOf(s), "b");
+
+  auto dup = ScanJson(R"({"a":1,"a":2})", "body", 8);
+  ObjectReader d(*dup, "events[3]");
+  EXPECT_EQ(FieldOf(d.Finish()), "events[3].a");
+
+  auto typed = ScanJson(R"({"n":"7"})", "body", 8);
+  ObjectReader t(*typed, "");
+  EXPECT_FALSE(t.OptInt("n", 0, 10).has_value());
+  EXPECT_EQ(FieldOf(t.Finish()), "n");
+}
+
+TEST(ObjectReader, IntegersAreExactAndInRange) {
+  auto v = ScanJson(R"({"a":5,"b":1.5,"c":1e3,"d":99})", "body", 8);
+  ObjectReader r(*v, "");
+  EXPECT_EQ(r.OptInt("a", 0, 10), 5);
+  EXPECT_FALSE(r.OptInt("b", 0, 10).has_value());
+  EXPECT_FALSE(r.Finish().ok());
+}
+
+TEST(RequestCodec, SingleEventKeepsPayloadTextAsSent) {
+  auto a = ParseAppend(R"({"eventType":"t","payload": { "z" : 1, "a" : [ ] }})", 16);
+  ASSERT_TRUE(a.ok()) << a.error();
+  EXPECT_FALSE(a->batch);
+  ASSERT_EQ(a->request.events.size(), 1u);
+  EXPECT_EQ(a->request.events[0].payload, R"({ "z" : 1, "a" : [ ] })");
+}
+
+TEST(RequestCodec, BatchCarriesExpectedLastSeq) {
+  auto a = ParseAppend(R"({"events":[{"eventType":"a","payload":1},{"eventType":"b","payload":null}],"expectedLastSeq":4})", 16);
+  ASSERT_TRUE(a.ok()) << a.error();
+  EXPECT_TRUE(a->batch);
+  EXPECT_EQ(a->request.events.size(), 2u);
+  EXPECT_EQ(a->request.events[1].payload, "null");
+  EXPECT_EQ(a->request.expected_last_seq, 4u);
+}
+
+TEST(RequestCodec, PatchDistinguishesAbsentNullAndValue) {
+  auto p = ParseSessionPatch(R"({"claudeSessionId":null,"acpAgentSessionId":"x"})", 16);
+  ASSERT_TRUE(p.ok()) << p.error();
+  ASSERT_TRUE(p->claude_session_id.has_value());
+  EXPECT_FALSE(p->claude_session_id->has_value());
+  EXPECT_EQ(p->acp_agent_session_id, std::optional<std::string>("x"));
+  EXPECT_FALSE(p->current_backend_run_id.has_value());
+  EXPECT_FALSE(ParseSessionPatch(R"({"transcriptId":"x"})", 16).ok());
+  EXPECT_FALSE(ParseSessionPatch("", 16).ok());
+}
+
+TEST(RequestCodec, OptionalBodiesMayBeEmpty) {
+  EXPECT_TRUE(ParseNewSession("", 16).ok());
+  EXPECT_TRUE(ParseCancel("  ", 16).ok());
+  EXPECT_TRUE(ParseLease("", 16).ok());
+  EXPECT_FALSE(ParseNewAction("", 16).ok());
+}
+
+}  // namespace
+}  // namespace acpstore::server

@@ -1,0 +1,274 @@
+// Prometheus text and JSON rendering of the server's and the store's
+// figures. See metrics.h.
+
+#include "server/metrics.h"
+
+#include <cstdio>
+
+#include "server/json_writer.h"
+
+namespace acpstore::server {
+namespace {
+
+void Line(std::string* out, std::string_view name, std::string_view labels,
+          double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", value);
+  out->append(name);
+  if (!labels.empty()) {
+    out->push_back('{');
+    out->append(labels);
+    out->push_back('}');
+  }
+  out->push_back(' ');
+  out->append(buf);
+  out->push_back('\n');
+}
+
+void Line(std::string* out, std::string_view name, std::string_view labels,
+          uint64_t value) {
+  out->append(name);
+  if (!labels.empty()) {
+    out->push_back('{');
+    out->append(labels);
+    out->push_back('}');
+  }
+  out->push_back(' ');
+  out->append(std::to_string(value));
+  out->push_back('\n');
+}
+
+void Head(std::string* out, std::string_view name, std::string_view type,
+          std::string_view help) {
+  out->append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out->append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void Metric(std::string* out, std::string_view name, std::string_view type,
+            std::string_view help, uint64_t value) {
+  Head(out, name, type, help);
+  Line(out, name, "", value);
+}
+
+uint64_t U(int64_t v) { return v < 0 ? 0 : static_cast<uint64_t>(v); }
+
+double BatchSize(const StoreStats& s) {
+  return s.fsyncs == 0 ? 0.0
+                       : static_cast<double>(s.group_commit_records) /
+                             static_cast<double>(s.fsyncs);
+}
+
+constexpr SessionStatus kStatuses[] = {
+    SessionStatus::kInitializing, SessionStatus::kIdle,
+    SessionStatus::kRunning,      SessionStatus::kPaused,
+    SessionStatus::kIntervening,  SessionStatus::kClosing,
+    SessionStatus::kClosed,       SessionStatus::kFailed};
+
+}  // namespace
+
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view m : {"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD",
+                             "OPTIONS"}) {
+    if (method == m) return m;
+  }
+  return "OTHER";
+}
+
+void LatencyHistogram::Observe(int64_t micros) {
+  if (micros < 0) micros = 0;
+  const double seconds = static_cast<double>(micros) / 1e6;
+  for (size_t i = 0; i < kBounds.size(); ++i) {
+    if (seconds <= kBounds[i]) {
+      buckets_[i].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  }
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_us_.fetch_add(static_cast<uint64_t>(micros), std::memory_order_relaxed);
+}
+
+void LatencyHistogram::Render(std::string_view name, std::string_view labels,
+                              std::string* out) const {
+  const std::string bucket = std::string(name) + "_bucket";
+  const std::string sep = labels.empty() ? "" : std::string(labels) + ",";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBounds.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    char le[32];
+    std::snprintf(le, sizeof(le), "%g", kBounds[i]);
+    Line(out, bucket, sep + "le=\"" + le + "\"", cumulative);
+  }
+  Line(out, bucket, sep + "le=\"+Inf\"", count());
+  Line(out, std::string(name) + "_sum", labels,
+       static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e6);
+  Line(out, std::string(name) + "_count", labels, count());
+}
+
+void Metrics::RecordRequest(std::string_view method, std::string_view route,
+                            int status, int64_t latency_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++requests_[{std::string(MethodLabel(method)), std::string(route), status}];
+  request_latency_.try_emplace(std::string(route)).first->second.Observe(
+      latency_us);
+}
+
+void Metrics::RecordAppend(int64_t latency_us, size_t events) {
+  append_latency_.Observe(latency_us);
+  Add(events_appended_http_, static_cast<int64_t>(events));
+}
+
+std::string Metrics::RenderPrometheus(const StoreStats& s) const {
+  std::string out;
+  out.reserve(8192);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Head(&out, "acpstore_http_requests_total", "counter",
+         "HTTP responses by method, route template and status code.");
+    for (const auto& [key, n] : requests_) {
+      const auto& [method, route, code] = key;
+      Line(&out, "acpstore_http_requests_total",
+           "method=\"" + method + "\",route=\"" + route + "\",code=\"" +
+               std::to_string(code) + "\"",
+           n);
+    }
+    Head(&out, "acpstore_http_request_duration_seconds", "histogram",
+         "Time from a complete request to its response, by route.");
+    for (const auto& [route, h] : request_latency_) {
+      h.Render("acpstore_http_request_duration_seconds",
+               "route=\"" + route + "\"", &out);
+    }
+  }
+  Head(&out, "acpstore_append_duration_seconds", "histogram",
+       "Event append latency through the HTTP API, until durable.");
+  append_latency_.Render("acpstore_append_duration_seconds", "", &out);
+  Metric(&out, "acpstore_http_connections_open", "gauge",
+         "Open HTTP connections.", U(connections_open_.load()));
+  Metric(&out, "acpstore_http_connections_total", "counter",
+         "Accepted HTTP connections.", U(connections_total_.load()));
+  Metric(&out, "acpstore_http_connections_rejected_total", "counter",
+         "Connections refused at the connection cap.",
+         U(connections_rejected_.load()));
+  Metric(&out, "acpstore_http_request_timeouts_total", "counter",
+         "Requests answered 408 because the client was too slow.",
+         U(request_timeouts_.load()));
+  Metric(&out, "acpstore_sse_subscribers", "gauge",
+         "Open server-sent-event streams.", U(sse_subscribers_.load()));
+  Metric(&out, "acpstore_sse_streams_total", "counter",
+         "Server-sent-event streams opened.", U(sse_streams_total_.load()));
+  Metric(&out, "acpstore_sse_slow_disconnects_total", "counter",
+         "SSE clients disconnected for not reading.",
+         U(sse_slow_disconnects_.load()));
+  Metric(&out, "acpstore_sse_events_sent_total", "counter",
+         "Events written to SSE streams.", U(sse_events_sent_.load()));
+
+  Head(&out, "acpstore_sessions", "gauge", "Sessions by status.");
+  for (SessionStatus st : kStatuses) {
+    Line(&out, "acpstore_sessions",
+         "status=\"" + std::string(ToString(st)) + "\"",
+         s.sessions_by_status[static_cast<size_t>(st)]);
+  }
+  Metric(&out, "acpstore_events_retained", "gauge",
+         "Events currently readable.", s.events_retained);
+  Metric(&out, "acpstore_event_payload_bytes", "gauge",
+         "Canonical payload bytes of retained events.", s.event_payload_bytes);
+  Metric(&out, "acpstore_actions", "gauge", "Actions stored.", s.actions);
+  Metric(&out, "acpstore_pauses", "gauge", "Pause records stored.", s.pauses);
+  Metric(&out, "acpstore_events_appended_total", "counter",
+         "Events appended since the store opened.", s.events_appended);
+  Metric(&out, "acpstore_retention_events_dropped_total", "counter",
+         "Events dropped by retention since the store opened.",
+         s.events_dropped_retention);
+  Metric(&out, "acpstore_store_subscriptions", "gauge",
+         "Live subscriptions in the store.", s.subscriptions);
+  Metric(&out, "acpstore_journal_bytes", "gauge", "Journal bytes on disk.",
+         s.journal_bytes);
+  Metric(&out, "acpstore_snapshot_bytes", "gauge", "Snapshot bytes on disk.",
+         s.snapshot_bytes);
+  Metric(&out, "acpstore_fsyncs_total", "counter", "Journal fdatasync calls.",
+         s.fsyncs);
+  Metric(&out, "acpstore_group_commit_records_total", "counter",
+         "Journal records committed by those fsyncs.", s.group_commit_records);
+  Head(&out, "acpstore_group_commit_batch_size", "gauge",
+       "Mean records per fsync (group commit batch size).");
+  Line(&out, "acpstore_group_commit_batch_size", "", BatchSize(s));
+  Head(&out, "acpstore_memory_bytes", "gauge", "Store memory by kind.");
+  Line(&out, "acpstore_memory_bytes", "kind=\"index\"", s.memory_index_bytes);
+  Line(&out, "acpstore_memory_bytes", "kind=\"payload_cache\"",
+       s.memory_cache_bytes);
+  Head(&out, "acpstore_recovery_seconds", "gauge",
+       "Time the store took to recover when it opened.");
+  Line(&out, "acpstore_recovery_seconds", "",
+       static_cast<double>(s.recovery_ms) / 1000.0);
+  Metric(&out, "acpstore_torn_tail_truncations_total", "counter",
+         "Torn journal tails truncated during recovery.",
+         s.torn_tail_truncations);
+  return out;
+}
+
+std::string Metrics::RenderJson(const StoreStats& s) const {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("store").BeginObject();
+  w.Key("sessions").Uint(s.sessions);
+  w.Key("sessionsByStatus").BeginObject();
+  for (SessionStatus st : kStatuses) {
+    w.Key(ToString(st)).Uint(s.sessions_by_status[static_cast<size_t>(st)]);
+  }
+  w.EndObject();
+  w.Key("eventsRetained").Uint(s.events_retained);
+  w.Key("eventPayloadBytes").Uint(s.event_payload_bytes);
+  w.Key("actions").Uint(s.actions);
+  w.Key("pauses").Uint(s.pauses);
+  w.Key("eventsAppended").Uint(s.events_appended);
+  w.Key("eventsDroppedRetention").Uint(s.events_dropped_retention);
+  w.Key("subscriptions").Uint(s.subscriptions);
+  w.Key("journalBytes").Uint(s.journal_bytes);
+  w.Key("snapshotBytes").Uint(s.snapshot_bytes);
+  w.Key("fsyncs").Uint(s.fsyncs);
+  w.Key("groupCommitRecords").Uint(s.group_commit_records);
+  w.Key("groupCommitBatchSize").Raw([&] {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.3f", BatchSize(s));
+    return std::string(buf);
+  }());
+  w.Key("memory").BeginObject();
+  w.Key("indexBytes").Uint(s.memory_index_bytes);
+  w.Key("payloadCacheBytes").Uint(s.memory_cache_bytes);
+  w.EndObject();
+  w.Key("recoveryMs").Int(s.recovery_ms);
+  w.Key("tornTailTruncations").Uint(s.torn_tail_truncations);
+  w.EndObject();
+
+  w.Key("http").BeginObject();
+  uint64_t total = 0;
+  std::map<int, uint64_t> by_code;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, n] : requests_) {
+      total += n;
+      by_code[std::get<2>(key)] += n;
+    }
+  }
+  w.Key("requests").Uint(total);
+  w.Key("requestsByCode").BeginObject();
+  for (const auto& [code, n] : by_code) w.Key(std::to_string(code)).Uint(n);
+  w.EndObject();
+  w.Key("appends").Uint(append_latency_.count());
+  w.Key("eventsAppended").Uint(U(events_appended_http_.load()));
+  w.Key("connectionsOpen").Uint(U(connections_open_.load()));
+  w.Key("connectionsTotal").Uint(U(connections_total_.load()));
+  w.Key("connectionsRejected").Uint(U(connections_rejected_.load()));
+  w.Key("requestTimeouts").Uint(U(request_timeouts_.load()));
+  w.EndObject();
+
+  w.Key("sse").BeginObject();
+  w.Key("subscribers").Uint(U(sse_subscribers_.load()));
+  w.Key("streamsTotal").Uint(U(sse_streams_total_.load()));
+  w.Key("slowDisconnects").Uint(U(sse_slow_disconnects_.load()));
+  w.Key("eventsSent").Uint(U(sse_events_sent_.load()));
+  w.EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace acpstore::server

@@ -1,0 +1,218 @@
+// Route table, matching and the checks every route shares. See router.h.
+
+#include "server/router.h"
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <memory>
+#include <utility>
+
+#include "record/canonical_json.h"
+#include "record/field_error.h"
+#include "server/error_map.h"
+
+namespace acpstore::server {
+namespace {
+
+std::vector<std::string_view> SplitPattern(std::string_view pattern) {
+  std::vector<std::string_view> out;
+  pattern.remove_prefix(1);
+  for (;;) {
+    const size_t slash = pattern.find('/');
+    out.push_back(pattern.substr(0, slash));
+    if (slash == std::string_view::npos) return out;
+    pattern.remove_prefix(slash + 1);
+  }
+}
+
+bool IsPlaceholder(std::string_view seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+// Matches `segments` against `pattern`; fills the placeholders. Returns
+// the number of literal segments (more = more specific), or -1.
+int MatchPattern(std::string_view pattern,
+                 const std::vector<std::string>& segments,
+                 std::vector<std::string>* params) {
+  const std::vector<std::string_view> parts = SplitPattern(pattern);
+  if (parts.size() != segments.size()) return -1;
+  int literals = 0;
+  params->clear();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (IsPlaceholder(parts[i])) {
+      if (segments[i].empty()) return -1;
+      params->push_back(segments[i]);
+    } else if (parts[i] == segments[i]) {
+      ++literals;
+    } else {
+      return -1;
+    }
+  }
+  return literals;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "application/json" with an optional "charset=utf-8" (any case).
+bool IsJsonContentType(std::string_view value) {
+  const size_t semi = value.find(';');
+  if (Lower(Trim(value.substr(0, semi))) != "application/json") return false;
+  while (semi != std::string_view::npos) {
+    value.remove_prefix(value.find(';') + 1);
+    const size_t next = value.find(';');
+    const std::string param = Lower(Trim(value.substr(0, next)));
+    if (param.rfind("charset=", 0) == 0) {
+      std::string cs = param.substr(8);
+      cs.erase(std::remove(cs.begin(), cs.end(), '"'), cs.end());
+      if (cs != "utf-8" && cs != "utf8") return false;
+    }
+    if (next == std::string_view::npos) break;
+  }
+  return true;
+}
+
+// The token of "Bearer <token>", or empty.
+std::string_view BearerToken(std::string_view header) {
+  header = Trim(header);
+  if (header.size() < 7 || Lower(header.substr(0, 7)) != "bearer ") return {};
+  return Trim(header.substr(7));
+}
+
+}  // namespace
+
+const std::vector<RouteSpec>& Router::Routes() {
+  static const std::vector<RouteSpec>* routes = [] {
+    auto* r = new std::vector<RouteSpec>();
+    AddSessionRoutes(r);
+    AddEventRoutes(r);
+    AddActionRoutes(r);
+    AddPauseRoutes(r);
+    AddKeyRoutes(r);
+    AddOpsRoutes(r);
+    return r;
+  }();
+  return *routes;
+}
+
+void Router::Handle(Request request, Responder respond) const {
+  const RouteSpec* route = nullptr;
+  // Every response passes here so it carries its route for metrics/logs.
+  auto finish = [&route, respond](Response r) {
+    if (route != nullptr) {
+      r.route = route->pattern;
+      r.operation = route->operation_id;
+    }
+    respond(std::move(r));
+  };
+
+  Result<ParsedTarget> target = ParseTarget(request.target);
+  if (!target.ok()) return finish(ErrorResponse(target.error()));
+
+  // The most specific pattern with this method wins, so a literal
+  // ("/v1/actions/lease") beats a placeholder ("/v1/actions/{actionId}").
+  std::vector<std::string> params;
+  std::vector<std::string> best_params;
+  std::string allow;
+  int best = -1;
+  for (const RouteSpec& spec : Routes()) {
+    const int score = MatchPattern(spec.pattern, target->segments, &params);
+    if (score < 0) continue;
+    if (spec.method == request.method) {
+      if (score > best) {
+        best = score;
+        route = &spec;
+        best_params = params;
+      }
+    } else if (allow.find(spec.method) == std::string::npos) {
+      if (!allow.empty()) allow += ", ";
+      allow += spec.method;
+    }
+  }
+  if (route == nullptr) {
+    if (allow.empty()) {
+      return finish(ErrorResponse(Status::NotFound("no such route")
+                                      .With("path", record::QuoteForMessage(
+                                                        request.target))));
+    }
+    Response r = ErrorResponse(HttpError::kMethodNotAllowed,
+                               request.method.size() <= 16
+                                   ? request.method + " is not allowed here"
+                                   : std::string("method not allowed here"));
+    r.headers.emplace_back("Allow", allow);
+    return finish(std::move(r));
+  }
+
+  Call call{ctx_, request, std::move(best_params),
+            QueryReader(std::move(target->query)), {}, {}, nullptr};
+
+  if (route->access != Access::kPublic) {
+    const std::string_view token = BearerToken(request.authorization);
+    if (token.empty()) {
+      return finish(ErrorResponse(Status::Unauthenticated(
+          "missing or malformed 'Authorization: Bearer <token>' header")));
+    }
+    Result<auth::Principal> principal = ctx_.authenticator->Authenticate(token);
+    if (!principal.ok()) {
+      Status s = principal.error();
+      if (s.code() != StatusCode::kUnauthenticated) {
+        // A failing key store must not look like a bad token to clients.
+        return finish(ErrorResponse(s));
+      }
+      return finish(ErrorResponse(Status::Unauthenticated("invalid API key")));
+    }
+    call.principal = std::move(*principal);
+    call.scope = call.principal.ToScope();
+    if (route->access == Access::kWrite && !call.scope.CanWrite()) {
+      return finish(ErrorResponse(
+          Status::Forbidden("this key may read but not write")));
+    }
+    if (route->access == Access::kAdmin &&
+        call.principal.role != auth::Role::kAdmin) {
+      return finish(ErrorResponse(Status::Forbidden("admin key required")));
+    }
+  }
+
+  if (const std::string* unknown = call.query.FirstUnknown(route->query)) {
+    return finish(ErrorResponse(record::InvalidField(
+        record::QuoteForMessage(*unknown), "unknown query parameter")));
+  }
+  if (!request.body.empty() && !IsJsonContentType(request.content_type)) {
+    return finish(ErrorResponse(
+        HttpError::kUnsupportedMediaType,
+        "a request body must be sent as Content-Type: application/json"));
+  }
+
+  // The handler completes via call.respond, possibly later on a store
+  // thread; `route` is static so the capture stays valid.
+  const RouteSpec* matched = route;
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  call.respond = [matched, respond, once](Response r) {
+    if (once->exchange(true)) return;
+    r.route = matched->pattern;
+    r.operation = matched->operation_id;
+    respond(std::move(r));
+  };
+  try {
+    matched->handler(call);
+  } catch (const std::exception& e) {
+    Response r = ErrorResponse(Status::Internal(e.what()));
+    if (!once->exchange(true)) {
+      r.route = matched->pattern;
+      r.operation = matched->operation_id;
+      respond(std::move(r));
+    }
+  }
+}
+
+}  // namespace acpstore::server

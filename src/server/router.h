@@ -1,0 +1,108 @@
+// Router: matches a Request to one route of SPEC §5 and runs its handler
+// after the checks every route shares, in this order:
+//   target parse (400) -> route match (404, or 405 with Allow) ->
+//   bearer authentication (401) -> role (403) -> query parameters known
+//   (400) -> Content-Type of a body (415) -> handler.
+//
+// Handlers live in one routes_<resource>.cc file per resource; each is
+// registered under its OpenAPI operationId (docs/openapi.yaml). They see
+// only Request/Response (http_message.h), never Beast.
+//
+// Thread-safety: Handle() may run on any number of threads at once; the
+// route table is immutable. Lifetime: borrows everything in ServerContext.
+
+#ifndef ACPSTORE_SERVER_ROUTER_H_
+#define ACPSTORE_SERVER_ROUTER_H_
+
+#include <atomic>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "acpstore/store.h"
+#include "auth/principal.h"
+#include "server/http_message.h"
+#include "server/query_params.h"
+#include "server/server_options.h"
+
+namespace acpstore::server {
+
+class Metrics;
+class SubscriberCaps;
+
+// The services handlers use. Everything is borrowed from the Server.
+struct ServerContext {
+  Store* store = nullptr;
+  auth::Authenticator* authenticator = nullptr;
+  auth::KeyManager* key_manager = nullptr;  // may be null: /v1/keys -> 501
+  Metrics* metrics = nullptr;
+  SubscriberCaps* sse_caps = nullptr;
+  const ServerOptions* options = nullptr;
+  const std::atomic<bool>* stopping = nullptr;
+};
+
+// Who may call a route.
+enum class Access {
+  kPublic,  // no credentials (/healthz, /readyz, /metrics)
+  kRead,    // any role
+  kWrite,   // writer or admin (a reader gets 403)
+  kAdmin,   // admin only
+};
+
+// One request being handled. Lives until the handler returns; a handler
+// that completes asynchronously moves `respond` (and whatever else it
+// needs) into its completion.
+struct Call {
+  const ServerContext& ctx;
+  Request& request;
+  std::vector<std::string> params;  // the {placeholders}, decoded, in order
+  QueryReader query;
+  auth::Principal principal;  // empty for kPublic routes
+  Scope scope;
+  Responder respond;  // call exactly once
+
+  const std::string& Param(size_t i) const { return params[i]; }
+  int max_depth() const { return ctx.options->max_body_depth; }
+};
+
+using HandlerFn = void (*)(Call& call);
+
+struct RouteSpec {
+  std::string_view method;
+  std::string_view pattern;       // "/v1/sessions/{id}/events"
+  std::string_view operation_id;  // "listEvents" (= OpenAPI operationId)
+  HandlerFn handler;
+  Access access;
+  std::string_view query;  // allowed query parameters, comma-separated
+};
+
+// Registration, one per routes_*.cc file.
+void AddSessionRoutes(std::vector<RouteSpec>* routes);
+void AddEventRoutes(std::vector<RouteSpec>* routes);
+void AddActionRoutes(std::vector<RouteSpec>* routes);
+void AddPauseRoutes(std::vector<RouteSpec>* routes);
+void AddKeyRoutes(std::vector<RouteSpec>* routes);
+void AddOpsRoutes(std::vector<RouteSpec>* routes);
+
+class Router {
+ public:
+  explicit Router(const ServerContext& ctx) : ctx_(ctx) {}
+
+  // Runs the request to completion; `respond` is called exactly once, on
+  // this thread or on a store thread. The Response's route/operation are
+  // filled in.
+  void Handle(Request request, Responder respond) const;
+
+  // Every route, in registration order.
+  static const std::vector<RouteSpec>& Routes();
+
+ private:
+  const ServerContext ctx_;
+};
+
+// For SSE: parses a resume point, Last-Event-ID first (SPEC §5.2).
+Result<EventSeq> ResumePoint(const Request& request, const QueryReader& query);
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_ROUTER_H_

@@ -1,0 +1,190 @@
+// Unit tests: the router without sockets -- route table, matching, the
+// shared checks and the error map, over the memory engine.
+
+#include "server/router.h"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "server/error_map.h"
+#include "server/metrics.h"
+#include "server/subscriber_caps.h"
+
+namespace acpstore::server {
+namespace {
+
+class OneKey : public auth::Authenticator {
+ public:
+  Result<auth::Principal> Authenticate(std::string_view token) override {
+    if (token == "w") return auth::Principal{"t", "k", auth::Role::kWriter};
+    if (token == "r") return auth::Principal{"t", "kr", auth::Role::kReader};
+    return Status::Unauthenticated("unknown key");
+  }
+};
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() : caps_(10, 10) {
+    StoreOptions o;
+    o.engine = Engine::kMemory;
+    o.maintenance_interval_ms = 0;
+    store_ = std::move(*OpenStore(o));
+    ctx_ = ServerContext{store_.get(), &authn_, nullptr, &metrics_, &caps_,
+                         &options_, &stopping_};
+  }
+
+  // The memory engine completes inline, so the response is ready on return.
+  Response Run(std::string method, std::string target, std::string body = "",
+               std::string token = "w", std::string content_type = "application/json") {
+    Request req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    req.body = std::move(body);
+    req.content_type = std::move(content_type);
+    if (!token.empty()) req.authorization = "Bearer " + token;
+    Response out;
+    out.status = 0;
+    Router(ctx_).Handle(std::move(req), [&out](Response r) { out = std::move(r); });
+    return out;
+  }
+
+  std::unique_ptr<Store> store_;
+  OneKey authn_;
+  Metrics metrics_;
+  SubscriberCaps caps_;
+  ServerOptions options_;
+  std::atomic<bool> stopping_{false};
+  ServerContext ctx_;
+};
+
+TEST(RouteTable, EveryOperationIdIsUniqueAndMatchesTheSpecList) {
+  std::set<std::string_view> ids;
+  for (const RouteSpec& r : Router::Routes()) {
+    EXPECT_TRUE(ids.insert(r.operation_id).second) << r.operation_id;
+  }
+  const std::set<std::string_view> want = {
+      "createSession", "listSessions", "getSession", "updateSession",
+      "transitionSession", "deleteSession", "appendEvents", "listEvents",
+      "streamEvents", "enqueueAction", "getAction", "listActions", "leaseAction",
+      "heartbeatAction", "completeAction", "failAction", "cancelAction",
+      "pauseSession", "startIntervention", "completeIntervention", "resumeSession",
+      "getPause", "createKey", "revokeKey", "healthz", "readyz", "metrics", "getStats"};
+  EXPECT_EQ(ids, want);
+}
+
+TEST_F(RouterTest, ResponsesCarryTheirRouteTemplate) {
+  Response r = Run("POST", "/v1/sessions", R"({"id":"x"})");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.route, "/v1/sessions");
+  EXPECT_EQ(r.operation, "createSession");
+  r = Run("GET", "/v1/sessions/x");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.route, "/v1/sessions/{id}");
+}
+
+TEST_F(RouterTest, ChecksRunInOrder) {
+  // Unknown route before credentials.
+  EXPECT_EQ(Run("GET", "/v1/nope", "", "").status, 404);
+  // Wrong method before credentials, with Allow.
+  Response r = Run("PUT", "/v1/sessions", "", "");
+  EXPECT_EQ(r.status, 405);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Allow");
+  // Credentials before role, role before body checks.
+  EXPECT_EQ(Run("POST", "/v1/sessions", "{", "").status, 401);
+  EXPECT_EQ(Run("POST", "/v1/sessions", "{", "r").status, 403);
+  EXPECT_EQ(Run("POST", "/v1/sessions", "{", "w", "text/plain").status, 415);
+  EXPECT_EQ(Run("POST", "/v1/sessions", "{", "w").status, 400);
+  // Unknown query parameter.
+  EXPECT_EQ(Run("GET", "/v1/sessions?x=1").status, 400);
+  // No credentials needed for operations routes.
+  EXPECT_EQ(Run("GET", "/healthz", "", "").status, 200);
+  // Admin-only routes.
+  EXPECT_EQ(Run("GET", "/v1/stats", "", "w").status, 403);
+  // Key routes without a key manager.
+  EXPECT_EQ(Run("DELETE", "/v1/keys/k", "", "w").status, 403);
+}
+
+TEST(ErrorMap, EveryStatusCodeMapsToTheSpecTable) {
+  struct Row { StatusCode code; int http; const char* name; } rows[] = {
+      {StatusCode::kInvalidArgument, 400, "invalid_argument"},
+      {StatusCode::kUnauthenticated, 401, "unauthenticated"},
+      {StatusCode::kForbidden, 403, "forbidden"},
+      {StatusCode::kNotFound, 404, "not_found"},
+      {StatusCode::kConflict, 409, "conflict"},
+      {StatusCode::kInvalidTransition, 409, "invalid_transition"},
+      {StatusCode::kSeqConflict, 409, "seq_conflict"},
+      {StatusCode::kIdempotencyConflict, 409, "idempotency_conflict"},
+      {StatusCode::kStaleLease, 409, "stale_lease"},
+      {StatusCode::kAlreadyPaused, 409, "already_paused"},
+      {StatusCode::kNotPaused, 409, "not_paused"},
+      {StatusCode::kPayloadTooLarge, 413, "payload_too_large"},
+      {StatusCode::kResourceExhausted, 429, "too_many_requests"},
+      {StatusCode::kUnavailable, 503, "unavailable"},
+      {StatusCode::kInsufficientStorage, 507, "insufficient_storage"},
+      {StatusCode::kDataLoss, 500, "data_loss"},
+      {StatusCode::kCorruption, 500, "internal"},
+      {StatusCode::kIoError, 500, "internal"},
+      {StatusCode::kInternal, 500, "internal"},
+  };
+  for (const Row& row : rows) {
+    HttpErrorInfo info = MapStatus(row.code);
+    EXPECT_EQ(info.http_status, row.http) << row.name;
+    EXPECT_EQ(info.code, row.name);
+  }
+  EXPECT_EQ(MapHttpError(HttpError::kMethodNotAllowed).http_status, 405);
+  EXPECT_EQ(MapHttpError(HttpError::kRequestTimeout).http_status, 408);
+  EXPECT_EQ(MapHttpError(HttpError::kUnsupportedMediaType).http_status, 415);
+  EXPECT_EQ(MapHttpError(HttpError::kHeaderTooLarge).http_status, 431);
+}
+
+TEST(ErrorMap, DetailsBecomeErrorFieldsButInternalsDoNot) {
+  Response r = ErrorResponse(Status::SeqConflict("no").With("lastSeq", int64_t{41}));
+  EXPECT_EQ(r.body, R"({"error":{"code":"seq_conflict","message":"no","lastSeq":41}})");
+  r = ErrorResponse(Status::IoError("pread /data/x: EIO").With("path", "/data/x"));
+  EXPECT_EQ(r.body.find("/data"), std::string::npos);
+  EXPECT_NE(r.internal_error.find("/data/x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace acpstore::server
+
+namespace acpstore::server {
+namespace {
+
+// docs/openapi.yaml and the route table describe the same API: every
+// (method, path) has the same operationId in both.
+TEST(RouteTable, MatchesTheOpenApiDocument) {
+  std::ifstream in(ACPSTORE_OPENAPI_PATH);
+  ASSERT_TRUE(in.good()) << ACPSTORE_OPENAPI_PATH;
+  std::set<std::string> documented;  // "GET /v1/sessions createSession"
+  std::string line, path, method;
+  bool in_paths = false;
+  while (std::getline(in, line)) {
+    if (line == "paths:") in_paths = true;
+    if (line == "components:") in_paths = false;
+    if (!in_paths) continue;
+    if (line.size() > 3 && line.rfind("  /", 0) == 0 && line.back() == ':') {
+      path = line.substr(2, line.size() - 3);
+    } else if (line.size() > 5 && line.rfind("    ", 0) == 0 && line[4] != ' ' &&
+               line.back() == ':') {
+      method = line.substr(4, line.size() - 5);
+      for (char& c : method) c = static_cast<char>(std::toupper(c));
+    } else if (const size_t at = line.find("operationId: "); at != std::string::npos) {
+      documented.insert(method + " " + path + " " + line.substr(at + 13));
+    }
+  }
+  std::set<std::string> routed;
+  for (const RouteSpec& r : Router::Routes()) {
+    routed.insert(std::string(r.method) + " " + std::string(r.pattern) + " " +
+                  std::string(r.operation_id));
+  }
+  EXPECT_EQ(documented, routed);
+}
+
+}  // namespace
+}  // namespace acpstore::server

@@ -1,0 +1,138 @@
+// Action routes (SPEC §5.3): enqueueAction, getAction, listActions,
+// leaseAction, heartbeatAction, completeAction, failAction, cancelAction.
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "record/field_error.h"
+#include "server/json_codec.h"
+#include "server/request_codec.h"
+#include "server/routes_util.h"
+
+namespace acpstore::server {
+namespace {
+
+Response ActionOk(const Action& a) { return JsonResponse(200, ActionJson(a)); }
+
+void EnqueueAction(Call& call) {
+  Result<NewAction> req = ParseNewAction(call.request.body, call.max_depth());
+  if (FailedParse(call, req)) return;
+  call.ctx.store->EnqueueAction(
+      call.scope, std::move(*req),
+      Reply<EnqueueResult>(call, [](EnqueueResult r) {
+        return JsonResponse(r.created ? 201 : 200, ActionJson(r.action));
+      }));
+}
+
+void GetAction(Call& call) {
+  Result<Action> a = call.ctx.store->GetAction(call.scope, call.Param(0));
+  if (FailedParse(call, a)) return;
+  call.respond(ActionOk(*a));
+}
+
+Status ReadActionQuery(const QueryReader& q, ActionQuery* query) {
+  if (const std::string* id = q.Get("sessionId")) query->session_id = *id;
+  if (const std::string* status = q.Get("status")) {
+    std::string_view rest = *status;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::optional<ActionStatus> st = ParseActionStatus(rest.substr(0, comma));
+      if (!st) return record::InvalidField("status", "unknown action status");
+      query->statuses.push_back(*st);
+      rest = comma == std::string_view::npos ? std::string_view()
+                                             : rest.substr(comma + 1);
+    }
+  }
+  if (const std::string* limit = q.Get("limit")) {
+    Result<uint32_t> l = ParseLimit(*limit, "limit");
+    if (!l.ok()) return l.error();
+    query->limit = *l;
+  }
+  if (const std::string* cursor = q.Get("cursor")) query->cursor = *cursor;
+  return Status::OK();
+}
+
+void ListActions(Call& call) {
+  ActionQuery query;
+  if (Status s = ReadActionQuery(call.query, &query); !s.ok()) {
+    return call.respond(ErrorResponse(s));
+  }
+  Result<ActionPage> page = call.ctx.store->ListActions(call.scope, query);
+  if (FailedParse(call, page)) return;
+  JsonWriter w;
+  w.BeginObject().Key("actions").BeginArray();
+  for (const Action& a : page->actions) WriteAction(a, &w);
+  w.EndArray().Key("nextCursor");
+  if (page->next_cursor) {
+    w.String(*page->next_cursor);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  call.respond(JsonResponse(200, w.Take()));
+}
+
+void LeaseAction(Call& call) {
+  Result<LeaseRequest> req = ParseLease(call.request.body, call.max_depth());
+  if (FailedParse(call, req)) return;
+  call.ctx.store->LeaseAction(
+      call.scope, std::move(*req),
+      Reply<std::optional<Action>>(call, [](std::optional<Action> a) {
+        return a ? ActionOk(*a) : NoContent();
+      }));
+}
+
+void HeartbeatAction(Call& call) {
+  Result<HeartbeatBody> b = ParseHeartbeat(call.request.body, call.max_depth());
+  if (FailedParse(call, b)) return;
+  call.ctx.store->HeartbeatAction(call.scope, call.Param(0), b->lease_token,
+                                  b->lease_ms, Reply<Action>(call, ActionOk));
+}
+
+void CompleteAction(Call& call) {
+  Result<CompleteBody> b = ParseComplete(call.request.body, call.max_depth());
+  if (FailedParse(call, b)) return;
+  call.ctx.store->CompleteAction(call.scope, call.Param(0), b->lease_token,
+                                 std::move(b->result_metadata),
+                                 Reply<Action>(call, ActionOk));
+}
+
+void FailAction(Call& call) {
+  Result<FailBody> b = ParseFail(call.request.body, call.max_depth());
+  if (FailedParse(call, b)) return;
+  call.ctx.store->FailAction(call.scope, call.Param(0), b->lease_token,
+                             std::move(b->error_metadata), b->retry,
+                             Reply<Action>(call, ActionOk));
+}
+
+void CancelAction(Call& call) {
+  Result<CancelBody> b = ParseCancel(call.request.body, call.max_depth());
+  if (FailedParse(call, b)) return;
+  call.ctx.store->CancelAction(call.scope, call.Param(0),
+                               std::move(b->error_metadata),
+                               Reply<Action>(call, ActionOk));
+}
+
+}  // namespace
+
+void AddActionRoutes(std::vector<RouteSpec>* r) {
+  r->push_back({"POST", "/v1/actions", "enqueueAction", &EnqueueAction,
+                Access::kWrite, ""});
+  r->push_back({"GET", "/v1/actions", "listActions", &ListActions,
+                Access::kRead, "sessionId,status,limit,cursor"});
+  r->push_back({"GET", "/v1/actions/{actionId}", "getAction", &GetAction,
+                Access::kRead, ""});
+  r->push_back({"POST", "/v1/actions/lease", "leaseAction", &LeaseAction,
+                Access::kWrite, ""});
+  r->push_back({"POST", "/v1/actions/{actionId}/heartbeat", "heartbeatAction",
+                &HeartbeatAction, Access::kWrite, ""});
+  r->push_back({"POST", "/v1/actions/{actionId}/complete", "completeAction",
+                &CompleteAction, Access::kWrite, ""});
+  r->push_back({"POST", "/v1/actions/{actionId}/fail", "failAction",
+                &FailAction, Access::kWrite, ""});
+  r->push_back({"POST", "/v1/actions/{actionId}/cancel", "cancelAction",
+                &CancelAction, Access::kWrite, ""});
+}
+
+}  // namespace acpstore::server

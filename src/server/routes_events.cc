@@ -1,0 +1,157 @@
+// Event routes (SPEC §5.2): appendEvents, listEvents, streamEvents. The
+// stream handler only opens the subscription; sse_stream.cc writes it.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "server/json_codec.h"
+#include "server/metrics.h"
+#include "server/request_codec.h"
+#include "server/routes_util.h"
+#include "server/subscriber_caps.h"
+
+namespace acpstore::server {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// 201 when any event was new, 200 for a pure replay (clientEventId).
+Response Render(const AppendResult& r, bool batch, size_t count,
+                Metrics* metrics, int64_t start) {
+  metrics->RecordAppend(NowMicros() - start, count);
+  const int status = r.any_created ? 201 : 200;
+  if (!batch && !r.events.empty()) {
+    return JsonResponse(status, EventJson(r.events.front()));
+  }
+  JsonWriter w;
+  w.BeginObject().Key("events").BeginArray();
+  for (const Event& e : r.events) WriteEvent(e, &w);
+  w.EndArray().EndObject();
+  return JsonResponse(status, w.Take());
+}
+
+// The store names fields of a request's events "events[i].x". A body that
+// held a single event has no "events" array, so its errors name "x".
+Status ForSingleEvent(const Status& s) {
+  constexpr std::string_view kPrefix = "events[0].";
+  const StatusDetail* field = s.Detail("field");
+  const std::string* name =
+      field ? std::get_if<std::string>(&field->value) : nullptr;
+  if (name == nullptr || name->rfind(kPrefix, 0) != 0) return s;
+  std::string message(s.message());
+  if (message.rfind(kPrefix, 0) == 0) message.erase(0, kPrefix.size());
+  Status out(s.code(), message);
+  for (const StatusDetail& d : s.details()) {
+    if (d.key == "field") {
+      out.With("field", name->substr(kPrefix.size()));
+    } else if (const auto* v = std::get_if<std::string>(&d.value)) {
+      out.With(d.key, *v);
+    } else {
+      out.With(d.key, std::get<int64_t>(d.value));
+    }
+  }
+  return out;
+}
+
+void AppendEvents(Call& call) {
+  Result<ParsedAppend> parsed = ParseAppend(call.request.body, call.max_depth());
+  if (FailedParse(call, parsed)) return;
+  const bool batch = parsed->batch;
+  const size_t count = parsed->request.events.size();
+  Metrics* metrics = call.ctx.metrics;
+  const int64_t start = NowMicros();
+  call.ctx.store->AppendEvents(
+      call.scope, call.Param(0), std::move(parsed->request),
+      [respond = std::move(call.respond), batch, count, metrics,
+       start](Result<AppendResult> result) {
+        if (!result.ok()) {
+          return respond(ErrorResponse(batch ? result.error()
+                                             : ForSingleEvent(result.error())));
+        }
+        respond(Render(*result, batch, count, metrics, start));
+      });
+}
+
+void ListEvents(Call& call) {
+  EventSeq after = 0;
+  uint32_t limit = 100;
+  if (const std::string* a = call.query.Get("after")) {
+    Result<EventSeq> r = ParseEventSeq(*a, "after");
+    if (FailedParse(call, r)) return;
+    after = *r;
+  }
+  if (const std::string* l = call.query.Get("limit")) {
+    Result<uint32_t> r = ParseLimit(*l, "limit");
+    if (FailedParse(call, r)) return;
+    limit = *r;
+  }
+  Result<EventPage> page =
+      call.ctx.store->ListEvents(call.scope, call.Param(0), after, limit);
+  if (FailedParse(call, page)) return;
+  JsonWriter w;
+  w.BeginObject().Key("events").BeginArray();
+  for (const Event& e : page->events) WriteEvent(e, &w);
+  w.EndArray();
+  w.Key("firstSeq").Uint(page->first_seq);
+  w.Key("lastSeq").Uint(page->last_seq);
+  w.Key("truncated").Bool(page->truncated);
+  w.EndObject();
+  call.respond(JsonResponse(200, w.Take()));
+}
+
+void StreamEvents(Call& call) {
+  Result<EventSeq> after = ResumePoint(call.request, call.query);
+  if (FailedParse(call, after)) return;
+  if (call.ctx.stopping->load()) {
+    return call.respond(
+        ErrorResponse(Status::Unavailable("the server is shutting down")));
+  }
+  auto start = std::make_shared<SseStart>();
+  Result<std::unique_ptr<SubscriberSlot>> slot = call.ctx.sse_caps->Acquire(
+      call.principal.tenant_id + '\n' + call.principal.key_id);
+  if (FailedParse(call, slot)) return;
+  start->slot = std::move(*slot);
+  start->ready = std::make_shared<ReadySignal>();
+  SubscribeOptions options;
+  options.after = *after;
+  options.on_ready = [ready = start->ready] { ready->Notify(); };
+  Result<std::unique_ptr<Subscription>> sub =
+      call.ctx.store->Subscribe(call.scope, call.Param(0), std::move(options));
+  if (FailedParse(call, sub)) return;
+  start->subscription = std::move(*sub);
+  Response r;
+  r.status = 200;
+  r.content_type = "text/event-stream";
+  r.sse = std::move(start);
+  call.respond(std::move(r));
+}
+
+}  // namespace
+
+Result<EventSeq> ResumePoint(const Request& request, const QueryReader& query) {
+  if (request.has_last_event_id) {
+    return ParseEventSeq(request.last_event_id, "Last-Event-ID");
+  }
+  if (const std::string* after = query.Get("after")) {
+    return ParseEventSeq(*after, "after");
+  }
+  return EventSeq{0};
+}
+
+void AddEventRoutes(std::vector<RouteSpec>* r) {
+  r->push_back({"POST", "/v1/sessions/{id}/events", "appendEvents",
+                &AppendEvents, Access::kWrite, ""});
+  r->push_back({"GET", "/v1/sessions/{id}/events", "listEvents", &ListEvents,
+                Access::kRead, "after,limit"});
+  r->push_back({"GET", "/v1/sessions/{id}/events/stream", "streamEvents",
+                &StreamEvents, Access::kRead, "after"});
+}
+
+}  // namespace acpstore::server

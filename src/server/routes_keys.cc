@@ -1,0 +1,99 @@
+// API key routes (SPEC §6): createKey, revokeKey. Admin only, confined to
+// the caller's tenant. Without a KeyManager (an embedded server that
+// manages keys elsewhere) both answer 404 with a message saying so.
+//
+// KeyManager calls are synchronous (a small file rewrite); they are rare
+// admin operations, so running them on an I/O thread is acceptable.
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "base/time_format.h"
+#include "record/field_error.h"
+#include "server/json_writer.h"
+#include "server/request_codec.h"
+#include "server/routes_util.h"
+
+namespace acpstore::server {
+namespace {
+
+std::string_view RoleName(auth::Role role) {
+  switch (role) {
+    case auth::Role::kReader: return "reader";
+    case auth::Role::kWriter: return "writer";
+    case auth::Role::kAdmin: return "admin";
+  }
+  return "?";
+}
+
+std::optional<auth::Role> RoleFromName(std::string_view name) {
+  for (auth::Role r :
+       {auth::Role::kReader, auth::Role::kWriter, auth::Role::kAdmin}) {
+    if (RoleName(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
+Status NoKeyManager() {
+  return Status::NotFound(
+      "key management over HTTP is not enabled on this server; use "
+      "`acpstore keys`");
+}
+
+void CreateKey(Call& call) {
+  if (call.ctx.key_manager == nullptr) {
+    return call.respond(ErrorResponse(NoKeyManager()));
+  }
+  Result<CreateKeyBody> body = ParseCreateKey(call.request.body, call.max_depth());
+  if (FailedParse(call, body)) return;
+  std::optional<auth::Role> role = RoleFromName(body->role);
+  if (!role) {
+    return call.respond(ErrorResponse(
+        record::InvalidField("role", "must be reader, writer or admin")));
+  }
+  auth::NewKey req;
+  req.tenant_id = call.principal.tenant_id;
+  req.role = *role;
+  req.name = body->name;
+  Result<auth::CreatedKey> created = call.ctx.key_manager->CreateKey(req);
+  if (FailedParse(call, created)) return;
+  const auth::KeyInfo& k = created->key;
+  JsonWriter w;
+  w.BeginObject().Key("key").BeginObject();
+  w.Key("id").String(k.id);
+  w.Key("tenantId").String(k.tenant_id);
+  w.Key("role").String(RoleName(k.role));
+  w.Key("name").String(k.name);
+  w.Key("createdAt").String(base::FormatIso8601(k.created_at));
+  if (k.revoked_at) {
+    w.Key("revokedAt").String(base::FormatIso8601(*k.revoked_at));
+  }
+  w.EndObject();
+  // Shown once; the server keeps only its hash.
+  w.Key("token").String(created->token);
+  w.EndObject();
+  Response r = JsonResponse(201, w.Take());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  call.respond(std::move(r));
+}
+
+void RevokeKey(Call& call) {
+  if (call.ctx.key_manager == nullptr) {
+    return call.respond(ErrorResponse(NoKeyManager()));
+  }
+  Status s = call.ctx.key_manager->RevokeKey(call.principal.tenant_id,
+                                             call.Param(0));
+  call.respond(s.ok() ? NoContent() : ErrorResponse(s));
+}
+
+}  // namespace
+
+void AddKeyRoutes(std::vector<RouteSpec>* r) {
+  r->push_back({"POST", "/v1/keys", "createKey", &CreateKey, Access::kAdmin,
+                ""});
+  r->push_back({"DELETE", "/v1/keys/{id}", "revokeKey", &RevokeKey,
+                Access::kAdmin, ""});
+}
+
+}  // namespace acpstore::server

@@ -1,0 +1,58 @@
+// Operations routes (SPEC §5.5): healthz, readyz, metrics (no
+// credentials; no secrets or tenant data) and getStats (admin).
+
+#include <string>
+#include <utility>
+
+#include "server/json_writer.h"
+#include "server/metrics.h"
+#include "server/routes_util.h"
+
+namespace acpstore::server {
+namespace {
+
+void Healthz(Call& call) {
+  call.respond(JsonResponse(200, R"({"status":"ok"})"));
+}
+
+void Readyz(Call& call) {
+  Status s = call.ctx.stopping->load()
+                 ? Status::Unavailable("the server is shutting down")
+                 : call.ctx.store->CheckWritable();
+  if (s.ok()) return call.respond(JsonResponse(200, R"({"status":"ready"})"));
+  // Not ready is an answer, not a failure: 503 with the reason, whatever
+  // the store's code (a failed journal, a full disk, damage found).
+  JsonWriter w;
+  w.BeginObject().Key("status").String("not_ready");
+  w.Key("code").String(StatusCodeName(s.code()));
+  w.Key("reason").String(s.message());
+  w.EndObject();
+  Response r = JsonResponse(503, w.Take());
+  r.headers.emplace_back("Retry-After", "1");
+  call.respond(std::move(r));
+}
+
+void MetricsRoute(Call& call) {
+  Response r = JsonResponse(
+      200, call.ctx.metrics->RenderPrometheus(call.ctx.store->Stats()));
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  call.respond(std::move(r));
+}
+
+void GetStats(Call& call) {
+  call.respond(JsonResponse(
+      200, call.ctx.metrics->RenderJson(call.ctx.store->Stats())));
+}
+
+}  // namespace
+
+void AddOpsRoutes(std::vector<RouteSpec>* r) {
+  r->push_back({"GET", "/healthz", "healthz", &Healthz, Access::kPublic, ""});
+  r->push_back({"GET", "/readyz", "readyz", &Readyz, Access::kPublic, ""});
+  r->push_back({"GET", "/metrics", "metrics", &MetricsRoute, Access::kPublic,
+                ""});
+  r->push_back({"GET", "/v1/stats", "getStats", &GetStats, Access::kAdmin,
+                ""});
+}
+
+}  // namespace acpstore::server

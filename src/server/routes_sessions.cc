@@ -1,0 +1,127 @@
+// Session routes (SPEC §5.1): createSession, listSessions, getSession,
+// updateSession, transitionSession, deleteSession.
+
+#include <string>
+#include <utility>
+
+#include "base/time_format.h"
+#include "record/field_error.h"
+#include "server/json_codec.h"
+#include "server/request_codec.h"
+#include "server/routes_util.h"
+
+namespace acpstore::server {
+namespace {
+
+Response SessionOk(int status, const Session& s) {
+  return JsonResponse(status, SessionJson(s));
+}
+
+void CreateSession(Call& call) {
+  Result<NewSession> req = ParseNewSession(call.request.body, call.max_depth());
+  if (FailedParse(call, req)) return;
+  call.ctx.store->CreateSession(
+      call.scope, std::move(*req),
+      Reply<Session>(call, [](Session s) { return SessionOk(201, s); }));
+}
+
+// Parses ?status=a,b&updatedAfter=<ts>&limit=&cursor= into `query`.
+Status ReadSessionQuery(const QueryReader& q, SessionQuery* query) {
+  if (const std::string* status = q.Get("status")) {
+    std::string_view rest = *status;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string_view name = rest.substr(0, comma);
+      std::optional<SessionStatus> st = ParseSessionStatus(name);
+      if (!st) return record::InvalidField("status", "unknown session status");
+      query->statuses.push_back(*st);
+      rest = comma == std::string_view::npos ? std::string_view()
+                                             : rest.substr(comma + 1);
+    }
+  }
+  if (const std::string* after = q.Get("updatedAfter")) {
+    query->updated_after = base::ParseIso8601(*after);
+    if (!query->updated_after) {
+      return record::InvalidField("updatedAfter",
+                                  "must be an ISO-8601 timestamp");
+    }
+  }
+  if (const std::string* limit = q.Get("limit")) {
+    Result<uint32_t> l = ParseLimit(*limit, "limit");
+    if (!l.ok()) return l.error();
+    query->limit = *l;
+  }
+  if (const std::string* cursor = q.Get("cursor")) query->cursor = *cursor;
+  return Status::OK();
+}
+
+void ListSessions(Call& call) {
+  SessionQuery query;
+  if (Status s = ReadSessionQuery(call.query, &query); !s.ok()) {
+    return call.respond(ErrorResponse(s));
+  }
+  Result<SessionPage> page = call.ctx.store->ListSessions(call.scope, query);
+  if (FailedParse(call, page)) return;
+  JsonWriter w;
+  w.BeginObject().Key("sessions").BeginArray();
+  for (const Session& s : page->sessions) WriteSession(s, &w);
+  w.EndArray().Key("nextCursor");
+  if (page->next_cursor) {
+    w.String(*page->next_cursor);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  call.respond(JsonResponse(200, w.Take()));
+}
+
+void GetSession(Call& call) {
+  Result<Session> s = call.ctx.store->GetSession(call.scope, call.Param(0));
+  if (FailedParse(call, s)) return;
+  call.respond(SessionOk(200, *s));
+}
+
+void UpdateSession(Call& call) {
+  Result<SessionPatch> patch =
+      ParseSessionPatch(call.request.body, call.max_depth());
+  if (FailedParse(call, patch)) return;
+  call.ctx.store->UpdateSession(
+      call.scope, call.Param(0), std::move(*patch),
+      Reply<Session>(call, [](Session s) { return SessionOk(200, s); }));
+}
+
+void TransitionSession(Call& call) {
+  Result<SessionEvent> event =
+      ParseTransition(call.request.body, call.max_depth());
+  if (FailedParse(call, event)) return;
+  call.ctx.store->TransitionSession(
+      call.scope, call.Param(0), *event,
+      Reply<Session>(call, [](Session s) { return SessionOk(200, s); }));
+}
+
+void DeleteSession(Call& call) {
+  call.ctx.store->DeleteSession(
+      call.scope, call.Param(0),
+      [respond = std::move(call.respond)](Status s) {
+        respond(s.ok() ? NoContent() : ErrorResponse(s));
+      });
+}
+
+}  // namespace
+
+void AddSessionRoutes(std::vector<RouteSpec>* r) {
+  r->push_back({"POST", "/v1/sessions", "createSession", &CreateSession,
+                Access::kWrite, ""});
+  r->push_back({"GET", "/v1/sessions", "listSessions", &ListSessions,
+                Access::kRead, "status,updatedAfter,limit,cursor"});
+  r->push_back({"GET", "/v1/sessions/{id}", "getSession", &GetSession,
+                Access::kRead, ""});
+  r->push_back({"PATCH", "/v1/sessions/{id}", "updateSession", &UpdateSession,
+                Access::kWrite, ""});
+  r->push_back({"POST", "/v1/sessions/{id}/transitions", "transitionSession",
+                &TransitionSession, Access::kWrite, ""});
+  r->push_back({"DELETE", "/v1/sessions/{id}", "deleteSession",
+                &DeleteSession, Access::kWrite, ""});
+}
+
+}  // namespace acpstore::server

@@ -1,0 +1,202 @@
+// Server lifecycle and the accept loop. See server.h.
+
+#include "server/server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "server/error_map.h"
+#include "server/http_connection.h"
+
+namespace acpstore::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+struct Server::Impl {
+  Impl(ServerOptions options, Store& store, auth::Authenticator& authn,
+       auth::KeyManager* keys)
+      : core(std::move(options), store, authn, keys) {}
+
+  asio::awaitable<void> Accept();
+  void Refuse(tcp::socket socket);
+  std::vector<std::shared_ptr<Connection>> LiveConnections();
+  // Waits until no connection is left and no reply is pending, or until
+  // `deadline`. True when drained.
+  bool WaitDrained(std::chrono::steady_clock::time_point deadline);
+
+  ServerCore core;
+  // Owned through a pointer so that Stop() can leak it on purpose if a
+  // store completion is still outstanding after the shutdown timeout:
+  // destroying the context under a pending completion would be worse.
+  std::unique_ptr<asio::io_context> ioc;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  uint16_t port = 0;
+  bool running = false;
+};
+
+asio::awaitable<void> Server::Impl::Accept() {
+  for (;;) {
+    // Each connection gets its own strand: its coroutines never run
+    // concurrently, without any lock.
+    tcp::socket socket(asio::make_strand(*ioc));
+    error_code ec;
+    co_await acceptor->async_accept(
+        socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (core.stopping.load() || ec == asio::error::operation_aborted) {
+        co_return;
+      }
+      // EMFILE and friends: back off briefly instead of spinning.
+      asio::steady_timer pause(co_await asio::this_coro::executor,
+                               std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (static_cast<size_t>(core.metrics.connections_open()) >=
+        core.options.max_connections) {
+      Refuse(std::move(socket));
+      continue;
+    }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    Connection::Start(std::make_shared<Connection>(std::move(socket), core));
+  }
+}
+
+// Over the connection cap: a canned 429, written without waiting (it fits
+// any socket buffer), then close. No coroutine or buffer is spent on it.
+void Server::Impl::Refuse(tcp::socket socket) {
+  core.metrics.ConnectionRejected();
+  const std::string body =
+      ErrorBody("too_many_requests", "too many open connections; retry later");
+  const std::string response =
+      "HTTP/1.1 429 Too Many Requests\r\n"
+      "Content-Type: application/json\r\n"
+      "Retry-After: 1\r\n"
+      "Connection: close\r\n"
+      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(response), ignored);
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
+
+std::vector<std::shared_ptr<Connection>> Server::Impl::LiveConnections() {
+  std::vector<std::shared_ptr<Connection>> out;
+  std::lock_guard<std::mutex> lock(core.mu);
+  for (auto& [ptr, weak] : core.live) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+bool Server::Impl::WaitDrained(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(core.mu);
+  // Polls as well: `inflight` changes without the lock.
+  while (!core.live.empty() || core.inflight.load() != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    core.changed.wait_for(lock, std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+Server::Server(ServerOptions options, Store& store,
+               auth::Authenticator& authenticator,
+               auth::KeyManager* key_manager)
+    : impl_(std::make_unique<Impl>(std::move(options), store, authenticator,
+                                   key_manager)) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  if (impl_->running) return Status::OK();
+  const ServerOptions& opt = impl_->core.options;
+  const std::string where =
+      opt.listen_address + ":" + std::to_string(opt.port);
+  error_code ec;
+  const asio::ip::address address =
+      asio::ip::make_address(opt.listen_address, ec);
+  if (ec) {
+    return Status::InvalidArgument("listen address " + where + ": " +
+                                   ec.message());
+  }
+  impl_->ioc = std::make_unique<asio::io_context>();
+  auto acceptor = std::make_unique<tcp::acceptor>(*impl_->ioc);
+  const tcp::endpoint endpoint(address, opt.port);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable("cannot listen on " + where + ": " +
+                               ec.message());
+  }
+  impl_->port = acceptor->local_endpoint().port();
+  impl_->acceptor = std::move(acceptor);
+
+  asio::co_spawn(*impl_->ioc, impl_->Accept(), asio::detached);
+  unsigned n = opt.io_threads;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
+  }
+  impl_->running = true;
+  return Status::OK();
+}
+
+uint16_t Server::port() const { return impl_->port; }
+
+const Metrics& Server::metrics() const { return impl_->core.metrics; }
+
+void Server::Stop() {
+  Impl& d = *impl_;
+  if (!d.running) return;
+  d.running = false;
+  d.core.stopping.store(true);
+  asio::post(*d.ioc, [&d] {
+    error_code ignored;
+    d.acceptor->close(ignored);
+  });
+  for (auto& c : d.LiveConnections()) c->Shutdown();
+
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(d.core.options.shutdown_timeout_ms);
+  if (!d.WaitDrained(deadline)) {
+    for (auto& c : d.LiveConnections()) c->ForceClose();
+    // Closing a socket ends its connection promptly; a reply the store
+    // still owes is waited for a little longer.
+    d.WaitDrained(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  }
+  const bool drained = d.core.inflight.load() == 0;
+  d.ioc->stop();
+  for (std::thread& t : d.threads) t.join();
+  d.threads.clear();
+  d.acceptor.reset();
+  if (!drained) {
+    // A store completion may still post to this context: never free it.
+    (void)d.ioc.release();
+  } else {
+    d.ioc.reset();
+  }
+}
+
+}  // namespace acpstore::server

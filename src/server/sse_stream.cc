@@ -1,0 +1,207 @@
+// Server-sent events for one subscription. See sse_stream.h.
+
+#include "server/sse_stream.h"
+
+#include <array>
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "server/error_map.h"
+#include "server/json_codec.h"
+
+namespace acpstore::server {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// Events per Next(): large enough to fill a write, small enough that one
+// slow page read does not delay the strand for long.
+constexpr size_t kEventsPerPull = 256;
+
+}  // namespace
+
+// Shared with the on_ready waker and the peer watcher, which may outlive
+// the stream by a posted handler.
+struct SseStream::Wake {
+  explicit Wake(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  bool woken = false;    // on_ready since the last drain
+  bool stopped = false;  // end the stream
+  bool peer_gone = false;
+  void Poke() {
+    woken = true;
+    timer.cancel();
+  }
+};
+
+SseStream::SseStream(asio::ip::tcp::socket& socket, IoDeadline& deadline,
+                     std::shared_ptr<SseStart> start,
+                     const ServerOptions& options, Metrics& metrics)
+    : socket_(socket),
+      deadline_(deadline),
+      start_(std::move(start)),
+      options_(options),
+      metrics_(metrics),
+      wake_(std::make_shared<Wake>(socket.get_executor())) {}
+
+SseStream::~SseStream() {
+  // Tells the peer watcher the socket is about to go (see WatchPeer).
+  wake_->stopped = true;
+  // Stop wake-ups first; destroying the subscription then waits for any
+  // on_ready still running and unsubscribes; the slot goes last.
+  if (start_ && start_->ready) start_->ready->SetWaker(nullptr);
+  if (start_) {
+    start_->subscription.reset();
+    start_->slot.reset();
+  }
+}
+
+std::string SseStream::ResponseHead() {
+  return "HTTP/1.1 200 OK\r\n"
+         "Content-Type: text/event-stream; charset=utf-8\r\n"
+         "Cache-Control: no-store\r\n"
+         "X-Accel-Buffering: no\r\n"
+         "Connection: close\r\n"
+         "\r\n";
+}
+
+std::string SseStream::RetryFrame(int64_t ms) {
+  return "retry: " + std::to_string(ms) + "\n\n";
+}
+
+void SseStream::AppendEventFrame(const Event& event, std::string* out) {
+  out->append("id: ");
+  out->append(std::to_string(event.seq));
+  out->append("\ndata: ");
+  // Compact JSON has no raw line breaks: control characters inside
+  // strings are escaped, so the event is one data line.
+  JsonWriter w;
+  WriteEvent(event, &w);
+  out->append(w.str());
+  out->append("\n\n");
+}
+
+void SseStream::AppendTruncatedFrame(EventSeq first_seq, std::string* out) {
+  out->append("event: truncated\ndata: {\"firstSeq\":");
+  out->append(std::to_string(first_seq));
+  out->append("}\n\n");
+}
+
+void SseStream::AppendErrorFrame(const Status& status, std::string* out) {
+  out->append("event: error\ndata: ");
+  out->append(ErrorResponse(status).body);
+  out->append("\n\n");
+}
+
+std::string_view SseStream::PingFrame() { return ": ping\n\n"; }
+
+void SseStream::Stop() {
+  wake_->stopped = true;
+  wake_->timer.cancel();
+}
+
+asio::awaitable<bool> SseStream::Write(const std::string& bytes) {
+  deadline_.Arm(options_.write_timeout_ms);
+  error_code ec;
+  co_await asio::async_write(socket_, asio::buffer(bytes),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  const bool expired = deadline_.expired();
+  deadline_.Disarm();
+  if (ec) {
+    if (expired) metrics_.SseSlowClientDropped();
+    co_return false;
+  }
+  co_return true;
+}
+
+// Reads (and discards) whatever the client sends, to learn at once when
+// it goes away instead of at the next heartbeat. Touches only `wake` after
+// the read completes: the stream and the socket may be gone by then.
+asio::awaitable<void> SseStream::WatchPeer(std::shared_ptr<Wake> wake) {
+  std::array<char, 512> sink;
+  asio::ip::tcp::socket& socket = socket_;
+  for (;;) {
+    error_code ec;
+    co_await socket.async_read_some(
+        asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec != asio::error::operation_aborted) {
+        wake->peer_gone = true;
+        wake->stopped = true;
+        wake->timer.cancel();
+      }
+      co_return;
+    }
+    if (wake->stopped) co_return;
+  }
+}
+
+asio::awaitable<void> SseStream::Run() {
+  metrics_.SseOpened();
+  struct Closed {
+    Metrics& m;
+    ~Closed() { m.SseClosed(); }
+  } closed{metrics_};
+
+  if (options_.sse_socket_send_buffer > 0) {
+    error_code ignored;
+    socket_.set_option(
+        asio::socket_base::send_buffer_size(options_.sse_socket_send_buffer),
+        ignored);
+  }
+  if (!co_await Write(ResponseHead() + RetryFrame(2000))) co_return;
+
+  // on_ready (a store thread) -> post to this strand -> poke the timer.
+  const asio::any_io_executor ex = socket_.get_executor();
+  std::weak_ptr<Wake> weak = wake_;
+  start_->ready->SetWaker([ex, weak] {
+    asio::post(ex, [weak] {
+      if (auto w = weak.lock()) w->Poke();
+    });
+  });
+  asio::co_spawn(ex, WatchPeer(wake_), asio::detached);
+
+  Subscription& sub = *start_->subscription;
+  std::string buffer;
+  while (!wake_->stopped) {
+    wake_->woken = false;
+    // Drain: pull pages until the subscription is caught up, writing
+    // whenever the buffer reaches its cap.
+    for (;;) {
+      Result<EventPage> page = sub.Next(kEventsPerPull);
+      if (!page.ok()) {
+        AppendErrorFrame(page.error(), &buffer);
+        co_await Write(buffer);
+        co_return;
+      }
+      if (page->truncated) AppendTruncatedFrame(page->first_seq, &buffer);
+      for (const Event& e : page->events) AppendEventFrame(e, &buffer);
+      metrics_.SseEventsSent(page->events.size());
+      const bool caught_up = page->events.empty();
+      if (!buffer.empty() &&
+          (caught_up || buffer.size() >= options_.sse_buffer_bytes)) {
+        if (!co_await Write(buffer)) co_return;
+        buffer.clear();
+      }
+      if (caught_up || wake_->stopped) break;
+    }
+    if (wake_->stopped) break;
+    if (wake_->woken) continue;
+    wake_->timer.expires_after(
+        std::chrono::milliseconds(options_.sse_heartbeat_ms));
+    error_code ec;
+    co_await wake_->timer.async_wait(
+        asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !wake_->stopped) {
+      if (!co_await Write(std::string(PingFrame()))) co_return;
+    }
+  }
+}
+
+}  // namespace acpstore::server

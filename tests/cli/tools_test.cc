@@ -1,0 +1,167 @@
+// End-to-end tests of the offline tools on a data directory written by a
+// real `acpstore serve` (file engine): inspect, verify (clean, then after
+// a flipped byte), compact, and their refusal while a server holds the
+// directory. Also: a restart keeps sessions and keys.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "io/test_dir.h"
+#include "process.h"
+
+namespace acpstore::testing {
+namespace {
+
+using std::chrono::seconds;
+
+const std::string kBinary = ACPSTORE_BIN;
+
+class ToolsTest : public ::testing::Test {
+ protected:
+  std::string DataDir() const { return tmp_.Join("data"); }
+
+  std::unique_ptr<BackgroundProcess> StartServer() {
+    port_ = FreeLoopbackPort();
+    auto server = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{kBinary, "serve", "--data-dir", DataDir(),
+                                 "--listen",
+                                 "127.0.0.1:" + std::to_string(port_)},
+        std::vector<std::string>{}, tmp_.path());
+    EXPECT_TRUE(server->WaitForStderr("listening on", seconds(10)))
+        << server->Stderr();
+    std::ifstream in(DataDir() + "/bootstrap-admin.token");
+    std::getline(in, token_);
+    return server;
+  }
+  void Stop(BackgroundProcess& server) {
+    server.Signal(SIGTERM);
+    ASSERT_EQ(server.Wait(seconds(15)), 0) << server.Stderr();
+  }
+  // Three sessions with two events each, through the HTTP API.
+  void Populate() {
+    for (const char* id : {"s1", "s2", "s3"}) {
+      ASSERT_EQ(HttpStatus(port_, "POST", "/v1/sessions", token_,
+                           std::string(R"({"id":")") + id + R"("})"),
+                201);
+      for (int i = 0; i < 2; ++i) {
+        ASSERT_EQ(HttpStatus(port_, "POST",
+                             std::string("/v1/sessions/") + id + "/events",
+                             token_,
+                             R"({"eventType":"tool.started","payload":{"n":1}})"),
+                  201);
+      }
+    }
+  }
+  ProcessResult Tool(std::vector<std::string> args) {
+    args.insert(args.begin(), kBinary);
+    args.push_back("--data-dir");
+    args.push_back(DataDir());
+    return RunProcess(args);
+  }
+  std::string OnlySegment() const {
+    std::vector<std::string> logs;
+    for (const auto& e :
+         std::filesystem::directory_iterator(DataDir() + "/journal")) {
+      if (e.path().extension() == ".log") logs.push_back(e.path());
+    }
+    EXPECT_EQ(logs.size(), 1u);
+    return logs.empty() ? "" : logs[0];
+  }
+
+  io::TempDir tmp_;
+  int port_ = 0;
+  std::string token_;
+};
+
+TEST_F(ToolsTest, ToolsRefuseADirectoryAServerHolds) {
+  auto server = StartServer();
+  for (const char* tool : {"inspect", "verify", "compact"}) {
+    ProcessResult r = Tool({tool});
+    EXPECT_EQ(r.exit_code, 1) << tool;
+    EXPECT_NE(r.err.find("in use"), std::string::npos) << tool << ": " << r.err;
+  }
+  Stop(*server);
+}
+
+TEST_F(ToolsTest, SecondServerOnTheSameDirectoryFailsAtOnce) {
+  auto server = StartServer();
+  ProcessResult second = RunProcess(
+      {kBinary, "serve", "--data-dir", DataDir(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("in use"), std::string::npos) << second.err;
+  EXPECT_EQ(HttpStatus(port_, "GET", "/healthz"), 200);
+  Stop(*server);
+}
+
+TEST_F(ToolsTest, InspectVerifyCompactOnWhatAServerWrote) {
+  auto server = StartServer();
+  Populate();
+  Stop(*server);
+
+  ProcessResult inspect = Tool({"inspect"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_TRUE(std::regex_search(inspect.out, std::regex("sessions +3 ")))
+      << inspect.out;
+  EXPECT_TRUE(std::regex_search(inspect.out, std::regex("events +6 retained")))
+      << inspect.out;
+
+  ProcessResult verify = Tool({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find(": OK"), std::string::npos) << verify.out;
+
+  ProcessResult compact = Tool({"compact"});
+  EXPECT_EQ(compact.exit_code, 0) << compact.err;
+  EXPECT_NE(compact.out.find("compacted:"), std::string::npos);
+  inspect = Tool({"inspect"});
+  EXPECT_TRUE(std::regex_search(inspect.out, std::regex("sessions +3 ")))
+      << inspect.out;
+  EXPECT_EQ(Tool({"verify"}).exit_code, 0);
+}
+
+TEST_F(ToolsTest, VerifyExitsOneOnAFlippedByteAndRepairMendsIt) {
+  auto server = StartServer();
+  Populate();
+  Stop(*server);
+  const std::string segment = OnlySegment();
+  ASSERT_FALSE(segment.empty());
+  const auto size = std::filesystem::file_size(segment);
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  ProcessResult verify = Tool({"verify"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("damaged: " + segment), std::string::npos)
+      << verify.out;
+
+  ProcessResult repair = Tool({"compact", "--repair"});
+  EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_NE(repair.out.find("repaired:"), std::string::npos) << repair.out;
+  EXPECT_EQ(Tool({"verify"}).exit_code, 0);
+  EXPECT_EQ(Tool({"inspect"}).exit_code, 0);
+}
+
+TEST_F(ToolsTest, RestartKeepsSessionsAndKeys) {
+  auto server = StartServer();
+  Populate();
+  const std::string token = token_;
+  Stop(*server);
+  server = StartServer();
+  EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions/s2", token), 200);
+  EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions/nope", token), 404);
+  Stop(*server);
+}
+
+}  // namespace
+}  // namespace acpstore::testing

@@ -1,0 +1,242 @@
+// End-to-end: hostile and malformed input (SPEC §5 error table, §6 caps).
+// Every scenario ends by checking that the server still serves a correct
+// read.
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server_fixture.h"
+
+namespace acpstore::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class HostileHttpTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->max_body_bytes = 64 << 10;
+    o->max_header_bytes = 4 << 10;
+    o->read_timeout_ms = 300;
+  }
+  void SetUp() override {
+    HttpTest::SetUp();
+    CreateSession("writer-a", R"({"id":"s"})");
+    AppendEvents("writer-a", "s", 2);
+  }
+  // The server is still healthy and answers a correct read correctly.
+  void ExpectStillServing() {
+    EXPECT_EQ(Client("").Get("/healthz").status, 200);
+    HttpResponse r = Client("reader-a").Get("/v1/sessions/s/events");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json().at("lastSeq"), 2);
+  }
+  std::string Post(const std::string& path, size_t content_length,
+                   const std::string& extra = "") {
+    return "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n"
+           "Content-Type: application/json\r\nContent-Length: " +
+           std::to_string(content_length) + "\r\n" + extra + "\r\n";
+  }
+};
+
+TEST_F(HostileHttpTest, DeclaredBodyOverTheCapIs413BeforeItIsSent) {
+  RawConnection c(port());
+  // Only the head is sent: the answer must come without the body.
+  ASSERT_TRUE(c.Send(Post("/v1/sessions/s/events", 100u << 20)));
+  HttpResponse r = c.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.ErrorCode(), "payload_too_large");
+  EXPECT_EQ(r.Header("connection"), "close");
+  EXPECT_TRUE(c.WaitClosed(milliseconds(2000)));
+  ExpectStillServing();
+}
+
+TEST_F(HostileHttpTest, ChunkedBodyIsCutAtTheCap) {
+  RawConnection c(port());
+  ASSERT_TRUE(c.Send("POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer writer-a\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk(16 << 10, 'a');
+  char size[16];
+  std::snprintf(size, sizeof(size), "%zx\r\n", chunk.size());
+  for (int i = 0; i < 8; ++i) {
+    if (!c.Send(std::string(size) + chunk + "\r\n")) break;  // closed early: fine
+  }
+  HttpResponse r = c.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(r.status, 413);
+  ExpectStillServing();
+}
+
+TEST_F(HostileHttpTest, HugeHeaderIs431) {
+  RawConnection c(port());
+  ASSERT_TRUE(c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: " +
+                     std::string(8 << 10, 'j') + "\r\n\r\n"));
+  HttpResponse r = c.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(r.status, 431);
+  EXPECT_EQ(r.ErrorCode(), "header_too_large");
+  ExpectStillServing();
+}
+
+TEST_F(HostileHttpTest, WrongContentTypeIs415) {
+  HttpClient c = Client("writer-a");
+  HttpResponse r = c.Do("POST", "/v1/sessions/s/events", R"({"eventType":"a","payload":1})",
+                        {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(r.ErrorCode(), "unsupported_media_type");
+  r = c.Do("POST", "/v1/sessions/s/events", R"({"eventType":"a","payload":1})",
+           {{"Content-Type", "application/json; charset=latin1"}});
+  EXPECT_EQ(r.status, 415);
+  r = c.Do("POST", "/v1/sessions/s/events", R"({"eventType":"a","payload":1})",
+           {{"Content-Type", "Application/JSON; charset=UTF-8"}});
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Client("").Get("/healthz").status, 200);
+}
+
+TEST_F(HostileHttpTest, BadJsonUtf8DepthAndDuplicatesAre400) {
+  HttpClient c = Client("writer-a");
+  const std::string deep = std::string(200, '[') + std::string(200, ']');
+  const std::string payload_deep = std::string(70, '[') + std::string(70, ']');
+  std::vector<std::string> bodies = {
+      "{",                                                  // truncated
+      R"({"eventType":"a","payload":1,})",                  // trailing comma
+      R"({"eventType":"a","payload":01})",                  // leading zero
+      R"({"eventType":"a","payload":NaN})",                 // not JSON
+      R"({"eventType":"a","payload":1} x)",                 // trailing garbage
+      "{\"eventType\":\"a\",\"payload\":\"\xC3\x28\"}",     // invalid UTF-8
+      "{\"eventType\":\"a\",\"payload\":\"\xED\xA0\x80\"}", // encoded surrogate
+      R"({"eventType":"a\ud800","payload":1})",             // lone surrogate escape
+      "{\"eventType\":\"a\x01\",\"payload\":1}",            // raw control char
+      R"({"eventType":"a","eventType":"b","payload":1})",   // duplicate key
+      R"({"eventType":"a","payload":{"k":1,"k":2}})",       // duplicate in payload
+      R"({"eventType":"a","payload":)" + deep + "}",        // body too deep
+      R"({"eventType":"a","payload":)" + payload_deep + "}",  // payload too deep
+      R"({"eventType":"a","payload":1e400})",               // number overflow
+  };
+  for (const std::string& body : bodies) {
+    HttpResponse r = c.Post("/v1/sessions/s/events", body);
+    EXPECT_EQ(r.status, 400) << body.substr(0, 80) << " -> " << r.body;
+    EXPECT_EQ(r.ErrorCode(), "invalid_argument") << body.substr(0, 80);
+  }
+  ExpectStillServing();
+}
+
+TEST_F(HostileHttpTest, UnknownRouteIs404AndWrongMethodIs405WithAllow) {
+  HttpClient c = Client("writer-a");
+  HttpResponse r = c.Get("/v2/sessions");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.ErrorCode(), "not_found");
+  EXPECT_EQ(c.Get("/v1/sessions/s/nothing").status, 404);
+  EXPECT_EQ(c.Get("/").status, 404);
+  r = c.Do("PUT", "/v1/sessions/s", "{}");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.ErrorCode(), "method_not_allowed");
+  EXPECT_EQ(r.Header("allow"), "GET, PATCH, DELETE");
+  r = c.Do("DELETE", "/v1/sessions", "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.Header("allow"), "POST, GET");
+  r = c.Do("GET", "/v1/actions/lease/heartbeat", "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.Header("allow"), "POST");
+  ExpectStillServing();
+}
+
+TEST_F(HostileHttpTest, MalformedRequestLineIs400) {
+  RawConnection c(port());
+  ASSERT_TRUE(c.Send("GET /healthz HTTP/9.9 garbage\r\n\r\n"));
+  HttpResponse r = c.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(r.status, 400);
+  RawConnection d(port());
+  ASSERT_TRUE(d.Send("GET /v1/sessions/%zz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n\r\n"));
+  EXPECT_EQ(d.ReadResponse(milliseconds(2000)).status, 400);
+  RawConnection e(port());
+  ASSERT_TRUE(e.Send("GET /v1/sessions/%ff%fe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n\r\n"));
+  EXPECT_EQ(e.ReadResponse(milliseconds(2000)).status, 400);  // not UTF-8
+  ExpectStillServing();
+}
+
+TEST_F(HostileHttpTest, SlowClientGets408ThenClose) {
+  RawConnection c(port());
+  // Half a header, then silence.
+  ASSERT_TRUE(c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  HttpResponse r = c.ReadResponse(milliseconds(3000));
+  EXPECT_EQ(r.status, 408);
+  EXPECT_EQ(r.ErrorCode(), "request_timeout");
+  EXPECT_TRUE(c.WaitClosed(milliseconds(2000)));
+
+  // A body that never finishes.
+  RawConnection d(port());
+  ASSERT_TRUE(d.Send(Post("/v1/sessions/s/events", 100) + "{\"eventType\":"));
+  EXPECT_EQ(d.ReadResponse(milliseconds(3000)).status, 408);
+
+  // A trickle of header bytes does not reset the clock (slowloris).
+  RawConnection e(port());
+  ASSERT_TRUE(e.Send("GET /healthz HTTP/1.1\r\n"));
+  bool answered = false;
+  for (int i = 0; i < 10 && !answered; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    if (!e.Send("X-A: b\r\n")) break;
+    answered = e.buffered().size() > 0;
+  }
+  EXPECT_EQ(e.ReadResponse(milliseconds(3000)).status, 408);
+
+  // An idle keep-alive connection is closed quietly.
+  RawConnection f(port());
+  EXPECT_TRUE(f.WaitClosed(milliseconds(2000)));
+  EXPECT_TRUE(f.buffered().empty());
+  ExpectStillServing();
+}
+
+TEST_F(HostileHttpTest, KeepAliveServesManyRequestsOnOneConnection) {
+  RawConnection c(port());
+  std::string pipelined;
+  for (int i = 0; i < 5; ++i) pipelined += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_TRUE(c.Send(pipelined));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(c.ReadResponse(milliseconds(2000)).status, 200);
+}
+
+TEST_F(HostileHttpTest, ExpectContinueIsHonoured) {
+  RawConnection c(port());
+  const std::string body = R"({"eventType":"a","payload":1})";
+  ASSERT_TRUE(c.Send(Post("/v1/sessions/s/events", body.size(), "Expect: 100-continue\r\n")));
+  HttpResponse cont = c.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(cont.status, 100);
+  ASSERT_TRUE(c.Send(body));
+  EXPECT_EQ(c.ReadResponse(milliseconds(2000)).status, 201);
+}
+
+class ConnectionCapTest : public HostileHttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    HostileHttpTest::Configure(o);
+    o->max_connections = 4;
+    o->read_timeout_ms = 5000;
+  }
+};
+
+TEST_F(ConnectionCapTest, OverTheCapIs429AndClose) {
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<RawConnection>(port()));
+    // Make sure the server has accepted it.
+    ASSERT_TRUE(held.back()->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_EQ(held.back()->ReadResponse(milliseconds(2000)).status, 200);
+  }
+  RawConnection extra(port());
+  HttpResponse r = extra.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.ErrorCode(), "too_many_requests");
+  // Once the server has seen clients leave, service resumes.
+  held.clear();
+  bool ok = false;
+  for (int i = 0; i < 100 && !ok; ++i) {
+    ok = Client("").Get("/healthz").status == 200;
+    if (!ok) std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(ok);
+  ExpectStillServing();
+}
+
+}  // namespace
+}  // namespace acpstore::testing

@@ -1,0 +1,167 @@
+// End-to-end: operations routes (SPEC §5.5), key routes (§6), the error
+// mapping of internal failures, and the request log.
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "server_fixture.h"
+
+namespace acpstore::testing {
+namespace {
+
+class OpsHttpTest : public HttpTest {};
+
+TEST_F(OpsHttpTest, HealthAndReadinessNeedNoCredentials) {
+  HttpClient c = Client("");
+  EXPECT_EQ(c.Get("/healthz").status, 200);
+  HttpResponse r = c.Get("/readyz");
+  EXPECT_EQ(r.status, 200) << r.body;
+  fwd_->FailWritable(Status::InsufficientStorage("disk full on /data"));
+  r = c.Get("/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Json().at("code"), "insufficient_storage");
+  EXPECT_EQ(r.Json().at("reason"), "disk full on /data");
+  EXPECT_EQ(c.Get("/healthz").status, 200);  // alive, just not ready
+}
+
+TEST_F(OpsHttpTest, MetricsArePrometheusTextWithoutTenantData) {
+  CreateSession("writer-a", R"({"id":"very-secret-session"})");
+  AppendEvents("writer-a", "very-secret-session", 3);
+  HttpResponse r = Client("").Get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.Header("content-type").find("text/plain"), std::string::npos);
+  for (const char* want :
+       {"acpstore_http_requests_total{method=\"POST\",route=\"/v1/sessions/{id}/events\",code=\"201\"} 3",
+        "acpstore_http_request_duration_seconds_bucket{route=\"/v1/sessions\",le=\"+Inf\"} 1",
+        "acpstore_append_duration_seconds_count 3", "acpstore_sse_subscribers 0",
+        "acpstore_sessions{status=\"initializing\"} 1", "acpstore_events_retained 3",
+        "acpstore_group_commit_batch_size", "acpstore_memory_bytes{kind=\"index\"}",
+        "acpstore_fsyncs_total", "acpstore_recovery_seconds",
+        "acpstore_retention_events_dropped_total"}) {
+    EXPECT_NE(r.body.find(want), std::string::npos) << want << "\n" << r.body;
+  }
+  EXPECT_EQ(r.body.find("very-secret-session"), std::string::npos);
+  EXPECT_EQ(r.body.find("tenant-a"), std::string::npos);
+  EXPECT_EQ(r.body.find("writer-a"), std::string::npos);
+}
+
+TEST_F(OpsHttpTest, StatsNeedAdminAndMirrorMetrics) {
+  CreateSession("writer-a");
+  EXPECT_EQ(Client("writer-a").Get("/v1/stats").status, 403);
+  EXPECT_EQ(Client("").Get("/v1/stats").status, 401);
+  HttpResponse r = Client("admin-a").Get("/v1/stats");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("store").at("sessions"), 1);
+  EXPECT_EQ(r.Json().at("store").at("sessionsByStatus").at("initializing"), 1);
+  EXPECT_TRUE(r.Json().at("sse").as_object().contains("subscribers"));
+}
+
+TEST_F(OpsHttpTest, AdminCreatesAndRevokesKeysInOwnTenant) {
+  HttpResponse r = Client("admin-a").Post("/v1/keys", R"({"role":"writer","name":"ci"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("key").at("tenantId"), "tenant-a");
+  EXPECT_EQ(r.Json().at("key").at("role"), "writer");
+  const std::string token(r.Json().at("token").as_string());
+  const std::string id(r.Json().at("key").at("id").as_string());
+  EXPECT_EQ(Client(token).Post("/v1/sessions", "{}").status, 201);
+
+  EXPECT_EQ(Client("writer-a").Post("/v1/keys", R"({"role":"admin"})").status, 403);
+  EXPECT_EQ(Client("admin-a").Post("/v1/keys", R"({"role":"root"})").status, 400);
+  EXPECT_EQ(Client("admin-a").Delete("/v1/keys/" + id).status, 204);
+  EXPECT_EQ(Client(token).Get("/v1/sessions").status, 401);
+  EXPECT_EQ(Client("admin-a").Delete("/v1/keys/key-writer-b").status, 404);
+}
+
+TEST_F(OpsHttpTest, InternalFailuresNeverLeakDetails) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  fwd_->FailGetSession(Status::Corruption("journal/000007.log offset 4096: bad crc"));
+  HttpResponse r = Client("writer-a").Get("/v1/sessions/s");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.ErrorCode(), "internal");
+  EXPECT_EQ(r.body.find("journal"), std::string::npos) << r.body;
+  fwd_->FailGetSession(Status::DataLoss("event 3 failed its checksum"));
+  r = Client("writer-a").Get("/v1/sessions/s");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.ErrorCode(), "data_loss");
+  fwd_->FailGetSession(Status::Unavailable("journal failed"));
+  r = Client("writer-a").Get("/v1/sessions/s");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.ErrorCode(), "unavailable");
+  fwd_->FailGetSession(Status::InsufficientStorage("full"));
+  EXPECT_EQ(Client("writer-a").Get("/v1/sessions/s").status, 507);
+  fwd_->FailGetSession(Status::ResourceExhausted("busy"));
+  EXPECT_EQ(Client("writer-a").Get("/v1/sessions/s").status, 429);
+}
+
+class RequestLogTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->request_log = [this](const server::RequestLogEntry& e) {
+      std::lock_guard<std::mutex> l(mu_);
+      lines_.push_back(std::string(e.method) + " " + std::string(e.route) + " " +
+                       std::string(e.operation) + " " + std::to_string(e.status));
+    };
+  }
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(RequestLogTest, LogsRouteTemplateNeverTokensOrBodies) {
+  CreateSession("writer-a", R"({"id":"s","backendMetadata":{"x":"value-of-metadata"}})");
+  Client("writer-a").Get("/v1/sessions/s");
+  Client("writer-a").Get("/nowhere");
+  // The log line is written after the response, so it may trail it.
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (lines_.size() >= 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  ASSERT_EQ(lines_.size(), 3u);
+  EXPECT_EQ(lines_[0], "POST /v1/sessions createSession 201");
+  EXPECT_EQ(lines_[1], "GET /v1/sessions/{id} getSession 200");
+  EXPECT_EQ(lines_[2], "GET -  404");  // no route, no operation
+}
+
+TEST(ServerWithoutKeyManager, KeyRoutesSayTheyAreDisabled) {
+  StoreOptions so;
+  so.engine = Engine::kMemory;
+  so.maintenance_interval_ms = 0;
+  auto store = OpenStore(so);
+  ASSERT_TRUE(store.ok());
+  FakeAuthenticator authn;
+  server::ServerOptions o;
+  o.port = 0;
+  o.io_threads = 1;
+  server::Server srv(o, **store, authn, nullptr);
+  ASSERT_TRUE(srv.Start().ok());
+  HttpResponse r = HttpClient(srv.port(), "admin-a").Post("/v1/keys", R"({"role":"reader"})");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("not enabled"), std::string::npos);
+  srv.Stop();
+}
+
+TEST(ServerStart, ReportsABusyPort) {
+  StoreOptions so;
+  so.engine = Engine::kMemory;
+  so.maintenance_interval_ms = 0;
+  auto store = OpenStore(so);
+  FakeAuthenticator authn;
+  server::ServerOptions o;
+  o.port = 0;
+  o.io_threads = 1;
+  server::Server first(o, **store, authn, nullptr);
+  ASSERT_TRUE(first.Start().ok());
+  o.port = first.port();
+  server::Server second(o, **store, authn, nullptr);
+  Status s = second.Start();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find(std::to_string(first.port())), std::string_view::npos);
+}
+
+}  // namespace
+}  // namespace acpstore::testing

@@ -1,0 +1,233 @@
+// End-to-end: GET /v1/sessions/{id}/events/stream (SPEC §5.2): replay then
+// live with no gap or duplicate, resume points, truncation, heartbeats,
+// subscriber caps, slow clients, and shutdown.
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "acpstore/blocking_store.h"
+#include "server_fixture.h"
+
+namespace acpstore::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+const Scope kWriterA{"tenant-a", "key-writer-a", Scope::Access::kOwner};
+
+std::vector<uint64_t> Seqs(const std::vector<SseFrame>& events) {
+  std::vector<uint64_t> out;
+  for (const SseFrame& f : events) out.push_back(std::stoull(f.id));
+  return out;
+}
+
+std::vector<uint64_t> Range(uint64_t from, uint64_t to) {
+  std::vector<uint64_t> out;
+  for (uint64_t i = from; i <= to; ++i) out.push_back(i);
+  return out;
+}
+
+class SseHttpTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->sse_heartbeat_ms = 200;
+    o->max_sse_per_key = 3;
+  }
+  // Waits until /metrics reports `n` open streams.
+  bool WaitSubscribers(double n) {
+    for (int i = 0; i < 200; ++i) {
+      if (MetricValue("acpstore_sse_subscribers") == n) return true;
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return false;
+  }
+};
+
+TEST_F(SseHttpTest, ReplayThenLiveWithoutGapOrDuplicate) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  AppendEvents("writer-a", "s", 20);
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
+  ASSERT_EQ(sse.status(), 200) << sse.head().body;
+  EXPECT_EQ(sse.head().Header("content-type"), "text/event-stream; charset=utf-8");
+  const auto& first = sse.WaitFrames(1);
+  ASSERT_FALSE(first.empty());
+  ASSERT_TRUE(first[0].retry.has_value());
+  EXPECT_EQ(*first[0].retry, 2000);
+
+  // Appends race with the replay: a writer thread keeps going while the
+  // stream switches from replay to live.
+  std::thread writer([&] { AppendEvents("writer-a", "s", 200); });
+  for (int i = 0; i < 500 && sse.Events().size() < 220; ++i) sse.WaitFrames(sse.Events().size() + 2, milliseconds(50));
+  writer.join();
+  sse.WaitFrames(222, std::chrono::seconds(5));
+  EXPECT_EQ(Seqs(sse.Events()), Range(1, 220));
+
+  // The data line is the event exactly as the list route returns it.
+  HttpResponse list = Client("writer-a").Get("/v1/sessions/s/events?after=4&limit=1");
+  const auto events = sse.Events();
+  EXPECT_NE(list.body.find(events[4].data), std::string::npos) << events[4].data;
+}
+
+TEST_F(SseHttpTest, LastEventIdWinsOverAfterAndResumes) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  AppendEvents("writer-a", "s", 6);
+  SseClient by_header(port(), "reader-a", "/v1/sessions/s/events/stream?after=1", "4");
+  ASSERT_EQ(by_header.status(), 200);
+  by_header.WaitFrames(3);
+  EXPECT_EQ(Seqs(by_header.Events()), Range(5, 6));
+
+  SseClient by_query(port(), "reader-a", "/v1/sessions/s/events/stream?after=2");
+  by_query.WaitFrames(5);
+  EXPECT_EQ(Seqs(by_query.Events()), Range(3, 6));
+}
+
+TEST_F(SseHttpTest, BadResumePointsAre400) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  // (Leading/trailing blanks are optional whitespace in HTTP: " 3" is "3".)
+  for (const char* bad : {"-1", "1.0", "3 4", "0x10", "", "9223372036854775809",
+                          "99999999999999999999"}) {
+    SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream", std::string(bad));
+    EXPECT_EQ(sse.status(), 400) << "'" << bad << "'";
+  }
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream?after=abc");
+  EXPECT_EQ(sse.status(), 400);
+  SseClient max(port(), "writer-a", "/v1/sessions/s/events/stream",
+                std::string("9223372036854775808"));
+  EXPECT_EQ(max.status(), 200);  // 2^63 is the largest accepted
+}
+
+TEST_F(SseHttpTest, HeartbeatWhileIdle) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
+  const auto& frames = sse.WaitFrames(2, std::chrono::seconds(3));
+  ASSERT_GE(frames.size(), 2u);
+  EXPECT_EQ(frames[1].comment, "ping");
+}
+
+TEST_F(SseHttpTest, PerKeyCapIs429AndFreedWhenAClientLeaves) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  auto a = std::make_unique<SseClient>(port(), "writer-a", "/v1/sessions/s/events/stream");
+  SseClient b(port(), "writer-a", "/v1/sessions/s/events/stream");
+  SseClient c(port(), "writer-a", "/v1/sessions/s/events/stream");
+  ASSERT_EQ(c.status(), 200);
+  SseClient d(port(), "writer-a", "/v1/sessions/s/events/stream");
+  EXPECT_EQ(d.status(), 429);
+  EXPECT_NE(d.head().body.find("too_many_requests"), std::string::npos);
+  // Another key is not affected.
+  SseClient other(port(), "admin-a", "/v1/sessions/s/events/stream");
+  EXPECT_EQ(other.status(), 200);
+  a.reset();  // the server notices the disconnect and frees the slot
+  ASSERT_TRUE(WaitSubscribers(3));
+  SseClient e(port(), "writer-a", "/v1/sessions/s/events/stream");
+  EXPECT_EQ(e.status(), 200);
+}
+
+TEST_F(SseHttpTest, DeletedSessionEndsTheStreamWithAnErrorFrame) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
+  ASSERT_EQ(sse.status(), 200);
+  HttpClient c = Client("writer-a");
+  ASSERT_EQ(c.Post("/v1/sessions/s/transitions", R"({"event":"runtime_failed"})").status, 200);
+  ASSERT_EQ(c.Delete("/v1/sessions/s").status, 204);
+  bool saw_error = false;
+  for (int i = 0; i < 50 && !saw_error; ++i) {
+    for (const SseFrame& f : sse.WaitFrames(100, milliseconds(100))) {
+      saw_error = saw_error || f.event == "error";
+    }
+  }
+  EXPECT_TRUE(saw_error);
+  EXPECT_TRUE(sse.connection().WaitClosed(std::chrono::seconds(3)));
+}
+
+class SseTruncationTest : public SseHttpTest {
+ protected:
+  void ConfigureStore(StoreOptions* o) override {
+    o->retention.max_events_per_session = 5;
+  }
+};
+
+TEST_F(SseTruncationTest, ResumeBelowRetainedRangeSendsTruncatedFirst) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  AppendEvents("writer-a", "s", 12);
+  ASSERT_TRUE(BlockingStore(*store_).RunMaintenance().ok());
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream", std::string("2"));
+  ASSERT_EQ(sse.status(), 200);
+  const auto& frames = sse.WaitFrames(7);
+  ASSERT_GE(frames.size(), 7u);
+  EXPECT_EQ(frames[1].event, "truncated");
+  EXPECT_EQ(frames[1].data, R"({"firstSeq":8})");
+  EXPECT_EQ(Seqs(sse.Events()), Range(8, 12));
+
+  HttpResponse list = Client("writer-a").Get("/v1/sessions/s/events?after=2");
+  EXPECT_EQ(list.Json().at("truncated"), true);
+  EXPECT_EQ(list.Json().at("firstSeq"), 8);
+}
+
+class SlowSseClientTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->write_timeout_ms = 300;
+    o->sse_buffer_bytes = 64 << 10;
+    o->sse_socket_send_buffer = 32 << 10;
+  }
+};
+
+TEST_F(SlowSseClientTest, AClientThatNeverReadsIsDisconnectedAndOthersAreServed) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  // Never reads after the response head: small receive window.
+  SseClient stuck(port(), "writer-a", "/v1/sessions/s/events/stream", std::nullopt,
+                  /*recv_buffer=*/4096);
+  ASSERT_EQ(stuck.status(), 200);
+  SseClient healthy(port(), "reader-a", "/v1/sessions/s/events/stream");
+  ASSERT_EQ(healthy.status(), 200);
+
+  // ~8 MB of events through the API, in batches.
+  const std::string blob(2000, 'z');
+  HttpClient w = Client("writer-a");
+  int appended = 0;
+  for (int b = 0; b < 40; ++b) {
+    std::string body = R"({"events":[)";
+    for (int i = 0; i < 100; ++i) {
+      if (i) body += ",";
+      body += R"({"eventType":"message.delta","payload":")" + blob + "\"}";
+    }
+    body += "]}";
+    HttpResponse r = w.Post("/v1/sessions/s/events", body);
+    ASSERT_EQ(r.status, 201) << r.body.substr(0, 200);
+    appended += 100;
+    // The healthy client keeps reading all along.
+    healthy.WaitFrames(static_cast<size_t>(appended) + 1, milliseconds(2000));
+  }
+  EXPECT_EQ(healthy.Events().size(), static_cast<size_t>(appended));
+
+  // The stuck client was cut off: its connection ends even though it never
+  // read, and the server counted it.
+  bool dropped = false;
+  for (int i = 0; i < 100 && !dropped; ++i) {
+    dropped = MetricValue("acpstore_sse_slow_disconnects_total") >= 1;
+    if (!dropped) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(dropped);
+  // Draining what the kernel buffered ends in EOF/reset, not more data forever.
+  EXPECT_TRUE(stuck.connection().WaitClosed(std::chrono::seconds(5)));
+
+  EXPECT_EQ(Client("").Get("/healthz").status, 200);
+  HttpResponse r = Client("reader-a").Get("/v1/sessions/s/events?after=3990");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json().at("events").as_array().size(), 10u);
+}
+
+TEST_F(SseHttpTest, StopEndsStreamsPromptly) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
+  ASSERT_EQ(sse.status(), 200);
+  const auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_TRUE(sse.connection().WaitClosed(std::chrono::seconds(2)));
+}
+
+}  // namespace
+}  // namespace acpstore::testing

@@ -1,0 +1,91 @@
+// HttpTest: a Server on 127.0.0.1:<free port> over a memory store (behind a
+// ForwardingStore for failure injection), with a
+// fake Authenticator and KeyManager. Tokens (tenant/key id/role):
+//   "admin-a"   tenant-a / key-admin-a   / admin
+//   "writer-a"  tenant-a / key-writer-a  / writer
+//   "writer-a2" tenant-a / key-writer-a2 / writer
+//   "reader-a"  tenant-a / key-reader-a  / reader
+//   "writer-b"  tenant-b / key-writer-b  / writer
+// Fixture helpers create sessions and events through the HTTP API.
+//
+// Thread-safety: the fakes are thread-safe (the server calls them from I/O
+// threads).
+
+#ifndef ACPSTORE_TESTS_HTTP_SERVER_FIXTURE_H_
+#define ACPSTORE_TESTS_HTTP_SERVER_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "acpstore/store.h"
+#include "forwarding_store.h"
+#include "auth/principal.h"
+#include "server/server.h"
+#include "test_client.h"
+
+namespace acpstore::testing {
+
+class FakeAuthenticator : public auth::Authenticator {
+ public:
+  FakeAuthenticator();
+  Result<auth::Principal> Authenticate(std::string_view token) override;
+  void Add(const std::string& token, auth::Principal p);
+  void Remove(const std::string& id);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, auth::Principal, std::less<>> keys_;
+};
+
+class FakeKeyManager : public auth::KeyManager {
+ public:
+  explicit FakeKeyManager(FakeAuthenticator* authn) : authn_(authn) {}
+  Result<auth::CreatedKey> CreateKey(const auth::NewKey& req) override;
+  Result<std::vector<auth::KeyInfo>> ListKeys(std::string_view tenant) override;
+  Status RevokeKey(std::string_view tenant, std::string_view id) override;
+
+ private:
+  FakeAuthenticator* authn_;
+  std::mutex mu_;
+  std::map<std::string, auth::KeyInfo> keys_;       // id -> info
+  std::map<std::string, std::string> token_of_;     // id -> token
+  int next_ = 1;
+};
+
+class HttpTest : public ::testing::Test {
+ protected:
+  // Override to change options before the server starts.
+  virtual void Configure(server::ServerOptions* /*options*/) {}
+  virtual void ConfigureStore(StoreOptions* /*options*/) {}
+
+  void SetUp() override;
+  void TearDown() override;
+
+  uint16_t port() const { return server_->port(); }
+  HttpClient Client(const std::string& token) { return HttpClient(port(), token); }
+
+  // POST /v1/sessions as `token`; returns the new id (asserts 201).
+  std::string CreateSession(const std::string& token,
+                            const std::string& body = "{}");
+  // Appends `n` events {"i": k} to `session` as `token`.
+  void AppendEvents(const std::string& token, const std::string& session,
+                    int n, const std::string& type = "message.delta");
+  // GET /metrics and return the value of an unlabelled metric (-1 if absent).
+  double MetricValue(const std::string& name);
+
+  StoreOptions store_options_;
+  server::ServerOptions options_;
+  std::unique_ptr<Store> store_;
+  ForwardingStore* fwd_ = nullptr;  // = store_, for injecting failures
+  FakeAuthenticator authn_;
+  std::unique_ptr<FakeKeyManager> keys_;
+  std::unique_ptr<server::Server> server_;
+};
+
+}  // namespace acpstore::testing
+
+#endif  // ACPSTORE_TESTS_HTTP_SERVER_FIXTURE_H_
