@@ -29,6 +29,7 @@
 
 #include "acpstore/store.h"
 #include "auth/key_store.h"
+#include "cli/command.h"
 #include "cli/logging.h"
 #include "server/server.h"
 
@@ -66,7 +67,7 @@ class ShutdownWatchdog {
                           "(acknowledged writes are already durable)",
                           timeout_ms);
             spdlog::default_logger()->flush();
-            ::_exit(1);
+            ::_exit(kExitFailure);
           }
         }) {}
   ~ShutdownWatchdog() {
@@ -154,12 +155,12 @@ int RunServe(const ServeConfig& config) {
   if (!store) {
     spdlog::error("cannot open the {} store: {}", EngineName(so.engine),
                   store.error().ToString());
-    return 1;
+    return kExitFailure;
   }
   Result<std::unique_ptr<auth::KeyStore>> keys = OpenKeys(so.data_dir);
   if (!keys) {
     spdlog::error("cannot open the API keys: {}", keys.error().ToString());
-    return 1;
+    return kExitFailure;
   }
 
   auto http = std::make_unique<server::Server>(
@@ -167,7 +168,7 @@ int RunServe(const ServeConfig& config) {
   if (Status s = http->Start(); !s.ok()) {
     spdlog::error("cannot serve HTTP on {}: {}", FormatListen(config.listen),
                   s.ToString());
-    return 1;
+    return kExitFailure;
   }
   spdlog::info("listening on {}",
                FormatListen({config.listen.host, http->port()}));
@@ -186,7 +187,7 @@ int RunServe(const ServeConfig& config) {
     keys->reset();
   }
   spdlog::info("stopped");
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace acpstore::cli

@@ -134,22 +134,24 @@ asio::awaitable<void> Connection::Run() {
     if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 
-  // Writes a response, logs it and counts it. False when the write failed.
+  // Counts and logs a response, then writes it. Counting first means that
+  // once a client has its answer, /metrics already includes it; latency is
+  // the time to produce the response. False when the write failed.
   auto send = [&](const Response& r, unsigned version, bool keep_alive,
                   std::string_view method,
                   int64_t start_us) -> asio::awaitable<bool> {
-    auto res = ToBeast(r, version, keep_alive);
-    deadline_.Arm(opt.write_timeout_ms);
-    error_code ec;
-    co_await http::async_write(socket_, res,
-                               asio::redirect_error(asio::use_awaitable, ec));
-    deadline_.Disarm();
     const int64_t latency = NowMicros() - start_us;
     core_.metrics.RecordRequest(method, r.route, r.status, latency);
     if (opt.request_log) {
       opt.request_log(RequestLogEntry{method, r.route, r.operation, r.status,
                                       latency, remote, r.internal_error});
     }
+    auto res = ToBeast(r, version, keep_alive);
+    deadline_.Arm(opt.write_timeout_ms);
+    error_code ec;
+    co_await http::async_write(socket_, res,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    deadline_.Disarm();
     co_return !ec;
   };
 

@@ -202,6 +202,9 @@ class Scanner {
   Status status_;
 };
 
+// Members an ObjectReader accepts in one object.
+constexpr size_t kMaxMembers = 64;
+
 // Re-walks text ScanJson accepted; depth was checked then.
 constexpr int kUnbounded = std::numeric_limits<int>::max() / 2;
 
@@ -325,6 +328,14 @@ ObjectReader::ObjectReader(const JsonValue& object, std::string prefix)
   sc.SkipWs();
   if (sc.Consume('}')) return;
   for (;;) {
+    // Request objects have a handful of fields; a cap keeps the duplicate
+    // check (linear per member) from turning quadratic on hostile input.
+    if (members_.size() >= kMaxMembers) {
+      Fail(InvalidField(prefix_.empty() ? "body" : prefix_,
+                        "more than " + std::to_string(kMaxMembers) +
+                            " fields"));
+      return;
+    }
     JsonValue key;
     sc.ScanValue(0, &key);
     Result<std::string> name = DecodeJsonString(key.raw, FieldName("<key>"));

@@ -31,7 +31,9 @@ TEST(ScanJson, RefusesBadGrammarWithTheByteOffset) {
                           "{'a':1}"}) {
     auto v = ScanJson(bad, "body", 8);
     EXPECT_FALSE(v.ok()) << bad;
-    if (!v.ok()) EXPECT_EQ(FieldOf(v.error()), "body") << bad;
+    if (!v.ok()) {
+      EXPECT_EQ(FieldOf(v.error()), "body") << bad;
+    }
   }
   auto v = ScanJson("[1,]", "body", 8);
   EXPECT_NE(v.error().message().find("byte 3"), std::string_view::npos) << v.error();
@@ -76,6 +78,17 @@ TEST(ObjectReader, UnknownDuplicateAndWrongTypeFieldsAreNamed) {
   ObjectReader t(*typed, "");
   EXPECT_FALSE(t.OptInt("n", 0, 10).has_value());
   EXPECT_EQ(FieldOf(t.Finish()), "n");
+}
+
+TEST(ObjectReader, HostileFieldCountsAreRefusedQuickly) {
+  std::string body = "{";
+  for (int i = 0; i < 200000; ++i) body += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  body += "}";
+  auto v = ScanJson(body, "body", 8);
+  ASSERT_TRUE(v.ok());
+  ObjectReader r(*v, "");
+  Status s = r.Finish();
+  EXPECT_NE(s.message().find("more than"), std::string_view::npos) << s;
 }
 
 TEST(ObjectReader, IntegersAreExactAndInRange) {

@@ -76,6 +76,10 @@ Result<ParsedTarget> ParseTarget(std::string_view target) {
     query = amp == std::string_view::npos ? std::string_view()
                                           : query.substr(amp + 1);
     if (part.empty()) continue;
+    // Routes take at most four parameters; the cap bounds the repeat check.
+    if (out.query.size() >= 32) {
+      return InvalidField("query", "too many parameters");
+    }
     const size_t eq = part.find('=');
     Result<std::string> name = PercentDecode(part.substr(0, eq), "query");
     if (!name.ok()) return std::move(name).error();

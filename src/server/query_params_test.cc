@@ -34,7 +34,9 @@ TEST(ParseEventSeq, DigitsOnlyUpToTwoToThe63) {
                           "18446744073709551616", "123456789012345678901"}) {
     auto r = ParseEventSeq(bad, "Last-Event-ID");
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_EQ(std::get<std::string>(r.error().Detail("field")->value), "Last-Event-ID");
+    if (!r.ok()) {
+      EXPECT_EQ(std::get<std::string>(r.error().Detail("field")->value), "Last-Event-ID");
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -27,15 +28,18 @@ const std::string kBinary = ACPSTORE_BIN;
 
 class ServeTest : public ::testing::Test {
  protected:
-  // Starts `serve` on a free loopback port with the memory engine and
-  // waits until it listens.
+  // Starts `serve` on a free loopback port (memory engine unless `extra`
+  // names one) and waits until it listens.
   std::unique_ptr<BackgroundProcess> StartServer(
       std::vector<std::string> extra = {},
       const std::vector<std::string>& env = {}) {
     port_ = FreeLoopbackPort();
     std::vector<std::string> args = {
-        kBinary,    "serve",   "--data-dir", DataDir(), "--engine", "memory",
+        kBinary,    "serve", "--data-dir", DataDir(),
         "--listen", "127.0.0.1:" + std::to_string(port_)};
+    if (std::find(extra.begin(), extra.end(), "--engine") == extra.end()) {
+      args.insert(args.end(), {"--engine", "memory"});
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     auto server = std::make_unique<BackgroundProcess>(args, env, tmp_.path());
     EXPECT_TRUE(server->WaitForStderr("listening on", seconds(10)))
@@ -110,7 +114,8 @@ TEST_F(ServeTest, FirstStartWritesABootstrapAdminTokenAndNeverLogsIt) {
 }
 
 TEST_F(ServeTest, KeysCreatedAndRevokedWhileServingApplyWithinTwoSeconds) {
-  auto server = StartServer();
+  // The file engine holds the data directory's LOCK; `keys` must not need it.
+  auto server = StartServer({"--engine", "file"});
   std::string token = RunKeys({"create", "--tenant", "t1", "--role", "writer",
                                "--id", "live-key"});
   ASSERT_FALSE(token.empty());

@@ -7,7 +7,11 @@
 #ifndef ACPSTORE_TESTS_HTTP_FORWARDING_STORE_H_
 #define ACPSTORE_TESTS_HTTP_FORWARDING_STORE_H_
 
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
+#include <vector>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -22,6 +26,12 @@ class ForwardingStore : public Store {
 
   void FailWritable(Status s) { std::lock_guard<std::mutex> l(mu_); writable_ = std::move(s); }
   void FailGetSession(Status s) { std::lock_guard<std::mutex> l(mu_); get_ = std::move(s); }
+  // Appends complete `ms` later on another thread, like a slow fsync.
+  void DelayAppends(int ms) { delay_ms_ = ms; }
+  // Waits for delayed completions still running.
+  ~ForwardingStore() override {
+    for (std::thread& t : delayed_) t.join();
+  }
 
   void CreateSession(const Scope& sc, NewSession r, Completion<Session> d) override { s_->CreateSession(sc, std::move(r), std::move(d)); }
   Result<Session> GetSession(const Scope& sc, std::string_view id) override {
@@ -35,7 +45,17 @@ class ForwardingStore : public Store {
   void UpdateSession(const Scope& sc, std::string_view id, SessionPatch p, Completion<Session> d) override { s_->UpdateSession(sc, id, std::move(p), std::move(d)); }
   void TransitionSession(const Scope& sc, std::string_view id, SessionEvent e, Completion<Session> d) override { s_->TransitionSession(sc, id, e, std::move(d)); }
   void DeleteSession(const Scope& sc, std::string_view id, StatusCompletion d) override { s_->DeleteSession(sc, id, std::move(d)); }
-  void AppendEvents(const Scope& sc, std::string_view id, AppendRequest r, Completion<AppendResult> d) override { s_->AppendEvents(sc, id, std::move(r), std::move(d)); }
+  void AppendEvents(const Scope& sc, std::string_view id, AppendRequest r, Completion<AppendResult> d) override {
+    const int delay = delay_ms_.load();
+    if (delay == 0) return s_->AppendEvents(sc, id, std::move(r), std::move(d));
+    s_->AppendEvents(sc, id, std::move(r), [this, delay, d = std::move(d)](Result<AppendResult> res) {
+      std::lock_guard<std::mutex> l(mu_);
+      delayed_.emplace_back([delay, d, res = std::move(res)]() mutable {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        d(std::move(res));
+      });
+    });
+  }
   Result<EventPage> ListEvents(const Scope& sc, std::string_view id, EventSeq a, uint32_t l) override { return s_->ListEvents(sc, id, a, l); }
   Result<std::unique_ptr<Subscription>> Subscribe(const Scope& sc, std::string_view id, SubscribeOptions o) override { return s_->Subscribe(sc, id, std::move(o)); }
   void EnqueueAction(const Scope& sc, NewAction r, Completion<EnqueueResult> d) override { s_->EnqueueAction(sc, std::move(r), std::move(d)); }
@@ -66,6 +86,8 @@ class ForwardingStore : public Store {
   std::mutex mu_;
   Status writable_;
   Status get_;
+  std::atomic<int> delay_ms_{0};
+  std::vector<std::thread> delayed_;  // guarded by mu_
 };
 
 }  // namespace acpstore::testing
