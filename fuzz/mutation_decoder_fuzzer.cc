@@ -6,8 +6,10 @@
 // asserts what recovery relies on: every refusal is kCorruption (or
 // kDataLoss for a positioned event read); an accepted mutation re-encodes
 // to bytes that decode to the same encoding again (a fixed point after one
-// round, since the decoder may accept non-minimal varints); and every event
-// span the encoder reports decodes alone to the event it names.
+// round, since the decoder may accept non-minimal varints); every event
+// span the encoder reports decodes alone to the event it names; and the
+// spans the decoder reports (what recovery indexes) do too, in the input's
+// own bytes, and equal the encoder's on the re-encoded form.
 
 #include <cstdint>
 #include <cstdio>
@@ -48,10 +50,12 @@ std::string EncodeOf(const acpstore::Event& e) {
 void CheckMutation(std::string_view in) {
   Mutation m;
   std::string_view input = in;
-  Status s = DecodeMutation(&input, &m);
+  std::vector<EventSpan> decoded_spans;
+  Status s = DecodeMutation(&input, &m, &decoded_spans);
   if (!s.ok()) {
     FUZZ_CHECK(s.code() == StatusCode::kCorruption);
     FUZZ_CHECK(input.size() == in.size());  // unchanged on failure
+    FUZZ_CHECK(decoded_spans.empty());
     return;
   }
   FUZZ_CHECK(input.empty());
@@ -61,10 +65,13 @@ void CheckMutation(std::string_view in) {
   EncodeMutation(m, &once, &spans);
   Mutation again;
   std::string_view once_view = once;
-  FUZZ_CHECK(DecodeMutation(&once_view, &again).ok());
+  std::vector<EventSpan> once_spans;
+  FUZZ_CHECK(DecodeMutation(&once_view, &again, &once_spans).ok());
+  FUZZ_CHECK(once_spans == spans);
   std::string twice;
   EncodeMutation(again, &twice, nullptr);
   FUZZ_CHECK(twice == once);
+  FUZZ_CHECK(decoded_spans.size() == spans.size());
 
   size_t i = 0;
   for (const auto& op : m.ops) {
@@ -79,6 +86,12 @@ void CheckMutation(std::string_view in) {
                                &alone)
                      .ok());
       FUZZ_CHECK(EncodeOf(alone) == EncodeOf(e));
+      // The same event where the decoder found it in the input.
+      const EventSpan& d = decoded_spans[i];
+      FUZZ_CHECK(uint64_t{d.offset} + d.length <= in.size());
+      acpstore::Event found;
+      FUZZ_CHECK(DecodeEventAt(in.substr(d.offset, d.length), &found).ok());
+      FUZZ_CHECK(EncodeOf(found) == EncodeOf(e));
       ++i;
     }
   }

@@ -19,7 +19,7 @@
 #include "record/utf8.h"
 #include "server/query_params.h"
 #include "server/router.h"
-#include "server/sse_stream.h"
+#include "server/sse_frames.h"
 
 namespace {
 
@@ -88,7 +88,7 @@ void CheckFrame(std::string_view text) {
   e.client_event_id = std::string(text);
   e.payload = "null";
   std::string frame;
-  acpstore::server::SseStream::AppendEventFrame(e, &frame);
+  acpstore::server::SseFrames::AppendEvent(e, &frame);
   const std::string head = "id: " + std::to_string(e.seq) + "\ndata: ";
   FUZZ_CHECK(frame.rfind(head, 0) == 0);
   FUZZ_CHECK(frame.size() >= head.size() + 2);

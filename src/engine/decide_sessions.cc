@@ -13,6 +13,7 @@
 //    close are normal and must not be lost. Retention windows still run
 //    from when the session ended.
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -188,8 +189,11 @@ Result<Decision<AppendResult>> DecideAppendEvents(const StoreState& state,
   for (size_t i = 0; i < req.events.size(); ++i) {
     NewEvent& ne = req.events[i];
     if (ne.client_event_id) {
-      if (auto seq = state.FindClientEvent(*e, *ne.client_event_id)) {
-        ACPSTORE_ASSIGN_OR_RETURN(result.events[i], e->events->Get(*seq));
+      ACPSTORE_ASSIGN_OR_RETURN(
+          std::optional<Event> original,
+          state.FindClientEvent(*e, *ne.client_event_id));
+      if (original) {
+        result.events[i] = std::move(*original);
         continue;
       }
     }

@@ -66,7 +66,7 @@ class FileLogContext {
   // written.
   void BeginPending(uint64_t ticket, std::span<const record::EventSpan> spans);
   // False when the appends did not match the spans one to one (a bug, or a
-  // journal record that does not re-encode to itself).
+  // journal record whose events do not match the state's view of them).
   bool End();
 
   // What the next Append() must record. Called by FileEventLog only.

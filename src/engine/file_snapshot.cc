@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <variant>
 
 #include "base/coding.h"
@@ -77,14 +77,22 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s) {
     ACPSTORE_RETURN_IF_ERROR(out->Add(item::kEventIndex, body));
   }
 
-  if (!s.client_ids.empty()) {
+  // Sorted here, on the snapshot thread, not while capturing under the
+  // store lock.
+  std::vector<std::pair<EventSeq, uint32_t>> ids = s.client_ids;
+  std::sort(ids.begin(), ids.end());
+  for (size_t at = 0; at < ids.size(); at += item::kEntriesPerIndexItem) {
+    const size_t n =
+        std::min<size_t>(item::kEntriesPerIndexItem, ids.size() - at);
     body.clear();
-    base::PutVarint32(&body, static_cast<uint32_t>(s.client_ids.size()));
-    for (const auto& [id, seq] : s.client_ids) {
-      base::PutLengthPrefixed(&body, id);
-      base::PutVarint64(&body, seq);
+    base::PutVarint32(&body, static_cast<uint32_t>(n));
+    EventSeq previous = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      base::PutFixed32(&body, ids[i].second);
+      base::PutVarint64(&body, ids[i].first - previous);
+      previous = ids[i].first;
     }
-    ACPSTORE_RETURN_IF_ERROR(out->Add(item::kClientIds, body));
+    ACPSTORE_RETURN_IF_ERROR(out->Add(item::kClientIdTags, body));
   }
   for (const Pause& p : s.pauses) {
     body.clear();
@@ -131,6 +139,14 @@ class Loader {
         }
         ACPSTORE_RETURN_IF_ERROR(in->Varint64("sessions", &expected_sessions_));
         ACPSTORE_RETURN_IF_ERROR(in->Varint64("actions", &expected_actions_));
+        if (version >= 2) {
+          // Version 1 stored ids, not tags: the state keeps its own key.
+          std::string_view key;
+          ACPSTORE_RETURN_IF_ERROR(in->Bytes("client id key", 16, &key));
+          ACPSTORE_RETURN_IF_ERROR(state_->SetClientIdKey(
+              ClientIdKey{base::DecodeFixed64(key.data()),
+                          base::DecodeFixed64(key.data() + 8)}));
+        }
         saw_meta_ = true;
         return Status::OK();
       }
@@ -191,7 +207,25 @@ class Loader {
           uint64_t seq = 0;
           ACPSTORE_RETURN_IF_ERROR(in->String("client id", &id));
           ACPSTORE_RETURN_IF_ERROR(in->Varint64("client seq", &seq));
-          client_ids_[std::move(id)] = seq;
+          client_ids_.emplace_back(seq, state_->ClientIdTagOf(id));
+        }
+        return Status::OK();
+      }
+      case item::kClientIdTags: {
+        if (!open_) return in->Corrupt("client id tags outside a session");
+        uint32_t n = 0;
+        ACPSTORE_RETURN_IF_ERROR(in->Varint32("client id tags", &n));
+        EventSeq seq = 0;
+        for (uint32_t i = 0; i < n; ++i) {
+          uint32_t tag = 0;
+          uint64_t delta = 0;
+          ACPSTORE_RETURN_IF_ERROR(in->Fixed32("client id tag", &tag));
+          ACPSTORE_RETURN_IF_ERROR(in->Varint64("client seq delta", &delta));
+          if (delta == 0 || delta > std::numeric_limits<EventSeq>::max() - seq) {
+            return in->Corrupt("client id seqs do not ascend");
+          }
+          seq += delta;
+          client_ids_.emplace_back(seq, tag);
         }
         return Status::OK();
       }
@@ -230,11 +264,22 @@ class Loader {
       return Status::Corruption("event index of session " + id_ +
                                 " does not cover its range");
     }
+    // Ascending seqs let the index pick its sweep point right.
+    std::sort(client_ids_.begin(), client_ids_.end());
+    ClientIdIndex index;
+    for (const auto& [seq, tag] : client_ids_) {
+      if (seq > last_seq_) {
+        return Status::Corruption("client id of session " + id_ +
+                                  " names an event past its last seq");
+      }
+      index.Insert(tag, seq, first_seq_);  // drops stale ones
+    }
+    client_ids_.clear();
     auto log = std::make_unique<FileEventLog>(context_, first_seq_, last_seq_,
                                               std::move(entries_));
     entries_.clear();
     return state_->RestoreEvents(tenant_, id_, std::move(log),
-                                 std::move(client_ids_));
+                                 std::move(index));
   }
 
   StoreState* const state_;
@@ -253,7 +298,7 @@ class Loader {
   EventSeq first_seq_ = 1;
   EventSeq last_seq_ = 0;
   std::deque<IndexEntry> entries_;
-  std::unordered_map<std::string, EventSeq> client_ids_;
+  std::vector<std::pair<EventSeq, uint32_t>> client_ids_;  // seq, tag
 };
 
 Status Located(const Status& s, const std::string& path) {
@@ -270,6 +315,7 @@ Status Located(const Status& s, const std::string& path) {
 }  // namespace
 
 void CaptureState(const StoreState& state, StateImage* image) {
+  image->client_id_key = state.client_id_key();
   image->sessions.clear();
   image->actions.clear();
   image->has_pending = false;
@@ -284,9 +330,9 @@ void CaptureState(const StoreState& state, StateImage* image) {
       image->has_pending = true;
       image->max_pending_ticket = std::max(image->max_pending_ticket, p.ticket);
     }
-    for (const auto& [id, seq] : e.client_event_ids) {
-      if (seq >= s.events.first_seq) s.client_ids.emplace_back(id, seq);
-    }
+    e.client_ids.ForEach(s.events.first_seq, [&](uint32_t tag, EventSeq seq) {
+      s.client_ids.emplace_back(seq, tag);
+    });
     s.pauses = e.pauses.records();
   });
   std::vector<const ActionEntry*> actions;
@@ -341,6 +387,8 @@ Result<uint64_t> WriteSnapshot(io::FileSystem& fs, const std::string& dir,
   base::PutVarint32(&body, item::kVersion);
   base::PutVarint64(&body, image.sessions.size());
   base::PutVarint64(&body, image.actions.size());
+  base::PutFixed64(&body, image.client_id_key.k0);
+  base::PutFixed64(&body, image.client_id_key.k1);
   ACPSTORE_RETURN_IF_ERROR(out.Add(item::kMeta, body));
   for (const SessionImage& s : image.sessions) {
     ACPSTORE_RETURN_IF_ERROR(WriteSession(&out, s));

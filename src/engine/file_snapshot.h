@@ -7,8 +7,9 @@
 //
 // A snapshot holds every small record (sessions, actions, pauses), and per
 // session its event index (locations, not payloads), its high-water mark
-// and its clientEventId index, plus the journal position it covers.
-// Recovery loads it and replays the journal from that position.
+// and its clientEventId index (tags and seqs, with the key of the tags in
+// the meta item), plus the journal position it covers. Recovery loads it
+// and replays the journal from that position.
 //
 // Capture runs under the engine's state lock and only copies; encoding and
 // I/O happen afterwards on the snapshot thread. Events still pending at
@@ -40,7 +41,9 @@ namespace acpstore::engine {
 namespace snapshot_item {
 // One item: uint8 tag, varint32 body length, body. Data chunks hold whole
 // items; a session's items follow its kSession item.
-// varint32 version, varint64 sessions, varint64 actions. Always first.
+// varint32 version, varint64 sessions, varint64 actions; from version 2
+// on, fixed64 k0, fixed64 k1 (the ClientIdKey of the kClientIdTags tags).
+// Always first.
 inline constexpr uint8_t kMeta = 1;
 // record_codec EncodeSession; starts the session's items.
 inline constexpr uint8_t kSession = 2;
@@ -49,25 +52,35 @@ inline constexpr uint8_t kEventRange = 3;
 // varint64 start seq, varint32 n, n x (varint32 segment, offset, length,
 // payload bytes).
 inline constexpr uint8_t kEventIndex = 4;
-// varint32 n, n x (length-prefixed clientEventId, varint64 seq).
+// varint32 n, n x (length-prefixed clientEventId, varint64 seq). Written by
+// content version 1 only; still read.
 inline constexpr uint8_t kClientIds = 5;
 // record_codec EncodePause, in creation order.
 inline constexpr uint8_t kPause = 6;
 // record_codec EncodeAction, in insertion (lease tie-break) order.
 inline constexpr uint8_t kAction = 7;
-inline constexpr uint32_t kVersion = 1;
-// Entries per kEventIndex item, so no item nears the chunk cap.
+// varint32 n, n x (fixed32 tag, varint64 seq minus the previous entry's
+// seq, or the seq itself for an item's first entry): seqs ascending.
+// Since content version 2.
+inline constexpr uint8_t kClientIdTags = 8;
+// 1: clientEventIds as strings (kClientIds). 2: as tags (kClientIdTags)
+// with their key in kMeta.
+inline constexpr uint32_t kVersion = 2;
+// Entries per kEventIndex or kClientIdTags item, so no item nears the
+// chunk cap.
 inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;
 }  // namespace snapshot_item
 
 struct SessionImage {
   Session session;
   FileEventLog::Image events;
-  std::vector<std::pair<std::string, EventSeq>> client_ids;
+  // The retained entries of the clientEventId index: seq, tag; in no order.
+  std::vector<std::pair<EventSeq, uint32_t>> client_ids;
   std::vector<Pause> pauses;  // creation order
 };
 
 struct StateImage {
+  ClientIdKey client_id_key;
   std::vector<SessionImage> sessions;
   std::vector<Action> actions;  // insertion (lease tie-break) order
   // Tickets of the records whose pending events the image names.

@@ -555,7 +555,8 @@ StoreStats FileStore::Stats() {
     stats.events_dropped_retention = c.events_dropped_retention - dropped_base_;
     stats.journal_bytes = journal_bytes_;
     stats.snapshot_bytes = snapshot_bytes_;
-    stats.memory_index_bytes = context_->index_entries() * sizeof(IndexEntry);
+    stats.memory_index_bytes = context_->index_entries() * sizeof(IndexEntry) +
+                               c.client_id_index_bytes;
     stats.recovery_ms = info_.recovery_ms;
     stats.torn_tail_truncations = info_.torn_tail_bytes > 0 ? 1 : 0;
   }
@@ -589,6 +590,11 @@ FileStoreInfo FileStore::Info() {
   info.data_loss_reads = reader_.data_loss_reads();
   info.writable = CheckWritable();
   return info;
+}
+
+ClientIdKey FileStore::ClientIdKeyForTesting() {
+  base::MutexLock lock(&mu_);
+  return state_->client_id_key();
 }
 
 }  // namespace acpstore::engine

@@ -151,6 +151,9 @@ class FileStore final : public Store, private SubscriptionSource {
   // oldest kept snapshot. Returns how many went. Blocks like SnapshotNow.
   Result<size_t> ReclaimSegments();
   FileStoreInfo Info();
+  // Tests only: the key of the clientEventId tags (kept in snapshots), so
+  // a test can make ids whose tags collide.
+  ClientIdKey ClientIdKeyForTesting();
 
  private:
   class WaiterBase;

@@ -1,5 +1,6 @@
 // Offline compaction and repair of a data directory. See file_tools.h.
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 #include <variant>
@@ -166,12 +167,9 @@ class Repairer {
     }
     record::Mutation m;
     std::string_view in = r.payload;
-    Status s = record::DecodeMutation(&in, &m);
-    if (!s.ok()) return lost(std::string(s.message()));
-    std::string again;
     std::vector<record::EventSpan> spans;
-    record::EncodeMutation(m, &again, &spans);
-    if (again != r.payload) return lost("does not re-encode to itself");
+    Status s = record::DecodeMutation(&in, &m, &spans);
+    if (!s.ok()) return lost(std::string(s.message()));
     old_context_->BeginDurable(r.location, spans);
     s = state_->Apply(std::move(m));
     const bool matched = old_context_->End();
@@ -262,10 +260,14 @@ class Repairer {
     }
     report_.events_kept += entries.size();
     const EventSeq first = info.last_seq + 1 - entries.size();
-    std::unordered_map<std::string, EventSeq> client_ids;
-    for (const auto& [cid, seq] : e->client_event_ids) {
-      if (seq >= first) client_ids[cid] = seq;
-    }
+    // Same state, same key: the tags carry over as they are.
+    std::vector<std::pair<EventSeq, uint32_t>> ids;
+    e->client_ids.ForEach(first, [&](uint32_t tag, EventSeq seq) {
+      ids.emplace_back(seq, tag);
+    });
+    std::sort(ids.begin(), ids.end());
+    ClientIdIndex client_ids;
+    for (const auto& [seq, tag] : ids) client_ids.Insert(tag, seq, first);
     auto log = std::make_unique<FileEventLog>(
         new_context_.get(), first, info.last_seq, std::move(entries));
     return state_->RestoreEvents(tenant, id, std::move(log),

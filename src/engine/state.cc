@@ -4,6 +4,7 @@
 #include "engine/state.h"
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 #include <variant>
 
@@ -77,8 +78,10 @@ std::string OwnerViewKey(std::string_view tenant_id,
   return TenantKey(tenant_id, owner_key_id);
 }
 
-StoreState::StoreState(EventLogFactory event_log_factory)
-    : event_log_factory_(std::move(event_log_factory)) {}
+StoreState::StoreState(EventLogFactory event_log_factory,
+                       ClientIdKey client_id_key)
+    : event_log_factory_(std::move(event_log_factory)),
+      client_id_key_(client_id_key) {}
 
 StoreState::~StoreState() = default;
 
@@ -138,13 +141,31 @@ const ActionEntry* StoreState::FindActionByIdempotencyKey(
   return it == idempotency_.end() ? nullptr : it->second;
 }
 
-std::optional<EventSeq> StoreState::FindClientEvent(
+Result<std::optional<Event>> StoreState::FindClientEvent(
     const SessionEntry& session, std::string_view client_id) const {
-  auto it = session.client_event_ids.find(std::string(client_id));
-  if (it == session.client_event_ids.end()) return std::nullopt;
-  // Dropped by retention: the original is gone, so it no longer dedupes.
-  if (it->second < session.events->Info().first_seq) return std::nullopt;
-  return it->second;
+  // Candidates below first_seq were dropped by retention: the original is
+  // gone, so the id no longer dedupes.
+  std::vector<EventSeq> candidates;
+  session.client_ids.ForEachCandidate(
+      ClientIdTagOf(client_id), session.events->Info().first_seq,
+      [&](EventSeq seq) {
+        candidates.push_back(seq);
+        return true;
+      });
+  // Newest first, as when the index was a map overwritten by each append.
+  std::sort(candidates.begin(), candidates.end(), std::greater<>());
+  for (EventSeq seq : candidates) {
+    // Under the engine's lock, and in the file engine a pread unless the
+    // payload cache holds the event. Acceptable because it happens on a
+    // dedupe hit (a retry, which returns this very event) and, for a new
+    // id, only when a retained event shares its 32-bit tag: with the keyed
+    // hash about one lookup in 2^32 / (entries in the session).
+    ACPSTORE_ASSIGN_OR_RETURN(Event event, session.events->Get(seq));
+    if (event.client_event_id && *event.client_event_id == client_id) {
+      return std::optional<Event>(std::move(event));
+    }
+  }
+  return std::optional<Event>();
 }
 
 Session StoreState::View(const SessionEntry& entry) {
@@ -273,11 +294,22 @@ void StoreState::UnindexAction(ActionEntry* e) {
 }
 
 void StoreState::SweepClientIds(SessionEntry* e) {
-  EventStreamInfo info = e->events->Info();
-  if (e->client_event_ids.size() <= 2 * info.retained + 64) return;
-  std::erase_if(e->client_event_ids, [&](const auto& kv) {
-    return kv.second < info.first_seq;
-  });
+  const size_t before = e->client_ids.memory_bytes();
+  e->client_ids.Sweep(e->events->Info().first_seq);
+  CountClientIdBytes(*e, before);
+}
+
+void StoreState::CountClientIdBytes(const SessionEntry& e, size_t before) {
+  counters_.client_id_index_bytes += e.client_ids.memory_bytes();
+  counters_.client_id_index_bytes -= before;
+}
+
+Status StoreState::SetClientIdKey(const ClientIdKey& key) {
+  if (!sessions_.empty()) {
+    return Status::Internal("clientEventId key set on a state with sessions");
+  }
+  client_id_key_ = key;
+  return Status::OK();
 }
 
 SessionEntry* StoreState::MutableSession(std::string_view tenant_id,
@@ -330,6 +362,7 @@ Status StoreState::ApplyOp(record::DeleteSessionOp&& op) {
   counters_.events_retained -= info.retained;
   counters_.event_payload_bytes -= info.bytes;
   counters_.pauses -= e->pauses.size();
+  counters_.client_id_index_bytes -= e->client_ids.memory_bytes();
   UnindexSession(e);
   sessions_.erase(it);
   return Status::OK();
@@ -339,6 +372,7 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
   SessionEntry* e = MutableSession(op.tenant_id, op.session_id);
   if (e == nullptr) return Status::Internal("append to an unknown session");
   UnindexSession(e);
+  const size_t index_bytes = e->client_ids.memory_bytes();
   Status status;
   for (Event& event : op.events) {
     if (event.seq != e->events->Info().last_seq + 1) {
@@ -346,14 +380,16 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
                    .With("seq", static_cast<int64_t>(event.seq));
       break;
     }
-    if (event.client_event_id) {
-      e->client_event_ids[*event.client_event_id] = event.seq;
-    }
+    const EventSeq seq = event.seq;
+    std::optional<uint32_t> tag;
+    if (event.client_event_id) tag = ClientIdTagOf(*event.client_event_id);
     ++counters_.events_retained;
     ++counters_.events_appended;
     counters_.event_payload_bytes += event.payload.size();
     e->events->Append(std::move(event));
+    if (tag) e->client_ids.Insert(*tag, seq, e->events->Info().first_seq);
   }
+  CountClientIdBytes(*e, index_bytes);
   IndexSession(e);
   return status;
 }
@@ -416,10 +452,10 @@ Status StoreState::ApplyOp(record::DeleteActionOp&& op) {
   return Status::OK();
 }
 
-Status StoreState::RestoreEvents(
-    std::string_view tenant_id, std::string_view session_id,
-    std::unique_ptr<EventLog> log,
-    std::unordered_map<std::string, EventSeq> client_event_ids) {
+Status StoreState::RestoreEvents(std::string_view tenant_id,
+                                 std::string_view session_id,
+                                 std::unique_ptr<EventLog> log,
+                                 ClientIdIndex client_ids) {
   SessionEntry* e = MutableSession(tenant_id, session_id);
   if (e == nullptr) return Status::Internal("restore of an unknown session");
   UnindexSession(e);
@@ -428,7 +464,9 @@ Status StoreState::RestoreEvents(
   counters_.events_retained += new_info.retained - old_info.retained;
   counters_.event_payload_bytes += new_info.bytes - old_info.bytes;
   e->events = std::move(log);
-  e->client_event_ids = std::move(client_event_ids);
+  const size_t index_bytes = e->client_ids.memory_bytes();
+  e->client_ids = std::move(client_ids);
+  CountClientIdBytes(*e, index_bytes);
   IndexSession(e);
   return Status::OK();
 }

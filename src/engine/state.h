@@ -25,8 +25,10 @@
 #include <vector>
 
 #include "acpstore/records.h"
+#include "acpstore/result.h"
 #include "acpstore/status.h"
 #include "acpstore/store.h"
+#include "engine/client_id_index.h"
 #include "engine/event_log.h"
 #include "engine/lease_queue.h"
 #include "engine/pause_book.h"
@@ -52,9 +54,9 @@ struct SessionEntry {
   uint64_t incarnation = 0;
   std::string_view id;  // viewing the map key (stable)
   std::unique_ptr<EventLog> events;
-  // clientEventId -> seq. Entries of dropped events go stale and are
-  // swept lazily (see StoreState::FindClientEvent).
-  std::unordered_map<std::string, EventSeq> client_event_ids;
+  // clientEventId tag -> seq; no ids (see StoreState::FindClientEvent).
+  // Entries of dropped events go stale and are swept lazily.
+  ClientIdIndex client_ids;
   PauseBook pauses;
   RecencyIndex<ActionEntry> actions;  // this session's actions, newest first
 };
@@ -67,6 +69,7 @@ struct StateCounters {
   uint64_t pauses = 0;
   uint64_t events_appended = 0;           // cumulative
   uint64_t events_dropped_retention = 0;  // cumulative
+  uint64_t client_id_index_bytes = 0;     // every session's ClientIdIndex
 };
 
 // True when `scope` may read a record of (tenant, owner).
@@ -75,7 +78,10 @@ bool ScopeCanSee(const Scope& scope, std::string_view tenant_id,
 
 class StoreState {
  public:
-  explicit StoreState(EventLogFactory event_log_factory);
+  // `client_id_key` keys the clientEventId hash; a random one unless a test
+  // needs tags it can predict.
+  explicit StoreState(EventLogFactory event_log_factory,
+                      ClientIdKey client_id_key = ClientIdKey::Random());
   ~StoreState();
   StoreState(const StoreState&) = delete;
   StoreState& operator=(const StoreState&) = delete;
@@ -89,11 +95,17 @@ class StoreState {
   // Recovery from a snapshot that keeps event indexes, not events:
   // replaces the event log and clientEventId index of an existing session
   // (just upserted). Retained counts follow the new log; events_appended
-  // does not change.
-  Status RestoreEvents(
-      std::string_view tenant_id, std::string_view session_id,
-      std::unique_ptr<EventLog> log,
-      std::unordered_map<std::string, EventSeq> client_event_ids);
+  // does not change. The index's tags must be under client_id_key().
+  Status RestoreEvents(std::string_view tenant_id, std::string_view session_id,
+                       std::unique_ptr<EventLog> log, ClientIdIndex client_ids);
+
+  // The key of the clientEventId tags. Snapshots store it with the tags;
+  // loading one sets it, which is allowed only while there is no session.
+  const ClientIdKey& client_id_key() const { return client_id_key_; }
+  Status SetClientIdKey(const ClientIdKey& key);
+  uint32_t ClientIdTagOf(std::string_view client_id) const {
+    return ClientIdTag(client_id_key_, client_id);
+  }
 
   // Every session / action in no particular order, for snapshots:
   // visit(const SessionEntry&) / visit(const ActionEntry&).
@@ -120,9 +132,12 @@ class StoreState {
   const ActionEntry* FindActionByIdempotencyKey(
       std::string_view tenant_id, std::string_view session_id,
       std::string_view idempotency_key) const;
-  // The seq of the retained event with this clientEventId, if any.
-  std::optional<EventSeq> FindClientEvent(const SessionEntry& session,
-                                          std::string_view client_id) const;
+  // The retained event with this clientEventId, if any. The index keeps
+  // only tags, so each candidate is read back (EventLog::Get) and its id
+  // compared byte for byte: a collision never answers with another event.
+  // An error reading a candidate is returned (it might be the original).
+  Result<std::optional<Event>> FindClientEvent(
+      const SessionEntry& session, std::string_view client_id) const;
 
   // The session as readers see it: with its event-stream summary.
   static Session View(const SessionEntry& entry);
@@ -183,10 +198,14 @@ class StoreState {
   void IndexAction(ActionEntry* entry);
   void UnindexAction(ActionEntry* entry);
   void RemoveAction(const std::string& key);
-  // Drops stale clientEventId entries once they outnumber live ones.
+  // Drops stale clientEventId entries once enough went stale.
   void SweepClientIds(SessionEntry* entry);
+  // Keeps counters_.client_id_index_bytes in step after `entry`'s index
+  // changed from `before` bytes.
+  void CountClientIdBytes(const SessionEntry& entry, size_t before);
 
   EventLogFactory event_log_factory_;
+  ClientIdKey client_id_key_;
   std::unordered_map<std::string, SessionEntry> sessions_;  // tenant\0id
   std::unordered_map<std::string, ActionEntry> actions_;    // tenant\0id
   // tenant\0session\0idempotencyKey -> action.

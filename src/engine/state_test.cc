@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/client_id_index_test_util.h"
 #include "engine/memory_event_log.h"
 
 namespace acpstore::engine {
@@ -126,22 +127,107 @@ TEST_F(StoreStateTest, AppendRejectsASeqThatSkips) {
   EXPECT_FALSE(state_.Apply(std::move(bad)).ok());
 }
 
+Event E(EventSeq seq, std::optional<std::string> client_id,
+        std::string payload = "{}") {
+  Event e;
+  e.session_id = "s";
+  e.tenant_id = "t";
+  e.owner_key_id = "o";
+  e.seq = seq;
+  e.client_event_id = std::move(client_id);
+  e.payload = std::move(payload);
+  return e;
+}
+
+// The seq FindClientEvent answers with, 0 for none.
+EventSeq FoundSeq(const StoreState& state, const SessionEntry& s,
+                  std::string_view id) {
+  Result<std::optional<Event>> r = state.FindClientEvent(s, id);
+  EXPECT_TRUE(r.ok()) << r.error();
+  if (!r.ok() || !*r) return 0;
+  EXPECT_EQ((*r)->client_event_id, std::optional<std::string>(id));
+  return (*r)->seq;
+}
+
 TEST_F(StoreStateTest, ClientEventIdOfADroppedEventNoLongerDedupes) {
   record::Mutation m;
   m.UpsertSession(S("s", "o", 1));
-  Event e;
-  e.seq = 1;
-  e.client_event_id = "c1";
-  m.AppendEvents("t", "s", {e});
+  m.AppendEvents("t", "s", {E(1, "c1")});
   Apply(std::move(m));
   const SessionEntry* s = state_.FindSessionInTenant("t", "s");
-  EXPECT_EQ(state_.FindClientEvent(*s, "c1"), std::optional<EventSeq>(1));
+  EXPECT_EQ(FoundSeq(state_, *s, "c1"), 1u);
+  EXPECT_EQ(FoundSeq(state_, *s, "c2"), 0u);
   record::Mutation drop;
   drop.DropEvents("t", "s", 1);
   Apply(std::move(drop));
-  EXPECT_EQ(state_.FindClientEvent(*s, "c1"), std::nullopt);
+  EXPECT_EQ(FoundSeq(state_, *s, "c1"), 0u);
   EXPECT_EQ(state_.counters().events_retained, 0u);
   EXPECT_EQ(state_.counters().events_dropped_retention, 1u);
+  // The id may be used again, and then dedupes to the new event.
+  record::Mutation again;
+  again.AppendEvents("t", "s", {E(2, "c1")});
+  Apply(std::move(again));
+  EXPECT_EQ(FoundSeq(state_, *s, "c1"), 2u);
+}
+
+// Two ids with the same 32-bit tag: each finds its own event, never the
+// other's, whichever was stored first.
+TEST(StoreStateClientIdTest, CollidingIdsNeverAnswerWithTheOtherEvent) {
+  const ClientIdKey key{1, 2};
+  StoreState state(MemoryEventLog::Factory(), key);
+  auto [a, b] = CollidingClientIds(key);
+  ASSERT_EQ(ClientIdTag(key, a), ClientIdTag(key, b));
+  record::Mutation m;
+  m.UpsertSession(S("s", "o", 1));
+  m.AppendEvents("t", "s", {E(1, a, "{\"v\":\"a\"}"), E(2, std::nullopt)});
+  ASSERT_TRUE(state.Apply(std::move(m)).ok());
+  const SessionEntry* s = state.FindSessionInTenant("t", "s");
+  EXPECT_EQ(FoundSeq(state, *s, b), 0u) << "b must not dedupe to a's event";
+  record::Mutation more;
+  more.AppendEvents("t", "s", {E(3, b, "{\"v\":\"b\"}")});
+  ASSERT_TRUE(state.Apply(std::move(more)).ok());
+  EXPECT_EQ(FoundSeq(state, *s, a), 1u);
+  EXPECT_EQ(FoundSeq(state, *s, b), 3u);
+  // Once a's event is dropped, only b's remains.
+  record::Mutation drop;
+  drop.DropEvents("t", "s", 2);
+  ASSERT_TRUE(state.Apply(std::move(drop)).ok());
+  EXPECT_EQ(FoundSeq(state, *s, a), 0u);
+  EXPECT_EQ(FoundSeq(state, *s, b), 3u);
+}
+
+TEST(StoreStateClientIdTest, KeyCanBeSetOnlyWhileEmpty) {
+  StoreState state(MemoryEventLog::Factory(), ClientIdKey{1, 2});
+  EXPECT_TRUE(state.SetClientIdKey(ClientIdKey{3, 4}).ok());
+  EXPECT_EQ(state.client_id_key(), (ClientIdKey{3, 4}));
+  record::Mutation m;
+  m.UpsertSession(S("s", "o", 1));
+  ASSERT_TRUE(state.Apply(std::move(m)).ok());
+  EXPECT_FALSE(state.SetClientIdKey(ClientIdKey{5, 6}).ok());
+}
+
+TEST(StoreStateClientIdTest, IndexBytesAreCountedAndReturnedOnDelete) {
+  StoreState state(MemoryEventLog::Factory(), ClientIdKey{1, 2});
+  record::Mutation m;
+  m.UpsertSession(S("s", "o", 1));
+  std::vector<Event> events;
+  for (EventSeq seq = 1; seq <= 1000; ++seq) {
+    events.push_back(E(seq, "c" + std::to_string(seq)));
+  }
+  m.AppendEvents("t", "s", std::move(events));
+  ASSERT_TRUE(state.Apply(std::move(m)).ok());
+  const uint64_t bytes = state.counters().client_id_index_bytes;
+  EXPECT_GT(bytes, 0u);
+  EXPECT_LE(bytes, 16u * 1000);
+  EXPECT_EQ(bytes,
+            state.FindSessionInTenant("t", "s")->client_ids.memory_bytes());
+  Session closed = S("s", "o", 2);
+  closed.status = SessionStatus::kClosed;
+  record::Mutation del;
+  del.UpsertSession(closed);
+  del.DeleteSession("t", "s");
+  ASSERT_TRUE(state.Apply(std::move(del)).ok());
+  EXPECT_EQ(state.counters().client_id_index_bytes, 0u);
 }
 
 TEST_F(StoreStateTest, EndedSessionsAreIndexedByEndTime) {

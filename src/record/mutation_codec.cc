@@ -88,7 +88,10 @@ Status ReadFramedEvent(ByteReader* in, Event* out, FrameStage* stage) {
   return Status::OK();
 }
 
-Status ReadOp(ByteReader* in, f::OpTag tag, Mutation* m) {
+// `spans` may be null; offsets are the reader's, i.e. from the first byte
+// of the mutation.
+Status ReadOp(ByteReader* in, f::OpTag tag, Mutation* m,
+              std::vector<EventSpan>* spans) {
   switch (tag) {
     case f::OpTag::kUpsertSession: {
       UpsertSessionOp op;
@@ -116,8 +119,13 @@ Status ReadOp(ByteReader* in, f::OpTag tag, Mutation* m) {
       op.events.resize(count);
       for (uint32_t i = 0; i < count; ++i) {
         FrameStage stage = FrameStage::kFraming;
+        const uint64_t at = in->offset();
         Status s = ReadFramedEvent(in, &op.events[i], &stage);
         if (!s.ok()) return Prefixed(s, "event " + std::to_string(i) + ": ");
+        if (spans != nullptr) {
+          spans->push_back({static_cast<uint32_t>(at),
+                            static_cast<uint32_t>(in->offset() - at)});
+        }
       }
       m->ops.emplace_back(std::move(op));
       return Status::OK();
@@ -220,6 +228,11 @@ void EncodeMutation(const Mutation& mutation, std::string* dst,
 }
 
 Status DecodeMutation(std::string_view* input, Mutation* out) {
+  return DecodeMutation(input, out, nullptr);
+}
+
+Status DecodeMutation(std::string_view* input, Mutation* out,
+                      std::vector<EventSpan>* event_spans) {
   ByteReader in(*input);
   uint8_t version = 0;
   uint32_t op_count = 0;
@@ -238,10 +251,14 @@ Status DecodeMutation(std::string_view* input, Mutation* out) {
 
   Mutation m;
   m.ops.reserve(op_count);
+  // Appended to the caller's vector only on success.
+  std::vector<EventSpan> spans;
+  std::vector<EventSpan>* spans_or_null =
+      event_spans != nullptr ? &spans : nullptr;
   for (uint32_t i = 0; i < op_count; ++i) {
     uint8_t tag = 0;
     s = in.U8("op tag", &tag);
-    if (s.ok()) s = ReadOp(&in, static_cast<f::OpTag>(tag), &m);
+    if (s.ok()) s = ReadOp(&in, static_cast<f::OpTag>(tag), &m, spans_or_null);
     if (!s.ok()) {
       return fail(Prefixed(
           s, "op " + std::to_string(i) + " (" +
@@ -254,6 +271,9 @@ Status DecodeMutation(std::string_view* input, Mutation* out) {
   }
   *out = std::move(m);
   *input = in.rest();
+  if (event_spans != nullptr) {
+    event_spans->insert(event_spans->end(), spans.begin(), spans.end());
+  }
   return Status::OK();
 }
 

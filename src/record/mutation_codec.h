@@ -50,6 +50,16 @@ void EncodeMutation(const Mutation& mutation, std::string* dst,
 // names the op, the field and the byte offset in the mutation.
 Status DecodeMutation(std::string_view* input, Mutation* out);
 
+// The same, and on success appends one span per event (op order, then
+// event order) saying where its framed sub-record sits in *input: what
+// EncodeMutation reported when it wrote these bytes. Recovery uses it to
+// index replayed events without encoding them again. The spans are where
+// the bytes are, so they stay right even for an input the decoder accepts
+// but the encoder would not write (a non-minimal varint). On failure
+// *event_spans is unchanged.
+Status DecodeMutation(std::string_view* input, Mutation* out,
+                      std::vector<EventSpan>* event_spans);
+
 // Appends one framed event sub-record (the unit EventSpan points at).
 void EncodeFramedEvent(const Event& event, std::string* dst);
 

@@ -224,6 +224,58 @@ TEST(MutationCodecTest, SpansAccumulateAcrossAppendOps) {
   EXPECT_EQ(spans[2].offset + spans[2].length, spans[3].offset);
 }
 
+TEST(MutationCodecTest, DecodeReportsTheSpansEncodeReported) {
+  for (uint64_t seed = 0; seed < 500; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    RandomRecords r(seed);
+    // Mix random mutations with ones holding every op kind.
+    const Mutation m = seed % 2 == 0 ? r.RandomMutation() : r.EveryOpMutation();
+    std::vector<EventSpan> encoded;
+    const std::string bytes = Encode(m, &encoded);
+    std::string_view input = bytes;
+    Mutation back;
+    std::vector<EventSpan> decoded;
+    ASSERT_TRUE(DecodeMutation(&input, &back, &decoded).ok());
+    EXPECT_TRUE(input.empty());
+    EXPECT_EQ(decoded, encoded);
+    ExpectSameMutation(m, back);
+  }
+}
+
+TEST(MutationCodecTest, DecodedSpansAppendAndAreRelativeToTheInput) {
+  RandomRecords r(6);
+  Mutation m;
+  m.AppendEvents("t", "a", {r.RandomEvent(), r.RandomEvent()});
+  std::vector<EventSpan> encoded;
+  const std::string bytes = Encode(m, &encoded);
+  // The record body handed to the decoder starts after a journal header.
+  const std::string framed = "HEADER" + bytes;
+  std::string_view input = std::string_view(framed).substr(6);
+  Mutation back;
+  std::vector<EventSpan> decoded = {{7, 7}};  // appended to, not replaced
+  ASSERT_TRUE(DecodeMutation(&input, &back, &decoded).ok());
+  ASSERT_EQ(decoded.size(), 3u);
+  EXPECT_EQ(decoded[0], (EventSpan{7, 7}));
+  EXPECT_EQ(decoded[1], encoded[0]);
+  EXPECT_EQ(decoded[2], encoded[1]);
+}
+
+TEST(MutationCodecTest, FailedDecodeLeavesTheSpansAlone) {
+  RandomRecords r(12);
+  Mutation m;
+  m.AppendEvents("t", "a", {r.RandomEvent(), r.RandomEvent()});
+  m.DeleteSession("t", "a");
+  const std::string bytes = Encode(m);
+  // Cut inside the last op: both events decode, then the mutation fails.
+  const std::string cut = bytes.substr(0, bytes.size() - 1);
+  std::string_view input = cut;
+  Mutation back;
+  std::vector<EventSpan> spans;
+  EXPECT_EQ(DecodeMutation(&input, &back, &spans).code(),
+            StatusCode::kCorruption);
+  EXPECT_TRUE(spans.empty());
+}
+
 TEST(MutationCodecTest, BitFlipInsideEventSubRecordIsDataLoss) {
   RandomRecords r(21);
   Mutation m;

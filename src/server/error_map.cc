@@ -5,6 +5,7 @@
 #include <string>
 #include <variant>
 
+#include "record/utf8.h"
 #include "server/json_writer.h"
 
 namespace acpstore::server {
@@ -12,6 +13,23 @@ namespace {
 
 constexpr std::string_view kInternalMessage =
     "internal error; the server log has the details";
+
+// Messages and details may quote client input. The JSON writer needs valid
+// UTF-8, so anything else is replaced (U+FFFD per bad byte) rather than
+// trusted to have been checked upstream.
+std::string SafeText(std::string_view s) {
+  std::string out;
+  for (;;) {
+    const size_t bad = record::FindInvalidUtf8(s);
+    if (bad == std::string_view::npos) {
+      out.append(s);
+      return out;
+    }
+    out.append(s.substr(0, bad));
+    out.append("\xEF\xBF\xBD");
+    s.remove_prefix(bad + 1);
+  }
+}
 
 bool IsInternal(StatusCode code) {
   return code == StatusCode::kInternal || code == StatusCode::kCorruption ||
@@ -60,7 +78,7 @@ HttpErrorInfo MapHttpError(HttpError error) {
 std::string ErrorBody(std::string_view code, std::string_view message) {
   JsonWriter w;
   w.BeginObject().Key("error").BeginObject();
-  w.Key("code").String(code).Key("message").String(message);
+  w.Key("code").String(code).Key("message").String(SafeText(message));
   w.EndObject().EndObject();
   return w.Take();
 }
@@ -76,12 +94,12 @@ Response ErrorResponse(const Status& status) {
   }
   JsonWriter w;
   w.BeginObject().Key("error").BeginObject();
-  w.Key("code").String(info.code).Key("message").String(status.message());
+  w.Key("code").String(info.code).Key("message").String(SafeText(status.message()));
   for (const StatusDetail& d : status.details()) {
     if (d.key == "code" || d.key == "message") continue;  // never shadowed
-    w.Key(d.key);
+    w.Key(SafeText(d.key));
     if (const auto* s = std::get_if<std::string>(&d.value)) {
-      w.String(*s);
+      w.String(SafeText(*s));
     } else {
       w.Int(std::get<int64_t>(d.value));
     }

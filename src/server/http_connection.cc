@@ -39,6 +39,28 @@ int64_t NowMicros() {
       .count();
 }
 
+// Holds bytes of ServerCore::body_bytes until destroyed.
+class BodyReservation {
+ public:
+  explicit BodyReservation(std::atomic<size_t>& total) : total_(total) {}
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+  ~BodyReservation() { total_.fetch_sub(held_); }
+
+  bool Reserve(size_t bytes, size_t budget) {
+    size_t cur = total_.load();
+    do {
+      if (cur + bytes > budget) return false;
+    } while (!total_.compare_exchange_weak(cur, cur + bytes));
+    held_ += bytes;
+    return true;
+  }
+
+ private:
+  std::atomic<size_t>& total_;
+  size_t held_ = 0;
+};
+
 // Runs the router and resumes the awaiting coroutine on its own executor
 // (the connection's strand) when the response is ready, whichever thread
 // produced it.
@@ -170,9 +192,17 @@ asio::awaitable<void> Connection::Run() {
     const int64_t start = NowMicros();
     const unsigned version = parser.get().version() == 10 ? 10 : 11;
 
+    BodyReservation reservation(core_.body_bytes);
+    bool over_budget = false;
     if (!ec) {
       // A declared body over the cap is refused before a byte of it is read.
       if (parser.content_length() && *parser.content_length() > opt.max_body_bytes) {
+        ec = http::error::body_limit;
+      } else if (!parser.is_done() &&
+                 !reservation.Reserve(parser.content_length().value_or(
+                                          opt.max_body_bytes),
+                                      opt.max_inflight_body_bytes)) {
+        over_budget = true;
         ec = http::error::body_limit;
       } else if (beast::iequals(parser.get()[http::field::expect],
                                 "100-continue")) {
@@ -202,6 +232,9 @@ asio::awaitable<void> Connection::Run() {
         r = ErrorResponse(HttpError::kHeaderTooLarge,
                           "request header larger than " +
                               std::to_string(opt.max_header_bytes) + " bytes");
+      } else if (over_budget) {
+        r = ErrorResponse(Status::ResourceExhausted(
+            "too many request bodies in flight; retry later"));
       } else if (ec == http::error::body_limit) {
         r = ErrorResponse(Status::PayloadTooLarge(
             "request body larger than " + std::to_string(opt.max_body_bytes) +

@@ -47,6 +47,8 @@ struct ServerCore {
   std::atomic<bool> stopping{false};
   // Requests handed to the router whose response has not come back yet.
   std::atomic<size_t> inflight{0};
+  // Bytes reserved for request bodies being read or handled.
+  std::atomic<size_t> body_bytes{0};
   const Router router;
 
   std::mutex mu;

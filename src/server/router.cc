@@ -145,10 +145,9 @@ void Router::Handle(Request request, Responder respond) const {
                                       .With("path", record::QuoteForMessage(
                                                         request.target))));
     }
+    // The method is not echoed: it is client bytes of any kind.
     Response r = ErrorResponse(HttpError::kMethodNotAllowed,
-                               request.method.size() <= 16
-                                   ? request.method + " is not allowed here"
-                                   : std::string("method not allowed here"));
+                               "method not allowed here; see Allow");
     r.headers.emplace_back("Allow", allow);
     return finish(std::move(r));
   }

@@ -142,6 +142,12 @@ TEST(ErrorMap, EveryStatusCodeMapsToTheSpecTable) {
   EXPECT_EQ(MapHttpError(HttpError::kHeaderTooLarge).http_status, 431);
 }
 
+TEST(ErrorMap, InvalidUtf8InMessagesNeverBreaksTheJson) {
+  Response r = ErrorResponse(Status::NotFound("no \xC9 here").With("id", "a\xFF"));
+  EXPECT_EQ(r.body, "{\"error\":{\"code\":\"not_found\",\"message\":\"no \xEF\xBF\xBD here\","
+                    "\"id\":\"a\xEF\xBF\xBD\"}}");
+}
+
 TEST(ErrorMap, DetailsBecomeErrorFieldsButInternalsDoNot) {
   Response r = ErrorResponse(Status::SeqConflict("no").With("lastSeq", int64_t{41}));
   EXPECT_EQ(r.body, R"({"error":{"code":"seq_conflict","message":"no","lastSeq":41}})");

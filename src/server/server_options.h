@@ -38,6 +38,11 @@ struct ServerOptions {
   // Nesting of a whole request body (keep above the store's
   // max_json_depth + 3 so the store reports payload depth). Default 128.
   int max_body_depth = 128;
+  // Request bodies held in memory at once, over all connections; a request
+  // that would pass it is answered 429 before its body is read, so 1024
+  // clients sending 8 MiB each cannot take 8 GiB. A chunked body counts as
+  // max_body_bytes. Default 256 MiB.
+  size_t max_inflight_body_bytes = 256u << 20;
   size_t max_connections = 1024;            // 429 + close beyond
   size_t max_sse_subscribers_total = 2048;  // 429 beyond
   size_t max_sse_per_key = 64;              // 429 beyond

@@ -10,8 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
-#include "server/error_map.h"
-#include "server/json_codec.h"
+#include "server/sse_frames.h"
 
 namespace acpstore::server {
 
@@ -61,45 +60,6 @@ SseStream::~SseStream() {
     start_->slot.reset();
   }
 }
-
-std::string SseStream::ResponseHead() {
-  return "HTTP/1.1 200 OK\r\n"
-         "Content-Type: text/event-stream; charset=utf-8\r\n"
-         "Cache-Control: no-store\r\n"
-         "X-Accel-Buffering: no\r\n"
-         "Connection: close\r\n"
-         "\r\n";
-}
-
-std::string SseStream::RetryFrame(int64_t ms) {
-  return "retry: " + std::to_string(ms) + "\n\n";
-}
-
-void SseStream::AppendEventFrame(const Event& event, std::string* out) {
-  out->append("id: ");
-  out->append(std::to_string(event.seq));
-  out->append("\ndata: ");
-  // Compact JSON has no raw line breaks: control characters inside
-  // strings are escaped, so the event is one data line.
-  JsonWriter w;
-  WriteEvent(event, &w);
-  out->append(w.str());
-  out->append("\n\n");
-}
-
-void SseStream::AppendTruncatedFrame(EventSeq first_seq, std::string* out) {
-  out->append("event: truncated\ndata: {\"firstSeq\":");
-  out->append(std::to_string(first_seq));
-  out->append("}\n\n");
-}
-
-void SseStream::AppendErrorFrame(const Status& status, std::string* out) {
-  out->append("event: error\ndata: ");
-  out->append(ErrorResponse(status).body);
-  out->append("\n\n");
-}
-
-std::string_view SseStream::PingFrame() { return ": ping\n\n"; }
 
 void SseStream::Stop() {
   wake_->stopped = true;
@@ -155,7 +115,7 @@ asio::awaitable<void> SseStream::Run() {
         asio::socket_base::send_buffer_size(options_.sse_socket_send_buffer),
         ignored);
   }
-  if (!co_await Write(ResponseHead() + RetryFrame(2000))) co_return;
+  if (!co_await Write(SseFrames::ResponseHead() + SseFrames::Retry(2000))) co_return;
 
   // on_ready (a store thread) -> post to this strand -> poke the timer.
   const asio::any_io_executor ex = socket_.get_executor();
@@ -176,12 +136,12 @@ asio::awaitable<void> SseStream::Run() {
     for (;;) {
       Result<EventPage> page = sub.Next(kEventsPerPull);
       if (!page.ok()) {
-        AppendErrorFrame(page.error(), &buffer);
+        SseFrames::AppendError(page.error(), &buffer);
         co_await Write(buffer);
         co_return;
       }
-      if (page->truncated) AppendTruncatedFrame(page->first_seq, &buffer);
-      for (const Event& e : page->events) AppendEventFrame(e, &buffer);
+      if (page->truncated) SseFrames::AppendTruncated(page->first_seq, &buffer);
+      for (const Event& e : page->events) SseFrames::AppendEvent(e, &buffer);
       metrics_.SseEventsSent(page->events.size());
       const bool caught_up = page->events.empty();
       if (!buffer.empty() &&
@@ -199,7 +159,7 @@ asio::awaitable<void> SseStream::Run() {
     co_await wake_->timer.async_wait(
         asio::redirect_error(asio::use_awaitable, ec));
     if (!ec && !wake_->stopped) {
-      if (!co_await Write(std::string(PingFrame()))) co_return;
+      if (!co_await Write(std::string(SseFrames::Ping()))) co_return;
     }
   }
 }

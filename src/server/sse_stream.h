@@ -1,20 +1,13 @@
 // SseStream writes one session's events to one client as server-sent
-// events (SPEC §5.2). It is the only code that knows SSE framing:
-//
-//   retry: 2000                      first, once
-//   event: truncated                 when the resume point was below the
-//   data: {"firstSeq":n}             retained range
-//   id: <eventSeq>                   one per event; the data line is the
-//   data: <event JSON, one line>     event exactly as GET .../events gives it
-//   : ping                           every sse_heartbeat_ms while idle
-//   event: error                     the stream cannot go on (session
-//   data: {"error":{...}}            deleted, data loss); then it closes
+// events (SPEC §5.2), framed by SseFrames (sse_frames.h).
 //
 // Flow: the store's Subscription is pulled with Next() on the connection's
 // strand; its on_ready only posts a wake-up to that strand. Frames for at
 // most sse_buffer_bytes are built, then written under write_timeout_ms: a
 // client that stops reading is disconnected when its socket buffer is full
-// and that write times out, so memory per client stays bounded.
+// and that write times out, so memory per client stays bounded. A second
+// coroutine reads from the socket only to notice at once when the client
+// leaves (and frees its subscriber slot).
 //
 // The response is close-delimited (no Content-Length, Connection: close):
 // the stream ends when the client leaves, the server stops, or an error
@@ -56,14 +49,6 @@ class SseStream {
   boost::asio::awaitable<void> Run();
   // Ends Run() soon (server shutdown).
   void Stop();
-
-  // Framing.
-  static std::string ResponseHead();
-  static std::string RetryFrame(int64_t ms);
-  static void AppendEventFrame(const Event& event, std::string* out);
-  static void AppendTruncatedFrame(EventSeq first_seq, std::string* out);
-  static void AppendErrorFrame(const Status& status, std::string* out);
-  static std::string_view PingFrame();
 
  private:
   struct Wake;

@@ -240,3 +240,40 @@ TEST_F(ConnectionCapTest, OverTheCapIs429AndClose) {
 
 }  // namespace
 }  // namespace acpstore::testing
+
+namespace acpstore::testing {
+namespace {
+
+class BodyBudgetTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->max_body_bytes = 64 << 10;
+    o->max_inflight_body_bytes = 100 << 10;
+    o->read_timeout_ms = 500;
+  }
+};
+
+// Bodies being read are held in memory: past the global budget, new ones
+// are refused before they are read, and the budget comes back.
+TEST_F(BodyBudgetTest, BodiesInFlightAreBoundedAcrossConnections) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  const std::string head =
+      "POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n"
+      "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
+  RawConnection slow(port());
+  ASSERT_TRUE(slow.Send(head + "{"));  // holds 60000 bytes of budget
+  std::this_thread::sleep_for(milliseconds(100));
+  RawConnection second(port());
+  ASSERT_TRUE(second.Send(head));
+  HttpResponse r = second.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.ErrorCode(), "too_many_requests");
+  // The slow one times out, and its reservation is returned.
+  EXPECT_EQ(slow.ReadResponse(milliseconds(3000)).status, 408);
+  HttpResponse ok = Client("writer-a").Post("/v1/sessions/s/events",
+                                            R"({"eventType":"a","payload":1})");
+  EXPECT_EQ(ok.status, 201);
+}
+
+}  // namespace
+}  // namespace acpstore::testing

@@ -1,0 +1,74 @@
+// acpstore_benchlib: the benchmark workloads of docs/benchmarks.md. A
+// library with a thin main (bench_main.cc) so that `acpstore bench` can
+// link the same code.
+//
+//   append    durable append throughput and latency with 1/16/64 writers,
+//             beside the raw fdatasync limit and SQLite doing the same work
+//   rss       peak and current RSS while N events go into S sessions, then
+//             the time to reopen them (with and without a snapshot)
+//   recovery  the same run as rss (the reopen needs that history)
+//   incident  the shape of the incident that motivated acpstore (359
+//             sessions, 220 of them appending, 8,614 events) and ×100
+//
+// Thread-safety: RunBench runs one workload at a time on the calling
+// thread (which starts and joins its own workers). Lifetime: scratch
+// directories live under options.dir only while a workload runs.
+
+#ifndef ACPSTORE_BENCH_BENCH_H_
+#define ACPSTORE_BENCH_BENCH_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "acpstore/options.h"
+#include "acpstore/status.h"
+
+namespace acpstore::bench {
+
+struct BenchOptions {
+  std::string workload = "append";
+  // kFile (default) or kMemory.
+  Engine engine = Engine::kFile;
+  // Parent of the scratch data directories, removed afterwards. Default
+  // /tmp.
+  std::string dir = "/tmp";
+  // Where to append one CSV row per measured value. Empty: no CSV.
+  std::string csv_path;
+  // Multiplies every default event count. Default 1.
+  double scale = 1.0;
+  // Events per configuration; 0 = the workload's default × scale
+  // (append: 50,000, capped by `seconds`; rss: 1,000,000; incident:
+  // 8,614 and 861,400).
+  uint64_t events = 0;
+  // Concurrent writers, each with one append in flight. Empty = the
+  // workload's default (append: 1, 16, 64; rss and incident: 16).
+  std::vector<int> writers;
+  // rss: sessions the events are spread over. 0 = 2,000.
+  uint64_t sessions = 0;
+  // Canonical size of each event payload (a tool event). Default 2,500.
+  size_t payload_bytes = 2500;
+  // append: time cap per configuration, seconds. Default 4.
+  double seconds = 4.0;
+  // Repetitions of each configuration; tables print the median. Default 1.
+  int runs = 1;
+  // StoreOptions::memory_budget_bytes. Default 64 MiB.
+  uint64_t memory_budget_bytes = 64ULL << 20;
+  // Default kAlways.
+  SyncMode sync = SyncMode::kAlways;
+  // append: also measure the raw fdatasync limit and SQLite. Default on.
+  bool peers = true;
+};
+
+// The names RunBench accepts.
+const std::vector<std::string>& WorkloadNames();
+
+// Runs options.workload, printing tables to `out` (progress goes there
+// too). Fails with kInvalidArgument for an unknown workload or bad option,
+// or with the store's or file system's error.
+Status RunBench(const BenchOptions& options, std::ostream& out);
+
+}  // namespace acpstore::bench
+
+#endif  // ACPSTORE_BENCH_BENCH_H_

@@ -1,0 +1,56 @@
+// DriveAppends: the append load every engine workload uses. `writers`
+// threads each keep one append in flight (submit, wait for the completion,
+// submit the next), as agents behind a server would, until `events` were
+// appended or `max_seconds` passed.
+//
+// Thread-safety: call from one thread; it starts and joins the writers.
+// The hooks run on writer threads. Lifetime: borrows the store and the
+// spec's vectors for the call.
+
+#ifndef ACPSTORE_BENCH_LOAD_H_
+#define ACPSTORE_BENCH_LOAD_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "acpstore/records.h"
+#include "acpstore/status.h"
+#include "acpstore/store.h"
+
+namespace acpstore::bench {
+
+struct LoadSpec {
+  Scope scope;
+  const std::vector<std::string>* sessions = nullptr;
+  const std::vector<std::string>* payloads = nullptr;
+  int writers = 1;
+  uint64_t events = 0;
+  double max_seconds = 0;  // 0: no time cap
+  // The session (index into *sessions) of the n-th event (0-based, in
+  // the order writers claim them), appended by writer `writer`.
+  // Default: n % sessions.
+  std::function<size_t(uint64_t n, int writer)> pick_session;
+  // Called once, by the writer whose completion made the count of
+  // acknowledged events reach each value of `checkpoints` (ascending).
+  std::vector<uint64_t> checkpoints;
+  std::function<void(uint64_t acknowledged, double seconds)> at_checkpoint;
+};
+
+struct LoadResult {
+  uint64_t events = 0;  // acknowledged
+  double seconds = 0;
+  std::vector<uint32_t> latencies_us;  // one per acknowledged append
+  Status error;                        // the first failed append
+};
+
+LoadResult DriveAppends(Store& store, const LoadSpec& spec);
+
+// Creates sessions with these ids in `scope`; the first failure.
+Status CreateSessions(Store& store, const Scope& scope,
+                      const std::vector<std::string>& ids);
+
+}  // namespace acpstore::bench
+
+#endif  // ACPSTORE_BENCH_LOAD_H_

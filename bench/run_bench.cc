@@ -1,0 +1,89 @@
+// RunBench (bench.h): validates the options and runs the named workload.
+
+#include <algorithm>
+#include <cmath>
+
+#include "bench.h"
+#include "workloads.h"
+
+namespace acpstore::bench {
+
+const std::vector<std::string>& WorkloadNames() {
+  static const std::vector<std::string> kNames = {"append", "rss", "recovery",
+                                                  "incident"};
+  return kNames;
+}
+
+StoreOptions BenchStoreOptions(const BenchOptions& options,
+                               const std::string& data_dir) {
+  StoreOptions store;
+  store.engine = options.engine;
+  store.data_dir = data_dir;
+  store.sync = options.sync;
+  store.memory_budget_bytes = options.memory_budget_bytes;
+  return store;
+}
+
+Scope BenchScope() {
+  return Scope{.tenant_id = "bench-tenant", .owner_key_id = "bench-key"};
+}
+
+std::vector<std::string> SessionIds(const std::string& prefix, size_t n) {
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (size_t i = 0; i < n; ++i) ids.push_back(prefix + std::to_string(i));
+  return ids;
+}
+
+uint64_t ScaledEvents(const BenchOptions& options, uint64_t fallback) {
+  if (options.events > 0) return options.events;
+  return std::max<uint64_t>(
+      1, static_cast<uint64_t>(std::llround(fallback * options.scale)));
+}
+
+std::string EngineName(Engine engine) {
+  switch (engine) {
+    case Engine::kMemory:
+      return "memory";
+    case Engine::kFile:
+      return "file";
+    case Engine::kPostgres:
+      return "postgres";
+  }
+  return "?";
+}
+
+Status RunBench(const BenchOptions& options, std::ostream& out) {
+  if (options.runs < 1) return Status::InvalidArgument("--runs must be >= 1");
+  if (!(options.scale > 0)) {
+    return Status::InvalidArgument("--scale must be > 0");
+  }
+  if (options.payload_bytes < 512) {
+    return Status::InvalidArgument("--payload-bytes must be >= 512");
+  }
+  for (int w : options.writers) {
+    if (w < 1 || w > 1024) {
+      return Status::InvalidArgument("--writers must be in 1..1024");
+    }
+  }
+  if (options.engine == Engine::kPostgres) {
+    return Status::InvalidArgument("--engine must be file or memory");
+  }
+  Reporter report(out, options.workload);
+  ACPSTORE_RETURN_IF_ERROR(report.OpenCsv(options.csv_path));
+  out << "acpstore_bench " << options.workload << ": engine "
+      << EngineName(options.engine) << ", " << options.runs << " run(s), "
+      << "payload " << options.payload_bytes << " B, scratch under "
+      << options.dir << "\n";
+  if (options.workload == "append") return RunAppendWorkload(options, report);
+  if (options.workload == "rss" || options.workload == "recovery") {
+    return RunHistoryWorkload(options, report);
+  }
+  if (options.workload == "incident") {
+    return RunIncidentWorkload(options, report);
+  }
+  return Status::InvalidArgument("unknown workload '" + options.workload +
+                                 "' (append, rss, recovery, incident)");
+}
+
+}  // namespace acpstore::bench
