@@ -15,16 +15,15 @@
 // {"error":{"code","message",...}} in valid JSON whose code matches the
 // status; a 405 carries Allow; a 5xx never echoes the request.
 
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/json.hpp>
 
 #include "acpstore/store.h"
 #include "auth/principal.h"
@@ -43,13 +42,13 @@ using acpstore::auth::Role;
 using acpstore::server::Request;
 using acpstore::server::Response;
 
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,     \
-                   __LINE__, #cond);                                  \
-      std::abort();                                                   \
-    }                                                                 \
+#define FUZZ_CHECK(cond)                                                    \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                   #cond);                                                  \
+      std::abort();                                                         \
+    }                                                                       \
   } while (0)
 
 class Keys : public acpstore::auth::Authenticator {
@@ -64,13 +63,14 @@ class Keys : public acpstore::auth::Authenticator {
 
 void CheckResponse(const Response& r, int calls) {
   FUZZ_CHECK(calls == 1);
-  static const std::set<int> kStatuses = {200, 201, 204, 400, 401, 403, 404,
-                                          405, 409, 413, 415, 429, 500, 503,
-                                          507};
+  static const std::set<int> kStatuses = {200, 201, 204, 400, 401,
+                                          403, 404, 405, 409, 413,
+                                          415, 429, 500, 503, 507};
   FUZZ_CHECK(kStatuses.count(r.status) == 1);
   if (r.status == 405) {
     bool allow = false;
-    for (const auto& [n, v] : r.headers) allow = allow || (n == "Allow" && !v.empty());
+    for (const auto& [n, v] : r.headers)
+      allow = allow || (n == "Allow" && !v.empty());
     FUZZ_CHECK(allow);
   }
   if (r.sse) return;
@@ -106,9 +106,9 @@ void Route(Request req) {
   acpstore::server::ServerOptions server_options;
   server_options.max_body_depth = 32;
   std::atomic<bool> stopping{false};
-  acpstore::server::Router router(acpstore::server::ServerContext{
-      store->get(), &keys, nullptr, &metrics, &caps, &server_options,
-      &stopping});
+  acpstore::server::Router router(
+      acpstore::server::ServerContext{store->get(), &keys, nullptr, &metrics,
+                                      &caps, &server_options, &stopping});
   int calls = 0;
   Response out;
   // The memory engine completes inline: the answer is here on return.
@@ -152,7 +152,8 @@ void FromLines(std::string_view bytes) {
   for (auto& p : parts) {
     const size_t nl = bytes.find('\n');
     p = bytes.substr(0, nl);
-    bytes = nl == std::string_view::npos ? std::string_view() : bytes.substr(nl + 1);
+    bytes = nl == std::string_view::npos ? std::string_view()
+                                         : bytes.substr(nl + 1);
   }
   Request req;
   req.method = std::string(parts[0]);

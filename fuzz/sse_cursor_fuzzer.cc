@@ -25,13 +25,13 @@ namespace {
 
 using acpstore::EventSeq;
 
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,     \
-                   __LINE__, #cond);                                  \
-      std::abort();                                                   \
-    }                                                                 \
+#define FUZZ_CHECK(cond)                                                    \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                   #cond);                                                  \
+      std::abort();                                                         \
+    }                                                                       \
   } while (0)
 
 void CheckSeq(std::string_view text) {
@@ -40,7 +40,8 @@ void CheckSeq(std::string_view text) {
   FUZZ_CHECK(!text.empty());
   for (char c : text) FUZZ_CHECK(c >= '0' && c <= '9');
   FUZZ_CHECK(*r <= (EventSeq{1} << 63));
-  std::string_view trimmed = text.substr(std::min(text.find_first_not_of('0'), text.size()));
+  std::string_view trimmed =
+      text.substr(std::min(text.find_first_not_of('0'), text.size()));
   if (trimmed.empty()) trimmed = "0";
   FUZZ_CHECK(std::to_string(*r) == trimmed);
 }
@@ -61,7 +62,8 @@ void CheckTarget(std::string_view text) {
   acpstore::server::Request req;
   auto plain = acpstore::server::ResumePoint(req, q);
   if (const std::string* after = q.Get("after")) {
-    FUZZ_CHECK(plain.ok() == acpstore::server::ParseEventSeq(*after, "after").ok());
+    FUZZ_CHECK(plain.ok() ==
+               acpstore::server::ParseEventSeq(*after, "after").ok());
   } else {
     FUZZ_CHECK(plain.ok() && *plain == 0);
   }
@@ -93,7 +95,8 @@ void CheckFrame(std::string_view text) {
   FUZZ_CHECK(frame.rfind(head, 0) == 0);
   FUZZ_CHECK(frame.size() >= head.size() + 2);
   FUZZ_CHECK(frame.compare(frame.size() - 2, 2, "\n\n") == 0);
-  const std::string_view data(frame.data() + head.size(), frame.size() - head.size() - 2);
+  const std::string_view data(frame.data() + head.size(),
+                              frame.size() - head.size() - 2);
   FUZZ_CHECK(data.find('\n') == std::string_view::npos);
   FUZZ_CHECK(data.find('\r') == std::string_view::npos);
 }

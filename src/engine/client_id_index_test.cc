@@ -154,8 +154,8 @@ TEST(ClientIdIndexTest, MemoryPerEntryStaysWithin16Bytes) {
     ASSERT_LE(index.memory_bytes(), 16 * index.size() + kPerSession)
         << "after " << seq << " entries";
     if (seq >= 1000) {
-      worst_permille = std::max(worst_permille,
-                                index.memory_bytes() * 1000 / index.size());
+      worst_permille =
+          std::max(worst_permille, index.memory_bytes() * 1000 / index.size());
     }
   }
   // A sliding window (a capped session: one in, one dropped) keeps the

@@ -189,9 +189,8 @@ Result<Decision<AppendResult>> DecideAppendEvents(const StoreState& state,
   for (size_t i = 0; i < req.events.size(); ++i) {
     NewEvent& ne = req.events[i];
     if (ne.client_event_id) {
-      ACPSTORE_ASSIGN_OR_RETURN(
-          std::optional<Event> original,
-          state.FindClientEvent(*e, *ne.client_event_id));
+      ACPSTORE_ASSIGN_OR_RETURN(std::optional<Event> original,
+                                state.FindClientEvent(*e, *ne.client_event_id));
       if (original) {
         result.events[i] = std::move(*original);
         continue;

@@ -221,7 +221,8 @@ class Loader {
           uint64_t delta = 0;
           ACPSTORE_RETURN_IF_ERROR(in->Fixed32("client id tag", &tag));
           ACPSTORE_RETURN_IF_ERROR(in->Varint64("client seq delta", &delta));
-          if (delta == 0 || delta > std::numeric_limits<EventSeq>::max() - seq) {
+          if (delta == 0 ||
+              delta > std::numeric_limits<EventSeq>::max() - seq) {
             return in->Corrupt("client id seqs do not ascend");
           }
           seq += delta;

@@ -262,9 +262,8 @@ class Repairer {
     const EventSeq first = info.last_seq + 1 - entries.size();
     // Same state, same key: the tags carry over as they are.
     std::vector<std::pair<EventSeq, uint32_t>> ids;
-    e->client_ids.ForEach(first, [&](uint32_t tag, EventSeq seq) {
-      ids.emplace_back(seq, tag);
-    });
+    e->client_ids.ForEach(
+        first, [&](uint32_t tag, EventSeq seq) { ids.emplace_back(seq, tag); });
     std::sort(ids.begin(), ids.end());
     ClientIdIndex client_ids;
     for (const auto& [seq, tag] : ids) client_ids.Insert(tag, seq, first);

@@ -146,12 +146,12 @@ Result<std::optional<Event>> StoreState::FindClientEvent(
   // Candidates below first_seq were dropped by retention: the original is
   // gone, so the id no longer dedupes.
   std::vector<EventSeq> candidates;
-  session.client_ids.ForEachCandidate(
-      ClientIdTagOf(client_id), session.events->Info().first_seq,
-      [&](EventSeq seq) {
-        candidates.push_back(seq);
-        return true;
-      });
+  session.client_ids.ForEachCandidate(ClientIdTagOf(client_id),
+                                      session.events->Info().first_seq,
+                                      [&](EventSeq seq) {
+                                        candidates.push_back(seq);
+                                        return true;
+                                      });
   // Newest first, as when the index was a map overwritten by each append.
   std::sort(candidates.begin(), candidates.end(), std::greater<>());
   for (EventSeq seq : candidates) {

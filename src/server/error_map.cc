@@ -40,37 +40,58 @@ bool IsInternal(StatusCode code) {
 
 HttpErrorInfo MapStatus(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalidArgument: return {400, "invalid_argument"};
-    case StatusCode::kUnauthenticated: return {401, "unauthenticated"};
-    case StatusCode::kForbidden: return {403, "forbidden"};
-    case StatusCode::kNotFound: return {404, "not_found"};
-    case StatusCode::kConflict: return {409, "conflict"};
-    case StatusCode::kInvalidTransition: return {409, "invalid_transition"};
-    case StatusCode::kSeqConflict: return {409, "seq_conflict"};
-    case StatusCode::kIdempotencyConflict: return {409, "idempotency_conflict"};
-    case StatusCode::kStaleLease: return {409, "stale_lease"};
-    case StatusCode::kAlreadyPaused: return {409, "already_paused"};
-    case StatusCode::kNotPaused: return {409, "not_paused"};
-    case StatusCode::kPayloadTooLarge: return {413, "payload_too_large"};
-    case StatusCode::kResourceExhausted: return {429, "too_many_requests"};
-    case StatusCode::kUnavailable: return {503, "unavailable"};
-    case StatusCode::kInsufficientStorage: return {507, "insufficient_storage"};
-    case StatusCode::kDataLoss: return {500, "data_loss"};
+    case StatusCode::kInvalidArgument:
+      return {400, "invalid_argument"};
+    case StatusCode::kUnauthenticated:
+      return {401, "unauthenticated"};
+    case StatusCode::kForbidden:
+      return {403, "forbidden"};
+    case StatusCode::kNotFound:
+      return {404, "not_found"};
+    case StatusCode::kConflict:
+      return {409, "conflict"};
+    case StatusCode::kInvalidTransition:
+      return {409, "invalid_transition"};
+    case StatusCode::kSeqConflict:
+      return {409, "seq_conflict"};
+    case StatusCode::kIdempotencyConflict:
+      return {409, "idempotency_conflict"};
+    case StatusCode::kStaleLease:
+      return {409, "stale_lease"};
+    case StatusCode::kAlreadyPaused:
+      return {409, "already_paused"};
+    case StatusCode::kNotPaused:
+      return {409, "not_paused"};
+    case StatusCode::kPayloadTooLarge:
+      return {413, "payload_too_large"};
+    case StatusCode::kResourceExhausted:
+      return {429, "too_many_requests"};
+    case StatusCode::kUnavailable:
+      return {503, "unavailable"};
+    case StatusCode::kInsufficientStorage:
+      return {507, "insufficient_storage"};
+    case StatusCode::kDataLoss:
+      return {500, "data_loss"};
     // An OK status reaching the error path is a bug: report it as one.
     case StatusCode::kOk:
     case StatusCode::kCorruption:
     case StatusCode::kIoError:
-    case StatusCode::kInternal: return {500, "internal"};
+    case StatusCode::kInternal:
+      return {500, "internal"};
   }
   return {500, "internal"};
 }
 
 HttpErrorInfo MapHttpError(HttpError error) {
   switch (error) {
-    case HttpError::kMethodNotAllowed: return {405, "method_not_allowed"};
-    case HttpError::kRequestTimeout: return {408, "request_timeout"};
-    case HttpError::kUnsupportedMediaType: return {415, "unsupported_media_type"};
-    case HttpError::kHeaderTooLarge: return {431, "header_too_large"};
+    case HttpError::kMethodNotAllowed:
+      return {405, "method_not_allowed"};
+    case HttpError::kRequestTimeout:
+      return {408, "request_timeout"};
+    case HttpError::kUnsupportedMediaType:
+      return {415, "unsupported_media_type"};
+    case HttpError::kHeaderTooLarge:
+      return {431, "header_too_large"};
   }
   return {500, "internal"};
 }
@@ -94,7 +115,8 @@ Response ErrorResponse(const Status& status) {
   }
   JsonWriter w;
   w.BeginObject().Key("error").BeginObject();
-  w.Key("code").String(info.code).Key("message").String(SafeText(status.message()));
+  w.Key("code").String(info.code).Key("message").String(
+      SafeText(status.message()));
   for (const StatusDetail& d : status.details()) {
     if (d.key == "code" || d.key == "message") continue;  // never shadowed
     w.Key(SafeText(d.key));

@@ -9,10 +9,7 @@
 
 #include "server/http_connection.h"
 
-#include <chrono>
-#include <string>
-#include <utility>
-
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +17,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <string>
+#include <utility>
 
 #include "server/error_map.h"
 #include "server/sse_stream.h"
@@ -32,6 +32,10 @@ namespace http = beast::http;
 using boost::system::error_code;
 
 namespace {
+
+// Lingering close after an error: at most this long and this many bytes.
+constexpr int64_t kLingerMs = 1000;
+constexpr size_t kLingerBytes = 1u << 20;
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -83,12 +87,13 @@ auto AsyncDispatch(ServerCore& core, Request request, Token&& token) {
       token, std::move(request));
 }
 
-http::response<http::string_body> ToBeast(const Response& r,
-                                          unsigned version, bool keep_alive) {
+http::response<http::string_body> ToBeast(const Response& r, unsigned version,
+                                          bool keep_alive) {
   http::response<http::string_body> res;
   res.version(version);
   res.result(static_cast<unsigned>(r.status));
-  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  if (!r.content_type.empty())
+    res.set(http::field::content_type, r.content_type);
   for (const auto& [name, value] : r.headers) res.set(name, value);
   res.body() = r.body;
   res.keep_alive(keep_alive);
@@ -149,11 +154,13 @@ void Connection::ForceClose() {
 asio::awaitable<void> Connection::Run() {
   const ServerOptions& opt = core_.options;
   beast::flat_buffer buffer;
+  bool linger = false;  // closing after refusing a request: drain first
   std::string remote;
   {
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
-    if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    if (!ec)
+      remote = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 
   // Counts and logs a response, then writes it. Counting first means that
@@ -196,12 +203,13 @@ asio::awaitable<void> Connection::Run() {
     bool over_budget = false;
     if (!ec) {
       // A declared body over the cap is refused before a byte of it is read.
-      if (parser.content_length() && *parser.content_length() > opt.max_body_bytes) {
+      if (parser.content_length() &&
+          *parser.content_length() > opt.max_body_bytes) {
         ec = http::error::body_limit;
       } else if (!parser.is_done() &&
-                 !reservation.Reserve(parser.content_length().value_or(
-                                          opt.max_body_bytes),
-                                      opt.max_inflight_body_bytes)) {
+                 !reservation.Reserve(
+                     parser.content_length().value_or(opt.max_body_bytes),
+                     opt.max_inflight_body_bytes)) {
         over_budget = true;
         ec = http::error::body_limit;
       } else if (beast::iequals(parser.get()[http::field::expect],
@@ -236,21 +244,25 @@ asio::awaitable<void> Connection::Run() {
         r = ErrorResponse(Status::ResourceExhausted(
             "too many request bodies in flight; retry later"));
       } else if (ec == http::error::body_limit) {
-        r = ErrorResponse(Status::PayloadTooLarge(
-            "request body larger than " + std::to_string(opt.max_body_bytes) +
-            " bytes").With("limit", static_cast<int64_t>(opt.max_body_bytes)));
-      } else if (ec == http::error::end_of_stream ||
-                 ec == asio::error::eof || ec == asio::error::operation_aborted ||
+        r = ErrorResponse(
+            Status::PayloadTooLarge("request body larger than " +
+                                    std::to_string(opt.max_body_bytes) +
+                                    " bytes")
+                .With("limit", static_cast<int64_t>(opt.max_body_bytes)));
+      } else if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+                 ec == asio::error::operation_aborted ||
                  ec == asio::error::connection_reset || !begun) {
         break;  // the client left (or Shutdown() cancelled an idle read)
       } else {
-        r = ErrorResponse(Status::InvalidArgument("malformed HTTP request: " +
-                                                  ec.message()));
+        r = ErrorResponse(
+            Status::InvalidArgument("malformed HTTP request: " + ec.message()));
       }
       co_await send(r, version, false,
-                    parser.is_header_done() ? std::string_view(parser.get().method_string())
-                                            : std::string_view("-"),
+                    parser.is_header_done()
+                        ? std::string_view(parser.get().method_string())
+                        : std::string_view("-"),
                     start);
+      linger = true;
       break;
     }
 
@@ -267,8 +279,8 @@ asio::awaitable<void> Connection::Run() {
     request.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
 
-    Response response = co_await AsyncDispatch(core_, std::move(request),
-                                               asio::use_awaitable);
+    Response response =
+        co_await AsyncDispatch(core_, std::move(request), asio::use_awaitable);
     if (response.sse) {
       // The request is answered once the stream starts.
       core_.metrics.RecordRequest(req.method_string(), response.route, 200,
@@ -293,9 +305,25 @@ asio::awaitable<void> Connection::Run() {
     }
   }
 
-  deadline_.Close();
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (linger) {
+    // Lingering close: the client may still be sending the body we refused.
+    // Closing with unread input makes the kernel send a reset, which can
+    // destroy our error response in the client's buffers before it reads
+    // it; so read and discard for a short, bounded while first.
+    std::array<char, 4096> sink;
+    size_t drained = 0;
+    deadline_.Arm(kLingerMs);
+    while (drained < kLingerBytes) {
+      error_code ec;
+      drained += co_await socket_.async_read_some(
+          asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+    }
+    deadline_.Disarm();
+  }
+  deadline_.Close();
   socket_.close(ignored);
 }
 

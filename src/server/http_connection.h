@@ -12,14 +12,13 @@
 #define ACPSTORE_SERVER_HTTP_CONNECTION_H_
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "server/io_deadline.h"
 #include "server/metrics.h"
@@ -34,8 +33,7 @@ class SseStream;
 
 struct ServerCore {
   ServerCore(ServerOptions opts, Store& store,
-             auth::Authenticator& authenticator,
-             auth::KeyManager* key_manager)
+             auth::Authenticator& authenticator, auth::KeyManager* key_manager)
       : options(std::move(opts)),
         sse_caps(options.max_sse_subscribers_total, options.max_sse_per_key),
         router(ServerContext{&store, &authenticator, key_manager, &metrics,

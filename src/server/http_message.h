@@ -12,8 +12,8 @@
 #define ACPSTORE_SERVER_HTTP_MESSAGE_H_
 
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>

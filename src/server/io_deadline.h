@@ -10,14 +10,13 @@
 #ifndef ACPSTORE_SERVER_IO_DEADLINE_H_
 #define ACPSTORE_SERVER_IO_DEADLINE_H_
 
-#include <chrono>
-#include <cstdint>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <cstdint>
 
 namespace acpstore::server {
 
@@ -53,9 +52,8 @@ class IoDeadline {
         socket_.cancel(ignored);
         continue;
       }
-      timer_.expires_at(at_ == Clock::time_point::max()
-                            ? now + std::chrono::hours(1)
-                            : at_);
+      timer_.expires_at(
+          at_ == Clock::time_point::max() ? now + std::chrono::hours(1) : at_);
       boost::system::error_code ec;
       co_await timer_.async_wait(
           boost::asio::redirect_error(boost::asio::use_awaitable, ec));

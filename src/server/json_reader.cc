@@ -47,12 +47,30 @@ class Scanner {
     const char c = s_[pos_];
     bool ok = false;
     switch (c) {
-      case '{': out->kind = JsonKind::kObject; ok = ScanObject(depth + 1); break;
-      case '[': out->kind = JsonKind::kArray; ok = ScanArray(depth + 1); break;
-      case '"': out->kind = JsonKind::kString; ok = ScanString(); break;
-      case 't': out->kind = JsonKind::kBool; ok = Literal("true"); break;
-      case 'f': out->kind = JsonKind::kBool; ok = Literal("false"); break;
-      case 'n': out->kind = JsonKind::kNull; ok = Literal("null"); break;
+      case '{':
+        out->kind = JsonKind::kObject;
+        ok = ScanObject(depth + 1);
+        break;
+      case '[':
+        out->kind = JsonKind::kArray;
+        ok = ScanArray(depth + 1);
+        break;
+      case '"':
+        out->kind = JsonKind::kString;
+        ok = ScanString();
+        break;
+      case 't':
+        out->kind = JsonKind::kBool;
+        ok = Literal("true");
+        break;
+      case 'f':
+        out->kind = JsonKind::kBool;
+        ok = Literal("false");
+        break;
+      case 'n':
+        out->kind = JsonKind::kNull;
+        ok = Literal("null");
+        break;
       default:
         if (c == '-' || IsDigit(c)) {
           out->kind = JsonKind::kNumber;
@@ -80,9 +98,9 @@ class Scanner {
  private:
   bool Error(std::string_view what) {
     if (status_.ok()) {
-      status_ = InvalidField(field_, "invalid JSON at byte " +
-                                         std::to_string(pos_) + ": " +
-                                         std::string(what));
+      status_ =
+          InvalidField(field_, "invalid JSON at byte " + std::to_string(pos_) +
+                                   ": " + std::string(what));
     }
     return false;
   }
@@ -152,7 +170,8 @@ class Scanner {
         const char e = s_[pos_];
         if (e == 'u') {
           for (int i = 1; i <= 4; ++i) {
-            if (pos_ + i >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[pos_ + i]))) {
+            if (pos_ + i >= s_.size() ||
+                !std::isxdigit(static_cast<unsigned char>(s_[pos_ + i]))) {
               return Error("bad \\u escape");
             }
           }
@@ -236,12 +255,18 @@ uint32_t Hex4(std::string_view s) {
 
 std::string_view ToString(JsonKind kind) {
   switch (kind) {
-    case JsonKind::kNull: return "null";
-    case JsonKind::kBool: return "a boolean";
-    case JsonKind::kNumber: return "a number";
-    case JsonKind::kString: return "a string";
-    case JsonKind::kArray: return "an array";
-    case JsonKind::kObject: return "an object";
+    case JsonKind::kNull:
+      return "null";
+    case JsonKind::kBool:
+      return "a boolean";
+    case JsonKind::kNumber:
+      return "a number";
+    case JsonKind::kString:
+      return "a string";
+    case JsonKind::kArray:
+      return "an array";
+    case JsonKind::kObject:
+      return "an object";
   }
   return "?";
 }
@@ -284,11 +309,21 @@ Result<std::string> DecodeJsonString(std::string_view token,
     }
     const char e = s[++i];
     switch (e) {
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         uint32_t cp = Hex4(s.substr(i + 1, 4));
         i += 4;
@@ -309,7 +344,9 @@ Result<std::string> DecodeJsonString(std::string_view token,
         AppendUtf8(cp, &out);
         break;
       }
-      default: out.push_back(e); break;  // " \ /
+      default:
+        out.push_back(e);
+        break;  // " \ /
     }
   }
   return out;
@@ -331,9 +368,9 @@ ObjectReader::ObjectReader(const JsonValue& object, std::string prefix)
     // Request objects have a handful of fields; a cap keeps the duplicate
     // check (linear per member) from turning quadratic on hostile input.
     if (members_.size() >= kMaxMembers) {
-      Fail(InvalidField(prefix_.empty() ? "body" : prefix_,
-                        "more than " + std::to_string(kMaxMembers) +
-                            " fields"));
+      Fail(
+          InvalidField(prefix_.empty() ? "body" : prefix_,
+                       "more than " + std::to_string(kMaxMembers) + " fields"));
       return;
     }
     JsonValue key;
@@ -400,9 +437,9 @@ std::optional<JsonValue> ObjectReader::Typed(std::string_view name,
   std::optional<JsonValue> v = Get(name);
   if (!v || (null_ok && v->kind == JsonKind::kNull)) return std::nullopt;
   if (v->kind != kind) {
-    Fail(InvalidField(FieldName(name), "must be " + std::string(ToString(kind)) +
-                                           ", not " +
-                                           std::string(ToString(v->kind))));
+    Fail(InvalidField(FieldName(name),
+                      "must be " + std::string(ToString(kind)) + ", not " +
+                          std::string(ToString(v->kind))));
     return std::nullopt;
   }
   return v;
@@ -440,12 +477,13 @@ std::optional<std::optional<std::string>> ObjectReader::PatchString(
   return s;
 }
 
-std::optional<int64_t> ObjectReader::OptInt(std::string_view name,
-                                            int64_t min, int64_t max) {
+std::optional<int64_t> ObjectReader::OptInt(std::string_view name, int64_t min,
+                                            int64_t max) {
   std::optional<JsonValue> v = Typed(name, JsonKind::kNumber, true);
   if (!v) return std::nullopt;
   int64_t out = 0;
-  auto [end, ec] = std::from_chars(v->raw.data(), v->raw.data() + v->raw.size(), out);
+  auto [end, ec] =
+      std::from_chars(v->raw.data(), v->raw.data() + v->raw.size(), out);
   if (ec != std::errc() || end != v->raw.data() + v->raw.size() || out < min ||
       out > max) {
     Fail(InvalidField(FieldName(name), "must be an integer in " +
@@ -460,7 +498,8 @@ std::optional<uint64_t> ObjectReader::OptUint(std::string_view name) {
   std::optional<JsonValue> v = Typed(name, JsonKind::kNumber, true);
   if (!v) return std::nullopt;
   uint64_t out = 0;
-  auto [end, ec] = std::from_chars(v->raw.data(), v->raw.data() + v->raw.size(), out);
+  auto [end, ec] =
+      std::from_chars(v->raw.data(), v->raw.data() + v->raw.size(), out);
   if (ec != std::errc() || end != v->raw.data() + v->raw.size() ||
       out > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     Fail(InvalidField(FieldName(name), "must be a non-negative integer"));

@@ -18,7 +18,8 @@ std::string FieldOf(const Status& s) {
 }
 
 TEST(ScanJson, AcceptsEveryValueKindAndKeepsRawText) {
-  auto v = ScanJson(R"(  {"a": [1, -2.5e3, "x\"y", true, false, null, {}]}  )", "body", 8);
+  auto v = ScanJson(R"(  {"a": [1, -2.5e3, "x\"y", true, false, null, {}]}  )",
+                    "body", 8);
   ASSERT_TRUE(v.ok()) << v.error();
   EXPECT_EQ(v->kind, JsonKind::kObject);
   EXPECT_EQ(v->raw.front(), '{');
@@ -26,9 +27,9 @@ TEST(ScanJson, AcceptsEveryValueKindAndKeepsRawText) {
 }
 
 TEST(ScanJson, RefusesBadGrammarWithTheByteOffset) {
-  for (const char* bad : {"", "{", "{\"a\"}", "{\"a\":}", "[1,]", "01", "1.", "-",
-                          "tru", "\"abc", "\"\\x\"", "\"\\u12G4\"", "{} {}", "NaN",
-                          "{'a':1}"}) {
+  for (const char* bad :
+       {"", "{", "{\"a\"}", "{\"a\":}", "[1,]", "01", "1.", "-", "tru", "\"abc",
+        "\"\\x\"", "\"\\u12G4\"", "{} {}", "NaN", "{'a':1}"}) {
     auto v = ScanJson(bad, "body", 8);
     EXPECT_FALSE(v.ok()) << bad;
     if (!v.ok()) {
@@ -36,7 +37,8 @@ TEST(ScanJson, RefusesBadGrammarWithTheByteOffset) {
     }
   }
   auto v = ScanJson("[1,]", "body", 8);
-  EXPECT_NE(v.error().message().find("byte 3"), std::string_view::npos) << v.error();
+  EXPECT_NE(v.error().message().find("byte 3"), std::string_view::npos)
+      << v.error();
 }
 
 TEST(ScanJson, RefusesInvalidUtf8AndRawControlCharacters) {
@@ -82,7 +84,8 @@ TEST(ObjectReader, UnknownDuplicateAndWrongTypeFieldsAreNamed) {
 
 TEST(ObjectReader, HostileFieldCountsAreRefusedQuickly) {
   std::string body = "{";
-  for (int i = 0; i < 200000; ++i) body += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  for (int i = 0; i < 200000; ++i)
+    body += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
   body += "}";
   auto v = ScanJson(body, "body", 8);
   ASSERT_TRUE(v.ok());
@@ -100,7 +103,8 @@ TEST(ObjectReader, IntegersAreExactAndInRange) {
 }
 
 TEST(RequestCodec, SingleEventKeepsPayloadTextAsSent) {
-  auto a = ParseAppend(R"({"eventType":"t","payload": { "z" : 1, "a" : [ ] }})", 16);
+  auto a =
+      ParseAppend(R"({"eventType":"t","payload": { "z" : 1, "a" : [ ] }})", 16);
   ASSERT_TRUE(a.ok()) << a.error();
   EXPECT_FALSE(a->batch);
   ASSERT_EQ(a->request.events.size(), 1u);
@@ -108,7 +112,9 @@ TEST(RequestCodec, SingleEventKeepsPayloadTextAsSent) {
 }
 
 TEST(RequestCodec, BatchCarriesExpectedLastSeq) {
-  auto a = ParseAppend(R"({"events":[{"eventType":"a","payload":1},{"eventType":"b","payload":null}],"expectedLastSeq":4})", 16);
+  auto a = ParseAppend(
+      R"({"events":[{"eventType":"a","payload":1},{"eventType":"b","payload":null}],"expectedLastSeq":4})",
+      16);
   ASSERT_TRUE(a.ok()) << a.error();
   EXPECT_TRUE(a->batch);
   EXPECT_EQ(a->request.events.size(), 2u);
@@ -117,7 +123,8 @@ TEST(RequestCodec, BatchCarriesExpectedLastSeq) {
 }
 
 TEST(RequestCodec, PatchDistinguishesAbsentNullAndValue) {
-  auto p = ParseSessionPatch(R"({"claudeSessionId":null,"acpAgentSessionId":"x"})", 16);
+  auto p = ParseSessionPatch(
+      R"({"claudeSessionId":null,"acpAgentSessionId":"x"})", 16);
   ASSERT_TRUE(p.ok()) << p.error();
   ASSERT_TRUE(p->claude_session_id.has_value());
   EXPECT_FALSE(p->claude_session_id->has_value());

@@ -20,10 +20,28 @@ namespace acpstore::server {
 
 class JsonWriter {
  public:
-  JsonWriter& BeginObject() { Sep(); out_.push_back('{'); first_ = true; return *this; }
-  JsonWriter& EndObject() { out_.push_back('}'); first_ = false; return *this; }
-  JsonWriter& BeginArray() { Sep(); out_.push_back('['); first_ = true; return *this; }
-  JsonWriter& EndArray() { out_.push_back(']'); first_ = false; return *this; }
+  JsonWriter& BeginObject() {
+    Sep();
+    out_.push_back('{');
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& EndObject() {
+    out_.push_back('}');
+    first_ = false;
+    return *this;
+  }
+  JsonWriter& BeginArray() {
+    Sep();
+    out_.push_back('[');
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& EndArray() {
+    out_.push_back(']');
+    first_ = false;
+    return *this;
+  }
   JsonWriter& Key(std::string_view key) {
     Sep();
     record::AppendJsonString(key, &out_);
@@ -36,12 +54,32 @@ class JsonWriter {
     record::AppendJsonString(s, &out_);
     return *this;
   }
-  JsonWriter& Int(int64_t v) { Sep(); out_ += std::to_string(v); return *this; }
-  JsonWriter& Uint(uint64_t v) { Sep(); out_ += std::to_string(v); return *this; }
-  JsonWriter& Bool(bool v) { Sep(); out_ += v ? "true" : "false"; return *this; }
-  JsonWriter& Null() { Sep(); out_ += "null"; return *this; }
+  JsonWriter& Int(int64_t v) {
+    Sep();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  JsonWriter& Uint(uint64_t v) {
+    Sep();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  JsonWriter& Bool(bool v) {
+    Sep();
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& Null() {
+    Sep();
+    out_ += "null";
+    return *this;
+  }
   // `json` must be one complete JSON value.
-  JsonWriter& Raw(std::string_view json) { Sep(); out_ += json; return *this; }
+  JsonWriter& Raw(std::string_view json) {
+    Sep();
+    out_ += json;
+    return *this;
+  }
 
   std::string& str() { return out_; }
   std::string Take() { return std::move(out_); }

@@ -67,8 +67,8 @@ constexpr SessionStatus kStatuses[] = {
 }  // namespace
 
 std::string_view MethodLabel(std::string_view method) {
-  for (std::string_view m : {"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD",
-                             "OPTIONS"}) {
+  for (std::string_view m :
+       {"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"}) {
     if (method == m) return m;
   }
   return "OTHER";
@@ -108,8 +108,8 @@ void Metrics::RecordRequest(std::string_view method, std::string_view route,
                             int status, int64_t latency_us) {
   std::lock_guard<std::mutex> lock(mu_);
   ++requests_[{std::string(MethodLabel(method)), std::string(route), status}];
-  request_latency_.try_emplace(std::string(route)).first->second.Observe(
-      latency_us);
+  request_latency_.try_emplace(std::string(route))
+      .first->second.Observe(latency_us);
 }
 
 void Metrics::RecordAppend(int64_t latency_us, size_t events) {
@@ -202,6 +202,9 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
   Metric(&out, "acpstore_torn_tail_truncations_total", "counter",
          "Torn journal tails truncated during recovery.",
          s.torn_tail_truncations);
+  Metric(&out, "acpstore_data_loss_reads_total", "counter",
+         "Reads that found a stored record failing its checksum.",
+         s.data_loss_reads);
   return out;
 }
 
@@ -237,6 +240,7 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
   w.EndObject();
   w.Key("recoveryMs").Int(s.recovery_ms);
   w.Key("tornTailTruncations").Uint(s.torn_tail_truncations);
+  w.Key("dataLossReads").Uint(s.data_loss_reads);
   w.EndObject();
 
   w.Key("http").BeginObject();

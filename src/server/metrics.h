@@ -51,14 +51,22 @@ class Metrics {
                      int status, int64_t latency_us);
   void RecordAppend(int64_t latency_us, size_t events);
 
-  void ConnectionOpened() { Add(connections_open_, 1); Add(connections_total_, 1); }
+  void ConnectionOpened() {
+    Add(connections_open_, 1);
+    Add(connections_total_, 1);
+  }
   void ConnectionClosed() { Add(connections_open_, -1); }
   void ConnectionRejected() { Add(connections_rejected_, 1); }
   void RequestTimedOut() { Add(request_timeouts_, 1); }
-  void SseOpened() { Add(sse_subscribers_, 1); Add(sse_streams_total_, 1); }
+  void SseOpened() {
+    Add(sse_subscribers_, 1);
+    Add(sse_streams_total_, 1);
+  }
   void SseClosed() { Add(sse_subscribers_, -1); }
   void SseSlowClientDropped() { Add(sse_slow_disconnects_, 1); }
-  void SseEventsSent(uint64_t n) { Add(sse_events_sent_, static_cast<int64_t>(n)); }
+  void SseEventsSent(uint64_t n) {
+    Add(sse_events_sent_, static_cast<int64_t>(n));
+  }
 
   int64_t sse_subscribers() const { return sse_subscribers_.load(); }
   int64_t connections_open() const { return connections_open_.load(); }

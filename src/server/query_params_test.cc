@@ -10,7 +10,8 @@ namespace {
 TEST(ParseTarget, SplitsAndPercentDecodesSegmentsAndQuery) {
   auto t = ParseTarget("/v1/sessions/a%2Fb%20c/events?after=3&cursor=x%2By+z");
   ASSERT_TRUE(t.ok()) << t.error();
-  EXPECT_EQ(t->segments, (std::vector<std::string>{"v1", "sessions", "a/b c", "events"}));
+  EXPECT_EQ(t->segments,
+            (std::vector<std::string>{"v1", "sessions", "a/b c", "events"}));
   QueryReader q(t->query);
   EXPECT_EQ(*q.Get("after"), "3");
   EXPECT_EQ(*q.Get("cursor"), "x+y+z");  // '+' is a plus, not a space
@@ -20,8 +21,8 @@ TEST(ParseTarget, SplitsAndPercentDecodesSegmentsAndQuery) {
 }
 
 TEST(ParseTarget, RefusesBadEncodingControlsAndRepeats) {
-  for (const char* bad : {"", "v1", "http://x/v1", "/a%", "/a%2", "/a%zz", "/%ff",
-                          "/a%00", "/a%0a", "/a?x=1&x=2", "/a#frag"}) {
+  for (const char* bad : {"", "v1", "http://x/v1", "/a%", "/a%2", "/a%zz",
+                          "/%ff", "/a%00", "/a%0a", "/a?x=1&x=2", "/a#frag"}) {
     EXPECT_FALSE(ParseTarget(bad).ok()) << bad;
   }
 }
@@ -30,12 +31,14 @@ TEST(ParseEventSeq, DigitsOnlyUpToTwoToThe63) {
   EXPECT_EQ(*ParseEventSeq("0", "after"), 0u);
   EXPECT_EQ(*ParseEventSeq("0042", "after"), 42u);
   EXPECT_EQ(*ParseEventSeq("9223372036854775808", "after"), 1ull << 63);
-  for (const char* bad : {"", "-1", "+1", "1.0", "1e3", " 1", "0x1", "9223372036854775809",
-                          "18446744073709551616", "123456789012345678901"}) {
+  for (const char* bad :
+       {"", "-1", "+1", "1.0", "1e3", " 1", "0x1", "9223372036854775809",
+        "18446744073709551616", "123456789012345678901"}) {
     auto r = ParseEventSeq(bad, "Last-Event-ID");
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
-      EXPECT_EQ(std::get<std::string>(r.error().Detail("field")->value), "Last-Event-ID");
+      EXPECT_EQ(std::get<std::string>(r.error().Detail("field")->value),
+                "Last-Event-ID");
     }
   }
 }

@@ -25,10 +25,12 @@ Result<JsonValue> Body(std::string_view body, int max_depth,
 
 std::vector<ValidationWarning> ReadWarnings(ObjectReader& r) {
   std::vector<ValidationWarning> out;
-  std::optional<std::vector<JsonValue>> items = r.OptArray("validationWarnings");
+  std::optional<std::vector<JsonValue>> items =
+      r.OptArray("validationWarnings");
   if (!items) return out;
   for (size_t i = 0; i < items->size() && r.ok(); ++i) {
-    ObjectReader w((*items)[i], record::IndexField(r.FieldName("validationWarnings"), i));
+    ObjectReader w((*items)[i],
+                   record::IndexField(r.FieldName("validationWarnings"), i));
     ValidationWarning v;
     v.code = w.ReqString("code");
     v.message = w.OptString("message").value_or("");
@@ -100,8 +102,8 @@ Result<SessionPatch> ParseSessionPatch(std::string_view body, int max_depth) {
     for (std::string_view f :
          {"id", "tenantId", "ownerKeyId", "conversationId", "transcriptId",
           "parentSessionId", "rootSessionId", "correlationId",
-          "resumeFromSessionId", "status", "createdAt", "updatedAt",
-          "closedAt", "failedAt", "events"}) {
+          "resumeFromSessionId", "status", "createdAt", "updatedAt", "closedAt",
+          "failedAt", "events"}) {
       r.RefuseImmutable(f);
     }
     SessionPatch p;
@@ -125,8 +127,9 @@ Result<SessionEvent> ParseTransition(std::string_view body, int max_depth) {
   if (!s.ok()) return s;
   std::optional<SessionEvent> event = ParseSessionEvent(name);
   if (!event) {
-    return InvalidField("event", "unknown lifecycle event (agent_ready, "
-                                 "run_started, ... runtime_failed)");
+    return InvalidField("event",
+                        "unknown lifecycle event (agent_ready, "
+                        "run_started, ... runtime_failed)");
   }
   return *event;
 }
@@ -178,9 +181,10 @@ Result<NewAction> ParseNewAction(std::string_view body, int max_depth) {
   if (!s.ok()) return s;
   std::optional<ActionType> t = ParseActionType(type);
   if (!t) {
-    return InvalidField("type", "unknown action type (prompt, approve, "
-                                "reject, pause, resume, cancel, "
-                                "driver_transfer, intervene, close)");
+    return InvalidField("type",
+                        "unknown action type (prompt, approve, "
+                        "reject, pause, resume, cancel, "
+                        "driver_transfer, intervene, close)");
   }
   a.type = *t;
   return a;

@@ -54,13 +54,16 @@ int MatchPattern(std::string_view pattern,
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -141,9 +144,9 @@ void Router::Handle(Request request, Responder respond) const {
   }
   if (route == nullptr) {
     if (allow.empty()) {
-      return finish(ErrorResponse(Status::NotFound("no such route")
-                                      .With("path", record::QuoteForMessage(
-                                                        request.target))));
+      return finish(ErrorResponse(
+          Status::NotFound("no such route")
+              .With("path", record::QuoteForMessage(request.target))));
     }
     // The method is not echoed: it is client bytes of any kind.
     Response r = ErrorResponse(HttpError::kMethodNotAllowed,
@@ -152,8 +155,13 @@ void Router::Handle(Request request, Responder respond) const {
     return finish(std::move(r));
   }
 
-  Call call{ctx_, request, std::move(best_params),
-            QueryReader(std::move(target->query)), {}, {}, nullptr};
+  Call call{ctx_,
+            request,
+            std::move(best_params),
+            QueryReader(std::move(target->query)),
+            {},
+            {},
+            nullptr};
 
   if (route->access != Access::kPublic) {
     const std::string_view token = BearerToken(request.authorization);
@@ -173,8 +181,8 @@ void Router::Handle(Request request, Responder respond) const {
     call.principal = std::move(*principal);
     call.scope = call.principal.ToScope();
     if (route->access == Access::kWrite && !call.scope.CanWrite()) {
-      return finish(ErrorResponse(
-          Status::Forbidden("this key may read but not write")));
+      return finish(
+          ErrorResponse(Status::Forbidden("this key may read but not write")));
     }
     if (route->access == Access::kAdmin &&
         call.principal.role != auth::Role::kAdmin) {

@@ -33,13 +33,14 @@ class RouterTest : public ::testing::Test {
     o.engine = Engine::kMemory;
     o.maintenance_interval_ms = 0;
     store_ = std::move(*OpenStore(o));
-    ctx_ = ServerContext{store_.get(), &authn_, nullptr, &metrics_, &caps_,
-                         &options_, &stopping_};
+    ctx_ = ServerContext{store_.get(), &authn_,   nullptr,   &metrics_,
+                         &caps_,       &options_, &stopping_};
   }
 
   // The memory engine completes inline, so the response is ready on return.
   Response Run(std::string method, std::string target, std::string body = "",
-               std::string token = "w", std::string content_type = "application/json") {
+               std::string token = "w",
+               std::string content_type = "application/json") {
     Request req;
     req.method = std::move(method);
     req.target = std::move(target);
@@ -48,7 +49,8 @@ class RouterTest : public ::testing::Test {
     if (!token.empty()) req.authorization = "Bearer " + token;
     Response out;
     out.status = 0;
-    Router(ctx_).Handle(std::move(req), [&out](Response r) { out = std::move(r); });
+    Router(ctx_).Handle(std::move(req),
+                        [&out](Response r) { out = std::move(r); });
     return out;
   }
 
@@ -67,12 +69,20 @@ TEST(RouteTable, EveryOperationIdIsUniqueAndMatchesTheSpecList) {
     EXPECT_TRUE(ids.insert(r.operation_id).second) << r.operation_id;
   }
   const std::set<std::string_view> want = {
-      "createSession", "listSessions", "getSession", "updateSession",
-      "transitionSession", "deleteSession", "appendEvents", "listEvents",
-      "streamEvents", "enqueueAction", "getAction", "listActions", "leaseAction",
-      "heartbeatAction", "completeAction", "failAction", "cancelAction",
-      "pauseSession", "startIntervention", "completeIntervention", "resumeSession",
-      "getPause", "createKey", "revokeKey", "healthz", "readyz", "metrics", "getStats"};
+      "createSession",     "listSessions",
+      "getSession",        "updateSession",
+      "transitionSession", "deleteSession",
+      "appendEvents",      "listEvents",
+      "streamEvents",      "enqueueAction",
+      "getAction",         "listActions",
+      "leaseAction",       "heartbeatAction",
+      "completeAction",    "failAction",
+      "cancelAction",      "pauseSession",
+      "startIntervention", "completeIntervention",
+      "resumeSession",     "getPause",
+      "createKey",         "revokeKey",
+      "healthz",           "readyz",
+      "metrics",           "getStats"};
   EXPECT_EQ(ids, want);
 }
 
@@ -110,7 +120,11 @@ TEST_F(RouterTest, ChecksRunInOrder) {
 }
 
 TEST(ErrorMap, EveryStatusCodeMapsToTheSpecTable) {
-  struct Row { StatusCode code; int http; const char* name; } rows[] = {
+  struct Row {
+    StatusCode code;
+    int http;
+    const char* name;
+  } rows[] = {
       {StatusCode::kInvalidArgument, 400, "invalid_argument"},
       {StatusCode::kUnauthenticated, 401, "unauthenticated"},
       {StatusCode::kForbidden, 403, "forbidden"},
@@ -143,15 +157,21 @@ TEST(ErrorMap, EveryStatusCodeMapsToTheSpecTable) {
 }
 
 TEST(ErrorMap, InvalidUtf8InMessagesNeverBreaksTheJson) {
-  Response r = ErrorResponse(Status::NotFound("no \xC9 here").With("id", "a\xFF"));
-  EXPECT_EQ(r.body, "{\"error\":{\"code\":\"not_found\",\"message\":\"no \xEF\xBF\xBD here\","
-                    "\"id\":\"a\xEF\xBF\xBD\"}}");
+  Response r =
+      ErrorResponse(Status::NotFound("no \xC9 here").With("id", "a\xFF"));
+  EXPECT_EQ(
+      r.body,
+      "{\"error\":{\"code\":\"not_found\",\"message\":\"no \xEF\xBF\xBD here\","
+      "\"id\":\"a\xEF\xBF\xBD\"}}");
 }
 
 TEST(ErrorMap, DetailsBecomeErrorFieldsButInternalsDoNot) {
-  Response r = ErrorResponse(Status::SeqConflict("no").With("lastSeq", int64_t{41}));
-  EXPECT_EQ(r.body, R"({"error":{"code":"seq_conflict","message":"no","lastSeq":41}})");
-  r = ErrorResponse(Status::IoError("pread /data/x: EIO").With("path", "/data/x"));
+  Response r =
+      ErrorResponse(Status::SeqConflict("no").With("lastSeq", int64_t{41}));
+  EXPECT_EQ(r.body,
+            R"({"error":{"code":"seq_conflict","message":"no","lastSeq":41}})");
+  r = ErrorResponse(
+      Status::IoError("pread /data/x: EIO").With("path", "/data/x"));
   EXPECT_EQ(r.body.find("/data"), std::string::npos);
   EXPECT_NE(r.internal_error.find("/data/x"), std::string::npos);
 }
@@ -176,11 +196,12 @@ TEST(RouteTable, MatchesTheOpenApiDocument) {
     if (!in_paths) continue;
     if (line.size() > 3 && line.rfind("  /", 0) == 0 && line.back() == ':') {
       path = line.substr(2, line.size() - 3);
-    } else if (line.size() > 5 && line.rfind("    ", 0) == 0 && line[4] != ' ' &&
-               line.back() == ':') {
+    } else if (line.size() > 5 && line.rfind("    ", 0) == 0 &&
+               line[4] != ' ' && line.back() == ':') {
       method = line.substr(4, line.size() - 5);
       for (char& c : method) c = static_cast<char>(std::toupper(c));
-    } else if (const size_t at = line.find("operationId: "); at != std::string::npos) {
+    } else if (const size_t at = line.find("operationId: ");
+               at != std::string::npos) {
       documented.insert(method + " " + path + " " + line.substr(at + 13));
     }
   }

@@ -61,7 +61,8 @@ Status ForSingleEvent(const Status& s) {
 }
 
 void AppendEvents(Call& call) {
-  Result<ParsedAppend> parsed = ParseAppend(call.request.body, call.max_depth());
+  Result<ParsedAppend> parsed =
+      ParseAppend(call.request.body, call.max_depth());
   if (FailedParse(call, parsed)) return;
   const bool batch = parsed->batch;
   const size_t count = parsed->request.events.size();

@@ -20,9 +20,12 @@ namespace {
 
 std::string_view RoleName(auth::Role role) {
   switch (role) {
-    case auth::Role::kReader: return "reader";
-    case auth::Role::kWriter: return "writer";
-    case auth::Role::kAdmin: return "admin";
+    case auth::Role::kReader:
+      return "reader";
+    case auth::Role::kWriter:
+      return "writer";
+    case auth::Role::kAdmin:
+      return "admin";
   }
   return "?";
 }
@@ -45,7 +48,8 @@ void CreateKey(Call& call) {
   if (call.ctx.key_manager == nullptr) {
     return call.respond(ErrorResponse(NoKeyManager()));
   }
-  Result<CreateKeyBody> body = ParseCreateKey(call.request.body, call.max_depth());
+  Result<CreateKeyBody> body =
+      ParseCreateKey(call.request.body, call.max_depth());
   if (FailedParse(call, body)) return;
   std::optional<auth::Role> role = RoleFromName(body->role);
   if (!role) {
@@ -82,18 +86,18 @@ void RevokeKey(Call& call) {
   if (call.ctx.key_manager == nullptr) {
     return call.respond(ErrorResponse(NoKeyManager()));
   }
-  Status s = call.ctx.key_manager->RevokeKey(call.principal.tenant_id,
-                                             call.Param(0));
+  Status s =
+      call.ctx.key_manager->RevokeKey(call.principal.tenant_id, call.Param(0));
   call.respond(s.ok() ? NoContent() : ErrorResponse(s));
 }
 
 }  // namespace
 
 void AddKeyRoutes(std::vector<RouteSpec>* r) {
-  r->push_back({"POST", "/v1/keys", "createKey", &CreateKey, Access::kAdmin,
-                ""});
-  r->push_back({"DELETE", "/v1/keys/{id}", "revokeKey", &RevokeKey,
-                Access::kAdmin, ""});
+  r->push_back(
+      {"POST", "/v1/keys", "createKey", &CreateKey, Access::kAdmin, ""});
+  r->push_back(
+      {"DELETE", "/v1/keys/{id}", "revokeKey", &RevokeKey, Access::kAdmin, ""});
 }
 
 }  // namespace acpstore::server

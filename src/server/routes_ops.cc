@@ -19,7 +19,22 @@ void Readyz(Call& call) {
   Status s = call.ctx.stopping->load()
                  ? Status::Unavailable("the server is shutting down")
                  : call.ctx.store->CheckWritable();
-  if (s.ok()) return call.respond(JsonResponse(200, R"({"status":"ready"})"));
+  if (s.ok()) {
+    // Writable, so ready (SPEC §5.5) -- but damage found on disk by reads
+    // is reported here too (SPEC §3), for the operator to run `verify`.
+    const uint64_t damaged = call.ctx.store->Stats().data_loss_reads;
+    if (damaged == 0) {
+      return call.respond(JsonResponse(200, R"({"status":"ready"})"));
+    }
+    JsonWriter w;
+    w.BeginObject().Key("status").String("ready");
+    w.Key("damage").BeginObject();
+    w.Key("dataLossReads").Uint(damaged);
+    w.Key("reason").String(
+        "stored records failed their checksum on read; run `acpstore verify`");
+    w.EndObject().EndObject();
+    return call.respond(JsonResponse(200, w.Take()));
+  }
   // Not ready is an answer, not a failure: 503 with the reason, whatever
   // the store's code (a failed journal, a full disk, damage found).
   JsonWriter w;
@@ -40,8 +55,8 @@ void MetricsRoute(Call& call) {
 }
 
 void GetStats(Call& call) {
-  call.respond(JsonResponse(
-      200, call.ctx.metrics->RenderJson(call.ctx.store->Stats())));
+  call.respond(
+      JsonResponse(200, call.ctx.metrics->RenderJson(call.ctx.store->Stats())));
 }
 
 }  // namespace
@@ -49,10 +64,9 @@ void GetStats(Call& call) {
 void AddOpsRoutes(std::vector<RouteSpec>* r) {
   r->push_back({"GET", "/healthz", "healthz", &Healthz, Access::kPublic, ""});
   r->push_back({"GET", "/readyz", "readyz", &Readyz, Access::kPublic, ""});
-  r->push_back({"GET", "/metrics", "metrics", &MetricsRoute, Access::kPublic,
-                ""});
-  r->push_back({"GET", "/v1/stats", "getStats", &GetStats, Access::kAdmin,
-                ""});
+  r->push_back(
+      {"GET", "/metrics", "metrics", &MetricsRoute, Access::kPublic, ""});
+  r->push_back({"GET", "/v1/stats", "getStats", &GetStats, Access::kAdmin, ""});
 }
 
 }  // namespace acpstore::server

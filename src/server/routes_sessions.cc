@@ -101,8 +101,7 @@ void TransitionSession(Call& call) {
 
 void DeleteSession(Call& call) {
   call.ctx.store->DeleteSession(
-      call.scope, call.Param(0),
-      [respond = std::move(call.respond)](Status s) {
+      call.scope, call.Param(0), [respond = std::move(call.respond)](Status s) {
         respond(s.ok() ? NoContent() : ErrorResponse(s));
       });
 }
@@ -120,8 +119,8 @@ void AddSessionRoutes(std::vector<RouteSpec>* r) {
                 Access::kWrite, ""});
   r->push_back({"POST", "/v1/sessions/{id}/transitions", "transitionSession",
                 &TransitionSession, Access::kWrite, ""});
-  r->push_back({"DELETE", "/v1/sessions/{id}", "deleteSession",
-                &DeleteSession, Access::kWrite, ""});
+  r->push_back({"DELETE", "/v1/sessions/{id}", "deleteSession", &DeleteSession,
+                Access::kWrite, ""});
 }
 
 }  // namespace acpstore::server

@@ -3,12 +3,6 @@
 #include "server/server.h"
 
 #include <algorithm>
-#include <chrono>
-#include <string>
-#include <thread>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +12,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "server/error_map.h"
 #include "server/http_connection.h"
@@ -91,7 +90,8 @@ void Server::Impl::Refuse(tcp::socket socket) {
       "Content-Type: application/json\r\n"
       "Retry-After: 1\r\n"
       "Connection: close\r\n"
-      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   error_code ignored;
   socket.non_blocking(true, ignored);
   socket.write_some(asio::buffer(response), ignored);
@@ -129,8 +129,7 @@ Server::~Server() { Stop(); }
 Status Server::Start() {
   if (impl_->running) return Status::OK();
   const ServerOptions& opt = impl_->core.options;
-  const std::string where =
-      opt.listen_address + ":" + std::to_string(opt.port);
+  const std::string where = opt.listen_address + ":" + std::to_string(opt.port);
   error_code ec;
   const asio::ip::address address =
       asio::ip::make_address(opt.listen_address, ec);
@@ -184,7 +183,8 @@ void Server::Stop() {
     for (auto& c : d.LiveConnections()) c->ForceClose();
     // Closing a socket ends its connection promptly; a reply the store
     // still owes is waited for a little longer.
-    d.WaitDrained(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+    d.WaitDrained(std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(500));
   }
   const bool drained = d.core.inflight.load() == 0;
   d.ioc->stop();

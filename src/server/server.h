@@ -50,7 +50,8 @@ class Server {
   // Graceful: stops accepting, lets in-flight requests finish (answering
   // with Connection: close), ends SSE streams, closes idle keep-alive
   // connections; after shutdown_timeout_ms closes whatever is left. Returns
-  // once every I/O thread has exited. Idempotent.
+  // once every I/O thread has exited, within shutdown_timeout_ms + 0.5 s.
+  // Idempotent. Must not be called from an I/O thread (a request handler).
   void Stop();
 
   const Metrics& metrics() const;

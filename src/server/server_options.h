@@ -16,11 +16,11 @@ namespace acpstore::server {
 // metadata values; `route` is the template ("/v1/sessions/{id}").
 struct RequestLogEntry {
   std::string_view method;
-  std::string_view route;        // "-" when no route matched
-  std::string_view operation;    // operationId, "" when none
+  std::string_view route;      // "-" when no route matched
+  std::string_view operation;  // operationId, "" when none
   int status = 0;
   int64_t latency_us = 0;
-  std::string_view remote;       // "127.0.0.1:51234"
+  std::string_view remote;  // "127.0.0.1:51234"
   // Why a 5xx happened (server-side only; may name files and offsets).
   std::string_view internal_error;
 };

@@ -33,8 +33,12 @@ TEST(SseFrames, ControlFrames) {
   EXPECT_EQ(t, "event: truncated\ndata: {\"firstSeq\":8}\n\n");
   std::string e;
   SseFrames::AppendError(Status::NotFound("session not found"), &e);
-  EXPECT_EQ(e, "event: error\ndata: {\"error\":{\"code\":\"not_found\",\"message\":\"session not found\"}}\n\n");
-  EXPECT_NE(SseFrames::ResponseHead().find("Content-Type: text/event-stream"), std::string::npos);
+  EXPECT_EQ(e,
+            "event: error\ndata: "
+            "{\"error\":{\"code\":\"not_found\",\"message\":\"session not "
+            "found\"}}\n\n");
+  EXPECT_NE(SseFrames::ResponseHead().find("Content-Type: text/event-stream"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -3,12 +3,11 @@
 #include "server/sse_stream.h"
 
 #include <array>
-#include <utility>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <utility>
 
 #include "server/sse_frames.h"
 
@@ -115,7 +114,8 @@ asio::awaitable<void> SseStream::Run() {
         asio::socket_base::send_buffer_size(options_.sse_socket_send_buffer),
         ignored);
   }
-  if (!co_await Write(SseFrames::ResponseHead() + SseFrames::Retry(2000))) co_return;
+  if (!co_await Write(SseFrames::ResponseHead() + SseFrames::Retry(2000)))
+    co_return;
 
   // on_ready (a store thread) -> post to this strand -> poke the timer.
   const asio::any_io_executor ex = socket_.get_executor();

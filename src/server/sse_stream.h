@@ -20,12 +20,11 @@
 #ifndef ACPSTORE_SERVER_SSE_STREAM_H_
 #define ACPSTORE_SERVER_SSE_STREAM_H_
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "acpstore/records.h"
 #include "server/http_message.h"

@@ -20,15 +20,18 @@ TEST_F(ActionsHttpTest, EnqueueLeaseHeartbeatComplete) {
   EXPECT_FALSE(r.Json().as_object().contains("leaseToken"));
 
   // Same key, same content: the existing action with 200.
-  r = c.Post("/v1/actions", R"({"actionId":"a1","sessionId":"s","type":"prompt",)"
-                            R"("idempotencyKey":"k1","metadata":{"text":"hi"}})");
+  r = c.Post("/v1/actions",
+             R"({"actionId":"a1","sessionId":"s","type":"prompt",)"
+             R"("idempotencyKey":"k1","metadata":{"text":"hi"}})");
   EXPECT_EQ(r.status, 200) << r.body;
   // Same key, different content: 409 idempotency_conflict.
-  r = c.Post("/v1/actions", R"({"sessionId":"s","type":"approve","idempotencyKey":"k1"})");
+  r = c.Post("/v1/actions",
+             R"({"sessionId":"s","type":"approve","idempotencyKey":"k1"})");
   EXPECT_EQ(r.status, 409) << r.body;
   EXPECT_EQ(r.ErrorCode(), "idempotency_conflict");
 
-  r = c.Post("/v1/actions/lease", R"({"leaseMs":5000,"sessionId":"s","types":["prompt"]})");
+  r = c.Post("/v1/actions/lease",
+             R"({"leaseMs":5000,"sessionId":"s","types":["prompt"]})");
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string token(r.Json().at("leaseToken").as_string());
   EXPECT_EQ(r.Json().at("status"), "leased");
@@ -39,13 +42,15 @@ TEST_F(ActionsHttpTest, EnqueueLeaseHeartbeatComplete) {
   EXPECT_EQ(r.status, 204);
   EXPECT_TRUE(r.body.empty());
 
-  r = c.Post("/v1/actions/a1/heartbeat", R"({"leaseToken":")" + token + R"(","leaseMs":10000})");
+  r = c.Post("/v1/actions/a1/heartbeat",
+             R"({"leaseToken":")" + token + R"(","leaseMs":10000})");
   ASSERT_EQ(r.status, 200) << r.body;
   r = c.Post("/v1/actions/a1/complete", R"({"leaseToken":"wrong"})");
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.ErrorCode(), "stale_lease");
-  r = c.Post("/v1/actions/a1/complete",
-             R"({"leaseToken":")" + token + R"(","resultMetadata":{"ok":true}})");
+  r = c.Post(
+      "/v1/actions/a1/complete",
+      R"({"leaseToken":")" + token + R"(","resultMetadata":{"ok":true}})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("status"), "completed");
   EXPECT_TRUE(r.Json().as_object().contains("completedAt"));
@@ -59,12 +64,16 @@ TEST_F(ActionsHttpTest, EnqueueLeaseHeartbeatComplete) {
 TEST_F(ActionsHttpTest, FailWithRetryRequeuesAndCancelEnds) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  ASSERT_EQ(c.Post("/v1/actions", R"({"actionId":"f","sessionId":"s","type":"approve"})").status, 201);
+  ASSERT_EQ(c.Post("/v1/actions",
+                   R"({"actionId":"f","sessionId":"s","type":"approve"})")
+                .status,
+            201);
   HttpResponse r = c.Post("/v1/actions/lease", R"({"leaseMs":1000})");
   ASSERT_EQ(r.status, 200);
   const std::string token(r.Json().at("leaseToken").as_string());
-  r = c.Post("/v1/actions/f/fail", R"({"leaseToken":")" + token +
-                                        R"(","retry":true,"errorMetadata":{"why":"flaky"}})");
+  r = c.Post("/v1/actions/f/fail",
+             R"({"leaseToken":")" + token +
+                 R"(","retry":true,"errorMetadata":{"why":"flaky"}})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("status"), "queued");
   r = c.Post("/v1/actions/f/cancel", "");
@@ -79,9 +88,13 @@ TEST_F(ActionsHttpTest, ListFiltersAndValidates) {
   CreateSession("writer-a", R"({"id":"s2"})");
   HttpClient c = Client("writer-a");
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(c.Post("/v1/actions", R"({"sessionId":"s1","type":"prompt"})").status, 201);
+    ASSERT_EQ(
+        c.Post("/v1/actions", R"({"sessionId":"s1","type":"prompt"})").status,
+        201);
   }
-  ASSERT_EQ(c.Post("/v1/actions", R"({"sessionId":"s2","type":"close"})").status, 201);
+  ASSERT_EQ(
+      c.Post("/v1/actions", R"({"sessionId":"s2","type":"close"})").status,
+      201);
   HttpResponse r = c.Get("/v1/actions?sessionId=s1&limit=2");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("actions").as_array().size(), 2u);
@@ -90,12 +103,22 @@ TEST_F(ActionsHttpTest, ListFiltersAndValidates) {
   EXPECT_EQ(r.Json().at("actions").as_array().size(), 4u);
   EXPECT_EQ(c.Get("/v1/actions?status=napping").status, 400);
   EXPECT_EQ(c.Get("/v1/actions/nope").status, 404);
-  EXPECT_EQ(c.Post("/v1/actions", R"({"sessionId":"s1","type":"dance"})").status, 400);
-  EXPECT_EQ(c.Post("/v1/actions", R"({"sessionId":"nope","type":"prompt"})").status, 404);
+  EXPECT_EQ(
+      c.Post("/v1/actions", R"({"sessionId":"s1","type":"dance"})").status,
+      400);
+  EXPECT_EQ(
+      c.Post("/v1/actions", R"({"sessionId":"nope","type":"prompt"})").status,
+      404);
   EXPECT_EQ(c.Post("/v1/actions/lease", R"({"leaseMs":10})").status, 400);
   EXPECT_EQ(c.Post("/v1/actions/lease", R"({"types":["dance"]})").status, 400);
   EXPECT_EQ(Client("reader-a").Post("/v1/actions/lease", "{}").status, 403);
-  EXPECT_EQ(Client("writer-b").Get("/v1/actions").Json().at("actions").as_array().size(), 0u);
+  EXPECT_EQ(Client("writer-b")
+                .Get("/v1/actions")
+                .Json()
+                .at("actions")
+                .as_array()
+                .size(),
+            0u);
 }
 
 // "lease" is a literal route for POST; GET /v1/actions/lease is the action
@@ -103,7 +126,10 @@ TEST_F(ActionsHttpTest, ListFiltersAndValidates) {
 TEST_F(ActionsHttpTest, LiteralRouteDoesNotHideAnActionNamedLease) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  ASSERT_EQ(c.Post("/v1/actions", R"({"actionId":"lease","sessionId":"s","type":"prompt"})").status, 201);
+  ASSERT_EQ(c.Post("/v1/actions",
+                   R"({"actionId":"lease","sessionId":"s","type":"prompt"})")
+                .status,
+            201);
   HttpResponse r = c.Get("/v1/actions/lease");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("actionId"), "lease");

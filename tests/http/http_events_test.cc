@@ -12,9 +12,10 @@ class EventsHttpTest : public HttpTest {};
 TEST_F(EventsHttpTest, AppendOneThenListReturnsPayloadBytesCanonically) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  HttpResponse r = c.Post("/v1/sessions/s/events",
-                          R"({"eventType":"tool.started","payload": {"b" : [1, 2.50, "x\n"], "a":null},)"
-                          R"("occurredAt":"2026-05-23T02:56:00.123Z","backendRunId":"run-1"})");
+  HttpResponse r = c.Post(
+      "/v1/sessions/s/events",
+      R"({"eventType":"tool.started","payload": {"b" : [1, 2.50, "x\n"], "a":null},)"
+      R"("occurredAt":"2026-05-23T02:56:00.123Z","backendRunId":"run-1"})");
   ASSERT_EQ(r.status, 201) << r.body;
   auto e = r.Json().as_object();
   EXPECT_EQ(e["eventSeq"], 1);
@@ -23,7 +24,8 @@ TEST_F(EventsHttpTest, AppendOneThenListReturnsPayloadBytesCanonically) {
   EXPECT_EQ(e["backendRunId"], "run-1");
   EXPECT_FALSE(e.contains("clientEventId"));
   // Canonical compact form, key order kept, inserted byte for byte.
-  EXPECT_NE(r.body.find(R"("payload":{"b":[1,2.5,"x\n"],"a":null})"), std::string::npos)
+  EXPECT_NE(r.body.find(R"("payload":{"b":[1,2.5,"x\n"],"a":null})"),
+            std::string::npos)
       << r.body;
 
   r = c.Get("/v1/sessions/s/events");
@@ -38,15 +40,17 @@ TEST_F(EventsHttpTest, AppendOneThenListReturnsPayloadBytesCanonically) {
 TEST_F(EventsHttpTest, BatchIsAtomicAndAnsweredAsEventsArray) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  HttpResponse r = c.Post("/v1/sessions/s/events",
-                          R"({"events":[{"eventType":"a","payload":1},{"eventType":"b","payload":2}]})");
+  HttpResponse r = c.Post(
+      "/v1/sessions/s/events",
+      R"({"events":[{"eventType":"a","payload":1},{"eventType":"b","payload":2}]})");
   ASSERT_EQ(r.status, 201) << r.body;
   ASSERT_EQ(r.Json().at("events").as_array().size(), 2u);
   EXPECT_EQ(r.Json().at("events").as_array()[1].at("eventSeq"), 2);
 
   // One bad event refuses the whole batch and names it.
-  r = c.Post("/v1/sessions/s/events",
-             R"({"events":[{"eventType":"a","payload":1},{"eventType":"","payload":2}]})");
+  r = c.Post(
+      "/v1/sessions/s/events",
+      R"({"events":[{"eventType":"a","payload":1},{"eventType":"","payload":2}]})");
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(r.Json().at("error").at("field"), "events[1].eventType");
   EXPECT_EQ(c.Get("/v1/sessions/s/events").Json().at("lastSeq"), 2);
@@ -55,7 +59,8 @@ TEST_F(EventsHttpTest, BatchIsAtomicAndAnsweredAsEventsArray) {
 TEST_F(EventsHttpTest, ClientEventIdRetryReturns200WithTheOriginal) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  const std::string body = R"({"eventType":"a","payload":{"n":1},"clientEventId":"ce-1"})";
+  const std::string body =
+      R"({"eventType":"a","payload":{"n":1},"clientEventId":"ce-1"})";
   HttpResponse first = c.Post("/v1/sessions/s/events", body);
   ASSERT_EQ(first.status, 201);
   HttpResponse again = c.Post("/v1/sessions/s/events", body);
@@ -67,13 +72,16 @@ TEST_F(EventsHttpTest, ClientEventIdRetryReturns200WithTheOriginal) {
 TEST_F(EventsHttpTest, ExpectedLastSeqConflictCarriesLastSeq) {
   CreateSession("writer-a", R"({"id":"s"})");
   AppendEvents("writer-a", "s", 3);
-  HttpResponse r = Client("writer-a").Post(
-      "/v1/sessions/s/events", R"({"eventType":"a","payload":1,"expectedLastSeq":2})");
+  HttpResponse r =
+      Client("writer-a")
+          .Post("/v1/sessions/s/events",
+                R"({"eventType":"a","payload":1,"expectedLastSeq":2})");
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.ErrorCode(), "seq_conflict");
   EXPECT_EQ(r.Json().at("error").at("lastSeq"), 3);
-  r = Client("writer-a").Post("/v1/sessions/s/events",
-                              R"({"eventType":"a","payload":1,"expectedLastSeq":3})");
+  r = Client("writer-a")
+          .Post("/v1/sessions/s/events",
+                R"({"eventType":"a","payload":1,"expectedLastSeq":3})");
   EXPECT_EQ(r.status, 201);
 }
 
@@ -90,7 +98,8 @@ TEST_F(EventsHttpTest, ListPagesWithAfterAndLimit) {
   EXPECT_EQ(r.Json().at("lastSeq"), 7);
   EXPECT_EQ(c.Get("/v1/sessions/s/events?after=-1").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions/s/events?after=1x").status, 400);
-  EXPECT_EQ(c.Get("/v1/sessions/s/events?after=99999999999999999999").status, 400);
+  EXPECT_EQ(c.Get("/v1/sessions/s/events?after=99999999999999999999").status,
+            400);
   EXPECT_EQ(c.Get("/v1/sessions/s/events?limit=0").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions/nope/events").status, 404);
 }
@@ -105,11 +114,14 @@ TEST_F(EventsHttpTest, BodyErrorsNameTheField) {
       {R"({"payload":1})", "eventType"},
       {R"({"eventType":"a"})", "payload"},
       {R"({"eventType":1,"payload":1})", "eventType"},
-      {R"({"eventType":"a","payload":1,"occurredAt":"yesterday"})", "occurredAt"},
-      {R"({"eventType":"a","payload":1,"expectedLastSeq":-1})", "expectedLastSeq"},
+      {R"({"eventType":"a","payload":1,"occurredAt":"yesterday"})",
+       "occurredAt"},
+      {R"({"eventType":"a","payload":1,"expectedLastSeq":-1})",
+       "expectedLastSeq"},
       {R"({"eventType":"a","payload":1,"colour":"red"})", "colour"},
       {R"({"eventType":"a","payload":{"x":1,"x":2}})", "payload"},
-      {R"({"events":[{"eventType":"a","payload":1,"extra":1}]})", "events[0].extra"},
+      {R"({"events":[{"eventType":"a","payload":1,"extra":1}]})",
+       "events[0].extra"},
       {R"({"events":{}})", "events"},
       {R"([1,2])", "body"},
   };
@@ -119,14 +131,16 @@ TEST_F(EventsHttpTest, BodyErrorsNameTheField) {
     EXPECT_EQ(r.ErrorCode(), "invalid_argument") << k.body;
     auto v = r.Json();
     if (v.is_object()) {
-      EXPECT_EQ(v.at("error").at("field"), k.field) << k.body << " -> " << r.body;
+      EXPECT_EQ(v.at("error").at("field"), k.field)
+          << k.body << " -> " << r.body;
     }
   }
 }
 
 TEST_F(EventsHttpTest, PayloadOverTheStoreLimitIs413) {
   CreateSession("writer-a", R"({"id":"s"})");
-  std::string big = R"({"eventType":"a","payload":")" + std::string((1 << 20) + 10, 'x') + "\"}";
+  std::string big = R"({"eventType":"a","payload":")" +
+                    std::string((1 << 20) + 10, 'x') + "\"}";
   HttpResponse r = Client("writer-a").Post("/v1/sessions/s/events", big);
   EXPECT_EQ(r.status, 413) << r.body.substr(0, 200);
   EXPECT_EQ(r.ErrorCode(), "payload_too_large");

@@ -35,7 +35,8 @@ class HostileHttpTest : public HttpTest {
   }
   std::string Post(const std::string& path, size_t content_length,
                    const std::string& extra = "") {
-    return "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n"
+    return "POST " + path +
+           " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n"
            "Content-Type: application/json\r\nContent-Length: " +
            std::to_string(content_length) + "\r\n" + extra + "\r\n";
   }
@@ -55,14 +56,16 @@ TEST_F(HostileHttpTest, DeclaredBodyOverTheCapIs413BeforeItIsSent) {
 
 TEST_F(HostileHttpTest, ChunkedBodyIsCutAtTheCap) {
   RawConnection c(port());
-  ASSERT_TRUE(c.Send("POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\n"
-                     "Authorization: Bearer writer-a\r\nContent-Type: application/json\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(c.Send(
+      "POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer writer-a\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n"));
   const std::string chunk(16 << 10, 'a');
   char size[16];
   std::snprintf(size, sizeof(size), "%zx\r\n", chunk.size());
   for (int i = 0; i < 8; ++i) {
-    if (!c.Send(std::string(size) + chunk + "\r\n")) break;  // closed early: fine
+    if (!c.Send(std::string(size) + chunk + "\r\n"))
+      break;  // closed early: fine
   }
   HttpResponse r = c.ReadResponse(milliseconds(2000));
   EXPECT_EQ(r.status, 413);
@@ -81,8 +84,9 @@ TEST_F(HostileHttpTest, HugeHeaderIs431) {
 
 TEST_F(HostileHttpTest, WrongContentTypeIs415) {
   HttpClient c = Client("writer-a");
-  HttpResponse r = c.Do("POST", "/v1/sessions/s/events", R"({"eventType":"a","payload":1})",
-                        {{"Content-Type", "text/plain"}});
+  HttpResponse r =
+      c.Do("POST", "/v1/sessions/s/events", R"({"eventType":"a","payload":1})",
+           {{"Content-Type", "text/plain"}});
   EXPECT_EQ(r.status, 415);
   EXPECT_EQ(r.ErrorCode(), "unsupported_media_type");
   r = c.Do("POST", "/v1/sessions/s/events", R"({"eventType":"a","payload":1})",
@@ -99,20 +103,22 @@ TEST_F(HostileHttpTest, BadJsonUtf8DepthAndDuplicatesAre400) {
   const std::string deep = std::string(200, '[') + std::string(200, ']');
   const std::string payload_deep = std::string(70, '[') + std::string(70, ']');
   std::vector<std::string> bodies = {
-      "{",                                                  // truncated
-      R"({"eventType":"a","payload":1,})",                  // trailing comma
-      R"({"eventType":"a","payload":01})",                  // leading zero
-      R"({"eventType":"a","payload":NaN})",                 // not JSON
-      R"({"eventType":"a","payload":1} x)",                 // trailing garbage
-      "{\"eventType\":\"a\",\"payload\":\"\xC3\x28\"}",     // invalid UTF-8
-      "{\"eventType\":\"a\",\"payload\":\"\xED\xA0\x80\"}", // encoded surrogate
-      R"({"eventType":"a\ud800","payload":1})",             // lone surrogate escape
-      "{\"eventType\":\"a\x01\",\"payload\":1}",            // raw control char
-      R"({"eventType":"a","eventType":"b","payload":1})",   // duplicate key
-      R"({"eventType":"a","payload":{"k":1,"k":2}})",       // duplicate in payload
-      R"({"eventType":"a","payload":)" + deep + "}",        // body too deep
-      R"({"eventType":"a","payload":)" + payload_deep + "}",  // payload too deep
-      R"({"eventType":"a","payload":1e400})",               // number overflow
+      "{",                                                   // truncated
+      R"({"eventType":"a","payload":1,})",                   // trailing comma
+      R"({"eventType":"a","payload":01})",                   // leading zero
+      R"({"eventType":"a","payload":NaN})",                  // not JSON
+      R"({"eventType":"a","payload":1} x)",                  // trailing garbage
+      "{\"eventType\":\"a\",\"payload\":\"\xC3\x28\"}",      // invalid UTF-8
+      "{\"eventType\":\"a\",\"payload\":\"\xED\xA0\x80\"}",  // encoded
+                                                             // surrogate
+      R"({"eventType":"a\ud800","payload":1})",   // lone surrogate escape
+      "{\"eventType\":\"a\x01\",\"payload\":1}",  // raw control char
+      R"({"eventType":"a","eventType":"b","payload":1})",  // duplicate key
+      R"({"eventType":"a","payload":{"k":1,"k":2}})",  // duplicate in payload
+      R"({"eventType":"a","payload":)" + deep + "}",   // body too deep
+      R"({"eventType":"a","payload":)" + payload_deep +
+          "}",                                 // payload too deep
+      R"({"eventType":"a","payload":1e400})",  // number overflow
   };
   for (const std::string& body : bodies) {
     HttpResponse r = c.Post("/v1/sessions/s/events", body);
@@ -148,10 +154,14 @@ TEST_F(HostileHttpTest, MalformedRequestLineIs400) {
   HttpResponse r = c.ReadResponse(milliseconds(2000));
   EXPECT_EQ(r.status, 400);
   RawConnection d(port());
-  ASSERT_TRUE(d.Send("GET /v1/sessions/%zz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n\r\n"));
+  ASSERT_TRUE(
+      d.Send("GET /v1/sessions/%zz HTTP/1.1\r\nHost: x\r\nAuthorization: "
+             "Bearer writer-a\r\n\r\n"));
   EXPECT_EQ(d.ReadResponse(milliseconds(2000)).status, 400);
   RawConnection e(port());
-  ASSERT_TRUE(e.Send("GET /v1/sessions/%ff%fe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n\r\n"));
+  ASSERT_TRUE(
+      e.Send("GET /v1/sessions/%ff%fe HTTP/1.1\r\nHost: x\r\nAuthorization: "
+             "Bearer writer-a\r\n\r\n"));
   EXPECT_EQ(e.ReadResponse(milliseconds(2000)).status, 400);  // not UTF-8
   ExpectStillServing();
 }
@@ -173,11 +183,11 @@ TEST_F(HostileHttpTest, SlowClientGets408ThenClose) {
   // A trickle of header bytes does not reset the clock (slowloris).
   RawConnection e(port());
   ASSERT_TRUE(e.Send("GET /healthz HTTP/1.1\r\n"));
-  bool answered = false;
-  for (int i = 0; i < 10 && !answered; ++i) {
-    std::this_thread::sleep_for(milliseconds(100));
-    if (!e.Send("X-A: b\r\n")) break;
-    answered = e.buffered().size() > 0;
+  for (int i = 0; i < 10; ++i) {
+    // Stop trickling once the answer is there.
+    e.ReadUntil([](const std::string& b) { return !b.empty(); },
+                milliseconds(100));
+    if (!e.buffered().empty() || !e.Send("X-A: b\r\n")) break;
   }
   EXPECT_EQ(e.ReadResponse(milliseconds(3000)).status, 408);
 
@@ -191,15 +201,18 @@ TEST_F(HostileHttpTest, SlowClientGets408ThenClose) {
 TEST_F(HostileHttpTest, KeepAliveServesManyRequestsOnOneConnection) {
   RawConnection c(port());
   std::string pipelined;
-  for (int i = 0; i < 5; ++i) pipelined += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 5; ++i)
+    pipelined += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   ASSERT_TRUE(c.Send(pipelined));
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(c.ReadResponse(milliseconds(2000)).status, 200);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(c.ReadResponse(milliseconds(2000)).status, 200);
 }
 
 TEST_F(HostileHttpTest, ExpectContinueIsHonoured) {
   RawConnection c(port());
   const std::string body = R"({"eventType":"a","payload":1})";
-  ASSERT_TRUE(c.Send(Post("/v1/sessions/s/events", body.size(), "Expect: 100-continue\r\n")));
+  ASSERT_TRUE(c.Send(
+      Post("/v1/sessions/s/events", body.size(), "Expect: 100-continue\r\n")));
   HttpResponse cont = c.ReadResponse(milliseconds(2000));
   EXPECT_EQ(cont.status, 100);
   ASSERT_TRUE(c.Send(body));
@@ -258,11 +271,15 @@ class BodyBudgetTest : public HttpTest {
 TEST_F(BodyBudgetTest, BodiesInFlightAreBoundedAcrossConnections) {
   CreateSession("writer-a", R"({"id":"s"})");
   const std::string head =
-      "POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer writer-a\r\n"
+      "POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+      "writer-a\r\n"
       "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
   RawConnection slow(port());
-  ASSERT_TRUE(slow.Send(head + "{"));  // holds 60000 bytes of budget
-  std::this_thread::sleep_for(milliseconds(100));
+  // "100 Continue" comes once the server has reserved the 60000 bytes.
+  ASSERT_TRUE(slow.Send(head.substr(0, head.size() - 2) +
+                        "Expect: 100-continue\r\n\r\n"));
+  ASSERT_EQ(slow.ReadResponse(milliseconds(2000)).status, 100);
+  ASSERT_TRUE(slow.Send("{"));
   RawConnection second(port());
   ASSERT_TRUE(second.Send(head));
   HttpResponse r = second.ReadResponse(milliseconds(2000));
@@ -270,8 +287,9 @@ TEST_F(BodyBudgetTest, BodiesInFlightAreBoundedAcrossConnections) {
   EXPECT_EQ(r.ErrorCode(), "too_many_requests");
   // The slow one times out, and its reservation is returned.
   EXPECT_EQ(slow.ReadResponse(milliseconds(3000)).status, 408);
-  HttpResponse ok = Client("writer-a").Post("/v1/sessions/s/events",
-                                            R"({"eventType":"a","payload":1})");
+  HttpResponse ok =
+      Client("writer-a")
+          .Post("/v1/sessions/s/events", R"({"eventType":"a","payload":1})");
   EXPECT_EQ(ok.status, 201);
 }
 

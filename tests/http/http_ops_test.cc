@@ -26,6 +26,16 @@ TEST_F(OpsHttpTest, HealthAndReadinessNeedNoCredentials) {
   EXPECT_EQ(c.Get("/healthz").status, 200);  // alive, just not ready
 }
 
+TEST_F(OpsHttpTest, ReadinessReportsDamageFoundByReads) {
+  fwd_->SetDataLossReads(2);
+  HttpResponse r = Client("").Get("/readyz");
+  EXPECT_EQ(r.status, 200) << r.body;  // writable: still ready
+  EXPECT_EQ(r.Json().at("damage").at("dataLossReads"), 2);
+  EXPECT_NE(
+      Client("").Get("/metrics").body.find("acpstore_data_loss_reads_total 2"),
+      std::string::npos);
+}
+
 TEST_F(OpsHttpTest, MetricsArePrometheusTextWithoutTenantData) {
   CreateSession("writer-a", R"({"id":"very-secret-session"})");
   AppendEvents("writer-a", "very-secret-session", 3);
@@ -33,12 +43,16 @@ TEST_F(OpsHttpTest, MetricsArePrometheusTextWithoutTenantData) {
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.Header("content-type").find("text/plain"), std::string::npos);
   for (const char* want :
-       {"acpstore_http_requests_total{method=\"POST\",route=\"/v1/sessions/{id}/events\",code=\"201\"} 3",
-        "acpstore_http_request_duration_seconds_bucket{route=\"/v1/sessions\",le=\"+Inf\"} 1",
-        "acpstore_append_duration_seconds_count 3", "acpstore_sse_subscribers 0",
-        "acpstore_sessions{status=\"initializing\"} 1", "acpstore_events_retained 3",
-        "acpstore_group_commit_batch_size", "acpstore_memory_bytes{kind=\"index\"}",
-        "acpstore_fsyncs_total", "acpstore_recovery_seconds",
+       {"acpstore_http_requests_total{method=\"POST\",route=\"/v1/sessions/"
+        "{id}/events\",code=\"201\"} 3",
+        "acpstore_http_request_duration_seconds_bucket{route=\"/v1/"
+        "sessions\",le=\"+Inf\"} 1",
+        "acpstore_append_duration_seconds_count 3",
+        "acpstore_sse_subscribers 0",
+        "acpstore_sessions{status=\"initializing\"} 1",
+        "acpstore_events_retained 3", "acpstore_group_commit_batch_size",
+        "acpstore_memory_bytes{kind=\"index\"}", "acpstore_fsyncs_total",
+        "acpstore_recovery_seconds",
         "acpstore_retention_events_dropped_total"}) {
     EXPECT_NE(r.body.find(want), std::string::npos) << want << "\n" << r.body;
   }
@@ -59,7 +73,8 @@ TEST_F(OpsHttpTest, StatsNeedAdminAndMirrorMetrics) {
 }
 
 TEST_F(OpsHttpTest, AdminCreatesAndRevokesKeysInOwnTenant) {
-  HttpResponse r = Client("admin-a").Post("/v1/keys", R"({"role":"writer","name":"ci"})");
+  HttpResponse r =
+      Client("admin-a").Post("/v1/keys", R"({"role":"writer","name":"ci"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.Json().at("key").at("tenantId"), "tenant-a");
   EXPECT_EQ(r.Json().at("key").at("role"), "writer");
@@ -67,8 +82,10 @@ TEST_F(OpsHttpTest, AdminCreatesAndRevokesKeysInOwnTenant) {
   const std::string id(r.Json().at("key").at("id").as_string());
   EXPECT_EQ(Client(token).Post("/v1/sessions", "{}").status, 201);
 
-  EXPECT_EQ(Client("writer-a").Post("/v1/keys", R"({"role":"admin"})").status, 403);
-  EXPECT_EQ(Client("admin-a").Post("/v1/keys", R"({"role":"root"})").status, 400);
+  EXPECT_EQ(Client("writer-a").Post("/v1/keys", R"({"role":"admin"})").status,
+            403);
+  EXPECT_EQ(Client("admin-a").Post("/v1/keys", R"({"role":"root"})").status,
+            400);
   EXPECT_EQ(Client("admin-a").Delete("/v1/keys/" + id).status, 204);
   EXPECT_EQ(Client(token).Get("/v1/sessions").status, 401);
   EXPECT_EQ(Client("admin-a").Delete("/v1/keys/key-writer-b").status, 404);
@@ -76,7 +93,8 @@ TEST_F(OpsHttpTest, AdminCreatesAndRevokesKeysInOwnTenant) {
 
 TEST_F(OpsHttpTest, InternalFailuresNeverLeakDetails) {
   CreateSession("writer-a", R"({"id":"s"})");
-  fwd_->FailGetSession(Status::Corruption("journal/000007.log offset 4096: bad crc"));
+  fwd_->FailGetSession(
+      Status::Corruption("journal/000007.log offset 4096: bad crc"));
   HttpResponse r = Client("writer-a").Get("/v1/sessions/s");
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.ErrorCode(), "internal");
@@ -100,8 +118,9 @@ class RequestLogTest : public HttpTest {
   void Configure(server::ServerOptions* o) override {
     o->request_log = [this](const server::RequestLogEntry& e) {
       std::lock_guard<std::mutex> l(mu_);
-      lines_.push_back(std::string(e.method) + " " + std::string(e.route) + " " +
-                       std::string(e.operation) + " " + std::to_string(e.status));
+      lines_.push_back(std::string(e.method) + " " + std::string(e.route) +
+                       " " + std::string(e.operation) + " " +
+                       std::to_string(e.status));
     };
   }
   std::mutex mu_;
@@ -109,7 +128,8 @@ class RequestLogTest : public HttpTest {
 };
 
 TEST_F(RequestLogTest, LogsRouteTemplateNeverTokensOrBodies) {
-  CreateSession("writer-a", R"({"id":"s","backendMetadata":{"x":"value-of-metadata"}})");
+  CreateSession("writer-a",
+                R"({"id":"s","backendMetadata":{"x":"value-of-metadata"}})");
   Client("writer-a").Get("/v1/sessions/s");
   Client("writer-a").Get("/nowhere");
   // Logged before the response is written, so in order here.
@@ -132,7 +152,8 @@ TEST(ServerWithoutKeyManager, KeyRoutesSayTheyAreDisabled) {
   o.io_threads = 1;
   server::Server srv(o, **store, authn, nullptr);
   ASSERT_TRUE(srv.Start().ok());
-  HttpResponse r = HttpClient(srv.port(), "admin-a").Post("/v1/keys", R"({"role":"reader"})");
+  HttpResponse r = HttpClient(srv.port(), "admin-a")
+                       .Post("/v1/keys", R"({"role":"reader"})");
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("not enabled"), std::string::npos);
   srv.Stop();
@@ -153,7 +174,8 @@ TEST(ServerStart, ReportsABusyPort) {
   server::Server second(o, **store, authn, nullptr);
   Status s = second.Start();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
-  EXPECT_NE(s.message().find(std::to_string(first.port())), std::string_view::npos);
+  EXPECT_NE(s.message().find(std::to_string(first.port())),
+            std::string_view::npos);
 }
 
 }  // namespace
@@ -174,8 +196,9 @@ TEST_F(ShutdownTest, StopFinishesInFlightRequests) {
   std::vector<std::string> connection_headers(4);
   for (int i = 0; i < 4; ++i) {
     clients.emplace_back([&, i] {
-      HttpResponse r = Client("writer-a").Post("/v1/sessions/s/events",
-                                               R"({"eventType":"a","payload":1})");
+      HttpResponse r = Client("writer-a")
+                           .Post("/v1/sessions/s/events",
+                                 R"({"eventType":"a","payload":1})");
       if (r.status == 201) ++created;
       connection_headers[i] = r.Header("connection");
     });

@@ -12,26 +12,33 @@ class PausesHttpTest : public HttpTest {};
 TEST_F(PausesHttpTest, PauseInterveneResumeCycle) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  ASSERT_EQ(c.Post("/v1/sessions/s/transitions", R"({"event":"run_started"})").status, 200);
+  ASSERT_EQ(
+      c.Post("/v1/sessions/s/transitions", R"({"event":"run_started"})").status,
+      200);
 
   EXPECT_EQ(c.Get("/v1/sessions/s/pause").status, 404);
-  HttpResponse r = c.Post("/v1/sessions/s/pause",
-                          R"({"reason":"check","requestedBy":"op","idempotencyKey":"p1"})");
+  HttpResponse r =
+      c.Post("/v1/sessions/s/pause",
+             R"({"reason":"check","requestedBy":"op","idempotencyKey":"p1"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.Json().at("session").at("status"), "paused");
   EXPECT_EQ(r.Json().at("pause").at("status"), "paused");
   // Replay of the same key: 200, same pause.
-  r = c.Post("/v1/sessions/s/pause", R"({"reason":"check","requestedBy":"op","idempotencyKey":"p1"})");
+  r = c.Post("/v1/sessions/s/pause",
+             R"({"reason":"check","requestedBy":"op","idempotencyKey":"p1"})");
   EXPECT_EQ(r.status, 200) << r.body;
-  r = c.Post("/v1/sessions/s/pause", R"({"reason":"again","requestedBy":"op"})");
+  r = c.Post("/v1/sessions/s/pause",
+             R"({"reason":"again","requestedBy":"op"})");
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.ErrorCode(), "already_paused");
 
-  r = c.Post("/v1/sessions/s/intervention/start", R"({"interventionBy":"human","interventionId":"i1"})");
+  r = c.Post("/v1/sessions/s/intervention/start",
+             R"({"interventionBy":"human","interventionId":"i1"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("session").at("status"), "intervening");
-  r = c.Post("/v1/sessions/s/intervention/complete",
-             R"({"interventionId":"i1","completedBy":"human","guidance":"go on"})");
+  r = c.Post(
+      "/v1/sessions/s/intervention/complete",
+      R"({"interventionId":"i1","completedBy":"human","guidance":"go on"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("pause").at("guidance"), "go on");
   EXPECT_EQ(r.Json().at("session").at("status"), "paused");
@@ -40,14 +47,16 @@ TEST_F(PausesHttpTest, PauseInterveneResumeCycle) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.Json().at("status"), "paused");
 
-  r = c.Post("/v1/sessions/s/resume", R"({"resumedBy":"op","resumeId":"r1","metadata":{"k":"v"}})");
+  r = c.Post("/v1/sessions/s/resume",
+             R"({"resumedBy":"op","resumeId":"r1","metadata":{"k":"v"}})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("session").at("status"), "running");
   EXPECT_EQ(r.Json().at("pause").at("status"), "resumed");
   r = c.Post("/v1/sessions/s/resume", R"({"resumedBy":"op"})");
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.ErrorCode(), "not_paused");
-  EXPECT_EQ(Client("reader-a").Get("/v1/sessions/s/pause").Json().at("status"), "resumed");
+  EXPECT_EQ(Client("reader-a").Get("/v1/sessions/s/pause").Json().at("status"),
+            "resumed");
 }
 
 TEST_F(PausesHttpTest, RequiredFieldsAreChecked) {
@@ -59,7 +68,10 @@ TEST_F(PausesHttpTest, RequiredFieldsAreChecked) {
   r = c.Do("POST", "/v1/sessions/s/pause", "");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.Json().at("error").at("field"), "body");
-  EXPECT_EQ(c.Post("/v1/sessions/s/intervention/complete", R"({"completedBy":"x"})").status, 400);
+  EXPECT_EQ(
+      c.Post("/v1/sessions/s/intervention/complete", R"({"completedBy":"x"})")
+          .status,
+      400);
 }
 
 }  // namespace

@@ -12,9 +12,9 @@ class SessionsHttpTest : public HttpTest {};
 
 TEST_F(SessionsHttpTest, CreateGetListUpdateTransitionDelete) {
   HttpClient c = Client("writer-a");
-  HttpResponse r = c.Post("/v1/sessions",
-                          R"({"id":"s1","correlationId":"c-1",)"
-                          R"("backendMetadata":{"b":1,"a":"x"}})");
+  HttpResponse r =
+      c.Post("/v1/sessions", R"({"id":"s1","correlationId":"c-1",)"
+                             R"("backendMetadata":{"b":1,"a":"x"}})");
   ASSERT_EQ(r.status, 201) << r.body;
   auto s = r.Json().as_object();
   EXPECT_EQ(s["id"], "s1");
@@ -25,7 +25,8 @@ TEST_F(SessionsHttpTest, CreateGetListUpdateTransitionDelete) {
   EXPECT_FALSE(s.contains("closedAt"));  // absent, never null
   EXPECT_FALSE(s.contains("parentSessionId"));
   // Metadata is returned as its canonical bytes (keys sorted).
-  EXPECT_NE(r.body.find(R"("backendMetadata":{"a":"x","b":1})"), std::string::npos)
+  EXPECT_NE(r.body.find(R"("backendMetadata":{"a":"x","b":1})"),
+            std::string::npos)
       << r.body;
   EXPECT_EQ(s["createdAt"].as_string().size(), 24u);  // ISO-8601 with ms
   EXPECT_EQ(s["events"].at("firstSeq"), 1);
@@ -49,8 +50,14 @@ TEST_F(SessionsHttpTest, CreateGetListUpdateTransitionDelete) {
   r = c.Delete("/v1/sessions/s1");
   EXPECT_EQ(r.status, 409) << r.body;  // not terminal
   EXPECT_EQ(r.ErrorCode(), "conflict");
-  ASSERT_EQ(c.Post("/v1/sessions/s1/transitions", R"({"event":"close_requested"})").status, 200);
-  ASSERT_EQ(c.Post("/v1/sessions/s1/transitions", R"({"event":"close_completed"})").status, 200);
+  ASSERT_EQ(
+      c.Post("/v1/sessions/s1/transitions", R"({"event":"close_requested"})")
+          .status,
+      200);
+  ASSERT_EQ(
+      c.Post("/v1/sessions/s1/transitions", R"({"event":"close_completed"})")
+          .status,
+      200);
   r = c.Delete("/v1/sessions/s1");
   EXPECT_EQ(r.status, 204) << r.body;
   EXPECT_TRUE(r.body.empty());
@@ -72,12 +79,14 @@ TEST_F(SessionsHttpTest, DuplicateIdIsConflict) {
 
 TEST_F(SessionsHttpTest, InvalidTransitionNamesStatusAndEvent) {
   CreateSession("writer-a", R"({"id":"t"})");
-  HttpResponse r = Client("writer-a").Post("/v1/sessions/t/transitions",
-                                           R"({"event":"close_completed"})");
+  HttpResponse r =
+      Client("writer-a")
+          .Post("/v1/sessions/t/transitions", R"({"event":"close_completed"})");
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.ErrorCode(), "invalid_transition");
   EXPECT_NE(r.body.find("initializing"), std::string::npos) << r.body;
-  r = Client("writer-a").Post("/v1/sessions/t/transitions", R"({"event":"fly"})");
+  r = Client("writer-a")
+          .Post("/v1/sessions/t/transitions", R"({"event":"fly"})");
   EXPECT_EQ(r.status, 400);
 }
 
@@ -99,7 +108,8 @@ TEST_F(SessionsHttpTest, PatchRefusesImmutableAndUnknownFields) {
 }
 
 TEST_F(SessionsHttpTest, ListPagesNewestFirstWithCursorAndFilters) {
-  for (int i = 0; i < 5; ++i) CreateSession("writer-a", R"({"id":"l)" + std::to_string(i) + R"("})");
+  for (int i = 0; i < 5; ++i)
+    CreateSession("writer-a", R"({"id":"l)" + std::to_string(i) + R"("})");
   HttpClient c = Client("writer-a");
   HttpResponse r = c.Get("/v1/sessions?limit=2");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -107,19 +117,23 @@ TEST_F(SessionsHttpTest, ListPagesNewestFirstWithCursorAndFilters) {
   ASSERT_EQ(page["sessions"].as_array().size(), 2u);
   ASSERT_TRUE(page["nextCursor"].is_string());
   std::set<std::string> seen;
-  for (auto& s : page["sessions"].as_array()) seen.insert(std::string(s.at("id").as_string()));
+  for (auto& s : page["sessions"].as_array())
+    seen.insert(std::string(s.at("id").as_string()));
   std::string cursor(page["nextCursor"].as_string());
   while (true) {
     r = c.Get("/v1/sessions?limit=2&cursor=" + cursor);
     ASSERT_EQ(r.status, 200) << r.body;
     auto p = r.Json().as_object();
-    for (auto& s : p["sessions"].as_array()) seen.insert(std::string(s.at("id").as_string()));
+    for (auto& s : p["sessions"].as_array())
+      seen.insert(std::string(s.at("id").as_string()));
     if (p["nextCursor"].is_null()) break;
     cursor = std::string(p["nextCursor"].as_string());
   }
   EXPECT_EQ(seen.size(), 5u);
 
-  ASSERT_EQ(c.Post("/v1/sessions/l3/transitions", R"({"event":"agent_ready"})").status, 200);
+  ASSERT_EQ(c.Post("/v1/sessions/l3/transitions", R"({"event":"agent_ready"})")
+                .status,
+            200);
   r = c.Get("/v1/sessions?status=idle,running");
   ASSERT_EQ(r.status, 200);
   ASSERT_EQ(r.Json().at("sessions").as_array().size(), 1u);
@@ -155,7 +169,8 @@ TEST_F(SessionsHttpTest, MissingOrBadTokenIs401) {
   r = Client("nope").Get("/v1/sessions");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.body.find("nope"), std::string::npos);  // token never echoed
-  r = Client("").Do("GET", "/v1/sessions", "", {{"Authorization", "Basic YTpi"}});
+  r = Client("").Do("GET", "/v1/sessions", "",
+                    {{"Authorization", "Basic YTpi"}});
   EXPECT_EQ(r.status, 401);
 }
 
@@ -163,11 +178,14 @@ TEST_F(SessionsHttpTest, ReaderReadsTenantButCannotWrite) {
   CreateSession("writer-a", R"({"id":"mine"})");
   HttpClient reader = Client("reader-a");
   EXPECT_EQ(reader.Get("/v1/sessions/mine").status, 200);
-  EXPECT_EQ(reader.Get("/v1/sessions").Json().at("sessions").as_array().size(), 1u);
+  EXPECT_EQ(reader.Get("/v1/sessions").Json().at("sessions").as_array().size(),
+            1u);
   HttpResponse r = reader.Post("/v1/sessions", "{}");
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.ErrorCode(), "forbidden");
-  EXPECT_EQ(reader.Patch("/v1/sessions/mine", R"({"claudeSessionId":"x"})").status, 403);
+  EXPECT_EQ(
+      reader.Patch("/v1/sessions/mine", R"({"claudeSessionId":"x"})").status,
+      403);
   EXPECT_EQ(reader.Delete("/v1/sessions/mine").status, 403);
   EXPECT_EQ(reader.Get("/v1/stats").status, 403);
 }
@@ -176,11 +194,19 @@ TEST_F(SessionsHttpTest, WriterSeesOnlyOwnSessionsAdminSeesTenant) {
   CreateSession("writer-a", R"({"id":"w1"})");
   CreateSession("writer-a2", R"({"id":"w2"})");
   EXPECT_EQ(Client("writer-a").Get("/v1/sessions/w2").status, 404);
-  EXPECT_EQ(Client("writer-a").Get("/v1/sessions").Json().at("sessions").as_array().size(), 1u);
+  EXPECT_EQ(Client("writer-a")
+                .Get("/v1/sessions")
+                .Json()
+                .at("sessions")
+                .as_array()
+                .size(),
+            1u);
   HttpClient admin = Client("admin-a");
   EXPECT_EQ(admin.Get("/v1/sessions/w1").status, 200);
   EXPECT_EQ(admin.Get("/v1/sessions/w2").status, 200);
-  EXPECT_EQ(admin.Patch("/v1/sessions/w2", R"({"claudeSessionId":"adm"})").status, 200);
+  EXPECT_EQ(
+      admin.Patch("/v1/sessions/w2", R"({"claudeSessionId":"adm"})").status,
+      200);
 }
 
 TEST_F(SessionsHttpTest, TenantsCannotSeeEachOther) {
@@ -191,7 +217,10 @@ TEST_F(SessionsHttpTest, TenantsCannotSeeEachOther) {
   EXPECT_EQ(r.status, 404);  // exactly like a missing one
   EXPECT_EQ(r.ErrorCode(), "not_found");
   EXPECT_EQ(b.Get("/v1/sessions/secret-a/events").status, 404);
-  EXPECT_EQ(b.Post("/v1/sessions/secret-a/events", R"({"eventType":"x","payload":1})").status, 404);
+  EXPECT_EQ(
+      b.Post("/v1/sessions/secret-a/events", R"({"eventType":"x","payload":1})")
+          .status,
+      404);
   EXPECT_EQ(b.Get("/v1/sessions/secret-a/events/stream").status, 404);
   auto list = b.Get("/v1/sessions").Json().at("sessions").as_array();
   ASSERT_EQ(list.size(), 1u);

@@ -50,7 +50,8 @@ TEST_F(SseHttpTest, ReplayThenLiveWithoutGapOrDuplicate) {
   AppendEvents("writer-a", "s", 20);
   SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
   ASSERT_EQ(sse.status(), 200) << sse.head().body;
-  EXPECT_EQ(sse.head().Header("content-type"), "text/event-stream; charset=utf-8");
+  EXPECT_EQ(sse.head().Header("content-type"),
+            "text/event-stream; charset=utf-8");
   const auto& first = sse.WaitFrames(1);
   ASSERT_FALSE(first.empty());
   ASSERT_TRUE(first[0].retry.has_value());
@@ -59,26 +60,31 @@ TEST_F(SseHttpTest, ReplayThenLiveWithoutGapOrDuplicate) {
   // Appends race with the replay: a writer thread keeps going while the
   // stream switches from replay to live.
   std::thread writer([&] { AppendEvents("writer-a", "s", 200); });
-  for (int i = 0; i < 500 && sse.Events().size() < 220; ++i) sse.WaitFrames(sse.Events().size() + 2, milliseconds(50));
+  for (int i = 0; i < 500 && sse.Events().size() < 220; ++i)
+    sse.WaitFrames(sse.Events().size() + 2, milliseconds(50));
   writer.join();
   sse.WaitFrames(222, std::chrono::seconds(5));
   EXPECT_EQ(Seqs(sse.Events()), Range(1, 220));
 
   // The data line is the event exactly as the list route returns it.
-  HttpResponse list = Client("writer-a").Get("/v1/sessions/s/events?after=4&limit=1");
+  HttpResponse list =
+      Client("writer-a").Get("/v1/sessions/s/events?after=4&limit=1");
   const auto events = sse.Events();
-  EXPECT_NE(list.body.find(events[4].data), std::string::npos) << events[4].data;
+  EXPECT_NE(list.body.find(events[4].data), std::string::npos)
+      << events[4].data;
 }
 
 TEST_F(SseHttpTest, LastEventIdWinsOverAfterAndResumes) {
   CreateSession("writer-a", R"({"id":"s"})");
   AppendEvents("writer-a", "s", 6);
-  SseClient by_header(port(), "reader-a", "/v1/sessions/s/events/stream?after=1", "4");
+  SseClient by_header(port(), "reader-a",
+                      "/v1/sessions/s/events/stream?after=1", "4");
   ASSERT_EQ(by_header.status(), 200);
   by_header.WaitFrames(3);
   EXPECT_EQ(Seqs(by_header.Events()), Range(5, 6));
 
-  SseClient by_query(port(), "reader-a", "/v1/sessions/s/events/stream?after=2");
+  SseClient by_query(port(), "reader-a",
+                     "/v1/sessions/s/events/stream?after=2");
   by_query.WaitFrames(5);
   EXPECT_EQ(Seqs(by_query.Events()), Range(3, 6));
 }
@@ -88,7 +94,8 @@ TEST_F(SseHttpTest, BadResumePointsAre400) {
   // (Leading/trailing blanks are optional whitespace in HTTP: " 3" is "3".)
   for (const char* bad : {"-1", "1.0", "3 4", "0x10", "", "9223372036854775809",
                           "99999999999999999999"}) {
-    SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream", std::string(bad));
+    SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream",
+                  std::string(bad));
     EXPECT_EQ(sse.status(), 400) << "'" << bad << "'";
   }
   SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream?after=abc");
@@ -108,7 +115,8 @@ TEST_F(SseHttpTest, HeartbeatWhileIdle) {
 
 TEST_F(SseHttpTest, PerKeyCapIs429AndFreedWhenAClientLeaves) {
   CreateSession("writer-a", R"({"id":"s"})");
-  auto a = std::make_unique<SseClient>(port(), "writer-a", "/v1/sessions/s/events/stream");
+  auto a = std::make_unique<SseClient>(port(), "writer-a",
+                                       "/v1/sessions/s/events/stream");
   SseClient b(port(), "writer-a", "/v1/sessions/s/events/stream");
   SseClient c(port(), "writer-a", "/v1/sessions/s/events/stream");
   ASSERT_EQ(c.status(), 200);
@@ -129,7 +137,10 @@ TEST_F(SseHttpTest, DeletedSessionEndsTheStreamWithAnErrorFrame) {
   SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
   ASSERT_EQ(sse.status(), 200);
   HttpClient c = Client("writer-a");
-  ASSERT_EQ(c.Post("/v1/sessions/s/transitions", R"({"event":"runtime_failed"})").status, 200);
+  ASSERT_EQ(
+      c.Post("/v1/sessions/s/transitions", R"({"event":"runtime_failed"})")
+          .status,
+      200);
   ASSERT_EQ(c.Delete("/v1/sessions/s").status, 204);
   bool saw_error = false;
   for (int i = 0; i < 50 && !saw_error; ++i) {
@@ -152,7 +163,8 @@ TEST_F(SseTruncationTest, ResumeBelowRetainedRangeSendsTruncatedFirst) {
   CreateSession("writer-a", R"({"id":"s"})");
   AppendEvents("writer-a", "s", 12);
   ASSERT_TRUE(BlockingStore(*store_).RunMaintenance().ok());
-  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream", std::string("2"));
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream",
+                std::string("2"));
   ASSERT_EQ(sse.status(), 200);
   const auto& frames = sse.WaitFrames(7);
   ASSERT_GE(frames.size(), 7u);
@@ -174,10 +186,12 @@ class SlowSseClientTest : public HttpTest {
   }
 };
 
-TEST_F(SlowSseClientTest, AClientThatNeverReadsIsDisconnectedAndOthersAreServed) {
+TEST_F(SlowSseClientTest,
+       AClientThatNeverReadsIsDisconnectedAndOthersAreServed) {
   CreateSession("writer-a", R"({"id":"s"})");
   // Never reads after the response head: small receive window.
-  SseClient stuck(port(), "writer-a", "/v1/sessions/s/events/stream", std::nullopt,
+  SseClient stuck(port(), "writer-a", "/v1/sessions/s/events/stream",
+                  std::nullopt,
                   /*recv_buffer=*/4096);
   ASSERT_EQ(stuck.status(), 200);
   SseClient healthy(port(), "reader-a", "/v1/sessions/s/events/stream");

@@ -13,7 +13,8 @@ FakeAuthenticator::FakeAuthenticator() {
   Add("writer-b", {"tenant-b", "key-writer-b", Role::kWriter});
 }
 
-Result<auth::Principal> FakeAuthenticator::Authenticate(std::string_view token) {
+Result<auth::Principal> FakeAuthenticator::Authenticate(
+    std::string_view token) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = keys_.find(token);
   if (it == keys_.end()) return Status::Unauthenticated("unknown API key");
@@ -64,7 +65,8 @@ Result<std::vector<auth::KeyInfo>> FakeKeyManager::ListKeys(
 Status FakeKeyManager::RevokeKey(std::string_view tenant, std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = keys_.find(std::string(id));
-  if (it == keys_.end() || (!tenant.empty() && it->second.tenant_id != tenant)) {
+  if (it == keys_.end() ||
+      (!tenant.empty() && it->second.tenant_id != tenant)) {
     return Status::NotFound("no such key");
   }
   it->second.revoked_at = 1700000000001;
@@ -86,8 +88,8 @@ void HttpTest::SetUp() {
   fwd_ = fwd.get();
   store_ = std::move(fwd);
   keys_ = std::make_unique<FakeKeyManager>(&authn_);
-  server_ = std::make_unique<server::Server>(options_, *store_, authn_,
-                                             keys_.get());
+  server_ =
+      std::make_unique<server::Server>(options_, *store_, authn_, keys_.get());
   Status s = server_->Start();
   ASSERT_TRUE(s.ok()) << s;
   ASSERT_NE(server_->port(), 0);
@@ -113,9 +115,10 @@ void HttpTest::AppendEvents(const std::string& token,
                             const std::string& type) {
   HttpClient c = Client(token);
   for (int i = 0; i < n; ++i) {
-    HttpResponse r = c.Post("/v1/sessions/" + session + "/events",
-                            R"({"eventType":")" + type + R"(","payload":{"i":)" +
-                                std::to_string(i) + "}}");
+    HttpResponse r =
+        c.Post("/v1/sessions/" + session + "/events",
+               R"({"eventType":")" + type + R"(","payload":{"i":)" +
+                   std::to_string(i) + "}}");
     ASSERT_EQ(r.status, 201) << r.body;
   }
 }

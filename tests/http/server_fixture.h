@@ -22,8 +22,8 @@
 #include <string>
 
 #include "acpstore/store.h"
-#include "forwarding_store.h"
 #include "auth/principal.h"
+#include "forwarding_store.h"
 #include "server/server.h"
 #include "test_client.h"
 
@@ -51,8 +51,8 @@ class FakeKeyManager : public auth::KeyManager {
  private:
   FakeAuthenticator* authn_;
   std::mutex mu_;
-  std::map<std::string, auth::KeyInfo> keys_;       // id -> info
-  std::map<std::string, std::string> token_of_;     // id -> token
+  std::map<std::string, auth::KeyInfo> keys_;    // id -> info
+  std::map<std::string, std::string> token_of_;  // id -> token
   int next_ = 1;
 };
 
@@ -66,14 +66,16 @@ class HttpTest : public ::testing::Test {
   void TearDown() override;
 
   uint16_t port() const { return server_->port(); }
-  HttpClient Client(const std::string& token) { return HttpClient(port(), token); }
+  HttpClient Client(const std::string& token) {
+    return HttpClient(port(), token);
+  }
 
   // POST /v1/sessions as `token`; returns the new id (asserts 201).
   std::string CreateSession(const std::string& token,
                             const std::string& body = "{}");
   // Appends `n` events {"i": k} to `session` as `token`.
-  void AppendEvents(const std::string& token, const std::string& session,
-                    int n, const std::string& type = "message.delta");
+  void AppendEvents(const std::string& token, const std::string& session, int n,
+                    const std::string& type = "message.delta");
   // GET /metrics and return the value of an unlabelled metric (-1 if absent).
   double MetricValue(const std::string& name);
 

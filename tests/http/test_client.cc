@@ -18,7 +18,8 @@ namespace acpstore::testing {
 namespace {
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -56,9 +57,8 @@ std::string HttpResponse::ErrorCode() const {
   const auto* err = v.as_object().if_contains("error");
   if (err == nullptr || !err->is_object()) return "";
   const auto* code = err->as_object().if_contains("code");
-  return code != nullptr && code->is_string()
-             ? std::string(code->as_string())
-             : std::string();
+  return code != nullptr && code->is_string() ? std::string(code->as_string())
+                                              : std::string();
 }
 
 RawConnection::RawConnection(uint16_t port, int recv_buffer) {
@@ -122,8 +122,11 @@ bool RawConnection::WaitClosed(std::chrono::milliseconds timeout) {
 
 HttpResponse RawConnection::ReadResponse(std::chrono::milliseconds timeout) {
   HttpResponse r;
-  ReadUntil([](const std::string& b) { return b.find("\r\n\r\n") != std::string::npos; },
-            timeout);
+  ReadUntil(
+      [](const std::string& b) {
+        return b.find("\r\n\r\n") != std::string::npos;
+      },
+      timeout);
   const size_t end = buf_.find("\r\n\r\n");
   if (end == std::string::npos) return r;
   ParseHead(std::string_view(buf_).substr(0, end), &r);
@@ -131,7 +134,8 @@ HttpResponse RawConnection::ReadResponse(std::chrono::milliseconds timeout) {
   const std::string cl = r.Header("content-length");
   if (!cl.empty()) {
     const size_t want = std::stoul(cl);
-    ReadUntil([want](const std::string& b) { return b.size() >= want; }, timeout);
+    ReadUntil([want](const std::string& b) { return b.size() >= want; },
+              timeout);
     r.body = buf_.substr(0, std::min(want, buf_.size()));
     buf_.erase(0, r.body.size());
   } else if (r.status != 204 && r.status != 100) {
@@ -179,14 +183,18 @@ SseClient::SseClient(uint16_t port, const std::string& token,
                      const std::string& path,
                      std::optional<std::string> last_event_id, int recv_buffer)
     : conn_(port, recv_buffer) {
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n";
+  std::string req = "GET " + path +
+                    " HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
   if (last_event_id) req += "Last-Event-ID: " + *last_event_id + "\r\n";
   req += "\r\n";
   conn_.Send(req);
   auto& buf = conn_.buffered();
-  conn_.ReadUntil([](const std::string& b) { return b.find("\r\n\r\n") != std::string::npos; },
-                  std::chrono::seconds(10));
+  conn_.ReadUntil(
+      [](const std::string& b) {
+        return b.find("\r\n\r\n") != std::string::npos;
+      },
+      std::chrono::seconds(10));
   const size_t end = buf.find("\r\n\r\n");
   if (end == std::string::npos) return;
   ParseHead(std::string_view(buf).substr(0, end), &head_);
@@ -213,12 +221,18 @@ void SseClient::Parse() {
     while (!block.empty()) {
       const size_t nl = block.find('\n');
       std::string_view line = block.substr(0, nl);
-      block = nl == std::string_view::npos ? std::string_view() : block.substr(nl + 1);
-      if (line.rfind(": ", 0) == 0) f.comment = std::string(line.substr(2));
-      else if (line.rfind("id: ", 0) == 0) f.id = std::string(line.substr(4));
-      else if (line.rfind("event: ", 0) == 0) f.event = std::string(line.substr(7));
-      else if (line.rfind("data: ", 0) == 0) f.data += std::string(line.substr(6));
-      else if (line.rfind("retry: ", 0) == 0) f.retry = std::stoll(std::string(line.substr(7)));
+      block = nl == std::string_view::npos ? std::string_view()
+                                           : block.substr(nl + 1);
+      if (line.rfind(": ", 0) == 0)
+        f.comment = std::string(line.substr(2));
+      else if (line.rfind("id: ", 0) == 0)
+        f.id = std::string(line.substr(4));
+      else if (line.rfind("event: ", 0) == 0)
+        f.event = std::string(line.substr(7));
+      else if (line.rfind("data: ", 0) == 0)
+        f.data += std::string(line.substr(6));
+      else if (line.rfind("retry: ", 0) == 0)
+        f.retry = std::stoll(std::string(line.substr(7)));
     }
     frames_.push_back(std::move(f));
   }
@@ -238,8 +252,8 @@ const std::vector<SseFrame>& SseClient::WaitFrames(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     const size_t before = conn_.buffered().size();
-    conn_.ReadUntil([before](const std::string& b) { return b.size() > before; },
-                    left);
+    conn_.ReadUntil(
+        [before](const std::string& b) { return b.size() > before; }, left);
     if (conn_.buffered().size() == before) break;  // closed or timed out
     Parse();
   }

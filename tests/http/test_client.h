@@ -9,6 +9,7 @@
 #ifndef ACPSTORE_TESTS_HTTP_TEST_CLIENT_H_
 #define ACPSTORE_TESTS_HTTP_TEST_CLIENT_H_
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -17,8 +18,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/json.hpp>
 
 namespace acpstore::testing {
 
@@ -48,8 +47,8 @@ class RawConnection {
   // False when the peer has closed or reset the connection.
   bool Send(std::string_view bytes);
   // Reads one response (headers + Content-Length body, or until close).
-  HttpResponse ReadResponse(std::chrono::milliseconds timeout =
-                                std::chrono::seconds(10));
+  HttpResponse ReadResponse(
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads whatever arrives until `pred(buffered)` or timeout/close.
   // Returns everything read so far (also kept for later calls).
   template <typename Pred>
@@ -86,16 +85,19 @@ class HttpClient {
       : port_(port), token_(std::move(token)) {}
 
   HttpResponse Get(const std::string& path) { return Do("GET", path, ""); }
-  HttpResponse Delete(const std::string& path) { return Do("DELETE", path, ""); }
+  HttpResponse Delete(const std::string& path) {
+    return Do("DELETE", path, "");
+  }
   HttpResponse Post(const std::string& path, const std::string& json) {
     return Do("POST", path, json);
   }
   HttpResponse Patch(const std::string& path, const std::string& json) {
     return Do("PATCH", path, json);
   }
-  HttpResponse Do(const std::string& method, const std::string& path,
-                  const std::string& body,
-                  std::vector<std::pair<std::string, std::string>> headers = {});
+  HttpResponse Do(
+      const std::string& method, const std::string& path,
+      const std::string& body,
+      std::vector<std::pair<std::string, std::string>> headers = {});
 
  private:
   uint16_t port_;
@@ -123,9 +125,8 @@ class SseClient {
   const HttpResponse& head() const { return head_; }
   // Frames parsed so far plus those arriving until `n` are available
   // (or timeout). Returns all frames received.
-  const std::vector<SseFrame>& WaitFrames(size_t n,
-                                          std::chrono::milliseconds timeout =
-                                              std::chrono::seconds(10));
+  const std::vector<SseFrame>& WaitFrames(
+      size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Data frames (with an id) only.
   std::vector<SseFrame> Events() const;
   RawConnection& connection() { return conn_; }
