@@ -46,7 +46,8 @@ Status RunEngine(const BenchOptions& options, int writers, uint64_t events,
                  const std::vector<std::string>& payloads, int run,
                  Reporter& report, EngineRun* out) {
   ScratchDir dir(options.dir);
-  if (!dir.ok()) return Status::IoError("cannot create a directory under " + options.dir);
+  if (!dir.ok())
+    return Status::IoError("cannot create a directory under " + options.dir);
   ACPSTORE_ASSIGN_OR_RETURN(
       std::unique_ptr<Store> store,
       OpenStore(BenchStoreOptions(options, dir.path() + "/data")));
@@ -66,9 +67,9 @@ Status RunEngine(const BenchOptions& options, int writers, uint64_t events,
   const uint64_t fsyncs = after.fsyncs - before.fsyncs;
   const uint64_t records =
       after.group_commit_records - before.group_commit_records;
-  Measurement m = Measure("acpstore-" + EngineName(options.engine),
-                          WritersConfig(writers), r.events, r.seconds,
-                          &r.latencies_us, fsyncs);
+  Measurement m =
+      Measure("acpstore-" + EngineName(options.engine), WritersConfig(writers),
+              r.events, r.seconds, &r.latencies_us, fsyncs);
   // Records per fsync as the journal counts them (each append is one).
   out->mean_batch = fsyncs > 0 ? static_cast<double>(records) / fsyncs : 0;
   out->journal_bytes_per_event =
@@ -91,13 +92,13 @@ Status RunRaw(const BenchOptions& options, const std::string& config,
               const std::vector<std::string>& payloads, int run,
               Reporter& report) {
   ScratchDir dir(options.dir);
-  if (!dir.ok()) return Status::IoError("cannot create a directory under " + options.dir);
+  if (!dir.ok())
+    return Status::IoError("cannot create a directory under " + options.dir);
   PeerResult r = RunRawSync(dir.path(), payloads, record_bytes, batch, events,
                             options.seconds);
   if (!r.error.ok()) return r.error;
-  Measurement m =
-      Measure("raw-fdatasync", config, r.events, r.seconds, &r.latencies_us,
-              r.syncs);
+  Measurement m = Measure("raw-fdatasync", config, r.events, r.seconds,
+                          &r.latencies_us, r.syncs);
   m.Set("record_bytes", static_cast<double>(record_bytes));
   report.Add(run, m);
   return Status::OK();
@@ -109,7 +110,8 @@ Status RunSqlitePeer(const BenchOptions& options, const std::string& subject,
                      const std::vector<std::string>& payloads, int run,
                      Reporter& report) {
   ScratchDir dir(options.dir);
-  if (!dir.ok()) return Status::IoError("cannot create a directory under " + options.dir);
+  if (!dir.ok())
+    return Status::IoError("cannot create a directory under " + options.dir);
   PeerResult r = RunSqlite(SqliteSpec{.dir = dir.path(),
                                       .synchronous = synchronous,
                                       .mode = mode,
@@ -132,8 +134,8 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
   const std::vector<std::string> payloads =
       ToolEventPayloads(kPayloadPool, options.payload_bytes);
   const std::string engine = "acpstore-" + EngineName(options.engine);
-  report.out() << "append: up to " << events << " events or "
-               << options.seconds << " s per configuration, writers";
+  report.out() << "append: up to " << events << " events or " << options.seconds
+               << " s per configuration, writers";
   for (int w : writers) report.out() << " " << w;
   report.out() << "\n";
 
@@ -146,11 +148,10 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
           RunEngine(options, w, events, payloads, run, report, &engine_run));
       if (!options.peers) continue;
       // The raw limit writes as many bytes per event as the journal did.
-      const size_t record_bytes =
-          engine_run.journal_bytes_per_event > 0
-              ? static_cast<size_t>(
-                    std::lround(engine_run.journal_bytes_per_event))
-              : options.payload_bytes;
+      const size_t record_bytes = engine_run.journal_bytes_per_event > 0
+                                      ? static_cast<size_t>(std::lround(
+                                            engine_run.journal_bytes_per_event))
+                                      : options.payload_bytes;
       ACPSTORE_RETURN_IF_ERROR(RunRaw(options, "batch=" + std::to_string(w), w,
                                       record_bytes, events, payloads, run,
                                       report));
@@ -163,12 +164,12 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
       ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(options, "sqlite-wal-full", "FULL",
                                              SqliteMode::kPerAppend, w, events,
                                              payloads, run, report));
-      ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(
-          options, "sqlite-wal-normal", "NORMAL", SqliteMode::kPerAppend, w,
-          events, payloads, run, report));
-      ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(
-          options, "sqlite-wal-full-batched", "FULL", SqliteMode::kBatched, w,
-          events, payloads, run, report));
+      ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(options, "sqlite-wal-normal",
+                                             "NORMAL", SqliteMode::kPerAppend,
+                                             w, events, payloads, run, report));
+      ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(options, "sqlite-wal-full-batched",
+                                             "FULL", SqliteMode::kBatched, w,
+                                             events, payloads, run, report));
       report.out() << "  run " << run << " peers at " << WritersConfig(w)
                    << " done\n"
                    << std::flush;
@@ -187,7 +188,8 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
     Measurement m{"ratio", config, {}};
     if (options.peers) {
       m.metrics = {
-          {"vs_raw_batch_w", ratio("raw-fdatasync", "batch=" + std::to_string(w))},
+          {"vs_raw_batch_w",
+           ratio("raw-fdatasync", "batch=" + std::to_string(w))},
           {"vs_raw_matched", ratio("raw-fdatasync", "matched-" + config)},
           {"vs_sqlite_full", ratio("sqlite-wal-full", config)},
           {"vs_sqlite_normal", ratio("sqlite-wal-normal", config)},
@@ -208,13 +210,12 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
        {"record_bytes", "B/record", 0}});
   if (!options.peers) return Status::OK();
   for (const Measurement& m : ratios) report.Add(1, m);
-  report.PrintTable(
-      "append: acpstore events/s divided by the peer's (medians)",
-      {{"vs_raw_batch_w", "/raw batch=W", 2},
-       {"vs_raw_matched", "/raw same batch", 2},
-       {"vs_sqlite_full", "/sqlite FULL", 2},
-       {"vs_sqlite_normal", "/sqlite NORMAL", 2},
-       {"vs_sqlite_batched", "/sqlite FULL batched", 2}});
+  report.PrintTable("append: acpstore events/s divided by the peer's (medians)",
+                    {{"vs_raw_batch_w", "/raw batch=W", 2},
+                     {"vs_raw_matched", "/raw same batch", 2},
+                     {"vs_sqlite_full", "/sqlite FULL", 2},
+                     {"vs_sqlite_normal", "/sqlite NORMAL", 2},
+                     {"vs_sqlite_batched", "/sqlite FULL batched", 2}});
   return Status::OK();
 }
 

@@ -31,8 +31,7 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
   app.add_option("--seconds", options->seconds,
                  "append: time cap per configuration")
       ->capture_default_str();
-  app.add_option("--runs", options->runs,
-                 "repetitions; tables print medians")
+  app.add_option("--runs", options->runs, "repetitions; tables print medians")
       ->capture_default_str();
   app.add_option("--dir", options->dir,
                  "parent of the scratch data directories (removed after)")
@@ -40,9 +39,9 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
   app.add_option("--csv", options->csv_path,
                  "append one row per measured value to this CSV file");
   app.add_option_function<uint64_t>(
-         "--memory-budget-mib",
-         [options](uint64_t mib) { options->memory_budget_bytes = mib << 20; },
-         "StoreOptions::memory_budget_bytes in MiB (default 64)");
+      "--memory-budget-mib",
+      [options](uint64_t mib) { options->memory_budget_bytes = mib << 20; },
+      "StoreOptions::memory_budget_bytes in MiB (default 64)");
   static const std::map<std::string, Engine> kEngines = {
       {"file", Engine::kFile}, {"memory", Engine::kMemory}};
   app.add_option("--engine", options->engine, "file | memory (default file)")

@@ -13,9 +13,10 @@
 #include "bench_cli.h"
 
 int main(int argc, char** argv) {
-  CLI::App app("acpstore_bench: acpstore's benchmark workloads "
-               "(docs/benchmarks.md)",
-               "acpstore_bench");
+  CLI::App app(
+      "acpstore_bench: acpstore's benchmark workloads "
+      "(docs/benchmarks.md)",
+      "acpstore_bench");
   acpstore::bench::BenchOptions options;
   acpstore::bench::AddBenchOptions(app, &options);
   try {

@@ -45,7 +45,8 @@ Status RunSize(const BenchOptions& options, const std::string& config,
                const std::vector<std::string>& payloads, int run,
                Reporter& report) {
   ScratchDir dir(options.dir);
-  if (!dir.ok()) return Status::IoError("cannot create a directory under " + options.dir);
+  if (!dir.ok())
+    return Status::IoError("cannot create a directory under " + options.dir);
   const std::vector<std::string> ids = SessionIds("incident-", kSessions);
   const std::vector<uint32_t> schedule = Schedule(events, 359 + run);
   ResetPeakRss();
@@ -53,30 +54,29 @@ Status RunSize(const BenchOptions& options, const std::string& config,
       std::unique_ptr<Store> store,
       OpenStore(BenchStoreOptions(options, dir.path() + "/data")));
   ACPSTORE_RETURN_IF_ERROR(CreateSessions(*store, BenchScope(), ids));
-  LoadSpec spec{.scope = BenchScope(),
-                .sessions = &ids,
-                .payloads = &payloads,
-                .writers = writers,
-                .events = events,
-                .pick_session = [&](uint64_t n, int) {
-                  return size_t(schedule[n]);
-                }};
+  LoadSpec spec{
+      .scope = BenchScope(),
+      .sessions = &ids,
+      .payloads = &payloads,
+      .writers = writers,
+      .events = events,
+      .pick_session = [&](uint64_t n, int) { return size_t(schedule[n]); }};
   LoadResult r = DriveAppends(*store, spec);
   if (!r.error.ok()) return r.error;
   StoreStats stats = store->Stats();
   MemoryUsage memory = ReadMemoryUsage();
-  report.Add(run, Measurement{config,
-                              "writers=" + std::to_string(writers),
-                              {{"events", double(r.events)},
-                               {"events_per_s", r.events / r.seconds},
-                               {"p50_us", Percentile(&r.latencies_us, 50)},
-                               {"p99_us", Percentile(&r.latencies_us, 99)},
-                               {"peak_rss_mib", Mib(memory.hwm)},
-                               {"rss_mib", Mib(memory.rss)},
-                               {"retained", double(stats.events_retained)},
-                               {"dropped",
-                                double(stats.events_dropped_retention)},
-                               {"journal_mib", Mib(stats.journal_bytes)}}});
+  report.Add(run,
+             Measurement{config,
+                         "writers=" + std::to_string(writers),
+                         {{"events", double(r.events)},
+                          {"events_per_s", r.events / r.seconds},
+                          {"p50_us", Percentile(&r.latencies_us, 50)},
+                          {"p99_us", Percentile(&r.latencies_us, 99)},
+                          {"peak_rss_mib", Mib(memory.hwm)},
+                          {"rss_mib", Mib(memory.rss)},
+                          {"retained", double(stats.events_retained)},
+                          {"dropped", double(stats.events_dropped_retention)},
+                          {"journal_mib", Mib(stats.journal_bytes)}}});
   report.out() << "  run " << run << " " << config << ": "
                << static_cast<uint64_t>(r.events / r.seconds)
                << " events/s, peak RSS " << Mib(memory.hwm) << " MiB\n"
@@ -92,27 +92,26 @@ Status RunIncidentWorkload(const BenchOptions& options, Reporter& report) {
       options.writers.empty() ? kDefaultWriters : options.writers.front();
   const std::vector<std::string> payloads =
       ToolEventPayloads(256, options.payload_bytes);
-  report.out() << "incident: " << kSessions << " sessions, "
-               << kActiveSessions << " appending, " << base << " then "
-               << base * 100 << " events, " << writers << " writers\n";
+  report.out() << "incident: " << kSessions << " sessions, " << kActiveSessions
+               << " appending, " << base << " then " << base * 100
+               << " events, " << writers << " writers\n";
   for (int run = 1; run <= options.runs; ++run) {
     ACPSTORE_RETURN_IF_ERROR(
         RunSize(options, "incident-x1", base, writers, payloads, run, report));
     ACPSTORE_RETURN_IF_ERROR(RunSize(options, "incident-x100", base * 100,
                                      writers, payloads, run, report));
   }
-  report.PrintTable(
-      "incident: medians of " + std::to_string(options.runs) +
-          " run(s); peak RSS of the whole bench process per size",
-      {{"events", "events", 0},
-       {"events_per_s", "events/s", 0},
-       {"p50_us", "p50 us", 0},
-       {"p99_us", "p99 us", 0},
-       {"peak_rss_mib", "peak MiB", 1},
-       {"rss_mib", "RSS MiB", 1},
-       {"retained", "retained", 0},
-       {"dropped", "dropped", 0},
-       {"journal_mib", "journal MiB", 0}});
+  report.PrintTable("incident: medians of " + std::to_string(options.runs) +
+                        " run(s); peak RSS of the whole bench process per size",
+                    {{"events", "events", 0},
+                     {"events_per_s", "events/s", 0},
+                     {"p50_us", "p50 us", 0},
+                     {"p99_us", "p99 us", 0},
+                     {"peak_rss_mib", "peak MiB", 1},
+                     {"rss_mib", "RSS MiB", 1},
+                     {"retained", "retained", 0},
+                     {"dropped", "dropped", 0},
+                     {"journal_mib", "journal MiB", 0}});
   return Status::OK();
 }
 

@@ -78,8 +78,8 @@ LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
     while (!stop.load(std::memory_order_relaxed)) {
       uint64_t n = claimed.fetch_add(1);
       if (n >= spec.events) break;
-      size_t session = spec.pick_session ? spec.pick_session(n, w)
-                                         : n % sessions.size();
+      size_t session =
+          spec.pick_session ? spec.pick_session(n, w) : n % sessions.size();
       AppendRequest req;
       req.events.push_back(NewEvent{.event_type = ToolEventType(n),
                                     .payload = payloads[n % payloads.size()]});

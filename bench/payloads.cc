@@ -21,22 +21,22 @@ std::string Word(std::mt19937_64& rng) {
 
 // One line of tool output, as rg/cat/tests print them.
 std::string OutputLine(std::mt19937_64& rng) {
-  std::string line = "src/" + Word(rng) + "/" + Word(rng) + "_" +
-                     std::to_string(rng() % 100) + ".ts:" +
-                     std::to_string(1 + rng() % 900) + ":  " + Word(rng) +
-                     " " + Word(rng) + " = " + Word(rng) + "(" + Word(rng) +
-                     ", " + Word(rng) + ");";
+  std::string line =
+      "src/" + Word(rng) + "/" + Word(rng) + "_" + std::to_string(rng() % 100) +
+      ".ts:" + std::to_string(1 + rng() % 900) + ":  " + Word(rng) + " " +
+      Word(rng) + " = " + Word(rng) + "(" + Word(rng) + ", " + Word(rng) + ");";
   return line + "\\n";  // an escaped newline inside the JSON string
 }
 
 std::string Payload(std::mt19937_64& rng, size_t index, size_t bytes) {
   std::string_view tool = kTools[index % kTools.size()];
   std::string id = "toolu_01";
-  for (int i = 0; i < 22; ++i) id.push_back("ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"[rng() % 32]);
+  for (int i = 0; i < 22; ++i)
+    id.push_back("ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"[rng() % 32]);
   std::string head =
       "{\"type\":\"tool_result\",\"tool\":\"" + std::string(tool) +
-      "\",\"toolUseId\":\"" + id +
-      "\",\"input\":{\"command\":\"rg -n \\\"" + Word(rng) + Word(rng) +
+      "\",\"toolUseId\":\"" + id + "\",\"input\":{\"command\":\"rg -n \\\"" +
+      Word(rng) + Word(rng) +
       "\\\" src/ --type ts\",\"description\":\"Find where the " + Word(rng) +
       " " + Word(rng) + " is built\",\"timeout\":120000},\"output\":\"";
   std::string tail =
@@ -51,9 +51,8 @@ std::string Payload(std::mt19937_64& rng, size_t index, size_t bytes) {
     output += OutputLine(rng);
   }
   // Trim to the exact size, never inside an escape.
-  size_t want = bytes > head.size() + tail.size()
-                    ? bytes - head.size() - tail.size()
-                    : 0;
+  size_t want =
+      bytes > head.size() + tail.size() ? bytes - head.size() - tail.size() : 0;
   output.resize(want);
   if (!output.empty() && output.back() == '\\') output.back() = '.';
   return head + output + tail;

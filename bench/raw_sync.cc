@@ -28,7 +28,8 @@ PeerResult RunRawSync(const std::string& dir,
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    result.error = Status::IoError("open " + path + ": " + std::strerror(errno));
+    result.error =
+        Status::IoError("open " + path + ": " + std::strerror(errno));
     return result;
   }
   const SteadyClock::time_point start = SteadyClock::now();

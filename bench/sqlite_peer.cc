@@ -158,7 +158,8 @@ PeerResult RunSqlite(const SqliteSpec& spec) {
   }
   std::mutex db_mu;  // kPerAppend: the single writer
   std::unique_ptr<Batcher> batcher;
-  if (spec.mode == SqliteMode::kBatched) batcher = std::make_unique<Batcher>(db);
+  if (spec.mode == SqliteMode::kBatched)
+    batcher = std::make_unique<Batcher>(db);
 
   std::atomic<uint64_t> claimed{0};
   std::atomic<bool> stop{false};

@@ -28,14 +28,14 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args,
   // dup2 clears FD_CLOEXEC on the child's fd 1; the pipe ends themselves
   // close at exec.
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO,
-                                   stderr_path.c_str(),
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(),
-                         environ);
+  int rc =
+      ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   if (rc != 0) {

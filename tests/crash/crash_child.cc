@@ -55,11 +55,11 @@ void AppendForever(Store* store, int thread, int sessions, uint64_t run) {
       seq_intent = s->events.last_seq + 1;
     }
     size_t filler = 40 + (counter * 7919 + thread * 104729) % 1500;
-    Result<Event> ev = db.Append(
-        scope, session,
-        NewEvent{.event_type = "crash.append",
-                 .payload = CrashPayload(session, seq_intent, thread, counter,
-                                         run, filler)});
+    Result<Event> ev =
+        db.Append(scope, session,
+                  NewEvent{.event_type = "crash.append",
+                           .payload = CrashPayload(session, seq_intent, thread,
+                                                   counter, run, filler)});
     if (!ev.ok()) Fail(5, "append to " + session, ev.error());
     WriteLine(std::string(kAckWord) + " " + session + " " +
               std::to_string(ev->seq) + " " + HashHex(ev->payload) + "\n");
@@ -76,14 +76,13 @@ int Main(int argc, char** argv) {
   const uint64_t run = std::strtoull(argv[4], nullptr, 10);
   if (sessions < 1 || threads < 1) return 2;
 
-  Result<std::unique_ptr<Store>> opened =
-      OpenStore(CrashStoreOptions(argv[1]));
+  Result<std::unique_ptr<Store>> opened = OpenStore(CrashStoreOptions(argv[1]));
   if (!opened.ok()) Fail(3, "open", opened.error());
   Store* store = opened->get();
   BlockingStore db(*store);
   for (int i = 0; i < sessions; ++i) {
-    Result<Session> s = db.CreateSession(
-        CrashScope(), NewSession{.id = SessionId(i)});
+    Result<Session> s =
+        db.CreateSession(CrashScope(), NewSession{.id = SessionId(i)});
     // kConflict: an earlier run created it (maybe acknowledged just before
     // it was killed).
     if (!s.ok() && s.error().code() != StatusCode::kConflict) {

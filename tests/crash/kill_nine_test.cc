@@ -136,8 +136,8 @@ class KillNineTest : public ::testing::Test {
   void ReopenAndVerify(uint64_t iteration, bool full, uint64_t* torn) {
     Result<std::unique_ptr<Store>> opened =
         OpenStore(CrashStoreOptions(data_dir_));
-    ASSERT_TRUE(opened.ok()) << "reopen after iteration " << iteration << ": "
-                             << opened.error();
+    ASSERT_TRUE(opened.ok())
+        << "reopen after iteration " << iteration << ": " << opened.error();
     BlockingStore db(**opened);
     *torn += (*opened)->Stats().torn_tail_truncations;
     const Scope scope = CrashScope();
@@ -158,10 +158,10 @@ class KillNineTest : public ::testing::Test {
       size_t acked_seen = 0;
       for (EventSeq after = start; after < info.last_seq;) {
         Result<EventPage> page = db.ListEvents(scope, id, after, 1000);
-        ASSERT_TRUE(page.ok()) << id << " after " << after << ": "
-                               << page.error();
-        ASSERT_FALSE(page->events.empty()) << id << " ends at " << after
-                                           << ", last_seq " << info.last_seq;
+        ASSERT_TRUE(page.ok())
+            << id << " after " << after << ": " << page.error();
+        ASSERT_FALSE(page->events.empty())
+            << id << " ends at " << after << ", last_seq " << info.last_seq;
         for (const Event& e : page->events) {
           ASSERT_EQ(e.seq, expect) << id << ": gap in the stream";
           ++expect;
@@ -189,10 +189,11 @@ class KillNineTest : public ::testing::Test {
           << max_acked << ", last_seq " << info.last_seq << ")";
 
       // Never reused: the next seq is above everything acknowledged.
-      std::string payload = CrashPayload(id, info.last_seq + 1, -1, iteration,
-                                         iteration, 64);
-      Result<Event> next = db.Append(
-          scope, id, NewEvent{.event_type = "crash.verify", .payload = payload});
+      std::string payload =
+          CrashPayload(id, info.last_seq + 1, -1, iteration, iteration, 64);
+      Result<Event> next =
+          db.Append(scope, id,
+                    NewEvent{.event_type = "crash.verify", .payload = payload});
       ASSERT_TRUE(next.ok()) << next.error();
       ASSERT_GT(next->seq, max_acked) << id << ": seq reused";
       ASSERT_EQ(next->seq, info.last_seq + 1) << id;
@@ -218,7 +219,8 @@ TEST_F(KillNineTest, KillNineLoop) {
     ASSERT_TRUE(probe.ok()) << probe.error();
   }
   const uint64_t iterations = EnvNumber("ACPSTORE_CRASH_ITERATIONS", 50);
-  const uint64_t seed = EnvNumber("ACPSTORE_CRASH_SEED", std::random_device{}());
+  const uint64_t seed =
+      EnvNumber("ACPSTORE_CRASH_SEED", std::random_device{}());
   std::cout << "ACPSTORE_CRASH_SEED=" << seed
             << " ACPSTORE_CRASH_ITERATIONS=" << iterations << std::endl;
   std::mt19937_64 rng(seed);
@@ -228,10 +230,10 @@ TEST_F(KillNineTest, KillNineLoop) {
     SCOPED_TRACE("iteration " + std::to_string(i) + " seed " +
                  std::to_string(seed));
     const fs::path err_path = root_ / "child-stderr.txt";
-    ChildProcess child({CRASH_CHILD_PATH, data_dir_.string(),
-                        std::to_string(kSessions), std::to_string(kThreads),
-                        std::to_string(i)},
-                       err_path.string());
+    ChildProcess child(
+        {CRASH_CHILD_PATH, data_dir_.string(), std::to_string(kSessions),
+         std::to_string(kThreads), std::to_string(i)},
+        err_path.string());
     ASSERT_GT(child.pid(), 0) << child.error();
     // One kill in eight lands early, possibly during recovery; the rest
     // 20-200 ms into the appends.
