@@ -76,8 +76,13 @@ auto AsyncDispatch(ServerCore& core, Request request, Token&& token) {
         auto h = std::make_shared<Handler>(std::move(handler));
         auto ex = asio::get_associated_executor(*h);
         core.inflight.fetch_add(1);
-        core.router.Handle(std::move(req), [h, ex, &core](Response r) {
-          asio::post(ex, [h, r = std::move(r), &core]() mutable {
+        // The completion may be destroyed on a store thread after the
+        // server (and its io_context) is gone, so once called it must hold
+        // nothing of asio: move the handler and the executor into the post.
+        core.router.Handle(std::move(req), [h = std::move(h), ex = std::move(ex),
+                                            &core](Response r) mutable {
+          asio::post(std::move(ex), [h = std::move(h), r = std::move(r),
+                                     &core]() mutable {
             (*h)(std::move(r));
             core.inflight.fetch_sub(1);
             core.changed.notify_all();
