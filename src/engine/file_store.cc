@@ -569,6 +569,19 @@ StoreStats FileStore::Stats() {
   return stats;
 }
 
+void FileStore::CommitImport(Decider decide, StatusCompletion done) {
+  Completion<Nothing> adapt = [done = std::move(done)](Result<Nothing> r) {
+    if (done) done(r.status());
+  };
+  Commit(std::move(adapt),
+         [&](const StoreState& st, const DecideContext&)
+             -> Result<Decision<Nothing>> {
+           Result<record::Mutation> m = decide(st);
+           if (!m.ok()) return std::move(m).error();
+           return Decision<Nothing>{std::move(*m), Nothing{}};
+         });
+}
+
 Status FileStore::CheckWritable() {
   base::MutexLock lock(&mu_);
   if (!failed_.ok()) return failed_;

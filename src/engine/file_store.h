@@ -46,6 +46,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "engine/decide.h"
+#include "engine/import_target.h"
 #include "engine/file_event_log.h"
 #include "engine/file_event_reader.h"
 #include "engine/file_recovery.h"
@@ -73,7 +74,9 @@ struct FileStoreInfo {
   Status writable;  // CheckWritable()
 };
 
-class FileStore final : public Store, private SubscriptionSource {
+class FileStore final : public Store,
+                          public ImportTarget,
+                          private SubscriptionSource {
  public:
   // Opens options.data_dir (created 0700 if missing), takes its lock and
   // recovers. `fs`: nullptr for the POSIX file system.
@@ -141,6 +144,9 @@ class FileStore final : public Store, private SubscriptionSource {
   void RunMaintenance(Completion<MaintenanceReport> done) override;
   StoreStats Stats() override;
   Status CheckWritable() override;
+
+  // ImportTarget (a migration's records; see import_target.h).
+  void CommitImport(Decider decide, StatusCompletion done) override;
 
   // ----------------------------------------------------- file engine only
   // Writes a snapshot now (after making everything submitted durable),

@@ -383,6 +383,19 @@ StoreStats MemoryStore::Stats() {
   return stats;
 }
 
+void MemoryStore::CommitImport(Decider decide, StatusCompletion done) {
+  Completion<Nothing> adapt = [done = std::move(done)](Result<Nothing> r) {
+    if (done) done(r.status());
+  };
+  Commit(std::move(adapt),
+         [&](const StoreState& st, const DecideContext&)
+             -> Result<Decision<Nothing>> {
+           Result<record::Mutation> m = decide(st);
+           if (!m.ok()) return std::move(m).error();
+           return Decision<Nothing>{std::move(*m), Nothing{}};
+         });
+}
+
 Status MemoryStore::CheckWritable() { return Status::OK(); }
 
 }  // namespace acpstore::engine

@@ -24,13 +24,16 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "engine/decide.h"
+#include "engine/import_target.h"
 #include "engine/periodic_thread.h"
 #include "engine/state.h"
 #include "engine/subscription_hub.h"
 
 namespace acpstore::engine {
 
-class MemoryStore final : public Store, private SubscriptionSource {
+class MemoryStore final : public Store,
+                          public ImportTarget,
+                          private SubscriptionSource {
  public:
   explicit MemoryStore(const StoreOptions& options);
   ~MemoryStore() override;
@@ -98,6 +101,9 @@ class MemoryStore final : public Store, private SubscriptionSource {
   void RunMaintenance(Completion<MaintenanceReport> done) override;
   StoreStats Stats() override;
   Status CheckWritable() override;
+
+  // ImportTarget (a migration's records; see import_target.h).
+  void CommitImport(Decider decide, StatusCompletion done) override;
 
  private:
   Result<EventPage> ReadSubscriptionPage(std::string_view tenant_id,

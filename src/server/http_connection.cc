@@ -67,26 +67,26 @@ class BodyReservation {
 
 // Runs the router and resumes the awaiting coroutine on its own executor
 // (the connection's strand) when the response is ready, whichever thread
-// produced it.
+// produced it. The store sees only an OwedReply slot (see ServerCore).
 template <typename Token>
 auto AsyncDispatch(ServerCore& core, Request request, Token&& token) {
   return asio::async_initiate<Token, void(Response)>(
       [&core](auto handler, Request req) {
-        using Handler = decltype(handler);
-        auto h = std::make_shared<Handler>(std::move(handler));
-        auto ex = asio::get_associated_executor(*h);
-        core.inflight.fetch_add(1);
-        // The completion may be destroyed on a store thread after the
-        // server (and its io_context) is gone, so once called it must hold
-        // nothing of asio: move the handler and the executor into the post.
-        core.router.Handle(std::move(req), [h = std::move(h), ex = std::move(ex),
-                                            &core](Response r) mutable {
-          asio::post(std::move(ex), [h = std::move(h), r = std::move(r),
-                                     &core]() mutable {
+        auto slot = std::make_shared<ServerCore::OwedReply>();
+        slot->core = &core;
+        slot->deliver = [h = std::make_shared<decltype(handler)>(
+                             std::move(handler))](Response r) mutable {
+          auto ex = asio::get_associated_executor(*h);
+          asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable {
             (*h)(std::move(r));
-            core.inflight.fetch_sub(1);
-            core.changed.notify_all();
           });
+        };
+        {
+          std::lock_guard<std::mutex> lock(core.mu);
+          core.owed.emplace(slot.get(), slot);
+        }
+        core.router.Handle(std::move(req), [slot](Response r) {
+          ServerCore::Deliver(slot, std::move(r));
         });
       },
       token, std::move(request));
@@ -107,6 +107,36 @@ http::response<http::string_body> ToBeast(const Response& r, unsigned version,
 }
 
 }  // namespace
+
+void ServerCore::Deliver(const std::shared_ptr<OwedReply>& slot, Response r) {
+  // slot->mu is held until every asio object is gone: DetachOwedReplies
+  // takes it too, so the io_context cannot be freed under our feet.
+  std::lock_guard<std::mutex> slot_lock(slot->mu);
+  ServerCore* core = slot->core;
+  if (core == nullptr) return;  // the server stopped; nobody waits
+  std::function<void(Response)> deliver = std::move(slot->deliver);
+  slot->deliver = nullptr;
+  slot->core = nullptr;
+  deliver(std::move(r));
+  deliver = nullptr;
+  std::lock_guard<std::mutex> lock(core->mu);
+  core->owed.erase(slot.get());
+  core->changed.notify_all();
+}
+
+void ServerCore::DetachOwedReplies() {
+  std::unordered_map<OwedReply*, std::shared_ptr<OwedReply>> slots;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    slots.swap(owed);
+  }
+  // Not under `mu`: Deliver holds a slot lock while it takes `mu`.
+  for (auto& [ptr, slot] : slots) {
+    std::lock_guard<std::mutex> slot_lock(slot->mu);
+    slot->deliver = nullptr;
+    slot->core = nullptr;
+  }
+}
 
 Connection::Connection(asio::ip::tcp::socket socket, ServerCore& core)
     : socket_(std::move(socket)), core_(core), deadline_(socket_) {

@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -43,8 +44,6 @@ struct ServerCore {
   Metrics metrics;
   SubscriberCaps sse_caps;
   std::atomic<bool> stopping{false};
-  // Requests handed to the router whose response has not come back yet.
-  std::atomic<size_t> inflight{0};
   // Bytes reserved for request bodies being read or handled.
   std::atomic<size_t> body_bytes{0};
   const Router router;
@@ -52,6 +51,24 @@ struct ServerCore {
   std::mutex mu;
   std::condition_variable changed;  // a connection ended or a reply came
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live;  // mu
+
+  // A reply the store still owes. A store completion may run, or be
+  // destroyed, on a store thread after the server is gone, so it holds only
+  // this slot and never an asio object: `deliver` (which owns the awaiting
+  // coroutine and its strand executor) lives here, and Server::Stop empties
+  // every slot before it frees the io_context.
+  struct OwedReply {
+    std::mutex mu;
+    std::function<void(Response)> deliver;  // mu; empty once used or detached
+    ServerCore* core = nullptr;             // mu; null once detached
+  };
+  std::unordered_map<OwedReply*, std::shared_ptr<OwedReply>> owed;  // mu
+
+  // Any thread: hands `r` to the slot's coroutine, if it still waits.
+  static void Deliver(const std::shared_ptr<OwedReply>& slot, Response r);
+  // Server::Stop, after the I/O threads have joined: drops every reply
+  // still owed, so no completion can touch asio afterwards.
+  void DetachOwedReplies();
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

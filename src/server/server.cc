@@ -110,8 +110,7 @@ std::vector<std::shared_ptr<Connection>> Server::Impl::LiveConnections() {
 
 bool Server::Impl::WaitDrained(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(core.mu);
-  // Polls as well: `inflight` changes without the lock.
-  while (!core.live.empty() || core.inflight.load() != 0) {
+  while (!core.live.empty() || !core.owed.empty()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     core.changed.wait_for(lock, std::chrono::milliseconds(20));
   }
@@ -186,17 +185,13 @@ void Server::Stop() {
     d.WaitDrained(std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(500));
   }
-  const bool drained = d.core.inflight.load() == 0;
   d.ioc->stop();
   for (std::thread& t : d.threads) t.join();
   d.threads.clear();
   d.acceptor.reset();
-  if (!drained) {
-    // A store completion may still post to this context: never free it.
-    (void)d.ioc.release();
-  } else {
-    d.ioc.reset();
-  }
+  // A reply still owed now is dropped; its coroutine goes with the context.
+  d.core.DetachOwedReplies();
+  d.ioc.reset();
 }
 
 }  // namespace acpstore::server
