@@ -20,15 +20,6 @@
 namespace acpstore::engine {
 namespace {
 
-Status ReadOnly() {
-  return Status::Forbidden("this key may read but not write");
-}
-
-template <typename T>
-void Finish(const Completion<T>& done, Result<T> result) {
-  if (done) done(std::move(result));
-}
-
 // Record offsets in the event index are 32-bit (file_event_reader.h): a
 // segment is at most this big plus one batch (<= 1 GiB).
 constexpr uint64_t kMaxSegmentBytes = 1ULL << 30;
@@ -39,8 +30,7 @@ constexpr uint64_t kMaxSegmentBytes = 1ULL << 30;
 
 FileStore::FileStore(const StoreOptions& options, io::FileSystem& fs,
                      FileLayout layout, std::unique_ptr<io::FileLock> lock)
-    : options_(options),
-      clock_(options.clock != nullptr ? options.clock : SystemClock()),
+    : DecidingStore(options),
       fs_(fs),
       layout_(std::move(layout)),
       lock_(std::move(lock)),
@@ -155,126 +145,11 @@ FileStore::~FileStore() {
   context_.reset();
 }
 
-// ------------------------------------------------------------------ commit
+// ------------------------------------------------------------------- reads
 
-template <typename T, typename Decide>
-void FileStore::Commit(Completion<T> done, Decide decide,
-                       bool sweep_leases_first) {
-  auto typed = std::make_unique<TypedWaiter<T>>(std::move(done));
-  TypedWaiter<T>* const result_holder = typed.get();
-  std::unique_ptr<WaiterBase> waiter = std::move(typed);
-  std::vector<std::unique_ptr<WaiterBase>> finish_ok;
-  Status failure;
-  {
-    base::MutexLock lock(&mu_);
-    failure = AdmitLocked();
-    if (failure.ok()) {
-      // With the disk full, one write at a time is tried, and applied only
-      // once it is durable (nothing speculative to undo if it fails).
-      const bool probe = degraded_;
-      const DecideContext ctx = Context();
-      record::Mutation m;
-      if (sweep_leases_first && !probe) {
-        MaintenanceReport unused;
-        m = DecideLeaseSweep(*state_, ctx, &unused);
-        if (!m.empty()) {
-          failure = ApplyWithoutEventsLocked(m);
-          if (!failure.ok()) failure = InternalFailureLocked(failure);
-        }
-      }
-      const size_t applied = m.ops.size();
-      if (failure.ok()) {
-        Result<Decision<T>> d =
-            decide(static_cast<const StoreState&>(*state_), ctx);
-        if (!d.ok()) {
-          failure = std::move(d).error();
-          // The sweep was applied: it must reach the journal on its own.
-          std::unique_ptr<WaiterBase> none;
-          if (!m.empty()) {
-            (void)SubmitLocked(std::move(m), applied, &none, false);
-          }
-        } else {
-          result_holder->set_result(std::move(d->result));
-          m.Append(std::move(d->mutation));
-          if (m.empty()) {
-            FinishAfterInflightLocked(std::move(waiter), &finish_ok);
-          } else {
-            failure = SubmitLocked(std::move(m), applied, &waiter, probe);
-          }
-        }
-      }
-    }
-  }
-  if (waiter != nullptr) waiter->Finish(failure);
-  for (auto& w : finish_ok) w->Finish(Status::OK());
-}
-
-// ----------------------------------------------------------------- sessions
-
-void FileStore::CreateSession(const Scope& scope, NewSession req,
-                              Completion<Session> done) {
-  Status s = record::ValidateNewSession(&req, options_.limits);
-  if (!s.ok()) return Finish<Session>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideCreateSession(st, ctx, scope, std::move(req));
-  });
-}
-
-Result<Session> FileStore::GetSession(const Scope& scope,
-                                      std::string_view session_id) {
+void FileStore::ReadState(base::FunctionRef<void(const StoreState&)> read) {
   base::MutexLock lock(&mu_);
-  return QueryGetSession(*state_, scope, session_id);
-}
-
-Result<SessionPage> FileStore::ListSessions(const Scope& scope,
-                                            const SessionQuery& query) {
-  ACPSTORE_RETURN_IF_ERROR(record::ValidateSessionQuery(query));
-  base::MutexLock lock(&mu_);
-  return QueryListSessions(*state_, scope, query);
-}
-
-void FileStore::UpdateSession(const Scope& scope, std::string_view session_id,
-                              SessionPatch patch, Completion<Session> done) {
-  Status s = record::ValidateSessionPatch(&patch, options_.limits);
-  if (!s.ok()) return Finish<Session>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideUpdateSession(st, ctx, scope, session_id, std::move(patch));
-  });
-}
-
-void FileStore::TransitionSession(const Scope& scope,
-                                  std::string_view session_id,
-                                  SessionEvent event,
-                                  Completion<Session> done) {
-  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideTransitionSession(st, ctx, scope, session_id, event);
-  });
-}
-
-void FileStore::DeleteSession(const Scope& scope, std::string_view session_id,
-                              StatusCompletion done) {
-  Completion<Nothing> adapt = [done = std::move(done)](Result<Nothing> r) {
-    if (done) done(r.status());
-  };
-  if (!scope.CanWrite()) return Finish<Nothing>(adapt, ReadOnly());
-  Commit(std::move(adapt), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideDeleteSession(st, ctx, scope, session_id);
-  });
-}
-
-// ------------------------------------------------------------------- events
-
-void FileStore::AppendEvents(const Scope& scope, std::string_view session_id,
-                             AppendRequest req, Completion<AppendResult> done) {
-  Status s = record::ValidateAppendRequest(&req, options_.limits);
-  if (!s.ok()) return Finish<AppendResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<AppendResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideAppendEvents(st, ctx, scope, session_id, std::move(req));
-  });
+  read(*state_);
 }
 
 Result<EventPage> FileStore::ListEvents(const Scope& scope,
@@ -329,26 +204,6 @@ Result<EventPage> FileStore::ReadEvents(const Scope* scope,
   return page;
 }
 
-Result<std::unique_ptr<Subscription>> FileStore::Subscribe(
-    const Scope& scope, std::string_view session_id, SubscribeOptions options) {
-  std::string tenant_id;
-  std::string id;
-  uint64_t incarnation = 0;
-  {
-    base::MutexLock lock(&mu_);
-    const SessionEntry* e = state_->FindSession(scope, session_id);
-    if (e == nullptr) {
-      return Status::NotFound("session not found")
-          .With("sessionId", session_id);
-    }
-    tenant_id = e->session.tenant_id;
-    id = e->session.id;
-    incarnation = e->incarnation;
-  }
-  return hub_.Subscribe(this, std::move(tenant_id), std::move(id), incarnation,
-                        std::move(options));
-}
-
 Result<EventPage> FileStore::ReadSubscriptionPage(std::string_view tenant_id,
                                                   std::string_view session_id,
                                                   uint64_t incarnation,
@@ -358,150 +213,6 @@ Result<EventPage> FileStore::ReadSubscriptionPage(std::string_view tenant_id,
 }
 
 // ------------------------------------------------------------------ actions
-
-void FileStore::EnqueueAction(const Scope& scope, NewAction req,
-                              Completion<EnqueueResult> done) {
-  Status s = record::ValidateNewAction(&req, options_.limits);
-  if (!s.ok()) return Finish<EnqueueResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<EnqueueResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideEnqueueAction(st, ctx, scope, std::move(req));
-  });
-}
-
-Result<Action> FileStore::GetAction(const Scope& scope,
-                                    std::string_view action_id) {
-  base::MutexLock lock(&mu_);
-  return QueryGetAction(*state_, scope, action_id);
-}
-
-Result<ActionPage> FileStore::ListActions(const Scope& scope,
-                                          const ActionQuery& query) {
-  ACPSTORE_RETURN_IF_ERROR(record::ValidateActionQuery(query));
-  base::MutexLock lock(&mu_);
-  return QueryListActions(*state_, scope, query);
-}
-
-void FileStore::LeaseAction(const Scope& scope, LeaseRequest req,
-                            Completion<std::optional<Action>> done) {
-  using T = std::optional<Action>;
-  Status s = record::ValidateLeaseRequest(req, options_.limits);
-  if (!s.ok()) return Finish<T>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<T>(done, ReadOnly());
-  Commit(
-      std::move(done),
-      [&](const StoreState& st, const DecideContext& ctx) {
-        return DecideLeaseAction(st, ctx, scope, req);
-      },
-      /*sweep_leases_first=*/true);
-}
-
-void FileStore::HeartbeatAction(const Scope& scope, std::string_view action_id,
-                                std::string_view lease_token, int64_t lease_ms,
-                                Completion<Action> done) {
-  Status s = record::ValidateLeaseMs(lease_ms);
-  if (!s.ok()) return Finish<Action>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideHeartbeatAction(st, ctx, scope, action_id, lease_token,
-                                 lease_ms);
-  });
-}
-
-void FileStore::CompleteAction(const Scope& scope, std::string_view action_id,
-                               std::string_view lease_token,
-                               std::optional<std::string> result_metadata,
-                               Completion<Action> done) {
-  Status s = record::ValidateOptionalMetadata(&result_metadata, options_.limits,
-                                              "resultMetadata");
-  if (!s.ok()) return Finish<Action>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideCompleteAction(st, ctx, scope, action_id, lease_token,
-                                std::move(result_metadata));
-  });
-}
-
-void FileStore::FailAction(const Scope& scope, std::string_view action_id,
-                           std::string_view lease_token,
-                           std::optional<std::string> error_metadata,
-                           bool retry, Completion<Action> done) {
-  Status s = record::ValidateOptionalMetadata(&error_metadata, options_.limits,
-                                              "errorMetadata");
-  if (!s.ok()) return Finish<Action>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideFailAction(st, ctx, scope, action_id, lease_token,
-                            std::move(error_metadata), retry);
-  });
-}
-
-void FileStore::CancelAction(const Scope& scope, std::string_view action_id,
-                             std::optional<std::string> error_metadata,
-                             Completion<Action> done) {
-  Status s = record::ValidateOptionalMetadata(&error_metadata, options_.limits,
-                                              "errorMetadata");
-  if (!s.ok()) return Finish<Action>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideCancelAction(st, ctx, scope, action_id,
-                              std::move(error_metadata));
-  });
-}
-
-// ------------------------------------------------------------------- pauses
-
-void FileStore::PauseSession(const Scope& scope, std::string_view session_id,
-                             PauseRequest req, Completion<PauseResult> done) {
-  Status s = record::ValidatePauseRequest(&req, options_.limits);
-  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecidePauseSession(st, ctx, scope, session_id, std::move(req));
-  });
-}
-
-void FileStore::StartIntervention(const Scope& scope,
-                                  std::string_view session_id,
-                                  InterventionStartRequest req,
-                                  Completion<PauseResult> done) {
-  Status s = record::ValidateInterventionStart(req, options_.limits);
-  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideStartIntervention(st, ctx, scope, session_id, std::move(req));
-  });
-}
-
-void FileStore::CompleteIntervention(const Scope& scope,
-                                     std::string_view session_id,
-                                     InterventionCompleteRequest req,
-                                     Completion<PauseResult> done) {
-  Status s = record::ValidateInterventionComplete(req, options_.limits);
-  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideCompleteIntervention(st, ctx, scope, session_id,
-                                      std::move(req));
-  });
-}
-
-void FileStore::ResumeSession(const Scope& scope, std::string_view session_id,
-                              ResumeRequest req, Completion<PauseResult> done) {
-  Status s = record::ValidateResumeRequest(&req, options_.limits);
-  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideResumeSession(st, ctx, scope, session_id, std::move(req));
-  });
-}
-
-Result<Pause> FileStore::GetPause(const Scope& scope,
-                                  std::string_view session_id) {
-  base::MutexLock lock(&mu_);
-  return QueryGetPause(*state_, scope, session_id);
-}
-
 // --------------------------------------------------------------- operations
 
 void FileStore::RunMaintenance(Completion<MaintenanceReport> done) {
@@ -543,16 +254,10 @@ StoreStats FileStore::Stats() {
   {
     base::MutexLock lock(&mu_);
     const StateCounters& c = state_->counters();
-    stats.sessions = state_->session_count();
-    for (size_t i = 0; i < 8; ++i) {
-      stats.sessions_by_status[i] = c.sessions_by_status[i];
-    }
-    stats.events_retained = c.events_retained;
-    stats.event_payload_bytes = c.event_payload_bytes;
-    stats.actions = state_->action_count();
-    stats.pauses = c.pauses;
-    stats.events_appended = c.events_appended - appended_base_;
-    stats.events_dropped_retention = c.events_dropped_retention - dropped_base_;
+    FillStateStats(*state_, &stats);
+    // Replay counted what was appended before this open.
+    stats.events_appended -= appended_base_;
+    stats.events_dropped_retention -= dropped_base_;
     stats.journal_bytes = journal_bytes_;
     stats.snapshot_bytes = snapshot_bytes_;
     stats.memory_index_bytes = context_->index_entries() * sizeof(IndexEntry) +
@@ -564,22 +269,9 @@ StoreStats FileStore::Stats() {
   stats.fsyncs = js.fsyncs;
   stats.group_commit_records = js.records;
   stats.memory_cache_bytes = cache_.bytes();
-  stats.subscriptions = hub_.size();
+  stats.subscriptions = hub().size();
   stats.data_loss_reads = reader_.data_loss_reads();
   return stats;
-}
-
-void FileStore::CommitImport(Decider decide, StatusCompletion done) {
-  Completion<Nothing> adapt = [done = std::move(done)](Result<Nothing> r) {
-    if (done) done(r.status());
-  };
-  Commit(std::move(adapt),
-         [&](const StoreState& st, const DecideContext&)
-             -> Result<Decision<Nothing>> {
-           Result<record::Mutation> m = decide(st);
-           if (!m.ok()) return std::move(m).error();
-           return Decision<Nothing>{std::move(*m), Nothing{}};
-         });
 }
 
 Status FileStore::CheckWritable() {

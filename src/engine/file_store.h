@@ -7,7 +7,8 @@
 //   <data_dir>/journal/   segment files (src/journal)
 //   <data_dir>/snapshot/  snapshot files (src/snapshot, file_snapshot.h)
 //
-// Write path: validate → under mu_ decide (the shared deciders) → encode →
+// Write path: DecidingStore validates and builds the decider; Submit, under
+// mu_, decides → encodes →
 // apply to the state speculatively → submit to the GroupCommitter, still
 // under mu_, so journal order is decision order. The commit callback (the
 // journal's writer thread) makes the new events readable (FileEventLog
@@ -45,8 +46,7 @@
 #include "acpstore/store.h"
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
-#include "engine/decide.h"
-#include "engine/import_target.h"
+#include "engine/deciding_store.h"
 #include "engine/file_event_log.h"
 #include "engine/file_event_reader.h"
 #include "engine/file_recovery.h"
@@ -74,9 +74,7 @@ struct FileStoreInfo {
   Status writable;  // CheckWritable()
 };
 
-class FileStore final : public Store,
-                          public ImportTarget,
-                          private SubscriptionSource {
+class FileStore final : public DecidingStore {
  public:
   // Opens options.data_dir (created 0700 if missing), takes its lock and
   // recovers. `fs`: nullptr for the POSIX file system.
@@ -84,69 +82,11 @@ class FileStore final : public Store,
                                                  io::FileSystem* fs = nullptr);
   ~FileStore() override;
 
-  void CreateSession(const Scope& scope, NewSession req,
-                     Completion<Session> done) override;
-  Result<Session> GetSession(const Scope& scope,
-                             std::string_view session_id) override;
-  Result<SessionPage> ListSessions(const Scope& scope,
-                                   const SessionQuery& query) override;
-  void UpdateSession(const Scope& scope, std::string_view session_id,
-                     SessionPatch patch, Completion<Session> done) override;
-  void TransitionSession(const Scope& scope, std::string_view session_id,
-                         SessionEvent event, Completion<Session> done) override;
-  void DeleteSession(const Scope& scope, std::string_view session_id,
-                     StatusCompletion done) override;
-
-  void AppendEvents(const Scope& scope, std::string_view session_id,
-                    AppendRequest req, Completion<AppendResult> done) override;
   Result<EventPage> ListEvents(const Scope& scope, std::string_view session_id,
                                EventSeq after, uint32_t limit) override;
-  Result<std::unique_ptr<Subscription>> Subscribe(
-      const Scope& scope, std::string_view session_id,
-      SubscribeOptions options) override;
-
-  void EnqueueAction(const Scope& scope, NewAction req,
-                     Completion<EnqueueResult> done) override;
-  Result<Action> GetAction(const Scope& scope,
-                           std::string_view action_id) override;
-  Result<ActionPage> ListActions(const Scope& scope,
-                                 const ActionQuery& query) override;
-  void LeaseAction(const Scope& scope, LeaseRequest req,
-                   Completion<std::optional<Action>> done) override;
-  void HeartbeatAction(const Scope& scope, std::string_view action_id,
-                       std::string_view lease_token, int64_t lease_ms,
-                       Completion<Action> done) override;
-  void CompleteAction(const Scope& scope, std::string_view action_id,
-                      std::string_view lease_token,
-                      std::optional<std::string> result_metadata,
-                      Completion<Action> done) override;
-  void FailAction(const Scope& scope, std::string_view action_id,
-                  std::string_view lease_token,
-                  std::optional<std::string> error_metadata, bool retry,
-                  Completion<Action> done) override;
-  void CancelAction(const Scope& scope, std::string_view action_id,
-                    std::optional<std::string> error_metadata,
-                    Completion<Action> done) override;
-
-  void PauseSession(const Scope& scope, std::string_view session_id,
-                    PauseRequest req, Completion<PauseResult> done) override;
-  void StartIntervention(const Scope& scope, std::string_view session_id,
-                         InterventionStartRequest req,
-                         Completion<PauseResult> done) override;
-  void CompleteIntervention(const Scope& scope, std::string_view session_id,
-                            InterventionCompleteRequest req,
-                            Completion<PauseResult> done) override;
-  void ResumeSession(const Scope& scope, std::string_view session_id,
-                     ResumeRequest req, Completion<PauseResult> done) override;
-  Result<Pause> GetPause(const Scope& scope,
-                         std::string_view session_id) override;
-
   void RunMaintenance(Completion<MaintenanceReport> done) override;
   StoreStats Stats() override;
   Status CheckWritable() override;
-
-  // ImportTarget (a migration's records; see import_target.h).
-  void CommitImport(Decider decide, StatusCompletion done) override;
 
   // ----------------------------------------------------- file engine only
   // Writes a snapshot now (after making everything submitted durable),
@@ -162,13 +102,10 @@ class FileStore final : public Store,
   ClientIdKey ClientIdKeyForTesting();
 
  private:
-  class WaiterBase;
-  template <typename T>
-  class TypedWaiter;
   struct Inflight;
   struct Barrier {
     uint64_t ticket = 0;
-    std::unique_ptr<WaiterBase> waiter;
+    std::unique_ptr<Waiter> waiter;
   };
   struct KeptSnapshot {
     uint64_t number = 0;
@@ -192,26 +129,27 @@ class FileStore final : public Store,
                                uint64_t incarnation, EventSeq after,
                                uint32_t limit) EXCLUDES(mu_);
 
+  void ReadState(base::FunctionRef<void(const StoreState&)> read) override
+      EXCLUDES(mu_);
+
   // ------------------------------------------------ write path
   // (file_store_write.cc)
-  template <typename T, typename Decide>
-  void Commit(Completion<T> done, Decide decide,
-              bool sweep_leases_first = false) EXCLUDES(mu_);
+  void Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
+              bool sweep_leases_first) override EXCLUDES(mu_);
   // Why a mutation may not start now, or OK.
   Status AdmitLocked() REQUIRES(mu_);
-  DecideContext Context() const;
   // Applies ops [applied, end) of `m` speculatively (unless a probe) and
   // submits the whole of `m` as one journal record, taking *waiter. On
   // failure *waiter is left for the caller to finish with the status.
   Status SubmitLocked(record::Mutation m, size_t applied,
-                      std::unique_ptr<WaiterBase>* waiter, bool probe)
+                      std::unique_ptr<Waiter>* waiter, bool probe)
       REQUIRES(mu_);
   // Applies `m` to the state outside any record (no events allowed).
   Status ApplyWithoutEventsLocked(const record::Mutation& m) REQUIRES(mu_);
   // Completes `waiter` inline if nothing is in flight, else once every
   // record submitted so far has committed (it may depend on them).
-  void FinishAfterInflightLocked(std::unique_ptr<WaiterBase> waiter,
-                                 std::vector<std::unique_ptr<WaiterBase>>* now)
+  void FinishAfterInflightLocked(std::unique_ptr<Waiter> waiter,
+                                 std::vector<std::unique_ptr<Waiter>>* now)
       REQUIRES(mu_);
   void OnCommitted(const std::shared_ptr<Inflight>& in,
                    const Result<journal::RecordLocation>& result) EXCLUDES(mu_);
@@ -231,15 +169,12 @@ class FileStore final : public Store,
   Status SnapshotLocked() REQUIRES(snapshot_mu_) EXCLUDES(mu_);
   Result<size_t> ReclaimLocked() REQUIRES(snapshot_mu_) EXCLUDES(mu_);
 
-  const StoreOptions options_;
-  Clock* const clock_;
   io::FileSystem& fs_;
   const FileLayout layout_;
   const std::unique_ptr<io::FileLock> lock_;
   PayloadCache cache_;
   FileEventReader reader_;
   std::unique_ptr<journal::GroupCommitter> committer_;  // set by Recover
-  SubscriptionHub hub_;
 
   base::Mutex mu_;
   // Replaced together on a rebuild; the context outlives the state.

@@ -1,6 +1,5 @@
-// Internal pieces of FileStore shared by its .cc files: the type-erased
-// completion of a mutation (a waiter) and the bookkeeping of one journal
-// record in flight. Not for use outside file_store*.cc.
+// Internal pieces of FileStore shared by its .cc files: the bookkeeping of
+// one journal record in flight. Not for use outside file_store*.cc.
 //
 // Thread-safety: an Inflight is built under FileStore::mu_ and then only
 // touched by the journal's writer thread (its commit callback).
@@ -20,36 +19,6 @@
 
 namespace acpstore::engine {
 
-// A caller's completion with the result it gets on success.
-class FileStore::WaiterBase {
- public:
-  virtual ~WaiterBase() = default;
-  // OK: deliver the result. Otherwise deliver `failure`.
-  virtual void Finish(const Status& failure) = 0;
-};
-
-template <typename T>
-class FileStore::TypedWaiter final : public FileStore::WaiterBase {
- public:
-  explicit TypedWaiter(Completion<T> done) : done_(std::move(done)) {}
-  void set_result(T result) { result_.emplace(std::move(result)); }
-
-  void Finish(const Status& failure) override {
-    if (!done_) return;
-    if (!failure.ok()) {
-      done_(failure);
-    } else if (result_) {
-      done_(std::move(*result_));
-    } else {
-      done_(Status::Internal("a mutation finished without a result"));
-    }
-  }
-
- private:
-  Completion<T> done_;
-  std::optional<T> result_;
-};
-
 struct FileStore::Inflight {
   uint64_t ticket = 0;
   uint64_t generation = 0;
@@ -67,7 +36,7 @@ struct FileStore::Inflight {
   };
   std::vector<Group> groups;
   std::vector<std::string> notify;     // session keys for the hub
-  std::unique_ptr<WaiterBase> waiter;  // may be null (maintenance)
+  std::unique_ptr<Waiter> waiter;  // may be null (maintenance)
 };
 
 }  // namespace acpstore::engine

@@ -13,8 +13,51 @@
 
 namespace acpstore::engine {
 
-DecideContext FileStore::Context() const {
-  return DecideContext{clock_->NowMs(), &options_};
+void FileStore::Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
+                       bool sweep_leases_first) {
+  std::vector<std::unique_ptr<Waiter>> finish_ok;
+  Status failure;
+  {
+    base::MutexLock lock(&mu_);
+    failure = AdmitLocked();
+    if (failure.ok()) {
+      // With the disk full, one write at a time is tried, and applied only
+      // once it is durable (nothing speculative to undo if it fails).
+      const bool probe = degraded_;
+      const DecideContext ctx = Context();
+      record::Mutation m;
+      if (sweep_leases_first && !probe) {
+        MaintenanceReport unused;
+        m = DecideLeaseSweep(*state_, ctx, &unused);
+        if (!m.empty()) {
+          failure = ApplyWithoutEventsLocked(m);
+          if (!failure.ok()) failure = InternalFailureLocked(failure);
+        }
+      }
+      const size_t applied = m.ops.size();
+      if (failure.ok()) {
+        Result<record::Mutation> d =
+            decide(static_cast<const StoreState&>(*state_), ctx);
+        if (!d.ok()) {
+          failure = std::move(d).error();
+          // The sweep was applied: it must reach the journal on its own.
+          std::unique_ptr<Waiter> none;
+          if (!m.empty()) {
+            (void)SubmitLocked(std::move(m), applied, &none, false);
+          }
+        } else {
+          m.Append(std::move(*d));
+          if (m.empty()) {
+            FinishAfterInflightLocked(std::move(waiter), &finish_ok);
+          } else {
+            failure = SubmitLocked(std::move(m), applied, &waiter, probe);
+          }
+        }
+      }
+    }
+  }
+  if (waiter != nullptr) waiter->Finish(failure);
+  for (auto& w : finish_ok) w->Finish(Status::OK());
 }
 
 Status FileStore::AdmitLocked() {
@@ -59,7 +102,7 @@ Status FileStore::ApplyWithoutEventsLocked(const record::Mutation& m) {
 }
 
 Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
-                               std::unique_ptr<WaiterBase>* waiter,
+                               std::unique_ptr<Waiter>* waiter,
                                bool probe) {
   auto in = std::make_shared<Inflight>();
   std::string rec;
@@ -120,8 +163,8 @@ Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
 }
 
 void FileStore::FinishAfterInflightLocked(
-    std::unique_ptr<WaiterBase> waiter,
-    std::vector<std::unique_ptr<WaiterBase>>* now) {
+    std::unique_ptr<Waiter> waiter,
+    std::vector<std::unique_ptr<Waiter>>* now) {
   if (done_ticket_ >= last_ticket_) {
     now->push_back(std::move(waiter));
   } else {
@@ -131,7 +174,7 @@ void FileStore::FinishAfterInflightLocked(
 
 void FileStore::OnCommitted(const std::shared_ptr<Inflight>& in,
                             const Result<journal::RecordLocation>& result) {
-  std::vector<std::unique_ptr<WaiterBase>> barriers;
+  std::vector<std::unique_ptr<Waiter>> barriers;
   Status failure = result.status();
   bool want_snapshot = false;
   {
@@ -181,7 +224,7 @@ void FileStore::OnCommitted(const std::shared_ptr<Inflight>& in,
       barriers_.pop_front();
     }
   }
-  if (failure.ok()) hub_.Notify(in->notify);
+  if (failure.ok()) hub().Notify(in->notify);
   if (in->waiter) in->waiter->Finish(failure);
   for (auto& w : barriers) w->Finish(failure);
   if (want_snapshot) RequestBackground(1, true);
