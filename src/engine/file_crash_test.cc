@@ -86,6 +86,20 @@ TEST_F(FileStoreTest, AckedWritesSurviveSimulatedCrash) {
       writers.emplace_back(Writer, &store(), w, round, sessions, &stop, &acked);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 60));
+    // On a loaded machine (sanitizers, parallel ctest) the sleep alone may
+    // end before the first ack of the round; crash only once one arrived,
+    // so every round tests an acknowledged write.
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      size_t n = 0;
+      {
+        std::lock_guard<std::mutex> l(acked.mu);
+        for (const auto& [s, seqs] : acked.payloads) n += seqs.size();
+      }
+      if (n > acked_total || std::chrono::steady_clock::now() > give_up) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     ASSERT_TRUE(fs_.SimulateCrash().ok());
     stop = true;
     for (auto& t : writers) t.join();

@@ -1,0 +1,93 @@
+// The word-at-a-time fast paths of string escaping and UTF-8 validation
+// against a byte-at-a-time reference, at every position of long inputs (the
+// fast paths step 8 bytes; a special byte in any lane must be found).
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "record/canonical_json.h"
+#include "record/utf8.h"
+
+namespace acpstore::record {
+namespace {
+
+std::string ReferenceEscape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out;
+}
+
+TEST(JsonTextTest, EscapesEverySpecialByteInEveryLane) {
+  const std::string specials = std::string("\"\\\b\f\n\r\t\x01\x1f", 9) +
+                               std::string(1, '\0');
+  for (char special : specials) {
+    for (size_t pos = 0; pos < 40; ++pos) {
+      std::string s(40, 'a');
+      s[pos] = special;
+      s[(pos + 13) % 40] = '\x7f';  // DEL and UTF-8 bytes pass unescaped
+      s[(pos + 27) % 40] = '\xc3';
+      std::string out;
+      AppendJsonStringBody(s, &out);
+      EXPECT_EQ(out, ReferenceEscape(s)) << "special at " << pos;
+    }
+  }
+}
+
+TEST(JsonTextTest, NearMissBytesAreNotEscaped) {
+  // One above and below each special value: 0x1F/0x20, 0x21/0x23, 0x5B/0x5D.
+  const std::string s = "\x20\x21\x23\x5b\x5d\x20\x21\x23\x5b\x5d\x7f\x80\xff";
+  std::string out;
+  AppendJsonStringBody(s, &out);
+  EXPECT_EQ(out, s);
+}
+
+TEST(JsonTextTest, EscapesAdjacentSpecialsAcrossWordBoundaries) {
+  std::string s(7, 'x');
+  s += "\"\"\n\\";
+  s += std::string(9, 'y');
+  s += std::string("\x00\x00", 2);
+  std::string out;
+  AppendJsonStringBody(s, &out);
+  EXPECT_EQ(out, ReferenceEscape(s));
+}
+
+TEST(Utf8Test, FindsAnInvalidByteInEveryLaneAfterLongAscii) {
+  for (size_t pos = 0; pos < 40; ++pos) {
+    std::string s(40, 'a');
+    s[pos] = '\xff';
+    EXPECT_EQ(FindInvalidUtf8(s), pos);
+    s[pos] = '\x80';  // a stray continuation byte
+    EXPECT_EQ(FindInvalidUtf8(s), pos);
+  }
+}
+
+TEST(Utf8Test, ValidMultiByteSequencesBetweenAsciiRunsPass) {
+  std::string s;
+  for (int i = 0; i < 20; ++i) s += "abcdefghij\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+  EXPECT_EQ(FindInvalidUtf8(s), std::string_view::npos);
+  s += "abcdefgh\xe2\x82";  // truncated at the end
+  EXPECT_EQ(FindInvalidUtf8(s), s.size() - 2);
+}
+
+}  // namespace
+}  // namespace acpstore::record
