@@ -40,6 +40,7 @@
 #define ACPSTORE_STORE_H_
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -119,6 +120,14 @@ struct StoreStats {
   uint64_t snapshot_bytes = 0;
   uint64_t fsyncs = 0;                  // cumulative
   uint64_t group_commit_records = 0;    // cumulative records over fsyncs
+  // fsync_micros_log2[i]: journal fdatasyncs that took [2^i, 2^(i+1)) µs
+  // (bucket 0 also holds < 1 µs; the last bucket everything slower), and
+  // their total time. Cumulative.
+  std::array<uint64_t, 24> fsync_micros_log2{};
+  uint64_t fsync_micros_total = 0;
+  // batch_records_log2[i]: group commits of [2^i, 2^(i+1)) records (the
+  // last bucket everything larger). Cumulative.
+  std::array<uint64_t, 16> batch_records_log2{};
   uint64_t memory_index_bytes = 0;
   uint64_t memory_cache_bytes = 0;
   int64_t recovery_ms = 0;

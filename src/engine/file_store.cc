@@ -268,6 +268,9 @@ StoreStats FileStore::Stats() {
   const journal::JournalStats js = committer_->stats();
   stats.fsyncs = js.fsyncs;
   stats.group_commit_records = js.records;
+  stats.fsync_micros_log2 = js.fsync_micros_log2;
+  stats.fsync_micros_total = js.fsync_micros_total;
+  stats.batch_records_log2 = js.batch_records_log2;
   stats.memory_cache_bytes = cache_.bytes();
   stats.subscriptions = hub().size();
   stats.data_loss_reads = reader_.data_loss_reads();

@@ -3,7 +3,10 @@
 
 #include "server/metrics.h"
 
+#include <cmath>
 #include <cstdio>
+#include <span>
+#include <sstream>
 
 #include "server/json_writer.h"
 
@@ -104,6 +107,30 @@ void LatencyHistogram::Render(std::string_view name, std::string_view labels,
   Line(out, std::string(name) + "_count", labels, count());
 }
 
+namespace {
+
+void RenderLog2Histogram(std::string_view name,
+                         std::span<const uint64_t> log2_buckets, double unit,
+                         double sum, std::string* out) {
+  // Bucket i counts [2^i, 2^(i+1)) units; Prometheus buckets are
+  // cumulative with an inclusive upper bound, so bucket i's bound is
+  // 2^(i+1) units (exact for the integer units these come from).
+  const std::string bucket = std::string(name) + "_bucket";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i + 1 < log2_buckets.size(); ++i) {
+    cumulative += log2_buckets[i];
+    std::ostringstream le;
+    le << "le=\"" << std::ldexp(unit, static_cast<int>(i) + 1) << "\"";
+    Line(out, bucket, le.str(), cumulative);
+  }
+  cumulative += log2_buckets.back();
+  Line(out, bucket, "le=\"+Inf\"", cumulative);
+  Line(out, std::string(name) + "_sum", "", sum);
+  Line(out, std::string(name) + "_count", "", cumulative);
+}
+
+}  // namespace
+
 void Metrics::RecordRequest(std::string_view method, std::string_view route,
                             int status, int64_t latency_us) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -188,6 +215,16 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
          s.fsyncs);
   Metric(&out, "acpstore_group_commit_records_total", "counter",
          "Journal records committed by those fsyncs.", s.group_commit_records);
+  Head(&out, "acpstore_fsync_duration_seconds", "histogram",
+       "Journal fdatasync latency.");
+  RenderLog2Histogram("acpstore_fsync_duration_seconds", s.fsync_micros_log2,
+                      1e-6, static_cast<double>(s.fsync_micros_total) / 1e6,
+                      &out);
+  Head(&out, "acpstore_group_commit_batch_records", "histogram",
+       "Journal records per group commit (one write and one fsync each).");
+  RenderLog2Histogram("acpstore_group_commit_batch_records",
+                      s.batch_records_log2, 1.0,
+                      static_cast<double>(s.group_commit_records), &out);
   Head(&out, "acpstore_group_commit_batch_size", "gauge",
        "Mean records per fsync (group commit batch size).");
   Line(&out, "acpstore_group_commit_batch_size", "", BatchSize(s));

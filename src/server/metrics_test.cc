@@ -1,0 +1,52 @@
+// The Prometheus text of the store's histograms: fsync latency and group
+// commit batch sizes come from log2 buckets and must render as cumulative
+// buckets with the right bounds, sum and count.
+
+#include "server/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace acpstore::server {
+namespace {
+
+bool Has(const std::string& text, const std::string& line) {
+  return text.find(line + "\n") != std::string::npos;
+}
+
+TEST(MetricsTest, FsyncLatencyIsACumulativeHistogramInSeconds) {
+  StoreStats s;
+  s.fsyncs = 6;
+  s.fsync_micros_log2[0] = 1;  // < 2 µs
+  s.fsync_micros_log2[7] = 3;  // [128, 256) µs
+  s.fsync_micros_log2[9] = 2;  // [512, 1024) µs
+  s.fsync_micros_total = 2000;
+  const std::string text = Metrics().RenderPrometheus(s);
+  EXPECT_TRUE(Has(text, "# TYPE acpstore_fsync_duration_seconds histogram"));
+  EXPECT_TRUE(Has(text, "acpstore_fsync_duration_seconds_bucket{le=\"2e-06\"} 1"));
+  EXPECT_TRUE(Has(text, "acpstore_fsync_duration_seconds_bucket{le=\"0.000128\"} 1"));
+  EXPECT_TRUE(Has(text, "acpstore_fsync_duration_seconds_bucket{le=\"0.000256\"} 4"));
+  EXPECT_TRUE(Has(text, "acpstore_fsync_duration_seconds_bucket{le=\"0.001024\"} 6"));
+  EXPECT_TRUE(Has(text, "acpstore_fsync_duration_seconds_bucket{le=\"+Inf\"} 6"));
+  EXPECT_TRUE(Has(text, "acpstore_fsync_duration_seconds_sum 0.002"));
+  EXPECT_TRUE(Has(text, "acpstore_fsync_duration_seconds_count 6"));
+}
+
+TEST(MetricsTest, GroupCommitBatchesAreAHistogramOfRecords) {
+  StoreStats s;
+  s.batch_records_log2[0] = 4;   // single records
+  s.batch_records_log2[5] = 2;   // [32, 64)
+  s.batch_records_log2[15] = 1;  // the last bucket: everything larger
+  s.group_commit_records = 4 + 2 * 40 + 70000;
+  const std::string text = Metrics().RenderPrometheus(s);
+  EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_bucket{le=\"2\"} 4"));
+  EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_bucket{le=\"64\"} 6"));
+  EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_bucket{le=\"32768\"} 6"));
+  EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_bucket{le=\"+Inf\"} 7"));
+  EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_count 7"));
+  EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_sum 70084"));
+}
+
+}  // namespace
+}  // namespace acpstore::server
