@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "auth/principal.h"
 #include "base/time_format.h"
 #include "record/field_error.h"
 #include "server/json_writer.h"
@@ -17,26 +18,6 @@
 
 namespace acpstore::server {
 namespace {
-
-std::string_view RoleName(auth::Role role) {
-  switch (role) {
-    case auth::Role::kReader:
-      return "reader";
-    case auth::Role::kWriter:
-      return "writer";
-    case auth::Role::kAdmin:
-      return "admin";
-  }
-  return "?";
-}
-
-std::optional<auth::Role> RoleFromName(std::string_view name) {
-  for (auth::Role r :
-       {auth::Role::kReader, auth::Role::kWriter, auth::Role::kAdmin}) {
-    if (RoleName(r) == name) return r;
-  }
-  return std::nullopt;
-}
 
 Status NoKeyManager() {
   return Status::NotFound(
@@ -51,7 +32,7 @@ void CreateKey(Call& call) {
   Result<CreateKeyBody> body =
       ParseCreateKey(call.request.body, call.max_depth());
   if (FailedParse(call, body)) return;
-  std::optional<auth::Role> role = RoleFromName(body->role);
+  std::optional<auth::Role> role = auth::ParseRole(body->role);
   if (!role) {
     return call.respond(ErrorResponse(
         record::InvalidField("role", "must be reader, writer or admin")));
@@ -67,7 +48,7 @@ void CreateKey(Call& call) {
   w.BeginObject().Key("key").BeginObject();
   w.Key("id").String(k.id);
   w.Key("tenantId").String(k.tenant_id);
-  w.Key("role").String(RoleName(k.role));
+  w.Key("role").String(auth::ToString(k.role));
   w.Key("name").String(k.name);
   w.Key("createdAt").String(base::FormatIso8601(k.created_at));
   if (k.revoked_at) {
