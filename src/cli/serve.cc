@@ -120,6 +120,8 @@ server::ServerOptions ToServerOptions(const ServeConfig& c) {
   o.read_timeout_ms = c.server.read_timeout_ms;
   o.write_timeout_ms = c.server.write_timeout_ms;
   o.sse_buffer_bytes = c.server.sse_buffer_bytes;
+  o.sse_heartbeat_ms = c.server.sse_heartbeat_ms;
+  o.max_inflight_body_bytes = c.server.max_inflight_body_bytes;
   o.shutdown_timeout_ms = ServerDrainBudgetMs(c.shutdown_timeout_ms);
   // Every request at debug level (a busy appender would flood info); a
   // 5xx also at warn, with its server-side reason. The entry holds no

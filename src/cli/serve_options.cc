@@ -65,6 +65,11 @@ constexpr std::array kSpecs = {
     OptionSpec{"sse-buffer-bytes", "SIZE", "1MiB",
                "SSE bytes buffered per stream; a client that falls further "
                "behind is disconnected"},
+    OptionSpec{"sse-heartbeat", "DUR", "15s",
+               "Interval of ': ping' comments on idle SSE streams"},
+    OptionSpec{"max-inflight-body-bytes", "SIZE", "256MiB",
+               "Request body bytes held at once over all connections; a "
+               "request beyond it gets 429 before its body is read"},
     OptionSpec{"threads", "N", "0", "HTTP threads; 0 = one per hardware thread"},
     OptionSpec{"shutdown-timeout", "DUR", "10s",
                "On SIGTERM/SIGINT, finish requests and flush within this"},
@@ -216,6 +221,16 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
       Take(g, "write-timeout", PositiveDuration, &l.write_timeout_ms));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "sse-buffer-bytes", SizeIn(4096, kU32Max),
                                 &l.sse_buffer_bytes));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "sse-heartbeat", PositiveDuration, &l.sse_heartbeat_ms));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "max-inflight-body-bytes",
+                                SizeIn(1024, UINT64_MAX),
+                                &l.max_inflight_body_bytes));
+  if (l.max_inflight_body_bytes < l.max_body_bytes) {
+    return Status::InvalidArgument(
+        "--max-inflight-body-bytes: must be at least --max-body-bytes (" +
+        std::to_string(l.max_body_bytes) + " bytes)");
+  }
   ACPSTORE_RETURN_IF_ERROR(Take(g, "threads", Count(0, 1024), &l.threads));
 
   ACPSTORE_RETURN_IF_ERROR(Take(g, "shutdown-timeout", PositiveDuration,

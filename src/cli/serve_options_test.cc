@@ -64,6 +64,8 @@ TEST(ServeOptionsTest, ValuesReachTheirFields) {
       {"max-payload-bytes", "512KiB"},
       {"max-body-bytes", "1MiB"},
       {"shutdown-timeout", "3s"},
+      {"sse-heartbeat", "2s"},
+      {"max-inflight-body-bytes", "64MiB"},
       {"log-format", "json"},
       {"log-level", "debug"},
   }));
@@ -83,6 +85,8 @@ TEST(ServeOptionsTest, ValuesReachTheirFields) {
   EXPECT_EQ(c->store.limits.max_payload_bytes, 512u << 10);
   EXPECT_EQ(c->server.max_body_bytes, 1u << 20);
   EXPECT_EQ(c->shutdown_timeout_ms, 3000);
+  EXPECT_EQ(c->server.sse_heartbeat_ms, 2000);
+  EXPECT_EQ(c->server.max_inflight_body_bytes, 64u << 20);
   EXPECT_EQ(c->log_format, LogFormat::kJson);
   EXPECT_EQ(c->log_level, LogLevel::kDebug);
 }
@@ -121,6 +125,8 @@ TEST(ServeOptionsTest, EveryBadValueNamesItsOption) {
       {"read-timeout", "0"},
       {"write-timeout", "-3s"},
       {"sse-buffer-bytes", "1"},
+      {"sse-heartbeat", "0"},
+      {"max-inflight-body-bytes", "1MiB"},  // below --max-body-bytes
       {"threads", "100000"},
       {"shutdown-timeout", "0s"},
       {"log-format", "xml"},
