@@ -25,6 +25,14 @@ DecidingStore::DecidingStore(const StoreOptions& options)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : SystemClock()) {}
 
+template <typename T, typename Decide>
+void DecidingStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
+                           Decide decide, bool sweep_leases_first) {
+  if (!valid.ok()) return Finish<T>(done, std::move(valid));
+  if (!scope.CanWrite()) return Finish<T>(done, ReadOnly());
+  Commit(std::move(done), std::move(decide), sweep_leases_first);
+}
+
 template <typename T, typename Query>
 Result<T> DecidingStore::Read(Query query) {
   std::optional<Result<T>> out;
@@ -32,8 +40,7 @@ Result<T> DecidingStore::Read(Query query) {
   return std::move(*out);
 }
 
-void DecidingStore::FillStateStats(const StoreState& state,
-                                   StoreStats* stats) {
+void DecidingStore::FillStateStats(const StoreState& state, StoreStats* stats) {
   const StateCounters& c = state.counters();
   stats->sessions = state.session_count();
   for (size_t i = 0; i < 8; ++i) {
@@ -50,24 +57,23 @@ void DecidingStore::FillStateStats(const StoreState& state,
 // ----------------------------------------------------------------- sessions
 
 void DecidingStore::CreateSession(const Scope& scope, NewSession req,
-                                Completion<Session> done) {
-  Status s = record::ValidateNewSession(&req, options_.limits);
-  if (!s.ok()) return Finish<Session>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideCreateSession(st, ctx, scope, std::move(req));
-  });
+                                  Completion<Session> done) {
+  Status valid = record::ValidateNewSession(&req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideCreateSession(st, ctx, scope, std::move(req));
+         });
 }
 
 Result<Session> DecidingStore::GetSession(const Scope& scope,
-                                        std::string_view session_id) {
+                                          std::string_view session_id) {
   return Read<Session>([&](const StoreState& st) {
     return QueryGetSession(st, scope, session_id);
   });
 }
 
 Result<SessionPage> DecidingStore::ListSessions(const Scope& scope,
-                                              const SessionQuery& query) {
+                                                const SessionQuery& query) {
   ACPSTORE_RETURN_IF_ERROR(record::ValidateSessionQuery(query));
   return Read<SessionPage>([&](const StoreState& st) {
     return QueryListSessions(st, scope, query);
@@ -75,54 +81,54 @@ Result<SessionPage> DecidingStore::ListSessions(const Scope& scope,
 }
 
 void DecidingStore::UpdateSession(const Scope& scope,
-                                std::string_view session_id,
-                                SessionPatch patch, Completion<Session> done) {
-  Status s = record::ValidateSessionPatch(&patch, options_.limits);
-  if (!s.ok()) return Finish<Session>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideUpdateSession(st, ctx, scope, session_id, std::move(patch));
-  });
+                                  std::string_view session_id,
+                                  SessionPatch patch,
+                                  Completion<Session> done) {
+  Status valid = record::ValidateSessionPatch(&patch, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideUpdateSession(st, ctx, scope, session_id,
+                                      std::move(patch));
+         });
 }
 
 void DecidingStore::TransitionSession(const Scope& scope,
-                                    std::string_view session_id,
-                                    SessionEvent event,
-                                    Completion<Session> done) {
-  if (!scope.CanWrite()) return Finish<Session>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideTransitionSession(st, ctx, scope, session_id, event);
-  });
+                                      std::string_view session_id,
+                                      SessionEvent event,
+                                      Completion<Session> done) {
+  Mutate(scope, Status::OK(), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideTransitionSession(st, ctx, scope, session_id, event);
+         });
 }
 
 void DecidingStore::DeleteSession(const Scope& scope,
-                                std::string_view session_id,
-                                StatusCompletion done) {
+                                  std::string_view session_id,
+                                  StatusCompletion done) {
   Completion<Nothing> adapt = [done = std::move(done)](Result<Nothing> r) {
     if (done) done(r.status());
   };
-  if (!scope.CanWrite()) return Finish<Nothing>(adapt, ReadOnly());
-  Commit(std::move(adapt), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideDeleteSession(st, ctx, scope, session_id);
-  });
+  Mutate(scope, Status::OK(), std::move(adapt),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideDeleteSession(st, ctx, scope, session_id);
+         });
 }
 
 // ------------------------------------------------------------------- events
 
-void DecidingStore::AppendEvents(const Scope& scope, std::string_view session_id,
-                               AppendRequest req,
-                               Completion<AppendResult> done) {
-  Status s = record::ValidateAppendRequest(&req, options_.limits);
-  if (!s.ok()) return Finish<AppendResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<AppendResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideAppendEvents(st, ctx, scope, session_id, std::move(req));
-  });
+void DecidingStore::AppendEvents(const Scope& scope,
+                                 std::string_view session_id, AppendRequest req,
+                                 Completion<AppendResult> done) {
+  Status valid = record::ValidateAppendRequest(&req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideAppendEvents(st, ctx, scope, session_id,
+                                     std::move(req));
+         });
 }
 
 Result<std::unique_ptr<Subscription>> DecidingStore::Subscribe(
-    const Scope& scope, std::string_view session_id,
-    SubscribeOptions options) {
+    const Scope& scope, std::string_view session_id, SubscribeOptions options) {
   struct Found {
     std::string tenant_id;
     std::string id;
@@ -137,46 +143,40 @@ Result<std::unique_ptr<Subscription>> DecidingStore::Subscribe(
     return Found{e->session.tenant_id, e->session.id, e->incarnation};
   });
   if (!found.ok()) return std::move(found).error();
-  return hub_.Subscribe(this, std::move(found->tenant_id),
-                        std::move(found->id), found->incarnation,
-                        std::move(options));
+  return hub_.Subscribe(this, std::move(found->tenant_id), std::move(found->id),
+                        found->incarnation, std::move(options));
 }
 
 // ------------------------------------------------------------------ actions
 
 void DecidingStore::EnqueueAction(const Scope& scope, NewAction req,
-                                Completion<EnqueueResult> done) {
-  Status s = record::ValidateNewAction(&req, options_.limits);
-  if (!s.ok()) return Finish<EnqueueResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<EnqueueResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideEnqueueAction(st, ctx, scope, std::move(req));
-  });
+                                  Completion<EnqueueResult> done) {
+  Status valid = record::ValidateNewAction(&req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideEnqueueAction(st, ctx, scope, std::move(req));
+         });
 }
 
 Result<Action> DecidingStore::GetAction(const Scope& scope,
-                                      std::string_view action_id) {
+                                        std::string_view action_id) {
   return Read<Action>([&](const StoreState& st) {
     return QueryGetAction(st, scope, action_id);
   });
 }
 
 Result<ActionPage> DecidingStore::ListActions(const Scope& scope,
-                                            const ActionQuery& query) {
+                                              const ActionQuery& query) {
   ACPSTORE_RETURN_IF_ERROR(record::ValidateActionQuery(query));
-  return Read<ActionPage>([&](const StoreState& st) {
-    return QueryListActions(st, scope, query);
-  });
+  return Read<ActionPage>(
+      [&](const StoreState& st) { return QueryListActions(st, scope, query); });
 }
 
 void DecidingStore::LeaseAction(const Scope& scope, LeaseRequest req,
-                              Completion<std::optional<Action>> done) {
-  using T = std::optional<Action>;
-  Status s = record::ValidateLeaseRequest(req, options_.limits);
-  if (!s.ok()) return Finish<T>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<T>(done, ReadOnly());
-  Commit(
-      std::move(done),
+                                Completion<std::optional<Action>> done) {
+  Status valid = record::ValidateLeaseRequest(req, options_.limits);
+  Mutate(
+      scope, std::move(valid), std::move(done),
       [&](const StoreState& st, const DecideContext& ctx) {
         return DecideLeaseAction(st, ctx, scope, req);
       },
@@ -184,114 +184,107 @@ void DecidingStore::LeaseAction(const Scope& scope, LeaseRequest req,
 }
 
 void DecidingStore::HeartbeatAction(const Scope& scope,
-                                  std::string_view action_id,
-                                  std::string_view lease_token,
-                                  int64_t lease_ms, Completion<Action> done) {
-  Status s = record::ValidateLeaseMs(lease_ms);
-  if (!s.ok()) return Finish<Action>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideHeartbeatAction(st, ctx, scope, action_id, lease_token,
-                                 lease_ms);
-  });
+                                    std::string_view action_id,
+                                    std::string_view lease_token,
+                                    int64_t lease_ms, Completion<Action> done) {
+  Status valid = record::ValidateLeaseMs(lease_ms);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideHeartbeatAction(st, ctx, scope, action_id, lease_token,
+                                        lease_ms);
+         });
 }
 
 void DecidingStore::CompleteAction(const Scope& scope,
-                                 std::string_view action_id,
-                                 std::string_view lease_token,
-                                 std::optional<std::string> result_metadata,
-                                 Completion<Action> done) {
-  Status s = record::ValidateOptionalMetadata(&result_metadata,
-                                              options_.limits,
-                                              "resultMetadata");
-  if (!s.ok()) return Finish<Action>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideCompleteAction(st, ctx, scope, action_id, lease_token,
-                                std::move(result_metadata));
-  });
+                                   std::string_view action_id,
+                                   std::string_view lease_token,
+                                   std::optional<std::string> result_metadata,
+                                   Completion<Action> done) {
+  Status valid = record::ValidateOptionalMetadata(
+      &result_metadata, options_.limits, "resultMetadata");
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideCompleteAction(st, ctx, scope, action_id, lease_token,
+                                       std::move(result_metadata));
+         });
 }
 
 void DecidingStore::FailAction(const Scope& scope, std::string_view action_id,
-                             std::string_view lease_token,
-                             std::optional<std::string> error_metadata,
-                             bool retry, Completion<Action> done) {
-  Status s = record::ValidateOptionalMetadata(&error_metadata,
-                                              options_.limits,
-                                              "errorMetadata");
-  if (!s.ok()) return Finish<Action>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideFailAction(st, ctx, scope, action_id, lease_token,
-                            std::move(error_metadata), retry);
-  });
+                               std::string_view lease_token,
+                               std::optional<std::string> error_metadata,
+                               bool retry, Completion<Action> done) {
+  Status valid = record::ValidateOptionalMetadata(
+      &error_metadata, options_.limits, "errorMetadata");
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideFailAction(st, ctx, scope, action_id, lease_token,
+                                   std::move(error_metadata), retry);
+         });
 }
 
 void DecidingStore::CancelAction(const Scope& scope, std::string_view action_id,
-                               std::optional<std::string> error_metadata,
-                               Completion<Action> done) {
-  Status s = record::ValidateOptionalMetadata(&error_metadata,
-                                              options_.limits,
-                                              "errorMetadata");
-  if (!s.ok()) return Finish<Action>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<Action>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideCancelAction(st, ctx, scope, action_id,
-                              std::move(error_metadata));
-  });
+                                 std::optional<std::string> error_metadata,
+                                 Completion<Action> done) {
+  Status valid = record::ValidateOptionalMetadata(
+      &error_metadata, options_.limits, "errorMetadata");
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideCancelAction(st, ctx, scope, action_id,
+                                     std::move(error_metadata));
+         });
 }
 
 // ------------------------------------------------------------------- pauses
 
-void DecidingStore::PauseSession(const Scope& scope, std::string_view session_id,
-                               PauseRequest req,
-                               Completion<PauseResult> done) {
-  Status s = record::ValidatePauseRequest(&req, options_.limits);
-  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecidePauseSession(st, ctx, scope, session_id, std::move(req));
-  });
+void DecidingStore::PauseSession(const Scope& scope,
+                                 std::string_view session_id, PauseRequest req,
+                                 Completion<PauseResult> done) {
+  Status valid = record::ValidatePauseRequest(&req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecidePauseSession(st, ctx, scope, session_id,
+                                     std::move(req));
+         });
 }
 
 void DecidingStore::StartIntervention(const Scope& scope,
-                                    std::string_view session_id,
-                                    InterventionStartRequest req,
-                                    Completion<PauseResult> done) {
-  Status s = record::ValidateInterventionStart(req, options_.limits);
-  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideStartIntervention(st, ctx, scope, session_id, std::move(req));
-  });
+                                      std::string_view session_id,
+                                      InterventionStartRequest req,
+                                      Completion<PauseResult> done) {
+  Status valid = record::ValidateInterventionStart(req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideStartIntervention(st, ctx, scope, session_id,
+                                          std::move(req));
+         });
 }
 
 void DecidingStore::CompleteIntervention(const Scope& scope,
-                                       std::string_view session_id,
-                                       InterventionCompleteRequest req,
-                                       Completion<PauseResult> done) {
-  Status s = record::ValidateInterventionComplete(req, options_.limits);
-  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideCompleteIntervention(st, ctx, scope, session_id,
-                                      std::move(req));
-  });
+                                         std::string_view session_id,
+                                         InterventionCompleteRequest req,
+                                         Completion<PauseResult> done) {
+  Status valid = record::ValidateInterventionComplete(req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideCompleteIntervention(st, ctx, scope, session_id,
+                                             std::move(req));
+         });
 }
 
-void DecidingStore::ResumeSession(const Scope& scope, std::string_view session_id,
-                                ResumeRequest req,
-                                Completion<PauseResult> done) {
-  Status s = record::ValidateResumeRequest(&req, options_.limits);
-  if (!s.ok()) return Finish<PauseResult>(done, std::move(s));
-  if (!scope.CanWrite()) return Finish<PauseResult>(done, ReadOnly());
-  Commit(std::move(done), [&](const StoreState& st, const DecideContext& ctx) {
-    return DecideResumeSession(st, ctx, scope, session_id, std::move(req));
-  });
+void DecidingStore::ResumeSession(const Scope& scope,
+                                  std::string_view session_id,
+                                  ResumeRequest req,
+                                  Completion<PauseResult> done) {
+  Status valid = record::ValidateResumeRequest(&req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return DecideResumeSession(st, ctx, scope, session_id,
+                                      std::move(req));
+         });
 }
 
 Result<Pause> DecidingStore::GetPause(const Scope& scope,
-                                    std::string_view session_id) {
+                                      std::string_view session_id) {
   return Read<Pause>([&](const StoreState& st) {
     return QueryGetPause(st, scope, session_id);
   });
@@ -304,8 +297,8 @@ void DecidingStore::CommitImport(Decider decide, StatusCompletion done) {
     if (done) done(r.status());
   };
   Commit(std::move(adapt),
-         [&](const StoreState& st, const DecideContext&)
-             -> Result<Decision<Nothing>> {
+         [&](const StoreState& st,
+             const DecideContext&) -> Result<Decision<Nothing>> {
            Result<record::Mutation> m = decide(st);
            if (!m.ok()) return std::move(m).error();
            return Decision<Nothing>{std::move(*m), Nothing{}};

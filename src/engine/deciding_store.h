@@ -141,6 +141,11 @@ class DecidingStore : public Store,
   Clock* const clock_;  // options_.clock or SystemClock(); outlives us
 
  private:
+  // The shape of every mutation: a failed validation (`valid`) or a
+  // read-only scope completes `done` at once; otherwise Commit.
+  template <typename T, typename Decide>
+  void Mutate(const Scope& scope, Status valid, Completion<T> done,
+              Decide decide, bool sweep_leases_first = false);
   template <typename T, typename Query>
   Result<T> Read(Query query);
 
