@@ -35,6 +35,10 @@ void AddKeysCommand(CLI::App& root, Runner* run);
 void AddInspectCommand(CLI::App& root, Runner* run);
 void AddVerifyCommand(CLI::App& root, Runner* run);
 void AddCompactCommand(CLI::App& root, Runner* run);
+// Aegis migration (SPEC §8) and the SSE follower.
+void AddImportAegisCommand(CLI::App& root, Runner* run);
+void AddExportAegisCommand(CLI::App& root, Runner* run);
+void AddTailCommand(CLI::App& root, Runner* run);
 
 // Prints "acpstore: <message>" as one line on stderr.
 void PrintError(std::string_view message);

@@ -6,11 +6,13 @@
 // Thread-safety: main thread only.
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "acpstore/records.h"
+#include "base/time_format.h"
 #include "cli/command.h"
 #include "cli/tool_output.h"
 #include "engine/file_tools.h"
@@ -24,7 +26,66 @@ void Line(std::string_view label, const std::string& value) {
   std::cout << value << "\n";
 }
 
-int RunInspect(const std::string& data_dir) {
+boost::json::value Time(std::optional<TimestampMs> ms) {
+  if (!ms) return nullptr;
+  return boost::json::value(base::FormatIso8601(*ms));
+}
+
+// The same report as one JSON object (camelCase; sizes in bytes, times
+// ISO-8601 or null).
+void PrintJson(const engine::InspectReport& r) {
+  namespace json = boost::json;
+  json::object o;
+  o["dataDir"] = r.data_dir;
+  o["recovered"] = r.recovery.ok();
+  if (r.recovery.ok()) {
+    o["recoveryError"] = nullptr;
+  } else {
+    o["recoveryError"] = r.recovery.ToString();
+  }
+  json::object by_status;
+  for (size_t i = 0; i < std::size(r.sessions_by_status); ++i) {
+    by_status[ToString(static_cast<SessionStatus>(i))] = r.sessions_by_status[i];
+  }
+  o["sessions"] = r.sessions;
+  o["sessionsByStatus"] = std::move(by_status);
+  o["eventsRetained"] = r.events_retained;
+  o["eventPayloadBytes"] = r.event_payload_bytes;
+  o["actions"] = r.actions;
+  o["pauses"] = r.pauses;
+  o["oldestSessionCreatedAt"] = Time(r.oldest_session_created_at);
+  o["newestSessionUpdatedAt"] = Time(r.newest_session_updated_at);
+  o["oldestEventIngestedAt"] = Time(r.oldest_event_ingested_at);
+  o["newestEventIngestedAt"] = Time(r.newest_event_ingested_at);
+  o["journalBytes"] = r.journal_bytes;
+  json::array segments;
+  for (const engine::SegmentSummary& s : r.segments) {
+    segments.push_back(json::object{
+        {"number", s.number}, {"path", s.path}, {"bytes", s.bytes}});
+  }
+  o["segments"] = std::move(segments);
+  o["snapshotBytes"] = r.snapshot_bytes;
+  json::array snapshots;
+  for (const engine::SnapshotSummary& s : r.snapshots) {
+    snapshots.push_back(json::object{{"number", s.number},
+                                     {"path", s.path},
+                                     {"bytes", s.bytes},
+                                     {"coveredSegment", s.covered_segment},
+                                     {"coveredOffset", s.covered_offset},
+                                     {"createdAt", Time(s.created_at)},
+                                     {"loaded", s.loaded}});
+  }
+  o["snapshots"] = std::move(snapshots);
+  json::array skipped;
+  for (const std::string& s : r.snapshots_skipped) skipped.push_back(json::value(s));
+  o["snapshotsSkipped"] = std::move(skipped);
+  o["recordsReplayed"] = r.records_replayed;
+  o["tornTailBytes"] = r.torn_tail_bytes;
+  o["unreadableEvents"] = r.unreadable_events;
+  std::cout << json::serialize(o) << std::endl;
+}
+
+int RunInspect(const std::string& data_dir, bool as_json) {
   // The progress line is cleared before the report is printed.
   Result<engine::InspectReport> report = [&] {
     ProgressLine progress("inspect");
@@ -35,6 +96,10 @@ int RunInspect(const std::string& data_dir) {
     return kExitFailure;
   }
   const engine::InspectReport& r = *report;
+  if (as_json) {
+    PrintJson(r);
+    return r.recovery.ok() ? kExitOk : kExitFailure;
+  }
   Line("data dir", r.data_dir);
   if (!r.recovery.ok()) Line("recovery", "FAILED: " + r.recovery.ToString());
   std::string by_status;
@@ -82,6 +147,7 @@ int RunInspect(const std::string& data_dir) {
 
 void AddInspectCommand(CLI::App& root, Runner* run) {
   auto data_dir = std::make_shared<std::string>(DefaultDataDir());
+  auto as_json = std::make_shared<bool>(false);
   CLI::App* cmd = root.add_subcommand(
       "inspect",
       "Show what a file-engine data directory holds (no server may hold it)");
@@ -89,8 +155,11 @@ void AddInspectCommand(CLI::App& root, Runner* run) {
                   "Data directory [env ACPSTORE_DATA_DIR, default "
                   "./acpstore-data]")
       ->type_name("DIR");
-  cmd->callback(
-      [run, data_dir] { *run = [data_dir] { return RunInspect(*data_dir); }; });
+  cmd->add_flag("--json", *as_json,
+                "One JSON object on stdout instead of the summary");
+  cmd->callback([run, data_dir, as_json] {
+    *run = [data_dir, as_json] { return RunInspect(*data_dir, *as_json); };
+  });
 }
 
 }  // namespace acpstore::cli

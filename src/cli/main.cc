@@ -38,6 +38,9 @@ int Main(int argc, char** argv) {
   AddInspectCommand(app, &run);
   AddVerifyCommand(app, &run);
   AddCompactCommand(app, &run);
+  AddImportAegisCommand(app, &run);
+  AddExportAegisCommand(app, &run);
+  AddTailCommand(app, &run);
   // CLI11 would report "A subcommand is required" for a misspelt one.
   if (argc > 1 && argv[1][0] != '-') {
     try {

@@ -6,6 +6,7 @@
 // Thread-safety: main thread only.
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -23,7 +24,35 @@ std::string Describe(const engine::Problem& p) {
   return out + ": " + p.what;
 }
 
-int RunVerify(const std::string& data_dir) {
+boost::json::object ProblemJson(const engine::Problem& p) {
+  return boost::json::object{{"file", p.file},
+                             {"offset", p.offset},
+                             {"length", p.length},
+                             {"what", p.what}};
+}
+
+// The same report as one JSON object.
+void PrintJson(const engine::VerifyReport& r) {
+  namespace json = boost::json;
+  json::object o;
+  o["ok"] = r.ok();
+  o["segments"] = r.segments;
+  o["records"] = r.records;
+  o["events"] = r.events;
+  o["snapshots"] = r.snapshots;
+  o["bytes"] = r.bytes;
+  if (r.torn_tail) {
+    o["tornTail"] = ProblemJson(*r.torn_tail);
+  } else {
+    o["tornTail"] = nullptr;
+  }
+  json::array problems;
+  for (const engine::Problem& p : r.problems) problems.push_back(ProblemJson(p));
+  o["problems"] = std::move(problems);
+  std::cout << json::serialize(o) << std::endl;
+}
+
+int RunVerify(const std::string& data_dir, bool as_json) {
   // The progress line is cleared before the report is printed.
   Result<engine::VerifyReport> report = [&] {
     ProgressLine progress("verify");
@@ -34,6 +63,10 @@ int RunVerify(const std::string& data_dir) {
     return kExitFailure;
   }
   const engine::VerifyReport& r = *report;
+  if (as_json) {
+    PrintJson(r);
+    return r.ok() ? kExitOk : kExitFailure;
+  }
   for (const engine::Problem& p : r.problems) {
     std::cout << "damaged: " << Describe(p) << "\n";
   }
@@ -56,6 +89,7 @@ int RunVerify(const std::string& data_dir) {
 
 void AddVerifyCommand(CLI::App& root, Runner* run) {
   auto data_dir = std::make_shared<std::string>(DefaultDataDir());
+  auto as_json = std::make_shared<bool>(false);
   CLI::App* cmd = root.add_subcommand(
       "verify",
       "Check every checksum in a file-engine data directory; exit 1 on "
@@ -64,8 +98,11 @@ void AddVerifyCommand(CLI::App& root, Runner* run) {
                   "Data directory [env ACPSTORE_DATA_DIR, default "
                   "./acpstore-data]")
       ->type_name("DIR");
-  cmd->callback(
-      [run, data_dir] { *run = [data_dir] { return RunVerify(*data_dir); }; });
+  cmd->add_flag("--json", *as_json,
+                "One JSON object on stdout instead of the summary");
+  cmd->callback([run, data_dir, as_json] {
+    *run = [data_dir, as_json] { return RunVerify(*data_dir, *as_json); };
+  });
 }
 
 }  // namespace acpstore::cli

@@ -41,6 +41,10 @@ class EventLog {
   virtual void Append(Event event) = 0;
   // Drops every event with seq <= through_seq; returns how many went.
   virtual uint64_t DropThrough(EventSeq through_seq) = 0;
+  // Migration (record::AdvanceSeqOp): drops every retained event and sets
+  // the high-water mark to through_seq (>= last_seq), so the stream reads
+  // {through_seq + 1, through_seq, 0, 0}. Returns how many events went.
+  virtual uint64_t AdvanceTo(EventSeq through_seq) = 0;
 
   // Appends to *out up to `limit` visible retained events with seq >
   // after, ascending. kDataLoss if a stored event fails its checksum.

@@ -145,6 +145,15 @@ uint64_t FileEventLog::DropThrough(EventSeq through_seq) {
   return dropped;
 }
 
+uint64_t FileEventLog::AdvanceTo(EventSeq through_seq) {
+  assert(through_seq >= last_seq_);
+  const uint64_t dropped = DropThrough(last_seq_);
+  last_seq_ = std::max(last_seq_, through_seq);
+  first_seq_ = last_seq_ + 1;
+  durable_seq_ = std::max(durable_seq_, last_seq_);
+  return dropped;
+}
+
 void FileEventLog::MarkDurable(uint64_t ticket,
                                const journal::RecordLocation& record,
                                EventSeq through_seq) {

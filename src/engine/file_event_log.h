@@ -113,6 +113,9 @@ class FileEventLog final : public EventLog {
   EventStreamInfo VisibleInfo() const override;
   void Append(Event event) override;
   uint64_t DropThrough(EventSeq through_seq) override;
+  // Also makes the new mark visible at once: an AdvanceSeqOp appends no
+  // event, so no MarkDurable follows it (only the offline import uses it).
+  uint64_t AdvanceTo(EventSeq through_seq) override;
   Status Read(EventSeq after, size_t limit,
               std::vector<Event>* out) const override;
   Result<Event> Get(EventSeq seq) const override;

@@ -31,6 +31,16 @@ uint64_t MemoryEventLog::DropThrough(EventSeq through_seq) {
   return dropped;
 }
 
+uint64_t MemoryEventLog::AdvanceTo(EventSeq through_seq) {
+  assert(through_seq >= last_seq_);
+  const uint64_t dropped = events_.size();
+  events_.clear();
+  bytes_ = 0;
+  last_seq_ = std::max(last_seq_, through_seq);
+  first_seq_ = last_seq_ + 1;
+  return dropped;
+}
+
 Status MemoryEventLog::Read(EventSeq after, size_t limit,
                             std::vector<Event>* out) const {
   EventSeq from = std::max(after + 1, first_seq_);

@@ -19,6 +19,7 @@ class MemoryEventLog final : public EventLog {
   EventStreamInfo Info() const override;
   void Append(Event event) override;
   uint64_t DropThrough(EventSeq through_seq) override;
+  uint64_t AdvanceTo(EventSeq through_seq) override;
   Status Read(EventSeq after, size_t limit,
               std::vector<Event>* out) const override;
   Result<Event> Get(EventSeq seq) const override;

@@ -409,6 +409,24 @@ Status StoreState::ApplyOp(record::DropEventsOp&& op) {
   return Status::OK();
 }
 
+Status StoreState::ApplyOp(record::AdvanceSeqOp&& op) {
+  SessionEntry* e = MutableSession(op.tenant_id, op.session_id);
+  if (e == nullptr) return Status::Internal("advance of an unknown session");
+  EventStreamInfo before = e->events->Info();
+  if (op.through_seq < before.last_seq) {
+    return Status::Internal("advance would lower the high-water mark")
+        .With("lastSeq", static_cast<int64_t>(before.last_seq));
+  }
+  UnindexSession(e);
+  const uint64_t dropped = e->events->AdvanceTo(op.through_seq);
+  counters_.events_retained -= before.retained;
+  counters_.event_payload_bytes -= before.bytes;
+  counters_.events_dropped_retention += dropped;
+  SweepClientIds(e);
+  IndexSession(e);
+  return Status::OK();
+}
+
 Status StoreState::ApplyOp(record::UpsertActionOp&& op) {
   Action& a = op.action;
   SessionEntry* session = MutableSession(a.tenant_id, a.session_id);

@@ -190,6 +190,7 @@ class StoreState {
   Status ApplyOp(record::UpsertActionOp&& op);
   Status ApplyOp(record::DeleteActionOp&& op);
   Status ApplyOp(record::UpsertPauseOp&& op);
+  Status ApplyOp(record::AdvanceSeqOp&& op);
 
   SessionEntry* MutableSession(std::string_view tenant_id,
                                std::string_view session_id);

@@ -120,6 +120,9 @@ std::string Mutation::DebugString() const {
                    std::string(ToString(o.action.status));
           } else if constexpr (std::is_same_v<T, DeleteActionOp>) {
             out += "delete_action " + o.tenant_id + "/" + o.action_id;
+          } else if constexpr (std::is_same_v<T, AdvanceSeqOp>) {
+            out += "advance_seq " + o.tenant_id + "/" + o.session_id +
+                   " through " + std::to_string(o.through_seq);
           } else {
             out += "upsert_pause " + o.pause.tenant_id + "/" +
                    o.pause.session_id + "/" + o.pause.pause_id + " " +

@@ -70,9 +70,23 @@ struct UpsertPauseOp {
   Pause pause;
 };
 
+// Migration (`acpstore import-aegis`): raises the high-water mark of a
+// stream to through_seq, which must not be below it. Every retained event
+// (all have seq <= through_seq) is dropped, so the stream then reads
+// {first_seq = through_seq + 1, last_seq = through_seq, retained 0} and the
+// next append gets through_seq + 1: a session whose older events were
+// pruned elsewhere keeps numbering after them. Readers whose cursor lies
+// below it are told `truncated`, as after retention.
+struct AdvanceSeqOp {
+  std::string tenant_id;
+  std::string session_id;
+  EventSeq through_seq = 0;
+};
+
 using MutationOp =
     std::variant<UpsertSessionOp, DeleteSessionOp, AppendEventsOp,
-                 DropEventsOp, UpsertActionOp, DeleteActionOp, UpsertPauseOp>;
+                 DropEventsOp, UpsertActionOp, DeleteActionOp, UpsertPauseOp,
+                 AdvanceSeqOp>;
 
 struct Mutation {
   std::vector<MutationOp> ops;
@@ -105,6 +119,11 @@ struct Mutation {
   }
   void UpsertPause(Pause pause) {
     ops.emplace_back(UpsertPauseOp{std::move(pause)});
+  }
+  void AdvanceSeq(std::string tenant_id, std::string session_id,
+                  EventSeq through_seq) {
+    ops.emplace_back(AdvanceSeqOp{std::move(tenant_id), std::move(session_id),
+                                  through_seq});
   }
 
   // Moves every op of `other` to the end of this one.

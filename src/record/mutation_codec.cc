@@ -48,6 +48,8 @@ std::string_view OpName(f::OpTag tag) {
       return "delete_action";
     case f::OpTag::kUpsertPause:
       return "upsert_pause";
+    case f::OpTag::kAdvanceSeq:
+      return "advance_seq";
     case f::OpTag::kInvalid:
       break;
   }
@@ -157,6 +159,14 @@ Status ReadOp(ByteReader* in, f::OpTag tag, Mutation* m,
       m->ops.emplace_back(std::move(op));
       return Status::OK();
     }
+    case f::OpTag::kAdvanceSeq: {
+      AdvanceSeqOp op;
+      ACPSTORE_RETURN_IF_ERROR(in->String("tenant_id", &op.tenant_id));
+      ACPSTORE_RETURN_IF_ERROR(in->String("session_id", &op.session_id));
+      ACPSTORE_RETURN_IF_ERROR(in->Varint64("through_seq", &op.through_seq));
+      m->ops.emplace_back(std::move(op));
+      return Status::OK();
+    }
     case f::OpTag::kInvalid:
       break;
   }
@@ -217,6 +227,11 @@ void EncodeMutation(const Mutation& mutation, std::string* dst,
             PutTag(dst, f::OpTag::kDeleteAction);
             base::PutLengthPrefixed(dst, o.tenant_id);
             base::PutLengthPrefixed(dst, o.action_id);
+          } else if constexpr (std::is_same_v<T, AdvanceSeqOp>) {
+            PutTag(dst, f::OpTag::kAdvanceSeq);
+            base::PutLengthPrefixed(dst, o.tenant_id);
+            base::PutLengthPrefixed(dst, o.session_id);
+            base::PutVarint64(dst, o.through_seq);
           } else {
             static_assert(std::is_same_v<T, UpsertPauseOp>);
             PutTag(dst, f::OpTag::kUpsertPause);

@@ -37,6 +37,7 @@ enum class OpTag : uint8_t {
   kUpsertAction = 5,
   kDeleteAction = 6,
   kUpsertPause = 7,
+  kAdvanceSeq = 8,  // older binaries refuse it as an unknown tag
 };
 
 // Framed event sub-record: fixed32 masked CRC32C of the event bytes, then

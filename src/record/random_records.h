@@ -193,6 +193,7 @@ class RandomRecords {
     m.UpsertAction(RandomAction());
     m.DeleteAction(String(), String());
     m.UpsertPause(RandomPause());
+    m.AdvanceSeq(String(), String(), rng_());
     return m;
   }
 

@@ -1,0 +1,219 @@
+// ExportAegis: see exporter.h.
+//
+// Thread-safety: see exporter.h.
+
+#include "aegis/exporter.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <future>
+#include <utility>
+#include <vector>
+
+#include "aegis/writer.h"
+#include "engine/import_target.h"
+#include "engine/state.h"
+
+namespace acpstore::aegis {
+namespace {
+
+struct Captured {
+  struct SessionItem {
+    Session session;  // with its stream summary
+    std::vector<Pause> pauses;
+  };
+  std::vector<SessionItem> sessions;
+  std::vector<Action> actions;  // in insertion (lease tie-break) order
+};
+
+// Copies the records under the engine's lock: a decider that writes
+// nothing (an empty mutation) is how a tool reads the whole state.
+Result<Captured> Capture(engine::ImportTarget* target) {
+  Captured out;
+  std::promise<Status> done;
+  target->CommitImport(
+      [&out](const engine::StoreState& st) -> Result<record::Mutation> {
+        st.ForEachSession([&](const engine::SessionEntry& e) {
+          out.sessions.push_back(
+              {engine::StoreState::View(e), e.pauses.records()});
+        });
+        std::vector<const engine::ActionEntry*> actions;
+        st.ForEachAction(
+            [&](const engine::ActionEntry& a) { actions.push_back(&a); });
+        std::sort(actions.begin(), actions.end(),
+                  [](const auto* a, const auto* b) {
+                    return a->insertion < b->insertion;
+                  });
+        for (const engine::ActionEntry* a : actions) {
+          out.actions.push_back(a->action);  // lease token included
+        }
+        return record::Mutation();
+      },
+      [&done](Status s) { done.set_value(std::move(s)); });
+  ACPSTORE_RETURN_IF_ERROR(done.get_future().get());
+  std::sort(out.sessions.begin(), out.sessions.end(),
+            [](const auto& a, const auto& b) {
+              return std::tie(a.session.tenant_id, a.session.id) <
+                     std::tie(b.session.tenant_id, b.session.id);
+            });
+  return out;
+}
+
+class OutFile {
+ public:
+  ~OutFile() {
+    if (file_ != nullptr) std::fclose(file_);
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  }
+
+  Status Open(const std::string& path) {
+    path_ = path;
+    std::string templ = path + ".tmp-XXXXXX";
+    const int fd = ::mkstemp(templ.data());
+    if (fd < 0) return Errno("cannot create a file next to " + path);
+    tmp_ = templ;
+    ::fchmod(fd, 0600);
+    file_ = ::fdopen(fd, "w");
+    if (file_ == nullptr) {
+      ::close(fd);
+      return Errno("cannot open " + tmp_);
+    }
+    return Status::OK();
+  }
+  void Write(std::string_view s) {
+    if (!ok_) return;
+    ok_ = std::fwrite(s.data(), 1, s.size(), file_) == s.size();
+    bytes_ += s.size();
+  }
+  // Flushes, fsyncs and renames into place.
+  Status Commit() {
+    if (!ok_ || std::fflush(file_) != 0) return Errno("cannot write " + tmp_);
+    if (::fsync(::fileno(file_)) != 0) return Errno("cannot fsync " + tmp_);
+    if (std::fclose(file_) != 0) {
+      file_ = nullptr;
+      return Errno("cannot close " + tmp_);
+    }
+    file_ = nullptr;
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      return Errno("cannot rename " + tmp_ + " to " + path_);
+    }
+    tmp_.clear();
+    return Status::OK();
+  }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  static Status Errno(const std::string& what) {
+    return Status::IoError(what + ": " + std::strerror(errno));
+  }
+
+  std::string path_;
+  std::string tmp_;
+  std::FILE* file_ = nullptr;
+  bool ok_ = true;
+  uint64_t bytes_ = 0;
+};
+
+// Writes `"key":[` then one record a line.
+class ArrayWriter {
+ public:
+  ArrayWriter(OutFile* out, std::string_view key, bool first) : out_(out) {
+    out_->Write(first ? "\n\"" : ",\n\"");
+    out_->Write(key);
+    out_->Write("\":[");
+  }
+  ~ArrayWriter() { out_->Write(empty_ ? "]" : "\n]"); }
+  void Item(const std::string& json) {
+    out_->Write(empty_ ? "\n" : ",\n");
+    out_->Write(json);
+    empty_ = false;
+  }
+
+ private:
+  OutFile* const out_;
+  bool empty_ = true;
+};
+
+}  // namespace
+
+Result<ExportReport> ExportAegis(Store* store, const std::string& path,
+                                 const ExportOptions& options) {
+  auto* target = dynamic_cast<engine::ImportTarget*>(store);
+  if (target == nullptr) {
+    return Status::InvalidArgument("this engine cannot be exported");
+  }
+  ACPSTORE_ASSIGN_OR_RETURN(Captured state, Capture(target));
+  ExportReport report;
+  uint64_t total_events = 0;
+  for (const auto& s : state.sessions)
+    total_events += s.session.events.retained;
+
+  OutFile out;
+  ACPSTORE_RETURN_IF_ERROR(out.Open(path));
+  out.Write("{\"version\":1,");
+  std::string line;
+  {
+    ArrayWriter sessions(&out, "sessions", true);
+    for (const auto& s : state.sessions) {
+      line.clear();
+      WriteSession(s.session, s.session.events.last_seq, &line);
+      sessions.Item(line);
+      ++report.sessions;
+    }
+  }
+  {
+    ArrayWriter events(&out, "events", false);
+    for (const auto& s : state.sessions) {
+      const Scope scope{s.session.tenant_id, "", Scope::Access::kTenantWrite};
+      EventSeq after = 0;
+      for (;;) {
+        ACPSTORE_ASSIGN_OR_RETURN(
+            EventPage page,
+            store->ListEvents(scope, s.session.id, after, 1000));
+        if (page.events.empty()) break;
+        for (const Event& e : page.events) {
+          line.clear();
+          WriteEvent(e, &line);
+          events.Item(line);
+          after = e.seq;
+          ++report.events;
+        }
+        if (options.progress) {
+          options.progress("events", report.events, total_events);
+        }
+      }
+    }
+  }
+  {
+    ArrayWriter actions(&out, "actions", false);
+    for (const Action& a : state.actions) {
+      line.clear();
+      WriteAction(a, &line);
+      actions.Item(line);
+      ++report.actions;
+    }
+  }
+  {
+    ArrayWriter pauses(&out, "pauseInterventions", false);
+    for (const auto& s : state.sessions) {
+      for (const Pause& p : s.pauses) {
+        line.clear();
+        WritePause(p, &line);
+        pauses.Item(line);
+        ++report.pauses;
+      }
+    }
+  }
+  out.Write("\n}\n");
+  ACPSTORE_RETURN_IF_ERROR(out.Commit());
+  report.bytes = out.bytes();
+  return report;
+}
+
+}  // namespace acpstore::aegis

@@ -1,0 +1,158 @@
+// AegisReader: records come out one at a time with their JSON paths, in
+// both collection shapes (array, object keyed by id / by session id), and
+// structural damage names the byte offset and the path.
+
+#include "aegis/reader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "io/test_dir.h"
+
+namespace acpstore::aegis {
+namespace {
+
+class ReaderTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& text) {
+    const std::string path = dir_.Join("state.json");
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    return path;
+  }
+  Result<FileLayout> ReadAll(const std::string& text, size_t chunk = 7) {
+    records_.clear();
+    ReadOptions options;
+    options.chunk_bytes = chunk;  // tiny chunks split every token
+    return ReadAegisFile(Write(text), options, [this](RawRecord& r) {
+      records_.push_back(r);
+      return Status::OK();
+    });
+  }
+
+  io::TempDir dir_;
+  std::vector<RawRecord> records_;
+};
+
+TEST_F(ReaderTest, ArrayRecordsComeOutCompactWithTheirMembers) {
+  auto layout = ReadAll(R"({ "version" : 1,
+      "sessions" : [ { "id" : "s\"1", "n" : [ 1 , 2.50 , {"a" : null} ] } ] })");
+  ASSERT_TRUE(layout.ok()) << layout.error();
+  EXPECT_EQ(layout->version, 1);
+  ASSERT_EQ(records_.size(), 1u);
+  const RawRecord& r = records_[0];
+  EXPECT_EQ(r.path, "$.sessions[0]");
+  EXPECT_TRUE(r.is_object);
+  EXPECT_EQ(r.text, R"({"id":"s\"1","n":[1,2.50,{"a":null}]})");
+  EXPECT_EQ(r.Get("id").value(), R"("s\"1")");
+  EXPECT_EQ(r.Get("n").value(), R"([1,2.50,{"a":null}])");
+  EXPECT_FALSE(r.Get("missing").has_value());
+}
+
+TEST_F(ReaderTest, MapShapesGiveTheKeyAndPathsQuoteOddKeys) {
+  auto layout = ReadAll(R"({"events":{"sess-1":[{"eventSeq":1},{"eventSeq":2}]},
+      "actions":{"a1":{"type":"prompt"}},"version":1})");
+  ASSERT_TRUE(layout.ok()) << layout.error();
+  ASSERT_EQ(records_.size(), 3u);
+  EXPECT_EQ(records_[1].path, R"($.events["sess-1"][1])");
+  EXPECT_EQ(records_[1].map_key.value(), "sess-1");
+  EXPECT_EQ(records_[1].ordinal, 1u);
+  EXPECT_EQ(records_[2].path, "$.actions.a1");
+  EXPECT_EQ(records_[2].map_key.value(), "a1");
+  EXPECT_EQ(records_[2].collection, Collection::kActions);
+  ASSERT_EQ(layout->order.size(), 2u);
+  EXPECT_EQ(layout->order[0], Collection::kEvents);
+}
+
+TEST_F(ReaderTest, NonObjectsAndDuplicateKeysAreHandedOverFlagged) {
+  auto layout = ReadAll(
+      R"({"version":1,"sessions":["text",{"id":"a","id":"b"}],"pauses":null,"x":{"y":[1]}})");
+  ASSERT_TRUE(layout.ok()) << layout.error();
+  ASSERT_EQ(records_.size(), 2u);
+  EXPECT_FALSE(records_[0].is_object);
+  EXPECT_EQ(records_[0].text, "\"text\"");
+  EXPECT_EQ(records_[1].duplicate_key.value(), "id");
+  EXPECT_EQ(layout->unknown_keys, std::vector<std::string>{"x"});
+}
+
+TEST_F(ReaderTest, OversizedRecordIsFlaggedNotBuffered) {
+  ReadOptions options;
+  options.max_record_bytes = 64;
+  std::vector<RawRecord> seen;
+  auto layout =
+      ReadAegisFile(Write(R"({"version":1,"events":[{"payload":")" +
+                          std::string(1000, 'x') + R"("},{"payload":1}]})"),
+                    options, [&](RawRecord& r) {
+                      seen.push_back(r);
+                      return Status::OK();
+                    });
+  ASSERT_TRUE(layout.ok()) << layout.error();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(seen[0].too_large);
+  EXPECT_TRUE(seen[0].text.empty());
+  EXPECT_FALSE(seen[1].too_large);
+}
+
+TEST_F(ReaderTest, TruncatedFileNamesTheEndAndThePath) {
+  auto layout =
+      ReadAll(R"({"version":1,"events":[{"eventSeq":1},{"eventSeq":)");
+  ASSERT_FALSE(layout.ok());
+  const std::string msg(layout.error().message());
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("byte 50"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("$.events[1].eventSeq"), std::string::npos) << msg;
+}
+
+TEST_F(ReaderTest, InvalidJsonNamesTheByteOffsetAndPath) {
+  auto layout =
+      ReadAll(R"({"version":1,"sessions":[{"id":"a"},{"id" "b"}]})", 1 << 20);
+  ASSERT_FALSE(layout.ok());
+  const std::string msg(layout.error().message());
+  EXPECT_NE(msg.find("invalid JSON at byte 42"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("$.sessions[1]"), std::string::npos) << msg;
+}
+
+TEST_F(ReaderTest, ShapeErrorsAreStructural) {
+  EXPECT_FALSE(ReadAll("[1,2]").ok());
+  auto twice = ReadAll(R"({"sessions":[],"sessions":[]})");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message().find("appears twice"), std::string::npos);
+  auto scalar = ReadAll(R"({"sessions":5})");
+  ASSERT_FALSE(scalar.ok());
+  EXPECT_NE(scalar.error().message().find("$.sessions"), std::string::npos)
+      << scalar.error();
+  auto trailing = ReadAll(R"({"version":1} x)");
+  EXPECT_FALSE(trailing.ok());
+  EXPECT_FALSE(ReadAll("").ok());
+}
+
+TEST_F(ReaderTest, UnwantedCollectionsAreSkippedButCounted) {
+  ReadOptions options;
+  options.want[static_cast<size_t>(Collection::kEvents)] = false;
+  std::vector<std::string> paths;
+  auto layout = ReadAegisFile(
+      Write(
+          R"({"version":1,"events":[{"a":1},{"a":2}],"sessions":[{"id":"s"}]})"),
+      options, [&](RawRecord& r) {
+        paths.push_back(r.path);
+        return Status::OK();
+      });
+  ASSERT_TRUE(layout.ok());
+  EXPECT_EQ(paths, std::vector<std::string>{"$.sessions[0]"});
+  EXPECT_EQ(layout->records[static_cast<size_t>(Collection::kEvents)], 2u);
+}
+
+TEST_F(ReaderTest, SinkErrorStopsTheReadAndIsReturnedAsIs) {
+  ReadOptions options;
+  auto layout = ReadAegisFile(
+      Write(R"({"version":1,"sessions":[{"id":"s"},{"id":"t"}]})"), options,
+      [](RawRecord&) { return Status::Conflict("stop here"); });
+  ASSERT_FALSE(layout.ok());
+  EXPECT_EQ(layout.error().code(), StatusCode::kConflict);
+  EXPECT_EQ(layout.error().message(), "stop here");
+}
+
+}  // namespace
+}  // namespace acpstore::aegis

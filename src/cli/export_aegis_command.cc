@@ -1,0 +1,71 @@
+// `acpstore export-aegis FILE`: writes a file-engine data directory back as
+// an Aegis state file, to roll a migration back (SPEC §8). The file is
+// written under a temporary name and renamed into place (0600); an
+// existing FILE is replaced. Exit 0 on success, 1 on failure.
+//
+// Thread-safety: main thread only.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "acpstore/store.h"
+#include "aegis/exporter.h"
+#include "cli/command.h"
+#include "cli/tool_output.h"
+
+namespace acpstore::cli {
+namespace {
+
+struct ExportFlags {
+  std::string file;
+  std::string data_dir = DefaultDataDir();
+};
+
+int RunExport(const ExportFlags& f) {
+  StoreOptions so;
+  so.engine = Engine::kFile;
+  so.data_dir = f.data_dir;
+  so.maintenance_interval_ms = 0;  // export what is there, drop nothing
+  so.retention = RetentionOptions{0, 0, 0, 0, 0};
+  Result<std::unique_ptr<Store>> store = OpenStore(so);
+  if (!store) {
+    PrintError(std::string(store.error().message()));
+    return kExitFailure;
+  }
+  Result<aegis::ExportReport> report = [&] {
+    ProgressLine progress("export-aegis");
+    aegis::ExportOptions options;
+    options.progress = progress.Callback();
+    return aegis::ExportAegis(store->get(), f.file, options);
+  }();
+  if (!report) {
+    PrintError(std::string(report.error().message()));
+    return kExitFailure;
+  }
+  std::cout << "wrote " << f.file << " (" << FormatBytes(report->bytes)
+            << "): " << Plural(report->sessions, "session") << ", "
+            << Plural(report->events, "event") << ", "
+            << Plural(report->actions, "action") << ", "
+            << Plural(report->pauses, "pause") << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddExportAegisCommand(CLI::App& root, Runner* run) {
+  auto flags = std::make_shared<ExportFlags>();
+  CLI::App* cmd = root.add_subcommand(
+      "export-aegis",
+      "Write a data directory (no server may hold it) as an Aegis state "
+      "file, to roll a migration back");
+  cmd->add_option("FILE", flags->file, "The state file to write")->required();
+  cmd->add_option("--data-dir", flags->data_dir,
+                  "Data directory [env ACPSTORE_DATA_DIR, default "
+                  "./acpstore-data]")
+      ->type_name("DIR");
+  cmd->callback([run, flags] { *run = [flags] { return RunExport(*flags); }; });
+}
+
+}  // namespace acpstore::cli

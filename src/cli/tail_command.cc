@@ -1,0 +1,308 @@
+// `acpstore tail SESSION`: follows a session's events over SSE (SPEC §5.2,
+// §7) and prints one line per event:
+//
+//   <eventSeq> <occurredAt> <eventType> <payload as compact JSON>
+//
+// or, with --json, each event's JSON exactly as the server sent it. A
+// dropped connection (server restart, network) is retried with backoff
+// and resumed with Last-Event-ID = the last seq printed, so every event is
+// printed once, in order, even across restarts. Ctrl-C (SIGINT) or SIGTERM
+// stops it with exit 0. The token comes from --token-file or
+// $ACPSTORE_TOKEN and is never printed.
+//
+// Exit codes: 0 stopped by a signal; 1 the server refused for good (401,
+// 403, 404, the session was deleted); 2 bad command line.
+//
+// Thread-safety: main thread only; the signal handler sets a flag.
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cli/command.h"
+#include "cli/sse_client.h"
+
+namespace acpstore::cli {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnStopSignal(int) { g_stop = 1; }
+
+struct TailFlags {
+  std::string session;
+  uint64_t after = 0;
+  std::string url;
+  std::string token_file;
+  bool json = false;
+};
+
+std::string DefaultUrl() {
+  const char* env = std::getenv("ACPSTORE_URL");
+  return env != nullptr && *env != '\0' ? env : "http://127.0.0.1:7700";
+}
+
+Result<std::string> LoadToken(const TailFlags& f) {
+  std::string token;
+  if (!f.token_file.empty()) {
+    std::ifstream in(f.token_file);
+    if (!in) {
+      return Status::InvalidArgument("--token-file: cannot read " +
+                                     f.token_file);
+    }
+    std::getline(in, token);
+  } else if (const char* env = std::getenv("ACPSTORE_TOKEN")) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
+    token.pop_back();
+  }
+  if (token.empty()) {
+    return Status::InvalidArgument(
+        "no token: pass --token-file FILE or set ACPSTORE_TOKEN");
+  }
+  return token;
+}
+
+// Sleeps up to `ms`, waking early on a stop signal.
+void SleepInterruptibly(int64_t ms) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!g_stop && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// The message of an {"error":{"code","message"}} body, or the raw text.
+std::pair<std::string, std::string> ErrorOf(const std::string& body) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* e = v.as_object().if_contains("error");
+        e != nullptr && e->is_object()) {
+      std::string code, message;
+      if (const auto* c = e->as_object().if_contains("code");
+          c && c->is_string()) {
+        code = c->as_string().c_str();
+      }
+      if (const auto* m = e->as_object().if_contains("message");
+          m && m->is_string()) {
+        message = m->as_string().c_str();
+      }
+      return {code, message};
+    }
+  }
+  return {"", body.substr(0, 200)};
+}
+
+class Tailer {
+ public:
+  Tailer(const TailFlags& f, Url url, std::string token)
+      : f_(f), url_(std::move(url)), token_(std::move(token)), last_(f.after) {}
+
+  int Run() {
+    int64_t backoff_ms = kMinBackoffMs;
+    bool connected_before = false;
+    bool reported_outage = false;
+    while (!g_stop) {
+      HttpGet get;
+      const std::string target =
+          url_.base_path + "/v1/sessions/" + EncodePathSegment(f_.session) +
+          "/events/stream?after=" + std::to_string(last_);
+      Status s = get.Start(
+          url_, target,
+          {"Authorization: Bearer " + token_, "Accept: text/event-stream",
+           "Last-Event-ID: " + std::to_string(last_)},
+          10000);
+      if (s.ok() && get.status_code() != 200) {
+        std::string body;
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (body.size() < 65536 &&
+               std::chrono::steady_clock::now() < until &&
+               get.Read(&body, 100)) {
+        }
+        auto [code, message] = ErrorOf(body);
+        const int status = get.status_code();
+        if (status == 400 || status == 401 || status == 403 || status == 404) {
+          PrintError("tail: " + std::to_string(status) + " " + code + ": " +
+                     message);
+          return kExitFailure;
+        }
+        s = Status::Unavailable("the server answered " +
+                                std::to_string(status) +
+                                (message.empty() ? "" : " (" + message + ")"));
+      }
+      if (!s.ok()) {
+        if (!reported_outage) {
+          std::cerr << "acpstore: tail: " << s.message() << "; retrying"
+                    << std::endl;
+          reported_outage = true;
+        }
+        SleepInterruptibly(backoff_ms);
+        backoff_ms = std::min<int64_t>(
+            backoff_ms * 2, std::max<int64_t>(retry_ms_, kMinBackoffMs));
+        continue;
+      }
+      if (connected_before && reported_outage) {
+        std::cerr << "acpstore: tail: reconnected after seq " << last_
+                  << std::endl;
+      }
+      connected_before = true;
+      reported_outage = false;
+      backoff_ms = kMinBackoffMs;
+      const int result = Stream(&get);
+      if (result >= 0) return result;
+      if (!g_stop && !reported_outage) {
+        std::cerr << "acpstore: tail: connection lost; resuming after seq "
+                  << last_ << std::endl;
+        reported_outage = true;
+      }
+    }
+    return kExitOk;
+  }
+
+ private:
+  static constexpr int64_t kMinBackoffMs = 100;
+  // Three missed heartbeats (15 s each): the connection is dead.
+  static constexpr int64_t kIdleLimitMs = 45000;
+
+  // Reads frames until the connection ends (-1: reconnect) or the tail
+  // must stop (an exit code).
+  int Stream(HttpGet* get) {
+    SseParser parser;
+    std::string buf;
+    int exit_code = -1;
+    auto idle_since = std::chrono::steady_clock::now();
+    while (!g_stop && exit_code < 0) {
+      buf.clear();
+      if (!get->Read(&buf, 200)) return exit_code;
+      const auto now = std::chrono::steady_clock::now();
+      if (buf.empty()) {
+        if (now - idle_since > std::chrono::milliseconds(kIdleLimitMs)) {
+          return -1;
+        }
+        continue;
+      }
+      idle_since = now;
+      parser.Feed(buf, [&](const SseFrame& frame) {
+        if (exit_code < 0) exit_code = Frame(frame);
+      });
+    }
+    return g_stop ? kExitOk : exit_code;
+  }
+
+  int Frame(const SseFrame& frame) {
+    if (frame.retry_ms)
+      retry_ms_ = std::clamp<int64_t>(*frame.retry_ms, 100, 30000);
+    if (frame.event == "truncated") {
+      std::cerr << "acpstore: tail: events before " << frame.data
+                << " were dropped by retention" << std::endl;
+      return -1;
+    }
+    if (frame.event == "error") {
+      auto [code, message] = ErrorOf(frame.data);
+      PrintError("tail: the server ended the stream: " + code + ": " + message);
+      return code == "not_found" ? kExitFailure : -1;
+    }
+    if (!frame.event.empty() || frame.data.empty()) return -1;
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(frame.data, ec);
+    if (ec || !v.is_object()) return -1;
+    const boost::json::object& o = v.as_object();
+    const auto* seq_value = o.if_contains("eventSeq");
+    if (seq_value == nullptr || !seq_value->is_number()) return -1;
+    const uint64_t seq = seq_value->to_number<uint64_t>(ec);
+    if (ec || seq <= last_) return -1;  // already printed (a replay)
+    last_ = seq;
+    if (f_.json) {
+      std::fwrite(frame.data.data(), 1, frame.data.size(), stdout);
+    } else {
+      auto str = [&](const char* key) -> std::string {
+        const auto* s = o.if_contains(key);
+        return s != nullptr && s->is_string() ? std::string(s->as_string())
+                                              : std::string("-");
+      };
+      // The payload is the event's last field, written raw by the server:
+      // print its canonical bytes, not a re-serialisation.
+      std::string payload = "null";
+      const size_t at = frame.data.find(",\"payload\":");
+      if (at != std::string::npos && frame.data.back() == '}') {
+        const size_t begin = at + 11;
+        payload = frame.data.substr(begin, frame.data.size() - 1 - begin);
+      }
+      std::string line = std::to_string(seq) + " " + str("occurredAt") + " " +
+                         str("eventType") + " " + payload;
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    return -1;
+  }
+
+  const TailFlags& f_;
+  const Url url_;
+  const std::string token_;
+  uint64_t last_ = 0;
+  int64_t retry_ms_ = 2000;
+};
+
+int RunTail(const TailFlags& f) {
+  Result<Url> url = ParseUrl(f.url);
+  if (!url) {
+    PrintError("--url: " + std::string(url.error().message()));
+    return kExitUsage;
+  }
+  Result<std::string> token = LoadToken(f);
+  if (!token) {
+    PrintError(std::string(token.error().message()));
+    return kExitUsage;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  Tailer tailer(f, std::move(*url), std::move(*token));
+  return tailer.Run();
+}
+
+}  // namespace
+
+void AddTailCommand(CLI::App& root, Runner* run) {
+  auto flags = std::make_shared<TailFlags>();
+  flags->url = DefaultUrl();
+  CLI::App* cmd = root.add_subcommand(
+      "tail",
+      "Follow a session's events over SSE, one line per event; reconnects "
+      "and resumes on its own; Ctrl-C stops");
+  cmd->add_option("SESSION", flags->session, "Session id")->required();
+  cmd->add_option("--after", flags->after,
+                  "Start after this event seq [default 0: every retained "
+                  "event]")
+      ->type_name("N");
+  cmd->add_option("--url", flags->url,
+                  "Server [env ACPSTORE_URL, default http://127.0.0.1:7700]")
+      ->type_name("URL");
+  cmd->add_option("--token-file", flags->token_file,
+                  "File whose first line is the API token [default: "
+                  "$ACPSTORE_TOKEN]")
+      ->type_name("FILE");
+  cmd->add_flag("--json", flags->json,
+                "Print each event's JSON as the server sent it");
+  cmd->callback([run, flags] { *run = [flags] { return RunTail(*flags); }; });
+}
+
+}  // namespace acpstore::cli

@@ -1,0 +1,174 @@
+// End-to-end test of `acpstore tail`: a session's events arrive while the
+// server is stopped and started again in the middle of the stream; the
+// tail reconnects with Last-Event-ID and prints every event exactly once,
+// in order, then stops cleanly on SIGINT.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/test_dir.h"
+#include "process.h"
+
+namespace acpstore::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const std::string kBinary = ACPSTORE_BIN;
+
+class TailTest : public ::testing::Test {
+ protected:
+  TailTest() {
+    std::filesystem::create_directories(tmp_.Join("server1"));
+    std::filesystem::create_directories(tmp_.Join("server2"));
+    std::filesystem::create_directories(tmp_.Join("tail"));
+  }
+  std::string DataDir() const { return tmp_.Join("data"); }
+
+  std::unique_ptr<BackgroundProcess> StartServer(const std::string& logs) {
+    auto server = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{kBinary, "serve", "--data-dir", DataDir(),
+                                 "--listen",
+                                 "127.0.0.1:" + std::to_string(port_)},
+        std::vector<std::string>{}, tmp_.Join(logs));
+    EXPECT_TRUE(server->WaitForStderr("listening on", seconds(15)))
+        << server->Stderr();
+    return server;
+  }
+  void Append(int n) {
+    ASSERT_EQ(HttpStatus(port_, "POST", "/v1/sessions/tail-s/events", token_,
+                         R"({"eventType":"note","payload":{"n":)" +
+                             std::to_string(n) + "}}"),
+              201)
+        << "event " << n;
+  }
+  std::vector<std::string> TailLines() const {
+    std::ifstream in(tmp_.Join("tail/stdout.log"));
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+    return lines;
+  }
+  bool WaitForLines(size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (TailLines().size() >= n) return true;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return false;
+  }
+
+  io::TempDir tmp_;
+  int port_ = FreeLoopbackPort();
+  std::string token_;
+};
+
+TEST_F(TailTest, EveryEventExactlyOnceAcrossAServerRestart) {
+  auto server = StartServer("server1");
+  {
+    std::ifstream in(DataDir() + "/bootstrap-admin.token");
+    std::getline(in, token_);
+  }
+  ASSERT_FALSE(token_.empty());
+  ASSERT_EQ(
+      HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"tail-s"})"),
+      201);
+  for (int i = 1; i <= 3; ++i) Append(i);
+
+  BackgroundProcess tail({kBinary, "tail", "tail-s", "--url",
+                          "http://127.0.0.1:" + std::to_string(port_),
+                          "--token-file", DataDir() + "/bootstrap-admin.token"},
+                         {}, tmp_.Join("tail"));
+  ASSERT_TRUE(WaitForLines(3)) << tail.Stderr();
+  for (int i = 4; i <= 5; ++i) Append(i);
+  ASSERT_TRUE(WaitForLines(5)) << tail.Stderr();
+
+  // Restart the server under the live stream.
+  server->Signal(SIGTERM);
+  ASSERT_EQ(server->Wait(seconds(20)), 0) << server->Stderr();
+  ASSERT_TRUE(tail.WaitForStderr("connection lost", seconds(10)))
+      << tail.Stderr();
+  server = StartServer("server2");
+  // These may land before the tail is back: it must catch up from its
+  // Last-Event-ID without repeating 1..5.
+  for (int i = 6; i <= 7; ++i) Append(i);
+  ASSERT_TRUE(WaitForLines(7)) << tail.Stderr();
+  Append(8);
+  ASSERT_TRUE(WaitForLines(8)) << tail.Stderr();
+  std::this_thread::sleep_for(milliseconds(300));  // nothing extra arrives
+
+  tail.Signal(SIGINT);
+  EXPECT_EQ(tail.Wait(seconds(10)), 0) << tail.Stderr();
+
+  const std::vector<std::string> lines = TailLines();
+  ASSERT_EQ(lines.size(), 8u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string seq = std::to_string(i + 1);
+    std::istringstream fields(lines[i]);
+    std::string got_seq, time, type, payload;
+    fields >> got_seq >> time >> type >> payload;
+    EXPECT_EQ(got_seq, seq) << lines[i];
+    EXPECT_EQ(time.size(), 24u) << lines[i];  // 2026-05-23T02:56:00.123Z
+    EXPECT_EQ(type, "note");
+    EXPECT_EQ(payload, "{\"n\":" + seq + "}");
+  }
+  // The token never reaches the output.
+  EXPECT_EQ(tail.Stderr().find(token_), std::string::npos);
+
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(seconds(20)), 0);
+}
+
+TEST_F(TailTest, JsonPrintsTheServersLinesAndAfterSkipsEarlierEvents) {
+  auto server = StartServer("server1");
+  {
+    std::ifstream in(DataDir() + "/bootstrap-admin.token");
+    std::getline(in, token_);
+  }
+  ASSERT_EQ(
+      HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"tail-s"})"),
+      201);
+  for (int i = 1; i <= 4; ++i) Append(i);
+  BackgroundProcess tail({kBinary, "tail", "tail-s", "--after", "2", "--json",
+                          "--url", "http://127.0.0.1:" + std::to_string(port_)},
+                         {"ACPSTORE_TOKEN=" + token_}, tmp_.Join("tail"));
+  ASSERT_TRUE(WaitForLines(2)) << tail.Stderr();
+  std::this_thread::sleep_for(milliseconds(200));
+  tail.Signal(SIGTERM);
+  EXPECT_EQ(tail.Wait(seconds(10)), 0);
+  const std::vector<std::string> lines = TailLines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("\"eventSeq\":3"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"eventId\":"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("\"payload\":{\"n\":4}"), std::string::npos);
+}
+
+TEST_F(TailTest, UnknownSessionAndMissingTokenFail) {
+  auto server = StartServer("server1");
+  {
+    std::ifstream in(DataDir() + "/bootstrap-admin.token");
+    std::getline(in, token_);
+  }
+  ProcessResult missing =
+      RunProcess({kBinary, "tail", "nope", "--url",
+                  "http://127.0.0.1:" + std::to_string(port_)},
+                 {"ACPSTORE_TOKEN=" + token_});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("404"), std::string::npos) << missing.err;
+  ProcessResult no_token = RunProcess({kBinary, "tail", "nope"});
+  EXPECT_EQ(no_token.exit_code, 2);
+  EXPECT_NE(no_token.err.find("token"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace acpstore::testing
