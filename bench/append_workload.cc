@@ -2,6 +2,13 @@
 // says otherwise) from 1, 16 and 64 writers, each with one append in
 // flight, beside the raw fdatasync limit and SQLite in the same run, with
 // the ratios between them.
+//
+// Sweeps: `--payload-bytes 256,2500,65536` and `--sync always,interval,none`
+// run every combination with every writer count; the config then names
+// the payload size and the sync mode too ("writers=64 payload=2500
+// sync=always"). The peers are durable, so they run beside kAlways only
+// (once per payload size and writer count); kInterval and kNone are
+// reported against the kAlways figure of the same run.
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +18,7 @@
 #include "load.h"
 #include "payloads.h"
 #include "peers.h"
+#include "postgres_peer.h"
 #include "workloads.h"
 
 namespace acpstore::bench {
@@ -20,6 +28,24 @@ constexpr uint64_t kDefaultEvents = 50000;
 constexpr size_t kPayloadPool = 256;
 
 std::string WritersConfig(int w) { return "writers=" + std::to_string(w); }
+
+std::string SyncName(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kAlways:
+      return "always";
+    case SyncMode::kInterval:
+      return "interval";
+    case SyncMode::kNone:
+      return "none";
+  }
+  return "?";
+}
+
+// One point of the sweep: the options it runs with and its config label.
+struct Point {
+  BenchOptions options;  // payload_bytes and sync set for this point
+  std::string suffix;    // "" or " payload=2500 sync=always"
+};
 
 // Latency and rate metrics every subject reports.
 Measurement Measure(const std::string& subject, const std::string& config,
@@ -33,6 +59,7 @@ Measurement Measure(const std::string& subject, const std::string& config,
        {"events_per_s", events / secs},
        {"p50_us", Percentile(latencies, 50)},
        {"p99_us", Percentile(latencies, 99)},
+       {"p999_us", Percentile(latencies, 99.9)},
        {"syncs_per_s", syncs / secs},
        {"mean_batch", syncs > 0 ? static_cast<double>(events) / syncs : 0}}};
 }
@@ -42,7 +69,8 @@ struct EngineRun {
   double journal_bytes_per_event = 0;
 };
 
-Status RunEngine(const BenchOptions& options, int writers, uint64_t events,
+Status RunEngine(const BenchOptions& options, const std::string& config,
+                 int writers, uint64_t events,
                  const std::vector<std::string>& payloads, int run,
                  Reporter& report, EngineRun* out) {
   ScratchDir dir(options.dir);
@@ -68,7 +96,7 @@ Status RunEngine(const BenchOptions& options, int writers, uint64_t events,
   const uint64_t records =
       after.group_commit_records - before.group_commit_records;
   Measurement m =
-      Measure("acpstore-" + EngineName(options.engine), WritersConfig(writers),
+      Measure("acpstore-" + EngineName(options.engine), config,
               r.events, r.seconds, &r.latencies_us, fsyncs);
   // Records per fsync as the journal counts them (each append is one).
   out->mean_batch = fsyncs > 0 ? static_cast<double>(records) / fsyncs : 0;
@@ -80,7 +108,7 @@ Status RunEngine(const BenchOptions& options, int writers, uint64_t events,
   m.Set("mean_batch", out->mean_batch);
   m.Set("journal_bytes_per_event", out->journal_bytes_per_event);
   report.Add(run, m);
-  report.out() << "  run " << run << " acpstore " << WritersConfig(writers)
+  report.out() << "  run " << run << " acpstore " << config
                << ": " << static_cast<uint64_t>(r.events / r.seconds)
                << " events/s, batch " << out->mean_batch << "\n"
                << std::flush;
@@ -106,7 +134,7 @@ Status RunRaw(const BenchOptions& options, const std::string& config,
 
 Status RunSqlitePeer(const BenchOptions& options, const std::string& subject,
                      const std::string& synchronous, SqliteMode mode,
-                     int writers, uint64_t events,
+                     const std::string& config, int writers, uint64_t events,
                      const std::vector<std::string>& payloads, int run,
                      Reporter& report) {
   ScratchDir dir(options.dir);
@@ -120,7 +148,7 @@ Status RunSqlitePeer(const BenchOptions& options, const std::string& subject,
                                       .max_seconds = options.seconds,
                                       .payloads = &payloads});
   if (!r.error.ok()) return r.error;
-  report.Add(run, Measure(subject, WritersConfig(writers), r.events, r.seconds,
+  report.Add(run, Measure(subject, config, r.events, r.seconds,
                           &r.latencies_us, r.syncs));
   return Status::OK();
 }
@@ -130,9 +158,25 @@ Status RunSqlitePeer(const BenchOptions& options, const std::string& subject,
 Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
   std::vector<int> writers = options.writers;
   if (writers.empty()) writers = {1, 16, 64};
+  std::vector<size_t> sizes = options.payload_sizes;
+  if (sizes.empty()) sizes = {options.payload_bytes};
+  std::vector<SyncMode> modes = options.sync_modes;
+  if (modes.empty()) modes = {options.sync};
+  const bool sweep = sizes.size() > 1 || modes.size() > 1;
+  std::vector<Point> points;
+  for (size_t bytes : sizes) {
+    for (SyncMode mode : modes) {
+      Point p{options, ""};
+      p.options.payload_bytes = bytes;
+      p.options.sync = mode;
+      if (sweep) {
+        p.suffix = " payload=" + std::to_string(bytes) + " sync=" +
+                   SyncName(mode);
+      }
+      points.push_back(std::move(p));
+    }
+  }
   const uint64_t events = ScaledEvents(options, kDefaultEvents);
-  const std::vector<std::string> payloads =
-      ToolEventPayloads(kPayloadPool, options.payload_bytes);
   const std::string engine = "acpstore-" + EngineName(options.engine);
   report.out() << "append: up to " << events << " events or " << options.seconds
                << " s per configuration, writers";
@@ -142,80 +186,103 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
   // Each writer count runs the engine and then its peers back to back, so
   // a comparison spans seconds, not minutes, of a shared disk's drift.
   for (int run = 1; run <= options.runs; ++run) {
-    for (int w : writers) {
-      EngineRun engine_run;
-      ACPSTORE_RETURN_IF_ERROR(
-          RunEngine(options, w, events, payloads, run, report, &engine_run));
-      if (!options.peers) continue;
-      // The raw limit writes as many bytes per event as the journal did.
-      const size_t record_bytes = engine_run.journal_bytes_per_event > 0
-                                      ? static_cast<size_t>(std::lround(
-                                            engine_run.journal_bytes_per_event))
-                                      : options.payload_bytes;
-      ACPSTORE_RETURN_IF_ERROR(RunRaw(options, "batch=" + std::to_string(w), w,
-                                      record_bytes, events, payloads, run,
-                                      report));
-      // The batch the engine achieved, at the disk's speed.
-      const size_t matched = std::max<size_t>(
-          1, static_cast<size_t>(std::lround(engine_run.mean_batch)));
-      ACPSTORE_RETURN_IF_ERROR(RunRaw(options, "matched-" + WritersConfig(w),
-                                      matched, record_bytes, events, payloads,
-                                      run, report));
-      ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(options, "sqlite-wal-full", "FULL",
-                                             SqliteMode::kPerAppend, w, events,
-                                             payloads, run, report));
-      ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(options, "sqlite-wal-normal",
-                                             "NORMAL", SqliteMode::kPerAppend,
-                                             w, events, payloads, run, report));
-      ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(options, "sqlite-wal-full-batched",
-                                             "FULL", SqliteMode::kBatched, w,
-                                             events, payloads, run, report));
-      report.out() << "  run " << run << " peers at " << WritersConfig(w)
-                   << " done\n"
-                   << std::flush;
+    for (const Point& point : points) {
+      const BenchOptions& o = point.options;
+      const std::vector<std::string> payloads =
+          ToolEventPayloads(kPayloadPool, o.payload_bytes);
+      for (int w : writers) {
+        const std::string config = WritersConfig(w) + point.suffix;
+        EngineRun engine_run;
+        ACPSTORE_RETURN_IF_ERROR(RunEngine(o, config, w, events, payloads, run,
+                                           report, &engine_run));
+        if (!options.peers || o.sync != SyncMode::kAlways) continue;
+        // The raw limit writes as many bytes per event as the journal did.
+        const size_t record_bytes =
+            engine_run.journal_bytes_per_event > 0
+                ? static_cast<size_t>(
+                      std::lround(engine_run.journal_bytes_per_event))
+                : o.payload_bytes;
+        ACPSTORE_RETURN_IF_ERROR(
+            RunRaw(o, "batch=" + std::to_string(w) + point.suffix, w,
+                   record_bytes, events, payloads, run, report));
+        // The batch the engine achieved, at the disk's speed.
+        const size_t matched = std::max<size_t>(
+            1, static_cast<size_t>(std::lround(engine_run.mean_batch)));
+        ACPSTORE_RETURN_IF_ERROR(RunRaw(o, "matched-" + config, matched,
+                                        record_bytes, events, payloads, run,
+                                        report));
+        ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(
+            o, "sqlite-wal-full", "FULL", SqliteMode::kPerAppend, config, w,
+            events, payloads, run, report));
+        ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(
+            o, "sqlite-wal-normal", "NORMAL", SqliteMode::kPerAppend, config,
+            w, events, payloads, run, report));
+        ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(
+            o, "sqlite-wal-full-batched", "FULL", SqliteMode::kBatched, config,
+            w, events, payloads, run, report));
+        ACPSTORE_RETURN_IF_ERROR(RunPostgresPeers(o, config, w, events,
+                                                  payloads, run, report));
+        report.out() << "  run " << run << " peers at " << config << " done\n"
+                     << std::flush;
+      }
     }
   }
 
   // Ratios of medians, computed before PrintTable forgets them.
   std::vector<Measurement> ratios;
-  for (int w : writers) {
-    const std::string config = WritersConfig(w);
-    const double ours = report.Median(engine, config, "events_per_s");
-    auto ratio = [&](const std::string& subject, const std::string& cfg) {
-      double theirs = report.Median(subject, cfg, "events_per_s");
-      return theirs > 0 ? ours / theirs : 0;
-    };
-    Measurement m{"ratio", config, {}};
-    if (options.peers) {
-      m.metrics = {
-          {"vs_raw_batch_w",
-           ratio("raw-fdatasync", "batch=" + std::to_string(w))},
-          {"vs_raw_matched", ratio("raw-fdatasync", "matched-" + config)},
-          {"vs_sqlite_full", ratio("sqlite-wal-full", config)},
-          {"vs_sqlite_normal", ratio("sqlite-wal-normal", config)},
-          {"vs_sqlite_batched", ratio("sqlite-wal-full-batched", config)}};
+  for (const Point& point : points) {
+    for (int w : writers) {
+      const std::string config = WritersConfig(w) + point.suffix;
+      const double ours = report.Median(engine, config, "events_per_s");
+      auto ratio = [&](const std::string& subject, const std::string& cfg) {
+        double theirs = report.Median(subject, cfg, "events_per_s");
+        return theirs > 0 ? ours / theirs : 0;
+      };
+      Measurement m{"ratio", config, {}};
+      if (options.peers && point.options.sync == SyncMode::kAlways) {
+        m.metrics = {
+            {"vs_raw_batch_w",
+             ratio("raw-fdatasync", "batch=" + std::to_string(w) +
+                                        point.suffix)},
+            {"vs_raw_matched", ratio("raw-fdatasync", "matched-" + config)},
+            {"vs_sqlite_full", ratio("sqlite-wal-full", config)},
+            {"vs_sqlite_normal", ratio("sqlite-wal-normal", config)},
+            {"vs_sqlite_batched", ratio("sqlite-wal-full-batched", config)}};
+        double pg = ratio("postgres-sync-on", config);
+        if (pg > 0) m.metrics.emplace_back("vs_postgres", pg);
+      } else if (point.options.sync != SyncMode::kAlways) {
+        // The same payload and writers with kAlways, if swept.
+        std::string always = WritersConfig(w) + " payload=" +
+                             std::to_string(point.options.payload_bytes) +
+                             " sync=always";
+        double durable = report.Median(engine, always, "events_per_s");
+        if (durable > 0) m.metrics = {{"vs_always", ours / durable}};
+      }
+      if (!m.metrics.empty()) ratios.push_back(std::move(m));
     }
-    ratios.push_back(std::move(m));
   }
   report.PrintTable(
       "append: medians of " + std::to_string(options.runs) +
           " run(s); raw latencies are per batch; syncs = fsyncs (acpstore, "
-          "raw) or commits (sqlite)",
+          "raw) or commits (sqlite, postgres)",
       {{"events_per_s", "events/s", 0},
        {"p50_us", "p50 us", 0},
        {"p99_us", "p99 us", 0},
+       {"p999_us", "p999 us", 0},
        {"syncs_per_s", "syncs/s", 0},
        {"mean_batch", "batch", 1},
        {"journal_bytes_per_event", "B/event", 0},
        {"record_bytes", "B/record", 0}});
-  if (!options.peers) return Status::OK();
+  if (ratios.empty()) return Status::OK();
   for (const Measurement& m : ratios) report.Add(1, m);
   report.PrintTable("append: acpstore events/s divided by the peer's (medians)",
                     {{"vs_raw_batch_w", "/raw batch=W", 2},
                      {"vs_raw_matched", "/raw same batch", 2},
                      {"vs_sqlite_full", "/sqlite FULL", 2},
                      {"vs_sqlite_normal", "/sqlite NORMAL", 2},
-                     {"vs_sqlite_batched", "/sqlite FULL batched", 2}});
+                     {"vs_sqlite_batched", "/sqlite FULL batched", 2},
+                     {"vs_postgres", "/postgres", 2},
+                     {"vs_always", "/same with sync=always", 2}});
   return Status::OK();
 }
 

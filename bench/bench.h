@@ -8,7 +8,14 @@
 //             the time to reopen them (with and without a snapshot)
 //   recovery  the same run as rss (the reopen needs that history)
 //   incident  the shape of the incident that motivated acpstore (359
-//             sessions, 220 of them appending, 8,614 events) and ×100
+//             sessions, 220 of them appending, 8,614 events), ×10, ×100
+//   http      the real `acpstore serve` over loopback: single appends
+//             over 64 keep-alive connections, batches of 100, SSE fan-out
+//             to 1,000 subscribers, server RSS
+//   queue     enqueue -> lease -> complete cycles with 1/4/16/64 workers,
+//             file and memory engines beside SQLite
+//   replay    ListEvents and Subscription replay of 10,000 events, cold
+//             and warm, beside SQLite
 //
 // Thread-safety: RunBench runs one workload at a time on the calling
 // thread (which starts and joins its own workers). Lifetime: scratch
@@ -49,6 +56,9 @@ struct BenchOptions {
   uint64_t sessions = 0;
   // Canonical size of each event payload (a tool event). Default 2,500.
   size_t payload_bytes = 2500;
+  // append: payload sizes to sweep (--payload-bytes 256,2500,65536).
+  // Empty: {payload_bytes}. The CLI sets payload_bytes to the first.
+  std::vector<size_t> payload_sizes;
   // append: time cap per configuration, seconds. Default 4.
   double seconds = 4.0;
   // Repetitions of each configuration; tables print the median. Default 1.
@@ -57,8 +67,29 @@ struct BenchOptions {
   uint64_t memory_budget_bytes = 64ULL << 20;
   // Default kAlways.
   SyncMode sync = SyncMode::kAlways;
+  // append: sync modes to sweep (--sync always,interval,none). Empty:
+  // {sync}. The CLI sets sync to the first.
+  std::vector<SyncMode> sync_modes;
   // append: also measure the raw fdatasync limit and SQLite. Default on.
   bool peers = true;
+  // append: a libpq connection string for the PostgreSQL peer. Empty:
+  // $ACPSTORE_BENCH_POSTGRES_URL, else no PostgreSQL peer.
+  std::string postgres_url;
+
+  // http: the `acpstore` binary to run as the server. Empty: the one built
+  // beside this benchmark (compiled in).
+  std::string server_bin;
+  // http: HTTP threads of the server (--threads); 0 = its default (one
+  // per hardware thread).
+  int server_threads = 0;
+  // http: SSE subscribers on one session and events/s appended to it.
+  int subscribers = 1000;
+  int sse_rate = 1000;
+  // http: canonical bytes of each SSE event's payload.
+  size_t sse_payload_bytes = 512;
+  // http: the phases to run, in this order: single, batch, sse, wrk (the
+  // last runs `wrk`, if on PATH, for the single-append figure).
+  std::vector<std::string> http_phases = {"single", "batch", "sse"};
 };
 
 // The names RunBench accepts.

@@ -1,10 +1,10 @@
 // The incident workload: the shape of the day that motivated acpstore -
 // 359 sessions, hooks appending tool events to 220 of them (a few busy,
-// most quiet: Zipf-like, s = 0.8), 8,614 events - then the same shape ×100
-// (861,400 events). Each size runs on a fresh store; reported are
-// throughput, latency, peak RSS and what retention kept (the default cap
-// of 10,000 events per session drops the busiest sessions' oldest events
-// at ×100).
+// most quiet: Zipf-like, s = 0.8), 8,614 events - then the same shape ×10
+// and ×100 (86,140 and 861,400 events). Each size runs on a fresh store;
+// reported are throughput, latency, peak RSS and what retention kept (the
+// default cap of 10,000 events per session drops the busiest sessions'
+// oldest events at ×100).
 
 #include <algorithm>
 #include <cmath>
@@ -93,11 +93,14 @@ Status RunIncidentWorkload(const BenchOptions& options, Reporter& report) {
   const std::vector<std::string> payloads =
       ToolEventPayloads(256, options.payload_bytes);
   report.out() << "incident: " << kSessions << " sessions, " << kActiveSessions
-               << " appending, " << base << " then " << base * 100
+               << " appending, " << base << ", " << base * 10 << " and "
+               << base * 100
                << " events, " << writers << " writers\n";
   for (int run = 1; run <= options.runs; ++run) {
     ACPSTORE_RETURN_IF_ERROR(
         RunSize(options, "incident-x1", base, writers, payloads, run, report));
+    ACPSTORE_RETURN_IF_ERROR(RunSize(options, "incident-x10", base * 10,
+                                     writers, payloads, run, report));
     ACPSTORE_RETURN_IF_ERROR(RunSize(options, "incident-x100", base * 100,
                                      writers, payloads, run, report));
   }

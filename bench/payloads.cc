@@ -46,6 +46,13 @@ std::string Payload(std::mt19937_64& rng, size_t index, size_t bytes) {
       "\"tokens\":{\"input\":" +
       std::to_string(rng() % 50000) +
       ",\"output\":" + std::to_string(rng() % 4000) + "}}";
+  if (bytes < head.size() + tail.size() + 16) {
+    // Too small for a tool result: the shape of a "tool.started" event
+    // (the call without its output), down to ~100 bytes.
+    head = "{\"type\":\"tool_use\",\"tool\":\"" + std::string(tool) +
+           "\",\"toolUseId\":\"" + id + "\",\"input\":{\"command\":\"";
+    tail = "\"}}";
+  }
   std::string output;
   while (head.size() + output.size() + tail.size() < bytes) {
     output += OutputLine(rng);

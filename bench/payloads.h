@@ -14,9 +14,10 @@
 
 namespace acpstore::bench {
 
-// `count` distinct compact JSON objects of exactly `bytes` bytes each (at
-// least ~400: the fixed fields), already canonical, so the store keeps
-// them byte for byte.
+// `count` distinct compact JSON objects of exactly `bytes` bytes each,
+// already canonical, so the store keeps them byte for byte. From ~430
+// bytes a tool result (the fixed fields, then output text); below that a
+// tool call's input only (at least ~100 bytes: its fixed fields).
 std::vector<std::string> ToolEventPayloads(size_t count, size_t bytes,
                                            uint64_t seed = 1);
 

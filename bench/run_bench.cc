@@ -10,7 +10,8 @@ namespace acpstore::bench {
 
 const std::vector<std::string>& WorkloadNames() {
   static const std::vector<std::string> kNames = {"append", "rss", "recovery",
-                                                  "incident"};
+                                                  "incident", "http",
+                                                  "queue",    "replay"};
   return kNames;
 }
 
@@ -58,8 +59,13 @@ Status RunBench(const BenchOptions& options, std::ostream& out) {
   if (!(options.scale > 0)) {
     return Status::InvalidArgument("--scale must be > 0");
   }
-  if (options.payload_bytes < 512) {
-    return Status::InvalidArgument("--payload-bytes must be >= 512");
+  if (options.payload_bytes < 128) {
+    return Status::InvalidArgument("--payload-bytes must be >= 128");
+  }
+  for (size_t bytes : options.payload_sizes) {
+    if (bytes < 128) {
+      return Status::InvalidArgument("--payload-bytes must be >= 128");
+    }
   }
   for (int w : options.writers) {
     if (w < 1 || w > 1024) {
@@ -82,8 +88,12 @@ Status RunBench(const BenchOptions& options, std::ostream& out) {
   if (options.workload == "incident") {
     return RunIncidentWorkload(options, report);
   }
-  return Status::InvalidArgument("unknown workload '" + options.workload +
-                                 "' (append, rss, recovery, incident)");
+  if (options.workload == "http") return RunHttpWorkload(options, report);
+  if (options.workload == "queue") return RunQueueWorkload(options, report);
+  if (options.workload == "replay") return RunReplayWorkload(options, report);
+  return Status::InvalidArgument(
+      "unknown workload '" + options.workload +
+      "' (append, rss, recovery, incident, http, queue, replay)");
 }
 
 }  // namespace acpstore::bench

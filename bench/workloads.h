@@ -24,6 +24,12 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report);
 // rss and recovery: one history, measured while it is written and reopened.
 Status RunHistoryWorkload(const BenchOptions& options, Reporter& report);
 Status RunIncidentWorkload(const BenchOptions& options, Reporter& report);
+// The real server over HTTP (http_workload.cc).
+Status RunHttpWorkload(const BenchOptions& options, Reporter& report);
+// enqueue -> lease -> complete cycles (queue_workload.cc).
+Status RunQueueWorkload(const BenchOptions& options, Reporter& report);
+// ListEvents and Subscription replay, cold and warm (replay_workload.cc).
+Status RunReplayWorkload(const BenchOptions& options, Reporter& report);
 
 // The engine's options for a scratch data directory: engine, sync and
 // memory budget from `options`, every other field at its default.

@@ -23,6 +23,8 @@ DEPS=(
 )
 # Only the test command needs a PostgreSQL server.
 PG_DEPS=(postgresql-15)
+# Only bench/plot.sh (docs/benchmarks.md plots) needs gnuplot.
+PLOT_DEPS=(gnuplot-nox)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -39,6 +39,8 @@ void AddCompactCommand(CLI::App& root, Runner* run);
 void AddImportAegisCommand(CLI::App& root, Runner* run);
 void AddExportAegisCommand(CLI::App& root, Runner* run);
 void AddTailCommand(CLI::App& root, Runner* run);
+// The benchmark workloads (bench/, docs/benchmarks.md).
+void AddBenchCommand(CLI::App& root, Runner* run);
 
 // Prints "acpstore: <message>" as one line on stderr.
 void PrintError(std::string_view message);
