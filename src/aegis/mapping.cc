@@ -28,63 +28,6 @@ using record::InvalidField;
 
 constexpr TimestampMs kMaxTimestamp = 253402300799999;  // 9999-12-31
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
-
-// The reader's string escapes: \" \\ \b \f \n \r \t \u00XX.
-std::string Unescape(std::string_view body) {
-  std::string out;
-  out.reserve(body.size());
-  for (size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (c != '\\' || i + 1 >= body.size()) {
-      out.push_back(c);
-      continue;
-    }
-    const char e = body[++i];
-    switch (e) {
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'u': {
-        uint32_t cp = 0;
-        if (i + 4 < body.size()) {
-          std::from_chars(body.data() + i + 1, body.data() + i + 5, cp, 16);
-        }
-        AppendUtf8(cp, &out);
-        i += 4;
-        break;
-      }
-      default:
-        out.push_back(e);
-        break;
-    }
-  }
-  return out;
-}
-
 std::string_view TypeName(std::string_view v) {
   if (v.empty()) return "nothing";
   switch (v[0]) {
@@ -149,7 +92,7 @@ class Fields {
     }
     std::string_view body = v.substr(1, v.size() - 2);
     if (body.find('\\') == std::string_view::npos) return std::string(body);
-    return Unescape(body);
+    return record::UnescapeJsonStringBody(body, key);
   }
 
   // An integer; doubles with no fraction count ("3.0", "1e3").
@@ -297,7 +240,10 @@ Result<std::vector<ValidationWarning>> Warnings(std::string_view text) {
     size_t j = i + 1;
     while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
     if (j >= text.size()) return false;
-    *dst = Unescape(text.substr(i + 1, j - i - 1));
+    Result<std::string> v =
+        record::UnescapeJsonStringBody(text.substr(i + 1, j - i - 1), kField);
+    if (!v.ok()) return false;
+    *dst = std::move(*v);
     i = j + 1;
     return true;
   };

@@ -30,6 +30,13 @@ void AppendJsonString(std::string_view s, std::string* out);
 // string that arrives in parts can be escaped part by part.
 void AppendJsonStringBody(std::string_view s, std::string* out);
 
+// Decodes the body of a JSON string (the text between its quotes) that a
+// JSON parser has accepted: \" \\ \/ \b \f \n \r \t and \uXXXX, a
+// surrogate pair joined into one code point. A lone surrogate escape has no
+// UTF-8 form and is refused ("<field>: lone ... surrogate escape").
+Result<std::string> UnescapeJsonStringBody(std::string_view body,
+                                           std::string_view field);
+
 // Appends the canonical text of the JSON number `token`. `integer_token`
 // says the token fits int64/uint64 and has no fraction or exponent.
 // Returns false, appending nothing, when the value overflows a double

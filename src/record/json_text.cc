@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <system_error>
 
 #include "record/canonical_json.h"
+#include "record/field_error.h"
 #include "record/utf8.h"
 
 namespace acpstore::record {
@@ -88,6 +90,34 @@ size_t NextToEscape(std::string_view s, size_t i) {
   return i;
 }
 
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// The four hex digits of a \u escape at s[at..at+4); false when they are
+// missing or not hex (text no parser accepted).
+bool Hex4At(std::string_view s, size_t at, uint32_t* v) {
+  if (at + 4 > s.size()) return false;
+  *v = 0;
+  auto [end, ec] = std::from_chars(s.data() + at, s.data() + at + 4, *v, 16);
+  return ec == std::errc() && end == s.data() + at + 4;
+}
+
 }  // namespace
 
 void AppendJsonStringBody(std::string_view s, std::string* out) {
@@ -158,6 +188,65 @@ std::string MemberField(std::string_view field, std::string_view key) {
   std::string out(field);
   out.push_back('.');
   out.append(QuoteForMessage(key));
+  return out;
+}
+
+Result<std::string> UnescapeJsonStringBody(std::string_view s,
+                                           std::string_view field) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (++i == s.size()) return InvalidField(field, "unfinished escape");
+    switch (const char e = s[i]) {
+      case '"':
+      case '\\':
+      case '/':
+        out.push_back(e);
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'u': {
+        uint32_t cp = 0;
+        if (!Hex4At(s, i + 1, &cp)) {
+          return InvalidField(field, "bad \\u escape");
+        }
+        i += 4;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return InvalidField(field, "lone low surrogate escape");
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          uint32_t lo = 0;
+          if (i + 2 >= s.size() || s[i + 1] != '\\' || s[i + 2] != 'u' ||
+              !Hex4At(s, i + 3, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+            return InvalidField(field, "lone high surrogate escape");
+          }
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          i += 6;
+        }
+        AppendUtf8(cp, &out);
+        break;
+      }
+      default:
+        return InvalidField(field, "bad escape");
+    }
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "record/canonical_json.h"
 #include "record/utf8.h"
@@ -87,6 +88,27 @@ TEST(Utf8Test, ValidMultiByteSequencesBetweenAsciiRunsPass) {
   EXPECT_EQ(FindInvalidUtf8(s), std::string_view::npos);
   s += "abcdefgh\xe2\x82";  // truncated at the end
   EXPECT_EQ(FindInvalidUtf8(s), s.size() - 2);
+}
+
+
+TEST(UnescapeJsonStringBody, DecodesEveryEscapeAndJoinsSurrogatePairs) {
+  Result<std::string> s = UnescapeJsonStringBody(
+      R"(a\n\t\"\\\/\b\f\r\u00e9\u20ac\ud83d\ude00z)", "f");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(*s, "a\n\t\"\\/\b\f\r\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z");
+  EXPECT_EQ(*UnescapeJsonStringBody("plain", "f"), "plain");
+  EXPECT_EQ(*UnescapeJsonStringBody("", "f"), "");
+}
+
+TEST(UnescapeJsonStringBody, RefusesWhatNoParserAccepts) {
+  for (std::string_view bad :
+       {R"(\ud83d)", R"(\ude00)", R"(\ud83dx)", R"(\ud83d\u0041)",
+        R"(\u12)", R"(\u12g4)", R"(\x)", "ends with \\", R"(\ud83d\u)"}) {
+    Result<std::string> s = UnescapeJsonStringBody(bad, "title");
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.status().message().find("title"), std::string::npos) << bad;
+  }
 }
 
 }  // namespace

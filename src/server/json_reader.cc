@@ -227,30 +227,6 @@ constexpr size_t kMaxMembers = 64;
 // Re-walks text ScanJson accepted; depth was checked then.
 constexpr int kUnbounded = std::numeric_limits<int>::max() / 2;
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-uint32_t Hex4(std::string_view s) {
-  uint32_t v = 0;
-  std::from_chars(s.data(), s.data() + 4, v, 16);
-  return v;
-}
-
 }  // namespace
 
 std::string_view ToString(JsonKind kind) {
@@ -298,58 +274,9 @@ std::vector<JsonValue> ArrayElements(const JsonValue& array) {
 
 Result<std::string> DecodeJsonString(std::string_view token,
                                      std::string_view field) {
-  std::string out;
   if (token.size() < 2) return InvalidField(field, "must be a string");
-  std::string_view s = token.substr(1, token.size() - 2);
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\') {
-      out.push_back(s[i]);
-      continue;
-    }
-    const char e = s[++i];
-    switch (e) {
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'u': {
-        uint32_t cp = Hex4(s.substr(i + 1, 4));
-        i += 4;
-        if (cp >= 0xDC00 && cp <= 0xDFFF) {
-          return InvalidField(field, "lone low surrogate escape");
-        }
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-          if (i + 6 >= s.size() || s[i + 1] != '\\' || s[i + 2] != 'u') {
-            return InvalidField(field, "lone high surrogate escape");
-          }
-          const uint32_t lo = Hex4(s.substr(i + 3, 4));
-          if (lo < 0xDC00 || lo > 0xDFFF) {
-            return InvalidField(field, "lone high surrogate escape");
-          }
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          i += 6;
-        }
-        AppendUtf8(cp, &out);
-        break;
-      }
-      default:
-        out.push_back(e);
-        break;  // " \ /
-    }
-  }
-  return out;
+  return record::UnescapeJsonStringBody(token.substr(1, token.size() - 2),
+                                        field);
 }
 
 // ---------------------------------------------------------------- reader
