@@ -30,6 +30,11 @@ void AppendJsonString(std::string_view s, std::string* out);
 // string that arrives in parts can be escaped part by part.
 void AppendJsonStringBody(std::string_view s, std::string* out);
 
+// Index of the first byte at or after `i` that ends a run of plain string
+// text in JSON: a control byte (< 0x20), '"' or '\\'; s.size() when none.
+// Writers escape exactly these; scanners stop at them. Word-at-a-time.
+size_t NextJsonSpecialByte(std::string_view s, size_t i);
+
 // Decodes the body of a JSON string (the text between its quotes) that a
 // JSON parser has accepted: \" \\ \/ \b \f \n \r \t and \uXXXX, a
 // surrogate pair joined into one code point. A lone surrogate escape has no

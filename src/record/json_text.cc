@@ -64,33 +64,6 @@ bool MagnitudeAtLeastOne(std::string_view token) {
   return lead_exponent + exponent >= 0;
 }
 
-// Index of the first byte at or after `i` that JSON must escape (a control
-// byte, '"' or '\\'), or s.size(). Checks 8 bytes per step: a byte b needs
-// escaping when b < 0x20, b == 0x22 or b == 0x5C; the classic "has a zero
-// byte" test finds each (exact for the first hit, which is all we need).
-size_t NextToEscape(std::string_view s, size_t i) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  while (s.size() - i >= 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    const uint64_t quote = w ^ (kOnes * '"');
-    const uint64_t slash = w ^ (kOnes * '\\');
-    // Bytes with the high bit set (UTF-8) are never below 0x20.
-    const uint64_t control = (w - kOnes * 0x20) & ~w;
-    const uint64_t hit = ((quote - kOnes) & ~quote) |
-                         ((slash - kOnes) & ~slash) | control;
-    if ((hit & kHigh) != 0) break;
-    i += 8;
-  }
-  for (; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == '"' || c == '\\') return i;
-  }
-  return i;
-}
-
-
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));
@@ -123,8 +96,8 @@ bool Hex4At(std::string_view s, size_t at, uint32_t* v) {
 void AppendJsonStringBody(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   size_t run = 0;  // start of the pending run of bytes copied verbatim
-  for (size_t i = NextToEscape(s, 0); i < s.size();
-       i = NextToEscape(s, i + 1)) {
+  for (size_t i = NextJsonSpecialByte(s, 0); i < s.size();
+       i = NextJsonSpecialByte(s, i + 1)) {
     const auto c = static_cast<unsigned char>(s[i]);
     out->append(s.data() + run, i - run);
     run = i + 1;
@@ -189,6 +162,31 @@ std::string MemberField(std::string_view field, std::string_view key) {
   out.push_back('.');
   out.append(QuoteForMessage(key));
   return out;
+}
+
+// Checks 8 bytes per step: a byte b is special when b < 0x20, b == 0x22 or
+// b == 0x5C; the classic "has a zero byte" test finds each (exact for the
+// first hit, which is all we need).
+size_t NextJsonSpecialByte(std::string_view s, size_t i) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  while (s.size() - i >= 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const uint64_t quote = w ^ (kOnes * '"');
+    const uint64_t slash = w ^ (kOnes * '\\');
+    // Bytes with the high bit set (UTF-8) are never below 0x20.
+    const uint64_t control = (w - kOnes * 0x20) & ~w;
+    const uint64_t hit = ((quote - kOnes) & ~quote) |
+                         ((slash - kOnes) & ~slash) | control;
+    if ((hit & kHigh) != 0) break;
+    i += 8;
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return i;
 }
 
 Result<std::string> UnescapeJsonStringBody(std::string_view s,
