@@ -2,7 +2,7 @@
 // (CanonicalizePayload) and metadata maps (CanonicalizeMetadata).
 //
 // Beyond "does not crash" (run under ASan/UBSan), it asserts the
-// properties the store relies on: canonical output is within the limits,
+// properties the store relies on: the fast path and the full parser agree; canonical output is within the limits,
 // valid UTF-8, and a fixed point (re-canonicalising it gives the same
 // bytes, so the journal, snapshots and replicas agree on one form); a
 // refusal is always a validation error naming its field.
@@ -17,6 +17,8 @@
 #include <string_view>
 
 #include "acpstore/options.h"
+#include "record/canonical_fast.h"
+#include "record/canonical_json.h"
 #include "record/validate.h"
 
 namespace {
@@ -52,6 +54,16 @@ bool NamesField(const Status& s, std::string_view prefix) {
 }
 
 void CheckPayload(std::string_view in, const Limits& limits) {
+  // The fast path accepts only what the Boost.JSON parser accepts, with
+  // the same bytes (canonical_fast.h).
+  std::string fast;
+  if (acpstore::record::TryCanonicalizeFast(in, limits.max_payload_bytes,
+                                            limits.max_json_depth, &fast)) {
+    auto reference = acpstore::record::CanonicalizePayloadWithParser(
+        in, limits, "payload");
+    FUZZ_CHECK(reference.ok());
+    FUZZ_CHECK(*reference == fast);
+  }
   auto r = acpstore::record::CanonicalizePayload(in, limits, "payload");
   if (!r.ok()) {
     const StatusCode code = r.error().code();

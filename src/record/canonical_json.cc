@@ -1,4 +1,6 @@
-// The canonical JSON writer: one pass of Boost.JSON's SAX parser
+// The canonical JSON writer. Payloads first try the accept-only fast path
+// (canonical_fast.h); whatever it declines, and every error, goes through
+// one pass of Boost.JSON's SAX parser
 // (basic_parser) whose handlers write canonical bytes while they check
 // depth, duplicate keys, number range, UTF-8 and size. No DOM is built, so
 // a payload costs one parse and one output string.
@@ -19,6 +21,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "record/canonical_fast.h"
 #include "record/field_error.h"
 #include "record/utf8.h"
 #include "record/validate.h"
@@ -466,6 +469,21 @@ class FlatObjectHandler : public HandlerLimits {
 Result<std::string> CanonicalizePayload(std::string_view json,
                                         const Limits& limits,
                                         std::string_view field) {
+  try {
+    std::string out;
+    if (TryCanonicalizeFast(json, limits.max_payload_bytes,
+                            limits.max_json_depth, &out)) {
+      return out;
+    }
+  } catch (...) {
+    return FromException(field);
+  }
+  return CanonicalizePayloadWithParser(json, limits, field);
+}
+
+Result<std::string> CanonicalizePayloadWithParser(std::string_view json,
+                                                  const Limits& limits,
+                                                  std::string_view field) {
   try {
     json::parse_options options;
     // One more than our limit, so our handler sees the first level too

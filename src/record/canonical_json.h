@@ -19,10 +19,17 @@
 #include <string_view>
 #include <vector>
 
+#include "acpstore/options.h"
 #include "acpstore/result.h"
 #include "acpstore/status.h"
 
 namespace acpstore::record {
+
+// CanonicalizePayload (validate.h) without its fast path: always the
+// Boost.JSON parser. The reference the fast path is tested against.
+Result<std::string> CanonicalizePayloadWithParser(std::string_view json,
+                                                  const Limits& limits,
+                                                  std::string_view field);
 
 // Appends `s` (valid UTF-8) as a quoted JSON string with minimal escaping.
 void AppendJsonString(std::string_view s, std::string* out);
