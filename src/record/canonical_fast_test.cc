@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <iterator>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "record/canonical_json.h"
@@ -72,6 +75,28 @@ TEST(CanonicalFastTest, DeclinesWhatItLeavesToTheParser) {
   EXPECT_EQ(Fast("\"abcde\"", 6), "declined");
   EXPECT_EQ(Fast("1e21", 5), "1e+21");
   EXPECT_EQ(Fast("1e21", 4), "declined");  // "1e+21" grows past the cap
+}
+
+// Long strings with escapes and multi-byte characters on every side of
+// 4 KiB (where Boost's parser refills its escape buffer) agree too.
+TEST(CanonicalFastTest, AgreesOnLongEscapedStrings) {
+  for (size_t prefix = 4080; prefix < 4110; ++prefix) {
+    for (std::string_view piece : {"\\n", "\\u00e9", "\\ud83d\\ude00", "\xC3\xA9",
+                                   "\\ud800\\ud83d\\ude00"}) {
+      const std::string in = "\"" + std::string(prefix, 'x') + std::string(piece) +
+                             std::string(20, 'y') + "\"";
+      Result<std::string> reference =
+          CanonicalizePayloadWithParser(in, Limits{}, "payload");
+      std::string fast;
+      if (TryCanonicalizeFast(in, 1 << 20, 64, &fast)) {
+        ASSERT_TRUE(reference.ok()) << prefix << " " << piece;
+        ASSERT_EQ(fast, *reference) << prefix << " " << piece;
+      } else {
+        // Only the lone surrogate is declined.
+        EXPECT_FALSE(reference.ok()) << prefix << " " << piece;
+      }
+    }
+  }
 }
 
 TEST(CanonicalFastTest, FindsDuplicatesInLargeObjects) {

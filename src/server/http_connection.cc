@@ -326,7 +326,7 @@ asio::awaitable<void> Connection::Run() {
                                         NowMicros() - start, remote, ""});
       }
       SseStream stream(socket_, deadline_, std::move(response.sse), opt,
-                       core_.metrics);
+                       core_.metrics, core_.sse_frames);
       state_ = State::kStreaming;
       sse_ = &stream;
       if (!core_.stopping.load()) co_await stream.Run();

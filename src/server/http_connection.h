@@ -25,6 +25,7 @@
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/server_options.h"
+#include "server/sse_frame_cache.h"
 #include "server/subscriber_caps.h"
 
 namespace acpstore::server {
@@ -43,6 +44,7 @@ struct ServerCore {
   const ServerOptions options;
   Metrics metrics;
   SubscriberCaps sse_caps;
+  SseFrameCache sse_frames;  // shared by every SSE stream
   std::atomic<bool> stopping{false};
   // Bytes reserved for request bodies being read or handled.
   std::atomic<size_t> body_bytes{0};

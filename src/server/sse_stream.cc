@@ -40,12 +40,14 @@ struct SseStream::Wake {
 
 SseStream::SseStream(asio::ip::tcp::socket& socket, IoDeadline& deadline,
                      std::shared_ptr<SseStart> start,
-                     const ServerOptions& options, Metrics& metrics)
+                     const ServerOptions& options, Metrics& metrics,
+                     SseFrameCache& frames)
     : socket_(socket),
       deadline_(deadline),
       start_(std::move(start)),
       options_(options),
       metrics_(metrics),
+      frames_(frames),
       wake_(std::make_shared<Wake>(socket.get_executor())) {}
 
 SseStream::~SseStream() {
@@ -141,7 +143,7 @@ asio::awaitable<void> SseStream::Run() {
         co_return;
       }
       if (page->truncated) SseFrames::AppendTruncated(page->first_seq, &buffer);
-      for (const Event& e : page->events) SseFrames::AppendEvent(e, &buffer);
+      for (const Event& e : page->events) frames_.AppendFrame(e, &buffer);
       metrics_.SseEventsSent(page->events.size());
       const bool caught_up = page->events.empty();
       if (!buffer.empty() &&

@@ -2,7 +2,9 @@
 // events (SPEC §5.2), framed by SseFrames (sse_frames.h).
 //
 // Flow: the store's Subscription is pulled with Next() on the connection's
-// strand; its on_ready only posts a wake-up to that strand. Frames for at
+// strand; its on_ready only posts a wake-up to that strand. Event frames
+// come from the server's SseFrameCache, built once for all the session's
+// streams. Frames for at
 // most sse_buffer_bytes are built, then written under write_timeout_ms: a
 // client that stops reading is disconnected when its socket buffer is full
 // and that write times out, so memory per client stays bounded. A second
@@ -31,15 +33,17 @@
 #include "server/io_deadline.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
+#include "server/sse_frame_cache.h"
 
 namespace acpstore::server {
 
 class SseStream {
  public:
-  // Borrows socket, deadline, options and metrics from the connection.
+  // Borrows socket, deadline, options, metrics and the server's shared
+  // frame cache from the connection.
   SseStream(boost::asio::ip::tcp::socket& socket, IoDeadline& deadline,
             std::shared_ptr<SseStart> start, const ServerOptions& options,
-            Metrics& metrics);
+            Metrics& metrics, SseFrameCache& frames);
   SseStream(const SseStream&) = delete;
   SseStream& operator=(const SseStream&) = delete;
   ~SseStream();
@@ -59,6 +63,7 @@ class SseStream {
   std::shared_ptr<SseStart> start_;
   const ServerOptions& options_;
   Metrics& metrics_;
+  SseFrameCache& frames_;
   std::shared_ptr<Wake> wake_;
 };
 

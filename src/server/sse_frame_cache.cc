@@ -1,0 +1,97 @@
+// Shared SSE frames. See sse_frame_cache.h.
+
+#include "server/sse_frame_cache.h"
+
+#include <algorithm>
+#include <functional>
+#include <string_view>
+#include <utility>
+
+#include "server/sse_frames.h"
+
+namespace acpstore::server {
+namespace {
+
+bool SameEvent(const Event& a, const Event& b) {
+  return a.seq == b.seq && a.occurred_at == b.occurred_at &&
+         a.ingested_at == b.ingested_at && a.session_id == b.session_id &&
+         a.tenant_id == b.tenant_id && a.owner_key_id == b.owner_key_id &&
+         a.event_type == b.event_type &&
+         a.client_event_id == b.client_event_id &&
+         a.backend_run_id == b.backend_run_id &&
+         a.payload_ref == b.payload_ref && a.payload == b.payload;
+}
+
+// What a cached event and its frame hold, roughly (heap strings and the
+// objects themselves).
+size_t EntryBytes(const Event& e, const std::string& frame) {
+  return sizeof(Event) + sizeof(std::string) + frame.size() +
+         e.session_id.size() + e.tenant_id.size() + e.owner_key_id.size() +
+         e.event_type.size() + e.payload.size() +
+         e.client_event_id.value_or("").size() +
+         e.backend_run_id.value_or("").size() +
+         e.payload_ref.value_or("").size();
+}
+
+size_t HashOf(const Event& e) {
+  const std::hash<std::string_view> h;
+  size_t x = h(e.session_id);
+  x = x * 31 + h(e.tenant_id);
+  x ^= static_cast<size_t>(e.seq) * 0x9E3779B97F4A7C15ULL;
+  return x ^ (x >> 29);
+}
+
+}  // namespace
+
+SseFrameCache::SseFrameCache(SseFrameCacheOptions options)
+    : options_(options) {
+  const size_t per_shard = std::max<size_t>(1, options_.slots / kShards);
+  for (Shard& shard : shards_) shard.slots.resize(per_shard);
+}
+
+void SseFrameCache::AppendFrame(const Event& event, std::string* out) {
+  const size_t h = HashOf(event);
+  Shard& shard = shards_[h % kShards];
+  const size_t slot = (h / kShards) % shard.slots.size();
+  if (std::shared_ptr<const std::string> frame = Find(shard, slot, event)) {
+    hits_.fetch_add(1, std::memory_order_relaxed);
+    out->append(*frame);
+    return;
+  }
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  std::string built;
+  SseFrames::AppendEvent(event, &built);
+  out->append(built);
+  if (built.size() <= options_.max_frame_bytes) {
+    Store(shard, slot, event,
+          std::make_shared<const std::string>(std::move(built)));
+  }
+}
+
+std::shared_ptr<const std::string> SseFrameCache::Find(Shard& shard,
+                                                       size_t slot,
+                                                       const Event& event) {
+  std::lock_guard<std::mutex> lock(shard.mu);
+  const Slot& s = shard.slots[slot];
+  if (s.event == nullptr || !SameEvent(*s.event, event)) return nullptr;
+  return s.frame;
+}
+
+void SseFrameCache::Store(Shard& shard, size_t slot, const Event& event,
+                          std::shared_ptr<const std::string> frame) {
+  const size_t bytes = EntryBytes(event, *frame);
+  auto copy = std::make_shared<const Event>(event);
+  Slot evicted;  // freed after the lock is released
+  {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    Slot& s = shard.slots[slot];
+    const size_t total = bytes_.load(std::memory_order_relaxed);
+    if (total - s.bytes + bytes > options_.max_total_bytes) return;
+    bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    bytes_.fetch_sub(s.bytes, std::memory_order_relaxed);
+    evicted = std::move(s);
+    s = Slot{std::move(copy), std::move(frame), bytes};
+  }
+}
+
+}  // namespace acpstore::server

@@ -1,0 +1,85 @@
+// SseFrameCache builds each event's SSE frame once and shares it among the
+// streams that send it.
+//
+// Why: with many subscribers on one session every stream used to format
+// the same event again: its id, its ISO timestamps, every string escaped,
+// the payload copied. That was ~30% of the server's CPU per frame in the
+// 1,000-subscriber fan-out (docs/benchmarks.md, W7).
+//
+// How: a fixed table of slots, indexed by a hash of (tenant, session,
+// seq), each holding one event and its frame. A hit is verified against the
+// whole event (every field and the payload bytes), so a frame is never
+// served for a different event, even for a session deleted and created
+// again under the same id. Frames above max_frame_bytes are not cached, and
+// the table's bytes are capped, so memory is bounded whatever the payloads.
+// A miss, or a full cache, only costs the formatting the stream would have
+// done anyway.
+//
+// Thread-safety: all methods may be called from any thread (the I/O
+// threads); slots are guarded by one mutex per shard.
+
+#ifndef ACPSTORE_SERVER_SSE_FRAME_CACHE_H_
+#define ACPSTORE_SERVER_SSE_FRAME_CACHE_H_
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "acpstore/records.h"
+
+namespace acpstore::server {
+
+struct SseFrameCacheOptions {
+  size_t slots = 1024;
+  // Events whose frame is larger are formatted per stream, uncached.
+  size_t max_frame_bytes = 64 * 1024;
+  // Cap on the bytes held (events and frames together).
+  size_t max_total_bytes = 16 * 1024 * 1024;
+};
+
+class SseFrameCache {
+ public:
+  explicit SseFrameCache(SseFrameCacheOptions options = {});
+  SseFrameCache(const SseFrameCache&) = delete;
+  SseFrameCache& operator=(const SseFrameCache&) = delete;
+
+  // Appends the frame of `event` (SseFrames::AppendEvent's bytes) to *out.
+  void AppendFrame(const Event& event, std::string* out);
+
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+  size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Slot {
+    std::shared_ptr<const Event> event;
+    std::shared_ptr<const std::string> frame;
+    size_t bytes = 0;
+  };
+  static constexpr size_t kShards = 16;
+  struct Shard {
+    std::mutex mu;
+    std::vector<Slot> slots;  // mu
+  };
+
+  // The cached frame of `event`, or null.
+  std::shared_ptr<const std::string> Find(Shard& shard, size_t slot,
+                                          const Event& event);
+  void Store(Shard& shard, size_t slot, const Event& event,
+             std::shared_ptr<const std::string> frame);
+
+  const SseFrameCacheOptions options_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<size_t> bytes_{0};
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
+};
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_SSE_FRAME_CACHE_H_

@@ -1,0 +1,123 @@
+// Unit tests: shared SSE frames (sse_frame_cache.h).
+
+#include "server/sse_frame_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/sse_frames.h"
+
+namespace acpstore::server {
+namespace {
+
+Event MakeEvent(std::string session, EventSeq seq, std::string payload) {
+  Event e;
+  e.session_id = std::move(session);
+  e.tenant_id = "t";
+  e.owner_key_id = "k";
+  e.seq = seq;
+  e.event_type = "tool.started";
+  e.occurred_at = 1700000000000 + static_cast<TimestampMs>(seq);
+  e.ingested_at = e.occurred_at + 1;
+  e.payload = std::move(payload);
+  return e;
+}
+
+std::string Direct(const Event& e) {
+  std::string out;
+  SseFrames::AppendEvent(e, &out);
+  return out;
+}
+
+TEST(SseFrameCache, SecondStreamGetsTheSameBytesFromTheCache) {
+  SseFrameCache cache;
+  const Event e = MakeEvent("s", 7, R"({"tool":"bash"})");
+  std::string a = "prefix";
+  std::string b;
+  cache.AppendFrame(e, &a);
+  cache.AppendFrame(e, &b);
+  EXPECT_EQ(a, "prefix" + Direct(e));
+  EXPECT_EQ(b, Direct(e));
+  EXPECT_EQ(cache.misses(), 1u);
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_GT(cache.bytes(), Direct(e).size());
+}
+
+// A session deleted and created again under the same id starts its seqs
+// over; the cache must not serve the old event's frame.
+TEST(SseFrameCache, AnotherEventWithTheSameSessionAndSeqIsAMiss) {
+  SseFrameCache cache;
+  const Event old_event = MakeEvent("s", 1, R"({"n":1})");
+  Event new_event = old_event;
+  new_event.payload = R"({"n":2})";
+  std::string out;
+  cache.AppendFrame(old_event, &out);
+  out.clear();
+  cache.AppendFrame(new_event, &out);
+  EXPECT_EQ(out, Direct(new_event));
+  EXPECT_EQ(cache.hits(), 0u);
+
+  Event other_tenant = new_event;
+  other_tenant.tenant_id = "t2";
+  out.clear();
+  cache.AppendFrame(other_tenant, &out);
+  EXPECT_EQ(out, Direct(other_tenant));
+  EXPECT_EQ(cache.hits(), 0u);
+}
+
+TEST(SseFrameCache, LargeFramesAreNotKept) {
+  SseFrameCache cache(SseFrameCacheOptions{.slots = 16, .max_frame_bytes = 100});
+  const Event e = MakeEvent("s", 1, "\"" + std::string(200, 'x') + "\"");
+  std::string out;
+  cache.AppendFrame(e, &out);
+  cache.AppendFrame(e, &out);
+  EXPECT_EQ(out, Direct(e) + Direct(e));
+  EXPECT_EQ(cache.hits(), 0u);
+  EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(SseFrameCache, HeldBytesStayUnderTheCap) {
+  const size_t cap = 8 * 1024;
+  SseFrameCache cache(SseFrameCacheOptions{
+      .slots = 256, .max_frame_bytes = 4096, .max_total_bytes = cap});
+  for (EventSeq seq = 1; seq <= 500; ++seq) {
+    const Event e = MakeEvent("s", seq, "\"" + std::string(300, 'p') + "\"");
+    std::string out;
+    cache.AppendFrame(e, &out);
+    ASSERT_EQ(out, Direct(e));
+    ASSERT_LE(cache.bytes(), cap);
+  }
+  EXPECT_GT(cache.bytes(), 0u);
+}
+
+// Many streams on two sessions, as the I/O threads would: every frame is
+// the one SseFrames builds, and most are shared.
+TEST(SseFrameCache, ConcurrentStreamsGetCorrectFrames) {
+  SseFrameCache cache;
+  std::vector<Event> events;
+  for (EventSeq seq = 1; seq <= 200; ++seq) {
+    events.push_back(MakeEvent(seq % 2 ? "a" : "b", seq,
+                               R"({"i":)" + std::to_string(seq) + "}"));
+  }
+  std::vector<std::thread> streams;
+  std::vector<int> wrong(8, 0);
+  for (int t = 0; t < 8; ++t) {
+    streams.emplace_back([&, t] {
+      for (const Event& e : events) {
+        std::string out;
+        cache.AppendFrame(e, &out);
+        if (out != Direct(e)) ++wrong[t];
+      }
+    });
+  }
+  for (std::thread& s : streams) s.join();
+  for (int w : wrong) EXPECT_EQ(w, 0);
+  EXPECT_EQ(cache.hits() + cache.misses(), 8u * events.size());
+  EXPECT_GE(cache.hits(), 7u * events.size() / 2);
+}
+
+}  // namespace
+}  // namespace acpstore::server
