@@ -7,6 +7,8 @@
 #define ACPSTORE_RECORD_UTF8_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace acpstore::record {
@@ -18,6 +20,9 @@ size_t FindInvalidUtf8(std::string_view s);
 // True when `s` (valid UTF-8) holds a control character: C0 (U+0000-
 // U+001F), DEL (U+007F) or C1 (U+0080-U+009F).
 bool HasControlChar(std::string_view s);
+
+// Appends code point `cp` (not a surrogate, at most U+10FFFF) as UTF-8.
+void AppendUtf8(uint32_t cp, std::string* out);
 
 // The longest prefix of `s` (valid UTF-8) of at most `max_bytes` bytes that
 // ends on a character boundary. For quoting user input in messages.
