@@ -187,6 +187,9 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
          U(sse_slow_disconnects_.load()));
   Metric(&out, "acpstore_sse_events_sent_total", "counter",
          "Events written to SSE streams.", U(sse_events_sent_.load()));
+  Metric(&out, "acpstore_sse_frames_shared_total", "counter",
+         "SSE event frames taken from the shared frame cache, not rebuilt.",
+         U(sse_frames_shared_.load()));
 
   Head(&out, "acpstore_sessions", "gauge", "Sessions by status.");
   for (SessionStatus st : kStatuses) {
@@ -307,6 +310,7 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
   w.Key("streamsTotal").Uint(U(sse_streams_total_.load()));
   w.Key("slowDisconnects").Uint(U(sse_slow_disconnects_.load()));
   w.Key("eventsSent").Uint(U(sse_events_sent_.load()));
+  w.Key("framesShared").Uint(U(sse_frames_shared_.load()));
   w.EndObject();
   w.EndObject();
   return w.Take();

@@ -67,6 +67,10 @@ class Metrics {
   void SseEventsSent(uint64_t n) {
     Add(sse_events_sent_, static_cast<int64_t>(n));
   }
+  // Of those, frames taken from the shared SseFrameCache.
+  void SseFramesShared(uint64_t n) {
+    Add(sse_frames_shared_, static_cast<int64_t>(n));
+  }
 
   int64_t sse_subscribers() const { return sse_subscribers_.load(); }
   int64_t connections_open() const { return connections_open_.load(); }
@@ -95,6 +99,7 @@ class Metrics {
   std::atomic<int64_t> sse_streams_total_{0};
   std::atomic<int64_t> sse_slow_disconnects_{0};
   std::atomic<int64_t> sse_events_sent_{0};
+  std::atomic<int64_t> sse_frames_shared_{0};
 };
 
 // Normalises an HTTP method for labels: the known ones, else "OTHER".

@@ -49,14 +49,14 @@ SseFrameCache::SseFrameCache(SseFrameCacheOptions options)
   for (Shard& shard : shards_) shard.slots.resize(per_shard);
 }
 
-void SseFrameCache::AppendFrame(const Event& event, std::string* out) {
+bool SseFrameCache::AppendFrame(const Event& event, std::string* out) {
   const size_t h = HashOf(event);
   Shard& shard = shards_[h % kShards];
   const size_t slot = (h / kShards) % shard.slots.size();
   if (std::shared_ptr<const std::string> frame = Find(shard, slot, event)) {
     hits_.fetch_add(1, std::memory_order_relaxed);
     out->append(*frame);
-    return;
+    return true;
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
   std::string built;
@@ -66,6 +66,7 @@ void SseFrameCache::AppendFrame(const Event& event, std::string* out) {
     Store(shard, slot, event,
           std::make_shared<const std::string>(std::move(built)));
   }
+  return false;
 }
 
 std::shared_ptr<const std::string> SseFrameCache::Find(Shard& shard,

@@ -49,7 +49,8 @@ class SseFrameCache {
   SseFrameCache& operator=(const SseFrameCache&) = delete;
 
   // Appends the frame of `event` (SseFrames::AppendEvent's bytes) to *out.
-  void AppendFrame(const Event& event, std::string* out);
+  // Returns true when the frame came from the cache.
+  bool AppendFrame(const Event& event, std::string* out);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }

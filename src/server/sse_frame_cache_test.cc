@@ -37,8 +37,8 @@ TEST(SseFrameCache, SecondStreamGetsTheSameBytesFromTheCache) {
   const Event e = MakeEvent("s", 7, R"({"tool":"bash"})");
   std::string a = "prefix";
   std::string b;
-  cache.AppendFrame(e, &a);
-  cache.AppendFrame(e, &b);
+  EXPECT_FALSE(cache.AppendFrame(e, &a));
+  EXPECT_TRUE(cache.AppendFrame(e, &b));
   EXPECT_EQ(a, "prefix" + Direct(e));
   EXPECT_EQ(b, Direct(e));
   EXPECT_EQ(cache.misses(), 1u);

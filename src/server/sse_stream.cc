@@ -143,8 +143,12 @@ asio::awaitable<void> SseStream::Run() {
         co_return;
       }
       if (page->truncated) SseFrames::AppendTruncated(page->first_seq, &buffer);
-      for (const Event& e : page->events) frames_.AppendFrame(e, &buffer);
+      uint64_t shared = 0;
+      for (const Event& e : page->events) {
+        if (frames_.AppendFrame(e, &buffer)) ++shared;
+      }
       metrics_.SseEventsSent(page->events.size());
+      metrics_.SseFramesShared(shared);
       const bool caught_up = page->events.empty();
       if (!buffer.empty() &&
           (caught_up || buffer.size() >= options_.sse_buffer_bytes)) {

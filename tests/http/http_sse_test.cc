@@ -74,6 +74,23 @@ TEST_F(SseHttpTest, ReplayThenLiveWithoutGapOrDuplicate) {
       << events[4].data;
 }
 
+// Streams of one session get the same bytes per event; the frame is built
+// once and shared (SseFrameCache), which /metrics counts.
+TEST_F(SseHttpTest, StreamsOfOneSessionShareEachFrame) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  AppendEvents("writer-a", "s", 5);
+  SseClient a(port(), "writer-a", "/v1/sessions/s/events/stream");
+  SseClient b(port(), "reader-a", "/v1/sessions/s/events/stream");
+  a.WaitFrames(6);
+  b.WaitFrames(6);
+  ASSERT_EQ(Seqs(a.Events()), Range(1, 5));
+  ASSERT_EQ(Seqs(b.Events()), Range(1, 5));
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(a.Events()[i].data, b.Events()[i].data) << i;
+  }
+  EXPECT_GE(MetricValue("acpstore_sse_frames_shared_total"), 5.0);
+}
+
 TEST_F(SseHttpTest, LastEventIdWinsOverAfterAndResumes) {
   CreateSession("writer-a", R"({"id":"s"})");
   AppendEvents("writer-a", "s", 6);
