@@ -19,6 +19,7 @@ DEPS=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev librapidcheck-dev
   libsqlite3-dev libpq-dev libzstd-dev libssl-dev
   libfiu-dev fiu-utils
+  libjemalloc-dev
   clang-14 libclang-rt-14-dev
 )
 # Only the test command needs a PostgreSQL server.
