@@ -273,4 +273,12 @@ std::string PostRequest(const std::string& path, const std::string& token,
   return r;
 }
 
+std::string GetRequest(const std::string& path, const std::string& token) {
+  std::string r;
+  r.append("GET ").append(path).append(
+      " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ");
+  r.append(token).append("\r\n\r\n");
+  return r;
+}
+
 }  // namespace acpstore::bench

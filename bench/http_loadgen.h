@@ -107,6 +107,8 @@ bool TakeResponse(std::string& in, int* status);
 // "POST <path> HTTP/1.1" with the bearer token and a JSON body.
 std::string PostRequest(const std::string& path, const std::string& token,
                         const std::string& body);
+// "GET <path> HTTP/1.1" with the bearer token.
+std::string GetRequest(const std::string& path, const std::string& token);
 
 }  // namespace acpstore::bench
 

@@ -6,6 +6,8 @@
 //   single   one 2.5 KB event per request, W keep-alive connections
 //            (default 64), each with one request in flight
 //   batch    100 events per request over 16 connections
+//   list     GET .../events?after=N&limit=100 over 16 connections, paging
+//            through one session of 10,000 events (not a default phase)
 //   sse      N subscribers (default 1,000) on one session while R events/s
 //            (default 1,000) are appended; each payload carries its send
 //            time (CLOCK_MONOTONIC, shared with the server's host), so the
@@ -26,6 +28,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "acpstore/result.h"
@@ -49,6 +52,8 @@ constexpr double kWarmupSeconds = 1.0;
 constexpr int kBatchConnections = 16;
 constexpr int kBatchEvents = 100;
 constexpr int kSseAppendConnections = 64;
+constexpr int kListConnections = 16;
+constexpr int kListEvents = 10000;
 
 double ThreadCpuSeconds() {
   rusage u{};
@@ -110,24 +115,23 @@ struct PhaseClock {
   }
 };
 
-// Closed loop: every connection keeps one POST in flight. bodies[k] is
-// sent on connection i as POST paths[i]; each body holds `per_request`
-// events.
+// Closed loop: each of `connections` keeps one request in flight;
+// next_request(i) makes connection i's next one. A reply with `ok_status`
+// counts `per_request` events.
 Measurement ClosedLoop(const std::string& config, const ServerProcess& server,
-                       const std::vector<std::string>& paths,
-                       const std::vector<std::string>& bodies,
-                       int per_request, double seconds) {
+                       size_t connections,
+                       const std::function<std::string(size_t)>& next_request,
+                       int ok_status, int per_request, double seconds) {
   EpollLoop loop;
-  for (size_t i = 0; i < paths.size(); ++i) loop.Connect(server.port());
+  for (size_t i = 0; i < connections; ++i) loop.Connect(server.port());
   const int64_t t0 = MonoNanos();
   const int64_t counted_from = t0 + static_cast<int64_t>(kWarmupSeconds * 1e9);
   const int64_t end = counted_from + static_cast<int64_t>(seconds * 1e9);
-  uint64_t next_body = 0, requests = 0, errors = 0, in_flight = 0;
+  uint64_t requests = 0, errors = 0, in_flight = 0;
   std::vector<uint32_t> latencies;
   std::string request;
   auto send = [&](size_t i) {
-    request = PostRequest(paths[i], server.token(),
-                          bodies[next_body++ % bodies.size()]);
+    request = next_request(i);
     HttpConn& c = loop.conn(i);
     c.sent_ns = MonoNanos();
     c.busy = true;
@@ -151,7 +155,7 @@ Measurement ClosedLoop(const std::string& config, const ServerProcess& server,
         --in_flight;
         if (c.sent_ns >= counted_from && now <= end) {
           ++requests;
-          if (status != 201) ++errors;
+          if (status != ok_status) ++errors;
           latencies.push_back(static_cast<uint32_t>((now - c.sent_ns) / 1000));
         }
         if (now < end) send(i);
@@ -459,6 +463,7 @@ Status RunHttpWorkload(const BenchOptions& options, Reporter& report) {
       const std::vector<std::string> batch_ids = SessionIds("batch-", kBatchConnections);
       ids.insert(ids.end(), batch_ids.begin(), batch_ids.end());
       ids.push_back("sse-0");
+      ids.push_back("list-0");
       ACPSTORE_RETURN_IF_ERROR(CreateSessions(setup, 0, server.token(), ids));
     }
     Measurement idle{"acpstore-http", "idle after setup", {}};
@@ -466,13 +471,21 @@ Status RunHttpWorkload(const BenchOptions& options, Reporter& report) {
     idle.Set("rss_mib", Mib(u0.rss));
     idle.Set("hwm_mib", Mib(u0.hwm));
     report.Add(run, idle);
+    // Requests that POST bodies[k] (round robin) to paths[i].
+    auto posts = [&server](const std::vector<std::string>& paths,
+                           const std::vector<std::string>& bodies) {
+      return [&server, &paths, &bodies, next = size_t{0}](size_t i) mutable {
+        return PostRequest(paths[i], server.token(), bodies[next++ % bodies.size()]);
+      };
+    };
 
     for (int w : phase("single") ? writers : std::vector<int>{}) {
       std::vector<std::string> paths;
       for (int i = 0; i < w; ++i)
         paths.push_back("/v1/sessions/http-" + std::to_string(i) + "/events");
       Measurement m = ClosedLoop("single conns=" + std::to_string(w), server,
-                                 paths, single_bodies, 1, options.seconds);
+                                 paths.size(), posts(paths, single_bodies), 201,
+                                 1, options.seconds);
       report.out() << "  run " << run << " single conns=" << w << ": "
                    << static_cast<uint64_t>(m.metrics[0].second) << " events/s\n"
                    << std::flush;
@@ -483,9 +496,43 @@ Status RunHttpWorkload(const BenchOptions& options, Reporter& report) {
       for (int i = 0; i < kBatchConnections; ++i)
         paths.push_back("/v1/sessions/batch-" + std::to_string(i) + "/events");
       Measurement m = ClosedLoop("batch100 conns=" + std::to_string(kBatchConnections),
-                                 server, paths, batch_bodies, kBatchEvents,
-                                 options.seconds);
+                                 server, paths.size(), posts(paths, batch_bodies),
+                                 201, kBatchEvents, options.seconds);
       report.out() << "  run " << run << " batch: "
+                   << static_cast<uint64_t>(m.metrics[0].second) << " events/s\n"
+                   << std::flush;
+      report.Add(run, m);
+    }
+    if (phase("list")) {
+      // One session of kListEvents events, paged through by every
+      // connection from its own offset, 100 events per GET.
+      {
+        EpollLoop setup;
+        if (setup.Connect(server.port()) < 0) return Status::Unavailable("cannot connect");
+        for (int b = 0; b < kListEvents / kBatchEvents; ++b) {
+          int status = 0;
+          ACPSTORE_RETURN_IF_ERROR(Exchange(
+              setup, 0,
+              PostRequest("/v1/sessions/list-0/events", server.token(),
+                          batch_bodies[static_cast<size_t>(b) % batch_bodies.size()]),
+              &status));
+          if (status != 201) return Status::Internal("list setup: HTTP " + std::to_string(status));
+        }
+      }
+      std::vector<int> cursor(kListConnections);
+      for (int i = 0; i < kListConnections; ++i)
+        cursor[static_cast<size_t>(i)] = (i * kListEvents / kListConnections) / kBatchEvents * kBatchEvents;
+      auto next_page = [&](size_t i) {
+        const int after = cursor[i];
+        cursor[i] = (after + kBatchEvents) % kListEvents;
+        return GetRequest("/v1/sessions/list-0/events?after=" + std::to_string(after) +
+                              "&limit=" + std::to_string(kBatchEvents),
+                          server.token());
+      };
+      Measurement m = ClosedLoop("list100 conns=" + std::to_string(kListConnections),
+                                 server, kListConnections, next_page, 200,
+                                 kBatchEvents, options.seconds);
+      report.out() << "  run " << run << " list: "
                    << static_cast<uint64_t>(m.metrics[0].second) << " events/s\n"
                    << std::flush;
       report.Add(run, m);
