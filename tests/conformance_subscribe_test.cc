@@ -68,6 +68,38 @@ TEST_P(StoreConformance, SubscriptionReplaysFromItsCursor) {
   EXPECT_EQ(sub->cursor(), 4u);
 }
 
+// NextShared is Next without copies: the same events, the same cursor,
+// the same one-time truncation report; a second subscription's Next
+// agrees with it field by field.
+TEST_P(StoreConformance, SubscriptionNextSharedMatchesNext) {
+  options().retention.max_events_per_session = 5;
+  CreateSession("s-1");
+  AppendN("s-1", 8);  // 1..3 dropped
+  auto shared_sub = Must(store().Subscribe(kAlice, "s-1", {.after = 0}));
+  auto copy_sub = Must(store().Subscribe(kAlice, "s-1", {.after = 0}));
+
+  SharedEventPage first = Must(shared_sub->NextShared(2));
+  EventPage reference = Must(copy_sub->Next(2));
+  EXPECT_TRUE(first.truncated);
+  EXPECT_EQ(first.first_seq, reference.first_seq);
+  EXPECT_EQ(first.last_seq, reference.last_seq);
+  ASSERT_EQ(first.events.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_NE(first.events[i], nullptr);
+    EXPECT_EQ(first.events[i]->EventId(), reference.events[i].EventId());
+    EXPECT_EQ(first.events[i]->payload, reference.events[i].payload);
+    EXPECT_EQ(first.events[i]->ingested_at, reference.events[i].ingested_at);
+  }
+  EXPECT_EQ(shared_sub->cursor(), 5u);
+
+  SharedEventPage rest = Must(shared_sub->NextShared(100));
+  EXPECT_FALSE(rest.truncated);
+  ASSERT_EQ(rest.events.size(), 3u);
+  EXPECT_EQ(rest.events.back()->seq, 8u);
+  EXPECT_TRUE(Must(shared_sub->NextShared(100)).events.empty());
+  EXPECT_EQ(shared_sub->cursor(), 8u);
+}
+
 TEST_P(StoreConformance, SubscriptionCallsOnReadyForANewEvent) {
   CreateSession("s-1");
   ReadySignal ready;

@@ -19,6 +19,7 @@
 #define ACPSTORE_RECORDS_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -212,6 +213,26 @@ struct EventPage {
   // The cursor asked for was below first_seq - 1: events were dropped by
   // retention between the cursor and the first event returned.
   bool truncated = false;
+};
+
+// EventPage with the events shared rather than copied: the file engine
+// hands out the very objects its payload cache holds, so a fan-out to many
+// readers (SSE) copies no payload. The events are immutable.
+struct SharedEventPage {
+  std::vector<std::shared_ptr<const Event>> events;  // ascending seq
+  EventSeq first_seq = 1;
+  EventSeq last_seq = 0;
+  bool truncated = false;  // as in EventPage
+
+  // Shares a copy of each event of `page`.
+  static SharedEventPage FromCopies(EventPage page) {
+    SharedEventPage shared{{}, page.first_seq, page.last_seq, page.truncated};
+    shared.events.reserve(page.events.size());
+    for (Event& e : page.events) {
+      shared.events.push_back(std::make_shared<const Event>(std::move(e)));
+    }
+    return shared;
+  }
 };
 
 // ----------------------------------------------------------------- actions

@@ -81,6 +81,15 @@ class Subscription {
   // fails its checksum.
   virtual Result<EventPage> Next(size_t max_events) = 0;
 
+  // Next() without copies: the events are shared with the store (the file
+  // engine's payload cache), for consumers that only read them, such as
+  // the SSE fan-out. Same cursor, same rules; use one or the other.
+  virtual Result<SharedEventPage> NextShared(size_t max_events) {
+    Result<EventPage> page = Next(max_events);
+    if (!page.ok()) return page.error();
+    return SharedEventPage::FromCopies(std::move(*page));
+  }
+
   // The seq of the last event returned (the resume point).
   virtual EventSeq cursor() const = 0;
 };

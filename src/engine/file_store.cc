@@ -164,7 +164,21 @@ Result<EventPage> FileStore::ReadEvents(const Scope* scope,
                                         std::string_view session_id,
                                         uint64_t incarnation, EventSeq after,
                                         uint32_t limit) {
-  EventPage page;
+  ACPSTORE_ASSIGN_OR_RETURN(
+      SharedEventPage shared,
+      ReadSharedEvents(scope, tenant_id, session_id, incarnation, after, limit));
+  EventPage page{{}, shared.first_seq, shared.last_seq, shared.truncated};
+  page.events.reserve(shared.events.size());
+  for (const std::shared_ptr<const Event>& e : shared.events) {
+    page.events.push_back(*e);
+  }
+  return page;
+}
+
+Result<SharedEventPage> FileStore::ReadSharedEvents(
+    const Scope* scope, std::string_view tenant_id, std::string_view session_id,
+    uint64_t incarnation, EventSeq after, uint32_t limit) {
+  SharedEventPage page;
   std::vector<FileEventLog::PlannedRead> plan;
   {
     base::MutexLock lock(&mu_);
@@ -188,18 +202,20 @@ Result<EventPage> FileStore::ReadEvents(const Scope* scope,
     Result<std::shared_ptr<const Event>> event =
         reader_.Read(p.location, p.seq, /*unlocked=*/true);
     if (event.ok()) {
-      page.events.push_back(**event);
+      page.events.push_back(std::move(*event));
       continue;
     }
     if (event.error().code() != StatusCode::kNotFound) return event.error();
     // Retention dropped these events and a segment went meanwhile: read
     // again under the lock, where nothing can go.
     base::MutexLock lock(&mu_);
-    if (scope != nullptr) {
-      return QueryListEvents(*state_, *scope, session_id, after, limit);
-    }
-    return QuerySubscriptionPage(*state_, tenant_id, session_id, incarnation,
-                                 after, limit);
+    Result<EventPage> locked =
+        scope != nullptr
+            ? QueryListEvents(*state_, *scope, session_id, after, limit)
+            : QuerySubscriptionPage(*state_, tenant_id, session_id,
+                                    incarnation, after, limit);
+    if (!locked.ok()) return locked.error();
+    return SharedEventPage::FromCopies(std::move(*locked));
   }
   return page;
 }
@@ -210,6 +226,13 @@ Result<EventPage> FileStore::ReadSubscriptionPage(std::string_view tenant_id,
                                                   EventSeq after,
                                                   uint32_t limit) {
   return ReadEvents(nullptr, tenant_id, session_id, incarnation, after, limit);
+}
+
+Result<SharedEventPage> FileStore::ReadSharedSubscriptionPage(
+    std::string_view tenant_id, std::string_view session_id,
+    uint64_t incarnation, EventSeq after, uint32_t limit) {
+  return ReadSharedEvents(nullptr, tenant_id, session_id, incarnation, after,
+                          limit);
 }
 
 // ------------------------------------------------------------------ actions

@@ -120,6 +120,10 @@ class FileStore final : public DecidingStore {
                                          std::string_view session_id,
                                          uint64_t incarnation, EventSeq after,
                                          uint32_t limit) override;
+  // The cached events themselves, not copies (SSE fan-out).
+  Result<SharedEventPage> ReadSharedSubscriptionPage(
+      std::string_view tenant_id, std::string_view session_id,
+      uint64_t incarnation, EventSeq after, uint32_t limit) override;
 
   // A page of events: the index is consulted under mu_, the bytes are
   // read without it. `scope` set: a ListEvents in that scope; else a
@@ -128,6 +132,14 @@ class FileStore final : public DecidingStore {
                                std::string_view session_id,
                                uint64_t incarnation, EventSeq after,
                                uint32_t limit) EXCLUDES(mu_);
+  // ReadEvents without the copies: the events as the reader (and its
+  // payload cache) holds them.
+  Result<SharedEventPage> ReadSharedEvents(const Scope* scope,
+                                           std::string_view tenant_id,
+                                           std::string_view session_id,
+                                           uint64_t incarnation,
+                                           EventSeq after, uint32_t limit)
+      EXCLUDES(mu_);
 
   void ReadState(base::FunctionRef<void(const StoreState&)> read) override
       EXCLUDES(mu_);

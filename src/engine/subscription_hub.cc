@@ -47,24 +47,42 @@ class SubscriptionHub::HubSubscription final : public Subscription {
   }
 
   Result<EventPage> Next(size_t max_events) override {
-    uint32_t limit =
-        static_cast<uint32_t>(std::clamp<size_t>(max_events, 1, 1000));
     waiter_->armed.store(true);
     Result<EventPage> page = source_->ReadSubscriptionPage(
-        tenant_id_, session_id_, incarnation_, cursor_.load(), limit);
+        tenant_id_, session_id_, incarnation_, cursor_.load(),
+        Limit(max_events));
     if (!page.ok()) return page;
-    EventSeq cursor = cursor_.load();
-    // Past a retention gap the cursor moves to its far side, so the gap
-    // is reported once.
-    if (page->truncated) cursor = std::max(cursor, page->first_seq - 1);
-    if (!page->events.empty()) cursor = page->events.back().seq;
-    cursor_.store(cursor);
+    Advance(*page, page->events.empty() ? 0 : page->events.back().seq);
+    return page;
+  }
+
+  Result<SharedEventPage> NextShared(size_t max_events) override {
+    waiter_->armed.store(true);
+    Result<SharedEventPage> page = source_->ReadSharedSubscriptionPage(
+        tenant_id_, session_id_, incarnation_, cursor_.load(),
+        Limit(max_events));
+    if (!page.ok()) return page;
+    Advance(*page, page->events.empty() ? 0 : page->events.back()->seq);
     return page;
   }
 
   EventSeq cursor() const override { return cursor_.load(); }
 
  private:
+  static uint32_t Limit(size_t max_events) {
+    return static_cast<uint32_t>(std::clamp<size_t>(max_events, 1, 1000));
+  }
+  // Moves the cursor past a page whose last event is `last_seq` (0: none).
+  // Past a retention gap the cursor moves to its far side, so the gap is
+  // reported once.
+  template <typename Page>
+  void Advance(const Page& page, EventSeq last_seq) {
+    EventSeq cursor = cursor_.load();
+    if (page.truncated) cursor = std::max(cursor, page.first_seq - 1);
+    if (last_seq != 0) cursor = last_seq;
+    cursor_.store(cursor);
+  }
+
   SubscriptionHub* const hub_;
   SubscriptionSource* const source_;
   const std::string tenant_id_;

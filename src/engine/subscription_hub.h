@@ -43,6 +43,17 @@ class SubscriptionSource {
                                                  uint64_t incarnation,
                                                  EventSeq after,
                                                  uint32_t limit) = 0;
+  // The same page with shared events. The default copies
+  // ReadSubscriptionPage's; an engine that keeps events behind
+  // shared_ptr (the file engine's cache) hands those out instead.
+  virtual Result<SharedEventPage> ReadSharedSubscriptionPage(
+      std::string_view tenant_id, std::string_view session_id,
+      uint64_t incarnation, EventSeq after, uint32_t limit) {
+    Result<EventPage> page = ReadSubscriptionPage(tenant_id, session_id,
+                                                  incarnation, after, limit);
+    if (!page.ok()) return page.error();
+    return SharedEventPage::FromCopies(std::move(*page));
+  }
 };
 
 class SubscriptionHub {

@@ -49,8 +49,9 @@ SseFrameCache::SseFrameCache(SseFrameCacheOptions options)
   for (Shard& shard : shards_) shard.slots.resize(per_shard);
 }
 
-bool SseFrameCache::AppendFrame(const Event& event, std::string* out) {
-  const size_t h = HashOf(event);
+bool SseFrameCache::AppendFrame(const std::shared_ptr<const Event>& event,
+                                std::string* out) {
+  const size_t h = HashOf(*event);
   Shard& shard = shards_[h % kShards];
   const size_t slot = (h / kShards) % shard.slots.size();
   if (std::shared_ptr<const std::string> frame = Find(shard, slot, event)) {
@@ -60,7 +61,7 @@ bool SseFrameCache::AppendFrame(const Event& event, std::string* out) {
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
   std::string built;
-  SseFrames::AppendEvent(event, &built);
+  SseFrames::AppendEvent(*event, &built);
   out->append(built);
   if (built.size() <= options_.max_frame_bytes) {
     Store(shard, slot, event,
@@ -69,19 +70,21 @@ bool SseFrameCache::AppendFrame(const Event& event, std::string* out) {
   return false;
 }
 
-std::shared_ptr<const std::string> SseFrameCache::Find(Shard& shard,
-                                                       size_t slot,
-                                                       const Event& event) {
+std::shared_ptr<const std::string> SseFrameCache::Find(
+    Shard& shard, size_t slot, const std::shared_ptr<const Event>& event) {
   std::lock_guard<std::mutex> lock(shard.mu);
   const Slot& s = shard.slots[slot];
-  if (s.event == nullptr || !SameEvent(*s.event, event)) return nullptr;
+  if (s.event == nullptr) return nullptr;
+  // The same object is the common case; an equal copy (an event read
+  // again after the engine's cache let it go) is checked field by field.
+  if (s.event != event && !SameEvent(*s.event, *event)) return nullptr;
   return s.frame;
 }
 
-void SseFrameCache::Store(Shard& shard, size_t slot, const Event& event,
+void SseFrameCache::Store(Shard& shard, size_t slot,
+                          std::shared_ptr<const Event> event,
                           std::shared_ptr<const std::string> frame) {
-  const size_t bytes = EntryBytes(event, *frame);
-  auto copy = std::make_shared<const Event>(event);
+  const size_t bytes = EntryBytes(*event, *frame);
   Slot evicted;  // freed after the lock is released
   {
     std::lock_guard<std::mutex> lock(shard.mu);
@@ -91,7 +94,7 @@ void SseFrameCache::Store(Shard& shard, size_t slot, const Event& event,
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     bytes_.fetch_sub(s.bytes, std::memory_order_relaxed);
     evicted = std::move(s);
-    s = Slot{std::move(copy), std::move(frame), bytes};
+    s = Slot{std::move(event), std::move(frame), bytes};
   }
 }
 

@@ -7,10 +7,12 @@
 // 1,000-subscriber fan-out (docs/benchmarks.md, W7).
 //
 // How: a fixed table of slots, indexed by a hash of (tenant, session,
-// seq), each holding one event and its frame. A hit is verified against the
-// whole event (every field and the payload bytes), so a frame is never
-// served for a different event, even for a session deleted and created
-// again under the same id. Frames above max_frame_bytes are not cached, and
+// seq), each holding one event and its frame. A hit is the very event
+// object the slot holds (the file engine shares its cached events with
+// every subscription, Subscription::NextShared), or else an event equal to
+// it in every field and payload byte, so a frame is never served for a
+// different event, even for a session deleted and created again under the
+// same id. Frames above max_frame_bytes are not cached, and
 // the table's bytes are capped, so memory is bounded whatever the payloads.
 // A miss, or a full cache, only costs the formatting the stream would have
 // done anyway.
@@ -49,8 +51,9 @@ class SseFrameCache {
   SseFrameCache& operator=(const SseFrameCache&) = delete;
 
   // Appends the frame of `event` (SseFrames::AppendEvent's bytes) to *out.
-  // Returns true when the frame came from the cache.
-  bool AppendFrame(const Event& event, std::string* out);
+  // Returns true when the frame came from the cache. The cache may keep
+  // `event` alive until its slot is reused.
+  bool AppendFrame(const std::shared_ptr<const Event>& event, std::string* out);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
@@ -69,9 +72,9 @@ class SseFrameCache {
   };
 
   // The cached frame of `event`, or null.
-  std::shared_ptr<const std::string> Find(Shard& shard, size_t slot,
-                                          const Event& event);
-  void Store(Shard& shard, size_t slot, const Event& event,
+  std::shared_ptr<const std::string> Find(
+      Shard& shard, size_t slot, const std::shared_ptr<const Event>& event);
+  void Store(Shard& shard, size_t slot, std::shared_ptr<const Event> event,
              std::shared_ptr<const std::string> frame);
 
   const SseFrameCacheOptions options_;

@@ -136,7 +136,7 @@ asio::awaitable<void> SseStream::Run() {
     // Drain: pull pages until the subscription is caught up, writing
     // whenever the buffer reaches its cap.
     for (;;) {
-      Result<EventPage> page = sub.Next(kEventsPerPull);
+      Result<SharedEventPage> page = sub.NextShared(kEventsPerPull);
       if (!page.ok()) {
         SseFrames::AppendError(page.error(), &buffer);
         co_await Write(buffer);
@@ -144,7 +144,7 @@ asio::awaitable<void> SseStream::Run() {
       }
       if (page->truncated) SseFrames::AppendTruncated(page->first_seq, &buffer);
       uint64_t shared = 0;
-      for (const Event& e : page->events) {
+      for (const std::shared_ptr<const Event>& e : page->events) {
         if (frames_.AppendFrame(e, &buffer)) ++shared;
       }
       metrics_.SseEventsSent(page->events.size());

@@ -256,7 +256,11 @@ TEST_F(SseHttpTest, StopEndsStreamsPromptly) {
   ASSERT_EQ(sse.status(), 200);
   const auto start = std::chrono::steady_clock::now();
   server_->Stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  // A stream that ignored the stop would hold Stop() for the whole
+  // shutdown timeout (2 s here) before being force-closed; anything
+  // clearly under it is the prompt path, with room for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(1500));
   EXPECT_TRUE(sse.connection().WaitClosed(std::chrono::seconds(2)));
 }
 
