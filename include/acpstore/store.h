@@ -47,6 +47,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "acpstore/options.h"
 #include "acpstore/records.h"

@@ -85,16 +85,29 @@ void SseFrameCache::Store(Shard& shard, size_t slot,
                           std::shared_ptr<const Event> event,
                           std::shared_ptr<const std::string> frame) {
   const size_t bytes = EntryBytes(*event, *frame);
-  Slot evicted;  // freed after the lock is released
+  const size_t budget = options_.max_total_bytes / kShards;
+  if (bytes > budget) return;
+  std::vector<Slot> evicted;  // freed after the lock is released
   {
     std::lock_guard<std::mutex> lock(shard.mu);
-    Slot& s = shard.slots[slot];
-    const size_t total = bytes_.load(std::memory_order_relaxed);
-    if (total - s.bytes + bytes > options_.max_total_bytes) return;
+    auto evict = [&](Slot& s) {
+      if (s.event == nullptr) return;
+      shard.bytes -= s.bytes;
+      bytes_.fetch_sub(s.bytes, std::memory_order_relaxed);
+      evicted.push_back(std::move(s));
+      s = Slot{};
+    };
+    // The newest event takes its slot; older entries of the shard make
+    // room in turn (a clock hand), so the shard stays within its budget
+    // and a full cache keeps taking new frames.
+    evict(shard.slots[slot]);
+    while (shard.bytes + bytes > budget) {
+      shard.hand = (shard.hand + 1) % shard.slots.size();
+      evict(shard.slots[shard.hand]);
+    }
+    shard.bytes += bytes;
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
-    bytes_.fetch_sub(s.bytes, std::memory_order_relaxed);
-    evicted = std::move(s);
-    s = Slot{std::move(event), std::move(frame), bytes};
+    shard.slots[slot] = Slot{std::move(event), std::move(frame), bytes};
   }
 }
 

@@ -12,10 +12,10 @@
 // every subscription, Subscription::NextShared), or else an event equal to
 // it in every field and payload byte, so a frame is never served for a
 // different event, even for a session deleted and created again under the
-// same id. Frames above max_frame_bytes are not cached, and
-// the table's bytes are capped, so memory is bounded whatever the payloads.
-// A miss, or a full cache, only costs the formatting the stream would have
-// done anyway.
+// same id. Frames above max_frame_bytes are not cached, and each shard's
+// bytes are capped (older entries make room for a new one), so memory is
+// bounded whatever the payloads. A miss only costs the formatting the
+// stream would have done anyway.
 //
 // Thread-safety: all methods may be called from any thread (the I/O
 // threads); slots are guarded by one mutex per shard.
@@ -40,7 +40,10 @@ struct SseFrameCacheOptions {
   size_t slots = 1024;
   // Events whose frame is larger are formatted per stream, uncached.
   size_t max_frame_bytes = 64 * 1024;
-  // Cap on the bytes held (events and frames together).
+  // Cap on the bytes held (events and frames together), split evenly
+  // among the shards. This memory is outside the store's memory budget:
+  // the slots keep their events alive (even of a deleted session) until
+  // they are reused.
   size_t max_total_bytes = 16 * 1024 * 1024;
 };
 
@@ -57,6 +60,7 @@ class SseFrameCache {
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+  // Bytes held, summed over the shards (each within its share of the cap).
   size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
@@ -69,6 +73,8 @@ class SseFrameCache {
   struct Shard {
     std::mutex mu;
     std::vector<Slot> slots;  // mu
+    size_t bytes = 0;         // mu; held by slots, <= max_total_bytes / kShards
+    size_t hand = 0;          // mu; the next slot to evict for room
   };
 
   // The cached frame of `event`, or null.

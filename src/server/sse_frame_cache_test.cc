@@ -90,18 +90,24 @@ TEST(SseFrameCache, LargeFramesAreNotKept) {
   EXPECT_EQ(cache.bytes(), 0u);
 }
 
-TEST(SseFrameCache, HeldBytesStayUnderTheCap) {
-  const size_t cap = 8 * 1024;
+// A full cache stays within its cap and still takes the newest frames:
+// older entries make room.
+TEST(SseFrameCache, FullCacheStaysUnderTheCapAndKeepsTheNewest) {
+  const size_t cap = 64 * 1024;  // 4 KiB per shard: a few entries each
   SseFrameCache cache(SseFrameCacheOptions{
       .slots = 256, .max_frame_bytes = 4096, .max_total_bytes = cap});
-  for (EventSeq seq = 1; seq <= 500; ++seq) {
-    const Event e = MakeEvent("s", seq, "\"" + std::string(300, 'p') + "\"");
+  for (EventSeq seq = 1; seq <= 2000; ++seq) {
+    const auto e = Shared(MakeEvent("s", seq, "\"" + std::string(300, 'p') + "\""));
     std::string out;
-    cache.AppendFrame(Shared(e), &out);
-    ASSERT_EQ(out, Direct(e));
+    ASSERT_FALSE(cache.AppendFrame(e, &out)) << seq;
+    ASSERT_EQ(out, Direct(*e));
     ASSERT_LE(cache.bytes(), cap);
+    // The stream after it gets the frame from the cache.
+    out.clear();
+    ASSERT_TRUE(cache.AppendFrame(e, &out)) << seq;
+    ASSERT_EQ(out, Direct(*e));
   }
-  EXPECT_GT(cache.bytes(), 0u);
+  EXPECT_GT(cache.bytes(), cap / 2);
 }
 
 // Many streams on two sessions, as the I/O threads would: every frame is
