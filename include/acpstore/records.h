@@ -178,6 +178,9 @@ struct Event {
 
   // "tenantId:ownerKeyId:sessionId:eventSeq" (SPEC §2.2).
   std::string EventId() const;
+
+  // Every field equal, payload bytes included.
+  friend bool operator==(const Event&, const Event&) = default;
 };
 
 struct NewEvent {

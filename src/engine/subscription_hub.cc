@@ -52,7 +52,7 @@ class SubscriptionHub::HubSubscription final : public Subscription {
         tenant_id_, session_id_, incarnation_, cursor_.load(),
         Limit(max_events));
     if (!page.ok()) return page;
-    Advance(*page, page->events.empty() ? 0 : page->events.back().seq);
+    Advance(*page);
     return page;
   }
 
@@ -62,7 +62,7 @@ class SubscriptionHub::HubSubscription final : public Subscription {
         tenant_id_, session_id_, incarnation_, cursor_.load(),
         Limit(max_events));
     if (!page.ok()) return page;
-    Advance(*page, page->events.empty() ? 0 : page->events.back()->seq);
+    Advance(*page);
     return page;
   }
 
@@ -72,14 +72,16 @@ class SubscriptionHub::HubSubscription final : public Subscription {
   static uint32_t Limit(size_t max_events) {
     return static_cast<uint32_t>(std::clamp<size_t>(max_events, 1, 1000));
   }
-  // Moves the cursor past a page whose last event is `last_seq` (0: none).
-  // Past a retention gap the cursor moves to its far side, so the gap is
+  static EventSeq SeqOf(const Event& e) { return e.seq; }
+  static EventSeq SeqOf(const std::shared_ptr<const Event>& e) { return e->seq; }
+  // Moves the cursor past `page` (an EventPage or a SharedEventPage). Past
+  // a retention gap the cursor moves to its far side, so the gap is
   // reported once.
   template <typename Page>
-  void Advance(const Page& page, EventSeq last_seq) {
+  void Advance(const Page& page) {
     EventSeq cursor = cursor_.load();
     if (page.truncated) cursor = std::max(cursor, page.first_seq - 1);
-    if (last_seq != 0) cursor = last_seq;
+    if (!page.events.empty()) cursor = SeqOf(page.events.back());
     cursor_.store(cursor);
   }
 

@@ -10,7 +10,6 @@
 #ifndef ACPSTORE_SERVER_JSON_WRITER_H_
 #define ACPSTORE_SERVER_JSON_WRITER_H_
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,9 +20,6 @@ namespace acpstore::server {
 
 class JsonWriter {
  public:
-  // Room for `bytes` of output, so a large body is not copied as it grows.
-  void Reserve(size_t bytes) { out_.reserve(bytes); }
-
   JsonWriter& BeginObject() {
     Sep();
     out_.push_back('{');

@@ -97,10 +97,6 @@ void ListEvents(Call& call) {
       call.ctx.store->ListEvents(call.scope, call.Param(0), after, limit);
   if (FailedParse(call, page)) return;
   JsonWriter w;
-  // The payloads dominate; the rest of an event is a few hundred bytes.
-  size_t estimate = 128;
-  for (const Event& e : page->events) estimate += e.payload.size() + 512;
-  w.Reserve(estimate);
   w.BeginObject().Key("events").BeginArray();
   for (const Event& e : page->events) WriteEvent(e, &w);
   w.EndArray();

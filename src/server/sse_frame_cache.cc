@@ -12,16 +12,6 @@
 namespace acpstore::server {
 namespace {
 
-bool SameEvent(const Event& a, const Event& b) {
-  return a.seq == b.seq && a.occurred_at == b.occurred_at &&
-         a.ingested_at == b.ingested_at && a.session_id == b.session_id &&
-         a.tenant_id == b.tenant_id && a.owner_key_id == b.owner_key_id &&
-         a.event_type == b.event_type &&
-         a.client_event_id == b.client_event_id &&
-         a.backend_run_id == b.backend_run_id &&
-         a.payload_ref == b.payload_ref && a.payload == b.payload;
-}
-
 // What a cached event and its frame hold, roughly (heap strings and the
 // objects themselves).
 size_t EntryBytes(const Event& e, const std::string& frame) {
@@ -55,11 +45,9 @@ bool SseFrameCache::AppendFrame(const std::shared_ptr<const Event>& event,
   Shard& shard = shards_[h % kShards];
   const size_t slot = (h / kShards) % shard.slots.size();
   if (std::shared_ptr<const std::string> frame = Find(shard, slot, event)) {
-    hits_.fetch_add(1, std::memory_order_relaxed);
     out->append(*frame);
     return true;
   }
-  misses_.fetch_add(1, std::memory_order_relaxed);
   std::string built;
   SseFrames::AppendEvent(*event, &built);
   out->append(built);
@@ -77,7 +65,7 @@ std::shared_ptr<const std::string> SseFrameCache::Find(
   if (s.event == nullptr) return nullptr;
   // The same object is the common case; an equal copy (an event read
   // again after the engine's cache let it go) is checked field by field.
-  if (s.event != event && !SameEvent(*s.event, *event)) return nullptr;
+  if (s.event != event && *s.event != *event) return nullptr;
   return s.frame;
 }
 

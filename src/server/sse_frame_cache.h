@@ -26,7 +26,6 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,8 +57,6 @@ class SseFrameCache {
   // `event` alive until its slot is reused.
   bool AppendFrame(const std::shared_ptr<const Event>& event, std::string* out);
 
-  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
-  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
   // Bytes held, summed over the shards (each within its share of the cap).
   size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
@@ -86,8 +83,6 @@ class SseFrameCache {
   const SseFrameCacheOptions options_;
   std::array<Shard, kShards> shards_;
   std::atomic<size_t> bytes_{0};
-  std::atomic<uint64_t> hits_{0};
-  std::atomic<uint64_t> misses_{0};
 };
 
 }  // namespace acpstore::server

@@ -51,8 +51,6 @@ TEST(SseFrameCache, SecondStreamGetsTheSameBytesFromTheCache) {
   EXPECT_EQ(a, "prefix" + Direct(e));
   EXPECT_EQ(b, Direct(e));
   EXPECT_EQ(c, Direct(e));
-  EXPECT_EQ(cache.misses(), 1u);
-  EXPECT_EQ(cache.hits(), 2u);
   EXPECT_GT(cache.bytes(), Direct(e).size());
 }
 
@@ -64,18 +62,16 @@ TEST(SseFrameCache, AnotherEventWithTheSameSessionAndSeqIsAMiss) {
   Event new_event = old_event;
   new_event.payload = R"({"n":2})";
   std::string out;
-  cache.AppendFrame(Shared(old_event), &out);
+  EXPECT_FALSE(cache.AppendFrame(Shared(old_event), &out));
   out.clear();
-  cache.AppendFrame(Shared(new_event), &out);
+  EXPECT_FALSE(cache.AppendFrame(Shared(new_event), &out));
   EXPECT_EQ(out, Direct(new_event));
-  EXPECT_EQ(cache.hits(), 0u);
 
   Event other_tenant = new_event;
   other_tenant.tenant_id = "t2";
   out.clear();
-  cache.AppendFrame(Shared(other_tenant), &out);
+  EXPECT_FALSE(cache.AppendFrame(Shared(other_tenant), &out));
   EXPECT_EQ(out, Direct(other_tenant));
-  EXPECT_EQ(cache.hits(), 0u);
 }
 
 TEST(SseFrameCache, LargeFramesAreNotKept) {
@@ -83,10 +79,9 @@ TEST(SseFrameCache, LargeFramesAreNotKept) {
   const Event e = MakeEvent("s", 1, "\"" + std::string(200, 'x') + "\"");
   const auto shared = Shared(e);
   std::string out;
-  cache.AppendFrame(shared, &out);
-  cache.AppendFrame(shared, &out);
+  EXPECT_FALSE(cache.AppendFrame(shared, &out));
+  EXPECT_FALSE(cache.AppendFrame(shared, &out));
   EXPECT_EQ(out, Direct(e) + Direct(e));
-  EXPECT_EQ(cache.hits(), 0u);
   EXPECT_EQ(cache.bytes(), 0u);
 }
 
@@ -121,19 +116,21 @@ TEST(SseFrameCache, ConcurrentStreamsGetCorrectFrames) {
   }
   std::vector<std::thread> streams;
   std::vector<int> wrong(8, 0);
+  std::vector<size_t> hits(8, 0);
   for (int t = 0; t < 8; ++t) {
     streams.emplace_back([&, t] {
       for (const auto& e : events) {
         std::string out;
-        cache.AppendFrame(e, &out);
+        if (cache.AppendFrame(e, &out)) ++hits[t];
         if (out != Direct(*e)) ++wrong[t];
       }
     });
   }
   for (std::thread& s : streams) s.join();
   for (int w : wrong) EXPECT_EQ(w, 0);
-  EXPECT_EQ(cache.hits() + cache.misses(), 8u * events.size());
-  EXPECT_GE(cache.hits(), 7u * events.size() / 2);
+  size_t total_hits = 0;
+  for (size_t h : hits) total_hits += h;
+  EXPECT_GE(total_hits, 7u * events.size() / 2);
 }
 
 }  // namespace
