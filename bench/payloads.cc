@@ -42,7 +42,7 @@ std::string Payload(std::mt19937_64& rng, size_t index, size_t bytes) {
   std::string tail =
       "\",\"isError\":false,\"exitCode\":0,\"durationMs\":" +
       std::to_string(rng() % 20000) +
-      ",\"cwd\":\"/srv/agents/work/repo\",\"model\":\"claude-sonnet\","
+      ",\"cwd\":\"/srv/agents/code/repo\",\"model\":\"claude-sonnet\","
       "\"tokens\":{\"input\":" +
       std::to_string(rng() % 50000) +
       ",\"output\":" + std::to_string(rng() % 4000) + "}}";
