@@ -1,0 +1,548 @@
+// AcpstoreClient: every route of the acpstore HTTP API (docs/http_api.md)
+// as a typed method. Paths and types come from src/openapi.gen.ts, which is
+// generated from docs/openapi.yaml, so the client and the spec cannot drift.
+//
+// Connections are kept alive by the platform's fetch (undici pools them per
+// origin). Retries: GETs and appends that carry a clientEventId are retried
+// on transport errors only (never on an HTTP answer); an append without a
+// clientEventId gets a generated one, so a retry can never duplicate.
+// Thread-safety: one client may be used by any number of concurrent calls.
+
+import { randomUUID } from 'node:crypto';
+
+import { AcpstoreError, errorFromBody } from './errors.js';
+import { followEvents, type FollowItem, type FollowOptions } from './follow.js';
+import {
+  operations,
+  type Action,
+  type CancelActionBody,
+  type CompleteActionBody,
+  type CompleteInterventionBody,
+  type CreateKeyBody,
+  type CreateKeyResponse,
+  type Event,
+  type EventPage,
+  type FailActionBody,
+  type GetStatsResponse,
+  type LeaseActionBody,
+  type ListActionsResponse,
+  type ListSessionsResponse,
+  type NewAction,
+  type NewEvent,
+  type NewSession,
+  type OperationId,
+  type Pause,
+  type PauseSessionBody,
+  type PauseSessionResponse,
+  type ReadyzResponse,
+  type ResumeSessionBody,
+  type Session,
+  type SessionEvent,
+  type SessionPatch,
+  type SessionStatus,
+  type ActionStatus,
+  type StartInterventionBody,
+} from './openapi.gen.js';
+
+/** The scope a `service` key acts in (SPEC §6: X-Acpstore-Scope). */
+export interface Scope {
+  tenantId: string;
+  ownerKeyId: string;
+}
+
+export interface RetryOptions {
+  /** Attempts in all, including the first. Default 4. */
+  attempts?: number;
+  /** First backoff; doubles per attempt, with jitter. Default 100 ms. */
+  baseDelayMs?: number;
+  /** Cap of one backoff. Default 2000 ms. */
+  maxDelayMs?: number;
+}
+
+export interface ClientOptions {
+  /** e.g. http://127.0.0.1:7700 */
+  baseUrl: string;
+  /** An API token; sent as a bearer token, never in a URL. */
+  token: string;
+  /** For a `service` key: the scope to act in (see also withScope). */
+  scope?: Scope;
+  /** Per-request timeout. Default 30000 ms. */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** A record plus whether this call created it (201) or found it (200). */
+export interface Created<T> {
+  value: T;
+  created: boolean;
+}
+
+export interface ListSessionsQuery {
+  status?: SessionStatus[];
+  updatedAfter?: string | Date;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListActionsQuery {
+  sessionId?: string;
+  status?: ActionStatus[];
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListEventsQuery {
+  after?: number;
+  limit?: number;
+}
+
+export interface AppendOptions extends CallOptions {
+  /** Reject with seq_conflict unless the stream's last seq is this. */
+  expectedLastSeq?: number;
+}
+
+/** An event as appendEvent takes it; clientEventId is generated when absent. */
+export type EventInput = NewEvent;
+
+type PathParams = Record<string, string>;
+
+interface Request {
+  op: OperationId;
+  params?: PathParams;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+  retry: boolean;
+  headers?: Record<string, string>;
+}
+
+interface Answer {
+  status: number;
+  text: string;
+  headers: Headers;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Backoff of attempt n (0-based): base * 2^n, capped, with +-25% jitter. */
+export function backoffMs(n: number, base: number, max: number): number {
+  const d = Math.min(max, base * 2 ** Math.min(n, 20));
+  return Math.round(d * (0.75 + Math.random() * 0.5));
+}
+
+function encodeScope(scope: Scope): string {
+  return `${encodeURIComponent(scope.tenantId)}/${encodeURIComponent(scope.ownerKeyId)}`;
+}
+
+function iso(t: string | Date): string {
+  return typeof t === 'string' ? t : t.toISOString();
+}
+
+export class AcpstoreClient {
+  readonly baseUrl: string;
+  readonly scope: Scope | undefined;
+  readonly #token: string;
+  readonly #timeoutMs: number;
+  readonly #retry: Required<RetryOptions>;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: ClientOptions) {
+    if (!/^https?:\/\//.test(options.baseUrl)) {
+      throw new TypeError('baseUrl must be an http(s) URL');
+    }
+    if (options.token === '') throw new TypeError('token must not be empty');
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.scope = options.scope;
+    this.#token = options.token;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#retry = {
+      attempts: options.retry?.attempts ?? 4,
+      baseDelayMs: options.retry?.baseDelayMs ?? 100,
+      maxDelayMs: options.retry?.maxDelayMs ?? 2000,
+    };
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** The same client acting in another scope (service keys). */
+  withScope(scope: Scope): AcpstoreClient {
+    return new AcpstoreClient({
+      baseUrl: this.baseUrl,
+      token: this.#token,
+      scope,
+      timeoutMs: this.#timeoutMs,
+      retry: this.#retry,
+      fetch: this.#fetch,
+    });
+  }
+
+  // ------------------------------------------------------------ sessions
+
+  /** createSession: 201; 409 conflict when the id exists in the tenant. */
+  async createSession(body: NewSession = {}, opts: CallOptions = {}): Promise<Session> {
+    return this.#json<Session>({ op: 'createSession', body, signal: opts.signal, retry: false });
+  }
+
+  async listSessions(q: ListSessionsQuery = {}, opts: CallOptions = {}): Promise<ListSessionsResponse> {
+    return this.#json<ListSessionsResponse>({
+      op: 'listSessions',
+      query: {
+        status: q.status?.join(','),
+        updatedAfter: q.updatedAfter === undefined ? undefined : iso(q.updatedAfter),
+        limit: q.limit?.toString(),
+        cursor: q.cursor,
+      },
+      signal: opts.signal,
+      retry: true,
+    });
+  }
+
+  async getSession(id: string, opts: CallOptions = {}): Promise<Session> {
+    return this.#json<Session>({ op: 'getSession', params: { id }, signal: opts.signal, retry: true });
+  }
+
+  async updateSession(id: string, patch: SessionPatch, opts: CallOptions = {}): Promise<Session> {
+    return this.#json<Session>({
+      op: 'updateSession',
+      params: { id },
+      body: patch,
+      signal: opts.signal,
+      retry: false,
+    });
+  }
+
+  async transitionSession(id: string, event: SessionEvent, opts: CallOptions = {}): Promise<Session> {
+    return this.#json<Session>({
+      op: 'transitionSession',
+      params: { id },
+      body: { event },
+      signal: opts.signal,
+      retry: false,
+    });
+  }
+
+  /** deleteSession: the session must be closed or failed. */
+  async deleteSession(id: string, opts: CallOptions = {}): Promise<void> {
+    await this.#send({ op: 'deleteSession', params: { id }, signal: opts.signal, retry: false });
+  }
+
+  // -------------------------------------------------------------- events
+
+  /**
+   * Appends one event (appendEvents with a single body). Retried on
+   * transport errors under its clientEventId (generated when absent), so it
+   * is stored at most once. `created` is false when the clientEventId was
+   * already stored and the original event came back.
+   */
+  async appendEvent(sessionId: string, event: EventInput, opts: AppendOptions = {}): Promise<Created<Event>> {
+    const body = { ...event, clientEventId: event.clientEventId ?? randomUUID() };
+    if (opts.expectedLastSeq !== undefined) Object.assign(body, { expectedLastSeq: opts.expectedLastSeq });
+    const a = await this.#send({
+      op: 'appendEvents',
+      params: { id: sessionId },
+      body,
+      signal: opts.signal,
+      retry: true,
+    });
+    return { value: parse<Event>(a), created: a.status === 201 };
+  }
+
+  /** appendEvents with a batch (1..1000 events, all or none). */
+  async appendEvents(
+    sessionId: string,
+    events: EventInput[],
+    opts: AppendOptions = {},
+  ): Promise<Created<Event[]>> {
+    const body: { events: EventInput[]; expectedLastSeq?: number } = {
+      events: events.map((e) => ({ ...e, clientEventId: e.clientEventId ?? randomUUID() })),
+    };
+    if (opts.expectedLastSeq !== undefined) body.expectedLastSeq = opts.expectedLastSeq;
+    const a = await this.#send({
+      op: 'appendEvents',
+      params: { id: sessionId },
+      body,
+      signal: opts.signal,
+      retry: true,
+    });
+    return { value: parse<{ events: Event[] }>(a).events, created: a.status === 201 };
+  }
+
+  async listEvents(sessionId: string, q: ListEventsQuery = {}, opts: CallOptions = {}): Promise<EventPage> {
+    return this.#json<EventPage>({
+      op: 'listEvents',
+      params: { id: sessionId },
+      query: { after: q.after?.toString(), limit: q.limit?.toString() },
+      signal: opts.signal,
+      retry: true,
+    });
+  }
+
+  /**
+   * streamEvents: one SSE connection, no reconnection. Yields events and
+   * truncated markers until the server ends the stream. Prefer follow().
+   */
+  streamEvents(sessionId: string, opts: { after?: number; signal?: AbortSignal } = {}): AsyncGenerator<FollowItem> {
+    return followEvents(this.#sseOpener(sessionId), { ...opts, reconnect: false });
+  }
+
+  /**
+   * follow: an async iterator over a session's events that reconnects with
+   * backoff and resumes after the last event it yielded: no duplicate, no
+   * gap, across dropped connections and server restarts. A `truncated` item
+   * says retention dropped events before `firstSeq` that were never seen.
+   * Ends when `signal` aborts; throws AcpstoreError for a permanent failure
+   * (401, 403, 404: the session does not exist or was deleted).
+   */
+  follow(sessionId: string, opts: FollowOptions = {}): AsyncGenerator<FollowItem> {
+    return followEvents(this.#sseOpener(sessionId), opts);
+  }
+
+  // ------------------------------------------------------------- actions
+
+  /** enqueueAction: created=false for an idempotent replay (200). */
+  async enqueueAction(body: NewAction, opts: CallOptions = {}): Promise<Created<Action>> {
+    const a = await this.#send({
+      op: 'enqueueAction',
+      body,
+      signal: opts.signal,
+      // Safe to retry only when a replay is recognised.
+      retry: body.idempotencyKey !== undefined,
+    });
+    return { value: parse<Action>(a), created: a.status === 201 };
+  }
+
+  async getAction(actionId: string, opts: CallOptions = {}): Promise<Action> {
+    return this.#json<Action>({ op: 'getAction', params: { actionId }, signal: opts.signal, retry: true });
+  }
+
+  async listActions(q: ListActionsQuery = {}, opts: CallOptions = {}): Promise<ListActionsResponse> {
+    return this.#json<ListActionsResponse>({
+      op: 'listActions',
+      query: {
+        sessionId: q.sessionId,
+        status: q.status?.join(','),
+        limit: q.limit?.toString(),
+        cursor: q.cursor,
+      },
+      signal: opts.signal,
+      retry: true,
+    });
+  }
+
+  /** leaseAction: the leased action with its leaseToken, or null (204). */
+  async leaseAction(body: LeaseActionBody = {}, opts: CallOptions = {}): Promise<Action | null> {
+    const a = await this.#send({ op: 'leaseAction', body, signal: opts.signal, retry: false });
+    return a.status === 204 ? null : parse<Action>(a);
+  }
+
+  async heartbeatAction(actionId: string, leaseToken: string, leaseMs: number, opts: CallOptions = {}): Promise<Action> {
+    return this.#json<Action>({
+      op: 'heartbeatAction',
+      params: { actionId },
+      body: { leaseToken, leaseMs },
+      signal: opts.signal,
+      retry: false,
+    });
+  }
+
+  async completeAction(actionId: string, body: CompleteActionBody, opts: CallOptions = {}): Promise<Action> {
+    return this.#json<Action>({ op: 'completeAction', params: { actionId }, body, signal: opts.signal, retry: false });
+  }
+
+  async failAction(actionId: string, body: FailActionBody, opts: CallOptions = {}): Promise<Action> {
+    return this.#json<Action>({ op: 'failAction', params: { actionId }, body, signal: opts.signal, retry: false });
+  }
+
+  async cancelAction(actionId: string, body: CancelActionBody = {}, opts: CallOptions = {}): Promise<Action> {
+    return this.#json<Action>({ op: 'cancelAction', params: { actionId }, body, signal: opts.signal, retry: false });
+  }
+
+  // -------------------------------------------------------------- pauses
+
+  /** pauseSession: created=false for a replay of the idempotencyKey. */
+  async pauseSession(id: string, body: PauseSessionBody, opts: CallOptions = {}): Promise<Created<PauseSessionResponse>> {
+    const a = await this.#send({ op: 'pauseSession', params: { id }, body, signal: opts.signal, retry: false });
+    return { value: parse<PauseSessionResponse>(a), created: a.status === 201 };
+  }
+
+  async startIntervention(id: string, body: StartInterventionBody, opts: CallOptions = {}): Promise<PauseSessionResponse> {
+    return this.#json({ op: 'startIntervention', params: { id }, body, signal: opts.signal, retry: false });
+  }
+
+  async completeIntervention(
+    id: string,
+    body: CompleteInterventionBody,
+    opts: CallOptions = {},
+  ): Promise<PauseSessionResponse> {
+    return this.#json({ op: 'completeIntervention', params: { id }, body, signal: opts.signal, retry: false });
+  }
+
+  async resumeSession(id: string, body: ResumeSessionBody, opts: CallOptions = {}): Promise<PauseSessionResponse> {
+    return this.#json({ op: 'resumeSession', params: { id }, body, signal: opts.signal, retry: false });
+  }
+
+  /** getPause: the active pause, else the latest; 404 when none. */
+  async getPause(id: string, opts: CallOptions = {}): Promise<Pause> {
+    return this.#json<Pause>({ op: 'getPause', params: { id }, signal: opts.signal, retry: true });
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  async createKey(body: CreateKeyBody, opts: CallOptions = {}): Promise<CreateKeyResponse> {
+    return this.#json<CreateKeyResponse>({ op: 'createKey', body, signal: opts.signal, retry: false });
+  }
+
+  async revokeKey(id: string, opts: CallOptions = {}): Promise<void> {
+    await this.#send({ op: 'revokeKey', params: { id }, signal: opts.signal, retry: false });
+  }
+
+  // ---------------------------------------------------------- operations
+
+  async getStats(opts: CallOptions = {}): Promise<GetStatsResponse> {
+    return this.#json<GetStatsResponse>({ op: 'getStats', signal: opts.signal, retry: true });
+  }
+
+  /** healthz: resolves while the process serves. */
+  async healthz(opts: CallOptions = {}): Promise<{ status: string }> {
+    return this.#json({ op: 'healthz', signal: opts.signal, retry: false });
+  }
+
+  /** readyz: 200 and 503 both resolve; `ready` tells them apart. */
+  async readyz(opts: CallOptions = {}): Promise<{ ready: boolean; body: ReadyzResponse & Record<string, unknown> }> {
+    const a = await this.#send({ op: 'readyz', signal: opts.signal, retry: false }, [503]);
+    return { ready: a.status === 200, body: parse(a) };
+  }
+
+  /** metrics: the Prometheus text. */
+  async metrics(opts: CallOptions = {}): Promise<string> {
+    return (await this.#send({ op: 'metrics', signal: opts.signal, retry: false })).text;
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  #url(op: OperationId, params: PathParams = {}, query: Record<string, string | undefined> = {}): string {
+    const path = operations[op].path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const v = params[name];
+      if (v === undefined || v === '') throw new TypeError(`${op}: ${name} must be a non-empty string`);
+      return encodeURIComponent(v);
+    });
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, v);
+    const s = qs.toString();
+    return `${this.baseUrl}${path}${s === '' ? '' : `?${s}`}`;
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    const h: Record<string, string> = { authorization: `Bearer ${this.#token}`, ...extra };
+    if (this.scope !== undefined) h['x-acpstore-scope'] = encodeScope(this.scope);
+    return h;
+  }
+
+  #sseOpener(sessionId: string): (lastSeq: number, signal: AbortSignal) => Promise<Response> {
+    return async (lastSeq, signal) => {
+      const url = this.#url('streamEvents', { id: sessionId });
+      try {
+        return await this.#fetch(url, {
+          headers: this.#headers({ accept: 'text/event-stream', 'last-event-id': String(lastSeq) }),
+          signal,
+        });
+      } catch (e) {
+        if (signal.aborted) throw e;
+        throw new AcpstoreError(0, 'network', `streamEvents: ${(e as Error).message}`, { cause: e });
+      }
+    };
+  }
+
+  async #json<T>(req: Request): Promise<T> {
+    return parse<T>(await this.#send(req));
+  }
+
+  /** One call with its retries; resolves with a 2xx (or `alsoOk`) answer. */
+  async #send(req: Request, alsoOk: number[] = []): Promise<Answer> {
+    const { method } = operations[req.op];
+    const url = this.#url(req.op, req.params, req.query);
+    const hasBody = req.body !== undefined;
+    const init: RequestInit = {
+      method,
+      headers: this.#headers(hasBody ? { 'content-type': 'application/json', ...req.headers } : req.headers),
+      ...(hasBody ? { body: JSON.stringify(req.body) } : {}),
+    };
+    const attempts = req.retry ? Math.max(1, this.#retry.attempts) : 1;
+    for (let n = 0; ; ++n) {
+      try {
+        return await this.#once(req.op, url, init, req.signal, alsoOk);
+      } catch (e) {
+        const transport = e instanceof AcpstoreError && e.isTransport;
+        if (!transport || n + 1 >= attempts || req.signal?.aborted === true) throw e;
+        await sleep(backoffMs(n, this.#retry.baseDelayMs, this.#retry.maxDelayMs), req.signal);
+      }
+    }
+  }
+
+  async #once(op: OperationId, url: string, init: RequestInit, signal: AbortSignal | undefined, alsoOk: number[]): Promise<Answer> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal === undefined ? timeout : anySignal([signal, timeout]);
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.#fetch(url, { ...init, signal: combined });
+      text = await res.text();
+    } catch (e) {
+      if (signal?.aborted === true) throw signal.reason;
+      if (timeout.aborted) {
+        throw new AcpstoreError(0, 'timeout', `${op}: no answer within ${this.#timeoutMs} ms`, { cause: e });
+      }
+      throw new AcpstoreError(0, 'network', `${op}: ${(e as Error).message}`, { cause: e });
+    }
+    if ((res.status >= 200 && res.status < 300) || alsoOk.includes(res.status)) {
+      return { status: res.status, text, headers: res.headers };
+    }
+    throw errorFromBody(res.status, text);
+  }
+}
+
+function parse<T>(a: Answer): T {
+  try {
+    return JSON.parse(a.text) as T;
+  } catch (e) {
+    throw new AcpstoreError(a.status, 'bad_response', 'the answer is not JSON', { cause: e });
+  }
+}
+
+/** AbortSignal.any for Node 18, which lacks it. */
+export function anySignal(signals: AbortSignal[]): AbortSignal {
+  const ctl = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) {
+      ctl.abort(s.reason);
+      return ctl.signal;
+    }
+  }
+  const onAbort = (ev: globalThis.Event): void => {
+    const s = ev.target as AbortSignal;
+    ctl.abort(s.reason);
+    for (const t of signals) t.removeEventListener('abort', onAbort);
+  };
+  for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+  return ctl.signal;
+}

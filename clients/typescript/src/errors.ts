@@ -1,0 +1,61 @@
+// AcpstoreError: the one error class of the client. Every failed call
+// rejects with it: an HTTP error carries the server's status and error
+// body; a transport failure has status 0.
+
+import type { ErrorBody } from './openapi.gen.js';
+
+/** The error codes of the HTTP API (SPEC §5), plus the client's own. */
+export type ApiErrorCode = ErrorBody['error']['code'];
+export type ClientErrorCode =
+  | 'network' // the request did not reach the server or the answer was cut
+  | 'timeout' // no answer within the request timeout
+  | 'bad_response'; // the server answered with something that is not the API's
+export type AcpstoreErrorCode = ApiErrorCode | ClientErrorCode;
+
+export class AcpstoreError extends Error {
+  override readonly name = 'AcpstoreError';
+  /** HTTP status; 0 when no HTTP answer arrived. */
+  readonly status: number;
+  readonly code: AcpstoreErrorCode;
+  /** The camelCase path of the offending field, when the server named one. */
+  readonly field: string | undefined;
+  /** Every other key of the error body (lastSeq, status, event, ...). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    status: number,
+    code: AcpstoreErrorCode,
+    message: string,
+    options: { field?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.status = status;
+    this.code = code;
+    this.field = options.field;
+    this.details = Object.freeze({ ...(options.details ?? {}) });
+  }
+
+  /** True for failures where the request may not have reached the store. */
+  get isTransport(): boolean {
+    return this.status === 0;
+  }
+}
+
+/** Builds the error for an HTTP answer with a non-2xx status. */
+export function errorFromBody(status: number, text: string): AcpstoreError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const err = (body as Partial<ErrorBody> | undefined)?.error;
+  if (err === undefined || typeof err.code !== 'string' || typeof err.message !== 'string') {
+    return new AcpstoreError(status, 'bad_response', `HTTP ${status} without an acpstore error body`);
+  }
+  const { code, message, field, ...details } = err;
+  return new AcpstoreError(status, code, message, {
+    ...(typeof field === 'string' ? { field } : {}),
+    details,
+  });
+}
