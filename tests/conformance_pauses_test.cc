@@ -97,6 +97,20 @@ TEST_P(StoreConformance, PauseReasonIsOneTo2048Bytes) {
   EXPECT_OK(db().PauseSession(kAlice, "s-1", {std::string(2048, 'r'), "op"}));
 }
 
+// Pause texts count UTF-16 code units, as Aegis does (SPEC §2.4): 700 CJK
+// characters are 2,100 bytes but 700 units; an emoji counts 2.
+TEST_P(StoreConformance, PauseTextsCountUtf16Units) {
+  SessionIn(SessionStatus::kRunning, "s-1");
+  std::string cjk;
+  for (int i = 0; i < 700; ++i) cjk += "\xe6\x96\x87";  // U+6587
+  std::string emoji;
+  for (int i = 0; i < 1025; ++i) emoji += "\xf0\x9f\x98\x80";  // U+1F600
+  EXPECT_THAT(db().PauseSession(kAlice, "s-1", {emoji, "op"}),
+              FailsOnField(StatusCode::kInvalidArgument, "reason"));
+  EXPECT_OK(db().PauseSession(kAlice, "s-1", {cjk, "op"}));
+  EXPECT_EQ(db().GetPause(kAlice, "s-1")->reason, cjk);
+}
+
 TEST_P(StoreConformance, PauseOutsideScope) {
   SessionIn(SessionStatus::kRunning, "s-1", kAlice);
   EXPECT_THAT(db().PauseSession(kAlice, "nope", {"why", "op"}),

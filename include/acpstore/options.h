@@ -41,8 +41,10 @@ struct Limits {
   uint32_t max_metadata_keys = 20;
   uint32_t max_metadata_key_bytes = 128;
   uint32_t max_metadata_value_bytes = 1024;
-  uint32_t max_reason_bytes = 2048;      // pause reason
-  uint32_t max_guidance_bytes = 8192;    // intervention guidance
+  // Pause texts count UTF-16 code units (JavaScript's String.length), as
+  // Aegis does: 700 CJK characters are 700 units but 2,100 bytes.
+  uint32_t max_reason_utf16 = 2048;      // pause reason
+  uint32_t max_guidance_utf16 = 8192;    // intervention guidance
   uint32_t max_validation_warnings = 50;
   uint32_t max_warning_bytes = 1024;
 };

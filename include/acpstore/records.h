@@ -128,6 +128,10 @@ struct Session {
 
 struct NewSession {
   std::optional<std::string> id;  // 1-256 bytes; default: a UUIDv4
+  // 1-256 bytes; default: a UUIDv4. For callers that generate their own
+  // (the Aegis drop-in does); immutable once created.
+  std::optional<std::string> conversation_id;
+  std::optional<std::string> transcript_id;
   std::optional<std::string> parent_session_id;
   std::optional<std::string> root_session_id;
   std::optional<std::string> correlation_id;
@@ -343,7 +347,7 @@ struct Pause {
   std::string owner_key_id;
   PauseStatus status = PauseStatus::kPaused;
   std::optional<std::string> idempotency_key;
-  std::string reason;        // 1-2,048 bytes
+  std::string reason;        // 1-2,048 UTF-16 code units
   std::string requested_by;  // 1-256 bytes
   TimestampMs requested_at = 0;
   std::optional<std::string> metadata;  // canonical metadata map
@@ -352,7 +356,7 @@ struct Pause {
   std::optional<TimestampMs> intervention_started_at;
   std::optional<std::string> intervention_completed_by;
   std::optional<TimestampMs> intervention_completed_at;
-  std::optional<std::string> guidance;  // <= 8,192 bytes
+  std::optional<std::string> guidance;  // <= 8,192 UTF-16 code units
   std::optional<std::string> resume_id;
   std::optional<std::string> resumed_by;
   std::optional<TimestampMs> resumed_at;

@@ -140,6 +140,32 @@ class ArrayWriter {
   bool empty_ = true;
 };
 
+// What rollback cannot carry for this session (SPEC §8).
+void Warn(const Session& s, ExportReport* report) {
+  const EventStreamInfo& ev = s.events;
+  const EventSeq newest_kept = ev.retained > 0 ? ev.first_seq + ev.retained - 1
+                                               : 0;
+  const std::string who =
+      "session " + s.id + " (tenant " + s.tenant_id + ")";
+  if (ev.last_seq > newest_kept) {
+    report->warnings.push_back(
+        who + ": its stream's high-water mark is " +
+        std::to_string(ev.last_seq) + " but the newest kept event is " +
+        (newest_kept > 0 ? std::to_string(newest_kept)
+                         : std::string("none")) +
+        "; Aegis numbers new events from the newest kept one, so seqs " +
+        std::to_string(newest_kept + 1) + ".." +
+        std::to_string(ev.last_seq) + " and their event ids would be "
+        "reused after rollback");
+  }
+  if (ev.retained > kAegisMaxEvents) {
+    report->warnings.push_back(
+        who + ": " + std::to_string(ev.retained) +
+        " events; Aegis keeps at most " + std::to_string(kAegisMaxEvents) +
+        " per session and prunes the oldest on its next start");
+  }
+}
+
 }  // namespace
 
 Result<ExportReport> ExportAegis(Store* store, const std::string& path,
@@ -162,9 +188,10 @@ Result<ExportReport> ExportAegis(Store* store, const std::string& path,
     ArrayWriter sessions(&out, "sessions", true);
     for (const auto& s : state.sessions) {
       line.clear();
-      WriteSession(s.session, s.session.events.last_seq, &line);
+      WriteSession(s.session, &line);
       sessions.Item(line);
       ++report.sessions;
+      Warn(s.session, &report);
     }
   }
   {
@@ -178,6 +205,7 @@ Result<ExportReport> ExportAegis(Store* store, const std::string& path,
             store->ListEvents(scope, s.session.id, after, 1000));
         if (page.events.empty()) break;
         for (const Event& e : page.events) {
+          if (e.client_event_id) ++report.dropped_client_event_ids;
           line.clear();
           WriteEvent(e, &line);
           events.Item(line);
@@ -193,6 +221,7 @@ Result<ExportReport> ExportAegis(Store* store, const std::string& path,
   {
     ArrayWriter actions(&out, "actions", false);
     for (const Action& a : state.actions) {
+      if (a.status == ActionStatus::kLeased) ++report.leased_actions;
       line.clear();
       WriteAction(a, &line);
       actions.Item(line);
@@ -203,6 +232,7 @@ Result<ExportReport> ExportAegis(Store* store, const std::string& path,
     ArrayWriter pauses(&out, "pauseInterventions", false);
     for (const auto& s : state.sessions) {
       for (const Pause& p : s.pauses) {
+        if (p.resume_id || p.resume_metadata) ++report.dropped_resume_fields;
         line.clear();
         WritePause(p, &line);
         pauses.Item(line);
@@ -210,7 +240,7 @@ Result<ExportReport> ExportAegis(Store* store, const std::string& path,
       }
     }
   }
-  out.Write("\n}\n");
+  out.Write("\n}");
   ACPSTORE_RETURN_IF_ERROR(out.Commit());
   report.bytes = out.bytes();
   return report;

@@ -1,7 +1,11 @@
 // ExportAegis: writes a store's state as an Aegis version-1 state file
 // (docs/aegis_format.md), for `acpstore export-aegis` — the rollback of a
-// migration. ImportAegis of the file gives the same state back (ids, seqs,
-// high-water marks, times, lease tokens).
+// migration. Only Aegis's fields are written, with Aegis's names and
+// encodings (writer.h), so Aegis loads the file as it is. What rollback
+// cannot carry is counted and warned about (SPEC §8): a stream's
+// high-water mark above its newest kept event, sessions over Aegis's
+// 1,000-event cap, lease tokens (Aegis has no lease holders), clientEventIds,
+// resumeIds. ImportAegis of the file gives the same records back.
 //
 // Sessions, actions and pause records are copied under the engine's lock
 // in one go (they are in memory anyway); events are then streamed page by
@@ -18,11 +22,15 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "acpstore/result.h"
 #include "acpstore/store.h"
 
 namespace acpstore::aegis {
+
+// Aegis keeps at most this many events per session (its default).
+inline constexpr uint64_t kAegisMaxEvents = 1000;
 
 struct ExportReport {
   uint64_t sessions = 0;
@@ -30,6 +38,11 @@ struct ExportReport {
   uint64_t actions = 0;
   uint64_t pauses = 0;
   uint64_t bytes = 0;
+  // What rollback cannot carry, one line per session.
+  std::vector<std::string> warnings;
+  uint64_t leased_actions = 0;            // their holders' tokens are lost
+  uint64_t dropped_client_event_ids = 0;  // events that had one
+  uint64_t dropped_resume_fields = 0;     // pauses with resumeId/-Metadata
 };
 
 struct ExportOptions {

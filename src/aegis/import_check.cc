@@ -1,5 +1,5 @@
 // ImportChecker: see import_check.h. The rules between records, with the
-// reasons docs/aegis_format.md lists.
+// repairs docs/aegis_format.md lists.
 //
 // Thread-safety: none.
 
@@ -17,7 +17,27 @@ namespace {
 using engine::TenantKey;
 using record::InvalidField;
 
+// Seqs missing between two events of a session are filled with
+// placeholders up to this many; a wider gap (not something Aegis writes)
+// keeps only the newest run, as retention would have.
+constexpr EventSeq kMaxFill = 100000;
+
 std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+bool Active(PauseStatus s) { return s != PauseStatus::kResumed; }
+
+// Aegis's reconciliation when it reads a session (the latest pause wins).
+SessionStatus StatusFor(PauseStatus s) {
+  switch (s) {
+    case PauseStatus::kPaused:
+      return SessionStatus::kPaused;
+    case PauseStatus::kIntervening:
+      return SessionStatus::kIntervening;
+    case PauseStatus::kResumed:
+      return SessionStatus::kRunning;
+  }
+  return SessionStatus::kRunning;
+}
 
 }  // namespace
 
@@ -46,39 +66,49 @@ const SessionPlan* ImportChecker::Plan(const std::string& tenant_id,
 
 Status ImportChecker::ResolveScope(const std::string& session_id,
                                    std::string* tenant_id,
-                                   std::string* owner_key_id) const {
-  if (tenant_id->empty()) {
+                                   std::string* owner_key_id,
+                                   bool* moved) const {
+  *moved = false;
+  const SessionPlan* plan =
+      tenant_id->empty() ? nullptr : Plan(*tenant_id, session_id);
+  if (plan == nullptr) {
+    // No session of that id in the record's tenant: the session of that
+    // id, when only one tenant has one.
     auto it = tenant_of_id_.find(session_id);
     if (it == tenant_of_id_.end()) {
       return InvalidField("sessionId", "no session " + Quoted(session_id) +
                                            " was imported from the file");
     }
     if (it->second.empty()) {
-      return InvalidField("sessionId",
+      return InvalidField("tenantId",
                           "sessions of several tenants have the id " +
                               Quoted(session_id) +
-                              "; the record needs a tenantId");
+                              ", and none of them is in tenant " +
+                              Quoted(*tenant_id));
     }
     *tenant_id = it->second;
+    *moved = true;
+    plan = Plan(*tenant_id, session_id);
   }
-  const SessionPlan* plan = Plan(*tenant_id, session_id);
-  if (plan == nullptr) {
-    return InvalidField("sessionId", "no session " + Quoted(session_id) +
-                                         " of tenant " + Quoted(*tenant_id) +
-                                         " was imported from the file");
-  }
-  if (owner_key_id->empty()) {
+  if (*owner_key_id != plan->owner_key_id) {
     *owner_key_id = plan->owner_key_id;
-  } else if (*owner_key_id != plan->owner_key_id) {
-    return InvalidField("ownerKeyId", "is " + Quoted(*owner_key_id) +
-                                          " but its session's is " +
-                                          Quoted(plan->owner_key_id));
+    *moved = true;
   }
   return Status::OK();
 }
 
-Result<MappedSession> ImportChecker::CheckSession(const RawRecord& r) {
-  Result<MappedSession> m = MapSession(r, limits_);
+void ImportChecker::Rescoped(const std::string& path, const std::string& owner,
+                             const std::string& tenant, std::string extra) {
+  found_.push_back(
+      {path,
+       {RepairKind::kRescoped, "ownerKeyId",
+        "moved into its session's scope (tenant " + Quoted(tenant) +
+            ", owner " + Quoted(owner) + ")" + extra}});
+}
+
+Result<MappedSession> ImportChecker::CheckSession(
+    const RawRecord& r, Repairs* repairs, std::vector<std::string>* unknown) {
+  Result<MappedSession> m = MapSession(r, options_, repairs, unknown);
   if (!m.ok()) return Reject<MappedSession>(r.collection, r.ordinal, m.error());
   const Session& s = m->session;
   std::string key = TenantKey(s.tenant_id, s.id);
@@ -93,25 +123,31 @@ Result<MappedSession> ImportChecker::CheckSession(const RawRecord& r) {
   plan.owner_key_id = s.owner_key_id;
   plan.path = r.path;
   plan.ordinal = r.ordinal;
+  plan.created_at = s.created_at;
+  plan.status = s.status;
   plan.declared_last_seq = m->last_event_seq.value_or(0);
   auto [it, inserted] = tenant_of_id_.emplace(s.id, s.tenant_id);
   if (!inserted && it->second != s.tenant_id) it->second.clear();
   return m;
 }
 
-Result<MappedEvent> ImportChecker::CheckEvent(const RawRecord& r) {
-  Result<MappedEvent> m = MapEvent(r, limits_);
+Result<MappedEvent> ImportChecker::CheckEvent(
+    const RawRecord& r, Repairs* repairs, std::vector<std::string>* unknown) {
+  Result<MappedEvent> m = MapEvent(r, options_, repairs, unknown);
   if (!m.ok()) return Reject<MappedEvent>(r.collection, r.ordinal, m.error());
   Event& e = m->event;
-  Status s = ResolveScope(e.session_id, &e.tenant_id, &e.owner_key_id);
+  bool moved = false;
+  Status s = ResolveScope(e.session_id, &e.tenant_id, &e.owner_key_id, &moved);
   if (!s.ok()) return Reject<MappedEvent>(r.collection, r.ordinal, s);
-  if (m->event_id && *m->event_id != e.EventId()) {
-    return Reject<MappedEvent>(
-        r.collection, r.ordinal,
-        InvalidField("eventId", "is " + Quoted(*m->event_id) +
-                                    ", not tenantId:ownerKeyId:sessionId:"
-                                    "eventSeq (" +
-                                    Quoted(e.EventId()) + ")"));
+  if (moved) {
+    Rescoped(r.path, e.owner_key_id, e.tenant_id,
+             "; its eventId is now " + Quoted(e.EventId()));
+  } else if (m->event_id && *m->event_id != e.EventId()) {
+    repairs->push_back({RepairKind::kFieldDropped, "eventId",
+                        "is " + Quoted(*m->event_id) +
+                            ", not tenantId:ownerKeyId:sessionId:eventSeq; "
+                            "the event's id is " +
+                            Quoted(e.EventId())});
   }
   SessionPlan* plan = MutablePlan(e.tenant_id, e.session_id);
   if (e.seq <= plan->last_seen) {
@@ -122,16 +158,29 @@ Result<MappedEvent> ImportChecker::CheckEvent(const RawRecord& r) {
                                      " (out of order or repeated)"));
   }
   if (plan->kept > 0 && e.seq > plan->last_seen + 1) {
-    // A hole: streams are dense and seqs never reused, so only the newest
-    // run can be kept (docs/aegis_format.md).
-    notes_.push_back(
-        r.path + ".eventSeq: " + std::to_string(e.seq) +
-        " leaves a hole after " + std::to_string(plan->last_seen) +
-        " (missing or skipped events); the events before it (seq " +
-        std::to_string(plan->first_kept) + ".." +
-        std::to_string(plan->last_seen) +
-        ") are dropped to keep the stream gap-free");
-    plan->kept = 0;
+    const EventSeq gap = e.seq - plan->last_seen - 1;
+    if (gap <= kMaxFill) {
+      found_.push_back(
+          {r.path,
+           {RepairKind::kHoleFilled, "eventSeq",
+            "seq " + std::to_string(plan->last_seen + 1) +
+                (gap > 1 ? ".." + std::to_string(e.seq - 1) : "") +
+                " missing from the file (or skipped); filled with " +
+                std::to_string(gap) + " placeholder event" +
+                (gap > 1 ? "s" : "")}});
+      plan->kept += gap;
+      events_filled_ += gap;
+    } else {
+      found_.push_back(
+          {r.path,
+           {RepairKind::kHoleFilled, "eventSeq",
+            std::to_string(e.seq) + " leaves a gap of " + std::to_string(gap) +
+                " seqs after " + std::to_string(plan->last_seen) +
+                ", too wide to fill; the events before it (seq " +
+                std::to_string(plan->first_kept) + ".." +
+                std::to_string(plan->last_seen) + ") are not imported"}});
+      plan->kept = 0;
+    }
   }
   if (plan->kept == 0) plan->first_kept = e.seq;
   plan->last_seen = e.seq;
@@ -139,11 +188,13 @@ Result<MappedEvent> ImportChecker::CheckEvent(const RawRecord& r) {
   return m;
 }
 
-Result<MappedAction> ImportChecker::CheckAction(const RawRecord& r) {
-  Result<MappedAction> m = MapAction(r, limits_);
+Result<MappedAction> ImportChecker::CheckAction(
+    const RawRecord& r, Repairs* repairs, std::vector<std::string>* unknown) {
+  Result<MappedAction> m = MapAction(r, options_, repairs, unknown);
   if (!m.ok()) return Reject<MappedAction>(r.collection, r.ordinal, m.error());
   Action& a = m->action;
-  Status s = ResolveScope(a.session_id, &a.tenant_id, &a.owner_key_id);
+  bool moved = false;
+  Status s = ResolveScope(a.session_id, &a.tenant_id, &a.owner_key_id, &moved);
   if (!s.ok()) return Reject<MappedAction>(r.collection, r.ordinal, s);
   std::string key = TenantKey(a.tenant_id, a.action_id);
   if (action_ids_.count(key) > 0) {
@@ -153,14 +204,20 @@ Result<MappedAction> ImportChecker::CheckAction(const RawRecord& r) {
                                      " of tenant " + Quoted(a.tenant_id) +
                                      " appears twice; the first one is kept"));
   }
+  if (moved) Rescoped(r.path, a.owner_key_id, a.tenant_id);
   if (a.idempotency_key) {
+    // The array is in enqueue order: the earlier holder is the older.
     std::string idem =
         TenantKey(TenantKey(a.tenant_id, a.session_id), *a.idempotency_key);
-    if (!action_idem_keys_.insert(std::move(idem)).second) {
-      return Reject<MappedAction>(
-          r.collection, r.ordinal,
-          InvalidField("idempotencyKey",
-                       "repeats another action's key in the same session"));
+    auto [it, inserted] = action_keys_.try_emplace(
+        std::move(idem), std::pair{r.ordinal, r.path});
+    if (!inserted) {
+      action_clear_.insert(it->second.first);
+      found_.push_back(
+          {it->second.second,
+           {RepairKind::kIdempotencyCleared, "idempotencyKey",
+            "repeated by the newer " + r.path + "; cleared here"}});
+      it->second = {r.ordinal, r.path};
     }
   }
   action_ids_.insert(std::move(key));
@@ -168,44 +225,117 @@ Result<MappedAction> ImportChecker::CheckAction(const RawRecord& r) {
   return m;
 }
 
-Result<MappedPause> ImportChecker::CheckPause(const RawRecord& r) {
-  Result<MappedPause> m = MapPause(r, limits_);
+Result<MappedPause> ImportChecker::CheckPause(
+    const RawRecord& r, Repairs* repairs, std::vector<std::string>* unknown) {
+  Result<MappedPause> m = MapPause(r, options_, repairs, unknown);
   if (!m.ok()) return Reject<MappedPause>(r.collection, r.ordinal, m.error());
   Pause& p = m->pause;
-  Status s = ResolveScope(p.session_id, &p.tenant_id, &p.owner_key_id);
-  if (!s.ok()) return Reject<MappedPause>(r.collection, r.ordinal, s);
-  SessionPlan* plan = MutablePlan(p.tenant_id, p.session_id);
-  if (!plan->pauses) plan->pauses = std::make_unique<SessionPlan::Pauses>();
-  SessionPlan::Pauses& book = *plan->pauses;
-  auto reject = [&](std::string_view field, std::string why) {
-    return Reject<MappedPause>(r.collection, r.ordinal,
-                               InvalidField(field, why));
-  };
-  if (book.ids.count(p.pause_id) > 0) {
-    return reject("pauseId", "pause " + Quoted(p.pause_id) +
-                                 " appears twice in its session; the first "
-                                 "one is kept");
+  bool moved = false;
+  Status s = ResolveScope(p.session_id, &p.tenant_id, &p.owner_key_id, &moved);
+  if (!s.ok()) {
+    // Aegis pauses sessions it has no record of (legacy sessions).
+    return Reject<MappedPause>(r.collection, r.ordinal, s);
   }
-  const bool active = p.status != PauseStatus::kResumed;
-  if (active && book.active) {
-    return reject("status", "a second active pause of session " +
-                                Quoted(p.session_id) +
-                                " (at most one may be paused or intervening)");
+  if (moved) Rescoped(r.path, p.owner_key_id, p.tenant_id);
+  PauseBook& book = pauses_[TenantKey(p.tenant_id, p.session_id)];
+  if (!book.ids.insert(p.pause_id).second) {
+    // Aegis does not check pauseIds; both records are kept.
+    std::string renamed;
+    for (int n = 2;; ++n) {
+      renamed = p.pause_id + "~" + std::to_string(n);
+      if (renamed.size() <= options_.limits.max_id_bytes &&
+          book.ids.insert(renamed).second) {
+        break;
+      }
+      if (renamed.size() > options_.limits.max_id_bytes) {
+        return Reject<MappedPause>(
+            r.collection, r.ordinal,
+            InvalidField("pauseId", "repeats another pause of the session "
+                                    "and is too long to rename"));
+      }
+    }
+    pause_fixes_[r.ordinal].new_pause_id = renamed;
+    repairs->push_back({RepairKind::kPauseIdRenamed, "pauseId",
+                        "repeats another pause of the session; renamed " +
+                            Quoted(renamed)});
+    p.pause_id = renamed;
   }
-  if (p.idempotency_key && book.idempotency_keys.count(*p.idempotency_key)) {
-    return reject("idempotencyKey",
-                  "repeats another pause's key in the session");
+  book.entries.push_back(
+      {r.ordinal, r.path, p.status, p.requested_at, p.updated_at});
+  if (p.idempotency_key) {
+    const size_t mine = book.entries.size() - 1;
+    auto [it, inserted] = book.keys.try_emplace(*p.idempotency_key, mine);
+    if (!inserted) {
+      // Aegis never deduplicates pause keys; acpstore's pause route
+      // replays by key, so only the newer record may keep it.
+      const PauseEntry& other = book.entries[it->second];
+      const bool other_older =
+          other.requested_at < p.requested_at ||
+          (other.requested_at == p.requested_at && other.ordinal < r.ordinal);
+      const PauseEntry& older = other_older ? other : book.entries[mine];
+      const PauseEntry& newer = other_older ? book.entries[mine] : other;
+      pause_fixes_[older.ordinal].clear_idempotency_key = true;
+      found_.push_back({older.path,
+                        {RepairKind::kIdempotencyCleared, "idempotencyKey",
+                         "repeated by the newer " + newer.path +
+                             "; cleared here"}});
+      if (other_older) it->second = mine;
+    }
   }
-  if (p.resume_id && book.resume_ids.count(*p.resume_id)) {
-    return reject("resumeId",
-                  "repeats another pause's resumeId in the session");
-  }
-  book.ids.insert(p.pause_id);
-  if (p.idempotency_key) book.idempotency_keys.insert(*p.idempotency_key);
-  if (p.resume_id) book.resume_ids.insert(*p.resume_id);
-  book.active = book.active || active;
   ++pauses_accepted_;
   return m;
+}
+
+void ImportChecker::FinishPauses() {
+  // In file order of the sessions, whatever the hash map's order.
+  std::vector<std::pair<const std::string*, PauseBook*>> books;
+  for (auto& [key, book] : pauses_) books.push_back({&key, &book});
+  std::sort(books.begin(), books.end(), [&](const auto& a, const auto& b) {
+    return sessions_.at(*a.first).ordinal < sessions_.at(*b.first).ordinal;
+  });
+  auto newer = [](const PauseEntry& a, const PauseEntry& b) {
+    return a.updated_at != b.updated_at ? a.updated_at > b.updated_at
+                                        : a.ordinal > b.ordinal;
+  };
+  for (auto& [key, book] : books) {
+    SessionPlan& plan = sessions_.at(*key);
+    // Aegis's getActive: the newest active record by updatedAt.
+    const PauseEntry* active = nullptr;
+    for (const PauseEntry& e : book->entries) {
+      if (Active(e.status) && (active == nullptr || newer(e, *active))) {
+        active = &e;
+      }
+    }
+    for (PauseEntry& e : book->entries) {
+      if (!Active(e.status) || &e == active) continue;
+      pause_fixes_[e.ordinal].resume = true;
+      e.status = PauseStatus::kResumed;
+      found_.push_back(
+          {e.path,
+           {RepairKind::kSecondActivePause, "status",
+            "a newer active pause of the session is " + active->path +
+                " (at most one may be active); imported as resumed"}});
+    }
+    const PauseEntry* latest = nullptr;
+    for (const PauseEntry& e : book->entries) {
+      if (latest == nullptr || newer(e, *latest)) latest = &e;
+    }
+    // Aegis leaves closing, closed and failed sessions as they are.
+    const SessionStatus now = plan.status;
+    if (latest == nullptr || now == SessionStatus::kClosing ||
+        now == SessionStatus::kClosed || now == SessionStatus::kFailed) {
+      continue;
+    }
+    const SessionStatus want = StatusFor(latest->status);
+    if (want == now) continue;
+    plan.reconciled = want;
+    found_.push_back(
+        {plan.path,
+         {RepairKind::kStatusReconciled, "status",
+          std::string(ToString(now)) + ", but its latest pause " +
+              "record " + latest->path + " makes it " +
+              std::string(ToString(want)) + " (as Aegis reads it)"}});
+  }
 }
 
 void ImportChecker::FinishEvents() {
@@ -215,18 +345,19 @@ void ImportChecker::FinishEvents() {
       above.push_back(&plan);
     }
   }
-  // In file order, whatever the hash map's order.
   std::sort(above.begin(), above.end(),
             [](const SessionPlan* a, const SessionPlan* b) {
               return a->ordinal < b->ordinal;
             });
   for (const SessionPlan* plan : above) {
-    notes_.push_back(plan->path + ".lastEventSeq: " +
-                     std::to_string(plan->declared_last_seq) +
-                     " is above the session's last event (" +
-                     std::to_string(plan->last_seen) +
-                     "); the events are kept and new ones continue at " +
-                     std::to_string(plan->last_seen + 1));
+    found_.push_back(
+        {plan->path,
+         {RepairKind::kFieldDropped, "lastEventSeq",
+          std::to_string(plan->declared_last_seq) +
+              " is above the session's last event (" +
+              std::to_string(plan->last_seen) +
+              "); new events continue at " +
+              std::to_string(plan->last_seen + 1)}});
   }
 }
 

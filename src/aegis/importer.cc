@@ -1,4 +1,5 @@
-// ImportAegis: the check and write passes over the file. See importer.h.
+// ImportAegis: the check, open and write passes over the file. See
+// importer.h.
 //
 // Thread-safety: see importer.h.
 
@@ -17,14 +18,24 @@
 namespace acpstore::aegis {
 namespace {
 
-constexpr size_t kSessions = static_cast<size_t>(Collection::kSessions);
 
 // "<record path>.<field>: <rule>" or "<record path>: <reason>".
-std::string ProblemLine(const RawRecord& r, const Status& s) {
+std::string SkipLine(const RawRecord& r, const Status& s) {
   if (s.Detail("field") != nullptr) {
-    return r.path + "." + std::string(s.message());
+    return r.path + "." + std::string(s.message()) + "; skipped";
   }
-  return r.path + ": " + std::string(s.message());
+  return r.path + ": " + std::string(s.message()) + "; skipped";
+}
+
+std::string RepairLine(const std::string& path, const Repair& repair) {
+  return (repair.field.empty() ? path : path + "." + repair.field) + ": " +
+         repair.what;
+}
+
+// "$.events[3]" -> "$.events[*]": records of one collection, for the
+// unknown-field lines.
+std::string CollectionPath(Collection c) {
+  return "$." + std::string(CollectionKey(c)) + "[*]";
 }
 
 Scope AdminOf(const std::string& tenant_id) {
@@ -33,45 +44,45 @@ Scope AdminOf(const std::string& tenant_id) {
 
 class Importer {
  public:
-  Importer(const std::string& path, Store* store, const ImportOptions& options)
-      : path_(path),
-        store_(store),
-        options_(options),
-        checker_(options.limits) {}
+  Importer(const std::string& path, const StoreOpener& open,
+           const ImportOptions& options)
+      : path_(path), open_(open), options_(options), checker_(options.map) {}
 
   Result<ImportReport> Run() {
-    if (store_ != nullptr) {
-      target_ = dynamic_cast<engine::ImportTarget*>(store_);
-      if (target_ == nullptr) {
-        return Status::InvalidArgument("this engine cannot take an import");
-      }
-      const StoreStats stats = store_->Stats();
-      if (!options_.merge && (stats.sessions > 0 || stats.actions > 0)) {
+    ACPSTORE_RETURN_IF_ERROR(CheckPasses());
+    checker_.FinishPauses();
+    checker_.FinishEvents();
+    DrainFound();
+    ReportUnknown();
+    Summarise();
+    if (options_.strict && report_.problems > 0) {
+      report_.aborted =
+          "--strict and " + std::to_string(report_.problems) + " reports";
+      return std::move(report_);
+    }
+    if (options_.dry_run) return std::move(report_);
+
+    ACPSTORE_ASSIGN_OR_RETURN(store_, open_());
+    target_ = dynamic_cast<engine::ImportTarget*>(store_);
+    if (target_ == nullptr) {
+      return Status::InvalidArgument("this engine cannot take an import");
+    }
+    const StoreStats stats = store_->Stats();
+    if (stats.sessions > 0 || stats.actions > 0) {
+      if (!options_.merge) {
         return Status::Conflict(
             "the data directory already holds " +
             std::to_string(stats.sessions) + " sessions and " +
             std::to_string(stats.actions) +
             " actions; pass --merge to import into it anyway");
       }
-    } else if (!options_.dry_run) {
-      return Status::InvalidArgument("an import needs a store");
+      ACPSTORE_RETURN_IF_ERROR(FindCollisions());
+      if (!report_.collisions.empty()) {
+        report_.aborted = std::to_string(report_.collisions.size()) +
+                          " ids already exist in the data directory";
+        return std::move(report_);
+      }
     }
-
-    ACPSTORE_RETURN_IF_ERROR(CheckPasses());
-    checker_.FinishEvents();
-    DrainNotes();
-    Summarise();
-    if (!report_.collisions.empty()) {
-      report_.aborted = std::to_string(report_.collisions.size()) +
-                        " ids already exist in the data directory";
-      return std::move(report_);
-    }
-    if (options_.strict && report_.problems > 0) {
-      report_.aborted =
-          "--strict and " + std::to_string(report_.problems) + " problems";
-      return std::move(report_);
-    }
-    if (options_.dry_run) return std::move(report_);
     ACPSTORE_RETURN_IF_ERROR(WritePasses());
     report_.written = true;
     return std::move(report_);
@@ -81,16 +92,15 @@ class Importer {
   // ------------------------------------------------------------- passes
 
   // Reads the file once; records of collections not in `want` are parsed
-  // but not rebuilt. `deferred` collects the dependents that came before
-  // the sessions were complete (handled in the next read).
+  // but not rebuilt.
   Result<FileLayout> Read(std::string_view stage, const bool want[],
                           const std::function<Status(RawRecord&)>& handle) {
     ReadOptions ro;
     ro.chunk_bytes = options_.chunk_bytes;
-    // Room for the largest payload the limits allow, written loosely.
-    ro.max_record_bytes = std::max<size_t>(
-        ro.max_record_bytes,
-        2 * size_t{options_.limits.max_payload_bytes} + (1 << 20));
+    // A payload up to what an import stores, plus the record around it;
+    // a larger member is elided and becomes a placeholder.
+    ro.max_record_bytes = size_t{options_.map.max_stored_payload_bytes} +
+                          (1 << 20);
     for (size_t i = 0; i < kCollectionCount; ++i) ro.want[i] = want[i];
     sessions_begun_ = false;
     sessions_complete_ = false;
@@ -119,7 +129,8 @@ class Importer {
             deferred[static_cast<size_t>(r.collection)] = true;
             return Status::OK();
           }
-          return Check(r);
+          Check(r);
+          return Status::OK();
         }));
     if (!layout.version_present || layout.version != 1) {
       return Status::InvalidArgument(
@@ -136,51 +147,90 @@ class Importer {
     }
     if (again) {
       ACPSTORE_RETURN_IF_ERROR(Read("checking", deferred, [&](RawRecord& r) {
-                                 return Check(r);
+                                 Check(r);
+                                 return Status::OK();
                                }).status());
     }
     return Status::OK();
   }
 
-  Status Check(const RawRecord& r) {
+  void Check(const RawRecord& r) {
+    Repairs repairs;
+    std::vector<std::string> unknown;
     Status s;
     switch (r.collection) {
       case Collection::kSessions: {
-        Result<MappedSession> m = checker_.CheckSession(r);
+        Result<MappedSession> m = checker_.CheckSession(r, &repairs, &unknown);
         s = m.status();
         if (s.ok()) {
           report_.owners[m->session.tenant_id].insert(m->session.owner_key_id);
-          if (store_ != nullptr &&
-              store_->GetSession(AdminOf(m->session.tenant_id), m->session.id)
-                  .ok()) {
-            report_.collisions.push_back("session " + m->session.id +
-                                         " (tenant " + m->session.tenant_id +
-                                         ")");
-          }
         }
         break;
       }
       case Collection::kEvents:
-        s = checker_.CheckEvent(r).status();
+        s = checker_.CheckEvent(r, &repairs, &unknown).status();
         break;
-      case Collection::kActions: {
-        Result<MappedAction> m = checker_.CheckAction(r);
-        s = m.status();
-        if (s.ok() && store_ != nullptr &&
-            store_->GetAction(AdminOf(m->action.tenant_id), m->action.action_id)
-                .ok()) {
-          report_.collisions.push_back("action " + m->action.action_id +
-                                       " (tenant " + m->action.tenant_id + ")");
-        }
+      case Collection::kActions:
+        s = checker_.CheckAction(r, &repairs, &unknown).status();
         break;
-      }
       case Collection::kPauses:
-        s = checker_.CheckPause(r).status();
+        s = checker_.CheckPause(r, &repairs, &unknown).status();
         break;
     }
-    if (!s.ok()) Problem(ProblemLine(r, s));
-    DrainNotes();
-    return Status::OK();
+    for (const std::string& name : unknown) {
+      ++unknown_[static_cast<size_t>(r.collection)][name];
+    }
+    if (!s.ok()) {
+      Problem(SkipLine(r, s));
+      return;
+    }
+    if (!repairs.empty()) ++repaired_[static_cast<size_t>(r.collection)];
+    for (const Repair& repair : repairs) {
+      ++report_.repairs[static_cast<size_t>(repair.kind)];
+      Problem(RepairLine(r.path, repair));
+    }
+    DrainFound();
+  }
+
+  // With --merge: ids of the file that the store already holds.
+  Status FindCollisions() {
+    bool want[kCollectionCount] = {true, false, true, false};
+    return Read("checking", want, [&](RawRecord& r) -> Status {
+             if (checker_.Skipped(r.collection, r.ordinal)) {
+               return Status::OK();
+             }
+             Repairs ignored;
+             std::vector<std::string> unknown;
+             if (r.collection == Collection::kSessions) {
+               Result<MappedSession> m =
+                   MapSession(r, options_.map, &ignored, &unknown);
+               if (m.ok() && store_->GetSession(AdminOf(m->session.tenant_id),
+                                                m->session.id)
+                                 .ok()) {
+                 report_.collisions.push_back("session " + m->session.id +
+                                              " (tenant " +
+                                              m->session.tenant_id + ")");
+               }
+             } else {
+               Result<MappedAction> m =
+                   MapAction(r, options_.map, &ignored, &unknown);
+               if (!m.ok()) return Status::OK();
+               Action& a = m->action;
+               bool moved = false;
+               if (!checker_
+                        .ResolveScope(a.session_id, &a.tenant_id,
+                                      &a.owner_key_id, &moved)
+                        .ok()) {
+                 return Status::OK();
+               }
+               if (store_->GetAction(AdminOf(a.tenant_id), a.action_id).ok()) {
+                 report_.collisions.push_back("action " + a.action_id +
+                                              " (tenant " + a.tenant_id + ")");
+               }
+             }
+             return Status::OK();
+           })
+        .status();
   }
 
   Status WritePasses() {
@@ -211,48 +261,89 @@ class Importer {
                               " mapped differently on the second read: " +
                               std::string(s.message()));
     };
+    Repairs ignored;  // reported by the check pass
+    std::vector<std::string> unknown;
+    bool moved = false;
     switch (r.collection) {
       case Collection::kSessions: {
-        Result<MappedSession> m = MapSession(r, options_.limits);
+        Result<MappedSession> m = MapSession(r, options_.map, &ignored, &unknown);
         if (!m.ok()) return mapped_again(m.error());
         const SessionPlan* plan =
             checker_.Plan(m->session.tenant_id, m->session.id);
         if (plan == nullptr) return mapped_again(Status::NotFound("session"));
+        if (plan->reconciled) m->session.status = *plan->reconciled;
         return pipeline->AddSession(std::move(m->session),
                                     plan->AdvanceBeforeEvents());
       }
       case Collection::kEvents: {
-        Result<MappedEvent> m = MapEvent(r, options_.limits);
+        Result<MappedEvent> m = MapEvent(r, options_.map, &ignored, &unknown);
         if (!m.ok()) return mapped_again(m.error());
         Event& e = m->event;
-        Status s =
-            checker_.ResolveScope(e.session_id, &e.tenant_id, &e.owner_key_id);
+        Status s = checker_.ResolveScope(e.session_id, &e.tenant_id,
+                                         &e.owner_key_id, &moved);
         if (!s.ok()) return mapped_again(s);
-        const SessionPlan* plan = checker_.Plan(e.tenant_id, e.session_id);
-        // Before the kept run: dropped at a hole (reported when checked).
+        SessionPlan* plan = checker_.MutablePlan(e.tenant_id, e.session_id);
+        // Before the stream's first seq: a gap too wide to fill dropped it.
         if (plan->kept == 0 || e.seq < plan->first_kept) return Status::OK();
+        if (!m->times_known) {
+          e.occurred_at = e.ingested_at =
+              plan->written > 0 ? plan->last_time : plan->created_at;
+        }
+        // Seqs the file lacks (or whose records were skipped) become
+        // placeholders, timed like the event after them.
+        if (plan->written > 0) {
+          for (EventSeq seq = plan->written + 1; seq < e.seq; ++seq) {
+            ACPSTORE_RETURN_IF_ERROR(pipeline->AddEvent(Filler(e, seq)));
+          }
+        }
+        plan->written = e.seq;
+        plan->last_time = e.ingested_at;
         return pipeline->AddEvent(std::move(e));
       }
       case Collection::kActions: {
-        Result<MappedAction> m = MapAction(r, options_.limits);
+        Result<MappedAction> m = MapAction(r, options_.map, &ignored, &unknown);
         if (!m.ok()) return mapped_again(m.error());
         Action& a = m->action;
-        Status s =
-            checker_.ResolveScope(a.session_id, &a.tenant_id, &a.owner_key_id);
+        Status s = checker_.ResolveScope(a.session_id, &a.tenant_id,
+                                         &a.owner_key_id, &moved);
         if (!s.ok()) return mapped_again(s);
+        if (checker_.ClearActionKey(r.ordinal)) a.idempotency_key.reset();
         return pipeline->AddAction(std::move(a));
       }
       case Collection::kPauses: {
-        Result<MappedPause> m = MapPause(r, options_.limits);
+        Result<MappedPause> m = MapPause(r, options_.map, &ignored, &unknown);
         if (!m.ok()) return mapped_again(m.error());
         Pause& p = m->pause;
-        Status s =
-            checker_.ResolveScope(p.session_id, &p.tenant_id, &p.owner_key_id);
+        Status s = checker_.ResolveScope(p.session_id, &p.tenant_id,
+                                         &p.owner_key_id, &moved);
         if (!s.ok()) return mapped_again(s);
+        if (const PauseFix* fix = checker_.PauseFixFor(r.ordinal)) {
+          if (fix->clear_idempotency_key) p.idempotency_key.reset();
+          if (fix->new_pause_id) p.pause_id = *fix->new_pause_id;
+          if (fix->resume) {
+            p.status = PauseStatus::kResumed;
+            if (!p.resumed_at) p.resumed_at = p.updated_at;
+          }
+        }
         return pipeline->AddPause(std::move(p));
       }
     }
     return Status::OK();
+  }
+
+  static Event Filler(const Event& next, EventSeq seq) {
+    Event f;
+    f.session_id = next.session_id;
+    f.tenant_id = next.tenant_id;
+    f.owner_key_id = next.owner_key_id;
+    f.seq = seq;
+    f.event_type = std::string(kPlaceholderEventType);
+    f.occurred_at = next.occurred_at;
+    f.ingested_at = next.ingested_at;
+    f.payload = PlaceholderPayload(
+        "seq " + std::to_string(seq) +
+        " was missing from the Aegis file, or its record could not be read");
+    return f;
   }
 
   // ------------------------------------------------------------ report
@@ -261,34 +352,65 @@ class Importer {
     ++report_.problems;
     if (options_.on_problem) options_.on_problem(line);
   }
-  void DrainNotes() {
-    for (const std::string& note : checker_.notes()) Problem(note);
-    checker_.notes().clear();
+  void DrainFound() {
+    for (const Found& f : checker_.found()) {
+      ++report_.repairs[static_cast<size_t>(f.repair.kind)];
+      Problem(RepairLine(f.path, f.repair));
+    }
+    checker_.found().clear();
+  }
+  void ReportUnknown() {
+    for (size_t c = 0; c < kCollectionCount; ++c) {
+      for (const auto& [name, count] : unknown_[c]) {
+        const auto coll = static_cast<Collection>(c);
+        report_.unknown_fields[std::string(CollectionKey(coll)) + "." + name] =
+            count;
+        Problem(CollectionPath(coll) + "." + name + ": unknown field in " +
+                std::to_string(count) + (count == 1 ? " record" : " records") +
+                "; not imported");
+      }
+    }
+    for (const std::string& key : layout_.unknown_keys) {
+      Problem("$." + key + ": unknown top-level key; not imported");
+    }
+    if (layout_.surrogates_outside_records > 0) {
+      ++report_.repairs[static_cast<size_t>(RepairKind::kLoneSurrogate)];
+      Problem("$: " + std::to_string(layout_.surrogates_outside_records) +
+              " lone surrogate escapes outside any record (in keys that are "
+              "not imported)");
+    }
   }
 
   void Summarise() {
     report_.bytes = layout_.bytes;
     report_.unknown_keys = layout_.unknown_keys;
+    report_.events_filled = checker_.events_filled();
     auto fill = [&](KindCounts* k, Collection c, uint64_t imported) {
-      k->read = layout_.records[static_cast<size_t>(c)];
+      const size_t i = static_cast<size_t>(c);
+      k->read = layout_.records[i];
       k->imported = imported;
-      k->skipped = k->read - imported;
+      k->repaired = repaired_[i];
+      k->skipped = k->read > imported ? k->read - imported : 0;
     };
     fill(&report_.sessions, Collection::kSessions,
          checker_.sessions_accepted());
-    fill(&report_.events, Collection::kEvents, checker_.events_kept());
+    fill(&report_.events, Collection::kEvents,
+         checker_.events_kept() - checker_.events_filled());
     fill(&report_.actions, Collection::kActions, checker_.actions_accepted());
     fill(&report_.pauses, Collection::kPauses, checker_.pauses_accepted());
     report_.advanced_sessions = checker_.advanced_sessions();
   }
 
   const std::string path_;
-  Store* const store_;
+  const StoreOpener& open_;
   const ImportOptions& options_;
+  Store* store_ = nullptr;
   engine::ImportTarget* target_ = nullptr;
   ImportChecker checker_;
   ImportReport report_;
   FileLayout layout_;
+  uint64_t repaired_[kCollectionCount] = {};
+  std::map<std::string, uint64_t> unknown_[kCollectionCount];
   bool deferred_[kCollectionCount] = {};
   bool sessions_begun_ = false;
   bool sessions_complete_ = false;
@@ -296,10 +418,20 @@ class Importer {
 
 }  // namespace
 
+Result<ImportReport> ImportAegis(const std::string& path,
+                                 const StoreOpener& open_store,
+                                 const ImportOptions& options) {
+  Importer importer(path, open_store, options);
+  return importer.Run();
+}
+
 Result<ImportReport> ImportAegis(const std::string& path, Store* store,
                                  const ImportOptions& options) {
-  Importer importer(path, store, options);
-  return importer.Run();
+  const StoreOpener open = [store]() -> Result<Store*> {
+    if (store == nullptr) return Status::InvalidArgument("an import needs a store");
+    return store;
+  };
+  return ImportAegis(path, open, options);
 }
 
 }  // namespace acpstore::aegis

@@ -1,27 +1,84 @@
-// Aegis record -> acpstore record. See mapping.h; field list and defaults:
-// docs/aegis_format.md.
+// Aegis record -> acpstore record, with repairs. See mapping.h; the field
+// list: docs/aegis_format.md.
 //
 // Member values arrive as compact JSON text rebuilt by the reader, so
 // strings use only the escapes record::AppendJsonStringBody writes and
-// numbers are the tokens of the file.
+// numbers are the tokens of the file. The common case (a record that is
+// already valid) costs one validation, as for a live request; the repair
+// paths run only for records that fail it.
 //
 // Thread-safety: pure functions.
 
 #include "aegis/mapping.h"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <limits>
+#include <initializer_list>
 #include <string_view>
+#include <variant>
 
 #include "base/time_format.h"
 #include "base/uuid.h"
 #include "record/canonical_json.h"
 #include "record/field_error.h"
+#include "record/utf8.h"
 #include "record/validate.h"
 
 namespace acpstore::aegis {
+
+std::string_view RepairKindName(RepairKind kind) {
+  switch (kind) {
+    case RepairKind::kLoneSurrogate:
+      return "lone surrogate escape replaced by U+FFFD";
+    case RepairKind::kPayloadOverLimit:
+      return "payload over the live limits, imported as it is";
+    case RepairKind::kPlaceholder:
+      return "event kept as a placeholder";
+    case RepairKind::kHoleFilled:
+      return "missing seq filled with a placeholder";
+    case RepairKind::kRescoped:
+      return "record moved into its session's scope";
+    case RepairKind::kMetadataKeyDropped:
+      return "metadata key dropped";
+    case RepairKind::kMetadataValueCut:
+      return "metadata value cut";
+    case RepairKind::kTextCut:
+      return "text cut to its limit";
+    case RepairKind::kFieldDropped:
+      return "invalid optional field dropped";
+    case RepairKind::kDefaulted:
+      return "missing field filled in";
+    case RepairKind::kIdGenerated:
+      return "missing id generated";
+    case RepairKind::kWarningsTrimmed:
+      return "validationWarnings trimmed";
+    case RepairKind::kPermissionMode:
+      return "permissionMode kept in backendMetadata";
+    case RepairKind::kInterventionDone:
+      return "completed intervention recorded as paused";
+    case RepairKind::kIdempotencyCleared:
+      return "repeated idempotencyKey cleared on the older record";
+    case RepairKind::kPauseIdRenamed:
+      return "repeated pauseId renamed";
+    case RepairKind::kSecondActivePause:
+      return "older active pause resumed";
+    case RepairKind::kStatusReconciled:
+      return "session status reconciled with its latest pause";
+  }
+  return "?";
+}
+
+std::string PlaceholderPayload(std::string_view reason) {
+  std::string out = R"({"acpstoreImport":{"placeholder":true,"reason":)";
+  record::AppendJsonString(reason, &out);
+  out += "}}";
+  return out;
+}
+
 namespace {
 
 using record::InvalidField;
@@ -47,30 +104,44 @@ std::string_view TypeName(std::string_view v) {
   }
 }
 
+std::string WithCommas(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+std::string FieldOf(const Status& s) {
+  const StatusDetail* d = s.Detail("field");
+  if (d == nullptr) return std::string();
+  const std::string* f = std::get_if<std::string>(&d->value);
+  return f != nullptr ? *f : std::string();
+}
+
+// The rule of a field error without its leading "<field>: ".
+std::string RuleOf(const Status& s) {
+  std::string m(s.message());
+  const std::string field = FieldOf(s);
+  if (!field.empty() && m.rfind(field + ": ", 0) == 0) {
+    return m.substr(field.size() + 2);
+  }
+  return m;
+}
+
 // Reads the members of one record.
 class Fields {
  public:
   explicit Fields(const RawRecord& r) : r_(r) {}
 
-  // The member's text; std::nullopt when absent or null (the format omits
-  // optional fields, but a null is read as "absent" too).
+  // The member's text; std::nullopt when absent or null (Aegis omits
+  // undefined fields; a null is read as absent too).
   std::optional<std::string_view> Raw(std::string_view key) const {
     std::optional<std::string_view> v = r_.Get(key);
     if (!v || *v == "null") return std::nullopt;
     return v;
-  }
-  // The first of `keys` present (aliases, docs/aegis_format.md).
-  std::optional<std::string_view> RawAny(
-      std::initializer_list<std::string_view> keys,
-      std::string_view* which) const {
-    for (std::string_view k : keys) {
-      if (auto v = Raw(k)) {
-        *which = k;
-        return v;
-      }
-    }
-    *which = *keys.begin();
-    return std::nullopt;
   }
 
   Result<std::optional<std::string>> OptString(std::string_view key) const {
@@ -115,15 +186,8 @@ class Fields {
     return static_cast<int64_t>(d);
   }
 
-  Result<std::optional<int64_t>> OptInteger(std::string_view key) const {
-    std::optional<std::string_view> v = Raw(key);
-    if (!v) return std::optional<int64_t>();
-    ACPSTORE_ASSIGN_OR_RETURN(int64_t n, AsInteger(*v, key));
-    return std::optional<int64_t>(n);
-  }
-
-  // Session times are epoch milliseconds, every other time ISO-8601; each
-  // kind also accepts the other (docs/aegis_format.md).
+  // Aegis writes session times as epoch milliseconds and every other time
+  // as ISO-8601; each is read in either form.
   Result<std::optional<TimestampMs>> OptTime(std::string_view key) const {
     std::optional<std::string_view> v = Raw(key);
     if (!v) return std::optional<TimestampMs>();
@@ -138,11 +202,7 @@ class Fields {
       ms = *parsed;
     } else {
       Result<int64_t> n = AsInteger(*v, key);
-      if (!n.ok()) {
-        return InvalidField(
-            key, "not a time: " +
-                     std::string(n.error().message()).substr(key.size() + 2));
-      }
+      if (!n.ok()) return InvalidField(key, "not a time: " + RuleOf(n.error()));
       ms = *n;
     }
     if (ms < 0 || ms > kMaxTimestamp) {
@@ -158,19 +218,237 @@ class Fields {
     return *t;
   }
 
-  // A metadata map as raw JSON text (canonicalised by the validators).
-  Result<std::optional<std::string>> OptObjectText(std::string_view key) const {
-    std::optional<std::string_view> v = Raw(key);
-    if (!v) return std::optional<std::string>();
-    if ((*v)[0] != '{') {
-      return InvalidField(
-          key, "expected an object, got " + std::string(TypeName(*v)));
-    }
-    return std::optional<std::string>(std::string(*v));
+ private:
+  const RawRecord& r_;
+};
+
+// Collects the repairs of one record.
+class Repairer {
+ public:
+  Repairer(const RawRecord& r, const MapOptions& o, Repairs* out,
+           std::vector<std::string>* unknown)
+      : r_(r), f_(r), o_(o), out_(out), unknown_(unknown) {}
+
+  const Fields& f() const { return f_; }
+  const Limits& limits() const { return o_.limits; }
+  const MapOptions& options() const { return o_; }
+
+  void Add(RepairKind kind, std::string field, std::string what) {
+    out_->push_back(Repair{kind, std::move(field), std::move(what)});
   }
+
+  // The record's surrogate rewrites (reader.h), one repair per member.
+  void Surrogates() {
+    std::string last;
+    size_t count = 0;
+    auto flush = [&] {
+      if (count == 0) return;
+      Add(RepairKind::kLoneSurrogate, last,
+          count == 1 ? "a lone UTF-16 surrogate escape became U+FFFD"
+                     : std::to_string(count) +
+                           " lone UTF-16 surrogate escapes became U+FFFD");
+    };
+    for (const std::string& key : r_.surrogates) {
+      if (count > 0 && key != last) {
+        flush();
+        count = 0;
+      }
+      last = key;
+      ++count;
+    }
+    flush();
+  }
+
+  void Unknown(std::initializer_list<std::string_view> known) {
+    for (const RawRecord::Member& m : r_.members) {
+      bool found = false;
+      for (std::string_view k : known) found = found || m.key == k;
+      if (!found) unknown_->push_back(m.key);
+    }
+  }
+
+  // A required id: refused when it cannot be used as it is.
+  Result<std::string> RequiredId(std::string_view key) {
+    ACPSTORE_ASSIGN_OR_RETURN(std::string id, f_.String(key));
+    ACPSTORE_RETURN_IF_ERROR(
+        record::CheckId(id, key, o_.limits.max_id_bytes));
+    return id;
+  }
+
+  // The scope of a record that belongs to a session: "" when missing or
+  // not an id, and then taken from the session (import_check.h).
+  std::string ScopeId(std::string_view key) {
+    Result<std::optional<std::string>> v = f_.OptString(key);
+    if (!v.ok() || !*v ||
+        !record::CheckId(**v, key, o_.limits.max_id_bytes).ok()) {
+      return std::string();
+    }
+    return std::move(**v);
+  }
+
+  // An optional id: dropped (and reported) when it is not a valid id.
+  std::optional<std::string> OptionalId(std::string_view key) {
+    Result<std::optional<std::string>> v = f_.OptString(key);
+    if (!v.ok()) {
+      Add(RepairKind::kFieldDropped, std::string(key),
+          RuleOf(v.error()) + "; dropped");
+      return std::nullopt;
+    }
+    if (*v) {
+      Status s = record::CheckId(**v, key, o_.limits.max_id_bytes);
+      if (!s.ok()) {
+        Add(RepairKind::kFieldDropped, std::string(key),
+            RuleOf(s) + "; dropped");
+        return std::nullopt;
+      }
+    }
+    return std::move(*v);
+  }
+
+  // A "who" field acpstore keeps as an id (requestedBy, interventionBy):
+  // control characters removed and cut to the id limit, as Aegis allows
+  // any text there.
+  std::optional<std::string> Who(std::string_view key, bool required) {
+    Result<std::optional<std::string>> v = f_.OptString(key);
+    std::optional<std::string> who = v.ok() ? std::move(*v) : std::nullopt;
+    if (who && record::CheckId(*who, key, o_.limits.max_id_bytes).ok()) {
+      return who;
+    }
+    std::string clean;
+    if (who) {
+      for (char c : *who) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b >= 0x20 && b != 0x7F) clean.push_back(c);
+      }
+      // C1 controls are two-byte sequences C2 80..C2 9F.
+      std::string no_c1;
+      for (size_t i = 0; i < clean.size(); ++i) {
+        if (static_cast<unsigned char>(clean[i]) == 0xC2 &&
+            i + 1 < clean.size() &&
+            static_cast<unsigned char>(clean[i + 1]) <= 0x9F) {
+          ++i;
+          continue;
+        }
+        no_c1.push_back(clean[i]);
+      }
+      clean = std::string(
+          record::TruncateUtf8(no_c1, o_.limits.max_id_bytes));
+    }
+    if (clean.empty()) {
+      if (!required) {
+        if (who || !v.ok()) {
+          Add(RepairKind::kFieldDropped, std::string(key),
+              "not a valid id; dropped");
+        }
+        return std::nullopt;
+      }
+      clean = "unknown";
+      Add(RepairKind::kDefaulted, std::string(key),
+          who ? "holds no printable characters; set to \"unknown\""
+              : "missing; set to \"unknown\"");
+      return clean;
+    }
+    Add(RepairKind::kTextCut, std::string(key),
+        "control characters removed and cut to " +
+            std::to_string(o_.limits.max_id_bytes) + " bytes");
+    return clean;
+  }
+
+  // A free text counted in UTF-16 units (pause reason, guidance).
+  std::string Text(std::string_view key, std::string text, size_t max_units) {
+    const size_t units = record::Utf16Length(text);
+    if (units <= max_units) return text;
+    Add(RepairKind::kTextCut, std::string(key),
+        std::to_string(units) + " UTF-16 code units, over " +
+            std::to_string(max_units) + "; cut");
+    return std::string(record::TruncateUtf16(text, max_units));
+  }
+
+  // An optional time: dropped when it is not one.
+  std::optional<TimestampMs> OptionalTime(std::string_view key) {
+    Result<std::optional<TimestampMs>> t = f_.OptTime(key);
+    if (t.ok()) return *t;
+    Add(RepairKind::kFieldDropped, std::string(key),
+        RuleOf(t.error()) + "; dropped");
+    return std::nullopt;
+  }
+
+  // A metadata map (SPEC §2.6), canonical. Keys acpstore refuses are
+  // dropped, long string values cut, keys beyond the count limit dropped;
+  // the map stays.
+  std::optional<std::string> Metadata(std::string_view key,
+                                      std::optional<std::string_view> extra_key
+                                      = std::nullopt,
+                                      std::string_view extra_value = {}) {
+    std::optional<std::string_view> raw = f_.Raw(key);
+    if (!raw && !extra_key) return std::nullopt;
+    std::string text = raw ? std::string(*raw) : std::string("{}");
+    if (!extra_key) {
+      Result<std::string> fast =
+          record::CanonicalizeMetadata(text, o_.limits, key);
+      if (fast.ok()) return std::move(*fast);
+    }
+    boost::json::error_code ec;
+    boost::json::value v = boost::json::parse(text, ec);
+    if (ec || !v.is_object()) {
+      Add(RepairKind::kFieldDropped, std::string(key),
+          "expected an object, got " + std::string(TypeName(text)) +
+              "; dropped");
+      return std::nullopt;
+    }
+    boost::json::object in = std::move(v.as_object());
+    if (extra_key) in[*extra_key] = boost::json::string(extra_value);
+    boost::json::object kept;
+    const Limits& limits = o_.limits;
+    for (auto& [k, value] : in) {
+      const std::string name(k.data(), k.size());
+      const std::string member = record::JoinField(key, name);
+      if (kept.size() >= limits.max_metadata_keys) {
+        Add(RepairKind::kMetadataKeyDropped, member,
+            "more than " + std::to_string(limits.max_metadata_keys) +
+                " keys; dropped");
+        continue;
+      }
+      if (value.is_string() &&
+          value.as_string().size() > limits.max_metadata_value_bytes) {
+        const boost::json::string& s = value.as_string();
+        value = boost::json::string(record::TruncateUtf8(
+            std::string_view(s.data(), s.size()),
+            limits.max_metadata_value_bytes));
+        Add(RepairKind::kMetadataValueCut, member,
+            "value over " + std::to_string(limits.max_metadata_value_bytes) +
+                " bytes; cut");
+      }
+      // The same rules as a live request, one member at a time.
+      boost::json::object one;
+      one[k] = value;
+      Result<std::string> ok = record::CanonicalizeMetadata(
+          boost::json::serialize(one), limits, key);
+      if (!ok.ok()) {
+        Add(RepairKind::kMetadataKeyDropped, member,
+            RuleOf(ok.error()) + "; dropped");
+        continue;
+      }
+      kept[k] = std::move(value);
+    }
+    Result<std::string> out = record::CanonicalizeMetadata(
+        boost::json::serialize(kept), limits, key);
+    if (!out.ok()) {
+      Add(RepairKind::kFieldDropped, std::string(key),
+          RuleOf(out.error()) + "; dropped");
+      return std::nullopt;
+    }
+    return std::move(*out);
+  }
+
+  const RawRecord& record() const { return r_; }
 
  private:
   const RawRecord& r_;
+  const Fields f_;
+  const MapOptions& o_;
+  Repairs* const out_;
+  std::vector<std::string>* const unknown_;
 };
 
 Status CheckRecord(const RawRecord& r) {
@@ -179,8 +457,7 @@ Status CheckRecord(const RawRecord& r) {
   }
   if (r.too_large) {
     return Status::InvalidArgument(
-        "the record is too large (its payload can be at most "
-        "--max-payload-bytes)");
+        "the record is too large to read, even without its largest member");
   }
   if (!r.is_object) return Status::InvalidArgument("not an object");
   if (r.duplicate_key) {
@@ -190,150 +467,92 @@ Status CheckRecord(const RawRecord& r) {
 }
 
 // The record's id: its field, else the member name it was stored under.
-Result<std::string> IdOf(const Fields& f, const RawRecord& r,
-                         std::string_view key, std::string_view alias,
-                         const Limits& limits) {
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<std::string> id, f.OptString(key));
-  if (!id && !alias.empty()) {
-    ACPSTORE_ASSIGN_OR_RETURN(id, f.OptString(alias));
-  }
+Result<std::string> IdOf(Repairer& rp, std::string_view key) {
+  const RawRecord& r = rp.record();
+  ACPSTORE_ASSIGN_OR_RETURN(std::optional<std::string> id,
+                            rp.f().OptString(key));
   if (!id && r.map_key && r.collection != Collection::kEvents) id = r.map_key;
   if (!id) return InvalidField(key, "missing");
   if (r.map_key && r.collection != Collection::kEvents && *id != *r.map_key) {
     return InvalidField(key, "differs from the key it is stored under");
   }
-  ACPSTORE_RETURN_IF_ERROR(record::CheckId(*id, key, limits.max_id_bytes));
+  ACPSTORE_RETURN_IF_ERROR(
+      record::CheckId(*id, key, rp.limits().max_id_bytes));
   return std::move(*id);
 }
 
-Status CheckOptId(const std::optional<std::string>& v, std::string_view key,
-                  const Limits& limits) {
-  return v ? record::CheckId(*v, key, limits.max_id_bytes) : Status::OK();
-}
-
-// tenantId / ownerKeyId of a record that belongs to a session: optional.
-Status ScopeOf(const Fields& f, const Limits& limits, std::string* tenant,
-               std::string* owner) {
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<std::string> t,
-                            f.OptString("tenantId"));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<std::string> o,
-                            f.OptString("ownerKeyId"));
-  ACPSTORE_RETURN_IF_ERROR(CheckOptId(t, "tenantId", limits));
-  ACPSTORE_RETURN_IF_ERROR(CheckOptId(o, "ownerKeyId", limits));
-  *tenant = t.value_or("");
-  *owner = o.value_or("");
-  return Status::OK();
-}
-
-Result<std::vector<ValidationWarning>> Warnings(std::string_view text) {
-  // [{"code":"..","message":".."},...] in compact form; parsed by hand to
-  // keep Boost's DOM out of the hot path.
-  std::vector<ValidationWarning> out;
+// validationWarnings: an array of {code, message}; Aegis sets no limit, so
+// entries are cut to the text limit and the list to its last 50.
+std::vector<ValidationWarning> Warnings(Repairer& rp) {
   constexpr std::string_view kField = "validationWarnings";
-  if (text.empty() || text[0] != '[') {
-    return InvalidField(
-        kField, "expected an array, got " + std::string(TypeName(text)));
+  std::vector<ValidationWarning> out;
+  std::optional<std::string_view> raw = rp.f().Raw(kField);
+  if (!raw) return out;
+  boost::json::error_code ec;
+  boost::json::value v = boost::json::parse(*raw, ec);
+  if (ec || !v.is_array()) {
+    rp.Add(RepairKind::kFieldDropped, std::string(kField),
+           "expected an array, got " + std::string(TypeName(*raw)) +
+               "; dropped");
+    return out;
   }
-  size_t i = 1;
-  auto read_string = [&](std::string* dst) -> bool {
-    if (i >= text.size() || text[i] != '"') return false;
-    size_t j = i + 1;
-    while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-    if (j >= text.size()) return false;
-    Result<std::string> v =
-        record::UnescapeJsonStringBody(text.substr(i + 1, j - i - 1), kField);
-    if (!v.ok()) return false;
-    *dst = std::move(*v);
-    i = j + 1;
-    return true;
-  };
-  while (i < text.size() && text[i] != ']') {
-    const size_t index = out.size();
-    const std::string item = record::IndexField(kField, index);
-    if (text[i] != '{') return InvalidField(item, "expected an object");
-    ++i;
-    ValidationWarning w;
-    bool have_code = false;
-    while (i < text.size() && text[i] != '}') {
-      std::string key, value;
-      if (!read_string(&key) || i >= text.size() || text[i] != ':') {
-        return InvalidField(item, "malformed");
-      }
-      ++i;
-      if (!read_string(&value)) {
-        return InvalidField(record::JoinField(item, key), "expected a string");
-      }
-      if (key == "code") {
-        w.code = std::move(value);
-        have_code = true;
-      } else if (key == "message") {
-        w.message = std::move(value);
-      }
-      if (i < text.size() && text[i] == ',') ++i;
+  const Limits& limits = rp.limits();
+  auto text = [&](const boost::json::value& s, const std::string& field) {
+    if (!s.is_string()) return std::string();
+    std::string t(s.as_string().data(), s.as_string().size());
+    if (t.size() > limits.max_warning_bytes) {
+      rp.Add(RepairKind::kTextCut, field,
+             std::to_string(t.size()) + " bytes, over " +
+                 std::to_string(limits.max_warning_bytes) + "; cut");
+      t = std::string(record::TruncateUtf8(t, limits.max_warning_bytes));
     }
-    if (!have_code)
-      return InvalidField(record::JoinField(item, "code"), "missing");
+    return t;
+  };
+  const boost::json::array& items = v.as_array();
+  const size_t first = items.size() > limits.max_validation_warnings
+                           ? items.size() - limits.max_validation_warnings
+                           : 0;
+  if (first > 0) {
+    rp.Add(RepairKind::kWarningsTrimmed, std::string(kField),
+           std::to_string(items.size()) + " entries, over " +
+               std::to_string(limits.max_validation_warnings) +
+               "; the last " + std::to_string(limits.max_validation_warnings) +
+               " kept");
+  }
+  for (size_t i = first; i < items.size(); ++i) {
+    const std::string item = record::IndexField(kField, i);
+    const boost::json::object* o = items[i].if_object();
+    if (o == nullptr || o->find("code") == o->end() ||
+        !o->at("code").is_string()) {
+      rp.Add(RepairKind::kFieldDropped, item,
+             "not an object with a string code; dropped");
+      continue;
+    }
+    ValidationWarning w;
+    w.code = text(o->at("code"), record::JoinField(item, "code"));
+    if (const auto it = o->find("message"); it != o->end()) {
+      w.message = text(it->value(), record::JoinField(item, "message"));
+    }
     out.push_back(std::move(w));
-    ++i;  // '}'
-    if (i < text.size() && text[i] == ',') ++i;
   }
   return out;
 }
 
 }  // namespace
 
-Result<MappedSession> MapSession(const RawRecord& r, const Limits& limits) {
+// ------------------------------------------------------------ sessions
+
+Result<MappedSession> MapSession(const RawRecord& r, const MapOptions& options,
+                                 Repairs* repairs,
+                                 std::vector<std::string>* unknown) {
   ACPSTORE_RETURN_IF_ERROR(CheckRecord(r));
-  Fields f(r);
+  Repairer rp(r, options, repairs, unknown);
+  const Fields& f = rp.f();
   MappedSession out;
   Session& s = out.session;
-  ACPSTORE_ASSIGN_OR_RETURN(s.id, IdOf(f, r, "id", "sessionId", limits));
-  ACPSTORE_ASSIGN_OR_RETURN(s.tenant_id, f.String("tenantId"));
-  ACPSTORE_RETURN_IF_ERROR(
-      record::CheckId(s.tenant_id, "tenantId", limits.max_id_bytes));
-  ACPSTORE_ASSIGN_OR_RETURN(s.owner_key_id, f.String("ownerKeyId"));
-  ACPSTORE_RETURN_IF_ERROR(
-      record::CheckId(s.owner_key_id, "ownerKeyId", limits.max_id_bytes));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<std::string> conversation,
-                            f.OptString("conversationId"));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<std::string> transcript,
-                            f.OptString("transcriptId"));
-  ACPSTORE_RETURN_IF_ERROR(CheckOptId(conversation, "conversationId", limits));
-  ACPSTORE_RETURN_IF_ERROR(CheckOptId(transcript, "transcriptId", limits));
-  // Older files predate these ids; acpstore always has them.
-  s.conversation_id = conversation ? *conversation : base::NewUuidV4();
-  s.transcript_id = transcript ? *transcript : base::NewUuidV4();
-
-  NewSession check;  // the create-time rules, reused
-  ACPSTORE_ASSIGN_OR_RETURN(check.parent_session_id,
-                            f.OptString("parentSessionId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.root_session_id,
-                            f.OptString("rootSessionId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.correlation_id, f.OptString("correlationId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.resume_from_session_id,
-                            f.OptString("resumeFromSessionId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.acp_agent_session_id,
-                            f.OptString("acpAgentSessionId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.claude_session_id,
-                            f.OptString("claudeSessionId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.current_backend_run_id,
-                            f.OptString("currentBackendRunId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.backend_metadata,
-                            f.OptObjectText("backendMetadata"));
-  if (std::optional<std::string_view> w = f.Raw("validationWarnings")) {
-    ACPSTORE_ASSIGN_OR_RETURN(check.validation_warnings, Warnings(*w));
-  }
-  ACPSTORE_RETURN_IF_ERROR(record::ValidateNewSession(&check, limits));
-  s.parent_session_id = std::move(check.parent_session_id);
-  s.root_session_id = std::move(check.root_session_id);
-  s.correlation_id = std::move(check.correlation_id);
-  s.resume_from_session_id = std::move(check.resume_from_session_id);
-  s.acp_agent_session_id = std::move(check.acp_agent_session_id);
-  s.claude_session_id = std::move(check.claude_session_id);
-  s.current_backend_run_id = std::move(check.current_backend_run_id);
-  s.backend_metadata = std::move(check.backend_metadata);
-  s.validation_warnings = std::move(check.validation_warnings);
-
+  ACPSTORE_ASSIGN_OR_RETURN(s.id, IdOf(rp, "id"));
+  ACPSTORE_ASSIGN_OR_RETURN(s.tenant_id, rp.RequiredId("tenantId"));
+  ACPSTORE_ASSIGN_OR_RETURN(s.owner_key_id, rp.RequiredId("ownerKeyId"));
   ACPSTORE_ASSIGN_OR_RETURN(std::string status, f.String("status"));
   std::optional<SessionStatus> st = ParseSessionStatus(status);
   if (!st) {
@@ -342,27 +561,133 @@ Result<MappedSession> MapSession(const RawRecord& r, const Limits& limits) {
   }
   s.status = *st;
   ACPSTORE_ASSIGN_OR_RETURN(s.created_at, f.Time("createdAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> updated,
-                            f.OptTime("updatedAt"));
-  s.updated_at = updated.value_or(s.created_at);
-  ACPSTORE_ASSIGN_OR_RETURN(s.closed_at, f.OptTime("closedAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(s.failed_at, f.OptTime("failedAt"));
+  rp.Unknown({"id", "tenantId", "ownerKeyId", "conversationId", "transcriptId",
+              "status", "createdAt", "updatedAt", "closedAt", "failedAt",
+              "parentSessionId", "rootSessionId", "correlationId",
+              "resumeFromSessionId", "acpAgentSessionId", "claudeSessionId",
+              "currentBackendRunId", "backendMetadata", "validationWarnings",
+              "permissionMode", "lastEventSeq"});
+  rp.Surrogates();
 
-  std::string_view which;
-  if (std::optional<std::string_view> v =
-          f.RawAny({"lastEventSeq", "lastSeq", "eventSeq"}, &which)) {
-    ACPSTORE_ASSIGN_OR_RETURN(int64_t n, Fields::AsInteger(*v, which));
-    if (n < 0) return InvalidField(which, "must not be negative");
-    out.last_event_seq = static_cast<EventSeq>(n);
+  // acpstore always has these; Aegis always writes them.
+  for (auto [key, dst] : {std::pair{"conversationId", &s.conversation_id},
+                          std::pair{"transcriptId", &s.transcript_id}}) {
+    std::optional<std::string> id = rp.OptionalId(key);
+    if (!id) {
+      id = base::NewUuidV4();
+      rp.Add(RepairKind::kIdGenerated, key, "missing; generated " + *id);
+    }
+    *dst = std::move(*id);
+  }
+  s.parent_session_id = rp.OptionalId("parentSessionId");
+  s.root_session_id = rp.OptionalId("rootSessionId");
+  s.correlation_id = rp.OptionalId("correlationId");
+  s.resume_from_session_id = rp.OptionalId("resumeFromSessionId");
+  s.acp_agent_session_id = rp.OptionalId("acpAgentSessionId");
+  s.claude_session_id = rp.OptionalId("claudeSessionId");
+  s.current_backend_run_id = rp.OptionalId("currentBackendRunId");
+
+  // permissionMode has no field of its own in acpstore: it rides in
+  // backendMetadata, and export puts it back.
+  Result<std::optional<std::string>> mode = f.OptString("permissionMode");
+  if (mode.ok() && *mode) {
+    s.backend_metadata = rp.Metadata("backendMetadata", "permissionMode", **mode);
+    rp.Add(RepairKind::kPermissionMode, "permissionMode",
+           "kept as backendMetadata.permissionMode");
+  } else {
+    if (!mode.ok()) {
+      rp.Add(RepairKind::kFieldDropped, "permissionMode",
+             RuleOf(mode.error()) + "; dropped");
+    }
+    s.backend_metadata = rp.Metadata("backendMetadata");
+  }
+  s.validation_warnings = Warnings(rp);
+
+  Result<std::optional<TimestampMs>> updated = f.OptTime("updatedAt");
+  if (updated.ok() && *updated) {
+    s.updated_at = **updated;
+  } else {
+    s.updated_at = s.created_at;
+    rp.Add(RepairKind::kDefaulted, "updatedAt",
+           (updated.ok() ? std::string("missing")
+                         : RuleOf(updated.error())) +
+               "; set to createdAt");
+  }
+  s.closed_at = rp.OptionalTime("closedAt");
+  s.failed_at = rp.OptionalTime("failedAt");
+
+  if (std::optional<std::string_view> v = f.Raw("lastEventSeq")) {
+    Result<int64_t> n = Fields::AsInteger(*v, "lastEventSeq");
+    if (n.ok() && *n >= 0) {
+      out.last_event_seq = static_cast<EventSeq>(*n);
+    } else {
+      rp.Add(RepairKind::kFieldDropped, "lastEventSeq",
+             "not a seq; dropped");
+    }
   }
   return out;
 }
 
-Result<MappedEvent> MapEvent(const RawRecord& r, const Limits& limits) {
+// -------------------------------------------------------------- events
+
+namespace {
+
+// Validates and canonicalises the event's stored fields; a payload over the
+// live limits is kept when the stored limits allow it. Returns why the
+// event cannot be stored as it is, or "" when it can.
+std::string FinishEvent(Repairer& rp, NewEvent* check) {
+  const MapOptions& o = rp.options();
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    Status s = record::ValidateNewEvent(check, o.limits);
+    if (s.ok()) return "";
+    const std::string field = FieldOf(s);
+    if (field == "payload") {
+      Limits stored = o.limits;
+      stored.max_payload_bytes = o.max_stored_payload_bytes;
+      stored.max_json_depth = o.max_stored_json_depth;
+      Result<std::string> payload =
+          record::CanonicalizePayload(check->payload, stored);
+      if (!payload.ok()) return RuleOf(payload.error());
+      std::string what = RuleOf(s);
+      if (payload->size() > o.limits.max_payload_bytes) {
+        what = WithCommas(payload->size()) + " bytes, over --max-payload-bytes";
+      }
+      rp.Add(RepairKind::kPayloadOverLimit, "payload", what + "; imported");
+      // Validate the rest with a payload that passes, then put it back.
+      check->payload = "null";
+      std::string kept = std::move(*payload);
+      std::string why = FinishEvent(rp, check);
+      check->payload = std::move(kept);
+      return why;
+    }
+    auto drop = [&](std::optional<std::string>* v) {
+      rp.Add(RepairKind::kFieldDropped, field, RuleOf(s) + "; dropped");
+      v->reset();
+    };
+    if (field == "clientEventId") {
+      drop(&check->client_event_id);
+    } else if (field == "backendRunId") {
+      drop(&check->backend_run_id);
+    } else if (field == "payloadRef") {
+      drop(&check->payload_ref);
+    } else {
+      return std::string(s.message());  // eventType
+    }
+  }
+  return "too many invalid fields";
+}
+
+}  // namespace
+
+Result<MappedEvent> MapEvent(const RawRecord& r, const MapOptions& options,
+                             Repairs* repairs,
+                             std::vector<std::string>* unknown) {
   ACPSTORE_RETURN_IF_ERROR(CheckRecord(r));
-  Fields f(r);
+  Repairer rp(r, options, repairs, unknown);
+  const Fields& f = rp.f();
   MappedEvent out;
   Event& e = out.event;
+  // Without a session and a seq there is nothing to keep.
   ACPSTORE_ASSIGN_OR_RETURN(std::optional<std::string> session,
                             f.OptString("sessionId"));
   if (session && r.map_key && *session != *r.map_key) {
@@ -372,77 +697,119 @@ Result<MappedEvent> MapEvent(const RawRecord& r, const Limits& limits) {
   if (!session) session = r.map_key;
   if (!session) return InvalidField("sessionId", "missing");
   ACPSTORE_RETURN_IF_ERROR(
-      record::CheckId(*session, "sessionId", limits.max_id_bytes));
+      record::CheckId(*session, "sessionId", options.limits.max_id_bytes));
   e.session_id = std::move(*session);
-  ACPSTORE_RETURN_IF_ERROR(ScopeOf(f, limits, &e.tenant_id, &e.owner_key_id));
-
-  std::string_view which;
-  std::optional<std::string_view> seq = f.RawAny({"eventSeq", "seq"}, &which);
+  std::optional<std::string_view> seq = f.Raw("eventSeq");
   if (!seq) return InvalidField("eventSeq", "missing");
-  ACPSTORE_ASSIGN_OR_RETURN(int64_t n, Fields::AsInteger(*seq, which));
-  if (n < 1) return InvalidField(which, "must be at least 1");
+  ACPSTORE_ASSIGN_OR_RETURN(int64_t n, Fields::AsInteger(*seq, "eventSeq"));
+  if (n < 1) return InvalidField("eventSeq", "must be at least 1");
   e.seq = static_cast<EventSeq>(n);
-  ACPSTORE_ASSIGN_OR_RETURN(out.event_id, f.OptString("eventId"));
+  e.tenant_id = rp.ScopeId("tenantId");
+  e.owner_key_id = rp.ScopeId("ownerKeyId");
+  rp.Unknown({"eventId", "sessionId", "tenantId", "ownerKeyId", "eventSeq",
+              "eventType", "occurredAt", "ingestedAt", "payload",
+              "backendRunId", "payloadRef", "clientEventId"});
+  rp.Surrogates();
+  Result<std::optional<std::string>> event_id = f.OptString("eventId");
+  if (event_id.ok()) out.event_id = std::move(*event_id);
+
+  // From here on a problem makes a placeholder, never a skip: the seq is
+  // kept so the stream has no hole.
+  std::string why;
+  auto first = [&why](std::string reason) {
+    if (why.empty()) why = std::move(reason);
+  };
+  Result<std::optional<TimestampMs>> occurred = f.OptTime("occurredAt");
+  Result<std::optional<TimestampMs>> ingested = f.OptTime("ingestedAt");
+  if (!occurred.ok()) first(std::string(occurred.error().message()));
+  if (!ingested.ok()) first(std::string(ingested.error().message()));
+  // Plain values and flags: GCC 12 misreads optionals here (-Wmaybe-
+  // uninitialized).
+  const bool has_occ = occurred.ok() && occurred->has_value();
+  const bool has_ing = ingested.ok() && ingested->has_value();
+  const TimestampMs occ = has_occ ? **occurred : 0;
+  const TimestampMs ing = has_ing ? **ingested : 0;
+  if (!has_occ && !has_ing) {
+    first("occurredAt: missing (and so is ingestedAt)");
+    out.times_known = false;
+  } else if (!has_occ || !has_ing) {
+    rp.Add(RepairKind::kDefaulted, has_occ ? "ingestedAt" : "occurredAt",
+           std::string("missing; set to ") +
+               (has_occ ? "occurredAt" : "ingestedAt"));
+  }
+  e.occurred_at = has_occ ? occ : ing;
+  e.ingested_at = has_ing ? ing : e.occurred_at;
 
   NewEvent check;
-  std::optional<std::string_view> type =
-      f.RawAny({"eventType", "type"}, &which);
-  if (!type) return InvalidField("eventType", "missing");
-  ACPSTORE_ASSIGN_OR_RETURN(check.event_type, Fields::AsString(*type, which));
-  std::optional<std::string_view> payload = r.Get("payload");
-  if (!payload) return InvalidField("payload", "missing");
-  check.payload = std::string(*payload);
-  ACPSTORE_ASSIGN_OR_RETURN(check.client_event_id,
-                            f.OptString("clientEventId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.backend_run_id, f.OptString("backendRunId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.payload_ref, f.OptString("payloadRef"));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> occurred,
-                            f.OptTime("occurredAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> ingested,
-                            f.OptTime("ingestedAt"));
-  if (!occurred && !ingested) {
-    return InvalidField("occurredAt", "missing (and so is ingestedAt)");
+  Result<std::string> type = f.String("eventType");
+  if (type.ok()) {
+    check.event_type = std::move(*type);
+  } else {
+    first(std::string(type.error().message()));
   }
-  check.occurred_at = occurred ? occurred : ingested;
-  ACPSTORE_RETURN_IF_ERROR(record::ValidateNewEvent(&check, limits));
+  if (r.elided && r.elided->key == "payload") {
+    first("payload: over " + WithCommas(r.elided->bytes) +
+          " bytes, more than the " +
+          WithCommas(options.max_stored_payload_bytes) +
+          " bytes an import stores");
+  }
+  std::optional<std::string_view> payload = r.Get("payload");
+  if (!payload) first("payload: missing");
+  check.payload = payload ? std::string(*payload) : std::string("null");
+  check.client_event_id = rp.OptionalId("clientEventId");
+  check.backend_run_id = rp.OptionalId("backendRunId");
+  check.payload_ref = rp.OptionalId("payloadRef");
+  check.occurred_at = e.occurred_at;
+  if (why.empty()) {
+    std::string reason = FinishEvent(rp, &check);
+    if (!reason.empty()) first(std::move(reason));
+  }
+  if (!why.empty()) {
+    // Keep what can be kept of the record around the seq.
+    out.placeholder = true;
+    if (record::CheckId(check.event_type, "eventType",
+                        options.limits.max_event_type_bytes)
+            .ok()) {
+      e.event_type = std::move(check.event_type);
+    } else {
+      e.event_type = std::string(kPlaceholderEventType);
+    }
+    e.payload = PlaceholderPayload(why);
+    rp.Add(RepairKind::kPlaceholder, "",
+           why + "; kept as a placeholder event with the same seq");
+    return out;
+  }
   e.event_type = std::move(check.event_type);
   e.payload = std::move(check.payload);
   e.client_event_id = std::move(check.client_event_id);
   e.backend_run_id = std::move(check.backend_run_id);
   e.payload_ref = std::move(check.payload_ref);
-  e.occurred_at = *check.occurred_at;
-  e.ingested_at = ingested.value_or(e.occurred_at);
   return out;
 }
 
-Result<MappedAction> MapAction(const RawRecord& r, const Limits& limits) {
+// ------------------------------------------------------------- actions
+
+Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
+                               Repairs* repairs,
+                               std::vector<std::string>* unknown) {
   ACPSTORE_RETURN_IF_ERROR(CheckRecord(r));
-  Fields f(r);
+  Repairer rp(r, options, repairs, unknown);
+  const Fields& f = rp.f();
   MappedAction out;
   Action& a = out.action;
-  ACPSTORE_ASSIGN_OR_RETURN(a.action_id, IdOf(f, r, "actionId", "id", limits));
-  ACPSTORE_RETURN_IF_ERROR(ScopeOf(f, limits, &a.tenant_id, &a.owner_key_id));
-  NewAction check;
-  ACPSTORE_ASSIGN_OR_RETURN(check.session_id, f.String("sessionId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.idempotency_key,
-                            f.OptString("idempotencyKey"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.approval_id, f.OptString("approvalId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.control_request_id,
-                            f.OptString("controlRequestId"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.metadata, f.OptObjectText("metadata"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.available_at, f.OptTime("availableAt"));
-  ACPSTORE_RETURN_IF_ERROR(record::ValidateNewAction(&check, limits));
-  a.session_id = std::move(check.session_id);
-  a.idempotency_key = std::move(check.idempotency_key);
-  a.approval_id = std::move(check.approval_id);
-  a.control_request_id = std::move(check.control_request_id);
-  a.metadata = std::move(check.metadata);
-
-  ACPSTORE_ASSIGN_OR_RETURN(std::string type, f.String("type"));
+  ACPSTORE_ASSIGN_OR_RETURN(a.action_id, IdOf(rp, "actionId"));
+  ACPSTORE_ASSIGN_OR_RETURN(a.session_id, rp.RequiredId("sessionId"));
+  a.tenant_id = rp.ScopeId("tenantId");
+  a.owner_key_id = rp.ScopeId("ownerKeyId");
+  // Aegis names it actionType; acpstore's exports before this format
+  // version wrote type.
+  const char* type_key = f.Raw("actionType") || !f.Raw("type") ? "actionType"
+                                                                : "type";
+  ACPSTORE_ASSIGN_OR_RETURN(std::string type, f.String(type_key));
   std::optional<ActionType> t = ParseActionType(type);
   if (!t) {
-    return InvalidField("type", "unknown action type \"" +
-                                    record::QuoteForMessage(type) + "\"");
+    return InvalidField(type_key, "unknown action type \"" +
+                                      record::QuoteForMessage(type) + "\"");
   }
   a.type = *t;
   ACPSTORE_ASSIGN_OR_RETURN(std::string status, f.String("status"));
@@ -453,51 +820,71 @@ Result<MappedAction> MapAction(const RawRecord& r, const Limits& limits) {
   }
   a.status = *st;
   ACPSTORE_ASSIGN_OR_RETURN(a.created_at, f.Time("createdAt"));
-  a.available_at = check.available_at.value_or(a.created_at);
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> updated,
-                            f.OptTime("updatedAt"));
-  a.updated_at = updated.value_or(a.created_at);
-  ACPSTORE_ASSIGN_OR_RETURN(a.leased_until, f.OptTime("leasedUntil"));
-  if (a.status == ActionStatus::kLeased && !a.leased_until) {
-    return InvalidField("leasedUntil", "missing on a leased action");
+  ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> available,
+                            f.OptTime("availableAt"));
+  rp.Unknown({"actionId", "sessionId", "tenantId", "ownerKeyId", "actionType",
+              "type", "status", "createdAt", "availableAt", "updatedAt",
+              "leasedUntil", "attemptCount", "metadata", "idempotencyKey",
+              "approvalId", "controlRequestId", "resultMetadata",
+              "errorMetadata", "completedAt", "failedAt", "cancelledAt"});
+  rp.Surrogates();
+  if (!available) {
+    rp.Add(RepairKind::kDefaulted, "availableAt", "missing; set to createdAt");
   }
-  if (a.status != ActionStatus::kLeased) a.leased_until.reset();
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<int64_t> attempts,
-                            f.OptInteger("attemptCount"));
-  if (attempts && (*attempts < 0 || *attempts > 1000000)) {
-    return InvalidField("attemptCount", "must be between 0 and 1000000");
+  a.available_at = available.value_or(a.created_at);
+  // Aegis keeps no updatedAt; the latest time the record states stands in.
+  a.updated_at = a.created_at;
+  a.idempotency_key = rp.OptionalId("idempotencyKey");
+  a.approval_id = rp.OptionalId("approvalId");
+  a.control_request_id = rp.OptionalId("controlRequestId");
+  a.metadata = rp.Metadata("metadata");
+  a.result_metadata = rp.Metadata("resultMetadata");
+  a.error_metadata = rp.Metadata("errorMetadata");
+  a.completed_at = rp.OptionalTime("completedAt");
+  a.failed_at = rp.OptionalTime("failedAt");
+  a.cancelled_at = rp.OptionalTime("cancelledAt");
+  std::optional<TimestampMs> leased_until = rp.OptionalTime("leasedUntil");
+  if (a.status == ActionStatus::kLeased) {
+    if (!leased_until) {
+      // Already expired: the server's sweeper requeues it, as Aegis's would.
+      leased_until = a.available_at;
+      rp.Add(RepairKind::kDefaulted, "leasedUntil",
+             "missing on a leased action; set to availableAt (expired)");
+    }
+    a.leased_until = leased_until;
   }
-  a.attempt_count = static_cast<uint32_t>(attempts.value_or(0));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<std::string> token,
-                            f.OptString("leaseToken"));
-  if (token && a.status == ActionStatus::kLeased) {
-    ACPSTORE_RETURN_IF_ERROR(
-        record::CheckId(*token, "leaseToken", limits.max_id_bytes));
-    a.lease_token = std::move(*token);
+  if (std::optional<std::string_view> v = f.Raw("attemptCount")) {
+    Result<int64_t> n = Fields::AsInteger(*v, "attemptCount");
+    if (n.ok() && *n >= 0 && *n <= 1000000) {
+      a.attempt_count = static_cast<uint32_t>(*n);
+    } else {
+      rp.Add(RepairKind::kDefaulted, "attemptCount",
+             "not a count from 0 to 1000000; set to 0");
+    }
   }
-  ACPSTORE_ASSIGN_OR_RETURN(a.result_metadata,
-                            f.OptObjectText("resultMetadata"));
-  ACPSTORE_RETURN_IF_ERROR(record::ValidateOptionalMetadata(
-      &a.result_metadata, limits, "resultMetadata"));
-  ACPSTORE_ASSIGN_OR_RETURN(a.error_metadata, f.OptObjectText("errorMetadata"));
-  ACPSTORE_RETURN_IF_ERROR(record::ValidateOptionalMetadata(
-      &a.error_metadata, limits, "errorMetadata"));
-  ACPSTORE_ASSIGN_OR_RETURN(a.completed_at, f.OptTime("completedAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(a.failed_at, f.OptTime("failedAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(a.cancelled_at, f.OptTime("cancelledAt"));
+  Result<std::optional<TimestampMs>> updated = f.OptTime("updatedAt");
+  if (updated.ok() && *updated) a.updated_at = **updated;
+  for (const auto& t2 : {a.completed_at, a.failed_at, a.cancelled_at}) {
+    if (t2 && *t2 > a.updated_at) a.updated_at = *t2;
+  }
   return out;
 }
 
-Result<MappedPause> MapPause(const RawRecord& r, const Limits& limits) {
+// -------------------------------------------------------------- pauses
+
+Result<MappedPause> MapPause(const RawRecord& r, const MapOptions& options,
+                             Repairs* repairs,
+                             std::vector<std::string>* unknown) {
   ACPSTORE_RETURN_IF_ERROR(CheckRecord(r));
-  Fields f(r);
+  Repairer rp(r, options, repairs, unknown);
+  const Fields& f = rp.f();
+  const Limits& limits = options.limits;
   MappedPause out;
   Pause& p = out.pause;
-  ACPSTORE_ASSIGN_OR_RETURN(p.pause_id, IdOf(f, r, "pauseId", "id", limits));
-  ACPSTORE_RETURN_IF_ERROR(ScopeOf(f, limits, &p.tenant_id, &p.owner_key_id));
-  ACPSTORE_ASSIGN_OR_RETURN(p.session_id, f.String("sessionId"));
-  ACPSTORE_RETURN_IF_ERROR(
-      record::CheckId(p.session_id, "sessionId", limits.max_id_bytes));
+  ACPSTORE_ASSIGN_OR_RETURN(p.pause_id, IdOf(rp, "pauseId"));
+  ACPSTORE_ASSIGN_OR_RETURN(p.session_id, rp.RequiredId("sessionId"));
+  p.tenant_id = rp.ScopeId("tenantId");
+  p.owner_key_id = rp.ScopeId("ownerKeyId");
   ACPSTORE_ASSIGN_OR_RETURN(std::string status, f.String("status"));
   std::optional<PauseStatus> st = ParsePauseStatus(status);
   if (!st) {
@@ -505,53 +892,63 @@ Result<MappedPause> MapPause(const RawRecord& r, const Limits& limits) {
         "status", "unknown status \"" + record::QuoteForMessage(status) + "\"");
   }
   p.status = *st;
-  PauseRequest check;
-  ACPSTORE_ASSIGN_OR_RETURN(check.reason, f.String("reason"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.requested_by, f.String("requestedBy"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.idempotency_key,
-                            f.OptString("idempotencyKey"));
-  ACPSTORE_ASSIGN_OR_RETURN(check.metadata, f.OptObjectText("metadata"));
-  ACPSTORE_RETURN_IF_ERROR(record::ValidatePauseRequest(&check, limits));
-  p.reason = std::move(check.reason);
-  p.requested_by = std::move(check.requested_by);
-  p.idempotency_key = std::move(check.idempotency_key);
-  p.metadata = std::move(check.metadata);
   ACPSTORE_ASSIGN_OR_RETURN(p.requested_at, f.Time("requestedAt"));
-
-  ACPSTORE_ASSIGN_OR_RETURN(p.intervention_id, f.OptString("interventionId"));
-  ACPSTORE_ASSIGN_OR_RETURN(p.intervention_by, f.OptString("interventionBy"));
-  ACPSTORE_ASSIGN_OR_RETURN(p.intervention_completed_by,
-                            f.OptString("interventionCompletedBy"));
-  ACPSTORE_ASSIGN_OR_RETURN(p.resume_id, f.OptString("resumeId"));
-  ACPSTORE_ASSIGN_OR_RETURN(p.resumed_by, f.OptString("resumedBy"));
-  ACPSTORE_RETURN_IF_ERROR(
-      CheckOptId(p.intervention_id, "interventionId", limits));
-  ACPSTORE_RETURN_IF_ERROR(
-      CheckOptId(p.intervention_by, "interventionBy", limits));
-  ACPSTORE_RETURN_IF_ERROR(CheckOptId(p.intervention_completed_by,
-                                      "interventionCompletedBy", limits));
-  ACPSTORE_RETURN_IF_ERROR(CheckOptId(p.resume_id, "resumeId", limits));
-  ACPSTORE_RETURN_IF_ERROR(CheckOptId(p.resumed_by, "resumedBy", limits));
-  ACPSTORE_ASSIGN_OR_RETURN(p.guidance, f.OptString("guidance"));
-  if (p.guidance) {
-    ACPSTORE_RETURN_IF_ERROR(record::CheckText(*p.guidance, "guidance",
-                                               limits.max_guidance_bytes,
-                                               /*allow_empty=*/true));
-  }
-  ACPSTORE_ASSIGN_OR_RETURN(p.resume_metadata,
-                            f.OptObjectText("resumeMetadata"));
-  ACPSTORE_RETURN_IF_ERROR(record::ValidateOptionalMetadata(
-      &p.resume_metadata, limits, "resumeMetadata"));
-  ACPSTORE_ASSIGN_OR_RETURN(p.intervention_started_at,
-                            f.OptTime("interventionStartedAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(p.intervention_completed_at,
-                            f.OptTime("interventionCompletedAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(p.resumed_at, f.OptTime("resumedAt"));
   ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> updated,
                             f.OptTime("updatedAt"));
+  rp.Unknown({"pauseId", "sessionId", "tenantId", "ownerKeyId", "status",
+              "reason", "requestedBy", "requestedAt", "updatedAt",
+              "idempotencyKey", "metadata", "interventionId", "interventionBy",
+              "interventionStartedAt", "interventionCompletedBy",
+              "interventionCompletedAt", "guidance", "resumeId", "resumedBy",
+              "resumedAt", "resumeMetadata"});
+  rp.Surrogates();
+  if (!updated) {
+    rp.Add(RepairKind::kDefaulted, "updatedAt", "missing; set to requestedAt");
+  }
   p.updated_at = updated.value_or(p.requested_at);
+
+  Result<std::optional<std::string>> reason = f.OptString("reason");
+  if (reason.ok() && *reason && !(*reason)->empty()) {
+    p.reason = rp.Text("reason", std::move(**reason), limits.max_reason_utf16);
+  } else {
+    // acpstore requires a reason; Aegis's file store does not check.
+    p.reason = "(no reason recorded)";
+    rp.Add(RepairKind::kDefaulted, "reason",
+           "missing or empty; set to \"(no reason recorded)\"");
+  }
+  p.requested_by = *rp.Who("requestedBy", /*required=*/true);
+  p.idempotency_key = rp.OptionalId("idempotencyKey");
+  p.metadata = rp.Metadata("metadata");
+  p.intervention_id = rp.OptionalId("interventionId");
+  p.intervention_by = rp.Who("interventionBy", false);
+  p.intervention_completed_by = rp.Who("interventionCompletedBy", false);
+  p.resume_id = rp.OptionalId("resumeId");
+  p.resumed_by = rp.Who("resumedBy", false);
+  Result<std::optional<std::string>> guidance = f.OptString("guidance");
+  if (guidance.ok() && *guidance) {
+    p.guidance =
+        rp.Text("guidance", std::move(**guidance), limits.max_guidance_utf16);
+  } else if (!guidance.ok()) {
+    rp.Add(RepairKind::kFieldDropped, "guidance",
+           RuleOf(guidance.error()) + "; dropped");
+  }
+  p.resume_metadata = rp.Metadata("resumeMetadata");
+  p.intervention_started_at = rp.OptionalTime("interventionStartedAt");
+  p.intervention_completed_at = rp.OptionalTime("interventionCompletedAt");
+  p.resumed_at = rp.OptionalTime("resumedAt");
+
+  if (p.status == PauseStatus::kIntervening && p.intervention_completed_at) {
+    // Aegis's file store leaves a completed intervention `intervening`;
+    // acpstore returns it to `paused` (SPEC §2.4), as Aegis's Postgres
+    // store does.
+    p.status = PauseStatus::kPaused;
+    rp.Add(RepairKind::kInterventionDone, "status",
+           "intervening with interventionCompletedAt; imported as paused");
+  }
   if (p.status == PauseStatus::kIntervening && !p.intervention_id) {
-    return InvalidField("interventionId", "missing on an intervening pause");
+    p.intervention_id = base::NewUuidV4();
+    rp.Add(RepairKind::kIdGenerated, "interventionId",
+           "missing on an intervening pause; generated " + *p.intervention_id);
   }
   return out;
 }

@@ -21,6 +21,7 @@
 #include <new>
 #include <utility>
 
+#include "aegis/surrogate_scrubber.h"
 #include "record/canonical_json.h"
 
 namespace acpstore::aegis {
@@ -138,6 +139,22 @@ class Handler : public HandlerLimits {
       }
     }
     return path;
+  }
+
+  // A lone surrogate escape was rewritten in the bytes the parser just
+  // took: note it on the record being built (the member it is in).
+  void NoteSurrogate() {
+    if (!building_) {
+      ++layout_.surrogates_outside_records;
+      return;
+    }
+    std::string key;
+    if (frames_.size() > record_depth_ && !record_.members.empty() &&
+        (frames_.size() > record_depth_ + 1 || in_string_ ||
+         frames_[record_depth_].key_pending)) {
+      key = record_.members.back().key;
+    }
+    record_.surrogates.push_back(std::move(key));
   }
 
   bool on_document_begin(json::error_code&) { return true; }
@@ -327,6 +344,7 @@ class Handler : public HandlerLimits {
     const uint64_t ordinal = layout_.records[index]++;
     if (!options_->want[index]) return Push(kind, Role::kSkip);
     record_ = RawRecord();
+    eliding_ = false;
     record_.collection = c;
     record_.ordinal = ordinal;
     record_.path = PathHere();
@@ -360,6 +378,11 @@ class Handler : public HandlerLimits {
     if (depth == record_depth_ + 1 && frames_.back().role == Role::kRecord &&
         !record_.members.empty()) {
       RawRecord::Member& m = record_.members.back();
+      if (eliding_) {
+        // The elided value reads as null, so the text stays valid JSON.
+        eliding_ = false;
+        record_.text.append("null");
+      }
       m.size = record_.text.size() - m.begin;
     }
     if (depth == record_depth_) {
@@ -382,24 +405,44 @@ class Handler : public HandlerLimits {
 
   bool Append(std::string_view s, json::error_code&) {
     if (!building_ || record_.too_large) return true;
+    if (eliding_) {
+      record_.elided->bytes += s.size();
+      return true;
+    }
     record_.text.append(s);
     CheckSize();
     return true;
   }
   bool AppendEscaped(json::string_view s, json::error_code&) {
     if (!building_ || record_.too_large) return true;
+    if (eliding_) {
+      record_.elided->bytes += s.size();
+      return true;
+    }
     record::AppendJsonStringBody(std::string_view(s.data(), s.size()),
                                  &record_.text);
     CheckSize();
     return true;
   }
   void CheckSize() {
-    if (record_.text.size() > options_->max_record_bytes) {
-      record_.too_large = true;
-      record_.text.clear();
+    if (record_.text.size() <= options_->max_record_bytes) return;
+    // Inside a member's value: leave that value out, once per record.
+    const bool in_member = frames_.size() > record_depth_ &&
+                           !record_.members.empty() &&
+                           (frames_.size() > record_depth_ + 1 || in_string_);
+    if (in_member && !record_.elided) {
+      RawRecord::Member& m = record_.members.back();
+      record_.elided = RawRecord::Elided{m.key, record_.text.size() - m.begin};
+      record_.text.resize(m.begin);
       record_.text.shrink_to_fit();
-      record_.members.clear();
+      eliding_ = true;
+      return;
     }
+    record_.too_large = true;
+    eliding_ = false;
+    record_.text.clear();
+    record_.text.shrink_to_fit();
+    record_.members.clear();
   }
 
   const ReadOptions* const options_;
@@ -412,6 +455,7 @@ class Handler : public HandlerLimits {
   std::string number_;
   bool in_string_ = false;
   bool building_ = false;
+  bool eliding_ = false;  // dropping the current member's value
   size_t record_depth_ = 0;  // frames_.size() when the record started
   RawRecord record_;
 };
@@ -447,61 +491,88 @@ Result<FileLayout> Read(const std::string& path, const ReadOptions& options,
 #endif
 
   json::parse_options popts;
-  // Records nest a payload (at most 64 deep) four levels down.
-  popts.max_depth = 256;
+  // Payloads have no depth limit in Aegis; the parser keeps its own stack
+  // (no recursion), so a generous bound costs nothing until it is used.
+  popts.max_depth = 100000;
   auto parser = std::make_unique<json::basic_parser<Handler>>(popts, &options,
                                                               &on_record);
   Handler& h = parser->handler();
+  SurrogateScrubber scrubber;
+  std::vector<size_t> repaired_ends;
   std::string chunk(std::max<size_t>(options.chunk_bytes, 4096), '\0');
-  uint64_t offset = 0;  // bytes of the file the parser consumed
-  bool finished = false;
-  while (!finished) {
-    ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("cannot read " + path, errno);
-    }
-    const bool more = n > 0;
+  size_t carry = 0;     // held-back bytes at the front of chunk
+  uint64_t offset = 0;  // file offset of chunk[0]
+  uint64_t read_total = 0;
+
+  // Feeds data[0, size) (at file offset `at`) to the parser.
+  auto feed = [&](const char* data, size_t size, uint64_t at,
+                  bool more) -> Status {
     json::error_code ec;
     size_t used = 0;
-    if (!parser->done()) {
-      used = parser->write_some(more, chunk.data(), static_cast<size_t>(n), ec);
-    }
+    if (!parser->done()) used = parser->write_some(more, data, size, ec);
     if (!h.error().ok()) {
       if (h.from_sink()) return h.error();
-      return Status(h.error().code(), "at byte " +
-                                          std::to_string(offset + used) + ", " +
+      return Status(h.error().code(), "at byte " + std::to_string(at + used) +
+                                          ", " +
                                           std::string(h.error().message()));
     }
     if (ec) {
-      const uint64_t at = offset + used;
       if (ec == json::error::incomplete) {
         return Status::InvalidArgument("the file ends early at byte " +
                                        std::to_string(total) + ", inside " +
                                        h.PathHere() + ": it is truncated");
       }
       return Status::InvalidArgument("invalid JSON at byte " +
-                                     std::to_string(at) + ", in " +
+                                     std::to_string(at + used) + ", in " +
                                      h.PathHere() + ": " + ec.message());
     }
     // Once the document is complete only whitespace may follow.
-    for (size_t i = used; i < static_cast<size_t>(n); ++i) {
-      const char c = chunk[i];
+    for (size_t i = used; i < size; ++i) {
+      const char c = data[i];
       if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
         return Status::InvalidArgument(
             "unexpected data after the top-level object at byte " +
-            std::to_string(offset + i));
+            std::to_string(at + i));
       }
     }
-    offset += static_cast<uint64_t>(n);
-    if (options.progress) options.progress(offset, total);
+    return Status::OK();
+  };
+
+  bool finished = false;
+  while (!finished) {
+    ssize_t n = ::read(fd.get(), chunk.data() + carry, chunk.size() - carry);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot read " + path, errno);
+    }
+    const bool more = n > 0;
+    read_total += static_cast<uint64_t>(n);
+    const size_t size = carry + static_cast<size_t>(n);
+    repaired_ends.clear();
+    const size_t final_bytes =
+        scrubber.Scrub(chunk.data(), size, !more, &repaired_ends);
+    // Feed up to each rewritten escape, then note it while the parser is
+    // still inside the string that held it.
+    size_t pos = 0;
+    for (size_t end : repaired_ends) {
+      ACPSTORE_RETURN_IF_ERROR(
+          feed(chunk.data() + pos, end - pos, offset + pos, true));
+      h.NoteSurrogate();
+      pos = end;
+    }
+    ACPSTORE_RETURN_IF_ERROR(
+        feed(chunk.data() + pos, final_bytes - pos, offset + pos, more));
+    carry = size - final_bytes;
+    if (carry > 0) std::memmove(chunk.data(), chunk.data() + final_bytes, carry);
+    offset += final_bytes;
+    if (options.progress) options.progress(read_total, total);
     finished = !more;
   }
   if (!parser->done()) {
     return Status::InvalidArgument("the file is empty or truncated");
   }
   FileLayout layout = std::move(h.layout());
-  layout.bytes = offset;
+  layout.bytes = read_total;
   return layout;
 }
 

@@ -8,6 +8,10 @@
 // top-level members lies in that text. It knows the file's shape, not the
 // records' fields: mapping.h turns a RawRecord into acpstore records.
 //
+// Lone UTF-16 surrogate escapes, which JSON.stringify writes and a strict
+// parser refuses, become U+FFFD and are listed on their record
+// (surrogate_scrubber.h).
+//
 // Structural damage (invalid JSON, a truncated file, a top level that is not
 // an object, a collection of the wrong type, a repeated collection key) ends
 // the read with kInvalidArgument naming the byte offset and the JSON path.
@@ -55,6 +59,18 @@ struct RawRecord {
   std::optional<std::string> map_key;
   bool is_object = false;
   bool too_large = false;  // over max_record_bytes; text is incomplete
+  // One member whose value alone pushed the record over max_record_bytes
+  // (a huge payload): its text is left out (it reads as `null`) so the
+  // rest of the record, and the record itself, survive.
+  struct Elided {
+    std::string key;
+    uint64_t bytes = 0;  // of its compact text, as far as it was rebuilt
+  };
+  std::optional<Elided> elided;
+  // Lone UTF-16 surrogate escapes rewritten to U+FFFD inside this record:
+  // the key of the member each was in ("" when not inside a member value),
+  // in file order (surrogate_scrubber.h).
+  std::vector<std::string> surrogates;
   bool bad_group = false;  // an events group that is not an array
   std::optional<std::string> duplicate_key;  // a top-level key seen twice
   std::string text;                          // compact JSON of the record
@@ -71,14 +87,16 @@ struct FileLayout {
   // The collections present, in file order.
   std::vector<Collection> order;
   std::vector<std::string> unknown_keys;    // other top-level keys, skipped
+  // Lone surrogate escapes rewritten outside any record (in skipped keys).
+  uint64_t surrogates_outside_records = 0;
   uint64_t records[kCollectionCount] = {};  // per collection, all of them
   uint64_t bytes = 0;
 };
 
 struct ReadOptions {
   size_t chunk_bytes = 1 << 20;
-  // Larger records are handed over with too_large set. Default 16 MiB: a
-  // 1 MiB payload written with generous indentation still fits.
+  // A member value that takes a record over this is elided (RawRecord::
+  // elided); a record still over it is handed over with too_large set.
   size_t max_record_bytes = 16 << 20;
   // Records of collections not wanted are parsed but not rebuilt (cheap).
   bool want[kCollectionCount] = {true, true, true, true};

@@ -8,6 +8,10 @@
 #include <optional>
 #include <string_view>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 #include "base/time_format.h"
 #include "record/canonical_json.h"
 
@@ -64,9 +68,33 @@ class Obj {
   bool first_ = true;
 };
 
+// backendMetadata without its permissionMode key (moved to *mode).
+std::optional<std::string> SplitPermissionMode(
+    const std::optional<std::string>& metadata, std::optional<std::string>* mode) {
+  if (!metadata) return metadata;
+  boost::json::error_code ec;
+  boost::json::value v = boost::json::parse(*metadata, ec);
+  if (ec || !v.is_object()) return metadata;
+  boost::json::object& obj = v.as_object();
+  auto it = obj.find("permissionMode");
+  if (it == obj.end() || !it->value().is_string()) return metadata;
+  *mode = std::string(it->value().as_string());
+  obj.erase(it);
+  if (obj.empty()) return std::nullopt;
+  std::string out = "{";
+  for (const auto& [k, val] : obj) {
+    if (out.size() > 1) out.push_back(',');
+    record::AppendJsonString(std::string_view(k.data(), k.size()), &out);
+    out.push_back(':');
+    out += boost::json::serialize(val);
+  }
+  out.push_back('}');
+  return out;
+}
+
 }  // namespace
 
-void WriteSession(const Session& s, EventSeq last_event_seq, std::string* out) {
+void WriteSession(const Session& s, std::string* out) {
   Obj o(out);
   o.Str("id", s.id);
   o.Str("tenantId", s.tenant_id);
@@ -85,7 +113,12 @@ void WriteSession(const Session& s, EventSeq last_event_seq, std::string* out) {
   o.Epoch("updatedAt", s.updated_at);
   o.Epoch("closedAt", s.closed_at);
   o.Epoch("failedAt", s.failed_at);
-  o.Raw("backendMetadata", s.backend_metadata);
+  // permissionMode rides in backendMetadata (import puts it there); Aegis
+  // reads it from the session record.
+  std::optional<std::string> mode;
+  std::optional<std::string> metadata =
+      SplitPermissionMode(s.backend_metadata, &mode);
+  o.Raw("backendMetadata", metadata);
   if (!s.validation_warnings.empty()) {
     o.Key("validationWarnings");
     out->push_back('[');
@@ -97,7 +130,7 @@ void WriteSession(const Session& s, EventSeq last_event_seq, std::string* out) {
     }
     out->push_back(']');
   }
-  o.Num("lastEventSeq", last_event_seq);
+  o.Str("permissionMode", mode);
 }
 
 void WriteEvent(const Event& e, std::string* out) {
@@ -107,7 +140,6 @@ void WriteEvent(const Event& e, std::string* out) {
   o.Str("tenantId", e.tenant_id);
   o.Str("ownerKeyId", e.owner_key_id);
   o.Num("eventSeq", e.seq);
-  o.Str("clientEventId", e.client_event_id);
   o.Str("eventType", e.event_type);
   o.Iso("occurredAt", e.occurred_at);
   o.Iso("ingestedAt", e.ingested_at);
@@ -122,18 +154,17 @@ void WriteAction(const Action& a, std::string* out) {
   o.Str("sessionId", a.session_id);
   o.Str("tenantId", a.tenant_id);
   o.Str("ownerKeyId", a.owner_key_id);
-  o.Str("type", ToString(a.type));
-  o.Str("idempotencyKey", a.idempotency_key);
-  o.Str("approvalId", a.approval_id);
-  o.Str("controlRequestId", a.control_request_id);
+  o.Str("actionType", ToString(a.type));
   o.Str("status", ToString(a.status));
   o.Iso("createdAt", a.created_at);
   o.Iso("availableAt", a.available_at);
-  o.Iso("updatedAt", a.updated_at);
-  o.Iso("leasedUntil", a.leased_until);
+  if (a.status == ActionStatus::kLeased) o.Iso("leasedUntil", a.leased_until);
   o.Num("attemptCount", a.attempt_count);
-  if (!a.lease_token.empty()) o.Str("leaseToken", a.lease_token);
-  o.Raw("metadata", a.metadata);
+  // Aegis writes {} when an action has none.
+  o.Raw("metadata", a.metadata ? *a.metadata : std::string("{}"));
+  o.Str("idempotencyKey", a.idempotency_key);
+  o.Str("approvalId", a.approval_id);
+  o.Str("controlRequestId", a.control_request_id);
   o.Raw("resultMetadata", a.result_metadata);
   o.Raw("errorMetadata", a.error_metadata);
   o.Iso("completedAt", a.completed_at);
@@ -148,10 +179,11 @@ void WritePause(const Pause& p, std::string* out) {
   o.Str("tenantId", p.tenant_id);
   o.Str("ownerKeyId", p.owner_key_id);
   o.Str("status", ToString(p.status));
-  o.Str("idempotencyKey", p.idempotency_key);
   o.Str("reason", p.reason);
   o.Str("requestedBy", p.requested_by);
   o.Iso("requestedAt", p.requested_at);
+  o.Iso("updatedAt", p.updated_at);
+  o.Str("idempotencyKey", p.idempotency_key);
   o.Raw("metadata", p.metadata);
   o.Str("interventionId", p.intervention_id);
   o.Str("interventionBy", p.intervention_by);
@@ -159,11 +191,8 @@ void WritePause(const Pause& p, std::string* out) {
   o.Str("interventionCompletedBy", p.intervention_completed_by);
   o.Iso("interventionCompletedAt", p.intervention_completed_at);
   o.Str("guidance", p.guidance);
-  o.Str("resumeId", p.resume_id);
   o.Str("resumedBy", p.resumed_by);
   o.Iso("resumedAt", p.resumed_at);
-  o.Raw("resumeMetadata", p.resume_metadata);
-  o.Iso("updatedAt", p.updated_at);
 }
 
 }  // namespace acpstore::aegis

@@ -49,6 +49,27 @@ int RunExport(const ExportFlags& f) {
             << Plural(report->events, "event") << ", "
             << Plural(report->actions, "action") << ", "
             << Plural(report->pauses, "pause") << std::endl;
+  // What a rollback to Aegis cannot carry (SPEC §8).
+  for (const std::string& w : report->warnings) {
+    std::cout << "warning: " << w << "\n";
+  }
+  if (report->leased_actions > 0) {
+    std::cout << "warning: " << Plural(report->leased_actions, "leased action")
+              << " lose their lease tokens (Aegis has no lease holders); "
+                 "only lease expiry moves them on\n";
+  }
+  if (report->dropped_client_event_ids > 0) {
+    std::cout << "warning: "
+              << Plural(report->dropped_client_event_ids, "event")
+              << " lose their clientEventId (Aegis has no such field)\n";
+  }
+  if (report->dropped_resume_fields > 0) {
+    std::cout << "warning: "
+              << Plural(report->dropped_resume_fields, "pause record")
+              << " lose resumeId/resumeMetadata (Aegis's file store does not "
+                 "keep them)\n";
+  }
+  std::cout.flush();
   return kExitOk;
 }
 

@@ -2,19 +2,23 @@
 // (acp-local-storage.json) into a file-engine data directory (SPEC §8,
 // docs/aegis_format.md, docs/operations.md "Migrating from Aegis").
 //
-// stdout: every problem ("<json path>: <reason>", the record is skipped),
-// then the summary: counts per kind, and the tenants and owner key ids
-// found with the `keys create --id` command for each. stderr: progress on a
-// terminal, and fatal errors. Exit 0 when the import was written (or the
-// dry run found it writable), 1 when nothing was written (a bad or
-// truncated file, --strict with problems, ids that collide, a data
-// directory that holds data without --merge), 2 for a bad command line.
+// stdout: every report line (a repair: "<json path>: <what>"; a skipped
+// record: "<json path>: <why>; skipped"; an unknown field with its count),
+// then the summary: counts per kind (read, imported, repaired, skipped),
+// repairs per kind, and the tenants and owner key ids found with the `keys
+// create --id` command for each. stderr: progress on a terminal, and fatal
+// errors. Exit status (SPEC §8): 0 when nothing was skipped (the import
+// was written, or the dry run found it complete); 1 when a record was
+// skipped, or nothing was written (--strict with reports, ids that
+// collide, a data directory that holds data without --merge, a store that
+// fails); 2 for a file that is not a usable Aegis file, or a bad command
+// line. The data directory is opened only to write: a dry run, a --strict
+// import with reports and an unusable file leave it as it was.
 //
 // Thread-safety: main thread only.
 
-#include <sys/stat.h>
-
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -60,26 +64,36 @@ std::string Cell(uint64_t n, size_t width) {
 void PrintSummary(const ImportFlags& f, const aegis::ImportReport& r) {
   std::cout << "read " << FormatBytes(r.bytes) << " from " << f.file << " ("
             << Plural(r.reads, "read") << " of the file)\n";
-  std::cout << "                read  imported   skipped\n";
+  std::cout << "                read  imported  repaired   skipped\n";
   auto row = [](const char* kind, const aegis::KindCounts& k) {
     std::string label = kind;
     label.resize(12, ' ');
     std::cout << label << Cell(k.read, 8) << Cell(k.imported, 10)
-              << Cell(k.skipped, 10) << "\n";
+              << Cell(k.repaired, 10) << Cell(k.skipped, 10) << "\n";
   };
   row("sessions", r.sessions);
   row("events", r.events);
   row("actions", r.actions);
   row("pauses", r.pauses);
+  if (r.events_filled > 0) {
+    std::cout << Plural(r.events_filled, "placeholder event")
+              << " filled seqs missing from the file\n";
+  }
+  bool any_repair = false;
+  for (size_t k = 0; k < aegis::kRepairKindCount; ++k) {
+    if (r.repairs[k] == 0) continue;
+    if (!any_repair) std::cout << "repairs:\n";
+    any_repair = true;
+    std::cout << Cell(r.repairs[k], 10) << "  "
+              << aegis::RepairKindName(static_cast<aegis::RepairKind>(k))
+              << "\n";
+  }
   if (r.problems > 0) {
-    std::cout << Plural(r.problems, "problem") << " (listed above)\n";
+    std::cout << Plural(r.problems, "report line") << " (listed above)\n";
   }
   if (r.advanced_sessions > 0) {
     std::cout << Plural(r.advanced_sessions, "session")
               << " keep numbering events after an older high-water mark\n";
-  }
-  for (const std::string& key : r.unknown_keys) {
-    std::cout << "ignored top-level key \"" << key << "\"\n";
   }
   if (!r.collisions.empty()) {
     std::cout << Plural(r.collisions.size(), "id") << " already exist in "
@@ -115,43 +129,55 @@ int RunImport(const ImportFlags& f) {
   options.merge = f.merge;
   options.batch_bytes = 2 << 20;
   options.max_in_flight = 3;
-  options.limits.max_payload_bytes = static_cast<uint32_t>(*max_payload);
+  options.map.limits.max_payload_bytes = static_cast<uint32_t>(*max_payload);
+  options.map.max_stored_payload_bytes = std::max<uint32_t>(
+      options.map.max_stored_payload_bytes,
+      options.map.limits.max_payload_bytes);
   options.on_problem = [](const std::string& p) { std::cout << p << "\n"; };
 
+  // Opened only when the import is to be written.
   std::unique_ptr<Store> store;
-  struct stat st;
-  const bool dir_exists = ::stat(f.data_dir.c_str(), &st) == 0;
-  if (!f.dry_run || dir_exists) {
+  bool open_failed = false;
+  const aegis::StoreOpener open = [&]() -> Result<Store*> {
     StoreOptions so;
     so.engine = Engine::kFile;
     so.data_dir = f.data_dir;
-    so.limits = options.limits;
+    so.limits = options.map.limits;
     // An offline tool: nothing may be dropped or swept while importing;
     // the server applies its retention once it runs.
     so.maintenance_interval_ms = 0;
     so.retention = RetentionOptions{0, 0, 0, 0, 0};
     // The import never reads events back: a small payload cache keeps the
     // tool's memory well below the file's size. It must still exceed the
-    // batches in flight (counted twice by the engine: 3 x 2 MiB x 2).
-    so.memory_budget_bytes = 24ull << 20;
+    // batches in flight (counted twice by the engine: 3 x 2 MiB x 2), and
+    // a single stored payload over the live limit.
+    so.memory_budget_bytes =
+        std::max<uint64_t>(24ull << 20,
+                           4ull * options.map.max_stored_payload_bytes);
     Result<std::unique_ptr<Store>> opened = OpenStore(so);
     if (!opened) {
-      PrintError(std::string(opened.error().message()));
-      return kExitFailure;
+      open_failed = true;
+      return opened.error();
     }
     store = std::move(*opened);
-  }
+    return store.get();
+  };
 
   Result<aegis::ImportReport> report = [&] {
     ProgressLine progress("import-aegis");
     engine::ToolProgress cb = progress.Callback();
     if (cb) options.progress = cb;
-    return aegis::ImportAegis(f.file, store.get(), options);
+    return aegis::ImportAegis(f.file, open, options);
   }();
   if (!report) {
     std::cout.flush();
-    PrintError(std::string(report.error().message()) + "; nothing was written");
-    return kExitFailure;
+    const bool written_to = store != nullptr;
+    PrintError(std::string(report.error().message()) +
+               (written_to ? "" : "; nothing was written"));
+    // A file that cannot be used at all is 2; a store that fails is 1.
+    const bool unusable = !open_failed && store == nullptr &&
+                          report.error().code() == StatusCode::kInvalidArgument;
+    return unusable ? kExitUsage : kExitFailure;
   }
   PrintSummary(f, *report);
   if (!report->aborted.empty()) {
@@ -164,9 +190,13 @@ int RunImport(const ImportFlags& f) {
   } else {
     std::cout << "imported into " << f.data_dir << "\n";
   }
+  if (report->skipped() > 0) {
+    std::cout << Plural(report->skipped(), "record")
+              << " could not be made valid and were skipped (listed above)\n";
+  }
   std::cout.flush();
   store.reset();  // close: fsync and snapshot before reporting success
-  return kExitOk;
+  return report->skipped() > 0 ? kExitFailure : kExitOk;
 }
 
 }  // namespace
@@ -184,15 +214,18 @@ void AddImportAegisCommand(CLI::App& root, Runner* run) {
                   "./acpstore-data]")
       ->type_name("DIR");
   cmd->add_flag("--strict", flags->strict,
-                "Abort, writing nothing, if any record breaks the spec");
+                "Abort, writing nothing (the data directory is not even "
+                "created), if anything would be repaired, skipped or left "
+                "out");
   cmd->add_flag("--dry-run", flags->dry_run,
-                "Check and report only; write nothing");
+                "Check and report only; the data directory is not touched");
   cmd->add_flag("--merge", flags->merge,
                 "Import into a data directory that already holds data (ids "
                 "that exist there still abort the import)");
   cmd->add_option("--max-payload-bytes", flags->max_payload_bytes,
-                  "Largest event payload accepted (canonical JSON) [default "
-                  "1MiB]; match the server's setting")
+                  "The server's payload limit [default 1MiB]: larger "
+                  "payloads (up to 16MiB) are imported as they are and "
+                  "reported; beyond that they become placeholders")
       ->type_name("SIZE");
   cmd->callback([run, flags] { *run = [flags] { return RunImport(*flags); }; });
 }

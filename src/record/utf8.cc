@@ -96,6 +96,27 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
+size_t Utf16Length(std::string_view s) {
+  size_t units = 0;
+  for (char c : s) {
+    const auto b = static_cast<uint8_t>(c);
+    // A lead byte starts one character; a 4-byte lead needs a pair.
+    if (!Cont(b)) units += b >= 0xF0 ? 2 : 1;
+  }
+  return units;
+}
+
+std::string_view TruncateUtf16(std::string_view s, size_t max_units) {
+  size_t units = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto b = static_cast<uint8_t>(s[i]);
+    if (Cont(b)) continue;
+    units += b >= 0xF0 ? 2 : 1;
+    if (units > max_units) return s.substr(0, i);
+  }
+  return s;
+}
+
 std::string_view TruncateUtf8(std::string_view s, size_t max_bytes) {
   if (s.size() <= max_bytes) return s;
   size_t end = max_bytes;

@@ -28,6 +28,14 @@ void AppendUtf8(uint32_t cp, std::string* out);
 // ends on a character boundary. For quoting user input in messages.
 std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
 
+// The length of `s` (valid UTF-8) in UTF-16 code units, as JavaScript's
+// String.length counts it: a character above U+FFFF counts 2.
+size_t Utf16Length(std::string_view s);
+
+// The longest prefix of `s` (valid UTF-8) of at most `max_units` UTF-16
+// code units that ends on a character boundary.
+std::string_view TruncateUtf16(std::string_view s, size_t max_units);
+
 }  // namespace acpstore::record
 
 #endif  // ACPSTORE_RECORD_UTF8_H_

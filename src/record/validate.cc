@@ -97,6 +97,19 @@ Status CheckText(std::string_view value, std::string_view field,
   return CheckUtf8(value, field);
 }
 
+Status CheckTextUtf16(std::string_view value, std::string_view field,
+                      size_t max_units, bool allow_empty) {
+  if (value.empty() && !allow_empty) {
+    return InvalidField(field, "must not be empty");
+  }
+  ACPSTORE_RETURN_IF_ERROR(CheckUtf8(value, field));
+  if (Utf16Length(value) > max_units) {
+    return InvalidField(field, "exceeds " + std::to_string(max_units) +
+                                   " UTF-16 code units");
+  }
+  return Status::OK();
+}
+
 Status ValidateOptionalMetadata(std::optional<std::string>* metadata,
                                 const Limits& limits, std::string_view field) {
   if (!metadata->has_value()) return Status::OK();
@@ -110,6 +123,10 @@ Status ValidateOptionalMetadata(std::optional<std::string>* metadata,
 Status ValidateNewSession(NewSession* req, const Limits& limits) {
   const size_t max_id = limits.max_id_bytes;
   ACPSTORE_RETURN_IF_ERROR(CheckOptionalId(req->id, "", "id", max_id));
+  ACPSTORE_RETURN_IF_ERROR(
+      CheckOptionalId(req->conversation_id, "", "conversationId", max_id));
+  ACPSTORE_RETURN_IF_ERROR(
+      CheckOptionalId(req->transcript_id, "", "transcriptId", max_id));
   ACPSTORE_RETURN_IF_ERROR(
       CheckOptionalId(req->parent_session_id, "", "parentSessionId", max_id));
   ACPSTORE_RETURN_IF_ERROR(
@@ -247,7 +264,7 @@ Status ValidateLeaseRequest(const LeaseRequest& req, const Limits& limits) {
 
 Status ValidatePauseRequest(PauseRequest* req, const Limits& limits) {
   ACPSTORE_RETURN_IF_ERROR(
-      CheckText(req->reason, "reason", limits.max_reason_bytes));
+      CheckTextUtf16(req->reason, "reason", limits.max_reason_utf16));
   ACPSTORE_RETURN_IF_ERROR(
       CheckId(req->requested_by, "requestedBy", limits.max_id_bytes));
   ACPSTORE_RETURN_IF_ERROR(CheckOptionalId(req->idempotency_key, "",
@@ -270,7 +287,7 @@ Status ValidateInterventionComplete(const InterventionCompleteRequest& req,
   ACPSTORE_RETURN_IF_ERROR(
       CheckId(req.completed_by, "completedBy", limits.max_id_bytes));
   if (!req.guidance) return Status::OK();
-  return CheckText(*req.guidance, "guidance", limits.max_guidance_bytes,
+  return CheckTextUtf16(*req.guidance, "guidance", limits.max_guidance_utf16,
                    /*allow_empty=*/true);
 }
 

@@ -54,6 +54,10 @@ Status CheckId(std::string_view value, std::string_view field,
 // UTF-8.
 Status CheckText(std::string_view value, std::string_view field,
                  size_t max_bytes, bool allow_empty = false);
+// The same, its length counted in UTF-16 code units as JavaScript counts
+// it: the pause texts, whose limits Aegis states that way (SPEC §2.4).
+Status CheckTextUtf16(std::string_view value, std::string_view field,
+                      size_t max_units, bool allow_empty = false);
 
 Status ValidateNewSession(NewSession* req, const Limits& limits);
 Status ValidateSessionPatch(SessionPatch* patch, const Limits& limits);

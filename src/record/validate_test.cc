@@ -371,6 +371,14 @@ TEST(ValidatePauseTest, PauseRequest) {
   EXPECT_TRUE(ValidatePauseRequest(&req, kLimits).ok());
   req.reason = Bytes(2049);
   EXPECT_EQ(FieldOf(ValidatePauseRequest(&req, kLimits)), "reason");
+  // UTF-16 code units, not bytes: 1,024 emoji are 2,048 units (4,096
+  // bytes); one more is over.
+  std::string emoji;
+  for (int i = 0; i < 1024; ++i) emoji += "\xf0\x9f\x98\x80";
+  req.reason = emoji;
+  EXPECT_TRUE(ValidatePauseRequest(&req, kLimits).ok());
+  req.reason = emoji + "x";
+  EXPECT_EQ(FieldOf(ValidatePauseRequest(&req, kLimits)), "reason");
   req.reason = "";
   EXPECT_EQ(FieldOf(ValidatePauseRequest(&req, kLimits)), "reason");
   req.reason = "why";

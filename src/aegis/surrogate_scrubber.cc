@@ -1,0 +1,87 @@
+// SurrogateScrubber: see surrogate_scrubber.h.
+//
+// Thread-safety: one instance per stream.
+
+#include "aegis/surrogate_scrubber.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace acpstore::aegis {
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of `\uXXXX` at p (6 bytes available), or -1.
+int32_t EscapedUnit(const char* p) {
+  if (p[0] != '\\' || p[1] != 'u') return -1;
+  int32_t v = 0;
+  for (int i = 2; i < 6; ++i) {
+    const int d = HexDigit(p[i]);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+bool IsHigh(int32_t u) { return u >= 0xD800 && u <= 0xDBFF; }
+bool IsLow(int32_t u) { return u >= 0xDC00 && u <= 0xDFFF; }
+
+constexpr char kReplacement[] = "\\ufffd";
+
+}  // namespace
+
+size_t SurrogateScrubber::Scrub(char* data, size_t size, bool last,
+                                std::vector<size_t>* repaired_ends) {
+  size_t i = 0;
+  while (i < size) {
+    if (!in_string_) {
+      // Outside strings only the quote matters; skip ahead to it.
+      const void* q = std::memchr(data + i, '"', size - i);
+      if (q == nullptr) return size;
+      i = static_cast<size_t>(static_cast<const char*>(q) - data) + 1;
+      in_string_ = true;
+      continue;
+    }
+    const char c = data[i];
+    if (c == '"') {
+      in_string_ = false;
+      ++i;
+      continue;
+    }
+    if (c != '\\') {
+      ++i;
+      continue;
+    }
+    // An escape: it needs 2 bytes, or 6 for \u, or 12 for a pair.
+    const size_t left = size - i;
+    if (left < 2) return last ? size : i;
+    if (data[i + 1] != 'u') {
+      i += 2;
+      continue;
+    }
+    if (left < 6) return last ? size : i;
+    const int32_t unit = EscapedUnit(data + i);
+    if (IsHigh(unit)) {
+      if (left < 12 && !last) return i;
+      if (left >= 12 && IsLow(EscapedUnit(data + i + 6))) {
+        i += 12;  // a valid pair
+        continue;
+      }
+    } else if (!IsLow(unit)) {
+      i += 6;  // not a surrogate (or not hex: the parser's to refuse)
+      continue;
+    }
+    std::memcpy(data + i, kReplacement, 6);
+    i += 6;
+    repaired_ends->push_back(i);
+  }
+  return size;
+}
+
+}  // namespace acpstore::aegis
