@@ -130,8 +130,9 @@ interface Answer {
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
+    const reason = (): Error => (signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(reason());
       return;
     }
     const t = setTimeout(() => {
@@ -140,7 +141,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     }, ms);
     const onAbort = (): void => {
       clearTimeout(t);
-      reject(signal?.reason);
+      reject(reason());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -1,0 +1,598 @@
+// createAcpstoreProfile(): Aegis's AcpLocalStorageProfile over acpstore's
+// HTTP API. One `service` key; every call carries the scope Aegis passes, in
+// X-Acpstore-Scope, so a read in another scope is null (or []) and a write
+// there is refused, as with Aegis's own stores. The semantics chosen where
+// Aegis's memory and Postgres stores differ are listed in the README.
+
+import { AcpstoreClient, type Scope } from '../client.js';
+import { AcpstoreError } from '../errors.js';
+import type { Action, Pause, PauseSessionResponse } from '../openapi.gen.js';
+import { toAegisAction, toAegisEvent, toAegisPause, toAegisSession, transitionFor } from './convert.js';
+import type {
+  AcpActionQueue,
+  AcpActionRecord,
+  AcpEventRecord,
+  AcpEventStore,
+  AcpLocalStorageProfile,
+  AcpPauseInterventionStore,
+  AcpPauseRecord,
+  AcpScope,
+  AcpSessionRecord,
+  AcpSessionStatus,
+  AcpSessionStore,
+  AegisErrorClasses,
+  ServiceHealth,
+} from './types.js';
+import { Checks } from './validate.js';
+
+export interface AcpstoreProfileOptions {
+  /** acpstore's base URL, e.g. http://127.0.0.1:7700 */
+  baseUrl: string;
+  /** A `service` key's token (acpstore keys create --role service). */
+  token: string;
+  /** Aegis's own error classes, so callers' `instanceof` checks hold. */
+  errors: AegisErrorClasses;
+  /** Per-request timeout; default 30000 ms. */
+  timeoutMs?: number;
+  /** Timeout of the health() probe; default 2000 ms. */
+  healthTimeoutMs?: number;
+  /** Accepted for a one-line switch from Aegis's file profile; ignored. */
+  filePath?: string;
+  persistDebounceMs?: number;
+  maxEventsPerSession?: number;
+  fetch?: typeof fetch;
+}
+
+const ACTION_TYPES = new Set(['prompt', 'approve', 'reject', 'pause', 'resume', 'cancel', 'driver_transfer', 'intervene', 'close']);
+
+function isCode(e: unknown, ...codes: string[]): e is AcpstoreError {
+  return e instanceof AcpstoreError && codes.includes(e.code);
+}
+
+export function createAcpstoreProfile(options: AcpstoreProfileOptions): AcpLocalStorageProfile {
+  return new AcpstoreProfile(options);
+}
+
+class AcpstoreProfile implements AcpLocalStorageProfile {
+  readonly sessionStore: AcpSessionStore;
+  readonly eventStore: AcpEventStore;
+  readonly actionQueue: AcpActionQueue;
+  readonly pauseInterventionStore: AcpPauseInterventionStore;
+
+  readonly #root: AcpstoreClient;
+  readonly #check: Checks;
+  readonly #healthTimeoutMs: number;
+  #started = false;
+  #starting: Promise<void> | undefined;
+  #persistError: Error | null = null;
+  /** Per session: the tail of its append chain (seq order = call order). */
+  readonly #appendTails = new Map<string, Promise<unknown>>();
+  /** Lease tokens of the actions this process leased. */
+  readonly #leaseTokens = new Map<string, string>();
+
+  constructor(o: AcpstoreProfileOptions) {
+    this.#root = new AcpstoreClient({
+      baseUrl: o.baseUrl,
+      token: o.token,
+      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+      ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
+    });
+    this.#check = new Checks(o.errors);
+    this.#healthTimeoutMs = o.healthTimeoutMs ?? 2000;
+    this.sessionStore = this.#sessionStore();
+    this.eventStore = this.#eventStore();
+    this.actionQueue = this.#actionQueue();
+    this.pauseInterventionStore = this.#pauseStore();
+  }
+
+  // ----------------------------------------------------------- lifecycle
+
+  /** Idempotent: checks that acpstore answers and accepts the token. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#starting ??= (async () => {
+      try {
+        // A scope no one uses: any answer but 401/403 proves the key works.
+        await this.#as({ tenantId: 'default', ownerKeyId: '_acpstore_probe' }).listSessions({ limit: 1 });
+      } catch (e) {
+        if (!(e instanceof AcpstoreError) || e.status === 0 || e.status === 401 || e.status === 403) throw e;
+      }
+      this.#started = true;
+    })().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  /** Waits for the appends in flight (or the signal); never throws. */
+  async stop(signal?: AbortSignal): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    try {
+      const pending = Promise.allSettled([...this.#appendTails.values()]);
+      if (signal === undefined) {
+        await pending;
+      } else if (!signal.aborted) {
+        await Promise.race([
+          pending,
+          new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
+        ]);
+      }
+    } catch {
+      // stop() never throws.
+    }
+  }
+
+  async health(): Promise<ServiceHealth> {
+    if (!this.#started) return { healthy: false, details: 'acpstore profile has not been started' };
+    if (this.#persistError !== null) {
+      return { healthy: false, details: `persist error: ${this.#persistError.message}` };
+    }
+    try {
+      const r = await this.#root.readyz({ signal: AbortSignal.timeout(this.#healthTimeoutMs) });
+      if (!r.ready) return { healthy: false, details: `acpstore not ready: ${String(r.body['reason'] ?? r.body['code'])}` };
+      return { healthy: true };
+    } catch (e) {
+      return { healthy: false, details: `acpstore unreachable: ${(e as Error).message}` };
+    }
+  }
+
+  getPersistError(): Error | null {
+    return this.#persistError;
+  }
+
+  // ------------------------------------------------------------- helpers
+
+  #as(scope: Scope): AcpstoreClient {
+    return this.#root.withScope(scope);
+  }
+
+  /** Records transport and server failures of writes for getPersistError. */
+  async #write<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const r = await fn();
+      this.#persistError = null;
+      return r;
+    } catch (e) {
+      if (e instanceof AcpstoreError && (e.status === 0 || e.status >= 500)) this.#persistError = e;
+      throw e;
+    }
+  }
+
+  /** 400/413 from acpstore become Aegis's validation error. */
+  #mapInvalid(e: unknown): unknown {
+    if (isCode(e, 'invalid_argument', 'payload_too_large')) return this.#check.invalid(`ACP ${e.message}`);
+    return e;
+  }
+
+  /**
+   * Aegis's event stream, actions and pauses need no session row; acpstore's
+   * do. On 404 the session is created in the caller's scope; a 409 means the
+   * id is taken in another scope of the tenant.
+   */
+  async #withSession<T>(client: AcpstoreClient, sessionId: string, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isCode(e, 'not_found') || e.details['sessionId'] === undefined) throw e;
+    }
+    try {
+      await client.createSession({ id: sessionId });
+    } catch (e) {
+      if (!isCode(e, 'conflict')) throw e;
+      // Created meanwhile by a concurrent call in this scope, or taken in another.
+      try {
+        await client.getSession(sessionId);
+      } catch {
+        throw new Error(`ACP ${what} session scope does not match existing event stream: ${sessionId}`);
+      }
+    }
+    return fn();
+  }
+
+  // ------------------------------------------------------------ sessions
+
+  #sessionStore(): AcpSessionStore {
+    return {
+      create: async (record: AcpSessionRecord): Promise<void> => {
+        const client = this.#as({ tenantId: record.tenantId, ownerKeyId: record.ownerKeyId });
+        const body = {
+          id: record.id,
+          conversationId: record.conversationId,
+          transcriptId: record.transcriptId,
+          parentSessionId: record.parentSessionId,
+          rootSessionId: record.rootSessionId,
+          correlationId: record.correlationId,
+          resumeFromSessionId: record.resumeFromSessionId,
+          acpAgentSessionId: record.acpAgentSessionId,
+          claudeSessionId: record.claudeSessionId,
+          currentBackendRunId: record.currentBackendRunId,
+          backendMetadata: record.backendMetadata,
+          validationWarnings: record.validationWarnings,
+        };
+        let created;
+        try {
+          created = await this.#write(() => client.createSession(JSON.parse(JSON.stringify(body)) as typeof body));
+        } catch (e) {
+          if (isCode(e, 'conflict')) throw this.#check.identity(`ACP session already exists: ${record.id}`);
+          throw this.#mapInvalid(e);
+        }
+        if (record.status !== undefined && record.status !== created.status) {
+          await this.#setStatus(client, record.id, created.status, record.status);
+        }
+      },
+
+      get: async (id: string, scope: AcpScope): Promise<AcpSessionRecord | null> => {
+        const s = this.#check.scope(scope);
+        if (typeof id !== 'string' || id === '') return null;
+        try {
+          return toAegisSession(await this.#as(s).getSession(id));
+        } catch (e) {
+          if (isCode(e, 'not_found', 'invalid_argument')) return null;
+          throw e;
+        }
+      },
+
+      update: async (record: AcpSessionRecord, scope: AcpScope): Promise<AcpSessionRecord | null> => {
+        const s = this.#check.scope(scope);
+        if (record.tenantId !== s.tenantId || record.ownerKeyId !== s.ownerKeyId) {
+          throw new Error('ACP session update record scope does not match requested scope');
+        }
+        const client = this.#as(s);
+        let current;
+        try {
+          current = await client.getSession(record.id);
+        } catch (e) {
+          if (isCode(e, 'not_found', 'invalid_argument')) return null;
+          throw e;
+        }
+        // Aegis copies these fields; an undefined value clears one.
+        const patch = {
+          acpAgentSessionId: record.acpAgentSessionId ?? null,
+          claudeSessionId: record.claudeSessionId ?? null,
+          currentBackendRunId: record.currentBackendRunId ?? null,
+          backendMetadata: record.backendMetadata ?? null,
+          validationWarnings: record.validationWarnings ?? [],
+        };
+        let updated;
+        try {
+          updated = await this.#write(() => client.updateSession(record.id, patch));
+        } catch (e) {
+          if (isCode(e, 'not_found')) return null;
+          throw this.#mapInvalid(e);
+        }
+        if (record.status !== undefined && record.status !== current.status) {
+          return this.#setStatus(client, record.id, updated.status, record.status);
+        }
+        return toAegisSession(updated);
+      },
+
+      list: async (input): Promise<AcpSessionRecord[]> => {
+        const s = this.#check.scope(input);
+        const limit = this.#check.limit(input.limit);
+        if (input.statuses !== undefined && input.statuses.length === 0) return [];
+        const after = input.updatedAfter;
+        const page = await this.#as(s).listSessions({
+          limit,
+          ...(input.statuses === undefined ? {} : { status: input.statuses }),
+          ...(after === undefined ? {} : { updatedAfter: new Date(after instanceof Date ? after.getTime() : after) }),
+        });
+        return page.sessions.map(toAegisSession);
+      },
+    };
+  }
+
+  /** An Aegis status write: the one legal lifecycle event from -> to. */
+  async #setStatus(client: AcpstoreClient, id: string, from: AcpSessionStatus, to: AcpSessionStatus): Promise<AcpSessionRecord> {
+    const event = transitionFor(from, to);
+    if (event === undefined) {
+      throw new Error(`ACP session status cannot change from ${from} to ${to} (no lifecycle event does that)`);
+    }
+    try {
+      return toAegisSession(await this.#write(() => client.transitionSession(id, event as never)));
+    } catch (e) {
+      if (isCode(e, 'invalid_transition')) {
+        throw new Error(`ACP session status cannot change from ${from} to ${to}: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+
+  // -------------------------------------------------------------- events
+
+  #eventStore(): AcpEventStore {
+    return {
+      append: (input) => {
+        // Validation runs synchronously, before the call is queued.
+        let client: AcpstoreClient;
+        let body: { eventType: string; payload: never; occurredAt?: string; backendRunId?: string; payloadRef?: string };
+        try {
+          const c = this.#check;
+          c.nonEmpty(input?.sessionId, 'sessionId');
+          const s = c.scope(input);
+          c.optionalNonEmpty(input.backendRunId, 'backendRunId');
+          c.nonEmpty(input.eventType, 'eventType');
+          const occurredAt = c.optionalDate(input.occurredAt, 'occurredAt');
+          if (input.payload === undefined) throw c.invalid('ACP payload must be plain JSON (got undefined)');
+          c.plainJson(input.payload, 'payload');
+          c.optionalNonEmpty(input.payloadRef, 'payloadRef');
+          client = this.#as(s);
+          body = {
+            eventType: input.eventType,
+            payload: input.payload as never,
+            ...(occurredAt === undefined ? {} : { occurredAt: occurredAt.toISOString() }),
+            ...(input.backendRunId === undefined ? {} : { backendRunId: input.backendRunId }),
+            ...(input.payloadRef === undefined ? {} : { payloadRef: input.payloadRef }),
+          };
+        } catch (e) {
+          return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+        const sessionId = input.sessionId;
+        const prev = this.#appendTails.get(sessionId) ?? Promise.resolve();
+        const run = async (): Promise<AcpEventRecord> => {
+          try {
+            const r = await this.#write(() =>
+              this.#withSession(client, sessionId, 'event append', () => client.appendEvent(sessionId, body)),
+            );
+            return toAegisEvent(r.value);
+          } catch (e) {
+            throw this.#mapInvalid(e);
+          }
+        };
+        const next = prev.then(run, run);
+        const tail = next.catch(() => undefined);
+        this.#appendTails.set(sessionId, tail);
+        void tail.then(() => {
+          if (this.#appendTails.get(sessionId) === tail) this.#appendTails.delete(sessionId);
+        });
+        return next;
+      },
+
+      list: async (input) => {
+        const c = this.#check;
+        const s = c.scope(input);
+        const sessionId = c.nonEmpty(input.sessionId, 'sessionId');
+        const after = input.afterEventSeq ?? 0;
+        if (!Number.isSafeInteger(after) || after < 0) {
+          throw c.invalid('ACP afterEventSeq must be a non-negative integer');
+        }
+        const limit = c.limit(input.limit);
+        try {
+          const page = await this.#as(s).listEvents(sessionId, { after, limit });
+          return page.events.map(toAegisEvent);
+        } catch (e) {
+          if (isCode(e, 'not_found')) return [];
+          throw e;
+        }
+      },
+    };
+  }
+
+  // ------------------------------------------------------------- actions
+
+  #actionQueue(): AcpActionQueue {
+    const c = this.#check;
+    const finish = async (
+      kind: 'complete' | 'fail',
+      actionId: string,
+      scope: AcpScope,
+      options: { now?: Date; resultMetadata?: unknown; errorMetadata?: unknown } = {},
+    ): Promise<AcpActionRecord | null> => {
+      const meta = c.metadata(kind === 'complete' ? options.resultMetadata : options.errorMetadata, kind === 'complete' ? 'resultMetadata' : 'errorMetadata');
+      c.nonEmpty(actionId, 'actionId');
+      const s = c.scope(scope);
+      c.optionalDate(options.now, 'now');
+      const client = this.#as(s);
+      const token = this.#leaseTokens.get(actionId);
+      if (token === undefined) return null; // not leased by this process (see README)
+      try {
+        const a = await this.#write(() =>
+          kind === 'complete'
+            ? client.completeAction(actionId, { leaseToken: token, ...(meta === undefined ? {} : { resultMetadata: meta }) })
+            : client.failAction(actionId, { leaseToken: token, ...(meta === undefined ? {} : { errorMetadata: meta }) }),
+        );
+        this.#leaseTokens.delete(actionId);
+        return toAegisAction(a);
+      } catch (e) {
+        if (isCode(e, 'stale_lease', 'not_found')) {
+          this.#leaseTokens.delete(actionId);
+          return null;
+        }
+        throw this.#mapInvalid(e);
+      }
+    };
+    return {
+      enqueue: async (input, options = {}) => {
+        if (Object.prototype.hasOwnProperty.call(input, 'jsonRpcRequestId')) {
+          throw c.identity('ACP control action must not carry a jsonRpcRequestId');
+        }
+        const s = c.scope(input);
+        c.nonEmpty(input.sessionId, 'sessionId');
+        c.nonEmpty(input.actionId, 'actionId');
+        if (!ACTION_TYPES.has(input.type)) throw c.invalid(`ACP action type is not supported: ${String(input.type)}`);
+        c.optionalNonEmpty(input.idempotencyKey, 'idempotencyKey');
+        c.optionalNonEmpty(input.approvalId, 'approvalId');
+        c.optionalNonEmpty(input.controlRequestId, 'controlRequestId');
+        const metadata = c.metadata(input.metadata, 'metadata') ?? {};
+        const ids = [s.tenantId, s.ownerKeyId, input.sessionId, input.actionId, input.approvalId, input.controlRequestId].filter(
+          (x): x is string => x !== undefined,
+        );
+        if (new Set(ids).size !== ids.length) throw c.identity('ACP control action identity values must be distinct');
+        const availableAt = c.optionalDate(options.availableAt, 'availableAt');
+        const client = this.#as(s);
+        const body = {
+          actionId: input.actionId,
+          sessionId: input.sessionId,
+          type: input.type,
+          metadata,
+          ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+          ...(input.approvalId === undefined ? {} : { approvalId: input.approvalId }),
+          ...(input.controlRequestId === undefined ? {} : { controlRequestId: input.controlRequestId }),
+          ...(availableAt === undefined ? {} : { availableAt: availableAt.toISOString() }),
+        };
+        try {
+          const r = await this.#write(() =>
+            this.#withSession(client, input.sessionId, 'action enqueue', () => client.enqueueAction(body)),
+          );
+          return toAegisAction(r.value);
+        } catch (e) {
+          if (isCode(e, 'idempotency_conflict') && input.idempotencyKey !== undefined) {
+            // Aegis returns the existing row unchanged, whatever the new content.
+            const existing = await this.#findByKey(client, input.sessionId, input.idempotencyKey);
+            if (existing !== null) return toAegisAction(existing);
+          }
+          if (isCode(e, 'conflict')) throw c.identity(`ACP action already exists: ${input.actionId}`);
+          throw this.#mapInvalid(e);
+        }
+      },
+
+      leaseNext: async (scope, options) => {
+        const s = c.scope(scope);
+        const now = c.optionalDate(options?.now, 'now') ?? new Date();
+        const until = c.optionalDate(options?.leaseUntil, 'leaseUntil');
+        if (until === undefined) throw c.invalid('ACP leaseUntil must be a valid Date');
+        if (until.getTime() <= now.getTime()) throw c.invalid('ACP leaseUntil must be after now');
+        const leaseMs = Math.min(3_600_000, Math.max(1000, until.getTime() - now.getTime()));
+        const a = await this.#write(() => this.#as(s).leaseAction({ leaseMs }));
+        if (a === null) return null;
+        if (a.leaseToken !== undefined) this.#leaseTokens.set(a.actionId, a.leaseToken);
+        return toAegisAction(a);
+      },
+
+      complete: (id, scope, options) => finish('complete', id, scope, options),
+      fail: (id, scope, options) => finish('fail', id, scope, options),
+
+      cancel: async (actionId, scope, options = {}) => {
+        const meta = c.metadata(options.errorMetadata, 'errorMetadata');
+        c.nonEmpty(actionId, 'actionId');
+        const s = c.scope(scope);
+        c.optionalDate(options.now, 'now');
+        try {
+          const a = await this.#write(() =>
+            this.#as(s).cancelAction(actionId, meta === undefined ? {} : { errorMetadata: meta }),
+          );
+          this.#leaseTokens.delete(actionId);
+          return toAegisAction(a);
+        } catch (e) {
+          if (isCode(e, 'invalid_transition', 'not_found')) return null;
+          throw this.#mapInvalid(e);
+        }
+      },
+
+      // acpstore sweeps expired leases itself (SPEC §2.3): requeued with
+      // backoff, failed with reason lease_expired after the last attempt.
+      // A global sweep across scopes is not something a service key may do.
+      sweepOrphanedActions: (now?: Date) => {
+        try {
+          c.optionalDate(now, 'now');
+        } catch (e) {
+          return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+        return Promise.resolve([]);
+      },
+    };
+  }
+
+  async #findByKey(client: AcpstoreClient, sessionId: string, key: string): Promise<Action | null> {
+    let cursor: string | undefined;
+    do {
+      const page = await client.listActions({ sessionId, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+      const hit = page.actions.find((a) => a.idempotencyKey === key);
+      if (hit !== undefined) return hit;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return null;
+  }
+
+  // -------------------------------------------------------------- pauses
+
+  #pauseStore(): AcpPauseInterventionStore {
+    const c = this.#check;
+    const notPaused = async (fn: () => Promise<PauseSessionResponse>): Promise<AcpPauseRecord | null> => {
+      try {
+        return toAegisPause((await this.#write(fn)).pause);
+      } catch (e) {
+        if (isCode(e, 'not_paused', 'not_found', 'invalid_transition')) return null;
+        throw this.#mapInvalid(e);
+      }
+    };
+    const read = async (sessionId: string, scope: AcpScope): Promise<Pause | null> => {
+      const s = c.scope(scope);
+      if (typeof sessionId !== 'string' || sessionId === '') return null;
+      try {
+        return await this.#as(s).getPause(sessionId);
+      } catch (e) {
+        if (isCode(e, 'not_found', 'invalid_argument')) return null;
+        throw e;
+      }
+    };
+    return {
+      pause: async (input) => {
+        const s = c.scope(input);
+        const client = this.#as(s);
+        const metadata = c.metadata(input.metadata, 'metadata');
+        const body = {
+          reason: input.reason,
+          requestedBy: input.requestedBy,
+          ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+          ...(metadata === undefined ? {} : { metadata }),
+        };
+        try {
+          const r = await this.#write(() =>
+            this.#withSession(client, input.sessionId, 'pause', () => client.pauseSession(input.sessionId, body)),
+          );
+          return toAegisPause(r.value.pause);
+        } catch (e) {
+          if (isCode(e, 'already_paused')) {
+            throw c.identity(`ACP pause already active for session: ${input.sessionId}`);
+          }
+          if (isCode(e, 'invalid_transition')) {
+            throw new Error(`ACP pause refused for session ${input.sessionId}: ${e.message}`);
+          }
+          throw this.#mapInvalid(e);
+        }
+      },
+      getActive: async (sessionId, scope) => {
+        const p = await read(sessionId, scope);
+        return p !== null && p.status !== 'resumed' ? toAegisPause(p) : null;
+      },
+      getLatest: async (sessionId, scope) => {
+        const p = await read(sessionId, scope);
+        return p === null ? null : toAegisPause(p);
+      },
+      startIntervention: async (input) => {
+        const client = this.#as(c.scope(input));
+        c.optionalDate(input.startedAt, 'startedAt');
+        return notPaused(() =>
+          client.startIntervention(input.sessionId, {
+            interventionBy: input.interventionBy,
+            interventionId: input.interventionId,
+          }),
+        );
+      },
+      completeIntervention: async (input) => {
+        const client = this.#as(c.scope(input));
+        c.optionalDate(input.completedAt, 'completedAt');
+        return notPaused(() =>
+          client.completeIntervention(input.sessionId, {
+            interventionId: input.interventionId,
+            completedBy: input.completedBy,
+            ...(input.guidance === undefined ? {} : { guidance: input.guidance }),
+          }),
+        );
+      },
+      resume: async (input) => {
+        const client = this.#as(c.scope(input));
+        c.optionalDate(input.resumedAt, 'resumedAt');
+        const metadata = c.metadata(input.resumeMetadata, 'resumeMetadata');
+        return notPaused(() =>
+          client.resumeSession(input.sessionId, {
+            resumedBy: input.resumedBy,
+            resumeId: input.resumeId,
+            ...(metadata === undefined ? {} : { metadata }),
+          }),
+        );
+      },
+    };
+  }
+}

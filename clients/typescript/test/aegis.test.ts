@@ -1,0 +1,369 @@
+// Contract suite of the Aegis drop-in, written from Aegis's store interfaces
+// (the facts in SPEC §11's AEGIS-STORES notes, §2): scope rules, seq order
+// of un-awaited appends, list limits, null versus throw, action idempotency
+// and lease order, the pause lifecycle, health before and after start. Runs
+// against the real server through one service key.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { createAcpstoreProfile, type AcpLocalStorageProfile, type AcpSessionRecord } from '../src/aegis/index.js';
+import { AcpstoreServer, waitFor } from './harness.js';
+
+// Stand-ins for Aegis's classes: the profile must throw these very classes.
+class AcpValidationError extends Error {}
+class AcpDurableIdentityError extends Error {}
+const errors = { AcpValidationError, AcpDurableIdentityError };
+
+const A = { tenantId: 'tenant-a', ownerKeyId: 'owner-1' };
+const A2 = { tenantId: 'tenant-a', ownerKeyId: 'owner-2' };
+const B = { tenantId: 'tenant-b', ownerKeyId: 'owner-1' };
+
+let server: AcpstoreServer;
+let profile: AcpLocalStorageProfile;
+
+before(async () => {
+  server = await AcpstoreServer.start();
+  profile = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors });
+  await profile.start();
+});
+after(async () => {
+  await profile?.stop();
+  await server?.stop();
+});
+
+let n = 0;
+function sessionRecord(scope: typeof A, over: Partial<AcpSessionRecord> = {}): AcpSessionRecord {
+  const now = Date.now();
+  ++n;
+  return {
+    id: `sess-${n}`,
+    ...scope,
+    conversationId: `conv-${n}`,
+    transcriptId: `tr-${n}`,
+    status: 'initializing',
+    createdAt: now,
+    updatedAt: now,
+    ...over,
+  };
+}
+
+async function throwsClass(p: Promise<unknown>, cls: new (...a: never[]) => Error, substring?: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
+    if (substring !== undefined) assert.ok((e).message.includes(substring), (e).message);
+    return true;
+  });
+}
+
+async function throwsPlain(p: Promise<unknown>, substring: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.ok(!(e instanceof AcpValidationError) && !(e instanceof AcpDurableIdentityError), `not a plain Error: ${String(e)}`);
+    assert.ok(e.message.includes(substring), e.message);
+    return true;
+  });
+}
+
+describe('lifecycle', () => {
+  test('health: unhealthy before start and after stop; start is idempotent; stop never throws', async () => {
+    const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors, filePath: '/ignored.json' });
+    const before = await p.health();
+    assert.equal(before.healthy, false);
+    assert.match(before.details ?? '', /not been started/);
+    await p.stop(); // a no-op before start
+    await Promise.all([p.start(), p.start()]);
+    await p.start();
+    assert.deepEqual(await p.health(), { healthy: true });
+    assert.equal(p.getPersistError(), null);
+    const aborted = new AbortController();
+    aborted.abort();
+    await p.stop(aborted.signal);
+    assert.equal((await p.health()).healthy, false);
+    await p.stop();
+  });
+
+  test('start fails for a token acpstore refuses', async () => {
+    const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token: 'acp_not_a_key', errors });
+    await assert.rejects(p.start());
+    assert.equal((await p.health()).healthy, false);
+  });
+
+  test('the profile has exactly the eight members of AcpLocalStorageProfile', () => {
+    for (const k of ['sessionStore', 'eventStore', 'actionQueue', 'pauseInterventionStore']) {
+      assert.equal(typeof (profile as unknown as Record<string, unknown>)[k], 'object', k);
+    }
+    for (const k of ['start', 'stop', 'health', 'getPersistError']) {
+      assert.equal(typeof (profile as unknown as Record<string, unknown>)[k], 'function', k);
+    }
+  });
+});
+
+describe('sessionStore', () => {
+  test('create, get with epoch-ms times, duplicate create, scope rules', async () => {
+    const rec = sessionRecord(A, { correlationId: 'corr', backendMetadata: { model: 'opus' } });
+    assert.equal(await profile.sessionStore.create(rec), undefined);
+    const got = await profile.sessionStore.get(rec.id, A);
+    assert.ok(got);
+    assert.equal(got.conversationId, rec.conversationId);
+    assert.equal(got.transcriptId, rec.transcriptId);
+    assert.equal(got.status, 'initializing');
+    assert.equal(typeof got.createdAt, 'number');
+    assert.equal(got.correlationId, 'corr');
+    assert.deepEqual(got.backendMetadata, { model: 'opus' });
+    assert.notEqual(await profile.sessionStore.get(rec.id, A), got, 'fresh objects');
+    await throwsClass(profile.sessionStore.create(rec), AcpDurableIdentityError, 'already exists');
+    assert.equal(await profile.sessionStore.get(rec.id, A2), null);
+    assert.equal(await profile.sessionStore.get(rec.id, B), null);
+    assert.equal(await profile.sessionStore.get('missing', A), null);
+    await throwsClass(profile.sessionStore.get(rec.id, { tenantId: ' ', ownerKeyId: 'x' }), AcpValidationError);
+  });
+
+  test('update: scope mismatch throws, missing is null, fields copied, status via the lifecycle', async () => {
+    const rec = sessionRecord(A, { claudeSessionId: 'c-1' });
+    await profile.sessionStore.create(rec);
+    await throwsPlain(profile.sessionStore.update({ ...rec, ownerKeyId: 'other' }, A), 'record scope');
+    assert.equal(await profile.sessionStore.update({ ...rec, id: 'missing' }, A), null);
+    await throwsClass(profile.sessionStore.update(rec, { tenantId: '', ownerKeyId: 'x' }), AcpValidationError);
+
+    const { claudeSessionId: _dropped, ...withoutClaude } = rec;
+    const u = await profile.sessionStore.update(
+      { ...withoutClaude, acpAgentSessionId: 'agent-1', status: 'idle', validationWarnings: [{ code: 'w', message: 'm' }] },
+      A,
+    );
+    assert.ok(u);
+    assert.equal(u.acpAgentSessionId, 'agent-1');
+    assert.equal(u.claudeSessionId, undefined, 'an undefined field clears it');
+    assert.equal(u.status, 'idle');
+    assert.deepEqual(u.validationWarnings, [{ code: 'w', message: 'm' }]);
+    for (const status of ['running', 'paused', 'intervening', 'paused', 'running', 'closing', 'closed'] as const) {
+      const next = await profile.sessionStore.update({ ...u, status }, A);
+      assert.equal(next?.status, status);
+    }
+    const closed = await profile.sessionStore.get(rec.id, A);
+    assert.equal(typeof closed?.closedAt, 'number');
+    await assert.rejects(profile.sessionStore.update({ ...u, status: 'running' }, A), /cannot change from closed to running/);
+  });
+
+  test('list: limits, statuses [], updatedAfter strict, newest first, scope', async () => {
+    const scope = { tenantId: 'tenant-list', ownerKeyId: 'o' };
+    const ids: string[] = [];
+    for (let i = 0; i < 3; ++i) {
+      const r = sessionRecord(scope);
+      ids.push(r.id);
+      await profile.sessionStore.create(r);
+    }
+    const all = await profile.sessionStore.list({ ...scope });
+    assert.deepEqual(
+      all.map((s) => s.id),
+      [...ids].reverse(),
+    );
+    for (let i = 1; i < all.length; ++i) assert.ok((all[i - 1]?.updatedAt ?? 0) >= (all[i]?.updatedAt ?? 0));
+    assert.equal((await profile.sessionStore.list({ ...scope, limit: 2 })).length, 2);
+    assert.deepEqual(await profile.sessionStore.list({ ...scope, statuses: [] }), []);
+    assert.equal((await profile.sessionStore.list({ ...scope, statuses: ['idle'] })).length, 0);
+    for (const limit of [0, 1001, 1.5, -1]) {
+      await throwsClass(profile.sessionStore.list({ ...scope, limit }), AcpValidationError);
+    }
+    const newest = all[0];
+    assert.ok(newest);
+    assert.deepEqual(await profile.sessionStore.list({ ...scope, updatedAfter: newest.updatedAt }), []);
+    assert.equal((await profile.sessionStore.list({ ...scope, updatedAfter: newest.updatedAt - 1 })).length >= 1, true);
+    assert.deepEqual(await profile.sessionStore.list({ tenantId: 'tenant-list', ownerKeyId: 'other' }), []);
+    await throwsClass(profile.sessionStore.list({ tenantId: '', ownerKeyId: 'o' }), AcpValidationError);
+  });
+});
+
+describe('eventStore', () => {
+  test('un-awaited appends keep call order per session', async () => {
+    const rec = sessionRecord(A);
+    await profile.sessionStore.create(rec);
+    const calls = Array.from({ length: 200 }, (_, i) =>
+      profile.eventStore.append({ ...A, sessionId: rec.id, eventType: 'message.delta', payload: { i } }),
+    );
+    const results = await Promise.all(calls);
+    results.forEach((r, i) => {
+      assert.equal(r.eventSeq, i + 1);
+      assert.deepEqual(r.payload, { i });
+      assert.equal(r.eventId, `tenant-a:owner-1:${rec.id}:${i + 1}`);
+      assert.ok(r.occurredAt instanceof Date && r.ingestedAt instanceof Date);
+    });
+    const listed = await profile.eventStore.list({ ...A, sessionId: rec.id, limit: 1000 });
+    assert.deepEqual(
+      listed.map((e) => (e.payload as { i: number }).i),
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+  });
+
+  test('validation order and classes', async () => {
+    const ok = { ...A, sessionId: 'ev-val', eventType: 't', payload: 1 };
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...ok, sessionId: ' ', tenantId: '' }, /sessionId/],
+      [{ ...ok, tenantId: '' }, /tenantId/],
+      [{ ...ok, ownerKeyId: '' }, /ownerKeyId/],
+      [{ ...ok, backendRunId: '', eventType: '' }, /backendRunId/],
+      [{ ...ok, eventType: '' }, /eventType/],
+      [{ ...ok, occurredAt: new Date('nope') }, /occurredAt/],
+      [{ ...ok, payload: { f: () => 1 } }, /plain JSON/],
+      [{ ...ok, payload: new Map() }, /plain JSON/],
+      [{ ...ok, payload: Number.NaN }, /plain JSON/],
+      [{ ...ok, payloadRef: '' }, /payloadRef/],
+    ];
+    for (const [input, re] of cases) {
+      await assert.rejects(profile.eventStore.append(input as never), (e: unknown) => {
+        assert.ok(e instanceof AcpValidationError, String(e));
+        assert.match((e).message, re);
+        return true;
+      });
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    await throwsClass(profile.eventStore.append({ ...ok, payload: cyclic }), AcpValidationError);
+  });
+
+  test('a stream belongs to one scope; list is [] elsewhere; limits', async () => {
+    const first = await profile.eventStore.append({ ...A, sessionId: 'ev-scope', eventType: 't', payload: 'x', occurredAt: new Date(1_700_000_000_000) });
+    assert.equal(first.eventSeq, 1);
+    assert.equal(first.occurredAt.getTime(), 1_700_000_000_000);
+    await throwsPlain(profile.eventStore.append({ ...A2, sessionId: 'ev-scope', eventType: 't', payload: 'y' }), 'session scope');
+    assert.deepEqual(await profile.eventStore.list({ ...A2, sessionId: 'ev-scope' }), []);
+    assert.deepEqual(await profile.eventStore.list({ ...B, sessionId: 'ev-scope' }), []);
+    await profile.eventStore.append({ ...A, sessionId: 'ev-scope', eventType: 't', payload: 'z' });
+    const after1 = await profile.eventStore.list({ ...A, sessionId: 'ev-scope', afterEventSeq: 1 });
+    assert.deepEqual(
+      after1.map((e) => e.eventSeq),
+      [2],
+    );
+    for (const limit of [0, 1001]) {
+      await throwsClass(profile.eventStore.list({ ...A, sessionId: 'ev-scope', limit }), AcpValidationError);
+    }
+    await throwsClass(profile.eventStore.list({ ...A, sessionId: 'ev-scope', afterEventSeq: -1 }), AcpValidationError);
+    await throwsClass(profile.eventStore.list({ ...A, sessionId: '' }), AcpValidationError);
+  });
+});
+
+describe('actionQueue', () => {
+  test('enqueue validation, idempotency, duplicate ids', async () => {
+    const base = { ...A, sessionId: 'act-1', actionId: 'act-1-a', type: 'prompt' as const };
+    await throwsClass(profile.actionQueue.enqueue({ ...base, jsonRpcRequestId: 1 } as never), AcpDurableIdentityError);
+    await throwsClass(profile.actionQueue.enqueue({ ...base, type: 'launch' as never }), AcpValidationError);
+    await throwsClass(profile.actionQueue.enqueue({ ...base, actionId: ' ' }), AcpValidationError);
+    await throwsClass(profile.actionQueue.enqueue({ ...base, actionId: 'act-1' }), AcpDurableIdentityError);
+    await throwsClass(profile.actionQueue.enqueue({ ...base, metadata: { apiKey: 'x' } }), AcpValidationError, 'key is sensitive');
+    await throwsClass(profile.actionQueue.enqueue({ ...base, metadata: { toolArgs: 'x' } }), AcpValidationError, 'key is sensitive');
+
+    const a = await profile.actionQueue.enqueue({ ...base, idempotencyKey: 'k', metadata: { n: 1 } });
+    assert.equal(a.status, 'queued');
+    assert.equal(a.actionType, 'prompt');
+    assert.ok(a.createdAt instanceof Date);
+    const replay = await profile.actionQueue.enqueue({ ...base, actionId: 'act-1-b', type: 'approve', idempotencyKey: 'k', metadata: { n: 2 } });
+    assert.equal(replay.actionId, 'act-1-a', 'the existing row, unchanged');
+    assert.equal(replay.actionType, 'prompt');
+    assert.deepEqual(replay.metadata, { n: 1 });
+    await throwsClass(profile.actionQueue.enqueue({ ...base }), AcpDurableIdentityError, 'already exists');
+    const noMeta = await profile.actionQueue.enqueue({ ...base, actionId: 'act-1-c' });
+    assert.deepEqual(noMeta.metadata, {});
+  });
+
+  test('lease order, complete/fail/cancel null-vs-row, sweep', async () => {
+    const scope = { tenantId: 'tenant-q', ownerKeyId: 'o' };
+    const now = Date.now();
+    await profile.actionQueue.enqueue({ ...scope, sessionId: 'q1', actionId: 'late', type: 'prompt' }, { availableAt: new Date(now - 1000) });
+    await profile.actionQueue.enqueue({ ...scope, sessionId: 'q1', actionId: 'early', type: 'prompt' }, { availableAt: new Date(now - 5000) });
+    await profile.actionQueue.enqueue({ ...scope, sessionId: 'q2', actionId: 'future', type: 'prompt' }, { availableAt: new Date(now + 3_600_000) });
+    await throwsClass(profile.actionQueue.leaseNext(scope, { now: new Date(now), leaseUntil: new Date(now) }), AcpValidationError);
+    const leaseUntil = new Date(Date.now() + 30_000);
+    const first = await profile.actionQueue.leaseNext(scope, { leaseUntil });
+    assert.equal(first?.actionId, 'early');
+    assert.equal(first?.status, 'leased');
+    assert.equal(first?.attemptCount, 1);
+    assert.ok(first?.leasedUntil instanceof Date);
+    const second = await profile.actionQueue.leaseNext(scope, { leaseUntil });
+    assert.equal(second?.actionId, 'late');
+    assert.equal(await profile.actionQueue.leaseNext(scope, { leaseUntil }), null, 'future is not yet available');
+    assert.equal(await profile.actionQueue.leaseNext({ tenantId: 'tenant-q', ownerKeyId: 'other' }, { leaseUntil }), null);
+
+    const done = await profile.actionQueue.complete('early', scope, { resultMetadata: { ok: true } });
+    assert.equal(done?.status, 'completed');
+    assert.equal(done?.leasedUntil, undefined);
+    assert.deepEqual(done?.resultMetadata, { ok: true });
+    assert.equal(await profile.actionQueue.complete('early', scope), null, 'not leased any more');
+    assert.equal(await profile.actionQueue.complete('missing', scope), null);
+    const failed = await profile.actionQueue.fail('late', scope, { errorMetadata: { why: 'x' } });
+    assert.equal(failed?.status, 'failed');
+    const cancelled = await profile.actionQueue.cancel('future', scope);
+    assert.equal(cancelled?.status, 'cancelled');
+    assert.ok(cancelled?.cancelledAt instanceof Date);
+    assert.equal(await profile.actionQueue.cancel('future', scope), null);
+    await throwsClass(profile.actionQueue.complete('early', { tenantId: '', ownerKeyId: 'o' }), AcpValidationError);
+    assert.deepEqual(await profile.actionQueue.sweepOrphanedActions(), []);
+  });
+});
+
+describe('pauseInterventionStore', () => {
+  test('pause -> intervene -> complete -> resume (the Postgres semantics)', async () => {
+    const rec = sessionRecord(A);
+    await profile.sessionStore.create(rec);
+    const s = await profile.sessionStore.get(rec.id, A);
+    assert.ok(s);
+    await profile.sessionStore.update({ ...s, status: 'running' }, A);
+    const ps = profile.pauseInterventionStore;
+    assert.equal(await ps.getActive(rec.id, A), null);
+    assert.equal(await ps.getLatest(rec.id, A), null);
+    assert.equal(await ps.startIntervention({ ...A, sessionId: rec.id, interventionId: 'i0', interventionBy: 'x' }), null);
+
+    const p = await ps.pause({ ...A, sessionId: rec.id, reason: 'check', requestedBy: 'alice', metadata: { m: 1 } });
+    assert.equal(p.status, 'paused');
+    assert.ok(p.requestedAt instanceof Date);
+    await throwsClass(ps.pause({ ...A, sessionId: rec.id, reason: 'again', requestedBy: 'bob' }), AcpDurableIdentityError, 'already active');
+    assert.equal((await ps.getActive(rec.id, A))?.pauseId, p.pauseId);
+    assert.equal(await ps.getActive(rec.id, A2), null);
+    assert.equal((await profile.sessionStore.get(rec.id, A))?.status, 'paused');
+
+    const iv = await ps.startIntervention({ ...A, sessionId: rec.id, interventionId: 'iv1', interventionBy: 'bob' });
+    assert.equal(iv?.status, 'intervening');
+    assert.equal((await profile.sessionStore.get(rec.id, A))?.status, 'intervening');
+    const wrong = await ps.completeIntervention({ ...A, sessionId: rec.id, interventionId: 'other', completedBy: 'bob' });
+    assert.equal(wrong, null);
+    const done = await ps.completeIntervention({ ...A, sessionId: rec.id, interventionId: 'iv1', completedBy: 'bob', guidance: 'go on' });
+    assert.equal(done?.status, 'paused');
+    assert.equal(done?.guidance, 'go on');
+    assert.ok(done?.interventionCompletedAt instanceof Date);
+    assert.equal((await profile.sessionStore.get(rec.id, A))?.status, 'paused');
+
+    const resumed = await ps.resume({ ...A, sessionId: rec.id, resumeId: 'r1', resumedBy: 'alice', resumeMetadata: { k: 'v' } });
+    assert.equal(resumed?.status, 'resumed');
+    assert.deepEqual(resumed?.resumeMetadata, { k: 'v' });
+    assert.equal(await ps.getActive(rec.id, A), null);
+    assert.equal((await ps.getLatest(rec.id, A))?.status, 'resumed');
+    assert.equal((await profile.sessionStore.get(rec.id, A))?.status, 'running');
+    assert.equal(await ps.resume({ ...A, sessionId: rec.id, resumeId: 'r2', resumedBy: 'alice' }), null);
+    await throwsClass(ps.getActive(rec.id, { tenantId: '', ownerKeyId: 'o' }), AcpValidationError);
+  });
+});
+
+describe('while acpstore is down', () => {
+  test('health turns unhealthy, writes fail with getPersistError set, and recover after restart', async () => {
+    const local = await AcpstoreServer.start();
+    try {
+      const p = createAcpstoreProfile({ baseUrl: local.baseUrl, token: local.keys.service, errors, timeoutMs: 2000 });
+      await p.start();
+      assert.deepEqual(await p.health(), { healthy: true });
+      await local.kill();
+      const h = await p.health();
+      assert.equal(h.healthy, false);
+      assert.match(h.details ?? '', /unreachable/);
+      await assert.rejects(p.eventStore.append({ ...A, sessionId: 'down', eventType: 't', payload: 1 }));
+      assert.ok(p.getPersistError() instanceof Error);
+      assert.equal((await p.health()).healthy, false);
+      await local.restart();
+      const r = await p.eventStore.append({ ...A, sessionId: 'down', eventType: 't', payload: 1 });
+      assert.equal(r.eventSeq, 1);
+      assert.equal(p.getPersistError(), null);
+      await waitFor(async () => (await p.health()).healthy, 10_000, 'healthy again');
+      await p.stop();
+    } finally {
+      await local.stop();
+    }
+  });
+});

@@ -1,0 +1,296 @@
+// Every method of AcpstoreClient against a real `acpstore serve`.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { AcpstoreClient, AcpstoreError, operations } from '../src/index.js';
+import { AcpstoreServer } from './harness.js';
+
+let server: AcpstoreServer;
+let writer: AcpstoreClient;
+
+before(async () => {
+  server = await AcpstoreServer.start();
+  writer = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.writer });
+});
+after(async () => {
+  await server?.stop();
+});
+
+async function rejectsWith(p: Promise<unknown>, status: number, code: string): Promise<AcpstoreError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof AcpstoreError, `expected AcpstoreError, got ${String(e)}`);
+    assert.equal(e.status, status, e.message);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${status} ${code}`);
+}
+
+describe('sessions', () => {
+  test('create, get, list, update, transition, delete', async () => {
+    const s = await writer.createSession({ id: 's-crud', correlationId: 'c1', backendMetadata: { b: 1, a: 'x' } });
+    assert.equal(s.id, 's-crud');
+    assert.equal(s.tenantId, 't1');
+    assert.equal(s.ownerKeyId, 'w1');
+    assert.equal(s.status, 'initializing');
+    assert.deepEqual(s.backendMetadata, { a: 'x', b: 1 });
+    assert.deepEqual(s.events, { firstSeq: 1, lastSeq: 0, retained: 0, bytes: 0 });
+
+    assert.equal((await writer.getSession('s-crud')).correlationId, 'c1');
+    const page = await writer.listSessions({ status: ['initializing'], limit: 10 });
+    assert.ok(page.sessions.some((x) => x.id === 's-crud'));
+    assert.equal(page.nextCursor, null);
+
+    const u = await writer.updateSession('s-crud', { claudeSessionId: 'cl-1' });
+    assert.equal(u.claudeSessionId, 'cl-1');
+    const cleared = await writer.updateSession('s-crud', { claudeSessionId: null });
+    assert.equal(cleared.claudeSessionId, undefined);
+
+    assert.equal((await writer.transitionSession('s-crud', 'agent_ready')).status, 'idle');
+    await rejectsWith(writer.deleteSession('s-crud'), 409, 'conflict');
+    await writer.transitionSession('s-crud', 'close_requested');
+    const closed = await writer.transitionSession('s-crud', 'close_completed');
+    assert.equal(closed.status, 'closed');
+    assert.ok(closed.closedAt);
+    await writer.deleteSession('s-crud');
+    await rejectsWith(writer.getSession('s-crud'), 404, 'not_found');
+  });
+
+  test('caller-chosen conversation and transcript ids', async () => {
+    const s = await writer.createSession({ id: 's-ids', conversationId: 'conv-1', transcriptId: 'tr-1' });
+    assert.equal(s.conversationId, 'conv-1');
+    assert.equal(s.transcriptId, 'tr-1');
+  });
+
+  test('paging with a cursor and updatedAfter', async () => {
+    for (let i = 0; i < 5; ++i) await writer.createSession({ id: `s-page-${i}` });
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const p = await writer.listSessions({ limit: 2, ...(cursor === undefined ? {} : { cursor }) });
+      for (const s of p.sessions) seen.add(s.id);
+      cursor = p.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    for (let i = 0; i < 5; ++i) assert.ok(seen.has(`s-page-${i}`));
+    const future = await writer.listSessions({ updatedAfter: new Date(Date.now() + 60_000) });
+    assert.deepEqual(future.sessions, []);
+  });
+
+  test('errors carry status, code, field and details', async () => {
+    const e = await rejectsWith(writer.createSession({ id: '' }), 400, 'invalid_argument');
+    assert.equal(e.field, 'id');
+    await writer.createSession({ id: 's-dup' });
+    await rejectsWith(writer.createSession({ id: 's-dup' }), 409, 'conflict');
+    const t = await rejectsWith(writer.transitionSession('s-dup', 'close_completed'), 409, 'invalid_transition');
+    assert.equal(t.details['status'], 'initializing');
+    assert.equal(t.details['event'], 'close_completed');
+    await rejectsWith(writer.getSession('nope'), 404, 'not_found');
+  });
+
+  test('roles: a reader may read, not write; another writer sees nothing', async () => {
+    const reader = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.reader });
+    await writer.createSession({ id: 's-roles' });
+    assert.equal((await reader.getSession('s-roles')).id, 's-roles');
+    await rejectsWith(reader.createSession({}), 403, 'forbidden');
+    const other = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.writer2 });
+    await rejectsWith(other.getSession('s-roles'), 404, 'not_found');
+    const bad = new AcpstoreClient({ baseUrl: server.baseUrl, token: 'acp_nonsense' });
+    await rejectsWith(bad.listSessions(), 401, 'unauthenticated');
+  });
+});
+
+describe('events', () => {
+  test('append one, append a batch, list, replay by clientEventId, expectedLastSeq', async () => {
+    await writer.createSession({ id: 's-ev' });
+    const one = await writer.appendEvent('s-ev', { eventType: 'message.delta', payload: { text: 'hi', z: 1, a: 2 } });
+    assert.equal(one.created, true);
+    assert.equal(one.value.eventSeq, 1);
+    assert.equal(one.value.eventId, 't1:w1:s-ev:1');
+    assert.ok(one.value.clientEventId, 'a clientEventId is generated');
+    assert.deepEqual(Object.keys(one.value.payload as object), ['text', 'z', 'a']);
+
+    const again = await writer.appendEvent('s-ev', {
+      eventType: 'message.delta',
+      payload: { text: 'hi', z: 1, a: 2 },
+      clientEventId: one.value.clientEventId,
+    });
+    assert.equal(again.created, false);
+    assert.equal(again.value.eventSeq, 1);
+
+    const batch = await writer.appendEvents('s-ev', [
+      { eventType: 'tool.started', payload: [1, 2] },
+      { eventType: 'tool.completed', payload: null, occurredAt: '2026-01-02T03:04:05.678Z', payloadRef: 'ref-1' },
+    ]);
+    assert.equal(batch.created, true);
+    assert.deepEqual(
+      batch.value.map((e) => e.eventSeq),
+      [2, 3],
+    );
+    assert.equal(batch.value[1]?.occurredAt, '2026-01-02T03:04:05.678Z');
+
+    const page = await writer.listEvents('s-ev', { after: 1, limit: 10 });
+    assert.deepEqual(
+      page.events.map((e) => e.eventSeq),
+      [2, 3],
+    );
+    assert.equal(page.firstSeq, 1);
+    assert.equal(page.lastSeq, 3);
+    assert.equal(page.truncated, false);
+
+    const c = await rejectsWith(
+      writer.appendEvent('s-ev', { eventType: 'x', payload: 1 }, { expectedLastSeq: 2 }),
+      409,
+      'seq_conflict',
+    );
+    assert.equal(c.details['lastSeq'], 3);
+    const ok = await writer.appendEvent('s-ev', { eventType: 'x', payload: 1 }, { expectedLastSeq: 3 });
+    assert.equal(ok.value.eventSeq, 4);
+    const bad = await rejectsWith(writer.appendEvents('s-ev', [{ eventType: '', payload: 1 }]), 400, 'invalid_argument');
+    assert.equal(bad.field, 'events[0].eventType');
+  });
+
+  test('streamEvents yields the retained events of one connection', async () => {
+    await writer.createSession({ id: 's-stream' });
+    await writer.appendEvents('s-stream', [
+      { eventType: 'a', payload: 1 },
+      { eventType: 'b', payload: 2 },
+    ]);
+    const ctl = new AbortController();
+    const got: number[] = [];
+    for await (const item of writer.streamEvents('s-stream', { after: 0, signal: ctl.signal })) {
+      if (item.type === 'event') got.push(item.event.eventSeq);
+      if (got.length === 2) ctl.abort();
+    }
+    assert.deepEqual(got, [1, 2]);
+  });
+});
+
+describe('actions', () => {
+  test('enqueue, replay, get, list, lease, heartbeat, complete, fail, cancel', async () => {
+    await writer.createSession({ id: 's-act' });
+    const a = await writer.enqueueAction({ sessionId: 's-act', type: 'prompt', actionId: 'a1', idempotencyKey: 'k1', metadata: { n: 1 } });
+    assert.equal(a.created, true);
+    assert.equal(a.value.status, 'queued');
+    const replay = await writer.enqueueAction({ sessionId: 's-act', type: 'prompt', actionId: 'a1-again', idempotencyKey: 'k1', metadata: { n: 1 } });
+    assert.equal(replay.created, false);
+    assert.equal(replay.value.actionId, 'a1');
+    await rejectsWith(
+      writer.enqueueAction({ sessionId: 's-act', type: 'approve', idempotencyKey: 'k1' }),
+      409,
+      'idempotency_conflict',
+    );
+    await rejectsWith(writer.enqueueAction({ sessionId: 's-act', type: 'prompt', actionId: 'a1' }), 409, 'conflict');
+    assert.equal((await writer.getAction('a1')).type, 'prompt');
+    assert.equal((await writer.listActions({ sessionId: 's-act', status: ['queued'] })).actions.length, 1);
+
+    const leased = await writer.leaseAction({ leaseMs: 5000, sessionId: 's-act' });
+    assert.ok(leased);
+    assert.equal(leased.status, 'leased');
+    assert.equal(leased.attemptCount, 1);
+    const token = leased.leaseToken;
+    assert.ok(token);
+    assert.equal(await writer.leaseAction({ sessionId: 's-act' }), null);
+    const hb = await writer.heartbeatAction('a1', token, 10_000);
+    assert.equal(hb.leaseToken, token);
+    await rejectsWith(writer.completeAction('a1', { leaseToken: 'wrong' }), 409, 'stale_lease');
+    const done = await writer.completeAction('a1', { leaseToken: token, resultMetadata: { ok: true } });
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(done.resultMetadata, { ok: true });
+
+    await writer.enqueueAction({ sessionId: 's-act', type: 'approve', actionId: 'a2' });
+    const l2 = await writer.leaseAction({ types: ['approve'] });
+    assert.ok(l2?.leaseToken);
+    const failed = await writer.failAction('a2', { leaseToken: l2.leaseToken, errorMetadata: { why: 'x' } });
+    assert.equal(failed.status, 'failed');
+
+    await writer.enqueueAction({ sessionId: 's-act', type: 'close', actionId: 'a3' });
+    const cancelled = await writer.cancelAction('a3', { errorMetadata: { by: 'test' } });
+    assert.equal(cancelled.status, 'cancelled');
+    await rejectsWith(writer.cancelAction('a3'), 409, 'invalid_transition');
+  });
+});
+
+describe('pauses', () => {
+  test('pause, intervene, complete, resume, getPause', async () => {
+    await writer.createSession({ id: 's-pause' });
+    await writer.transitionSession('s-pause', 'run_started');
+    const p = await writer.pauseSession('s-pause', { reason: 'look', requestedBy: 'alice', idempotencyKey: 'pk' });
+    assert.equal(p.created, true);
+    assert.equal(p.value.session.status, 'paused');
+    const replay = await writer.pauseSession('s-pause', { reason: 'look', requestedBy: 'alice', idempotencyKey: 'pk' });
+    assert.equal(replay.created, false);
+    await rejectsWith(writer.pauseSession('s-pause', { reason: 'again', requestedBy: 'bob' }), 409, 'already_paused');
+    const started = await writer.startIntervention('s-pause', { interventionBy: 'bob', interventionId: 'iv1' });
+    assert.equal(started.pause.status, 'intervening');
+    assert.equal(started.session.status, 'intervening');
+    const completed = await writer.completeIntervention('s-pause', { interventionId: 'iv1', completedBy: 'bob', guidance: 'go' });
+    assert.equal(completed.pause.status, 'paused');
+    assert.equal(completed.pause.guidance, 'go');
+    const resumed = await writer.resumeSession('s-pause', { resumedBy: 'alice', resumeId: 'r1', metadata: { m: 1 } });
+    assert.equal(resumed.pause.status, 'resumed');
+    assert.equal(resumed.session.status, 'running');
+    assert.equal((await writer.getPause('s-pause')).status, 'resumed');
+    await rejectsWith(writer.resumeSession('s-pause', { resumedBy: 'alice', resumeId: 'r2' }), 409, 'not_paused');
+  });
+});
+
+describe('keys, stats and operations', () => {
+  test('createKey, revokeKey, getStats, healthz, readyz, metrics', async () => {
+    const admin = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.admin });
+    const k = await admin.createKey({ role: 'writer', name: 'temp' });
+    assert.equal(k.key.tenantId, 't1');
+    const temp = new AcpstoreClient({ baseUrl: server.baseUrl, token: k.token });
+    await temp.listSessions();
+    await admin.revokeKey(k.key.id);
+    // A running server honours a revoked key within 2 s (SPEC §6).
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        await temp.listSessions();
+      } catch (e) {
+        assert.ok(e instanceof AcpstoreError && e.status === 401);
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'revoked key still accepted');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await rejectsWith(writer.getStats(), 403, 'forbidden');
+    const stats = await admin.getStats();
+    assert.ok(stats.store !== undefined);
+    assert.equal((await writer.healthz()).status, 'ok');
+    const ready = await writer.readyz();
+    assert.equal(ready.ready, true);
+    assert.match(await writer.metrics(), /acpstore_http_requests_total/);
+  });
+
+  test('service keys act in the scope they name', async () => {
+    const svc = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.service });
+    const asW1 = svc.withScope({ tenantId: 't1', ownerKeyId: 'w1' });
+    const s = await asW1.createSession({ id: 's-svc' });
+    assert.equal(s.ownerKeyId, 'w1');
+    assert.equal((await writer.getSession('s-svc')).id, 's-svc');
+    await rejectsWith(svc.withScope({ tenantId: 't1', ownerKeyId: 'someone' }).getSession('s-svc'), 404, 'not_found');
+    const e = await rejectsWith(svc.listSessions(), 400, 'invalid_argument');
+    assert.equal(e.field, 'X-Acpstore-Scope');
+    const limited = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.serviceT1 });
+    await rejectsWith(limited.withScope({ tenantId: 't2', ownerKeyId: 'x' }).listSessions(), 404, 'not_found');
+    const odd = svc.withScope({ tenantId: 't/2', ownerKeyId: 'o w:n' });
+    assert.equal((await odd.createSession({ id: 'x' })).tenantId, 't/2');
+  });
+
+  test('transport failures are AcpstoreError with status 0', async () => {
+    const dead = new AcpstoreClient({ baseUrl: 'http://127.0.0.1:1', token: 't', retry: { attempts: 2, baseDelayMs: 1 } });
+    const e = await rejectsWith(dead.listSessions(), 0, 'network');
+    assert.equal(e.isTransport, true);
+  });
+
+  test('every operation of docs/openapi.yaml is a method', () => {
+    for (const op of Object.keys(operations)) {
+      const m = (writer as unknown as Record<string, unknown>)[op === 'streamEvents' ? 'streamEvents' : op];
+      assert.equal(typeof m, 'function', `no method for ${op}`);
+    }
+  });
+});

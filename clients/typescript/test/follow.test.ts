@@ -1,0 +1,121 @@
+// follow() across a SIGKILL and restart of the real server: appends before,
+// during and after; the followed sequence has no duplicate and no gap and
+// equals what the store lists. Also the truncated marker.
+
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+
+import { AcpstoreClient, type FollowItem } from '../src/index.js';
+import { AcpstoreServer, waitFor } from './harness.js';
+
+const servers: AcpstoreServer[] = [];
+after(async () => {
+  for (const s of servers) await s.stop();
+});
+
+test('follow resumes across a server SIGKILL and restart: no duplicate, no gap', async () => {
+  const server = await AcpstoreServer.start();
+  servers.push(server);
+  const client = new AcpstoreClient({
+    baseUrl: server.baseUrl,
+    token: server.keys.writer,
+    // Appends in flight when the server dies are retried under their
+    // clientEventId until it is back.
+    retry: { attempts: 100, baseDelayMs: 20, maxDelayMs: 200 },
+  });
+  await client.createSession({ id: 'f1' });
+  for (let i = 1; i <= 40; ++i) await client.appendEvent('f1', { eventType: 'before', payload: { i } });
+
+  const seen: FollowItem[] = [];
+  let reconnects = 0;
+  const ctl = new AbortController();
+  const follower = (async () => {
+    for await (const item of client.follow('f1', {
+      signal: ctl.signal,
+      baseDelayMs: 20,
+      maxDelayMs: 200,
+      onReconnect: () => ++reconnects,
+    })) {
+      seen.push(item);
+    }
+  })();
+  await waitFor(() => seen.length >= 40, 10_000, '40 replayed events');
+
+  // A writer that keeps appending through the crash.
+  let stopWriting = false;
+  let acknowledged = 0;
+  const writer = (async () => {
+    for (let i = 1; !stopWriting; ++i) {
+      await client.appendEvent('f1', { eventType: 'during', payload: { i } });
+      ++acknowledged;
+    }
+  })();
+  await waitFor(() => acknowledged >= 20, 10_000, 'appends before the crash');
+  await server.kill();
+  await server.restart();
+  await waitFor(() => acknowledged >= 60, 20_000, 'appends after the restart');
+  stopWriting = true;
+  await writer;
+  for (let i = 1; i <= 40; ++i) await client.appendEvent('f1', { eventType: 'after', payload: { i } });
+
+  const listed = [];
+  for (let after = 0; ; ) {
+    const page = await client.listEvents('f1', { after, limit: 1000 });
+    listed.push(...page.events);
+    if (page.events.length < 1000) break;
+    after = page.lastSeq;
+  }
+  await waitFor(() => seen.length >= listed.length, 20_000, 'the follower to catch up');
+  ctl.abort();
+  await follower;
+
+  assert.ok(reconnects >= 1, 'the follower reconnected');
+  assert.ok(seen.every((x) => x.type === 'event'));
+  const seqs = seen.map((x) => (x.type === 'event' ? x.event.eventSeq : -1));
+  assert.deepEqual(
+    seqs,
+    listed.map((e) => e.eventSeq),
+  );
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: seqs.length }, (_, i) => i + 1),
+    'dense 1..n: no gap, no duplicate',
+  );
+  assert.ok(seqs.length >= 40 + 60 + 40);
+  // Every acknowledged append is there exactly once (clientEventIds unique).
+  const ids = listed.map((e) => e.clientEventId);
+  assert.equal(new Set(ids).size, ids.length);
+});
+
+test('a resume point below the retained range yields a truncated item first', async () => {
+  const server = await AcpstoreServer.start(['--max-events-per-session', '5']);
+  servers.push(server);
+  const client = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.writer });
+  await client.createSession({ id: 'f2' });
+  for (let i = 1; i <= 10; ++i) await client.appendEvent('f2', { eventType: 'x', payload: i });
+  const ctl = new AbortController();
+  const items: FollowItem[] = [];
+  for await (const item of client.follow('f2', { after: 0, signal: ctl.signal })) {
+    items.push(item);
+    if (items.length === 6) ctl.abort();
+  }
+  assert.deepEqual(items[0], { type: 'truncated', firstSeq: 6 });
+  assert.deepEqual(
+    items.slice(1).map((x) => (x.type === 'event' ? x.event.eventSeq : -1)),
+    [6, 7, 8, 9, 10],
+  );
+});
+
+test('follow of a missing session fails with 404, not an endless retry', async () => {
+  const server = await AcpstoreServer.start();
+  servers.push(server);
+  const client = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.writer });
+  await assert.rejects(
+    (async () => {
+      for await (const _ of client.follow('absent')) {
+        // nothing
+      }
+    })(),
+    (e: unknown) => (e as { status?: number }).status === 404,
+  );
+});
