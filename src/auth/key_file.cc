@@ -91,6 +91,19 @@ Result<KeyRecord> DecodeKey(const json::value& v, std::string_view path,
     if (!revoked_at) return Bad(path, index, "bad revokedAt");
     rec.info.revoked_at = *revoked_at;
   }
+  if (const json::value* tv = obj->if_contains("tenants"); tv != nullptr) {
+    const json::array* arr = tv->if_array();
+    if (arr == nullptr || rec.info.role != Role::kService) {
+      return Bad(path, index, "tenants must be an array, on a service key");
+    }
+    for (const json::value& t : *arr) {
+      if (!t.is_string() ||
+          !CheckKeyIdentifier("tenants", View(t.get_string())).ok()) {
+        return Bad(path, index, "bad tenant in tenants");
+      }
+      rec.info.tenants.emplace_back(View(t.get_string()));
+    }
+  }
   rec.lookup = View(*lookup);
   if (!IsLookup(rec.lookup)) return Bad(path, index, "bad lookup");
   std::optional<Digest> digest = DigestFromHex(View(*sha));
@@ -137,6 +150,11 @@ std::string EncodeKeyFile(const std::vector<KeyRecord>& keys) {
       obj["revokedAt"] = base::FormatIso8601(*k.info.revoked_at);
     } else {
       obj["revokedAt"] = nullptr;
+    }
+    if (!k.info.tenants.empty()) {
+      json::array tenants;
+      for (const std::string& t : k.info.tenants) tenants.emplace_back(t);
+      obj["tenants"] = std::move(tenants);
     }
     obj["lookup"] = k.lookup;
     obj["sha256"] = DigestToHex(k.digest);

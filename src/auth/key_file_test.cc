@@ -42,6 +42,35 @@ TEST(KeyFileTest, RoundTripsEveryField) {
   }
 }
 
+TEST(KeyFileTest, ServiceKeyTenantsRoundTrip) {
+  KeyRecord all = MakeRecord("key_3", false);
+  all.info.role = Role::kService;
+  KeyRecord some = MakeRecord("key_4", false);
+  some.info.role = Role::kService;
+  some.info.tenants = {"t1", "t/2"};
+  const std::string text = EncodeKeyFile({all, some});
+  // Every tenant is the absence of the field, so older files read the same.
+  EXPECT_EQ(text.find("\"tenants\":[]"), std::string::npos) << text;
+  Result<std::vector<KeyRecord>> back = DecodeKeyFile(text, "keys.json");
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ((*back)[0].info.role, Role::kService);
+  EXPECT_TRUE((*back)[0].info.tenants.empty());
+  EXPECT_EQ((*back)[1].info.tenants, (std::vector<std::string>{"t1", "t/2"}));
+}
+
+TEST(KeyFileTest, TenantsOnANonServiceKeyIsCorruption) {
+  KeyRecord r = MakeRecord("key_5", false);
+  r.info.role = Role::kService;
+  r.info.tenants = {"t1"};
+  std::string text = EncodeKeyFile({r});
+  const size_t at = text.find("\"role\":\"service\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 16, "\"role\":\"writer\"");
+  Result<std::vector<KeyRecord>> back = DecodeKeyFile(text, "keys.json");
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.error().code(), StatusCode::kCorruption);
+}
+
 TEST(KeyFileTest, EmptyFileListRoundTrips) {
   Result<std::vector<KeyRecord>> back = DecodeKeyFile(EncodeKeyFile({}), "k");
   ASSERT_TRUE(back.ok());

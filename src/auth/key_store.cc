@@ -94,7 +94,15 @@ Result<CreatedKey> AddKey(std::vector<KeyRecord>& keys, const NewKey& req,
   do {
     rec.lookup = NewLookup();
   } while (HasLookup(keys, rec.lookup));
+  if (!req.tenants.empty() && req.role != Role::kService) {
+    return Status::InvalidArgument("tenants applies to service keys only")
+        .With("field", "tenants");
+  }
+  for (const std::string& t : req.tenants) {
+    ACPSTORE_RETURN_IF_ERROR(CheckKeyIdentifier("tenants", t));
+  }
   rec.info.tenant_id = req.tenant_id;
+  rec.info.tenants = req.tenants;
   rec.info.role = req.role;
   rec.info.name = req.name;
   rec.info.created_at = now;
@@ -182,7 +190,8 @@ Result<Principal> KeyStore::Authenticate(std::string_view bearer_token) {
   if (key.info.revoked_at) {
     return Status::Unauthenticated("revoked API token");
   }
-  return Principal{key.info.tenant_id, key.info.id, key.info.role};
+  return Principal{key.info.tenant_id, key.info.id, key.info.role,
+                   key.info.tenants};
 }
 
 template <typename Edit>

@@ -97,6 +97,30 @@ TEST_F(KeyStoreTest, CreateAuthenticateListRevoke) {
   EXPECT_EQ(ks->ListKeys("t1").value()[0].revoked_at, 1'780'000'005'000);
 }
 
+TEST_F(KeyStoreTest, ServiceKeyCarriesItsTenantsIntoThePrincipal) {
+  auto ks = OpenStore();
+  Result<CreatedKey> some = ks->CreateKey(
+      {.tenant_id = "default", .role = Role::kService, .tenants = {"a", "b"}});
+  ASSERT_TRUE(some.ok()) << some.error();
+  Result<Principal> p = ks->Authenticate(some->token);
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->role, Role::kService);
+  EXPECT_TRUE(p->ServesTenant("a"));
+  EXPECT_FALSE(p->ServesTenant("c"));
+  Result<CreatedKey> all =
+      ks->CreateKey({.tenant_id = "default", .role = Role::kService});
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(ks->Authenticate(all->token)->ServesTenant("anything"));
+  // Tenants apply to service keys only; a writer never serves a tenant.
+  EXPECT_EQ(ks->CreateKey({.tenant_id = "t", .role = Role::kWriter,
+                           .tenants = {"a"}})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  Result<CreatedKey> w = ks->CreateKey({.tenant_id = "t"});
+  EXPECT_FALSE(ks->Authenticate(w->token)->ServesTenant("t"));
+}
+
 TEST_F(KeyStoreTest, RevokeInAnotherTenantIsNotFound) {
   auto ks = OpenStore();
   CreatedKey k = Create(*ks, "t1", Role::kWriter);

@@ -15,6 +15,8 @@ std::string_view ToString(Role role) {
       return "writer";
     case Role::kAdmin:
       return "admin";
+    case Role::kService:
+      return "service";
   }
   return "unknown";
 }
@@ -23,6 +25,7 @@ std::optional<Role> ParseRole(std::string_view name) {
   if (name == "reader") return Role::kReader;
   if (name == "writer") return Role::kWriter;
   if (name == "admin") return Role::kAdmin;
+  if (name == "service") return Role::kService;
   return std::nullopt;
 }
 

@@ -22,16 +22,33 @@ enum class Role : uint8_t {
   kReader,  // reads every session of its tenant
   kWriter,  // reads and writes its own scope (tenant, own key id)
   kAdmin,   // reads and writes every session of its tenant; /v1/stats; keys
+  // Acts for an orchestrator's own users: each request names its scope in
+  // X-Acpstore-Scope and gets a writer's rights there, nothing else.
+  kService,
 };
 
-std::string_view ToString(Role role);  // "reader", "writer", "admin"
+std::string_view ToString(Role role);  // "reader", "writer", "admin", "service"
 std::optional<Role> ParseRole(std::string_view name);
 
 struct Principal {
   std::string tenant_id;
   std::string key_id;  // = ownerKeyId of records it creates
   Role role = Role::kWriter;
+  // Service keys only: the tenants it may act in; empty = every tenant.
+  std::vector<std::string> tenants;
 
+  // A service key may act in `tenant` (always false for other roles).
+  bool ServesTenant(std::string_view tenant) const {
+    if (role != Role::kService) return false;
+    if (tenants.empty()) return true;
+    for (const std::string& t : tenants)
+      if (t == tenant) return true;
+    return false;
+  }
+
+  // The scope of a non-service key. A service key's scope comes from each
+  // request (server/router.cc); this returns its own-key scope as a
+  // placeholder that the router always replaces.
   Scope ToScope() const {
     Scope s{tenant_id, key_id, Scope::Access::kOwner};
     if (role == Role::kReader) s.access = Scope::Access::kTenantRead;
@@ -57,6 +74,7 @@ struct KeyInfo {
   std::string name;
   TimestampMs created_at = 0;
   std::optional<TimestampMs> revoked_at;
+  std::vector<std::string> tenants;  // service keys: empty = every tenant
 };
 
 struct NewKey {
@@ -64,6 +82,7 @@ struct NewKey {
   Role role = Role::kWriter;
   std::string name;               // optional label, may be empty
   std::optional<std::string> id;  // default: a fresh random id
+  std::vector<std::string> tenants;  // service keys only; empty = every tenant
 };
 
 struct CreatedKey {

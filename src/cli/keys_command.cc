@@ -29,6 +29,7 @@ struct KeysFlags {
   std::string role;
   std::string name;
   std::string id;
+  std::vector<std::string> tenants;
   bool json = false;
 };
 
@@ -48,13 +49,27 @@ int Fail(const Status& s) {
 int RunCreate(const KeysFlags& f, bool id_given) {
   std::optional<auth::Role> role = auth::ParseRole(f.role);
   if (!role) {
-    PrintError("--role: expected reader, writer or admin, got '" + f.role +
-               "'");
+    PrintError("--role: expected reader, writer, admin or service, got '" +
+               f.role + "'");
+    return kExitUsage;
+  }
+  if (*role != auth::Role::kService && f.tenant.empty()) {
+    PrintError("--tenant is required for a " +
+               std::string(auth::ToString(*role)) + " key");
+    return kExitUsage;
+  }
+  if (*role != auth::Role::kService && !f.tenants.empty()) {
+    PrintError("--tenants applies to service keys only");
     return kExitUsage;
   }
   auto ks = OpenKeys(f.data_dir, /*create=*/true);
   if (!ks) return Fail(ks.error());
-  auth::NewKey req{.tenant_id = f.tenant, .role = *role, .name = f.name};
+  // A service key acts in the tenants of its requests; its own tenantId
+  // only files it for `keys list --tenant`.
+  auth::NewKey req{.tenant_id = f.tenant.empty() ? "default" : f.tenant,
+                   .role = *role,
+                   .name = f.name,
+                   .tenants = f.tenants};
   if (id_given) req.id = f.id;
   Result<auth::CreatedKey> created = (*ks)->CreateKey(req);
   if (!created) {
@@ -88,6 +103,11 @@ int RunList(const KeysFlags& f) {
       o["tenantId"] = k.tenant_id;
       o["role"] = auth::ToString(k.role);
       o["name"] = k.name;
+      if (k.role == auth::Role::kService) {
+        boost::json::array tenants;
+        for (const std::string& t : k.tenants) tenants.emplace_back(t);
+        o["tenants"] = std::move(tenants);  // [] = every tenant
+      }
       o["createdAt"] = base::FormatIso8601(k.created_at);
       if (k.revoked_at) {
         o["revokedAt"] = base::FormatIso8601(*k.revoked_at);
@@ -147,12 +167,19 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
   CLI::App* create = keys->add_subcommand(
       "create", "Create a key; prints its token alone on stdout, once");
   AddDataDir(create, flags.get());
-  create->add_option("--tenant", flags->tenant, "Tenant the key belongs to")
-      ->type_name("TENANT")
-      ->required();
-  create->add_option("--role", flags->role, "reader, writer or admin")
+  create->add_option("--tenant", flags->tenant,
+                     "Tenant the key belongs to (required, except for a "
+                     "service key: default 'default')")
+      ->type_name("TENANT");
+  create->add_option("--role", flags->role, "reader, writer, admin or service")
       ->type_name("ROLE")
       ->required();
+  create
+      ->add_option("--tenants", flags->tenants,
+                   "Service keys: the only tenants it may act in "
+                   "(comma-separated; default every tenant)")
+      ->type_name("A,B")
+      ->delimiter(',');
   create->add_option("--name", flags->name, "A label for people")
       ->type_name("NAME");
   CLI::Option* id = create->add_option(

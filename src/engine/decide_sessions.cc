@@ -59,8 +59,10 @@ Result<Decision<Session>> DecideCreateSession(const StoreState& state,
   s.id = std::move(id);
   s.tenant_id = scope.tenant_id;
   s.owner_key_id = scope.owner_key_id;
-  s.conversation_id = base::NewUuidV4();
-  s.transcript_id = base::NewUuidV4();
+  s.conversation_id = req.conversation_id ? std::move(*req.conversation_id)
+                                          : base::NewUuidV4();
+  s.transcript_id = req.transcript_id ? std::move(*req.transcript_id)
+                                      : base::NewUuidV4();
   s.parent_session_id = std::move(req.parent_session_id);
   s.root_session_id = std::move(req.root_session_id);
   s.correlation_id = std::move(req.correlation_id);

@@ -311,6 +311,10 @@ asio::awaitable<void> Connection::Run() {
       request.has_last_event_id = true;
       request.last_event_id = std::string(it->value());
     }
+    if (auto it = req.find("X-Acpstore-Scope"); it != req.end()) {
+      request.has_acpstore_scope = true;
+      request.acpstore_scope = std::string(it->value());
+    }
     request.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
 

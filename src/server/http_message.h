@@ -33,6 +33,9 @@ struct Request {
   std::string content_type;
   std::string last_event_id;
   bool has_last_event_id = false;
+  // X-Acpstore-Scope: the scope a service key acts in (SPEC §6).
+  std::string acpstore_scope;
+  bool has_acpstore_scope = false;
   std::string body;
 };
 

@@ -20,6 +20,8 @@ int HexValue(char c) {
   return -1;
 }
 
+}  // namespace
+
 Result<std::string> PercentDecode(std::string_view in, std::string_view field) {
   std::string out;
   out.reserve(in.size());
@@ -45,8 +47,6 @@ Result<std::string> PercentDecode(std::string_view in, std::string_view field) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<ParsedTarget> ParseTarget(std::string_view target) {
   ParsedTarget out;

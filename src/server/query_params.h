@@ -34,6 +34,10 @@ struct ParsedTarget {
 // given twice.
 Result<ParsedTarget> ParseTarget(std::string_view target);
 
+// Percent-decodes `in` (RFC 3986, '+' stays a plus). kInvalidArgument
+// naming `field` for bad escapes, invalid UTF-8 or control characters.
+Result<std::string> PercentDecode(std::string_view in, std::string_view field);
+
 // Strict event sequence number: ASCII digits only, at most 2^63. Used for
 // ?after= and the Last-Event-ID header.
 Result<EventSeq> ParseEventSeq(std::string_view text, std::string_view field);

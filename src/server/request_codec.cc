@@ -84,6 +84,8 @@ Result<NewSession> ParseNewSession(std::string_view body, int max_depth) {
   return ReadBody<NewSession>(body, max_depth, true, [](ObjectReader& r) {
     NewSession s;
     s.id = r.OptString("id");
+    s.conversation_id = r.OptString("conversationId");
+    s.transcript_id = r.OptString("transcriptId");
     s.parent_session_id = r.OptString("parentSessionId");
     s.root_session_id = r.OptString("rootSessionId");
     s.correlation_id = r.OptString("correlationId");

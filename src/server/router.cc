@@ -92,6 +92,44 @@ std::string_view BearerToken(std::string_view header) {
   return Trim(header.substr(7));
 }
 
+// The scope a service key names in X-Acpstore-Scope:
+// "<tenantId>/<ownerKeyId>", each part percent-encoded (SPEC §6).
+Result<Scope> ServiceScope(const Request& request,
+                           const auth::Principal& principal) {
+  if (!request.has_acpstore_scope) {
+    return Status::InvalidArgument(
+               "a service key must name its scope in the X-Acpstore-Scope "
+               "header (<tenantId>/<ownerKeyId>, each percent-encoded)")
+        .With("field", "X-Acpstore-Scope");
+  }
+  const std::string_view value = Trim(request.acpstore_scope);
+  const size_t slash = value.find('/');
+  if (slash == std::string_view::npos ||
+      value.find('/', slash + 1) != std::string_view::npos) {
+    return Status::InvalidArgument(
+               "X-Acpstore-Scope must be <tenantId>/<ownerKeyId>")
+        .With("field", "X-Acpstore-Scope");
+  }
+  ACPSTORE_ASSIGN_OR_RETURN(
+      std::string tenant,
+      PercentDecode(value.substr(0, slash), "X-Acpstore-Scope"));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      std::string owner,
+      PercentDecode(value.substr(slash + 1), "X-Acpstore-Scope"));
+  if (tenant.empty() || owner.empty() || tenant.size() > 256 ||
+      owner.size() > 256) {
+    return Status::InvalidArgument(
+               "X-Acpstore-Scope: tenantId and ownerKeyId must be 1-256 "
+               "bytes")
+        .With("field", "X-Acpstore-Scope");
+  }
+  if (!principal.ServesTenant(tenant)) {
+    // Like every other tenant boundary: indistinguishable from absence.
+    return Status::NotFound("no such record in this key's scope");
+  }
+  return Scope{std::move(tenant), std::move(owner), Scope::Access::kOwner};
+}
+
 }  // namespace
 
 const std::vector<RouteSpec>& Router::Routes() {
@@ -179,7 +217,19 @@ void Router::Handle(Request request, Responder respond) const {
       return finish(ErrorResponse(Status::Unauthenticated("invalid API key")));
     }
     call.principal = std::move(*principal);
-    call.scope = call.principal.ToScope();
+    if (call.principal.role == auth::Role::kService) {
+      Result<Scope> scope = ServiceScope(request, call.principal);
+      if (!scope.ok()) return finish(ErrorResponse(scope.error()));
+      call.scope = std::move(*scope);
+    } else if (request.has_acpstore_scope) {
+      return finish(ErrorResponse(
+          Status::InvalidArgument(
+              "X-Acpstore-Scope is for service keys only; this key's scope "
+              "is fixed")
+              .With("field", "X-Acpstore-Scope")));
+    } else {
+      call.scope = call.principal.ToScope();
+    }
     if (route->access == Access::kWrite && !call.scope.CanWrite()) {
       return finish(
           ErrorResponse(Status::Forbidden("this key may read but not write")));

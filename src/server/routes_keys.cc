@@ -33,9 +33,12 @@ void CreateKey(Call& call) {
       ParseCreateKey(call.request.body, call.max_depth());
   if (FailedParse(call, body)) return;
   std::optional<auth::Role> role = auth::ParseRole(body->role);
-  if (!role) {
-    return call.respond(ErrorResponse(
-        record::InvalidField("role", "must be reader, writer or admin")));
+  if (!role || *role == auth::Role::kService) {
+    // Service keys cross tenants, so no tenant's admin may mint one.
+    return call.respond(ErrorResponse(record::InvalidField(
+        "role",
+        "must be reader, writer or admin (service keys are created only "
+        "offline, with `acpstore keys create --role service`)")));
   }
   auth::NewKey req;
   req.tenant_id = call.principal.tenant_id;

@@ -11,6 +11,8 @@ FakeAuthenticator::FakeAuthenticator() {
   Add("writer-a2", {"tenant-a", "key-writer-a2", Role::kWriter});
   Add("reader-a", {"tenant-a", "key-reader-a", Role::kReader});
   Add("writer-b", {"tenant-b", "key-writer-b", Role::kWriter});
+  Add("service", {"default", "key-service", Role::kService, {}});
+  Add("service-a", {"default", "key-service-a", Role::kService, {"tenant-a"}});
 }
 
 Result<auth::Principal> FakeAuthenticator::Authenticate(

@@ -6,6 +6,8 @@
 //   "writer-a2" tenant-a / key-writer-a2 / writer
 //   "reader-a"  tenant-a / key-reader-a  / reader
 //   "writer-b"  tenant-b / key-writer-b  / writer
+//   "service"   every tenant             / service (X-Acpstore-Scope)
+//   "service-a" tenant-a only            / service
 // Fixture helpers create sessions and events through the HTTP API.
 //
 // Thread-safety: the fakes are thread-safe (the server calls them from I/O

@@ -1,0 +1,123 @@
+// End-to-end: the service role (SPEC §6): a key that acts, per request, in
+// the scope named by X-Acpstore-Scope, with a writer's rights there and
+// nothing outside it. Also the create-time ids such a caller brings
+// (conversationId, transcriptId).
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server_fixture.h"
+
+namespace acpstore::testing {
+namespace {
+
+class ServiceHttpTest : public HttpTest {
+ protected:
+  // One request as a service key in `scope` ("" sends no header).
+  HttpResponse As(const std::string& token, const std::string& scope,
+                  const std::string& method, const std::string& path,
+                  const std::string& body = "") {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!scope.empty()) headers.emplace_back("X-Acpstore-Scope", scope);
+    return Client(token).Do(method, path, body, std::move(headers));
+  }
+};
+
+TEST_F(ServiceHttpTest, ActsAsAWriterInTheNamedScope) {
+  HttpResponse r = As("service", "tenant-a/key-writer-a", "POST",
+                      "/v1/sessions", R"({"id":"s1"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("tenantId"), "tenant-a");
+  EXPECT_EQ(r.Json().at("ownerKeyId"), "key-writer-a");
+  // The writer whose scope it named sees the record as its own.
+  EXPECT_EQ(Client("writer-a").Get("/v1/sessions/s1").status, 200);
+  r = As("service", "tenant-a/key-writer-a", "POST", "/v1/sessions/s1/events",
+         R"({"eventType":"message.delta","payload":{"t":1}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("eventId"), "tenant-a:key-writer-a:s1:1");
+}
+
+TEST_F(ServiceHttpTest, SeesNothingOutsideTheNamedScope) {
+  ASSERT_EQ(As("service", "tenant-a/u1", "POST", "/v1/sessions",
+               R"({"id":"s1"})")
+                .status,
+            201);
+  // Another owner in the same tenant: absent for reads, refused for writes.
+  EXPECT_EQ(As("service", "tenant-a/u2", "GET", "/v1/sessions/s1").status,
+            404);
+  HttpResponse r = As("service", "tenant-a/u2", "POST",
+                      "/v1/sessions/s1/events",
+                      R"({"eventType":"x","payload":1})");
+  EXPECT_EQ(r.status, 404) << r.body;
+  r = As("service", "tenant-a/u2", "GET", "/v1/sessions");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(r.Json().at("sessions").as_array().empty());
+  // Another tenant, same owner name.
+  EXPECT_EQ(As("service", "tenant-b/u1", "GET", "/v1/sessions/s1").status,
+            404);
+}
+
+TEST_F(ServiceHttpTest, ScopeHeaderIsRequiredAndParsed) {
+  HttpResponse r = As("service", "", "GET", "/v1/sessions");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("field"), "X-Acpstore-Scope");
+  for (const char* bad : {"tenant-a", "/u1", "tenant-a/", "a/b/c", "a%zz/b",
+                          "a%00/b"}) {
+    r = As("service", bad, "GET", "/v1/sessions");
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(r.ErrorCode(), "invalid_argument") << bad;
+  }
+}
+
+TEST_F(ServiceHttpTest, PartsArePercentDecoded) {
+  HttpResponse r = As("service", "ten%2Fant/own%20er%3A1", "POST",
+                      "/v1/sessions", R"({"id":"s1"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("tenantId"), "ten/ant");
+  EXPECT_EQ(r.Json().at("ownerKeyId"), "own er:1");
+}
+
+TEST_F(ServiceHttpTest, TenantListLimitsTheKeyAndOthersAnswer404) {
+  EXPECT_EQ(
+      As("service-a", "tenant-a/u1", "POST", "/v1/sessions", "{}").status,
+      201);
+  HttpResponse r = As("service-a", "tenant-b/u1", "GET", "/v1/sessions");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "not_found");
+}
+
+TEST_F(ServiceHttpTest, NoKeysNoStatsAndOtherRolesMayNotNameAScope) {
+  EXPECT_EQ(As("service", "tenant-a/u1", "GET", "/v1/stats").status, 403);
+  EXPECT_EQ(As("service", "tenant-a/u1", "POST", "/v1/keys",
+               R"({"role":"writer"})")
+                .status,
+            403);
+  // An admin may not mint a service key over HTTP.
+  HttpResponse r = Client("admin-a").Post("/v1/keys", R"({"role":"service"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("field"), "role");
+  // A writer naming a scope is refused rather than silently ignored.
+  r = As("writer-a", "tenant-a/key-writer-a2", "GET", "/v1/sessions");
+  EXPECT_EQ(r.status, 400) << r.body;
+}
+
+TEST_F(ServiceHttpTest, CreateKeepsTheCallersConversationAndTranscriptIds) {
+  HttpResponse r = As("service", "tenant-a/u1", "POST", "/v1/sessions",
+                      R"({"id":"s1","conversationId":"c-1",)"
+                      R"("transcriptId":"t-1"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("conversationId"), "c-1");
+  EXPECT_EQ(r.Json().at("transcriptId"), "t-1");
+  r = As("service", "tenant-a/u1", "POST", "/v1/sessions",
+         R"({"conversationId":""})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("field"), "conversationId");
+  // Still immutable afterwards.
+  r = As("service", "tenant-a/u1", "PATCH", "/v1/sessions/s1",
+         R"({"transcriptId":"t-2"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+}
+
+}  // namespace
+}  // namespace acpstore::testing
