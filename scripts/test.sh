@@ -2,7 +2,8 @@
 # Builds and runs every test: the release build runs the whole suite, then
 # an ASan+UBSan build runs it again. Installs what it needs (apt packages,
 # and a throwaway PostgreSQL on a Unix socket for the postgres tests).
-# Output ends with ctest's summary. A second run reuses build/ and ccache.
+# Output ends with ctest's summaries, then node's (clients/typescript).
+# A second run reuses build/ and ccache.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,4 +22,5 @@ status=0
 ctest --preset release -j "$JOBS" --timeout 900 || status=$?
 echo "=== ASan+UBSan ==="
 ctest --preset asan -j "$JOBS" --timeout 900 || status=$?
+"$ROOT/scripts/test_typescript.sh" || status=$?
 exit "$status"
