@@ -77,22 +77,61 @@ TEST_F(ReaderTest, NonObjectsAndDuplicateKeysAreHandedOverFlagged) {
   EXPECT_EQ(layout->unknown_keys, std::vector<std::string>{"x"});
 }
 
-TEST_F(ReaderTest, OversizedRecordIsFlaggedNotBuffered) {
+TEST_F(ReaderTest, AnOversizedMemberIsElidedAndTheRestOfTheRecordKept) {
   ReadOptions options;
   options.max_record_bytes = 64;
   std::vector<RawRecord> seen;
-  auto layout =
-      ReadAegisFile(Write(R"({"version":1,"events":[{"payload":")" +
-                          std::string(1000, 'x') + R"("},{"payload":1}]})"),
-                    options, [&](RawRecord& r) {
-                      seen.push_back(r);
-                      return Status::OK();
-                    });
+  auto layout = ReadAegisFile(
+      Write(R"({"version":1,"events":[{"eventSeq":4,"payload":")" +
+            std::string(1000, 'x') +
+            R"(","eventType":"t"},{"payload":1},{"a":")" +
+            std::string(100, 'y') + R"(","b":")" + std::string(100, 'z') +
+            R"("}]})"),
+      options, [&](RawRecord& r) {
+        seen.push_back(r);
+        return Status::OK();
+      });
   ASSERT_TRUE(layout.ok()) << layout.error();
-  ASSERT_EQ(seen.size(), 2u);
-  EXPECT_TRUE(seen[0].too_large);
-  EXPECT_TRUE(seen[0].text.empty());
+  ASSERT_EQ(seen.size(), 3u);
+  // The payload is left out (it reads as null); seq and type survive.
+  EXPECT_FALSE(seen[0].too_large);
+  ASSERT_TRUE(seen[0].elided.has_value());
+  EXPECT_EQ(seen[0].elided->key, "payload");
+  EXPECT_GE(seen[0].elided->bytes, 64u);
+  EXPECT_EQ(seen[0].text, R"({"eventSeq":4,"payload":null,"eventType":"t"})");
+  EXPECT_EQ(seen[0].Get("eventType").value(), "\"t\"");
   EXPECT_FALSE(seen[1].too_large);
+  EXPECT_FALSE(seen[1].elided.has_value());
+  // Only one member is elided: a second one over the cap drops the record.
+  EXPECT_TRUE(seen[2].too_large);
+  EXPECT_TRUE(seen[2].text.empty());
+}
+
+// JSON.stringify writes a lone surrogate as an escape; Boost.JSON refuses
+// it. The reader rewrites it to U+FFFD and notes the member, whatever the
+// chunk boundaries.
+TEST_F(ReaderTest, LoneSurrogatesBecomeReplacementCharactersAndAreNoted) {
+  const std::string text =
+      R"({"version":1,"events":[{"eventSeq":1,"payload":{"text":"cut \ud83d"}},)"
+      R"({"eventSeq":2,"payload":"pair \ud83d\ude00 ok"},)"
+      R"({"eventSeq":3,"eventType":"\udc00x\uD800"}],"other":"\ud800"})";
+  for (size_t chunk : {size_t{1}, size_t{3}, size_t{7}, size_t{4096}}) {
+    SCOPED_TRACE(chunk);
+    auto layout = ReadAll(text, chunk);
+    ASSERT_TRUE(layout.ok()) << layout.error();
+    ASSERT_EQ(records_.size(), 3u);
+    EXPECT_EQ(records_[0].Get("payload").value(),
+              "{\"text\":\"cut \xEF\xBF\xBD\"}");
+    EXPECT_EQ(records_[0].surrogates, std::vector<std::string>{"payload"});
+    EXPECT_EQ(records_[1].Get("payload").value(),
+              "\"pair \xF0\x9F\x98\x80 ok\"");
+    EXPECT_TRUE(records_[1].surrogates.empty());
+    EXPECT_EQ(records_[2].Get("eventType").value(),
+              "\"\xEF\xBF\xBDx\xEF\xBF\xBD\"");
+    EXPECT_EQ(records_[2].surrogates,
+              (std::vector<std::string>{"eventType", "eventType"}));
+    EXPECT_EQ(layout->surrogates_outside_records, 1u);
+  }
 }
 
 TEST_F(ReaderTest, TruncatedFileNamesTheEndAndThePath) {
