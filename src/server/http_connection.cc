@@ -206,6 +206,9 @@ asio::awaitable<void> Connection::Run() {
                   int64_t start_us) -> asio::awaitable<bool> {
     const int64_t latency = NowMicros() - start_us;
     core_.metrics.RecordRequest(method, r.route, r.status, latency);
+    if (!r.service_tenant.empty()) {
+      core_.metrics.RecordServiceRequest(r.service_tenant);
+    }
     if (opt.request_log) {
       opt.request_log(RequestLogEntry{method, r.route, r.operation, r.status,
                                       latency, remote, r.internal_error});
@@ -324,6 +327,9 @@ asio::awaitable<void> Connection::Run() {
       // The request is answered once the stream starts.
       core_.metrics.RecordRequest(req.method_string(), response.route, 200,
                                   NowMicros() - start);
+      if (!response.service_tenant.empty()) {
+        core_.metrics.RecordServiceRequest(response.service_tenant);
+      }
       if (opt.request_log) {
         opt.request_log(RequestLogEntry{req.method_string(), response.route,
                                         response.operation, 200,

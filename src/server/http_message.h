@@ -65,6 +65,9 @@ struct Response {
   // operationId, for metrics and the request log. Static storage.
   std::string_view route = "-";
   std::string_view operation;
+  // Set by the router for a service key's request: the tenant it acted in,
+  // counted in /metrics (SPEC §6). Empty otherwise.
+  std::string service_tenant;
 };
 
 // Called exactly once with the response, from any thread.

@@ -41,6 +41,21 @@ void Line(std::string* out, std::string_view name, std::string_view labels,
   out->push_back('\n');
 }
 
+// A Prometheus label value: backslash, double quote and line feed escaped.
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 void Head(std::string* out, std::string_view name, std::string_view type,
           std::string_view help) {
   out->append("# HELP ").append(name).append(" ").append(help).append("\n");
@@ -139,6 +154,17 @@ void Metrics::RecordRequest(std::string_view method, std::string_view route,
       .first->second.Observe(latency_us);
 }
 
+void Metrics::RecordServiceRequest(std::string_view tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = service_requests_.find(tenant);
+  if (it == service_requests_.end()) {
+    const bool room = service_requests_.size() < kMaxServiceTenants;
+    it = service_requests_.try_emplace(room ? std::string(tenant) : "_other")
+             .first;
+  }
+  ++it->second;
+}
+
 void Metrics::RecordAppend(int64_t latency_us, size_t events) {
   append_latency_.Observe(latency_us);
   Add(events_appended_http_, static_cast<int64_t>(events));
@@ -157,6 +183,12 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
            "method=\"" + method + "\",route=\"" + route + "\",code=\"" +
                std::to_string(code) + "\"",
            n);
+    }
+    Head(&out, "acpstore_service_requests_total", "counter",
+         "HTTP requests by service keys, by the tenant they acted in.");
+    for (const auto& [tenant, n] : service_requests_) {
+      Line(&out, "acpstore_service_requests_total",
+           "tenant=\"" + LabelValue(tenant) + "\"", n);
     }
     Head(&out, "acpstore_http_request_duration_seconds", "histogram",
          "Time from a complete request to its response, by route.");
@@ -294,6 +326,12 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
     }
   }
   w.Key("requests").Uint(total);
+  w.Key("serviceRequestsByTenant").BeginObject();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [tenant, n] : service_requests_) w.Key(tenant).Uint(n);
+  }
+  w.EndObject();
   w.Key("requestsByCode").BeginObject();
   for (const auto& [code, n] : by_code) w.Key(std::to_string(code)).Uint(n);
   w.EndObject();

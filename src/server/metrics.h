@@ -50,6 +50,11 @@ class Metrics {
   void RecordRequest(std::string_view method, std::string_view route,
                      int status, int64_t latency_us);
   void RecordAppend(int64_t latency_us, size_t events);
+  // One request by a service key acting in `tenant` (SPEC §6). At most
+  // kMaxServiceTenants tenants get their own series; the rest share
+  // tenant="_other", so a service key cannot grow /metrics without bound.
+  void RecordServiceRequest(std::string_view tenant);
+  static constexpr size_t kMaxServiceTenants = 1000;
 
   void ConnectionOpened() {
     Add(connections_open_, 1);
@@ -89,6 +94,8 @@ class Metrics {
   // route -> latency
   std::map<std::string, LatencyHistogram> request_latency_;
   LatencyHistogram append_latency_;
+  // tenant -> requests by service keys acting in it
+  std::map<std::string, uint64_t, std::less<>> service_requests_;
   std::atomic<int64_t> events_appended_http_{0};
 
   std::atomic<int64_t> connections_open_{0};

@@ -148,12 +148,14 @@ const std::vector<RouteSpec>& Router::Routes() {
 
 void Router::Handle(Request request, Responder respond) const {
   const RouteSpec* route = nullptr;
+  std::string service_tenant;  // a service key's tenant, once known
   // Every response passes here so it carries its route for metrics/logs.
-  auto finish = [&route, respond](Response r) {
+  auto finish = [&route, &service_tenant, respond](Response r) {
     if (route != nullptr) {
       r.route = route->pattern;
       r.operation = route->operation_id;
     }
+    r.service_tenant = service_tenant;
     respond(std::move(r));
   };
 
@@ -221,6 +223,7 @@ void Router::Handle(Request request, Responder respond) const {
       Result<Scope> scope = ServiceScope(request, call.principal);
       if (!scope.ok()) return finish(ErrorResponse(scope.error()));
       call.scope = std::move(*scope);
+      service_tenant = call.scope.tenant_id;
     } else if (request.has_acpstore_scope) {
       return finish(ErrorResponse(
           Status::InvalidArgument(
@@ -254,10 +257,11 @@ void Router::Handle(Request request, Responder respond) const {
   // thread; `route` is static so the capture stays valid.
   const RouteSpec* matched = route;
   auto once = std::make_shared<std::atomic<bool>>(false);
-  call.respond = [matched, respond, once](Response r) {
+  call.respond = [matched, respond, once, service_tenant](Response r) {
     if (once->exchange(true)) return;
     r.route = matched->pattern;
     r.operation = matched->operation_id;
+    r.service_tenant = service_tenant;
     respond(std::move(r));
   };
   try {
@@ -267,6 +271,7 @@ void Router::Handle(Request request, Responder respond) const {
     if (!once->exchange(true)) {
       r.route = matched->pattern;
       r.operation = matched->operation_id;
+      r.service_tenant = service_tenant;
       respond(std::move(r));
     }
   }

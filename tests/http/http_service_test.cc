@@ -119,5 +119,26 @@ TEST_F(ServiceHttpTest, CreateKeepsTheCallersConversationAndTranscriptIds) {
   EXPECT_EQ(r.status, 400) << r.body;
 }
 
+TEST_F(ServiceHttpTest, RequestsAreCountedPerTenantInMetrics) {
+  ASSERT_EQ(As("service", "tenant-a/u1", "POST", "/v1/sessions", "{}").status,
+            201);
+  ASSERT_EQ(As("service", "tenant-a/u2", "GET", "/v1/sessions").status, 200);
+  ASSERT_EQ(As("service", "t\"b/u1", "GET", "/v1/sessions/x").status, 404);
+  ASSERT_EQ(Client("writer-a").Get("/v1/sessions").status, 200);
+  HttpResponse m = Client("").Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("acpstore_service_requests_total{tenant=\"tenant-a\"} 2"),
+            std::string::npos)
+      << m.body;
+  // Label values are escaped; other roles are not counted here.
+  EXPECT_NE(m.body.find("acpstore_service_requests_total{tenant=\"t\\\"b\"} 1"),
+            std::string::npos)
+      << m.body;
+  HttpResponse stats = Client("admin-a").Get("/v1/stats");
+  ASSERT_EQ(stats.status, 200);
+  EXPECT_EQ(stats.Json().at("http").at("serviceRequestsByTenant").at("tenant-a"),
+            2);
+}
+
 }  // namespace
 }  // namespace acpstore::testing

@@ -502,11 +502,11 @@ export class AcpstoreClient {
 
   async #once(op: OperationId, url: string, init: RequestInit, signal: AbortSignal | undefined, alsoOk: number[]): Promise<Answer> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const combined = signal === undefined ? timeout : anySignal([signal, timeout]);
+    const combined = signal === undefined ? { signal: timeout, dispose: () => {} } : anySignal([signal, timeout]);
     let res: Response;
     let text: string;
     try {
-      res = await this.#fetch(url, { ...init, signal: combined });
+      res = await this.#fetch(url, { ...init, signal: combined.signal });
       text = await res.text();
     } catch (e) {
       if (signal?.aborted === true) throw signal.reason;
@@ -514,6 +514,8 @@ export class AcpstoreClient {
         throw new AcpstoreError(0, 'timeout', `${op}: no answer within ${this.#timeoutMs} ms`, { cause: e });
       }
       throw new AcpstoreError(0, 'network', `${op}: ${(e as Error).message}`, { cause: e });
+    } finally {
+      combined.dispose();
     }
     if ((res.status >= 200 && res.status < 300) || alsoOk.includes(res.status)) {
       return { status: res.status, text, headers: res.headers };
@@ -530,20 +532,27 @@ function parse<T>(a: Answer): T {
   }
 }
 
-/** AbortSignal.any for Node 18, which lacks it. */
-export function anySignal(signals: AbortSignal[]): AbortSignal {
+/**
+ * AbortSignal.any for Node 18, which lacks it. `dispose` removes the
+ * listeners from the inputs, so a long-lived caller signal used for many
+ * calls does not collect one listener per call.
+ */
+export function anySignal(signals: AbortSignal[]): { signal: AbortSignal; dispose: () => void } {
   const ctl = new AbortController();
+  const dispose = (): void => {
+    for (const s of signals) s.removeEventListener('abort', onAbort);
+  };
+  function onAbort(this: AbortSignal): void {
+    ctl.abort(this.reason);
+    dispose();
+  }
   for (const s of signals) {
     if (s.aborted) {
       ctl.abort(s.reason);
-      return ctl.signal;
+      dispose();
+      return { signal: ctl.signal, dispose };
     }
+    s.addEventListener('abort', onAbort, { once: true });
   }
-  const onAbort = (ev: globalThis.Event): void => {
-    const s = ev.target as AbortSignal;
-    ctl.abort(s.reason);
-    for (const t of signals) t.removeEventListener('abort', onAbort);
-  };
-  for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
-  return ctl.signal;
+  return { signal: ctl.signal, dispose };
 }
