@@ -177,17 +177,19 @@ int FreeLoopbackPort() {
   return port;
 }
 
-int HttpStatus(int port, const std::string& method, const std::string& path,
-               const std::string& bearer, const std::string& json_body) {
+HttpReply HttpRequest(int port, const std::string& method,
+                      const std::string& path, const std::string& bearer,
+                      const std::string& json_body) {
+  HttpReply reply;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+  if (fd < 0) return reply;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
-    return -1;
+    return reply;
   }
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -202,19 +204,28 @@ int HttpStatus(int port, const std::string& method, const std::string& path,
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(req.size())) {
     ::close(fd);
-    return -1;
+    return reply;
   }
+  // Connection: close, so the reply ends where the stream does.
   std::string resp;
-  char buf[1024];
-  while (resp.find("\r\n") == std::string::npos) {
+  char buf[4096];
+  for (;;) {
     ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0) break;
     resp.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
   // "HTTP/1.1 200 OK"
-  if (resp.size() < 12 || !resp.starts_with("HTTP/1.")) return -1;
-  return std::atoi(resp.substr(9, 3).c_str());
+  if (resp.size() < 12 || !resp.starts_with("HTTP/1.")) return reply;
+  reply.status = std::atoi(resp.substr(9, 3).c_str());
+  const size_t body = resp.find("\r\n\r\n");
+  if (body != std::string::npos) reply.body = resp.substr(body + 4);
+  return reply;
+}
+
+int HttpStatus(int port, const std::string& method, const std::string& path,
+               const std::string& bearer, const std::string& json_body) {
+  return HttpRequest(port, method, path, bearer, json_body).status;
 }
 
 }  // namespace acpstore::testing

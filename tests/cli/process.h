@@ -66,6 +66,16 @@ int HttpStatus(int port, const std::string& method, const std::string& path,
                const std::string& bearer = "",
                const std::string& json_body = "");
 
+// The same, with the body (read to the end: the request says
+// Connection: close). status is -1 when the connection fails.
+struct HttpReply {
+  int status = -1;
+  std::string body;
+};
+HttpReply HttpRequest(int port, const std::string& method,
+                      const std::string& path, const std::string& bearer = "",
+                      const std::string& json_body = "");
+
 }  // namespace acpstore::testing
 
 #endif  // ACPSTORE_TESTS_CLI_PROCESS_H_
