@@ -148,6 +148,32 @@ struct StoreStats {
   uint64_t data_loss_reads = 0;
 };
 
+// A lease may be named by its attempt number instead of its token, for an
+// orchestrator whose workers hold no tokens (SPEC §11: Aegis lets any
+// process complete any leased action, and a restarted process has lost its
+// tokens): pass AttemptLeaseClaim(attemptCount) as the `lease_token` of
+// CompleteAction/FailAction. Such a claim is stale unless the action is
+// leased and its attempt_count is that number, so a lease that was swept
+// and taken again still refuses it. Lease tokens are lowercase hex, so the
+// two forms never meet. The HTTP API offers the attempt form to service keys
+// only (routes_actions.cc).
+inline std::string AttemptLeaseClaim(uint32_t attempt_count) {
+  return "#attempt:" + std::to_string(attempt_count);
+}
+inline std::optional<uint32_t> ParseAttemptLeaseClaim(std::string_view claim) {
+  constexpr std::string_view kPrefix = "#attempt:";
+  if (claim.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  claim.remove_prefix(kPrefix.size());
+  if (claim.empty() || claim.size() > 10) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : claim) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (n > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(n);
+}
+
 class Store {
  public:
   Store() = default;

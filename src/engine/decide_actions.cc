@@ -31,6 +31,16 @@ Result<const ActionEntry*> FindLeased(const StoreState& state,
   const ActionEntry* e = state.FindAction(scope, action_id);
   if (e == nullptr) return ActionNotFound(action_id);
   const Action& a = e->action;
+  if (std::optional<uint32_t> attempt = ParseAttemptLeaseClaim(lease_token)) {
+    // Named by attempt number (store.h): a sweep or a new lease changed it.
+    if (a.status != ActionStatus::kLeased || a.attempt_count != *attempt) {
+      return Status::StaleLease(a.status == ActionStatus::kLeased
+                                    ? "attemptCount is not the current lease's"
+                                    : "action is not leased")
+          .With("status", ToString(a.status));
+    }
+    return e;
+  }
   if (a.status != ActionStatus::kLeased || a.lease_token.empty() ||
       a.lease_token != lease_token) {
     return Status::StaleLease(a.status == ActionStatus::kLeased

@@ -2,6 +2,7 @@
 
 #include "server/request_codec.h"
 
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -230,10 +231,24 @@ Result<HeartbeatBody> ParseHeartbeat(std::string_view body, int max_depth) {
   });
 }
 
+// leaseToken, or attemptCount instead of it: exactly one.
+void ReadLeaseClaim(ObjectReader& r, std::string* token,
+                    std::optional<int64_t>* attempt) {
+  *attempt = r.OptInt("attemptCount", 1, INT64_MAX);
+  if (*attempt) {
+    if (r.Has("leaseToken")) {
+      r.Fail(InvalidField("attemptCount",
+                          "send leaseToken or attemptCount, not both"));
+    }
+    return;
+  }
+  *token = r.ReqString("leaseToken");
+}
+
 Result<CompleteBody> ParseComplete(std::string_view body, int max_depth) {
   return ReadBody<CompleteBody>(body, max_depth, false, [](ObjectReader& r) {
     CompleteBody b;
-    b.lease_token = r.ReqString("leaseToken");
+    ReadLeaseClaim(r, &b.lease_token, &b.attempt_count);
     b.result_metadata = r.OptObjectText("resultMetadata");
     return b;
   });
@@ -242,7 +257,7 @@ Result<CompleteBody> ParseComplete(std::string_view body, int max_depth) {
 Result<FailBody> ParseFail(std::string_view body, int max_depth) {
   return ReadBody<FailBody>(body, max_depth, false, [](ObjectReader& r) {
     FailBody b;
-    b.lease_token = r.ReqString("leaseToken");
+    ReadLeaseClaim(r, &b.lease_token, &b.attempt_count);
     b.error_metadata = r.OptObjectText("errorMetadata");
     b.retry = r.OptBool("retry").value_or(false);
     return b;

@@ -40,12 +40,16 @@ struct HeartbeatBody {
   std::string lease_token;
   int64_t lease_ms = 0;
 };
+// complete and fail name the lease by exactly one of leaseToken and
+// attemptCount (the latter for service keys only; see LeaseClaim).
 struct CompleteBody {
   std::string lease_token;
+  std::optional<int64_t> attempt_count;
   std::optional<std::string> result_metadata;
 };
 struct FailBody {
   std::string lease_token;
+  std::optional<int64_t> attempt_count;
   std::optional<std::string> error_metadata;
   bool retry = false;
 };

@@ -83,9 +83,33 @@ void LeaseAction(Call& call) {
       }));
 }
 
+// The lease a complete or fail names, as Store takes it. attemptCount is
+// the service role's (SPEC §6, §11): an orchestrator whose workers hold no
+// lease tokens (AttemptLeaseClaim, store.h).
+Result<std::string> Claim(const Call& call, const std::string& token,
+                          std::optional<int64_t> attempt) {
+  if (!attempt) {
+    // Only this route may make an attempt claim; a token never is one.
+    if (ParseAttemptLeaseClaim(token)) {
+      return Status::StaleLease("lease token is not the current one");
+    }
+    return token;
+  }
+  if (call.principal.role != auth::Role::kService) {
+    return Status::Forbidden(
+        "attemptCount instead of leaseToken is for service keys only");
+  }
+  if (*attempt > UINT32_MAX) {
+    return Status::StaleLease("attemptCount is not the current lease's");
+  }
+  return AttemptLeaseClaim(static_cast<uint32_t>(*attempt));
+}
+
 void HeartbeatAction(Call& call) {
   Result<HeartbeatBody> b = ParseHeartbeat(call.request.body, call.max_depth());
   if (FailedParse(call, b)) return;
+  Result<std::string> claim = Claim(call, b->lease_token, std::nullopt);
+  if (FailedParse(call, claim)) return;
   call.ctx.store->HeartbeatAction(call.scope, call.Param(0), b->lease_token,
                                   b->lease_ms, Reply<Action>(call, ActionOk));
 }
@@ -93,7 +117,9 @@ void HeartbeatAction(Call& call) {
 void CompleteAction(Call& call) {
   Result<CompleteBody> b = ParseComplete(call.request.body, call.max_depth());
   if (FailedParse(call, b)) return;
-  call.ctx.store->CompleteAction(call.scope, call.Param(0), b->lease_token,
+  Result<std::string> claim = Claim(call, b->lease_token, b->attempt_count);
+  if (FailedParse(call, claim)) return;
+  call.ctx.store->CompleteAction(call.scope, call.Param(0), *claim,
                                  std::move(b->result_metadata),
                                  Reply<Action>(call, ActionOk));
 }
@@ -101,7 +127,9 @@ void CompleteAction(Call& call) {
 void FailAction(Call& call) {
   Result<FailBody> b = ParseFail(call.request.body, call.max_depth());
   if (FailedParse(call, b)) return;
-  call.ctx.store->FailAction(call.scope, call.Param(0), b->lease_token,
+  Result<std::string> claim = Claim(call, b->lease_token, b->attempt_count);
+  if (FailedParse(call, claim)) return;
+  call.ctx.store->FailAction(call.scope, call.Param(0), *claim,
                              std::move(b->error_metadata), b->retry,
                              Reply<Action>(call, ActionOk));
 }

@@ -119,6 +119,69 @@ TEST_F(ServiceHttpTest, CreateKeepsTheCallersConversationAndTranscriptIds) {
   EXPECT_EQ(r.status, 400) << r.body;
 }
 
+// Aegis completes actions leased by another (or a restarted) process: a
+// service key may name the lease by its attempt number instead of its token.
+TEST_F(ServiceHttpTest, ServiceKeyEndsALeaseByItsAttemptNumber) {
+  const std::string scope = "tenant-a/u1";
+  ASSERT_EQ(As("service", scope, "POST", "/v1/sessions", R"({"id":"s1"})")
+                .status,
+            201);
+  for (const char* id : {"a1", "a2"}) {
+    ASSERT_EQ(As("service", scope, "POST", "/v1/actions",
+                 std::string(R"({"sessionId":"s1","type":"prompt","actionId":")") +
+                     id + "\"}")
+                  .status,
+              201);
+  }
+  HttpResponse l = As("service", scope, "POST", "/v1/actions/lease", "{}");
+  ASSERT_EQ(l.status, 200) << l.body;
+  EXPECT_EQ(l.Json().at("attemptCount"), 1);
+  const std::string id(l.Json().at("actionId").as_string());
+  HttpResponse r = As("service", scope, "POST", "/v1/actions/" + id + "/complete",
+                      R"({"attemptCount":2})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "stale_lease");
+  r = As("service", scope, "POST", "/v1/actions/" + id + "/complete",
+         R"({"attemptCount":1,"leaseToken":"x"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = As("service", scope, "POST", "/v1/actions/" + id + "/complete",
+         R"({"attemptCount":1,"resultMetadata":{"ok":true}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("status"), "completed");
+  // Ended: the same claim is stale now.
+  r = As("service", scope, "POST", "/v1/actions/" + id + "/fail",
+         R"({"attemptCount":1})");
+  EXPECT_EQ(r.ErrorCode(), "stale_lease") << r.body;
+
+  l = As("service", scope, "POST", "/v1/actions/lease", "{}");
+  ASSERT_EQ(l.status, 200) << l.body;
+  const std::string id2(l.Json().at("actionId").as_string());
+  r = As("service", scope, "POST", "/v1/actions/" + id2 + "/fail",
+         R"({"attemptCount":1})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("status"), "failed");
+}
+
+TEST_F(ServiceHttpTest, OtherRolesMustShowTheLeaseToken) {
+  HttpClient w = Client("writer-a");
+  CreateSession("writer-a", R"({"id":"s1"})");
+  ASSERT_EQ(w.Post("/v1/actions", R"({"sessionId":"s1","type":"prompt","actionId":"a1"})")
+                .status,
+            201);
+  ASSERT_EQ(w.Post("/v1/actions/lease", "{}").status, 200);
+  HttpResponse r = w.Post("/v1/actions/a1/complete", R"({"attemptCount":1})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  // Nor can a token be forged into an attempt claim.
+  r = w.Post("/v1/actions/a1/complete", R"({"leaseToken":"#attempt:1"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "stale_lease");
+  r = w.Post("/v1/actions/a1/heartbeat",
+             R"({"leaseToken":"#attempt:1","leaseMs":5000})");
+  EXPECT_EQ(r.ErrorCode(), "stale_lease") << r.body;
+  r = w.Post("/v1/actions/a1/complete", "{}");
+  EXPECT_EQ(r.status, 400) << r.body;
+}
+
 TEST_F(ServiceHttpTest, RequestsAreCountedPerTenantInMetrics) {
   ASSERT_EQ(As("service", "tenant-a/u1", "POST", "/v1/sessions", "{}").status,
             201);

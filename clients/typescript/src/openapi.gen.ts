@@ -273,7 +273,8 @@ export type HeartbeatActionResponse = Action;
 
 /** Request body of completeAction. */
 export type CompleteActionBody = {
-  leaseToken: string;
+  leaseToken?: string;
+  attemptCount?: number;
   resultMetadata?: Metadata;
 };
 
@@ -282,7 +283,8 @@ export type CompleteActionResponse = Action;
 
 /** Request body of failAction. */
 export type FailActionBody = {
-  leaseToken: string;
+  leaseToken?: string;
+  attemptCount?: number;
   errorMetadata?: Metadata;
   retry?: boolean;
 };

@@ -298,6 +298,25 @@ describe('actionQueue', () => {
     await throwsClass(profile.actionQueue.complete('early', { tenantId: '', ownerKeyId: 'o' }), AcpValidationError);
     assert.deepEqual(await profile.actionQueue.sweepOrphanedActions(), []);
   });
+
+  test('complete and fail an action leased by another process (no lease ownership, as in Aegis)', async () => {
+    const scope = { tenantId: 'tenant-q2', ownerKeyId: 'o' };
+    const leaseUntil = (): Date => new Date(Date.now() + 30_000);
+    await profile.actionQueue.enqueue({ ...scope, sessionId: 'q3', actionId: 'x1', type: 'prompt' });
+    await profile.actionQueue.enqueue({ ...scope, sessionId: 'q3', actionId: 'x2', type: 'prompt' });
+    // Another Aegis process (or this one before a restart) leased them.
+    const other = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors });
+    await other.start();
+    assert.equal((await other.actionQueue.leaseNext(scope, { leaseUntil: leaseUntil() }))?.actionId, 'x1');
+    assert.equal((await other.actionQueue.leaseNext(scope, { leaseUntil: leaseUntil() }))?.actionId, 'x2');
+    const done = await profile.actionQueue.complete('x1', scope, { resultMetadata: { by: 'this' } });
+    assert.equal(done?.status, 'completed');
+    const failed = await profile.actionQueue.fail('x2', scope);
+    assert.equal(failed?.status, 'failed');
+    // The process that leased them now finds them ended: null, as in Aegis.
+    assert.equal(await other.actionQueue.complete('x1', scope), null);
+    await other.stop();
+  });
 });
 
 describe('pauseInterventionStore', () => {

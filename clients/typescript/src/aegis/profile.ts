@@ -383,21 +383,40 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       const s = c.scope(scope);
       c.optionalDate(options.now, 'now');
       const client = this.#as(s);
-      const token = this.#leaseTokens.get(actionId);
-      if (token === undefined) return null; // not leased by this process (see README)
-      try {
-        const a = await this.#write(() =>
+      const send = (claim: { leaseToken: string } | { attemptCount: number }): Promise<Action> =>
+        this.#write(() =>
           kind === 'complete'
-            ? client.completeAction(actionId, { leaseToken: token, ...(meta === undefined ? {} : { resultMetadata: meta }) })
-            : client.failAction(actionId, { leaseToken: token, ...(meta === undefined ? {} : { errorMetadata: meta }) }),
+            ? client.completeAction(actionId, { ...claim, ...(meta === undefined ? {} : { resultMetadata: meta }) })
+            : client.failAction(actionId, { ...claim, ...(meta === undefined ? {} : { errorMetadata: meta }) }),
         );
-        this.#leaseTokens.delete(actionId);
-        return toAegisAction(a);
-      } catch (e) {
-        if (isCode(e, 'stale_lease', 'not_found')) {
-          this.#leaseTokens.delete(actionId);
-          return null;
+      // Aegis has no lease ownership: any process may end any leased action.
+      // The token of a lease this process took is the normal proof; without
+      // one (leased elsewhere, or before a restart), or when it went stale,
+      // the lease is named by its current attempt number (service keys).
+      const byAttempt = async (): Promise<AcpActionRecord | null> => {
+        let current: Action;
+        try {
+          current = await client.getAction(actionId);
+        } catch (e) {
+          if (isCode(e, 'not_found')) return null;
+          throw e;
         }
+        if (current.status !== 'leased') return null;
+        try {
+          return toAegisAction(await send({ attemptCount: current.attemptCount }));
+        } catch (e) {
+          if (isCode(e, 'stale_lease', 'not_found')) return null;
+          throw this.#mapInvalid(e);
+        }
+      };
+      const token = this.#leaseTokens.get(actionId);
+      this.#leaseTokens.delete(actionId);
+      if (token === undefined) return byAttempt();
+      try {
+        return toAegisAction(await send({ leaseToken: token }));
+      } catch (e) {
+        if (isCode(e, 'stale_lease')) return byAttempt();
+        if (isCode(e, 'not_found')) return null;
         throw this.#mapInvalid(e);
       }
     };
