@@ -286,6 +286,30 @@ TEST_F(ImportGoldenTest, APayloadTooLargeToStoreBecomesAPlaceholder) {
   EXPECT_EQ(page.events[2].payload, "3");  // nothing after it dropped
 }
 
+// The file engine admits a write while the bytes waiting for the disk are
+// within its memory budget; a payload near the budget commits alone.
+TEST_F(ImportGoldenTest, LargePayloadsFitAFileEngineWithASmallBudget) {
+  std::vector<std::string> events;
+  const std::string big = "\"" + std::string(3 << 20, 'b') + "\"";
+  for (int seq = 1; seq <= 40; ++seq) {
+    events.push_back(Event1(
+        seq, seq % 10 == 5 ? big : "\"" + std::string(100000, 's') + "\""));
+  }
+  StoreOptions so = FileOptionsForTest(dir_.Join("data"));
+  so.memory_budget_bytes = 4 << 20;
+  auto store = OpenStore(so).value();
+  ImportOptions options;
+  options.batch_bytes = 1 << 20;
+  ImportRun run =
+      RunImport(Write("budget.json", File(events)), store.get(), options);
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  EXPECT_EQ(run.report->events.imported, 40u);
+  BlockingStore db(*store);
+  EventPage page = db.ListEvents(kTAdmin, "s", 0, 100).value();
+  ASSERT_EQ(page.events.size(), 40u);
+  EXPECT_EQ(page.events[4].payload, big);
+}
+
 TEST_F(ImportGoldenTest, AnUnreadableEventLeavesNoHoleAndDropsNothing) {
   // seq 2 has an unparseable date (a placeholder keeps its seq); seq 4 has
   // no seq at all (skipped), so 4 is filled.

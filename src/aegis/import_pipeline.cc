@@ -113,7 +113,30 @@ Status ImportPipeline::AddSession(Session session, EventSeq advance_to) {
 }
 
 Status ImportPipeline::AddEvent(Event event) {
-  batch_byte_count_ += EventBytes(event);
+  const size_t bytes = EventBytes(event);
+  if (bytes > batch_bytes_) {
+    // A payload larger than a whole batch (an import stores payloads over
+    // the live limit) commits alone, with nothing else waiting for the
+    // disk: the engine admits a write while the bytes pending are within
+    // its memory budget, and this one alone may take most of it.
+    ACPSTORE_RETURN_IF_ERROR(Flush());
+    Drain();
+    AppendToBatch(std::move(event), bytes);
+    ACPSTORE_RETURN_IF_ERROR(Flush());
+    Drain();
+    return Failed();
+  }
+  AppendToBatch(std::move(event), bytes);
+  return MaybeFlush();
+}
+
+void ImportPipeline::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+void ImportPipeline::AppendToBatch(Event event, size_t bytes) {
+  batch_byte_count_ += bytes;
   ++batch_event_count_;
   auto* last = batch_.ops.empty()
                    ? nullptr
@@ -128,7 +151,6 @@ Status ImportPipeline::AddEvent(Event event) {
     events.push_back(std::move(event));
     batch_.AppendEvents(std::move(tenant), std::move(id), std::move(events));
   }
-  return MaybeFlush();
 }
 
 Status ImportPipeline::AddAction(Action action) {

@@ -45,6 +45,9 @@ class ImportPipeline {
   Status Finish();
 
  private:
+  void AppendToBatch(Event event, size_t bytes);
+  // Waits until no batch is in flight.
+  void Drain();
   Status MaybeFlush();
   Status Flush();
   Status Failed();

@@ -149,11 +149,9 @@ int RunImport(const ImportFlags& f) {
     so.retention = RetentionOptions{0, 0, 0, 0, 0};
     // The import never reads events back: a small payload cache keeps the
     // tool's memory well below the file's size. It must still exceed the
-    // batches in flight (counted twice by the engine: 3 x 2 MiB x 2), and
-    // a single stored payload over the live limit.
-    so.memory_budget_bytes =
-        std::max<uint64_t>(24ull << 20,
-                           4ull * options.map.max_stored_payload_bytes);
+    // batches in flight (counted twice by the engine: 3 x 2 MiB x 2); a
+    // payload larger than a batch commits alone (import_pipeline.h).
+    so.memory_budget_bytes = 24ull << 20;
     Result<std::unique_ptr<Store>> opened = OpenStore(so);
     if (!opened) {
       open_failed = true;

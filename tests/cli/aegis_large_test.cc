@@ -43,7 +43,8 @@ struct Generated {
 };
 
 // Sessions first, then every session's events in one flat array; compact,
-// one record per line, like a JSON.stringify of the Aegis store.
+// one record per line, in the fields real Aegis writes
+// (docs/aegis_format.md).
 Generated Generate(const std::string& path) {
   Generated g;
   const uint64_t per_session =
@@ -57,12 +58,14 @@ Generated Generate(const std::string& path) {
     std::fprintf(
         f,
         "%s{\"id\":\"sess-%06llu\",\"tenantId\":\"t%llu\",\"ownerKeyId\":"
-        "\"key_%llu\",\"status\":\"running\",\"createdAt\":%llu,"
-        "\"updatedAt\":%llu,\"lastEventSeq\":%d}\n",
+        "\"key_%llu\",\"conversationId\":\"c-%06llu\",\"transcriptId\":"
+        "\"r-%06llu\",\"status\":\"running\",\"createdAt\":%llu,"
+        "\"updatedAt\":%llu}\n",
         s == 0 ? "" : ",", static_cast<unsigned long long>(s),
         static_cast<unsigned long long>(s % 3),
-        static_cast<unsigned long long>(s % 7), 1779504960000ull + s,
-        1779504960000ull + s + 1, kEventsPerSession);
+        static_cast<unsigned long long>(s % 7),
+        static_cast<unsigned long long>(s), static_cast<unsigned long long>(s),
+        1779504960000ull + s, 1779504960000ull + s + 1);
   }
   std::fputs("],\"events\":[\n", f);
   bool first = true;
@@ -70,13 +73,18 @@ Generated Generate(const std::string& path) {
     for (int seq = 1; seq <= kEventsPerSession; ++seq) {
       std::fprintf(
           f,
-          "%s{\"sessionId\":\"sess-%06llu\",\"tenantId\":\"t%llu\","
-          "\"eventSeq\":%d,"
+          "%s{\"eventId\":\"t%llu:key_%llu:sess-%06llu:%d\","
+          "\"sessionId\":\"sess-%06llu\",\"tenantId\":\"t%llu\","
+          "\"ownerKeyId\":\"key_%llu\",\"eventSeq\":%d,"
           "\"eventType\":\"message.delta\",\"occurredAt\":\"2026-05-23T02:56:"
           "01.000Z\",\"ingestedAt\":\"2026-05-23T02:56:01.001Z\",\"payload\":{"
           "\"n\":%d,\"text\":\"%s\",\"tokens\":[1,2,3.5]}}\n",
-          first ? "" : ",", static_cast<unsigned long long>(s),
-          static_cast<unsigned long long>(s % 3), seq, seq, filler.c_str());
+          first ? "" : ",", static_cast<unsigned long long>(s % 3),
+          static_cast<unsigned long long>(s % 7),
+          static_cast<unsigned long long>(s), seq,
+          static_cast<unsigned long long>(s),
+          static_cast<unsigned long long>(s % 3),
+          static_cast<unsigned long long>(s % 7), seq, seq, filler.c_str());
       first = false;
       ++g.events;
     }
@@ -147,7 +155,8 @@ TEST(AegisLargeTest, TwoHundredMegabytesImportInBoundedMemory) {
   ASSERT_EQ(c.exit_code, 0) << c.out;
   EXPECT_NE(c.out.find(std::to_string(g.events) + "   "), std::string::npos)
       << c.out;
-  EXPECT_EQ(c.out.find("problem"), std::string::npos) << c.out;
+  // The real format needs no repair.
+  EXPECT_EQ(c.out.find("report line"), std::string::npos) << c.out;
   const uint64_t rss = static_cast<uint64_t>(c.max_rss_kib) * 1024;
   RecordProperty("file_bytes", std::to_string(g.bytes));
   RecordProperty("peak_rss_bytes", std::to_string(rss));
