@@ -85,8 +85,14 @@ struct StoreOptions {
   // kFile: the data directory, created 0700 if missing. Default
   // "./acpstore-data".
   std::string data_dir = "./acpstore-data";
-  // kPostgres: a libpq connection string. No default.
+  // kPostgres: a libpq connection string or URI. No default.
   std::string postgres_url;
+  // kPostgres: the schema acpstore owns in that database, created and
+  // migrated at open. Default "acpstore".
+  std::string postgres_schema = "acpstore";
+  // kPostgres: connections in the pool (plus one for notifications).
+  // Default 8.
+  uint32_t postgres_pool = 8;
 
   // Default kAlways.
   SyncMode sync = SyncMode::kAlways;

@@ -8,6 +8,13 @@
 
 namespace acpstore {
 
+#ifdef ACPSTORE_WITH_POSTGRES
+// src/postgres/pg_store_reads.cc: built where libpq is found.
+namespace postgres {
+Result<std::unique_ptr<Store>> OpenPostgresStore(const StoreOptions& options);
+}  // namespace postgres
+#endif
+
 Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
   switch (options.engine) {
     case Engine::kMemory:
@@ -19,7 +26,12 @@ Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
       return std::unique_ptr<Store>(std::move(store));
     }
     case Engine::kPostgres:
-      return Status::Unavailable("the postgres engine is not built yet");
+#ifdef ACPSTORE_WITH_POSTGRES
+      return postgres::OpenPostgresStore(options);
+#else
+      return Status::Unavailable(
+          "this acpstore was built without libpq: no postgres engine");
+#endif
   }
   return Status::InvalidArgument("unknown engine");
 }

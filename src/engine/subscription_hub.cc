@@ -145,6 +145,16 @@ void SubscriptionHub::Notify(const std::vector<std::string>& session_keys) {
   }
 }
 
+void SubscriptionHub::NotifyAll() {
+  std::vector<std::string> keys;
+  {
+    base::MutexLock lock(&mu_);
+    keys.reserve(waiters_.size());
+    for (const auto& kv : waiters_) keys.push_back(kv.first);
+  }
+  Notify(keys);
+}
+
 size_t SubscriptionHub::size() const {
   base::MutexLock lock(&mu_);
   return count_;

@@ -71,6 +71,10 @@ class SubscriptionHub {
 
   // Wakes the armed subscribers of each session key (keys.h TenantKey).
   void Notify(const std::vector<std::string>& session_keys) EXCLUDES(mu_);
+  // Wakes every armed subscriber: after a gap in what the engine heard
+  // (the postgres engine's notification connection was lost), each reads
+  // again from its cursor.
+  void NotifyAll() EXCLUDES(mu_);
 
   size_t size() const;
 

@@ -1,0 +1,135 @@
+// PgConn: one libpq connection with its prepared statements, and PgResult,
+// the rows a statement returned. Every statement is sent with text
+// parameters (bytea ones in binary) and returns text columns.
+//
+// Errors are values: a statement that fails returns kUnavailable when the
+// connection is lost (the pool then drops the connection) and kInternal
+// otherwise; last_sqlstate() names the SQLSTATE so callers can retry a
+// serialization failure or map a unique violation.
+//
+// Thread-safety: none; a connection is used by one thread at a time (the
+// pool hands it out). Lifetime: closes the connection when destroyed.
+
+#ifndef ACPSTORE_POSTGRES_PG_CONN_H_
+#define ACPSTORE_POSTGRES_PG_CONN_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace acpstore::postgres {
+
+// SQLSTATEs the engine reacts to.
+inline constexpr std::string_view kUniqueViolation = "23505";
+inline constexpr std::string_view kSerializationFailure = "40001";
+inline constexpr std::string_view kDeadlockDetected = "40P01";
+
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(pg_result* r) : r_(r) {}
+  PgResult(PgResult&& other) noexcept : r_(other.r_) { other.r_ = nullptr; }
+  PgResult& operator=(PgResult&& other) noexcept;
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+  ~PgResult();
+
+  int rows() const;
+  bool IsNull(int row, int col) const;
+  std::string_view Text(int row, int col) const;
+  std::optional<std::string> OptText(int row, int col) const;
+  int64_t Int(int row, int col) const;
+  std::optional<int64_t> OptInt(int row, int col) const;
+  // A bytea column, unescaped from its hex text form.
+  std::string Bytes(int row, int col) const;
+  // Rows changed by an INSERT/UPDATE/DELETE.
+  int64_t Affected() const;
+
+ private:
+  pg_result* r_ = nullptr;
+};
+
+// Parameters of one statement; strings are copied, so temporaries are fine.
+class PgParams {
+ public:
+  PgParams& Text(std::string_view v);
+  PgParams& Int(int64_t v);
+  PgParams& Bytes(std::string_view v);  // bytea, sent binary
+  PgParams& Null();
+  PgParams& OptText(const std::optional<std::string>& v) {
+    return v ? Text(*v) : Null();
+  }
+  PgParams& OptInt(const std::optional<int64_t>& v) {
+    return v ? Int(*v) : Null();
+  }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  const char* const* values() const { return values_.data(); }
+  const int* lengths() const { return lengths_.data(); }
+  const int* formats() const { return formats_.data(); }
+
+ private:
+  std::deque<std::string> storage_;  // stable addresses
+  std::vector<const char*> values_;
+  std::vector<int> lengths_;
+  std::vector<int> formats_;
+};
+
+// A statement prepared once per connection under `name` on first use.
+struct PgStatement {
+  const char* name;
+  const char* sql;
+};
+
+class PgConn {
+ public:
+  // Connects with `url` (a libpq connection string or URI) and sets the
+  // search_path to `schema` (created by the migrator, pg_migrate.h).
+  // kUnavailable when the database cannot be reached.
+  static Result<std::unique_ptr<PgConn>> Connect(const std::string& url,
+                                                 const std::string& schema);
+  ~PgConn();
+  PgConn(const PgConn&) = delete;
+  PgConn& operator=(const PgConn&) = delete;
+
+  // A statement without parameters (BEGIN, COMMIT, DDL, ...).
+  Result<PgResult> Run(std::string_view sql);
+  // A prepared statement with parameters.
+  Result<PgResult> Exec(const PgStatement& stmt, const PgParams& params);
+  // An unprepared statement with parameters.
+  Result<PgResult> Query(std::string_view sql, const PgParams& params);
+
+  // False once the connection broke; the pool drops it.
+  bool healthy() const;
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+  // `name` quoted as an SQL identifier.
+  std::string QuoteIdentifier(std::string_view name) const;
+  pg_conn* raw() { return conn_; }
+
+ private:
+  explicit PgConn(pg_conn* conn) : conn_(conn) {}
+  Result<PgResult> Check(pg_result* r);
+
+  pg_conn* conn_;
+  std::unordered_set<std::string> prepared_;
+  std::string last_sqlstate_;
+};
+
+// The SQLSTATE class of lost connections and server shutdowns: the
+// statement may be retried on a new connection once it is back.
+bool IsConnectionError(std::string_view sqlstate);
+
+}  // namespace acpstore::postgres
+
+#endif  // ACPSTORE_POSTGRES_PG_CONN_H_

@@ -1,0 +1,64 @@
+// PgListener: the one dedicated connection per server that LISTENs on the
+// store's channel (pg_write.h NotifyChannel) and turns each notification
+// ("<lastSeq> <tenantId>\t<sessionId>", never the payload) into a wake-up
+// of that session's local subscribers, who then read the new rows. When the
+// connection is lost it reconnects with backoff (100 ms doubling to 5 s)
+// and then wakes every subscriber, since notifications sent meanwhile are
+// gone: each re-reads from its cursor, so no stream skips an event.
+//
+// Thread-safety: owns one thread; the callbacks run on it. Lifetime: the
+// destructor stops and joins the thread; callbacks must stay valid until
+// then.
+
+#ifndef ACPSTORE_POSTGRES_PG_LISTENER_H_
+#define ACPSTORE_POSTGRES_PG_LISTENER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "acpstore/records.h"
+
+namespace acpstore::postgres {
+
+class PgListener {
+ public:
+  using OnNotify = std::function<void(std::string_view tenant_id,
+                                      std::string_view session_id,
+                                      EventSeq last_seq)>;
+  using OnGap = std::function<void()>;
+
+  PgListener(std::string url, std::string schema, std::string channel,
+             OnNotify on_notify, OnGap on_gap);
+  ~PgListener();
+  PgListener(const PgListener&) = delete;
+  PgListener& operator=(const PgListener&) = delete;
+
+  // Times the connection was (re-)established; for tests and stats.
+  uint64_t connects() const { return connects_.load(); }
+  bool connected() const { return connected_.load(); }
+
+ private:
+  void Loop();
+
+  const std::string url_;
+  const std::string schema_;
+  const std::string channel_;
+  const OnNotify on_notify_;
+  const OnGap on_gap_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> connects_{0};
+  std::thread thread_;
+};
+
+// Parses a notification payload; false if it is not one of ours.
+bool ParseNotifyPayload(std::string_view payload, std::string_view* tenant_id,
+                        std::string_view* session_id, EventSeq* last_seq);
+
+}  // namespace acpstore::postgres
+
+#endif  // ACPSTORE_POSTGRES_PG_LISTENER_H_

@@ -1,0 +1,99 @@
+// Rows ↔ records: see pg_rows.h.
+
+#include "postgres/pg_rows.h"
+
+#include <string>
+#include <string_view>
+
+#include "record/record_codec.h"
+
+namespace acpstore::postgres {
+namespace {
+
+// Decodes one whole record from a bytea column.
+template <typename T, typename Decode>
+Result<T> DecodeColumn(const PgResult& r, int row, int col, Decode decode,
+                       const char* what) {
+  std::string bytes = r.Bytes(row, col);
+  std::string_view in = bytes;
+  T out;
+  Status s = decode(&in, &out);
+  if (!s.ok()) return s;
+  if (!in.empty()) {
+    return Status::Corruption(std::string("trailing bytes after a stored ") +
+                              what);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<SessionRow> ParseSessionRow(const PgResult& r, int row, int col) {
+  SessionRow out;
+  ACPSTORE_ASSIGN_OR_RETURN(
+      out.session,
+      (DecodeColumn<Session>(
+          r, row, col,
+          [](std::string_view* in, Session* s) {
+            return record::DecodeSession(in, s);
+          },
+          "session")));
+  out.incarnation = static_cast<uint64_t>(r.Int(row, col + 1));
+  out.session.events.first_seq = static_cast<EventSeq>(r.Int(row, col + 2));
+  out.session.events.last_seq = static_cast<EventSeq>(r.Int(row, col + 3));
+  out.session.events.retained = static_cast<uint64_t>(r.Int(row, col + 4));
+  out.session.events.bytes = static_cast<uint64_t>(r.Int(row, col + 5));
+  return out;
+}
+
+Result<Action> ParseActionRow(const PgResult& r, int row, int col) {
+  return DecodeColumn<Action>(
+      r, row, col,
+      [](std::string_view* in, Action* a) { return record::DecodeAction(in, a); },
+      "action");
+}
+
+Result<Pause> ParsePauseRow(const PgResult& r, int row, int col) {
+  return DecodeColumn<Pause>(
+      r, row, col,
+      [](std::string_view* in, Pause* p) { return record::DecodePause(in, p); },
+      "pause");
+}
+
+Event ParseEventRow(const PgResult& r, int row, int col,
+                    const Session& session) {
+  Event e;
+  e.session_id = session.id;
+  e.tenant_id = session.tenant_id;
+  e.owner_key_id = session.owner_key_id;
+  e.seq = static_cast<EventSeq>(r.Int(row, col));
+  e.client_event_id = r.OptText(row, col + 1);
+  e.event_type = std::string(r.Text(row, col + 2));
+  e.occurred_at = r.Int(row, col + 3);
+  e.ingested_at = r.Int(row, col + 4);
+  e.backend_run_id = r.OptText(row, col + 5);
+  e.payload_ref = r.OptText(row, col + 6);
+  e.payload = std::string(r.Text(row, col + 7));
+  return e;
+}
+
+std::optional<int64_t> SessionEndedAt(const Session& s) {
+  if (s.status == SessionStatus::kClosed) return s.closed_at.value_or(s.updated_at);
+  if (s.status == SessionStatus::kFailed) return s.failed_at.value_or(s.updated_at);
+  return std::nullopt;
+}
+
+std::optional<int64_t> ActionFinishedAt(const Action& a) {
+  switch (a.status) {
+    case ActionStatus::kCompleted:
+      return a.completed_at.value_or(a.updated_at);
+    case ActionStatus::kFailed:
+      return a.failed_at.value_or(a.updated_at);
+    case ActionStatus::kCancelled:
+      return a.cancelled_at.value_or(a.updated_at);
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace acpstore::postgres

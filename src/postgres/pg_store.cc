@@ -1,0 +1,665 @@
+// PgStore's write path: open, transactions, loaders, every mutation and
+// maintenance. Reads, subscriptions and stats: pg_store_reads.cc.
+
+#include "postgres/pg_store.h"
+
+#include <chrono>
+#include <thread>
+#include <utility>
+#include <variant>
+
+#include "engine/keys.h"
+#include "postgres/pg_migrate.h"
+#include "postgres/pg_rows.h"
+#include "postgres/pg_write.h"
+#include "record/validate.h"
+
+namespace acpstore::postgres {
+namespace {
+
+using engine::Decision;
+using engine::DecideContext;
+using engine::StoreState;
+
+// Attempts of one transaction before a race is reported as lost.
+constexpr int kMaxAttempts = 6;
+
+constexpr PgStatement kSessionNoLock{
+    "ld_session",
+    "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
+    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.session_id = $2"};
+constexpr PgStatement kSessionKeyShare{
+    "ld_session_ks",
+    "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
+    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.session_id = $2 FOR KEY SHARE"};
+constexpr PgStatement kSessionForUpdate{
+    "ld_session_upd",
+    "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
+    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.session_id = $2 FOR UPDATE"};
+constexpr PgStatement kPausesOfSession{
+    "ld_pauses",
+    "SELECT p.record FROM pauses p WHERE p.tenant_id = $1 AND "
+    "p.session_id = $2 ORDER BY p.position"};
+constexpr PgStatement kEventsByClientId{
+    "ld_client_events",
+    "SELECT e.seq, e.client_event_id, e.event_type, e.occurred_at, "
+    "e.ingested_at, e.backend_run_id, e.payload_ref, e.payload FROM events e "
+    "WHERE e.tenant_id = $1 AND e.session_id = $2 AND "
+    "e.client_event_id = ANY($3::text[])"};
+constexpr PgStatement kActionForUpdate{
+    "ld_action",
+    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "a.action_id = $2 FOR UPDATE"};
+constexpr PgStatement kActionByKeyForUpdate{
+    "ld_action_key",
+    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "a.session_id = $2 AND a.idempotency_key = $3 FOR UPDATE"};
+constexpr PgStatement kActionsOfSession{
+    "ld_session_actions",
+    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "a.session_id = $2"};
+// The lease order (SPEC §2.3): (availableAt, createdAt, insertion order).
+// SKIP LOCKED: two servers leasing at once take different actions.
+constexpr PgStatement kLeaseCandidate{
+    "ld_lease_candidate",
+    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND a.status = 0 "
+    "AND a.available_at <= $2 AND ($3::text IS NULL OR a.owner_key_id = $3) "
+    "AND ($4::text IS NULL OR a.session_id = $4) "
+    "AND ($5::smallint[] IS NULL OR a.type = ANY($5::smallint[])) "
+    "ORDER BY a.available_at, a.created_at, a.insertion LIMIT 1 "
+    "FOR UPDATE SKIP LOCKED"};
+constexpr PgStatement kExpiredLeases{
+    "ld_expired",
+    "SELECT a.record FROM actions a WHERE a.status = 1 AND "
+    "a.leased_until <= $1 ORDER BY a.leased_until LIMIT 1000 "
+    "FOR UPDATE SKIP LOCKED"};
+constexpr PgStatement kExpiredLeasesOfTenant{
+    "ld_expired_tenant",
+    "SELECT a.record FROM actions a WHERE a.status = 1 AND "
+    "a.leased_until <= $1 AND a.tenant_id = $2 ORDER BY a.leased_until "
+    "LIMIT 1000 FOR UPDATE SKIP LOCKED"};
+constexpr PgStatement kSessionsEndedBy{
+    "ld_ended",
+    "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
+    "s.payload_bytes FROM sessions s WHERE s.ended_at <= $1 "
+    "ORDER BY s.ended_at LIMIT 500 FOR UPDATE SKIP LOCKED"};
+constexpr PgStatement kSessionsWithEventsEndedBy{
+    "ld_ended_events",
+    "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
+    "s.payload_bytes FROM sessions s WHERE s.ended_at <= $1 AND "
+    "s.retained > 0 ORDER BY s.ended_at LIMIT 500 FOR UPDATE SKIP LOCKED"};
+constexpr PgStatement kActionsFinishedBy{
+    "ld_finished",
+    "SELECT a.record FROM actions a WHERE a.finished_at <= $1 "
+    "ORDER BY a.finished_at LIMIT 1000 FOR UPDATE SKIP LOCKED"};
+
+Status ReadOnly() {
+  return Status::Forbidden("this key may read but not write");
+}
+
+bool IsRetryableState(std::string_view state) {
+  return state == kSerializationFailure || state == kDeadlockDetected ||
+         state == kUniqueViolation;
+}
+
+// A PostgreSQL array literal of `items`: {"a","b"}, each quoted.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+template <typename Enum>
+std::optional<std::string> SmallintArray(const std::vector<Enum>& items) {
+  if (items.empty()) return std::nullopt;
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += std::to_string(static_cast<int>(items[i]));
+  }
+  out.push_back('}');
+  return out;
+}
+
+uint64_t CountAppended(const record::Mutation& m) {
+  uint64_t n = 0;
+  for (const auto& op : m.ops) {
+    if (const auto* a = std::get_if<record::AppendEventsOp>(&op)) {
+      n += a->events.size();
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+// --------------------------------------------------------------------- open
+
+PgStore::PgStore(const StoreOptions& options)
+    : options_(options),
+      clock_(options.clock != nullptr ? options.clock : SystemClock()),
+      channel_(NotifyChannel(options.postgres_schema)),
+      pool_(options.postgres_url, options.postgres_schema,
+            options.postgres_pool) {}
+
+Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
+  if (options.postgres_url.empty()) {
+    return Status::InvalidArgument("the postgres engine needs a postgres_url")
+        .With("field", "postgresUrl");
+  }
+  if (options.postgres_schema.empty()) {
+    return Status::InvalidArgument("the postgres schema name is empty")
+        .With("field", "postgresSchema");
+  }
+  std::unique_ptr<PgStore> store(new PgStore(options));
+  {
+    // Migrating needs the schema to exist before search_path can name it;
+    // Migrate creates it under its lock.
+    ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, store->pool_.Borrow());
+    ACPSTORE_RETURN_IF_ERROR(Migrate(*conn, options.postgres_schema).status());
+  }
+  PgStore* self = store.get();
+  store->listener_ = std::make_unique<PgListener>(
+      options.postgres_url, options.postgres_schema, store->channel_,
+      [self](std::string_view tenant, std::string_view session, EventSeq) {
+        self->hub_.Notify({engine::TenantKey(tenant, session)});
+      },
+      [self] { self->hub_.NotifyAll(); });
+  // Live events from other servers need the LISTEN in place; wait briefly
+  // for it so a subscription opened right after Open misses nothing.
+  for (int i = 0; i < 100 && !store->listener_->connected(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (options.maintenance_interval_ms > 0) {
+    store->maintenance_ = std::make_unique<engine::PeriodicThread>(
+        std::chrono::milliseconds(options.maintenance_interval_ms),
+        [self] { self->RunMaintenance(nullptr); });
+  }
+  return store;
+}
+
+PgStore::~PgStore() {
+  if (maintenance_) maintenance_->Stop();
+  listener_.reset();
+}
+
+// ------------------------------------------------------------- transactions
+
+Status PgStore::InTransaction(const std::function<Status(PgConn&)>& body) {
+  Status last = Status::Unavailable("the database is unreachable");
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    Result<PgPool::Lease> lease = pool_.Borrow();
+    if (!lease.ok()) return std::move(lease).error();
+    PgConn& c = **lease;
+    Status s = c.Run("BEGIN").status();
+    if (s.ok()) s = body(c);
+    if (s.ok()) {
+      Result<PgResult> commit = c.Run("COMMIT");
+      if (commit.ok()) return Status::OK();
+      if (IsRetryableState(c.last_sqlstate())) {
+        last = commit.status();
+        continue;
+      }
+      // Lost while committing: the outcome is unknown to us. Retries of
+      // appends stay safe with clientEventId (SPEC §2.2).
+      return commit.status();
+    }
+    const std::string state = c.last_sqlstate();
+    if (c.healthy()) (void)c.Run("ROLLBACK");
+    if (IsRetryableState(state)) {
+      last = s;
+      if (state == kUniqueViolation) {
+        last = Status::Conflict("a concurrent write created the same record");
+      }
+      continue;
+    }
+    // The connection broke before COMMIT: nothing was written; try again
+    // on a new one (the pool drops this one).
+    if (s.code() == StatusCode::kUnavailable && !c.healthy()) {
+      last = s;
+      continue;
+    }
+    return s;
+  }
+  return last;
+}
+
+template <typename T, typename Decide>
+void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
+                     LoadFn load, Decide decide) {
+  auto finish = [&done](Result<T> r) {
+    if (done) done(std::move(r));
+  };
+  if (!valid.ok()) return finish(std::move(valid));
+  if (!scope.CanWrite()) return finish(ReadOnly());
+  std::optional<T> result;
+  std::vector<std::string> wake;
+  uint64_t appended = 0;
+  Status s = InTransaction([&](PgConn& c) -> Status {
+    WorkingSet ws;
+    if (load) ACPSTORE_RETURN_IF_ERROR(load(c, &ws));
+    Result<Decision<T>> d = decide(ws.state(), Context());
+    if (!d.ok()) return std::move(d).error();
+    ACPSTORE_RETURN_IF_ERROR(WriteMutation(c, channel_, ws, d->mutation));
+    wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
+    appended = CountAppended(d->mutation);
+    result = std::move(d->result);
+    return Status::OK();
+  });
+  if (!s.ok()) return finish(std::move(s));
+  events_appended_.fetch_add(appended);
+  hub_.Notify(wake);
+  finish(std::move(*result));
+}
+
+// ------------------------------------------------------------------ loaders
+
+Status PgStore::LoadSession(PgConn& conn, WorkingSet* ws,
+                            std::string_view tenant_id,
+                            std::string_view session_id, Lock lock,
+                            bool with_pauses) {
+  if (ws->HadSession(tenant_id, session_id)) return Status::OK();
+  const PgStatement& stmt = lock == Lock::kUpdate     ? kSessionForUpdate
+                            : lock == Lock::kKeyShare ? kSessionKeyShare
+                                                      : kSessionNoLock;
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult r, conn.Exec(stmt, PgParams().Text(tenant_id).Text(session_id)));
+  if (r.rows() == 0) return Status::OK();  // the decider answers kNotFound
+  ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
+  ACPSTORE_RETURN_IF_ERROR(ws->AddSession(row));
+  if (!with_pauses) return Status::OK();
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult p,
+      conn.Exec(kPausesOfSession, PgParams().Text(tenant_id).Text(session_id)));
+  for (int i = 0; i < p.rows(); ++i) {
+    ACPSTORE_ASSIGN_OR_RETURN(Pause pause, ParsePauseRow(p, i, 0));
+    ACPSTORE_RETURN_IF_ERROR(ws->AddPause(std::move(pause)));
+  }
+  return Status::OK();
+}
+
+Status PgStore::AddActionRows(PgConn& conn, WorkingSet* ws,
+                              const PgResult& r) {
+  for (int i = 0; i < r.rows(); ++i) {
+    ACPSTORE_ASSIGN_OR_RETURN(Action a, ParseActionRow(r, i, 0));
+    ACPSTORE_RETURN_IF_ERROR(LoadSession(conn, ws, a.tenant_id, a.session_id,
+                                         Lock::kNone, false));
+    if (!ws->HadSession(a.tenant_id, a.session_id)) {
+      return Status::Internal("an action row without its session");
+    }
+    ACPSTORE_RETURN_IF_ERROR(ws->AddAction(std::move(a)));
+  }
+  return Status::OK();
+}
+
+Status PgStore::LoadAction(PgConn& conn, WorkingSet* ws,
+                           std::string_view tenant_id,
+                           std::string_view action_id) {
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult r,
+      conn.Exec(kActionForUpdate, PgParams().Text(tenant_id).Text(action_id)));
+  return AddActionRows(conn, ws, r);
+}
+
+// ----------------------------------------------------------------- sessions
+
+void PgStore::CreateSession(const Scope& scope, NewSession req,
+                            Completion<Session> done) {
+  Status valid = record::ValidateNewSession(&req, options_.limits);
+  LoadFn load;
+  if (req.id) {
+    load = [&](PgConn& c, WorkingSet* ws) {
+      return LoadSession(c, ws, scope.tenant_id, *req.id, Lock::kNone, false);
+    };
+  }
+  Mutate(scope, std::move(valid), std::move(done), load,
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideCreateSession(st, ctx, scope, req);
+         });
+}
+
+void PgStore::UpdateSession(const Scope& scope, std::string_view session_id,
+                            SessionPatch patch, Completion<Session> done) {
+  Status valid = record::ValidateSessionPatch(&patch, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) {
+           return LoadSession(c, ws, scope.tenant_id, session_id,
+                              Lock::kUpdate, false);
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideUpdateSession(st, ctx, scope, session_id,
+                                              patch);
+         });
+}
+
+void PgStore::TransitionSession(const Scope& scope,
+                                std::string_view session_id,
+                                SessionEvent event, Completion<Session> done) {
+  Mutate(scope, Status::OK(), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) {
+           return LoadSession(c, ws, scope.tenant_id, session_id,
+                              Lock::kUpdate, true);
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideTransitionSession(st, ctx, scope, session_id,
+                                                  event);
+         });
+}
+
+void PgStore::DeleteSession(const Scope& scope, std::string_view session_id,
+                            StatusCompletion done) {
+  Completion<engine::Nothing> adapt =
+      [done = std::move(done)](Result<engine::Nothing> r) {
+        if (done) done(r.status());
+      };
+  Mutate(scope, Status::OK(), std::move(adapt),
+         [&](PgConn& c, WorkingSet* ws) {
+           return LoadSession(c, ws, scope.tenant_id, session_id,
+                              Lock::kUpdate, false);
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideDeleteSession(st, ctx, scope, session_id);
+         });
+}
+
+// ------------------------------------------------------------------- events
+
+void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
+                           AppendRequest req, Completion<AppendResult> done) {
+  Status valid = record::ValidateAppendRequest(&req, options_.limits);
+  std::vector<std::string> client_ids;
+  for (const NewEvent& e : req.events) {
+    if (e.client_event_id) client_ids.push_back(*e.client_event_id);
+  }
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) -> Status {
+           // The row lock serializes appends to one session across every
+           // server: the counter in it is the next seq.
+           ACPSTORE_ASSIGN_OR_RETURN(
+               PgResult r,
+               c.Exec(kSessionForUpdate,
+                      PgParams().Text(scope.tenant_id).Text(session_id)));
+           if (r.rows() == 0) return Status::OK();
+           ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
+           std::vector<Event> known;
+           if (!client_ids.empty()) {
+             ACPSTORE_ASSIGN_OR_RETURN(
+                 PgResult e, c.Exec(kEventsByClientId,
+                                    PgParams()
+                                        .Text(scope.tenant_id)
+                                        .Text(session_id)
+                                        .Text(TextArray(client_ids))));
+             for (int i = 0; i < e.rows(); ++i) {
+               known.push_back(ParseEventRow(e, i, 0, row.session));
+             }
+           }
+           return ws->AddSession(row, std::move(known));
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideAppendEvents(st, ctx, scope, session_id, req);
+         });
+}
+
+// ------------------------------------------------------------------ actions
+
+void PgStore::EnqueueAction(const Scope& scope, NewAction req,
+                            Completion<EnqueueResult> done) {
+  Status valid = record::ValidateNewAction(&req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) -> Status {
+           // KEY SHARE: the session cannot be deleted under the new row.
+           ACPSTORE_RETURN_IF_ERROR(LoadSession(c, ws, scope.tenant_id,
+                                                req.session_id, Lock::kKeyShare,
+                                                false));
+           if (req.action_id) {
+             ACPSTORE_RETURN_IF_ERROR(
+                 LoadAction(c, ws, scope.tenant_id, *req.action_id));
+           }
+           if (req.idempotency_key) {
+             ACPSTORE_ASSIGN_OR_RETURN(
+                 PgResult r, c.Exec(kActionByKeyForUpdate,
+                                    PgParams()
+                                        .Text(scope.tenant_id)
+                                        .Text(req.session_id)
+                                        .Text(*req.idempotency_key)));
+             ACPSTORE_RETURN_IF_ERROR(AddActionRows(c, ws, r));
+           }
+           return Status::OK();
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideEnqueueAction(st, ctx, scope, req);
+         });
+}
+
+void PgStore::LeaseAction(const Scope& scope, LeaseRequest req,
+                          Completion<std::optional<Action>> done) {
+  Status valid = record::ValidateLeaseRequest(req, options_.limits);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) -> Status {
+           // The lazy sweep first (SPEC §2.3), in this transaction, so an
+           // action it requeues with no backoff is a candidate below.
+           MaintenanceReport ignored;
+           ACPSTORE_RETURN_IF_ERROR(
+               SweepLeases(c, Context(), &scope.tenant_id, &ignored));
+           if (req.session_id) {
+             ACPSTORE_RETURN_IF_ERROR(LoadSession(c, ws, scope.tenant_id,
+                                                  *req.session_id, Lock::kNone,
+                                                  false));
+           }
+           PgParams p;
+           p.Text(scope.tenant_id).Int(clock_->NowMs());
+           if (scope.access == Scope::Access::kOwner) {
+             p.Text(scope.owner_key_id);
+           } else {
+             p.Null();
+           }
+           p.OptText(req.session_id).OptText(SmallintArray(req.types));
+           ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kLeaseCandidate, p));
+           return AddActionRows(c, ws, r);
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideLeaseAction(st, ctx, scope, req);
+         });
+}
+
+void PgStore::HeartbeatAction(const Scope& scope, std::string_view action_id,
+                              std::string_view lease_token, int64_t lease_ms,
+                              Completion<Action> done) {
+  Status valid = record::ValidateLeaseMs(lease_ms);
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) {
+           return LoadAction(c, ws, scope.tenant_id, action_id);
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideHeartbeatAction(st, ctx, scope, action_id,
+                                                lease_token, lease_ms);
+         });
+}
+
+void PgStore::CompleteAction(const Scope& scope, std::string_view action_id,
+                             std::string_view lease_token,
+                             std::optional<std::string> result_metadata,
+                             Completion<Action> done) {
+  Status valid = record::ValidateOptionalMetadata(
+      &result_metadata, options_.limits, "resultMetadata");
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) {
+           return LoadAction(c, ws, scope.tenant_id, action_id);
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideCompleteAction(st, ctx, scope, action_id,
+                                               lease_token, result_metadata);
+         });
+}
+
+void PgStore::FailAction(const Scope& scope, std::string_view action_id,
+                         std::string_view lease_token,
+                         std::optional<std::string> error_metadata, bool retry,
+                         Completion<Action> done) {
+  Status valid = record::ValidateOptionalMetadata(
+      &error_metadata, options_.limits, "errorMetadata");
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) {
+           return LoadAction(c, ws, scope.tenant_id, action_id);
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideFailAction(st, ctx, scope, action_id,
+                                           lease_token, error_metadata, retry);
+         });
+}
+
+void PgStore::CancelAction(const Scope& scope, std::string_view action_id,
+                           std::optional<std::string> error_metadata,
+                           Completion<Action> done) {
+  Status valid = record::ValidateOptionalMetadata(
+      &error_metadata, options_.limits, "errorMetadata");
+  Mutate(scope, std::move(valid), std::move(done),
+         [&](PgConn& c, WorkingSet* ws) {
+           return LoadAction(c, ws, scope.tenant_id, action_id);
+         },
+         [&](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideCancelAction(st, ctx, scope, action_id,
+                                             error_metadata);
+         });
+}
+
+// ------------------------------------------------------------------- pauses
+
+// Every pause route locks the session row and loads its pause records: the
+// deciders check the status and the idempotency keys against them.
+#define ACPSTORE_PG_PAUSE_ROUTE(Method, Request, Validate, Decider)          \
+  void PgStore::Method(const Scope& scope, std::string_view session_id,     \
+                       Request req, Completion<PauseResult> done) {         \
+    Status valid = Validate;                                                \
+    Mutate(scope, std::move(valid), std::move(done),                        \
+           [&](PgConn& c, WorkingSet* ws) {                                 \
+             return LoadSession(c, ws, scope.tenant_id, session_id,         \
+                                Lock::kUpdate, true);                       \
+           },                                                               \
+           [&](const StoreState& st, const DecideContext& ctx) {            \
+             return engine::Decider(st, ctx, scope, session_id, req);       \
+           });                                                              \
+  }
+
+ACPSTORE_PG_PAUSE_ROUTE(PauseSession, PauseRequest,
+                        record::ValidatePauseRequest(&req, options_.limits),
+                        DecidePauseSession)
+ACPSTORE_PG_PAUSE_ROUTE(StartIntervention, InterventionStartRequest,
+                        record::ValidateInterventionStart(req, options_.limits),
+                        DecideStartIntervention)
+ACPSTORE_PG_PAUSE_ROUTE(CompleteIntervention, InterventionCompleteRequest,
+                        record::ValidateInterventionComplete(req,
+                                                             options_.limits),
+                        DecideCompleteIntervention)
+ACPSTORE_PG_PAUSE_ROUTE(ResumeSession, ResumeRequest,
+                        record::ValidateResumeRequest(&req, options_.limits),
+                        DecideResumeSession)
+#undef ACPSTORE_PG_PAUSE_ROUTE
+
+// -------------------------------------------------------------- maintenance
+
+Status PgStore::SweepLeases(PgConn& conn, const DecideContext& ctx,
+                            const std::string* tenant_id,
+                            MaintenanceReport* report) {
+  Result<PgResult> r =
+      tenant_id != nullptr
+          ? conn.Exec(kExpiredLeasesOfTenant,
+                      PgParams().Int(ctx.now).Text(*tenant_id))
+          : conn.Exec(kExpiredLeases, PgParams().Int(ctx.now));
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::OK();
+  WorkingSet ws;
+  ACPSTORE_RETURN_IF_ERROR(AddActionRows(conn, &ws, *r));
+  record::Mutation m = engine::DecideLeaseSweep(ws.state(), ctx, report);
+  return WriteMutation(conn, channel_, ws, m);
+}
+
+Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
+                               MaintenanceReport* report,
+                               std::vector<std::string>* wake) {
+  const RetentionOptions& ret = options_.retention;
+  WorkingSet ws;
+  auto add_sessions = [&](const PgResult& r, bool with_actions) -> Status {
+    for (int i = 0; i < r.rows(); ++i) {
+      ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, i, 0));
+      const Session& s = row.session;
+      if (ws.HadSession(s.tenant_id, s.id)) continue;
+      ACPSTORE_RETURN_IF_ERROR(ws.AddSession(row));
+      if (!with_actions) continue;
+      // Counted into the report with the session.
+      ACPSTORE_ASSIGN_OR_RETURN(
+          PgResult a,
+          conn.Exec(kActionsOfSession, PgParams().Text(s.tenant_id).Text(s.id)));
+      for (int j = 0; j < a.rows(); ++j) {
+        ACPSTORE_ASSIGN_OR_RETURN(Action action, ParseActionRow(a, j, 0));
+        ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(action)));
+      }
+    }
+    return Status::OK();
+  };
+  if (ret.session_retention_ms > 0) {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult r, conn.Exec(kSessionsEndedBy,
+                              PgParams().Int(ctx.now - ret.session_retention_ms)));
+    ACPSTORE_RETURN_IF_ERROR(add_sessions(r, true));
+  }
+  if (ret.terminal_event_retention_ms > 0) {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult r,
+        conn.Exec(kSessionsWithEventsEndedBy,
+                  PgParams().Int(ctx.now - ret.terminal_event_retention_ms)));
+    ACPSTORE_RETURN_IF_ERROR(add_sessions(r, false));
+  }
+  if (ret.action_retention_ms > 0) {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult r, conn.Exec(kActionsFinishedBy,
+                              PgParams().Int(ctx.now - ret.action_retention_ms)));
+    for (int i = 0; i < r.rows(); ++i) {
+      ACPSTORE_ASSIGN_OR_RETURN(Action a, ParseActionRow(r, i, 0));
+      if (ws.HadAction(a.tenant_id, a.action_id)) continue;
+      ACPSTORE_RETURN_IF_ERROR(LoadSession(conn, &ws, a.tenant_id,
+                                           a.session_id, Lock::kNone, false));
+      ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(a)));
+    }
+  }
+  record::Mutation m = engine::DecideRetention(ws.state(), ctx, report);
+  if (m.empty()) return Status::OK();
+  ACPSTORE_RETURN_IF_ERROR(WriteMutation(conn, channel_, ws, m));
+  *wake = engine::SubscriptionHub::SessionsToNotify(m);
+  return Status::OK();
+}
+
+void PgStore::RunMaintenance(Completion<MaintenanceReport> done) {
+  MaintenanceReport report;
+  std::vector<std::string> wake;
+  // One transaction: rows another server is sweeping are skipped (SKIP
+  // LOCKED), so servers never do the same work twice.
+  Status s = InTransaction([&](PgConn& c) -> Status {
+    report = MaintenanceReport{};
+    wake.clear();
+    const DecideContext ctx = Context();
+    ACPSTORE_RETURN_IF_ERROR(SweepLeases(c, ctx, nullptr, &report));
+    return ApplyRetention(c, ctx, &report, &wake);
+  });
+  if (s.ok()) {
+    events_dropped_.fetch_add(report.events_dropped);
+    hub_.Notify(wake);
+  }
+  if (!done) return;
+  if (!s.ok()) return done(std::move(s));
+  done(report);
+}
+
+}  // namespace acpstore::postgres

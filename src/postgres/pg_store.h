@@ -1,0 +1,207 @@
+// PgStore: the postgres engine (Engine::kPostgres, docs/spec.md §10).
+// Several servers share one database and behave as one store: all state
+// lives in the database; a server keeps only its connection pool, its
+// local subscribers and counters.
+//
+// A mutation is validated like every engine's (record/validate.h), then
+// runs as one transaction on a pooled connection: load the rows it may
+// touch into a WorkingSet (locking them FOR UPDATE, SKIP LOCKED for leasing
+// and maintenance), run the shared decider (engine/decide.h), write the
+// decided Mutation (pg_write.h), COMMIT with synchronous_commit on, and
+// only then complete the caller. A serialization failure, deadlock or
+// unique violation (two servers creating one id) retries the whole
+// transaction, whose decider then sees the other's row. Completions run
+// on the calling thread, after the commit.
+//
+// Reads are single SQL statements (one snapshot each). Live events: the
+// committing server wakes its own subscribers at once; the others hear a
+// NOTIFY through their PgListener.
+//
+// Thread-safety: every method may be called from any thread. Lifetime:
+// Subscriptions must be destroyed before the store.
+
+#ifndef ACPSTORE_POSTGRES_PG_STORE_H_
+#define ACPSTORE_POSTGRES_PG_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "acpstore/clock.h"
+#include "acpstore/options.h"
+#include "acpstore/store.h"
+#include "engine/decide.h"
+#include "engine/periodic_thread.h"
+#include "engine/subscription_hub.h"
+#include "postgres/pg_listener.h"
+#include "postgres/pg_pool.h"
+#include "postgres/pg_working_set.h"
+
+namespace acpstore::postgres {
+
+class PgStore final : public Store, private engine::SubscriptionSource {
+ public:
+  // Connects, migrates the schema (pg_migrate.h) and starts the listener
+  // and, with maintenance_interval_ms > 0, background maintenance.
+  static Result<std::unique_ptr<PgStore>> Open(const StoreOptions& options);
+  ~PgStore() override;
+
+  // ---------------------------------------------------------- sessions
+  void CreateSession(const Scope& scope, NewSession req,
+                     Completion<Session> done) override;
+  Result<Session> GetSession(const Scope& scope,
+                             std::string_view session_id) override;
+  Result<SessionPage> ListSessions(const Scope& scope,
+                                   const SessionQuery& query) override;
+  void UpdateSession(const Scope& scope, std::string_view session_id,
+                     SessionPatch patch, Completion<Session> done) override;
+  void TransitionSession(const Scope& scope, std::string_view session_id,
+                         SessionEvent event,
+                         Completion<Session> done) override;
+  void DeleteSession(const Scope& scope, std::string_view session_id,
+                     StatusCompletion done) override;
+
+  // ------------------------------------------------------------ events
+  void AppendEvents(const Scope& scope, std::string_view session_id,
+                    AppendRequest req,
+                    Completion<AppendResult> done) override;
+  Result<EventPage> ListEvents(const Scope& scope, std::string_view session_id,
+                               EventSeq after, uint32_t limit) override;
+  Result<std::unique_ptr<Subscription>> Subscribe(
+      const Scope& scope, std::string_view session_id,
+      SubscribeOptions options) override;
+
+  // ----------------------------------------------------------- actions
+  void EnqueueAction(const Scope& scope, NewAction req,
+                     Completion<EnqueueResult> done) override;
+  Result<Action> GetAction(const Scope& scope,
+                           std::string_view action_id) override;
+  Result<ActionPage> ListActions(const Scope& scope,
+                                 const ActionQuery& query) override;
+  void LeaseAction(const Scope& scope, LeaseRequest req,
+                   Completion<std::optional<Action>> done) override;
+  void HeartbeatAction(const Scope& scope, std::string_view action_id,
+                       std::string_view lease_token, int64_t lease_ms,
+                       Completion<Action> done) override;
+  void CompleteAction(const Scope& scope, std::string_view action_id,
+                      std::string_view lease_token,
+                      std::optional<std::string> result_metadata,
+                      Completion<Action> done) override;
+  void FailAction(const Scope& scope, std::string_view action_id,
+                  std::string_view lease_token,
+                  std::optional<std::string> error_metadata, bool retry,
+                  Completion<Action> done) override;
+  void CancelAction(const Scope& scope, std::string_view action_id,
+                    std::optional<std::string> error_metadata,
+                    Completion<Action> done) override;
+
+  // ------------------------------------------------------------ pauses
+  void PauseSession(const Scope& scope, std::string_view session_id,
+                    PauseRequest req, Completion<PauseResult> done) override;
+  void StartIntervention(const Scope& scope, std::string_view session_id,
+                         InterventionStartRequest req,
+                         Completion<PauseResult> done) override;
+  void CompleteIntervention(const Scope& scope, std::string_view session_id,
+                            InterventionCompleteRequest req,
+                            Completion<PauseResult> done) override;
+  void ResumeSession(const Scope& scope, std::string_view session_id,
+                     ResumeRequest req, Completion<PauseResult> done) override;
+  Result<Pause> GetPause(const Scope& scope,
+                         std::string_view session_id) override;
+
+  // -------------------------------------------------------- operations
+  void RunMaintenance(Completion<MaintenanceReport> done) override;
+  StoreStats Stats() override;
+  Status CheckWritable() override;
+
+ private:
+  explicit PgStore(const StoreOptions& options);
+
+  // Loads a request's rows into a working set, in the open transaction.
+  using LoadFn = std::function<Status(PgConn& conn, WorkingSet* ws)>;
+
+  engine::DecideContext Context() const {
+    return engine::DecideContext{clock_->NowMs(), &options_};
+  }
+
+  // Runs body(conn) between BEGIN and COMMIT on a pooled connection,
+  // again (up to a few times) after a serialization failure, deadlock,
+  // unique violation, or a connection lost before COMMIT was sent.
+  Status InTransaction(const std::function<Status(PgConn&)>& body);
+  // Runs body(conn) on a pooled connection, again once on a new one if
+  // the first was found broken.
+  template <typename T>
+  Result<T> WithConn(const std::function<Result<T>(PgConn&)>& body);
+
+  // Validate → refuse read-only → load, decide, write, commit → notify →
+  // complete. `decide` must not consume what a retry needs again.
+  template <typename T, typename Decide>
+  void Mutate(const Scope& scope, Status valid, Completion<T> done,
+              LoadFn load, Decide decide);
+
+  // Loaders (pg_store.cc).
+  enum class Lock { kNone, kKeyShare, kUpdate };
+  static Status LoadSession(PgConn& conn, WorkingSet* ws,
+                            std::string_view tenant_id,
+                            std::string_view session_id, Lock lock,
+                            bool with_pauses);
+  static Status LoadAction(PgConn& conn, WorkingSet* ws,
+                           std::string_view tenant_id,
+                           std::string_view action_id);
+  // Adds the loaded action rows (and their sessions) of `r` to ws.
+  static Status AddActionRows(PgConn& conn, WorkingSet* ws, const PgResult& r);
+  // Requeues or fails expired leases (of one tenant, or all), skipping
+  // rows another server holds; counts into *report.
+  // `wake` collects the sessions whose subscribers must hear of it.
+  Status SweepLeases(PgConn& conn, const engine::DecideContext& ctx,
+                     const std::string* tenant_id, MaintenanceReport* report);
+  Status ApplyRetention(PgConn& conn, const engine::DecideContext& ctx,
+                        MaintenanceReport* report,
+                        std::vector<std::string>* wake);
+
+  // The page of a session's events after `after` (pg_store_reads.cc).
+  // With `scope`, kNotFound unless it may see the session; with
+  // `incarnation`, kNotFound once that incarnation is gone.
+  Result<EventPage> ReadEvents(PgConn& conn, std::string_view tenant_id,
+                               std::string_view session_id,
+                               const Scope* scope, uint64_t incarnation,
+                               EventSeq after, uint32_t limit);
+
+  // SubscriptionSource.
+  Result<EventPage> ReadSubscriptionPage(std::string_view tenant_id,
+                                         std::string_view session_id,
+                                         uint64_t incarnation, EventSeq after,
+                                         uint32_t limit) override;
+
+  const StoreOptions options_;
+  Clock* const clock_;
+  const std::string channel_;
+  PgPool pool_;
+  engine::SubscriptionHub hub_;
+  std::atomic<uint64_t> events_appended_{0};
+  std::atomic<uint64_t> events_dropped_{0};
+  std::unique_ptr<PgListener> listener_;
+  std::unique_ptr<engine::PeriodicThread> maintenance_;
+};
+
+template <typename T>
+Result<T> PgStore::WithConn(const std::function<Result<T>(PgConn&)>& body) {
+  for (int attempt = 0;; ++attempt) {
+    ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_.Borrow());
+    Result<T> r = body(*lease);
+    if (!r.ok() && r.status().code() == StatusCode::kUnavailable &&
+        !lease->healthy() && attempt == 0) {
+      continue;  // a pooled connection the server had closed
+    }
+    return r;
+  }
+}
+
+}  // namespace acpstore::postgres
+
+#endif  // ACPSTORE_POSTGRES_PG_STORE_H_

@@ -1,0 +1,350 @@
+// PgStore's reads: single SQL statements (one snapshot each), scope checked
+// with the same rule as every engine (engine::ScopeCanSee); the pause and
+// paging rules reuse engine/queries.h over a small WorkingSet. Also
+// subscriptions, stats and the health check.
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "engine/cursor.h"
+#include "engine/queries.h"
+#include "engine/state.h"
+#include "postgres/pg_rows.h"
+#include "postgres/pg_store.h"
+#include "record/validate.h"
+
+namespace acpstore::postgres {
+namespace {
+
+constexpr PgStatement kGetSession{
+    "rd_session",
+    "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
+    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.session_id = $2"};
+constexpr PgStatement kGetPauses{
+    "rd_pauses",
+    "SELECT p.record FROM pauses p WHERE p.tenant_id = $1 AND "
+    "p.session_id = $2 ORDER BY p.position"};
+// The session with up to $4 events after $3 in one statement, so the
+// counters and the rows come from one snapshot.
+constexpr PgStatement kReadEvents{
+    "rd_events",
+    "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
+    "s.payload_bytes, e.seq, e.client_event_id, e.event_type, e.occurred_at, "
+    "e.ingested_at, e.backend_run_id, e.payload_ref, e.payload "
+    "FROM sessions s LEFT JOIN LATERAL (SELECT * FROM events e "
+    "WHERE e.tenant_id = s.tenant_id AND e.session_id = s.session_id "
+    "AND e.seq > $3 ORDER BY e.seq LIMIT $4) e ON true "
+    "WHERE s.tenant_id = $1 AND s.session_id = $2 ORDER BY e.seq"};
+// Newest updated_at first, then id descending: the other engines' order.
+constexpr PgStatement kListSessions{
+    "rd_list_sessions",
+    "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
+    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 "
+    "AND ($2::text IS NULL OR s.owner_key_id = $2) "
+    "AND ($3::bigint IS NULL OR (s.updated_at, s.session_id) < ($3, $4::text)) "
+    "AND ($5::bigint IS NULL OR s.updated_at > $5) "
+    "AND ($6::smallint[] IS NULL OR s.status = ANY($6::smallint[])) "
+    "ORDER BY s.updated_at DESC, s.session_id DESC LIMIT $7"};
+constexpr PgStatement kGetAction{
+    "rd_action",
+    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "a.action_id = $2"};
+constexpr PgStatement kListActions{
+    "rd_list_actions",
+    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 "
+    "AND ($2::text IS NULL OR a.owner_key_id = $2) "
+    "AND ($3::text IS NULL OR a.session_id = $3) "
+    "AND ($4::bigint IS NULL OR (a.created_at, a.action_id) < ($4, $5::text)) "
+    "AND ($6::smallint[] IS NULL OR a.status = ANY($6::smallint[])) "
+    "ORDER BY a.created_at DESC, a.action_id DESC LIMIT $7"};
+constexpr PgStatement kStatsSessions{
+    "rd_stats_sessions",
+    "SELECT status, count(*), coalesce(sum(retained), 0), "
+    "coalesce(sum(payload_bytes), 0) FROM sessions GROUP BY status"};
+constexpr PgStatement kStatsCounts{
+    "rd_stats_counts",
+    "SELECT (SELECT count(*) FROM actions), (SELECT count(*) FROM pauses)"};
+
+Status SessionNotFound(std::string_view session_id) {
+  return Status::NotFound("session not found").With("sessionId", session_id);
+}
+
+template <typename Enum>
+std::optional<std::string> SmallintArray(const std::vector<Enum>& items) {
+  if (items.empty()) return std::nullopt;
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += std::to_string(static_cast<int>(items[i]));
+  }
+  out.push_back('}');
+  return out;
+}
+
+// Scope and session filters of a listing: an owner sees its own records.
+void AddOwnerFilter(const Scope& scope, PgParams* p) {
+  if (scope.access == Scope::Access::kOwner) {
+    p->Text(scope.owner_key_id);
+  } else {
+    p->Null();
+  }
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------- sessions
+
+Result<Session> PgStore::GetSession(const Scope& scope,
+                                    std::string_view session_id) {
+  return WithConn<Session>([&](PgConn& c) -> Result<Session> {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult r,
+        c.Exec(kGetSession, PgParams().Text(scope.tenant_id).Text(session_id)));
+    if (r.rows() == 0) return SessionNotFound(session_id);
+    ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
+    if (!engine::ScopeCanSee(scope, row.session.tenant_id,
+                             row.session.owner_key_id)) {
+      return SessionNotFound(session_id);
+    }
+    return std::move(row.session);
+  });
+}
+
+Result<SessionPage> PgStore::ListSessions(const Scope& scope,
+                                          const SessionQuery& query) {
+  ACPSTORE_RETURN_IF_ERROR(record::ValidateSessionQuery(query));
+  std::optional<engine::CursorKey> cursor;
+  if (!query.cursor.empty()) {
+    ACPSTORE_ASSIGN_OR_RETURN(cursor, engine::DecodeCursor(query.cursor));
+  }
+  return WithConn<SessionPage>([&](PgConn& c) -> Result<SessionPage> {
+    PgParams p;
+    p.Text(scope.tenant_id);
+    AddOwnerFilter(scope, &p);
+    if (cursor) {
+      p.Int(cursor->time).Text(cursor->id);
+    } else {
+      p.Null().Null();
+    }
+    p.OptInt(query.updated_after)
+        .OptText(SmallintArray(query.statuses))
+        .Int(static_cast<int64_t>(query.limit) + 1);
+    ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kListSessions, p));
+    SessionPage page;
+    for (int i = 0; i < r.rows() && page.sessions.size() < query.limit; ++i) {
+      ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, i, 0));
+      page.sessions.push_back(std::move(row.session));
+    }
+    if (static_cast<size_t>(r.rows()) > query.limit && !page.sessions.empty()) {
+      const Session& last = page.sessions.back();
+      page.next_cursor = engine::EncodeCursor(last.updated_at, last.id);
+    }
+    return page;
+  });
+}
+
+// ------------------------------------------------------------------- events
+
+Result<EventPage> PgStore::ReadEvents(PgConn& conn, std::string_view tenant_id,
+                                      std::string_view session_id,
+                                      const Scope* scope, uint64_t incarnation,
+                                      EventSeq after, uint32_t limit) {
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult r, conn.Exec(kReadEvents, PgParams()
+                                             .Text(tenant_id)
+                                             .Text(session_id)
+                                             .Int(static_cast<int64_t>(after))
+                                             .Int(limit)));
+  if (r.rows() == 0) {
+    if (scope != nullptr) return SessionNotFound(session_id);
+    return Status::NotFound("the session was deleted")
+        .With("sessionId", session_id);
+  }
+  ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
+  if (scope != nullptr &&
+      !engine::ScopeCanSee(*scope, row.session.tenant_id,
+                           row.session.owner_key_id)) {
+    return SessionNotFound(session_id);
+  }
+  if (scope == nullptr && row.incarnation != incarnation) {
+    return Status::NotFound("the session was deleted")
+        .With("sessionId", session_id);
+  }
+  EventPage page;
+  page.first_seq = row.session.events.first_seq;
+  page.last_seq = row.session.events.last_seq;
+  page.truncated = after + 1 < page.first_seq;
+  for (int i = 0; i < r.rows(); ++i) {
+    if (r.IsNull(i, kSessionColumnCount)) continue;  // no events
+    page.events.push_back(
+        ParseEventRow(r, i, kSessionColumnCount, row.session));
+  }
+  return page;
+}
+
+Result<EventPage> PgStore::ListEvents(const Scope& scope,
+                                      std::string_view session_id,
+                                      EventSeq after, uint32_t limit) {
+  ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
+  return WithConn<EventPage>([&](PgConn& c) {
+    return ReadEvents(c, scope.tenant_id, session_id, &scope, 0, after, limit);
+  });
+}
+
+Result<EventPage> PgStore::ReadSubscriptionPage(std::string_view tenant_id,
+                                                std::string_view session_id,
+                                                uint64_t incarnation,
+                                                EventSeq after,
+                                                uint32_t limit) {
+  return WithConn<EventPage>([&](PgConn& c) {
+    return ReadEvents(c, tenant_id, session_id, nullptr, incarnation, after,
+                      limit);
+  });
+}
+
+Result<std::unique_ptr<Subscription>> PgStore::Subscribe(
+    const Scope& scope, std::string_view session_id, SubscribeOptions options) {
+  Result<SessionRow> found =
+      WithConn<SessionRow>([&](PgConn& c) -> Result<SessionRow> {
+        ACPSTORE_ASSIGN_OR_RETURN(
+            PgResult r, c.Exec(kGetSession,
+                               PgParams().Text(scope.tenant_id).Text(session_id)));
+        if (r.rows() == 0) return SessionNotFound(session_id);
+        ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
+        if (!engine::ScopeCanSee(scope, row.session.tenant_id,
+                                 row.session.owner_key_id)) {
+          return SessionNotFound(session_id);
+        }
+        return row;
+      });
+  if (!found.ok()) return std::move(found).error();
+  return hub_.Subscribe(this, found->session.tenant_id, found->session.id,
+                        found->incarnation, std::move(options));
+}
+
+// ------------------------------------------------------------------ actions
+
+Result<Action> PgStore::GetAction(const Scope& scope,
+                                  std::string_view action_id) {
+  return WithConn<Action>([&](PgConn& c) -> Result<Action> {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult r,
+        c.Exec(kGetAction, PgParams().Text(scope.tenant_id).Text(action_id)));
+    if (r.rows() == 0) {
+      return Status::NotFound("action not found").With("actionId", action_id);
+    }
+    ACPSTORE_ASSIGN_OR_RETURN(Action a, ParseActionRow(r, 0, 0));
+    if (!engine::ScopeCanSee(scope, a.tenant_id, a.owner_key_id)) {
+      return Status::NotFound("action not found").With("actionId", action_id);
+    }
+    a.lease_token.clear();  // returned only by lease and heartbeat
+    return a;
+  });
+}
+
+Result<ActionPage> PgStore::ListActions(const Scope& scope,
+                                        const ActionQuery& query) {
+  ACPSTORE_RETURN_IF_ERROR(record::ValidateActionQuery(query));
+  std::optional<engine::CursorKey> cursor;
+  if (!query.cursor.empty()) {
+    ACPSTORE_ASSIGN_OR_RETURN(cursor, engine::DecodeCursor(query.cursor));
+  }
+  if (query.session_id) {
+    // The session must be visible, else kNotFound (as the other engines).
+    ACPSTORE_RETURN_IF_ERROR(GetSession(scope, *query.session_id).status());
+  }
+  return WithConn<ActionPage>([&](PgConn& c) -> Result<ActionPage> {
+    PgParams p;
+    p.Text(scope.tenant_id);
+    AddOwnerFilter(scope, &p);
+    p.OptText(query.session_id);
+    if (cursor) {
+      p.Int(cursor->time).Text(cursor->id);
+    } else {
+      p.Null().Null();
+    }
+    p.OptText(SmallintArray(query.statuses))
+        .Int(static_cast<int64_t>(query.limit) + 1);
+    ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kListActions, p));
+    ActionPage page;
+    for (int i = 0; i < r.rows() && page.actions.size() < query.limit; ++i) {
+      ACPSTORE_ASSIGN_OR_RETURN(Action a, ParseActionRow(r, i, 0));
+      a.lease_token.clear();
+      page.actions.push_back(std::move(a));
+    }
+    if (static_cast<size_t>(r.rows()) > query.limit && !page.actions.empty()) {
+      const Action& last = page.actions.back();
+      page.next_cursor = engine::EncodeCursor(last.created_at, last.action_id);
+    }
+    return page;
+  });
+}
+
+// ------------------------------------------------------------------- pauses
+
+Result<Pause> PgStore::GetPause(const Scope& scope,
+                                std::string_view session_id) {
+  return WithConn<Pause>([&](PgConn& c) -> Result<Pause> {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult r,
+        c.Exec(kGetSession, PgParams().Text(scope.tenant_id).Text(session_id)));
+    WorkingSet ws;
+    if (r.rows() > 0) {
+      ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
+      ACPSTORE_RETURN_IF_ERROR(ws.AddSession(row));
+      ACPSTORE_ASSIGN_OR_RETURN(
+          PgResult p,
+          c.Exec(kGetPauses, PgParams().Text(scope.tenant_id).Text(session_id)));
+      for (int i = 0; i < p.rows(); ++i) {
+        ACPSTORE_ASSIGN_OR_RETURN(Pause pause, ParsePauseRow(p, i, 0));
+        ACPSTORE_RETURN_IF_ERROR(ws.AddPause(std::move(pause)));
+      }
+    }
+    return engine::QueryGetPause(ws.state(), scope, session_id);
+  });
+}
+
+// --------------------------------------------------------------- operations
+
+StoreStats PgStore::Stats() {
+  StoreStats stats;
+  stats.events_appended = events_appended_.load();
+  stats.events_dropped_retention = events_dropped_.load();
+  stats.subscriptions = hub_.size();
+  // Counts over the whole database: every server reports the same store.
+  (void)WithConn<bool>([&](PgConn& c) -> Result<bool> {
+    ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kStatsSessions, PgParams()));
+    for (int i = 0; i < r.rows(); ++i) {
+      uint64_t n = static_cast<uint64_t>(r.Int(i, 1));
+      stats.sessions += n;
+      stats.sessions_by_status[static_cast<size_t>(r.Int(i, 0)) % 8] += n;
+      stats.events_retained += static_cast<uint64_t>(r.Int(i, 2));
+      stats.event_payload_bytes += static_cast<uint64_t>(r.Int(i, 3));
+    }
+    ACPSTORE_ASSIGN_OR_RETURN(PgResult n, c.Exec(kStatsCounts, PgParams()));
+    stats.actions = static_cast<uint64_t>(n.Int(0, 0));
+    stats.pauses = static_cast<uint64_t>(n.Int(0, 1));
+    return true;
+  });
+  return stats;
+}
+
+Status PgStore::CheckWritable() {
+  Result<bool> ok = WithConn<bool>([](PgConn& c) -> Result<bool> {
+    ACPSTORE_RETURN_IF_ERROR(c.Run("SELECT 1").status());
+    return true;
+  });
+  return ok.status();
+}
+
+// ------------------------------------------------------------------ opening
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const StoreOptions& options) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<PgStore> store,
+                            PgStore::Open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace acpstore::postgres

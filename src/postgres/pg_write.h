@@ -1,0 +1,33 @@
+// WriteMutation: a decided record::Mutation as SQL, inside the caller's
+// transaction. Records the WorkingSet loaded are UPDATEd; new ones are
+// INSERTed, so two servers creating the same id concurrently collide on
+// the primary key (SQLSTATE 23505) instead of overwriting each other, and
+// the engine decides again. An append advances the session row's counter
+// (last_seq) in the same transaction, and queues a NOTIFY that PostgreSQL
+// delivers at commit (pg_listener.h).
+//
+// Thread-safety: uses only the connection it is given.
+
+#ifndef ACPSTORE_POSTGRES_PG_WRITE_H_
+#define ACPSTORE_POSTGRES_PG_WRITE_H_
+
+#include <string>
+
+#include "acpstore/status.h"
+#include "postgres/pg_conn.h"
+#include "postgres/pg_working_set.h"
+#include "record/mutation.h"
+
+namespace acpstore::postgres {
+
+// The NOTIFY channel of the store in `schema`, and its payload:
+// "<lastSeq> <tenantId>\t<sessionId>" (ids contain no control character).
+// A deleted session is announced with lastSeq 0.
+std::string NotifyChannel(const std::string& schema);
+
+Status WriteMutation(PgConn& conn, const std::string& channel,
+                     const WorkingSet& loaded, const record::Mutation& m);
+
+}  // namespace acpstore::postgres
+
+#endif  // ACPSTORE_POSTGRES_PG_WRITE_H_
