@@ -132,6 +132,10 @@ struct NewSession {
   // (the Aegis drop-in does); immutable once created.
   std::optional<std::string> conversation_id;
   std::optional<std::string> transcript_id;
+  // Default: the server's clock. For a caller that stamps its own records
+  // (the Aegis drop-in, through a service key); sets updated_at too, and
+  // may not be later than the server's clock plus 60 s.
+  std::optional<TimestampMs> created_at;
   std::optional<std::string> parent_session_id;
   std::optional<std::string> root_session_id;
   std::optional<std::string> correlation_id;

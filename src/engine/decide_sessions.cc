@@ -50,6 +50,15 @@ Result<Decision<Session>> DecideCreateSession(const StoreState& state,
                                               const DecideContext& ctx,
                                               const Scope& scope,
                                               NewSession req) {
+  // A caller's own creation time may lag the server's clock, never lead it
+  // by more than a little skew: every later change sets updatedAt = now,
+  // which must not go backwards.
+  constexpr TimestampMs kMaxCreatedAtSkewMs = 60'000;
+  if (req.created_at && *req.created_at > ctx.now + kMaxCreatedAtSkewMs) {
+    return Status::InvalidArgument(
+               "createdAt is more than 60 s ahead of the server's clock")
+        .With("field", "createdAt");
+  }
   std::string id = req.id ? std::move(*req.id) : base::NewUuidV4();
   if (state.FindSessionInTenant(scope.tenant_id, id) != nullptr) {
     return Status::Conflict("a session with this id already exists")
@@ -73,8 +82,8 @@ Result<Decision<Session>> DecideCreateSession(const StoreState& state,
   s.backend_metadata = std::move(req.backend_metadata);
   s.validation_warnings = std::move(req.validation_warnings);
   s.status = SessionStatus::kInitializing;
-  s.created_at = ctx.now;
-  s.updated_at = ctx.now;
+  s.created_at = req.created_at.value_or(ctx.now);
+  s.updated_at = s.created_at;
 
   Decision<Session> d;
   d.result = s;

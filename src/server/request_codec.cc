@@ -87,6 +87,7 @@ Result<NewSession> ParseNewSession(std::string_view body, int max_depth) {
     s.id = r.OptString("id");
     s.conversation_id = r.OptString("conversationId");
     s.transcript_id = r.OptString("transcriptId");
+    s.created_at = r.OptTimestamp("createdAt");
     s.parent_session_id = r.OptString("parentSessionId");
     s.root_session_id = r.OptString("rootSessionId");
     s.correlation_id = r.OptString("correlationId");

@@ -20,6 +20,12 @@ Response SessionOk(int status, const Session& s) {
 void CreateSession(Call& call) {
   Result<NewSession> req = ParseNewSession(call.request.body, call.max_depth());
   if (FailedParse(call, req)) return;
+  if (req->created_at && call.principal.role != auth::Role::kService) {
+    // Every other key's records carry the server's clock (SPEC §2.1).
+    return call.respond(ErrorResponse(
+        Status::Forbidden("createdAt may be given by service keys only")
+            .With("field", "createdAt")));
+  }
   call.ctx.store->CreateSession(
       call.scope, std::move(*req),
       Reply<Session>(call, [](Session s) { return SessionOk(201, s); }));

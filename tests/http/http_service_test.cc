@@ -182,6 +182,28 @@ TEST_F(ServiceHttpTest, OtherRolesMustShowTheLeaseToken) {
   EXPECT_EQ(r.status, 400) << r.body;
 }
 
+TEST_F(ServiceHttpTest, CreateKeepsTheCallersCreationTime) {
+  HttpResponse r = As("service", "tenant-a/u1", "POST", "/v1/sessions",
+                      R"({"id":"s1","createdAt":"2026-01-02T03:04:05.678Z"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("createdAt"), "2026-01-02T03:04:05.678Z");
+  EXPECT_EQ(r.Json().at("updatedAt"), "2026-01-02T03:04:05.678Z");
+  // Later changes carry the server's clock again.
+  r = As("service", "tenant-a/u1", "POST", "/v1/sessions/s1/transitions",
+         R"({"event":"agent_ready"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("createdAt"), "2026-01-02T03:04:05.678Z");
+  EXPECT_NE(r.Json().at("updatedAt"), "2026-01-02T03:04:05.678Z");
+  // Not from the future, and not from other roles.
+  r = As("service", "tenant-a/u1", "POST", "/v1/sessions",
+         R"({"createdAt":"9999-01-01T00:00:00.000Z"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("field"), "createdAt");
+  r = Client("writer-a").Post("/v1/sessions",
+                              R"({"createdAt":"2026-01-02T03:04:05.678Z"})");
+  EXPECT_EQ(r.status, 403) << r.body;
+}
+
 TEST_F(ServiceHttpTest, RequestsAreCountedPerTenantInMetrics) {
   ASSERT_EQ(As("service", "tenant-a/u1", "POST", "/v1/sessions", "{}").status,
             201);

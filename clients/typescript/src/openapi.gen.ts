@@ -37,6 +37,7 @@ export type NewSession = {
   id?: string;
   conversationId?: string;
   transcriptId?: string;
+  createdAt?: Timestamp;
   parentSessionId?: string;
   rootSessionId?: string;
   correlationId?: string;

@@ -119,6 +119,21 @@ describe('sessionStore', () => {
     await throwsClass(profile.sessionStore.get(rec.id, { tenantId: ' ', ownerKeyId: 'x' }), AcpValidationError);
   });
 
+  test("create keeps Aegis's ids and creation time", async () => {
+    const t = Date.now() - 5000;
+    const rec = sessionRecord(A, { createdAt: t, updatedAt: t });
+    await profile.sessionStore.create(rec);
+    const got = await profile.sessionStore.get(rec.id, A);
+    assert.equal(got?.createdAt, t);
+    assert.equal(got?.updatedAt, t);
+    assert.equal(got?.conversationId, rec.conversationId);
+    // A clock far ahead of acpstore's is not trusted: acpstore's is used.
+    const ahead = sessionRecord(A, { createdAt: Date.now() + 3_600_000 });
+    await profile.sessionStore.create(ahead);
+    const got2 = await profile.sessionStore.get(ahead.id, A);
+    assert.ok(got2 !== null && got2.createdAt <= Date.now());
+  });
+
   test('update: scope mismatch throws, missing is null, fields copied, status via the lifecycle', async () => {
     const rec = sessionRecord(A, { claudeSessionId: 'c-1' });
     await profile.sessionStore.create(rec);

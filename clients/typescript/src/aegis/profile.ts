@@ -210,9 +210,23 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           backendMetadata: record.backendMetadata,
           validationWarnings: record.validationWarnings,
         };
+        // Aegis's own creation time; acpstore refuses one more than 60 s
+        // ahead of its clock, and then its clock is used instead.
+        const createdAt = Number.isFinite(record.createdAt) ? new Date(record.createdAt).toISOString() : undefined;
+        const send = (withTime: boolean) =>
+          this.#write(() =>
+            client.createSession(
+              JSON.parse(JSON.stringify(withTime && createdAt !== undefined ? { ...body, createdAt } : body)) as typeof body,
+            ),
+          );
         let created;
         try {
-          created = await this.#write(() => client.createSession(JSON.parse(JSON.stringify(body)) as typeof body));
+          try {
+            created = await send(true);
+          } catch (e) {
+            if (!(isCode(e, 'invalid_argument') && e.field === 'createdAt')) throw e;
+            created = await send(false);
+          }
         } catch (e) {
           if (isCode(e, 'conflict')) throw this.#check.identity(`ACP session already exists: ${record.id}`);
           throw this.#mapInvalid(e);
