@@ -281,6 +281,18 @@ describe('keys, stats and operations', () => {
     assert.equal((await odd.createSession({ id: 'x' })).tenantId, 't/2');
   });
 
+  test('sequential calls reuse one keep-alive connection', async () => {
+    const connections = async (): Promise<number> => {
+      const m = /^acpstore_http_connections_total (\d+)/m.exec(await writer.metrics());
+      assert.ok(m?.[1] !== undefined, 'acpstore_http_connections_total is exported');
+      return Number(m[1]);
+    };
+    const before = await connections();
+    for (let i = 0; i < 50; ++i) await writer.listSessions({ limit: 1 });
+    const after = await connections();
+    assert.ok(after - before <= 2, `50 calls opened ${after - before} connections`);
+  });
+
   test('transport failures are AcpstoreError with status 0', async () => {
     const dead = new AcpstoreClient({ baseUrl: 'http://127.0.0.1:1', token: 't', retry: { attempts: 2, baseDelayMs: 1 } });
     const e = await rejectsWith(dead.listSessions(), 0, 'network');
