@@ -58,7 +58,8 @@ namespace conformance {
 struct EngineFactory {
   std::string name;  // the test-name suffix: "memory", "file", "postgres"
   // True when a store reopened over the same scratch directory sees what
-  // the previous one acknowledged; Reopen() scenarios skip otherwise.
+  // the previous one acknowledged; the StorePersistence scenarios run only
+  // on these engines.
   bool persistent = false;
   // Sets the engine-specific fields of `options` (engine, data_dir inside
   // `scratch_dir`, postgres_url, ...) and opens the store. The fixture has
@@ -72,6 +73,8 @@ inline void PrintTo(const EngineFactory& f, std::ostream* os) { *os << f.name; }
 
 // Every engine the suite runs against (store_conformance_test.cc).
 const std::vector<EngineFactory>& Engines();
+// Those of Engines() that are persistent.
+std::vector<EngineFactory> PersistentEngines();
 
 // ----------------------------------------------------------------- matchers
 
@@ -150,7 +153,8 @@ class StoreConformance : public ::testing::TestWithParam<EngineFactory> {
   void Advance(int64_t ms) { clock_.Advance(ms); }
 
   // Closes the store and opens it again over the same scratch directory.
-  // Only for persistent engines; use REOPEN_OR_SKIP() in a test body.
+  // Only for persistent engines: scenarios that reopen are TEST_Ps of
+  // StorePersistence.
   void Reopen();
 
   // ------------------------------------------------- scenario helpers
@@ -227,16 +231,9 @@ class StoreConformance : public ::testing::TestWithParam<EngineFactory> {
   std::unique_ptr<BlockingStore> db_;
 };
 
-// Ends the test as skipped unless the engine keeps data across a reopen;
-// otherwise reopens the store.
-#define REOPEN_OR_SKIP()                                 \
-  do {                                                   \
-    if (!GetParam().persistent) {                        \
-      GTEST_SKIP() << "engine '" << GetParam().name      \
-                   << "' keeps nothing across a reopen"; \
-    }                                                    \
-    Reopen();                                            \
-  } while (0)
+// The scenarios about persistence across a reopen: the same fixture,
+// instantiated only for the persistent engines, so no engine skips a test.
+class StorePersistence : public StoreConformance {};
 
 }  // namespace conformance
 }  // namespace acpstore

@@ -37,8 +37,12 @@ TEST(Crc32cTest, MaskRoundTripsAndChangesTheValue) {
   EXPECT_EQ(Unmask(Unmask(Mask(Mask(crc)))), crc);
 }
 
+// x86 only: elsewhere there is no hardware path to compare with. On x86 a
+// CPU without SSE4.2 fails rather than skips, so a run that never tested
+// the path the store takes cannot pass.
+#if defined(__x86_64__) || defined(__i386__)
 TEST(Crc32cTest, SoftwareMatchesHardwareOnRandomData) {
-  if (!HardwareAvailable()) GTEST_SKIP() << "no SSE4.2 on this CPU";
+  ASSERT_TRUE(HardwareAvailable()) << "no SSE4.2 on this CPU";
   std::mt19937_64 rng(42);
   std::string data(4096 + 13, '\0');
   for (char& c : data) c = static_cast<char>(rng());
@@ -53,6 +57,7 @@ TEST(Crc32cTest, SoftwareMatchesHardwareOnRandomData) {
     }
   }
 }
+#endif
 
 TEST(Crc32cTest, SoftwarePathMatchesKnownVector) {
   EXPECT_EQ(ExtendSoftware(0, "123456789", 9), 0xE3069283u);

@@ -130,7 +130,7 @@ TEST_F(PosixFileSystemTest, ErrorsNameThePathAndTheErrno) {
 TEST_F(PosixFileSystemTest, NoSpaceIsInsufficientStorage) {
   // /dev/full fails every write with ENOSPC.
   auto f = fs_.OpenAppendable("/dev/full");
-  if (!f.ok()) GTEST_SKIP() << "no /dev/full: " << f.status();
+  ASSERT_TRUE(f.ok()) << "no /dev/full (Linux always has it): " << f.status();
   Status s = (*f)->Append("x");
   EXPECT_EQ(s.code(), StatusCode::kInsufficientStorage) << s;
   EXPECT_EQ(PosixError("write", "p", EIO).code(), StatusCode::kIoError);
