@@ -1,6 +1,7 @@
 // ForwardingStore passes every call to another Store, except where a test
 // injects a failure: CheckWritable() and GetSession() can be made to fail,
-// to check /readyz and the error mapping of internal failures.
+// to check /readyz and the error mapping of internal failures, and appends
+// can be delayed or held (a slow or stalled fsync).
 //
 // Thread-safety: as the wrapped store; set the failures before serving.
 
@@ -9,9 +10,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -35,8 +38,30 @@ class ForwardingStore : public Store {
   }
   // Appends complete `ms` later on another thread, like a slow fsync.
   void DelayAppends(int ms) { delay_ms_ = ms; }
-  // Waits for delayed completions still running.
+  // From now on appends are held here, like a stalled fsync: they reach this
+  // store, which owes their completions until ReleaseAppends().
+  void HoldAppends() {
+    std::lock_guard<std::mutex> l(mu_);
+    hold_ = true;
+  }
+  // Appends held so far and not yet released.
+  size_t HeldAppends() {
+    std::lock_guard<std::mutex> l(mu_);
+    return held_.size();
+  }
+  // Stops holding and passes every held append on, in arrival order.
+  void ReleaseAppends() {
+    std::vector<std::function<void()>> held;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      hold_ = false;
+      held.swap(held_);
+    }
+    for (auto& f : held) f();
+  }
+  // Releases what is still held, then waits for delayed completions.
   ~ForwardingStore() override {
+    ReleaseAppends();
     for (std::thread& t : delayed_) t.join();
   }
 
@@ -69,6 +94,16 @@ class ForwardingStore : public Store {
   }
   void AppendEvents(const Scope& sc, std::string_view id, AppendRequest r,
                     Completion<AppendResult> d) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (hold_) {
+        held_.push_back([this, sc, id = std::string(id), r = std::move(r),
+                         d = std::move(d)]() mutable {
+          s_->AppendEvents(sc, id, std::move(r), std::move(d));
+        });
+        return;
+      }
+    }
     const int delay = delay_ms_.load();
     if (delay == 0) return s_->AppendEvents(sc, id, std::move(r), std::move(d));
     s_->AppendEvents(
@@ -170,6 +205,8 @@ class ForwardingStore : public Store {
   std::atomic<int> delay_ms_{0};
   std::atomic<uint64_t> data_loss_reads_{0};
   std::vector<std::thread> delayed_;  // guarded by mu_
+  bool hold_ = false;                 // guarded by mu_
+  std::vector<std::function<void()>> held_;  // guarded by mu_
 };
 
 }  // namespace acpstore::testing

@@ -242,12 +242,8 @@ TEST_F(ConnectionCapTest, OverTheCapIs429AndClose) {
   EXPECT_EQ(r.ErrorCode(), "too_many_requests");
   // Once the server has seen clients leave, service resumes.
   held.clear();
-  bool ok = false;
-  for (int i = 0; i < 100 && !ok; ++i) {
-    ok = Client("").Get("/healthz").status == 200;
-    if (!ok) std::this_thread::sleep_for(milliseconds(20));
-  }
-  EXPECT_TRUE(ok);
+  EXPECT_TRUE(
+      WaitUntil([&] { return Client("").Get("/healthz").status == 200; }));
   ExpectStillServing();
 }
 

@@ -186,11 +186,11 @@ namespace {
 
 class ShutdownTest : public HttpTest {};
 
-// Stop() while appends wait for a slow "fsync": every in-flight request is
+// Stop() while appends wait for a stalled "fsync": every in-flight request is
 // answered (and told the connection closes) before Stop() returns.
 TEST_F(ShutdownTest, StopFinishesInFlightRequests) {
   CreateSession("writer-a", R"({"id":"s"})");
-  fwd_->DelayAppends(300);
+  fwd_->HoldAppends();
   std::vector<std::thread> clients;
   std::atomic<int> created{0};
   std::vector<std::string> connection_headers(4);
@@ -203,9 +203,18 @@ TEST_F(ShutdownTest, StopFinishesInFlightRequests) {
       connection_headers[i] = r.Header("connection");
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all in flight
-  server_->Stop();
+  // All four are in flight: the store has them and owes their completions.
+  const bool in_flight = WaitUntil([&] { return fwd_->HeldAppends() == 4; });
+  std::thread stopper([&] { server_->Stop(); });
+  // Stop() has begun once the listener refuses connections; only then do
+  // the writes complete, so every reply is sent during the shutdown.
+  const bool refusing =
+      WaitUntil([&] { return Client("").Get("/healthz").status == 0; });
+  fwd_->ReleaseAppends();
+  stopper.join();
   for (std::thread& t : clients) t.join();
+  ASSERT_TRUE(in_flight) << fwd_->HeldAppends() << " appends reached the store";
+  ASSERT_TRUE(refusing) << "the listener still accepts during Stop()";
   EXPECT_EQ(created.load(), 4);
   for (const std::string& h : connection_headers) EXPECT_EQ(h, "close");
   // New connections are refused once stopped.

@@ -37,11 +37,8 @@ class SseHttpTest : public HttpTest {
   }
   // Waits until /metrics reports `n` open streams.
   bool WaitSubscribers(double n) {
-    for (int i = 0; i < 200; ++i) {
-      if (MetricValue("acpstore_sse_subscribers") == n) return true;
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return false;
+    return WaitUntil(
+        [&] { return MetricValue("acpstore_sse_subscribers") == n; });
   }
 };
 
@@ -235,12 +232,9 @@ TEST_F(SlowSseClientTest,
 
   // The stuck client was cut off: its connection ends even though it never
   // read, and the server counted it.
-  bool dropped = false;
-  for (int i = 0; i < 100 && !dropped; ++i) {
-    dropped = MetricValue("acpstore_sse_slow_disconnects_total") >= 1;
-    if (!dropped) std::this_thread::sleep_for(milliseconds(50));
-  }
-  EXPECT_TRUE(dropped);
+  EXPECT_TRUE(WaitUntil([&] {
+    return MetricValue("acpstore_sse_slow_disconnects_total") >= 1;
+  }));
   // Draining what the kernel buffered ends in EOF/reset, not more data forever.
   EXPECT_TRUE(stuck.connection().WaitClosed(std::chrono::seconds(5)));
 

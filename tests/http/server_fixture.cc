@@ -2,6 +2,11 @@
 
 #include "server_fixture.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
 namespace acpstore::testing {
 
 FakeAuthenticator::FakeAuthenticator() {
@@ -76,8 +81,30 @@ Status FakeKeyManager::RevokeKey(std::string_view tenant, std::string_view id) {
   return Status::OK();
 }
 
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 void HttpTest::SetUp() {
-  store_options_.engine = Engine::kMemory;
+  const char* engine = std::getenv("ACPSTORE_HTTP_ENGINE");
+  const std::string name = engine != nullptr ? engine : "memory";
+  if (name == "memory") {
+    store_options_.engine = Engine::kMemory;
+  } else if (name == "file_sync_always") {
+    data_dir_ = std::make_unique<io::TempDir>();
+    store_options_.engine = Engine::kFile;
+    store_options_.data_dir = data_dir_->Join("data");
+    store_options_.sync = SyncMode::kAlways;
+  } else {
+    FAIL() << "ACPSTORE_HTTP_ENGINE=" << name
+           << ": expected memory or file_sync_always";
+  }
   store_options_.maintenance_interval_ms = 0;
   options_.port = 0;
   options_.io_threads = 2;
@@ -101,6 +128,7 @@ void HttpTest::TearDown() {
   if (server_) server_->Stop();
   server_.reset();
   store_.reset();
+  data_dir_.reset();
 }
 
 std::string HttpTest::CreateSession(const std::string& token,

@@ -1,6 +1,9 @@
-// HttpTest: a Server on 127.0.0.1:<free port> over a memory store (behind a
+// HttpTest: a Server on 127.0.0.1:<free port> over a store (behind a
 // ForwardingStore for failure injection), with a
-// fake Authenticator and KeyManager. Tokens (tenant/key id/role):
+// fake Authenticator and KeyManager. The engine is the memory engine, or
+// what ACPSTORE_HTTP_ENGINE names: "memory", or "file_sync_always" (the file
+// engine in a fresh directory, every acknowledgement after fdatasync).
+// ctest runs the suites once per engine (tests/http/CMakeLists.txt). Tokens (tenant/key id/role):
 //   "admin-a"   tenant-a / key-admin-a   / admin
 //   "writer-a"  tenant-a / key-writer-a  / writer
 //   "writer-a2" tenant-a / key-writer-a2 / writer
@@ -18,6 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +31,7 @@
 #include "acpstore/store.h"
 #include "auth/principal.h"
 #include "forwarding_store.h"
+#include "io/test_dir.h"
 #include "server/server.h"
 #include "test_client.h"
 
@@ -58,6 +64,14 @@ class FakeKeyManager : public auth::KeyManager {
   int next_ = 1;
 };
 
+// Polls `done` until it holds or `timeout` passes; true if it held. For
+// conditions the server reaches on its own threads: a test waits for what
+// it can observe, with a deadline generous enough for a loaded sanitizer
+// run, never for a fixed time.
+inline constexpr std::chrono::milliseconds kWaitTimeout{10000};
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = kWaitTimeout);
+
 class HttpTest : public ::testing::Test {
  protected:
   // Override to change options before the server starts.
@@ -81,6 +95,7 @@ class HttpTest : public ::testing::Test {
   // GET /metrics and return the value of an unlabelled metric (-1 if absent).
   double MetricValue(const std::string& name);
 
+  std::unique_ptr<io::TempDir> data_dir_;  // file engine only; outlives store_
   StoreOptions store_options_;
   server::ServerOptions options_;
   std::unique_ptr<Store> store_;
