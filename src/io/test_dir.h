@@ -1,6 +1,7 @@
 // TempDir makes a fresh directory under $TMPDIR (or /tmp) for one test and
-// removes it, with everything in it, when destroyed. Test-only; header-only
-// so any test binary can use it without another library.
+// removes it, with everything in it, when destroyed. Test-only and
+// header-only; a test that includes it links acpstore_io all the same (the
+// layering check holds every include to the links).
 //
 // Thread-safety: none needed; one per test.
 
