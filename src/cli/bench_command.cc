@@ -2,8 +2,9 @@
 // (bench/, the same library as the acpstore_bench tool), with the same
 // options. Exit 0 when the workload ran, 1 when it failed.
 //
-// Built only with ACPSTORE_BUILD_BENCH (ACPSTORE_HAVE_BENCH defined);
-// otherwise the subcommand says so.
+// Built in only with -DACPSTORE_BENCH_COMMAND=ON (ACPSTORE_HAVE_BENCH
+// defined), so that the shipped binary does not link SQLite and libpq;
+// otherwise the subcommand says so and points to acpstore_bench.
 //
 // Thread-safety: main thread only (the workloads start their own threads).
 
@@ -42,7 +43,9 @@ void AddBenchCommand(CLI::App& root, Runner* run) {
   cmd->allow_extras();
   cmd->callback([run] {
     *run = [] {
-      PrintError("bench: built without benchmarks (ACPSTORE_BUILD_BENCH=OFF)");
+      PrintError(
+          "bench: not built into this binary; use acpstore_bench, or "
+          "configure with -DACPSTORE_BENCH_COMMAND=ON");
       return kExitFailure;
     };
   });
