@@ -33,6 +33,8 @@ struct Request {
   std::string content_type;
   std::string last_event_id;
   bool has_last_event_id = false;
+  // Prefer (RFC 7240), read by appendEvents for return=minimal.
+  std::string prefer;
   // X-Acpstore-Scope: the scope a service key acts in (SPEC §6).
   std::string acpstore_scope;
   bool has_acpstore_scope = false;

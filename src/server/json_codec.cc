@@ -90,6 +90,14 @@ void WriteEvent(const Event& e, JsonWriter* w) {
   w->EndObject();
 }
 
+void WriteEventAssigned(const Event& e, JsonWriter* w) {
+  w->BeginObject();
+  w->Key("eventSeq").Uint(e.seq);
+  Str(w, "eventId", e.EventId());
+  Time(w, "ingestedAt", e.ingested_at);
+  w->EndObject();
+}
+
 void WriteAction(const Action& a, JsonWriter* w) {
   w->BeginObject();
   Str(w, "actionId", a.action_id);

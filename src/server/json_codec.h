@@ -17,6 +17,9 @@ namespace acpstore::server {
 
 void WriteSession(const Session& session, JsonWriter* w);
 void WriteEvent(const Event& event, JsonWriter* w);
+// What the store assigned to an appended event, for `Prefer: return=minimal`
+// (SPEC §5.2): {"eventSeq", "eventId", "ingestedAt"}.
+void WriteEventAssigned(const Event& e, JsonWriter* w);
 void WriteAction(const Action& action, JsonWriter* w);
 void WritePause(const Pause& pause, JsonWriter* w);
 

@@ -22,19 +22,67 @@ int64_t NowMicros() {
       .count();
 }
 
-// 201 when any event was new, 200 for a pure replay (clientEventId).
-Response Render(const AppendResult& r, bool batch, size_t count,
+// True when a Prefer header (RFC 7240) asks for return=minimal: the
+// preferences are comma-separated, tokens case-insensitive, a value may be
+// quoted, and parameters after ';' are ignored.
+bool PrefersMinimal(std::string_view prefer) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+      v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+      v.remove_suffix(1);
+    }
+    return v;
+  };
+  auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+  };
+  while (!prefer.empty()) {
+    const size_t comma = prefer.find(',');
+    std::string_view pref = prefer.substr(0, comma);
+    prefer = comma == std::string_view::npos ? std::string_view()
+                                             : prefer.substr(comma + 1);
+    pref = trim(pref.substr(0, pref.find(';')));
+    const size_t eq = pref.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view value = trim(pref.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (lower(trim(pref.substr(0, eq))) == "return" &&
+        lower(value) == "minimal") {
+      return true;
+    }
+  }
+  return false;
+}
+
+// 201 when any event was new, 200 for a pure replay (clientEventId). With
+// return=minimal, only what the store assigned (SPEC §5.2).
+Response Render(const AppendResult& r, bool batch, bool minimal, size_t count,
                 Metrics* metrics, int64_t start) {
   metrics->RecordAppend(NowMicros() - start, count);
   const int status = r.any_created ? 201 : 200;
+  auto write = minimal ? &WriteEventAssigned : &WriteEvent;
+  Response out;
   if (!batch && !r.events.empty()) {
-    return JsonResponse(status, EventJson(r.events.front()));
+    JsonWriter w;
+    write(r.events.front(), &w);
+    out = JsonResponse(status, w.Take());
+  } else {
+    JsonWriter w;
+    w.BeginObject().Key("events").BeginArray();
+    for (const Event& e : r.events) write(e, &w);
+    w.EndArray().EndObject();
+    out = JsonResponse(status, w.Take());
   }
-  JsonWriter w;
-  w.BeginObject().Key("events").BeginArray();
-  for (const Event& e : r.events) WriteEvent(e, &w);
-  w.EndArray().EndObject();
-  return JsonResponse(status, w.Take());
+  if (minimal) out.headers.emplace_back("Preference-Applied", "return=minimal");
+  return out;
 }
 
 // The store names fields of a request's events "events[i].x". A body that
@@ -65,18 +113,19 @@ void AppendEvents(Call& call) {
       ParseAppend(call.request.body, call.max_depth());
   if (FailedParse(call, parsed)) return;
   const bool batch = parsed->batch;
+  const bool minimal = PrefersMinimal(call.request.prefer);
   const size_t count = parsed->request.events.size();
   Metrics* metrics = call.ctx.metrics;
   const int64_t start = NowMicros();
   call.ctx.store->AppendEvents(
       call.scope, call.Param(0), std::move(parsed->request),
-      [respond = std::move(call.respond), batch, count, metrics,
+      [respond = std::move(call.respond), batch, minimal, count, metrics,
        start](Result<AppendResult> result) {
         if (!result.ok()) {
           return respond(ErrorResponse(batch ? result.error()
                                              : ForSingleEvent(result.error())));
         }
-        respond(Render(*result, batch, count, metrics, start));
+        respond(Render(*result, batch, minimal, count, metrics, start));
       });
 }
 

@@ -146,5 +146,41 @@ TEST_F(EventsHttpTest, PayloadOverTheStoreLimitIs413) {
   EXPECT_EQ(r.ErrorCode(), "payload_too_large");
 }
 
+// Prefer: return=minimal (SPEC §5.2): only what the store assigned comes
+// back, with Preference-Applied; the status codes are the same.
+TEST_F(EventsHttpTest, PreferReturnMinimalAnswersWhatTheStoreAssigned) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  HttpClient c = Client("writer-a");
+  const std::string one = R"({"eventType":"a","payload":{"big":"xxxxxxxx"},"clientEventId":"c1"})";
+  HttpResponse r = c.Do("POST", "/v1/sessions/s/events", one,
+                        {{"Prefer", "return=minimal"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Header("preference-applied"), "return=minimal");
+  auto o = r.Json().as_object();
+  EXPECT_EQ(o.size(), 3u) << r.body;
+  EXPECT_EQ(o["eventSeq"], 1);
+  EXPECT_EQ(o["eventId"], "tenant-a:key-writer-a:s:1");
+  EXPECT_EQ(o["ingestedAt"].as_string().size(), 24u);
+  // A replay is still 200; other preferences and parameters are ignored.
+  r = c.Do("POST", "/v1/sessions/s/events", one,
+           {{"Prefer", "respond-async, RETURN=\"Minimal\"; x=1"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("eventSeq"), 1);
+  r = c.Do("POST", "/v1/sessions/s/events",
+           R"({"events":[{"eventType":"a","payload":1},{"eventType":"b","payload":2}]})",
+           {{"Prefer", "return=minimal"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto events = r.Json().at("events").as_array();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].at("eventSeq"), 3);
+  EXPECT_FALSE(events[1].as_object().contains("payload"));
+  // Without the header (or with return=representation) the full event.
+  r = c.Do("POST", "/v1/sessions/s/events", R"({"eventType":"a","payload":1})",
+           {{"Prefer", "return=representation"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Header("preference-applied"), "");
+  EXPECT_EQ(r.Json().at("payload"), 1);
+}
+
 }  // namespace
 }  // namespace acpstore::testing

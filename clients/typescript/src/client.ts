@@ -15,6 +15,7 @@ import { followEvents, type FollowItem, type FollowOptions } from './follow.js';
 import {
   operations,
   type Action,
+  type AssignedEvent,
   type CancelActionBody,
   type CompleteActionBody,
   type CompleteInterventionBody,
@@ -105,6 +106,11 @@ export interface ListEventsQuery {
 export interface AppendOptions extends CallOptions {
   /** Reject with seq_conflict unless the stream's last seq is this. */
   expectedLastSeq?: number;
+  /**
+   * Send `Prefer: return=minimal`: the answer holds only what the store
+   * assigned (eventSeq, eventId, ingestedAt), not the event echoed back.
+   */
+  minimal?: boolean;
 }
 
 /** An event as appendEvent takes it; clientEventId is generated when absent. */
@@ -255,7 +261,9 @@ export class AcpstoreClient {
    * is stored at most once. `created` is false when the clientEventId was
    * already stored and the original event came back.
    */
-  async appendEvent(sessionId: string, event: EventInput, opts: AppendOptions = {}): Promise<Created<Event>> {
+  async appendEvent(sessionId: string, event: EventInput, opts?: AppendOptions & { minimal?: false }): Promise<Created<Event>>;
+  async appendEvent(sessionId: string, event: EventInput, opts: AppendOptions & { minimal: true }): Promise<Created<AssignedEvent>>;
+  async appendEvent(sessionId: string, event: EventInput, opts: AppendOptions = {}): Promise<Created<Event | AssignedEvent>> {
     const body = { ...event, clientEventId: event.clientEventId ?? randomUUID() };
     if (opts.expectedLastSeq !== undefined) Object.assign(body, { expectedLastSeq: opts.expectedLastSeq });
     const a = await this.#send({
@@ -264,16 +272,23 @@ export class AcpstoreClient {
       body,
       signal: opts.signal,
       retry: true,
+      ...(opts.minimal === true ? { headers: { prefer: 'return=minimal' } } : {}),
     });
-    return { value: parse<Event>(a), created: a.status === 201 };
+    return { value: parse<Event | AssignedEvent>(a), created: a.status === 201 };
   }
 
   /** appendEvents with a batch (1..1000 events, all or none). */
+  async appendEvents(sessionId: string, events: EventInput[], opts?: AppendOptions & { minimal?: false }): Promise<Created<Event[]>>;
+  async appendEvents(
+    sessionId: string,
+    events: EventInput[],
+    opts: AppendOptions & { minimal: true },
+  ): Promise<Created<AssignedEvent[]>>;
   async appendEvents(
     sessionId: string,
     events: EventInput[],
     opts: AppendOptions = {},
-  ): Promise<Created<Event[]>> {
+  ): Promise<Created<Event[] | AssignedEvent[]>> {
     const body: { events: EventInput[]; expectedLastSeq?: number } = {
       events: events.map((e) => ({ ...e, clientEventId: e.clientEventId ?? randomUUID() })),
     };
@@ -284,8 +299,9 @@ export class AcpstoreClient {
       body,
       signal: opts.signal,
       retry: true,
+      ...(opts.minimal === true ? { headers: { prefer: 'return=minimal' } } : {}),
     });
-    return { value: parse<{ events: Event[] }>(a).events, created: a.status === 201 };
+    return { value: parse<{ events: Event[] | AssignedEvent[] }>(a).events, created: a.status === 201 };
   }
 
   async listEvents(sessionId: string, q: ListEventsQuery = {}, opts: CallOptions = {}): Promise<EventPage> {

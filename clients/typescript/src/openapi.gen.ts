@@ -119,6 +119,13 @@ export type Event = {
   payload: JsonValue;
 };
 
+/** what the store assigned to an appended event (Prefer return=minimal) */
+export type AssignedEvent = {
+  eventSeq: number;
+  eventId: string;
+  ingestedAt: Timestamp;
+};
+
 export type EventPage = {
   events: Event[];
   firstSeq: number;
@@ -236,6 +243,8 @@ export type AppendEventsBody = NewEventWithExpectation | EventBatch;
 /** 201 response of appendEvents. */
 export type AppendEventsResponse = Event | {
   events: Event[];
+} | AssignedEvent | {
+  events: AssignedEvent[];
 };
 
 /** 200 response of listActions. */

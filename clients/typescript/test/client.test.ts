@@ -152,6 +152,22 @@ describe('events', () => {
     assert.equal(bad.field, 'events[0].eventType');
   });
 
+  test('minimal appends answer only what the store assigned', async () => {
+    await writer.createSession({ id: 's-min' });
+    const one = await writer.appendEvent('s-min', { eventType: 'a', payload: { big: 'x'.repeat(1000) } }, { minimal: true });
+    assert.equal(one.created, true);
+    assert.deepEqual(Object.keys(one.value).sort(), ['eventId', 'eventSeq', 'ingestedAt']);
+    assert.equal(one.value.eventSeq, 1);
+    assert.equal(one.value.eventId, 't1:w1:s-min:1');
+    const batch = await writer.appendEvents('s-min', [{ eventType: 'b', payload: 1 }], { minimal: true });
+    assert.deepEqual(
+      batch.value.map((e) => e.eventSeq),
+      [2],
+    );
+    const full = await writer.listEvents('s-min');
+    assert.equal(full.events[0]?.ingestedAt, one.value.ingestedAt);
+  });
+
   test('streamEvents yields the retained events of one connection', async () => {
     await writer.createSession({ id: 's-stream' });
     await writer.appendEvents('s-stream', [

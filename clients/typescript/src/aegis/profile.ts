@@ -6,13 +6,14 @@
 
 import { AcpstoreClient, type Scope } from '../client.js';
 import { AcpstoreError } from '../errors.js';
-import type { Action, Pause, PauseSessionResponse } from '../openapi.gen.js';
+import type { Action, Event, Pause, PauseSessionResponse } from '../openapi.gen.js';
 import { toAegisAction, toAegisEvent, toAegisPause, toAegisSession, transitionFor } from './convert.js';
 import type {
   AcpActionQueue,
   AcpActionRecord,
   AcpEventRecord,
   AcpEventStore,
+  AcpJson,
   AcpLocalStorageProfile,
   AcpPauseInterventionStore,
   AcpPauseRecord,
@@ -319,7 +320,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       append: (input) => {
         // Validation runs synchronously, before the call is queued.
         let client: AcpstoreClient;
-        let body: { eventType: string; payload: never; occurredAt?: string; backendRunId?: string; payloadRef?: string };
+        let body: { eventType: string; payload: never; occurredAt: string; backendRunId?: string; payloadRef?: string };
         try {
           const c = this.#check;
           c.nonEmpty(input?.sessionId, 'sessionId');
@@ -334,7 +335,9 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           body = {
             eventType: input.eventType,
             payload: input.payload as never,
-            ...(occurredAt === undefined ? {} : { occurredAt: occurredAt.toISOString() }),
+            // Always sent (Aegis's default is its own clock, now), so the
+            // record can be rebuilt from the minimal answer below.
+            occurredAt: (occurredAt ?? new Date()).toISOString(),
             ...(input.backendRunId === undefined ? {} : { backendRunId: input.backendRunId }),
             ...(input.payloadRef === undefined ? {} : { payloadRef: input.payloadRef }),
           };
@@ -343,12 +346,32 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         }
         const sessionId = input.sessionId;
         const prev = this.#appendTails.get(sessionId) ?? Promise.resolve();
+        // The payload as the store keeps it: canonical JSON, key order kept.
+        const stored = JSON.parse(JSON.stringify(body.payload)) as AcpJson;
+        const scope = { tenantId: input.tenantId, ownerKeyId: input.ownerKeyId };
         const run = async (): Promise<AcpEventRecord> => {
           try {
+            // return=minimal: the event is not echoed; everything else of the
+            // record is what was sent (a server without it echoes in full).
             const r = await this.#write(() =>
-              this.#withSession(client, sessionId, 'event append', () => client.appendEvent(sessionId, body)),
+              this.#withSession(client, sessionId, 'event append', () =>
+                client.appendEvent(sessionId, body, { minimal: true }),
+              ),
             );
-            return toAegisEvent(r.value);
+            if ('payload' in r.value) return toAegisEvent(r.value as Event);
+            const rec: AcpEventRecord = {
+              eventId: r.value.eventId,
+              sessionId,
+              ...scope,
+              eventSeq: r.value.eventSeq,
+              eventType: body.eventType,
+              occurredAt: new Date(Date.parse(body.occurredAt)),
+              ingestedAt: new Date(Date.parse(r.value.ingestedAt)),
+              payload: stored,
+            };
+            if (body.backendRunId !== undefined) rec.backendRunId = body.backendRunId;
+            if (body.payloadRef !== undefined) rec.payloadRef = body.payloadRef;
+            return rec;
           } catch (e) {
             throw this.#mapInvalid(e);
           }
