@@ -105,13 +105,16 @@ TEST_F(TailTest, EveryEventExactlyOnceAcrossAServerRestart) {
   ASSERT_TRUE(WaitForLines(7)) << tail.Stderr();
   Append(8);
   ASSERT_TRUE(WaitForLines(8)) << tail.Stderr();
-  std::this_thread::sleep_for(milliseconds(300));  // nothing extra arrives
+  // Nothing extra arrives: a repeat would be printed before a later event
+  // (the stream is in order), so wait for one more rather than for a time.
+  Append(9);
+  ASSERT_TRUE(WaitForLines(9)) << tail.Stderr();
 
   tail.Signal(SIGINT);
   EXPECT_EQ(tail.Wait(seconds(10)), 0) << tail.Stderr();
 
   const std::vector<std::string> lines = TailLines();
-  ASSERT_EQ(lines.size(), 8u);
+  ASSERT_EQ(lines.size(), 9u);
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string seq = std::to_string(i + 1);
     std::istringstream fields(lines[i]);
@@ -143,14 +146,17 @@ TEST_F(TailTest, JsonPrintsTheServersLinesAndAfterSkipsEarlierEvents) {
                           "--url", "http://127.0.0.1:" + std::to_string(port_)},
                          {"ACPSTORE_TOKEN=" + token_}, tmp_.Join("tail"));
   ASSERT_TRUE(WaitForLines(2)) << tail.Stderr();
-  std::this_thread::sleep_for(milliseconds(200));
+  // Nothing before seq 3 follows: the next event is the next line.
+  Append(5);
+  ASSERT_TRUE(WaitForLines(3)) << tail.Stderr();
   tail.Signal(SIGTERM);
   EXPECT_EQ(tail.Wait(seconds(10)), 0);
   const std::vector<std::string> lines = TailLines();
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 3u);
   EXPECT_NE(lines[0].find("\"eventSeq\":3"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("\"eventId\":"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("\"payload\":{\"n\":4}"), std::string::npos);
+  EXPECT_NE(lines[2].find("\"payload\":{\"n\":5}"), std::string::npos);
 }
 
 TEST_F(TailTest, UnknownSessionAndMissingTokenFail) {
