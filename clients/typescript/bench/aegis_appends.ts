@@ -4,7 +4,10 @@
 // appends/s, latency p50/p99/max, and the server's CPU time per event read
 // from /proc/<pid>/stat (utime + stime) around the measured window.
 //
-//   npm run build && node dist/bench/aegis_appends.js [--callers 220] [--seconds 30] [--bytes 2560]
+//   npm run build && node dist/bench/aegis_appends.js [--callers 220] [--seconds 30] [--bytes 2560] [--full]
+//
+// --full: the profile asks for every event echoed back (minimalAppends:
+// false) instead of Prefer: return=minimal.
 //
 // Uses the same harness as the tests: $ACPSTORE_BIN on a scratch directory
 // and a free port on 127.0.0.1 (default sync mode: fdatasync per group commit).
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     baseUrl: server.baseUrl,
     token: server.keys.service,
     errors: { AcpValidationError, AcpDurableIdentityError },
+    minimalAppends: !process.argv.includes('--full'),
   });
   await profile.start();
   const scope = { tenantId: 'bench', ownerKeyId: 'aegis-user' };
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
   latencies.sort((a, b) => a - b);
   const result = {
     callers,
+    answers: process.argv.includes('--full') ? 'full' : 'minimal',
     payloadBytes: JSON.stringify(payload).length,
     seconds: Number(elapsed.toFixed(1)),
     appends: n,

@@ -210,6 +210,27 @@ describe('eventStore', () => {
     );
   });
 
+  test('the record an append returns equals what list reads back, minimal answers or full', async () => {
+    const full = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors, minimalAppends: false });
+    await full.start();
+    const input = {
+      ...A,
+      sessionId: 'ev-same',
+      eventType: 'tool.completed',
+      payload: { z: 1, a: [1.5, 'x', null, { b: true }], big: 1e21 },
+      backendRunId: 'run-1',
+      payloadRef: 'ref-1',
+      occurredAt: new Date(1_700_000_000_123),
+    };
+    const viaMinimal = await profile.eventStore.append(input);
+    const viaFull = await full.eventStore.append(input);
+    const [m, f] = await profile.eventStore.list({ ...A, sessionId: 'ev-same' });
+    assert.deepEqual(viaMinimal, m);
+    assert.deepEqual(viaFull, f);
+    assert.deepEqual(Object.keys(viaMinimal.payload as object), ['z', 'a', 'big']);
+    await full.stop();
+  });
+
   test('validation order and classes', async () => {
     const ok = { ...A, sessionId: 'ev-val', eventType: 't', payload: 1 };
     const cases: Array<[Record<string, unknown>, RegExp]> = [

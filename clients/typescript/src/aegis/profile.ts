@@ -37,7 +37,13 @@ export interface AcpstoreProfileOptions {
   timeoutMs?: number;
   /** Timeout of the health() probe; default 2000 ms. */
   healthTimeoutMs?: number;
+  /**
+   * Append with `Prefer: return=minimal` and rebuild the record from what
+   * was sent (default true); false asks acpstore to echo every event.
+   */
+  minimalAppends?: boolean;
   /** Accepted for a one-line switch from Aegis's file profile; ignored. */
+
   filePath?: string;
   persistDebounceMs?: number;
   maxEventsPerSession?: number;
@@ -63,6 +69,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
   readonly #root: AcpstoreClient;
   readonly #check: Checks;
   readonly #healthTimeoutMs: number;
+  readonly #minimalAppends: boolean;
   #started = false;
   #starting: Promise<void> | undefined;
   #persistError: Error | null = null;
@@ -80,6 +87,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     });
     this.#check = new Checks(o.errors);
     this.#healthTimeoutMs = o.healthTimeoutMs ?? 2000;
+    this.#minimalAppends = o.minimalAppends ?? true;
     this.sessionStore = this.#sessionStore();
     this.eventStore = this.#eventStore();
     this.actionQueue = this.#actionQueue();
@@ -355,7 +363,9 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
             // record is what was sent (a server without it echoes in full).
             const r = await this.#write(() =>
               this.#withSession(client, sessionId, 'event append', () =>
-                client.appendEvent(sessionId, body, { minimal: true }),
+                this.#minimalAppends
+                  ? client.appendEvent(sessionId, body, { minimal: true })
+                  : client.appendEvent(sessionId, body),
               ),
             );
             if ('payload' in r.value) return toAegisEvent(r.value as Event);
