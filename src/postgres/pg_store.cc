@@ -3,7 +3,9 @@
 
 #include "postgres/pg_store.h"
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -182,6 +184,14 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
   for (int i = 0; i < 100 && !store->listener_->connected(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // Commit threads: half the pool, so reads on the callers' threads find
+  // connections too.
+  store->commits_ = std::make_unique<CommitQueue>(
+      &store->pool_,
+      [self](const std::function<Status(PgConn&)>& body) {
+        return self->InTransaction(body);
+      },
+      std::max<size_t>(1, options.postgres_pool / 2));
   if (options.maintenance_interval_ms > 0) {
     store->maintenance_ = std::make_unique<engine::PeriodicThread>(
         std::chrono::milliseconds(options.maintenance_interval_ms),
@@ -192,6 +202,7 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
 
 PgStore::~PgStore() {
   if (maintenance_) maintenance_->Stop();
+  commits_.reset();  // runs and completes every mutation already accepted
   listener_.reset();
 }
 
@@ -238,30 +249,52 @@ Status PgStore::InTransaction(const std::function<Status(PgConn&)>& body) {
 
 template <typename T, typename Decide>
 void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
-                     LoadFn load, Decide decide) {
-  auto finish = [&done](Result<T> r) {
-    if (done) done(std::move(r));
+                     LoadFn load, Decide decide, bool append) {
+  if (!valid.ok()) {
+    if (done) done(std::move(valid));
+    return;
+  }
+  if (!scope.CanWrite()) {
+    if (done) done(ReadOnly());
+    return;
+  }
+  // What one run of the job decided; reset by every (re)run.
+  struct Outcome {
+    std::optional<T> result;
+    Status refusal;
+    std::vector<std::string> wake;
+    uint64_t appended = 0;
   };
-  if (!valid.ok()) return finish(std::move(valid));
-  if (!scope.CanWrite()) return finish(ReadOnly());
-  std::optional<T> result;
-  std::vector<std::string> wake;
-  uint64_t appended = 0;
-  Status s = InTransaction([&](PgConn& c) -> Status {
+  auto out = std::make_shared<Outcome>();
+  CommitJob job;
+  job.append = append;
+  job.run = [this, out, load = std::move(load),
+             decide = std::move(decide)](PgConn& c) -> Status {
+    *out = Outcome{};
     WorkingSet ws;
     if (load) ACPSTORE_RETURN_IF_ERROR(load(c, &ws));
     Result<Decision<T>> d = decide(ws.state(), Context());
-    if (!d.ok()) return std::move(d).error();
+    if (!d.ok()) {
+      out->refusal = std::move(d).error();
+      return Status::OK();  // nothing written; the transaction may go on
+    }
     ACPSTORE_RETURN_IF_ERROR(WriteMutation(c, channel_, ws, d->mutation));
-    wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
-    appended = CountAppended(d->mutation);
-    result = std::move(d->result);
+    out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
+    out->appended = CountAppended(d->mutation);
+    out->result = std::move(d->result);
     return Status::OK();
-  });
-  if (!s.ok()) return finish(std::move(s));
-  events_appended_.fetch_add(appended);
-  hub_.Notify(wake);
-  finish(std::move(*result));
+  };
+  job.finish = [this, out, done = std::move(done)](Status s) {
+    if (s.ok() && !out->refusal.ok()) s = out->refusal;
+    if (!s.ok()) {
+      if (done) done(std::move(s));
+      return;
+    }
+    events_appended_.fetch_add(out->appended);
+    hub_.Notify(out->wake);
+    if (done) done(std::move(*out->result));
+  };
+  commits_->Post(std::move(job));
 }
 
 // ------------------------------------------------------------------ loaders
@@ -314,33 +347,52 @@ Status PgStore::LoadAction(PgConn& conn, WorkingSet* ws,
 }
 
 // ----------------------------------------------------------------- sessions
+//
+// Every lambda below captures by value: the job runs later, on a commit
+// thread, and again if its transaction is retried.
 
 void PgStore::CreateSession(const Scope& scope, NewSession req,
                             Completion<Session> done) {
   Status valid = record::ValidateNewSession(&req, options_.limits);
   LoadFn load;
   if (req.id) {
-    load = [&](PgConn& c, WorkingSet* ws) {
-      return LoadSession(c, ws, scope.tenant_id, *req.id, Lock::kNone, false);
+    load = [tenant = scope.tenant_id, id = *req.id](PgConn& c,
+                                                    WorkingSet* ws) {
+      return LoadSession(c, ws, tenant, id, Lock::kNone, false);
     };
   }
-  Mutate(scope, std::move(valid), std::move(done), load,
-         [&](const StoreState& st, const DecideContext& ctx) {
+  Mutate(scope, std::move(valid), std::move(done), std::move(load),
+         [scope, req = std::move(req)](const StoreState& st,
+                                       const DecideContext& ctx) {
            return engine::DecideCreateSession(st, ctx, scope, req);
          });
+}
+
+PgStore::LoadFn PgStore::LoadSessionFn(const Scope& scope,
+                                       std::string_view session_id, Lock lock,
+                                       bool with_pauses) {
+  return [tenant = scope.tenant_id, id = std::string(session_id), lock,
+          with_pauses](PgConn& c, WorkingSet* ws) {
+    return LoadSession(c, ws, tenant, id, lock, with_pauses);
+  };
+}
+
+PgStore::LoadFn PgStore::LoadActionFn(const Scope& scope,
+                                      std::string_view action_id) {
+  return [tenant = scope.tenant_id, id = std::string(action_id)](
+             PgConn& c, WorkingSet* ws) {
+    return LoadAction(c, ws, tenant, id);
+  };
 }
 
 void PgStore::UpdateSession(const Scope& scope, std::string_view session_id,
                             SessionPatch patch, Completion<Session> done) {
   Status valid = record::ValidateSessionPatch(&patch, options_.limits);
   Mutate(scope, std::move(valid), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) {
-           return LoadSession(c, ws, scope.tenant_id, session_id,
-                              Lock::kUpdate, false);
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
-           return engine::DecideUpdateSession(st, ctx, scope, session_id,
-                                              patch);
+         LoadSessionFn(scope, session_id, Lock::kUpdate, false),
+         [scope, id = std::string(session_id), patch = std::move(patch)](
+             const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideUpdateSession(st, ctx, scope, id, patch);
          });
 }
 
@@ -348,13 +400,10 @@ void PgStore::TransitionSession(const Scope& scope,
                                 std::string_view session_id,
                                 SessionEvent event, Completion<Session> done) {
   Mutate(scope, Status::OK(), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) {
-           return LoadSession(c, ws, scope.tenant_id, session_id,
-                              Lock::kUpdate, true);
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
-           return engine::DecideTransitionSession(st, ctx, scope, session_id,
-                                                  event);
+         LoadSessionFn(scope, session_id, Lock::kUpdate, true),
+         [scope, id = std::string(session_id), event](
+             const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideTransitionSession(st, ctx, scope, id, event);
          });
 }
 
@@ -365,12 +414,10 @@ void PgStore::DeleteSession(const Scope& scope, std::string_view session_id,
         if (done) done(r.status());
       };
   Mutate(scope, Status::OK(), std::move(adapt),
-         [&](PgConn& c, WorkingSet* ws) {
-           return LoadSession(c, ws, scope.tenant_id, session_id,
-                              Lock::kUpdate, false);
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
-           return engine::DecideDeleteSession(st, ctx, scope, session_id);
+         LoadSessionFn(scope, session_id, Lock::kUpdate, false),
+         [scope, id = std::string(session_id)](const StoreState& st,
+                                               const DecideContext& ctx) {
+           return engine::DecideDeleteSession(st, ctx, scope, id);
          });
 }
 
@@ -383,33 +430,34 @@ void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
   for (const NewEvent& e : req.events) {
     if (e.client_event_id) client_ids.push_back(*e.client_event_id);
   }
-  Mutate(scope, std::move(valid), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) -> Status {
-           // The row lock serializes appends to one session across every
-           // server: the counter in it is the next seq.
-           ACPSTORE_ASSIGN_OR_RETURN(
-               PgResult r,
-               c.Exec(kSessionForUpdate,
-                      PgParams().Text(scope.tenant_id).Text(session_id)));
-           if (r.rows() == 0) return Status::OK();
-           ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
-           std::vector<Event> known;
-           if (!client_ids.empty()) {
-             ACPSTORE_ASSIGN_OR_RETURN(
-                 PgResult e, c.Exec(kEventsByClientId,
-                                    PgParams()
-                                        .Text(scope.tenant_id)
-                                        .Text(session_id)
-                                        .Text(TextArray(client_ids))));
-             for (int i = 0; i < e.rows(); ++i) {
-               known.push_back(ParseEventRow(e, i, 0, row.session));
-             }
-           }
-           return ws->AddSession(row, std::move(known));
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
-           return engine::DecideAppendEvents(st, ctx, scope, session_id, req);
-         });
+  LoadFn load = [tenant = scope.tenant_id, id = std::string(session_id),
+                 client_ids = std::move(client_ids)](
+                    PgConn& c, WorkingSet* ws) -> Status {
+    // The row lock serializes appends to one session across every server:
+    // the counter in it is the next seq.
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult r, c.Exec(kSessionForUpdate, PgParams().Text(tenant).Text(id)));
+    if (r.rows() == 0) return Status::OK();
+    ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
+    std::vector<Event> known;
+    if (!client_ids.empty()) {
+      ACPSTORE_ASSIGN_OR_RETURN(
+          PgResult e,
+          c.Exec(kEventsByClientId,
+                 PgParams().Text(tenant).Text(id).Text(TextArray(client_ids))));
+      for (int i = 0; i < e.rows(); ++i) {
+        known.push_back(ParseEventRow(e, i, 0, row.session));
+      }
+    }
+    return ws->AddSession(row, std::move(known));
+  };
+  Mutate(
+      scope, std::move(valid), std::move(done), std::move(load),
+      [scope, id = std::string(session_id), req = std::move(req)](
+          const StoreState& st, const DecideContext& ctx) {
+        return engine::DecideAppendEvents(st, ctx, scope, id, req);
+      },
+      /*append=*/true);
 }
 
 // ------------------------------------------------------------------ actions
@@ -417,28 +465,24 @@ void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
 void PgStore::EnqueueAction(const Scope& scope, NewAction req,
                             Completion<EnqueueResult> done) {
   Status valid = record::ValidateNewAction(&req, options_.limits);
-  Mutate(scope, std::move(valid), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) -> Status {
-           // KEY SHARE: the session cannot be deleted under the new row.
-           ACPSTORE_RETURN_IF_ERROR(LoadSession(c, ws, scope.tenant_id,
-                                                req.session_id, Lock::kKeyShare,
-                                                false));
-           if (req.action_id) {
-             ACPSTORE_RETURN_IF_ERROR(
-                 LoadAction(c, ws, scope.tenant_id, *req.action_id));
-           }
-           if (req.idempotency_key) {
-             ACPSTORE_ASSIGN_OR_RETURN(
-                 PgResult r, c.Exec(kActionByKeyForUpdate,
-                                    PgParams()
-                                        .Text(scope.tenant_id)
-                                        .Text(req.session_id)
-                                        .Text(*req.idempotency_key)));
-             ACPSTORE_RETURN_IF_ERROR(AddActionRows(c, ws, r));
-           }
-           return Status::OK();
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
+  LoadFn load = [tenant = scope.tenant_id, session = req.session_id,
+                 action_id = req.action_id, key = req.idempotency_key](
+                    PgConn& c, WorkingSet* ws) -> Status {
+    // KEY SHARE: the session cannot be deleted under the new row.
+    ACPSTORE_RETURN_IF_ERROR(
+        LoadSession(c, ws, tenant, session, Lock::kKeyShare, false));
+    if (action_id) ACPSTORE_RETURN_IF_ERROR(LoadAction(c, ws, tenant, *action_id));
+    if (key) {
+      ACPSTORE_ASSIGN_OR_RETURN(
+          PgResult r, c.Exec(kActionByKeyForUpdate,
+                             PgParams().Text(tenant).Text(session).Text(*key)));
+      ACPSTORE_RETURN_IF_ERROR(AddActionRows(c, ws, r));
+    }
+    return Status::OK();
+  };
+  Mutate(scope, std::move(valid), std::move(done), std::move(load),
+         [scope, req = std::move(req)](const StoreState& st,
+                                       const DecideContext& ctx) {
            return engine::DecideEnqueueAction(st, ctx, scope, req);
          });
 }
@@ -446,30 +490,30 @@ void PgStore::EnqueueAction(const Scope& scope, NewAction req,
 void PgStore::LeaseAction(const Scope& scope, LeaseRequest req,
                           Completion<std::optional<Action>> done) {
   Status valid = record::ValidateLeaseRequest(req, options_.limits);
-  Mutate(scope, std::move(valid), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) -> Status {
-           // The lazy sweep first (SPEC §2.3), in this transaction, so an
-           // action it requeues with no backoff is a candidate below.
-           MaintenanceReport ignored;
-           ACPSTORE_RETURN_IF_ERROR(
-               SweepLeases(c, Context(), &scope.tenant_id, &ignored));
-           if (req.session_id) {
-             ACPSTORE_RETURN_IF_ERROR(LoadSession(c, ws, scope.tenant_id,
-                                                  *req.session_id, Lock::kNone,
-                                                  false));
-           }
-           PgParams p;
-           p.Text(scope.tenant_id).Int(clock_->NowMs());
-           if (scope.access == Scope::Access::kOwner) {
-             p.Text(scope.owner_key_id);
-           } else {
-             p.Null();
-           }
-           p.OptText(req.session_id).OptText(SmallintArray(req.types));
-           ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kLeaseCandidate, p));
-           return AddActionRows(c, ws, r);
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
+  LoadFn load = [this, scope, req](PgConn& c, WorkingSet* ws) -> Status {
+    // The lazy sweep first (SPEC §2.3), in this transaction, so an action
+    // it requeues with no backoff is a candidate below.
+    MaintenanceReport ignored;
+    ACPSTORE_RETURN_IF_ERROR(
+        SweepLeases(c, Context(), &scope.tenant_id, &ignored));
+    if (req.session_id) {
+      ACPSTORE_RETURN_IF_ERROR(LoadSession(c, ws, scope.tenant_id,
+                                           *req.session_id, Lock::kNone,
+                                           false));
+    }
+    PgParams p;
+    p.Text(scope.tenant_id).Int(clock_->NowMs());
+    if (scope.access == Scope::Access::kOwner) {
+      p.Text(scope.owner_key_id);
+    } else {
+      p.Null();
+    }
+    p.OptText(req.session_id).OptText(SmallintArray(req.types));
+    ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kLeaseCandidate, p));
+    return AddActionRows(c, ws, r);
+  };
+  Mutate(scope, std::move(valid), std::move(done), std::move(load),
+         [scope, req](const StoreState& st, const DecideContext& ctx) {
            return engine::DecideLeaseAction(st, ctx, scope, req);
          });
 }
@@ -479,12 +523,12 @@ void PgStore::HeartbeatAction(const Scope& scope, std::string_view action_id,
                               Completion<Action> done) {
   Status valid = record::ValidateLeaseMs(lease_ms);
   Mutate(scope, std::move(valid), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) {
-           return LoadAction(c, ws, scope.tenant_id, action_id);
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
-           return engine::DecideHeartbeatAction(st, ctx, scope, action_id,
-                                                lease_token, lease_ms);
+         LoadActionFn(scope, action_id),
+         [scope, id = std::string(action_id),
+          token = std::string(lease_token),
+          lease_ms](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideHeartbeatAction(st, ctx, scope, id, token,
+                                                lease_ms);
          });
 }
 
@@ -495,12 +539,12 @@ void PgStore::CompleteAction(const Scope& scope, std::string_view action_id,
   Status valid = record::ValidateOptionalMetadata(
       &result_metadata, options_.limits, "resultMetadata");
   Mutate(scope, std::move(valid), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) {
-           return LoadAction(c, ws, scope.tenant_id, action_id);
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
-           return engine::DecideCompleteAction(st, ctx, scope, action_id,
-                                               lease_token, result_metadata);
+         LoadActionFn(scope, action_id),
+         [scope, id = std::string(action_id), token = std::string(lease_token),
+          meta = std::move(result_metadata)](const StoreState& st,
+                                             const DecideContext& ctx) {
+           return engine::DecideCompleteAction(st, ctx, scope, id, token,
+                                               meta);
          });
 }
 
@@ -511,12 +555,12 @@ void PgStore::FailAction(const Scope& scope, std::string_view action_id,
   Status valid = record::ValidateOptionalMetadata(
       &error_metadata, options_.limits, "errorMetadata");
   Mutate(scope, std::move(valid), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) {
-           return LoadAction(c, ws, scope.tenant_id, action_id);
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
-           return engine::DecideFailAction(st, ctx, scope, action_id,
-                                           lease_token, error_metadata, retry);
+         LoadActionFn(scope, action_id),
+         [scope, id = std::string(action_id), token = std::string(lease_token),
+          meta = std::move(error_metadata),
+          retry](const StoreState& st, const DecideContext& ctx) {
+           return engine::DecideFailAction(st, ctx, scope, id, token, meta,
+                                           retry);
          });
 }
 
@@ -526,12 +570,11 @@ void PgStore::CancelAction(const Scope& scope, std::string_view action_id,
   Status valid = record::ValidateOptionalMetadata(
       &error_metadata, options_.limits, "errorMetadata");
   Mutate(scope, std::move(valid), std::move(done),
-         [&](PgConn& c, WorkingSet* ws) {
-           return LoadAction(c, ws, scope.tenant_id, action_id);
-         },
-         [&](const StoreState& st, const DecideContext& ctx) {
-           return engine::DecideCancelAction(st, ctx, scope, action_id,
-                                             error_metadata);
+         LoadActionFn(scope, action_id),
+         [scope, id = std::string(action_id),
+          meta = std::move(error_metadata)](const StoreState& st,
+                                            const DecideContext& ctx) {
+           return engine::DecideCancelAction(st, ctx, scope, id, meta);
          });
 }
 
@@ -544,12 +587,10 @@ void PgStore::CancelAction(const Scope& scope, std::string_view action_id,
                        Request req, Completion<PauseResult> done) {         \
     Status valid = Validate;                                                \
     Mutate(scope, std::move(valid), std::move(done),                        \
-           [&](PgConn& c, WorkingSet* ws) {                                 \
-             return LoadSession(c, ws, scope.tenant_id, session_id,         \
-                                Lock::kUpdate, true);                       \
-           },                                                               \
-           [&](const StoreState& st, const DecideContext& ctx) {            \
-             return engine::Decider(st, ctx, scope, session_id, req);       \
+           LoadSessionFn(scope, session_id, Lock::kUpdate, true),           \
+           [scope, id = std::string(session_id), req = std::move(req)](     \
+               const StoreState& st, const DecideContext& ctx) {            \
+             return engine::Decider(st, ctx, scope, id, req);               \
            });                                                              \
   }
 
@@ -567,6 +608,7 @@ ACPSTORE_PG_PAUSE_ROUTE(ResumeSession, ResumeRequest,
                         record::ValidateResumeRequest(&req, options_.limits),
                         DecideResumeSession)
 #undef ACPSTORE_PG_PAUSE_ROUTE
+
 
 // -------------------------------------------------------------- maintenance
 

@@ -8,10 +8,11 @@
 // touch into a WorkingSet (locking them FOR UPDATE, SKIP LOCKED for leasing
 // and maintenance), run the shared decider (engine/decide.h), write the
 // decided Mutation (pg_write.h), COMMIT with synchronous_commit on, and
-// only then complete the caller. A serialization failure, deadlock or
-// unique violation (two servers creating one id) retries the whole
-// transaction, whose decider then sees the other's row. Completions run
-// on the calling thread, after the commit.
+// only then complete the caller. Mutations run on the commit threads of a
+// CommitQueue, which puts concurrent appends into one transaction (group
+// commit); completions run there, after the COMMIT. A serialization
+// failure, deadlock or unique violation (two servers creating one id)
+// retries the whole transaction, whose decider then sees the other's row.
 //
 // Reads are single SQL statements (one snapshot each). Live events: the
 // committing server wakes its own subscribers at once; the others hear a
@@ -38,6 +39,7 @@
 #include "engine/decide.h"
 #include "engine/periodic_thread.h"
 #include "engine/subscription_hub.h"
+#include "postgres/pg_commit_queue.h"
 #include "postgres/pg_listener.h"
 #include "postgres/pg_pool.h"
 #include "postgres/pg_working_set.h"
@@ -140,12 +142,18 @@ class PgStore final : public Store, private engine::SubscriptionSource {
 
   // Validate → refuse read-only → load, decide, write, commit → notify →
   // complete. `decide` must not consume what a retry needs again.
+  // The job runs on a commit thread (pg_commit_queue.h); appends may share
+  // its transaction. `load` and `decide` own what they use (they run later,
+  // and again on a retry).
   template <typename T, typename Decide>
   void Mutate(const Scope& scope, Status valid, Completion<T> done,
-              LoadFn load, Decide decide);
+              LoadFn load, Decide decide, bool append = false);
 
   // Loaders (pg_store.cc).
   enum class Lock { kNone, kKeyShare, kUpdate };
+  static LoadFn LoadSessionFn(const Scope& scope, std::string_view session_id,
+                              Lock lock, bool with_pauses);
+  static LoadFn LoadActionFn(const Scope& scope, std::string_view action_id);
   static Status LoadSession(PgConn& conn, WorkingSet* ws,
                             std::string_view tenant_id,
                             std::string_view session_id, Lock lock,
@@ -186,6 +194,7 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   std::atomic<uint64_t> events_appended_{0};
   std::atomic<uint64_t> events_dropped_{0};
   std::unique_ptr<PgListener> listener_;
+  std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<engine::PeriodicThread> maintenance_;
 };
 

@@ -313,6 +313,15 @@ StoreStats PgStore::Stats() {
   stats.events_appended = events_appended_.load();
   stats.events_dropped_retention = events_dropped_.load();
   stats.subscriptions = hub_.size();
+  // The file engine's fsync figures, as this engine's equivalent: commits
+  // of transactions that carried appends, and the appends they carried.
+  stats.fsyncs = commits_->append_commits();
+  stats.group_commit_records = commits_->appends_committed();
+  for (size_t i = 0; i < CommitQueue::kBatchBuckets &&
+                     i < stats.batch_records_log2.size();
+       ++i) {
+    stats.batch_records_log2[i] = commits_->batch_log2(i);
+  }
   // Counts over the whole database: every server reports the same store.
   (void)WithConn<bool>([&](PgConn& c) -> Result<bool> {
     ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kStatsSessions, PgParams()));

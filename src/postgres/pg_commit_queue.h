@@ -1,0 +1,87 @@
+// CommitQueue: the postgres engine's write path off the caller's thread,
+// with group commit (SPEC §10). Mutations are queued as Jobs; a few worker
+// threads take them in order. A worker that takes an append also takes
+// every other append waiting behind it (up to kMaxBatch) and runs them all
+// in ONE transaction, so concurrent appends share a commit, as the file
+// engine's appends share an fdatasync; nothing waits on purpose, so a lone
+// append commits at once. Each job is completed only after COMMIT returned
+// (synchronous_commit on). If any job of a batch meets a database error,
+// the batch is rolled back and each job runs again in a transaction of its
+// own, so one bad request never fails the others.
+//
+// Thread-safety: Post may be called from any thread. Jobs and their
+// finish callbacks run on the worker threads. Lifetime: the destructor
+// runs every job already posted, then joins the workers.
+
+#ifndef ACPSTORE_POSTGRES_PG_COMMIT_QUEUE_H_
+#define ACPSTORE_POSTGRES_PG_COMMIT_QUEUE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "acpstore/status.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
+#include "postgres/pg_conn.h"
+#include "postgres/pg_pool.h"
+
+namespace acpstore::postgres {
+
+struct CommitJob {
+  // Runs inside an open transaction, possibly beside other jobs, and again
+  // if the transaction is retried, so it must start from scratch each time.
+  // Returns only database failures: a refusal of the request (a decider's
+  // answer) is the job's own result, kept by the job, and returns OK.
+  std::function<Status(PgConn&)> run;
+  // Once: OK after the COMMIT that made the job durable, or the failure.
+  std::function<void(Status)> finish;
+  bool append = false;  // may share a transaction with other appends
+};
+
+class CommitQueue {
+ public:
+  static constexpr size_t kMaxBatch = 256;
+
+  // `transact` runs one job alone in a transaction with the engine's
+  // retry rules (PgStore::InTransaction).
+  using Transact = std::function<Status(const std::function<Status(PgConn&)>&)>;
+
+  CommitQueue(PgPool* pool, Transact transact, size_t workers);
+  ~CommitQueue();
+  CommitQueue(const CommitQueue&) = delete;
+  CommitQueue& operator=(const CommitQueue&) = delete;
+
+  void Post(CommitJob job) EXCLUDES(mu_);
+
+  // Cumulative: transactions that carried appends, and the appends in them.
+  uint64_t append_commits() const { return append_commits_.load(); }
+  uint64_t appends_committed() const { return appends_committed_.load(); }
+  // batch_log2[i]: append transactions of [2^i, 2^(i+1)) appends.
+  uint64_t batch_log2(size_t i) const { return batch_log2_[i].load(); }
+  static constexpr size_t kBatchBuckets = 16;
+
+ private:
+  void Loop() EXCLUDES(mu_);
+  void RunBatch(std::vector<CommitJob>& jobs);
+  void CountBatch(size_t n);
+
+  PgPool* const pool_;
+  const Transact transact_;
+  base::Mutex mu_;
+  base::CondVar cv_;
+  std::deque<CommitJob> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::atomic<uint64_t> append_commits_{0};
+  std::atomic<uint64_t> appends_committed_{0};
+  std::atomic<uint64_t> batch_log2_[kBatchBuckets] = {};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace acpstore::postgres
+
+#endif  // ACPSTORE_POSTGRES_PG_COMMIT_QUEUE_H_
