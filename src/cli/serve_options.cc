@@ -22,6 +22,12 @@ constexpr std::array kSpecs = {
     OptionSpec{"engine", "ENGINE", "file", "Storage engine: file, memory or postgres"},
     OptionSpec{"postgres-url", "URL", "",
                "libpq connection string, for --engine postgres"},
+    OptionSpec{"postgres-schema", "NAME", "acpstore",
+               "Postgres engine: the schema acpstore owns (created and "
+               "migrated at start)"},
+    OptionSpec{"postgres-pool", "N", "8",
+               "Postgres engine: connections per server (plus one that "
+               "listens for live events)"},
     OptionSpec{"listen", "ADDR:PORT", "127.0.0.1:7700",
                "Address to serve HTTP on; port 0 picks a free port"},
     OptionSpec{"sync", "MODE", "always",
@@ -172,6 +178,15 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
     return Status::InvalidArgument(
         "--postgres-url: required with --engine postgres");
   }
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "postgres-schema", AnyText, &s.postgres_schema));
+  if (s.postgres_schema.empty()) {
+    return Status::InvalidArgument(Lookup(g, "postgres-schema").label +
+                                   ": must not be empty");
+  }
+  uint64_t pool = 0;
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "postgres-pool", Count(1, 1000), &pool));
+  s.postgres_pool = static_cast<uint32_t>(pool);
   ACPSTORE_RETURN_IF_ERROR(Take(g, "listen", ParseListen, &c.listen));
   SyncSetting sync;
   ACPSTORE_RETURN_IF_ERROR(Take(g, "sync", ParseSync, &sync));
