@@ -35,6 +35,8 @@ void AddKeysCommand(CLI::App& root, Runner* run);
 void AddInspectCommand(CLI::App& root, Runner* run);
 void AddVerifyCommand(CLI::App& root, Runner* run);
 void AddCompactCommand(CLI::App& root, Runner* run);
+// The postgres engine's schema (SPEC §10).
+void AddMigrateCommand(CLI::App& root, Runner* run);
 // Aegis migration (SPEC §8) and the SSE follower.
 void AddImportAegisCommand(CLI::App& root, Runner* run);
 void AddExportAegisCommand(CLI::App& root, Runner* run);

@@ -38,6 +38,7 @@ int Main(int argc, char** argv) {
   AddInspectCommand(app, &run);
   AddVerifyCommand(app, &run);
   AddCompactCommand(app, &run);
+  AddMigrateCommand(app, &run);
   AddImportAegisCommand(app, &run);
   AddExportAegisCommand(app, &run);
   AddTailCommand(app, &run);

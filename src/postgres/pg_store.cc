@@ -410,7 +410,7 @@ void PgStore::TransitionSession(const Scope& scope,
 void PgStore::DeleteSession(const Scope& scope, std::string_view session_id,
                             StatusCompletion done) {
   Completion<engine::Nothing> adapt =
-      [done = std::move(done)](Result<engine::Nothing> r) {
+      [done = std::move(done)](const Result<engine::Nothing>& r) {
         if (done) done(r.status());
       };
   Mutate(scope, Status::OK(), std::move(adapt),
