@@ -1,8 +1,8 @@
 // Store is acpstore's one contract (SPEC §2-§4): sessions, per-session event
 // streams, a leased action queue and pause records, every call confined to a
-// Scope. The memory and file engines implement it and pass the same
-// conformance suite (tests/store_conformance_test.cc); the postgres engine
-// (docs/spec.md §10) is not built yet and OpenStore refuses it.
+// Scope. The memory, file and postgres engines implement it and pass the
+// same conformance suite (tests/store_conformance_test.cc; the postgres
+// engine's run is tests/postgres/, docs/spec.md §10).
 //
 // How to append an event and what an acknowledgement means:
 //
@@ -288,6 +288,9 @@ class Store {
 
 // Opens the engine options.engine names. kFile recovers from data_dir;
 // kCorruption names the file and offset of damage recovery cannot pass.
+// kPostgres connects to postgres_url and migrates postgres_schema:
+// kUnavailable when the database cannot be reached, kConflict when its
+// schema is newer than this build.
 Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
 
 }  // namespace acpstore
