@@ -155,6 +155,10 @@ struct SessionPatch {
   std::optional<std::optional<std::string>> current_backend_run_id;
   std::optional<std::optional<std::string>> backend_metadata;  // JSON text
   std::optional<std::vector<ValidationWarning>> validation_warnings;
+  // A target status, reached by the one lifecycle event that leads there
+  // from the current status (record::EventTo), in the same mutation;
+  // kInvalidTransition when no event does. Equal to the current: no change.
+  std::optional<SessionStatus> status;
 };
 
 struct SessionQuery {

@@ -46,6 +46,38 @@ Result<Session> Transitioned(const Session& session, SessionEvent event,
   return s;
 }
 
+// A raw transition may move a session with an active pause record. Keep
+// the record in step in the same mutation, so "an active pause" always
+// means "the session is paused or intervening" and a later PauseSession
+// is not refused by a stale record. `d` holds the transitioned session.
+static void SyncActivePause(const SessionEntry& e, SessionEvent event,
+                            TimestampMs now, Decision<Session>* d) {
+  if (const Pause* active = e.pauses.Active()) {
+    Pause p = *active;
+    SessionStatus to = d->result.status;
+    if (event == SessionEvent::kInterventionStarted &&
+        p.status == PauseStatus::kPaused) {
+      p.status = PauseStatus::kIntervening;
+      p.intervention_started_at = now;
+    } else if (event == SessionEvent::kInterventionCompleted &&
+               p.status == PauseStatus::kIntervening) {
+      p.status = PauseStatus::kPaused;
+      p.intervention_completed_at = now;
+    } else if (to != SessionStatus::kPaused &&
+               to != SessionStatus::kIntervening) {
+      p.status = PauseStatus::kResumed;
+      p.resumed_at = now;
+      // Canonical metadata: one key, an event name needing no escapes.
+      p.resume_metadata =
+          "{\"reason\":\"" + std::string(ToString(event)) + "\"}";
+    } else {
+      return;
+    }
+    p.updated_at = now;
+    d->mutation.UpsertPause(std::move(p));
+  }
+}
+
 Result<Decision<Session>> DecideCreateSession(const StoreState& state,
                                               const DecideContext& ctx,
                                               const Scope& scope,
@@ -115,10 +147,27 @@ Result<Decision<Session>> DecideUpdateSession(const StoreState& state,
     s.validation_warnings = std::move(*patch.validation_warnings);
   }
   s.updated_at = ctx.now;
+  // A target status is reached by the one lifecycle event that leads there,
+  // with that event's effects (closedAt, the active pause), atomically with
+  // the other fields.
+  std::optional<SessionEvent> event;
+  if (patch.status && *patch.status != s.status) {
+    event = record::EventTo(s.status, *patch.status);
+    if (!event) {
+      return Status::InvalidTransition(
+                 "no lifecycle event moves a session from " +
+                 std::string(ToString(s.status)) + " to " +
+                 std::string(ToString(*patch.status)))
+          .With("status", ToString(s.status))
+          .With("to", ToString(*patch.status));
+    }
+    ACPSTORE_ASSIGN_OR_RETURN(s, Transitioned(s, *event, ctx.now));
+  }
 
   Decision<Session> d;
   d.result = s;
   d.mutation.UpsertSession(std::move(s));
+  if (event) SyncActivePause(*e, *event, ctx.now, &d);
   return d;
 }
 
@@ -135,34 +184,7 @@ Result<Decision<Session>> DecideTransitionSession(const StoreState& state,
   d.result = s;
   d.mutation.UpsertSession(std::move(s));
 
-  // A raw transition may move a session with an active pause record. Keep
-  // the record in step in the same mutation, so "an active pause" always
-  // means "the session is paused or intervening" and a later PauseSession
-  // is not refused by a stale record.
-  if (const Pause* active = e->pauses.Active()) {
-    Pause p = *active;
-    SessionStatus to = d.result.status;
-    if (event == SessionEvent::kInterventionStarted &&
-        p.status == PauseStatus::kPaused) {
-      p.status = PauseStatus::kIntervening;
-      p.intervention_started_at = ctx.now;
-    } else if (event == SessionEvent::kInterventionCompleted &&
-               p.status == PauseStatus::kIntervening) {
-      p.status = PauseStatus::kPaused;
-      p.intervention_completed_at = ctx.now;
-    } else if (to != SessionStatus::kPaused &&
-               to != SessionStatus::kIntervening) {
-      p.status = PauseStatus::kResumed;
-      p.resumed_at = ctx.now;
-      // Canonical metadata: one key, an event name needing no escapes.
-      p.resume_metadata =
-          "{\"reason\":\"" + std::string(ToString(event)) + "\"}";
-    } else {
-      return d;
-    }
-    p.updated_at = ctx.now;
-    d.mutation.UpsertPause(std::move(p));
-  }
+  SyncActivePause(*e, event, ctx.now, &d);
   return d;
 }
 

@@ -72,6 +72,20 @@ Result<SessionStatus> NextStatus(SessionStatus from, SessionEvent event) {
       .With("event", ToString(event));
 }
 
+std::optional<SessionEvent> EventTo(SessionStatus from, SessionStatus to) {
+  std::optional<SessionEvent> found;
+  for (const Row& row : kTable) {
+    if (row.to != to ||
+        (row.from_mask & (1u << static_cast<unsigned>(from))) == 0) {
+      continue;
+    }
+    if (!found || row.event == SessionEvent::kResumeRequested) {
+      found = row.event;
+    }
+  }
+  return found;
+}
+
 bool IsActive(SessionStatus status) {
   return (kActive & (1u << static_cast<unsigned>(status))) != 0;
 }

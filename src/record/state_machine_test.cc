@@ -112,5 +112,30 @@ TEST(StateMachineTest, ActiveStatuses) {
                                  S::kPaused, S::kIntervening}));
 }
 
+TEST(StateMachineTest, EventToNamesTheOneEventBetweenTwoStatuses) {
+  using S = SessionStatus;
+  using E = SessionEvent;
+  EXPECT_EQ(EventTo(S::kInitializing, S::kIdle), E::kAgentReady);
+  EXPECT_EQ(EventTo(S::kIdle, S::kRunning), E::kRunStarted);
+  EXPECT_EQ(EventTo(S::kRunning, S::kPaused), E::kPauseRequested);
+  EXPECT_EQ(EventTo(S::kIntervening, S::kPaused), E::kInterventionCompleted);
+  // Two events reach running from intervening: the one that ends a pause.
+  EXPECT_EQ(EventTo(S::kIntervening, S::kRunning), E::kResumeRequested);
+  EXPECT_EQ(EventTo(S::kClosing, S::kFailed), E::kRuntimeFailed);
+  EXPECT_EQ(EventTo(S::kClosed, S::kRunning), std::nullopt);
+  EXPECT_EQ(EventTo(S::kIdle, S::kClosed), std::nullopt);
+  EXPECT_EQ(EventTo(S::kIdle, S::kIdle), std::nullopt);
+  // Whatever it names, NextStatus agrees.
+  for (int f = 0; f <= static_cast<int>(S::kFailed); ++f) {
+    for (int t = 0; t <= static_cast<int>(S::kFailed); ++t) {
+      std::optional<E> e = EventTo(static_cast<S>(f), static_cast<S>(t));
+      if (!e) continue;
+      Result<S> next = NextStatus(static_cast<S>(f), *e);
+      ASSERT_TRUE(next.ok());
+      EXPECT_EQ(*next, static_cast<S>(t));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace acpstore::record

@@ -106,7 +106,7 @@ Result<SessionPatch> ParseSessionPatch(std::string_view body, int max_depth) {
     for (std::string_view f :
          {"id", "tenantId", "ownerKeyId", "conversationId", "transcriptId",
           "parentSessionId", "rootSessionId", "correlationId",
-          "resumeFromSessionId", "status", "createdAt", "updatedAt", "closedAt",
+          "resumeFromSessionId", "createdAt", "updatedAt", "closedAt",
           "failedAt", "events"}) {
       r.RefuseImmutable(f);
     }
@@ -117,6 +117,10 @@ Result<SessionPatch> ParseSessionPatch(std::string_view body, int max_depth) {
     p.backend_metadata = r.PatchObjectText("backendMetadata");
     if (r.Has("validationWarnings")) {
       p.validation_warnings = ReadWarnings(r);
+    }
+    if (std::optional<std::string> status = r.OptString("status")) {
+      p.status = ParseSessionStatus(*status);
+      if (!p.status) r.Fail(InvalidField("status", "unknown session status"));
     }
     return p;
   });

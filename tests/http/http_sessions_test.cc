@@ -96,8 +96,13 @@ TEST_F(SessionsHttpTest, PatchRefusesImmutableAndUnknownFields) {
   HttpResponse r = c.Patch("/v1/sessions/p", R"({"parentSessionId":"x"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.Json().at("error").at("field"), "parentSessionId");
+  // status is not immutable, but only reachable by a lifecycle event.
   r = c.Patch("/v1/sessions/p", R"({"status":"closed"})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.ErrorCode(), "invalid_transition");
+  r = c.Patch("/v1/sessions/p", R"({"status":"sleeping"})");
   EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.Json().at("error").at("field"), "status");
   r = c.Patch("/v1/sessions/p", R"({"claudeSesionId":"typo"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.Json().at("error").at("field"), "claudeSesionId");
@@ -105,6 +110,42 @@ TEST_F(SessionsHttpTest, PatchRefusesImmutableAndUnknownFields) {
   r = c.Patch("/v1/sessions/p", R"({"claudeSessionId":5})");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("must be a string"), std::string::npos) << r.body;
+}
+
+// PATCH {"status"} moves the session by the one lifecycle event that leads
+// there, with the other fields, in one mutation; the pause record follows.
+TEST_F(SessionsHttpTest, PatchStatusTakesTheOneLegalTransition) {
+  CreateSession("writer-a", R"({"id":"p"})");
+  HttpClient c = Client("writer-a");
+  HttpResponse r =
+      c.Patch("/v1/sessions/p", R"({"status":"idle","claudeSessionId":"c1"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("status"), "idle");
+  EXPECT_EQ(r.Json().at("claudeSessionId"), "c1");
+  r = c.Patch("/v1/sessions/p", R"({"status":"idle"})");  // no change
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(c.Patch("/v1/sessions/p", R"({"status":"running"})").status, 200);
+  r = c.Post("/v1/sessions/p/pause", R"({"reason":"r","requestedBy":"a"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = c.Patch("/v1/sessions/p", R"({"status":"intervening"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(c.Get("/v1/sessions/p/pause").Json().at("status"), "intervening");
+  // From intervening, running is a resume: the pause record ends.
+  r = c.Patch("/v1/sessions/p", R"({"status":"running"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(c.Get("/v1/sessions/p/pause").Json().at("status"), "resumed");
+  // No event leads from running to closed: nothing changes, not even the
+  // other fields of the same PATCH.
+  r = c.Patch("/v1/sessions/p",
+              R"({"status":"closed","claudeSessionId":"c2"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("status"), "running");
+  EXPECT_EQ(r.Json().at("error").at("to"), "closed");
+  EXPECT_EQ(c.Get("/v1/sessions/p").Json().at("claudeSessionId"), "c1");
+  ASSERT_EQ(c.Patch("/v1/sessions/p", R"({"status":"closing"})").status, 200);
+  r = c.Patch("/v1/sessions/p", R"({"status":"closed"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.Json().as_object().contains("closedAt"));
 }
 
 TEST_F(SessionsHttpTest, ListPagesNewestFirstWithCursorAndFilters) {

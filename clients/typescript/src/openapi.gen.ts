@@ -56,6 +56,7 @@ export type SessionPatch = {
   currentBackendRunId?: string | null;
   backendMetadata?: Metadata | null;
   validationWarnings?: ValidationWarning[];
+  status?: SessionStatus;
 };
 
 export type Session = {

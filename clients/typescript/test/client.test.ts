@@ -59,6 +59,15 @@ describe('sessions', () => {
     await rejectsWith(writer.getSession('s-crud'), 404, 'not_found');
   });
 
+  test('updateSession with a target status takes the one legal transition', async () => {
+    await writer.createSession({ id: 's-status' });
+    const s = await writer.updateSession('s-status', { status: 'running' });
+    assert.equal(s.status, 'running');
+    const e = await rejectsWith(writer.updateSession('s-status', { status: 'closed' }), 409, 'invalid_transition');
+    assert.equal(e.details['to'], 'closed');
+    assert.equal(e.details['status'], 'running');
+  });
+
   test('caller-chosen conversation and transcript ids', async () => {
     const s = await writer.createSession({ id: 's-ids', conversationId: 'conv-1', transcriptId: 'tr-1' });
     assert.equal(s.conversationId, 'conv-1');

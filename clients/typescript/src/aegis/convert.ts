@@ -8,7 +8,6 @@ import type {
   AcpEventRecord,
   AcpPauseRecord,
   AcpSessionRecord,
-  AcpSessionStatus,
 } from './types.js';
 
 const ms = (t: string): number => Date.parse(t);
@@ -113,34 +112,4 @@ export function toAegisPause(p: Pause): AcpPauseRecord {
     resumedAt: opt(p.resumedAt),
     resumeMetadata: p.resumeMetadata,
   });
-}
-
-/**
- * The one lifecycle event that moves `from` to `to` (SPEC §2.1), for an
- * Aegis update that sets `status` directly. Where two events lead to the
- * same status, the one Aegis's state machine means is chosen: from
- * intervening, `running` is a resume (resume_requested), not a new run.
- */
-export function transitionFor(from: AcpSessionStatus, to: AcpSessionStatus): string | undefined {
-  const active = ['initializing', 'idle', 'running', 'paused', 'intervening'];
-  switch (to) {
-    case 'idle':
-      return from === 'initializing' ? 'agent_ready' : from === 'running' || from === 'intervening' ? 'run_completed' : undefined;
-    case 'running':
-      if (from === 'paused' || from === 'intervening') return 'resume_requested';
-      return from === 'initializing' || from === 'idle' ? 'run_started' : undefined;
-    case 'paused':
-      if (from === 'running') return 'pause_requested';
-      return from === 'intervening' ? 'intervention_completed' : undefined;
-    case 'intervening':
-      return from === 'paused' ? 'intervention_started' : undefined;
-    case 'closing':
-      return active.includes(from) ? 'close_requested' : undefined;
-    case 'closed':
-      return from === 'closing' ? 'close_completed' : undefined;
-    case 'failed':
-      return active.includes(from) || from === 'closing' ? 'runtime_failed' : undefined;
-    default:
-      return undefined;
-  }
 }

@@ -6,8 +6,8 @@
 
 import { AcpstoreClient, type Scope } from '../client.js';
 import { AcpstoreError } from '../errors.js';
-import type { Action, Event, Pause, PauseSessionResponse } from '../openapi.gen.js';
-import { toAegisAction, toAegisEvent, toAegisPause, toAegisSession, transitionFor } from './convert.js';
+import type { Action, Event, Pause, PauseSessionResponse, SessionPatch } from '../openapi.gen.js';
+import { toAegisAction, toAegisEvent, toAegisPause, toAegisSession } from './convert.js';
 import type {
   AcpActionQueue,
   AcpActionRecord,
@@ -241,7 +241,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           throw this.#mapInvalid(e);
         }
         if (record.status !== undefined && record.status !== created.status) {
-          await this.#setStatus(client, record.id, created.status, record.status);
+          await this.#patch(client, record.id, { status: record.status }, created.status);
         }
       },
 
@@ -262,32 +262,18 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           throw new Error('ACP session update record scope does not match requested scope');
         }
         const client = this.#as(s);
-        let current;
-        try {
-          current = await client.getSession(record.id);
-        } catch (e) {
-          if (isCode(e, 'not_found', 'invalid_argument')) return null;
-          throw e;
-        }
-        // Aegis copies these fields; an undefined value clears one.
+        // Aegis copies these fields (an undefined value clears one) and the
+        // status; acpstore reaches the status by its one lifecycle event, in
+        // the same mutation (PATCH status, SPEC §5.1).
         const patch = {
           acpAgentSessionId: record.acpAgentSessionId ?? null,
           claudeSessionId: record.claudeSessionId ?? null,
           currentBackendRunId: record.currentBackendRunId ?? null,
           backendMetadata: record.backendMetadata ?? null,
           validationWarnings: record.validationWarnings ?? [],
+          ...(record.status === undefined ? {} : { status: record.status }),
         };
-        let updated;
-        try {
-          updated = await this.#write(() => client.updateSession(record.id, patch));
-        } catch (e) {
-          if (isCode(e, 'not_found')) return null;
-          throw this.#mapInvalid(e);
-        }
-        if (record.status !== undefined && record.status !== current.status) {
-          return this.#setStatus(client, record.id, updated.status, record.status);
-        }
-        return toAegisSession(updated);
+        return this.#patch(client, record.id, patch);
       },
 
       list: async (input): Promise<AcpSessionRecord[]> => {
@@ -305,19 +291,22 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     };
   }
 
-  /** An Aegis status write: the one legal lifecycle event from -> to. */
-  async #setStatus(client: AcpstoreClient, id: string, from: AcpSessionStatus, to: AcpSessionStatus): Promise<AcpSessionRecord> {
-    const event = transitionFor(from, to);
-    if (event === undefined) {
-      throw new Error(`ACP session status cannot change from ${from} to ${to} (no lifecycle event does that)`);
-    }
+  /** PATCH; null when the session is not in scope. */
+  async #patch(
+    client: AcpstoreClient,
+    id: string,
+    patch: SessionPatch,
+    from?: AcpSessionStatus,
+  ): Promise<AcpSessionRecord | null> {
     try {
-      return toAegisSession(await this.#write(() => client.transitionSession(id, event as never)));
+      return toAegisSession(await this.#write(() => client.updateSession(id, patch)));
     } catch (e) {
+      if (isCode(e, 'not_found')) return null;
       if (isCode(e, 'invalid_transition')) {
-        throw new Error(`ACP session status cannot change from ${from} to ${to}: ${e.message}`);
+        const current = typeof e.details['status'] === 'string' ? e.details['status'] : from;
+        throw new Error(`ACP session status cannot change from ${String(current)} to ${String(patch.status)}: ${e.message}`);
       }
-      throw e;
+      throw this.#mapInvalid(e);
     }
   }
 
