@@ -76,7 +76,7 @@ struct LeaseOptions {
   // Default 1 s.
   int64_t initial_backoff_ms = 1000;
   // Cap on the doubled delay. Default 5 min.
-  int64_t max_backoff_ms = 5 * 60 * 1000;
+  int64_t max_backoff_ms = int64_t{5} * 60 * 1000;
 };
 
 struct StoreOptions {

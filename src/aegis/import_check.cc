@@ -98,7 +98,8 @@ Status ImportChecker::ResolveScope(const std::string& session_id,
 }
 
 void ImportChecker::Rescoped(const std::string& path, const std::string& owner,
-                             const std::string& tenant, std::string extra) {
+                             const std::string& tenant,
+                             const std::string& extra) {
   found_.push_back(
       {path,
        {RepairKind::kRescoped, "ownerKeyId",

@@ -133,7 +133,7 @@ class ImportChecker {
   template <typename T>
   Result<T> Reject(Collection c, uint64_t ordinal, Status s);
   void Rescoped(const std::string& path, const std::string& owner,
-                const std::string& tenant, std::string extra = "");
+                const std::string& tenant, const std::string& extra = "");
 
   struct PauseEntry {
     uint64_t ordinal;

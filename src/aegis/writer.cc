@@ -34,7 +34,7 @@ class Obj {
     record::AppendJsonString(v, out_);
   }
   void Str(std::string_view key, const std::string& v) {
-    Str(key, std::string_view(v));
+    Str(key, static_cast<std::string_view>(v));
   }
   void Str(std::string_view key, const std::optional<std::string>& v) {
     if (v) Str(key, *v);
@@ -44,7 +44,7 @@ class Obj {
     out_->append(json);
   }
   void Raw(std::string_view key, const std::string& json) {
-    Raw(key, std::string_view(json));
+    Raw(key, static_cast<std::string_view>(json));
   }
   void Raw(std::string_view key, const std::optional<std::string>& json) {
     if (json) Raw(key, *json);

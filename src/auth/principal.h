@@ -41,8 +41,9 @@ struct Principal {
   bool ServesTenant(std::string_view tenant) const {
     if (role != Role::kService) return false;
     if (tenants.empty()) return true;
-    for (const std::string& t : tenants)
+    for (const std::string& t : tenants) {
       if (t == tenant) return true;
+    }
     return false;
   }
 

@@ -54,7 +54,8 @@ Status& Status::operator=(const Status& other) {
 }
 
 std::string_view Status::message() const {
-  return ok() ? std::string_view() : std::string_view(state_->message);
+  if (!ok()) return state_->message;
+  return {};
 }
 
 const std::vector<StatusDetail>& Status::details() const {

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <utility>
 
 namespace acpstore::cli {
 namespace {
@@ -45,6 +46,16 @@ bool MulOverflows(uint64_t a, uint64_t b, uint64_t limit) {
   return b != 0 && a > limit / b;
 }
 
+// The scale of `unit` in `units` (name, scale > 0); 0 if it is not there.
+template <size_t N>
+uint64_t UnitScale(const std::pair<std::string_view, uint64_t> (&units)[N],
+                   std::string_view unit) {
+  for (const auto& [name, scale] : units) {
+    if (name == unit) return scale;
+  }
+  return 0;
+}
+
 }  // namespace
 
 Result<int64_t> ParseDurationMs(std::string_view text) {
@@ -54,13 +65,15 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
   std::string_view unit;
   std::optional<uint64_t> n = LeadingNumber(text, &unit);
   if (!n) return Expected(kWhat, text);
-  uint64_t scale = 0;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60 * 1000;
-  else if (unit == "h") scale = 3600 * 1000;
-  else if (unit == "d") scale = 24 * 3600 * 1000;
-  else return Expected(kWhat, text);
+  constexpr std::pair<std::string_view, uint64_t> kUnits[] = {
+      {"ms", 1},
+      {"s", 1000},
+      {"m", uint64_t{60} * 1000},
+      {"h", uint64_t{3600} * 1000},
+      {"d", uint64_t{24} * 3600 * 1000},
+  };
+  const uint64_t scale = UnitScale(kUnits, unit);
+  if (scale == 0) return Expected(kWhat, text);
   constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
   if (MulOverflows(*n, scale, kMax)) {
     return Status::InvalidArgument("duration " + Quote(text) + " is too long");
@@ -74,17 +87,21 @@ Result<uint64_t> ParseSize(std::string_view text) {
   std::string_view unit;
   std::optional<uint64_t> n = LeadingNumber(text, &unit);
   if (!n) return Expected(kWhat, text);
-  uint64_t scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KiB") scale = 1ULL << 10;
-  else if (unit == "MiB") scale = 1ULL << 20;
-  else if (unit == "GiB") scale = 1ULL << 30;
-  else if (unit == "TiB") scale = 1ULL << 40;
-  else if (unit == "KB" || unit == "kB") scale = 1000;
-  else if (unit == "MB") scale = 1000 * 1000;
-  else if (unit == "GB") scale = 1000ULL * 1000 * 1000;
-  else if (unit == "TB") scale = 1000ULL * 1000 * 1000 * 1000;
-  else return Expected(kWhat, text);
+  constexpr std::pair<std::string_view, uint64_t> kUnits[] = {
+      {"", 1},
+      {"B", 1},
+      {"KiB", 1ULL << 10},
+      {"MiB", 1ULL << 20},
+      {"GiB", 1ULL << 30},
+      {"TiB", 1ULL << 40},
+      {"KB", 1000},
+      {"kB", 1000},
+      {"MB", 1000ULL * 1000},
+      {"GB", 1000ULL * 1000 * 1000},
+      {"TB", 1000ULL * 1000 * 1000 * 1000},
+  };
+  const uint64_t scale = UnitScale(kUnits, unit);
+  if (scale == 0) return Expected(kWhat, text);
   if (MulOverflows(*n, scale, std::numeric_limits<uint64_t>::max())) {
     return Status::InvalidArgument("size " + Quote(text) + " is too large");
   }

@@ -122,7 +122,7 @@ Result<Url> ParseUrl(std::string_view text) {
 }
 
 std::string EncodePathSegment(std::string_view segment) {
-  static const char* kHex = "0123456789ABCDEF";
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : segment) {
     const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -155,7 +155,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 // Waits until fd is ready for `events`; false on timeout or error.
-bool WaitFor(int fd, short events, int timeout_ms) {
+bool WaitFor(int fd, int16_t events, int timeout_ms) {
   pollfd p{fd, events, 0};
   const int r = ::poll(&p, 1, timeout_ms);
   return r > 0;
@@ -227,7 +227,7 @@ Status HttpGet::Start(const Url& url, const std::string& target,
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   size_t end = std::string::npos;
   while ((end = head.find("\r\n\r\n")) == std::string::npos) {
-    if (head.size() > 64 * 1024) {
+    if (head.size() > size_t{64} * 1024) {
       Close();
       return Status::Unavailable("response head too large");
     }

@@ -124,7 +124,9 @@ void ClientIdIndex::Rebuild(EventSeq keep_from, size_t room) {
     // Entries added later have higher seqs, so the k oldest of these are
     // the first to go stale.
     const size_t k = std::max<size_t>(1, live.size() / 8);
-    std::nth_element(live.begin(), live.begin() + (k - 1), live.end());
+    std::nth_element(live.begin(),
+                     live.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                     live.end());
     sweep_after_ = live[k - 1].first;
   }
 }

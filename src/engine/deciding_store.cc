@@ -105,7 +105,8 @@ void DecidingStore::TransitionSession(const Scope& scope,
 void DecidingStore::DeleteSession(const Scope& scope,
                                   std::string_view session_id,
                                   StatusCompletion done) {
-  Completion<Nothing> adapt = [done = std::move(done)](Result<Nothing> r) {
+  Completion<Nothing> adapt = [done = std::move(done)](
+                                  const Result<Nothing>& r) {
     if (done) done(r.status());
   };
   Mutate(scope, Status::OK(), std::move(adapt),
@@ -293,7 +294,8 @@ Result<Pause> DecidingStore::GetPause(const Scope& scope,
 // ------------------------------------------------------------- migration
 
 void DecidingStore::CommitImport(Decider decide, StatusCompletion done) {
-  Completion<Nothing> adapt = [done = std::move(done)](Result<Nothing> r) {
+  Completion<Nothing> adapt = [done = std::move(done)](
+                                  const Result<Nothing>& r) {
     if (done) done(r.status());
   };
   Commit(std::move(adapt),

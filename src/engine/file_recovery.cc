@@ -42,8 +42,9 @@ Status ApplyRecord(const std::string& journal_dir,
   // the record was written).
   std::vector<record::EventSpan> spans;
   Status s = record::DecodeMutation(&input, &m, &spans);
-  if (!s.ok())
+  if (!s.ok()) {
     return RecordCorruption(journal_dir, record.location, s.message());
+  }
   context->BeginDurable(record.location, spans);
   s = state->Apply(std::move(m));
   const bool spans_matched = context->End();

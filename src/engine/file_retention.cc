@@ -54,10 +54,11 @@ record::Mutation DecideDiskRetention(const StoreState& state,
   for (const auto& [segment, count] : terminal_counts) {
     auto it = live.find(segment);
     if (segment == newest || it == live.end()) continue;
-    if (it->second == count)
+    if (it->second == count) {
       freed += usage.segment_sizes.count(segment) != 0
                    ? usage.segment_sizes.at(segment)
                    : 0;
+    }
   }
   if (freed > 0) {
     for (const SessionEntry* e : terminal) {

@@ -171,8 +171,9 @@ Result<InspectReport> Inspect(const std::string& data_dir,
     SnapshotSummary sum;
     sum.number = f.number;
     sum.path = f.path;
-    if (Result<uint64_t> size = fs.FileSize(f.path); size.ok())
+    if (Result<uint64_t> size = fs.FileSize(f.path); size.ok()) {
       sum.bytes = *size;
+    }
     report.snapshot_bytes += sum.bytes;
     if (auto reader = snapshot::SnapshotReader::Open(fs, f.path); reader.ok()) {
       const snapshot::SnapshotHeader& h = (*reader)->header();
@@ -295,8 +296,9 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     std::unique_ptr<StoreState> state = NewFileState(&context);
     Result<snapshot::SnapshotHeader> h =
         LoadSnapshot(fs, f.path, state.get(), &context);
-    if (!h.ok())
+    if (!h.ok()) {
       report.problems.push_back(tools::ProblemFrom(h.error(), f.path));
+    }
     if (Result<uint64_t> size = fs.FileSize(f.path); size.ok()) {
       report.bytes += *size;
     }

@@ -237,6 +237,7 @@ class Repairer {
         batch.push_back(std::move(kept[at++]));
       }
       std::vector<uint32_t> sizes;
+      sizes.reserve(batch.size());
       for (const Event& ev : batch) sizes.push_back(ev.payload.size());
       m.AppendEvents(tenant, id, std::move(batch));
       std::string rec;

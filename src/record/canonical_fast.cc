@@ -77,7 +77,7 @@ class FastCanonicalizer {
   bool Literal(std::string_view word);
   bool KeysAreDistinct(size_t first);
   std::string_view KeyText(const KeySpan& k) const {
-    return std::string_view(out_).substr(k.begin, k.size);
+    return static_cast<std::string_view>(out_).substr(k.begin, k.size);
   }
 
   const std::string_view in_;

@@ -92,14 +92,17 @@ Status FromException(std::string_view field) {
   }
 }
 
-// Members every basic_parser handler must declare. Our own limits are
-// enforced in the handlers, with better messages than Boost's.
+// Members every basic_parser handler must declare, under the names Boost
+// gives them (hence no kConstant). Our own limits are enforced in the
+// handlers, with better messages than Boost's.
+// NOLINTBEGIN(readability-identifier-naming)
 struct HandlerLimits {
   static constexpr size_t max_array_size = static_cast<size_t>(-1);
   static constexpr size_t max_object_size = static_cast<size_t>(-1);
   static constexpr size_t max_string_size = static_cast<size_t>(-1);
   static constexpr size_t max_key_size = static_cast<size_t>(-1);
 };
+// NOLINTEND(readability-identifier-naming)
 
 // ------------------------------------------------------------- payloads
 
@@ -288,7 +291,7 @@ class PayloadHandler : public HandlerLimits {
   // (escaping only touches ASCII, so the escaped bytes are valid exactly
   // when the raw ones are) keeps the guarantee independent of Boost.
   bool CheckStringUtf8(size_t begin, json::error_code& ec) {
-    if (FindInvalidUtf8(std::string_view(out_).substr(begin)) ==
+    if (FindInvalidUtf8(static_cast<std::string_view>(out_).substr(begin)) ==
         std::string_view::npos) {
       return true;
     }

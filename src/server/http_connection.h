@@ -79,7 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ~Connection();
 
   // Registers the connection and spawns its coroutines on its strand.
-  static void Start(std::shared_ptr<Connection> connection);
+  static void Start(const std::shared_ptr<Connection>& connection);
   // Any thread: finish the current request, then close; end an SSE
   // stream; close at once when idle.
   void Shutdown();

@@ -2,6 +2,8 @@
 
 #include "server/http_message.h"
 
+#include <utility>
+
 namespace acpstore::server {
 
 void ReadySignal::Notify() {
@@ -20,14 +22,14 @@ void ReadySignal::Notify() {
 }
 
 void ReadySignal::SetWaker(std::function<void()> waker) {
-  bool deliver = false;
+  std::function<void()> deliver;  // called with no lock held
   {
     std::lock_guard<std::mutex> lock(mu_);
-    waker_ = waker;
-    deliver = waker_ && pending_;
+    waker_ = std::move(waker);
+    if (waker_ && pending_) deliver = waker_;
     pending_ = false;
   }
-  if (deliver) waker();
+  if (deliver) deliver();
 }
 
 }  // namespace acpstore::server

@@ -179,10 +179,10 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
          "HTTP responses by method, route template and status code.");
     for (const auto& [key, n] : requests_) {
       const auto& [method, route, code] = key;
-      Line(&out, "acpstore_http_requests_total",
-           "method=\"" + method + "\",route=\"" + route + "\",code=\"" +
-               std::to_string(code) + "\"",
-           n);
+      std::string labels = "method=\"";
+      labels.append(method).append("\",route=\"").append(route);
+      labels.append("\",code=\"").append(std::to_string(code)).append("\"");
+      Line(&out, "acpstore_http_requests_total", labels, n);
     }
     Head(&out, "acpstore_service_requests_total", "counter",
          "HTTP requests by service keys, by the tenant they acted in.");

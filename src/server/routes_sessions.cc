@@ -28,7 +28,7 @@ void CreateSession(Call& call) {
   }
   call.ctx.store->CreateSession(
       call.scope, std::move(*req),
-      Reply<Session>(call, [](Session s) { return SessionOk(201, s); }));
+      Reply<Session>(call, [](const Session& s) { return SessionOk(201, s); }));
 }
 
 // Parses ?status=a,b&updatedAfter=<ts>&limit=&cursor= into `query`.
@@ -93,7 +93,7 @@ void UpdateSession(Call& call) {
   if (FailedParse(call, patch)) return;
   call.ctx.store->UpdateSession(
       call.scope, call.Param(0), std::move(*patch),
-      Reply<Session>(call, [](Session s) { return SessionOk(200, s); }));
+      Reply<Session>(call, [](const Session& s) { return SessionOk(200, s); }));
 }
 
 void TransitionSession(Call& call) {
@@ -102,12 +102,13 @@ void TransitionSession(Call& call) {
   if (FailedParse(call, event)) return;
   call.ctx.store->TransitionSession(
       call.scope, call.Param(0), *event,
-      Reply<Session>(call, [](Session s) { return SessionOk(200, s); }));
+      Reply<Session>(call, [](const Session& s) { return SessionOk(200, s); }));
 }
 
 void DeleteSession(Call& call) {
   call.ctx.store->DeleteSession(
-      call.scope, call.Param(0), [respond = std::move(call.respond)](Status s) {
+      call.scope, call.Param(0),
+      [respond = std::move(call.respond)](const Status& s) {
         respond(s.ok() ? NoContent() : ErrorResponse(s));
       });
 }

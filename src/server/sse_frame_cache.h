@@ -38,12 +38,12 @@ namespace acpstore::server {
 struct SseFrameCacheOptions {
   size_t slots = 1024;
   // Events whose frame is larger are formatted per stream, uncached.
-  size_t max_frame_bytes = 64 * 1024;
+  size_t max_frame_bytes = size_t{64} * 1024;
   // Cap on the bytes held (events and frames together), split evenly
   // among the shards. This memory is outside the store's memory budget:
   // the slots keep their events alive (even of a deleted session) until
   // they are reused.
-  size_t max_total_bytes = 16 * 1024 * 1024;
+  size_t max_total_bytes = size_t{16} * 1024 * 1024;
 };
 
 class SseFrameCache {
