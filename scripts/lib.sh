@@ -20,7 +20,7 @@ DEPS=(
   libsqlite3-dev libpq-dev libzstd-dev libssl-dev
   libfiu-dev fiu-utils
   libjemalloc-dev
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-tidy-14
 )
 # Only the test command needs a PostgreSQL server.
 PG_DEPS=(postgresql-15)

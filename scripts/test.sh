@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Builds and runs every test: the release build runs the whole suite, then
-# an ASan+UBSan build runs it again. Installs what it needs (apt packages,
-# and a throwaway PostgreSQL on a Unix socket for the postgres tests).
-# Output ends with ctest's summaries, then node's (clients/typescript).
-# A second run reuses build/ and ccache.
+# The one test command; CI (.ci/run) runs exactly this on a fresh clone.
+# Installs what it needs (apt packages, and a throwaway PostgreSQL on a Unix
+# socket), then, in order:
+#   1. release build (everything) and the layering graph it writes;
+#   2. ASan+UBSan build (everything);
+#   3. `acpstore bench` built in (the bench-command preset, acpstore only),
+#      run once on a tiny workload;
+#   4. ThreadSanitizer build of the concurrency-bearing suites only
+#      (engine, journal, HTTP end to end, kill -9);
+#   5. clang-tidy over src/ (every finding fails);
+#   6. ctest: release (all, including the install and layering tests), then
+#      ASan+UBSan (all), then TSan (labels engine, journal, http, crash);
+#   7. the TypeScript client's suites (scripts/test_typescript.sh).
+# Every stage runs even if an earlier one failed, and the exit status is
+# non-zero if any failed. A stage that cannot run fails; nothing is skipped.
+# Each stage prints its wall time; the output ends with ctest's summaries,
+# then node's. A second run reuses build/ and ccache.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -14,13 +26,46 @@ source "$ROOT/scripts/pg_test_server.sh"
 pg_test_server_start
 trap pg_test_server_stop EXIT
 
-configure_and_build release
-configure_and_build asan
+status=0
+times=()
+# stage NAME COMMAND...: runs COMMAND, records its wall time, notes failure
+# and goes on (the caller's `||` keeps set -e from ending the script).
+stage() {
+  local name="$1" start rc=0
+  shift
+  start=$(date +%s)
+  "$@" || rc=$?
+  times+=("$name: $(($(date +%s) - start)) s$([ "$rc" = 0 ] || echo " (FAILED, exit $rc)")")
+  echo "=== [test.sh] ${times[-1]}"
+  [ "$rc" = 0 ] || status=1
+}
+
+# The suites that start threads of their own; their binaries are all the
+# TSan stage builds.
+TSAN_TARGETS=(engine_test file_engine_test journal_test http_test
+              kill_nine_test crash_child)
+TSAN_LABELS='^(engine|journal|http|crash)$'
+
+bench_command_smoke() {
+  configure_and_build bench-command acpstore &&
+    "$ROOT/build/bench-command/src/cli/acpstore" bench append \
+      --events 200 --writers 2 --seconds 2 --no-peers >/dev/null
+}
+
+stage "release build" configure_and_build release
+stage "asan build" configure_and_build asan
+stage "bench-command build and smoke run" bench_command_smoke
+stage "tsan build" configure_and_build tsan "${TSAN_TARGETS[@]}"
+stage "clang-tidy" "$ROOT/scripts/clang_tidy.sh" "$ROOT/build/release"
 
 cd "$ROOT"
-status=0
-ctest --preset release -j "$JOBS" --timeout 900 || status=$?
+echo "=== release ==="
+stage "release ctest" ctest --preset release -j "$JOBS" --timeout 900
 echo "=== ASan+UBSan ==="
-ctest --preset asan -j "$JOBS" --timeout 900 || status=$?
-"$ROOT/scripts/test_typescript.sh" || status=$?
+stage "asan ctest" ctest --preset asan -j "$JOBS" --timeout 900
+echo "=== TSan (engine, journal, http, crash) ==="
+stage "tsan ctest" ctest --preset tsan -j "$JOBS" --timeout 900 -L "$TSAN_LABELS"
+echo "=== [test.sh] stage times: ${times[*]/%/;}"
+# Last, so that node's summary ends the output.
+"$ROOT/scripts/test_typescript.sh" || status=1
 exit "$status"
