@@ -3,8 +3,8 @@
 // options. Exit 0 when the workload ran, 1 when it failed.
 //
 // Built in only with -DACPSTORE_BENCH_COMMAND=ON (ACPSTORE_HAVE_BENCH
-// defined), so that the shipped binary does not link SQLite and libpq;
-// otherwise the subcommand says so and points to acpstore_bench.
+// defined), so that the shipped binary holds no benchmark code and links no
+// SQLite; otherwise the subcommand says so and points to acpstore_bench.
 //
 // Thread-safety: main thread only (the workloads start their own threads).
 
