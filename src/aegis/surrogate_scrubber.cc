@@ -48,16 +48,22 @@ size_t SurrogateScrubber::Scrub(char* data, size_t size, bool last,
       in_string_ = true;
       continue;
     }
-    const char c = data[i];
-    if (c == '"') {
+    // Inside a string only its closing quote and escapes matter: two
+    // memchr scans (vectorised in libc) instead of a loop over every byte
+    // of the payload text that is most of a file.
+    const char* p = data + i;
+    const auto* quote =
+        static_cast<const char*>(std::memchr(p, '"', size - i));
+    const size_t span = quote != nullptr ? static_cast<size_t>(quote - p)
+                                         : size - i;
+    const auto* escape = static_cast<const char*>(std::memchr(p, '\\', span));
+    if (escape == nullptr) {
+      if (quote == nullptr) return size;
+      i += span + 1;
       in_string_ = false;
-      ++i;
       continue;
     }
-    if (c != '\\') {
-      ++i;
-      continue;
-    }
+    i = static_cast<size_t>(escape - data);
     // An escape: it needs 2 bytes, or 6 for \u, or 12 for a pair.
     const size_t left = size - i;
     if (left < 2) return last ? size : i;
