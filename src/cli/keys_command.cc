@@ -1,7 +1,9 @@
 // `acpstore keys create|list|revoke`: API key management on a data
 // directory, whether or not a server holds it (SPEC §6). The keys file
 // protocol (keys.lock, atomic replace) lives in auth/key_store.h; a running
-// server picks up the change within a second.
+// server picks up the change within a second. With --postgres-url the keys
+// are those of a postgres-engine deployment, in the database
+// (postgres/pg_key_store.h), and every server of that schema honours them.
 //
 // `create` prints the token alone on stdout, so `TOKEN=$(acpstore keys
 // create ...)` works; every other message goes to stderr.
@@ -17,6 +19,9 @@
 #include <string>
 
 #include "auth/key_store.h"
+#ifdef ACPSTORE_WITH_POSTGRES
+#include "postgres/pg_key_store.h"
+#endif
 #include "base/time_format.h"
 #include "cli/command.h"
 
@@ -25,6 +30,8 @@ namespace {
 
 struct KeysFlags {
   std::string data_dir = DefaultDataDir();
+  std::string postgres_url;  // set: the keys are in this database
+  std::string postgres_schema = "acpstore";
   std::string tenant;
   std::string role;
   std::string name;
@@ -33,12 +40,28 @@ struct KeysFlags {
   bool json = false;
 };
 
-Result<std::unique_ptr<auth::KeyStore>> OpenKeys(const std::string& data_dir,
-                                                 bool create) {
+Result<std::unique_ptr<auth::KeyManager>> OpenKeys(const KeysFlags& f,
+                                                   bool create) {
+  if (!f.postgres_url.empty()) {
+#ifdef ACPSTORE_WITH_POSTGRES
+    postgres::PgKeyStoreOptions options;
+    options.reload_interval_ms = 0;  // one-shot: no reload thread
+    ACPSTORE_ASSIGN_OR_RETURN(
+        std::unique_ptr<postgres::PgKeyStore> keys,
+        postgres::PgKeyStore::Open(f.postgres_url, f.postgres_schema,
+                                   options));
+    return std::unique_ptr<auth::KeyManager>(std::move(keys));
+#else
+    return Status::Unavailable(
+        "this acpstore was built without libpq: no --postgres-url");
+#endif
+  }
   auth::KeyStoreOptions options;
   options.create_dir = create;
   options.reload_interval_ms = 0;  // one-shot: no reload thread
-  return auth::KeyStore::Open(data_dir, options);
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<auth::KeyStore> keys,
+                            auth::KeyStore::Open(f.data_dir, options));
+  return std::unique_ptr<auth::KeyManager>(std::move(keys));
 }
 
 int Fail(const Status& s) {
@@ -62,7 +85,7 @@ int RunCreate(const KeysFlags& f, bool id_given) {
     PrintError("--tenants applies to service keys only");
     return kExitUsage;
   }
-  auto ks = OpenKeys(f.data_dir, /*create=*/true);
+  auto ks = OpenKeys(f, /*create=*/true);
   if (!ks) return Fail(ks.error());
   // A service key acts in the tenants of its requests; its own tenantId
   // only files it for `keys list --tenant`.
@@ -91,7 +114,7 @@ std::string Column(std::string s, size_t width) {
 }
 
 int RunList(const KeysFlags& f) {
-  auto ks = OpenKeys(f.data_dir, /*create=*/false);
+  auto ks = OpenKeys(f, /*create=*/false);
   if (!ks) return Fail(ks.error());
   Result<std::vector<auth::KeyInfo>> keys = (*ks)->ListKeys(f.tenant);
   if (!keys) return Fail(keys.error());
@@ -141,7 +164,7 @@ int RunList(const KeysFlags& f) {
 }
 
 int RunRevoke(const KeysFlags& f) {
-  auto ks = OpenKeys(f.data_dir, /*create=*/false);
+  auto ks = OpenKeys(f, /*create=*/false);
   if (!ks) return Fail(ks.error());
   Status s = (*ks)->RevokeKey(f.tenant, f.id);
   if (!s.ok()) return Fail(s);
@@ -154,6 +177,15 @@ void AddDataDir(CLI::App* cmd, KeysFlags* f) {
                   "Data directory holding keys.json [env ACPSTORE_DATA_DIR, "
                   "default ./acpstore-data]")
       ->type_name("DIR");
+  cmd->add_option("--postgres-url", f->postgres_url,
+                  "The keys of a postgres-engine deployment, in this "
+                  "database (instead of --data-dir)")
+      ->type_name("URL")
+      ->envname("ACPSTORE_POSTGRES_URL");
+  cmd->add_option("--postgres-schema", f->postgres_schema,
+                  "With --postgres-url: the schema [default acpstore]")
+      ->type_name("NAME")
+      ->envname("ACPSTORE_POSTGRES_SCHEMA");
 }
 
 }  // namespace

@@ -32,6 +32,9 @@
 #include "cli/command.h"
 #include "cli/logging.h"
 #include "server/server.h"
+#ifdef ACPSTORE_WITH_POSTGRES
+#include "postgres/pg_key_store.h"
+#endif
 
 namespace acpstore::cli {
 namespace {
@@ -86,19 +89,51 @@ class ShutdownWatchdog {
   std::thread thread_;
 };
 
-// Opens the keys, making the first admin key on a first start.
-Result<std::unique_ptr<auth::KeyStore>> OpenKeys(const std::string& data_dir) {
-  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<auth::KeyStore> keys,
-                            auth::KeyStore::Open(data_dir));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<auth::BootstrapKey> boot,
-                            keys->EnsureBootstrapKey());
+// The keys the server checks tokens against and manages (/v1/keys): one
+// object, both interfaces.
+struct Keys {
+  std::unique_ptr<auth::Authenticator> owner;
+  auth::KeyManager* manager = nullptr;
+
+  template <typename T>
+  static Keys Of(std::unique_ptr<T> keys) {
+    Keys k;
+    k.manager = keys.get();
+    k.owner = std::move(keys);
+    return k;
+  }
+};
+
+void LogBootstrap(const std::optional<auth::BootstrapKey>& boot) {
   if (boot) {
     spdlog::warn("no API keys yet: created admin key {} for tenant '{}'; "
                  "its token is in {} (mode 0600). Store it and delete the "
                  "file",
                  boot->key.id, boot->key.tenant_id, boot->token_path);
   }
-  return keys;
+}
+
+// Opens the keys, making the first admin key on a first start: the data
+// directory's keys file, or with the postgres engine the database's table
+// (SPEC §10), shared by every server of the schema.
+Result<Keys> OpenKeys(const StoreOptions& so) {
+#ifdef ACPSTORE_WITH_POSTGRES
+  if (so.engine == Engine::kPostgres) {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        std::unique_ptr<postgres::PgKeyStore> keys,
+        postgres::PgKeyStore::Open(so.postgres_url, so.postgres_schema));
+    ACPSTORE_ASSIGN_OR_RETURN(std::optional<auth::BootstrapKey> boot,
+                              keys->EnsureBootstrapKey(so.data_dir));
+    LogBootstrap(boot);
+    return Keys::Of(std::move(keys));
+  }
+#endif
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<auth::KeyStore> keys,
+                            auth::KeyStore::Open(so.data_dir));
+  ACPSTORE_ASSIGN_OR_RETURN(std::optional<auth::BootstrapKey> boot,
+                            keys->EnsureBootstrapKey());
+  LogBootstrap(boot);
+  return Keys::Of(std::move(keys));
 }
 
 // The part of the shutdown budget the server may spend draining requests
@@ -159,14 +194,14 @@ int RunServe(const ServeConfig& config) {
                   store.error().ToString());
     return kExitFailure;
   }
-  Result<std::unique_ptr<auth::KeyStore>> keys = OpenKeys(so.data_dir);
+  Result<Keys> keys = OpenKeys(so);
   if (!keys) {
     spdlog::error("cannot open the API keys: {}", keys.error().ToString());
     return kExitFailure;
   }
 
   auto http = std::make_unique<server::Server>(
-      ToServerOptions(config), **store, **keys, keys->get());
+      ToServerOptions(config), **store, *keys->owner, keys->manager);
   if (Status s = http->Start(); !s.ok()) {
     spdlog::error("cannot serve HTTP on {}: {}", FormatListen(config.listen),
                   s.ToString());
@@ -186,7 +221,7 @@ int RunServe(const ServeConfig& config) {
     http->Stop();
     http.reset();
     store->reset();
-    keys->reset();
+    keys->owner.reset();
   }
   spdlog::info("stopped");
   return kExitOk;
