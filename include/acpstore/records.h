@@ -377,6 +377,10 @@ struct PauseRequest {
   std::string requested_by;
   std::optional<std::string> idempotency_key;
   std::optional<std::string> metadata;  // JSON object text
+  // Default: a UUIDv4. A caller that generates its own (the Aegis drop-in)
+  // passes it; unique within the session (kConflict). Last, so that brace
+  // initialisers of the fields above keep their meaning.
+  std::optional<std::string> pause_id;
 };
 
 struct InterventionStartRequest {

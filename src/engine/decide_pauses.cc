@@ -56,6 +56,13 @@ Result<Decision<PauseResult>> DecidePauseSession(const StoreState& state,
       return Replay(*e, *p);
     }
   }
+  // A caller-chosen id names one record: a new pause may not take it (the
+  // book would replace the old record).
+  if (req.pause_id && e->pauses.ById(*req.pause_id) != nullptr) {
+    return Status::Conflict("a pause with this pauseId exists in the session")
+        .With("field", "pauseId")
+        .With("pauseId", *req.pause_id);
+  }
   // Checked before the state machine so a second pause hears "already
   // paused", not "invalid transition from paused".
   if (const Pause* active = e->pauses.Active()) {
@@ -64,7 +71,7 @@ Result<Decision<PauseResult>> DecidePauseSession(const StoreState& state,
         .With("status", ToString(active->status));
   }
   Pause p;
-  p.pause_id = base::NewUuidV4();
+  p.pause_id = req.pause_id ? std::move(*req.pause_id) : base::NewUuidV4();
   p.session_id = e->session.id;
   p.tenant_id = e->session.tenant_id;
   p.owner_key_id = e->session.owner_key_id;

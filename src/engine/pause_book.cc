@@ -49,6 +49,10 @@ const Pause* PauseBook::Lookup(
   return it == index.end() ? nullptr : &pauses_[it->second];
 }
 
+const Pause* PauseBook::ById(std::string_view pause_id) const {
+  return Lookup(by_id_, pause_id);
+}
+
 const Pause* PauseBook::ByIdempotencyKey(std::string_view key) const {
   return Lookup(by_idempotency_key_, key);
 }

@@ -34,6 +34,7 @@ class PauseBook {
   const Pause* Active() const;
   // The most recently created record, else nullptr.
   const Pause* Latest() const;
+  const Pause* ById(std::string_view pause_id) const;
   const Pause* ByIdempotencyKey(std::string_view key) const;
   const Pause* ByResumeId(std::string_view resume_id) const;
 

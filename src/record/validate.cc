@@ -264,6 +264,8 @@ Status ValidateLeaseRequest(const LeaseRequest& req, const Limits& limits) {
 
 Status ValidatePauseRequest(PauseRequest* req, const Limits& limits) {
   ACPSTORE_RETURN_IF_ERROR(
+      CheckOptionalId(req->pause_id, "", "pauseId", limits.max_id_bytes));
+  ACPSTORE_RETURN_IF_ERROR(
       CheckTextUtf16(req->reason, "reason", limits.max_reason_utf16));
   ACPSTORE_RETURN_IF_ERROR(
       CheckId(req->requested_by, "requestedBy", limits.max_id_bytes));

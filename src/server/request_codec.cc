@@ -280,6 +280,7 @@ Result<CancelBody> ParseCancel(std::string_view body, int max_depth) {
 Result<PauseRequest> ParsePause(std::string_view body, int max_depth) {
   return ReadBody<PauseRequest>(body, max_depth, false, [](ObjectReader& r) {
     PauseRequest p;
+    p.pause_id = r.OptString("pauseId");
     p.reason = r.ReqString("reason");
     p.requested_by = r.ReqString("requestedBy");
     p.idempotency_key = r.OptString("idempotencyKey");

@@ -74,5 +74,31 @@ TEST_F(PausesHttpTest, RequiredFieldsAreChecked) {
       400);
 }
 
+// A caller may choose the pause id (Aegis generates its own); it names one
+// record of the session, so a second pause cannot take it.
+TEST_F(PausesHttpTest, CallerChosenPauseIdIsKeptAndUnique) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  HttpClient c = Client("writer-a");
+  ASSERT_EQ(c.Post("/v1/sessions/s/transitions", R"({"event":"run_started"})")
+                .status,
+            200);
+  HttpResponse r = c.Post("/v1/sessions/s/pause",
+                          R"({"pauseId":"p-1","reason":"x","requestedBy":"a"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("pause").at("pauseId"), "p-1");
+  ASSERT_EQ(c.Post("/v1/sessions/s/resume", R"({"resumedBy":"a"})").status,
+            200);
+  r = c.Post("/v1/sessions/s/pause",
+             R"({"pauseId":"p-1","reason":"again","requestedBy":"a"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "conflict");
+  EXPECT_EQ(r.Json().at("error").at("field"), "pauseId");
+  EXPECT_EQ(c.Get("/v1/sessions/s/pause").Json().at("status"), "resumed");
+  r = c.Post("/v1/sessions/s/pause",
+             R"({"pauseId":"","reason":"again","requestedBy":"a"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("field"), "pauseId");
+}
+
 }  // namespace
 }  // namespace acpstore::testing

@@ -316,6 +316,7 @@ export type GetPauseResponse = Pause;
 
 /** Request body of pauseSession. */
 export type PauseSessionBody = {
+  pauseId?: string;
   reason: string;
   requestedBy: string;
   idempotencyKey?: string;

@@ -367,8 +367,9 @@ describe('pauseInterventionStore', () => {
     assert.equal(await ps.getLatest(rec.id, A), null);
     assert.equal(await ps.startIntervention({ ...A, sessionId: rec.id, interventionId: 'i0', interventionBy: 'x' }), null);
 
-    const p = await ps.pause({ ...A, sessionId: rec.id, reason: 'check', requestedBy: 'alice', metadata: { m: 1 } });
+    const p = await ps.pause({ ...A, sessionId: rec.id, pauseId: 'pause-1', reason: 'check', requestedBy: 'alice', metadata: { m: 1 } });
     assert.equal(p.status, 'paused');
+    assert.equal(p.pauseId, 'pause-1', "Aegis's pause id is kept");
     assert.ok(p.requestedAt instanceof Date);
     await throwsClass(ps.pause({ ...A, sessionId: rec.id, reason: 'again', requestedBy: 'bob' }), AcpDurableIdentityError, 'already active');
     assert.equal((await ps.getActive(rec.id, A))?.pauseId, p.pauseId);
@@ -393,6 +394,13 @@ describe('pauseInterventionStore', () => {
     assert.equal((await ps.getLatest(rec.id, A))?.status, 'resumed');
     assert.equal((await profile.sessionStore.get(rec.id, A))?.status, 'running');
     assert.equal(await ps.resume({ ...A, sessionId: rec.id, resumeId: 'r2', resumedBy: 'alice' }), null);
+    // Aegis's pause id names one record (Postgres: a duplicate is an identity error).
+    await profile.sessionStore.update({ ...(await profile.sessionStore.get(rec.id, A))!, status: 'running' }, A);
+    await throwsClass(
+      ps.pause({ ...A, sessionId: rec.id, pauseId: 'pause-1', reason: 'again', requestedBy: 'alice' }),
+      AcpDurableIdentityError,
+      'already exists',
+    );
     await throwsClass(ps.getActive(rec.id, { tenantId: '', ownerKeyId: 'o' }), AcpValidationError);
   });
 });

@@ -587,6 +587,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const client = this.#as(s);
         const metadata = c.metadata(input.metadata, 'metadata');
         const body = {
+          ...(input.pauseId === undefined ? {} : { pauseId: input.pauseId }),
           reason: input.reason,
           requestedBy: input.requestedBy,
           ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
@@ -600,6 +601,9 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         } catch (e) {
           if (isCode(e, 'already_paused')) {
             throw c.identity(`ACP pause already active for session: ${input.sessionId}`);
+          }
+          if (isCode(e, 'conflict') && e.field === 'pauseId') {
+            throw c.identity(`ACP pause already exists: ${String(input.pauseId)}`);
           }
           if (isCode(e, 'invalid_transition')) {
             throw new Error(`ACP pause refused for session ${input.sessionId}: ${e.message}`);
