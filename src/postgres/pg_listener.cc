@@ -21,6 +21,11 @@ constexpr int kPollMs = 200;
 
 }  // namespace
 
+std::string ListenerApplicationName(const std::string& schema) {
+  // PostgreSQL keeps 63 bytes of it; a schema name is at most that too.
+  return ("acpstore-listener:" + schema).substr(0, 63);
+}
+
 bool ParseNotifyPayload(std::string_view payload, std::string_view* tenant_id,
                         std::string_view* session_id, EventSeq* last_seq) {
   size_t space = payload.find(' ');
@@ -57,7 +62,9 @@ void PgListener::Loop() {
     if (conn.ok()) {
       std::unique_ptr<PgConn> c = std::move(*conn);
       // Named, so operators (and tests) can tell it from pool connections.
-      if (c->Run("SET application_name = 'acpstore-listener'").ok() &&
+      if (c->Query("SELECT set_config('application_name', $1, false)",
+                   PgParams().Text(ListenerApplicationName(schema_)))
+              .ok() &&
           c->Run("LISTEN " + c->QuoteIdentifier(channel_)).ok()) {
         connected_.store(true);
         connects_.fetch_add(1);

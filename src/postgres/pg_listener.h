@@ -55,6 +55,10 @@ class PgListener {
   std::thread thread_;
 };
 
+// The application_name of the listener connection of `schema`'s stores,
+// as pg_stat_activity shows it: "acpstore-listener:<schema>".
+std::string ListenerApplicationName(const std::string& schema);
+
 // Parses a notification payload; false if it is not one of ours.
 bool ParseNotifyPayload(std::string_view payload, std::string_view* tenant_id,
                         std::string_view* session_id, EventSeq* last_seq);

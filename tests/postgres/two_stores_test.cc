@@ -314,10 +314,13 @@ TEST_F(TwoStoresTest, LostNotificationConnectionIsReestablishedAndTheGapRead) {
   ASSERT_TRUE(sub.ok()) << sub.status();
   ASSERT_TRUE((*sub)->Next(100).ok());
 
-  // Cut every listener connection of this schema, append while they are
+  // Cut both listener connections of this schema, append while they are
   // down, and expect the subscription to catch up once they are back.
-  Sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-      "WHERE application_name = 'acpstore-listener'");
+  // Only this test's (other tests may run beside it on the database).
+  EXPECT_EQ(Sql("SELECT count(pg_terminate_backend(pid)) FROM "
+                "pg_stat_activity WHERE application_name = "
+                "'acpstore-listener:" + schema_ + "'"),
+            "2");
   ASSERT_TRUE(db_a_->Append(kAlice, "s-1", {.event_type = "note", .payload = "1"}).ok());
   ASSERT_TRUE(db_a_->Append(kAlice, "s-1", {.event_type = "note", .payload = "2"}).ok());
   std::vector<Event> got =
