@@ -177,8 +177,9 @@ Result<ExportReport> ExportAegis(Store* store, const std::string& path,
   ACPSTORE_ASSIGN_OR_RETURN(Captured state, Capture(target));
   ExportReport report;
   uint64_t total_events = 0;
-  for (const auto& s : state.sessions)
+  for (const auto& s : state.sessions) {
     total_events += s.session.events.retained;
+  }
 
   OutFile out;
   ACPSTORE_RETURN_IF_ERROR(out.Open(path));

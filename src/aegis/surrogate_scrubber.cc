@@ -4,6 +4,8 @@
 
 #include "aegis/surrogate_scrubber.h"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -32,7 +34,8 @@ int32_t EscapedUnit(const char* p) {
 bool IsHigh(int32_t u) { return u >= 0xD800 && u <= 0xDBFF; }
 bool IsLow(int32_t u) { return u >= 0xDC00 && u <= 0xDFFF; }
 
-constexpr char kReplacement[] = "\\ufffd";
+// The six bytes of `\ufffd`; not a C string (no terminator is copied).
+constexpr std::array<char, 6> kReplacement = {'\\', 'u', 'f', 'f', 'f', 'd'};
 
 }  // namespace
 
@@ -83,7 +86,7 @@ size_t SurrogateScrubber::Scrub(char* data, size_t size, bool last,
       i += 6;  // not a surrogate (or not hex: the parser's to refuse)
       continue;
     }
-    std::memcpy(data + i, kReplacement, 6);
+    std::copy(kReplacement.begin(), kReplacement.end(), data + i);
     i += 6;
     repaired_ends->push_back(i);
   }
