@@ -43,7 +43,9 @@ std::string_view CollectionKey(Collection c) {
 
 std::optional<std::string_view> RawRecord::Get(std::string_view key) const {
   for (const Member& m : members) {
-    if (m.key == key) return std::string_view(text).substr(m.begin, m.size);
+    if (m.key == key) {
+      return static_cast<std::string_view>(text).substr(m.begin, m.size);
+    }
   }
   return std::nullopt;
 }
@@ -55,8 +57,9 @@ std::optional<Collection> CollectionOf(std::string_view key) {
   if (key == "events") return Collection::kEvents;
   if (key == "actions") return Collection::kActions;
   // "pauses" is accepted as an alias (docs/aegis_format.md).
-  if (key == "pauseInterventions" || key == "pauses")
+  if (key == "pauseInterventions" || key == "pauses") {
     return Collection::kPauses;
+  }
   return std::nullopt;
 }
 
@@ -102,12 +105,15 @@ struct Frame {
 
 enum class Kind : uint8_t { kObject, kArray, kScalar };
 
+// Members every basic_parser handler must declare, under Boost's names.
+// NOLINTBEGIN(readability-identifier-naming)
 struct HandlerLimits {
   static constexpr size_t max_array_size = static_cast<size_t>(-1);
   static constexpr size_t max_object_size = static_cast<size_t>(-1);
   static constexpr size_t max_string_size = static_cast<size_t>(-1);
   static constexpr size_t max_key_size = static_cast<size_t>(-1);
 };
+// NOLINTEND(readability-identifier-naming)
 
 class Handler : public HandlerLimits {
  public:
@@ -483,8 +489,9 @@ Result<FileLayout> Read(const std::string& path, const ReadOptions& options,
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus("cannot open " + path, errno);
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0)
+  if (::fstat(fd.get(), &st) != 0) {
     return ErrnoStatus("cannot stat " + path, errno);
+  }
   const uint64_t total = static_cast<uint64_t>(st.st_size);
 #ifdef POSIX_FADV_SEQUENTIAL
   (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);

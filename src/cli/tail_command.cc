@@ -135,8 +135,9 @@ class Tailer {
         auto [code, message] = ErrorOf(body);
         const int status = get.status_code();
         if (status == 400 || status == 401 || status == 403 || status == 404) {
-          PrintError("tail: " + std::to_string(status) + " " + code + ": " +
-                     message);
+          std::string line = "tail: " + std::to_string(status);
+          line.append(" ").append(code).append(": ").append(message);
+          PrintError(line);
           return kExitFailure;
         }
         s = Status::Unavailable("the server answered " +
@@ -203,8 +204,9 @@ class Tailer {
   }
 
   int Frame(const SseFrame& frame) {
-    if (frame.retry_ms)
+    if (frame.retry_ms) {
       retry_ms_ = std::clamp<int64_t>(*frame.retry_ms, 100, 30000);
+    }
     if (frame.event == "truncated") {
       std::cerr << "acpstore: tail: events before " << frame.data
                 << " were dropped by retention" << std::endl;

@@ -2,6 +2,7 @@
 
 #include "engine/cursor.h"
 
+#include <cstddef>
 #include <cstdint>
 
 namespace acpstore::engine {
@@ -20,13 +21,18 @@ int DecodeChar(char c) {
   return -1;
 }
 
+// in[i] as an unsigned byte, widened.
+uint32_t ByteAt(std::string_view in, size_t i) {
+  return static_cast<uint8_t>(in[i]);
+}
+
 std::string Base64UrlEncode(std::string_view in) {
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) |
-                 (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
+    uint32_t v = (ByteAt(in, i) << 16) | (ByteAt(in, i + 1) << 8) |
+                 ByteAt(in, i + 2);
     out.push_back(kAlphabet[(v >> 18) & 63]);
     out.push_back(kAlphabet[(v >> 12) & 63]);
     out.push_back(kAlphabet[(v >> 6) & 63]);
@@ -34,12 +40,11 @@ std::string Base64UrlEncode(std::string_view in) {
   }
   size_t rest = in.size() - i;
   if (rest == 1) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+    uint32_t v = ByteAt(in, i) << 16;
     out.push_back(kAlphabet[(v >> 18) & 63]);
     out.push_back(kAlphabet[(v >> 12) & 63]);
   } else if (rest == 2) {
-    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) |
-                 (uint32_t(uint8_t(in[i + 1])) << 8);
+    uint32_t v = (ByteAt(in, i) << 16) | (ByteAt(in, i + 1) << 8);
     out.push_back(kAlphabet[(v >> 18) & 63]);
     out.push_back(kAlphabet[(v >> 12) & 63]);
     out.push_back(kAlphabet[(v >> 6) & 63]);
@@ -57,11 +62,11 @@ bool Base64UrlDecode(std::string_view in, std::string* out) {
   for (char c : in) {
     int d = DecodeChar(c);
     if (d < 0) return false;
-    acc = (acc << 6) | uint32_t(d);
+    acc = (acc << 6) | static_cast<uint32_t>(d);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out->push_back(char((acc >> bits) & 0xff));
+      out->push_back(static_cast<char>((acc >> bits) & 0xff));
     }
   }
   // Leftover bits must be zero, else a second spelling would decode alike.
@@ -81,7 +86,7 @@ std::string EncodeCursor(TimestampMs time, std::string_view id) {
   raw.push_back(kVersion);
   uint64_t t = static_cast<uint64_t>(time);
   for (int shift = 56; shift >= 0; shift -= 8) {
-    raw.push_back(char((t >> shift) & 0xff));
+    raw.push_back(static_cast<char>((t >> shift) & 0xff));
   }
   raw.append(id);
   return Base64UrlEncode(raw);
@@ -92,7 +97,7 @@ Result<CursorKey> DecodeCursor(std::string_view cursor) {
   if (!Base64UrlDecode(cursor, &raw)) return BadCursor();
   if (raw.size() < 10 || raw[0] != kVersion) return BadCursor();
   uint64_t t = 0;
-  for (int i = 1; i <= 8; ++i) t = (t << 8) | uint8_t(raw[i]);
+  for (size_t i = 1; i <= 8; ++i) t = (t << 8) | ByteAt(raw, i);
   CursorKey key;
   key.time = static_cast<TimestampMs>(t);
   key.id = raw.substr(9);

@@ -48,7 +48,8 @@ void FileStore::Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
         } else {
           m.Append(std::move(*d));
           if (m.empty()) {
-            FinishAfterInflightLocked(std::move(waiter), &finish_ok);
+            FinishAfterInflightLocked(std::exchange(waiter, nullptr),
+                                      &finish_ok);
           } else {
             failure = SubmitLocked(std::move(m), applied, &waiter, probe);
           }
@@ -132,7 +133,8 @@ Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
     probe_in_flight_ = true;
   } else {
     record::Mutation tail;
-    tail.ops.assign(std::make_move_iterator(m.ops.begin() + applied),
+    tail.ops.assign(std::make_move_iterator(
+                        m.ops.begin() + static_cast<std::ptrdiff_t>(applied)),
                     std::make_move_iterator(m.ops.end()));
     context_->BeginPending(
         in->ticket,
@@ -158,7 +160,9 @@ Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
   // never runs inline here (AdmitLocked refuses once closing).
   committer_->SubmitFramed(
       std::move(rec),
-      [this, in](Result<journal::RecordLocation> r) { OnCommitted(in, r); });
+      [this, in](const Result<journal::RecordLocation>& r) {
+        OnCommitted(in, r);
+      });
   return Status::OK();
 }
 

@@ -41,7 +41,7 @@ std::string IdempotencyIndexKey(std::string_view tenant_id,
 
 // The id half of a "tenant\0id" map key, so indexes can view it.
 std::string_view IdOfKey(const std::string& key, size_t tenant_size) {
-  return std::string_view(key).substr(tenant_size + 1);
+  return static_cast<std::string_view>(key).substr(tenant_size + 1);
 }
 
 template <typename Index>

@@ -85,8 +85,9 @@ void WriteEvent(const Event& e, JsonWriter* w) {
   OptStr(w, "payloadRef", e.payload_ref);
   // Canonical compact JSON: no raw newline can occur (strings escape
   // control characters), which SSE's one-line data relies on.
-  w->Key("payload").Raw(e.payload.empty() ? std::string_view("null")
-                                          : std::string_view(e.payload));
+  w->Key("payload").Raw(e.payload.empty()
+                            ? std::string_view("null")
+                            : static_cast<std::string_view>(e.payload));
   w->EndObject();
 }
 

@@ -54,16 +54,19 @@ int MatchPattern(std::string_view pattern,
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out)
+  for (char& c : out) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return out;
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
     s.remove_suffix(1);
+  }
   return s;
 }
 
@@ -146,7 +149,7 @@ const std::vector<RouteSpec>& Router::Routes() {
   return *routes;
 }
 
-void Router::Handle(Request request, Responder respond) const {
+void Router::Handle(Request request, const Responder& respond) const {
   const RouteSpec* route = nullptr;
   std::string service_tenant;  // a service key's tenant, once known
   // Every response passes here so it carries its route for metrics/logs.
@@ -211,7 +214,7 @@ void Router::Handle(Request request, Responder respond) const {
     }
     Result<auth::Principal> principal = ctx_.authenticator->Authenticate(token);
     if (!principal.ok()) {
-      Status s = principal.error();
+      const Status& s = principal.error();
       if (s.code() != StatusCode::kUnauthenticated) {
         // A failing key store must not look like a bad token to clients.
         return finish(ErrorResponse(s));

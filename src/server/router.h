@@ -91,7 +91,7 @@ class Router {
   // Runs the request to completion; `respond` is called exactly once, on
   // this thread or on a store thread. The Response's route/operation are
   // filled in.
-  void Handle(Request request, Responder respond) const;
+  void Handle(Request request, const Responder& respond) const;
 
   // Every route, in registration order.
   static const std::vector<RouteSpec>& Routes();

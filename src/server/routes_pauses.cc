@@ -13,11 +13,11 @@
 namespace acpstore::server {
 namespace {
 
-Response PauseOk(PauseResult r) {
+Response PauseOk(const PauseResult& r) {
   return JsonResponse(200, PauseResultJson(r.session, r.pause));
 }
 
-Response PauseCreated(PauseResult r) {
+Response PauseCreated(const PauseResult& r) {
   return JsonResponse(r.created ? 201 : 200,
                       PauseResultJson(r.session, r.pause));
 }

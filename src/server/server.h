@@ -38,7 +38,7 @@ class Server {
          auth::Authenticator& authenticator, auth::KeyManager* key_manager);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
-  ~Server();  // Stop()s if running
+  ~Server();  // Stop()s if running. NOLINT(bugprone-exception-escape)
 
   // Binds and starts serving. kUnavailable (bind failure, e.g. the port is
   // taken) or kInvalidArgument (a bad address), naming the address.
