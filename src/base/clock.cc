@@ -25,8 +25,8 @@ class RealtimeClock final : public Clock {
 }  // namespace
 
 Clock* SystemClock() {
-  static RealtimeClock* const clock = new RealtimeClock();
-  return clock;
+  static RealtimeClock* const kClock = new RealtimeClock();
+  return kClock;
 }
 
 }  // namespace acpstore

@@ -17,10 +17,10 @@ struct JournalPosition {
   uint64_t segment = 0;
   uint64_t offset = 0;
 
-  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the
-  // comparison with 0 that a defaulted <=> implies.
+  // The NOLINT: clang-tidy 14 misreads the comparison with 0 that a
+  // defaulted <=> implies.
   friend auto operator<=>(const JournalPosition&,
-                          const JournalPosition&) = default;
+                          const JournalPosition&) = default;  // NOLINT(modernize-use-nullptr)
 };
 
 // One framed record: it starts at `offset` in segment `segment` and spans

@@ -18,11 +18,11 @@ Response ActionOk(const Action& a) { return JsonResponse(200, ActionJson(a)); }
 void EnqueueAction(Call& call) {
   Result<NewAction> req = ParseNewAction(call.request.body, call.max_depth());
   if (FailedParse(call, req)) return;
-  call.ctx.store->EnqueueAction(call.scope, std::move(*req),
-                                Reply<EnqueueResult>(call, [](EnqueueResult r) {
-                                  return JsonResponse(r.created ? 201 : 200,
-                                                      ActionJson(r.action));
-                                }));
+  call.ctx.store->EnqueueAction(
+      call.scope, std::move(*req),
+      Reply<EnqueueResult>(call, [](const EnqueueResult& r) {
+        return JsonResponse(r.created ? 201 : 200, ActionJson(r.action));
+      }));
 }
 
 void GetAction(Call& call) {
