@@ -30,10 +30,21 @@ const std::vector<EngineFactory>& Engines() {
   return *engines;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Engines, StoreConformance, ::testing::ValuesIn(Engines()),
-    [](const ::testing::TestParamInfo<EngineFactory>& info) {
-      return info.param.name;
-    });
+std::vector<EngineFactory> PersistentEngines() { return Engines(); }
+
+namespace {
+
+std::string EngineName(const ::testing::TestParamInfo<EngineFactory>& info) {
+  return info.param.name;
+}
+
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreConformance,
+                         ::testing::ValuesIn(Engines()), EngineName);
+// The Reopen scenarios (../conformance_persistence_test.cc): a new store
+// over the same schema sees what the previous one acknowledged.
+INSTANTIATE_TEST_SUITE_P(Engines, StorePersistence,
+                         ::testing::ValuesIn(PersistentEngines()), EngineName);
 
 }  // namespace acpstore::conformance
