@@ -77,8 +77,8 @@ uint32_t ExtendSoftware(uint32_t crc, const char* data, size_t n) {
 #if defined(__x86_64__)
 
 bool HardwareAvailable() {
-  static const bool available = __builtin_cpu_supports("sse4.2");
-  return available;
+  static const bool kAvailable = __builtin_cpu_supports("sse4.2");
+  return kAvailable;
 }
 
 __attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t crc,
@@ -113,8 +113,8 @@ uint32_t ExtendHardware(uint32_t crc, const char* data, size_t n) {
 #endif
 
 uint32_t Extend(uint32_t crc, const char* data, size_t n) {
-  static const ExtendFn fn = Choose();
-  return fn(crc, data, n);
+  static const ExtendFn kExtend = Choose();
+  return kExtend(crc, data, n);
 }
 
 }  // namespace acpstore::base::crc32c

@@ -71,4 +71,8 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace acpstore::cli
 
-int main(int argc, char** argv) { return acpstore::cli::Main(argc, argv); }
+// Failures are values; an exception that gets this far is a bug, and
+// std::terminate's report of it is the most useful thing to do with it.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
+  return acpstore::cli::Main(argc, argv);
+}
