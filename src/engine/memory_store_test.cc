@@ -406,9 +406,14 @@ TEST_F(MemoryStoreTest, BackgroundMaintenanceSweepsExpiredLeases) {
   EXPECT_EQ(db.GetAction(alice_, "a")->status, ActionStatus::kFailed);
 }
 
-TEST(OpenStoreTest, PostgresIsNotBuiltYet) {
+// The postgres engine itself is tested in tests/postgres/; here only what
+// OpenStore answers without a database.
+TEST(OpenStoreTest, PostgresNeedsAUrlAndAReachableDatabase) {
   StoreOptions o;
   o.engine = Engine::kPostgres;
+  EXPECT_EQ(OpenStore(o).error().code(), StatusCode::kInvalidArgument);
+  // A Unix socket directory that does not exist: refused at once, offline.
+  o.postgres_url = "host=/nonexistent-acpstore-socket-dir port=1 dbname=x";
   EXPECT_EQ(OpenStore(o).error().code(), StatusCode::kUnavailable);
 }
 
