@@ -71,8 +71,9 @@ class BodyReservation {
 template <typename Token>
 auto AsyncDispatch(ServerCore& core, Request request, Token&& token) {
   return asio::async_initiate<Token, void(Response)>(
-      // NOLINTNEXTLINE(performance-unnecessary-value-param): req is moved
-      // into Handle(); clang-tidy 14 misreads the generic lambda.
+      // req is moved into Handle(); clang-tidy 14 misreads the generic
+      // lambda.
+      // NOLINTNEXTLINE(performance-unnecessary-value-param)
       [&core](auto handler, Request req) {
         auto slot = std::make_shared<ServerCore::OwedReply>();
         slot->core = &core;
