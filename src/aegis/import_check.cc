@@ -126,6 +126,8 @@ Result<MappedSession> ImportChecker::CheckSession(
   plan.ordinal = r.ordinal;
   plan.created_at = s.created_at;
   plan.status = s.status;
+  plan.conversation_id = s.conversation_id;
+  plan.transcript_id = s.transcript_id;
   plan.declared_last_seq = m->last_event_seq.value_or(0);
   auto [it, inserted] = tenant_of_id_.emplace(s.id, s.tenant_id);
   if (!inserted && it->second != s.tenant_id) it->second.clear();
@@ -140,6 +142,14 @@ Result<MappedEvent> ImportChecker::CheckEvent(
   bool moved = false;
   Status s = ResolveScope(e.session_id, &e.tenant_id, &e.owner_key_id, &moved);
   if (!s.ok()) return Reject<MappedEvent>(r.collection, r.ordinal, s);
+  SessionPlan* plan = MutablePlan(e.tenant_id, e.session_id);
+  if (e.seq <= plan->last_seen) {
+    return Reject<MappedEvent>(
+        r.collection, r.ordinal,
+        InvalidField("eventSeq", std::to_string(e.seq) + " does not follow " +
+                                     std::to_string(plan->last_seen) +
+                                     " (out of order or repeated)"));
+  }
   if (moved) {
     Rescoped(r.path, e.owner_key_id, e.tenant_id,
              "; its eventId is now " + Quoted(e.EventId()));
@@ -149,14 +159,6 @@ Result<MappedEvent> ImportChecker::CheckEvent(
                             ", not tenantId:ownerKeyId:sessionId:eventSeq; "
                             "the event's id is " +
                             Quoted(e.EventId())});
-  }
-  SessionPlan* plan = MutablePlan(e.tenant_id, e.session_id);
-  if (e.seq <= plan->last_seen) {
-    return Reject<MappedEvent>(
-        r.collection, r.ordinal,
-        InvalidField("eventSeq", std::to_string(e.seq) + " does not follow " +
-                                     std::to_string(plan->last_seen) +
-                                     " (out of order or repeated)"));
   }
   if (plan->kept > 0 && e.seq > plan->last_seen + 1) {
     const EventSeq gap = e.seq - plan->last_seen - 1;
@@ -170,7 +172,7 @@ Result<MappedEvent> ImportChecker::CheckEvent(
                 std::to_string(gap) + " placeholder event" +
                 (gap > 1 ? "s" : "")}});
       plan->kept += gap;
-      events_filled_ += gap;
+      plan->filled += gap;
     } else {
       found_.push_back(
           {r.path,
@@ -181,6 +183,7 @@ Result<MappedEvent> ImportChecker::CheckEvent(
                 std::to_string(plan->first_kept) + ".." +
                 std::to_string(plan->last_seen) + ") are not imported"}});
       plan->kept = 0;
+      plan->filled = 0;  // the fills before the gap go with its run
     }
   }
   if (plan->kept == 0) plan->first_kept = e.seq;
@@ -261,6 +264,11 @@ Result<MappedPause> ImportChecker::CheckPause(
                             Quoted(renamed)});
     p.pause_id = renamed;
   }
+  for (const Repair& rep : *repairs) {
+    if (rep.kind == RepairKind::kIdGenerated && rep.field == "interventionId") {
+      pause_fixes_[r.ordinal].intervention_id = p.intervention_id;
+    }
+  }
   book.entries.push_back(
       {r.ordinal, r.path, p.status, p.requested_at, p.updated_at});
   if (p.idempotency_key) {
@@ -300,13 +308,21 @@ void ImportChecker::FinishPauses() {
   };
   for (auto& [key, book] : books) {
     SessionPlan& plan = sessions_.at(*key);
-    // Aegis's getActive: the newest active record by updatedAt.
+    // The latest record by updatedAt decides, as Aegis reads it: when it
+    // is active it stays the one active record; when it is resumed, so
+    // is every older active one (at most one may be active, and only in
+    // a paused or intervening session).
+    const PauseEntry* latest = nullptr;
+    for (const PauseEntry& e : book->entries) {
+      if (latest == nullptr || newer(e, *latest)) latest = &e;
+    }
     const PauseEntry* active = nullptr;
     for (const PauseEntry& e : book->entries) {
       if (Active(e.status) && (active == nullptr || newer(e, *active))) {
         active = &e;
       }
     }
+    if (latest != nullptr && !Active(latest->status)) active = nullptr;
     for (PauseEntry& e : book->entries) {
       if (!Active(e.status) || &e == active) continue;
       pause_fixes_[e.ordinal].resume = true;
@@ -314,12 +330,11 @@ void ImportChecker::FinishPauses() {
       found_.push_back(
           {e.path,
            {RepairKind::kSecondActivePause, "status",
-            "a newer active pause of the session is " + active->path +
+            (active != nullptr
+                 ? "a newer active pause of the session is " + active->path
+                 : "the session's latest pause record " + latest->path +
+                       " is resumed") +
                 " (at most one may be active); imported as resumed"}});
-    }
-    const PauseEntry* latest = nullptr;
-    for (const PauseEntry& e : book->entries) {
-      if (latest == nullptr || newer(e, *latest)) latest = &e;
     }
     // Aegis leaves closing, closed and failed sessions as they are.
     const SessionStatus now = plan.status;
@@ -365,6 +380,12 @@ void ImportChecker::FinishEvents() {
 uint64_t ImportChecker::events_kept() const {
   uint64_t n = 0;
   for (const auto& [key, plan] : sessions_) n += plan.kept;
+  return n;
+}
+
+uint64_t ImportChecker::events_filled() const {
+  uint64_t n = 0;
+  for (const auto& [key, plan] : sessions_) n += plan.filled;
   return n;
 }
 

@@ -363,6 +363,65 @@ TEST_F(ImportGoldenTest, PausesOfSessionsNotInTheFileAreSkippedAndReported) {
             "imported from the file; skipped");
 }
 
+// A gap too wide to fill drops the run before it: the counts say so
+// (and the fills before the gap, never written, are not counted).
+TEST_F(ImportGoldenTest, AGapTooWideToFillKeepsTheCountsTrue) {
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(
+      Write("wide.json", File({Event1(1, "1"), Event1(5, "5"),
+                               Event1(200005, "200005")})),
+      store.get());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  EXPECT_EQ(run.report->events.read, 3u);
+  EXPECT_EQ(run.report->events.imported, 1u);
+  EXPECT_EQ(run.report->events.skipped, 2u);
+  EXPECT_EQ(run.report->events_filled, 0u);
+  BlockingStore db(*store);
+  EventPage page = db.ListEvents(kTAdmin, "s", 0, 10).value();
+  ASSERT_EQ(page.events.size(), 1u);
+  EXPECT_EQ(page.events[0].seq, 200005u);
+}
+
+// An id generated in the check pass is the one stored, not a second one.
+TEST_F(ImportGoldenTest, GeneratedIdsAreTheOnesReported) {
+  std::string file = File({Event1(1, "1")});
+  const std::string field = R"("conversationId":"c",)";
+  file.replace(file.find(field), field.size(), "");
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("ids.json", file), store.get());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  ASSERT_EQ(run.problems.size(), 1u);
+  const std::string& line = run.problems[0];
+  const std::string prefix = "$.sessions[0].conversationId: missing; generated ";
+  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line;
+  BlockingStore db(*store);
+  EXPECT_EQ(db.GetSession(kTAdmin, "s")->conversation_id,
+            line.substr(prefix.size()));
+}
+
+// Aegis resumes the newest active pause; an older one left active is
+// resumed too when the session's latest record is resumed.
+TEST_F(ImportGoldenTest, ALatestResumedPauseResumesOlderActiveOnes) {
+  const std::string pauses =
+      R"({"pauseId":"p1","sessionId":"s","tenantId":"t","ownerKeyId":"k",)"
+      R"("status":"paused","reason":"r","requestedBy":"u",)"
+      R"("requestedAt":"2026-01-01T01:00:00.000Z","updatedAt":"2026-01-01T01:00:00.000Z"},)"
+      R"({"pauseId":"p2","sessionId":"s","tenantId":"t","ownerKeyId":"k",)"
+      R"("status":"resumed","reason":"r","requestedBy":"u","resumedBy":"u",)"
+      R"("requestedAt":"2026-01-01T02:00:00.000Z","updatedAt":"2026-01-01T03:00:00.000Z"})";
+  auto store = MemoryStoreForTest();
+  ImportRun run =
+      RunImport(Write("p.json", File({Event1(1, "1")}, pauses)), store.get());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  EXPECT_EQ(Repairs(*run.report, RepairKind::kSecondActivePause), 1u);
+  BlockingStore db(*store);
+  EXPECT_EQ(db.GetSession(kTAdmin, "s")->status, SessionStatus::kRunning);
+  EXPECT_EQ(db.GetPause(kTAdmin, "s")->status, PauseStatus::kResumed);
+  // Nothing is left active: the running session can be paused again.
+  const Scope owner{"t", "k", Scope::Access::kOwner};
+  EXPECT_TRUE(db.PauseSession(owner, "s", {"again", "u"}).ok());
+}
+
 TEST_F(ImportGoldenTest, StrictAndDryRunNeverOpenTheStore) {
   int opened = 0;
   const StoreOpener open = [&opened]() -> Result<Store*> {

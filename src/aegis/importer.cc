@@ -272,6 +272,8 @@ class Importer {
             checker_.Plan(m->session.tenant_id, m->session.id);
         if (plan == nullptr) return mapped_again(Status::NotFound("session"));
         if (plan->reconciled) m->session.status = *plan->reconciled;
+        m->session.conversation_id = plan->conversation_id;
+        m->session.transcript_id = plan->transcript_id;
         return pipeline->AddSession(std::move(m->session),
                                     plan->AdvanceBeforeEvents());
       }
@@ -320,6 +322,7 @@ class Importer {
         if (const PauseFix* fix = checker_.PauseFixFor(r.ordinal)) {
           if (fix->clear_idempotency_key) p.idempotency_key.reset();
           if (fix->new_pause_id) p.pause_id = *fix->new_pause_id;
+          if (fix->intervention_id) p.intervention_id = fix->intervention_id;
           if (fix->resume) {
             p.status = PauseStatus::kResumed;
             if (!p.resumed_at) p.resumed_at = p.updated_at;

@@ -237,6 +237,16 @@ class Repairer {
     out_->push_back(Repair{kind, std::move(field), std::move(what)});
   }
 
+  // A member the reader left out for its size (reader.h): reported; the
+  // payload has its own rule (a placeholder).
+  void Elided() {
+    if (r_.elided && r_.elided->key != "payload") {
+      Add(RepairKind::kFieldDropped, r_.elided->key,
+          "over " + std::to_string(r_.elided->bytes) +
+              " bytes, too large to import; dropped");
+    }
+  }
+
   // The record's surrogate rewrites (reader.h), one repair per member.
   void Surrogates() {
     std::string last;
@@ -396,8 +406,15 @@ class Repairer {
               "; dropped");
       return std::nullopt;
     }
-    boost::json::object in = std::move(v.as_object());
+    boost::json::object in;
+    // The extra key (permissionMode) goes first, so the key limit never
+    // drops it; it replaces a key of the same name in the map.
     if (extra_key) in[*extra_key] = boost::json::string(extra_value);
+    for (auto& [k, value] : v.as_object()) {
+      if (!extra_key || std::string_view(k.data(), k.size()) != *extra_key) {
+        in[k] = std::move(value);
+      }
+    }
     boost::json::object kept;
     const Limits& limits = o_.limits;
     for (auto& [k, value] : in) {
@@ -568,6 +585,7 @@ Result<MappedSession> MapSession(const RawRecord& r, const MapOptions& options,
               "currentBackendRunId", "backendMetadata", "validationWarnings",
               "permissionMode", "lastEventSeq"});
   rp.Surrogates();
+  rp.Elided();
 
   // acpstore always has these; Aegis always writes them.
   for (auto [key, dst] : {std::pair{"conversationId", &s.conversation_id},
@@ -710,6 +728,7 @@ Result<MappedEvent> MapEvent(const RawRecord& r, const MapOptions& options,
               "eventType", "occurredAt", "ingestedAt", "payload",
               "backendRunId", "payloadRef", "clientEventId"});
   rp.Surrogates();
+  rp.Elided();
   Result<std::optional<std::string>> event_id = f.OptString("eventId");
   if (event_id.ok()) out.event_id = std::move(*event_id);
 
@@ -820,18 +839,25 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
   }
   a.status = *st;
   ACPSTORE_ASSIGN_OR_RETURN(a.created_at, f.Time("createdAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> available,
-                            f.OptTime("availableAt"));
+  // A flag and a value rather than an optional: GCC 12 misreads the
+  // optional here (-Wmaybe-uninitialized).
+  Result<std::optional<TimestampMs>> available_at = f.OptTime("availableAt");
+  const bool has_available = available_at.ok() && available_at->has_value();
+  const TimestampMs available = has_available ? **available_at : 0;
   rp.Unknown({"actionId", "sessionId", "tenantId", "ownerKeyId", "actionType",
               "type", "status", "createdAt", "availableAt", "updatedAt",
               "leasedUntil", "attemptCount", "metadata", "idempotencyKey",
               "approvalId", "controlRequestId", "resultMetadata",
               "errorMetadata", "completedAt", "failedAt", "cancelledAt"});
   rp.Surrogates();
-  if (!available) {
-    rp.Add(RepairKind::kDefaulted, "availableAt", "missing; set to createdAt");
+  rp.Elided();
+  if (!has_available) {
+    rp.Add(RepairKind::kDefaulted, "availableAt",
+           (available_at.ok() ? std::string("missing")
+                              : RuleOf(available_at.error())) +
+               "; set to createdAt");
   }
-  a.available_at = available.value_or(a.created_at);
+  a.available_at = has_available ? available : a.created_at;
   // Aegis keeps no updatedAt; the latest time the record states stands in.
   a.updated_at = a.created_at;
   a.idempotency_key = rp.OptionalId("idempotencyKey");
@@ -893,8 +919,9 @@ Result<MappedPause> MapPause(const RawRecord& r, const MapOptions& options,
   }
   p.status = *st;
   ACPSTORE_ASSIGN_OR_RETURN(p.requested_at, f.Time("requestedAt"));
-  ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> updated,
-                            f.OptTime("updatedAt"));
+  Result<std::optional<TimestampMs>> updated_at = f.OptTime("updatedAt");
+  const bool has_updated = updated_at.ok() && updated_at->has_value();
+  const TimestampMs updated = has_updated ? **updated_at : 0;
   rp.Unknown({"pauseId", "sessionId", "tenantId", "ownerKeyId", "status",
               "reason", "requestedBy", "requestedAt", "updatedAt",
               "idempotencyKey", "metadata", "interventionId", "interventionBy",
@@ -902,10 +929,14 @@ Result<MappedPause> MapPause(const RawRecord& r, const MapOptions& options,
               "interventionCompletedAt", "guidance", "resumeId", "resumedBy",
               "resumedAt", "resumeMetadata"});
   rp.Surrogates();
-  if (!updated) {
-    rp.Add(RepairKind::kDefaulted, "updatedAt", "missing; set to requestedAt");
+  rp.Elided();
+  if (!has_updated) {
+    rp.Add(RepairKind::kDefaulted, "updatedAt",
+           (updated_at.ok() ? std::string("missing")
+                            : RuleOf(updated_at.error())) +
+               "; set to requestedAt");
   }
-  p.updated_at = updated.value_or(p.requested_at);
+  p.updated_at = has_updated ? updated : p.requested_at;
 
   Result<std::optional<std::string>> reason = f.OptString("reason");
   if (reason.ok() && *reason && !(*reason)->empty()) {
