@@ -231,10 +231,23 @@ class ConnectionCapTest : public HostileHttpTest {
 TEST_F(ConnectionCapTest, OverTheCapIs429AndClose) {
   std::vector<std::unique_ptr<RawConnection>> held;
   for (int i = 0; i < 4; ++i) {
-    held.push_back(std::make_unique<RawConnection>(port()));
-    // Make sure the server has accepted it.
-    ASSERT_TRUE(held.back()->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
-    ASSERT_EQ(held.back()->ReadResponse(milliseconds(2000)).status, 200);
+    // A connection closed just before (the fixture's readiness check) still
+    // counts until the server has seen it close: a 429 here means "not
+    // yet", so try again until a deadline.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      auto c = std::make_unique<RawConnection>(port());
+      ASSERT_TRUE(c->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+      const int status = c->ReadResponse(milliseconds(2000)).status;
+      if (status == 200) {
+        held.push_back(std::move(c));  // accepted and counted
+        break;
+      }
+      ASSERT_EQ(status, 429);
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+      std::this_thread::sleep_for(milliseconds(10));
+    }
   }
   RawConnection extra(port());
   HttpResponse r = extra.ReadResponse(milliseconds(2000));
