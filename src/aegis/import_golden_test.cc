@@ -422,6 +422,23 @@ TEST_F(ImportGoldenTest, ALatestResumedPauseResumesOlderActiveOnes) {
   EXPECT_TRUE(db.PauseSession(owner, "s", {"again", "u"}).ok());
 }
 
+// Keys that are not plain names are quoted, so a report line is always a
+// JSON path on one line.
+TEST_F(ImportGoldenTest, OddKeysAreQuotedInReportPaths) {
+  std::string file = File({Event1(1, "1")});
+  file.replace(file.find(R"("updatedAt":2)"), 13,
+               R"("updatedAt":2,"backendMetadata":{"x.token":1},"odd\nkey":1)");
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("odd.json", file), store.get());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  ASSERT_EQ(run.problems.size(), 2u);
+  EXPECT_EQ(run.problems[0].rfind(R"($.sessions[0].backendMetadata["x.token"]: )", 0),
+            0u)
+      << run.problems[0];
+  EXPECT_EQ(run.problems[1],
+            R"($.sessions[*]["odd\nkey"]: unknown field in 1 record; not imported)");
+}
+
 TEST_F(ImportGoldenTest, StrictAndDryRunNeverOpenTheStore) {
   int opened = 0;
   const StoreOpener open = [&opened]() -> Result<Store*> {

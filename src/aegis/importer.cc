@@ -368,7 +368,9 @@ class Importer {
         const auto coll = static_cast<Collection>(c);
         report_.unknown_fields[std::string(CollectionKey(coll)) + "." + name] =
             count;
-        Problem(CollectionPath(coll) + "." + name + ": unknown field in " +
+        std::string path = CollectionPath(coll);
+        AppendJsonPathKey(name, &path);
+        Problem(path + ": unknown field in " +
                 std::to_string(count) + (count == 1 ? " record" : " records") +
                 "; not imported");
       }

@@ -418,8 +418,8 @@ class Repairer {
     boost::json::object kept;
     const Limits& limits = o_.limits;
     for (auto& [k, value] : in) {
-      const std::string name(k.data(), k.size());
-      const std::string member = record::JoinField(key, name);
+      std::string member(key);
+      AppendJsonPathKey(std::string_view(k.data(), k.size()), &member);
       if (kept.size() >= limits.max_metadata_keys) {
         Add(RepairKind::kMetadataKeyDropped, member,
             "more than " + std::to_string(limits.max_metadata_keys) +

@@ -85,6 +85,14 @@ void AppendPathKey(std::string_view key, std::string* path) {
   path->push_back(']');
 }
 
+}  // namespace
+
+void AppendJsonPathKey(std::string_view key, std::string* path) {
+  AppendPathKey(key, path);
+}
+
+namespace {
+
 enum class Role : uint8_t {
   kTop,         // the top-level object
   kCollection,  // the value of a collection key

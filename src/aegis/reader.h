@@ -107,6 +107,11 @@ struct ReadOptions {
   std::function<void(Collection)> on_collection;
 };
 
+// Appends `.key` to a JSON path, or `["key"]` (escaped, and shortened for a
+// message) when the key is not a plain name: "metadata" + "a b" gives
+// `metadata["a b"]`. Report lines use it so every path stays one line.
+void AppendJsonPathKey(std::string_view key, std::string* path);
+
 // Reads the whole file, calling on_record for every wanted record in file
 // order. A non-OK status from on_record stops the read and is returned.
 using RecordSink = std::function<Status(RawRecord& record)>;
