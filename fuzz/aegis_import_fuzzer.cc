@@ -24,6 +24,7 @@
 #include "aegis/exporter.h"
 #include "aegis/importer.h"
 #include "aegis/reader.h"
+#include "fuzz_check.h"
 
 namespace {
 
@@ -31,15 +32,6 @@ using acpstore::Result;
 using acpstore::Status;
 using acpstore::StatusCode;
 using namespace acpstore::aegis;  // NOLINT(google-build-using-namespace)
-
-#define FUZZ_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                  \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 // One scratch directory per process, files rewritten per input.
 const std::string& Scratch() {

@@ -27,6 +27,7 @@
 
 #include "acpstore/store.h"
 #include "auth/principal.h"
+#include "fuzz_check.h"
 #include "server/error_map.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -41,15 +42,6 @@ using acpstore::auth::Principal;
 using acpstore::auth::Role;
 using acpstore::server::Request;
 using acpstore::server::Response;
-
-#define FUZZ_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                  \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 class Keys : public acpstore::auth::Authenticator {
  public:

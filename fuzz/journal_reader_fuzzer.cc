@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/coding.h"
+#include "fuzz_check.h"
 #include "io/string_file.h"
 #include "journal/format.h"
 #include "journal/journal_reader.h"
@@ -33,15 +34,6 @@ namespace {
 
 using acpstore::StatusCode;
 using namespace acpstore::journal;  // NOLINT(google-build-using-namespace)
-
-#define FUZZ_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                  \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 struct Reading {
   bool ok = false;

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "record/mutation_codec.h"
 #include "record/record_codec.h"
 
@@ -31,15 +32,6 @@ using acpstore::record::EncodeEvent;
 using acpstore::record::EncodeMutation;
 using acpstore::record::EventSpan;
 using acpstore::record::Mutation;
-
-#define FUZZ_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                  \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 std::string EncodeOf(const acpstore::Event& e) {
   std::string out;

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "acpstore/options.h"
+#include "fuzz_check.h"
 #include "record/canonical_fast.h"
 #include "record/canonical_json.h"
 #include "record/validate.h"
@@ -26,15 +27,6 @@ namespace {
 using acpstore::Limits;
 using acpstore::Status;
 using acpstore::StatusCode;
-
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,     \
-                   __LINE__, #cond);                                  \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (0)
 
 Limits SmallLimits() {
   Limits l;

@@ -17,6 +17,7 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "fuzz_check.h"
 #include "io/string_file.h"
 #include "snapshot/snapshot_format.h"
 #include "snapshot/snapshot_reader.h"
@@ -26,15 +27,6 @@ namespace {
 namespace snap = acpstore::snapshot;
 using acpstore::Status;
 using acpstore::StatusCode;
-
-#define FUZZ_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                  \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 void CheckRefusal(const Status& s, size_t file_size) {
   FUZZ_CHECK(s.code() == StatusCode::kCorruption);

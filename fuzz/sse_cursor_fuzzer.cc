@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "record/utf8.h"
 #include "server/query_params.h"
 #include "server/router.h"
@@ -24,15 +25,6 @@
 namespace {
 
 using acpstore::EventSeq;
-
-#define FUZZ_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                  \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 void CheckSeq(std::string_view text) {
   auto r = acpstore::server::ParseEventSeq(text, "Last-Event-ID");
