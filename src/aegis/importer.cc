@@ -200,10 +200,9 @@ class Importer {
                return Status::OK();
              }
              Repairs ignored;
-             std::vector<std::string> unknown;
              if (r.collection == Collection::kSessions) {
                Result<MappedSession> m =
-                   MapSession(r, options_.map, &ignored, &unknown);
+                   MapSession(r, options_.map, &ignored, nullptr);
                if (m.ok() && store_->GetSession(AdminOf(m->session.tenant_id),
                                                 m->session.id)
                                  .ok()) {
@@ -213,7 +212,7 @@ class Importer {
                }
              } else {
                Result<MappedAction> m =
-                   MapAction(r, options_.map, &ignored, &unknown);
+                   MapAction(r, options_.map, &ignored, nullptr);
                if (!m.ok()) return Status::OK();
                Action& a = m->action;
                bool moved = false;
@@ -261,12 +260,12 @@ class Importer {
                               " mapped differently on the second read: " +
                               std::string(s.message()));
     };
-    Repairs ignored;  // reported by the check pass
-    std::vector<std::string> unknown;
+    // Repairs and unknown fields were reported by the check pass.
+    Repairs ignored;
     bool moved = false;
     switch (r.collection) {
       case Collection::kSessions: {
-        Result<MappedSession> m = MapSession(r, options_.map, &ignored, &unknown);
+        Result<MappedSession> m = MapSession(r, options_.map, &ignored, nullptr);
         if (!m.ok()) return mapped_again(m.error());
         const SessionPlan* plan =
             checker_.Plan(m->session.tenant_id, m->session.id);
@@ -278,7 +277,7 @@ class Importer {
                                     plan->AdvanceBeforeEvents());
       }
       case Collection::kEvents: {
-        Result<MappedEvent> m = MapEvent(r, options_.map, &ignored, &unknown);
+        Result<MappedEvent> m = MapEvent(r, options_.map, &ignored, nullptr);
         if (!m.ok()) return mapped_again(m.error());
         Event& e = m->event;
         Status s = checker_.ResolveScope(e.session_id, &e.tenant_id,
@@ -303,7 +302,7 @@ class Importer {
         return pipeline->AddEvent(std::move(e));
       }
       case Collection::kActions: {
-        Result<MappedAction> m = MapAction(r, options_.map, &ignored, &unknown);
+        Result<MappedAction> m = MapAction(r, options_.map, &ignored, nullptr);
         if (!m.ok()) return mapped_again(m.error());
         Action& a = m->action;
         Status s = checker_.ResolveScope(a.session_id, &a.tenant_id,
@@ -313,7 +312,7 @@ class Importer {
         return pipeline->AddAction(std::move(a));
       }
       case Collection::kPauses: {
-        Result<MappedPause> m = MapPause(r, options_.map, &ignored, &unknown);
+        Result<MappedPause> m = MapPause(r, options_.map, &ignored, nullptr);
         if (!m.ok()) return mapped_again(m.error());
         Pause& p = m->pause;
         Status s = checker_.ResolveScope(p.session_id, &p.tenant_id,

@@ -270,6 +270,7 @@ class Repairer {
   }
 
   void Unknown(std::initializer_list<std::string_view> known) {
+    if (unknown_ == nullptr) return;  // counted by an earlier pass
     for (const RawRecord::Member& m : r_.members) {
       bool found = false;
       for (std::string_view k : known) found = found || m.key == k;

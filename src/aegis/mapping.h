@@ -101,7 +101,8 @@ struct MappedPause {
   Pause pause;
 };
 
-// Every map also lists the record's members it does not know (`unknown`).
+// Every map also lists the record's members it does not know (`unknown`,
+// which may be null when the caller has counted them already).
 Result<MappedSession> MapSession(const RawRecord& record,
                                  const MapOptions& options, Repairs* repairs,
                                  std::vector<std::string>* unknown);
