@@ -10,6 +10,7 @@
 #include <iostream>
 #include <string>
 
+#include "base/build_info.h"
 #include "cli/command.h"
 
 namespace acpstore::cli {
@@ -29,7 +30,8 @@ int Main(int argc, char** argv) {
   CLI::App app(
       "acpstore: a durable, memory-bounded store for AI-agent sessions",
       "acpstore");
-  app.set_version_flag("--version", ACPSTORE_VERSION);
+  // Version, commit, build type and compiler (base/build_info.h).
+  app.set_version_flag("--version", BuildInfoLine());
   app.require_subcommand(1);
   Runner run;
   // One line per subcommand; see command.h.

@@ -29,6 +29,7 @@
 
 #include "acpstore/store.h"
 #include "auth/key_store.h"
+#include "base/build_info.h"
 #include "cli/command.h"
 #include "cli/logging.h"
 #include "server/server.h"
@@ -184,8 +185,8 @@ int RunServe(const ServeConfig& config) {
 
   SetUpLogging(config.log_format, config.log_level);
   const StoreOptions& so = config.store;
-  spdlog::info("acpstore {} starting: engine {}, data dir {}, sync {}",
-               ACPSTORE_VERSION, EngineName(so.engine), so.data_dir,
+  spdlog::info("{} starting: engine {}, data dir {}, sync {}",
+               BuildInfoLine(), EngineName(so.engine), so.data_dir,
                SyncName(so));
 
   Result<std::unique_ptr<Store>> store = OpenStore(so);

@@ -8,6 +8,7 @@
 #include <span>
 #include <sstream>
 
+#include "base/build_info.h"
 #include "server/json_writer.h"
 
 namespace acpstore::server {
@@ -173,6 +174,15 @@ void Metrics::RecordAppend(int64_t latency_us, size_t events) {
 std::string Metrics::RenderPrometheus(const StoreStats& s) const {
   std::string out;
   out.reserve(8192);
+  // The usual Prometheus idiom for "which build is this": a constant 1
+  // whose labels are the build's facts.
+  const BuildInfo& build = GetBuildInfo();
+  Head(&out, "acpstore_build_info", "gauge",
+       "The release and git commit of this binary (always 1).");
+  Line(&out, "acpstore_build_info",
+       "version=\"" + LabelValue(build.version) + "\",commit=\"" +
+           LabelValue(build.commit) + "\"",
+       uint64_t{1});
   {
     std::lock_guard<std::mutex> lock(mu_);
     Head(&out, "acpstore_http_requests_total", "counter",
@@ -349,6 +359,14 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
   w.Key("slowDisconnects").Uint(U(sse_slow_disconnects_.load()));
   w.Key("eventsSent").Uint(U(sse_events_sent_.load()));
   w.Key("framesShared").Uint(U(sse_frames_shared_.load()));
+  w.EndObject();
+
+  const BuildInfo& build = GetBuildInfo();
+  w.Key("build").BeginObject();
+  w.Key("version").String(build.version);
+  w.Key("commit").String(build.commit);
+  w.Key("buildType").String(build.build_type);
+  w.Key("compiler").String(build.compiler);
   w.EndObject();
   w.EndObject();
   return w.Take();

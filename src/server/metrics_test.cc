@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "base/build_info.h"
+
 namespace acpstore::server {
 namespace {
 
@@ -46,6 +48,29 @@ TEST(MetricsTest, GroupCommitBatchesAreAHistogramOfRecords) {
   EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_bucket{le=\"+Inf\"} 7"));
   EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_count 7"));
   EXPECT_TRUE(Has(text, "acpstore_group_commit_batch_records_sum 70084"));
+}
+
+// Which binary serves: the version set in CMakeLists.txt and the commit,
+// as a constant 1 in /metrics and a "build" object in /v1/stats.
+TEST(MetricsTest, BuildInfoIsReported) {
+  const BuildInfo& b = GetBuildInfo();
+  EXPECT_FALSE(b.version.empty());
+  EXPECT_FALSE(b.commit.empty());
+  const std::string text = Metrics().RenderPrometheus(StoreStats{});
+  EXPECT_TRUE(Has(text, "# TYPE acpstore_build_info gauge"));
+  EXPECT_TRUE(Has(text, "acpstore_build_info{version=\"" +
+                            std::string(b.version) + "\",commit=\"" +
+                            std::string(b.commit) + "\"} 1"));
+  const std::string json = Metrics().RenderJson(StoreStats{});
+  EXPECT_NE(json.find("\"build\":{\"version\":\"" + std::string(b.version) +
+                      "\",\"commit\":\"" + std::string(b.commit) +
+                      "\",\"buildType\":\""),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(BuildInfoLine().rfind("acpstore " + std::string(b.version) +
+                                      " (commit " + std::string(b.commit),
+                                  0),
+            0u);
 }
 
 }  // namespace
