@@ -388,8 +388,12 @@ PgStore::LoadFn PgStore::LoadActionFn(const Scope& scope,
 void PgStore::UpdateSession(const Scope& scope, std::string_view session_id,
                             SessionPatch patch, Completion<Session> done) {
   Status valid = record::ValidateSessionPatch(&patch, options_.limits);
+  // A patch with a status is a transition too: its pause records must be
+  // loaded for the decider to move them along (pause -> intervening ->
+  // resumed), as TransitionSession does.
+  const bool with_pauses = patch.status.has_value();
   Mutate(scope, std::move(valid), std::move(done),
-         LoadSessionFn(scope, session_id, Lock::kUpdate, false),
+         LoadSessionFn(scope, session_id, Lock::kUpdate, with_pauses),
          [scope, id = std::string(session_id), patch = std::move(patch)](
              const StoreState& st, const DecideContext& ctx) {
            return engine::DecideUpdateSession(st, ctx, scope, id, patch);

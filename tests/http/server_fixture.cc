@@ -2,10 +2,18 @@
 
 #include "server_fixture.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <string>
 #include <thread>
+
+#ifdef ACPSTORE_HTTP_WITH_POSTGRES
+#include <libpq-fe.h>
+
+#include "../postgres/pg_test_env.h"
+#endif
 
 namespace acpstore::testing {
 
@@ -101,9 +109,26 @@ void HttpTest::SetUp() {
     store_options_.engine = Engine::kFile;
     store_options_.data_dir = data_dir_->Join("data");
     store_options_.sync = SyncMode::kAlways;
+#ifdef ACPSTORE_HTTP_WITH_POSTGRES
+  } else if (name == "postgres") {
+    // A fresh schema per test (and per process: ctest may run a test
+    // again while an earlier run's schema is being dropped).
+    const ::testing::TestInfo* info =
+        ::testing::UnitTest::GetInstance()->current_test_info();
+    pg_schema_ = pgtest::SchemaFor(std::string("http.") +
+                                   info->test_suite_name() + "." +
+                                   info->name() + "." +
+                                   std::to_string(::getpid()));
+    Status s = pgtest::UsePostgres(&store_options_, pg_schema_);
+    ASSERT_TRUE(s.ok()) << s;
+#endif
   } else {
     FAIL() << "ACPSTORE_HTTP_ENGINE=" << name
-           << ": expected memory or file_sync_always";
+           << ": expected memory, file_sync_always"
+#ifdef ACPSTORE_HTTP_WITH_POSTGRES
+           << " or postgres"
+#endif
+        ;
   }
   store_options_.maintenance_interval_ms = 0;
   options_.port = 0;
@@ -129,6 +154,22 @@ void HttpTest::TearDown() {
   server_.reset();
   store_.reset();
   data_dir_.reset();
+#ifdef ACPSTORE_HTTP_WITH_POSTGRES
+  if (!pg_schema_.empty()) {
+    // Cheap (one statement) and keeps the test database small; a failure
+    // here only leaves a schema behind, so it is not checked.
+    Result<std::string> url = pgtest::TestPostgresUrl();
+    if (url.ok()) {
+      PGconn* c = PQconnectdb(url->c_str());
+      if (PQstatus(c) == CONNECTION_OK) {
+        PQclear(PQexec(
+            c, ("DROP SCHEMA IF EXISTS \"" + pg_schema_ + "\" CASCADE")
+                   .c_str()));
+      }
+      PQfinish(c);
+    }
+  }
+#endif
 }
 
 std::string HttpTest::CreateSession(const std::string& token,

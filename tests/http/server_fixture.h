@@ -1,8 +1,10 @@
 // HttpTest: a Server on 127.0.0.1:<free port> over a store (behind a
 // ForwardingStore for failure injection), with a
 // fake Authenticator and KeyManager. The engine is the memory engine, or
-// what ACPSTORE_HTTP_ENGINE names: "memory", or "file_sync_always" (the file
-// engine in a fresh directory, every acknowledgement after fdatasync).
+// what ACPSTORE_HTTP_ENGINE names: "memory", "file_sync_always" (the file
+// engine in a fresh directory, every acknowledgement after fdatasync), or
+// "postgres" where built (a fresh schema in the test PostgreSQL of
+// tests/postgres/pg_test_env.h, dropped in TearDown).
 // ctest runs the suites once per engine (tests/http/CMakeLists.txt). Tokens (tenant/key id/role):
 //   "admin-a"   tenant-a / key-admin-a   / admin
 //   "writer-a"  tenant-a / key-writer-a  / writer
@@ -96,6 +98,7 @@ class HttpTest : public ::testing::Test {
   double MetricValue(const std::string& name);
 
   std::unique_ptr<io::TempDir> data_dir_;  // file engine only; outlives store_
+  std::string pg_schema_;                  // postgres engine only
   StoreOptions store_options_;
   server::ServerOptions options_;
   std::unique_ptr<Store> store_;
