@@ -31,10 +31,14 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "cli/sse_client.h"
+#include "net/sse.h"
+#include "net/url.h"
 
 namespace acpstore::cli {
 namespace {
+
+using net::SseFrame;
+using net::Url;
 
 volatile std::sig_atomic_t g_stop = 0;
 void OnStopSignal(int) { g_stop = 1; }
@@ -115,25 +119,20 @@ class Tailer {
     bool connected_before = false;
     bool reported_outage = false;
     while (!g_stop) {
-      HttpGet get;
+      net::SseStream stream;
       const std::string target =
-          url_.base_path + "/v1/sessions/" + EncodePathSegment(f_.session) +
+          url_.base_path + "/v1/sessions/" +
+          net::EncodePathSegment(f_.session) +
           "/events/stream?after=" + std::to_string(last_);
-      Status s = get.Start(
-          url_, target,
-          {"Authorization: Bearer " + token_, "Accept: text/event-stream",
-           "Last-Event-ID: " + std::to_string(last_)},
-          10000);
-      if (s.ok() && get.status_code() != 200) {
-        std::string body;
-        const auto until =
-            std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        while (body.size() < 65536 &&
-               std::chrono::steady_clock::now() < until &&
-               get.Read(&body, 100)) {
-        }
-        auto [code, message] = ErrorOf(body);
-        const int status = get.status_code();
+      Status s = stream.Open({.host = url_.host,
+                              .port = url_.port,
+                              .target = target,
+                              .token = token_,
+                              .last_event_id = std::to_string(last_),
+                              .connect = {.timeout = std::chrono::seconds(10)}});
+      if (s.ok() && stream.status() != 200) {
+        auto [code, message] = ErrorOf(stream.head().body);
+        const int status = stream.status();
         if (status == 400 || status == 401 || status == 403 || status == 404) {
           std::string line = "tail: " + std::to_string(status);
           line.append(" ").append(code).append(": ").append(message);
@@ -162,7 +161,7 @@ class Tailer {
       connected_before = true;
       reported_outage = false;
       backoff_ms = kMinBackoffMs;
-      const int result = Stream(&get);
+      const int result = Stream(&stream);
       if (result >= 0) return result;
       if (!g_stop && !reported_outage) {
         std::cerr << "acpstore: tail: connection lost; resuming after seq "
@@ -180,25 +179,23 @@ class Tailer {
 
   // Reads frames until the connection ends (-1: reconnect) or the tail
   // must stop (an exit code).
-  int Stream(HttpGet* get) {
-    SseParser parser;
-    std::string buf;
+  int Stream(net::SseStream* stream) {
     int exit_code = -1;
     auto idle_since = std::chrono::steady_clock::now();
     while (!g_stop && exit_code < 0) {
-      buf.clear();
-      if (!get->Read(&buf, 200)) return exit_code;
+      bool heard = false;
+      Status s = stream->Poll(
+          net::After(std::chrono::milliseconds(200)), [&](SseFrame&& frame) {
+            heard = true;  // heartbeats count: the connection is alive
+            if (exit_code < 0) exit_code = Frame(frame);
+          });
+      if (!s.ok()) return exit_code;
       const auto now = std::chrono::steady_clock::now();
-      if (buf.empty()) {
-        if (now - idle_since > std::chrono::milliseconds(kIdleLimitMs)) {
-          return -1;
-        }
-        continue;
+      if (heard) {
+        idle_since = now;
+      } else if (now - idle_since > std::chrono::milliseconds(kIdleLimitMs)) {
+        return -1;
       }
-      idle_since = now;
-      parser.Feed(buf, [&](const SseFrame& frame) {
-        if (exit_code < 0) exit_code = Frame(frame);
-      });
     }
     return g_stop ? kExitOk : exit_code;
   }
@@ -260,7 +257,7 @@ class Tailer {
 };
 
 int RunTail(const TailFlags& f) {
-  Result<Url> url = ParseUrl(f.url);
+  Result<Url> url = net::ParseUrl(f.url);
   if (!url) {
     PrintError("--url: " + std::string(url.error().message()));
     return kExitUsage;
