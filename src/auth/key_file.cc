@@ -13,6 +13,7 @@
 #include <cstring>
 #include <set>
 
+#include "base/format_version.h"
 #include "base/time_format.h"
 #include "record/utf8.h"
 
@@ -180,10 +181,17 @@ Result<std::vector<KeyRecord>> DecodeKeyFile(std::string_view text,
     return Status::Corruption(std::string(path) +
                               ": not an acpstore keys file");
   }
-  if (!version->is_int64() || version->get_int64() != kKeyFileVersion) {
+  if (version->is_int64() && version->get_int64() > kKeyFileVersion) {
+    // A newer release's file: refuse (and never rewrite it).
+    return NewerFormat("keys file " + std::string(path),
+                       static_cast<uint64_t>(version->get_int64()),
+                       kKeyFileVersion);
+  }
+  if (!version->is_int64() || version->get_int64() < 1) {
     return Status::Corruption(std::string(path) +
-                              ": unsupported keys file version (this "
-                              "acpstore reads version 1)");
+                              ": not a keys file version (this acpstore "
+                              "reads versions 1 to " +
+                              std::to_string(kKeyFileVersion) + ")");
   }
   std::vector<KeyRecord> out;
   std::set<std::string, std::less<>> ids, lookups;

@@ -89,6 +89,12 @@ TEST(KeyFileTest, UnknownVersionIsRefused) {
       DecodeKeyFile(R"({"version":2,"keys":[]})", "k");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), StatusCode::kCorruption);
+  // SPEC §3, format compatibility: both versions named.
+  EXPECT_NE(r.error().message().find("keys file k has format version 2; this "
+                                     "acpstore reads versions up to 1"),
+            std::string::npos)
+      << r.error();
+  EXPECT_FALSE(DecodeKeyFile(R"({"version":0,"keys":[]})", "k").ok());
 }
 
 TEST(KeyFileTest, DuplicateIdIsCorruption) {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <variant>
 
+#include "base/format_version.h"
 #include "engine/file_snapshot.h"
 #include "journal/format.h"
 #include "journal/replay.h"
@@ -42,6 +43,13 @@ Status ApplyRecord(const std::string& journal_dir,
   // the record was written).
   std::vector<record::EventSpan> spans;
   Status s = record::DecodeMutation(&input, &m, &spans);
+  if (!s.ok() && IsNewerFormat(s)) {
+    // Keep the versions (details) for the operator: not damage.
+    const std::string path =
+        journal::SegmentPath(journal_dir, record.location.segment);
+    return WithPrefix(s, "journal record in " + path + " at offset " +
+                             std::to_string(record.location.offset) + ": ");
+  }
   if (!s.ok()) {
     return RecordCorruption(journal_dir, record.location, s.message());
   }
@@ -101,6 +109,11 @@ Result<RecoveredState> RecoverState(
     std::unique_ptr<StoreState> state = NewFileState(context.get());
     Result<snapshot::SnapshotHeader> header =
         LoadSnapshot(fs, file.path, state.get(), context.get());
+    if (!header.ok() && IsNewerFormat(header.error())) {
+      // A newer release's snapshot is not damage: falling back to an older
+      // one (or none) would replay a journal it has already cut.
+      return std::move(header).error();
+    }
     if (!header.ok()) {
       out.skipped_snapshots.push_back({file.path, header.error()});
       continue;

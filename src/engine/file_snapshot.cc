@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "base/coding.h"
+#include "base/format_version.h"
 #include "journal/format.h"
 #include "record/byte_reader.h"
 #include "record/record_codec.h"
@@ -133,10 +134,11 @@ class Loader {
       case item::kMeta: {
         uint32_t version = 0;
         ACPSTORE_RETURN_IF_ERROR(in->Varint32("version", &version));
-        if (version == 0 || version > item::kVersion) {
-          return in->Corrupt("unsupported snapshot content version " +
-                             std::to_string(version));
+        if (version > item::kVersion) {
+          return NewerFormat("snapshot content (meta item)", version,
+                             item::kVersion);
         }
+        if (version == 0) return in->Corrupt("snapshot content version 0");
         ACPSTORE_RETURN_IF_ERROR(in->Varint64("sessions", &expected_sessions_));
         ACPSTORE_RETURN_IF_ERROR(in->Varint64("actions", &expected_actions_));
         if (version >= 2) {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <variant>
 
+#include "base/format_version.h"
 #include "engine/file_recovery.h"
 #include "engine/file_snapshot.h"
 #include "engine/file_store.h"
@@ -59,10 +60,15 @@ Result<SegmentScan> ScanSegment(
   };
 
   uint64_t pos = 0;
-  if (verifies_at(0) && h.type == journal::RecordType::kSegmentHeader &&
-      journal::CheckSegmentHeader(bytes.substr(journal::kHeaderSize, h.length),
-                                  segment, scan.path)
-          .ok()) {
+  Status header = Status::Corruption("no segment header");
+  if (verifies_at(0) && h.type == journal::RecordType::kSegmentHeader) {
+    header = journal::CheckSegmentHeader(
+        bytes.substr(journal::kHeaderSize, h.length), segment, scan.path);
+  }
+  // A newer release's segment: stop rather than report it as damage (the
+  // repairer would throw it away).
+  if (IsNewerFormat(header)) return header;
+  if (header.ok()) {
     pos = journal::kFirstRecordOffset;
   } else if (!bytes.empty()) {
     pos = next_verifying(1);

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "base/coding.h"
+#include "base/format_version.h"
 #include "engine/file_recovery.h"
 #include "engine/file_snapshot.h"
 #include "engine/file_store.h"
@@ -108,6 +109,9 @@ class Repairer {
  private:
   void Lost(Problem p) { report_.lost.push_back(std::move(p)); }
 
+  // The first record a newer release wrote: the repair stops on it.
+  Status newer_;
+
   // The newest snapshot that loads; damaged ones are reported as lost.
   Status LoadSnapshot() {
     ACPSTORE_ASSIGN_OR_RETURN(
@@ -118,6 +122,8 @@ class Repairer {
       std::unique_ptr<StoreState> state = NewFileState(context.get());
       Result<snapshot::SnapshotHeader> h =
           engine::LoadSnapshot(fs_, f.path, state.get(), context.get());
+      // Written by a newer release: repairing would destroy it.
+      if (!h.ok() && IsNewerFormat(h.error())) return h.error();
       if (!h.ok()) {
         Problem p = tools::ProblemFrom(h.error(), f.path);
         p.what = "snapshot skipped: " + p.what;
@@ -153,6 +159,7 @@ class Repairer {
               [&](const tools::ScannedRecord& r) { Salvage(path, r); }));
       for (auto& p : scan.damage) Lost(std::move(p));
       if (scan.torn_tail) Lost(*scan.torn_tail);
+      if (!newer_.ok()) return newer_;
       Report(progress_, "journal", i + 1, segments.size());
     }
     return Status::OK();
@@ -169,6 +176,10 @@ class Repairer {
     std::string_view in = r.payload;
     std::vector<record::EventSpan> spans;
     Status s = record::DecodeMutation(&in, &m, &spans);
+    if (IsNewerFormat(s)) {
+      if (newer_.ok()) newer_ = s;
+      return;
+    }
     if (!s.ok()) return lost(std::string(s.message()));
     old_context_->BeginDurable(r.location, spans);
     s = state_->Apply(std::move(m));

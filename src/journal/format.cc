@@ -6,6 +6,7 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "base/format_version.h"
 
 namespace acpstore::journal {
 
@@ -91,9 +92,13 @@ Status CheckSegmentHeader(std::string_view payload, uint64_t segment,
   uint64_t number = 0;
   base::GetFixed32(&payload, &version);
   base::GetFixed64(&payload, &number);
-  if (version != kFormatVersion) {
-    return bad("unsupported format version " + std::to_string(version));
+  if (version > kFormatVersion) {
+    // Written by a newer release: refuse, never treat as damage.
+    return NewerFormat("journal segment " + std::string(path), version,
+                       kFormatVersion)
+        .With("path", path);
   }
+  if (version == 0) return bad("format version 0");
   if (number != segment) {
     return bad("header names segment " + std::to_string(number) +
                ", file name says " + std::to_string(segment));

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "base/format_version.h"
 #include "journal/segment_files.h"
 
 namespace acpstore::journal {
@@ -83,10 +84,28 @@ TEST(FormatTest, SegmentHeaderChecksNumberMagicAndVersion) {
   bad_magic[0] = 'X';
   EXPECT_EQ(CheckSegmentHeader(bad_magic, 7, "p").code(),
             StatusCode::kCorruption);
-  std::string bad_version(payload);
-  bad_version[8] = 9;
-  Status s = CheckSegmentHeader(bad_version, 7, "p");
-  EXPECT_NE(s.message().find("version 9"), std::string::npos) << s;
+  std::string zero_version(payload);
+  zero_version[8] = 0;
+  Status s = CheckSegmentHeader(zero_version, 7, "p");
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_FALSE(IsNewerFormat(s)) << s;
+}
+
+// SPEC §3, format compatibility: a segment from a newer release is refused
+// naming both versions, and told apart from damage.
+TEST(FormatTest, NewerSegmentVersionIsRefusedNamingBothVersions) {
+  std::string rec = SegmentHeaderRecord(7);
+  std::string payload(std::string_view(rec).substr(kHeaderSize));
+  payload[8] = static_cast<char>(kFormatVersion + 1);
+  Status s = CheckSegmentHeader(payload, 7, "seg.log");
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_TRUE(IsNewerFormat(s)) << s;
+  EXPECT_NE(s.message().find("seg.log has format version " +
+                             std::to_string(kFormatVersion + 1) +
+                             "; this acpstore reads versions up to " +
+                             std::to_string(kFormatVersion)),
+            std::string::npos)
+      << s;
 }
 
 TEST(SegmentFilesTest, NamesAreSixteenDigitsAndParseBack) {

@@ -9,6 +9,7 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "base/format_version.h"
 #include "record/byte_reader.h"
 #include "record/mutation_format.h"
 #include "record/record_codec.h"
@@ -253,8 +254,10 @@ Status DecodeMutation(std::string_view* input, Mutation* out,
   uint32_t op_count = 0;
   auto fail = [](const Status& s) { return Prefixed(s, "mutation: "); };
   Status s = in.U8("version", &version);
-  if (s.ok() && (version == 0 || version > f::kMutationVersion)) {
-    s = in.Corrupt("unsupported version " + std::to_string(version));
+  if (s.ok() && version > f::kMutationVersion) {
+    s = NewerFormat("mutation encoding", version, f::kMutationVersion);
+  } else if (s.ok() && version == 0) {
+    s = in.Corrupt("mutation version 0");
   }
   if (s.ok()) s = in.Varint32("op count", &op_count);
   // Every op takes at least one byte.

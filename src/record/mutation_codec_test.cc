@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/crc32c.h"
+#include "base/format_version.h"
 #include "record/mutation_format.h"
 #include "record/random_records.h"
 #include "record/record_codec.h"
@@ -148,6 +149,42 @@ TEST(MutationCodecTest, EmptyMutationRoundTrips) {
   back.DeleteSession("t", "s");
   ASSERT_TRUE(Decode(bytes, &back).ok());
   EXPECT_TRUE(back.empty());
+}
+
+// SPEC §3, format compatibility: an encoding from a newer release is refused
+// naming both versions (never decoded as something else), and is told apart
+// from damage.
+TEST(MutationCodecTest, NewerVersionsAreRefusedNamingBothVersions) {
+  std::string bytes = Encode(Mutation{});
+  bytes[0] = static_cast<char>(format::kMutationVersion + 1);
+  Mutation back;
+  Status s = Decode(bytes, &back);
+  EXPECT_TRUE(IsNewerFormat(s)) << s;
+  EXPECT_NE(s.message().find(
+                "mutation encoding has format version " +
+                std::to_string(format::kMutationVersion + 1) +
+                "; this acpstore reads versions up to " +
+                std::to_string(format::kMutationVersion)),
+            std::string::npos)
+      << s;
+  bytes[0] = 0;
+  EXPECT_FALSE(IsNewerFormat(Decode(bytes, &back)));
+
+  RandomRecords r(3);
+  std::string session;
+  EncodeSession(r.RandomSession(), &session);
+  session[0] = static_cast<char>(format::kSessionVersion + 1);
+  std::string_view input = session;
+  Session out;
+  s = DecodeSession(&input, &out);
+  EXPECT_TRUE(IsNewerFormat(s)) << s;
+  EXPECT_NE(s.message().find(
+                "has format version " +
+                std::to_string(format::kSessionVersion + 1) +
+                "; this acpstore reads versions up to " +
+                std::to_string(format::kSessionVersion)),
+            std::string::npos)
+      << s;
 }
 
 TEST(MutationCodecTest, SessionStreamSummaryIsNotStored) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/coding.h"
+#include "base/format_version.h"
 #include "record/mutation_format.h"
 
 namespace acpstore::record {
@@ -113,10 +114,12 @@ Status ReadPrologue(ByteReader* in, std::string_view record,
                     uint32_t* presence) {
   uint8_t version = 0;
   ACPSTORE_RETURN_IF_ERROR(in->U8(std::string(record) + " version", &version));
-  if (version == 0 || version > current_version) {
-    return in->Corrupt(std::string(record) + ": unsupported version " +
-                       std::to_string(version));
+  if (version > current_version) {
+    return NewerFormat(std::string(record) + " encoding at offset " +
+                           std::to_string(in->offset() - 1),
+                       version, current_version);
   }
+  if (version == 0) return in->Corrupt(std::string(record) + ": version 0");
   ACPSTORE_RETURN_IF_ERROR(
       in->Varint32(std::string(record) + " presence", presence));
   if ((*presence & ~known_bits) != 0) {

@@ -31,9 +31,10 @@ std::optional<std::string> DecodeHeader(std::string_view bytes,
     return "header checksum mismatch";
   }
   const uint32_t version = base::DecodeFixed32(p + 8);
-  if (version != kFormatVersion) {
-    return "unsupported format version " + std::to_string(version);
-  }
+  header->format_version = version;
+  // The caller turns this one into NewerFormat (base/format_version.h).
+  if (version > kFormatVersion) return "written by a newer release";
+  if (version == 0) return "format version 0";
   header->number = base::DecodeFixed64(p + 12);
   header->covered.segment = base::DecodeFixed64(p + 20);
   header->covered.offset = base::DecodeFixed64(p + 28);

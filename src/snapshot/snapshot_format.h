@@ -40,6 +40,9 @@ struct SnapshotHeader {
   // from here.
   SnapshotPosition covered;
   TimestampMs created_at = 0;
+  // As read (DecodeHeader sets it before checking it); written as
+  // kFormatVersion.
+  uint32_t format_version = 0;
 };
 
 // File header, little-endian, kHeaderSize bytes:

@@ -9,6 +9,7 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "base/format_version.h"
 
 namespace acpstore::snapshot {
 namespace {
@@ -43,6 +44,12 @@ Result<std::unique_ptr<SnapshotReader>> SnapshotReader::Open(
   std::string_view bytes;
   ACPSTORE_RETURN_IF_ERROR(r->Read(kHeaderSize, &bytes));
   if (std::optional<std::string> bad = DecodeHeader(bytes, &r->header_)) {
+    if (r->header_.format_version > kFormatVersion) {
+      // Valid magic and checksum: a newer release's snapshot, not damage.
+      return NewerFormat("snapshot " + r->path(), r->header_.format_version,
+                         kFormatVersion)
+          .With("path", r->path());
+    }
     return r->Corrupt(0, *bad);
   }
   if (expected_number && r->header_.number != *expected_number) {

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "base/format_version.h"
 #include "io/fault_injection_file_system.h"
 #include "io/string_file.h"
 #include "io/test_dir.h"
@@ -174,6 +177,36 @@ TEST_F(SnapshotTest, GoldenBytesOfTheWorkedExample) {
 }
 
 // ------------------------------------------------------ corruption policy
+
+// SPEC §3, format compatibility: a snapshot whose header (valid magic and
+// checksum) has a newer version is refused naming both versions, and is told
+// apart from damage so recovery does not fall back to an older snapshot.
+TEST_F(SnapshotTest, NewerFormatVersionIsRefusedNamingBothVersions) {
+  ASSERT_TRUE(Write(1).ok());
+  std::string bytes = Bytes(1);
+  std::string version;
+  base::PutFixed32(&version, kFormatVersion + 1);
+  bytes.replace(8, 4, version);
+  std::string crc;
+  base::PutFixed32(&crc,
+                   base::crc32c::Mask(base::crc32c::Value(bytes.data(), kHeaderCrcOffset)));
+  bytes.replace(kHeaderCrcOffset, 4, crc);
+  SetBytes(1, bytes);
+  ReadBack r = Read(1);
+  EXPECT_EQ(r.status.code(), StatusCode::kCorruption);
+  EXPECT_TRUE(IsNewerFormat(r.status)) << r.status;
+  EXPECT_NE(r.status.message().find(
+                PathOf(1) + " has format version " +
+                std::to_string(kFormatVersion + 1) +
+                "; this acpstore reads versions up to " +
+                std::to_string(kFormatVersion)),
+            std::string::npos)
+      << r.status;
+  // Damage is not "newer": a bad header checksum stays plain corruption.
+  bytes[9] ^= 1;
+  SetBytes(1, bytes);
+  EXPECT_FALSE(IsNewerFormat(Read(1).status));
+}
 
 TEST_F(SnapshotTest, TruncatedSnapshotIsRejected) {
   ASSERT_TRUE(Write(1).ok());
