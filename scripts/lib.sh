@@ -21,6 +21,7 @@ DEPS=(
   libfiu-dev fiu-utils
   libjemalloc-dev
   clang-14 libclang-rt-14-dev clang-tidy-14
+  curl jq
 )
 # Only the test command needs a PostgreSQL server.
 PG_DEPS=(postgresql-15)
