@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "io/test_dir.h"
-#include "process.h"
+#include "cli_test_util.h"
 
 namespace acpstore::testing {
 namespace {
@@ -39,18 +39,18 @@ std::string ReadText(const std::string& path) {
 class AegisCliTest : public ::testing::Test {
  protected:
   std::string Dir(const std::string& name) const { return tmp_.Join(name); }
-  ProcessResult Run(std::vector<std::string> args) {
+  proc::RunResult Run(std::vector<std::string> args) {
     args.insert(args.begin(), kBinary);
     return RunProcess(args);
   }
-  ProcessResult Import(const std::string& file, const std::string& dir,
+  proc::RunResult Import(const std::string& file, const std::string& dir,
                        std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"import-aegis", file, "--data-dir", dir};
     args.insert(args.end(), extra.begin(), extra.end());
     return Run(args);
   }
   boost::json::object InspectJson(const std::string& dir) {
-    ProcessResult r = Run({"inspect", "--json", "--data-dir", dir});
+    proc::RunResult r = Run({"inspect", "--json", "--data-dir", dir});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(r.out, ec);
@@ -90,7 +90,7 @@ const char kClean[] =
     R"("metadata":{}}],"pauseInterventions":[]})";
 
 TEST_F(AegisCliTest, ImportSummaryExportWarningsAndReimport) {
-  ProcessResult r = Import(Data("aegis_v1.pretty.json"), Dir("a"),
+  proc::RunResult r = Import(Data("aegis_v1.pretty.json"), Dir("a"),
                            {"--max-payload-bytes", "4096"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("sessions           3         3         1         0"),
@@ -113,7 +113,7 @@ TEST_F(AegisCliTest, ImportSummaryExportWarningsAndReimport) {
             std::string::npos)
       << r.out;
 
-  ProcessResult e =
+  proc::RunResult e =
       Run({"export-aegis", Dir("1.json"), "--data-dir", Dir("a")});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_NE(e.out.find("3 sessions, 7 events, 5 actions, 2 pauses"),
@@ -126,7 +126,7 @@ TEST_F(AegisCliTest, ImportSummaryExportWarningsAndReimport) {
   EXPECT_EQ(e.out.find("reused after rollback"), std::string::npos) << e.out;
   EXPECT_EQ(ReadText(Dir("1.json")).find("\"type\""), std::string::npos);
 
-  ProcessResult again = Import(Dir("1.json"), Dir("b"),
+  proc::RunResult again = Import(Dir("1.json"), Dir("b"),
                                {"--max-payload-bytes", "4096"});
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   boost::json::object a = InspectJson(Dir("a")), b = InspectJson(Dir("b"));
@@ -137,16 +137,16 @@ TEST_F(AegisCliTest, ImportSummaryExportWarningsAndReimport) {
 
 TEST_F(AegisCliTest, TheHttpApiServesEachRecordAsTheFileHadIt) {
   ASSERT_EQ(Import(Data("aegis_v1.compact.json"), Dir("k")).exit_code, 0);
-  ProcessResult key = Run({"keys", "create", "--data-dir", Dir("k"), "--tenant",
+  proc::RunResult key = Run({"keys", "create", "--data-dir", Dir("k"), "--tenant",
                            "acme", "--id", "key_alice", "--role", "writer"});
   ASSERT_EQ(key.exit_code, 0) << key.err;
   const std::string token = key.out.substr(0, key.out.find('\n'));
   const int port = FreeLoopbackPort();
-  BackgroundProcess server({kBinary, "serve", "--data-dir", Dir("k"),
+  proc::Process server({kBinary, "serve", "--data-dir", Dir("k"),
                             "--listen", "127.0.0.1:" + std::to_string(port)},
                            {}, tmp_.path());
-  ASSERT_TRUE(server.WaitForStderr("listening on", seconds(10)))
-      << server.Stderr();
+  ASSERT_TRUE(server.WaitForText(proc::Stream::kStderr, "listening on", seconds(10)))
+      << server.Text(proc::Stream::kStderr);
   auto get = [&](const std::string& path) {
     HttpReply reply = HttpRequest(port, "GET", path, token);
     EXPECT_EQ(reply.status, 200) << path << " " << reply.body;
@@ -188,7 +188,7 @@ TEST_F(AegisCliTest, TheHttpApiServesEachRecordAsTheFileHadIt) {
   // Another owner's records stay out of reach.
   EXPECT_EQ(HttpStatus(port, "GET", "/v1/sessions/sess-failed", token), 404);
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.Wait(seconds(15)), 0) << server.Stderr();
+  EXPECT_EQ(server.Wait(seconds(15)), 0) << server.Text(proc::Stream::kStderr);
 }
 
 TEST_F(AegisCliTest, StrictAndDryRunLeaveTheDataDirectoryExactlyAsItWas) {
@@ -197,13 +197,13 @@ TEST_F(AegisCliTest, StrictAndDryRunLeaveTheDataDirectoryExactlyAsItWas) {
   const auto before = Snapshot(Dir("d"));
   ASSERT_FALSE(before.empty());
 
-  ProcessResult strict =
+  proc::RunResult strict =
       Import(Data("aegis_v1.pretty.json"), Dir("d"), {"--strict", "--merge"});
   EXPECT_EQ(strict.exit_code, 1) << strict.out << strict.err;
   EXPECT_NE(strict.out.find("nothing was written: --strict"), std::string::npos)
       << strict.out;
   EXPECT_EQ(Snapshot(Dir("d")), before);
-  ProcessResult dry =
+  proc::RunResult dry =
       Import(Data("aegis_v1.pretty.json"), Dir("d"), {"--dry-run", "--merge"});
   EXPECT_EQ(dry.exit_code, 0) << dry.out << dry.err;
   EXPECT_EQ(Snapshot(Dir("d")), before);
@@ -225,7 +225,7 @@ TEST_F(AegisCliTest, ExitStatusIsOneWhenARecordIsSkippedAndTwoForAnUnusableFile)
   skipping.replace(skipping.find(R"("status":"queued")"), 17,
                    R"("status":"waiting")");
   std::ofstream(Dir("skip.json")) << skipping;
-  ProcessResult r = Import(Dir("skip.json"), Dir("s"));
+  proc::RunResult r = Import(Dir("skip.json"), Dir("s"));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("$.actions[0].status: unknown status \"waiting\"; "
                        "skipped"),
@@ -234,7 +234,7 @@ TEST_F(AegisCliTest, ExitStatusIsOneWhenARecordIsSkippedAndTwoForAnUnusableFile)
   EXPECT_NE(r.out.find("1 record could not be made valid"), std::string::npos);
   EXPECT_EQ(InspectJson(Dir("s"))["sessions"].as_int64(), 1);
 
-  ProcessResult t = Import(Data("truncated.json"), Dir("t"));
+  proc::RunResult t = Import(Data("truncated.json"), Dir("t"));
   EXPECT_EQ(t.exit_code, 2);
   EXPECT_NE(t.err.find("byte 3006"), std::string::npos) << t.err;
   EXPECT_NE(t.err.find("$.events[3].eventSeq"), std::string::npos) << t.err;
@@ -245,13 +245,13 @@ TEST_F(AegisCliTest, ExitStatusIsOneWhenARecordIsSkippedAndTwoForAnUnusableFile)
 TEST_F(AegisCliTest, DataDirectoryWithDataNeedsMergeAndCollisionsAreListed) {
   std::ofstream(Dir("clean.json")) << kClean;
   ASSERT_EQ(Import(Dir("clean.json"), Dir("m")).exit_code, 0);
-  ProcessResult refused = Import(Data("aegis_v1.pretty.json"), Dir("m"));
+  proc::RunResult refused = Import(Data("aegis_v1.pretty.json"), Dir("m"));
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("--merge"), std::string::npos) << refused.err;
 
   ASSERT_EQ(
       Import(Data("aegis_v1.pretty.json"), Dir("m"), {"--merge"}).exit_code, 0);
-  ProcessResult clash = Import(Dir("clean.json"), Dir("m"), {"--merge"});
+  proc::RunResult clash = Import(Dir("clean.json"), Dir("m"), {"--merge"});
   EXPECT_EQ(clash.exit_code, 1);
   EXPECT_NE(clash.out.find("2 ids already exist"), std::string::npos)
       << clash.out;
@@ -274,14 +274,14 @@ TEST_F(AegisCliTest, InspectAndVerifyPrintJsonOnRequest) {
   EXPECT_TRUE(inspect["recovered"].as_bool());
   EXPECT_TRUE(inspect["segments"].is_array());
 
-  ProcessResult verify = Run({"verify", "--json", "--data-dir", Dir("j")});
+  proc::RunResult verify = Run({"verify", "--json", "--data-dir", Dir("j")});
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
   boost::json::object v = boost::json::parse(verify.out).as_object();
   EXPECT_TRUE(v["ok"].as_bool());
   EXPECT_TRUE(v["problems"].as_array().empty());
   EXPECT_GT(v["records"].as_int64(), 0);
 
-  ProcessResult text = Run({"inspect", "--data-dir", Dir("j")});
+  proc::RunResult text = Run({"inspect", "--data-dir", Dir("j")});
   EXPECT_NE(text.out.find("sessions            3 ("), std::string::npos)
       << text.out;
 }

@@ -1,17 +1,14 @@
 // `acpstore import-aegis` on a generated ~200 MB state file: it must stream
 // (peak RSS of the import process far below the file size), import every
 // record, and finish in reasonable time. The peak RSS comes from wait4()'s
-// rusage of the child. Under AddressSanitizer (whose shadow memory and
-// slow-down would measure the tool, not the import) the file is 50 MB.
+// rusage of the child (testing/process.h). Under AddressSanitizer (whose
+// shadow memory and slow-down would measure the tool, not the import) the
+// file is 50 MB.
 //
 // Label "e2e-large": `ctest -L e2e` runs it, `ctest -LE large` skips it.
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -22,6 +19,7 @@
 #include <vector>
 
 #include "io/test_dir.h"
+#include "testing/process.h"
 
 namespace acpstore::testing {
 namespace {
@@ -103,39 +101,33 @@ struct Child {
   std::string out;
 };
 
-// Runs the binary with stdout to a file; the child's own peak RSS.
+// Runs the binary with stdout and stderr to one file; the child's own peak
+// RSS.
 Child RunMeasured(const std::vector<std::string>& args,
                   const std::string& out) {
-  Child c;
-  const pid_t pid = ::fork();
-  if (pid == 0) {
+  proc::Spec spec{.argv = args,
+                  .out = proc::Output::File(out),
+                  .err = proc::Output::SameAsStdout()};
 #if defined(__SANITIZE_ADDRESS__)
-    // ASan keeps freed memory in a 256 MiB quarantine by default, which
-    // would be measured as the import's; keep it small.
-    std::string asan = "quarantine_size_mb=4:thread_local_quarantine_size_kb=64";
-    if (const char* old = std::getenv("ASAN_OPTIONS")) {
-      asan = std::string(old) + ":" + asan;
-    }
-    ::setenv("ASAN_OPTIONS", asan.c_str(), 1);
+  // ASan keeps freed memory in a 256 MiB quarantine by default, which
+  // would be measured as the import's; keep it small.
+  std::string asan = "quarantine_size_mb=4:thread_local_quarantine_size_kb=64";
+  if (const char* old = std::getenv("ASAN_OPTIONS")) {
+    asan = std::string(old) + ":" + asan;
+  }
+  spec.env.push_back("ASAN_OPTIONS=" + asan);
 #endif
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, STDOUT_FILENO);
-    ::dup2(fd, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
+  proc::Process p(spec);
+  Child c;
+  if (p.pid() < 0) {
+    c.out = std::string(p.status().message());
+    return c;
   }
-  int status = 0;
-  struct rusage ru {};
-  while (::wait4(pid, &status, 0, &ru) < 0) {
-  }
-  c.exit_code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  c.max_rss_kib = ru.ru_maxrss;
-  std::ifstream in(out);
-  c.out.assign(std::istreambuf_iterator<char>(in), {});
+  const std::optional<int> code = p.Wait(std::chrono::hours(2));
+  const proc::Exit& e = code ? *p.exit() : p.Kill();
+  c.exit_code = e.code();
+  c.max_rss_kib = e.usage.ru_maxrss;
+  c.out = p.Text(proc::Stream::kStdout);
   return c;
 }
 

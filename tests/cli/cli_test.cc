@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "io/test_dir.h"
-#include "process.h"
+#include "cli_test_util.h"
 
 namespace acpstore::testing {
 namespace {
@@ -27,7 +27,7 @@ const std::string kBinary = ACPSTORE_BIN;
 
 class CliTest : public ::testing::Test {
  protected:
-  ProcessResult Run(std::vector<std::string> args,
+  proc::RunResult Run(std::vector<std::string> args,
                     const std::vector<std::string>& env = {}) {
     args.insert(args.begin(), kBinary);
     return RunProcess(args, env);
@@ -43,7 +43,7 @@ class CliTest : public ::testing::Test {
     std::vector<std::string> args = {"keys",   "create", "--data-dir", DataDir(),
                                      "--tenant", tenant, "--role",     role};
     args.insert(args.end(), extra.begin(), extra.end());
-    ProcessResult r = Run(args);
+    proc::RunResult r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     if (r.out.empty() || r.out.back() != '\n') return "";
     return r.out.substr(0, r.out.size() - 1);
@@ -53,7 +53,7 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, HelpListsTheSubcommands) {
-  ProcessResult r = Run({"--help"});
+  proc::RunResult r = Run({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("serve"), std::string::npos);
   EXPECT_NE(r.out.find("keys"), std::string::npos);
@@ -66,7 +66,7 @@ TEST_F(CliTest, EverySubcommandHasHelp) {
                                              {"keys", "create", "--help"},
                                              {"keys", "list", "--help"},
                                              {"keys", "revoke", "--help"}}) {
-    ProcessResult r = Run(args);
+    proc::RunResult r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << args[0];
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << args[0];
   }
@@ -76,14 +76,14 @@ TEST_F(CliTest, EverySubcommandHasHelp) {
 
 TEST_F(CliTest, MissingOrUnknownCommandIsAUsageError) {
   EXPECT_EQ(Run({}).exit_code, 2);
-  ProcessResult r = Run({"frobnicate"});
+  proc::RunResult r = Run({"frobnicate"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
   EXPECT_EQ(Run({"serve", "--no-such-flag"}).exit_code, 2);
 }
 
 TEST_F(CliTest, BadSyncStopsWithOneLineNamingTheOption) {
-  ProcessResult r = Run({"serve", "--data-dir", DataDir(), "--sync", "sometimes"});
+  proc::RunResult r = Run({"serve", "--data-dir", DataDir(), "--sync", "sometimes"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "acpstore: --sync: expected always, none or interval:<ms>, got "
@@ -92,7 +92,7 @@ TEST_F(CliTest, BadSyncStopsWithOneLineNamingTheOption) {
 }
 
 TEST_F(CliTest, BadEnvironmentValueNamesTheVariable) {
-  ProcessResult r = Run({"serve", "--data-dir", DataDir()},
+  proc::RunResult r = Run({"serve", "--data-dir", DataDir()},
                         {"ACPSTORE_MAX_DISK_BYTES=12XB"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(r.err.starts_with("acpstore: ACPSTORE_MAX_DISK_BYTES: ")) << r.err;
@@ -109,7 +109,7 @@ TEST_F(CliTest, EveryBadServeValueExitsTwoNamingTheOption) {
       {"--max-events-per-session", "-5"},
   };
   for (const auto& [flag, value] : bad) {
-    ProcessResult r = Run({"serve", "--data-dir", DataDir(), flag, value});
+    proc::RunResult r = Run({"serve", "--data-dir", DataDir(), flag, value});
     EXPECT_EQ(r.exit_code, 2) << flag;
     EXPECT_TRUE(r.err.starts_with("acpstore: " + flag + ": ")) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -117,7 +117,7 @@ TEST_F(CliTest, EveryBadServeValueExitsTwoNamingTheOption) {
 }
 
 TEST_F(CliTest, KeysCreateListRevoke) {
-  ProcessResult created = Run({"keys", "create", "--data-dir", DataDir(),
+  proc::RunResult created = Run({"keys", "create", "--data-dir", DataDir(),
                                "--tenant", "t1", "--role", "writer", "--name",
                                "ci runner"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
@@ -132,17 +132,17 @@ TEST_F(CliTest, KeysCreateListRevoke) {
 
   CreateKey("t2", "reader", {"--id", "owner-7"});
 
-  ProcessResult listed = Run({"keys", "list", "--data-dir", DataDir()});
+  proc::RunResult listed = Run({"keys", "list", "--data-dir", DataDir()});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find(id), std::string::npos);
   EXPECT_NE(listed.out.find("owner-7"), std::string::npos);
   EXPECT_NE(listed.out.find("ci runner"), std::string::npos);
 
-  ProcessResult revoked = Run({"keys", "revoke", "--data-dir", DataDir(), id});
+  proc::RunResult revoked = Run({"keys", "revoke", "--data-dir", DataDir(), id});
   ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
   EXPECT_TRUE(revoked.out.empty());
 
-  ProcessResult json =
+  proc::RunResult json =
       Run({"keys", "list", "--data-dir", DataDir(), "--tenant", "t1", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   boost::json::value v = boost::json::parse(json.out);
@@ -157,7 +157,7 @@ TEST_F(CliTest, KeysCreateListRevoke) {
 TEST_F(CliTest, KeyIdsAreNeverReused) {
   CreateKey("t1", "writer", {"--id", "owner-1"});
   ASSERT_EQ(Run({"keys", "revoke", "--data-dir", DataDir(), "owner-1"}).exit_code, 0);
-  ProcessResult again = Run({"keys", "create", "--data-dir", DataDir(),
+  proc::RunResult again = Run({"keys", "create", "--data-dir", DataDir(),
                              "--tenant", "t1", "--role", "writer", "--id",
                              "owner-1"});
   EXPECT_EQ(again.exit_code, 1);
@@ -169,7 +169,7 @@ TEST_F(CliTest, KeysCreateValidatesItsArguments) {
   EXPECT_EQ(Run({"keys", "create", "--data-dir", DataDir(), "--role", "writer"})
                 .exit_code,
             2);
-  ProcessResult r = Run({"keys", "create", "--data-dir", DataDir(), "--tenant",
+  proc::RunResult r = Run({"keys", "create", "--data-dir", DataDir(), "--tenant",
                          "t", "--role", "root"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(r.err.starts_with("acpstore: --role: ")) << r.err;
@@ -177,7 +177,7 @@ TEST_F(CliTest, KeysCreateValidatesItsArguments) {
 }
 
 TEST_F(CliTest, KeysOnAMissingDataDirectoryFail) {
-  ProcessResult r = Run({"keys", "list", "--data-dir", DataDir()});
+  proc::RunResult r = Run({"keys", "list", "--data-dir", DataDir()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("does not exist"), std::string::npos);
   EXPECT_EQ(Run({"keys", "revoke", "--data-dir", DataDir(), "k"}).exit_code, 1);
@@ -185,7 +185,7 @@ TEST_F(CliTest, KeysOnAMissingDataDirectoryFail) {
 }
 
 TEST_F(CliTest, KeysReadTheDataDirFromTheEnvironment) {
-  ProcessResult r = Run({"keys", "create", "--tenant", "t", "--role", "admin"},
+  proc::RunResult r = Run({"keys", "create", "--tenant", "t", "--role", "admin"},
                         {"ACPSTORE_DATA_DIR=" + DataDir()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Exists(DataDir() + "/keys.json"));

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "io/test_dir.h"
-#include "process.h"
+#include "cli_test_util.h"
 
 namespace acpstore::testing {
 namespace {
@@ -30,7 +30,7 @@ class ServeTest : public ::testing::Test {
  protected:
   // Starts `serve` on a free loopback port (memory engine unless `extra`
   // names one) and waits until it listens.
-  std::unique_ptr<BackgroundProcess> StartServer(
+  std::unique_ptr<proc::Process> StartServer(
       std::vector<std::string> extra = {},
       const std::vector<std::string>& env = {}) {
     port_ = FreeLoopbackPort();
@@ -41,9 +41,9 @@ class ServeTest : public ::testing::Test {
       args.insert(args.end(), {"--engine", "memory"});
     }
     args.insert(args.end(), extra.begin(), extra.end());
-    auto server = std::make_unique<BackgroundProcess>(args, env, tmp_.path());
-    EXPECT_TRUE(server->WaitForStderr("listening on", seconds(10)))
-        << server->Stderr();
+    auto server = std::make_unique<proc::Process>(args, env, tmp_.path());
+    EXPECT_TRUE(server->WaitForText(proc::Stream::kStderr, "listening on", seconds(10)))
+        << server->Text(proc::Stream::kStderr);
     return server;
   }
   std::string DataDir() const { return tmp_.Join("data"); }
@@ -58,7 +58,7 @@ class ServeTest : public ::testing::Test {
     full.insert(full.end(), args.begin(), args.end());
     full.push_back("--data-dir");
     full.push_back(DataDir());
-    ProcessResult r = RunProcess(full);
+    proc::RunResult r = RunProcess(full);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   }
@@ -86,8 +86,8 @@ TEST_F(ServeTest, SigtermStopsCleanlyWithExitZero) {
   server->Signal(SIGTERM);
   std::optional<int> code = server->Wait(seconds(15));
   ASSERT_TRUE(code) << "still running after SIGTERM";
-  EXPECT_EQ(*code, 0) << server->Stderr();
-  EXPECT_NE(server->Stderr().find("stopped"), std::string::npos);
+  EXPECT_EQ(*code, 0) << server->Text(proc::Stream::kStderr);
+  EXPECT_NE(server->Text(proc::Stream::kStderr).find("stopped"), std::string::npos);
   EXPECT_EQ(HttpStatus(port_, "GET", "/healthz"), -1);
 }
 
@@ -96,7 +96,7 @@ TEST_F(ServeTest, SigintStopsCleanlyToo) {
   server->Signal(SIGINT);
   std::optional<int> code = server->Wait(seconds(15));
   ASSERT_TRUE(code);
-  EXPECT_EQ(*code, 0) << server->Stderr();
+  EXPECT_EQ(*code, 0) << server->Text(proc::Stream::kStderr);
 }
 
 TEST_F(ServeTest, FirstStartWritesABootstrapAdminTokenAndNeverLogsIt) {
@@ -106,8 +106,8 @@ TEST_F(ServeTest, FirstStartWritesABootstrapAdminTokenAndNeverLogsIt) {
   struct stat st;
   ASSERT_EQ(::stat((DataDir() + "/bootstrap-admin.token").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_NE(server->Stderr().find("bootstrap-admin.token"), std::string::npos);
-  EXPECT_EQ(server->Stderr().find(token), std::string::npos);
+  EXPECT_NE(server->Text(proc::Stream::kStderr).find("bootstrap-admin.token"), std::string::npos);
+  EXPECT_EQ(server->Text(proc::Stream::kStderr).find(token), std::string::npos);
   EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions", token), 200);
   EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions"), 401);
   EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions", token + "0"), 401);
@@ -128,14 +128,14 @@ TEST_F(ServeTest, KeysCreatedAndRevokedWhileServingApplyWithinTwoSeconds) {
   std::optional<milliseconds> refused = WaitForStatus(token, 401);
   ASSERT_TRUE(refused) << "revoked key still honoured";
   EXPECT_LT(refused->count(), 2000);
-  EXPECT_EQ(server->Stderr().find(token), std::string::npos);
+  EXPECT_EQ(server->Text(proc::Stream::kStderr).find(token), std::string::npos);
 }
 
 TEST_F(ServeTest, JsonLogsAreOneObjectPerLine) {
   auto server = StartServer({"--log-format", "json"});
   server->Signal(SIGTERM);
   ASSERT_EQ(server->Wait(seconds(15)), 0);
-  std::istringstream lines(server->Stderr());
+  std::istringstream lines(server->Text(proc::Stream::kStderr));
   std::string line;
   int count = 0;
   while (std::getline(lines, line)) {
@@ -151,13 +151,13 @@ TEST_F(ServeTest, JsonLogsAreOneObjectPerLine) {
 
 TEST_F(ServeTest, OptionsComeFromTheEnvironment) {
   port_ = FreeLoopbackPort();
-  BackgroundProcess server(
+  proc::Process server(
       {kBinary, "serve"}, {"ACPSTORE_DATA_DIR=" + DataDir(),
                            "ACPSTORE_ENGINE=memory",
                            "ACPSTORE_LISTEN=127.0.0.1:" + std::to_string(port_)},
       tmp_.path());
-  ASSERT_TRUE(server.WaitForStderr("listening on", seconds(10)))
-      << server.Stderr();
+  ASSERT_TRUE(server.WaitForText(proc::Stream::kStderr, "listening on", seconds(10)))
+      << server.Text(proc::Stream::kStderr);
   EXPECT_EQ(HttpStatus(port_, "GET", "/healthz"), 200);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(seconds(15)), 0);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "io/test_dir.h"
-#include "process.h"
+#include "cli_test_util.h"
 
 namespace acpstore::testing {
 namespace {
@@ -35,14 +35,14 @@ class TailTest : public ::testing::Test {
   }
   std::string DataDir() const { return tmp_.Join("data"); }
 
-  std::unique_ptr<BackgroundProcess> StartServer(const std::string& logs) {
-    auto server = std::make_unique<BackgroundProcess>(
+  std::unique_ptr<proc::Process> StartServer(const std::string& logs) {
+    auto server = std::make_unique<proc::Process>(
         std::vector<std::string>{kBinary, "serve", "--data-dir", DataDir(),
                                  "--listen",
                                  "127.0.0.1:" + std::to_string(port_)},
         std::vector<std::string>{}, tmp_.Join(logs));
-    EXPECT_TRUE(server->WaitForStderr("listening on", seconds(15)))
-        << server->Stderr();
+    EXPECT_TRUE(server->WaitForText(proc::Stream::kStderr, "listening on", seconds(15)))
+        << server->Text(proc::Stream::kStderr);
     return server;
   }
   void Append(int n) {
@@ -85,33 +85,33 @@ TEST_F(TailTest, EveryEventExactlyOnceAcrossAServerRestart) {
       201);
   for (int i = 1; i <= 3; ++i) Append(i);
 
-  BackgroundProcess tail({kBinary, "tail", "tail-s", "--url",
+  proc::Process tail({kBinary, "tail", "tail-s", "--url",
                           "http://127.0.0.1:" + std::to_string(port_),
                           "--token-file", DataDir() + "/bootstrap-admin.token"},
                          {}, tmp_.Join("tail"));
-  ASSERT_TRUE(WaitForLines(3)) << tail.Stderr();
+  ASSERT_TRUE(WaitForLines(3)) << tail.Text(proc::Stream::kStderr);
   for (int i = 4; i <= 5; ++i) Append(i);
-  ASSERT_TRUE(WaitForLines(5)) << tail.Stderr();
+  ASSERT_TRUE(WaitForLines(5)) << tail.Text(proc::Stream::kStderr);
 
   // Restart the server under the live stream.
   server->Signal(SIGTERM);
-  ASSERT_EQ(server->Wait(seconds(20)), 0) << server->Stderr();
-  ASSERT_TRUE(tail.WaitForStderr("connection lost", seconds(10)))
-      << tail.Stderr();
+  ASSERT_EQ(server->Wait(seconds(20)), 0) << server->Text(proc::Stream::kStderr);
+  ASSERT_TRUE(tail.WaitForText(proc::Stream::kStderr, "connection lost", seconds(10)))
+      << tail.Text(proc::Stream::kStderr);
   server = StartServer("server2");
   // These may land before the tail is back: it must catch up from its
   // Last-Event-ID without repeating 1..5.
   for (int i = 6; i <= 7; ++i) Append(i);
-  ASSERT_TRUE(WaitForLines(7)) << tail.Stderr();
+  ASSERT_TRUE(WaitForLines(7)) << tail.Text(proc::Stream::kStderr);
   Append(8);
-  ASSERT_TRUE(WaitForLines(8)) << tail.Stderr();
+  ASSERT_TRUE(WaitForLines(8)) << tail.Text(proc::Stream::kStderr);
   // Nothing extra arrives: a repeat would be printed before a later event
   // (the stream is in order), so wait for one more rather than for a time.
   Append(9);
-  ASSERT_TRUE(WaitForLines(9)) << tail.Stderr();
+  ASSERT_TRUE(WaitForLines(9)) << tail.Text(proc::Stream::kStderr);
 
   tail.Signal(SIGINT);
-  EXPECT_EQ(tail.Wait(seconds(10)), 0) << tail.Stderr();
+  EXPECT_EQ(tail.Wait(seconds(10)), 0) << tail.Text(proc::Stream::kStderr);
 
   const std::vector<std::string> lines = TailLines();
   ASSERT_EQ(lines.size(), 9u);
@@ -126,7 +126,7 @@ TEST_F(TailTest, EveryEventExactlyOnceAcrossAServerRestart) {
     EXPECT_EQ(payload, "{\"n\":" + seq + "}");
   }
   // The token never reaches the output.
-  EXPECT_EQ(tail.Stderr().find(token_), std::string::npos);
+  EXPECT_EQ(tail.Text(proc::Stream::kStderr).find(token_), std::string::npos);
 
   server->Signal(SIGTERM);
   EXPECT_EQ(server->Wait(seconds(20)), 0);
@@ -142,13 +142,13 @@ TEST_F(TailTest, JsonPrintsTheServersLinesAndAfterSkipsEarlierEvents) {
       HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"tail-s"})"),
       201);
   for (int i = 1; i <= 4; ++i) Append(i);
-  BackgroundProcess tail({kBinary, "tail", "tail-s", "--after", "2", "--json",
+  proc::Process tail({kBinary, "tail", "tail-s", "--after", "2", "--json",
                           "--url", "http://127.0.0.1:" + std::to_string(port_)},
                          {"ACPSTORE_TOKEN=" + token_}, tmp_.Join("tail"));
-  ASSERT_TRUE(WaitForLines(2)) << tail.Stderr();
+  ASSERT_TRUE(WaitForLines(2)) << tail.Text(proc::Stream::kStderr);
   // Nothing before seq 3 follows: the next event is the next line.
   Append(5);
-  ASSERT_TRUE(WaitForLines(3)) << tail.Stderr();
+  ASSERT_TRUE(WaitForLines(3)) << tail.Text(proc::Stream::kStderr);
   tail.Signal(SIGTERM);
   EXPECT_EQ(tail.Wait(seconds(10)), 0);
   const std::vector<std::string> lines = TailLines();
@@ -165,13 +165,13 @@ TEST_F(TailTest, UnknownSessionAndMissingTokenFail) {
     std::ifstream in(DataDir() + "/bootstrap-admin.token");
     std::getline(in, token_);
   }
-  ProcessResult missing =
+  proc::RunResult missing =
       RunProcess({kBinary, "tail", "nope", "--url",
                   "http://127.0.0.1:" + std::to_string(port_)},
                  {"ACPSTORE_TOKEN=" + token_});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("404"), std::string::npos) << missing.err;
-  ProcessResult no_token = RunProcess({kBinary, "tail", "nope"});
+  proc::RunResult no_token = RunProcess({kBinary, "tail", "nope"});
   EXPECT_EQ(no_token.exit_code, 2);
   EXPECT_NE(no_token.err.find("token"), std::string::npos);
 }

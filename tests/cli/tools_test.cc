@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "io/test_dir.h"
-#include "process.h"
+#include "cli_test_util.h"
 
 namespace acpstore::testing {
 namespace {
@@ -27,22 +27,22 @@ class ToolsTest : public ::testing::Test {
  protected:
   std::string DataDir() const { return tmp_.Join("data"); }
 
-  std::unique_ptr<BackgroundProcess> StartServer() {
+  std::unique_ptr<proc::Process> StartServer() {
     port_ = FreeLoopbackPort();
-    auto server = std::make_unique<BackgroundProcess>(
+    auto server = std::make_unique<proc::Process>(
         std::vector<std::string>{kBinary, "serve", "--data-dir", DataDir(),
                                  "--listen",
                                  "127.0.0.1:" + std::to_string(port_)},
         std::vector<std::string>{}, tmp_.path());
-    EXPECT_TRUE(server->WaitForStderr("listening on", seconds(10)))
-        << server->Stderr();
+    EXPECT_TRUE(server->WaitForText(proc::Stream::kStderr, "listening on", seconds(10)))
+        << server->Text(proc::Stream::kStderr);
     std::ifstream in(DataDir() + "/bootstrap-admin.token");
     std::getline(in, token_);
     return server;
   }
-  void Stop(BackgroundProcess& server) {
+  void Stop(proc::Process& server) {
     server.Signal(SIGTERM);
-    ASSERT_EQ(server.Wait(seconds(15)), 0) << server.Stderr();
+    ASSERT_EQ(server.Wait(seconds(15)), 0) << server.Text(proc::Stream::kStderr);
   }
   // Three sessions with two events each, through the HTTP API.
   void Populate() {
@@ -59,7 +59,7 @@ class ToolsTest : public ::testing::Test {
       }
     }
   }
-  ProcessResult Tool(std::vector<std::string> args) {
+  proc::RunResult Tool(std::vector<std::string> args) {
     args.insert(args.begin(), kBinary);
     args.push_back("--data-dir");
     args.push_back(DataDir());
@@ -83,7 +83,7 @@ class ToolsTest : public ::testing::Test {
 TEST_F(ToolsTest, ToolsRefuseADirectoryAServerHolds) {
   auto server = StartServer();
   for (const char* tool : {"inspect", "verify", "compact"}) {
-    ProcessResult r = Tool({tool});
+    proc::RunResult r = Tool({tool});
     EXPECT_EQ(r.exit_code, 1) << tool;
     EXPECT_NE(r.err.find("in use"), std::string::npos) << tool << ": " << r.err;
   }
@@ -92,7 +92,7 @@ TEST_F(ToolsTest, ToolsRefuseADirectoryAServerHolds) {
 
 TEST_F(ToolsTest, SecondServerOnTheSameDirectoryFailsAtOnce) {
   auto server = StartServer();
-  ProcessResult second = RunProcess(
+  proc::RunResult second = RunProcess(
       {kBinary, "serve", "--data-dir", DataDir(), "--listen", "127.0.0.1:0"});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("in use"), std::string::npos) << second.err;
@@ -105,18 +105,18 @@ TEST_F(ToolsTest, InspectVerifyCompactOnWhatAServerWrote) {
   Populate();
   Stop(*server);
 
-  ProcessResult inspect = Tool({"inspect"});
+  proc::RunResult inspect = Tool({"inspect"});
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_TRUE(std::regex_search(inspect.out, std::regex("sessions +3 ")))
       << inspect.out;
   EXPECT_TRUE(std::regex_search(inspect.out, std::regex("events +6 retained")))
       << inspect.out;
 
-  ProcessResult verify = Tool({"verify"});
+  proc::RunResult verify = Tool({"verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_NE(verify.out.find(": OK"), std::string::npos) << verify.out;
 
-  ProcessResult compact = Tool({"compact"});
+  proc::RunResult compact = Tool({"compact"});
   EXPECT_EQ(compact.exit_code, 0) << compact.err;
   EXPECT_NE(compact.out.find("compacted:"), std::string::npos);
   inspect = Tool({"inspect"});
@@ -140,12 +140,12 @@ TEST_F(ToolsTest, VerifyExitsOneOnAFlippedByteAndRepairMendsIt) {
     f.seekp(static_cast<std::streamoff>(size / 2));
     f.put(static_cast<char>(c ^ 0x5a));
   }
-  ProcessResult verify = Tool({"verify"});
+  proc::RunResult verify = Tool({"verify"});
   EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
   EXPECT_NE(verify.out.find("damaged: " + segment), std::string::npos)
       << verify.out;
 
-  ProcessResult repair = Tool({"compact", "--repair"});
+  proc::RunResult repair = Tool({"compact", "--repair"});
   EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
   EXPECT_NE(repair.out.find("repaired:"), std::string::npos) << repair.out;
   EXPECT_EQ(Tool({"verify"}).exit_code, 0);
