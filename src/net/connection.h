@@ -75,6 +75,9 @@ class Connection {
 
   // Reads and discards until the peer closes: true, or false at the deadline.
   bool WaitClosed(Deadline deadline);
+  bool WaitClosed(std::chrono::milliseconds timeout) {
+    return WaitClosed(After(timeout));
+  }
 
   // Bytes received and not yet consumed by the caller.
   std::string& buffer() { return buf_; }

@@ -1,7 +1,8 @@
-// A minimal blocking HTTP/1.1 client over POSIX sockets for the end-to-end
-// tests: plain requests on a keep-alive connection, raw bytes for hostile
-// input, and an SSE reader. Deliberately not Beast: it must be able to
-// send what a correct client never would.
+// The end-to-end tests' HTTP vocabulary over the project's one client,
+// src/net: requests whose failure reads as status 0 (so a scenario can
+// assert on `.status` directly), raw connections for hostile input, and an
+// SSE reader that collects frames. Nothing here touches a socket or parses
+// HTTP; net::Connection, net::ReadResponse and net::SseStream do.
 //
 // Thread-safety: none; one client per thread. Every read has a timeout so
 // a broken server fails a test instead of hanging it.
@@ -9,80 +10,61 @@
 #ifndef ACPSTORE_TESTS_HTTP_TEST_CLIENT_H_
 #define ACPSTORE_TESTS_HTTP_TEST_CLIENT_H_
 
-#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "net/connection.h"
+#include "net/http_client.h"
+#include "net/sse.h"
+
 namespace acpstore::testing {
 
-struct HttpResponse {
-  int status = 0;  // 0: no response (connection closed / timeout)
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
+// status 0: no response (connection closed / timeout). Header() takes
+// lower-case names; Json() and ErrorCode() read the body.
+using HttpResponse = net::Response;
 
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-  boost::json::value Json() const;
-  // error.code of an error body, or "".
-  std::string ErrorCode() const;
-};
-
-// A TCP connection to 127.0.0.1:port.
+// A TCP connection to 127.0.0.1:port that sends whatever a test writes.
 class RawConnection {
  public:
   explicit RawConnection(uint16_t port, int recv_buffer = 0);
-  ~RawConnection();
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
 
-  bool ok() const { return fd_ >= 0; }
+  bool ok() const { return conn_.is_open(); }
   // False when the peer has closed or reset the connection.
-  bool Send(std::string_view bytes);
-  // Reads one response (headers + Content-Length body, or until close).
+  bool Send(std::string_view bytes) { return conn_.SendAll(bytes).ok(); }
+  // Reads one response (an interim 100 too); status 0 if none arrived
+  // whole within `timeout`.
   HttpResponse ReadResponse(
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // Reads whatever arrives until `pred(buffered)` or timeout/close.
-  // Returns everything read so far (also kept for later calls).
+  // Reads until `pred(buffered)` or timeout/close; returns everything
+  // buffered so far (also kept for later calls).
   template <typename Pred>
-  std::string ReadUntil(Pred pred, std::chrono::milliseconds timeout);
+  std::string ReadUntil(Pred pred, std::chrono::milliseconds timeout) {
+    conn_.ReadUntil(pred, net::After(timeout));
+    return conn_.buffer();
+  }
   // True if the peer closed (EOF or reset) within `timeout`.
-  bool WaitClosed(std::chrono::milliseconds timeout);
-  int fd() const { return fd_; }
-  std::string& buffered() { return buf_; }
+  bool WaitClosed(std::chrono::milliseconds timeout) {
+    return conn_.WaitClosed(timeout);
+  }
+  int fd() const { return conn_.fd(); }
+  std::string& buffered() { return conn_.buffer(); }
 
  private:
-  bool ReadSome(std::chrono::milliseconds timeout);  // false: EOF/timeout
-  int fd_ = -1;
-  std::string buf_;
-  bool eof_ = false;
+  net::Connection conn_;
 };
 
-template <typename Pred>
-std::string RawConnection::ReadUntil(Pred pred,
-                                     std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred(buf_)) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !ReadSome(left)) break;
-  }
-  return buf_;
-}
-
-// Requests with a bearer token over one keep-alive connection (reopened
-// when the server closed it).
+// Requests with a bearer token over one keep-alive connection, retried once
+// on a fresh connection when the kept-alive one turns out closed.
 class HttpClient {
  public:
-  HttpClient(uint16_t port, std::string token = "")
-      : port_(port), token_(std::move(token)) {}
+  explicit HttpClient(uint16_t port, std::string token = "")
+      : client_(net::ClientOptions{
+            .port = port, .token = std::move(token), .retry_stale = true}) {}
 
   HttpResponse Get(const std::string& path) { return Do("GET", path, ""); }
   HttpResponse Delete(const std::string& path) {
@@ -94,21 +76,17 @@ class HttpClient {
   HttpResponse Patch(const std::string& path, const std::string& json) {
     return Do("PATCH", path, json);
   }
-  HttpResponse Do(
-      const std::string& method, const std::string& path,
-      const std::string& body,
-      std::vector<std::pair<std::string, std::string>> headers = {});
+  HttpResponse Do(const std::string& method, const std::string& path,
+                  const std::string& body, net::HeaderList headers = {});
 
  private:
-  uint16_t port_;
-  std::string token_;
-  std::optional<RawConnection> conn_;
+  net::HttpClient client_;
 };
 
-// One parsed SSE frame.
+// One SSE frame as the tests read it.
 struct SseFrame {
   std::string event;  // "" for a data frame
-  std::string id;
+  std::string id;     // "" when the frame has none
   std::string data;
   std::string comment;  // ": ping" -> "ping"
   std::optional<int64_t> retry;
@@ -117,26 +95,23 @@ struct SseFrame {
 // Reads an SSE response incrementally.
 class SseClient {
  public:
-  // Sends GET `path` with the token and `last_event_id` (when set).
+  // Sends GET `path` with the token and `last_event_id` (when set) and
+  // reads the head (status 0 when there is none).
   SseClient(uint16_t port, const std::string& token, const std::string& path,
             std::optional<std::string> last_event_id = std::nullopt,
             int recv_buffer = 0);
-  int status() const { return status_; }
-  const HttpResponse& head() const { return head_; }
-  // Frames parsed so far plus those arriving until `n` are available
-  // (or timeout). Returns all frames received.
+  int status() const { return stream_.status(); }
+  const HttpResponse& head() const { return stream_.head(); }
+  // Frames received so far plus those arriving until `n` are available
+  // (or timeout, or the end of the stream). Returns all frames received.
   const std::vector<SseFrame>& WaitFrames(
       size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Data frames (with an id) only.
   std::vector<SseFrame> Events() const;
-  RawConnection& connection() { return conn_; }
+  net::Connection& connection() { return stream_.connection(); }
 
  private:
-  void Parse();
-  RawConnection conn_;
-  HttpResponse head_;
-  int status_ = 0;
-  size_t consumed_ = 0;
+  net::SseStream stream_;
   std::vector<SseFrame> frames_;
 };
 
