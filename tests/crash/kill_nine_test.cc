@@ -43,8 +43,8 @@
 
 #include "acpstore/blocking_store.h"
 #include "acpstore/store.h"
-#include "child_process.h"
 #include "crash_protocol.h"
+#include "testing/process.h"
 
 namespace acpstore::crash {
 namespace {
@@ -228,27 +228,35 @@ TEST_F(KillNineTest, KillNineLoop) {
     SCOPED_TRACE("iteration " + std::to_string(i) + " seed " +
                  std::to_string(seed));
     const fs::path err_path = root_ / "child-stderr.txt";
-    ChildProcess child(
-        {CRASH_CHILD_PATH, data_dir_.string(), std::to_string(kSessions),
-         std::to_string(kThreads), std::to_string(i)},
-        err_path.string());
-    ASSERT_GT(child.pid(), 0) << child.error();
+    // stdout on a pipe, so every ack line the child wrote before the kill
+    // is read; stderr in a file for failure messages.
+    proc::Process child(
+        {.argv = {CRASH_CHILD_PATH, data_dir_.string(), std::to_string(kSessions),
+                  std::to_string(kThreads), std::to_string(i)},
+         .out = proc::Output::Pipe(),
+         .err = proc::Output::File(err_path.string())});
+    ASSERT_GT(child.pid(), 0) << child.status().ToString();
+    auto never = [](std::string_view) { return false; };
     // One kill in eight lands early, possibly during recovery; the rest
     // 20-200 ms into the appends.
     if (rng() % 8 == 0) {
       ++early_kills;
-      child.ReadUntil(Clock::now() + milliseconds(rng() % 15));
+      child.ReadUntil(proc::Stream::kStdout, never,
+                      Clock::now() + milliseconds(rng() % 15));
     } else {
-      ASSERT_TRUE(child.ReadUntil(Clock::now() + std::chrono::seconds(60),
-                                  std::string(kReadyLine)))
+      ASSERT_TRUE(child.ReadUntil(
+          proc::Stream::kStdout,
+          [](std::string_view out) { return proc::HasLine(out, kReadyLine); },
+          Clock::now() + std::chrono::seconds(60)))
           << "child never got ready: " << ReadFile(err_path);
-      child.ReadUntil(Clock::now() + milliseconds(20 + rng() % 181));
+      child.ReadUntil(proc::Stream::kStdout, never,
+                      Clock::now() + milliseconds(20 + rng() % 181));
     }
-    int status = child.KillAndReap();
+    int status = child.Kill().wait_status;
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "child ended on its own (wait status " << status
         << "): " << ReadFile(err_path);
-    ParseAcks(child.output(), &acks_, &acked);
+    ParseAcks(child.Text(proc::Stream::kStdout), &acks_, &acked);
     if (HasFatalFailure()) return;
     if (rng() % 4 == 0 && TearTail(data_dir_, rng)) ++torn_made;
     ReopenAndVerify(i, i % 10 == 9 || i + 1 == iterations, &torn_cut);

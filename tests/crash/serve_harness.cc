@@ -88,10 +88,10 @@ ServeProcess::ServeProcess(const std::string& data_dir,
 
 bool ServeProcess::WaitListening(milliseconds timeout) {
   static const std::string kMarker = "listening on 127.0.0.1:";
-  if (!process_.WaitForStderr(kMarker, timeout)) return false;
-  const std::string err = process_.Stderr();
-  port_ = static_cast<uint16_t>(
-      std::atoi(err.c_str() + err.find(kMarker) + kMarker.size()));
+  if (!process_.WaitForText(proc::Stream::kStderr, kMarker, timeout)) {
+    return false;
+  }
+  port_ = proc::PortAfter(process_.Text(proc::Stream::kStderr), kMarker);
   return port_ != 0;
 }
 
@@ -140,7 +140,7 @@ LoadOutcome AppendLoad::Stop() {
 
 void AppendLoad::Work(int thread, uint64_t seed, LoadOutcome* out) {
   std::mt19937_64 rng(seed);
-  BlockingHttp http(port_, token_);
+  net::HttpClient http(port_, token_);
   for (uint64_t counter = 0; !stop_.load(); ++counter) {
     const std::string& session = sessions_[rng() % sessions_.size()];
     // Three requests in five are single events, the rest batches of 2-8.
@@ -165,7 +165,7 @@ void AppendLoad::Work(int thread, uint64_t seed, LoadOutcome* out) {
       }
       body += "]}";
     }
-    std::optional<HttpReply> reply =
+    Result<net::Response> reply =
         http.Post("/v1/sessions/" + session + "/events", body);
     ++out->requests;
     requests_.fetch_add(1);
@@ -230,7 +230,8 @@ void AppendLoad::Work(int thread, uint64_t seed, LoadOutcome* out) {
 }
 
 ::testing::AssertionResult AckLedger::Verify(
-    BlockingHttp& http, const std::vector<std::string>& sessions, bool full,
+    net::HttpClient& http, const std::vector<std::string>& sessions,
+    bool full,
     uint64_t iteration) {
   // Boost.JSON throws on a malformed body or a missing field: a failure
   // like any other here, reported with what was being read.
@@ -243,10 +244,11 @@ void AppendLoad::Work(int thread, uint64_t seed, LoadOutcome* out) {
 }
 
 ::testing::AssertionResult AckLedger::VerifyOrThrow(
-    BlockingHttp& http, const std::vector<std::string>& sessions, bool full,
+    net::HttpClient& http, const std::vector<std::string>& sessions,
+    bool full,
     uint64_t iteration) {
   for (const std::string& id : sessions) {
-    std::optional<HttpReply> info = http.Get("/v1/sessions/" + id);
+    Result<net::Response> info = http.Get("/v1/sessions/" + id);
     if (!info || info->status != 200) {
       return ::testing::AssertionFailure()
              << "GET session " << id << ": "
@@ -266,7 +268,7 @@ void AppendLoad::Work(int thread, uint64_t seed, LoadOutcome* out) {
     uint64_t expect = start + 1;
     size_t acked_seen = 0;
     for (uint64_t after = start; after < last_seq;) {
-      std::optional<HttpReply> page = http.Get(
+      Result<net::Response> page = http.Get(
           "/v1/sessions/" + id + "/events?after=" + std::to_string(after) +
           "&limit=1000");
       if (!page || page->status != 200) {
@@ -335,7 +337,7 @@ void AppendLoad::Work(int thread, uint64_t seed, LoadOutcome* out) {
         "verify-" + std::to_string(iteration) + "-" + id;
     const std::string payload =
         "{\"s\":\"" + id + "\",\"verify\":" + std::to_string(iteration) + "}";
-    std::optional<HttpReply> next =
+    Result<net::Response> next =
         http.Post("/v1/sessions/" + id + "/events", EventJson(client_id, payload));
     if (!next || next->status != 201) {
       return ::testing::AssertionFailure()
@@ -358,9 +360,9 @@ void AppendLoad::Work(int thread, uint64_t seed, LoadOutcome* out) {
 }
 
 ::testing::AssertionResult CreateSessions(
-    BlockingHttp& http, const std::vector<std::string>& sessions) {
+    net::HttpClient& http, const std::vector<std::string>& sessions) {
   for (const std::string& id : sessions) {
-    std::optional<HttpReply> r =
+    Result<net::Response> r =
         http.Post("/v1/sessions", "{\"id\":\"" + id + "\"}");
     if (!r || (r->status != 201 && r->status != 409)) {
       return ::testing::AssertionFailure()

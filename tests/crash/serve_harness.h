@@ -31,8 +31,8 @@
 #include <utility>
 #include <vector>
 
-#include "../cli/process.h"
-#include "http_client.h"
+#include "net/http_client.h"
+#include "testing/process.h"
 
 namespace acpstore::crash {
 
@@ -57,10 +57,12 @@ class ServeProcess {
     return process_.Wait(timeout);
   }
   int KillNine();  // SIGKILL + reap; returns the exit code (137)
-  std::string Stderr() const { return process_.Stderr(); }
+  std::string Stderr() const {
+    return process_.Text(proc::Stream::kStderr);
+  }
 
  private:
-  acpstore::testing::BackgroundProcess process_;
+  proc::Process process_;
   uint16_t port_ = 0;
 };
 
@@ -131,7 +133,7 @@ class AckLedger {
   // append gets seq last_seq + 1, above every acked seq (recorded as an
   // ack). `full`: read every stream from seq 1; else only past what the
   // previous Verify read.
-  ::testing::AssertionResult Verify(BlockingHttp& http,
+  ::testing::AssertionResult Verify(net::HttpClient& http,
                                     const std::vector<std::string>& sessions,
                                     bool full, uint64_t iteration);
 
@@ -141,7 +143,8 @@ class AckLedger {
 
  private:
   ::testing::AssertionResult VerifyOrThrow(
-      BlockingHttp& http, const std::vector<std::string>& sessions, bool full,
+      net::HttpClient& http, const std::vector<std::string>& sessions,
+      bool full,
       uint64_t iteration);
 
   std::map<std::pair<std::string, uint64_t>, AckedEvent> acks_;
@@ -153,7 +156,7 @@ class AckLedger {
 
 // Creates the sessions (201, or 409 when they exist already).
 ::testing::AssertionResult CreateSessions(
-    BlockingHttp& http, const std::vector<std::string>& sessions);
+    net::HttpClient& http, const std::vector<std::string>& sessions);
 
 uint64_t EnvNumber(const char* name, uint64_t fallback);
 

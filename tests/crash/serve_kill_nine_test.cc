@@ -96,7 +96,7 @@ TEST_F(ServeKillNineTest, EveryAcknowledgedEventSurvivesKillNine) {
     if (token.empty()) token = ReadBootstrapToken(data_dir_);
     ASSERT_FALSE(token.empty());
     {
-      BlockingHttp http(server.port(), token);
+      net::HttpClient http(server.port(), token);
       if (i == 0) {
         ASSERT_TRUE(CreateSessions(http, sessions_));
       }

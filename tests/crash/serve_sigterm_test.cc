@@ -86,7 +86,7 @@ TEST_F(ServeSigtermUnderLoadTest, InFlightRequestsFinishAndExitIsClean) {
         << "server did not start: " << server.Stderr();
     if (token.empty()) token = ReadBootstrapToken(data_dir_);
     {
-      BlockingHttp http(server.port(), token);
+      net::HttpClient http(server.port(), token);
       if (i == 0) {
         ASSERT_TRUE(CreateSessions(http, sessions_));
       }
