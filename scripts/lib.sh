@@ -22,6 +22,7 @@ DEPS=(
   libjemalloc-dev
   clang-14 libclang-rt-14-dev clang-tidy-14
   curl jq
+  systemd
 )
 # Only the test command needs a PostgreSQL server.
 PG_DEPS=(postgresql-15)

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The Debian package end to end (CI: a stage of scripts/test.sh; needs root):
+#
+#   scripts/test_deb.sh [BUILD_DIR]     (default build/release, already built)
+#
+# cpack -G DEB → dpkg -i → check what it installed (binary, unit, conffile,
+# the acpstore user, /var/lib/acpstore 0700) → start the service → GET
+# /healthz on 127.0.0.1 → stop it → dpkg --purge → check that the user, the
+# data and the files are gone.
+#
+# Starting the service: under systemd (PID 1) the package's postinst has
+# already started it and this script uses systemctl. Without systemd (a
+# container) it starts it the way the unit would: the unit's ExecStart, with
+# its EnvironmentFile read, as its User through runuser, with its UMask; the
+# unit itself is then checked with `systemd-analyze verify` only, not run by
+# systemd. The script says which of the two it did.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(realpath "${1:-$ROOT/build/release}")
+[ "$(id -u)" = 0 ] || { echo "test_deb: needs root (dpkg -i)" >&2; exit 1; }
+for tool in cpack dpkg curl runuser systemd-analyze; do
+  command -v "$tool" >/dev/null || { echo "test_deb: needs $tool" >&2; exit 1; }
+done
+UNIT=/lib/systemd/system/acpstore.service
+WORK=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then
+    # The server (runuser's child) first: it would outlive runuser.
+    server=$(sed -n 's/^server pid //p' "$WORK/serve.log" 2>/dev/null || true)
+    if [ -n "$server" ]; then kill -KILL "$server" 2>/dev/null || true; fi
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "test_deb: FAIL: $*" >&2; exit 1; }
+
+if dpkg-query -W -f='${Status}' acpstore 2>/dev/null | grep -q "installed"; then
+  fail "an acpstore package is installed already; this test would purge it (dpkg --purge acpstore first)"
+fi
+
+# 1. Build the package.
+version=$("$BUILD/src/cli/acpstore" --version | awk '{print $2}')
+arch=$(dpkg --print-architecture)
+(cd "$BUILD" && cpack -G DEB >"$WORK/cpack.log" 2>&1) || { cat "$WORK/cpack.log"; fail "cpack"; }
+deb=$BUILD/acpstore_${version}_${arch}.deb
+[ -f "$deb" ] || { cat "$WORK/cpack.log"; fail "no $deb"; }
+echo "test_deb: built $(basename "$deb") ($(du -h "$deb" | cut -f1))"
+dpkg-deb --contents "$deb" | awk '{print "  " $1, $6}'
+
+# 2. Install it.
+dpkg -i "$deb"
+[ -x /usr/bin/acpstore ] || fail "/usr/bin/acpstore missing"
+/usr/bin/acpstore --version
+[ -f "$UNIT" ] || fail "$UNIT missing"
+dpkg-query -W -f='${Conffiles}\n' acpstore | grep -q "/etc/default/acpstore" ||
+  fail "/etc/default/acpstore is not a conffile"
+getent passwd acpstore >/dev/null || fail "no acpstore user"
+[ "$(stat -c '%a %U %G' /var/lib/acpstore)" = "700 acpstore acpstore" ] ||
+  fail "/var/lib/acpstore is $(stat -c '%a %U %G' /var/lib/acpstore), want 700 acpstore acpstore"
+# Checks the unit's syntax, directives and ExecStart binary.
+systemd-analyze verify "$UNIT" || fail "systemd-analyze verify $UNIT"
+echo "test_deb: systemd-analyze verify $UNIT: ok"
+
+# 3. Start the service, 4. one request, 5. stop it.
+if [ "$(ps -p 1 -o comm=)" = systemd ] && [ -d /run/systemd/system ]; then
+  echo "test_deb: systemd is PID 1: the package started acpstore.service"
+  systemctl is-active --quiet acpstore.service || fail "acpstore.service is not active"
+  port=7700
+  deadline=$((SECONDS + 30))
+  until curl -sf "http://127.0.0.1:$port/healthz" >"$WORK/health"; do
+    [ $SECONDS -lt $deadline ] || fail "no /healthz answer"
+    sleep 0.1
+  done
+  systemctl stop acpstore.service
+else
+  echo "test_deb: systemd is not PID 1 here ($(ps -p 1 -o comm=)): starting the service the way" \
+       "the unit would (its ExecStart, EnvironmentFile and UMask, as User=acpstore via runuser);" \
+       "the unit itself was not run by systemd"
+  exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT")
+  user=$(sed -n 's/^User=//p' "$UNIT")
+  umask_=$(sed -n 's/^UMask=//p' "$UNIT")
+  # Listen on a free port: written into the conffile, so this also shows the
+  # service reads /etc/default/acpstore. Purge removes the file.
+  echo "ACPSTORE_LISTEN=127.0.0.1:0" >>/etc/default/acpstore
+  env_files=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$UNIT")
+  # runuser stays the server's parent; the signal goes to the server itself,
+  # as systemd's KillSignal would, and runuser passes its exit status on.
+  runuser -u "$user" -- sh -c '
+      echo "server pid $$"
+      umask "$1"; shift
+      for f in $1; do if [ -r "$f" ]; then set -a; . "$f"; set +a; fi; done; shift
+      exec "$@"' sh "$umask_" "$env_files" $exec_start >"$WORK/serve.log" 2>&1 &
+  pid=$!
+  deadline=$((SECONDS + 30))
+  port=""
+  while [ -z "$port" ]; do
+    kill -0 "$pid" 2>/dev/null || { cat "$WORK/serve.log"; fail "the service exited"; }
+    [ $SECONDS -lt $deadline ] || { cat "$WORK/serve.log"; fail "the service did not start"; }
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/serve.log" | head -1)
+    [ -n "$port" ] || sleep 0.1
+  done
+  curl -sf "http://127.0.0.1:$port/healthz" >"$WORK/health" || fail "GET /healthz"
+  kill -TERM "$(sed -n 's/^server pid //p' "$WORK/serve.log")"
+  rc=0
+  wait "$pid" || rc=$?
+  pid=""
+  [ "$rc" = 0 ] || { cat "$WORK/serve.log"; fail "the service exited $rc on SIGTERM"; }
+  grep -q "stopped" "$WORK/serve.log" || fail "no graceful stop in the log"
+fi
+echo "test_deb: GET http://127.0.0.1:$port/healthz -> $(cat "$WORK/health")"
+grep -q '"status":"ok"' "$WORK/health" || fail "unexpected /healthz answer"
+[ -d /var/lib/acpstore/journal ] || fail "no journal under /var/lib/acpstore"
+[ "$(stat -c '%U' /var/lib/acpstore/journal)" = acpstore ] || fail "journal not owned by acpstore"
+echo "test_deb: data under /var/lib/acpstore: $(cd /var/lib/acpstore && ls | tr '\n' ' ')"
+
+# 6. Purge: user, data, conffile and files gone.
+dpkg --purge acpstore
+! getent passwd acpstore >/dev/null || fail "user acpstore still there after purge"
+! getent group acpstore >/dev/null || fail "group acpstore still there after purge"
+[ ! -e /var/lib/acpstore ] || fail "/var/lib/acpstore still there after purge"
+[ ! -e /usr/bin/acpstore ] && [ ! -e "$UNIT" ] && [ ! -e /etc/default/acpstore ] ||
+  fail "files left after purge"
+echo "test_deb: ok (installed, served, stopped, purged)"
