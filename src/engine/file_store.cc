@@ -1,6 +1,6 @@
-// FileStore: opening, closing, the Store methods and the decide → apply →
-// journal template. The write path's machinery is in file_store_write.cc,
-// snapshots and retention in file_store_background.cc.
+// FileStore: opening and closing, event reads, maintenance and stats; the
+// composition of FileCommitPipeline (the write path) and FileSnapshotter
+// (snapshots and reclaim). See file_store.h.
 
 #include "engine/file_store.h"
 
@@ -10,7 +10,6 @@
 
 #include "engine/decide_util.h"
 #include "engine/file_retention.h"
-#include "engine/file_store_internal.h"
 #include "engine/queries.h"
 #include "journal/journal_writer.h"
 #include "journal/segment_files.h"
@@ -65,11 +64,12 @@ Status FileStore::Recover() {
   ACPSTORE_ASSIGN_OR_RETURN(
       std::unique_ptr<journal::JournalWriter> writer,
       journal::JournalWriter::Open(fs_, layout_.journal_dir, wopts, rec.end));
-  const journal::JournalPosition end = writer->end();
+  FileCommitPipeline::Start start_pipeline;
+  start_pipeline.end = writer->end();
   journal::GroupCommitOptions copts;
   copts.sync = options_.sync;
   copts.sync_interval_ms = options_.sync_interval_ms;
-  committer_ =
+  start_pipeline.committer =
       std::make_unique<journal::GroupCommitter>(std::move(writer), copts);
 
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
@@ -77,79 +77,74 @@ Status FileStore::Recover() {
   ACPSTORE_ASSIGN_OR_RETURN(
       uint64_t next_number,
       snapshot::NextSnapshotNumber(fs_, layout_.snapshot_dir));
-  {
-    base::MutexLock lock(&snapshot_mu_);
-    next_snapshot_number_ = next_number;
-    if (rec.snapshot) {
-      kept_.push_back(KeptSnapshot{rec.snapshot_header.number,
-                                   {rec.snapshot_header.covered.segment,
-                                    rec.snapshot_header.covered.offset}});
-    }
-  }
-  base::MutexLock lock(&mu_);
   for (uint64_t s : segments) {
     ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs_.FileSize(journal::SegmentPath(
                                                  layout_.journal_dir, s)));
-    segment_sizes_[s] = size;
-    journal_bytes_ += size;
+    start_pipeline.segment_sizes[s] = size;
   }
+  std::optional<FileSnapshotter::KeptSnapshot> loaded;
+  uint64_t loaded_bytes = 0;
   if (rec.snapshot) {
+    loaded = FileSnapshotter::KeptSnapshot{
+        rec.snapshot_header.number,
+        {rec.snapshot_header.covered.segment,
+         rec.snapshot_header.covered.offset}};
     Result<uint64_t> size = fs_.FileSize(rec.snapshot->path);
-    snapshot_bytes_ = size.ok() ? *size : 0;
-    info_.snapshot_loaded = rec.snapshot_header.number;
+    loaded_bytes = size.ok() ? *size : 0;
+    opened_info_.snapshot_loaded = rec.snapshot_header.number;
   }
   for (const auto& skipped : rec.skipped_snapshots) {
-    info_.snapshots_skipped.push_back(skipped.path + ": " +
-                                      skipped.status.ToString());
+    opened_info_.snapshots_skipped.push_back(skipped.path + ": " +
+                                             skipped.status.ToString());
   }
-  info_.records_replayed = rec.records_replayed;
-  info_.torn_tail_bytes = rec.torn_bytes;
-  context_ = std::move(rec.context);
-  state_ = std::move(rec.state);
-  acked_end_ = end;
-  unsnapshotted_ = rec.records_replayed > 0;
-  appended_base_ = state_->counters().events_appended;
-  dropped_base_ = state_->counters().events_dropped_retention;
-  info_.recovery_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
-  bg_thread_ = std::thread([this] { BackgroundLoop(); });
+  opened_info_.records_replayed = rec.records_replayed;
+  opened_info_.torn_tail_bytes = rec.torn_bytes;
+  start_pipeline.context = std::move(rec.context);
+  start_pipeline.state = std::move(rec.state);
+  start_pipeline.unsnapshotted = rec.records_replayed > 0;
+
+  // The pipeline reaches the snapshotter only through this callback (on
+  // the journal's writer thread, no lock held); no record commits before
+  // Open returns, so the snapshotter exists by then.
+  pipeline_ = std::make_unique<FileCommitPipeline>(
+      options_, clock_, fs_, layout_, reader_, cache_, hub(),
+      std::move(start_pipeline), [this] { snapshotter_->Request(1, true); });
+  snapshotter_ = std::make_unique<FileSnapshotter>(
+      clock_, fs_, layout_, reader_, *pipeline_, next_number, loaded,
+      loaded_bytes);
+  opened_info_.recovery_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start)
+          .count();
+  snapshotter_->StartBackground();
   if (options_.maintenance_interval_ms > 0) {
     maintenance_ = std::make_unique<PeriodicThread>(
         std::chrono::milliseconds(options_.maintenance_interval_ms),
         [this] { RunMaintenance(nullptr); });
   }
-  opened_ = true;
   return Status::OK();
 }
 
 FileStore::~FileStore() {
   // First: the maintenance task and the snapshot thread use everything.
   maintenance_.reset();
-  {
-    base::MutexLock lock(&bg_mu_);
-    bg_stop_ = true;
-  }
-  bg_cv_.SignalAll();
-  if (bg_thread_.joinable()) bg_thread_.join();
-  bool snapshot = false;
-  if (committer_ != nullptr) {
-    base::MutexLock lock(&mu_);
-    closing_ = true;
-    snapshot = opened_ && failed_.ok() && !degraded_ && unsnapshotted_;
-  }
-  if (snapshot) (void)SnapshotNow();  // best effort: recovery replays anyway
-  if (committer_ != nullptr) (void)committer_->Close();
-  base::MutexLock lock(&mu_);
-  state_.reset();  // before the context its logs point into
-  context_.reset();
+  if (pipeline_ == nullptr) return;  // Open failed: nothing started
+  snapshotter_->StopBackground();
+  // Best effort: recovery replays anyway.
+  if (pipeline_->BeginClose()) (void)snapshotter_->SnapshotNow();
+  // Drains the journal: no commit callback (nor snapshot request) after.
+  (void)pipeline_->Close();
 }
 
 // ------------------------------------------------------------------- reads
 
 void FileStore::ReadState(base::FunctionRef<void(const StoreState&)> read) {
-  base::MutexLock lock(&mu_);
-  read(*state_);
+  pipeline_->ReadState(read);
+}
+
+void FileStore::Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
+                       bool sweep_leases_first) {
+  pipeline_->Submit(std::move(waiter), decide, sweep_leases_first);
 }
 
 Result<EventPage> FileStore::ListEvents(const Scope& scope,
@@ -180,15 +175,16 @@ Result<SharedEventPage> FileStore::ReadSharedEvents(
     uint64_t incarnation, EventSeq after, uint32_t limit) {
   SharedEventPage page;
   std::vector<FileEventLog::PlannedRead> plan;
-  {
-    base::MutexLock lock(&mu_);
+  Status found;
+  pipeline_->ReadState([&](const StoreState& st) {
     const SessionEntry* e =
-        scope != nullptr ? state_->FindSession(*scope, session_id)
-                         : state_->FindSessionInTenant(tenant_id, session_id);
+        scope != nullptr ? st.FindSession(*scope, session_id)
+                         : st.FindSessionInTenant(tenant_id, session_id);
     if (e == nullptr || (scope == nullptr && e->incarnation != incarnation)) {
-      if (scope != nullptr) return SessionNotFound(session_id);
-      return Status::NotFound("the session was deleted")
-          .With("sessionId", session_id);
+      found = scope != nullptr ? SessionNotFound(session_id)
+                               : Status::NotFound("the session was deleted")
+                                     .With("sessionId", session_id);
+      return;
     }
     const EventStreamInfo info = e->events->VisibleInfo();
     page.first_seq = info.first_seq;
@@ -196,7 +192,8 @@ Result<SharedEventPage> FileStore::ReadSharedEvents(
     page.truncated = after + 1 < info.first_seq;
     static_cast<const FileEventLog*>(e->events.get())
         ->PlanRead(after, limit, &plan);
-  }
+  });
+  ACPSTORE_RETURN_IF_ERROR(found);
   page.events.reserve(plan.size());
   for (const FileEventLog::PlannedRead& p : plan) {
     Result<std::shared_ptr<const Event>> event =
@@ -208,14 +205,15 @@ Result<SharedEventPage> FileStore::ReadSharedEvents(
     if (event.error().code() != StatusCode::kNotFound) return event.error();
     // Retention dropped these events and a segment went meanwhile: read
     // again under the lock, where nothing can go.
-    base::MutexLock lock(&mu_);
-    Result<EventPage> locked =
-        scope != nullptr
-            ? QueryListEvents(*state_, *scope, session_id, after, limit)
-            : QuerySubscriptionPage(*state_, tenant_id, session_id,
-                                    incarnation, after, limit);
-    if (!locked.ok()) return locked.error();
-    return SharedEventPage::FromCopies(std::move(*locked));
+    std::optional<Result<EventPage>> locked;
+    pipeline_->ReadState([&](const StoreState& st) {
+      locked = scope != nullptr
+                   ? QueryListEvents(st, *scope, session_id, after, limit)
+                   : QuerySubscriptionPage(st, tenant_id, session_id,
+                                           incarnation, after, limit);
+    });
+    if (!locked->ok()) return locked->error();
+    return SharedEventPage::FromCopies(std::move(**locked));
   }
   return page;
 }
@@ -235,7 +233,6 @@ Result<SharedEventPage> FileStore::ReadSharedSubscriptionPage(
                           limit);
 }
 
-// ------------------------------------------------------------------ actions
 // --------------------------------------------------------------- operations
 
 void FileStore::RunMaintenance(Completion<MaintenanceReport> done) {
@@ -243,24 +240,23 @@ void FileStore::RunMaintenance(Completion<MaintenanceReport> done) {
   Completion<MaintenanceReport> wrapped =
       [this, done = std::move(done)](Result<MaintenanceReport> r) {
         // Dropped events may have emptied old segments.
-        if (r.ok() && r->events_dropped > 0) RequestBackground(0, true);
+        if (r.ok() && r->events_dropped > 0) snapshotter_->Request(0, true);
         if (done) done(std::move(r));
       };
   Commit(std::move(wrapped),
          [&](const StoreState& st,
              const DecideContext& ctx) -> Result<Decision<MaintenanceReport>> {
-           mu_.AssertHeld();
+           pipeline_->AssertHeld();  // the pipeline runs deciders under it
            Decision<MaintenanceReport> d;
            // One mutation, ordered so every op applies after the ones before:
            // sweeps touch live actions, disk drops precede session deletes.
            d.mutation = DecideLeaseSweep(st, ctx, &d.result);
            if (options_.retention.max_disk_bytes > 0) {
-             DiskUsage usage;
-             usage.segment_sizes = segment_sizes_;
-             usage.other_bytes = snapshot_bytes_;
+             DiskUsage usage = pipeline_->DiskUsageLocked();
+             usage.other_bytes = snapshotter_->snapshot_bytes();
              record::Mutation disk = DecideDiskRetention(
-                 st, *context_, usage, options_.retention.max_disk_bytes,
-                 &d.result);
+                 st, pipeline_->ContextLocked(), usage,
+                 options_.retention.max_disk_bytes, &d.result);
              if (!disk.empty()) dropped_for_disk = true;
              d.mutation.Append(std::move(disk));
            }
@@ -269,63 +265,42 @@ void FileStore::RunMaintenance(Completion<MaintenanceReport> done) {
          });
   // Space comes back once two snapshots cover the drops (the older kept
   // snapshot bounds what may be deleted).
-  if (dropped_for_disk) RequestBackground(2, true);
+  if (dropped_for_disk) snapshotter_->Request(2, true);
 }
 
 StoreStats FileStore::Stats() {
   StoreStats stats;
-  {
-    base::MutexLock lock(&mu_);
-    const StateCounters& c = state_->counters();
-    FillStateStats(*state_, &stats);
-    // Replay counted what was appended before this open.
-    stats.events_appended -= appended_base_;
-    stats.events_dropped_retention -= dropped_base_;
-    stats.journal_bytes = journal_bytes_;
-    stats.snapshot_bytes = snapshot_bytes_;
-    stats.memory_index_bytes = context_->index_entries() * sizeof(IndexEntry) +
-                               c.client_id_index_bytes;
-    stats.recovery_ms = info_.recovery_ms;
-    stats.torn_tail_truncations = info_.torn_tail_bytes > 0 ? 1 : 0;
-  }
-  const journal::JournalStats js = committer_->stats();
-  stats.fsyncs = js.fsyncs;
-  stats.group_commit_records = js.records;
-  stats.fsync_micros_log2 = js.fsync_micros_log2;
-  stats.fsync_micros_total = js.fsync_micros_total;
-  stats.batch_records_log2 = js.batch_records_log2;
+  pipeline_->FillStats(
+      [&](const StoreState& st) { FillStateStats(st, &stats); }, &stats);
+  stats.snapshot_bytes = snapshotter_->snapshot_bytes();
+  stats.recovery_ms = opened_info_.recovery_ms;
+  stats.torn_tail_truncations = opened_info_.torn_tail_bytes > 0 ? 1 : 0;
   stats.memory_cache_bytes = cache_.bytes();
   stats.subscriptions = hub().size();
   stats.data_loss_reads = reader_.data_loss_reads();
   return stats;
 }
 
-Status FileStore::CheckWritable() {
-  base::MutexLock lock(&mu_);
-  if (!failed_.ok()) return failed_;
-  if (closing_) return Status::Unavailable("the store is closing");
-  if (degraded_) {
-    return Status::InsufficientStorage(
-        "the disk is full; writes resume once space returns");
-  }
-  return Status::OK();
+Status FileStore::CheckWritable() { return pipeline_->CheckWritable(); }
+
+Status FileStore::SnapshotNow() { return snapshotter_->SnapshotNow(); }
+
+Result<size_t> FileStore::ReclaimSegments() {
+  return snapshotter_->ReclaimSegments();
 }
 
 FileStoreInfo FileStore::Info() {
-  FileStoreInfo info;
-  {
-    base::MutexLock lock(&mu_);
-    info = info_;
-    info.journal_bytes = journal_bytes_;
-  }
+  FileStoreInfo info = opened_info_;
+  info.journal_bytes = pipeline_->journal_bytes();
+  info.snapshots_written = snapshotter_->snapshots_written();
+  info.segments_deleted = snapshotter_->segments_deleted();
   info.data_loss_reads = reader_.data_loss_reads();
   info.writable = CheckWritable();
   return info;
 }
 
 ClientIdKey FileStore::ClientIdKeyForTesting() {
-  base::MutexLock lock(&mu_);
-  return state_->client_id_key();
+  return pipeline_->client_id_key();
 }
 
 }  // namespace acpstore::engine

@@ -1,20 +1,82 @@
-// FileStore's write path: submitting journal records, the commit callback,
-// and what a failed group commit does. See file_store.h and
+// FileCommitPipeline: submitting journal records, the commit callback, what
+// a failed group commit does, and the narrow interface the snapshot side
+// uses. See file_commit_pipeline.h and
 // docs/decisions/0003-file-engine-write-path.md.
+
+#include "engine/file_commit_pipeline.h"
 
 #include <iterator>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
-#include "engine/file_store_internal.h"
 #include "journal/format.h"
+#include "record/mutation_codec.h"
 
 namespace acpstore::engine {
 
-void FileStore::Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
-                       bool sweep_leases_first) {
+// The bookkeeping of one journal record in flight: built under mu_, then
+// only touched by the journal's writer thread (its commit callback).
+struct FileCommitPipeline::Inflight {
+  uint64_t ticket = 0;
+  uint64_t generation = 0;
+  uint64_t bytes = 0;  // charged to pending_bytes_
+  // A probe (the disk was full) is applied only once it commits.
+  bool probe = false;
+  record::Mutation mutation;  // probes only
+  std::vector<record::EventSpan> spans;
+  // Each session the record appended to: where to mark events durable.
+  struct Group {
+    std::string tenant_id;
+    std::string session_id;
+    uint64_t incarnation = 0;
+    EventSeq last_seq = 0;
+  };
+  std::vector<Group> groups;
+  std::vector<std::string> notify;  // session keys for the hub
+  std::unique_ptr<Waiter> waiter;   // may be null (maintenance)
+};
+
+FileCommitPipeline::FileCommitPipeline(const StoreOptions& options,
+                                       Clock* clock, io::FileSystem& fs,
+                                       const FileLayout& layout,
+                                       FileEventReader& reader,
+                                       PayloadCache& cache,
+                                       SubscriptionHub& hub, Start start,
+                                       std::function<void()> snapshot_due)
+    : options_(options),
+      clock_(clock),
+      fs_(fs),
+      layout_(layout),
+      reader_(reader),
+      cache_(cache),
+      hub_(hub),
+      snapshot_due_(std::move(snapshot_due)),
+      committer_(std::move(start.committer)) {
+  base::MutexLock lock(&mu_);
+  context_ = std::move(start.context);
+  state_ = std::move(start.state);
+  acked_end_ = start.end;
+  segment_sizes_ = std::move(start.segment_sizes);
+  for (const auto& [segment, size] : segment_sizes_) journal_bytes_ += size;
+  unsnapshotted_ = start.unsnapshotted;
+  appended_base_ = state_->counters().events_appended;
+  dropped_base_ = state_->counters().events_dropped_retention;
+}
+
+FileCommitPipeline::~FileCommitPipeline() {
+  (void)Close();
+  base::MutexLock lock(&mu_);
+  state_.reset();  // before the context its logs point into
+  context_.reset();
+}
+
+// ------------------------------------------------------------------ writes
+
+void FileCommitPipeline::Submit(std::unique_ptr<Waiter> waiter,
+                                DecideFn decide, bool sweep_leases_first) {
   std::vector<std::unique_ptr<Waiter>> finish_ok;
   Status failure;
   {
@@ -24,7 +86,9 @@ void FileStore::Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
       // With the disk full, one write at a time is tried, and applied only
       // once it is durable (nothing speculative to undo if it fails).
       const bool probe = degraded_;
-      const DecideContext ctx = Context();
+      // Read under mu_: decisions see a clock that moves forward in
+      // decision (journal) order.
+      const DecideContext ctx{clock_->NowMs(), &options_};
       record::Mutation m;
       if (sweep_leases_first && !probe) {
         MaintenanceReport unused;
@@ -61,7 +125,7 @@ void FileStore::Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
   for (auto& w : finish_ok) w->Finish(Status::OK());
 }
 
-Status FileStore::AdmitLocked() {
+Status FileCommitPipeline::AdmitLocked() {
   if (!failed_.ok()) return failed_;
   if (closing_) return Status::Unavailable("the store is closing");
   if (degraded_ && probe_in_flight_) {
@@ -75,12 +139,12 @@ Status FileStore::AdmitLocked() {
   return Status::OK();
 }
 
-void FileStore::UpdateCacheCapacityLocked() {
+void FileCommitPipeline::UpdateCacheCapacityLocked() {
   const uint64_t budget = options_.memory_budget_bytes;
   cache_.SetCapacity(budget > pending_bytes_ ? budget - pending_bytes_ : 0);
 }
 
-Status FileStore::InternalFailureLocked(const Status& why) {
+Status FileCommitPipeline::InternalFailureLocked(const Status& why) {
   Status s = Status::Internal(
       "the file store applied an inconsistent mutation and accepts no more "
       "writes until reopened: " +
@@ -94,7 +158,8 @@ Status FileStore::InternalFailureLocked(const Status& why) {
   return s;
 }
 
-Status FileStore::ApplyWithoutEventsLocked(const record::Mutation& m) {
+Status FileCommitPipeline::ApplyWithoutEventsLocked(
+    const record::Mutation& m) {
   context_->BeginPending(0, {});
   Status s = state_->Apply(m);
   const bool matched = context_->End();
@@ -102,9 +167,9 @@ Status FileStore::ApplyWithoutEventsLocked(const record::Mutation& m) {
   return s;
 }
 
-Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
-                               std::unique_ptr<Waiter>* waiter,
-                               bool probe) {
+Status FileCommitPipeline::SubmitLocked(record::Mutation m, size_t applied,
+                                        std::unique_ptr<Waiter>* waiter,
+                                        bool probe) {
   auto in = std::make_shared<Inflight>();
   std::string rec;
   const size_t header = journal::BeginRecord(&rec);
@@ -166,7 +231,7 @@ Status FileStore::SubmitLocked(record::Mutation m, size_t applied,
   return Status::OK();
 }
 
-void FileStore::FinishAfterInflightLocked(
+void FileCommitPipeline::FinishAfterInflightLocked(
     std::unique_ptr<Waiter> waiter,
     std::vector<std::unique_ptr<Waiter>>* now) {
   if (done_ticket_ >= last_ticket_) {
@@ -176,8 +241,9 @@ void FileStore::FinishAfterInflightLocked(
   }
 }
 
-void FileStore::OnCommitted(const std::shared_ptr<Inflight>& in,
-                            const Result<journal::RecordLocation>& result) {
+void FileCommitPipeline::OnCommitted(
+    const std::shared_ptr<Inflight>& in,
+    const Result<journal::RecordLocation>& result) {
   std::vector<std::unique_ptr<Waiter>> barriers;
   Status failure = result.status();
   bool want_snapshot = false;
@@ -189,7 +255,7 @@ void FileStore::OnCommitted(const std::shared_ptr<Inflight>& in,
     if (result.ok()) {
       const journal::RecordLocation& loc = *result;
       acked_end_ = loc.end();
-      bytes_since_snapshot_ += loc.size;
+      bytes_since_capture_ += loc.size;
       uint64_t& size = segment_sizes_[loc.segment];
       journal_bytes_ += loc.end().offset - size;
       size = loc.end().offset;
@@ -219,7 +285,7 @@ void FileStore::OnCommitted(const std::shared_ptr<Inflight>& in,
         }
       }
       want_snapshot = options_.snapshot_every_bytes > 0 &&
-                      bytes_since_snapshot_ >= options_.snapshot_every_bytes;
+                      bytes_since_capture_ >= options_.snapshot_every_bytes;
     } else {
       HandleCommitFailureLocked(*in, failure);
     }
@@ -228,14 +294,14 @@ void FileStore::OnCommitted(const std::shared_ptr<Inflight>& in,
       barriers_.pop_front();
     }
   }
-  if (failure.ok()) hub().Notify(in->notify);
+  if (failure.ok()) hub_.Notify(in->notify);
   if (in->waiter) in->waiter->Finish(failure);
   for (auto& w : barriers) w->Finish(failure);
-  if (want_snapshot) RequestBackground(1, true);
+  if (want_snapshot) snapshot_due_();
 }
 
-void FileStore::HandleCommitFailureLocked(const Inflight& in,
-                                          const Status& failure) {
+void FileCommitPipeline::HandleCommitFailureLocked(const Inflight& in,
+                                                   const Status& failure) {
   const bool no_space = failure.code() == StatusCode::kInsufficientStorage;
   if (in.probe) {
     // Nothing was applied for a probe: there is nothing to undo.
@@ -256,7 +322,7 @@ void FileStore::HandleCommitFailureLocked(const Inflight& in,
   RebuildLocked();
 }
 
-void FileStore::RebuildLocked() {
+void FileCommitPipeline::RebuildLocked() {
   // Rare and exceptional: this holds mu_ across recovery's reads, so
   // readers wait for it rather than see state that was never durable.
   Result<RecoveredState> r = RecoverState(fs_, layout_, &reader_, acked_end_);
@@ -279,6 +345,150 @@ void FileStore::RebuildLocked() {
       state_->counters().events_appended - (appended - appended_base_);
   dropped_base_ =
       state_->counters().events_dropped_retention - (dropped - dropped_base_);
+}
+
+// ------------------------------------------------------------------- reads
+
+void FileCommitPipeline::ReadState(
+    base::FunctionRef<void(const StoreState&)> read) {
+  base::MutexLock lock(&mu_);
+  read(*state_);
+}
+
+Status FileCommitPipeline::CheckWritable() {
+  base::MutexLock lock(&mu_);
+  if (!failed_.ok()) return failed_;
+  if (closing_) return Status::Unavailable("the store is closing");
+  if (degraded_) {
+    return Status::InsufficientStorage(
+        "the disk is full; writes resume once space returns");
+  }
+  return Status::OK();
+}
+
+DiskUsage FileCommitPipeline::DiskUsageLocked() const {
+  DiskUsage usage;
+  usage.segment_sizes = segment_sizes_;
+  return usage;
+}
+
+// -------------------------------------------------- for the snapshot side
+
+Result<FileCommitPipeline::Capture> FileCommitPipeline::BeginCapture(
+    StateImage* image) {
+  base::MutexLock lock(&mu_);
+  if (!failed_.ok()) return failed_;
+  if (degraded_) {
+    return Status::InsufficientStorage("no snapshot while the disk is full");
+  }
+  // Only copies: encoding and writing happen in the caller, without mu_.
+  CaptureState(*state_, image);
+  Capture c;
+  c.through = last_ticket_;
+  c.generation = generation_;
+  c.pending = done_ticket_ < last_ticket_;
+  c.covered = acked_end_;
+  if (c.pending) {
+    window_through_ = c.through;
+    window_.clear();
+  }
+  bytes_since_capture_ = 0;
+  unsnapshotted_ = false;
+  return c;
+}
+
+Result<FileCommitPipeline::Window> FileCommitPipeline::EndCapture(
+    const Capture& capture, const Status& flushed) {
+  Window window;
+  base::MutexLock lock(&mu_);
+  window.swap(window_);
+  window_through_.reset();
+  Status bad = flushed;
+  if (bad.ok() && (generation_ != capture.generation || !failed_.ok())) {
+    bad = Status::Unavailable(
+        "a journal write failed while the snapshot was taken");
+  }
+  if (!bad.ok()) {
+    unsnapshotted_ = true;
+    return bad;
+  }
+  return window;
+}
+
+void FileCommitPipeline::CaptureNotWritten() {
+  base::MutexLock lock(&mu_);
+  unsnapshotted_ = true;
+}
+
+Result<journal::JournalPosition> FileCommitPipeline::Flush() {
+  return committer_->Flush();
+}
+
+FileCommitPipeline::Dead FileCommitPipeline::DeadSegments(
+    const std::vector<uint64_t>& segments, uint64_t below) {
+  base::MutexLock lock(&mu_);
+  Dead dead;
+  if (!failed_.ok() || degraded_) return dead;
+  dead.segments = engine::DeadSegments(segments, *context_, below);
+  dead.generation = generation_;
+  return dead;
+}
+
+bool FileCommitPipeline::GenerationIs(uint64_t generation) {
+  base::MutexLock lock(&mu_);
+  return generation_ == generation;
+}
+
+void FileCommitPipeline::SegmentDeleted(uint64_t segment) {
+  base::MutexLock lock(&mu_);
+  auto it = segment_sizes_.find(segment);
+  if (it != segment_sizes_.end()) {
+    journal_bytes_ -= it->second;
+    segment_sizes_.erase(it);
+  }
+}
+
+// --------------------------------------------------------------- lifecycle
+
+bool FileCommitPipeline::BeginClose() {
+  base::MutexLock lock(&mu_);
+  closing_ = true;
+  return failed_.ok() && !degraded_ && unsnapshotted_;
+}
+
+Status FileCommitPipeline::Close() { return committer_->Close(); }
+
+// ------------------------------------------------------------------- stats
+
+void FileCommitPipeline::FillStats(
+    base::FunctionRef<void(const StoreState&)> fill_state, StoreStats* stats) {
+  {
+    base::MutexLock lock(&mu_);
+    fill_state(*state_);
+    // Replay counted what was appended before this open.
+    stats->events_appended -= appended_base_;
+    stats->events_dropped_retention -= dropped_base_;
+    stats->journal_bytes = journal_bytes_;
+    stats->memory_index_bytes =
+        context_->index_entries() * sizeof(IndexEntry) +
+        state_->counters().client_id_index_bytes;
+  }
+  const journal::JournalStats js = committer_->stats();
+  stats->fsyncs = js.fsyncs;
+  stats->group_commit_records = js.records;
+  stats->fsync_micros_log2 = js.fsync_micros_log2;
+  stats->fsync_micros_total = js.fsync_micros_total;
+  stats->batch_records_log2 = js.batch_records_log2;
+}
+
+uint64_t FileCommitPipeline::journal_bytes() {
+  base::MutexLock lock(&mu_);
+  return journal_bytes_;
+}
+
+ClientIdKey FileCommitPipeline::client_id_key() {
+  base::MutexLock lock(&mu_);
+  return state_->client_id_key();
 }
 
 }  // namespace acpstore::engine

@@ -1,0 +1,158 @@
+// FileSnapshotter: snapshots (capture under the pipeline's lock, write on
+// this thread), keeping the newest two, and deleting journal segments
+// nothing needs any more. See file_snapshotter.h and docs/recovery.md.
+
+#include "engine/file_snapshotter.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "engine/file_snapshot.h"
+#include "journal/segment_files.h"
+#include "snapshot/snapshot_dir.h"
+
+namespace acpstore::engine {
+
+FileSnapshotter::FileSnapshotter(Clock* clock, io::FileSystem& fs,
+                                 const FileLayout& layout,
+                                 FileEventReader& reader,
+                                 FileCommitPipeline& pipeline,
+                                 uint64_t next_number,
+                                 std::optional<KeptSnapshot> loaded,
+                                 uint64_t loaded_bytes)
+    : clock_(clock),
+      fs_(fs),
+      layout_(layout),
+      reader_(reader),
+      pipeline_(pipeline),
+      snapshot_bytes_(loaded_bytes) {
+  base::MutexLock lock(&op_mu_);
+  next_number_ = next_number;
+  if (loaded) kept_.push_back(*loaded);
+}
+
+FileSnapshotter::~FileSnapshotter() { StopBackground(); }
+
+// -------------------------------------------------------------- background
+
+void FileSnapshotter::StartBackground() {
+  bg_thread_ = std::thread([this] { BackgroundLoop(); });
+}
+
+void FileSnapshotter::StopBackground() {
+  {
+    base::MutexLock lock(&bg_mu_);
+    bg_stop_ = true;
+  }
+  bg_cv_.SignalAll();
+  if (bg_thread_.joinable()) bg_thread_.join();
+}
+
+void FileSnapshotter::Request(int snapshots, bool reclaim) {
+  {
+    base::MutexLock lock(&bg_mu_);
+    bg_snapshots_ = std::max(bg_snapshots_, snapshots);
+    bg_reclaim_ = bg_reclaim_ || reclaim;
+  }
+  bg_cv_.Signal();
+}
+
+void FileSnapshotter::BackgroundLoop() {
+  for (;;) {
+    int snapshots = 0;
+    bool reclaim = false;
+    {
+      base::MutexLock lock(&bg_mu_);
+      while (!bg_stop_ && bg_snapshots_ == 0 && !bg_reclaim_) {
+        bg_cv_.Wait(&bg_mu_);
+      }
+      if (bg_stop_) return;
+      snapshots = bg_snapshots_;
+      reclaim = bg_reclaim_;
+      bg_snapshots_ = 0;
+      bg_reclaim_ = false;
+    }
+    base::MutexLock lock(&op_mu_);
+    bool ok = true;
+    for (int i = 0; i < snapshots && ok; ++i) ok = SnapshotLocked().ok();
+    // A snapshot reclaims after itself; otherwise reclaim on request.
+    if (snapshots == 0 && reclaim) (void)ReclaimLocked();
+  }
+}
+
+// --------------------------------------------------------------- snapshots
+
+Status FileSnapshotter::SnapshotNow() {
+  base::MutexLock lock(&op_mu_);
+  return SnapshotLocked();
+}
+
+Result<size_t> FileSnapshotter::ReclaimSegments() {
+  base::MutexLock lock(&op_mu_);
+  return ReclaimLocked();
+}
+
+Status FileSnapshotter::SnapshotLocked() {
+  StateImage image;
+  ACPSTORE_ASSIGN_OR_RETURN(FileCommitPipeline::Capture capture,
+                            pipeline_.BeginCapture(&image));
+  // Everything the image holds must be durable before a snapshot may say
+  // so, in every sync mode; and if any of it failed, the image is void.
+  Result<journal::JournalPosition> flushed = pipeline_.Flush();
+  ACPSTORE_ASSIGN_OR_RETURN(FileCommitPipeline::Window window,
+                            pipeline_.EndCapture(capture, flushed.status()));
+  journal::JournalPosition covered = capture.covered;
+  if (capture.pending) {
+    auto it = window.find(capture.through);
+    if (it == window.end()) {
+      return Status::Internal("snapshot: the last record it covers is unknown");
+    }
+    covered = it->second.end();
+    ACPSTORE_RETURN_IF_ERROR(ResolvePending(window, &image));
+  }
+  const uint64_t number = next_number_++;
+  Result<uint64_t> bytes = WriteSnapshot(fs_, layout_.snapshot_dir, number,
+                                         covered, clock_->NowMs(), image);
+  if (!bytes.ok()) {
+    pipeline_.CaptureNotWritten();
+    return bytes.error();
+  }
+  kept_.push_back(KeptSnapshot{number, covered});
+  if (kept_.size() > 2) kept_.erase(kept_.begin(), kept_.end() - 2);
+  // Older files (and damaged newer ones left for inspection) go now.
+  (void)snapshot::DeleteOlderThan(fs_, layout_.snapshot_dir,
+                                  kept_.front().number);
+  snapshot_bytes_.store(*bytes);
+  snapshots_written_.fetch_add(1);
+  return ReclaimLocked().status();
+}
+
+// ----------------------------------------------------------------- reclaim
+
+Result<size_t> FileSnapshotter::ReclaimLocked() {
+  // Only below the older kept snapshot: should the newest one turn out
+  // damaged, recovery starts from the older and needs what follows it.
+  if (kept_.size() < 2) return size_t{0};
+  const uint64_t below = kept_.front().covered.segment;
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
+                            journal::ListSegments(fs_, layout_.journal_dir));
+  const FileCommitPipeline::Dead dead =
+      pipeline_.DeadSegments(segments, below);
+  if (dead.segments.empty()) return size_t{0};
+  // The drops that emptied these segments may still be in flight: once
+  // they are durable, no recovery can need the events' bytes again.
+  ACPSTORE_RETURN_IF_ERROR(pipeline_.Flush().status());
+  if (!pipeline_.GenerationIs(dead.generation)) return size_t{0};
+  size_t deleted = 0;
+  for (uint64_t s : dead.segments) {
+    reader_.Forget(s);
+    ACPSTORE_RETURN_IF_ERROR(
+        fs_.Remove(journal::SegmentPath(layout_.journal_dir, s)));
+    ++deleted;
+    pipeline_.SegmentDeleted(s);
+    segments_deleted_.fetch_add(1);
+  }
+  return deleted;
+}
+
+}  // namespace acpstore::engine

@@ -1,0 +1,116 @@
+// FileSnapshotter: the file engine's snapshot and reclaim machinery.
+// Writes snapshots (capture under the commit pipeline's lock, encode and
+// write on the caller's thread without it), keeps the newest two, and
+// deletes journal segments nothing needs any more: those holding no
+// retained event that lie before the older kept snapshot. Its background
+// thread runs what Request() asks for: after enough committed bytes
+// (StoreOptions::snapshot_every_bytes), after maintenance dropped events,
+// and twice after a disk-retention drop (space comes back only once two
+// snapshots cover it). See docs/recovery.md and decision 0003.
+//
+// It uses FileCommitPipeline only through the pipeline's "for the snapshot
+// side" methods; the pipeline knows nothing of it but a callback.
+//
+// Thread-safety: every public method may be called from any thread.
+// Locks: op_mu_ makes snapshots and reclaims one at a time and is held
+// across their I/O; it is taken before the pipeline's mu_, never after
+// (order: op_mu_ → FileCommitPipeline::mu_). bg_mu_ guards only the
+// background requests and is never held while taking another lock.
+// SnapshotNow and ReclaimSegments block on the journal (Flush): never call
+// them from a completion.
+// Lifetime: the references given to the constructor must outlive it; the
+// destructor stops the background thread (StopBackground).
+
+#ifndef ACPSTORE_ENGINE_FILE_SNAPSHOTTER_H_
+#define ACPSTORE_ENGINE_FILE_SNAPSHOTTER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "acpstore/clock.h"
+#include "acpstore/result.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
+#include "engine/file_commit_pipeline.h"
+#include "engine/file_event_reader.h"
+#include "engine/file_recovery.h"
+#include "io/file_system.h"
+#include "journal/position.h"
+
+namespace acpstore::engine {
+
+class FileSnapshotter {
+ public:
+  struct KeptSnapshot {
+    uint64_t number = 0;
+    journal::JournalPosition covered;
+  };
+
+  // `next_number`: the number the next snapshot gets; `loaded`: the
+  // snapshot recovery started from, if any, and `loaded_bytes` its size.
+  FileSnapshotter(Clock* clock, io::FileSystem& fs, const FileLayout& layout,
+                  FileEventReader& reader, FileCommitPipeline& pipeline,
+                  uint64_t next_number, std::optional<KeptSnapshot> loaded,
+                  uint64_t loaded_bytes);
+  ~FileSnapshotter();
+  FileSnapshotter(const FileSnapshotter&) = delete;
+  FileSnapshotter& operator=(const FileSnapshotter&) = delete;
+
+  // Starts the background thread. Once.
+  void StartBackground();
+  // Stops and joins it; requests made later are only recorded. Idempotent.
+  void StopBackground() EXCLUDES(bg_mu_);
+  // Asks the background thread for `snapshots` snapshots (each reclaims
+  // after it) and/or a reclaim. Never blocks on I/O: safe from a
+  // completion or a commit callback.
+  void Request(int snapshots, bool reclaim) EXCLUDES(bg_mu_);
+
+  // Writes a snapshot now (after making everything it holds durable),
+  // keeps the newest two, then reclaims. Blocks.
+  Status SnapshotNow() EXCLUDES(op_mu_);
+  // Deletes the dead segments; returns how many went. Blocks.
+  Result<size_t> ReclaimSegments() EXCLUDES(op_mu_);
+
+  // Size of the newest snapshot file (counted by max_disk_bytes).
+  uint64_t snapshot_bytes() const { return snapshot_bytes_.load(); }
+  uint64_t snapshots_written() const { return snapshots_written_.load(); }
+  uint64_t segments_deleted() const { return segments_deleted_.load(); }
+
+ private:
+  void BackgroundLoop() EXCLUDES(bg_mu_, op_mu_);
+  Status SnapshotLocked() REQUIRES(op_mu_);
+  Result<size_t> ReclaimLocked() REQUIRES(op_mu_);
+
+  // Constant after construction; borrowed (see Lifetime).
+  Clock* const clock_;
+  io::FileSystem& fs_;
+  const FileLayout& layout_;
+  FileEventReader& reader_;
+  FileCommitPipeline& pipeline_;
+
+  // One snapshot or reclaim at a time; held across their I/O.
+  base::Mutex op_mu_;
+  std::vector<KeptSnapshot> kept_ GUARDED_BY(op_mu_);  // oldest first
+  uint64_t next_number_ GUARDED_BY(op_mu_) = 1;
+
+  // Read by Stats and by the disk-retention decider (under the pipeline's
+  // lock, which must not wait for op_mu_): hence atomics.
+  std::atomic<uint64_t> snapshot_bytes_{0};
+  std::atomic<uint64_t> snapshots_written_{0};
+  std::atomic<uint64_t> segments_deleted_{0};
+
+  base::Mutex bg_mu_;
+  base::CondVar bg_cv_;
+  bool bg_stop_ GUARDED_BY(bg_mu_) = false;
+  int bg_snapshots_ GUARDED_BY(bg_mu_) = 0;
+  bool bg_reclaim_ GUARDED_BY(bg_mu_) = false;
+  std::thread bg_thread_;  // started by StartBackground
+};
+
+}  // namespace acpstore::engine
+
+#endif  // ACPSTORE_ENGINE_FILE_SNAPSHOTTER_H_
