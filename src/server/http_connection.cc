@@ -14,10 +14,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -110,6 +110,26 @@ http::response<http::string_body> ToBeast(const Response& r, unsigned version,
   return res;
 }
 
+// The router's view of a request; moves the body out of `req`.
+Request ToRequest(http::request<http::string_body>& req) {
+  Request request;
+  request.method = std::string(req.method_string());
+  request.target = std::string(req.target());
+  request.authorization = std::string(req[http::field::authorization]);
+  request.content_type = std::string(req[http::field::content_type]);
+  if (auto it = req.find("Last-Event-ID"); it != req.end()) {
+    request.has_last_event_id = true;
+    request.last_event_id = std::string(it->value());
+  }
+  request.prefer = std::string(req["Prefer"]);
+  if (auto it = req.find("X-Acpstore-Scope"); it != req.end()) {
+    request.has_acpstore_scope = true;
+    request.acpstore_scope = std::string(it->value());
+  }
+  request.body = std::move(req.body());
+  return request;
+}
+
 }  // namespace
 
 void ServerCore::Deliver(const std::shared_ptr<OwedReply>& slot, Response r) {
@@ -190,175 +210,193 @@ void Connection::ForceClose() {
   });
 }
 
+// One request as ReadRequest reads it. The reservation is held until the
+// request is answered (the Incoming lives for one turn of the loop).
+struct Connection::Incoming {
+  explicit Incoming(ServerCore& core) : reservation(core.body_bytes) {
+    parser.header_limit(
+        static_cast<std::uint32_t>(core.options.max_header_bytes));
+    parser.body_limit(core.options.max_body_bytes);
+  }
+
+  // The method for metrics and the log; "-" before the header is parsed.
+  std::string_view method() const {
+    return parser.is_header_done()
+               ? static_cast<std::string_view>(parser.get().method_string())
+               : std::string_view("-");
+  }
+
+  http::request_parser<http::string_body> parser;
+  BodyReservation reservation;
+  int64_t start_us = 0;  // once the header is read: latency counts from here
+  unsigned version = 11;
+  bool timed_out = false;    // the read deadline passed
+  bool over_budget = false;  // max_inflight_body_bytes refused the body
+};
+
 asio::awaitable<void> Connection::Run() {
-  const ServerOptions& opt = core_.options;
-  beast::flat_buffer buffer;
-  bool linger = false;  // closing after refusing a request: drain first
-  std::string remote;
   {
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) {
-      remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+      remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     }
   }
-
-  // Counts and logs a response, then writes it. Counting first means that
-  // once a client has its answer, /metrics already includes it; latency is
-  // the time to produce the response. False when the write failed.
-  auto send = [&](const Response& r, unsigned version, bool keep_alive,
-                  std::string_view method,
-                  int64_t start_us) -> asio::awaitable<bool> {
-    const int64_t latency = NowMicros() - start_us;
-    core_.metrics.RecordRequest(method, r.route, r.status, latency);
-    if (!r.service_tenant.empty()) {
-      core_.metrics.RecordServiceRequest(r.service_tenant);
-    }
-    if (opt.request_log) {
-      opt.request_log(RequestLogEntry{method, r.route, r.operation, r.status,
-                                      latency, remote, r.internal_error});
-    }
-    auto res = ToBeast(r, version, keep_alive);
-    deadline_.Arm(opt.write_timeout_ms);
-    error_code ec;
-    co_await http::async_write(socket_, res,
-                               asio::redirect_error(asio::use_awaitable, ec));
-    deadline_.Disarm();
-    co_return !ec;
-  };
-
-  for (;;) {
-    if (core_.stopping.load()) break;
+  bool linger = false;  // closing after refusing a request: drain first
+  while (!core_.stopping.load()) {
     state_ = State::kIdle;
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
-    parser.body_limit(opt.max_body_bytes);
-
-    deadline_.Arm(opt.read_timeout_ms);
-    error_code ec;
-    co_await http::async_read_header(
-        socket_, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    state_ = State::kBusy;
-    const int64_t start = NowMicros();
-    const unsigned version = parser.get().version() == 10 ? 10 : 11;
-
-    BodyReservation reservation(core_.body_bytes);
-    bool over_budget = false;
-    if (!ec) {
-      // A declared body over the cap is refused before a byte of it is read.
-      if (parser.content_length() &&
-          *parser.content_length() > opt.max_body_bytes) {
-        ec = http::error::body_limit;
-      } else if (!parser.is_done() &&
-                 !reservation.Reserve(
-                     parser.content_length().value_or(opt.max_body_bytes),
-                     opt.max_inflight_body_bytes)) {
-        over_budget = true;
-        ec = http::error::body_limit;
-      } else if (beast::iequals(parser.get()[http::field::expect],
-                                "100-continue")) {
-        static constexpr std::string_view kContinue =
-            "HTTP/1.1 100 Continue\r\n\r\n";
-        co_await asio::async_write(
-            socket_, asio::buffer(kContinue),
-            asio::redirect_error(asio::use_awaitable, ec));
-      }
-    }
-    if (!ec && !parser.is_done()) {
-      co_await http::async_read(socket_, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
-    }
-    const bool timed_out = deadline_.expired();
-    deadline_.Disarm();
-
+    Incoming in(core_);
+    const error_code ec = co_await ReadRequest(in);
     if (ec) {
-      const bool begun = parser.got_some() || buffer.size() > 0;
-      Response r;
-      if (timed_out) {
-        if (!begun) break;  // an idle keep-alive connection: just close
-        core_.metrics.RequestTimedOut();
-        r = ErrorResponse(HttpError::kRequestTimeout,
-                          "the request did not arrive in time");
-      } else if (ec == http::error::header_limit) {
-        r = ErrorResponse(HttpError::kHeaderTooLarge,
-                          "request header larger than " +
-                              std::to_string(opt.max_header_bytes) + " bytes");
-      } else if (over_budget) {
-        r = ErrorResponse(Status::ResourceExhausted(
-            "too many request bodies in flight; retry later"));
-      } else if (ec == http::error::body_limit) {
-        r = ErrorResponse(
-            Status::PayloadTooLarge("request body larger than " +
-                                    std::to_string(opt.max_body_bytes) +
-                                    " bytes")
-                .With("limit", static_cast<int64_t>(opt.max_body_bytes)));
-      } else if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-                 ec == asio::error::operation_aborted ||
-                 ec == asio::error::connection_reset || !begun) {
-        break;  // the client left (or Shutdown() cancelled an idle read)
-      } else {
-        r = ErrorResponse(
-            Status::InvalidArgument("malformed HTTP request: " + ec.message()));
+      std::optional<Response> refusal = RefusalFor(ec, in);
+      if (refusal) {
+        co_await SendResponse(*refusal, in.version, /*keep_alive=*/false,
+                              in.method(), in.start_us);
+        linger = true;
       }
-      co_await send(r, version, false,
-                    parser.is_header_done()
-                        ? static_cast<std::string_view>(
-                              parser.get().method_string())
-                        : std::string_view("-"),
-                    start);
-      linger = true;
       break;
     }
 
-    http::request<http::string_body> req = parser.release();
-    Request request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    request.authorization = std::string(req[http::field::authorization]);
-    request.content_type = std::string(req[http::field::content_type]);
-    if (auto it = req.find("Last-Event-ID"); it != req.end()) {
-      request.has_last_event_id = true;
-      request.last_event_id = std::string(it->value());
-    }
-    request.prefer = std::string(req["Prefer"]);
-    if (auto it = req.find("X-Acpstore-Scope"); it != req.end()) {
-      request.has_acpstore_scope = true;
-      request.acpstore_scope = std::string(it->value());
-    }
-    request.body = std::move(req.body());
+    http::request<http::string_body> req = in.parser.release();
     const bool keep_alive = req.keep_alive();
-
     Response response =
-        co_await AsyncDispatch(core_, std::move(request), asio::use_awaitable);
+        co_await AsyncDispatch(core_, ToRequest(req), asio::use_awaitable);
     if (response.sse) {
-      // The request is answered once the stream starts.
-      core_.metrics.RecordRequest(req.method_string(), response.route, 200,
-                                  NowMicros() - start);
-      if (!response.service_tenant.empty()) {
-        core_.metrics.RecordServiceRequest(response.service_tenant);
-      }
-      if (opt.request_log) {
-        opt.request_log(RequestLogEntry{req.method_string(), response.route,
-                                        response.operation, 200,
-                                        NowMicros() - start, remote, ""});
-      }
-      SseStream stream(socket_, deadline_, std::move(response.sse), opt,
-                       core_.metrics, core_.sse_frames);
-      state_ = State::kStreaming;
-      sse_ = &stream;
-      if (!core_.stopping.load()) {
-        co_await stream.Run();
-      }
-      sse_ = nullptr;
+      co_await StreamEvents(std::move(response), req.method_string(),
+                            in.start_us);
       break;
     }
+    // Keep-alive unless the client or a stopping server says otherwise.
     const bool again = keep_alive && !core_.stopping.load();
-    if (!co_await send(response, version, again, req.method_string(), start) ||
+    if (!co_await SendResponse(response, in.version, again,
+                               req.method_string(), in.start_us) ||
         !again) {
       break;
     }
   }
+  co_await CloseSocket(linger);
+}
 
+asio::awaitable<error_code> Connection::ReadRequest(Incoming& in) {
+  const ServerOptions& opt = core_.options;
+  http::request_parser<http::string_body>& parser = in.parser;
+  deadline_.Arm(opt.read_timeout_ms);
+  error_code ec;
+  co_await http::async_read_header(
+      socket_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+  state_ = State::kBusy;
+  in.start_us = NowMicros();
+  in.version = parser.get().version() == 10 ? 10 : 11;
+  if (!ec) {
+    // A declared body over the cap is refused before a byte of it is read.
+    if (parser.content_length() &&
+        *parser.content_length() > opt.max_body_bytes) {
+      ec = http::error::body_limit;
+    } else if (!parser.is_done() &&
+               !in.reservation.Reserve(
+                   parser.content_length().value_or(opt.max_body_bytes),
+                   opt.max_inflight_body_bytes)) {
+      in.over_budget = true;
+      ec = http::error::body_limit;
+    } else if (beast::iequals(parser.get()[http::field::expect],
+                              "100-continue")) {
+      static constexpr std::string_view kContinue =
+          "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await asio::async_write(socket_, asio::buffer(kContinue),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  if (!ec && !parser.is_done()) {
+    co_await http::async_read(socket_, buffer_, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
+  }
+  in.timed_out = deadline_.expired();
+  deadline_.Disarm();
+  co_return ec;
+}
+
+std::optional<Response> Connection::RefusalFor(const error_code& ec,
+                                               const Incoming& in) {
+  const ServerOptions& opt = core_.options;
+  const bool begun = in.parser.got_some() || buffer_.size() > 0;
+  if (in.timed_out) {
+    if (!begun) return std::nullopt;  // an idle keep-alive connection
+    core_.metrics.RequestTimedOut();
+    return ErrorResponse(HttpError::kRequestTimeout,
+                         "the request did not arrive in time");
+  }
+  if (ec == http::error::header_limit) {
+    return ErrorResponse(HttpError::kHeaderTooLarge,
+                         "request header larger than " +
+                             std::to_string(opt.max_header_bytes) + " bytes");
+  }
+  if (in.over_budget) {
+    return ErrorResponse(Status::ResourceExhausted(
+        "too many request bodies in flight; retry later"));
+  }
+  if (ec == http::error::body_limit) {
+    return ErrorResponse(
+        Status::PayloadTooLarge("request body larger than " +
+                                std::to_string(opt.max_body_bytes) + " bytes")
+            .With("limit", static_cast<int64_t>(opt.max_body_bytes)));
+  }
+  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::operation_aborted ||
+      ec == asio::error::connection_reset || !begun) {
+    return std::nullopt;  // the client left (or Shutdown() cancelled a read)
+  }
+  return ErrorResponse(
+      Status::InvalidArgument("malformed HTTP request: " + ec.message()));
+}
+
+void Connection::CountRequest(std::string_view method, const Response& r,
+                              int status, std::string_view internal_error,
+                              int64_t start_us) {
+  const ServerOptions& opt = core_.options;
+  const int64_t latency = NowMicros() - start_us;
+  core_.metrics.RecordRequest(method, r.route, status, latency);
+  if (!r.service_tenant.empty()) {
+    core_.metrics.RecordServiceRequest(r.service_tenant);
+  }
+  if (opt.request_log) {
+    opt.request_log(RequestLogEntry{method, r.route, r.operation, status,
+                                    latency, remote_, internal_error});
+  }
+}
+
+asio::awaitable<bool> Connection::SendResponse(const Response& r,
+                                               unsigned version,
+                                               bool keep_alive,
+                                               std::string_view method,
+                                               int64_t start_us) {
+  // Counting first means that once a client has its answer, /metrics
+  // already includes it; latency is the time to produce the response.
+  CountRequest(method, r, r.status, r.internal_error, start_us);
+  auto res = ToBeast(r, version, keep_alive);
+  deadline_.Arm(core_.options.write_timeout_ms);
+  error_code ec;
+  co_await http::async_write(socket_, res,
+                             asio::redirect_error(asio::use_awaitable, ec));
+  deadline_.Disarm();
+  co_return !ec;
+}
+
+asio::awaitable<void> Connection::StreamEvents(Response response,
+                                               std::string_view method,
+                                               int64_t start_us) {
+  // The request is answered once the stream starts.
+  CountRequest(method, response, 200, "", start_us);
+  SseStream stream(socket_, deadline_, std::move(response.sse), core_.options,
+                   core_.metrics, core_.sse_frames);
+  state_ = State::kStreaming;
+  sse_ = &stream;
+  if (!core_.stopping.load()) {
+    co_await stream.Run();
+  }
+  sse_ = nullptr;
+}
+
+asio::awaitable<void> Connection::CloseSocket(bool linger) {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   if (linger) {

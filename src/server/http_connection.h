@@ -14,11 +14,16 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "server/io_deadline.h"
@@ -88,12 +93,52 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   enum class State { kIdle, kBusy, kStreaming };
+  // One request being read: its parser, the body bytes it reserved, when
+  // it began. Defined in http_connection.cc.
+  struct Incoming;
 
+  // The connection loop: ReadRequest → (a refusal and close) or Dispatch
+  // → SendResponse while keep-alive, or StreamEvents; then CloseSocket.
   boost::asio::awaitable<void> Run();
+
+  // Step 1. Reads one request's header and, unless refused first (too
+  // large, over the in-flight body budget), its body, within
+  // read_timeout_ms; answers `Expect: 100-continue`. The error, if any.
+  boost::asio::awaitable<boost::system::error_code> ReadRequest(
+      Incoming& in);
+  // After a failed ReadRequest: the error response to send before closing
+  // (408, 431, 413, 429, 400), or nullopt to close without one (the client
+  // left, an idle keep-alive connection timed out, Shutdown()).
+  std::optional<Response> RefusalFor(const boost::system::error_code& ec,
+                                     const Incoming& in);
+  // Step 2, dispatch, is AsyncDispatch (http_connection.cc): it runs the
+  // router and resumes the loop on the strand once the store has answered.
+  // Step 3. Counts and logs `r`, then writes it. False if the write failed.
+  boost::asio::awaitable<bool> SendResponse(const Response& r,
+                                            unsigned version,
+                                            bool keep_alive,
+                                            std::string_view method,
+                                            int64_t start_us);
+  // Step 3, SSE: the request is answered once the stream starts; the
+  // socket belongs to an SseStream until it ends, then the connection
+  // closes.
+  boost::asio::awaitable<void> StreamEvents(Response response,
+                                            std::string_view method,
+                                            int64_t start_us);
+  // Metrics and the request log for one answered request.
+  void CountRequest(std::string_view method, const Response& r, int status,
+                    std::string_view internal_error, int64_t start_us);
+  // Step 4. Shuts the socket down; after a refusal (`linger`) first reads
+  // and discards what the client still sends, briefly; then closes.
+  boost::asio::awaitable<void> CloseSocket(bool linger);
 
   boost::asio::ip::tcp::socket socket_;
   ServerCore& core_;
   IoDeadline deadline_;
+  // Strand only: bytes read past the current request (kept across
+  // keep-alive requests), and "address:port" for the request log.
+  boost::beast::flat_buffer buffer_;
+  std::string remote_;
   State state_ = State::kIdle;  // strand only
   SseStream* sse_ = nullptr;    // strand only; set while streaming
 };
