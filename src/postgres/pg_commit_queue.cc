@@ -2,6 +2,7 @@
 
 #include "postgres/pg_commit_queue.h"
 
+#include <algorithm>
 #include <bit>
 #include <utility>
 
@@ -54,6 +55,11 @@ void CommitQueue::Loop() {
         }
       }
     }
+    // Row locks in one global order (CommitJob::lock_order).
+    std::stable_sort(jobs.begin(), jobs.end(),
+                     [](const CommitJob& a, const CommitJob& b) {
+                       return a.lock_order < b.lock_order;
+                     });
     RunBatch(jobs);
   }
 }

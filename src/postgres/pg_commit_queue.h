@@ -7,7 +7,8 @@
 // append commits at once. Each job is completed only after COMMIT returned
 // (synchronous_commit on). If any job of a batch meets a database error,
 // the batch is rolled back and each job runs again in a transaction of its
-// own, so one bad request never fails the others.
+// own, so one bad request never fails the others. A batch runs its jobs in
+// `lock_order` order (see CommitJob), not arrival order.
 //
 // Thread-safety: Post may be called from any thread. Jobs and their
 // finish callbacks run on the worker threads. Lifetime: the destructor
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -41,6 +43,12 @@ struct CommitJob {
   // Once: OK after the COMMIT that made the job durable, or the failure.
   std::function<void(Status)> finish;
   bool append = false;  // may share a transaction with other appends
+  // Appends sharing a transaction run sorted by this key (stable: one
+  // session's appends keep their order): the row each one locks, so every
+  // batch, on every server, takes its row locks in one order and two
+  // batches can never deadlock (which PostgreSQL would break only after
+  // deadlock_timeout, a second, every time).
+  std::string lock_order;
 };
 
 class CommitQueue {

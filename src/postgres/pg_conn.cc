@@ -126,7 +126,9 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
 
 PgConn::~PgConn() { PQfinish(conn_); }
 
-bool PgConn::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool PgConn::healthy() const {
+  return !lost_ && PQstatus(conn_) == CONNECTION_OK;
+}
 
 std::string PgConn::QuoteIdentifier(std::string_view name) const {
   char* q = PQescapeIdentifier(conn_, name.data(), name.size());
@@ -146,6 +148,12 @@ Result<PgResult> PgConn::Check(pg_result* r) {
   const char* state =
       r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
   last_sqlstate_ = state != nullptr ? state : "";
+  // Every error the server sends carries a SQLSTATE; one without was made
+  // by libpq, and when a statement fails that way the connection is gone
+  // ("server closed the connection unexpectedly" after an immediate
+  // shutdown; PQstatus may not say so yet). Whether a COMMIT cut off like
+  // that happened is unknown, as for any lost connection.
+  if (state == nullptr) lost_ = true;
   std::string msg = r != nullptr ? PQresultErrorMessage(r) : "";
   if (msg.empty()) msg = PQerrorMessage(conn_);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {

@@ -110,7 +110,9 @@ class PgConn {
   // An unprepared statement with parameters.
   Result<PgResult> Query(std::string_view sql, const PgParams& params);
 
-  // False once the connection broke; the pool drops it.
+  // False once the connection broke (libpq says so, or a statement failed
+  // with an error libpq made up itself, which it does only when it lost
+  // the server); the pool drops it.
   bool healthy() const;
   const std::string& last_sqlstate() const { return last_sqlstate_; }
   // `name` quoted as an SQL identifier.
@@ -124,6 +126,7 @@ class PgConn {
   pg_conn* conn_;
   std::unordered_set<std::string> prepared_;
   std::string last_sqlstate_;
+  bool lost_ = false;  // a client-side error ended a statement
 };
 
 // The SQLSTATE class of lost connections and server shutdowns: the

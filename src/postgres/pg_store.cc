@@ -249,7 +249,8 @@ Status PgStore::InTransaction(const std::function<Status(PgConn&)>& body) {
 
 template <typename T, typename Decide>
 void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
-                     LoadFn load, Decide decide, bool append) {
+                     LoadFn load, Decide decide, bool append,
+                     std::string lock_order) {
   if (!valid.ok()) {
     if (done) done(std::move(valid));
     return;
@@ -268,6 +269,7 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
   auto out = std::make_shared<Outcome>();
   CommitJob job;
   job.append = append;
+  job.lock_order = std::move(lock_order);
   job.run = [this, out, load = std::move(load),
              decide = std::move(decide)](PgConn& c) -> Status {
     *out = Outcome{};
@@ -461,7 +463,8 @@ void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
           const StoreState& st, const DecideContext& ctx) {
         return engine::DecideAppendEvents(st, ctx, scope, id, req);
       },
-      /*append=*/true);
+      /*append=*/true,
+      /*lock_order=*/scope.tenant_id + '\0' + std::string(session_id));
 }
 
 // ------------------------------------------------------------------ actions

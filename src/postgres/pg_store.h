@@ -145,9 +145,12 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // The job runs on a commit thread (pg_commit_queue.h); appends may share
   // its transaction. `load` and `decide` own what they use (they run later,
   // and again on a retry).
+  // `append`: the job may share a transaction with other appends, which
+  // run sorted by `lock_order` (the session row it locks; CommitJob).
   template <typename T, typename Decide>
   void Mutate(const Scope& scope, Status valid, Completion<T> done,
-              LoadFn load, Decide decide, bool append = false);
+              LoadFn load, Decide decide, bool append = false,
+              std::string lock_order = {});
 
   // Loaders (pg_store.cc).
   enum class Lock { kNone, kKeyShare, kUpdate };

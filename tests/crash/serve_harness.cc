@@ -86,6 +86,14 @@ ServeProcess::ServeProcess(const std::string& data_dir,
                            const std::vector<std::string>& extra_args)
     : process_(ServeArgs(data_dir, extra_args), {}, log_dir) {}
 
+ServeProcess::ServeProcess(Args args, const std::string& log_dir)
+    : process_(
+          [&] {
+            args.args.insert(args.args.begin(), ServerBinary());
+            return args.args;
+          }(),
+          {}, log_dir) {}
+
 bool ServeProcess::WaitListening(milliseconds timeout) {
   static const std::string kMarker = "listening on 127.0.0.1:";
   if (!process_.WaitForText(proc::Stream::kStderr, kMarker, timeout)) {

@@ -46,6 +46,13 @@ class ServeProcess {
   // stdout/stderr in `log_dir`. Does not wait; see WaitListening.
   ServeProcess(const std::string& data_dir, const std::string& log_dir,
                const std::vector<std::string>& extra_args = {});
+  // Starts `acpstore <args...>` exactly as given (e.g. `serve --engine
+  // postgres ...`, whose options the file engine's above would clash
+  // with); the server must listen on 127.0.0.1 for WaitListening.
+  struct Args {
+    std::vector<std::string> args;
+  };
+  ServeProcess(Args args, const std::string& log_dir);
 
   // Waits until the server logs its port; false if it exited or timed out.
   bool WaitListening(std::chrono::milliseconds timeout);
