@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 
 #include "acpstore/store.h"
 #include "load.h"
@@ -69,6 +70,10 @@ struct EngineRun {
   double journal_bytes_per_event = 0;
 };
 
+// The scratch schema of the postgres engine's runs, dropped before and
+// after each (the peers' tables live in the default schema).
+constexpr char kPostgresSchema[] = "acpstore_bench";
+
 Status RunEngine(const BenchOptions& options, const std::string& config,
                  int writers, uint64_t events,
                  const std::vector<std::string>& payloads, int run,
@@ -76,40 +81,69 @@ Status RunEngine(const BenchOptions& options, const std::string& config,
   ScratchDir dir(options.dir);
   if (!dir.ok())
     return Status::IoError("cannot create a directory under " + options.dir);
-  ACPSTORE_ASSIGN_OR_RETURN(
-      std::unique_ptr<Store> store,
-      OpenStore(BenchStoreOptions(options, dir.path() + "/data")));
-  const std::vector<std::string> sessions = SessionIds("bench-", writers);
-  ACPSTORE_RETURN_IF_ERROR(CreateSessions(*store, BenchScope(), sessions));
-  LoadSpec spec{.scope = BenchScope(),
-                .sessions = &sessions,
-                .payloads = &payloads,
-                .writers = writers,
-                .events = events,
-                .max_seconds = options.seconds,
-                .pick_session = [](uint64_t, int w) { return size_t(w); }};
-  const StoreStats before = store->Stats();
-  LoadResult r = DriveAppends(*store, spec);
-  const StoreStats after = store->Stats();
+  StoreOptions store_options =
+      BenchStoreOptions(options, dir.path() + "/data");
+  const bool postgres = options.engine == Engine::kPostgres;
+  std::optional<PgServerCpu> server;
+  if (postgres) {
+    store_options.postgres_schema = kPostgresSchema;
+    ACPSTORE_RETURN_IF_ERROR(
+        DropPostgresSchema(store_options.postgres_url, kPostgresSchema));
+    Result<PgServerCpu> found = PgServerCpu::Find(store_options.postgres_url);
+    if (found.ok()) server = *found;
+  }
+  LoadResult r;
+  StoreStats before, after;
+  double cpu = 0, server_cpu = -1;
+  {
+    ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                              OpenStore(store_options));
+    const std::vector<std::string> sessions = SessionIds("bench-", writers);
+    ACPSTORE_RETURN_IF_ERROR(CreateSessions(*store, BenchScope(), sessions));
+    LoadSpec spec{.scope = BenchScope(),
+                  .sessions = &sessions,
+                  .payloads = &payloads,
+                  .writers = writers,
+                  .events = events,
+                  .max_seconds = options.seconds,
+                  .pick_session = [](uint64_t, int w) { return size_t(w); }};
+    before = store->Stats();
+    const double cpu0 = ProcessCpuSeconds();
+    const double server0 = server ? server->Seconds() : 0;
+    r = DriveAppends(*store, spec);
+    cpu = ProcessCpuSeconds() - cpu0;
+    if (server) server_cpu = server->Seconds() - server0;
+    after = store->Stats();
+  }
+  if (postgres) {
+    ACPSTORE_RETURN_IF_ERROR(
+        DropPostgresSchema(store_options.postgres_url, kPostgresSchema));
+  }
   if (!r.error.ok()) return r.error;
+  // The postgres engine counts its append transactions as fsyncs.
   const uint64_t fsyncs = after.fsyncs - before.fsyncs;
   const uint64_t records =
       after.group_commit_records - before.group_commit_records;
   Measurement m =
       Measure("acpstore-" + EngineName(options.engine), config,
               r.events, r.seconds, &r.latencies_us, fsyncs);
-  // Records per fsync as the journal counts them (each append is one).
+  // Records per fsync (or commit) as the engine counts them (each append
+  // is one).
   out->mean_batch = fsyncs > 0 ? static_cast<double>(records) / fsyncs : 0;
   out->journal_bytes_per_event =
-      r.events > 0
+      r.events > 0 && !postgres
           ? static_cast<double>(after.journal_bytes - before.journal_bytes) /
                 r.events
           : 0;
   m.Set("mean_batch", out->mean_batch);
-  m.Set("journal_bytes_per_event", out->journal_bytes_per_event);
+  if (!postgres) m.Set("journal_bytes_per_event", out->journal_bytes_per_event);
+  const double per = r.events > 0 ? 1e6 / static_cast<double>(r.events) : 0;
+  m.Set("cpu_us_per_event", cpu * per);
+  if (server_cpu >= 0) m.Set("pg_cpu_us_per_event", server_cpu * per);
   report.Add(run, m);
-  report.out() << "  run " << run << " acpstore " << config
-               << ": " << static_cast<uint64_t>(r.events / r.seconds)
+  report.out() << "  run " << run << " acpstore-"
+               << EngineName(options.engine) << " " << config << ": "
+               << static_cast<uint64_t>(r.events / r.seconds)
                << " events/s, batch " << out->mean_batch << "\n"
                << std::flush;
   return Status::OK();
@@ -195,6 +229,19 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
         EngineRun engine_run;
         ACPSTORE_RETURN_IF_ERROR(RunEngine(o, config, w, events, payloads, run,
                                            report, &engine_run));
+        if (options.peers && o.engine == Engine::kPostgres) {
+          // The postgres engine's peers: the file engine (kAlways) and
+          // PostgreSQL doing the appends itself, on the same server.
+          BenchOptions file = o;
+          file.engine = Engine::kFile;
+          file.sync = SyncMode::kAlways;
+          EngineRun file_run;
+          ACPSTORE_RETURN_IF_ERROR(RunEngine(file, config, w, events, payloads,
+                                             run, report, &file_run));
+          ACPSTORE_RETURN_IF_ERROR(RunPostgresPeers(o, config, w, events,
+                                                    payloads, run, report));
+          continue;
+        }
         if (!options.peers || o.sync != SyncMode::kAlways) continue;
         // The raw limit writes as many bytes per event as the journal did.
         const size_t record_bytes =
@@ -239,7 +286,17 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
         return theirs > 0 ? ours / theirs : 0;
       };
       Measurement m{"ratio", config, {}};
-      if (options.peers && point.options.sync == SyncMode::kAlways) {
+      if (options.peers && options.engine == Engine::kPostgres) {
+        for (const auto& [metric, subject] :
+             std::vector<std::pair<std::string, std::string>>{
+                 {"vs_file", "acpstore-file"},
+                 {"vs_postgres_insert", PgPeerSubject(PgPeer::kInsert)},
+                 {"vs_postgres", PgPeerSubject(PgPeer::kMaxPlusOne)},
+                 {"vs_aegis", PgPeerSubject(PgPeer::kAegis)}}) {
+          const double r = ratio(subject, config);
+          if (r > 0) m.metrics.emplace_back(metric, r);
+        }
+      } else if (options.peers && point.options.sync == SyncMode::kAlways) {
         m.metrics = {
             {"vs_raw_batch_w",
              ratio("raw-fdatasync", "batch=" + std::to_string(w) +
@@ -248,8 +305,14 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
             {"vs_sqlite_full", ratio("sqlite-wal-full", config)},
             {"vs_sqlite_normal", ratio("sqlite-wal-normal", config)},
             {"vs_sqlite_batched", ratio("sqlite-wal-full-batched", config)}};
-        double pg = ratio("postgres-sync-on", config);
-        if (pg > 0) m.metrics.emplace_back("vs_postgres", pg);
+        for (const auto& [metric, peer] :
+             std::vector<std::pair<std::string, PgPeer>>{
+                 {"vs_postgres_insert", PgPeer::kInsert},
+                 {"vs_postgres", PgPeer::kMaxPlusOne},
+                 {"vs_aegis", PgPeer::kAegis}}) {
+          const double pg = ratio(PgPeerSubject(peer), config);
+          if (pg > 0) m.metrics.emplace_back(metric, pg);
+        }
       } else if (point.options.sync != SyncMode::kAlways) {
         // The same payload and writers with kAlways, if swept.
         std::string always = WritersConfig(w) + " payload=" +
@@ -272,6 +335,8 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
        {"syncs_per_s", "syncs/s", 0},
        {"mean_batch", "batch", 1},
        {"journal_bytes_per_event", "B/event", 0},
+       {"cpu_us_per_event", "cpu us/ev", 1},
+       {"pg_cpu_us_per_event", "pg cpu us/ev", 1},
        {"record_bytes", "B/record", 0}});
   if (ratios.empty()) return Status::OK();
   for (const Measurement& m : ratios) report.Add(1, m);
@@ -281,7 +346,10 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
                      {"vs_sqlite_full", "/sqlite FULL", 2},
                      {"vs_sqlite_normal", "/sqlite NORMAL", 2},
                      {"vs_sqlite_batched", "/sqlite FULL batched", 2},
-                     {"vs_postgres", "/postgres", 2},
+                     {"vs_file", "/file always", 2},
+                     {"vs_postgres_insert", "/pg INSERT", 2},
+                     {"vs_postgres", "/pg max+1", 2},
+                     {"vs_aegis", "/pg aegis", 2},
                      {"vs_always", "/same with sync=always", 2}});
   return Status::OK();
 }

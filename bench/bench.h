@@ -36,7 +36,8 @@ namespace acpstore::bench {
 
 struct BenchOptions {
   std::string workload = "append";
-  // kFile (default) or kMemory.
+  // kFile (default), kMemory or kPostgres (append and http only; needs
+  // postgres_url; the engine's tables go in a scratch schema).
   Engine engine = Engine::kFile;
   // Parent of the scratch data directories, removed afterwards. Default
   // /tmp.
@@ -72,9 +73,12 @@ struct BenchOptions {
   std::vector<SyncMode> sync_modes;
   // append: also measure the raw fdatasync limit and SQLite. Default on.
   bool peers = true;
-  // append: a libpq connection string for the PostgreSQL peer. Empty:
+  // append: a libpq connection string for the PostgreSQL peers (and, with
+  // engine kPostgres, the engine's database). Empty:
   // $ACPSTORE_BENCH_POSTGRES_URL, else no PostgreSQL peer.
   std::string postgres_url;
+  // engine kPostgres: StoreOptions::postgres_pool (--postgres-pool).
+  uint32_t postgres_pool = 8;
 
   // http: the `acpstore` binary to run as the server. Empty: the one built
   // beside this benchmark (compiled in).

@@ -52,8 +52,12 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
       [options](uint64_t mib) { options->memory_budget_bytes = mib << 20; },
       "StoreOptions::memory_budget_bytes in MiB (default 64)");
   static const std::map<std::string, Engine> kEngines = {
-      {"file", Engine::kFile}, {"memory", Engine::kMemory}};
-  app.add_option("--engine", options->engine, "file | memory (default file)")
+      {"file", Engine::kFile},
+      {"memory", Engine::kMemory},
+      {"postgres", Engine::kPostgres}};
+  app.add_option("--engine", options->engine,
+                 "file | memory | postgres (default file; postgres: append "
+                 "and http, with --postgres-url)")
       ->transform(CLI::CheckedTransformer(kEngines, CLI::ignore_case));
   static const std::map<std::string, SyncMode> kSync = {
       {"always", SyncMode::kAlways},
@@ -97,7 +101,11 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
   app.add_option("--postgres-url", options->postgres_url,
                  "append: libpq connection string of a PostgreSQL server "
                  "for the peer (default $ACPSTORE_BENCH_POSTGRES_URL; none: "
-                 "skipped)");
+                 "skipped); with --engine postgres also the engine's "
+                 "database");
+  app.add_option("--postgres-pool", options->postgres_pool,
+                 "--engine postgres: connections of the engine's pool")
+      ->capture_default_str();
 }
 
 }  // namespace acpstore::bench

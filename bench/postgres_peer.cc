@@ -1,9 +1,16 @@
-// RunPostgresPeers (postgres_peer.h). Without libpq at build time
-// (ACPSTORE_BENCH_HAVE_LIBPQ undefined) only the skip message is compiled.
+// RunPostgresPeers, PgServerCpu, DropPostgresSchema (postgres_peer.h).
+// Without libpq at build time (ACPSTORE_BENCH_HAVE_LIBPQ undefined) only
+// the skip messages are compiled.
 
 #include "postgres_peer.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "acpstore/result.h"
 
@@ -20,20 +27,41 @@
 namespace acpstore::bench {
 namespace {
 
-#ifdef ACPSTORE_BENCH_HAVE_LIBPQ
-std::string PostgresUrl(const BenchOptions& options) {
-  if (!options.postgres_url.empty()) return options.postgres_url;
-  const char* env = std::getenv("ACPSTORE_BENCH_POSTGRES_URL");
-  return env != nullptr ? env : "";
-}
-#endif
-
 // Says once per process why the peer is missing from the tables.
 void SkipOnce(Reporter& report, const std::string& why) {
   static bool said = false;
   if (said) return;
   said = true;
   report.out() << "  postgres peer skipped: " << why << "\n" << std::flush;
+}
+
+// /proc/<pid>/stat after the ")" of comm: field 3 (state) onwards.
+struct ProcStat {
+  pid_t ppid = 0;
+  unsigned long long utime = 0, stime = 0, cutime = 0, cstime = 0;
+};
+
+bool ReadProcStat(pid_t pid, ProcStat* out) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string stat = text.str();
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 > stat.size()) return false;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string state;
+  long long ppid = 0;
+  std::string skip;
+  fields >> state >> ppid;
+  for (int i = 5; i < 14; ++i) fields >> skip;  // pgrp .. majflt... cmajflt
+  fields >> out->utime >> out->stime;
+  long long cutime = 0, cstime = 0;
+  fields >> cutime >> cstime;
+  if (!fields) return false;
+  out->ppid = static_cast<pid_t>(ppid);
+  out->cutime = static_cast<unsigned long long>(cutime);
+  out->cstime = static_cast<unsigned long long>(cstime);
+  return true;
 }
 
 #ifdef ACPSTORE_BENCH_HAVE_LIBPQ
@@ -68,13 +96,8 @@ Status Exec(PGconn* conn, const std::string& sql) {
   return s;
 }
 
-Status Prepare(PGconn* conn) {
-  ACPSTORE_RETURN_IF_ERROR(Exec(conn, "SET synchronous_commit = on"));
-  const std::string sql = std::string("INSERT INTO ") + kTable +
-                          "(session, seq, payload) SELECT $1, "
-                          "coalesce(max(seq), 0) + 1, $2 FROM " +
-                          kTable + " WHERE session = $1";
-  PGresult* r = PQprepare(conn, "append", sql.c_str(), 2, nullptr);
+Status PrepareOne(PGconn* conn, const char* name, const std::string& sql) {
+  PGresult* r = PQprepare(conn, name, sql.c_str(), 0, nullptr);
   Status s = PQresultStatus(r) == PGRES_COMMAND_OK
                  ? Status::OK()
                  : Status::IoError(std::string("postgres prepare: ") +
@@ -83,25 +106,252 @@ Status Prepare(PGconn* conn) {
   return s;
 }
 
-// One autocommit INSERT: one transaction, durable when it returns.
-Status Append(PGconn* conn, const std::string& session,
-              const std::string& payload) {
-  const char* values[2] = {session.c_str(), payload.data()};
-  const int lengths[2] = {static_cast<int>(session.size()),
-                          static_cast<int>(payload.size())};
-  const int formats[2] = {0, 1};  // the payload as binary bytea
-  PGresult* r = PQexecPrepared(conn, "append", 2, values, lengths, formats, 0);
-  Status s = PQresultStatus(r) == PGRES_COMMAND_OK
+// The same INSERT ... SELECT max(seq) + 1 for kMaxPlusOne and kAegis.
+std::string MaxPlusOneSql() {
+  return std::string("INSERT INTO ") + kTable +
+         "(session, seq, payload) SELECT $1, coalesce(max(seq), 0) + 1, $2 "
+         "FROM " +
+         kTable + " WHERE session = $1";
+}
+
+Status Prepare(PGconn* conn, PgPeer peer) {
+  ACPSTORE_RETURN_IF_ERROR(Exec(conn, "SET synchronous_commit = on"));
+  switch (peer) {
+    case PgPeer::kMaxPlusOne:
+      return PrepareOne(conn, "append", MaxPlusOneSql());
+    case PgPeer::kInsert:
+      return PrepareOne(conn, "append",
+                        std::string("INSERT INTO ") + kTable +
+                            "(session, seq, payload) VALUES ($1, $2, $3)");
+    case PgPeer::kAegis:
+      // hash(session): a 64-bit hash of the id, one lock per session.
+      ACPSTORE_RETURN_IF_ERROR(PrepareOne(
+          conn, "lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"));
+      return PrepareOne(conn, "append", MaxPlusOneSql());
+  }
+  return Status::InvalidArgument("unknown peer");
+}
+
+Status Check(PGresult* r, const char* what) {
+  ExecStatusType st = PQresultStatus(r);
+  Status s = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK
                  ? Status::OK()
-                 : Status::IoError(std::string("postgres append: ") +
+                 : Status::IoError(std::string("postgres ") + what + ": " +
                                    PQresultErrorMessage(r));
   PQclear(r);
   return s;
 }
 
+// One append, durable when it returns. `seq` is the writer's own count
+// (used by kInsert only).
+Status Append(PGconn* conn, PgPeer peer, const std::string& session,
+              uint64_t seq, const std::string& payload) {
+  const std::string seq_text = std::to_string(seq);
+  if (peer == PgPeer::kInsert) {
+    const char* values[3] = {session.c_str(), seq_text.c_str(), payload.data()};
+    const int lengths[3] = {static_cast<int>(session.size()),
+                            static_cast<int>(seq_text.size()),
+                            static_cast<int>(payload.size())};
+    const int formats[3] = {0, 0, 1};  // the payload as binary bytea
+    return Check(
+        PQexecPrepared(conn, "append", 3, values, lengths, formats, 0),
+        "append");
+  }
+  const char* values[2] = {session.c_str(), payload.data()};
+  const int lengths[2] = {static_cast<int>(session.size()),
+                          static_cast<int>(payload.size())};
+  const int formats[2] = {0, 1};
+  if (peer == PgPeer::kMaxPlusOne) {
+    return Check(
+        PQexecPrepared(conn, "append", 2, values, lengths, formats, 0),
+        "append");
+  }
+  // kAegis: a transaction of its own, serialized per session by the lock.
+  ACPSTORE_RETURN_IF_ERROR(Check(PQexec(conn, "BEGIN"), "begin"));
+  Status s = Check(PQexecPrepared(conn, "lock", 1, values, lengths, formats, 0),
+                   "lock");
+  if (s.ok()) {
+    s = Check(PQexecPrepared(conn, "append", 2, values, lengths, formats, 0),
+              "append");
+  }
+  if (!s.ok()) {
+    (void)Check(PQexec(conn, "ROLLBACK"), "rollback");
+    return s;
+  }
+  return Check(PQexec(conn, "COMMIT"), "commit");
+}
+
+double SelfCpuSeconds() { return ProcessCpuSeconds(); }
+
+Status RunPeer(PgPeer peer, const std::string& url, const std::string& config,
+               int writers, uint64_t events, double max_seconds,
+               const std::vector<std::string>& payloads, int run,
+               Reporter& report) {
+  ACPSTORE_ASSIGN_OR_RETURN(Conn admin, Connect(url));
+  ACPSTORE_RETURN_IF_ERROR(
+      Exec(admin.get(), std::string("DROP TABLE IF EXISTS ") + kTable));
+  ACPSTORE_RETURN_IF_ERROR(
+      Exec(admin.get(), std::string("CREATE TABLE ") + kTable +
+                            "(session TEXT NOT NULL, seq BIGINT NOT NULL, "
+                            "payload BYTEA, PRIMARY KEY(session, seq))"));
+  std::vector<Conn> conns;
+  for (int w = 0; w < writers; ++w) {
+    ACPSTORE_ASSIGN_OR_RETURN(Conn c, Connect(url));
+    ACPSTORE_RETURN_IF_ERROR(Prepare(c.get(), peer));
+    conns.push_back(std::move(c));
+  }
+  Result<PgServerCpu> server = PgServerCpu::Find(url);
+
+  std::atomic<uint64_t> claimed{0};
+  std::atomic<bool> stop{false};
+  std::mutex error_mu;
+  Status first_error;
+  std::vector<std::vector<uint32_t>> latencies(writers);
+  const double cpu0 = SelfCpuSeconds();
+  const double server0 = server.ok() ? server->Seconds() : 0;
+  const SteadyClock::time_point start = SteadyClock::now();
+  auto writer = [&](int w) {
+    const std::string session = "bench-" + std::to_string(w);
+    uint64_t seq = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      uint64_t n = claimed.fetch_add(1);
+      if (n >= events) break;
+      SteadyClock::time_point t0 = SteadyClock::now();
+      Status s = Append(conns[w].get(), peer, session, ++seq,
+                        payloads[n % payloads.size()]);
+      SteadyClock::time_point t1 = SteadyClock::now();
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (first_error.ok()) first_error = std::move(s);
+        stop = true;
+        break;
+      }
+      latencies[w].push_back(static_cast<uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0)
+              .count()));
+      if (max_seconds > 0 &&
+          std::chrono::duration<double>(t1 - start).count() >= max_seconds) {
+        stop = true;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) threads.emplace_back(writer, w);
+  for (std::thread& t : threads) t.join();
+  const double seconds =
+      std::chrono::duration<double>(SteadyClock::now() - start).count();
+  const double cpu = SelfCpuSeconds() - cpu0;
+  const double server_cpu = server.ok() ? server->Seconds() - server0 : -1;
+  conns.clear();
+  Status dropped =
+      Exec(admin.get(), std::string("DROP TABLE IF EXISTS ") + kTable);
+  if (!first_error.ok()) return first_error;
+  ACPSTORE_RETURN_IF_ERROR(dropped);
+
+  std::vector<uint32_t> all;
+  for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
+  const double n = static_cast<double>(all.size());
+  const double secs = seconds > 0 ? seconds : 1e-9;
+  const double per = n > 0 ? 1e6 / n : 0;
+  Measurement m{PgPeerSubject(peer),
+                config,
+                {{"events", n},
+                 {"events_per_s", n / secs},
+                 {"p50_us", Percentile(&all, 50)},
+                 {"p99_us", Percentile(&all, 99)},
+                 {"p999_us", Percentile(&all, 99.9)},
+                 {"syncs_per_s", n / secs},
+                 {"cpu_us_per_event", cpu * per}}};
+  if (server_cpu >= 0) m.Set("pg_cpu_us_per_event", server_cpu * per);
+  report.Add(run, m);
+  report.out() << "  run " << run << " " << PgPeerSubject(peer) << " "
+               << config << ": " << static_cast<uint64_t>(n / secs)
+               << " events/s\n"
+               << std::flush;
+  return Status::OK();
+}
+
 #endif  // ACPSTORE_BENCH_HAVE_LIBPQ
 
 }  // namespace
+
+const char* PgPeerSubject(PgPeer peer) {
+  switch (peer) {
+    case PgPeer::kMaxPlusOne:
+      return "postgres-sync-on";
+    case PgPeer::kInsert:
+      return "postgres-insert";
+    case PgPeer::kAegis:
+      return "postgres-aegis";
+  }
+  return "postgres-?";
+}
+
+std::string BenchPostgresUrl(const BenchOptions& options) {
+  if (!options.postgres_url.empty()) return options.postgres_url;
+  const char* env = std::getenv("ACPSTORE_BENCH_POSTGRES_URL");
+  return env != nullptr ? env : "";
+}
+
+double PgServerCpu::Seconds() const {
+  unsigned long long ticks = 0;
+  ProcStat self;
+  if (ReadProcStat(postmaster_, &self)) {
+    ticks += self.utime + self.stime + self.cutime + self.cstime;
+  }
+  if (DIR* proc = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(proc)) {
+      char* end = nullptr;
+      const long pid = std::strtol(e->d_name, &end, 10);
+      if (end == e->d_name || *end != '\0') continue;
+      ProcStat child;
+      if (ReadProcStat(static_cast<pid_t>(pid), &child) &&
+          child.ppid == postmaster_) {
+        ticks += child.utime + child.stime;
+      }
+    }
+    ::closedir(proc);
+  }
+  return static_cast<double>(ticks) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+Result<PgServerCpu> PgServerCpu::Find(const std::string& url) {
+#ifndef ACPSTORE_BENCH_HAVE_LIBPQ
+  (void)url;
+  return Status::Unavailable("built without libpq");
+#else
+  ACPSTORE_ASSIGN_OR_RETURN(Conn c, Connect(url));
+  PGresult* r = PQexec(c.get(), "SELECT pg_backend_pid()");
+  const pid_t backend = PQresultStatus(r) == PGRES_TUPLES_OK &&
+                                PQntuples(r) == 1
+                            ? static_cast<pid_t>(std::atoi(PQgetvalue(r, 0, 0)))
+                            : 0;
+  PQclear(r);
+  ProcStat stat;
+  if (backend <= 0 || !ReadProcStat(backend, &stat) || stat.ppid <= 1) {
+    return Status::Unavailable(
+        "the PostgreSQL server is not a process on this machine");
+  }
+  return PgServerCpu(stat.ppid);
+#endif
+}
+
+Status DropPostgresSchema(const std::string& url, const std::string& schema) {
+#ifndef ACPSTORE_BENCH_HAVE_LIBPQ
+  (void)url, (void)schema;
+  return Status::OK();
+#else
+  ACPSTORE_ASSIGN_OR_RETURN(Conn c, Connect(url));
+  char* quoted = PQescapeIdentifier(c.get(), schema.data(), schema.size());
+  if (quoted == nullptr) return Status::InvalidArgument("bad schema name");
+  const std::string sql =
+      std::string("SET client_min_messages = warning; DROP SCHEMA IF EXISTS ") +
+      quoted + " CASCADE";
+  PQfreemem(quoted);
+  return Exec(c.get(), sql);
+#endif
+}
 
 Status RunPostgresPeers(const BenchOptions& options, const std::string& config,
                         int writers, uint64_t events,
@@ -113,7 +363,7 @@ Status RunPostgresPeers(const BenchOptions& options, const std::string& config,
   SkipOnce(report, "built without libpq (install libpq-dev, re-run cmake)");
   return Status::OK();
 #else
-  const std::string url = PostgresUrl(options);
+  const std::string url = BenchPostgresUrl(options);
   if (url.empty()) {
     SkipOnce(report,
              "no server (--postgres-url or ACPSTORE_BENCH_POSTGRES_URL)");
@@ -134,72 +384,11 @@ Status RunPostgresPeers(const BenchOptions& options, const std::string& config,
                  << "\n";
     return Status::OK();
   }
-  ACPSTORE_RETURN_IF_ERROR(
-      Exec(admin.get(), std::string("DROP TABLE IF EXISTS ") + kTable));
-  ACPSTORE_RETURN_IF_ERROR(
-      Exec(admin.get(), std::string("CREATE TABLE ") + kTable +
-                            "(session TEXT NOT NULL, seq BIGINT NOT NULL, "
-                            "payload BYTEA, PRIMARY KEY(session, seq))"));
-  std::vector<Conn> conns;
-  for (int w = 0; w < writers; ++w) {
-    ACPSTORE_ASSIGN_OR_RETURN(Conn c, Connect(url));
-    ACPSTORE_RETURN_IF_ERROR(Prepare(c.get()));
-    conns.push_back(std::move(c));
+  admin.reset();
+  for (PgPeer peer : {PgPeer::kInsert, PgPeer::kMaxPlusOne, PgPeer::kAegis}) {
+    ACPSTORE_RETURN_IF_ERROR(RunPeer(peer, url, config, writers, events,
+                                     options.seconds, payloads, run, report));
   }
-
-  std::atomic<uint64_t> claimed{0};
-  std::atomic<bool> stop{false};
-  std::mutex error_mu;
-  Status first_error;
-  std::vector<std::vector<uint32_t>> latencies(writers);
-  const SteadyClock::time_point start = SteadyClock::now();
-  auto writer = [&](int w) {
-    const std::string session = "bench-" + std::to_string(w);
-    while (!stop.load(std::memory_order_relaxed)) {
-      uint64_t n = claimed.fetch_add(1);
-      if (n >= events) break;
-      SteadyClock::time_point t0 = SteadyClock::now();
-      Status s = Append(conns[w].get(), session, payloads[n % payloads.size()]);
-      SteadyClock::time_point t1 = SteadyClock::now();
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(error_mu);
-        if (first_error.ok()) first_error = std::move(s);
-        stop = true;
-        break;
-      }
-      latencies[w].push_back(static_cast<uint32_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0)
-              .count()));
-      if (options.seconds > 0 &&
-          std::chrono::duration<double>(t1 - start).count() >=
-              options.seconds) {
-        stop = true;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int w = 0; w < writers; ++w) threads.emplace_back(writer, w);
-  for (std::thread& t : threads) t.join();
-  const double seconds =
-      std::chrono::duration<double>(SteadyClock::now() - start).count();
-  conns.clear();
-  Status dropped =
-      Exec(admin.get(), std::string("DROP TABLE IF EXISTS ") + kTable);
-  if (!first_error.ok()) return first_error;
-  ACPSTORE_RETURN_IF_ERROR(dropped);
-
-  std::vector<uint32_t> all;
-  for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
-  const double n = static_cast<double>(all.size());
-  const double secs = seconds > 0 ? seconds : 1e-9;
-  report.Add(run, Measurement{"postgres-sync-on",
-                              config,
-                              {{"events", n},
-                               {"events_per_s", n / secs},
-                               {"p50_us", Percentile(&all, 50)},
-                               {"p99_us", Percentile(&all, 99)},
-                               {"p999_us", Percentile(&all, 99.9)},
-                               {"syncs_per_s", n / secs}}});
   return Status::OK();
 #endif
 }

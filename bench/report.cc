@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cmath>
@@ -134,6 +135,13 @@ MemoryUsage ReadMemoryUsage() {
   }
   std::fclose(f);
   return m;
+}
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 bool ResetPeakRss() {

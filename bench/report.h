@@ -100,6 +100,9 @@ MemoryUsage ReadMemoryUsage();
 // workload's peak is not another's. False if the kernel refused.
 bool ResetPeakRss();
 
+// User + system CPU time of this whole process (every thread), seconds.
+double ProcessCpuSeconds();
+
 inline double Mib(uint64_t bytes) { return bytes / (1024.0 * 1024.0); }
 
 // A fresh directory under `parent`, removed with its contents when the

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "bench.h"
+#include "postgres_peer.h"
 #include "workloads.h"
 
 namespace acpstore::bench {
@@ -22,6 +23,10 @@ StoreOptions BenchStoreOptions(const BenchOptions& options,
   store.data_dir = data_dir;
   store.sync = options.sync;
   store.memory_budget_bytes = options.memory_budget_bytes;
+  if (options.engine == Engine::kPostgres) {
+    store.postgres_url = BenchPostgresUrl(options);
+    store.postgres_pool = options.postgres_pool;
+  }
   return store;
 }
 
@@ -73,7 +78,18 @@ Status RunBench(const BenchOptions& options, std::ostream& out) {
     }
   }
   if (options.engine == Engine::kPostgres) {
-    return Status::InvalidArgument("--engine must be file or memory");
+    if (options.workload != "append" && options.workload != "http") {
+      return Status::InvalidArgument(
+          "--engine postgres runs the append and http workloads only");
+    }
+    if (BenchPostgresUrl(options).empty()) {
+      return Status::InvalidArgument(
+          "--engine postgres needs --postgres-url (or "
+          "$ACPSTORE_BENCH_POSTGRES_URL)");
+    }
+  }
+  if (options.postgres_pool < 1 || options.postgres_pool > 1000) {
+    return Status::InvalidArgument("--postgres-pool must be in 1..1000");
   }
   Reporter report(out, options.workload);
   ACPSTORE_RETURN_IF_ERROR(report.OpenCsv(options.csv_path));
