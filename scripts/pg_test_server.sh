@@ -1,13 +1,16 @@
 # Starts a throwaway PostgreSQL 15 for tests: its own directory under /tmp,
 # a Unix socket only (no TCP), trust auth. Sourced by scripts/test.sh.
-# Sets ACPSTORE_TEST_POSTGRES_URL, which the postgres tests read; they skip
-# with that reason when it is unset.
+# Sets ACPSTORE_TEST_POSTGRES_URL, which the postgres tests read; without it
+# they FAIL (they never skip), so a missing server is an error here too:
+# pg_test_server_start returns non-zero and says why.
 
 pg_test_server_start() {
   local pgbin=/usr/lib/postgresql/15/bin
   if [ ! -x "$pgbin/initdb" ]; then
-    echo "acpstore: no PostgreSQL 15 at $pgbin; postgres tests will skip" >&2
-    return 0
+    echo "acpstore: ERROR: no PostgreSQL 15 at $pgbin (Debian package" \
+      "postgresql-15): the postgres tests (ctest -L postgres) cannot run and" \
+      "will fail" >&2
+    return 1
   fi
   PG_TEST_DIR="$(mktemp -d /tmp/acpstore-pg.XXXXXX)"
   chmod 755 "$PG_TEST_DIR"
@@ -18,9 +21,13 @@ pg_test_server_start() {
     chown postgres:postgres "$PG_TEST_DIR"
     run=(su postgres -s /bin/bash -c)
   fi
-  "${run[@]}" "$pgbin/initdb -D $PG_TEST_DIR/data -U postgres -A trust >/dev/null && \
+  if ! "${run[@]}" "$pgbin/initdb -D $PG_TEST_DIR/data -U postgres -A trust >/dev/null && \
     $pgbin/pg_ctl -D $PG_TEST_DIR/data -o '-k $PG_TEST_DIR -p $port -c listen_addresses=' \
-    -l $PG_TEST_DIR/log -w start >/dev/null" >&2
+    -l $PG_TEST_DIR/log -w start >/dev/null" >&2; then
+    echo "acpstore: ERROR: the test PostgreSQL did not start (log:" \
+      "$PG_TEST_DIR/log): the postgres tests will fail" >&2
+    return 1
+  fi
   export ACPSTORE_TEST_POSTGRES_URL="host=$PG_TEST_DIR port=$port user=postgres dbname=postgres"
   export PG_TEST_DIR PG_TEST_RUN="${run[*]}"
 }

@@ -23,11 +23,14 @@ source "$(dirname "$0")/lib.sh"
 install_packages "${DEPS[@]}" "${PG_DEPS[@]}"
 
 # A PostgreSQL for tests that need one; stopped when this script exits.
+# Without it the run fails (the postgres tests fail, and so does this
+# script's status), but the other stages still run.
 source "$ROOT/scripts/pg_test_server.sh"
-pg_test_server_start
 trap pg_test_server_stop EXIT
+pg_status=0
+pg_test_server_start || pg_status=1
 
-status=0
+status=$pg_status
 times=()
 # stage NAME COMMAND...: runs COMMAND, records its wall time, notes failure
 # and goes on (the caller's `||` keeps set -e from ending the script).
