@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -341,6 +342,16 @@ TEST_F(TwoStoresTest, SchemaNewerThanThisBuildIsRefused) {
   EXPECT_NE(store.status().message().find("newer than this acpstore knows"),
             std::string::npos)
       << store.status();
+  // SPEC §3, format compatibility: both versions named.
+  EXPECT_NE(store.status().message().find("is at version 9999"),
+            std::string::npos)
+      << store.status();
+  const std::string message(store.status().message());
+  const size_t known = message.find("knows (");
+  ASSERT_NE(known, std::string::npos) << message;
+  const int supported = std::atoi(message.c_str() + known + 7);
+  EXPECT_GE(supported, 2) << message;
+  EXPECT_LT(supported, 9999) << message;
 }
 
 TEST_F(TwoStoresTest, MaintenanceOnBothSweepsEachExpiredLeaseOnce) {
