@@ -6,11 +6,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,9 +18,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
-extern char** environ;
+#include "testing/process.h"
 
 namespace acpstore::bench {
 namespace {
@@ -43,78 +39,55 @@ int64_t MonoNanos() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+ServerProcess::ServerProcess() = default;
+
 ServerProcess::~ServerProcess() {
-  if (pid_ > 0) Stop();
+  if (process_ != nullptr && process_->running()) Stop();
+}
+
+pid_t ServerProcess::pid() const {
+  return process_ != nullptr ? process_->pid() : -1;
 }
 
 Status ServerProcess::Start(const std::string& binary, const std::string& dir,
                             const std::vector<std::string>& args) {
   const std::string data_dir = dir + "/data";
-  const std::string log = dir + "/server.log";
-  std::vector<std::string> argv_s = {binary,      "serve",     "--data-dir",
-                                     data_dir,    "--listen",  "127.0.0.1:0"};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
-                                   O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int rc = ::posix_spawn(&pid_, binary.c_str(), &actions, nullptr,
-                               argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    pid_ = -1;
-    return Status::IoError("cannot start " + binary + ": " + std::strerror(rc));
-  }
-  static const std::string kMarker = "listening on 127.0.0.1:";
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    const std::string text = ReadAll(log);
-    if (size_t at = text.find(kMarker); at != std::string::npos) {
-      port_ = static_cast<uint16_t>(std::atoi(text.c_str() + at + kMarker.size()));
-      std::ifstream token_file(data_dir + "/bootstrap-admin.token");
-      std::getline(token_file, token_);
-      if (port_ == 0 || token_.empty()) break;
-      return Status::OK();
+  std::vector<std::string> argv = {binary,   "serve",    "--data-dir",
+                                   data_dir, "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  process_ = std::make_unique<proc::Process>(
+      proc::Spec{.argv = std::move(argv),
+                 .out = proc::Output::Null(),
+                 .err = proc::Output::File(dir + "/server.log")});
+  if (process_->pid() < 0) return process_->status();
+  static constexpr std::string_view kMarker = "listening on 127.0.0.1:";
+  if (!process_->WaitForText(proc::Stream::kStderr, kMarker,
+                             std::chrono::seconds(60))) {
+    const std::string log = process_->Text(proc::Stream::kStderr);
+    if (!process_->running()) {
+      return Status::Unavailable("the server exited at start: " + log);
     }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return Status::Unavailable("the server exited at start: " + text);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return Status::Unavailable("the server did not report a port: " + log);
   }
-  return Status::Unavailable("the server did not report a port and token: " +
-                             ReadAll(log));
+  port_ = proc::PortAfter(process_->Text(proc::Stream::kStderr), kMarker);
+  std::ifstream token_file(data_dir + "/bootstrap-admin.token");
+  std::getline(token_file, token_);
+  if (port_ == 0 || token_.empty()) {
+    return Status::Unavailable("the server did not report a port and token: " +
+                               process_->Text(proc::Stream::kStderr));
+  }
+  return Status::OK();
 }
 
 int ServerProcess::Stop() {
-  if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (::waitpid(pid_, &status, WNOHANG) != pid_) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (process_ == nullptr || process_->pid() < 0) return -1;
+  return process_->Terminate(std::chrono::seconds(30)).code();
 }
 
 ServerProcess::Usage ServerProcess::ReadUsage() const {
   Usage u;
-  const std::string proc = "/proc/" + std::to_string(pid_);
-  std::istringstream status(ReadAll(proc + "/status"));
+  const std::string proc_dir = "/proc/" + std::to_string(pid());
+  std::istringstream status(ReadAll(proc_dir + "/status"));
   std::string line;
   while (std::getline(status, line)) {
     unsigned long long kb = 0;
@@ -122,7 +95,7 @@ ServerProcess::Usage ServerProcess::ReadUsage() const {
     if (std::sscanf(line.c_str(), "VmHWM: %llu kB", &kb) == 1) u.hwm = kb << 10;
   }
   // /proc/PID/stat: fields 14 and 15 (utime, stime) after the ")" of comm.
-  const std::string stat = ReadAll(proc + "/stat");
+  const std::string stat = ReadAll(proc_dir + "/stat");
   const size_t paren = stat.rfind(')');
   if (paren != std::string::npos) {
     std::istringstream fields(stat.substr(paren + 2));
@@ -240,45 +213,6 @@ void EpollLoop::Poll(int timeout_ms,
     }
     if (got) on_data(i);
   }
-}
-
-bool TakeResponse(std::string& in, int* status) {
-  const size_t end = in.find("\r\n\r\n");
-  if (end == std::string::npos) return false;
-  if (in.size() < 12) return false;
-  *status = std::atoi(in.c_str() + 9);
-  size_t body = 0;
-  // Beast writes "Content-Length"; accept any case anyway.
-  for (size_t pos = in.find("\r\n"); pos < end; pos = in.find("\r\n", pos + 2)) {
-    if (pos + 2 + 15 <= end &&
-        ::strncasecmp(in.c_str() + pos + 2, "content-length:", 15) == 0) {
-      body = std::strtoull(in.c_str() + pos + 2 + 15, nullptr, 10);
-      break;
-    }
-  }
-  if (in.size() < end + 4 + body) return false;
-  in.erase(0, end + 4 + body);
-  return true;
-}
-
-std::string PostRequest(const std::string& path, const std::string& token,
-                        const std::string& body) {
-  std::string r;
-  r.reserve(200 + body.size());
-  r.append("POST ").append(path).append(
-      " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ");
-  r.append(token).append(
-      "\r\nContent-Type: application/json\r\nContent-Length: ");
-  r.append(std::to_string(body.size())).append("\r\n\r\n").append(body);
-  return r;
-}
-
-std::string GetRequest(const std::string& path, const std::string& token) {
-  std::string r;
-  r.append("GET ").append(path).append(
-      " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ");
-  r.append(token).append("\r\n\r\n");
-  return r;
 }
 
 }  // namespace acpstore::bench

@@ -1,13 +1,16 @@
 // The HTTP workload's load generator and server process (http_workload.cc):
 //
 //  * ServerProcess: runs the real `acpstore serve` binary on 127.0.0.1:0
-//    with a scratch data directory, parses the port it logs, reads the
-//    bootstrap admin token, and reads its VmRSS/VmHWM and CPU time from
-//    /proc/PID.
+//    with a scratch data directory (a proc::Process, testing/process.h),
+//    parses the port it logs, reads the bootstrap admin token, and reads
+//    its VmRSS/VmHWM and CPU time from /proc/PID.
 //  * EpollLoop: many non-blocking keep-alive connections on one epoll set,
-//    driven by the caller's thread; requests are raw bytes, responses are
-//    parsed just enough (status, Content-Length) to count and time them,
-//    and SSE streams are handed over as raw bytes.
+//    driven by the caller's thread. The bytes are src/net's (the project's
+//    one HTTP client): requests written by net::AppendRequest, responses
+//    framed by net::FrameLengthResponse (status, Content-Length) just
+//    enough to count and time them; SSE streams are handed over as raw
+//    bytes. Only the multiplexing is here: a blocking client cannot keep
+//    thousands of connections busy from one thread.
 //
 // A single client thread on purpose: the machine has two cores that the
 // server needs too, and one epoll thread is the cheapest generator.
@@ -22,10 +25,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "acpstore/status.h"
+#include "net/http_wire.h"
+
+namespace acpstore::proc {
+class Process;
+}  // namespace acpstore::proc
 
 namespace acpstore::bench {
 
@@ -33,7 +43,7 @@ int64_t MonoNanos();
 
 class ServerProcess {
  public:
-  ServerProcess() = default;
+  ServerProcess();
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -45,7 +55,7 @@ class ServerProcess {
   // SIGTERM and wait (up to 30 s); the exit code.
   int Stop();
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const;
   uint16_t port() const { return port_; }
   const std::string& token() const { return token_; }
 
@@ -57,7 +67,7 @@ class ServerProcess {
   Usage ReadUsage() const;
 
  private:
-  pid_t pid_ = -1;
+  std::unique_ptr<proc::Process> process_;
   uint16_t port_ = 0;
   std::string token_;
 };
@@ -102,13 +112,27 @@ class EpollLoop {
 // Takes one complete response off the front of `in`: true with its
 // status, false if `in` does not hold a whole one yet. Needs
 // Content-Length (or a 204).
-bool TakeResponse(std::string& in, int* status);
+inline bool TakeResponse(std::string& in, int* status) {
+  const std::optional<net::FramedResponse> r = net::FrameLengthResponse(in);
+  if (!r) return false;
+  *status = r->status;
+  in.erase(0, r->size);
+  return true;
+}
 
 // "POST <path> HTTP/1.1" with the bearer token and a JSON body.
-std::string PostRequest(const std::string& path, const std::string& token,
-                        const std::string& body);
+inline std::string PostRequest(std::string_view path, std::string_view token,
+                               std::string_view body) {
+  std::string r;
+  net::AppendRequest(&r, "POST", path, "127.0.0.1", token, body);
+  return r;
+}
 // "GET <path> HTTP/1.1" with the bearer token.
-std::string GetRequest(const std::string& path, const std::string& token);
+inline std::string GetRequest(std::string_view path, std::string_view token) {
+  std::string r;
+  net::AppendRequest(&r, "GET", path, "127.0.0.1", token, {});
+  return r;
+}
 
 }  // namespace acpstore::bench
 

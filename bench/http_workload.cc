@@ -20,11 +20,7 @@
 // --http-phases picks the phases (default single,batch,sse).
 // Each phase has a 1 s warm-up that is not counted.
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -34,9 +30,8 @@
 #include "acpstore/result.h"
 #include "http_loadgen.h"
 #include "payloads.h"
+#include "testing/process.h"
 #include "workloads.h"
-
-extern char** environ;
 
 #ifndef ACPSTORE_BENCH_SERVER_BIN
 #define ACPSTORE_BENCH_SERVER_BIN ""
@@ -343,29 +338,16 @@ Result<Measurement> RunWrk(const BenchOptions& options,
       "wrk", "-t1", "-c" + std::to_string(connections), "-d" + seconds,
       "--latency", "-s", std::string(ACPSTORE_BENCH_SOURCE_DIR) + "/http_append.lua",
       "http://127.0.0.1:" + std::to_string(server.port())};
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);
-  env_s.push_back("ACPSTORE_WRK_TOKEN=" + server.token());
-  env_s.push_back("ACPSTORE_WRK_BODY=" + body_path);
-  env_s.push_back("ACPSTORE_WRK_SESSIONS=" + std::to_string(connections));
-  std::vector<char*> argv, envp;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (std::string& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = -1;
   PhaseClock clock;
   clock.Start(server);
-  const int rc = ::posix_spawnp(&pid, "wrk", &actions, nullptr, argv.data(),
-                                envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return Status::Unavailable("wrk is not installed");
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  proc::Process wrk({.argv = std::move(args),
+                     .search_path = true,
+                     .env = {"ACPSTORE_WRK_TOKEN=" + server.token(),
+                             "ACPSTORE_WRK_BODY=" + body_path,
+                             "ACPSTORE_WRK_SESSIONS=" + std::to_string(connections)},
+                     .out = proc::Output::File(out_path)});
+  if (wrk.pid() < 0) return Status::Unavailable("wrk is not installed");
+  if (!wrk.Wait(std::chrono::hours(1))) wrk.Kill();
   std::ifstream in(out_path);
   std::stringstream text;
   text << in.rdbuf();

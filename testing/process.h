@@ -128,6 +128,7 @@ class Process {
   bool Reap(bool block);
 
   pid_t pid_ = -1;
+  int pidfd_ = -1;  // pidfd_open(2), readable once the child has ended
   Status status_;
   Sink out_;
   Sink err_;

@@ -211,8 +211,8 @@ Status ChunkedDecoder::Feed(std::string_view in, size_t* used,
         } else if (state_ == State::kTrailer) {
           if (line_.empty()) state_ = State::kDone;
         } else {
-          const std::string_view size_text =
-              std::string_view(line_).substr(0, line_.find(';'));
+          const std::string_view line = line_;
+          const std::string_view size_text = line.substr(0, line.find(';'));
           auto [p, ec] = std::from_chars(
               size_text.data(), size_text.data() + size_text.size(), left_, 16);
           if (ec != std::errc() || p == size_text.data()) {

@@ -76,7 +76,7 @@ struct ResponseHead {
 // larger than `max_head` bytes).
 std::optional<Status> ParseResponseHead(std::string_view in, ResponseHead* head,
                                         std::map<std::string, std::string>* headers,
-                                        size_t max_head = 64 * 1024);
+                                        size_t max_head = size_t{64} * 1024);
 
 // Framing without headers, for the load generator's hot path: if `in`
 // starts with a complete response whose body has a Content-Length (or no
