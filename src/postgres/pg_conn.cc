@@ -94,6 +94,10 @@ PgParams& PgParams::Null() {
 
 // -------------------------------------------------------------- connection
 
+namespace {
+constexpr const char* kDefaultConnectTimeoutSeconds = "10";
+}  // namespace
+
 bool IsConnectionError(std::string_view sqlstate) {
   // 08: connection exception; 57P01-57P03: admin shutdown, crash
   // shutdown, cannot connect now.
@@ -103,7 +107,14 @@ bool IsConnectionError(std::string_view sqlstate) {
 
 Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
                                                 const std::string& schema) {
-  pg_conn* c = PQconnectdb(url.c_str());
+  // libpq waits for a connection forever unless told otherwise (a host
+  // that drops packets would hang the start, or a request): 10 s unless
+  // the URL sets connect_timeout, which wins (a later keyword overrides,
+  // and the URL is expanded in place of `dbname`).
+  const char* const keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* const values[] = {kDefaultConnectTimeoutSeconds, url.c_str(),
+                                nullptr};
+  pg_conn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
     std::string why = c != nullptr ? PQerrorMessage(c) : "out of memory";
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {

@@ -14,7 +14,11 @@
 // Needs the test PostgreSQL (ACPSTORE_TEST_POSTGRES_URL); without it every
 // test fails.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -313,6 +317,40 @@ TEST_F(MultiServerTest, StartWithTheDatabaseUnreachableExitsOneAndSaysWhy) {
   EXPECT_NE(r.err.find("cannot connect to PostgreSQL"), std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+}
+
+// The same when the database's host takes the connection and never
+// answers (a silent peer: here a socket nobody accepts on): libpq would
+// wait forever, so the engine bounds the connect at 10 s unless the URL
+// sets connect_timeout.
+TEST_F(MultiServerTest, StartWithASilentDatabaseExitsOneAfterTheConnectTimeout) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string silent_url =
+      "host=127.0.0.1 port=" + std::to_string(ntohs(addr.sin_port)) +
+      " dbname=postgres sslmode=disable gssencmode=disable";
+  std::vector<std::string> args = {crash::ServerBinary()};
+  for (const std::string& a :
+       PgServeArgs(silent_url, schema(), dir() + "/data-silent")) {
+    args.push_back(a);
+  }
+  const auto start = Clock::now();
+  proc::RunResult r = proc::RunProcess(args);
+  const auto took = Clock::now() - start;
+  ::close(fd);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_GE(took, seconds(9));
+  EXPECT_LT(took, seconds(40));
+  EXPECT_NE(r.err.find("cannot connect to PostgreSQL"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("timeout"), std::string::npos) << r.err;
 }
 
 }  // namespace
