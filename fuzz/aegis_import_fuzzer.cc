@@ -24,6 +24,7 @@
 #include "aegis/exporter.h"
 #include "aegis/importer.h"
 #include "aegis/reader.h"
+#include "engine/migration_target.h"
 #include "fuzz_check.h"
 
 namespace {
@@ -75,11 +76,11 @@ ImportOptions Options() {
   return o;
 }
 
-std::unique_ptr<acpstore::Store> NewMemoryStore() {
+acpstore::engine::MigrationStore NewMemoryStore() {
   acpstore::StoreOptions so;
   so.engine = acpstore::Engine::kMemory;
   so.maintenance_interval_ms = 0;
-  return acpstore::OpenStore(so).value();
+  return acpstore::engine::OpenForMigration(so).value();
 }
 
 }  // namespace
@@ -107,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   auto store = NewMemoryStore();
-  Result<ImportReport> imported = ImportAegis(file, store.get(), Options());
+  Result<ImportReport> imported = ImportAegis(file, store.target(), Options());
   FUZZ_CHECK(imported.ok());
   FUZZ_CHECK(imported->written);
   FUZZ_CHECK(imported->events.imported == checked->events.imported);
@@ -116,10 +117,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(imported->pauses.imported == checked->pauses.imported);
 
   const std::string exported = Scratch() + "/out.json";
-  Result<ExportReport> ex = ExportAegis(store.get(), exported);
+  Result<ExportReport> ex = ExportAegis(store.target(), exported);
   FUZZ_CHECK(ex.ok());
   auto again = NewMemoryStore();
-  Result<ImportReport> back = ImportAegis(exported, again.get(), Options());
+  Result<ImportReport> back = ImportAegis(exported, again.target(), Options());
   FUZZ_CHECK(back.ok());
   FUZZ_CHECK(back->skipped() == 0);
   FUZZ_CHECK(back->sessions.imported == imported->sessions.imported);

@@ -17,6 +17,7 @@
 #include "acpstore/store.h"
 #include "aegis/exporter.h"
 #include "aegis/importer.h"
+#include "engine/migration_target.h"
 #include "io/test_dir.h"
 
 namespace acpstore::aegis {
@@ -30,11 +31,19 @@ inline std::string ReadText(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-inline std::unique_ptr<Store> MemoryStoreForTest() {
+using engine::MigrationStore;
+
+// A store with its migration target (engine::OpenForMigration): `->` and
+// `*` reach the Store, target() what ImportAegis/ExportAegis take.
+inline MigrationStore OpenForTest(const StoreOptions& options) {
+  return engine::OpenForMigration(options).value();
+}
+
+inline MigrationStore MemoryStoreForTest() {
   StoreOptions options;
   options.engine = Engine::kMemory;
   options.maintenance_interval_ms = 0;
-  return OpenStore(options).value();
+  return OpenForTest(options);
 }
 
 // Offline-tool options for the file engine: no background retention.
@@ -51,7 +60,8 @@ struct ImportRun {
   std::vector<std::string> problems;
 };
 
-inline ImportRun RunImport(const std::string& file, Store* store,
+inline ImportRun RunImport(const std::string& file,
+                           engine::MigrationTarget* store,
                            ImportOptions options = {}) {
   ImportRun run;
   options.on_problem = [&run](const std::string& p) {
@@ -61,7 +71,8 @@ inline ImportRun RunImport(const std::string& file, Store* store,
   return run;
 }
 
-inline std::string ExportToString(Store* store, const io::TempDir& dir,
+inline std::string ExportToString(engine::MigrationTarget* store,
+                                  const io::TempDir& dir,
                                   const std::string& name = "export.json") {
   const std::string path = dir.Join(name);
   Result<ExportReport> r = ExportAegis(store, path);

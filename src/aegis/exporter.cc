@@ -12,58 +12,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <future>
 #include <utility>
 #include <vector>
 
 #include "aegis/writer.h"
-#include "engine/import_target.h"
-#include "engine/state.h"
 
 namespace acpstore::aegis {
 namespace {
-
-struct Captured {
-  struct SessionItem {
-    Session session;  // with its stream summary
-    std::vector<Pause> pauses;
-  };
-  std::vector<SessionItem> sessions;
-  std::vector<Action> actions;  // in insertion (lease tie-break) order
-};
-
-// Copies the records under the engine's lock: a decider that writes
-// nothing (an empty mutation) is how a tool reads the whole state.
-Result<Captured> Capture(engine::ImportTarget* target) {
-  Captured out;
-  std::promise<Status> done;
-  target->CommitImport(
-      [&out](const engine::StoreState& st) -> Result<record::Mutation> {
-        st.ForEachSession([&](const engine::SessionEntry& e) {
-          out.sessions.push_back(
-              {engine::StoreState::View(e), e.pauses.records()});
-        });
-        std::vector<const engine::ActionEntry*> actions;
-        st.ForEachAction(
-            [&](const engine::ActionEntry& a) { actions.push_back(&a); });
-        std::sort(actions.begin(), actions.end(),
-                  [](const auto* a, const auto* b) {
-                    return a->insertion < b->insertion;
-                  });
-        for (const engine::ActionEntry* a : actions) {
-          out.actions.push_back(a->action);  // lease token included
-        }
-        return record::Mutation();
-      },
-      [&done](Status s) { done.set_value(std::move(s)); });
-  ACPSTORE_RETURN_IF_ERROR(done.get_future().get());
-  std::sort(out.sessions.begin(), out.sessions.end(),
-            [](const auto& a, const auto& b) {
-              return std::tie(a.session.tenant_id, a.session.id) <
-                     std::tie(b.session.tenant_id, b.session.id);
-            });
-  return out;
-}
 
 class OutFile {
  public:
@@ -168,13 +123,12 @@ void Warn(const Session& s, ExportReport* report) {
 
 }  // namespace
 
-Result<ExportReport> ExportAegis(Store* store, const std::string& path,
+Result<ExportReport> ExportAegis(engine::MigrationTarget* target,
+                                 const std::string& path,
                                  const ExportOptions& options) {
-  auto* target = dynamic_cast<engine::ImportTarget*>(store);
-  if (target == nullptr) {
-    return Status::InvalidArgument("this engine cannot be exported");
-  }
-  ACPSTORE_ASSIGN_OR_RETURN(Captured state, Capture(target));
+  if (target == nullptr) return Status::InvalidArgument("no store to export");
+  ACPSTORE_ASSIGN_OR_RETURN(engine::StoredRecords state,
+                            target->ReadRecords());
   ExportReport report;
   uint64_t total_events = 0;
   for (const auto& s : state.sessions) {
@@ -198,14 +152,14 @@ Result<ExportReport> ExportAegis(Store* store, const std::string& path,
   {
     ArrayWriter events(&out, "events", false);
     for (const auto& s : state.sessions) {
-      const Scope scope{s.session.tenant_id, "", Scope::Access::kTenantWrite};
       EventSeq after = 0;
       for (;;) {
         ACPSTORE_ASSIGN_OR_RETURN(
-            EventPage page,
-            store->ListEvents(scope, s.session.id, after, 1000));
-        if (page.events.empty()) break;
-        for (const Event& e : page.events) {
+            std::vector<Event> page,
+            target->ReadEvents(s.session.tenant_id, s.session.id, after,
+                               1000));
+        if (page.empty()) break;
+        for (const Event& e : page) {
           if (e.client_event_id) ++report.dropped_client_event_ids;
           line.clear();
           WriteEvent(e, &line);

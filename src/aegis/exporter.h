@@ -7,9 +7,11 @@
 // 1,000-event cap, lease tokens (Aegis has no lease holders), clientEventIds,
 // resumeIds. ImportAegis of the file gives the same records back.
 //
-// Sessions, actions and pause records are copied under the engine's lock
-// in one go (they are in memory anyway); events are then streamed page by
-// page through the Store API, so the file's size does not matter. The file
+// Sessions, actions and pause records are copied in one go
+// (engine::MigrationTarget::ReadRecords: under the lock of the memory and
+// file engines, which hold them in memory anyway; one transaction on
+// postgres); events are then streamed page by page, so the file's size
+// does not matter. The file
 // is written to a temporary name (0600) next to `path`, fsync'ed and
 // renamed into place: a failed export never leaves a partial file.
 //
@@ -26,6 +28,7 @@
 
 #include "acpstore/result.h"
 #include "acpstore/store.h"
+#include "engine/migration_target.h"
 
 namespace acpstore::aegis {
 
@@ -51,8 +54,9 @@ struct ExportOptions {
       progress;
 };
 
-// `store` must implement engine::ImportTarget (both engines do).
-Result<ExportReport> ExportAegis(Store* store, const std::string& path,
+// `target`: from engine::OpenForMigration (every engine has one).
+Result<ExportReport> ExportAegis(engine::MigrationTarget* target,
+                                 const std::string& path,
                                  const ExportOptions& options = {});
 
 }  // namespace acpstore::aegis

@@ -58,7 +58,7 @@ TEST_F(ImportGoldenTest, EveryRecordIsImportedAndEveryRepairReported) {
   for (const char* file : {"aegis_v1.pretty.json", "aegis_v1.compact.json"}) {
     SCOPED_TRACE(file);
     auto store = MemoryStoreForTest();
-    ImportRun run = RunImport(TestData(file), store.get(), GoldenOptions());
+    ImportRun run = RunImport(TestData(file), store.target(), GoldenOptions());
     ASSERT_TRUE(run.report.ok()) << run.report.error();
     const ImportReport& r = *run.report;
     EXPECT_TRUE(r.written);
@@ -105,7 +105,7 @@ TEST_F(ImportGoldenTest, EveryRecordIsImportedAndEveryRepairReported) {
 TEST_F(ImportGoldenTest, RecordsReadBackAsTheFileHadThem) {
   auto store = MemoryStoreForTest();
   ImportRun run =
-      RunImport(TestData("aegis_v1.pretty.json"), store.get(), GoldenOptions());
+      RunImport(TestData("aegis_v1.pretty.json"), store.target(), GoldenOptions());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   BlockingStore db(*store);
 
@@ -201,7 +201,7 @@ TEST_F(ImportGoldenTest, RecordsReadBackAsTheFileHadThem) {
 
 TEST_F(ImportGoldenTest, AppendsContinueAfterTheImportedStreams) {
   auto store = MemoryStoreForTest();
-  ASSERT_TRUE(RunImport(TestData("aegis_v1.compact.json"), store.get(),
+  ASSERT_TRUE(RunImport(TestData("aegis_v1.compact.json"), store.target(),
                         GoldenOptions())
                   .report.ok());
   BlockingStore db(*store);
@@ -245,7 +245,7 @@ TEST_F(ImportGoldenTest, APayloadOverOneMebibyteIsImportedAsItIs) {
   auto store = MemoryStoreForTest();
   ImportRun run = RunImport(
       Write("big.json", File({Event1(1, "1"), Event1(2, big), Event1(3, "3")})),
-      store.get());
+      store.target());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   EXPECT_EQ(run.report->events.imported, 3u);
   ASSERT_EQ(run.problems.size(), 1u);
@@ -265,7 +265,7 @@ TEST_F(ImportGoldenTest, APayloadTooLargeToStoreBecomesAPlaceholder) {
   auto store = MemoryStoreForTest();
   ImportRun run = RunImport(
       Write("huge.json", File({Event1(1, "1"), Event1(2, huge), Event1(3, "3")})),
-      store.get(), options);
+      store.target(), options);
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   EXPECT_EQ(run.report->events.imported, 3u);
   EXPECT_EQ(Repairs(*run.report, RepairKind::kPlaceholder), 1u);
@@ -297,11 +297,11 @@ TEST_F(ImportGoldenTest, LargePayloadsFitAFileEngineWithASmallBudget) {
   }
   StoreOptions so = FileOptionsForTest(dir_.Join("data"));
   so.memory_budget_bytes = 4 << 20;
-  auto store = OpenStore(so).value();
+  auto store = OpenForTest(so);
   ImportOptions options;
   options.batch_bytes = 1 << 20;
   ImportRun run =
-      RunImport(Write("budget.json", File(events)), store.get(), options);
+      RunImport(Write("budget.json", File(events)), store.target(), options);
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   EXPECT_EQ(run.report->events.imported, 40u);
   BlockingStore db(*store);
@@ -321,7 +321,7 @@ TEST_F(ImportGoldenTest, AnUnreadableEventLeavesNoHoleAndDropsNothing) {
   ImportRun run = RunImport(
       Write("holes.json", File({Event1(1, "1"), bad_date, Event1(3, "3"),
                                 no_seq, Event1(5, "5")})),
-      store.get());
+      store.target());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   EXPECT_EQ(run.report->events.read, 5u);
   EXPECT_EQ(run.report->events.imported, 4u);
@@ -354,7 +354,7 @@ TEST_F(ImportGoldenTest, PausesOfSessionsNotInTheFileAreSkippedAndReported) {
   auto store = MemoryStoreForTest();
   ImportRun run =
       RunImport(Write("legacy.json", File({Event1(1, "1")}, legacy)),
-                store.get());
+                store.target());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   EXPECT_EQ(run.report->pauses.skipped, 1u);
   ASSERT_EQ(run.problems.size(), 1u);
@@ -370,7 +370,7 @@ TEST_F(ImportGoldenTest, AGapTooWideToFillKeepsTheCountsTrue) {
   ImportRun run = RunImport(
       Write("wide.json", File({Event1(1, "1"), Event1(5, "5"),
                                Event1(200005, "200005")})),
-      store.get());
+      store.target());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   EXPECT_EQ(run.report->events.read, 3u);
   EXPECT_EQ(run.report->events.imported, 1u);
@@ -388,7 +388,7 @@ TEST_F(ImportGoldenTest, GeneratedIdsAreTheOnesReported) {
   const std::string field = R"("conversationId":"c",)";
   file.replace(file.find(field), field.size(), "");
   auto store = MemoryStoreForTest();
-  ImportRun run = RunImport(Write("ids.json", file), store.get());
+  ImportRun run = RunImport(Write("ids.json", file), store.target());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   ASSERT_EQ(run.problems.size(), 1u);
   const std::string& line = run.problems[0];
@@ -411,7 +411,7 @@ TEST_F(ImportGoldenTest, ALatestResumedPauseResumesOlderActiveOnes) {
       R"("requestedAt":"2026-01-01T02:00:00.000Z","updatedAt":"2026-01-01T03:00:00.000Z"})";
   auto store = MemoryStoreForTest();
   ImportRun run =
-      RunImport(Write("p.json", File({Event1(1, "1")}, pauses)), store.get());
+      RunImport(Write("p.json", File({Event1(1, "1")}, pauses)), store.target());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   EXPECT_EQ(Repairs(*run.report, RepairKind::kSecondActivePause), 1u);
   BlockingStore db(*store);
@@ -429,7 +429,7 @@ TEST_F(ImportGoldenTest, OddKeysAreQuotedInReportPaths) {
   file.replace(file.find(R"("updatedAt":2)"), 13,
                R"("updatedAt":2,"backendMetadata":{"x.token":1},"odd\nkey":1)");
   auto store = MemoryStoreForTest();
-  ImportRun run = RunImport(Write("odd.json", file), store.get());
+  ImportRun run = RunImport(Write("odd.json", file), store.target());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   ASSERT_EQ(run.problems.size(), 2u);
   EXPECT_EQ(run.problems[0].rfind(R"($.sessions[0].backendMetadata["x.token"]: )", 0),
@@ -441,7 +441,7 @@ TEST_F(ImportGoldenTest, OddKeysAreQuotedInReportPaths) {
 
 TEST_F(ImportGoldenTest, StrictAndDryRunNeverOpenTheStore) {
   int opened = 0;
-  const StoreOpener open = [&opened]() -> Result<Store*> {
+  const StoreOpener open = [&opened]() -> Result<engine::MigrationTarget*> {
     ++opened;
     return Status::Internal("must not be opened");
   };
@@ -466,12 +466,12 @@ TEST_F(ImportGoldenTest, StrictAndDryRunNeverOpenTheStore) {
 TEST_F(ImportGoldenTest, FileEngineKeepsTheImportAcrossAReopen) {
   const std::string data = dir_.Join("data");
   {
-    auto store = OpenStore(FileOptionsForTest(data)).value();
-    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), store.get(),
+    auto store = OpenForTest(FileOptionsForTest(data));
+    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), store.target(),
                           GoldenOptions())
                     .report.ok());
   }
-  auto store = OpenStore(FileOptionsForTest(data)).value();
+  auto store = OpenForTest(FileOptionsForTest(data));
   BlockingStore db(*store);
   EXPECT_EQ(db.GetSession(kAlice, "sess-main")->status, SessionStatus::kPaused);
   EXPECT_EQ(db.ListEvents(kAlice, "sess-main", 0, 100)->events.size(), 5u);

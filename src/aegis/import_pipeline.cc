@@ -4,77 +4,13 @@
 
 #include "aegis/import_pipeline.h"
 
-#include <memory>
+#include <algorithm>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <variant>
 
-#include "engine/keys.h"
-#include "engine/state.h"
-
 namespace acpstore::aegis {
 namespace {
-
-using engine::StoreState;
-using engine::TenantKey;
-
-// What the check pass promised, checked again against the state the batch
-// will be applied to.
-Status CheckBatch(const StoreState& st, const record::Mutation& m) {
-  // Next seq of the sessions this batch touches, as the batch goes.
-  std::unordered_map<std::string, EventSeq> next;
-  auto next_of = [&](const std::string& tenant,
-                     const std::string& id) -> EventSeq* {
-    std::string key = TenantKey(tenant, id);
-    auto it = next.find(key);
-    if (it != next.end()) return &it->second;
-    const engine::SessionEntry* e = st.FindSessionInTenant(tenant, id);
-    if (e == nullptr) return nullptr;
-    return &next.emplace(std::move(key), e->events->Info().last_seq + 1)
-                .first->second;
-  };
-  for (const record::MutationOp& op : m.ops) {
-    if (const auto* s = std::get_if<record::UpsertSessionOp>(&op)) {
-      if (st.FindSessionInTenant(s->session.tenant_id, s->session.id) !=
-              nullptr ||
-          next.count(TenantKey(s->session.tenant_id, s->session.id)) > 0) {
-        return Status::Conflict("session " + s->session.id + " (tenant " +
-                                s->session.tenant_id +
-                                ") already exists in the store");
-      }
-      next.emplace(TenantKey(s->session.tenant_id, s->session.id), 1);
-    } else if (const auto* a = std::get_if<record::AdvanceSeqOp>(&op)) {
-      EventSeq* n = next_of(a->tenant_id, a->session_id);
-      if (n == nullptr || a->through_seq + 1 < *n) {
-        return Status::Internal("import: high-water mark of session " +
-                                a->session_id + " does not fit the store");
-      }
-      *n = a->through_seq + 1;
-    } else if (const auto* e = std::get_if<record::AppendEventsOp>(&op)) {
-      EventSeq* n = next_of(e->tenant_id, e->session_id);
-      if (n == nullptr) {
-        return Status::Internal("import: events of a session not in the store");
-      }
-      for (const Event& ev : e->events) {
-        if (ev.seq != *n) {
-          return Status::Internal("import: event seq " +
-                                  std::to_string(ev.seq) + " of session " +
-                                  e->session_id + " does not continue it");
-        }
-        ++*n;
-      }
-    } else if (const auto* u = std::get_if<record::UpsertActionOp>(&op)) {
-      if (st.FindActionInTenant(u->action.tenant_id, u->action.action_id) !=
-          nullptr) {
-        return Status::Conflict("action " + u->action.action_id + " (tenant " +
-                                u->action.tenant_id +
-                                ") already exists in the store");
-      }
-    }
-  }
-  return Status::OK();
-}
 
 size_t EventBytes(const Event& e) {
   return sizeof(Event) + e.payload.size() + e.event_type.size() +
@@ -83,7 +19,7 @@ size_t EventBytes(const Event& e) {
 
 }  // namespace
 
-ImportPipeline::ImportPipeline(engine::ImportTarget* target,
+ImportPipeline::ImportPipeline(engine::MigrationTarget* target,
                                size_t batch_events, size_t batch_bytes,
                                size_t max_in_flight)
     : target_(target),
@@ -182,22 +118,18 @@ Status ImportPipeline::Flush() {
     if (!failure_.ok()) return failure_;
     ++in_flight_;
   }
-  auto m = std::make_shared<record::Mutation>(std::move(batch_));
+  record::Mutation m = std::move(batch_);
   batch_ = record::Mutation();
   batch_event_count_ = 0;
   batch_byte_count_ = 0;
-  // Not under mu_: the completion may run inline.
-  target_->CommitImport(
-      [m](const StoreState& st) -> Result<record::Mutation> {
-        ACPSTORE_RETURN_IF_ERROR(CheckBatch(st, *m));
-        return std::move(*m);
-      },
-      [this](Status s) {
-        std::lock_guard<std::mutex> lock(mu_);
-        --in_flight_;
-        if (!s.ok() && failure_.ok()) failure_ = std::move(s);
-        cv_.notify_all();
-      });
+  // Not under mu_: the completion may run inline. The engine re-checks
+  // what the check pass promised (engine/migration_batch.h).
+  target_->CommitBatch(std::move(m), [this](Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_;
+    if (!s.ok() && failure_.ok()) failure_ = std::move(s);
+    cv_.notify_all();
+  });
   return Failed();
 }
 

@@ -1,12 +1,12 @@
 // ImportPipeline batches the importer's records into Mutations and commits
-// them through engine::ImportTarget with a bounded number in flight, so
+// them through engine::MigrationTarget with a bounded number in flight, so
 // writing overlaps reading and memory stays bounded (max_in_flight batches
 // of about batch_bytes each).
 //
-// Each batch's decider re-checks, under the engine's lock, what the check
-// pass promised: sessions and actions it creates do not exist yet (a
-// collision is kConflict naming the id), and appended seqs continue the
-// stream. A refused batch writes nothing; the first failure stops the
+// The engine re-checks each batch atomically with its write
+// (engine/migration_batch.h): sessions and actions it creates do not exist
+// yet (a collision is kConflict naming the id), and appended seqs continue
+// the stream. A refused batch writes nothing; the first failure stops the
 // pipeline and is returned by every later call.
 //
 // Thread-safety: Add*/Flush/Finish on one thread; completions may run on
@@ -22,14 +22,14 @@
 
 #include "acpstore/records.h"
 #include "acpstore/status.h"
-#include "engine/import_target.h"
+#include "engine/migration_target.h"
 #include "record/mutation.h"
 
 namespace acpstore::aegis {
 
 class ImportPipeline {
  public:
-  ImportPipeline(engine::ImportTarget* target, size_t batch_events,
+  ImportPipeline(engine::MigrationTarget* target, size_t batch_events,
                  size_t batch_bytes, size_t max_in_flight);
   ~ImportPipeline();  // waits for the batches in flight
   ImportPipeline(const ImportPipeline&) = delete;
@@ -52,7 +52,7 @@ class ImportPipeline {
   Status Flush();
   Status Failed();
 
-  engine::ImportTarget* const target_;
+  engine::MigrationTarget* const target_;
   const size_t batch_events_;
   const size_t batch_bytes_;
   const size_t max_in_flight_;

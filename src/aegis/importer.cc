@@ -13,11 +13,9 @@
 #include "aegis/import_check.h"
 #include "aegis/import_pipeline.h"
 #include "aegis/reader.h"
-#include "engine/import_target.h"
 
 namespace acpstore::aegis {
 namespace {
-
 
 // "<record path>.<field>: <rule>" or "<record path>: <reason>".
 std::string SkipLine(const RawRecord& r, const Status& s) {
@@ -38,9 +36,8 @@ std::string CollectionPath(Collection c) {
   return "$." + std::string(CollectionKey(c)) + "[*]";
 }
 
-Scope AdminOf(const std::string& tenant_id) {
-  return Scope{tenant_id, "", Scope::Access::kTenantWrite};
-}
+// Ids per collision query (--merge).
+constexpr size_t kExistBatch = 500;
 
 class Importer {
  public:
@@ -62,24 +59,24 @@ class Importer {
     }
     if (options_.dry_run) return std::move(report_);
 
-    ACPSTORE_ASSIGN_OR_RETURN(store_, open_());
-    target_ = dynamic_cast<engine::ImportTarget*>(store_);
+    ACPSTORE_ASSIGN_OR_RETURN(target_, open_());
     if (target_ == nullptr) {
-      return Status::InvalidArgument("this engine cannot take an import");
+      return Status::InvalidArgument("an import needs a store");
     }
-    const StoreStats stats = store_->Stats();
-    if (stats.sessions > 0 || stats.actions > 0) {
+    ACPSTORE_ASSIGN_OR_RETURN(const engine::MigrationTarget::Held held,
+                              target_->CountHeld());
+    if (held.sessions > 0 || held.actions > 0) {
       if (!options_.merge) {
         return Status::Conflict(
-            "the data directory already holds " +
-            std::to_string(stats.sessions) + " sessions and " +
-            std::to_string(stats.actions) +
+            target_->Describe() + " already holds " +
+            std::to_string(held.sessions) + " sessions and " +
+            std::to_string(held.actions) +
             " actions; pass --merge to import into it anyway");
       }
       ACPSTORE_RETURN_IF_ERROR(FindCollisions());
       if (!report_.collisions.empty()) {
         report_.aborted = std::to_string(report_.collisions.size()) +
-                          " ids already exist in the data directory";
+                          " ids already exist in " + target_->Describe();
         return std::move(report_);
       }
     }
@@ -192,44 +189,55 @@ class Importer {
     DrainFound();
   }
 
-  // With --merge: ids of the file that the store already holds.
+  // With --merge: ids of the file that the store already holds, asked
+  // for a few hundred at a time (one round trip each on postgres), listed
+  // in file order.
   Status FindCollisions() {
+    std::vector<engine::RecordId> pending;
+    auto ask = [&]() -> Status {
+      if (pending.empty()) return Status::OK();
+      ACPSTORE_ASSIGN_OR_RETURN(std::vector<bool> exist,
+                                target_->Exist(pending));
+      for (size_t i = 0; i < pending.size() && i < exist.size(); ++i) {
+        if (!exist[i]) continue;
+        const engine::RecordId& r = pending[i];
+        report_.collisions.push_back(
+            (r.kind == engine::RecordId::Kind::kSession ? "session "
+                                                         : "action ") +
+            r.id + " (tenant " + r.tenant_id + ")");
+      }
+      pending.clear();
+      return Status::OK();
+    };
     bool want[kCollectionCount] = {true, false, true, false};
-    return Read("checking", want, [&](RawRecord& r) -> Status {
-             if (checker_.Skipped(r.collection, r.ordinal)) {
-               return Status::OK();
-             }
-             Repairs ignored;
-             if (r.collection == Collection::kSessions) {
-               Result<MappedSession> m =
-                   MapSession(r, options_.map, &ignored, nullptr);
-               if (m.ok() && store_->GetSession(AdminOf(m->session.tenant_id),
-                                                m->session.id)
-                                 .ok()) {
-                 report_.collisions.push_back("session " + m->session.id +
-                                              " (tenant " +
-                                              m->session.tenant_id + ")");
-               }
-             } else {
-               Result<MappedAction> m =
-                   MapAction(r, options_.map, &ignored, nullptr);
-               if (!m.ok()) return Status::OK();
-               Action& a = m->action;
-               bool moved = false;
-               if (!checker_
-                        .ResolveScope(a.session_id, &a.tenant_id,
-                                      &a.owner_key_id, &moved)
-                        .ok()) {
-                 return Status::OK();
-               }
-               if (store_->GetAction(AdminOf(a.tenant_id), a.action_id).ok()) {
-                 report_.collisions.push_back("action " + a.action_id +
-                                              " (tenant " + a.tenant_id + ")");
-               }
-             }
-             return Status::OK();
-           })
-        .status();
+    ACPSTORE_RETURN_IF_ERROR(
+        Read("checking", want, [&](RawRecord& r) -> Status {
+          if (checker_.Skipped(r.collection, r.ordinal)) return Status::OK();
+          Repairs ignored;
+          if (r.collection == Collection::kSessions) {
+            Result<MappedSession> m =
+                MapSession(r, options_.map, &ignored, nullptr);
+            if (!m.ok()) return Status::OK();
+            pending.push_back({engine::RecordId::Kind::kSession,
+                               m->session.tenant_id, m->session.id});
+          } else {
+            Result<MappedAction> m =
+                MapAction(r, options_.map, &ignored, nullptr);
+            if (!m.ok()) return Status::OK();
+            Action& a = m->action;
+            bool moved = false;
+            if (!checker_
+                     .ResolveScope(a.session_id, &a.tenant_id, &a.owner_key_id,
+                                   &moved)
+                     .ok()) {
+              return Status::OK();
+            }
+            pending.push_back(
+                {engine::RecordId::Kind::kAction, a.tenant_id, a.action_id});
+          }
+          return pending.size() >= kExistBatch ? ask() : Status::OK();
+        }).status());
+    return ask();
   }
 
   Status WritePasses() {
@@ -408,8 +416,7 @@ class Importer {
   const std::string path_;
   const StoreOpener& open_;
   const ImportOptions& options_;
-  Store* store_ = nullptr;
-  engine::ImportTarget* target_ = nullptr;
+  engine::MigrationTarget* target_ = nullptr;
   ImportChecker checker_;
   ImportReport report_;
   FileLayout layout_;
@@ -429,11 +436,14 @@ Result<ImportReport> ImportAegis(const std::string& path,
   return importer.Run();
 }
 
-Result<ImportReport> ImportAegis(const std::string& path, Store* store,
+Result<ImportReport> ImportAegis(const std::string& path,
+                                 engine::MigrationTarget* target,
                                  const ImportOptions& options) {
-  const StoreOpener open = [store]() -> Result<Store*> {
-    if (store == nullptr) return Status::InvalidArgument("an import needs a store");
-    return store;
+  const StoreOpener open = [target]() -> Result<engine::MigrationTarget*> {
+    if (target == nullptr) {
+      return Status::InvalidArgument("an import needs a store");
+    }
+    return target;
   };
   return ImportAegis(path, open, options);
 }

@@ -15,8 +15,8 @@
 //          sessions they need are checked in a second read.
 //   open   unless dry_run, strict with reports, or an unusable file: the
 //          store is opened (StoreOpener); with --merge, a read of the
-//          sessions and actions looks for ids it already holds.
-//   write  the records are committed through engine::ImportTarget in
+//          sessions and actions asks it for the ids it already holds.
+//   write  the records are committed through engine::MigrationTarget in
 //          batches (a session with its high-water mark, events a few
 //          hundred per mutation, several mutations in flight), sessions
 //          before what depends on them (a second read when the file puts
@@ -44,6 +44,7 @@
 #include "acpstore/result.h"
 #include "acpstore/store.h"
 #include "aegis/mapping.h"
+#include "engine/migration_target.h"
 
 namespace acpstore::aegis {
 
@@ -96,7 +97,7 @@ struct ImportReport {
   // problems, or collisions); empty otherwise.
   std::string aborted;
   // "session <id> (tenant <t>)" / "action <id> (tenant <t>)" that exist in
-  // the store already.
+  // the store already (in file order).
   std::vector<std::string> collisions;
   // tenant -> ownerKeyIds of the imported sessions.
   std::map<std::string, std::set<std::string>> owners;
@@ -108,11 +109,11 @@ struct ImportReport {
   }
 };
 
-// Opens the store to write into; called once, only when the import is to
-// be written (never for a dry run, a strict import with reports, or an
-// unusable file), so those leave the data directory as it was. The store
-// must implement engine::ImportTarget and outlive the call.
-using StoreOpener = std::function<Result<Store*>()>;
+// Opens the store to write into (engine::OpenForMigration); called once,
+// only when the import is to be written (never for a dry run, a strict
+// import with reports, or an unusable file), so those leave the data
+// directory or database as it was. The target must outlive the call.
+using StoreOpener = std::function<Result<engine::MigrationTarget*>()>;
 
 // Fails (nothing written) when the file cannot be read or is not a
 // version-1 state file (invalid JSON, truncated: the message names the byte
@@ -122,7 +123,8 @@ Result<ImportReport> ImportAegis(const std::string& path,
                                  const StoreOpener& open_store,
                                  const ImportOptions& options);
 // The same with a store already open (may be null for a dry run).
-Result<ImportReport> ImportAegis(const std::string& path, Store* store,
+Result<ImportReport> ImportAegis(const std::string& path,
+                                 engine::MigrationTarget* target,
                                  const ImportOptions& options);
 
 }  // namespace acpstore::aegis

@@ -127,9 +127,9 @@ TEST(RoundTripTest, AegisLoadsTheExportAndReimportGivesTheSameState) {
   options.map.limits.max_payload_bytes = 4096;
   auto first = MemoryStoreForTest();
   ASSERT_TRUE(
-      RunImport(TestData("aegis_v1.pretty.json"), first.get(), options)
+      RunImport(TestData("aegis_v1.pretty.json"), first.target(), options)
           .report.ok());
-  const std::string exported = ExportToString(first.get(), dir, "1.json");
+  const std::string exported = ExportToString(first.target(), dir, "1.json");
   const std::vector<std::string> refused = AegisWouldRefuse(exported);
   EXPECT_TRUE(refused.empty()) << refused[0];
   EXPECT_NE(exported.find(R"("actionType":"approve")"), std::string::npos);
@@ -141,8 +141,8 @@ TEST(RoundTripTest, AegisLoadsTheExportAndReimportGivesTheSameState) {
   // nothing left to repair.
   const std::string data = dir.Join("data");
   {
-    auto second = OpenStore(FileOptionsForTest(data)).value();
-    ImportRun run = RunImport(dir.Join("1.json"), second.get(), options);
+    auto second = OpenForTest(FileOptionsForTest(data));
+    ImportRun run = RunImport(dir.Join("1.json"), second.target(), options);
     ASSERT_TRUE(run.report.ok()) << run.report.error();
     // What is reported every time: a payload over the (lowered) live
     // limit, and permissionMode moving into backendMetadata.
@@ -154,8 +154,8 @@ TEST(RoundTripTest, AegisLoadsTheExportAndReimportGivesTheSameState) {
     }
     EXPECT_EQ(run.problems.size(), 2u);
   }
-  auto second = OpenStore(FileOptionsForTest(data)).value();
-  EXPECT_EQ(ExportToString(second.get(), dir, "2.json"), exported);
+  auto second = OpenForTest(FileOptionsForTest(data));
+  EXPECT_EQ(ExportToString(second.target(), dir, "2.json"), exported);
   StoreStats a = first->Stats(), b = second->Stats();
   EXPECT_EQ(a.sessions, b.sessions);
   EXPECT_EQ(a.events_retained, b.events_retained);
@@ -181,7 +181,7 @@ TEST(RoundTripTest, ExportWarnsWhatRollbackCannotCarry) {
                          R"("status":"closed","createdAt":1,"updatedAt":2,)"
                          R"("lastEventSeq":5}],"events":[],"actions":[]})";
   auto store = MemoryStoreForTest();
-  ASSERT_TRUE(RunImport(file, store.get()).report.ok());
+  ASSERT_TRUE(RunImport(file, store.target()).report.ok());
   BlockingStore db(*store);
   const Scope alice{"acme", "key_alice", Scope::Access::kOwner};
   ASSERT_TRUE(db.CreateSession(alice, {.id = "many"}).ok());
@@ -189,7 +189,7 @@ TEST(RoundTripTest, ExportWarnsWhatRollbackCannotCarry) {
     ASSERT_TRUE(
         db.Append(alice, "many", {.event_type = "x", .payload = "1"}).ok());
   }
-  Result<ExportReport> r = ExportAegis(store.get(), dir.Join("x.json"));
+  Result<ExportReport> r = ExportAegis(store.target(), dir.Join("x.json"));
   ASSERT_TRUE(r.ok()) << r.error();
   ASSERT_EQ(r->warnings.size(), 2u);
   EXPECT_NE(r->warnings[0].find("session gone"), std::string::npos);

@@ -1,5 +1,6 @@
-// `acpstore export-aegis FILE`: writes a file-engine data directory back as
-// an Aegis state file, to roll a migration back (SPEC §8). The file is
+// `acpstore export-aegis FILE`: writes a file-engine data directory, or
+// with --postgres-url a postgres-engine schema, back as an Aegis state
+// file, to roll a migration back (SPEC §8). The file is
 // written under a temporary name and renamed into place (0600); an
 // existing FILE is replaced. Exit 0 on success, 1 on failure.
 //
@@ -14,6 +15,7 @@
 #include "aegis/exporter.h"
 #include "cli/command.h"
 #include "cli/tool_output.h"
+#include "engine/migration_target.h"
 
 namespace acpstore::cli {
 namespace {
@@ -21,15 +23,24 @@ namespace {
 struct ExportFlags {
   std::string file;
   std::string data_dir = DefaultDataDir();
+  std::string postgres_url;  // set: export this database instead
+  std::string postgres_schema = "acpstore";
 };
 
 int RunExport(const ExportFlags& f) {
   StoreOptions so;
-  so.engine = Engine::kFile;
-  so.data_dir = f.data_dir;
+  if (!f.postgres_url.empty()) {
+    so.engine = Engine::kPostgres;
+    so.postgres_url = f.postgres_url;
+    so.postgres_schema = f.postgres_schema;
+    so.postgres_pool = 2;
+  } else {
+    so.engine = Engine::kFile;
+    so.data_dir = f.data_dir;
+  }
   so.maintenance_interval_ms = 0;  // export what is there, drop nothing
   so.retention = RetentionOptions{0, 0, 0, 0, 0};
-  Result<std::unique_ptr<Store>> store = OpenStore(so);
+  Result<engine::MigrationStore> store = engine::OpenForMigration(so);
   if (!store) {
     PrintError(std::string(store.error().message()));
     return kExitFailure;
@@ -38,7 +49,7 @@ int RunExport(const ExportFlags& f) {
     ProgressLine progress("export-aegis");
     aegis::ExportOptions options;
     options.progress = progress.Callback();
-    return aegis::ExportAegis(store->get(), f.file, options);
+    return aegis::ExportAegis(store->target(), f.file, options);
   }();
   if (!report) {
     PrintError(std::string(report.error().message()));
@@ -79,13 +90,22 @@ void AddExportAegisCommand(CLI::App& root, Runner* run) {
   auto flags = std::make_shared<ExportFlags>();
   CLI::App* cmd = root.add_subcommand(
       "export-aegis",
-      "Write a data directory (no server may hold it) as an Aegis state "
-      "file, to roll a migration back");
+      "Write a data directory (no server may hold it) or a postgres-engine "
+      "schema as an Aegis state file, to roll a migration back");
   cmd->add_option("FILE", flags->file, "The state file to write")->required();
   cmd->add_option("--data-dir", flags->data_dir,
                   "Data directory [env ACPSTORE_DATA_DIR, default "
                   "./acpstore-data]")
       ->type_name("DIR");
+  cmd->add_option("--postgres-url", flags->postgres_url,
+                  "Export this postgres-engine database instead of "
+                  "--data-dir")
+      ->type_name("URL")
+      ->envname("ACPSTORE_POSTGRES_URL");
+  cmd->add_option("--postgres-schema", flags->postgres_schema,
+                  "With --postgres-url: the schema [default acpstore]")
+      ->type_name("NAME")
+      ->envname("ACPSTORE_POSTGRES_SCHEMA");
   cmd->callback([run, flags] { *run = [flags] { return RunExport(*flags); }; });
 }
 

@@ -1,5 +1,6 @@
 // `acpstore import-aegis FILE`: moves an Aegis state file
-// (acp-local-storage.json) into a file-engine data directory (SPEC §8,
+// (acp-local-storage.json) into a file-engine data directory, or with
+// --postgres-url into a postgres-engine schema (SPEC §8,
 // docs/aegis_format.md, docs/operations.md "Migrating from Aegis").
 //
 // stdout: every report line (a repair: "<json path>: <what>"; a skipped
@@ -12,8 +13,9 @@
 // skipped, or nothing was written (--strict with reports, ids that
 // collide, a data directory that holds data without --merge, a store that
 // fails); 2 for a file that is not a usable Aegis file, or a bad command
-// line. The data directory is opened only to write: a dry run, a --strict
-// import with reports and an unusable file leave it as it was.
+// line. The data directory (or database) is opened only to write: a dry
+// run, a --strict import with reports and an unusable file leave it as it
+// was, and never connect to PostgreSQL.
 //
 // Thread-safety: main thread only.
 
@@ -28,6 +30,7 @@
 #include "cli/command.h"
 #include "cli/option_parsing.h"
 #include "cli/tool_output.h"
+#include "engine/migration_target.h"
 
 namespace acpstore::cli {
 namespace {
@@ -35,6 +38,8 @@ namespace {
 struct ImportFlags {
   std::string file;
   std::string data_dir = DefaultDataDir();
+  std::string postgres_url;  // set: import into this database instead
+  std::string postgres_schema = "acpstore";
   bool strict = false;
   bool dry_run = false;
   bool merge = false;
@@ -54,6 +59,19 @@ std::string ShellWord(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
+}
+
+// Where the import goes, for the summary.
+std::string Destination(const ImportFlags& f) {
+  if (f.postgres_url.empty()) return f.data_dir;
+  return "postgres schema \"" + f.postgres_schema + "\"";
+}
+
+// The `keys create` options naming the same store. The URL is not
+// repeated: it may hold a password.
+std::string KeyStoreArgs(const ImportFlags& f) {
+  if (f.postgres_url.empty()) return "--data-dir " + ShellWord(f.data_dir);
+  return "--postgres-url URL --postgres-schema " + ShellWord(f.postgres_schema);
 }
 
 std::string Cell(uint64_t n, size_t width) {
@@ -97,18 +115,22 @@ void PrintSummary(const ImportFlags& f, const aegis::ImportReport& r) {
   }
   if (!r.collisions.empty()) {
     std::cout << Plural(r.collisions.size(), "id") << " already exist in "
-              << f.data_dir << ":\n";
+              << Destination(f) << ":\n";
     for (const std::string& c : r.collisions) std::cout << "  " << c << "\n";
   }
   if (!r.owners.empty()) {
     std::cout << "tenants and owner key ids; give each owner a key with the "
-                 "same id (role writer; admin or reader as you see fit):\n";
+                 "same id (role writer; admin or reader as you see fit)"
+              << (f.postgres_url.empty()
+                      ? ""
+                      : "; URL is the --postgres-url of this import")
+              << ":\n";
     for (const auto& [tenant, owners] : r.owners) {
       std::cout << "  tenant " << tenant << ": "
                 << Plural(owners.size(), "owner") << "\n";
       for (const std::string& owner : owners) {
-        std::cout << "    acpstore keys create --data-dir "
-                  << ShellWord(f.data_dir) << " --tenant " << ShellWord(tenant)
+        std::cout << "    acpstore keys create " << KeyStoreArgs(f)
+                  << " --tenant " << ShellWord(tenant)
                   << " --id " << ShellWord(owner) << " --role writer\n";
       }
     }
@@ -136,29 +158,37 @@ int RunImport(const ImportFlags& f) {
   options.on_problem = [](const std::string& p) { std::cout << p << "\n"; };
 
   // Opened only when the import is to be written.
-  std::unique_ptr<Store> store;
+  engine::MigrationStore store;
   bool open_failed = false;
-  const aegis::StoreOpener open = [&]() -> Result<Store*> {
+  const aegis::StoreOpener open = [&]() -> Result<engine::MigrationTarget*> {
     StoreOptions so;
-    so.engine = Engine::kFile;
-    so.data_dir = f.data_dir;
     so.limits = options.map.limits;
     // An offline tool: nothing may be dropped or swept while importing;
     // the server applies its retention once it runs.
     so.maintenance_interval_ms = 0;
     so.retention = RetentionOptions{0, 0, 0, 0, 0};
-    // The import never reads events back: a small payload cache keeps the
-    // tool's memory well below the file's size. It must still exceed the
-    // batches in flight (counted twice by the engine: 3 x 2 MiB x 2); a
-    // payload larger than a batch commits alone (import_pipeline.h).
-    so.memory_budget_bytes = 24ull << 20;
-    Result<std::unique_ptr<Store>> opened = OpenStore(so);
+    if (!f.postgres_url.empty()) {
+      so.engine = Engine::kPostgres;
+      so.postgres_url = f.postgres_url;
+      so.postgres_schema = f.postgres_schema;
+      so.postgres_pool = 2;  // the import writes on its own connection
+    } else {
+      so.engine = Engine::kFile;
+      so.data_dir = f.data_dir;
+      // The import never reads events back: a small payload cache keeps
+      // the tool's memory well below the file's size. It must still
+      // exceed the batches in flight (counted twice by the engine: 3 x 2
+      // MiB x 2); a payload larger than a batch commits alone
+      // (import_pipeline.h).
+      so.memory_budget_bytes = 24ull << 20;
+    }
+    Result<engine::MigrationStore> opened = engine::OpenForMigration(so);
     if (!opened) {
       open_failed = true;
       return opened.error();
     }
     store = std::move(*opened);
-    return store.get();
+    return store.target();
   };
 
   Result<aegis::ImportReport> report = [&] {
@@ -169,11 +199,11 @@ int RunImport(const ImportFlags& f) {
   }();
   if (!report) {
     std::cout.flush();
-    const bool written_to = store != nullptr;
+    const bool written_to = static_cast<bool>(store);
     PrintError(std::string(report.error().message()) +
                (written_to ? "" : "; nothing was written"));
     // A file that cannot be used at all is 2; a store that fails is 1.
-    const bool unusable = !open_failed && store == nullptr &&
+    const bool unusable = !open_failed && !store &&
                           report.error().code() == StatusCode::kInvalidArgument;
     return unusable ? kExitUsage : kExitFailure;
   }
@@ -186,7 +216,7 @@ int RunImport(const ImportFlags& f) {
   if (f.dry_run) {
     std::cout << "dry run: nothing was written\n";
   } else {
-    std::cout << "imported into " << f.data_dir << "\n";
+    std::cout << "imported into " << Destination(f) << "\n";
   }
   if (report->skipped() > 0) {
     std::cout << Plural(report->skipped(), "record")
@@ -204,22 +234,32 @@ void AddImportAegisCommand(CLI::App& root, Runner* run) {
   CLI::App* cmd = root.add_subcommand(
       "import-aegis",
       "Import an Aegis state file (acp-local-storage.json) into a data "
-      "directory no server holds");
+      "directory no server holds, or a postgres-engine schema");
   cmd->add_option("FILE", flags->file, "The Aegis state file (version 1)")
       ->required();
   cmd->add_option("--data-dir", flags->data_dir,
                   "Data directory [env ACPSTORE_DATA_DIR, default "
                   "./acpstore-data]")
       ->type_name("DIR");
+  cmd->add_option("--postgres-url", flags->postgres_url,
+                  "Import into this postgres-engine database instead of "
+                  "--data-dir (servers may be running on it)")
+      ->type_name("URL")
+      ->envname("ACPSTORE_POSTGRES_URL");
+  cmd->add_option("--postgres-schema", flags->postgres_schema,
+                  "With --postgres-url: the schema [default acpstore]")
+      ->type_name("NAME")
+      ->envname("ACPSTORE_POSTGRES_SCHEMA");
   cmd->add_flag("--strict", flags->strict,
                 "Abort, writing nothing (the data directory is not even "
-                "created), if anything would be repaired, skipped or left "
-                "out");
+                "created, the database not contacted), if anything would "
+                "be repaired, skipped or left out");
   cmd->add_flag("--dry-run", flags->dry_run,
-                "Check and report only; the data directory is not touched");
+                "Check and report only; the data directory or database is "
+                "not touched");
   cmd->add_flag("--merge", flags->merge,
-                "Import into a data directory that already holds data (ids "
-                "that exist there still abort the import)");
+                "Import into a data directory or schema that already holds "
+                "data (ids that exist there still abort the import)");
   cmd->add_option("--max-payload-bytes", flags->max_payload_bytes,
                   "The server's payload limit [default 1MiB]: larger "
                   "payloads (up to 16MiB) are imported as they are and "

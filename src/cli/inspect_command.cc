@@ -3,6 +3,12 @@
 // directory no server holds (SPEC §7). Exit 1 when the state does not
 // recover (the report says why) or the directory is in use.
 //
+// With --postgres-url, what a postgres-engine schema holds (servers may
+// run): rows per table, the schema version, sessions per status, and the
+// sessions whose counters disagree with their event rows
+// (postgres/pg_tools.h; `verify` fails on those). Exit 1 when the database
+// cannot be reached or holds no such schema.
+//
 // Thread-safety: main thread only.
 
 #include <CLI/CLI.hpp>
@@ -16,14 +22,18 @@
 #include "cli/command.h"
 #include "cli/tool_output.h"
 #include "engine/file_tools.h"
+#ifdef ACPSTORE_WITH_POSTGRES
+#include "postgres/pg_tools.h"
+#endif
 
 namespace acpstore::cli {
 namespace {
 
 void Line(std::string_view label, const std::string& value) {
-  std::cout << label;
-  for (size_t i = label.size(); i < 20; ++i) std::cout << ' ';
-  std::cout << value << "\n";
+  // Values in one column; at least one space after a long label.
+  std::cout << label
+            << std::string(label.size() < 20 ? 20 - label.size() : 1, ' ')
+            << value << "\n";
 }
 
 boost::json::value Time(std::optional<TimestampMs> ms) {
@@ -143,22 +153,114 @@ int RunInspect(const std::string& data_dir, bool as_json) {
   return r.recovery.ok() ? kExitOk : kExitFailure;
 }
 
+int RunInspectPostgres(const std::string& url, const std::string& schema,
+                       bool as_json) {
+#ifdef ACPSTORE_WITH_POSTGRES
+  Result<postgres::PgCheckReport> report =
+      postgres::CheckPostgres(url, schema, /*decode_records=*/false);
+  if (!report) {
+    PrintError(report.error().message());
+    return kExitFailure;
+  }
+  const postgres::PgCheckReport& r = *report;
+  if (as_json) {
+    namespace json = boost::json;
+    json::object o;
+    o["postgresSchema"] = r.schema;
+    o["schemaVersion"] = r.schema_version;
+    o["knownSchemaVersion"] = r.known_schema_version;
+    json::object tables;
+    for (const auto& [name, rows] : r.tables) tables[name] = rows;
+    o["tables"] = std::move(tables);
+    json::object by_status;
+    for (size_t i = 0; i < std::size(r.sessions_by_status); ++i) {
+      by_status[ToString(static_cast<SessionStatus>(i))] =
+          r.sessions_by_status[i];
+    }
+    o["sessionsByStatus"] = std::move(by_status);
+    o["eventPayloadBytes"] = r.event_payload_bytes;
+    o["mismatchedSessions"] = r.mismatched_sessions;
+    json::array mismatches;
+    for (const postgres::PgCounterMismatch& m : r.mismatches) {
+      json::array problems;
+      for (const std::string& p : m.problems) problems.push_back(json::value(p));
+      mismatches.push_back(json::object{{"tenantId", m.tenant_id},
+                                        {"sessionId", m.session_id},
+                                        {"problems", std::move(problems)}});
+    }
+    o["counterMismatches"] = std::move(mismatches);
+    std::cout << json::serialize(o) << std::endl;
+    return kExitOk;
+  }
+  Line("postgres schema", "\"" + r.schema + "\", version " +
+                              std::to_string(r.schema_version) +
+                              " (this acpstore knows " +
+                              std::to_string(r.known_schema_version) + ")");
+  for (const auto& [name, rows] : r.tables) {
+    Line("table " + name, Plural(rows, "row"));
+  }
+  std::string by_status;
+  for (size_t i = 0; i < std::size(r.sessions_by_status); ++i) {
+    if (r.sessions_by_status[i] == 0) continue;
+    by_status += by_status.empty() ? "" : ", ";
+    by_status += std::string(ToString(static_cast<SessionStatus>(i))) + " " +
+                 std::to_string(r.sessions_by_status[i]);
+  }
+  Line("sessions by status", by_status.empty() ? "-" : by_status);
+  Line("event payload", FormatBytes(r.event_payload_bytes));
+  Line("counters", r.mismatched_sessions == 0
+                       ? std::string("every session agrees with its rows")
+                       : Plural(r.mismatched_sessions, "session") +
+                             " disagree with their rows (see `acpstore "
+                             "verify`)");
+  for (const postgres::PgCounterMismatch& m : r.mismatches) {
+    std::string what;
+    for (const std::string& p : m.problems) what += (what.empty() ? "" : "; ") + p;
+    Line("", "session " + m.session_id + " (tenant " + m.tenant_id + "): " +
+                 what);
+  }
+  std::cout.flush();
+  return kExitOk;
+#else
+  (void)url;
+  (void)schema;
+  (void)as_json;
+  PrintError("this acpstore was built without libpq: no --postgres-url");
+  return kExitFailure;
+#endif
+}
+
 }  // namespace
 
 void AddInspectCommand(CLI::App& root, Runner* run) {
   auto data_dir = std::make_shared<std::string>(DefaultDataDir());
   auto as_json = std::make_shared<bool>(false);
+  auto url = std::make_shared<std::string>();
+  auto schema = std::make_shared<std::string>("acpstore");
   CLI::App* cmd = root.add_subcommand(
       "inspect",
-      "Show what a file-engine data directory holds (no server may hold it)");
+      "Show what a file-engine data directory (no server may hold it) or a "
+      "postgres-engine schema holds");
   cmd->add_option("--data-dir", *data_dir,
                   "Data directory [env ACPSTORE_DATA_DIR, default "
                   "./acpstore-data]")
       ->type_name("DIR");
+  cmd->add_option("--postgres-url", *url,
+                  "Inspect this postgres-engine database instead of "
+                  "--data-dir")
+      ->type_name("URL")
+      ->envname("ACPSTORE_POSTGRES_URL");
+  cmd->add_option("--postgres-schema", *schema,
+                  "With --postgres-url: the schema [default acpstore]")
+      ->type_name("NAME")
+      ->envname("ACPSTORE_POSTGRES_SCHEMA");
   cmd->add_flag("--json", *as_json,
                 "One JSON object on stdout instead of the summary");
-  cmd->callback([run, data_dir, as_json] {
-    *run = [data_dir, as_json] { return RunInspect(*data_dir, *as_json); };
+  cmd->callback([run, data_dir, as_json, url, schema] {
+    *run = [data_dir, as_json, url, schema] {
+      if (!url->empty()) return RunInspectPostgres(*url, *schema, *as_json);
+      return RunInspect(*data_dir, *as_json);
+    };
   });
 }
 

@@ -3,6 +3,12 @@
 // (SPEC §3, §7). Exit 0 when clean, 1 on corruption or when it cannot run
 // (e.g. a server holds the directory).
 //
+// With --postgres-url, checks a postgres-engine schema (servers may run):
+// every session row's counters against its event rows, and every session,
+// action and pause row's record against its columns (postgres/pg_tools.h).
+// Exit 1 when any disagree (each is named), or the database cannot be
+// reached.
+//
 // Thread-safety: main thread only.
 
 #include <CLI/CLI.hpp>
@@ -14,6 +20,9 @@
 #include "cli/command.h"
 #include "cli/tool_output.h"
 #include "engine/file_tools.h"
+#ifdef ACPSTORE_WITH_POSTGRES
+#include "postgres/pg_tools.h"
+#endif
 
 namespace acpstore::cli {
 namespace {
@@ -85,23 +94,110 @@ int RunVerify(const std::string& data_dir, bool as_json) {
   return r.ok() ? kExitOk : kExitFailure;
 }
 
+int RunVerifyPostgres(const std::string& url, const std::string& schema,
+                      bool as_json) {
+#ifdef ACPSTORE_WITH_POSTGRES
+  Result<postgres::PgCheckReport> report =
+      postgres::CheckPostgres(url, schema, /*decode_records=*/true);
+  if (!report) {
+    PrintError(report.error().message());
+    return kExitFailure;
+  }
+  const postgres::PgCheckReport& r = *report;
+  uint64_t rows = 0;
+  for (const auto& table : r.tables) rows += table.second;
+  if (as_json) {
+    namespace json = boost::json;
+    json::object o;
+    o["ok"] = r.ok();
+    o["postgresSchema"] = r.schema;
+    o["schemaVersion"] = r.schema_version;
+    json::object tables;
+    for (const auto& [name, n] : r.tables) tables[name] = n;
+    o["tables"] = std::move(tables);
+    o["recordsDecoded"] = r.rows_decoded;
+    o["mismatchedSessions"] = r.mismatched_sessions;
+    json::array mismatches;
+    for (const postgres::PgCounterMismatch& m : r.mismatches) {
+      json::array problems;
+      for (const std::string& p : m.problems) problems.push_back(json::value(p));
+      mismatches.push_back(json::object{{"tenantId", m.tenant_id},
+                                        {"sessionId", m.session_id},
+                                        {"problems", std::move(problems)}});
+    }
+    o["counterMismatches"] = std::move(mismatches);
+    o["damaged"] = r.damaged;
+    json::array damaged;
+    for (const std::string& d : r.damaged_rows) damaged.push_back(json::value(d));
+    o["damagedRows"] = std::move(damaged);
+    std::cout << json::serialize(o) << std::endl;
+    return r.ok() ? kExitOk : kExitFailure;
+  }
+  for (const postgres::PgCounterMismatch& m : r.mismatches) {
+    std::string what;
+    for (const std::string& p : m.problems) what += (what.empty() ? "" : "; ") + p;
+    std::cout << "counters disagree: session " << m.session_id << " (tenant "
+              << m.tenant_id << "): " << what << "\n";
+  }
+  for (const std::string& d : r.damaged_rows) {
+    std::cout << "damaged: " << d << "\n";
+  }
+  std::string verdict = "OK";
+  if (!r.ok()) {
+    verdict.clear();
+    if (r.mismatched_sessions > 0) {
+      verdict = Plural(r.mismatched_sessions, "session") +
+                " whose counters disagree with their rows";
+    }
+    if (r.damaged > 0) {
+      verdict += (verdict.empty() ? "" : ", ") + Plural(r.damaged, "damaged row");
+    }
+  }
+  std::cout << "checked postgres schema \"" << r.schema << "\" (version "
+            << r.schema_version << "): " << Plural(rows, "row") << ", "
+            << Plural(r.rows_decoded, "record") << " decoded: " << verdict
+            << std::endl;
+  return r.ok() ? kExitOk : kExitFailure;
+#else
+  (void)url;
+  (void)schema;
+  (void)as_json;
+  PrintError("this acpstore was built without libpq: no --postgres-url");
+  return kExitFailure;
+#endif
+}
+
 }  // namespace
 
 void AddVerifyCommand(CLI::App& root, Runner* run) {
   auto data_dir = std::make_shared<std::string>(DefaultDataDir());
   auto as_json = std::make_shared<bool>(false);
+  auto url = std::make_shared<std::string>();
+  auto schema = std::make_shared<std::string>("acpstore");
   CLI::App* cmd = root.add_subcommand(
       "verify",
-      "Check every checksum in a file-engine data directory; exit 1 on "
-      "corruption");
+      "Check every checksum in a file-engine data directory, or the counters "
+      "and records of a postgres-engine schema; exit 1 on damage");
   cmd->add_option("--data-dir", *data_dir,
                   "Data directory [env ACPSTORE_DATA_DIR, default "
                   "./acpstore-data]")
       ->type_name("DIR");
+  cmd->add_option("--postgres-url", *url,
+                  "Verify this postgres-engine database instead of "
+                  "--data-dir")
+      ->type_name("URL")
+      ->envname("ACPSTORE_POSTGRES_URL");
+  cmd->add_option("--postgres-schema", *schema,
+                  "With --postgres-url: the schema [default acpstore]")
+      ->type_name("NAME")
+      ->envname("ACPSTORE_POSTGRES_SCHEMA");
   cmd->add_flag("--json", *as_json,
                 "One JSON object on stdout instead of the summary");
-  cmd->callback([run, data_dir, as_json] {
-    *run = [data_dir, as_json] { return RunVerify(*data_dir, *as_json); };
+  cmd->callback([run, data_dir, as_json, url, schema] {
+    *run = [data_dir, as_json, url, schema] {
+      if (!url->empty()) return RunVerifyPostgres(*url, *schema, *as_json);
+      return RunVerify(*data_dir, *as_json);
+    };
   });
 }
 

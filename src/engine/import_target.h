@@ -1,7 +1,9 @@
-// ImportTarget: how a migration (`acpstore import-aegis`) writes records it
-// has decided itself, keeping ids, sequence numbers and timestamps that the
-// public Store API would assign anew. Both engines implement it; a tool gets
-// one by opening a store (open_store.h) and dynamic_cast-ing it.
+// ImportTarget: the engine-internal hook through which DecidingStore (the
+// memory and file engines) decides a raw Mutation under its lock, keeping
+// ids, sequence numbers and timestamps that the public Store API would
+// assign anew. Tools do not use it: they get an engine::MigrationTarget from
+// OpenForMigration (migration_target.h, decision 0010), which the memory and
+// file engines implement on top of this (migration_state.cc).
 //
 // The decider runs under the engine's lock against its current state, so it
 // can refuse a collision (an id that already exists) atomically with the

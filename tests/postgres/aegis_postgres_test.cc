@@ -1,0 +1,417 @@
+// The Aegis migration and the offline checks on the postgres engine
+// (SPEC §8, §10; decision 0010): `import-aegis`/`export-aegis` with
+// --postgres-url behave as on the file engine, and `inspect`/`verify
+// --postgres-url` report what a schema holds and name every session whose
+// counters disagree with its rows.
+//
+// - the real-format sample imports with the same report, line for line
+//   (tests/aegis/data/aegis_v1.expected), and reads back as on the file
+//   engine;
+// - its export is byte for byte the file engine's export of the same
+//   import, and imports back into another schema to the same bytes;
+// - a second import collides exactly as on the file engine (refused
+//   without --merge; with it, the same ids listed, nothing written);
+// - through the binary: the same exit codes, and --dry-run, --strict and
+//   an unusable file never connect (an unreachable URL proves it);
+// - inspect/verify on a healthy schema, then with a counter corrupted by
+//   SQL: verify exits 1 naming the session.
+//
+// Each test uses its own schema (pg_test_env.h), dropped at the end;
+// without ACPSTORE_TEST_POSTGRES_URL every test fails.
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "testing/process.h"
+#include "acpstore/blocking_store.h"
+#include "aegis/aegis_test_util.h"
+#include "pg_test_env.h"
+#include "postgres/pg_migrate.h"
+#include "postgres/pg_tools.h"
+#include "testing/process.h"
+
+namespace acpstore::aegis {
+namespace {
+
+const Scope kAlice{"acme", "key_alice", Scope::Access::kOwner};
+
+// The golden test's options (import_golden_test.cc): a 4 KiB live limit
+// makes the sample's 5 KB tool output "over the limit".
+ImportOptions GoldenOptions() {
+  ImportOptions o;
+  o.map.limits.max_payload_bytes = 4096;
+  return o;
+}
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  return out;
+}
+
+class AegisPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::string> url = pgtest::TestPostgresUrl();
+    ASSERT_TRUE(url.ok()) << url.error();
+    url_ = *url;
+    const ::testing::TestInfo* info =
+        ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string seed = std::string("aegis_pg.") + info->name() + "." +
+                             std::to_string(::getpid()) + "." + dir_.path();
+    schema_ = pgtest::SchemaFor(seed);
+    other_schema_ = pgtest::SchemaFor(seed + ".other");
+  }
+
+  void TearDown() override {
+    for (const std::string& s : {schema_, other_schema_}) {
+      Sql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS \"" + s +
+          "\" CASCADE");
+    }
+  }
+
+  StoreOptions PgOptions(const std::string& schema) {
+    StoreOptions o;
+    o.maintenance_interval_ms = 0;
+    o.retention = RetentionOptions{0, 0, 0, 0, 0};
+    Status s = pgtest::UsePostgres(&o, schema);
+    EXPECT_TRUE(s.ok()) << s;
+    return o;
+  }
+
+  MigrationStore OpenPg(const std::string& schema) {
+    Result<MigrationStore> s = engine::OpenForMigration(PgOptions(schema));
+    EXPECT_TRUE(s.ok()) << s.error();
+    return s.ok() ? std::move(*s) : MigrationStore();
+  }
+
+  // Runs `sql` on a connection of its own; the first value, or "".
+  std::string Sql(const std::string& sql) {
+    PGconn* c = PQconnectdb(url_.c_str());
+    std::string out;
+    if (PQstatus(c) == CONNECTION_OK) {
+      PGresult* r = PQexec(c, sql.c_str());
+      EXPECT_TRUE(PQresultStatus(r) == PGRES_TUPLES_OK ||
+                  PQresultStatus(r) == PGRES_COMMAND_OK)
+          << sql << ": " << PQresultErrorMessage(r);
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+        out = PQgetvalue(r, 0, 0);
+      }
+      PQclear(r);
+    } else {
+      ADD_FAILURE() << PQerrorMessage(c);
+    }
+    PQfinish(c);
+    return out;
+  }
+
+  proc::RunResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), ACPSTORE_BIN);
+    return proc::RunProcess(args);
+  }
+
+  io::TempDir dir_;
+  std::string url_;
+  std::string schema_;
+  std::string other_schema_;
+};
+
+TEST_F(AegisPostgresTest, TheSampleImportsWithTheSameReportAsOnTheFileEngine) {
+  MigrationStore pg = OpenPg(schema_);
+  ASSERT_TRUE(pg);
+  ImportRun run =
+      RunImport(TestData("aegis_v1.pretty.json"), pg.target(), GoldenOptions());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  EXPECT_TRUE(r.written);
+  EXPECT_EQ(Joined(run.problems), ReadText(TestData("aegis_v1.expected")));
+
+  // The same counts as the file engine's import of the same file.
+  MigrationStore file = OpenForTest(FileOptionsForTest(dir_.Join("data")));
+  ImportRun on_file = RunImport(TestData("aegis_v1.pretty.json"),
+                                file.target(), GoldenOptions());
+  ASSERT_TRUE(on_file.report.ok()) << on_file.report.error();
+  EXPECT_EQ(run.problems, on_file.problems);
+  for (auto kind : {&ImportReport::sessions, &ImportReport::events,
+                    &ImportReport::actions, &ImportReport::pauses}) {
+    EXPECT_EQ((r.*kind).read, (on_file.report.value().*kind).read);
+    EXPECT_EQ((r.*kind).imported, (on_file.report.value().*kind).imported);
+    EXPECT_EQ((r.*kind).repaired, (on_file.report.value().*kind).repaired);
+  }
+
+  // Read back through the Store API of the postgres engine.
+  BlockingStore db(*pg);
+  Session s = db.GetSession(kAlice, "sess-main").value();
+  EXPECT_EQ(s.status, SessionStatus::kPaused);
+  EXPECT_EQ(s.events.last_seq, 5u);
+  EXPECT_EQ(db.ListEvents(kAlice, "sess-main", 0, 100)->events.size(), 5u);
+  EXPECT_EQ(db.GetPause(kAlice, "sess-main")->pause_id, "pause-2");
+  // Appends continue after the imported stream.
+  auto next = db.Append(kAlice, "sess-main",
+                        NewEvent{.event_type = "x", .payload = "{}"});
+  ASSERT_TRUE(next.ok()) << next.error();
+  EXPECT_EQ(next->seq, 6u);
+  StoreStats stats = pg->Stats();
+  EXPECT_EQ(stats.sessions, 3u);
+  EXPECT_EQ(stats.actions, 5u);
+  EXPECT_EQ(stats.pauses, 2u);
+}
+
+TEST_F(AegisPostgresTest, TheExportIsTheFileEnginesByteForByte) {
+  MigrationStore file = OpenForTest(FileOptionsForTest(dir_.Join("data")));
+  ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), file.target(),
+                        GoldenOptions())
+                  .report.ok());
+  const std::string from_file = ExportToString(file.target(), dir_, "file.json");
+  ASSERT_FALSE(from_file.empty());
+
+  MigrationStore pg = OpenPg(schema_);
+  ASSERT_TRUE(pg);
+  ImportRun run =
+      RunImport(TestData("aegis_v1.pretty.json"), pg.target(), GoldenOptions());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const std::string from_pg = ExportToString(pg.target(), dir_, "pg.json");
+  EXPECT_EQ(from_pg, from_file);
+
+  // The export imports into another schema and exports to the same bytes.
+  MigrationStore again = OpenPg(other_schema_);
+  ASSERT_TRUE(again);
+  ImportRun back =
+      RunImport(dir_.Join("pg.json"), again.target(), GoldenOptions());
+  ASSERT_TRUE(back.report.ok()) << back.report.error();
+  EXPECT_EQ(back.report->skipped(), 0u);
+  EXPECT_EQ(ExportToString(again.target(), dir_, "again.json"), from_pg);
+}
+
+TEST_F(AegisPostgresTest, ASecondImportCollidesAsOnTheFileEngine) {
+  MigrationStore file = OpenForTest(FileOptionsForTest(dir_.Join("data")));
+  MigrationStore pg = OpenPg(schema_);
+  ASSERT_TRUE(pg);
+  for (MigrationStore* s : {&file, &pg}) {
+    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), s->target(),
+                          GoldenOptions())
+                    .report.ok());
+  }
+  const std::string rows_before =
+      Sql("SELECT (SELECT count(*) FROM \"" + schema_ + "\".sessions) || '/' || "
+          "(SELECT count(*) FROM \"" + schema_ + "\".events) || '/' || "
+          "(SELECT count(*) FROM \"" + schema_ + "\".actions) || '/' || "
+          "(SELECT count(*) FROM \"" + schema_ + "\".pauses)");
+  EXPECT_EQ(rows_before, "3/7/5/2");
+
+  // Without --merge: refused before anything is read again.
+  ImportRun on_file = RunImport(TestData("aegis_v1.pretty.json"),
+                                file.target(), GoldenOptions());
+  ImportRun on_pg = RunImport(TestData("aegis_v1.pretty.json"), pg.target(),
+                              GoldenOptions());
+  ASSERT_FALSE(on_file.report.ok());
+  ASSERT_FALSE(on_pg.report.ok());
+  EXPECT_EQ(on_pg.report.error().code(), on_file.report.error().code());
+  EXPECT_EQ(on_pg.report.error().code(), StatusCode::kConflict);
+  EXPECT_NE(std::string(on_pg.report.error().message())
+                .find("already holds 3 sessions and 5 actions; pass --merge"),
+            std::string::npos)
+      << on_pg.report.error();
+
+  // With --merge: every id of the file collides, the same list, nothing
+  // written.
+  ImportOptions merge = GoldenOptions();
+  merge.merge = true;
+  on_file = RunImport(TestData("aegis_v1.pretty.json"), file.target(), merge);
+  on_pg = RunImport(TestData("aegis_v1.pretty.json"), pg.target(), merge);
+  ASSERT_TRUE(on_file.report.ok()) << on_file.report.error();
+  ASSERT_TRUE(on_pg.report.ok()) << on_pg.report.error();
+  EXPECT_FALSE(on_pg.report->written);
+  EXPECT_EQ(on_pg.report->collisions, on_file.report->collisions);
+  EXPECT_EQ(on_pg.report->collisions.size(), 8u);  // 3 sessions, 5 actions
+  EXPECT_NE(on_pg.report->aborted.find("8 ids already exist in the postgres "
+                                       "schema"),
+            std::string::npos)
+      << on_pg.report->aborted;
+  EXPECT_EQ(
+      Sql("SELECT (SELECT count(*) FROM \"" + schema_ + "\".sessions) || '/' || "
+          "(SELECT count(*) FROM \"" + schema_ + "\".events) || '/' || "
+          "(SELECT count(*) FROM \"" + schema_ + "\".actions) || '/' || "
+          "(SELECT count(*) FROM \"" + schema_ + "\".pauses)"),
+      rows_before);
+
+  // A batch that creates an existing session is refused by the engine
+  // itself (the check the import's batches go through), naming it.
+  record::Mutation m;
+  Session dup = BlockingStore(*pg).GetSession(kAlice, "sess-main").value();
+  m.UpsertSession(dup);
+  Status refused = Status::Internal("not called");
+  pg.target()->CommitBatch(std::move(m), [&](Status s) { refused = s; });
+  EXPECT_EQ(refused.code(), StatusCode::kConflict) << refused;
+  EXPECT_NE(std::string(refused.message()).find("session sess-main"),
+            std::string::npos)
+      << refused;
+}
+
+TEST_F(AegisPostgresTest, TheCommandsTakePostgresUrlWithTheSameExitCodes) {
+  const std::string sample = TestData("aegis_v1.pretty.json");
+  // --dry-run, --strict with reports and an unusable file never connect:
+  // a URL nothing listens on does not matter to them.
+  const std::string nowhere = "postgresql://127.0.0.1:1/none?connect_timeout=2";
+  proc::RunResult dry =
+      Cli({"import-aegis", sample, "--postgres-url", nowhere, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("dry run: nothing was written"), std::string::npos);
+  proc::RunResult strict =
+      Cli({"import-aegis", sample, "--postgres-url", nowhere, "--strict"});
+  EXPECT_EQ(strict.exit_code, 1) << strict.err;
+  EXPECT_NE(strict.out.find("nothing was written: --strict"), std::string::npos);
+  proc::RunResult bad = Cli({"import-aegis", TestData("truncated.json"),
+                                    "--postgres-url", nowhere});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  // Writing does connect: unreachable is a failure (1), not a usage error.
+  proc::RunResult down =
+      Cli({"import-aegis", sample, "--postgres-url", nowhere});
+  EXPECT_EQ(down.exit_code, 1) << down.err;
+  EXPECT_NE(down.err.find("nothing was written"), std::string::npos) << down.err;
+
+  // The real import: repairs but no skip is 0; the summary names the schema
+  // and keys create commands for it (without the URL, which may hold a
+  // password).
+  const std::vector<std::string> pg = {"--postgres-url", url_,
+                                       "--postgres-schema", schema_};
+  auto with_pg = [&](std::vector<std::string> args) {
+    args.insert(args.end(), pg.begin(), pg.end());
+    return Cli(args);
+  };
+  proc::RunResult imported =
+      with_pg({"import-aegis", sample, "--max-payload-bytes", "4096"});
+  EXPECT_EQ(imported.exit_code, 0) << imported.err << imported.out;
+  EXPECT_EQ(imported.out.rfind(ReadText(TestData("aegis_v1.expected")), 0), 0u)
+      << imported.out;
+  EXPECT_NE(imported.out.find("imported into postgres schema \"" + schema_ + "\""),
+            std::string::npos)
+      << imported.out;
+  EXPECT_NE(imported.out.find("acpstore keys create --postgres-url URL "
+                              "--postgres-schema " + schema_ +
+                              " --tenant acme --id key_alice --role writer"),
+            std::string::npos)
+      << imported.out;
+  EXPECT_EQ(imported.out.find(url_), std::string::npos);
+  // A second import: 1, as on the file engine.
+  proc::RunResult again =
+      with_pg({"import-aegis", sample, "--max-payload-bytes", "4096"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already holds 3 sessions and 5 actions"),
+            std::string::npos)
+      << again.err;
+  proc::RunResult merged = with_pg(
+      {"import-aegis", sample, "--max-payload-bytes", "4096", "--merge"});
+  EXPECT_EQ(merged.exit_code, 1);
+  EXPECT_NE(merged.out.find("8 ids already exist in postgres schema"),
+            std::string::npos)
+      << merged.out;
+
+  // export-aegis: the same bytes as the library's export.
+  proc::RunResult exported =
+      with_pg({"export-aegis", dir_.Join("cli.json")});
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(exported.out.find("3 sessions, 7 events, 5 actions, 2 pauses"),
+            std::string::npos)
+      << exported.out;
+  MigrationStore store = OpenPg(schema_);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(ReadText(dir_.Join("cli.json")),
+            ExportToString(store.target(), dir_, "lib.json"));
+}
+
+TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
+  {
+    MigrationStore pg = OpenPg(schema_);
+    ASSERT_TRUE(pg);
+    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), pg.target(),
+                          GoldenOptions())
+                    .report.ok());
+  }
+  Result<postgres::PgCheckReport> healthy =
+      postgres::CheckPostgres(url_, schema_, /*decode_records=*/true);
+  ASSERT_TRUE(healthy.ok()) << healthy.error();
+  EXPECT_TRUE(healthy->ok());
+  EXPECT_EQ(healthy->schema_version, postgres::KnownSchemaVersion());
+  using Tables = std::vector<std::pair<std::string, uint64_t>>;
+  const Tables want = {{"sessions", 3}, {"events", 7},
+                       {"actions", 5},  {"pauses", 2},
+                       {"keys", 0},     {"schema_version", 2}};
+  EXPECT_EQ(healthy->tables, want);
+  EXPECT_EQ(healthy->rows_decoded, 3u + 5u + 2u);
+
+  const std::vector<std::string> pg = {"--postgres-url", url_,
+                                       "--postgres-schema", schema_};
+  auto with_pg = [&](std::vector<std::string> args) {
+    args.insert(args.end(), pg.begin(), pg.end());
+    return Cli(args);
+  };
+  proc::RunResult inspect = with_pg({"inspect"});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("table events        7 rows"), std::string::npos)
+      << inspect.out;
+  EXPECT_NE(inspect.out.find("every session agrees with its rows"),
+            std::string::npos)
+      << inspect.out;
+  proc::RunResult verify = with_pg({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
+  EXPECT_NE(verify.out.find("10 records decoded: OK"), std::string::npos)
+      << verify.out;
+
+  // A counter gone wrong: sess-main's high-water mark raised behind the
+  // engine's back (its next append would leave a gap).
+  Sql("UPDATE \"" + schema_ + "\".sessions SET last_seq = last_seq + 3 "
+      "WHERE session_id = 'sess-main'");
+  inspect = with_pg({"inspect", "--json"});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;  // inspect reports only
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(inspect.out, ec);
+  ASSERT_FALSE(ec) << inspect.out;
+  EXPECT_EQ(v.at("mismatchedSessions").as_int64(), 1);
+  EXPECT_EQ(v.at("counterMismatches").at(0).at("sessionId").as_string(),
+            "sess-main");
+  EXPECT_EQ(v.at("tables").at("events").as_int64(), 7);
+  EXPECT_EQ(v.at("schemaVersion").as_int64(), postgres::KnownSchemaVersion());
+
+  verify = with_pg({"verify"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.out;
+  EXPECT_NE(verify.out.find("counters disagree: session sess-main (tenant "
+                            "acme): last_seq 8, but the newest event is 5"),
+            std::string::npos)
+      << verify.out;
+  EXPECT_NE(verify.out.find("1 session whose counters disagree with their rows"),
+            std::string::npos)
+      << verify.out;
+
+  // A retained count off by one and a record whose status column was
+  // changed without it: both named too.
+  Sql("UPDATE \"" + schema_ + "\".sessions SET last_seq = last_seq - 3, "
+      "retained = retained + 1 WHERE session_id = 'sess-closed'");
+  Sql("UPDATE \"" + schema_ + "\".actions SET status = 4 "
+      "WHERE action_id = 'act-queued'");
+  verify = with_pg({"verify", "--json"});
+  EXPECT_EQ(verify.exit_code, 1);
+  v = boost::json::parse(verify.out, ec);
+  ASSERT_FALSE(ec) << verify.out;
+  EXPECT_FALSE(v.at("ok").as_bool());
+  EXPECT_EQ(v.at("mismatchedSessions").as_int64(), 2);
+  EXPECT_EQ(v.at("damaged").as_int64(), 1);
+  EXPECT_NE(std::string(v.at("damagedRows").at(0).as_string())
+                .find("actions (acme, act-queued): action status column"),
+            std::string::npos)
+      << verify.out;
+
+  // A schema that does not exist is an error, not an empty report.
+  proc::RunResult none = Cli(
+      {"verify", "--postgres-url", url_, "--postgres-schema", other_schema_});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no acpstore schema"), std::string::npos) << none.err;
+}
+
+}  // namespace
+}  // namespace acpstore::aegis
