@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 
 namespace acpstore::postgres {
@@ -33,16 +35,27 @@ void CommitQueue::Post(CommitJob job) {
   cv_.Signal();
 }
 
+std::deque<CommitJob>::iterator CommitQueue::FirstRunnable() {
+  if (append_batches_ < kAppendBatches) return queue_.begin();
+  return std::find_if(queue_.begin(), queue_.end(),
+                      [](const CommitJob& j) { return !j.append; });
+}
+
 void CommitQueue::Loop() {
   for (;;) {
     std::vector<CommitJob> jobs;
     {
       base::MutexLock lock(&mu_);
-      while (queue_.empty() && !stopping_) cv_.Wait(&mu_);
-      if (queue_.empty()) return;  // stopping, and everything ran
-      jobs.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+      auto first = FirstRunnable();
+      while (first == queue_.end()) {
+        if (stopping_ && queue_.empty()) return;  // everything ran
+        cv_.Wait(&mu_);
+        first = FirstRunnable();
+      }
+      jobs.push_back(std::move(*first));
+      queue_.erase(first);
       if (jobs.front().append) {
+        ++append_batches_;
         // Every append waiting now rides along; other jobs keep their place.
         for (auto it = queue_.begin();
              it != queue_.end() && jobs.size() < kMaxBatch;) {
@@ -60,7 +73,15 @@ void CommitQueue::Loop() {
                      [](const CommitJob& a, const CommitJob& b) {
                        return a.lock_order < b.lock_order;
                      });
+    const bool append = jobs.front().append;
     RunBatch(jobs);
+    if (append) {
+      {
+        base::MutexLock lock(&mu_);
+        --append_batches_;
+      }
+      cv_.SignalAll();  // appends may wait for this lane
+    }
   }
 }
 
@@ -72,13 +93,26 @@ void CommitQueue::CountBatch(size_t n) {
   batch_log2_[bucket].fetch_add(1);
 }
 
+// BEGIN and the batch's prefetches, queued on `c` (PgConn pipelining).
+Status CommitQueue::Begin(PgConn& c, std::vector<CommitJob>& jobs) {
+  ACPSTORE_RETURN_IF_ERROR(c.SendCommand("BEGIN"));
+  // The jobs are in lock_order already (Loop), so are their prefetches.
+  std::unordered_set<std::string_view> seen;
+  for (CommitJob& j : jobs) {
+    if (j.prefetch && seen.insert(j.lock_order).second) {
+      ACPSTORE_RETURN_IF_ERROR(j.prefetch(c));
+    }
+  }
+  return Status::OK();
+}
+
 void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
-  if (jobs.size() > 1) {
+  if (jobs.size() > 1 || jobs.front().append) {
     // One transaction for all: BEGIN, every job, COMMIT.
     Result<PgPool::Lease> lease = pool_->Borrow();
     if (lease.ok()) {
       PgConn& c = **lease;
-      Status s = c.Run("BEGIN").status();
+      Status s = Begin(c, jobs);
       for (size_t i = 0; s.ok() && i < jobs.size(); ++i) s = jobs[i].run(c);
       if (s.ok()) {
         Result<PgResult> commit = c.Run("COMMIT");

@@ -178,11 +178,199 @@ Result<PgResult> PgConn::Check(pg_result* r) {
 
 Result<PgResult> PgConn::Run(std::string_view sql) {
   std::string text(sql);
+  if (!queued_.empty()) {
+    const bool ends = sql == "COMMIT" || sql == "ROLLBACK";
+    if (sql == "ROLLBACK") {
+      // Sent behind a failed statement it would be skipped: read the
+      // queue first, then roll back below.
+      (void)Drain();
+    } else {
+      if (lost_) return Status::Unavailable("the database connection was lost");
+      if (PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr,
+                            nullptr, 0) != 1) {
+        return QueueFailed();
+      }
+      queued_.push_back({Queued::kWanted, ""});
+      Result<PgResult> r = Drain();
+      prefetched_.clear();
+      if (!r.ok() && ends && healthy() &&
+          PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+        // An earlier failure skipped the COMMIT: end the transaction as a
+        // failed COMMIT would have, keeping that failure's SQLSTATE.
+        const std::string state = last_sqlstate_;
+        PQclear(PQexec(conn_, "ROLLBACK"));
+        last_sqlstate_ = state;
+      }
+      return r;
+    }
+  }
+  prefetched_.clear();
+  if (lost_) return Status::Unavailable("the database connection was lost");
   return Check(PQexec(conn_, text.c_str()));
+}
+
+// -------------------------------------------------------------- pipelining
+
+std::string PgConn::PrefetchKey(const PgStatement& stmt,
+                                const PgParams& params) {
+  std::string key = stmt.name;
+  for (int i = 0; i < params.size(); ++i) {
+    key.push_back('\0');
+    if (params.values()[i] == nullptr) {
+      key.push_back('N');
+      continue;
+    }
+    key.push_back(params.formats()[i] != 0 ? 'B' : 'T');
+    key.append(params.values()[i], static_cast<size_t>(params.lengths()[i]));
+  }
+  return key;
+}
+
+Status PgConn::QueueFailed() {
+  // The pipeline's state is unknown now: never use this connection again.
+  lost_ = true;
+  queued_.clear();
+  prefetched_.clear();
+  std::string msg = PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
+    msg.pop_back();
+  }
+  return Status::Unavailable("the database is unreachable: " + msg);
+}
+
+Status PgConn::Queue(const PgStatement& stmt, const PgParams& params,
+                     Queued::Kind kind, std::string key) {
+  if (lost_) return Status::Unavailable("the database connection was lost");
+  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
+      PQenterPipelineMode(conn_) != 1) {
+    return QueueFailed();
+  }
+  if (!prepared_.contains(stmt.name)) {
+    if (PQsendPrepare(conn_, stmt.name, stmt.sql, 0, nullptr) != 1) {
+      return QueueFailed();
+    }
+    prepared_.insert(stmt.name);
+    queued_.push_back({Queued::kPrepare, stmt.name});
+  }
+  if (PQsendQueryPrepared(conn_, stmt.name, params.size(), params.values(),
+                          params.lengths(), params.formats(),
+                          /*resultFormat=*/0) != 1) {
+    return QueueFailed();
+  }
+  queued_.push_back({kind, std::move(key)});
+  return Status::OK();
+}
+
+Status PgConn::Send(const PgStatement& stmt, const PgParams& params) {
+  return Queue(stmt, params, Queued::kDiscard, "");
+}
+
+Status PgConn::SendCommand(std::string_view sql) {
+  if (lost_) return Status::Unavailable("the database connection was lost");
+  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
+      PQenterPipelineMode(conn_) != 1) {
+    return QueueFailed();
+  }
+  std::string text(sql);
+  if (PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr,
+                        nullptr, 0) != 1) {
+    return QueueFailed();
+  }
+  queued_.push_back({Queued::kDiscard, ""});
+  return Status::OK();
+}
+
+Status PgConn::Prefetch(const PgStatement& stmt, const PgParams& params) {
+  return Queue(stmt, params, Queued::kPrefetch, PrefetchKey(stmt, params));
+}
+
+Status PgConn::Flush() {
+  if (queued_.empty()) return Status::OK();
+  return Drain().status();
+}
+
+std::optional<PgResult> PgConn::TakePrefetched(const std::string& key) {
+  for (auto it = prefetched_.begin(); it != prefetched_.end(); ++it) {
+    if (it->key == key) {
+      PgResult rows = std::move(it->rows);
+      prefetched_.erase(it);
+      return rows;
+    }
+  }
+  return std::nullopt;
+}
+
+Result<PgResult> PgConn::Drain() {
+  if (PQpipelineSync(conn_) != 1) return QueueFailed();
+  std::optional<PgResult> wanted;
+  std::optional<Status> failure;
+  std::string failure_state;
+  for (const Queued& q : queued_) {
+    pg_result* r = PQgetResult(conn_);
+    if (r == nullptr) return QueueFailed();  // lost mid-pipeline
+    // Every statement's results end with a null.
+    while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_ABORTED) {  // behind a failure
+      PQclear(r);
+      continue;
+    }
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      if (q.kind == Queued::kPrepare) prepared_.erase(q.key);
+      Status s = Check(r).status();
+      if (!failure) {
+        failure = std::move(s);
+        failure_state = last_sqlstate_;
+      }
+      continue;
+    }
+    if (q.kind == Queued::kPrefetch) {
+      prefetched_.push_back({q.key, PgResult(r)});
+    } else if (q.kind == Queued::kWanted) {
+      wanted.emplace(r);
+    } else {
+      PQclear(r);
+    }
+  }
+  queued_.clear();
+  pg_result* sync = PQgetResult(conn_);
+  const bool synced =
+      sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  if (sync != nullptr) PQclear(sync);
+  if (!synced || PQexitPipelineMode(conn_) != 1) return QueueFailed();
+  if (failure) {
+    last_sqlstate_ = failure_state;
+    return *std::move(failure);
+  }
+  last_sqlstate_.clear();
+  if (wanted) return std::move(*wanted);
+  return PgResult();
 }
 
 Result<PgResult> PgConn::Exec(const PgStatement& stmt,
                               const PgParams& params) {
+  if (!queued_.empty() || !prefetched_.empty()) {
+    // Prefetched rows were read for exactly this statement (its first use
+    // in the transaction); statements queued since touch other rows.
+    const std::string key = PrefetchKey(stmt, params);
+    if (std::optional<PgResult> rows = TakePrefetched(key)) {
+      return std::move(*rows);
+    }
+    bool pending = false;
+    for (const Queued& q : queued_) {
+      pending = pending || (q.kind == Queued::kPrefetch && q.key == key);
+    }
+    if (pending) {
+      ACPSTORE_RETURN_IF_ERROR(Drain().status());
+      if (std::optional<PgResult> rows = TakePrefetched(key)) {
+        return std::move(*rows);
+      }
+    } else if (!queued_.empty()) {
+      ACPSTORE_RETURN_IF_ERROR(Queue(stmt, params, Queued::kWanted, ""));
+      return Drain();
+    }
+  }
+  if (lost_) return Status::Unavailable("the database connection was lost");
   if (!prepared_.contains(stmt.name)) {
     ACPSTORE_RETURN_IF_ERROR(
         Check(PQprepare(conn_, stmt.name, stmt.sql, 0, nullptr)).status());
@@ -194,6 +382,8 @@ Result<PgResult> PgConn::Exec(const PgStatement& stmt,
 }
 
 Result<PgResult> PgConn::Query(std::string_view sql, const PgParams& params) {
+  ACPSTORE_RETURN_IF_ERROR(Flush());
+  if (lost_) return Status::Unavailable("the database connection was lost");
   std::string text(sql);
   return Check(PQexecParams(conn_, text.c_str(), params.size(), nullptr,
                             params.values(), params.lengths(),

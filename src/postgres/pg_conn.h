@@ -7,6 +7,17 @@
 // otherwise; last_sqlstate() names the SQLSTATE so callers can retry a
 // serialization failure or map a unique violation.
 //
+// Pipelining (libpq pipeline mode; any server): Send and SendCommand queue
+// a statement whose rows nobody reads, Prefetch one whose rows a later Exec
+// of the same statement with the same parameters takes; nothing waits
+// until a statement needs its answer (Exec, Run, Query, Flush), which goes
+// out with everything queued in one round trip. A queued statement's
+// failure is that later call's failure (with its SQLSTATE), so a
+// transaction's writes fail it at the latest at COMMIT. A COMMIT or
+// ROLLBACK that an earlier failure skipped still ends the transaction.
+// Prefetched rows are forgotten at the next Run (BEGIN, COMMIT, ROLLBACK),
+// so they never outlive their transaction.
+//
 // Thread-safety: none; a connection is used by one thread at a time (the
 // pool hands it out). Lifetime: closes the connection when destroyed.
 
@@ -110,6 +121,13 @@ class PgConn {
   // An unprepared statement with parameters.
   Result<PgResult> Query(std::string_view sql, const PgParams& params);
 
+  // Pipelining (above). kUnavailable if the connection broke.
+  Status Send(const PgStatement& stmt, const PgParams& params);
+  Status SendCommand(std::string_view sql);
+  Status Prefetch(const PgStatement& stmt, const PgParams& params);
+  // Waits for everything queued; the first failure among it.
+  Status Flush();
+
   // False once the connection broke (libpq says so, or a statement failed
   // with an error libpq made up itself, which it does only when it lost
   // the server); the pool drops it.
@@ -120,13 +138,37 @@ class PgConn {
   pg_conn* raw() { return conn_; }
 
  private:
+  // A queued statement, in the order its results come back.
+  struct Queued {
+    enum Kind { kPrepare, kDiscard, kPrefetch, kWanted } kind;
+    std::string key;  // kPrepare: the name; kPrefetch: PrefetchKey
+  };
+  struct Prefetched {
+    std::string key;
+    PgResult rows;
+  };
+
   explicit PgConn(pg_conn* conn) : conn_(conn) {}
   Result<PgResult> Check(pg_result* r);
+  static std::string PrefetchKey(const PgStatement& stmt,
+                                 const PgParams& params);
+  // Queues stmt (preparing it first if this connection has not).
+  Status Queue(const PgStatement& stmt, const PgParams& params,
+               Queued::Kind kind, std::string key);
+  Status QueueFailed();
+  // Sends a Sync and reads every queued result; the kWanted one (if any)
+  // or the first failure.
+  Result<PgResult> Drain();
+  // The prefetched rows of `key`, taken; nullopt if none.
+  std::optional<PgResult> TakePrefetched(const std::string& key);
 
   pg_conn* conn_;
   std::unordered_set<std::string> prepared_;
   std::string last_sqlstate_;
-  bool lost_ = false;  // a client-side error ended a statement
+  std::vector<Queued> queued_;
+  std::vector<Prefetched> prefetched_;
+  bool lost_ = false;  // a client-side error ended a statement, or
+                       // a pipeline lost track of its results
 };
 
 // The SQLSTATE class of lost connections and server shutdowns: the

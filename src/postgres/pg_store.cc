@@ -250,7 +250,8 @@ Status PgStore::InTransaction(const std::function<Status(PgConn&)>& body) {
 template <typename T, typename Decide>
 void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
                      LoadFn load, Decide decide, bool append,
-                     std::string lock_order) {
+                     std::string lock_order,
+                     std::function<Status(PgConn&)> prefetch) {
   if (!valid.ok()) {
     if (done) done(std::move(valid));
     return;
@@ -270,6 +271,7 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
   CommitJob job;
   job.append = append;
   job.lock_order = std::move(lock_order);
+  job.prefetch = std::move(prefetch);
   job.run = [this, out, load = std::move(load),
              decide = std::move(decide)](PgConn& c) -> Status {
     *out = Outcome{};
@@ -464,7 +466,11 @@ void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
         return engine::DecideAppendEvents(st, ctx, scope, id, req);
       },
       /*append=*/true,
-      /*lock_order=*/scope.tenant_id + '\0' + std::string(session_id));
+      /*lock_order=*/scope.tenant_id + '\0' + std::string(session_id),
+      /*prefetch=*/
+      [tenant = scope.tenant_id, id = std::string(session_id)](PgConn& c) {
+        return c.Prefetch(kSessionForUpdate, PgParams().Text(tenant).Text(id));
+      });
 }
 
 // ------------------------------------------------------------------ actions

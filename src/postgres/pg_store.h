@@ -146,11 +146,13 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // its transaction. `load` and `decide` own what they use (they run later,
   // and again on a retry).
   // `append`: the job may share a transaction with other appends, which
-  // run sorted by `lock_order` (the session row it locks; CommitJob).
+  // run sorted by `lock_order` (the session row it locks; CommitJob), and
+  // `prefetch` queues that row's read for the batch (CommitJob::prefetch).
   template <typename T, typename Decide>
   void Mutate(const Scope& scope, Status valid, Completion<T> done,
               LoadFn load, Decide decide, bool append = false,
-              std::string lock_order = {});
+              std::string lock_order = {},
+              std::function<Status(PgConn&)> prefetch = {});
 
   // Loaders (pg_store.cc).
   enum class Lock { kNone, kKeyShare, kUpdate };

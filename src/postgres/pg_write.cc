@@ -68,11 +68,17 @@ constexpr PgStatement kUpsertPause{
     "DO UPDATE SET status = EXCLUDED.status, record = EXCLUDED.record"};
 constexpr PgStatement kNotify{"notify", "SELECT pg_notify($1, $2)"};
 
+// `pipelined`: queued (PgConn::Send), its failure reported by the next
+// statement that waits, at the latest the COMMIT.
 Status Notify(PgConn& conn, const std::string& channel, EventSeq last_seq,
-              const std::string& tenant_id, const std::string& session_id) {
+              const std::string& tenant_id, const std::string& session_id,
+              bool pipelined = false) {
   std::string payload = std::to_string(last_seq) + " " + tenant_id + "\t" +
                         session_id;
-  return conn.Exec(kNotify, PgParams().Text(channel).Text(payload)).status();
+  PgParams params;
+  params.Text(channel).Text(payload);
+  if (pipelined) return conn.Send(kNotify, params);
+  return conn.Exec(kNotify, params).status();
 }
 
 class Writer {
@@ -116,13 +122,19 @@ class Writer {
     return Notify(conn_, channel_, 0, op.tenant_id, op.session_id);
   }
 
+  // An append's statements are pipelined (PgConn::Send): nothing reads
+  // their rows, so they go out with the next statement that waits for an
+  // answer - the next append's load, or the COMMIT - in one round trip.
+  // (Folding a one-event append's three statements into one, a
+  // data-modifying WITH, did not pay in a same-run comparison:
+  // docs/benchmarks.md.)
   Status operator()(const record::AppendEventsOp& op) {
     if (op.events.empty()) return Status::OK();
     int64_t bytes = 0;
     for (const Event& e : op.events) {
       bytes += static_cast<int64_t>(e.payload.size());
       ACPSTORE_RETURN_IF_ERROR(
-          conn_.Exec(kInsertEvent, PgParams()
+          conn_.Send(kInsertEvent, PgParams()
                                        .Text(op.tenant_id)
                                        .Text(op.session_id)
                                        .Int(static_cast<int64_t>(e.seq))
@@ -132,20 +144,19 @@ class Writer {
                                        .Int(e.ingested_at)
                                        .OptText(e.backend_run_id)
                                        .OptText(e.payload_ref)
-                                       .Text(e.payload))
-              .status());
+                                       .Text(e.payload)));
     }
     const EventSeq last = op.events.back().seq;
     ACPSTORE_RETURN_IF_ERROR(
-        conn_.Exec(kAdvanceCounter,
+        conn_.Send(kAdvanceCounter,
                    PgParams()
                        .Text(op.tenant_id)
                        .Text(op.session_id)
                        .Int(static_cast<int64_t>(op.events.size()))
                        .Int(static_cast<int64_t>(last))
-                       .Int(bytes))
-            .status());
-    return Notify(conn_, channel_, last, op.tenant_id, op.session_id);
+                       .Int(bytes)));
+    return Notify(conn_, channel_, last, op.tenant_id, op.session_id,
+                  /*pipelined=*/true);
   }
 
   Status operator()(const record::DropEventsOp& op) {
