@@ -50,7 +50,8 @@ pid_t ServerProcess::pid() const {
 }
 
 Status ServerProcess::Start(const std::string& binary, const std::string& dir,
-                            const std::vector<std::string>& args) {
+                            const std::vector<std::string>& args,
+                            const std::string& token) {
   const std::string data_dir = dir + "/data";
   std::vector<std::string> argv = {binary,   "serve",    "--data-dir",
                                    data_dir, "--listen", "127.0.0.1:0"};
@@ -70,8 +71,11 @@ Status ServerProcess::Start(const std::string& binary, const std::string& dir,
     return Status::Unavailable("the server did not report a port: " + log);
   }
   port_ = proc::PortAfter(process_->Text(proc::Stream::kStderr), kMarker);
-  std::ifstream token_file(data_dir + "/bootstrap-admin.token");
-  std::getline(token_file, token_);
+  token_ = token;
+  if (token_.empty()) {
+    std::ifstream token_file(data_dir + "/bootstrap-admin.token");
+    std::getline(token_file, token_);
+  }
   if (port_ == 0 || token_.empty()) {
     return Status::Unavailable("the server did not report a port and token: " +
                                process_->Text(proc::Stream::kStderr));

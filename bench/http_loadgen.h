@@ -49,9 +49,12 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   // Spawns `binary serve --data-dir <dir>/data --listen 127.0.0.1:0
-  // <args>` with stderr in <dir>/server.log; waits for the port and token.
+  // <args>` with stderr in <dir>/server.log; waits for the port and the
+  // bootstrap token - or takes `token` (a second server on a database
+  // whose first server made the key).
   Status Start(const std::string& binary, const std::string& dir,
-               const std::vector<std::string>& args);
+               const std::vector<std::string>& args,
+               const std::string& token = "");
   // SIGTERM and wait (up to 30 s); the exit code.
   int Stop();
 
