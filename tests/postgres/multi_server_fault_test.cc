@@ -65,7 +65,7 @@ TEST_F(MultiServerFaultTest, KillNineOneServerLosesNoAcknowledgedEvent) {
   crash::ServeProcess* a = StartServer();
   crash::ServeProcess* b = StartServer();
   ASSERT_TRUE(a && b);
-  net::HttpClient http_b(b->port(), token());
+  net::HttpClient http_b = Client(b->port());
   ASSERT_TRUE(crash::CreateSessions(http_b, kSessions));
 
   RetryingWriter writer({a->port(), b->port()}, token(), kSessions, 8, 1);
@@ -171,8 +171,8 @@ TEST_F(MultiServerFaultTest, PostgresRestartMidLoadLosesNoAcknowledgedEvent) {
   crash::ServeProcess* a = StartServer(pg.url());
   crash::ServeProcess* b = StartServer(pg.url());
   ASSERT_TRUE(a && b);
-  net::HttpClient http_a(a->port(), token());
-  net::HttpClient http_b(b->port(), token());
+  net::HttpClient http_a = Client(a->port());
+  net::HttpClient http_b = Client(b->port());
   ASSERT_TRUE(crash::CreateSessions(http_a, kSessions));
 
   RetryingWriter writer({a->port(), b->port()}, token(), kSessions, 8, 1);

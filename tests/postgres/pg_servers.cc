@@ -127,6 +127,14 @@ void PgServersTest::TearDown() {
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
 }
 
+net::HttpClient PgServersTest::Client(uint16_t port) const {
+  net::ClientOptions options;
+  options.port = port;
+  options.token = token_;
+  options.retry_stale = true;
+  return net::HttpClient(options);
+}
+
 std::optional<std::string> PgServersTest::Sql(const std::string& sql) {
   return PgExec(url_, sql);
 }

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "../crash/serve_harness.h"
+#include "net/http_client.h"
 
 namespace acpstore::pgtest {
 
@@ -68,6 +69,11 @@ class PgServersTest : public ::testing::Test {
   const std::string& schema() const { return schema_; }
   const std::string& token() const { return token_; }
   const std::string& dir() const { return dir_; }
+  // A client of server `port` with token(), for the test thread's own
+  // requests: it may sit idle past the server's keep-alive timeout while
+  // a load runs, so a request on a connection the server closed meanwhile
+  // is sent again once (retry_stale; the server never saw it).
+  net::HttpClient Client(uint16_t port) const;
 
   std::vector<std::unique_ptr<crash::ServeProcess>> servers_;
 
