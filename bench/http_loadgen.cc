@@ -80,6 +80,7 @@ Status ServerProcess::Start(const std::string& binary, const std::string& dir,
     return Status::Unavailable("the server did not report a port and token: " +
                                process_->Text(proc::Stream::kStderr));
   }
+  writer_ = std::make_unique<net::RequestWriter>("127.0.0.1", token_);
   return Status::OK();
 }
 

@@ -6,7 +6,7 @@
 //    its VmRSS/VmHWM and CPU time from /proc/PID.
 //  * EpollLoop: many non-blocking keep-alive connections on one epoll set,
 //    driven by the caller's thread. The bytes are src/net's (the project's
-//    one HTTP client): requests written by net::AppendRequest, responses
+//    one HTTP client): requests written by a net::RequestWriter, responses
 //    framed by net::FrameLengthResponse (status, Content-Length) just
 //    enough to count and time them; SSE streams are handed over as raw
 //    bytes. Only the multiplexing is here: a blocking client cannot keep
@@ -61,6 +61,8 @@ class ServerProcess {
   pid_t pid() const;
   uint16_t port() const { return port_; }
   const std::string& token() const { return token_; }
+  // Requests to this server with its token (valid after Start).
+  const net::RequestWriter& writer() const { return *writer_; }
 
   struct Usage {
     uint64_t rss = 0;      // VmRSS, bytes
@@ -71,6 +73,7 @@ class ServerProcess {
 
  private:
   std::unique_ptr<proc::Process> process_;
+  std::unique_ptr<net::RequestWriter> writer_;
   uint16_t port_ = 0;
   std::string token_;
 };
@@ -123,17 +126,18 @@ inline bool TakeResponse(std::string& in, int* status) {
   return true;
 }
 
-// "POST <path> HTTP/1.1" with the bearer token and a JSON body.
-inline std::string PostRequest(std::string_view path, std::string_view token,
-                               std::string_view body) {
+// "POST <path> HTTP/1.1" with the writer's host and token and a JSON body.
+inline std::string PostRequest(const net::RequestWriter& writer,
+                               std::string_view path, std::string_view body) {
   std::string r;
-  net::AppendRequest(&r, "POST", path, "127.0.0.1", token, body);
+  writer.Append(&r, "POST", path, body);
   return r;
 }
-// "GET <path> HTTP/1.1" with the bearer token.
-inline std::string GetRequest(std::string_view path, std::string_view token) {
+// "GET <path> HTTP/1.1" with the writer's host and token.
+inline std::string GetRequest(const net::RequestWriter& writer,
+                              std::string_view path) {
   std::string r;
-  net::AppendRequest(&r, "GET", path, "127.0.0.1", token, {});
+  writer.Append(&r, "GET", path, {});
   return r;
 }
 

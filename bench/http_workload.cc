@@ -80,12 +80,12 @@ Status Exchange(EpollLoop& loop, size_t i, const std::string& request,
   return Status::Unavailable("no reply to a setup request");
 }
 
-Status CreateSessions(EpollLoop& loop, size_t conn, const std::string& token,
+Status CreateSessions(EpollLoop& loop, size_t conn, const net::RequestWriter& writer,
                       const std::vector<std::string>& ids) {
   for (const std::string& id : ids) {
     int status = 0;
     ACPSTORE_RETURN_IF_ERROR(Exchange(
-        loop, conn, PostRequest("/v1/sessions", token, "{\"id\":\"" + id + "\"}"),
+        loop, conn, PostRequest(writer, "/v1/sessions", "{\"id\":\"" + id + "\"}"),
         &status));
     if (status != 201) {
       return Status::Internal("create session " + id + ": HTTP " +
@@ -188,11 +188,10 @@ Result<Measurement> Fanout(const BenchOptions& options,
                            const std::string& session,
                            const std::string& phase) {
   EpollLoop loop;
-  const std::string stream_request =
-      "GET /v1/sessions/" + session +
-      "/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: "
-      "text/event-stream\r\nAuthorization: Bearer " +
-      server.token() + "\r\n\r\n";
+  std::string stream_request;
+  server.writer().Append(&stream_request, "GET",
+                         "/v1/sessions/" + session + "/events/stream", {},
+                         {{"Accept", "text/event-stream"}});
   const size_t subs = static_cast<size_t>(options.subscribers);
   for (size_t i = 0; i < subs; ++i) {
     if (loop.Connect(server.port()) < 0) {
@@ -269,7 +268,7 @@ Result<Measurement> Fanout(const BenchOptions& options,
       HttpConn& c = loop.conn(*idle);
       c.busy = true;
       c.sent_ns = sent;
-      loop.Send(*idle, PostRequest(path, appender.token(),
+      loop.Send(*idle, PostRequest(appender.writer(), path,
                                    "{\"eventType\":\"tool.output\",\"payload\":" +
                                        payload + "}"));
       ++appended;
@@ -466,7 +465,7 @@ Status RunHttpWorkload(const BenchOptions& options, Reporter& report) {
       ids.push_back("sse-0");
       ids.push_back("sse-1");
       ids.push_back("list-0");
-      ACPSTORE_RETURN_IF_ERROR(CreateSessions(setup, 0, server.token(), ids));
+      ACPSTORE_RETURN_IF_ERROR(CreateSessions(setup, 0, server.writer(), ids));
     }
     Measurement idle{"acpstore-http", "idle after setup", {}};
     const ServerProcess::Usage u0 = server.ReadUsage();
@@ -477,7 +476,7 @@ Status RunHttpWorkload(const BenchOptions& options, Reporter& report) {
     auto posts = [&server](const std::vector<std::string>& paths,
                            const std::vector<std::string>& bodies) {
       return [&server, &paths, &bodies, next = size_t{0}](size_t i) mutable {
-        return PostRequest(paths[i], server.token(), bodies[next++ % bodies.size()]);
+        return PostRequest(server.writer(), paths[i], bodies[next++ % bodies.size()]);
       };
     };
 
@@ -515,7 +514,7 @@ Status RunHttpWorkload(const BenchOptions& options, Reporter& report) {
           int status = 0;
           ACPSTORE_RETURN_IF_ERROR(Exchange(
               setup, 0,
-              PostRequest("/v1/sessions/list-0/events", server.token(),
+              PostRequest(server.writer(), "/v1/sessions/list-0/events",
                           batch_bodies[static_cast<size_t>(b) % batch_bodies.size()]),
               &status));
           if (status != 201) return Status::Internal("list setup: HTTP " + std::to_string(status));
@@ -527,9 +526,9 @@ Status RunHttpWorkload(const BenchOptions& options, Reporter& report) {
       auto next_page = [&](size_t i) {
         const int after = cursor[i];
         cursor[i] = (after + kBatchEvents) % kListEvents;
-        return GetRequest("/v1/sessions/list-0/events?after=" + std::to_string(after) +
-                              "&limit=" + std::to_string(kBatchEvents),
-                          server.token());
+        return GetRequest(server.writer(), "/v1/sessions/list-0/events?after=" +
+                                               std::to_string(after) + "&limit=" +
+                                               std::to_string(kBatchEvents));
       };
       Measurement m = ClosedLoop("list100 conns=" + std::to_string(kListConnections),
                                  server, kListConnections, next_page, 200,

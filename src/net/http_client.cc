@@ -71,7 +71,7 @@ Result<Response> ReadResponse(Connection& conn, Deadline deadline, bool* close) 
 
 HttpClient::HttpClient(ClientOptions options)
     : options_(std::move(options)),
-      host_header_(HostHeader(options_.host, options_.port)) {}
+      writer_(HostHeader(options_.host, options_.port), options_.token) {}
 
 HttpClient::HttpClient(uint16_t port, std::string token,
                        std::chrono::milliseconds timeout)
@@ -84,8 +84,7 @@ Result<Response> HttpClient::Request(std::string_view method,
                                      std::string_view body,
                                      const HeaderList& headers) {
   request_.clear();
-  AppendRequest(&request_, method, target, host_header_, options_.token, body,
-                headers);
+  writer_.Append(&request_, method, target, body, headers);
   bool stale = false;
   Result<Response> r = Once(request_, &stale);
   if (!r.ok() && stale && options_.retry_stale) r = Once(request_, &stale);

@@ -76,7 +76,7 @@ class HttpClient {
   Result<Response> Once(std::string_view request, bool* stale);
 
   ClientOptions options_;
-  std::string host_header_;
+  RequestWriter writer_;
   Connection conn_;
   std::string request_;  // reused between requests
 };

@@ -30,12 +30,31 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // "Authorization: Bearer <token>" when `token` is not empty, then `extra`
 // in order, then for a non-empty body Content-Type (application/json
 // unless `extra` names one) and Content-Length, the blank line and the
-// body. One append per piece: the load generator builds every request with
-// it.
+// body. For one request; many to one server go through a RequestWriter.
 void AppendRequest(std::string* out, std::string_view method,
                    std::string_view target, std::string_view host,
                    std::string_view token, std::string_view body,
                    const HeaderList& extra = {});
+
+// AppendRequest for many requests to one host with one token: the header
+// lines they share are formatted once, so a request is a few appends (as
+// cheap as the load generator's hand-written requests were; same-run
+// figures in docs/benchmarks.md). The load generator and HttpClient write
+// every request with one.
+class RequestWriter {
+ public:
+  RequestWriter(std::string_view host, std::string_view token);
+  // The same bytes as AppendRequest(out, method, target, host, token, body,
+  // extra).
+  void Append(std::string* out, std::string_view method,
+              std::string_view target, std::string_view body,
+              const HeaderList& extra) const;
+  void Append(std::string* out, std::string_view method,
+              std::string_view target, std::string_view body) const;
+
+ private:
+  std::string common_;  // " HTTP/1.1\r\nHost: h[\r\nAuthorization: Bearer t]"
+};
 
 // A response as the client received it.
 struct Response {

@@ -25,6 +25,27 @@ TEST(AppendRequestTest, WritesHostTokenTypeAndLength) {
             "Content-Length: 1\r\n\r\na");
 }
 
+TEST(RequestWriterTest, SameBytesAsAppendRequest) {
+  for (const char* token : {"", "tok"}) {
+    const RequestWriter writer("127.0.0.1:7", token);
+    for (const char* body : {"", "{\"a\":1}"}) {
+      for (const HeaderList& extra :
+           {HeaderList{}, HeaderList{{"Accept", "text/event-stream"}},
+            HeaderList{{"Content-Type", "text/plain"}}}) {
+        std::string want, got = "kept|";
+        AppendRequest(&want, "POST", "/p", "127.0.0.1:7", token, body, extra);
+        writer.Append(&got, "POST", "/p", body, extra);
+        EXPECT_EQ(got, "kept|" + want) << token << body;
+        if (extra.empty()) {
+          got.clear();
+          writer.Append(&got, "POST", "/p", body);
+          EXPECT_EQ(got, want);
+        }
+      }
+    }
+  }
+}
+
 TEST(ResponseHeadTest, FramingFollowsTheHeaders) {
   ResponseHead head;
   std::map<std::string, std::string> headers;
