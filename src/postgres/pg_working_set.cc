@@ -84,8 +84,8 @@ class PgEventLog final : public engine::EventLog {
 // drawing a key from std::random_device for each one (a system call per
 // mutation) cost ~3% of the CPU of a postgres append (perf).
 const engine::ClientIdKey& ProcessClientIdKey() {
-  static const engine::ClientIdKey key = engine::ClientIdKey::Random();
-  return key;
+  static const engine::ClientIdKey kKey = engine::ClientIdKey::Random();
+  return kKey;
 }
 
 }  // namespace
