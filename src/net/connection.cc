@@ -43,15 +43,15 @@ Result<int> ConnectTo(const sockaddr* addr, socklen_t len, int family,
   int rc = ::connect(fd, addr, len);
   if (rc != 0 && errno == EINPROGRESS) {
     // Non-blocking so that the deadline bounds the handshake too.
-    for (;;) {
-      pollfd p{fd, POLLOUT, 0};
-      const int ready = ::poll(&p, 1, MillisLeft(deadline));
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready <= 0) {
-        ::close(fd);
-        return Status::Unavailable("connect: timed out");
-      }
-      break;
+    // A signal (EINTR) ends the wait too: `acpstore tail` installs its
+    // SIGINT handler without SA_RESTART so that Ctrl-C is seen at once.
+    pollfd p{fd, POLLOUT, 0};
+    const int ready = ::poll(&p, 1, MillisLeft(deadline));
+    if (ready <= 0) {
+      ::close(fd);
+      return Status::Unavailable(ready < 0 && errno == EINTR
+                                     ? "connect: interrupted"
+                                     : "connect: timed out");
     }
     int err = 0;
     socklen_t err_len = sizeof(err);
@@ -156,7 +156,9 @@ Result<size_t> Connection::ReadSome(Deadline deadline) {
   for (;;) {
     pollfd p{fd_, POLLIN, 0};
     const int ready = ::poll(&p, 1, MillisLeft(deadline));
-    if (ready < 0 && errno == EINTR) continue;
+    // A signal returns like a timeout (0 bytes), so the caller can look
+    // at why it was woken (tail's Ctrl-C) before its deadline.
+    if (ready < 0 && errno == EINTR) return size_t{0};
     if (ready < 0) return Errno("poll", errno);
     if (ready == 0) return size_t{0};
     char chunk[65536];

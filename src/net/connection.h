@@ -64,7 +64,8 @@ class Connection {
   Status SendAll(std::string_view bytes);
 
   // Waits until `deadline` for bytes and appends what one recv returns to
-  // buffer(): the count (0 on timeout). kUnavailable at EOF or on a reset
+  // buffer(): the count (0 on timeout, or when a signal interrupted the
+  // wait). kUnavailable at EOF or on a reset
   // (eof() is then true) and on any other error.
   Result<size_t> ReadSome(Deadline deadline);
 
