@@ -145,6 +145,14 @@ void SubscriptionHub::Notify(const std::vector<std::string>& session_keys) {
   }
 }
 
+std::vector<std::string> SubscriptionHub::Keys() const {
+  std::vector<std::string> keys;
+  base::MutexLock lock(&mu_);
+  keys.reserve(waiters_.size());
+  for (const auto& kv : waiters_) keys.push_back(kv.first);
+  return keys;
+}
+
 void SubscriptionHub::NotifyAll() {
   std::vector<std::string> keys;
   {

@@ -77,6 +77,9 @@ class SubscriptionHub {
   void NotifyAll() EXCLUDES(mu_);
 
   size_t size() const;
+  // The session keys that have subscribers now (the postgres engine polls
+  // their rows for commits whose notification never came).
+  std::vector<std::string> Keys() const EXCLUDES(mu_);
 
   // The sessions whose subscribers a committed Mutation concerns: those it
   // appended to or deleted.

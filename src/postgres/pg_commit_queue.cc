@@ -9,9 +9,29 @@
 #include <utility>
 
 namespace acpstore::postgres {
+namespace {
 
-CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers)
-    : pool_(pool), transact_(std::move(transact)) {
+// A PostgreSQL array literal of `items`: {"a","b"}, each quoted.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out.push_back('\\');
+      out.push_back(ch);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace
+
+CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
+                         std::string channel)
+    : pool_(pool), transact_(std::move(transact)), channel_(std::move(channel)) {
   if (workers == 0) workers = 1;
   for (size_t i = 0; i < workers; ++i) {
     workers_.emplace_back([this] { Loop(); });
@@ -118,7 +138,13 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
           CountBatch(jobs.size());
+          std::vector<std::string> notes;
+          for (CommitJob& j : jobs) {
+            if (j.notes) j.notes(&notes);
+          }
+          // Acknowledged at once: durable now, whatever the NOTIFY does.
           for (CommitJob& j : jobs) j.finish(Status::OK());
+          Notify(c, notes);
           return;
         }
         if (!c.healthy()) {
@@ -136,8 +162,26 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
   for (CommitJob& j : jobs) {
     Status s = transact_(j.run);
     if (s.ok() && j.append) CountBatch(1);
+    std::vector<std::string> notes;
+    if (s.ok() && j.notes) j.notes(&notes);
     j.finish(std::move(s));
+    if (!notes.empty()) {
+      Result<PgPool::Lease> lease = pool_->Borrow();
+      if (lease.ok()) Notify(**lease, notes);
+    }
   }
+}
+
+void CommitQueue::Notify(PgConn& c, const std::vector<std::string>& notes) {
+  if (notes.empty()) return;
+  // One statement, one notification per payload (the format every
+  // listener parses). It commits on its own without a WAL flush to wait
+  // for (a transaction that only NOTIFYs writes no WAL but its commit
+  // record, flushed asynchronously), so it holds PostgreSQL's notification
+  // lock only briefly. Lost (the connection broke, the server dies now):
+  // the listeners' poll of their subscribed sessions wakes the streams.
+  (void)c.Query("SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
+                PgParams().Text(channel_).Text(TextArray(notes)));
 }
 
 }  // namespace acpstore::postgres

@@ -11,7 +11,9 @@
 // job's writes ride with the next statement that waits; the last ones
 // with the COMMIT - two round trips for a batch of appends to distinct
 // sessions. Each job is completed only after COMMIT returned
-// (synchronous_commit on). If any job of a batch meets a database error,
+// (synchronous_commit on). Then, on the same connection, one statement
+// NOTIFYs every append the batch committed (decision 0013): a NOTIFY inside
+// the transaction would make PostgreSQL commit the batches one at a time. If any job of a batch meets a database error,
 // the batch is rolled back and each job runs again in a transaction of its
 // own, so one bad request never fails the others. A batch runs its jobs in
 // `lock_order` order (see CommitJob), not arrival order.
@@ -60,25 +62,30 @@ struct CommitJob {
   // batch's BEGIN. Only the first job of a lock_order in a batch
   // prefetches: a later one must read what the earlier wrote.
   std::function<Status(PgConn&)> prefetch;
+  // Adds the notification payloads (pg_write.h) of what the last run()
+  // wrote; called once after its COMMIT, before finish.
+  std::function<void(std::vector<std::string>*)> notes;
 };
 
 class CommitQueue {
  public:
   static constexpr size_t kMaxBatch = 256;
-  // Batches of appends running at once. PostgreSQL commits transactions
-  // that NOTIFY one at a time (a database-wide lock held through the WAL
-  // flush), so more lanes only split the waiting appends into smaller
-  // batches that queue for that lock; two let one batch execute while the
-  // other commits. (Same-run medians of 3 at 16/64 writers on a loaded
-  // machine: 1 lane 1,389/2,360 appends/s, 2 lanes 959/3,030, 4 lanes
-  // 506/1,732; docs/benchmarks.md.) Other mutations are not limited.
-  static constexpr size_t kAppendBatches = 2;
+  // Batches of appends running at once (each on its own connection). Their
+  // commits no longer queue for PostgreSQL's notification lock (the NOTIFY
+  // follows the COMMIT), so PostgreSQL flushes concurrent batches' commits
+  // together. Four (same-run medians of 3 at 16/64 writers on a loaded
+  // machine, appends/s: 2 lanes 2,216/5,065, 4 lanes 3,441/6,459, 8 lanes
+  // 3,042/6,090 - 8 is 4 with the default pool's 4 commit threads;
+  // docs/benchmarks.md, decision 0013). Other mutations are not limited.
+  static constexpr size_t kAppendBatches = 4;
 
   // `transact` runs one job alone in a transaction with the engine's
   // retry rules (PgStore::InTransaction).
   using Transact = std::function<Status(const std::function<Status(PgConn&)>&)>;
 
-  CommitQueue(PgPool* pool, Transact transact, size_t workers);
+  // `channel`: where the appends' notifications go (pg_write.h).
+  CommitQueue(PgPool* pool, Transact transact, size_t workers,
+              std::string channel);
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -100,9 +107,14 @@ class CommitQueue {
   void RunBatch(std::vector<CommitJob>& jobs);
   static Status Begin(PgConn& c, std::vector<CommitJob>& jobs);
   void CountBatch(size_t n);
+  // After COMMIT: one pg_notify per payload the jobs' `notes` give, in one
+  // statement on `c`. A failure is only logged away: the listeners' poll
+  // (pg_listener.h) wakes the streams within a second anyway.
+  void Notify(PgConn& c, const std::vector<std::string>& notes);
 
   PgPool* const pool_;
   const Transact transact_;
+  const std::string channel_;
   base::Mutex mu_;
   base::CondVar cv_;
   std::deque<CommitJob> queue_ GUARDED_BY(mu_);

@@ -6,6 +6,14 @@
 // and then wakes every subscriber, since notifications sent meanwhile are
 // gone: each re-reads from its cursor, so no stream skips an event.
 //
+// Commits NOTIFY after their COMMIT (decision 0013), so a server that dies
+// between the two never sends it. The safety net: every kRecheckMs the
+// listener reads (incarnation, last_seq) of every session that has local
+// subscribers, in one query, and wakes those whose row moved since it last
+// looked or heard a notification (or that it sees for the first time, or
+// that are gone): such a commit reaches the streams within about
+// kRecheckMs.
+//
 // Thread-safety: owns one thread; the callbacks run on it. Lifetime: the
 // destructor stops and joins the thread; callbacks must stay valid until
 // then.
@@ -19,10 +27,14 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "acpstore/records.h"
 
 namespace acpstore::postgres {
+
+class PgConn;
 
 class PgListener {
  public:
@@ -30,9 +42,13 @@ class PgListener {
                                       std::string_view session_id,
                                       EventSeq last_seq)>;
   using OnGap = std::function<void()>;
+  // The session keys (engine/keys.h TenantKey) with local subscribers.
+  using Subscribed = std::function<std::vector<std::string>()>;
+
+  static constexpr int kRecheckMs = 1000;
 
   PgListener(std::string url, std::string schema, std::string channel,
-             OnNotify on_notify, OnGap on_gap);
+             OnNotify on_notify, OnGap on_gap, Subscribed subscribed);
   ~PgListener();
   PgListener(const PgListener&) = delete;
   PgListener& operator=(const PgListener&) = delete;
@@ -43,12 +59,23 @@ class PgListener {
 
  private:
   void Loop();
+  struct Seen {
+    int64_t incarnation = 0;
+    int64_t last_seq = 0;
+  };
+  // One recheck (see above) on `conn`; false if the connection failed.
+  bool Recheck(PgConn& conn);
+  // Hands every notification libpq holds to on_notify_.
+  void Drain(PgConn& conn);
 
   const std::string url_;
   const std::string schema_;
   const std::string channel_;
   const OnNotify on_notify_;
   const OnGap on_gap_;
+  const Subscribed subscribed_;
+  // Listener thread only: what the last recheck or notification showed.
+  std::unordered_map<std::string, Seen> seen_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> connects_{0};

@@ -178,7 +178,8 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
       [self](std::string_view tenant, std::string_view session, EventSeq) {
         self->hub_.Notify({engine::TenantKey(tenant, session)});
       },
-      [self] { self->hub_.NotifyAll(); });
+      [self] { self->hub_.NotifyAll(); },
+      [self] { return self->hub_.Keys(); });
   // Live events from other servers need the LISTEN in place; wait briefly
   // for it so a subscription opened right after Open misses nothing.
   for (int i = 0; i < 100 && !store->listener_->connected(); ++i) {
@@ -191,7 +192,7 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
       [self](const std::function<Status(PgConn&)>& body) {
         return self->InTransaction(body);
       },
-      std::max<size_t>(1, options.postgres_pool / 2));
+      std::max<size_t>(1, options.postgres_pool / 2), store->channel_);
   if (options.maintenance_interval_ms > 0) {
     store->maintenance_ = std::make_unique<engine::PeriodicThread>(
         std::chrono::milliseconds(options.maintenance_interval_ms),
@@ -265,6 +266,7 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
     std::optional<T> result;
     Status refusal;
     std::vector<std::string> wake;
+    std::vector<std::string> notes;  // sent after COMMIT (CommitQueue)
     uint64_t appended = 0;
   };
   auto out = std::make_shared<Outcome>();
@@ -282,11 +284,15 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
       out->refusal = std::move(d).error();
       return Status::OK();  // nothing written; the transaction may go on
     }
-    ACPSTORE_RETURN_IF_ERROR(WriteMutation(c, channel_, ws, d->mutation));
+    ACPSTORE_RETURN_IF_ERROR(
+        WriteMutation(c, channel_, ws, d->mutation, &out->notes));
     out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
     out->appended = CountAppended(d->mutation);
     out->result = std::move(d->result);
     return Status::OK();
+  };
+  job.notes = [out](std::vector<std::string>* notes) {
+    notes->insert(notes->end(), out->notes.begin(), out->notes.end());
   };
   job.finish = [this, out, done = std::move(done)](Status s) {
     if (s.ok() && !out->refusal.ok()) s = out->refusal;

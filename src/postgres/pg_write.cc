@@ -73,18 +73,17 @@ constexpr PgStatement kNotify{"notify", "SELECT pg_notify($1, $2)"};
 Status Notify(PgConn& conn, const std::string& channel, EventSeq last_seq,
               const std::string& tenant_id, const std::string& session_id,
               bool pipelined = false) {
-  std::string payload = std::to_string(last_seq) + " " + tenant_id + "\t" +
-                        session_id;
   PgParams params;
-  params.Text(channel).Text(payload);
+  params.Text(channel).Text(NotifyPayload(last_seq, tenant_id, session_id));
   if (pipelined) return conn.Send(kNotify, params);
   return conn.Exec(kNotify, params).status();
 }
 
 class Writer {
  public:
-  Writer(PgConn& conn, const std::string& channel, const WorkingSet& loaded)
-      : conn_(conn), channel_(channel), loaded_(loaded) {}
+  Writer(PgConn& conn, const std::string& channel, const WorkingSet& loaded,
+         std::vector<std::string>* notes)
+      : conn_(conn), channel_(channel), loaded_(loaded), notes_(notes) {}
 
   Status operator()(const record::UpsertSessionOp& op) {
     const Session& s = op.session;
@@ -155,6 +154,10 @@ class Writer {
                        .Int(static_cast<int64_t>(op.events.size()))
                        .Int(static_cast<int64_t>(last))
                        .Int(bytes)));
+    if (notes_ != nullptr) {
+      notes_->push_back(NotifyPayload(last, op.tenant_id, op.session_id));
+      return Status::OK();
+    }
     return Notify(conn_, channel_, last, op.tenant_id, op.session_id,
                   /*pipelined=*/true);
   }
@@ -237,6 +240,7 @@ class Writer {
   PgConn& conn_;
   const std::string& channel_;
   const WorkingSet& loaded_;
+  std::vector<std::string>* const notes_;
 };
 
 }  // namespace
@@ -245,9 +249,20 @@ std::string NotifyChannel(const std::string& schema) {
   return schema + ".events";
 }
 
+std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
+                          std::string_view session_id) {
+  std::string payload = std::to_string(last_seq);
+  payload.push_back(' ');
+  payload.append(tenant_id);
+  payload.push_back('\t');
+  payload.append(session_id);
+  return payload;
+}
+
 Status WriteMutation(PgConn& conn, const std::string& channel,
-                     const WorkingSet& loaded, const record::Mutation& m) {
-  Writer writer(conn, channel, loaded);
+                     const WorkingSet& loaded, const record::Mutation& m,
+                     std::vector<std::string>* notes) {
+  Writer writer(conn, channel, loaded, notes);
   for (const record::MutationOp& op : m.ops) {
     ACPSTORE_RETURN_IF_ERROR(std::visit(writer, op));
   }

@@ -3,8 +3,10 @@
 // INSERTed, so two servers creating the same id concurrently collide on
 // the primary key (SQLSTATE 23505) instead of overwriting each other, and
 // the engine decides again. An append advances the session row's counter
-// (last_seq) in the same transaction, and queues a NOTIFY that PostgreSQL
-// delivers at commit (pg_listener.h).
+// (last_seq) in the same transaction, and either queues a NOTIFY that
+// PostgreSQL delivers at commit (pg_listener.h) or, given `notes`, leaves
+// the notification to the caller, to send after its COMMIT (decision 0013:
+// PostgreSQL commits NOTIFYing transactions one at a time).
 //
 // Thread-safety: uses only the connection it is given.
 
@@ -12,6 +14,8 @@
 #define ACPSTORE_POSTGRES_PG_WRITE_H_
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "acpstore/status.h"
 #include "postgres/pg_conn.h"
@@ -24,9 +28,14 @@ namespace acpstore::postgres {
 // "<lastSeq> <tenantId>\t<sessionId>" (ids contain no control character).
 // A deleted session is announced with lastSeq 0.
 std::string NotifyChannel(const std::string& schema);
+std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
+                          std::string_view session_id);
 
+// `notes`: if set, each append's payload is added there instead of being
+// NOTIFYed in the transaction (a deleted session is still NOTIFYed in it).
 Status WriteMutation(PgConn& conn, const std::string& channel,
-                     const WorkingSet& loaded, const record::Mutation& m);
+                     const WorkingSet& loaded, const record::Mutation& m,
+                     std::vector<std::string>* notes = nullptr);
 
 }  // namespace acpstore::postgres
 

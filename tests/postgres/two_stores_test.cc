@@ -331,6 +331,46 @@ TEST_F(TwoStoresTest, LostNotificationConnectionIsReestablishedAndTheGapRead) {
   EXPECT_EQ(got[1].seq, 2u);
 }
 
+// Decision 0013: a commit NOTIFYs after its COMMIT, so a server that dies
+// between the two never sends it. Such a commit - here written through SQL
+// directly, as the engine writes an append, and never notified - still
+// reaches a subscriber: its server's listener re-reads the subscribed
+// sessions' rows every PgListener::kRecheckMs (1 s).
+TEST_F(TwoStoresTest, ACommitWhoseNotificationNeverCameStillReachesSubscribers) {
+  ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-1"}).ok());
+  ASSERT_TRUE(db_a_->Append(kAlice, "s-1", {.event_type = "note", .payload = "1"}).ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ready = false;
+  Result<std::unique_ptr<Subscription>> sub = b_->Subscribe(
+      kAlice, "s-1", {.after = 1, .on_ready = [&] {
+                        std::lock_guard<std::mutex> lock(mu);
+                        ready = true;
+                        cv.notify_all();
+                      }});
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  Result<EventPage> first = (*sub)->Next(100);  // caught up: arms the waiter
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(first->events.empty());
+
+  const std::string q = "\"" + schema_ + "\".";
+  Sql("BEGIN; INSERT INTO " + q +
+      "events (tenant_id, session_id, seq, event_type, occurred_at, "
+      "ingested_at, payload) VALUES ('t1', 's-1', 2, 'note', 1, 1, '2'); "
+      "UPDATE " + q +
+      "sessions SET last_seq = 2, retained = retained + 1, "
+      "payload_bytes = payload_bytes + 1 WHERE tenant_id = 't1' AND "
+      "session_id = 's-1'; COMMIT");
+  ASSERT_EQ(Sql("SELECT last_seq FROM " + q +
+                "sessions WHERE tenant_id = 't1' AND session_id = 's-1'"),
+            "2");
+  std::vector<Event> got =
+      Collect(sub->get(), &mu, &cv, &ready, 1, std::chrono::seconds(10));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, 2u);
+  EXPECT_EQ(got[0].payload, "2");
+}
+
 TEST_F(TwoStoresTest, SchemaNewerThanThisBuildIsRefused) {
   Sql("INSERT INTO \"" + schema_ +
       "\".schema_version (version, name) VALUES (9999, 'from the future')");
