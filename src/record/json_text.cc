@@ -2,6 +2,7 @@
 // by the payload writer and metadata maps (canonical_json.h).
 // Thread-safety: pure functions.
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -12,6 +13,10 @@
 #include "record/canonical_json.h"
 #include "record/field_error.h"
 #include "record/utf8.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace acpstore::record {
 namespace {
@@ -146,26 +151,56 @@ std::string MemberField(std::string_view field, std::string_view key) {
   return out;
 }
 
-// Checks 8 bytes per step: a byte b is special when b < 0x20, b == 0x22 or
-// b == 0x5C; the classic "has a zero byte" test finds each (exact for the
-// first hit, which is all we need).
+// Checks 16 bytes per step with SSE2 (part of x86-64 itself), then 8 per
+// step: a byte b is special when b < 0x20, b == 0x22 or b == 0x5C. Each
+// step finds the exact first hit from its bit mask, with no byte-by-byte
+// rescan: strings in agent payloads are short runs between escapes, so a
+// hit is the common case (issue 14: this function was 14% of the server's
+// CPU on batches of 100).
 size_t NextJsonSpecialByte(std::string_view s, size_t i) {
+  const char* const p = s.data();
+  const size_t n = s.size();
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i slash = _mm_set1_epi8('\\');
+  const __m128i below = _mm_set1_epi8(0x1F);
+  while (n - i >= 16) {
+    const __m128i v =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // b <= 0x1F exactly when max(b, 0x1F) == 0x1F (unsigned).
+    const __m128i hit = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)),
+        _mm_cmpeq_epi8(_mm_max_epu8(v, below), below));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (mask != 0) return i + static_cast<size_t>(std::countr_zero(mask));
+    i += 16;
+  }
+#endif
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  while (s.size() - i >= 8) {
+  while (n - i >= 8) {
     uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    const uint64_t quote = w ^ (kOnes * '"');
-    const uint64_t slash = w ^ (kOnes * '\\');
-    // Bytes with the high bit set (UTF-8) are never below 0x20.
+    std::memcpy(&w, p + i, 8);
+    const uint64_t quote_x = w ^ (kOnes * '"');
+    const uint64_t slash_x = w ^ (kOnes * '\\');
+    // Bytes with the high bit set (UTF-8) are never below 0x20. The
+    // "has a zero byte" test is exact for the lowest hit (a borrow only
+    // marks bytes above a true one), and memcpy reads little-endian on
+    // every target we build for, so the lowest set bit is the first byte.
     const uint64_t control = (w - kOnes * 0x20) & ~w;
-    const uint64_t hit = ((quote - kOnes) & ~quote) |
-                         ((slash - kOnes) & ~slash) | control;
-    if ((hit & kHigh) != 0) break;
+    const uint64_t hit = (((quote_x - kOnes) & ~quote_x) |
+                          ((slash_x - kOnes) & ~slash_x) | control) &
+                         kHigh;
+    if (hit != 0) {
+      if constexpr (std::endian::native == std::endian::little) {
+        return i + static_cast<size_t>(std::countr_zero(hit)) / 8;
+      }
+      break;
+    }
     i += 8;
   }
-  for (; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
     if (c < 0x20 || c == '"' || c == '\\') return i;
   }
   return i;

@@ -72,6 +72,34 @@ TEST(JsonTextTest, EscapesAdjacentSpecialsAcrossWordBoundaries) {
   EXPECT_EQ(out, ReferenceEscape(s));
 }
 
+size_t ReferenceNextSpecial(std::string_view s, size_t i) {
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return s.size();
+}
+
+// The 16-byte (SSE2) and 8-byte steps and the tail, from every start: every
+// byte value at every position, behind a second special byte that must not
+// shadow it, and before a third after it (a borrow in the word test marks
+// bytes above a true hit only).
+TEST(JsonTextTest, NextSpecialByteMatchesTheReferenceEverywhere) {
+  constexpr size_t kLen = 48;
+  for (int value = 0; value < 256; ++value) {
+    for (size_t pos = 0; pos < kLen; ++pos) {
+      std::string s(kLen, 'a');
+      s[pos] = static_cast<char>(value);
+      if (pos + 5 < kLen) s[pos + 5] = '"';
+      s[(pos + 19) % kLen] = '\xc3';
+      for (size_t start = 0; start <= kLen; ++start) {
+        ASSERT_EQ(NextJsonSpecialByte(s, start), ReferenceNextSpecial(s, start))
+            << "value " << value << " at " << pos << " from " << start;
+      }
+    }
+  }
+}
+
 TEST(Utf8Test, FindsAnInvalidByteInEveryLaneAfterLongAscii) {
   for (size_t pos = 0; pos < 40; ++pos) {
     std::string s(40, 'a');
