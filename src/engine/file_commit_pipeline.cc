@@ -64,6 +64,7 @@ FileCommitPipeline::FileCommitPipeline(const StoreOptions& options,
   unsnapshotted_ = start.unsnapshotted;
   appended_base_ = state_->counters().events_appended;
   dropped_base_ = state_->counters().events_dropped_retention;
+  committer_->SetBatchListener(this);
 }
 
 FileCommitPipeline::~FileCommitPipeline() {
@@ -242,62 +243,104 @@ void FileCommitPipeline::FinishAfterInflightLocked(
 }
 
 void FileCommitPipeline::OnCommitted(
-    const std::shared_ptr<Inflight>& in,
+    std::shared_ptr<Inflight> in,
     const Result<journal::RecordLocation>& result) {
+  base::MutexLock lock(&done_mu_);
+  committed_.push_back(Committed{std::move(in), result});
+}
+
+void FileCommitPipeline::OnBatchEnd() {
+  std::vector<Committed> batch;
+  {
+    base::MutexLock lock(&done_mu_);
+    batch.swap(committed_);
+  }
+  if (batch.empty()) return;
+  // In journal order: each record's waiter, then the barriers it released.
+  struct Finish {
+    Waiter* waiter;
+    Status status;
+  };
+  std::vector<Finish> finish;
+  finish.reserve(batch.size());
   std::vector<std::unique_ptr<Waiter>> barriers;
-  Status failure = result.status();
+  std::vector<std::string> notify;
   bool want_snapshot = false;
   {
     base::MutexLock lock(&mu_);
-    done_ticket_ = in->ticket;
-    pending_bytes_ -= in->bytes;
-    UpdateCacheCapacityLocked();
-    if (result.ok()) {
-      const journal::RecordLocation& loc = *result;
-      acked_end_ = loc.end();
-      bytes_since_capture_ += loc.size;
-      uint64_t& size = segment_sizes_[loc.segment];
-      journal_bytes_ += loc.end().offset - size;
-      size = loc.end().offset;
-      if (window_through_ && in->ticket <= *window_through_) {
-        window_[in->ticket] = loc;
+    for (Committed& c : batch) {
+      Status failure = c.result.status();
+      const size_t first_barrier = barriers.size();
+      CommitOneLocked(*c.in, c.result, &failure, &want_snapshot, &barriers);
+      if (c.in->waiter) finish.push_back(Finish{c.in->waiter.get(), failure});
+      for (size_t i = first_barrier; i < barriers.size(); ++i) {
+        finish.push_back(Finish{barriers[i].get(), failure});
       }
-      if (in->probe) {
-        probe_in_flight_ = false;
-        context_->BeginDurable(loc, in->spans);
-        Status s = state_->Apply(std::move(in->mutation));
-        const bool matched = context_->End();
-        if (s.ok() && !matched) {
-          s = Status::Internal("appended events do not match their spans");
-        }
-        if (!s.ok()) {
-          failure = InternalFailureLocked(s);
-        } else {
-          degraded_ = false;
-        }
-      } else if (in->generation == generation_) {
-        for (const Inflight::Group& g : in->groups) {
-          const SessionEntry* e =
-              state_->FindSessionInTenant(g.tenant_id, g.session_id);
-          if (e == nullptr || e->incarnation != g.incarnation) continue;
-          static_cast<FileEventLog*>(e->events.get())
-              ->MarkDurable(in->ticket, loc, g.last_seq);
-        }
+      if (failure.ok()) {
+        notify.insert(notify.end(),
+                      std::make_move_iterator(c.in->notify.begin()),
+                      std::make_move_iterator(c.in->notify.end()));
       }
-      want_snapshot = options_.snapshot_every_bytes > 0 &&
-                      bytes_since_capture_ >= options_.snapshot_every_bytes;
-    } else {
-      HandleCommitFailureLocked(*in, failure);
-    }
-    while (!barriers_.empty() && barriers_.front().ticket <= in->ticket) {
-      barriers.push_back(std::move(barriers_.front().waiter));
-      barriers_.pop_front();
     }
   }
-  if (failure.ok()) hub_.Notify(in->notify);
-  if (in->waiter) in->waiter->Finish(failure);
-  for (auto& w : barriers) w->Finish(failure);
+  // Acknowledge first: a subscriber's wake-up is not on the writer's path
+  // to the next batch, the appender's reply is.
+  for (const Finish& f : finish) f.waiter->Finish(f.status);
+  hub_.Notify(notify);
   if (want_snapshot) snapshot_due_();
+}
+
+void FileCommitPipeline::CommitOneLocked(
+    Inflight& record, const Result<journal::RecordLocation>& result,
+    Status* failure, bool* want_snapshot,
+    std::vector<std::unique_ptr<Waiter>>* barriers) {
+  Inflight* in = &record;
+  done_ticket_ = in->ticket;
+  pending_bytes_ -= in->bytes;
+  UpdateCacheCapacityLocked();
+  if (result.ok()) {
+    const journal::RecordLocation& loc = *result;
+    acked_end_ = loc.end();
+    bytes_since_capture_ += loc.size;
+    uint64_t& size = segment_sizes_[loc.segment];
+    journal_bytes_ += loc.end().offset - size;
+    size = loc.end().offset;
+    if (window_through_ && in->ticket <= *window_through_) {
+      window_[in->ticket] = loc;
+    }
+    if (in->probe) {
+      probe_in_flight_ = false;
+      context_->BeginDurable(loc, in->spans);
+      Status s = state_->Apply(std::move(in->mutation));
+      const bool matched = context_->End();
+      if (s.ok() && !matched) {
+        s = Status::Internal("appended events do not match their spans");
+      }
+      if (!s.ok()) {
+        *failure = InternalFailureLocked(s);
+      } else {
+        degraded_ = false;
+      }
+    } else if (in->generation == generation_) {
+      for (const Inflight::Group& g : in->groups) {
+        const SessionEntry* e =
+            state_->FindSessionInTenant(g.tenant_id, g.session_id);
+        if (e == nullptr || e->incarnation != g.incarnation) continue;
+        static_cast<FileEventLog*>(e->events.get())
+            ->MarkDurable(in->ticket, loc, g.last_seq);
+      }
+    }
+    if (options_.snapshot_every_bytes > 0 &&
+        bytes_since_capture_ >= options_.snapshot_every_bytes) {
+      *want_snapshot = true;
+    }
+  } else {
+    HandleCommitFailureLocked(*in, *failure);
+  }
+  while (!barriers_.empty() && barriers_.front().ticket <= in->ticket) {
+    barriers->push_back(std::move(barriers_.front().waiter));
+    barriers_.pop_front();
+  }
 }
 
 void FileCommitPipeline::HandleCommitFailureLocked(const Inflight& in,

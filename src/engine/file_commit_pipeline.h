@@ -8,9 +8,11 @@
 //     record → apply speculatively → GroupCommitter::SubmitFramed, still
 //     under mu_, so journal order is decision order.
 //   OnCommitted (the journal's writer thread; one write and one fdatasync
-//     per batch of records): mark the record's events durable, then, with
-//     no lock held, wake subscribers and finish the waiter and any barrier
-//     waiting for it.
+//     per batch of records) only collects the record; OnBatchEnd, once per
+//     batch, marks the batch's events durable under one hold of mu_, then,
+//     with no lock held, finishes the waiters (and the barriers waiting for
+//     them) in journal order, and only then wakes the subscribers, once for
+//     the batch (issue 14: acknowledgements first, one lock per batch).
 //   A failed commit: abort everything queued behind it, fail the store
 //     (kUnavailable) or degrade it to one probe write at a time (ENOSPC),
 //     and rebuild the state from disk up to the last acknowledged record.
@@ -66,7 +68,7 @@
 
 namespace acpstore::engine {
 
-class FileCommitPipeline {
+class FileCommitPipeline : private journal::BatchListener {
  public:
   // What recovery found, handed over once at open.
   struct Start {
@@ -84,7 +86,7 @@ class FileCommitPipeline {
                      SubscriptionHub& hub, Start start,
                      std::function<void()> snapshot_due);
   // Close()s.
-  ~FileCommitPipeline();
+  ~FileCommitPipeline() override;
   FileCommitPipeline(const FileCommitPipeline&) = delete;
   FileCommitPipeline& operator=(const FileCommitPipeline&) = delete;
 
@@ -195,8 +197,20 @@ class FileCommitPipeline {
   void FinishAfterInflightLocked(std::unique_ptr<Waiter> waiter,
                                  std::vector<std::unique_ptr<Waiter>>* now)
       REQUIRES(mu_);
-  void OnCommitted(const std::shared_ptr<Inflight>& in,
-                   const Result<journal::RecordLocation>& result) EXCLUDES(mu_);
+  // A record's commit callback: queues it for OnBatchEnd.
+  void OnCommitted(std::shared_ptr<Inflight> in,
+                   const Result<journal::RecordLocation>& result)
+      EXCLUDES(done_mu_);
+  // journal::BatchListener: completes every record queued since the last.
+  void OnBatchEnd() override EXCLUDES(mu_, done_mu_);
+  // One committed (or failed) record's bookkeeping; `failure` may be
+  // replaced by an internal failure. Barriers it releases go to *barriers.
+  // A probe's mutation is moved out of `record` into the state.
+  void CommitOneLocked(Inflight& record,
+                       const Result<journal::RecordLocation>& result,
+                       Status* failure, bool* want_snapshot,
+                       std::vector<std::unique_ptr<Waiter>>* barriers)
+      REQUIRES(mu_);
   void HandleCommitFailureLocked(const Inflight& in, const Status& failure)
       REQUIRES(mu_);
   // Replaces the state with the disk's, up to the last acknowledged record.
@@ -215,6 +229,16 @@ class FileCommitPipeline {
   const std::function<void()> snapshot_due_;
   // Thread-safe itself; its commit callbacks run on its writer thread.
   const std::unique_ptr<journal::GroupCommitter> committer_;
+
+  // Records whose commit callback ran and that OnBatchEnd has not taken.
+  // Its own lock: callbacks run on the writer thread, or inline after the
+  // journal closed. Never held while taking mu_.
+  struct Committed {
+    std::shared_ptr<Inflight> in;
+    Result<journal::RecordLocation> result;
+  };
+  base::Mutex done_mu_;
+  std::vector<Committed> committed_ GUARDED_BY(done_mu_);
 
   mutable base::Mutex mu_;
   // Replaced together on a rebuild; the context outlives the state.

@@ -62,6 +62,17 @@ void GroupCommitter::Enqueue(Pending pending) {
     }
   }
   Complete(pending, Status::Unavailable("journal is closed"));
+  if (BatchListener* l = listener()) l->OnBatchEnd();
+}
+
+void GroupCommitter::SetBatchListener(BatchListener* listener) {
+  base::MutexLock lock(&mu_);
+  listener_ = listener;
+}
+
+BatchListener* GroupCommitter::listener() {
+  base::MutexLock lock(&mu_);
+  return listener_;
 }
 
 Result<JournalPosition> GroupCommitter::Flush() {
@@ -128,6 +139,7 @@ void GroupCommitter::Run() {
     std::vector<Pending> batch;
     std::vector<Pending> aborted;
     bool sync_due = false;
+    BatchListener* listener = nullptr;
     {
       base::MutexLock lock(&mu_);
       while (pending_.empty() && !closing_) {
@@ -138,6 +150,7 @@ void GroupCommitter::Run() {
         }
       }
       sync_due = interval && Clock::now() >= next_sync;
+      listener = listener_;
       if (pending_.empty() && closing_) break;
       // Aborted records are failed on their own, so their completions can
       // abort what was queued behind them before any of it is written.
@@ -156,7 +169,8 @@ void GroupCommitter::Run() {
       }
     }
     for (Pending& p : aborted) Complete(p, p.aborted);
-    if (!batch.empty()) ProcessBatch(std::move(batch));
+    if (listener != nullptr && !aborted.empty()) listener->OnBatchEnd();
+    if (!batch.empty()) ProcessBatch(std::move(batch), listener);
     if (sync_due) {
       // A failure here is recorded by the writer: every later write fails.
       (void)writer_->Sync();
@@ -166,7 +180,8 @@ void GroupCommitter::Run() {
   }
 }
 
-void GroupCommitter::ProcessBatch(std::vector<Pending> batch) {
+void GroupCommitter::ProcessBatch(std::vector<Pending> batch,
+                                  BatchListener* listener) {
   std::vector<std::string_view> records;
   records.reserve(batch.size());
   bool flush = false;
@@ -183,17 +198,26 @@ void GroupCommitter::ProcessBatch(std::vector<Pending> batch) {
     s = writer_->Sync();
   }
   PublishStats();
-  if (!s.ok()) {
-    for (Pending& p : batch) Complete(p, s);
-    return;
-  }
-  const JournalPosition durable = writer_->synced_end();
+  // Records first, then the listener, then Flush waiters: a Flush returns
+  // only once the caller has finished every record before it (the file
+  // engine's snapshot window is filled at its batch end).
   size_t i = 0;
   for (Pending& p : batch) {
-    if (p.flushed) {
-      p.flushed(durable);
-    } else {
+    if (p.flushed) continue;
+    if (s.ok()) {
       p.done(locations[i++]);
+    } else {
+      p.done(s);
+    }
+  }
+  if (listener != nullptr && !records.empty()) listener->OnBatchEnd();
+  if (!flush) return;
+  for (Pending& p : batch) {
+    if (!p.flushed) continue;
+    if (s.ok()) {
+      p.flushed(writer_->synced_end());
+    } else {
+      p.flushed(s);
     }
   }
 }

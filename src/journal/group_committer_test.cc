@@ -68,6 +68,62 @@ void WaitFor(const std::atomic<int>& n, int target) {
   ASSERT_EQ(n.load(), target);
 }
 
+// Counts completions and the batch ends after them, on the writer thread
+// (the test thread reads only the atomics).
+class CountingListener final : public BatchListener {
+ public:
+  void OnBatchEnd() override {
+    // Every batch end follows at least one completion of its own.
+    if (completed.load() == completed_at_last_end) ++empty_ends;
+    completed_at_last_end = completed.load();
+    ++ends;
+    seen.store(completed_at_last_end);
+  }
+  std::atomic<int> completed{0};
+  std::atomic<int> ends{0};
+  std::atomic<int> empty_ends{0};
+  std::atomic<int> seen{0};  // completions before the latest batch end
+  int completed_at_last_end = 0;
+};
+
+TEST_F(GroupCommitterTest, BatchListenerFollowsEveryRunOfCompletions) {
+  auto c = Open();
+  CountingListener listener;
+  c->SetBatchListener(&listener);
+  constexpr int kThreads = 4, kPerThread = 200;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        c->Submit(RecordType::kMutation, "x",
+                  [&listener](Result<RecordLocation> r) {
+                    EXPECT_TRUE(r.ok());
+                    ++listener.completed;
+                  });
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  // A Flush returns only after the batch end of every record before it
+  // (the file engine's snapshot window depends on it).
+  ASSERT_TRUE(c->Flush().ok());
+  EXPECT_EQ(listener.seen.load(), kThreads * kPerThread);
+  EXPECT_GE(listener.ends.load(), 1);
+  EXPECT_LE(listener.ends.load(), kThreads * kPerThread);
+  EXPECT_EQ(listener.empty_ends.load(), 0);
+
+  // Records refused after Close complete inline, and so does the end.
+  ASSERT_TRUE(c->Close().ok());
+  const int ends = listener.ends.load();
+  c->Submit(RecordType::kMutation, "late",
+            [&listener](Result<RecordLocation> r) {
+              EXPECT_FALSE(r.ok());
+              ++listener.completed;
+            });
+  EXPECT_EQ(listener.ends.load(), ends + 1);
+  EXPECT_EQ(listener.seen.load(), kThreads * kPerThread + 1);
+}
+
 TEST_F(GroupCommitterTest, GroupCommitSharesOneFsync) {
   auto c = Open();
   const uint64_t syncs_before = fs_.sync_count();
