@@ -164,6 +164,7 @@ void KeyStore::Install(std::vector<KeyRecord> keys, const FileStamp& stamp) {
   set->keys = std::move(keys);
   for (size_t i = 0; i < set->keys.size(); ++i) {
     set->by_lookup.emplace(set->keys[i].lookup, i);
+    set->by_id.emplace(set->keys[i].info.id, i);
   }
   set->stamp = stamp;
   base::MutexLock lock(&mu_);
@@ -190,6 +191,16 @@ Result<Principal> KeyStore::Authenticate(std::string_view bearer_token) {
   if (key.info.revoked_at) {
     return Status::Unauthenticated("revoked API token");
   }
+  return Principal{key.info.tenant_id, key.info.id, key.info.role,
+                   key.info.tenants};
+}
+
+Result<Principal> KeyStore::PrincipalOfKey(std::string_view key_id) {
+  std::shared_ptr<const KeySet> set = Current();
+  auto it = set->by_id.find(std::string(key_id));
+  if (it == set->by_id.end()) return Status::Unauthenticated("unknown API key");
+  const KeyRecord& key = set->keys[it->second];
+  if (key.info.revoked_at) return Status::Unauthenticated("revoked API key");
   return Principal{key.info.tenant_id, key.info.id, key.info.role,
                    key.info.tenants};
 }

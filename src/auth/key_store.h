@@ -67,6 +67,7 @@ class KeyStore final : public Authenticator, public KeyManager {
   KeyStore& operator=(const KeyStore&) = delete;
 
   Result<Principal> Authenticate(std::string_view bearer_token) override;
+  Result<Principal> PrincipalOfKey(std::string_view key_id) override;
 
   Result<CreatedKey> CreateKey(const NewKey& req) override;
   Result<std::vector<KeyInfo>> ListKeys(std::string_view tenant_id) override;
@@ -94,6 +95,7 @@ class KeyStore final : public Authenticator, public KeyManager {
   struct KeySet {
     std::vector<KeyRecord> keys;  // file order = creation order
     std::unordered_map<std::string, size_t> by_lookup;
+    std::unordered_map<std::string, size_t> by_id;
     FileStamp stamp;
   };
 

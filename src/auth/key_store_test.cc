@@ -229,6 +229,30 @@ TEST_F(KeyStoreTest, SecondInstanceSeesCreateAndRevokeWithinTwoSeconds) {
   EXPECT_LT(gone->count(), 2000);
 }
 
+// Browser sessions (SPEC §12) hold a key id, not a token: PrincipalOfKey
+// vouches for a live key and stops once it is revoked here or by another
+// process (the reload).
+TEST_F(KeyStoreTest, PrincipalOfKeyFollowsRevocationElsewhere) {
+  auto server = OpenStore(/*reload_ms=*/500);
+  auto tool = OpenStore();
+  CreatedKey k = Create(*server, "t1", Role::kReader);
+  Result<Principal> p = server->PrincipalOfKey(k.key.id);
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->tenant_id, "t1");
+  EXPECT_EQ(p->role, Role::kReader);
+  EXPECT_EQ(server->PrincipalOfKey("key_missing").error().code(),
+            StatusCode::kUnauthenticated);
+  ASSERT_TRUE(tool->RevokeKey("", k.key.id).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server->PrincipalOfKey(k.key.id).ok() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));  // polling, with a deadline
+  }
+  Result<Principal> gone = server->PrincipalOfKey(k.key.id);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code(), StatusCode::kUnauthenticated);
+}
+
 TEST_F(KeyStoreTest, WritersInTwoInstancesLoseNothing) {
   auto a = OpenStore();
   auto b = OpenStore();

@@ -65,6 +65,15 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
   virtual Result<Principal> Authenticate(std::string_view bearer_token) = 0;
+  // The principal of the live key `key_id`, for a credential that stands
+  // for a key without holding its token (a browser session, SPEC §12):
+  // kUnauthenticated when the key is unknown or revoked, so a revocation
+  // ends such credentials as soon as this authenticator learns of it. The
+  // default vouches for nothing (browser sessions then never work).
+  virtual Result<Principal> PrincipalOfKey(std::string_view key_id) {
+    (void)key_id;
+    return Status::Unauthenticated("this server cannot check keys by id");
+  }
 };
 
 // Public facts about a key (never its secret or hash).

@@ -38,6 +38,10 @@ void AddServeCommand(CLI::App& root, Runner* run) {
     CLI::Option* opt =
         serve->add_option("--" + name, flags->values[name], help);
     opt->type_name(std::string(spec.value_name));
+    if (name == "cors-origin") {
+      // Repeatable: the values arrive joined by newlines (serve_options.cc).
+      opt->multi_option_policy(CLI::MultiOptionPolicy::Join);
+    }
     flags->options[name] = opt;
   }
   serve->callback([run, flags] {

@@ -7,6 +7,9 @@
 #include <array>
 #include <cassert>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace acpstore::cli {
 namespace {
@@ -77,6 +80,17 @@ constexpr std::array kSpecs = {
                "Request body bytes held at once over all connections; a "
                "request beyond it gets 429 before its body is read"},
     OptionSpec{"threads", "N", "0", "HTTP threads; 0 = one per hardware thread"},
+    OptionSpec{"ui-session-ttl", "DUR", "12h",
+               "Lifetime of a browser session cookie (POST /v1/auth/session)"},
+    OptionSpec{"ui-max-sessions", "N", "10000",
+               "Live browser sessions on this server (429 beyond)"},
+    OptionSpec{"ui-secure-cookie", "BOOL", "true",
+               "Mark the browser session cookie Secure (__Host- prefix); "
+               "false only for plain HTTP on a host other than localhost"},
+    OptionSpec{"cors-origin", "ORIGIN", "",
+               "An origin (scheme://host[:port]) whose pages may call the "
+               "API with a bearer token; repeat the flag (or separate with "
+               "commas) for several; none by default"},
     OptionSpec{"shutdown-timeout", "DUR", "10s",
                "On SIGTERM/SIGINT, finish requests and flush within this"},
     OptionSpec{"log-format", "FORMAT", "text", "text or json (one object a line)"},
@@ -148,6 +162,48 @@ Result<int64_t> PositiveDuration(std::string_view text) {
 
 Result<std::string> AnyText(std::string_view text) {
   return std::string(text);
+}
+
+Result<bool> ParseBool(std::string_view text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return Status::InvalidArgument("expected true or false, got '" +
+                                 std::string(text) + "'");
+}
+
+// Origins separated by commas or newlines (a repeated flag is joined with
+// newlines). Each exactly as a browser sends it: scheme://host[:port],
+// http or https, no path, no trailing slash; "*" and "null" are refused.
+Result<std::vector<std::string>> ParseOrigins(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const size_t end = text.find_first_of(",\n");
+    std::string_view o = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view()
+                                         : text.substr(end + 1);
+    while (!o.empty() && o.front() == ' ') o.remove_prefix(1);
+    while (!o.empty() && o.back() == ' ') o.remove_suffix(1);
+    if (o.empty()) continue;
+    const size_t scheme_end = o.find("://");
+    const std::string_view scheme = o.substr(0, scheme_end);
+    const std::string_view host =
+        scheme_end == std::string_view::npos ? "" : o.substr(scheme_end + 3);
+    bool ok = (scheme == "http" || scheme == "https") && !host.empty();
+    for (char c : host) {
+      const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                           c == '.' || c == '-' || c == ':' || c == '[' ||
+                           c == ']';
+      ok = ok && allowed;
+    }
+    if (!ok) {
+      return Status::InvalidArgument(
+          "expected an origin such as https://console.example.com or "
+          "http://localhost:5173 (lower case, no path), got '" +
+          std::string(o) + "'");
+    }
+    out.emplace_back(o);
+  }
+  return out;
 }
 
 }  // namespace
@@ -247,6 +303,18 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
         std::to_string(l.max_body_bytes) + " bytes)");
   }
   ACPSTORE_RETURN_IF_ERROR(Take(g, "threads", Count(0, 1024), &l.threads));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "ui-session-ttl", PositiveDuration, &l.ui_session_ttl_ms));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "ui-max-sessions", Count(1, kU32Max), &l.ui_max_sessions));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "ui-secure-cookie", ParseBool, &l.ui_secure_cookie));
+  {
+    const Raw raw = Lookup(g, "cors-origin");
+    Result<std::vector<std::string>> origins = ParseOrigins(raw.text);
+    if (!origins) return Named(raw.label, origins.error());
+    l.cors_origins = std::move(*origins);
+  }
 
   ACPSTORE_RETURN_IF_ERROR(Take(g, "shutdown-timeout", PositiveDuration,
                                 &c.shutdown_timeout_ms));

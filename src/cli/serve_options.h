@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "acpstore/options.h"
 #include "acpstore/result.h"
@@ -55,6 +56,11 @@ struct ServerLimits {
   int64_t sse_heartbeat_ms = 15'000;
   uint64_t max_inflight_body_bytes = 256ULL << 20;
   uint64_t threads = 0;  // 0 = hardware threads
+  // Browser access (SPEC §12).
+  int64_t ui_session_ttl_ms = 12 * 3600 * 1000;
+  uint64_t ui_max_sessions = 10000;
+  bool ui_secure_cookie = true;
+  std::vector<std::string> cors_origins;
 };
 
 struct ServeConfig {

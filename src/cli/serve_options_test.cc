@@ -132,6 +132,10 @@ TEST(ServeOptionsTest, EveryBadValueNamesItsOption) {
       {"log-format", "xml"},
       {"log-level", "loud"},
       {"data-dir", ""},
+      {"ui-session-ttl", "0"},
+      {"ui-max-sessions", "0"},
+      {"ui-secure-cookie", "yes"},
+      {"cors-origin", "*"},
   };
   for (const auto& [name, value] : bad) {
     const std::string err = ErrorFor(Flags({{name, value}}));
@@ -169,6 +173,33 @@ TEST(ServeOptionsTest, EveryOptionHasAnEnvNameAndAValidDefault) {
                                std::string(spec.default_value)}})),
               "")
         << spec.name;
+  }
+}
+
+TEST(ServeOptionsTest, BrowserOptions) {
+  Result<ServeConfig> d = ParseServeOptions({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->server.ui_session_ttl_ms, 12 * 3600 * 1000);
+  EXPECT_EQ(d->server.ui_max_sessions, 10000u);
+  EXPECT_TRUE(d->server.ui_secure_cookie);
+  EXPECT_TRUE(d->server.cors_origins.empty());  // nothing allowed by default
+  // A repeated --cors-origin arrives joined by newlines; the variable
+  // separates with commas.
+  Result<ServeConfig> c = ParseServeOptions(
+      Flags({{"cors-origin", "https://a.example\nhttp://localhost:5173, "
+                             "http://[::1]:8080"},
+             {"ui-session-ttl", "30m"},
+             {"ui-secure-cookie", "false"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->server.cors_origins,
+            (std::vector<std::string>{"https://a.example",
+                                      "http://localhost:5173",
+                                      "http://[::1]:8080"}));
+  EXPECT_EQ(c->server.ui_session_ttl_ms, 30 * 60 * 1000);
+  EXPECT_FALSE(c->server.ui_secure_cookie);
+  for (const char* bad : {"null", "https://a.example/", "a.example",
+                          "ftp://a.example", "https://A.example"}) {
+    EXPECT_FALSE(ParseServeOptions(Flags({{"cors-origin", bad}})).ok()) << bad;
   }
 }
 

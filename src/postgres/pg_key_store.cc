@@ -25,6 +25,10 @@ constexpr PgStatement kSelectByLookup{
     "keys_by_lookup",
     "SELECT key_id, lookup, digest, tenant_id, role, name, tenants, "
     "created_at, revoked_at FROM keys WHERE lookup = $1"};
+constexpr PgStatement kSelectById{
+    "keys_by_id",
+    "SELECT key_id, lookup, digest, tenant_id, role, name, tenants, "
+    "created_at, revoked_at FROM keys WHERE key_id = $1"};
 constexpr PgStatement kInsertKey{
     "keys_insert",
     "INSERT INTO keys (key_id, lookup, digest, tenant_id, role, name, "
@@ -159,6 +163,34 @@ Result<auth::Principal> PgKeyStore::Authenticate(std::string_view bearer_token) 
   }
   return auth::Principal{key.info.tenant_id, key.info.id, key.info.role,
                          key.info.tenants};
+}
+
+Result<auth::Principal> PgKeyStore::PrincipalOfKey(std::string_view key_id) {
+  std::optional<auth::KeyInfo> found;
+  {
+    std::shared_ptr<const KeyMap> keys = Current();
+    // By lookup handle, not id: a scan (key tables are small, and a
+    // browser session's request makes one).
+    for (const auto& [lookup, key] : *keys) {
+      if (key.info.id == key_id) {
+        found = key.info;
+        break;
+      }
+    }
+  }
+  if (!found) {
+    // Created on another server since the last reload.
+    ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Borrow());
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult r, conn->Exec(kSelectById, PgParams().Text(key_id)));
+    if (r.rows() == 0) return Status::Unauthenticated("unknown API key");
+    auth::KeyInfo info;
+    ACPSTORE_RETURN_IF_ERROR(ParseKeyRow(r, 0, &info).status());
+    found = std::move(info);
+  }
+  if (found->revoked_at) return Status::Unauthenticated("revoked API key");
+  return auth::Principal{found->tenant_id, found->id, found->role,
+                         found->tenants};
 }
 
 Result<auth::CreatedKey> PgKeyStore::Insert(PgConn& conn,

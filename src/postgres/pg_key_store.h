@@ -51,6 +51,10 @@ class PgKeyStore final : public auth::Authenticator, public auth::KeyManager {
   ~PgKeyStore() override;
 
   Result<auth::Principal> Authenticate(std::string_view bearer_token) override;
+  // From memory (reloaded every reload_interval_ms, so a revocation on
+  // another server ends browser sessions here within that); a key id not
+  // in memory yet is read from the database at once.
+  Result<auth::Principal> PrincipalOfKey(std::string_view key_id) override;
   Result<auth::CreatedKey> CreateKey(const auth::NewKey& req) override;
   Result<std::vector<auth::KeyInfo>> ListKeys(
       std::string_view tenant_id) override;

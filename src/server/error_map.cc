@@ -92,6 +92,10 @@ HttpErrorInfo MapHttpError(HttpError error) {
       return {415, "unsupported_media_type"};
     case HttpError::kHeaderTooLarge:
       return {431, "header_too_large"};
+    case HttpError::kCsrfRejected:
+      return {403, "csrf_rejected"};
+    case HttpError::kOriginNotAllowed:
+      return {403, "origin_not_allowed"};
   }
   return {500, "internal"};
 }

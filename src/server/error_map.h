@@ -23,6 +23,8 @@ enum class HttpError {
   kRequestTimeout,        // 408 request_timeout
   kUnsupportedMediaType,  // 415 unsupported_media_type
   kHeaderTooLarge,        // 431 header_too_large
+  kCsrfRejected,          // 403 csrf_rejected (SPEC §12)
+  kOriginNotAllowed,      // 403 origin_not_allowed (CORS preflight)
 };
 
 struct HttpErrorInfo {

@@ -16,6 +16,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/range/iterator_range.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -126,6 +127,16 @@ Request ToRequest(http::request<http::string_body>& req) {
     request.has_acpstore_scope = true;
     request.acpstore_scope = std::string(it->value());
   }
+  // Browser access (SPEC §12). Every Cookie line: a client may split them.
+  for (const auto& field : boost::make_iterator_range(
+           req.equal_range(http::field::cookie))) {
+    if (!request.cookie.empty()) request.cookie += "; ";
+    request.cookie += std::string(field.value());
+  }
+  request.csrf_token = std::string(req["X-CSRF-Token"]);
+  request.origin = std::string(req[http::field::origin]);
+  request.cors_request_method =
+      std::string(req[http::field::access_control_request_method]);
   request.body = std::move(req.body());
   return request;
 }
@@ -386,6 +397,9 @@ asio::awaitable<void> Connection::StreamEvents(Response response,
                                                int64_t start_us) {
   // The request is answered once the stream starts.
   CountRequest(method, response, 200, "", start_us);
+  for (const auto& [name, value] : response.headers) {  // CORS (router.cc)
+    response.sse->extra_head += name + ": " + value + "\r\n";
+  }
   SseStream stream(socket_, deadline_, std::move(response.sse), core_.options,
                    core_.metrics, core_.sse_frames);
   state_ = State::kStreaming;

@@ -38,6 +38,12 @@ struct Request {
   // X-Acpstore-Scope: the scope a service key acts in (SPEC §6).
   std::string acpstore_scope;
   bool has_acpstore_scope = false;
+  // Browser access (SPEC §12): every Cookie header, joined with "; ";
+  // X-CSRF-Token; Origin and a preflight's Access-Control-Request-Method.
+  std::string cookie;
+  std::string csrf_token;
+  std::string origin;
+  std::string cors_request_method;
   std::string body;
 };
 
@@ -51,6 +57,9 @@ struct SseStart {
   std::shared_ptr<ReadySignal> ready;
   // Holds this stream's place under the subscriber caps until destroyed.
   std::unique_ptr<SubscriberSlot> slot;
+  // Extra header lines ("Name: value\r\n"...) for the stream's response
+  // head: the CORS headers the router added (SPEC §12).
+  std::string extra_head;
 };
 
 struct Response {

@@ -10,6 +10,8 @@
 
 #include "record/canonical_json.h"
 #include "record/field_error.h"
+#include "server/browser_access.h"
+#include "server/browser_sessions.h"
 #include "server/error_map.h"
 
 namespace acpstore::server {
@@ -144,16 +146,43 @@ const std::vector<RouteSpec>& Router::Routes() {
     AddPauseRoutes(r);
     AddKeyRoutes(r);
     AddOpsRoutes(r);
+    AddAuthRoutes(r);
     return r;
   }();
   return *routes;
 }
 
+namespace {
+ServerContext WithSessions(ServerContext ctx, BrowserSessions* own) {
+  if (ctx.browser_sessions == nullptr) ctx.browser_sessions = own;
+  return ctx;
+}
+std::shared_ptr<BrowserSessions> MakeSessions(const ServerContext& ctx) {
+  if (ctx.browser_sessions != nullptr || ctx.options == nullptr) return {};
+  const ServerOptions& o = *ctx.options;
+  return std::make_shared<BrowserSessions>(BrowserSessionOptions{
+      o.ui_session_ttl_ms, o.ui_max_sessions, o.ui_max_sessions_per_key,
+      o.clock});
+}
+}  // namespace
+
+Router::Router(const ServerContext& ctx)
+    : own_sessions_(MakeSessions(ctx)),
+      ctx_(WithSessions(ctx, own_sessions_.get())) {}
+
 void Router::Handle(Request request, const Responder& respond) const {
   const RouteSpec* route = nullptr;
   std::string service_tenant;  // a service key's tenant, once known
   // Every response passes here so it carries its route for metrics/logs.
-  auto finish = [&route, &service_tenant, respond](Response r) {
+  // CORS (SPEC §12): decided once, from the Origin of this request.
+  const std::string cors_origin =
+      ctx_.options != nullptr && CorsOriginAllowed(*ctx_.options, request.origin)
+          ? request.origin
+          : std::string();
+  const ServerOptions* options = ctx_.options;
+  auto finish = [&route, &service_tenant, respond, options,
+                 cors_origin](Response r) {
+    if (options != nullptr) AddCorsHeaders(*options, cors_origin, &r);
     if (route != nullptr) {
       r.route = route->pattern;
       r.operation = route->operation_id;
@@ -164,6 +193,12 @@ void Router::Handle(Request request, const Responder& respond) const {
 
   Result<ParsedTarget> target = ParseTarget(request.target);
   if (!target.ok()) return finish(ErrorResponse(target.error()));
+  if (request.method == "OPTIONS" && !request.origin.empty() &&
+      !request.cors_request_method.empty() && options != nullptr) {
+    Response r = PreflightResponse(*options, request);
+    r.route = "-";
+    return respond(std::move(r));  // its CORS headers are its own
+  }
 
   // The most specific pattern with this method wins, so a literal
   // ("/v1/actions/lease") beats a placeholder ("/v1/actions/{actionId}").
@@ -208,11 +243,22 @@ void Router::Handle(Request request, const Responder& respond) const {
 
   if (route->access != Access::kPublic) {
     const std::string_view token = BearerToken(request.authorization);
-    if (token.empty()) {
+    Result<auth::Principal> principal = Status::Unauthenticated("");
+    if (request.authorization.empty() && !request.cookie.empty()) {
+      // A browser (SPEC §12): the session cookie, checked with its CSRF
+      // token on a state-changing method; errors are final.
+      auth::Principal p;
+      if (std::optional<Response> refusal = CookiePrincipal(request, &p)) {
+        return finish(std::move(*refusal));
+      }
+      principal = std::move(p);
+      call.by_cookie = true;
+    } else if (token.empty()) {
       return finish(ErrorResponse(Status::Unauthenticated(
           "missing or malformed 'Authorization: Bearer <token>' header")));
+    } else {
+      principal = ctx_.authenticator->Authenticate(token);
     }
-    Result<auth::Principal> principal = ctx_.authenticator->Authenticate(token);
     if (!principal.ok()) {
       const Status& s = principal.error();
       if (s.code() != StatusCode::kUnauthenticated) {
@@ -260,8 +306,10 @@ void Router::Handle(Request request, const Responder& respond) const {
   // thread; `route` is static so the capture stays valid.
   const RouteSpec* matched = route;
   auto once = std::make_shared<std::atomic<bool>>(false);
-  call.respond = [matched, respond, once, service_tenant](Response r) {
+  call.respond = [matched, respond, once, service_tenant, options,
+                  cors_origin](Response r) {
     if (once->exchange(true)) return;
+    if (options != nullptr) AddCorsHeaders(*options, cors_origin, &r);
     r.route = matched->pattern;
     r.operation = matched->operation_id;
     r.service_tenant = service_tenant;
@@ -271,6 +319,7 @@ void Router::Handle(Request request, const Responder& respond) const {
     matched->handler(call);
   } catch (const std::exception& e) {
     Response r = ErrorResponse(Status::Internal(e.what()));
+    if (options != nullptr) AddCorsHeaders(*options, cors_origin, &r);
     if (!once->exchange(true)) {
       r.route = matched->pattern;
       r.operation = matched->operation_id;

@@ -15,6 +15,8 @@
 #define ACPSTORE_SERVER_ROUTER_H_
 
 #include <atomic>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,7 @@
 
 namespace acpstore::server {
 
+class BrowserSessions;
 class Metrics;
 class SubscriberCaps;
 
@@ -39,6 +42,8 @@ struct ServerContext {
   SubscriberCaps* sse_caps = nullptr;
   const ServerOptions* options = nullptr;
   const std::atomic<bool>* stopping = nullptr;
+  // Browser sign-in sessions (SPEC §12). The Router makes its own when null.
+  BrowserSessions* browser_sessions = nullptr;
 };
 
 // Who may call a route.
@@ -60,6 +65,8 @@ struct Call {
   auth::Principal principal;  // empty for kPublic routes
   Scope scope;
   Responder respond;  // call exactly once
+  // Authenticated by a browser session cookie, not a bearer token.
+  bool by_cookie = false;
 
   const std::string& Param(size_t i) const { return params[i]; }
   int max_depth() const { return ctx.options->max_body_depth; }
@@ -83,10 +90,11 @@ void AddActionRoutes(std::vector<RouteSpec>* routes);
 void AddPauseRoutes(std::vector<RouteSpec>* routes);
 void AddKeyRoutes(std::vector<RouteSpec>* routes);
 void AddOpsRoutes(std::vector<RouteSpec>* routes);
+void AddAuthRoutes(std::vector<RouteSpec>* routes);
 
 class Router {
  public:
-  explicit Router(const ServerContext& ctx) : ctx_(ctx) {}
+  explicit Router(const ServerContext& ctx);
 
   // Runs the request to completion; `respond` is called exactly once, on
   // this thread or on a store thread. The Response's route/operation are
@@ -97,6 +105,14 @@ class Router {
   static const std::vector<RouteSpec>& Routes();
 
  private:
+  // For a request with no Authorization header but a Cookie header: fills
+  // *out with its browser session's principal, or returns the refusal
+  // (malformed cookies 400, no/unknown/expired session or revoked key 401,
+  // a state-changing method without its CSRF token 403). routes_auth.cc.
+  std::optional<Response> CookiePrincipal(const Request& request,
+                                          auth::Principal* out) const;
+
+  std::shared_ptr<BrowserSessions> own_sessions_;  // when ctx had none
   const ServerContext ctx_;
 };
 

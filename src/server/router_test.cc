@@ -82,7 +82,8 @@ TEST(RouteTable, EveryOperationIdIsUniqueAndMatchesTheSpecList) {
       "resumeSession",     "getPause",
       "createKey",         "revokeKey",
       "healthz",           "readyz",
-      "metrics",           "getStats"};
+      "metrics",           "getStats",
+      "createBrowserSession", "deleteBrowserSession"};
   EXPECT_EQ(ids, want);
 }
 

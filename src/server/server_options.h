@@ -9,6 +9,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "acpstore/clock.h"
 
 namespace acpstore::server {
 
@@ -62,6 +65,22 @@ struct ServerOptions {
   // Stop(): in-flight requests and SSE streams get this long to finish
   // before their sockets are closed. Default 10 s.
   int64_t shutdown_timeout_ms = 10000;
+
+  // Browser sign-in (SPEC §12, browser_sessions.h, decision 0014).
+  // POST /v1/auth/session's cookie lives this long. Default 12 h.
+  int64_t ui_session_ttl_ms = 12 * 3600 * 1000;
+  size_t ui_max_sessions = 10000;         // live browser sessions; 429 beyond
+  size_t ui_max_sessions_per_key = 16;    // a key's oldest is ended beyond
+  // The cookie is `Secure` (and named __Host-acpstore_session) unless this
+  // is false (--ui-insecure-cookie): browsers treat http://localhost as
+  // secure, and anything else should be behind a TLS proxy. Default true.
+  bool ui_secure_cookie = true;
+  // Origins (scheme://host[:port], exact match) whose pages may call the
+  // API with a bearer token (--cors-origin, repeatable). Default: none.
+  std::vector<std::string> cors_origins;
+  int64_t cors_max_age_s = 600;  // Access-Control-Max-Age of a preflight
+  // Time of browser sessions' expiry. Borrowed; nullptr = SystemClock().
+  Clock* clock = nullptr;
 
   // Called once per response, from an I/O thread. Must be cheap and
   // thread-safe. Default: none.

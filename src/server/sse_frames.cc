@@ -7,13 +7,16 @@
 
 namespace acpstore::server {
 
-std::string SseFrames::ResponseHead() {
-  return "HTTP/1.1 200 OK\r\n"
-         "Content-Type: text/event-stream; charset=utf-8\r\n"
-         "Cache-Control: no-store\r\n"
-         "X-Accel-Buffering: no\r\n"
-         "Connection: close\r\n"
-         "\r\n";
+std::string SseFrames::ResponseHead(std::string_view extra) {
+  std::string head =
+      "HTTP/1.1 200 OK\r\n"
+      "Content-Type: text/event-stream; charset=utf-8\r\n"
+      "Cache-Control: no-store\r\n"
+      "X-Accel-Buffering: no\r\n"
+      "Connection: close\r\n";
+  head.append(extra);
+  head.append("\r\n");
+  return head;
 }
 
 std::string SseFrames::Retry(int64_t ms) {

@@ -28,7 +28,8 @@ namespace acpstore::server {
 class SseFrames {
  public:
   // The HTTP response head: 200, text/event-stream, close-delimited.
-  static std::string ResponseHead();
+  // `extra`: whole header lines ("Name: value\r\n"), e.g. CORS.
+  static std::string ResponseHead(std::string_view extra = {});
   static std::string Retry(int64_t ms);
   static void AppendEvent(const Event& event, std::string* out);
   static void AppendTruncated(EventSeq first_seq, std::string* out);

@@ -116,7 +116,8 @@ asio::awaitable<void> SseStream::Run() {
         asio::socket_base::send_buffer_size(options_.sse_socket_send_buffer),
         ignored);
   }
-  if (!co_await Write(SseFrames::ResponseHead() + SseFrames::Retry(2000)))
+  if (!co_await Write(SseFrames::ResponseHead(start_->extra_head) +
+                    SseFrames::Retry(2000)))
     co_return;
 
   // on_ready (a store thread) -> post to this strand -> poke the timer.

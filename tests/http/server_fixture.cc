@@ -36,6 +36,15 @@ Result<auth::Principal> FakeAuthenticator::Authenticate(
   return it->second;
 }
 
+Result<auth::Principal> FakeAuthenticator::PrincipalOfKey(
+    std::string_view key_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [token, p] : keys_) {
+    if (p.key_id == key_id) return p;
+  }
+  return Status::Unauthenticated("unknown or revoked API key");
+}
+
 void FakeAuthenticator::Add(const std::string& token, auth::Principal p) {
   std::lock_guard<std::mutex> lock(mu_);
   keys_[token] = std::move(p);

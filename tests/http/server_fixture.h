@@ -43,6 +43,7 @@ class FakeAuthenticator : public auth::Authenticator {
  public:
   FakeAuthenticator();
   Result<auth::Principal> Authenticate(std::string_view token) override;
+  Result<auth::Principal> PrincipalOfKey(std::string_view key_id) override;
   void Add(const std::string& token, auth::Principal p);
   void Remove(const std::string& id);
 

@@ -86,6 +86,29 @@ TEST_F(PgKeyStoreTest, RevocationOnOneReachesTheOtherWithinItsReload) {
   EXPECT_TRUE(listed->at(0).revoked_at.has_value());
 }
 
+// Browser sessions (SPEC §12) re-check their key by id on every use: a key
+// made on one server is found on the other at once (from the database),
+// and its revocation on one ends it on the other within the reload.
+TEST_F(PgKeyStoreTest, PrincipalOfKeyFollowsTheOtherServer) {
+  Result<auth::CreatedKey> k =
+      a_->CreateKey({.tenant_id = "t1", .role = auth::Role::kReader});
+  ASSERT_TRUE(k.ok());
+  Result<auth::Principal> p = b_->PrincipalOfKey(k->key.id);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->tenant_id, "t1");
+  EXPECT_EQ(p->role, auth::Role::kReader);
+  EXPECT_EQ(b_->PrincipalOfKey("key_missing").status().code(),
+            StatusCode::kUnauthenticated);
+  ASSERT_TRUE(a_->RevokeKey("t1", k->key.id).ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (b_->PrincipalOfKey(k->key.id).ok() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(b_->PrincipalOfKey(k->key.id).status().code(),
+            StatusCode::kUnauthenticated);
+}
+
 TEST_F(PgKeyStoreTest, IdsAreNeverReusedAndUnknownKeysAreNotFound) {
   ASSERT_TRUE(a_->CreateKey({.tenant_id = "t1", .role = auth::Role::kReader,
                              .id = std::string("k-1")})
