@@ -12,6 +12,8 @@ local sessions = tonumber(os.getenv("ACPSTORE_WRK_SESSIONS") or "64")
 local headers = {
   ["Authorization"] = "Bearer " .. token,
   ["Content-Type"] = "application/json",
+  -- As the workload's own generator: no payload echoed (SPEC 5.2).
+  ["Prefer"] = "return=minimal",
 }
 local n = 0
 
