@@ -37,7 +37,7 @@
 namespace acpstore::server {
 
 struct BrowserSessionOptions {
-  int64_t ttl_ms = 12 * 3600 * 1000;  // --ui-session-ttl. Default 12 h.
+  int64_t ttl_ms = int64_t{12} * 3600 * 1000;  // --ui-session-ttl. Default 12 h.
   size_t max_sessions = 10000;        // live sessions, all keys
   size_t max_per_key = 16;            // the oldest of a key is ended beyond
   Clock* clock = nullptr;             // nullptr: SystemClock()

@@ -68,7 +68,7 @@ struct ServerOptions {
 
   // Browser sign-in (SPEC §12, browser_sessions.h, decision 0014).
   // POST /v1/auth/session's cookie lives this long. Default 12 h.
-  int64_t ui_session_ttl_ms = 12 * 3600 * 1000;
+  int64_t ui_session_ttl_ms = int64_t{12} * 3600 * 1000;
   size_t ui_max_sessions = 10000;         // live browser sessions; 429 beyond
   size_t ui_max_sessions_per_key = 16;    // a key's oldest is ended beyond
   // The cookie is `Secure` (and named __Host-acpstore_session) unless this
