@@ -334,8 +334,16 @@ TEST_F(BrowserHttpTest, CorsAllowsNamedOriginsOnly) {
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.Header("access-control-allow-origin"), kOrigin);
 
-  // And the SSE response head.
+  // Appends too (their replies are built off the request thread).
   const std::string id = CreateSession("writer-a");
+  r = Client("writer-a").Do("POST", "/v1/sessions/" + id + "/events",
+                            R"({"events":[{"eventType":"t","payload":{}}]})",
+                            {{"Origin", kOrigin}});
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Header("access-control-allow-origin"), kOrigin);
+  EXPECT_EQ(r.Header("vary"), "Origin");
+
+  // And the SSE response head.
   RawConnection c(port());
   ASSERT_TRUE(c.Send("GET /v1/sessions/" + id +
                      "/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: "
