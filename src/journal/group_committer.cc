@@ -170,7 +170,7 @@ void GroupCommitter::Run() {
     }
     for (Pending& p : aborted) Complete(p, p.aborted);
     if (listener != nullptr && !aborted.empty()) listener->OnBatchEnd();
-    if (!batch.empty()) ProcessBatch(std::move(batch), listener);
+    if (!batch.empty()) ProcessBatch(batch, listener);
     if (sync_due) {
       // A failure here is recorded by the writer: every later write fails.
       (void)writer_->Sync();
@@ -180,7 +180,7 @@ void GroupCommitter::Run() {
   }
 }
 
-void GroupCommitter::ProcessBatch(std::vector<Pending> batch,
+void GroupCommitter::ProcessBatch(const std::vector<Pending>& batch,
                                   BatchListener* listener) {
   std::vector<std::string_view> records;
   records.reserve(batch.size());
@@ -202,7 +202,7 @@ void GroupCommitter::ProcessBatch(std::vector<Pending> batch,
   // only once the caller has finished every record before it (the file
   // engine's snapshot window is filled at its batch end).
   size_t i = 0;
-  for (Pending& p : batch) {
+  for (const Pending& p : batch) {
     if (p.flushed) continue;
     if (s.ok()) {
       p.done(locations[i++]);
@@ -212,7 +212,7 @@ void GroupCommitter::ProcessBatch(std::vector<Pending> batch,
   }
   if (listener != nullptr && !records.empty()) listener->OnBatchEnd();
   if (!flush) return;
-  for (Pending& p : batch) {
+  for (const Pending& p : batch) {
     if (!p.flushed) continue;
     if (s.ok()) {
       p.flushed(writer_->synced_end());

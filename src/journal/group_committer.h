@@ -127,7 +127,8 @@ class GroupCommitter {
 
   void Enqueue(Pending pending);
   void Run();
-  void ProcessBatch(std::vector<Pending> batch, BatchListener* listener);
+  void ProcessBatch(const std::vector<Pending>& batch,
+                    BatchListener* listener);
   static void Complete(Pending& p, const Status& failure);
   BatchListener* listener();
   void PublishStats();

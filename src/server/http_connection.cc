@@ -397,8 +397,9 @@ asio::awaitable<void> Connection::StreamEvents(Response response,
                                                int64_t start_us) {
   // The request is answered once the stream starts.
   CountRequest(method, response, 200, "", start_us);
+  std::string& head = response.sse->extra_head;
   for (const auto& [name, value] : response.headers) {  // CORS (router.cc)
-    response.sse->extra_head += name + ": " + value + "\r\n";
+    head.append(name).append(": ").append(value).append("\r\n");
   }
   SseStream stream(socket_, deadline_, std::move(response.sse), core_.options,
                    core_.metrics, core_.sse_frames);
