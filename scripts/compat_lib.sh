@@ -18,6 +18,9 @@ COMPAT_SERVE_OPTIONS=(--max-events-per-session 4 --terminal-event-retention 0
 compat_start() {
   local bin=$1 data=$2 log=$3
   shift 3
+  # Created here, not by the background job's redirection: that runs in the
+  # child after the fork, and the loop below may read the log before it.
+  : >"$log"
   "$bin" serve --data-dir "$data" --listen 127.0.0.1:0 "${COMPAT_SERVE_OPTIONS[@]}" "$@" \
     >"$log" 2>&1 &
   COMPAT_PID=$!

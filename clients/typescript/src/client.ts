@@ -19,6 +19,7 @@ import {
   type CancelActionBody,
   type CompleteActionBody,
   type CompleteInterventionBody,
+  type CreateBrowserSessionResponse,
   type CreateKeyBody,
   type CreateKeyResponse,
   type Event,
@@ -431,6 +432,35 @@ export class AcpstoreClient {
 
   async revokeKey(id: string, opts: CallOptions = {}): Promise<void> {
     await this.#send({ op: 'revokeKey', params: { id }, signal: opts.signal, retry: false });
+  }
+
+  // ----------------------------------------------------- browser sign-in
+
+  /**
+   * createBrowserSession: trades this client's token for a browser session
+   * (SPEC §12). Resolves with the CSRF token and `cookie`, the "name=value"
+   * of the session cookie the server set, for a caller that relays it (a
+   * browser keeps the cookie itself and cannot read it). Service keys are
+   * refused (403).
+   */
+  async createBrowserSession(opts: CallOptions = {}): Promise<CreateBrowserSessionResponse & { cookie: string }> {
+    const a = await this.#send({ op: 'createBrowserSession', signal: opts.signal, retry: false });
+    const set = a.headers.get('set-cookie');
+    if (set === null) throw new AcpstoreError(a.status, 'bad_response', 'createBrowserSession: no Set-Cookie in the answer');
+    return { ...parse<CreateBrowserSessionResponse>(a), cookie: set.split(';')[0] ?? '' };
+  }
+
+  /**
+   * deleteBrowserSession: signs a browser session out. The session is named
+   * by its cookie and CSRF token (from createBrowserSession), not by this
+   * client's token, which is not sent.
+   */
+  async deleteBrowserSession(session: { cookie: string; csrfToken: string }, opts: CallOptions = {}): Promise<void> {
+    const init: RequestInit = {
+      method: operations.deleteBrowserSession.method,
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken },
+    };
+    await this.#once('deleteBrowserSession', this.#url('deleteBrowserSession'), init, opts.signal, []);
   }
 
   // ---------------------------------------------------------- operations

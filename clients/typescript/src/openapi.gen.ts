@@ -17,7 +17,7 @@ export type Metadata = { [key: string]: (string | number | boolean) | null };
 
 export type ErrorBody = {
   error: {
-    code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "invalid_transition" | "seq_conflict" | "idempotency_conflict" | "stale_lease" | "already_paused" | "not_paused" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "header_too_large" | "unavailable" | "insufficient_storage" | "internal" | "data_loss";
+    code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "invalid_transition" | "seq_conflict" | "idempotency_conflict" | "stale_lease" | "already_paused" | "not_paused" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "header_too_large" | "unavailable" | "insufficient_storage" | "internal" | "data_loss" | "csrf_rejected" | "origin_not_allowed";
     message: string;
     field?: string;
     [key: string]: unknown;
@@ -379,11 +379,28 @@ export type CreateKeyResponse = {
   token: string;
 };
 
+/** 201 response of createBrowserSession. */
+export type CreateBrowserSessionResponse = {
+  csrfToken: string;
+  expiresAt: string;
+  key: {
+    id?: string;
+    tenantId?: string;
+    role?: "reader" | "writer" | "admin";
+  };
+};
+
 /** 200 response of getStats. */
 export type GetStatsResponse = {
   store?: { [key: string]: unknown };
   http?: { [key: string]: unknown };
   sse?: { [key: string]: unknown };
+  build?: {
+    version?: string;
+    commit?: string;
+    buildType?: string;
+    compiler?: string;
+  };
 };
 
 /** 200 response of readyz. */
@@ -421,6 +438,8 @@ export const operations = {
   resumeSession: { method: "POST", path: "/v1/sessions/{id}/resume" },
   createKey: { method: "POST", path: "/v1/keys" },
   revokeKey: { method: "DELETE", path: "/v1/keys/{id}" },
+  createBrowserSession: { method: "POST", path: "/v1/auth/session" },
+  deleteBrowserSession: { method: "DELETE", path: "/v1/auth/session" },
   getStats: { method: "GET", path: "/v1/stats" },
   healthz: { method: "GET", path: "/healthz" },
   readyz: { method: "GET", path: "/readyz" },

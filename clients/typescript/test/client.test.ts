@@ -262,6 +262,19 @@ describe('pauses', () => {
   });
 });
 
+describe('browser sign-in', () => {
+  test('createBrowserSession returns a cookie and a CSRF token; deleteBrowserSession needs both', async () => {
+    const b = await writer.createBrowserSession();
+    assert.match(b.cookie, /^__Host-acpstore_session=[0-9a-f]{64}$/);
+    assert.ok(b.csrfToken.length >= 32);
+    assert.equal(b.key.role, 'writer');
+    await rejectsWith(writer.deleteBrowserSession({ cookie: b.cookie, csrfToken: 'wrong' }), 403, 'csrf_rejected');
+    await writer.deleteBrowserSession(b);
+    // Signed out: the cookie no longer names a session.
+    await rejectsWith(writer.deleteBrowserSession(b), 401, 'unauthenticated');
+  });
+});
+
 describe('keys, stats and operations', () => {
   test('createKey, revokeKey, getStats, healthz, readyz, metrics', async () => {
     const admin = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.admin });
