@@ -8,26 +8,9 @@
 #include <unordered_set>
 #include <utility>
 
+#include "postgres/pg_rows.h"
+
 namespace acpstore::postgres {
-namespace {
-
-// A PostgreSQL array literal of `items`: {"a","b"}, each quoted.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char ch : items[i]) {
-      if (ch == '"' || ch == '\\') out.push_back('\\');
-      out.push_back(ch);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
-}  // namespace
 
 CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
                          std::string channel)

@@ -13,28 +13,13 @@
 
 #include "engine/keys.h"
 #include "postgres/pg_conn.h"
+#include "postgres/pg_rows.h"
 
 namespace acpstore::postgres {
 namespace {
 
 // How long one wait on the socket lasts: bounds how late Stop is seen.
 constexpr int kPollMs = 200;
-
-// A PostgreSQL array literal of `items`: {"a","b"}, each quoted.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char ch : items[i]) {
-      if (ch == '"' || ch == '\\') out.push_back('\\');
-      out.push_back(ch);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
 
 }  // namespace
 

@@ -68,22 +68,6 @@ constexpr PgStatement kMigEvents{
     "AND s.session_id = e.session_id WHERE e.tenant_id = $1 AND "
     "e.session_id = $2 AND e.seq > $3 ORDER BY e.seq LIMIT $4"};
 
-// A PostgreSQL array literal of `items`: {"a","b"}, each quoted.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
 bool IsRetryable(std::string_view state) {
   return state == kSerializationFailure || state == kDeadlockDetected ||
          state == kUniqueViolation;

@@ -96,4 +96,19 @@ std::optional<int64_t> ActionFinishedAt(const Action& a) {
   }
 }
 
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out.push_back('\\');
+      out.push_back(ch);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
 }  // namespace acpstore::postgres

@@ -37,6 +37,10 @@ inline constexpr const char* kActionColumns = "a.record";
 inline constexpr const char* kPauseColumns = "p.record";
 
 // kCorruption when a stored record does not decode.
+// A PostgreSQL array literal of `items`: {"a","b"}, each quoted (for
+// `= ANY($1::text[])` parameters).
+std::string TextArray(const std::vector<std::string>& items);
+
 Result<SessionRow> ParseSessionRow(const PgResult& r, int row, int col);
 Result<Action> ParseActionRow(const PgResult& r, int row, int col);
 Result<Pause> ParsePauseRow(const PgResult& r, int row, int col);

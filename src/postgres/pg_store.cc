@@ -107,22 +107,6 @@ bool IsRetryableState(std::string_view state) {
          state == kUniqueViolation;
 }
 
-// A PostgreSQL array literal of `items`: {"a","b"}, each quoted.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
 template <typename Enum>
 std::optional<std::string> SmallintArray(const std::vector<Enum>& items) {
   if (items.empty()) return std::nullopt;
