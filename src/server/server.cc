@@ -13,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -45,6 +46,10 @@ struct Server::Impl {
   // destroying the context under a pending completion would be worse.
   std::unique_ptr<asio::io_context> ioc;
   std::unique_ptr<tcp::acceptor> acceptor;
+  // The accept loop and Stop()'s close of the acceptor both run on this
+  // strand: an acceptor is not safe to close on one thread while another
+  // starts an accept on it (TSan found exactly that with io_threads > 1).
+  std::optional<asio::strand<asio::io_context::executor_type>> accept_strand;
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool running = false;
@@ -152,7 +157,8 @@ Status Server::Start() {
   impl_->port = acceptor->local_endpoint().port();
   impl_->acceptor = std::move(acceptor);
 
-  asio::co_spawn(*impl_->ioc, impl_->Accept(), asio::detached);
+  impl_->accept_strand.emplace(asio::make_strand(*impl_->ioc));
+  asio::co_spawn(*impl_->accept_strand, impl_->Accept(), asio::detached);
   unsigned n = opt.io_threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
@@ -171,7 +177,7 @@ void Server::Stop() {
   if (!d.running) return;
   d.running = false;
   d.core.stopping.store(true);
-  asio::post(*d.ioc, [&d] {
+  asio::post(*d.accept_strand, [&d] {
     error_code ignored;
     d.acceptor->close(ignored);
   });
@@ -191,6 +197,7 @@ void Server::Stop() {
   for (std::thread& t : d.threads) t.join();
   d.threads.clear();
   d.acceptor.reset();
+  d.accept_strand.reset();
   // A reply still owed now is dropped; its coroutine goes with the context.
   d.core.DetachOwedReplies();
   d.ioc.reset();
