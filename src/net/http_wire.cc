@@ -7,26 +7,14 @@
 #include <boost/json/parse.hpp>
 #include <charconv>
 
+#include "base/ascii.h"
+
 namespace acpstore::net {
 namespace {
 
-char Lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool EqualsLower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (Lower(text[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
+using base::AsciiLower;
+using base::EqualsAsciiLower;
+using base::TrimHttpWhitespace;
 
 // "HTTP/1.x NNN": the status code, or 0.
 int StatusOf(std::string_view status_line) {
@@ -66,7 +54,7 @@ bool AppendExtra(std::string* out, const HeaderList& extra) {
   bool has_type = false;
   for (const auto& [name, value] : extra) {
     out->append("\r\n").append(name).append(": ").append(value);
-    has_type = has_type || EqualsLower(name, "content-type");
+    has_type = has_type || EqualsAsciiLower(name, "content-type");
   }
   return has_type;
 }
@@ -166,24 +154,22 @@ std::optional<Status> ParseResponseHead(
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     const std::string_view name = line.substr(0, colon);
-    const std::string_view value = Trim(line.substr(colon + 1));
-    if (EqualsLower(name, "content-length")) {
+    const std::string_view value = TrimHttpWhitespace(line.substr(colon + 1));
+    if (EqualsAsciiLower(name, "content-length")) {
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(),
                                      head->content_length);
       if (ec != std::errc() || p != value.data() + value.size()) {
         return Status::Unavailable("bad Content-Length: " + std::string(value));
       }
       has_length = true;
-    } else if (EqualsLower(name, "transfer-encoding")) {
+    } else if (EqualsAsciiLower(name, "transfer-encoding")) {
       chunked = value.size() >= 7 &&
-                EqualsLower(value.substr(value.size() - 7), "chunked");
-    } else if (EqualsLower(name, "connection")) {
-      head->close = EqualsLower(value, "close");
+                EqualsAsciiLower(value.substr(value.size() - 7), "chunked");
+    } else if (EqualsAsciiLower(name, "connection")) {
+      head->close = EqualsAsciiLower(value, "close");
     }
     if (headers != nullptr) {
-      std::string lower(name);
-      for (char& c : lower) c = Lower(c);
-      (*headers)[lower] = std::string(value);
+      (*headers)[AsciiLower(name)] = std::string(value);
     }
   }
   if (head->status < 200 || head->status == 204 || head->status == 304) {

@@ -4,20 +4,13 @@
 
 #include <algorithm>
 
+#include "base/ascii.h"
 #include "server/error_map.h"
 
 namespace acpstore::server {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using base::TrimHttpWhitespace;
 
 // RFC 6265 token characters for a cookie name.
 bool IsCookieName(std::string_view s) {
@@ -69,7 +62,7 @@ Result<std::optional<std::string_view>> FindSessionCookie(
   size_t count = 0;
   while (!header.empty()) {
     const size_t semi = header.find(';');
-    std::string_view pair = Trim(header.substr(0, semi));
+    std::string_view pair = TrimHttpWhitespace(header.substr(0, semi));
     header = semi == std::string_view::npos ? std::string_view()
                                             : header.substr(semi + 1);
     if (pair.empty()) continue;
@@ -81,18 +74,18 @@ Result<std::optional<std::string_view>> FindSessionCookie(
     }
     const size_t eq = pair.find('=');
     if (eq == std::string_view::npos ||
-        !IsCookieName(Trim(pair.substr(0, eq)))) {
+        !IsCookieName(TrimHttpWhitespace(pair.substr(0, eq)))) {
       return Status::InvalidArgument("malformed Cookie header")
           .With("field", "Cookie");
     }
-    if (Trim(pair.substr(0, eq)) != name) continue;
+    if (TrimHttpWhitespace(pair.substr(0, eq)) != name) continue;
     if (found) {
       // Two of ours: one may have been planted by a sibling host; trust
       // neither.
       return Status::InvalidArgument("the session cookie is sent twice")
           .With("field", "Cookie");
     }
-    std::string_view value = Trim(pair.substr(eq + 1));
+    std::string_view value = TrimHttpWhitespace(pair.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }

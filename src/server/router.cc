@@ -3,11 +3,11 @@
 #include "server/router.h"
 
 #include <algorithm>
-#include <cctype>
 #include <exception>
 #include <memory>
 #include <utility>
 
+#include "base/ascii.h"
 #include "record/canonical_json.h"
 #include "record/field_error.h"
 #include "server/browser_access.h"
@@ -16,6 +16,9 @@
 
 namespace acpstore::server {
 namespace {
+
+using base::AsciiLower;
+using base::TrimHttpWhitespace;
 
 std::vector<std::string_view> SplitPattern(std::string_view pattern) {
   std::vector<std::string_view> out;
@@ -54,32 +57,16 @@ int MatchPattern(std::string_view pattern,
   return literals;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // "application/json" with an optional "charset=utf-8" (any case).
 bool IsJsonContentType(std::string_view value) {
   const size_t semi = value.find(';');
-  if (Lower(Trim(value.substr(0, semi))) != "application/json") return false;
+  if (AsciiLower(TrimHttpWhitespace(value.substr(0, semi))) != "application/json") return false;
   while (semi != std::string_view::npos) {
     value.remove_prefix(value.find(';') + 1);
     const size_t next = value.find(';');
-    const std::string param = Lower(Trim(value.substr(0, next)));
+    const std::string param = AsciiLower(TrimHttpWhitespace(value.substr(0, next)));
     if (param.rfind("charset=", 0) == 0) {
       std::string cs = param.substr(8);
       cs.erase(std::remove(cs.begin(), cs.end(), '"'), cs.end());
@@ -92,9 +79,9 @@ bool IsJsonContentType(std::string_view value) {
 
 // The token of "Bearer <token>", or empty.
 std::string_view BearerToken(std::string_view header) {
-  header = Trim(header);
-  if (header.size() < 7 || Lower(header.substr(0, 7)) != "bearer ") return {};
-  return Trim(header.substr(7));
+  header = TrimHttpWhitespace(header);
+  if (header.size() < 7 || AsciiLower(header.substr(0, 7)) != "bearer ") return {};
+  return TrimHttpWhitespace(header.substr(7));
 }
 
 // The scope a service key names in X-Acpstore-Scope:
@@ -107,7 +94,7 @@ Result<Scope> ServiceScope(const Request& request,
                "header (<tenantId>/<ownerKeyId>, each percent-encoded)")
         .With("field", "X-Acpstore-Scope");
   }
-  const std::string_view value = Trim(request.acpstore_scope);
+  const std::string_view value = TrimHttpWhitespace(request.acpstore_scope);
   const size_t slash = value.find('/');
   if (slash == std::string_view::npos ||
       value.find('/', slash + 1) != std::string_view::npos) {
