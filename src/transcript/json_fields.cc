@@ -1,0 +1,133 @@
+// Top-level member scanning: see json_fields.h.
+
+#include "transcript/json_fields.h"
+
+#include <cstring>
+
+#include "record/canonical_json.h"
+
+namespace acpstore::transcript {
+namespace {
+
+// Index one past the closing quote of the string opening at s[i] == '"';
+// npos when unterminated.
+size_t SkipString(std::string_view s, size_t i) {
+  ++i;
+  while (true) {
+    i = record::NextJsonSpecialByte(s, i);
+    if (i >= s.size()) return std::string_view::npos;
+    if (s[i] == '"') return i + 1;
+    if (s[i] == '\\') {
+      i += 2;  // the escape's second byte is never a quote that ends it
+    } else {
+      ++i;  // a raw control byte (not canonical, but harmless here)
+    }
+  }
+}
+
+// Index one past the value starting at s[i]; npos when malformed.
+size_t SkipValue(std::string_view s, size_t i) {
+  if (i >= s.size()) return std::string_view::npos;
+  const char c = s[i];
+  if (c == '"') return SkipString(s, i);
+  if (c == '{' || c == '[') {
+    // Count brackets, jumping over strings whole (they may hold brackets).
+    size_t depth = 0;
+    while (i < s.size()) {
+      const char* p = s.data() + i;
+      const size_t n = s.size() - i;
+      // The next byte that matters: a quote or a bracket.
+      size_t k = 0;
+      while (k < n && p[k] != '"' && p[k] != '{' && p[k] != '}' &&
+             p[k] != '[' && p[k] != ']') {
+        ++k;
+      }
+      i += k;
+      if (i >= s.size()) return std::string_view::npos;
+      switch (s[i]) {
+        case '"':
+          i = SkipString(s, i);
+          if (i == std::string_view::npos) return i;
+          break;
+        case '{':
+        case '[':
+          ++depth;
+          ++i;
+          break;
+        default:  // '}' or ']'
+          --depth;
+          ++i;
+          if (depth == 0) return i;
+      }
+    }
+    return std::string_view::npos;
+  }
+  // A number, true, false or null: up to the next delimiter.
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
+         s[i] != ' ') {
+    ++i;
+  }
+  return i;
+}
+
+size_t SkipSpace(std::string_view s, size_t i) {
+  while (i < s.size() &&
+         (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) {
+    ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
+void ScanTopLevel(std::string_view s,
+                  base::FunctionRef<bool(std::string_view key,
+                                         std::string_view value)> visit) {
+  size_t i = SkipSpace(s, 0);
+  if (i >= s.size() || s[i] != '{') return;
+  i = SkipSpace(s, i + 1);
+  if (i < s.size() && s[i] == '}') return;
+  while (i < s.size()) {
+    if (s[i] != '"') return;
+    const size_t key_end = SkipString(s, i);
+    if (key_end == std::string_view::npos) return;
+    const std::string_view key = s.substr(i + 1, key_end - i - 2);
+    i = SkipSpace(s, key_end);
+    if (i >= s.size() || s[i] != ':') return;
+    i = SkipSpace(s, i + 1);
+    const size_t value_end = SkipValue(s, i);
+    if (value_end == std::string_view::npos) return;
+    if (!visit(key, s.substr(i, value_end - i))) return;
+    i = SkipSpace(s, value_end);
+    if (i >= s.size() || s[i] != ',') return;
+    i = SkipSpace(s, i + 1);
+  }
+}
+
+bool AppendStringValue(std::string_view raw, std::string* out) {
+  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return false;
+  const std::string_view body = raw.substr(1, raw.size() - 2);
+  if (body.find('\\') == std::string_view::npos) {
+    out->append(body);
+    return true;
+  }
+  Result<std::string> text = record::UnescapeJsonStringBody(body, "text");
+  if (!text.ok()) return false;
+  out->append(*text);
+  return true;
+}
+
+bool IsScalar(std::string_view raw) {
+  return !raw.empty() && raw.front() != '{' && raw.front() != '[';
+}
+
+bool CutUtf8(std::string* s, size_t max) {
+  if (s->size() <= max) return false;
+  size_t n = max;
+  // Back up over continuation bytes so a character is never split.
+  while (n > 0 && (static_cast<unsigned char>((*s)[n]) & 0xC0) == 0x80) --n;
+  s->resize(n);
+  return true;
+}
+
+}  // namespace acpstore::transcript

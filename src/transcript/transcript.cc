@@ -1,0 +1,477 @@
+// The transcript fold: see transcript.h for the rules.
+
+#include "transcript/transcript.h"
+
+#include <charconv>
+#include <limits>
+#include <utility>
+
+#include "base/coding.h"
+#include "record/canonical_json.h"
+#include "transcript/json_fields.h"
+
+namespace acpstore::transcript {
+namespace {
+
+// Small entries keep at most this many members, each string cut here, so
+// a hostile payload cannot make one large.
+constexpr size_t kMaxSmallMembers = 32;
+constexpr size_t kMaxSmallString = 1024;
+// What an entry costs beyond its strings (the struct, its shared_ptr
+// control block and the deque slot), counted so that a flood of empty
+// entries is bounded by max_bytes too.
+constexpr size_t kEntryOverhead = 160;
+
+enum class Type {
+  kNone,
+  kMessage,
+  kThinking,
+  kToolStarted,
+  kToolCompleted,
+  kApproval,
+  kError,
+  kTurnCompleted,
+  kUsage
+};
+
+Type TypeOf(std::string_view t) {
+  // Most events in a busy session are deltas: decide on length and one
+  // byte before comparing whole strings.
+  switch (t.size()) {
+    case 13:
+      if (t == "message.delta") return Type::kMessage;
+      if (t == "session.error") return Type::kError;
+      if (t == "usage.updated") return Type::kUsage;
+      return Type::kNone;
+    case 14:
+      if (t == "thinking.delta") return Type::kThinking;
+      if (t == "tool.completed") return Type::kToolCompleted;
+      if (t == "turn.completed") return Type::kTurnCompleted;
+      return Type::kNone;
+    case 12:
+      return t == "tool.started" ? Type::kToolStarted : Type::kNone;
+    case 18:
+      return t == "approval.requested" ? Type::kApproval : Type::kNone;
+    default:
+      return Type::kNone;
+  }
+}
+
+// The JSON object of `payload`'s top-level scalar members (not `acp`),
+// strings cut at kMaxSmallString.
+std::string SmallFields(std::string_view payload) {
+  std::string out = "{";
+  size_t n = 0;
+  ScanTopLevel(payload, [&](std::string_view key, std::string_view value) {
+    if (key == "acp" || !IsScalar(value)) return true;
+    if (n > 0) out.push_back(',');
+    out.push_back('"');
+    out.append(key);  // raw, already escaped canonically
+    out.append("\":");
+    if (value.front() == '"' && value.size() > kMaxSmallString + 2) {
+      std::string text;
+      if (AppendStringValue(value, &text)) {
+        CutUtf8(&text, kMaxSmallString);
+        record::AppendJsonString(text, &out);
+      } else {
+        out.append("null");
+      }
+    } else {
+      out.append(value);
+    }
+    return ++n < kMaxSmallMembers;
+  });
+  out.push_back('}');
+  return out;
+}
+
+// The text of a JSON value for a tool's input or result: a string's
+// decoded text, any other value's JSON text.
+void ValueText(std::string_view raw, std::string* out) {
+  if (!raw.empty() && raw.front() == '"' && AppendStringValue(raw, out)) {
+    return;
+  }
+  out->append(raw);
+}
+
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+}  // namespace
+
+std::string_view EntryKindName(EntryKind kind) {
+  switch (kind) {
+    case EntryKind::kAssistant:
+      return "assistant";
+    case EntryKind::kThought:
+      return "thought";
+    case EntryKind::kTool:
+      return "tool";
+    case EntryKind::kApproval:
+      return "approval";
+    case EntryKind::kError:
+      return "error";
+    case EntryKind::kTurnEnd:
+      return "turn_end";
+    case EntryKind::kUsage:
+      return "usage";
+  }
+  return "unknown";
+}
+
+std::optional<EntryKind> EntryKindFromName(std::string_view name) {
+  for (uint8_t k = 1; k <= kMaxEntryKind; ++k) {
+    if (EntryKindName(static_cast<EntryKind>(k)) == name) {
+      return static_cast<EntryKind>(k);
+    }
+  }
+  return std::nullopt;
+}
+
+bool IsFolded(std::string_view event_type) {
+  return TypeOf(event_type) != Type::kNone;
+}
+
+size_t Entry::Bytes() const {
+  return kEntryOverhead + text.size() + id.size() + title.size() +
+         tool_kind.size() + status.size() + input.size() + fields.size();
+}
+
+Entry* Transcript::MutableAt(uint64_t index) {
+  std::shared_ptr<Entry>& p = entries_[index - first_index_];
+  // Shared with a copy (a snapshot being written): change a clone.
+  if (p.use_count() > 1) p = std::make_shared<Entry>(*p);
+  return p.get();
+}
+
+Entry* Transcript::MutableLast() { return MutableAt(end_index() - 1); }
+
+Entry* Transcript::Add(EntryKind kind, const EventView& event) {
+  auto e = std::make_shared<Entry>();
+  e->kind = kind;
+  e->first_seq = e->last_seq = event.seq;
+  e->first_at = e->last_at = event.occurred_at;
+  entries_.push_back(std::move(e));
+  ++by_kind_[static_cast<uint8_t>(kind) - 1];
+  bytes_ += entries_.back()->Bytes();
+  return entries_.back().get();
+}
+
+void Transcript::Touch(Entry* e, const EventView& event) {
+  e->last_seq = event.seq;
+  e->last_at = event.occurred_at;
+}
+
+void Transcript::Grew(size_t before, const Entry& e) {
+  bytes_ += e.Bytes();
+  bytes_ -= before;
+}
+
+void Transcript::Enforce(const Limits& limits) {
+  while (bytes_ > limits.max_bytes && !entries_.empty()) {
+    const Entry& e = *entries_.front();
+    bytes_ -= e.Bytes();
+    if (e.kind == EntryKind::kTool && e.started && !e.completed) {
+      auto it = open_tools_.find(e.id);
+      if (it != open_tools_.end() && it->second == first_index_) {
+        open_tools_.erase(it);
+      }
+    }
+    entries_.pop_front();
+    ++first_index_;
+    complete_ = false;
+  }
+}
+
+bool Transcript::Fold(const EventView& event, const Limits& limits) {
+  if (event.seq <= folded_seq_) return false;
+  folded_seq_ = event.seq;
+  const Type type = TypeOf(event.event_type);
+  switch (type) {
+    case Type::kNone:
+      return false;
+    case Type::kMessage:
+    case Type::kThinking: {
+      std::string_view text_raw, id_raw;
+      ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
+        if (k == "text") text_raw = v;
+        if (k == "messageId") id_raw = v;
+        return text_raw.empty() || (type == Type::kMessage && id_raw.empty());
+      });
+      std::string id;
+      AppendStringValue(id_raw, &id);
+      const EntryKind kind = type == Type::kMessage ? EntryKind::kAssistant
+                                                    : EntryKind::kThought;
+      Entry* e = nullptr;
+      size_t before = 0;
+      if (!entries_.empty() && entries_.back()->kind == kind &&
+          (id.empty() || id == entries_.back()->id)) {
+        e = MutableLast();
+        before = e->Bytes();
+        Touch(e, event);
+      } else {
+        e = Add(kind, event);
+        before = e->Bytes();
+        e->id = std::move(id);
+      }
+      AppendStringValue(text_raw, &e->text);
+      Grew(before, *e);
+      break;
+    }
+    case Type::kToolStarted: {
+      std::string_view id, title, kind, status, input;
+      ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
+        if (k == "toolCallId") id = v;
+        else if (k == "title") title = v;
+        else if (k == "kind") kind = v;
+        else if (k == "status") status = v;
+        else if (k == "input") input = v;
+        return true;
+      });
+      Entry* e = Add(EntryKind::kTool, event);
+      const size_t before = e->Bytes();
+      e->started = true;
+      AppendStringValue(id, &e->id);
+      AppendStringValue(title, &e->title);
+      AppendStringValue(kind, &e->tool_kind);
+      AppendStringValue(status, &e->status);
+      CutUtf8(&e->id, kMaxSmallString);
+      CutUtf8(&e->title, kMaxSmallString);
+      CutUtf8(&e->tool_kind, kMaxSmallString);
+      CutUtf8(&e->status, kMaxSmallString);
+      e->input.append(input);
+      e->input_cut = CutUtf8(&e->input, limits.max_tool_bytes);
+      open_tools_[e->id] = end_index() - 1;
+      Grew(before, *e);
+      break;
+    }
+    case Type::kToolCompleted: {
+      std::string_view id_raw, status, text, output;
+      ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
+        if (k == "toolCallId") id_raw = v;
+        else if (k == "status") status = v;
+        else if (k == "text") text = v;
+        else if (k == "output") output = v;
+        return true;
+      });
+      std::string id;
+      AppendStringValue(id_raw, &id);
+      CutUtf8(&id, kMaxSmallString);
+      Entry* e = nullptr;
+      size_t before = 0;
+      auto it = open_tools_.find(id);
+      if (it != open_tools_.end()) {
+        e = MutableAt(it->second);
+        open_tools_.erase(it);
+        before = e->Bytes();
+        Touch(e, event);
+      } else {
+        e = Add(EntryKind::kTool, event);  // a completion without its start
+        before = e->Bytes();
+        e->id = std::move(id);
+      }
+      e->completed = true;
+      if (!status.empty()) {
+        e->status.clear();
+        AppendStringValue(status, &e->status);
+        CutUtf8(&e->status, kMaxSmallString);
+      }
+      e->text.clear();
+      if (!text.empty() && text != "null") {
+        ValueText(text, &e->text);
+      } else if (!output.empty()) {
+        ValueText(output, &e->text);
+      }
+      e->text_cut = CutUtf8(&e->text, limits.max_tool_bytes);
+      Grew(before, *e);
+      break;
+    }
+    case Type::kApproval:
+    case Type::kError:
+    case Type::kTurnCompleted:
+    case Type::kUsage: {
+      const EntryKind kind = type == Type::kApproval ? EntryKind::kApproval
+                             : type == Type::kError  ? EntryKind::kError
+                             : type == Type::kUsage  ? EntryKind::kUsage
+                                                     : EntryKind::kTurnEnd;
+      Entry* e = Add(kind, event);
+      const size_t before = e->Bytes();
+      e->fields = SmallFields(event.payload);
+      Grew(before, *e);
+      if (type == Type::kUsage) {
+        ScanTopLevel(event.payload,
+                     [&](std::string_view k, std::string_view v) {
+                       int64_t n = 0;
+                       auto r = std::from_chars(v.data(), v.data() + v.size(),
+                                                n);
+                       if (k == "acp" || r.ec != std::errc() ||
+                           r.ptr != v.data() + v.size() ||
+                           k.find('\\') != std::string_view::npos) {
+                         return true;
+                       }
+                       // Only a few names ever: keep the map small.
+                       if (usage_.size() >= kMaxSmallMembers &&
+                           usage_.find(std::string(k)) == usage_.end()) {
+                         return true;
+                       }
+                       int64_t& total = usage_[std::string(k)];
+                       if (__builtin_add_overflow(total, n, &total)) {
+                         total = n > 0 ? std::numeric_limits<int64_t>::max()
+                                       : std::numeric_limits<int64_t>::min();
+                       }
+                       return true;
+                     });
+      }
+      break;
+    }
+  }
+  Enforce(limits);
+  return true;
+}
+
+// ------------------------------------------------------------ encoding
+
+void Transcript::EncodeHead(std::string* out) const {
+  base::PutVarint64(out, first_index_);
+  out->push_back(complete_ ? 1 : 0);
+  base::PutVarint64(out, folded_seq_);
+  base::PutVarint64(out, entries_.size());
+  for (uint64_t n : by_kind_) base::PutVarint64(out, n);
+  base::PutVarint32(out, static_cast<uint32_t>(usage_.size()));
+  for (const auto& [name, total] : usage_) {
+    base::PutLengthPrefixed(out, name);
+    base::PutVarint64(out, ZigZag(total));
+  }
+}
+
+void Transcript::EncodeEntry(const Entry& e, std::string* out) {
+  out->push_back(static_cast<char>(e.kind));
+  out->push_back(static_cast<char>((e.input_cut ? 1 : 0) |
+                                   (e.text_cut ? 2 : 0) |
+                                   (e.started ? 4 : 0) |
+                                   (e.completed ? 8 : 0)));
+  base::PutVarint64(out, e.first_seq);
+  base::PutVarint64(out, e.last_seq - e.first_seq);
+  base::PutVarint64(out, ZigZag(e.first_at));
+  base::PutVarint64(out, ZigZag(e.last_at - e.first_at));
+  base::PutLengthPrefixed(out, e.text);
+  base::PutLengthPrefixed(out, e.id);
+  base::PutLengthPrefixed(out, e.title);
+  base::PutLengthPrefixed(out, e.tool_kind);
+  base::PutLengthPrefixed(out, e.status);
+  base::PutLengthPrefixed(out, e.input);
+  base::PutLengthPrefixed(out, e.fields);
+}
+
+Status Transcript::DecodeHead(std::string_view in, Transcript* out) {
+  *out = Transcript();
+  uint64_t entries = 0;
+  uint32_t names = 0;
+  if (!base::GetVarint64(&in, &out->first_index_) || in.empty()) {
+    return Status::Corruption("transcript head cut short");
+  }
+  if (static_cast<uint8_t>(in[0]) > 1 || out->first_index_ == 0) {
+    return Status::Corruption("transcript head is malformed");
+  }
+  out->complete_ = in[0] == 1;
+  in.remove_prefix(1);
+  if (!base::GetVarint64(&in, &out->folded_seq_) ||
+      !base::GetVarint64(&in, &entries)) {
+    return Status::Corruption("transcript head cut short");
+  }
+  for (uint64_t& n : out->by_kind_) {
+    if (!base::GetVarint64(&in, &n)) {
+      return Status::Corruption("transcript head cut short");
+    }
+  }
+  if (!base::GetVarint32(&in, &names)) {
+    return Status::Corruption("transcript head cut short");
+  }
+  for (uint32_t i = 0; i < names; ++i) {
+    std::string_view name;
+    uint64_t total = 0;
+    if (!base::GetLengthPrefixed(&in, &name) ||
+        !base::GetVarint64(&in, &total)) {
+      return Status::Corruption("transcript usage totals cut short");
+    }
+    out->usage_[std::string(name)] = UnZigZag(total);
+  }
+  if (!in.empty()) return Status::Corruption("trailing bytes in a transcript head");
+  // The entries follow in their own items; the loader checks the count.
+  out->expected_entries_ = entries;
+  return Status::OK();
+}
+
+Status Transcript::DecodeEntry(std::string_view* in, Entry* e) {
+  if (in->size() < 2) return Status::Corruption("transcript entry cut short");
+  const uint8_t kind = static_cast<uint8_t>((*in)[0]);
+  const uint8_t flags = static_cast<uint8_t>((*in)[1]);
+  if (kind == 0 || kind > kMaxEntryKind || flags > 15) {
+    return Status::Corruption("transcript entry has an unknown kind or flag");
+  }
+  in->remove_prefix(2);
+  e->kind = static_cast<EntryKind>(kind);
+  e->input_cut = (flags & 1) != 0;
+  e->text_cut = (flags & 2) != 0;
+  e->started = (flags & 4) != 0;
+  e->completed = (flags & 8) != 0;
+  uint64_t span = 0, first_at = 0, at_span = 0;
+  std::string_view text, id, title, tool_kind, status, input, fields;
+  if (!base::GetVarint64(in, &e->first_seq) || !base::GetVarint64(in, &span) ||
+      !base::GetVarint64(in, &first_at) || !base::GetVarint64(in, &at_span) ||
+      !base::GetLengthPrefixed(in, &text) || !base::GetLengthPrefixed(in, &id) ||
+      !base::GetLengthPrefixed(in, &title) ||
+      !base::GetLengthPrefixed(in, &tool_kind) ||
+      !base::GetLengthPrefixed(in, &status) ||
+      !base::GetLengthPrefixed(in, &input) ||
+      !base::GetLengthPrefixed(in, &fields)) {
+    return Status::Corruption("transcript entry cut short");
+  }
+  e->last_seq = e->first_seq + span;
+  e->first_at = UnZigZag(first_at);
+  e->last_at = e->first_at + UnZigZag(at_span);
+  e->text = text;
+  e->id = id;
+  e->title = title;
+  e->tool_kind = tool_kind;
+  e->status = status;
+  e->input = input;
+  e->fields = fields;
+  return Status::OK();
+}
+
+void Transcript::AddDecoded(Entry e) {
+  bytes_ += e.Bytes();
+  // The latest start of a toolCallId decides whether it is open: a fold
+  // maps the id to each new start and unmaps it when that one completes.
+  if (e.kind == EntryKind::kTool && e.started) {
+    if (e.completed) {
+      open_tools_.erase(e.id);
+    } else {
+      open_tools_[e.id] = end_index();
+    }
+  }
+  entries_.push_back(std::make_shared<Entry>(std::move(e)));
+}
+
+bool operator==(const Transcript& a, const Transcript& b) {
+  if (a.first_index_ != b.first_index_ || a.complete_ != b.complete_ ||
+      a.folded_seq_ != b.folded_seq_ || a.bytes_ != b.bytes_ ||
+      a.usage_ != b.usage_ || a.entries_.size() != b.entries_.size() ||
+      a.open_tools_ != b.open_tools_) {
+    return false;
+  }
+  for (size_t k = 0; k < kMaxEntryKind; ++k) {
+    if (a.by_kind_[k] != b.by_kind_[k]) return false;
+  }
+  for (size_t i = 0; i < a.entries_.size(); ++i) {
+    if (!(*a.entries_[i] == *b.entries_[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace acpstore::transcript

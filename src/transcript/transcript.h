@@ -1,0 +1,184 @@
+// Transcript: a session's conversation as a deterministic fold of its event
+// sequence (SPEC §13). Every engine keeps one per session beside the
+// session and folds each appended event into it in the same mutation as the
+// append, so the same events always give the same transcript, and event
+// retention (which only drops raw events) never touches it.
+//
+// Folding rules (payload fields read at the top level only; the raw ACP
+// frame `acp` is never read into the transcript):
+//  - message.delta [text, messageId?] appends to the last entry when it is
+//    an `assistant` entry with the same messageId (or either has none);
+//    otherwise it starts one. thinking.delta [text] likewise, `thought`.
+//  - tool.started [toolCallId, title, kind?, status?, input?] starts a
+//    `tool` entry, open until tool.completed [toolCallId, status?, text?,
+//    output?] with the same toolCallId completes it (tools may overlap); a
+//    completion without an open start makes a tool entry of its own. Input
+//    and result are cut at Limits::max_tool_bytes and marked when cut.
+//  - approval.requested, session.error, turn.completed, usage.updated: a
+//    small entry each, holding the payload's top-level scalar members
+//    (strings cut at 1 KiB). usage.updated's integer members add up into
+//    the totals.
+//  - any other event type is skipped on its type string alone.
+// Only creating an entry ends a message or thought: a tool completion that
+// updates an older tool entry does not.
+//
+// Entry indexes start at 1 and never change. When the entries' bytes pass
+// Limits::max_bytes the oldest are dropped: first_index() advances and
+// complete() turns false for good.
+//
+// Entries are shared immutable values between a fold and whoever copied
+// the transcript (a snapshot capture copies pointers, not text): a fold
+// clones an entry before changing it if anyone else still holds it.
+//
+// Thread-safety: a plain value; the owner's lock guards it. Copies share
+// entries safely (const once shared). No I/O.
+
+#ifndef ACPSTORE_TRANSCRIPT_TRANSCRIPT_H_
+#define ACPSTORE_TRANSCRIPT_TRANSCRIPT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "acpstore/records.h"
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+
+namespace acpstore::transcript {
+
+// Stored in snapshots: never renumber.
+enum class EntryKind : uint8_t {
+  kAssistant = 1,
+  kThought = 2,
+  kTool = 3,
+  kApproval = 4,
+  kError = 5,
+  kTurnEnd = 6,
+  kUsage = 7,
+};
+inline constexpr uint8_t kMaxEntryKind = 7;
+
+// Wire names: assistant, thought, tool, approval, error, turn_end, usage.
+std::string_view EntryKindName(EntryKind kind);
+std::optional<EntryKind> EntryKindFromName(std::string_view name);
+
+struct Entry {
+  EntryKind kind = EntryKind::kAssistant;
+  EventSeq first_seq = 0;  // the events it came from
+  EventSeq last_seq = 0;
+  TimestampMs first_at = 0;  // their occurredAt
+  TimestampMs last_at = 0;
+  // assistant / thought: the text; tool: the result text (`text`, else the
+  // `output` JSON), cut at max_tool_bytes.
+  std::string text;
+  // assistant / thought: messageId; tool: toolCallId.
+  std::string id;
+  // tool only.
+  std::string title;
+  std::string tool_kind;
+  std::string status;
+  std::string input;  // JSON text of `input` (cut: a prefix of it)
+  bool input_cut = false;
+  bool text_cut = false;
+  bool started = false;    // a tool.started was folded
+  bool completed = false;  // a tool.completed was folded
+  // approval / error / turn_end / usage: a JSON object of the payload's
+  // top-level scalar members (canonical text), "{}" when none.
+  std::string fields;
+
+  // What the entry counts against max_bytes.
+  size_t Bytes() const;
+  friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+struct Limits {
+  uint64_t max_bytes = 16ull << 20;      // per session; SPEC §13
+  uint64_t max_tool_bytes = 16ull << 10;  // a tool's input and its result
+};
+
+// One event as the fold needs it.
+struct EventView {
+  EventSeq seq = 0;
+  std::string_view event_type;
+  TimestampMs occurred_at = 0;
+  std::string_view payload;  // canonical JSON
+};
+
+// True when `event_type` can change a transcript (the cheap pre-check).
+bool IsFolded(std::string_view event_type);
+
+class Transcript {
+ public:
+  Transcript() = default;
+
+  // Folds one event; returns true when the transcript changed. Events must
+  // come in seq order; one at or below folded_seq() is ignored.
+  bool Fold(const EventView& event, const Limits& limits);
+
+  // Entry index of the first kept entry (1 when nothing was dropped) and
+  // one past the last.
+  uint64_t first_index() const { return first_index_; }
+  uint64_t end_index() const { return first_index_ + entries_.size(); }
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // The entry with index `index` (first_index() <= index < end_index()).
+  const Entry& at(uint64_t index) const {
+    return *entries_[index - first_index_];
+  }
+  // False once the cap dropped an entry, or the transcript was rebuilt from
+  // a stream that had lost events before it was first folded.
+  bool complete() const { return complete_; }
+  void set_incomplete() { complete_ = false; }
+  // The highest seq folded (types that fold nothing included).
+  EventSeq folded_seq() const { return folded_seq_; }
+  // usage.updated integer members, summed by name.
+  const std::map<std::string, int64_t>& usage() const { return usage_; }
+  // Entries per kind ever created (dropped ones included), by kind - 1.
+  const uint64_t* entries_by_kind() const { return by_kind_; }
+  // Bytes of the kept entries (Entry::Bytes), what the cap bounds.
+  uint64_t bytes() const { return bytes_; }
+
+  // Snapshot encoding (docs/recovery.md, "Snapshot contents"): a head and
+  // the entries in groups; Decode* rebuild the same value.
+  void EncodeHead(std::string* out) const;
+  static void EncodeEntry(const Entry& e, std::string* out);
+  static Status DecodeHead(std::string_view body, Transcript* out);
+  static Status DecodeEntry(std::string_view* in, Entry* out);
+  // Appends a decoded entry (the next index); keeps the open-tool map and
+  // byte count right.
+  void AddDecoded(Entry e);
+  // The entry count DecodeHead read, which the AddDecoded calls must reach.
+  uint64_t expected_entries() const { return expected_entries_; }
+
+  friend bool operator==(const Transcript& a, const Transcript& b);
+
+ private:
+  Entry* MutableLast();
+  Entry* MutableAt(uint64_t index);
+  Entry* Add(EntryKind kind, const EventView& event);
+  void Touch(Entry* e, const EventView& event);
+  void Grew(size_t before, const Entry& e);
+  void Enforce(const Limits& limits);
+
+  std::deque<std::shared_ptr<Entry>> entries_;
+  uint64_t first_index_ = 1;
+  bool complete_ = true;
+  EventSeq folded_seq_ = 0;
+  uint64_t bytes_ = 0;
+  std::map<std::string, int64_t> usage_;
+  uint64_t by_kind_[kMaxEntryKind] = {};
+  // toolCallId -> index of its open (started, not completed) entry.
+  std::unordered_map<std::string, uint64_t> open_tools_;
+  uint64_t expected_entries_ = 0;  // decoding only
+};
+
+}  // namespace acpstore::transcript
+
+#endif  // ACPSTORE_TRANSCRIPT_TRANSCRIPT_H_

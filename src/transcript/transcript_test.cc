@@ -1,0 +1,317 @@
+// Transcript fold: golden sequences shaped like Aegis's ACP mapper output
+// (payloads carry the raw frame under "acp"), the cap, the encoding, and a
+// randomized run checking the invariants and the round trip.
+
+#include "transcript/transcript.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "transcript/json_fields.h"
+
+namespace acpstore::transcript {
+namespace {
+
+struct Ev {
+  std::string type;
+  std::string payload;
+};
+
+// A raw ACP frame as Aegis embeds it: larger than the text it carries,
+// with strings that hold braces and quotes to trip a careless scanner.
+std::string Acp(const std::string& update) {
+  return R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s-1","update":{"sessionUpdate":")" +
+         update + R"(","content":{"type":"text","text":"} { \" ] ["}}}})";
+}
+
+std::string Delta(const std::string& text, const std::string& message_id = "") {
+  std::string p = R"({"acp":)" + Acp("agent_message_chunk");
+  if (!message_id.empty()) p += R"(,"messageId":")" + message_id + "\"";
+  return p + R"(,"text":")" + text + "\"}";
+}
+
+Transcript FoldAll(const std::vector<Ev>& events, const Limits& limits = {}) {
+  Transcript t;
+  EventSeq seq = 0;
+  for (const Ev& e : events) {
+    ++seq;
+    t.Fold(EventView{seq, e.type, 1000 + static_cast<TimestampMs>(seq),
+                     e.payload},
+           limits);
+  }
+  return t;
+}
+
+Transcript RoundTrip(const Transcript& t) {
+  std::string head;
+  t.EncodeHead(&head);
+  Transcript out;
+  EXPECT_TRUE(Transcript::DecodeHead(head, &out).ok());
+  for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
+    std::string body;
+    Transcript::EncodeEntry(t.at(i), &body);
+    std::string_view in = body;
+    Entry e;
+    EXPECT_TRUE(Transcript::DecodeEntry(&in, &e).ok());
+    EXPECT_TRUE(in.empty());
+    out.AddDecoded(std::move(e));
+  }
+  EXPECT_EQ(out.expected_entries(), t.size());
+  return out;
+}
+
+TEST(JsonFieldsTest, ScansTopLevelMembersAndSkipsNestedOnes) {
+  std::vector<std::pair<std::string, std::string>> seen;
+  ScanTopLevel(R"({"a":{"b":"}","c":[1,{"d":"\""}]},"e":"x\"y","f":-1.5e3,"g":null})",
+               [&](std::string_view k, std::string_view v) {
+                 seen.emplace_back(k, v);
+                 return true;
+               });
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].second, R"({"b":"}","c":[1,{"d":"\""}]})");
+  EXPECT_EQ(seen[1].first, "e");
+  EXPECT_EQ(seen[1].second, R"("x\"y")");
+  EXPECT_EQ(seen[2].second, "-1.5e3");
+  EXPECT_EQ(seen[3].second, "null");
+  std::string text;
+  EXPECT_TRUE(AppendStringValue(R"("x\"y\u00e9")", &text));
+  EXPECT_EQ(text, "x\"y\xc3\xa9");
+  seen.clear();
+  ScanTopLevel("[1,2]", [&](std::string_view k, std::string_view v) {
+    seen.emplace_back(k, v);
+    return true;
+  });
+  EXPECT_TRUE(seen.empty());
+}
+
+TEST(JsonFieldsTest, CutsAtACharacterBoundary) {
+  std::string s = "ab\xc3\xa9";  // 4 bytes, the last character 2 bytes
+  EXPECT_TRUE(CutUtf8(&s, 3));
+  EXPECT_EQ(s, "ab");
+  EXPECT_FALSE(CutUtf8(&s, 3));
+}
+
+TEST(TranscriptTest, InterleavedMessageAndThoughtDeltas) {
+  Transcript t = FoldAll({
+      {"thinking.delta", R"({"acp":{},"text":"Let me "})"},
+      {"thinking.delta", R"({"acp":{},"text":"think."})"},
+      {"message.delta", Delta("Hello", "m1")},
+      {"message.delta", Delta(", world", "m1")},
+      {"session.updated", R"({"acp":{},"title":"x"})"},  // not folded
+      {"message.delta", Delta("!")},                    // no id: continues
+      {"thinking.delta", R"({"acp":{},"text":"Hmm"})"},
+      {"message.delta", Delta("More", "m1")},  // after a thought: new entry
+      {"message.delta", Delta("Other", "m2")},  // new messageId: new entry
+  });
+  ASSERT_EQ(t.size(), 5u);
+  EXPECT_EQ(t.first_index(), 1u);
+  EXPECT_EQ(t.at(1).kind, EntryKind::kThought);
+  EXPECT_EQ(t.at(1).text, "Let me think.");
+  EXPECT_EQ(t.at(1).first_seq, 1u);
+  EXPECT_EQ(t.at(1).last_seq, 2u);
+  EXPECT_EQ(t.at(2).kind, EntryKind::kAssistant);
+  EXPECT_EQ(t.at(2).text, "Hello, world!");
+  EXPECT_EQ(t.at(2).id, "m1");
+  EXPECT_EQ(t.at(2).first_seq, 3u);
+  EXPECT_EQ(t.at(2).last_seq, 6u);
+  EXPECT_EQ(t.at(2).first_at, 1003);
+  EXPECT_EQ(t.at(2).last_at, 1006);
+  EXPECT_EQ(t.at(3).text, "Hmm");
+  EXPECT_EQ(t.at(4).text, "More");
+  EXPECT_EQ(t.at(5).text, "Other");
+  EXPECT_EQ(t.at(5).id, "m2");
+  EXPECT_EQ(t.folded_seq(), 9u);
+  EXPECT_TRUE(t.complete());
+  // The raw frame is never copied.
+  for (uint64_t i = 1; i < t.end_index(); ++i) {
+    EXPECT_EQ(t.at(i).text.find("jsonrpc"), std::string::npos);
+  }
+  EXPECT_TRUE(RoundTrip(t) == t);
+}
+
+TEST(TranscriptTest, OverlappingToolsACompletionWithoutStartAndTurnEnd) {
+  Transcript t = FoldAll({
+      {"message.delta", Delta("Reading files")},
+      {"tool.started",
+       R"({"acp":{"x":1},"input":{"path":"a.txt"},"kind":"read","status":"pending","title":"Read a.txt","toolCallId":"t1"})"},
+      {"tool.started",
+       R"({"acp":{},"kind":"read","title":"Read b.txt","toolCallId":"t2"})"},
+      {"tool.completed",
+       R"({"acp":{},"status":"completed","text":"B contents","toolCallId":"t2"})"},
+      {"message.delta", Delta(" done")},  // a new entry: tools came between
+      {"tool.completed",
+       R"({"acp":{},"output":{"lines":3},"status":"failed","toolCallId":"t1"})"},
+      {"tool.completed", R"({"acp":{},"status":"completed","toolCallId":"t9"})"},
+      {"turn.completed", R"({"acp":{"big":[1,2,3]},"stopReason":"end_turn"})"},
+      {"message.delta", Delta("Next turn")},
+  });
+  ASSERT_EQ(t.size(), 7u);
+  const Entry& t1 = t.at(2);
+  EXPECT_EQ(t1.kind, EntryKind::kTool);
+  EXPECT_EQ(t1.id, "t1");
+  EXPECT_EQ(t1.title, "Read a.txt");
+  EXPECT_EQ(t1.tool_kind, "read");
+  EXPECT_EQ(t1.status, "failed");
+  EXPECT_EQ(t1.input, R"({"path":"a.txt"})");
+  EXPECT_EQ(t1.text, R"({"lines":3})");
+  EXPECT_TRUE(t1.started);
+  EXPECT_TRUE(t1.completed);
+  EXPECT_EQ(t1.first_seq, 2u);
+  EXPECT_EQ(t1.last_seq, 6u);
+  const Entry& t2 = t.at(3);
+  EXPECT_EQ(t2.id, "t2");
+  EXPECT_EQ(t2.text, "B contents");
+  EXPECT_EQ(t2.status, "completed");
+  EXPECT_EQ(t2.last_seq, 4u);
+  EXPECT_EQ(t.at(4).kind, EntryKind::kAssistant);
+  EXPECT_EQ(t.at(4).text, " done");
+  const Entry& t9 = t.at(5);
+  EXPECT_EQ(t9.id, "t9");
+  EXPECT_FALSE(t9.started);
+  EXPECT_TRUE(t9.completed);
+  EXPECT_EQ(t.at(6).kind, EntryKind::kTurnEnd);
+  EXPECT_EQ(t.at(6).fields, R"({"stopReason":"end_turn"})");
+  EXPECT_EQ(t.at(7).text, "Next turn");
+  EXPECT_TRUE(RoundTrip(t) == t);
+}
+
+TEST(TranscriptTest, SmallEntriesAndUsageTotals) {
+  Transcript t = FoldAll({
+      {"approval.requested",
+       R"({"acp":{},"approvalId":"ap-1","options":["allow","deny"],"title":"Run rm?","toolCallId":"t1"})"},
+      {"usage.updated",
+       R"({"acp":{},"cost":0.5,"inputTokens":100,"outputTokens":20})"},
+      {"usage.updated", R"({"acp":{},"inputTokens":50,"outputTokens":5})"},
+      {"session.error", R"({"acp":{},"code":"E1","message":"boom"})"},
+  });
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t.at(1).kind, EntryKind::kApproval);
+  EXPECT_EQ(t.at(1).fields,
+            R"({"approvalId":"ap-1","title":"Run rm?","toolCallId":"t1"})");
+  EXPECT_EQ(t.at(2).kind, EntryKind::kUsage);
+  EXPECT_EQ(t.at(2).fields,
+            R"({"cost":0.5,"inputTokens":100,"outputTokens":20})");
+  EXPECT_EQ(t.at(4).kind, EntryKind::kError);
+  EXPECT_EQ(t.at(4).fields, R"({"code":"E1","message":"boom"})");
+  EXPECT_EQ(t.usage().at("inputTokens"), 150);
+  EXPECT_EQ(t.usage().at("outputTokens"), 25);
+  EXPECT_EQ(t.usage().count("cost"), 0u);  // not an integer
+  EXPECT_EQ(t.entries_by_kind()[static_cast<int>(EntryKind::kUsage) - 1], 2u);
+  EXPECT_TRUE(RoundTrip(t) == t);
+}
+
+TEST(TranscriptTest, ToolInputAndResultAreCutAndMarked) {
+  Limits limits;
+  limits.max_tool_bytes = 10;
+  Transcript t = FoldAll(
+      {{"tool.started",
+        R"({"input":"0123456789abcdef","title":"x","toolCallId":"t"})"},
+       {"tool.completed", R"({"text":"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9","toolCallId":"t"})"}},
+      limits);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_TRUE(t.at(1).input_cut);
+  EXPECT_EQ(t.at(1).input, R"("012345678)");
+  EXPECT_TRUE(t.at(1).text_cut);
+  EXPECT_EQ(t.at(1).text, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+}
+
+TEST(TranscriptTest, TheCapDropsOldestEntriesKeepingIndexes) {
+  Limits limits;
+  limits.max_bytes = 2000;
+  std::vector<Ev> events;
+  for (int i = 0; i < 40; ++i) {
+    events.push_back({"message.delta", Delta("x", "m" + std::to_string(i))});
+  }
+  Transcript t = FoldAll(events, limits);
+  EXPECT_FALSE(t.complete());
+  EXPECT_LE(t.bytes(), limits.max_bytes);
+  EXPECT_GT(t.first_index(), 1u);
+  EXPECT_EQ(t.end_index(), 41u);
+  // Index i still names the entry of message m(i-1).
+  for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
+    EXPECT_EQ(t.at(i).id, "m" + std::to_string(i - 1));
+  }
+  EXPECT_TRUE(RoundTrip(t) == t);
+}
+
+TEST(TranscriptTest, OldEventsAndCopiesDoNotChangeIt) {
+  Transcript t = FoldAll({{"message.delta", Delta("a")}});
+  EXPECT_FALSE(t.Fold(EventView{1, "message.delta", 0, Delta("b")}, {}));
+  Transcript copy = t;  // shares the entry
+  EXPECT_TRUE(t.Fold(EventView{2, "message.delta", 0, Delta("b")}, {}));
+  EXPECT_EQ(copy.at(1).text, "a");
+  EXPECT_EQ(t.at(1).text, "ab");
+}
+
+TEST(TranscriptTest, RejectsDamagedEncodings) {
+  Transcript t;
+  EXPECT_FALSE(Transcript::DecodeHead("", &t).ok());
+  std::string body;
+  Entry e;
+  e.kind = EntryKind::kTool;
+  Transcript::EncodeEntry(e, &body);
+  body[0] = 9;
+  std::string_view in = body;
+  EXPECT_FALSE(Transcript::DecodeEntry(&in, &e).ok());
+  body.resize(5);
+  body[0] = 1;
+  in = body;
+  EXPECT_FALSE(Transcript::DecodeEntry(&in, &e).ok());
+}
+
+// Random sequences of every folded type (and some that are not): the
+// invariants hold after every fold, the encoding round-trips, and folding
+// the same events again gives the same transcript.
+TEST(TranscriptTest, RandomizedSequences) {
+  std::mt19937_64 rng(20261205);
+  const char* types[] = {"message.delta", "thinking.delta", "tool.started",
+                         "tool.completed", "approval.requested",
+                         "session.error", "turn.completed", "usage.updated",
+                         "session.updated", "acp.unsupported"};
+  for (int round = 0; round < 200; ++round) {
+    Limits limits;
+    limits.max_bytes = 500 + rng() % 20000;
+    limits.max_tool_bytes = 1 + rng() % 64;
+    std::vector<Ev> events;
+    const int n = 1 + static_cast<int>(rng() % 300);
+    for (int i = 0; i < n; ++i) {
+      const std::string type = types[rng() % 10];
+      const std::string id = "x" + std::to_string(rng() % 4);
+      const std::string text(rng() % 40, static_cast<char>('a' + rng() % 26));
+      std::string p = R"({"acp":{"k":["}",{"q":"\""}]})";
+      if (rng() % 2) p += R"(,"messageId":")" + id + "\"";
+      p += R"(,"inputTokens":)" + std::to_string(rng() % 100);
+      p += R"(,"output":{"o":")" + text + "\"}";
+      p += R"(,"text":")" + text + "\"";
+      p += R"(,"title":"T","toolCallId":")" + id + "\"}";
+      events.push_back({type, p});
+    }
+    Transcript t = FoldAll(events, limits);
+    ASSERT_LE(t.bytes(), limits.max_bytes);
+    ASSERT_EQ(t.folded_seq(), static_cast<EventSeq>(n));
+    uint64_t bytes = 0;
+    EventSeq prev_first = 0;
+    for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
+      const Entry& e = t.at(i);
+      bytes += e.Bytes();
+      ASSERT_GT(e.first_seq, prev_first);  // created in seq order
+      ASSERT_LE(e.first_seq, e.last_seq);
+      ASSERT_LE(e.input.size(), limits.max_tool_bytes);
+      if (e.kind == EntryKind::kTool) {
+        ASSERT_LE(e.text.size(), limits.max_tool_bytes);
+      }
+      ASSERT_EQ(e.text.find("\"q\""), std::string::npos);
+      prev_first = e.first_seq;
+    }
+    ASSERT_EQ(bytes, t.bytes());
+    ASSERT_EQ(t.complete(), t.first_index() == 1);
+    ASSERT_TRUE(RoundTrip(t) == t);
+    ASSERT_TRUE(FoldAll(events, limits) == t);
+  }
+}
+
+}  // namespace
+}  // namespace acpstore::transcript
