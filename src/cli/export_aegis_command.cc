@@ -14,17 +14,15 @@
 #include "acpstore/store.h"
 #include "aegis/exporter.h"
 #include "cli/command.h"
+#include "cli/store_location.h"
 #include "cli/tool_output.h"
 #include "engine/migration_target.h"
 
 namespace acpstore::cli {
 namespace {
 
-struct ExportFlags {
+struct ExportFlags : StoreLocation {
   std::string file;
-  std::string data_dir = DefaultDataDir();
-  std::string postgres_url;  // set: export this database instead
-  std::string postgres_schema = "acpstore";
 };
 
 int RunExport(const ExportFlags& f) {
@@ -93,19 +91,9 @@ void AddExportAegisCommand(CLI::App& root, Runner* run) {
       "Write a data directory (no server may hold it) or a postgres-engine "
       "schema as an Aegis state file, to roll a migration back");
   cmd->add_option("FILE", flags->file, "The state file to write")->required();
-  cmd->add_option("--data-dir", flags->data_dir,
-                  "Data directory [env ACPSTORE_DATA_DIR, default "
-                  "./acpstore-data]")
-      ->type_name("DIR");
-  cmd->add_option("--postgres-url", flags->postgres_url,
-                  "Export this postgres-engine database instead of "
-                  "--data-dir")
-      ->type_name("URL")
-      ->envname("ACPSTORE_POSTGRES_URL");
-  cmd->add_option("--postgres-schema", flags->postgres_schema,
-                  "With --postgres-url: the schema [default acpstore]")
-      ->type_name("NAME")
-      ->envname("ACPSTORE_POSTGRES_SCHEMA");
+  AddStoreLocationOptions(
+      *cmd, *flags, "Data directory",
+      "Export this postgres-engine database instead of --data-dir");
   cmd->callback([run, flags] { *run = [flags] { return RunExport(*flags); }; });
 }
 

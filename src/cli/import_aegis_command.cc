@@ -28,6 +28,7 @@
 #include "acpstore/store.h"
 #include "aegis/importer.h"
 #include "cli/command.h"
+#include "cli/store_location.h"
 #include "cli/option_parsing.h"
 #include "cli/tool_output.h"
 #include "engine/migration_target.h"
@@ -35,11 +36,8 @@
 namespace acpstore::cli {
 namespace {
 
-struct ImportFlags {
+struct ImportFlags : StoreLocation {
   std::string file;
-  std::string data_dir = DefaultDataDir();
-  std::string postgres_url;  // set: import into this database instead
-  std::string postgres_schema = "acpstore";
   bool strict = false;
   bool dry_run = false;
   bool merge = false;
@@ -237,19 +235,9 @@ void AddImportAegisCommand(CLI::App& root, Runner* run) {
       "directory no server holds, or a postgres-engine schema");
   cmd->add_option("FILE", flags->file, "The Aegis state file (version 1)")
       ->required();
-  cmd->add_option("--data-dir", flags->data_dir,
-                  "Data directory [env ACPSTORE_DATA_DIR, default "
-                  "./acpstore-data]")
-      ->type_name("DIR");
-  cmd->add_option("--postgres-url", flags->postgres_url,
-                  "Import into this postgres-engine database instead of "
-                  "--data-dir (servers may be running on it)")
-      ->type_name("URL")
-      ->envname("ACPSTORE_POSTGRES_URL");
-  cmd->add_option("--postgres-schema", flags->postgres_schema,
-                  "With --postgres-url: the schema [default acpstore]")
-      ->type_name("NAME")
-      ->envname("ACPSTORE_POSTGRES_SCHEMA");
+  AddStoreLocationOptions(*cmd, *flags, "Data directory",
+                          "Import into this postgres-engine database instead "
+                          "of --data-dir (servers may be running on it)");
   cmd->add_flag("--strict", flags->strict,
                 "Abort, writing nothing (the data directory is not even "
                 "created, the database not contacted), if anything would "

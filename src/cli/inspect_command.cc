@@ -20,6 +20,7 @@
 #include "acpstore/records.h"
 #include "base/time_format.h"
 #include "cli/command.h"
+#include "cli/store_location.h"
 #include "cli/tool_output.h"
 #include "engine/file_tools.h"
 #ifdef ACPSTORE_WITH_POSTGRES
@@ -233,33 +234,24 @@ int RunInspectPostgres(const std::string& url, const std::string& schema,
 }  // namespace
 
 void AddInspectCommand(CLI::App& root, Runner* run) {
-  auto data_dir = std::make_shared<std::string>(DefaultDataDir());
+  auto where = std::make_shared<StoreLocation>();
   auto as_json = std::make_shared<bool>(false);
-  auto url = std::make_shared<std::string>();
-  auto schema = std::make_shared<std::string>("acpstore");
   CLI::App* cmd = root.add_subcommand(
       "inspect",
       "Show what a file-engine data directory (no server may hold it) or a "
       "postgres-engine schema holds");
-  cmd->add_option("--data-dir", *data_dir,
-                  "Data directory [env ACPSTORE_DATA_DIR, default "
-                  "./acpstore-data]")
-      ->type_name("DIR");
-  cmd->add_option("--postgres-url", *url,
-                  "Inspect this postgres-engine database instead of "
-                  "--data-dir")
-      ->type_name("URL")
-      ->envname("ACPSTORE_POSTGRES_URL");
-  cmd->add_option("--postgres-schema", *schema,
-                  "With --postgres-url: the schema [default acpstore]")
-      ->type_name("NAME")
-      ->envname("ACPSTORE_POSTGRES_SCHEMA");
+  AddStoreLocationOptions(
+      *cmd, *where, "Data directory",
+      "Inspect this postgres-engine database instead of --data-dir");
   cmd->add_flag("--json", *as_json,
                 "One JSON object on stdout instead of the summary");
-  cmd->callback([run, data_dir, as_json, url, schema] {
-    *run = [data_dir, as_json, url, schema] {
-      if (!url->empty()) return RunInspectPostgres(*url, *schema, *as_json);
-      return RunInspect(*data_dir, *as_json);
+  cmd->callback([run, where, as_json] {
+    *run = [where, as_json] {
+      if (where->postgres()) {
+        return RunInspectPostgres(where->postgres_url, where->postgres_schema,
+                                  *as_json);
+      }
+      return RunInspect(where->data_dir, *as_json);
     };
   });
 }

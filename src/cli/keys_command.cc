@@ -24,14 +24,12 @@
 #endif
 #include "base/time_format.h"
 #include "cli/command.h"
+#include "cli/store_location.h"
 
 namespace acpstore::cli {
 namespace {
 
-struct KeysFlags {
-  std::string data_dir = DefaultDataDir();
-  std::string postgres_url;  // set: the keys are in this database
-  std::string postgres_schema = "acpstore";
+struct KeysFlags : StoreLocation {
   std::string tenant;
   std::string role;
   std::string name;
@@ -173,19 +171,9 @@ int RunRevoke(const KeysFlags& f) {
 }
 
 void AddDataDir(CLI::App* cmd, KeysFlags* f) {
-  cmd->add_option("--data-dir", f->data_dir,
-                  "Data directory holding keys.json [env ACPSTORE_DATA_DIR, "
-                  "default ./acpstore-data]")
-      ->type_name("DIR");
-  cmd->add_option("--postgres-url", f->postgres_url,
-                  "The keys of a postgres-engine deployment, in this "
-                  "database (instead of --data-dir)")
-      ->type_name("URL")
-      ->envname("ACPSTORE_POSTGRES_URL");
-  cmd->add_option("--postgres-schema", f->postgres_schema,
-                  "With --postgres-url: the schema [default acpstore]")
-      ->type_name("NAME")
-      ->envname("ACPSTORE_POSTGRES_SCHEMA");
+  AddStoreLocationOptions(*cmd, *f, "Data directory holding keys.json",
+                          "The keys of a postgres-engine deployment, in this "
+                          "database (instead of --data-dir)");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/store_location.h"
 #include "cli/tool_output.h"
 #include "engine/file_tools.h"
 #ifdef ACPSTORE_WITH_POSTGRES
@@ -170,33 +171,24 @@ int RunVerifyPostgres(const std::string& url, const std::string& schema,
 }  // namespace
 
 void AddVerifyCommand(CLI::App& root, Runner* run) {
-  auto data_dir = std::make_shared<std::string>(DefaultDataDir());
+  auto where = std::make_shared<StoreLocation>();
   auto as_json = std::make_shared<bool>(false);
-  auto url = std::make_shared<std::string>();
-  auto schema = std::make_shared<std::string>("acpstore");
   CLI::App* cmd = root.add_subcommand(
       "verify",
       "Check every checksum in a file-engine data directory, or the counters "
       "and records of a postgres-engine schema; exit 1 on damage");
-  cmd->add_option("--data-dir", *data_dir,
-                  "Data directory [env ACPSTORE_DATA_DIR, default "
-                  "./acpstore-data]")
-      ->type_name("DIR");
-  cmd->add_option("--postgres-url", *url,
-                  "Verify this postgres-engine database instead of "
-                  "--data-dir")
-      ->type_name("URL")
-      ->envname("ACPSTORE_POSTGRES_URL");
-  cmd->add_option("--postgres-schema", *schema,
-                  "With --postgres-url: the schema [default acpstore]")
-      ->type_name("NAME")
-      ->envname("ACPSTORE_POSTGRES_SCHEMA");
+  AddStoreLocationOptions(
+      *cmd, *where, "Data directory",
+      "Verify this postgres-engine database instead of --data-dir");
   cmd->add_flag("--json", *as_json,
                 "One JSON object on stdout instead of the summary");
-  cmd->callback([run, data_dir, as_json, url, schema] {
-    *run = [data_dir, as_json, url, schema] {
-      if (!url->empty()) return RunVerifyPostgres(*url, *schema, *as_json);
-      return RunVerify(*data_dir, *as_json);
+  cmd->callback([run, where, as_json] {
+    *run = [where, as_json] {
+      if (where->postgres()) {
+        return RunVerifyPostgres(where->postgres_url, where->postgres_schema,
+                                 *as_json);
+      }
+      return RunVerify(where->data_dir, *as_json);
     };
   });
 }
