@@ -60,17 +60,8 @@ void ListActions(Call& call) {
   }
   Result<ActionPage> page = call.ctx.store->ListActions(call.scope, query);
   if (FailedParse(call, page)) return;
-  JsonWriter w;
-  w.BeginObject().Key("actions").BeginArray();
-  for (const Action& a : page->actions) WriteAction(a, &w);
-  w.EndArray().Key("nextCursor");
-  if (page->next_cursor) {
-    w.String(*page->next_cursor);
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  call.respond(JsonResponse(200, w.Take()));
+  call.respond(PageResponse("actions", page->actions, page->next_cursor,
+                            WriteAction));
 }
 
 void LeaseAction(Call& call) {

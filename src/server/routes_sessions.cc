@@ -68,17 +68,8 @@ void ListSessions(Call& call) {
   }
   Result<SessionPage> page = call.ctx.store->ListSessions(call.scope, query);
   if (FailedParse(call, page)) return;
-  JsonWriter w;
-  w.BeginObject().Key("sessions").BeginArray();
-  for (const Session& s : page->sessions) WriteSession(s, &w);
-  w.EndArray().Key("nextCursor");
-  if (page->next_cursor) {
-    w.String(*page->next_cursor);
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  call.respond(JsonResponse(200, w.Take()));
+  call.respond(PageResponse("sessions", page->sessions, page->next_cursor,
+                            WriteSession));
 }
 
 void GetSession(Call& call) {

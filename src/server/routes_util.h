@@ -7,12 +7,16 @@
 #ifndef ACPSTORE_SERVER_ROUTES_UTIL_H_
 #define ACPSTORE_SERVER_ROUTES_UTIL_H_
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "acpstore/store.h"
 #include "server/error_map.h"
 #include "server/http_message.h"
+#include "server/json_writer.h"
 #include "server/router.h"
 
 namespace acpstore::server {
@@ -48,6 +52,26 @@ bool FailedParse(Call& call, const Result<T>& r) {
   if (r.ok()) return false;
   call.respond(ErrorResponse(r.error()));
   return true;
+}
+
+// A 200 with one page of a list route: {"<key>": [...], "nextCursor":
+// "<opaque>" or null} (docs/http_api.md, paging). `write(record, &w)`
+// writes one record.
+template <typename Record, typename Write>
+Response PageResponse(std::string_view key, const std::vector<Record>& records,
+                      const std::optional<std::string>& next_cursor,
+                      Write write) {
+  JsonWriter w;
+  w.BeginObject().Key(key).BeginArray();
+  for (const Record& r : records) write(r, &w);
+  w.EndArray().Key("nextCursor");
+  if (next_cursor) {
+    w.String(*next_cursor);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  return JsonResponse(200, w.Take());
 }
 
 }  // namespace acpstore::server
