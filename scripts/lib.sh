@@ -26,6 +26,9 @@ DEPS=(
 )
 # Only the test command needs a PostgreSQL server.
 PG_DEPS=(postgresql-15)
+# Only the web console's browser tests (scripts/test_console.sh) need a
+# browser: Debian's own, driven headless; npm never downloads one.
+BROWSER_DEPS=(chromium)
 # Only bench/plot.sh (docs/benchmarks.md plots) needs gnuplot.
 PLOT_DEPS=(gnuplot-nox)
 

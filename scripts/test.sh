@@ -12,15 +12,18 @@
 #      (scripts/test_deb.sh: cpack, dpkg -i, serve, /healthz, purge; root);
 #   6. ctest: release (all, including the install and layering tests), then
 #      ASan+UBSan (all), then TSan (labels engine, journal, http, crash);
-#   7. the TypeScript client's suites (scripts/test_typescript.sh).
+#   7. the TypeScript client's suites (scripts/test_typescript.sh);
+#   8. the web console: type check and browser tests in headless chromium
+#      (scripts/test_console.sh).
 # Every stage runs even if an earlier one failed, and the exit status is
 # non-zero if any failed. A stage that cannot run fails; nothing is skipped.
 # Each stage prints its wall time; the output ends with ctest's summaries,
-# then node's. A second run reuses build/ and ccache.
+# then node's (the client's, then the console's). A second run reuses
+# build/ and ccache.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-install_packages "${DEPS[@]}" "${PG_DEPS[@]}"
+install_packages "${DEPS[@]}" "${PG_DEPS[@]}" "${BROWSER_DEPS[@]}"
 
 # A PostgreSQL for tests that need one; stopped when this script exits.
 # Without it the run fails (the postgres tests fail, and so does this
@@ -72,6 +75,7 @@ stage "asan ctest" ctest --preset asan -j "$JOBS" --timeout 900
 echo "=== TSan (engine, journal, http, crash) ==="
 stage "tsan ctest" ctest --preset tsan -j "$JOBS" --timeout 900 -L "$TSAN_LABELS"
 echo "=== [test.sh] stage times: ${times[*]/%/;}"
-# Last, so that node's summary ends the output.
+# Last, so that node's summaries end the output.
 "$ROOT/scripts/test_typescript.sh" || status=1
+"$ROOT/scripts/test_console.sh" || status=1
 exit "$status"

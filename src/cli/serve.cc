@@ -158,6 +158,7 @@ server::ServerOptions ToServerOptions(const ServeConfig& c) {
   o.sse_buffer_bytes = c.server.sse_buffer_bytes;
   o.sse_heartbeat_ms = c.server.sse_heartbeat_ms;
   o.max_inflight_body_bytes = c.server.max_inflight_body_bytes;
+  o.ui = c.server.ui;
   o.ui_session_ttl_ms = c.server.ui_session_ttl_ms;
   o.ui_max_sessions = c.server.ui_max_sessions;
   o.ui_secure_cookie = c.server.ui_secure_cookie;

@@ -80,6 +80,8 @@ constexpr std::array kSpecs = {
                "Request body bytes held at once over all connections; a "
                "request beyond it gets 429 before its body is read"},
     OptionSpec{"threads", "N", "0", "HTTP threads; 0 = one per hardware thread"},
+    OptionSpec{"ui", "BOOL", "true",
+               "Serve the web console at /ui/ (false: /ui/ answers 404)"},
     OptionSpec{"ui-session-ttl", "DUR", "12h",
                "Lifetime of a browser session cookie (POST /v1/auth/session)"},
     OptionSpec{"ui-max-sessions", "N", "10000",
@@ -303,6 +305,7 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
         std::to_string(l.max_body_bytes) + " bytes)");
   }
   ACPSTORE_RETURN_IF_ERROR(Take(g, "threads", Count(0, 1024), &l.threads));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "ui", ParseBool, &l.ui));
   ACPSTORE_RETURN_IF_ERROR(
       Take(g, "ui-session-ttl", PositiveDuration, &l.ui_session_ttl_ms));
   ACPSTORE_RETURN_IF_ERROR(

@@ -57,6 +57,7 @@ struct ServerLimits {
   uint64_t max_inflight_body_bytes = 256ULL << 20;
   uint64_t threads = 0;  // 0 = hardware threads
   // Browser access (SPEC §12).
+  bool ui = true;  // the web console at /ui/ (SPEC §12)
   int64_t ui_session_ttl_ms = int64_t{12} * 3600 * 1000;
   uint64_t ui_max_sessions = 10000;
   bool ui_secure_cookie = true;

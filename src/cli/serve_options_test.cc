@@ -135,6 +135,7 @@ TEST(ServeOptionsTest, EveryBadValueNamesItsOption) {
       {"ui-session-ttl", "0"},
       {"ui-max-sessions", "0"},
       {"ui-secure-cookie", "yes"},
+      {"ui", "maybe"},
       {"cors-origin", "*"},
   };
   for (const auto& [name, value] : bad) {
@@ -182,6 +183,7 @@ TEST(ServeOptionsTest, BrowserOptions) {
   EXPECT_EQ(d->server.ui_session_ttl_ms, 12 * 3600 * 1000);
   EXPECT_EQ(d->server.ui_max_sessions, 10000u);
   EXPECT_TRUE(d->server.ui_secure_cookie);
+  EXPECT_TRUE(d->server.ui);  // the console is on by default
   EXPECT_TRUE(d->server.cors_origins.empty());  // nothing allowed by default
   // A repeated --cors-origin arrives joined by newlines; the variable
   // separates with commas.
@@ -189,7 +191,8 @@ TEST(ServeOptionsTest, BrowserOptions) {
       Flags({{"cors-origin", "https://a.example\nhttp://localhost:5173, "
                              "http://[::1]:8080"},
              {"ui-session-ttl", "30m"},
-             {"ui-secure-cookie", "false"}}));
+             {"ui-secure-cookie", "false"},
+             {"ui", "false"}}));
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->server.cors_origins,
             (std::vector<std::string>{"https://a.example",
@@ -197,6 +200,7 @@ TEST(ServeOptionsTest, BrowserOptions) {
                                       "http://[::1]:8080"}));
   EXPECT_EQ(c->server.ui_session_ttl_ms, 30 * 60 * 1000);
   EXPECT_FALSE(c->server.ui_secure_cookie);
+  EXPECT_FALSE(c->server.ui);
   for (const char* bad : {"null", "https://a.example/", "a.example",
                           "ftp://a.example", "https://A.example"}) {
     EXPECT_FALSE(ParseServeOptions(Flags({{"cors-origin", bad}})).ok()) << bad;

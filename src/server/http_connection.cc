@@ -156,6 +156,7 @@ Request ToRequest(http::request<http::string_body>& req) {
   request.origin = std::string(req[http::field::origin]);
   request.cors_request_method =
       std::string(req[http::field::access_control_request_method]);
+  request.if_none_match = std::string(req[http::field::if_none_match]);
   request.body = std::move(req.body());
   return request;
 }

@@ -44,6 +44,8 @@ struct Request {
   std::string csrf_token;
   std::string origin;
   std::string cors_request_method;
+  // If-None-Match, for the console's files (routes_console.cc).
+  std::string if_none_match;
   std::string body;
 };
 

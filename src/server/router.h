@@ -91,6 +91,8 @@ void AddPauseRoutes(std::vector<RouteSpec>* routes);
 void AddKeyRoutes(std::vector<RouteSpec>* routes);
 void AddOpsRoutes(std::vector<RouteSpec>* routes);
 void AddAuthRoutes(std::vector<RouteSpec>* routes);
+// The web console (routes_console.cc); registered by AddOpsRoutes.
+void AddConsoleRoutes(std::vector<RouteSpec>* routes);
 
 class Router {
  public:

@@ -67,6 +67,8 @@ void AddOpsRoutes(std::vector<RouteSpec>* r) {
   r->push_back(
       {"GET", "/metrics", "metrics", &MetricsRoute, Access::kPublic, ""});
   r->push_back({"GET", "/v1/stats", "getStats", &GetStats, Access::kAdmin, ""});
+  // The console's files are operations routes too: public, no data.
+  AddConsoleRoutes(r);
 }
 
 }  // namespace acpstore::server

@@ -66,6 +66,9 @@ struct ServerOptions {
   // before their sockets are closed. Default 10 s.
   int64_t shutdown_timeout_ms = 10000;
 
+  // The web console at /ui/ (SPEC §12, routes_console.cc); false: /ui/
+  // answers 404 like any unknown route (--ui false). Default true.
+  bool ui = true;
   // Browser sign-in (SPEC §12, browser_sessions.h, decision 0014).
   // POST /v1/auth/session's cookie lives this long. Default 12 h.
   int64_t ui_session_ttl_ms = int64_t{12} * 3600 * 1000;

@@ -1,0 +1,114 @@
+// The health panel: /v1/stats (admin keys) and the latency histograms of
+// /metrics, sampled every 2 s; the last 2 minutes are drawn as small SVG
+// charts. Latencies are the mean over each 2 s interval (sum and count
+// deltas of the Prometheus histograms).
+
+import { ApiError, call } from './api.js';
+import { bars, sparkline } from './charts.js';
+import { bytes, h, replace } from './dom.js';
+
+const POLL_MS = 2000;
+const SAMPLES = 60;
+
+/**
+ * Sum and count of a Prometheus histogram in /metrics text.
+ * @param {string} text
+ * @param {string} name
+ * @returns {{sum: number, count: number}}
+ */
+export function histogram(text, name) {
+  const sum = new RegExp(`^${name}_sum(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  const count = new RegExp(`^${name}_count(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  return { sum: Number(sum?.[1] ?? 0), count: Number(count?.[1] ?? 0) };
+}
+
+/**
+ * @param {HTMLElement} main
+ * @returns {{stop: () => void, resume: () => void}}
+ */
+export function healthView(main) {
+  const grid = h('div', { class: 'grid', id: 'health' });
+  const memory = h('div', { id: 'memory' });
+  const info = h('p', { class: 'muted', id: 'health-info' }, 'Loading…');
+  replace(main, h('h1', {}, 'Health'), info, grid,
+    h('h2', {}, 'Memory by kind'), memory);
+
+  /** @type {Record<string, number[]>} */
+  const series = { appendMs: [], fsyncMs: [], appendsPerS: [], journal: [], subscribers: [] };
+  /** @type {{t: number, append: {sum: number, count: number}, fsync: {sum: number, count: number}, appended: number} | null} */
+  let prev = null;
+  let stopped = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+
+  /** @param {string} key @param {number} v */
+  function push(key, v) {
+    const s = series[key] ?? [];
+    s.push(v);
+    if (s.length > SAMPLES) s.shift();
+    series[key] = s;
+  }
+
+  async function poll() {
+    timer = undefined;
+    try {
+      const [stats, metricsText] = await Promise.all([
+        call('GET', '/v1/stats'),
+        fetch('/metrics', { cache: 'no-store' }).then((r) => r.text()),
+      ]);
+      if (stopped) return;
+      const now = Date.now();
+      const append = histogram(metricsText, 'acpstore_append_duration_seconds');
+      const fsync = histogram(metricsText, 'acpstore_fsync_duration_seconds');
+      const appended = stats.store.eventsAppended;
+      if (prev) {
+        /** @param {{sum: number, count: number}} a @param {{sum: number, count: number}} b */
+        const mean = (a, b) => (a.count > b.count ? ((a.sum - b.sum) / (a.count - b.count)) * 1000 : 0);
+        push('appendMs', mean(append, prev.append));
+        push('fsyncMs', mean(fsync, prev.fsync));
+        push('appendsPerS', ((appended - prev.appended) * 1000) / (now - prev.t));
+      }
+      prev = { t: now, append, fsync, appended };
+      push('journal', stats.store.journalBytes);
+      push('subscribers', stats.sse.subscribers);
+      render(stats);
+    } catch (err) {
+      if (stopped) return;
+      info.textContent = err instanceof ApiError && err.status === 403
+        ? 'The health panel needs an admin key (GET /v1/stats).'
+        : `Could not load /v1/stats: ${/** @type {Error} */ (err).message}`;
+    }
+    if (!stopped) timer = setTimeout(poll, POLL_MS);
+  }
+
+  /** @param {any} stats */
+  function render(stats) {
+    info.textContent = `acpstore ${stats.build.version} (${stats.build.commit}), ` +
+      `updated every 2 s; charts show the last ${SAMPLES * POLL_MS / 60000} minutes.`;
+    /** @param {string} id @param {string} label @param {string} value @param {number[] | null} s */
+    const card = (id, label, value, s) => h('div', { class: 'card metric', id },
+      h('div', { class: 'muted' }, label),
+      h('div', { class: 'value' }, value),
+      s ? sparkline(s, `${label}, last 2 minutes`) : null);
+    const last = (/** @type {string} */ k) => series[k]?.at(-1) ?? 0;
+    replace(grid,
+      card('m-append', 'Append latency (mean)', `${last('appendMs').toFixed(2)} ms`, series['appendMs'] ?? []),
+      card('m-fsync', 'fsync latency (mean)', `${last('fsyncMs').toFixed(2)} ms`, series['fsyncMs'] ?? []),
+      card('m-rate', 'Events appended', `${last('appendsPerS').toFixed(1)} /s`, series['appendsPerS'] ?? []),
+      card('m-journal', 'Journal', bytes(stats.store.journalBytes), series['journal'] ?? []),
+      card('m-sse', 'SSE subscribers', String(stats.sse.subscribers), series['subscribers'] ?? []),
+      card('m-sessions', 'Sessions', String(stats.store.sessions), null),
+      card('m-events', 'Events kept', `${stats.store.eventsRetained} (${bytes(stats.store.eventPayloadBytes)})`, null),
+      card('m-conns', 'HTTP connections open', String(stats.http.connectionsOpen), null));
+    replace(memory, bars([
+      ['index', stats.store.memory.indexBytes],
+      ['payload cache', stats.store.memory.payloadCacheBytes],
+    ], bytes, 'Memory by kind'));
+  }
+
+  void poll();
+  return {
+    stop() { stopped = true; clearTimeout(timer); },
+    resume() { clearTimeout(timer); if (!stopped) void poll(); },
+  };
+}

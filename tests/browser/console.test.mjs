@@ -1,0 +1,301 @@
+// Browser tests of the web console (SPEC §12, issue 15): Debian's chromium,
+// headless, driven by puppeteer-core over the DevTools protocol, against
+// the real `acpstore serve` ($ACPSTORE_BIN, default the release build) on
+// 127.0.0.1. No browser is downloaded: a missing chromium ($CHROMIUM, default
+// /usr/bin/chromium) or binary FAILS the suite. Screenshots of every screen
+// go to build/console-screenshots/ (a CI artefact).
+//
+// The tests run in order on one server and one page, as a person would use
+// the console: sign in, see a session appear, watch its events, survive a
+// kill -9 of the server, pause and resume, look at health.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import puppeteer from 'puppeteer-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const binary = process.env.ACPSTORE_BIN ?? join(repo, 'build/release/src/cli/acpstore');
+const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const shots = join(repo, 'build/console-screenshots');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+async function waitFor(what, check, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** `acpstore serve` on a data directory; port 0 picks one (read from its log). */
+class Server {
+  constructor() {
+    this.dataDir = mkdtempSync(join(tmpdir(), 'acpstore-console-'));
+    this.port = 0;
+    this.child = null;
+  }
+
+  get base() { return `http://127.0.0.1:${this.port}`; }
+  get token() { return readFileSync(join(this.dataDir, 'bootstrap-admin.token'), 'utf8').trim(); }
+
+  async start() {
+    let log = '';
+    const child = spawn(binary, ['serve', '--data-dir', this.dataDir,
+      '--listen', `127.0.0.1:${this.port}`, '--max-events-per-session', '5'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    child.stderr.setEncoding('utf8');
+    this.port = await new Promise((resolvePort, reject) => {
+      const timer = setTimeout(() => reject(new Error(`acpstore did not start:\n${log}`)), 20_000);
+      child.stderr.on('data', (chunk) => {
+        log += chunk;
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
+        if (m) { clearTimeout(timer); resolvePort(Number(m[1])); }
+      });
+      child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`acpstore exited (${code}):\n${log}`)); });
+    });
+  }
+
+  /** SIGKILL, and wait for the process to be gone. */
+  async kill9() {
+    const child = this.child;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  async stop() {
+    if (this.child && this.child.exitCode === null) {
+      const gone = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGTERM');
+      await gone;
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** A bearer-token API call, as an agent would make it. */
+  async api(method, path, body) {
+    const res = await fetch(this.base + path, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+}
+
+describe('web console in chromium', () => {
+  const server = new Server();
+  let browser;
+  let page;
+  const offOrigin = [];     // requests that left the server's origin
+  const cspErrors = [];     // CSP violations the page reported
+  const sessionId = `console-${Date.now()}`;
+
+  async function shot(name) {
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  }
+
+  async function axe(screen) {
+    await page.evaluate(axeSource);
+    const result = await page.evaluate(() =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { resultTypes: ['violations'] }));
+    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(' ')})`), [],
+      `axe on the ${screen} screen`);
+  }
+
+  async function signInWith(token) {
+    await page.waitForSelector('#token', { visible: true });
+    await page.type('#token', token);
+    await page.keyboard.press('Enter');
+  }
+
+  /** The sequence numbers in the timeline, in page order. */
+  function timelineSeqs() {
+    return page.$$eval('#timeline li[data-seq]', (lis) => lis.map((li) => Number(li.dataset.seq)));
+  }
+
+  before(async () => {
+    assert.ok(existsSync(chromium), `chromium not found at ${chromium} (apt-get install chromium)`);
+    assert.ok(existsSync(binary), `acpstore not found at ${binary}: build it or set ACPSTORE_BIN`);
+    mkdirSync(shots, { recursive: true });
+    await server.start();
+    browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+    });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1100, height: 800 });
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.protocol !== 'data:' && u.origin !== server.base) offOrigin.push(r.url());
+    });
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+    });
+    await page.evaluateOnNewDocument(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`);
+      });
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server.stop();
+  });
+
+  test('/ui/ answers with a strict CSP; the sign-in screen passes axe', async () => {
+    const res = await page.goto(`${server.base}/ui/`);
+    assert.equal(res.status(), 200);
+    const csp = res.headers()['content-security-policy'];
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+    assert.ok(res.headers().etag);
+    await page.waitForSelector('#signin');
+    await shot('1-sign-in');
+    await axe('sign-in');
+  });
+
+  test('signs in with the bootstrap token', async () => {
+    await signInWith(server.token);
+    await page.waitForSelector('#sessions');
+    // The token is nowhere in the page or its storage afterwards.
+    const kept = await page.evaluate(() => document.documentElement.outerHTML +
+      JSON.stringify(sessionStorage) + JSON.stringify(localStorage) + document.cookie);
+    assert.ok(!kept.includes(server.token), 'the token stayed in the page');
+    assert.equal(await page.evaluate(() => document.cookie), '', 'the session cookie must be HttpOnly');
+  });
+
+  test('a session created through the API appears in the list', async () => {
+    await server.api('POST', '/v1/sessions', { id: sessionId, correlationId: 'job-42' });
+    await page.waitForSelector(`tr[data-session="${sessionId}"]`, { timeout: 5000 });
+    await shot('2-sessions');
+    await axe('sessions');
+  });
+
+  test('an appended event shows in the timeline within 1 s', async () => {
+    await page.click(`tr[data-session="${sessionId}"] a`);
+    await page.waitForSelector('#stream-state.live');
+    const t0 = Date.now();
+    await server.api('POST', `/v1/sessions/${sessionId}/events`,
+      { eventType: 'tool.started', payload: { tool: 'bash', args: ['ls', '-l'], cwd: '/work' } });
+    await page.waitForSelector('#timeline li[data-seq="1"]', { timeout: 1000 });
+    const ms = Date.now() - t0;
+    assert.ok(ms <= 1000, `the event took ${ms} ms`);
+    // The payload is collapsible JSON.
+    await page.click('#timeline li[data-seq="1"] summary');
+    await page.waitForSelector('#timeline li[data-seq="1"] .json .k');
+    await shot('3-session');
+    await axe('session');
+  });
+
+  test('kill -9 and a restart on the same port: the timeline resumes without a duplicate', async () => {
+    await server.api('POST', `/v1/sessions/${sessionId}/events`,
+      { events: [{ eventType: 'message.delta', payload: { text: 'hello' } },
+        { eventType: 'tool.completed', payload: { exitCode: 0 } }] });
+    await page.waitForSelector('#timeline li[data-seq="3"]', { timeout: 2000 });
+    await server.kill9();
+    await page.waitForSelector('#stream-state.down');
+    await server.start();  // same port, same data directory
+    // Browser sessions live in the server's memory: the console asks for
+    // the token again, over the timeline.
+    await page.waitForSelector('#resignin #token', { visible: true, timeout: 15_000 });
+    await shot('4-signed-out-after-restart');
+    await signInWith(server.token);
+    await page.waitForSelector('#stream-state.live', { timeout: 10_000 });
+    await server.api('POST', `/v1/sessions/${sessionId}/events`,
+      { eventType: 'turn.completed', payload: { turn: 2 } });
+    await page.waitForSelector('#timeline li[data-seq="4"]', { timeout: 2000 });
+    assert.deepEqual(await timelineSeqs(), [1, 2, 3, 4]);
+  });
+
+  test('pause and resume with the buttons (keyboard only), with confirmation', async () => {
+    await server.api('POST', `/v1/sessions/${sessionId}/transitions`, { event: 'run_started' });
+    await page.waitForSelector('#btn-pause:not([disabled])', { timeout: 5000 });
+    await page.focus('#btn-pause');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#confirm[open] #pause-reason');
+    await shot('5-pause-confirm');
+    await axe('pause confirmation');
+    await page.keyboard.press('Enter');  // submits the dialog's form: OK
+    await waitFor('the session to be paused', async () =>
+      (await server.api('GET', `/v1/sessions/${sessionId}`)).status === 'paused');
+    await page.waitForSelector('#btn-resume:not([disabled])', { timeout: 5000 });
+    await page.waitForSelector('#pause .s-paused');
+    // Cancel changes nothing.
+    await page.focus('#btn-resume');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#confirm[open]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#confirm:not([open])');
+    assert.equal((await server.api('GET', `/v1/sessions/${sessionId}`)).status, 'paused');
+    await page.focus('#btn-resume');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#confirm[open]');
+    await page.keyboard.press('Enter');  // OK has the focus
+    await waitFor('the session to run again', async () =>
+      (await server.api('GET', `/v1/sessions/${sessionId}`)).status === 'running');
+    await page.waitForSelector('#pause .s-resumed', { timeout: 5000 });
+    await shot('6-session-resumed');
+  });
+
+  test('events dropped by retention show as the truncated marker', async () => {
+    // --max-events-per-session 5: of 8 events, 4..8 are kept.
+    const id = `${sessionId}-retained`;
+    await server.api('POST', '/v1/sessions', { id });
+    await server.api('POST', `/v1/sessions/${id}/events`, {
+      events: Array.from({ length: 8 }, (_, i) => ({ eventType: (i + 1) % 2 ? 'seq.odd' : 'seq.even', payload: { i } })),
+    });
+    await page.goto(`${server.base}/ui/#/sessions/${id}`);
+    await page.waitForSelector('#timeline li.truncated[data-truncated="4"]');
+    await page.waitForSelector('#timeline li[data-seq="8"]');
+    assert.deepEqual(await timelineSeqs(), [4, 5, 6, 7, 8]);
+    // The event-type filter hides the other types.
+    await page.select('#type-filter', 'seq.even');
+    const shown = await page.$$eval('#timeline li[data-seq]:not([hidden])', (lis) => lis.map((li) => Number(li.dataset.seq)));
+    assert.deepEqual(shown, [4, 6, 8]);
+  });
+
+  test('the health panel shows /v1/stats with charts', async () => {
+    await page.goto(`${server.base}/ui/#/health`);
+    await page.waitForSelector('#m-append svg.chart');
+    await page.waitForSelector('#memory svg');
+    await waitFor('two samples', async () => (await page.$$('#m-journal polyline')).length > 0);
+    await shot('7-health');
+    await axe('health');
+  });
+
+  test('usable at 360 px: nothing wider than the screen', async () => {
+    await page.setViewport({ width: 360, height: 740 });
+    for (const [name, hash] of [['sessions', '#/sessions'], ['session', `#/sessions/${sessionId}`], ['health', '#/health']]) {
+      await page.goto(`${server.base}/ui/${hash}`);
+      await page.waitForSelector(name === 'sessions' ? '#sessions' : name === 'session' ? '#timeline li' : '#m-append');
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 360, `${name} is ${width} px wide at 360 px`);
+      await shot(`8-narrow-${name}`);
+    }
+  });
+
+  test('no request left the origin and no CSP violation', () => {
+    assert.deepEqual(offOrigin, []);
+    assert.deepEqual(cspErrors, []);
+  });
+});
