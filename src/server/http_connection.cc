@@ -127,6 +127,9 @@ http::response<http::string_body> ToBeast(const Response& r, unsigned version,
   res.body() = r.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();
+  // A 304 (the console's files, routes_console.cc) has no body, and a
+  // Content-Length on it would have to be the 200's (RFC 9110 §8.6).
+  if (r.status == 304) res.erase(http::field::content_length);
   return res;
 }
 

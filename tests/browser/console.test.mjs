@@ -294,6 +294,13 @@ describe('web console in chromium', () => {
     }
   });
 
+  test('signing out ends the session on the server', async () => {
+    await page.click('#sign-out');
+    await page.waitForSelector('#signin');
+    const status = await page.evaluate(async () => (await fetch('/v1/sessions')).status);
+    assert.equal(status, 401);
+  });
+
   test('no request left the origin and no CSP violation', () => {
     assert.deepEqual(offOrigin, []);
     assert.deepEqual(cspErrors, []);
