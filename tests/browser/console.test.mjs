@@ -130,7 +130,19 @@ describe('web console in chromium', () => {
     return page.$$eval('#timeline li[data-seq]', (lis) => lis.map((li) => Number(li.dataset.seq)));
   }
 
+  // Setup failures are kept and reported by the first test, and every
+  // other test fails without a page: node's summary counts them as
+  // failures (a failing `before` hook alone shows "fail 0").
+  let setupError = null;
   before(async () => {
+    try {
+      await setUp();
+    } catch (e) {
+      setupError = e;
+    }
+  });
+
+  async function setUp() {
     assert.ok(existsSync(chromium), `chromium not found at ${chromium} (apt-get install chromium)`);
     assert.ok(existsSync(binary), `acpstore not found at ${binary}: build it or set ACPSTORE_BIN`);
     mkdirSync(shots, { recursive: true });
@@ -154,11 +166,15 @@ describe('web console in chromium', () => {
         console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`);
       });
     });
-  });
+  }
 
   after(async () => {
     await browser?.close();
     await server.stop();
+  });
+
+  test('chromium and acpstore start', () => {
+    if (setupError) throw setupError;
   });
 
   test('/ui/ answers with a strict CSP; the sign-in screen passes axe', async () => {
@@ -302,6 +318,7 @@ describe('web console in chromium', () => {
   });
 
   test('no request left the origin and no CSP violation', () => {
+    assert.ok(page, 'the page never opened');
     assert.deepEqual(offOrigin, []);
     assert.deepEqual(cspErrors, []);
   });
