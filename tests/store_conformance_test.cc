@@ -75,5 +75,9 @@ INSTANTIATE_TEST_SUITE_P(Engines, StoreConformance,
                          ::testing::ValuesIn(Engines()), EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, StorePersistence,
                          ::testing::ValuesIn(PersistentEngines()), EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTranscripts,
+                         ::testing::ValuesIn(Engines()), EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTranscriptPersistence,
+                         ::testing::ValuesIn(PersistentEngines()), EngineName);
 
 }  // namespace acpstore::conformance

@@ -76,6 +76,10 @@ class BlockingStore {
                                EventSeq after, uint32_t limit) {
     return store_.ListEvents(s, id, after, limit);
   }
+  Result<TranscriptPage> ReadTranscript(const Scope& s, std::string_view id,
+                                        const TranscriptQuery& q) {
+    return store_.ReadTranscript(s, id, q);
+  }
 
   Result<EnqueueResult> EnqueueAction(const Scope& s, NewAction req) {
     return Wait<EnqueueResult>([&](auto done) {

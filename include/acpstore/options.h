@@ -120,6 +120,16 @@ struct StoreOptions {
   // Store::RunMaintenance themselves (tests do). Default 1,000 ms.
   int64_t maintenance_interval_ms = 1000;
 
+  // Transcripts (SPEC §13): each session's conversation, folded from its
+  // events as they are appended and kept when retention drops them. A
+  // session's transcript drops its oldest entries past this many bytes
+  // (and says it is no longer complete). 0 turns transcripts off: nothing
+  // is folded or stored. Default 16 MiB; at most 48 MiB.
+  uint64_t transcript_max_bytes = 16ULL << 20;
+  // A tool entry's input and its result are each cut to this many bytes
+  // (and marked as cut). Default 16 KiB.
+  uint64_t transcript_max_tool_bytes = 16ULL << 10;
+
   // Time source. Borrowed: must outlive the store. nullptr (default) means
   // SystemClock().
   Clock* clock = nullptr;

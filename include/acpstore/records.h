@@ -231,6 +231,66 @@ struct EventPage {
   bool truncated = false;
 };
 
+// ---------------------------------------------------------- transcripts
+// SPEC §13: a session's conversation, folded from its events.
+
+// One transcript entry. `kind` is one of assistant, thought, tool,
+// approval, error, turn_end, usage. Entry indexes start at 1 and never
+// change; an entry that grows (a message, a tool that completes) keeps its
+// index.
+struct TranscriptEntry {
+  uint64_t index = 0;
+  std::string kind;
+  EventSeq first_seq = 0;  // the events it came from
+  EventSeq last_seq = 0;
+  TimestampMs first_at = 0;  // their occurredAt
+  TimestampMs last_at = 0;
+  // assistant / thought: the text; tool: its result (cut at
+  // transcript_max_tool_bytes, then text_cut).
+  std::string text;
+  std::string id;  // assistant / thought: messageId; tool: toolCallId
+  // tool only.
+  std::string title;
+  std::string tool_kind;
+  std::string status;
+  std::string input;  // JSON text of the tool's input; a prefix when input_cut
+  bool input_cut = false;
+  bool text_cut = false;
+  bool started = false;
+  bool completed = false;
+  // approval / error / turn_end / usage: a JSON object of the payload's
+  // top-level scalar members.
+  std::string fields;
+};
+
+struct TranscriptQuery {
+  uint64_t after = 0;   // entries with index > after
+  uint32_t limit = 100;  // 1..1000
+  // Only these kinds (wire names); empty = every kind. An unknown name is
+  // kInvalidArgument.
+  std::vector<std::string> kinds;
+  // Only entries whose last_seq is greater (those that changed since the
+  // reader folded that seq: how a live stream resumes). 0 = no filter.
+  EventSeq changed_after_seq = 0;
+};
+
+struct TranscriptPage {
+  std::vector<TranscriptEntry> entries;  // ascending index
+  // The `after` of the next page: the last index examined (returned or
+  // filtered out), or the query's `after` when none.
+  uint64_t next = 0;
+  uint64_t first_index = 1;  // of the entries still kept
+  uint64_t end_index = 1;    // one past the newest
+  // False once the transcript's own cap dropped entries (or it was rebuilt
+  // from a stream retention had already cut).
+  bool complete = true;
+  EventSeq folded_seq = 0;  // the last seq folded in
+  // usage.updated integer members summed by name.
+  std::vector<std::pair<std::string, int64_t>> usage;
+  // Entries ever created per kind (dropped ones included), by wire name.
+  std::vector<std::pair<std::string, uint64_t>> entries_by_kind;
+};
+
 // EventPage with the events shared rather than copied: the file engine
 // hands out the very objects its payload cache holds, so a fan-out to many
 // readers (SSE) copies no payload. The events are immutable.

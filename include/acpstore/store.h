@@ -141,6 +141,9 @@ struct StoreStats {
   std::array<uint64_t, 16> batch_records_log2{};
   uint64_t memory_index_bytes = 0;
   uint64_t memory_cache_bytes = 0;
+  // Every session's transcript (SPEC §13), counted as Entry::Bytes.
+  uint64_t memory_transcript_bytes = 0;
+  uint64_t transcripts_incomplete = 0;  // sessions whose cap dropped entries
   int64_t recovery_ms = 0;
   uint64_t torn_tail_truncations = 0;
   // Reads that found a stored event failing its checksum (kDataLoss).
@@ -219,6 +222,16 @@ class Store {
   virtual Result<std::unique_ptr<Subscription>> Subscribe(
       const Scope& scope, std::string_view session_id,
       SubscribeOptions options) = 0;
+
+  // -------------------------------------------------------------- transcripts
+
+  // A page of the session's transcript (SPEC §13). Shows only what
+  // acknowledged events folded into. kNotFound for an unknown session;
+  // kInvalidArgument for a limit outside 1..1000 or an unknown kind;
+  // kFailedPrecondition when transcripts are off (transcript_max_bytes 0).
+  virtual Result<TranscriptPage> ReadTranscript(
+      const Scope& scope, std::string_view session_id,
+      const TranscriptQuery& query) = 0;
 
   // ----------------------------------------------------------------- actions
 

@@ -2,10 +2,13 @@
 
 #include "engine/deciding_store.h"
 
+#include <optional>
 #include <utility>
 
+#include "engine/decide_util.h"
 #include "engine/queries.h"
 #include "record/validate.h"
+#include "transcript/transcript_page.h"
 
 namespace acpstore::engine {
 namespace {
@@ -52,6 +55,48 @@ void DecidingStore::FillStateStats(const StoreState& state, StoreStats* stats) {
   stats->pauses = c.pauses;
   stats->events_appended = c.events_appended;
   stats->events_dropped_retention = c.events_dropped_retention;
+  stats->memory_transcript_bytes = c.transcript_bytes;
+  stats->transcripts_incomplete = c.transcripts_incomplete;
+}
+
+// -------------------------------------------------------------- transcripts
+
+Result<TranscriptPage> DecidingStore::ReadTranscript(
+    const Scope& scope, std::string_view session_id,
+    const TranscriptQuery& query) {
+  ACPSTORE_ASSIGN_OR_RETURN(const uint32_t kinds,
+                            transcript::CheckTranscriptQuery(query));
+  std::optional<Result<TranscriptPage>> out;
+  bool unacknowledged = false;
+  auto read = [&](const StoreState& st) {
+    unacknowledged = false;
+    if (!st.transcripts_on()) {
+      out.emplace(Status::Unavailable(
+          "transcripts are turned off on this server "
+          "(--transcript-max-bytes 0)"));
+      return;
+    }
+    const SessionEntry* e = st.FindSession(scope, session_id);
+    if (e == nullptr) {
+      out.emplace(SessionNotFound(session_id));
+      return;
+    }
+    unacknowledged =
+        e->events->Info().last_seq != e->events->VisibleInfo().last_seq;
+    out.emplace(transcript::ReadTranscriptPage(e->transcript, query, kinds));
+  };
+  ReadState(read);
+  if (!unacknowledged) return std::move(*out);
+  // The copy folded events still in flight: it may be shown once they are
+  // durable.
+  if (WaitForSubmitted().ok()) return std::move(*out);
+  // One failed: the state was rebuilt without it, and a failed store
+  // applies nothing new until reopened.
+  ReadState(read);
+  if (unacknowledged) {
+    return Status::Unavailable("the store failed while reading a transcript");
+  }
+  return std::move(*out);
 }
 
 // ----------------------------------------------------------------- sessions

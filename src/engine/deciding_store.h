@@ -62,6 +62,13 @@ class DecidingStore : public Store,
   Result<std::unique_ptr<Subscription>> Subscribe(
       const Scope& scope, std::string_view session_id,
       SubscribeOptions options) override;
+  // Under the lock, a copy of the page; if the session has events applied
+  // but not yet acknowledged (the file engine), waits until everything
+  // submitted so far is durable before returning that copy, so nothing
+  // unacknowledged is ever shown. Must not be called from a completion.
+  Result<TranscriptPage> ReadTranscript(const Scope& scope,
+                                        std::string_view session_id,
+                                        const TranscriptQuery& query) override;
 
   // ----------------------------------------------------------- actions
   void EnqueueAction(const Scope& scope, NewAction req,
@@ -119,6 +126,9 @@ class DecidingStore : public Store,
   // the mutation is applied (and durable), with no lock held.
   virtual void Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
                       bool sweep_leases_first) = 0;
+  // Waits until every mutation submitted so far is durable (or failed).
+  // An engine that applies only durable mutations (memory) returns at once.
+  virtual Status WaitForSubmitted() { return Status::OK(); }
   // Runs `read` under the engine's lock.
   virtual void ReadState(
       base::FunctionRef<void(const StoreState&)> read) = 0;

@@ -276,6 +276,59 @@ TEST_F(FileClientIdsTest, TagsThatDoNotAscendMakeTheSnapshotBeSkipped) {
   ExpectRetriesDedupe("s", seqs);
 }
 
+// A snapshot written before transcripts (content version 2: no transcript
+// items) loads with each transcript rebuilt from the events retention left,
+// incomplete when the stream no longer starts at seq 1. (Here for the
+// snapshot-rewriting helper.)
+TEST_F(FileClientIdsTest, Version2SnapshotsRebuildTranscriptsFromRetainedEvents) {
+  options_.retention.max_events_per_session = 10;
+  Open();
+  MustCreate("cut");
+  MustCreate("whole");
+  std::string kept;
+  for (int i = 0; i < 30; ++i) {
+    NewEvent e;
+    e.event_type = "message.delta";
+    e.payload = R"({"acp":{},"text":"d)" + std::to_string(i) + R"(;"})";
+    if (i >= 20) kept += "d" + std::to_string(i) + ";";
+    ASSERT_TRUE(db().Append(kAlice, "cut", std::move(e)).ok());
+  }
+  NewEvent w;
+  w.event_type = "thinking.delta";
+  w.payload = R"({"text":"all"})";
+  ASSERT_TRUE(db().Append(kAlice, "whole", std::move(w)).ok());
+  Close();
+  bool saw_head = false;
+  const uint64_t v2 =
+      RewriteNewestSnapshot([&](uint8_t tag, std::string_view body) -> Items {
+        if (tag == item::kMeta) {
+          std::string out(body);
+          EXPECT_EQ(out[0], 3);
+          out[0] = 2;  // varint 2
+          return {{tag, out}};
+        }
+        if (tag == item::kTranscriptHead) saw_head = true;
+        if (tag == item::kTranscriptHead || tag == item::kTranscriptEntries) {
+          return {};
+        }
+        return {{tag, std::string(body)}};
+      });
+  ASSERT_TRUE(saw_head);
+  Open();
+  EXPECT_EQ(store().Info().snapshot_loaded, std::optional<uint64_t>(v2));
+  auto cut = db().ReadTranscript(kAlice, "cut", TranscriptQuery{});
+  ASSERT_TRUE(cut.ok()) << cut.error();
+  ASSERT_EQ(cut->entries.size(), 1u);
+  EXPECT_EQ(cut->entries[0].text, kept);
+  EXPECT_EQ(cut->entries[0].first_seq, 21u);
+  EXPECT_FALSE(cut->complete);
+  auto whole = db().ReadTranscript(kAlice, "whole", TranscriptQuery{});
+  ASSERT_TRUE(whole.ok()) << whole.error();
+  ASSERT_EQ(whole->entries.size(), 1u);
+  EXPECT_EQ(whole->entries[0].text, "all");
+  EXPECT_TRUE(whole->complete);
+}
+
 // The two examples of docs/recovery.md ("Snapshot contents"), byte for byte.
 TEST_F(FileClientIdsTest, GoldenBytesOfTheDocumentedItems) {
   StateImage image;
@@ -321,7 +374,7 @@ TEST_F(FileClientIdsTest, GoldenBytesOfTheDocumentedItems) {
     return out;
   };
   EXPECT_EQ(hex(items[item::kMeta]),
-            "01 13 02 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
+            "01 13 03 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
   EXPECT_EQ(hex(items[item::kClientIdTags]),
             "08 0b 02 5a e0 b3 47 03 01 00 00 00 02");
   EXPECT_EQ(items.count(item::kClientIds), 0u);

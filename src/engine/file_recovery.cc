@@ -91,10 +91,13 @@ Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
   return s;
 }
 
-std::unique_ptr<StoreState> NewFileState(FileLogContext* context) {
-  return std::make_unique<StoreState>([context](const Session&) {
+std::unique_ptr<StoreState> NewFileState(FileLogContext* context,
+                                         const transcript::Limits& transcripts) {
+  auto state = std::make_unique<StoreState>([context](const Session&) {
     return std::unique_ptr<EventLog>(std::make_unique<FileEventLog>(context));
   });
+  state->set_transcript_limits(transcripts);
+  return state;
 }
 
 Result<RecoveredState> RecoverState(
@@ -106,7 +109,7 @@ Result<RecoveredState> RecoverState(
   journal::JournalPosition from;
   for (const snapshot::SnapshotFile& file : snapshots) {
     auto context = std::make_unique<FileLogContext>(reader);
-    std::unique_ptr<StoreState> state = NewFileState(context.get());
+    std::unique_ptr<StoreState> state = NewFileState(context.get(), layout.transcripts);
     Result<snapshot::SnapshotHeader> header =
         LoadSnapshot(fs, file.path, state.get(), context.get());
     if (!header.ok() && IsNewerFormat(header.error())) {
@@ -129,7 +132,7 @@ Result<RecoveredState> RecoverState(
   }
   if (out.state == nullptr) {
     out.context = std::make_unique<FileLogContext>(reader);
-    out.state = NewFileState(out.context.get());
+    out.state = NewFileState(out.context.get(), layout.transcripts);
   }
 
   bool stopped = false;

@@ -26,6 +26,7 @@
 #include "engine/file_event_log.h"
 #include "engine/file_event_reader.h"
 #include "engine/state.h"
+#include "transcript/transcript.h"
 #include "io/file_system.h"
 #include "journal/position.h"
 #include "snapshot/snapshot_dir.h"
@@ -39,6 +40,10 @@ struct FileLayout {
   std::string lock_path;     // <data_dir>/LOCK
   std::string journal_dir;   // <data_dir>/journal
   std::string snapshot_dir;  // <data_dir>/snapshot
+  // Not a path: how states recovered here fold transcripts (SPEC §13).
+  // The store sets it from StoreOptions; the offline tools keep the
+  // defaults. max_bytes 0 = transcripts off.
+  transcript::Limits transcripts;
 };
 
 // Takes the data directory's lock without waiting. kUnavailable "data
@@ -70,7 +75,8 @@ Result<RecoveredState> RecoverState(
     std::optional<journal::JournalPosition> limit = std::nullopt);
 
 // The StoreState factory of the file engine: FileEventLogs over `context`.
-std::unique_ptr<StoreState> NewFileState(FileLogContext* context);
+std::unique_ptr<StoreState> NewFileState(FileLogContext* context,
+                                         const transcript::Limits& transcripts);
 
 }  // namespace acpstore::engine
 

@@ -100,6 +100,31 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s) {
     record::EncodePause(p, &body);
     ACPSTORE_RETURN_IF_ERROR(out->Add(item::kPause, body));
   }
+  if (s.transcript) {
+    const transcript::Transcript& t = *s.transcript;
+    body.clear();
+    t.EncodeHead(&body);
+    ACPSTORE_RETURN_IF_ERROR(out->Add(item::kTranscriptHead, body));
+    // Groups of entries up to ~1 MiB (one entry may be larger: a message
+    // is capped by max_bytes, at most 48 MiB, under the 64 MiB chunk cap).
+    std::string group;
+    uint32_t n = 0;
+    auto flush = [&]() -> Status {
+      if (n == 0) return Status::OK();
+      body.clear();
+      base::PutVarint32(&body, n);
+      body.append(group);
+      group.clear();
+      n = 0;
+      return out->Add(item::kTranscriptEntries, body);
+    };
+    for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
+      transcript::Transcript::EncodeEntry(t.at(i), &group);
+      ++n;
+      if (group.size() >= kChunkTarget) ACPSTORE_RETURN_IF_ERROR(flush());
+    }
+    ACPSTORE_RETURN_IF_ERROR(flush());
+  }
   return Status::OK();
 }
 
@@ -163,6 +188,7 @@ class Loader {
         ACPSTORE_RETURN_IF_ERROR(Applied(state_->Apply(std::move(m)), in));
         open_ = true;
         have_range_ = false;
+        have_transcript_ = false;
         entries_.clear();
         client_ids_.clear();
         ++sessions_;
@@ -240,6 +266,40 @@ class Loader {
         m.UpsertPause(std::move(p));
         return Applied(state_->Apply(std::move(m)), in);
       }
+      case item::kTranscriptHead: {
+        if (!open_ || have_transcript_) {
+          return in->Corrupt("misplaced transcript head");
+        }
+        std::string_view body;
+        ACPSTORE_RETURN_IF_ERROR(
+            in->Bytes("transcript head", in->rest().size(), &body));
+        Status s = transcript::Transcript::DecodeHead(body, &transcript_);
+        if (!s.ok()) return in->Corrupt(std::string(s.message()));
+        have_transcript_ = true;
+        return Status::OK();
+      }
+      case item::kTranscriptEntries: {
+        if (!have_transcript_) {
+          return in->Corrupt("transcript entries before their head");
+        }
+        std::string_view rest = in->rest();
+        uint32_t n = 0;
+        if (!base::GetVarint32(&rest, &n)) {
+          return in->Corrupt("transcript entries cut short");
+        }
+        for (uint32_t i = 0; i < n; ++i) {
+          transcript::Entry e;
+          Status s = transcript::Transcript::DecodeEntry(&rest, &e);
+          if (!s.ok()) return in->Corrupt(std::string(s.message()));
+          if (transcript_.size() >= transcript_.expected_entries()) {
+            return in->Corrupt("more transcript entries than its head says");
+          }
+          transcript_.AddDecoded(std::move(e));
+        }
+        std::string_view used;
+        return in->Bytes("transcript entries",
+                         in->rest().size() - rest.size(), &used);
+      }
       case item::kAction: {
         ACPSTORE_RETURN_IF_ERROR(FinishSession());
         record::Mutation m;
@@ -281,8 +341,19 @@ class Loader {
     auto log = std::make_unique<FileEventLog>(context_, first_seq_, last_seq_,
                                               std::move(entries_));
     entries_.clear();
-    return state_->RestoreEvents(tenant_, id_, std::move(log),
-                                 std::move(index));
+    ACPSTORE_RETURN_IF_ERROR(state_->RestoreEvents(tenant_, id_, std::move(log),
+                                                   std::move(index)));
+    if (have_transcript_) {
+      have_transcript_ = false;
+      if (transcript_.size() != transcript_.expected_entries()) {
+        return Status::Corruption("transcript of session " + id_ +
+                                  " has fewer entries than its head says");
+      }
+      return state_->RestoreTranscript(tenant_, id_, std::move(transcript_));
+    }
+    // Written before transcripts (content version < 3) or while they were
+    // off: fold what retention left.
+    return state_->RebuildTranscript(tenant_, id_);
   }
 
   StoreState* const state_;
@@ -302,6 +373,8 @@ class Loader {
   EventSeq last_seq_ = 0;
   std::deque<IndexEntry> entries_;
   std::vector<std::pair<EventSeq, uint32_t>> client_ids_;  // seq, tag
+  bool have_transcript_ = false;
+  transcript::Transcript transcript_;
 };
 
 Status Located(const Status& s, const std::string& path) {
@@ -337,6 +410,7 @@ void CaptureState(const StoreState& state, StateImage* image) {
       s.client_ids.emplace_back(seq, tag);
     });
     s.pauses = e.pauses.records();
+    if (state.transcripts_on()) s.transcript = e.transcript;
   });
   std::vector<const ActionEntry*> actions;
   actions.reserve(state.action_count());

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,9 +64,19 @@ inline constexpr uint8_t kAction = 7;
 // seq, or the seq itself for an item's first entry): seqs ascending.
 // Since content version 2.
 inline constexpr uint8_t kClientIdTags = 8;
+// Transcript::EncodeHead (varint64 first index, uint8 complete, varint64
+// folded seq, varint64 entries, 7 x varint64 entries created per kind,
+// varint32 n, n x (length-prefixed name, varint64 zigzag usage total)).
+// Written for every session while transcripts are on; a session without
+// one has its transcript rebuilt from its retained events. Since content
+// version 3.
+inline constexpr uint8_t kTranscriptHead = 9;
+// varint32 n, n x Transcript::EncodeEntry, continuing the head's entries
+// in index order. Since content version 3.
+inline constexpr uint8_t kTranscriptEntries = 10;
 // 1: clientEventIds as strings (kClientIds). 2: as tags (kClientIdTags)
-// with their key in kMeta.
-inline constexpr uint32_t kVersion = 2;
+// with their key in kMeta. 3: transcripts (kTranscriptHead/Entries).
+inline constexpr uint32_t kVersion = 3;
 // Entries per kEventIndex or kClientIdTags item, so no item nears the
 // chunk cap.
 inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;
@@ -77,6 +88,9 @@ struct SessionImage {
   // The retained entries of the clientEventId index: seq, tag; in no order.
   std::vector<std::pair<EventSeq, uint32_t>> client_ids;
   std::vector<Pause> pauses;  // creation order
+  // Shares the state's entries (copy-on-write); absent while transcripts
+  // are off.
+  std::optional<transcript::Transcript> transcript;
 };
 
 struct StateImage {

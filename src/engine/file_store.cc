@@ -41,6 +41,8 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(const StoreOptions& options,
   io::FileSystem& fs =
       fs_or_null != nullptr ? *fs_or_null : io::PosixFileSystem();
   FileLayout layout(options.data_dir);
+  layout.transcripts = transcript::Limits{options.transcript_max_bytes,
+                                          options.transcript_max_tool_bytes};
   ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.data_dir));
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
                             LockDataDir(fs, layout));
@@ -141,6 +143,8 @@ FileStore::~FileStore() {
 void FileStore::ReadState(base::FunctionRef<void(const StoreState&)> read) {
   pipeline_->ReadState(read);
 }
+
+Status FileStore::WaitForSubmitted() { return pipeline_->Flush().status(); }
 
 void FileStore::Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
                        bool sweep_leases_first) {

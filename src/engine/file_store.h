@@ -134,8 +134,9 @@ class FileStore final : public DecidingStore {
                                            uint64_t incarnation,
                                            EventSeq after, uint32_t limit);
 
-  // DecidingStore's two hooks: both go to the pipeline.
+  // DecidingStore's hooks: all go to the pipeline.
   void ReadState(base::FunctionRef<void(const StoreState&)> read) override;
+  Status WaitForSubmitted() override;
   void Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
               bool sweep_leases_first) override;
 

@@ -119,7 +119,7 @@ class Repairer {
         snapshot::ListSnapshots(fs_, layout_.snapshot_dir));
     for (const auto& f : snapshots) {
       auto context = std::make_unique<FileLogContext>(&old_reader_);
-      std::unique_ptr<StoreState> state = NewFileState(context.get());
+      std::unique_ptr<StoreState> state = NewFileState(context.get(), layout_.transcripts);
       Result<snapshot::SnapshotHeader> h =
           engine::LoadSnapshot(fs_, f.path, state.get(), context.get());
       // Written by a newer release: repairing would destroy it.
@@ -136,7 +136,7 @@ class Repairer {
       return Status::OK();
     }
     old_context_ = std::make_unique<FileLogContext>(&old_reader_);
-    state_ = NewFileState(old_context_.get());
+    state_ = NewFileState(old_context_.get(), layout_.transcripts);
     return Status::OK();
   }
 

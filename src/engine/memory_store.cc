@@ -13,6 +13,8 @@ namespace acpstore::engine {
 
 MemoryStore::MemoryStore(const StoreOptions& options)
     : DecidingStore(options), state_(MemoryEventLog::Factory()) {
+  state_.set_transcript_limits(transcript::Limits{
+      options_.transcript_max_bytes, options_.transcript_max_tool_bytes});
   if (options_.maintenance_interval_ms > 0) {
     maintenance_ = std::make_unique<PeriodicThread>(
         std::chrono::milliseconds(options_.maintenance_interval_ms),

@@ -304,6 +304,55 @@ void StoreState::CountClientIdBytes(const SessionEntry& e, size_t before) {
   counters_.client_id_index_bytes -= before;
 }
 
+void StoreState::CountTranscript(const SessionEntry& e, uint64_t bytes,
+                                 bool complete) {
+  counters_.transcript_bytes += e.transcript.bytes();
+  counters_.transcript_bytes -= bytes;
+  if (complete && !e.transcript.complete()) ++counters_.transcripts_incomplete;
+}
+
+Status StoreState::RestoreTranscript(std::string_view tenant_id,
+                                     std::string_view session_id,
+                                     transcript::Transcript transcript) {
+  SessionEntry* e = MutableSession(tenant_id, session_id);
+  if (e == nullptr) return Status::Internal("transcript of an unknown session");
+  const uint64_t bytes = e->transcript.bytes();
+  if (!e->transcript.complete()) --counters_.transcripts_incomplete;
+  e->transcript = std::move(transcript);
+  CountTranscript(*e, bytes, true);
+  return Status::OK();
+}
+
+Status StoreState::RebuildTranscript(std::string_view tenant_id,
+                                     std::string_view session_id) {
+  SessionEntry* e = MutableSession(tenant_id, session_id);
+  if (e == nullptr) return Status::Internal("transcript of an unknown session");
+  if (!transcripts_on()) return Status::OK();
+  transcript::Transcript t;
+  const EventStreamInfo info = e->events->Info();
+  if (info.first_seq > 1) t.set_incomplete();
+  EventSeq after = info.first_seq - 1;
+  std::vector<Event> page;
+  while (after < info.last_seq) {
+    page.clear();
+    Status s = e->events->Read(after, 1000, &page);
+    if (!s.ok() || page.empty()) {
+      // An unreadable event (data_loss) cannot be folded: skip past it.
+      t.set_incomplete();
+      ++after;
+      continue;
+    }
+    for (const Event& ev : page) {
+      if (ev.seq != after + 1) t.set_incomplete();
+      t.Fold(transcript::EventView{ev.seq, ev.event_type, ev.occurred_at,
+                                   ev.payload},
+             transcript_limits_);
+      after = ev.seq;
+    }
+  }
+  return RestoreTranscript(tenant_id, session_id, std::move(t));
+}
+
 Status StoreState::SetClientIdKey(const ClientIdKey& key) {
   if (!sessions_.empty()) {
     return Status::Internal("clientEventId key set on a state with sessions");
@@ -363,6 +412,8 @@ Status StoreState::ApplyOp(record::DeleteSessionOp&& op) {
   counters_.event_payload_bytes -= info.bytes;
   counters_.pauses -= e->pauses.size();
   counters_.client_id_index_bytes -= e->client_ids.memory_bytes();
+  counters_.transcript_bytes -= e->transcript.bytes();
+  if (!e->transcript.complete()) --counters_.transcripts_incomplete;
   UnindexSession(e);
   sessions_.erase(it);
   return Status::OK();
@@ -373,6 +424,9 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
   if (e == nullptr) return Status::Internal("append to an unknown session");
   UnindexSession(e);
   const size_t index_bytes = e->client_ids.memory_bytes();
+  const uint64_t transcript_bytes = e->transcript.bytes();
+  const bool transcript_complete = e->transcript.complete();
+  const bool fold = transcripts_on();
   Status status;
   for (Event& event : op.events) {
     if (event.seq != e->events->Info().last_seq + 1) {
@@ -386,10 +440,17 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
     ++counters_.events_retained;
     ++counters_.events_appended;
     counters_.event_payload_bytes += event.payload.size();
+    if (fold) {
+      e->transcript.Fold(transcript::EventView{seq, event.event_type,
+                                               event.occurred_at,
+                                               event.payload},
+                         transcript_limits_);
+    }
     e->events->Append(std::move(event));
     if (tag) e->client_ids.Insert(*tag, seq, e->events->Info().first_seq);
   }
   CountClientIdBytes(*e, index_bytes);
+  if (fold) CountTranscript(*e, transcript_bytes, transcript_complete);
   IndexSession(e);
   return status;
 }
@@ -418,6 +479,13 @@ Status StoreState::ApplyOp(record::AdvanceSeqOp&& op) {
         .With("lastSeq", static_cast<int64_t>(before.last_seq));
   }
   UnindexSession(e);
+  // Events below the new mark were never seen here: a transcript that has
+  // not folded up to it misses them.
+  if (transcripts_on() && op.through_seq > e->transcript.folded_seq()) {
+    const bool complete = e->transcript.complete();
+    e->transcript.set_incomplete();
+    CountTranscript(*e, e->transcript.bytes(), complete);
+  }
   const uint64_t dropped = e->events->AdvanceTo(op.through_seq);
   counters_.events_retained -= before.retained;
   counters_.event_payload_bytes -= before.bytes;

@@ -35,6 +35,7 @@
 #include "engine/recency_index.h"
 #include "engine/time_index.h"
 #include "record/mutation.h"
+#include "transcript/transcript.h"
 
 namespace acpstore::engine {
 
@@ -59,6 +60,9 @@ struct SessionEntry {
   ClientIdIndex client_ids;
   PauseBook pauses;
   RecencyIndex<ActionEntry> actions;  // this session's actions, newest first
+  // SPEC §13: folded from every appended event in the same Apply; event
+  // retention (DropEventsOp) never touches it.
+  transcript::Transcript transcript;
 };
 
 // Cumulative and current counts the state keeps for Stats().
@@ -70,6 +74,8 @@ struct StateCounters {
   uint64_t events_appended = 0;           // cumulative
   uint64_t events_dropped_retention = 0;  // cumulative
   uint64_t client_id_index_bytes = 0;     // every session's ClientIdIndex
+  uint64_t transcript_bytes = 0;          // every session's Transcript::bytes
+  uint64_t transcripts_incomplete = 0;
 };
 
 // True when `scope` may read a record of (tenant, owner).
@@ -98,6 +104,28 @@ class StoreState {
   // does not change. The index's tags must be under client_id_key().
   Status RestoreEvents(std::string_view tenant_id, std::string_view session_id,
                        std::unique_ptr<EventLog> log, ClientIdIndex client_ids);
+
+  // Transcripts (SPEC §13): folded on append while limits.max_bytes > 0
+  // (off by default: an engine turns them on from StoreOptions). The
+  // postgres engine's per-transaction states keep them off.
+  void set_transcript_limits(const transcript::Limits& limits) {
+    transcript_limits_ = limits;
+  }
+  const transcript::Limits& transcript_limits() const {
+    return transcript_limits_;
+  }
+  bool transcripts_on() const { return transcript_limits_.max_bytes > 0; }
+  // Recovery from a snapshot: replaces the transcript of an existing
+  // session (just upserted).
+  Status RestoreTranscript(std::string_view tenant_id,
+                           std::string_view session_id,
+                           transcript::Transcript transcript);
+  // Recovery from a snapshot without transcripts (content version < 3):
+  // folds the session's retained events into its transcript, which is
+  // complete only if the stream still starts at seq 1. A retained event
+  // that cannot be read is skipped and makes the transcript incomplete.
+  Status RebuildTranscript(std::string_view tenant_id,
+                           std::string_view session_id);
 
   // The key of the clientEventId tags. Snapshots store it with the tags;
   // loading one sets it, which is allowed only while there is no session.
@@ -204,9 +232,14 @@ class StoreState {
   // Keeps counters_.client_id_index_bytes in step after `entry`'s index
   // changed from `before` bytes.
   void CountClientIdBytes(const SessionEntry& entry, size_t before);
+  // Keeps the transcript counters in step after `entry`'s transcript
+  // changed from `bytes` / `complete`.
+  void CountTranscript(const SessionEntry& entry, uint64_t bytes,
+                       bool complete);
 
   EventLogFactory event_log_factory_;
   ClientIdKey client_id_key_;
+  transcript::Limits transcript_limits_{.max_bytes = 0};
   std::unordered_map<std::string, SessionEntry> sessions_;  // tenant\0id
   std::unordered_map<std::string, ActionEntry> actions_;    // tenant\0id
   // tenant\0session\0idempotencyKey -> action.

@@ -356,4 +356,12 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const StoreOptions& options) {
   return std::unique_ptr<Store>(std::move(store));
 }
 
+Result<TranscriptPage> PgStore::ReadTranscript(const Scope&,
+                                               std::string_view,
+                                               const TranscriptQuery&) {
+  // Temporary: the postgres engine does not keep transcripts yet.
+  return Status::Unavailable(
+      "transcripts are not built for the postgres engine yet");
+}
+
 }  // namespace acpstore::postgres

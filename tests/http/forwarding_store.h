@@ -120,6 +120,10 @@ class ForwardingStore : public Store {
                                uint32_t l) override {
     return s_->ListEvents(sc, id, a, l);
   }
+  Result<TranscriptPage> ReadTranscript(const Scope& sc, std::string_view id,
+                                        const TranscriptQuery& q) override {
+    return s_->ReadTranscript(sc, id, q);
+  }
   Result<std::unique_ptr<Subscription>> Subscribe(const Scope& sc,
                                                   std::string_view id,
                                                   SubscribeOptions o) override {

@@ -46,5 +46,12 @@ INSTANTIATE_TEST_SUITE_P(Engines, StoreConformance,
 // over the same schema sees what the previous one acknowledged.
 INSTANTIATE_TEST_SUITE_P(Engines, StorePersistence,
                          ::testing::ValuesIn(PersistentEngines()), EngineName);
+// PENDING (issue 16): transcripts are not built on the postgres engine yet
+// (PgStore::ReadTranscript answers kUnavailable), so the transcript suites
+// StoreTranscripts and StoreTranscriptPersistence
+// (../conformance_transcripts_test.cc) are deliberately not instantiated
+// here. Instantiate them like the two above when they are built.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreTranscripts);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreTranscriptPersistence);
 
 }  // namespace acpstore::conformance

@@ -1,0 +1,80 @@
+// Transcript pages: see transcript_page.h.
+
+#include "transcript/transcript_page.h"
+
+#include <algorithm>
+
+namespace acpstore::transcript {
+
+Result<uint32_t> CheckTranscriptQuery(const TranscriptQuery& query) {
+  if (query.limit < 1 || query.limit > 1000) {
+    return Status::InvalidArgument("limit: must be 1..1000")
+        .With("field", "limit");
+  }
+  if (query.kinds.empty()) return (1u << kMaxEntryKind) - 1;
+  uint32_t bits = 0;
+  for (const std::string& name : query.kinds) {
+    std::optional<EntryKind> kind = EntryKindFromName(name);
+    if (!kind) {
+      return Status::InvalidArgument(
+                 "kind: must be assistant, thought, tool, approval, error, "
+                 "turn_end or usage")
+          .With("field", "kind");
+    }
+    bits |= 1u << (static_cast<uint8_t>(*kind) - 1);
+  }
+  return bits;
+}
+
+TranscriptEntry ToPublic(const Entry& e, uint64_t index) {
+  TranscriptEntry out;
+  out.index = index;
+  out.kind = std::string(EntryKindName(e.kind));
+  out.first_seq = e.first_seq;
+  out.last_seq = e.last_seq;
+  out.first_at = e.first_at;
+  out.last_at = e.last_at;
+  out.text = e.text;
+  out.id = e.id;
+  out.title = e.title;
+  out.tool_kind = e.tool_kind;
+  out.status = e.status;
+  out.input = e.input;
+  out.input_cut = e.input_cut;
+  out.text_cut = e.text_cut;
+  out.started = e.started;
+  out.completed = e.completed;
+  out.fields = e.fields;
+  return out;
+}
+
+TranscriptPage ReadTranscriptPage(const Transcript& t,
+                                  const TranscriptQuery& query,
+                                  uint32_t kinds) {
+  TranscriptPage page;
+  page.first_index = t.first_index();
+  page.end_index = t.end_index();
+  page.complete = t.complete();
+  page.folded_seq = t.folded_seq();
+  for (const auto& [name, total] : t.usage()) page.usage.emplace_back(name, total);
+  for (uint8_t k = 1; k <= kMaxEntryKind; ++k) {
+    page.entries_by_kind.emplace_back(
+        std::string(EntryKindName(static_cast<EntryKind>(k))),
+        t.entries_by_kind()[k - 1]);
+  }
+  page.next = query.after;
+  uint64_t index = std::max<uint64_t>(query.after + 1, t.first_index());
+  uint64_t examined = 0;
+  for (; index < t.end_index() && page.entries.size() < query.limit &&
+         examined < kMaxExaminedPerPage;
+       ++index, ++examined) {
+    const Entry& e = t.at(index);
+    page.next = index;
+    if ((kinds & (1u << (static_cast<uint8_t>(e.kind) - 1))) == 0) continue;
+    if (e.last_seq <= query.changed_after_seq) continue;
+    page.entries.push_back(ToPublic(e, index));
+  }
+  return page;
+}
+
+}  // namespace acpstore::transcript

@@ -1,0 +1,40 @@
+// Reading a page of a Transcript as the public TranscriptPage (SPEC §13):
+// what every engine's Store::ReadTranscript answers once it has found the
+// session's transcript.
+//
+// Thread-safety: pure functions; the caller holds whatever guards the
+// transcript.
+
+#ifndef ACPSTORE_TRANSCRIPT_TRANSCRIPT_PAGE_H_
+#define ACPSTORE_TRANSCRIPT_TRANSCRIPT_PAGE_H_
+
+#include <cstdint>
+
+#include "acpstore/records.h"
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+#include "transcript/transcript.h"
+
+namespace acpstore::transcript {
+
+// A page examines at most this many entries (so a filtered read of a
+// large transcript holds the engine's lock briefly); `next` says where the
+// following page starts.
+inline constexpr uint64_t kMaxExaminedPerPage = 10000;
+
+// The kinds of `query` as a bit set (bit kind - 1); all bits when empty.
+// kInvalidArgument (field "kind") for an unknown name; also checks the
+// limit (1..1000, field "limit").
+Result<uint32_t> CheckTranscriptQuery(const TranscriptQuery& query);
+
+// The entries of `t` after query.after of the kinds in `kinds`, changed
+// after query.changed_after_seq, at most query.limit, with the totals.
+TranscriptPage ReadTranscriptPage(const Transcript& t,
+                                  const TranscriptQuery& query, uint32_t kinds);
+
+// The public form of one entry.
+TranscriptEntry ToPublic(const Entry& e, uint64_t index);
+
+}  // namespace acpstore::transcript
+
+#endif  // ACPSTORE_TRANSCRIPT_TRANSCRIPT_PAGE_H_

@@ -1,0 +1,220 @@
+// Conformance: transcripts (SPEC §13). Folded in the same mutation as the
+// append, readable at once, independent of event retention, capped per
+// session, deleted with the session; the persistent engines keep them
+// across a reopen. Suites StoreTranscripts / StoreTranscriptPersistence
+// (store_conformance.h says why they are separate).
+
+#include <string>
+#include <vector>
+
+#include "store_conformance.h"
+
+namespace acpstore::conformance {
+namespace {
+
+NewEvent Ev(std::string type, std::string payload) {
+  NewEvent e;
+  e.event_type = std::move(type);
+  e.payload = std::move(payload);
+  return e;
+}
+
+// Shaped like Aegis's mapper output: the raw ACP frame rides along.
+NewEvent Delta(const std::string& text, const std::string& type = "message.delta") {
+  return Ev(type,
+            R"({"acp":{"method":"session/update","params":{"update":{"content":{"text":"FRAME"}}}},"text":")" +
+                text + "\"}");
+}
+
+// Appends `n` deltas "d<k>;" in batches of up to 500; returns their text.
+std::string AppendDeltas(BlockingStore& db, const Scope& scope,
+                         const std::string& session, int first, int n) {
+  std::string all;
+  for (int at = 0; at < n;) {
+    AppendRequest req;
+    for (int k = 0; k < 500 && at < n; ++k, ++at) {
+      const std::string text = "d" + std::to_string(first + at) + ";";
+      all += text;
+      req.events.push_back(Delta(text));
+    }
+    auto r = db.AppendEvents(scope, session, std::move(req));
+    EXPECT_TRUE(r.ok()) << r.error();
+  }
+  return all;
+}
+
+}  // namespace
+
+TEST_P(StoreTranscripts, FoldsAppendedEventsAtOnce) {
+  CreateSession("s");
+  Append("s", Ev("thinking.delta", R"({"acp":{},"text":"hmm"})"));
+  Append("s", Delta("Hel"));
+  Append("s", Delta("lo"));
+  Append("s", Ev("tool.started",
+                 R"({"acp":{},"input":{"path":"a"},"kind":"read","title":"Read a","toolCallId":"t1"})"));
+  Append("s", Ev("note", R"({"x":1})"));
+  Append("s", Ev("tool.completed",
+                 R"({"acp":{},"status":"completed","text":"A","toolCallId":"t1"})"));
+  Append("s", Ev("usage.updated", R"({"acp":{},"inputTokens":7})"));
+  Append("s", Ev("turn.completed", R"({"acp":{},"stopReason":"end_turn"})"));
+  auto page = Must(db().ReadTranscript(kAlice, "s", TranscriptQuery{}));
+  ASSERT_EQ(page.entries.size(), 5u);
+  EXPECT_EQ(page.entries[0].kind, "thought");
+  EXPECT_EQ(page.entries[0].text, "hmm");
+  EXPECT_EQ(page.entries[1].kind, "assistant");
+  EXPECT_EQ(page.entries[1].text, "Hello");
+  EXPECT_EQ(page.entries[1].first_seq, 2u);
+  EXPECT_EQ(page.entries[1].last_seq, 3u);
+  EXPECT_EQ(page.entries[2].kind, "tool");
+  EXPECT_EQ(page.entries[2].index, 3u);
+  EXPECT_EQ(page.entries[2].title, "Read a");
+  EXPECT_EQ(page.entries[2].input, R"({"path":"a"})");
+  EXPECT_EQ(page.entries[2].text, "A");
+  EXPECT_EQ(page.entries[2].status, "completed");
+  EXPECT_EQ(page.entries[2].last_seq, 6u);
+  EXPECT_EQ(page.entries[3].kind, "usage");
+  EXPECT_EQ(page.entries[4].kind, "turn_end");
+  EXPECT_EQ(page.entries[4].fields, R"({"stopReason":"end_turn"})");
+  EXPECT_TRUE(page.complete);
+  EXPECT_EQ(page.folded_seq, 8u);
+  EXPECT_EQ(page.first_index, 1u);
+  EXPECT_EQ(page.end_index, 6u);
+  EXPECT_EQ(page.next, 5u);
+  ASSERT_EQ(page.usage.size(), 1u);
+  EXPECT_EQ(page.usage[0].first, "inputTokens");
+  EXPECT_EQ(page.usage[0].second, 7);
+  for (const TranscriptEntry& e : page.entries) {
+    EXPECT_EQ(e.text.find("FRAME"), std::string::npos);
+  }
+}
+
+TEST_P(StoreTranscripts, PagesFiltersByKindAndRefusesBadQueries) {
+  CreateSession("s");
+  for (int i = 0; i < 5; ++i) {
+    Append("s", Ev("message.delta",
+                   R"({"messageId":"m)" + std::to_string(i) + R"(","text":"x"})"));
+    Append("s", Ev("turn.completed", R"({"stopReason":"end_turn"})"));
+  }
+  TranscriptQuery q;
+  q.limit = 3;
+  auto first = Must(db().ReadTranscript(kAlice, "s", q));
+  ASSERT_EQ(first.entries.size(), 3u);
+  EXPECT_EQ(first.next, 3u);
+  q.after = first.next;
+  q.kinds = {"assistant"};
+  auto second = Must(db().ReadTranscript(kAlice, "s", q));
+  ASSERT_EQ(second.entries.size(), 3u);
+  EXPECT_EQ(second.entries[0].index, 5u);
+  EXPECT_EQ(second.entries[2].index, 9u);
+  EXPECT_EQ(second.next, 9u);
+  q.kinds = {"nope"};
+  EXPECT_THAT(db().ReadTranscript(kAlice, "s", q),
+              FailsOnField(StatusCode::kInvalidArgument, "kind"));
+  q.kinds = {};
+  q.limit = 0;
+  EXPECT_THAT(db().ReadTranscript(kAlice, "s", q),
+              FailsOnField(StatusCode::kInvalidArgument, "limit"));
+  q.limit = 10;
+  EXPECT_THAT(db().ReadTranscript(kAlice, "missing", q),
+              FailsWith(StatusCode::kNotFound));
+  // Another owner's session answers like a missing one.
+  EXPECT_THAT(db().ReadTranscript(kBob, "s", q),
+              FailsWith(StatusCode::kNotFound));
+  EXPECT_OK(db().ReadTranscript(kReader, "s", q));
+  // Entries changed after seq 8: the ones from seq 9 and 10.
+  q.changed_after_seq = 8;
+  auto changed = Must(db().ReadTranscript(kAlice, "s", q));
+  ASSERT_EQ(changed.entries.size(), 2u);
+  EXPECT_EQ(changed.entries[0].index, 9u);
+}
+
+TEST_P(StoreTranscripts, SurviveEventRetention) {
+  options().retention.max_events_per_session = 1000;
+  CreateSession("s");
+  const std::string all = AppendDeltas(db(), kAlice, "s", 0, 5000);
+  auto events = List("s", 0, 10);
+  EXPECT_GT(events.first_seq, 4000u);  // retention dropped the old events
+  auto page = Must(db().ReadTranscript(kAlice, "s", TranscriptQuery{}));
+  ASSERT_EQ(page.entries.size(), 1u);
+  EXPECT_EQ(page.entries[0].text, all);
+  EXPECT_EQ(page.entries[0].first_seq, 1u);
+  EXPECT_EQ(page.entries[0].last_seq, 5000u);
+  EXPECT_TRUE(page.complete);
+}
+
+TEST_P(StoreTranscripts, TheCapDropsOldestEntriesAndSaysSo) {
+  options().transcript_max_bytes = 4096;
+  CreateSession("s");
+  for (int i = 0; i < 100; ++i) {
+    Append("s", Ev("message.delta", R"({"messageId":"m)" + std::to_string(i) +
+                                        R"(","text":"0123456789"})"));
+  }
+  auto page = Must(db().ReadTranscript(kAlice, "s", TranscriptQuery{}));
+  EXPECT_FALSE(page.complete);
+  EXPECT_GT(page.first_index, 1u);
+  EXPECT_EQ(page.end_index, 101u);
+  ASSERT_FALSE(page.entries.empty());
+  EXPECT_EQ(page.entries[0].index, page.first_index);
+  EXPECT_EQ(page.entries.back().id, "m99");
+  // Indexes stay: entry i is still message m(i-1).
+  EXPECT_EQ(page.entries[0].id, "m" + std::to_string(page.first_index - 1));
+  EXPECT_GT(store().Stats().memory_transcript_bytes, 0u);
+  EXPECT_LE(store().Stats().memory_transcript_bytes, 4096u);
+  EXPECT_EQ(store().Stats().transcripts_incomplete, 1u);
+}
+
+TEST_P(StoreTranscripts, ToolResultsAreCutAtTheToolCap) {
+  options().transcript_max_tool_bytes = 8;
+  CreateSession("s");
+  Append("s", Ev("tool.completed",
+                 R"({"output":"0123456789abcdef","toolCallId":"t"})"));
+  auto page = Must(db().ReadTranscript(kAlice, "s", TranscriptQuery{}));
+  ASSERT_EQ(page.entries.size(), 1u);
+  EXPECT_EQ(page.entries[0].text, "01234567");
+  EXPECT_TRUE(page.entries[0].text_cut);
+  EXPECT_FALSE(page.entries[0].started);
+}
+
+TEST_P(StoreTranscripts, DeletedWithTheirSession) {
+  SessionIn(SessionStatus::kClosed, "s");
+  Append("s", Delta("bye"));
+  EXPECT_GT(store().Stats().memory_transcript_bytes, 0u);
+  EXPECT_OK(db().DeleteSession(kAlice, "s"));
+  EXPECT_EQ(store().Stats().memory_transcript_bytes, 0u);
+  CreateSession("s");
+  auto page = Must(db().ReadTranscript(kAlice, "s", TranscriptQuery{}));
+  EXPECT_TRUE(page.entries.empty());
+  EXPECT_EQ(page.end_index, 1u);
+}
+
+TEST_P(StoreTranscripts, OffWhenTheCapIsZero) {
+  options().transcript_max_bytes = 0;
+  CreateSession("s");
+  Append("s", Delta("x"));
+  EXPECT_THAT(db().ReadTranscript(kAlice, "s", TranscriptQuery{}),
+              FailsWith(StatusCode::kUnavailable));
+  EXPECT_EQ(store().Stats().memory_transcript_bytes, 0u);
+}
+
+TEST_P(StoreTranscriptPersistence, KeptAcrossReopenAfterRetention) {
+  options().retention.max_events_per_session = 1000;
+  options().snapshot_every_bytes = 64 << 10;  // snapshots mid-run too
+  CreateSession("s");
+  std::string all = AppendDeltas(db(), kAlice, "s", 0, 3000);
+  Append("s", Ev("tool.started", R"({"title":"open","toolCallId":"t1"})"));
+  Reopen();
+  // The open tool is still open: its completion pairs with it.
+  Append("s", Ev("tool.completed", R"({"text":"done","toolCallId":"t1"})"));
+  all += AppendDeltas(db(), kAlice, "s", 3000, 10);
+  Reopen();
+  auto page = Must(db().ReadTranscript(kAlice, "s", TranscriptQuery{}));
+  ASSERT_EQ(page.entries.size(), 3u);
+  EXPECT_EQ(page.entries[0].text + page.entries[2].text, all);
+  EXPECT_EQ(page.entries[1].kind, "tool");
+  EXPECT_EQ(page.entries[1].text, "done");
+  EXPECT_TRUE(page.entries[1].started);
+  EXPECT_TRUE(page.complete);
+  EXPECT_GT(List("s", 0, 10).first_seq, 2000u);
+}
+
+}  // namespace acpstore::conformance
