@@ -310,6 +310,25 @@ describe('web console in chromium', () => {
     }
   });
 
+  test('a reader key sees the timeline but no pause buttons, and no health figures', async () => {
+    const { token } = await server.api('POST', '/v1/keys', { role: 'reader', name: 'console-test' });
+    const context = await browser.createBrowserContext();  // its own cookies and storage
+    try {
+      const reader = await context.newPage();
+      await reader.goto(`${server.base}/ui/#/sessions/${sessionId}`);
+      await reader.waitForSelector('#token', { visible: true });
+      await reader.type('#token', token);
+      await reader.keyboard.press('Enter');
+      await reader.waitForSelector('#timeline li[data-seq="4"]');
+      await reader.waitForFunction(() => /Read-only key/.test(document.getElementById('pause-controls')?.textContent ?? ''));
+      assert.equal(await reader.$('#btn-pause'), null);
+      await reader.goto(`${server.base}/ui/#/health`);
+      await reader.waitForFunction(() => /needs an admin key/.test(document.getElementById('health-info')?.textContent ?? ''));
+    } finally {
+      await context.close();
+    }
+  });
+
   test('signing out ends the session on the server', async () => {
     await page.click('#sign-out');
     await page.waitForSelector('#signin');
