@@ -17,6 +17,7 @@ const POLL_MS = 2000;
 const RETRY_MS = 2000;
 // Rows kept in the page; older ones are dropped (the API still has them).
 const MAX_ROWS = 2000;
+const utf8 = new TextEncoder();
 
 /**
  * @typedef {{eventSeq: number, eventType: string, occurredAt: string, ingestedAt: string,
@@ -142,18 +143,30 @@ export function sessionView(main, id) {
       types.add(ev.eventType);
       typeFilter.append(h('option', { value: ev.eventType }, ev.eventType));
     }
-    const payloadText = JSON.stringify(ev.payload);
+    const payloadBytes = utf8.encode(JSON.stringify(ev.payload)).length;
     const li = h('li', { 'data-seq': String(ev.eventSeq), 'data-type': ev.eventType },
       h('div', { class: 'head' },
         h('span', { class: 'seq' }, `#${ev.eventSeq}`),
         h('span', { class: 'type' }, ev.eventType),
         timeAgo(ev.occurredAt),
         ev.backendRunId ? h('span', { class: 'muted' }, `run ${ev.backendRunId}`) : null),
-      h('details', {},
-        h('summary', {}, `payload (${bytes(payloadText.length)})`),
-        jsonView(ev.payload, 2)));
+      lazyPayload(ev.payload, payloadBytes));
     li.hidden = typeFilter.value !== '' && typeFilter.value !== ev.eventType;
     addRow(li);
+  }
+
+  /**
+   * A closed <details> whose JSON tree is built when first opened: a
+   * replay of thousands of events builds no trees nobody looks at.
+   * @param {unknown} payload
+   * @param {number} size
+   */
+  function lazyPayload(payload, size) {
+    const details = h('details', {}, h('summary', {}, `payload (${bytes(size)})`));
+    details.addEventListener('toggle', () => {
+      if (details.open && details.childElementCount === 1) details.append(jsonView(payload, 2));
+    });
+    return details;
   }
 
   typeFilter.addEventListener('change', () => {
