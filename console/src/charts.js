@@ -34,7 +34,7 @@ export function bars(items, format, label) {
   const w = 300, row = 22;
   const max = Math.max(...items.map(([, v]) => v), 1);
   return svg('svg', { class: 'bars', viewBox: `0 0 ${w} ${row * items.length}`, role: 'img',
-    'aria-label': label, width: '100%', height: String(row * items.length) },
+    'aria-label': label, preserveAspectRatio: 'xMinYMin meet' },
   svg('title', {}, label),
   items.flatMap(([name, v], i) => [
     svg('rect', { x: 0, y: i * row + 3, height: row - 8, width: Math.max(1, (v / max) * (w * 0.45)) }),

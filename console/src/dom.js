@@ -122,9 +122,14 @@ export function bytes(n) {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
-/** Shows a short message in the status bar (a polite live region). */
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let sayTimer;
+/** Shows a short message in the status bar (a polite live region) for 8 s. */
 export function say(/** @type {string} */ text) {
-  byId('status', HTMLDivElement).textContent = text;
+  const bar = byId('status', HTMLDivElement);
+  bar.textContent = text;
+  clearTimeout(sayTimer);
+  sayTimer = setTimeout(() => { if (bar.textContent === text) bar.textContent = ''; }, 8000);
 }
 
 /**

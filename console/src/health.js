@@ -63,7 +63,9 @@ export function healthView(main) {
       const appended = stats.store.eventsAppended;
       if (prev) {
         /** @param {{sum: number, count: number}} a @param {{sum: number, count: number}} b */
-        const mean = (a, b) => (a.count > b.count ? ((a.sum - b.sum) / (a.count - b.count)) * 1000 : 0);
+        // NaN when nothing happened in the interval: shown as "idle",
+        // drawn as 0.
+        const mean = (a, b) => (a.count > b.count ? ((a.sum - b.sum) / (a.count - b.count)) * 1000 : NaN);
         push('appendMs', mean(append, prev.append));
         push('fsyncMs', mean(fsync, prev.fsync));
         push('appendsPerS', ((appended - prev.appended) * 1000) / (now - prev.t));
@@ -90,11 +92,13 @@ export function healthView(main) {
       h('div', { class: 'muted' }, label),
       h('div', { class: 'value' }, value),
       s ? sparkline(s, `${label}, last 2 minutes`) : null);
-    const last = (/** @type {string} */ k) => series[k]?.at(-1) ?? 0;
+    const last = (/** @type {string} */ k) => series[k]?.at(-1) ?? NaN;
+    const ms = (/** @type {number} */ v) => (Number.isNaN(v) ? 'idle' : `${v.toFixed(2)} ms`);
+    const drawn = (/** @type {string} */ k) => (series[k] ?? []).map((v) => (Number.isNaN(v) ? 0 : v));
     replace(grid,
-      card('m-append', 'Append latency (mean)', `${last('appendMs').toFixed(2)} ms`, series['appendMs'] ?? []),
-      card('m-fsync', 'fsync latency (mean)', `${last('fsyncMs').toFixed(2)} ms`, series['fsyncMs'] ?? []),
-      card('m-rate', 'Events appended', `${last('appendsPerS').toFixed(1)} /s`, series['appendsPerS'] ?? []),
+      card('m-append', 'Append latency (mean)', ms(last('appendMs')), drawn('appendMs')),
+      card('m-fsync', 'fsync latency (mean)', ms(last('fsyncMs')), drawn('fsyncMs')),
+      card('m-rate', 'Events appended', Number.isNaN(last('appendsPerS')) ? '—' : `${last('appendsPerS').toFixed(1)} /s`, drawn('appendsPerS')),
       card('m-journal', 'Journal', bytes(stats.store.journalBytes), series['journal'] ?? []),
       card('m-sse', 'SSE subscribers', String(stats.sse.subscribers), series['subscribers'] ?? []),
       card('m-sessions', 'Sessions', String(stats.store.sessions), null),
