@@ -40,7 +40,7 @@ export function sessionView(main, id) {
   const facts = h('dl', { class: 'facts', id: 'session-facts' });
   const controls = h('div', { class: 'buttons', id: 'pause-controls' });
   const pauseBox = h('div', { id: 'pause' }, h('p', { class: 'muted' }, 'Loading…'));
-  const actionsBox = h('div', { class: 'table-wrap', id: 'actions' }, h('p', { class: 'muted' }, 'Loading…'));
+  const actionsBox = h('div', { class: 'table-wrap', id: 'actions', tabindex: 0, role: 'region', 'aria-label': 'Actions table' }, h('p', { class: 'muted' }, 'Loading…'));
   const conn = h('span', { class: 'conn', id: 'stream-state', role: 'status' }, 'connecting…');
   const typeFilter = h('select', { id: 'type-filter' }, h('option', { value: '' }, 'all types'));
   const list = h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Events, oldest first' });

@@ -35,7 +35,8 @@ export function sessionsView(main, params) {
     h('h1', {}, 'Sessions'),
     h('div', { class: 'row' }, h('label', { for: 'status-filter' }, 'Status'), select,
       h('span', { class: 'muted' }, 'Updates every 2 s.')),
-    h('div', { class: 'table-wrap' },
+    // Focusable: a table wider than a phone scrolls, also by keyboard.
+    h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Sessions table' },
       h('table', { id: 'sessions' },
         h('caption', { class: 'muted' }, 'Newest change first'),
         h('thead', {}, h('tr', {},

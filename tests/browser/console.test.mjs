@@ -307,6 +307,7 @@ describe('web console in chromium', () => {
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 360, `${name} is ${width} px wide at 360 px`);
       await shot(`8-narrow-${name}`);
+      await axe(`${name} at 360 px`);
     }
   });
 
