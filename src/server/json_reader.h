@@ -32,17 +32,43 @@ namespace acpstore::server {
 enum class JsonKind { kNull, kBool, kNumber, kString, kArray, kObject };
 std::string_view ToString(JsonKind kind);  // "null", "a boolean", ...
 
-// One JSON value as a slice of the body.
+// Where ScanJson found the strings, arrays and objects of the top levels
+// of a document (a request's body, its events array, each event, each
+// event's members: payloads included, their insides not). ObjectReader and
+// ArrayElements walk accepted text again to find members; with a tape they
+// jump over each such value instead of scanning it a second and a third
+// time (a payload was scanned three times before the store parsed it:
+// issue 14).
+class JsonTape {
+ public:
+  // One past the end of the recorded value that starts at `begin`, or
+  // nullptr if none was recorded there.
+  const char* EndOf(const char* begin) const;
+
+ private:
+  friend class JsonTapeWriter;
+  struct Span {
+    const char* begin;
+    const char* end;
+  };
+  std::vector<Span> spans_;  // in document order, so sorted by begin
+};
+
+// One JSON value as a slice of the body; `tape`, when set, belongs to the
+// ScanJson call that produced it (see JsonTape).
 struct JsonValue {
   JsonKind kind = JsonKind::kNull;
   std::string_view raw;
+  const JsonTape* tape = nullptr;
 };
 
 // Checks that `text` is exactly one JSON value (whitespace around it is
 // allowed): grammar, valid UTF-8, no raw control characters in strings,
-// nesting at most max_depth. `field` names the text in messages.
+// nesting at most max_depth. `field` names the text in messages. With a
+// `tape`, records the top levels' values in it (it must outlive the
+// values returned, like `text`).
 Result<JsonValue> ScanJson(std::string_view text, std::string_view field,
-                           int max_depth);
+                           int max_depth, JsonTape* tape = nullptr);
 
 // The elements of an array that ScanJson accepted.
 std::vector<JsonValue> ArrayElements(const JsonValue& array);
@@ -108,6 +134,7 @@ class ObjectReader {
                                  bool null_ok);
 
   std::string prefix_;
+  const JsonTape* tape_ = nullptr;
   std::vector<Member> members_;
   Status status_;
 };

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "server/request_codec.h"
 
@@ -100,6 +103,53 @@ TEST(ObjectReader, IntegersAreExactAndInRange) {
   EXPECT_EQ(r.OptInt("a", 0, 10), 5);
   EXPECT_FALSE(r.OptInt("b", 0, 10).has_value());
   EXPECT_FALSE(r.Finish().ok());
+}
+
+// A tape changes how readers find members, never what they find: the same
+// members, kinds and slices with and without one, at every level (the
+// tape covers four levels; deeper values are scanned again).
+TEST(JsonTape, ReadersSeeTheSameValuesWithAndWithoutATape) {
+  const std::string body =
+      R"( {"events" : [ {"eventType":"a","payload":{"s":"x\"}","n":[1,{"d":[[]]}]}},)"
+      R"({"eventType":"b","payload":"str","clientEventId":"c"}, 7, "s", [[["deep"]]] ],)"
+      R"( "expectedLastSeq": 4, "o": {"k": {"k": {"k": {"k": "v"}}}} } )";
+  JsonTape tape;
+  auto taped = ScanJson(body, "body", 16, &tape);
+  auto plain = ScanJson(body, "body", 16);
+  ASSERT_TRUE(taped.ok() && plain.ok());
+  EXPECT_EQ(taped->tape, &tape);
+  EXPECT_EQ(plain->tape, nullptr);
+  // Every object member and array element, recursively, both ways.
+  std::function<void(const JsonValue&, const JsonValue&, int)> same =
+      [&](const JsonValue& a, const JsonValue& b, int level) {
+        ASSERT_EQ(a.kind, b.kind);
+        ASSERT_EQ(a.raw, b.raw);
+        ASSERT_EQ(a.raw.data(), b.raw.data());
+        if (a.kind == JsonKind::kArray) {
+          std::vector<JsonValue> ea = ArrayElements(a);
+          std::vector<JsonValue> eb = ArrayElements(b);
+          ASSERT_EQ(ea.size(), eb.size()) << a.raw;
+          for (size_t i = 0; i < ea.size(); ++i) same(ea[i], eb[i], level + 1);
+        } else if (a.kind == JsonKind::kObject) {
+          for (std::string_view k :
+               {"events", "eventType", "payload", "s", "n", "d", "o", "k",
+                "clientEventId", "expectedLastSeq"}) {
+            ObjectReader ra(a, "");
+            ObjectReader rb(b, "");
+            std::optional<JsonValue> va = ra.Get(k);
+            std::optional<JsonValue> vb = rb.Get(k);
+            ASSERT_EQ(va.has_value(), vb.has_value()) << k;
+            if (va) same(*va, *vb, level + 1);
+          }
+        }
+      };
+  same(*taped, *plain, 0);
+  // The tape holds the body, `events`, each event, each event's members.
+  const char* events = body.data() + body.find('[');
+  EXPECT_EQ(tape.EndOf(events), body.data() + body.find(", \"expectedLastSeq"));
+  EXPECT_EQ(tape.EndOf(body.data()), nullptr);  // whitespace, not a value
+  const char* inner = body.data() + body.find("{\"d\"");
+  EXPECT_EQ(tape.EndOf(inner), nullptr);  // inside a payload: not recorded
 }
 
 TEST(RequestCodec, SingleEventKeepsPayloadTextAsSent) {

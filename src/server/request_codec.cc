@@ -15,13 +15,14 @@ namespace {
 using record::InvalidField;
 
 // The body's top-level value. `optional_body`: an empty body reads as {}.
+// `tape` must outlive the value (json_reader.h).
 Result<JsonValue> Body(std::string_view body, int max_depth,
-                       bool optional_body) {
+                       bool optional_body, JsonTape* tape) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     if (optional_body) return JsonValue{JsonKind::kObject, "{}"};
     return InvalidField("body", "is required (a JSON object)");
   }
-  return ScanJson(body, "body", max_depth);
+  return ScanJson(body, "body", max_depth, tape);
 }
 
 std::vector<ValidationWarning> ReadWarnings(ObjectReader& r) {
@@ -47,7 +48,8 @@ std::vector<ValidationWarning> ReadWarnings(ObjectReader& r) {
 template <typename T, typename Read>
 Result<T> ReadBody(std::string_view body, int max_depth, bool optional_body,
                    Read read) {
-  Result<JsonValue> v = Body(body, max_depth, optional_body);
+  JsonTape tape;
+  Result<JsonValue> v = Body(body, max_depth, optional_body, &tape);
   if (!v.ok()) return std::move(v).error();
   ObjectReader r(*v, "");
   T out = read(r);
@@ -127,7 +129,8 @@ Result<SessionPatch> ParseSessionPatch(std::string_view body, int max_depth) {
 }
 
 Result<SessionEvent> ParseTransition(std::string_view body, int max_depth) {
-  Result<JsonValue> v = Body(body, max_depth, false);
+  JsonTape tape;
+  Result<JsonValue> v = Body(body, max_depth, false, &tape);
   if (!v.ok()) return std::move(v).error();
   ObjectReader r(*v, "");
   std::string name = r.ReqString("event");
@@ -143,7 +146,8 @@ Result<SessionEvent> ParseTransition(std::string_view body, int max_depth) {
 }
 
 Result<ParsedAppend> ParseAppend(std::string_view body, int max_depth) {
-  Result<JsonValue> v = Body(body, max_depth, false);
+  JsonTape tape;
+  Result<JsonValue> v = Body(body, max_depth, false, &tape);
   if (!v.ok()) return std::move(v).error();
   ParsedAppend out;
   ObjectReader r(*v, "");
@@ -173,7 +177,8 @@ Result<ParsedAppend> ParseAppend(std::string_view body, int max_depth) {
 }
 
 Result<NewAction> ParseNewAction(std::string_view body, int max_depth) {
-  Result<JsonValue> v = Body(body, max_depth, false);
+  JsonTape tape;
+  Result<JsonValue> v = Body(body, max_depth, false, &tape);
   if (!v.ok()) return std::move(v).error();
   ObjectReader r(*v, "");
   NewAction a;
@@ -199,7 +204,8 @@ Result<NewAction> ParseNewAction(std::string_view body, int max_depth) {
 }
 
 Result<LeaseRequest> ParseLease(std::string_view body, int max_depth) {
-  Result<JsonValue> v = Body(body, max_depth, true);
+  JsonTape tape;
+  Result<JsonValue> v = Body(body, max_depth, true, &tape);
   if (!v.ok()) return std::move(v).error();
   ObjectReader r(*v, "");
   LeaseRequest req;
