@@ -51,6 +51,11 @@ constexpr std::array kSpecs = {
                "0 = unlimited"},
     OptionSpec{"memory-budget", "SIZE", "256MiB",
                "Payload cache and write buffers"},
+    OptionSpec{"transcript-max-bytes", "SIZE", "16MiB",
+               "A session's transcript drops its oldest entries past this "
+               "(at most 48MiB); 0 = no transcripts"},
+    OptionSpec{"transcript-max-tool-bytes", "SIZE", "16KiB",
+               "Cut a transcript tool entry's input and result to this"},
     OptionSpec{"max-payload-bytes", "SIZE", "1MiB",
                "Largest event payload (canonical JSON)"},
     OptionSpec{"max-body-bytes", "SIZE", "8MiB", "Largest HTTP request body"},
@@ -263,6 +268,12 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
   ACPSTORE_RETURN_IF_ERROR(Take(g, "max-disk-bytes", ParseSize, &r.max_disk_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "memory-budget", SizeIn(1 << 20, UINT64_MAX),
                                 &s.memory_budget_bytes));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "transcript-max-bytes",
+                                SizeIn(0, uint64_t{48} << 20),
+                                &s.transcript_max_bytes));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "transcript-max-tool-bytes",
+                                SizeIn(1, uint64_t{1} << 20),
+                                &s.transcript_max_tool_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "max-payload-bytes", SizeIn(1, kU32Max),
                                 &s.limits.max_payload_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "max-body-bytes", SizeIn(1024, kU32Max),

@@ -277,6 +277,8 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
   Line(&out, "acpstore_memory_bytes", "kind=\"index\"", s.memory_index_bytes);
   Line(&out, "acpstore_memory_bytes", "kind=\"payload_cache\"",
        s.memory_cache_bytes);
+  Line(&out, "acpstore_memory_bytes", "kind=\"transcript\"",
+       s.memory_transcript_bytes);
   Head(&out, "acpstore_recovery_seconds", "gauge",
        "Time the store took to recover when it opened.");
   Line(&out, "acpstore_recovery_seconds", "",
@@ -319,7 +321,9 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
   w.Key("memory").BeginObject();
   w.Key("indexBytes").Uint(s.memory_index_bytes);
   w.Key("payloadCacheBytes").Uint(s.memory_cache_bytes);
+  w.Key("transcriptBytes").Uint(s.memory_transcript_bytes);
   w.EndObject();
+  w.Key("transcriptsIncomplete").Uint(s.transcripts_incomplete);
   w.Key("recoveryMs").Int(s.recovery_ms);
   w.Key("tornTailTruncations").Uint(s.torn_tail_truncations);
   w.Key("dataLossReads").Uint(s.data_loss_reads);

@@ -129,6 +129,7 @@ const std::vector<RouteSpec>& Router::Routes() {
     auto* r = new std::vector<RouteSpec>();
     AddSessionRoutes(r);
     AddEventRoutes(r);
+    AddTranscriptRoutes(r);
     AddActionRoutes(r);
     AddPauseRoutes(r);
     AddKeyRoutes(r);

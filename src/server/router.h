@@ -86,6 +86,7 @@ struct RouteSpec {
 // Registration, one per routes_*.cc file.
 void AddSessionRoutes(std::vector<RouteSpec>* routes);
 void AddEventRoutes(std::vector<RouteSpec>* routes);
+void AddTranscriptRoutes(std::vector<RouteSpec>* routes);
 void AddActionRoutes(std::vector<RouteSpec>* routes);
 void AddPauseRoutes(std::vector<RouteSpec>* routes);
 void AddKeyRoutes(std::vector<RouteSpec>* routes);

@@ -44,6 +44,8 @@ import {
   type SessionStatus,
   type ActionStatus,
   type StartInterventionBody,
+  type TranscriptEntryKind,
+  type TranscriptPage,
 } from './openapi.gen.js';
 
 /** The scope a `service` key acts in (SPEC §6: X-Acpstore-Scope). */
@@ -102,6 +104,15 @@ export interface ListActionsQuery {
 export interface ListEventsQuery {
   after?: number;
   limit?: number;
+}
+
+export interface GetTranscriptQuery {
+  /** Entries with a greater index (default 0: from the start). */
+  after?: number;
+  /** 1..1000, default 100. */
+  limit?: number;
+  /** Only these kinds (default: all). */
+  kinds?: TranscriptEntryKind[];
 }
 
 export interface AppendOptions extends CallOptions {
@@ -310,6 +321,25 @@ export class AcpstoreClient {
       op: 'listEvents',
       params: { id: sessionId },
       query: { after: q.after?.toString(), limit: q.limit?.toString() },
+      signal: opts.signal,
+      retry: true,
+    });
+  }
+
+  /**
+   * getTranscript: a page of the session's transcript (SPEC §13), the
+   * conversation folded from its events, kept after retention drops them.
+   * Page with `after: page.next` until `page.next + 1 >= page.endIndex`.
+   */
+  async getTranscript(sessionId: string, q: GetTranscriptQuery = {}, opts: CallOptions = {}): Promise<TranscriptPage> {
+    return this.#json<TranscriptPage>({
+      op: 'getTranscript',
+      params: { id: sessionId },
+      query: {
+        after: q.after?.toString(),
+        limit: q.limit?.toString(),
+        kind: q.kinds !== undefined && q.kinds.length > 0 ? q.kinds.join(',') : undefined,
+      },
       signal: opts.signal,
       retry: true,
     });

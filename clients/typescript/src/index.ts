@@ -8,6 +8,7 @@ export type {
   EventInput,
   ListActionsQuery,
   ListEventsQuery,
+  GetTranscriptQuery,
   ListSessionsQuery,
   RetryOptions,
   Scope,

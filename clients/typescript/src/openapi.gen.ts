@@ -134,6 +134,43 @@ export type EventPage = {
   truncated: boolean;
 };
 
+export type TranscriptEntryKind = "assistant" | "thought" | "tool" | "approval" | "error" | "turn_end" | "usage";
+
+export type TranscriptEntry = {
+  index: number;
+  kind: TranscriptEntryKind;
+  firstSeq: number;
+  lastSeq: number;
+  firstAt: Timestamp;
+  lastAt: Timestamp;
+  text?: string;
+  messageId?: string;
+  toolCallId?: string;
+  title?: string;
+  toolKind?: string;
+  status?: string;
+  input?: JsonValue;
+  inputTruncated?: boolean;
+  started?: boolean;
+  completed?: boolean;
+  result?: string;
+  resultTruncated?: boolean;
+  fields?: { [key: string]: unknown };
+};
+
+export type TranscriptPage = {
+  entries: TranscriptEntry[];
+  next: number;
+  firstIndex: number;
+  endIndex: number;
+  complete: boolean;
+  foldedSeq: number;
+  totals: {
+    usage: { [key: string]: number };
+    entries: { [key: string]: number };
+  };
+};
+
 export type ActionType = "prompt" | "approve" | "reject" | "pause" | "resume" | "cancel" | "driver_transfer" | "intervene" | "close";
 
 export type ActionStatus = "queued" | "leased" | "completed" | "failed" | "cancelled";
@@ -247,6 +284,9 @@ export type AppendEventsResponse = Event | {
 } | AssignedEvent | {
   events: AssignedEvent[];
 };
+
+/** 200 response of getTranscript. */
+export type GetTranscriptResponse = TranscriptPage;
 
 /** 200 response of listActions. */
 export type ListActionsResponse = {
@@ -423,6 +463,7 @@ export const operations = {
   listEvents: { method: "GET", path: "/v1/sessions/{id}/events" },
   appendEvents: { method: "POST", path: "/v1/sessions/{id}/events" },
   streamEvents: { method: "GET", path: "/v1/sessions/{id}/events/stream" },
+  getTranscript: { method: "GET", path: "/v1/sessions/{id}/transcript" },
   listActions: { method: "GET", path: "/v1/actions" },
   enqueueAction: { method: "POST", path: "/v1/actions" },
   leaseAction: { method: "POST", path: "/v1/actions/lease" },

@@ -161,6 +161,37 @@ describe('events', () => {
     assert.equal(bad.field, 'events[0].eventType');
   });
 
+  test('getTranscript pages the folded conversation', async () => {
+    await writer.createSession({ id: 's-tr' });
+    await writer.appendEvents('s-tr', [
+      { eventType: 'message.delta', payload: { acp: { raw: 'FRAME' }, text: 'Hel' } },
+      { eventType: 'message.delta', payload: { acp: { raw: 'FRAME' }, text: 'lo' } },
+      { eventType: 'tool.started', payload: { title: 'Read', toolCallId: 't1' } },
+      { eventType: 'tool.completed', payload: { text: 'ok', toolCallId: 't1' } },
+      { eventType: 'turn.completed', payload: { stopReason: 'end_turn' } },
+    ]);
+    const page = await writer.getTranscript('s-tr');
+    assert.deepEqual(
+      page.entries.map((e) => [e.index, e.kind]),
+      [
+        [1, 'assistant'],
+        [2, 'tool'],
+        [3, 'turn_end'],
+      ],
+    );
+    assert.equal(page.entries[0]?.text, 'Hello');
+    assert.equal(page.entries[1]?.result, 'ok');
+    assert.equal(page.complete, true);
+    assert.equal(page.endIndex, 4);
+    const tools = await writer.getTranscript('s-tr', { after: 1, kinds: ['tool', 'turn_end'], limit: 1 });
+    assert.deepEqual(
+      tools.entries.map((e) => e.index),
+      [2],
+    );
+    assert.equal(tools.next, 2);
+    await rejectsWith(writer.getTranscript('nope'), 404, 'not_found');
+  });
+
   test('minimal appends answer only what the store assigned', async () => {
     await writer.createSession({ id: 's-min' });
     const one = await writer.appendEvent('s-min', { eventType: 'a', payload: { big: 'x'.repeat(1000) } }, { minimal: true });
