@@ -100,7 +100,7 @@ export function sessionView(main, id) {
     };
     source.addEventListener('truncated', (m) => {
       const first = JSON.parse(/** @type {MessageEvent} */ (m).data).firstSeq;
-      addRow(h('li', { class: 'truncated', 'data-truncated': String(first) },
+      addRow(() => h('li', { class: 'truncated', 'data-truncated': String(first) },
         `Events before #${first} were dropped by retention (truncated).`));
     });
     source.addEventListener('error', (e) => {
@@ -130,10 +130,29 @@ export function sessionView(main, id) {
     });
   }
 
-  /** @param {HTMLElement} li */
-  function addRow(li) {
+  // Rows are added in batches, at most one per 16 ms: a replay of
+  // thousands of events is one DOM insertion per batch, not per event, and
+  // rows that would be dropped at once (beyond MAX_ROWS) are never built.
+  /** @type {(() => HTMLElement)[]} */
+  let pending = [];
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let flushTimer;
+
+  /** @param {() => HTMLElement} make */
+  function addRow(make) {
+    pending.push(make);
+    if (pending.length > MAX_ROWS) pending.splice(0, pending.length - MAX_ROWS);
+    if (flushTimer === undefined) flushTimer = setTimeout(flush, 16);
+  }
+
+  function flush() {
+    flushTimer = undefined;
+    if (stopped) return;
+    const batch = document.createDocumentFragment();
+    for (const make of pending) batch.append(make());
+    pending = [];
     empty.hidden = true;
-    list.append(li);
+    list.append(batch);
     while (list.childElementCount > MAX_ROWS) list.firstElementChild?.remove();
   }
 
@@ -143,16 +162,18 @@ export function sessionView(main, id) {
       types.add(ev.eventType);
       typeFilter.append(h('option', { value: ev.eventType }, ev.eventType));
     }
-    const payloadBytes = utf8.encode(JSON.stringify(ev.payload)).length;
-    const li = h('li', { 'data-seq': String(ev.eventSeq), 'data-type': ev.eventType },
-      h('div', { class: 'head' },
-        h('span', { class: 'seq' }, `#${ev.eventSeq}`),
-        h('span', { class: 'type' }, ev.eventType),
-        timeAgo(ev.occurredAt),
-        ev.backendRunId ? h('span', { class: 'muted' }, `run ${ev.backendRunId}`) : null),
-      lazyPayload(ev.payload, payloadBytes));
-    li.hidden = typeFilter.value !== '' && typeFilter.value !== ev.eventType;
-    addRow(li);
+    addRow(() => {
+      const payloadBytes = utf8.encode(JSON.stringify(ev.payload)).length;
+      const li = h('li', { 'data-seq': String(ev.eventSeq), 'data-type': ev.eventType },
+        h('div', { class: 'head' },
+          h('span', { class: 'seq' }, `#${ev.eventSeq}`),
+          h('span', { class: 'type' }, ev.eventType),
+          timeAgo(ev.occurredAt),
+          ev.backendRunId ? h('span', { class: 'muted' }, `run ${ev.backendRunId}`) : null),
+        lazyPayload(ev.payload, payloadBytes));
+      li.hidden = typeFilter.value !== '' && typeFilter.value !== ev.eventType;
+      return li;
+    });
   }
 
   /**
@@ -336,6 +357,7 @@ export function sessionView(main, id) {
       stopped = true;
       clearTimeout(timer);
       clearTimeout(retry);
+      clearTimeout(flushTimer);
       es?.close();
     },
     // After a new sign-in: reopen the stream from the last event shown.
