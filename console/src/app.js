@@ -83,8 +83,15 @@ byId('sign-out', HTMLButtonElement).addEventListener('click', () => {
   });
 });
 
+// The skip link moves focus without touching the hash (which routes).
+document.querySelector('a.skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
+
 window.addEventListener('hashchange', () => {
-  if (asking) return;
+  // Only "#/..." routes; anything else (an in-page anchor) is not a screen.
+  if (asking || (location.hash !== '' && !location.hash.startsWith('#/'))) return;
   route();
   main.focus();
 });

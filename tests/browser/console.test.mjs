@@ -207,8 +207,28 @@ describe('web console in chromium', () => {
     await axe('sessions');
   });
 
+  test('keyboard only: the skip link, then Tab to the session and Enter opens it', async () => {
+    await page.goto(`${server.base}/ui/#/sessions`);
+    await page.reload();  // focus starts at the top of a fresh page
+    await page.waitForSelector(`tr[data-session="${sessionId}"]`);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.className), 'skip');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+    assert.ok(await page.$('#sessions'), 'the skip link must not leave the screen');
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press('Tab');
+      const onLink = await page.evaluate((id) =>
+        document.activeElement?.closest(`tr[data-session="${id}"]`) !== null &&
+        document.activeElement?.tagName === 'A', sessionId);
+      if (onLink) break;
+    }
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#timeline');
+    assert.equal(await page.$eval('#session-id', (e) => e.textContent), sessionId);
+  });
+
   test('an appended event shows in the timeline within 1 s', async () => {
-    await page.click(`tr[data-session="${sessionId}"] a`);
     await page.waitForSelector('#stream-state.live');
     const t0 = Date.now();
     await server.api('POST', `/v1/sessions/${sessionId}/events`,
