@@ -32,7 +32,11 @@ class IoDeadline {
   void Arm(int64_t ms) {
     at_ = Clock::now() + std::chrono::milliseconds(ms);
     expired_ = false;
-    timer_.cancel();  // the watchdog re-reads at_
+    // The watchdog re-reads at_ whenever its timer fires, so it need only
+    // be woken early for a deadline before that. A cancel on every Arm
+    // woke it twice per request (read, then write) for nothing: the same
+    // timeout armed again always ends later (issue 14).
+    if (at_ < timer_.expiry()) timer_.cancel();
   }
   void Disarm() { at_ = Clock::time_point::max(); }
   bool expired() const { return expired_; }
