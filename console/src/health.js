@@ -104,10 +104,12 @@ export function healthView(main) {
       card('m-sessions', 'Sessions', String(stats.store.sessions), null),
       card('m-events', 'Events kept', `${stats.store.eventsRetained} (${bytes(stats.store.eventPayloadBytes)})`, null),
       card('m-conns', 'HTTP connections open', String(stats.http.connectionsOpen), null));
-    replace(memory, bars([
-      ['index', stats.store.memory.indexBytes],
-      ['payload cache', stats.store.memory.payloadCacheBytes],
-    ], bytes, 'Memory by kind'));
+    // Every kind the server reports ("payloadCacheBytes" -> "payload cache"),
+    // so a new kind shows up without a console change.
+    /** @type {[string, number][]} */
+    const kinds = Object.entries(stats.store.memory ?? {}).map(([k, v]) => [
+      k.replace(/Bytes$/, '').replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`), Number(v)]);
+    replace(memory, bars(kinds, bytes, 'Memory by kind'));
   }
 
   void poll();
