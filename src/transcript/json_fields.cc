@@ -9,6 +9,15 @@
 namespace acpstore::transcript {
 namespace {
 
+// Bytes that matter when skipping a nested value: a quote or a bracket.
+struct StructuralTable {
+  bool is[256] = {};
+  constexpr StructuralTable() {
+    for (char c : {'"', '{', '}', '[', ']'}) is[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr StructuralTable kStructural;
+
 // Index one past the closing quote of the string opening at s[i] == '"';
 // npos when unterminated.
 size_t SkipString(std::string_view s, size_t i) {
@@ -38,10 +47,7 @@ size_t SkipValue(std::string_view s, size_t i) {
       const size_t n = s.size() - i;
       // The next byte that matters: a quote or a bracket.
       size_t k = 0;
-      while (k < n && p[k] != '"' && p[k] != '{' && p[k] != '}' &&
-             p[k] != '[' && p[k] != ']') {
-        ++k;
-      }
+      while (k < n && !kStructural.is[static_cast<unsigned char>(p[k])]) ++k;
       i += k;
       if (i >= s.size()) return std::string_view::npos;
       switch (s[i]) {
@@ -107,14 +113,43 @@ void ScanTopLevel(std::string_view s,
 bool AppendStringValue(std::string_view raw, std::string* out) {
   if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return false;
   const std::string_view body = raw.substr(1, raw.size() - 2);
-  if (body.find('\\') == std::string_view::npos) {
-    out->append(body);
-    return true;
+  // Runs between escapes are appended whole; the short escapes are
+  // decoded here, and only a \u escape goes to the full decoder.
+  const size_t start = out->size();
+  size_t i = 0;
+  while (i < body.size()) {
+    const size_t slash = body.find('\\', i);
+    if (slash == std::string_view::npos) {
+      out->append(body.substr(i));
+      return true;
+    }
+    out->append(body.substr(i, slash - i));
+    if (slash + 1 >= body.size()) break;
+    char c = 0;
+    switch (body[slash + 1]) {
+      case '"': c = '"'; break;
+      case '\\': c = '\\'; break;
+      case '/': c = '/'; break;
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'n': c = '\n'; break;
+      case 'r': c = '\r'; break;
+      case 't': c = '\t'; break;
+      default: {
+        Result<std::string> rest =
+            record::UnescapeJsonStringBody(body.substr(slash), "text");
+        if (!rest.ok()) break;
+        out->append(*rest);
+        return true;
+      }
+    }
+    if (c == 0) break;
+    out->push_back(c);
+    i = slash + 2;
   }
-  Result<std::string> text = record::UnescapeJsonStringBody(body, "text");
-  if (!text.ok()) return false;
-  out->append(*text);
-  return true;
+  if (i >= body.size()) return true;
+  out->resize(start);  // malformed: append nothing
+  return false;
 }
 
 bool IsScalar(std::string_view raw) {

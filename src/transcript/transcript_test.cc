@@ -79,6 +79,12 @@ TEST(JsonFieldsTest, ScansTopLevelMembersAndSkipsNestedOnes) {
   std::string text;
   EXPECT_TRUE(AppendStringValue(R"("x\"y\u00e9")", &text));
   EXPECT_EQ(text, "x\"y\xc3\xa9");
+  text.clear();
+  EXPECT_TRUE(AppendStringValue(R"("a\nb\t\\c\/")", &text));
+  EXPECT_EQ(text, "a\nb\t\\c/");
+  text.clear();
+  EXPECT_FALSE(AppendStringValue(R"("bad\q")", &text));
+  EXPECT_TRUE(text.empty());
   seen.clear();
   ScanTopLevel("[1,2]", [&](std::string_view k, std::string_view v) {
     seen.emplace_back(k, v);
