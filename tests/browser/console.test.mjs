@@ -102,6 +102,7 @@ describe('web console in chromium', () => {
   let browser;
   let page;
   const offOrigin = [];     // requests that left the server's origin
+  const urls = [];          // every URL the page requested
   const cspErrors = [];     // CSP violations the page reported
   const sessionId = `console-${Date.now()}`;
 
@@ -155,6 +156,7 @@ describe('web console in chromium', () => {
     page = await browser.newPage();
     await page.setViewport({ width: 1100, height: 800 });
     page.on('request', (r) => {
+      urls.push(r.url());
       const u = new URL(r.url());
       if (u.protocol !== 'data:' && u.origin !== server.base) offOrigin.push(r.url());
     });
@@ -357,8 +359,10 @@ describe('web console in chromium', () => {
     assert.equal(status, 401);
   });
 
-  test('no request left the origin and no CSP violation', () => {
+  test('no request left the origin or carried the token in its URL; no CSP violation', () => {
     assert.ok(page, 'the page never opened');
+    assert.ok(urls.length > 20, `only ${urls.length} requests seen`);
+    assert.deepEqual(urls.filter((u) => u.includes(server.token)), [], 'a token in a URL');
     assert.deepEqual(offOrigin, []);
     assert.deepEqual(cspErrors, []);
   });
