@@ -187,6 +187,15 @@ describe('web console in chromium', () => {
     assert.match(csp, /script-src 'self'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
     assert.ok(res.headers().etag);
+    // Revalidation through the real server: 304, no body, no Content-Length.
+    const again = await fetch(`${server.base}/ui/app.js`);
+    const etag = again.headers.get('etag');
+    assert.equal(again.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    const notModified = await fetch(`${server.base}/ui/app.js`, { headers: { 'If-None-Match': etag } });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.headers.get('content-length'), null);
+    assert.equal(notModified.headers.get('etag'), etag);
+    assert.equal(await notModified.text(), '');
     await page.waitForSelector('#signin');
     await shot('1-sign-in');
     await axe('sign-in');
