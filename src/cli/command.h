@@ -41,6 +41,7 @@ void AddMigrateCommand(CLI::App& root, Runner* run);
 void AddImportAegisCommand(CLI::App& root, Runner* run);
 void AddExportAegisCommand(CLI::App& root, Runner* run);
 void AddTailCommand(CLI::App& root, Runner* run);
+void AddTranscriptCommand(CLI::App& root, Runner* run);
 // The benchmark workloads (bench/, docs/benchmarks.md).
 void AddBenchCommand(CLI::App& root, Runner* run);
 

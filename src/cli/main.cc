@@ -44,6 +44,7 @@ int Main(int argc, char** argv) {
   AddImportAegisCommand(app, &run);
   AddExportAegisCommand(app, &run);
   AddTailCommand(app, &run);
+  AddTranscriptCommand(app, &run);
   AddBenchCommand(app, &run);
   // CLI11 would report "A subcommand is required" for a misspelt one.
   if (argc > 1 && argv[1][0] != '-') {

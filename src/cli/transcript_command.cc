@@ -1,0 +1,191 @@
+// `acpstore transcript SESSION`: prints a session's transcript (SPEC §13)
+// from a running server (GET /v1/sessions/{id}/transcript, every page) as
+// readable text, or with --json one entry per line as the server sent it.
+// The token comes from --token-file or $ACPSTORE_TOKEN and is never
+// printed. A data directory is not read directly: a running server holds
+// its lock (start one on it, or use `acpstore serve` then this command).
+//
+// Readable form, one block per entry:
+//   #<index> <kind> seq <first>-<last> <firstAt>
+//   <text, or for a tool: title, status, input, result; for small entries
+//   their fields>
+// and a last line with the totals ("incomplete" when the cap dropped some).
+//
+// Exit codes: 0 printed; 1 the server refused or could not be reached;
+// 2 bad command line.
+//
+// Thread-safety: main thread only.
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "cli/command.h"
+#include "net/http_client.h"
+#include "net/url.h"
+
+namespace acpstore::cli {
+namespace {
+
+namespace json = boost::json;
+
+struct TranscriptFlags {
+  std::string session;
+  std::string url;
+  std::string token_file;
+  std::string kinds;
+  bool json = false;
+};
+
+std::string DefaultUrl() {
+  const char* env = std::getenv("ACPSTORE_URL");
+  return env != nullptr && *env != '\0' ? env : "http://127.0.0.1:7700";
+}
+
+Result<std::string> LoadToken(const TranscriptFlags& f) {
+  std::string token;
+  if (!f.token_file.empty()) {
+    std::ifstream in(f.token_file);
+    if (!in) {
+      return Status::InvalidArgument("--token-file: cannot read " +
+                                     f.token_file);
+    }
+    std::getline(in, token);
+  } else if (const char* env = std::getenv("ACPSTORE_TOKEN")) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
+    token.pop_back();
+  }
+  if (token.empty()) {
+    return Status::InvalidArgument(
+        "no token: pass --token-file FILE or set ACPSTORE_TOKEN");
+  }
+  return token;
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr) return "";
+  if (v->is_string()) return std::string(v->as_string());
+  return json::serialize(*v);
+}
+
+void Print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
+void PrintEntry(const json::object& e) {
+  const std::string kind = Str(e, "kind");
+  Print("#" + Str(e, "index") + " " + kind + " seq " + Str(e, "firstSeq") +
+        "-" + Str(e, "lastSeq") + " " + Str(e, "firstAt") + "\n");
+  if (kind == "assistant" || kind == "thought") {
+    Print(Str(e, "text") + "\n\n");
+    return;
+  }
+  if (kind == "tool") {
+    std::string head = "  " + Str(e, "title");
+    if (e.contains("toolKind")) head += " [" + Str(e, "toolKind") + "]";
+    if (e.contains("status")) head += " " + Str(e, "status");
+    Print(head + "\n");
+    if (e.contains("input")) {
+      Print("  input: " + Str(e, "input") +
+            (Str(e, "inputTruncated") == "true" ? " (cut)" : "") + "\n");
+    }
+    if (e.contains("result")) {
+      Print("  result: " + Str(e, "result") +
+            (Str(e, "resultTruncated") == "true" ? " (cut)" : "") + "\n");
+    }
+    Print("\n");
+    return;
+  }
+  Print("  " + Str(e, "fields") + "\n\n");
+}
+
+int RunTranscript(const TranscriptFlags& f) {
+  Result<net::Url> url = net::ParseUrl(f.url);
+  if (!url) {
+    PrintError("--url: " + std::string(url.error().message()));
+    return kExitUsage;
+  }
+  Result<std::string> token = LoadToken(f);
+  if (!token) {
+    PrintError(std::string(token.error().message()));
+    return kExitUsage;
+  }
+  net::HttpClient http(net::ClientOptions{.host = url->host,
+                                          .port = url->port,
+                                          .token = *token,
+                                          .retry_stale = true});
+  uint64_t after = 0;
+  json::object last;
+  while (true) {
+    std::string target = url->base_path + "/v1/sessions/" +
+                         net::EncodePathSegment(f.session) +
+                         "/transcript?limit=1000&after=" + std::to_string(after);
+    if (!f.kinds.empty()) target += "&kind=" + f.kinds;
+    Result<net::Response> r = http.Get(target);
+    if (!r.ok()) {
+      PrintError("cannot reach " + f.url + ": " + std::string(r.error().message()));
+      return 1;
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(r->body, ec);
+    if (r->status != 200 || ec || !v.is_object()) {
+      PrintError("the server answered " + std::to_string(r->status) + ": " +
+                 r->body.substr(0, 300));
+      return 1;
+    }
+    last = std::move(v.as_object());
+    for (const json::value& e : last["entries"].as_array()) {
+      if (f.json) {
+        Print(json::serialize(e) + "\n");
+      } else if (e.is_object()) {
+        PrintEntry(e.as_object());
+      }
+    }
+    after = last["next"].to_number<uint64_t>();
+    if (after + 1 >= last["endIndex"].to_number<uint64_t>()) break;
+  }
+  if (!f.json) {
+    Print("-- entries " + Str(last, "firstIndex") + ".." +
+          std::to_string(last["endIndex"].to_number<uint64_t>() - 1) +
+          ", events folded through seq " + Str(last, "foldedSeq") +
+          ", usage " + Str(last["totals"].as_object(), "usage") +
+          (last["complete"].as_bool() ? "" : ", incomplete (older entries dropped)") +
+          "\n");
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+void AddTranscriptCommand(CLI::App& root, Runner* run) {
+  auto flags = std::make_shared<TranscriptFlags>();
+  flags->url = DefaultUrl();
+  CLI::App* cmd = root.add_subcommand(
+      "transcript",
+      "Print a session's transcript (its conversation, kept after event "
+      "retention) from a running server");
+  cmd->add_option("SESSION", flags->session, "Session id")->required();
+  cmd->add_option("--url", flags->url,
+                  "Server [env ACPSTORE_URL, default http://127.0.0.1:7700]")
+      ->type_name("URL");
+  cmd->add_option("--token-file", flags->token_file,
+                  "File whose first line is the API token [default: "
+                  "$ACPSTORE_TOKEN]")
+      ->type_name("FILE");
+  cmd->add_option("--kind", flags->kinds,
+                  "Only these entry kinds, comma-separated (assistant, "
+                  "thought, tool, approval, error, turn_end, usage)")
+      ->type_name("KINDS");
+  cmd->add_flag("--json", flags->json,
+                "One entry per line, as the server sent it");
+  cmd->callback(
+      [run, flags] { *run = [flags] { return RunTranscript(*flags); }; });
+}
+
+}  // namespace acpstore::cli

@@ -1,0 +1,80 @@
+// End-to-end test of `acpstore transcript`: a session's deltas, a tool call
+// and a turn end, printed as readable text and as --json lines by the real
+// binary against a real server; a missing session exits 1.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "cli_test_util.h"
+#include "io/test_dir.h"
+
+namespace acpstore::testing {
+namespace {
+
+using std::chrono::seconds;
+
+const std::string kBinary = ACPSTORE_BIN;
+
+TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
+  io::TempDir tmp;
+  std::filesystem::create_directories(tmp.Join("server"));
+  const int port = FreeLoopbackPort();
+  const std::string data = tmp.Join("data");
+  proc::Process server(
+      std::vector<std::string>{kBinary, "serve", "--data-dir", data, "--listen",
+                               "127.0.0.1:" + std::to_string(port)},
+      std::vector<std::string>{}, tmp.Join("server"));
+  ASSERT_TRUE(server.WaitForText(proc::Stream::kStderr, "listening on", seconds(15)))
+      << server.Text(proc::Stream::kStderr);
+  std::string token;
+  {
+    std::ifstream in(data + "/bootstrap-admin.token");
+    std::getline(in, token);
+  }
+  ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions", token, R"({"id":"conv"})"), 201);
+  ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions/conv/events", token,
+                       R"({"events":[)"
+                       R"({"eventType":"message.delta","payload":{"acp":{"x":"FRAME"},"text":"Hello "}},)"
+                       R"({"eventType":"message.delta","payload":{"acp":{"x":"FRAME"},"text":"world"}},)"
+                       R"({"eventType":"tool.started","payload":{"input":{"p":1},"kind":"read","title":"Read a","toolCallId":"t"}},)"
+                       R"({"eventType":"tool.completed","payload":{"status":"completed","text":"ok","toolCallId":"t"}},)"
+                       R"({"eventType":"turn.completed","payload":{"stopReason":"end_turn"}}]})"),
+            201);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  const std::vector<std::string> env = {"ACPSTORE_TOKEN=" + token};
+  proc::RunResult text =
+      proc::RunProcess({kBinary, "transcript", "conv", "--url", url}, env);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("#1 assistant seq 1-2 "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\nHello world\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("#2 tool seq 3-4 "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("  Read a [read] completed\n  input: {\"p\":1}\n  result: ok\n"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("{\"stopReason\":\"end_turn\"}"), std::string::npos);
+  EXPECT_NE(text.out.find("-- entries 1..3, events folded through seq 5"),
+            std::string::npos)
+      << text.out;
+  EXPECT_EQ(text.out.find("FRAME"), std::string::npos);
+  EXPECT_EQ(text.out.find(token), std::string::npos);
+
+  proc::RunResult json = proc::RunProcess(
+      {kBinary, "transcript", "conv", "--url", url, "--json", "--kind", "tool"}, env);
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.out.rfind("{\"index\":2,\"kind\":\"tool\"", 0), 0u) << json.out;
+  EXPECT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), 1) << json.out;
+
+  proc::RunResult missing =
+      proc::RunProcess({kBinary, "transcript", "nope", "--url", url}, env);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("404"), std::string::npos) << missing.err;
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(seconds(30)), std::optional<int>(0));
+}
+
+}  // namespace
+}  // namespace acpstore::testing
