@@ -1,0 +1,218 @@
+// transcript_bench: what transcripts (SPEC §13, issue 16) cost an append,
+// and how big they are next to the events they come from.
+//
+// In process, one store per run, single appends from one writer (each
+// waits for its completion), with an Aegis-shaped ACP session: every
+// payload embeds the raw ACP frame under "acp" as Aegis's mapper does
+// (message and thought chunks of 20-120 characters, tool calls with a
+// 200 B - 4 KiB output, usage updates, turn ends, and session.updated
+// events that are not folded). Runs alternate transcripts on
+// (--transcript-max-bytes default) and off (0) so both see the same
+// machine; each prints CPU (user+sys of the process, getrusage) per event.
+// The table gives the medians of the runs.
+//
+// Usage: transcript_bench [--engine memory|file] [--events N] [--runs R]
+//                         [--dir D]
+// (file engine: sync none, so the figure is the CPU of the write path, not
+// fsync waits.)
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "acpstore/blocking_store.h"
+#include "acpstore/options.h"
+#include "acpstore/store.h"
+
+namespace {
+
+using namespace acpstore;
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::string Words(std::mt19937_64& rng, size_t n) {
+  static const char* kWords[] = {"the ", "file ", "reads ", "function ",
+                                 "returns ", "a ", "value ", "\\\"quoted\\\" ",
+                                 "line\\n", "caf\xc3\xa9 "};
+  std::string out;
+  while (out.size() < n) out += kWords[rng() % 10];
+  return out;
+}
+
+std::string Frame(const std::string& update, const std::string& body) {
+  return R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"sess-1","update":{"sessionUpdate":")" +
+         update + R"(",)" + body + "}}}";
+}
+
+// One ACP session's worth of events, as Aegis's mapper shapes them.
+std::vector<NewEvent> AcpSession(uint64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<NewEvent> out;
+  int tool = 0, msg = 0;
+  while (out.size() < n) {
+    const int r = static_cast<int>(rng() % 100);
+    NewEvent e;
+    if (r < 60) {
+      const std::string t = Words(rng, 20 + rng() % 100);
+      e.event_type = "message.delta";
+      e.payload = R"({"acp":)" +
+                  Frame("agent_message_chunk",
+                        R"("content":{"type":"text","text":")" + t + "\"}") +
+                  R"(,"messageId":"m)" + std::to_string(msg) + R"(","text":")" +
+                  t + "\"}";
+      if (rng() % 40 == 0) ++msg;
+    } else if (r < 75) {
+      const std::string t = Words(rng, 20 + rng() % 100);
+      e.event_type = "thinking.delta";
+      e.payload = R"({"acp":)" +
+                  Frame("agent_thought_chunk",
+                        R"("content":{"type":"text","text":")" + t + "\"}") +
+                  R"(,"text":")" + t + "\"}";
+    } else if (r < 83) {
+      ++tool;
+      e.event_type = "tool.started";
+      e.payload = R"({"acp":)" +
+                  Frame("tool_call", R"("toolCallId":"call_)" +
+                                         std::to_string(tool) +
+                                         R"(","title":"Read src/main.cc","kind":"read","status":"pending","rawInput":{"path":"src/main.cc"})") +
+                  R"(,"input":{"path":"src/main.cc"},"kind":"read","status":"pending","title":"Read src/main.cc","toolCallId":"call_)" +
+                  std::to_string(tool) + "\"}";
+    } else if (r < 91 && tool > 0) {
+      const std::string output = Words(rng, 200 + rng() % 4000);
+      e.event_type = "tool.completed";
+      e.payload = R"({"acp":)" +
+                  Frame("tool_call_update",
+                        R"("toolCallId":"call_)" + std::to_string(tool) +
+                            R"(","status":"completed","content":[{"type":"content","content":{"type":"text","text":")" +
+                            output + R"("}}])") +
+                  R"(,"output":")" + output +
+                  R"(","status":"completed","toolCallId":"call_)" +
+                  std::to_string(tool) + "\"}";
+    } else if (r < 94) {
+      e.event_type = "usage.updated";
+      e.payload = R"({"acp":)" + Frame("usage_update", R"("used":1234,"size":200000)") +
+                  R"(,"inputTokens":)" + std::to_string(rng() % 5000) +
+                  R"(,"outputTokens":)" + std::to_string(rng() % 900) + "}";
+    } else if (r < 97) {
+      e.event_type = "session.updated";
+      e.payload = R"({"acp":)" + Frame("current_mode_update", R"("currentModeId":"code")") +
+                  R"(,"mode":"code"})";
+    } else {
+      e.event_type = "turn.completed";
+      e.payload = R"({"acp":{"jsonrpc":"2.0","id":7,"result":{"stopReason":"end_turn"}},"stopReason":"end_turn"})";
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+struct RunResult {
+  double cpu_us_per_event = 0;
+  double events_per_s = 0;
+  uint64_t payload_bytes = 0;
+  uint64_t transcript_bytes = 0;
+};
+
+RunResult RunOnce(const std::string& engine, const std::string& dir, bool on,
+                  const std::vector<NewEvent>& events, int run) {
+  StoreOptions options;
+  options.engine = engine == "file" ? Engine::kFile : Engine::kMemory;
+  options.data_dir = dir + "/run-" + std::to_string(run) + (on ? "-on" : "-off");
+  std::filesystem::remove_all(options.data_dir);
+  options.sync = SyncMode::kNone;
+  options.maintenance_interval_ms = 0;
+  options.retention.max_events_per_session = 0;
+  options.transcript_max_bytes = on ? (16ull << 20) : 0;
+  auto store = OpenStore(options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "open: %s\n", store.error().ToString().c_str());
+    std::exit(1);
+  }
+  BlockingStore db(**store);
+  const Scope scope{"t", "k", Scope::Access::kOwner};
+  NewSession s;
+  s.id = "sess-1";
+  if (!db.CreateSession(scope, s).ok()) std::exit(1);
+  const double cpu0 = CpuSeconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const NewEvent& e : events) {
+    auto r = db.Append(scope, "sess-1", e);
+    if (!r.ok()) {
+      std::fprintf(stderr, "append: %s\n", r.error().ToString().c_str());
+      std::exit(1);
+    }
+  }
+  const double cpu = CpuSeconds() - cpu0;
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  StoreStats stats = (*store)->Stats();
+  RunResult out;
+  out.cpu_us_per_event = cpu * 1e6 / static_cast<double>(events.size());
+  out.events_per_s = static_cast<double>(events.size()) / secs;
+  out.payload_bytes = stats.event_payload_bytes;
+  out.transcript_bytes = stats.memory_transcript_bytes;
+  store->reset();
+  std::filesystem::remove_all(options.data_dir);
+  return out;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string engine = "file";
+  uint64_t n = 50000;
+  int runs = 3;
+  std::string dir = std::filesystem::temp_directory_path() / "acpstore-transcript-bench";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--engine")) engine = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--events")) n = std::stoull(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+  }
+  std::filesystem::create_directories(dir);
+  const std::vector<NewEvent> events = AcpSession(n, 16);
+  std::vector<double> cpu_on, cpu_off, rate_on, rate_off;
+  RunResult last_on;
+  for (int run = 0; run < runs; ++run) {
+    // Alternate which goes first, so drift on a shared machine hits both.
+    for (int k = 0; k < 2; ++k) {
+      const bool on = (run + k) % 2 == 0;
+      RunResult r = RunOnce(engine, dir, on, events, run);
+      std::printf("run %d transcripts %-3s: %.2f us CPU/event, %.0f events/s\n",
+                  run, on ? "on" : "off", r.cpu_us_per_event, r.events_per_s);
+      (on ? cpu_on : cpu_off).push_back(r.cpu_us_per_event);
+      (on ? rate_on : rate_off).push_back(r.events_per_s);
+      if (on) last_on = r;
+    }
+  }
+  std::printf("\nengine %s, %llu events, %d runs (medians)\n", engine.c_str(),
+              static_cast<unsigned long long>(n), runs);
+  std::printf("| transcripts | CPU us/event | events/s |\n|---|---|---|\n");
+  std::printf("| off | %.2f | %.0f |\n", Median(cpu_off), Median(rate_off));
+  std::printf("| on | %.2f | %.0f |\n", Median(cpu_on), Median(rate_on));
+  std::printf("throughput on/off %.3f, CPU per event on/off %.3f\n",
+              Median(rate_on) / Median(rate_off), Median(cpu_on) / Median(cpu_off));
+  std::printf("event payload bytes %llu, transcript bytes %llu: %.3f transcript bytes per event byte (%.1fx smaller)\n",
+              static_cast<unsigned long long>(last_on.payload_bytes),
+              static_cast<unsigned long long>(last_on.transcript_bytes),
+              static_cast<double>(last_on.transcript_bytes) / last_on.payload_bytes,
+              static_cast<double>(last_on.payload_bytes) / last_on.transcript_bytes);
+  return 0;
+}
