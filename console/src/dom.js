@@ -149,7 +149,7 @@ export function confirmDialog(title, text, fields = []) {
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
     dialog.showModal();
-    const first = fields.find((f) => f instanceof HTMLInputElement) ??
+    const first = fields.find((f) => f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement) ??
       byId('confirm-ok', HTMLButtonElement);
     first.focus();
   });

@@ -80,6 +80,9 @@ export function healthView(main) {
         ? 'The health panel needs an admin key (GET /v1/stats).'
         : `Could not load /v1/stats: ${/** @type {Error} */ (err).message}`;
     }
+    // One pending timer at most, however many polls ran (a button's
+    // refresh, resume() after a sign-in).
+    clearTimeout(timer);
     if (!stopped) timer = setTimeout(poll, POLL_MS);
   }
 

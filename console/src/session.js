@@ -223,6 +223,9 @@ export function sessionView(main, id) {
         replace(facts, h('p', { class: 'error' }, 'No such session in this key’s scope.'));
       }
     }
+    // One pending timer at most, however many polls ran (a button's
+    // refresh, resume() after a sign-in).
+    clearTimeout(timer);
     if (!stopped) timer = setTimeout(poll, POLL_MS);
   }
 
@@ -303,17 +306,16 @@ export function sessionView(main, id) {
 
   let controlsKey = '';
   function renderControls() {
-    const active0 = pause && (pause.status === 'paused' || pause.status === 'intervening') ? pause : null;
+    const active = pause && (pause.status === 'paused' || pause.status === 'intervening') ? pause : null;
     // Rebuilt only when something they depend on changed, so a keyboard
     // user's focus is not disturbed by the 2 s refresh.
-    const key = `${canWrite()}|${status}|${active0?.status}|${active0?.interventionId}`;
+    const key = `${canWrite()}|${status}|${active?.status}|${active?.interventionId}`;
     if (key === controlsKey) return;
     controlsKey = key;
     if (!canWrite()) {
       replace(controls, h('p', { class: 'muted' }, 'Read-only key: pausing needs a writer or admin key.'));
       return;
     }
-    const active = pause && (pause.status === 'paused' || pause.status === 'intervening') ? pause : null;
     const focused = document.activeElement?.id;
     replace(controls,
       button('Pause', 'btn-pause', status === 'running', async () => {

@@ -66,6 +66,9 @@ export function sessionsView(main, params) {
     } catch (err) {
       if (!stopped) info.textContent = `Could not load sessions: ${/** @type {Error} */ (err).message}`;
     }
+    // One pending timer at most, however many polls ran (a button's
+    // refresh, resume() after a sign-in).
+    clearTimeout(timer);
     if (!stopped) timer = setTimeout(poll, POLL_MS);
   }
   void poll();

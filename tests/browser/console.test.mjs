@@ -274,7 +274,7 @@ describe('web console in chromium', () => {
     assert.deepEqual(await timelineSeqs(), [1, 2, 3, 4]);
   });
 
-  test('pause and resume with the buttons (keyboard only), with confirmation', async () => {
+  test('pause, intervene, complete and resume with the buttons (keyboard only), with confirmation', async () => {
     await server.api('POST', `/v1/sessions/${sessionId}/transitions`, { event: 'run_started' });
     await page.waitForSelector('#btn-pause:not([disabled])', { timeout: 5000 });
     await page.focus('#btn-pause');
@@ -287,6 +287,23 @@ describe('web console in chromium', () => {
       (await server.api('GET', `/v1/sessions/${sessionId}`)).status === 'paused');
     await page.waitForSelector('#btn-resume:not([disabled])', { timeout: 5000 });
     await page.waitForSelector('#pause .s-paused');
+    // A person takes over, then hands back with guidance.
+    await page.focus('#btn-intervene');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#confirm[open]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#pause .s-intervening', { timeout: 5000 });
+    await page.waitForSelector('#btn-complete:not([disabled])');
+    await page.focus('#btn-complete');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#confirm[open] #guidance');
+    await page.keyboard.type('use the staging database');
+    await page.keyboard.press('Tab');    // to OK
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#pause .s-paused', { timeout: 5000 });
+    const pauseRecord = await server.api('GET', `/v1/sessions/${sessionId}/pause`);
+    assert.equal(pauseRecord.guidance, 'use the staging database');
+    assert.match(pauseRecord.interventionCompletedBy, /^console:/);
     // Cancel changes nothing.
     await page.focus('#btn-resume');
     await page.keyboard.press('Enter');
