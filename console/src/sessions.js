@@ -24,6 +24,9 @@ const POLL_MS = 2000;
 export function sessionsView(main, params) {
   const select = h('select', { id: 'status-filter' },
     h('option', { value: '' }, 'any status'),
+    // The API takes a list (status=a,b): the groups a person looks for.
+    h('option', { value: 'paused,intervening' }, 'waiting for a person (paused, intervening)'),
+    h('option', { value: 'initializing,idle,running,paused,intervening,closing' }, 'not ended'),
     STATUSES.map((s) => h('option', { value: s }, s)));
   select.value = params.get('status') ?? '';
   select.addEventListener('change', () => {
@@ -61,7 +64,7 @@ export function sessionsView(main, params) {
       if (stopped) return;
       replace(body, page.sessions.map(row));
       info.textContent = page.sessions.length === 0
-        ? 'No sessions' + (select.value ? ` with status ${select.value}.` : ' yet.')
+        ? 'No sessions' + (select.value ? ` with status ${select.value.replaceAll(',', ' or ')}.` : ' yet.')
         : `${page.sessions.length}${page.nextCursor ? '+' : ''} sessions.`;
     } catch (err) {
       if (!stopped) info.textContent = `Could not load sessions: ${/** @type {Error} */ (err).message}`;

@@ -216,6 +216,13 @@ describe('web console in chromium', () => {
     await page.waitForSelector(`tr[data-session="${sessionId}"]`, { timeout: 5000 });
     await shot('2-sessions');
     await axe('sessions');
+    // Filtered to what waits for a person: the new session is not there.
+    await page.select('#status-filter', 'paused,intervening');
+    await page.waitForFunction(() => /No sessions with status paused or intervening/.test(
+      document.getElementById('sessions-info')?.textContent ?? ''));
+    assert.equal(await page.$(`tr[data-session="${sessionId}"]`), null);
+    await page.select('#status-filter', 'initializing');
+    await page.waitForSelector(`tr[data-session="${sessionId}"]`, { timeout: 5000 });
   });
 
   test('keyboard only: the skip link, then Tab to the session and Enter opens it', async () => {
