@@ -62,6 +62,13 @@ struct SseStart {
   // Extra header lines ("Name: value\r\n"...) for the stream's response
   // head: the CORS headers the router added (SPEC §12).
   std::string extra_head;
+  // Set only by streamTranscript: the subscription's events only wake the
+  // stream (they are not sent); after each drain this appends the frames
+  // of the transcript entries that changed after *seq (the last event seq
+  // folded into what was sent) and advances *seq. An error ends the stream
+  // with an error frame. Runs on the connection's strand.
+  std::function<Status(EventSeq* seq, std::string* frames)> transcript;
+  EventSeq transcript_seq = 0;
 };
 
 struct Response {

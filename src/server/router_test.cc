@@ -74,6 +74,7 @@ TEST(RouteTable, EveryOperationIdIsUniqueAndMatchesTheSpecList) {
       "transitionSession", "deleteSession",
       "appendEvents",      "listEvents",
       "streamEvents",      "getTranscript",
+      "streamTranscript",
       "enqueueAction",
       "getAction",         "listActions",
       "leaseAction",       "heartbeatAction",

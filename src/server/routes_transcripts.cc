@@ -1,13 +1,17 @@
 // Transcript routes (SPEC §13): GET /v1/sessions/{id}/transcript pages a
 // session's transcript (docs/http_api.md, "Transcripts").
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/time_format.h"
 #include "server/query_params.h"
 #include "server/routes_util.h"
+#include "server/subscriber_caps.h"
 
 namespace acpstore::server {
 namespace {
@@ -103,11 +107,89 @@ void GetTranscript(Call& call) {
   call.respond(JsonResponse(200, w.Take()));
 }
 
+// The frames of every entry that changed after *seq, in ascending lastSeq
+// (each entry's id): one event changes at most one entry, so ids strictly
+// ascend and a resume from the last id received misses nothing.
+Status TranscriptFrames(Store* store, const Scope& scope,
+                        const std::string& session, EventSeq* seq,
+                        std::string* out) {
+  std::vector<TranscriptEntry> changed;
+  TranscriptQuery q;
+  q.limit = 1000;
+  q.changed_after_seq = *seq;
+  while (true) {
+    Result<TranscriptPage> page = store->ReadTranscript(scope, session, q);
+    if (!page.ok()) return page.error();
+    for (TranscriptEntry& e : page->entries) changed.push_back(std::move(e));
+    q.after = page->next;
+    if (page->next + 1 >= page->end_index) break;
+  }
+  std::sort(changed.begin(), changed.end(),
+            [](const TranscriptEntry& a, const TranscriptEntry& b) {
+              return a.last_seq < b.last_seq;
+            });
+  for (const TranscriptEntry& e : changed) {
+    JsonWriter w;
+    WriteEntry(e, &w);
+    *out += "id: " + std::to_string(e.last_seq) + "\nevent: entry\ndata: ";
+    *out += w.Take();
+    *out += "\n\n";
+    *seq = e.last_seq;
+  }
+  return Status::OK();
+}
+
+void StreamTranscript(Call& call) {
+  Result<EventSeq> after = ResumePoint(call.request, call.query);
+  if (FailedParse(call, after)) return;
+  if (call.ctx.stopping->load()) {
+    return call.respond(
+        ErrorResponse(Status::Unavailable("the server is shutting down")));
+  }
+  // Refuse at once what the stream could never serve (unknown session,
+  // transcripts off), before taking a subscriber slot.
+  TranscriptQuery probe;
+  probe.limit = 1;
+  Result<TranscriptPage> first =
+      call.ctx.store->ReadTranscript(call.scope, call.Param(0), probe);
+  if (FailedParse(call, first)) return;
+  auto start = std::make_shared<SseStart>();
+  Result<std::unique_ptr<SubscriberSlot>> slot = call.ctx.sse_caps->Acquire(
+      call.principal.tenant_id + '\n' + call.principal.key_id);
+  if (FailedParse(call, slot)) return;
+  start->slot = std::move(*slot);
+  start->ready = std::make_shared<ReadySignal>();
+  SubscribeOptions options;
+  // Events only wake the stream: start at the newest so none is replayed.
+  Result<Session> session = call.ctx.store->GetSession(call.scope, call.Param(0));
+  if (FailedParse(call, session)) return;
+  options.after = session->events.last_seq;
+  options.on_ready = [ready = start->ready] { ready->Notify(); };
+  Result<std::unique_ptr<Subscription>> sub =
+      call.ctx.store->Subscribe(call.scope, call.Param(0), std::move(options));
+  if (FailedParse(call, sub)) return;
+  start->subscription = std::move(*sub);
+  start->transcript_seq = *after;
+  start->transcript = [store = call.ctx.store, scope = call.scope,
+                       id = std::string(call.Param(0))](EventSeq* seq,
+                                                        std::string* out) {
+    return TranscriptFrames(store, scope, id, seq, out);
+  };
+  Response r;
+  r.status = 200;
+  r.content_type = "text/event-stream";
+  r.sse = std::move(start);
+  call.respond(std::move(r));
+}
+
 }  // namespace
 
 void AddTranscriptRoutes(std::vector<RouteSpec>* r) {
   r->push_back({"GET", "/v1/sessions/{id}/transcript", "getTranscript",
                 &GetTranscript, Access::kRead, "after,limit,kind"});
+  r->push_back({"GET", "/v1/sessions/{id}/transcript/stream",
+                "streamTranscript", &StreamTranscript, Access::kRead,
+                "after"});
 }
 
 }  // namespace acpstore::server

@@ -143,14 +143,28 @@ asio::awaitable<void> SseStream::Run() {
         co_await Write(buffer);
         co_return;
       }
-      if (page->truncated) SseFrames::AppendTruncated(page->first_seq, &buffer);
-      uint64_t shared = 0;
-      for (const std::shared_ptr<const Event>& e : page->events) {
-        if (frames_.AppendFrame(e, &buffer)) ++shared;
-      }
-      metrics_.SseEventsSent(page->events.size());
-      metrics_.SseFramesShared(shared);
       const bool caught_up = page->events.empty();
+      if (start_->transcript) {
+        // A transcript stream: the events only say that something changed.
+        if (caught_up) {
+          Status s = start_->transcript(&start_->transcript_seq, &buffer);
+          if (!s.ok()) {
+            SseFrames::AppendError(s, &buffer);
+            co_await Write(buffer);
+            co_return;
+          }
+        }
+      } else {
+        if (page->truncated) {
+          SseFrames::AppendTruncated(page->first_seq, &buffer);
+        }
+        uint64_t shared = 0;
+        for (const std::shared_ptr<const Event>& e : page->events) {
+          if (frames_.AppendFrame(e, &buffer)) ++shared;
+        }
+        metrics_.SseEventsSent(page->events.size());
+        metrics_.SseFramesShared(shared);
+      }
       if (!buffer.empty() &&
           (caught_up || buffer.size() >= options_.sse_buffer_bytes)) {
         if (!co_await Write(buffer)) co_return;

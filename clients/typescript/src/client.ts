@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AcpstoreError, errorFromBody } from './errors.js';
-import { followEvents, type FollowItem, type FollowOptions } from './follow.js';
+import { followEvents, frames, type FollowItem, type FollowOptions } from './follow.js';
 import {
   operations,
   type Action,
@@ -44,6 +44,7 @@ import {
   type SessionStatus,
   type ActionStatus,
   type StartInterventionBody,
+  type TranscriptEntry,
   type TranscriptEntryKind,
   type TranscriptPage,
 } from './openapi.gen.js';
@@ -343,6 +344,34 @@ export class AcpstoreClient {
       signal: opts.signal,
       retry: true,
     });
+  }
+
+  /**
+   * streamTranscript: one SSE connection following the session's
+   * transcript; yields every entry whose lastSeq is above `after` (default
+   * 0: all), then each entry again, with the same index, as it grows.
+   * Resume after a drop with `after` = the lastSeq of the last entry seen.
+   * Ends when the server ends the stream or `signal` aborts.
+   */
+  async *streamTranscript(
+    sessionId: string,
+    opts: { after?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<TranscriptEntry> {
+    const url = this.#url('streamTranscript', { id: sessionId });
+    const res = await this.#fetch(url, {
+      headers: this.#headers({ accept: 'text/event-stream', 'last-event-id': String(opts.after ?? 0) }),
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    });
+    if (res.status !== 200 || res.body === null) throw errorFromBody(res.status, await res.text());
+    try {
+      for await (const f of frames(res.body, () => undefined)) {
+        if (f.event === 'entry') yield JSON.parse(f.data) as TranscriptEntry;
+        else if (f.event === 'error') throw errorFromBody(f.data.includes('"not_found"') ? 404 : 500, f.data);
+      }
+    } catch (e) {
+      if (opts.signal?.aborted === true) return;
+      throw e;
+    }
   }
 
   /**

@@ -49,7 +49,7 @@ interface Frame {
 }
 
 /** Splits an SSE byte stream into frames (WHATWG EventSource parsing). */
-async function* frames(body: ReadableStream<Uint8Array>, onBytes: () => void): AsyncGenerator<Frame> {
+export async function* frames(body: ReadableStream<Uint8Array>, onBytes: () => void): AsyncGenerator<Frame> {
   const decoder = new TextDecoder();
   let buf = '';
   let event = '';

@@ -464,6 +464,7 @@ export const operations = {
   appendEvents: { method: "POST", path: "/v1/sessions/{id}/events" },
   streamEvents: { method: "GET", path: "/v1/sessions/{id}/events/stream" },
   getTranscript: { method: "GET", path: "/v1/sessions/{id}/transcript" },
+  streamTranscript: { method: "GET", path: "/v1/sessions/{id}/transcript/stream" },
   listActions: { method: "GET", path: "/v1/actions" },
   enqueueAction: { method: "POST", path: "/v1/actions" },
   leaseAction: { method: "POST", path: "/v1/actions/lease" },

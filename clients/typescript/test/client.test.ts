@@ -190,6 +190,23 @@ describe('events', () => {
     );
     assert.equal(tools.next, 2);
     await rejectsWith(writer.getTranscript('nope'), 404, 'not_found');
+
+    const ctl = new AbortController();
+    const seen: Array<[number, number]> = [];
+    for await (const e of writer.streamTranscript('s-tr', { after: 3, signal: ctl.signal })) {
+      seen.push([e.index, e.lastSeq]);
+      if (seen.length === 1) {
+        await writer.appendEvent('s-tr', { eventType: 'message.delta', payload: { text: 'More' } });
+      }
+      if (seen.length === 3) ctl.abort();
+    }
+    // After seq 3: the tool (completed at 4), the turn end (5), then the new
+    // message entry (6).
+    assert.deepEqual(seen, [
+      [2, 4],
+      [3, 5],
+      [4, 6],
+    ]);
   });
 
   test('minimal appends answer only what the store assigned', async () => {
