@@ -96,27 +96,23 @@ void CommitQueue::CountBatch(size_t n) {
   batch_log2_[bucket].fetch_add(1);
 }
 
-// BEGIN and the batch's prefetches, queued on `c` (PgConn pipelining).
-Status CommitQueue::Begin(PgConn& c, std::vector<CommitJob>& jobs) {
-  ACPSTORE_RETURN_IF_ERROR(c.SendCommand("BEGIN"));
-  // The jobs are in lock_order already (Loop), so are their prefetches.
-  std::unordered_set<std::string_view> seen;
-  for (CommitJob& j : jobs) {
-    if (j.prefetch && seen.insert(j.lock_order).second) {
-      ACPSTORE_RETURN_IF_ERROR(j.prefetch(c));
-    }
-  }
-  return Status::OK();
+Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs) {
+  AppendBatch batch(c, channel_);
+  std::vector<const AppendTarget*> targets;
+  targets.reserve(jobs.size());
+  for (const CommitJob& j : jobs) targets.push_back(&j.target);
+  ACPSTORE_RETURN_IF_ERROR(batch.Begin(targets));
+  for (CommitJob& j : jobs) ACPSTORE_RETURN_IF_ERROR(j.run_in_batch(batch));
+  return batch.Flush();
 }
 
 void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
-  if (jobs.size() > 1 || jobs.front().append) {
+  if (jobs.front().append) {
     // One transaction for all: BEGIN, every job, COMMIT.
     Result<PgPool::Lease> lease = pool_->Borrow();
     if (lease.ok()) {
       PgConn& c = **lease;
-      Status s = Begin(c, jobs);
-      for (size_t i = 0; s.ok() && i < jobs.size(); ++i) s = jobs[i].run(c);
+      Status s = RunAppends(c, jobs);
       if (s.ok()) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
@@ -157,6 +153,20 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
 
 void CommitQueue::Notify(PgConn& c, const std::vector<std::string>& notes) {
   if (notes.empty()) return;
+  // One notification per session: its last payload in the batch (jobs of
+  // one session run in order, so the highest lastSeq). A listener reads
+  // every row up to what it hears; more notifications would only wake
+  // its streams again for nothing.
+  std::vector<std::string> last;
+  std::unordered_set<std::string_view> seen;
+  for (auto it = notes.rbegin(); it != notes.rend(); ++it) {
+    const std::string_view note = *it;
+    const size_t space = note.find(' ');
+    if (seen.insert(note.substr(space == std::string_view::npos ? 0 : space))
+            .second) {
+      last.push_back(*it);
+    }
+  }
   // One statement, one notification per payload (the format every
   // listener parses). It commits on its own without a WAL flush to wait
   // for (a transaction that only NOTIFYs writes no WAL but its commit
@@ -164,7 +174,7 @@ void CommitQueue::Notify(PgConn& c, const std::vector<std::string>& notes) {
   // lock only briefly. Lost (the connection broke, the server dies now):
   // the listeners' poll of their subscribed sessions wakes the streams.
   (void)c.Query("SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
-                PgParams().Text(channel_).Text(TextArray(notes)));
+                PgParams().Text(channel_).Text(TextArray(last)));
 }
 
 }  // namespace acpstore::postgres

@@ -5,18 +5,20 @@
 // in ONE transaction, so concurrent appends share a commit, as the file
 // engine's appends share an fdatasync (at most kAppendBatches such
 // batches run at once); nothing waits on purpose, so a lone
-// append commits at once. Round trips (PgConn's pipelining): BEGIN and
-// every job's prefetch (the session row each append locks, first job of a
-// session only, in lock_order) go out together; each
-// job's writes ride with the next statement that waits; the last ones
-// with the COMMIT - two round trips for a batch of appends to distinct
-// sessions. Each job is completed only after COMMIT returned
+// append commits at once. The batch is an AppendBatch (pg_append_batch.h):
+// BEGIN and the locking read of each of its sessions go out together,
+// each append decides against what the earlier ones of the batch decided
+// (in memory, so a session's later appends wait for nothing), and the
+// writes go out with the COMMIT - two round trips per batch, however many
+// appends each session has in it (decision 0017). Each job is completed
+// only after COMMIT returned
 // (synchronous_commit on). Then, on the same connection, one statement
-// NOTIFYs every append the batch committed (decision 0013): a NOTIFY inside
-// the transaction would make PostgreSQL commit the batches one at a time. If any job of a batch meets a database error,
-// the batch is rolled back and each job runs again in a transaction of its
-// own, so one bad request never fails the others. A batch runs its jobs in
-// `lock_order` order (see CommitJob), not arrival order.
+// NOTIFYs each session the batch appended to, once (decision 0013): a
+// NOTIFY inside the transaction would make PostgreSQL commit the batches
+// one at a time. If any job of a batch meets a database error, the batch
+// is rolled back and each job runs again in a transaction of its own
+// (`run`), so one bad request never fails the others. A batch runs its
+// jobs in `lock_order` order (see CommitJob), not arrival order.
 //
 // Thread-safety: Post may be called from any thread. Jobs and their
 // finish callbacks run on the worker threads. Lifetime: the destructor
@@ -37,6 +39,7 @@
 #include "acpstore/status.h"
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "postgres/pg_append_batch.h"
 #include "postgres/pg_conn.h"
 #include "postgres/pg_pool.h"
 
@@ -52,16 +55,14 @@ struct CommitJob {
   std::function<void(Status)> finish;
   bool append = false;  // may share a transaction with other appends
   // Appends sharing a transaction run sorted by this key (stable: one
-  // session's appends keep their order): the row each one locks, so every
-  // batch, on every server, takes its row locks in one order and two
-  // batches can never deadlock (which PostgreSQL would break only after
-  // deadlock_timeout, a second, every time).
+  // session's appends keep their order): the row each one locks. (The
+  // batch locks its rows in one statement, in this order: AppendBatch.)
   std::string lock_order;
-  // Appends: prefetch(conn) queues the first read of run() - the row that
-  // lock_order names - (PgConn::Prefetch) so that it goes out with the
-  // batch's BEGIN. Only the first job of a lock_order in a batch
-  // prefetches: a later one must read what the earlier wrote.
-  std::function<Status(PgConn&)> prefetch;
+  // Appends: what the batch loads for the job (AppendBatch::Begin), and
+  // the job run inside the batch: decide against batch.state(), write with
+  // batch.Write. Like run, it may run again and starts from scratch.
+  AppendTarget target;
+  std::function<Status(AppendBatch&)> run_in_batch;
   // Adds the notification payloads (pg_write.h) of what the last run()
   // wrote; called once after its COMMIT, before finish.
   std::function<void(std::vector<std::string>*)> notes;
@@ -105,10 +106,11 @@ class CommitQueue {
   // kAppendBatches batches of appends run already.
   std::deque<CommitJob>::iterator FirstRunnable() REQUIRES(mu_);
   void RunBatch(std::vector<CommitJob>& jobs);
-  static Status Begin(PgConn& c, std::vector<CommitJob>& jobs);
+  // The batch's transaction up to (not including) its COMMIT.
+  Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs);
   void CountBatch(size_t n);
-  // After COMMIT: one pg_notify per payload the jobs' `notes` give, in one
-  // statement on `c`. A failure is only logged away: the listeners' poll
+  // After COMMIT: one pg_notify per session the jobs' `notes` name (the
+  // last, highest, payload of each), in one statement on `c`. A failure is only logged away: the listeners' poll
   // (pg_listener.h) wakes the streams within a second anyway.
   void Notify(PgConn& c, const std::vector<std::string>& notes);
 

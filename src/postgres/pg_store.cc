@@ -234,9 +234,8 @@ Status PgStore::InTransaction(const std::function<Status(PgConn&)>& body) {
 
 template <typename T, typename Decide>
 void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
-                     LoadFn load, Decide decide, bool append,
-                     std::string lock_order,
-                     std::function<Status(PgConn&)> prefetch) {
+                     LoadFn load, Decide decide,
+                     std::optional<AppendTarget> append) {
   if (!valid.ok()) {
     if (done) done(std::move(valid));
     return;
@@ -255,9 +254,23 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
   };
   auto out = std::make_shared<Outcome>();
   CommitJob job;
-  job.append = append;
-  job.lock_order = std::move(lock_order);
-  job.prefetch = std::move(prefetch);
+  if (append) {
+    job.append = true;
+    job.lock_order = append->tenant_id + '\0' + append->session_id;
+    job.target = std::move(*append);
+    job.run_in_batch = [this, out, decide](AppendBatch& batch) -> Status {
+      *out = Outcome{};
+      Result<Decision<T>> d = decide(batch.state(), Context());
+      if (!d.ok()) {
+        out->refusal = std::move(d).error();
+        return Status::OK();
+      }
+      out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
+      out->appended = CountAppended(d->mutation);
+      out->result = std::move(d->result);
+      return batch.Write(std::move(d->mutation), &out->notes);
+    };
+  }
   job.run = [this, out, load = std::move(load),
              decide = std::move(decide)](PgConn& c) -> Status {
     *out = Outcome{};
@@ -424,12 +437,13 @@ void PgStore::DeleteSession(const Scope& scope, std::string_view session_id,
 void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
                            AppendRequest req, Completion<AppendResult> done) {
   Status valid = record::ValidateAppendRequest(&req, options_.limits);
-  std::vector<std::string> client_ids;
+  AppendTarget target{scope.tenant_id, std::string(session_id), {}};
   for (const NewEvent& e : req.events) {
-    if (e.client_event_id) client_ids.push_back(*e.client_event_id);
+    if (e.client_event_id) target.client_ids.push_back(*e.client_event_id);
   }
+  // Alone (a batch that failed runs each job again by itself).
   LoadFn load = [tenant = scope.tenant_id, id = std::string(session_id),
-                 client_ids = std::move(client_ids)](
+                 client_ids = target.client_ids](
                     PgConn& c, WorkingSet* ws) -> Status {
     // The row lock serializes appends to one session across every server:
     // the counter in it is the next seq.
@@ -455,12 +469,7 @@ void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
           const StoreState& st, const DecideContext& ctx) {
         return engine::DecideAppendEvents(st, ctx, scope, id, req);
       },
-      /*append=*/true,
-      /*lock_order=*/scope.tenant_id + '\0' + std::string(session_id),
-      /*prefetch=*/
-      [tenant = scope.tenant_id, id = std::string(session_id)](PgConn& c) {
-        return c.Prefetch(kSessionForUpdate, PgParams().Text(tenant).Text(id));
-      });
+      std::move(target));
 }
 
 // ------------------------------------------------------------------ actions

@@ -150,14 +150,13 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // The job runs on a commit thread (pg_commit_queue.h); appends may share
   // its transaction. `load` and `decide` own what they use (they run later,
   // and again on a retry).
-  // `append`: the job may share a transaction with other appends, which
-  // run sorted by `lock_order` (the session row it locks; CommitJob), and
-  // `prefetch` queues that row's read for the batch (CommitJob::prefetch).
+  // `append`: the job may share a transaction with other appends
+  // (AppendBatch, which loads `append->target` for it and runs `decide`
+  // against the batch's working set); `load` is used when it runs alone.
   template <typename T, typename Decide>
   void Mutate(const Scope& scope, Status valid, Completion<T> done,
-              LoadFn load, Decide decide, bool append = false,
-              std::string lock_order = {},
-              std::function<Status(PgConn&)> prefetch = {});
+              LoadFn load, Decide decide,
+              std::optional<AppendTarget> append = std::nullopt);
 
   // Loaders (pg_store.cc).
   enum class Lock { kNone, kKeyShare, kUpdate };

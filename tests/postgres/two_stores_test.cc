@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -172,6 +173,119 @@ TEST_F(TwoStoresTest, ConcurrentAppendsShareTransactions) {
     EXPECT_EQ(s->events.last_seq, static_cast<EventSeq>(kAppends / kSessions));
     EXPECT_EQ(s->events.retained, static_cast<uint64_t>(kAppends / kSessions));
   }
+}
+
+// Appends to ONE session that share a transaction decide in memory
+// against what the earlier ones of the batch decided (decision 0017):
+// each sees the counter the previous one advanced, a clientEventId one of
+// them stored, and expectedLastSeq against the seq before it. Posted
+// without waiting, so that they queue together. Appends in flight at once
+// have no order (two batches of one session may take its row lock either
+// way round), so every check holds in any order:
+//   i % 4 == 0: a new event with clientEventId c-i;
+//   i % 4 == 1: the same event again (a retry): one of the pair creates it,
+//               both answer the same seq;
+//   i % 4 == 2: expectedLastSeq = i / 2: stored as lastSeq + 1 if it held,
+//               else a seq_conflict;
+//   i % 4 == 3: an expectedLastSeq never reached: always a seq_conflict.
+TEST_F(TwoStoresTest, AppendsToOneSessionInOneBatchSeeEachOther) {
+  ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-1"}).ok());
+  constexpr int kAppends = 400;
+  std::mutex mu;
+  std::condition_variable cv;
+  int finished = 0;
+  std::vector<Result<AppendResult>> results(kAppends,
+                                            Status::Internal("not finished"));
+  const StoreStats before = a_->Stats();
+  for (int i = 0; i < kAppends; ++i) {
+    AppendRequest req;
+    NewEvent e{.event_type = "note", .payload = std::to_string(i)};
+    switch (i % 4) {
+      case 0:
+        e.client_event_id = "c-" + std::to_string(i);
+        break;
+      case 1:
+        e.client_event_id = "c-" + std::to_string(i - 1);
+        e.payload = std::to_string(i - 1);
+        break;
+      case 2:
+        req.expected_last_seq = static_cast<EventSeq>(i / 2);
+        break;
+      default:
+        req.expected_last_seq = 1000000;
+    }
+    req.events.push_back(std::move(e));
+    a_->AppendEvents(kAlice, "s-1", std::move(req),
+                     [&, i](Result<AppendResult> r) {
+                       std::lock_guard<std::mutex> lock(mu);
+                       results[i] = std::move(r);
+                       ++finished;
+                       cv.notify_all();
+                     });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return finished == kAppends; });
+  }
+  const StoreStats after = a_->Stats();
+  std::printf("[ figure   ] %d appends to one session in %llu transactions\n",
+              kAppends,
+              static_cast<unsigned long long>(after.fsyncs - before.fsyncs));
+  std::map<EventSeq, std::string> created;  // seq -> payload
+  int conditional_stored = 0;
+  for (int i = 0; i < kAppends; ++i) {
+    const Result<AppendResult>& r = results[i];
+    if (i % 4 == 3 || (i % 4 == 2 && !r.ok())) {
+      ASSERT_FALSE(r.ok()) << i;
+      EXPECT_EQ(r.status().code(), StatusCode::kSeqConflict) << i << r.status();
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status();
+    ASSERT_EQ(r->events.size(), 1u);
+    const Event& e = r->events[0];
+    if (i % 4 == 2) {
+      ++conditional_stored;
+      EXPECT_TRUE(r->created[0]) << i;
+      EXPECT_EQ(e.seq, static_cast<EventSeq>(i / 2) + 1) << i;
+    }
+    if (i % 4 == 1) {
+      const Result<AppendResult>& first = results[i - 1];
+      ASSERT_TRUE(first.ok()) << i - 1 << ": " << first.status();
+      EXPECT_EQ(first->events[0].seq, e.seq) << i;
+      EXPECT_NE(first->created[0], r->created[0])
+          << i << ": exactly one of the pair creates the event";
+    }
+    if (r->created[0]) {
+      EXPECT_TRUE(created.emplace(e.seq, e.payload).second)
+          << "seq " << e.seq << " answered twice";
+    }
+  }
+  // Stored once each, gap-free, as answered; the counters agree (read
+  // through the other store).
+  Result<EventPage> page = db_b_->ListEvents(kAlice, "s-1", 0, 1000);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->events.size(), created.size());
+  EXPECT_EQ(created.size(), static_cast<size_t>(kAppends / 4) +
+                                static_cast<size_t>(conditional_stored));
+  for (size_t k = 0; k < page->events.size(); ++k) {
+    const Event& e = page->events[k];
+    EXPECT_EQ(e.seq, k + 1);
+    EXPECT_EQ(e.payload, created[e.seq]) << e.seq;
+  }
+  Result<Session> s = db_b_->GetSession(kAlice, "s-1");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->events.first_seq, 1u);
+  EXPECT_EQ(s->events.last_seq, static_cast<EventSeq>(created.size()));
+  EXPECT_EQ(s->events.retained, static_cast<uint64_t>(created.size()));
+  // A retry after the batches still dedupes against the stored rows.
+  AppendRequest retry;
+  retry.events.push_back(
+      {.event_type = "note", .payload = "4", .client_event_id = "c-4"});
+  Result<AppendResult> again =
+      db_b_->AppendEvents(kAlice, "s-1", std::move(retry));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->any_created);
+  EXPECT_EQ(again->events[0].seq, results[4]->events[0].seq);
 }
 
 TEST_F(TwoStoresTest, ClientEventIdDedupesAcrossStores) {
