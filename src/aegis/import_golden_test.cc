@@ -199,6 +199,34 @@ TEST_F(ImportGoldenTest, RecordsReadBackAsTheFileHadThem) {
   EXPECT_EQ(resumed->session.status, SessionStatus::kRunning);
 }
 
+// SPEC §13: an import folds the imported events into each session's
+// transcript like any append; one whose oldest events Aegis had pruned is
+// incomplete.
+TEST_F(ImportGoldenTest, TranscriptsAreFoldedFromTheImportedEvents) {
+  auto store = MemoryStoreForTest();
+  ImportRun run =
+      RunImport(TestData("aegis_v1.pretty.json"), store.target(), GoldenOptions());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  BlockingStore db(*store);
+  TranscriptPage t =
+      db.ReadTranscript(kAlice, "sess-main", TranscriptQuery{}).value();
+  ASSERT_GE(t.entries.size(), 2u);
+  EXPECT_EQ(t.entries[0].kind, "assistant");
+  EXPECT_EQ(t.entries[0].text, "partial emoji \xEF\xBF\xBD");
+  EXPECT_EQ(t.entries[0].id, "m-1");
+  EXPECT_EQ(t.entries[0].first_seq, 2u);
+  EXPECT_EQ(t.entries[1].kind, "tool");
+  EXPECT_EQ(t.entries[1].title, "bash");
+  EXPECT_TRUE(t.entries[1].completed);
+  EXPECT_EQ(t.entries[1].text.rfind("line of tool output\n", 0), 0u);
+  EXPECT_EQ(t.entries[0].text.find("jsonrpc"), std::string::npos);
+  EXPECT_TRUE(t.complete);
+  EXPECT_EQ(t.folded_seq, 5u);
+  TranscriptPage failed =
+      db.ReadTranscript(kCarol, "sess-failed", TranscriptQuery{}).value();
+  EXPECT_FALSE(failed.complete);
+}
+
 TEST_F(ImportGoldenTest, AppendsContinueAfterTheImportedStreams) {
   auto store = MemoryStoreForTest();
   ASSERT_TRUE(RunImport(TestData("aegis_v1.compact.json"), store.target(),
