@@ -211,8 +211,18 @@ Result<std::string> UnescapeJsonStringBody(std::string_view s,
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
+    // The text between escapes is copied whole: byte by byte it was 11% of
+    // the server's CPU on batches once transcripts decoded every tool
+    // output (issue 14).
     if (s[i] != '\\') {
-      out.push_back(s[i]);
+      const void* escape = std::memchr(s.data() + i, '\\', s.size() - i);
+      const size_t end =
+          escape == nullptr
+              ? s.size()
+              : static_cast<size_t>(static_cast<const char*>(escape) -
+                                    s.data());
+      out.append(s.data() + i, end - i);
+      i = end - 1;  // the loop steps onto the escape (or the end)
       continue;
     }
     if (++i == s.size()) return InvalidField(field, "unfinished escape");

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "record/canonical_json.h"
 #include "record/utf8.h"
@@ -126,6 +128,42 @@ TEST(UnescapeJsonStringBody, DecodesEveryEscapeAndJoinsSurrogatePairs) {
   EXPECT_EQ(*s, "a\n\t\"\\/\b\f\r\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z");
   EXPECT_EQ(*UnescapeJsonStringBody("plain", "f"), "plain");
   EXPECT_EQ(*UnescapeJsonStringBody("", "f"), "");
+}
+
+// Plain runs are copied whole between escapes: runs of every length up to
+// 40 (around the copy's edges), escapes back to back, at the start and the
+// end, each checked against the text built piece by piece.
+TEST(UnescapeJsonStringBody, RunsBetweenEscapesOfEveryLength) {
+  const std::pair<std::string_view, std::string_view> kEscapes[] = {
+      {"\\n", "\n"}, {"\\\"", "\""}, {"\\\\", "\\"},
+      {"\\u00e9", "\xC3\xA9"}, {"\\ud83d\\ude00", "\xF0\x9F\x98\x80"}};
+  const std::string kPlain = "src/a.ts:12: \xC3\xA9 const value = x;";
+  uint32_t seed = 7;
+  for (int round = 0; round < 500; ++round) {
+    std::string in;
+    std::string want;
+    for (int piece = 0; piece < 12; ++piece) {
+      seed = seed * 1103515245u + 12345u;
+      if (seed % 3 == 0) {
+        const auto& [escaped, decoded] = kEscapes[(seed >> 8) % 5];
+        in += escaped;
+        want += decoded;
+      } else {
+        // Cut only at byte boundaries of plain ASCII (the \xC3\xA9 pair
+        // stays whole or goes).
+        size_t len = (seed >> 8) % 41;
+        std::string run = (kPlain + kPlain).substr(0, len);
+        if (!run.empty() && static_cast<unsigned char>(run.back()) == 0xC3) {
+          run.pop_back();
+        }
+        in += run;
+        want += run;
+      }
+    }
+    Result<std::string> got = UnescapeJsonStringBody(in, "f");
+    ASSERT_TRUE(got.ok()) << in;
+    ASSERT_EQ(*got, want) << in;
+  }
 }
 
 TEST(UnescapeJsonStringBody, RefusesWhatNoParserAccepts) {
