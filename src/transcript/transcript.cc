@@ -2,6 +2,7 @@
 
 #include "transcript/transcript.h"
 
+#include <atomic>
 #include <charconv>
 #include <limits>
 #include <utility>
@@ -144,7 +145,14 @@ size_t Entry::Bytes() const {
 Entry* Transcript::MutableAt(uint64_t index) {
   std::shared_ptr<Entry>& p = entries_[index - first_index_];
   // Shared with a copy (a snapshot being written): change a clone.
-  if (p.use_count() > 1) p = std::make_shared<Entry>(*p);
+  if (p.use_count() > 1) {
+    p = std::make_shared<Entry>(*p);
+  } else {
+    // The last other holder may have just let go on another thread (the
+    // snapshot writer): its reads of the entry happen before its release
+    // of the count, which this fence pairs with before we write.
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
   return p.get();
 }
 
