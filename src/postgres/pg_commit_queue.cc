@@ -173,8 +173,11 @@ void CommitQueue::Notify(PgConn& c, const std::vector<std::string>& notes) {
   // record, flushed asynchronously), so it holds PostgreSQL's notification
   // lock only briefly. Lost (the connection broke, the server dies now):
   // the listeners' poll of their subscribed sessions wakes the streams.
-  (void)c.Query("SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
-                PgParams().Text(channel_).Text(TextArray(last)));
+  // Prepared: unprepared, PostgreSQL planned it again for every batch
+  // (16 of its 23 us in pg_stat_statements, decision 0017).
+  static constexpr PgStatement kNotifyBatch{
+      "notify_batch", "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n"};
+  (void)c.Exec(kNotifyBatch, PgParams().Text(channel_).Text(TextArray(last)));
 }
 
 }  // namespace acpstore::postgres
