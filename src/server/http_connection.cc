@@ -48,7 +48,7 @@ constexpr size_t kLingerBytes = 1u << 20;
 // body; a buffer grown past kIdleReadBytes shrinks back before the next
 // request, so an idle keep-alive connection keeps 4 KiB.
 constexpr size_t kIdleReadBytes = 4096;
-constexpr size_t kBodyReadBytes = 64 * 1024;
+constexpr size_t kBodyReadBytes = size_t{64} * 1024;
 
 // Room for `want` more bytes in `buffer` without losing what it holds.
 void EnsureReadRoom(beast::flat_buffer& buffer, size_t want) {
