@@ -2,8 +2,9 @@
 
 #include "transcript/transcript.h"
 
-#include <atomic>
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -137,6 +138,39 @@ bool IsFolded(std::string_view event_type) {
   return TypeOf(event_type) != Type::kNone;
 }
 
+bool operator==(const Entry& a, const Entry& b) {
+  return a.kind == b.kind && a.first_seq == b.first_seq &&
+         a.last_seq == b.last_seq && a.first_at == b.first_at &&
+         a.last_at == b.last_at && a.text == b.text && a.id == b.id &&
+         a.title == b.title && a.tool_kind == b.tool_kind &&
+         a.status == b.status && a.input == b.input &&
+         a.input_cut == b.input_cut && a.text_cut == b.text_cut &&
+         a.started == b.started && a.completed == b.completed &&
+         a.fields == b.fields;
+}
+
+Transcript::Transcript(const Transcript& other) { *this = other; }
+
+Transcript& Transcript::operator=(const Transcript& other) {
+  if (this == &other) return *this;
+  // Written only when false: a copy of a copy (all shared already) writes
+  // nothing, so it may run without the lock.
+  for (const std::shared_ptr<Entry>& e : other.entries_) {
+    if (!e->shared) e->shared = true;
+  }
+  entries_ = other.entries_;
+  first_index_ = other.first_index_;
+  complete_ = other.complete_;
+  folded_seq_ = other.folded_seq_;
+  bytes_ = other.bytes_;
+  usage_ = other.usage_;
+  std::copy(std::begin(other.by_kind_), std::end(other.by_kind_),
+            std::begin(by_kind_));
+  open_tools_ = other.open_tools_;
+  expected_entries_ = other.expected_entries_;
+  return *this;
+}
+
 size_t Entry::Bytes() const {
   return kEntryOverhead + text.size() + id.size() + title.size() +
          tool_kind.size() + status.size() + input.size() + fields.size();
@@ -145,13 +179,9 @@ size_t Entry::Bytes() const {
 Entry* Transcript::MutableAt(uint64_t index) {
   std::shared_ptr<Entry>& p = entries_[index - first_index_];
   // Shared with a copy (a snapshot being written): change a clone.
-  if (p.use_count() > 1) {
+  if (p->shared) {
     p = std::make_shared<Entry>(*p);
-  } else {
-    // The last other holder may have just let go on another thread (the
-    // snapshot writer): its reads of the entry happen before its release
-    // of the count, which this fence pairs with before we write.
-    std::atomic_thread_fence(std::memory_order_acquire);
+    p->shared = false;
   }
   return p.get();
 }

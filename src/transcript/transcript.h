@@ -27,8 +27,10 @@
 // complete() turns false for good.
 //
 // Entries are shared immutable values between a fold and whoever copied
-// the transcript (a snapshot capture copies pointers, not text): a fold
-// clones an entry before changing it if anyone else still holds it.
+// the transcript (a snapshot capture copies pointers, not text): copying
+// marks every entry shared, and a fold clones a shared entry before
+// changing it (no reference counts are consulted, so no cross-thread
+// ordering beyond the owner's lock is needed).
 //
 // Thread-safety: a plain value; the owner's lock guards it. Copies share
 // entries safely (const once shared). No I/O.
@@ -95,7 +97,13 @@ struct Entry {
 
   // What the entry counts against max_bytes.
   size_t Bytes() const;
-  friend bool operator==(const Entry&, const Entry&) = default;
+  // Every field but `shared`.
+  friend bool operator==(const Entry& a, const Entry& b);
+
+  // Set (under the owner's lock) when a Transcript holding this entry is
+  // copied: from then on a fold changes a clone, never this object, which
+  // the copy may be reading on another thread. Never cleared.
+  mutable bool shared = false;
 };
 
 struct Limits {
@@ -117,6 +125,12 @@ bool IsFolded(std::string_view event_type);
 class Transcript {
  public:
   Transcript() = default;
+  // Copies share entries and mark them shared (see above); the source must
+  // be guarded by the same lock as the folds.
+  Transcript(const Transcript& other);
+  Transcript& operator=(const Transcript& other);
+  Transcript(Transcript&&) noexcept = default;
+  Transcript& operator=(Transcript&&) noexcept = default;
 
   // Folds one event; returns true when the transcript changed. Events must
   // come in seq order; one at or below folded_seq() is ignored.
