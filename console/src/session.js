@@ -1,5 +1,6 @@
-// One session: its facts, the pause buttons for writers, its latest pause
-// record, its actions, and its live event timeline.
+// One session: its facts, the pause buttons for writers, its live
+// transcript (transcript.js), its live event timeline, its latest pause
+// record and its actions.
 //
 // The timeline follows GET .../events/stream with EventSource (the cookie
 // authenticates it, SPEC §12). A dropped connection is resumed by the
@@ -12,6 +13,7 @@
 import { ApiError, call, canWrite, currentSignIn, sessionPath } from './api.js';
 import { badge, bytes, confirmDialog, h, replace, say, timeAgo } from './dom.js';
 import { jsonView } from './json_view.js';
+import { transcriptView } from './transcript.js';
 
 const POLL_MS = 2000;
 const RETRY_MS = 2000;
@@ -45,12 +47,14 @@ export function sessionView(main, id) {
   const typeFilter = h('select', { id: 'type-filter' }, h('option', { value: '' }, 'all types'));
   const list = h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Events, oldest first' });
   const empty = h('p', { class: 'muted', id: 'timeline-empty' }, 'No events yet.');
+  const transcript = transcriptView(id);
 
   replace(main,
     h('p', {}, h('a', { href: '#/sessions' }, '← Sessions')),
     h('h1', {}, 'Session ', h('span', { id: 'session-id' }, id)),
     facts,
     controls,
+    transcript.element,
     h('section', { 'aria-labelledby': 'h-timeline' },
       h('h2', { id: 'h-timeline' }, 'Events'),
       h('div', { class: 'row' },
@@ -361,6 +365,7 @@ export function sessionView(main, id) {
       clearTimeout(retry);
       clearTimeout(flushTimer);
       es?.close();
+      transcript.stop();
     },
     // After a new sign-in: reopen the stream from the last event shown.
     resume() {
@@ -368,6 +373,7 @@ export function sessionView(main, id) {
       clearTimeout(timer);
       void poll();
       if (!es || es.readyState === EventSource.CLOSED) connect();
+      transcript.resume();
     },
   };
 }

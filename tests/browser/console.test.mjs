@@ -281,6 +281,34 @@ describe('web console in chromium', () => {
     assert.deepEqual(await timelineSeqs(), [1, 2, 3, 4]);
   });
 
+  test('the transcript follows the conversation live: a growing message stays one entry', async () => {
+    // 'hello' (seq 2) was folded before the restart; the transcript shows it after it.
+    await page.waitForSelector('#transcript-state.live', { timeout: 10_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('#transcript li[data-kind="assistant"] .said')]
+      .some((p) => p.textContent === 'hello'), { timeout: 2000 });
+    const events = `/v1/sessions/${sessionId}/events`;
+    await server.api('POST', events, { eventType: 'message.delta', payload: { text: 'Once ', messageId: 'm2' } });
+    const t0 = Date.now();
+    await server.api('POST', events, { eventType: 'message.delta', payload: { text: 'more.', messageId: 'm2' } });
+    await page.waitForFunction(() => [...document.querySelectorAll('#transcript li[data-kind="assistant"] .said')]
+      .some((p) => p.textContent === 'Once more.'), { timeout: 1000 });
+    const ms = Date.now() - t0;
+    assert.ok(ms <= 1000, `the delta took ${ms} ms to show`);
+    const rows = await page.$$eval('#transcript li', (lis) => lis.map((li) => ({
+      index: Number(li.getAttribute('data-index')),
+      kind: li.getAttribute('data-kind'),
+      text: li.querySelector('.said')?.textContent ?? null,
+    })));
+    // Each index once, in order; the message of two deltas is one entry,
+    // the same the API returns.
+    const indexes = rows.map((r) => r.index);
+    assert.deepEqual(indexes, [...new Set(indexes)].sort((a, b) => a - b));
+    assert.equal(rows.filter((r) => r.text?.startsWith('Once')).length, 1);
+    const api = await server.api('GET', `/v1/sessions/${sessionId}/transcript?limit=1000`);
+    assert.deepEqual(rows.map((r) => [r.index, r.kind]), api.entries.map((e) => [e.index, e.kind]));
+    await shot('4b-transcript');
+  });
+
   test('pause, intervene, complete and resume with the buttons (keyboard only), with confirmation', async () => {
     await server.api('POST', `/v1/sessions/${sessionId}/transitions`, { event: 'run_started' });
     await page.waitForSelector('#btn-pause:not([disabled])', { timeout: 5000 });

@@ -1,0 +1,168 @@
+// One session's transcript (SPEC §13): the conversation folded from its
+// events, which outlives event retention.
+//
+// It follows GET .../transcript/stream with EventSource. Every frame is one
+// whole entry; an entry that grows (another delta, a tool completing) comes
+// again with the same index, so the view replaces it by index instead of
+// appending. The frame id is an event seq: the browser resumes with
+// Last-Event-ID, and when it gives up (a 401 after a restart, a 503 while
+// the server stops) the view reopens from ?after=<last id seen>.
+
+import { ApiError, call, sessionPath } from './api.js';
+import { badge, h, timeAgo } from './dom.js';
+import { jsonView } from './json_view.js';
+
+const RETRY_MS = 2000;
+// Entries kept in the page; older ones are dropped (the API still has them).
+const MAX_ENTRIES = 500;
+
+/**
+ * @typedef {{index: number, kind: string, firstSeq: number, lastSeq: number,
+ *   firstAt: string, lastAt: string, text?: string, messageId?: string,
+ *   toolCallId?: string, title?: string, toolKind?: string, status?: string,
+ *   input?: unknown, inputTruncated?: boolean, result?: string,
+ *   resultTruncated?: boolean, started?: boolean, completed?: boolean,
+ *   fields?: Record<string, unknown>}} Entry
+ */
+
+/**
+ * @param {string} id
+ * @returns {{element: HTMLElement, stop: () => void, resume: () => void}}
+ */
+export function transcriptView(id) {
+  const state = h('span', { class: 'conn', id: 'transcript-state', role: 'status' }, 'connecting…');
+  const note = h('p', { class: 'muted', id: 'transcript-empty' }, 'No conversation yet.');
+  const list = h('ol', { class: 'timeline', id: 'transcript', 'aria-label': 'Transcript entries, oldest first' });
+  const element = h('section', { 'aria-labelledby': 'h-transcript' },
+    h('h2', { id: 'h-transcript' }, 'Transcript'),
+    h('div', { class: 'row' }, state), note, list);
+
+  let stopped = false;
+  let lastId = 0;
+  /** @type {EventSource | null} */
+  let es = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let retry;
+  /** @type {Map<number, HTMLElement>} */
+  const rows = new Map();
+
+  /** @param {string} cls @param {string} text */
+  function setState(cls, text) {
+    state.className = `conn ${cls}`;
+    state.textContent = text;
+  }
+
+  function connect() {
+    if (stopped) return;
+    clearTimeout(retry);
+    es?.close();
+    const source = new EventSource(
+      `${sessionPath(id)}/transcript/stream${lastId > 0 ? `?after=${lastId}` : ''}`);
+    es = source;
+    setState('', 'connecting…');
+    source.onopen = () => setState('live', 'live');
+    source.addEventListener('entry', (m) => {
+      const frame = /** @type {MessageEvent} */ (m);
+      const seq = Number(frame.lastEventId);
+      if (seq > lastId) lastId = seq;
+      show(/** @type {Entry} */ (JSON.parse(frame.data)));
+    });
+    source.addEventListener('error', (e) => {
+      if (source !== es) return;
+      if (e instanceof MessageEvent && e.data) {
+        const msg = JSON.parse(e.data)?.error?.message ?? 'stream error';
+        source.close();
+        setState('down', `stream ended: ${msg}`);
+        return;
+      }
+      if (source.readyState === EventSource.CONNECTING) {
+        setState('down', 'reconnecting…');
+        return;
+      }
+      // The browser gave up: ask the plain route why. 503 means this
+      // server keeps no transcripts (--transcript-max-bytes 0); a 401 opens
+      // the sign-in dialog (api.js) and resume() reconnects afterwards.
+      setState('down', 'disconnected');
+      call('GET', `${sessionPath(id)}/transcript?limit=1`).then(() => {
+        if (!stopped) retry = setTimeout(connect, RETRY_MS);
+      }, (/** @type {unknown} */ err) => {
+        if (err instanceof ApiError && err.status === 503) {
+          setState('down', 'this server keeps no transcripts');
+        } else if (err instanceof ApiError && err.status === 404) {
+          setState('down', 'session deleted');
+        } else if (!(err instanceof ApiError && err.status === 401) && !stopped) {
+          retry = setTimeout(connect, RETRY_MS);
+        }
+      });
+    });
+  }
+
+  /** @param {Entry} e */
+  function show(e) {
+    const row = render(e);
+    const old = rows.get(e.index);
+    if (old) {
+      // Keep an opened tool result open while its entry grows.
+      const wasOpen = old.querySelector('details')?.open;
+      old.replaceWith(row);
+      if (wasOpen) row.querySelector('details')?.setAttribute('open', '');
+    } else {
+      // Entries arrive in lastSeq order, not index order: insert in place.
+      let next = null;
+      for (const [index, el] of rows) {
+        if (index > e.index && (next === null || index < Number(next.dataset['index']))) next = el;
+      }
+      list.insertBefore(row, next);
+    }
+    rows.set(e.index, row);
+    note.hidden = true;
+    while (rows.size > MAX_ENTRIES) {
+      const oldest = Math.min(...rows.keys());
+      rows.get(oldest)?.remove();
+      rows.delete(oldest);
+    }
+  }
+
+  /** @param {Entry} e @returns {HTMLElement} */
+  function render(e) {
+    const head = h('div', { class: 'head' },
+      h('span', { class: 'seq' }, `${e.index}.`),
+      h('span', { class: 'type' }, e.kind),
+      h('span', { class: 'muted' }, e.firstSeq === e.lastSeq ? `#${e.firstSeq}` : `#${e.firstSeq}–${e.lastSeq}`),
+      timeAgo(e.lastAt));
+    /** @type {(Node | string | null)[]} */
+    const body = [];
+    if (e.kind === 'assistant' || e.kind === 'thought') {
+      body.push(h('p', { class: `said ${e.kind}` }, e.text ?? ''));
+    } else if (e.kind === 'tool') {
+      body.push(h('p', {}, e.title || e.toolCallId || 'tool call', ' ',
+        e.status ? badge(e.status) : null,
+        e.started === false ? h('span', { class: 'muted' }, ' (start not seen)') : null));
+      if (e.input !== undefined) body.push(details(`input${e.inputTruncated ? ' (cut)' : ''}`, e.input));
+      if (e.result !== undefined) body.push(details(`result${e.resultTruncated ? ' (cut)' : ''}`, e.result));
+    } else if (e.fields) {
+      body.push(details('fields', e.fields));
+    }
+    return h('li', { 'data-index': String(e.index), 'data-kind': e.kind }, head, ...body);
+  }
+
+  /** @param {string} label @param {unknown} value */
+  function details(label, value) {
+    return h('details', {}, h('summary', {}, label),
+      typeof value === 'string' ? h('pre', { class: 'said' }, value) : jsonView(value, 2));
+  }
+
+  connect();
+  return {
+    element,
+    stop() {
+      stopped = true;
+      clearTimeout(retry);
+      es?.close();
+    },
+    resume() {
+      if (stopped) return;
+      if (!es || es.readyState === EventSource.CLOSED) connect();
+    },
+  };
+}
