@@ -50,8 +50,9 @@ void WriteEntry(const TranscriptEntry& e, JsonWriter* w) {
       w->Key("resultTruncated").Bool(e.text_cut);
     }
   } else {
-    w->Key("fields").Raw(e.fields.empty() ? std::string_view("{}")
-                                          : std::string_view(e.fields));
+    const std::string_view fields =
+        e.fields.empty() ? std::string_view("{}") : std::string_view{e.fields};
+    w->Key("fields").Raw(fields);
   }
   w->EndObject();
 }

@@ -236,8 +236,12 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
     case Type::kThinking: {
       std::string_view text_raw, id_raw;
       ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
-        if (k == "text") text_raw = v;
-        if (k == "messageId") id_raw = v;
+        if (k == "text") {
+          text_raw = v;
+        }
+        if (k == "messageId") {
+          id_raw = v;
+        }
         return text_raw.empty() || (type == Type::kMessage && id_raw.empty());
       });
       std::string id;
@@ -263,11 +267,17 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
     case Type::kToolStarted: {
       std::string_view id, title, kind, status, input;
       ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
-        if (k == "toolCallId") id = v;
-        else if (k == "title") title = v;
-        else if (k == "kind") kind = v;
-        else if (k == "status") status = v;
-        else if (k == "input") input = v;
+        if (k == "toolCallId") {
+          id = v;
+        } else if (k == "title") {
+          title = v;
+        } else if (k == "kind") {
+          kind = v;
+        } else if (k == "status") {
+          status = v;
+        } else if (k == "input") {
+          input = v;
+        }
         return true;
       });
       Entry* e = Add(EntryKind::kTool, event);
@@ -290,10 +300,15 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
     case Type::kToolCompleted: {
       std::string_view id_raw, status, text, output;
       ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
-        if (k == "toolCallId") id_raw = v;
-        else if (k == "status") status = v;
-        else if (k == "text") text = v;
-        else if (k == "output") output = v;
+        if (k == "toolCallId") {
+          id_raw = v;
+        } else if (k == "status") {
+          status = v;
+        } else if (k == "text") {
+          text = v;
+        } else if (k == "output") {
+          output = v;
+        }
         return true;
       });
       std::string id;
