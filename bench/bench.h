@@ -79,6 +79,9 @@ struct BenchOptions {
   std::string postgres_url;
   // engine kPostgres: StoreOptions::postgres_pool (--postgres-pool).
   uint32_t postgres_pool = 8;
+  // StoreOptions::transcript_max_bytes (--transcript-max-bytes; 0 turns
+  // transcripts off, for the on/off comparison of SPEC §13).
+  uint64_t transcript_max_bytes = 16ull << 20;
 
   // http: the `acpstore` binary to run as the server. Empty: the one built
   // beside this benchmark (compiled in).

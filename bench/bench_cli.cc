@@ -108,6 +108,10 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
   app.add_option("--postgres-pool", options->postgres_pool,
                  "--engine postgres: connections of the engine's pool")
       ->capture_default_str();
+  app.add_option("--transcript-max-bytes", options->transcript_max_bytes,
+                 "StoreOptions::transcript_max_bytes: each session's "
+                 "transcript cap; 0 turns transcripts off (SPEC §13)")
+      ->capture_default_str();
 }
 
 }  // namespace acpstore::bench

@@ -23,6 +23,7 @@ StoreOptions BenchStoreOptions(const BenchOptions& options,
   store.data_dir = data_dir;
   store.sync = options.sync;
   store.memory_budget_bytes = options.memory_budget_bytes;
+  store.transcript_max_bytes = options.transcript_max_bytes;
   if (options.engine == Engine::kPostgres) {
     store.postgres_url = BenchPostgresUrl(options);
     store.postgres_pool = options.postgres_pool;

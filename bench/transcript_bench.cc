@@ -11,10 +11,12 @@
 // machine; each prints CPU (user+sys of the process, getrusage) per event.
 // The table gives the medians of the runs.
 //
-// Usage: transcript_bench [--engine memory|file] [--events N] [--runs R]
-//                         [--dir D]
+// Usage: transcript_bench [--engine memory|file|postgres] [--events N]
+//                         [--runs R] [--dir D] [--postgres-url URL]
 // (file engine: sync none, so the figure is the CPU of the write path, not
-// fsync waits.)
+// fsync waits. postgres: a scratch schema acpstore_transcript_bench,
+// dropped before and after each run; also the PostgreSQL server's CPU per
+// event, its postmaster and children from /proc, PgServerCpu.)
 
 #include <sys/resource.h>
 
@@ -23,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -30,6 +33,7 @@
 #include "acpstore/blocking_store.h"
 #include "acpstore/options.h"
 #include "acpstore/store.h"
+#include "postgres_peer.h"
 
 namespace {
 
@@ -123,12 +127,30 @@ struct RunResult {
   double events_per_s = 0;
   uint64_t payload_bytes = 0;
   uint64_t transcript_bytes = 0;
+  double pg_cpu_us_per_event = 0;  // postgres only
 };
+
+std::string g_postgres_url;
+constexpr const char* kPgSchema = "acpstore_transcript_bench";
 
 RunResult RunOnce(const std::string& engine, const std::string& dir, bool on,
                   const std::vector<NewEvent>& events, int run) {
   StoreOptions options;
-  options.engine = engine == "file" ? Engine::kFile : Engine::kMemory;
+  options.engine = engine == "file"       ? Engine::kFile
+                   : engine == "postgres" ? Engine::kPostgres
+                                          : Engine::kMemory;
+  std::optional<bench::PgServerCpu> server;
+  if (options.engine == Engine::kPostgres) {
+    options.postgres_url = g_postgres_url;
+    options.postgres_schema = kPgSchema;
+    Status s = bench::DropPostgresSchema(g_postgres_url, kPgSchema);
+    if (!s.ok()) {
+      std::fprintf(stderr, "drop schema: %s\n", s.ToString().c_str());
+      std::exit(1);
+    }
+    Result<bench::PgServerCpu> found = bench::PgServerCpu::Find(g_postgres_url);
+    if (found.ok()) server = *found;
+  }
   options.data_dir = dir + "/run-" + std::to_string(run) + (on ? "-on" : "-off");
   std::filesystem::remove_all(options.data_dir);
   options.sync = SyncMode::kNone;
@@ -146,6 +168,7 @@ RunResult RunOnce(const std::string& engine, const std::string& dir, bool on,
   s.id = "sess-1";
   if (!db.CreateSession(scope, s).ok()) std::exit(1);
   const double cpu0 = CpuSeconds();
+  const double pg0 = server ? server->Seconds() : 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (const NewEvent& e : events) {
     auto r = db.Append(scope, "sess-1", e);
@@ -155,6 +178,7 @@ RunResult RunOnce(const std::string& engine, const std::string& dir, bool on,
     }
   }
   const double cpu = CpuSeconds() - cpu0;
+  const double pg_cpu = server ? server->Seconds() - pg0 : 0;
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   StoreStats stats = (*store)->Stats();
@@ -163,7 +187,11 @@ RunResult RunOnce(const std::string& engine, const std::string& dir, bool on,
   out.events_per_s = static_cast<double>(events.size()) / secs;
   out.payload_bytes = stats.event_payload_bytes;
   out.transcript_bytes = stats.memory_transcript_bytes;
+  out.pg_cpu_us_per_event = pg_cpu * 1e6 / static_cast<double>(events.size());
   store->reset();
+  if (options.engine == Engine::kPostgres) {
+    (void)bench::DropPostgresSchema(g_postgres_url, kPgSchema);
+  }
   std::filesystem::remove_all(options.data_dir);
   return out;
 }
@@ -185,18 +213,21 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--events")) n = std::stoull(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--postgres-url")) g_postgres_url = argv[i + 1];
   }
   std::filesystem::create_directories(dir);
   const std::vector<NewEvent> events = AcpSession(n, 16);
-  std::vector<double> cpu_on, cpu_off, rate_on, rate_off;
+  std::vector<double> cpu_on, cpu_off, rate_on, rate_off, pg_on, pg_off;
   RunResult last_on;
   for (int run = 0; run < runs; ++run) {
     // Alternate which goes first, so drift on a shared machine hits both.
     for (int k = 0; k < 2; ++k) {
       const bool on = (run + k) % 2 == 0;
       RunResult r = RunOnce(engine, dir, on, events, run);
-      std::printf("run %d transcripts %-3s: %.2f us CPU/event, %.0f events/s\n",
-                  run, on ? "on" : "off", r.cpu_us_per_event, r.events_per_s);
+      std::printf("run %d transcripts %-3s: %.2f us CPU/event, %.2f us PostgreSQL CPU/event, %.0f events/s\n",
+                  run, on ? "on" : "off", r.cpu_us_per_event,
+                  r.pg_cpu_us_per_event, r.events_per_s);
+      (on ? pg_on : pg_off).push_back(r.pg_cpu_us_per_event);
       (on ? cpu_on : cpu_off).push_back(r.cpu_us_per_event);
       (on ? rate_on : rate_off).push_back(r.events_per_s);
       if (on) last_on = r;
@@ -207,6 +238,12 @@ int main(int argc, char** argv) {
   std::printf("| transcripts | CPU us/event | events/s |\n|---|---|---|\n");
   std::printf("| off | %.2f | %.0f |\n", Median(cpu_off), Median(rate_off));
   std::printf("| on | %.2f | %.0f |\n", Median(cpu_on), Median(rate_on));
+  if (engine == "postgres") {
+    std::printf("PostgreSQL CPU us/event: off %.2f, on %.2f; total on/off %.3f\n",
+                Median(pg_off), Median(pg_on),
+                (Median(cpu_on) + Median(pg_on)) /
+                    (Median(cpu_off) + Median(pg_off)));
+  }
   std::printf("throughput on/off %.3f, CPU per event on/off %.3f\n",
               Median(rate_on) / Median(rate_off), Median(cpu_on) / Median(cpu_off));
   std::printf("event payload bytes %llu, transcript bytes %llu: %.3f transcript bytes per event byte (%.1fx smaller)\n",

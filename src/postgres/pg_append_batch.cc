@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "engine/keys.h"
+#include "postgres/pg_transcripts.h"
 #include "postgres/pg_write.h"
 
 namespace acpstore::postgres {
@@ -68,6 +69,14 @@ Status AppendBatch::Begin(const std::vector<const AppendTarget*>& targets) {
         kKnownEvents,
         PgParams().Text(key.first).Text(key.second).Text(
             TextArray({ids.begin(), ids.end()}))));
+  }
+  // Transcript loads, behind the locks too (pg_transcripts.h).
+  std::set<std::pair<std::string, std::string>> transcripts;
+  for (const AppendTarget* t : targets) {
+    if (t->transcript) transcripts.insert({t->tenant_id, t->session_id});
+  }
+  for (const auto& [tenant, session] : transcripts) {
+    ACPSTORE_RETURN_IF_ERROR(PrefetchTranscript(conn_, tenant, session));
   }
   // The first Exec sends all of it (one round trip); the others take
   // their prefetched rows.

@@ -49,6 +49,9 @@ struct AppendTarget {
   std::string tenant_id;
   std::string session_id;
   std::vector<std::string> client_ids;
+  // Transcripts are on: Begin also prefetches the session's transcript
+  // load (pg_transcripts.h PrefetchTranscript).
+  bool transcript = false;
 };
 
 class AppendBatch {
@@ -66,6 +69,8 @@ class AppendBatch {
   // What the deciders read: the loaded rows plus every decision of this
   // batch written so far.
   const engine::StoreState& state() const { return ws_.state(); }
+  // The batch's connection, for the transcript fold (pg_transcripts.h).
+  PgConn& conn() { return conn_; }
 
   // Writes one decided mutation into the batch (above) and applies it to
   // the working set. `notes` receives the notification payload of each

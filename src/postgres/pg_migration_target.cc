@@ -2,6 +2,7 @@
 //
 // Thread-safety: see the header.
 
+#include "postgres/pg_transcripts.h"
 #include "postgres/pg_migration_target.h"
 
 #include <algorithm>
@@ -78,8 +79,12 @@ using Key = std::pair<std::string, std::string>;  // tenant, id
 }  // namespace
 
 PgMigrationTarget::PgMigrationTarget(const std::string& url,
-                                     const std::string& schema)
-    : schema_(schema), channel_(NotifyChannel(schema)), pool_(url, schema, 1) {}
+                                     const std::string& schema,
+                                     const transcript::Limits& limits)
+    : schema_(schema),
+      channel_(NotifyChannel(schema)),
+      limits_(limits),
+      pool_(url, schema, 1) {}
 
 std::string PgMigrationTarget::Describe() const {
   return "the postgres schema \"" + schema_ + "\"";
@@ -164,7 +169,9 @@ Status PgMigrationTarget::WriteBatch(PgConn& conn,
     ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(a)));
   }
   ACPSTORE_RETURN_IF_ERROR(engine::CheckMigrationBatch(ws.state(), batch));
-  return WriteMutation(conn, channel_, ws, batch);
+  ACPSTORE_RETURN_IF_ERROR(WriteMutation(conn, channel_, ws, batch));
+  // Transcripts of the imported events, in the batch's transaction.
+  return FoldTranscripts(conn, batch, limits_);
 }
 
 void PgMigrationTarget::CommitBatch(record::Mutation batch,
@@ -271,8 +278,8 @@ Result<engine::MigrationStore> OpenPostgresForMigration(
   // Opening the store checks the options and migrates the schema.
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<PgStore> store,
                             PgStore::Open(options));
-  auto target = std::make_unique<PgMigrationTarget>(options.postgres_url,
-                                                    options.postgres_schema);
+  auto target = std::make_unique<PgMigrationTarget>(
+      options.postgres_url, options.postgres_schema, TranscriptLimits(options));
   return engine::MigrationStore(std::move(store), std::move(target));
 }
 

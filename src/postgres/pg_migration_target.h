@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "acpstore/options.h"
+#include "transcript/transcript.h"
 #include "engine/migration_target.h"
 #include "postgres/pg_pool.h"
 
@@ -34,8 +35,11 @@ namespace acpstore::postgres {
 
 class PgMigrationTarget final : public engine::MigrationTarget {
  public:
-  // The schema must exist (PgStore::Open migrates it).
-  PgMigrationTarget(const std::string& url, const std::string& schema);
+  // The schema must exist (PgStore::Open migrates it). `limits`: the
+  // transcript fold of the imported events (pg_transcripts.h; max_bytes 0
+  // builds none).
+  PgMigrationTarget(const std::string& url, const std::string& schema,
+                    const transcript::Limits& limits);
 
   std::string Describe() const override;
   Result<Held> CountHeld() override;
@@ -54,6 +58,7 @@ class PgMigrationTarget final : public engine::MigrationTarget {
 
   const std::string schema_;
   const std::string channel_;
+  const transcript::Limits limits_;
   PgPool pool_;
 };
 

@@ -13,6 +13,7 @@
 #include "engine/keys.h"
 #include "postgres/pg_migrate.h"
 #include "postgres/pg_rows.h"
+#include "postgres/pg_transcripts.h"
 #include "postgres/pg_write.h"
 #include "record/validate.h"
 
@@ -268,6 +269,9 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
       out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
       out->appended = CountAppended(d->mutation);
       out->result = std::move(d->result);
+      // Transcripts (pg_transcripts.h), queued in the batch's transaction.
+      ACPSTORE_RETURN_IF_ERROR(FoldTranscripts(batch.conn(), d->mutation,
+                                               TranscriptLimits(options_)));
       return batch.Write(std::move(d->mutation), &out->notes);
     };
   }
@@ -283,6 +287,8 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
     }
     ACPSTORE_RETURN_IF_ERROR(
         WriteMutation(c, channel_, ws, d->mutation, &out->notes));
+    ACPSTORE_RETURN_IF_ERROR(
+        FoldTranscripts(c, d->mutation, TranscriptLimits(options_)));
     out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
     out->appended = CountAppended(d->mutation);
     out->result = std::move(d->result);
@@ -438,6 +444,7 @@ void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
                            AppendRequest req, Completion<AppendResult> done) {
   Status valid = record::ValidateAppendRequest(&req, options_.limits);
   AppendTarget target{scope.tenant_id, std::string(session_id), {}};
+  target.transcript = options_.transcript_max_bytes > 0;
   for (const NewEvent& e : req.events) {
     if (e.client_event_id) target.client_ids.push_back(*e.client_event_id);
   }

@@ -74,8 +74,7 @@ class PgStore final : public Store, private engine::SubscriptionSource {
                     Completion<AppendResult> done) override;
   Result<EventPage> ListEvents(const Scope& scope, std::string_view session_id,
                                EventSeq after, uint32_t limit) override;
-  // Not built on postgres yet (issue 16 lands transcripts on the memory and
-  // file engines first): kUnavailable.
+  // SPEC §13, from the transcript tables (pg_transcripts.h).
   Result<TranscriptPage> ReadTranscript(const Scope& scope,
                                         std::string_view session_id,
                                         const TranscriptQuery& query) override;

@@ -12,6 +12,8 @@
 #include "engine/state.h"
 #include "postgres/pg_rows.h"
 #include "postgres/pg_store.h"
+#include "postgres/pg_transcripts.h"
+#include "transcript/transcript_page.h"
 #include "record/validate.h"
 
 namespace acpstore::postgres {
@@ -335,6 +337,11 @@ StoreStats PgStore::Stats() {
     ACPSTORE_ASSIGN_OR_RETURN(PgResult n, c.Exec(kStatsCounts, PgParams()));
     stats.actions = static_cast<uint64_t>(n.Int(0, 0));
     stats.pauses = static_cast<uint64_t>(n.Int(0, 1));
+    if (options_.transcript_max_bytes > 0) {
+      ACPSTORE_ASSIGN_OR_RETURN(TranscriptTotals t, ReadTranscriptTotals(c));
+      stats.memory_transcript_bytes = t.bytes;
+      stats.transcripts_incomplete = t.incomplete;
+    }
     return true;
   });
   return stats;
@@ -356,12 +363,18 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const StoreOptions& options) {
   return std::unique_ptr<Store>(std::move(store));
 }
 
-Result<TranscriptPage> PgStore::ReadTranscript(const Scope&,
-                                               std::string_view,
-                                               const TranscriptQuery&) {
-  // Temporary: the postgres engine does not keep transcripts yet.
-  return Status::Unavailable(
-      "transcripts are not built for the postgres engine yet");
+Result<TranscriptPage> PgStore::ReadTranscript(const Scope& scope,
+                                               std::string_view session_id,
+                                               const TranscriptQuery& query) {
+  if (options_.transcript_max_bytes == 0) {
+    return Status::Unavailable("transcripts are off (transcript_max_bytes 0)");
+  }
+  ACPSTORE_ASSIGN_OR_RETURN(uint32_t kinds,
+                            transcript::CheckTranscriptQuery(query));
+  return WithConn<TranscriptPage>([&](PgConn& c) -> Result<TranscriptPage> {
+    return ReadTranscriptRows(c, scope, session_id, query, kinds,
+                              TranscriptLimits(options_));
+  });
 }
 
 }  // namespace acpstore::postgres

@@ -15,8 +15,10 @@ namespace acpstore::postgres {
 namespace {
 
 // Every table of the schema, in the order they are reported.
-constexpr const char* kTables[] = {"sessions", "events",  "actions",
-                                   "pauses",   "keys",    "schema_version"};
+constexpr const char* kTables[] = {
+    "sessions",    "events",             "actions", "pauses",
+    "transcripts", "transcript_entries", "transcript_text",
+    "keys",        "schema_version"};
 
 // Sessions whose counters disagree with their event rows (one scan of
 // events), with what the rows say.

@@ -177,7 +177,8 @@ size_t Entry::Bytes() const {
 }
 
 Entry* Transcript::MutableAt(uint64_t index) {
-  std::shared_ptr<Entry>& p = entries_[index - first_index_];
+  if (partial_) touched_.push_back(index);
+  std::shared_ptr<Entry>& p = entries_[index - base_];
   // Shared with a copy (a snapshot being written): change a clone.
   if (p->shared) {
     p = std::make_shared<Entry>(*p);
@@ -194,6 +195,7 @@ Entry* Transcript::Add(EntryKind kind, const EventView& event) {
   e->first_seq = e->last_seq = event.seq;
   e->first_at = e->last_at = event.occurred_at;
   entries_.push_back(std::move(e));
+  if (partial_) touched_.push_back(end_index() - 1);
   ++by_kind_[static_cast<uint8_t>(kind) - 1];
   bytes_ += entries_.back()->Bytes();
   return entries_.back().get();
@@ -210,16 +212,32 @@ void Transcript::Grew(size_t before, const Entry& e) {
 }
 
 void Transcript::Enforce(const Limits& limits) {
-  while (bytes_ > limits.max_bytes && !entries_.empty()) {
-    const Entry& e = *entries_.front();
-    bytes_ -= e.Bytes();
-    if (e.kind == EntryKind::kTool && e.started && !e.completed) {
-      auto it = open_tools_.find(e.id);
-      if (it != open_tools_.end() && it->second == first_index_) {
-        open_tools_.erase(it);
+  while (bytes_ > limits.max_bytes && first_index_ < end_index()) {
+    if (first_index_ < base_ || entries_.front() == nullptr) {
+      // A partial transcript's entry that was not loaded: not the last
+      // one, not an open tool's.
+      const uint64_t b = unloaded_bytes_ ? unloaded_bytes_(first_index_) : 0;
+      bytes_ -= std::min(bytes_, b);
+      if (first_index_ == base_) {
+        entries_.pop_front();
+        ++base_;
       }
+    } else {
+      const Entry& e = *entries_.front();
+      bytes_ -= e.Bytes();
+      if (partial_) {
+        auto h = hidden_.find(first_index_);
+        if (h != hidden_.end()) bytes_ -= std::min(bytes_, h->second);
+      }
+      if (e.kind == EntryKind::kTool && e.started && !e.completed) {
+        auto it = open_tools_.find(e.id);
+        if (it != open_tools_.end() && it->second == first_index_) {
+          open_tools_.erase(it);
+        }
+      }
+      entries_.pop_front();
+      ++base_;
     }
-    entries_.pop_front();
     ++first_index_;
     complete_ = false;
   }
@@ -392,7 +410,7 @@ void Transcript::EncodeHead(std::string* out) const {
   base::PutVarint64(out, first_index_);
   out->push_back(complete_ ? 1 : 0);
   base::PutVarint64(out, folded_seq_);
-  base::PutVarint64(out, entries_.size());
+  base::PutVarint64(out, size());
   for (uint64_t n : by_kind_) base::PutVarint64(out, n);
   base::PutVarint32(out, static_cast<uint32_t>(usage_.size()));
   for (const auto& [name, total] : usage_) {
@@ -430,6 +448,7 @@ Status Transcript::DecodeHead(std::string_view in, Transcript* out) {
   if (static_cast<uint8_t>(in[0]) > 1 || out->first_index_ == 0) {
     return Status::Corruption("transcript head is malformed");
   }
+  out->base_ = out->first_index_;
   out->complete_ = in[0] == 1;
   in.remove_prefix(1);
   if (!base::GetVarint64(&in, &out->folded_seq_) ||
@@ -509,6 +528,47 @@ void Transcript::AddDecoded(Entry e) {
     }
   }
   entries_.push_back(std::make_shared<Entry>(std::move(e)));
+}
+
+Status Transcript::DecodePartial(
+    std::string_view head, uint64_t bytes,
+    std::vector<std::pair<uint64_t, Entry>> loaded,
+    std::function<uint64_t(uint64_t)> unloaded_bytes, Transcript* out) {
+  ACPSTORE_RETURN_IF_ERROR(DecodeHead(head, out));
+  const uint64_t end = out->first_index_ + out->expected_entries_;
+  std::sort(loaded.begin(), loaded.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (!loaded.empty() &&
+      (loaded.front().first < out->first_index_ ||
+       loaded.back().first >= end)) {
+    return Status::Corruption("a transcript entry lies outside its head's range");
+  }
+  if (end > out->first_index_ &&
+      (loaded.empty() || loaded.back().first != end - 1)) {
+    return Status::Corruption("a partial transcript lacks its last entry");
+  }
+  out->partial_ = true;
+  out->bytes_ = bytes;
+  out->unloaded_bytes_ = std::move(unloaded_bytes);
+  out->base_ = loaded.empty() ? end : loaded.front().first;
+  out->entries_.resize(end - out->base_);
+  // Ascending, so the latest start of a toolCallId wins, as in a fold.
+  for (auto& [index, e] : loaded) {
+    if (e.kind == EntryKind::kTool && e.started && !e.completed) {
+      out->open_tools_[e.id] = index;
+    }
+    out->entries_[index - out->base_] = std::make_shared<Entry>(std::move(e));
+  }
+  out->expected_entries_ = 0;
+  return Status::OK();
+}
+
+std::vector<uint64_t> Transcript::open_tool_indexes() const {
+  std::vector<uint64_t> out;
+  out.reserve(open_tools_.size());
+  for (const auto& [id, index] : open_tools_) out.push_back(index);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 bool operator==(const Transcript& a, const Transcript& b) {

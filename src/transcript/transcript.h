@@ -41,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -139,13 +140,12 @@ class Transcript {
   // Entry index of the first kept entry (1 when nothing was dropped) and
   // one past the last.
   uint64_t first_index() const { return first_index_; }
-  uint64_t end_index() const { return first_index_ + entries_.size(); }
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  // The entry with index `index` (first_index() <= index < end_index()).
-  const Entry& at(uint64_t index) const {
-    return *entries_[index - first_index_];
-  }
+  uint64_t end_index() const { return base_ + entries_.size(); }
+  size_t size() const { return end_index() - first_index_; }
+  bool empty() const { return size() == 0; }
+  // The entry with index `index` (first_index() <= index < end_index();
+  // in a partial transcript, one that was loaded).
+  const Entry& at(uint64_t index) const { return *entries_[index - base_]; }
   // False once the cap dropped an entry, or the transcript was rebuilt from
   // a stream that had lost events before it was first folded.
   bool complete() const { return complete_; }
@@ -171,6 +171,30 @@ class Transcript {
   // The entry count DecodeHead read, which the AddDecoded calls must reach.
   uint64_t expected_entries() const { return expected_entries_; }
 
+  // Partial transcripts: an engine that keeps each entry in a row of its
+  // own (postgres) loads only what a fold can change - the head, the last
+  // entry and the open tools' entries (open_tool_indexes()) - and writes
+  // back only what the fold touched. `head`: EncodeHead's bytes; `bytes`:
+  // bytes() as stored; `loaded`: (index, entry), the last entry among them
+  // when there is one. The cap may drop entries that were not loaded:
+  // `unloaded_bytes(index)` answers their Entry::Bytes().
+  static Status DecodePartial(std::string_view head, uint64_t bytes,
+                              std::vector<std::pair<uint64_t, Entry>> loaded,
+                              std::function<uint64_t(uint64_t)> unloaded_bytes,
+                              Transcript* out);
+  // Partial transcripts only: the indexes of the entries folds created or
+  // changed since DecodePartial (ascending, possibly repeated; some may
+  // have been dropped since: below first_index()).
+  const std::vector<uint64_t>& touched() const { return touched_; }
+  // Partial transcripts only: a loaded entry whose text the engine keeps
+  // apart (loaded with its text empty; a fold then appends to the empty
+  // text, which is what the engine appends to the stored text) counts
+  // `n` more bytes than its Bytes(), for the cap.
+  void set_hidden_bytes(uint64_t index, uint64_t n) { hidden_[index] = n; }
+  // The entries of tools started and not completed (what DecodePartial
+  // must load besides the last entry).
+  std::vector<uint64_t> open_tool_indexes() const;
+
   friend bool operator==(const Transcript& a, const Transcript& b);
 
  private:
@@ -181,7 +205,11 @@ class Transcript {
   void Grew(size_t before, const Entry& e);
   void Enforce(const Limits& limits);
 
+  // entries_[i] is entry base_ + i. base_ == first_index_ except in a
+  // partial transcript, where entries before base_ are not held and those
+  // after it that were not loaded are null.
   std::deque<std::shared_ptr<Entry>> entries_;
+  uint64_t base_ = 1;
   uint64_t first_index_ = 1;
   bool complete_ = true;
   EventSeq folded_seq_ = 0;
@@ -191,6 +219,11 @@ class Transcript {
   // toolCallId -> index of its open (started, not completed) entry.
   std::unordered_map<std::string, uint64_t> open_tools_;
   uint64_t expected_entries_ = 0;  // decoding only
+  // Partial transcripts only (DecodePartial).
+  bool partial_ = false;
+  std::vector<uint64_t> touched_;
+  std::map<uint64_t, uint64_t> hidden_;
+  std::function<uint64_t(uint64_t)> unloaded_bytes_;
 };
 
 }  // namespace acpstore::transcript

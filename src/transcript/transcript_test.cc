@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -317,6 +318,97 @@ TEST(TranscriptTest, RandomizedSequences) {
     ASSERT_TRUE(RoundTrip(t) == t);
     ASSERT_TRUE(FoldAll(events, limits) == t);
   }
+}
+
+// Partial transcripts (DecodePartial), as the postgres engine keeps them:
+// entries in a store of their own, each fold loading only the head, the
+// newest entry and the open tools' entries, and writing back the head and
+// the touched entries (dropped ones deleted). After every event the store
+// holds exactly the whole transcript's entries, head and byte count.
+TEST(TranscriptTest, PartialFoldsKeepAStoreEqualToTheWholeFold) {
+  std::mt19937_64 rng(4242);
+  const char* types[] = {"message.delta", "thinking.delta", "tool.started",
+                         "tool.completed", "usage.updated", "turn.completed",
+                         "note"};
+  for (int round = 0; round < 100; ++round) {
+    Limits limits;
+    limits.max_bytes = 400 + rng() % 6000;
+    limits.max_tool_bytes = 1 + rng() % 32;
+    Transcript whole;
+    std::map<uint64_t, Entry> rows;  // the entry store
+    std::string head;
+    whole.EncodeHead(&head);
+    uint64_t bytes = 0;
+    std::vector<uint64_t> open;
+    const int n = 1 + static_cast<int>(rng() % 200);
+    for (int i = 1; i <= n; ++i) {
+      const std::string id = "x" + std::to_string(rng() % 3);
+      const std::string text(rng() % 50, static_cast<char>('a' + rng() % 26));
+      std::string p = R"({"acp":{"k":1})";
+      if (rng() % 3 == 0) p += R"(,"messageId":")" + id + "\"";
+      p += R"(,"inputTokens":3,"input":{"q":")" + text + "\"}";
+      p += R"(,"text":")" + text + R"(","title":"T","toolCallId":")" + id +
+           "\"}";
+      const std::string type = types[rng() % 7];
+      const EventView ev{static_cast<EventSeq>(i), type,
+                         static_cast<TimestampMs>(i), p};
+      whole.Fold(ev, limits);
+
+      // Load: the newest entry and the open tools' entries.
+      std::vector<std::pair<uint64_t, Entry>> loaded;
+      std::vector<uint64_t> want = open;
+      if (!rows.empty()) want.push_back(rows.rbegin()->first);
+      for (uint64_t idx : want) {
+        if (!rows.count(idx)) continue;
+        bool dup = false;
+        for (const auto& l : loaded) dup = dup || l.first == idx;
+        if (!dup) loaded.emplace_back(idx, rows.at(idx));
+      }
+      Transcript part;
+      ASSERT_TRUE(Transcript::DecodePartial(
+                      head, bytes, std::move(loaded),
+                      [&](uint64_t idx) { return rows.at(idx).Bytes(); }, &part)
+                      .ok());
+      part.Fold(ev, limits);
+      // Write back.
+      for (uint64_t idx : part.touched()) {
+        if (idx >= part.first_index()) rows[idx] = part.at(idx);
+      }
+      rows.erase(rows.begin(), rows.lower_bound(part.first_index()));
+      head.clear();
+      part.EncodeHead(&head);
+      bytes = part.bytes();
+      open = part.open_tool_indexes();
+
+      std::string whole_head;
+      whole.EncodeHead(&whole_head);
+      ASSERT_EQ(head, whole_head) << "round " << round << " event " << i;
+      ASSERT_EQ(bytes, whole.bytes());
+      ASSERT_EQ(open, whole.open_tool_indexes());
+      ASSERT_EQ(rows.size(), whole.size());
+      for (const auto& [idx, e] : rows) ASSERT_TRUE(e == whole.at(idx));
+    }
+  }
+}
+
+TEST(TranscriptTest, DecodePartialRefusesEntriesOutsideTheHead) {
+  Transcript t = FoldAll({{"message.delta", Delta("a", "m1")},
+                          {"message.delta", Delta("b", "m2")}});
+  std::string head;
+  t.EncodeHead(&head);
+  Transcript out;
+  // The newest entry (2) is required.
+  EXPECT_FALSE(Transcript::DecodePartial(head, t.bytes(), {{1, t.at(1)}},
+                                         nullptr, &out)
+                   .ok());
+  EXPECT_FALSE(Transcript::DecodePartial(head, t.bytes(), {{3, t.at(2)}},
+                                         nullptr, &out)
+                   .ok());
+  EXPECT_TRUE(Transcript::DecodePartial(head, t.bytes(), {{2, t.at(2)}},
+                                        nullptr, &out)
+                  .ok());
+  EXPECT_EQ(out.end_index(), 3u);
+  EXPECT_EQ(out.size(), 2u);
 }
 
 }  // namespace

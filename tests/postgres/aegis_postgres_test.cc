@@ -339,9 +339,13 @@ TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
   EXPECT_TRUE(healthy->ok());
   EXPECT_EQ(healthy->schema_version, postgres::KnownSchemaVersion());
   using Tables = std::vector<std::pair<std::string, uint64_t>>;
-  const Tables want = {{"sessions", 3}, {"events", 7},
-                       {"actions", 5},  {"pauses", 2},
-                       {"keys", 0},     {"schema_version", 3}};
+  // The import folds transcripts too (SPEC §13): the two sessions with
+  // conversation events, five entries between them.
+  const Tables want = {{"sessions", 3},    {"events", 7},
+                       {"actions", 5},     {"pauses", 2},
+                       {"transcripts", 2}, {"transcript_entries", 5},
+                       {"transcript_text", 2},
+                       {"keys", 0},        {"schema_version", 4}};
   EXPECT_EQ(healthy->tables, want);
   EXPECT_EQ(healthy->rows_decoded, 3u + 5u + 2u);
 

@@ -46,12 +46,11 @@ INSTANTIATE_TEST_SUITE_P(Engines, StoreConformance,
 // over the same schema sees what the previous one acknowledged.
 INSTANTIATE_TEST_SUITE_P(Engines, StorePersistence,
                          ::testing::ValuesIn(PersistentEngines()), EngineName);
-// PENDING (issue 16): transcripts are not built on the postgres engine yet
-// (PgStore::ReadTranscript answers kUnavailable), so the transcript suites
-// StoreTranscripts and StoreTranscriptPersistence
-// (../conformance_transcripts_test.cc) are deliberately not instantiated
-// here. Instantiate them like the two above when they are built.
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreTranscripts);
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreTranscriptPersistence);
+// Transcripts (../conformance_transcripts_test.cc, SPEC §13): every case,
+// kept in the transcript tables (src/postgres/pg_transcripts.h).
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTranscripts,
+                         ::testing::ValuesIn(Engines()), EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTranscriptPersistence,
+                         ::testing::ValuesIn(PersistentEngines()), EngineName);
 
 }  // namespace acpstore::conformance

@@ -1,0 +1,427 @@
+// Transcripts on the postgres engine (SPEC §13, src/postgres/pg_transcripts.h)
+// beyond the shared conformance cases: the partial fold (head + newest +
+// open tools loaded, touched rows written) gives exactly what the memory
+// engine's whole-transcript fold gives, for random Aegis-shaped streams in
+// random batches, under a small cap; an append rewrites only the entry rows
+// it changed; a transcript written through one server is read on another;
+// a session without a head row (written before schema version 4) gets its
+// transcript rebuilt from its retained events.
+//
+// Each test uses its own schema in the database of scripts/test.sh
+// (pg_test_env.h); without that database every test fails.
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "acpstore/blocking_store.h"
+#include "acpstore/store.h"
+#include "pg_test_env.h"
+
+namespace acpstore {
+namespace {
+
+const Scope kAlice{"t1", "alice", Scope::Access::kOwner};
+
+NewEvent Ev(std::string type, std::string payload) {
+  NewEvent e;
+  e.event_type = std::move(type);
+  e.payload = std::move(payload);
+  return e;
+}
+
+class TranscriptsPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const ::testing::TestInfo* info =
+        ::testing::UnitTest::GetInstance()->current_test_info();
+    schema_ = pgtest::SchemaFor(std::string("transcripts.") + info->name() +
+                                "." + std::to_string(::getpid()));
+  }
+  void TearDown() override {
+    Sql("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE");
+  }
+
+  std::unique_ptr<Store> OpenPg(StoreOptions options) {
+    options.maintenance_interval_ms = 0;
+    Status s = pgtest::UsePostgres(&options, schema_);
+    EXPECT_TRUE(s.ok()) << s;
+    if (!s.ok()) return nullptr;
+    Result<std::unique_ptr<Store>> store = OpenStore(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return nullptr;
+    return std::move(*store);
+  }
+
+  // Runs statements on a connection of its own; the first column of each
+  // row of the last one's result, joined by ','.
+  std::string Sql(const std::string& sql) {
+    Result<std::string> url = pgtest::TestPostgresUrl();
+    EXPECT_TRUE(url.ok()) << url.status();
+    if (!url.ok()) return "";
+    PGconn* c = PQconnectdb(url->c_str());
+    std::string out;
+    EXPECT_EQ(PQstatus(c), CONNECTION_OK);
+    if (PQstatus(c) == CONNECTION_OK) {
+      PGresult* r = PQexec(c, sql.c_str());
+      EXPECT_TRUE(PQresultStatus(r) == PGRES_TUPLES_OK ||
+                  PQresultStatus(r) == PGRES_COMMAND_OK)
+          << PQerrorMessage(c);
+      if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        for (int i = 0; i < PQntuples(r); ++i) {
+          if (i > 0) out.push_back(',');
+          out += PQgetvalue(r, i, 0);
+        }
+      }
+      PQclear(r);
+    }
+    PQfinish(c);
+    return out;
+  }
+  std::string Table(const std::string& name) {
+    return "\"" + schema_ + "\"." + name;
+  }
+
+  std::string schema_;
+};
+
+// Every page of a transcript, as one page (entries concatenated).
+TranscriptPage ReadAll(BlockingStore& db, const std::string& session,
+                       const std::vector<std::string>& kinds = {}) {
+  TranscriptQuery q;
+  q.limit = 7;  // several pages
+  q.kinds = kinds;
+  TranscriptPage all;
+  for (int guard = 0; guard < 100000; ++guard) {
+    Result<TranscriptPage> page = db.ReadTranscript(kAlice, session, q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) return all;
+    std::vector<TranscriptEntry> entries = std::move(all.entries);
+    entries.insert(entries.end(), page->entries.begin(), page->entries.end());
+    all = std::move(*page);
+    all.entries = std::move(entries);
+    if (all.next == q.after) break;
+    q.after = all.next;
+  }
+  return all;
+}
+
+void ExpectSame(const TranscriptPage& a, const TranscriptPage& b) {
+  EXPECT_EQ(a.first_index, b.first_index);
+  EXPECT_EQ(a.end_index, b.end_index);
+  EXPECT_EQ(a.complete, b.complete);
+  EXPECT_EQ(a.folded_seq, b.folded_seq);
+  EXPECT_EQ(a.usage, b.usage);
+  EXPECT_EQ(a.entries_by_kind, b.entries_by_kind);
+  ASSERT_EQ(a.entries.size(), b.entries.size());
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    const TranscriptEntry& x = a.entries[i];
+    const TranscriptEntry& y = b.entries[i];
+    SCOPED_TRACE("entry " + std::to_string(x.index));
+    EXPECT_EQ(x.index, y.index);
+    EXPECT_EQ(x.kind, y.kind);
+    EXPECT_EQ(x.first_seq, y.first_seq);
+    EXPECT_EQ(x.last_seq, y.last_seq);
+    EXPECT_EQ(x.first_at, y.first_at);
+    EXPECT_EQ(x.last_at, y.last_at);
+    EXPECT_EQ(x.text, y.text);
+    EXPECT_EQ(x.id, y.id);
+    EXPECT_EQ(x.title, y.title);
+    EXPECT_EQ(x.tool_kind, y.tool_kind);
+    EXPECT_EQ(x.status, y.status);
+    EXPECT_EQ(x.input, y.input);
+    EXPECT_EQ(x.input_cut, y.input_cut);
+    EXPECT_EQ(x.text_cut, y.text_cut);
+    EXPECT_EQ(x.started, y.started);
+    EXPECT_EQ(x.completed, y.completed);
+    EXPECT_EQ(x.fields, y.fields);
+  }
+}
+
+// A random Aegis-shaped event: deltas with and without new messageIds,
+// thoughts, overlapping tools (ids reused, completions without a start),
+// small entries, and types the fold skips.
+NewEvent RandomEventAt(std::mt19937& rng);
+NewEvent RandomEvent(std::mt19937& rng) {
+  const int64_t at = 1700000000000 + static_cast<int64_t>(rng() % 100000);
+  NewEvent e = RandomEventAt(rng);
+  e.occurred_at = at;  // both stores see the same times
+  return e;
+}
+NewEvent RandomEventAt(std::mt19937& rng) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const std::string acp = R"("acp":{"frame":{"text":"RAW"}},)";
+  const std::string tool = "t" + std::to_string(pick(4));
+  std::string text(1 + pick(40), static_cast<char>('a' + pick(26)));
+  switch (pick(10)) {
+    case 0:
+    case 1:
+    case 2:
+      return Ev("message.delta",
+                "{" + acp + (pick(4) == 0 ? R"("messageId":"m)" +
+                                                std::to_string(pick(3)) + "\","
+                                          : "") +
+                    R"("text":")" + text + "\"}");
+    case 3:
+      return Ev("thinking.delta", "{" + acp + R"("text":")" + text + "\"}");
+    case 4:
+      return Ev("tool.started", "{" + acp + R"("input":{"q":")" + text +
+                                    R"("},"kind":"read","title":"T )" + text +
+                                    R"(","toolCallId":")" + tool + "\"}");
+    case 5:
+      return Ev("tool.completed", "{" + acp + R"("status":"completed",)" +
+                                      (pick(2) == 0 ? R"("text":")" + text + "\","
+                                                    : R"("output":{"n":1},)") +
+                                      R"("toolCallId":")" + tool + "\"}");
+    case 6:
+      return Ev("usage.updated", "{" + acp + R"("inputTokens":)" +
+                                     std::to_string(pick(50)) +
+                                     R"(,"outputTokens":)" +
+                                     std::to_string(pick(50)) + "}");
+    case 7:
+      return Ev("turn.completed", "{" + acp + R"("stopReason":"end_turn"})");
+    case 8:
+      return Ev(pick(2) == 0 ? "approval.requested" : "session.error",
+                "{" + acp + R"("message":")" + text + "\"}");
+    default:
+      return Ev("note", R"({"x":1})");
+  }
+}
+
+TEST_F(TranscriptsPostgresTest, PartialFoldMatchesTheMemoryEnginesWholeFold) {
+  for (uint64_t cap : {uint64_t{16} << 20, uint64_t{3000}}) {
+    SCOPED_TRACE("transcript_max_bytes " + std::to_string(cap));
+    StoreOptions options;
+    options.transcript_max_bytes = cap;
+    options.transcript_max_tool_bytes = 24;
+    options.maintenance_interval_ms = 0;
+    StoreOptions mem_options = options;
+    mem_options.engine = Engine::kMemory;
+    auto mem = OpenStore(mem_options);
+    ASSERT_TRUE(mem.ok()) << mem.status();
+    std::unique_ptr<Store> pg = OpenPg(options);
+    ASSERT_NE(pg, nullptr);
+    BlockingStore db_mem(**mem), db_pg(*pg);
+    // The schema's totals include the previous round's session.
+    const StoreStats pg_before = pg->Stats();
+    const std::string session = "s" + std::to_string(cap);
+    ASSERT_TRUE(db_mem.CreateSession(kAlice, {.id = session}).ok());
+    ASSERT_TRUE(db_pg.CreateSession(kAlice, {.id = session}).ok());
+    std::mt19937 rng(static_cast<uint32_t>(cap));
+    for (int batch = 0; batch < 150; ++batch) {
+      AppendRequest req;
+      const int n = 1 + static_cast<int>(rng() % (batch % 5 == 0 ? 12 : 3));
+      for (int i = 0; i < n; ++i) req.events.push_back(RandomEvent(rng));
+      AppendRequest copy = req;
+      ASSERT_TRUE(db_mem.AppendEvents(kAlice, session, std::move(copy)).ok());
+      ASSERT_TRUE(db_pg.AppendEvents(kAlice, session, std::move(req)).ok());
+    }
+    TranscriptPage want = ReadAll(db_mem, session);
+    TranscriptPage got = ReadAll(db_pg, session);
+    ASSERT_GT(want.entries.size(), 10u);
+    if (cap < 10000) {
+      EXPECT_FALSE(want.complete);  // the cap was reached
+    }
+    ExpectSame(want, got);
+    ExpectSame(ReadAll(db_mem, session, {"tool", "usage"}),
+               ReadAll(db_pg, session, {"tool", "usage"}));
+    const StoreStats sm = (*mem)->Stats(), sp = pg->Stats();
+    EXPECT_EQ(sm.memory_transcript_bytes,
+              sp.memory_transcript_bytes - pg_before.memory_transcript_bytes);
+    EXPECT_EQ(sm.transcripts_incomplete,
+              sp.transcripts_incomplete - pg_before.transcripts_incomplete);
+    for (const TranscriptEntry& e : got.entries) {
+      EXPECT_EQ(e.text.find("RAW"), std::string::npos);
+      EXPECT_EQ(e.input.find("RAW"), std::string::npos);
+    }
+  }
+}
+
+TEST_F(TranscriptsPostgresTest, AnAppendRewritesOnlyTheEntryRowsItChanged) {
+  std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
+  ASSERT_NE(pg, nullptr);
+  BlockingStore db(*pg);
+  ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(db.Append(kAlice, "s",
+                          Ev("message.delta", R"({"messageId":"m)" +
+                                                  std::to_string(i) +
+                                                  R"(","text":"x"})"))
+                    .ok());
+  }
+  ASSERT_TRUE(db.Append(kAlice, "s",
+                        Ev("tool.started", R"({"title":"a","toolCallId":"t"})"))
+                  .ok());
+  ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"y"})")).ok());
+  const std::string versions =
+      "SELECT idx || ':' || xmin::text FROM " + Table("transcript_entries") +
+      " ORDER BY idx";
+  const std::string before = Sql(versions);
+  // Grows the newest entry (52) and completes the open tool (51): only
+  // their rows get new versions; the 50 others are untouched.
+  ASSERT_TRUE(db.AppendEvents(kAlice, "s",
+                              {.events = {Ev("message.delta", R"({"text":"z"})"),
+                                          Ev("tool.completed",
+                                             R"({"text":"ok","toolCallId":"t"})")}})
+                  .ok());
+  const std::string after = Sql(versions);
+  auto split = [](const std::string& s) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while (at <= s.size()) {
+      size_t comma = s.find(',', at);
+      if (comma == std::string::npos) comma = s.size();
+      out.push_back(s.substr(at, comma - at));
+      at = comma + 1;
+    }
+    return out;
+  };
+  std::vector<std::string> b = split(before), a = split(after);
+  ASSERT_EQ(b.size(), 52u);
+  ASSERT_EQ(a.size(), 52u);
+  int changed = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) {
+      ++changed;
+      EXPECT_TRUE(i == 50 || i == 51) << "entry row " << i + 1 << " rewritten";
+    }
+  }
+  EXPECT_EQ(changed, 2);
+  // An append of types the fold skips touches no transcript row.
+  const std::string head_version =
+      "SELECT xmin::text FROM " + Table("transcripts");
+  const std::string head = Sql(head_version);
+  ASSERT_TRUE(db.Append(kAlice, "s", Ev("note", R"({"x":1})")).ok());
+  EXPECT_EQ(Sql(head_version), head);
+  EXPECT_EQ(Sql(versions), after);
+  Result<TranscriptPage> page = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->folded_seq, 55u);  // the skipped event counts as folded
+  EXPECT_EQ(page->entries.back().text, "yz");
+  EXPECT_EQ(page->entries[50].text, "ok");
+}
+
+TEST_F(TranscriptsPostgresTest, WrittenOnOneServerReadOnAnother) {
+  std::unique_ptr<Store> a = OpenPg(StoreOptions{});
+  std::unique_ptr<Store> b = OpenPg(StoreOptions{});
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  BlockingStore db_a(*a), db_b(*b);
+  ASSERT_TRUE(db_a.CreateSession(kAlice, {.id = "s"}).ok());
+  {
+    auto r = db_a.Append(kAlice, "s", Ev("message.delta", R"({"text":"He"})"));
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  ASSERT_TRUE(db_b.Append(kAlice, "s", Ev("message.delta", R"({"text":"llo"})")).ok());
+  ASSERT_TRUE(db_a.Append(kAlice, "s", Ev("message.delta", R"({"text":"!"})")).ok());
+  for (BlockingStore* db : {&db_a, &db_b}) {
+    Result<TranscriptPage> page = db->ReadTranscript(kAlice, "s", {});
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->entries.size(), 1u);
+    EXPECT_EQ(page->entries[0].text, "Hello!");
+    EXPECT_EQ(page->entries[0].last_seq, 3u);
+  }
+}
+
+TEST_F(TranscriptsPostgresTest, ASessionWithoutAHeadRowIsRebuiltFromItsEvents) {
+  StoreOptions options;
+  options.retention.max_events_per_session = 1000;
+  std::unique_ptr<Store> pg = OpenPg(options);
+  ASSERT_NE(pg, nullptr);
+  BlockingStore db(*pg);
+  for (const char* id : {"kept", "cut"}) {
+    ASSERT_TRUE(db.CreateSession(kAlice, {.id = id}).ok());
+  }
+  std::string kept_text, cut_text;
+  for (int i = 0; i < 20; ++i) {
+    kept_text += "k" + std::to_string(i);
+    ASSERT_TRUE(db.Append(kAlice, "kept",
+                          Ev("message.delta", R"({"text":"k)" +
+                                                  std::to_string(i) + "\"}"))
+                    .ok());
+  }
+  for (int k = 0; k < 3; ++k) {
+    AppendRequest many;
+    for (int i = 0; i < 400; ++i) {
+      many.events.push_back(Ev("message.delta", R"({"text":"c"})"));
+    }
+    auto r = db.AppendEvents(kAlice, "cut", std::move(many));
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  // As a schema-2 database has them: events, no transcript rows.
+  Sql("DELETE FROM " + Table("transcript_text") + "; DELETE FROM " +
+      Table("transcript_entries") + "; DELETE FROM " + Table("transcripts"));
+  {
+    // Read as it is: folded from the retained events for the read.
+    Result<TranscriptPage> cut = db.ReadTranscript(kAlice, "cut", {});
+    ASSERT_TRUE(cut.ok()) << cut.status();
+    ASSERT_EQ(cut->entries.size(), 1u);
+    EXPECT_EQ(cut->entries[0].text.size(), 1000u);  // the retained ones
+    EXPECT_FALSE(cut->complete);
+  }
+  ASSERT_TRUE(db.Append(kAlice, "kept", Ev("message.delta", R"({"text":"!"})")).ok());
+  ASSERT_TRUE(db.Append(kAlice, "cut", Ev("message.delta", R"({"text":"!"})")).ok());
+  Result<TranscriptPage> kept = db.ReadTranscript(kAlice, "kept", {});
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  ASSERT_EQ(kept->entries.size(), 1u);
+  EXPECT_EQ(kept->entries[0].text, kept_text + "!");
+  EXPECT_TRUE(kept->complete);
+  Result<TranscriptPage> cut = db.ReadTranscript(kAlice, "cut", {});
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  ASSERT_EQ(cut->entries.size(), 1u);
+  // The rebuild folds what was retained when it ran: the 1,000 events
+  // retention kept, or 999 when the fold ran after the append's own
+  // retention in its transaction (a job run alone writes its mutation
+  // first; in a group-commit batch the fold is queued first).
+  const std::string& text = cut->entries[0].text;
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '!');
+  EXPECT_TRUE(text.size() == 1001 || text.size() == 1000) << text.size();
+  EXPECT_EQ(text.find_first_not_of('c'), text.size() - 1);
+  EXPECT_FALSE(cut->complete);  // retention had dropped 200 of its events
+}
+
+// A schema at version 3 (before the transcript tables) is migrated to
+// version 4 at open, keeps its rows, and its sessions get transcripts from
+// their retained events at their next conversation event.
+TEST_F(TranscriptsPostgresTest, ASchemaAtVersion3IsMigratedAndItsSessionsGetTranscripts) {
+  {
+    std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
+    ASSERT_NE(pg, nullptr);
+    BlockingStore db(*pg);
+    ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
+    ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"old "})")).ok());
+  }
+  // Back to version 3: migration 0004 undone.
+  Sql("DROP TABLE " + Table("transcript_text") + ", " +
+      Table("transcript_entries") + ", " + Table("transcripts") +
+      "; DELETE FROM " + Table("schema_version") + " WHERE version = 4");
+  ASSERT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), "3");
+  std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), "4");
+  BlockingStore db(*pg);
+  // Read before any new event: folded from the retained events on the fly.
+  Result<TranscriptPage> before = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->entries.size(), 1u);
+  EXPECT_EQ(before->entries[0].text, "old ");
+  EXPECT_TRUE(before->complete);
+  EXPECT_EQ(before->folded_seq, 1u);
+  EXPECT_EQ(Sql("SELECT count(*) FROM " + Table("transcripts")), "0");
+  ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"new"})")).ok());
+  Result<TranscriptPage> after = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->entries.size(), 1u);
+  EXPECT_EQ(after->entries[0].text, "old new");
+  EXPECT_EQ(after->entries[0].first_seq, 1u);
+  EXPECT_TRUE(after->complete);
+}
+
+}  // namespace
+}  // namespace acpstore
