@@ -23,14 +23,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/server_access.h"
 #include "net/sse.h"
 #include "net/url.h"
 
@@ -43,40 +42,11 @@ using net::Url;
 volatile std::sig_atomic_t g_stop = 0;
 void OnStopSignal(int) { g_stop = 1; }
 
-struct TailFlags {
+struct TailFlags : ServerAccess {
   std::string session;
   uint64_t after = 0;
-  std::string url;
-  std::string token_file;
   bool json = false;
 };
-
-std::string DefaultUrl() {
-  const char* env = std::getenv("ACPSTORE_URL");
-  return env != nullptr && *env != '\0' ? env : "http://127.0.0.1:7700";
-}
-
-Result<std::string> LoadToken(const TailFlags& f) {
-  std::string token;
-  if (!f.token_file.empty()) {
-    std::ifstream in(f.token_file);
-    if (!in) {
-      return Status::InvalidArgument("--token-file: cannot read " +
-                                     f.token_file);
-    }
-    std::getline(in, token);
-  } else if (const char* env = std::getenv("ACPSTORE_TOKEN")) {
-    token = env;
-  }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
-    token.pop_back();
-  }
-  if (token.empty()) {
-    return Status::InvalidArgument(
-        "no token: pass --token-file FILE or set ACPSTORE_TOKEN");
-  }
-  return token;
-}
 
 // Sleeps up to `ms`, waking early on a stop signal.
 void SleepInterruptibly(int64_t ms) {
@@ -282,7 +252,6 @@ int RunTail(const TailFlags& f) {
 
 void AddTailCommand(CLI::App& root, Runner* run) {
   auto flags = std::make_shared<TailFlags>();
-  flags->url = DefaultUrl();
   CLI::App* cmd = root.add_subcommand(
       "tail",
       "Follow a session's events over SSE, one line per event; reconnects "
@@ -292,13 +261,7 @@ void AddTailCommand(CLI::App& root, Runner* run) {
                   "Start after this event seq [default 0: every retained "
                   "event]")
       ->type_name("N");
-  cmd->add_option("--url", flags->url,
-                  "Server [env ACPSTORE_URL, default http://127.0.0.1:7700]")
-      ->type_name("URL");
-  cmd->add_option("--token-file", flags->token_file,
-                  "File whose first line is the API token [default: "
-                  "$ACPSTORE_TOKEN]")
-      ->type_name("FILE");
+  AddServerAccessOptions(*cmd, *flags);
   cmd->add_flag("--json", flags->json,
                 "Print each event's JSON as the server sent it");
   cmd->callback([run, flags] { *run = [flags] { return RunTail(*flags); }; });

@@ -19,12 +19,11 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "cli/command.h"
+#include "cli/server_access.h"
 #include "net/http_client.h"
 #include "net/url.h"
 
@@ -33,40 +32,11 @@ namespace {
 
 namespace json = boost::json;
 
-struct TranscriptFlags {
+struct TranscriptFlags : ServerAccess {
   std::string session;
-  std::string url;
-  std::string token_file;
   std::string kinds;
   bool json = false;
 };
-
-std::string DefaultUrl() {
-  const char* env = std::getenv("ACPSTORE_URL");
-  return env != nullptr && *env != '\0' ? env : "http://127.0.0.1:7700";
-}
-
-Result<std::string> LoadToken(const TranscriptFlags& f) {
-  std::string token;
-  if (!f.token_file.empty()) {
-    std::ifstream in(f.token_file);
-    if (!in) {
-      return Status::InvalidArgument("--token-file: cannot read " +
-                                     f.token_file);
-    }
-    std::getline(in, token);
-  } else if (const char* env = std::getenv("ACPSTORE_TOKEN")) {
-    token = env;
-  }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
-    token.pop_back();
-  }
-  if (token.empty()) {
-    return Status::InvalidArgument(
-        "no token: pass --token-file FILE or set ACPSTORE_TOKEN");
-  }
-  return token;
-}
 
 std::string Str(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
@@ -165,19 +135,12 @@ int RunTranscript(const TranscriptFlags& f) {
 
 void AddTranscriptCommand(CLI::App& root, Runner* run) {
   auto flags = std::make_shared<TranscriptFlags>();
-  flags->url = DefaultUrl();
   CLI::App* cmd = root.add_subcommand(
       "transcript",
       "Print a session's transcript (its conversation, kept after event "
       "retention) from a running server");
   cmd->add_option("SESSION", flags->session, "Session id")->required();
-  cmd->add_option("--url", flags->url,
-                  "Server [env ACPSTORE_URL, default http://127.0.0.1:7700]")
-      ->type_name("URL");
-  cmd->add_option("--token-file", flags->token_file,
-                  "File whose first line is the API token [default: "
-                  "$ACPSTORE_TOKEN]")
-      ->type_name("FILE");
+  AddServerAccessOptions(*cmd, *flags);
   cmd->add_option("--kind", flags->kinds,
                   "Only these entry kinds, comma-separated (assistant, "
                   "thought, tool, approval, error, turn_end, usage)")
