@@ -370,7 +370,6 @@ Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
                                           const TranscriptQuery& query,
                                           uint32_t kinds,
                                           const transcript::Limits& limits) {
-  auto Limits = [&] { return limits; };
   std::vector<uint64_t> kind_list;
   for (uint8_t k = 1; k <= transcript::kMaxEntryKind; ++k) {
     if ((kinds & (1u << (k - 1))) != 0) kind_list.push_back(k);
@@ -405,7 +404,7 @@ Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
     ACPSTORE_RETURN_IF_ERROR(Rebuild(conn, scope.tenant_id,
                                      std::string(session_id),
                                      row.session.events.last_seq + 1,
-                                     Limits(), &rebuilt));
+                                     limits, &rebuilt));
     TranscriptPage page = transcript::ReadTranscriptPage(rebuilt, query, kinds);
     page.folded_seq = row.session.events.last_seq;
     return page;
