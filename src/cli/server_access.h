@@ -12,6 +12,7 @@
 #include <string>
 
 #include "acpstore/result.h"
+#include "net/url.h"
 
 namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
 class App;
@@ -30,10 +31,15 @@ struct ServerAccess {
 // outlive the parse.
 void AddServerAccessOptions(CLI::App& cmd, ServerAccess& access);
 
-// The token: the first line of --token-file, else $ACPSTORE_TOKEN, trailing
-// CR and spaces removed. kInvalidArgument when the file cannot be read or
-// there is no token.
-Result<std::string> LoadToken(const ServerAccess& access);
+struct ServerTarget {
+  net::Url url;
+  std::string token;
+};
+
+// The parsed --url and the token: the first line of --token-file, else
+// $ACPSTORE_TOKEN, trailing CR and spaces removed. kInvalidArgument, with a
+// message naming the option, for a bad URL, an unreadable file or no token.
+Result<ServerTarget> ResolveServer(const ServerAccess& access);
 
 }  // namespace acpstore::cli
 

@@ -227,14 +227,9 @@ class Tailer {
 };
 
 int RunTail(const TailFlags& f) {
-  Result<Url> url = net::ParseUrl(f.url);
-  if (!url) {
-    PrintError("--url: " + std::string(url.error().message()));
-    return kExitUsage;
-  }
-  Result<std::string> token = LoadToken(f);
-  if (!token) {
-    PrintError(std::string(token.error().message()));
+  Result<ServerTarget> server = ResolveServer(f);
+  if (!server) {
+    PrintError(std::string(server.error().message()));
     return kExitUsage;
   }
   struct sigaction sa {};
@@ -244,7 +239,7 @@ int RunTail(const TailFlags& f) {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  Tailer tailer(f, std::move(*url), std::move(*token));
+  Tailer tailer(f, std::move(server->url), std::move(server->token));
   return tailer.Run();
 }
 

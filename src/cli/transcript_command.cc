@@ -75,24 +75,20 @@ void PrintEntry(const json::object& e) {
 }
 
 int RunTranscript(const TranscriptFlags& f) {
-  Result<net::Url> url = net::ParseUrl(f.url);
-  if (!url) {
-    PrintError("--url: " + std::string(url.error().message()));
+  Result<ServerTarget> server = ResolveServer(f);
+  if (!server) {
+    PrintError(std::string(server.error().message()));
     return kExitUsage;
   }
-  Result<std::string> token = LoadToken(f);
-  if (!token) {
-    PrintError(std::string(token.error().message()));
-    return kExitUsage;
-  }
-  net::HttpClient http(net::ClientOptions{.host = url->host,
-                                          .port = url->port,
-                                          .token = *token,
+  const net::Url& url = server->url;
+  net::HttpClient http(net::ClientOptions{.host = url.host,
+                                          .port = url.port,
+                                          .token = server->token,
                                           .retry_stale = true});
   uint64_t after = 0;
   json::object last;
   while (true) {
-    std::string target = url->base_path + "/v1/sessions/" +
+    std::string target = url.base_path + "/v1/sessions/" +
                          net::EncodePathSegment(f.session) +
                          "/transcript?limit=1000&after=" + std::to_string(after);
     if (!f.kinds.empty()) target += "&kind=" + f.kinds;
