@@ -24,11 +24,6 @@ constexpr PgStatement kKnownEvents{
     "e.ingested_at, e.backend_run_id, e.payload_ref, e.payload FROM events e "
     "WHERE e.tenant_id = $1 AND e.session_id = $2 AND "
     "e.client_event_id = ANY($3::text[])"};
-constexpr PgStatement kInsertEvent{
-    "ab_insert_event",
-    "INSERT INTO events (tenant_id, session_id, seq, client_event_id, "
-    "event_type, occurred_at, ingested_at, backend_run_id, payload_ref, "
-    "payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
 // $3 events appended, the last of them $4, $5 bytes of payload.
 constexpr PgStatement kAdvanceCounter{
     "ab_advance_counter",
@@ -115,17 +110,7 @@ Status AppendBatch::Write(record::Mutation m, std::vector<std::string>* notes) {
         c.bytes += static_cast<int64_t>(e.payload.size());
         // Queued now (pipelined): nothing reads these rows before COMMIT.
         ACPSTORE_RETURN_IF_ERROR(
-            conn_.Send(kInsertEvent, PgParams()
-                                         .Text(a.tenant_id)
-                                         .Text(a.session_id)
-                                         .Int(static_cast<int64_t>(e.seq))
-                                         .OptText(e.client_event_id)
-                                         .Text(e.event_type)
-                                         .Int(e.occurred_at)
-                                         .Int(e.ingested_at)
-                                         .OptText(e.backend_run_id)
-                                         .OptText(e.payload_ref)
-                                         .Text(e.payload)));
+            SendInsertEvent(conn_, a.tenant_id, a.session_id, e));
       }
       c.events += static_cast<int64_t>(a.events.size());
       c.last_seq = static_cast<int64_t>(a.events.back().seq);

@@ -133,17 +133,7 @@ class Writer {
     for (const Event& e : op.events) {
       bytes += static_cast<int64_t>(e.payload.size());
       ACPSTORE_RETURN_IF_ERROR(
-          conn_.Send(kInsertEvent, PgParams()
-                                       .Text(op.tenant_id)
-                                       .Text(op.session_id)
-                                       .Int(static_cast<int64_t>(e.seq))
-                                       .OptText(e.client_event_id)
-                                       .Text(e.event_type)
-                                       .Int(e.occurred_at)
-                                       .Int(e.ingested_at)
-                                       .OptText(e.backend_run_id)
-                                       .OptText(e.payload_ref)
-                                       .Text(e.payload)));
+          SendInsertEvent(conn_, op.tenant_id, op.session_id, e));
     }
     const EventSeq last = op.events.back().seq;
     ACPSTORE_RETURN_IF_ERROR(
@@ -257,6 +247,21 @@ std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
   payload.push_back('\t');
   payload.append(session_id);
   return payload;
+}
+
+Status SendInsertEvent(PgConn& conn, std::string_view tenant_id,
+                       std::string_view session_id, const Event& e) {
+  return conn.Send(kInsertEvent, PgParams()
+                                     .Text(tenant_id)
+                                     .Text(session_id)
+                                     .Int(static_cast<int64_t>(e.seq))
+                                     .OptText(e.client_event_id)
+                                     .Text(e.event_type)
+                                     .Int(e.occurred_at)
+                                     .Int(e.ingested_at)
+                                     .OptText(e.backend_run_id)
+                                     .OptText(e.payload_ref)
+                                     .Text(e.payload));
 }
 
 Status WriteMutation(PgConn& conn, const std::string& channel,

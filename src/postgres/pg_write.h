@@ -31,6 +31,12 @@ std::string NotifyChannel(const std::string& schema);
 std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
                           std::string_view session_id);
 
+// Queues (pipelined) the INSERT of one event row of session `session_id`:
+// the one statement every write path uses for it, so a column added to
+// `events` changes one place.
+Status SendInsertEvent(PgConn& conn, std::string_view tenant_id,
+                       std::string_view session_id, const Event& e);
+
 // `notes`: if set, each append's payload is added there instead of being
 // NOTIFYed in the transaction (a deleted session is still NOTIFYed in it).
 Status WriteMutation(PgConn& conn, const std::string& channel,
