@@ -400,11 +400,13 @@ TEST_F(TranscriptsPostgresTest, ASchemaAtVersion3IsMigratedAndItsSessionsGetTran
   // Back to version 3: migration 0004 undone.
   Sql("DROP TABLE " + Table("transcript_text") + ", " +
       Table("transcript_entries") + ", " + Table("transcripts") +
-      "; DELETE FROM " + Table("schema_version") + " WHERE version = 4");
+      "; DELETE FROM " + Table("schema_version") + " WHERE version >= 4");
   ASSERT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), "3");
   std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
   ASSERT_NE(pg, nullptr);
-  EXPECT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), "4");
+  // Every later version applied again too (5 drops the events' key).
+  EXPECT_EQ(Sql("SELECT max(version) >= 4 FROM " + Table("schema_version")),
+            "t");
   BlockingStore db(*pg);
   // Read before any new event: folded from the retained events on the fly.
   Result<TranscriptPage> before = db.ReadTranscript(kAlice, "s", {});
