@@ -141,8 +141,13 @@ struct StoreStats {
   std::array<uint64_t, 16> batch_records_log2{};
   uint64_t memory_index_bytes = 0;
   uint64_t memory_cache_bytes = 0;
-  // Every session's transcript (SPEC §13), counted as Entry::Bytes.
+  // Every session's transcript (SPEC §13) held in memory, counted as
+  // Entry::Bytes.
   uint64_t memory_transcript_bytes = 0;
+  // Transcripts whose entries left memory for disk (the file engine, past
+  // a quarter of the memory budget; SPEC §4): how many and their bytes.
+  uint64_t transcripts_evicted = 0;
+  uint64_t transcript_evicted_bytes = 0;
   uint64_t transcripts_incomplete = 0;  // sessions whose cap dropped entries
   int64_t recovery_ms = 0;
   uint64_t torn_tail_truncations = 0;

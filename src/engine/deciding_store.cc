@@ -8,6 +8,7 @@
 #include "engine/decide_util.h"
 #include "engine/queries.h"
 #include "record/validate.h"
+#include "engine/transcript_ref.h"
 #include "transcript/transcript_page.h"
 
 namespace acpstore::engine {
@@ -56,6 +57,8 @@ void DecidingStore::FillStateStats(const StoreState& state, StoreStats* stats) {
   stats->events_appended = c.events_appended;
   stats->events_dropped_retention = c.events_dropped_retention;
   stats->memory_transcript_bytes = c.transcript_bytes;
+  stats->transcripts_evicted = c.transcripts_evicted;
+  stats->transcript_evicted_bytes = c.transcript_evicted_bytes;
   stats->transcripts_incomplete = c.transcripts_incomplete;
 }
 
@@ -68,8 +71,10 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
                             transcript::CheckTranscriptQuery(query));
   std::optional<Result<TranscriptPage>> out;
   bool unacknowledged = false;
+  std::shared_ptr<const TranscriptRef> evicted;
   auto read = [&](const StoreState& st) {
     unacknowledged = false;
+    evicted.reset();
     if (!st.transcripts_on()) {
       out.emplace(Status::Unavailable(
           "transcripts are turned off on this server "
@@ -83,9 +88,27 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
     }
     unacknowledged =
         e->events->Info().last_seq != e->events->VisibleInfo().last_seq;
+    if (e->transcript_evicted) {
+      // Decision 0018: read back below, outside the lock.
+      evicted = e->transcript_ref;
+      return;
+    }
     out.emplace(transcript::ReadTranscriptPage(e->transcript, query, kinds));
   };
+  // An evicted transcript is read back from its immutable copy; a failed
+  // read is the answer (never another transcript).
+  auto load = [&]() {
+    if (evicted == nullptr) return;
+    transcript::Transcript t;
+    Status s = LoadTranscript(*evicted, &t);
+    if (!s.ok()) {
+      out.emplace(std::move(s));
+    } else {
+      out.emplace(transcript::ReadTranscriptPage(t, query, kinds));
+    }
+  };
   ReadState(read);
+  load();
   if (!unacknowledged) return std::move(*out);
   // The copy folded events still in flight: it may be shown once they are
   // durable.
@@ -93,6 +116,7 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
   // One failed: the state was rebuilt without it, and a failed store
   // applies nothing new until reopened.
   ReadState(read);
+  load();
   if (unacknowledged) {
     return Status::Unavailable("the store failed while reading a transcript");
   }
@@ -166,6 +190,7 @@ void DecidingStore::AppendEvents(const Scope& scope,
                                  std::string_view session_id, AppendRequest req,
                                  Completion<AppendResult> done) {
   Status valid = record::ValidateAppendRequest(&req, options_.limits);
+  if (valid.ok()) valid = PrepareAppend(scope, session_id);
   Mutate(scope, std::move(valid), std::move(done),
          [&](const StoreState& st, const DecideContext& ctx) {
            return DecideAppendEvents(st, ctx, scope, session_id,

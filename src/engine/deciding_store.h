@@ -132,6 +132,13 @@ class DecidingStore : public Store,
   // Runs `read` under the engine's lock.
   virtual void ReadState(
       base::FunctionRef<void(const StoreState&)> read) = 0;
+  // Before an append is decided: an engine that moves transcripts out of
+  // memory (decision 0018) reads the session's back, so a failed read
+  // refuses the append with that error instead of failing its apply.
+  virtual Status PrepareAppend(const Scope& /*scope*/,
+                               std::string_view /*session_id*/) {
+    return Status::OK();
+  }
 
   // The deciders' view of now.
   DecideContext Context() const {

@@ -440,6 +440,12 @@ Result<FileCommitPipeline::Capture> FileCommitPipeline::BeginCapture(
   return c;
 }
 
+void FileCommitPipeline::WithTranscripts(
+    base::FunctionRef<void(StoreState& state, uint64_t generation)> fn) {
+  base::MutexLock lock(&mu_);
+  fn(*state_, generation_);
+}
+
 Result<FileCommitPipeline::Window> FileCommitPipeline::EndCapture(
     const Capture& capture, const Status& flushed) {
   Window window;

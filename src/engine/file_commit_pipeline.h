@@ -139,6 +139,12 @@ class FileCommitPipeline : private journal::BatchListener {
   // A snapshot of the last capture was not written: the next close (or
   // request) must try again.
   void CaptureNotWritten() EXCLUDES(mu_);
+  // Decision 0018: moves transcripts in and out of memory (nothing
+  // logical changes, nothing is journaled), under mu_, with the state's
+  // generation (a failed commit rebuilds the state and changes it).
+  void WithTranscripts(
+      base::FunctionRef<void(StoreState& state, uint64_t generation)> fn)
+      EXCLUDES(mu_);
 
   // Waits until everything submitted is written and fdatasync'ed. Must not
   // be called from a completion.

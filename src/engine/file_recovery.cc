@@ -100,6 +100,14 @@ std::unique_ptr<StoreState> NewFileState(FileLogContext* context,
   return state;
 }
 
+std::unique_ptr<StoreState> NewFileState(FileLogContext* context,
+                                         const FileLayout& layout) {
+  std::unique_ptr<StoreState> state = NewFileState(context, layout.transcripts);
+  state->set_transcript_budget(layout.transcript_budget,
+                               layout.transcripts_over);
+  return state;
+}
+
 Result<RecoveredState> RecoverState(
     io::FileSystem& fs, const FileLayout& layout, FileEventReader* reader,
     std::optional<journal::JournalPosition> limit) {
@@ -109,7 +117,7 @@ Result<RecoveredState> RecoverState(
   journal::JournalPosition from;
   for (const snapshot::SnapshotFile& file : snapshots) {
     auto context = std::make_unique<FileLogContext>(reader);
-    std::unique_ptr<StoreState> state = NewFileState(context.get(), layout.transcripts);
+    std::unique_ptr<StoreState> state = NewFileState(context.get(), layout);
     Result<snapshot::SnapshotHeader> header =
         LoadSnapshot(fs, file.path, state.get(), context.get());
     if (!header.ok() && IsNewerFormat(header.error())) {
@@ -132,7 +140,7 @@ Result<RecoveredState> RecoverState(
   }
   if (out.state == nullptr) {
     out.context = std::make_unique<FileLogContext>(reader);
-    out.state = NewFileState(out.context.get(), layout.transcripts);
+    out.state = NewFileState(out.context.get(), layout);
   }
 
   bool stopped = false;

@@ -17,6 +17,7 @@
 #define ACPSTORE_ENGINE_FILE_RECOVERY_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,11 @@ struct FileLayout {
   // The store sets it from StoreOptions; the offline tools keep the
   // defaults. max_bytes 0 = transcripts off.
   transcript::Limits transcripts;
+  // Not a path either: the memory share of transcripts (decision 0018; 0 =
+  // all resident: the offline tools), and what to call when folds take
+  // the resident ones past it (StoreState::set_transcript_budget).
+  uint64_t transcript_budget = 0;
+  std::function<void()> transcripts_over;
 };
 
 // Takes the data directory's lock without waiting. kUnavailable "data
@@ -77,6 +83,9 @@ Result<RecoveredState> RecoverState(
 // The StoreState factory of the file engine: FileEventLogs over `context`.
 std::unique_ptr<StoreState> NewFileState(FileLogContext* context,
                                          const transcript::Limits& transcripts);
+// The same with the layout's transcript limits and budget.
+std::unique_ptr<StoreState> NewFileState(FileLogContext* context,
+                                         const FileLayout& layout);
 
 }  // namespace acpstore::engine
 

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "base/coding.h"
+#include "base/crc32c.h"
 #include "base/format_version.h"
 #include "journal/format.h"
 #include "record/byte_reader.h"
@@ -29,9 +30,15 @@ class ChunkBuilder {
  public:
   explicit ChunkBuilder(snapshot::SnapshotWriter* writer) : writer_(writer) {}
 
-  Status Add(uint8_t tag, std::string_view body) {
+  // `body_offset`: where the body lands in the file.
+  Status Add(uint8_t tag, std::string_view body,
+             uint64_t* body_offset = nullptr) {
+    // The chunk's data follows its header, after what the writer has.
+    if (chunk_.empty()) data_at_ = writer_->bytes() + snapshot::kChunkHeaderSize;
     chunk_.push_back(static_cast<char>(tag));
-    base::PutLengthPrefixed(&chunk_, body);
+    base::PutVarint32(&chunk_, static_cast<uint32_t>(body.size()));
+    if (body_offset != nullptr) *body_offset = data_at_ + chunk_.size();
+    chunk_.append(body);
     if (chunk_.size() >= kChunkTarget) return Flush();
     return Status::OK();
   }
@@ -45,6 +52,7 @@ class ChunkBuilder {
  private:
   snapshot::SnapshotWriter* const writer_;
   std::string chunk_;
+  uint64_t data_at_ = 0;
 };
 
 void PutEntry(std::string* dst, const IndexEntry& e) {
@@ -54,7 +62,8 @@ void PutEntry(std::string* dst, const IndexEntry& e) {
   base::PutVarint32(dst, e.payload_bytes);
 }
 
-Status WriteSession(ChunkBuilder* out, const SessionImage& s) {
+Status WriteSession(ChunkBuilder* out, const SessionImage& s,
+                    std::shared_ptr<TranscriptRef>* ref_out) {
   std::string body;
   record::EncodeSession(s.session, &body);
   ACPSTORE_RETURN_IF_ERROR(out->Add(item::kSession, body));
@@ -100,30 +109,30 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s) {
     record::EncodePause(p, &body);
     ACPSTORE_RETURN_IF_ERROR(out->Add(item::kPause, body));
   }
-  if (s.transcript) {
-    const transcript::Transcript& t = *s.transcript;
-    body.clear();
-    t.EncodeHead(&body);
-    ACPSTORE_RETURN_IF_ERROR(out->Add(item::kTranscriptHead, body));
-    // Groups of entries up to ~1 MiB (one entry may be larger: a message
-    // is capped by max_bytes, at most 48 MiB, under the 64 MiB chunk cap).
-    std::string group;
-    uint32_t n = 0;
-    auto flush = [&]() -> Status {
-      if (n == 0) return Status::OK();
-      body.clear();
-      base::PutVarint32(&body, n);
-      body.append(group);
-      group.clear();
-      n = 0;
-      return out->Add(item::kTranscriptEntries, body);
+  if (s.transcript || s.transcript_ref) {
+    // Decision 0018: where the items land, for the reference that lets the
+    // transcript leave memory (or move an evicted one's to this file).
+    auto ref = std::make_shared<TranscriptRef>();
+    auto add = [&](uint8_t tag, std::string_view item_body) -> Status {
+      TranscriptRef::Item it{tag, 0, static_cast<uint32_t>(item_body.size())};
+      ACPSTORE_RETURN_IF_ERROR(out->Add(tag, item_body, &it.offset));
+      ref->items.push_back(it);
+      ref->crc = base::crc32c::Extend(ref->crc, item_body.data(), item_body.size());
+      return Status::OK();
     };
-    for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
-      transcript::Transcript::EncodeEntry(t.at(i), &group);
-      ++n;
-      if (group.size() >= kChunkTarget) ACPSTORE_RETURN_IF_ERROR(flush());
+    if (s.transcript) {
+      ref->bytes = s.transcript->bytes();
+      ref->folded_seq = s.transcript->folded_seq();
+      ref->complete = s.transcript->complete();
+      ACPSTORE_RETURN_IF_ERROR(EncodeTranscriptItems(*s.transcript, add));
+    } else {
+      // Copied from its file as it is (verified), not decoded.
+      ref->bytes = s.transcript_ref->bytes;
+      ref->folded_seq = s.transcript_ref->folded_seq;
+      ref->complete = s.transcript_ref->complete;
+      ACPSTORE_RETURN_IF_ERROR(ReadTranscriptItems(*s.transcript_ref, add));
     }
-    ACPSTORE_RETURN_IF_ERROR(flush());
+    if (ref_out != nullptr) *ref_out = std::move(ref);
   }
   return Status::OK();
 }
@@ -131,12 +140,27 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s) {
 // Loading: one session at a time, since its items follow it.
 class Loader {
  public:
-  Loader(StoreState* state, FileLogContext* context, std::string path)
-      : state_(state), context_(context), path_(std::move(path)) {}
+  Loader(StoreState* state, FileLogContext* context, std::string path,
+         std::shared_ptr<const io::RandomAccessFile> file)
+      : state_(state),
+        context_(context),
+        path_(std::move(path)),
+        file_(std::move(file)) {}
 
-  Status Item(uint8_t tag, std::string_view body, uint64_t offset) {
+  // `offset`: the body's offset in its chunk; `file_offset`: in the file.
+  Status Item(uint8_t tag, std::string_view body, uint64_t offset,
+              uint64_t file_offset) {
+    if (file_ != nullptr && have_transcript_ &&
+        tag == item::kTranscriptEntries) {
+      NoteItem(tag, body, file_offset);
+    }
     record::ByteReader in(body, offset);
     Status s = Dispatch(tag, &in);
+    if (s.ok() && file_ != nullptr && tag == item::kTranscriptHead) {
+      ref_ = std::make_shared<TranscriptRef>();
+      ref_->file = file_;
+      NoteItem(tag, body, file_offset);
+    }
     if (s.ok() && !in.empty()) s = in.Corrupt("trailing bytes in an item");
     return s;
   }
@@ -314,6 +338,13 @@ class Loader {
     }
   }
 
+  void NoteItem(uint8_t tag, std::string_view body, uint64_t file_offset) {
+    if (ref_ == nullptr) return;
+    ref_->items.push_back(TranscriptRef::Item{
+        tag, file_offset, static_cast<uint32_t>(body.size())});
+    ref_->crc = base::crc32c::Extend(ref_->crc, body.data(), body.size());
+  }
+
   Status Applied(const Status& s, record::ByteReader* in) {
     if (s.ok()) return s;
     return in->Corrupt("item does not apply: " + std::string(s.message()));
@@ -349,7 +380,14 @@ class Loader {
         return Status::Corruption("transcript of session " + id_ +
                                   " has fewer entries than its head says");
       }
-      return state_->RestoreTranscript(tenant_, id_, std::move(transcript_));
+      std::shared_ptr<TranscriptRef> ref = std::move(ref_);
+      if (ref != nullptr) {
+        ref->bytes = transcript_.bytes();
+        ref->folded_seq = transcript_.folded_seq();
+        ref->complete = transcript_.complete();
+      }
+      return state_->RestoreTranscript(tenant_, id_, std::move(transcript_),
+                                       std::move(ref));
     }
     // Written before transcripts (content version < 3) or while they were
     // off: fold what retention left.
@@ -375,6 +413,9 @@ class Loader {
   std::vector<std::pair<EventSeq, uint32_t>> client_ids_;  // seq, tag
   bool have_transcript_ = false;
   transcript::Transcript transcript_;
+  // Decision 0018: the open file and the transcript's items in it.
+  std::shared_ptr<const io::RandomAccessFile> file_;
+  std::shared_ptr<TranscriptRef> ref_;
 };
 
 Status Located(const Status& s, const std::string& path) {
@@ -410,7 +451,14 @@ void CaptureState(const StoreState& state, StateImage* image) {
       s.client_ids.emplace_back(seq, tag);
     });
     s.pauses = e.pauses.records();
-    if (state.transcripts_on()) s.transcript = e.transcript;
+    s.incarnation = e.incarnation;
+    if (state.transcripts_on()) {
+      if (e.transcript_evicted) {
+        s.transcript_ref = e.transcript_ref;
+      } else {
+        s.transcript = e.transcript;
+      }
+    }
   });
   std::vector<const ActionEntry*> actions;
   actions.reserve(state.action_count());
@@ -448,11 +496,11 @@ Status ResolvePending(
   return Status::OK();
 }
 
-Result<uint64_t> WriteSnapshot(io::FileSystem& fs, const std::string& dir,
-                               uint64_t number,
-                               const journal::JournalPosition& covered,
-                               TimestampMs created_at,
-                               const StateImage& image) {
+Result<uint64_t> WriteSnapshot(
+    io::FileSystem& fs, const std::string& dir, uint64_t number,
+    const journal::JournalPosition& covered, TimestampMs created_at,
+    const StateImage& image,
+    std::vector<std::shared_ptr<const TranscriptRef>>* refs) {
   snapshot::SnapshotHeader header;
   header.number = number;
   header.covered = {covered.segment, covered.offset};
@@ -467,8 +515,11 @@ Result<uint64_t> WriteSnapshot(io::FileSystem& fs, const std::string& dir,
   base::PutFixed64(&body, image.client_id_key.k0);
   base::PutFixed64(&body, image.client_id_key.k1);
   ACPSTORE_RETURN_IF_ERROR(out.Add(item::kMeta, body));
-  for (const SessionImage& s : image.sessions) {
-    ACPSTORE_RETURN_IF_ERROR(WriteSession(&out, s));
+  std::vector<std::shared_ptr<TranscriptRef>> written(image.sessions.size());
+  for (size_t i = 0; i < image.sessions.size(); ++i) {
+    ACPSTORE_RETURN_IF_ERROR(WriteSession(&out, image.sessions[i],
+                                          refs != nullptr ? &written[i]
+                                                          : nullptr));
   }
   for (const Action& a : image.actions) {
     body.clear();
@@ -477,6 +528,23 @@ Result<uint64_t> WriteSnapshot(io::FileSystem& fs, const std::string& dir,
   }
   ACPSTORE_RETURN_IF_ERROR(out.Flush());
   ACPSTORE_RETURN_IF_ERROR(writer->Finish());
+  if (refs != nullptr) {
+    refs->assign(image.sessions.size(), nullptr);
+    // One handle for every reference: the file stays readable once a
+    // later snapshot deletes it, until the last reference goes.
+    Result<std::unique_ptr<io::RandomAccessFile>> opened =
+        fs.OpenReadable(writer->path());
+    if (opened.ok()) {
+      std::shared_ptr<const io::RandomAccessFile> file = std::move(*opened);
+      for (size_t i = 0; i < written.size(); ++i) {
+        if (written[i] == nullptr) continue;
+        written[i]->file = file;
+        (*refs)[i] = std::move(written[i]);
+      }
+    }
+    // Not opened: the snapshot is published all the same; its transcripts
+    // just stay where they are.
+  }
   return writer->bytes();
 }
 
@@ -486,7 +554,13 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
                                               FileLogContext* context) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
                             snapshot::SnapshotReader::Open(fs, path));
-  Loader loader(state, context, path);
+  std::shared_ptr<const io::RandomAccessFile> file;
+  if (state->transcript_budget() > 0 && state->transcripts_on()) {
+    ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::RandomAccessFile> opened,
+                              fs.OpenReadable(path));
+    file = std::move(opened);
+  }
+  Loader loader(state, context, path, std::move(file));
   std::string_view chunk;
   uint64_t chunk_index = 0;
   while (reader->Next(&chunk)) {
@@ -499,7 +573,7 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
       if (s.ok()) s = in.Varint32("item length", &n);
       const uint64_t at = in.offset();
       if (s.ok()) s = in.Bytes("item", n, &body);
-      if (s.ok()) s = loader.Item(tag, body, at);
+      if (s.ok()) s = loader.Item(tag, body, at, reader->chunk_offset() + at);
       if (!s.ok()) {
         return Located(
             Status::Corruption("chunk " + std::to_string(chunk_index) + ": " +

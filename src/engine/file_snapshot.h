@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,6 +34,7 @@
 #include "acpstore/result.h"
 #include "engine/file_event_log.h"
 #include "engine/state.h"
+#include "engine/transcript_ref.h"
 #include "io/file_system.h"
 #include "journal/position.h"
 #include "snapshot/snapshot_format.h"
@@ -88,9 +90,13 @@ struct SessionImage {
   // The retained entries of the clientEventId index: seq, tag; in no order.
   std::vector<std::pair<EventSeq, uint32_t>> client_ids;
   std::vector<Pause> pauses;  // creation order
+  uint64_t incarnation = 0;  // SessionEntry::incarnation
   // Shares the state's entries (copy-on-write); absent while transcripts
-  // are off.
+  // are off, or when the transcript is evicted (decision 0018): then
+  // `transcript_ref` names its items, which the snapshot copies as they
+  // are.
   std::optional<transcript::Transcript> transcript;
+  std::shared_ptr<const TranscriptRef> transcript_ref;
 };
 
 struct StateImage {
@@ -113,14 +119,21 @@ Status ResolvePending(
     StateImage* image);
 
 // Writes `image` as snapshot `number` of `dir`, covering `covered`.
-// Returns the size of the published file.
-Result<uint64_t> WriteSnapshot(io::FileSystem& fs, const std::string& dir,
-                               uint64_t number,
-                               const journal::JournalPosition& covered,
-                               TimestampMs created_at, const StateImage& image);
+// Returns the size of the published file. With `refs`, also where each
+// session's transcript lies in the published file (aligned with
+// image.sessions; null for a session without one), over one shared
+// handle of it (decision 0018).
+Result<uint64_t> WriteSnapshot(
+    io::FileSystem& fs, const std::string& dir, uint64_t number,
+    const journal::JournalPosition& covered, TimestampMs created_at,
+    const StateImage& image,
+    std::vector<std::shared_ptr<const TranscriptRef>>* refs = nullptr);
 
 // Loads snapshot `path` into `state` (empty, whose event logs are made with
 // `context`). On failure `state` is half built and must be discarded.
+// When state->transcript_budget() > 0 each transcript keeps a reference to
+// its items in this file, and those past the budget are evicted at once
+// (decision 0018).
 // Returns the header (number and covered position).
 Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
                                               const std::string& path,

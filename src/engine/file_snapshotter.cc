@@ -57,26 +57,40 @@ void FileSnapshotter::Request(int snapshots, bool reclaim) {
   bg_cv_.Signal();
 }
 
+void FileSnapshotter::RequestEviction() {
+  {
+    base::MutexLock lock(&bg_mu_);
+    bg_evict_ = true;
+  }
+  bg_cv_.Signal();
+}
+
 void FileSnapshotter::BackgroundLoop() {
   for (;;) {
     int snapshots = 0;
     bool reclaim = false;
+    bool evict = false;
     {
       base::MutexLock lock(&bg_mu_);
-      while (!bg_stop_ && bg_snapshots_ == 0 && !bg_reclaim_) {
+      while (!bg_stop_ && bg_snapshots_ == 0 && !bg_reclaim_ && !bg_evict_) {
         bg_cv_.Wait(&bg_mu_);
       }
       if (bg_stop_) return;
       snapshots = bg_snapshots_;
       reclaim = bg_reclaim_;
+      evict = bg_evict_;
       bg_snapshots_ = 0;
       bg_reclaim_ = false;
+      bg_evict_ = false;
     }
     base::MutexLock lock(&op_mu_);
     bool ok = true;
     for (int i = 0; i < snapshots && ok; ++i) ok = SnapshotLocked().ok();
     // A snapshot reclaims after itself; otherwise reclaim on request.
     if (snapshots == 0 && reclaim) (void)ReclaimLocked();
+    // A snapshot evicts after itself too. A failed pass leaves the
+    // transcripts resident: memory over its share, never a lost one.
+    if (snapshots == 0 && evict) (void)EvictLocked();
   }
 }
 
@@ -85,6 +99,11 @@ void FileSnapshotter::BackgroundLoop() {
 Status FileSnapshotter::SnapshotNow() {
   base::MutexLock lock(&op_mu_);
   return SnapshotLocked();
+}
+
+Status FileSnapshotter::EvictNow() {
+  base::MutexLock lock(&op_mu_);
+  return EvictLocked();
 }
 
 Result<size_t> FileSnapshotter::ReclaimSegments() {
@@ -111,11 +130,34 @@ Status FileSnapshotter::SnapshotLocked() {
     ACPSTORE_RETURN_IF_ERROR(ResolvePending(window, &image));
   }
   const uint64_t number = next_number_++;
-  Result<uint64_t> bytes = WriteSnapshot(fs_, layout_.snapshot_dir, number,
-                                         covered, clock_->NowMs(), image);
+  std::vector<std::shared_ptr<const TranscriptRef>> refs;
+  Result<uint64_t> bytes =
+      WriteSnapshot(fs_, layout_.snapshot_dir, number, covered,
+                    clock_->NowMs(), image,
+                    layout_.transcript_budget > 0 ? &refs : nullptr);
   if (!bytes.ok()) {
     pipeline_.CaptureNotWritten();
     return bytes.error();
+  }
+  if (!refs.empty()) {
+    // Decision 0018: every transcript still as captured now has its copy
+    // in this snapshot (evicted ones move here from an older snapshot or
+    // the spill file, which can then go).
+    pipeline_.WithTranscripts([&](StoreState& st, uint64_t generation) {
+      if (generation != capture.generation) return;
+      for (size_t i = 0; i < refs.size(); ++i) {
+        if (refs[i] == nullptr) continue;
+        const Session& s = image.sessions[i].session;
+        SessionEntry* e = st.MutableSessionInTenant(s.tenant_id, s.id);
+        if (e == nullptr || e->incarnation != image.sessions[i].incarnation) {
+          continue;
+        }
+        (void)st.AttachTranscriptRef(e, std::move(refs[i]));
+      }
+    });
+    image = StateImage();  // the captured entries, before eviction
+    spill_.reset();
+    (void)EvictLocked();
   }
   kept_.push_back(KeptSnapshot{number, covered});
   if (kept_.size() > 2) kept_.erase(kept_.begin(), kept_.end() - 2);
@@ -125,6 +167,64 @@ Status FileSnapshotter::SnapshotLocked() {
   snapshot_bytes_.store(*bytes);
   snapshots_written_.fetch_add(1);
   return ReclaimLocked().status();
+}
+
+// -------------------------------------------------------------- eviction
+
+Status FileSnapshotter::EvictLocked() {
+  const uint64_t budget = layout_.transcript_budget;
+  if (budget == 0) return Status::OK();
+  const uint64_t target = budget - budget / 4;
+  struct Cold {
+    std::string tenant_id;
+    std::string id;
+    uint64_t incarnation = 0;
+    transcript::Transcript transcript;  // shares the state's entries
+  };
+  std::vector<Cold> cold;
+  uint64_t generation = 0;
+  pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
+    generation = g;
+    st.ClearTranscriptsOver();
+    // Those with a copy on disk first: leaving costs nothing.
+    st.EvictTranscriptsDownTo(target);
+    for (SessionEntry* e : st.ColdDirtyTranscripts(target)) {
+      cold.push_back(Cold{e->session.tenant_id, e->session.id, e->incarnation,
+                          e->transcript});
+    }
+  });
+  if (cold.empty()) return Status::OK();
+  if (spill_ == nullptr) {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        spill_, TranscriptSpill::Create(fs_, layout_.snapshot_dir));
+  }
+  std::vector<std::shared_ptr<const TranscriptRef>> refs;
+  refs.reserve(cold.size());
+  for (const Cold& c : cold) {
+    Result<std::shared_ptr<const TranscriptRef>> r =
+        spill_->Write(c.transcript);
+    if (!r.ok()) {
+      spill_.reset();
+      return r.error();
+    }
+    refs.push_back(std::move(*r));
+  }
+  pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
+    if (g != generation) return;
+    for (size_t i = 0; i < cold.size(); ++i) {
+      SessionEntry* e = st.MutableSessionInTenant(cold[i].tenant_id, cold[i].id);
+      if (e == nullptr || e->incarnation != cold[i].incarnation ||
+          e->transcript_evicted || e->transcript_ref != nullptr) {
+        continue;
+      }
+      // Folded since the copy was taken: it stays (dirty) for next time.
+      if (st.AttachTranscriptRef(e, std::move(refs[i]))) st.EvictTranscript(e);
+    }
+  });
+  // The spill file only grows; a snapshot moves its transcripts into the
+  // snapshot and lets it go.
+  if (spill_->bytes() > 4 * budget) Request(1, false);
+  return Status::OK();
 }
 
 // ----------------------------------------------------------------- reclaim

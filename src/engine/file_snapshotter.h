@@ -38,6 +38,7 @@
 #include "engine/file_commit_pipeline.h"
 #include "engine/file_event_reader.h"
 #include "engine/file_recovery.h"
+#include "engine/transcript_ref.h"
 #include "io/file_system.h"
 #include "journal/position.h"
 
@@ -68,10 +69,15 @@ class FileSnapshotter {
   // after it) and/or a reclaim. Never blocks on I/O: safe from a
   // completion or a commit callback.
   void Request(int snapshots, bool reclaim) EXCLUDES(bg_mu_);
+  // Asks the thread for a transcript eviction pass (decision 0018). Only
+  // signals: callable under the pipeline's lock.
+  void RequestEviction() EXCLUDES(bg_mu_);
 
   // Writes a snapshot now (after making everything it holds durable),
   // keeps the newest two, then reclaims. Blocks.
   Status SnapshotNow() EXCLUDES(op_mu_);
+  // One transcript eviction pass (decision 0018) now. Blocks.
+  Status EvictNow() EXCLUDES(op_mu_);
   // Deletes the dead segments; returns how many went. Blocks.
   Result<size_t> ReclaimSegments() EXCLUDES(op_mu_);
 
@@ -83,6 +89,10 @@ class FileSnapshotter {
  private:
   void BackgroundLoop() EXCLUDES(bg_mu_, op_mu_);
   Status SnapshotLocked() REQUIRES(op_mu_);
+  // Decision 0018: evicts the least recently used transcripts until the
+  // resident ones fit three quarters of layout_.transcript_budget, those
+  // without a copy on disk written to the spill file first.
+  Status EvictLocked() REQUIRES(op_mu_);
   Result<size_t> ReclaimLocked() REQUIRES(op_mu_);
 
   // Constant after construction; borrowed (see Lifetime).
@@ -108,6 +118,10 @@ class FileSnapshotter {
   bool bg_stop_ GUARDED_BY(bg_mu_) = false;
   int bg_snapshots_ GUARDED_BY(bg_mu_) = 0;
   bool bg_reclaim_ GUARDED_BY(bg_mu_) = false;
+  bool bg_evict_ GUARDED_BY(bg_mu_) = false;
+  // Where evicted transcripts without a copy in a snapshot go; a new one
+  // after each snapshot (which copies them and moves their references).
+  std::unique_ptr<TranscriptSpill> spill_ GUARDED_BY(op_mu_);
   std::thread bg_thread_;  // started by StartBackground
 };
 

@@ -11,6 +11,7 @@
 #include "engine/decide_util.h"
 #include "engine/file_retention.h"
 #include "engine/queries.h"
+#include "engine/transcript_ref.h"
 #include "journal/journal_writer.h"
 #include "journal/segment_files.h"
 #include "record/validate.h"
@@ -31,10 +32,25 @@ FileStore::FileStore(const StoreOptions& options, io::FileSystem& fs,
                      FileLayout layout, std::unique_ptr<io::FileLock> lock)
     : DecidingStore(options),
       fs_(fs),
-      layout_(std::move(layout)),
+      layout_(WithTranscriptBudget(std::move(layout), options)),
       lock_(std::move(lock)),
       cache_(options.memory_budget_bytes),
       reader_(fs, layout_.journal_dir, &cache_) {}
+
+FileLayout FileStore::WithTranscriptBudget(FileLayout layout,
+                                           const StoreOptions& options) {
+  // Decision 0018: transcripts keep a quarter of the memory budget
+  // (StoreOptions::memory_budget_bytes); past it the least recently used
+  // leave memory.
+  if (options.transcript_max_bytes > 0) {
+    layout.transcript_budget =
+        std::max<uint64_t>(options.memory_budget_bytes / 4, 1);
+    layout.transcripts_over = [this] {
+      if (FileSnapshotter* s = evictor_.load()) s->RequestEviction();
+    };
+  }
+  return layout;
+}
 
 Result<std::unique_ptr<FileStore>> FileStore::Open(const StoreOptions& options,
                                                    io::FileSystem* fs_or_null) {
@@ -119,6 +135,9 @@ Status FileStore::Recover() {
           std::chrono::steady_clock::now() - start)
           .count();
   snapshotter_->StartBackground();
+  evictor_.store(snapshotter_.get());
+  // Replay may have folded past the share before anyone could be told.
+  snapshotter_->RequestEviction();
   if (options_.maintenance_interval_ms > 0) {
     maintenance_ = std::make_unique<PeriodicThread>(
         std::chrono::milliseconds(options_.maintenance_interval_ms),
@@ -131,6 +150,7 @@ FileStore::~FileStore() {
   // First: the maintenance task and the snapshot thread use everything.
   maintenance_.reset();
   if (pipeline_ == nullptr) return;  // Open failed: nothing started
+  evictor_.store(nullptr);
   snapshotter_->StopBackground();
   // Best effort: recovery replays anyway.
   if (pipeline_->BeginClose()) (void)snapshotter_->SnapshotNow();
@@ -288,6 +308,37 @@ StoreStats FileStore::Stats() {
 Status FileStore::CheckWritable() { return pipeline_->CheckWritable(); }
 
 Status FileStore::SnapshotNow() { return snapshotter_->SnapshotNow(); }
+
+Status FileStore::PrepareAppend(const Scope& scope,
+                               std::string_view session_id) {
+  std::shared_ptr<const TranscriptRef> ref;
+  std::string tenant_id;
+  std::string id;
+  uint64_t incarnation = 0;
+  pipeline_->WithTranscripts([&](StoreState& st, uint64_t) {
+    const SessionEntry* e = st.FindSession(scope, session_id);
+    if (e == nullptr || !e->transcript_evicted) return;
+    ref = e->transcript_ref;
+    tenant_id = e->session.tenant_id;
+    id = e->session.id;
+    incarnation = e->incarnation;
+  });
+  if (ref == nullptr) return Status::OK();
+  transcript::Transcript t;
+  ACPSTORE_RETURN_IF_ERROR(LoadTranscript(*ref, &t));
+  pipeline_->WithTranscripts([&](StoreState& st, uint64_t) {
+    SessionEntry* e = st.MutableSessionInTenant(tenant_id, id);
+    // Evicted all along: the bytes read are the transcript. Otherwise
+    // someone else loaded it (or it went): nothing to do.
+    if (e != nullptr && e->incarnation == incarnation &&
+        e->transcript_evicted && e->transcript_ref == ref) {
+      st.TranscriptLoaded(e, std::move(t));
+    }
+  });
+  return Status::OK();
+}
+
+Status FileStore::EvictTranscriptsNow() { return snapshotter_->EvictNow(); }
 
 Result<size_t> FileStore::ReclaimSegments() {
   return snapshotter_->ReclaimSegments();

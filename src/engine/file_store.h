@@ -42,6 +42,7 @@
 #define ACPSTORE_ENGINE_FILE_STORE_H_
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +99,10 @@ class FileStore final : public DecidingStore {
   // Deletes journal segments that hold no retained event and lie before the
   // oldest kept snapshot. Returns how many went. Blocks like SnapshotNow.
   Result<size_t> ReclaimSegments();
+  // Moves the least recently used transcripts out of memory until the
+  // resident ones fit three quarters of their share (decision 0018), as
+  // the snapshot thread does on its own once folds pass the share. Blocks.
+  Status EvictTranscriptsNow();
   FileStoreInfo Info();
   // Tests only: the key of the clientEventId tags (kept in snapshots), so
   // a test can make ids whose tags collide.
@@ -114,6 +119,11 @@ class FileStore final : public DecidingStore {
                                          std::string_view session_id,
                                          uint64_t incarnation, EventSeq after,
                                          uint32_t limit) override;
+  // Reads an evicted transcript back (without the lock) before its
+  // session's append is decided (decision 0018).
+  Status PrepareAppend(const Scope& scope,
+                       std::string_view session_id) override;
+
   // The cached events themselves, not copies (SSE fan-out).
   Result<SharedEventPage> ReadSharedSubscriptionPage(
       std::string_view tenant_id, std::string_view session_id,
@@ -155,6 +165,12 @@ class FileStore final : public DecidingStore {
   // this order so the snapshotter, which uses the pipeline, goes first.
   std::unique_ptr<FileCommitPipeline> pipeline_;
   std::unique_ptr<FileSnapshotter> snapshotter_;
+  // What layout_.transcripts_over signals (decision 0018): null until the
+  // snapshotter exists (recovery folds before it does) and after it stops.
+  std::atomic<FileSnapshotter*> evictor_{nullptr};
+  // `layout` with its transcript budget and the call that signals evictor_.
+  FileLayout WithTranscriptBudget(FileLayout layout,
+                                  const StoreOptions& options);
   std::unique_ptr<PeriodicThread> maintenance_;  // null when interval is 0
 };
 

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "engine/keys.h"
+#include "engine/transcript_ref.h"
 
 namespace acpstore::engine {
 namespace {
@@ -304,23 +305,141 @@ void StoreState::CountClientIdBytes(const SessionEntry& e, size_t before) {
   counters_.client_id_index_bytes -= before;
 }
 
-void StoreState::CountTranscript(const SessionEntry& e, uint64_t bytes,
-                                 bool complete) {
+void StoreState::CountTranscript(const SessionEntry& e) {
+  if (e.transcript_evicted) {
+    counters_.transcript_evicted_bytes += e.transcript_ref->bytes;
+    ++counters_.transcripts_evicted;
+    if (!e.transcript_ref->complete) ++counters_.transcripts_incomplete;
+    return;
+  }
   counters_.transcript_bytes += e.transcript.bytes();
-  counters_.transcript_bytes -= bytes;
-  if (complete && !e.transcript.complete()) ++counters_.transcripts_incomplete;
+  if (e.transcript_ref == nullptr) {
+    counters_.transcript_dirty_bytes += e.transcript.bytes();
+  }
+  if (!e.transcript.complete()) ++counters_.transcripts_incomplete;
+}
+
+void StoreState::UncountTranscript(const SessionEntry& e) {
+  if (e.transcript_evicted) {
+    counters_.transcript_evicted_bytes -= e.transcript_ref->bytes;
+    --counters_.transcripts_evicted;
+    if (!e.transcript_ref->complete) --counters_.transcripts_incomplete;
+    return;
+  }
+  counters_.transcript_bytes -= e.transcript.bytes();
+  if (e.transcript_ref == nullptr) {
+    counters_.transcript_dirty_bytes -= e.transcript.bytes();
+  }
+  if (!e.transcript.complete()) --counters_.transcripts_incomplete;
 }
 
 Status StoreState::RestoreTranscript(std::string_view tenant_id,
                                      std::string_view session_id,
-                                     transcript::Transcript transcript) {
+                                     transcript::Transcript transcript,
+                                     std::shared_ptr<const TranscriptRef> ref) {
   SessionEntry* e = MutableSession(tenant_id, session_id);
   if (e == nullptr) return Status::Internal("transcript of an unknown session");
-  const uint64_t bytes = e->transcript.bytes();
-  if (!e->transcript.complete()) --counters_.transcripts_incomplete;
+  UncountTranscript(*e);
   e->transcript = std::move(transcript);
-  CountTranscript(*e, bytes, true);
+  e->transcript_ref = std::move(ref);
+  e->transcript_evicted = false;
+  e->transcript_used = ++transcript_tick_;
+  CountTranscript(*e);
+  // Recovery keeps the first transcripts that fit and leaves the rest on
+  // disk, so opening a store is bounded too.
+  if (e->transcript_ref != nullptr && transcript_budget_ > 0 &&
+      counters_.transcript_bytes > transcript_budget_) {
+    EvictTranscript(e);
+  }
   return Status::OK();
+}
+
+Status StoreState::LoadTranscript(SessionEntry* e) {
+  if (!e->transcript_evicted) return Status::OK();
+  transcript::Transcript t;
+  ACPSTORE_RETURN_IF_ERROR(engine::LoadTranscript(*e->transcript_ref, &t));
+  TranscriptLoaded(e, std::move(t));
+  return Status::OK();
+}
+
+void StoreState::TranscriptLoaded(SessionEntry* e, transcript::Transcript t) {
+  UncountTranscript(*e);
+  e->transcript = std::move(t);
+  e->transcript_evicted = false;
+  e->transcript_used = ++transcript_tick_;
+  CountTranscript(*e);
+}
+
+bool StoreState::AttachTranscriptRef(SessionEntry* e,
+                                     std::shared_ptr<const TranscriptRef> ref) {
+  if (e->transcript_evicted) {
+    const TranscriptRef& now = *e->transcript_ref;
+    if (now.folded_seq != ref->folded_seq || now.complete != ref->complete ||
+        now.bytes != ref->bytes) {
+      return false;
+    }
+  } else if (e->transcript.folded_seq() != ref->folded_seq ||
+             e->transcript.complete() != ref->complete ||
+             e->transcript.bytes() != ref->bytes) {
+    return false;
+  }
+  UncountTranscript(*e);
+  e->transcript_ref = std::move(ref);
+  CountTranscript(*e);
+  return true;
+}
+
+void StoreState::EvictTranscript(SessionEntry* e) {
+  if (e->transcript_evicted || e->transcript_ref == nullptr) return;
+  UncountTranscript(*e);
+  e->transcript = transcript::Transcript();
+  e->transcript_evicted = true;
+  CountTranscript(*e);
+}
+
+size_t StoreState::EvictTranscriptsDownTo(uint64_t target) {
+  if (counters_.transcript_bytes <= target) return 0;
+  std::vector<SessionEntry*> clean;
+  for (auto& [key, e] : sessions_) {
+    if (!e.transcript_evicted && e.transcript_ref != nullptr &&
+        e.transcript.bytes() > 0) {
+      clean.push_back(&e);
+    }
+  }
+  std::sort(clean.begin(), clean.end(),
+            [](const SessionEntry* a, const SessionEntry* b) {
+              return a->transcript_used < b->transcript_used;
+            });
+  size_t n = 0;
+  for (SessionEntry* e : clean) {
+    if (counters_.transcript_bytes <= target) break;
+    EvictTranscript(e);
+    ++n;
+  }
+  return n;
+}
+
+std::vector<SessionEntry*> StoreState::ColdDirtyTranscripts(uint64_t target) {
+  std::vector<SessionEntry*> dirty;
+  if (counters_.transcript_bytes <= target) return dirty;
+  for (auto& [key, e] : sessions_) {
+    if (!e.transcript_evicted && e.transcript_ref == nullptr &&
+        e.transcript.bytes() > 0) {
+      dirty.push_back(&e);
+    }
+  }
+  std::sort(dirty.begin(), dirty.end(),
+            [](const SessionEntry* a, const SessionEntry* b) {
+              return a->transcript_used < b->transcript_used;
+            });
+  uint64_t resident = counters_.transcript_bytes;
+  size_t n = 0;
+  while (n < dirty.size() && resident > target) {
+    resident -= dirty[n]->transcript.bytes();
+    ++n;
+  }
+  dirty.resize(n);
+  return dirty;
 }
 
 Status StoreState::RebuildTranscript(std::string_view tenant_id,
@@ -412,8 +531,7 @@ Status StoreState::ApplyOp(record::DeleteSessionOp&& op) {
   counters_.event_payload_bytes -= info.bytes;
   counters_.pauses -= e->pauses.size();
   counters_.client_id_index_bytes -= e->client_ids.memory_bytes();
-  counters_.transcript_bytes -= e->transcript.bytes();
-  if (!e->transcript.complete()) --counters_.transcripts_incomplete;
+  UncountTranscript(*e);
   UnindexSession(e);
   sessions_.erase(it);
   return Status::OK();
@@ -422,11 +540,17 @@ Status StoreState::ApplyOp(record::DeleteSessionOp&& op) {
 Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
   SessionEntry* e = MutableSession(op.tenant_id, op.session_id);
   if (e == nullptr) return Status::Internal("append to an unknown session");
+  const bool fold = transcripts_on() && !op.events.empty();
+  if (fold) {
+    // Decision 0018: read an evicted transcript back before folding into
+    // it. Nothing has changed yet if that fails.
+    ACPSTORE_RETURN_IF_ERROR(LoadTranscript(e));
+    UncountTranscript(*e);
+    e->transcript_ref.reset();  // it is about to differ from its copy
+    e->transcript_used = ++transcript_tick_;
+  }
   UnindexSession(e);
   const size_t index_bytes = e->client_ids.memory_bytes();
-  const uint64_t transcript_bytes = e->transcript.bytes();
-  const bool transcript_complete = e->transcript.complete();
-  const bool fold = transcripts_on();
   Status status;
   for (Event& event : op.events) {
     if (event.seq != e->events->Info().last_seq + 1) {
@@ -450,7 +574,15 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
     if (tag) e->client_ids.Insert(*tag, seq, e->events->Info().first_seq);
   }
   CountClientIdBytes(*e, index_bytes);
-  if (fold) CountTranscript(*e, transcript_bytes, transcript_complete);
+  if (fold) {
+    CountTranscript(*e);
+    if (transcript_budget_ > 0 && transcripts_over_ &&
+        !transcripts_over_told_ &&
+        counters_.transcript_bytes > transcript_budget_) {
+      transcripts_over_told_ = true;
+      transcripts_over_();
+    }
+  }
   IndexSession(e);
   return status;
 }
@@ -478,14 +610,19 @@ Status StoreState::ApplyOp(record::AdvanceSeqOp&& op) {
     return Status::Internal("advance would lower the high-water mark")
         .With("lastSeq", static_cast<int64_t>(before.last_seq));
   }
-  UnindexSession(e);
   // Events below the new mark were never seen here: a transcript that has
   // not folded up to it misses them.
-  if (transcripts_on() && op.through_seq > e->transcript.folded_seq()) {
-    const bool complete = e->transcript.complete();
+  const EventSeq folded = e->transcript_evicted
+                              ? e->transcript_ref->folded_seq
+                              : e->transcript.folded_seq();
+  if (transcripts_on() && op.through_seq > folded) {
+    ACPSTORE_RETURN_IF_ERROR(LoadTranscript(e));
+    UncountTranscript(*e);
     e->transcript.set_incomplete();
-    CountTranscript(*e, e->transcript.bytes(), complete);
+    e->transcript_ref.reset();
+    CountTranscript(*e);
   }
+  UnindexSession(e);
   const uint64_t dropped = e->events->AdvanceTo(op.through_seq);
   counters_.events_retained -= before.retained;
   counters_.event_payload_bytes -= before.bytes;

@@ -17,6 +17,7 @@
 #define ACPSTORE_ENGINE_STATE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,7 @@
 namespace acpstore::engine {
 
 struct SessionEntry;
+struct TranscriptRef;  // engine/transcript_ref.h
 
 struct ActionEntry {
   Action action;  // as stored: lease_token included
@@ -61,8 +63,17 @@ struct SessionEntry {
   PauseBook pauses;
   RecencyIndex<ActionEntry> actions;  // this session's actions, newest first
   // SPEC §13: folded from every appended event in the same Apply; event
-  // retention (DropEventsOp) never touches it.
+  // retention (DropEventsOp) never touches it. Empty while evicted.
   transcript::Transcript transcript;
+  // Decision 0018 (file engine): where the transcript's items can be read
+  // back (a snapshot or a spill file). Set only while `transcript` equals
+  // what it names (a fold resets it); `transcript_evicted`: the entries
+  // left memory, and the reference is the transcript.
+  std::shared_ptr<const TranscriptRef> transcript_ref;
+  bool transcript_evicted = false;
+  // When a fold or a load last touched the transcript (StoreState's tick):
+  // the least recently used leave memory first.
+  uint64_t transcript_used = 0;
 };
 
 // Cumulative and current counts the state keeps for Stats().
@@ -74,7 +85,13 @@ struct StateCounters {
   uint64_t events_appended = 0;           // cumulative
   uint64_t events_dropped_retention = 0;  // cumulative
   uint64_t client_id_index_bytes = 0;     // every session's ClientIdIndex
-  uint64_t transcript_bytes = 0;          // every session's Transcript::bytes
+  // Resident transcripts' Transcript::bytes (what memory holds), the
+  // part of them with no copy on disk (transcript_ref unset), and the
+  // evicted ones (decision 0018).
+  uint64_t transcript_bytes = 0;
+  uint64_t transcript_dirty_bytes = 0;
+  uint64_t transcript_evicted_bytes = 0;
+  uint64_t transcripts_evicted = 0;
   uint64_t transcripts_incomplete = 0;
 };
 
@@ -116,10 +133,53 @@ class StoreState {
   }
   bool transcripts_on() const { return transcript_limits_.max_bytes > 0; }
   // Recovery from a snapshot: replaces the transcript of an existing
-  // session (just upserted).
+  // session (just upserted). With `ref` (where the same transcript lies in
+  // the snapshot), it is evicted at once when the resident ones already
+  // fill transcript_budget().
   Status RestoreTranscript(std::string_view tenant_id,
                            std::string_view session_id,
-                           transcript::Transcript transcript);
+                           transcript::Transcript transcript,
+                           std::shared_ptr<const TranscriptRef> ref = nullptr);
+
+  // Decision 0018: transcripts out of memory (the file engine; 0 = never,
+  // the default). Memory keeps at most about `budget` bytes of transcripts
+  // that are also on disk; the engine writes the others out (a snapshot
+  // or a spill file) once they pass it.
+  // `over` is called (under the state's lock; it must only signal) when a
+  // fold takes the resident ones past `budget`, once until
+  // ClearTranscriptsOver().
+  void set_transcript_budget(uint64_t budget,
+                             std::function<void()> over = nullptr) {
+    transcript_budget_ = budget;
+    transcripts_over_ = std::move(over);
+  }
+  uint64_t transcript_budget() const { return transcript_budget_; }
+  void ClearTranscriptsOver() { transcripts_over_told_ = false; }
+  // Reads an evicted transcript back into memory (no-op when resident).
+  // A failure leaves it evicted.
+  Status LoadTranscript(SessionEntry* e);
+  // The second half of LoadTranscript, for an engine that read `t` back
+  // from e->transcript_ref without the lock: makes it resident.
+  void TranscriptLoaded(SessionEntry* e, transcript::Transcript t);
+  // Gives a resident transcript its copy on disk (`ref` must name exactly
+  // it), or moves an evicted one's reference to another copy of the same
+  // items. No-op (false) when the transcript is no longer what `ref`
+  // names: folded since (folded_seq or completeness differs).
+  bool AttachTranscriptRef(SessionEntry* e,
+                           std::shared_ptr<const TranscriptRef> ref);
+  // Drops a resident transcript's entries, keeping its reference (which
+  // must be set).
+  void EvictTranscript(SessionEntry* e);
+  // Evicts the least recently used transcripts that have a reference
+  // until the resident ones fit `target` bytes. Returns how many.
+  size_t EvictTranscriptsDownTo(uint64_t target);
+  // Resident transcripts without a copy on disk, least recently used
+  // first, until the resident ones would fit `target` bytes.
+  std::vector<SessionEntry*> ColdDirtyTranscripts(uint64_t target);
+  SessionEntry* MutableSessionInTenant(std::string_view tenant_id,
+                                       std::string_view session_id) {
+    return MutableSession(tenant_id, session_id);
+  }
   // Recovery from a snapshot without transcripts (content version < 3):
   // folds the session's retained events into its transcript, which is
   // complete only if the stream still starts at seq 1. A retained event
@@ -232,14 +292,18 @@ class StoreState {
   // Keeps counters_.client_id_index_bytes in step after `entry`'s index
   // changed from `before` bytes.
   void CountClientIdBytes(const SessionEntry& entry, size_t before);
-  // Keeps the transcript counters in step after `entry`'s transcript
-  // changed from `bytes` / `complete`.
-  void CountTranscript(const SessionEntry& entry, uint64_t bytes,
-                       bool complete);
+  // Remove / add `entry`'s transcript in the counters: around every
+  // change of its transcript, reference or eviction.
+  void UncountTranscript(const SessionEntry& entry);
+  void CountTranscript(const SessionEntry& entry);
 
   EventLogFactory event_log_factory_;
   ClientIdKey client_id_key_;
   transcript::Limits transcript_limits_{.max_bytes = 0};
+  uint64_t transcript_budget_ = 0;
+  uint64_t transcript_tick_ = 0;
+  std::function<void()> transcripts_over_;
+  bool transcripts_over_told_ = false;
   std::unordered_map<std::string, SessionEntry> sessions_;  // tenant\0id
   std::unordered_map<std::string, ActionEntry> actions_;    // tenant\0id
   // tenant\0session\0idempotencyKey -> action.

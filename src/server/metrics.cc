@@ -279,6 +279,12 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
        s.memory_cache_bytes);
   Line(&out, "acpstore_memory_bytes", "kind=\"transcript\"",
        s.memory_transcript_bytes);
+  Metric(&out, "acpstore_transcript_evicted_bytes", "gauge",
+         "Bytes of the transcripts whose entries are on disk, not in memory.",
+         s.transcript_evicted_bytes);
+  Metric(&out, "acpstore_transcripts_evicted", "gauge",
+         "Transcripts whose entries are on disk, not in memory.",
+         s.transcripts_evicted);
   Head(&out, "acpstore_recovery_seconds", "gauge",
        "Time the store took to recover when it opened.");
   Line(&out, "acpstore_recovery_seconds", "",
@@ -322,7 +328,9 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
   w.Key("indexBytes").Uint(s.memory_index_bytes);
   w.Key("payloadCacheBytes").Uint(s.memory_cache_bytes);
   w.Key("transcriptBytes").Uint(s.memory_transcript_bytes);
+  w.Key("transcriptEvictedBytes").Uint(s.transcript_evicted_bytes);
   w.EndObject();
+  w.Key("transcriptsEvicted").Uint(s.transcripts_evicted);
   w.Key("transcriptsIncomplete").Uint(s.transcripts_incomplete);
   w.Key("recoveryMs").Int(s.recovery_ms);
   w.Key("tornTailTruncations").Uint(s.torn_tail_truncations);

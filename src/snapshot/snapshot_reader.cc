@@ -92,6 +92,7 @@ bool SnapshotReader::Next(std::string_view* chunk) {
                                 " bytes runs past the end of the file"));
   }
   std::string_view data;
+  const uint64_t data_at = pos_;
   s = Read(length, &data);
   if (!s.ok()) return Stop(std::move(s));
   crc = crc32c::Extend(crc, data.data(), data.size());
@@ -102,6 +103,7 @@ bool SnapshotReader::Next(std::string_view* chunk) {
     case ChunkType::kData:
       file_crc_ = crc32c::Extend(file_crc, data.data(), data.size());
       ++chunk_count_;
+      chunk_offset_ = data_at;
       *chunk = data;
       return true;
     case ChunkType::kFooter:

@@ -59,6 +59,9 @@ class SnapshotReader {
   const Status& status() const { return status_; }
   // Data chunks returned so far.
   uint64_t chunk_count() const { return chunk_count_; }
+  // File offset of the data of the chunk Next returned last (a caller may
+  // keep where an item lies and read it again later).
+  uint64_t chunk_offset() const { return chunk_offset_; }
   const std::string& path() const { return file_->path(); }
 
  private:
@@ -78,6 +81,7 @@ class SnapshotReader {
   const uint64_t file_size_;
   SnapshotHeader header_;
   uint64_t pos_ = 0;    // next byte to consume
+  uint64_t chunk_offset_ = 0;
   std::string buffer_;  // file bytes [buffer_offset_, +size)
   uint64_t buffer_offset_ = 0;
   uint32_t file_crc_ = 0;  // CRC32C of every byte before pos_

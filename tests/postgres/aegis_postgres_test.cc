@@ -345,7 +345,9 @@ TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
                        {"actions", 5},     {"pauses", 2},
                        {"transcripts", 2}, {"transcript_entries", 5},
                        {"transcript_text", 2},
-                       {"keys", 0},        {"schema_version", 4}};
+                       {"keys", 0},
+                       {"schema_version",
+                        static_cast<uint64_t>(postgres::KnownSchemaVersion())}};
   EXPECT_EQ(healthy->tables, want);
   EXPECT_EQ(healthy->rows_decoded, 3u + 5u + 2u);
 

@@ -538,8 +538,8 @@ TEST_F(TranscriptsPostgresTest, ASchemaAtVersion3IsMigratedAndItsSessionsGetTran
     ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
     ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"old "})")).ok());
   }
-  // Back to version 3: migrations 0004 and 0006 undone (0005, where there
-  // is one, only dropped a constraint: it runs again harmlessly).
+  // Back to version 3: migrations 0004 and 0006 undone (0005 only dropped
+  // the events' key: it runs again harmlessly).
   Sql("DROP TABLE " + Table("transcript_text") + ", " +
       Table("transcript_entries") + ", " + Table("transcripts") +
       "; ALTER TABLE " + Table("sessions") +

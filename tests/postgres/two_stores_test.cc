@@ -525,5 +525,151 @@ TEST_F(TwoStoresTest, MaintenanceOnBothSweepsEachExpiredLeaseOnce) {
   EXPECT_EQ(ra->leases_requeued + rb->leases_requeued, 1u);
 }
 
+// Schema version 5 has no events -> sessions foreign key (its check was a
+// query per appended row): a session's events are deleted by the statement
+// that deletes the session, whichever path deletes it. These tests count
+// event rows without a session row ("orphans") after each path.
+class EventsWithoutForeignKeyTest : public TwoStoresTest {
+ protected:
+  std::string Table(const std::string& name) const {
+    return "\"" + schema_ + "\"." + name;
+  }
+  std::string Orphans() {
+    return Sql("SELECT count(*) FROM " + Table("events") +
+               " e WHERE NOT EXISTS (SELECT 1 FROM " + Table("sessions") +
+               " s WHERE s.tenant_id = e.tenant_id AND s.session_id = "
+               "e.session_id)");
+  }
+  std::string EventRows(const std::string& session) {
+    return Sql("SELECT count(*) FROM " + Table("events") +
+               " WHERE session_id = '" + session + "'");
+  }
+  void AppendN(BlockingStore& db, const std::string& session, int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(db.Append(kAlice, session,
+                            {.event_type = "note",
+                             .payload = "{\"i\":" + std::to_string(i) + "}"})
+                      .ok());
+    }
+  }
+};
+
+TEST_F(EventsWithoutForeignKeyTest, TheSchemaHasNoEventsForeignKey) {
+  EXPECT_EQ(Sql("SELECT count(*) FROM pg_constraint WHERE conrelid = '" +
+                Table("events") + "'::regclass AND contype = 'f'"),
+            "0");
+}
+
+TEST_F(EventsWithoutForeignKeyTest, DeletingASessionDeletesItsEvents) {
+  ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-1"}).ok());
+  ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-2"}).ok());
+  AppendN(*db_a_, "s-1", 5);
+  AppendN(*db_b_, "s-2", 3);
+  ASSERT_EQ(EventRows("s-1"), "5");
+  ASSERT_TRUE(
+      db_b_->TransitionSession(kAlice, "s-1", SessionEvent::kRuntimeFailed)
+          .ok());
+  ASSERT_TRUE(db_b_->DeleteSession(kAlice, "s-1").ok());
+  EXPECT_EQ(EventRows("s-1"), "0");
+  EXPECT_EQ(EventRows("s-2"), "3");  // another session's events stay
+  EXPECT_EQ(Orphans(), "0");
+  // The id made again starts a new stream at seq 1: no old row is in its
+  // way (the primary key is (tenant, session, seq)) or read back.
+  ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-1"}).ok());
+  Result<Event> e = db_a_->Append(kAlice, "s-1",
+                                  {.event_type = "note", .payload = "{\"new\":1}"});
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->seq, 1u);
+  Result<EventPage> page = db_b_->ListEvents(kAlice, "s-1", 0, 100);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].payload, "{\"new\":1}");
+}
+
+TEST_F(EventsWithoutForeignKeyTest, SessionRetentionDeletesTheEventsToo) {
+  StoreOptions options;
+  options.maintenance_interval_ms = 0;
+  options.retention.session_retention_ms = 1;
+  options.retention.terminal_event_retention_ms = 0;  // only the session path
+  ASSERT_TRUE(pgtest::UsePostgres(&options, schema_).ok());
+  Result<std::unique_ptr<Store>> keeper = OpenStore(options);
+  ASSERT_TRUE(keeper.ok()) << keeper.status();
+  BlockingStore db(**keeper);
+  ASSERT_TRUE(db.CreateSession(kAlice, {.id = "old"}).ok());
+  ASSERT_TRUE(db.CreateSession(kAlice, {.id = "live"}).ok());
+  AppendN(db, "old", 4);
+  AppendN(db, "live", 2);
+  ASSERT_TRUE(
+      db.TransitionSession(kAlice, "old", SessionEvent::kRuntimeFailed).ok());
+  // Ended 1 ms ago at the earliest: sweep until the pass deletes it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  uint64_t deleted = 0;
+  while (deleted == 0 && std::chrono::steady_clock::now() < deadline) {
+    Result<MaintenanceReport> r = db.RunMaintenance();
+    ASSERT_TRUE(r.ok()) << r.status();
+    deleted += r->sessions_deleted;
+  }
+  ASSERT_EQ(deleted, 1u);
+  EXPECT_EQ(db.GetSession(kAlice, "old").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(EventRows("old"), "0");
+  EXPECT_EQ(EventRows("live"), "2");
+  EXPECT_EQ(Orphans(), "0");
+}
+
+// Appends through one store race the session's deletion through the
+// other: each append either lands before the delete (and goes with it) or
+// finds no session; no event row outlives its session.
+TEST_F(EventsWithoutForeignKeyTest, AppendsRacingADeleteLeaveNoOrphans) {
+  for (int round = 0; round < 5; ++round) {
+    const std::string id = "race-" + std::to_string(round);
+    ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = id}).ok());
+    std::atomic<bool> stop{false};
+    std::atomic<int> appended{0}, refused{0}, other{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t) {
+      writers.emplace_back([&, t] {
+        for (int i = 0; !stop.load(); ++i) {
+          Result<Event> e = db_b_->Append(
+              kAlice, id,
+              {.event_type = "note",
+               .payload = "{\"t\":" + std::to_string(t) + ",\"i\":" +
+                          std::to_string(i) + "}"});
+          if (e.ok()) {
+            appended.fetch_add(1);
+          } else if (e.status().code() == StatusCode::kNotFound) {
+            refused.fetch_add(1);  // the session is gone
+            return;
+          } else {
+            other.fetch_add(1);
+          }
+        }
+      });
+    }
+    // Delete once some appends have landed.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (appended.load() < 20 && other.load() == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_GE(appended.load(), 20);
+    ASSERT_TRUE(
+        db_a_->TransitionSession(kAlice, id, SessionEvent::kRuntimeFailed)
+            .ok());
+    ASSERT_TRUE(db_a_->DeleteSession(kAlice, id).ok());
+    EXPECT_EQ(db_b_->Append(kAlice, id, {.event_type = "note", .payload = "{}"})
+                  .status()
+                  .code(),
+              StatusCode::kNotFound);
+    // A writer stops at its first kNotFound (the flag stops one that
+    // failed otherwise).
+    stop.store(true);
+    for (auto& w : writers) w.join();
+    EXPECT_EQ(other.load(), 0);
+    EXPECT_EQ(EventRows(id), "0") << "round " << round;
+  }
+  EXPECT_EQ(Orphans(), "0");
+}
+
 }  // namespace
 }  // namespace acpstore

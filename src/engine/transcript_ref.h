@@ -1,0 +1,112 @@
+// Transcripts out of memory (SPEC §4 and §13, decision 0018): where the
+// encoded items of a transcript whose entries left memory can be read back.
+//
+// A TranscriptRef names the items (kTranscriptHead, then kTranscriptEntries;
+// docs/recovery.md, "Snapshot contents") of one transcript in one file,
+// which is either a snapshot (the one recovery loaded, or one the
+// snapshotter wrote) or a spill file (TranscriptSpill: an unlinked scratch
+// file the snapshot thread writes cold transcripts to between snapshots).
+// The file handle is shared by every reference into that file, so the file
+// stays readable after it is unlinked (an older snapshot deleted by the
+// snapshotter, a spill file) until the last reference goes. The references
+// move to each new snapshot, which copies the items without decoding them.
+//
+// Reading back verifies a CRC32C of the item bodies taken when they were
+// written: a short read or an I/O error is kIoError, changed bytes are
+// kDataLoss; never a different transcript.
+//
+// Thread-safety: a TranscriptRef is immutable once built and may be read
+// from any thread; RandomAccessFile::ReadAt is a pread. TranscriptSpill
+// is used by one thread at a time (the snapshot thread).
+
+#ifndef ACPSTORE_ENGINE_TRANSCRIPT_REF_H_
+#define ACPSTORE_ENGINE_TRANSCRIPT_REF_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "acpstore/records.h"
+#include "acpstore/result.h"
+#include "acpstore/status.h"
+#include "io/file_system.h"
+#include "transcript/transcript.h"
+
+namespace acpstore::engine {
+
+struct TranscriptRef {
+  struct Item {
+    uint8_t tag = 0;  // snapshot_item::kTranscriptHead / kTranscriptEntries
+    uint64_t offset = 0;  // of the item's body in the file
+    uint32_t length = 0;
+  };
+  std::shared_ptr<const io::RandomAccessFile> file;
+  std::vector<Item> items;  // the head first, then the entries in order
+  uint32_t crc = 0;         // CRC32C of the bodies, in order
+  // What the transcript's head says, for the state's counters and checks
+  // without reading it back.
+  uint64_t bytes = 0;  // Transcript::bytes()
+  EventSeq folded_seq = 0;
+  bool complete = true;
+};
+
+// Calls add(tag, body) for the head item, then for each entries item (at
+// most ~1 MiB of entries each, one entry may be larger): the items a
+// snapshot holds for `t`.
+Status EncodeTranscriptItems(
+    const transcript::Transcript& t,
+    const std::function<Status(uint8_t tag, std::string_view body)>& add);
+
+// Reads every item of `ref` back and checks their CRC; calls
+// visit(tag, body) for each once all of them verified.
+Status ReadTranscriptItems(
+    const TranscriptRef& ref,
+    const std::function<Status(uint8_t tag, std::string_view body)>& visit);
+
+// Reads `ref` back and decodes it into *out (a fresh transcript).
+Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out);
+
+// Builds a reference while a transcript's items are written to `file`:
+// Add each item's tag, body and file offset, in order.
+class TranscriptRefBuilder {
+ public:
+  TranscriptRefBuilder(std::shared_ptr<const io::RandomAccessFile> file,
+                       const transcript::Transcript& head);
+  TranscriptRefBuilder(std::shared_ptr<const io::RandomAccessFile> file,
+                       const TranscriptRef& like);
+  void Add(uint8_t tag, std::string_view body, uint64_t offset);
+  std::shared_ptr<const TranscriptRef> Finish();
+
+ private:
+  std::shared_ptr<TranscriptRef> ref_;
+};
+
+// A scratch file of transcript items for the ones evicted between
+// snapshots: created under a snapshot temp-file name (so a crash leaves
+// nothing that the next open does not delete) and unlinked at once; it
+// lives while a reference into it does.
+class TranscriptSpill {
+ public:
+  static Result<std::unique_ptr<TranscriptSpill>> Create(
+      io::FileSystem& fs, const std::string& snapshot_dir);
+  // Appends `t`'s items and returns their reference. Not fsync'ed: the
+  // journal and the snapshots hold the transcript durably; this file is
+  // memory's overflow.
+  Result<std::shared_ptr<const TranscriptRef>> Write(
+      const transcript::Transcript& t);
+  uint64_t bytes() const { return out_->size(); }
+
+ private:
+  TranscriptSpill(std::unique_ptr<io::WritableFile> out,
+                  std::shared_ptr<const io::RandomAccessFile> in)
+      : out_(std::move(out)), in_(std::move(in)) {}
+  std::unique_ptr<io::WritableFile> out_;
+  std::shared_ptr<const io::RandomAccessFile> in_;
+};
+
+}  // namespace acpstore::engine
+
+#endif  // ACPSTORE_ENGINE_TRANSCRIPT_REF_H_
