@@ -142,7 +142,7 @@ std::string IntArray(const std::vector<uint64_t>& items) {
   return out;
 }
 
-PgParams Key(std::string_view tenant, std::string_view session) {
+PgParams SessionKey(std::string_view tenant, std::string_view session) {
   PgParams p;
   p.Text(tenant).Text(session);
   return p;
@@ -208,9 +208,9 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
                            session](uint64_t index) -> uint64_t {
       auto it = lookup->known.find(index);
       if (it == lookup->known.end()) {
-        Result<PgResult> b = c->Exec(
-            kEntryBytes, PgParams().Text(tenant).Text(session).Int(
-                             static_cast<int64_t>(index)));
+        Result<PgResult> b =
+            c->Exec(kEntryBytes, PgParams().Text(tenant).Text(session).Int(
+                                     static_cast<int64_t>(index)));
         if (!b.ok()) {
           if (lookup->error.ok()) lookup->error = b.status();
           return 0;
@@ -234,12 +234,12 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
     out->end_before = out->t.end_index();
     if (lost) out->t.set_incomplete();
     for (int i = 0; i < tail.rows(); ++i) {
-      out->t.Fold(transcript::EventView{
-                      .seq = static_cast<EventSeq>(tail.Int(i, 0)),
-                      .event_type = tail.Text(i, 1),
-                      .occurred_at = tail.Int(i, 2),
-                      .payload = tail.Text(i, 3)},
-                  limits);
+      out->t.Fold(
+          transcript::EventView{.seq = static_cast<EventSeq>(tail.Int(i, 0)),
+                                .event_type = tail.Text(i, 1),
+                                .occurred_at = tail.Int(i, 2),
+                                .payload = tail.Text(i, 3)},
+          limits);
     }
     ACPSTORE_RETURN_IF_ERROR(lookup->error);
   } else {
@@ -247,12 +247,12 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
     out->t = Transcript();
     if (lost) out->t.set_incomplete();
     for (int i = 0; i < tail.rows(); ++i) {
-      out->t.Fold(transcript::EventView{
-                      .seq = static_cast<EventSeq>(tail.Int(i, 0)),
-                      .event_type = tail.Text(i, 1),
-                      .occurred_at = tail.Int(i, 2),
-                      .payload = tail.Text(i, 3)},
-                  limits);
+      out->t.Fold(
+          transcript::EventView{.seq = static_cast<EventSeq>(tail.Int(i, 0)),
+                                .event_type = tail.Text(i, 1),
+                                .occurred_at = tail.Int(i, 2),
+                                .payload = tail.Text(i, 3)},
+          limits);
     }
   }
   if (tail.rows() > 0) out->tail_first = static_cast<EventSeq>(tail.Int(0, 0));
@@ -352,9 +352,9 @@ Status WriteCurrent(PgConn& conn, const std::string& tenant,
           WriteEntry(conn, tenant, session, i, t.at(i), stored(i), part));
     }
     if (t.first_index() > cur.first_before) {
-      ACPSTORE_RETURN_IF_ERROR(conn.Send(
-          kDropEntries, PgParams().Text(tenant).Text(session).Int(
-                            static_cast<int64_t>(t.first_index()))));
+      ACPSTORE_RETURN_IF_ERROR(
+          conn.Send(kDropEntries, PgParams().Text(tenant).Text(session).Int(
+                                      static_cast<int64_t>(t.first_index()))));
     }
   }
   std::string head;
@@ -380,13 +380,14 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
                             CheckpointResult* result) {
   // One round trip: the row, the checkpoint's partial load, the tail.
   ACPSTORE_RETURN_IF_ERROR(
-      conn.Prefetch(kLoad, Key(tenant_id, session_id)));
+      conn.Prefetch(kLoad, SessionKey(tenant_id, session_id)));
   ACPSTORE_RETURN_IF_ERROR(
       conn.Prefetch(kTail, TailParams(tenant_id, session_id)));
   ACPSTORE_ASSIGN_OR_RETURN(
-      PgResult row, conn.Exec(kCheckpointRow, Key(tenant_id, session_id)));
-  ACPSTORE_ASSIGN_OR_RETURN(PgResult load,
-                            conn.Exec(kLoad, Key(tenant_id, session_id)));
+      PgResult row,
+      conn.Exec(kCheckpointRow, SessionKey(tenant_id, session_id)));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult load, conn.Exec(kLoad, SessionKey(tenant_id, session_id)));
   ACPSTORE_ASSIGN_OR_RETURN(
       PgResult tail, conn.Exec(kTail, TailParams(tenant_id, session_id)));
   CheckpointResult ignored;
@@ -407,14 +408,14 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
   }
   out.folded_seq = last;
   out.current = true;
-  return conn.Send(kCheckpointed, Key(tenant_id, session_id));
+  return conn.Send(kCheckpointed, SessionKey(tenant_id, session_id));
 }
 
 // ------------------------------------------------------------------ tails
 
 void TranscriptTails::Loaded(const std::string& tenant_id,
-                             const std::string& session_id,
-                             EventSeq folded_seq, int64_t unfolded) {
+                             const std::string& session_id, EventSeq folded_seq,
+                             int64_t unfolded) {
   Tail& t = tails_[{tenant_id, session_id}];
   t.known = true;
   t.folded_seq = folded_seq;
@@ -487,13 +488,14 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
                               const TranscriptQuery& query, uint32_t kinds,
                               const transcript::Limits& limits) {
   const std::string& tenant = scope.tenant_id;
-  ACPSTORE_RETURN_IF_ERROR(conn.Prefetch(kLoad, Key(tenant, session_id)));
+  ACPSTORE_RETURN_IF_ERROR(
+      conn.Prefetch(kLoad, SessionKey(tenant, session_id)));
   ACPSTORE_RETURN_IF_ERROR(
       conn.Prefetch(kTail, TailParams(tenant, session_id)));
-  ACPSTORE_ASSIGN_OR_RETURN(PgResult r,
-                            conn.Exec(kReadSession, Key(tenant, session_id)));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult r, conn.Exec(kReadSession, SessionKey(tenant, session_id)));
   ACPSTORE_ASSIGN_OR_RETURN(PgResult load,
-                            conn.Exec(kLoad, Key(tenant, session_id)));
+                            conn.Exec(kLoad, SessionKey(tenant, session_id)));
   ACPSTORE_ASSIGN_OR_RETURN(PgResult tail,
                             conn.Exec(kTail, TailParams(tenant, session_id)));
   auto not_found = [&] {
@@ -507,8 +509,8 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
   }
   const EventSeq last_seq = row.session.events.last_seq;
   const auto folded = static_cast<EventSeq>(r.Int(0, kSessionColumnCount));
-  const bool lost = folded < last_seq &&
-                    Lost(folded, row.session.events.first_seq);
+  const bool lost =
+      folded < last_seq && Lost(folded, row.session.events.first_seq);
   Current cur;
   ACPSTORE_RETURN_IF_ERROR(
       BuildCurrent(conn, tenant, session_id, load, tail, lost, limits, &cur));
@@ -547,17 +549,17 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
   // that many more rows are read.
   ACPSTORE_ASSIGN_OR_RETURN(
       PgResult rows,
-      conn.Exec(kReadRows,
-                PgParams()
-                    .Text(tenant)
-                    .Text(session_id)
-                    .Int(static_cast<int64_t>(from))
-                    .Int(static_cast<int64_t>(std::min(stop, cur.end_before)))
-                    .Text(IntArray(kind_list))
-                    .Int(static_cast<int64_t>(query.changed_after_seq))
-                    .Text(IntArray(touched_rows))
-                    .Int(static_cast<int64_t>(query.limit +
-                                              touched_rows.size()))));
+      conn.Exec(
+          kReadRows,
+          PgParams()
+              .Text(tenant)
+              .Text(session_id)
+              .Int(static_cast<int64_t>(from))
+              .Int(static_cast<int64_t>(std::min(stop, cur.end_before)))
+              .Text(IntArray(kind_list))
+              .Int(static_cast<int64_t>(query.changed_after_seq))
+              .Text(IntArray(touched_rows))
+              .Int(static_cast<int64_t>(query.limit + touched_rows.size()))));
   auto wanted = [&](const Entry& e) {
     return (kinds & (1u << (static_cast<uint8_t>(e.kind) - 1))) != 0 &&
            e.last_seq > query.changed_after_seq;
@@ -587,8 +589,8 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
     page.entries.push_back(std::move(e));
   }
   // `next`: the last index examined, as ReadTranscriptPage counts it.
-  page.next = page.entries.size() >= query.limit ? page.entries.back().index
-                                                 : stop - 1;
+  page.next =
+      page.entries.size() >= query.limit ? page.entries.back().index : stop - 1;
   return page;
 }
 
@@ -603,8 +605,8 @@ Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
   // committing between them would otherwise count its tail twice.
   ACPSTORE_RETURN_IF_ERROR(
       conn.SendCommand("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  Result<TranscriptPage> page = ReadIn(conn, scope, std::string(session_id),
-                                       query, kinds, limits);
+  Result<TranscriptPage> page =
+      ReadIn(conn, scope, std::string(session_id), query, kinds, limits);
   if (conn.healthy()) {
     Result<PgResult> end = conn.Run(page.ok() ? "COMMIT" : "ROLLBACK");
     if (page.ok() && !end.ok()) return end.status();

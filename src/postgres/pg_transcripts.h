@@ -72,8 +72,7 @@ inline transcript::Limits TranscriptLimits(const StoreOptions& options) {
 }
 inline TranscriptConfig TranscriptConfigOf(const StoreOptions& options) {
   return {.limits = TranscriptLimits(options),
-          .checkpoint_events =
-              options.postgres_transcript_checkpoint_events};
+          .checkpoint_events = options.postgres_transcript_checkpoint_events};
 }
 
 // How many of `events` have a type the fold keeps: what an append adds to
