@@ -183,8 +183,10 @@ Status FileSnapshotter::EvictLocked() {
   };
   std::vector<Cold> cold;
   uint64_t generation = 0;
+  uint64_t evicted_bytes = 0;
   pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
     generation = g;
+    evicted_bytes = st.counters().transcript_evicted_bytes;
     st.ClearTranscriptsOver();
     // Those with a copy on disk first: leaving costs nothing.
     st.EvictTranscriptsDownTo(target);
@@ -222,8 +224,10 @@ Status FileSnapshotter::EvictLocked() {
     }
   });
   // The spill file only grows; a snapshot moves its transcripts into the
-  // snapshot and lets it go.
-  if (spill_->bytes() > 4 * budget) Request(1, false);
+  // snapshot and lets it go. Only once most of it is garbage (transcripts
+  // read back and written again): a snapshot copies every evicted
+  // transcript, and while it writes no eviction pass runs.
+  if (spill_->bytes() > 2 * evicted_bytes + 4 * budget) Request(1, false);
   return Status::OK();
 }
 
