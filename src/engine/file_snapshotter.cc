@@ -106,6 +106,13 @@ Status FileSnapshotter::EvictNow() {
   return EvictLocked();
 }
 
+Status FileSnapshotter::EvictIfIdle() {
+  if (!op_mu_.TryLock()) return Status::OK();
+  Status s = EvictLocked();
+  op_mu_.Unlock();
+  return s;
+}
+
 Result<size_t> FileSnapshotter::ReclaimSegments() {
   base::MutexLock lock(&op_mu_);
   return ReclaimLocked();

@@ -78,6 +78,8 @@ class FileSnapshotter {
   Status SnapshotNow() EXCLUDES(op_mu_);
   // One transcript eviction pass (decision 0018) now. Blocks.
   Status EvictNow() EXCLUDES(op_mu_);
+  // The same, unless a snapshot or a pass is running (then OK at once).
+  Status EvictIfIdle() EXCLUDES(op_mu_);
   // Deletes the dead segments; returns how many went. Blocks.
   Result<size_t> ReclaimSegments() EXCLUDES(op_mu_);
 

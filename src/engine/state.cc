@@ -577,10 +577,15 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
   if (fold) {
     CountTranscript(*e);
     if (transcript_budget_ > 0 && transcripts_over_ &&
-        !transcripts_over_told_ &&
         counters_.transcript_bytes > transcript_budget_) {
-      transcripts_over_told_ = true;
-      transcripts_over_();
+      if (!transcripts_over_told_) {
+        transcripts_over_told_ = true;
+        transcripts_over_(false);
+      } else if (!transcripts_twice_told_ &&
+                 counters_.transcript_bytes > 2 * transcript_budget_) {
+        transcripts_twice_told_ = true;
+        transcripts_over_(true);
+      }
     }
   }
   IndexSession(e);

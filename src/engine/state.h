@@ -146,15 +146,18 @@ class StoreState {
   // that are also on disk; the engine writes the others out (a snapshot
   // or a spill file) once they pass it.
   // `over` is called (under the state's lock; it must only signal) when a
-  // fold takes the resident ones past `budget`, once until
-  // ClearTranscriptsOver().
+  // fold takes the resident ones past `budget` (over(false)) and again
+  // past twice it (over(true)), each once until ClearTranscriptsOver().
   void set_transcript_budget(uint64_t budget,
-                             std::function<void()> over = nullptr) {
+                             std::function<void(bool twice)> over = nullptr) {
     transcript_budget_ = budget;
     transcripts_over_ = std::move(over);
   }
   uint64_t transcript_budget() const { return transcript_budget_; }
-  void ClearTranscriptsOver() { transcripts_over_told_ = false; }
+  void ClearTranscriptsOver() {
+    transcripts_over_told_ = false;
+    transcripts_twice_told_ = false;
+  }
   // Reads an evicted transcript back into memory (no-op when resident).
   // A failure leaves it evicted.
   Status LoadTranscript(SessionEntry* e);
@@ -302,8 +305,9 @@ class StoreState {
   transcript::Limits transcript_limits_{.max_bytes = 0};
   uint64_t transcript_budget_ = 0;
   uint64_t transcript_tick_ = 0;
-  std::function<void()> transcripts_over_;
+  std::function<void(bool twice)> transcripts_over_;
   bool transcripts_over_told_ = false;
+  bool transcripts_twice_told_ = false;
   std::unordered_map<std::string, SessionEntry> sessions_;  // tenant\0id
   std::unordered_map<std::string, ActionEntry> actions_;    // tenant\0id
   // tenant\0session\0idempotencyKey -> action.
