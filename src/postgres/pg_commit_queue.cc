@@ -39,9 +39,12 @@ void CommitQueue::Post(CommitJob job) {
 }
 
 std::deque<CommitJob>::iterator CommitQueue::FirstRunnable() {
-  if (append_batches_ < kAppendBatches) return queue_.begin();
-  return std::find_if(queue_.begin(), queue_.end(),
-                      [](const CommitJob& j) { return !j.append; });
+  const bool lane_free = append_batches_ < kAppendBatches;
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (!it->append) return it;
+    if (lane_free && !in_flight_.contains(it->lock_order)) return it;
+  }
+  return queue_.end();
 }
 
 void CommitQueue::Loop() {
@@ -59,16 +62,18 @@ void CommitQueue::Loop() {
       queue_.erase(first);
       if (jobs.front().append) {
         ++append_batches_;
-        // Every append waiting now rides along; other jobs keep their place.
+        // Every append waiting now rides along, but for sessions another
+        // batch is writing (see in_flight_); other jobs keep their place.
         for (auto it = queue_.begin();
              it != queue_.end() && jobs.size() < kMaxBatch;) {
-          if (it->append) {
+          if (it->append && !in_flight_.contains(it->lock_order)) {
             jobs.push_back(std::move(*it));
             it = queue_.erase(it);
           } else {
             ++it;
           }
         }
+        for (const CommitJob& j : jobs) in_flight_.insert(j.lock_order);
       }
     }
     // Row locks in one global order (CommitJob::lock_order).
@@ -77,15 +82,39 @@ void CommitQueue::Loop() {
                        return a.lock_order < b.lock_order;
                      });
     const bool append = jobs.front().append;
-    RunBatch(jobs);
+    bool released = !append;
+    RunBatch(jobs, &released);
     if (append) {
+      bool waiting = false;
       {
         base::MutexLock lock(&mu_);
         --append_batches_;
+        if (!released) {
+          for (const CommitJob& j : jobs) in_flight_.erase(j.lock_order);
+        }
+        waiting = !queue_.empty();
       }
-      cv_.SignalAll();  // appends may wait for this lane
+      // Appends may wait for this lane or their session. Nobody to wake
+      // when the queue is empty: wake-ups for nothing cost each idle
+      // worker a context switch per batch (at one writer, per append).
+      if (waiting) cv_.SignalAll();
     }
   }
+}
+
+void CommitQueue::ReleaseSessions(const std::vector<CommitJob>& jobs,
+                                  bool* released) {
+  bool waiting = false;
+  {
+    base::MutexLock lock(&mu_);
+    for (const CommitJob& j : jobs) in_flight_.erase(j.lock_order);
+    for (const CommitJob& q : queue_) {
+      waiting = waiting || (q.append && !in_flight_.contains(q.lock_order));
+    }
+  }
+  *released = true;
+  // One worker takes every append now free to run (Loop).
+  if (waiting) cv_.Signal();
 }
 
 void CommitQueue::CountBatch(size_t n) {
@@ -106,7 +135,7 @@ Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs) {
   return batch.Flush();
 }
 
-void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
+void CommitQueue::RunBatch(std::vector<CommitJob>& jobs, bool* released) {
   if (jobs.front().append) {
     // One transaction for all: BEGIN, every job, COMMIT.
     Result<PgPool::Lease> lease = pool_->Borrow();
@@ -116,6 +145,10 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
       if (s.ok()) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
+          // The row locks are gone with the COMMIT: the sessions' next
+          // appends may start their batch while this one acknowledges and
+          // notifies (a writer's next append usually waits for this ack).
+          ReleaseSessions(jobs, released);
           CountBatch(jobs.size());
           std::vector<std::string> notes;
           for (CommitJob& j : jobs) {
