@@ -39,12 +39,9 @@ void CommitQueue::Post(CommitJob job) {
 }
 
 std::deque<CommitJob>::iterator CommitQueue::FirstRunnable() {
-  const bool lane_free = append_batches_ < kAppendBatches;
-  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-    if (!it->append) return it;
-    if (lane_free && !in_flight_.contains(it->lock_order)) return it;
-  }
-  return queue_.end();
+  if (append_batches_ < kAppendBatches) return queue_.begin();
+  return std::find_if(queue_.begin(), queue_.end(),
+                      [](const CommitJob& j) { return !j.append; });
 }
 
 void CommitQueue::Loop() {
@@ -62,18 +59,16 @@ void CommitQueue::Loop() {
       queue_.erase(first);
       if (jobs.front().append) {
         ++append_batches_;
-        // Every append waiting now rides along, but for sessions another
-        // batch is writing (see in_flight_); other jobs keep their place.
+        // Every append waiting now rides along; other jobs keep their place.
         for (auto it = queue_.begin();
              it != queue_.end() && jobs.size() < kMaxBatch;) {
-          if (it->append && !in_flight_.contains(it->lock_order)) {
+          if (it->append) {
             jobs.push_back(std::move(*it));
             it = queue_.erase(it);
           } else {
             ++it;
           }
         }
-        for (const CommitJob& j : jobs) in_flight_.insert(j.lock_order);
       }
     }
     // Row locks in one global order (CommitJob::lock_order).
@@ -82,39 +77,15 @@ void CommitQueue::Loop() {
                        return a.lock_order < b.lock_order;
                      });
     const bool append = jobs.front().append;
-    bool released = !append;
-    RunBatch(jobs, &released);
+    RunBatch(jobs);
     if (append) {
-      bool waiting = false;
       {
         base::MutexLock lock(&mu_);
         --append_batches_;
-        if (!released) {
-          for (const CommitJob& j : jobs) in_flight_.erase(j.lock_order);
-        }
-        waiting = !queue_.empty();
       }
-      // Appends may wait for this lane or their session. Nobody to wake
-      // when the queue is empty: wake-ups for nothing cost each idle
-      // worker a context switch per batch (at one writer, per append).
-      if (waiting) cv_.SignalAll();
+      cv_.SignalAll();  // appends may wait for this lane
     }
   }
-}
-
-void CommitQueue::ReleaseSessions(const std::vector<CommitJob>& jobs,
-                                  bool* released) {
-  bool waiting = false;
-  {
-    base::MutexLock lock(&mu_);
-    for (const CommitJob& j : jobs) in_flight_.erase(j.lock_order);
-    for (const CommitJob& q : queue_) {
-      waiting = waiting || (q.append && !in_flight_.contains(q.lock_order));
-    }
-  }
-  *released = true;
-  // One worker takes every append now free to run (Loop).
-  if (waiting) cv_.Signal();
 }
 
 void CommitQueue::CountBatch(size_t n) {
@@ -135,7 +106,7 @@ Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs) {
   return batch.Flush();
 }
 
-void CommitQueue::RunBatch(std::vector<CommitJob>& jobs, bool* released) {
+void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
   if (jobs.front().append) {
     // One transaction for all: BEGIN, every job, COMMIT.
     Result<PgPool::Lease> lease = pool_->Borrow();
@@ -145,10 +116,6 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs, bool* released) {
       if (s.ok()) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
-          // The row locks are gone with the COMMIT: the sessions' next
-          // appends may start their batch while this one acknowledges and
-          // notifies (a writer's next append usually waits for this ack).
-          ReleaseSessions(jobs, released);
           CountBatch(jobs.size());
           std::vector<std::string> notes;
           for (CommitJob& j : jobs) {

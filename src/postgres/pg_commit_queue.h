@@ -5,9 +5,7 @@
 // in ONE transaction, so concurrent appends share a commit, as the file
 // engine's appends share an fdatasync (at most kAppendBatches such
 // batches run at once); nothing waits on purpose, so a lone
-// append commits at once. Appends to a session that a running batch
-// writes wait for that batch's COMMIT and then go out together in the
-// next one (in_flight_): one batch per session at a time. The batch is an AppendBatch (pg_append_batch.h):
+// append commits at once. The batch is an AppendBatch (pg_append_batch.h):
 // BEGIN and the locking read of each of its sessions go out together,
 // each append decides against what the earlier ones of the batch decided
 // (in memory, so a session's later appends wait for nothing), and the
@@ -36,7 +34,6 @@
 #include <functional>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "acpstore/status.h"
@@ -106,14 +103,9 @@ class CommitQueue {
  private:
   void Loop() EXCLUDES(mu_);
   // The first job a worker may take: any but an append while
-  // kAppendBatches batches of appends run already, and no append to a
-  // session in in_flight_.
+  // kAppendBatches batches of appends run already.
   std::deque<CommitJob>::iterator FirstRunnable() REQUIRES(mu_);
-  // `*released`: set once the jobs' sessions left in_flight_ (after the
-  // COMMIT); otherwise Loop takes them out when the batch is done.
-  void RunBatch(std::vector<CommitJob>& jobs, bool* released);
-  void ReleaseSessions(const std::vector<CommitJob>& jobs, bool* released)
-      EXCLUDES(mu_);
+  void RunBatch(std::vector<CommitJob>& jobs);
   // The batch's transaction up to (not including) its COMMIT.
   Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs);
   void CountBatch(size_t n);
@@ -130,13 +122,6 @@ class CommitQueue {
   std::deque<CommitJob> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   size_t append_batches_ GUARDED_BY(mu_) = 0;  // running now
-  // The sessions (CommitJob::lock_order) of the append batches running
-  // now. Their further appends wait in the queue for the next batch
-  // instead of starting one of their own: that batch would only wait for
-  // the session's row lock until the running one commits, holding a lane
-  // and a connection, and then commit a handful of appends with a WAL
-  // flush of its own. Waiting, they go out together in one batch.
-  std::unordered_set<std::string> in_flight_ GUARDED_BY(mu_);
   std::atomic<uint64_t> append_commits_{0};
   std::atomic<uint64_t> appends_committed_{0};
   std::atomic<uint64_t> batch_log2_[kBatchBuckets] = {};
