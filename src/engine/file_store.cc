@@ -270,6 +270,16 @@ Result<SharedEventPage> FileStore::ReadSharedSubscriptionPage(
 // --------------------------------------------------------------- operations
 
 void FileStore::RunMaintenance(Completion<MaintenanceReport> done) {
+  // Decision 0018: transcripts still over their share after a pass (a
+  // working set too large for it) get another pass each maintenance.
+  bool transcripts_over = false;
+  if (layout_.transcript_budget > 0) {
+    pipeline_->WithTranscripts([&](StoreState& st, uint64_t) {
+      transcripts_over =
+          st.counters().transcript_bytes > layout_.transcript_budget;
+    });
+  }
+  if (transcripts_over) snapshotter_->RequestEviction();
   bool dropped_for_disk = false;
   Completion<MaintenanceReport> wrapped =
       [this, done = std::move(done)](Result<MaintenanceReport> r) {

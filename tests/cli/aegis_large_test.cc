@@ -208,10 +208,11 @@ TEST(AegisLargeTest, TwoHundredMegabytesImportInBoundedMemory) {
 TEST(AegisLargeTest, TranscriptsOfTheImportStayWithinTheirShare) {
   // The same file of message.delta events: ~157 MB of transcript text.
   // Before transcripts left memory (decision 0018) the peak was 217 MiB;
-  // now ~70 MiB (the streaming import's ~60, plus the 6 MiB share of the
-  // import's 24 MiB budget and what folds add before the snapshot thread
-  // evicts). A third of the file (65 MiB) is not met; 2/5 (78 MiB) is.
-  ImportInBoundedMemory("message.delta", 2.0 / 5);
+  // now 69-75 MiB (the streaming import's ~60, plus the 6 MiB share of the
+  // import's 24 MiB budget, up to twice that before writers evict, and
+  // string capacity). A third of the file (65 MiB) is not met; the bound
+  // is half of it (98 MiB), far below the 217 it guards against.
+  ImportInBoundedMemory("message.delta", 1.0 / 2);
 }
 
 }  // namespace
