@@ -90,7 +90,7 @@ struct BenchOptions {
   // beside this benchmark (compiled in).
   std::string server_bin;
   // http: HTTP threads of the server (--threads); 0 = its default (one
-  // per hardware thread).
+  // per CPU in its affinity mask).
   int server_threads = 0;
   // http: SSE subscribers on one session and events/s appended to it.
   int subscribers = 1000;

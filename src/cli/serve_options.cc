@@ -84,7 +84,7 @@ constexpr std::array kSpecs = {
     OptionSpec{"max-inflight-body-bytes", "SIZE", "256MiB",
                "Request body bytes held at once over all connections; a "
                "request beyond it gets 429 before its body is read"},
-    OptionSpec{"threads", "N", "0", "HTTP threads; 0 = one per hardware thread"},
+    OptionSpec{"threads", "N", "0", "HTTP threads; 0 = one per CPU the process may run on"},
     OptionSpec{"ui", "BOOL", "true",
                "Serve the web console at /ui/ (false: /ui/ answers 404)"},
     OptionSpec{"ui-session-ttl", "DUR", "12h",

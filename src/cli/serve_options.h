@@ -55,7 +55,7 @@ struct ServerLimits {
   uint64_t sse_buffer_bytes = 1ULL << 20;
   int64_t sse_heartbeat_ms = 15'000;
   uint64_t max_inflight_body_bytes = 256ULL << 20;
-  uint64_t threads = 0;  // 0 = hardware threads
+  uint64_t threads = 0;  // 0 = one per CPU in the affinity mask
   // Browser access (SPEC §12).
   bool ui = true;  // the web console at /ui/ (SPEC §12)
   int64_t ui_session_ttl_ms = int64_t{12} * 3600 * 1000;

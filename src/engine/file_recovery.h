@@ -49,7 +49,7 @@ struct FileLayout {
   // all resident: the offline tools), and what to call when folds take
   // the resident ones past it (StoreState::set_transcript_budget).
   uint64_t transcript_budget = 0;
-  std::function<void()> transcripts_over;
+  std::function<void(bool twice)> transcripts_over;
 };
 
 // Takes the data directory's lock without waiting. kUnavailable "data

@@ -103,7 +103,30 @@ Status FileSnapshotter::SnapshotNow() {
 
 Status FileSnapshotter::EvictNow() {
   base::MutexLock lock(&op_mu_);
-  return EvictLocked();
+  return EvictLocked(/*all=*/true);
+}
+
+void FileSnapshotter::ReArm(uint64_t generation, bool progressed) {
+  // Folds tell again once they pass the share, if this pass evicted
+  // something or got under it. A working set larger than the share (all
+  // of it used since the previous pass, or folded while it was being
+  // written out) would otherwise have every write ask for a pass that
+  // evicts nothing and writes whole transcripts in vain; maintenance asks
+  // once a second instead (FileStore::RunMaintenance).
+  pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
+    if (g != generation) return;
+    if (progressed ||
+        st.counters().transcript_bytes <= layout_.transcript_budget) {
+      st.ClearTranscriptsOver();
+    }
+  });
+}
+
+Status FileSnapshotter::EvictIfIdle() {
+  if (!op_mu_.TryLock()) return Status::OK();
+  Status s = EvictLocked(/*all=*/true);
+  op_mu_.Unlock();
+  return s;
 }
 
 Result<size_t> FileSnapshotter::ReclaimSegments() {
@@ -171,7 +194,7 @@ Status FileSnapshotter::SnapshotLocked() {
 
 // -------------------------------------------------------------- eviction
 
-Status FileSnapshotter::EvictLocked() {
+Status FileSnapshotter::EvictLocked(bool all) {
   const uint64_t budget = layout_.transcript_budget;
   if (budget == 0) return Status::OK();
   const uint64_t target = budget - budget / 4;
@@ -183,17 +206,23 @@ Status FileSnapshotter::EvictLocked() {
   };
   std::vector<Cold> cold;
   uint64_t generation = 0;
+  uint64_t evicted_bytes = 0;
+  size_t evicted = 0;
   pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
     generation = g;
-    st.ClearTranscriptsOver();
+    evicted_bytes = st.counters().transcript_evicted_bytes;
+    const uint64_t used_by = st.BeginEvictionPass(all);
     // Those with a copy on disk first: leaving costs nothing.
-    st.EvictTranscriptsDownTo(target);
-    for (SessionEntry* e : st.ColdDirtyTranscripts(target)) {
+    evicted += st.EvictTranscriptsDownTo(target, used_by);
+    for (SessionEntry* e : st.ColdDirtyTranscripts(target, used_by)) {
       cold.push_back(Cold{e->session.tenant_id, e->session.id, e->incarnation,
                           e->transcript});
     }
   });
-  if (cold.empty()) return Status::OK();
+  if (cold.empty()) {
+    ReArm(generation, evicted > 0);
+    return Status::OK();
+  }
   if (spill_ == nullptr) {
     ACPSTORE_ASSIGN_OR_RETURN(
         spill_, TranscriptSpill::Create(fs_, layout_.snapshot_dir));
@@ -218,12 +247,18 @@ Status FileSnapshotter::EvictLocked() {
         continue;
       }
       // Folded since the copy was taken: it stays (dirty) for next time.
-      if (st.AttachTranscriptRef(e, std::move(refs[i]))) st.EvictTranscript(e);
+      if (st.AttachTranscriptRef(e, std::move(refs[i]))) {
+        st.EvictTranscript(e);
+        ++evicted;
+      }
     }
   });
+  ReArm(generation, evicted > 0);
   // The spill file only grows; a snapshot moves its transcripts into the
-  // snapshot and lets it go.
-  if (spill_->bytes() > 4 * budget) Request(1, false);
+  // snapshot and lets it go. Only once most of it is garbage (transcripts
+  // read back and written again): a snapshot copies every evicted
+  // transcript, and while it writes no eviction pass runs.
+  if (spill_->bytes() > 2 * evicted_bytes + 4 * budget) Request(1, false);
   return Status::OK();
 }
 

@@ -78,6 +78,10 @@ class FileSnapshotter {
   Status SnapshotNow() EXCLUDES(op_mu_);
   // One transcript eviction pass (decision 0018) now. Blocks.
   Status EvictNow() EXCLUDES(op_mu_);
+  // The same (every transcript may go, however recently used), unless a
+  // snapshot or a pass is running (then OK at once): the writers'
+  // backpressure past twice the share.
+  Status EvictIfIdle() EXCLUDES(op_mu_);
   // Deletes the dead segments; returns how many went. Blocks.
   Result<size_t> ReclaimSegments() EXCLUDES(op_mu_);
 
@@ -92,7 +96,11 @@ class FileSnapshotter {
   // Decision 0018: evicts the least recently used transcripts until the
   // resident ones fit three quarters of layout_.transcript_budget, those
   // without a copy on disk written to the spill file first.
-  Status EvictLocked() REQUIRES(op_mu_);
+  // `all`: every transcript may go, not only those untouched since the
+  // previous pass (StoreState::BeginEvictionPass).
+  Status EvictLocked(bool all = false) REQUIRES(op_mu_);
+  // Lets folds signal again (see the .cc).
+  void ReArm(uint64_t generation, bool progressed);
   Result<size_t> ReclaimLocked() REQUIRES(op_mu_);
 
   // Constant after construction; borrowed (see Lifetime).

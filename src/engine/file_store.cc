@@ -45,8 +45,11 @@ FileLayout FileStore::WithTranscriptBudget(FileLayout layout,
   if (options.transcript_max_bytes > 0) {
     layout.transcript_budget =
         std::max<uint64_t>(options.memory_budget_bytes / 4, 1);
-    layout.transcripts_over = [this] {
+    layout.transcripts_over = [this](bool twice) {
       if (FileSnapshotter* s = evictor_.load()) s->RequestEviction();
+      // The snapshot thread is behind (writing a snapshot, or starved of
+      // CPU): writers evict before their next write (Submit).
+      if (twice) evict_before_write_.store(true);
     };
   }
   return layout;
@@ -168,6 +171,13 @@ Status FileStore::WaitForSubmitted() { return pipeline_->Flush().status(); }
 
 void FileStore::Submit(std::unique_ptr<Waiter> waiter, DecideFn decide,
                        bool sweep_leases_first) {
+  // Decision 0018: folds outran the snapshot thread past twice the
+  // transcripts' share. Backpressure: this writer runs an eviction pass
+  // itself, unless one (or a snapshot) is running already.
+  if (evict_before_write_.load(std::memory_order_relaxed) &&
+      evict_before_write_.exchange(false)) {
+    (void)snapshotter_->EvictIfIdle();
+  }
   pipeline_->Submit(std::move(waiter), decide, sweep_leases_first);
 }
 
@@ -260,6 +270,16 @@ Result<SharedEventPage> FileStore::ReadSharedSubscriptionPage(
 // --------------------------------------------------------------- operations
 
 void FileStore::RunMaintenance(Completion<MaintenanceReport> done) {
+  // Decision 0018: transcripts still over their share after a pass (a
+  // working set too large for it) get another pass each maintenance.
+  bool transcripts_over = false;
+  if (layout_.transcript_budget > 0) {
+    pipeline_->WithTranscripts([&](StoreState& st, uint64_t) {
+      transcripts_over =
+          st.counters().transcript_bytes > layout_.transcript_budget;
+    });
+  }
+  if (transcripts_over) snapshotter_->RequestEviction();
   bool dropped_for_disk = false;
   Completion<MaintenanceReport> wrapped =
       [this, done = std::move(done)](Result<MaintenanceReport> r) {

@@ -168,6 +168,7 @@ class FileStore final : public DecidingStore {
   // What layout_.transcripts_over signals (decision 0018): null until the
   // snapshotter exists (recovery folds before it does) and after it stops.
   std::atomic<FileSnapshotter*> evictor_{nullptr};
+  std::atomic<bool> evict_before_write_{false};
   // `layout` with its transcript budget and the call that signals evictor_.
   FileLayout WithTranscriptBudget(FileLayout layout,
                                   const StoreOptions& options);

@@ -397,12 +397,18 @@ void StoreState::EvictTranscript(SessionEntry* e) {
   CountTranscript(*e);
 }
 
-size_t StoreState::EvictTranscriptsDownTo(uint64_t target) {
+uint64_t StoreState::BeginEvictionPass(bool all) {
+  const uint64_t used_by = all ? transcript_tick_ : transcript_pass_tick_;
+  transcript_pass_tick_ = transcript_tick_;
+  return used_by;
+}
+
+size_t StoreState::EvictTranscriptsDownTo(uint64_t target, uint64_t used_by) {
   if (counters_.transcript_bytes <= target) return 0;
   std::vector<SessionEntry*> clean;
   for (auto& [key, e] : sessions_) {
     if (!e.transcript_evicted && e.transcript_ref != nullptr &&
-        e.transcript.bytes() > 0) {
+        e.transcript.bytes() > 0 && e.transcript_used <= used_by) {
       clean.push_back(&e);
     }
   }
@@ -419,12 +425,13 @@ size_t StoreState::EvictTranscriptsDownTo(uint64_t target) {
   return n;
 }
 
-std::vector<SessionEntry*> StoreState::ColdDirtyTranscripts(uint64_t target) {
+std::vector<SessionEntry*> StoreState::ColdDirtyTranscripts(uint64_t target,
+                                                            uint64_t used_by) {
   std::vector<SessionEntry*> dirty;
   if (counters_.transcript_bytes <= target) return dirty;
   for (auto& [key, e] : sessions_) {
     if (!e.transcript_evicted && e.transcript_ref == nullptr &&
-        e.transcript.bytes() > 0) {
+        e.transcript.bytes() > 0 && e.transcript_used <= used_by) {
       dirty.push_back(&e);
     }
   }
@@ -577,10 +584,15 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
   if (fold) {
     CountTranscript(*e);
     if (transcript_budget_ > 0 && transcripts_over_ &&
-        !transcripts_over_told_ &&
         counters_.transcript_bytes > transcript_budget_) {
-      transcripts_over_told_ = true;
-      transcripts_over_();
+      if (!transcripts_over_told_) {
+        transcripts_over_told_ = true;
+        transcripts_over_(false);
+      } else if (!transcripts_twice_told_ &&
+                 counters_.transcript_bytes > 2 * transcript_budget_) {
+        transcripts_twice_told_ = true;
+        transcripts_over_(true);
+      }
     }
   }
   IndexSession(e);

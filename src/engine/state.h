@@ -146,15 +146,18 @@ class StoreState {
   // that are also on disk; the engine writes the others out (a snapshot
   // or a spill file) once they pass it.
   // `over` is called (under the state's lock; it must only signal) when a
-  // fold takes the resident ones past `budget`, once until
-  // ClearTranscriptsOver().
+  // fold takes the resident ones past `budget` (over(false)) and again
+  // past twice it (over(true)), each once until ClearTranscriptsOver().
   void set_transcript_budget(uint64_t budget,
-                             std::function<void()> over = nullptr) {
+                             std::function<void(bool twice)> over = nullptr) {
     transcript_budget_ = budget;
     transcripts_over_ = std::move(over);
   }
   uint64_t transcript_budget() const { return transcript_budget_; }
-  void ClearTranscriptsOver() { transcripts_over_told_ = false; }
+  void ClearTranscriptsOver() {
+    transcripts_over_told_ = false;
+    transcripts_twice_told_ = false;
+  }
   // Reads an evicted transcript back into memory (no-op when resident).
   // A failure leaves it evicted.
   Status LoadTranscript(SessionEntry* e);
@@ -170,12 +173,21 @@ class StoreState {
   // Drops a resident transcript's entries, keeping its reference (which
   // must be set).
   void EvictTranscript(SessionEntry* e);
-  // Evicts the least recently used transcripts that have a reference
-  // until the resident ones fit `target` bytes. Returns how many.
-  size_t EvictTranscriptsDownTo(uint64_t target);
-  // Resident transcripts without a copy on disk, least recently used
-  // first, until the resident ones would fit `target` bytes.
-  std::vector<SessionEntry*> ColdDirtyTranscripts(uint64_t target);
+  // Starts an eviction pass: returns the tick a transcript must not have
+  // been used after to be evicted. `all`: every transcript may go (an
+  // explicit pass); otherwise only those untouched since the previous
+  // pass began (a second chance: a working set that does not fit stays
+  // resident instead of being read back and written out at every pass).
+  uint64_t BeginEvictionPass(bool all);
+  // Evicts the least recently used transcripts that have a reference and
+  // were last used at or before `used_by` until the resident ones fit
+  // `target` bytes. Returns how many.
+  size_t EvictTranscriptsDownTo(uint64_t target, uint64_t used_by);
+  // Resident transcripts without a copy on disk last used at or before
+  // `used_by`, least recently used first, until the resident ones would
+  // fit `target` bytes.
+  std::vector<SessionEntry*> ColdDirtyTranscripts(uint64_t target,
+                                                  uint64_t used_by);
   SessionEntry* MutableSessionInTenant(std::string_view tenant_id,
                                        std::string_view session_id) {
     return MutableSession(tenant_id, session_id);
@@ -302,8 +314,10 @@ class StoreState {
   transcript::Limits transcript_limits_{.max_bytes = 0};
   uint64_t transcript_budget_ = 0;
   uint64_t transcript_tick_ = 0;
-  std::function<void()> transcripts_over_;
+  uint64_t transcript_pass_tick_ = 0;  // the tick the last pass began at
+  std::function<void(bool twice)> transcripts_over_;
   bool transcripts_over_told_ = false;
+  bool transcripts_twice_told_ = false;
   std::unordered_map<std::string, SessionEntry> sessions_;  // tenant\0id
   std::unordered_map<std::string, ActionEntry> actions_;    // tenant\0id
   // tenant\0session\0idempotencyKey -> action.

@@ -188,9 +188,9 @@ Result<std::shared_ptr<const TranscriptRef>> TranscriptSpill::Write(
       }));
   const uint64_t at = out_->size();
   ACPSTORE_RETURN_IF_ERROR(out_->Append(buf));
+  const std::string_view written = buf;
   for (const auto& [tag, span] : spans) {
-    ref.Add(tag, std::string_view(buf).substr(span.first, span.second),
-            at + span.first);
+    ref.Add(tag, written.substr(span.first, span.second), at + span.first);
   }
   return ref.Finish();
 }

@@ -16,6 +16,9 @@
 #include <optional>
 #include <string>
 #include <thread>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #include <utility>
 #include <vector>
 
@@ -27,6 +30,26 @@ namespace acpstore::server {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
+
+namespace {
+
+// The CPUs this process may run on: its affinity mask (taskset, cgroup
+// cpusets), not the machine's hardware threads. An I/O thread per CPU it
+// cannot use only adds hand-offs: pinned to one core, two I/O threads cost
+// ~15% more CPU per single append than one (issue 14, docs/benchmarks.md).
+unsigned UsableCpus() {
+#if defined(__linux__)
+  cpu_set_t set{};
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
 
 struct Server::Impl {
   Impl(ServerOptions options, Store& store, auth::Authenticator& authn,
@@ -143,7 +166,11 @@ Status Server::Start() {
     return Status::InvalidArgument("listen address " + where + ": " +
                                    ec.message());
   }
-  impl_->ioc = std::make_unique<asio::io_context>();
+  unsigned n = opt.io_threads;
+  if (n == 0) n = UsableCpus();
+  // The hint lets a lone I/O thread queue what it posts to itself without
+  // the scheduler's lock (asio's one_thread_ path).
+  impl_->ioc = std::make_unique<asio::io_context>(static_cast<int>(n));
   auto acceptor = std::make_unique<tcp::acceptor>(*impl_->ioc);
   const tcp::endpoint endpoint(address, opt.port);
   acceptor->open(endpoint.protocol(), ec);
@@ -159,8 +186,6 @@ Status Server::Start() {
 
   impl_->accept_strand.emplace(asio::make_strand(*impl_->ioc));
   asio::co_spawn(*impl_->accept_strand, impl_->Accept(), asio::detached);
-  unsigned n = opt.io_threads;
-  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
   }

@@ -33,7 +33,8 @@ struct ServerOptions {
   // port() reports it.
   std::string listen_address = "127.0.0.1";
   uint16_t port = 7700;
-  // Threads running the io_context. 0 (default) = hardware threads.
+  // Threads running the io_context. 0 (default) = one per CPU the process
+  // may run on (its affinity mask: taskset, cpusets), at least one.
   unsigned io_threads = 0;
 
   size_t max_body_bytes = 8u << 20;     // 413 beyond. Default 8 MiB.
