@@ -82,6 +82,9 @@ struct BenchOptions {
   // StoreOptions::transcript_max_bytes (--transcript-max-bytes; 0 turns
   // transcripts off, for the on/off comparison of SPEC §13).
   uint64_t transcript_max_bytes = 16ull << 20;
+  // StoreOptions::postgres_transcript_checkpoint_events
+  // (--transcript-checkpoint-events).
+  uint64_t transcript_checkpoint_events = 256;
 
   // http: the `acpstore` binary to run as the server. Empty: the one built
   // beside this benchmark (compiled in).

@@ -112,6 +112,12 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
                  "StoreOptions::transcript_max_bytes: each session's "
                  "transcript cap; 0 turns transcripts off (SPEC §13)")
       ->capture_default_str();
+  app.add_option("--transcript-checkpoint-events",
+                 options->transcript_checkpoint_events,
+                 "StoreOptions::postgres_transcript_checkpoint_events: a "
+                 "session's transcript is checkpointed every this many "
+                 "folded events (postgres)")
+      ->capture_default_str();
 }
 
 }  // namespace acpstore::bench

@@ -24,6 +24,8 @@ StoreOptions BenchStoreOptions(const BenchOptions& options,
   store.sync = options.sync;
   store.memory_budget_bytes = options.memory_budget_bytes;
   store.transcript_max_bytes = options.transcript_max_bytes;
+  store.postgres_transcript_checkpoint_events =
+      options.transcript_checkpoint_events;
   if (options.engine == Engine::kPostgres) {
     store.postgres_url = BenchPostgresUrl(options);
     store.postgres_pool = options.postgres_pool;

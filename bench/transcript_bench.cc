@@ -13,6 +13,11 @@
 //
 // Usage: transcript_bench [--engine memory|file|postgres] [--events N]
 //                         [--runs R] [--dir D] [--postgres-url URL]
+//                         [--checkpoint-events K] [--read-latency READS]
+// (--checkpoint-events: StoreOptions::postgres_transcript_checkpoint_events;
+// --read-latency: instead of the append runs, the latency of
+// Store::ReadTranscript on postgres with an empty tail and a full one of
+// K - 1 folded events, READS reads per page.)
 // (file engine: sync none, so the figure is the CPU of the write path, not
 // fsync waits. postgres: a scratch schema acpstore_transcript_bench,
 // dropped before and after each run; also the PostgreSQL server's CPU per
@@ -132,6 +137,8 @@ struct RunResult {
 
 std::string g_postgres_url;
 constexpr const char* kPgSchema = "acpstore_transcript_bench";
+// StoreOptions::postgres_transcript_checkpoint_events (--checkpoint-events).
+uint64_t g_checkpoint_events = StoreOptions{}.postgres_transcript_checkpoint_events;
 
 RunResult RunOnce(const std::string& engine, const std::string& dir, bool on,
                   const std::vector<NewEvent>& events, int run) {
@@ -157,6 +164,7 @@ RunResult RunOnce(const std::string& engine, const std::string& dir, bool on,
   options.maintenance_interval_ms = 0;
   options.retention.max_events_per_session = 0;
   options.transcript_max_bytes = on ? (16ull << 20) : 0;
+  options.postgres_transcript_checkpoint_events = g_checkpoint_events;
   auto store = OpenStore(options);
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", store.error().ToString().c_str());
@@ -201,12 +209,77 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+// Postgres, transcripts on: Store::ReadTranscript latency of a session whose
+// transcript was just checkpointed (its K-th folded event, K the checkpoint
+// interval) and then got `tail` more folded events, which every read
+// folds. Two pages of 100 entries: the first and the newest. `reads` each.
+void ReadLatency(const std::vector<NewEvent>& events, uint64_t tail,
+                 int reads) {
+  StoreOptions options;
+  options.engine = Engine::kPostgres;
+  options.postgres_url = g_postgres_url;
+  options.postgres_schema = kPgSchema;
+  options.maintenance_interval_ms = 0;
+  options.retention.max_events_per_session = 0;
+  options.postgres_transcript_checkpoint_events = g_checkpoint_events;
+  if (!bench::DropPostgresSchema(g_postgres_url, kPgSchema).ok()) std::exit(1);
+  auto store = OpenStore(options);
+  if (!store.ok()) std::exit(1);
+  BlockingStore db(**store);
+  const Scope scope{"t", "k", Scope::Access::kOwner};
+  NewSession s;
+  s.id = "read";
+  if (!db.CreateSession(scope, s).ok()) std::exit(1);
+  // Whole batches of the stream up to a checkpoint, then the tail.
+  uint64_t folded = 0;
+  const uint64_t want = g_checkpoint_events * 8 + tail;
+  for (const NewEvent& e : events) {
+    if (folded == want) break;
+    if (e.event_type == "session.updated") continue;
+    if (!db.Append(scope, "read", e).ok()) std::exit(1);
+    ++folded;
+  }
+  if (folded != want) {
+    std::fprintf(stderr, "read latency: the stream is too short (--events)\n");
+    std::exit(1);
+  }
+  Result<TranscriptPage> first = db.ReadTranscript(scope, "read", {});
+  if (!first.ok()) std::exit(1);
+  for (bool newest : {false, true}) {
+    TranscriptQuery q;
+    q.limit = 100;
+    if (newest) q.after = first->end_index > 101 ? first->end_index - 101 : 0;
+    std::vector<double> us;
+    for (int i = 0; i < reads; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      Result<TranscriptPage> page = db.ReadTranscript(scope, "read", q);
+      us.push_back(std::chrono::duration<double, std::micro>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count());
+      if (!page.ok()) std::exit(1);
+    }
+    std::printf("read, tail %llu folded events, %s page of 100 (%llu entries): p50 %.0f us, p90 %.0f us, p99 %.0f us\n",
+                static_cast<unsigned long long>(tail),
+                newest ? "newest" : "first",
+                static_cast<unsigned long long>(first->end_index - first->first_index),
+                Median(us), Percentile(us, 0.9), Percentile(us, 0.99));
+  }
+  store->reset();
+  (void)bench::DropPostgresSchema(g_postgres_url, kPgSchema);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string engine = "file";
   uint64_t n = 50000;
   int runs = 3;
+  int read_latency = 0;  // reads per page; 0: not measured
   std::string dir = std::filesystem::temp_directory_path() / "acpstore-transcript-bench";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--engine")) engine = argv[i + 1];
@@ -214,9 +287,21 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
     else if (!std::strcmp(argv[i], "--postgres-url")) g_postgres_url = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--checkpoint-events")) g_checkpoint_events = std::stoull(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--read-latency")) read_latency = std::stoi(argv[i + 1]);
   }
   std::filesystem::create_directories(dir);
   const std::vector<NewEvent> events = AcpSession(n, 16);
+  if (read_latency > 0) {
+    if (engine != "postgres") {
+      std::fprintf(stderr, "--read-latency: postgres only\n");
+      return 2;
+    }
+    for (uint64_t tail : {uint64_t{0}, g_checkpoint_events - 1}) {
+      ReadLatency(events, tail, read_latency);
+    }
+    return 0;
+  }
   std::vector<double> cpu_on, cpu_off, rate_on, rate_off, pg_on, pg_off;
   RunResult last_on;
   for (int run = 0; run < runs; ++run) {

@@ -144,6 +144,9 @@ TEST_P(StoreTranscripts, SurviveEventRetention) {
 
 TEST_P(StoreTranscripts, TheCapDropsOldestEntriesAndSaysSo) {
   options().transcript_max_bytes = 4096;
+  // Postgres counts stored checkpoints in its stats (decision 0020): one at
+  // every folded append here, so the stats below are the whole fold's.
+  options().postgres_transcript_checkpoint_events = 1;
   CreateSession("s");
   for (int i = 0; i < 100; ++i) {
     Append("s", Ev("message.delta", R"({"messageId":"m)" + std::to_string(i) +
@@ -176,6 +179,7 @@ TEST_P(StoreTranscripts, ToolResultsAreCutAtTheToolCap) {
 }
 
 TEST_P(StoreTranscripts, DeletedWithTheirSession) {
+  options().postgres_transcript_checkpoint_events = 1;  // stats: as above
   SessionIn(SessionStatus::kClosed, "s");
   Append("s", Delta("bye"));
   EXPECT_GT(store().Stats().memory_transcript_bytes, 0u);

@@ -131,6 +131,11 @@ struct StoreOptions {
   // A tool entry's input and its result are each cut to this many bytes
   // (and marked as cut). Default 16 KiB.
   uint64_t transcript_max_tool_bytes = 16ULL << 10;
+  // kPostgres: appends do not fold; a session's stored transcript is a
+  // checkpoint, brought up to date by the append that leaves this many
+  // events of folded types after it (reads fold the rest on the fly).
+  // 1 folds at every such append. Default 256.
+  uint64_t postgres_transcript_checkpoint_events = 256;
 
   // Time source. Borrowed: must outlive the store. nullptr (default) means
   // SystemClock().

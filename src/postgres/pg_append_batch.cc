@@ -16,21 +16,25 @@ namespace {
 constexpr PgStatement kLockSession{
     "ab_lock_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
-    "s.session_id = $2 FOR UPDATE"};
+    "s.payload_bytes, s.folded_seq, s.unfolded FROM sessions s WHERE "
+    "s.tenant_id = $1 AND s.session_id = $2 FOR UPDATE"};
 constexpr PgStatement kKnownEvents{
     "ab_known_events",
     "SELECT e.seq, e.client_event_id, e.event_type, e.occurred_at, "
     "e.ingested_at, e.backend_run_id, e.payload_ref, e.payload FROM events e "
     "WHERE e.tenant_id = $1 AND e.session_id = $2 AND "
     "e.client_event_id = ANY($3::text[])"};
-// $3 events appended, the last of them $4, $5 bytes of payload.
+// $3 events appended, the last of them $4, $5 bytes of payload, $6 of
+// folded types (the transcript's unfolded tail; a tail of none needs no
+// fold: pg_transcripts.h).
 constexpr PgStatement kAdvanceCounter{
     "ab_advance_counter",
     "UPDATE sessions SET first_seq = CASE WHEN retained = 0 THEN "
     "$4::bigint - $3::bigint + 1 ELSE first_seq END, last_seq = $4::bigint, "
     "retained = retained + $3::bigint, payload_bytes = payload_bytes + "
-    "$5::bigint WHERE tenant_id = $1 AND session_id = $2"};
+    "$5::bigint, folded_seq = CASE WHEN unfolded + $6::bigint = 0 THEN "
+    "$4::bigint ELSE folded_seq END, unfolded = unfolded + $6::bigint "
+    "WHERE tenant_id = $1 AND session_id = $2"};
 
 bool OnlyAppends(const record::Mutation& m) {
   for (const record::MutationOp& op : m.ops) {
@@ -65,14 +69,6 @@ Status AppendBatch::Begin(const std::vector<const AppendTarget*>& targets) {
         PgParams().Text(key.first).Text(key.second).Text(
             TextArray({ids.begin(), ids.end()}))));
   }
-  // Transcript loads, behind the locks too (pg_transcripts.h).
-  std::set<std::pair<std::string, std::string>> transcripts;
-  for (const AppendTarget* t : targets) {
-    if (t->transcript) transcripts.insert({t->tenant_id, t->session_id});
-  }
-  for (const auto& [tenant, session] : transcripts) {
-    ACPSTORE_RETURN_IF_ERROR(PrefetchTranscript(conn_, tenant, session));
-  }
   // The first Exec sends all of it (one round trip); the others take
   // their prefetched rows.
   for (const auto& [key, ids] : sessions) {
@@ -94,6 +90,9 @@ Status AppendBatch::Begin(const std::vector<const AppendTarget*>& targets) {
     }
     if (r.rows() == 0) continue;  // the decider answers kNotFound
     ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
+    tails_.Loaded(key.first, key.second,
+                  static_cast<EventSeq>(r.Int(0, kSessionColumnCount)),
+                  r.Int(0, kSessionColumnCount + 1));
     ACPSTORE_RETURN_IF_ERROR(ws_.AddSession(row, std::move(known)));
   }
   return Status::OK();
@@ -114,13 +113,17 @@ Status AppendBatch::Write(record::Mutation m, std::vector<std::string>* notes) {
       }
       c.events += static_cast<int64_t>(a.events.size());
       c.last_seq = static_cast<int64_t>(a.events.back().seq);
+      const int64_t folded = CountFolded(a.events);
+      c.folded += folded;
+      tails_.Appended(a.tenant_id, a.session_id, folded, a.events.back().seq);
       notes->push_back(NotifyPayload(a.events.back().seq, a.tenant_id,
                                      a.session_id));
     }
   } else {
     // In decision order: the counters collected before this one first.
     ACPSTORE_RETURN_IF_ERROR(Flush());
-    ACPSTORE_RETURN_IF_ERROR(WriteMutation(conn_, channel_, ws_, m, notes));
+    ACPSTORE_RETURN_IF_ERROR(
+        WriteMutation(conn_, channel_, ws_, m, notes, &tails_));
   }
   return ws_.mutable_state().Apply(std::move(m));
 }
@@ -132,10 +135,12 @@ Status AppendBatch::Flush() {
                                                              .Text(key.second)
                                                              .Int(c.events)
                                                              .Int(c.last_seq)
-                                                             .Int(c.bytes)));
+                                                             .Int(c.bytes)
+                                                             .Int(c.folded)));
   }
   counters_.clear();
-  return Status::OK();
+  // Behind the counters, so a checkpoint folds up to their last_seq.
+  return tails_.CheckpointDue(conn_);
 }
 
 }  // namespace acpstore::postgres

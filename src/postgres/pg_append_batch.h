@@ -11,7 +11,10 @@
 //   -- the counter it advanced and its clientEventIds, and checks
 //   -- expectedLastSeq against it, without asking the database
 //   INSERT INTO events ...        one per event, queued as decided
-//   UPDATE sessions SET last_seq  one per session, at Flush
+//   UPDATE sessions SET last_seq  one per session, at Flush (also the
+//                                 transcript's unfolded count)
+//   [a transcript checkpoint]     a session whose unfolded tail is long
+//                                 enough (pg_transcripts.h)
 //   COMMIT
 //
 // Pipelined (PgConn): the reads go out together after BEGIN (one round
@@ -38,6 +41,7 @@
 #include "engine/state.h"
 #include "postgres/pg_conn.h"
 #include "postgres/pg_rows.h"
+#include "postgres/pg_transcripts.h"
 #include "postgres/pg_working_set.h"
 #include "record/mutation.h"
 
@@ -49,17 +53,17 @@ struct AppendTarget {
   std::string tenant_id;
   std::string session_id;
   std::vector<std::string> client_ids;
-  // Transcripts are on: Begin also prefetches the session's transcript
-  // load (pg_transcripts.h PrefetchTranscript).
-  bool transcript = false;
 };
 
 class AppendBatch {
  public:
   // `channel`: for what WriteMutation still NOTIFYs in the transaction
   // (a deleted session; appends leave theirs to the caller).
-  AppendBatch(PgConn& conn, const std::string& channel)
-      : conn_(conn), channel_(channel) {}
+  // `transcripts`: when to checkpoint a session's transcript
+  // (pg_transcripts.h).
+  AppendBatch(PgConn& conn, const std::string& channel,
+              const TranscriptConfig& transcripts)
+      : conn_(conn), channel_(channel), tails_(transcripts) {}
   AppendBatch(const AppendBatch&) = delete;
   AppendBatch& operator=(const AppendBatch&) = delete;
 
@@ -69,8 +73,6 @@ class AppendBatch {
   // What the deciders read: the loaded rows plus every decision of this
   // batch written so far.
   const engine::StoreState& state() const { return ws_.state(); }
-  // The batch's connection, for the transcript fold (pg_transcripts.h).
-  PgConn& conn() { return conn_; }
 
   // Writes one decided mutation into the batch (above) and applies it to
   // the working set. `notes` receives the notification payload of each
@@ -79,7 +81,9 @@ class AppendBatch {
 
   // Queues (pipelined) the counter UPDATE of each session appended to
   // since the last Flush; it goes out with the next statement that waits,
-  // the COMMIT.
+  // the COMMIT. Then checkpoints the transcript of each session whose
+  // unfolded tail reached TranscriptConfig::checkpoint_events (a read: one
+  // round trip more, for one batch in that many of a session's appends).
   Status Flush();
 
  private:
@@ -87,11 +91,13 @@ class AppendBatch {
     int64_t events = 0;
     int64_t last_seq = 0;
     int64_t bytes = 0;
+    int64_t folded = 0;  // events of types the transcript folds
   };
 
   PgConn& conn_;
   const std::string& channel_;
   WorkingSet ws_;
+  TranscriptTails tails_;
   // Keyed by (tenant, session): one counter UPDATE each.
   std::map<std::pair<std::string, std::string>, Counter> counters_;
 };

@@ -13,8 +13,11 @@
 namespace acpstore::postgres {
 
 CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
-                         std::string channel)
-    : pool_(pool), transact_(std::move(transact)), channel_(std::move(channel)) {
+                         std::string channel, TranscriptConfig transcripts)
+    : pool_(pool),
+      transact_(std::move(transact)),
+      channel_(std::move(channel)),
+      transcripts_(transcripts) {
   if (workers == 0) workers = 1;
   for (size_t i = 0; i < workers; ++i) {
     workers_.emplace_back([this] { Loop(); });
@@ -97,7 +100,7 @@ void CommitQueue::CountBatch(size_t n) {
 }
 
 Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs) {
-  AppendBatch batch(c, channel_);
+  AppendBatch batch(c, channel_, transcripts_);
   std::vector<const AppendTarget*> targets;
   targets.reserve(jobs.size());
   for (const CommitJob& j : jobs) targets.push_back(&j.target);

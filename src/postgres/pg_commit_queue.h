@@ -85,8 +85,9 @@ class CommitQueue {
   using Transact = std::function<Status(const std::function<Status(PgConn&)>&)>;
 
   // `channel`: where the appends' notifications go (pg_write.h).
+  // `transcripts`: when a batch checkpoints a transcript (pg_transcripts.h).
   CommitQueue(PgPool* pool, Transact transact, size_t workers,
-              std::string channel);
+              std::string channel, TranscriptConfig transcripts);
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -117,6 +118,7 @@ class CommitQueue {
   PgPool* const pool_;
   const Transact transact_;
   const std::string channel_;
+  const TranscriptConfig transcripts_;
   base::Mutex mu_;
   base::CondVar cv_;
   std::deque<CommitJob> queue_ GUARDED_BY(mu_);

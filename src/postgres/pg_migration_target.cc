@@ -169,9 +169,12 @@ Status PgMigrationTarget::WriteBatch(PgConn& conn,
     ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(a)));
   }
   ACPSTORE_RETURN_IF_ERROR(engine::CheckMigrationBatch(ws.state(), batch));
-  ACPSTORE_RETURN_IF_ERROR(WriteMutation(conn, channel_, ws, batch));
-  // Transcripts of the imported events, in the batch's transaction.
-  return FoldTranscripts(conn, batch, limits_);
+  // Transcripts of the imported events: checkpointed at the end of each
+  // batch, in its transaction (a batch brings many events per session).
+  TranscriptTails tails(TranscriptConfig{.limits = limits_});
+  ACPSTORE_RETURN_IF_ERROR(
+      WriteMutation(conn, channel_, ws, batch, nullptr, &tails));
+  return tails.CheckpointAppended(conn);
 }
 
 void PgMigrationTarget::CommitBatch(record::Mutation batch,

@@ -177,7 +177,8 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
       [self](const std::function<Status(PgConn&)>& body) {
         return self->InTransaction(body);
       },
-      std::max<size_t>(1, options.postgres_pool / 2), store->channel_);
+      std::max<size_t>(1, options.postgres_pool / 2), store->channel_,
+      TranscriptConfigOf(options));
   if (options.maintenance_interval_ms > 0) {
     store->maintenance_ = std::make_unique<engine::PeriodicThread>(
         std::chrono::milliseconds(options.maintenance_interval_ms),
@@ -269,9 +270,6 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
       out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
       out->appended = CountAppended(d->mutation);
       out->result = std::move(d->result);
-      // Transcripts (pg_transcripts.h), queued in the batch's transaction.
-      ACPSTORE_RETURN_IF_ERROR(FoldTranscripts(batch.conn(), d->mutation,
-                                               TranscriptLimits(options_)));
       return batch.Write(std::move(d->mutation), &out->notes);
     };
   }
@@ -285,10 +283,12 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
       out->refusal = std::move(d).error();
       return Status::OK();  // nothing written; the transaction may go on
     }
+    // Alone, this job does not know its sessions' transcript tails: it
+    // checkpoints before deleting events, and leaves a long tail to the
+    // next batch (pg_transcripts.h).
+    TranscriptTails tails(TranscriptConfigOf(options_));
     ACPSTORE_RETURN_IF_ERROR(
-        WriteMutation(c, channel_, ws, d->mutation, &out->notes));
-    ACPSTORE_RETURN_IF_ERROR(
-        FoldTranscripts(c, d->mutation, TranscriptLimits(options_)));
+        WriteMutation(c, channel_, ws, d->mutation, &out->notes, &tails));
     out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
     out->appended = CountAppended(d->mutation);
     out->result = std::move(d->result);
@@ -444,7 +444,6 @@ void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
                            AppendRequest req, Completion<AppendResult> done) {
   Status valid = record::ValidateAppendRequest(&req, options_.limits);
   AppendTarget target{scope.tenant_id, std::string(session_id), {}};
-  target.transcript = options_.transcript_max_bytes > 0;
   for (const NewEvent& e : req.events) {
     if (e.client_event_id) target.client_ids.push_back(*e.client_event_id);
   }
@@ -697,7 +696,9 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
   }
   record::Mutation m = engine::DecideRetention(ws.state(), ctx, report);
   if (m.empty()) return Status::OK();
-  ACPSTORE_RETURN_IF_ERROR(WriteMutation(conn, channel_, ws, m));
+  // Transcripts fold the events retention drops first (pg_transcripts.h).
+  TranscriptTails tails(TranscriptConfigOf(options_));
+  ACPSTORE_RETURN_IF_ERROR(WriteMutation(conn, channel_, ws, m, nullptr, &tails));
   *wake = engine::SubscriptionHub::SessionsToNotify(m);
   return Status::OK();
 }

@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <set>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "engine/state.h"
@@ -34,22 +35,29 @@ constexpr PgStatement kLoad{
     "AND x.idx = ANY(ARRAY(SELECT unnest(t.open_idx || (t.end_index - 1)) "
     "FROM transcripts t WHERE t.tenant_id = $1 AND t.session_id = $2)) "
     "ORDER BY 1"};
+// The tail: the events of folded types after the session's folded_seq
+// (the primary key's range, filtered by type).
+constexpr PgStatement kTail{
+    "tr_tail",
+    "SELECT seq, event_type, occurred_at, payload FROM events WHERE "
+    "tenant_id = $1 AND session_id = $2 AND seq > (SELECT folded_seq FROM "
+    "sessions WHERE tenant_id = $1 AND session_id = $2) AND "
+    "event_type = ANY($3::text[]) ORDER BY seq"};
+// The checkpoint's columns and the stream's counters (first_seq: the first
+// retained seq, last_seq + 1 when none is).
+constexpr PgStatement kCheckpointRow{
+    "tr_ck_row",
+    "SELECT folded_seq, first_seq, last_seq FROM sessions WHERE "
+    "tenant_id = $1 AND session_id = $2"};
+constexpr PgStatement kCheckpointed{
+    "tr_ck_done",
+    "UPDATE sessions SET folded_seq = last_seq, unfolded = 0 WHERE "
+    "tenant_id = $1 AND session_id = $2"};
 // Bytes of entries the cap drops without having loaded them.
 constexpr PgStatement kEntryBytes{
     "tr_entry_bytes",
     "SELECT idx, bytes FROM transcript_entries WHERE tenant_id = $1 AND "
     "session_id = $2 AND idx >= $3 ORDER BY idx LIMIT 1000"};
-// A rebuild (no head row yet): the retained events before the append, the
-// folded types' rows, and how many are retained at all.
-constexpr PgStatement kRetainedFolded{
-    "tr_retained",
-    "SELECT seq, event_type, occurred_at, payload FROM events WHERE "
-    "tenant_id = $1 AND session_id = $2 AND seq < $3 AND "
-    "event_type = ANY($4::text[]) ORDER BY seq"};
-constexpr PgStatement kRetainedBefore{
-    "tr_retained_n",
-    "SELECT count(*) FROM events WHERE tenant_id = $1 AND session_id = $2 "
-    "AND seq < $3"};
 constexpr PgStatement kUpsertEntry{
     "tr_ups_entry",
     "INSERT INTO transcript_entries (tenant_id, session_id, idx, kind, "
@@ -58,8 +66,8 @@ constexpr PgStatement kUpsertEntry{
     "kind = EXCLUDED.kind, last_seq = EXCLUDED.last_seq, "
     "bytes = EXCLUDED.bytes, text_len = EXCLUDED.text_len, "
     "body = EXCLUDED.body"};
-// A piece of an entry's text. A tool's result replaces what it had (none:
-// an open tool has no result), a message's delta adds a piece.
+// A piece of an entry's text: what one checkpoint added to it (a tool's
+// result is added once: an open tool has none).
 constexpr PgStatement kInsertPiece{
     "tr_ins_piece",
     "INSERT INTO transcript_text (tenant_id, session_id, idx, part, piece) "
@@ -79,26 +87,24 @@ constexpr PgStatement kUpsertHead{
     "first_index = EXCLUDED.first_index, end_index = EXCLUDED.end_index, "
     "bytes = EXCLUDED.bytes, complete = EXCLUDED.complete, "
     "open_idx = EXCLUDED.open_idx, head = EXCLUDED.head"};
-// A page: the session (scope, last seq), the head, and up to $6 entries
-// from index $3 (clamped to the first kept) of the kinds $4 changed after
-// seq $5, examining at most transcript::kMaxExaminedPerPage indexes; one
-// statement, one snapshot.
-constexpr PgStatement kReadPage{
-    "tr_read",
+// A read's session: scope, counters and folded_seq.
+constexpr PgStatement kReadSession{
+    "tr_read_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, t.head, e.idx, e.body, e.text FROM sessions s "
-    "LEFT JOIN transcripts t ON t.tenant_id = s.tenant_id AND "
-    "t.session_id = s.session_id "
-    "LEFT JOIN LATERAL (SELECT x.idx, x.body, (SELECT string_agg(p.piece, "
-    "''::bytea ORDER BY p.part) FROM transcript_text p WHERE "
-    "p.tenant_id = x.tenant_id AND p.session_id = x.session_id AND "
-    "p.idx = x.idx) AS text FROM transcript_entries x "
-    "WHERE x.tenant_id = s.tenant_id AND x.session_id = s.session_id AND "
-    "x.idx >= GREATEST($3::bigint, t.first_index) AND "
-    "x.idx < GREATEST($3::bigint, t.first_index) + $7::bigint AND "
-    "x.kind = ANY($4::smallint[]) AND x.last_seq > $5::bigint "
-    "ORDER BY x.idx LIMIT $6) e ON true "
-    "WHERE s.tenant_id = $1 AND s.session_id = $2 ORDER BY e.idx"};
+    "s.payload_bytes, s.folded_seq FROM sessions s WHERE s.tenant_id = $1 "
+    "AND s.session_id = $2"};
+// A page's entry rows: indexes [$3, $4) of the kinds $5 changed after seq
+// $6, and whatever the tail changed ($7, laid over by the caller), at most
+// $8, each with its text (its pieces in order).
+constexpr PgStatement kReadRows{
+    "tr_read_rows",
+    "SELECT x.idx, x.body, (SELECT string_agg(p.piece, ''::bytea ORDER BY "
+    "p.part) FROM transcript_text p WHERE p.tenant_id = x.tenant_id AND "
+    "p.session_id = x.session_id AND p.idx = x.idx) AS text "
+    "FROM transcript_entries x WHERE x.tenant_id = $1 AND "
+    "x.session_id = $2 AND x.idx >= $3::bigint AND x.idx < $4::bigint AND "
+    "((x.kind = ANY($5::smallint[]) AND x.last_seq > $6::bigint) OR "
+    "x.idx = ANY($7::bigint[])) ORDER BY x.idx LIMIT $8"};
 // The common case, one entry touched and none dropped: the entry and the
 // head in one statement.
 constexpr PgStatement kUpsertEntryAndHead{
@@ -136,6 +142,17 @@ std::string IntArray(const std::vector<uint64_t>& items) {
   return out;
 }
 
+PgParams SessionKey(std::string_view tenant, std::string_view session) {
+  PgParams p;
+  p.Text(tenant).Text(session);
+  return p;
+}
+PgParams TailParams(std::string_view tenant, std::string_view session) {
+  PgParams p;
+  p.Text(tenant).Text(session).Text(kFoldedTypes);
+  return p;
+}
+
 Status DecodeBody(std::string_view body, Entry* e) {
   ACPSTORE_RETURN_IF_ERROR(Transcript::DecodeEntry(&body, e));
   if (!body.empty()) {
@@ -144,8 +161,111 @@ Status DecodeBody(std::string_view body, Entry* e) {
   return Status::OK();
 }
 
-// `e`'s text is what this append adds to the `stored` bytes of text
-// already in transcript_text (all of it for an entry new in this append).
+// The transcript as of now: the checkpoint (partial, or whole when the
+// session has no head row yet) with the tail folded onto it.
+struct Current {
+  Transcript t;
+  // No head row: `t` holds every entry, with its text, and none has a row.
+  bool fresh = true;
+  // The checkpoint's range, before the tail.
+  uint64_t first_before = 1;
+  uint64_t end_before = 1;
+  // Loaded entries' text length in transcript_text (their text in `t` is
+  // only what the tail added).
+  std::map<uint64_t, uint64_t> stored_text;
+  // The seq of the first folded tail event (0: empty tail).
+  EventSeq tail_first = 0;
+};
+
+// Builds Current from kLoad's and kTail's rows. `lost`: events after the
+// checkpoint are gone unfolded (the transcript is then incomplete).
+// Entries the cap drops unloaded have their bytes looked up on `conn`.
+Status BuildCurrent(PgConn& conn, const std::string& tenant,
+                    const std::string& session, const PgResult& load,
+                    const PgResult& tail, bool lost,
+                    const transcript::Limits& limits, Current* out) {
+  if (load.rows() > 0 && load.Int(0, 0) == 0) {
+    out->fresh = false;
+    std::vector<std::pair<uint64_t, Entry>> loaded;
+    for (int i = 1; i < load.rows(); ++i) {
+      Entry e;
+      ACPSTORE_RETURN_IF_ERROR(DecodeBody(load.Bytes(i, 4), &e));
+      if (!e.text.empty()) {
+        return Status::Corruption("a transcript entry row holds its text");
+      }
+      const auto index = static_cast<uint64_t>(load.Int(i, 3));
+      out->stored_text[index] = static_cast<uint64_t>(load.Int(i, 5));
+      loaded.emplace_back(index, std::move(e));
+    }
+    // Outlives this call inside out->t (never called after the fold).
+    struct Lookup {
+      std::map<uint64_t, uint64_t> known;
+      Status error;
+    };
+    auto lookup = std::make_shared<Lookup>();
+    PgConn* c = &conn;
+    auto unloaded_bytes = [c, lookup, tenant,
+                           session](uint64_t index) -> uint64_t {
+      auto it = lookup->known.find(index);
+      if (it == lookup->known.end()) {
+        Result<PgResult> b =
+            c->Exec(kEntryBytes, PgParams().Text(tenant).Text(session).Int(
+                                     static_cast<int64_t>(index)));
+        if (!b.ok()) {
+          if (lookup->error.ok()) lookup->error = b.status();
+          return 0;
+        }
+        for (int i = 0; i < b->rows(); ++i) {
+          lookup->known[static_cast<uint64_t>(b->Int(i, 0))] =
+              static_cast<uint64_t>(b->Int(i, 1));
+        }
+        it = lookup->known.find(index);
+        if (it == lookup->known.end()) return 0;
+      }
+      return it->second;
+    };
+    ACPSTORE_RETURN_IF_ERROR(Transcript::DecodePartial(
+        load.Bytes(0, 1), static_cast<uint64_t>(load.Int(0, 2)),
+        std::move(loaded), unloaded_bytes, &out->t));
+    for (const auto& [index, n] : out->stored_text) {
+      out->t.set_hidden_bytes(index, n);
+    }
+    out->first_before = out->t.first_index();
+    out->end_before = out->t.end_index();
+    if (lost) out->t.set_incomplete();
+    for (int i = 0; i < tail.rows(); ++i) {
+      out->t.Fold(
+          transcript::EventView{.seq = static_cast<EventSeq>(tail.Int(i, 0)),
+                                .event_type = tail.Text(i, 1),
+                                .occurred_at = tail.Int(i, 2),
+                                .payload = tail.Text(i, 3)},
+          limits);
+    }
+    ACPSTORE_RETURN_IF_ERROR(lookup->error);
+  } else {
+    out->fresh = true;
+    out->t = Transcript();
+    if (lost) out->t.set_incomplete();
+    for (int i = 0; i < tail.rows(); ++i) {
+      out->t.Fold(
+          transcript::EventView{.seq = static_cast<EventSeq>(tail.Int(i, 0)),
+                                .event_type = tail.Text(i, 1),
+                                .occurred_at = tail.Int(i, 2),
+                                .payload = tail.Text(i, 3)},
+          limits);
+    }
+  }
+  if (tail.rows() > 0) out->tail_first = static_cast<EventSeq>(tail.Int(0, 0));
+  return Status::OK();
+}
+
+// Events after the checkpoint that are gone without having been folded.
+bool Lost(EventSeq folded_seq, EventSeq first_seq) {
+  return first_seq > folded_seq + 1;
+}
+
+// `e`'s text is what this checkpoint adds to the `stored` bytes of text
+// already in transcript_text (all of it for an entry new in its tail).
 void EntryParams(const std::string& tenant, const std::string& session,
                  uint64_t index, const Entry& e, uint64_t stored,
                  std::string* body, PgParams* p) {
@@ -194,131 +314,28 @@ Status WriteEntry(PgConn& conn, const std::string& tenant,
   return WritePiece(conn, tenant, session, index, part, e);
 }
 
-// A transcript with no head row: rebuilt from the retained events before
-// `before` (incomplete if some of those are gone).
-Status Rebuild(PgConn& conn, const std::string& tenant,
-               const std::string& session, EventSeq before,
-               const transcript::Limits& limits, Transcript* t) {
-  *t = Transcript();
-  if (before <= 1) return Status::OK();
-  const int64_t b = static_cast<int64_t>(before);
-  ACPSTORE_ASSIGN_OR_RETURN(
-      PgResult n,
-      conn.Exec(kRetainedBefore, PgParams().Text(tenant).Text(session).Int(b)));
-  ACPSTORE_ASSIGN_OR_RETURN(
-      PgResult r, conn.Exec(kRetainedFolded, PgParams()
-                                                 .Text(tenant)
-                                                 .Text(session)
-                                                 .Int(b)
-                                                 .Text(kFoldedTypes)));
-  for (int i = 0; i < r.rows(); ++i) {
-    transcript::EventView v;
-    v.seq = static_cast<EventSeq>(r.Int(i, 0));
-    v.event_type = r.Text(i, 1);
-    v.occurred_at = r.Int(i, 2);
-    v.payload = r.Text(i, 3);
-    t->Fold(v, limits);
-  }
-  if (static_cast<uint64_t>(n.Int(0, 0)) != before - 1) t->set_incomplete();
-  return Status::OK();
-}
-
-Status FoldOne(PgConn& conn, const record::AppendEventsOp& op,
-               const transcript::Limits& limits) {
-  const std::string& tenant = op.tenant_id;
-  const std::string& session = op.session_id;
-  const EventSeq first_seq = op.events.front().seq;
-  bool folds = false;
-  for (const Event& e : op.events) {
-    if (transcript::IsFolded(e.event_type)) {
-      folds = true;
-      break;
-    }
-  }
-  Transcript t;
-  bool fresh = true;  // no rows yet: write every entry
-  Status lookup_error;
-  std::map<uint64_t, uint64_t> known_bytes;  // the cap's lookups
-  std::map<uint64_t, uint64_t> stored_text;  // loaded entries' text_len
-  if (first_seq == 1) {
-    // The session's first append: no transcript yet (a deleted session's
-    // went with it). Always create the head, so a later append that folds
-    // can tell this session from one that predates transcripts.
-  } else if (!folds) {
-    return Status::OK();  // nothing changes but folded_seq (see the header)
-  } else {
-    ACPSTORE_ASSIGN_OR_RETURN(
-        PgResult r, conn.Exec(kLoad, PgParams().Text(tenant).Text(session)));
-    if (r.rows() == 0 || r.Int(0, 0) != 0) {
-      ACPSTORE_RETURN_IF_ERROR(
-          Rebuild(conn, tenant, session, first_seq, limits, &t));
-    } else {
-      fresh = false;
-      std::vector<std::pair<uint64_t, Entry>> loaded;
-      for (int i = 1; i < r.rows(); ++i) {
-        Entry e;
-        ACPSTORE_RETURN_IF_ERROR(DecodeBody(r.Bytes(i, 4), &e));
-        if (!e.text.empty()) {
-          return Status::Corruption("a transcript entry row holds its text");
-        }
-        stored_text[static_cast<uint64_t>(r.Int(i, 3))] =
-            static_cast<uint64_t>(r.Int(i, 5));
-        loaded.emplace_back(static_cast<uint64_t>(r.Int(i, 3)), std::move(e));
-      }
-      auto unloaded_bytes = [&](uint64_t index) -> uint64_t {
-        auto it = known_bytes.find(index);
-        if (it == known_bytes.end()) {
-          Result<PgResult> b =
-              conn.Exec(kEntryBytes, PgParams()
-                                         .Text(tenant)
-                                         .Text(session)
-                                         .Int(static_cast<int64_t>(index)));
-          if (!b.ok()) {
-            if (lookup_error.ok()) lookup_error = b.status();
-            return 0;
-          }
-          for (int i = 0; i < b->rows(); ++i) {
-            known_bytes[static_cast<uint64_t>(b->Int(i, 0))] =
-                static_cast<uint64_t>(b->Int(i, 1));
-          }
-          it = known_bytes.find(index);
-          if (it == known_bytes.end()) return 0;
-        }
-        return it->second;
-      };
-      ACPSTORE_RETURN_IF_ERROR(Transcript::DecodePartial(
-          r.Bytes(0, 1), static_cast<uint64_t>(r.Int(0, 2)), std::move(loaded),
-          unloaded_bytes, &t));
-      for (const auto& [index, n] : stored_text) t.set_hidden_bytes(index, n);
-    }
-  }
-  const uint64_t first_before = t.first_index();
+// Writes `cur` back (queued): every entry of a fresh transcript, else
+// those the tail touched and the cap kept, the rows the cap dropped
+// deleted; then the head.
+Status WriteCurrent(PgConn& conn, const std::string& tenant,
+                    const std::string& session, const Current& cur) {
+  const Transcript& t = cur.t;
+  const EventSeq part = cur.tail_first;
   auto stored = [&](uint64_t index) -> uint64_t {
-    auto it = stored_text.find(index);
-    return it == stored_text.end() ? 0 : it->second;
+    auto it = cur.stored_text.find(index);
+    return it == cur.stored_text.end() ? 0 : it->second;
   };
-  for (const Event& e : op.events) {
-    t.Fold(transcript::EventView{.seq = e.seq,
-                                 .event_type = e.event_type,
-                                 .occurred_at = e.occurred_at,
-                                 .payload = e.payload},
-           limits);
-  }
-  ACPSTORE_RETURN_IF_ERROR(lookup_error);
-
-  // Entries: all of a fresh transcript, else those the fold touched and
-  // the cap kept; then the head.
-  if (fresh) {
+  if (cur.fresh) {
     for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
       ACPSTORE_RETURN_IF_ERROR(
-          WriteEntry(conn, tenant, session, i, t.at(i), 0, first_seq));
+          WriteEntry(conn, tenant, session, i, t.at(i), 0, part));
     }
   } else {
     std::vector<uint64_t> touched = t.touched();
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
     if (touched.size() == 1 && touched[0] >= t.first_index() &&
-        t.first_index() == first_before) {
+        t.first_index() == cur.first_before) {
       // PgParams keeps pointers into these strings until sent.
       std::string body, head;
       PgParams p;
@@ -327,17 +344,17 @@ Status FoldOne(PgConn& conn, const record::AppendEventsOp& op,
                   &p);
       HeadParams(t, &head, &p);
       ACPSTORE_RETURN_IF_ERROR(conn.Send(kUpsertEntryAndHead, p));
-      return WritePiece(conn, tenant, session, touched[0], first_seq, e);
+      return WritePiece(conn, tenant, session, touched[0], part, e);
     }
     for (uint64_t i : touched) {
       if (i < t.first_index()) continue;
-      ACPSTORE_RETURN_IF_ERROR(WriteEntry(conn, tenant, session, i, t.at(i),
-                                          stored(i), first_seq));
+      ACPSTORE_RETURN_IF_ERROR(
+          WriteEntry(conn, tenant, session, i, t.at(i), stored(i), part));
     }
-    if (t.first_index() > first_before) {
-      ACPSTORE_RETURN_IF_ERROR(conn.Send(
-          kDropEntries, PgParams().Text(tenant).Text(session).Int(
-                            static_cast<int64_t>(t.first_index()))));
+    if (t.first_index() > cur.first_before) {
+      ACPSTORE_RETURN_IF_ERROR(
+          conn.Send(kDropEntries, PgParams().Text(tenant).Text(session).Int(
+                                      static_cast<int64_t>(t.first_index()))));
     }
   }
   std::string head;
@@ -349,44 +366,138 @@ Status FoldOne(PgConn& conn, const record::AppendEventsOp& op,
 
 }  // namespace
 
-Status FoldTranscripts(PgConn& conn, const record::Mutation& m,
-                       const transcript::Limits& limits) {
-  if (limits.max_bytes == 0) return Status::OK();
-  for (const record::MutationOp& op : m.ops) {
-    const auto* a = std::get_if<record::AppendEventsOp>(&op);
-    if (a == nullptr || a->events.empty()) continue;
-    ACPSTORE_RETURN_IF_ERROR(FoldOne(conn, *a, limits));
+int64_t CountFolded(const std::vector<Event>& events) {
+  int64_t n = 0;
+  for (const Event& e : events) {
+    if (transcript::IsFolded(e.event_type)) ++n;
+  }
+  return n;
+}
+
+Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
+                            const std::string& session_id, EventSeq through,
+                            const transcript::Limits& limits,
+                            CheckpointResult* result) {
+  // One round trip: the row, the checkpoint's partial load, the tail.
+  ACPSTORE_RETURN_IF_ERROR(
+      conn.Prefetch(kLoad, SessionKey(tenant_id, session_id)));
+  ACPSTORE_RETURN_IF_ERROR(
+      conn.Prefetch(kTail, TailParams(tenant_id, session_id)));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult row,
+      conn.Exec(kCheckpointRow, SessionKey(tenant_id, session_id)));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult load, conn.Exec(kLoad, SessionKey(tenant_id, session_id)));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult tail, conn.Exec(kTail, TailParams(tenant_id, session_id)));
+  CheckpointResult ignored;
+  CheckpointResult& out = result != nullptr ? *result : ignored;
+  if (row.rows() == 0) return Status::OK();
+  const auto folded = static_cast<EventSeq>(row.Int(0, 0));
+  const auto first = static_cast<EventSeq>(row.Int(0, 1));
+  const auto last = static_cast<EventSeq>(row.Int(0, 2));
+  out.folded_seq = folded;
+  out.current = folded >= last;
+  if (folded >= through || folded >= last) return Status::OK();
+  const bool lost = Lost(folded, first);
+  if (tail.rows() > 0 || lost) {
+    Current cur;
+    ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id, load,
+                                          tail, lost, limits, &cur));
+    ACPSTORE_RETURN_IF_ERROR(WriteCurrent(conn, tenant_id, session_id, cur));
+  }
+  out.folded_seq = last;
+  out.current = true;
+  return conn.Send(kCheckpointed, SessionKey(tenant_id, session_id));
+}
+
+// ------------------------------------------------------------------ tails
+
+void TranscriptTails::Loaded(const std::string& tenant_id,
+                             const std::string& session_id, EventSeq folded_seq,
+                             int64_t unfolded) {
+  Tail& t = tails_[{tenant_id, session_id}];
+  t.known = true;
+  t.folded_seq = folded_seq;
+  t.unfolded = unfolded;
+}
+
+void TranscriptTails::Appended(const std::string& tenant_id,
+                               const std::string& session_id, int64_t folded,
+                               EventSeq last_seq) {
+  Tail& t = tails_[{tenant_id, session_id}];
+  t.appended = true;
+  t.unfolded += folded;
+  // As the counter UPDATE does: a tail of skipped types needs no fold.
+  if (t.known && t.unfolded == 0) t.folded_seq = last_seq;
+}
+
+Status TranscriptTails::Checkpoint(PgConn& conn, const Key& key,
+                                   EventSeq through) {
+  CheckpointResult r;
+  ACPSTORE_RETURN_IF_ERROR(CheckpointTranscript(conn, key.first, key.second,
+                                                through, config_.limits, &r));
+  if (r.current) {  // folded up to last_seq: the row's unfolded is 0
+    Tail& t = tails_[key];
+    t.known = true;
+    t.folded_seq = r.folded_seq;
+    t.unfolded = 0;
   }
   return Status::OK();
 }
 
-Status PrefetchTranscript(PgConn& conn, const std::string& tenant_id,
-                          const std::string& session_id) {
-  return conn.Prefetch(kLoad, PgParams().Text(tenant_id).Text(session_id));
+Status TranscriptTails::BeforeDrop(PgConn& conn, const std::string& tenant_id,
+                                   const std::string& session_id,
+                                   EventSeq through) {
+  if (!on()) return Status::OK();
+  auto it = tails_.find({tenant_id, session_id});
+  if (it != tails_.end() && it->second.known &&
+      it->second.folded_seq >= through) {
+    return Status::OK();
+  }
+  return Checkpoint(conn, {tenant_id, session_id}, through);
 }
 
-Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
-                                          std::string_view session_id,
-                                          const TranscriptQuery& query,
-                                          uint32_t kinds,
-                                          const transcript::Limits& limits) {
-  std::vector<uint64_t> kind_list;
-  for (uint8_t k = 1; k <= transcript::kMaxEntryKind; ++k) {
-    if ((kinds & (1u << (k - 1))) != 0) kind_list.push_back(k);
+Status TranscriptTails::CheckpointDue(PgConn& conn) {
+  if (!on()) return Status::OK();
+  for (auto& [key, t] : tails_) {
+    if (!t.known || t.unfolded <= 0) continue;
+    if (static_cast<uint64_t>(t.unfolded) < config_.checkpoint_events) continue;
+    ACPSTORE_RETURN_IF_ERROR(Checkpoint(conn, key, ~EventSeq{0}));
   }
-  const uint64_t start = query.after + 1;
+  return Status::OK();
+}
+
+Status TranscriptTails::CheckpointAppended(PgConn& conn) {
+  if (!on()) return Status::OK();
+  for (auto& [key, t] : tails_) {
+    if (!t.appended) continue;
+    ACPSTORE_RETURN_IF_ERROR(Checkpoint(conn, key, ~EventSeq{0}));
+  }
+  return Status::OK();
+}
+
+// --------------------------------------------------------------- reading
+
+namespace {
+
+// The page, inside the caller's snapshot: the session, the checkpoint and
+// the tail (one round trip), then the entry rows (another).
+Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
+                              const std::string& session_id,
+                              const TranscriptQuery& query, uint32_t kinds,
+                              const transcript::Limits& limits) {
+  const std::string& tenant = scope.tenant_id;
+  ACPSTORE_RETURN_IF_ERROR(
+      conn.Prefetch(kLoad, SessionKey(tenant, session_id)));
+  ACPSTORE_RETURN_IF_ERROR(
+      conn.Prefetch(kTail, TailParams(tenant, session_id)));
   ACPSTORE_ASSIGN_OR_RETURN(
-      PgResult r,
-      conn.Exec(kReadPage,
-                PgParams()
-                    .Text(scope.tenant_id)
-                    .Text(session_id)
-                    .Int(static_cast<int64_t>(start))
-                    .Text(IntArray(kind_list))
-                    .Int(static_cast<int64_t>(query.changed_after_seq))
-                    .Int(query.limit)
-                    .Int(static_cast<int64_t>(
-                        transcript::kMaxExaminedPerPage))));
+      PgResult r, conn.Exec(kReadSession, SessionKey(tenant, session_id)));
+  ACPSTORE_ASSIGN_OR_RETURN(PgResult load,
+                            conn.Exec(kLoad, SessionKey(tenant, session_id)));
+  ACPSTORE_ASSIGN_OR_RETURN(PgResult tail,
+                            conn.Exec(kTail, TailParams(tenant, session_id)));
   auto not_found = [&] {
     return Status::NotFound("session not found").With("sessionId", session_id);
   };
@@ -396,53 +507,109 @@ Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
                            row.session.owner_key_id)) {
     return not_found();
   }
-  // No head row but events (written before schema version 4, or while
-  // transcripts were off): the page comes from the retained events, folded
-  // here and not stored (the session's next folded append stores them).
-  if (r.IsNull(0, 6) && row.session.events.last_seq > 0) {
-    Transcript rebuilt;
-    ACPSTORE_RETURN_IF_ERROR(Rebuild(conn, scope.tenant_id,
-                                     std::string(session_id),
-                                     row.session.events.last_seq + 1,
-                                     limits, &rebuilt));
-    TranscriptPage page = transcript::ReadTranscriptPage(rebuilt, query, kinds);
-    page.folded_seq = row.session.events.last_seq;
+  const EventSeq last_seq = row.session.events.last_seq;
+  const auto folded = static_cast<EventSeq>(r.Int(0, kSessionColumnCount));
+  const bool lost =
+      folded < last_seq && Lost(folded, row.session.events.first_seq);
+  Current cur;
+  ACPSTORE_RETURN_IF_ERROR(
+      BuildCurrent(conn, tenant, session_id, load, tail, lost, limits, &cur));
+  const Transcript& t = cur.t;
+  if (cur.fresh) {  // every entry is in memory
+    TranscriptPage page = transcript::ReadTranscriptPage(t, query, kinds);
+    page.folded_seq = std::max<EventSeq>(page.folded_seq, last_seq);
     return page;
   }
-  // The head alone, as an empty transcript with its totals; the page's
-  // entries come from the rows.
-  Transcript t;
-  if (!r.IsNull(0, 6)) {
-    ACPSTORE_RETURN_IF_ERROR(Transcript::DecodeHead(r.Bytes(0, 6), &t));
-  }
-  const uint64_t first = t.first_index();
-  const uint64_t end = first + (r.IsNull(0, 6) ? 0 : t.expected_entries());
-  // Totals as ReadTranscriptPage gives them, from an empty transcript with
-  // this head's counters.
+  // Totals and range from the transcript as of now (no entry examined).
   TranscriptQuery none = query;
   none.after = ~uint64_t{0} - 1;
   TranscriptPage page = transcript::ReadTranscriptPage(t, none, kinds);
-  page.first_index = first;
-  page.end_index = end;
-  page.folded_seq = std::max<EventSeq>(t.folded_seq(),
-                                       row.session.events.last_seq);
+  page.folded_seq = std::max<EventSeq>(t.folded_seq(), last_seq);
   page.next = query.after;
-  for (int i = 0; i < r.rows(); ++i) {
-    if (r.IsNull(i, 7)) continue;
+  const uint64_t start = query.after + 1;
+  const uint64_t from = std::max(start, t.first_index());
+  const uint64_t stop =
+      std::min(t.end_index(), from + transcript::kMaxExaminedPerPage);
+  if (from >= stop) return page;
+  // What the tail created or changed lies over the rows: a changed row's
+  // text is its stored pieces followed by what the tail added.
+  std::vector<uint64_t> touched = t.touched();
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  std::erase_if(touched, [&](uint64_t i) { return i < from || i >= stop; });
+  std::vector<uint64_t> kind_list;
+  for (uint8_t k = 1; k <= transcript::kMaxEntryKind; ++k) {
+    if ((kinds & (1u << (k - 1))) != 0) kind_list.push_back(k);
+  }
+  std::vector<uint64_t> touched_rows;
+  for (uint64_t i : touched) {
+    if (i < cur.end_before) touched_rows.push_back(i);
+  }
+  // Rows of touched entries may fail the filters once laid over, so up to
+  // that many more rows are read.
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult rows,
+      conn.Exec(
+          kReadRows,
+          PgParams()
+              .Text(tenant)
+              .Text(session_id)
+              .Int(static_cast<int64_t>(from))
+              .Int(static_cast<int64_t>(std::min(stop, cur.end_before)))
+              .Text(IntArray(kind_list))
+              .Int(static_cast<int64_t>(query.changed_after_seq))
+              .Text(IntArray(touched_rows))
+              .Int(static_cast<int64_t>(query.limit + touched_rows.size()))));
+  auto wanted = [&](const Entry& e) {
+    return (kinds & (1u << (static_cast<uint8_t>(e.kind) - 1))) != 0 &&
+           e.last_seq > query.changed_after_seq;
+  };
+  std::map<uint64_t, TranscriptEntry> out;
+  const std::set<uint64_t> over(touched.begin(), touched.end());
+  for (int i = 0; i < rows.rows(); ++i) {
+    const auto index = static_cast<uint64_t>(rows.Int(i, 0));
+    std::string text = rows.IsNull(i, 2) ? std::string() : rows.Bytes(i, 2);
     Entry e;
-    ACPSTORE_RETURN_IF_ERROR(DecodeBody(r.Bytes(i, 8), &e));
-    if (!r.IsNull(i, 9)) e.text = r.Bytes(i, 9);
-    const uint64_t index = static_cast<uint64_t>(r.Int(i, 7));
-    page.entries.push_back(transcript::ToPublic(e, index));
+    if (over.count(index) != 0) {
+      e = t.at(index);
+      e.text = std::move(text) + e.text;
+    } else {
+      ACPSTORE_RETURN_IF_ERROR(DecodeBody(rows.Bytes(i, 1), &e));
+      e.text = std::move(text);
+    }
+    if (wanted(e)) out.emplace(index, transcript::ToPublic(e, index));
+  }
+  for (uint64_t index : touched) {
+    if (index < cur.end_before) continue;  // had a row: above
+    const Entry& e = t.at(index);
+    if (wanted(e)) out.emplace(index, transcript::ToPublic(e, index));
+  }
+  for (auto& [index, e] : out) {
+    if (page.entries.size() >= query.limit) break;
+    page.entries.push_back(std::move(e));
   }
   // `next`: the last index examined, as ReadTranscriptPage counts it.
-  const uint64_t from = std::max(start, first);
-  const uint64_t stop =
-      std::min(end, from + transcript::kMaxExaminedPerPage);
-  if (page.entries.size() >= query.limit) {
-    page.next = page.entries.back().index;
-  } else if (from < stop) {
-    page.next = stop - 1;
+  page.next =
+      page.entries.size() >= query.limit ? page.entries.back().index : stop - 1;
+  return page;
+}
+
+}  // namespace
+
+Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
+                                          std::string_view session_id,
+                                          const TranscriptQuery& query,
+                                          uint32_t kinds,
+                                          const transcript::Limits& limits) {
+  // One snapshot for the checkpoint, the tail and the rows: a checkpoint
+  // committing between them would otherwise count its tail twice.
+  ACPSTORE_RETURN_IF_ERROR(
+      conn.SendCommand("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  Result<TranscriptPage> page =
+      ReadIn(conn, scope, std::string(session_id), query, kinds, limits);
+  if (conn.healthy()) {
+    Result<PgResult> end = conn.Run(page.ok() ? "COMMIT" : "ROLLBACK");
+    if (page.ok() && !end.ok()) return end.status();
   }
   return page;
 }

@@ -1,80 +1,152 @@
-// Transcripts on the postgres engine (SPEC §13, decision 0016): the fold
-// of src/transcript/ kept in three tables (migrations/0004_transcripts.sql),
-// a head row per session, a row per entry and its text in pieces, written in the transaction
-// of the append that feeds them, so every server reads the same transcript
-// and nothing unacknowledged is ever visible.
+// Transcripts on the postgres engine (SPEC §13, decisions 0016 and 0020):
+// the fold of src/transcript/, folded lazily. The stored transcript is a
+// *checkpoint*: the fold of the session's events up to the `folded_seq`
+// column of its `sessions` row, kept in three tables
+// (migrations/0004_transcripts.sql): a head row, a row per entry without
+// its text, and the text in pieces (one per checkpoint that added to it).
+// The transcript at any moment is that checkpoint plus the fold of the
+// session's events after folded_seq (the *tail*; only the types the fold
+// keeps, read by type from `events`).
 //
-// An append loads only what the fold can change (the head, the newest
-// entry and the open tools' entries: Transcript::DecodePartial), without
-// their text, which lives apart in pieces (transcript_text); folds its
-// events onto the empty texts, so each entry's text is then exactly what
-// this append adds; writes back the head and the entries it created or
-// changed (text-less, small), and inserts each added text as a new piece.
-// A message's delta thus costs the same however long the message is.
-// Entries the cap drops are deleted with their pieces. A whole transcript is never read or
-// rewritten by an append. An append whose events are all of types the fold
-// skips touches no transcript row (a page's folded_seq is then the
-// session's last seq). A session's first append creates the head row; a
-// session with events but no head row (created before schema version 4, or
-// while transcripts were off) gets its transcript rebuilt from its retained
-// events at its next folded append, incomplete if retention had dropped
-// some (as the file engine does for older snapshots); until then reads fold
-// them on the fly.
+// Appends do not fold. Their counter UPDATE (pg_write.cc,
+// pg_append_batch.cc) adds the number of their events of folded types to
+// the row's `unfolded`, and moves folded_seq up to last_seq while
+// `unfolded` is 0 (a tail of skipped types only needs no fold). A batch
+// whose session's `unfolded` reaches TranscriptConfig::checkpoint_events
+// checkpoints it in its own transaction (its row is locked already): the
+// tail is read, folded onto the partial checkpoint (head, newest entry and
+// open tools' entries, without their text: Transcript::DecodePartial),
+// and the head, the touched entries and each touched entry's added text
+// (a new piece) are written back; folded_seq becomes last_seq. Every path
+// that deletes events (an append's max_events_per_session drop,
+// maintenance retention, import's AdvanceSeq) first checkpoints in the
+// same transaction when folded_seq is below the highest seq it deletes
+// (TranscriptTails::BeforeDrop), so retention never loses transcript text.
+// Deleting the session deletes its rows (ON DELETE CASCADE).
 //
-// Thread-safety: uses only the connection it is given; the caller's
-// transaction holds the session rows locked (FOR UPDATE).
+// A read (ReadTranscriptRows) loads the checkpoint's head and partial
+// entries and the tail in one REPEATABLE READ snapshot, folds the tail,
+// and answers the page from the entry rows with the entries the tail
+// changed or created laid over them: always exactly the fold of the
+// acknowledged events, never of an unacknowledged one.
+//
+// Events the tail should hold but that are gone (first retained seq >
+// folded_seq + 1: dropped by a server with transcripts off, or by
+// import's AdvanceSeq, or a session written before schema version 4 whose
+// retention had dropped some) make the transcript incomplete, as the
+// other engines' rebuilds from a stream that does not start at seq 1 do.
+//
+// Thread-safety: uses only the connection it is given; writes run in the
+// caller's transaction with the session rows locked (FOR UPDATE).
 
 #ifndef ACPSTORE_POSTGRES_PG_TRANSCRIPTS_H_
 #define ACPSTORE_POSTGRES_PG_TRANSCRIPTS_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "acpstore/options.h"
 #include "acpstore/records.h"
 #include "acpstore/result.h"
 #include "acpstore/status.h"
 #include "postgres/pg_conn.h"
-#include "record/mutation.h"
 #include "transcript/transcript.h"
 
 namespace acpstore::postgres {
 
-// The fold's limits from the store's options (max_bytes 0: off).
+struct TranscriptConfig {
+  transcript::Limits limits;  // max_bytes 0: transcripts off
+  // A session is checkpointed once this many events of folded types are
+  // unfolded (StoreOptions::postgres_transcript_checkpoint_events).
+  uint64_t checkpoint_events = 256;
+
+  bool on() const { return limits.max_bytes > 0; }
+};
+
 inline transcript::Limits TranscriptLimits(const StoreOptions& options) {
   return {.max_bytes = options.transcript_max_bytes,
           .max_tool_bytes = options.transcript_max_tool_bytes};
 }
+inline TranscriptConfig TranscriptConfigOf(const StoreOptions& options) {
+  return {.limits = TranscriptLimits(options),
+          .checkpoint_events = options.postgres_transcript_checkpoint_events};
+}
 
-// Folds every AppendEventsOp of `m` into its session's transcript, inside
-// the caller's transaction, after `m` was written. Nothing when
-// limits.max_bytes is 0 (transcripts off).
-Status FoldTranscripts(PgConn& conn, const record::Mutation& m,
-                       const transcript::Limits& limits);
+// How many of `events` have a type the fold keeps: what an append adds to
+// its session's `unfolded` (counted whether or not transcripts are on, so
+// a server that has them on folds what one with them off appended).
+int64_t CountFolded(const std::vector<Event>& events);
 
-// Queues (PgConn::Prefetch) the load FoldTranscripts makes for an append to
-// this session, to go out with the batch's session locks in one round trip
-// (after them, so it reads what the previous lock holder committed). Only
-// the first such load of the transaction takes it (PgConn: first use), so
-// a second append to the session in the same batch reads afresh.
-Status PrefetchTranscript(PgConn& conn, const std::string& tenant_id,
-                          const std::string& session_id);
+// Folds the session's tail into its stored checkpoint, in the caller's
+// transaction (the row locked; earlier statements of the transaction, the
+// append's event rows and counter UPDATE included, already queued), unless
+// folded_seq is already >= `through`. A missing session is no error.
+struct CheckpointResult {
+  EventSeq folded_seq = 0;  // the row's folded_seq afterwards
+  bool current = false;     // it is the row's last_seq (unfolded 0)
+};
+Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
+                            const std::string& session_id, EventSeq through,
+                            const transcript::Limits& limits,
+                            CheckpointResult* result = nullptr);
+
+// One transaction's knowledge of its sessions' folded_seq / unfolded (as
+// its locking reads saw them, then advanced as it appends), so it decides
+// when to checkpoint without asking the database. Sessions it was not told
+// about are checkpointed before a drop after reading their row.
+class TranscriptTails {
+ public:
+  explicit TranscriptTails(const TranscriptConfig& config) : config_(config) {}
+
+  bool on() const { return config_.on(); }
+  // The row's columns, read under its lock.
+  void Loaded(const std::string& tenant_id, const std::string& session_id,
+              EventSeq folded_seq, int64_t unfolded);
+  // An append of `folded` events of folded types, the last at `last_seq`
+  // (what its counter UPDATE does to the row).
+  void Appended(const std::string& tenant_id, const std::string& session_id,
+                int64_t folded, EventSeq last_seq);
+  // Before the session's events through `through` are deleted.
+  Status BeforeDrop(PgConn& conn, const std::string& tenant_id,
+                    const std::string& session_id, EventSeq through);
+  // Checkpoints every known session whose `unfolded` reached
+  // checkpoint_events (after its counter UPDATE was queued).
+  Status CheckpointDue(PgConn& conn);
+  // Checkpoints every session appended to (import batches, whose sessions
+  // receive many events at once).
+  Status CheckpointAppended(PgConn& conn);
+
+ private:
+  struct Tail {
+    bool known = false;  // Loaded, or checkpointed here
+    bool appended = false;
+    EventSeq folded_seq = 0;
+    int64_t unfolded = 0;
+  };
+  using Key = std::pair<std::string, std::string>;
+
+  Status Checkpoint(PgConn& conn, const Key& key, EventSeq through);
+
+  const TranscriptConfig config_;
+  std::map<Key, Tail> tails_;
+};
 
 // A page of a session's transcript (`kinds` from
 // transcript::CheckTranscriptQuery); kNotFound when the session is missing
-// or `scope` may not see it. One statement, so the session, the head and
-// the entries come from one snapshot. folded_seq is the session's last seq
-// (appends of skipped types do not touch the head). A session with events
-// but no head row is answered from its retained events, folded with
-// `limits` for this read only.
+// or `scope` may not see it. One REPEATABLE READ snapshot (its own
+// transaction on `conn`): the checkpoint, the tail folded onto it, the
+// page's entry rows. folded_seq is the session's last seq.
 Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
                                           std::string_view session_id,
                                           const TranscriptQuery& query,
                                           uint32_t kinds,
                                           const transcript::Limits& limits);
 
-// Over every session of the schema: the transcripts' bytes and how many
-// are incomplete (StoreStats).
+// Over every session of the schema: the checkpoints' bytes and how many
+// are incomplete (StoreStats; tails not included).
 struct TranscriptTotals {
   uint64_t bytes = 0;
   uint64_t incomplete = 0;

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "postgres/pg_transcripts.h"
 #include "record/record_codec.h"
 
 namespace acpstore::postgres {
@@ -32,12 +33,16 @@ constexpr PgStatement kInsertEvent{
     "event_type, occurred_at, ingested_at, backend_run_id, payload_ref, "
     "payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
 // The counter: the new high-water mark and the retained totals, in the
-// append's transaction (the row is locked FOR UPDATE by the loader).
+// append's transaction (the row is locked FOR UPDATE by the loader); $6
+// events of folded types join the transcript's unfolded tail, and a tail
+// of none needs no fold (pg_transcripts.h).
 constexpr PgStatement kAdvanceCounter{
     "adv_counter",
     "UPDATE sessions SET first_seq = CASE WHEN retained = 0 THEN $4::bigint - $3::bigint + 1 "
     "ELSE first_seq END, last_seq = $4::bigint, retained = retained + $3::bigint, "
-    "payload_bytes = payload_bytes + $5 "
+    "payload_bytes = payload_bytes + $5, "
+    "folded_seq = CASE WHEN unfolded + $6::bigint = 0 THEN $4::bigint "
+    "ELSE folded_seq END, unfolded = unfolded + $6::bigint "
     "WHERE tenant_id = $1 AND session_id = $2"};
 constexpr PgStatement kDropEvents{
     "drop_events",
@@ -86,8 +91,12 @@ Status Notify(PgConn& conn, const std::string& channel, EventSeq last_seq,
 class Writer {
  public:
   Writer(PgConn& conn, const std::string& channel, const WorkingSet& loaded,
-         std::vector<std::string>* notes)
-      : conn_(conn), channel_(channel), loaded_(loaded), notes_(notes) {}
+         std::vector<std::string>* notes, TranscriptTails* tails)
+      : conn_(conn),
+        channel_(channel),
+        loaded_(loaded),
+        notes_(notes),
+        tails_(tails) {}
 
   Status operator()(const record::UpsertSessionOp& op) {
     const Session& s = op.session;
@@ -140,6 +149,7 @@ class Writer {
           SendInsertEvent(conn_, op.tenant_id, op.session_id, e));
     }
     const EventSeq last = op.events.back().seq;
+    const int64_t folded = CountFolded(op.events);
     ACPSTORE_RETURN_IF_ERROR(
         conn_.Send(kAdvanceCounter,
                    PgParams()
@@ -147,7 +157,11 @@ class Writer {
                        .Text(op.session_id)
                        .Int(static_cast<int64_t>(op.events.size()))
                        .Int(static_cast<int64_t>(last))
-                       .Int(bytes)));
+                       .Int(bytes)
+                       .Int(folded)));
+    if (tails_ != nullptr) {
+      tails_->Appended(op.tenant_id, op.session_id, folded, last);
+    }
     if (notes_ != nullptr) {
       notes_->push_back(NotifyPayload(last, op.tenant_id, op.session_id));
       return Status::OK();
@@ -156,7 +170,12 @@ class Writer {
                   /*pipelined=*/true);
   }
 
+  // Events are deleted only once the transcript has folded them.
   Status operator()(const record::DropEventsOp& op) {
+    if (tails_ != nullptr) {
+      ACPSTORE_RETURN_IF_ERROR(tails_->BeforeDrop(conn_, op.tenant_id,
+                                                  op.session_id, op.through_seq));
+    }
     return conn_
         .Exec(kDropEvents, PgParams()
                                .Text(op.tenant_id)
@@ -165,7 +184,14 @@ class Writer {
         .status();
   }
 
+  // Drops every retained event: folded first. Those between the old and
+  // the new mark were never here; the next checkpoint, finding them
+  // missing, marks the transcript incomplete (pg_transcripts.h).
   Status operator()(const record::AdvanceSeqOp& op) {
+    if (tails_ != nullptr) {
+      ACPSTORE_RETURN_IF_ERROR(tails_->BeforeDrop(conn_, op.tenant_id,
+                                                  op.session_id, op.through_seq));
+    }
     return conn_
         .Exec(kAdvanceSeq, PgParams()
                                .Text(op.tenant_id)
@@ -235,6 +261,7 @@ class Writer {
   const std::string& channel_;
   const WorkingSet& loaded_;
   std::vector<std::string>* const notes_;
+  TranscriptTails* const tails_;
 };
 
 }  // namespace
@@ -270,8 +297,9 @@ Status SendInsertEvent(PgConn& conn, std::string_view tenant_id,
 
 Status WriteMutation(PgConn& conn, const std::string& channel,
                      const WorkingSet& loaded, const record::Mutation& m,
-                     std::vector<std::string>* notes) {
-  Writer writer(conn, channel, loaded, notes);
+                     std::vector<std::string>* notes,
+                     TranscriptTails* tails) {
+  Writer writer(conn, channel, loaded, notes, tails);
   for (const record::MutationOp& op : m.ops) {
     ACPSTORE_RETURN_IF_ERROR(std::visit(writer, op));
   }

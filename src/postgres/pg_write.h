@@ -3,7 +3,8 @@
 // INSERTed, so two servers creating the same id concurrently collide on
 // the primary key (SQLSTATE 23505) instead of overwriting each other, and
 // the engine decides again. An append advances the session row's counter
-// (last_seq) in the same transaction, and either queues a NOTIFY that
+// (last_seq) and the transcript's unfolded tail (pg_transcripts.h) in the
+// same transaction, and either queues a NOTIFY that
 // PostgreSQL delivers at commit (pg_listener.h) or, given `notes`, leaves
 // the notification to the caller, to send after its COMMIT (decision 0013:
 // PostgreSQL commits NOTIFYing transactions one at a time).
@@ -19,6 +20,7 @@
 
 #include "acpstore/status.h"
 #include "postgres/pg_conn.h"
+#include "postgres/pg_transcripts.h"
 #include "postgres/pg_working_set.h"
 #include "record/mutation.h"
 
@@ -39,9 +41,13 @@ Status SendInsertEvent(PgConn& conn, std::string_view tenant_id,
 
 // `notes`: if set, each append's payload is added there instead of being
 // NOTIFYed in the transaction (a deleted session is still NOTIFYed in it).
+// `tails`: the transaction's transcript tails (pg_transcripts.h): told of
+// each append, and asked to checkpoint a session before its events are
+// deleted; null only where `m` deletes no event.
 Status WriteMutation(PgConn& conn, const std::string& channel,
                      const WorkingSet& loaded, const record::Mutation& m,
-                     std::vector<std::string>* notes = nullptr);
+                     std::vector<std::string>* notes = nullptr,
+                     TranscriptTails* tails = nullptr);
 
 }  // namespace acpstore::postgres
 

@@ -1,11 +1,13 @@
 // Transcripts on the postgres engine (SPEC §13, src/postgres/pg_transcripts.h)
-// beyond the shared conformance cases: the partial fold (head + newest +
-// open tools loaded, touched rows written) gives exactly what the memory
-// engine's whole-transcript fold gives, for random Aegis-shaped streams in
-// random batches, under a small cap; an append rewrites only the entry rows
-// it changed; a transcript written through one server is read on another;
-// a session without a head row (written before schema version 4) gets its
-// transcript rebuilt from its retained events.
+// beyond the shared conformance cases: a checkpoint (folded lazily) plus
+// the fold of the tail after it gives exactly what the memory engine's
+// whole-transcript fold gives, for random Aegis-shaped streams in random
+// batches, under a small cap, at several checkpoint intervals, with
+// retention dropping events before and after checkpoints; appends below
+// the interval write no transcript row, and a checkpoint rewrites only the
+// entry rows its tail changed; a transcript written through one server is
+// read on another; sessions written before schema versions 4 and 6 keep
+// or get their transcripts.
 //
 // Each test uses its own schema in the database of scripts/test.sh
 // (pg_test_env.h); without that database every test fails.
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "acpstore/blocking_store.h"
+#include "acpstore/clock.h"
 #include "acpstore/store.h"
 #include "pg_test_env.h"
 
@@ -193,13 +196,98 @@ NewEvent RandomEventAt(std::mt19937& rng) {
   }
 }
 
-TEST_F(TranscriptsPostgresTest, PartialFoldMatchesTheMemoryEnginesWholeFold) {
-  for (uint64_t cap : {uint64_t{16} << 20, uint64_t{3000}}) {
-    SCOPED_TRACE("transcript_max_bytes " + std::to_string(cap));
+// Appends the same random batches to a memory store and a postgres one
+// (sessions created already) and compares their transcripts every
+// `check_every` batches and at the end.
+void AppendAndCompare(BlockingStore& db_mem, BlockingStore& db_pg,
+                      const std::string& session, uint32_t seed, int batches,
+                      int check_every) {
+  std::mt19937 rng(seed);
+  for (int batch = 0; batch < batches; ++batch) {
+    AppendRequest req;
+    const int n = 1 + static_cast<int>(rng() % (batch % 5 == 0 ? 12 : 3));
+    for (int i = 0; i < n; ++i) req.events.push_back(RandomEvent(rng));
+    AppendRequest copy = req;
+    ASSERT_TRUE(db_mem.AppendEvents(kAlice, session, std::move(copy)).ok());
+    ASSERT_TRUE(db_pg.AppendEvents(kAlice, session, std::move(req)).ok());
+    if (check_every > 0 && batch % check_every == check_every - 1) {
+      SCOPED_TRACE("after batch " + std::to_string(batch));
+      ExpectSame(ReadAll(db_mem, session), ReadAll(db_pg, session));
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+// With a checkpoint after every folded append (interval 1) this is the
+// partial fold of each append against the whole fold; with longer
+// intervals, a checkpoint plus the tail folded by the read.
+TEST_F(TranscriptsPostgresTest, CheckpointPlusTailMatchesTheMemoryEnginesWholeFold) {
+  for (uint64_t every : {uint64_t{1}, uint64_t{5}, uint64_t{256}}) {
+    for (uint64_t cap : {uint64_t{16} << 20, uint64_t{3000}}) {
+      SCOPED_TRACE("checkpoint every " + std::to_string(every) +
+                   ", transcript_max_bytes " + std::to_string(cap));
+      StoreOptions options;
+      options.transcript_max_bytes = cap;
+      options.transcript_max_tool_bytes = 24;
+      options.postgres_transcript_checkpoint_events = every;
+      options.maintenance_interval_ms = 0;
+      StoreOptions mem_options = options;
+      mem_options.engine = Engine::kMemory;
+      auto mem = OpenStore(mem_options);
+      ASSERT_TRUE(mem.ok()) << mem.status();
+      std::unique_ptr<Store> pg = OpenPg(options);
+      ASSERT_NE(pg, nullptr);
+      BlockingStore db_mem(**mem), db_pg(*pg);
+      // The schema's totals include the previous rounds' sessions.
+      const StoreStats pg_before = pg->Stats();
+      const std::string session =
+          "s" + std::to_string(cap) + "." + std::to_string(every);
+      ASSERT_TRUE(db_mem.CreateSession(kAlice, {.id = session}).ok());
+      ASSERT_TRUE(db_pg.CreateSession(kAlice, {.id = session}).ok());
+      AppendAndCompare(db_mem, db_pg, session, static_cast<uint32_t>(cap + every),
+                       150, 50);
+      TranscriptPage want = ReadAll(db_mem, session);
+      TranscriptPage got = ReadAll(db_pg, session);
+      ASSERT_GT(want.entries.size(), 10u);
+      if (cap < 10000) {
+        EXPECT_FALSE(want.complete);  // the cap was reached
+      }
+      ExpectSame(want, got);
+      ExpectSame(ReadAll(db_mem, session, {"tool", "usage"}),
+                 ReadAll(db_pg, session, {"tool", "usage"}));
+      if (every == 1) {
+        // Every checkpoint current: the stored totals are the whole fold's.
+        const StoreStats sm = (*mem)->Stats(), sp = pg->Stats();
+        EXPECT_EQ(sm.memory_transcript_bytes,
+                  sp.memory_transcript_bytes - pg_before.memory_transcript_bytes);
+        EXPECT_EQ(sm.transcripts_incomplete,
+                  sp.transcripts_incomplete - pg_before.transcripts_incomplete);
+      }
+      for (const TranscriptEntry& e : got.entries) {
+        EXPECT_EQ(e.text.find("RAW"), std::string::npos);
+        EXPECT_EQ(e.input.find("RAW"), std::string::npos);
+      }
+    }
+  }
+}
+
+// Retention drops events below, inside and above the unfolded tail: with a
+// per-session cap of 20 events, a checkpoint every 3 folded events keeps
+// the tail short (drops fall behind checkpoints), every 50 lets the drop
+// come first (it checkpoints), and the terminal sessions' event retention
+// of maintenance drops them all; the transcript is the memory engine's,
+// whose transcripts retention never touches.
+TEST_F(TranscriptsPostgresTest, RetentionBeforeAndAfterACheckpointLosesNothing) {
+  for (uint64_t every : {uint64_t{3}, uint64_t{50}}) {
+    SCOPED_TRACE("checkpoint every " + std::to_string(every));
     StoreOptions options;
-    options.transcript_max_bytes = cap;
     options.transcript_max_tool_bytes = 24;
+    options.postgres_transcript_checkpoint_events = every;
+    options.retention.max_events_per_session = 20;
+    options.retention.terminal_event_retention_ms = 1000;
     options.maintenance_interval_ms = 0;
+    ManualClock clock(1700000000000);
+    options.clock = &clock;
     StoreOptions mem_options = options;
     mem_options.engine = Engine::kMemory;
     auto mem = OpenStore(mem_options);
@@ -207,43 +295,88 @@ TEST_F(TranscriptsPostgresTest, PartialFoldMatchesTheMemoryEnginesWholeFold) {
     std::unique_ptr<Store> pg = OpenPg(options);
     ASSERT_NE(pg, nullptr);
     BlockingStore db_mem(**mem), db_pg(*pg);
-    // The schema's totals include the previous round's session.
-    const StoreStats pg_before = pg->Stats();
-    const std::string session = "s" + std::to_string(cap);
+    const std::string session = "r" + std::to_string(every);
     ASSERT_TRUE(db_mem.CreateSession(kAlice, {.id = session}).ok());
     ASSERT_TRUE(db_pg.CreateSession(kAlice, {.id = session}).ok());
-    std::mt19937 rng(static_cast<uint32_t>(cap));
-    for (int batch = 0; batch < 150; ++batch) {
-      AppendRequest req;
-      const int n = 1 + static_cast<int>(rng() % (batch % 5 == 0 ? 12 : 3));
-      for (int i = 0; i < n; ++i) req.events.push_back(RandomEvent(rng));
-      AppendRequest copy = req;
-      ASSERT_TRUE(db_mem.AppendEvents(kAlice, session, std::move(copy)).ok());
-      ASSERT_TRUE(db_pg.AppendEvents(kAlice, session, std::move(req)).ok());
+    AppendAndCompare(db_mem, db_pg, session, static_cast<uint32_t>(every), 120,
+                     7);
+    ASSERT_FALSE(HasFailure());
+    Result<EventPage> events = db_pg.ListEvents(kAlice, session, 0, 10);
+    ASSERT_TRUE(events.ok()) << events.status();
+    EXPECT_GT(events->first_seq, 1u);  // retention did drop events
+    // The session ends; past its event retention, maintenance drops every
+    // event it still has.
+    for (BlockingStore* db : {&db_mem, &db_pg}) {
+      ASSERT_TRUE(
+          db->TransitionSession(kAlice, session, SessionEvent::kRuntimeFailed)
+              .ok());
     }
-    TranscriptPage want = ReadAll(db_mem, session);
-    TranscriptPage got = ReadAll(db_pg, session);
-    ASSERT_GT(want.entries.size(), 10u);
-    if (cap < 10000) {
-      EXPECT_FALSE(want.complete);  // the cap was reached
-    }
-    ExpectSame(want, got);
-    ExpectSame(ReadAll(db_mem, session, {"tool", "usage"}),
-               ReadAll(db_pg, session, {"tool", "usage"}));
-    const StoreStats sm = (*mem)->Stats(), sp = pg->Stats();
-    EXPECT_EQ(sm.memory_transcript_bytes,
-              sp.memory_transcript_bytes - pg_before.memory_transcript_bytes);
-    EXPECT_EQ(sm.transcripts_incomplete,
-              sp.transcripts_incomplete - pg_before.transcripts_incomplete);
-    for (const TranscriptEntry& e : got.entries) {
-      EXPECT_EQ(e.text.find("RAW"), std::string::npos);
-      EXPECT_EQ(e.input.find("RAW"), std::string::npos);
-    }
+    clock.Advance(2000);
+    Result<MaintenanceReport> rm = db_mem.RunMaintenance();
+    Result<MaintenanceReport> rp = db_pg.RunMaintenance();
+    ASSERT_TRUE(rm.ok()) << rm.status();
+    ASSERT_TRUE(rp.ok()) << rp.status();
+    EXPECT_GT(rp->events_dropped, 0u);
+    EXPECT_EQ(Sql("SELECT count(*) FROM " + Table("events") +
+                  " WHERE session_id = '" + session + "'"),
+              "0");
+    ExpectSame(ReadAll(db_mem, session), ReadAll(db_pg, session));
   }
 }
 
+// Appends below the checkpoint interval write no transcript row (reads
+// fold them); the append that reaches it checkpoints them all, and the
+// session row says so (folded_seq, unfolded).
+TEST_F(TranscriptsPostgresTest, AppendsCheckpointOnlyOnceTheirTailIsLongEnough) {
+  StoreOptions options;
+  options.postgres_transcript_checkpoint_events = 10;
+  std::unique_ptr<Store> pg = OpenPg(options);
+  ASSERT_NE(pg, nullptr);
+  BlockingStore db(*pg);
+  ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
+  const std::string rows = "SELECT (SELECT count(*) FROM " +
+                           Table("transcripts") + ") + (SELECT count(*) FROM " +
+                           Table("transcript_entries") + ")";
+  const std::string tail = "SELECT folded_seq || '/' || unfolded FROM " +
+                           Table("sessions");
+  std::string want;
+  for (int i = 0; i < 9; ++i) {
+    want += std::to_string(i);
+    ASSERT_TRUE(db.Append(kAlice, "s",
+                          Ev("message.delta",
+                             R"({"text":")" + std::to_string(i) + "\"}"))
+                    .ok());
+    ASSERT_TRUE(db.Append(kAlice, "s", Ev("note", R"({"x":1})")).ok());
+  }
+  EXPECT_EQ(Sql(rows), "0");
+  EXPECT_EQ(Sql(tail), "0/9");
+  Result<TranscriptPage> page = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, want);
+  EXPECT_EQ(page->folded_seq, 18u);
+  ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"!"})")).ok());
+  EXPECT_EQ(Sql(rows), "2");  // the head and the one entry
+  EXPECT_EQ(Sql(tail), "19/0");
+  // Skipped types leave nothing to fold: folded_seq follows them.
+  ASSERT_TRUE(db.Append(kAlice, "s", Ev("note", R"({"x":1})")).ok());
+  EXPECT_EQ(Sql(tail), "20/0");
+  ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"?"})")).ok());
+  EXPECT_EQ(Sql(tail), "20/1");
+  page = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, want + "!?");
+  EXPECT_EQ(page->entries[0].last_seq, 21u);
+  EXPECT_TRUE(page->complete);
+}
+
+// Checkpointing at every folded append (interval 1): a checkpoint rewrites
+// only the entry rows its tail changed.
 TEST_F(TranscriptsPostgresTest, AnAppendRewritesOnlyTheEntryRowsItChanged) {
-  std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
+  StoreOptions options;
+  options.postgres_transcript_checkpoint_events = 1;
+  std::unique_ptr<Store> pg = OpenPg(options);
   ASSERT_NE(pg, nullptr);
   BlockingStore db(*pg);
   ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
@@ -353,9 +486,12 @@ TEST_F(TranscriptsPostgresTest, ASessionWithoutAHeadRowIsRebuiltFromItsEvents) {
     auto r = db.AppendEvents(kAlice, "cut", std::move(many));
     ASSERT_TRUE(r.ok()) << r.status();
   }
-  // As a schema-2 database has them: events, no transcript rows.
+  // As migration 0006 leaves a schema-3 database's sessions: events, no
+  // transcript rows, nothing folded, every retained event maybe unfolded.
   Sql("DELETE FROM " + Table("transcript_text") + "; DELETE FROM " +
-      Table("transcript_entries") + "; DELETE FROM " + Table("transcripts"));
+      Table("transcript_entries") + "; DELETE FROM " + Table("transcripts") +
+      "; UPDATE " + Table("sessions") +
+      " SET folded_seq = 0, unfolded = retained");
   {
     // Read as it is: folded from the retained events for the read.
     Result<TranscriptPage> cut = db.ReadTranscript(kAlice, "cut", {});
@@ -374,41 +510,49 @@ TEST_F(TranscriptsPostgresTest, ASessionWithoutAHeadRowIsRebuiltFromItsEvents) {
   Result<TranscriptPage> cut = db.ReadTranscript(kAlice, "cut", {});
   ASSERT_TRUE(cut.ok()) << cut.status();
   ASSERT_EQ(cut->entries.size(), 1u);
-  // The rebuild folds what was retained when it ran: the 1,000 events
-  // retention kept, or 999 when the fold ran after the append's own
-  // retention in its transaction (a job run alone writes its mutation
-  // first; in a group-commit batch the fold is queued first).
+  // The batch found 1,000 unfolded events (past the interval, 256) and
+  // checkpointed them before writing the append; the append's own
+  // retention then dropped an event already folded. The new delta is the
+  // tail.
   const std::string& text = cut->entries[0].text;
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '!');
-  EXPECT_TRUE(text.size() == 1001 || text.size() == 1000) << text.size();
+  EXPECT_EQ(text.size(), 1001u);
+  EXPECT_EQ(Sql("SELECT folded_seq || '/' || unfolded FROM " +
+                Table("sessions") + " WHERE session_id = 'cut'"),
+            "1200/1");
   EXPECT_EQ(text.find_first_not_of('c'), text.size() - 1);
   EXPECT_FALSE(cut->complete);  // retention had dropped 200 of its events
 }
 
-// A schema at version 3 (before the transcript tables) is migrated to
-// version 4 at open, keeps its rows, and its sessions get transcripts from
-// their retained events at their next conversation event.
+// A schema at version 3 (before the transcript tables) is migrated to the
+// current version at open, keeps its rows, and its sessions' retained
+// events are their transcripts' tail.
 TEST_F(TranscriptsPostgresTest, ASchemaAtVersion3IsMigratedAndItsSessionsGetTranscripts) {
+  std::string version;
   {
     std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
     ASSERT_NE(pg, nullptr);
+    version = Sql("SELECT max(version) FROM " + Table("schema_version"));
     BlockingStore db(*pg);
     ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
     ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"old "})")).ok());
   }
-  // Back to version 3: migration 0004 undone.
+  // Back to version 3: migrations 0004 and 0006 undone (0005 only dropped
+  // the events' key: it runs again harmlessly).
   Sql("DROP TABLE " + Table("transcript_text") + ", " +
       Table("transcript_entries") + ", " + Table("transcripts") +
-      "; DELETE FROM " + Table("schema_version") + " WHERE version >= 4");
+      "; ALTER TABLE " + Table("sessions") +
+      " DROP COLUMN folded_seq, DROP COLUMN unfolded; DELETE FROM " +
+      Table("schema_version") + " WHERE version >= 4");
   ASSERT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), "3");
   std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
   ASSERT_NE(pg, nullptr);
-  // Every later version applied again too (5 drops the events' key).
-  EXPECT_EQ(Sql("SELECT max(version) >= 4 FROM " + Table("schema_version")),
-            "t");
+  EXPECT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), version);
+  EXPECT_EQ(Sql("SELECT folded_seq || '/' || unfolded FROM " + Table("sessions")),
+            "0/1");
   BlockingStore db(*pg);
-  // Read before any new event: folded from the retained events on the fly.
+  // Read before any new event: the tail folded on the fly.
   Result<TranscriptPage> before = db.ReadTranscript(kAlice, "s", {});
   ASSERT_TRUE(before.ok()) << before.status();
   ASSERT_EQ(before->entries.size(), 1u);
@@ -423,6 +567,45 @@ TEST_F(TranscriptsPostgresTest, ASchemaAtVersion3IsMigratedAndItsSessionsGetTran
   EXPECT_EQ(after->entries[0].text, "old new");
   EXPECT_EQ(after->entries[0].first_seq, 1u);
   EXPECT_TRUE(after->complete);
+}
+
+// A schema at version 4 or 5 (transcripts folded at every append, no
+// folded_seq) is migrated with each transcript's checkpoint current: its
+// text is neither lost nor folded twice.
+TEST_F(TranscriptsPostgresTest, ASchemaAtVersion4KeepsItsTranscripts) {
+  StoreOptions eager;
+  eager.postgres_transcript_checkpoint_events = 1;  // as version 4 kept them
+  std::string version;
+  {
+    std::unique_ptr<Store> pg = OpenPg(eager);
+    ASSERT_NE(pg, nullptr);
+    version = Sql("SELECT max(version) FROM " + Table("schema_version"));
+    BlockingStore db(*pg);
+    ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
+    for (const char* text : {"a", "b", "c"}) {
+      ASSERT_TRUE(db.Append(kAlice, "s",
+                            Ev("message.delta",
+                               std::string(R"({"text":")") + text + "\"}"))
+                      .ok());
+    }
+    ASSERT_TRUE(db.Append(kAlice, "s", Ev("note", R"({"x":1})")).ok());
+  }
+  Sql("ALTER TABLE " + Table("sessions") +
+      " DROP COLUMN folded_seq, DROP COLUMN unfolded; DELETE FROM " +
+      Table("schema_version") + " WHERE version >= 6");
+  std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), version);
+  EXPECT_EQ(Sql("SELECT folded_seq || '/' || unfolded FROM " + Table("sessions")),
+            "4/0");
+  BlockingStore db(*pg);
+  ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"d"})")).ok());
+  Result<TranscriptPage> page = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, "abcd");
+  EXPECT_TRUE(page->complete);
+  EXPECT_EQ(page->folded_seq, 5u);
 }
 
 }  // namespace
