@@ -184,6 +184,12 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
                     const std::string& session, const PgResult& load,
                     const PgResult& tail, bool lost,
                     const transcript::Limits& limits, Current* out) {
+  // Outlives this call inside out->t (never called after the fold).
+  struct Lookup {
+    std::map<uint64_t, uint64_t> known;
+    Status error;
+  };
+  std::shared_ptr<Lookup> lookup;  // set when a checkpoint is loaded
   if (load.rows() > 0 && load.Int(0, 0) == 0) {
     out->fresh = false;
     std::vector<std::pair<uint64_t, Entry>> loaded;
@@ -197,12 +203,7 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
       out->stored_text[index] = static_cast<uint64_t>(load.Int(i, 5));
       loaded.emplace_back(index, std::move(e));
     }
-    // Outlives this call inside out->t (never called after the fold).
-    struct Lookup {
-      std::map<uint64_t, uint64_t> known;
-      Status error;
-    };
-    auto lookup = std::make_shared<Lookup>();
+    lookup = std::make_shared<Lookup>();
     PgConn* c = &conn;
     auto unloaded_bytes = [c, lookup, tenant,
                            session](uint64_t index) -> uint64_t {
@@ -232,28 +233,21 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
     }
     out->first_before = out->t.first_index();
     out->end_before = out->t.end_index();
-    if (lost) out->t.set_incomplete();
-    for (int i = 0; i < tail.rows(); ++i) {
-      out->t.Fold(
-          transcript::EventView{.seq = static_cast<EventSeq>(tail.Int(i, 0)),
-                                .event_type = tail.Text(i, 1),
-                                .occurred_at = tail.Int(i, 2),
-                                .payload = tail.Text(i, 3)},
-          limits);
-    }
-    ACPSTORE_RETURN_IF_ERROR(lookup->error);
   } else {
     out->fresh = true;
     out->t = Transcript();
-    if (lost) out->t.set_incomplete();
-    for (int i = 0; i < tail.rows(); ++i) {
-      out->t.Fold(
-          transcript::EventView{.seq = static_cast<EventSeq>(tail.Int(i, 0)),
-                                .event_type = tail.Text(i, 1),
-                                .occurred_at = tail.Int(i, 2),
-                                .payload = tail.Text(i, 3)},
-          limits);
-    }
+  }
+  if (lost) out->t.set_incomplete();
+  for (int i = 0; i < tail.rows(); ++i) {
+    out->t.Fold(
+        transcript::EventView{.seq = static_cast<EventSeq>(tail.Int(i, 0)),
+                              .event_type = tail.Text(i, 1),
+                              .occurred_at = tail.Int(i, 2),
+                              .payload = tail.Text(i, 3)},
+        limits);
+  }
+  if (lookup != nullptr) {
+    ACPSTORE_RETURN_IF_ERROR(lookup->error);
   }
   if (tail.rows() > 0) out->tail_first = static_cast<EventSeq>(tail.Int(0, 0));
   return Status::OK();
