@@ -140,7 +140,8 @@ Child RunMeasured(const std::vector<std::string>& args,
 
 // Imports a generated file of `event_type` events; checks the peak RSS
 // against `release_bound` (a fraction of the file) in a release build.
-void ImportInBoundedMemory(const char* event_type, double release_bound) {
+void ImportInBoundedMemory(const char* event_type,
+                           [[maybe_unused]] double release_bound) {
   io::TempDir tmp;
   const std::string file = tmp.Join("acp-local-storage.json");
   const Generated g = Generate(file, event_type);
