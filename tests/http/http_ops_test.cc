@@ -143,17 +143,26 @@ TEST_F(RequestLogTest, LogsRouteTemplateNeverTokensOrBodies) {
   EXPECT_EQ(lines_[2], "GET -  404");  // no route, no operation
 }
 
-TEST(ServerWithoutKeyManager, KeyRoutesSayTheyAreDisabled) {
+// A memory store without background maintenance, for the tests below that
+// start a server of their own.
+std::unique_ptr<Store> OpenMemoryStore() {
   StoreOptions so;
   so.engine = Engine::kMemory;
   so.maintenance_interval_ms = 0;
-  auto store = OpenStore(so);
-  ASSERT_TRUE(store.ok());
+  Result<std::unique_ptr<Store>> store = OpenStore(so);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return nullptr;
+  return std::move(*store);
+}
+
+TEST(ServerWithoutKeyManager, KeyRoutesSayTheyAreDisabled) {
+  std::unique_ptr<Store> store = OpenMemoryStore();
+  ASSERT_NE(store, nullptr);
   FakeAuthenticator authn;
   server::ServerOptions o;
   o.port = 0;
   o.io_threads = 1;
-  server::Server srv(o, **store, authn, nullptr);
+  server::Server srv(o, *store, authn, nullptr);
   ASSERT_TRUE(srv.Start().ok());
   HttpResponse r = HttpClient(srv.port(), "admin-a")
                        .Post("/v1/keys", R"({"role":"reader"})");
@@ -163,18 +172,16 @@ TEST(ServerWithoutKeyManager, KeyRoutesSayTheyAreDisabled) {
 }
 
 TEST(ServerStart, ReportsABusyPort) {
-  StoreOptions so;
-  so.engine = Engine::kMemory;
-  so.maintenance_interval_ms = 0;
-  auto store = OpenStore(so);
+  std::unique_ptr<Store> store = OpenMemoryStore();
+  ASSERT_NE(store, nullptr);
   FakeAuthenticator authn;
   server::ServerOptions o;
   o.port = 0;
   o.io_threads = 1;
-  server::Server first(o, **store, authn, nullptr);
+  server::Server first(o, *store, authn, nullptr);
   ASSERT_TRUE(first.Start().ok());
   o.port = first.port();
-  server::Server second(o, **store, authn, nullptr);
+  server::Server second(o, *store, authn, nullptr);
   Status s = second.Start();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_NE(s.message().find(std::to_string(first.port())),
@@ -195,11 +202,8 @@ size_t ThreadCount() {
 // mask), not per hardware thread, so a server pinned to one core runs one
 // (issue 14: two on one core cost ~15% more CPU per request).
 TEST(ServerStart, DefaultThreadsFollowTheAffinityMask) {
-  StoreOptions so;
-  so.engine = Engine::kMemory;
-  so.maintenance_interval_ms = 0;
-  auto store = OpenStore(so);
-  ASSERT_TRUE(store.ok());
+  std::unique_ptr<Store> store = OpenMemoryStore();
+  ASSERT_NE(store, nullptr);
   FakeAuthenticator authn;
   size_t started = 0;
   int status = 0;
@@ -218,7 +222,7 @@ TEST(ServerStart, DefaultThreadsFollowTheAffinityMask) {
     server::ServerOptions o;
     o.port = 0;
     o.io_threads = 0;
-    server::Server srv(o, **store, authn, nullptr);
+    server::Server srv(o, *store, authn, nullptr);
     const size_t before = ThreadCount();
     ASSERT_TRUE(srv.Start().ok());
     started = ThreadCount() - before;

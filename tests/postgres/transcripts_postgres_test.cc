@@ -61,6 +61,17 @@ class TranscriptsPostgresTest : public ::testing::Test {
     return std::move(*store);
   }
 
+  // The memory engine with the same options: the reference the postgres
+  // engine's transcripts are compared with.
+  static std::unique_ptr<Store> OpenMemory(StoreOptions options) {
+    options.engine = Engine::kMemory;
+    options.maintenance_interval_ms = 0;
+    Result<std::unique_ptr<Store>> store = OpenStore(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return nullptr;
+    return std::move(*store);
+  }
+
   // Runs statements on a connection of its own; the first column of each
   // row of the last one's result, joined by ','.
   std::string Sql(const std::string& sql) {
@@ -231,13 +242,11 @@ TEST_F(TranscriptsPostgresTest, CheckpointPlusTailMatchesTheMemoryEnginesWholeFo
       options.transcript_max_tool_bytes = 24;
       options.postgres_transcript_checkpoint_events = every;
       options.maintenance_interval_ms = 0;
-      StoreOptions mem_options = options;
-      mem_options.engine = Engine::kMemory;
-      auto mem = OpenStore(mem_options);
-      ASSERT_TRUE(mem.ok()) << mem.status();
+      std::unique_ptr<Store> mem = OpenMemory(options);
+      ASSERT_NE(mem, nullptr);
       std::unique_ptr<Store> pg = OpenPg(options);
       ASSERT_NE(pg, nullptr);
-      BlockingStore db_mem(**mem), db_pg(*pg);
+      BlockingStore db_mem(*mem), db_pg(*pg);
       // The schema's totals include the previous rounds' sessions.
       const StoreStats pg_before = pg->Stats();
       const std::string session =
@@ -257,7 +266,7 @@ TEST_F(TranscriptsPostgresTest, CheckpointPlusTailMatchesTheMemoryEnginesWholeFo
                  ReadAll(db_pg, session, {"tool", "usage"}));
       if (every == 1) {
         // Every checkpoint current: the stored totals are the whole fold's.
-        const StoreStats sm = (*mem)->Stats(), sp = pg->Stats();
+        const StoreStats sm = mem->Stats(), sp = pg->Stats();
         EXPECT_EQ(sm.memory_transcript_bytes,
                   sp.memory_transcript_bytes - pg_before.memory_transcript_bytes);
         EXPECT_EQ(sm.transcripts_incomplete,
@@ -288,13 +297,11 @@ TEST_F(TranscriptsPostgresTest, RetentionBeforeAndAfterACheckpointLosesNothing) 
     options.maintenance_interval_ms = 0;
     ManualClock clock(1700000000000);
     options.clock = &clock;
-    StoreOptions mem_options = options;
-    mem_options.engine = Engine::kMemory;
-    auto mem = OpenStore(mem_options);
-    ASSERT_TRUE(mem.ok()) << mem.status();
+    std::unique_ptr<Store> mem = OpenMemory(options);
+    ASSERT_NE(mem, nullptr);
     std::unique_ptr<Store> pg = OpenPg(options);
     ASSERT_NE(pg, nullptr);
-    BlockingStore db_mem(**mem), db_pg(*pg);
+    BlockingStore db_mem(*mem), db_pg(*pg);
     const std::string session = "r" + std::to_string(every);
     ASSERT_TRUE(db_mem.CreateSession(kAlice, {.id = session}).ok());
     ASSERT_TRUE(db_pg.CreateSession(kAlice, {.id = session}).ok());
