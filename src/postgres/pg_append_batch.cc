@@ -2,6 +2,9 @@
 
 #include "postgres/pg_append_batch.h"
 
+#include <libpq-fe.h>
+
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <variant>
@@ -13,11 +16,33 @@
 namespace acpstore::postgres {
 namespace {
 
+// Also the row's xmin and this transaction's xid (its low 32 bits, the
+// xmin of the rows it writes), for the cache (pg_session_cache.h).
 constexpr PgStatement kLockSession{
     "ab_lock_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.folded_seq, s.unfolded FROM sessions s WHERE "
+    "s.payload_bytes, s.folded_seq, s.unfolded, s.xmin::text::bigint, "
+    "txid_current() % 4294967296 FROM sessions s WHERE "
     "s.tenant_id = $1 AND s.session_id = $2 FOR UPDATE"};
+// The cached row's guard: locks it as kLockSession does, and fails the
+// transaction (division by zero) unless it is the version cached. In READ
+// COMMITTED a row another transaction updates meanwhile is re-checked in
+// its new version once that one commits (xmin then differs). Also this
+// transaction's xid, as above.
+constexpr PgStatement kGuardSession{
+    "ab_guard_session",
+    "SELECT 1 / count(*), txid_current() % 4294967296 FROM (SELECT 1 FROM "
+    "sessions s WHERE s.tenant_id = $1 AND s.session_id = $2 AND s.xmin = "
+    "$3::xid AND s.last_seq = $4::bigint FOR UPDATE) g"};
+// Fails the transaction if one of the clientEventIds $3 is stored: the
+// cached row says nothing of them. Behind the session's guard, so no
+// other server can add one any more; before this batch's INSERTs, so it
+// does not see them.
+constexpr PgStatement kGuardClientIds{
+    "ab_guard_client_ids",
+    "SELECT 1 / (CASE WHEN EXISTS (SELECT 1 FROM events e WHERE "
+    "e.tenant_id = $1 AND e.session_id = $2 AND e.client_event_id = "
+    "ANY($3::text[])) THEN 0 ELSE 1 END)"};
 constexpr PgStatement kKnownEvents{
     "ab_known_events",
     "SELECT e.seq, e.client_event_id, e.event_type, e.occurred_at, "
@@ -45,16 +70,20 @@ bool OnlyAppends(const record::Mutation& m) {
 
 }  // namespace
 
-Status AppendBatch::Begin(const std::vector<const AppendTarget*>& targets) {
+BatchSessions SessionsOf(const std::vector<const AppendTarget*>& targets) {
   // Each session once, in (tenant, session) byte order: every batch on
   // every server locks its rows in this order, so two batches never
   // deadlock (PostgreSQL would break that only after deadlock_timeout).
-  std::map<std::pair<std::string, std::string>, std::set<std::string>>
-      sessions;
+  BatchSessions sessions;
   for (const AppendTarget* t : targets) {
     auto& ids = sessions[{t->tenant_id, t->session_id}];
     ids.insert(t->client_ids.begin(), t->client_ids.end());
   }
+  return sessions;
+}
+
+Status AppendBatch::Begin(const std::vector<const AppendTarget*>& targets) {
+  const BatchSessions sessions = SessionsOf(targets);
   ACPSTORE_RETURN_IF_ERROR(conn_.SendCommand("BEGIN"));
   for (const auto& [key, ids] : sessions) {
     ACPSTORE_RETURN_IF_ERROR(conn_.Prefetch(
@@ -93,9 +122,114 @@ Status AppendBatch::Begin(const std::vector<const AppendTarget*>& targets) {
     tails_.Loaded(key.first, key.second,
                   static_cast<EventSeq>(r.Int(0, kSessionColumnCount)),
                   r.Int(0, kSessionColumnCount + 1));
+    xid_ = static_cast<uint32_t>(r.Int(0, kSessionColumnCount + 3));
+    loaded_[key] = CachedSession{
+        .row = row,
+        .xmin = static_cast<uint32_t>(r.Int(0, kSessionColumnCount + 2)),
+        .folded_seq = static_cast<EventSeq>(r.Int(0, kSessionColumnCount)),
+        .unfolded = r.Int(0, kSessionColumnCount + 1)};
     ACPSTORE_RETURN_IF_ERROR(ws_.AddSession(row, std::move(known)));
   }
   return Status::OK();
+}
+
+PgParams AppendBatch::GuardParams(const Guard& g) {
+  PgParams p;
+  p.Text(g.tenant_id)
+      .Text(g.session_id)
+      .Int(static_cast<int64_t>(g.xmin))
+      .Int(g.last_seq);
+  return p;
+}
+
+Status AppendBatch::BeginCached(
+    const std::vector<const AppendTarget*>& targets,
+    std::vector<CachedSession> rows) {
+  const BatchSessions sessions = SessionsOf(targets);
+  if (rows.size() != sessions.size()) {
+    return Status::Internal("cached rows do not match the batch");
+  }
+  ACPSTORE_RETURN_IF_ERROR(conn_.SendCommand("BEGIN"));
+  size_t i = 0;
+  for (const auto& [key, ids] : sessions) {
+    CachedSession& c = rows[i++];
+    const Guard g{key.first, key.second, c.xmin,
+                  static_cast<int64_t>(c.row.session.events.last_seq)};
+    if (!first_guard_) {
+      // Its row is read after the COMMIT (CommitCached), for the xid.
+      first_guard_ = g;
+      ACPSTORE_RETURN_IF_ERROR(conn_.Prefetch(kGuardSession, GuardParams(g)));
+    } else {
+      ACPSTORE_RETURN_IF_ERROR(conn_.Send(kGuardSession, GuardParams(g)));
+    }
+    if (!ids.empty()) {
+      ACPSTORE_RETURN_IF_ERROR(conn_.Send(
+          kGuardClientIds,
+          PgParams().Text(key.first).Text(key.second).Text(
+              TextArray({ids.begin(), ids.end()}))));
+    }
+    tails_.Loaded(key.first, key.second, c.folded_seq, c.unfolded);
+    ACPSTORE_RETURN_IF_ERROR(ws_.AddSession(c.row));
+    loaded_[key] = std::move(c);
+  }
+  return Status::OK();
+}
+
+Status AppendBatch::CommitCached() {
+  if (!first_guard_) return Status::Internal("not a cached batch");
+  ACPSTORE_RETURN_IF_ERROR(conn_.SendCommand("COMMIT"));
+  commit_sent_ = true;
+  // Sends everything queued (one round trip) and reads it: the first
+  // failure, or the first guard's row.
+  ACPSTORE_ASSIGN_OR_RETURN(PgResult r,
+                            conn_.Exec(kGuardSession, GuardParams(*first_guard_)));
+  if (r.rows() == 1 && !r.IsNull(0, 1)) {
+    xid_ = static_cast<uint32_t>(r.Int(0, 1));
+  }
+  return Status::OK();
+}
+
+void AppendBatch::RollBack() {
+  if (!conn_.healthy()) return;
+  (void)conn_.Flush();  // what is queued runs (and fails) first
+  if (conn_.healthy() && PQtransactionStatus(conn_.raw()) != PQTRANS_IDLE) {
+    (void)conn_.Run("ROLLBACK");
+  }
+}
+
+std::vector<CachedSession> AppendBatch::Settled() const {
+  std::vector<CachedSession> out;
+  if (!cacheable_ || !xid_) return out;
+  for (const auto& [key, loaded] : loaded_) {
+    CachedSession s = loaded;
+    auto it = advanced_.find(key);
+    if (it != advanced_.end()) {
+      // What kAdvanceCounter did to the row (one UPDATE: a batch of pure
+      // appends flushes once).
+      const Counter& c = it->second;
+      EventStreamInfo& ev = s.row.session.events;
+      if (ev.retained == 0) {
+        ev.first_seq = static_cast<EventSeq>(c.last_seq - c.events + 1);
+      }
+      ev.last_seq = static_cast<EventSeq>(c.last_seq);
+      ev.retained += static_cast<uint64_t>(c.events);
+      ev.bytes += static_cast<uint64_t>(c.bytes);
+      if (s.unfolded + c.folded == 0) {
+        s.folded_seq = static_cast<EventSeq>(c.last_seq);
+      }
+      s.unfolded += c.folded;
+      s.xmin = *xid_;
+    }
+    // Checkpointed in this batch (CheckpointDue), its transcript columns
+    // moved: read it again next time.
+    if (transcripts_.on() &&
+        static_cast<uint64_t>(std::max<int64_t>(s.unfolded, 0)) >=
+            transcripts_.checkpoint_events) {
+      continue;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 Status AppendBatch::Write(record::Mutation m, std::vector<std::string>* notes) {
@@ -115,11 +249,20 @@ Status AppendBatch::Write(record::Mutation m, std::vector<std::string>* notes) {
       c.last_seq = static_cast<int64_t>(a.events.back().seq);
       const int64_t folded = CountFolded(a.events);
       c.folded += folded;
+      Counter& total = advanced_[{a.tenant_id, a.session_id}];
+      total.events += static_cast<int64_t>(a.events.size());
+      total.last_seq = c.last_seq;
+      total.folded += folded;
+      for (const Event& e : a.events) {
+        total.bytes += static_cast<int64_t>(e.payload.size());
+      }
       tails_.Appended(a.tenant_id, a.session_id, folded, a.events.back().seq);
       notes->push_back(NotifyPayload(a.events.back().seq, a.tenant_id,
                                      a.session_id));
     }
   } else {
+    // Rows it changes otherwise are not worth following for the cache.
+    cacheable_ = false;
     // In decision order: the counters collected before this one first.
     ACPSTORE_RETURN_IF_ERROR(Flush());
     ACPSTORE_RETURN_IF_ERROR(

@@ -28,19 +28,42 @@
 // is written as it is (WriteMutation), so the database sees every
 // operation in decision order.
 //
+// With every session's row cached (pg_session_cache.h, decision 0022) the
+// batch is ONE round trip instead (BeginCached, CommitCached):
+//
+//   BEGIN
+//   SELECT 1 / count(*) ...       per session, in the same order: locks
+//     FOR UPDATE                  its row, and fails the transaction
+//                                 (division by zero) unless the row's
+//                                 xmin and last_seq are the cached ones
+//   SELECT 1 / (CASE WHEN EXISTS  per session whose clientEventIds the
+//     ...)                        batch carries: fails it if one of them
+//                                 is stored already (the slow way answers
+//                                 the retry)
+//   -- decided against the cached rows, as above
+//   INSERT ..., UPDATE sessions   as above
+//   COMMIT
+//
+// all sent together. A failure (the row moved, a known clientEventId, any
+// other) rolls it back; the caller then runs the batch the slow way.
+//
 // Thread-safety: none; one per batch, on the commit thread running it.
 
 #ifndef ACPSTORE_POSTGRES_PG_APPEND_BATCH_H_
 #define ACPSTORE_POSTGRES_PG_APPEND_BATCH_H_
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "acpstore/status.h"
 #include "engine/state.h"
 #include "postgres/pg_conn.h"
 #include "postgres/pg_rows.h"
+#include "postgres/pg_session_cache.h"
 #include "postgres/pg_transcripts.h"
 #include "postgres/pg_working_set.h"
 #include "record/mutation.h"
@@ -55,6 +78,13 @@ struct AppendTarget {
   std::vector<std::string> client_ids;
 };
 
+// The sessions of a batch's targets, each once, in (tenant, session) byte
+// order (the order every batch locks them in), with the clientEventIds
+// its appends carry.
+using BatchSessions =
+    std::map<std::pair<std::string, std::string>, std::set<std::string>>;
+BatchSessions SessionsOf(const std::vector<const AppendTarget*>& targets);
+
 class AppendBatch {
  public:
   // `channel`: for what WriteMutation still NOTIFYs in the transaction
@@ -63,12 +93,19 @@ class AppendBatch {
   // (pg_transcripts.h).
   AppendBatch(PgConn& conn, const std::string& channel,
               const TranscriptConfig& transcripts)
-      : conn_(conn), channel_(channel), tails_(transcripts) {}
+      : conn_(conn),
+        channel_(channel),
+        transcripts_(transcripts),
+        tails_(transcripts) {}
   AppendBatch(const AppendBatch&) = delete;
   AppendBatch& operator=(const AppendBatch&) = delete;
 
   // BEGIN and the loads above, in one round trip.
   Status Begin(const std::vector<const AppendTarget*>& targets);
+  // BEGIN and the guards above, queued (nothing sent yet): `rows` are the
+  // cached rows of SessionsOf(targets), in its order.
+  Status BeginCached(const std::vector<const AppendTarget*>& targets,
+                     std::vector<CachedSession> rows);
 
   // What the deciders read: the loaded rows plus every decision of this
   // batch written so far.
@@ -86,6 +123,22 @@ class AppendBatch {
   // round trip more, for one batch in that many of a session's appends).
   Status Flush();
 
+  // After BeginCached and Flush: COMMIT, and everything queued goes out
+  // in one round trip. On failure the transaction may still be open (a
+  // guard failed): RollBack.
+  Status CommitCached();
+  // Ends a failed transaction on a healthy connection (reads what is
+  // queued, then ROLLBACK if still in one).
+  void RollBack();
+  // Whether a COMMIT was queued (CommitCached): lost after that, the
+  // outcome is unknown.
+  bool commit_sent() const { return commit_sent_; }
+
+  // Once committed: the rows as the batch left them, for the cache (none
+  // after a mutation other than appends, and none of a session whose
+  // transcript may have been checkpointed in the batch).
+  std::vector<CachedSession> Settled() const;
+
  private:
   struct Counter {  // one session's appends since the last Flush
     int64_t events = 0;
@@ -94,12 +147,31 @@ class AppendBatch {
     int64_t folded = 0;  // events of types the transcript folds
   };
 
+  using Key = std::pair<std::string, std::string>;
+
   PgConn& conn_;
   const std::string& channel_;
+  const TranscriptConfig& transcripts_;
   WorkingSet ws_;
   TranscriptTails tails_;
   // Keyed by (tenant, session): one counter UPDATE each.
-  std::map<std::pair<std::string, std::string>, Counter> counters_;
+  std::map<Key, Counter> counters_;
+  // For Settled: each session as loaded (or cached), what the batch's
+  // appends did to it, and this transaction's xid (32 bits, as xmin).
+  std::map<Key, CachedSession> loaded_;
+  std::map<Key, Counter> advanced_;
+  std::optional<uint32_t> xid_;
+  bool cacheable_ = true;
+  // BeginCached: the first session's guard, whose row carries the xid.
+  struct Guard {
+    std::string tenant_id;
+    std::string session_id;
+    uint32_t xmin = 0;
+    int64_t last_seq = 0;
+  };
+  static PgParams GuardParams(const Guard& g);
+  std::optional<Guard> first_guard_;
+  bool commit_sent_ = false;
 };
 
 }  // namespace acpstore::postgres

@@ -99,14 +99,67 @@ void CommitQueue::CountBatch(size_t n) {
   batch_log2_[bucket].fetch_add(1);
 }
 
-Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs) {
-  AppendBatch batch(c, channel_, transcripts_);
+namespace {
+
+std::vector<const AppendTarget*> TargetsOf(const std::vector<CommitJob>& jobs) {
   std::vector<const AppendTarget*> targets;
   targets.reserve(jobs.size());
   for (const CommitJob& j : jobs) targets.push_back(&j.target);
-  ACPSTORE_RETURN_IF_ERROR(batch.Begin(targets));
+  return targets;
+}
+
+}  // namespace
+
+Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
+                               std::vector<CachedSession>* settled) {
+  AppendBatch batch(c, channel_, transcripts_);
+  ACPSTORE_RETURN_IF_ERROR(batch.Begin(TargetsOf(jobs)));
   for (CommitJob& j : jobs) ACPSTORE_RETURN_IF_ERROR(j.run_in_batch(batch));
-  return batch.Flush();
+  ACPSTORE_RETURN_IF_ERROR(batch.Flush());
+  *settled = batch.Settled();
+  return Status::OK();
+}
+
+CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
+                                           std::vector<CommitJob>& jobs) {
+  const std::vector<const AppendTarget*> targets = TargetsOf(jobs);
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& [key, ids] : SessionsOf(targets)) keys.push_back(key);
+  std::optional<std::vector<CachedSession>> rows = sessions_.TakeAll(keys);
+  if (!rows) return Cached::kNotRun;
+  AppendBatch batch(c, channel_, transcripts_);
+  Status s = batch.BeginCached(targets, std::move(*rows));
+  for (CommitJob& j : jobs) {
+    if (!s.ok()) break;
+    s = j.run_in_batch(batch);
+  }
+  if (s.ok()) s = batch.Flush();
+  if (s.ok()) s = batch.CommitCached();
+  if (s.ok()) {
+    cached_commits_.fetch_add(1);
+    sessions_.Put(batch.Settled());
+    return Cached::kCommitted;
+  }
+  if (!c.healthy() && batch.commit_sent()) {
+    for (CommitJob& j : jobs) j.finish(s);
+    return Cached::kFinished;
+  }
+  // A guard failed (or anything else did): nothing was committed. The
+  // slow way reads the rows afresh; its jobs start from scratch.
+  cached_fallbacks_.fetch_add(1);
+  batch.RollBack();
+  return Cached::kNotRun;
+}
+
+void CommitQueue::Acknowledge(PgConn& c, std::vector<CommitJob>& jobs) {
+  CountBatch(jobs.size());
+  std::vector<std::string> notes;
+  for (CommitJob& j : jobs) {
+    if (j.notes) j.notes(&notes);
+  }
+  // Acknowledged at once: durable now, whatever the NOTIFY does.
+  for (CommitJob& j : jobs) j.finish(Status::OK());
+  Notify(c, notes);
 }
 
 void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
@@ -115,18 +168,23 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
     Result<PgPool::Lease> lease = pool_->Borrow();
     if (lease.ok()) {
       PgConn& c = **lease;
-      Status s = RunAppends(c, jobs);
+      switch (RunCached(c, jobs)) {
+        case Cached::kCommitted:
+          Acknowledge(c, jobs);
+          return;
+        case Cached::kFinished:
+          return;
+        case Cached::kNotRun:
+          break;
+      }
+      std::vector<CachedSession> settled;
+      Status s = c.healthy() ? RunAppends(c, jobs, &settled)
+                             : Status::Unavailable("the connection was lost");
       if (s.ok()) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
-          CountBatch(jobs.size());
-          std::vector<std::string> notes;
-          for (CommitJob& j : jobs) {
-            if (j.notes) j.notes(&notes);
-          }
-          // Acknowledged at once: durable now, whatever the NOTIFY does.
-          for (CommitJob& j : jobs) j.finish(Status::OK());
-          Notify(c, notes);
+          sessions_.Put(std::move(settled));
+          Acknowledge(c, jobs);
           return;
         }
         if (!c.healthy()) {

@@ -20,6 +20,14 @@
 // (`run`), so one bad request never fails the others. A batch runs its
 // jobs in `lock_order` order (see CommitJob), not arrival order.
 //
+// A batch whose every session's row is in the queue's SessionCache (what
+// this server's batches last committed to it) runs in ONE round trip
+// instead: decided against the cached rows, each guarded in the
+// transaction so that a row another server (or another path) changed
+// since rolls it back; then it runs the two-round-trip way above
+// (pg_session_cache.h, pg_append_batch.h, decision 0022). Every batch puts
+// the rows it committed back into the cache.
+//
 // Thread-safety: Post may be called from any thread. Jobs and their
 // finish callbacks run on the worker threads. Lifetime: the destructor
 // runs every job already posted, then joins the workers.
@@ -42,6 +50,7 @@
 #include "postgres/pg_append_batch.h"
 #include "postgres/pg_conn.h"
 #include "postgres/pg_pool.h"
+#include "postgres/pg_session_cache.h"
 
 namespace acpstore::postgres {
 
@@ -100,15 +109,32 @@ class CommitQueue {
   // batch_log2[i]: append transactions of [2^i, 2^(i+1)) appends.
   uint64_t batch_log2(size_t i) const { return batch_log2_[i].load(); }
   static constexpr size_t kBatchBuckets = 16;
+  // Cumulative: append batches committed in one round trip from cached
+  // rows, and cached attempts rolled back (a row had moved, a
+  // clientEventId was stored already) before running the slow way.
+  uint64_t cached_commits() const { return cached_commits_.load(); }
+  uint64_t cached_fallbacks() const { return cached_fallbacks_.load(); }
 
  private:
+  enum class Cached { kNotRun, kCommitted, kFinished };
   void Loop() EXCLUDES(mu_);
   // The first job a worker may take: any but an append while
   // kAppendBatches batches of appends run already.
   std::deque<CommitJob>::iterator FirstRunnable() REQUIRES(mu_);
   void RunBatch(std::vector<CommitJob>& jobs);
-  // The batch's transaction up to (not including) its COMMIT.
-  Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs);
+  // The batch's transaction up to (not including) its COMMIT; `settled`
+  // receives its rows for the cache, to put there once it committed.
+  Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
+                    std::vector<CachedSession>* settled);
+  // The batch in one round trip, COMMIT included, if every session of it
+  // is cached: kCommitted; kNotRun if not cached or rolled back (run it
+  // the slow way); kFinished if the connection was lost after the COMMIT
+  // was sent (each job finished with that failure: whether it committed
+  // is unknown).
+  Cached RunCached(PgConn& c, std::vector<CommitJob>& jobs);
+  // After the COMMIT of a batch of appends: count it, complete the jobs,
+  // then NOTIFY (below).
+  void Acknowledge(PgConn& c, std::vector<CommitJob>& jobs);
   void CountBatch(size_t n);
   // After COMMIT: one pg_notify per session the jobs' `notes` name (the
   // last, highest, payload of each), in one statement on `c`. A failure is only logged away: the listeners' poll
@@ -127,6 +153,9 @@ class CommitQueue {
   std::atomic<uint64_t> append_commits_{0};
   std::atomic<uint64_t> appends_committed_{0};
   std::atomic<uint64_t> batch_log2_[kBatchBuckets] = {};
+  std::atomic<uint64_t> cached_commits_{0};
+  std::atomic<uint64_t> cached_fallbacks_{0};
+  SessionCache sessions_;
   std::vector<std::thread> workers_;
 };
 

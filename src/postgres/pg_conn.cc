@@ -312,6 +312,9 @@ Result<PgResult> PgConn::Drain() {
     while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
     const ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_PIPELINE_ABORTED) {  // behind a failure
+      // Skipped, so a statement prepared here is not: prepare it again
+      // at its next use.
+      if (q.kind == Queued::kPrepare) prepared_.erase(q.key);
       PQclear(r);
       continue;
     }

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -300,6 +301,108 @@ TEST_F(TwoStoresTest, ClientEventIdDedupesAcrossStores) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(again->any_created);
   EXPECT_EQ(again->events.at(0).seq, first->seq);
+}
+
+// Each store's append batches decide against the session rows they last
+// committed (pg_session_cache.h, decision 0022). Appends through B make
+// A's cached row of the session stale, every time: A's next appends must
+// still get the next seqs (no gap, no duplicate), see B's clientEventIds
+// (a retry through A of an event appended through B is answered, not
+// stored again), and check expectedLastSeq against the real counter.
+// Other changes to the row (a transition, a delete and re-create) too.
+TEST_F(TwoStoresTest, AStaleCachedSessionRowIsNeverTrusted) {
+  ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-1"}).ok());
+  std::map<EventSeq, std::string> stored;  // seq -> payload, as answered
+  auto append = [&](BlockingStore* db, const std::string& payload,
+                    std::optional<std::string> client_id,
+                    std::optional<EventSeq> expected) {
+    AppendRequest req;
+    req.expected_last_seq = expected;
+    req.events.push_back(
+        {.event_type = "note", .payload = payload, .client_event_id = client_id});
+    return db->AppendEvents(kAlice, "s-1", std::move(req));
+  };
+  for (int round = 0; round < 20; ++round) {
+    const std::string r = std::to_string(round);
+    // A twice (the second from A's cache), then B once: A's row is stale.
+    for (int k = 0; k < 2; ++k) {
+      const std::string p = "\"a" + r + "." + std::to_string(k) + "\"";
+      Result<AppendResult> a = append(db_a_.get(), p, "a-" + r + "-" + std::to_string(k),
+                                      std::nullopt);
+      ASSERT_TRUE(a.ok()) << a.status();
+      ASSERT_TRUE(a->created[0]);
+      EXPECT_TRUE(stored.emplace(a->events[0].seq, p).second)
+          << "seq " << a->events[0].seq << " answered twice";
+    }
+    // A retries its own first event, its cached row fresh: the row does
+    // not know the event's clientEventId, the database does.
+    {
+      const std::string p = "\"a" + r + ".0\"";
+      Result<AppendResult> again = append(db_a_.get(), p, "a-" + r + "-0", std::nullopt);
+      ASSERT_TRUE(again.ok()) << again.status();
+      EXPECT_FALSE(again->any_created) << "round " << round;
+      EXPECT_EQ(again->events[0].payload, p);
+    }
+    const std::string pb = "\"b" + r + "\"";
+    Result<AppendResult> b = append(db_b_.get(), pb, "b-" + r, std::nullopt);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_TRUE(stored.emplace(b->events[0].seq, pb).second);
+    const EventSeq last = b->events[0].seq;
+    switch (round % 4) {
+      case 0: {  // A retries B's event: answered, not stored again
+        Result<AppendResult> again = append(db_a_.get(), pb, "b-" + r, std::nullopt);
+        ASSERT_TRUE(again.ok()) << again.status();
+        EXPECT_FALSE(again->any_created);
+        EXPECT_EQ(again->events[0].seq, last);
+        break;
+      }
+      case 1: {  // A's stale row says last_seq - 1: B's seq is the truth
+        Result<AppendResult> stale = append(db_a_.get(), "\"x\"", std::nullopt, last - 1);
+        ASSERT_FALSE(stale.ok());
+        EXPECT_EQ(stale.status().code(), StatusCode::kSeqConflict);
+        const std::string p = "\"c" + r + "\"";
+        Result<AppendResult> fresh = append(db_a_.get(), p, std::nullopt, last);
+        ASSERT_TRUE(fresh.ok()) << fresh.status();
+        EXPECT_EQ(fresh->events[0].seq, last + 1);
+        stored.emplace(fresh->events[0].seq, p);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // Gap-free and as answered, read through either store.
+  Result<EventPage> page = db_b_->ListEvents(kAlice, "s-1", 0, 1000);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->events.size(), stored.size());
+  for (size_t k = 0; k < page->events.size(); ++k) {
+    EXPECT_EQ(page->events[k].seq, k + 1);
+    EXPECT_EQ(page->events[k].payload, stored[k + 1]) << k + 1;
+  }
+  Result<Session> s = db_a_->GetSession(kAlice, "s-1");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->events.last_seq, static_cast<EventSeq>(stored.size()));
+  EXPECT_EQ(s->events.retained, static_cast<uint64_t>(stored.size()));
+
+  // The row changed without a new seq: B ends the session, so A's cached
+  // (running) row must not let an append through that B's would refuse.
+  ASSERT_TRUE(db_a_->Append(kAlice, "s-1", {.event_type = "note", .payload = "1"}).ok());
+  ASSERT_TRUE(db_b_->TransitionSession(kAlice, "s-1", SessionEvent::kRuntimeFailed).ok());
+  Result<Event> after_end = db_b_->Append(kAlice, "s-1", {.event_type = "note", .payload = "2"});
+  Result<Event> through_a = db_a_->Append(kAlice, "s-1", {.event_type = "note", .payload = "2"});
+  ASSERT_EQ(through_a.ok(), after_end.ok()) << through_a.status() << " vs " << after_end.status();
+  if (!after_end.ok()) {
+    EXPECT_EQ(through_a.status().code(), after_end.status().code()) << through_a.status();
+  }
+  // Deleted and created again through B: A's row of the old session is of
+  // another incarnation; the new one starts at seq 1.
+  ASSERT_TRUE(db_a_->Append(kAlice, "s-1", {.event_type = "note", .payload = "3"}).ok() ||
+              !after_end.ok());
+  ASSERT_TRUE(db_b_->DeleteSession(kAlice, "s-1").ok());
+  ASSERT_TRUE(db_b_->CreateSession(kAlice, {.id = "s-1"}).ok());
+  Result<Event> first = db_a_->Append(kAlice, "s-1", {.event_type = "note", .payload = "4"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->seq, 1u);
 }
 
 TEST_F(TwoStoresTest, LeaseTakenOnOneIsCompletedOnTheOther) {
