@@ -239,6 +239,33 @@ TEST(MutationCodecTest, EventSpansDecodeAloneToTheirEvents) {
   }
 }
 
+// EncodeMutation frames each event from its head and its payload in place
+// (no intermediate copy of the event); the bytes are exactly those of
+// framing the whole encoded event, EncodeFramedEvent, at every payload
+// length (1-, 2- and 3-byte length varints).
+TEST(MutationCodecTest, EventsAreFramedAsTheirWholeEncoding) {
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    RandomRecords r(seed);
+    Mutation m = r.EveryOpMutation();
+    std::vector<Event> extra = {r.RandomEvent(), r.RandomEvent(),
+                                r.RandomEvent()};
+    extra[0].payload.assign(127 + seed, 'x');
+    extra[1].payload.assign(16383 + seed, 'y');
+    extra[2].payload.assign(2500, '"');
+    m.AppendEvents("t", "s", std::move(extra));
+    std::vector<EventSpan> spans;
+    const std::string bytes = Encode(m, &spans);
+    const std::vector<Event> events = AllEvents(m);
+    ASSERT_EQ(spans.size(), events.size());
+    for (size_t i = 0; i < spans.size(); ++i) {
+      std::string framed;
+      EncodeFramedEvent(events[i], &framed);
+      ASSERT_EQ(bytes.substr(spans[i].offset, spans[i].length), framed) << i;
+    }
+  }
+}
+
 TEST(MutationCodecTest, SpansAreRelativeToTheMutationNotTheBuffer) {
   RandomRecords r(3);
   Mutation m;

@@ -246,6 +246,11 @@ Status DecodeSession(ByteReader* in, Session* out) {
 // ------------------------------------------------------------------ event
 
 void EncodeEvent(const Event& e, std::string* dst) {
+  EncodeEventHead(e, dst);
+  PutString(dst, e.payload);
+}
+
+void EncodeEventHead(const Event& e, std::string* dst) {
   namespace b = f::event_bit;
   dst->push_back(static_cast<char>(f::kEventVersion));
   base::PutVarint32(dst, Bit(e.client_event_id, b::kClientEventId) |
@@ -261,7 +266,6 @@ void EncodeEvent(const Event& e, std::string* dst) {
   PutInt64(dst, e.ingested_at);
   PutOpt(dst, e.backend_run_id);
   PutOpt(dst, e.payload_ref);
-  PutString(dst, e.payload);
 }
 
 Status DecodeEvent(ByteReader* in, Event* out) {

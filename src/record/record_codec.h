@@ -33,6 +33,11 @@ namespace acpstore::record {
 
 void EncodeSession(const Session& session, std::string* dst);
 void EncodeEvent(const Event& event, std::string* dst);
+// EncodeEvent without its last field, the length-prefixed payload: the
+// journal frames an event from this head and the payload's own bytes, so
+// the payload is copied once (issue 14). EncodeEvent is the head followed
+// by PutLengthPrefixed(payload).
+void EncodeEventHead(const Event& event, std::string* dst);
 void EncodeAction(const Action& action, std::string* dst);
 void EncodePause(const Pause& pause, std::string* dst);
 
