@@ -72,9 +72,15 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
   std::optional<Result<TranscriptPage>> out;
   bool unacknowledged = false;
   std::shared_ptr<const TranscriptRef> evicted;
+  // Decision 0021: a resident transcript whose sealed prefix the page
+  // needs, copied (its held entries shared) with where that prefix lies.
+  std::optional<transcript::Transcript> tail;
+  std::shared_ptr<const TranscriptSealed> sealed;
   auto read = [&](const StoreState& st) {
     unacknowledged = false;
     evicted.reset();
+    tail.reset();
+    sealed.reset();
     if (!st.transcripts_on()) {
       out.emplace(Status::Unavailable(
           "transcripts are turned off on this server "
@@ -93,11 +99,30 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
       evicted = e->transcript_ref;
       return;
     }
-    out.emplace(transcript::ReadTranscriptPage(e->transcript, query, kinds));
+    const transcript::Transcript& t = e->transcript;
+    if (t.held_index() > t.first_index() && query.after + 1 < t.held_index() &&
+        e->transcript_sealed != nullptr &&
+        e->transcript_sealed->last_seq() > query.changed_after_seq) {
+      // Read below, outside the lock. (A page of the entries changed after
+      // a seq that none of the sealed ones passes starts at the tail.)
+      tail.emplace(t);
+      sealed = e->transcript_sealed;
+      return;
+    }
+    out.emplace(transcript::ReadTranscriptPage(t, query, kinds));
   };
   // An evicted transcript is read back from its immutable copy; a failed
   // read is the answer (never another transcript).
   auto load = [&]() {
+    if (tail) {
+      Status s = LoadSealed(*sealed, &*tail);
+      if (!s.ok()) {
+        out.emplace(std::move(s));
+      } else {
+        out.emplace(transcript::ReadTranscriptPage(*tail, query, kinds));
+      }
+      return;
+    }
     if (evicted == nullptr) return;
     transcript::Transcript t;
     Status s = LoadTranscript(*evicted, &t);

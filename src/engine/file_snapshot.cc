@@ -63,7 +63,8 @@ void PutEntry(std::string* dst, const IndexEntry& e) {
 }
 
 Status WriteSession(ChunkBuilder* out, const SessionImage& s,
-                    std::shared_ptr<TranscriptRef>* ref_out) {
+                    std::shared_ptr<TranscriptRef>* ref_out,
+                    std::shared_ptr<TranscriptSealed>* sealed_out) {
   std::string body;
   record::EncodeSession(s.session, &body);
   ACPSTORE_RETURN_IF_ERROR(out->Add(item::kSession, body));
@@ -124,7 +125,19 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
       ref->bytes = s.transcript->bytes();
       ref->folded_seq = s.transcript->folded_seq();
       ref->complete = s.transcript->complete();
-      ACPSTORE_RETURN_IF_ERROR(EncodeTranscriptItems(*s.transcript, add));
+      // Decision 0021: the sealed prefix's items are copied, not
+      // re-encoded; where they land becomes the prefix's new home.
+      std::vector<std::pair<size_t, TranscriptSealed::Part>> moved;
+      ACPSTORE_RETURN_IF_ERROR(EncodeTranscriptItems(
+          *s.transcript, s.transcript_sealed.get(), add, &moved));
+      if (!moved.empty() && sealed_out != nullptr) {
+        auto sealed = std::make_shared<TranscriptSealed>();
+        for (auto& [ordinal, part] : moved) {
+          part.offset = ref->items[ordinal].offset;
+          sealed->parts.push_back(std::move(part));
+        }
+        *sealed_out = std::move(sealed);
+      }
     } else {
       // Copied from its file as it is (verified), not decoded.
       ref->bytes = s.transcript_ref->bytes;
@@ -457,6 +470,7 @@ void CaptureState(const StoreState& state, StateImage* image) {
         s.transcript_ref = e.transcript_ref;
       } else {
         s.transcript = e.transcript;
+        s.transcript_sealed = e.transcript_sealed;
       }
     }
   });
@@ -500,7 +514,8 @@ Result<uint64_t> WriteSnapshot(
     io::FileSystem& fs, const std::string& dir, uint64_t number,
     const journal::JournalPosition& covered, TimestampMs created_at,
     const StateImage& image,
-    std::vector<std::shared_ptr<const TranscriptRef>>* refs) {
+    std::vector<std::shared_ptr<const TranscriptRef>>* refs,
+    std::vector<std::shared_ptr<const TranscriptSealed>>* sealed) {
   snapshot::SnapshotHeader header;
   header.number = number;
   header.covered = {covered.segment, covered.offset};
@@ -516,10 +531,11 @@ Result<uint64_t> WriteSnapshot(
   base::PutFixed64(&body, image.client_id_key.k1);
   ACPSTORE_RETURN_IF_ERROR(out.Add(item::kMeta, body));
   std::vector<std::shared_ptr<TranscriptRef>> written(image.sessions.size());
+  std::vector<std::shared_ptr<TranscriptSealed>> moved(image.sessions.size());
   for (size_t i = 0; i < image.sessions.size(); ++i) {
-    ACPSTORE_RETURN_IF_ERROR(WriteSession(&out, image.sessions[i],
-                                          refs != nullptr ? &written[i]
-                                                          : nullptr));
+    ACPSTORE_RETURN_IF_ERROR(WriteSession(
+        &out, image.sessions[i], refs != nullptr ? &written[i] : nullptr,
+        sealed != nullptr ? &moved[i] : nullptr));
   }
   for (const Action& a : image.actions) {
     body.clear();
@@ -540,6 +556,14 @@ Result<uint64_t> WriteSnapshot(
         if (written[i] == nullptr) continue;
         written[i]->file = file;
         (*refs)[i] = std::move(written[i]);
+      }
+      if (sealed != nullptr) {
+        sealed->assign(image.sessions.size(), nullptr);
+        for (size_t i = 0; i < moved.size(); ++i) {
+          if (moved[i] == nullptr) continue;
+          for (TranscriptSealed::Part& p : moved[i]->parts) p.file = file;
+          (*sealed)[i] = std::move(moved[i]);
+        }
       }
     }
     // Not opened: the snapshot is published all the same; its transcripts

@@ -97,6 +97,9 @@ struct SessionImage {
   // are.
   std::optional<transcript::Transcript> transcript;
   std::shared_ptr<const TranscriptRef> transcript_ref;
+  // The sealed prefix of `transcript` (decision 0021): its items are
+  // copied as they are.
+  std::shared_ptr<const TranscriptSealed> transcript_sealed;
 };
 
 struct StateImage {
@@ -122,12 +125,15 @@ Status ResolvePending(
 // Returns the size of the published file. With `refs`, also where each
 // session's transcript lies in the published file (aligned with
 // image.sessions; null for a session without one), over one shared
-// handle of it (decision 0018).
+// handle of it (decision 0018); with `sealed` too, where each sealed
+// prefix's copy lies in it (null for a session without one; decision
+// 0021).
 Result<uint64_t> WriteSnapshot(
     io::FileSystem& fs, const std::string& dir, uint64_t number,
     const journal::JournalPosition& covered, TimestampMs created_at,
     const StateImage& image,
-    std::vector<std::shared_ptr<const TranscriptRef>>* refs = nullptr);
+    std::vector<std::shared_ptr<const TranscriptRef>>* refs = nullptr,
+    std::vector<std::shared_ptr<const TranscriptSealed>>* sealed = nullptr);
 
 // Loads snapshot `path` into `state` (empty, whose event logs are made with
 // `context`). On failure `state` is half built and must be discarded.

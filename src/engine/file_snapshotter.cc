@@ -101,9 +101,9 @@ Status FileSnapshotter::SnapshotNow() {
   return SnapshotLocked();
 }
 
-Status FileSnapshotter::EvictNow() {
+Status FileSnapshotter::EvictNow(bool all) {
   base::MutexLock lock(&op_mu_);
-  return EvictLocked(/*all=*/true);
+  return EvictLocked(all);
 }
 
 void FileSnapshotter::ReArm(uint64_t generation, bool progressed) {
@@ -154,10 +154,11 @@ Status FileSnapshotter::SnapshotLocked() {
   }
   const uint64_t number = next_number_++;
   std::vector<std::shared_ptr<const TranscriptRef>> refs;
+  std::vector<std::shared_ptr<const TranscriptSealed>> sealed;
   Result<uint64_t> bytes =
-      WriteSnapshot(fs_, layout_.snapshot_dir, number, covered,
-                    clock_->NowMs(), image,
-                    layout_.transcript_budget > 0 ? &refs : nullptr);
+      WriteSnapshot(fs_, layout_.snapshot_dir, number, covered, clock_->NowMs(),
+                    image, layout_.transcript_budget > 0 ? &refs : nullptr,
+                    layout_.transcript_budget > 0 ? &sealed : nullptr);
   if (!bytes.ok()) {
     pipeline_.CaptureNotWritten();
     return bytes.error();
@@ -176,6 +177,11 @@ Status FileSnapshotter::SnapshotLocked() {
           continue;
         }
         (void)st.AttachTranscriptRef(e, std::move(refs[i]));
+        // Decision 0021: sealed prefixes move to this snapshot too.
+        if (i < sealed.size() && sealed[i] != nullptr) {
+          st.MoveSealed(e, image.sessions[i].transcript_sealed.get(),
+                        std::move(sealed[i]));
+        }
       }
     });
     image = StateImage();  // the captured entries, before eviction
@@ -203,6 +209,7 @@ Status FileSnapshotter::EvictLocked(bool all) {
     std::string id;
     uint64_t incarnation = 0;
     transcript::Transcript transcript;  // shares the state's entries
+    std::shared_ptr<const TranscriptSealed> sealed;
   };
   std::vector<Cold> cold;
   uint64_t generation = 0;
@@ -210,18 +217,22 @@ Status FileSnapshotter::EvictLocked(bool all) {
   size_t evicted = 0;
   pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
     generation = g;
-    evicted_bytes = st.counters().transcript_evicted_bytes;
+    // What the spill file holds that is still needed: evicted transcripts
+    // and sealed prefixes (decision 0021).
+    evicted_bytes = st.counters().transcript_evicted_bytes +
+                    st.counters().transcript_sealed_bytes;
     const uint64_t used_by = st.BeginEvictionPass(all);
     // Those with a copy on disk first: leaving costs nothing.
     evicted += st.EvictTranscriptsDownTo(target, used_by);
     for (SessionEntry* e : st.ColdDirtyTranscripts(target, used_by)) {
       cold.push_back(Cold{e->session.tenant_id, e->session.id, e->incarnation,
-                          e->transcript});
+                          e->transcript, e->transcript_sealed});
     }
   });
   if (cold.empty()) {
-    ReArm(generation, evicted > 0);
-    return Status::OK();
+    Result<size_t> sealed = SealLocked(target);
+    ReArm(generation, evicted > 0 || (sealed.ok() && *sealed > 0));
+    return sealed.status();
   }
   if (spill_ == nullptr) {
     ACPSTORE_ASSIGN_OR_RETURN(
@@ -231,7 +242,7 @@ Status FileSnapshotter::EvictLocked(bool all) {
   refs.reserve(cold.size());
   for (const Cold& c : cold) {
     Result<std::shared_ptr<const TranscriptRef>> r =
-        spill_->Write(c.transcript);
+        spill_->Write(c.transcript, c.sealed.get());
     if (!r.ok()) {
       spill_.reset();
       return r.error();
@@ -253,13 +264,84 @@ Status FileSnapshotter::EvictLocked(bool all) {
       }
     }
   });
-  ReArm(generation, evicted > 0);
+  Result<size_t> sealed = SealLocked(target);
+  ReArm(generation, evicted > 0 || (sealed.ok() && *sealed > 0));
+  ACPSTORE_RETURN_IF_ERROR(sealed.status());
   // The spill file only grows; a snapshot moves its transcripts into the
   // snapshot and lets it go. Only once most of it is garbage (transcripts
   // read back and written again): a snapshot copies every evicted
   // transcript, and while it writes no eviction pass runs.
   if (spill_->bytes() > 2 * evicted_bytes + 4 * budget) Request(1, false);
   return Status::OK();
+}
+
+Result<size_t> FileSnapshotter::SealLocked(uint64_t target) {
+  // Decision 0021: transcripts still resident past the target after the
+  // cold ones left (a hot set: written to since the last pass) keep only
+  // their open tail; the entries no event can change any more go to the
+  // spill file, largest transcripts first.
+  struct Hot {
+    std::string tenant_id;
+    std::string id;
+    uint64_t incarnation = 0;
+    transcript::Transcript transcript;  // shares the state's entries
+    uint64_t end = 0;
+    std::vector<TranscriptSealed::Part> parts;
+  };
+  std::vector<Hot> hot;
+  uint64_t generation = 0;
+  pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
+    generation = g;
+    for (SessionEntry* e : st.SealCandidates(target)) {
+      if (e->transcript.sealable_end() <= e->transcript.held_index()) continue;
+      hot.push_back(Hot{e->session.tenant_id, e->session.id, e->incarnation,
+                        e->transcript});
+    }
+  });
+  if (hot.empty()) return size_t{0};
+  if (spill_ == nullptr) {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        spill_, TranscriptSpill::Create(fs_, layout_.snapshot_dir));
+  }
+  // Not worth a part (and a pass that re-arms the signal) below this: a
+  // hot set whose open tails alone pass the share would otherwise seal a
+  // few bytes per transcript at every fold that signals.
+  const uint64_t min_bytes = layout_.transcript_budget / 64;
+  for (Hot& h : hot) {
+    // Computed on the copy: entries before it never change, so folds
+    // since the copy do not matter.
+    h.end = h.transcript.sealable_end();
+    uint64_t bytes = 0;
+    for (uint64_t i = h.transcript.held_index(); i < h.end; ++i) {
+      bytes += h.transcript.at(i).Bytes();
+    }
+    if (bytes < min_bytes) {
+      h.end = 0;
+      continue;
+    }
+    Result<std::vector<TranscriptSealed::Part>> parts =
+        spill_->WriteSealed(h.transcript, h.end);
+    if (!parts.ok()) {
+      spill_.reset();
+      return parts.error();
+    }
+    h.parts = std::move(*parts);
+  }
+  size_t sealed = 0;
+  pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
+    if (g != generation) return;
+    for (Hot& h : hot) {
+      if (h.end == 0) continue;
+      SessionEntry* e = st.MutableSessionInTenant(h.tenant_id, h.id);
+      if (e == nullptr || e->incarnation != h.incarnation) continue;
+      if (st.SealTranscript(e, h.transcript.held_index(), h.end,
+                            std::move(h.parts))) {
+        ++sealed;
+      }
+    }
+  });
+  hot.clear();  // the copies' entries, before the next fold clones them
+  return sealed;
 }
 
 // ----------------------------------------------------------------- reclaim

@@ -76,8 +76,11 @@ class FileSnapshotter {
   // Writes a snapshot now (after making everything it holds durable),
   // keeps the newest two, then reclaims. Blocks.
   Status SnapshotNow() EXCLUDES(op_mu_);
-  // One transcript eviction pass (decision 0018) now. Blocks.
-  Status EvictNow() EXCLUDES(op_mu_);
+  // One transcript eviction pass (decision 0018) now, then sealing
+  // (decision 0021). `all`: every transcript may be evicted; otherwise
+  // only those untouched since the previous pass (as in the background).
+  // Blocks.
+  Status EvictNow(bool all = true) EXCLUDES(op_mu_);
   // The same (every transcript may go, however recently used), unless a
   // snapshot or a pass is running (then OK at once): the writers'
   // backpressure past twice the share.
@@ -99,6 +102,9 @@ class FileSnapshotter {
   // `all`: every transcript may go, not only those untouched since the
   // previous pass (StoreState::BeginEvictionPass).
   Status EvictLocked(bool all = false) REQUIRES(op_mu_);
+  // Then seals the largest resident transcripts' sealable prefixes
+  // (decision 0021) until the resident ones fit `target`; how many.
+  Result<size_t> SealLocked(uint64_t target) REQUIRES(op_mu_);
   // Lets folds signal again (see the .cc).
   void ReArm(uint64_t generation, bool progressed);
   Result<size_t> ReclaimLocked() REQUIRES(op_mu_);

@@ -358,7 +358,9 @@ Status FileStore::PrepareAppend(const Scope& scope,
   return Status::OK();
 }
 
-Status FileStore::EvictTranscriptsNow() { return snapshotter_->EvictNow(); }
+Status FileStore::EvictTranscriptsNow(bool all) {
+  return snapshotter_->EvictNow(all);
+}
 
 Result<size_t> FileStore::ReclaimSegments() {
   return snapshotter_->ReclaimSegments();

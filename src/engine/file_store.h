@@ -101,8 +101,11 @@ class FileStore final : public DecidingStore {
   Result<size_t> ReclaimSegments();
   // Moves the least recently used transcripts out of memory until the
   // resident ones fit three quarters of their share (decision 0018), as
-  // the snapshot thread does on its own once folds pass the share. Blocks.
-  Status EvictTranscriptsNow();
+  // the snapshot thread does on its own once folds pass the share, then
+  // seals what still does not fit (decision 0021). `all` false: only
+  // transcripts untouched since the previous pass may leave, as in the
+  // background passes. Blocks.
+  Status EvictTranscriptsNow(bool all = true);
   FileStoreInfo Info();
   // Tests only: the key of the clientEventId tags (kept in snapshots), so
   // a test can make ids whose tags collide.

@@ -312,9 +312,10 @@ void StoreState::CountTranscript(const SessionEntry& e) {
     if (!e.transcript_ref->complete) ++counters_.transcripts_incomplete;
     return;
   }
-  counters_.transcript_bytes += e.transcript.bytes();
+  counters_.transcript_bytes += e.transcript.resident_bytes();
+  counters_.transcript_sealed_bytes += e.transcript.sealed_bytes();
   if (e.transcript_ref == nullptr) {
-    counters_.transcript_dirty_bytes += e.transcript.bytes();
+    counters_.transcript_dirty_bytes += e.transcript.resident_bytes();
   }
   if (!e.transcript.complete()) ++counters_.transcripts_incomplete;
 }
@@ -326,9 +327,10 @@ void StoreState::UncountTranscript(const SessionEntry& e) {
     if (!e.transcript_ref->complete) --counters_.transcripts_incomplete;
     return;
   }
-  counters_.transcript_bytes -= e.transcript.bytes();
+  counters_.transcript_bytes -= e.transcript.resident_bytes();
+  counters_.transcript_sealed_bytes -= e.transcript.sealed_bytes();
   if (e.transcript_ref == nullptr) {
-    counters_.transcript_dirty_bytes -= e.transcript.bytes();
+    counters_.transcript_dirty_bytes -= e.transcript.resident_bytes();
   }
   if (!e.transcript.complete()) --counters_.transcripts_incomplete;
 }
@@ -342,6 +344,7 @@ Status StoreState::RestoreTranscript(std::string_view tenant_id,
   UncountTranscript(*e);
   e->transcript = std::move(transcript);
   e->transcript_ref = std::move(ref);
+  e->transcript_sealed.reset();
   e->transcript_evicted = false;
   e->transcript_used = ++transcript_tick_;
   CountTranscript(*e);
@@ -364,7 +367,8 @@ Status StoreState::LoadTranscript(SessionEntry* e) {
 
 void StoreState::TranscriptLoaded(SessionEntry* e, transcript::Transcript t) {
   UncountTranscript(*e);
-  e->transcript = std::move(t);
+  e->transcript = std::move(t);  // whole: nothing sealed
+  e->transcript_sealed.reset();
   e->transcript_evicted = false;
   e->transcript_used = ++transcript_tick_;
   CountTranscript(*e);
@@ -393,6 +397,7 @@ void StoreState::EvictTranscript(SessionEntry* e) {
   if (e->transcript_evicted || e->transcript_ref == nullptr) return;
   UncountTranscript(*e);
   e->transcript = transcript::Transcript();
+  e->transcript_sealed.reset();  // the reference holds those entries too
   e->transcript_evicted = true;
   CountTranscript(*e);
 }
@@ -408,7 +413,7 @@ size_t StoreState::EvictTranscriptsDownTo(uint64_t target, uint64_t used_by) {
   std::vector<SessionEntry*> clean;
   for (auto& [key, e] : sessions_) {
     if (!e.transcript_evicted && e.transcript_ref != nullptr &&
-        e.transcript.bytes() > 0 && e.transcript_used <= used_by) {
+        e.transcript.resident_bytes() > 0 && e.transcript_used <= used_by) {
       clean.push_back(&e);
     }
   }
@@ -431,7 +436,7 @@ std::vector<SessionEntry*> StoreState::ColdDirtyTranscripts(uint64_t target,
   if (counters_.transcript_bytes <= target) return dirty;
   for (auto& [key, e] : sessions_) {
     if (!e.transcript_evicted && e.transcript_ref == nullptr &&
-        e.transcript.bytes() > 0 && e.transcript_used <= used_by) {
+        e.transcript.resident_bytes() > 0 && e.transcript_used <= used_by) {
       dirty.push_back(&e);
     }
   }
@@ -442,11 +447,64 @@ std::vector<SessionEntry*> StoreState::ColdDirtyTranscripts(uint64_t target,
   uint64_t resident = counters_.transcript_bytes;
   size_t n = 0;
   while (n < dirty.size() && resident > target) {
-    resident -= dirty[n]->transcript.bytes();
+    resident -= dirty[n]->transcript.resident_bytes();
     ++n;
   }
   dirty.resize(n);
   return dirty;
+}
+
+std::vector<SessionEntry*> StoreState::SealCandidates(uint64_t target) {
+  std::vector<SessionEntry*> out;
+  if (counters_.transcript_bytes <= target) return out;
+  for (auto& [key, e] : sessions_) {
+    if (!e.transcript_evicted && e.transcript.resident_bytes() > 0) {
+      out.push_back(&e);
+    }
+  }
+  std::sort(
+      out.begin(), out.end(), [](const SessionEntry* a, const SessionEntry* b) {
+        return a->transcript.resident_bytes() > b->transcript.resident_bytes();
+      });
+  uint64_t resident = counters_.transcript_bytes;
+  size_t n = 0;
+  while (n < out.size() && resident > target) {
+    resident -= out[n]->transcript.resident_bytes();
+    ++n;
+  }
+  out.resize(n);
+  return out;
+}
+
+bool StoreState::SealTranscript(SessionEntry* e, uint64_t held, uint64_t end,
+                                std::vector<TranscriptSealed::Part> parts) {
+  transcript::Transcript& t = e->transcript;
+  if (e->transcript_evicted || t.held_index() != held ||
+      end > t.sealable_end() || end <= held) {
+    return false;
+  }
+  auto sealed = std::make_shared<TranscriptSealed>();
+  if (e->transcript_sealed != nullptr) {
+    // Parts the cap dropped whole since are bookkeeping no more.
+    for (const TranscriptSealed::Part& p : e->transcript_sealed->parts) {
+      if (p.first_index + p.count > t.first_index()) sealed->parts.push_back(p);
+    }
+  }
+  for (TranscriptSealed::Part& p : parts) sealed->parts.push_back(std::move(p));
+  UncountTranscript(*e);
+  t.Seal(end);
+  e->transcript_sealed = std::move(sealed);
+  CountTranscript(*e);
+  return true;
+}
+
+void StoreState::MoveSealed(SessionEntry* e, const TranscriptSealed* was,
+                            std::shared_ptr<const TranscriptSealed> now) {
+  if (e->transcript_evicted || e->transcript_sealed.get() != was ||
+      was == nullptr || now == nullptr) {
+    return;
+  }
+  e->transcript_sealed = std::move(now);
 }
 
 Status StoreState::RebuildTranscript(std::string_view tenant_id,
@@ -582,6 +640,10 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
   }
   CountClientIdBytes(*e, index_bytes);
   if (fold) {
+    // The cap dropped every sealed entry: the parts are bookkeeping no more.
+    if (e->transcript.held_index() == e->transcript.first_index()) {
+      e->transcript_sealed.reset();
+    }
     CountTranscript(*e);
     if (transcript_budget_ > 0 && transcripts_over_ &&
         counters_.transcript_bytes > transcript_budget_) {

@@ -35,13 +35,13 @@
 #include "engine/pause_book.h"
 #include "engine/recency_index.h"
 #include "engine/time_index.h"
+#include "engine/transcript_ref.h"
 #include "record/mutation.h"
 #include "transcript/transcript.h"
 
 namespace acpstore::engine {
 
 struct SessionEntry;
-struct TranscriptRef;  // engine/transcript_ref.h
 
 struct ActionEntry {
   Action action;  // as stored: lease_token included
@@ -71,6 +71,10 @@ struct SessionEntry {
   // left memory, and the reference is the transcript.
   std::shared_ptr<const TranscriptRef> transcript_ref;
   bool transcript_evicted = false;
+  // Decision 0021 (file engine): where the sealed prefix of a resident
+  // transcript lies (Transcript::held_index() > first_index()); null when
+  // none is sealed. Unchanged by folds (sealed entries never change).
+  std::shared_ptr<const TranscriptSealed> transcript_sealed;
   // When a fold or a load last touched the transcript (StoreState's tick):
   // the least recently used leave memory first.
   uint64_t transcript_used = 0;
@@ -85,12 +89,15 @@ struct StateCounters {
   uint64_t events_appended = 0;           // cumulative
   uint64_t events_dropped_retention = 0;  // cumulative
   uint64_t client_id_index_bytes = 0;     // every session's ClientIdIndex
-  // Resident transcripts' Transcript::bytes (what memory holds), the
+  // Resident transcripts' Transcript::resident_bytes (what memory holds), the
   // part of them with no copy on disk (transcript_ref unset), and the
   // evicted ones (decision 0018).
   uint64_t transcript_bytes = 0;
   uint64_t transcript_dirty_bytes = 0;
   uint64_t transcript_evicted_bytes = 0;
+  // Sealed prefixes of resident transcripts (decision 0021), on disk: not
+  // in transcript_bytes.
+  uint64_t transcript_sealed_bytes = 0;
   uint64_t transcripts_evicted = 0;
   uint64_t transcripts_incomplete = 0;
 };
@@ -188,6 +195,20 @@ class StoreState {
   // fit `target` bytes.
   std::vector<SessionEntry*> ColdDirtyTranscripts(uint64_t target,
                                                   uint64_t used_by);
+  // Decision 0021: resident transcripts whose held entries take the most
+  // memory, most first, until sealing them would bring the resident ones
+  // to `target` bytes (hot ones included: sealing keeps the open tail).
+  std::vector<SessionEntry*> SealCandidates(uint64_t target);
+  // Seals entries [held, end) of e's transcript, now in `parts` (which
+  // continue e->transcript_sealed). No-op (false) when the transcript
+  // moved on meanwhile: evicted, its held_index() not `held`, or `end`
+  // past its sealable_end().
+  bool SealTranscript(SessionEntry* e, uint64_t held, uint64_t end,
+                      std::vector<TranscriptSealed::Part> parts);
+  // After a snapshot copied e's sealed parts: points them at the copy
+  // (`now`) if they are still `was`, so the older files can go.
+  void MoveSealed(SessionEntry* e, const TranscriptSealed* was,
+                  std::shared_ptr<const TranscriptSealed> now);
   SessionEntry* MutableSessionInTenant(std::string_view tenant_id,
                                        std::string_view session_id) {
     return MutableSession(tenant_id, session_id);

@@ -3,6 +3,7 @@
 
 #include "engine/transcript_ref.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/coding.h"
@@ -27,31 +28,172 @@ Status ReadBack(const TranscriptRef& ref, std::string_view what) {
 
 }  // namespace
 
-Status EncodeTranscriptItems(
-    const transcript::Transcript& t,
-    const std::function<Status(uint8_t tag, std::string_view body)>& add) {
-  std::string body;
-  t.EncodeHead(&body);
-  ACPSTORE_RETURN_IF_ERROR(add(item::kTranscriptHead, body));
-  // Groups of entries up to ~1 MiB (one entry may be larger: a message is
-  // capped by max_bytes, at most 48 MiB, under the 64 MiB chunk cap).
-  std::string group;
+EventSeq TranscriptSealed::last_seq() const {
+  EventSeq seq = 0;
+  for (const Part& p : parts) seq = std::max(seq, p.last_seq);
+  return seq;
+}
+
+namespace {
+
+// Reads one sealed part's body and checks its CRC.
+Status ReadPart(const TranscriptSealed::Part& p, std::string* body) {
+  body->resize(p.length);
+  Result<std::string_view> got =
+      p.file->ReadAt(p.offset, p.length, body->data());
+  auto failed = [&](std::string_view what) {
+    const std::string path = p.file->path();
+    return Status::IoError("sealed transcript entries could not be read " +
+                           ("back from " + path) + ": " + std::string(what))
+        .With("path", path);
+  };
+  if (!got.ok()) return failed(got.error().message());
+  if (got->size() != p.length) return failed("short read");
+  if (got->data() != body->data()) body->assign(*got);
+  if (base::crc32c::Value(body->data(), body->size()) != p.crc) {
+    return Status::DataLoss("sealed transcript entries read back from " +
+                            p.file->path() + " do not match their checksum")
+        .With("path", p.file->path());
+  }
+  return Status::OK();
+}
+
+// Decodes a part's body: exactly p.count entries.
+Status DecodePart(const TranscriptSealed::Part& p, std::string_view body,
+                  std::vector<transcript::Entry>* out) {
   uint32_t n = 0;
+  if (!base::GetVarint32(&body, &n) || n != p.count) {
+    return Status::DataLoss("sealed transcript entries: wrong count");
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    transcript::Entry e;
+    ACPSTORE_RETURN_IF_ERROR(transcript::Transcript::DecodeEntry(&body, &e));
+    out->push_back(std::move(e));
+  }
+  if (!body.empty()) {
+    return Status::DataLoss("trailing bytes in sealed transcript entries");
+  }
+  return Status::OK();
+}
+
+// Entries [from, end) of `t` (held ones) as kTranscriptEntries bodies of
+// ~kEntriesItemTarget; calls item(body, first index, count, last seq).
+Status GroupEntries(
+    const transcript::Transcript& t, uint64_t from, uint64_t end,
+    const std::function<Status(std::string_view body, uint64_t first,
+                               uint32_t n, EventSeq last_seq)>& item) {
+  std::string group, body;
+  uint32_t n = 0;
+  uint64_t first = from;
+  EventSeq last_seq = 0;
   auto flush = [&]() -> Status {
     if (n == 0) return Status::OK();
     body.clear();
     base::PutVarint32(&body, n);
     body.append(group);
     group.clear();
+    Status s = item(body, first, n, last_seq);
+    first += n;
     n = 0;
-    return add(item::kTranscriptEntries, body);
+    last_seq = 0;
+    return s;
   };
-  for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
-    transcript::Transcript::EncodeEntry(t.at(i), &group);
+  for (uint64_t i = from; i < end; ++i) {
+    const transcript::Entry& e = t.at(i);
+    transcript::Transcript::EncodeEntry(e, &group);
+    last_seq = std::max(last_seq, e.last_seq);
     ++n;
     if (group.size() >= kEntriesItemTarget) ACPSTORE_RETURN_IF_ERROR(flush());
   }
   return flush();
+}
+
+}  // namespace
+
+Status EncodeTranscriptItems(
+    const transcript::Transcript& t, const TranscriptSealed* sealed,
+    const std::function<Status(uint8_t tag, std::string_view body)>& add,
+    std::vector<std::pair<size_t, TranscriptSealed::Part>>* moved) {
+  std::string body;
+  t.EncodeHead(&body);
+  ACPSTORE_RETURN_IF_ERROR(add(item::kTranscriptHead, body));
+  size_t ordinal = 1;
+  auto add_sealed = [&](std::string_view item_body,
+                        TranscriptSealed::Part part) -> Status {
+    ACPSTORE_RETURN_IF_ERROR(add(item::kTranscriptEntries, item_body));
+    if (moved != nullptr) {
+      part.file = nullptr;
+      part.offset = 0;
+      moved->emplace_back(ordinal, std::move(part));
+    }
+    ++ordinal;
+    return Status::OK();
+  };
+  if (t.held_index() > t.first_index()) {
+    if (sealed == nullptr) {
+      return Status::Internal("a sealed transcript without its sealed part");
+    }
+    // Decision 0021: the sealed items as they are (CRC checked), no
+    // decode, no re-encode; only a part the cap cut into is rewritten.
+    std::string raw;
+    for (const TranscriptSealed::Part& p : sealed->parts) {
+      if (p.first_index + p.count <= t.first_index()) continue;  // dropped
+      ACPSTORE_RETURN_IF_ERROR(ReadPart(p, &raw));
+      if (p.first_index >= t.first_index()) {
+        ACPSTORE_RETURN_IF_ERROR(add_sealed(raw, p));
+        continue;
+      }
+      std::vector<transcript::Entry> entries;
+      ACPSTORE_RETURN_IF_ERROR(DecodePart(p, raw, &entries));
+      const uint64_t skip = t.first_index() - p.first_index;
+      body.clear();
+      base::PutVarint32(&body, static_cast<uint32_t>(entries.size() - skip));
+      TranscriptSealed::Part cut;
+      cut.first_index = t.first_index();
+      cut.count = static_cast<uint32_t>(entries.size() - skip);
+      for (size_t i = skip; i < entries.size(); ++i) {
+        transcript::Transcript::EncodeEntry(entries[i], &body);
+        cut.last_seq = std::max(cut.last_seq, entries[i].last_seq);
+      }
+      cut.length = static_cast<uint32_t>(body.size());
+      cut.crc = base::crc32c::Value(body.data(), body.size());
+      ACPSTORE_RETURN_IF_ERROR(add_sealed(body, std::move(cut)));
+    }
+  }
+  // The held entries, in groups up to ~1 MiB (one entry may be larger: a
+  // message is capped by max_bytes, at most 48 MiB, under the 64 MiB chunk
+  // cap).
+  return GroupEntries(
+      t, t.held_index(), t.end_index(),
+      [&](std::string_view item_body, uint64_t, uint32_t, EventSeq) {
+        return add(item::kTranscriptEntries, item_body);
+      });
+}
+
+Status LoadSealed(const TranscriptSealed& sealed, transcript::Transcript* t) {
+  std::vector<transcript::Entry> entries;
+  std::vector<transcript::Entry> part;
+  std::string raw;
+  uint64_t next = 0;
+  for (const TranscriptSealed::Part& p : sealed.parts) {
+    if (next != 0 && p.first_index != next) {
+      return Status::Internal("sealed transcript parts are not contiguous");
+    }
+    next = p.first_index + p.count;
+    if (next <= t->first_index()) continue;  // dropped by the cap since
+    ACPSTORE_RETURN_IF_ERROR(ReadPart(p, &raw));
+    part.clear();
+    ACPSTORE_RETURN_IF_ERROR(DecodePart(p, raw, &part));
+    for (size_t i = 0; i < part.size(); ++i) {
+      if (p.first_index + i >= t->first_index()) {
+        entries.push_back(std::move(part[i]));
+      }
+    }
+  }
+  if (next != t->held_index()) {
+    return Status::Internal("sealed transcript parts do not reach its tail");
+  }
+  return t->Unseal(std::move(entries));
 }
 
 Status ReadTranscriptItems(
@@ -175,13 +317,38 @@ Result<std::unique_ptr<TranscriptSpill>> TranscriptSpill::Create(
       new TranscriptSpill(std::move(out), std::move(*in)));
 }
 
+Result<std::vector<TranscriptSealed::Part>> TranscriptSpill::WriteSealed(
+    const transcript::Transcript& t, uint64_t end) {
+  std::string buf;
+  std::vector<TranscriptSealed::Part> parts;
+  const uint64_t at = out_->size();
+  ACPSTORE_RETURN_IF_ERROR(
+      GroupEntries(t, t.held_index(), end,
+                   [&](std::string_view body, uint64_t first, uint32_t n,
+                       EventSeq last_seq) {
+                     TranscriptSealed::Part p;
+                     p.file = in_;
+                     p.offset = at + buf.size();
+                     p.length = static_cast<uint32_t>(body.size());
+                     p.crc = base::crc32c::Value(body.data(), body.size());
+                     p.first_index = first;
+                     p.count = n;
+                     p.last_seq = last_seq;
+                     parts.push_back(std::move(p));
+                     buf.append(body);
+                     return Status::OK();
+                   }));
+  ACPSTORE_RETURN_IF_ERROR(out_->Append(buf));
+  return parts;
+}
+
 Result<std::shared_ptr<const TranscriptRef>> TranscriptSpill::Write(
-    const transcript::Transcript& t) {
+    const transcript::Transcript& t, const TranscriptSealed* sealed) {
   TranscriptRefBuilder ref(in_, t);
   std::string buf;
   std::vector<std::pair<uint8_t, std::pair<size_t, size_t>>> spans;
   ACPSTORE_RETURN_IF_ERROR(EncodeTranscriptItems(
-      t, [&](uint8_t tag, std::string_view body) -> Status {
+      t, sealed, [&](uint8_t tag, std::string_view body) -> Status {
         spans.push_back({tag, {buf.size(), body.size()}});
         buf.append(body);
         return Status::OK();

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "acpstore/records.h"
@@ -53,12 +54,44 @@ struct TranscriptRef {
   bool complete = true;
 };
 
+// Decision 0021: the sealed prefix of a resident transcript
+// (Transcript::held_index()): kTranscriptEntries items in a spill file or
+// a snapshot, each with its own CRC32C. The parts are contiguous and end
+// at held_index(); the first may begin below first_index() (the cap
+// dropped entries after they were sealed: bookkeeping, no rewrite), and
+// the reader skips those. Immutable once built; shared by copies.
+struct TranscriptSealed {
+  struct Part {
+    std::shared_ptr<const io::RandomAccessFile> file;
+    uint64_t offset = 0;  // of the item's body in the file
+    uint32_t length = 0;
+    uint32_t crc = 0;          // CRC32C of the body
+    uint64_t first_index = 0;  // of its first entry
+    uint32_t count = 0;        // entries in it
+    EventSeq last_seq = 0;     // the highest Entry::last_seq in it
+  };
+  std::vector<Part> parts;
+  // The highest Entry::last_seq of every part: a read of the entries
+  // changed after a seq at or above it need not read them.
+  EventSeq last_seq() const;
+};
+
 // Calls add(tag, body) for the head item, then for each entries item (at
 // most ~1 MiB of entries each, one entry may be larger): the items a
-// snapshot holds for `t`.
+// snapshot holds for `t`. With `sealed` (t's sealed prefix), its parts are
+// read back (CRC checked) and passed on as they are, not decoded, except
+// a part the cap dropped entries of (decoded, the kept ones re-encoded);
+// `moved`, if given, gets each sealed item as a part (offset 0, file
+// unset) with the ordinal of its add() call, for the caller to point at
+// where the items landed.
 Status EncodeTranscriptItems(
-    const transcript::Transcript& t,
-    const std::function<Status(uint8_t tag, std::string_view body)>& add);
+    const transcript::Transcript& t, const TranscriptSealed* sealed,
+    const std::function<Status(uint8_t tag, std::string_view body)>& add,
+    std::vector<std::pair<size_t, TranscriptSealed::Part>>* moved = nullptr);
+
+// Reads the sealed entries of `t` back from `sealed` (CRC checked, those
+// below t.first_index() skipped) and unseals them: `t` is then whole.
+Status LoadSealed(const TranscriptSealed& sealed, transcript::Transcript* t);
 
 // Reads every item of `ref` back and checks their CRC; calls
 // visit(tag, body) for each once all of them verified.
@@ -95,8 +128,13 @@ class TranscriptSpill {
   // Appends `t`'s items and returns their reference. Not fsync'ed: the
   // journal and the snapshots hold the transcript durably; this file is
   // memory's overflow.
+  // `sealed`: t's sealed prefix (decision 0021), copied as it is.
   Result<std::shared_ptr<const TranscriptRef>> Write(
-      const transcript::Transcript& t);
+      const transcript::Transcript& t, const TranscriptSealed* sealed);
+  // Appends entries [t.held_index(), end) of `t` (end <= t.sealable_end())
+  // as kTranscriptEntries items and returns them as sealed parts.
+  Result<std::vector<TranscriptSealed::Part>> WriteSealed(
+      const transcript::Transcript& t, uint64_t end);
   uint64_t bytes() const { return out_->size(); }
 
  private:

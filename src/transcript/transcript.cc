@@ -159,6 +159,8 @@ Transcript& Transcript::operator=(const Transcript& other) {
     if (!e->shared) e->shared = true;
   }
   entries_ = other.entries_;
+  // base_ too: once the cap (or a seal) moved it, at() indexes from it.
+  base_ = other.base_;
   first_index_ = other.first_index_;
   complete_ = other.complete_;
   folded_seq_ = other.folded_seq_;
@@ -168,6 +170,8 @@ Transcript& Transcript::operator=(const Transcript& other) {
             std::begin(by_kind_));
   open_tools_ = other.open_tools_;
   expected_entries_ = other.expected_entries_;
+  sealed_ = other.sealed_;
+  sealed_bytes_ = other.sealed_bytes_;
   return *this;
 }
 
@@ -213,7 +217,12 @@ void Transcript::Grew(size_t before, const Entry& e) {
 
 void Transcript::Enforce(const Limits& limits) {
   while (bytes_ > limits.max_bytes && first_index_ < end_index()) {
-    if (first_index_ < base_ || entries_.front() == nullptr) {
+    if (!partial_ && first_index_ < base_) {
+      // A sealed entry (decision 0021): only its bytes are here.
+      bytes_ -= sealed_.front();
+      sealed_bytes_ -= sealed_.front();
+      sealed_.pop_front();
+    } else if (first_index_ < base_ || entries_.front() == nullptr) {
       // A partial transcript's entry that was not loaded: not the last
       // one, not an open tool's.
       const uint64_t b = unloaded_bytes_ ? unloaded_bytes_(first_index_) : 0;
@@ -571,8 +580,48 @@ std::vector<uint64_t> Transcript::open_tool_indexes() const {
   return out;
 }
 
+uint64_t Transcript::sealable_end() const {
+  if (partial_ || entries_.empty()) return base_;
+  // The last entry may grow; an open tool's entry may complete; a later
+  // entry may be either, so the prefix stops at the first of them.
+  uint64_t end = end_index() - 1;
+  for (const auto& [id, index] : open_tools_) end = std::min(end, index);
+  return std::max(end, base_);
+}
+
+void Transcript::Seal(uint64_t end) {
+  while (base_ < end && !entries_.empty()) {
+    const uint32_t b = static_cast<uint32_t>(entries_.front()->Bytes());
+    sealed_.push_back(b);
+    sealed_bytes_ += b;
+    entries_.pop_front();
+    ++base_;
+  }
+}
+
+Status Transcript::Unseal(std::vector<Entry> sealed) {
+  if (sealed.size() != base_ - first_index_) {
+    return Status::DataLoss(
+        "sealed transcript entries: " + std::to_string(sealed.size()) +
+        " read back, " + std::to_string(base_ - first_index_) + " sealed");
+  }
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    if (sealed[i].Bytes() != sealed_[i]) {
+      return Status::DataLoss("a sealed transcript entry read back differs");
+    }
+  }
+  for (size_t i = sealed.size(); i-- > 0;) {
+    entries_.push_front(std::make_shared<Entry>(std::move(sealed[i])));
+  }
+  base_ = first_index_;
+  sealed_.clear();
+  sealed_bytes_ = 0;
+  return Status::OK();
+}
+
 bool operator==(const Transcript& a, const Transcript& b) {
   if (a.first_index_ != b.first_index_ || a.complete_ != b.complete_ ||
+      a.base_ != b.base_ || a.sealed_ != b.sealed_ ||
       a.folded_seq_ != b.folded_seq_ || a.bytes_ != b.bytes_ ||
       a.usage_ != b.usage_ || a.entries_.size() != b.entries_.size() ||
       a.open_tools_ != b.open_tools_) {

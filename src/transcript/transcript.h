@@ -195,6 +195,27 @@ class Transcript {
   // must load besides the last entry).
   std::vector<uint64_t> open_tool_indexes() const;
 
+  // Sealed prefixes (decision 0021, the file engine's hot transcripts):
+  // entries that no later event can change - every one before the last
+  // entry and before the first open tool's - may leave memory while the
+  // transcript stays foldable. Entries [first_index(), held_index()) are
+  // sealed: not held (at() must not be asked for them), their bytes still
+  // counted by bytes() and dropped first by the cap. The engine keeps
+  // their encoded copy; Unseal puts them back for a reader.
+  uint64_t held_index() const { return base_; }
+  // One past the last entry that may be sealed now (held_index() when
+  // none may).
+  uint64_t sealable_end() const;
+  // Seals entries [held_index(), end); end <= sealable_end().
+  void Seal(uint64_t end);
+  // Bytes of the held entries: bytes() less the sealed ones'.
+  uint64_t resident_bytes() const { return bytes_ - sealed_bytes_; }
+  // Bytes of the sealed entries (Entry::Bytes, kept ones).
+  uint64_t sealed_bytes() const { return sealed_bytes_; }
+  // Puts the sealed entries back: `sealed` must be exactly entries
+  // [first_index(), held_index()) (kDataLoss otherwise, unchanged then).
+  Status Unseal(std::vector<Entry> sealed);
+
   friend bool operator==(const Transcript& a, const Transcript& b);
 
  private:
@@ -219,6 +240,10 @@ class Transcript {
   // toolCallId -> index of its open (started, not completed) entry.
   std::unordered_map<std::string, uint64_t> open_tools_;
   uint64_t expected_entries_ = 0;  // decoding only
+  // Sealed entries [first_index_, base_) of a transcript that is not
+  // partial: each one's Entry::Bytes (for the cap), and their sum.
+  std::deque<uint32_t> sealed_;
+  uint64_t sealed_bytes_ = 0;
   // Partial transcripts only (DecodePartial).
   bool partial_ = false;
   std::vector<uint64_t> touched_;

@@ -63,7 +63,9 @@ TranscriptPage ReadTranscriptPage(const Transcript& t,
         t.entries_by_kind()[k - 1]);
   }
   page.next = query.after;
-  uint64_t index = std::max<uint64_t>(query.after + 1, t.first_index());
+  // A sealed prefix (decision 0021) is read by the caller's choice only:
+  // it unseals first when the page needs it.
+  uint64_t index = std::max<uint64_t>(query.after + 1, t.held_index());
   uint64_t examined = 0;
   for (; index < t.end_index() && page.entries.size() < query.limit &&
          examined < kMaxExaminedPerPage;

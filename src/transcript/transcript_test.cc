@@ -391,6 +391,111 @@ TEST(TranscriptTest, PartialFoldsKeepAStoreEqualToTheWholeFold) {
   }
 }
 
+// Sealed prefixes (decision 0021), as the file engine keeps hot
+// transcripts: at random points the sealable prefix leaves (its entries
+// kept aside, as a spill file would), folds go on into the held tail,
+// and the cap drops sealed entries by bookkeeping. After every event the
+// head and byte count equal the whole fold's, the held entries equal its
+// entries, and unsealing a copy with the kept entries gives the whole.
+TEST(TranscriptTest, SealedPrefixesKeepTheWholeFold) {
+  std::mt19937_64 rng(20261216);
+  const char* types[] = {
+      "message.delta", "thinking.delta", "tool.started", "tool.completed",
+      "usage.updated", "turn.completed", "note"};
+  for (int round = 0; round < 100; ++round) {
+    Limits limits;
+    limits.max_bytes = 400 + rng() % 6000;
+    limits.max_tool_bytes = 1 + rng() % 32;
+    Transcript whole;
+    Transcript sealed;
+    std::map<uint64_t, Entry> aside;  // the sealed entries, by index
+    const int n = 1 + static_cast<int>(rng() % 200);
+    for (int i = 1; i <= n; ++i) {
+      const std::string id = "x" + std::to_string(rng() % 3);
+      const std::string text(rng() % 50, static_cast<char>('a' + rng() % 26));
+      std::string p = R"({"acp":{"k":1})";
+      if (rng() % 3 == 0) p += R"(,"messageId":")" + id + "\"";
+      p += R"(,"inputTokens":3,"input":{"q":")" + text + "\"}";
+      p += R"(,"text":")" + text + R"(","title":"T","toolCallId":")" + id +
+           "\"}";
+      const std::string type = types[rng() % 7];
+      const EventView ev{static_cast<EventSeq>(i), type,
+                         static_cast<TimestampMs>(i), p};
+      whole.Fold(ev, limits);
+      sealed.Fold(ev, limits);
+      if (rng() % 4 == 0) {
+        const uint64_t end = sealed.sealable_end();
+        ASSERT_GE(end, sealed.held_index());
+        if (!sealed.empty()) {
+          ASSERT_LT(end, sealed.end_index());  // never the last entry
+        }
+        for (uint64_t idx : sealed.open_tool_indexes()) ASSERT_GE(idx, end);
+        for (uint64_t idx = sealed.held_index(); idx < end; ++idx) {
+          aside[idx] = sealed.at(idx);
+        }
+        sealed.Seal(end);
+        ASSERT_EQ(sealed.held_index(), end);
+      }
+      std::string a, b;
+      whole.EncodeHead(&a);
+      sealed.EncodeHead(&b);
+      ASSERT_EQ(a, b) << "round " << round << " event " << i;
+      ASSERT_EQ(sealed.bytes(), whole.bytes());
+      ASSERT_EQ(sealed.resident_bytes() + sealed.sealed_bytes(), whole.bytes());
+      ASSERT_EQ(sealed.open_tool_indexes(), whole.open_tool_indexes());
+      ASSERT_LE(sealed.first_index(), sealed.held_index());
+      for (uint64_t idx = sealed.held_index(); idx < sealed.end_index();
+           ++idx) {
+        ASSERT_TRUE(sealed.at(idx) == whole.at(idx));
+      }
+      // Entries sealed before never changed since.
+      for (uint64_t idx = sealed.first_index(); idx < sealed.held_index();
+           ++idx) {
+        ASSERT_TRUE(aside.at(idx) == whole.at(idx));
+      }
+      Transcript copy = sealed;
+      std::vector<Entry> back;
+      for (uint64_t idx = copy.first_index(); idx < copy.held_index(); ++idx) {
+        back.push_back(aside.at(idx));
+      }
+      ASSERT_TRUE(copy.Unseal(std::move(back)).ok());
+      ASSERT_TRUE(copy == whole) << "round " << round << " event " << i;
+    }
+    // Unseal refuses the wrong entries and changes nothing then.
+    if (sealed.held_index() > sealed.first_index()) {
+      Transcript copy = sealed;
+      EXPECT_EQ(copy.Unseal({}).code(), StatusCode::kDataLoss);
+      std::vector<Entry> back;
+      for (uint64_t idx = copy.first_index(); idx < copy.held_index(); ++idx) {
+        back.push_back(aside.at(idx));
+      }
+      back.front().text += "x";
+      EXPECT_EQ(copy.Unseal(std::move(back)).code(), StatusCode::kDataLoss);
+      EXPECT_TRUE(copy == sealed);
+    }
+  }
+}
+
+// A copy of a capped transcript indexes its entries as the original does
+// (the copy used to restart at index 1, so a snapshot of a capped
+// transcript encoded the wrong entries).
+TEST(TranscriptTest, ACopyOfACappedTranscriptKeepsItsIndexes) {
+  std::vector<Ev> events;
+  for (int i = 0; i < 20; ++i) {
+    events.push_back({"message.delta", Delta(std::string(100, 'a' + i),
+                                             "m" + std::to_string(i))});
+  }
+  Limits limits;
+  limits.max_bytes = 1000;
+  const Transcript t = FoldAll(events, limits);
+  ASSERT_GT(t.first_index(), 1u);
+  const Transcript copy = t;
+  for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
+    EXPECT_EQ(copy.at(i).text, t.at(i).text);
+  }
+  EXPECT_TRUE(RoundTrip(copy) == t);
+}
+
 TEST(TranscriptTest, DecodePartialRefusesEntriesOutsideTheHead) {
   Transcript t = FoldAll({{"message.delta", Delta("a", "m1")},
                           {"message.delta", Delta("b", "m2")}});

@@ -1,0 +1,286 @@
+// Hot transcripts on the file engine (decision 0021, SPEC §4 and §13):
+// sessions appended to all the time keep only their open tail in memory;
+// the sealed entries before it go to disk, and every read equals the fold
+// of the same events kept whole in memory (what the memory engine does),
+// through the cap, snapshots, restarts and a failing disk.
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/file_store_test_util.h"
+#include "transcript/transcript.h"
+#include "transcript/transcript_page.h"
+
+namespace acpstore::engine {
+namespace {
+
+constexpr int kSessions = 6;
+// What one session's open tail may hold in this workload: the open tool
+// (a 2.5 KB input) and the message after it (two ~300 B deltas), with the
+// entries' overhead. Everything before is sealed.
+constexpr uint64_t kTailBound = 6 << 10;
+
+class TranscriptHotTest : public FileStoreTest {
+ protected:
+  TranscriptHotTest() {
+    // A 64 KiB budget: transcripts get a 16 KiB share.
+    options_.memory_budget_bytes = 64 << 10;
+  }
+
+  static std::string Id(int s) { return "hot-" + std::to_string(s); }
+  uint64_t Share() const { return options_.memory_budget_bytes / 4; }
+
+  void Append(int s, const std::string& type, const std::string& payload) {
+    NewEvent e;
+    e.event_type = type;
+    e.payload = payload;
+    Result<Event> r = db().Append(kAlice, Id(s), std::move(e));
+    ASSERT_TRUE(r.ok()) << r.error();
+    // The same event folded whole, as the memory engine keeps it.
+    whole_[s].Fold(transcript::EventView{r->seq, r->event_type, r->occurred_at,
+                                         r->payload},
+                   limits_);
+  }
+
+  // One round of an agent turn per session, shaped like the HTTP batch
+  // benchmark's tool events: the previous round's tool completes, a new
+  // one starts with a 2.5 KB input (open until the next round), and a
+  // message streams after it; usage now and then.
+  void Round(int round) {
+    for (int s = 0; s < kSessions; ++s) {
+      const std::string r = std::to_string(round);
+      if (round > 0) {
+        Append(s, "tool.completed",
+               R"({"status":"completed","text":"result )" + r +
+                   R"( \"ok\"","toolCallId":"t)" + std::to_string(round - 1) +
+                   "\"}");
+      }
+      Append(s, "tool.started",
+             R"({"acp":{"raw":"frame"},"input":{"cmd":")" +
+                 std::string(2500, static_cast<char>('a' + (s + round) % 26)) +
+                 R"("},"kind":"execute","title":"run )" + r +
+                 R"(","toolCallId":"t)" + r + "\"}");
+      for (int d = 0; d < 2; ++d) {
+        Append(s, "message.delta",
+               R"({"messageId":"m)" + r + R"(","text":"s)" + std::to_string(s) +
+                   "-" + r + "-" + std::to_string(d) + " caf\\u00e9 " +
+                   std::string(300, 'x') + "\"}");
+      }
+      if (round % 5 == 4) {
+        Append(s, "usage.updated", R"({"inputTokens":7,"outputTokens":3})");
+      }
+    }
+  }
+
+  // Every page of a transcript, every field, as text.
+  static Result<std::string> Dump(
+      const std::function<Result<TranscriptPage>(const TranscriptQuery&)>&
+          read) {
+    std::string out;
+    TranscriptQuery q;
+    q.limit = 7;  // several pages, starting inside the sealed part
+    for (;;) {
+      Result<TranscriptPage> page = read(q);
+      if (!page.ok()) return page.error();
+      if (q.after == 0) {
+        out += "first=" + std::to_string(page->first_index) +
+               " end=" + std::to_string(page->end_index) +
+               " complete=" + std::to_string(page->complete) +
+               " folded=" + std::to_string(page->folded_seq) + "\n";
+        for (const auto& [name, n] : page->usage) {
+          out += name + "=" + std::to_string(n) + "\n";
+        }
+        for (const auto& [kind, n] : page->entries_by_kind) {
+          out += kind + ":" + std::to_string(n) + "\n";
+        }
+      }
+      for (const TranscriptEntry& e : page->entries) {
+        out += std::to_string(e.index) + " " + e.kind + " " + e.id + " " +
+               std::to_string(e.first_seq) + "-" + std::to_string(e.last_seq) +
+               " " + std::to_string(e.first_at) + "-" +
+               std::to_string(e.last_at) + " [" + e.title + "|" + e.tool_kind +
+               "|" + e.status + "|" + e.input + "|" + e.fields + "|" +
+               std::to_string(e.input_cut) + std::to_string(e.text_cut) +
+               std::to_string(e.started) + std::to_string(e.completed) + "] " +
+               e.text + "\n";
+      }
+      if (page->entries.empty() || page->next == q.after) break;
+      q.after = page->next;
+    }
+    return out;
+  }
+  Result<std::string> StoreDump(int s) {
+    return Dump([&](const TranscriptQuery& q) {
+      return db().ReadTranscript(kAlice, Id(s), q);
+    });
+  }
+  std::string WholeDump(int s) {
+    return Dump([&](const TranscriptQuery& q) -> Result<TranscriptPage> {
+             return transcript::ReadTranscriptPage(
+                 whole_[s], q, transcript::CheckTranscriptQuery(q).value());
+           })
+        .value();
+  }
+  void ExpectAllEqualTheWholeFold() {
+    for (int s = 0; s < kSessions; ++s) {
+      Result<std::string> d = StoreDump(s);
+      ASSERT_TRUE(d.ok()) << d.error();
+      EXPECT_EQ(*d, WholeDump(s)) << "session " << s;
+    }
+  }
+
+  transcript::Limits limits_;
+  std::map<int, transcript::Transcript> whole_;
+};
+
+TEST_F(TranscriptHotTest, AHotSetKeepsOnlyItsOpenTailsResident) {
+  Open();
+  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+  uint64_t whole_bytes = 0;
+  for (int round = 0; round < 30; ++round) {
+    Round(round);
+    // As the background passes do: only transcripts untouched since the
+    // previous pass may be evicted, and every one was written to.
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+    const StoreStats st = store().Stats();
+    EXPECT_LE(st.memory_transcript_bytes, Share() + kSessions * kTailBound)
+        << "round " << round;
+    if (round % 10 == 9) ExpectAllEqualTheWholeFold();
+  }
+  for (const auto& [s, t] : whole_) whole_bytes += t.bytes();
+  // Without sealing the six would hold every entry (~0.6 MB).
+  EXPECT_GT(whole_bytes, 10 * (Share() + kSessions * kTailBound));
+  // Reading a sealed part back does not make it resident.
+  const uint64_t resident = store().Stats().memory_transcript_bytes;
+  ExpectAllEqualTheWholeFold();
+  EXPECT_EQ(store().Stats().memory_transcript_bytes, resident);
+  // The transcript stream's reads (entries changed after a seq) of the
+  // newest changes need only the tail.
+  TranscriptQuery q;
+  q.changed_after_seq = whole_[0].folded_seq() - 2;
+  Result<TranscriptPage> changed = db().ReadTranscript(kAlice, Id(0), q);
+  ASSERT_TRUE(changed.ok()) << changed.error();
+  ASSERT_FALSE(changed->entries.empty());
+  for (const TranscriptEntry& e : changed->entries) {
+    EXPECT_GT(e.last_seq, q.changed_after_seq);
+  }
+}
+
+TEST_F(TranscriptHotTest, TheCapDropsSealedEntriesAndSnapshotsCopyTheRest) {
+  options_.transcript_max_bytes = 40 << 10;
+  limits_.max_bytes = 40 << 10;
+  Open();
+  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+  for (int round = 0; round < 25; ++round) {
+    Round(round);
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+  }
+  ASSERT_FALSE(whole_[0].complete());
+  ASSERT_GT(whole_[0].first_index(), 10u);
+  ExpectAllEqualTheWholeFold();
+  // Snapshots copy the sealed items (the parts the cap cut into rewritten)
+  // and the sealed parts move into them; the older files go.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    ExpectAllEqualTheWholeFold();
+    Round(25 + i);
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+    ExpectAllEqualTheWholeFold();
+  }
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(SnapshotDir())) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 2u);  // the two kept snapshots; spill files are unlinked
+  // Recovery: from the snapshot, then from the snapshot and the journal.
+  Reopen();
+  ExpectAllEqualTheWholeFold();
+  Round(28);
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+  ExpectAllEqualTheWholeFold();
+  Close();
+  RemoveSnapshots();  // from the journal alone
+  Open();
+  ExpectAllEqualTheWholeFold();
+}
+
+TEST_F(TranscriptHotTest, AppendsNeedOnlyTheTailAndAFailedSealedReadIsAnError) {
+  // A 256 KiB share that the rounds below never pass, so that no
+  // background pass runs: the explicit one (the first, which evicts
+  // nothing) seals the largest transcripts until the resident ones fit
+  // three quarters of it; nothing is evicted.
+  options_.memory_budget_bytes = 1 << 20;
+  Open();
+  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+  for (int round = 0; round < 10; ++round) Round(round);
+  ASSERT_GT(store().Stats().memory_transcript_bytes, Share() - Share() / 4);
+  ASSERT_LT(store().Stats().memory_transcript_bytes, Share());
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+  ASSERT_EQ(store().Stats().transcripts_evicted, 0u);
+  ASSERT_LE(store().Stats().memory_transcript_bytes, Share() - Share() / 4);
+  // Every read of the spill file or a snapshot fails.
+  fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+                      io::FaultInjectionFileSystem::kRead, EIO)
+                      .OnPaths([](const std::string& path) {
+                        return path.find("/snapshot/") != std::string::npos;
+                      }));
+  int failed = 0;
+  for (int s = 0; s < kSessions; ++s) {
+    Result<std::string> d = StoreDump(s);
+    if (!d.ok()) {
+      ++failed;
+      EXPECT_EQ(d.error().code(), StatusCode::kIoError) << d.error();
+    }
+    // The newest entries are held: a page of them reads nothing back.
+    TranscriptQuery q;
+    q.after = whole_[s].end_index() - 2;
+    Result<TranscriptPage> tail = db().ReadTranscript(kAlice, Id(s), q);
+    ASSERT_TRUE(tail.ok()) << tail.error();
+    ASSERT_EQ(tail->entries.size(), 1u);
+  }
+  EXPECT_GE(failed, 1);  // those with a sealed part
+  // Appends fold into the held tail and never read the sealed part back.
+  Round(10);
+  ASSERT_EQ(store().Stats().transcripts_evicted, 0u);
+  fs_.ClearFaults();
+  ExpectAllEqualTheWholeFold();
+  // Damaged sealed bytes are caught by their checksum: flip a byte of the
+  // sealed text inside the newest snapshot, after moving the sealed parts
+  // there.
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  std::string newest;
+  for (const auto& e : std::filesystem::directory_iterator(SnapshotDir())) {
+    if (newest.empty() || e.path().string() > newest)
+      newest = e.path().string();
+  }
+  std::string data = ReadFile(newest);
+  for (int k = 0; k < kSessions; ++k) {
+    const size_t at = data.find("s" + std::to_string(k) + "-1-0 caf");
+    ASSERT_NE(at, std::string::npos);
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(at));
+    f.put('S');
+  }
+  int damaged = 0;
+  for (int k = 0; k < kSessions; ++k) {
+    Result<std::string> d = StoreDump(k);
+    if (d.ok()) {
+      EXPECT_EQ(*d, WholeDump(k));  // held whole: never read back
+    } else {
+      ++damaged;
+      EXPECT_EQ(d.error().code(), StatusCode::kDataLoss) << d.error();
+    }
+  }
+  EXPECT_GE(damaged, 1);
+}
+
+}  // namespace
+}  // namespace acpstore::engine
