@@ -179,12 +179,16 @@ Status AppendBatch::CommitCached() {
   if (!first_guard_) return Status::Internal("not a cached batch");
   ACPSTORE_RETURN_IF_ERROR(conn_.SendCommand("COMMIT"));
   commit_sent_ = true;
-  // Sends everything queued (one round trip) and reads it: the first
-  // failure, or the first guard's row.
-  ACPSTORE_ASSIGN_OR_RETURN(PgResult r,
-                            conn_.Exec(kGuardSession, GuardParams(*first_guard_)));
-  if (r.rows() == 1 && !r.IsNull(0, 1)) {
-    xid_ = static_cast<uint32_t>(r.Int(0, 1));
+  // Sends everything queued (one round trip, unless a read of the batch,
+  // a transcript checkpoint's, sent the first part already) and waits
+  // for all of it, the COMMIT included: OK only once it committed.
+  ACPSTORE_RETURN_IF_ERROR(conn_.Flush());
+  // The first guard's row, read by whichever round trip carried it; not
+  // Exec, which would run the guard again outside the transaction.
+  std::optional<PgResult> r =
+      conn_.TakeFetched(kGuardSession, GuardParams(*first_guard_));
+  if (r && r->rows() == 1 && !r->IsNull(0, 1)) {
+    xid_ = static_cast<uint32_t>(r->Int(0, 1));
   }
   return Status::OK();
 }

@@ -289,6 +289,11 @@ Status PgConn::Flush() {
   return Drain().status();
 }
 
+std::optional<PgResult> PgConn::TakeFetched(const PgStatement& stmt,
+                                            const PgParams& params) {
+  return TakePrefetched(PrefetchKey(stmt, params));
+}
+
 std::optional<PgResult> PgConn::TakePrefetched(const std::string& key) {
   for (auto it = prefetched_.begin(); it != prefetched_.end(); ++it) {
     if (it->key == key) {

@@ -127,6 +127,11 @@ class PgConn {
   Status Prefetch(const PgStatement& stmt, const PgParams& params);
   // Waits for everything queued; the first failure among it.
   Status Flush();
+  // The rows a Prefetch of stmt with these parameters read, if a round
+  // trip has brought them and nothing took them yet; never sends anything
+  // (unlike Exec, which would run the statement again).
+  std::optional<PgResult> TakeFetched(const PgStatement& stmt,
+                                      const PgParams& params);
 
   // False once the connection broke (libpq says so, or a statement failed
   // with an error libpq made up itself, which it does only when it lost
