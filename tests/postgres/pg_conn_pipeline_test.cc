@@ -4,7 +4,9 @@
 // SQLSTATE, and a COMMIT or ROLLBACK it skipped still ends the transaction
 // (a failed transaction must never go back to the pool open); prefetched
 // rows answer exactly one later Exec of the same statement and parameters
-// and never outlive their transaction.
+// and never outlive their transaction; a statement whose preparation a
+// failure skipped is prepared again at its next use; TakeFetched hands out
+// prefetched rows without sending anything.
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -146,6 +148,42 @@ TEST_F(PgConnPipelineTest, PrefetchedRowsDoNotOutliveTheirTransaction) {
   ASSERT_TRUE(conn_->Run("COMMIT").ok());  // the prefetch was never taken
   ASSERT_TRUE(conn_->Run("UPDATE t SET v = '5' WHERE k = 'a'").ok());
   EXPECT_EQ(Get("a"), "5");
+}
+
+// The first use of a statement on a connection queues its preparation;
+// behind a failed statement PostgreSQL skips that too, so the connection
+// must not count it as prepared (the one-round-trip append batch's guard
+// fails that way, and the batch then runs again on the same connection).
+TEST_F(PgConnPipelineTest, APreparationSkippedBehindAFailureIsPreparedAgain) {
+  constexpr PgStatement kFresh{"t_fresh", "INSERT INTO t (k, v) VALUES ($1, $2)"};
+  ASSERT_TRUE(conn_->SendCommand("BEGIN").ok());
+  ASSERT_TRUE(conn_->SendCommand("SELECT 1 / 0").ok());
+  ASSERT_TRUE(conn_->Send(kFresh, PgParams().Text("a").Text("1")).ok());
+  EXPECT_FALSE(conn_->Run("COMMIT").ok());
+  EXPECT_TRUE(conn_->healthy());
+  ASSERT_TRUE(conn_->SendCommand("BEGIN").ok());
+  ASSERT_TRUE(conn_->Send(kFresh, PgParams().Text("b").Text("2")).ok());
+  Result<PgResult> commit = conn_->Run("COMMIT");
+  ASSERT_TRUE(commit.ok()) << commit.status();
+  EXPECT_EQ(Get("a"), "<none>");
+  EXPECT_EQ(Get("b"), "2");
+}
+
+TEST_F(PgConnPipelineTest, TakeFetchedNeverSendsAnything) {
+  ASSERT_TRUE(conn_->Run("INSERT INTO t (k, v) VALUES ('a', '1')").ok());
+  ASSERT_TRUE(conn_->SendCommand("BEGIN").ok());
+  ASSERT_TRUE(conn_->Prefetch(kGet, PgParams().Text("a")).ok());
+  // Not read yet: nothing to take, and nothing was sent for it.
+  EXPECT_FALSE(conn_->TakeFetched(kGet, PgParams().Text("a")).has_value());
+  ASSERT_TRUE(conn_->Send(kUpdate, PgParams().Text("a").Text("2")).ok());
+  ASSERT_TRUE(conn_->SendCommand("COMMIT").ok());
+  ASSERT_TRUE(conn_->Flush().ok());
+  std::optional<PgResult> rows = conn_->TakeFetched(kGet, PgParams().Text("a"));
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->rows(), 1);
+  EXPECT_EQ(rows->Text(0, 0), "1");  // read before the UPDATE
+  EXPECT_FALSE(conn_->TakeFetched(kGet, PgParams().Text("a")).has_value());
+  EXPECT_EQ(Get("a"), "2");  // the COMMIT ran with the Flush
 }
 
 }  // namespace
