@@ -2,14 +2,18 @@
 // (CanonicalizePayload) and metadata maps (CanonicalizeMetadata).
 //
 // Beyond "does not crash" (run under ASan/UBSan), it asserts the
-// properties the store relies on: the fast path and the full parser agree; canonical output is within the limits,
-// valid UTF-8, and a fixed point (re-canonicalising it gives the same
-// bytes, so the journal, snapshots and replicas agree on one form); a
-// refusal is always a validation error naming its field.
+// properties the store relies on: the fast path and the full parser agree;
+// canonical output is within the limits, valid UTF-8, and a fixed point
+// (re-canonicalising it gives the same bytes, so the journal, snapshots and
+// replicas agree on one form); a refusal is always a validation error naming
+// its field. And the HTTP server's scanner calls a payload canonical only when
+// the store would keep exactly its bytes (server/json_reader.h), at the nesting
+// it reports.
 //
 // Two sets of limits are used so small inputs reach the size, depth and
 // key-count boundaries too.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +25,7 @@
 #include "record/canonical_fast.h"
 #include "record/canonical_json.h"
 #include "record/validate.h"
+#include "server/json_reader.h"
 
 namespace {
 
@@ -72,6 +77,25 @@ void CheckPayload(std::string_view in, const Limits& limits) {
   FUZZ_CHECK(*again == *r);
 }
 
+// The store skips canonicalisation when the scanner says a payload is
+// canonical (NewEvent::canonical_payload_nesting), within limits of its
+// size and nesting: there the store's own answer must be those bytes.
+void CheckScannerVerdict(std::string_view in) {
+  auto v = acpstore::server::ScanJson(in, "payload", 256);
+  if (!v.ok() || !v->canonical) return;
+  Limits at;
+  at.max_payload_bytes = static_cast<uint32_t>(v->raw.size());
+  at.max_json_depth = static_cast<uint32_t>(std::max(v->nesting, 1));
+  auto r = acpstore::record::CanonicalizePayload(v->raw, at, "payload");
+  FUZZ_CHECK(r.ok());
+  FUZZ_CHECK(*r == v->raw);
+  if (v->nesting > 1) {
+    at.max_json_depth = static_cast<uint32_t>(v->nesting - 1);
+    FUZZ_CHECK(
+        !acpstore::record::CanonicalizePayload(v->raw, at, "payload").ok());
+  }
+}
+
 void CheckMetadata(std::string_view in, const Limits& limits) {
   auto r = acpstore::record::CanonicalizeMetadata(in, limits, "metadata");
   if (!r.ok()) {
@@ -101,5 +125,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckPayload(in, *limits);
     CheckMetadata(in, *limits);
   }
+  CheckScannerVerdict(in);
   return 0;
 }

@@ -202,6 +202,12 @@ struct NewEvent {
   std::optional<std::string> backend_run_id;
   std::optional<std::string> payload_ref;
   std::optional<std::string> client_event_id;  // <= 256 bytes
+  // Set only by the HTTP server, whose request scanner found `payload`
+  // already in canonical form, nesting this many containers deep: the
+  // store then checks the payload's size and depth limits and keeps the
+  // bytes, instead of canonicalising them a second time (issue 14).
+  // Everyone else leaves it unset and the store canonicalises.
+  std::optional<uint32_t> canonical_payload_nesting;
 };
 
 // One event or an atomic batch (all appended, or none).
@@ -211,6 +217,11 @@ struct AppendRequest {
   // last_seq equals it. Checked after clientEventId dedupe, so a retry of
   // an already-stored event still succeeds.
   std::optional<EventSeq> expected_last_seq;
+  // The caller reads only what the store assigned from the result (the
+  // HTTP server under Prefer: return=minimal, SPEC §5.2): new events in
+  // AppendResult::events may come back with an empty payload, sparing a
+  // copy of every payload (issue 14). The stored events are unaffected.
+  bool result_without_payloads = false;
 };
 
 struct AppendResult {

@@ -240,8 +240,14 @@ Result<Decision<AppendResult>> DecideAppendEvents(const StoreState& state,
     ev.ingested_at = ctx.now;
     ev.backend_run_id = std::move(ne.backend_run_id);
     ev.payload_ref = std::move(ne.payload_ref);
-    ev.payload = std::move(ne.payload);
-    result.events[i] = ev;
+    if (req.result_without_payloads) {
+      std::string payload = std::move(ne.payload);
+      result.events[i] = ev;
+      ev.payload = std::move(payload);
+    } else {
+      ev.payload = std::move(ne.payload);
+      result.events[i] = ev;
+    }
     result.created[i] = true;
     fresh.push_back(std::move(ev));
   }

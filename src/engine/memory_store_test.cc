@@ -69,6 +69,43 @@ TEST_F(MemoryStoreTest, PayloadIsStoredCanonicalAndSeqsAreDense) {
   EXPECT_EQ(db_->GetSession(alice_, "s")->events.last_seq, 2u);
 }
 
+// Issue 14's two hints from the HTTP server: a payload its scanner found
+// canonical is kept without canonicalising again, within the limits (past
+// them, the full path words the error); and a caller that reads only what
+// the store assigned may get the new events back without their payloads,
+// while the stored events keep them.
+TEST_F(MemoryStoreTest, ServerHintsSkipWorkButNotTheRules) {
+  StoreOptions options;
+  options.limits.max_json_depth = 2;
+  Open(options);
+  NewSessionWithId("s", alice_);
+  AppendRequest req;
+  req.events.push_back(Ev());
+  req.events[0].payload = R"({"a":[1]})";
+  req.events[0].canonical_payload_nesting = 2;
+  req.result_without_payloads = true;
+  auto r = db_->AppendEvents(alice_, "s", req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->events.size(), 1u);
+  EXPECT_EQ(r->events[0].seq, 1u);
+  EXPECT_EQ(r->events[0].payload, "");
+  auto page = db_->ListEvents(alice_, "s", 0, 10);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].payload, R"({"a":[1]})");
+
+  AppendRequest deep;
+  deep.events.push_back(Ev());
+  deep.events[0].payload = R"({"a":{"b":[1]}})";
+  deep.events[0].canonical_payload_nesting = 3;
+  auto refused = db_->AppendEvents(alice_, "s", deep);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message().find("events[0].payload"),
+            std::string::npos)
+      << refused.error().message();
+}
+
 TEST_F(MemoryStoreTest, RetriedClientEventIdReturnsOriginalEvenWithStaleSeq) {
   NewSessionWithId("s", alice_);
   AppendRequest first;

@@ -192,6 +192,14 @@ Status ValidateNewEvent(NewEvent* event, const Limits& limits,
     ACPSTORE_RETURN_IF_ERROR(
         CheckTimestamp(*event->occurred_at, JoinField(field, "occurredAt")));
   }
+  // The server's scanner already judged the bytes canonical; within the
+  // limits they are what CanonicalizePayload would return. Outside them,
+  // the full path below gives the precise error.
+  if (event->canonical_payload_nesting &&
+      event->payload.size() <= limits.max_payload_bytes &&
+      *event->canonical_payload_nesting <= limits.max_json_depth) {
+    return Status::OK();
+  }
   ACPSTORE_ASSIGN_OR_RETURN(
       event->payload,
       CanonicalizePayload(event->payload, limits, JoinField(field, "payload")));

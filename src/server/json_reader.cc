@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "base/time_format.h"
 #include "record/canonical_json.h"
@@ -37,27 +40,73 @@ class JsonTapeWriter {
     tape_->spans_.clear();
   }
   size_t Begin(const char* begin) {
-    tape_->spans_.push_back({begin, nullptr});
+    tape_->spans_.push_back({begin, nullptr, false, 0});
     return tape_->spans_.size() - 1;
   }
-  void End(size_t index, const char* end) { tape_->spans_[index].end = end; }
+  void End(size_t index, const char* end, bool canonical, int nesting) {
+    JsonTape::Span& span = tape_->spans_[index];
+    span.end = end;
+    span.canonical = canonical;
+    span.nesting = nesting;
+  }
 
  private:
   JsonTape* tape_;
 };
 
-const char* JsonTape::EndOf(const char* begin) const {
+const JsonTape::Span* JsonTape::Find(const char* begin) const {
   auto it = std::lower_bound(
       spans_.begin(), spans_.end(), begin,
       [](const Span& s, const char* p) { return std::less<>()(s.begin, p); });
   if (it == spans_.end() || it->begin != begin) return nullptr;
-  return it->end;
+  return &*it;
+}
+
+const char* JsonTape::EndOf(const char* begin) const {
+  const Span* span = Find(begin);
+  return span == nullptr ? nullptr : span->end;
 }
 
 namespace {
 
-// A recursive-descent recogniser. It never allocates per value; recursion
-// is bounded by max_depth, so hostile nesting cannot exhaust the stack.
+// Beyond these a number is not judged canonical here, as the payload fast
+// path leaves it to the full parser (record/canonical_fast.cc).
+constexpr size_t kMaxCanonicalNumberBytes = 40;
+constexpr size_t kMaxCanonicalIntegerDigits = 18;
+constexpr size_t kMaxCanonicalExponentDigits = 4;
+
+// Objects with at most this many keys are checked for duplicates pairwise
+// (by a tag first, so unequal keys rarely reach memcmp); larger ones are
+// sorted.
+constexpr size_t kPairwiseKeys = 16;
+
+// A key as written (between its quotes) and a tag of its length and end
+// bytes: different tags, different keys.
+struct ScannedKey {
+  std::string_view text;
+  uint32_t tag;
+
+  explicit ScannedKey(std::string_view t)
+      : text(t),
+        tag(t.empty() ? 0
+                      : (static_cast<uint32_t>(t.size()) << 16) ^
+                            (static_cast<uint32_t>(
+                                 static_cast<unsigned char>(t.front()))
+                             << 8) ^
+                            static_cast<unsigned char>(t.back())) {}
+  bool operator==(const ScannedKey& o) const {
+    return tag == o.tag && text == o.text;
+  }
+  bool operator<(const ScannedKey& o) const { return text < o.text; }
+};
+
+// A recursive-descent recogniser. It never allocates per value (the key
+// list below grows once per request); recursion is bounded by max_depth,
+// so hostile nesting cannot exhaust the stack.
+//
+// It also judges, per value, whether the text is already canonical
+// (JsonValue::canonical): canon_ holds "canonical so far" for the value
+// being scanned, and each value ANDs its own verdict into its parent's.
 class Scanner {
  public:
   Scanner(std::string_view text, std::string_view field, int max_depth)
@@ -87,18 +136,26 @@ class Scanner {
     const char c = s_[pos_];
     const bool container_or_string = c == '{' || c == '[' || c == '"';
     if (tape_ != nullptr && container_or_string) {
-      if (const char* end = tape_->EndOf(s_.data() + pos_)) {
+      if (const JsonTape::Span* span = tape_->Find(s_.data() + pos_)) {
         out->kind = c == '{'   ? JsonKind::kObject
                     : c == '[' ? JsonKind::kArray
                                : JsonKind::kString;
-        pos_ = static_cast<size_t>(end - s_.data());
+        pos_ = static_cast<size_t>(span->end - s_.data());
         out->raw = s_.substr(start, pos_ - start);
+        out->canonical = span->canonical;
+        out->nesting = span->nesting;
+        canon_ = canon_ && span->canonical;
+        deepest_ = std::max(deepest_, depth + span->nesting);
         return true;
       }
     }
     const bool record =
         writer_ != nullptr && container_or_string && depth <= kTapeDepth;
     const size_t span = record ? writer_->Begin(s_.data() + pos_) : 0;
+    const bool outer_canon = canon_;
+    const int outer_deepest = deepest_;
+    canon_ = true;
+    deepest_ = depth;
     bool ok = false;
     switch (c) {
       case '{':
@@ -134,7 +191,13 @@ class Scanner {
         }
     }
     out->raw = s_.substr(start, pos_ - start);
-    if (record) writer_->End(span, s_.data() + pos_);
+    out->canonical = ok && canon_;
+    out->nesting = deepest_ - depth;
+    canon_ = outer_canon && canon_;
+    deepest_ = std::max(outer_deepest, deepest_);
+    if (record) {
+      writer_->End(span, s_.data() + pos_, out->canonical, out->nesting);
+    }
     return ok;
   }
 
@@ -164,30 +227,67 @@ class Scanner {
     if (depth > max_depth_) {
       return Error("nesting deeper than " + std::to_string(max_depth_));
     }
+    deepest_ = std::max(deepest_, depth);
     return true;
+  }
+
+  // Whitespace between the tokens of a value: canonical text has none.
+  void SkipWsInside() {
+    const size_t before = pos_;
+    SkipWs();
+    if (pos_ != before) canon_ = false;
+  }
+
+  // Whether the keys of the object being closed, keys_[first, end), are
+  // distinct. They are compared as written, which is exact only while
+  // canon_ holds (canonical escaping is one spelling per string).
+  bool KeysAreDistinct(size_t first) {
+    const size_t n = keys_.size() - first;
+    if (n < 2) return true;
+    const auto begin = keys_.begin() + static_cast<std::ptrdiff_t>(first);
+    if (n <= kPairwiseKeys) {
+      for (auto i = begin; i != keys_.end(); ++i) {
+        for (auto j = i + 1; j != keys_.end(); ++j) {
+          if (*i == *j) return false;
+        }
+      }
+      return true;
+    }
+    std::sort(begin, keys_.end());
+    return std::adjacent_find(begin, keys_.end()) == keys_.end();
   }
 
   bool ScanObject(int depth) {
     if (!CheckDepth(depth)) return false;
     ++pos_;  // '{'
-    SkipWs();
+    SkipWsInside();
     if (Consume('}')) return true;
+    const size_t first_key = keys_.size();
     for (;;) {
       if (pos_ >= s_.size() || s_[pos_] != '"') {
         return Error("expected a string key");
       }
+      const size_t key_begin = pos_ + 1;
       if (!ScanString()) return false;
-      SkipWs();
+      if (canon_) {
+        keys_.emplace_back(s_.substr(key_begin, pos_ - 1 - key_begin));
+      }
+      SkipWsInside();
       if (!Consume(':')) return Error("expected ':'");
-      SkipWs();
+      SkipWsInside();
       JsonValue v;
       if (!ScanValue(depth, &v)) return false;
-      SkipWs();
+      SkipWsInside();
       if (Consume(',')) {
-        SkipWs();
+        SkipWsInside();
         continue;
       }
-      if (Consume('}')) return true;
+      if (Consume('}')) {
+        if (canon_ && !KeysAreDistinct(first_key)) canon_ = false;
+        keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(first_key),
+                    keys_.end());
+        return true;
+      }
       return Error("expected ',' or '}'");
     }
   }
@@ -195,14 +295,14 @@ class Scanner {
   bool ScanArray(int depth) {
     if (!CheckDepth(depth)) return false;
     ++pos_;  // '['
-    SkipWs();
+    SkipWsInside();
     if (Consume(']')) return true;
     for (;;) {
       JsonValue v;
       if (!ScanValue(depth, &v)) return false;
-      SkipWs();
+      SkipWsInside();
       if (Consume(',')) {
-        SkipWs();
+        SkipWsInside();
         continue;
       }
       if (Consume(']')) return true;
@@ -232,9 +332,12 @@ class Scanner {
               return Error("bad \\u escape");
             }
           }
+          if (!IsCanonicalUEscape(s_.substr(pos_ + 1, 4))) canon_ = false;
           pos_ += 4;
         } else if (!IsSimpleEscape(e)) {
           return Error("bad escape");
+        } else if (e == '/') {
+          canon_ = false;  // canonical text has a plain '/'
         }
       }
       ++pos_;
@@ -260,8 +363,30 @@ class Scanner {
     }
   }
 
+  // The escape \u followed by `hex` is how canonical text writes a control
+  // character: lowercase \u00xx, for those without a short escape
+  // (record::AppendJsonStringBody).
+  static bool IsCanonicalUEscape(std::string_view hex) {
+    if (hex[0] != '0' || hex[1] != '0' || (hex[2] != '0' && hex[2] != '1')) {
+      return false;
+    }
+    const char low = hex[3];
+    int v = 0;
+    if (IsDigit(low)) {
+      v = low - '0';
+    } else if (low >= 'a' && low <= 'f') {
+      v = low - 'a' + 10;
+    } else {
+      return false;  // uppercase hex is not the canonical spelling
+    }
+    if (hex[2] == '1') v += 16;
+    return v != '\b' && v != '\t' && v != '\n' && v != '\f' && v != '\r';
+  }
+
   bool ScanNumber() {
+    const size_t begin = pos_;
     Consume('-');
+    const size_t digits_begin = pos_;
     if (Consume('0')) {
       // No leading zeros.
     } else if (pos_ < s_.size() && IsDigit(s_[pos_])) {
@@ -269,17 +394,41 @@ class Scanner {
     } else {
       return Error("bad number");
     }
+    const size_t integer_digits = pos_ - digits_begin;
+    bool integer = true;
+    size_t exponent_digits = 0;
     if (Consume('.')) {
+      integer = false;
       if (pos_ >= s_.size() || !IsDigit(s_[pos_])) return Error("bad number");
       while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
     }
     if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      integer = false;
       ++pos_;
       if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
       if (pos_ >= s_.size() || !IsDigit(s_[pos_])) return Error("bad number");
+      const size_t exponent_begin = pos_;
       while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+      exponent_digits = pos_ - exponent_begin;
+    }
+    if (canon_) {
+      canon_ = IsCanonicalNumber(s_.substr(begin, pos_ - begin), integer,
+                                 integer_digits, exponent_digits);
     }
     return true;
+  }
+
+  // Integers are their own canonical form; other numbers are canonical
+  // when they are already their shortest round-trip spelling. Long or
+  // extreme ones are left to the store, as the payload fast path does.
+  static bool IsCanonicalNumber(std::string_view token, bool integer,
+                                size_t integer_digits, size_t exponent_digits) {
+    if (token.size() > kMaxCanonicalNumberBytes) return false;
+    if (integer) return integer_digits <= kMaxCanonicalIntegerDigits;
+    if (exponent_digits > kMaxCanonicalExponentDigits) return false;
+    std::string canonical;
+    return record::AppendCanonicalNumber(token, false, &canonical) &&
+           canonical == token;
   }
 
   bool Literal(std::string_view word) {
@@ -295,6 +444,10 @@ class Scanner {
   Status status_;
   JsonTapeWriter* writer_ = nullptr;
   const JsonTape* tape_ = nullptr;
+  bool canon_ = true;  // the value being scanned is canonical so far
+  int deepest_ = 0;    // the deepest container level reached in it
+  // Keys of the objects open now, innermost last, while canonical.
+  std::vector<ScannedKey> keys_;
 };
 
 // Members an ObjectReader accepts in one object.

@@ -7,6 +7,11 @@
 // duplicate keys, number spelling and depth inside a payload are the
 // store's to judge.
 //
+// On the same pass the scanner tells whether each value is already in the
+// store's canonical form (JsonValue::canonical), so the store need not
+// canonicalise a payload the client sent canonical (issue 14: every
+// payload used to be scanned here and then again by the store).
+//
 // Every failure is kInvalidArgument "<field>: <rule>" with a "field"
 // detail, like the store's validation errors (record/field_error.h).
 //
@@ -41,16 +46,21 @@ std::string_view ToString(JsonKind kind);  // "null", "a boolean", ...
 // issue 14).
 class JsonTape {
  public:
+  struct Span {
+    const char* begin;
+    const char* end;  // one past the value
+    bool canonical;   // as JsonValue
+    int nesting;
+  };
+  // The recorded value that starts at `begin`, or nullptr if none was
+  // recorded there.
+  const Span* Find(const char* begin) const;
   // One past the end of the recorded value that starts at `begin`, or
   // nullptr if none was recorded there.
   const char* EndOf(const char* begin) const;
 
  private:
   friend class JsonTapeWriter;
-  struct Span {
-    const char* begin;
-    const char* end;
-  };
   std::vector<Span> spans_;  // in document order, so sorted by begin
 };
 
@@ -60,6 +70,18 @@ struct JsonValue {
   JsonKind kind = JsonKind::kNull;
   std::string_view raw;
   const JsonTape* tape = nullptr;
+  // `raw` is already the canonical form of the value (record/
+  // canonical_json.h): CanonicalizePayload(raw) would succeed and return
+  // raw itself, given limits of at least raw.size() bytes and `nesting`
+  // levels. False only means "not known to be": the scanner says true
+  // for exactly what the payload fast path (record/canonical_fast.h)
+  // would copy through unchanged -- no whitespace between tokens, strings
+  // escaped minimally, integers of at most 18 digits, other numbers in
+  // their shortest form, no duplicate keys -- and the differential test
+  // (json_reader_test.cc) and the payload fuzzer hold it to that.
+  bool canonical = false;
+  // Containers nested in the value: 0 for a scalar, 1 for {} or [1], ...
+  int nesting = 0;
 };
 
 // Checks that `text` is exactly one JSON value (whitespace around it is

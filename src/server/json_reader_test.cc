@@ -5,11 +5,17 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "acpstore/options.h"
+#include "record/canonical_json.h"
+#include "record/json_generator_test_util.h"
+#include "record/validate.h"
 #include "server/request_codec.h"
 
 namespace acpstore::server {
@@ -150,6 +156,115 @@ TEST(JsonTape, ReadersSeeTheSameValuesWithAndWithoutATape) {
   EXPECT_EQ(tape.EndOf(body.data()), nullptr);  // whitespace, not a value
   const char* inner = body.data() + body.find("{\"d\"");
   EXPECT_EQ(tape.EndOf(inner), nullptr);  // inside a payload: not recorded
+}
+
+// The scanner's verdict on one document: "canonical/<nesting>" or "no".
+std::string Verdict(std::string_view text) {
+  auto v = ScanJson(text, "payload", 64);
+  if (!v.ok()) return "refused";
+  if (!v->canonical) return "no";
+  return "canonical/" + std::to_string(v->nesting);
+}
+
+TEST(ScanJson, CanonicalVerdictOnHostileSpellings) {
+  EXPECT_EQ(Verdict(R"({"a":[1,"x",{}],"b":null})"), "canonical/3");
+  EXPECT_EQ(Verdict("\"tab\\t quote\\\" nl\\n \\u001f \\u0000\""),
+            "canonical/0");
+  EXPECT_EQ(Verdict("[[[1]]]"), "canonical/3");
+  EXPECT_EQ(Verdict("{}"), "canonical/1");
+  EXPECT_EQ(Verdict(" 7 "), "canonical/0");  // around the value is not in it
+  EXPECT_EQ(Verdict("[-0,0,123456789012345678,0.1,1e+21,-1.5e-07]"),
+            "canonical/1");
+  // Not canonical, or left to the store: whitespace; duplicate keys;
+  // escapes the canonical form does not use; numbers it respells; numbers
+  // the payload fast path leaves to the full parser.
+  const std::vector<std::string_view> no = {R"({"a": 1})",
+                                            "[1, 2]",
+                                            "{ }",
+                                            "[\n]",
+                                            R"({"a":1,"a":1})",
+                                            R"({"a":{"b":1,"b":2}})",
+                                            R"("a\/b")",
+                                            R"("\u0041")",
+                                            R"("\u00e9")",
+                                            R"("\u001F")",
+                                            R"("\u000a")",
+                                            R"("\u0008")",
+                                            R"("\ud83d\ude00")",
+                                            "1.0",
+                                            "1e5",
+                                            "1E+21",
+                                            "100e-2",
+                                            "0.10",
+                                            "1234567890123456789",
+                                            "1e0001",
+                                            "[1e400]"};
+  for (std::string_view text : no) {
+    EXPECT_EQ(Verdict(text), "no") << text;
+  }
+  // Keys of a closed inner object do not clash with the outer one's; equal
+  // keys among more than a handful are still found.
+  EXPECT_EQ(Verdict(R"({"a":{"a":1,"b":2},"b":{"a":3}})"), "canonical/2");
+  std::string many = "{";
+  for (int i = 0; i < 20; ++i) many += "\"k" + std::to_string(i) + "\":1,";
+  EXPECT_EQ(Verdict(many.substr(0, many.size() - 1) + "}"), "canonical/1");
+  EXPECT_EQ(Verdict(many + "\"k7\":2}"), "no");
+}
+
+// The property the store relies on (NewEvent::canonical_payload_nesting):
+// whatever the scanner calls canonical, CanonicalizePayload -- Boost.JSON
+// behind its fast path -- accepts unchanged within a size limit of its
+// length and a depth limit of its nesting, and refuses one level less.
+// Over random and hostile documents, compact and spaced, alone and as the
+// payload of a request body (through the tape and ReadEvent).
+TEST(ScanJson, CanonicalVerdictAgreesWithTheStore) {
+  size_t store_unchanged = 0;
+  size_t scanner_said = 0;
+  for (const bool spaces : {false, true}) {
+    record::JsonGenerator gen(spaces ? 20261205 : 5021, spaces);
+    for (int i = 0; i < 20000; ++i) {
+      const std::string in = gen.Document();
+      auto v = ScanJson(in, "payload", 64);
+      if (!v.ok()) continue;
+      const std::string raw(v->raw);
+      Result<std::string> reference =
+          record::CanonicalizePayloadWithParser(raw, Limits{}, "payload");
+      if (reference.ok() && *reference == raw) ++store_unchanged;
+      if (v->canonical) {
+        ++scanner_said;
+        ASSERT_TRUE(reference.ok()) << raw;
+        ASSERT_EQ(*reference, raw);
+        Limits tight;
+        tight.max_payload_bytes = static_cast<uint32_t>(raw.size());
+        tight.max_json_depth = static_cast<uint32_t>(v->nesting);
+        if (v->nesting > 0) {
+          Result<std::string> at =
+              record::CanonicalizePayload(raw, tight, "payload");
+          ASSERT_TRUE(at.ok()) << raw;
+          ASSERT_EQ(*at, raw);
+          tight.max_json_depth -= 1;
+          ASSERT_FALSE(record::CanonicalizePayload(raw, tight, "payload").ok())
+              << raw;
+        }
+      }
+      const std::string body =
+          R"({"events":[{"eventType":"t","payload":)" + in + "}]}";
+      auto a = ParseAppend(body, 128);
+      ASSERT_TRUE(a.ok()) << body;
+      const NewEvent& e = a->request.events[0];
+      ASSERT_EQ(e.payload, raw);
+      ASSERT_EQ(e.canonical_payload_nesting.has_value(), v->canonical) << in;
+      if (v->canonical) {
+        ASSERT_EQ(*e.canonical_payload_nesting,
+                  static_cast<uint32_t>(v->nesting));
+      }
+    }
+  }
+  ASSERT_GT(store_unchanged, 5000u);
+  // What it misses is rare spellings (long integers); most canonical text
+  // is recognised.
+  EXPECT_GT(scanner_said, store_unchanged * 9 / 10)
+      << scanner_said << " of " << store_unchanged;
 }
 
 TEST(RequestCodec, SingleEventKeepsPayloadTextAsSent) {

@@ -63,11 +63,15 @@ Result<NewEvent> ReadEvent(const JsonValue& value, std::string prefix,
   ObjectReader r(value, std::move(prefix));
   NewEvent e;
   e.event_type = r.ReqString("eventType");
-  std::optional<std::string_view> payload = r.OptRaw("payload");
+  std::optional<JsonValue> payload = r.Get("payload");
   if (!payload) {
     r.Fail(InvalidField(r.FieldName("payload"), "is required"));
   } else {
-    e.payload = std::string(*payload);
+    e.payload = std::string(payload->raw);
+    // The scanner's verdict spares the store a second pass (issue 14).
+    if (payload->canonical) {
+      e.canonical_payload_nesting = static_cast<uint32_t>(payload->nesting);
+    }
   }
   e.occurred_at = r.OptTimestamp("occurredAt");
   e.backend_run_id = r.OptString("backendRunId");

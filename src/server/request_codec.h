@@ -3,7 +3,10 @@
 // Field-level errors name the camelCase field; unknown fields, wrong
 // types and immutable fields in a PATCH are 400s. Payloads and metadata
 // maps are passed on as the client's raw JSON text; the store validates
-// and canonicalises them (limits, depth, duplicate keys, UTF-8).
+// and canonicalises them (limits, depth, duplicate keys, UTF-8). An event
+// payload the scanner found already canonical carries that verdict
+// (NewEvent::canonical_payload_nesting), and the store checks only its
+// limits.
 //
 // `max_depth` bounds the nesting of the whole body (ServerOptions).
 //

@@ -114,6 +114,8 @@ void AppendEvents(Call& call) {
   if (FailedParse(call, parsed)) return;
   const bool batch = parsed->batch;
   const bool minimal = PrefersMinimal(call.request.prefer);
+  // The minimal reply holds no payload: the store need not copy them.
+  parsed->request.result_without_payloads = minimal;
   const size_t count = parsed->request.events.size();
   Metrics* metrics = call.ctx.metrics;
   const int64_t start = NowMicros();
