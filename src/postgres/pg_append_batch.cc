@@ -139,8 +139,10 @@ Status AppendBatch::Flush() {
                                                              .Int(c.folded)));
   }
   counters_.clear();
-  // Behind the counters, so a checkpoint folds up to their last_seq.
-  return tails_.CheckpointDue(conn_);
+  // Behind the counters, so a checkpoint folds up to their last_seq. Only
+  // a tail the background checkpoints let grow to the backlog bound; the
+  // others are due() after the COMMIT (decision 0020).
+  return tails_.CheckpointOverdue(conn_);
 }
 
 }  // namespace acpstore::postgres

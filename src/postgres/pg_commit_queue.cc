@@ -18,6 +18,10 @@ CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
       transact_(std::move(transact)),
       channel_(std::move(channel)),
       transcripts_(transcripts) {
+  if (transcripts_.on()) {
+    checkpoints_ =
+        std::make_unique<Checkpointer>(transact_, transcripts_.limits);
+  }
   if (workers == 0) workers = 1;
   for (size_t i = 0; i < workers; ++i) {
     workers_.emplace_back([this] { Loop(); });
@@ -99,14 +103,17 @@ void CommitQueue::CountBatch(size_t n) {
   batch_log2_[bucket].fetch_add(1);
 }
 
-Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs) {
+Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
+                               std::vector<DueCheckpoint>* due) {
   AppendBatch batch(c, channel_, transcripts_);
   std::vector<const AppendTarget*> targets;
   targets.reserve(jobs.size());
   for (const CommitJob& j : jobs) targets.push_back(&j.target);
   ACPSTORE_RETURN_IF_ERROR(batch.Begin(targets));
   for (CommitJob& j : jobs) ACPSTORE_RETURN_IF_ERROR(j.run_in_batch(batch));
-  return batch.Flush();
+  ACPSTORE_RETURN_IF_ERROR(batch.Flush());
+  *due = batch.due();
+  return Status::OK();
 }
 
 void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
@@ -115,11 +122,14 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
     Result<PgPool::Lease> lease = pool_->Borrow();
     if (lease.ok()) {
       PgConn& c = **lease;
-      Status s = RunAppends(c, jobs);
+      std::vector<DueCheckpoint> due;
+      Status s = RunAppends(c, jobs, &due);
       if (s.ok()) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
           CountBatch(jobs.size());
+          // Committed: the checkpoints see the appends that made them due.
+          if (checkpoints_ != nullptr) checkpoints_->Post(std::move(due));
           std::vector<std::string> notes;
           for (CommitJob& j : jobs) {
             if (j.notes) j.notes(&notes);

@@ -18,7 +18,10 @@
 // one at a time. If any job of a batch meets a database error, the batch
 // is rolled back and each job runs again in a transaction of its own
 // (`run`), so one bad request never fails the others. A batch runs its
-// jobs in `lock_order` order (see CommitJob), not arrival order.
+// jobs in `lock_order` order (see CommitJob), not arrival order. After
+// its COMMIT, a batch names the sessions whose transcript is due for a
+// checkpoint to the queue's Checkpointer (pg_checkpointer.h; transcripts
+// on only), which folds them in transactions of their own.
 //
 // Thread-safety: Post may be called from any thread. Jobs and their
 // finish callbacks run on the worker threads. Lifetime: the destructor
@@ -32,6 +35,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +44,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "postgres/pg_append_batch.h"
+#include "postgres/pg_checkpointer.h"
 #include "postgres/pg_conn.h"
 #include "postgres/pg_pool.h"
 
@@ -100,6 +105,8 @@ class CommitQueue {
   // batch_log2[i]: append transactions of [2^i, 2^(i+1)) appends.
   uint64_t batch_log2(size_t i) const { return batch_log2_[i].load(); }
   static constexpr size_t kBatchBuckets = 16;
+  // Background transcript checkpoints; null with transcripts off.
+  const Checkpointer* checkpointer() const { return checkpoints_.get(); }
 
  private:
   void Loop() EXCLUDES(mu_);
@@ -107,8 +114,10 @@ class CommitQueue {
   // kAppendBatches batches of appends run already.
   std::deque<CommitJob>::iterator FirstRunnable() REQUIRES(mu_);
   void RunBatch(std::vector<CommitJob>& jobs);
-  // The batch's transaction up to (not including) its COMMIT.
-  Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs);
+  // The batch's transaction up to (not including) its COMMIT; `due`
+  // receives the sessions to checkpoint once it committed.
+  Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
+                    std::vector<DueCheckpoint>* due);
   void CountBatch(size_t n);
   // After COMMIT: one pg_notify per session the jobs' `notes` name (the
   // last, highest, payload of each), in one statement on `c`. A failure is only logged away: the listeners' poll
@@ -128,6 +137,9 @@ class CommitQueue {
   std::atomic<uint64_t> appends_committed_{0};
   std::atomic<uint64_t> batch_log2_[kBatchBuckets] = {};
   std::vector<std::thread> workers_;
+  // Destroyed after the workers joined (the destructor's body), so it
+  // runs every checkpoint the last batches posted.
+  std::unique_ptr<Checkpointer> checkpoints_;
 };
 
 }  // namespace acpstore::postgres
