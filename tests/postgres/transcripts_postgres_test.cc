@@ -646,6 +646,21 @@ TEST_F(TranscriptsPostgresTest, ASchemaAtVersion4KeepsItsTranscripts) {
 }
 
 
+// Schema version 7: the transcript columns a checkpoint writes large values
+// into are TOAST-compressed with lz4, not pglz (the test server is
+// PostgreSQL 15 built with lz4).
+TEST_F(TranscriptsPostgresTest, TranscriptRowsAreCompressedWithLz4) {
+  std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(Sql("SELECT c.relname || '.' || a.attname || '=' || "
+                "a.attcompression::text FROM pg_attribute a JOIN pg_class c ON "
+                "c.oid = a.attrelid JOIN pg_namespace n ON n.oid = "
+                "c.relnamespace WHERE n.nspname = '" + schema_ +
+                "' AND a.attname IN ('head', 'body', 'piece') ORDER BY 1"),
+            "transcript_entries.body=l,transcript_text.piece=l,"
+            "transcripts.head=l");
+}
+
 // A connection of the test's own holding a transaction open (row locks),
 // ended (rolled back) when destroyed.
 class HeldTransaction {
