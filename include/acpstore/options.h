@@ -132,9 +132,11 @@ struct StoreOptions {
   // (and marked as cut). Default 16 KiB.
   uint64_t transcript_max_tool_bytes = 16ULL << 10;
   // kPostgres: appends do not fold; a session's stored transcript is a
-  // checkpoint, brought up to date by the append that leaves this many
-  // events of folded types after it (reads fold the rest on the fly).
-  // 1 folds at every such append. Default 256.
+  // checkpoint, brought up to date in the background (its own
+  // transaction, after the append's COMMIT) once this many events of
+  // folded types follow it, and by the append itself once 4 times as many
+  // do (the background fell behind); reads fold the rest on the fly.
+  // 1 checkpoints after every such append. Default 256.
   uint64_t postgres_transcript_checkpoint_events = 256;
 
   // Time source. Borrowed: must outlive the store. nullptr (default) means

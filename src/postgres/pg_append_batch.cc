@@ -224,8 +224,9 @@ std::vector<CachedSession> AppendBatch::Settled() const {
       s.unfolded += c.folded;
       s.xmin = *xid_;
     }
-    // Checkpointed in this batch (CheckpointDue), its transcript columns
-    // moved: read it again next time.
+    // Due for a checkpoint (the Checkpointer's after the COMMIT, or this
+    // batch's past the backlog bound): the row moves, so the next batch
+    // reads it again rather than fail a guard.
     if (transcripts_.on() &&
         static_cast<uint64_t>(std::max<int64_t>(s.unfolded, 0)) >=
             transcripts_.checkpoint_events) {
@@ -286,8 +287,10 @@ Status AppendBatch::Flush() {
                                                              .Int(c.folded)));
   }
   counters_.clear();
-  // Behind the counters, so a checkpoint folds up to their last_seq.
-  return tails_.CheckpointDue(conn_);
+  // Behind the counters, so a checkpoint folds up to their last_seq. Only
+  // a tail the background checkpoints let grow to the backlog bound; the
+  // others are due() after the COMMIT (decision 0020).
+  return tails_.CheckpointOverdue(conn_);
 }
 
 }  // namespace acpstore::postgres

@@ -13,8 +13,10 @@
 //   INSERT INTO events ...        one per event, queued as decided
 //   UPDATE sessions SET last_seq  one per session, at Flush (also the
 //                                 transcript's unfolded count)
-//   [a transcript checkpoint]     a session whose unfolded tail is long
-//                                 enough (pg_transcripts.h)
+//   [a transcript checkpoint]     only a session whose unfolded tail
+//                                 reached the backlog bound: the others
+//                                 are checkpointed after the COMMIT, off
+//                                 the append path (pg_checkpointer.h)
 //   COMMIT
 //
 // Pipelined (PgConn): the reads go out together after BEGIN (one round
@@ -119,8 +121,8 @@ class AppendBatch {
   // Queues (pipelined) the counter UPDATE of each session appended to
   // since the last Flush; it goes out with the next statement that waits,
   // the COMMIT. Then checkpoints the transcript of each session whose
-  // unfolded tail reached TranscriptConfig::checkpoint_events (a read: one
-  // round trip more, for one batch in that many of a session's appends).
+  // unfolded tail reached TranscriptConfig::backlog_events() (the
+  // background checkpoints fell behind; a read: one round trip more).
   Status Flush();
 
   // After BeginCached and Flush: COMMIT, and everything queued goes out
@@ -138,6 +140,11 @@ class AppendBatch {
   // after a mutation other than appends, and none of a session whose
   // transcript may have been checkpointed in the batch).
   std::vector<CachedSession> Settled() const;
+
+  // The sessions whose unfolded tail reached
+  // TranscriptConfig::checkpoint_events, for the Checkpointer once the
+  // batch has committed (after the last Flush).
+  std::vector<DueCheckpoint> due() const { return tails_.Due(); }
 
  private:
   struct Counter {  // one session's appends since the last Flush

@@ -18,6 +18,10 @@ CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
       transact_(std::move(transact)),
       channel_(std::move(channel)),
       transcripts_(transcripts) {
+  if (transcripts_.on()) {
+    checkpoints_ =
+        std::make_unique<Checkpointer>(transact_, transcripts_.limits);
+  }
   if (workers == 0) workers = 1;
   for (size_t i = 0; i < workers; ++i) {
     workers_.emplace_back([this] { Loop(); });
@@ -111,17 +115,20 @@ std::vector<const AppendTarget*> TargetsOf(const std::vector<CommitJob>& jobs) {
 }  // namespace
 
 Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
-                               std::vector<CachedSession>* settled) {
+                               std::vector<CachedSession>* settled,
+                               std::vector<DueCheckpoint>* due) {
   AppendBatch batch(c, channel_, transcripts_);
   ACPSTORE_RETURN_IF_ERROR(batch.Begin(TargetsOf(jobs)));
   for (CommitJob& j : jobs) ACPSTORE_RETURN_IF_ERROR(j.run_in_batch(batch));
   ACPSTORE_RETURN_IF_ERROR(batch.Flush());
   *settled = batch.Settled();
+  *due = batch.due();
   return Status::OK();
 }
 
 CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
-                                           std::vector<CommitJob>& jobs) {
+                                           std::vector<CommitJob>& jobs,
+                                           std::vector<DueCheckpoint>* due) {
   const std::vector<const AppendTarget*> targets = TargetsOf(jobs);
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, ids] : SessionsOf(targets)) keys.push_back(key);
@@ -138,6 +145,7 @@ CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
   if (s.ok()) {
     cached_commits_.fetch_add(1);
     sessions_.Put(batch.Settled());
+    *due = batch.due();
     return Cached::kCommitted;
   }
   if (!c.healthy() && batch.commit_sent()) {
@@ -151,8 +159,11 @@ CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
   return Cached::kNotRun;
 }
 
-void CommitQueue::Acknowledge(PgConn& c, std::vector<CommitJob>& jobs) {
+void CommitQueue::Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
+                              std::vector<DueCheckpoint> due) {
   CountBatch(jobs.size());
+  // Committed: the checkpoints see the appends that made them due.
+  if (checkpoints_ != nullptr) checkpoints_->Post(std::move(due));
   std::vector<std::string> notes;
   for (CommitJob& j : jobs) {
     if (j.notes) j.notes(&notes);
@@ -168,9 +179,10 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
     Result<PgPool::Lease> lease = pool_->Borrow();
     if (lease.ok()) {
       PgConn& c = **lease;
-      switch (RunCached(c, jobs)) {
+      std::vector<DueCheckpoint> due;
+      switch (RunCached(c, jobs, &due)) {
         case Cached::kCommitted:
-          Acknowledge(c, jobs);
+          Acknowledge(c, jobs, std::move(due));
           return;
         case Cached::kFinished:
           return;
@@ -178,13 +190,13 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
           break;
       }
       std::vector<CachedSession> settled;
-      Status s = c.healthy() ? RunAppends(c, jobs, &settled)
+      Status s = c.healthy() ? RunAppends(c, jobs, &settled, &due)
                              : Status::Unavailable("the connection was lost");
       if (s.ok()) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
           sessions_.Put(std::move(settled));
-          Acknowledge(c, jobs);
+          Acknowledge(c, jobs, std::move(due));
           return;
         }
         if (!c.healthy()) {

@@ -18,7 +18,10 @@
 // one at a time. If any job of a batch meets a database error, the batch
 // is rolled back and each job runs again in a transaction of its own
 // (`run`), so one bad request never fails the others. A batch runs its
-// jobs in `lock_order` order (see CommitJob), not arrival order.
+// jobs in `lock_order` order (see CommitJob), not arrival order. After
+// its COMMIT, a batch names the sessions whose transcript is due for a
+// checkpoint to the queue's Checkpointer (pg_checkpointer.h; transcripts
+// on only), which folds them in transactions of their own.
 //
 // A batch whose every session's row is in the queue's SessionCache (what
 // this server's batches last committed to it) runs in ONE round trip
@@ -40,6 +43,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +52,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "postgres/pg_append_batch.h"
+#include "postgres/pg_checkpointer.h"
 #include "postgres/pg_conn.h"
 #include "postgres/pg_pool.h"
 #include "postgres/pg_session_cache.h"
@@ -114,6 +119,8 @@ class CommitQueue {
   // clientEventId was stored already) before running the slow way.
   uint64_t cached_commits() const { return cached_commits_.load(); }
   uint64_t cached_fallbacks() const { return cached_fallbacks_.load(); }
+  // Background transcript checkpoints; null with transcripts off.
+  const Checkpointer* checkpointer() const { return checkpoints_.get(); }
 
  private:
   enum class Cached { kNotRun, kCommitted, kFinished };
@@ -123,22 +130,27 @@ class CommitQueue {
   std::deque<CommitJob>::iterator FirstRunnable() REQUIRES(mu_);
   void RunBatch(std::vector<CommitJob>& jobs);
   // The batch's transaction up to (not including) its COMMIT; `settled`
-  // receives its rows for the cache, to put there once it committed.
+  // receives its rows for the cache, to put there once it committed, and
+  // `due` the sessions to checkpoint then.
   Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
-                    std::vector<CachedSession>* settled);
+                    std::vector<CachedSession>* settled,
+                    std::vector<DueCheckpoint>* due);
   // The batch in one round trip, COMMIT included, if every session of it
-  // is cached: kCommitted; kNotRun if not cached or rolled back (run it
-  // the slow way); kFinished if the connection was lost after the COMMIT
-  // was sent (each job finished with that failure: whether it committed
-  // is unknown).
-  Cached RunCached(PgConn& c, std::vector<CommitJob>& jobs);
-  // After the COMMIT of a batch of appends: count it, complete the jobs,
-  // then NOTIFY (below).
-  void Acknowledge(PgConn& c, std::vector<CommitJob>& jobs);
+  // is cached: kCommitted (`due` as above); kNotRun if not cached or
+  // rolled back (run it the slow way); kFinished if the connection was
+  // lost after the COMMIT was sent (each job finished with that failure:
+  // whether it committed is unknown).
+  Cached RunCached(PgConn& c, std::vector<CommitJob>& jobs,
+                   std::vector<DueCheckpoint>* due);
+  // After the COMMIT of a batch of appends: count it, post its due
+  // checkpoints, complete the jobs, then NOTIFY (below).
+  void Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
+                   std::vector<DueCheckpoint> due);
   void CountBatch(size_t n);
   // After COMMIT: one pg_notify per session the jobs' `notes` name (the
-  // last, highest, payload of each), in one statement on `c`. A failure is only logged away: the listeners' poll
-  // (pg_listener.h) wakes the streams within a second anyway.
+  // last, highest, payload of each), in one statement on `c`. A failure
+  // is only logged away: the listeners' poll (pg_listener.h) wakes the
+  // streams within a second anyway.
   void Notify(PgConn& c, const std::vector<std::string>& notes);
 
   PgPool* const pool_;
@@ -157,6 +169,9 @@ class CommitQueue {
   std::atomic<uint64_t> cached_fallbacks_{0};
   SessionCache sessions_;
   std::vector<std::thread> workers_;
+  // Destroyed after the workers joined (the destructor's body), so it
+  // runs every checkpoint the last batches posted.
+  std::unique_ptr<Checkpointer> checkpoints_;
 };
 
 }  // namespace acpstore::postgres

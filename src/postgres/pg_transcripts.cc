@@ -422,6 +422,7 @@ void TranscriptTails::Appended(const std::string& tenant_id,
   Tail& t = tails_[{tenant_id, session_id}];
   t.appended = true;
   t.unfolded += folded;
+  t.last_seq = last_seq;
   // As the counter UPDATE does: a tail of skipped types needs no fold.
   if (t.known && t.unfolded == 0) t.folded_seq = last_seq;
 }
@@ -452,14 +453,29 @@ Status TranscriptTails::BeforeDrop(PgConn& conn, const std::string& tenant_id,
   return Checkpoint(conn, {tenant_id, session_id}, through);
 }
 
-Status TranscriptTails::CheckpointDue(PgConn& conn) {
+Status TranscriptTails::CheckpointOverdue(PgConn& conn) {
   if (!on()) return Status::OK();
   for (auto& [key, t] : tails_) {
     if (!t.known || t.unfolded <= 0) continue;
-    if (static_cast<uint64_t>(t.unfolded) < config_.checkpoint_events) continue;
+    if (static_cast<uint64_t>(t.unfolded) < config_.backlog_events()) continue;
     ACPSTORE_RETURN_IF_ERROR(Checkpoint(conn, key, ~EventSeq{0}));
   }
   return Status::OK();
+}
+
+std::vector<DueCheckpoint> TranscriptTails::Due() const {
+  std::vector<DueCheckpoint> out;
+  if (!on()) return out;
+  for (const auto& [key, t] : tails_) {
+    if (!t.known || t.unfolded <= 0) continue;
+    if (static_cast<uint64_t>(t.unfolded) < config_.checkpoint_events) continue;
+    // Through what this transaction appended: a checkpoint that finds
+    // folded_seq there already (another one ran first) has nothing to do.
+    out.push_back({.tenant_id = key.first,
+                   .session_id = key.second,
+                   .through = t.last_seq > 0 ? t.last_seq : ~EventSeq{0}});
+  }
+  return out;
 }
 
 Status TranscriptTails::CheckpointAppended(PgConn& conn) {

@@ -13,11 +13,15 @@
 // the row's `unfolded`, and moves folded_seq up to last_seq while
 // `unfolded` is 0 (a tail of skipped types only needs no fold). A batch
 // whose session's `unfolded` reaches TranscriptConfig::checkpoint_events
-// checkpoints it in its own transaction (its row is locked already): the
-// tail is read, folded onto the partial checkpoint (head, newest entry and
-// open tools' entries, without their text: Transcript::DecodePartial),
-// and the head, the touched entries and each touched entry's added text
-// (a new piece) are written back; folded_seq becomes last_seq. Every path
+// names it, after its COMMIT, to the Checkpointer (pg_checkpointer.h),
+// which checkpoints it in a transaction of its own, the row locked
+// (decision 0020): the tail is read, folded onto the partial checkpoint
+// (head, newest entry and open tools' entries, without their text:
+// Transcript::DecodePartial), and the head, the touched entries and each
+// touched entry's added text (a new piece) are written back; folded_seq
+// becomes last_seq. Only a tail that reached backlog_events() (the
+// checkpoints fell behind) is checkpointed inside the batch itself, which
+// bounds every tail. Every path
 // that deletes events (an append's max_events_per_session drop,
 // maintenance retention, import's AdvanceSeq) first checkpoints in the
 // same transaction when folded_seq is below the highest seq it deletes
@@ -64,6 +68,11 @@ struct TranscriptConfig {
   uint64_t checkpoint_events = 256;
 
   bool on() const { return limits.max_bytes > 0; }
+  // A tail this long is checkpointed inside the append batch that reached
+  // it instead of in the background (the checkpoints fell behind): what
+  // bounds a session's tail, and so what a read folds (decision 0020).
+  static constexpr uint64_t kBacklogFactor = 4;
+  uint64_t backlog_events() const { return kBacklogFactor * checkpoint_events; }
 };
 
 inline transcript::Limits TranscriptLimits(const StoreOptions& options) {
@@ -93,6 +102,15 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
                             const transcript::Limits& limits,
                             CheckpointResult* result = nullptr);
 
+// A session to checkpoint in the background (pg_checkpointer.h) once the
+// transaction that found it due has committed: through its last seq as
+// that transaction left it.
+struct DueCheckpoint {
+  std::string tenant_id;
+  std::string session_id;
+  EventSeq through = 0;
+};
+
 // One transaction's knowledge of its sessions' folded_seq / unfolded (as
 // its locking reads saw them, then advanced as it appends), so it decides
 // when to checkpoint without asking the database. Sessions it was not told
@@ -112,9 +130,13 @@ class TranscriptTails {
   // Before the session's events through `through` are deleted.
   Status BeforeDrop(PgConn& conn, const std::string& tenant_id,
                     const std::string& session_id, EventSeq through);
-  // Checkpoints every known session whose `unfolded` reached
-  // checkpoint_events (after its counter UPDATE was queued).
-  Status CheckpointDue(PgConn& conn);
+  // Checkpoints, in this transaction, every known session whose
+  // `unfolded` reached backlog_events() (after its counter UPDATE was
+  // queued): the background checkpoints fell behind.
+  Status CheckpointOverdue(PgConn& conn);
+  // Every known session whose `unfolded` reached checkpoint_events (and
+  // that CheckpointOverdue did not fold already).
+  std::vector<DueCheckpoint> Due() const;
   // Checkpoints every session appended to (import batches, whose sessions
   // receive many events at once).
   Status CheckpointAppended(PgConn& conn);
@@ -125,6 +147,7 @@ class TranscriptTails {
     bool appended = false;
     EventSeq folded_seq = 0;
     int64_t unfolded = 0;
+    EventSeq last_seq = 0;  // of this transaction's appends (0: none)
   };
   using Key = std::pair<std::string, std::string>;
 

@@ -7,7 +7,10 @@
 // the interval write no transcript row, and a checkpoint rewrites only the
 // entry rows its tail changed; a transcript written through one server is
 // read on another; sessions written before schema versions 4 and 6 keep
-// or get their transcripts.
+// or get their transcripts; checkpoints run after the append that made
+// them due (it does not wait for them), a tail stops growing at the
+// backlog bound when they fall behind, and they race appends and
+// retention on another server without losing or repeating a fold.
 //
 // Each test uses its own schema in the database of scripts/test.sh
 // (pg_test_env.h); without that database every test fails.
@@ -15,10 +18,12 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "acpstore/blocking_store.h"
@@ -99,6 +104,27 @@ class TranscriptsPostgresTest : public ::testing::Test {
   }
   std::string Table(const std::string& name) {
     return "\"" + schema_ + "\"." + name;
+  }
+  // Checkpoints run in the background after the append that made them due
+  // (pg_checkpointer.h): polls `sql` until it answers `want` (the
+  // observable end of a checkpoint: the session row's folded_seq and
+  // unfolded), for at most 30 s; the last answer.
+  std::string WaitForSql(const std::string& sql, const std::string& want) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::string got = Sql(sql);
+    while (got != want && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      got = Sql(sql);
+    }
+    return got;
+  }
+  // Every session's unfolded tail folded (no checkpoint left to do).
+  void WaitForCheckpoints() {
+    EXPECT_EQ(WaitForSql("SELECT count(*) FROM " + Table("sessions") +
+                             " WHERE unfolded > 0",
+                         "0"),
+              "0");
   }
 
   std::string schema_;
@@ -266,6 +292,7 @@ TEST_F(TranscriptsPostgresTest, CheckpointPlusTailMatchesTheMemoryEnginesWholeFo
                  ReadAll(db_pg, session, {"tool", "usage"}));
       if (every == 1) {
         // Every checkpoint current: the stored totals are the whole fold's.
+        WaitForCheckpoints();
         const StoreStats sm = mem->Stats(), sp = pg->Stats();
         EXPECT_EQ(sm.memory_transcript_bytes,
                   sp.memory_transcript_bytes - pg_before.memory_transcript_bytes);
@@ -332,8 +359,8 @@ TEST_F(TranscriptsPostgresTest, RetentionBeforeAndAfterACheckpointLosesNothing) 
 }
 
 // Appends below the checkpoint interval write no transcript row (reads
-// fold them); the append that reaches it checkpoints them all, and the
-// session row says so (folded_seq, unfolded).
+// fold them); once an append reaches it, the background checkpoint folds
+// them all, and the session row says so (folded_seq, unfolded).
 TEST_F(TranscriptsPostgresTest, AppendsCheckpointOnlyOnceTheirTailIsLongEnough) {
   StoreOptions options;
   options.postgres_transcript_checkpoint_events = 10;
@@ -363,8 +390,8 @@ TEST_F(TranscriptsPostgresTest, AppendsCheckpointOnlyOnceTheirTailIsLongEnough) 
   EXPECT_EQ(page->entries[0].text, want);
   EXPECT_EQ(page->folded_seq, 18u);
   ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"!"})")).ok());
+  EXPECT_EQ(WaitForSql(tail, "19/0"), "19/0");
   EXPECT_EQ(Sql(rows), "2");  // the head and the one entry
-  EXPECT_EQ(Sql(tail), "19/0");
   // Skipped types leave nothing to fold: folded_seq follows them.
   ASSERT_TRUE(db.Append(kAlice, "s", Ev("note", R"({"x":1})")).ok());
   EXPECT_EQ(Sql(tail), "20/0");
@@ -398,6 +425,7 @@ TEST_F(TranscriptsPostgresTest, AnAppendRewritesOnlyTheEntryRowsItChanged) {
                         Ev("tool.started", R"({"title":"a","toolCallId":"t"})"))
                   .ok());
   ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"y"})")).ok());
+  WaitForCheckpoints();
   const std::string versions =
       "SELECT idx || ':' || xmin::text FROM " + Table("transcript_entries") +
       " ORDER BY idx";
@@ -409,6 +437,7 @@ TEST_F(TranscriptsPostgresTest, AnAppendRewritesOnlyTheEntryRowsItChanged) {
                                           Ev("tool.completed",
                                              R"({"text":"ok","toolCallId":"t"})")}})
                   .ok());
+  WaitForCheckpoints();
   const std::string after = Sql(versions);
   auto split = [](const std::string& s) {
     std::vector<std::string> out;
@@ -471,6 +500,9 @@ TEST_F(TranscriptsPostgresTest, WrittenOnOneServerReadOnAnother) {
 TEST_F(TranscriptsPostgresTest, ASessionWithoutAHeadRowIsRebuiltFromItsEvents) {
   StoreOptions options;
   options.retention.max_events_per_session = 1000;
+  // No background checkpoint: one running after the rows are reset below
+  // would fold what the reset says is unfolded. Only the drop folds.
+  options.postgres_transcript_checkpoint_events = 100000;
   std::unique_ptr<Store> pg = OpenPg(options);
   ASSERT_NE(pg, nullptr);
   BlockingStore db(*pg);
@@ -517,17 +549,15 @@ TEST_F(TranscriptsPostgresTest, ASessionWithoutAHeadRowIsRebuiltFromItsEvents) {
   Result<TranscriptPage> cut = db.ReadTranscript(kAlice, "cut", {});
   ASSERT_TRUE(cut.ok()) << cut.status();
   ASSERT_EQ(cut->entries.size(), 1u);
-  // The batch found 1,000 unfolded events (past the interval, 256) and
-  // checkpointed them before writing the append; the append's own
-  // retention then dropped an event already folded. The new delta is the
-  // tail.
+  // The append's own retention drops seq 201, which was never folded: it
+  // checkpoints first, through the append (the new delta included).
   const std::string& text = cut->entries[0].text;
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '!');
   EXPECT_EQ(text.size(), 1001u);
   EXPECT_EQ(Sql("SELECT folded_seq || '/' || unfolded FROM " +
                 Table("sessions") + " WHERE session_id = 'cut'"),
-            "1200/1");
+            "1201/0");
   EXPECT_EQ(text.find_first_not_of('c'), text.size() - 1);
   EXPECT_FALSE(cut->complete);  // retention had dropped 200 of its events
 }
@@ -613,6 +643,254 @@ TEST_F(TranscriptsPostgresTest, ASchemaAtVersion4KeepsItsTranscripts) {
   EXPECT_EQ(page->entries[0].text, "abcd");
   EXPECT_TRUE(page->complete);
   EXPECT_EQ(page->folded_seq, 5u);
+}
+
+
+// Schema version 7: the transcript columns a checkpoint writes large values
+// into are TOAST-compressed with lz4, not pglz (the test server is
+// PostgreSQL 15 built with lz4).
+TEST_F(TranscriptsPostgresTest, TranscriptRowsAreCompressedWithLz4) {
+  std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(Sql("SELECT c.relname || '.' || a.attname || '=' || "
+                "a.attcompression::text FROM pg_attribute a JOIN pg_class c ON "
+                "c.oid = a.attrelid JOIN pg_namespace n ON n.oid = "
+                "c.relnamespace WHERE n.nspname = '" + schema_ +
+                "' AND a.attname IN ('head', 'body', 'piece') ORDER BY 1"),
+            "transcript_entries.body=l,transcript_text.piece=l,"
+            "transcripts.head=l");
+}
+
+// A connection of the test's own holding a transaction open (row locks),
+// ended (rolled back) when destroyed.
+class HeldTransaction {
+ public:
+  explicit HeldTransaction(const std::string& url)
+      : conn_(PQconnectdb(url.c_str())) {}
+  ~HeldTransaction() { PQfinish(conn_); }
+  HeldTransaction(const HeldTransaction&) = delete;
+  HeldTransaction& operator=(const HeldTransaction&) = delete;
+  bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+  int pid() const { return PQbackendPID(conn_); }
+  bool Run(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK ||
+                    PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+// A delta whose text is `token`: one message entry collects them all, in
+// seq order.
+NewEvent Token(const std::string& token) {
+  return Ev("message.delta", R"({"text":")" + token + ";\"}");
+}
+
+// The append that makes a checkpoint due is acknowledged before the
+// checkpoint runs: with the transcript's head row locked by another
+// transaction (so a checkpoint cannot finish), the append still returns,
+// its tail still unfolded; the checkpoint completes once the lock goes.
+TEST_F(TranscriptsPostgresTest, AnAppendDoesNotWaitForTheCheckpointItMakesDue) {
+  StoreOptions options;
+  options.postgres_transcript_checkpoint_events = 4;
+  std::unique_ptr<Store> pg = OpenPg(options);
+  ASSERT_NE(pg, nullptr);
+  BlockingStore db(*pg);
+  ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
+  const std::string tail =
+      "SELECT folded_seq || '/' || unfolded FROM " + Table("sessions");
+  ASSERT_TRUE(db.AppendEvents(kAlice, "s",
+                              {.events = {Token("a"), Token("b"), Token("c"),
+                                          Token("d")}})
+                  .ok());
+  ASSERT_EQ(WaitForSql(tail, "4/0"), "4/0");  // the head row exists now
+  Result<std::string> url = pgtest::TestPostgresUrl();
+  ASSERT_TRUE(url.ok()) << url.status();
+  HeldTransaction lock(*url);
+  ASSERT_TRUE(lock.ok());
+  ASSERT_TRUE(lock.Run("BEGIN"));
+  ASSERT_TRUE(lock.Run("SELECT 1 FROM " + Table("transcripts") + " FOR UPDATE"));
+  ASSERT_TRUE(db.AppendEvents(kAlice, "s",
+                              {.events = {Token("e"), Token("f"), Token("g"),
+                                          Token("h")}})
+                  .ok());
+  // The checkpoint is waiting for the lock (it has the session row).
+  const std::string blocked =
+      "SELECT count(*) FROM pg_stat_activity WHERE " + std::to_string(lock.pid()) +
+      " = ANY(pg_blocking_pids(pid))";
+  EXPECT_EQ(WaitForSql(blocked, "1"), "1");
+  EXPECT_EQ(Sql(tail), "4/4");
+  // Reads need no lock: the tail is folded for them.
+  Result<TranscriptPage> page = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, "a;b;c;d;e;f;g;h;");
+  ASSERT_TRUE(lock.Run("ROLLBACK"));
+  EXPECT_EQ(WaitForSql(tail, "8/0"), "8/0");
+  page = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, "a;b;c;d;e;f;g;h;");
+}
+
+// The backlog bound: while the background checkpoints are stuck (the one
+// checkpoint thread waits for a lock on another session's transcript), a
+// session's tail grows only to backlog_events() (4 x the interval): the
+// append batch that reaches it checkpoints the session itself.
+TEST_F(TranscriptsPostgresTest, ATailStopsGrowingWhenCheckpointsFallBehind) {
+  StoreOptions options;
+  options.postgres_transcript_checkpoint_events = 4;  // backlog bound 16
+  std::unique_ptr<Store> pg = OpenPg(options);
+  ASSERT_NE(pg, nullptr);
+  BlockingStore db(*pg);
+  for (const char* id : {"x", "y"}) {
+    ASSERT_TRUE(db.CreateSession(kAlice, {.id = id}).ok());
+  }
+  auto tail = [&](const std::string& id) {
+    return "SELECT folded_seq || '/' || unfolded FROM " + Table("sessions") +
+           " WHERE session_id = '" + id + "'";
+  };
+  ASSERT_TRUE(db.AppendEvents(kAlice, "x",
+                              {.events = {Token("1"), Token("2"), Token("3"),
+                                          Token("4")}})
+                  .ok());
+  ASSERT_EQ(WaitForSql(tail("x"), "4/0"), "4/0");
+  Result<std::string> url = pgtest::TestPostgresUrl();
+  ASSERT_TRUE(url.ok()) << url.status();
+  HeldTransaction lock(*url);
+  ASSERT_TRUE(lock.ok());
+  ASSERT_TRUE(lock.Run("BEGIN"));
+  ASSERT_TRUE(lock.Run("SELECT 1 FROM " + Table("transcripts") +
+                       " WHERE session_id = 'x' FOR UPDATE"));
+  ASSERT_TRUE(db.AppendEvents(kAlice, "x",
+                              {.events = {Token("5"), Token("6"), Token("7"),
+                                          Token("8")}})
+                  .ok());
+  const std::string blocked =
+      "SELECT count(*) FROM pg_stat_activity WHERE " + std::to_string(lock.pid()) +
+      " = ANY(pg_blocking_pids(pid))";
+  ASSERT_EQ(WaitForSql(blocked, "1"), "1");
+  // y's checkpoints wait behind x's: only the bound folds y.
+  std::string want;
+  for (int i = 1; i <= 40; ++i) {
+    want += std::to_string(i) + ";";
+    ASSERT_TRUE(db.Append(kAlice, "y", Token(std::to_string(i))).ok());
+    const std::string row = Sql(tail("y"));
+    const int64_t unfolded = std::stoll(row.substr(row.find('/') + 1));
+    EXPECT_LT(unfolded, 16) << "after append " << i << ": " << row;
+  }
+  EXPECT_EQ(Sql(tail("y")), "32/8");  // folded by the 16th and 32nd appends
+  EXPECT_EQ(Sql(tail("x")), "4/4");   // still stuck
+  Result<TranscriptPage> page = db.ReadTranscript(kAlice, "y", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, want);
+  ASSERT_TRUE(lock.Run("ROLLBACK"));
+  // Unstuck: x's checkpoint, then y's (named while waiting).
+  EXPECT_EQ(WaitForSql(tail("x"), "8/0"), "8/0");
+  EXPECT_EQ(WaitForSql(tail("y"), "40/0"), "40/0");
+  page = db.ReadTranscript(kAlice, "y", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, want);
+  EXPECT_TRUE(page->complete);
+}
+
+// Background checkpoints on one server race with appends on both servers
+// and with deletes on the second: its appends drop events over a cap of
+// 20 per session (each checkpointing first, in its transaction), and at
+// the end its maintenance retention drops every event. Nothing is lost
+// or folded twice: each token appears once, in its writer's order, and
+// the transcript stays complete.
+TEST_F(TranscriptsPostgresTest, CheckpointsRacingAppendsAndRetentionOnAnotherServerLoseNothing) {
+  StoreOptions a_options;
+  a_options.postgres_transcript_checkpoint_events = 3;
+  std::unique_ptr<Store> a = OpenPg(a_options);
+  ASSERT_NE(a, nullptr);
+  StoreOptions b_options;
+  b_options.postgres_transcript_checkpoint_events = 3;
+  b_options.retention.max_events_per_session = 20;
+  b_options.retention.terminal_event_retention_ms = 1000;
+  ManualClock clock(1700000000000);
+  b_options.clock = &clock;
+  std::unique_ptr<Store> b = OpenPg(b_options);
+  ASSERT_NE(b, nullptr);
+  BlockingStore db_a(*a), db_b(*b);
+  const std::vector<std::string> sessions = {"p", "q"};
+  for (const std::string& id : sessions) {
+    ASSERT_TRUE(db_a.CreateSession(kAlice, {.id = id}).ok());
+  }
+  constexpr int kWriters = 4;  // two per server
+  constexpr int kAppends = 120;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      BlockingStore& db = w % 2 == 0 ? db_a : db_b;
+      std::mt19937 rng(static_cast<uint32_t>(w));
+      for (int i = 0; i < kAppends; ++i) {
+        AppendRequest req;
+        req.events.push_back(
+            Token("w" + std::to_string(w) + "." + std::to_string(i)));
+        if (rng() % 4 == 0) req.events.push_back(Ev("note", R"({"x":1})"));
+        const std::string& session = sessions[(i + w) % sessions.size()];
+        Result<AppendResult> r = db.AppendEvents(kAlice, session, std::move(req));
+        EXPECT_TRUE(r.ok()) << r.status();
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  auto check = [&](BlockingStore& db, const std::string& session) {
+    SCOPED_TRACE("session " + session);
+    TranscriptPage page = ReadAll(db, session);
+    ASSERT_EQ(page.entries.size(), 1u);
+    EXPECT_TRUE(page.complete);
+    const std::string& text = page.entries[0].text;
+    std::map<int, int> last;  // writer -> its last append seen
+    int tokens = 0;
+    size_t at = 0;
+    while (at < text.size()) {
+      const size_t end = text.find(';', at);
+      ASSERT_NE(end, std::string::npos);
+      const std::string token = text.substr(at, end - at);  // wW.I
+      const size_t dot = token.find('.');
+      const int w = std::stoi(token.substr(1, dot - 1));
+      const int i = std::stoi(token.substr(dot + 1));
+      EXPECT_EQ((i + w) % static_cast<int>(sessions.size()),
+                session == "p" ? 0 : 1);
+      auto it = last.find(w);
+      if (it != last.end()) {
+        EXPECT_GT(i, it->second) << token << " repeated or out of order";
+      }
+      last[w] = i;
+      ++tokens;
+      at = end + 1;
+    }
+    EXPECT_EQ(tokens, kWriters * kAppends / static_cast<int>(sessions.size()));
+  };
+  for (const std::string& id : sessions) {
+    check(db_a, id);
+    check(db_b, id);
+  }
+  // Maintenance on the second server (its clock ended them) drops what
+  // remains of the ended sessions' events, while the first may still be
+  // checkpointing.
+  for (const std::string& id : sessions) {
+    ASSERT_TRUE(
+        db_b.TransitionSession(kAlice, id, SessionEvent::kRuntimeFailed).ok());
+  }
+  clock.Advance(2000);
+  Result<MaintenanceReport> report = db_b.RunMaintenance();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_GT(report->events_dropped, 0u);
+  EXPECT_EQ(Sql("SELECT count(*) FROM " + Table("events")), "0");
+  for (const std::string& id : sessions) {
+    check(db_a, id);
+    check(db_b, id);
+  }
 }
 
 }  // namespace

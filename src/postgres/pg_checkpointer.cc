@@ -1,0 +1,88 @@
+// Checkpointer: see pg_checkpointer.h.
+
+#include "postgres/pg_checkpointer.h"
+
+#include <algorithm>
+
+namespace acpstore::postgres {
+namespace {
+
+// The row lock every writer of the session takes (appends, deletes,
+// retention, import): the checkpoint serialises with all of them, and
+// its reads (later statements, READ COMMITTED) see what they committed.
+constexpr PgStatement kLockForCheckpoint{
+    "ck_lock",
+    "SELECT 1 FROM sessions WHERE tenant_id = $1 AND session_id = $2 "
+    "FOR UPDATE"};
+
+}  // namespace
+
+Checkpointer::Checkpointer(Transact transact, transcript::Limits limits)
+    : transact_(std::move(transact)), limits_(limits) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Checkpointer::~Checkpointer() {
+  {
+    base::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  cv_.SignalAll();
+  thread_.join();
+}
+
+void Checkpointer::Post(std::vector<DueCheckpoint> due) {
+  if (due.empty()) return;
+  {
+    base::MutexLock lock(&mu_);
+    for (DueCheckpoint& d : due) {
+      Key key{std::move(d.tenant_id), std::move(d.session_id)};
+      auto it = pending_.find(key);
+      if (it != pending_.end()) {
+        it->second = std::max(it->second, d.through);
+        continue;
+      }
+      if (pending_.size() >= kMaxPending) {
+        dropped_.fetch_add(1);
+        continue;
+      }
+      pending_.emplace(key, d.through);
+      order_.push_back(std::move(key));
+    }
+  }
+  cv_.Signal();
+}
+
+void Checkpointer::Loop() {
+  for (;;) {
+    Key key;
+    EventSeq through = 0;
+    {
+      base::MutexLock lock(&mu_);
+      while (order_.empty()) {
+        if (stopping_) return;  // everything posted ran
+        cv_.Wait(&mu_);
+      }
+      key = std::move(order_.front());
+      order_.pop_front();
+      auto it = pending_.find(key);
+      through = it->second;
+      pending_.erase(it);
+    }
+    // Named again while this one runs: it waits again, and finds its work
+    // done unless more was appended meanwhile.
+    Status s = transact_(
+        [&](PgConn& c) -> Status { return Run(c, key, through); });
+    (s.ok() ? done_ : failed_).fetch_add(1);
+  }
+}
+
+Status Checkpointer::Run(PgConn& conn, const Key& key, EventSeq through) {
+  // Queued: it goes out with CheckpointTranscript's reads, which the
+  // server runs after it, once the row is locked.
+  ACPSTORE_RETURN_IF_ERROR(conn.Send(
+      kLockForCheckpoint, PgParams().Text(key.first).Text(key.second)));
+  return CheckpointTranscript(conn, key.first, key.second, through, limits_);
+}
+
+}  // namespace acpstore::postgres
