@@ -320,6 +320,34 @@ TEST(TranscriptTest, RandomizedSequences) {
   }
 }
 
+// Event `seq` of a random stream for the randomized tests below: one of
+// seven types (one the fold ignores), three message/tool ids so entries
+// grow, complete and interleave, and a payload with every field the fold
+// reads (and the raw frame it must not copy).
+struct RandomEvent {
+  RandomEvent(std::mt19937_64& rng, int seq) : seq(seq) {
+    static constexpr const char* kTypes[] = {
+        "message.delta", "thinking.delta", "tool.started", "tool.completed",
+        "usage.updated", "turn.completed", "note"};
+    const std::string id = "x" + std::to_string(rng() % 3);
+    const std::string text(rng() % 50, static_cast<char>('a' + rng() % 26));
+    payload = R"({"acp":{"k":1})";
+    if (rng() % 3 == 0) payload += R"(,"messageId":")" + id + "\"";
+    payload += R"(,"inputTokens":3,"input":{"q":")" + text + "\"}";
+    payload += R"(,"text":")" + text + R"(","title":"T","toolCallId":")" +
+               id + "\"}";
+    type = kTypes[rng() % 7];
+  }
+  EventView view() const {
+    return EventView{static_cast<EventSeq>(seq), type,
+                     static_cast<TimestampMs>(seq), payload};
+  }
+
+  int seq;
+  std::string type;
+  std::string payload;
+};
+
 // Partial transcripts (DecodePartial), as the postgres engine keeps them:
 // entries in a store of their own, each fold loading only the head, the
 // newest entry and the open tools' entries, and writing back the head and
@@ -327,9 +355,6 @@ TEST(TranscriptTest, RandomizedSequences) {
 // holds exactly the whole transcript's entries, head and byte count.
 TEST(TranscriptTest, PartialFoldsKeepAStoreEqualToTheWholeFold) {
   std::mt19937_64 rng(4242);
-  const char* types[] = {"message.delta", "thinking.delta", "tool.started",
-                         "tool.completed", "usage.updated", "turn.completed",
-                         "note"};
   for (int round = 0; round < 100; ++round) {
     Limits limits;
     limits.max_bytes = 400 + rng() % 6000;
@@ -342,16 +367,8 @@ TEST(TranscriptTest, PartialFoldsKeepAStoreEqualToTheWholeFold) {
     std::vector<uint64_t> open;
     const int n = 1 + static_cast<int>(rng() % 200);
     for (int i = 1; i <= n; ++i) {
-      const std::string id = "x" + std::to_string(rng() % 3);
-      const std::string text(rng() % 50, static_cast<char>('a' + rng() % 26));
-      std::string p = R"({"acp":{"k":1})";
-      if (rng() % 3 == 0) p += R"(,"messageId":")" + id + "\"";
-      p += R"(,"inputTokens":3,"input":{"q":")" + text + "\"}";
-      p += R"(,"text":")" + text + R"(","title":"T","toolCallId":")" + id +
-           "\"}";
-      const std::string type = types[rng() % 7];
-      const EventView ev{static_cast<EventSeq>(i), type,
-                         static_cast<TimestampMs>(i), p};
+      const RandomEvent r(rng, i);
+      const EventView ev = r.view();
       whole.Fold(ev, limits);
 
       // Load: the newest entry and the open tools' entries.
@@ -399,9 +416,6 @@ TEST(TranscriptTest, PartialFoldsKeepAStoreEqualToTheWholeFold) {
 // entries, and unsealing a copy with the kept entries gives the whole.
 TEST(TranscriptTest, SealedPrefixesKeepTheWholeFold) {
   std::mt19937_64 rng(20261216);
-  const char* types[] = {
-      "message.delta", "thinking.delta", "tool.started", "tool.completed",
-      "usage.updated", "turn.completed", "note"};
   for (int round = 0; round < 100; ++round) {
     Limits limits;
     limits.max_bytes = 400 + rng() % 6000;
@@ -411,16 +425,8 @@ TEST(TranscriptTest, SealedPrefixesKeepTheWholeFold) {
     std::map<uint64_t, Entry> aside;  // the sealed entries, by index
     const int n = 1 + static_cast<int>(rng() % 200);
     for (int i = 1; i <= n; ++i) {
-      const std::string id = "x" + std::to_string(rng() % 3);
-      const std::string text(rng() % 50, static_cast<char>('a' + rng() % 26));
-      std::string p = R"({"acp":{"k":1})";
-      if (rng() % 3 == 0) p += R"(,"messageId":")" + id + "\"";
-      p += R"(,"inputTokens":3,"input":{"q":")" + text + "\"}";
-      p += R"(,"text":")" + text + R"(","title":"T","toolCallId":")" + id +
-           "\"}";
-      const std::string type = types[rng() % 7];
-      const EventView ev{static_cast<EventSeq>(i), type,
-                         static_cast<TimestampMs>(i), p};
+      const RandomEvent r(rng, i);
+      const EventView ev = r.view();
       whole.Fold(ev, limits);
       sealed.Fold(ev, limits);
       if (rng() % 4 == 0) {
