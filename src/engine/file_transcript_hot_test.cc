@@ -8,12 +8,12 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "engine/file_store_test_util.h"
+#include "engine/transcript_dump_test_util.h"
 #include "transcript/transcript.h"
 #include "transcript/transcript_page.h"
 
@@ -78,53 +78,22 @@ class TranscriptHotTest : public FileStoreTest {
     }
   }
 
-  // Every page of a transcript, every field, as text.
-  static Result<std::string> Dump(
-      const std::function<Result<TranscriptPage>(const TranscriptQuery&)>&
-          read) {
-    std::string out;
-    TranscriptQuery q;
-    q.limit = 7;  // several pages, starting inside the sealed part
-    for (;;) {
-      Result<TranscriptPage> page = read(q);
-      if (!page.ok()) return page.error();
-      if (q.after == 0) {
-        out += "first=" + std::to_string(page->first_index) +
-               " end=" + std::to_string(page->end_index) +
-               " complete=" + std::to_string(page->complete) +
-               " folded=" + std::to_string(page->folded_seq) + "\n";
-        for (const auto& [name, n] : page->usage) {
-          out += name + "=" + std::to_string(n) + "\n";
-        }
-        for (const auto& [kind, n] : page->entries_by_kind) {
-          out += kind + ":" + std::to_string(n) + "\n";
-        }
-      }
-      for (const TranscriptEntry& e : page->entries) {
-        out += std::to_string(e.index) + " " + e.kind + " " + e.id + " " +
-               std::to_string(e.first_seq) + "-" + std::to_string(e.last_seq) +
-               " " + std::to_string(e.first_at) + "-" +
-               std::to_string(e.last_at) + " [" + e.title + "|" + e.tool_kind +
-               "|" + e.status + "|" + e.input + "|" + e.fields + "|" +
-               std::to_string(e.input_cut) + std::to_string(e.text_cut) +
-               std::to_string(e.started) + std::to_string(e.completed) + "] " +
-               e.text + "\n";
-      }
-      if (page->entries.empty() || page->next == q.after) break;
-      q.after = page->next;
-    }
-    return out;
-  }
   Result<std::string> StoreDump(int s) {
-    return Dump([&](const TranscriptQuery& q) {
-      return db().ReadTranscript(kAlice, Id(s), q);
-    });
+    // Pages of 7: several, starting inside the sealed part.
+    return DumpTranscript(
+        [&](const TranscriptQuery& q) {
+          return db().ReadTranscript(kAlice, Id(s), q);
+        },
+        7);
   }
   std::string WholeDump(int s) {
-    return Dump([&](const TranscriptQuery& q) -> Result<TranscriptPage> {
-             return transcript::ReadTranscriptPage(
-                 whole_[s], q, transcript::CheckTranscriptQuery(q).value());
-           })
+    return DumpTranscript(
+               [&](const TranscriptQuery& q) -> Result<TranscriptPage> {
+                 return transcript::ReadTranscriptPage(
+                     whole_[s], q,
+                     transcript::CheckTranscriptQuery(q).value());
+               },
+               7)
         .value();
   }
   void ExpectAllEqualTheWholeFold() {
