@@ -15,11 +15,6 @@
 namespace acpstore::record {
 namespace {
 
-// Beyond these a number goes to the full parser (see canonical_fast.h).
-constexpr size_t kMaxNumberBytes = 40;
-constexpr size_t kMaxIntegerDigits = 18;  // always fits int64
-constexpr size_t kMaxExponentDigits = 4;
-
 // Objects with at most this many keys are checked for duplicates pairwise;
 // larger ones are sorted.
 constexpr size_t kPairwiseKeys = 8;
@@ -330,13 +325,13 @@ bool FastCanonicalizer::Number() {
     if (!AtEnd() && (Peek() == '+' || Peek() == '-')) ++pos_;
     const size_t exp_begin = pos_;
     while (!AtEnd() && IsDigit(Peek())) ++pos_;
-    if (pos_ == exp_begin || pos_ - exp_begin > kMaxExponentDigits) {
+    if (pos_ == exp_begin || pos_ - exp_begin > kFastMaxExponentDigits) {
       return false;
     }
   }
   const std::string_view token = in_.substr(begin, pos_ - begin);
-  if (token.size() > kMaxNumberBytes) return false;
-  if (integer && integer_digits > kMaxIntegerDigits) return false;
+  if (token.size() > kFastMaxNumberBytes) return false;
+  if (integer && integer_digits > kFastMaxIntegerDigits) return false;
   return AppendCanonicalNumber(token, integer, &out_);
 }
 

@@ -37,6 +37,14 @@ namespace acpstore::record {
 bool TryCanonicalizeFast(std::string_view json, size_t max_bytes,
                          size_t max_depth, std::string* out);
 
+// The number limits above, shared with the HTTP request scanner's
+// "already canonical" verdict (server/json_reader.cc, decision 0023): a
+// number beyond them is the full parser's business on both paths, so the
+// two must agree.
+inline constexpr size_t kFastMaxNumberBytes = 40;
+inline constexpr size_t kFastMaxIntegerDigits = 18;  // always fits int64
+inline constexpr size_t kFastMaxExponentDigits = 4;
+
 }  // namespace acpstore::record
 
 #endif  // ACPSTORE_RECORD_CANONICAL_FAST_H_

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/time_format.h"
+#include "record/canonical_fast.h"
 #include "record/canonical_json.h"
 #include "record/field_error.h"
 #include "record/utf8.h"
@@ -68,12 +69,6 @@ const char* JsonTape::EndOf(const char* begin) const {
 }
 
 namespace {
-
-// Beyond these a number is not judged canonical here, as the payload fast
-// path leaves it to the full parser (record/canonical_fast.cc).
-constexpr size_t kMaxCanonicalNumberBytes = 40;
-constexpr size_t kMaxCanonicalIntegerDigits = 18;
-constexpr size_t kMaxCanonicalExponentDigits = 4;
 
 // Objects with at most this many keys are checked for duplicates pairwise
 // (by a tag first, so unequal keys rarely reach memcmp); larger ones are
@@ -423,9 +418,9 @@ class Scanner {
   // extreme ones are left to the store, as the payload fast path does.
   static bool IsCanonicalNumber(std::string_view token, bool integer,
                                 size_t integer_digits, size_t exponent_digits) {
-    if (token.size() > kMaxCanonicalNumberBytes) return false;
-    if (integer) return integer_digits <= kMaxCanonicalIntegerDigits;
-    if (exponent_digits > kMaxCanonicalExponentDigits) return false;
+    if (token.size() > record::kFastMaxNumberBytes) return false;
+    if (integer) return integer_digits <= record::kFastMaxIntegerDigits;
+    if (exponent_digits > record::kFastMaxExponentDigits) return false;
     std::string canonical;
     return record::AppendCanonicalNumber(token, false, &canonical) &&
            canonical == token;
