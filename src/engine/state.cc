@@ -60,6 +60,19 @@ std::vector<const T*> AsConst(std::vector<T*> items) {
   return std::vector<const T*>(items.begin(), items.end());
 }
 
+// Keeps the shortest prefix of `ordered` whose resident transcript bytes,
+// taken from `resident`, bring it to `target` or under: the sessions a
+// pass has to write out, in the order it prefers them.
+void KeepUntilUnder(uint64_t resident, uint64_t target,
+                    std::vector<SessionEntry*>* ordered) {
+  size_t n = 0;
+  while (n < ordered->size() && resident > target) {
+    resident -= (*ordered)[n]->transcript.resident_bytes();
+    ++n;
+  }
+  ordered->resize(n);
+}
+
 }  // namespace
 
 bool ScopeCanSee(const Scope& scope, std::string_view tenant_id,
@@ -444,13 +457,7 @@ std::vector<SessionEntry*> StoreState::ColdDirtyTranscripts(uint64_t target,
             [](const SessionEntry* a, const SessionEntry* b) {
               return a->transcript_used < b->transcript_used;
             });
-  uint64_t resident = counters_.transcript_bytes;
-  size_t n = 0;
-  while (n < dirty.size() && resident > target) {
-    resident -= dirty[n]->transcript.resident_bytes();
-    ++n;
-  }
-  dirty.resize(n);
+  KeepUntilUnder(counters_.transcript_bytes, target, &dirty);
   return dirty;
 }
 
@@ -466,13 +473,7 @@ std::vector<SessionEntry*> StoreState::SealCandidates(uint64_t target) {
       out.begin(), out.end(), [](const SessionEntry* a, const SessionEntry* b) {
         return a->transcript.resident_bytes() > b->transcript.resident_bytes();
       });
-  uint64_t resident = counters_.transcript_bytes;
-  size_t n = 0;
-  while (n < out.size() && resident > target) {
-    resident -= out[n]->transcript.resident_bytes();
-    ++n;
-  }
-  out.resize(n);
+  KeepUntilUnder(counters_.transcript_bytes, target, &out);
   return out;
 }
 
