@@ -134,6 +134,15 @@ const std::string* QueryReader::Get(std::string_view name) const {
   return nullptr;
 }
 
+Status QueryReader::ReadLimit(uint32_t* limit) const {
+  const std::string* text = Get("limit");
+  if (text == nullptr) return Status::OK();
+  Result<uint32_t> l = ParseLimit(*text, "limit");
+  if (!l.ok()) return l.error();
+  *limit = *l;
+  return Status::OK();
+}
+
 const std::string* QueryReader::FirstUnknown(std::string_view allowed) const {
   for (const auto& [n, v] : query_) {
     bool found = false;

@@ -56,6 +56,9 @@ class QueryReader {
   // The first parameter whose name is not in `allowed` (comma-separated),
   // or nullptr.
   const std::string* FirstUnknown(std::string_view allowed) const;
+  // ?limit= (ParseLimit) into *limit when given; *limit keeps the
+  // route's default otherwise.
+  Status ReadLimit(uint32_t* limit) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> query_;

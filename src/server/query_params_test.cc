@@ -51,5 +51,17 @@ TEST(ParseLimit, OneToAThousand) {
   }
 }
 
+TEST(QueryReader, ReadLimitKeepsTheDefaultUnlessGiven) {
+  uint32_t limit = 100;
+  using Params = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_TRUE(QueryReader(Params{}).ReadLimit(&limit).ok());
+  EXPECT_EQ(limit, 100u);
+  EXPECT_TRUE(QueryReader(Params{{"limit", "7"}}).ReadLimit(&limit).ok());
+  EXPECT_EQ(limit, 7u);
+  Status bad = QueryReader(Params{{"limit", "0"}}).ReadLimit(&limit);
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(limit, 7u);  // a refused value changes nothing
+}
+
 }  // namespace
 }  // namespace acpstore::server

@@ -44,11 +44,7 @@ Status ReadActionQuery(const QueryReader& q, ActionQuery* query) {
                                              : rest.substr(comma + 1);
     }
   }
-  if (const std::string* limit = q.Get("limit")) {
-    Result<uint32_t> l = ParseLimit(*limit, "limit");
-    if (!l.ok()) return l.error();
-    query->limit = *l;
-  }
+  if (Status s = q.ReadLimit(&query->limit); !s.ok()) return s;
   if (const std::string* cursor = q.Get("cursor")) query->cursor = *cursor;
   return Status::OK();
 }

@@ -139,10 +139,8 @@ void ListEvents(Call& call) {
     if (FailedParse(call, r)) return;
     after = *r;
   }
-  if (const std::string* l = call.query.Get("limit")) {
-    Result<uint32_t> r = ParseLimit(*l, "limit");
-    if (FailedParse(call, r)) return;
-    limit = *r;
+  if (Status s = call.query.ReadLimit(&limit); !s.ok()) {
+    return call.respond(ErrorResponse(s));
   }
   Result<EventPage> page =
       call.ctx.store->ListEvents(call.scope, call.Param(0), after, limit);

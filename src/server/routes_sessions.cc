@@ -52,11 +52,7 @@ Status ReadSessionQuery(const QueryReader& q, SessionQuery* query) {
                                   "must be an ISO-8601 timestamp");
     }
   }
-  if (const std::string* limit = q.Get("limit")) {
-    Result<uint32_t> l = ParseLimit(*limit, "limit");
-    if (!l.ok()) return l.error();
-    query->limit = *l;
-  }
+  if (Status s = q.ReadLimit(&query->limit); !s.ok()) return s;
   if (const std::string* cursor = q.Get("cursor")) query->cursor = *cursor;
   return Status::OK();
 }

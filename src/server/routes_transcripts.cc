@@ -78,10 +78,8 @@ void GetTranscript(Call& call) {
     if (FailedParse(call, r)) return;
     query.after = *r;
   }
-  if (const std::string* l = call.query.Get("limit")) {
-    Result<uint32_t> r = ParseLimit(*l, "limit");
-    if (FailedParse(call, r)) return;
-    query.limit = *r;
+  if (Status s = call.query.ReadLimit(&query.limit); !s.ok()) {
+    return call.respond(ErrorResponse(s));
   }
   if (const std::string* k = call.query.Get("kind")) query.kinds = SplitKinds(*k);
   Result<TranscriptPage> page =
