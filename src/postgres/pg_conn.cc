@@ -123,6 +123,12 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
     if (c != nullptr) PQfinish(c);
     return Status::Unavailable("cannot connect to PostgreSQL: " + why);
   }
+  // libpq hands the server's messages outside a query (a FATAL while the
+  // connection is idle, e.g. at a PostgreSQL shutdown) to a notice
+  // processor that prints to stderr by default. The loss shows up as an
+  // error on the connection's next use, which the engine reports itself;
+  // a raw line on stderr would only bypass the server's log format.
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
   std::unique_ptr<PgConn> conn(new PgConn(c));
   // Durability (SPEC §10): acknowledgements follow a synchronous commit;
   // whatever the server's default, this connection never lowers it.
