@@ -157,6 +157,7 @@ server::ServerOptions ToServerOptions(const ServeConfig& c) {
   o.write_timeout_ms = c.server.write_timeout_ms;
   o.sse_buffer_bytes = c.server.sse_buffer_bytes;
   o.sse_heartbeat_ms = c.server.sse_heartbeat_ms;
+  o.sse_coalesce_ms = c.server.sse_coalesce_ms;
   o.max_inflight_body_bytes = c.server.max_inflight_body_bytes;
   o.ui = c.server.ui;
   o.ui_session_ttl_ms = c.server.ui_session_ttl_ms;

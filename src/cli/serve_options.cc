@@ -81,6 +81,10 @@ constexpr std::array kSpecs = {
                "behind is disconnected"},
     OptionSpec{"sse-heartbeat", "DUR", "15s",
                "Interval of ': ping' comments on idle SSE streams"},
+    OptionSpec{"sse-coalesce", "DUR", "5ms",
+               "An SSE stream that just wrote events waits this long before "
+               "sending more, so a busy session's events share writes; the "
+               "most it delays an event (0 to 1s; 0 = off)"},
     OptionSpec{"max-inflight-body-bytes", "SIZE", "256MiB",
                "Request body bytes held at once over all connections; a "
                "request beyond it gets 429 before its body is read"},
@@ -165,6 +169,18 @@ Result<int64_t> PositiveDuration(std::string_view text) {
                                    std::string(text) + "'");
   }
   return ms;
+}
+
+auto DurationUpTo(int64_t max_ms) {
+  return [max_ms](std::string_view text) -> Result<int64_t> {
+    Result<int64_t> ms = ParseDurationMs(text);
+    if (ms && *ms > max_ms) {
+      return Status::InvalidArgument("must be at most " +
+                                     std::to_string(max_ms) + "ms, got '" +
+                                     std::string(text) + "'");
+    }
+    return ms;
+  };
 }
 
 Result<std::string> AnyText(std::string_view text) {
@@ -307,6 +323,8 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
                                 &l.sse_buffer_bytes));
   ACPSTORE_RETURN_IF_ERROR(
       Take(g, "sse-heartbeat", PositiveDuration, &l.sse_heartbeat_ms));
+  ACPSTORE_RETURN_IF_ERROR(
+      Take(g, "sse-coalesce", DurationUpTo(1000), &l.sse_coalesce_ms));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "max-inflight-body-bytes",
                                 SizeIn(1024, UINT64_MAX),
                                 &l.max_inflight_body_bytes));

@@ -54,6 +54,7 @@ struct ServerLimits {
   int64_t write_timeout_ms = 30'000;
   uint64_t sse_buffer_bytes = 1ULL << 20;
   int64_t sse_heartbeat_ms = 15'000;
+  int64_t sse_coalesce_ms = 5;  // decision 0025
   uint64_t max_inflight_body_bytes = 256ULL << 20;
   uint64_t threads = 0;  // 0 = one per CPU in the affinity mask
   // Browser access (SPEC §12).

@@ -65,6 +65,7 @@ TEST(ServeOptionsTest, ValuesReachTheirFields) {
       {"max-body-bytes", "1MiB"},
       {"shutdown-timeout", "3s"},
       {"sse-heartbeat", "2s"},
+      {"sse-coalesce", "20ms"},
       {"max-inflight-body-bytes", "64MiB"},
       {"log-format", "json"},
       {"log-level", "debug"},
@@ -86,6 +87,7 @@ TEST(ServeOptionsTest, ValuesReachTheirFields) {
   EXPECT_EQ(c->server.max_body_bytes, 1u << 20);
   EXPECT_EQ(c->shutdown_timeout_ms, 3000);
   EXPECT_EQ(c->server.sse_heartbeat_ms, 2000);
+  EXPECT_EQ(c->server.sse_coalesce_ms, 20);
   EXPECT_EQ(c->server.max_inflight_body_bytes, 64u << 20);
   EXPECT_EQ(c->log_format, LogFormat::kJson);
   EXPECT_EQ(c->log_level, LogLevel::kDebug);
@@ -126,6 +128,7 @@ TEST(ServeOptionsTest, EveryBadValueNamesItsOption) {
       {"write-timeout", "-3s"},
       {"sse-buffer-bytes", "1"},
       {"sse-heartbeat", "0"},
+      {"sse-coalesce", "2s"},
       {"max-inflight-body-bytes", "1MiB"},  // below --max-body-bytes
       {"threads", "100000"},
       {"shutdown-timeout", "0s"},

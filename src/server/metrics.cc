@@ -232,6 +232,9 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
   Metric(&out, "acpstore_sse_frames_shared_total", "counter",
          "SSE event frames taken from the shared frame cache, not rebuilt.",
          U(sse_frames_shared_.load()));
+  Metric(&out, "acpstore_sse_writes_total", "counter",
+         "Socket writes of SSE streams (heads, frames, pings).",
+         U(sse_writes_.load()));
 
   Head(&out, "acpstore_sessions", "gauge", "Sessions by status.");
   for (SessionStatus st : kStatuses) {
@@ -371,6 +374,7 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
   w.Key("slowDisconnects").Uint(U(sse_slow_disconnects_.load()));
   w.Key("eventsSent").Uint(U(sse_events_sent_.load()));
   w.Key("framesShared").Uint(U(sse_frames_shared_.load()));
+  w.Key("writes").Uint(U(sse_writes_.load()));
   w.EndObject();
 
   const BuildInfo& build = GetBuildInfo();

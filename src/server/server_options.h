@@ -61,6 +61,13 @@ struct ServerOptions {
   // Bytes of SSE frames built per write; with the kernel's send buffer this
   // bounds what a client that stops reading can hold. Default 1 MiB.
   size_t sse_buffer_bytes = 1u << 20;
+  // A stream that has just written events waits until this long after
+  // that write before it takes the next page (decision 0025): a busy
+  // session's events then leave in one write per window instead of one per
+  // append, for every stream. It bounds the delay added to any event; the
+  // first event after a quiet spell of this length goes out at once.
+  // 0 = write each wake-up at once. Default 5 ms.
+  int64_t sse_coalesce_ms = 5;
   // Kernel send buffer for SSE sockets (SO_SNDBUF). 0 = system default.
   int sse_socket_send_buffer = 0;
   // Stop(): in-flight requests and SSE streams get this long to finish

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <utility>
 
 #include "server/sse_frames.h"
@@ -32,9 +33,12 @@ struct SseStream::Wake {
   bool woken = false;    // on_ready since the last drain
   bool stopped = false;  // end the stream
   bool peer_gone = false;
+  // In the coalescing window (Hold): a wake-up only marks `woken`; the
+  // window's timer ends the wait, not the wake-up.
+  bool holding = false;
   void Poke() {
     woken = true;
-    timer.cancel();
+    if (!holding) timer.cancel();
   }
 };
 
@@ -68,6 +72,7 @@ void SseStream::Stop() {
 }
 
 asio::awaitable<bool> SseStream::Write(const std::string& bytes) {
+  metrics_.SseWrite();
   deadline_.Arm(options_.write_timeout_ms);
   error_code ec;
   co_await asio::async_write(socket_, asio::buffer(bytes),
@@ -79,6 +84,20 @@ asio::awaitable<bool> SseStream::Write(const std::string& bytes) {
     co_return false;
   }
   co_return true;
+}
+
+// Waits until `until` (or Stop, or the peer leaving). Wake-ups meanwhile
+// are kept in wake_->woken for the drain that follows.
+asio::awaitable<void> SseStream::Hold(
+    std::chrono::steady_clock::time_point until) {
+  wake_->holding = true;
+  while (!wake_->stopped && std::chrono::steady_clock::now() < until) {
+    wake_->timer.expires_at(until);
+    error_code ec;
+    co_await wake_->timer.async_wait(
+        asio::redirect_error(asio::use_awaitable, ec));
+  }
+  wake_->holding = false;
 }
 
 // Reads (and discards) whatever the client sends, to learn at once when
@@ -132,7 +151,21 @@ asio::awaitable<void> SseStream::Run() {
 
   Subscription& sub = *start_->subscription;
   std::string buffer;
+  // Decision 0025: after a write of events the stream takes no page until
+  // sse_coalesce_ms after that write began, so what a busy session appends
+  // meanwhile leaves in one write. `last_events_write` starts far enough
+  // back that the first wake-up is never held.
+  const std::chrono::milliseconds coalesce(options_.sse_coalesce_ms);
+  std::chrono::steady_clock::time_point last_events_write =
+      std::chrono::steady_clock::now() - coalesce;
   while (!wake_->stopped) {
+    if (coalesce.count() > 0) {
+      const auto until = last_events_write + coalesce;
+      if (std::chrono::steady_clock::now() < until) {
+        co_await Hold(until);
+        if (wake_->stopped) break;
+      }
+    }
     wake_->woken = false;
     // Drain: pull pages until the subscription is caught up, writing
     // whenever the buffer reaches its cap.
@@ -167,6 +200,7 @@ asio::awaitable<void> SseStream::Run() {
       }
       if (!buffer.empty() &&
           (caught_up || buffer.size() >= options_.sse_buffer_bytes)) {
+        last_events_write = std::chrono::steady_clock::now();
         if (!co_await Write(buffer)) co_return;
         buffer.clear();
       }

@@ -4,7 +4,11 @@
 // Flow: the store's Subscription is pulled with Next() on the connection's
 // strand; its on_ready only posts a wake-up to that strand. Event frames
 // come from the server's SseFrameCache, built once for all the session's
-// streams. Frames for at
+// streams. A stream that has just written events takes no page until
+// sse_coalesce_ms after that write (decision 0025): under a busy session
+// one write carries several events, and no event waits longer than the
+// window; the first wake-up after a quiet window is served at once.
+// Frames for at
 // most sse_buffer_bytes are built, then written under write_timeout_ms: a
 // client that stops reading is disconnected when its socket buffer is full
 // and that write times out, so memory per client stays bounded. A second
@@ -24,6 +28,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +62,8 @@ class SseStream {
   struct Wake;
   boost::asio::awaitable<bool> Write(const std::string& bytes);
   boost::asio::awaitable<void> WatchPeer(std::shared_ptr<Wake> wake);
+  boost::asio::awaitable<void> Hold(
+      std::chrono::steady_clock::time_point until);
 
   boost::asio::ip::tcp::socket& socket_;
   IoDeadline& deadline_;

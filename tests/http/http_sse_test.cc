@@ -168,6 +168,79 @@ TEST_F(SseHttpTest, DeletedSessionEndsTheStreamWithAnErrorFrame) {
   EXPECT_TRUE(sse.connection().WaitClosed(std::chrono::seconds(3)));
 }
 
+// Coalescing (decision 0025): a stream that just wrote events waits
+// sse_coalesce_ms before it takes the next page, so events appended in
+// quick succession leave in few writes, every one of them, in order.
+class SseCoalesceTest : public HttpTest {
+ protected:
+  static constexpr int64_t kCoalesceMs = 50;
+  void Configure(server::ServerOptions* o) override {
+    o->sse_coalesce_ms = kCoalesceMs;
+    o->sse_heartbeat_ms = 60000;  // no ping among the writes counted
+  }
+};
+
+TEST_F(SseCoalesceTest, QuickAppendsArriveAllInOrderInFewWrites) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
+  ASSERT_EQ(sse.status(), 200);
+  ASSERT_EQ(sse.WaitFrames(1).size(), 1u);  // retry: 2000
+  ASSERT_TRUE(WaitUntil(
+      [&] { return MetricValue("acpstore_sse_writes_total") >= 1; }));
+  const double writes_before = MetricValue("acpstore_sse_writes_total");
+
+  constexpr int kEvents = 100;
+  const auto t0 = std::chrono::steady_clock::now();
+  AppendEvents("writer-a", "s", kEvents);  // one request per event
+  sse.WaitFrames(kEvents + 1, std::chrono::seconds(20));
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(Seqs(sse.Events()), Range(1, kEvents));
+
+  // Event writes start at least kCoalesceMs apart, so however long the
+  // appends took there were at most elapsed / kCoalesceMs + 1 of them.
+  const double writes = MetricValue("acpstore_sse_writes_total") - writes_before;
+  const auto windows =
+      std::chrono::duration_cast<milliseconds>(elapsed).count() / kCoalesceMs;
+  EXPECT_GE(writes, 1);
+  EXPECT_LE(writes, static_cast<double>(windows + 1))
+      << "elapsed " << std::chrono::duration_cast<milliseconds>(elapsed).count()
+      << " ms";
+  EXPECT_LT(writes, kEvents);
+  EXPECT_EQ(MetricValue("acpstore_sse_events_sent_total"), kEvents);
+}
+
+class SseCoalesceDelayTest : public HttpTest {
+ protected:
+  static constexpr int64_t kCoalesceMs = 2000;
+  void Configure(server::ServerOptions* o) override {
+    o->sse_coalesce_ms = kCoalesceMs;
+  }
+};
+
+// The first event on an idle stream is not held; one right after it waits
+// out the window (and no longer: nothing else wakes the stream).
+TEST_F(SseCoalesceDelayTest, IdleStreamIsNotHeldAndTheHoldEndsByItself) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
+  ASSERT_EQ(sse.status(), 200);
+  ASSERT_EQ(sse.WaitFrames(1).size(), 1u);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  AppendEvents("writer-a", "s", 1);
+  sse.WaitFrames(2, std::chrono::seconds(10));
+  const auto first = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(Seqs(sse.Events()), Range(1, 1));
+  EXPECT_LT(first, milliseconds(kCoalesceMs)) << "the idle stream was held";
+
+  AppendEvents("writer-a", "s", 1);
+  sse.WaitFrames(3, std::chrono::seconds(10));
+  const auto second = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(Seqs(sse.Events()), Range(1, 2));
+  // The first write started after t0; the second may not start before the
+  // window after it closed.
+  EXPECT_GE(second, milliseconds(kCoalesceMs));
+}
+
 class SseTruncationTest : public SseHttpTest {
  protected:
   void ConfigureStore(StoreOptions* o) override {
