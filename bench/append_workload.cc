@@ -9,12 +9,17 @@
 // sync=always"). The peers are durable, so they run beside kAlways only
 // (once per payload size and writer count); kInterval and kNone are
 // reported against the kAlways figure of the same run.
+//
+// `--mix acp`: instead of tool events, each writer appends an Aegis-shaped
+// ACP session (acp_session.h), the realistic transcript workload of issue
+// 16; the peers then write the same payloads.
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
 
+#include "acp_session.h"
 #include "acpstore/store.h"
 #include "load.h"
 #include "payloads.h"
@@ -27,6 +32,9 @@ namespace {
 
 constexpr uint64_t kDefaultEvents = 50000;
 constexpr size_t kPayloadPool = 256;
+// --mix acp: each writer's stream, repeated if it appends more (a wrapped
+// stream starts new messageIds' entries again: still an ACP session).
+constexpr uint64_t kAcpStream = 20000;
 
 std::string WritersConfig(int w) { return "writers=" + std::to_string(w); }
 
@@ -76,7 +84,8 @@ constexpr char kPostgresSchema[] = "acpstore_bench";
 
 Status RunEngine(const BenchOptions& options, const std::string& config,
                  int writers, uint64_t events,
-                 const std::vector<std::string>& payloads, int run,
+                 const std::vector<std::string>& payloads,
+                 const std::vector<NewEvent>* stream, int run,
                  Reporter& report, EngineRun* out) {
   ScratchDir dir(options.dir);
   if (!dir.ok())
@@ -103,6 +112,7 @@ Status RunEngine(const BenchOptions& options, const std::string& config,
     LoadSpec spec{.scope = BenchScope(),
                   .sessions = &sessions,
                   .payloads = &payloads,
+                  .events_stream = stream,
                   .writers = writers,
                   .events = events,
                   .max_seconds = options.seconds,
@@ -215,7 +225,15 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
   }
   const uint64_t events = ScaledEvents(options, kDefaultEvents);
   const std::string engine = "acpstore-" + EngineName(options.engine);
-  report.out() << "append: up to " << events << " events or " << options.seconds
+  const bool acp = options.mix == "acp";
+  std::vector<NewEvent> stream;
+  std::vector<std::string> acp_payloads;
+  if (acp) {
+    stream = AcpSessionEvents(kAcpStream, 16);
+    for (const NewEvent& e : stream) acp_payloads.push_back(e.payload);
+  }
+  report.out() << "append: " << (acp ? "ACP sessions" : "tool events")
+               << ", up to " << events << " events or " << options.seconds
                << " s per configuration, writers";
   for (int w : writers) report.out() << " " << w;
   report.out() << "\n";
@@ -226,12 +244,14 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
     for (const Point& point : points) {
       const BenchOptions& o = point.options;
       const std::vector<std::string> payloads =
-          ToolEventPayloads(kPayloadPool, o.payload_bytes);
+          acp ? acp_payloads : ToolEventPayloads(kPayloadPool, o.payload_bytes);
+      const std::vector<NewEvent>* events_stream = acp ? &stream : nullptr;
       for (int w : writers) {
         const std::string config = WritersConfig(w) + point.suffix;
         EngineRun engine_run;
-        ACPSTORE_RETURN_IF_ERROR(RunEngine(o, config, w, events, payloads, run,
-                                           report, &engine_run));
+        ACPSTORE_RETURN_IF_ERROR(RunEngine(o, config, w, events, payloads,
+                                           events_stream, run, report,
+                                           &engine_run));
         if (options.peers && o.engine == Engine::kPostgres) {
           // The postgres engine's peers: the file engine (kAlways) and
           // PostgreSQL doing the appends itself, on the same server.
@@ -240,7 +260,8 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
           file.sync = SyncMode::kAlways;
           EngineRun file_run;
           ACPSTORE_RETURN_IF_ERROR(RunEngine(file, config, w, events, payloads,
-                                             run, report, &file_run));
+                                             events_stream, run, report,
+                                             &file_run));
           ACPSTORE_RETURN_IF_ERROR(RunPostgresPeers(o, config, w, events,
                                                     payloads, run, report));
           continue;

@@ -55,6 +55,13 @@ struct BenchOptions {
   std::vector<int> writers;
   // rss: sessions the events are spread over. 0 = 2,000.
   uint64_t sessions = 0;
+  // append: the events appended (--mix). "tool" (default): every event a
+  // tool event of payload_bytes (tool.started, tool.completed, tool.output
+  // cycling; the transcript keeps their input and output, so it is nearly
+  // as big as the events: transcripts' worst case). "acp": each writer
+  // appends an Aegis-shaped ACP session (acp_session.h: deltas, tools,
+  // usage, the raw ACP frame in every payload; payload_bytes unused).
+  std::string mix = "tool";
   // Canonical size of each event payload (a tool event). Default 2,500.
   size_t payload_bytes = 2500;
   // append: payload sizes to sweep (--payload-bytes 256,2500,65536).

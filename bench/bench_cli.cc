@@ -37,6 +37,12 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
          "bytes of each event payload (default 2500); append sweeps a "
          "comma-separated list")
       ->delimiter(',');
+  app.add_option("--mix", options->mix,
+                 "append: tool (default: 2.5 KB tool events, --payload-bytes) "
+                 "| acp (an Aegis-shaped ACP session per writer: deltas, "
+                 "tools, usage, the raw ACP frame in each payload)")
+      ->check(CLI::IsMember(std::vector<std::string>{"tool", "acp"}))
+      ->capture_default_str();
   app.add_option("--seconds", options->seconds,
                  "append: time cap per configuration")
       ->capture_default_str();

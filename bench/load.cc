@@ -57,7 +57,8 @@ Status CreateSessions(Store& store, const Scope& scope,
 
 LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
   const std::vector<std::string>& sessions = *spec.sessions;
-  const std::vector<std::string>& payloads = *spec.payloads;
+  const std::vector<std::string>* payloads = spec.payloads;
+  const std::vector<NewEvent>* stream = spec.events_stream;
   std::atomic<uint64_t> claimed{0};
   std::atomic<uint64_t> acknowledged{0};
   std::atomic<bool> stop{false};
@@ -75,14 +76,20 @@ LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
     Waiter waiter;
     std::vector<uint32_t>& mine = latencies[w];
     mine.reserve(spec.events / spec.writers + 1);
+    uint64_t k = 0;  // this writer's appends so far
     while (!stop.load(std::memory_order_relaxed)) {
       uint64_t n = claimed.fetch_add(1);
       if (n >= spec.events) break;
       size_t session =
           spec.pick_session ? spec.pick_session(n, w) : n % sessions.size();
       AppendRequest req;
-      req.events.push_back(NewEvent{.event_type = ToolEventType(n),
-                                    .payload = payloads[n % payloads.size()]});
+      if (stream != nullptr) {
+        req.events.push_back((*stream)[k++ % stream->size()]);
+      } else {
+        req.events.push_back(
+            NewEvent{.event_type = ToolEventType(n),
+                     .payload = (*payloads)[n % payloads->size()]});
+      }
       SteadyClock::time_point t0 = SteadyClock::now();
       store.AppendEvents(spec.scope, sessions[session], std::move(req),
                          waiter.Callback());

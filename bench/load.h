@@ -24,7 +24,12 @@ namespace acpstore::bench {
 struct LoadSpec {
   Scope scope;
   const std::vector<std::string>* sessions = nullptr;
+  // The tool-event mix: the n-th event has type ToolEventType(n) and
+  // payload (*payloads)[n % size].
   const std::vector<std::string>* payloads = nullptr;
+  // Instead, when set: each writer appends this stream in order, its k-th
+  // append (*events)[k % size] (an ACP session per writer, acp_session.h).
+  const std::vector<NewEvent>* events_stream = nullptr;
   int writers = 1;
   uint64_t events = 0;
   double max_seconds = 0;  // 0: no time cap

@@ -98,7 +98,11 @@ Status RunBench(const BenchOptions& options, std::ostream& out) {
   ACPSTORE_RETURN_IF_ERROR(report.OpenCsv(options.csv_path));
   out << "acpstore_bench " << options.workload << ": engine "
       << EngineName(options.engine) << ", " << options.runs << " run(s), "
-      << "payload " << options.payload_bytes << " B, scratch under "
+      << (options.mix == "acp" ? std::string("ACP session mix")
+                               : "payload " +
+                                     std::to_string(options.payload_bytes) +
+                                     " B")
+      << ", scratch under "
       << options.dir << "\n";
   if (options.workload == "append") return RunAppendWorkload(options, report);
   if (options.workload == "rss" || options.workload == "recovery") {

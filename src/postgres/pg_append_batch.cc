@@ -224,12 +224,15 @@ std::vector<CachedSession> AppendBatch::Settled() const {
       s.unfolded += c.folded;
       s.xmin = *xid_;
     }
-    // Due for a checkpoint (the Checkpointer's after the COMMIT, or this
-    // batch's past the backlog bound): the row moves, so the next batch
-    // reads it again rather than fail a guard.
+    // Checkpointed by this batch (past the backlog bound): the row is not
+    // what the counters say, so the next batch reads it again. A row only
+    // due for the Checkpointer's checkpoint is cached: until that one
+    // commits, the session's batches still take one round trip, and the
+    // Checkpointer then updates the entry (SessionCache::Checkpointed;
+    // decision 0026, which refines 0022).
     if (transcripts_.on() &&
         static_cast<uint64_t>(std::max<int64_t>(s.unfolded, 0)) >=
-            transcripts_.checkpoint_events) {
+            transcripts_.backlog_events()) {
       continue;
     }
     out.push_back(std::move(s));

@@ -17,8 +17,9 @@ constexpr PgStatement kLockForCheckpoint{
 
 }  // namespace
 
-Checkpointer::Checkpointer(Transact transact, transcript::Limits limits)
-    : transact_(std::move(transact)), limits_(limits) {
+Checkpointer::Checkpointer(Transact transact, transcript::Limits limits,
+                           SessionCache* cache)
+    : transact_(std::move(transact)), limits_(limits), cache_(cache) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -71,18 +72,27 @@ void Checkpointer::Loop() {
     }
     // Named again while this one runs: it waits again, and finds its work
     // done unless more was appended meanwhile.
-    Status s = transact_(
-        [&](PgConn& c) -> Status { return Run(c, key, through); });
+    CheckpointResult result;
+    Status s = transact_([&](PgConn& c) -> Status {
+      result = CheckpointResult();  // each attempt afresh
+      return Run(c, key, through, &result);
+    });
     (s.ok() ? done_ : failed_).fetch_add(1);
+    if (s.ok() && result.wrote && cache_ != nullptr) {
+      cache_->Checkpointed(key.first, key.second, result.xmin_before,
+                           result.last_seq, result.xid);
+    }
   }
 }
 
-Status Checkpointer::Run(PgConn& conn, const Key& key, EventSeq through) {
+Status Checkpointer::Run(PgConn& conn, const Key& key, EventSeq through,
+                         CheckpointResult* result) {
   // Queued: it goes out with CheckpointTranscript's reads, which the
   // server runs after it, once the row is locked.
   ACPSTORE_RETURN_IF_ERROR(conn.Send(
       kLockForCheckpoint, PgParams().Text(key.first).Text(key.second)));
-  return CheckpointTranscript(conn, key.first, key.second, through, limits_);
+  return CheckpointTranscript(conn, key.first, key.second, through, limits_,
+                              result);
 }
 
 }  // namespace acpstore::postgres

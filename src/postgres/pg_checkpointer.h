@@ -19,6 +19,12 @@
 // A checkpoint that finds folded_seq at or past the seq it was named for
 // (another server's, or a delete's, ran first) writes nothing.
 //
+// A checkpoint rewrites the session row (folded_seq, unfolded), so the
+// row's xmin changes under the server's SessionCache: after the COMMIT
+// the cached entry, if it is still the version the checkpoint locked, is
+// updated to the checkpoint's (SessionCache::Checkpointed), and the
+// session's next batch still takes one round trip (decision 0026).
+//
 // Nothing depends on a checkpoint here happening: the tail stays in
 // `events` and every reader folds it; every path that deletes events
 // checkpoints first in its own transaction (TranscriptTails::BeforeDrop).
@@ -51,6 +57,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "postgres/pg_conn.h"
+#include "postgres/pg_session_cache.h"
 #include "postgres/pg_transcripts.h"
 
 namespace acpstore::postgres {
@@ -62,7 +69,10 @@ class Checkpointer {
   // `transact` runs its body in a transaction of its own with the
   // engine's retry rules (PgStore::InTransaction).
   using Transact = std::function<Status(const std::function<Status(PgConn&)>&)>;
-  Checkpointer(Transact transact, transcript::Limits limits);
+  // `cache` (may be null; must outlive this): the server's SessionCache,
+  // whose entry a checkpoint that rewrote the row brings up to date.
+  Checkpointer(Transact transact, transcript::Limits limits,
+               SessionCache* cache = nullptr);
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -81,10 +91,12 @@ class Checkpointer {
  private:
   using Key = std::pair<std::string, std::string>;
   void Loop() EXCLUDES(mu_);
-  Status Run(PgConn& conn, const Key& key, EventSeq through);
+  Status Run(PgConn& conn, const Key& key, EventSeq through,
+             CheckpointResult* result);
 
   const Transact transact_;
   const transcript::Limits limits_;
+  SessionCache* const cache_;
   base::Mutex mu_;
   base::CondVar cv_;
   // Waiting sessions, in the order first named, and the seq each is due

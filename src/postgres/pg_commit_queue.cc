@@ -20,7 +20,8 @@ CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
       transcripts_(transcripts) {
   if (transcripts_.on()) {
     checkpoints_ =
-        std::make_unique<Checkpointer>(transact_, transcripts_.limits);
+        std::make_unique<Checkpointer>(transact_, transcripts_.limits,
+                                       &sessions_);
   }
   if (workers == 0) workers = 1;
   for (size_t i = 0; i < workers; ++i) {

@@ -43,6 +43,23 @@ void SessionCache::Put(std::vector<CachedSession> rows) {
   }
 }
 
+void SessionCache::Checkpointed(std::string_view tenant_id,
+                                std::string_view session_id,
+                                uint32_t xmin_before, EventSeq last_seq,
+                                uint32_t xid) {
+  const std::string name = Key(tenant_id, session_id);
+  base::MutexLock lock(&mu_);
+  auto it = rows_.find(name);
+  if (it == rows_.end()) return;
+  CachedSession& c = it->second;
+  if (c.xmin != xmin_before || c.row.session.events.last_seq != last_seq) {
+    return;
+  }
+  c.xmin = xid;
+  c.folded_seq = last_seq;
+  c.unfolded = 0;
+}
+
 size_t SessionCache::size() const {
   base::MutexLock lock(&mu_);
   return rows_.size();

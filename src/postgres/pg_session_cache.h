@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -58,6 +59,15 @@ class SessionCache {
       const std::vector<std::pair<std::string, std::string>>& keys)
       EXCLUDES(mu_);
   void Put(std::vector<CachedSession> rows) EXCLUDES(mu_);
+  // A transcript checkpoint (transaction `xid`) rewrote the session's row
+  // from the version `xmin_before` at `last_seq`: if that version is the
+  // cached one, the entry becomes the checkpoint's (folded_seq = last_seq,
+  // unfolded 0, xmin = xid), so the session's next batch still takes one
+  // round trip (decision 0026). Otherwise nothing: the entry is older or
+  // newer, or a batch holds it (and its guard will fail or has seen it).
+  void Checkpointed(std::string_view tenant_id, std::string_view session_id,
+                    uint32_t xmin_before, EventSeq last_seq, uint32_t xid)
+      EXCLUDES(mu_);
   size_t size() const EXCLUDES(mu_);
 
  private:

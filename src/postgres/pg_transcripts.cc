@@ -44,10 +44,12 @@ constexpr PgStatement kTail{
     "sessions WHERE tenant_id = $1 AND session_id = $2) AND "
     "event_type = ANY($3::text[]) ORDER BY seq"};
 // The checkpoint's columns and the stream's counters (first_seq: the first
-// retained seq, last_seq + 1 when none is).
+// retained seq, last_seq + 1 when none is); the row version's xmin and
+// this transaction's xid, 32-bit as the SessionCache keeps them.
 constexpr PgStatement kCheckpointRow{
     "tr_ck_row",
-    "SELECT folded_seq, first_seq, last_seq FROM sessions WHERE "
+    "SELECT folded_seq, first_seq, last_seq, xmin::text::bigint, "
+    "txid_current() % 4294967296 FROM sessions WHERE "
     "tenant_id = $1 AND session_id = $2"};
 constexpr PgStatement kCheckpointed{
     "tr_ck_done",
@@ -402,6 +404,10 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
   }
   out.folded_seq = last;
   out.current = true;
+  out.wrote = true;
+  out.xmin_before = static_cast<uint32_t>(row.Int(0, 3));
+  out.xid = static_cast<uint32_t>(row.Int(0, 4));
+  out.last_seq = last;
   return conn.Send(kCheckpointed, SessionKey(tenant_id, session_id));
 }
 

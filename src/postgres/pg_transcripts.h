@@ -26,7 +26,8 @@
 // maintenance retention, import's AdvanceSeq) first checkpoints in the
 // same transaction when folded_seq is below the highest seq it deletes
 // (TranscriptTails::BeforeDrop), so retention never loses transcript text.
-// Deleting the session deletes its rows (ON DELETE CASCADE).
+// Deleting the session deletes its rows (the head by ON DELETE CASCADE, the
+// entry rows and text pieces in the delete's statement, schema version 8).
 //
 // A read (ReadTranscriptRows) loads the checkpoint's head and partial
 // entries and the tail in one REPEATABLE READ snapshot, folds the tail,
@@ -96,6 +97,15 @@ int64_t CountFolded(const std::vector<Event>& events);
 struct CheckpointResult {
   EventSeq folded_seq = 0;  // the row's folded_seq afterwards
   bool current = false;     // it is the row's last_seq (unfolded 0)
+  // The row was rewritten (folded_seq = last_seq, unfolded = 0) by this
+  // transaction, whose xid is `xid`, from the version whose xmin was
+  // `xmin_before` (both 32-bit, as SessionCache keeps them): what lets
+  // the Checkpointer update a cached row instead of leaving it to fail
+  // the next batch's guard (decision 0026).
+  bool wrote = false;
+  uint32_t xmin_before = 0;
+  uint32_t xid = 0;
+  EventSeq last_seq = 0;
 };
 Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
                             const std::string& session_id, EventSeq through,

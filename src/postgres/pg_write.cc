@@ -20,12 +20,17 @@ constexpr PgStatement kUpdateSession{
     "upd_session",
     "UPDATE sessions SET status = $3, updated_at = $4, ended_at = $5, "
     "record = $6 WHERE tenant_id = $1 AND session_id = $2"};
-// Its events go in the same statement: no foreign key cascades to them
-// (schema version 5, migrations/0005_events_without_fk.sql). Actions,
-// pauses and transcript rows still cascade.
+// Its events, transcript entry rows and text pieces go in the same
+// statement: no foreign key cascades to them (schema versions 5 and 8,
+// migrations/0005_events_without_fk.sql, 0008_transcript_rows_without_fk.sql).
+// Actions, pauses and the transcript's head row still cascade.
 constexpr PgStatement kDeleteSession{
     "del_session",
-    "WITH e AS (DELETE FROM events WHERE tenant_id = $1 AND session_id = $2) "
+    "WITH e AS (DELETE FROM events WHERE tenant_id = $1 AND session_id = $2), "
+    "x AS (DELETE FROM transcript_entries WHERE tenant_id = $1 AND "
+    "session_id = $2), "
+    "p AS (DELETE FROM transcript_text WHERE tenant_id = $1 AND "
+    "session_id = $2) "
     "DELETE FROM sessions WHERE tenant_id = $1 AND session_id = $2"};
 constexpr PgStatement kInsertEvent{
     "ins_event",

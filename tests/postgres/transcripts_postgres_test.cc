@@ -893,5 +893,60 @@ TEST_F(TranscriptsPostgresTest, CheckpointsRacingAppendsAndRetentionOnAnotherSer
   }
 }
 
+
+// Schema version 8 (decision 0026): the entry rows and text pieces have no
+// foreign key to their session (a checkpoint no longer pays an RI check
+// per row), so the statement that deletes a session deletes them itself:
+// nothing of it is left, another session's rows stay, and a session
+// re-created under the same id starts an empty transcript.
+TEST_F(TranscriptsPostgresTest, DeletingASessionDeletesItsTranscriptRows) {
+  StoreOptions options;
+  options.postgres_transcript_checkpoint_events = 2;
+  std::unique_ptr<Store> pg = OpenPg(options);
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(Sql("SELECT r.relname || '.' || c.contype::text FROM "
+                "pg_constraint c JOIN pg_class r ON r.oid = c.conrelid "
+                "JOIN pg_namespace n ON n.oid = r.relnamespace WHERE "
+                "n.nspname = '" + schema_ + "' AND c.contype = 'f' AND "
+                "r.relname LIKE 'transcript%' ORDER BY 1"),
+            "transcripts.f");  // only the head row keeps its cascade
+  BlockingStore db(*pg);
+  for (const char* id : {"s", "t"}) {
+    ASSERT_TRUE(db.CreateSession(kAlice, {.id = id}).ok());
+    ASSERT_TRUE(db.AppendEvents(kAlice, id,
+                                {.events = {Token("a"), Token("b"),
+                                            Ev("thinking.delta",
+                                               R"({"text":"hm"})"),
+                                            Token("c")}})
+                    .ok());
+  }
+  WaitForCheckpoints();
+  auto rows = [&](const std::string& id) {
+    std::string out;
+    for (const char* t : {"transcripts", "transcript_entries",
+                          "transcript_text"}) {
+      if (!out.empty()) out += "/";
+      out += Sql("SELECT count(*) FROM " + Table(t) + " WHERE session_id = '" +
+                 id + "'");
+    }
+    return out;
+  };
+  EXPECT_EQ(rows("s"), "1/3/3");  // message, thought, message
+  ASSERT_TRUE(
+      db.TransitionSession(kAlice, "s", SessionEvent::kRuntimeFailed).ok());
+  ASSERT_TRUE(db.DeleteSession(kAlice, "s").ok());
+  EXPECT_EQ(rows("s"), "0/0/0");
+  EXPECT_EQ(rows("t"), "1/3/3");
+  ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
+  ASSERT_TRUE(db.AppendEvents(kAlice, "s", {.events = {Token("x"), Token("y")}})
+                  .ok());
+  WaitForCheckpoints();
+  Result<TranscriptPage> page = db.ReadTranscript(kAlice, "s", {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, "x;y;");
+  EXPECT_EQ(page->entries[0].index, 1u);
+}
+
 }  // namespace
 }  // namespace acpstore

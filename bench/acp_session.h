@@ -1,0 +1,29 @@
+// An Aegis-shaped ACP session (issue 16): the event mix a real agent
+// conversation records, each payload embedding the raw ACP frame under
+// "acp" as Aegis's mapper does. 60% message.delta (20-120 characters, a
+// new messageId every ~40), 15% thinking.delta, tool calls (started, then
+// completed with a 200 B - 4 KiB output), usage updates, turn ends, and
+// session.updated events the transcript does not fold. Its transcript is
+// about 0.46x the event bytes (docs/benchmarks.md, "Transcripts").
+//
+// Used by transcript_bench (one session) and by `append --mix acp` (one
+// such stream per writer), so both measure the same events.
+//
+// Thread-safety: a pure function.
+
+#ifndef ACPSTORE_BENCH_ACP_SESSION_H_
+#define ACPSTORE_BENCH_ACP_SESSION_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "acpstore/records.h"
+
+namespace acpstore::bench {
+
+// `n` events of one session, deterministic for a seed.
+std::vector<NewEvent> AcpSessionEvents(uint64_t n, uint64_t seed);
+
+}  // namespace acpstore::bench
+
+#endif  // ACPSTORE_BENCH_ACP_SESSION_H_
