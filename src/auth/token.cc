@@ -62,10 +62,25 @@ std::optional<ParsedToken> ParseToken(std::string_view token) {
   return ParsedToken{lookup};
 }
 
+namespace {
+// SHA-256 fetched from the default provider once. EVP_sha256() makes every
+// EVP_Digest fetch it again (OpenSSL 3: a locked lookup in the method
+// store): 0.33 against 0.15 us for a 90-byte token, and the server hashes
+// the bearer token of every request (issue 14). Never freed: it lives as
+// long as libcrypto. If the fetch fails, EVP_sha256() as before.
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* const kMd = []() -> const EVP_MD* {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return kMd;
+}
+}  // namespace
+
 Digest Sha256(std::string_view data) {
   Digest out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(),
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, Sha256Md(),
                  nullptr) != 1 ||
       len != out.size()) {
     // SHA-256 cannot fail short of a broken libcrypto; accepting a zero

@@ -139,6 +139,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // keep-alive requests), and "address:port" for the request log.
   boost::beast::flat_buffer buffer_;
   std::string remote_;
+  // Strand only: the head of the response being written, reused so that a
+  // keep-alive connection formats every reply into the same bytes.
+  std::string head_;
   State state_ = State::kIdle;  // strand only
   SseStream* sse_ = nullptr;    // strand only; set while streaming
 };

@@ -35,12 +35,12 @@ bool IsPlaceholder(std::string_view seg) {
   return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
 }
 
-// Matches `segments` against `pattern`; fills the placeholders. Returns
-// the number of literal segments (more = more specific), or -1.
-int MatchPattern(std::string_view pattern,
+// Matches `segments` against a pattern split into `parts`; fills the
+// placeholders. Returns the number of literal segments (more = more
+// specific), or -1.
+int MatchPattern(const std::vector<std::string_view>& parts,
                  const std::vector<std::string>& segments,
                  std::vector<std::string>* params) {
-  const std::vector<std::string_view> parts = SplitPattern(pattern);
   if (parts.size() != segments.size()) return -1;
   int literals = 0;
   params->clear();
@@ -124,6 +124,22 @@ Result<Scope> ServiceScope(const Request& request,
 
 }  // namespace
 
+namespace {
+// Router::Routes()'s patterns split into segments, in the same order, once:
+// splitting every pattern again for every request was ~2% of a single
+// append's server CPU (issue 14, docs/benchmarks.md "Fifth round").
+const std::vector<std::vector<std::string_view>>& SplitRoutes() {
+  static const auto* split = [] {
+    auto* out = new std::vector<std::vector<std::string_view>>();
+    for (const RouteSpec& spec : Router::Routes()) {
+      out->push_back(SplitPattern(spec.pattern));
+    }
+    return out;
+  }();
+  return *split;
+}
+}  // namespace
+
 const std::vector<RouteSpec>& Router::Routes() {
   static const std::vector<RouteSpec>* routes = [] {
     auto* r = new std::vector<RouteSpec>();
@@ -194,8 +210,11 @@ void Router::Handle(Request request, const Responder& respond) const {
   std::vector<std::string> best_params;
   std::string allow;
   int best = -1;
-  for (const RouteSpec& spec : Routes()) {
-    const int score = MatchPattern(spec.pattern, target->segments, &params);
+  const std::vector<RouteSpec>& routes = Routes();
+  const std::vector<std::vector<std::string_view>>& split = SplitRoutes();
+  for (size_t i = 0; i < routes.size(); ++i) {
+    const RouteSpec& spec = routes[i];
+    const int score = MatchPattern(split[i], target->segments, &params);
     if (score < 0) continue;
     if (spec.method == request.method) {
       if (score > best) {
