@@ -21,10 +21,17 @@ bool SameName(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Header values are the server's own (or an allowed Origin echoed back),
+// but a CR or LF in one would end the head early and let whatever follows
+// read as headers or a body (response splitting), so they never reach
+// the wire: each becomes a space, as do NULs.
 void AppendField(std::string_view name, std::string_view value,
                  std::string* out) {
   out->append(name).append(": ");
-  out->append(base::TrimHttpWhitespace(value)).append("\r\n");
+  for (char c : base::TrimHttpWhitespace(value)) {
+    out->push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
+  }
+  out->append("\r\n");
 }
 
 }  // namespace

@@ -75,6 +75,18 @@ TEST(ResponseHead, ARepeatedNameKeepsItsLastValueInItsLastPlace) {
             "Content-Length: 0\r\n\r\n");
 }
 
+TEST(ResponseHead, ALineBreakInAValueNeverEndsTheHead) {
+  Response r;
+  r.status = 200;
+  r.headers.emplace_back("Access-Control-Allow-Origin",
+                         std::string("https://a.example\r\nSet-Cookie: x=1\0", 35));
+  EXPECT_EQ(Head(r, 11, true),
+            "kept:HTTP/1.1 200 OK\r\n"
+            "Content-Type: application/json\r\n"
+            "Access-Control-Allow-Origin: https://a.example  Set-Cookie: x=1 \r\n"
+            "Content-Length: 0\r\n\r\n");
+}
+
 TEST(ResponseHead, EveryStatusTheServerSendsHasItsReason) {
   for (int s : {200, 201, 204, 304, 308, 400, 401, 403, 404, 405, 408, 409,
                 413, 415, 429, 431, 500, 503, 507}) {
