@@ -111,8 +111,7 @@ void FileCommitPipeline::Submit(std::unique_ptr<Waiter> waiter,
           // The sweep was applied: it must reach the journal on its own.
           std::unique_ptr<Waiter> none;
           if (!m.empty()) {
-            (void)SubmitLocked(std::move(m), applied, &none, false,
-                               &released);
+            (void)SubmitLocked(std::move(m), applied, &none, false, &released);
           }
         } else {
           m.Append(std::move(*d));
@@ -120,8 +119,8 @@ void FileCommitPipeline::Submit(std::unique_ptr<Waiter> waiter,
             FinishAfterInflightLocked(std::exchange(waiter, nullptr),
                                       &finish_ok);
           } else {
-            failure = SubmitLocked(std::move(m), applied, &waiter, probe,
-                                   &released);
+            failure =
+                SubmitLocked(std::move(m), applied, &waiter, probe, &released);
           }
         }
       }
@@ -275,7 +274,7 @@ void FileCommitPipeline::OnBatchEnd() {
   std::vector<std::string> notify;
   bool want_snapshot = false;
   // What the payload cache gives up for the batch's events: dropped last,
-  // with no lock held (freeing their strings is most of eviction's cost).
+  // with no lock held, so the frees do not lengthen the lock's holds.
   PayloadCache::Released released;
   {
     base::MutexLock lock(&mu_);

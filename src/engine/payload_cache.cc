@@ -2,37 +2,12 @@
 
 #include "engine/payload_cache.h"
 
-#include <cassert>
 #include <utility>
 
 namespace acpstore::engine {
 
-namespace {
-
-constexpr size_t kMinSlots = 64;
-// Below this many slab nodes the slab is never compacted: a few KiB.
-constexpr size_t kMinCompactNodes = 1024;
-
-// Keys are (segment << 32 | offset), and entries come and go mostly in
-// journal order. Neighbouring records get neighbouring slots (the offset in
-// units of 64 bytes; no record is shorter), so inserting and evicting walk
-// the table nearly in order instead of missing the CPU cache at random;
-// the live entries span a window of the journal at least 64 times longer
-// than they number, which wraps around the table evenly. The segment
-// number is scrambled so that segments start at unrelated slots.
-size_t Hash(uint64_t key, size_t mask) {
-  return static_cast<size_t>((key >> 32) * 0x9E3779B97F4A7C15ull +
-                             ((key & 0xffffffffu) >> 6)) &
-         mask;
-}
-
-}  // namespace
-
 PayloadCache::PayloadCache(uint64_t capacity_bytes)
-    : capacity_(capacity_bytes) {
-  base::MutexLock lock(&mu_);
-  slots_.assign(kMinSlots, Slot{});
-}
+    : capacity_(capacity_bytes) {}
 
 size_t PayloadCache::Charge(const Event& e) {
   return kEntryOverhead + e.payload.size() + e.session_id.size() +
@@ -42,191 +17,54 @@ size_t PayloadCache::Charge(const Event& e) {
          (e.payload_ref ? e.payload_ref->size() : 0);
 }
 
-size_t PayloadCache::FindSlotLocked(uint64_t key) const {
-  const size_t mask = slots_.size() - 1;
-  size_t slot = Hash(key, mask);
-  while (slots_[slot].node != kNone && slots_[slot].key != key) {
-    slot = (slot + 1) & mask;
-  }
-  return slot;
-}
-
-void PayloadCache::EraseSlotLocked(size_t slot) {
-  // Backward-shift deletion: pull later members of the probe run into the
-  // hole so every lookup still finds its key before an empty slot.
-  const size_t mask = slots_.size() - 1;
-  size_t hole = slot;
-  size_t next = (hole + 1) & mask;
-  while (slots_[next].node != kNone) {
-    const size_t home = Hash(slots_[next].key, mask);
-    // Moves unless `home` lies cyclically in (hole, next].
-    if (((next - home) & mask) >= ((next - hole) & mask)) {
-      slots_[hole] = slots_[next];
-      hole = next;
-    }
-    next = (next + 1) & mask;
-  }
-  slots_[hole] = Slot{};
-}
-
-void PayloadCache::LinkFrontLocked(uint32_t n) {
-  nodes_[n].prev = kNone;
-  nodes_[n].next = head_;
-  if (head_ != kNone) nodes_[head_].prev = n;
-  head_ = n;
-  if (tail_ == kNone) tail_ = n;
-}
-
-void PayloadCache::UnlinkLocked(uint32_t n) {
-  Node& node = nodes_[n];
-  if (node.prev != kNone) {
-    nodes_[node.prev].next = node.next;
-  } else {
-    head_ = node.next;
-  }
-  if (node.next != kNone) {
-    nodes_[node.next].prev = node.prev;
-  } else {
-    tail_ = node.prev;
-  }
-}
-
-uint32_t PayloadCache::AllocNodeLocked() {
-  if (free_ != kNone) {
-    const uint32_t n = free_;
-    free_ = nodes_[n].next;
-    return n;
-  }
-  nodes_.emplace_back();
-  return static_cast<uint32_t>(nodes_.size() - 1);
-}
-
-void PayloadCache::RemoveLocked(uint32_t n, size_t slot, Released* released) {
-  EraseSlotLocked(slot);
-  UnlinkLocked(n);
-  Node& node = nodes_[n];
-  bytes_ -= node.charge;
-  --entries_;
-  if (released != nullptr) {
-    released->push_back(std::move(node.event));
-  } else {
-    node.event.reset();
-  }
-  node.next = free_;
-  free_ = n;
-}
-
-void PayloadCache::RebuildLocked(size_t slots, bool compact) {
-  if (compact) {
-    std::vector<Node> nodes;
-    nodes.reserve(entries_);
-    // Least recent first, each linked in front: the LRU order is kept.
-    uint32_t n = tail_;
-    head_ = tail_ = kNone;
-    while (n != kNone) {
-      const uint32_t prev = nodes_[n].prev;
-      nodes.push_back(std::move(nodes_[n]));
-      const uint32_t m = static_cast<uint32_t>(nodes.size() - 1);
-      nodes[m].prev = kNone;
-      nodes[m].next = head_;
-      if (head_ != kNone) nodes[head_].prev = m;
-      head_ = m;
-      if (tail_ == kNone) tail_ = m;
-      n = prev;
-    }
-    nodes_ = std::move(nodes);
-    free_ = kNone;
-  }
-  slots_.assign(slots, Slot{});
-  const size_t mask = slots - 1;
-  for (uint32_t n = head_; n != kNone; n = nodes_[n].next) {
-    size_t slot = Hash(nodes_[n].key, mask);
-    while (slots_[slot].node != kNone) slot = (slot + 1) & mask;
-    slots_[slot] = Slot{nodes_[n].key, n};
-  }
-}
-
 std::shared_ptr<const Event> PayloadCache::Lookup(uint64_t key) {
   base::MutexLock lock(&mu_);
-  const uint32_t n = slots_[FindSlotLocked(key)].node;
-  if (n == kNone) {
+  auto it = map_.find(key);
+  if (it == map_.end()) {
     ++misses_;
     return nullptr;
   }
   ++hits_;
-  if (head_ != n) {
-    UnlinkLocked(n);
-    LinkFrontLocked(n);
-  }
-  return nodes_[n].event;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->event;
 }
 
 void PayloadCache::Insert(uint64_t key, std::shared_ptr<const Event> event,
                           Released* released) {
   const size_t charge = Charge(*event);
-  Released local;  // dropped after the lock, when the caller gave none
-  Released* out = released != nullptr ? released : &local;
-  {
-    base::MutexLock lock(&mu_);
-    size_t slot = FindSlotLocked(key);
-    if (slots_[slot].node != kNone) {
-      RemoveLocked(slots_[slot].node, slot, out);
-      slot = FindSlotLocked(key);
-    }
-    if (charge > capacity_) {
-      out->push_back(std::move(event));
-      return;
-    }
-    if (2 * (entries_ + 1) > slots_.size()) {
-      RebuildLocked(2 * slots_.size(), false);
-      slot = FindSlotLocked(key);
-    }
-    const uint32_t n = AllocNodeLocked();
-    Node& node = nodes_[n];
-    node.key = key;
-    node.event = std::move(event);
-    node.charge = charge;
-    LinkFrontLocked(n);
-    slots_[slot] = Slot{key, n};
-    ++entries_;
-    bytes_ += charge;
-    EvictLocked(out);
+  base::MutexLock lock(&mu_);
+  if (auto it = map_.find(key); it != map_.end()) {
+    bytes_ -= it->second->charge;
+    if (released != nullptr) released->push_back(std::move(it->second->event));
+    lru_.erase(it->second);
+    map_.erase(it);
   }
+  if (charge > capacity_) return;
+  lru_.push_front(Entry{key, std::move(event), charge});
+  map_[key] = lru_.begin();
+  bytes_ += charge;
+  EvictLocked(released);
 }
 
 void PayloadCache::SetCapacity(uint64_t capacity_bytes, Released* released) {
-  Released local;
   base::MutexLock lock(&mu_);
   capacity_ = capacity_bytes;
-  EvictLocked(released != nullptr ? released : &local);
-  MaybeShrinkLocked();
-  // `local` is destroyed after the lock (declared before it).
+  EvictLocked(released);
 }
 
 void PayloadCache::Clear() {
-  std::vector<Node> nodes;
   base::MutexLock lock(&mu_);
-  nodes.swap(nodes_);  // its events are dropped after the lock
-  slots_.assign(kMinSlots, Slot{});
-  free_ = head_ = tail_ = kNone;
-  entries_ = 0;
+  lru_.clear();
+  map_.clear();
   bytes_ = 0;
 }
 
 void PayloadCache::EvictLocked(Released* released) {
-  while (bytes_ > capacity_ && tail_ != kNone) {
-    RemoveLocked(tail_, FindSlotLocked(nodes_[tail_].key), released);
-  }
-}
-
-void PayloadCache::MaybeShrinkLocked() {
-  // After the capacity fell (pending writes took the memory budget), give
-  // back the slab and the table a larger cache needed; a quarter keeps the
-  // work amortised over the inserts that filled them.
-  if (nodes_.size() >= kMinCompactNodes && 4 * entries_ < nodes_.size()) {
-    size_t slots = kMinSlots;
-    while (slots < 2 * entries_) slots *= 2;
-    RebuildLocked(slots, true);
+  while (bytes_ > capacity_ && !lru_.empty()) {
+    bytes_ -= lru_.back().charge;
+    if (released != nullptr) released->push_back(std::move(lru_.back().event));
+    map_.erase(lru_.back().key);
+    lru_.pop_back();
   }
 }
 
@@ -252,12 +90,7 @@ uint64_t PayloadCache::misses() const {
 
 size_t PayloadCache::entries() const {
   base::MutexLock lock(&mu_);
-  return entries_;
-}
-
-size_t PayloadCache::slab_nodes() const {
-  base::MutexLock lock(&mu_);
-  return nodes_.size();
+  return map_.size();
 }
 
 }  // namespace acpstore::engine

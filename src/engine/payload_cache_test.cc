@@ -1,6 +1,6 @@
 // PayloadCache: LRU eviction by bytes, capacity changes, oversize events,
-// evicted events handed back to the caller, the slab's bounds, and a
-// randomized comparison with a plain list-and-map LRU.
+// evicted events handed back to the caller, and a randomized comparison
+// with a model LRU.
 
 #include "engine/payload_cache.h"
 
@@ -93,51 +93,23 @@ TEST(PayloadCacheTest, ReinsertingAKeyReplacesItsEntry) {
   EXPECT_NE(small, large);
 }
 
-TEST(PayloadCacheTest, SteadyEvictionReusesTheSlab) {
-  // Every insert evicts one entry at steady state: the slab stays at the
-  // number of entries the capacity holds (+1 for the insert before its
-  // eviction), however many events pass through.
+TEST(PayloadCacheTest, SteadyEvictionKeepsTheMostRecentWithinTheBound) {
+  // Every insert evicts one entry at steady state, as durable appends do.
   const size_t one = PayloadCache::Charge(*Ev(100));
   PayloadCache cache(1000 * one);
-  for (uint64_t k = 0; k < 50000; ++k) {
-    cache.Insert(PayloadCache::Key(k / 4096, (k % 4096) * 2600), Ev(100));
-  }
+  auto key = [](uint64_t k) {
+    return PayloadCache::Key(k / 4096, (k % 4096) * 2600);
+  };
+  for (uint64_t k = 0; k < 50000; ++k) cache.Insert(key(k), Ev(100));
   EXPECT_EQ(cache.entries(), 1000u);
   EXPECT_EQ(cache.bytes(), 1000 * one);
-  EXPECT_LE(cache.slab_nodes(), 1001u);
-  // The most recent 1000 are there, the one before them is not.
-  EXPECT_NE(cache.Lookup(PayloadCache::Key(49999 / 4096,
-                                           (49999 % 4096) * 2600)),
-            nullptr);
-  EXPECT_NE(cache.Lookup(PayloadCache::Key(49000 / 4096,
-                                           (49000 % 4096) * 2600)),
-            nullptr);
-  EXPECT_EQ(cache.Lookup(PayloadCache::Key(48999 / 4096,
-                                           (48999 % 4096) * 2600)),
-            nullptr);
+  EXPECT_NE(cache.Lookup(key(49999)), nullptr);
+  EXPECT_NE(cache.Lookup(key(49000)), nullptr);
+  EXPECT_EQ(cache.Lookup(key(48999)), nullptr);
 }
 
-TEST(PayloadCacheTest, ShrinkingGivesBackTheSlab) {
-  const size_t one = PayloadCache::Charge(*Ev(10));
-  PayloadCache cache(20000 * one);
-  for (uint64_t k = 0; k < 20000; ++k) cache.Insert(k, Ev(10));
-  EXPECT_EQ(cache.slab_nodes(), 20000u);
-  cache.SetCapacity(100 * one);
-  EXPECT_EQ(cache.entries(), 100u);
-  EXPECT_LE(cache.slab_nodes(), 4 * 100u);
-  // The survivors keep their LRU order: the next insert evicts the oldest.
-  cache.Insert(20000, Ev(10));
-  EXPECT_EQ(cache.Lookup(19900), nullptr);
-  EXPECT_NE(cache.Lookup(19901), nullptr);
-  EXPECT_NE(cache.Lookup(19999), nullptr);
-  cache.Clear();
-  EXPECT_EQ(cache.entries(), 0u);
-  EXPECT_EQ(cache.bytes(), 0u);
-  EXPECT_EQ(cache.Lookup(20000), nullptr);
-}
-
-// The reference: the cache as it was written before the slab (a list in
-// LRU order, a map to its nodes).
+// The reference: the plainest LRU by bytes (a list in recency order,
+// searched linearly).
 class ModelLru {
  public:
   explicit ModelLru(uint64_t capacity) : capacity_(capacity) {}
