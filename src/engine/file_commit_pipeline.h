@@ -15,7 +15,7 @@
 //     the batch (issue 14: acknowledgements first, one lock per batch).
 //     The events the payload cache evicts (here and in Submit, which
 //     shrinks it by the pending bytes) are freed last, outside mu_: with
-//     many writers, freeing them under it lengthened every wait for it.
+//     many writers, freeing them under it lengthens every wait for it.
 //   A failed commit: abort everything queued behind it, fail the store
 //     (kUnavailable) or degrade it to one probe write at a time (ENOSPC),
 //     and rebuild the state from disk up to the last acknowledged record.
