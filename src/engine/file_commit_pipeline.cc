@@ -78,6 +78,9 @@ FileCommitPipeline::~FileCommitPipeline() {
 
 void FileCommitPipeline::Submit(std::unique_ptr<Waiter> waiter,
                                 DecideFn decide, bool sweep_leases_first) {
+  // Events the payload cache evicts to make room for this record's pending
+  // bytes: dropped after the waiter is finished, outside mu_.
+  PayloadCache::Released released;
   std::vector<std::unique_ptr<Waiter>> finish_ok;
   Status failure;
   {
@@ -108,7 +111,7 @@ void FileCommitPipeline::Submit(std::unique_ptr<Waiter> waiter,
           // The sweep was applied: it must reach the journal on its own.
           std::unique_ptr<Waiter> none;
           if (!m.empty()) {
-            (void)SubmitLocked(std::move(m), applied, &none, false);
+            (void)SubmitLocked(std::move(m), applied, &none, false, &released);
           }
         } else {
           m.Append(std::move(*d));
@@ -116,7 +119,8 @@ void FileCommitPipeline::Submit(std::unique_ptr<Waiter> waiter,
             FinishAfterInflightLocked(std::exchange(waiter, nullptr),
                                       &finish_ok);
           } else {
-            failure = SubmitLocked(std::move(m), applied, &waiter, probe);
+            failure =
+                SubmitLocked(std::move(m), applied, &waiter, probe, &released);
           }
         }
       }
@@ -140,9 +144,11 @@ Status FileCommitPipeline::AdmitLocked() {
   return Status::OK();
 }
 
-void FileCommitPipeline::UpdateCacheCapacityLocked() {
+void FileCommitPipeline::UpdateCacheCapacityLocked(
+    PayloadCache::Released* released) {
   const uint64_t budget = options_.memory_budget_bytes;
-  cache_.SetCapacity(budget > pending_bytes_ ? budget - pending_bytes_ : 0);
+  cache_.SetCapacity(budget > pending_bytes_ ? budget - pending_bytes_ : 0,
+                     released);
 }
 
 Status FileCommitPipeline::InternalFailureLocked(const Status& why) {
@@ -170,7 +176,8 @@ Status FileCommitPipeline::ApplyWithoutEventsLocked(
 
 Status FileCommitPipeline::SubmitLocked(record::Mutation m, size_t applied,
                                         std::unique_ptr<Waiter>* waiter,
-                                        bool probe) {
+                                        bool probe,
+                                        PayloadCache::Released* released) {
   auto in = std::make_shared<Inflight>();
   std::string rec;
   const size_t header = journal::BeginRecord(&rec);
@@ -221,7 +228,7 @@ Status FileCommitPipeline::SubmitLocked(record::Mutation m, size_t applied,
   last_ticket_ = in->ticket;
   pending_bytes_ += in->bytes;
   unsnapshotted_ = true;
-  UpdateCacheCapacityLocked();
+  UpdateCacheCapacityLocked(released);
   // Under mu_: records reach the journal in decision order. The callback
   // never runs inline here (AdmitLocked refuses once closing).
   committer_->SubmitFramed(
@@ -266,12 +273,16 @@ void FileCommitPipeline::OnBatchEnd() {
   std::vector<std::unique_ptr<Waiter>> barriers;
   std::vector<std::string> notify;
   bool want_snapshot = false;
+  // What the payload cache gives up for the batch's events: dropped last,
+  // with no lock held, so the frees do not lengthen the lock's holds.
+  PayloadCache::Released released;
   {
     base::MutexLock lock(&mu_);
     for (Committed& c : batch) {
       Status failure = c.result.status();
       const size_t first_barrier = barriers.size();
-      CommitOneLocked(*c.in, c.result, &failure, &want_snapshot, &barriers);
+      CommitOneLocked(*c.in, c.result, &failure, &want_snapshot, &barriers,
+                      &released);
       if (c.in->waiter) finish.push_back(Finish{c.in->waiter.get(), failure});
       for (size_t i = first_barrier; i < barriers.size(); ++i) {
         finish.push_back(Finish{barriers[i].get(), failure});
@@ -288,16 +299,18 @@ void FileCommitPipeline::OnBatchEnd() {
   for (const Finish& f : finish) f.waiter->Finish(f.status);
   hub_.Notify(notify);
   if (want_snapshot) snapshot_due_();
+  released.clear();
 }
 
 void FileCommitPipeline::CommitOneLocked(
     Inflight& record, const Result<journal::RecordLocation>& result,
     Status* failure, bool* want_snapshot,
-    std::vector<std::unique_ptr<Waiter>>* barriers) {
+    std::vector<std::unique_ptr<Waiter>>* barriers,
+    PayloadCache::Released* released) {
   Inflight* in = &record;
   done_ticket_ = in->ticket;
   pending_bytes_ -= in->bytes;
-  UpdateCacheCapacityLocked();
+  UpdateCacheCapacityLocked(released);
   if (result.ok()) {
     const journal::RecordLocation& loc = *result;
     acked_end_ = loc.end();
@@ -327,7 +340,7 @@ void FileCommitPipeline::CommitOneLocked(
             state_->FindSessionInTenant(g.tenant_id, g.session_id);
         if (e == nullptr || e->incarnation != g.incarnation) continue;
         static_cast<FileEventLog*>(e->events.get())
-            ->MarkDurable(in->ticket, loc, g.last_seq);
+            ->MarkDurable(in->ticket, loc, g.last_seq, released);
       }
     }
     if (options_.snapshot_every_bytes > 0 &&

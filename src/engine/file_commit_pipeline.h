@@ -13,6 +13,9 @@
 //     with no lock held, finishes the waiters (and the barriers waiting for
 //     them) in journal order, and only then wakes the subscribers, once for
 //     the batch (issue 14: acknowledgements first, one lock per batch).
+//     The events the payload cache evicts (here and in Submit, which
+//     shrinks it by the pending bytes) are freed last, outside mu_: with
+//     many writers, freeing them under it lengthens every wait for it.
 //   A failed commit: abort everything queued behind it, fail the store
 //     (kUnavailable) or degrade it to one probe write at a time (ENOSPC),
 //     and rebuild the state from disk up to the last acknowledged record.
@@ -193,9 +196,11 @@ class FileCommitPipeline : private journal::BatchListener {
   // Applies ops [applied, end) of `m` speculatively (unless a probe) and
   // submits the whole of `m` as one journal record, taking *waiter. On
   // failure *waiter is left for the caller to finish with the status.
+  // Events the payload cache evicts go to *released (dropped by the caller
+  // after mu_).
   Status SubmitLocked(record::Mutation m, size_t applied,
-                      std::unique_ptr<Waiter>* waiter, bool probe)
-      REQUIRES(mu_);
+                      std::unique_ptr<Waiter>* waiter, bool probe,
+                      PayloadCache::Released* released) REQUIRES(mu_);
   // Applies `m` to the state outside any record (no events allowed).
   Status ApplyWithoutEventsLocked(const record::Mutation& m) REQUIRES(mu_);
   // Completes `waiter` inline if nothing is in flight, else once every
@@ -215,13 +220,14 @@ class FileCommitPipeline : private journal::BatchListener {
   void CommitOneLocked(Inflight& record,
                        const Result<journal::RecordLocation>& result,
                        Status* failure, bool* want_snapshot,
-                       std::vector<std::unique_ptr<Waiter>>* barriers)
-      REQUIRES(mu_);
+                       std::vector<std::unique_ptr<Waiter>>* barriers,
+                       PayloadCache::Released* released) REQUIRES(mu_);
   void HandleCommitFailureLocked(const Inflight& in, const Status& failure)
       REQUIRES(mu_);
   // Replaces the state with the disk's, up to the last acknowledged record.
   void RebuildLocked() REQUIRES(mu_);
-  void UpdateCacheCapacityLocked() REQUIRES(mu_);
+  void UpdateCacheCapacityLocked(PayloadCache::Released* released)
+      REQUIRES(mu_);
   Status InternalFailureLocked(const Status& why) REQUIRES(mu_);
 
   // Constant after construction; borrowed (see Lifetime).

@@ -156,7 +156,8 @@ uint64_t FileEventLog::AdvanceTo(EventSeq through_seq) {
 
 void FileEventLog::MarkDurable(uint64_t ticket,
                                const journal::RecordLocation& record,
-                               EventSeq through_seq) {
+                               EventSeq through_seq,
+                               PayloadCache::Released* released) {
   PayloadCache* cache = context_->reader()->cache();
   while (!pending_.empty() && pending_.front().ticket == ticket) {
     PendingEvent& p = pending_.front();
@@ -172,7 +173,8 @@ void FileEventLog::MarkDurable(uint64_t ticket,
     context_->AddLive(entry.location.segment);
     if (cache != nullptr) {
       cache->Insert(entry.location.CacheKey(),
-                    std::make_shared<const Event>(std::move(p.event)));
+                    std::make_shared<const Event>(std::move(p.event)),
+                    released);
     }
     pending_.pop_front();
   }

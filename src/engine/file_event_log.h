@@ -132,9 +132,12 @@ class FileEventLog final : public EventLog {
 
   // Record `ticket` is durable at `record`: its pending events here become
   // index entries (and enter the payload cache) and readers may see every
-  // seq up to `through_seq`, the last one the record appended.
+  // seq up to `through_seq`, the last one the record appended. The events
+  // the cache evicts for them go to *released when given (the caller drops
+  // them outside its locks).
   void MarkDurable(uint64_t ticket, const journal::RecordLocation& record,
-                   EventSeq through_seq);
+                   EventSeq through_seq,
+                   PayloadCache::Released* released = nullptr);
 
   // The highest retained seq whose event lives in a segment <= `segment`
   // (seqs are in journal order, so those form a prefix), if any.

@@ -29,11 +29,13 @@ std::shared_ptr<const Event> PayloadCache::Lookup(uint64_t key) {
   return it->second->event;
 }
 
-void PayloadCache::Insert(uint64_t key, std::shared_ptr<const Event> event) {
+void PayloadCache::Insert(uint64_t key, std::shared_ptr<const Event> event,
+                          Released* released) {
   const size_t charge = Charge(*event);
   base::MutexLock lock(&mu_);
   if (auto it = map_.find(key); it != map_.end()) {
     bytes_ -= it->second->charge;
+    if (released != nullptr) released->push_back(std::move(it->second->event));
     lru_.erase(it->second);
     map_.erase(it);
   }
@@ -41,13 +43,13 @@ void PayloadCache::Insert(uint64_t key, std::shared_ptr<const Event> event) {
   lru_.push_front(Entry{key, std::move(event), charge});
   map_[key] = lru_.begin();
   bytes_ += charge;
-  EvictLocked();
+  EvictLocked(released);
 }
 
-void PayloadCache::SetCapacity(uint64_t capacity_bytes) {
+void PayloadCache::SetCapacity(uint64_t capacity_bytes, Released* released) {
   base::MutexLock lock(&mu_);
   capacity_ = capacity_bytes;
-  EvictLocked();
+  EvictLocked(released);
 }
 
 void PayloadCache::Clear() {
@@ -57,9 +59,10 @@ void PayloadCache::Clear() {
   bytes_ = 0;
 }
 
-void PayloadCache::EvictLocked() {
+void PayloadCache::EvictLocked(Released* released) {
   while (bytes_ > capacity_ && !lru_.empty()) {
     bytes_ -= lru_.back().charge;
+    if (released != nullptr) released->push_back(std::move(lru_.back().event));
     map_.erase(lru_.back().key);
     lru_.pop_back();
   }
@@ -83,6 +86,11 @@ uint64_t PayloadCache::hits() const {
 uint64_t PayloadCache::misses() const {
   base::MutexLock lock(&mu_);
   return misses_;
+}
+
+size_t PayloadCache::entries() const {
+  base::MutexLock lock(&mu_);
+  return map_.size();
 }
 
 }  // namespace acpstore::engine

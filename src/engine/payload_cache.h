@@ -10,6 +10,11 @@
 // writes need the memory budget (SPEC §4: caches shrink before writes are
 // refused). Least recently used entries go first.
 //
+// At steady state every durable append evicts a cold entry, under the
+// file engine's commit lock; the events an insert or a shrink evicts can be
+// handed back to the caller (`Released`), who drops them once its own locks
+// are released, so the frees do not lengthen the caller.s lock holds.
+//
 // Thread-safety: thread-safe; one mutex guards the map and the LRU list,
 // never held while copying an event out. Lifetime: owned by the engine;
 // outlives every event log that uses it.
@@ -22,6 +27,7 @@
 #include <list>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "acpstore/records.h"
 #include "base/mutex.h"
@@ -33,6 +39,9 @@ class PayloadCache {
  public:
   // Bytes charged per entry beyond the event's strings.
   static constexpr size_t kEntryOverhead = 160;
+  // Events an insert or a shrink evicted, for the caller to drop outside
+  // its locks.
+  using Released = std::vector<std::shared_ptr<const Event>>;
 
   explicit PayloadCache(uint64_t capacity_bytes);
   PayloadCache(const PayloadCache&) = delete;
@@ -45,15 +54,21 @@ class PayloadCache {
   // The cached event, or nullptr. A hit becomes the most recent entry.
   std::shared_ptr<const Event> Lookup(uint64_t key) EXCLUDES(mu_);
   // Inserts (or refreshes) an entry, then evicts down to the capacity. An
-  // event larger than the whole capacity is not cached.
-  void Insert(uint64_t key, std::shared_ptr<const Event> event) EXCLUDES(mu_);
-  void SetCapacity(uint64_t capacity_bytes) EXCLUDES(mu_);
+  // event larger than the whole capacity is not cached. With `released`,
+  // the events that leave the cache are moved there (the caller drops
+  // them); without, they are dropped here.
+  void Insert(uint64_t key, std::shared_ptr<const Event> event,
+              Released* released = nullptr) EXCLUDES(mu_);
+  // Evicts down to the new capacity; `released` as for Insert.
+  void SetCapacity(uint64_t capacity_bytes, Released* released = nullptr)
+      EXCLUDES(mu_);
   void Clear() EXCLUDES(mu_);
 
   uint64_t bytes() const EXCLUDES(mu_);
   uint64_t capacity() const EXCLUDES(mu_);
   uint64_t hits() const EXCLUDES(mu_);
   uint64_t misses() const EXCLUDES(mu_);
+  size_t entries() const EXCLUDES(mu_);
 
   static size_t Charge(const Event& event);
 
@@ -63,7 +78,7 @@ class PayloadCache {
     std::shared_ptr<const Event> event;
     size_t charge;
   };
-  void EvictLocked() REQUIRES(mu_);
+  void EvictLocked(Released* released) REQUIRES(mu_);
 
   mutable base::Mutex mu_;
   uint64_t capacity_ GUARDED_BY(mu_);
