@@ -72,10 +72,27 @@ void SseStream::Stop() {
 }
 
 asio::awaitable<bool> SseStream::Write(const std::string& bytes) {
+  iov_.clear();
+  iov_.push_back(asio::buffer(bytes));
+  co_return co_await WriteIov();
+}
+
+asio::awaitable<bool> SseStream::Write(const SseBatch& batch) {
+  iov_.clear();
+  for (size_t i = 0; i < batch.pieces(); ++i) {
+    const std::string_view piece = batch.piece(i);
+    if (!piece.empty()) iov_.push_back(asio::buffer(piece));
+  }
+  co_return co_await WriteIov();
+}
+
+asio::awaitable<bool> SseStream::WriteIov() {
   metrics_.SseWrite();
   deadline_.Arm(options_.write_timeout_ms);
   error_code ec;
-  co_await asio::async_write(socket_, asio::buffer(bytes),
+  // async_write goes on until every buffer is sent (a few buffers per
+  // writev, up to Asio's limit of 64 each).
+  co_await asio::async_write(socket_, iov_,
                              asio::redirect_error(asio::use_awaitable, ec));
   const bool expired = deadline_.expired();
   deadline_.Disarm();
@@ -150,7 +167,8 @@ asio::awaitable<void> SseStream::Run() {
   asio::co_spawn(ex, WatchPeer(wake_), asio::detached);
 
   Subscription& sub = *start_->subscription;
-  std::string buffer;
+  // Shared frames are referenced, not copied, until their write ends.
+  SseBatch batch;
   // Decision 0025: after a write of events the stream takes no page until
   // sse_coalesce_ms after that write began, so what a busy session appends
   // meanwhile leaves in one write. `last_events_write` starts far enough
@@ -172,37 +190,40 @@ asio::awaitable<void> SseStream::Run() {
     for (;;) {
       Result<SharedEventPage> page = sub.NextShared(kEventsPerPull);
       if (!page.ok()) {
-        SseFrames::AppendError(page.error(), &buffer);
-        co_await Write(buffer);
+        SseFrames::AppendError(page.error(), batch.Owned());
+        co_await Write(batch);
         co_return;
       }
       const bool caught_up = page->events.empty();
       if (start_->transcript) {
         // A transcript stream: the events only say that something changed.
         if (caught_up) {
-          Status s = start_->transcript(&start_->transcript_seq, &buffer);
+          Status s =
+              start_->transcript(&start_->transcript_seq, batch.Owned());
           if (!s.ok()) {
-            SseFrames::AppendError(s, &buffer);
-            co_await Write(buffer);
+            SseFrames::AppendError(s, batch.Owned());
+            co_await Write(batch);
             co_return;
           }
         }
       } else {
         if (page->truncated) {
-          SseFrames::AppendTruncated(page->first_seq, &buffer);
+          SseFrames::AppendTruncated(page->first_seq, batch.Owned());
         }
         uint64_t shared = 0;
         for (const std::shared_ptr<const Event>& e : page->events) {
-          if (frames_.AppendFrame(e, &buffer)) ++shared;
+          bool from_cache = false;
+          batch.AddShared(frames_.Frame(e, &from_cache));
+          if (from_cache) ++shared;
         }
         metrics_.SseEventsSent(page->events.size());
         metrics_.SseFramesShared(shared);
       }
-      if (!buffer.empty() &&
-          (caught_up || buffer.size() >= options_.sse_buffer_bytes)) {
+      if (!batch.empty() &&
+          (caught_up || batch.size() >= options_.sse_buffer_bytes)) {
         last_events_write = std::chrono::steady_clock::now();
-        if (!co_await Write(buffer)) co_return;
-        buffer.clear();
+        if (!co_await Write(batch)) co_return;
+        batch.Clear();
       }
       if (caught_up || wake_->stopped) break;
     }

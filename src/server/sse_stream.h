@@ -9,7 +9,9 @@
 // one write carries several events, and no event waits longer than the
 // window; the first wake-up after a quiet window is served at once.
 // Frames for at
-// most sse_buffer_bytes are built, then written under write_timeout_ms: a
+// most sse_buffer_bytes are collected in an SseBatch (the cache's shared
+// frames by reference, no copy per stream), then written with one
+// scatter/gather write under write_timeout_ms: a
 // client that stops reading is disconnected when its socket buffer is full
 // and that write times out, so memory per client stays bounded. A second
 // coroutine reads from the socket only to notice at once when the client
@@ -27,17 +29,20 @@
 #define ACPSTORE_SERVER_SSE_STREAM_H_
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "acpstore/records.h"
 #include "server/http_message.h"
 #include "server/io_deadline.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
+#include "server/sse_batch.h"
 #include "server/sse_frame_cache.h"
 
 namespace acpstore::server {
@@ -61,6 +66,11 @@ class SseStream {
  private:
   struct Wake;
   boost::asio::awaitable<bool> Write(const std::string& bytes);
+  // Writes every piece of `batch`; the batch (and so its shared frames)
+  // must stay unchanged until this completes.
+  boost::asio::awaitable<bool> Write(const SseBatch& batch);
+  // Writes iov_ under the write timeout.
+  boost::asio::awaitable<bool> WriteIov();
   boost::asio::awaitable<void> WatchPeer(std::shared_ptr<Wake> wake);
   boost::asio::awaitable<void> Hold(
       std::chrono::steady_clock::time_point until);
@@ -72,6 +82,8 @@ class SseStream {
   Metrics& metrics_;
   SseFrameCache& frames_;
   std::shared_ptr<Wake> wake_;
+  // The buffers of the write in flight; kept to reuse its allocation.
+  std::vector<boost::asio::const_buffer> iov_;
 };
 
 }  // namespace acpstore::server
