@@ -7,8 +7,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <string_view>
 #include <utility>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "server/sse_frames.h"
 
@@ -71,9 +77,22 @@ void SseStream::Stop() {
   wake_->timer.cancel();
 }
 
+namespace {
+
+// sendmsg takes at most IOV_MAX (1024 on Linux) buffers a call.
+constexpr size_t kMaxIov = 1024;
+
+iovec IovecOf(std::string_view bytes) {
+  // sendmsg only reads through iov_base; the cast is the POSIX signature's.
+  // NOLINTNEXTLINE(google-readability-casting)
+  return iovec{const_cast<char*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace
+
 asio::awaitable<bool> SseStream::Write(const std::string& bytes) {
   iov_.clear();
-  iov_.push_back(asio::buffer(bytes));
+  iov_.push_back(IovecOf(bytes));
   co_return co_await WriteIov();
 }
 
@@ -81,7 +100,7 @@ asio::awaitable<bool> SseStream::Write(const SseBatch& batch) {
   iov_.clear();
   for (size_t i = 0; i < batch.pieces(); ++i) {
     const std::string_view piece = batch.piece(i);
-    if (!piece.empty()) iov_.push_back(asio::buffer(piece));
+    if (!piece.empty()) iov_.push_back(IovecOf(piece));
   }
   co_return co_await WriteIov();
 }
@@ -89,16 +108,54 @@ asio::awaitable<bool> SseStream::Write(const SseBatch& batch) {
 asio::awaitable<bool> SseStream::WriteIov() {
   metrics_.SseWrite();
   deadline_.Arm(options_.write_timeout_ms);
-  error_code ec;
-  // async_write goes on until every buffer is sent (a few buffers per
-  // writev, up to Asio's limit of 64 each).
-  co_await asio::async_write(socket_, iov_,
-                             asio::redirect_error(asio::use_awaitable, ec));
+  const bool sent = co_await SendAll();
   const bool expired = deadline_.expired();
   deadline_.Disarm();
-  if (ec) {
+  if (!sent) {
     if (expired) metrics_.SseSlowClientDropped();
     co_return false;
+  }
+  co_return true;
+}
+
+// Why not asio::async_write over the buffers: it passes at most 64 buffers
+// per sendmsg and resumes after each through the scheduler's queue, so a
+// batch of a few hundred frames left in several sends, each behind every
+// other stream's turn: more sends per frame and a later last frame (the
+// fan-out bench: ~15 frames per send instead of ~40, lag p50 2-3x).
+// Here the whole batch goes in one sendmsg as long as the socket takes
+// it; the stream waits for the socket only when its buffer is full. The
+// write timeout cancels that wait (IoDeadline cancels the socket's
+// operations).
+asio::awaitable<bool> SseStream::SendAll() {
+  size_t first = 0;  // the first buffer not sent whole
+  while (first < iov_.size()) {
+    msghdr msg{};
+    msg.msg_iov = &iov_[first];
+    msg.msg_iovlen = std::min(kMaxIov, iov_.size() - first);
+    const ssize_t sent = ::sendmsg(socket_.native_handle(), &msg,
+                                   MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
+      error_code ec;
+      co_await socket_.async_wait(
+          asio::socket_base::wait_write,
+          asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+      continue;
+    }
+    auto left = static_cast<size_t>(sent);
+    while (left > 0) {
+      iovec& v = iov_[first];
+      if (left < v.iov_len) {
+        v.iov_base = static_cast<char*>(v.iov_base) + left;
+        v.iov_len -= left;
+        break;
+      }
+      left -= v.iov_len;
+      ++first;
+    }
   }
   co_return true;
 }

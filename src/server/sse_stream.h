@@ -29,7 +29,8 @@
 #define ACPSTORE_SERVER_SSE_STREAM_H_
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/buffer.hpp>
+#include <sys/uio.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
@@ -71,6 +72,8 @@ class SseStream {
   boost::asio::awaitable<bool> Write(const SseBatch& batch);
   // Writes iov_ under the write timeout.
   boost::asio::awaitable<bool> WriteIov();
+  // Sends every byte of iov_; false on an error (or the timeout's cancel).
+  boost::asio::awaitable<bool> SendAll();
   boost::asio::awaitable<void> WatchPeer(std::shared_ptr<Wake> wake);
   boost::asio::awaitable<void> Hold(
       std::chrono::steady_clock::time_point until);
@@ -83,7 +86,7 @@ class SseStream {
   SseFrameCache& frames_;
   std::shared_ptr<Wake> wake_;
   // The buffers of the write in flight; kept to reuse its allocation.
-  std::vector<boost::asio::const_buffer> iov_;
+  std::vector<iovec> iov_;
 };
 
 }  // namespace acpstore::server
