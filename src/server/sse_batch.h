@@ -45,7 +45,8 @@ class SseBatch {
   size_t pieces() const { return pieces_.size(); }
   std::string_view piece(size_t i) const {
     const Piece& p = pieces_[i];
-    return p.shared ? std::string_view(*p.shared) : std::string_view(p.owned);
+    if (p.shared) return *p.shared;
+    return p.owned;
   }
   // Every piece as one string (tests, and error paths that want a copy).
   std::string Flatten() const;

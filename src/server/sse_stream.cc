@@ -6,7 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/asio/buffer.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -84,7 +84,6 @@ constexpr size_t kMaxIov = 1024;
 
 iovec IovecOf(std::string_view bytes) {
   // sendmsg only reads through iov_base; the cast is the POSIX signature's.
-  // NOLINTNEXTLINE(google-readability-casting)
   return iovec{const_cast<char*>(bytes.data()), bytes.size()};
 }
 
