@@ -121,7 +121,7 @@ asio::awaitable<bool> SseStream::WriteIov() {
 // per sendmsg and resumes after each through the scheduler's queue, so a
 // batch of a few hundred frames left in several sends, each behind every
 // other stream's turn: more sends per frame and a later last frame (the
-// fan-out bench: ~15 frames per send instead of ~40, lag p50 2-3x).
+// fan-out bench: ~15 frames per send instead of 20-40, lag p50 1.5-3x).
 // Here the whole batch goes in one sendmsg as long as the socket takes
 // it; the stream waits for the socket only when its buffer is full. The
 // write timeout cancels that wait (IoDeadline cancels the socket's
@@ -280,6 +280,13 @@ asio::awaitable<void> SseStream::Run() {
         last_events_write = std::chrono::steady_clock::now();
         if (!co_await Write(batch)) co_return;
         batch.Clear();
+        // A send the socket took whole completes without a turn of the
+        // scheduler; a stream with more to drain (a replay) lets the
+        // connection's other work and the other streams run first, as
+        // asio::async_write's posted completion did.
+        if (!caught_up) {
+          co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+        }
       }
       if (caught_up || wake_->stopped) break;
     }

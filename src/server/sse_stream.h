@@ -29,14 +29,14 @@
 #define ACPSTORE_SERVER_SSE_STREAM_H_
 
 #include <boost/asio/awaitable.hpp>
-#include <sys/uio.h>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sys/uio.h>
 
 #include "acpstore/records.h"
 #include "server/http_message.h"
