@@ -39,23 +39,30 @@ SseFrameCache::SseFrameCache(SseFrameCacheOptions options)
   for (Shard& shard : shards_) shard.slots.resize(per_shard);
 }
 
-bool SseFrameCache::AppendFrame(const std::shared_ptr<const Event>& event,
-                                std::string* out) {
+std::shared_ptr<const std::string> SseFrameCache::Frame(
+    const std::shared_ptr<const Event>& event, bool* from_cache) {
   const size_t h = HashOf(*event);
   Shard& shard = shards_[h % kShards];
   const size_t slot = (h / kShards) % shard.slots.size();
   if (std::shared_ptr<const std::string> frame = Find(shard, slot, event)) {
-    out->append(*frame);
-    return true;
+    *from_cache = true;
+    return frame;
   }
+  *from_cache = false;
   std::string built;
   SseFrames::AppendEvent(*event, &built);
-  out->append(built);
-  if (built.size() <= options_.max_frame_bytes) {
-    Store(shard, slot, event,
-          std::make_shared<const std::string>(std::move(built)));
+  auto frame = std::make_shared<const std::string>(std::move(built));
+  if (frame->size() <= options_.max_frame_bytes) {
+    Store(shard, slot, event, frame);
   }
-  return false;
+  return frame;
+}
+
+bool SseFrameCache::AppendFrame(const std::shared_ptr<const Event>& event,
+                                std::string* out) {
+  bool from_cache = false;
+  out->append(*Frame(event, &from_cache));
+  return from_cache;
 }
 
 std::shared_ptr<const std::string> SseFrameCache::Find(

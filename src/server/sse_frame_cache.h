@@ -52,9 +52,17 @@ class SseFrameCache {
   SseFrameCache(const SseFrameCache&) = delete;
   SseFrameCache& operator=(const SseFrameCache&) = delete;
 
-  // Appends the frame of `event` (SseFrames::AppendEvent's bytes) to *out.
-  // Returns true when the frame came from the cache. The cache may keep
-  // `event` alive until its slot is reused.
+  // The frame of `event` (SseFrames::AppendEvent's bytes), immutable and
+  // shared: streams write it as is, without a copy (SseBatch). Never null.
+  // *from_cache tells whether it came from the cache (else it was built
+  // now, and kept when it fits). The cache may keep `event` alive until
+  // its slot is reused. A frame held by a caller outlives its eviction:
+  // the cap counts what the cache holds, the callers' references end with
+  // their writes (see SseBatch for that bound).
+  std::shared_ptr<const std::string> Frame(
+      const std::shared_ptr<const Event>& event, bool* from_cache);
+
+  // Appends Frame(event)'s bytes to *out; returns *from_cache.
   bool AppendFrame(const std::shared_ptr<const Event>& event, std::string* out);
 
   // Bytes held, summed over the shards (each within its share of the cap).

@@ -105,6 +105,37 @@ TEST(SseFrameCache, FullCacheStaysUnderTheCapAndKeepsTheNewest) {
   EXPECT_GT(cache.bytes(), cap / 2);
 }
 
+// Frame() hands every stream the one shared object (nothing copied), and
+// a frame a stream still holds stays valid after the cache evicted it.
+TEST(SseFrameCache, FrameIsSharedAndOutlivesItsEviction) {
+  const size_t cap = 64 * 1024;  // 4 KiB per shard: a few entries each
+  SseFrameCache cache(SseFrameCacheOptions{
+      .slots = 256, .max_frame_bytes = 1024, .max_total_bytes = cap});
+  const auto e = Shared(MakeEvent("s", 1, "\"" + std::string(300, 'p') + "\""));
+  bool from_cache = true;
+  const std::shared_ptr<const std::string> first = cache.Frame(e, &from_cache);
+  EXPECT_FALSE(from_cache);
+  std::shared_ptr<const std::string> second = cache.Frame(e, &from_cache);
+  EXPECT_TRUE(from_cache);
+  EXPECT_EQ(first.get(), second.get());
+  EXPECT_EQ(*first, Direct(*e));
+  second.reset();
+  // Evict it: many more frames than a shard holds.
+  for (EventSeq seq = 2; seq <= 2000; ++seq) {
+    (void)cache.Frame(Shared(MakeEvent("s", seq, "\"" + std::string(300, 'q') + "\"")),
+                      &from_cache);
+    ASSERT_LE(cache.bytes(), cap);
+  }
+  EXPECT_EQ(first.use_count(), 1);  // the cache let it go; we still hold it
+  EXPECT_EQ(*first, Direct(*e));
+  // Too large to keep: built, handed out, not cached.
+  const auto big = Shared(MakeEvent("s", 999, "\"" + std::string(2000, 'x') + "\""));
+  const auto big_frame = cache.Frame(big, &from_cache);
+  EXPECT_FALSE(from_cache);
+  EXPECT_EQ(*big_frame, Direct(*big));
+  EXPECT_FALSE(cache.Frame(big, &from_cache) == big_frame);
+}
+
 // Many streams on two sessions, as the I/O threads would: every frame is
 // the one SseFrames builds, and most are shared.
 TEST(SseFrameCache, ConcurrentStreamsGetCorrectFrames) {

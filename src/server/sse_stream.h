@@ -9,7 +9,9 @@
 // one write carries several events, and no event waits longer than the
 // window; the first wake-up after a quiet window is served at once.
 // Frames for at
-// most sse_buffer_bytes are built, then written under write_timeout_ms: a
+// most sse_buffer_bytes are collected in an SseBatch (the cache's shared
+// frames by reference, no copy per stream), then written with one
+// scatter/gather write under write_timeout_ms: a
 // client that stops reading is disconnected when its socket buffer is full
 // and that write times out, so memory per client stays bounded. A second
 // coroutine reads from the socket only to notice at once when the client
@@ -32,12 +34,16 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <sys/uio.h>
 
 #include "acpstore/records.h"
 #include "server/http_message.h"
 #include "server/io_deadline.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
+#include "server/sse_batch.h"
 #include "server/sse_frame_cache.h"
 
 namespace acpstore::server {
@@ -61,6 +67,13 @@ class SseStream {
  private:
   struct Wake;
   boost::asio::awaitable<bool> Write(const std::string& bytes);
+  // Writes every piece of `batch`; the batch (and so its shared frames)
+  // must stay unchanged until this completes.
+  boost::asio::awaitable<bool> Write(const SseBatch& batch);
+  // Writes iov_ under the write timeout.
+  boost::asio::awaitable<bool> WriteIov();
+  // Sends every byte of iov_; false on an error (or the timeout's cancel).
+  boost::asio::awaitable<bool> SendAll();
   boost::asio::awaitable<void> WatchPeer(std::shared_ptr<Wake> wake);
   boost::asio::awaitable<void> Hold(
       std::chrono::steady_clock::time_point until);
@@ -72,6 +85,8 @@ class SseStream {
   Metrics& metrics_;
   SseFrameCache& frames_;
   std::shared_ptr<Wake> wake_;
+  // The buffers of the write in flight; kept to reuse its allocation.
+  std::vector<iovec> iov_;
 };
 
 }  // namespace acpstore::server

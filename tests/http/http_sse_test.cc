@@ -71,6 +71,33 @@ TEST_F(SseHttpTest, ReplayThenLiveWithoutGapOrDuplicate) {
       << events[4].data;
 }
 
+// A replay of 3,000 small events leaves in one batch of more frames than
+// one sendmsg takes (IOV_MAX, 1,024): every frame arrives once, in order.
+TEST_F(SseHttpTest, ReplayLargerThanOneSendmsgArrivesWhole) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  HttpClient w = Client("writer-a");
+  for (int b = 0; b < 30; ++b) {
+    std::string body = R"({"events":[)";
+    for (int i = 0; i < 100; ++i) {
+      if (i) body += ",";
+      body += R"({"eventType":"message.delta","payload":{"i":)" +
+              std::to_string(b * 100 + i) + "}}";
+    }
+    body += "]}";
+    HttpResponse r = w.Post("/v1/sessions/s/events", body);
+    ASSERT_EQ(r.status, 201) << r.body.substr(0, 200);
+  }
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");
+  ASSERT_EQ(sse.status(), 200) << sse.head().body;
+  sse.WaitFrames(3001, std::chrono::seconds(20));  // + the retry frame
+  EXPECT_EQ(Seqs(sse.Events()), Range(1, 3000));
+  const auto events = sse.Events();
+  ASSERT_EQ(events.size(), 3000u);
+  EXPECT_NE(events[2999].data.find(R"("payload":{"i":2999})"),
+            std::string::npos)
+      << events[2999].data;
+}
+
 // Streams of one session get the same bytes per event; the frame is built
 // once and shared (SseFrameCache), which /metrics counts.
 TEST_F(SseHttpTest, StreamsOfOneSessionShareEachFrame) {
