@@ -58,13 +58,6 @@ std::shared_ptr<const std::string> SseFrameCache::Frame(
   return frame;
 }
 
-bool SseFrameCache::AppendFrame(const std::shared_ptr<const Event>& event,
-                                std::string* out) {
-  bool from_cache = false;
-  out->append(*Frame(event, &from_cache));
-  return from_cache;
-}
-
 std::shared_ptr<const std::string> SseFrameCache::Find(
     Shard& shard, size_t slot, const std::shared_ptr<const Event>& event) {
   std::lock_guard<std::mutex> lock(shard.mu);

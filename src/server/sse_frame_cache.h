@@ -62,9 +62,6 @@ class SseFrameCache {
   std::shared_ptr<const std::string> Frame(
       const std::shared_ptr<const Event>& event, bool* from_cache);
 
-  // Appends Frame(event)'s bytes to *out; returns *from_cache.
-  bool AppendFrame(const std::shared_ptr<const Event>& event, std::string* out);
-
   // Bytes held, summed over the shards (each within its share of the cap).
   size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
