@@ -80,7 +80,7 @@ void Checkpointer::Loop() {
     (s.ok() ? done_ : failed_).fetch_add(1);
     if (s.ok() && result.wrote && cache_ != nullptr) {
       cache_->Checkpointed(key.first, key.second, result.xmin_before,
-                           result.last_seq, result.xid);
+                           result.folded_seq, result.xid);
     }
   }
 }

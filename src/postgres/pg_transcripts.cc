@@ -407,7 +407,6 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
   out.wrote = true;
   out.xmin_before = static_cast<uint32_t>(row.Int(0, 3));
   out.xid = static_cast<uint32_t>(row.Int(0, 4));
-  out.last_seq = last;
   return conn.Send(kCheckpointed, SessionKey(tenant_id, session_id));
 }
 

@@ -97,15 +97,14 @@ int64_t CountFolded(const std::vector<Event>& events);
 struct CheckpointResult {
   EventSeq folded_seq = 0;  // the row's folded_seq afterwards
   bool current = false;     // it is the row's last_seq (unfolded 0)
-  // The row was rewritten (folded_seq = last_seq, unfolded = 0) by this
-  // transaction, whose xid is `xid`, from the version whose xmin was
+  // The row was rewritten (folded_seq = its last_seq, unfolded = 0) by
+  // this transaction, whose xid is `xid`, from the version whose xmin was
   // `xmin_before` (both 32-bit, as SessionCache keeps them): what lets
   // the Checkpointer update a cached row instead of leaving it to fail
   // the next batch's guard (decision 0026).
   bool wrote = false;
   uint32_t xmin_before = 0;
   uint32_t xid = 0;
-  EventSeq last_seq = 0;
 };
 Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
                             const std::string& session_id, EventSeq through,
