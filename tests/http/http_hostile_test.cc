@@ -181,12 +181,16 @@ TEST_F(HostileHttpTest, SlowClientGets408ThenClose) {
   EXPECT_EQ(d.ReadResponse(milliseconds(3000)).status, 408);
 
   // A trickle of header bytes does not reset the clock (slowloris): the
-  // server answers or closes while the trickle still goes on (40 lines 50 ms
-  // apart would take 2 s, over six read timeouts).
+  // server answers or closes while the trickle still goes on. A server that
+  // reset its clock per line would never do so; one that does not cuts in
+  // about one read timeout (300 ms) on an idle machine. The trickle may go
+  // on for 200 lines 50 ms apart (10 s, over 30 read timeouts): under
+  // ThreadSanitizer, beside other suites on two cores, the old 40 lines
+  // (2 s) once ran out before the server had cut.
   RawConnection e(port());
   ASSERT_TRUE(e.Send("GET /healthz HTTP/1.1\r\n"));
   bool cut_short = false;
-  for (int i = 0; i < 40 && !cut_short; ++i) {
+  for (int i = 0; i < 200 && !cut_short; ++i) {
     e.ReadUntil([](const std::string& b) { return !b.empty(); },
                 milliseconds(50));
     cut_short = !e.buffered().empty() || !e.Send("X-A: b\r\n");
