@@ -51,9 +51,16 @@ class IoDeadline {
       const Clock::time_point now = Clock::now();
       if (at_ <= now) {
         expired_ = true;
-        at_ = Clock::time_point::max();
         boost::system::error_code ignored;
         socket_.cancel(ignored);
+        // A cancel reaches only the operation pending at this instant. A
+        // composed one (Beast's header read, a write in parts) caught
+        // between two of its steps, its last read's data just arrived,
+        // goes on with the next step, and a client trickling bytes then
+        // keeps it alive for good (seen in CI: the slowloris test's
+        // request held open for 10 s). So until the owner disarms or
+        // re-arms, cancel again every kRecancel.
+        at_ = now + kRecancel;
         continue;
       }
       timer_.expires_at(
@@ -65,6 +72,8 @@ class IoDeadline {
   }
 
  private:
+  static constexpr std::chrono::milliseconds kRecancel{20};
+
   boost::asio::ip::tcp::socket& socket_;
   boost::asio::steady_timer timer_;
   Clock::time_point at_ = Clock::time_point::max();
