@@ -57,8 +57,6 @@ int MatchPattern(const std::vector<std::string_view>& parts,
   return literals;
 }
 
-
-
 // "application/json" with an optional "charset=utf-8" (any case).
 bool IsJsonContentType(std::string_view value) {
   const size_t semi = value.find(';');
@@ -124,21 +122,16 @@ Result<Scope> ServiceScope(const Request& request,
 
 }  // namespace
 
-namespace {
-// Router::Routes()'s patterns split into segments, in the same order, once:
-// splitting every pattern again for every request was ~2% of a single
-// append's server CPU (issue 14, docs/benchmarks.md "Fifth round").
-const std::vector<std::vector<std::string_view>>& SplitRoutes() {
-  static const auto* split = [] {
-    auto* out = new std::vector<std::vector<std::string_view>>();
-    for (const RouteSpec& spec : Router::Routes()) {
-      out->push_back(SplitPattern(spec.pattern));
-    }
-    return out;
-  }();
-  return *split;
-}
-}  // namespace
+RouteSpec::RouteSpec(std::string_view method, std::string_view pattern,
+                     std::string_view operation_id, HandlerFn handler,
+                     Access access, std::string_view query)
+    : method(method),
+      pattern(pattern),
+      operation_id(operation_id),
+      handler(handler),
+      access(access),
+      query(query),
+      segments(SplitPattern(pattern)) {}
 
 const std::vector<RouteSpec>& Router::Routes() {
   static const std::vector<RouteSpec>* routes = [] {
@@ -210,11 +203,8 @@ void Router::Handle(Request request, const Responder& respond) const {
   std::vector<std::string> best_params;
   std::string allow;
   int best = -1;
-  const std::vector<RouteSpec>& routes = Routes();
-  const std::vector<std::vector<std::string_view>>& split = SplitRoutes();
-  for (size_t i = 0; i < routes.size(); ++i) {
-    const RouteSpec& spec = routes[i];
-    const int score = MatchPattern(split[i], target->segments, &params);
+  for (const RouteSpec& spec : Routes()) {
+    const int score = MatchPattern(spec.segments, target->segments, &params);
     if (score < 0) continue;
     if (spec.method == request.method) {
       if (score > best) {

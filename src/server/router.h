@@ -74,13 +74,26 @@ struct Call {
 
 using HandlerFn = void (*)(Call& call);
 
+// One route. Registered by brace-initialisation from string literals
+// ({"GET", "/healthz", "healthz", &Healthz, Access::kPublic, ""}): the
+// views borrow static storage. The constructor splits the pattern, so the
+// segments are computed once per route (splitting for every request was
+// ~2% of a single append's server CPU: issue 14, docs/benchmarks.md
+// "Fifth round") and cannot disagree with `pattern`.
 struct RouteSpec {
+  RouteSpec(std::string_view method, std::string_view pattern,
+            std::string_view operation_id, HandlerFn handler, Access access,
+            std::string_view query);
+
   std::string_view method;
   std::string_view pattern;       // "/v1/sessions/{id}/events"
   std::string_view operation_id;  // "listEvents" (= OpenAPI operationId)
   HandlerFn handler;
   Access access;
   std::string_view query;  // allowed query parameters, comma-separated
+  // `pattern` without its leading '/', split at every '/':
+  // {"v1", "sessions", "{id}", "events"}.
+  std::vector<std::string_view> segments;
 };
 
 // Registration, one per routes_*.cc file.

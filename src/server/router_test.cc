@@ -63,6 +63,17 @@ class RouterTest : public ::testing::Test {
   ServerContext ctx_;
 };
 
+TEST(RouteTable, SegmentsRejoinToThePattern) {
+  for (const RouteSpec& r : Router::Routes()) {
+    std::string joined;
+    for (std::string_view seg : r.segments) {
+      joined += '/';
+      joined += seg;
+    }
+    EXPECT_EQ(joined, r.pattern);
+  }
+}
+
 TEST(RouteTable, EveryOperationIdIsUniqueAndMatchesTheSpecList) {
   std::set<std::string_view> ids;
   for (const RouteSpec& r : Router::Routes()) {
