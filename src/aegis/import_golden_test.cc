@@ -391,6 +391,42 @@ TEST_F(ImportGoldenTest, PausesOfSessionsNotInTheFileAreSkippedAndReported) {
             "imported from the file; skipped");
 }
 
+// A status or action type this build does not know skips its record, and
+// the report names the field and the value.
+TEST_F(ImportGoldenTest, AnUnknownStatusOrActionTypeSkipsTheRecordNamingIt) {
+  const std::string asleep = R"({"id":"s2","tenantId":"t","ownerKeyId":"k",)"
+                             R"("conversationId":"c2","transcriptId":"r2",)"
+                             R"("status":"asleep","createdAt":1,"updatedAt":2})";
+  auto action = [](const std::string& type, const std::string& status) {
+    return R"({"actionId":"a-)" + type + R"(","sessionId":"s","tenantId":"t",)"
+           R"("ownerKeyId":"k","actionType":")" + type + R"(","status":")" +
+           status + R"(","createdAt":"2026-01-01T00:00:00.000Z"})";
+  };
+  const std::string dozing =
+      R"({"pauseId":"p","sessionId":"s","tenantId":"t","ownerKeyId":"k",)"
+      R"("status":"dozing","reason":"r","requestedBy":"u",)"
+      R"("requestedAt":"2026-01-01T00:00:00.000Z"})";
+  const std::string file = R"({"version":1,"sessions":[)" + Session1() + "," +
+                           asleep + R"(],"events":[)" + Event1(1, "1") +
+                           R"(],"actions":[)" + action("dance", "queued") +
+                           "," + action("prompt", "waiting") +
+                           R"(],"pauseInterventions":[)" + dozing + "]}";
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("unknown.json", file), store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  EXPECT_EQ(run.report->sessions.skipped, 1u);
+  EXPECT_EQ(run.report->actions.skipped, 2u);
+  EXPECT_EQ(run.report->pauses.skipped, 1u);
+  const std::string lines = Joined(run.problems);
+  for (const char* want :
+       {R"($.sessions[1].status: unknown status "asleep"; skipped)",
+        R"($.actions[0].actionType: unknown action type "dance"; skipped)",
+        R"($.actions[1].status: unknown status "waiting"; skipped)",
+        R"($.pauseInterventions[0].status: unknown status "dozing"; skipped)"}) {
+    EXPECT_NE(lines.find(want), std::string::npos) << want << "\n" << lines;
+  }
+}
+
 // A gap too wide to fill drops the run before it: the counts say so
 // (and the fills before the gap, never written, are not counted).
 TEST_F(ImportGoldenTest, AGapTooWideToFillKeepsTheCountsTrue) {

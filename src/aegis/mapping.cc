@@ -212,6 +212,20 @@ class Fields {
     }
     return std::optional<TimestampMs>(ms);
   }
+  // The enumerator the string member `key` names, read by one of
+  // records.h's Parse* functions; `what` names the kind in the refusal
+  // (unknown status "waiting").
+  template <typename Enum>
+  Result<Enum> OneOf(std::string_view key, std::string_view what,
+                     std::optional<Enum> (*parse)(std::string_view)) const {
+    ACPSTORE_ASSIGN_OR_RETURN(std::string text, String(key));
+    std::optional<Enum> value = parse(text);
+    if (!value) {
+      return InvalidField(key, "unknown " + std::string(what) + " \"" +
+                                   record::QuoteForMessage(text) + "\"");
+    }
+    return *value;
+  }
   Result<TimestampMs> Time(std::string_view key) const {
     ACPSTORE_ASSIGN_OR_RETURN(std::optional<TimestampMs> t, OptTime(key));
     if (!t) return InvalidField(key, "missing");
@@ -571,13 +585,8 @@ Result<MappedSession> MapSession(const RawRecord& r, const MapOptions& options,
   ACPSTORE_ASSIGN_OR_RETURN(s.id, IdOf(rp, "id"));
   ACPSTORE_ASSIGN_OR_RETURN(s.tenant_id, rp.RequiredId("tenantId"));
   ACPSTORE_ASSIGN_OR_RETURN(s.owner_key_id, rp.RequiredId("ownerKeyId"));
-  ACPSTORE_ASSIGN_OR_RETURN(std::string status, f.String("status"));
-  std::optional<SessionStatus> st = ParseSessionStatus(status);
-  if (!st) {
-    return InvalidField(
-        "status", "unknown status \"" + record::QuoteForMessage(status) + "\"");
-  }
-  s.status = *st;
+  ACPSTORE_ASSIGN_OR_RETURN(s.status,
+                            f.OneOf("status", "status", &ParseSessionStatus));
   ACPSTORE_ASSIGN_OR_RETURN(s.created_at, f.Time("createdAt"));
   rp.Unknown({"id", "tenantId", "ownerKeyId", "conversationId", "transcriptId",
               "status", "createdAt", "updatedAt", "closedAt", "failedAt",
@@ -825,20 +834,10 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
   // version wrote type.
   const char* type_key = f.Raw("actionType") || !f.Raw("type") ? "actionType"
                                                                 : "type";
-  ACPSTORE_ASSIGN_OR_RETURN(std::string type, f.String(type_key));
-  std::optional<ActionType> t = ParseActionType(type);
-  if (!t) {
-    return InvalidField(type_key, "unknown action type \"" +
-                                      record::QuoteForMessage(type) + "\"");
-  }
-  a.type = *t;
-  ACPSTORE_ASSIGN_OR_RETURN(std::string status, f.String("status"));
-  std::optional<ActionStatus> st = ParseActionStatus(status);
-  if (!st) {
-    return InvalidField(
-        "status", "unknown status \"" + record::QuoteForMessage(status) + "\"");
-  }
-  a.status = *st;
+  ACPSTORE_ASSIGN_OR_RETURN(
+      a.type, f.OneOf(type_key, "action type", &ParseActionType));
+  ACPSTORE_ASSIGN_OR_RETURN(a.status,
+                            f.OneOf("status", "status", &ParseActionStatus));
   ACPSTORE_ASSIGN_OR_RETURN(a.created_at, f.Time("createdAt"));
   // A flag and a value rather than an optional: GCC 12 misreads the
   // optional here (-Wmaybe-uninitialized).
@@ -912,13 +911,8 @@ Result<MappedPause> MapPause(const RawRecord& r, const MapOptions& options,
   ACPSTORE_ASSIGN_OR_RETURN(p.session_id, rp.RequiredId("sessionId"));
   p.tenant_id = rp.ScopeId("tenantId");
   p.owner_key_id = rp.ScopeId("ownerKeyId");
-  ACPSTORE_ASSIGN_OR_RETURN(std::string status, f.String("status"));
-  std::optional<PauseStatus> st = ParsePauseStatus(status);
-  if (!st) {
-    return InvalidField(
-        "status", "unknown status \"" + record::QuoteForMessage(status) + "\"");
-  }
-  p.status = *st;
+  ACPSTORE_ASSIGN_OR_RETURN(p.status,
+                            f.OneOf("status", "status", &ParsePauseStatus));
   ACPSTORE_ASSIGN_OR_RETURN(p.requested_at, f.Time("requestedAt"));
   Result<std::optional<TimestampMs>> updated_at = f.OptTime("updatedAt");
   const bool has_updated = updated_at.ok() && updated_at->has_value();
