@@ -5,62 +5,24 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <memory>
 #include <string>
 #include <utility>
 
-#include "server/metrics.h"
-#include "server/router.h"
-#include "server/subscriber_caps.h"
+#include "server/router_fixture.h"
 
 namespace acpstore::server {
 namespace {
 
-class NoKeys : public auth::Authenticator {
- public:
-  Result<auth::Principal> Authenticate(std::string_view) override {
-    return Status::Unauthenticated("unknown key");
-  }
-};
-
-class ConsoleRoutesTest : public ::testing::Test {
+// Console requests carry no credentials: its routes are public.
+class ConsoleRoutesTest : public RouterFixture {
  protected:
-  ConsoleRoutesTest() : caps_(10, 10) {
-    StoreOptions o;
-    o.engine = Engine::kMemory;
-    o.maintenance_interval_ms = 0;
-    store_ = std::move(*OpenStore(o));
-    ctx_ = ServerContext{store_.get(), &authn_,   nullptr,   &metrics_,
-                         &caps_,       &options_, &stopping_};
-  }
-
   Response Get(std::string target, std::string if_none_match = "") {
     Request req;
     req.method = "GET";
     req.target = std::move(target);
     req.if_none_match = std::move(if_none_match);
-    Response out;
-    out.status = 0;
-    Router(ctx_).Handle(std::move(req),
-                        [&out](Response r) { out = std::move(r); });
-    return out;
+    return Handle(std::move(req));
   }
-
-  static std::string Header(const Response& r, std::string_view name) {
-    for (const auto& [n, v] : r.headers) {
-      if (n == name) return v;
-    }
-    return "";
-  }
-
-  std::unique_ptr<Store> store_;
-  NoKeys authn_;
-  Metrics metrics_;
-  SubscriberCaps caps_;
-  ServerOptions options_;
-  std::atomic<bool> stopping_{false};
-  ServerContext ctx_;
 };
 
 TEST(ConsoleAssets, EveryFileIsEmbeddedWithItsHash) {

@@ -11,33 +11,13 @@
 #include <string>
 
 #include "server/error_map.h"
-#include "server/metrics.h"
-#include "server/subscriber_caps.h"
+#include "server/router_fixture.h"
 
 namespace acpstore::server {
 namespace {
 
-class OneKey : public auth::Authenticator {
- public:
-  Result<auth::Principal> Authenticate(std::string_view token) override {
-    if (token == "w") return auth::Principal{"t", "k", auth::Role::kWriter};
-    if (token == "r") return auth::Principal{"t", "kr", auth::Role::kReader};
-    return Status::Unauthenticated("unknown key");
-  }
-};
-
-class RouterTest : public ::testing::Test {
+class RouterTest : public RouterFixture {
  protected:
-  RouterTest() : caps_(10, 10) {
-    StoreOptions o;
-    o.engine = Engine::kMemory;
-    o.maintenance_interval_ms = 0;
-    store_ = std::move(*OpenStore(o));
-    ctx_ = ServerContext{store_.get(), &authn_,   nullptr,   &metrics_,
-                         &caps_,       &options_, &stopping_};
-  }
-
-  // The memory engine completes inline, so the response is ready on return.
   Response Run(std::string method, std::string target, std::string body = "",
                std::string token = "w",
                std::string content_type = "application/json") {
@@ -47,20 +27,8 @@ class RouterTest : public ::testing::Test {
     req.body = std::move(body);
     req.content_type = std::move(content_type);
     if (!token.empty()) req.authorization = "Bearer " + token;
-    Response out;
-    out.status = 0;
-    Router(ctx_).Handle(std::move(req),
-                        [&out](Response r) { out = std::move(r); });
-    return out;
+    return Handle(std::move(req));
   }
-
-  std::unique_ptr<Store> store_;
-  OneKey authn_;
-  Metrics metrics_;
-  SubscriberCaps caps_;
-  ServerOptions options_;
-  std::atomic<bool> stopping_{false};
-  ServerContext ctx_;
 };
 
 TEST(RouteTable, SegmentsRejoinToThePattern) {
