@@ -7,6 +7,7 @@
 #include <utility>
 #include <variant>
 
+#include "base/ascii.h"
 #include "server/json_codec.h"
 #include "server/metrics.h"
 #include "server/request_codec.h"
@@ -26,36 +27,22 @@ int64_t NowMicros() {
 // preferences are comma-separated, tokens case-insensitive, a value may be
 // quoted, and parameters after ';' are ignored.
 bool PrefersMinimal(std::string_view prefer) {
-  auto trim = [](std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-      v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
-      v.remove_suffix(1);
-    }
-    return v;
-  };
-  auto lower = [](std::string_view v) {
-    std::string out(v);
-    for (char& c : out) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-  };
+  using base::EqualsAsciiLower;
+  using base::TrimHttpWhitespace;
   while (!prefer.empty()) {
     const size_t comma = prefer.find(',');
     std::string_view pref = prefer.substr(0, comma);
     prefer = comma == std::string_view::npos ? std::string_view()
                                              : prefer.substr(comma + 1);
-    pref = trim(pref.substr(0, pref.find(';')));
+    pref = TrimHttpWhitespace(pref.substr(0, pref.find(';')));
     const size_t eq = pref.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string_view value = trim(pref.substr(eq + 1));
+    std::string_view value = TrimHttpWhitespace(pref.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    if (lower(trim(pref.substr(0, eq))) == "return" &&
-        lower(value) == "minimal") {
+    if (EqualsAsciiLower(TrimHttpWhitespace(pref.substr(0, eq)), "return") &&
+        EqualsAsciiLower(value, "minimal")) {
       return true;
     }
   }
