@@ -12,7 +12,6 @@
 #include "server/metrics.h"
 #include "server/request_codec.h"
 #include "server/routes_util.h"
-#include "server/subscriber_caps.h"
 
 namespace acpstore::server {
 namespace {
@@ -146,28 +145,10 @@ void ListEvents(Call& call) {
 void StreamEvents(Call& call) {
   Result<EventSeq> after = ResumePoint(call.request, call.query);
   if (FailedParse(call, after)) return;
-  if (call.ctx.stopping->load()) {
-    return call.respond(
-        ErrorResponse(Status::Unavailable("the server is shutting down")));
-  }
-  auto start = std::make_shared<SseStart>();
-  Result<std::unique_ptr<SubscriberSlot>> slot = call.ctx.sse_caps->Acquire(
-      call.principal.tenant_id + '\n' + call.principal.key_id);
-  if (FailedParse(call, slot)) return;
-  start->slot = std::move(*slot);
-  start->ready = std::make_shared<ReadySignal>();
-  SubscribeOptions options;
-  options.after = *after;
-  options.on_ready = [ready = start->ready] { ready->Notify(); };
-  Result<std::unique_ptr<Subscription>> sub =
-      call.ctx.store->Subscribe(call.scope, call.Param(0), std::move(options));
-  if (FailedParse(call, sub)) return;
-  start->subscription = std::move(*sub);
-  Response r;
-  r.status = 200;
-  r.content_type = "text/event-stream";
-  r.sse = std::move(start);
-  call.respond(std::move(r));
+  if (RefusedWhileStopping(call)) return;
+  std::shared_ptr<SseStart> start = SubscribeStream(call, *after);
+  if (start == nullptr) return;
+  RespondWithStream(call, std::move(start));
 }
 
 }  // namespace

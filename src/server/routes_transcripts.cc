@@ -11,7 +11,6 @@
 #include "base/time_format.h"
 #include "server/query_params.h"
 #include "server/routes_util.h"
-#include "server/subscriber_caps.h"
 
 namespace acpstore::server {
 namespace {
@@ -141,10 +140,7 @@ Status TranscriptFrames(Store* store, const Scope& scope,
 void StreamTranscript(Call& call) {
   Result<EventSeq> after = ResumePoint(call.request, call.query);
   if (FailedParse(call, after)) return;
-  if (call.ctx.stopping->load()) {
-    return call.respond(
-        ErrorResponse(Status::Unavailable("the server is shutting down")));
-  }
+  if (RefusedWhileStopping(call)) return;
   // Refuse at once what the stream could never serve (unknown session,
   // transcripts off), before taking a subscriber slot.
   TranscriptQuery probe;
@@ -152,33 +148,19 @@ void StreamTranscript(Call& call) {
   Result<TranscriptPage> first =
       call.ctx.store->ReadTranscript(call.scope, call.Param(0), probe);
   if (FailedParse(call, first)) return;
-  auto start = std::make_shared<SseStart>();
-  Result<std::unique_ptr<SubscriberSlot>> slot = call.ctx.sse_caps->Acquire(
-      call.principal.tenant_id + '\n' + call.principal.key_id);
-  if (FailedParse(call, slot)) return;
-  start->slot = std::move(*slot);
-  start->ready = std::make_shared<ReadySignal>();
-  SubscribeOptions options;
   // Events only wake the stream: start at the newest so none is replayed.
   Result<Session> session = call.ctx.store->GetSession(call.scope, call.Param(0));
   if (FailedParse(call, session)) return;
-  options.after = session->events.last_seq;
-  options.on_ready = [ready = start->ready] { ready->Notify(); };
-  Result<std::unique_ptr<Subscription>> sub =
-      call.ctx.store->Subscribe(call.scope, call.Param(0), std::move(options));
-  if (FailedParse(call, sub)) return;
-  start->subscription = std::move(*sub);
+  std::shared_ptr<SseStart> start =
+      SubscribeStream(call, session->events.last_seq);
+  if (start == nullptr) return;
   start->transcript_seq = *after;
   start->transcript = [store = call.ctx.store, scope = call.scope,
                        id = std::string(call.Param(0))](EventSeq* seq,
                                                         std::string* out) {
     return TranscriptFrames(store, scope, id, seq, out);
   };
-  Response r;
-  r.status = 200;
-  r.content_type = "text/event-stream";
-  r.sse = std::move(start);
-  call.respond(std::move(r));
+  RespondWithStream(call, std::move(start));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #ifndef ACPSTORE_SERVER_ROUTES_UTIL_H_
 #define ACPSTORE_SERVER_ROUTES_UTIL_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +74,18 @@ Response PageResponse(std::string_view key, const std::vector<Record>& records,
   w.EndObject();
   return JsonResponse(200, w.Take());
 }
+
+// The SSE routes (streamEvents, streamTranscript), in this order:
+//
+// A new stream while the server stops would be cut at once: answers 503
+// then. Returns true when it responded.
+bool RefusedWhileStopping(Call& call);
+// Takes the caller's subscriber slot (429 at its caps) and subscribes to
+// session Param(0) from `after`; the subscription's on_ready wakes the
+// stream. Returns nullptr after responding with the refusal.
+std::shared_ptr<SseStart> SubscribeStream(Call& call, EventSeq after);
+// Answers 200 text/event-stream: the connection writes `start`'s frames.
+void RespondWithStream(Call& call, std::shared_ptr<SseStart> start);
 
 }  // namespace acpstore::server
 
