@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
 #include <set>
+#include <string>
+#include <utility>
 
 namespace acpstore::cli {
 namespace {
@@ -43,7 +47,31 @@ TEST(ServeOptionsTest, DefaultsAreTheSpecDefaults) {
   EXPECT_EQ(c->store.limits.max_payload_bytes, defaults.limits.max_payload_bytes);
   EXPECT_EQ(c->store.segment_bytes, defaults.segment_bytes);
   EXPECT_EQ(c->store.snapshot_every_bytes, defaults.snapshot_every_bytes);
+  EXPECT_EQ(c->store.postgres_schema, defaults.postgres_schema);
+  EXPECT_EQ(c->store.postgres_pool, defaults.postgres_pool);
+  EXPECT_EQ(c->store.transcript_max_bytes, defaults.transcript_max_bytes);
+  EXPECT_EQ(c->store.transcript_max_tool_bytes,
+            defaults.transcript_max_tool_bytes);
+  // The table's server defaults are ServerLimits' own, so a ServeConfig
+  // built by hand (tests, embedders) serves with the documented limits.
+  const ServerLimits limits;
   EXPECT_EQ(c->server.max_body_bytes, 8u << 20);
+  EXPECT_EQ(c->server.max_body_bytes, limits.max_body_bytes);
+  EXPECT_EQ(c->server.max_header_bytes, limits.max_header_bytes);
+  EXPECT_EQ(c->server.max_connections, limits.max_connections);
+  EXPECT_EQ(c->server.max_subscribers, limits.max_subscribers);
+  EXPECT_EQ(c->server.max_subscribers_per_key, limits.max_subscribers_per_key);
+  EXPECT_EQ(c->server.read_timeout_ms, limits.read_timeout_ms);
+  EXPECT_EQ(c->server.write_timeout_ms, limits.write_timeout_ms);
+  EXPECT_EQ(c->server.sse_buffer_bytes, limits.sse_buffer_bytes);
+  EXPECT_EQ(c->server.sse_heartbeat_ms, limits.sse_heartbeat_ms);
+  EXPECT_EQ(c->server.sse_coalesce_ms, limits.sse_coalesce_ms);
+  EXPECT_EQ(c->server.max_inflight_body_bytes, limits.max_inflight_body_bytes);
+  EXPECT_EQ(c->server.threads, limits.threads);
+  EXPECT_EQ(c->server.ui, limits.ui);
+  EXPECT_EQ(c->server.ui_session_ttl_ms, limits.ui_session_ttl_ms);
+  EXPECT_EQ(c->server.ui_max_sessions, limits.ui_max_sessions);
+  EXPECT_EQ(c->server.ui_secure_cookie, limits.ui_secure_cookie);
   EXPECT_EQ(c->shutdown_timeout_ms, 10'000);
   EXPECT_EQ(c->log_format, LogFormat::kText);
   EXPECT_EQ(c->log_level, LogLevel::kInfo);
@@ -177,6 +205,55 @@ TEST(ServeOptionsTest, EveryOptionHasAnEnvNameAndAValidDefault) {
                                std::string(spec.default_value)}})),
               "")
         << spec.name;
+  }
+}
+
+// docs/operations.md, "Options": one row per option,
+//   | `--name VALUE` | `default` | meaning |
+// with "—" or "none" for an option that has no default. The rows are the
+// option table, by name, value name and default, in both directions.
+TEST(ServeOptionsTest, OperationsGuideListsEveryOptionWithItsDefault) {
+  std::ifstream in(ACPSTORE_OPERATIONS_MD);
+  ASSERT_TRUE(in) << ACPSTORE_OPERATIONS_MD;
+  std::map<std::string, std::pair<std::string, std::string>> documented;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("| `--", 0) != 0) continue;
+    const size_t space = line.find(' ', 5);
+    const size_t flag_end = line.find('`', 5);
+    ASSERT_NE(flag_end, std::string::npos) << line;
+    ASSERT_LT(space, flag_end) << "no value name: " << line;
+    const std::string name = line.substr(5, space - 5);
+    const std::string value_name = line.substr(space + 1, flag_end - space - 1);
+    const size_t cell = line.find("| ", flag_end);
+    ASSERT_NE(cell, std::string::npos) << line;
+    std::string def = line.substr(cell + 2, line.find(" |", cell + 2) - cell - 2);
+    if (def == "—" || def == "none") {
+      def.clear();
+    } else {
+      ASSERT_TRUE(def.size() > 2 && def.front() == '`' && def.back() == '`')
+          << line;
+      def = def.substr(1, def.size() - 2);
+    }
+    EXPECT_TRUE(documented.emplace(name, std::pair{value_name, def}).second)
+        << "--" << name << " documented twice";
+  }
+  std::set<std::string> specified;
+  for (const OptionSpec& spec : ServeOptionSpecs()) {
+    const std::string name(spec.name);
+    specified.insert(name);
+    auto it = documented.find(name);
+    if (it == documented.end()) {
+      ADD_FAILURE() << "--" << name << " is missing from docs/operations.md";
+      continue;
+    }
+    EXPECT_EQ(it->second.first, spec.value_name) << "--" << name;
+    EXPECT_EQ(it->second.second, spec.default_value) << "--" << name;
+  }
+  for (const auto& [name, row] : documented) {
+    EXPECT_TRUE(specified.count(name) == 1)
+        << "docs/operations.md documents --" << name
+        << ", which serve does not have";
   }
 }
 
