@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <utility>
 
@@ -112,6 +113,28 @@ TEST_F(ConsoleRoutesTest, UiFalseAnswersLikeAnUnknownRoute) {
     EXPECT_EQ(Header(r, "Content-Security-Policy"), "") << target;
     EXPECT_NE(r.body.find("not_found"), std::string::npos) << r.body;
   }
+}
+
+// docs/http_api.md, "The web console", shows the headers every console
+// answer carries in one code block: the page is served with each of them.
+TEST_F(ConsoleRoutesTest, TheHeadersTheHttpGuideShowsAreSent) {
+  std::ifstream in(ACPSTORE_HTTP_API_PATH);
+  ASSERT_TRUE(in) << ACPSTORE_HTTP_API_PATH;
+  std::string line;
+  while (std::getline(in, line) && line != "## The web console (SPEC §12)") {
+  }
+  while (std::getline(in, line) && line != "```") {
+  }
+  const Response r = Get("/ui/");
+  ASSERT_EQ(r.status, 200);
+  size_t shown = 0;
+  while (std::getline(in, line) && line != "```") {
+    const size_t colon = line.find(": ");
+    ASSERT_NE(colon, std::string::npos) << line;
+    EXPECT_EQ(Header(r, line.substr(0, colon)), line.substr(colon + 2)) << line;
+    ++shown;
+  }
+  EXPECT_EQ(shown, 5u);  // CSP, nosniff, referrer, frames, opener
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "server/error_map.h"
 #include "server/router_fixture.h"
@@ -198,6 +199,37 @@ TEST(RouteTable, MatchesTheOpenApiDocument) {
                   std::string(r.operation_id));
   }
   EXPECT_EQ(documented, routed);
+}
+
+// docs/http_api.md documents every API route on one line that names it
+// as `METHOD /path` together with its operationId (a heading, a table row
+// or a list item).
+TEST(RouteTable, EveryApiRouteIsInTheHttpGuide) {
+  std::ifstream in(ACPSTORE_HTTP_API_PATH);
+  ASSERT_TRUE(in) << ACPSTORE_HTTP_API_PATH;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (const RouteSpec& r : Router::Routes()) {
+    // The console's pages have their own section, not one line each.
+    if (r.pattern.starts_with("/ui")) continue;
+    const std::string route =
+        "`" + std::string(r.method) + " " + std::string(r.pattern) + "`";
+    const std::string id(r.operation_id);
+    bool found = false;
+    for (const std::string& line : lines) {
+      auto word_char = [&line](size_t i) {
+        return i < line.size() &&
+               std::isalnum(static_cast<unsigned char>(line[i])) != 0;
+      };
+      const size_t at = line.find(id);
+      const bool whole_word = at != std::string::npos &&
+                              (at == 0 || !word_char(at - 1)) &&
+                              !word_char(at + id.size());
+      if (whole_word && line.find(route) != std::string::npos) found = true;
+    }
+    EXPECT_TRUE(found) << route << " " << id
+                       << " is not documented in docs/http_api.md";
+  }
 }
 
 }  // namespace
