@@ -394,13 +394,16 @@ TEST_F(ImportGoldenTest, PausesOfSessionsNotInTheFileAreSkippedAndReported) {
 // A status or action type this build does not know skips its record, and
 // the report names the field and the value.
 TEST_F(ImportGoldenTest, AnUnknownStatusOrActionTypeSkipsTheRecordNamingIt) {
-  const std::string asleep = R"({"id":"s2","tenantId":"t","ownerKeyId":"k",)"
-                             R"("conversationId":"c2","transcriptId":"r2",)"
-                             R"("status":"asleep","createdAt":1,"updatedAt":2})";
+  const std::string asleep =
+      R"({"id":"s2","tenantId":"t","ownerKeyId":"k",)"
+      R"("conversationId":"c2","transcriptId":"r2",)"
+      R"("status":"asleep","createdAt":1,"updatedAt":2})";
   auto action = [](const std::string& type, const std::string& status) {
-    return R"({"actionId":"a-)" + type + R"(","sessionId":"s","tenantId":"t",)"
-           R"("ownerKeyId":"k","actionType":")" + type + R"(","status":")" +
-           status + R"(","createdAt":"2026-01-01T00:00:00.000Z"})";
+    return R"({"actionId":"a-)" + type +
+           R"(","sessionId":"s","tenantId":"t",)"
+           R"("ownerKeyId":"k","actionType":")" +
+           type + R"(","status":")" + status +
+           R"(","createdAt":"2026-01-01T00:00:00.000Z"})";
   };
   const std::string dozing =
       R"({"pauseId":"p","sessionId":"s","tenantId":"t","ownerKeyId":"k",)"
@@ -418,11 +421,12 @@ TEST_F(ImportGoldenTest, AnUnknownStatusOrActionTypeSkipsTheRecordNamingIt) {
   EXPECT_EQ(run.report->actions.skipped, 2u);
   EXPECT_EQ(run.report->pauses.skipped, 1u);
   const std::string lines = Joined(run.problems);
-  for (const char* want :
-       {R"($.sessions[1].status: unknown status "asleep"; skipped)",
-        R"($.actions[0].actionType: unknown action type "dance"; skipped)",
-        R"($.actions[1].status: unknown status "waiting"; skipped)",
-        R"($.pauseInterventions[0].status: unknown status "dozing"; skipped)"}) {
+  const char* const wanted[] = {
+      R"($.sessions[1].status: unknown status "asleep"; skipped)",
+      R"($.actions[0].actionType: unknown action type "dance"; skipped)",
+      R"($.actions[1].status: unknown status "waiting"; skipped)",
+      R"($.pauseInterventions[0].status: unknown status "dozing"; skipped)"};
+  for (const char* want : wanted) {
     EXPECT_NE(lines.find(want), std::string::npos) << want << "\n" << lines;
   }
 }

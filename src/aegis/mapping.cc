@@ -834,8 +834,8 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
   // version wrote type.
   const char* type_key = f.Raw("actionType") || !f.Raw("type") ? "actionType"
                                                                 : "type";
-  ACPSTORE_ASSIGN_OR_RETURN(
-      a.type, f.OneOf(type_key, "action type", &ParseActionType));
+  ACPSTORE_ASSIGN_OR_RETURN(a.type,
+                            f.OneOf(type_key, "action type", &ParseActionType));
   ACPSTORE_ASSIGN_OR_RETURN(a.status,
                             f.OneOf("status", "status", &ParseActionStatus));
   ACPSTORE_ASSIGN_OR_RETURN(a.created_at, f.Time("createdAt"));

@@ -227,7 +227,8 @@ TEST(ServeOptionsTest, OperationsGuideListsEveryOptionWithItsDefault) {
     const std::string value_name = line.substr(space + 1, flag_end - space - 1);
     const size_t cell = line.find("| ", flag_end);
     ASSERT_NE(cell, std::string::npos) << line;
-    std::string def = line.substr(cell + 2, line.find(" |", cell + 2) - cell - 2);
+    std::string def =
+        line.substr(cell + 2, line.find(" |", cell + 2) - cell - 2);
     if (def == "—" || def == "none") {
       def.clear();
     } else {

@@ -65,7 +65,8 @@ TEST(DocsTest, EveryFlagADocumentGivesACommandIsInItsHelp) {
   const std::regex use(R"(acpstore ([a-z][a-z-]*)( [a-z][a-z-]*)?([^`\n]*))");
   const std::regex flag(R"((^|[^\w-])(--[a-z][a-z0-9-]*))");
   size_t checked = 0;
-  for (const char* doc : {"README.md", "docs/operations.md", "docs/http_api.md"}) {
+  for (const char* doc :
+       {"README.md", "docs/operations.md", "docs/http_api.md"}) {
     const std::string text = ReadFile(kSource + "/" + doc);
     for (std::sregex_iterator m(text.begin(), text.end(), use), end; m != end;
          ++m) {
