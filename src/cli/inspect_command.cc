@@ -14,7 +14,6 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <iostream>
-#include <memory>
 #include <string>
 
 #include "acpstore/records.h"
@@ -154,9 +153,9 @@ int RunInspect(const std::string& data_dir, bool as_json) {
   return r.recovery.ok() ? kExitOk : kExitFailure;
 }
 
+#ifdef ACPSTORE_WITH_POSTGRES
 int RunInspectPostgres(const std::string& url, const std::string& schema,
                        bool as_json) {
-#ifdef ACPSTORE_WITH_POSTGRES
   Result<postgres::PgCheckReport> report =
       postgres::CheckPostgres(url, schema, /*decode_records=*/false);
   if (!report) {
@@ -222,38 +221,23 @@ int RunInspectPostgres(const std::string& url, const std::string& schema,
   }
   std::cout.flush();
   return kExitOk;
-#else
-  (void)url;
-  (void)schema;
-  (void)as_json;
-  PrintError("this acpstore was built without libpq: no --postgres-url");
-  return kExitFailure;
-#endif
 }
+constexpr StoreReport::OnPostgres kRunInspectPostgres = &RunInspectPostgres;
+#else
+constexpr StoreReport::OnPostgres kRunInspectPostgres = nullptr;
+#endif
 
 }  // namespace
 
 void AddInspectCommand(CLI::App& root, Runner* run) {
-  auto where = std::make_shared<StoreLocation>();
-  auto as_json = std::make_shared<bool>(false);
-  CLI::App* cmd = root.add_subcommand(
-      "inspect",
-      "Show what a file-engine data directory (no server may hold it) or a "
-      "postgres-engine schema holds");
-  AddStoreLocationOptions(
-      *cmd, *where, "Data directory",
-      "Inspect this postgres-engine database instead of --data-dir");
-  cmd->add_flag("--json", *as_json,
-                "One JSON object on stdout instead of the summary");
-  cmd->callback([run, where, as_json] {
-    *run = [where, as_json] {
-      if (where->postgres()) {
-        return RunInspectPostgres(where->postgres_url, where->postgres_schema,
-                                  *as_json);
-      }
-      return RunInspect(where->data_dir, *as_json);
-    };
-  });
+  AddStoreReportCommand(
+      root, run,
+      StoreReport{
+          "inspect",
+          "Show what a file-engine data directory (no server may hold it) or a "
+          "postgres-engine schema holds",
+          "Inspect this postgres-engine database instead of --data-dir",
+          &RunInspect, kRunInspectPostgres});
 }
 
 }  // namespace acpstore::cli

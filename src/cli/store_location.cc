@@ -3,6 +3,8 @@
 #include "cli/store_location.h"
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
 
 #include "cli/command.h"
 
@@ -25,6 +27,28 @@ void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,
                  "With --postgres-url: the schema [default acpstore]")
       ->type_name("NAME")
       ->envname("ACPSTORE_POSTGRES_SCHEMA");
+}
+
+void AddStoreReportCommand(CLI::App& root, Runner* run,
+                           const StoreReport& report) {
+  auto where = std::make_shared<StoreLocation>();
+  auto as_json = std::make_shared<bool>(false);
+  CLI::App* cmd = root.add_subcommand(std::string(report.name),
+                                      std::string(report.description));
+  AddStoreLocationOptions(*cmd, *where, "Data directory", report.postgres_help);
+  cmd->add_flag("--json", *as_json,
+                "One JSON object on stdout instead of the summary");
+  cmd->callback([run, where, as_json, report] {
+    *run = [where, as_json, report] {
+      if (!where->postgres()) return report.on_files(where->data_dir, *as_json);
+      if (report.on_postgres == nullptr) {
+        PrintError("this acpstore was built without libpq: no --postgres-url");
+        return kExitFailure;
+      }
+      return report.on_postgres(where->postgres_url, where->postgres_schema,
+                                *as_json);
+    };
+  });
 }
 
 }  // namespace acpstore::cli

@@ -2,7 +2,8 @@
 // with --postgres-url a postgres-engine schema. inspect, verify, keys,
 // import-aegis and export-aegis take the same three options with the same
 // environment variables, declared once here so their names, defaults and
-// help cannot drift apart.
+// help cannot drift apart; inspect and verify are registered here whole
+// (AddStoreReportCommand).
 //
 // Thread-safety: main thread only, before any command runs.
 
@@ -12,9 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
-class App;
-}  // namespace CLI
+#include "cli/command.h"
 
 namespace acpstore::cli {
 
@@ -34,6 +33,25 @@ struct StoreLocation {
 void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,
                              std::string_view data_dir_help,
                              std::string_view postgres_help);
+
+// A read-only report over either kind of store with a --json switch
+// (inspect, verify): subcommand `name` with the options above and --json,
+// whose run calls `on_files` for a data directory and `on_postgres` with
+// --postgres-url. `on_postgres` is null in a build without libpq: then
+// --postgres-url fails (exit 1) saying so.
+struct StoreReport {
+  using OnFiles = int (*)(const std::string& data_dir, bool as_json);
+  using OnPostgres = int (*)(const std::string& url, const std::string& schema,
+                             bool as_json);
+
+  std::string_view name;
+  std::string_view description;
+  std::string_view postgres_help;  // what --postgres-url does instead
+  OnFiles on_files;
+  OnPostgres on_postgres;
+};
+void AddStoreReportCommand(CLI::App& root, Runner* run,
+                           const StoreReport& report);
 
 }  // namespace acpstore::cli
 

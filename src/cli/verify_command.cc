@@ -14,7 +14,6 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <iostream>
-#include <memory>
 #include <string>
 
 #include "cli/command.h"
@@ -95,9 +94,9 @@ int RunVerify(const std::string& data_dir, bool as_json) {
   return r.ok() ? kExitOk : kExitFailure;
 }
 
+#ifdef ACPSTORE_WITH_POSTGRES
 int RunVerifyPostgres(const std::string& url, const std::string& schema,
                       bool as_json) {
-#ifdef ACPSTORE_WITH_POSTGRES
   Result<postgres::PgCheckReport> report =
       postgres::CheckPostgres(url, schema, /*decode_records=*/true);
   if (!report) {
@@ -159,38 +158,23 @@ int RunVerifyPostgres(const std::string& url, const std::string& schema,
             << Plural(r.rows_decoded, "record") << " decoded: " << verdict
             << std::endl;
   return r.ok() ? kExitOk : kExitFailure;
-#else
-  (void)url;
-  (void)schema;
-  (void)as_json;
-  PrintError("this acpstore was built without libpq: no --postgres-url");
-  return kExitFailure;
-#endif
 }
+constexpr StoreReport::OnPostgres kRunVerifyPostgres = &RunVerifyPostgres;
+#else
+constexpr StoreReport::OnPostgres kRunVerifyPostgres = nullptr;
+#endif
 
 }  // namespace
 
 void AddVerifyCommand(CLI::App& root, Runner* run) {
-  auto where = std::make_shared<StoreLocation>();
-  auto as_json = std::make_shared<bool>(false);
-  CLI::App* cmd = root.add_subcommand(
-      "verify",
-      "Check every checksum in a file-engine data directory, or the counters "
-      "and records of a postgres-engine schema; exit 1 on damage");
-  AddStoreLocationOptions(
-      *cmd, *where, "Data directory",
-      "Verify this postgres-engine database instead of --data-dir");
-  cmd->add_flag("--json", *as_json,
-                "One JSON object on stdout instead of the summary");
-  cmd->callback([run, where, as_json] {
-    *run = [where, as_json] {
-      if (where->postgres()) {
-        return RunVerifyPostgres(where->postgres_url, where->postgres_schema,
-                                 *as_json);
-      }
-      return RunVerify(where->data_dir, *as_json);
-    };
-  });
+  AddStoreReportCommand(
+      root, run,
+      StoreReport{"verify",
+                  "Check every checksum in a file-engine data directory, or "
+                  "the counters "
+                  "and records of a postgres-engine schema; exit 1 on damage",
+                  "Verify this postgres-engine database instead of --data-dir",
+                  &RunVerify, kRunVerifyPostgres});
 }
 
 }  // namespace acpstore::cli
