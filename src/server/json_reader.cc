@@ -625,16 +625,22 @@ std::string ObjectReader::ReqString(std::string_view name) {
   return OptString(name).value_or(std::string());
 }
 
-std::optional<std::optional<std::string>> ObjectReader::PatchString(
-    std::string_view name) {
+std::optional<std::optional<std::string>> ObjectReader::Patch(
+    std::string_view name,
+    std::optional<std::string> (ObjectReader::*read)(std::string_view)) {
   if (!Has(name)) return std::nullopt;
   if (Find(name)->value.kind == JsonKind::kNull) {
     Get(name);
     return std::optional<std::string>();
   }
-  std::optional<std::string> s = OptString(name);
+  std::optional<std::string> s = (this->*read)(name);
   if (!s) return std::nullopt;
   return s;
+}
+
+std::optional<std::optional<std::string>> ObjectReader::PatchString(
+    std::string_view name) {
+  return Patch(name, &ObjectReader::OptString);
 }
 
 std::optional<int64_t> ObjectReader::OptInt(std::string_view name, int64_t min,
@@ -700,14 +706,7 @@ std::optional<std::string> ObjectReader::OptObjectText(std::string_view name) {
 
 std::optional<std::optional<std::string>> ObjectReader::PatchObjectText(
     std::string_view name) {
-  if (!Has(name)) return std::nullopt;
-  if (Find(name)->value.kind == JsonKind::kNull) {
-    Get(name);
-    return std::optional<std::string>();
-  }
-  std::optional<std::string> s = OptObjectText(name);
-  if (!s) return std::nullopt;
-  return s;
+  return Patch(name, &ObjectReader::OptObjectText);
 }
 
 std::optional<std::vector<JsonValue>> ObjectReader::OptArray(

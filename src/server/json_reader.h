@@ -154,6 +154,12 @@ class ObjectReader {
   std::string KeyField(std::string_view key) const;
   std::optional<JsonValue> Typed(std::string_view name, JsonKind kind,
                                  bool null_ok);
+  // The PATCH form of a reader of an optional string (OptString,
+  // OptObjectText): absent -> nullopt, null -> engaged nullopt, else what
+  // `read` returns (nullopt when it failed).
+  std::optional<std::optional<std::string>> Patch(
+      std::string_view name,
+      std::optional<std::string> (ObjectReader::*read)(std::string_view));
 
   std::string prefix_;
   const JsonTape* tape_ = nullptr;

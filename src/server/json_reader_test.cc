@@ -111,6 +111,31 @@ TEST(ObjectReader, IntegersAreExactAndInRange) {
   EXPECT_FALSE(r.Finish().ok());
 }
 
+// PATCH reads: absent stays unset, null clears, a value sets, and a value
+// of the wrong type is an error (no change), for strings and objects alike.
+TEST(ObjectReader, PatchReadsTellAbsentNullAndValueApart) {
+  auto v =
+      ScanJson(R"({"s":"x","sn":null,"o":{"k":"v"},"on":null})", "body", 8);
+  ObjectReader r(*v, "");
+  EXPECT_FALSE(r.PatchString("absent").has_value());
+  EXPECT_EQ(r.PatchString("s"), std::optional<std::string>("x"));
+  ASSERT_TRUE(r.PatchString("sn").has_value());
+  EXPECT_FALSE(r.PatchString("sn")->has_value());
+  EXPECT_FALSE(r.PatchObjectText("absent").has_value());
+  EXPECT_EQ(r.PatchObjectText("o"), std::optional<std::string>(R"({"k":"v"})"));
+  ASSERT_TRUE(r.PatchObjectText("on").has_value());
+  EXPECT_FALSE(r.PatchObjectText("on")->has_value());
+  EXPECT_TRUE(r.Finish().ok());
+
+  auto wrong = ScanJson(R"({"s":{},"o":"x"})", "body", 8);
+  ObjectReader w(*wrong, "");
+  EXPECT_FALSE(w.PatchString("s").has_value());
+  EXPECT_EQ(FieldOf(w.Finish()), "s");
+  ObjectReader w2(*wrong, "");
+  EXPECT_FALSE(w2.PatchObjectText("o").has_value());
+  EXPECT_EQ(FieldOf(w2.Finish()), "o");
+}
+
 // A tape changes how readers find members, never what they find: the same
 // members, kinds and slices with and without one, at every level (the
 // tape covers four levels; deeper values are scanned again).
