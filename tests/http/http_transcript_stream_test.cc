@@ -1,8 +1,7 @@
 // End-to-end: GET /v1/sessions/{id}/transcript/stream (SPEC §13): every
 // entry first, then an entry again (same index) each time it grows, ids in
 // ascending lastSeq, and a resume with Last-Event-ID that re-sends only
-// what changed after it. Not run on the postgres engine yet: see
-// CMakeLists.txt.
+// what changed after it, on every engine.
 
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 // End-to-end: GET /v1/sessions/{id}/transcript (SPEC §13, docs/http_api.md
-// "Transcripts"). Not run on the postgres engine yet: see CMakeLists.txt.
+// "Transcripts"), on every engine.
 
 #include <string>
 
