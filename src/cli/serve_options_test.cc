@@ -258,6 +258,35 @@ TEST(ServeOptionsTest, OperationsGuideListsEveryOptionWithItsDefault) {
   }
 }
 
+// docs/spec.md (§4) gives the retention and memory defaults in a table of
+// its own, | `--name` | default | meaning |, "unlimited" for 0: each row is
+// an option with that default.
+TEST(ServeOptionsTest, SpecDefaultsAreTheOptionTables) {
+  std::ifstream in(ACPSTORE_SPEC_MD);
+  ASSERT_TRUE(in) << ACPSTORE_SPEC_MD;
+  std::map<std::string, std::string> defaults;
+  for (const OptionSpec& spec : ServeOptionSpecs()) {
+    defaults[std::string(spec.name)] = std::string(spec.default_value);
+  }
+  size_t rows = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("| `--", 0) != 0) continue;
+    const size_t flag_end = line.find("` | ");
+    ASSERT_NE(flag_end, std::string::npos) << line;
+    const std::string name = line.substr(5, flag_end - 5);
+    const size_t cell = flag_end + 4;
+    std::string def = line.substr(cell, line.find(" |", cell) - cell);
+    if (name == "sync") continue;  // the durability table: modes, no default
+    if (def == "unlimited") def = "0";
+    auto it = defaults.find(name);
+    ASSERT_NE(it, defaults.end()) << "docs/spec.md: no option --" << name;
+    EXPECT_EQ(def, it->second) << "--" << name;
+    ++rows;
+  }
+  EXPECT_GE(rows, 6u);  // retention (five) and the memory budget
+}
+
 TEST(ServeOptionsTest, BrowserOptions) {
   Result<ServeConfig> d = ParseServeOptions({});
   ASSERT_TRUE(d.ok());
