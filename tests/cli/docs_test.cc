@@ -1,11 +1,13 @@
-// The documents against the binary. Every `acpstore <command> ... --flag`
-// that README.md, docs/operations.md or docs/http_api.md writes names a
-// flag that command's --help lists; and README's library example is
-// packaging/example/main.cc (which ctest's install_example builds and
-// runs) word for word, as both say.
+// The documents against the binary and the tree. Every `acpstore
+// <command> ... --flag` that README.md, docs/operations.md or
+// docs/http_api.md writes names a flag that command's --help lists; every
+// module folder has a README and is in both layout lists; and README's
+// library example is packaging/example/main.cc (which ctest's
+// install_example builds and runs) word for word, as both say.
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -91,6 +93,28 @@ TEST(DocsTest, EveryFlagADocumentGivesACommandIsInItsHelp) {
   }
   // The documents name dozens; far fewer means the pattern stopped matching.
   EXPECT_GT(checked, 30u);
+}
+
+// CONTRIBUTING.md: "Each module is one folder ... and each has a README";
+// its table "Where things are" and README.md's "Layout" list them all.
+TEST(DocsTest, EveryModuleHasAReadmeAndIsInBothLayouts) {
+  const std::string contributing = ReadFile(kSource + "/CONTRIBUTING.md");
+  const std::string readme = ReadFile(kSource + "/README.md");
+  size_t modules = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(kSource + "/src")) {
+    if (!entry.is_directory()) continue;
+    const std::string folder =
+        "src/" + entry.path().filename().string() + "/";
+    EXPECT_TRUE(std::filesystem::exists(entry.path() / "README.md"))
+        << folder << " has no README.md";
+    EXPECT_NE(contributing.find("| `" + folder + "` |"), std::string::npos)
+        << folder << " is missing from CONTRIBUTING.md, \"Where things are\"";
+    EXPECT_NE(readme.find("\n" + folder + " "), std::string::npos)
+        << folder << " is missing from README.md, \"Layout\"";
+    ++modules;
+  }
+  EXPECT_GE(modules, 13u);
 }
 
 TEST(DocsTest, ReadmesLibraryExampleIsTheOneCiBuilds) {
