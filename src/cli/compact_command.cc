@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/store_location.h"
 #include "cli/tool_output.h"
 #include "engine/file_tools.h"
 
@@ -39,9 +40,7 @@ int RunCompact(const CompactFlags& f) {
               << r.events_kept << " events kept, " << r.events_lost
               << " events lost\n";
     for (const engine::Problem& p : r.lost) {
-      std::cout << "lost: " << p.file << " at offset " << p.offset;
-      if (p.length > 0) std::cout << " (" << p.length << " bytes)";
-      std::cout << ": " << p.what << "\n";
+      std::cout << "lost: " << DescribeProblem(p) << "\n";
     }
     std::cout << "damaged files kept in " << r.old_journal_dir << " and "
               << r.old_snapshot_dir << "\n";
@@ -62,10 +61,7 @@ void AddCompactCommand(CLI::App& root, Runner* run) {
       "compact",
       "Snapshot and drop unneeded journal segments of a file-engine data "
       "directory; --repair salvages a damaged one");
-  cmd->add_option("--data-dir", flags->data_dir,
-                  "Data directory [env ACPSTORE_DATA_DIR, default "
-                  "./acpstore-data]")
-      ->type_name("DIR");
+  AddDataDirOption(*cmd, flags->data_dir, "Data directory");
   cmd->add_flag("--repair", flags->repair,
                 "Salvage every record that verifies into a new journal; the "
                 "damaged files are kept aside and every loss is listed");

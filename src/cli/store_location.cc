@@ -12,13 +12,17 @@ namespace acpstore::cli {
 
 StoreLocation::StoreLocation() : data_dir(DefaultDataDir()) {}
 
+void AddDataDirOption(CLI::App& cmd, std::string& dir, std::string_view help) {
+  cmd.add_option("--data-dir", dir,
+                 std::string(help) +
+                     " [env ACPSTORE_DATA_DIR, default ./acpstore-data]")
+      ->type_name("DIR");
+}
+
 void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,
                              std::string_view data_dir_help,
                              std::string_view postgres_help) {
-  cmd.add_option("--data-dir", where.data_dir,
-                 std::string(data_dir_help) +
-                     " [env ACPSTORE_DATA_DIR, default ./acpstore-data]")
-      ->type_name("DIR");
+  AddDataDirOption(cmd, where.data_dir, data_dir_help);
   cmd.add_option("--postgres-url", where.postgres_url,
                  std::string(postgres_help))
       ->type_name("URL")

@@ -26,6 +26,11 @@ struct StoreLocation {
   bool postgres() const { return !postgres_url.empty(); }
 };
 
+// Adds --data-dir to `cmd`, bound to `dir` (which must outlive the parse
+// and starts as DefaultDataDir()); `help` says what the command does with
+// it. For a command of the file engine only (compact).
+void AddDataDirOption(CLI::App& cmd, std::string& dir, std::string_view help);
+
 // Adds --data-dir, --postgres-url (env ACPSTORE_POSTGRES_URL) and
 // --postgres-schema (env ACPSTORE_POSTGRES_SCHEMA) to `cmd`, bound to
 // `where`, which must outlive the parse. `data_dir_help` and

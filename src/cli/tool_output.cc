@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 
 #include "base/time_format.h"
 
@@ -32,6 +33,12 @@ std::string Plural(uint64_t n, std::string_view noun) {
 
 std::string FormatTime(std::optional<TimestampMs> ms) {
   return ms ? base::FormatIso8601(*ms) : "-";
+}
+
+std::string DescribeProblem(const engine::Problem& p) {
+  std::string out = p.file + " at offset " + std::to_string(p.offset);
+  if (p.length > 0) out += " (" + std::to_string(p.length) + " bytes)";
+  return out + ": " + p.what;
 }
 
 ProgressLine::ProgressLine(std::string command)

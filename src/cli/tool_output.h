@@ -23,6 +23,9 @@ std::string FormatBytes(uint64_t bytes);
 std::string Plural(uint64_t n, std::string_view noun);
 // ISO-8601, or "-" when absent.
 std::string FormatTime(std::optional<TimestampMs> ms);
+// "<file> at offset <n> (<len> bytes): <what>" (no length part when it is
+// 0): a damaged range as verify prints it, a lost one as compact --repair.
+std::string DescribeProblem(const engine::Problem& p);
 
 // Shows "<command>: <stage> <done>/<total>" on one rewritten stderr line,
 // at most ten times a second, and only when stderr is a terminal (logs and

@@ -27,12 +27,6 @@
 namespace acpstore::cli {
 namespace {
 
-std::string Describe(const engine::Problem& p) {
-  std::string out = p.file + " at offset " + std::to_string(p.offset);
-  if (p.length > 0) out += " (" + std::to_string(p.length) + " bytes)";
-  return out + ": " + p.what;
-}
-
 boost::json::object ProblemJson(const engine::Problem& p) {
   return boost::json::object{{"file", p.file},
                              {"offset", p.offset},
@@ -77,11 +71,11 @@ int RunVerify(const std::string& data_dir, bool as_json) {
     return r.ok() ? kExitOk : kExitFailure;
   }
   for (const engine::Problem& p : r.problems) {
-    std::cout << "damaged: " << Describe(p) << "\n";
+    std::cout << "damaged: " << DescribeProblem(p) << "\n";
   }
   if (r.torn_tail) {
     std::cout << "torn tail (not damage; cut at the next open): "
-              << Describe(*r.torn_tail) << "\n";
+              << DescribeProblem(*r.torn_tail) << "\n";
   }
   std::cout << "checked " << Plural(r.segments, "segment") << ", "
             << Plural(r.records, "record") << ", " << Plural(r.events, "event")
