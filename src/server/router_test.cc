@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -230,6 +231,76 @@ TEST(RouteTable, EveryApiRouteIsInTheHttpGuide) {
     EXPECT_TRUE(found) << route << " " << id
                        << " is not documented in docs/http_api.md";
   }
+}
+
+// docs/http_api.md, "Connections and limits": each row's default is
+// ServerOptions' own ("8 MiB", "30 s", "5 ms", "2048 / 64" for two fields).
+TEST(ServerOptionsDoc, TheHttpGuidesLimitTableIsServerOptionsDefaults) {
+  const ServerOptions o;
+  const std::map<std::string, int64_t> fields = {
+      {"max_body_bytes", static_cast<int64_t>(o.max_body_bytes)},
+      {"max_header_bytes", static_cast<int64_t>(o.max_header_bytes)},
+      {"max_body_depth", o.max_body_depth},
+      {"max_inflight_body_bytes",
+       static_cast<int64_t>(o.max_inflight_body_bytes)},
+      {"max_connections", static_cast<int64_t>(o.max_connections)},
+      {"read_timeout_ms", o.read_timeout_ms},
+      {"write_timeout_ms", o.write_timeout_ms},
+      {"max_sse_subscribers_total",
+       static_cast<int64_t>(o.max_sse_subscribers_total)},
+      {"max_sse_per_key", static_cast<int64_t>(o.max_sse_per_key)},
+      {"sse_heartbeat_ms", o.sse_heartbeat_ms},
+      {"sse_buffer_bytes", static_cast<int64_t>(o.sse_buffer_bytes)},
+      {"sse_coalesce_ms", o.sse_coalesce_ms},
+      {"shutdown_timeout_ms", o.shutdown_timeout_ms},
+  };
+  // "8 MiB" -> 8388608, "30 s" -> 30000 (fields in ms), "128" -> 128.
+  auto value = [](const std::string& text) -> int64_t {
+    const size_t space = text.find(' ');
+    const int64_t n = std::stoll(text.substr(0, space));
+    if (space == std::string::npos) return n;
+    const std::string unit = text.substr(space + 1);
+    if (unit == "KiB") return n << 10;
+    if (unit == "MiB") return n << 20;
+    if (unit == "s") return n * 1000;
+    if (unit == "ms") return n;
+    ADD_FAILURE() << "unit " << unit;
+    return -1;
+  };
+  std::ifstream in(ACPSTORE_HTTP_API_PATH);
+  ASSERT_TRUE(in) << ACPSTORE_HTTP_API_PATH;
+  std::set<std::string> documented;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| `", 0) != 0 || line.find("_") == std::string::npos) {
+      continue;
+    }
+    // | `a` / `b` | flags | defaults | effect |
+    std::vector<std::string> cells;
+    for (size_t at = 1; at < line.size();) {
+      const size_t end = line.find(" |", at);
+      if (end == std::string::npos) break;
+      cells.push_back(line.substr(at + 1, end - at - 1));
+      at = end + 2;
+    }
+    if (cells.size() < 3) continue;
+    std::vector<std::string> names;
+    for (size_t at = 0; (at = cells[0].find('`', at)) != std::string::npos;) {
+      const size_t end = cells[0].find('`', at + 1);
+      names.push_back(cells[0].substr(at + 1, end - at - 1));
+      at = end + 1;
+    }
+    if (names.empty() || fields.count(names[0]) == 0) continue;
+    const std::string& defaults = cells[2];
+    for (size_t i = 0, at = 0; i < names.size(); ++i) {
+      const size_t slash = defaults.find(" / ", at);
+      const std::string one = defaults.substr(at, slash - at);
+      at = slash == std::string::npos ? slash : slash + 3;
+      ASSERT_EQ(fields.count(names[i]), 1u) << names[i];
+      EXPECT_EQ(value(one), fields.at(names[i])) << names[i] << ": " << one;
+      documented.insert(names[i]);
+    }
+  }
+  EXPECT_EQ(documented.size(), fields.size());
 }
 
 }  // namespace
