@@ -187,6 +187,12 @@ Result<InspectReport> Inspect(const std::string& data_dir,
       sum.covered_offset = h.covered.offset;
       sum.created_at = h.created_at;
     }
+    if (auto referred = SnapshotReferences(fs, f.path); referred.ok()) {
+      for (const auto& [n, bytes] : *referred) {
+        sum.referred_bytes += bytes;
+        sum.refers_to.push_back(n);
+      }
+    }
     report.snapshots.push_back(std::move(sum));
   }
 
