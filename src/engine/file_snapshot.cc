@@ -3,6 +3,7 @@
 #include "engine/file_snapshot.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <deque>
 #include <limits>
 #include <memory>
@@ -475,7 +476,7 @@ class Loader {
     auto it = files_.find(p.snapshot);
     if (it == files_.end()) {
       const std::string path = io::JoinPath(
-          std::string(io::DirName(path_)), snapshot::SnapshotFileName(p.snapshot));
+          io::DirName(path_), snapshot::SnapshotFileName(p.snapshot));
       RefFile f;
       Result<uint64_t> size = fs_.FileSize(path);
       if (!size.ok()) {
@@ -562,7 +563,9 @@ class Loader {
           }
         }
         sealed = std::make_shared<TranscriptSealed>();
-        sealed->parts.assign(parts_.begin(), parts_.begin() + sealed_parts_);
+        sealed->parts.assign(
+            parts_.begin(),
+            parts_.begin() + static_cast<std::ptrdiff_t>(sealed_parts_));
       }
       parts_.clear();
       sealed_parts_ = 0;
