@@ -61,13 +61,20 @@ Status DecodeSealedPart(const TranscriptSealed::Part& p, std::string_view body,
   if (!base::GetVarint32(&body, &n) || n != p.count) {
     return Status::DataLoss("sealed transcript entries: wrong count");
   }
+  EventSeq last_seq = 0;
   for (uint32_t i = 0; i < n; ++i) {
     transcript::Entry e;
     ACPSTORE_RETURN_IF_ERROR(transcript::Transcript::DecodeEntry(&body, &e));
+    last_seq = std::max(last_seq, e.last_seq);
     out->push_back(std::move(e));
   }
   if (!body.empty()) {
     return Status::DataLoss("trailing bytes in sealed transcript entries");
+  }
+  // Reads of the entries changed after a seq trust it (decision 0027: a
+  // reference item carries it beside the CRC-checked bytes).
+  if (last_seq != p.last_seq) {
+    return Status::DataLoss("sealed transcript entries: wrong highest seq");
   }
   return Status::OK();
 }
