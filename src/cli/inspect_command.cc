@@ -77,13 +77,17 @@ void PrintJson(const engine::InspectReport& r) {
   o["snapshotBytes"] = r.snapshot_bytes;
   json::array snapshots;
   for (const engine::SnapshotSummary& s : r.snapshots) {
+    json::array refers_to;
+    for (uint64_t n : s.refers_to) refers_to.push_back(json::value(n));
     snapshots.push_back(json::object{{"number", s.number},
                                      {"path", s.path},
                                      {"bytes", s.bytes},
                                      {"coveredSegment", s.covered_segment},
                                      {"coveredOffset", s.covered_offset},
                                      {"createdAt", Time(s.created_at)},
-                                     {"loaded", s.loaded}});
+                                     {"loaded", s.loaded},
+                                     {"referredBytes", s.referred_bytes},
+                                     {"refersTo", std::move(refers_to)}});
   }
   o["snapshots"] = std::move(snapshots);
   json::array skipped;
@@ -141,6 +145,14 @@ int RunInspect(const std::string& data_dir, bool as_json) {
                  std::to_string(s.covered_segment) + " offset " +
                  std::to_string(s.covered_offset) + "  " +
                  FormatTime(s.created_at) + (s.loaded ? "  (loaded)" : ""));
+    if (!s.refers_to.empty()) {
+      std::string to;
+      for (uint64_t n : s.refers_to) {
+        to += (to.empty() ? "" : ", ") + std::to_string(n);
+      }
+      Line("", "  refers to " + FormatBytes(s.referred_bytes) +
+                   " of sealed transcript parts in snapshot " + to);
+    }
   }
   for (const std::string& skipped : r.snapshots_skipped) {
     Line("", "skipped: " + skipped);

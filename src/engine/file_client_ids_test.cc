@@ -303,7 +303,7 @@ TEST_F(FileClientIdsTest, Version2SnapshotsRebuildTranscriptsFromRetainedEvents)
       RewriteNewestSnapshot([&](uint8_t tag, std::string_view body) -> Items {
         if (tag == item::kMeta) {
           std::string out(body);
-          EXPECT_EQ(out[0], 3);
+          EXPECT_EQ(out[0], 4);
           out[0] = 2;  // varint 2
           return {{tag, out}};
         }
@@ -374,10 +374,56 @@ TEST_F(FileClientIdsTest, GoldenBytesOfTheDocumentedItems) {
     return out;
   };
   EXPECT_EQ(hex(items[item::kMeta]),
-            "01 13 03 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
+            "01 13 04 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
   EXPECT_EQ(hex(items[item::kClientIdTags]),
             "08 0b 02 5a e0 b3 47 03 01 00 00 00 02");
   EXPECT_EQ(items.count(item::kClientIds), 0u);
+}
+
+// Decision 0027's example of docs/recovery.md ("Snapshot contents"): a
+// reference to a sealed part of 2 entries (120 and 300 bytes, first index
+// 1, highest last_seq 42) at offset 4096, 1000 bytes, CRC32C 0x12345678,
+// in snapshot 7.
+TEST_F(FileClientIdsTest, GoldenBytesOfTheSealedReferenceItem) {
+  transcript::Transcript t;
+  t.AddSealedDecoded(120);
+  t.AddSealedDecoded(300);
+  TranscriptSealed::Part p;
+  p.snapshot = 7;
+  p.offset = 4096;
+  p.length = 1000;
+  p.crc = 0x12345678;
+  p.first_index = 1;
+  p.count = 2;
+  p.last_seq = 42;
+  std::string body;
+  EncodeSealedRef(t, p, &body);
+  std::string whole(1, static_cast<char>(item::kTranscriptSealedRef));
+  whole.push_back(static_cast<char>(body.size()));
+  whole += body;
+  std::string hex;
+  char buf[4];
+  for (unsigned char c : whole) {
+    std::snprintf(buf, sizeof(buf), "%02x ", c);
+    hex += buf;
+  }
+  hex.pop_back();
+  EXPECT_EQ(hex, "0b 0f 07 80 20 e8 07 78 56 34 12 01 02 2a 78 ac 02");
+  SealedRefItem back;
+  ASSERT_TRUE(DecodeSealedRef(body, &back).ok());
+  EXPECT_EQ(back.part.snapshot, 7u);
+  EXPECT_EQ(back.part.offset, 4096u);
+  EXPECT_EQ(back.part.length, 1000u);
+  EXPECT_EQ(back.part.crc, 0x12345678u);
+  EXPECT_EQ(back.part.first_index, 1u);
+  EXPECT_EQ(back.part.count, 2u);
+  EXPECT_EQ(back.part.last_seq, 42u);
+  EXPECT_EQ(back.entry_bytes, (std::vector<uint32_t>{120, 300}));
+  // Damage is corruption, not a crash or a huge allocation.
+  for (size_t cut = 0; cut < body.size(); ++cut) {
+    EXPECT_FALSE(DecodeSealedRef(body.substr(0, cut), &back).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodeSealedRef(body + "x", &back).ok());
 }
 
 // SPEC §4: at most 32 bytes of index per retained event, every event here

@@ -118,8 +118,9 @@ Result<RecoveredState> RecoverState(
   for (const snapshot::SnapshotFile& file : snapshots) {
     auto context = std::make_unique<FileLogContext>(reader);
     std::unique_ptr<StoreState> state = NewFileState(context.get(), layout);
+    std::map<uint64_t, uint64_t> referred;
     Result<snapshot::SnapshotHeader> header =
-        LoadSnapshot(fs, file.path, state.get(), context.get());
+        LoadSnapshot(fs, file.path, state.get(), context.get(), &referred);
     if (!header.ok() && IsNewerFormat(header.error())) {
       // A newer release's snapshot is not damage: falling back to an older
       // one (or none) would replay a journal it has already cut.
@@ -135,6 +136,7 @@ Result<RecoveredState> RecoverState(
     out.state = std::move(state);
     out.snapshot = file;
     out.snapshot_header = *header;
+    out.snapshot_referred = std::move(referred);
     from = {header->covered.segment, header->covered.offset};
     break;
   }

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,9 @@ struct RecoveredState {
   // The snapshot loaded, if any, and the newer ones that failed to load.
   std::optional<snapshot::SnapshotFile> snapshot;
   snapshot::SnapshotHeader snapshot_header;
+  // Decision 0027: the older snapshot files `snapshot` refers to sealed
+  // transcript parts in (number -> bytes referred to).
+  std::map<uint64_t, uint64_t> snapshot_referred;
   std::vector<snapshot::SkippedSnapshot> skipped_snapshots;
 };
 

@@ -3,6 +3,7 @@
 #include "engine/file_snapshot.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <deque>
 #include <limits>
 #include <memory>
@@ -62,9 +63,16 @@ void PutEntry(std::string* dst, const IndexEntry& e) {
   base::PutVarint32(dst, e.payload_bytes);
 }
 
+// Decision 0027: the files a snapshot refers to sealed parts in.
+struct ReferPolicy {
+  std::map<uint64_t, uint64_t> refer;     // number -> file size
+  std::map<uint64_t, uint64_t>* referred;  // number -> bytes referred to
+};
+
 Status WriteSession(ChunkBuilder* out, const SessionImage& s,
                     std::shared_ptr<TranscriptRef>* ref_out,
-                    std::shared_ptr<TranscriptSealed>* sealed_out) {
+                    std::shared_ptr<TranscriptSealed>* sealed_out,
+                    const ReferPolicy* policy) {
   std::string body;
   record::EncodeSession(s.session, &body);
   ACPSTORE_RETURN_IF_ERROR(out->Add(item::kSession, body));
@@ -114,13 +122,33 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
     // Decision 0018: where the items land, for the reference that lets the
     // transcript leave memory (or move an evicted one's to this file).
     auto ref = std::make_shared<TranscriptRef>();
+    std::vector<uint64_t> offsets;  // of each add() call's body
     auto add = [&](uint8_t tag, std::string_view item_body) -> Status {
       TranscriptRef::Item it{tag, 0, static_cast<uint32_t>(item_body.size())};
       ACPSTORE_RETURN_IF_ERROR(out->Add(tag, item_body, &it.offset));
-      ref->items.push_back(it);
+      offsets.push_back(it.offset);
+      ref->items.push_back(std::move(it));
       ref->crc = base::crc32c::Extend(ref->crc, item_body.data(), item_body.size());
       return Status::OK();
     };
+    // Decision 0027: a sealed part in a kept snapshot stays there.
+    SealedRefs sealed_refs;
+    if (policy != nullptr) {
+      sealed_refs.refer = [&](const TranscriptSealed::Part& p) {
+        return p.snapshot != 0 && policy->refer.count(p.snapshot) > 0;
+      };
+      sealed_refs.add_ref = [&](const TranscriptSealed::Part& p,
+                                std::string_view item_body) -> Status {
+        ACPSTORE_RETURN_IF_ERROR(out->Add(item::kTranscriptSealedRef, item_body));
+        TranscriptRef::Item it{item::kTranscriptEntries, p.offset, p.length};
+        it.elsewhere = p.file;
+        it.own_crc = p.crc;
+        it.elsewhere_snapshot = p.snapshot;
+        ref->items.push_back(std::move(it));
+        (*policy->referred)[p.snapshot] += p.length;
+        return Status::OK();
+      };
+    }
     if (s.transcript) {
       ref->bytes = s.transcript->bytes();
       ref->folded_seq = s.transcript->folded_seq();
@@ -129,11 +157,14 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
       // re-encoded; where they land becomes the prefix's new home.
       std::vector<std::pair<size_t, TranscriptSealed::Part>> moved;
       ACPSTORE_RETURN_IF_ERROR(EncodeTranscriptItems(
-          *s.transcript, s.transcript_sealed.get(), add, &moved));
+          *s.transcript, s.transcript_sealed.get(), add, &moved,
+          policy != nullptr ? &sealed_refs : nullptr));
       if (!moved.empty() && sealed_out != nullptr) {
         auto sealed = std::make_shared<TranscriptSealed>();
         for (auto& [ordinal, part] : moved) {
-          part.offset = ref->items[ordinal].offset;
+          // Copied here: its file is set once published. Referred to:
+          // stays as it is.
+          if (ordinal != kReferred) part.offset = offsets[ordinal];
           sealed->parts.push_back(std::move(part));
         }
         *sealed_out = std::move(sealed);
@@ -153,25 +184,46 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
 // Loading: one session at a time, since its items follow it.
 class Loader {
  public:
-  Loader(StoreState* state, FileLogContext* context, std::string path,
+  Loader(io::FileSystem& fs, StoreState* state, FileLogContext* context,
+         std::string path, uint64_t number,
          std::shared_ptr<const io::RandomAccessFile> file)
-      : state_(state),
+      : fs_(fs),
+        state_(state),
         context_(context),
         path_(std::move(path)),
+        number_(number),
         file_(std::move(file)) {}
+
+  const std::map<uint64_t, uint64_t>& referred() const { return referred_; }
 
   // `offset`: the body's offset in its chunk; `file_offset`: in the file.
   Status Item(uint8_t tag, std::string_view body, uint64_t offset,
               uint64_t file_offset) {
+    const uint64_t first = transcript_.end_index();
     if (file_ != nullptr && have_transcript_ &&
         tag == item::kTranscriptEntries) {
       NoteItem(tag, body, file_offset);
     }
     record::ByteReader in(body, offset);
     Status s = Dispatch(tag, &in);
+    if (s.ok() && file_ != nullptr && tag == item::kTranscriptEntries) {
+      // Decision 0027: entries before a reference item are a sealed part
+      // (copied here); they stay sealed in this file.
+      TranscriptSealed::Part p;
+      p.file = file_;
+      p.offset = file_offset;
+      p.length = static_cast<uint32_t>(body.size());
+      p.crc = base::crc32c::Value(body.data(), body.size());
+      p.first_index = first;
+      p.count = static_cast<uint32_t>(transcript_.end_index() - first);
+      p.last_seq = entries_last_seq_;
+      p.snapshot = number_;
+      if (p.count > 0) parts_.push_back(std::move(p));
+    }
     if (s.ok() && file_ != nullptr && tag == item::kTranscriptHead) {
       ref_ = std::make_shared<TranscriptRef>();
       ref_->file = file_;
+      ref_->snapshot = number_;
       NoteItem(tag, body, file_offset);
     }
     if (s.ok() && !in.empty()) s = in.Corrupt("trailing bytes in an item");
@@ -201,6 +253,7 @@ class Loader {
                              item::kVersion);
         }
         if (version == 0) return in->Corrupt("snapshot content version 0");
+        version_ = version;
         ACPSTORE_RETURN_IF_ERROR(in->Varint64("sessions", &expected_sessions_));
         ACPSTORE_RETURN_IF_ERROR(in->Varint64("actions", &expected_actions_));
         if (version >= 2) {
@@ -324,6 +377,7 @@ class Loader {
         if (!base::GetVarint32(&rest, &n)) {
           return in->Corrupt("transcript entries cut short");
         }
+        entries_last_seq_ = 0;
         for (uint32_t i = 0; i < n; ++i) {
           transcript::Entry e;
           Status s = transcript::Transcript::DecodeEntry(&rest, &e);
@@ -331,12 +385,15 @@ class Loader {
           if (transcript_.size() >= transcript_.expected_entries()) {
             return in->Corrupt("more transcript entries than its head says");
           }
+          entries_last_seq_ = std::max(entries_last_seq_, e.last_seq);
           transcript_.AddDecoded(std::move(e));
         }
         std::string_view used;
         return in->Bytes("transcript entries",
                          in->rest().size() - rest.size(), &used);
       }
+      case item::kTranscriptSealedRef:
+        return SealedRef(in);
       case item::kAction: {
         ACPSTORE_RETURN_IF_ERROR(FinishSession());
         record::Mutation m;
@@ -349,6 +406,102 @@ class Loader {
       default:
         return in->Corrupt("unknown snapshot item " + std::to_string(tag));
     }
+  }
+
+  // Decision 0027: a sealed part in an older snapshot of this directory.
+  Status SealedRef(record::ByteReader* in) {
+    if (!have_transcript_) {
+      return in->Corrupt("sealed transcript reference before its head");
+    }
+    if (version_ < 4) {
+      return in->Corrupt("sealed transcript reference in content version " +
+                         std::to_string(version_));
+    }
+    std::string_view body;
+    ACPSTORE_RETURN_IF_ERROR(
+        in->Bytes("sealed transcript reference", in->rest().size(), &body));
+    SealedRefItem r;
+    Status s = DecodeSealedRef(body, &r);
+    if (!s.ok()) return in->Corrupt(std::string(s.message()));
+    TranscriptSealed::Part& p = r.part;
+    if (p.snapshot >= number_) {
+      return in->Corrupt("sealed transcript reference to snapshot " +
+                         std::to_string(p.snapshot) +
+                         ", not an older one");
+    }
+    if (p.first_index != transcript_.end_index() ||
+        transcript_.size() + p.count > transcript_.expected_entries()) {
+      return in->Corrupt(
+          "sealed transcript reference does not continue its entries");
+    }
+    ACPSTORE_ASSIGN_OR_RETURN(p.file, Referred(p));
+    referred_[p.snapshot] += p.length;
+    if (file_ == nullptr) {
+      // No budget (or an offline check): read the part back, CRC-checked,
+      // and hold its entries.
+      std::string raw;
+      std::vector<transcript::Entry> entries;
+      ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &raw));
+      ACPSTORE_RETURN_IF_ERROR(DecodeSealedPart(p, raw, &entries));
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].Bytes() != r.entry_bytes[i]) {
+          return Status::DataLoss(
+              "sealed transcript entries in " + p.file->path() +
+              " differ from the reference to them");
+        }
+        transcript_.AddDecoded(std::move(entries[i]));
+      }
+      return Status::OK();
+    }
+    // Restored sealed: the part is not read (its CRC is checked when it
+    // is: reads, the next snapshot that copies it, verify).
+    transcript_.Seal(transcript_.end_index());
+    for (uint32_t b : r.entry_bytes) transcript_.AddSealedDecoded(b);
+    if (ref_ != nullptr) {
+      TranscriptRef::Item it{item::kTranscriptEntries, p.offset, p.length};
+      it.elsewhere = p.file;
+      it.own_crc = p.crc;
+      it.elsewhere_snapshot = p.snapshot;
+      ref_->items.push_back(std::move(it));
+    }
+    parts_.push_back(p);
+    sealed_parts_ = parts_.size();
+    return Status::OK();
+  }
+
+  // The referred file, opened once (shared by every part in it), after
+  // checking that it holds the part.
+  Result<std::shared_ptr<const io::RandomAccessFile>> Referred(
+      const TranscriptSealed::Part& p) {
+    auto it = files_.find(p.snapshot);
+    if (it == files_.end()) {
+      const std::string path = io::JoinPath(
+          io::DirName(path_), snapshot::SnapshotFileName(p.snapshot));
+      RefFile f;
+      Result<uint64_t> size = fs_.FileSize(path);
+      if (!size.ok()) {
+        return Status::Corruption("snapshot " + path +
+                                  ", which this one refers to, cannot be "
+                                  "opened: " + std::string(size.error().message()))
+            .With("referred_path", path);
+      }
+      ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::RandomAccessFile> opened,
+                                fs_.OpenReadable(path));
+      f.file = std::move(opened);
+      f.size = *size;
+      it = files_.emplace(p.snapshot, std::move(f)).first;
+    }
+    if (p.offset > it->second.size ||
+        p.length > it->second.size - p.offset) {
+      const std::string& path = it->second.file->path();
+      return Status::Corruption("snapshot " + path + " is " +
+                                std::to_string(it->second.size) +
+                                " bytes, too short for the sealed transcript "
+                                "part this one refers to at offset " +
+                                std::to_string(p.offset))
+          .With("referred_path", path);
+    }
+    return it->second.file;
   }
 
   void NoteItem(uint8_t tag, std::string_view body, uint64_t file_offset) {
@@ -399,17 +552,49 @@ class Loader {
         ref->folded_seq = transcript_.folded_seq();
         ref->complete = transcript_.complete();
       }
+      std::shared_ptr<TranscriptSealed> sealed;
+      if (sealed_parts_ > 0) {
+        // Decision 0027: restored sealed up to its last reference; no open
+        // tool may lie there (a fold could not reach it).
+        for (uint64_t index : transcript_.open_tool_indexes()) {
+          if (index < transcript_.held_index()) {
+            return Status::Corruption("transcript of session " + id_ +
+                                      " has an open tool in its sealed part");
+          }
+        }
+        sealed = std::make_shared<TranscriptSealed>();
+        sealed->parts.assign(
+            parts_.begin(),
+            parts_.begin() + static_cast<std::ptrdiff_t>(sealed_parts_));
+      }
+      parts_.clear();
+      sealed_parts_ = 0;
       return state_->RestoreTranscript(tenant_, id_, std::move(transcript_),
-                                       std::move(ref));
+                                       std::move(ref), std::move(sealed));
     }
     // Written before transcripts (content version < 3) or while they were
     // off: fold what retention left.
     return state_->RebuildTranscript(tenant_, id_);
   }
 
+  io::FileSystem& fs_;
   StoreState* const state_;
   FileLogContext* const context_;
   const std::string path_;
+  const uint64_t number_;  // of this snapshot
+  uint32_t version_ = 0;   // its content version
+  // Decision 0027: the older snapshots referred to, opened once.
+  struct RefFile {
+    std::shared_ptr<const io::RandomAccessFile> file;
+    uint64_t size = 0;
+  };
+  std::map<uint64_t, RefFile> files_;
+  std::map<uint64_t, uint64_t> referred_;  // number -> bytes
+  // The transcript's parts so far (with a file only) and how many of
+  // them end at its last reference: those stay sealed.
+  std::vector<TranscriptSealed::Part> parts_;
+  size_t sealed_parts_ = 0;
+  EventSeq entries_last_seq_ = 0;  // of the last entries item
   bool saw_meta_ = false;
   uint64_t expected_sessions_ = 0;
   uint64_t expected_actions_ = 0;
@@ -515,7 +700,33 @@ Result<uint64_t> WriteSnapshot(
     const journal::JournalPosition& covered, TimestampMs created_at,
     const StateImage& image,
     std::vector<std::shared_ptr<const TranscriptRef>>* refs,
-    std::vector<std::shared_ptr<const TranscriptSealed>>* sealed) {
+    std::vector<std::shared_ptr<const TranscriptSealed>>* sealed,
+    SnapshotRefs* snapshot_refs) {
+  // Decision 0027: refer to a kept file only while at least half of it is
+  // still referred to; below that its parts are copied (re-homed) here,
+  // so no file stays on disk for a few parts.
+  std::optional<ReferPolicy> policy;
+  if (snapshot_refs != nullptr) {
+    snapshot_refs->referred.clear();
+    std::map<uint64_t, uint64_t> live;
+    for (const SessionImage& s : image.sessions) {
+      if (!s.transcript || s.transcript_sealed == nullptr) continue;
+      for (const TranscriptSealed::Part& p : s.transcript_sealed->parts) {
+        if (p.snapshot != 0 && p.first_index >= s.transcript->first_index()) {
+          live[p.snapshot] += p.length;
+        }
+      }
+    }
+    policy.emplace();
+    policy->referred = &snapshot_refs->referred;
+    for (const auto& [n, bytes] : live) {
+      auto it = snapshot_refs->referable.find(n);
+      if (it != snapshot_refs->referable.end() && n < number &&
+          2 * bytes >= it->second) {
+        policy->refer.emplace(n, it->second);
+      }
+    }
+  }
   snapshot::SnapshotHeader header;
   header.number = number;
   header.covered = {covered.segment, covered.offset};
@@ -535,7 +746,8 @@ Result<uint64_t> WriteSnapshot(
   for (size_t i = 0; i < image.sessions.size(); ++i) {
     ACPSTORE_RETURN_IF_ERROR(WriteSession(
         &out, image.sessions[i], refs != nullptr ? &written[i] : nullptr,
-        sealed != nullptr ? &moved[i] : nullptr));
+        sealed != nullptr ? &moved[i] : nullptr,
+        policy ? &*policy : nullptr));
   }
   for (const Action& a : image.actions) {
     body.clear();
@@ -555,13 +767,18 @@ Result<uint64_t> WriteSnapshot(
       for (size_t i = 0; i < written.size(); ++i) {
         if (written[i] == nullptr) continue;
         written[i]->file = file;
+        written[i]->snapshot = number;
         (*refs)[i] = std::move(written[i]);
       }
       if (sealed != nullptr) {
         sealed->assign(image.sessions.size(), nullptr);
         for (size_t i = 0; i < moved.size(); ++i) {
           if (moved[i] == nullptr) continue;
-          for (TranscriptSealed::Part& p : moved[i]->parts) p.file = file;
+          for (TranscriptSealed::Part& p : moved[i]->parts) {
+            if (p.file != nullptr) continue;  // referred to (decision 0027)
+            p.file = file;
+            p.snapshot = number;
+          }
           (*sealed)[i] = std::move(moved[i]);
         }
       }
@@ -572,10 +789,9 @@ Result<uint64_t> WriteSnapshot(
   return writer->bytes();
 }
 
-Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
-                                              const std::string& path,
-                                              StoreState* state,
-                                              FileLogContext* context) {
+Result<snapshot::SnapshotHeader> LoadSnapshot(
+    io::FileSystem& fs, const std::string& path, StoreState* state,
+    FileLogContext* context, std::map<uint64_t, uint64_t>* referred) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
                             snapshot::SnapshotReader::Open(fs, path));
   std::shared_ptr<const io::RandomAccessFile> file;
@@ -584,7 +800,8 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
                               fs.OpenReadable(path));
     file = std::move(opened);
   }
-  Loader loader(state, context, path, std::move(file));
+  Loader loader(fs, state, context, path, reader->header().number,
+                std::move(file));
   std::string_view chunk;
   uint64_t chunk_index = 0;
   while (reader->Next(&chunk)) {
@@ -609,7 +826,35 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
   }
   ACPSTORE_RETURN_IF_ERROR(reader->status());
   ACPSTORE_RETURN_IF_ERROR(Located(loader.Finish(), path));
+  if (referred != nullptr) *referred = loader.referred();
   return reader->header();
+}
+
+Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
+    io::FileSystem& fs, const std::string& path) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
+                            snapshot::SnapshotReader::Open(fs, path));
+  std::map<uint64_t, uint64_t> out;
+  std::string_view chunk;
+  while (reader->Next(&chunk)) {
+    record::ByteReader in(chunk);
+    while (!in.empty()) {
+      uint8_t tag = 0;
+      uint32_t n = 0;
+      std::string_view body;
+      Status s = in.U8("item tag", &tag);
+      if (s.ok()) s = in.Varint32("item length", &n);
+      if (s.ok()) s = in.Bytes("item", n, &body);
+      if (s.ok() && tag == item::kTranscriptSealedRef) {
+        SealedRefItem r;
+        s = DecodeSealedRef(body, &r);
+        if (s.ok()) out[r.part.snapshot] += r.part.length;
+      }
+      if (!s.ok()) return Located(s, path);
+    }
+  }
+  ACPSTORE_RETURN_IF_ERROR(reader->status());
+  return out;
 }
 
 }  // namespace acpstore::engine

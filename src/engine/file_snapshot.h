@@ -76,9 +76,17 @@ inline constexpr uint8_t kTranscriptHead = 9;
 // varint32 n, n x Transcript::EncodeEntry, continuing the head's entries
 // in index order. Since content version 3.
 inline constexpr uint8_t kTranscriptEntries = 10;
+// Decision 0027: a sealed part of the transcript that lies, durably, in an
+// older snapshot file: varint64 that snapshot's number, varint64 offset
+// and varint32 length of the part's kTranscriptEntries body in it, fixed32
+// CRC32C of that body, varint64 first entry index, varint32 entries,
+// varint64 highest last_seq, then entries x varint32 Entry::Bytes. Among
+// the head's entries items, in index order. Since content version 4.
+inline constexpr uint8_t kTranscriptSealedRef = 11;
 // 1: clientEventIds as strings (kClientIds). 2: as tags (kClientIdTags)
 // with their key in kMeta. 3: transcripts (kTranscriptHead/Entries).
-inline constexpr uint32_t kVersion = 3;
+// 4: references to sealed parts in older snapshots (kTranscriptSealedRef).
+inline constexpr uint32_t kVersion = 4;
 // Entries per kEventIndex or kClientIdTags item, so no item nears the
 // chunk cap.
 inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;
@@ -121,30 +129,55 @@ Status ResolvePending(
     const std::map<uint64_t, journal::RecordLocation>& records,
     StateImage* image);
 
+// Decision 0027: which older snapshot files a snapshot may refer to
+// instead of copying sealed parts, and which it did.
+struct SnapshotRefs {
+  // In: published snapshots of the same directory that stay on disk while
+  // the new one is kept: number -> file size. A file whose parts in the
+  // image are under half its size is not referred to: its parts are copied
+  // (re-homed) so it can go.
+  std::map<uint64_t, uint64_t> referable;
+  // Out: the files the written snapshot refers to: number -> bytes of the
+  // parts it refers to there.
+  std::map<uint64_t, uint64_t> referred;
+};
+
 // Writes `image` as snapshot `number` of `dir`, covering `covered`.
 // Returns the size of the published file. With `refs`, also where each
 // session's transcript lies in the published file (aligned with
 // image.sessions; null for a session without one), over one shared
 // handle of it (decision 0018); with `sealed` too, where each sealed
 // prefix's copy lies in it (null for a session without one; decision
-// 0021).
+// 0021; parts referred to keep their file). Without `snapshot_refs` the
+// snapshot is self-contained: every sealed part is copied.
 Result<uint64_t> WriteSnapshot(
     io::FileSystem& fs, const std::string& dir, uint64_t number,
     const journal::JournalPosition& covered, TimestampMs created_at,
     const StateImage& image,
     std::vector<std::shared_ptr<const TranscriptRef>>* refs = nullptr,
-    std::vector<std::shared_ptr<const TranscriptSealed>>* sealed = nullptr);
+    std::vector<std::shared_ptr<const TranscriptSealed>>* sealed = nullptr,
+    SnapshotRefs* snapshot_refs = nullptr);
 
 // Loads snapshot `path` into `state` (empty, whose event logs are made with
 // `context`). On failure `state` is half built and must be discarded.
 // When state->transcript_budget() > 0 each transcript keeps a reference to
 // its items in this file, and those past the budget are evicted at once
 // (decision 0018).
+// A sealed part referred to in an older snapshot of the same directory
+// (decision 0027) must lie within that file (kCorruption naming it
+// otherwise); with a budget the transcript is restored sealed (the part
+// not read), without one the part is read back and CRC-checked.
+// `referred`, if given, gets the files referred to: number -> bytes.
 // Returns the header (number and covered position).
-Result<snapshot::SnapshotHeader> LoadSnapshot(io::FileSystem& fs,
-                                              const std::string& path,
-                                              StoreState* state,
-                                              FileLogContext* context);
+Result<snapshot::SnapshotHeader> LoadSnapshot(
+    io::FileSystem& fs, const std::string& path, StoreState* state,
+    FileLogContext* context,
+    std::map<uint64_t, uint64_t>* referred = nullptr);
+
+// The files snapshot `path` refers to (decision 0027): number -> bytes of
+// the parts referred to there. Reads the snapshot's items only.
+Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
+    io::FileSystem& fs, const std::string& path);
 
 }  // namespace acpstore::engine
 

@@ -5,11 +5,13 @@
 #include "engine/file_snapshotter.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "engine/file_snapshot.h"
 #include "journal/segment_files.h"
 #include "snapshot/snapshot_dir.h"
+#include "snapshot/snapshot_format.h"
 
 namespace acpstore::engine {
 
@@ -96,9 +98,9 @@ void FileSnapshotter::BackgroundLoop() {
 
 // --------------------------------------------------------------- snapshots
 
-Status FileSnapshotter::SnapshotNow() {
+Status FileSnapshotter::SnapshotNow(bool self_contained) {
   base::MutexLock lock(&op_mu_);
-  return SnapshotLocked();
+  return SnapshotLocked(self_contained);
 }
 
 Status FileSnapshotter::EvictNow(bool all) {
@@ -134,7 +136,7 @@ Result<size_t> FileSnapshotter::ReclaimSegments() {
   return ReclaimLocked();
 }
 
-Status FileSnapshotter::SnapshotLocked() {
+Status FileSnapshotter::SnapshotLocked(bool self_contained) {
   StateImage image;
   ACPSTORE_ASSIGN_OR_RETURN(FileCommitPipeline::Capture capture,
                             pipeline_.BeginCapture(&image));
@@ -155,10 +157,25 @@ Status FileSnapshotter::SnapshotLocked() {
   const uint64_t number = next_number_++;
   std::vector<std::shared_ptr<const TranscriptRef>> refs;
   std::vector<std::shared_ptr<const TranscriptSealed>> sealed;
-  Result<uint64_t> bytes =
-      WriteSnapshot(fs_, layout_.snapshot_dir, number, covered, clock_->NowMs(),
-                    image, layout_.transcript_budget > 0 ? &refs : nullptr,
-                    layout_.transcript_budget > 0 ? &sealed : nullptr);
+  // Decision 0027: sealed parts already in a file that stays (a kept
+  // snapshot or one it refers to) are referred to, not copied again; the
+  // newer kept one and its files stay with this one.
+  SnapshotRefs snapshot_refs;
+  if (!self_contained && !kept_.empty()) {
+    auto referable = [&](uint64_t n) {
+      Result<uint64_t> size = fs_.FileSize(
+          io::JoinPath(layout_.snapshot_dir, snapshot::SnapshotFileName(n)));
+      if (size.ok()) snapshot_refs.referable[n] = *size;
+    };
+    const KeptSnapshot& newest = kept_.back();
+    referable(newest.number);
+    for (const auto& [n, bytes] : newest.refers) referable(n);
+  }
+  Result<uint64_t> bytes = WriteSnapshot(
+      fs_, layout_.snapshot_dir, number, covered, clock_->NowMs(), image,
+      layout_.transcript_budget > 0 ? &refs : nullptr,
+      layout_.transcript_budget > 0 ? &sealed : nullptr,
+      self_contained ? nullptr : &snapshot_refs);
   if (!bytes.ok()) {
     pipeline_.CaptureNotWritten();
     return bytes.error();
@@ -188,14 +205,34 @@ Status FileSnapshotter::SnapshotLocked() {
     spill_.reset();
     (void)EvictLocked();
   }
-  kept_.push_back(KeptSnapshot{number, covered});
+  kept_.push_back(KeptSnapshot{number, covered, snapshot_refs.referred});
   if (kept_.size() > 2) kept_.erase(kept_.begin(), kept_.end() - 2);
-  // Older files (and damaged newer ones left for inspection) go now.
-  (void)snapshot::DeleteOlderThan(fs_, layout_.snapshot_dir,
-                                  kept_.front().number);
-  snapshot_bytes_.store(*bytes);
+  DeleteUnkeptLocked();
   snapshots_written_.fetch_add(1);
   return ReclaimLocked().status();
+}
+
+void FileSnapshotter::DeleteUnkeptLocked() {
+  // Older files (and damaged newer ones left for inspection) go now,
+  // except those a kept snapshot refers to (decision 0027): recovery from
+  // either kept snapshot needs them. A reference never chains, so the
+  // kept snapshots' own lists are the whole set.
+  std::set<uint64_t> keep;
+  for (const KeptSnapshot& k : kept_) {
+    keep.insert(k.number);
+    for (const auto& [n, bytes] : k.refers) keep.insert(n);
+  }
+  const uint64_t newest = kept_.back().number;
+  (void)snapshot::DeleteUnkept(fs_, layout_.snapshot_dir, keep, newest);
+  uint64_t bytes = 0;
+  auto count = [&](uint64_t n) {
+    Result<uint64_t> size = fs_.FileSize(
+        io::JoinPath(layout_.snapshot_dir, snapshot::SnapshotFileName(n)));
+    if (size.ok()) bytes += *size;
+  };
+  count(newest);
+  for (const auto& [n, b] : kept_.back().refers) count(n);
+  snapshot_bytes_.store(bytes);
 }
 
 // -------------------------------------------------------------- eviction

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -49,6 +50,9 @@ class FileSnapshotter {
   struct KeptSnapshot {
     uint64_t number = 0;
     journal::JournalPosition covered;
+    // Decision 0027: the older snapshot files it refers to sealed
+    // transcript parts in (number -> bytes referred to): kept with it.
+    std::map<uint64_t, uint64_t> refers;
   };
 
   // `next_number`: the number the next snapshot gets; `loaded`: the
@@ -74,8 +78,10 @@ class FileSnapshotter {
   void RequestEviction() EXCLUDES(bg_mu_);
 
   // Writes a snapshot now (after making everything it holds durable),
-  // keeps the newest two, then reclaims. Blocks.
-  Status SnapshotNow() EXCLUDES(op_mu_);
+  // keeps the newest two (and the files they refer to), then reclaims.
+  // `self_contained`: every sealed transcript part is copied, none
+  // referred to in an older file (decision 0027; compact). Blocks.
+  Status SnapshotNow(bool self_contained = false) EXCLUDES(op_mu_);
   // One transcript eviction pass (decision 0018) now, then sealing
   // (decision 0021). `all`: every transcript may be evicted; otherwise
   // only those untouched since the previous pass (as in the background).
@@ -88,14 +94,18 @@ class FileSnapshotter {
   // Deletes the dead segments; returns how many went. Blocks.
   Result<size_t> ReclaimSegments() EXCLUDES(op_mu_);
 
-  // Size of the newest snapshot file (counted by max_disk_bytes).
+  // Size of the newest snapshot file and of the older ones it refers to
+  // (counted by max_disk_bytes).
   uint64_t snapshot_bytes() const { return snapshot_bytes_.load(); }
   uint64_t snapshots_written() const { return snapshots_written_.load(); }
   uint64_t segments_deleted() const { return segments_deleted_.load(); }
 
  private:
   void BackgroundLoop() EXCLUDES(bg_mu_, op_mu_);
-  Status SnapshotLocked() REQUIRES(op_mu_);
+  Status SnapshotLocked(bool self_contained = false) REQUIRES(op_mu_);
+  // Decision 0027: deletes the snapshot files no kept snapshot is or
+  // refers to; sets snapshot_bytes_.
+  void DeleteUnkeptLocked() REQUIRES(op_mu_);
   // Decision 0018: evicts the least recently used transcripts until the
   // resident ones fit three quarters of layout_.transcript_budget, those
   // without a copy on disk written to the spill file first.

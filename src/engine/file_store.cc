@@ -109,9 +109,15 @@ Status FileStore::Recover() {
     loaded = FileSnapshotter::KeptSnapshot{
         rec.snapshot_header.number,
         {rec.snapshot_header.covered.segment,
-         rec.snapshot_header.covered.offset}};
+         rec.snapshot_header.covered.offset},
+        rec.snapshot_referred};
     Result<uint64_t> size = fs_.FileSize(rec.snapshot->path);
     loaded_bytes = size.ok() ? *size : 0;
+    for (const auto& [n, bytes] : rec.snapshot_referred) {
+      Result<uint64_t> more = fs_.FileSize(
+          io::JoinPath(layout_.snapshot_dir, snapshot::SnapshotFileName(n)));
+      if (more.ok()) loaded_bytes += *more;
+    }
     opened_info_.snapshot_loaded = rec.snapshot_header.number;
   }
   for (const auto& skipped : rec.skipped_snapshots) {
@@ -327,7 +333,9 @@ StoreStats FileStore::Stats() {
 
 Status FileStore::CheckWritable() { return pipeline_->CheckWritable(); }
 
-Status FileStore::SnapshotNow() { return snapshotter_->SnapshotNow(); }
+Status FileStore::SnapshotNow(bool self_contained) {
+  return snapshotter_->SnapshotNow(self_contained);
+}
 
 Status FileStore::PrepareAppend(const Scope& scope,
                                std::string_view session_id) {
@@ -345,14 +353,15 @@ Status FileStore::PrepareAppend(const Scope& scope,
   });
   if (ref == nullptr) return Status::OK();
   transcript::Transcript t;
-  ACPSTORE_RETURN_IF_ERROR(LoadTranscript(*ref, &t));
+  std::shared_ptr<const TranscriptSealed> sealed;
+  ACPSTORE_RETURN_IF_ERROR(LoadTranscript(*ref, &t, &sealed));
   pipeline_->WithTranscripts([&](StoreState& st, uint64_t) {
     SessionEntry* e = st.MutableSessionInTenant(tenant_id, id);
     // Evicted all along: the bytes read are the transcript. Otherwise
     // someone else loaded it (or it went): nothing to do.
     if (e != nullptr && e->incarnation == incarnation &&
         e->transcript_evicted && e->transcript_ref == ref) {
-      st.TranscriptLoaded(e, std::move(t));
+      st.TranscriptLoaded(e, std::move(t), std::move(sealed));
     }
   });
   return Status::OK();

@@ -93,9 +93,11 @@ class FileStore final : public DecidingStore {
 
   // ----------------------------------------------------- file engine only
   // Writes a snapshot now (after making everything submitted durable),
-  // keeps the newest two, then deletes dead segments. Blocks; must not be
-  // called from a completion.
-  Status SnapshotNow();
+  // keeps the newest two (and the older files they refer to, decision
+  // 0027), then deletes dead segments. `self_contained`: the snapshot
+  // refers to no older file (compact). Blocks; must not be called from a
+  // completion.
+  Status SnapshotNow(bool self_contained = false);
   // Deletes journal segments that hold no retained event and lie before the
   // oldest kept snapshot. Returns how many went. Blocks like SnapshotNow.
   Result<size_t> ReclaimSegments();

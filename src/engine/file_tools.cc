@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <variant>
 
 #include "base/format_version.h"
@@ -187,6 +188,12 @@ Result<InspectReport> Inspect(const std::string& data_dir,
       sum.covered_offset = h.covered.offset;
       sum.created_at = h.created_at;
     }
+    if (auto referred = SnapshotReferences(fs, f.path); referred.ok()) {
+      for (const auto& [n, bytes] : *referred) {
+        sum.referred_bytes += bytes;
+        sum.refers_to.push_back(n);
+      }
+    }
     report.snapshots.push_back(std::move(sum));
   }
 
@@ -296,8 +303,34 @@ Result<VerifyReport> Verify(const std::string& data_dir,
 
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> snapshots,
                             snapshot::ListSnapshots(fs, layout.snapshot_dir));
+  // Decision 0027: a file kept only because a newer snapshot refers to
+  // its sealed parts may itself refer to files that went since (no kept
+  // snapshot needs them): its framing and checksums are checked, and its
+  // parts through the snapshots that refer to them; it is not loaded.
+  std::set<uint64_t> referred_only;
+  for (size_t i = 0; i < snapshots.size() && i < 2; ++i) {
+    if (auto r = SnapshotReferences(fs, snapshots[i].path); r.ok()) {
+      for (const auto& [n, bytes] : *r) referred_only.insert(n);
+    }
+  }
+  for (size_t i = 0; i < snapshots.size() && i < 2; ++i) {
+    referred_only.erase(snapshots[i].number);
+  }
   for (size_t i = 0; i < snapshots.size(); ++i) {
     const auto& f = snapshots[i];
+    if (referred_only.count(f.number) > 0) {
+      Result<snapshot::SnapshotHeader> h =
+          snapshot::ValidateSnapshot(fs, f.path);
+      if (!h.ok()) {
+        report.problems.push_back(tools::ProblemFrom(h.error(), f.path));
+      }
+      if (Result<uint64_t> size = fs.FileSize(f.path); size.ok()) {
+        report.bytes += *size;
+      }
+      ++report.snapshots;
+      Report(progress, "snapshots", i + 1, snapshots.size());
+      continue;
+    }
     FileLogContext context(nullptr);
     // No reader: transcripts off, so an older snapshot's are not rebuilt
     // from events (a snapshot's own transcript items are still checked).

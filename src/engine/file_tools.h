@@ -57,6 +57,10 @@ struct SnapshotSummary {
   uint64_t covered_offset = 0;
   TimestampMs created_at = 0;
   bool loaded = false;  // the one recovery used
+  // Decision 0027: bytes of sealed transcript parts it refers to in older
+  // snapshot files, and which files.
+  uint64_t referred_bytes = 0;
+  std::vector<uint64_t> refers_to;
 };
 
 struct InspectReport {

@@ -39,10 +39,11 @@ Result<CompactReport> CompactInPlace(io::FileSystem& fs,
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store,
                             FileStore::Open(options, &fs));
   // Two snapshots of the same state: the older kept one then covers the
-  // whole journal, so every segment without a retained event may go.
+  // whole journal, so every segment without a retained event may go. Both
+  // self-contained (decision 0027): no older snapshot file stays.
   for (int i = 0; i < 2; ++i) {
     Report(progress, "snapshot", i, 2);
-    ACPSTORE_RETURN_IF_ERROR(store->SnapshotNow());
+    ACPSTORE_RETURN_IF_ERROR(store->SnapshotNow(/*self_contained=*/true));
   }
   Report(progress, "snapshot", 2, 2);
   store.reset();

@@ -351,13 +351,18 @@ void StoreState::UncountTranscript(const SessionEntry& e) {
 Status StoreState::RestoreTranscript(std::string_view tenant_id,
                                      std::string_view session_id,
                                      transcript::Transcript transcript,
-                                     std::shared_ptr<const TranscriptRef> ref) {
+                                     std::shared_ptr<const TranscriptRef> ref,
+                                     std::shared_ptr<const TranscriptSealed> sealed) {
   SessionEntry* e = MutableSession(tenant_id, session_id);
   if (e == nullptr) return Status::Internal("transcript of an unknown session");
+  if ((sealed != nullptr) !=
+      (transcript.held_index() > transcript.first_index())) {
+    return Status::Internal("a sealed transcript without its sealed parts");
+  }
   UncountTranscript(*e);
   e->transcript = std::move(transcript);
   e->transcript_ref = std::move(ref);
-  e->transcript_sealed.reset();
+  e->transcript_sealed = std::move(sealed);
   e->transcript_evicted = false;
   e->transcript_used = ++transcript_tick_;
   CountTranscript(*e);
@@ -373,15 +378,21 @@ Status StoreState::RestoreTranscript(std::string_view tenant_id,
 Status StoreState::LoadTranscript(SessionEntry* e) {
   if (!e->transcript_evicted) return Status::OK();
   transcript::Transcript t;
-  ACPSTORE_RETURN_IF_ERROR(engine::LoadTranscript(*e->transcript_ref, &t));
-  TranscriptLoaded(e, std::move(t));
+  std::shared_ptr<const TranscriptSealed> sealed;
+  ACPSTORE_RETURN_IF_ERROR(
+      engine::LoadTranscript(*e->transcript_ref, &t, &sealed));
+  TranscriptLoaded(e, std::move(t), std::move(sealed));
   return Status::OK();
 }
 
-void StoreState::TranscriptLoaded(SessionEntry* e, transcript::Transcript t) {
+void StoreState::TranscriptLoaded(
+    SessionEntry* e, transcript::Transcript t,
+    std::shared_ptr<const TranscriptSealed> sealed) {
   UncountTranscript(*e);
-  e->transcript = std::move(t);  // whole: nothing sealed
-  e->transcript_sealed.reset();
+  // Whole, or (decision 0027) with the entries that lie in published
+  // snapshots left sealed there: they need no copy again.
+  e->transcript = std::move(t);
+  e->transcript_sealed = std::move(sealed);
   e->transcript_evicted = false;
   e->transcript_used = ++transcript_tick_;
   CountTranscript(*e);
@@ -501,11 +512,41 @@ bool StoreState::SealTranscript(SessionEntry* e, uint64_t held, uint64_t end,
 
 void StoreState::MoveSealed(SessionEntry* e, const TranscriptSealed* was,
                             std::shared_ptr<const TranscriptSealed> now) {
-  if (e->transcript_evicted || e->transcript_sealed.get() != was ||
+  if (e->transcript_evicted || e->transcript_sealed == nullptr ||
       was == nullptr || now == nullptr) {
     return;
   }
-  e->transcript_sealed = std::move(now);
+  if (e->transcript_sealed.get() == was) {
+    e->transcript_sealed = std::move(now);
+    return;
+  }
+  // Sealed again since the capture (SealTranscript keeps the earlier
+  // parts, less those the cap dropped whole, and adds new ones): the
+  // captured parts still held move, the new ones stay after them. Without
+  // this, a file the snapshot re-homed parts out of (decision 0027) would
+  // stay referred to by memory.
+  const std::vector<TranscriptSealed::Part>& cur = e->transcript_sealed->parts;
+  if (cur.empty() || was->parts.empty()) return;
+  const TranscriptSealed::Part& last = was->parts.back();
+  size_t after = cur.size();  // first part sealed after the capture
+  for (size_t i = 0; i < cur.size(); ++i) {
+    if (cur[i].file == last.file && cur[i].offset == last.offset &&
+        cur[i].first_index == last.first_index) {
+      after = i + 1;
+      break;
+    }
+  }
+  if (after == cur.size() && !(cur.back().file == last.file &&
+                               cur.back().offset == last.offset)) {
+    return;  // not a continuation of what was captured
+  }
+  auto merged = std::make_shared<TranscriptSealed>();
+  const uint64_t first = e->transcript.first_index();
+  for (const TranscriptSealed::Part& p : now->parts) {
+    if (p.first_index + p.count > first) merged->parts.push_back(p);
+  }
+  for (size_t i = after; i < cur.size(); ++i) merged->parts.push_back(cur[i]);
+  e->transcript_sealed = std::move(merged);
 }
 
 Status StoreState::RebuildTranscript(std::string_view tenant_id,

@@ -143,10 +143,13 @@ class StoreState {
   // session (just upserted). With `ref` (where the same transcript lies in
   // the snapshot), it is evicted at once when the resident ones already
   // fill transcript_budget().
-  Status RestoreTranscript(std::string_view tenant_id,
-                           std::string_view session_id,
-                           transcript::Transcript transcript,
-                           std::shared_ptr<const TranscriptRef> ref = nullptr);
+  // With `sealed` (decision 0027: its sealed prefix lies in older
+  // snapshots), `transcript` is restored sealed, as it was written.
+  Status RestoreTranscript(
+      std::string_view tenant_id, std::string_view session_id,
+      transcript::Transcript transcript,
+      std::shared_ptr<const TranscriptRef> ref = nullptr,
+      std::shared_ptr<const TranscriptSealed> sealed = nullptr);
 
   // Decision 0018: transcripts out of memory (the file engine; 0 = never,
   // the default). Memory keeps at most about `budget` bytes of transcripts
@@ -170,7 +173,11 @@ class StoreState {
   Status LoadTranscript(SessionEntry* e);
   // The second half of LoadTranscript, for an engine that read `t` back
   // from e->transcript_ref without the lock: makes it resident.
-  void TranscriptLoaded(SessionEntry* e, transcript::Transcript t);
+  // `sealed`: t's sealed prefix, which stayed in published snapshots
+  // (decision 0027); null when t is whole.
+  void TranscriptLoaded(
+      SessionEntry* e, transcript::Transcript t,
+      std::shared_ptr<const TranscriptSealed> sealed = nullptr);
   // Gives a resident transcript its copy on disk (`ref` must name exactly
   // it), or moves an evicted one's reference to another copy of the same
   // items. No-op (false) when the transcript is no longer what `ref`
@@ -206,7 +213,8 @@ class StoreState {
   bool SealTranscript(SessionEntry* e, uint64_t held, uint64_t end,
                       std::vector<TranscriptSealed::Part> parts);
   // After a snapshot copied e's sealed parts: points them at the copy
-  // (`now`) if they are still `was`, so the older files can go.
+  // (`now`) if they are still `was`, so the older files can go. Parts
+  // sealed since (after `was`'s) are kept after `now`'s.
   void MoveSealed(SessionEntry* e, const TranscriptSealed* was,
                   std::shared_ptr<const TranscriptSealed> now);
   SessionEntry* MutableSessionInTenant(std::string_view tenant_id,

@@ -34,10 +34,7 @@ EventSeq TranscriptSealed::last_seq() const {
   return seq;
 }
 
-namespace {
-
-// Reads one sealed part's body and checks its CRC.
-Status ReadPart(const TranscriptSealed::Part& p, std::string* body) {
+Status ReadSealedPart(const TranscriptSealed::Part& p, std::string* body) {
   body->resize(p.length);
   Result<std::string_view> got =
       p.file->ReadAt(p.offset, p.length, body->data());
@@ -58,23 +55,81 @@ Status ReadPart(const TranscriptSealed::Part& p, std::string* body) {
   return Status::OK();
 }
 
-// Decodes a part's body: exactly p.count entries.
-Status DecodePart(const TranscriptSealed::Part& p, std::string_view body,
-                  std::vector<transcript::Entry>* out) {
+Status DecodeSealedPart(const TranscriptSealed::Part& p, std::string_view body,
+                        std::vector<transcript::Entry>* out) {
   uint32_t n = 0;
   if (!base::GetVarint32(&body, &n) || n != p.count) {
     return Status::DataLoss("sealed transcript entries: wrong count");
   }
+  EventSeq last_seq = 0;
   for (uint32_t i = 0; i < n; ++i) {
     transcript::Entry e;
     ACPSTORE_RETURN_IF_ERROR(transcript::Transcript::DecodeEntry(&body, &e));
+    last_seq = std::max(last_seq, e.last_seq);
     out->push_back(std::move(e));
   }
   if (!body.empty()) {
     return Status::DataLoss("trailing bytes in sealed transcript entries");
   }
+  // Reads of the entries changed after a seq trust it (decision 0027: a
+  // reference item carries it beside the CRC-checked bytes).
+  if (last_seq != p.last_seq) {
+    return Status::DataLoss("sealed transcript entries: wrong highest seq");
+  }
   return Status::OK();
 }
+
+void EncodeSealedRef(const transcript::Transcript& t,
+                     const TranscriptSealed::Part& part, std::string* out) {
+  base::PutVarint64(out, part.snapshot);
+  base::PutVarint64(out, part.offset);
+  base::PutVarint32(out, part.length);
+  base::PutFixed32(out, part.crc);
+  base::PutVarint64(out, part.first_index);
+  base::PutVarint32(out, part.count);
+  base::PutVarint64(out, part.last_seq);
+  for (uint64_t i = part.first_index; i < part.first_index + part.count; ++i) {
+    base::PutVarint32(out, t.sealed_entry_bytes(i));
+  }
+}
+
+Status DecodeSealedRef(std::string_view body, SealedRefItem* out) {
+  TranscriptSealed::Part& p = out->part;
+  auto bad = [](std::string_view what) {
+    return Status::Corruption("sealed transcript reference: " +
+                              std::string(what));
+  };
+  if (!base::GetVarint64(&body, &p.snapshot) ||
+      !base::GetVarint64(&body, &p.offset) ||
+      !base::GetVarint32(&body, &p.length) || body.size() < 4) {
+    return bad("cut short");
+  }
+  p.crc = base::DecodeFixed32(body.data());
+  body.remove_prefix(4);
+  if (!base::GetVarint64(&body, &p.first_index) ||
+      !base::GetVarint32(&body, &p.count) ||
+      !base::GetVarint64(&body, &p.last_seq)) {
+    return bad("cut short");
+  }
+  if (p.snapshot == 0 || p.first_index == 0 || p.count == 0 ||
+      p.length == 0) {
+    return bad("names no snapshot, entry or byte");
+  }
+  // Each size takes at least a byte: a count past the body is damage, not
+  // an allocation.
+  if (p.count > body.size()) return bad("more entries than sizes");
+  out->entry_bytes.clear();
+  out->entry_bytes.reserve(p.count);
+  for (uint32_t i = 0; i < p.count; ++i) {
+    uint32_t b = 0;
+    if (!base::GetVarint32(&body, &b)) return bad("entry sizes cut short");
+    out->entry_bytes.push_back(b);
+  }
+  if (!body.empty()) return bad("trailing bytes");
+  return Status::OK();
+}
+
+namespace {
 
 // Entries [from, end) of `t` (held ones) as kTranscriptEntries bodies of
 // ~kEntriesItemTarget; calls item(body, first index, count, last seq).
@@ -113,7 +168,8 @@ Status GroupEntries(
 Status EncodeTranscriptItems(
     const transcript::Transcript& t, const TranscriptSealed* sealed,
     const std::function<Status(uint8_t tag, std::string_view body)>& add,
-    std::vector<std::pair<size_t, TranscriptSealed::Part>>* moved) {
+    std::vector<std::pair<size_t, TranscriptSealed::Part>>* moved,
+    const SealedRefs* refs) {
   std::string body;
   t.EncodeHead(&body);
   ACPSTORE_RETURN_IF_ERROR(add(item::kTranscriptHead, body));
@@ -138,13 +194,22 @@ Status EncodeTranscriptItems(
     std::string raw;
     for (const TranscriptSealed::Part& p : sealed->parts) {
       if (p.first_index + p.count <= t.first_index()) continue;  // dropped
-      ACPSTORE_RETURN_IF_ERROR(ReadPart(p, &raw));
+      if (refs != nullptr && p.first_index >= t.first_index() &&
+          refs->refer(p)) {
+        // Decision 0027: the bytes stay where they are, durably.
+        body.clear();
+        EncodeSealedRef(t, p, &body);
+        ACPSTORE_RETURN_IF_ERROR(refs->add_ref(p, body));
+        if (moved != nullptr) moved->emplace_back(kReferred, p);
+        continue;
+      }
+      ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &raw));
       if (p.first_index >= t.first_index()) {
         ACPSTORE_RETURN_IF_ERROR(add_sealed(raw, p));
         continue;
       }
       std::vector<transcript::Entry> entries;
-      ACPSTORE_RETURN_IF_ERROR(DecodePart(p, raw, &entries));
+      ACPSTORE_RETURN_IF_ERROR(DecodeSealedPart(p, raw, &entries));
       const uint64_t skip = t.first_index() - p.first_index;
       body.clear();
       base::PutVarint32(&body, static_cast<uint32_t>(entries.size() - skip));
@@ -181,9 +246,9 @@ Status LoadSealed(const TranscriptSealed& sealed, transcript::Transcript* t) {
     }
     next = p.first_index + p.count;
     if (next <= t->first_index()) continue;  // dropped by the cap since
-    ACPSTORE_RETURN_IF_ERROR(ReadPart(p, &raw));
+    ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &raw));
     part.clear();
-    ACPSTORE_RETURN_IF_ERROR(DecodePart(p, raw, &part));
+    ACPSTORE_RETURN_IF_ERROR(DecodeSealedPart(p, raw, &part));
     for (size_t i = 0; i < part.size(); ++i) {
       if (p.first_index + i >= t->first_index()) {
         entries.push_back(std::move(part[i]));
@@ -205,6 +270,16 @@ Status ReadTranscriptItems(
   for (size_t i = 0; i < ref.items.size(); ++i) {
     const TranscriptRef::Item& it = ref.items[i];
     std::string& body = bodies[i];
+    if (it.elsewhere != nullptr) {
+      // Decision 0027: a sealed part in an older snapshot, checked alone.
+      TranscriptSealed::Part p;
+      p.file = it.elsewhere;
+      p.offset = it.offset;
+      p.length = it.length;
+      p.crc = it.own_crc;
+      ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &body));
+      continue;
+    }
     body.resize(it.length);
     Result<std::string_view> got = ref.file->ReadAt(it.offset, it.length,
                                                     body.data());
@@ -224,10 +299,28 @@ Status ReadTranscriptItems(
   return Status::OK();
 }
 
-Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out) {
+Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out,
+                      std::shared_ptr<const TranscriptSealed>* sealed) {
   bool head = false;
+  // Decision 0027: each entries item as a part, should it stay sealed.
+  std::vector<TranscriptSealed::Part> parts;
+  size_t item_index = 0;
   Status s = ReadTranscriptItems(
       ref, [&](uint8_t tag, std::string_view body) -> Status {
+        const TranscriptRef::Item& it = ref.items[item_index++];
+        if (sealed != nullptr && tag == item::kTranscriptEntries) {
+          TranscriptSealed::Part p;
+          p.file = it.elsewhere != nullptr ? it.elsewhere : ref.file;
+          p.snapshot =
+              it.elsewhere != nullptr ? it.elsewhere_snapshot : ref.snapshot;
+          p.offset = it.offset;
+          p.length = it.length;
+          p.crc = it.elsewhere != nullptr
+                      ? it.own_crc
+                      : base::crc32c::Value(body.data(), body.size());
+          p.first_index = out->end_index();
+          parts.push_back(std::move(p));
+        }
         if (tag == item::kTranscriptHead) {
           if (head) return Status::Corruption("two transcript heads");
           head = true;
@@ -248,7 +341,14 @@ Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out) {
             return Status::Corruption(
                 "more transcript entries than its head says");
           }
+          if (!parts.empty()) {
+            parts.back().last_seq = std::max(parts.back().last_seq, e.last_seq);
+          }
           out->AddDecoded(std::move(e));
+        }
+        if (!parts.empty() && tag == item::kTranscriptEntries) {
+          parts.back().count =
+              static_cast<uint32_t>(out->end_index() - parts.back().first_index);
         }
         if (!body.empty()) {
           return Status::Corruption("trailing bytes in transcript entries");
@@ -256,6 +356,22 @@ Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out) {
         return Status::OK();
       });
   if (!s.ok()) return s;
+  if (sealed != nullptr) {
+    sealed->reset();
+    const uint64_t end = out->sealable_end();
+    auto kept = std::make_shared<TranscriptSealed>();
+    for (TranscriptSealed::Part& p : parts) {
+      if (p.snapshot == 0 || p.count == 0 || p.first_index + p.count > end) {
+        break;
+      }
+      kept->parts.push_back(std::move(p));
+    }
+    if (!kept->parts.empty()) {
+      const TranscriptSealed::Part& last = kept->parts.back();
+      out->Seal(last.first_index + last.count);
+      *sealed = std::move(kept);
+    }
+  }
   if (!head || out->size() != out->expected_entries() ||
       out->bytes() != ref.bytes || out->folded_seq() != ref.folded_seq ||
       out->complete() != ref.complete) {
@@ -291,6 +407,14 @@ void TranscriptRefBuilder::Add(uint8_t tag, std::string_view body,
   ref_->items.push_back(
       TranscriptRef::Item{tag, offset, static_cast<uint32_t>(body.size())});
   ref_->crc = base::crc32c::Extend(ref_->crc, body.data(), body.size());
+}
+
+void TranscriptRefBuilder::AddElsewhere(const TranscriptSealed::Part& part) {
+  TranscriptRef::Item it{item::kTranscriptEntries, part.offset, part.length};
+  it.elsewhere = part.file;
+  it.own_crc = part.crc;
+  it.elsewhere_snapshot = part.snapshot;
+  ref_->items.push_back(std::move(it));
 }
 
 std::shared_ptr<const TranscriptRef> TranscriptRefBuilder::Finish() {

@@ -43,15 +43,24 @@ struct TranscriptRef {
     uint8_t tag = 0;  // snapshot_item::kTranscriptHead / kTranscriptEntries
     uint64_t offset = 0;  // of the item's body in the file
     uint32_t length = 0;
+    // Decision 0027: an entries item that a snapshot refers to in an older
+    // snapshot (its sealed part) lies in that file and carries its own
+    // CRC32C (not in `crc`); null for one in `file`.
+    std::shared_ptr<const io::RandomAccessFile> elsewhere;
+    uint32_t own_crc = 0;
+    uint64_t elsewhere_snapshot = 0;  // the number of `elsewhere`
   };
   std::shared_ptr<const io::RandomAccessFile> file;
   std::vector<Item> items;  // the head first, then the entries in order
-  uint32_t crc = 0;         // CRC32C of the bodies, in order
+  uint32_t crc = 0;  // CRC32C of the bodies in `file`, in order
   // What the transcript's head says, for the state's counters and checks
   // without reading it back.
   uint64_t bytes = 0;  // Transcript::bytes()
   EventSeq folded_seq = 0;
   bool complete = true;
+  // Decision 0027: the number of the published snapshot `file` is, or 0
+  // (a spill file).
+  uint64_t snapshot = 0;
 };
 
 // Decision 0021: the sealed prefix of a resident transcript
@@ -69,12 +78,44 @@ struct TranscriptSealed {
     uint64_t first_index = 0;  // of its first entry
     uint32_t count = 0;        // entries in it
     EventSeq last_seq = 0;     // the highest Entry::last_seq in it
+    // Decision 0027: the number of the published snapshot `file` is, or 0
+    // (a spill file: not durable, never referred to).
+    uint64_t snapshot = 0;
   };
   std::vector<Part> parts;
   // The highest Entry::last_seq of every part: a read of the entries
   // changed after a seq at or above it need not read them.
   EventSeq last_seq() const;
 };
+
+// Decision 0027: how a snapshot writes sealed parts that already lie in an
+// older snapshot file. refer(part): whether to write a reference item
+// instead of the part's bytes (a part the cap cut into is always copied);
+// add_ref(part, body): adds that kTranscriptSealedRef item.
+struct SealedRefs {
+  std::function<bool(const TranscriptSealed::Part&)> refer;
+  std::function<Status(const TranscriptSealed::Part&, std::string_view body)>
+      add_ref;
+};
+
+// The body of a kTranscriptSealedRef item for `part` of `t`
+// (docs/recovery.md, "Snapshot contents").
+void EncodeSealedRef(const transcript::Transcript& t,
+                     const TranscriptSealed::Part& part, std::string* out);
+
+// A decoded kTranscriptSealedRef item.
+struct SealedRefItem {
+  TranscriptSealed::Part part;  // file unset; snapshot set
+  std::vector<uint32_t> entry_bytes;  // Entry::Bytes of each entry
+};
+Status DecodeSealedRef(std::string_view body, SealedRefItem* out);
+
+// Reads one sealed part's body back and checks its length and CRC32C
+// (kIoError on a short read, kDataLoss on changed bytes).
+Status ReadSealedPart(const TranscriptSealed::Part& p, std::string* body);
+// Decodes a part's body: exactly p.count entries (kDataLoss otherwise).
+Status DecodeSealedPart(const TranscriptSealed::Part& p, std::string_view body,
+                        std::vector<transcript::Entry>* out);
 
 // Calls add(tag, body) for the head item, then for each entries item (at
 // most ~1 MiB of entries each, one entry may be larger): the items a
@@ -83,11 +124,15 @@ struct TranscriptSealed {
 // a part the cap dropped entries of (decoded, the kept ones re-encoded);
 // `moved`, if given, gets each sealed item as a part (offset 0, file
 // unset) with the ordinal of its add() call, for the caller to point at
-// where the items landed.
+// where the items landed. With `refs` (snapshots only, decision 0027), the
+// parts refs->refer() picks are written as reference items and given to
+// `moved` as they are, with ordinal kReferred.
+inline constexpr size_t kReferred = static_cast<size_t>(-1);
 Status EncodeTranscriptItems(
     const transcript::Transcript& t, const TranscriptSealed* sealed,
     const std::function<Status(uint8_t tag, std::string_view body)>& add,
-    std::vector<std::pair<size_t, TranscriptSealed::Part>>* moved = nullptr);
+    std::vector<std::pair<size_t, TranscriptSealed::Part>>* moved = nullptr,
+    const SealedRefs* refs = nullptr);
 
 // Reads the sealed entries of `t` back from `sealed` (CRC checked, those
 // below t.first_index() skipped) and unseals them: `t` is then whole.
@@ -99,8 +144,13 @@ Status ReadTranscriptItems(
     const TranscriptRef& ref,
     const std::function<Status(uint8_t tag, std::string_view body)>& visit);
 
-// Reads `ref` back and decodes it into *out (a fresh transcript).
-Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out);
+// Reads `ref` back and decodes it into *out (a fresh transcript). With
+// `sealed` (decision 0027), the entries items that lie in published
+// snapshots and end before out->sealable_end() stay sealed there: *out
+// holds the rest, and *sealed names them (null when none).
+Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out,
+                      std::shared_ptr<const TranscriptSealed>* sealed =
+                          nullptr);
 
 // Builds a reference while a transcript's items are written to `file`:
 // Add each item's tag, body and file offset, in order.
@@ -111,6 +161,8 @@ class TranscriptRefBuilder {
   TranscriptRefBuilder(std::shared_ptr<const io::RandomAccessFile> file,
                        const TranscriptRef& like);
   void Add(uint8_t tag, std::string_view body, uint64_t offset);
+  // An entries item in another file, with its own CRC (decision 0027).
+  void AddElsewhere(const TranscriptSealed::Part& part);
   std::shared_ptr<const TranscriptRef> Finish();
 
  private:

@@ -80,6 +80,19 @@ Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
   return deleted;
 }
 
+Result<size_t> DeleteUnkept(io::FileSystem& fs, const std::string& dir,
+                            const std::set<uint64_t>& keep, uint64_t below) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> files,
+                            ListSnapshots(fs, dir));
+  size_t deleted = 0;
+  for (const SnapshotFile& file : files) {
+    if (file.number >= below || keep.count(file.number) > 0) continue;
+    ACPSTORE_RETURN_IF_ERROR(fs.Remove(file.path));
+    ++deleted;
+  }
+  return deleted;
+}
+
 Result<size_t> RemoveTempFiles(io::FileSystem& fs, const std::string& dir) {
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names, Names(fs, dir));
   size_t deleted = 0;

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,12 @@ Result<SnapshotSelection> SelectNewestValid(io::FileSystem& fs,
 // many files were deleted.
 Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
                                uint64_t number);
+
+// Deletes every snapshot numbered below `below` that is not in `keep`
+// (decision 0027: a kept snapshot's sealed transcript parts may lie in an
+// older file, which must stay). Returns how many files were deleted.
+Result<size_t> DeleteUnkept(io::FileSystem& fs, const std::string& dir,
+                            const std::set<uint64_t>& keep, uint64_t below);
 
 // Deletes the temp files of writers that never finished (a crash, a failed
 // Abandon). Returns how many were deleted.

@@ -599,6 +599,16 @@ void Transcript::Seal(uint64_t end) {
   }
 }
 
+void Transcript::AddSealedDecoded(uint32_t bytes) {
+  // Only at the held boundary: a sealed entry after a held one would not
+  // be a prefix.
+  if (!entries_.empty()) return;
+  sealed_.push_back(bytes);
+  sealed_bytes_ += bytes;
+  bytes_ += bytes;
+  ++base_;
+}
+
 Status Transcript::Unseal(std::vector<Entry> sealed) {
   if (sealed.size() != base_ - first_index_) {
     return Status::DataLoss(

@@ -215,6 +215,16 @@ class Transcript {
   // Puts the sealed entries back: `sealed` must be exactly entries
   // [first_index(), held_index()) (kDataLoss otherwise, unchanged then).
   Status Unseal(std::vector<Entry> sealed);
+  // Entry::Bytes of sealed entry `index` (first_index() <= index <
+  // held_index()): what a snapshot's reference item records for the cap
+  // (decision 0027).
+  uint32_t sealed_entry_bytes(uint64_t index) const {
+    return sealed_[index - first_index_];
+  }
+  // Decoding a snapshot whose sealed part lies in another file (decision
+  // 0027): appends one more sealed entry of `bytes`, not held. Every entry
+  // decoded so far must be sealed (Seal(end_index()) first).
+  void AddSealedDecoded(uint32_t bytes);
 
   friend bool operator==(const Transcript& a, const Transcript& b);
 
