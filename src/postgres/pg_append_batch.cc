@@ -34,15 +34,37 @@ constexpr PgStatement kGuardSession{
     "SELECT 1 / count(*), txid_current() % 4294967296 FROM (SELECT 1 FROM "
     "sessions s WHERE s.tenant_id = $1 AND s.session_id = $2 AND s.xmin = "
     "$3::xid AND s.last_seq = $4::bigint FOR UPDATE) g"};
+// A cached session's appends in one statement (decision 0028): the guard
+// (as kGuardSession: the row locked, and the transaction failed by
+// division by zero unless the row's xmin and last_seq are the cached
+// ones, $11 and $12) folded into the counter UPDATE's WHERE (as
+// kAdvanceCounter, $13-$16), and the session's first event INSERTed in a
+// CTE ($1-$10 as kInsertEvent). The INSERT runs after the outer SELECT,
+// so a failed guard fails the statement before it. Also this
+// transaction's xid, as kGuardSession.
+constexpr PgStatement kAppendGuarded{
+    "ab_append_guarded",
+    "WITH g AS (UPDATE sessions SET first_seq = CASE WHEN retained = 0 THEN "
+    "$14::bigint - $13::bigint + 1 ELSE first_seq END, last_seq = "
+    "$14::bigint, retained = retained + $13::bigint, payload_bytes = "
+    "payload_bytes + $15::bigint, folded_seq = CASE WHEN unfolded + "
+    "$16::bigint = 0 THEN $14::bigint ELSE folded_seq END, unfolded = "
+    "unfolded + $16::bigint WHERE tenant_id = $1 AND session_id = $2 AND "
+    "xmin = $11::xid AND last_seq = $12::bigint RETURNING 1), e AS (INSERT "
+    "INTO events (tenant_id, session_id, seq, client_event_id, event_type, "
+    "occurred_at, ingested_at, backend_run_id, payload_ref, payload) VALUES "
+    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)) SELECT 1 / count(*), "
+    "txid_current() % 4294967296 FROM g"};
 // Fails the transaction if one of the clientEventIds $3 is stored: the
-// cached row says nothing of them. Behind the session's guard, so no
-// other server can add one any more; before this batch's INSERTs, so it
-// does not see them.
-constexpr PgStatement kGuardClientIds{
-    "ab_guard_client_ids",
+// cached row says nothing of them. Behind the session's guard (or
+// kAppendGuarded), so no other server can add one any more; and behind
+// this batch's INSERTs, so only events up to the cached last_seq ($4)
+// count.
+constexpr PgStatement kGuardClientIdsBefore{
+    "ab_guard_client_ids_before",
     "SELECT 1 / (CASE WHEN EXISTS (SELECT 1 FROM events e WHERE "
     "e.tenant_id = $1 AND e.session_id = $2 AND e.client_event_id = "
-    "ANY($3::text[])) THEN 0 ELSE 1 END)"};
+    "ANY($3::text[]) AND e.seq <= $4::bigint) THEN 0 ELSE 1 END)"};
 constexpr PgStatement kKnownEvents{
     "ab_known_events",
     "SELECT e.seq, e.client_event_id, e.event_type, e.occurred_at, "
@@ -149,25 +171,16 @@ Status AppendBatch::BeginCached(
   if (rows.size() != sessions.size()) {
     return Status::Internal("cached rows do not match the batch");
   }
-  ACPSTORE_RETURN_IF_ERROR(conn_.SendCommand("BEGIN"));
+  // Nothing is sent yet: each session's guard goes out with its writes
+  // (FlushCached), so a batch that cannot take this way (a decision that
+  // is not pure appends) gives it up without a round trip.
+  cached_ = true;
   size_t i = 0;
   for (const auto& [key, ids] : sessions) {
     CachedSession& c = rows[i++];
-    const Guard g{key.first, key.second, c.xmin,
-                  static_cast<int64_t>(c.row.session.events.last_seq)};
-    if (!first_guard_) {
-      // Its row is read after the COMMIT (CommitCached), for the xid.
-      first_guard_ = g;
-      ACPSTORE_RETURN_IF_ERROR(conn_.Prefetch(kGuardSession, GuardParams(g)));
-    } else {
-      ACPSTORE_RETURN_IF_ERROR(conn_.Send(kGuardSession, GuardParams(g)));
-    }
-    if (!ids.empty()) {
-      ACPSTORE_RETURN_IF_ERROR(conn_.Send(
-          kGuardClientIds,
-          PgParams().Text(key.first).Text(key.second).Text(
-              TextArray({ids.begin(), ids.end()}))));
-    }
+    guards_[key] = Guard{key.first, key.second, c.xmin,
+                         static_cast<int64_t>(c.row.session.events.last_seq),
+                         {ids.begin(), ids.end()}};
     tails_.Loaded(key.first, key.second, c.folded_seq, c.unfolded);
     ACPSTORE_RETURN_IF_ERROR(ws_.AddSession(c.row));
     loaded_[key] = std::move(c);
@@ -175,18 +188,69 @@ Status AppendBatch::BeginCached(
   return Status::OK();
 }
 
+Status AppendBatch::FlushCached() {
+  ACPSTORE_RETURN_IF_ERROR(conn_.SendCommand("BEGIN"));
+  // Per session, in (tenant, session) order (every batch locks rows in
+  // it): its appends' statement, or the bare guard if none of its appends
+  // was accepted (a refusal was decided against the cached row too).
+  for (const auto& [key, g] : guards_) {
+    auto counter = counters_.find(key);
+    auto inserts = inserts_.find(key);
+    const PgStatement* stmt = &kGuardSession;
+    PgParams params;
+    if (counter != counters_.end() && inserts != inserts_.end() &&
+        !inserts->second.empty()) {
+      const Counter& c = counter->second;
+      stmt = &kAppendGuarded;
+      params = std::move(inserts->second.front());
+      params.Int(static_cast<int64_t>(g.xmin))
+          .Int(g.last_seq)
+          .Int(c.events)
+          .Int(c.last_seq)
+          .Int(c.bytes)
+          .Int(c.folded);
+    } else {
+      params = GuardParams(g);
+    }
+    if (first_stmt_ == nullptr) {
+      // Its row is read after the COMMIT (CommitCached), for the xid.
+      first_stmt_ = stmt;
+      first_params_ = std::move(params);
+      ACPSTORE_RETURN_IF_ERROR(conn_.Prefetch(*stmt, first_params_));
+    } else {
+      ACPSTORE_RETURN_IF_ERROR(conn_.Send(*stmt, params));
+    }
+    if (stmt == &kAppendGuarded) {
+      for (size_t j = 1; j < inserts->second.size(); ++j) {
+        ACPSTORE_RETURN_IF_ERROR(
+            conn_.Send(kInsertEventStatement, inserts->second[j]));
+      }
+    }
+    if (!g.client_ids.empty()) {
+      ACPSTORE_RETURN_IF_ERROR(conn_.Send(kGuardClientIdsBefore,
+                                          PgParams()
+                                              .Text(g.tenant_id)
+                                              .Text(g.session_id)
+                                              .Text(TextArray(g.client_ids))
+                                              .Int(g.last_seq)));
+    }
+  }
+  counters_.clear();
+  inserts_.clear();
+  return tails_.CheckpointOverdue(conn_);
+}
+
 Status AppendBatch::CommitCached() {
-  if (!first_guard_) return Status::Internal("not a cached batch");
+  if (first_stmt_ == nullptr) return Status::Internal("not a cached batch");
   ACPSTORE_RETURN_IF_ERROR(conn_.SendCommand("COMMIT"));
   commit_sent_ = true;
   // Sends everything queued (one round trip, unless a read of the batch,
   // a transcript checkpoint's, sent the first part already) and waits
   // for all of it, the COMMIT included: OK only once it committed.
   ACPSTORE_RETURN_IF_ERROR(conn_.Flush());
-  // The first guard's row, read by whichever round trip carried it; not
-  // Exec, which would run the guard again outside the transaction.
-  std::optional<PgResult> r =
-      conn_.TakeFetched(kGuardSession, GuardParams(*first_guard_));
+  // The first statement's row, read by whichever round trip carried it;
+  // not Exec, which would run it again outside the transaction.
+  std::optional<PgResult> r = conn_.TakeFetched(*first_stmt_, first_params_);
   if (r && r->rows() == 1 && !r->IsNull(0, 1)) {
     xid_ = static_cast<uint32_t>(r->Int(0, 1));
   }
@@ -249,6 +313,12 @@ Status AppendBatch::Write(record::Mutation m, std::vector<std::string>* notes) {
       Counter& c = counters_[{a.tenant_id, a.session_id}];
       for (const Event& e : a.events) {
         c.bytes += static_cast<int64_t>(e.payload.size());
+        if (cached_) {
+          // Sent at FlushCached, behind the session's guard.
+          inserts_[{a.tenant_id, a.session_id}].push_back(
+              InsertEventParams(a.tenant_id, a.session_id, e));
+          continue;
+        }
         // Queued now (pipelined): nothing reads these rows before COMMIT.
         ACPSTORE_RETURN_IF_ERROR(
             SendInsertEvent(conn_, a.tenant_id, a.session_id, e));
@@ -269,6 +339,11 @@ Status AppendBatch::Write(record::Mutation m, std::vector<std::string>* notes) {
                                      a.session_id));
     }
   } else {
+    // Its writes would go out before the guards: the batch runs the slow
+    // way instead (RunCached falls back; nothing was sent yet).
+    if (cached_) {
+      return Status::Conflict("a cached batch writes only appends");
+    }
     // Rows it changes otherwise are not worth following for the cache.
     cacheable_ = false;
     // In decision order: the counters collected before this one first.
@@ -280,6 +355,7 @@ Status AppendBatch::Write(record::Mutation m, std::vector<std::string>* notes) {
 }
 
 Status AppendBatch::Flush() {
+  if (cached_) return FlushCached();
   for (const auto& [key, c] : counters_) {
     ACPSTORE_RETURN_IF_ERROR(conn_.Send(kAdvanceCounter, PgParams()
                                                              .Text(key.first)

@@ -31,23 +31,34 @@
 // operation in decision order.
 //
 // With every session's row cached (pg_session_cache.h, decision 0022) the
-// batch is ONE round trip instead (BeginCached, CommitCached):
+// batch is ONE round trip instead (BeginCached, CommitCached), and one
+// statement per session (decision 0028):
 //
+//   -- decided against the cached rows, as above; nothing sent yet
 //   BEGIN
-//   SELECT 1 / count(*) ...       per session, in the same order: locks
-//     FOR UPDATE                  its row, and fails the transaction
-//                                 (division by zero) unless the row's
-//                                 xmin and last_seq are the cached ones
+//   WITH g AS (UPDATE sessions    per session, in the same order: the
+//     SET last_seq ... WHERE      counter UPDATE, guarded: it locks the
+//     ... xmin = cached AND       row and the statement fails the
+//     last_seq = cached           transaction (division by zero) unless
+//     RETURNING 1),               the row's xmin and last_seq are the
+//   e AS (INSERT INTO events      cached ones; the session's first event
+//     VALUES ...)                 INSERTed in the same statement
+//   SELECT 1 / count(*) FROM g
+//   [INSERT INTO events ...]      the session's further events
+//   [SELECT 1 / count(*) ...      instead of the above, for a session
+//     FOR UPDATE]                 whose appends were all refused: the
+//                                 bare guard (a refusal decided against
+//                                 the cached row is checked too)
 //   SELECT 1 / (CASE WHEN EXISTS  per session whose clientEventIds the
-//     ...)                        batch carries: fails it if one of them
-//                                 is stored already (the slow way answers
-//                                 the retry)
-//   -- decided against the cached rows, as above
-//   INSERT ..., UPDATE sessions   as above
+//     ... seq <= cached)          batch carries: fails it if one of them
+//                                 was stored before this batch (the slow
+//                                 way answers the retry)
 //   COMMIT
 //
 // all sent together. A failure (the row moved, a known clientEventId, any
-// other) rolls it back; the caller then runs the batch the slow way.
+// other) rolls it back; the caller then runs the batch the slow way. So
+// does a decision that is not pure appends (Write refuses it: its writes
+// would precede the guards).
 //
 // Thread-safety: none; one per batch, on the commit thread running it.
 
@@ -104,8 +115,10 @@ class AppendBatch {
 
   // BEGIN and the loads above, in one round trip.
   Status Begin(const std::vector<const AppendTarget*>& targets);
-  // BEGIN and the guards above, queued (nothing sent yet): `rows` are the
-  // cached rows of SessionsOf(targets), in its order.
+  // The cached rows of SessionsOf(targets), in its order, as the batch's
+  // state; nothing is queued before Flush, which sends BEGIN, the guards
+  // and the writes. Then Write refuses a mutation other than appends
+  // (kConflict): run such a batch the slow way.
   Status BeginCached(const std::vector<const AppendTarget*>& targets,
                      std::vector<CachedSession> rows);
 
@@ -125,7 +138,7 @@ class AppendBatch {
   // background checkpoints fell behind; a read: one round trip more).
   Status Flush();
 
-  // After BeginCached and Flush: COMMIT, and everything queued goes out
+  // After BeginCached and Flush (once): COMMIT, and everything queued goes out
   // in one round trip. On failure the transaction may still be open (a
   // guard failed): RollBack.
   Status CommitCached();
@@ -169,15 +182,25 @@ class AppendBatch {
   std::map<Key, Counter> advanced_;
   std::optional<uint32_t> xid_;
   bool cacheable_ = true;
-  // BeginCached: the first session's guard, whose row carries the xid.
+  // BeginCached: each session's guard (sent by FlushCached).
   struct Guard {
     std::string tenant_id;
     std::string session_id;
     uint32_t xmin = 0;
     int64_t last_seq = 0;
+    std::vector<std::string> client_ids;  // the batch's, for the check
   };
   static PgParams GuardParams(const Guard& g);
-  std::optional<Guard> first_guard_;
+  // Flush of a cached batch: BEGIN, each session's guarded statement
+  // and the rest of its INSERTs, the clientEventId checks.
+  Status FlushCached();
+  bool cached_ = false;
+  std::map<Key, Guard> guards_;
+  // Per session, its events' INSERT parameters, in order.
+  std::map<Key, std::vector<PgParams>> inserts_;
+  // The first statement FlushCached sent: its row carries the xid.
+  const PgStatement* first_stmt_ = nullptr;
+  PgParams first_params_;
   bool commit_sent_ = false;
 };
 

@@ -72,8 +72,16 @@ class PgResult {
 };
 
 // Parameters of one statement; strings are copied, so temporaries are fine.
+// Movable, not copyable: values() points into the object's own storage,
+// which a move keeps (std::deque moves its blocks) and a copy would not.
 class PgParams {
  public:
+  PgParams() = default;
+  PgParams(PgParams&&) = default;
+  PgParams& operator=(PgParams&&) = default;
+  PgParams(const PgParams&) = delete;
+  PgParams& operator=(const PgParams&) = delete;
+
   PgParams& Text(std::string_view v);
   PgParams& Int(int64_t v);
   PgParams& Bytes(std::string_view v);  // bytea, sent binary

@@ -255,14 +255,18 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
     uint64_t appended = 0;
   };
   auto out = std::make_shared<Outcome>();
+  // Shared by both ways of running the job: an append's decider holds its
+  // request, payloads included, which a second copy would duplicate.
+  auto shared_decide = std::make_shared<const Decide>(std::move(decide));
   CommitJob job;
   if (append) {
     job.append = true;
     job.lock_order = append->tenant_id + '\0' + append->session_id;
     job.target = std::move(*append);
-    job.run_in_batch = [this, out, decide](AppendBatch& batch) -> Status {
+    job.run_in_batch = [this, out,
+                        decide = shared_decide](AppendBatch& batch) -> Status {
       *out = Outcome{};
-      Result<Decision<T>> d = decide(batch.state(), Context());
+      Result<Decision<T>> d = (*decide)(batch.state(), Context());
       if (!d.ok()) {
         out->refusal = std::move(d).error();
         return Status::OK();
@@ -274,11 +278,11 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
     };
   }
   job.run = [this, out, load = std::move(load),
-             decide = std::move(decide)](PgConn& c) -> Status {
+             decide = std::move(shared_decide)](PgConn& c) -> Status {
     *out = Outcome{};
     WorkingSet ws;
     if (load) ACPSTORE_RETURN_IF_ERROR(load(c, &ws));
-    Result<Decision<T>> d = decide(ws.state(), Context());
+    Result<Decision<T>> d = (*decide)(ws.state(), Context());
     if (!d.ok()) {
       out->refusal = std::move(d).error();
       return Status::OK();  // nothing written; the transaction may go on

@@ -285,19 +285,27 @@ std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
   return payload;
 }
 
+const PgStatement kInsertEventStatement = kInsertEvent;
+
+PgParams InsertEventParams(std::string_view tenant_id,
+                           std::string_view session_id, const Event& e) {
+  PgParams p;
+  p.Text(tenant_id)
+      .Text(session_id)
+      .Int(static_cast<int64_t>(e.seq))
+      .OptText(e.client_event_id)
+      .Text(e.event_type)
+      .Int(e.occurred_at)
+      .Int(e.ingested_at)
+      .OptText(e.backend_run_id)
+      .OptText(e.payload_ref)
+      .Text(e.payload);
+  return p;
+}
+
 Status SendInsertEvent(PgConn& conn, std::string_view tenant_id,
                        std::string_view session_id, const Event& e) {
-  return conn.Send(kInsertEvent, PgParams()
-                                     .Text(tenant_id)
-                                     .Text(session_id)
-                                     .Int(static_cast<int64_t>(e.seq))
-                                     .OptText(e.client_event_id)
-                                     .Text(e.event_type)
-                                     .Int(e.occurred_at)
-                                     .Int(e.ingested_at)
-                                     .OptText(e.backend_run_id)
-                                     .OptText(e.payload_ref)
-                                     .Text(e.payload));
+  return conn.Send(kInsertEvent, InsertEventParams(tenant_id, session_id, e));
 }
 
 Status WriteMutation(PgConn& conn, const std::string& channel,

@@ -38,6 +38,14 @@ std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
 // `events` changes one place.
 Status SendInsertEvent(PgConn& conn, std::string_view tenant_id,
                        std::string_view session_id, const Event& e);
+// Its parameters, $1-$10 in column order (tenant_id, session_id, seq,
+// client_event_id, event_type, occurred_at, ingested_at, backend_run_id,
+// payload_ref, payload), for a statement that inserts the row itself
+// (pg_append_batch.cc) and appends parameters of its own behind them.
+PgParams InsertEventParams(std::string_view tenant_id,
+                           std::string_view session_id, const Event& e);
+// The statement SendInsertEvent queues.
+extern const PgStatement kInsertEventStatement;
 
 // `notes`: if set, each append's payload is added there instead of being
 // NOTIFYed in the transaction (a deleted session is still NOTIFYed in it).

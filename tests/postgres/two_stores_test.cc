@@ -405,6 +405,62 @@ TEST_F(TwoStoresTest, AStaleCachedSessionRowIsNeverTrusted) {
   EXPECT_EQ(first->seq, 1u);
 }
 
+// A cached batch sends each session's guard with its writes (decision
+// 0028): a session whose appends were all refused against the cached row
+// still has its row checked, so a refusal from a stale row is never
+// answered. And a cached batch of several events, one of them already
+// stored, answers it as stored.
+TEST_F(TwoStoresTest, ARefusalFromAStaleCachedRowIsNeverAnswered) {
+  ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-1"}).ok());
+  auto append = [&](BlockingStore* db, std::vector<NewEvent> events,
+                    std::optional<EventSeq> expected) {
+    AppendRequest req;
+    req.expected_last_seq = expected;
+    req.events = std::move(events);
+    return db->AppendEvents(kAlice, "s-1", std::move(req));
+  };
+  for (int round = 0; round < 10; ++round) {
+    const std::string r = std::to_string(round);
+    // Twice through A: the second decides against A's cached row.
+    Result<AppendResult> a1 = append(db_a_.get(), {{.event_type = "note", .payload = "1"}},
+                                     std::nullopt);
+    ASSERT_TRUE(a1.ok()) << a1.status();
+    Result<AppendResult> a2 = append(
+        db_a_.get(), {{.event_type = "note", .payload = "2", .client_event_id = "a-" + r}},
+        a1->events[0].seq);
+    ASSERT_TRUE(a2.ok()) << a2.status();
+    // B moves the row: A's cached last_seq is one behind now.
+    Result<AppendResult> b = append(db_b_.get(), {{.event_type = "note", .payload = "3"}},
+                                    std::nullopt);
+    ASSERT_TRUE(b.ok()) << b.status();
+    const EventSeq last = b->events[0].seq;
+    // A's cached row would refuse this (its last_seq is last - 1): the
+    // database's counter accepts it.
+    Result<AppendResult> a3 = append(db_a_.get(), {{.event_type = "note", .payload = "4"}}, last);
+    ASSERT_TRUE(a3.ok()) << "round " << round << ": " << a3.status();
+    EXPECT_EQ(a3->events[0].seq, last + 1);
+    // From A's fresh cached row, a new event and a stored one (appended
+    // above through A): the stored one is answered, the new one stored.
+    Result<AppendResult> a4 = append(
+        db_a_.get(),
+        {{.event_type = "note", .payload = "5", .client_event_id = "n-" + r},
+         {.event_type = "note", .payload = "2", .client_event_id = "a-" + r}},
+        std::nullopt);
+    ASSERT_TRUE(a4.ok()) << a4.status();
+    ASSERT_EQ(a4->events.size(), 2u);
+    EXPECT_TRUE(a4->created[0]);
+    EXPECT_FALSE(a4->created[1]);
+    EXPECT_EQ(a4->events[0].seq, last + 2);
+    EXPECT_EQ(a4->events[1].seq, a2->events[0].seq);
+  }
+  Result<EventPage> page = db_b_->ListEvents(kAlice, "s-1", 0, 1000);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->events.size(), 50u);
+  for (size_t k = 0; k < page->events.size(); ++k) {
+    EXPECT_EQ(page->events[k].seq, k + 1);
+  }
+}
+
 TEST_F(TwoStoresTest, LeaseTakenOnOneIsCompletedOnTheOther) {
   ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-1"}).ok());
   ASSERT_TRUE(db_a_->EnqueueAction(kAlice, {.session_id = "s-1"}).ok());
