@@ -4,7 +4,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -17,29 +18,37 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// One writer's wait for its single in-flight append: lighter than a
-// promise per call, so the driver does not dominate small appends.
+// One writer's wait for its single in-flight append: a futex word
+// (std::atomic wait/notify), not a promise per call nor a mutex and
+// condition variable. Signalling a condition variable under its mutex
+// woke the writer straight into that mutex, held by the engine's thread:
+// one more sleep and wake per append, which the peers' drivers (plain
+// blocking calls) never pay. The word is signalled after it is set, so the
+// engine's thread may still be inside notify_one when the writer has
+// already returned: `in_flight` counts such callbacks, and DriveAppends
+// waits for it to reach zero before the waiters go.
 class Waiter {
  public:
+  explicit Waiter(std::atomic<int>* in_flight) : in_flight_(in_flight) {}
+
   Completion<AppendResult> Callback() {
     return [this](Result<AppendResult> r) {
-      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_->fetch_add(1, std::memory_order_relaxed);
       status_ = r.ok() ? Status::OK() : r.error();
-      done_ = true;
-      cv_.notify_one();
+      done_.store(1, std::memory_order_release);
+      done_.notify_one();
+      in_flight_->fetch_sub(1, std::memory_order_release);
     };
   }
   Status Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return done_; });
-    done_ = false;
+    done_.wait(0, std::memory_order_acquire);
+    done_.store(0, std::memory_order_relaxed);
     return std::move(status_);
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
+  std::atomic<int>* in_flight_;
+  std::atomic<uint32_t> done_{0};
   Status status_;
 };
 
@@ -72,8 +81,13 @@ LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
                         std::chrono::duration<double>(spec.max_seconds))
           : SteadyClock::time_point::max();
 
+  std::atomic<int> callbacks_in_flight{0};
+  std::deque<Waiter> waiters;  // outlive the writers: see Waiter
+  for (int w = 0; w < spec.writers; ++w) {
+    waiters.emplace_back(&callbacks_in_flight);
+  }
   auto writer = [&](int w) {
-    Waiter waiter;
+    Waiter& waiter = waiters[static_cast<size_t>(w)];
     std::vector<uint32_t>& mine = latencies[w];
     mine.reserve(spec.events / spec.writers + 1);
     uint64_t k = 0;  // this writer's appends so far
@@ -120,6 +134,11 @@ LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
   std::vector<std::thread> threads;
   for (int w = 0; w < spec.writers; ++w) threads.emplace_back(writer, w);
   for (std::thread& t : threads) t.join();
+  // Every callback began before its writer returned from Wait; let the
+  // last ones leave notify_one before the waiters are destroyed.
+  while (callbacks_in_flight.load(std::memory_order_acquire) != 0) {
+    std::this_thread::yield();
+  }
 
   LoadResult result;
   result.seconds =
