@@ -13,9 +13,9 @@ namespace {
 constexpr uint64_t kEntryOverhead = 256;
 constexpr uint64_t kEventOverhead = 96;
 
-uint64_t LogBytes(const std::vector<FoldEvent>& log) {
+uint64_t EventBytes(const std::vector<FoldEvent>& events) {
   uint64_t n = 0;
-  for (const FoldEvent& e : log) {
+  for (const FoldEvent& e : events) {
     n += kEventOverhead + e.event_type.size() + e.payload.size();
   }
   return n;
@@ -60,16 +60,25 @@ FoldCache::Entry& FoldCache::Touch(const std::string& key,
 void FoldCache::Prune(Entry& e) {
   if (!e.fold) return;
   const EventSeq f = e.folded_seq;
-  if (e.seen <= f) {
-    // The fold is past everything logged: the log starts afresh at it.
-    e.base = f;
-    e.seen = f;
-    e.log.clear();
-    return;
+  for (auto it = e.runs.begin(); it != e.runs.end();) {
+    if (it->first > f) break;  // by first seq: the rest are after f
+    Run& run = it->second;
+    if (run.last <= f) {
+      e.events -= run.events.size();
+      it = e.runs.erase(it);
+      continue;
+    }
+    // Straddles f (a fold read from the database at another boundary):
+    // its part after f stays, as a run of its own.
+    Run rest{.last = run.last, .events = {}};
+    for (FoldEvent& x : run.events) {
+      if (x.seq > f) rest.events.push_back(std::move(x));
+    }
+    e.events -= run.events.size() - rest.events.size();
+    e.runs.erase(it);
+    e.runs.emplace(f + 1, std::move(rest));
+    break;
   }
-  auto keep = std::find_if(e.log.begin(), e.log.end(),
-                           [f](const FoldEvent& x) { return x.seq > f; });
-  e.log.erase(e.log.begin(), keep);
 }
 
 void FoldCache::Erase(std::unordered_map<std::string, Entry>::iterator it) {
@@ -80,8 +89,8 @@ void FoldCache::Erase(std::unordered_map<std::string, Entry>::iterator it) {
 
 void FoldCache::Account(Entry& e) {
   bytes_ -= e.bytes;
-  e.bytes = kEntryOverhead + LogBytes(e.log) +
-            (e.fold ? e.fold->MemoryBytes() : 0);
+  e.bytes = kEntryOverhead + (e.fold ? e.fold->MemoryBytes() : 0);
+  for (const auto& [first, run] : e.runs) e.bytes += EventBytes(run.events);
   bytes_ += e.bytes;
   while (bytes_ > max_bytes_ && !lru_.empty()) {
     // The least recently used first; `e` (the most recent) last.
@@ -92,27 +101,18 @@ void FoldCache::Account(Entry& e) {
 void FoldCache::Appended(std::vector<AppendedRun> runs) {
   base::MutexLock lock(&mu_);
   for (AppendedRun& r : runs) {
+    if (r.first_seq == 0 || r.last_seq < r.first_seq) continue;
     const std::string key = Key(r.tenant_id, r.session_id);
     Entry& e = Touch(key, r.incarnation);
-    if (r.first_seq == e.seen + 1) {
-      // Continues the log.
-      for (FoldEvent& x : r.events) e.log.push_back(std::move(x));
-      e.seen = r.last_seq;
-    } else if (r.last_seq <= e.seen) {
-      // A batch that committed before the log's end, whose Appended comes
-      // late (or the fold already covers it): the log stays what it is,
-      // which either holds these events already or starts after them.
-      continue;
-    } else {
-      // A gap (another server's appends, a batch left out) or an overlap:
-      // the log restarts at this run.
-      e.log = std::move(r.events);
-      e.base = r.first_seq - 1;
-      e.seen = r.last_seq;
-    }
-    if (e.log.size() > kMaxLogEvents) {
-      e.log.clear();
-      e.base = e.seen;
+    // Behind the fold (its checkpoint committed first): nothing to keep.
+    if (e.fold && r.last_seq <= e.folded_seq) continue;
+    auto [it, added] = e.runs.try_emplace(r.first_seq);
+    if (!added) e.events -= it->second.events.size();  // cannot happen
+    e.events += r.events.size();
+    it->second = Run{.last = r.last_seq, .events = std::move(r.events)};
+    if (e.events > kMaxLogEvents) {
+      e.runs.clear();
+      e.events = 0;
     }
     Prune(e);
     Account(e);
@@ -126,25 +126,37 @@ std::optional<FoldCache::Hot> FoldCache::Take(std::string_view tenant_id,
                                               EventSeq last_seq) {
   const std::string key = Key(tenant_id, session_id);
   base::MutexLock lock(&mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) {
+  auto found = entries_.find(key);
+  if (found == entries_.end()) {
     misses_.fetch_add(1);
     return std::nullopt;
   }
-  Entry& e = it->second;
-  if (e.incarnation != incarnation || !e.fold || e.folded_seq != folded_seq ||
-      e.base > folded_seq || e.seen != last_seq) {
+  Entry& e = found->second;
+  bool usable = e.incarnation == incarnation && e.fold.has_value() &&
+                e.folded_seq == folded_seq;
+  // The runs after the fold must cover (folded_seq, last_seq] exactly,
+  // one after the other: a gap is another server's appends (or a batch
+  // left out), a run past last_seq is not what the locked row says.
+  EventSeq next = folded_seq + 1;
+  for (auto it = e.runs.begin(); usable && it != e.runs.end(); ++it) {
+    if (it->second.last <= folded_seq) continue;
+    if (it->first != next) usable = false;
+    next = it->second.last + 1;
+  }
+  if (!usable || next != last_seq + 1) {
     misses_.fetch_add(1);
     return std::nullopt;
   }
   hits_.fetch_add(1);
   Hot hot{.stored = std::move(*e.fold), .tail = {}};
   e.fold.reset();
-  for (FoldEvent& x : e.log) {
-    if (x.seq > folded_seq) hot.tail.push_back(std::move(x));
+  for (auto& [first, run] : e.runs) {
+    for (FoldEvent& x : run.events) {
+      if (x.seq > folded_seq) hot.tail.push_back(std::move(x));
+    }
   }
-  e.log.clear();
-  e.base = last_seq;  // the log, empty, covers nothing yet
+  e.runs.clear();
+  e.events = 0;
   Account(e);
   return hot;
 }

@@ -8,31 +8,32 @@
 //  - the *fold*: the stored checkpoint as the last checkpoint this server
 //    committed left it (StoredCheckpoint: the head and the entries a fold
 //    can change, what pg_transcripts.cc would load), and its folded_seq F;
-//  - the *log*: the events of folded types this server's append batches
-//    committed, with the range (base, seen] of seqs they cover: every
-//    event of the session in that range, of any type, was appended through
-//    this server (the log is reset at any gap).
+//  - the *runs*: per committed append batch of this server after F, the
+//    seq range it appended ([first, last]: every event of the session in
+//    it, of any type, was appended by that batch) and its events of folded
+//    types.
 // A checkpoint may use the entry only when, under the session's row lock,
-// the row's incarnation and folded_seq are the entry's and its last_seq is
-// `seen` with base <= F: then nothing but this server's appends changed
-// the session since this server's last checkpoint of it, and the entry is
-// exactly what the database read would return. Anything else - another
+// the row's incarnation and folded_seq are the entry's and the runs cover
+// (F, last_seq] with no gap: then nothing but this server's appends
+// changed the session since this server's last checkpoint of it, and the
+// entry is exactly what the database read would return. Anything else - another
 // server appended or checkpointed, a batch checkpointed in its own
 // transaction (the backlog bound, a retention drop), the session was
 // deleted and created again (a new incarnation), events were lost unfolded
 // - makes the checkpoint read the database as before (and leave its
 // result here for the next one).
 //
-// Only committed events enter the log (Appended runs after the batch's
-// COMMIT), so a rolled-back batch leaves no trace; a batch whose COMMIT's
-// outcome is unknown is left out, and the next batch's seqs then show the
-// gap. Appended calls of concurrent batches may arrive out of order: one
-// that does not continue the log resets it (or is ignored when the log is
-// past it), which only costs a database read.
+// Only committed events enter the runs (Appended is called after the
+// batch's COMMIT), so a rolled-back batch leaves no trace; a batch whose
+// COMMIT's outcome is unknown is left out, and its range is then a gap.
+// Batches of one session commit one after the other (the row lock) but
+// may report from different commit threads in any order: runs are kept by
+// their first seq, so order does not matter.
 //
 // Bounded: entries count their bytes (the stored checkpoint's and the
-// events'); past `max_bytes` in all the least recently used go, and a
-// log longer than kMaxLogEvents is dropped (the next checkpoint reads).
+// events'); past `max_bytes` in all the least recently used go, and runs
+// of more than kMaxLogEvents events are dropped (the next checkpoint
+// reads).
 //
 // Thread-safety: every method may be called from any thread.
 
@@ -93,8 +94,8 @@ struct AppendedRun {
 
 class FoldCache {
  public:
-  // A log this long is dropped (checkpoints fell far behind; the next one
-  // reads the database): 4 times the default backlog bound.
+  // Runs of this many events are dropped (checkpoints fell far behind; the
+  // next one reads the database): 4 times the default backlog bound.
   static constexpr size_t kMaxLogEvents = 4096;
 
   explicit FoldCache(uint64_t max_bytes) : max_bytes_(max_bytes) {}
@@ -111,9 +112,9 @@ class FoldCache {
     std::vector<FoldEvent> tail;
   };
   // Under the session's row lock, with the row's incarnation, folded_seq
-  // and last_seq: the entry's fold and log if they are exactly the
-  // database's (above), taken out (the entry keeps only its later
-  // events until Checkpointed puts a fold back); nullopt otherwise.
+  // and last_seq: the entry's fold and the runs' events if they are
+  // exactly the database's (above), taken out until Checkpointed puts a
+  // fold back; nullopt otherwise.
   std::optional<Hot> Take(std::string_view tenant_id,
                           std::string_view session_id, uint64_t incarnation,
                           EventSeq folded_seq, EventSeq last_seq)
@@ -130,14 +131,17 @@ class FoldCache {
   uint64_t misses() const { return misses_.load(); }
 
  private:
+  struct Run {
+    EventSeq last = 0;
+    std::vector<FoldEvent> events;  // seqs ascending
+  };
   struct Entry {
     uint64_t incarnation = 0;
     std::optional<StoredCheckpoint> fold;
-    EventSeq folded_seq = 0;  // the fold's
-    EventSeq base = 0;
-    EventSeq seen = 0;
-    std::vector<FoldEvent> log;  // seqs ascending, in (base, seen]
-    uint64_t bytes = 0;          // counted in bytes_
+    EventSeq folded_seq = 0;       // the fold's
+    std::map<EventSeq, Run> runs;  // by first seq
+    size_t events = 0;             // in runs
+    uint64_t bytes = 0;            // counted in bytes_
     std::list<std::string>::iterator lru;
   };
   static std::string Key(std::string_view tenant_id,
@@ -145,7 +149,7 @@ class FoldCache {
   // The entry for `key`, created if missing, most recently used; reset if
   // it is of another incarnation.
   Entry& Touch(const std::string& key, uint64_t incarnation) REQUIRES(mu_);
-  // Drops the log's events at or below the fold's folded_seq.
+  // Drops the runs' events at or below the fold's folded_seq.
   static void Prune(Entry& e);
   // Recounts `e`'s bytes, then evicts least recently used entries (`e`,
   // the most recent, last) while over max_bytes_: `e` may be gone after.

@@ -1,10 +1,10 @@
 // FoldCache (src/postgres/pg_fold_cache.h, decision 0029) on its own, no
 // database: a checkpoint gets an entry only when it is exactly what the
-// session's row says the database holds (incarnation, folded_seq, and a
-// log of this server's committed appends covering everything after it up
-// to last_seq); late or out-of-order batches, gaps and a new incarnation
-// never let a partial log through; past its byte bound the least recently
-// used entries go.
+// session's row says the database holds (incarnation, folded_seq, and
+// runs of this server's committed appends covering everything after it up
+// to last_seq); batches reporting out of order are put in order, gaps and
+// a new incarnation never let a partial tail through; past its byte bound
+// the least recently used entries go.
 
 #include "postgres/pg_fold_cache.h"
 
@@ -100,13 +100,15 @@ TEST(FoldCacheTest, AGapInTheLogIsNeverFoldedOver) {
   EXPECT_EQ(Seqs(hot->tail), (std::vector<EventSeq>{10, 11}));
 }
 
-TEST(FoldCacheTest, LateOrOutOfOrderBatchesOnlyCostAMiss) {
+TEST(FoldCacheTest, BatchesReportingOutOfOrderAreFoldedInOrder) {
   FoldCache cache(1 << 20);
   cache.Checkpointed("t", "s", 1, 4, Stored("h4"));
   // Batch 7..8 reports before batch 5..6, which committed first.
   cache.Appended({Appends("s", 7, 8)});
   cache.Appended({Appends("s", 5, 6)});
-  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 8));
+  std::optional<FoldCache::Hot> in_order = cache.Take("t", "s", 1, 4, 8);
+  ASSERT_TRUE(in_order);
+  EXPECT_EQ(Seqs(in_order->tail), (std::vector<EventSeq>{5, 6, 7, 8}));
   // A checkpoint that read through 8 reports before the batch of 5..8
   // does: the late batch is behind the fold and changes nothing.
   cache.Checkpointed("t", "s", 1, 8, Stored("h8"));
