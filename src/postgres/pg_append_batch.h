@@ -153,6 +153,11 @@ class AppendBatch {
   // With collect_folds, once committed: each session's appends (their seq
   // range and events of folded types), for the FoldCache.
   std::vector<AppendedRun> Runs();
+  // Once committed: the checkpoints the batch wrote itself (past the
+  // backlog bound), for the FoldCache.
+  std::vector<TranscriptTails::Written> Checkpointed() {
+    return tails_.TakeWritten();
+  }
 
  private:
   struct Counter {  // one session's appends since the last Flush

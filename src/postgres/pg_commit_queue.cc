@@ -119,21 +119,22 @@ std::vector<const AppendTarget*> TargetsOf(const std::vector<CommitJob>& jobs) {
 Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
                                std::vector<CachedSession>* settled,
                                std::vector<DueCheckpoint>* due,
-                               std::vector<AppendedRun>* runs) {
+                               FoldUpdates* folds) {
   AppendBatch batch(c, channel_, transcripts_, folds_ != nullptr);
   ACPSTORE_RETURN_IF_ERROR(batch.Begin(TargetsOf(jobs)));
   for (CommitJob& j : jobs) ACPSTORE_RETURN_IF_ERROR(j.run_in_batch(batch));
   ACPSTORE_RETURN_IF_ERROR(batch.Flush());
   *settled = batch.Settled();
   *due = batch.due();
-  *runs = batch.Runs();
+  folds->runs = batch.Runs();
+  folds->checkpoints = batch.Checkpointed();
   return Status::OK();
 }
 
 CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
                                            std::vector<CommitJob>& jobs,
                                            std::vector<DueCheckpoint>* due,
-                                           std::vector<AppendedRun>* runs) {
+                                           FoldUpdates* folds) {
   const std::vector<const AppendTarget*> targets = TargetsOf(jobs);
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, ids] : SessionsOf(targets)) keys.push_back(key);
@@ -151,7 +152,8 @@ CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
     cached_commits_.fetch_add(1);
     sessions_.Put(batch.Settled());
     *due = batch.due();
-    *runs = batch.Runs();
+    folds->runs = batch.Runs();
+    folds->checkpoints = batch.Checkpointed();
     return Cached::kCommitted;
   }
   if (!c.healthy() && batch.commit_sent()) {
@@ -167,11 +169,17 @@ CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
 
 void CommitQueue::Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
                               std::vector<DueCheckpoint> due,
-                              std::vector<AppendedRun> runs) {
+                              FoldUpdates folds) {
   CountBatch(jobs.size());
   // Committed: the events may enter the fold cache (before the checkpoints
   // they make due look for them there).
-  if (folds_ != nullptr) folds_->Appended(std::move(runs));
+  if (folds_ != nullptr) {
+    for (TranscriptTails::Written& w : folds.checkpoints) {
+      folds_->Checkpointed(w.tenant_id, w.session_id, w.incarnation,
+                           w.folded_seq, std::move(w.stored));
+    }
+    folds_->Appended(std::move(folds.runs));
+  }
   // Committed: the checkpoints see the appends that made them due.
   if (checkpoints_ != nullptr) checkpoints_->Post(std::move(due));
   std::vector<std::string> notes;
@@ -190,10 +198,10 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
     if (lease.ok()) {
       PgConn& c = **lease;
       std::vector<DueCheckpoint> due;
-      std::vector<AppendedRun> runs;
-      switch (RunCached(c, jobs, &due, &runs)) {
+      FoldUpdates folds;
+      switch (RunCached(c, jobs, &due, &folds)) {
         case Cached::kCommitted:
-          Acknowledge(c, jobs, std::move(due), std::move(runs));
+          Acknowledge(c, jobs, std::move(due), std::move(folds));
           return;
         case Cached::kFinished:
           return;
@@ -201,13 +209,13 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
           break;
       }
       std::vector<CachedSession> settled;
-      Status s = c.healthy() ? RunAppends(c, jobs, &settled, &due, &runs)
+      Status s = c.healthy() ? RunAppends(c, jobs, &settled, &due, &folds)
                              : Status::Unavailable("the connection was lost");
       if (s.ok()) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
           sessions_.Put(std::move(settled));
-          Acknowledge(c, jobs, std::move(due), std::move(runs));
+          Acknowledge(c, jobs, std::move(due), std::move(folds));
           return;
         }
         if (!c.healthy()) {

@@ -129,6 +129,12 @@ class CommitQueue {
 
  private:
   enum class Cached { kNotRun, kCommitted, kFinished };
+  // What a committed batch gives the FoldCache: its runs, and the
+  // checkpoints it wrote itself.
+  struct FoldUpdates {
+    std::vector<AppendedRun> runs;
+    std::vector<TranscriptTails::Written> checkpoints;
+  };
   void Loop() EXCLUDES(mu_);
   // The first job a worker may take: any but an append while
   // kAppendBatches batches of appends run already.
@@ -139,22 +145,19 @@ class CommitQueue {
   // `due` the sessions to checkpoint then.
   Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
                     std::vector<CachedSession>* settled,
-                    std::vector<DueCheckpoint>* due,
-                    std::vector<AppendedRun>* runs);
+                    std::vector<DueCheckpoint>* due, FoldUpdates* folds);
   // The batch in one round trip, COMMIT included, if every session of it
   // is cached: kCommitted (`due` as above); kNotRun if not cached or
   // rolled back (run it the slow way); kFinished if the connection was
   // lost after the COMMIT was sent (each job finished with that failure:
   // whether it committed is unknown).
   Cached RunCached(PgConn& c, std::vector<CommitJob>& jobs,
-                   std::vector<DueCheckpoint>* due,
-                   std::vector<AppendedRun>* runs);
+                   std::vector<DueCheckpoint>* due, FoldUpdates* folds);
   // After the COMMIT of a batch of appends: count it, give its runs to
   // the FoldCache, post its due checkpoints, complete the jobs, then
   // NOTIFY (below).
   void Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
-                   std::vector<DueCheckpoint> due,
-                   std::vector<AppendedRun> runs);
+                   std::vector<DueCheckpoint> due, FoldUpdates folds);
   void CountBatch(size_t n);
   // After COMMIT: one pg_notify per session the jobs' `notes` name (the
   // last, highest, payload of each), in one statement on `c`. A failure

@@ -532,6 +532,13 @@ Status TranscriptTails::Checkpoint(PgConn& conn, const Key& key,
   CheckpointResult r;
   ACPSTORE_RETURN_IF_ERROR(CheckpointTranscript(conn, key.first, key.second,
                                                 through, config_.limits, &r));
+  if (r.wrote && r.next) {
+    written_.push_back({.tenant_id = key.first,
+                        .session_id = key.second,
+                        .incarnation = r.incarnation,
+                        .folded_seq = r.folded_seq,
+                        .stored = std::move(*r.next)});
+  }
   if (r.current) {  // folded up to last_seq: the row's unfolded is 0
     Tail& t = tails_[key];
     t.known = true;

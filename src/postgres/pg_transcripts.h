@@ -178,6 +178,19 @@ class TranscriptTails {
   // receive many events at once).
   Status CheckpointAppended(PgConn& conn);
 
+  // The checkpoints this transaction wrote, as they leave the stored
+  // checkpoint: for the FoldCache once it committed (an append batch's,
+  // so that the Checkpointer's next checkpoint of the session need not
+  // read; decision 0029).
+  struct Written {
+    std::string tenant_id;
+    std::string session_id;
+    uint64_t incarnation = 0;
+    EventSeq folded_seq = 0;
+    StoredCheckpoint stored;
+  };
+  std::vector<Written> TakeWritten() { return std::move(written_); }
+
  private:
   struct Tail {
     bool known = false;  // Loaded, or checkpointed here
@@ -192,6 +205,7 @@ class TranscriptTails {
 
   const TranscriptConfig config_;
   std::map<Key, Tail> tails_;
+  std::vector<Written> written_;
 };
 
 // A page of a session's transcript (`kinds` from
