@@ -147,14 +147,23 @@ CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
     s = j.run_in_batch(batch);
   }
   if (s.ok()) s = batch.Flush();
+  if (s.ok() && folds_ != nullptr) {
+    // In flight from now: a checkpoint that finds them committed waits
+    // for them here rather than reading them back.
+    folds->runs = batch.Runs();
+    folds_->Committing(folds->runs);
+  }
   if (s.ok()) s = batch.CommitCached();
   if (s.ok()) {
     cached_commits_.fetch_add(1);
     sessions_.Put(batch.Settled());
     *due = batch.due();
-    folds->runs = batch.Runs();
     folds->checkpoints = batch.Checkpointed();
     return Cached::kCommitted;
+  }
+  if (folds_ != nullptr) {
+    folds_->Abandoned(folds->runs);  // rolled back, or its outcome unknown
+    folds->runs.clear();
   }
   if (!c.healthy() && batch.commit_sent()) {
     for (CommitJob& j : jobs) j.finish(s);
@@ -212,7 +221,9 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
       Status s = c.healthy() ? RunAppends(c, jobs, &settled, &due, &folds)
                              : Status::Unavailable("the connection was lost");
       if (s.ok()) {
+        if (folds_ != nullptr) folds_->Committing(folds.runs);
         Result<PgResult> commit = c.Run("COMMIT");
+        if (folds_ != nullptr && !commit.ok()) folds_->Abandoned(folds.runs);
         if (commit.ok()) {
           sessions_.Put(std::move(settled));
           Acknowledge(c, jobs, std::move(due), std::move(folds));

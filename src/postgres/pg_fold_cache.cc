@@ -99,11 +99,19 @@ void FoldCache::Account(Entry& e) {
 }
 
 void FoldCache::Appended(std::vector<AppendedRun> runs) {
-  base::MutexLock lock(&mu_);
+  {
+    base::MutexLock lock(&mu_);
+    AppendedLocked(runs);
+  }
+  reported_.SignalAll();
+}
+
+void FoldCache::AppendedLocked(std::vector<AppendedRun>& runs) {
   for (AppendedRun& r : runs) {
     if (r.first_seq == 0 || r.last_seq < r.first_seq) continue;
     const std::string key = Key(r.tenant_id, r.session_id);
     Entry& e = Touch(key, r.incarnation);
+    e.in_flight.erase(r.first_seq);
     // Behind the fold (its checkpoint committed first): nothing to keep.
     if (e.fold && r.last_seq <= e.folded_seq) continue;
     auto [it, added] = e.runs.try_emplace(r.first_seq);
@@ -119,37 +127,101 @@ void FoldCache::Appended(std::vector<AppendedRun> runs) {
   }
 }
 
+FoldCache::Cover FoldCache::Covers(const Entry& e, EventSeq folded_seq,
+                                   EventSeq row_folded_seq,
+                                   EventSeq last_seq) {
+  // The runs after the fold (and those in flight) must cover
+  // (folded_seq, last_seq] exactly, one after the other: a gap is another
+  // server's appends (or a batch left out), a run past last_seq is not
+  // what the locked row says.
+  std::map<EventSeq, std::pair<EventSeq, bool>> ranges;  // first -> last
+  for (const auto& [first, run] : e.runs) ranges[first] = {run.last, false};
+  for (const auto& [first, last] : e.in_flight) {
+    ranges.try_emplace(first, last, true);
+  }
+  EventSeq next = folded_seq + 1;
+  bool waits = false;
+  for (const auto& [first, r] : ranges) {
+    const auto& [last, in_flight] = r;
+    if (last <= folded_seq) continue;
+    if (first > last_seq) break;  // after the row's last: not needed
+    if (first != next) return Cover::kNo;
+    waits = waits || in_flight;
+    next = last + 1;
+  }
+  if (next != last_seq + 1) return Cover::kNo;
+  if (waits) return Cover::kInFlight;
+  // The row's folded_seq past the fold: appends of skipped types only
+  // (their counter UPDATE moves it while nothing is unfolded), which left
+  // the tables as the fold has them; an event of a folded type there
+  // means somebody folded it (not this fold): read.
+  for (const auto& [first, run] : e.runs) {
+    if (first > row_folded_seq) break;
+    for (const FoldEvent& x : run.events) {
+      if (x.seq > folded_seq && x.seq <= row_folded_seq) return Cover::kNo;
+    }
+  }
+  return Cover::kYes;
+}
+
+void FoldCache::Committing(const std::vector<AppendedRun>& runs) {
+  base::MutexLock lock(&mu_);
+  for (const AppendedRun& r : runs) {
+    if (r.first_seq == 0 || r.last_seq < r.first_seq) continue;
+    Entry& e = Touch(Key(r.tenant_id, r.session_id), r.incarnation);
+    e.in_flight[r.first_seq] = r.last_seq;
+  }
+}
+
+void FoldCache::Abandoned(const std::vector<AppendedRun>& runs) {
+  {
+    base::MutexLock lock(&mu_);
+    for (const AppendedRun& r : runs) {
+      auto it = entries_.find(Key(r.tenant_id, r.session_id));
+      if (it == entries_.end()) continue;
+      it->second.in_flight.erase(r.first_seq);
+    }
+  }
+  reported_.SignalAll();
+}
+
 std::optional<FoldCache::Hot> FoldCache::Take(std::string_view tenant_id,
                                               std::string_view session_id,
                                               uint64_t incarnation,
                                               EventSeq folded_seq,
+                                              EventSeq first_seq,
                                               EventSeq last_seq) {
   const std::string key = Key(tenant_id, session_id);
   base::MutexLock lock(&mu_);
-  auto found = entries_.find(key);
-  if (found == entries_.end()) {
-    misses_.fetch_add(1);
-    return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + in_flight_wait_;
+  for (;;) {
+    auto found = entries_.find(key);
+    Cover cover = Cover::kNo;
+    if (found != entries_.end()) {
+      const Entry& e = found->second;
+      // The fold, or none at 0 when this server appended the session's
+      // every event (no checkpoint can have written its tables: one
+      // would have moved folded_seq past an event of a folded type).
+      const bool fresh = !e.fold.has_value() && !e.runs.empty() &&
+                         e.runs.begin()->first == 1;
+      const EventSeq f = e.fold ? e.folded_seq : 0;
+      if (e.incarnation == incarnation && (e.fold.has_value() || fresh) &&
+          f <= folded_seq && first_seq <= f + 1) {
+        cover = Covers(e, f, folded_seq, last_seq);
+      }
+    }
+    if (cover == Cover::kYes) break;
+    if (cover == Cover::kNo || !reported_.WaitUntil(&mu_, deadline)) {
+      misses_.fetch_add(1);
+      return std::nullopt;
+    }
   }
-  Entry& e = found->second;
-  bool usable = e.incarnation == incarnation && e.fold.has_value() &&
-                e.folded_seq == folded_seq;
-  // The runs after the fold must cover (folded_seq, last_seq] exactly,
-  // one after the other: a gap is another server's appends (or a batch
-  // left out), a run past last_seq is not what the locked row says.
-  EventSeq next = folded_seq + 1;
-  for (auto it = e.runs.begin(); usable && it != e.runs.end(); ++it) {
-    if (it->second.last <= folded_seq) continue;
-    if (it->first != next) usable = false;
-    next = it->second.last + 1;
-  }
-  if (!usable || next != last_seq + 1) {
-    misses_.fetch_add(1);
-    return std::nullopt;
-  }
+  Entry& e = entries_.find(key)->second;
   hits_.fetch_add(1);
-  Hot hot{.stored = std::move(*e.fold), .tail = {}};
+  Hot hot;
+  if (e.fold) hot.stored = std::move(*e.fold);  // else: no head row yet
   e.fold.reset();
+  // Only folded types are kept: none in (fold, folded_seq] (Covers).
   for (auto& [first, run] : e.runs) {
     for (FoldEvent& x : run.events) {
       if (x.seq > folded_seq) hot.tail.push_back(std::move(x));

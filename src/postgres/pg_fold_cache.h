@@ -13,10 +13,14 @@
 //    it, of any type, was appended by that batch) and its events of folded
 //    types.
 // A checkpoint may use the entry only when, under the session's row lock,
-// the row's incarnation and folded_seq are the entry's and the runs cover
-// (F, last_seq] with no gap: then nothing but this server's appends
+// the row's incarnation is the entry's, the runs cover (F, last_seq] with
+// no gap, and the row's folded_seq is F or moved past it over events of
+// skipped types only (an append's counter UPDATE does that while nothing
+// is unfolded), none of them gone: then nothing but this server's appends
 // changed the session since this server's last checkpoint of it, and the
-// entry is exactly what the database read would return. Anything else - another
+// entry is exactly what the database read would return. A session whose
+// every event since seq 1 this server appended needs no fold yet: its
+// tables are empty. Anything else - another
 // server appended or checkpointed, a batch checkpointed in its own
 // transaction (the backlog bound, a retention drop), the session was
 // deleted and created again (a new incarnation), events were lost unfolded
@@ -41,6 +45,7 @@
 #define ACPSTORE_POSTGRES_PG_FOLD_CACHE_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -97,13 +102,29 @@ class FoldCache {
   // Runs of this many events are dropped (checkpoints fell far behind; the
   // next one reads the database): 4 times the default backlog bound.
   static constexpr size_t kMaxLogEvents = 4096;
+  // How long a checkpoint waits for runs in flight (Committing), by
+  // default: a commit thread's wake-up on a loaded machine, well under
+  // what reading the tail back costs under the row lock (~2-4 ms).
+  static constexpr std::chrono::milliseconds kInFlightWait{20};
 
-  explicit FoldCache(uint64_t max_bytes) : max_bytes_(max_bytes) {}
+  // `in_flight_wait`: how long a checkpoint waits for runs in flight.
+  explicit FoldCache(uint64_t max_bytes,
+                     std::chrono::milliseconds in_flight_wait = kInFlightWait)
+      : max_bytes_(max_bytes), in_flight_wait_(in_flight_wait) {}
   FoldCache(const FoldCache&) = delete;
   FoldCache& operator=(const FoldCache&) = delete;
 
+  // Before a batch's COMMIT is sent: its sessions' runs are in flight. A
+  // checkpoint whose row lock follows that COMMIT (so its last_seq counts
+  // them) waits up to `in_flight_wait` for the batch's Appended instead of
+  // reading the database: the commit thread reports only once it has read
+  // the COMMIT's answer, after the row lock was already passed on.
+  void Committing(const std::vector<AppendedRun>& runs) EXCLUDES(mu_);
   // After the COMMIT of a batch: its sessions' runs.
   void Appended(std::vector<AppendedRun> runs) EXCLUDES(mu_);
+  // The batch's COMMIT failed or its outcome is unknown: never committed
+  // as far as this cache knows.
+  void Abandoned(const std::vector<AppendedRun>& runs) EXCLUDES(mu_);
 
   // What a checkpoint folds instead of reading: the stored checkpoint at
   // F and the folded events in (F, last].
@@ -111,14 +132,14 @@ class FoldCache {
     StoredCheckpoint stored;
     std::vector<FoldEvent> tail;
   };
-  // Under the session's row lock, with the row's incarnation, folded_seq
-  // and last_seq: the entry's fold and the runs' events if they are
-  // exactly the database's (above), taken out until Checkpointed puts a
-  // fold back; nullopt otherwise.
+  // Under the session's row lock, with the row's incarnation, folded_seq,
+  // first_seq and last_seq: the entry's fold and the runs' events if they
+  // are exactly the database's (above), taken out until Checkpointed puts
+  // a fold back; nullopt otherwise.
   std::optional<Hot> Take(std::string_view tenant_id,
                           std::string_view session_id, uint64_t incarnation,
-                          EventSeq folded_seq, EventSeq last_seq)
-      EXCLUDES(mu_);
+                          EventSeq folded_seq, EventSeq first_seq,
+                          EventSeq last_seq) EXCLUDES(mu_);
   // After the COMMIT of a checkpoint that left `stored` at `folded_seq`.
   void Checkpointed(std::string_view tenant_id, std::string_view session_id,
                     uint64_t incarnation, EventSeq folded_seq,
@@ -140,6 +161,7 @@ class FoldCache {
     std::optional<StoredCheckpoint> fold;
     EventSeq folded_seq = 0;       // the fold's
     std::map<EventSeq, Run> runs;  // by first seq
+    std::map<EventSeq, EventSeq> in_flight;  // first -> last (Committing)
     size_t events = 0;             // in runs
     uint64_t bytes = 0;            // counted in bytes_
     std::list<std::string>::iterator lru;
@@ -154,11 +176,20 @@ class FoldCache {
   // Recounts `e`'s bytes, then evicts least recently used entries (`e`,
   // the most recent, last) while over max_bytes_: `e` may be gone after.
   void Account(Entry& e) REQUIRES(mu_);
+  void AppendedLocked(std::vector<AppendedRun>& runs) REQUIRES(mu_);
   void Erase(std::unordered_map<std::string, Entry>::iterator it)
       REQUIRES(mu_);
+  // Whether `e`'s runs cover (folded_seq, last_seq] without a gap: kYes,
+  // kInFlight (only with runs still in flight), kNo.
+  enum class Cover { kYes, kInFlight, kNo };
+  // `folded_seq`: the fold's (0: none yet); `row_folded_seq`: the row's.
+  static Cover Covers(const Entry& e, EventSeq folded_seq,
+                      EventSeq row_folded_seq, EventSeq last_seq);
 
   const uint64_t max_bytes_;
+  const std::chrono::milliseconds in_flight_wait_;
   mutable base::Mutex mu_;
+  base::CondVar reported_;  // an in-flight run was Appended or Abandoned
   std::unordered_map<std::string, Entry> entries_ GUARDED_BY(mu_);
   std::list<std::string> lru_ GUARDED_BY(mu_);  // most recent first
   uint64_t bytes_ GUARDED_BY(mu_) = 0;

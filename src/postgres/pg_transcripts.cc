@@ -471,7 +471,7 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
   const bool lost = Lost(folded, first);
   std::optional<FoldCache::Hot> hot;
   if (cache != nullptr && !lost) {
-    hot = cache->Take(tenant_id, session_id, incarnation, folded, last);
+    hot = cache->Take(tenant_id, session_id, incarnation, folded, first, last);
   }
   Current cur;
   bool fold = false;

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -51,36 +53,56 @@ std::vector<EventSeq> Seqs(const std::vector<FoldEvent>& events) {
 TEST(FoldCacheTest, ACheckpointTakesTheFoldAndTheEventsAfterIt) {
   FoldCache cache(1 << 20);
   cache.Appended({Appends("s", 1, 4)});
-  // Nothing folded here yet: the first checkpoint reads the database.
-  EXPECT_FALSE(cache.Take("t", "s", 1, 0, 4));
+  // Every event since seq 1 appended here: no fold needed (no head row).
+  std::optional<FoldCache::Hot> fresh = cache.Take("t", "s", 1, 0, 1, 4);
+  ASSERT_TRUE(fresh);
+  EXPECT_FALSE(fresh->stored.has_head);
+  EXPECT_EQ(Seqs(fresh->tail), (std::vector<EventSeq>{1, 2, 3, 4}));
   cache.Checkpointed("t", "s", 1, 4, Stored("h4"));
   cache.Appended({Appends("s", 5, 6)});
   cache.Appended({Appends("s", 7, 9)});
-  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 1, 4, 9);
+  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 1, 4, 1, 9);
   ASSERT_TRUE(hot);
   EXPECT_EQ(hot->stored.head, "h4");
   EXPECT_EQ(Seqs(hot->tail), (std::vector<EventSeq>{5, 6, 7, 8, 9}));
   // Taken: until the checkpoint's result is put back, nothing to take.
-  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 9));
+  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 1, 9));
   cache.Checkpointed("t", "s", 1, 9, Stored("h9"));
   cache.Appended({Appends("s", 10, 10)});
-  hot = cache.Take("t", "s", 1, 9, 10);
+  hot = cache.Take("t", "s", 1, 9, 1, 10);
   ASSERT_TRUE(hot);
   EXPECT_EQ(hot->stored.head, "h9");
   EXPECT_EQ(Seqs(hot->tail), (std::vector<EventSeq>{10}));
-  EXPECT_EQ(cache.hits(), 2u);
-  EXPECT_EQ(cache.misses(), 2u);
+  EXPECT_EQ(cache.hits(), 3u);
+  EXPECT_EQ(cache.misses(), 1u);
 }
 
 TEST(FoldCacheTest, AnythingButExactlyTheRowsStateReadsTheDatabase) {
   FoldCache cache(1 << 20);
   cache.Checkpointed("t", "s", 1, 4, Stored("h4"));
   cache.Appended({Appends("s", 5, 8)});
-  EXPECT_FALSE(cache.Take("t", "s", 2, 4, 8));  // another incarnation
-  EXPECT_FALSE(cache.Take("t", "s", 1, 6, 8));  // checkpointed elsewhere
-  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 9));  // another server appended 9
-  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 7));  // the row is behind the log
-  EXPECT_TRUE(cache.Take("t", "s", 1, 4, 8));
+  EXPECT_FALSE(cache.Take("t", "s", 2, 4, 1, 8));  // another incarnation
+  EXPECT_FALSE(cache.Take("t", "s", 1, 6, 1, 8));  // checkpointed elsewhere
+  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 1, 9));  // another server appended 9
+  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 1, 7));  // the row is behind the log
+  EXPECT_TRUE(cache.Take("t", "s", 1, 4, 1, 8));
+}
+
+// Appends of skipped types while nothing is unfolded move the row's
+// folded_seq past the fold without touching the tables: still the fold,
+// unless one of those events is gone.
+TEST(FoldCacheTest, SkippedEventsPastTheFoldStillLetItServe) {
+  FoldCache cache(1 << 20);
+  cache.Checkpointed("t", "s", 1, 4, Stored("h4"));
+  AppendedRun skipped = Appends("s", 5, 6);
+  skipped.events.clear();  // of types the fold skips
+  cache.Appended({skipped});
+  cache.Appended({Appends("s", 7, 8)});
+  EXPECT_FALSE(cache.Take("t", "s", 1, 6, 6, 8));  // 5 was dropped
+  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 1, 6, 1, 8);
+  ASSERT_TRUE(hot);
+  EXPECT_EQ(hot->stored.head, "h4");
+  EXPECT_EQ(Seqs(hot->tail), (std::vector<EventSeq>{7, 8}));
 }
 
 TEST(FoldCacheTest, AGapInTheLogIsNeverFoldedOver) {
@@ -90,12 +112,12 @@ TEST(FoldCacheTest, AGapInTheLogIsNeverFoldedOver) {
   // Seq 7 was appended by another server (or a batch whose COMMIT's
   // outcome was unknown): the log restarts at 8.
   cache.Appended({Appends("s", 8, 9)});
-  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 9));
+  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 1, 9));
   // The next checkpoint (a database read) folds through 9: the log after
   // it serves again.
   cache.Checkpointed("t", "s", 1, 9, Stored("h9"));
   cache.Appended({Appends("s", 10, 11)});
-  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 1, 9, 11);
+  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 1, 9, 1, 11);
   ASSERT_TRUE(hot);
   EXPECT_EQ(Seqs(hot->tail), (std::vector<EventSeq>{10, 11}));
 }
@@ -106,7 +128,7 @@ TEST(FoldCacheTest, BatchesReportingOutOfOrderAreFoldedInOrder) {
   // Batch 7..8 reports before batch 5..6, which committed first.
   cache.Appended({Appends("s", 7, 8)});
   cache.Appended({Appends("s", 5, 6)});
-  std::optional<FoldCache::Hot> in_order = cache.Take("t", "s", 1, 4, 8);
+  std::optional<FoldCache::Hot> in_order = cache.Take("t", "s", 1, 4, 1, 8);
   ASSERT_TRUE(in_order);
   EXPECT_EQ(Seqs(in_order->tail), (std::vector<EventSeq>{5, 6, 7, 8}));
   // A checkpoint that read through 8 reports before the batch of 5..8
@@ -114,7 +136,7 @@ TEST(FoldCacheTest, BatchesReportingOutOfOrderAreFoldedInOrder) {
   cache.Checkpointed("t", "s", 1, 8, Stored("h8"));
   cache.Appended({Appends("s", 5, 8)});
   cache.Appended({Appends("s", 9, 9)});
-  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 1, 8, 9);
+  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 1, 8, 1, 9);
   ASSERT_TRUE(hot);
   EXPECT_EQ(Seqs(hot->tail), (std::vector<EventSeq>{9}));
 }
@@ -125,11 +147,11 @@ TEST(FoldCacheTest, ANewIncarnationForgetsTheOldOne) {
   cache.Appended({Appends("s", 5, 6)});
   // Deleted and created again: its appends start at 1 again.
   cache.Appended({Appends("s", 1, 6, /*incarnation=*/2)});
-  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 6));
-  EXPECT_FALSE(cache.Take("t", "s", 2, 4, 6));
+  EXPECT_FALSE(cache.Take("t", "s", 1, 4, 1, 6));
+  EXPECT_FALSE(cache.Take("t", "s", 2, 4, 1, 6));
   cache.Checkpointed("t", "s", 2, 6, Stored("new"));
   cache.Appended({Appends("s", 7, 7, 2)});
-  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 2, 6, 7);
+  std::optional<FoldCache::Hot> hot = cache.Take("t", "s", 2, 6, 1, 7);
   ASSERT_TRUE(hot);
   EXPECT_EQ(hot->stored.head, "new");
 }
@@ -147,8 +169,8 @@ TEST(FoldCacheTest, PastItsBoundTheLeastRecentlyUsedGo) {
   EXPECT_LT(cache.size(), 8u);
   EXPECT_GE(cache.size(), 2u);
   // The oldest went; the newest are whole.
-  EXPECT_FALSE(cache.Take("t", "s0", 1, 0, 10));
-  std::optional<FoldCache::Hot> hot = cache.Take("t", "s7", 1, 0, 10);
+  EXPECT_FALSE(cache.Take("t", "s0", 1, 0, 1, 10));
+  std::optional<FoldCache::Hot> hot = cache.Take("t", "s7", 1, 0, 1, 10);
   ASSERT_TRUE(hot);
   EXPECT_EQ(hot->tail.size(), 10u);
   // An entry larger than the whole bound is not kept.
@@ -160,7 +182,34 @@ TEST(FoldCacheTest, ALogPastItsLengthBoundIsDropped) {
   FoldCache cache(uint64_t{1} << 30);
   cache.Checkpointed("t", "s", 1, 0, Stored("h"));
   cache.Appended({Appends("s", 1, FoldCache::kMaxLogEvents + 1, 1, 1)});
-  EXPECT_FALSE(cache.Take("t", "s", 1, 0, FoldCache::kMaxLogEvents + 1));
+  EXPECT_FALSE(cache.Take("t", "s", 1, 0, 1, FoldCache::kMaxLogEvents + 1));
+}
+
+// A checkpoint whose row counts a batch that committed but has not
+// reported yet (in flight) waits for its report; one that was abandoned
+// (rolled back, outcome unknown) makes it read the database. The wait is
+// long here (10 s) so that the test does not depend on scheduling: the
+// report ends it.
+TEST(FoldCacheTest, ACheckpointWaitsForARunInFlightAndReadsIfItIsAbandoned) {
+  FoldCache cache(1 << 20, std::chrono::seconds(10));
+  cache.Checkpointed("t", "s", 1, 4, Stored("h4"));
+  cache.Appended({Appends("s", 5, 6)});
+  cache.Committing({Appends("s", 7, 8)});
+  // A run in flight after the row's last_seq is not waited for.
+  EXPECT_TRUE(cache.Take("t", "s", 1, 4, 1, 6));
+  cache.Checkpointed("t", "s", 1, 6, Stored("h6"));
+  auto taken = std::async(std::launch::async,
+                          [&] { return cache.Take("t", "s", 1, 6, 1, 8); });
+  cache.Appended({Appends("s", 7, 8)});
+  std::optional<FoldCache::Hot> hot = taken.get();
+  ASSERT_TRUE(hot);
+  EXPECT_EQ(Seqs(hot->tail), (std::vector<EventSeq>{7, 8}));
+  cache.Checkpointed("t", "s", 1, 8, Stored("h8"));
+  cache.Committing({Appends("s", 9, 9)});
+  auto missed = std::async(std::launch::async,
+                           [&] { return cache.Take("t", "s", 1, 8, 1, 9); });
+  cache.Abandoned({Appends("s", 9, 9)});
+  EXPECT_FALSE(missed.get());
 }
 
 }  // namespace
