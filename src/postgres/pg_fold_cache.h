@@ -20,12 +20,14 @@
 // changed the session since this server's last checkpoint of it, and the
 // entry is exactly what the database read would return. A session whose
 // every event since seq 1 this server appended needs no fold yet: its
-// tables are empty. Anything else - another
-// server appended or checkpointed, a batch checkpointed in its own
-// transaction (the backlog bound, a retention drop), the session was
-// deleted and created again (a new incarnation), events were lost unfolded
-// - makes the checkpoint read the database as before (and leave its
-// result here for the next one).
+// tables are empty. Anything else - another server appended or
+// checkpointed, the session was deleted and created again (a new
+// incarnation), events were lost unfolded - makes the checkpoint read the
+// database as before (and leave its result here for the next one; so do
+// a batch's own checkpoints, past the backlog bound or before a retention
+// drop, once the batch committed). A batch registers its runs as in flight
+// before its COMMIT (Committing): a checkpoint that needs them waits for
+// their report rather than read.
 //
 // Only committed events enter the runs (Appended is called after the
 // batch's COMMIT), so a rolled-back batch leaves no trace; a batch whose
