@@ -17,9 +17,12 @@ constexpr PgStatement kLockForCheckpoint{
 
 }  // namespace
 
-Checkpointer::Checkpointer(Transact transact, transcript::Limits limits,
-                           SessionCache* cache)
-    : transact_(std::move(transact)), limits_(limits), cache_(cache) {
+Checkpointer::Checkpointer(Transact transact, TranscriptConfig config,
+                           SessionCache* cache, FoldCache* folds)
+    : transact_(std::move(transact)),
+      config_(config),
+      cache_(cache),
+      folds_(folds) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -40,14 +43,15 @@ void Checkpointer::Post(std::vector<DueCheckpoint> due) {
       Key key{std::move(d.tenant_id), std::move(d.session_id)};
       auto it = pending_.find(key);
       if (it != pending_.end()) {
-        it->second = std::max(it->second, d.through);
+        it->second.through = std::max(it->second.through, d.through);
+        it->second.if_due = it->second.if_due && d.if_due;
         continue;
       }
       if (pending_.size() >= kMaxPending) {
         dropped_.fetch_add(1);
         continue;
       }
-      pending_.emplace(key, d.through);
+      pending_.emplace(key, Due{.through = d.through, .if_due = d.if_due});
       order_.push_back(std::move(key));
     }
   }
@@ -57,7 +61,7 @@ void Checkpointer::Post(std::vector<DueCheckpoint> due) {
 void Checkpointer::Loop() {
   for (;;) {
     Key key;
-    EventSeq through = 0;
+    Due due;
     {
       base::MutexLock lock(&mu_);
       while (order_.empty()) {
@@ -67,7 +71,7 @@ void Checkpointer::Loop() {
       key = std::move(order_.front());
       order_.pop_front();
       auto it = pending_.find(key);
-      through = it->second;
+      due = it->second;
       pending_.erase(it);
     }
     // Named again while this one runs: it waits again, and finds its work
@@ -75,24 +79,31 @@ void Checkpointer::Loop() {
     CheckpointResult result;
     Status s = transact_([&](PgConn& c) -> Status {
       result = CheckpointResult();  // each attempt afresh
-      return Run(c, key, through, &result);
+      return Run(c, key, due, &result);
     });
     (s.ok() ? done_ : failed_).fetch_add(1);
     if (s.ok() && result.wrote && cache_ != nullptr) {
       cache_->Checkpointed(key.first, key.second, result.xmin_before,
                            result.folded_seq, result.xid);
     }
+    // Committed: the next checkpoint of the session may start from it. (A
+    // failed one took the entry's fold out: the next one reads.)
+    if (s.ok() && result.wrote && result.next && folds_ != nullptr) {
+      folds_->Checkpointed(key.first, key.second, result.incarnation,
+                           result.folded_seq, std::move(*result.next));
+    }
   }
 }
 
-Status Checkpointer::Run(PgConn& conn, const Key& key, EventSeq through,
+Status Checkpointer::Run(PgConn& conn, const Key& key, const Due& due,
                          CheckpointResult* result) {
   // Queued: it goes out with CheckpointTranscript's reads, which the
   // server runs after it, once the row is locked.
   ACPSTORE_RETURN_IF_ERROR(conn.Send(
       kLockForCheckpoint, PgParams().Text(key.first).Text(key.second)));
-  return CheckpointTranscript(conn, key.first, key.second, through, limits_,
-                              result);
+  return CheckpointTranscript(conn, key.first, key.second, due.through,
+                              config_.limits, result, folds_,
+                              due.if_due ? config_.checkpoint_events : 0);
 }
 
 }  // namespace acpstore::postgres

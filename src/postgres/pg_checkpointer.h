@@ -25,6 +25,13 @@
 // updated to the checkpoint's (SessionCache::Checkpointed), and the
 // session's next batch still takes one round trip (decision 0026).
 //
+// With the server's FoldCache (transcripts on), a checkpoint folds the
+// session's cached fold state and the events this server appended since
+// instead of reading them back, when they are exactly what the database
+// holds (pg_fold_cache.h, decision 0029), and leaves what it wrote there
+// after its COMMIT (a checkpoint that read the database too), for the
+// session's next one.
+//
 // Nothing depends on a checkpoint here happening: the tail stays in
 // `events` and every reader folds it; every path that deletes events
 // checkpoints first in its own transaction (TranscriptTails::BeforeDrop).
@@ -57,6 +64,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "postgres/pg_conn.h"
+#include "postgres/pg_fold_cache.h"
 #include "postgres/pg_session_cache.h"
 #include "postgres/pg_transcripts.h"
 
@@ -71,15 +79,18 @@ class Checkpointer {
   using Transact = std::function<Status(const std::function<Status(PgConn&)>&)>;
   // `cache` (may be null; must outlive this): the server's SessionCache,
   // whose entry a checkpoint that rewrote the row brings up to date.
-  Checkpointer(Transact transact, transcript::Limits limits,
-               SessionCache* cache = nullptr);
+  // `folds` (may be null; must outlive this): the server's FoldCache.
+  // `config`: the limits, and the tail at which a session named if_due is
+  // checkpointed.
+  Checkpointer(Transact transact, TranscriptConfig config,
+               SessionCache* cache = nullptr, FoldCache* folds = nullptr);
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
   // Sessions to checkpoint (after the transaction that found them due
   // committed). A session already waiting waits once, through the highest
-  // seq it was named for.
+  // seq it was named for (if_due only if every naming was).
   void Post(std::vector<DueCheckpoint> due) EXCLUDES(mu_);
 
   // Cumulative: checkpoint transactions that committed, that failed, and
@@ -90,19 +101,24 @@ class Checkpointer {
 
  private:
   using Key = std::pair<std::string, std::string>;
+  struct Due {
+    EventSeq through = 0;
+    bool if_due = false;
+  };
   void Loop() EXCLUDES(mu_);
-  Status Run(PgConn& conn, const Key& key, EventSeq through,
+  Status Run(PgConn& conn, const Key& key, const Due& due,
              CheckpointResult* result);
 
   const Transact transact_;
-  const transcript::Limits limits_;
+  const TranscriptConfig config_;
   SessionCache* const cache_;
+  FoldCache* const folds_;
   base::Mutex mu_;
   base::CondVar cv_;
   // Waiting sessions, in the order first named, and the seq each is due
   // through.
   std::deque<Key> order_ GUARDED_BY(mu_);
-  std::map<Key, EventSeq> pending_ GUARDED_BY(mu_);
+  std::map<Key, Due> pending_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> done_{0};
   std::atomic<uint64_t> failed_{0};

@@ -13,15 +13,16 @@
 namespace acpstore::postgres {
 
 CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
-                         std::string channel, TranscriptConfig transcripts)
+                         std::string channel, TranscriptConfig transcripts,
+                         uint64_t fold_cache_bytes)
     : pool_(pool),
       transact_(std::move(transact)),
       channel_(std::move(channel)),
       transcripts_(transcripts) {
   if (transcripts_.on()) {
-    checkpoints_ =
-        std::make_unique<Checkpointer>(transact_, transcripts_.limits,
-                                       &sessions_);
+    folds_ = std::make_unique<FoldCache>(fold_cache_bytes);
+    checkpoints_ = std::make_unique<Checkpointer>(transact_, transcripts_,
+                                                  &sessions_, folds_.get());
   }
   if (workers == 0) workers = 1;
   for (size_t i = 0; i < workers; ++i) {
@@ -117,37 +118,52 @@ std::vector<const AppendTarget*> TargetsOf(const std::vector<CommitJob>& jobs) {
 
 Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
                                std::vector<CachedSession>* settled,
-                               std::vector<DueCheckpoint>* due) {
-  AppendBatch batch(c, channel_, transcripts_);
+                               std::vector<DueCheckpoint>* due,
+                               FoldUpdates* folds) {
+  AppendBatch batch(c, channel_, transcripts_, folds_ != nullptr);
   ACPSTORE_RETURN_IF_ERROR(batch.Begin(TargetsOf(jobs)));
   for (CommitJob& j : jobs) ACPSTORE_RETURN_IF_ERROR(j.run_in_batch(batch));
   ACPSTORE_RETURN_IF_ERROR(batch.Flush());
   *settled = batch.Settled();
   *due = batch.due();
+  folds->runs = batch.Runs();
+  folds->checkpoints = batch.Checkpointed();
   return Status::OK();
 }
 
 CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
                                            std::vector<CommitJob>& jobs,
-                                           std::vector<DueCheckpoint>* due) {
+                                           std::vector<DueCheckpoint>* due,
+                                           FoldUpdates* folds) {
   const std::vector<const AppendTarget*> targets = TargetsOf(jobs);
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, ids] : SessionsOf(targets)) keys.push_back(key);
   std::optional<std::vector<CachedSession>> rows = sessions_.TakeAll(keys);
   if (!rows) return Cached::kNotRun;
-  AppendBatch batch(c, channel_, transcripts_);
+  AppendBatch batch(c, channel_, transcripts_, folds_ != nullptr);
   Status s = batch.BeginCached(targets, std::move(*rows));
   for (CommitJob& j : jobs) {
     if (!s.ok()) break;
     s = j.run_in_batch(batch);
   }
   if (s.ok()) s = batch.Flush();
+  if (s.ok() && folds_ != nullptr) {
+    // In flight from now: a checkpoint that finds them committed waits
+    // for them here rather than reading them back.
+    folds->runs = batch.Runs();
+    folds_->Committing(folds->runs);
+  }
   if (s.ok()) s = batch.CommitCached();
   if (s.ok()) {
     cached_commits_.fetch_add(1);
     sessions_.Put(batch.Settled());
     *due = batch.due();
+    folds->checkpoints = batch.Checkpointed();
     return Cached::kCommitted;
+  }
+  if (folds_ != nullptr) {
+    folds_->Abandoned(folds->runs);  // rolled back, or its outcome unknown
+    folds->runs.clear();
   }
   if (!c.healthy() && batch.commit_sent()) {
     for (CommitJob& j : jobs) j.finish(s);
@@ -161,8 +177,18 @@ CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
 }
 
 void CommitQueue::Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
-                              std::vector<DueCheckpoint> due) {
+                              std::vector<DueCheckpoint> due,
+                              FoldUpdates folds) {
   CountBatch(jobs.size());
+  // Committed: the events may enter the fold cache (before the checkpoints
+  // they make due look for them there).
+  if (folds_ != nullptr) {
+    for (TranscriptTails::Written& w : folds.checkpoints) {
+      folds_->Checkpointed(w.tenant_id, w.session_id, w.incarnation,
+                           w.folded_seq, std::move(w.stored));
+    }
+    folds_->Appended(std::move(folds.runs));
+  }
   // Committed: the checkpoints see the appends that made them due.
   if (checkpoints_ != nullptr) checkpoints_->Post(std::move(due));
   std::vector<std::string> notes;
@@ -181,9 +207,10 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
     if (lease.ok()) {
       PgConn& c = **lease;
       std::vector<DueCheckpoint> due;
-      switch (RunCached(c, jobs, &due)) {
+      FoldUpdates folds;
+      switch (RunCached(c, jobs, &due, &folds)) {
         case Cached::kCommitted:
-          Acknowledge(c, jobs, std::move(due));
+          Acknowledge(c, jobs, std::move(due), std::move(folds));
           return;
         case Cached::kFinished:
           return;
@@ -191,13 +218,15 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
           break;
       }
       std::vector<CachedSession> settled;
-      Status s = c.healthy() ? RunAppends(c, jobs, &settled, &due)
+      Status s = c.healthy() ? RunAppends(c, jobs, &settled, &due, &folds)
                              : Status::Unavailable("the connection was lost");
       if (s.ok()) {
+        if (folds_ != nullptr) folds_->Committing(folds.runs);
         Result<PgResult> commit = c.Run("COMMIT");
+        if (folds_ != nullptr && !commit.ok()) folds_->Abandoned(folds.runs);
         if (commit.ok()) {
           sessions_.Put(std::move(settled));
-          Acknowledge(c, jobs, std::move(due));
+          Acknowledge(c, jobs, std::move(due), std::move(folds));
           return;
         }
         if (!c.healthy()) {
@@ -214,7 +243,19 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
   }
   for (CommitJob& j : jobs) {
     Status s = transact_(j.run);
-    if (s.ok() && j.append) CountBatch(1);
+    if (s.ok() && j.append) {
+      CountBatch(1);
+      // Alone, the job's transaction does not know its session's tail
+      // (pg_store.cc): the Checkpointer checkpoints it if it is due, as
+      // the batch would have named it. (Its events stay out of the fold
+      // cache: the next batch's seqs show the gap.)
+      if (checkpoints_ != nullptr) {
+        checkpoints_->Post({DueCheckpoint{.tenant_id = j.target.tenant_id,
+                                          .session_id = j.target.session_id,
+                                          .through = ~EventSeq{0},
+                                          .if_due = true}});
+      }
+    }
     std::vector<std::string> notes;
     if (s.ok() && j.notes) j.notes(&notes);
     j.finish(std::move(s));

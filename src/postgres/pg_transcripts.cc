@@ -45,11 +45,12 @@ constexpr PgStatement kTail{
     "event_type = ANY($3::text[]) ORDER BY seq"};
 // The checkpoint's columns and the stream's counters (first_seq: the first
 // retained seq, last_seq + 1 when none is); the row version's xmin and
-// this transaction's xid, 32-bit as the SessionCache keeps them.
+// this transaction's xid, 32-bit as the SessionCache keeps them; the
+// incarnation and the unfolded count (FoldCache, Checkpointer).
 constexpr PgStatement kCheckpointRow{
     "tr_ck_row",
     "SELECT folded_seq, first_seq, last_seq, xmin::text::bigint, "
-    "txid_current() % 4294967296 FROM sessions WHERE "
+    "txid_current() % 4294967296, incarnation, unfolded FROM sessions WHERE "
     "tenant_id = $1 AND session_id = $2"};
 constexpr PgStatement kCheckpointed{
     "tr_ck_done",
@@ -179,12 +180,59 @@ struct Current {
   EventSeq tail_first = 0;
 };
 
-// Builds Current from kLoad's and kTail's rows. `lost`: events after the
-// checkpoint are gone unfolded (the transcript is then incomplete).
-// Entries the cap drops unloaded have their bytes looked up on `conn`.
+// kLoad's rows as a StoredCheckpoint (no head row: has_head false).
+Result<StoredCheckpoint> ParseStored(const PgResult& load) {
+  StoredCheckpoint out;
+  if (load.rows() == 0 || load.Int(0, 0) != 0) return out;
+  out.has_head = true;
+  out.head = load.Bytes(0, 1);
+  out.bytes = static_cast<uint64_t>(load.Int(0, 2));
+  for (int i = 1; i < load.rows(); ++i) {
+    Entry e;
+    ACPSTORE_RETURN_IF_ERROR(DecodeBody(load.Bytes(i, 4), &e));
+    if (!e.text.empty()) {
+      return Status::Corruption("a transcript entry row holds its text");
+    }
+    const auto index = static_cast<uint64_t>(load.Int(i, 3));
+    out.stored_text[index] = static_cast<uint64_t>(load.Int(i, 5));
+    out.entries.emplace_back(index, std::move(e));
+  }
+  return out;
+}
+
+// kTail's rows as the fold reads them (views into `tail`).
+std::vector<transcript::EventView> TailViews(const PgResult& tail) {
+  std::vector<transcript::EventView> out;
+  out.reserve(static_cast<size_t>(tail.rows()));
+  for (int i = 0; i < tail.rows(); ++i) {
+    out.push_back({.seq = static_cast<EventSeq>(tail.Int(i, 0)),
+                   .event_type = tail.Text(i, 1),
+                   .occurred_at = tail.Int(i, 2),
+                   .payload = tail.Text(i, 3)});
+  }
+  return out;
+}
+
+std::vector<transcript::EventView> TailViews(
+    const std::vector<FoldEvent>& tail) {
+  std::vector<transcript::EventView> out;
+  out.reserve(tail.size());
+  for (const FoldEvent& e : tail) {
+    out.push_back({.seq = e.seq,
+                   .event_type = e.event_type,
+                   .occurred_at = e.occurred_at,
+                   .payload = e.payload});
+  }
+  return out;
+}
+
+// Builds Current from a stored checkpoint (read by kLoad, or the
+// FoldCache's) and the tail. `lost`: events after the checkpoint are gone
+// unfolded (the transcript is then incomplete). Entries the cap drops
+// unloaded have their bytes looked up on `conn`.
 Status BuildCurrent(PgConn& conn, const std::string& tenant,
-                    const std::string& session, const PgResult& load,
-                    const PgResult& tail, bool lost,
+                    const std::string& session, StoredCheckpoint stored,
+                    const std::vector<transcript::EventView>& tail, bool lost,
                     const transcript::Limits& limits, Current* out) {
   // Outlives this call inside out->t (never called after the fold).
   struct Lookup {
@@ -192,19 +240,9 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
     Status error;
   };
   std::shared_ptr<Lookup> lookup;  // set when a checkpoint is loaded
-  if (load.rows() > 0 && load.Int(0, 0) == 0) {
+  if (stored.has_head) {
     out->fresh = false;
-    std::vector<std::pair<uint64_t, Entry>> loaded;
-    for (int i = 1; i < load.rows(); ++i) {
-      Entry e;
-      ACPSTORE_RETURN_IF_ERROR(DecodeBody(load.Bytes(i, 4), &e));
-      if (!e.text.empty()) {
-        return Status::Corruption("a transcript entry row holds its text");
-      }
-      const auto index = static_cast<uint64_t>(load.Int(i, 3));
-      out->stored_text[index] = static_cast<uint64_t>(load.Int(i, 5));
-      loaded.emplace_back(index, std::move(e));
-    }
+    out->stored_text = std::move(stored.stored_text);
     lookup = std::make_shared<Lookup>();
     PgConn* c = &conn;
     auto unloaded_bytes = [c, lookup, tenant,
@@ -228,8 +266,8 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
       return it->second;
     };
     ACPSTORE_RETURN_IF_ERROR(Transcript::DecodePartial(
-        load.Bytes(0, 1), static_cast<uint64_t>(load.Int(0, 2)),
-        std::move(loaded), unloaded_bytes, &out->t));
+        stored.head, stored.bytes, std::move(stored.entries), unloaded_bytes,
+        &out->t));
     for (const auto& [index, n] : out->stored_text) {
       out->t.set_hidden_bytes(index, n);
     }
@@ -240,19 +278,38 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
     out->t = Transcript();
   }
   if (lost) out->t.set_incomplete();
-  for (int i = 0; i < tail.rows(); ++i) {
-    out->t.Fold(
-        transcript::EventView{.seq = static_cast<EventSeq>(tail.Int(i, 0)),
-                              .event_type = tail.Text(i, 1),
-                              .occurred_at = tail.Int(i, 2),
-                              .payload = tail.Text(i, 3)},
-        limits);
-  }
+  for (const transcript::EventView& e : tail) out->t.Fold(e, limits);
   if (lookup != nullptr) {
     ACPSTORE_RETURN_IF_ERROR(lookup->error);
   }
-  if (tail.rows() > 0) out->tail_first = static_cast<EventSeq>(tail.Int(0, 0));
+  if (!tail.empty()) out->tail_first = tail.front().seq;
   return Status::OK();
+}
+
+// The stored checkpoint WriteCurrent leaves of `cur`: what kLoad would read
+// next (the head, the newest entry and the open tools' entries without
+// their text, each one's text length in transcript_text).
+StoredCheckpoint NextStored(const Current& cur) {
+  const Transcript& t = cur.t;
+  StoredCheckpoint out;
+  out.has_head = true;
+  t.EncodeHead(&out.head);
+  out.bytes = t.bytes();
+  std::vector<uint64_t> wanted = t.open_tool_indexes();
+  if (t.end_index() > t.first_index()) wanted.push_back(t.end_index() - 1);
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  for (uint64_t index : wanted) {
+    if (index < t.first_index() || index >= t.end_index()) continue;
+    Entry e = t.at(index);
+    e.shared = false;
+    auto it = cur.stored_text.find(index);
+    const uint64_t before = it == cur.stored_text.end() ? 0 : it->second;
+    out.stored_text[index] = before + e.text.size();
+    e.text.clear();
+    out.entries.emplace_back(index, std::move(e));
+  }
+  return out;
 }
 
 // Events after the checkpoint that are gone without having been folded.
@@ -373,40 +430,78 @@ int64_t CountFolded(const std::vector<Event>& events) {
 Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
                             const std::string& session_id, EventSeq through,
                             const transcript::Limits& limits,
-                            CheckpointResult* result) {
-  // One round trip: the row, the checkpoint's partial load, the tail.
-  ACPSTORE_RETURN_IF_ERROR(
-      conn.Prefetch(kLoad, SessionKey(tenant_id, session_id)));
-  ACPSTORE_RETURN_IF_ERROR(
-      conn.Prefetch(kTail, TailParams(tenant_id, session_id)));
+                            CheckpointResult* result, FoldCache* cache,
+                            uint64_t min_unfolded) {
+  // Without a cache, one round trip: the row, the checkpoint's partial
+  // load, the tail. With one, the row alone first: the load and the tail
+  // only if the cache cannot stand for them.
+  if (cache == nullptr) {
+    ACPSTORE_RETURN_IF_ERROR(
+        conn.Prefetch(kLoad, SessionKey(tenant_id, session_id)));
+    ACPSTORE_RETURN_IF_ERROR(
+        conn.Prefetch(kTail, TailParams(tenant_id, session_id)));
+  }
   ACPSTORE_ASSIGN_OR_RETURN(
       PgResult row,
       conn.Exec(kCheckpointRow, SessionKey(tenant_id, session_id)));
-  ACPSTORE_ASSIGN_OR_RETURN(
-      PgResult load, conn.Exec(kLoad, SessionKey(tenant_id, session_id)));
-  ACPSTORE_ASSIGN_OR_RETURN(
-      PgResult tail, conn.Exec(kTail, TailParams(tenant_id, session_id)));
+  std::optional<PgResult> load, tail;  // read: the prefetched ones
+  auto read = [&]() -> Status {
+    ACPSTORE_ASSIGN_OR_RETURN(
+        load, conn.Exec(kLoad, SessionKey(tenant_id, session_id)));
+    ACPSTORE_ASSIGN_OR_RETURN(
+        tail, conn.Exec(kTail, TailParams(tenant_id, session_id)));
+    return Status::OK();
+  };
+  if (cache == nullptr) ACPSTORE_RETURN_IF_ERROR(read());
   CheckpointResult ignored;
   CheckpointResult& out = result != nullptr ? *result : ignored;
   if (row.rows() == 0) return Status::OK();
   const auto folded = static_cast<EventSeq>(row.Int(0, 0));
   const auto first = static_cast<EventSeq>(row.Int(0, 1));
   const auto last = static_cast<EventSeq>(row.Int(0, 2));
+  const auto incarnation = static_cast<uint64_t>(row.Int(0, 5));
+  const auto unfolded = row.Int(0, 6);
   out.folded_seq = folded;
   out.current = folded >= last;
   if (folded >= through || folded >= last) return Status::OK();
+  if (min_unfolded > 0 &&
+      unfolded < static_cast<int64_t>(min_unfolded)) {
+    return Status::OK();  // not due (Checkpointer: a job run alone)
+  }
   const bool lost = Lost(folded, first);
-  if (tail.rows() > 0 || lost) {
-    Current cur;
-    ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id, load,
-                                          tail, lost, limits, &cur));
+  std::optional<FoldCache::Hot> hot;
+  if (cache != nullptr && !lost) {
+    hot = cache->Take(tenant_id, session_id, incarnation, folded, first, last);
+  }
+  Current cur;
+  bool fold = false;
+  if (hot) {
+    out.from_cache = true;
+    fold = !hot->tail.empty();
+    ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
+                                          std::move(hot->stored),
+                                          TailViews(hot->tail), lost, limits,
+                                          &cur));
+  } else {
+    if (!load) ACPSTORE_RETURN_IF_ERROR(read());  // one round trip more
+    ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(*load));
+    fold = tail->rows() > 0 || lost;
+    ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
+                                          std::move(stored), TailViews(*tail),
+                                          lost, limits, &cur));
+  }
+  if (fold) {
     ACPSTORE_RETURN_IF_ERROR(WriteCurrent(conn, tenant_id, session_id, cur));
   }
+  // What the tables hold once this commits (still no head row if the
+  // session had none and nothing was folded).
+  out.next = cur.fresh && !fold ? StoredCheckpoint() : NextStored(cur);
   out.folded_seq = last;
   out.current = true;
   out.wrote = true;
   out.xmin_before = static_cast<uint32_t>(row.Int(0, 3));
   out.xid = static_cast<uint32_t>(row.Int(0, 4));
+  out.incarnation = incarnation;
   return conn.Send(kCheckpointed, SessionKey(tenant_id, session_id));
 }
 
@@ -437,6 +532,13 @@ Status TranscriptTails::Checkpoint(PgConn& conn, const Key& key,
   CheckpointResult r;
   ACPSTORE_RETURN_IF_ERROR(CheckpointTranscript(conn, key.first, key.second,
                                                 through, config_.limits, &r));
+  if (r.wrote && r.next) {
+    written_.push_back({.tenant_id = key.first,
+                        .session_id = key.second,
+                        .incarnation = r.incarnation,
+                        .folded_seq = r.folded_seq,
+                        .stored = std::move(*r.next)});
+  }
   if (r.current) {  // folded up to last_seq: the row's unfolded is 0
     Tail& t = tails_[key];
     t.known = true;
@@ -527,8 +629,10 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
   const bool lost =
       folded < last_seq && Lost(folded, row.session.events.first_seq);
   Current cur;
-  ACPSTORE_RETURN_IF_ERROR(
-      BuildCurrent(conn, tenant, session_id, load, tail, lost, limits, &cur));
+  ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(load));
+  ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant, session_id,
+                                        std::move(stored), TailViews(tail),
+                                        lost, limits, &cur));
   const Transcript& t = cur.t;
   if (cur.fresh) {  // every entry is in memory
     TranscriptPage page = transcript::ReadTranscriptPage(t, query, kinds);
