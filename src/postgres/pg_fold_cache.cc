@@ -65,6 +65,7 @@ void FoldCache::Prune(Entry& e) {
     Run& run = it->second;
     if (run.last <= f) {
       e.events -= run.events.size();
+      e.runs_bytes -= run.bytes;
       it = e.runs.erase(it);
       continue;
     }
@@ -74,11 +75,19 @@ void FoldCache::Prune(Entry& e) {
     for (FoldEvent& x : run.events) {
       if (x.seq > f) rest.events.push_back(std::move(x));
     }
+    rest.bytes = EventBytes(rest.events);
     e.events -= run.events.size() - rest.events.size();
+    e.runs_bytes -= run.bytes - rest.bytes;
     e.runs.erase(it);
     e.runs.emplace(f + 1, std::move(rest));
     break;
   }
+}
+
+void FoldCache::ClearRuns(Entry& e) {
+  e.runs.clear();
+  e.events = 0;
+  e.runs_bytes = 0;
 }
 
 void FoldCache::Erase(std::unordered_map<std::string, Entry>::iterator it) {
@@ -89,8 +98,7 @@ void FoldCache::Erase(std::unordered_map<std::string, Entry>::iterator it) {
 
 void FoldCache::Account(Entry& e) {
   bytes_ -= e.bytes;
-  e.bytes = kEntryOverhead + (e.fold ? e.fold->MemoryBytes() : 0);
-  for (const auto& [first, run] : e.runs) e.bytes += EventBytes(run.events);
+  e.bytes = kEntryOverhead + e.fold_bytes + e.runs_bytes;
   bytes_ += e.bytes;
   while (bytes_ > max_bytes_ && !lru_.empty()) {
     // The least recently used first; `e` (the most recent) last.
@@ -115,13 +123,16 @@ void FoldCache::AppendedLocked(std::vector<AppendedRun>& runs) {
     // Behind the fold (its checkpoint committed first): nothing to keep.
     if (e.fold && r.last_seq <= e.folded_seq) continue;
     auto [it, added] = e.runs.try_emplace(r.first_seq);
-    if (!added) e.events -= it->second.events.size();  // cannot happen
-    e.events += r.events.size();
-    it->second = Run{.last = r.last_seq, .events = std::move(r.events)};
-    if (e.events > kMaxLogEvents) {
-      e.runs.clear();
-      e.events = 0;
+    if (!added) {  // cannot happen
+      e.events -= it->second.events.size();
+      e.runs_bytes -= it->second.bytes;
     }
+    const uint64_t bytes = EventBytes(r.events);
+    e.events += r.events.size();
+    e.runs_bytes += bytes;
+    it->second =
+        Run{.last = r.last_seq, .events = std::move(r.events), .bytes = bytes};
+    if (e.events > kMaxLogEvents) ClearRuns(e);
     Prune(e);
     Account(e);
   }
@@ -221,14 +232,14 @@ std::optional<FoldCache::Hot> FoldCache::Take(std::string_view tenant_id,
   Hot hot;
   if (e.fold) hot.stored = std::move(*e.fold);  // else: no head row yet
   e.fold.reset();
+  e.fold_bytes = 0;
   // Only folded types are kept: none in (fold, folded_seq] (Covers).
   for (auto& [first, run] : e.runs) {
     for (FoldEvent& x : run.events) {
       if (x.seq > folded_seq) hot.tail.push_back(std::move(x));
     }
   }
-  e.runs.clear();
-  e.events = 0;
+  ClearRuns(e);
   Account(e);
   return hot;
 }
@@ -239,6 +250,7 @@ void FoldCache::Checkpointed(std::string_view tenant_id,
   const std::string key = Key(tenant_id, session_id);
   base::MutexLock lock(&mu_);
   Entry& e = Touch(key, incarnation);
+  e.fold_bytes = stored.MemoryBytes();
   e.fold = std::move(stored);
   e.folded_seq = folded_seq;
   Prune(e);

@@ -157,14 +157,22 @@ class FoldCache {
   struct Run {
     EventSeq last = 0;
     std::vector<FoldEvent> events;  // seqs ascending
+    uint64_t bytes = 0;             // EventBytes(events)
   };
+  // Byte counts are kept as the parts change, never recounted: a batch's
+  // report must cost what the batch added, not what the entry holds (a
+  // recount walked every run's events, 256 and more per hot session, on
+  // every batch's report: 8% of the acpstore process's CPU in the tool
+  // workload).
   struct Entry {
     uint64_t incarnation = 0;
     std::optional<StoredCheckpoint> fold;
     EventSeq folded_seq = 0;       // the fold's
+    uint64_t fold_bytes = 0;       // fold->MemoryBytes(), 0 without one
     std::map<EventSeq, Run> runs;  // by first seq
     std::map<EventSeq, EventSeq> in_flight;  // first -> last (Committing)
     size_t events = 0;             // in runs
+    uint64_t runs_bytes = 0;       // the runs' Run::bytes, summed
     uint64_t bytes = 0;            // counted in bytes_
     std::list<std::string>::iterator lru;
   };
@@ -175,8 +183,11 @@ class FoldCache {
   Entry& Touch(const std::string& key, uint64_t incarnation) REQUIRES(mu_);
   // Drops the runs' events at or below the fold's folded_seq.
   static void Prune(Entry& e);
-  // Recounts `e`'s bytes, then evicts least recently used entries (`e`,
-  // the most recent, last) while over max_bytes_: `e` may be gone after.
+  // Removes every run of `e`.
+  static void ClearRuns(Entry& e);
+  // Counts `e`'s bytes anew from its parts' counts (fold_bytes,
+  // runs_bytes), then evicts least recently used entries (`e`, the most
+  // recent, last) while over max_bytes_: `e` may be gone after.
   void Account(Entry& e) REQUIRES(mu_);
   void AppendedLocked(std::vector<AppendedRun>& runs) REQUIRES(mu_);
   void Erase(std::unordered_map<std::string, Entry>::iterator it)

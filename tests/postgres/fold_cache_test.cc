@@ -178,6 +178,34 @@ TEST(FoldCacheTest, PastItsBoundTheLeastRecentlyUsedGo) {
   EXPECT_LE(cache.bytes(), uint64_t{40} << 10);
 }
 
+// The byte count is kept as runs come, are pruned and taken, never
+// recounted: after any sequence it is what a cache holding only what is
+// left counts.
+TEST(FoldCacheTest, TheByteCountFollowsWhatIsLeft) {
+  FoldCache a(1 << 20), b(1 << 20);
+  a.Checkpointed("t", "s", 1, 0, Stored("h0"));
+  a.Appended({Appends("s", 1, 5, 1, 100)});
+  a.Appended({Appends("s", 6, 10, 1, 100)});
+  EXPECT_GT(a.bytes(), uint64_t{10} * 100);
+  // A checkpoint read at 7 (another boundary): [1, 5] goes, [6, 10]
+  // keeps 8..10.
+  a.Checkpointed("t", "s", 1, 7, Stored("h7"));
+  b.Checkpointed("t", "s", 1, 7, Stored("h7"));
+  b.Appended({Appends("s", 8, 10, 1, 100)});
+  EXPECT_EQ(a.bytes(), b.bytes());
+  // Taken: only the entry itself is left, in both.
+  const uint64_t before = a.bytes();
+  ASSERT_TRUE(a.Take("t", "s", 1, 7, 1, 10));
+  ASSERT_TRUE(b.Take("t", "s", 1, 7, 1, 10));
+  EXPECT_EQ(a.bytes(), b.bytes());
+  EXPECT_LT(a.bytes(), before - 3 * 100);
+  // A log past its length bound is dropped, its bytes with it.
+  a.Checkpointed("t", "s", 1, 10, Stored("h10"));
+  b.Checkpointed("t", "s", 1, 10, Stored("h10"));
+  a.Appended({Appends("s", 11, 10 + FoldCache::kMaxLogEvents + 1, 1, 1)});
+  EXPECT_EQ(a.bytes(), b.bytes());
+}
+
 TEST(FoldCacheTest, ALogPastItsLengthBoundIsDropped) {
   FoldCache cache(uint64_t{1} << 30);
   cache.Checkpointed("t", "s", 1, 0, Stored("h"));
