@@ -2,6 +2,10 @@
 
 #include "load.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -18,15 +22,19 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// One writer's wait for its single in-flight append: a futex word
-// (std::atomic wait/notify), not a promise per call nor a mutex and
-// condition variable. Signalling a condition variable under its mutex
-// woke the writer straight into that mutex, held by the engine's thread:
-// one more sleep and wake per append, which the peers' drivers (plain
-// blocking calls) never pay. The word is signalled after it is set, so the
-// engine's thread may still be inside notify_one when the writer has
-// already returned: `in_flight` counts such callbacks, and DriveAppends
-// waits for it to reach zero before the waiters go.
+// One writer's wait for its single in-flight append: a futex word, not a
+// promise per call nor a mutex and condition variable. Signalling a
+// condition variable under its mutex woke the writer straight into that
+// mutex, held by the engine's thread: one more sleep and wake per append,
+// which the peers' drivers (plain blocking calls) never pay. Nor
+// std::atomic wait: libstdc++ spins on sched_yield before it sleeps, and
+// on two cores those yields were a fifth of the postgres benchmark's
+// samples, counted in its CPU per append. The word: kPending, kDone, or
+// kSleeping (the writer is, or is about to be, in FUTEX_WAIT); the
+// callback wakes the writer only if it sleeps. The word is written after
+// the status, so the engine's thread may still be inside the wake when the
+// writer has already returned: `in_flight` counts such callbacks, and
+// DriveAppends waits for it to reach zero before the waiters go.
 class Waiter {
  public:
   explicit Waiter(std::atomic<int>* in_flight) : in_flight_(in_flight) {}
@@ -35,20 +43,41 @@ class Waiter {
     return [this](Result<AppendResult> r) {
       in_flight_->fetch_add(1, std::memory_order_relaxed);
       status_ = r.ok() ? Status::OK() : r.error();
-      done_.store(1, std::memory_order_release);
-      done_.notify_one();
+      if (word_.exchange(kDone, std::memory_order_release) == kSleeping) {
+        Futex(FUTEX_WAKE_PRIVATE, 0);
+      }
       in_flight_->fetch_sub(1, std::memory_order_release);
     };
   }
   Status Wait() {
-    done_.wait(0, std::memory_order_acquire);
-    done_.store(0, std::memory_order_relaxed);
+    for (;;) {
+      uint32_t v = word_.load(std::memory_order_acquire);
+      if (v == kDone) break;
+      if (v == kPending &&
+          !word_.compare_exchange_strong(v, kSleeping,
+                                         std::memory_order_acquire)) {
+        continue;  // done meanwhile
+      }
+      Futex(FUTEX_WAIT_PRIVATE, kSleeping);  // returns at once if changed
+    }
+    word_.store(kPending, std::memory_order_relaxed);
     return std::move(status_);
   }
 
  private:
+  static constexpr uint32_t kPending = 0, kDone = 1, kSleeping = 2;
+
+  void Futex(int op, uint32_t expected) {
+    // FUTEX_WAKE wakes at most one (the only) waiter; FUTEX_WAIT sleeps
+    // only while the word still holds `expected`.
+    ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), op,
+              op == FUTEX_WAKE_PRIVATE ? 1u : expected, nullptr, nullptr, 0);
+  }
+
   std::atomic<int>* in_flight_;
-  std::atomic<uint32_t> done_{0};
+  std::atomic<uint32_t> word_{kPending};
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                std::atomic<uint32_t>::is_always_lock_free);
   Status status_;
 };
 
