@@ -116,7 +116,9 @@ Status RunEngine(const BenchOptions& options, const std::string& config,
                   .writers = writers,
                   .events = events,
                   .max_seconds = options.seconds,
-                  .pick_session = [](uint64_t, int w) { return size_t(w); }};
+                  .pick_session = [](uint64_t, int w) { return size_t(w); },
+                  .wait = postgres ? LoadSpec::Wait::kSleep
+                                   : LoadSpec::Wait::kSpinThenSleep};
     before = store->Stats();
     const double cpu0 = ProcessCpuSeconds();
     const double server0 = server ? server->Seconds() : 0;

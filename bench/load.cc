@@ -26,39 +26,47 @@ using SteadyClock = std::chrono::steady_clock;
 // promise per call nor a mutex and condition variable. Signalling a
 // condition variable under its mutex woke the writer straight into that
 // mutex, held by the engine's thread: one more sleep and wake per append,
-// which the peers' drivers (plain blocking calls) never pay. Nor
-// std::atomic wait: libstdc++ spins on sched_yield before it sleeps, and
-// on two cores those yields were a fifth of the postgres benchmark's
-// samples, counted in its CPU per append. The word: kPending, kDone, or
-// kSleeping (the writer is, or is about to be, in FUTEX_WAIT); the
-// callback wakes the writer only if it sleeps. The word is written after
-// the status, so the engine's thread may still be inside the wake when the
-// writer has already returned: `in_flight` counts such callbacks, and
-// DriveAppends waits for it to reach zero before the waiters go.
+// which the peers' drivers (plain blocking calls) never pay. The word:
+// kPending, kDone, or (LoadSpec::Wait::kSleep only) kSleeping: the writer
+// is, or is about to be, in FUTEX_WAIT, and the callback wakes it only
+// then. kSpinThenSleep uses std::atomic wait and notify on the same word
+// (load.h says when each pays). The word is written after the status, so
+// the engine's thread may still be inside the wake-up when the writer has
+// already returned: `in_flight` counts such callbacks, and DriveAppends
+// waits for it to reach zero before the waiters go.
 class Waiter {
  public:
-  explicit Waiter(std::atomic<int>* in_flight) : in_flight_(in_flight) {}
+  Waiter(std::atomic<int>* in_flight, LoadSpec::Wait mode)
+      : in_flight_(in_flight), spin_(mode == LoadSpec::Wait::kSpinThenSleep) {}
 
   Completion<AppendResult> Callback() {
     return [this](Result<AppendResult> r) {
       in_flight_->fetch_add(1, std::memory_order_relaxed);
       status_ = r.ok() ? Status::OK() : r.error();
-      if (word_.exchange(kDone, std::memory_order_release) == kSleeping) {
+      if (spin_) {
+        word_.store(kDone, std::memory_order_release);
+        word_.notify_one();
+      } else if (word_.exchange(kDone, std::memory_order_release) ==
+                 kSleeping) {
         Futex(FUTEX_WAKE_PRIVATE, 0);
       }
       in_flight_->fetch_sub(1, std::memory_order_release);
     };
   }
   Status Wait() {
-    for (;;) {
-      uint32_t v = word_.load(std::memory_order_acquire);
-      if (v == kDone) break;
-      if (v == kPending &&
-          !word_.compare_exchange_strong(v, kSleeping,
-                                         std::memory_order_acquire)) {
-        continue;  // done meanwhile
+    if (spin_) {
+      word_.wait(kPending, std::memory_order_acquire);
+    } else {
+      for (;;) {
+        uint32_t v = word_.load(std::memory_order_acquire);
+        if (v == kDone) break;
+        if (v == kPending &&
+            !word_.compare_exchange_strong(v, kSleeping,
+                                           std::memory_order_acquire)) {
+          continue;  // done meanwhile
+        }
+        Futex(FUTEX_WAIT_PRIVATE, kSleeping);  // returns at once if changed
       }
-      Futex(FUTEX_WAIT_PRIVATE, kSleeping);  // returns at once if changed
     }
     word_.store(kPending, std::memory_order_relaxed);
     return std::move(status_);
@@ -75,6 +83,7 @@ class Waiter {
   }
 
   std::atomic<int>* in_flight_;
+  const bool spin_;
   std::atomic<uint32_t> word_{kPending};
   static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
                 std::atomic<uint32_t>::is_always_lock_free);
@@ -113,7 +122,7 @@ LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
   std::atomic<int> callbacks_in_flight{0};
   std::deque<Waiter> waiters;  // outlive the writers: see Waiter
   for (int w = 0; w < spec.writers; ++w) {
-    waiters.emplace_back(&callbacks_in_flight);
+    waiters.emplace_back(&callbacks_in_flight, spec.wait);
   }
   auto writer = [&](int w) {
     Waiter& waiter = waiters[static_cast<size_t>(w)];

@@ -41,6 +41,17 @@ struct LoadSpec {
   // acknowledged events reach each value of `checkpoints` (ascending).
   std::vector<uint64_t> checkpoints;
   std::function<void(uint64_t acknowledged, double seconds)> at_checkpoint;
+  // How a writer waits for its append's completion. kSpinThenSleep
+  // (std::atomic wait: libstdc++ spins, then yields a dozen times, then
+  // sleeps on a futex) suits engines that complete within a disk flush:
+  // the completion often finds its writer still spinning, so the engine's
+  // thread makes no wake-up call (file engine, 64 writers: 56-59k events/s
+  // at 29-30 us/event against 41-42k at 36-37 with kSleep, two same-run
+  // pairs). kSleep (FUTEX_WAIT at once) suits completions a network round
+  // trip away, which no spin catches: its yields were a fifth of the
+  // postgres runs' samples, counted in their CPU per append.
+  enum class Wait { kSpinThenSleep, kSleep };
+  Wait wait = Wait::kSpinThenSleep;
 };
 
 struct LoadResult {
