@@ -113,6 +113,12 @@ class TranscriptsPostgresTest : public ::testing::Test {
   std::string Table(const std::string& name) {
     return "\"" + schema_ + "\"." + name;
   }
+  // The session rows' checkpoint position, "folded_seq/unfolded": of
+  // every session (a test with one), or of `session`.
+  std::string TailSql(const std::string& session = "") {
+    return "SELECT folded_seq || '/' || unfolded FROM " + Table("sessions") +
+           (session.empty() ? "" : " WHERE session_id = '" + session + "'");
+  }
   // Checkpoints run in the background after the append that made them due
   // (pg_checkpointer.h): polls `sql` until it answers `want` (the
   // observable end of a checkpoint: the session row's folded_seq and
@@ -404,8 +410,7 @@ TEST_F(TranscriptsPostgresTest, AppendsCheckpointOnlyOnceTheirTailIsLongEnough) 
   const std::string rows = "SELECT (SELECT count(*) FROM " +
                            Table("transcripts") + ") + (SELECT count(*) FROM " +
                            Table("transcript_entries") + ")";
-  const std::string tail = "SELECT folded_seq || '/' || unfolded FROM " +
-                           Table("sessions");
+  const std::string tail = TailSql();
   std::string want;
   for (int i = 0; i < 9; ++i) {
     want += std::to_string(i);
@@ -581,8 +586,7 @@ TEST_F(TranscriptsPostgresTest, ASessionWithoutAHeadRowIsRebuiltFromItsEvents) {
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '!');
   EXPECT_EQ(text.size(), 1001u);
-  EXPECT_EQ(Sql("SELECT folded_seq || '/' || unfolded FROM " +
-                Table("sessions") + " WHERE session_id = 'cut'"),
+  EXPECT_EQ(Sql(TailSql("cut")),
             "1201/0");
   EXPECT_EQ(text.find_first_not_of('c'), text.size() - 1);
   EXPECT_FALSE(cut.complete);  // retention had dropped 200 of its events
@@ -612,8 +616,7 @@ TEST_F(TranscriptsPostgresTest, ASchemaAtVersion3IsMigratedAndItsSessionsGetTran
   std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
   ASSERT_NE(pg, nullptr);
   EXPECT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), version);
-  EXPECT_EQ(Sql("SELECT folded_seq || '/' || unfolded FROM " + Table("sessions")),
-            "0/1");
+  EXPECT_EQ(Sql(TailSql()), "0/1");
   BlockingStore db(*pg);
   // Read before any new event: the tail folded on the fly.
   TranscriptPage before = FirstPage(db, "s");
@@ -657,8 +660,7 @@ TEST_F(TranscriptsPostgresTest, ASchemaAtVersion4KeepsItsTranscripts) {
   std::unique_ptr<Store> pg = OpenPg(StoreOptions{});
   ASSERT_NE(pg, nullptr);
   EXPECT_EQ(Sql("SELECT max(version) FROM " + Table("schema_version")), version);
-  EXPECT_EQ(Sql("SELECT folded_seq || '/' || unfolded FROM " + Table("sessions")),
-            "4/0");
+  EXPECT_EQ(Sql(TailSql()), "4/0");
   BlockingStore db(*pg);
   ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"d"})")).ok());
   TranscriptPage page = FirstPage(db, "s");
@@ -724,8 +726,7 @@ TEST_F(TranscriptsPostgresTest, AnAppendDoesNotWaitForTheCheckpointItMakesDue) {
   ASSERT_NE(pg, nullptr);
   BlockingStore db(*pg);
   ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
-  const std::string tail =
-      "SELECT folded_seq || '/' || unfolded FROM " + Table("sessions");
+  const std::string tail = TailSql();
   ASSERT_TRUE(db.AppendEvents(kAlice, "s",
                               {.events = {Token("a"), Token("b"), Token("c"),
                                           Token("d")}})
@@ -771,15 +772,11 @@ TEST_F(TranscriptsPostgresTest, ATailStopsGrowingWhenCheckpointsFallBehind) {
   for (const char* id : {"x", "y"}) {
     ASSERT_TRUE(db.CreateSession(kAlice, {.id = id}).ok());
   }
-  auto tail = [&](const std::string& id) {
-    return "SELECT folded_seq || '/' || unfolded FROM " + Table("sessions") +
-           " WHERE session_id = '" + id + "'";
-  };
   ASSERT_TRUE(db.AppendEvents(kAlice, "x",
                               {.events = {Token("1"), Token("2"), Token("3"),
                                           Token("4")}})
                   .ok());
-  ASSERT_EQ(WaitForSql(tail("x"), "4/0"), "4/0");
+  ASSERT_EQ(WaitForSql(TailSql("x"), "4/0"), "4/0");
   Result<std::string> url = pgtest::TestPostgresUrl();
   ASSERT_TRUE(url.ok()) << url.status();
   HeldTransaction lock(*url);
@@ -800,19 +797,19 @@ TEST_F(TranscriptsPostgresTest, ATailStopsGrowingWhenCheckpointsFallBehind) {
   for (int i = 1; i <= 40; ++i) {
     want += std::to_string(i) + ";";
     ASSERT_TRUE(db.Append(kAlice, "y", Token(std::to_string(i))).ok());
-    const std::string row = Sql(tail("y"));
+    const std::string row = Sql(TailSql("y"));
     const int64_t unfolded = std::stoll(row.substr(row.find('/') + 1));
     EXPECT_LT(unfolded, 16) << "after append " << i << ": " << row;
   }
-  EXPECT_EQ(Sql(tail("y")), "32/8");  // folded by the 16th and 32nd appends
-  EXPECT_EQ(Sql(tail("x")), "4/4");   // still stuck
+  EXPECT_EQ(Sql(TailSql("y")), "32/8");  // folded by the 16th and 32nd appends
+  EXPECT_EQ(Sql(TailSql("x")), "4/4");   // still stuck
   TranscriptPage page = FirstPage(db, "y");
   ASSERT_EQ(page.entries.size(), 1u);
   EXPECT_EQ(page.entries[0].text, want);
   ASSERT_TRUE(lock.Run("ROLLBACK"));
   // Unstuck: x's checkpoint, then y's (named while waiting).
-  EXPECT_EQ(WaitForSql(tail("x"), "8/0"), "8/0");
-  EXPECT_EQ(WaitForSql(tail("y"), "40/0"), "40/0");
+  EXPECT_EQ(WaitForSql(TailSql("x"), "8/0"), "8/0");
+  EXPECT_EQ(WaitForSql(TailSql("y"), "40/0"), "40/0");
   page = FirstPage(db, "y");
   ASSERT_EQ(page.entries.size(), 1u);
   EXPECT_EQ(page.entries[0].text, want);
@@ -993,8 +990,7 @@ TEST_F(TranscriptsPostgresTest, AnAppendRunAloneAfterItsBatchFailedStillGetsItsC
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"a"})")).ok());
   }
-  const std::string tail = "SELECT folded_seq || '/' || unfolded FROM " +
-                           Table("sessions") + " WHERE session_id = 's'";
+  const std::string tail = TailSql("s");
   EXPECT_EQ(Sql(tail), "0/3");
   std::promise<Status> slow, due, boom;
   auto append = [&](const char* session, NewEvent e, std::promise<Status>* p) {
@@ -1067,8 +1063,7 @@ TEST_F(TranscriptsPostgresTest, ACheckpointFoldsWhatItsServerAppendedWithoutRead
   ASSERT_NE(pg, nullptr);
   BlockingStore db(*pg);
   ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
-  const std::string tail = "SELECT folded_seq || '/' || unfolded FROM " +
-                           Table("sessions");
+  const std::string tail = TailSql();
   // The first checkpoint reads the database (nothing cached yet) and
   // leaves its result in the cache.
   for (int i = 0; i < 4; ++i) {
