@@ -157,11 +157,8 @@ World* Setup() {
     acpstore::record::ByteReader in(chunk);
     while (!in.empty()) {
       uint8_t tag = 0;
-      uint32_t n = 0;
       std::string_view body;
-      FUZZ_CHECK(in.U8("tag", &tag).ok());
-      FUZZ_CHECK(in.Varint32("length", &n).ok());
-      FUZZ_CHECK(in.Bytes("body", n, &body).ok());
+      FUZZ_CHECK(engine::ReadSnapshotItem(in, &tag, &body).ok());
       if (tag == engine::snapshot_item::kTranscriptSealedRef) {
         w->ref_at = w->items.size();
       }

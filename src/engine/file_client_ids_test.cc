@@ -28,6 +28,18 @@ namespace {
 
 namespace item = snapshot_item;
 
+// "0b 0f 07 ...": how docs/recovery.md writes an item's bytes.
+std::string SpacedHex(std::string_view bytes) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : bytes) {
+    std::snprintf(buf, sizeof(buf), "%02x ", c);
+    out += buf;
+  }
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
 class FileClientIdsTest : public FileStoreTest {
  protected:
   // Appends one event with `id`; returns {seq, created}.
@@ -82,11 +94,8 @@ class FileClientIdsTest : public FileStoreTest {
       std::string out;
       while (!in.empty()) {
         uint8_t tag = 0;
-        uint32_t n = 0;
         std::string_view body;
-        EXPECT_TRUE(in.U8("tag", &tag).ok());
-        EXPECT_TRUE(in.Varint32("length", &n).ok());
-        EXPECT_TRUE(in.Bytes("body", n, &body).ok());
+        EXPECT_TRUE(ReadSnapshotItem(in, &tag, &body).ok());
         for (const auto& [t, b] : edit(tag, body)) {
           out.push_back(static_cast<char>(t));
           base::PutLengthPrefixed(&out, b);
@@ -354,28 +363,15 @@ TEST_F(FileClientIdsTest, GoldenBytesOfTheDocumentedItems) {
     while (!in.empty()) {
       const std::string_view rest = in.rest();
       uint8_t tag = 0;
-      uint32_t n = 0;
       std::string_view body;
-      ASSERT_TRUE(in.U8("tag", &tag).ok());
-      ASSERT_TRUE(in.Varint32("length", &n).ok());
-      ASSERT_TRUE(in.Bytes("body", n, &body).ok());
+      ASSERT_TRUE(ReadSnapshotItem(in, &tag, &body).ok());
       items[tag] = std::string(rest.substr(0, rest.size() - in.rest().size()));
     }
   }
   ASSERT_TRUE(reader->status().ok());
-  auto hex = [](const std::string& bytes) {
-    std::string out;
-    char buf[4];
-    for (unsigned char c : bytes) {
-      std::snprintf(buf, sizeof(buf), "%02x ", c);
-      out += buf;
-    }
-    if (!out.empty()) out.pop_back();
-    return out;
-  };
-  EXPECT_EQ(hex(items[item::kMeta]),
+  EXPECT_EQ(SpacedHex(items[item::kMeta]),
             "01 13 04 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
-  EXPECT_EQ(hex(items[item::kClientIdTags]),
+  EXPECT_EQ(SpacedHex(items[item::kClientIdTags]),
             "08 0b 02 5a e0 b3 47 03 01 00 00 00 02");
   EXPECT_EQ(items.count(item::kClientIds), 0u);
 }
@@ -401,14 +397,8 @@ TEST_F(FileClientIdsTest, GoldenBytesOfTheSealedReferenceItem) {
   std::string whole(1, static_cast<char>(item::kTranscriptSealedRef));
   whole.push_back(static_cast<char>(body.size()));
   whole += body;
-  std::string hex;
-  char buf[4];
-  for (unsigned char c : whole) {
-    std::snprintf(buf, sizeof(buf), "%02x ", c);
-    hex += buf;
-  }
-  hex.pop_back();
-  EXPECT_EQ(hex, "0b 0f 07 80 20 e8 07 78 56 34 12 01 02 2a 78 ac 02");
+  EXPECT_EQ(SpacedHex(whole),
+            "0b 0f 07 80 20 e8 07 78 56 34 12 01 02 2a 78 ac 02");
   SealedRefItem back;
   ASSERT_TRUE(DecodeSealedRef(body, &back).ok());
   EXPECT_EQ(back.part.snapshot, 7u);

@@ -809,11 +809,8 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
     while (!in.empty()) {
       uint8_t tag = 0;
       std::string_view body;
-      uint32_t n = 0;
-      Status s = in.U8("item tag", &tag);
-      if (s.ok()) s = in.Varint32("item length", &n);
-      const uint64_t at = in.offset();
-      if (s.ok()) s = in.Bytes("item", n, &body);
+      Status s = ReadSnapshotItem(in, &tag, &body);
+      const uint64_t at = in.offset() - body.size();  // the body's offset
       if (s.ok()) s = loader.Item(tag, body, at, reader->chunk_offset() + at);
       if (!s.ok()) {
         return Located(
@@ -830,6 +827,14 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
   return reader->header();
 }
 
+Status ReadSnapshotItem(record::ByteReader& in, uint8_t* tag,
+                        std::string_view* body) {
+  uint32_t n = 0;
+  ACPSTORE_RETURN_IF_ERROR(in.U8("item tag", tag));
+  ACPSTORE_RETURN_IF_ERROR(in.Varint32("item length", &n));
+  return in.Bytes("item", n, body);
+}
+
 Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
     io::FileSystem& fs, const std::string& path) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
@@ -840,11 +845,8 @@ Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
     record::ByteReader in(chunk);
     while (!in.empty()) {
       uint8_t tag = 0;
-      uint32_t n = 0;
       std::string_view body;
-      Status s = in.U8("item tag", &tag);
-      if (s.ok()) s = in.Varint32("item length", &n);
-      if (s.ok()) s = in.Bytes("item", n, &body);
+      Status s = ReadSnapshotItem(in, &tag, &body);
       if (s.ok() && tag == item::kTranscriptSealedRef) {
         SealedRefItem r;
         s = DecodeSealedRef(body, &r);

@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,7 @@
 #include "engine/transcript_ref.h"
 #include "io/file_system.h"
 #include "journal/position.h"
+#include "record/byte_reader.h"
 #include "snapshot/snapshot_format.h"
 
 namespace acpstore::engine {
@@ -173,6 +175,11 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
     io::FileSystem& fs, const std::string& path, StoreState* state,
     FileLogContext* context,
     std::map<uint64_t, uint64_t>* referred = nullptr);
+
+// One item of a snapshot chunk from `in`: its tag byte, then its body
+// (varint32 length, bytes). Corruption names the part that is short.
+Status ReadSnapshotItem(record::ByteReader& in, uint8_t* tag,
+                        std::string_view* body);
 
 // The files snapshot `path` refers to (decision 0027): number -> bytes of
 // the parts referred to there. Reads the snapshot's items only.

@@ -81,11 +81,8 @@ class SnapshotRefsTest : public TranscriptHotTest {
       record::ByteReader in(chunk);
       while (!in.empty()) {
         uint8_t tag = 0;
-        uint32_t n = 0;
         std::string_view body;
-        EXPECT_TRUE(in.U8("tag", &tag).ok());
-        EXPECT_TRUE(in.Varint32("length", &n).ok());
-        EXPECT_TRUE(in.Bytes("body", n, &body).ok());
+        EXPECT_TRUE(ReadSnapshotItem(in, &tag, &body).ok());
         if (tag == item::kTranscriptSealedRef) {
           SealedRefItem r;
           EXPECT_TRUE(DecodeSealedRef(body, &r).ok());
