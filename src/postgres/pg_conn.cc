@@ -85,6 +85,42 @@ PgParams& PgParams::Bytes(std::string_view v) {
   return *this;
 }
 
+namespace {
+void PutBigEndian32(std::string* out, uint32_t v) {
+  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                         static_cast<char>(v >> 8), static_cast<char>(v)};
+  out->append(bytes, 4);
+}
+}  // namespace
+
+// PostgreSQL's binary array format (what array_recv reads), every integer
+// a big-endian int32: the dimension count (1; 0 for an empty array), a
+// has-NULLs flag (0), the element type's OID (17, bytea); per dimension
+// its length and lower bound (1); then each element as its length and its
+// bytes (bytea's binary form is the bytes themselves).
+PgParams& PgParams::BytesArray(const std::vector<std::string>& items) {
+  constexpr uint32_t kByteaOid = 17;
+  size_t total = 20;
+  for (const std::string& item : items) total += 4 + item.size();
+  std::string& s = storage_.emplace_back();
+  s.reserve(total);
+  PutBigEndian32(&s, items.empty() ? 0 : 1);
+  PutBigEndian32(&s, 0);
+  PutBigEndian32(&s, kByteaOid);
+  if (!items.empty()) {
+    PutBigEndian32(&s, static_cast<uint32_t>(items.size()));
+    PutBigEndian32(&s, 1);
+    for (const std::string& item : items) {
+      PutBigEndian32(&s, static_cast<uint32_t>(item.size()));
+      s += item;
+    }
+  }
+  values_.push_back(s.data());
+  lengths_.push_back(static_cast<int>(s.size()));
+  formats_.push_back(1);
+  return *this;
+}
+
 PgParams& PgParams::Null() {
   values_.push_back(nullptr);
   lengths_.push_back(0);

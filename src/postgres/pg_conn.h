@@ -1,6 +1,6 @@
 // PgConn: one libpq connection with its prepared statements, and PgResult,
 // the rows a statement returned. Every statement is sent with text
-// parameters (bytea ones in binary) and returns text columns.
+// parameters (bytea and bytea[] ones in binary) and returns text columns.
 //
 // Errors are values: a statement that fails returns kUnavailable when the
 // connection is lost (the pool then drops the connection) and kInternal
@@ -85,6 +85,10 @@ class PgParams {
   PgParams& Text(std::string_view v);
   PgParams& Int(int64_t v);
   PgParams& Bytes(std::string_view v);  // bytea, sent binary
+  // A bytea[] of `items` (one dimension, no NULLs), sent binary: one
+  // parameter for many rows (`unnest($n::bytea[])`) without hex-escaping
+  // each element into an array literal.
+  PgParams& BytesArray(const std::vector<std::string>& items);
   PgParams& Null();
   PgParams& OptText(const std::optional<std::string>& v) {
     return v ? Text(*v) : Null();

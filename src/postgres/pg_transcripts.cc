@@ -61,35 +61,12 @@ constexpr PgStatement kEntryBytes{
     "tr_entry_bytes",
     "SELECT idx, bytes FROM transcript_entries WHERE tenant_id = $1 AND "
     "session_id = $2 AND idx >= $3 ORDER BY idx LIMIT 1000"};
-constexpr PgStatement kUpsertEntry{
-    "tr_ups_entry",
-    "INSERT INTO transcript_entries (tenant_id, session_id, idx, kind, "
-    "last_seq, bytes, text_len, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-    "ON CONFLICT (tenant_id, session_id, idx) DO UPDATE SET "
-    "kind = EXCLUDED.kind, last_seq = EXCLUDED.last_seq, "
-    "bytes = EXCLUDED.bytes, text_len = EXCLUDED.text_len, "
-    "body = EXCLUDED.body"};
-// A piece of an entry's text: what one checkpoint added to it (a tool's
-// result is added once: an open tool has none).
-constexpr PgStatement kInsertPiece{
-    "tr_ins_piece",
-    "INSERT INTO transcript_text (tenant_id, session_id, idx, part, piece) "
-    "VALUES ($1, $2, $3, $4, $5)"};
 constexpr PgStatement kDropEntries{
     "tr_drop_entries",
     "WITH t AS (DELETE FROM transcript_text WHERE tenant_id = $1 AND "
     "session_id = $2 AND idx < $3) "
     "DELETE FROM transcript_entries WHERE tenant_id = $1 AND "
     "session_id = $2 AND idx < $3"};
-constexpr PgStatement kUpsertHead{
-    "tr_ups_head",
-    "INSERT INTO transcripts (tenant_id, session_id, first_index, "
-    "end_index, bytes, complete, open_idx, head) "
-    "VALUES ($1, $2, $3, $4, $5, $6::boolean, $7::bigint[], $8) "
-    "ON CONFLICT (tenant_id, session_id) DO UPDATE SET "
-    "first_index = EXCLUDED.first_index, end_index = EXCLUDED.end_index, "
-    "bytes = EXCLUDED.bytes, complete = EXCLUDED.complete, "
-    "open_idx = EXCLUDED.open_idx, head = EXCLUDED.head"};
 // A read's session: scope, counters and folded_seq.
 constexpr PgStatement kReadSession{
     "tr_read_session",
@@ -108,21 +85,31 @@ constexpr PgStatement kReadRows{
     "x.session_id = $2 AND x.idx >= $3::bigint AND x.idx < $4::bigint AND "
     "((x.kind = ANY($5::smallint[]) AND x.last_seq > $6::bigint) OR "
     "x.idx = ANY($7::bigint[])) ORDER BY x.idx LIMIT $8"};
-// The common case, one entry touched and none dropped: the entry and the
-// head in one statement.
-constexpr PgStatement kUpsertEntryAndHead{
-    "tr_ups_both",
+// A checkpoint's writes in one statement, whatever the number of entries
+// it touched: the entries' rows upserted from arrays ($3-$8: index, kind,
+// last seq, Entry::Bytes, text length, body; one element per entry), the
+// pieces of text it added ($9: the part, the seq of the tail's first
+// event; $10-$11: index, piece), and the head. One statement per entry
+// and piece cost PostgreSQL ~10-20 us each in executor start-up and
+// protocol, ~180 of them per checkpoint of tool events.
+constexpr PgStatement kWriteCheckpoint{
+    "tr_write",
     "WITH e AS (INSERT INTO transcript_entries (tenant_id, session_id, idx, "
-    "kind, last_seq, bytes, text_len, body) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+    "kind, last_seq, bytes, text_len, body) SELECT $1::text, $2::text, u.idx, "
+    "u.kind, u.last_seq, u.bytes, u.text_len, u.body FROM unnest("
+    "$3::bigint[], $4::smallint[], $5::bigint[], $6::bigint[], $7::bigint[], "
+    "$8::bytea[]) AS u(idx, kind, last_seq, bytes, text_len, body) "
     "ON CONFLICT (tenant_id, session_id, idx) DO UPDATE SET "
     "kind = EXCLUDED.kind, last_seq = EXCLUDED.last_seq, "
     "bytes = EXCLUDED.bytes, text_len = EXCLUDED.text_len, "
-    "body = EXCLUDED.body) "
+    "body = EXCLUDED.body), "
+    "p AS (INSERT INTO transcript_text (tenant_id, session_id, idx, part, "
+    "piece) SELECT $1::text, $2::text, u.idx, $9::bigint, u.piece FROM "
+    "unnest($10::bigint[], $11::bytea[]) AS u(idx, piece)) "
     "INSERT INTO transcripts (tenant_id, session_id, first_index, "
     "end_index, bytes, complete, open_idx, head) "
-    "VALUES ($1, $2, $9, $10, $11, $12::boolean, $13::bigint[], $14) "
-    "ON CONFLICT (tenant_id, session_id) DO UPDATE SET "
+    "VALUES ($1::text, $2::text, $12, $13, $14, $15::boolean, $16::bigint[], "
+    "$17) ON CONFLICT (tenant_id, session_id) DO UPDATE SET "
     "first_index = EXCLUDED.first_index, end_index = EXCLUDED.end_index, "
     "bytes = EXCLUDED.bytes, complete = EXCLUDED.complete, "
     "open_idx = EXCLUDED.open_idx, head = EXCLUDED.head"};
@@ -317,92 +304,78 @@ bool Lost(EventSeq folded_seq, EventSeq first_seq) {
   return first_seq > folded_seq + 1;
 }
 
-// `e`'s text is what this checkpoint adds to the `stored` bytes of text
-// already in transcript_text (all of it for an entry new in its tail).
-void EntryParams(const std::string& tenant, const std::string& session,
-                 uint64_t index, const Entry& e, uint64_t stored,
-                 std::string* body, PgParams* p) {
-  Entry textless = e;
-  textless.text.clear();
-  Transcript::EncodeEntry(textless, body);
-  p->Text(tenant)
-      .Text(session)
-      .Int(static_cast<int64_t>(index))
-      .Int(static_cast<int>(e.kind))
-      .Int(static_cast<int64_t>(e.last_seq))
-      .Int(static_cast<int64_t>(e.Bytes() + stored))
-      .Int(static_cast<int64_t>(e.text.size() + stored))
-      .Bytes(*body);
-}
+// The rows one checkpoint writes, as kWriteCheckpoint's arrays.
+class CheckpointRows {
+ public:
+  // Entry `index` as `e` now is; its text is what this checkpoint adds to
+  // the `stored` bytes of text already in transcript_text (all of it for
+  // an entry new in its tail).
+  void Add(uint64_t index, const Entry& e, uint64_t stored) {
+    index_.push_back(index);
+    kind_.push_back(static_cast<uint64_t>(e.kind));
+    last_seq_.push_back(e.last_seq);
+    bytes_.push_back(e.Bytes() + stored);
+    text_len_.push_back(e.text.size() + stored);
+    Transcript::EncodeEntryWithoutText(e, &bodies_.emplace_back());
+    if (!e.text.empty()) {
+      piece_index_.push_back(index);
+      pieces_.push_back(e.text);
+    }
+  }
 
-Status WritePiece(PgConn& conn, const std::string& tenant,
-                  const std::string& session, uint64_t index, EventSeq part,
-                  const Entry& e) {
-  if (e.text.empty()) return Status::OK();
-  return conn.Send(kInsertPiece, PgParams()
-                                     .Text(tenant)
-                                     .Text(session)
-                                     .Int(static_cast<int64_t>(index))
-                                     .Int(static_cast<int64_t>(part))
-                                     .Bytes(e.text));
-}
+  // The statement's parameters: these rows, the pieces' part and `t`'s
+  // head.
+  PgParams Params(const std::string& tenant, const std::string& session,
+                  EventSeq part, const Transcript& t) const {
+    std::string head;
+    t.EncodeHead(&head);
+    PgParams p;
+    p.Text(tenant)
+        .Text(session)
+        .Text(IntArray(index_))
+        .Text(IntArray(kind_))
+        .Text(IntArray(last_seq_))
+        .Text(IntArray(bytes_))
+        .Text(IntArray(text_len_))
+        .BytesArray(bodies_)
+        .Int(static_cast<int64_t>(part))
+        .Text(IntArray(piece_index_))
+        .BytesArray(pieces_)
+        .Int(static_cast<int64_t>(t.first_index()))
+        .Int(static_cast<int64_t>(t.end_index()))
+        .Int(static_cast<int64_t>(t.bytes()))
+        .Text(t.complete() ? "true" : "false")
+        .Text(IntArray(t.open_tool_indexes()))
+        .Bytes(head);
+    return p;
+  }
 
-void HeadParams(const Transcript& t, std::string* head, PgParams* p) {
-  t.EncodeHead(head);
-  p->Int(static_cast<int64_t>(t.first_index()))
-      .Int(static_cast<int64_t>(t.end_index()))
-      .Int(static_cast<int64_t>(t.bytes()))
-      .Text(t.complete() ? "true" : "false")
-      .Text(IntArray(t.open_tool_indexes()))
-      .Bytes(*head);
-}
-
-Status WriteEntry(PgConn& conn, const std::string& tenant,
-                  const std::string& session, uint64_t index, const Entry& e,
-                  uint64_t stored, EventSeq part) {
-  std::string body;
-  PgParams p;
-  EntryParams(tenant, session, index, e, stored, &body, &p);
-  ACPSTORE_RETURN_IF_ERROR(conn.Send(kUpsertEntry, p));
-  return WritePiece(conn, tenant, session, index, part, e);
-}
+ private:
+  std::vector<uint64_t> index_, kind_, last_seq_, bytes_, text_len_;
+  std::vector<std::string> bodies_;
+  std::vector<uint64_t> piece_index_;
+  std::vector<std::string> pieces_;
+};
 
 // Writes `cur` back (queued): every entry of a fresh transcript, else
-// those the tail touched and the cap kept, the rows the cap dropped
-// deleted; then the head.
+// those the tail touched and the cap kept, and the head, in one
+// statement; the rows the cap dropped deleted first.
 Status WriteCurrent(PgConn& conn, const std::string& tenant,
                     const std::string& session, const Current& cur) {
   const Transcript& t = cur.t;
-  const EventSeq part = cur.tail_first;
-  auto stored = [&](uint64_t index) -> uint64_t {
-    auto it = cur.stored_text.find(index);
-    return it == cur.stored_text.end() ? 0 : it->second;
-  };
+  CheckpointRows rows;
   if (cur.fresh) {
     for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
-      ACPSTORE_RETURN_IF_ERROR(
-          WriteEntry(conn, tenant, session, i, t.at(i), 0, part));
+      rows.Add(i, t.at(i), 0);
     }
   } else {
     std::vector<uint64_t> touched = t.touched();
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    if (touched.size() == 1 && touched[0] >= t.first_index() &&
-        t.first_index() == cur.first_before) {
-      // PgParams keeps pointers into these strings until sent.
-      std::string body, head;
-      PgParams p;
-      const Entry& e = t.at(touched[0]);
-      EntryParams(tenant, session, touched[0], e, stored(touched[0]), &body,
-                  &p);
-      HeadParams(t, &head, &p);
-      ACPSTORE_RETURN_IF_ERROR(conn.Send(kUpsertEntryAndHead, p));
-      return WritePiece(conn, tenant, session, touched[0], part, e);
-    }
     for (uint64_t i : touched) {
       if (i < t.first_index()) continue;
-      ACPSTORE_RETURN_IF_ERROR(
-          WriteEntry(conn, tenant, session, i, t.at(i), stored(i), part));
+      auto it = cur.stored_text.find(i);
+      rows.Add(i, t.at(i), it == cur.stored_text.end() ? 0 : it->second);
     }
     if (t.first_index() > cur.first_before) {
       ACPSTORE_RETURN_IF_ERROR(
@@ -410,11 +383,8 @@ Status WriteCurrent(PgConn& conn, const std::string& tenant,
                                       static_cast<int64_t>(t.first_index()))));
     }
   }
-  std::string head;
-  PgParams p;
-  p.Text(tenant).Text(session);
-  HeadParams(t, &head, &p);
-  return conn.Send(kUpsertHead, p);
+  return conn.Send(kWriteCheckpoint,
+                   rows.Params(tenant, session, cur.tail_first, t));
 }
 
 }  // namespace

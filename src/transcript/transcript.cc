@@ -428,7 +428,9 @@ void Transcript::EncodeHead(std::string* out) const {
   }
 }
 
-void Transcript::EncodeEntry(const Entry& e, std::string* out) {
+namespace {
+void EncodeEntryWithText(const Entry& e, std::string_view text,
+                         std::string* out) {
   out->push_back(static_cast<char>(e.kind));
   out->push_back(static_cast<char>((e.input_cut ? 1 : 0) |
                                    (e.text_cut ? 2 : 0) |
@@ -438,13 +440,22 @@ void Transcript::EncodeEntry(const Entry& e, std::string* out) {
   base::PutVarint64(out, e.last_seq - e.first_seq);
   base::PutVarint64(out, ZigZag(e.first_at));
   base::PutVarint64(out, ZigZag(e.last_at - e.first_at));
-  base::PutLengthPrefixed(out, e.text);
+  base::PutLengthPrefixed(out, text);
   base::PutLengthPrefixed(out, e.id);
   base::PutLengthPrefixed(out, e.title);
   base::PutLengthPrefixed(out, e.tool_kind);
   base::PutLengthPrefixed(out, e.status);
   base::PutLengthPrefixed(out, e.input);
   base::PutLengthPrefixed(out, e.fields);
+}
+}  // namespace
+
+void Transcript::EncodeEntry(const Entry& e, std::string* out) {
+  EncodeEntryWithText(e, e.text, out);
+}
+
+void Transcript::EncodeEntryWithoutText(const Entry& e, std::string* out) {
+  EncodeEntryWithText(e, {}, out);
 }
 
 Status Transcript::DecodeHead(std::string_view in, Transcript* out) {

@@ -163,6 +163,9 @@ class Transcript {
   // the entries in groups; Decode* rebuild the same value.
   void EncodeHead(std::string* out) const;
   static void EncodeEntry(const Entry& e, std::string* out);
+  // EncodeEntry of `e` with an empty text, without copying `e` (postgres
+  // keeps an entry's text in rows of its own).
+  static void EncodeEntryWithoutText(const Entry& e, std::string* out);
   static Status DecodeHead(std::string_view body, Transcript* out);
   static Status DecodeEntry(std::string_view* in, Entry* out);
   // Appends a decoded entry (the next index); keeps the open-tool map and

@@ -6,7 +6,8 @@
 // rows answer exactly one later Exec of the same statement and parameters
 // and never outlive their transaction; a statement whose preparation a
 // failure skipped is prepared again at its next use; TakeFetched hands out
-// prefetched rows without sending anything.
+// prefetched rows without sending anything. Also PgParams::BytesArray's
+// binary array, which PostgreSQL must read back element for element.
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -14,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pg_test_env.h"
 #include "postgres/pg_conn.h"
@@ -184,6 +186,28 @@ TEST_F(PgConnPipelineTest, TakeFetchedNeverSendsAnything) {
   EXPECT_EQ(rows->Text(0, 0), "1");  // read before the UPDATE
   EXPECT_FALSE(conn_->TakeFetched(kGet, PgParams().Text("a")).has_value());
   EXPECT_EQ(Get("a"), "2");  // the COMMIT ran with the Flush
+}
+
+// Elements with NUL and high bytes, an empty one, and one past 64 KiB come
+// back in order, byte for byte; an empty array is one PostgreSQL accepts
+// and unnests to no rows.
+TEST_F(PgConnPipelineTest, ABytesArrayComesBackElementForElement) {
+  constexpr PgStatement kUnnest{
+      "t_unnest", "SELECT n, b FROM unnest($1::bytea[]) WITH ORDINALITY "
+                  "AS u(b, n) ORDER BY n"};
+  const std::vector<std::string> items = {
+      std::string("a\0b\xff\x80", 5), "", "plain text",
+      std::string(70000, '\x01')};
+  Result<PgResult> r = conn_->Exec(kUnnest, PgParams().BytesArray(items));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rows(), 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(r->Int(i, 0), i + 1);
+    EXPECT_EQ(r->Bytes(i, 1), items[static_cast<size_t>(i)]) << "element " << i;
+  }
+  Result<PgResult> none = conn_->Exec(kUnnest, PgParams().BytesArray({}));
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->rows(), 0);
 }
 
 }  // namespace
