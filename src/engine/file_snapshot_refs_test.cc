@@ -50,26 +50,41 @@ class SnapshotRefsTest : public TranscriptHotTest {
   }
 
   // Blocks of five rounds and a snapshot until the newest snapshot refers
-  // to an older one: a background pass right before a snapshot may evict
-  // every transcript (none written to since the previous pass), and an
-  // evicted transcript's copy is whole (decision 0027 leaves those
-  // copied). Returns the newest's reference items.
+  // to a file older than the previous snapshot (not only to the parts file
+  // published with it, decision 0030): a background pass right before a
+  // snapshot may evict every transcript (none written to since the
+  // previous pass), and an evicted transcript's copy is whole (decision
+  // 0027 leaves those copied). Returns the newest's reference items.
   std::vector<SealedRefItem> RunUntilReferring() {
     std::vector<SealedRefItem> refs;
-    for (int block = 0; block < 10 && refs.empty(); ++block) {
+    auto older = [&]() {
+      const std::vector<snapshot::SnapshotFile> files = Files();
+      if (files.size() < 2) return false;
+      for (const SealedRefItem& r : refs) {
+        if (!r.part.parts_file || r.part.snapshot < files[1].number) {
+          return true;
+        }
+      }
+      return false;
+    };
+    for (int block = 0; block < 10 && !older(); ++block) {
       Run(round_, round_ + 5, 5);
       round_ += 5;
       refs = RefItems(Files()[0].path);
     }
-    EXPECT_FALSE(refs.empty()) << "no snapshot referred to an older one";
+    EXPECT_TRUE(older()) << "no snapshot referred to an older file";
     return refs;
   }
 
   std::vector<snapshot::SnapshotFile> Files() {
     return snapshot::ListSnapshots(fs_, SnapshotDir()).value();
   }
+  // Snapshot or parts file `n` (decision 0030: one number, one file).
   std::string PathOf(uint64_t n) {
-    return io::JoinPath(SnapshotDir(), snapshot::SnapshotFileName(n));
+    return snapshot::ReferredFilePath(fs_, SnapshotDir(), n);
+  }
+  std::vector<snapshot::SnapshotFile> PartsFiles() {
+    return snapshot::ListPartsFiles(fs_, SnapshotDir()).value();
   }
 
   // Every reference item of snapshot `path`.
@@ -83,9 +98,11 @@ class SnapshotRefsTest : public TranscriptHotTest {
         uint8_t tag = 0;
         std::string_view body;
         EXPECT_TRUE(ReadSnapshotItem(in, &tag, &body).ok());
-        if (tag == item::kTranscriptSealedRef) {
+        if (tag == item::kTranscriptSealedRef ||
+            tag == item::kTranscriptSealedPartsRef) {
           SealedRefItem r;
           EXPECT_TRUE(DecodeSealedRef(body, &r).ok());
+          r.part.parts_file = tag == item::kTranscriptSealedPartsRef;
           out.push_back(std::move(r));
         }
       }
@@ -102,6 +119,10 @@ class SnapshotRefsTest : public TranscriptHotTest {
     ASSERT_GE(files.size(), 2u);
     std::set<uint64_t> on_disk, needed;
     for (const auto& f : files) on_disk.insert(f.number);
+    for (const auto& f : PartsFiles()) {
+      EXPECT_TRUE(on_disk.insert(f.number).second)
+          << "number " << f.number << " names a snapshot and a parts file";
+    }
     for (size_t k = 0; k < 2; ++k) {
       needed.insert(files[k].number);
       auto referred = SnapshotReferences(fs_, files[k].path);
@@ -265,8 +286,9 @@ class SnapshotRefsDamageTest : public SnapshotRefsTest {
 
 TEST_F(SnapshotRefsDamageTest, AMissingFileIsNamedAndRecoveryFallsBack) {
   const uint64_t m = WriteReferringSnapshots();
-  ASSERT_TRUE(fs_.Remove(PathOf(m)).ok());
-  ExpectFellBack(PathOf(m));
+  const std::string path = PathOf(m);  // resolved while it is there
+  ASSERT_TRUE(fs_.Remove(path).ok());
+  ExpectFellBack(path);
 }
 
 TEST_F(SnapshotRefsDamageTest, AShortFileIsNamedAndRecoveryFallsBack) {
@@ -351,8 +373,14 @@ TEST_F(SnapshotRefsTest, CrashesAroundReferringSnapshotsLoseNothing) {
     Open();
     ExpectAllEqualTheWholeFold();
     // A failing publish of the next snapshot (its rename) changes nothing.
+    // The spill file's temp name is number 0's; a snapshot's is its own.
+    auto spill = [](const std::string& path) {
+      const std::string name = path.substr(path.rfind('/') + 1);
+      return name.starts_with(std::string(snapshot::kNumberDigits, '0'));
+    };
     fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
                         io::FaultInjectionFileSystem::kRename)
+                        .OnPaths([&](const std::string& p) { return !spill(p); })
                         .Times(1));
     Round(round++);
     ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
@@ -360,6 +388,18 @@ TEST_F(SnapshotRefsTest, CrashesAroundReferringSnapshotsLoseNothing) {
     fs_.ClearFaults();
     ASSERT_TRUE(store().SnapshotNow().ok());
     ExpectKeptFiles();
+    // Nor does a failing publish of the parts file (decision 0030): the
+    // snapshot copies the parts instead.
+    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+                        io::FaultInjectionFileSystem::kRename)
+                        .OnPaths(spill)
+                        .Times(1));
+    Round(round++);
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+    EXPECT_TRUE(store().SnapshotNow().ok());
+    fs_.ClearFaults();
+    ExpectKeptFiles();
+    ExpectAllEqualTheWholeFold();
   }
   Reopen();
   ExpectAllEqualTheWholeFold();
