@@ -318,6 +318,7 @@ TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
   const std::vector<snapshot::SnapshotFile> files = Files();
   EXPECT_EQ(files.size(), 2u);
   for (const auto& f : files) EXPECT_TRUE(RefItems(f.path).empty()) << f.path;
+  EXPECT_TRUE(PartsFiles().empty());
   Open();
   ExpectAllEqualTheWholeFold();
 }
