@@ -144,6 +144,15 @@ class SnapshotRefsTest : public TranscriptHotTest {
     EXPECT_EQ(on_disk, needed);
   }
 
+  // Offline: verify reads and CRC-checks every part the two newest
+  // snapshots refer to, and finds nothing wrong.
+  void CloseAndVerify() {
+    Close();
+    Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+    ASSERT_TRUE(v.ok()) << v.error();
+    EXPECT_TRUE(v->ok()) << v->problems.front().what;
+  }
+
   // The spill file's temp name is number 0's; a snapshot's is its own.
   static bool IsSpillFile(const std::string& path) {
     const std::string name = path.substr(path.rfind('/') + 1);
@@ -192,10 +201,7 @@ TEST_F(SnapshotRefsTest, SealedBytesAreCopiedOnceThenReferredTo) {
   ASSERT_FALSE(RunUntilReferring().empty());
   // Offline: verify reads and CRC-checks every referred part; inspect
   // reports the referred bytes.
-  Close();
-  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
-  ASSERT_TRUE(v.ok()) << v.error();
-  EXPECT_TRUE(v->ok()) << v->problems.front().what;
+  CloseAndVerify();
   Result<InspectReport> in = Inspect(options_.data_dir, nullptr, &fs_);
   ASSERT_TRUE(in.ok()) << in.error();
   uint64_t reported = 0;
@@ -238,10 +244,7 @@ TEST_F(SnapshotRefsTest, SealedPartsArePublishedBesideTheSnapshot) {
   ExpectAllEqualTheWholeFold();
   Reopen();
   ExpectAllEqualTheWholeFold();
-  Close();
-  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
-  ASSERT_TRUE(v.ok()) << v.error();
-  EXPECT_TRUE(v->ok()) << v->problems.front().what;
+  CloseAndVerify();
   Result<InspectReport> in = Inspect(options_.data_dir, nullptr, &fs_);
   ASSERT_TRUE(in.ok()) << in.error();
   EXPECT_GT(in->snapshots.front().referred_bytes, 0u);
@@ -295,6 +298,7 @@ TEST_F(SnapshotRefsTest, MostlyGarbageFilesAreReHomedAndGo) {
   EXPECT_LE(most_files, 6u);
   uint64_t on_disk = 0;
   for (const auto& f : Files()) on_disk += fs_.FileSize(f.path).value();
+  for (const auto& f : PartsFiles()) on_disk += fs_.FileSize(f.path).value();
   uint64_t live = 0;
   for (const auto& [s, t] : whole_) live += t.bytes();
   EXPECT_LE(on_disk, 4 * live + (1 << 20));
@@ -302,10 +306,7 @@ TEST_F(SnapshotRefsTest, MostlyGarbageFilesAreReHomedAndGo) {
   ExpectAllEqualTheWholeFold();
   // verify finds nothing wrong, though a file kept only for its parts may
   // refer to files that went since.
-  Close();
-  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
-  ASSERT_TRUE(v.ok()) << v.error();
-  EXPECT_TRUE(v->ok()) << v->problems.front().what;
+  CloseAndVerify();
 }
 
 TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
