@@ -448,10 +448,23 @@ TEST_F(SnapshotRefsTest, CrashesAroundReferringSnapshotsLoseNothing) {
     while (snapshots.load() < 1 && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::yield();
     }
+    // The crash: from here on the old store writes nothing (every change
+    // fails, as a dead process makes none), then what was not durable is
+    // dropped. A store that went on publishing on the crashed disk would
+    // refer to files the crash took back, which no real crash allows.
+    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+        io::FaultInjectionFileSystem::kAppend |
+        io::FaultInjectionFileSystem::kSync |
+        io::FaultInjectionFileSystem::kSyncDir |
+        io::FaultInjectionFileSystem::kCreate |
+        io::FaultInjectionFileSystem::kRename |
+        io::FaultInjectionFileSystem::kTruncate |
+        io::FaultInjectionFileSystem::kRemove));
     ASSERT_TRUE(fs_.SimulateCrash().ok());
     stop = true;
     snapshotter.join();
     Close();
+    fs_.ClearFaults();
     Open();
     ExpectAllEqualTheWholeFold();
     // A failing publish of the next snapshot (its rename) changes nothing.
