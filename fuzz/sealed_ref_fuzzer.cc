@@ -1,13 +1,15 @@
-// libFuzzer target for the snapshot item that refers to a sealed
-// transcript part in an older snapshot (item 11, decision 0027;
-// docs/recovery.md, "Snapshot contents").
+// libFuzzer target for the snapshot items that refer to a sealed
+// transcript part in an older snapshot (item 11, decision 0027) or in a
+// parts file (item 12, decision 0030; docs/recovery.md, "Snapshot
+// contents").
 //
 // Two layers. (1) The input as the item's body: every refusal of
 // DecodeSealedRef is kCorruption, and an accepted body re-encodes (the
 // entry sizes through a transcript's sealed bookkeeping, as the writer
 // does) to the same fields. (2) The input XORed over the body of a valid
 // reference (and any further bytes appended), written into a real
-// snapshot that refers to a real older one, and loaded by the engine with
+// snapshot that refers to a real older one (as item 11) and to a parts
+// file holding the same bytes (as item 12), each loaded by the engine with
 // a transcript budget (restored sealed, the part read back afterwards) and
 // without one (the part read back at load): never a crash or an
 // out-of-bounds read; a refused load is kCorruption; a load that succeeds
@@ -115,6 +117,10 @@ World* Setup() {
   FUZZ_CHECK((*writer)->Add(part).ok());
   FUZZ_CHECK((*writer)->Finish().ok());
   const std::string path1 = (*writer)->path();
+  // Parts file 1: the same bytes (a parts file has no framing of its own,
+  // so the part lies at the same offset).
+  std::filesystem::copy_file(
+      path1, io::JoinPath(w->dir, snapshot::PartsFileName(1)));
   auto file = fs.OpenReadable(path1);
   FUZZ_CHECK(file.ok());
   engine::TranscriptSealed::Part p;
@@ -221,21 +227,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       body.push_back(in[i]);
     }
   }
-  std::string chunk;
-  for (size_t i = 0; i < world->items.size(); ++i) {
-    const std::string& b = i == world->ref_at ? body : world->items[i].second;
-    chunk.push_back(static_cast<char>(world->items[i].first));
-    acpstore::base::PutVarint32(&chunk, static_cast<uint32_t>(b.size()));
-    chunk.append(b);
+  for (uint8_t tag : {engine::snapshot_item::kTranscriptSealedRef,
+                      engine::snapshot_item::kTranscriptSealedPartsRef}) {
+    std::string chunk;
+    for (size_t i = 0; i < world->items.size(); ++i) {
+      const bool ref = i == world->ref_at;
+      const std::string& b = ref ? body : world->items[i].second;
+      chunk.push_back(static_cast<char>(ref ? tag : world->items[i].first));
+      acpstore::base::PutVarint32(&chunk, static_cast<uint32_t>(b.size()));
+      chunk.append(b);
+    }
+    snapshot::SnapshotHeader h2;
+    h2.number = 2;
+    auto writer =
+        snapshot::SnapshotWriter::Create(io::PosixFileSystem(), world->dir, h2);
+    FUZZ_CHECK(writer.ok());
+    FUZZ_CHECK((*writer)->Add(chunk).ok());
+    FUZZ_CHECK((*writer)->Finish().ok());
+    Load(*world, 1 << 20);
+    Load(*world, 0);
   }
-  snapshot::SnapshotHeader h2;
-  h2.number = 2;
-  auto writer =
-      snapshot::SnapshotWriter::Create(io::PosixFileSystem(), world->dir, h2);
-  FUZZ_CHECK(writer.ok());
-  FUZZ_CHECK((*writer)->Add(chunk).ok());
-  FUZZ_CHECK((*writer)->Finish().ok());
-  Load(*world, 1 << 20);
-  Load(*world, 0);
   return 0;
 }

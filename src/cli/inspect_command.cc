@@ -90,6 +90,13 @@ void PrintJson(const engine::InspectReport& r) {
                                      {"refersTo", std::move(refers_to)}});
   }
   o["snapshots"] = std::move(snapshots);
+  o["partsBytes"] = r.parts_bytes;
+  json::array parts;
+  for (const engine::SegmentSummary& p : r.parts_files) {
+    parts.push_back(json::object{
+        {"number", p.number}, {"path", p.path}, {"bytes", p.bytes}});
+  }
+  o["partsFiles"] = std::move(parts);
   json::array skipped;
   for (const std::string& s : r.snapshots_skipped) skipped.push_back(json::value(s));
   o["snapshotsSkipped"] = std::move(skipped);
@@ -151,7 +158,14 @@ int RunInspect(const std::string& data_dir, bool as_json) {
         to += (to.empty() ? "" : ", ") + std::to_string(n);
       }
       Line("", "  refers to " + FormatBytes(s.referred_bytes) +
-                   " of sealed transcript parts in snapshot " + to);
+                   " of sealed transcript parts in file " + to);
+    }
+  }
+  if (!r.parts_files.empty()) {
+    Line("parts files", Plural(r.parts_files.size(), "parts file") + ", " +
+                            FormatBytes(r.parts_bytes));
+    for (const engine::SegmentSummary& p : r.parts_files) {
+      Line("", p.path + "  " + FormatBytes(p.bytes));
     }
   }
   for (const std::string& skipped : r.snapshots_skipped) {

@@ -312,7 +312,7 @@ TEST_F(FileClientIdsTest, Version2SnapshotsRebuildTranscriptsFromRetainedEvents)
       RewriteNewestSnapshot([&](uint8_t tag, std::string_view body) -> Items {
         if (tag == item::kMeta) {
           std::string out(body);
-          EXPECT_EQ(out[0], 4);
+          EXPECT_EQ(out[0], static_cast<char>(item::kVersion));
           out[0] = 2;  // varint 2
           return {{tag, out}};
         }
@@ -370,7 +370,7 @@ TEST_F(FileClientIdsTest, GoldenBytesOfTheDocumentedItems) {
   }
   ASSERT_TRUE(reader->status().ok());
   EXPECT_EQ(SpacedHex(items[item::kMeta]),
-            "01 13 04 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
+            "01 13 05 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
   EXPECT_EQ(SpacedHex(items[item::kClientIdTags]),
             "08 0b 02 5a e0 b3 47 03 01 00 00 00 02");
   EXPECT_EQ(items.count(item::kClientIds), 0u);

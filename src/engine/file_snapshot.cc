@@ -67,6 +67,16 @@ void PutEntry(std::string* dst, const IndexEntry& e) {
 struct ReferPolicy {
   std::map<uint64_t, uint64_t> refer;     // number -> file size
   std::map<uint64_t, uint64_t>* referred;  // number -> bytes referred to
+  // Decision 0030: the spill file published as parts file spill_number.
+  const io::RandomAccessFile* spill = nullptr;
+  uint64_t spill_number = 0;
+
+  // The number of the file `p` lies in, should this snapshot refer to it
+  // (0: the spill file unpublished, never referred to).
+  uint64_t NumberOf(const TranscriptSealed::Part& p) const {
+    if (p.snapshot != 0) return p.snapshot;
+    return spill != nullptr && p.file.get() == spill ? spill_number : 0;
+  }
 };
 
 Status WriteSession(ChunkBuilder* out, const SessionImage& s,
@@ -134,16 +144,28 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
     // Decision 0027: a sealed part in a kept snapshot stays there.
     SealedRefs sealed_refs;
     if (policy != nullptr) {
-      sealed_refs.refer = [&](const TranscriptSealed::Part& p) {
-        return p.snapshot != 0 && policy->refer.count(p.snapshot) > 0;
+      sealed_refs.refer = [&](const TranscriptSealed::Part& p)
+          -> std::optional<TranscriptSealed::Part> {
+        const uint64_t n = policy->NumberOf(p);
+        if (n == 0 || policy->refer.count(n) == 0) return std::nullopt;
+        TranscriptSealed::Part referred = p;
+        if (p.snapshot == 0) {  // in the spill file, published (0030)
+          referred.snapshot = n;
+          referred.parts_file = true;
+        }
+        return referred;
       };
       sealed_refs.add_ref = [&](const TranscriptSealed::Part& p,
                                 std::string_view item_body) -> Status {
-        ACPSTORE_RETURN_IF_ERROR(out->Add(item::kTranscriptSealedRef, item_body));
+        ACPSTORE_RETURN_IF_ERROR(
+            out->Add(p.parts_file ? item::kTranscriptSealedPartsRef
+                                  : item::kTranscriptSealedRef,
+                     item_body));
         TranscriptRef::Item it{item::kTranscriptEntries, p.offset, p.length};
         it.elsewhere = p.file;
         it.own_crc = p.crc;
         it.elsewhere_snapshot = p.snapshot;
+        it.elsewhere_parts_file = p.parts_file;
         ref->items.push_back(std::move(it));
         (*policy->referred)[p.snapshot] += p.length;
         return Status::OK();
@@ -393,7 +415,9 @@ class Loader {
                          in->rest().size() - rest.size(), &used);
       }
       case item::kTranscriptSealedRef:
-        return SealedRef(in);
+        return SealedRef(in, /*parts_file=*/false);
+      case item::kTranscriptSealedPartsRef:
+        return SealedRef(in, /*parts_file=*/true);
       case item::kAction: {
         ACPSTORE_RETURN_IF_ERROR(FinishSession());
         record::Mutation m;
@@ -408,12 +432,13 @@ class Loader {
     }
   }
 
-  // Decision 0027: a sealed part in an older snapshot of this directory.
-  Status SealedRef(record::ByteReader* in) {
+  // Decision 0027: a sealed part in an older snapshot of this directory;
+  // decision 0030: in a parts file numbered below this snapshot.
+  Status SealedRef(record::ByteReader* in, bool parts_file) {
     if (!have_transcript_) {
       return in->Corrupt("sealed transcript reference before its head");
     }
-    if (version_ < 4) {
+    if (version_ < (parts_file ? 5u : 4u)) {
       return in->Corrupt("sealed transcript reference in content version " +
                          std::to_string(version_));
     }
@@ -424,8 +449,10 @@ class Loader {
     Status s = DecodeSealedRef(body, &r);
     if (!s.ok()) return in->Corrupt(std::string(s.message()));
     TranscriptSealed::Part& p = r.part;
+    p.parts_file = parts_file;
     if (p.snapshot >= number_) {
-      return in->Corrupt("sealed transcript reference to snapshot " +
+      return in->Corrupt(std::string("sealed transcript reference to ") +
+                         (parts_file ? "parts file " : "snapshot ") +
                          std::to_string(p.snapshot) +
                          ", not an older one");
     }
@@ -462,6 +489,7 @@ class Loader {
       it.elsewhere = p.file;
       it.own_crc = p.crc;
       it.elsewhere_snapshot = p.snapshot;
+      it.elsewhere_parts_file = p.parts_file;
       ref_->items.push_back(std::move(it));
     }
     parts_.push_back(p);
@@ -473,14 +501,23 @@ class Loader {
   // checking that it holds the part.
   Result<std::shared_ptr<const io::RandomAccessFile>> Referred(
       const TranscriptSealed::Part& p) {
+    const char* kind = p.parts_file ? "parts file " : "snapshot ";
     auto it = files_.find(p.snapshot);
+    if (it != files_.end() && it->second.parts_file != p.parts_file) {
+      return Status::Corruption(
+          "sealed transcript references name " + std::to_string(p.snapshot) +
+          " both as a snapshot and as a parts file");
+    }
     if (it == files_.end()) {
       const std::string path = io::JoinPath(
-          io::DirName(path_), snapshot::SnapshotFileName(p.snapshot));
+          io::DirName(path_), p.parts_file
+                                  ? snapshot::PartsFileName(p.snapshot)
+                                  : snapshot::SnapshotFileName(p.snapshot));
       RefFile f;
+      f.parts_file = p.parts_file;
       Result<uint64_t> size = fs_.FileSize(path);
       if (!size.ok()) {
-        return Status::Corruption("snapshot " + path +
+        return Status::Corruption(kind + path +
                                   ", which this one refers to, cannot be "
                                   "opened: " + std::string(size.error().message()))
             .With("referred_path", path);
@@ -494,7 +531,7 @@ class Loader {
     if (p.offset > it->second.size ||
         p.length > it->second.size - p.offset) {
       const std::string& path = it->second.file->path();
-      return Status::Corruption("snapshot " + path + " is " +
+      return Status::Corruption(kind + path + " is " +
                                 std::to_string(it->second.size) +
                                 " bytes, too short for the sealed transcript "
                                 "part this one refers to at offset " +
@@ -583,10 +620,12 @@ class Loader {
   const std::string path_;
   const uint64_t number_;  // of this snapshot
   uint32_t version_ = 0;   // its content version
-  // Decision 0027: the older snapshots referred to, opened once.
+  // Decision 0027: the older snapshots (and, 0030, parts files) referred
+  // to, opened once; a number names one file of either kind.
   struct RefFile {
     std::shared_ptr<const io::RandomAccessFile> file;
     uint64_t size = 0;
+    bool parts_file = false;  // decision 0030
   };
   std::map<uint64_t, RefFile> files_;
   std::map<uint64_t, uint64_t> referred_;  // number -> bytes
@@ -695,6 +734,20 @@ Status ResolvePending(
   return Status::OK();
 }
 
+uint64_t SealedBytesIn(const StateImage& image,
+                       const io::RandomAccessFile* file) {
+  uint64_t bytes = 0;
+  for (const SessionImage& s : image.sessions) {
+    if (!s.transcript || s.transcript_sealed == nullptr) continue;
+    for (const TranscriptSealed::Part& p : s.transcript_sealed->parts) {
+      if (p.file.get() == file && p.first_index >= s.transcript->first_index()) {
+        bytes += p.length;
+      }
+    }
+  }
+  return bytes;
+}
+
 Result<uint64_t> WriteSnapshot(
     io::FileSystem& fs, const std::string& dir, uint64_t number,
     const journal::JournalPosition& covered, TimestampMs created_at,
@@ -708,17 +761,20 @@ Result<uint64_t> WriteSnapshot(
   std::optional<ReferPolicy> policy;
   if (snapshot_refs != nullptr) {
     snapshot_refs->referred.clear();
+    policy.emplace();
+    policy->referred = &snapshot_refs->referred;
+    policy->spill = snapshot_refs->spill;
+    policy->spill_number = snapshot_refs->spill_number;
     std::map<uint64_t, uint64_t> live;
     for (const SessionImage& s : image.sessions) {
       if (!s.transcript || s.transcript_sealed == nullptr) continue;
       for (const TranscriptSealed::Part& p : s.transcript_sealed->parts) {
-        if (p.snapshot != 0 && p.first_index >= s.transcript->first_index()) {
-          live[p.snapshot] += p.length;
+        const uint64_t n = policy->NumberOf(p);
+        if (n != 0 && p.first_index >= s.transcript->first_index()) {
+          live[n] += p.length;
         }
       }
     }
-    policy.emplace();
-    policy->referred = &snapshot_refs->referred;
     for (const auto& [n, bytes] : live) {
       auto it = snapshot_refs->referable.find(n);
       if (it != snapshot_refs->referable.end() && n < number &&
@@ -847,7 +903,8 @@ Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
       uint8_t tag = 0;
       std::string_view body;
       Status s = ReadSnapshotItem(in, &tag, &body);
-      if (s.ok() && tag == item::kTranscriptSealedRef) {
+      if (s.ok() && (tag == item::kTranscriptSealedRef ||
+                     tag == item::kTranscriptSealedPartsRef)) {
         SealedRefItem r;
         s = DecodeSealedRef(body, &r);
         if (s.ok()) out[r.part.snapshot] += r.part.length;

@@ -85,10 +85,15 @@ inline constexpr uint8_t kTranscriptEntries = 10;
 // varint64 highest last_seq, then entries x varint32 Entry::Bytes. Among
 // the head's entries items, in index order. Since content version 4.
 inline constexpr uint8_t kTranscriptSealedRef = 11;
+// Decision 0030: as kTranscriptSealedRef, the part lying in a parts file
+// (snapshot_format.h PartsFileName) numbered below this snapshot: the
+// body is the same, its number names "<n>.parts". Since content version 5.
+inline constexpr uint8_t kTranscriptSealedPartsRef = 12;
 // 1: clientEventIds as strings (kClientIds). 2: as tags (kClientIdTags)
 // with their key in kMeta. 3: transcripts (kTranscriptHead/Entries).
 // 4: references to sealed parts in older snapshots (kTranscriptSealedRef).
-inline constexpr uint32_t kVersion = 4;
+// 5: references to sealed parts in parts files (kTranscriptSealedPartsRef).
+inline constexpr uint32_t kVersion = 5;
 // Entries per kEventIndex or kClientIdTags item, so no item nears the
 // chunk cap.
 inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;
@@ -142,7 +147,16 @@ struct SnapshotRefs {
   // Out: the files the written snapshot refers to: number -> bytes of the
   // parts it refers to there.
   std::map<uint64_t, uint64_t> referred;
+  // In, decision 0030: the spill file just published as parts file
+  // `spill_number` (also in `referable`), whose sealed parts (number 0,
+  // this file) are referred to as parts of that file. Null: none.
+  const io::RandomAccessFile* spill = nullptr;
+  uint64_t spill_number = 0;
 };
+
+// Decision 0030: bytes of the sealed parts in `image` that lie in `file`
+// and that the cap kept (what a snapshot of it would refer to there).
+uint64_t SealedBytesIn(const StateImage& image, const io::RandomAccessFile* file);
 
 // Writes `image` as snapshot `number` of `dir`, covering `covered`.
 // Returns the size of the published file. With `refs`, also where each
@@ -165,8 +179,8 @@ Result<uint64_t> WriteSnapshot(
 // When state->transcript_budget() > 0 each transcript keeps a reference to
 // its items in this file, and those past the budget are evicted at once
 // (decision 0018).
-// A sealed part referred to in an older snapshot of the same directory
-// (decision 0027) must lie within that file (kCorruption naming it
+// A sealed part referred to in an older snapshot or a parts file of the
+// same directory (decisions 0027 and 0030) must lie within that file (kCorruption naming it
 // otherwise); with a budget the transcript is restored sealed (the part
 // not read), without one the part is read back and CRC-checked.
 // `referred`, if given, gets the files referred to: number -> bytes.
@@ -181,8 +195,9 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
 Status ReadSnapshotItem(record::ByteReader& in, uint8_t* tag,
                         std::string_view* body);
 
-// The files snapshot `path` refers to (decision 0027): number -> bytes of
-// the parts referred to there. Reads the snapshot's items only.
+// The files snapshot `path` refers to (decisions 0027 and 0030, older
+// snapshots and parts files): number -> bytes of the parts referred to
+// there. Reads the snapshot's items only.
 Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
     io::FileSystem& fs, const std::string& path);
 

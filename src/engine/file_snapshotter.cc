@@ -154,7 +154,6 @@ Status FileSnapshotter::SnapshotLocked(bool self_contained) {
     covered = it->second.end();
     ACPSTORE_RETURN_IF_ERROR(ResolvePending(window, &image));
   }
-  const uint64_t number = next_number_++;
   std::vector<std::shared_ptr<const TranscriptRef>> refs;
   std::vector<std::shared_ptr<const TranscriptSealed>> sealed;
   // Decision 0027: sealed parts already in a file that stays (a kept
@@ -164,18 +163,44 @@ Status FileSnapshotter::SnapshotLocked(bool self_contained) {
   if (!self_contained && !kept_.empty()) {
     auto referable = [&](uint64_t n) {
       Result<uint64_t> size = fs_.FileSize(
-          io::JoinPath(layout_.snapshot_dir, snapshot::SnapshotFileName(n)));
+          snapshot::ReferredFilePath(fs_, layout_.snapshot_dir, n));
       if (size.ok()) snapshot_refs.referable[n] = *size;
     };
     const KeptSnapshot& newest = kept_.back();
     referable(newest.number);
     for (const auto& [n, bytes] : newest.refers) referable(n);
   }
+  // Decision 0030: the parts sealed since the previous snapshot lie in the
+  // spill file; published beside this snapshot (durable before it is),
+  // they are referred to there instead of copied. Not when they are under
+  // half of the file (evicted transcripts, which are copied, or entries
+  // the cap dropped): the rule every referred file keeps.
+  bool published = false;
+  if (!self_contained && spill_ != nullptr) {
+    const uint64_t live = SealedBytesIn(image, spill_->file());
+    if (live > 0 && 2 * live >= spill_->bytes()) {
+      const uint64_t parts_number = next_number_++;
+      const uint64_t size = spill_->bytes();
+      Status s = spill_->Publish(parts_number);
+      published = true;  // or half: either way no more writes to it
+      if (s.ok()) {
+        snapshot_refs.spill = spill_->file();
+        snapshot_refs.spill_number = parts_number;
+        snapshot_refs.referable[parts_number] = size;
+      }
+    }
+  }
+  const uint64_t number = next_number_++;
   Result<uint64_t> bytes = WriteSnapshot(
       fs_, layout_.snapshot_dir, number, covered, clock_->NowMs(), image,
       layout_.transcript_budget > 0 ? &refs : nullptr,
       layout_.transcript_budget > 0 ? &sealed : nullptr,
       self_contained ? nullptr : &snapshot_refs);
+  // A published spill file is never written to again; its parts stay
+  // readable through the handles referring to them, and memory moves to
+  // where this snapshot put them (below). Unpublished, or this snapshot
+  // failed: the next snapshot copies them.
+  if (published) spill_.reset();
   if (!bytes.ok()) {
     pipeline_.CaptureNotWritten();
     return bytes.error();
@@ -214,9 +239,11 @@ Status FileSnapshotter::SnapshotLocked(bool self_contained) {
 
 void FileSnapshotter::DeleteUnkeptLocked() {
   // Older files (and damaged newer ones left for inspection) go now,
-  // except those a kept snapshot refers to (decision 0027): recovery from
-  // either kept snapshot needs them. A reference never chains, so the
-  // kept snapshots' own lists are the whole set.
+  // except those a kept snapshot refers to (decision 0027; parts files,
+  // decision 0030, alike): recovery from either kept snapshot needs them.
+  // A reference never chains, so the kept snapshots' own lists are the
+  // whole set. A parts file whose snapshot failed is unreferenced and
+  // goes too.
   std::set<uint64_t> keep;
   for (const KeptSnapshot& k : kept_) {
     keep.insert(k.number);
@@ -226,8 +253,8 @@ void FileSnapshotter::DeleteUnkeptLocked() {
   (void)snapshot::DeleteUnkept(fs_, layout_.snapshot_dir, keep, newest);
   uint64_t bytes = 0;
   auto count = [&](uint64_t n) {
-    Result<uint64_t> size = fs_.FileSize(
-        io::JoinPath(layout_.snapshot_dir, snapshot::SnapshotFileName(n)));
+    Result<uint64_t> size =
+        fs_.FileSize(snapshot::ReferredFilePath(fs_, layout_.snapshot_dir, n));
     if (size.ok()) bytes += *size;
   };
   count(newest);

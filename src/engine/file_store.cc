@@ -115,7 +115,7 @@ Status FileStore::Recover() {
     loaded_bytes = size.ok() ? *size : 0;
     for (const auto& [n, bytes] : rec.snapshot_referred) {
       Result<uint64_t> more = fs_.FileSize(
-          io::JoinPath(layout_.snapshot_dir, snapshot::SnapshotFileName(n)));
+          snapshot::ReferredFilePath(fs_, layout_.snapshot_dir, n));
       if (more.ok()) loaded_bytes += *more;
     }
     opened_info_.snapshot_loaded = rec.snapshot_header.number;

@@ -196,6 +196,16 @@ Result<InspectReport> Inspect(const std::string& data_dir,
     }
     report.snapshots.push_back(std::move(sum));
   }
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> parts,
+                            snapshot::ListPartsFiles(fs, layout.snapshot_dir));
+  for (const auto& f : parts) {
+    SegmentSummary sum{f.number, f.path, 0};
+    if (Result<uint64_t> size = fs.FileSize(f.path); size.ok()) {
+      sum.bytes = *size;
+    }
+    report.parts_bytes += sum.bytes;
+    report.parts_files.push_back(std::move(sum));
+  }
 
   Report(progress, "recovery", 0, 1);
   PayloadCache cache(16 << 20);

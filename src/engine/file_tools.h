@@ -81,6 +81,9 @@ struct InspectReport {
   uint64_t snapshot_bytes = 0;
   std::vector<SegmentSummary> segments;        // ascending
   std::vector<SnapshotSummary> snapshots;      // newest first
+  // Decision 0030: the parts files beside them (lowest number first).
+  std::vector<SegmentSummary> parts_files;
+  uint64_t parts_bytes = 0;
   std::vector<std::string> snapshots_skipped;  // "path: why"
   uint64_t records_replayed = 0;   // journal records after the snapshot
   uint64_t torn_tail_bytes = 0;    // would be cut at the next open

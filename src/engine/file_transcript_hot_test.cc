@@ -134,21 +134,23 @@ TEST_F(TranscriptHotTest, AppendsNeedOnlyTheTailAndAFailedSealedReadIsAnError) {
   fs_.ClearFaults();
   ExpectAllEqualTheWholeFold();
   // Damaged sealed bytes are caught by their checksum: flip a byte of the
-  // sealed text inside the newest snapshot, after moving the sealed parts
-  // there.
+  // sealed text where the snapshot left it (the parts file published with
+  // it, decision 0030, or the snapshot itself).
   ASSERT_TRUE(store().SnapshotNow().ok());
-  std::string newest;
-  for (const auto& e : std::filesystem::directory_iterator(SnapshotDir())) {
-    if (newest.empty() || e.path().string() > newest)
-      newest = e.path().string();
-  }
-  std::string data = ReadFile(newest);
   for (int k = 0; k < kSessions; ++k) {
-    const size_t at = data.find("s" + std::to_string(k) + "-1-0 caf");
-    ASSERT_NE(at, std::string::npos);
-    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(at));
-    f.put('S');
+    const std::string text = "s" + std::to_string(k) + "-1-0 caf";
+    bool flipped = false;
+    for (const auto& e : std::filesystem::directory_iterator(SnapshotDir())) {
+      const std::string path = e.path().string();
+      const size_t at = ReadFile(path).find(text);
+      if (at == std::string::npos) continue;
+      std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(at));
+      f.put('S');
+      flipped = true;
+      break;
+    }
+    ASSERT_TRUE(flipped) << text;
   }
   int damaged = 0;
   for (int k = 0; k < kSessions; ++k) {

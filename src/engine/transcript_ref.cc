@@ -4,6 +4,7 @@
 #include "engine/transcript_ref.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "base/coding.h"
@@ -194,13 +195,16 @@ Status EncodeTranscriptItems(
     std::string raw;
     for (const TranscriptSealed::Part& p : sealed->parts) {
       if (p.first_index + p.count <= t.first_index()) continue;  // dropped
-      if (refs != nullptr && p.first_index >= t.first_index() &&
-          refs->refer(p)) {
+      std::optional<TranscriptSealed::Part> referred;
+      if (refs != nullptr && p.first_index >= t.first_index()) {
+        referred = refs->refer(p);
+      }
+      if (referred) {
         // Decision 0027: the bytes stay where they are, durably.
         body.clear();
-        EncodeSealedRef(t, p, &body);
-        ACPSTORE_RETURN_IF_ERROR(refs->add_ref(p, body));
-        if (moved != nullptr) moved->emplace_back(kReferred, p);
+        EncodeSealedRef(t, *referred, &body);
+        ACPSTORE_RETURN_IF_ERROR(refs->add_ref(*referred, body));
+        if (moved != nullptr) moved->emplace_back(kReferred, *referred);
         continue;
       }
       ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &raw));
@@ -313,6 +317,7 @@ Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out,
           p.file = it.elsewhere != nullptr ? it.elsewhere : ref.file;
           p.snapshot =
               it.elsewhere != nullptr ? it.elsewhere_snapshot : ref.snapshot;
+          p.parts_file = it.elsewhere != nullptr && it.elsewhere_parts_file;
           p.offset = it.offset;
           p.length = it.length;
           p.crc = it.elsewhere != nullptr
@@ -414,6 +419,7 @@ void TranscriptRefBuilder::AddElsewhere(const TranscriptSealed::Part& part) {
   it.elsewhere = part.file;
   it.own_crc = part.crc;
   it.elsewhere_snapshot = part.snapshot;
+  it.elsewhere_parts_file = part.parts_file;
   ref_->items.push_back(std::move(it));
 }
 
@@ -427,18 +433,39 @@ Result<std::unique_ptr<TranscriptSpill>> TranscriptSpill::Create(
     io::FileSystem& fs, const std::string& snapshot_dir) {
   // Snapshot number 0 is never written (numbers start at 1); the temp
   // name makes RemoveTempFiles delete a file a crash left behind.
-  const std::string path = io::JoinPath(
+  std::string path = io::JoinPath(
       snapshot_dir, std::string(snapshot::kNumberDigits, '0') +
                         std::string(snapshot::kTempInfix) +
                         base::RandomHex128());
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::WritableFile> out,
                             fs.CreateNew(path));
   Result<std::unique_ptr<io::RandomAccessFile>> in = fs.OpenReadable(path);
-  Status removed = fs.Remove(path);
-  if (!in.ok()) return in.error();
-  if (!removed.ok()) return removed;
+  if (!in.ok()) {
+    out.reset();
+    (void)fs.Remove(path);
+    return in.error();
+  }
   return std::unique_ptr<TranscriptSpill>(
-      new TranscriptSpill(std::move(out), std::move(*in)));
+      new TranscriptSpill(fs, snapshot_dir, std::move(path), std::move(out),
+                          std::move(*in)));
+}
+
+TranscriptSpill::~TranscriptSpill() {
+  // Unpublished: scratch. Open handles keep it readable (POSIX) for the
+  // references still into it; a failed remove leaves a temp file the
+  // next open deletes.
+  if (!published_) (void)fs_.Remove(path_);
+}
+
+Status TranscriptSpill::Publish(uint64_t number) {
+  if (published_) return Status::Internal("a spill file published twice");
+  ACPSTORE_RETURN_IF_ERROR(out_->Sync());
+  ACPSTORE_RETURN_IF_ERROR(
+      fs_.Rename(path_, io::JoinPath(dir_, snapshot::PartsFileName(number))));
+  published_ = true;
+  // The name must be durable before a snapshot that refers to it is:
+  // otherwise a power cut could keep the snapshot and lose the name.
+  return fs_.SyncDir(dir_);
 }
 
 Result<std::vector<TranscriptSealed::Part>> TranscriptSpill::WriteSealed(

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,7 @@ struct TranscriptRef {
     std::shared_ptr<const io::RandomAccessFile> elsewhere;
     uint32_t own_crc = 0;
     uint64_t elsewhere_snapshot = 0;  // the number of `elsewhere`
+    bool elsewhere_parts_file = false;  // a parts file (decision 0030)
   };
   std::shared_ptr<const io::RandomAccessFile> file;
   std::vector<Item> items;  // the head first, then the entries in order
@@ -79,8 +81,11 @@ struct TranscriptSealed {
     uint32_t count = 0;        // entries in it
     EventSeq last_seq = 0;     // the highest Entry::last_seq in it
     // Decision 0027: the number of the published snapshot `file` is, or 0
-    // (a spill file: not durable, never referred to).
+    // (a spill file not published: not durable, never referred to).
     uint64_t snapshot = 0;
+    // Decision 0030: `snapshot` numbers a parts file (a spill file
+    // published with a snapshot), not a snapshot.
+    bool parts_file = false;
   };
   std::vector<Part> parts;
   // The highest Entry::last_seq of every part: a read of the entries
@@ -89,11 +94,14 @@ struct TranscriptSealed {
 };
 
 // Decision 0027: how a snapshot writes sealed parts that already lie in an
-// older snapshot file. refer(part): whether to write a reference item
-// instead of the part's bytes (a part the cap cut into is always copied);
-// add_ref(part, body): adds that kTranscriptSealedRef item.
+// older snapshot file (or, decision 0030, a parts file). refer(part): the
+// part as the snapshot refers to it (its file's number and kind set), or
+// nullopt to copy its bytes (a part the cap cut into is always copied);
+// add_ref(that part, body): adds its reference item.
 struct SealedRefs {
-  std::function<bool(const TranscriptSealed::Part&)> refer;
+  std::function<std::optional<TranscriptSealed::Part>(
+      const TranscriptSealed::Part&)>
+      refer;
   std::function<Status(const TranscriptSealed::Part&, std::string_view body)>
       add_ref;
 };
@@ -171,12 +179,17 @@ class TranscriptRefBuilder {
 
 // A scratch file of transcript items for the ones evicted between
 // snapshots: created under a snapshot temp-file name (so a crash leaves
-// nothing that the next open does not delete) and unlinked at once; it
-// lives while a reference into it does.
+// nothing that the next open does not delete), removed when destroyed
+// unless published; it stays readable while a reference into it does.
+// Decision 0030: a snapshot may publish it as a parts file and refer to
+// its sealed parts instead of copying them.
 class TranscriptSpill {
  public:
   static Result<std::unique_ptr<TranscriptSpill>> Create(
       io::FileSystem& fs, const std::string& snapshot_dir);
+  ~TranscriptSpill();
+  TranscriptSpill(const TranscriptSpill&) = delete;
+  TranscriptSpill& operator=(const TranscriptSpill&) = delete;
   // Appends `t`'s items and returns their reference. Not fsync'ed: the
   // journal and the snapshots hold the transcript durably; this file is
   // memory's overflow.
@@ -188,13 +201,29 @@ class TranscriptSpill {
   Result<std::vector<TranscriptSealed::Part>> WriteSealed(
       const transcript::Transcript& t, uint64_t end);
   uint64_t bytes() const { return out_->size(); }
+  // The handle its parts and references read through.
+  const io::RandomAccessFile* file() const { return in_.get(); }
+  // Decision 0030: makes it parts file `number` of the snapshot directory:
+  // fsync, rename, fsync of the directory. Nothing may be written to it
+  // afterwards. On failure the caller drops it (its references stay
+  // readable; a parts file left unreferenced goes with the next snapshot).
+  Status Publish(uint64_t number);
 
  private:
-  TranscriptSpill(std::unique_ptr<io::WritableFile> out,
+  TranscriptSpill(io::FileSystem& fs, std::string dir, std::string path,
+                  std::unique_ptr<io::WritableFile> out,
                   std::shared_ptr<const io::RandomAccessFile> in)
-      : out_(std::move(out)), in_(std::move(in)) {}
+      : fs_(fs),
+        dir_(std::move(dir)),
+        path_(std::move(path)),
+        out_(std::move(out)),
+        in_(std::move(in)) {}
+  io::FileSystem& fs_;
+  const std::string dir_;
+  const std::string path_;  // the temp name
   std::unique_ptr<io::WritableFile> out_;
   std::shared_ptr<const io::RandomAccessFile> in_;
+  bool published_ = false;
 };
 
 }  // namespace acpstore::engine

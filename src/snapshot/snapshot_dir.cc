@@ -80,10 +80,37 @@ Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
   return deleted;
 }
 
+Result<std::vector<SnapshotFile>> ListPartsFiles(io::FileSystem& fs,
+                                                 const std::string& dir) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names, Names(fs, dir));
+  std::vector<SnapshotFile> out;
+  for (const std::string& name : names) {
+    if (std::optional<uint64_t> n = ParsePartsFileName(name)) {
+      out.push_back({*n, io::JoinPath(dir, name)});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SnapshotFile& a, const SnapshotFile& b) {
+              return a.number < b.number;
+            });
+  return out;
+}
+
+std::string ReferredFilePath(io::FileSystem& fs, const std::string& dir,
+                             uint64_t number) {
+  std::string parts = io::JoinPath(dir, PartsFileName(number));
+  Result<bool> exists = fs.Exists(parts);
+  if (exists.ok() && *exists) return parts;
+  return io::JoinPath(dir, SnapshotFileName(number));
+}
+
 Result<size_t> DeleteUnkept(io::FileSystem& fs, const std::string& dir,
                             const std::set<uint64_t>& keep, uint64_t below) {
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> files,
                             ListSnapshots(fs, dir));
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> parts,
+                            ListPartsFiles(fs, dir));
+  files.insert(files.end(), parts.begin(), parts.end());
   size_t deleted = 0;
   for (const SnapshotFile& file : files) {
     if (file.number >= below || keep.count(file.number) > 0) continue;
@@ -108,7 +135,13 @@ Result<uint64_t> NextSnapshotNumber(io::FileSystem& fs,
                                     const std::string& dir) {
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> files,
                             ListSnapshots(fs, dir));
-  return files.empty() ? uint64_t{1} : files.front().number + 1;
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> parts,
+                            ListPartsFiles(fs, dir));
+  uint64_t highest = files.empty() ? 0 : files.front().number;
+  // A parts file whose snapshot never got published may be the highest:
+  // its number is not given out again.
+  if (!parts.empty()) highest = std::max(highest, parts.back().number);
+  return highest + 1;
 }
 
 }  // namespace acpstore::snapshot

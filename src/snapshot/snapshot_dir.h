@@ -1,5 +1,6 @@
 // The snapshot directory: listing, choosing the snapshot recovery starts
-// from, and clean-up. Names: "<20-digit number>.snap" (snapshot_format.h).
+// from, and clean-up. Names: "<20-digit number>.snap", and "<20-digit
+// number>.parts" for parts files (snapshot_format.h).
 //
 // These functions assume no writer is running in the directory (one process
 // per data directory; the engine calls them at open and after its own
@@ -70,17 +71,28 @@ Result<SnapshotSelection> SelectNewestValid(io::FileSystem& fs,
 Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
                                uint64_t number);
 
-// Deletes every snapshot numbered below `below` that is not in `keep`
-// (decision 0027: a kept snapshot's sealed transcript parts may lie in an
-// older file, which must stay). Returns how many files were deleted.
+// Deletes every snapshot and parts file numbered below `below` that is not
+// in `keep` (decision 0027: a kept snapshot's sealed transcript parts may
+// lie in an older file, which must stay; decision 0030: or in a parts
+// file). Returns how many files were deleted.
 Result<size_t> DeleteUnkept(io::FileSystem& fs, const std::string& dir,
                             const std::set<uint64_t>& keep, uint64_t below);
+
+// Parts files in `dir` (decision 0030), lowest number first.
+Result<std::vector<SnapshotFile>> ListPartsFiles(io::FileSystem& fs,
+                                                 const std::string& dir);
+
+// The file numbered `number` in `dir` that a snapshot refers to: the
+// parts file of that number if there is one, else the snapshot.
+std::string ReferredFilePath(io::FileSystem& fs, const std::string& dir,
+                             uint64_t number);
 
 // Deletes the temp files of writers that never finished (a crash, a failed
 // Abandon). Returns how many were deleted.
 Result<size_t> RemoveTempFiles(io::FileSystem& fs, const std::string& dir);
 
-// One more than the highest snapshot number in `dir` (valid or not), or 1.
+// One more than the highest snapshot or parts file number in `dir` (valid
+// or not), or 1.
 Result<uint64_t> NextSnapshotNumber(io::FileSystem& fs, const std::string& dir);
 
 }  // namespace acpstore::snapshot

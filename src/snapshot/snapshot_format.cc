@@ -53,15 +53,17 @@ void AppendChunk(std::string* dst, ChunkType type, std::string_view data) {
       crc32c::Mask(crc32c::Value(dst->data() + at + 4, dst->size() - at - 4)));
 }
 
-std::string SnapshotFileName(uint64_t number) {
+namespace {
+std::string NumberedName(uint64_t number, std::string_view suffix) {
   std::string digits = std::to_string(number);
   return std::string(kNumberDigits - digits.size(), '0') + digits +
-         std::string(kSuffix);
+         std::string(suffix);
 }
 
-std::optional<uint64_t> ParseSnapshotFileName(std::string_view name) {
-  if (name.size() != kNumberDigits + kSuffix.size() ||
-      name.substr(kNumberDigits) != kSuffix) {
+std::optional<uint64_t> ParseNumberedName(std::string_view name,
+                                          std::string_view suffix) {
+  if (name.size() != kNumberDigits + suffix.size() ||
+      name.substr(kNumberDigits) != suffix) {
     return std::nullopt;
   }
   uint64_t n = 0;
@@ -72,6 +74,23 @@ std::optional<uint64_t> ParseSnapshotFileName(std::string_view name) {
     n = n * 10 + digit;
   }
   return n;
+}
+}  // namespace
+
+std::string SnapshotFileName(uint64_t number) {
+  return NumberedName(number, kSuffix);
+}
+
+std::optional<uint64_t> ParseSnapshotFileName(std::string_view name) {
+  return ParseNumberedName(name, kSuffix);
+}
+
+std::string PartsFileName(uint64_t number) {
+  return NumberedName(number, kPartsSuffix);
+}
+
+std::optional<uint64_t> ParsePartsFileName(std::string_view name) {
+  return ParseNumberedName(name, kPartsSuffix);
 }
 
 bool IsTempFileName(std::string_view name) {

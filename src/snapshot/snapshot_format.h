@@ -83,8 +83,12 @@ enum class ChunkType : uint8_t {
 inline constexpr size_t kFooterSize = 20;
 
 // Files are "<20 decimal digits, zero-padded snapshot number>.snap"; a
-// writer's temp file is that name + ".tmp-<32 hex digits>".
+// writer's temp file is that name + ".tmp-<32 hex digits>". A parts file
+// (decision 0030: sealed transcript parts a snapshot refers to, published
+// with it) is "<20 digits>.parts"; its number comes from the snapshots'
+// counter, so a number names one file of either kind.
 inline constexpr std::string_view kSuffix = ".snap";
+inline constexpr std::string_view kPartsSuffix = ".parts";
 inline constexpr std::string_view kTempInfix = ".snap.tmp-";
 inline constexpr size_t kNumberDigits = 20;
 
@@ -105,6 +109,9 @@ std::string SnapshotFileName(uint64_t number);
 std::optional<uint64_t> ParseSnapshotFileName(std::string_view name);
 // True for a writer's temp file name.
 bool IsTempFileName(std::string_view name);
+// "00000000000000000042.parts", and its number (nullopt for other names).
+std::string PartsFileName(uint64_t number);
+std::optional<uint64_t> ParsePartsFileName(std::string_view name);
 
 }  // namespace acpstore::snapshot
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -315,6 +316,41 @@ TEST_F(SnapshotTest, DeleteOlderThanKeepsThatOneAndNewer) {
   EXPECT_EQ(*NextSnapshotNumber(fs_, dir_), 5u);
 }
 
+// Decision 0030: parts files share the snapshots' numbers. They are not
+// snapshots (never listed or chosen), count towards the next number, are
+// deleted with unkept snapshots, and a number resolves to its one file.
+TEST_F(SnapshotTest, PartsFilesShareTheNumbersAndTheCleanUp) {
+  for (uint64_t n : {1, 3, 5}) ASSERT_TRUE(Write(n).ok());
+  for (uint64_t n : {2, 4, 6}) {
+    ASSERT_TRUE(io::WriteFileAtomically(io::PosixFileSystem(),
+                                        io::JoinPath(dir_, PartsFileName(n)),
+                                        "parts")
+                    .ok());
+  }
+  EXPECT_EQ(ListSnapshots(fs_, dir_)->size(), 3u);
+  EXPECT_EQ(Chosen(), 5u);
+  // 6 has no snapshot (its own failed): its number is not given again.
+  EXPECT_EQ(*NextSnapshotNumber(fs_, dir_), 7u);
+  auto parts = ListPartsFiles(fs_, dir_);
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 3u);
+  EXPECT_EQ((*parts)[0].number, 2u);
+  EXPECT_EQ((*parts)[2].number, 6u);
+  EXPECT_EQ(ReferredFilePath(fs_, dir_, 4), io::JoinPath(dir_, PartsFileName(4)));
+  EXPECT_EQ(ReferredFilePath(fs_, dir_, 3), PathOf(3));
+  // Keep 5 and what it refers to (the parts file 4 and snapshot 1); 6 is
+  // not below 5, so it stays for the snapshot that comes after it.
+  auto deleted = DeleteUnkept(fs_, dir_, {5, 4, 1}, 5);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 2u);  // snapshot 3 and parts file 2
+  std::vector<std::string> names = DirNames();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{SnapshotFileName(1),
+                                             PartsFileName(4),
+                                             SnapshotFileName(5),
+                                             PartsFileName(6)}));
+}
+
 // ------------------------------------------------------ crashes, failures
 
 TEST_F(SnapshotTest, CrashBeforeRenameLeavesOldSnapshot) {
@@ -398,6 +434,11 @@ TEST(SnapshotFileNameTest, ParsesOnlyExactNames) {
   EXPECT_TRUE(IsTempFileName("00000000000000000042.snap.tmp-ab"));
   EXPECT_FALSE(IsTempFileName("00000000000000000042.snap"));
   EXPECT_FALSE(IsTempFileName("x.snap.tmp-ab"));
+  EXPECT_EQ(PartsFileName(42), "00000000000000000042.parts");
+  EXPECT_EQ(ParsePartsFileName("00000000000000000042.parts"), 42u);
+  EXPECT_EQ(ParsePartsFileName("00000000000000000042.snap"), std::nullopt);
+  EXPECT_EQ(ParseSnapshotFileName("00000000000000000042.parts"), std::nullopt);
+  EXPECT_EQ(ParsePartsFileName("0000000000000000042.parts"), std::nullopt);
 }
 
 }  // namespace
