@@ -102,13 +102,23 @@ Status RunEngine(const BenchOptions& options, const std::string& config,
     if (found.ok()) server = *found;
   }
   LoadResult r;
-  StoreStats before, after;
+  uint64_t fsyncs = 0, records = 0;
+  StoreStats before, after;  // of the first store
   double cpu = 0, server_cpu = -1;
   {
-    ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
-                              OpenStore(store_options));
+    // Postgres: --stores servers' worth of stores on one database.
+    const int count = postgres ? options.stores : 1;
+    std::vector<std::unique_ptr<Store>> stores;
+    std::vector<Store*> all;
+    for (int i = 0; i < count; ++i) {
+      ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                                OpenStore(store_options));
+      all.push_back(store.get());
+      stores.push_back(std::move(store));
+    }
     const std::vector<std::string> sessions = SessionIds("bench-", writers);
-    ACPSTORE_RETURN_IF_ERROR(CreateSessions(*store, BenchScope(), sessions));
+    ACPSTORE_RETURN_IF_ERROR(CreateSessions(*all[0], BenchScope(), sessions));
+    const bool alternate = options.routing == "alternate";
     LoadSpec spec{.scope = BenchScope(),
                   .sessions = &sessions,
                   .payloads = &payloads,
@@ -117,16 +127,30 @@ Status RunEngine(const BenchOptions& options, const std::string& config,
                   .events = events,
                   .max_seconds = options.seconds,
                   .pick_session = [](uint64_t, int w) { return size_t(w); },
+                  .pick_store =
+                      [count, alternate](uint64_t n, int w) {
+                        return static_cast<size_t>(
+                            alternate ? n % static_cast<uint64_t>(count)
+                                      : static_cast<uint64_t>(w) %
+                                            static_cast<uint64_t>(count));
+                      },
                   .wait = postgres ? LoadSpec::Wait::kSleep
                                    : LoadSpec::Wait::kSpinThenSleep};
-    before = store->Stats();
+    std::vector<StoreStats> stats0;
+    for (Store* s : all) stats0.push_back(s->Stats());
     const double cpu0 = ProcessCpuSeconds();
     const double server0 = server ? server->Seconds() : 0;
-    r = DriveAppends(*store, spec);
-    after = store->Stats();
-    // Postgres: closing the store runs the transcript checkpoints still
+    r = DriveAppends(all, spec);
+    for (size_t i = 0; i < all.size(); ++i) {
+      const StoreStats s = all[i]->Stats();
+      fsyncs += s.fsyncs - stats0[i].fsyncs;
+      records += s.group_commit_records - stats0[i].group_commit_records;
+      if (i == 0) after = s;
+    }
+    before = stats0[0];
+    // Postgres: closing the stores runs the transcript checkpoints still
     // queued (pg_checkpointer.h), work the appends caused: counted.
-    if (postgres) store.reset();
+    if (postgres) stores.clear();
     cpu = ProcessCpuSeconds() - cpu0;
     if (server) server_cpu = server->Seconds() - server0;
   }
@@ -135,10 +159,8 @@ Status RunEngine(const BenchOptions& options, const std::string& config,
         DropPostgresSchema(store_options.postgres_url, kPostgresSchema));
   }
   if (!r.error.ok()) return r.error;
-  // The postgres engine counts its append transactions as fsyncs.
-  const uint64_t fsyncs = after.fsyncs - before.fsyncs;
-  const uint64_t records =
-      after.group_commit_records - before.group_commit_records;
+  // The postgres engine counts its append transactions as fsyncs (summed
+  // over its stores).
   Measurement m =
       Measure("acpstore-" + EngineName(options.engine), config,
               r.events, r.seconds, &r.latencies_us, fsyncs);
@@ -238,6 +260,10 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
                << ", up to " << events << " events or " << options.seconds
                << " s per configuration, writers";
   for (int w : writers) report.out() << " " << w;
+  if (options.engine == Engine::kPostgres && options.stores > 1) {
+    report.out() << "; " << options.stores << " stores on the database, "
+                 << options.routing << " routing";
+  }
   report.out() << "\n";
 
   // Each writer count runs the engine and then its peers back to back, so

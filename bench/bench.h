@@ -92,6 +92,15 @@ struct BenchOptions {
   // StoreOptions::postgres_transcript_checkpoint_events
   // (--transcript-checkpoint-events).
   uint64_t transcript_checkpoint_events = 256;
+  // append, engine kPostgres: stores opened on the same database, as that
+  // many servers would (each its own pool, commit queue, session and fold
+  // caches). Default 1.
+  int stores = 1;
+  // append with stores > 1: "sticky" (default: a writer's appends all go
+  // through one store, as behind a load balancer with session affinity) or
+  // "alternate" (the n-th append through store n % stores: every session
+  // written through every store).
+  std::string routing = "sticky";
 
   // http: the `acpstore` binary to run as the server. Empty: the one built
   // beside this benchmark (compiled in).

@@ -118,6 +118,17 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
                  "StoreOptions::transcript_max_bytes: each session's "
                  "transcript cap; 0 turns transcripts off (SPEC §13)")
       ->capture_default_str();
+  app.add_option("--stores", options->stores,
+                 "append, --engine postgres: stores on the same database, "
+                 "as that many servers")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  app.add_option("--routing", options->routing,
+                 "append with --stores > 1: sticky (a writer's appends "
+                 "through one store) | alternate (the n-th append through "
+                 "store n % stores)")
+      ->check(CLI::IsMember({"sticky", "alternate"}))
+      ->capture_default_str();
   app.add_option("--transcript-checkpoint-events",
                  options->transcript_checkpoint_events,
                  "StoreOptions::postgres_transcript_checkpoint_events: a "

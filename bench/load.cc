@@ -103,6 +103,11 @@ Status CreateSessions(Store& store, const Scope& scope,
 }
 
 LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
+  return DriveAppends(std::vector<Store*>{&store}, spec);
+}
+
+LoadResult DriveAppends(const std::vector<Store*>& stores,
+                        const LoadSpec& spec) {
   const std::vector<std::string>& sessions = *spec.sessions;
   const std::vector<std::string>* payloads = spec.payloads;
   const std::vector<NewEvent>* stream = spec.events_stream;
@@ -142,6 +147,7 @@ LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
             NewEvent{.event_type = ToolEventType(n),
                      .payload = (*payloads)[n % payloads->size()]});
       }
+      Store& store = *stores[spec.pick_store ? spec.pick_store(n, w) : 0];
       SteadyClock::time_point t0 = SteadyClock::now();
       store.AppendEvents(spec.scope, sessions[session], std::move(req),
                          waiter.Callback());

@@ -37,6 +37,9 @@ struct LoadSpec {
   // the order writers claim them), appended by writer `writer`.
   // Default: n % sessions.
   std::function<size_t(uint64_t n, int writer)> pick_session;
+  // With several stores: the store (index into DriveAppends' `stores`)
+  // the n-th event goes through. Default: the first.
+  std::function<size_t(uint64_t n, int writer)> pick_store;
   // Called once, by the writer whose completion made the count of
   // acknowledged events reach each value of `checkpoints` (ascending).
   std::vector<uint64_t> checkpoints;
@@ -62,6 +65,9 @@ struct LoadResult {
 };
 
 LoadResult DriveAppends(Store& store, const LoadSpec& spec);
+// The same load through several stores of one database (spec.pick_store).
+LoadResult DriveAppends(const std::vector<Store*>& stores,
+                        const LoadSpec& spec);
 
 // Creates sessions with these ids in `scope`; the first failure.
 Status CreateSessions(Store& store, const Scope& scope,

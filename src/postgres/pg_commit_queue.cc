@@ -20,7 +20,10 @@ CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
       channel_(std::move(channel)),
       transcripts_(transcripts) {
   if (transcripts_.on()) {
-    folds_ = std::make_unique<FoldCache>(fold_cache_bytes);
+    // A budget of 0: no fold cache; checkpoints read the tail back.
+    if (fold_cache_bytes > 0) {
+      folds_ = std::make_unique<FoldCache>(fold_cache_bytes);
+    }
     checkpoints_ = std::make_unique<Checkpointer>(transact_, transcripts_,
                                                   &sessions_, folds_.get());
   }
