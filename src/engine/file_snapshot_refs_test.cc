@@ -314,8 +314,16 @@ TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
   for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
   ASSERT_FALSE(RunUntilReferring().empty());
   Close();
+  // What compact reports as before: every segment, snapshot and parts file.
+  uint64_t before = 0;
+  for (const std::string& dir : {JournalDir(), SnapshotDir()}) {
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      before += e.file_size();
+    }
+  }
   Result<CompactReport> c = Compact(options_.data_dir, false, nullptr, &fs_);
   ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->bytes_before, before);
   const std::vector<snapshot::SnapshotFile> files = Files();
   EXPECT_EQ(files.size(), 2u);
   for (const auto& f : files) EXPECT_TRUE(RefItems(f.path).empty()) << f.path;

@@ -123,6 +123,10 @@ Result<DiskSize> MeasureDataDir(io::FileSystem& fs,
   out.segments = segments.size();
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> snapshots,
                             snapshot::ListSnapshots(fs, layout.snapshot_dir));
+  // Decision 0030: the parts files beside them are the snapshots' too.
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> parts,
+                            snapshot::ListPartsFiles(fs, layout.snapshot_dir));
+  snapshots.insert(snapshots.end(), parts.begin(), parts.end());
   for (const auto& f : snapshots) {
     ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(f.path));
     out.bytes += size;

@@ -109,7 +109,7 @@ struct VerifyReport {
 };
 
 struct CompactReport {
-  uint64_t bytes_before = 0;  // journal + snapshots
+  uint64_t bytes_before = 0;  // journal + snapshots (and parts files)
   uint64_t bytes_after = 0;
   uint64_t segments_before = 0;
   uint64_t segments_after = 0;
