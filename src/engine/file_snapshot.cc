@@ -834,6 +834,7 @@ Result<uint64_t> WriteSnapshot(
             if (p.file != nullptr) continue;  // referred to (decision 0027)
             p.file = file;
             p.snapshot = number;
+            p.parts_file = false;  // copied here, maybe out of a parts file
           }
           (*sealed)[i] = std::move(moved[i]);
         }

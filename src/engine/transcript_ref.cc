@@ -181,6 +181,7 @@ Status EncodeTranscriptItems(
     if (moved != nullptr) {
       part.file = nullptr;
       part.offset = 0;
+      part.parts_file = false;  // its new home is the snapshot
       moved->emplace_back(ordinal, std::move(part));
     }
     ++ordinal;
