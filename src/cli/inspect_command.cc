@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "acpstore/records.h"
 #include "base/time_format.h"
@@ -34,6 +35,23 @@ void Line(std::string_view label, const std::string& value) {
   std::cout << label
             << std::string(label.size() < 20 ? 20 - label.size() : 1, ' ')
             << value << "\n";
+}
+
+// One line per file (journal segments, parts files): its path and size.
+void FileLines(const std::vector<engine::SegmentSummary>& files) {
+  for (const engine::SegmentSummary& f : files) {
+    Line("", f.path + "  " + FormatBytes(f.bytes));
+  }
+}
+
+// The same files as JSON: number, path, bytes.
+boost::json::array FilesJson(const std::vector<engine::SegmentSummary>& files) {
+  boost::json::array out;
+  for (const engine::SegmentSummary& f : files) {
+    out.push_back(boost::json::object{
+        {"number", f.number}, {"path", f.path}, {"bytes", f.bytes}});
+  }
+  return out;
 }
 
 boost::json::value Time(std::optional<TimestampMs> ms) {
@@ -68,12 +86,7 @@ void PrintJson(const engine::InspectReport& r) {
   o["oldestEventIngestedAt"] = Time(r.oldest_event_ingested_at);
   o["newestEventIngestedAt"] = Time(r.newest_event_ingested_at);
   o["journalBytes"] = r.journal_bytes;
-  json::array segments;
-  for (const engine::SegmentSummary& s : r.segments) {
-    segments.push_back(json::object{
-        {"number", s.number}, {"path", s.path}, {"bytes", s.bytes}});
-  }
-  o["segments"] = std::move(segments);
+  o["segments"] = FilesJson(r.segments);
   o["snapshotBytes"] = r.snapshot_bytes;
   json::array snapshots;
   for (const engine::SnapshotSummary& s : r.snapshots) {
@@ -91,12 +104,7 @@ void PrintJson(const engine::InspectReport& r) {
   }
   o["snapshots"] = std::move(snapshots);
   o["partsBytes"] = r.parts_bytes;
-  json::array parts;
-  for (const engine::SegmentSummary& p : r.parts_files) {
-    parts.push_back(json::object{
-        {"number", p.number}, {"path", p.path}, {"bytes", p.bytes}});
-  }
-  o["partsFiles"] = std::move(parts);
+  o["partsFiles"] = FilesJson(r.parts_files);
   json::array skipped;
   for (const std::string& s : r.snapshots_skipped) skipped.push_back(json::value(s));
   o["snapshotsSkipped"] = std::move(skipped);
@@ -142,9 +150,7 @@ int RunInspect(const std::string& data_dir, bool as_json) {
   Line("newest event", FormatTime(r.newest_event_ingested_at));
   Line("journal", Plural(r.segments.size(), "segment") + ", " +
                       FormatBytes(r.journal_bytes));
-  for (const engine::SegmentSummary& s : r.segments) {
-    Line("", s.path + "  " + FormatBytes(s.bytes));
-  }
+  FileLines(r.segments);
   Line("snapshots", Plural(r.snapshots.size(), "snapshot") + ", " +
                         FormatBytes(r.snapshot_bytes));
   for (const engine::SnapshotSummary& s : r.snapshots) {
@@ -164,9 +170,7 @@ int RunInspect(const std::string& data_dir, bool as_json) {
   if (!r.parts_files.empty()) {
     Line("parts files", Plural(r.parts_files.size(), "parts file") + ", " +
                             FormatBytes(r.parts_bytes));
-    for (const engine::SegmentSummary& p : r.parts_files) {
-      Line("", p.path + "  " + FormatBytes(p.bytes));
-    }
+    FileLines(r.parts_files);
   }
   for (const std::string& skipped : r.snapshots_skipped) {
     Line("", "skipped: " + skipped);

@@ -734,17 +734,26 @@ Status ResolvePending(
   return Status::OK();
 }
 
-uint64_t SealedBytesIn(const StateImage& image,
-                       const io::RandomAccessFile* file) {
-  uint64_t bytes = 0;
+namespace {
+// Calls fn(part) for each sealed part in `image` that the cap kept whole
+// (what a snapshot of it may refer to instead of copying).
+template <typename Fn>
+void ForEachKeptPart(const StateImage& image, Fn&& fn) {
   for (const SessionImage& s : image.sessions) {
     if (!s.transcript || s.transcript_sealed == nullptr) continue;
     for (const TranscriptSealed::Part& p : s.transcript_sealed->parts) {
-      if (p.file.get() == file && p.first_index >= s.transcript->first_index()) {
-        bytes += p.length;
-      }
+      if (p.first_index >= s.transcript->first_index()) fn(p);
     }
   }
+}
+}  // namespace
+
+uint64_t SealedBytesIn(const StateImage& image,
+                       const io::RandomAccessFile* file) {
+  uint64_t bytes = 0;
+  ForEachKeptPart(image, [&](const TranscriptSealed::Part& p) {
+    if (p.file.get() == file) bytes += p.length;
+  });
   return bytes;
 }
 
@@ -766,15 +775,9 @@ Result<uint64_t> WriteSnapshot(
     policy->spill = snapshot_refs->spill;
     policy->spill_number = snapshot_refs->spill_number;
     std::map<uint64_t, uint64_t> live;
-    for (const SessionImage& s : image.sessions) {
-      if (!s.transcript || s.transcript_sealed == nullptr) continue;
-      for (const TranscriptSealed::Part& p : s.transcript_sealed->parts) {
-        const uint64_t n = policy->NumberOf(p);
-        if (n != 0 && p.first_index >= s.transcript->first_index()) {
-          live[n] += p.length;
-        }
-      }
-    }
+    ForEachKeptPart(image, [&](const TranscriptSealed::Part& p) {
+      if (const uint64_t n = policy->NumberOf(p); n != 0) live[n] += p.length;
+    });
     for (const auto& [n, bytes] : live) {
       auto it = snapshot_refs->referable.find(n);
       if (it != snapshot_refs->referable.end() && n < number &&

@@ -21,22 +21,30 @@ Result<std::vector<std::string>> Names(io::FileSystem& fs,
   return names;
 }
 
-}  // namespace
-
-Result<std::vector<SnapshotFile>> ListSnapshots(io::FileSystem& fs,
-                                                const std::string& dir) {
+// The files of `dir` whose names `parse` gives a number, by number:
+// highest first with `newest_first`, else lowest first.
+Result<std::vector<SnapshotFile>> ListNumbered(
+    io::FileSystem& fs, const std::string& dir,
+    std::optional<uint64_t> (*parse)(std::string_view), bool newest_first) {
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names, Names(fs, dir));
   std::vector<SnapshotFile> out;
   for (const std::string& name : names) {
-    if (std::optional<uint64_t> n = ParseSnapshotFileName(name)) {
+    if (std::optional<uint64_t> n = parse(name)) {
       out.push_back({*n, io::JoinPath(dir, name)});
     }
   }
   std::sort(out.begin(), out.end(),
-            [](const SnapshotFile& a, const SnapshotFile& b) {
-              return a.number > b.number;
+            [newest_first](const SnapshotFile& a, const SnapshotFile& b) {
+              return newest_first ? a.number > b.number : a.number < b.number;
             });
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<SnapshotFile>> ListSnapshots(io::FileSystem& fs,
+                                                const std::string& dir) {
+  return ListNumbered(fs, dir, ParseSnapshotFileName, /*newest_first=*/true);
 }
 
 Result<SnapshotHeader> ValidateSnapshot(io::FileSystem& fs,
@@ -82,18 +90,7 @@ Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
 
 Result<std::vector<SnapshotFile>> ListPartsFiles(io::FileSystem& fs,
                                                  const std::string& dir) {
-  ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names, Names(fs, dir));
-  std::vector<SnapshotFile> out;
-  for (const std::string& name : names) {
-    if (std::optional<uint64_t> n = ParsePartsFileName(name)) {
-      out.push_back({*n, io::JoinPath(dir, name)});
-    }
-  }
-  std::sort(out.begin(), out.end(),
-            [](const SnapshotFile& a, const SnapshotFile& b) {
-              return a.number < b.number;
-            });
-  return out;
+  return ListNumbered(fs, dir, ParsePartsFileName, /*newest_first=*/false);
 }
 
 std::string ReferredFilePath(io::FileSystem& fs, const std::string& dir,
