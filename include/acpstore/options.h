@@ -107,9 +107,8 @@ struct StoreOptions {
   // shrink first; only then are writes refused with kUnavailable.
   // kFile: transcripts held in memory get a quarter of it on top (SPEC §4
   // and §13, decision 0018); past that the least recently used move to
-  // disk and are read back when needed. kPostgres: only a quarter of it
-  // bounds the fold cache of the sessions this server appends to
-  // (transcripts on; decision 0029; 0: no fold cache). Default 256 MiB.
+  // disk and are read back when needed. kPostgres: ignored. Default
+  // 256 MiB.
   uint64_t memory_budget_bytes = 256ULL << 20;
 
   // kFile: a journal segment is closed and a new one started past this

@@ -304,42 +304,8 @@ std::vector<CachedSession> AppendBatch::Settled() const {
   return out;
 }
 
-void AppendBatch::Collect(const record::Mutation& m) {
-  for (const record::MutationOp& op : m.ops) {
-    const auto* a = std::get_if<record::AppendEventsOp>(&op);
-    if (a == nullptr || a->events.empty()) continue;
-    const Key key{a->tenant_id, a->session_id};
-    auto loaded = loaded_.find(key);
-    if (loaded == loaded_.end()) continue;  // not appended: no row
-    AppendedRun& run = runs_[key];
-    if (run.first_seq == 0) {
-      run.tenant_id = a->tenant_id;
-      run.session_id = a->session_id;
-      run.incarnation = loaded->second.row.incarnation;
-      run.first_seq = a->events.front().seq;
-    }
-    run.last_seq = a->events.back().seq;
-    for (const Event& e : a->events) {
-      if (!transcript::IsFolded(e.event_type)) continue;
-      run.events.push_back(FoldEvent{.seq = e.seq,
-                                     .event_type = e.event_type,
-                                     .occurred_at = e.occurred_at,
-                                     .payload = e.payload});
-    }
-  }
-}
-
-std::vector<AppendedRun> AppendBatch::Runs() {
-  std::vector<AppendedRun> out;
-  out.reserve(runs_.size());
-  for (auto& [key, run] : runs_) out.push_back(std::move(run));
-  runs_.clear();
-  return out;
-}
-
 Status AppendBatch::Write(record::Mutation m, std::vector<std::string>* notes) {
   if (m.empty()) return Status::OK();
-  if (collect_folds_) Collect(m);
   if (OnlyAppends(m)) {
     for (const record::MutationOp& op : m.ops) {
       const auto& a = std::get<record::AppendEventsOp>(op);

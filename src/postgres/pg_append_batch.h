@@ -75,7 +75,6 @@
 #include "acpstore/status.h"
 #include "engine/state.h"
 #include "postgres/pg_conn.h"
-#include "postgres/pg_fold_cache.h"
 #include "postgres/pg_rows.h"
 #include "postgres/pg_session_cache.h"
 #include "postgres/pg_transcripts.h"
@@ -105,15 +104,12 @@ class AppendBatch {
   // (a deleted session; appends leave theirs to the caller).
   // `transcripts`: when to checkpoint a session's transcript
   // (pg_transcripts.h).
-  // `collect_folds`: keep a copy of each appended event of a folded type
-  // for the server's FoldCache (Runs).
   AppendBatch(PgConn& conn, const std::string& channel,
-              const TranscriptConfig& transcripts, bool collect_folds = false)
+              const TranscriptConfig& transcripts)
       : conn_(conn),
         channel_(channel),
         transcripts_(transcripts),
-        tails_(transcripts),
-        collect_folds_(collect_folds) {}
+        tails_(transcripts) {}
   AppendBatch(const AppendBatch&) = delete;
   AppendBatch& operator=(const AppendBatch&) = delete;
 
@@ -163,15 +159,6 @@ class AppendBatch {
   // batch has committed (after the last Flush).
   std::vector<DueCheckpoint> due() const { return tails_.Due(); }
 
-  // With collect_folds, once committed: each session's appends (their seq
-  // range and events of folded types), for the FoldCache.
-  std::vector<AppendedRun> Runs();
-  // Once committed: the checkpoints the batch wrote itself (past the
-  // backlog bound), for the FoldCache.
-  std::vector<TranscriptTails::Written> Checkpointed() {
-    return tails_.TakeWritten();
-  }
-
  private:
   struct Counter {  // one session's appends since the last Flush
     int64_t events = 0;
@@ -215,9 +202,6 @@ class AppendBatch {
   const PgStatement* first_stmt_ = nullptr;
   PgParams first_params_;
   bool commit_sent_ = false;
-  const bool collect_folds_;
-  std::map<Key, AppendedRun> runs_;
-  void Collect(const record::Mutation& m);
 };
 
 }  // namespace acpstore::postgres

@@ -18,11 +18,8 @@ constexpr PgStatement kLockForCheckpoint{
 }  // namespace
 
 Checkpointer::Checkpointer(Transact transact, TranscriptConfig config,
-                           SessionCache* cache, FoldCache* folds)
-    : transact_(std::move(transact)),
-      config_(config),
-      cache_(cache),
-      folds_(folds) {
+                           SessionCache* cache)
+    : transact_(std::move(transact)), config_(config), cache_(cache) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -86,12 +83,6 @@ void Checkpointer::Loop() {
       cache_->Checkpointed(key.first, key.second, result.xmin_before,
                            result.folded_seq, result.xid);
     }
-    // Committed: the next checkpoint of the session may start from it. (A
-    // failed one took the entry's fold out: the next one reads.)
-    if (s.ok() && result.wrote && result.next && folds_ != nullptr) {
-      folds_->Checkpointed(key.first, key.second, result.incarnation,
-                           result.folded_seq, std::move(*result.next));
-    }
   }
 }
 
@@ -102,7 +93,7 @@ Status Checkpointer::Run(PgConn& conn, const Key& key, const Due& due,
   ACPSTORE_RETURN_IF_ERROR(conn.Send(
       kLockForCheckpoint, PgParams().Text(key.first).Text(key.second)));
   return CheckpointTranscript(conn, key.first, key.second, due.through,
-                              config_.limits, result, folds_,
+                              config_.limits, result,
                               due.if_due ? config_.checkpoint_events : 0);
 }
 

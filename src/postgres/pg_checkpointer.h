@@ -25,13 +25,6 @@
 // updated to the checkpoint's (SessionCache::Checkpointed), and the
 // session's next batch still takes one round trip (decision 0026).
 //
-// With the server's FoldCache (transcripts on), a checkpoint folds the
-// session's cached fold state and the events this server appended since
-// instead of reading them back, when they are exactly what the database
-// holds (pg_fold_cache.h, decision 0029), and leaves what it wrote there
-// after its COMMIT (a checkpoint that read the database too), for the
-// session's next one.
-//
 // Nothing depends on a checkpoint here happening: the tail stays in
 // `events` and every reader folds it; every path that deletes events
 // checkpoints first in its own transaction (TranscriptTails::BeforeDrop).
@@ -64,7 +57,6 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "postgres/pg_conn.h"
-#include "postgres/pg_fold_cache.h"
 #include "postgres/pg_session_cache.h"
 #include "postgres/pg_transcripts.h"
 
@@ -79,11 +71,10 @@ class Checkpointer {
   using Transact = std::function<Status(const std::function<Status(PgConn&)>&)>;
   // `cache` (may be null; must outlive this): the server's SessionCache,
   // whose entry a checkpoint that rewrote the row brings up to date.
-  // `folds` (may be null; must outlive this): the server's FoldCache.
   // `config`: the limits, and the tail at which a session named if_due is
   // checkpointed.
   Checkpointer(Transact transact, TranscriptConfig config,
-               SessionCache* cache = nullptr, FoldCache* folds = nullptr);
+               SessionCache* cache = nullptr);
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -112,7 +103,6 @@ class Checkpointer {
   const Transact transact_;
   const TranscriptConfig config_;
   SessionCache* const cache_;
-  FoldCache* const folds_;
   base::Mutex mu_;
   base::CondVar cv_;
   // Waiting sessions, in the order first named, and the seq each is due

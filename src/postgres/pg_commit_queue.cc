@@ -13,19 +13,14 @@
 namespace acpstore::postgres {
 
 CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
-                         std::string channel, TranscriptConfig transcripts,
-                         uint64_t fold_cache_bytes)
+                         std::string channel, TranscriptConfig transcripts)
     : pool_(pool),
       transact_(std::move(transact)),
       channel_(std::move(channel)),
       transcripts_(transcripts) {
   if (transcripts_.on()) {
-    // A budget of 0: no fold cache; checkpoints read the tail back.
-    if (fold_cache_bytes > 0) {
-      folds_ = std::make_unique<FoldCache>(fold_cache_bytes);
-    }
-    checkpoints_ = std::make_unique<Checkpointer>(transact_, transcripts_,
-                                                  &sessions_, folds_.get());
+    checkpoints_ =
+        std::make_unique<Checkpointer>(transact_, transcripts_, &sessions_);
   }
   if (workers == 0) workers = 1;
   for (size_t i = 0; i < workers; ++i) {
@@ -121,52 +116,37 @@ std::vector<const AppendTarget*> TargetsOf(const std::vector<CommitJob>& jobs) {
 
 Status CommitQueue::RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
                                std::vector<CachedSession>* settled,
-                               std::vector<DueCheckpoint>* due,
-                               FoldUpdates* folds) {
-  AppendBatch batch(c, channel_, transcripts_, folds_ != nullptr);
+                               std::vector<DueCheckpoint>* due) {
+  AppendBatch batch(c, channel_, transcripts_);
   ACPSTORE_RETURN_IF_ERROR(batch.Begin(TargetsOf(jobs)));
   for (CommitJob& j : jobs) ACPSTORE_RETURN_IF_ERROR(j.run_in_batch(batch));
   ACPSTORE_RETURN_IF_ERROR(batch.Flush());
   *settled = batch.Settled();
   *due = batch.due();
-  folds->runs = batch.Runs();
-  folds->checkpoints = batch.Checkpointed();
   return Status::OK();
 }
 
 CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
                                            std::vector<CommitJob>& jobs,
-                                           std::vector<DueCheckpoint>* due,
-                                           FoldUpdates* folds) {
+                                           std::vector<DueCheckpoint>* due) {
   const std::vector<const AppendTarget*> targets = TargetsOf(jobs);
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, ids] : SessionsOf(targets)) keys.push_back(key);
   std::optional<std::vector<CachedSession>> rows = sessions_.TakeAll(keys);
   if (!rows) return Cached::kNotRun;
-  AppendBatch batch(c, channel_, transcripts_, folds_ != nullptr);
+  AppendBatch batch(c, channel_, transcripts_);
   Status s = batch.BeginCached(targets, std::move(*rows));
   for (CommitJob& j : jobs) {
     if (!s.ok()) break;
     s = j.run_in_batch(batch);
   }
   if (s.ok()) s = batch.Flush();
-  if (s.ok() && folds_ != nullptr) {
-    // In flight from now: a checkpoint that finds them committed waits
-    // for them here rather than reading them back.
-    folds->runs = batch.Runs();
-    folds_->Committing(folds->runs);
-  }
   if (s.ok()) s = batch.CommitCached();
   if (s.ok()) {
     cached_commits_.fetch_add(1);
     sessions_.Put(batch.Settled());
     *due = batch.due();
-    folds->checkpoints = batch.Checkpointed();
     return Cached::kCommitted;
-  }
-  if (folds_ != nullptr) {
-    folds_->Abandoned(folds->runs);  // rolled back, or its outcome unknown
-    folds->runs.clear();
   }
   if (!c.healthy() && batch.commit_sent()) {
     for (CommitJob& j : jobs) j.finish(s);
@@ -180,18 +160,8 @@ CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
 }
 
 void CommitQueue::Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
-                              std::vector<DueCheckpoint> due,
-                              FoldUpdates folds) {
+                              std::vector<DueCheckpoint> due) {
   CountBatch(jobs.size());
-  // Committed: the events may enter the fold cache (before the checkpoints
-  // they make due look for them there).
-  if (folds_ != nullptr) {
-    for (TranscriptTails::Written& w : folds.checkpoints) {
-      folds_->Checkpointed(w.tenant_id, w.session_id, w.incarnation,
-                           w.folded_seq, std::move(w.stored));
-    }
-    folds_->Appended(std::move(folds.runs));
-  }
   // Committed: the checkpoints see the appends that made them due.
   if (checkpoints_ != nullptr) checkpoints_->Post(std::move(due));
   std::vector<std::string> notes;
@@ -210,10 +180,9 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
     if (lease.ok()) {
       PgConn& c = **lease;
       std::vector<DueCheckpoint> due;
-      FoldUpdates folds;
-      switch (RunCached(c, jobs, &due, &folds)) {
+      switch (RunCached(c, jobs, &due)) {
         case Cached::kCommitted:
-          Acknowledge(c, jobs, std::move(due), std::move(folds));
+          Acknowledge(c, jobs, std::move(due));
           return;
         case Cached::kFinished:
           return;
@@ -221,15 +190,13 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
           break;
       }
       std::vector<CachedSession> settled;
-      Status s = c.healthy() ? RunAppends(c, jobs, &settled, &due, &folds)
+      Status s = c.healthy() ? RunAppends(c, jobs, &settled, &due)
                              : Status::Unavailable("the connection was lost");
       if (s.ok()) {
-        if (folds_ != nullptr) folds_->Committing(folds.runs);
         Result<PgResult> commit = c.Run("COMMIT");
-        if (folds_ != nullptr && !commit.ok()) folds_->Abandoned(folds.runs);
         if (commit.ok()) {
           sessions_.Put(std::move(settled));
-          Acknowledge(c, jobs, std::move(due), std::move(folds));
+          Acknowledge(c, jobs, std::move(due));
           return;
         }
         if (!c.healthy()) {
@@ -250,8 +217,7 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
       CountBatch(1);
       // Alone, the job's transaction does not know its session's tail
       // (pg_store.cc): the Checkpointer checkpoints it if it is due, as
-      // the batch would have named it. (Its events stay out of the fold
-      // cache: the next batch's seqs show the gap.)
+      // the batch would have named it.
       if (checkpoints_ != nullptr) {
         checkpoints_->Post({DueCheckpoint{.tenant_id = j.target.tenant_id,
                                           .session_id = j.target.session_id,

@@ -100,10 +100,8 @@ class CommitQueue {
 
   // `channel`: where the appends' notifications go (pg_write.h).
   // `transcripts`: when a batch checkpoints a transcript (pg_transcripts.h).
-  // `fold_cache_bytes`: the FoldCache's bound (transcripts on only).
   CommitQueue(PgPool* pool, Transact transact, size_t workers,
-              std::string channel, TranscriptConfig transcripts,
-              uint64_t fold_cache_bytes = 0);
+              std::string channel, TranscriptConfig transcripts);
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -123,18 +121,9 @@ class CommitQueue {
   uint64_t cached_fallbacks() const { return cached_fallbacks_.load(); }
   // Background transcript checkpoints; null with transcripts off.
   const Checkpointer* checkpointer() const { return checkpoints_.get(); }
-  // The hot sessions' fold state (pg_fold_cache.h); null with transcripts
-  // off.
-  const FoldCache* fold_cache() const { return folds_.get(); }
 
  private:
   enum class Cached { kNotRun, kCommitted, kFinished };
-  // What a committed batch gives the FoldCache: its runs, and the
-  // checkpoints it wrote itself.
-  struct FoldUpdates {
-    std::vector<AppendedRun> runs;
-    std::vector<TranscriptTails::Written> checkpoints;
-  };
   void Loop() EXCLUDES(mu_);
   // The first job a worker may take: any but an append while
   // kAppendBatches batches of appends run already.
@@ -145,19 +134,18 @@ class CommitQueue {
   // `due` the sessions to checkpoint then.
   Status RunAppends(PgConn& c, std::vector<CommitJob>& jobs,
                     std::vector<CachedSession>* settled,
-                    std::vector<DueCheckpoint>* due, FoldUpdates* folds);
+                    std::vector<DueCheckpoint>* due);
   // The batch in one round trip, COMMIT included, if every session of it
   // is cached: kCommitted (`due` as above); kNotRun if not cached or
   // rolled back (run it the slow way); kFinished if the connection was
   // lost after the COMMIT was sent (each job finished with that failure:
   // whether it committed is unknown).
   Cached RunCached(PgConn& c, std::vector<CommitJob>& jobs,
-                   std::vector<DueCheckpoint>* due, FoldUpdates* folds);
-  // After the COMMIT of a batch of appends: count it, give its runs to
-  // the FoldCache, post its due checkpoints, complete the jobs, then
-  // NOTIFY (below).
+                   std::vector<DueCheckpoint>* due);
+  // After the COMMIT of a batch of appends: count it, post its due
+  // checkpoints, complete the jobs, then NOTIFY (below).
   void Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
-                   std::vector<DueCheckpoint> due, FoldUpdates folds);
+                   std::vector<DueCheckpoint> due);
   void CountBatch(size_t n);
   // After COMMIT: one pg_notify per session the jobs' `notes` name (the
   // last, highest, payload of each), in one statement on `c`. A failure
@@ -181,8 +169,6 @@ class CommitQueue {
   std::atomic<uint64_t> cached_fallbacks_{0};
   SessionCache sessions_;
   std::vector<std::thread> workers_;
-  // Before checkpoints_, which uses it (and is destroyed first).
-  std::unique_ptr<FoldCache> folds_;
   // Destroyed after the workers joined (the destructor's body), so it
   // runs every checkpoint the last batches posted.
   std::unique_ptr<Checkpointer> checkpoints_;

@@ -178,7 +178,7 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
         return self->InTransaction(body);
       },
       std::max<size_t>(1, options.postgres_pool / 2), store->channel_,
-      TranscriptConfigOf(options), FoldCacheBytes(options));
+      TranscriptConfigOf(options));
   if (options.maintenance_interval_ms > 0) {
     store->maintenance_ = std::make_unique<engine::PeriodicThread>(
         std::chrono::milliseconds(options.maintenance_interval_ms),

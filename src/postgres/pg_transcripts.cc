@@ -46,11 +46,11 @@ constexpr PgStatement kTail{
 // The checkpoint's columns and the stream's counters (first_seq: the first
 // retained seq, last_seq + 1 when none is); the row version's xmin and
 // this transaction's xid, 32-bit as the SessionCache keeps them; the
-// incarnation and the unfolded count (FoldCache, Checkpointer).
+// unfolded count (a checkpoint named if due).
 constexpr PgStatement kCheckpointRow{
     "tr_ck_row",
     "SELECT folded_seq, first_seq, last_seq, xmin::text::bigint, "
-    "txid_current() % 4294967296, incarnation, unfolded FROM sessions WHERE "
+    "txid_current() % 4294967296, unfolded FROM sessions WHERE "
     "tenant_id = $1 AND session_id = $2"};
 constexpr PgStatement kCheckpointed{
     "tr_ck_done",
@@ -167,6 +167,18 @@ struct Current {
   EventSeq tail_first = 0;
 };
 
+// A stored transcript checkpoint as a fold needs it (kLoad's rows): the
+// head row (none before the first checkpoint), the entries a fold can
+// change (the newest and the open tools', without their text) and each
+// one's stored text length.
+struct StoredCheckpoint {
+  bool has_head = false;
+  std::string head;    // Transcript::EncodeHead
+  uint64_t bytes = 0;  // the head row's `bytes`: Transcript::bytes()
+  std::vector<std::pair<uint64_t, Entry>> entries;
+  std::map<uint64_t, uint64_t> stored_text;  // index -> text_len
+};
+
 // kLoad's rows as a StoredCheckpoint (no head row: has_head false).
 Result<StoredCheckpoint> ParseStored(const PgResult& load) {
   StoredCheckpoint out;
@@ -200,23 +212,10 @@ std::vector<transcript::EventView> TailViews(const PgResult& tail) {
   return out;
 }
 
-std::vector<transcript::EventView> TailViews(
-    const std::vector<FoldEvent>& tail) {
-  std::vector<transcript::EventView> out;
-  out.reserve(tail.size());
-  for (const FoldEvent& e : tail) {
-    out.push_back({.seq = e.seq,
-                   .event_type = e.event_type,
-                   .occurred_at = e.occurred_at,
-                   .payload = e.payload});
-  }
-  return out;
-}
-
-// Builds Current from a stored checkpoint (read by kLoad, or the
-// FoldCache's) and the tail. `lost`: events after the checkpoint are gone
-// unfolded (the transcript is then incomplete). Entries the cap drops
-// unloaded have their bytes looked up on `conn`.
+// Builds Current from a stored checkpoint (read by kLoad) and the tail.
+// `lost`: events after the checkpoint are gone unfolded (the transcript is
+// then incomplete). Entries the cap drops unloaded have their bytes looked
+// up on `conn`.
 Status BuildCurrent(PgConn& conn, const std::string& tenant,
                     const std::string& session, StoredCheckpoint stored,
                     const std::vector<transcript::EventView>& tail, bool lost,
@@ -271,32 +270,6 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
   }
   if (!tail.empty()) out->tail_first = tail.front().seq;
   return Status::OK();
-}
-
-// The stored checkpoint WriteCurrent leaves of `cur`: what kLoad would read
-// next (the head, the newest entry and the open tools' entries without
-// their text, each one's text length in transcript_text).
-StoredCheckpoint NextStored(const Current& cur) {
-  const Transcript& t = cur.t;
-  StoredCheckpoint out;
-  out.has_head = true;
-  t.EncodeHead(&out.head);
-  out.bytes = t.bytes();
-  std::vector<uint64_t> wanted = t.open_tool_indexes();
-  if (t.end_index() > t.first_index()) wanted.push_back(t.end_index() - 1);
-  std::sort(wanted.begin(), wanted.end());
-  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  for (uint64_t index : wanted) {
-    if (index < t.first_index() || index >= t.end_index()) continue;
-    Entry e = t.at(index);
-    e.shared = false;
-    auto it = cur.stored_text.find(index);
-    const uint64_t before = it == cur.stored_text.end() ? 0 : it->second;
-    out.stored_text[index] = before + e.text.size();
-    e.text.clear();
-    out.entries.emplace_back(index, std::move(e));
-  }
-  return out;
 }
 
 // Events after the checkpoint that are gone without having been folded.
@@ -400,37 +373,26 @@ int64_t CountFolded(const std::vector<Event>& events) {
 Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
                             const std::string& session_id, EventSeq through,
                             const transcript::Limits& limits,
-                            CheckpointResult* result, FoldCache* cache,
-                            uint64_t min_unfolded) {
-  // Without a cache, one round trip: the row, the checkpoint's partial
-  // load, the tail. With one, the row alone first: the load and the tail
-  // only if the cache cannot stand for them.
-  if (cache == nullptr) {
-    ACPSTORE_RETURN_IF_ERROR(
-        conn.Prefetch(kLoad, SessionKey(tenant_id, session_id)));
-    ACPSTORE_RETURN_IF_ERROR(
-        conn.Prefetch(kTail, TailParams(tenant_id, session_id)));
-  }
+                            CheckpointResult* result, uint64_t min_unfolded) {
+  // One round trip: the row, the checkpoint's partial load, the tail.
+  ACPSTORE_RETURN_IF_ERROR(
+      conn.Prefetch(kLoad, SessionKey(tenant_id, session_id)));
+  ACPSTORE_RETURN_IF_ERROR(
+      conn.Prefetch(kTail, TailParams(tenant_id, session_id)));
   ACPSTORE_ASSIGN_OR_RETURN(
       PgResult row,
       conn.Exec(kCheckpointRow, SessionKey(tenant_id, session_id)));
-  std::optional<PgResult> load, tail;  // read: the prefetched ones
-  auto read = [&]() -> Status {
-    ACPSTORE_ASSIGN_OR_RETURN(
-        load, conn.Exec(kLoad, SessionKey(tenant_id, session_id)));
-    ACPSTORE_ASSIGN_OR_RETURN(
-        tail, conn.Exec(kTail, TailParams(tenant_id, session_id)));
-    return Status::OK();
-  };
-  if (cache == nullptr) ACPSTORE_RETURN_IF_ERROR(read());
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult load, conn.Exec(kLoad, SessionKey(tenant_id, session_id)));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult tail, conn.Exec(kTail, TailParams(tenant_id, session_id)));
   CheckpointResult ignored;
   CheckpointResult& out = result != nullptr ? *result : ignored;
   if (row.rows() == 0) return Status::OK();
   const auto folded = static_cast<EventSeq>(row.Int(0, 0));
   const auto first = static_cast<EventSeq>(row.Int(0, 1));
   const auto last = static_cast<EventSeq>(row.Int(0, 2));
-  const auto incarnation = static_cast<uint64_t>(row.Int(0, 5));
-  const auto unfolded = row.Int(0, 6);
+  const auto unfolded = row.Int(0, 5);
   out.folded_seq = folded;
   out.current = folded >= last;
   if (folded >= through || folded >= last) return Status::OK();
@@ -439,39 +401,19 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
     return Status::OK();  // not due (Checkpointer: a job run alone)
   }
   const bool lost = Lost(folded, first);
-  std::optional<FoldCache::Hot> hot;
-  if (cache != nullptr && !lost) {
-    hot = cache->Take(tenant_id, session_id, incarnation, folded, first, last);
-  }
+  ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(load));
   Current cur;
-  bool fold = false;
-  if (hot) {
-    out.from_cache = true;
-    fold = !hot->tail.empty();
-    ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
-                                          std::move(hot->stored),
-                                          TailViews(hot->tail), lost, limits,
-                                          &cur));
-  } else {
-    if (!load) ACPSTORE_RETURN_IF_ERROR(read());  // one round trip more
-    ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(*load));
-    fold = tail->rows() > 0 || lost;
-    ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
-                                          std::move(stored), TailViews(*tail),
-                                          lost, limits, &cur));
-  }
-  if (fold) {
+  ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
+                                        std::move(stored), TailViews(tail),
+                                        lost, limits, &cur));
+  if (tail.rows() > 0 || lost) {
     ACPSTORE_RETURN_IF_ERROR(WriteCurrent(conn, tenant_id, session_id, cur));
   }
-  // What the tables hold once this commits (still no head row if the
-  // session had none and nothing was folded).
-  out.next = cur.fresh && !fold ? StoredCheckpoint() : NextStored(cur);
   out.folded_seq = last;
   out.current = true;
   out.wrote = true;
   out.xmin_before = static_cast<uint32_t>(row.Int(0, 3));
   out.xid = static_cast<uint32_t>(row.Int(0, 4));
-  out.incarnation = incarnation;
   return conn.Send(kCheckpointed, SessionKey(tenant_id, session_id));
 }
 
@@ -502,13 +444,6 @@ Status TranscriptTails::Checkpoint(PgConn& conn, const Key& key,
   CheckpointResult r;
   ACPSTORE_RETURN_IF_ERROR(CheckpointTranscript(conn, key.first, key.second,
                                                 through, config_.limits, &r));
-  if (r.wrote && r.next) {
-    written_.push_back({.tenant_id = key.first,
-                        .session_id = key.second,
-                        .incarnation = r.incarnation,
-                        .folded_seq = r.folded_seq,
-                        .stored = std::move(*r.next)});
-  }
   if (r.current) {  // folded up to last_seq: the row's unfolded is 0
     Tail& t = tails_[key];
     t.known = true;

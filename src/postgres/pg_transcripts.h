@@ -19,13 +19,11 @@
 // (head, newest entry and open tools' entries, without their text:
 // Transcript::DecodePartial), and the head, the touched entries and each
 // touched entry's added text (a new piece) are written back; folded_seq
-// becomes last_seq. The Checkpointer's checkpoints fold the server's
-// FoldCache entry instead of reading the partial checkpoint and the tail
-// when it is exactly them (pg_fold_cache.h, decision 0029): the same
-// Current built from the same input, so the same rows written. Only a
-// tail that reached backlog_events() (the
+// becomes last_seq. Only a tail that reached backlog_events() (the
 // checkpoints fell behind) is checkpointed inside the batch itself, which
-// bounds every tail. Every path
+// bounds every tail. (Decision 0029 kept each server's fold state to spare
+// the checkpoints their read; measured with several servers it paid
+// nowhere and was taken out.) Every path
 // that deletes events (an append's max_events_per_session drop,
 // maintenance retention, import's AdvanceSeq) first checkpoints in the
 // same transaction when folded_seq is below the highest seq it deletes
@@ -63,7 +61,6 @@
 #include "acpstore/result.h"
 #include "acpstore/status.h"
 #include "postgres/pg_conn.h"
-#include "postgres/pg_fold_cache.h"
 #include "transcript/transcript.h"
 
 namespace acpstore::postgres {
@@ -85,11 +82,6 @@ struct TranscriptConfig {
 inline transcript::Limits TranscriptLimits(const StoreOptions& options) {
   return {.max_bytes = options.transcript_max_bytes,
           .max_tool_bytes = options.transcript_max_tool_bytes};
-}
-// The FoldCache's bound (pg_fold_cache.h, decision 0029): a quarter of the
-// memory budget, as the file engine's transcripts get.
-inline uint64_t FoldCacheBytes(const StoreOptions& options) {
-  return options.memory_budget_bytes / 4;
 }
 inline TranscriptConfig TranscriptConfigOf(const StoreOptions& options) {
   return {.limits = TranscriptLimits(options),
@@ -116,24 +108,15 @@ struct CheckpointResult {
   bool wrote = false;
   uint32_t xmin_before = 0;
   uint32_t xid = 0;
-  // When it wrote: the session's incarnation, and the stored checkpoint
-  // as this transaction leaves it (for the FoldCache once it committed).
-  uint64_t incarnation = 0;
-  std::optional<StoredCheckpoint> next;
-  // The fold came from the FoldCache (no load, no tail read).
-  bool from_cache = false;
 };
-// `cache` (may be null): the server's FoldCache; the checkpoint folds its
-// entry instead of reading the stored checkpoint and the tail when the
-// entry is exactly them (pg_fold_cache.h), else reads them (one round
-// trip more than without a cache). `min_unfolded` > 0: nothing is done
-// unless the row's unfolded count is at least that (a checkpoint named
-// without knowing whether it is due).
+// One round trip reads the row, the stored checkpoint's partial entries
+// and the tail. `min_unfolded` > 0: nothing is done unless the row's
+// unfolded count is at least that (a checkpoint named without knowing
+// whether it is due).
 Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
                             const std::string& session_id, EventSeq through,
                             const transcript::Limits& limits,
                             CheckpointResult* result = nullptr,
-                            FoldCache* cache = nullptr,
                             uint64_t min_unfolded = 0);
 
 // A session to checkpoint in the background (pg_checkpointer.h) once the
@@ -178,19 +161,6 @@ class TranscriptTails {
   // receive many events at once).
   Status CheckpointAppended(PgConn& conn);
 
-  // The checkpoints this transaction wrote, as they leave the stored
-  // checkpoint: for the FoldCache once it committed (an append batch's,
-  // so that the Checkpointer's next checkpoint of the session need not
-  // read; decision 0029).
-  struct Written {
-    std::string tenant_id;
-    std::string session_id;
-    uint64_t incarnation = 0;
-    EventSeq folded_seq = 0;
-    StoredCheckpoint stored;
-  };
-  std::vector<Written> TakeWritten() { return std::move(written_); }
-
  private:
   struct Tail {
     bool known = false;  // Loaded, or checkpointed here
@@ -205,7 +175,6 @@ class TranscriptTails {
 
   const TranscriptConfig config_;
   std::map<Key, Tail> tails_;
-  std::vector<Written> written_;
 };
 
 // A page of a session's transcript (`kinds` from

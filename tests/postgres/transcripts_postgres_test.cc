@@ -11,10 +11,10 @@
 // them due (it does not wait for them), a tail stops growing at the
 // backlog bound when they fall behind, and they race appends and
 // retention on another server without losing or repeating a fold; an
-// append run alone after its batch failed still gets its checkpoint; the
-// fold cache (decision 0029) is what a checkpoint folds when it holds the
-// session's state, and never when another server appended, an append did
-// not commit, the session was deleted and made again, or it evicted.
+// append run alone after its batch failed still gets its checkpoint; two
+// servers appending to one session in turn, appends that do not commit,
+// and a session deleted and made again all fold what the memory engine
+// folds.
 //
 // Each test uses its own schema in the database of scripts/test.sh
 // (pg_test_env.h); without that database every test fails.
@@ -1016,7 +1016,7 @@ TEST_F(TranscriptsPostgresTest, AnAppendRunAloneAfterItsBatchFailedStillGetsItsC
   EXPECT_EQ(page.entries[0].text, "aaab");
 }
 
-// ------------------------------------------------ the fold cache (0029)
+// ------------------------------------- against the memory engine's fold
 
 // Every event of `session` on `db` (the postgres store), in seq order.
 std::vector<Event> AllEvents(BlockingStore& db, const std::string& session) {
@@ -1052,44 +1052,10 @@ TranscriptPage MemoryFoldOf(const StoreOptions& options,
   return ReadAll(db, "m");
 }
 
-// The proof that a checkpoint folds its server's cached events instead of
-// reading them back: an unfolded event's stored payload is changed behind
-// the store's back; the checkpoint that follows folds the payload that was
-// appended (the cache's), which the memory engine folds too.
-TEST_F(TranscriptsPostgresTest, ACheckpointFoldsWhatItsServerAppendedWithoutReadingItBack) {
-  StoreOptions options;
-  options.postgres_transcript_checkpoint_events = 4;
-  std::unique_ptr<Store> pg = OpenPg(options);
-  ASSERT_NE(pg, nullptr);
-  BlockingStore db(*pg);
-  ASSERT_TRUE(db.CreateSession(kAlice, {.id = "s"}).ok());
-  const std::string tail = TailSql();
-  // The first checkpoint reads the database (nothing cached yet) and
-  // leaves its result in the cache.
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"a"})")).ok());
-  }
-  ASSERT_EQ(WaitForSql(tail, "4/0"), "4/0");
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"b"})")).ok());
-  }
-  EXPECT_EQ(Sql(tail), "4/3");
-  Sql("UPDATE " + Table("events") +
-      " SET payload = '{\"text\":\"X\"}' WHERE seq = 6");
-  ASSERT_TRUE(db.Append(kAlice, "s", Ev("message.delta", R"({"text":"b"})")).ok());
-  ASSERT_EQ(WaitForSql(tail, "8/0"), "8/0");
-  TranscriptPage page = FirstPage(db, "s");
-  ASSERT_EQ(page.entries.size(), 1u);
-  EXPECT_EQ(page.entries[0].text, "aaaabbbb");  // not aaaabXbb: not read
-  EXPECT_EQ(page.folded_seq, 8u);
-}
-
-// Two servers append to one session in runs of 1 to 4 batches each: a
-// server's cached fold is stale once the other appended or checkpointed,
-// so its checkpoint reads the database then, and folds its cache in a
-// run of its own. Read on either server, before and after the last
-// checkpoints, the transcript is the memory engine's fold of the same
-// events.
+// Two servers append to one session in runs of 1 to 4 batches each, so
+// each checkpoint folds a tail that either server may have written. Read
+// on either server, before and after the last checkpoints, the transcript
+// is the memory engine's fold of the same events.
 TEST_F(TranscriptsPostgresTest, TwoServersAppendingAlternatelyFoldWhatTheMemoryEngineFolds) {
   for (uint64_t every : {uint64_t{1}, uint64_t{3}, uint64_t{16}}) {
     SCOPED_TRACE("checkpoint every " + std::to_string(every));
@@ -1135,13 +1101,13 @@ TEST_F(TranscriptsPostgresTest, TwoServersAppendingAlternatelyFoldWhatTheMemoryE
   }
 }
 
-// Appends that do not commit leave nothing in the fold cache: concurrent
+// Appends that do not commit leave nothing in the transcript: concurrent
 // appends (sharing batches) where some are refused (expectedLastSeq
 // conflicts) and some repeat a clientEventId (a batch tried the one-round-
 // trip way rolls back on it, then runs again). The transcript, after every
 // checkpoint ran, is the memory engine's fold of the events that were
 // stored.
-TEST_F(TranscriptsPostgresTest, AppendsThatDoNotCommitLeaveNoTraceInTheFoldCache) {
+TEST_F(TranscriptsPostgresTest, AppendsThatDoNotCommitLeaveNoTraceInTheTranscript) {
   StoreOptions options;
   options.transcript_max_tool_bytes = 24;
   options.postgres_transcript_checkpoint_events = 2;
@@ -1189,8 +1155,8 @@ TEST_F(TranscriptsPostgresTest, AppendsThatDoNotCommitLeaveNoTraceInTheFoldCache
 }
 
 // A session deleted and created again (on the other server, then on the
-// same one) starts a fresh transcript: the cached fold of the old one is
-// never folded into it.
+// same one) starts a fresh transcript: nothing of the old one is folded
+// into it.
 TEST_F(TranscriptsPostgresTest, ASessionDeletedAndCreatedAgainIsFoldedAfresh) {
   StoreOptions options;
   options.postgres_transcript_checkpoint_events = 2;
@@ -1206,7 +1172,7 @@ TEST_F(TranscriptsPostgresTest, ASessionDeletedAndCreatedAgainIsFoldedAfresh) {
     for (int i = 0; i < 6; ++i) {
       ASSERT_TRUE(db_a.Append(kAlice, "s", Ev("message.delta", R"({"text":"old"})")).ok());
     }
-    WaitForCheckpointsBelow(2);  // a's cache holds a fold
+    WaitForCheckpointsBelow(2);  // the old transcript is checkpointed
     // Only a failed (or closed) session may be deleted.
     ASSERT_TRUE(
         deleter->TransitionSession(kAlice, "s", SessionEvent::kRuntimeFailed)
@@ -1234,42 +1200,6 @@ TEST_F(TranscriptsPostgresTest, ASessionDeletedAndCreatedAgainIsFoldedAfresh) {
         db_a.TransitionSession(kAlice, "s", SessionEvent::kRuntimeFailed).ok());
     deleted = db_a.DeleteSession(kAlice, "s");
     ASSERT_TRUE(deleted.ok()) << deleted;
-  }
-}
-
-// A fold cache far smaller than the sessions' fold state (a memory budget
-// of 64 KiB: 16 KiB for it) evicts while 24 sessions take appends in turn:
-// every transcript is still the memory engine's.
-TEST_F(TranscriptsPostgresTest, ASmallFoldCacheEvictsAndLosesNothing) {
-  StoreOptions options;
-  options.transcript_max_tool_bytes = 24;
-  options.postgres_transcript_checkpoint_events = 3;
-  options.memory_budget_bytes = 64 << 10;
-  std::unique_ptr<Store> mem = OpenMemory(options);
-  std::unique_ptr<Store> pg = OpenPg(options);
-  ASSERT_NE(mem, nullptr);
-  ASSERT_NE(pg, nullptr);
-  BlockingStore db_mem(*mem), db_pg(*pg);
-  constexpr int kSessions = 24;
-  for (int s = 0; s < kSessions; ++s) {
-    ASSERT_TRUE(db_mem.CreateSession(kAlice, {.id = "e" + std::to_string(s)}).ok());
-    ASSERT_TRUE(db_pg.CreateSession(kAlice, {.id = "e" + std::to_string(s)}).ok());
-  }
-  std::mt19937 rng(5);
-  for (int batch = 0; batch < 600; ++batch) {
-    const std::string session = "e" + std::to_string(rng() % kSessions);
-    AppendRequest req;
-    const int n = 1 + static_cast<int>(rng() % 6);
-    for (int i = 0; i < n; ++i) req.events.push_back(RandomEvent(rng));
-    AppendRequest copy = req;
-    ASSERT_TRUE(db_mem.AppendEvents(kAlice, session, std::move(copy)).ok());
-    ASSERT_TRUE(db_pg.AppendEvents(kAlice, session, std::move(req)).ok());
-  }
-  WaitForCheckpointsBelow(3);
-  for (int s = 0; s < kSessions; ++s) {
-    SCOPED_TRACE("session e" + std::to_string(s));
-    ExpectSame(ReadAll(db_mem, "e" + std::to_string(s)),
-               ReadAll(db_pg, "e" + std::to_string(s)));
   }
 }
 
