@@ -86,4 +86,16 @@ std::vector<NewEvent> AcpSessionEvents(uint64_t n, uint64_t seed) {
   return out;
 }
 
+std::vector<NewEvent> AcpWriterStream() {
+  return AcpSessionEvents(kAcpWriterStreamEvents, 16);
+}
+
+double MeanPayloadBytes(const std::vector<NewEvent>& events) {
+  if (events.empty()) return 0;
+  double bytes = 0;
+  for (const NewEvent& e : events)
+    bytes += static_cast<double>(e.payload.size());
+  return bytes / static_cast<double>(events.size());
+}
+
 }  // namespace acpstore::bench

@@ -6,10 +6,11 @@
 // session.updated events the transcript does not fold. Its transcript is
 // about 0.46x the event bytes (docs/benchmarks.md, "Transcripts").
 //
-// Used by transcript_bench (one session) and by `append --mix acp` (one
-// such stream per writer), so both measure the same events.
+// Used by transcript_bench (one session) and by `append --mix acp` and
+// `http --mix acp` (AcpWriterStream: one such stream per writer or
+// connection), so all of them measure the same events.
 //
-// Thread-safety: a pure function.
+// Thread-safety: pure functions.
 
 #ifndef ACPSTORE_BENCH_ACP_SESSION_H_
 #define ACPSTORE_BENCH_ACP_SESSION_H_
@@ -23,6 +24,17 @@ namespace acpstore::bench {
 
 // `n` events of one session, deterministic for a seed.
 std::vector<NewEvent> AcpSessionEvents(uint64_t n, uint64_t seed);
+
+// The stream `--mix acp` appends: each writer (append) or connection (http)
+// appends it to its own session from the start, and wraps when it needs
+// more (a wrapped stream starts new messageIds' entries again: still an
+// ACP session). kAcpWriterStreamEvents events, a multiple of the http
+// batch so that batches never straddle the wrap.
+inline constexpr uint64_t kAcpWriterStreamEvents = 20000;
+std::vector<NewEvent> AcpWriterStream();
+
+// The mean payload bytes of `events` (0 when empty).
+double MeanPayloadBytes(const std::vector<NewEvent>& events);
 
 }  // namespace acpstore::bench
 

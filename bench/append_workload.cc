@@ -32,9 +32,6 @@ namespace {
 
 constexpr uint64_t kDefaultEvents = 50000;
 constexpr size_t kPayloadPool = 256;
-// --mix acp: each writer's stream, repeated if it appends more (a wrapped
-// stream starts new messageIds' entries again: still an ACP session).
-constexpr uint64_t kAcpStream = 20000;
 
 std::string WritersConfig(int w) { return "writers=" + std::to_string(w); }
 
@@ -253,11 +250,17 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
   std::vector<NewEvent> stream;
   std::vector<std::string> acp_payloads;
   if (acp) {
-    stream = AcpSessionEvents(kAcpStream, 16);
+    stream = AcpWriterStream();
     for (const NewEvent& e : stream) acp_payloads.push_back(e.payload);
   }
-  report.out() << "append: " << (acp ? "ACP sessions" : "tool events")
-               << ", up to " << events << " events or " << options.seconds
+  report.out() << "append: ";
+  if (acp) {
+    report.out() << "ACP sessions (mean payload "
+                 << static_cast<uint64_t>(MeanPayloadBytes(stream)) << " B)";
+  } else {
+    report.out() << "tool events";
+  }
+  report.out() << ", up to " << events << " events or " << options.seconds
                << " s per configuration, writers";
   for (int w : writers) report.out() << " " << w;
   if (options.engine == Engine::kPostgres && options.stores > 1) {

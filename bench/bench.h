@@ -55,12 +55,14 @@ struct BenchOptions {
   std::vector<int> writers;
   // rss: sessions the events are spread over. 0 = 2,000.
   uint64_t sessions = 0;
-  // append: the events appended (--mix). "tool" (default): every event a
-  // tool event of payload_bytes (tool.started, tool.completed, tool.output
-  // cycling; the transcript keeps their input and output, so it is nearly
-  // as big as the events: transcripts' worst case). "acp": each writer
-  // appends an Aegis-shaped ACP session (acp_session.h: deltas, tools,
-  // usage, the raw ACP frame in every payload; payload_bytes unused).
+  // append, and http's single and batch phases: the events appended
+  // (--mix). "tool" (default): every event a tool event of payload_bytes
+  // (tool.started, tool.completed, tool.output cycling; the transcript
+  // keeps their input and output, so it is nearly as big as the events:
+  // transcripts' worst case). "acp": each writer or connection appends an
+  // Aegis-shaped ACP session to its own session (AcpWriterStream,
+  // acp_session.h: deltas, tools, usage, the raw ACP frame in every
+  // payload; payload_bytes unused there).
   std::string mix = "tool";
   // Canonical size of each event payload (a tool event). Default 2,500.
   size_t payload_bytes = 2500;

@@ -38,9 +38,11 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
          "comma-separated list")
       ->delimiter(',');
   app.add_option("--mix", options->mix,
-                 "append: tool (default: 2.5 KB tool events, --payload-bytes) "
-                 "| acp (an Aegis-shaped ACP session per writer: deltas, "
-                 "tools, usage, the raw ACP frame in each payload)")
+                 "append, http: tool (default: 2.5 KB tool events, "
+                 "--payload-bytes) | acp (an Aegis-shaped ACP session per "
+                 "writer or connection: deltas, tools, usage, the raw ACP "
+                 "frame in each payload); http: the single and batch phases "
+                 "only, list, sse and wrk keep their payloads")
       ->check(CLI::IsMember(std::vector<std::string>{"tool", "acp"}))
       ->capture_default_str();
   app.add_option("--seconds", options->seconds,
