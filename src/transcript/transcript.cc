@@ -169,6 +169,7 @@ Transcript& Transcript::operator=(const Transcript& other) {
   std::copy(std::begin(other.by_kind_), std::end(other.by_kind_),
             std::begin(by_kind_));
   open_tools_ = other.open_tools_;
+  open_by_index_ = other.open_by_index_;
   expected_entries_ = other.expected_entries_;
   sealed_ = other.sealed_;
   sealed_bytes_ = other.sealed_bytes_;
@@ -202,7 +203,35 @@ Entry* Transcript::Add(EntryKind kind, const EventView& event) {
   if (partial_) touched_.push_back(end_index() - 1);
   ++by_kind_[static_cast<uint8_t>(kind) - 1];
   bytes_ += entries_.back()->Bytes();
+  CloseStaleTools();
   return entries_.back().get();
+}
+
+void Transcript::OpenTool(const std::string& id, uint64_t index) {
+  auto [it, added] = open_tools_.try_emplace(id, index);
+  if (!added) {
+    open_by_index_.erase(it->second);
+    it->second = index;
+  }
+  open_by_index_[index] = id;
+}
+
+void Transcript::CloseTool(
+    std::unordered_map<std::string, uint64_t>::iterator it) {
+  open_by_index_.erase(it->second);
+  open_tools_.erase(it);
+}
+
+void Transcript::CloseStaleTools() {
+  while (!open_by_index_.empty() &&
+         open_by_index_.begin()->first + kOpenToolWindow < end_index() - 1) {
+    auto it = open_tools_.find(open_by_index_.begin()->second);
+    if (it != open_tools_.end()) {
+      CloseTool(it);
+    } else {
+      open_by_index_.erase(open_by_index_.begin());  // never: kept in step
+    }
+  }
 }
 
 void Transcript::Touch(Entry* e, const EventView& event) {
@@ -241,7 +270,7 @@ void Transcript::Enforce(const Limits& limits) {
       if (e.kind == EntryKind::kTool && e.started && !e.completed) {
         auto it = open_tools_.find(e.id);
         if (it != open_tools_.end() && it->second == first_index_) {
-          open_tools_.erase(it);
+          CloseTool(it);
         }
       }
       entries_.pop_front();
@@ -320,7 +349,7 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
       CutUtf8(&e->status, kMaxSmallString);
       e->input.append(input);
       e->input_cut = CutUtf8(&e->input, limits.max_tool_bytes);
-      open_tools_[e->id] = end_index() - 1;
+      OpenTool(e->id, end_index() - 1);
       Grew(before, *e);
       break;
     }
@@ -346,7 +375,7 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
       auto it = open_tools_.find(id);
       if (it != open_tools_.end()) {
         e = MutableAt(it->second);
-        open_tools_.erase(it);
+        CloseTool(it);
         before = e->Bytes();
         Touch(e, event);
       } else {
@@ -541,13 +570,15 @@ void Transcript::AddDecoded(Entry e) {
   // The latest start of a toolCallId decides whether it is open: a fold
   // maps the id to each new start and unmaps it when that one completes.
   if (e.kind == EntryKind::kTool && e.started) {
-    if (e.completed) {
-      open_tools_.erase(e.id);
-    } else {
-      open_tools_[e.id] = end_index();
+    if (!e.completed) {
+      OpenTool(e.id, end_index());
+    } else if (auto it = open_tools_.find(e.id); it != open_tools_.end()) {
+      CloseTool(it);
     }
   }
   entries_.push_back(std::make_shared<Entry>(std::move(e)));
+  // As the fold closed them, entry by entry.
+  CloseStaleTools();
 }
 
 Status Transcript::DecodePartial(
@@ -575,19 +606,21 @@ Status Transcript::DecodePartial(
   // Ascending, so the latest start of a toolCallId wins, as in a fold.
   for (auto& [index, e] : loaded) {
     if (e.kind == EntryKind::kTool && e.started && !e.completed) {
-      out->open_tools_[e.id] = index;
+      out->OpenTool(e.id, index);
     }
     out->entries_[index - out->base_] = std::make_shared<Entry>(std::move(e));
   }
+  // A head written before the window (decision 0031) may list starts it
+  // has closed since: the fold would have closed them as it went.
+  out->CloseStaleTools();
   out->expected_entries_ = 0;
   return Status::OK();
 }
 
 std::vector<uint64_t> Transcript::open_tool_indexes() const {
   std::vector<uint64_t> out;
-  out.reserve(open_tools_.size());
-  for (const auto& [id, index] : open_tools_) out.push_back(index);
-  std::sort(out.begin(), out.end());
+  out.reserve(open_by_index_.size());
+  for (const auto& [index, id] : open_by_index_) out.push_back(index);
   return out;
 }
 
@@ -596,7 +629,7 @@ uint64_t Transcript::sealable_end() const {
   // The last entry may grow; an open tool's entry may complete; a later
   // entry may be either, so the prefix stops at the first of them.
   uint64_t end = end_index() - 1;
-  for (const auto& [id, index] : open_tools_) end = std::min(end, index);
+  if (!open_by_index_.empty()) end = std::min(end, open_by_index_.begin()->first);
   return std::max(end, base_);
 }
 

@@ -12,8 +12,13 @@
 //  - tool.started [toolCallId, title, kind?, status?, input?] starts a
 //    `tool` entry, open until tool.completed [toolCallId, status?, text?,
 //    output?] with the same toolCallId completes it (tools may overlap); a
-//    completion without an open start makes a tool entry of its own. Input
-//    and result are cut at Limits::max_tool_bytes and marked when cut.
+//    completion without an open start makes a tool entry of its own. A
+//    start waits for its completion while at most kOpenToolWindow entries
+//    follow it; after that it stays as it is (started, not completed) and
+//    a late completion is one without an open start (decision 0031: one
+//    tool that never completes must not keep every later entry from being
+//    sealed). Input and result are cut at Limits::max_tool_bytes and
+//    marked when cut.
 //  - approval.requested, session.error, turn.completed, usage.updated: a
 //    small entry each, holding the payload's top-level scalar members
 //    (strings cut at 1 KiB). usage.updated's integer members add up into
@@ -125,6 +130,11 @@ bool IsFolded(std::string_view event_type);
 
 class Transcript {
  public:
+  // How many later entries a tool start waits for its completion through
+  // (see the rules above). Part of the fold: every engine, every stored
+  // transcript, the same value.
+  static constexpr uint64_t kOpenToolWindow = 1000;
+
   Transcript() = default;
   // Copies share entries and mark them shared (see above); the source must
   // be guarded by the same lock as the folds.
@@ -238,6 +248,12 @@ class Transcript {
   void Touch(Entry* e, const EventView& event);
   void Grew(size_t before, const Entry& e);
   void Enforce(const Limits& limits);
+  // The open-tool maps: a start of `id` at `index` is open (a start of
+  // the same id before it is not any more); one of them closes; starts
+  // more than kOpenToolWindow entries behind the last entry close.
+  void OpenTool(const std::string& id, uint64_t index);
+  void CloseTool(std::unordered_map<std::string, uint64_t>::iterator it);
+  void CloseStaleTools();
 
   // entries_[i] is entry base_ + i. base_ == first_index_ except in a
   // partial transcript, where entries before base_ are not held and those
@@ -250,8 +266,11 @@ class Transcript {
   uint64_t bytes_ = 0;
   std::map<std::string, int64_t> usage_;
   uint64_t by_kind_[kMaxEntryKind] = {};
-  // toolCallId -> index of its open (started, not completed) entry.
+  // toolCallId -> index of its open (started, not completed) entry, and
+  // the same pairs by index (the oldest first: what stops a seal, and what
+  // goes stale first).
   std::unordered_map<std::string, uint64_t> open_tools_;
+  std::map<uint64_t, std::string> open_by_index_;
   uint64_t expected_entries_ = 0;  // decoding only
   // Sealed entries [first_index_, base_) of a transcript that is not
   // partial: each one's Entry::Bytes (for the cap), and their sum.

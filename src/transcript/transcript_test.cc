@@ -325,18 +325,23 @@ TEST(TranscriptTest, RandomizedSequences) {
 // grow, complete and interleave, and a payload with every field the fold
 // reads (and the raw frame it must not copy).
 struct RandomEvent {
-  RandomEvent(std::mt19937_64& rng, int seq) : seq(seq) {
+  // `ids`: how many message/tool ids; `tools`: in 100, how many events
+  // start a tool besides the types' own share (with many ids most starts
+  // are never completed, as with an agent that is cancelled mid-tool).
+  RandomEvent(std::mt19937_64& rng, int seq, uint64_t ids = 3,
+              uint64_t tools = 0)
+      : seq(seq) {
     static constexpr const char* kTypes[] = {
         "message.delta", "thinking.delta", "tool.started", "tool.completed",
         "usage.updated", "turn.completed", "note"};
-    const std::string id = "x" + std::to_string(rng() % 3);
+    const std::string id = "x" + std::to_string(rng() % ids);
     const std::string text(rng() % 50, static_cast<char>('a' + rng() % 26));
     payload = R"({"acp":{"k":1})";
     if (rng() % 3 == 0) payload += R"(,"messageId":")" + id + "\"";
     payload += R"(,"inputTokens":3,"input":{"q":")" + text + "\"}";
     payload += R"(,"text":")" + text + R"(","title":"T","toolCallId":")" +
                id + "\"}";
-    type = kTypes[rng() % 7];
+    type = rng() % 100 < tools ? "tool.started" : kTypes[rng() % 7];
   }
   EventView view() const {
     return EventView{static_cast<EventSeq>(seq), type,
@@ -347,6 +352,65 @@ struct RandomEvent {
   std::string type;
   std::string payload;
 };
+
+// Folds `events` into a whole transcript and, event by event, into a
+// partial one kept as the postgres engine keeps it; fails the test at the
+// first difference.
+void ExpectPartialFoldsEqualTheWhole(const std::vector<RandomEvent>& events,
+                                     const Limits& limits, int round) {
+  Transcript whole;
+  std::map<uint64_t, Entry> rows;  // the entry store
+  std::string head;
+  whole.EncodeHead(&head);
+  uint64_t bytes = 0;
+  std::vector<uint64_t> open;
+  for (const RandomEvent& r : events) {
+    const EventView ev = r.view();
+    whole.Fold(ev, limits);
+
+    // Load: the newest entry and the open tools' entries.
+    std::vector<std::pair<uint64_t, Entry>> loaded;
+    std::vector<uint64_t> want = open;
+    if (!rows.empty()) want.push_back(rows.rbegin()->first);
+    for (uint64_t idx : want) {
+      if (!rows.count(idx)) continue;
+      bool dup = false;
+      for (const auto& l : loaded) dup = dup || l.first == idx;
+      if (!dup) loaded.emplace_back(idx, rows.at(idx));
+    }
+    Transcript part;
+    ASSERT_TRUE(Transcript::DecodePartial(
+                    head, bytes, std::move(loaded),
+                    [&](uint64_t idx) { return rows.at(idx).Bytes(); }, &part)
+                    .ok());
+    part.Fold(ev, limits);
+    // Write back.
+    for (uint64_t idx : part.touched()) {
+      if (idx >= part.first_index()) rows[idx] = part.at(idx);
+    }
+    rows.erase(rows.begin(), rows.lower_bound(part.first_index()));
+    head.clear();
+    part.EncodeHead(&head);
+    bytes = part.bytes();
+    open = part.open_tool_indexes();
+
+    std::string whole_head;
+    whole.EncodeHead(&whole_head);
+    ASSERT_EQ(head, whole_head) << "round " << round << " event " << r.seq;
+    ASSERT_EQ(bytes, whole.bytes());
+    ASSERT_EQ(open, whole.open_tool_indexes());
+    ASSERT_EQ(rows.size(), whole.size());
+    for (const auto& [idx, e] : rows) ASSERT_TRUE(e == whole.at(idx));
+  }
+}
+
+std::vector<RandomEvent> RandomEvents(std::mt19937_64& rng, int n,
+                                      uint64_t ids = 3, uint64_t tools = 0) {
+  std::vector<RandomEvent> out;
+  out.reserve(static_cast<size_t>(n));
+  for (int i = 1; i <= n; ++i) out.emplace_back(rng, i, ids, tools);
+  return out;
+}
 
 // Partial transcripts (DecodePartial), as the postgres engine keeps them:
 // entries in a store of their own, each fold loading only the head, the
@@ -359,126 +423,187 @@ TEST(TranscriptTest, PartialFoldsKeepAStoreEqualToTheWholeFold) {
     Limits limits;
     limits.max_bytes = 400 + rng() % 6000;
     limits.max_tool_bytes = 1 + rng() % 32;
-    Transcript whole;
-    std::map<uint64_t, Entry> rows;  // the entry store
-    std::string head;
-    whole.EncodeHead(&head);
-    uint64_t bytes = 0;
-    std::vector<uint64_t> open;
     const int n = 1 + static_cast<int>(rng() % 200);
-    for (int i = 1; i <= n; ++i) {
-      const RandomEvent r(rng, i);
-      const EventView ev = r.view();
-      whole.Fold(ev, limits);
-
-      // Load: the newest entry and the open tools' entries.
-      std::vector<std::pair<uint64_t, Entry>> loaded;
-      std::vector<uint64_t> want = open;
-      if (!rows.empty()) want.push_back(rows.rbegin()->first);
-      for (uint64_t idx : want) {
-        if (!rows.count(idx)) continue;
-        bool dup = false;
-        for (const auto& l : loaded) dup = dup || l.first == idx;
-        if (!dup) loaded.emplace_back(idx, rows.at(idx));
-      }
-      Transcript part;
-      ASSERT_TRUE(Transcript::DecodePartial(
-                      head, bytes, std::move(loaded),
-                      [&](uint64_t idx) { return rows.at(idx).Bytes(); }, &part)
-                      .ok());
-      part.Fold(ev, limits);
-      // Write back.
-      for (uint64_t idx : part.touched()) {
-        if (idx >= part.first_index()) rows[idx] = part.at(idx);
-      }
-      rows.erase(rows.begin(), rows.lower_bound(part.first_index()));
-      head.clear();
-      part.EncodeHead(&head);
-      bytes = part.bytes();
-      open = part.open_tool_indexes();
-
-      std::string whole_head;
-      whole.EncodeHead(&whole_head);
-      ASSERT_EQ(head, whole_head) << "round " << round << " event " << i;
-      ASSERT_EQ(bytes, whole.bytes());
-      ASSERT_EQ(open, whole.open_tool_indexes());
-      ASSERT_EQ(rows.size(), whole.size());
-      for (const auto& [idx, e] : rows) ASSERT_TRUE(e == whole.at(idx));
-    }
+    ExpectPartialFoldsEqualTheWhole(RandomEvents(rng, n), limits, round);
+    ASSERT_FALSE(HasFatalFailure());
   }
 }
 
-// Sealed prefixes (decision 0021), as the file engine keeps hot
-// transcripts: at random points the sealable prefix leaves (its entries
-// kept aside, as a spill file would), folds go on into the held tail,
-// and the cap drops sealed entries by bookkeeping. After every event the
-// head and byte count equal the whole fold's, the held entries equal its
-// entries, and unsealing a copy with the kept entries gives the whole.
+// Folds `events` into a whole transcript and into one whose sealable
+// prefix leaves at random points (`rng`; its entries kept aside, as a
+// spill file would), as the file engine keeps hot transcripts; the cap
+// drops sealed entries by bookkeeping. After every event the head and
+// byte count equal the whole fold's, the held entries equal its entries,
+// no open tool is sealed, and (every `unseal_every` events) unsealing a
+// copy with the kept entries gives the whole.
+void ExpectSealedFoldsEqualTheWhole(std::mt19937_64& rng,
+                                    const std::vector<RandomEvent>& events,
+                                    const Limits& limits, int round,
+                                    int unseal_every = 1) {
+  Transcript whole;
+  Transcript sealed;
+  std::map<uint64_t, Entry> aside;  // the sealed entries, by index
+  for (const RandomEvent& r : events) {
+    const int i = r.seq;
+    const EventView ev = r.view();
+    whole.Fold(ev, limits);
+    sealed.Fold(ev, limits);
+    if (rng() % 4 == 0) {
+      const uint64_t end = sealed.sealable_end();
+      ASSERT_GE(end, sealed.held_index());
+      if (!sealed.empty()) {
+        ASSERT_LT(end, sealed.end_index());  // never the last entry
+      }
+      for (uint64_t idx : sealed.open_tool_indexes()) ASSERT_GE(idx, end);
+      for (uint64_t idx = sealed.held_index(); idx < end; ++idx) {
+        aside[idx] = sealed.at(idx);
+      }
+      sealed.Seal(end);
+      ASSERT_EQ(sealed.held_index(), end);
+    }
+    std::string a, b;
+    whole.EncodeHead(&a);
+    sealed.EncodeHead(&b);
+    ASSERT_EQ(a, b) << "round " << round << " event " << i;
+    ASSERT_EQ(sealed.bytes(), whole.bytes());
+    ASSERT_EQ(sealed.resident_bytes() + sealed.sealed_bytes(), whole.bytes());
+    ASSERT_EQ(sealed.open_tool_indexes(), whole.open_tool_indexes());
+    ASSERT_LE(sealed.first_index(), sealed.held_index());
+    for (uint64_t idx = sealed.held_index(); idx < sealed.end_index(); ++idx) {
+      ASSERT_TRUE(sealed.at(idx) == whole.at(idx));
+    }
+    // Entries sealed before never changed since.
+    for (uint64_t idx = sealed.first_index(); idx < sealed.held_index();
+         ++idx) {
+      ASSERT_TRUE(aside.at(idx) == whole.at(idx));
+    }
+    if (i % unseal_every != 0 && i != static_cast<int>(events.size())) {
+      continue;
+    }
+    Transcript copy = sealed;
+    std::vector<Entry> back;
+    for (uint64_t idx = copy.first_index(); idx < copy.held_index(); ++idx) {
+      back.push_back(aside.at(idx));
+    }
+    ASSERT_TRUE(copy.Unseal(std::move(back)).ok());
+    ASSERT_TRUE(copy == whole) << "round " << round << " event " << i;
+  }
+  // Unseal refuses the wrong entries and changes nothing then.
+  if (sealed.held_index() > sealed.first_index()) {
+    Transcript copy = sealed;
+    EXPECT_EQ(copy.Unseal({}).code(), StatusCode::kDataLoss);
+    std::vector<Entry> back;
+    for (uint64_t idx = copy.first_index(); idx < copy.held_index(); ++idx) {
+      back.push_back(aside.at(idx));
+    }
+    back.front().text += "x";
+    EXPECT_EQ(copy.Unseal(std::move(back)).code(), StatusCode::kDataLoss);
+    EXPECT_TRUE(copy == sealed);
+  }
+}
+
 TEST(TranscriptTest, SealedPrefixesKeepTheWholeFold) {
   std::mt19937_64 rng(20261216);
   for (int round = 0; round < 100; ++round) {
     Limits limits;
     limits.max_bytes = 400 + rng() % 6000;
     limits.max_tool_bytes = 1 + rng() % 32;
-    Transcript whole;
-    Transcript sealed;
-    std::map<uint64_t, Entry> aside;  // the sealed entries, by index
     const int n = 1 + static_cast<int>(rng() % 200);
-    for (int i = 1; i <= n; ++i) {
-      const RandomEvent r(rng, i);
-      const EventView ev = r.view();
-      whole.Fold(ev, limits);
-      sealed.Fold(ev, limits);
-      if (rng() % 4 == 0) {
-        const uint64_t end = sealed.sealable_end();
-        ASSERT_GE(end, sealed.held_index());
-        if (!sealed.empty()) {
-          ASSERT_LT(end, sealed.end_index());  // never the last entry
-        }
-        for (uint64_t idx : sealed.open_tool_indexes()) ASSERT_GE(idx, end);
-        for (uint64_t idx = sealed.held_index(); idx < end; ++idx) {
-          aside[idx] = sealed.at(idx);
-        }
-        sealed.Seal(end);
-        ASSERT_EQ(sealed.held_index(), end);
-      }
-      std::string a, b;
-      whole.EncodeHead(&a);
-      sealed.EncodeHead(&b);
-      ASSERT_EQ(a, b) << "round " << round << " event " << i;
-      ASSERT_EQ(sealed.bytes(), whole.bytes());
-      ASSERT_EQ(sealed.resident_bytes() + sealed.sealed_bytes(), whole.bytes());
-      ASSERT_EQ(sealed.open_tool_indexes(), whole.open_tool_indexes());
-      ASSERT_LE(sealed.first_index(), sealed.held_index());
-      for (uint64_t idx = sealed.held_index(); idx < sealed.end_index();
-           ++idx) {
-        ASSERT_TRUE(sealed.at(idx) == whole.at(idx));
-      }
-      // Entries sealed before never changed since.
-      for (uint64_t idx = sealed.first_index(); idx < sealed.held_index();
-           ++idx) {
-        ASSERT_TRUE(aside.at(idx) == whole.at(idx));
-      }
-      Transcript copy = sealed;
-      std::vector<Entry> back;
-      for (uint64_t idx = copy.first_index(); idx < copy.held_index(); ++idx) {
-        back.push_back(aside.at(idx));
-      }
-      ASSERT_TRUE(copy.Unseal(std::move(back)).ok());
-      ASSERT_TRUE(copy == whole) << "round " << round << " event " << i;
+    ExpectSealedFoldsEqualTheWhole(rng, RandomEvents(rng, n), limits, round);
+    ASSERT_FALSE(HasFatalFailure());
+  }
+}
+
+// Decision 0031: a tool start waits for its completion while at most
+// kOpenToolWindow entries follow it. At the window's edge the completion
+// still completes the start; one entry later the start stays as it is,
+// the late completion is an entry of its own, and the start no longer
+// stops a seal. Decoding (whole and partial, the latter from a head
+// written before the window that still lists the start) closes it as the
+// fold did.
+TEST(TranscriptTest, AToolStartWaitsForItsCompletionThroughTheWindowOnly) {
+  constexpr uint64_t kWindow = Transcript::kOpenToolWindow;
+  auto start = [](const std::string& id) {
+    return Ev{"tool.started",
+              R"({"acp":{},"title":"T","toolCallId":")" + id + "\"}"};
+  };
+  auto done = [](const std::string& id) {
+    return Ev{"tool.completed",
+              R"({"acp":{},"text":"out","toolCallId":")" + id + "\"}"};
+  };
+  const Ev usage{"usage.updated", R"({"acp":{},"inputTokens":1})"};
+  for (uint64_t after : {kWindow, kWindow + 1}) {
+    SCOPED_TRACE("entries after the start: " + std::to_string(after));
+    std::vector<Ev> events = {start("t1")};
+    for (uint64_t i = 0; i < after; ++i) events.push_back(usage);
+    Transcript before = FoldAll(events);
+    events.push_back(done("t1"));
+    Transcript t = FoldAll(events);
+    const bool waited = after <= kWindow;
+    EXPECT_EQ(before.open_tool_indexes(),
+              waited ? std::vector<uint64_t>{1} : std::vector<uint64_t>{});
+    EXPECT_EQ(before.sealable_end(), waited ? 1u : before.end_index() - 1);
+    EXPECT_EQ(t.at(1).completed, waited);
+    EXPECT_EQ(t.at(1).text, waited ? "out" : "");
+    ASSERT_EQ(t.size(), after + (waited ? 1 : 2));
+    if (!waited) {
+      const Entry& late = t.at(t.end_index() - 1);
+      EXPECT_EQ(late.id, "t1");
+      EXPECT_FALSE(late.started);
+      EXPECT_TRUE(late.completed);
+      EXPECT_EQ(late.text, "out");
     }
-    // Unseal refuses the wrong entries and changes nothing then.
-    if (sealed.held_index() > sealed.first_index()) {
-      Transcript copy = sealed;
-      EXPECT_EQ(copy.Unseal({}).code(), StatusCode::kDataLoss);
-      std::vector<Entry> back;
-      for (uint64_t idx = copy.first_index(); idx < copy.held_index(); ++idx) {
-        back.push_back(aside.at(idx));
-      }
-      back.front().text += "x";
-      EXPECT_EQ(copy.Unseal(std::move(back)).code(), StatusCode::kDataLoss);
-      EXPECT_TRUE(copy == sealed);
+    EXPECT_TRUE(RoundTrip(before) == before);
+    EXPECT_TRUE(RoundTrip(t) == t);
+
+    // A head that still lists the start (as one written before the window
+    // would), with the start's entry and the last one loaded.
+    std::string head;
+    before.EncodeHead(&head);
+    Transcript part;
+    ASSERT_TRUE(Transcript::DecodePartial(
+                    head, before.bytes(),
+                    {{1, before.at(1)},
+                     {before.end_index() - 1, before.at(before.end_index() - 1)}},
+                    [&](uint64_t idx) { return before.at(idx).Bytes(); }, &part)
+                    .ok());
+    EXPECT_EQ(part.open_tool_indexes(), before.open_tool_indexes());
+  }
+}
+
+// Long streams with many tool ids, where most starts are never completed
+// (an agent cancelled mid-tool, again and again): the window closes them
+// as the stream goes, and the partial and sealed ways of keeping the
+// transcript still equal the whole fold, event by event.
+TEST(TranscriptTest, LongStreamsWithStartsLeftOpenKeepEveryWayEqual) {
+  std::mt19937_64 rng(31);
+  for (int round = 0; round < 3; ++round) {
+    Limits limits;
+    limits.max_bytes = uint64_t{64} << 20;  // nothing dropped
+    limits.max_tool_bytes = 1 + rng() % 32;
+    const std::vector<RandomEvent> events =
+        RandomEvents(rng, 4000, /*ids=*/200, /*tools=*/15);
+    ExpectPartialFoldsEqualTheWhole(events, limits, round);
+    ASSERT_FALSE(HasFatalFailure());
+    ExpectSealedFoldsEqualTheWhole(rng, events, limits, round,
+                                   /*unseal_every=*/250);
+    ASSERT_FALSE(HasFatalFailure());
+    Transcript whole;
+    for (const RandomEvent& r : events) whole.Fold(r.view(), limits);
+    ASSERT_GT(whole.size(), Transcript::kOpenToolWindow + 100);
+    for (uint64_t idx : whole.open_tool_indexes()) {
+      EXPECT_LE(whole.end_index() - 1 - idx, Transcript::kOpenToolWindow);
     }
+    uint64_t left_open = 0;  // starts never completed, closed by the window
+    for (uint64_t i = whole.first_index(); i < whole.end_index(); ++i) {
+      const Entry& e = whole.at(i);
+      if (e.kind == EntryKind::kTool && e.started && !e.completed &&
+          whole.end_index() - 1 - i > Transcript::kOpenToolWindow) {
+        ++left_open;
+      }
+    }
+    EXPECT_GT(left_open, 10u);
+    EXPECT_TRUE(RoundTrip(whole) == whole);
   }
 }
 
