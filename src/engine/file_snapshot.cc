@@ -765,8 +765,8 @@ Result<uint64_t> WriteSnapshot(
     std::vector<std::shared_ptr<const TranscriptSealed>>* sealed,
     SnapshotRefs* snapshot_refs) {
   // Decision 0027: refer to a kept file only while at least half of it is
-  // still referred to; below that its parts are copied (re-homed) here,
-  // so no file stays on disk for a few parts.
+  // still referred to (kReferShare); below that its parts are copied
+  // (re-homed) here, so no file stays on disk for a few parts.
   std::optional<ReferPolicy> policy;
   if (snapshot_refs != nullptr) {
     snapshot_refs->referred.clear();
@@ -781,7 +781,7 @@ Result<uint64_t> WriteSnapshot(
     for (const auto& [n, bytes] : live) {
       auto it = snapshot_refs->referable.find(n);
       if (it != snapshot_refs->referable.end() && n < number &&
-          2 * bytes >= it->second) {
+          kReferShare.HeldBy(bytes, it->second)) {
         policy->refer.emplace(n, it->second);
       }
     }

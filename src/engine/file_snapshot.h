@@ -136,13 +136,35 @@ Status ResolvePending(
     const std::map<uint64_t, journal::RecordLocation>& records,
     StateImage* image);
 
+// How much of a file the sealed parts a snapshot refers to there must
+// make up (bytes of parts / bytes of the file), for the two rules that
+// share one scale: the half rule (decision 0027: under it, a kept file's
+// parts are re-homed so it can go) and the publish rule (decision 0030:
+// the spill file becomes a parts file only from three quarters). The
+// margin between them keeps a file just published from being re-homed,
+// its bytes written twice, before a quarter of it turned to garbage
+// (decision 0030, "Amendment", has the arithmetic).
+struct FileShare {
+  uint64_t numerator;
+  uint64_t denominator;
+  // File sizes are far below 2^62: the products do not overflow.
+  constexpr bool HeldBy(uint64_t part_bytes, uint64_t file_bytes) const {
+    return part_bytes * denominator >= file_bytes * numerator;
+  }
+};
+inline constexpr FileShare kReferShare{1, 2};
+inline constexpr FileShare kPublishShare{3, 4};
+static_assert(kPublishShare.numerator * kReferShare.denominator >
+                  kReferShare.numerator * kPublishShare.denominator,
+              "publishing needs a margin above the half rule");
+
 // Decision 0027: which older snapshot files a snapshot may refer to
 // instead of copying sealed parts, and which it did.
 struct SnapshotRefs {
   // In: published snapshots of the same directory that stay on disk while
   // the new one is kept: number -> file size. A file whose parts in the
-  // image are under half its size is not referred to: its parts are copied
-  // (re-homed) so it can go.
+  // image are under kReferShare of its size is not referred to: its parts
+  // are copied (re-homed) so it can go.
   std::map<uint64_t, uint64_t> referable;
   // Out: the files the written snapshot refers to: number -> bytes of the
   // parts it refers to there.

@@ -363,6 +363,113 @@ TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
   ExpectAllEqualTheWholeFold();
 }
 
+// Decision 0030's margin: the spill file is published only when the
+// sealed parts a snapshot refers to there are at least three quarters of
+// it, not at the half below which decision 0027 re-homes a file's parts:
+// a file published just over half could be re-homed a snapshot later.
+TEST(SnapshotSharesTest, PublishingNeedsThreeQuartersReferringHalf) {
+  EXPECT_FALSE(kPublishShare.HeldBy(749, 1000));
+  EXPECT_TRUE(kPublishShare.HeldBy(750, 1000));
+  EXPECT_FALSE(kPublishShare.HeldBy(750, 1001));  // 750.75 needed
+  EXPECT_TRUE(kPublishShare.HeldBy(751, 1001));
+  EXPECT_FALSE(kReferShare.HeldBy(499, 1000));
+  EXPECT_TRUE(kReferShare.HeldBy(500, 1000));
+  // A file published at the threshold is re-homed only once more than a
+  // quarter of it turned to garbage.
+  EXPECT_TRUE(kReferShare.HeldBy(750 - 250, 1000));
+  EXPECT_FALSE(kReferShare.HeldBy(750 - 251, 1000));
+}
+
+class SpillShareTest : public SnapshotRefsTest {
+ protected:
+  // A 128 KiB share: a round of the hot sessions (~20 KiB) fits between
+  // the three quarters of it a pass brings them to and the share past
+  // which folds ask for a background pass, so only the test's passes run
+  // and the spill file holds exactly what they wrote.
+  SpillShareTest() { options_.memory_budget_bytes = 512 << 10; }
+
+  uint64_t SpillBytes() {
+    for (const auto& e : std::filesystem::directory_iterator(SnapshotDir())) {
+      if (IsSpillFile(e.path().string())) {
+        return fs_.FileSize(e.path().string()).value();
+      }
+    }
+    return 0;
+  }
+
+  // Fills a fresh store's spill file first with an idle session's
+  // transcript, evicted whole (a snapshot copies it: not a sealed part),
+  // then with the parts the hot sessions seal, a round and a pass at a
+  // time, until those are at least `share` of it. Returns the share
+  // reached: sealed bytes / spill bytes, what the snapshot will weigh.
+  double FillSpillUntil(double share) {
+    Open();
+    MustCreate("idle");
+    for (int i = 0; i < 30; ++i) {
+      NewEvent e;
+      e.event_type = "message.delta";
+      e.payload = R"({"messageId":"idle-)" + std::to_string(i) +
+                  R"(","text":")" + std::string(3000, 'i') + R"("})";
+      EXPECT_TRUE(db().Append(kAlice, "idle", std::move(e)).ok());
+    }
+    for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+    Round(round_++);
+    // Over three quarters of the share: the least recently used, the idle
+    // one, leaves memory for the spill file; the hot ones fit then.
+    EXPECT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+    const uint64_t evicted = SpillBytes();
+    EXPECT_GT(evicted, 80u << 10);
+    double reached = 0;
+    for (int r = 0; r < 60 && reached < share; ++r) {
+      Round(round_++);
+      EXPECT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+      const uint64_t bytes = SpillBytes();
+      reached = static_cast<double>(bytes - evicted) / bytes;
+    }
+    return reached;
+  }
+};
+
+// Just under three quarters (well over half): copied, as before decision
+// 0030; nothing is published, and the snapshot holds no item 12.
+TEST_F(SpillShareTest, ASpillUnderThreeQuartersSealedIsCopiedNotPublished) {
+  const double reached = FillSpillUntil(0.70);
+  ASSERT_GE(reached, 0.70);
+  ASSERT_LT(reached, 0.75) << "the rounds overshot the band under 3/4";
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  EXPECT_TRUE(PartsFiles().empty()) << DirListing();
+  int to_parts_files = 0;
+  for (const SealedRefItem& r : RefItems(Files()[0].path)) {
+    to_parts_files += r.part.parts_file ? 1 : 0;
+  }
+  EXPECT_EQ(to_parts_files, 0);
+  ExpectAllEqualTheWholeFold();
+  Reopen();
+  ExpectAllEqualTheWholeFold();
+}
+
+// At three quarters: published, and the snapshot refers to every sealed
+// part in it.
+TEST_F(SpillShareTest, ASpillAtThreeQuartersSealedIsPublished) {
+  const uint64_t spill_before_snapshot = [&] {
+    const double reached = FillSpillUntil(0.75);
+    EXPECT_GE(reached, 0.75);
+    EXPECT_LT(reached, 0.78) << "not near the threshold";
+    return SpillBytes();
+  }();
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  const std::vector<snapshot::SnapshotFile> parts = PartsFiles();
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(fs_.FileSize(parts[0].path).value(), spill_before_snapshot);
+  auto referred = SnapshotReferences(fs_, Files()[0].path);
+  ASSERT_TRUE(referred.ok()) << referred.error();
+  EXPECT_TRUE(kPublishShare.HeldBy((*referred)[parts[0].number],
+                                   spill_before_snapshot));
+  ExpectAllEqualTheWholeFold();
+  Reopen();
+  ExpectAllEqualTheWholeFold();
+}
+
 // The newest snapshot refers to a file that is gone, cut short or changed.
 class SnapshotRefsDamageTest : public SnapshotRefsTest {
  protected:
