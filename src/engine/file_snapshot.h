@@ -89,11 +89,19 @@ inline constexpr uint8_t kTranscriptSealedRef = 11;
 // (snapshot_format.h PartsFileName) numbered below this snapshot: the
 // body is the same, its number names "<n>.parts". Since content version 5.
 inline constexpr uint8_t kTranscriptSealedPartsRef = 12;
-// 1: clientEventIds as strings (kClientIds). 2: as tags (kClientIdTags)
-// with their key in kMeta. 3: transcripts (kTranscriptHead/Entries).
-// 4: references to sealed parts in older snapshots (kTranscriptSealedRef).
-// 5: references to sealed parts in parts files (kTranscriptSealedPartsRef).
-inline constexpr uint32_t kVersion = 5;
+// Content versions: 1: clientEventIds as strings (kClientIds). 2: as tags
+// (kClientIdTags) with their key in kMeta. 3: transcripts
+// (kTranscriptHead/Entries). 4: references to sealed parts in older
+// snapshots (kTranscriptSealedRef). 5: references to sealed parts in parts
+// files (kTranscriptSealedPartsRef). A snapshot is written with the lowest
+// version that has every item it holds (decision 0030, "Amendment"), so a
+// release that reads no further still opens it; kVersion is the newest,
+// which this build reads up to.
+inline constexpr uint32_t kVersionClientIdTags = 2;  // the lowest written
+inline constexpr uint32_t kVersionTranscripts = 3;
+inline constexpr uint32_t kVersionSealedRef = 4;
+inline constexpr uint32_t kVersionSealedPartsRef = 5;
+inline constexpr uint32_t kVersion = kVersionSealedPartsRef;
 // Entries per kEventIndex or kClientIdTags item, so no item nears the
 // chunk cap.
 inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;
@@ -187,7 +195,8 @@ uint64_t SealedBytesIn(const StateImage& image, const io::RandomAccessFile* file
 // handle of it (decision 0018); with `sealed` too, where each sealed
 // prefix's copy lies in it (null for a session without one; decision
 // 0021; parts referred to keep their file). Without `snapshot_refs` the
-// snapshot is self-contained: every sealed part is copied.
+// snapshot is self-contained: every sealed part is copied. Its meta item
+// says the lowest content version that has every item it holds.
 Result<uint64_t> WriteSnapshot(
     io::FileSystem& fs, const std::string& dir, uint64_t number,
     const journal::JournalPosition& covered, TimestampMs created_at,

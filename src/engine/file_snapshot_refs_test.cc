@@ -92,9 +92,9 @@ class SnapshotRefsTest : public TranscriptHotTest {
     return snapshot::ListPartsFiles(fs_, SnapshotDir()).value();
   }
 
-  // Every reference item of snapshot `path`.
-  std::vector<SealedRefItem> RefItems(const std::string& path) {
-    std::vector<SealedRefItem> out;
+  // Calls fn(tag, body) for every item of snapshot `path`, in order.
+  template <typename Fn>
+  void ForEachItem(const std::string& path, Fn&& fn) {
     auto reader = snapshot::SnapshotReader::Open(fs_, path).value();
     std::string_view chunk;
     while (reader->Next(&chunk)) {
@@ -102,18 +102,53 @@ class SnapshotRefsTest : public TranscriptHotTest {
       while (!in.empty()) {
         uint8_t tag = 0;
         std::string_view body;
-        EXPECT_TRUE(ReadSnapshotItem(in, &tag, &body).ok());
-        if (tag == item::kTranscriptSealedRef ||
-            tag == item::kTranscriptSealedPartsRef) {
-          SealedRefItem r;
-          EXPECT_TRUE(DecodeSealedRef(body, &r).ok());
-          r.part.parts_file = tag == item::kTranscriptSealedPartsRef;
-          out.push_back(std::move(r));
-        }
+        ASSERT_TRUE(ReadSnapshotItem(in, &tag, &body).ok());
+        fn(tag, body);
       }
     }
     EXPECT_TRUE(reader->status().ok());
+  }
+
+  // Every reference item of snapshot `path`.
+  std::vector<SealedRefItem> RefItems(const std::string& path) {
+    std::vector<SealedRefItem> out;
+    ForEachItem(path, [&](uint8_t tag, std::string_view body) {
+      if (tag == item::kTranscriptSealedRef ||
+          tag == item::kTranscriptSealedPartsRef) {
+        SealedRefItem r;
+        EXPECT_TRUE(DecodeSealedRef(body, &r).ok());
+        r.part.parts_file = tag == item::kTranscriptSealedPartsRef;
+        out.push_back(std::move(r));
+      }
+    });
     return out;
+  }
+
+  // The content version snapshot `path` says (its meta item's first field).
+  uint32_t ContentVersion(const std::string& path) {
+    uint32_t version = 0;
+    ForEachItem(path, [&](uint8_t tag, std::string_view body) {
+      if (tag != item::kMeta) return;
+      record::ByteReader in(body);
+      EXPECT_TRUE(in.Varint32("version", &version).ok());
+    });
+    return version;
+  }
+
+  // Decision 0030, amendment: the lowest content version that has every
+  // item snapshot `path` holds, which it must say.
+  uint32_t LowestVersionFor(const std::string& path) {
+    uint32_t version = item::kVersionClientIdTags;
+    ForEachItem(path, [&](uint8_t tag, std::string_view) {
+      if (tag == item::kTranscriptHead || tag == item::kTranscriptEntries) {
+        version = std::max(version, item::kVersionTranscripts);
+      } else if (tag == item::kTranscriptSealedRef) {
+        version = std::max(version, item::kVersionSealedRef);
+      } else if (tag == item::kTranscriptSealedPartsRef) {
+        version = std::max(version, item::kVersionSealedPartsRef);
+      }
+    });
+    return version;
   }
 
   // The disk invariants after a snapshot: the files on disk are the two
@@ -145,8 +180,11 @@ class SnapshotRefsTest : public TranscriptHotTest {
     }
     EXPECT_EQ(on_disk, needed);
     // Each reference names its file as what it is: a parts file (item 12)
-    // or a snapshot (item 11).
+    // or a snapshot (item 11); each snapshot says the lowest content
+    // version that has what it holds.
     for (size_t k = 0; k < 2; ++k) {
+      EXPECT_EQ(ContentVersion(files[k].path), LowestVersionFor(files[k].path))
+          << "snapshot " << files[k].number;
       for (const SealedRefItem& r : RefItems(files[k].path)) {
         const std::string path = io::JoinPath(
             SnapshotDir(), r.part.parts_file
@@ -357,7 +395,10 @@ TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
   EXPECT_EQ(c->bytes_before, before);
   const std::vector<snapshot::SnapshotFile> files = Files();
   EXPECT_EQ(files.size(), 2u);
-  for (const auto& f : files) EXPECT_TRUE(RefItems(f.path).empty()) << f.path;
+  for (const auto& f : files) {
+    EXPECT_TRUE(RefItems(f.path).empty()) << f.path;
+    EXPECT_EQ(ContentVersion(f.path), item::kVersionTranscripts) << f.path;
+  }
   EXPECT_TRUE(PartsFiles().empty());
   Open();
   ExpectAllEqualTheWholeFold();
@@ -443,9 +484,61 @@ TEST_F(SpillShareTest, ASpillUnderThreeQuartersSealedIsCopiedNotPublished) {
     to_parts_files += r.part.parts_file ? 1 : 0;
   }
   EXPECT_EQ(to_parts_files, 0);
+  EXPECT_LT(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
   ExpectAllEqualTheWholeFold();
   Reopen();
   ExpectAllEqualTheWholeFold();
+}
+
+// Decision 0030, amendment: a snapshot says the lowest content version
+// that has every item it holds, so one without parts-file references
+// stays readable by a release that reads no further; this one reads each.
+TEST_F(SpillShareTest, EachSnapshotSaysTheLowestContentVersionThatHoldsIt) {
+  FillSpillUntil(0.70);
+  // Transcripts, the spill's parts copied, nothing older to refer to.
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  EXPECT_TRUE(RefItems(Files()[0].path).empty());
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionTranscripts);
+  // Referring to those copies (item 11), no parts file.
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ExpectKeptFiles();
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedRef);
+  EXPECT_EQ(LowestVersionFor(Files()[0].path), item::kVersionSealedRef);
+  // Read back: the snapshot written at close is one of version 4 too.
+  Reopen();
+  EXPECT_EQ(store().Info().snapshot_loaded,
+            std::optional<uint64_t>(Files()[0].number));
+  EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedRef);
+  ExpectAllEqualTheWholeFold();
+  // Sealed parts alone in the spill file: published, item 12, version 5.
+  Round(round_++);
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ExpectKeptFiles();
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
+  EXPECT_EQ(PartsFiles().size(), 1u);
+  Reopen();
+  EXPECT_EQ(store().Info().snapshot_loaded,
+            std::optional<uint64_t>(Files()[0].number));
+  EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
+  ExpectAllEqualTheWholeFold();
+  CloseAndVerify();
+}
+
+// Without transcripts a snapshot holds only what content version 2 has.
+TEST_F(SnapshotRefsTest, WithoutTranscriptsASnapshotSaysContentVersion2) {
+  options_.transcript_max_bytes = 0;
+  Open();
+  MustCreate("s");
+  MustAppend("s", R"({"text":"no transcript"})");
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionClientIdTags);
+  Reopen();
+  EXPECT_EQ(store().Info().snapshot_loaded,
+            std::optional<uint64_t>(Files()[0].number));
+  EXPECT_EQ(AllEvents("s").size(), 1u);
 }
 
 // At three quarters: published, and the snapshot refers to every sealed
@@ -465,6 +558,7 @@ TEST_F(SpillShareTest, ASpillAtThreeQuartersSealedIsPublished) {
   ASSERT_TRUE(referred.ok()) << referred.error();
   EXPECT_TRUE(kPublishShare.HeldBy((*referred)[parts[0].number],
                                    spill_before_snapshot));
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
   ExpectAllEqualTheWholeFold();
   Reopen();
   ExpectAllEqualTheWholeFold();
