@@ -943,11 +943,11 @@ Status ReadSnapshotItem(record::ByteReader& in, uint8_t* tag,
   return in.Bytes("item", n, body);
 }
 
-Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
+Result<std::vector<TranscriptSealed::Part>> SnapshotReferredParts(
     io::FileSystem& fs, const std::string& path) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
                             snapshot::SnapshotReader::Open(fs, path));
-  std::map<uint64_t, uint64_t> out;
+  std::vector<TranscriptSealed::Part> out;
   std::string_view chunk;
   while (reader->Next(&chunk)) {
     record::ByteReader in(chunk);
@@ -959,12 +959,22 @@ Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
                      tag == item::kTranscriptSealedPartsRef)) {
         SealedRefItem r;
         s = DecodeSealedRef(body, &r);
-        if (s.ok()) out[r.part.snapshot] += r.part.length;
+        r.part.parts_file = tag == item::kTranscriptSealedPartsRef;
+        if (s.ok()) out.push_back(std::move(r.part));
       }
       if (!s.ok()) return Located(s, path);
     }
   }
   ACPSTORE_RETURN_IF_ERROR(reader->status());
+  return out;
+}
+
+Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
+    io::FileSystem& fs, const std::string& path) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<TranscriptSealed::Part> parts,
+                            SnapshotReferredParts(fs, path));
+  std::map<uint64_t, uint64_t> out;
+  for (const TranscriptSealed::Part& p : parts) out[p.snapshot] += p.length;
   return out;
 }
 

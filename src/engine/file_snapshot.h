@@ -226,9 +226,13 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
 Status ReadSnapshotItem(record::ByteReader& in, uint8_t* tag,
                         std::string_view* body);
 
-// The files snapshot `path` refers to (decisions 0027 and 0030, older
-// snapshots and parts files): number -> bytes of the parts referred to
-// there. Reads the snapshot's items only.
+// The sealed parts snapshot `path` refers to (decisions 0027 and 0030, in
+// older snapshots and parts files), in order: number and kind of the file
+// each lies in, offset, length, CRC and entries; file unset. Reads the
+// snapshot's items only.
+Result<std::vector<TranscriptSealed::Part>> SnapshotReferredParts(
+    io::FileSystem& fs, const std::string& path);
+// The same, summed by file: number -> bytes of the parts referred to there.
 Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
     io::FileSystem& fs, const std::string& path);
 

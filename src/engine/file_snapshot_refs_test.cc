@@ -319,6 +319,39 @@ TEST_F(SnapshotRefsTest, SealedPartsArePublishedBesideTheSnapshot) {
   EXPECT_GT(in->snapshots.front().referred_bytes, 0u);
 }
 
+// verify's bytes read count what it reads of parts files (decision 0030):
+// the parts the two snapshots it loads refer to there, each byte once,
+// besides every segment and snapshot file whole.
+TEST_F(SnapshotRefsTest, VerifyCountsThePartsItReadsInPartsFiles) {
+  Open();
+  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+  ASSERT_FALSE(RunUntilReferring().empty());
+  Close();
+  uint64_t expected = 0;
+  for (uint64_t segment : Segments()) {
+    expected += fs_.FileSize(SegmentPath(segment)).value();
+  }
+  const std::vector<snapshot::SnapshotFile> files = Files();
+  for (const auto& f : files) expected += fs_.FileSize(f.path).value();
+  std::map<uint64_t, std::vector<bool>> read;  // parts file -> each byte
+  for (size_t k = 0; k < 2; ++k) {
+    for (const SealedRefItem& r : RefItems(files[k].path)) {
+      if (!r.part.parts_file) continue;
+      std::vector<bool>& bytes = read[r.part.snapshot];
+      bytes.resize(fs_.FileSize(PathOf(r.part.snapshot)).value());
+      std::fill_n(bytes.begin() + r.part.offset, r.part.length, true);
+    }
+  }
+  ASSERT_FALSE(read.empty()) << "no parts file to count";
+  for (const auto& [n, bytes] : read) {
+    expected += std::count(bytes.begin(), bytes.end(), true);
+  }
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_TRUE(v->ok());
+  EXPECT_EQ(v->bytes, expected);
+}
+
 // A parts file published for a snapshot that then failed is referred to
 // by nothing: it goes with the next snapshot, and its number is not given
 // out again, after a restart either.
