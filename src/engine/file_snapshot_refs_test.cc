@@ -81,6 +81,14 @@ class SnapshotRefsTest : public TranscriptHotTest {
     return refs;
   }
 
+  // A fresh store's hot sessions, run until the newest snapshot refers to
+  // an older file (RunUntilReferring).
+  std::vector<SealedRefItem> OpenAndRunUntilReferring() {
+    Open();
+    for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+    return RunUntilReferring();
+  }
+
   std::vector<snapshot::SnapshotFile> Files() {
     return snapshot::ListSnapshots(fs_, SnapshotDir()).value();
   }
@@ -323,9 +331,7 @@ TEST_F(SnapshotRefsTest, SealedPartsArePublishedBesideTheSnapshot) {
 // the parts the two snapshots it loads refer to there, each byte once,
 // besides every segment and snapshot file whole.
 TEST_F(SnapshotRefsTest, VerifyCountsThePartsItReadsInPartsFiles) {
-  Open();
-  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
-  ASSERT_FALSE(RunUntilReferring().empty());
+  ASSERT_FALSE(OpenAndRunUntilReferring().empty());
   Close();
   uint64_t expected = 0;
   for (uint64_t segment : Segments()) {
@@ -412,9 +418,7 @@ TEST_F(SnapshotRefsTest, MostlyGarbageFilesAreReHomedAndGo) {
 }
 
 TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
-  Open();
-  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
-  ASSERT_FALSE(RunUntilReferring().empty());
+  ASSERT_FALSE(OpenAndRunUntilReferring().empty());
   Close();
   // What compact reports as before: every segment, snapshot and parts file.
   uint64_t before = 0;
@@ -461,6 +465,17 @@ class SpillShareTest : public SnapshotRefsTest {
   // which folds ask for a background pass, so only the test's passes run
   // and the spill file holds exactly what they wrote.
   SpillShareTest() { options_.memory_budget_bytes = 512 << 10; }
+
+  // Reopens (the close writes a snapshot) and checks that recovery loaded
+  // the newest, which says content version `version`, and read it whole.
+  void ReopenFromANewestOf(uint32_t version) {
+    Reopen();
+    EXPECT_EQ(store().Info().snapshot_loaded,
+              std::optional<uint64_t>(Files()[0].number));
+    EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+    EXPECT_EQ(ContentVersion(Files()[0].path), version);
+    ExpectAllEqualTheWholeFold();
+  }
 
   uint64_t SpillBytes() {
     for (const auto& e : std::filesystem::directory_iterator(SnapshotDir())) {
@@ -538,12 +553,7 @@ TEST_F(SpillShareTest, EachSnapshotSaysTheLowestContentVersionThatHoldsIt) {
   EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedRef);
   EXPECT_EQ(LowestVersionFor(Files()[0].path), item::kVersionSealedRef);
   // Read back: the snapshot written at close is one of version 4 too.
-  Reopen();
-  EXPECT_EQ(store().Info().snapshot_loaded,
-            std::optional<uint64_t>(Files()[0].number));
-  EXPECT_TRUE(store().Info().snapshots_skipped.empty());
-  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedRef);
-  ExpectAllEqualTheWholeFold();
+  ReopenFromANewestOf(item::kVersionSealedRef);
   // Sealed parts alone in the spill file: published, item 12, version 5.
   Round(round_++);
   ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
@@ -551,12 +561,7 @@ TEST_F(SpillShareTest, EachSnapshotSaysTheLowestContentVersionThatHoldsIt) {
   ExpectKeptFiles();
   EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
   EXPECT_EQ(PartsFiles().size(), 1u);
-  Reopen();
-  EXPECT_EQ(store().Info().snapshot_loaded,
-            std::optional<uint64_t>(Files()[0].number));
-  EXPECT_TRUE(store().Info().snapshots_skipped.empty());
-  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
-  ExpectAllEqualTheWholeFold();
+  ReopenFromANewestOf(item::kVersionSealedPartsRef);
   CloseAndVerify();
 }
 
@@ -697,9 +702,7 @@ TEST_F(SnapshotRefsDamageTest, AChangedPartIsDataLossWhenRead) {
 // Power loss while snapshots that refer to older ones are written (and
 // the older files deleted): every restart equals the whole fold.
 TEST_F(SnapshotRefsTest, CrashesAroundReferringSnapshotsLoseNothing) {
-  Open();
-  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
-  ASSERT_FALSE(RunUntilReferring().empty());
+  ASSERT_FALSE(OpenAndRunUntilReferring().empty());
   int round = round_;
   for (int crash = 0; crash < 6; ++crash) {
     SCOPED_TRACE("crash " + std::to_string(crash));
