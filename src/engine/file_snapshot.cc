@@ -460,8 +460,8 @@ class Loader {
     if (!have_transcript_) {
       return in->Corrupt("sealed transcript reference before its head");
     }
-    if (version_ < (parts_file ? item::kVersionSealedPartsRef
-                               : item::kVersionSealedRef)) {
+    if (version_ <
+        (parts_file ? item::kVersionSealedPartsRef : item::kVersionSealedRef)) {
       return in->Corrupt("sealed transcript reference in content version " +
                          std::to_string(version_));
     }
