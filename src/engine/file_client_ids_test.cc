@@ -221,7 +221,7 @@ TEST_F(FileClientIdsTest, Version1SnapshotsStillLoad) {
           uint32_t version = 0;
           uint64_t sessions = 0, actions = 0;
           EXPECT_TRUE(in.Varint32("version", &version).ok());
-          EXPECT_EQ(version, item::kVersion);
+          EXPECT_EQ(version, item::kVersionTranscripts);
           EXPECT_TRUE(in.Varint64("sessions", &sessions).ok());
           EXPECT_TRUE(in.Varint64("actions", &actions).ok());
           std::string out;
@@ -312,7 +312,7 @@ TEST_F(FileClientIdsTest, Version2SnapshotsRebuildTranscriptsFromRetainedEvents)
       RewriteNewestSnapshot([&](uint8_t tag, std::string_view body) -> Items {
         if (tag == item::kMeta) {
           std::string out(body);
-          EXPECT_EQ(out[0], static_cast<char>(item::kVersion));
+          EXPECT_EQ(out[0], static_cast<char>(item::kVersionTranscripts));
           out[0] = 2;  // varint 2
           return {{tag, out}};
         }
@@ -370,7 +370,7 @@ TEST_F(FileClientIdsTest, GoldenBytesOfTheDocumentedItems) {
   }
   ASSERT_TRUE(reader->status().ok());
   EXPECT_EQ(SpacedHex(items[item::kMeta]),
-            "01 13 05 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
+            "01 13 02 01 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
   EXPECT_EQ(SpacedHex(items[item::kClientIdTags]),
             "08 0b 02 5a e0 b3 47 03 01 00 00 00 02");
   EXPECT_EQ(items.count(item::kClientIds), 0u);

@@ -71,13 +71,35 @@ struct ReferPolicy {
   const io::RandomAccessFile* spill = nullptr;
   uint64_t spill_number = 0;
 
+  // The content version the snapshot is written with.
+  uint32_t version = item::kVersion;
+
   // The number of the file `p` lies in, should this snapshot refer to it
   // (0: the spill file unpublished, never referred to).
   uint64_t NumberOf(const TranscriptSealed::Part& p) const {
     if (p.snapshot != 0) return p.snapshot;
     return spill != nullptr && p.file.get() == spill ? spill_number : 0;
   }
+  // `p` as this snapshot refers to it (its file's number and kind set), or
+  // nullopt to copy it.
+  std::optional<TranscriptSealed::Part> Refer(
+      const TranscriptSealed::Part& p) const {
+    const uint64_t n = NumberOf(p);
+    if (n == 0 || refer.count(n) == 0) return std::nullopt;
+    TranscriptSealed::Part referred = p;
+    if (p.snapshot == 0) {  // in the spill file, published (0030)
+      referred.snapshot = n;
+      referred.parts_file = true;
+    }
+    return referred;
+  }
 };
+
+// The content version an item 11 (snapshot) or 12 (parts file) needs.
+uint32_t VersionOfReference(const TranscriptSealed::Part& referred) {
+  return referred.parts_file ? item::kVersionSealedPartsRef
+                             : item::kVersionSealedRef;
+}
 
 Status WriteSession(ChunkBuilder* out, const SessionImage& s,
                     std::shared_ptr<TranscriptRef>* ref_out,
@@ -144,19 +166,19 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
     // Decision 0027: a sealed part in a kept snapshot stays there.
     SealedRefs sealed_refs;
     if (policy != nullptr) {
-      sealed_refs.refer = [&](const TranscriptSealed::Part& p)
-          -> std::optional<TranscriptSealed::Part> {
-        const uint64_t n = policy->NumberOf(p);
-        if (n == 0 || policy->refer.count(n) == 0) return std::nullopt;
-        TranscriptSealed::Part referred = p;
-        if (p.snapshot == 0) {  // in the spill file, published (0030)
-          referred.snapshot = n;
-          referred.parts_file = true;
-        }
-        return referred;
+      sealed_refs.refer = [&](const TranscriptSealed::Part& p) {
+        return policy->Refer(p);
       };
       sealed_refs.add_ref = [&](const TranscriptSealed::Part& p,
                                 std::string_view item_body) -> Status {
+        // The meta item, already written, must cover it: a reader would
+        // refuse the snapshot otherwise.
+        if (VersionOfReference(p) > policy->version) {
+          return Status::Internal(
+              "snapshot: a sealed part reference needs content version " +
+              std::to_string(VersionOfReference(p)) + ", written as " +
+              std::to_string(policy->version));
+        }
         ACPSTORE_RETURN_IF_ERROR(
             out->Add(p.parts_file ? item::kTranscriptSealedPartsRef
                                   : item::kTranscriptSealedRef,
@@ -438,7 +460,8 @@ class Loader {
     if (!have_transcript_) {
       return in->Corrupt("sealed transcript reference before its head");
     }
-    if (version_ < (parts_file ? 5u : 4u)) {
+    if (version_ <
+        (parts_file ? item::kVersionSealedPartsRef : item::kVersionSealedRef)) {
       return in->Corrupt("sealed transcript reference in content version " +
                          std::to_string(version_));
     }
@@ -746,6 +769,29 @@ void ForEachKeptPart(const StateImage& image, Fn&& fn) {
     }
   }
 }
+
+// The lowest content version that has every item a snapshot of `image`
+// holds (with `policy`: the references it may write). Known before the
+// first item, the meta item that says it: every part EncodeTranscriptItems
+// may refer to is among those counted here, so the version is never too
+// low for an item written (add_ref checks).
+uint32_t ContentVersionOf(const StateImage& image, const ReferPolicy* policy) {
+  uint32_t version = item::kVersionClientIdTags;
+  for (const SessionImage& s : image.sessions) {
+    if (s.transcript || s.transcript_ref) {
+      version = item::kVersionTranscripts;
+      break;
+    }
+  }
+  if (policy != nullptr) {
+    ForEachKeptPart(image, [&](const TranscriptSealed::Part& p) {
+      if (std::optional<TranscriptSealed::Part> r = policy->Refer(p)) {
+        version = std::max(version, VersionOfReference(*r));
+      }
+    });
+  }
+  return version;
+}
 }  // namespace
 
 uint64_t SealedBytesIn(const StateImage& image,
@@ -765,8 +811,8 @@ Result<uint64_t> WriteSnapshot(
     std::vector<std::shared_ptr<const TranscriptSealed>>* sealed,
     SnapshotRefs* snapshot_refs) {
   // Decision 0027: refer to a kept file only while at least half of it is
-  // still referred to; below that its parts are copied (re-homed) here,
-  // so no file stays on disk for a few parts.
+  // still referred to (kReferShare); below that its parts are copied
+  // (re-homed) here, so no file stays on disk for a few parts.
   std::optional<ReferPolicy> policy;
   if (snapshot_refs != nullptr) {
     snapshot_refs->referred.clear();
@@ -781,11 +827,13 @@ Result<uint64_t> WriteSnapshot(
     for (const auto& [n, bytes] : live) {
       auto it = snapshot_refs->referable.find(n);
       if (it != snapshot_refs->referable.end() && n < number &&
-          2 * bytes >= it->second) {
+          kReferShare.HeldBy(bytes, it->second)) {
         policy->refer.emplace(n, it->second);
       }
     }
   }
+  const uint32_t version = ContentVersionOf(image, policy ? &*policy : nullptr);
+  if (policy) policy->version = version;
   snapshot::SnapshotHeader header;
   header.number = number;
   header.covered = {covered.segment, covered.offset};
@@ -794,7 +842,7 @@ Result<uint64_t> WriteSnapshot(
                             snapshot::SnapshotWriter::Create(fs, dir, header));
   ChunkBuilder out(writer.get());
   std::string body;
-  base::PutVarint32(&body, item::kVersion);
+  base::PutVarint32(&body, version);
   base::PutVarint64(&body, image.sessions.size());
   base::PutVarint64(&body, image.actions.size());
   base::PutFixed64(&body, image.client_id_key.k0);
@@ -895,11 +943,11 @@ Status ReadSnapshotItem(record::ByteReader& in, uint8_t* tag,
   return in.Bytes("item", n, body);
 }
 
-Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
+Result<std::vector<TranscriptSealed::Part>> SnapshotReferredParts(
     io::FileSystem& fs, const std::string& path) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
                             snapshot::SnapshotReader::Open(fs, path));
-  std::map<uint64_t, uint64_t> out;
+  std::vector<TranscriptSealed::Part> out;
   std::string_view chunk;
   while (reader->Next(&chunk)) {
     record::ByteReader in(chunk);
@@ -911,12 +959,22 @@ Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
                      tag == item::kTranscriptSealedPartsRef)) {
         SealedRefItem r;
         s = DecodeSealedRef(body, &r);
-        if (s.ok()) out[r.part.snapshot] += r.part.length;
+        r.part.parts_file = tag == item::kTranscriptSealedPartsRef;
+        if (s.ok()) out.push_back(std::move(r.part));
       }
       if (!s.ok()) return Located(s, path);
     }
   }
   ACPSTORE_RETURN_IF_ERROR(reader->status());
+  return out;
+}
+
+Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
+    io::FileSystem& fs, const std::string& path) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<TranscriptSealed::Part> parts,
+                            SnapshotReferredParts(fs, path));
+  std::map<uint64_t, uint64_t> out;
+  for (const TranscriptSealed::Part& p : parts) out[p.snapshot] += p.length;
   return out;
 }
 

@@ -89,11 +89,19 @@ inline constexpr uint8_t kTranscriptSealedRef = 11;
 // (snapshot_format.h PartsFileName) numbered below this snapshot: the
 // body is the same, its number names "<n>.parts". Since content version 5.
 inline constexpr uint8_t kTranscriptSealedPartsRef = 12;
-// 1: clientEventIds as strings (kClientIds). 2: as tags (kClientIdTags)
-// with their key in kMeta. 3: transcripts (kTranscriptHead/Entries).
-// 4: references to sealed parts in older snapshots (kTranscriptSealedRef).
-// 5: references to sealed parts in parts files (kTranscriptSealedPartsRef).
-inline constexpr uint32_t kVersion = 5;
+// Content versions: 1: clientEventIds as strings (kClientIds). 2: as tags
+// (kClientIdTags) with their key in kMeta. 3: transcripts
+// (kTranscriptHead/Entries). 4: references to sealed parts in older
+// snapshots (kTranscriptSealedRef). 5: references to sealed parts in parts
+// files (kTranscriptSealedPartsRef). A snapshot is written with the lowest
+// version that has every item it holds (decision 0030, "Amendment"), so a
+// release that reads no further still opens it; kVersion is the newest,
+// which this build reads up to.
+inline constexpr uint32_t kVersionClientIdTags = 2;  // the lowest written
+inline constexpr uint32_t kVersionTranscripts = 3;
+inline constexpr uint32_t kVersionSealedRef = 4;
+inline constexpr uint32_t kVersionSealedPartsRef = 5;
+inline constexpr uint32_t kVersion = kVersionSealedPartsRef;
 // Entries per kEventIndex or kClientIdTags item, so no item nears the
 // chunk cap.
 inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;
@@ -136,13 +144,35 @@ Status ResolvePending(
     const std::map<uint64_t, journal::RecordLocation>& records,
     StateImage* image);
 
+// How much of a file the sealed parts a snapshot refers to there must
+// make up (bytes of parts / bytes of the file), for the two rules that
+// share one scale: the half rule (decision 0027: under it, a kept file's
+// parts are re-homed so it can go) and the publish rule (decision 0030:
+// the spill file becomes a parts file only from three quarters). The
+// margin between them keeps a file just published from being re-homed,
+// its bytes written twice, before a quarter of it turned to garbage
+// (decision 0030, "Amendment", has the arithmetic).
+struct FileShare {
+  uint64_t numerator;
+  uint64_t denominator;
+  // File sizes are far below 2^62: the products do not overflow.
+  constexpr bool HeldBy(uint64_t part_bytes, uint64_t file_bytes) const {
+    return part_bytes * denominator >= file_bytes * numerator;
+  }
+};
+inline constexpr FileShare kReferShare{1, 2};
+inline constexpr FileShare kPublishShare{3, 4};
+static_assert(kPublishShare.numerator * kReferShare.denominator >
+                  kReferShare.numerator * kPublishShare.denominator,
+              "publishing needs a margin above the half rule");
+
 // Decision 0027: which older snapshot files a snapshot may refer to
 // instead of copying sealed parts, and which it did.
 struct SnapshotRefs {
   // In: published snapshots of the same directory that stay on disk while
   // the new one is kept: number -> file size. A file whose parts in the
-  // image are under half its size is not referred to: its parts are copied
-  // (re-homed) so it can go.
+  // image are under kReferShare of its size is not referred to: its parts
+  // are copied (re-homed) so it can go.
   std::map<uint64_t, uint64_t> referable;
   // Out: the files the written snapshot refers to: number -> bytes of the
   // parts it refers to there.
@@ -165,7 +195,8 @@ uint64_t SealedBytesIn(const StateImage& image, const io::RandomAccessFile* file
 // handle of it (decision 0018); with `sealed` too, where each sealed
 // prefix's copy lies in it (null for a session without one; decision
 // 0021; parts referred to keep their file). Without `snapshot_refs` the
-// snapshot is self-contained: every sealed part is copied.
+// snapshot is self-contained: every sealed part is copied. Its meta item
+// says the lowest content version that has every item it holds.
 Result<uint64_t> WriteSnapshot(
     io::FileSystem& fs, const std::string& dir, uint64_t number,
     const journal::JournalPosition& covered, TimestampMs created_at,
@@ -195,9 +226,13 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
 Status ReadSnapshotItem(record::ByteReader& in, uint8_t* tag,
                         std::string_view* body);
 
-// The files snapshot `path` refers to (decisions 0027 and 0030, older
-// snapshots and parts files): number -> bytes of the parts referred to
-// there. Reads the snapshot's items only.
+// The sealed parts snapshot `path` refers to (decisions 0027 and 0030, in
+// older snapshots and parts files), in order: number and kind of the file
+// each lies in, offset, length, CRC and entries; file unset. Reads the
+// snapshot's items only.
+Result<std::vector<TranscriptSealed::Part>> SnapshotReferredParts(
+    io::FileSystem& fs, const std::string& path);
+// The same, summed by file: number -> bytes of the parts referred to there.
 Result<std::map<uint64_t, uint64_t>> SnapshotReferences(
     io::FileSystem& fs, const std::string& path);
 

@@ -81,6 +81,14 @@ class SnapshotRefsTest : public TranscriptHotTest {
     return refs;
   }
 
+  // A fresh store's hot sessions, run until the newest snapshot refers to
+  // an older file (RunUntilReferring).
+  std::vector<SealedRefItem> OpenAndRunUntilReferring() {
+    Open();
+    for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+    return RunUntilReferring();
+  }
+
   std::vector<snapshot::SnapshotFile> Files() {
     return snapshot::ListSnapshots(fs_, SnapshotDir()).value();
   }
@@ -92,9 +100,9 @@ class SnapshotRefsTest : public TranscriptHotTest {
     return snapshot::ListPartsFiles(fs_, SnapshotDir()).value();
   }
 
-  // Every reference item of snapshot `path`.
-  std::vector<SealedRefItem> RefItems(const std::string& path) {
-    std::vector<SealedRefItem> out;
+  // Calls fn(tag, body) for every item of snapshot `path`, in order.
+  template <typename Fn>
+  void ForEachItem(const std::string& path, Fn&& fn) {
     auto reader = snapshot::SnapshotReader::Open(fs_, path).value();
     std::string_view chunk;
     while (reader->Next(&chunk)) {
@@ -102,18 +110,53 @@ class SnapshotRefsTest : public TranscriptHotTest {
       while (!in.empty()) {
         uint8_t tag = 0;
         std::string_view body;
-        EXPECT_TRUE(ReadSnapshotItem(in, &tag, &body).ok());
-        if (tag == item::kTranscriptSealedRef ||
-            tag == item::kTranscriptSealedPartsRef) {
-          SealedRefItem r;
-          EXPECT_TRUE(DecodeSealedRef(body, &r).ok());
-          r.part.parts_file = tag == item::kTranscriptSealedPartsRef;
-          out.push_back(std::move(r));
-        }
+        ASSERT_TRUE(ReadSnapshotItem(in, &tag, &body).ok());
+        fn(tag, body);
       }
     }
     EXPECT_TRUE(reader->status().ok());
+  }
+
+  // Every reference item of snapshot `path`.
+  std::vector<SealedRefItem> RefItems(const std::string& path) {
+    std::vector<SealedRefItem> out;
+    ForEachItem(path, [&](uint8_t tag, std::string_view body) {
+      if (tag == item::kTranscriptSealedRef ||
+          tag == item::kTranscriptSealedPartsRef) {
+        SealedRefItem r;
+        EXPECT_TRUE(DecodeSealedRef(body, &r).ok());
+        r.part.parts_file = tag == item::kTranscriptSealedPartsRef;
+        out.push_back(std::move(r));
+      }
+    });
     return out;
+  }
+
+  // The content version snapshot `path` says (its meta item's first field).
+  uint32_t ContentVersion(const std::string& path) {
+    uint32_t version = 0;
+    ForEachItem(path, [&](uint8_t tag, std::string_view body) {
+      if (tag != item::kMeta) return;
+      record::ByteReader in(body);
+      EXPECT_TRUE(in.Varint32("version", &version).ok());
+    });
+    return version;
+  }
+
+  // Decision 0030, amendment: the lowest content version that has every
+  // item snapshot `path` holds, which it must say.
+  uint32_t LowestVersionFor(const std::string& path) {
+    uint32_t version = item::kVersionClientIdTags;
+    ForEachItem(path, [&](uint8_t tag, std::string_view) {
+      if (tag == item::kTranscriptHead || tag == item::kTranscriptEntries) {
+        version = std::max(version, item::kVersionTranscripts);
+      } else if (tag == item::kTranscriptSealedRef) {
+        version = std::max(version, item::kVersionSealedRef);
+      } else if (tag == item::kTranscriptSealedPartsRef) {
+        version = std::max(version, item::kVersionSealedPartsRef);
+      }
+    });
+    return version;
   }
 
   // The disk invariants after a snapshot: the files on disk are the two
@@ -145,8 +188,11 @@ class SnapshotRefsTest : public TranscriptHotTest {
     }
     EXPECT_EQ(on_disk, needed);
     // Each reference names its file as what it is: a parts file (item 12)
-    // or a snapshot (item 11).
+    // or a snapshot (item 11); each snapshot says the lowest content
+    // version that has what it holds.
     for (size_t k = 0; k < 2; ++k) {
+      EXPECT_EQ(ContentVersion(files[k].path), LowestVersionFor(files[k].path))
+          << "snapshot " << files[k].number;
       for (const SealedRefItem& r : RefItems(files[k].path)) {
         const std::string path = io::JoinPath(
             SnapshotDir(), r.part.parts_file
@@ -281,6 +327,37 @@ TEST_F(SnapshotRefsTest, SealedPartsArePublishedBesideTheSnapshot) {
   EXPECT_GT(in->snapshots.front().referred_bytes, 0u);
 }
 
+// verify's bytes read count what it reads of parts files (decision 0030):
+// the parts the two snapshots it loads refer to there, each byte once,
+// besides every segment and snapshot file whole.
+TEST_F(SnapshotRefsTest, VerifyCountsThePartsItReadsInPartsFiles) {
+  ASSERT_FALSE(OpenAndRunUntilReferring().empty());
+  Close();
+  uint64_t expected = 0;
+  for (uint64_t segment : Segments()) {
+    expected += fs_.FileSize(SegmentPath(segment)).value();
+  }
+  const std::vector<snapshot::SnapshotFile> files = Files();
+  for (const auto& f : files) expected += fs_.FileSize(f.path).value();
+  std::map<uint64_t, std::vector<bool>> read;  // parts file -> each byte
+  for (size_t k = 0; k < 2; ++k) {
+    for (const SealedRefItem& r : RefItems(files[k].path)) {
+      if (!r.part.parts_file) continue;
+      std::vector<bool>& bytes = read[r.part.snapshot];
+      bytes.resize(fs_.FileSize(PathOf(r.part.snapshot)).value());
+      std::fill_n(bytes.begin() + r.part.offset, r.part.length, true);
+    }
+  }
+  ASSERT_FALSE(read.empty()) << "no parts file to count";
+  for (const auto& [n, bytes] : read) {
+    expected += std::count(bytes.begin(), bytes.end(), true);
+  }
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_TRUE(v->ok());
+  EXPECT_EQ(v->bytes, expected);
+}
+
 // A parts file published for a snapshot that then failed is referred to
 // by nothing: it goes with the next snapshot, and its number is not given
 // out again, after a restart either.
@@ -341,9 +418,7 @@ TEST_F(SnapshotRefsTest, MostlyGarbageFilesAreReHomedAndGo) {
 }
 
 TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
-  Open();
-  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
-  ASSERT_FALSE(RunUntilReferring().empty());
+  ASSERT_FALSE(OpenAndRunUntilReferring().empty());
   Close();
   // What compact reports as before: every segment, snapshot and parts file.
   uint64_t before = 0;
@@ -357,9 +432,173 @@ TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
   EXPECT_EQ(c->bytes_before, before);
   const std::vector<snapshot::SnapshotFile> files = Files();
   EXPECT_EQ(files.size(), 2u);
-  for (const auto& f : files) EXPECT_TRUE(RefItems(f.path).empty()) << f.path;
+  for (const auto& f : files) {
+    EXPECT_TRUE(RefItems(f.path).empty()) << f.path;
+    EXPECT_EQ(ContentVersion(f.path), item::kVersionTranscripts) << f.path;
+  }
   EXPECT_TRUE(PartsFiles().empty());
   Open();
+  ExpectAllEqualTheWholeFold();
+}
+
+// Decision 0030's margin: the spill file is published only when the
+// sealed parts a snapshot refers to there are at least three quarters of
+// it, not at the half below which decision 0027 re-homes a file's parts:
+// a file published just over half could be re-homed a snapshot later.
+TEST(SnapshotSharesTest, PublishingNeedsThreeQuartersReferringHalf) {
+  EXPECT_FALSE(kPublishShare.HeldBy(749, 1000));
+  EXPECT_TRUE(kPublishShare.HeldBy(750, 1000));
+  EXPECT_FALSE(kPublishShare.HeldBy(750, 1001));  // 750.75 needed
+  EXPECT_TRUE(kPublishShare.HeldBy(751, 1001));
+  EXPECT_FALSE(kReferShare.HeldBy(499, 1000));
+  EXPECT_TRUE(kReferShare.HeldBy(500, 1000));
+  // A file published at the threshold is re-homed only once more than a
+  // quarter of it turned to garbage.
+  EXPECT_TRUE(kReferShare.HeldBy(750 - 250, 1000));
+  EXPECT_FALSE(kReferShare.HeldBy(750 - 251, 1000));
+}
+
+class SpillShareTest : public SnapshotRefsTest {
+ protected:
+  // A 128 KiB share: a round of the hot sessions (~20 KiB) fits between
+  // the three quarters of it a pass brings them to and the share past
+  // which folds ask for a background pass, so only the test's passes run
+  // and the spill file holds exactly what they wrote.
+  SpillShareTest() { options_.memory_budget_bytes = 512 << 10; }
+
+  // Reopens (the close writes a snapshot) and checks that recovery loaded
+  // the newest, which says content version `version`, and read it whole.
+  void ReopenFromANewestOf(uint32_t version) {
+    Reopen();
+    EXPECT_EQ(store().Info().snapshot_loaded,
+              std::optional<uint64_t>(Files()[0].number));
+    EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+    EXPECT_EQ(ContentVersion(Files()[0].path), version);
+    ExpectAllEqualTheWholeFold();
+  }
+
+  uint64_t SpillBytes() {
+    for (const auto& e : std::filesystem::directory_iterator(SnapshotDir())) {
+      if (IsSpillFile(e.path().string())) {
+        return fs_.FileSize(e.path().string()).value();
+      }
+    }
+    return 0;
+  }
+
+  // Fills a fresh store's spill file first with an idle session's
+  // transcript, evicted whole (a snapshot copies it: not a sealed part),
+  // then with the parts the hot sessions seal, a round and a pass at a
+  // time, until those are at least `share` of it. Returns the share
+  // reached: sealed bytes / spill bytes, what the snapshot will weigh.
+  double FillSpillUntil(double share) {
+    Open();
+    MustCreate("idle");
+    for (int i = 0; i < 30; ++i) {
+      NewEvent e;
+      e.event_type = "message.delta";
+      e.payload = R"({"messageId":"idle-)" + std::to_string(i) +
+                  R"(","text":")" + std::string(3000, 'i') + R"("})";
+      EXPECT_TRUE(db().Append(kAlice, "idle", std::move(e)).ok());
+    }
+    for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+    Round(round_++);
+    // Over three quarters of the share: the least recently used, the idle
+    // one, leaves memory for the spill file; the hot ones fit then.
+    EXPECT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+    const uint64_t evicted = SpillBytes();
+    EXPECT_GT(evicted, 80u << 10);
+    double reached = 0;
+    for (int r = 0; r < 60 && reached < share; ++r) {
+      Round(round_++);
+      EXPECT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+      const uint64_t bytes = SpillBytes();
+      reached = static_cast<double>(bytes - evicted) / bytes;
+    }
+    return reached;
+  }
+};
+
+// Just under three quarters (well over half): copied, as before decision
+// 0030; nothing is published, and the snapshot holds no item 12.
+TEST_F(SpillShareTest, ASpillUnderThreeQuartersSealedIsCopiedNotPublished) {
+  const double reached = FillSpillUntil(0.70);
+  ASSERT_GE(reached, 0.70);
+  ASSERT_LT(reached, 0.75) << "the rounds overshot the band under 3/4";
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  EXPECT_TRUE(PartsFiles().empty()) << DirListing();
+  int to_parts_files = 0;
+  for (const SealedRefItem& r : RefItems(Files()[0].path)) {
+    to_parts_files += r.part.parts_file ? 1 : 0;
+  }
+  EXPECT_EQ(to_parts_files, 0);
+  EXPECT_LT(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
+  ExpectAllEqualTheWholeFold();
+  Reopen();
+  ExpectAllEqualTheWholeFold();
+}
+
+// Decision 0030, amendment: a snapshot says the lowest content version
+// that has every item it holds, so one without parts-file references
+// stays readable by a release that reads no further; this one reads each.
+TEST_F(SpillShareTest, EachSnapshotSaysTheLowestContentVersionThatHoldsIt) {
+  FillSpillUntil(0.70);
+  // Transcripts, the spill's parts copied, nothing older to refer to.
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  EXPECT_TRUE(RefItems(Files()[0].path).empty());
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionTranscripts);
+  // Referring to those copies (item 11), no parts file.
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ExpectKeptFiles();
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedRef);
+  EXPECT_EQ(LowestVersionFor(Files()[0].path), item::kVersionSealedRef);
+  // Read back: the snapshot written at close is one of version 4 too.
+  ReopenFromANewestOf(item::kVersionSealedRef);
+  // Sealed parts alone in the spill file: published, item 12, version 5.
+  Round(round_++);
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ExpectKeptFiles();
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
+  EXPECT_EQ(PartsFiles().size(), 1u);
+  ReopenFromANewestOf(item::kVersionSealedPartsRef);
+  CloseAndVerify();
+}
+
+// Without transcripts a snapshot holds only what content version 2 has.
+TEST_F(SnapshotRefsTest, WithoutTranscriptsASnapshotSaysContentVersion2) {
+  options_.transcript_max_bytes = 0;
+  Open();
+  MustCreate("s");
+  MustAppend("s", R"({"text":"no transcript"})");
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionClientIdTags);
+  Reopen();
+  EXPECT_EQ(store().Info().snapshot_loaded,
+            std::optional<uint64_t>(Files()[0].number));
+  EXPECT_EQ(AllEvents("s").size(), 1u);
+}
+
+// At three quarters: published, and the snapshot refers to every sealed
+// part in it.
+TEST_F(SpillShareTest, ASpillAtThreeQuartersSealedIsPublished) {
+  const uint64_t spill_before_snapshot = [&] {
+    const double reached = FillSpillUntil(0.75);
+    EXPECT_GE(reached, 0.75);
+    EXPECT_LT(reached, 0.78) << "not near the threshold";
+    return SpillBytes();
+  }();
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  const std::vector<snapshot::SnapshotFile> parts = PartsFiles();
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(fs_.FileSize(parts[0].path).value(), spill_before_snapshot);
+  auto referred = SnapshotReferences(fs_, Files()[0].path);
+  ASSERT_TRUE(referred.ok()) << referred.error();
+  EXPECT_TRUE(kPublishShare.HeldBy((*referred)[parts[0].number],
+                                   spill_before_snapshot));
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
+  ExpectAllEqualTheWholeFold();
+  Reopen();
   ExpectAllEqualTheWholeFold();
 }
 
@@ -463,9 +702,7 @@ TEST_F(SnapshotRefsDamageTest, AChangedPartIsDataLossWhenRead) {
 // Power loss while snapshots that refer to older ones are written (and
 // the older files deleted): every restart equals the whole fold.
 TEST_F(SnapshotRefsTest, CrashesAroundReferringSnapshotsLoseNothing) {
-  Open();
-  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
-  ASSERT_FALSE(RunUntilReferring().empty());
+  ASSERT_FALSE(OpenAndRunUntilReferring().empty());
   int round = round_;
   for (int crash = 0; crash < 6; ++crash) {
     SCOPED_TRACE("crash " + std::to_string(crash));

@@ -173,12 +173,14 @@ Status FileSnapshotter::SnapshotLocked(bool self_contained) {
   // Decision 0030: the parts sealed since the previous snapshot lie in the
   // spill file; published beside this snapshot (durable before it is),
   // they are referred to there instead of copied. Not when they are under
-  // half of the file (evicted transcripts, which are copied, or entries
-  // the cap dropped): the rule every referred file keeps.
+  // three quarters of the file (the rest: evicted transcripts, which are
+  // copied, or entries the cap dropped): a file published nearer the half
+  // rule could be re-homed at the next snapshot, its parts written twice
+  // after all.
   bool published = false;
   if (!self_contained && spill_ != nullptr) {
     const uint64_t live = SealedBytesIn(image, spill_->file());
-    if (live > 0 && 2 * live >= spill_->bytes()) {
+    if (live > 0 && kPublishShare.HeldBy(live, spill_->bytes())) {
       const uint64_t parts_number = next_number_++;
       const uint64_t size = spill_->bytes();
       Status s = spill_->Publish(parts_number);

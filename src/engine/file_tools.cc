@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <set>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "base/format_version.h"
 #include "engine/file_recovery.h"
@@ -16,6 +19,7 @@
 #include "journal/segment_files.h"
 #include "record/mutation_codec.h"
 #include "snapshot/snapshot_dir.h"
+#include "snapshot/snapshot_format.h"
 #include "snapshot/snapshot_reader.h"
 
 namespace acpstore::engine {
@@ -321,15 +325,31 @@ Result<VerifyReport> Verify(const std::string& data_dir,
   // its sealed parts may itself refer to files that went since (no kept
   // snapshot needs them): its framing and checksums are checked, and its
   // parts through the snapshots that refer to them; it is not loaded.
+  // Each snapshot's references are read once, here or when it is loaded.
+  std::map<uint64_t, std::vector<TranscriptSealed::Part>> references;
+  auto references_of = [&](const snapshot::SnapshotFile& f)
+      -> const std::vector<TranscriptSealed::Part>& {
+    auto [it, fresh] = references.try_emplace(f.number);
+    if (fresh) {
+      // A damaged one: LoadSnapshot reports it.
+      auto parts = SnapshotReferredParts(fs, f.path);
+      if (parts.ok()) it->second = std::move(*parts);
+    }
+    return it->second;
+  };
   std::set<uint64_t> referred_only;
   for (size_t i = 0; i < snapshots.size() && i < 2; ++i) {
-    if (auto r = SnapshotReferences(fs, snapshots[i].path); r.ok()) {
-      for (const auto& [n, bytes] : *r) referred_only.insert(n);
+    for (const TranscriptSealed::Part& p : references_of(snapshots[i])) {
+      referred_only.insert(p.snapshot);
     }
   }
   for (size_t i = 0; i < snapshots.size() && i < 2; ++i) {
     referred_only.erase(snapshots[i].number);
   }
+  // Decision 0030: of a parts file, loading reads (and CRC-checks) the
+  // parts the snapshot refers to, not the garbage between them: those
+  // ranges count toward the bytes read, each byte once.
+  std::map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>> parts_read;
   for (size_t i = 0; i < snapshots.size(); ++i) {
     const auto& f = snapshots[i];
     if (referred_only.count(f.number) > 0) {
@@ -358,9 +378,29 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     if (Result<uint64_t> size = fs.FileSize(f.path); size.ok()) {
       report.bytes += *size;
     }
+    for (const TranscriptSealed::Part& p : references_of(f)) {
+      if (p.parts_file) {
+        parts_read[p.snapshot].emplace_back(p.offset, p.offset + p.length);
+      }
+    }
     ++report.snapshots;
     state.reset();
     Report(progress, "snapshots", i + 1, snapshots.size());
+  }
+  for (auto& [n, ranges] : parts_read) {
+    // A missing or short parts file is a problem above; only what it has
+    // was read.
+    Result<uint64_t> size = fs.FileSize(
+        io::JoinPath(layout.snapshot_dir, snapshot::PartsFileName(n)));
+    if (!size.ok()) continue;
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t counted_to = 0;
+    for (const auto& [from, to] : ranges) {
+      const uint64_t end = std::min(to, *size);
+      const uint64_t start = std::max(from, counted_to);
+      if (end > start) report.bytes += end - start;
+      counted_to = std::max(counted_to, end);
+    }
   }
   return report;
 }

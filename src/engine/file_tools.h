@@ -102,7 +102,9 @@ struct VerifyReport {
   uint64_t records = 0;  // data records that verified
   uint64_t events = 0;   // event sub-records that verified
   uint64_t snapshots = 0;
-  uint64_t bytes = 0;                // bytes read
+  // Bytes read: every segment and snapshot file, and of each parts file
+  // the parts the loaded snapshots refer to (decision 0030), each once.
+  uint64_t bytes = 0;
   std::optional<Problem> torn_tail;  // of the newest segment; not damage
   std::vector<Problem> problems;     // damage: verify exits 1
   bool ok() const { return problems.empty(); }
