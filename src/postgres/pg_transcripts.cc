@@ -401,12 +401,12 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
     return Status::OK();  // not due (Checkpointer: a job run alone)
   }
   const bool lost = Lost(folded, first);
-  ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(load));
-  Current cur;
-  ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
-                                        std::move(stored), TailViews(tail),
-                                        lost, limits, &cur));
-  if (tail.rows() > 0 || lost) {
+  if (tail.rows() > 0 || lost) {  // else only skipped types: nothing folds
+    ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(load));
+    Current cur;
+    ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
+                                          std::move(stored), TailViews(tail),
+                                          lost, limits, &cur));
     ACPSTORE_RETURN_IF_ERROR(WriteCurrent(conn, tenant_id, session_id, cur));
   }
   out.folded_seq = last;

@@ -225,11 +225,12 @@ void Transcript::CloseTool(
 void Transcript::CloseStaleTools() {
   while (!open_by_index_.empty() &&
          open_by_index_.begin()->first + kOpenToolWindow < end_index() - 1) {
-    auto it = open_tools_.find(open_by_index_.begin()->second);
-    if (it != open_tools_.end()) {
+    const auto oldest = open_by_index_.begin();
+    auto it = open_tools_.find(oldest->second);
+    if (it != open_tools_.end() && it->second == oldest->first) {
       CloseTool(it);
     } else {
-      open_by_index_.erase(open_by_index_.begin());  // never: kept in step
+      open_by_index_.erase(oldest);  // never: the maps are kept in step
     }
   }
 }
@@ -610,8 +611,9 @@ Status Transcript::DecodePartial(
     }
     out->entries_[index - out->base_] = std::make_shared<Entry>(std::move(e));
   }
-  // A head written before the window (decision 0031) may list starts it
-  // has closed since: the fold would have closed them as it went.
+  // Open starts listed before the window (decision 0031; postgres keeps
+  // the list in `transcripts.open_idx`) may include ones it has closed
+  // since: the fold would have closed them as it went.
   out->CloseStaleTools();
   out->expected_entries_ = 0;
   return Status::OK();
@@ -678,7 +680,7 @@ bool operator==(const Transcript& a, const Transcript& b) {
       a.base_ != b.base_ || a.sealed_ != b.sealed_ ||
       a.folded_seq_ != b.folded_seq_ || a.bytes_ != b.bytes_ ||
       a.usage_ != b.usage_ || a.entries_.size() != b.entries_.size() ||
-      a.open_tools_ != b.open_tools_) {
+      a.open_tools_ != b.open_tools_ || a.open_by_index_ != b.open_by_index_) {
     return false;
   }
   for (size_t k = 0; k < kMaxEntryKind; ++k) {

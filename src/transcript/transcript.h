@@ -132,8 +132,11 @@ class Transcript {
  public:
   // How many later entries a tool start waits for its completion through
   // (see the rules above). Part of the fold: every engine, every stored
-  // transcript, the same value.
-  static constexpr uint64_t kOpenToolWindow = 1000;
+  // transcript, the same value. It may only ever go down: a start the
+  // window closed may have been sealed or left out of postgres's open
+  // list, so a larger window in a later release would find it open in
+  // one engine and closed in another (a format change, decision 0031).
+  static constexpr uint64_t kOpenToolWindow = 256;
 
   Transcript() = default;
   // Copies share entries and mark them shared (see above); the source must
