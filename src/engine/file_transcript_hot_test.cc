@@ -93,6 +93,54 @@ TEST_F(TranscriptHotTest, TheCapDropsSealedEntriesAndSnapshotsCopyTheRest) {
   ExpectAllEqualTheWholeFold();
 }
 
+// Decision 0031: a tool start that never completes stops holding the
+// entries after it once the window passes it. Session 0 starts a tool
+// that nothing completes, then takes the workload's rounds: after the
+// window its transcript's resident part is bounded as the others' are
+// (before, it kept every entry), the sealed start survives snapshots and
+// restarts (copied, referred to, replayed) without coming back open, and
+// a late completion is an entry of its own, as in the whole fold.
+TEST_F(TranscriptHotTest, AnAbandonedToolStartStopsHoldingTheTailOnceTheWindowPasses) {
+  Open();
+  for (int s = 0; s < kSessions; ++s) MustCreate(Id(s));
+  Append(0, "tool.started",
+         R"({"input":{"cmd":"sleep"},"kind":"execute","title":"abandoned","toolCallId":"gone"})");
+  int round = 0;
+  // Each round adds 3-4 entries per session.
+  while (whole_[0].end_index() < transcript::Transcript::kOpenToolWindow + 40) {
+    Round(round++);
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+    if (round % 20 == 0) {
+      ASSERT_TRUE(store().SnapshotNow().ok());
+    }
+  }
+  ASSERT_TRUE(whole_[0].open_tool_indexes().size() <= 1u);
+  ASSERT_TRUE(whole_[0].open_tool_indexes().empty() ||
+              whole_[0].open_tool_indexes().front() != 1u);
+  for (int i = 0; i < 3; ++i) {
+    Round(round++);
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
+  }
+  EXPECT_LE(store().Stats().memory_transcript_bytes,
+            Share() + kSessions * kTailBound);
+  ExpectAllEqualTheWholeFold();
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  Round(round++);
+  ASSERT_TRUE(store().SnapshotNow().ok());  // refers to the sealed start
+  Reopen();
+  ExpectAllEqualTheWholeFold();
+  Append(0, "tool.completed",
+         R"({"status":"completed","text":"late","toolCallId":"gone"})");
+  const transcript::Entry& late = whole_[0].at(whole_[0].end_index() - 1);
+  ASSERT_FALSE(late.started);  // the whole fold's rule, checked here too
+  ASSERT_EQ(late.text, "late");
+  ExpectAllEqualTheWholeFold();
+  Close();
+  RemoveSnapshots();  // from the journal alone
+  Open();
+  ExpectAllEqualTheWholeFold();
+}
+
 TEST_F(TranscriptHotTest, AppendsNeedOnlyTheTailAndAFailedSealedReadIsAnError) {
   // A 256 KiB share that the rounds below never pass, so that no
   // background pass runs: the explicit one (the first, which evicts
