@@ -4,19 +4,17 @@
 
 #include <algorithm>
 #include <bit>
-#include <string_view>
-#include <unordered_set>
 #include <utility>
-
-#include "postgres/pg_rows.h"
 
 namespace acpstore::postgres {
 
 CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
-                         std::string channel, TranscriptConfig transcripts)
+                         std::string channel, Publish publish,
+                         TranscriptConfig transcripts)
     : pool_(pool),
       transact_(std::move(transact)),
       channel_(std::move(channel)),
+      publish_(std::move(publish)),
       transcripts_(transcripts) {
   if (transcripts_.on()) {
     checkpoints_ =
@@ -159,7 +157,7 @@ CommitQueue::Cached CommitQueue::RunCached(PgConn& c,
   return Cached::kNotRun;
 }
 
-void CommitQueue::Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
+void CommitQueue::Acknowledge(std::vector<CommitJob>& jobs,
                               std::vector<DueCheckpoint> due) {
   CountBatch(jobs.size());
   // Committed: the checkpoints see the appends that made them due.
@@ -170,7 +168,7 @@ void CommitQueue::Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
   }
   // Acknowledged at once: durable now, whatever the NOTIFY does.
   for (CommitJob& j : jobs) j.finish(Status::OK());
-  Notify(c, notes);
+  publish_(notes);
 }
 
 void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
@@ -182,7 +180,7 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
       std::vector<DueCheckpoint> due;
       switch (RunCached(c, jobs, &due)) {
         case Cached::kCommitted:
-          Acknowledge(c, jobs, std::move(due));
+          Acknowledge(jobs, std::move(due));
           return;
         case Cached::kFinished:
           return;
@@ -196,7 +194,7 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
         Result<PgResult> commit = c.Run("COMMIT");
         if (commit.ok()) {
           sessions_.Put(std::move(settled));
-          Acknowledge(c, jobs, std::move(due));
+          Acknowledge(jobs, std::move(due));
           return;
         }
         if (!c.healthy()) {
@@ -228,40 +226,8 @@ void CommitQueue::RunBatch(std::vector<CommitJob>& jobs) {
     std::vector<std::string> notes;
     if (s.ok() && j.notes) j.notes(&notes);
     j.finish(std::move(s));
-    if (!notes.empty()) {
-      Result<PgPool::Lease> lease = pool_->Borrow();
-      if (lease.ok()) Notify(**lease, notes);
-    }
+    publish_(notes);
   }
-}
-
-void CommitQueue::Notify(PgConn& c, const std::vector<std::string>& notes) {
-  if (notes.empty()) return;
-  // One notification per session: its last payload in the batch (jobs of
-  // one session run in order, so the highest lastSeq). A listener reads
-  // every row up to what it hears; more notifications would only wake
-  // its streams again for nothing.
-  std::vector<std::string> last;
-  std::unordered_set<std::string_view> seen;
-  for (auto it = notes.rbegin(); it != notes.rend(); ++it) {
-    const std::string_view note = *it;
-    const size_t space = note.find(' ');
-    if (seen.insert(note.substr(space == std::string_view::npos ? 0 : space))
-            .second) {
-      last.push_back(*it);
-    }
-  }
-  // One statement, one notification per payload (the format every
-  // listener parses). It commits on its own without a WAL flush to wait
-  // for (a transaction that only NOTIFYs writes no WAL but its commit
-  // record, flushed asynchronously), so it holds PostgreSQL's notification
-  // lock only briefly. Lost (the connection broke, the server dies now):
-  // the listeners' poll of their subscribed sessions wakes the streams.
-  // Prepared: unprepared, PostgreSQL planned it again for every batch
-  // (16 of its 23 us in pg_stat_statements, decision 0017).
-  static constexpr PgStatement kNotifyBatch{
-      "notify_batch", "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n"};
-  (void)c.Exec(kNotifyBatch, PgParams().Text(channel_).Text(TextArray(last)));
 }
 
 }  // namespace acpstore::postgres

@@ -12,10 +12,12 @@
 // writes go out with the COMMIT - two round trips per batch, however many
 // appends each session has in it (decision 0017). Each job is completed
 // only after COMMIT returned
-// (synchronous_commit on). Then, on the same connection, one statement
-// NOTIFYs each session the batch appended to, once (decision 0013): a
-// NOTIFY inside the transaction would make PostgreSQL commit the batches
-// one at a time. If any job of a batch meets a database error, the batch
+// (synchronous_commit on). Then the batch's notifications (one per
+// session it appended to) go to `publish`, the server's notification
+// connection (pg_listener.h, decisions 0013 and 0032), which sends them
+// off this thread: a NOTIFY inside the transaction would make PostgreSQL
+// commit the batches one at a time, and one on the commit thread would
+// hold it from the next batch for a round trip. If any job of a batch meets a database error, the batch
 // is rolled back and each job runs again in a transaction of its own
 // (`run`), so one bad request never fails the others. A batch runs its
 // jobs in `lock_order` order (see CommitJob), not arrival order. After
@@ -98,10 +100,16 @@ class CommitQueue {
   // retry rules (PgStore::InTransaction).
   using Transact = std::function<Status(const std::function<Status(PgConn&)>&)>;
 
-  // `channel`: where the appends' notifications go (pg_write.h).
-  // `transcripts`: when a batch checkpoints a transcript (pg_transcripts.h).
+  // Takes committed appends' notifications (pg_notify_payload.h lines);
+  // must not block on the database.
+  using Publish = std::function<void(const std::vector<std::string>&)>;
+
+  // `channel`: the store's NOTIFY channel (pg_notify_payload.h), for what a
+  // transaction notifies itself (a deleted session). `transcripts`: when a
+  // batch checkpoints a transcript (pg_transcripts.h).
   CommitQueue(PgPool* pool, Transact transact, size_t workers,
-              std::string channel, TranscriptConfig transcripts);
+              std::string channel, Publish publish,
+              TranscriptConfig transcripts);
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -143,19 +151,15 @@ class CommitQueue {
   Cached RunCached(PgConn& c, std::vector<CommitJob>& jobs,
                    std::vector<DueCheckpoint>* due);
   // After the COMMIT of a batch of appends: count it, post its due
-  // checkpoints, complete the jobs, then NOTIFY (below).
-  void Acknowledge(PgConn& c, std::vector<CommitJob>& jobs,
+  // checkpoints, complete the jobs, then publish their notifications.
+  void Acknowledge(std::vector<CommitJob>& jobs,
                    std::vector<DueCheckpoint> due);
   void CountBatch(size_t n);
-  // After COMMIT: one pg_notify per session the jobs' `notes` name (the
-  // last, highest, payload of each), in one statement on `c`. A failure
-  // is only logged away: the listeners' poll (pg_listener.h) wakes the
-  // streams within a second anyway.
-  void Notify(PgConn& c, const std::vector<std::string>& notes);
 
   PgPool* const pool_;
   const Transact transact_;
   const std::string channel_;
+  const Publish publish_;
   const TranscriptConfig transcripts_;
   base::Mutex mu_;
   base::CondVar cv_;

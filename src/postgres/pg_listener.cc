@@ -4,9 +4,10 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <memory>
 #include <utility>
@@ -28,21 +29,6 @@ std::string ListenerApplicationName(const std::string& schema) {
   return ("acpstore-listener:" + schema).substr(0, 63);
 }
 
-bool ParseNotifyPayload(std::string_view payload, std::string_view* tenant_id,
-                        std::string_view* session_id, EventSeq* last_seq) {
-  size_t space = payload.find(' ');
-  if (space == std::string_view::npos) return false;
-  auto [end, ec] =
-      std::from_chars(payload.data(), payload.data() + space, *last_seq);
-  if (ec != std::errc() || end != payload.data() + space) return false;
-  std::string_view rest = payload.substr(space + 1);
-  size_t tab = rest.find('\t');
-  if (tab == std::string_view::npos) return false;
-  *tenant_id = rest.substr(0, tab);
-  *session_id = rest.substr(tab + 1);
-  return true;
-}
-
 PgListener::PgListener(std::string url, std::string schema,
                        std::string channel, OnNotify on_notify, OnGap on_gap,
                        Subscribed subscribed)
@@ -52,24 +38,83 @@ PgListener::PgListener(std::string url, std::string schema,
       on_notify_(std::move(on_notify)),
       on_gap_(std::move(on_gap)),
       subscribed_(std::move(subscribed)),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       thread_([this] { Loop(); }) {}
 
 PgListener::~PgListener() {
   stop_.store(true);
+  Wake();
   thread_.join();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void PgListener::Wake() {
+  if (wake_fd_ < 0) return;  // no eventfd: the poll's timeout bounds the wait
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void PgListener::Publish(const std::vector<std::string>& lines) {
+  if (lines.empty()) return;
+  bool was_empty = false;
+  {
+    base::MutexLock lock(&mu_);
+    was_empty = pending_.empty();
+    for (const std::string& line : lines) (void)pending_.Add(line);
+  }
+  if (was_empty) Wake();
+}
+
+uint64_t PgListener::notify_dropped() const {
+  base::MutexLock lock(&mu_);
+  return pending_.dropped();
+}
+
+bool PgListener::SendPending(PgConn& conn) {
+  std::vector<std::string> payloads;
+  {
+    base::MutexLock lock(&mu_);
+    if (pending_.empty()) return true;
+    payloads = pending_.TakePayloads();
+  }
+  // One statement, one notification per payload. It commits on its own
+  // without a WAL flush to wait for (a transaction that only NOTIFYs
+  // writes no WAL before its commit record, flushed asynchronously), so
+  // it holds PostgreSQL's notification lock only briefly. Prepared:
+  // unprepared, PostgreSQL planned it again each time (decision 0017).
+  static constexpr PgStatement kNotifyAll{
+      "notify_all", "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n"};
+  Result<PgResult> r =
+      conn.Exec(kNotifyAll, PgParams().Text(channel_).Text(TextArray(payloads)));
+  if (r.ok()) {
+    notify_statements_.fetch_add(1);
+    notify_payloads_.fetch_add(payloads.size());
+    return true;
+  }
+  // Perhaps sent, perhaps not: again after the reconnect (a notification
+  // heard twice only wakes streams that find nothing new).
+  base::MutexLock lock(&mu_);
+  for (const std::string& p : payloads) pending_.AddPayload(p);
+  return conn.healthy();
 }
 
 void PgListener::Drain(PgConn& conn) {
+  const int self = PQbackendPID(conn.raw());
   while (PGnotify* note = PQnotifies(conn.raw())) {
-    std::string_view tenant, session;
-    EventSeq seq = 0;
-    if (ParseNotifyPayload(note->extra, &tenant, &session, &seq)) {
-      auto it = seen_.find(engine::TenantKey(tenant, session));
-      if (it != seen_.end() && static_cast<int64_t>(seq) > it->second.last_seq) {
-        it->second.last_seq = static_cast<int64_t>(seq);
+    // Our own: the store woke its subscribers at the COMMIT; only the
+    // recheck's record of what was heard moves.
+    const bool own = note->be_pid == self;
+    ForEachNotified(note->extra, [&](std::string_view tenant,
+                                     std::string_view session, EventSeq seq) {
+      if (!seen_.empty()) {
+        auto it = seen_.find(engine::TenantKey(tenant, session));
+        if (it != seen_.end() &&
+            static_cast<int64_t>(seq) > it->second.last_seq) {
+          it->second.last_seq = static_cast<int64_t>(seq);
+        }
       }
-      on_notify_(tenant, session, seq);
-    }
+      if (!own) on_notify_(tenant, session, seq);
+    });
     PQfreemem(note);
   }
 }
@@ -134,6 +179,7 @@ void PgListener::Loop() {
                    PgParams().Text(ListenerApplicationName(schema_)))
               .ok() &&
           c->Run("LISTEN " + c->QuoteIdentifier(channel_)).ok()) {
+        backend_pid_.store(PQbackendPID(c->raw()));
         connected_.store(true);
         connects_.fetch_add(1);
         backoff = std::chrono::milliseconds(100);
@@ -141,22 +187,54 @@ void PgListener::Loop() {
         // LISTEN too): every subscriber reads again from its cursor.
         on_gap_();
         seen_.clear();
-        auto recheck = std::chrono::steady_clock::now();
+        using Clock = std::chrono::steady_clock;
+        auto recheck = Clock::now();
+        // When what is pending goes out: a publish starts the window, and
+        // what is published within it goes in the same statement. Now
+        // after a reconnect, for what a failed send left pending.
+        // Clock::time_point::max(): nothing waits to be sent.
+        constexpr Clock::time_point kNever = Clock::time_point::max();
+        Clock::time_point send_at = Clock::now();
         while (!stop_.load() && c->healthy()) {
-          if (std::chrono::steady_clock::now() >= recheck) {
+          if (Clock::now() >= recheck) {
             if (!Recheck(*c)) break;
             Drain(*c);  // what arrived while the query ran
-            recheck = std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(kRecheckMs);
+            recheck = Clock::now() + std::chrono::milliseconds(kRecheckMs);
           }
-          pollfd pfd{PQsocket(c->raw()), POLLIN, 0};
-          int n = poll(&pfd, 1, kPollMs);
+          int timeout = kPollMs;
+          if (send_at != kNever) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                send_at - Clock::now());
+            timeout = static_cast<int>(
+                std::clamp<int64_t>(left.count(), 0, kPollMs));
+          }
+          pollfd pfd[2] = {{PQsocket(c->raw()), POLLIN, 0},
+                           {wake_fd_, POLLIN, 0}};
+          const int n = poll(pfd, wake_fd_ >= 0 ? 2 : 1, timeout);
           if (n < 0) continue;  // EINTR
-          if (n == 0) continue;
-          if (PQconsumeInput(c->raw()) == 0) break;  // connection lost
-          Drain(*c);
+          if (wake_fd_ < 0) {
+            // No eventfd: what was published waits for the poll's timeout.
+            send_at = Clock::now();
+          } else if ((pfd[1].revents & POLLIN) != 0) {
+            uint64_t count = 0;
+            (void)!read(wake_fd_, &count, sizeof count);
+            if (send_at == kNever) {
+              send_at = Clock::now() + std::chrono::milliseconds(kSendWindowMs);
+            }
+          }
+          if (Clock::now() >= send_at) {
+            send_at = kNever;
+            if (!SendPending(*c)) break;
+          }
+          if (pfd[0].revents != 0 && PQconsumeInput(c->raw()) == 0) {
+            break;  // connection lost
+          }
+          Drain(*c);  // also what arrived while a NOTIFY ran
         }
+        // Stopping: what the last commits published goes out if it can.
+        if (stop_.load() && c->healthy()) (void)SendPending(*c);
         connected_.store(false);
+        backend_pid_.store(0);
       }
     }
     // Wait out the backoff in short steps, so Stop is not delayed.

@@ -178,6 +178,9 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
         return self->InTransaction(body);
       },
       std::max<size_t>(1, options.postgres_pool / 2), store->channel_,
+      [self](const std::vector<std::string>& notes) {
+        self->listener_->Publish(notes);
+      },
       TranscriptConfigOf(options));
   if (options.maintenance_interval_ms > 0) {
     store->maintenance_ = std::make_unique<engine::PeriodicThread>(

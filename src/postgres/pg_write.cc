@@ -271,20 +271,6 @@ class Writer {
 
 }  // namespace
 
-std::string NotifyChannel(const std::string& schema) {
-  return schema + ".events";
-}
-
-std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
-                          std::string_view session_id) {
-  std::string payload = std::to_string(last_seq);
-  payload.push_back(' ');
-  payload.append(tenant_id);
-  payload.push_back('\t');
-  payload.append(session_id);
-  return payload;
-}
-
 const PgStatement kInsertEventStatement = kInsertEvent;
 
 PgParams InsertEventParams(std::string_view tenant_id,

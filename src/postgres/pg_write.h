@@ -20,18 +20,12 @@
 
 #include "acpstore/status.h"
 #include "postgres/pg_conn.h"
+#include "postgres/pg_notify_payload.h"
 #include "postgres/pg_transcripts.h"
 #include "postgres/pg_working_set.h"
 #include "record/mutation.h"
 
 namespace acpstore::postgres {
-
-// The NOTIFY channel of the store in `schema`, and its payload:
-// "<lastSeq> <tenantId>\t<sessionId>" (ids contain no control character).
-// A deleted session is announced with lastSeq 0.
-std::string NotifyChannel(const std::string& schema);
-std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
-                          std::string_view session_id);
 
 // Queues (pipelined) the INSERT of one event row of session `session_id`:
 // the one statement every write path uses for it, so a column added to

@@ -1,0 +1,104 @@
+// Notification payloads: see pg_notify_payload.h.
+
+#include "postgres/pg_notify_payload.h"
+
+#include <charconv>
+
+namespace acpstore::postgres {
+namespace {
+
+// One line split into its seq and its "<tenantId>\t<sessionId>" key; false
+// if malformed.
+bool SplitLine(std::string_view line, EventSeq* last_seq,
+               std::string_view* key) {
+  const size_t space = line.find(' ');
+  if (space == std::string_view::npos || space == 0) return false;
+  auto [end, ec] = std::from_chars(line.data(), line.data() + space, *last_seq);
+  if (ec != std::errc() || end != line.data() + space) return false;
+  *key = line.substr(space + 1);
+  return key->find('\t') != std::string_view::npos;
+}
+
+}  // namespace
+
+std::string NotifyChannel(const std::string& schema) {
+  return schema + ".events";
+}
+
+std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
+                          std::string_view session_id) {
+  std::string payload = std::to_string(last_seq);
+  payload.push_back(' ');
+  payload.append(tenant_id);
+  payload.push_back('\t');
+  payload.append(session_id);
+  return payload;
+}
+
+size_t ForEachNotified(
+    std::string_view payload,
+    base::FunctionRef<void(std::string_view tenant_id,
+                           std::string_view session_id, EventSeq last_seq)>
+        visit) {
+  size_t visited = 0;
+  while (!payload.empty()) {
+    const size_t lf = payload.find('\n');
+    const std::string_view line = payload.substr(0, lf);
+    payload = lf == std::string_view::npos ? std::string_view()
+                                           : payload.substr(lf + 1);
+    EventSeq seq = 0;
+    std::string_view key;
+    if (!SplitLine(line, &seq, &key)) continue;
+    const size_t tab = key.find('\t');
+    visit(key.substr(0, tab), key.substr(tab + 1), seq);
+    ++visited;
+  }
+  return visited;
+}
+
+bool PendingNotifications::Add(std::string_view line) {
+  EventSeq seq = 0;
+  std::string_view key;
+  if (!SplitLine(line, &seq, &key)) return false;
+  auto it = by_session_.find(std::string(key));
+  if (it != by_session_.end()) {
+    if (seq > it->second) it->second = seq;
+    return true;
+  }
+  if (by_session_.size() >= max_sessions_) {
+    ++dropped_;
+    return false;
+  }
+  by_session_.emplace(key, seq);
+  return true;
+}
+
+void PendingNotifications::AddPayload(std::string_view payload) {
+  while (!payload.empty()) {
+    const size_t lf = payload.find('\n');
+    (void)Add(payload.substr(0, lf));
+    if (lf == std::string_view::npos) break;
+    payload.remove_prefix(lf + 1);
+  }
+}
+
+std::vector<std::string> PendingNotifications::TakePayloads(size_t max_bytes) {
+  std::vector<std::string> payloads;
+  std::string line;
+  for (const auto& [key, seq] : by_session_) {
+    line = std::to_string(seq);
+    line.push_back(' ');
+    line.append(key);
+    if (payloads.empty() ||
+        payloads.back().size() + 1 + line.size() > max_bytes) {
+      payloads.push_back(line);
+    } else {
+      payloads.back().push_back('\n');
+      payloads.back().append(line);
+    }
+  }
+  by_session_.clear();
+  return payloads;
+}
+
+}  // namespace acpstore::postgres

@@ -1,0 +1,179 @@
+// PgListener, the notification connection (pg_listener.h, decision 0032),
+// with two listeners on one channel as two servers: what one publishes
+// reaches the other, many sessions in one statement and in as few
+// notifications as the payload limit allows, and never comes back to the
+// publisher; what is published while its connection is down goes out after
+// the reconnect; a one-line notification as 0.1.0 sends it is heard.
+//
+// Uses the database of scripts/test.sh (pg_test_env.h); without it every
+// test fails.
+
+#include "postgres/pg_listener.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pg_test_env.h"
+#include "postgres/pg_notify_payload.h"
+
+namespace acpstore::postgres {
+namespace {
+
+// What one listener heard: "tenant/session" -> the highest seq.
+struct Ears {
+  std::mutex mu;
+  std::map<std::string, EventSeq> heard;
+  size_t lines = 0;
+
+  PgListener::OnNotify Callback() {
+    return [this](std::string_view tenant, std::string_view session,
+                  EventSeq seq) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++lines;
+      EventSeq& s = heard[std::string(tenant) + "/" + std::string(session)];
+      if (seq > s) s = seq;
+    };
+  }
+  std::map<std::string, EventSeq> Snapshot() {
+    std::lock_guard<std::mutex> lock(mu);
+    return heard;
+  }
+  size_t Lines() {
+    std::lock_guard<std::mutex> lock(mu);
+    return lines;
+  }
+};
+
+class PgListenerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const ::testing::TestInfo* info =
+        ::testing::UnitTest::GetInstance()->current_test_info();
+    schema_ = pgtest::SchemaFor(std::string("listener.") + info->name() + "." +
+                                std::to_string(::getpid()));
+    Result<std::string> url = pgtest::TestPostgresUrl();
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+    Sql("CREATE SCHEMA \"" + schema_ + "\"");
+    a_ = Open(&ears_a_);
+    b_ = Open(&ears_b_);
+    ASSERT_TRUE(WaitFor([&] { return a_->connected() && b_->connected(); }));
+  }
+
+  void TearDown() override {
+    a_.reset();
+    b_.reset();
+    Sql("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE");
+  }
+
+  std::unique_ptr<PgListener> Open(Ears* ears) {
+    return std::make_unique<PgListener>(
+        url_, schema_, NotifyChannel(schema_), ears->Callback(), [] {},
+        [] { return std::vector<std::string>(); });
+  }
+
+  std::string Sql(const std::string& sql) {
+    PGconn* c = PQconnectdb(url_.c_str());
+    std::string out;
+    if (PQstatus(c) == CONNECTION_OK) {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+        out = PQgetvalue(r, 0, 0);
+      }
+      PQclear(r);
+    }
+    PQfinish(c);
+    return out;
+  }
+
+  template <typename F>
+  static bool WaitFor(F done, std::chrono::seconds limit = std::chrono::seconds(10)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  std::string url_, schema_;
+  Ears ears_a_, ears_b_;
+  std::unique_ptr<PgListener> a_, b_;
+};
+
+TEST_F(PgListenerTest, ManySessionsGoInOneStatementAndReachOnlyTheOtherServer) {
+  std::vector<std::string> lines;
+  std::map<std::string, EventSeq> want;
+  for (int i = 0; i < 500; ++i) {
+    const std::string session =
+        "session-" + std::to_string(i) + std::string(40, 'x');
+    lines.push_back(NotifyPayload(i + 1, "t1", session));
+    want["t1/" + session] = i + 1;
+  }
+  // A session named twice goes out once, with its higher seq.
+  lines.push_back(NotifyPayload(1000, "t1", "session-7" + std::string(40, 'x')));
+  want["t1/session-7" + std::string(40, 'x')] = 1000;
+  a_->Publish(lines);
+
+  ASSERT_TRUE(WaitFor([&] { return ears_b_.Snapshot() == want; }))
+      << "heard " << ears_b_.Snapshot().size() << " of " << want.size();
+  EXPECT_EQ(ears_b_.Lines(), want.size());
+  // One statement; ~30 KB of lines in payloads under the limit, so a few.
+  EXPECT_EQ(a_->notify_statements(), 1u);
+  EXPECT_GE(a_->notify_payloads(), 4u);
+  EXPECT_LE(a_->notify_payloads(), 6u);
+  EXPECT_EQ(a_->notify_dropped(), 0u);
+  // The publisher's own notifications do not come back to its callback
+  // (its store woke its subscribers at the COMMIT).
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(ears_a_.Lines(), 0u);
+}
+
+TEST_F(PgListenerTest, WhatIsPublishedWhileDisconnectedGoesOutAfterTheReconnect) {
+  // A session of its own every ~half millisecond, from before the
+  // connection is cut until well after it is back: some go out in sends
+  // that fail on the dead connection (kept pending), some are published
+  // while nobody is connected; every one must reach the other server.
+  const int pid = a_->backend_pid();
+  ASSERT_NE(pid, 0);
+  std::map<std::string, EventSeq> want;
+  std::atomic<bool> reconnected{false};
+  std::thread publisher([&] {
+    int after = 0;
+    for (int i = 0; after < 200 && i < 100000; ++i) {
+      a_->Publish({NotifyPayload(i + 1, "t1", "s-" + std::to_string(i))});
+      want["t1/s-" + std::to_string(i)] = i + 1;
+      if (reconnected.load()) ++after;
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(Sql("SELECT pg_terminate_backend(" + std::to_string(pid) + ")"), "t");
+  EXPECT_TRUE(WaitFor([&] { return a_->connects() >= 2; }));
+  reconnected.store(true);
+  publisher.join();
+  EXPECT_NE(a_->backend_pid(), pid);
+  ASSERT_TRUE(WaitFor([&] { return ears_b_.Snapshot() == want; }))
+      << "heard " << ears_b_.Snapshot().size() << " of " << want.size();
+}
+
+TEST_F(PgListenerTest, AOneLineNotificationAsVersion010SendsItIsHeard) {
+  Sql("SELECT pg_notify('" + NotifyChannel(schema_) + "', E'42 t9\\ts-old')");
+  ASSERT_TRUE(WaitFor([&] {
+    return ears_a_.Snapshot() == std::map<std::string, EventSeq>{{"t9/s-old", 42}} &&
+           ears_b_.Snapshot() == std::map<std::string, EventSeq>{{"t9/s-old", 42}};
+  }));
+}
+
+}  // namespace
+}  // namespace acpstore::postgres
