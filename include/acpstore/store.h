@@ -154,6 +154,11 @@ struct StoreStats {
   // Reads that found a stored event failing its checksum (kDataLoss).
   // Non-zero means damage on disk: /readyz reports it.
   uint64_t data_loss_reads = 0;
+  // The postgres engine: sessions whose live-event notification this
+  // server dropped instead of sending (too many pending, or refused by the
+  // database on a live connection). Other servers' streams get those events
+  // from their once-a-second recheck instead. Cumulative.
+  uint64_t notifications_dropped = 0;
 };
 
 // A lease may be named by its attempt number instead of its token, for an

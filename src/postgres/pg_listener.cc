@@ -67,7 +67,7 @@ void PgListener::Publish(const std::vector<std::string>& lines) {
 
 uint64_t PgListener::notify_dropped() const {
   base::MutexLock lock(&mu_);
-  return pending_.dropped();
+  return pending_.dropped() + failed_lines_;
 }
 
 bool PgListener::SendPending(PgConn& conn) {
@@ -91,11 +91,23 @@ bool PgListener::SendPending(PgConn& conn) {
     notify_payloads_.fetch_add(payloads.size());
     return true;
   }
-  // Perhaps sent, perhaps not: again after the reconnect (a notification
-  // heard twice only wakes streams that find nothing new).
+  notify_failures_.fetch_add(1);
   base::MutexLock lock(&mu_);
-  for (const std::string& p : payloads) pending_.AddPayload(p);
-  return conn.healthy();
+  if (!conn.healthy()) {
+    // Perhaps sent, perhaps not: again after the reconnect (a
+    // notification heard twice only wakes streams that find nothing new).
+    for (const std::string& p : payloads) pending_.AddPayload(p);
+    return false;
+  }
+  // Refused on a live connection (cancelled, a lock or statement timeout,
+  // a full notification queue): sending it again could fail the same way
+  // for ever and hold back every later notification, so it is dropped and
+  // counted; other servers' streams get these events from their recheck.
+  for (const std::string& p : payloads) {
+    failed_lines_ += static_cast<uint64_t>(
+        std::count(p.begin(), p.end(), '\n') + 1);
+  }
+  return true;
 }
 
 void PgListener::Drain(PgConn& conn) {
@@ -201,7 +213,9 @@ void PgListener::Loop() {
             Drain(*c);  // what arrived while the query ran
             recheck = Clock::now() + std::chrono::milliseconds(kRecheckMs);
           }
-          int timeout = kPollMs;
+          // Without an eventfd nothing wakes the poll: it looks for what was
+          // published every kSendWindowMs instead.
+          int timeout = wake_fd_ >= 0 ? kPollMs : kSendWindowMs;
           if (send_at != kNever) {
             const auto left = std::chrono::ceil<std::chrono::milliseconds>(
                 send_at - Clock::now());
@@ -213,7 +227,6 @@ void PgListener::Loop() {
           const int n = poll(pfd, wake_fd_ >= 0 ? 2 : 1, timeout);
           if (n < 0) continue;  // EINTR
           if (wake_fd_ < 0) {
-            // No eventfd: what was published waits for the poll's timeout.
             send_at = Clock::now();
           } else if ((pfd[1].revents & POLLIN) != 0) {
             uint64_t count = 0;

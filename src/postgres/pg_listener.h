@@ -14,10 +14,16 @@
 // kMaxNotifyPayloadBytes each): at most one statement in flight, and what
 // is published meanwhile goes with the next one, so under load one NOTIFY
 // transaction covers many batches and every server's listening backend
-// handles one notification for many sessions. A send that fails stays
-// pending and goes out after the reconnect. Pending notifications are
-// bounded (kMaxPendingSessions, one per session); one beyond it is
-// dropped and counted, and reaches other servers through their recheck.
+// handles one notification for many sessions. A send that fails because
+// the connection broke stays pending and goes out after the reconnect; one
+// the database refuses on a live connection is dropped (sending it again
+// might fail for ever and hold back the rest). Pending notifications are
+// bounded (kMaxPendingSessions, one per session), and a line longer than a
+// payload may be is never sent. What is dropped is counted
+// (notify_dropped, StoreStats::notifications_dropped) and reaches other
+// servers' streams through their recheck. While the connection is down
+// (reconnecting with backoff) nothing is sent; the recheck covers that
+// too.
 // This server's own notifications come back to it (PostgreSQL delivers to
 // every listener) and are skipped: the store woke its local subscribers at
 // the COMMIT already.
@@ -89,10 +95,12 @@ class PgListener {
   // The connection's backend process id (0 while disconnected): other
   // servers see it as the sender of this server's notifications.
   int backend_pid() const { return backend_pid_.load(); }
-  // Cumulative: notification statements sent, payloads in them, and
-  // lines dropped because kMaxPendingSessions were pending.
+  // Cumulative: notification statements sent, payloads in them, sends
+  // that failed, and lines (sessions) dropped: beyond kMaxPendingSessions,
+  // longer than a payload may be, or refused on a live connection.
   uint64_t notify_statements() const { return notify_statements_.load(); }
   uint64_t notify_payloads() const { return notify_payloads_.load(); }
+  uint64_t notify_failures() const { return notify_failures_.load(); }
   uint64_t notify_dropped() const EXCLUDES(mu_);
 
  private:
@@ -123,6 +131,7 @@ class PgListener {
   mutable base::Mutex mu_;
   PendingNotifications pending_ GUARDED_BY(mu_) =
       PendingNotifications(kMaxPendingSessions);
+  uint64_t failed_lines_ GUARDED_BY(mu_) = 0;
   // An eventfd: readable while something was published since the thread
   // last looked.
   const int wake_fd_;
@@ -132,6 +141,7 @@ class PgListener {
   std::atomic<uint64_t> connects_{0};
   std::atomic<uint64_t> notify_statements_{0};
   std::atomic<uint64_t> notify_payloads_{0};
+  std::atomic<uint64_t> notify_failures_{0};
   std::thread thread_;
 };
 

@@ -89,6 +89,10 @@ std::vector<std::string> PendingNotifications::TakePayloads(size_t max_bytes) {
     line = std::to_string(seq);
     line.push_back(' ');
     line.append(key);
+    if (line.size() > max_bytes) {
+      ++dropped_;
+      continue;
+    }
     if (payloads.empty() ||
         payloads.back().size() + 1 + line.size() > max_bytes) {
       payloads.push_back(line);

@@ -65,6 +65,7 @@ class PendingNotifications {
       : max_sessions_(max_sessions) {}
 
   // Adds one line (NotifyPayload); false if it is malformed or dropped.
+  // dropped(): lines dropped here and by TakePayloads.
   bool Add(std::string_view line);
   // Adds every line of a payload TakePayloads gave out (sending it failed).
   void AddPayload(std::string_view payload);
@@ -72,8 +73,10 @@ class PendingNotifications {
   size_t size() const { return by_session_.size(); }
   uint64_t dropped() const { return dropped_; }
 
-  // Everything pending, as payloads of at most `max_bytes` each (a line
-  // longer than that alone in its payload), and nothing left pending.
+  // Everything pending, as payloads of at most `max_bytes` each, and
+  // nothing left pending. A line longer than `max_bytes` (ids far beyond
+  // the default limits) is dropped and counted: PostgreSQL would refuse the
+  // whole statement.
   std::vector<std::string> TakePayloads(
       size_t max_bytes = kMaxNotifyPayloadBytes);
 

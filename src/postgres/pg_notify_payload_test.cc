@@ -95,15 +95,19 @@ TEST(NotifyPayloadTest, PayloadsStayUnderTheLimitAndLoseNoSession) {
   EXPECT_LE(payloads.size(), bytes / (kMaxNotifyPayloadBytes - 140) + 1);
 }
 
-TEST(NotifyPayloadTest, ALineLongerThanTheLimitGoesAlone) {
+TEST(NotifyPayloadTest, ALineLongerThanAPayloadIsDroppedAndCounted) {
+  // PostgreSQL would refuse the whole statement for it.
   PendingNotifications pending(16);
-  ASSERT_TRUE(pending.Add("1 t\ta"));
-  ASSERT_TRUE(pending.Add("2 t\tbb"));
-  const std::vector<std::string> payloads = pending.TakePayloads(4);
-  ASSERT_EQ(payloads.size(), 2u);
+  ASSERT_TRUE(pending.Add("1 t\ta"));    // 5 bytes: exactly the limit
+  ASSERT_TRUE(pending.Add("2 t\tbb"));   // 6 bytes
+  ASSERT_TRUE(pending.Add("3 t\tc"));
+  const std::vector<std::string> payloads = pending.TakePayloads(5);
+  ASSERT_EQ(payloads.size(), 2u);  // "1 t\ta\n3 t\tc" would be 11 bytes
   Heard heard = Read(payloads[0] + "\n" + payloads[1]);
   std::sort(heard.begin(), heard.end());
-  EXPECT_EQ(heard, (Heard{{"t/a", 1}, {"t/bb", 2}}));
+  EXPECT_EQ(heard, (Heard{{"t/a", 1}, {"t/c", 3}}));
+  EXPECT_EQ(pending.dropped(), 1u);
+  EXPECT_TRUE(pending.empty());
 }
 
 TEST(NotifyPayloadTest, TheBoundDropsNewSessionsAndCountsThem) {

@@ -315,6 +315,7 @@ StoreStats PgStore::Stats() {
   stats.events_appended = events_appended_.load();
   stats.events_dropped_retention = events_dropped_.load();
   stats.subscriptions = hub_.size();
+  stats.notifications_dropped = listener_->notify_dropped();
   // The file engine's fsync figures, as this engine's equivalent: commits
   // of transactions that carried appends, and the appends they carried.
   stats.fsyncs = commits_->append_commits();

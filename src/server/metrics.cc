@@ -298,6 +298,10 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
   Metric(&out, "acpstore_data_loss_reads_total", "counter",
          "Reads that found a stored record failing its checksum.",
          s.data_loss_reads);
+  Metric(&out, "acpstore_notifications_dropped_total", "counter",
+         "Live-event notifications to other servers dropped (postgres); "
+         "their streams wait for the once-a-second recheck instead.",
+         s.notifications_dropped);
   return out;
 }
 
@@ -338,6 +342,7 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
   w.Key("recoveryMs").Int(s.recovery_ms);
   w.Key("tornTailTruncations").Uint(s.torn_tail_truncations);
   w.Key("dataLossReads").Uint(s.data_loss_reads);
+  w.Key("notificationsDropped").Uint(s.notifications_dropped);
   w.EndObject();
 
   w.Key("http").BeginObject();

@@ -167,6 +167,56 @@ TEST_F(PgListenerTest, WhatIsPublishedWhileDisconnectedGoesOutAfterTheReconnect)
       << "heard " << ears_b_.Snapshot().size() << " of " << want.size();
 }
 
+TEST_F(PgListenerTest, PublishesWithinTheWindowShareAStatement) {
+  // Twenty publishes spread over about a millisecond, as the commits of
+  // several batches: one statement (two if the thread was descheduled
+  // across the 2 ms window), not one per publish.
+  std::map<std::string, EventSeq> want;
+  for (int i = 0; i < 20; ++i) {
+    a_->Publish({NotifyPayload(1, "t1", "s-" + std::to_string(i))});
+    want["t1/s-" + std::to_string(i)] = 1;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  ASSERT_TRUE(WaitFor([&] { return ears_b_.Snapshot() == want; }));
+  EXPECT_LE(a_->notify_statements(), 2u);
+}
+
+TEST_F(PgListenerTest, ALineTooLongForAPayloadIsDroppedAndTheRestSent) {
+  // 9,000-byte session ids are beyond the default limits (256 bytes) but
+  // not beyond what Limits allows; PostgreSQL refuses such a payload.
+  a_->Publish({NotifyPayload(5, "t1", std::string(9000, 'x')),
+               NotifyPayload(6, "t1", "s-short")});
+  ASSERT_TRUE(WaitFor([&] {
+    return ears_b_.Snapshot() == std::map<std::string, EventSeq>{{"t1/s-short", 6}};
+  }));
+  EXPECT_EQ(a_->notify_dropped(), 1u);
+  EXPECT_EQ(a_->notify_failures(), 0u);
+}
+
+TEST_F(PgListenerTest, ASendRefusedOnALiveConnectionDoesNotHoldBackLaterOnes) {
+  // Cancel the listener's statements (as a statement or lock timeout
+  // would end them) while it publishes, until one was refused; the
+  // connection stays up, and what is published afterwards still goes out.
+  const int pid = a_->backend_pid();
+  ASSERT_NE(pid, 0);
+  PGconn* killer = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(killer), CONNECTION_OK);
+  const std::string cancel = "SELECT pg_cancel_backend(" + std::to_string(pid) + ")";
+  int i = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (a_->notify_failures() == 0 && std::chrono::steady_clock::now() < until) {
+    a_->Publish({NotifyPayload(1, "t1", "burst-" + std::to_string(i++))});
+    PQclear(PQexec(killer, cancel.c_str()));
+  }
+  PQfinish(killer);
+  ASSERT_GT(a_->notify_failures(), 0u) << "no statement was cancelled in 20 s";
+  EXPECT_GT(a_->notify_dropped(), 0u);
+  a_->Publish({NotifyPayload(7, "t1", "after")});
+  ASSERT_TRUE(WaitFor([&] { return ears_b_.Snapshot().count("t1/after") == 1; }));
+  EXPECT_EQ(a_->connects(), 1u);
+  EXPECT_EQ(a_->backend_pid(), pid);
+}
+
 TEST_F(PgListenerTest, AOneLineNotificationAsVersion010SendsItIsHeard) {
   Sql("SELECT pg_notify('" + NotifyChannel(schema_) + "', E'42 t9\\ts-old')");
   ASSERT_TRUE(WaitFor([&] {
