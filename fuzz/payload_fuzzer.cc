@@ -12,10 +12,6 @@
 //
 // Two sets of limits are used so small inputs reach the size, depth and
 // key-count boundaries too.
-//
-// On every payload the store keeps, the transcript fold's two member
-// scans (transcript/json_fields.h) must find the same top-level members:
-// from the start, and from the end (message deltas and tool starts).
 
 #include <algorithm>
 #include <cstdint>
@@ -23,8 +19,6 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "acpstore/options.h"
 #include "fuzz_check.h"
@@ -32,7 +26,6 @@
 #include "record/canonical_json.h"
 #include "record/validate.h"
 #include "server/json_reader.h"
-#include "transcript/json_fields.h"
 
 namespace {
 
@@ -57,22 +50,6 @@ bool NamesField(const Status& s, std::string_view prefix) {
   return field != nullptr && field->starts_with(prefix);
 }
 
-void CheckMemberScans(std::string_view canonical) {
-  std::vector<std::pair<std::string_view, std::string_view>> forward, backward;
-  acpstore::transcript::ScanTopLevel(
-      canonical, [&](std::string_view k, std::string_view v) {
-        forward.emplace_back(k, v);
-        return true;
-      });
-  acpstore::transcript::ScanTopLevelFromEnd(
-      canonical, [&](std::string_view k, std::string_view v) {
-        backward.emplace_back(k, v);
-        return true;
-      });
-  std::reverse(backward.begin(), backward.end());
-  FUZZ_CHECK(forward == backward);
-}
-
 void CheckPayload(std::string_view in, const Limits& limits) {
   // The fast path accepts only what the Boost.JSON parser accepts, with
   // the same bytes (canonical_fast.h).
@@ -94,7 +71,6 @@ void CheckPayload(std::string_view in, const Limits& limits) {
   }
   FUZZ_CHECK(!r->empty());
   FUZZ_CHECK(r->size() <= limits.max_payload_bytes);
-  CheckMemberScans(*r);
   FUZZ_CHECK(acpstore::record::CheckUtf8(*r, "payload").ok());
   auto again = acpstore::record::CanonicalizePayload(*r, limits, "payload");
   FUZZ_CHECK(again.ok());

@@ -84,69 +84,6 @@ size_t SkipSpace(std::string_view s, size_t i) {
   return i;
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-// Scanning backward, `end` is one past the byte to look at next; each
-// returns the index of the first byte of what it stepped over, or npos.
-
-// One past the last non-space byte before `end`.
-size_t SkipSpaceBack(std::string_view s, size_t end) {
-  while (end > 0 && IsSpace(s[end - 1])) --end;
-  return end;
-}
-
-// The opening quote of the string whose closing quote is s[end - 1].
-size_t SkipStringBack(std::string_view s, size_t end) {
-  size_t close = end - 1;
-  while (close > 0) {
-    const size_t quote = s.rfind('"', close - 1);
-    if (quote == std::string_view::npos) return std::string_view::npos;
-    size_t slashes = 0;
-    while (quote > slashes && s[quote - 1 - slashes] == '\\') ++slashes;
-    if (slashes % 2 == 0) return quote;
-    close = quote;  // an escaped quote: keep looking before it
-  }
-  return std::string_view::npos;
-}
-
-// The first byte of the value whose last byte is s[end - 1].
-size_t SkipValueBack(std::string_view s, size_t end) {
-  if (end == 0) return std::string_view::npos;
-  const char c = s[end - 1];
-  if (c == '"') return SkipStringBack(s, end);
-  if (c == '}' || c == ']') {
-    size_t depth = 0;
-    size_t i = end;
-    while (i > 0) {
-      while (i > 0 && !kStructural.is[static_cast<unsigned char>(s[i - 1])]) --i;
-      if (i == 0) return std::string_view::npos;
-      switch (s[i - 1]) {
-        case '"':
-          i = SkipStringBack(s, i);
-          if (i == std::string_view::npos) return i;
-          break;
-        case '}':
-        case ']':
-          ++depth;
-          --i;
-          break;
-        default:  // '{' or '['
-          --depth;
-          --i;
-          if (depth == 0) return i;
-      }
-    }
-    return std::string_view::npos;
-  }
-  // A number, true, false or null: back to the byte before it.
-  size_t i = end;
-  while (i > 0 && s[i - 1] != ',' && s[i - 1] != ':' && s[i - 1] != '[' &&
-         s[i - 1] != '{' && !IsSpace(s[i - 1])) {
-    --i;
-  }
-  return i == end ? std::string_view::npos : i;
-}
-
 }  // namespace
 
 void ScanTopLevel(std::string_view s,
@@ -170,34 +107,6 @@ void ScanTopLevel(std::string_view s,
     i = SkipSpace(s, value_end);
     if (i >= s.size() || s[i] != ',') return;
     i = SkipSpace(s, i + 1);
-  }
-}
-
-void ScanTopLevelFromEnd(std::string_view s,
-                         base::FunctionRef<bool(std::string_view key,
-                                                std::string_view value)>
-                             visit) {
-  const size_t open = SkipSpace(s, 0);
-  if (open >= s.size() || s[open] != '{') return;
-  size_t end = SkipSpaceBack(s, s.size());
-  if (end <= open + 1 || s[end - 1] != '}') return;
-  end = SkipSpaceBack(s, end - 1);
-  while (end > open + 1) {
-    const size_t value = SkipValueBack(s, end);
-    if (value == std::string_view::npos || value <= open) return;
-    size_t i = SkipSpaceBack(s, value);
-    if (i == 0 || s[i - 1] != ':') return;
-    i = SkipSpaceBack(s, i - 1);
-    if (i == 0 || s[i - 1] != '"') return;
-    const size_t key = SkipStringBack(s, i);
-    if (key == std::string_view::npos || key <= open) return;
-    if (!visit(s.substr(key + 1, i - key - 2), s.substr(value, end - value))) {
-      return;
-    }
-    i = SkipSpaceBack(s, key);
-    if (i == open + 1) return;  // the first member
-    if (i == 0 || s[i - 1] != ',') return;
-    end = SkipSpaceBack(s, i - 1);
   }
 }
 

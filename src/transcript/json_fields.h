@@ -29,18 +29,6 @@ void ScanTopLevel(std::string_view json,
                   base::FunctionRef<bool(std::string_view key,
                                          std::string_view value)> visit);
 
-// The same members as ScanTopLevel, last to first: the fold's fields sort
-// after `acp` in canonical key order, so a scan from the end finds them
-// without stepping over the raw ACP frame. Keys are distinct in canonical
-// JSON, so a field is the same whichever end it is found from. A string
-// is walked back to its opening quote: the first quote before it that
-// follows an even run of backslashes (inside a string every quote is
-// escaped, by an odd run).
-void ScanTopLevelFromEnd(std::string_view json,
-                         base::FunctionRef<bool(std::string_view key,
-                                                std::string_view value)>
-                             visit);
-
 // The decoded text of the JSON string `raw` (with its quotes), appended to
 // *out; false (appending nothing) when `raw` is not a string.
 bool AppendStringValue(std::string_view raw, std::string* out);

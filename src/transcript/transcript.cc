@@ -292,7 +292,7 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
     case Type::kMessage:
     case Type::kThinking: {
       std::string_view text_raw, id_raw;
-      auto visit = [&](std::string_view k, std::string_view v) {
+      ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
         if (k == "text") {
           text_raw = v;
         }
@@ -300,17 +300,7 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
           id_raw = v;
         }
         return text_raw.empty() || (type == Type::kMessage && id_raw.empty());
-      };
-      if (type == Type::kMessage) {
-        // Both fields wanted, so either end finds the same (keys are
-        // distinct): from the end, where Aegis's mapper puts them, after
-        // the raw ACP frame, which the scan then never steps over.
-        ScanTopLevelFromEnd(event.payload, visit);
-      } else {
-        // A thought's messageId counts only before its text: from the
-        // start, as it always was.
-        ScanTopLevel(event.payload, visit);
-      }
+      });
       std::string id;
       AppendStringValue(id_raw, &id);
       const EntryKind kind = type == Type::kMessage ? EntryKind::kAssistant
@@ -333,10 +323,7 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
     }
     case Type::kToolStarted: {
       std::string_view id, title, kind, status, input;
-      // Every field wanted, so either end finds the same: from the end, as
-      // for message deltas, stopping once all five are found.
-      ScanTopLevelFromEnd(event.payload, [&](std::string_view k,
-                                             std::string_view v) {
+      ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
         if (k == "toolCallId") {
           id = v;
         } else if (k == "title") {
@@ -348,8 +335,7 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
         } else if (k == "input") {
           input = v;
         }
-        return id.empty() || title.empty() || kind.empty() || status.empty() ||
-               input.empty();
+        return true;
       });
       Entry* e = Add(EntryKind::kTool, event);
       const size_t before = e->Bytes();

@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -96,107 +94,6 @@ TEST(JsonFieldsTest, ScansTopLevelMembersAndSkipsNestedOnes) {
   EXPECT_TRUE(seen.empty());
 }
 
-using Members = std::vector<std::pair<std::string, std::string>>;
-
-Members Forward(std::string_view json) {
-  Members m;
-  ScanTopLevel(json, [&](std::string_view k, std::string_view v) {
-    m.emplace_back(k, v);
-    return true;
-  });
-  return m;
-}
-
-// ScanTopLevelFromEnd's members, put back in document order.
-Members Backward(std::string_view json) {
-  Members m;
-  ScanTopLevelFromEnd(json, [&](std::string_view k, std::string_view v) {
-    m.emplace_back(k, v);
-    return true;
-  });
-  std::reverse(m.begin(), m.end());
-  return m;
-}
-
-// A random JSON value: strings full of quotes, backslashes, brackets and
-// escapes (the runs of backslashes before a quote are what a backward scan
-// must count), nested objects and arrays, numbers and literals; `space`
-// puts whitespace between tokens (valid JSON, not canonical).
-std::string RandomJson(std::mt19937& rng, int depth, bool space) {
-  auto ws = [&] { return space && rng() % 3 == 0 ? std::string(" \n") : std::string(); };
-  auto str = [&] {
-    static const char* const kPieces[] = {"a", "\\\"", "\\\\", "\\\\\\\"", "}", "{", "]",
-                                          "[", ",", ":", "\\u00e9", "\\n", " ", "x\\\\"};
-    std::string s = "\"";
-    const int n = static_cast<int>(rng() % 6);
-    for (int i = 0; i < n; ++i) s += kPieces[rng() % std::size(kPieces)];
-    return s + "\"";
-  };
-  const unsigned pick = depth >= 3 ? rng() % 3 : rng() % 5;
-  switch (pick) {
-    case 0:
-      return str();
-    case 1: {
-      static const char* const kScalars[] = {"0", "-1.5e3", "true", "false", "null", "12345"};
-      return kScalars[rng() % std::size(kScalars)];
-    }
-    case 2:
-      return "[]";
-    case 3: {
-      std::string a = "[" + ws();
-      const int n = 1 + static_cast<int>(rng() % 3);
-      for (int i = 0; i < n; ++i) {
-        if (i > 0) a += ws() + "," + ws();
-        a += RandomJson(rng, depth + 1, space);
-      }
-      return a + ws() + "]";
-    }
-    default: {
-      std::string o = "{" + ws();
-      const int n = static_cast<int>(rng() % 4);
-      for (int i = 0; i < n; ++i) {
-        if (i > 0) o += ws() + "," + ws();
-        o += "\"k" + std::to_string(i) + "\"" + ws() + ":" + ws() +
-             RandomJson(rng, depth + 1, space);
-      }
-      return o + ws() + "}";
-    }
-  }
-}
-
-TEST(JsonFieldsTest, FromTheEndFindsTheSameMembers) {
-  const std::string fixed =
-      R"({"a":{"b":"}","c":[1,{"d":"\""}]},"e":"x\"y","f":-1.5e3,"g":null,)"
-      R"("h":"\\","i":"\\\"","j":[],"k":{}})";
-  EXPECT_EQ(Backward(fixed), Forward(fixed));
-  EXPECT_EQ(Backward(fixed).size(), 8u);
-  EXPECT_EQ(Backward(" { \"a\" : 1 , \"b\" : \"x\" } "),
-            (Members{{"a", "1"}, {"b", "\"x\""}}));
-  for (std::string_view none : {"{}", "{ }", "[1,2]", "", "\"s\"", "{\"a\":1"}) {
-    EXPECT_TRUE(Backward(none).empty()) << none;
-  }
-  std::mt19937 rng(20261206);
-  for (int round = 0; round < 20000; ++round) {
-    const bool space = round % 4 == 0;
-    std::string json = "{";
-    const int n = static_cast<int>(rng() % 6);
-    for (int i = 0; i < n; ++i) {
-      if (i > 0) json += ",";
-      json += "\"m" + std::to_string(i) + (rng() % 4 == 0 ? "\\\"q" : "") + "\":" +
-              RandomJson(rng, 0, space);
-    }
-    json += "}";
-    ASSERT_EQ(Backward(json), Forward(json)) << json;
-  }
-  // Stopping early: the visitor's false ends the scan at once.
-  int calls = 0;
-  ScanTopLevelFromEnd(R"({"a":1,"b":2,"c":3})", [&](std::string_view k, std::string_view) {
-    ++calls;
-    return k != "c";
-  });
-  EXPECT_EQ(calls, 1);
-}
-
 TEST(JsonFieldsTest, CutsAtACharacterBoundary) {
   std::string s = "ab\xc3\xa9";  // 4 bytes, the last character 2 bytes
   EXPECT_TRUE(CutUtf8(&s, 3));
@@ -242,10 +139,10 @@ TEST(TranscriptTest, InterleavedMessageAndThoughtDeltas) {
   EXPECT_TRUE(RoundTrip(t) == t);
 }
 
-// Message deltas and tool starts are read from the end of the payload
-// (where Aegis puts their fields, after the raw frame); members anywhere
-// else are found the same. A thought's messageId counts only before its
-// text, as the fold always read it.
+// A payload's members are found wherever it puts them, before or after the
+// raw frame (payloads keep the member order they were sent in, SPEC §2.7).
+// A thought's messageId counts only before its text: the fold stops
+// reading a thought at its text.
 TEST(TranscriptTest, FieldsAreFoundWhereverThePayloadPutsThem) {
   const std::string acp = Acp("agent_message_chunk");
   Transcript t = FoldAll({
