@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "pg_test_env.h"
+#include "pg_test_sql.h"
 #include "postgres/pg_notify_payload.h"
 
 namespace acpstore::postgres {
@@ -83,17 +84,7 @@ class PgListenerTest : public ::testing::Test {
   }
 
   std::string Sql(const std::string& sql) {
-    PGconn* c = PQconnectdb(url_.c_str());
-    std::string out;
-    if (PQstatus(c) == CONNECTION_OK) {
-      PGresult* r = PQexec(c, sql.c_str());
-      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
-        out = PQgetvalue(r, 0, 0);
-      }
-      PQclear(r);
-    }
-    PQfinish(c);
-    return out;
+    return pgtest::FirstValue(url_, sql);
   }
 
   template <typename F>

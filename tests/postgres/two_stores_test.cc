@@ -9,7 +9,6 @@
 // (pg_test_env.h); without that database every test fails.
 
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +27,7 @@
 #include "acpstore/blocking_store.h"
 #include "acpstore/store.h"
 #include "pg_test_env.h"
+#include "pg_test_sql.h"
 
 namespace acpstore {
 namespace {
@@ -74,17 +74,7 @@ class TwoStoresTest : public ::testing::Test {
   std::string Sql(const std::string& sql) {
     Result<std::string> url = pgtest::TestPostgresUrl();
     if (!url.ok()) return "";
-    PGconn* c = PQconnectdb(url->c_str());
-    std::string out;
-    if (PQstatus(c) == CONNECTION_OK) {
-      PGresult* r = PQexec(c, sql.c_str());
-      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
-        out = PQgetvalue(r, 0, 0);
-      }
-      PQclear(r);
-    }
-    PQfinish(c);
-    return out;
+    return pgtest::FirstValue(*url, sql);
   }
 
   std::string schema_;
