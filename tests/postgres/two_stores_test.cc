@@ -556,8 +556,10 @@ TEST_F(TwoStoresTest, LiveEventsAppendedOnOneReachASubscriptionOnTheOther) {
   auto latency = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].seq, 1u);
-  // SPEC §10: within 100 ms (p99, idle database); allow a loaded CI box.
-  EXPECT_LT(latency, std::chrono::milliseconds(1000));
+  // SPEC §10: within 100 ms (p99, idle database); allow a loaded CI box,
+  // but not the once-a-second recheck (up to 1 s), which would hide a
+  // notification path that sends nothing (decision 0032).
+  EXPECT_LT(latency, std::chrono::milliseconds(500));
   std::printf("[ figure   ] append on one store to delivery on the other: %lld us\n",
               static_cast<long long>(
                   std::chrono::duration_cast<std::chrono::microseconds>(latency)
