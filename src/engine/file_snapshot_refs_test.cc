@@ -163,12 +163,12 @@ class SnapshotRefsTest : public TranscriptHotTest {
     return version;
   }
 
-  // The numbers of the snapshot and parts files on disk.
-  std::set<uint64_t> FileNumbers() {
-    std::set<uint64_t> numbers;
-    for (const auto& f : Files()) numbers.insert(f.number);
-    for (const auto& f : PartsFiles()) numbers.insert(f.number + (1ULL << 63));
-    return numbers;
+  // The paths of the snapshot and parts files on disk.
+  std::set<std::string> FilePaths() {
+    std::set<std::string> paths;
+    for (const auto& f : Files()) paths.insert(f.path);
+    for (const auto& f : PartsFiles()) paths.insert(f.path);
+    return paths;
   }
 
   // The disk invariants after a snapshot: the files on disk are the two
@@ -179,7 +179,7 @@ class SnapshotRefsTest : public TranscriptHotTest {
   // files this was reading: then the check runs again on what is there.
   void ExpectKeptFiles() {
     for (int attempt = 0; attempt < 10; ++attempt) {
-      const std::set<uint64_t> before = FileNumbers();
+      const std::set<std::string> before = FilePaths();
       ::testing::TestPartResultArray failures;
       {
         ::testing::ScopedFakeTestPartResultReporter intercept(
@@ -188,7 +188,7 @@ class SnapshotRefsTest : public TranscriptHotTest {
             &failures);
         CheckKeptFiles();
       }
-      if (FileNumbers() != before) continue;
+      if (FilePaths() != before) continue;
       for (int i = 0; i < failures.size(); ++i) {
         const ::testing::TestPartResult& f = failures.GetTestPartResult(i);
         ADD_FAILURE_AT(f.file_name() != nullptr ? f.file_name() : "?",

@@ -67,7 +67,7 @@ void PgListener::Publish(const std::vector<std::string>& lines) {
 
 uint64_t PgListener::notify_dropped() const {
   base::MutexLock lock(&mu_);
-  return pending_.dropped() + failed_lines_;
+  return pending_.dropped();
 }
 
 bool PgListener::SendPending(PgConn& conn) {
@@ -103,10 +103,7 @@ bool PgListener::SendPending(PgConn& conn) {
   // a full notification queue): sending it again could fail the same way
   // for ever and hold back every later notification, so it is dropped and
   // counted; other servers' streams get these events from their recheck.
-  for (const std::string& p : payloads) {
-    failed_lines_ += static_cast<uint64_t>(
-        std::count(p.begin(), p.end(), '\n') + 1);
-  }
+  for (const std::string& p : payloads) pending_.Discard(p);
   return true;
 }
 

@@ -131,7 +131,6 @@ class PgListener {
   mutable base::Mutex mu_;
   PendingNotifications pending_ GUARDED_BY(mu_) =
       PendingNotifications(kMaxPendingSessions);
-  uint64_t failed_lines_ GUARDED_BY(mu_) = 0;
   // An eventfd: readable while something was published since the thread
   // last looked.
   const int wake_fd_;

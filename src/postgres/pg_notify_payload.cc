@@ -19,6 +19,17 @@ bool SplitLine(std::string_view line, EventSeq* last_seq,
   return key->find('\t') != std::string_view::npos;
 }
 
+// Calls fn(line) for each line of `payload`.
+template <typename Fn>
+void ForEachLine(std::string_view payload, Fn fn) {
+  while (!payload.empty()) {
+    const size_t lf = payload.find('\n');
+    fn(payload.substr(0, lf));
+    if (lf == std::string_view::npos) break;
+    payload.remove_prefix(lf + 1);
+  }
+}
+
 }  // namespace
 
 std::string NotifyChannel(const std::string& schema) {
@@ -41,18 +52,14 @@ size_t ForEachNotified(
                            std::string_view session_id, EventSeq last_seq)>
         visit) {
   size_t visited = 0;
-  while (!payload.empty()) {
-    const size_t lf = payload.find('\n');
-    const std::string_view line = payload.substr(0, lf);
-    payload = lf == std::string_view::npos ? std::string_view()
-                                           : payload.substr(lf + 1);
+  ForEachLine(payload, [&](std::string_view line) {
     EventSeq seq = 0;
     std::string_view key;
-    if (!SplitLine(line, &seq, &key)) continue;
+    if (!SplitLine(line, &seq, &key)) return;
     const size_t tab = key.find('\t');
     visit(key.substr(0, tab), key.substr(tab + 1), seq);
     ++visited;
-  }
+  });
   return visited;
 }
 
@@ -74,12 +81,11 @@ bool PendingNotifications::Add(std::string_view line) {
 }
 
 void PendingNotifications::AddPayload(std::string_view payload) {
-  while (!payload.empty()) {
-    const size_t lf = payload.find('\n');
-    (void)Add(payload.substr(0, lf));
-    if (lf == std::string_view::npos) break;
-    payload.remove_prefix(lf + 1);
-  }
+  ForEachLine(payload, [&](std::string_view line) { (void)Add(line); });
+}
+
+void PendingNotifications::Discard(std::string_view payload) {
+  ForEachLine(payload, [&](std::string_view) { ++dropped_; });
 }
 
 std::vector<std::string> PendingNotifications::TakePayloads(size_t max_bytes) {

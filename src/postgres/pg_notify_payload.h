@@ -65,10 +65,12 @@ class PendingNotifications {
       : max_sessions_(max_sessions) {}
 
   // Adds one line (NotifyPayload); false if it is malformed or dropped.
-  // dropped(): lines dropped here and by TakePayloads.
+  // dropped(): lines dropped here, by TakePayloads and by Discard.
   bool Add(std::string_view line);
   // Adds every line of a payload TakePayloads gave out (sending it failed).
   void AddPayload(std::string_view payload);
+  // Counts every line of such a payload as dropped (it will not be sent).
+  void Discard(std::string_view payload);
   bool empty() const { return by_session_.empty(); }
   size_t size() const { return by_session_.size(); }
   uint64_t dropped() const { return dropped_; }

@@ -123,6 +123,16 @@ TEST(NotifyPayloadTest, TheBoundDropsNewSessionsAndCountsThem) {
   EXPECT_TRUE(pending.Add("1 t\tc"));  // room again once taken
 }
 
+TEST(NotifyPayloadTest, ADiscardedPayloadCountsEachLineDropped) {
+  PendingNotifications pending(16);
+  ASSERT_TRUE(pending.Add("1 t\ta"));
+  ASSERT_TRUE(pending.Add("2 t\tb"));
+  ASSERT_TRUE(pending.Add("3 t\tc"));
+  for (const std::string& p : pending.TakePayloads(12)) pending.Discard(p);
+  EXPECT_EQ(pending.dropped(), 3u);
+  EXPECT_TRUE(pending.empty());
+}
+
 TEST(NotifyPayloadTest, APayloadPutBackIsPendingAgainLineForLine) {
   PendingNotifications pending(100);
   for (int i = 0; i < 50; ++i) {
