@@ -200,6 +200,35 @@ Status RunRaw(const BenchOptions& options, const std::string& config,
   return Status::OK();
 }
 
+// The engine's floor on this machine (peers.h, RunHandoffSync), with
+// the benchmark process's CPU per event beside it as the engine reports
+// its own.
+Status RunHandoff(const BenchOptions& options, const std::string& config,
+                  int writers, size_t record_bytes, uint64_t events,
+                  const std::vector<std::string>& payloads, int run,
+                  Reporter& report) {
+  ScratchDir dir(options.dir);
+  if (!dir.ok())
+    return Status::IoError("cannot create a directory under " + options.dir);
+  const double cpu0 = ProcessCpuSeconds();
+  PeerResult r = RunHandoffSync(HandoffSpec{.dir = dir.path(),
+                                            .record_bytes = record_bytes,
+                                            .writers = writers,
+                                            .max_events = events,
+                                            .max_seconds = options.seconds,
+                                            .payloads = &payloads});
+  const double cpu = ProcessCpuSeconds() - cpu0;
+  if (!r.error.ok()) return r.error;
+  Measurement m = Measure("raw-handoff", config, r.events, r.seconds,
+                          &r.latencies_us, r.syncs);
+  if (r.events > 0) {
+    m.Set("cpu_us_per_event", cpu * 1e6 / static_cast<double>(r.events));
+  }
+  m.Set("record_bytes", static_cast<double>(record_bytes));
+  report.Add(run, m);
+  return Status::OK();
+}
+
 Status RunSqlitePeer(const BenchOptions& options, const std::string& subject,
                      const std::string& synchronous, SqliteMode mode,
                      const std::string& config, int writers, uint64_t events,
@@ -313,6 +342,8 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
         ACPSTORE_RETURN_IF_ERROR(RunRaw(o, "matched-" + config, matched,
                                         record_bytes, events, payloads, run,
                                         report));
+        ACPSTORE_RETURN_IF_ERROR(RunHandoff(o, config, w, record_bytes, events,
+                                            payloads, run, report));
         ACPSTORE_RETURN_IF_ERROR(RunSqlitePeer(
             o, "sqlite-wal-full", "FULL", SqliteMode::kPerAppend, config, w,
             events, payloads, run, report));
@@ -357,6 +388,7 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
              ratio("raw-fdatasync", "batch=" + std::to_string(w) +
                                         point.suffix)},
             {"vs_raw_matched", ratio("raw-fdatasync", "matched-" + config)},
+            {"vs_raw_handoff", ratio("raw-handoff", config)},
             {"vs_sqlite_full", ratio("sqlite-wal-full", config)},
             {"vs_sqlite_normal", ratio("sqlite-wal-normal", config)},
             {"vs_sqlite_batched", ratio("sqlite-wal-full-batched", config)}};
@@ -398,6 +430,7 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
   report.PrintTable("append: acpstore events/s divided by the peer's (medians)",
                     {{"vs_raw_batch_w", "/raw batch=W", 2},
                      {"vs_raw_matched", "/raw same batch", 2},
+                     {"vs_raw_handoff", "/raw handoff", 2},
                      {"vs_sqlite_full", "/sqlite FULL", 2},
                      {"vs_sqlite_normal", "/sqlite NORMAL", 2},
                      {"vs_sqlite_batched", "/sqlite FULL batched", 2},

@@ -108,6 +108,17 @@ LoadResult DriveAppends(Store& store, const LoadSpec& spec) {
 
 LoadResult DriveAppends(const std::vector<Store*>& stores,
                         const LoadSpec& spec) {
+  return DriveAppends(
+      [&stores, &spec](uint64_t n, int w, const std::string& session,
+                       AppendRequest req, Completion<AppendResult> done) {
+        Store& store = *stores[spec.pick_store ? spec.pick_store(n, w) : 0];
+        store.AppendEvents(spec.scope, session, std::move(req),
+                           std::move(done));
+      },
+      spec);
+}
+
+LoadResult DriveAppends(const SubmitAppend& submit, const LoadSpec& spec) {
   const std::vector<std::string>& sessions = *spec.sessions;
   const std::vector<std::string>* payloads = spec.payloads;
   const std::vector<NewEvent>* stream = spec.events_stream;
@@ -147,10 +158,8 @@ LoadResult DriveAppends(const std::vector<Store*>& stores,
             NewEvent{.event_type = ToolEventType(n),
                      .payload = (*payloads)[n % payloads->size()]});
       }
-      Store& store = *stores[spec.pick_store ? spec.pick_store(n, w) : 0];
       SteadyClock::time_point t0 = SteadyClock::now();
-      store.AppendEvents(spec.scope, sessions[session], std::move(req),
-                         waiter.Callback());
+      submit(n, w, sessions[session], std::move(req), waiter.Callback());
       Status s = waiter.Wait();
       SteadyClock::time_point t1 = SteadyClock::now();
       if (!s.ok()) {

@@ -5,6 +5,14 @@
 //    No engine can acknowledge durable appends faster on this disk; with
 //    `writers` concurrent appends the best a group commit can do is a
 //    batch of `writers`.
+//  * RunHandoffSync - the same bytes, appended the way the engine is:
+//    `writers` threads of DriveAppends (load.h; the same closed loop, wait
+//    and completions) hand each record to one committer thread, which
+//    writes everything queued, fdatasyncs once and runs the batch's
+//    completions. No decisions, index, encoding or checksums: what is
+//    left is the disk plus the threads' hand-offs and wake-ups, which no
+//    engine driven by that load avoids. Its CPU per event is the floor of
+//    the engine's in the same run.
 //  * RunSqlite - SQLite doing the same work: WAL mode, a table
 //    events(session, seq, payload, PRIMARY KEY(session, seq)), the seq
 //    assigned as max(seq) + 1 in the transaction. kPerAppend: one
@@ -25,6 +33,7 @@
 #include <vector>
 
 #include "acpstore/status.h"
+#include "load.h"
 
 namespace acpstore::bench {
 
@@ -44,6 +53,18 @@ PeerResult RunRawSync(const std::string& dir,
                       const std::vector<std::string>& payloads,
                       size_t record_bytes, size_t batch, uint64_t max_events,
                       double max_seconds);
+
+struct HandoffSpec {
+  std::string dir;  // handoff.log is written there, and removed
+  size_t record_bytes = 0;
+  int writers = 1;
+  uint64_t max_events = 0;
+  double max_seconds = 0;
+  const std::vector<std::string>* payloads = nullptr;  // as DriveAppends
+  LoadSpec::Wait wait = LoadSpec::Wait::kSpinThenSleep;  // the engine's
+};
+
+PeerResult RunHandoffSync(const HandoffSpec& spec);
 
 enum class SqliteMode { kPerAppend, kBatched };
 
