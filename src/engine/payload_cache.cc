@@ -19,29 +19,40 @@ size_t PayloadCache::Charge(const Event& e) {
 
 std::shared_ptr<const Event> PayloadCache::Lookup(uint64_t key) {
   base::MutexLock lock(&mu_);
-  auto it = map_.find(key);
-  if (it == map_.end()) {
+  std::list<Entry>::iterator* it = map_.Find(key);
+  if (it == nullptr) {
     ++misses_;
     return nullptr;
   }
   ++hits_;
-  lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->event;
+  lru_.splice(lru_.begin(), lru_, *it);
+  return (*it)->event;
 }
 
 void PayloadCache::Insert(uint64_t key, std::shared_ptr<const Event> event,
                           Released* released) {
   const size_t charge = Charge(*event);
   base::MutexLock lock(&mu_);
-  if (auto it = map_.find(key); it != map_.end()) {
-    bytes_ -= it->second->charge;
-    if (released != nullptr) released->push_back(std::move(it->second->event));
-    lru_.erase(it->second);
-    map_.erase(it);
+  if (charge > capacity_) {
+    // Not cached; an older entry under the key goes (a location's bytes
+    // never change, but the caller asked for this event, not that one).
+    if (std::list<Entry>::iterator* it = map_.Find(key)) {
+      bytes_ -= (*it)->charge;
+      if (released != nullptr) released->push_back(std::move((*it)->event));
+      lru_.erase(*it);
+      map_.Erase(key);
+    }
+    return;
   }
-  if (charge > capacity_) return;
+  // One probe finds the key's slot or takes it for the new entry.
+  auto [slot, inserted] = map_.TryEmplace(key, lru_.end());
+  if (!inserted) {
+    bytes_ -= (*slot)->charge;
+    if (released != nullptr) released->push_back(std::move((*slot)->event));
+    lru_.erase(*slot);
+  }
   lru_.push_front(Entry{key, std::move(event), charge});
-  map_[key] = lru_.begin();
+  *slot = lru_.begin();
   bytes_ += charge;
   EvictLocked(released);
 }
@@ -55,7 +66,7 @@ void PayloadCache::SetCapacity(uint64_t capacity_bytes, Released* released) {
 void PayloadCache::Clear() {
   base::MutexLock lock(&mu_);
   lru_.clear();
-  map_.clear();
+  map_.Clear();
   bytes_ = 0;
 }
 
@@ -63,7 +74,7 @@ void PayloadCache::EvictLocked(Released* released) {
   while (bytes_ > capacity_ && !lru_.empty()) {
     bytes_ -= lru_.back().charge;
     if (released != nullptr) released->push_back(std::move(lru_.back().event));
-    map_.erase(lru_.back().key);
+    map_.Erase(lru_.back().key);
     lru_.pop_back();
   }
 }
