@@ -15,6 +15,7 @@
 
 #include "load.h"
 #include "peers.h"
+#include "report.h"
 
 namespace acpstore::bench {
 namespace {
@@ -136,12 +137,14 @@ PeerResult RunHandoffSync(const HandoffSpec& spec) {
         .max_seconds = spec.max_seconds,
         .pick_session = [](uint64_t, int w) { return size_t(w); },
         .wait = spec.wait};
+    const double cpu0 = ProcessCpuSeconds();
     load = DriveAppends(
         [&committer](uint64_t, int, const std::string&, AppendRequest req,
                      Completion<AppendResult> done) {
           committer.Submit(req.events.front().payload, std::move(done));
         },
         load_spec);
+    result.cpu_seconds = ProcessCpuSeconds() - cpu0;
     syncs = committer.syncs();
   }
   ::close(fd);

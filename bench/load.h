@@ -70,9 +70,9 @@ LoadResult DriveAppends(const std::vector<Store*>& stores,
                         const LoadSpec& spec);
 
 // The same load into anything that takes appends the way a Store does:
-// `submit` is called on writer `writer`'s thread for the n-th append, to
-// session (*spec.sessions)[i], and must call `done` exactly once, on any
-// thread (spec.pick_store is not consulted).
+// `submit` is called on writer `writer`'s thread for the n-th append, with
+// the session spec.pick_session chose, and must call `done` exactly once,
+// on any thread (spec.pick_store is not consulted).
 using SubmitAppend = std::function<void(
     uint64_t n, int writer, const std::string& session, AppendRequest req,
     Completion<AppendResult> done)>;

@@ -44,6 +44,9 @@ struct PeerResult {
   // batch waits that long at least). SQLite: per append, as the engine.
   std::vector<uint32_t> latencies_us;
   uint64_t syncs = 0;  // raw: fdatasyncs; SQLite: commits
+  // RunHandoffSync: the process's CPU seconds over the load alone (as the
+  // engine's figure is taken), not its setup; the others leave it at -1.
+  double cpu_seconds = -1;
   Status error;
 };
 

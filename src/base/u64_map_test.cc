@@ -9,6 +9,7 @@
 
 #include <random>
 #include <unordered_map>
+#include <vector>
 
 namespace acpstore::base {
 namespace {
@@ -80,10 +81,10 @@ TEST(U64MapTest, AgreesWithUnorderedMapUnderRandomOperations) {
   EXPECT_EQ(map.Find(reference.begin()->first), nullptr);
 }
 
-// Keys that all hash near one another form one long run; erasing from its
-// middle must leave every later key findable (the backward shift), also
-// across the table's wrap-around.
-TEST(U64MapTest, ErasingInsideARunKeepsTheRestFindable) {
+// Keys that all hash near one another form one long run; erasing any of
+// them must leave every other key findable (the backward shift), also
+// when the run wraps from the table's last slot to its first.
+TEST(U64MapTest, ErasingAnyKeyOfARunKeepsTheRestFindable) {
   // Keys sharing a home slot in a 64-slot table (24 entries make one),
   // found by search: slot 5, and slot 63, whose run wraps around to 0.
   auto home = [](uint64_t key) { return (key * 0x9E3779B97F4A7C15ull) >> 58; };
@@ -92,31 +93,86 @@ TEST(U64MapTest, ErasingInsideARunKeepsTheRestFindable) {
     for (uint64_t k = 1000; crowd.size() < 12; ++k) {
       if (home(k) == target_home) crowd.push_back(k);
     }
-    U64Map<uint64_t> map;
-    // 12 crowded keys and 12 others: 24 entries, still 64 slots.
-    for (uint64_t k : crowd) map.TryEmplace(k, k * 3);
-    for (uint64_t k = 0; k < 12; ++k) map.TryEmplace(k, k * 3);
-    ASSERT_EQ(map.capacity(), 64u);
-    for (size_t victim = 0; victim < crowd.size(); victim += 3) {
+    for (size_t victim = 0; victim < crowd.size(); ++victim) {
+      U64Map<uint64_t> map;
+      // 12 crowded keys and 12 others: 24 entries, 64 slots.
+      for (uint64_t k : crowd) map.TryEmplace(k, k * 3);
+      for (uint64_t k = 0; k < 12; ++k) map.TryEmplace(k, k * 3);
+      ASSERT_EQ(map.capacity(), 64u);
       ASSERT_TRUE(map.Erase(crowd[victim]));
       EXPECT_FALSE(map.Erase(crowd[victim]));
       EXPECT_EQ(map.Find(crowd[victim]), nullptr);
-    }
-    for (size_t i = 0; i < crowd.size(); ++i) {
-      uint64_t* v = map.Find(crowd[i]);
-      if (i % 3 == 0) {
-        EXPECT_EQ(v, nullptr);
-      } else {
-        ASSERT_NE(v, nullptr) << "home " << target_home << " key " << i;
+      for (size_t i = 0; i < crowd.size(); ++i) {
+        if (i == victim) continue;
+        uint64_t* v = map.Find(crowd[i]);
+        ASSERT_NE(v, nullptr) << "home " << target_home << " victim "
+                              << victim << " key " << i;
         EXPECT_EQ(*v, crowd[i] * 3);
       }
+      for (uint64_t k = 0; k < 12; ++k) {
+        ASSERT_NE(map.Find(k), nullptr);
+        EXPECT_EQ(*map.Find(k), k * 3);
+      }
+      EXPECT_EQ(map.size(), 23u);
     }
-    for (uint64_t k = 0; k < 12; ++k) {
-      ASSERT_NE(map.Find(k), nullptr);
-      EXPECT_EQ(*map.Find(k), k * 3);
-    }
-    EXPECT_EQ(map.size(), 24u - 4u);
   }
+}
+
+// A table of 16-32 slots churned by random inserts and erases: its runs
+// cross the end of the table all the time, which a large table seldom
+// does. Every key is checked after every step.
+TEST(U64MapTest, ASmallTableChurnedAtRandomLosesNothing) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 500; ++round) {
+    U64Map<uint64_t> map;
+    std::unordered_map<uint64_t, uint64_t> reference;
+    std::vector<uint64_t> keys;
+    for (int i = 0; i < 12; ++i) keys.push_back(rng());
+    for (int step = 0; step < 200; ++step) {
+      const uint64_t key = keys[rng() % keys.size()];
+      if (rng() % 2 == 0) {
+        map.TryEmplace(key, step);
+        reference.try_emplace(key, step);
+      } else {
+        ASSERT_EQ(map.Erase(key), reference.erase(key) == 1);
+      }
+      ASSERT_LE(map.capacity(), 32u);
+      for (uint64_t k : keys) {
+        uint64_t* v = map.Find(k);
+        auto it = reference.find(k);
+        ASSERT_EQ(v != nullptr, it != reference.end())
+            << "round " << round << " step " << step;
+        if (v != nullptr) {
+          ASSERT_EQ(*v, it->second);
+        }
+      }
+    }
+  }
+}
+
+TEST(U64MapTest, ASparseTableShrinksAndKeepsItsKeys) {
+  U64Map<uint64_t> map;
+  for (uint64_t k = 0; k < 1000; ++k) map.TryEmplace(k * 7919, k);
+  ASSERT_EQ(map.capacity(), 2048u);
+  map.ShrinkIfSparse();  // half full: nothing to give back
+  EXPECT_EQ(map.capacity(), 2048u);
+  for (uint64_t k = 0; k < 1000; ++k) {
+    if (k % 10 != 0) map.Erase(k * 7919);
+  }
+  ASSERT_EQ(map.size(), 100u);
+  map.ShrinkIfSparse();  // 100 of 2048: down to 256, at most half full
+  EXPECT_EQ(map.capacity(), 256u);
+  for (uint64_t k = 0; k < 1000; ++k) {
+    uint64_t* v = map.Find(k * 7919);
+    if (k % 10 == 0) {
+      ASSERT_NE(v, nullptr) << k;
+      EXPECT_EQ(*v, k);
+    } else {
+      EXPECT_EQ(v, nullptr) << k;
+    }
+  }
+  map.ShrinkIfSparse();  // 100 of 256: not sparse enough to rebuild
+  EXPECT_EQ(map.capacity(), 256u);
 }
 
 TEST(U64MapTest, TheEmptyMarkerIsAKeyLikeAnyOther) {

@@ -44,15 +44,23 @@ void PayloadCache::Insert(uint64_t key, std::shared_ptr<const Event> event,
     }
     return;
   }
-  // One probe finds the key's slot or takes it for the new entry.
-  auto [slot, inserted] = map_.TryEmplace(key, lru_.end());
-  if (!inserted) {
-    bytes_ -= (*slot)->charge;
-    if (released != nullptr) released->push_back(std::move((*slot)->event));
-    lru_.erase(*slot);
-  }
+  // The list first: if either allocation throws, the list and the map
+  // still agree (the map never holds an iterator the list does not).
   lru_.push_front(Entry{key, std::move(event), charge});
-  *slot = lru_.begin();
+  std::pair<std::list<Entry>::iterator*, bool> slot;
+  try {
+    slot = map_.TryEmplace(key, lru_.begin());
+  } catch (...) {
+    lru_.pop_front();
+    throw;
+  }
+  if (!slot.second) {  // a refresh: the older entry goes
+    std::list<Entry>::iterator old = *slot.first;
+    bytes_ -= old->charge;
+    if (released != nullptr) released->push_back(std::move(old->event));
+    lru_.erase(old);
+    *slot.first = lru_.begin();
+  }
   bytes_ += charge;
   EvictLocked(released);
 }
@@ -61,6 +69,7 @@ void PayloadCache::SetCapacity(uint64_t capacity_bytes, Released* released) {
   base::MutexLock lock(&mu_);
   capacity_ = capacity_bytes;
   EvictLocked(released);
+  map_.ShrinkIfSparse();  // a cache shrunk for pending writes gives back its index too
 }
 
 void PayloadCache::Clear() {

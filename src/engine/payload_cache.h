@@ -30,8 +30,8 @@
 
 #include "acpstore/records.h"
 #include "base/mutex.h"
-#include "base/u64_map.h"
 #include "base/thread_annotations.h"
+#include "base/u64_map.h"
 
 namespace acpstore::engine {
 
