@@ -36,11 +36,16 @@ CommitQueue::~CommitQueue() {
 }
 
 void CommitQueue::Post(CommitJob job) {
+  bool runnable;
   {
     base::MutexLock lock(&mu_);
+    // An append while every lane is busy waits for the lane: the thread
+    // that frees it takes it or wakes one for it (Loop). Waking an idle
+    // thread now would only put it back to sleep.
+    runnable = !job.append || append_batches_ < kAppendBatches;
     queue_.push_back(std::move(job));
   }
-  cv_.Signal();
+  if (runnable) cv_.Signal();
 }
 
 std::deque<CommitJob>::iterator CommitQueue::FirstRunnable() {
@@ -84,11 +89,20 @@ void CommitQueue::Loop() {
     const bool append = jobs.front().append;
     RunBatch(jobs);
     if (append) {
+      bool held_back;
       {
         base::MutexLock lock(&mu_);
+        // Appends that waited for a lane: this thread takes the next job
+        // itself, which may be another kind, so one idle thread is woken
+        // for them. Otherwise nobody waits for this lane, and waking every
+        // idle thread (as SignalAll did) only put each back to sleep: a
+        // wake-up and a sleep per idle thread per batch.
+        held_back = append_batches_ == kAppendBatches &&
+                    std::any_of(queue_.begin(), queue_.end(),
+                                [](const CommitJob& j) { return j.append; });
         --append_batches_;
       }
-      cv_.SignalAll();  // appends may wait for this lane
+      if (held_back) cv_.Signal();
     }
   }
 }
