@@ -88,11 +88,14 @@ class Committer {
     for (size_t off = 0; off < buffer.size();) {
       ssize_t n = ::write(fd_, buffer.data() + off, buffer.size() - off);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::IoError(std::string("write: ") + std::strerror(errno));
+      if (n < 0) {
+        return Status::IoError(std::string("write: ") + std::strerror(errno));
+      }
       off += static_cast<size_t>(n);
     }
     if (::fdatasync(fd_) != 0) {
-      return Status::IoError(std::string("fdatasync: ") + std::strerror(errno));
+      return Status::IoError(std::string("fdatasync: ") +
+                             std::strerror(errno));
     }
     syncs_.fetch_add(1);
     return Status::OK();
@@ -102,10 +105,11 @@ class Committer {
   const size_t record_bytes_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::string pending_;                          // guarded by mu_
-  std::vector<Completion<AppendResult>> waiting_;  // guarded by mu_
-  bool idle_ = false;                            // guarded by mu_
-  bool stopping_ = false;                        // guarded by mu_
+  // Guarded by mu_:
+  std::string pending_;
+  std::vector<Completion<AppendResult>> waiting_;
+  bool idle_ = false;
+  bool stopping_ = false;
   std::atomic<uint64_t> syncs_{0};
   std::thread thread_;  // last: starts once the rest is built
 };

@@ -11,7 +11,8 @@
 // (`acpstore_bench http --mix acp`) its insert and evict took ~11% of the
 // samples with std::unordered_map and ~4% with this table, and the server
 // spent ~0.8 µs less CPU per event (median of 13 pairs; docs/benchmarks.md,
-// "The payload cache's flat index"). Here an operation usually reads one cache line.
+// "The payload cache's flat index"). Here an operation usually reads one
+// cache line.
 //
 // Keys are spread by Fibonacci hashing (the high bits of key times 2^64
 // divided by the golden ratio), so keys that differ only in their low bits

@@ -69,7 +69,8 @@ void PayloadCache::SetCapacity(uint64_t capacity_bytes, Released* released) {
   base::MutexLock lock(&mu_);
   capacity_ = capacity_bytes;
   EvictLocked(released);
-  map_.ShrinkIfSparse();  // a cache shrunk for pending writes gives back its index too
+  // A cache shrunk for pending writes gives back its index's memory too.
+  map_.ShrinkIfSparse();
 }
 
 void PayloadCache::Clear() {
