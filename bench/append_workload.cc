@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -183,21 +184,40 @@ Status RunEngine(const BenchOptions& options, const std::string& config,
   return Status::OK();
 }
 
+// Runs one peer in a scratch directory of its own and reports it as
+// `subject` at `config`: its bytes per record when `record_bytes` is not
+// 0, its CPU per event when it measured one (PeerResult::cpu_seconds).
+Status RunPeer(const BenchOptions& options, const std::string& subject,
+               const std::string& config, size_t record_bytes, int run,
+               Reporter& report,
+               const std::function<PeerResult(const std::string& dir)>& peer) {
+  ScratchDir dir(options.dir);
+  if (!dir.ok())
+    return Status::IoError("cannot create a directory under " + options.dir);
+  PeerResult r = peer(dir.path());
+  if (!r.error.ok()) return r.error;
+  Measurement m =
+      Measure(subject, config, r.events, r.seconds, &r.latencies_us, r.syncs);
+  if (r.cpu_seconds >= 0 && r.events > 0) {
+    m.Set("cpu_us_per_event",
+          r.cpu_seconds * 1e6 / static_cast<double>(r.events));
+  }
+  if (record_bytes > 0) {
+    m.Set("record_bytes", static_cast<double>(record_bytes));
+  }
+  report.Add(run, m);
+  return Status::OK();
+}
+
 Status RunRaw(const BenchOptions& options, const std::string& config,
               size_t batch, size_t record_bytes, uint64_t events,
               const std::vector<std::string>& payloads, int run,
               Reporter& report) {
-  ScratchDir dir(options.dir);
-  if (!dir.ok())
-    return Status::IoError("cannot create a directory under " + options.dir);
-  PeerResult r = RunRawSync(dir.path(), payloads, record_bytes, batch, events,
-                            options.seconds);
-  if (!r.error.ok()) return r.error;
-  Measurement m = Measure("raw-fdatasync", config, r.events, r.seconds,
-                          &r.latencies_us, r.syncs);
-  m.Set("record_bytes", static_cast<double>(record_bytes));
-  report.Add(run, m);
-  return Status::OK();
+  return RunPeer(options, "raw-fdatasync", config, record_bytes, run, report,
+                 [&](const std::string& dir) {
+                   return RunRawSync(dir, payloads, record_bytes, batch,
+                                     events, options.seconds);
+                 });
 }
 
 // The engine's floor on this machine (peers.h, RunHandoffSync), with
@@ -206,25 +226,16 @@ Status RunHandoff(const BenchOptions& options, const std::string& config,
                   int writers, size_t record_bytes, uint64_t events,
                   const std::vector<std::string>& payloads, int run,
                   Reporter& report) {
-  ScratchDir dir(options.dir);
-  if (!dir.ok())
-    return Status::IoError("cannot create a directory under " + options.dir);
-  PeerResult r = RunHandoffSync(HandoffSpec{.dir = dir.path(),
-                                            .record_bytes = record_bytes,
-                                            .writers = writers,
-                                            .max_events = events,
-                                            .max_seconds = options.seconds,
-                                            .payloads = &payloads});
-  if (!r.error.ok()) return r.error;
-  Measurement m = Measure("raw-handoff", config, r.events, r.seconds,
-                          &r.latencies_us, r.syncs);
-  if (r.events > 0) {
-    m.Set("cpu_us_per_event",
-          r.cpu_seconds * 1e6 / static_cast<double>(r.events));
-  }
-  m.Set("record_bytes", static_cast<double>(record_bytes));
-  report.Add(run, m);
-  return Status::OK();
+  return RunPeer(options, "raw-handoff", config, record_bytes, run, report,
+                 [&](const std::string& dir) {
+                   return RunHandoffSync(
+                       HandoffSpec{.dir = dir,
+                                   .record_bytes = record_bytes,
+                                   .writers = writers,
+                                   .max_events = events,
+                                   .max_seconds = options.seconds,
+                                   .payloads = &payloads});
+                 });
 }
 
 Status RunSqlitePeer(const BenchOptions& options, const std::string& subject,
@@ -232,20 +243,16 @@ Status RunSqlitePeer(const BenchOptions& options, const std::string& subject,
                      const std::string& config, int writers, uint64_t events,
                      const std::vector<std::string>& payloads, int run,
                      Reporter& report) {
-  ScratchDir dir(options.dir);
-  if (!dir.ok())
-    return Status::IoError("cannot create a directory under " + options.dir);
-  PeerResult r = RunSqlite(SqliteSpec{.dir = dir.path(),
-                                      .synchronous = synchronous,
-                                      .mode = mode,
-                                      .writers = writers,
-                                      .max_events = events,
-                                      .max_seconds = options.seconds,
-                                      .payloads = &payloads});
-  if (!r.error.ok()) return r.error;
-  report.Add(run, Measure(subject, config, r.events, r.seconds,
-                          &r.latencies_us, r.syncs));
-  return Status::OK();
+  return RunPeer(options, subject, config, /*record_bytes=*/0, run, report,
+                 [&](const std::string& dir) {
+                   return RunSqlite(SqliteSpec{.dir = dir,
+                                               .synchronous = synchronous,
+                                               .mode = mode,
+                                               .writers = writers,
+                                               .max_events = events,
+                                               .max_seconds = options.seconds,
+                                               .payloads = &payloads});
+                 });
 }
 
 }  // namespace
