@@ -156,9 +156,11 @@ class U64Map {
 
   static constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;  // 2^64 / phi
 
-  size_t Home(uint64_t key) const {
-    return static_cast<size_t>((key * kGolden) >> shift_);
+  // The slot a key's probe starts at, in a table of 2^(64 - shift) slots.
+  static size_t HomeIn(uint64_t key, int shift) {
+    return static_cast<size_t>((key * kGolden) >> shift);
   }
+  size_t Home(uint64_t key) const { return HomeIn(key, shift_); }
 
   // Moves every entry into a table of `slots` (a power of two, more than
   // twice size_). The new table is allocated first: if that throws, the
@@ -169,7 +171,7 @@ class U64Map {
     const int shift = 64 - std::countr_zero(slots);
     for (Slot& s : slots_) {
       if (s.key == kEmpty) continue;
-      size_t i = static_cast<size_t>((s.key * kGolden) >> shift);
+      size_t i = HomeIn(s.key, shift);
       while (fresh[i].key != kEmpty) i = (i + 1) & mask;
       fresh[i] = std::move(s);
     }

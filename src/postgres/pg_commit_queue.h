@@ -18,8 +18,9 @@
 // off this thread: a NOTIFY inside the transaction would make PostgreSQL
 // commit the batches one at a time, and one on the commit thread would
 // hold it from the next batch for a round trip. If any job of a batch
-// meets a database error, the batch is rolled back and each job runs again in a transaction of its own
-// (`run`), so one bad request never fails the others. A batch runs its
+// meets a database error, the batch is rolled back and each job runs
+// again in a transaction of its own (`run`), so one bad request never
+// fails the others. A batch runs its
 // jobs in `lock_order` order (see CommitJob), not arrival order. After
 // its COMMIT, a batch names the sessions whose transcript is due for a
 // checkpoint to the queue's Checkpointer (pg_checkpointer.h; transcripts
