@@ -134,21 +134,28 @@ namespace {
 
 // Entries [from, end) of `t` (held ones) as kTranscriptEntries bodies of
 // ~kEntriesItemTarget; calls item(body, first index, count, last seq).
+// Each body is encoded in *scratch once, behind room for its count (a
+// varint written into the room's tail when the group closes), so it is
+// never copied to put the count in front. `body` lies in *scratch and is
+// valid only during the call.
 Status GroupEntries(
     const transcript::Transcript& t, uint64_t from, uint64_t end,
+    std::string* scratch,
     const std::function<Status(std::string_view body, uint64_t first,
                                uint32_t n, EventSeq last_seq)>& item) {
-  std::string group, body;
+  constexpr size_t kRoom = base::kMaxVarint32Bytes;
+  scratch->assign(kRoom, '\0');
   uint32_t n = 0;
   uint64_t first = from;
   EventSeq last_seq = 0;
   auto flush = [&]() -> Status {
     if (n == 0) return Status::OK();
-    body.clear();
-    base::PutVarint32(&body, n);
-    body.append(group);
-    group.clear();
-    Status s = item(body, first, n, last_seq);
+    std::string count;
+    base::PutVarint32(&count, n);
+    const size_t at = kRoom - count.size();
+    std::copy(count.begin(), count.end(), scratch->begin() + at);
+    Status s = item(std::string_view(*scratch).substr(at), first, n, last_seq);
+    scratch->resize(kRoom);
     first += n;
     n = 0;
     last_seq = 0;
@@ -156,12 +163,23 @@ Status GroupEntries(
   };
   for (uint64_t i = from; i < end; ++i) {
     const transcript::Entry& e = t.at(i);
-    transcript::Transcript::EncodeEntry(e, &group);
+    transcript::Transcript::EncodeEntry(e, scratch);
     last_seq = std::max(last_seq, e.last_seq);
     ++n;
-    if (group.size() >= kEntriesItemTarget) ACPSTORE_RETURN_IF_ERROR(flush());
+    if (scratch->size() - kRoom >= kEntriesItemTarget) {
+      ACPSTORE_RETURN_IF_ERROR(flush());
+    }
   }
   return flush();
+}
+
+// Scratch kept between spill writes up to this capacity (one entries
+// item and then some); a larger one (a single entry may reach 48 MiB) is
+// given back.
+constexpr size_t kKeptScratch = 4 * kEntriesItemTarget;
+
+void TrimScratch(std::string* s) {
+  if (s->capacity() > kKeptScratch) std::string().swap(*s);
 }
 
 }  // namespace
@@ -233,8 +251,9 @@ Status EncodeTranscriptItems(
   // The held entries, in groups up to ~1 MiB (one entry may be larger: a
   // message is capped by max_bytes, at most 48 MiB, under the 64 MiB chunk
   // cap).
+  std::string scratch;
   return GroupEntries(
-      t, t.held_index(), t.end_index(),
+      t, t.held_index(), t.end_index(), &scratch,
       [&](std::string_view item_body, uint64_t, uint32_t, EventSeq) {
         return add(item::kTranscriptEntries, item_body);
       });
@@ -471,46 +490,54 @@ Status TranscriptSpill::Publish(uint64_t number) {
 
 Result<std::vector<TranscriptSealed::Part>> TranscriptSpill::WriteSealed(
     const transcript::Transcript& t, uint64_t end) {
-  std::string buf;
   std::vector<TranscriptSealed::Part> parts;
-  const uint64_t at = out_->size();
-  ACPSTORE_RETURN_IF_ERROR(
-      GroupEntries(t, t.held_index(), end,
-                   [&](std::string_view body, uint64_t first, uint32_t n,
-                       EventSeq last_seq) {
-                     TranscriptSealed::Part p;
-                     p.file = in_;
-                     p.offset = at + buf.size();
-                     p.length = static_cast<uint32_t>(body.size());
-                     p.crc = base::crc32c::Value(body.data(), body.size());
-                     p.first_index = first;
-                     p.count = n;
-                     p.last_seq = last_seq;
-                     parts.push_back(std::move(p));
-                     buf.append(body);
-                     return Status::OK();
-                   }));
-  ACPSTORE_RETURN_IF_ERROR(out_->Append(buf));
+  // Each item goes to the file from where it was encoded: no gathering
+  // copy (a sealed part is usually one item; an append is one writev).
+  Status s = GroupEntries(
+      t, t.held_index(), end, &scratch_,
+      [&](std::string_view body, uint64_t first, uint32_t n,
+          EventSeq last_seq) -> Status {
+        TranscriptSealed::Part p;
+        p.file = in_;
+        p.offset = out_->size();
+        p.length = static_cast<uint32_t>(body.size());
+        p.crc = base::crc32c::Value(body.data(), body.size());
+        p.first_index = first;
+        p.count = n;
+        p.last_seq = last_seq;
+        ACPSTORE_RETURN_IF_ERROR(out_->Append(body));
+        parts.push_back(std::move(p));
+        return Status::OK();
+      });
+  TrimScratch(&scratch_);
+  if (!s.ok()) return s;
   return parts;
 }
 
 Result<std::shared_ptr<const TranscriptRef>> TranscriptSpill::Write(
     const transcript::Transcript& t, const TranscriptSealed* sealed) {
   TranscriptRefBuilder ref(in_, t);
-  std::string buf;
+  // A cold transcript is often small: its items are gathered so that it
+  // takes one write, in a buffer kept between calls.
+  std::string& buf = gather_;
+  buf.clear();
   std::vector<std::pair<uint8_t, std::pair<size_t, size_t>>> spans;
-  ACPSTORE_RETURN_IF_ERROR(EncodeTranscriptItems(
+  Status s = EncodeTranscriptItems(
       t, sealed, [&](uint8_t tag, std::string_view body) -> Status {
         spans.push_back({tag, {buf.size(), body.size()}});
         buf.append(body);
         return Status::OK();
-      }));
+      });
   const uint64_t at = out_->size();
-  ACPSTORE_RETURN_IF_ERROR(out_->Append(buf));
-  const std::string_view written = buf;
-  for (const auto& [tag, span] : spans) {
-    ref.Add(tag, written.substr(span.first, span.second), at + span.first);
+  if (s.ok()) s = out_->Append(buf);
+  if (s.ok()) {
+    const std::string_view written = buf;
+    for (const auto& [tag, span] : spans) {
+      ref.Add(tag, written.substr(span.first, span.second), at + span.first);
+    }
   }
+  TrimScratch(&buf);
+  if (!s.ok()) return s;
   return ref.Finish();
 }
 

@@ -224,6 +224,10 @@ class TranscriptSpill {
   std::unique_ptr<io::WritableFile> out_;
   std::shared_ptr<const io::RandomAccessFile> in_;
   bool published_ = false;
+  // Encoding buffers reused between writes, so that the snapshot thread
+  // does not fault in fresh pages for every transcript it writes.
+  std::string scratch_;  // WriteSealed's items
+  std::string gather_;   // Write's items, gathered into one write
 };
 
 }  // namespace acpstore::engine

@@ -117,6 +117,11 @@ bool AppendStringValue(std::string_view raw, std::string* out) {
   // decoded here, and only a \u escape goes to the full decoder.
   const size_t start = out->size();
   size_t i = 0;
+  // The text is at most as long as its escaped form: one allocation, not
+  // a doubling per run between escapes (a tool's output has a newline
+  // every line). reserve() still grows geometrically, so a message that
+  // gathers many deltas does not reallocate at each.
+  if (out->capacity() - start < body.size()) out->reserve(start + body.size());
   while (i < body.size()) {
     const size_t slash = body.find('\\', i);
     if (slash == std::string_view::npos) {
@@ -162,6 +167,9 @@ bool CutUtf8(std::string* s, size_t max) {
   // Back up over continuation bytes so a character is never split.
   while (n > 0 && (static_cast<unsigned char>((*s)[n]) & 0xC0) == 0x80) --n;
   s->resize(n);
+  // The memory budget counts an entry's kept bytes, not the megabyte of
+  // tool output (or title) they were cut from.
+  if (s->capacity() > 2 * n + 64) s->shrink_to_fit();
   return true;
 }
 

@@ -37,7 +37,7 @@ bool AppendStringValue(std::string_view raw, std::string* out);
 bool IsScalar(std::string_view raw);
 
 // Cuts `s` to at most `max` bytes at a UTF-8 character boundary; true when
-// it cut.
+// it cut, and then `s` gives back the capacity it no longer needs.
 bool CutUtf8(std::string* s, size_t max);
 
 }  // namespace acpstore::transcript

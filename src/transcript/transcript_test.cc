@@ -261,6 +261,27 @@ TEST(TranscriptTest, ToolInputAndResultAreCutAndMarked) {
   EXPECT_EQ(t.at(1).text, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
 }
 
+// The memory budget counts an entry's kept bytes: a cut tool result must
+// not keep the capacity of the megabyte it was cut from.
+TEST(TranscriptTest, ACutToolResultGivesItsCapacityBack) {
+  Limits limits;
+  limits.max_tool_bytes = 1024;
+  const std::string big(1 << 20, 'x');
+  Transcript t = FoldAll(
+      {{"tool.started",
+        R"({"input":")" + big + R"(","title":")" + big +
+            R"(","toolCallId":"t"})"},
+       {"tool.completed", R"({"output":")" + big + R"(","toolCallId":"t"})"}},
+      limits);
+  ASSERT_EQ(t.size(), 1u);
+  ASSERT_TRUE(t.at(1).input_cut);
+  ASSERT_TRUE(t.at(1).text_cut);
+  EXPECT_EQ(t.at(1).text.size(), 1024u);
+  EXPECT_LT(t.at(1).input.capacity(), 2 * limits.max_tool_bytes);
+  EXPECT_LT(t.at(1).text.capacity(), 2 * limits.max_tool_bytes);
+  EXPECT_LT(t.at(1).title.capacity(), 4096u);  // cut to 1 KiB
+}
+
 TEST(TranscriptTest, TheCapDropsOldestEntriesKeepingIndexes) {
   Limits limits;
   limits.max_bytes = 2000;
