@@ -1,7 +1,8 @@
 // libFuzzer target for the snapshot items that refer to a sealed
 // transcript part in an older snapshot (item 11, decision 0027) or in a
 // parts file (item 12, decision 0030; docs/recovery.md, "Snapshot
-// contents").
+// contents"), and the body of item 13 (decision 0033: an evicted
+// transcript referred to where it lies).
 //
 // Two layers. (1) The input as the item's body: every refusal of
 // DecodeSealedRef is kCorruption, and an accepted body re-encodes (the
@@ -75,6 +76,35 @@ void CheckBody(std::string_view in) {
   FUZZ_CHECK(again.part.count == r.part.count);
   FUZZ_CHECK(again.part.last_seq == r.part.last_seq);
   FUZZ_CHECK(again.entry_bytes == r.entry_bytes);
+}
+
+// Decision 0033: the input as the body of an evicted transcript's
+// reference (item 13): every refusal is kCorruption; an accepted body
+// re-encodes to the same fields, a head first and entries after it, each
+// naming a file and some bytes.
+void CheckEvictedBody(std::string_view in) {
+  engine::EvictedRef r;
+  Status s = engine::DecodeEvictedRef(in, &r);
+  if (!s.ok()) {
+    FUZZ_CHECK(s.code() == StatusCode::kCorruption);
+    return;
+  }
+  FUZZ_CHECK(!r.items.empty());
+  std::string out;
+  engine::EncodeEvictedRef(r, &out);
+  engine::EvictedRef again;
+  FUZZ_CHECK(engine::DecodeEvictedRef(out, &again).ok());
+  FUZZ_CHECK(again.bytes == r.bytes && again.folded_seq == r.folded_seq &&
+             again.complete == r.complete);
+  FUZZ_CHECK(again.items.size() == r.items.size());
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    const engine::TranscriptSealed::Part& a = again.items[i].part;
+    const engine::TranscriptSealed::Part& b = r.items[i].part;
+    FUZZ_CHECK(again.items[i].tag == r.items[i].tag);
+    FUZZ_CHECK(a.snapshot == b.snapshot && a.snapshot != 0);
+    FUZZ_CHECK(a.parts_file == b.parts_file && a.offset == b.offset);
+    FUZZ_CHECK(a.length == b.length && a.length != 0 && a.crc == b.crc);
+  }
 }
 
 // A snapshot 1 holding a part of two entries, and the items of a snapshot
@@ -217,6 +247,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World* world = Setup();
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   CheckBody(in);
+  CheckEvictedBody(in);
   // The valid reference with the input XORed over it (longer input:
   // appended).
   std::string body = world->items[world->ref_at].second;

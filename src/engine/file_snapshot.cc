@@ -93,6 +93,35 @@ struct ReferPolicy {
     }
     return referred;
   }
+  // Decision 0033: an evicted transcript as this snapshot refers to it
+  // (every item in a file it refers to, each with its number and kind),
+  // or nullopt to copy it: one item elsewhere (the unpublished spill
+  // file, a file not referable) and the whole is copied.
+  std::optional<EvictedRef> ReferEvicted(const TranscriptRef& ref) const {
+    EvictedRef out;
+    out.bytes = ref.bytes;
+    out.folded_seq = ref.folded_seq;
+    out.complete = ref.complete;
+    for (const TranscriptRef::Item& it : ref.items) {
+      TranscriptSealed::Part p;
+      if (it.elsewhere != nullptr) {
+        p.file = it.elsewhere;
+        p.snapshot = it.elsewhere_snapshot;
+        p.parts_file = it.elsewhere_parts_file;
+      } else {
+        p.file = ref.file;
+        p.snapshot = ref.snapshot;
+      }
+      p.offset = it.offset;
+      p.length = it.length;
+      p.crc = it.own_crc;
+      std::optional<TranscriptSealed::Part> referred = Refer(p);
+      if (!referred) return std::nullopt;
+      out.items.push_back(EvictedRef::Item{it.tag, std::move(*referred)});
+    }
+    if (out.items.empty()) return std::nullopt;
+    return out;
+  }
 };
 
 // The content version an item 11 (snapshot) or 12 (parts file) needs.
@@ -157,6 +186,7 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
     std::vector<uint64_t> offsets;  // of each add() call's body
     auto add = [&](uint8_t tag, std::string_view item_body) -> Status {
       TranscriptRef::Item it{tag, 0, static_cast<uint32_t>(item_body.size())};
+      it.own_crc = base::crc32c::Value(item_body.data(), item_body.size());
       ACPSTORE_RETURN_IF_ERROR(out->Add(tag, item_body, &it.offset));
       offsets.push_back(it.offset);
       ref->items.push_back(std::move(it));
@@ -213,6 +243,25 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
         }
         *sealed_out = std::move(sealed);
       }
+    } else if (std::optional<EvictedRef> evicted =
+                   policy != nullptr
+                       ? policy->ReferEvicted(*s.transcript_ref)
+                       : std::nullopt) {
+      // Decision 0033: every item stays where it is, durably; the snapshot
+      // says where. Memory keeps a reference that names each item's file.
+      if (policy->version < item::kVersionEvictedRef) {
+        return Status::Internal(
+            "snapshot: an evicted transcript reference needs content "
+            "version " + std::to_string(item::kVersionEvictedRef) +
+            ", written as " + std::to_string(policy->version));
+      }
+      body.clear();
+      EncodeEvictedRef(*evicted, &body);
+      ACPSTORE_RETURN_IF_ERROR(out->Add(item::kTranscriptEvictedRef, body));
+      for (const EvictedRef::Item& it : evicted->items) {
+        (*policy->referred)[it.part.snapshot] += it.part.length;
+      }
+      ref = RefOfEvicted(*evicted);  // its file set: it does not move here
     } else {
       // Copied from its file as it is (verified), not decoded.
       ref->bytes = s.transcript_ref->bytes;
@@ -401,7 +450,7 @@ class Loader {
         return Applied(state_->Apply(std::move(m)), in);
       }
       case item::kTranscriptHead: {
-        if (!open_ || have_transcript_) {
+        if (!open_ || have_transcript_ || evicted_ != nullptr) {
           return in->Corrupt("misplaced transcript head");
         }
         std::string_view body;
@@ -440,6 +489,8 @@ class Loader {
         return SealedRef(in, /*parts_file=*/false);
       case item::kTranscriptSealedPartsRef:
         return SealedRef(in, /*parts_file=*/true);
+      case item::kTranscriptEvictedRef:
+        return EvictedItem(in);
       case item::kAction: {
         ACPSTORE_RETURN_IF_ERROR(FinishSession());
         record::Mutation m;
@@ -520,6 +571,38 @@ class Loader {
     return Status::OK();
   }
 
+  // Decision 0033: the session's whole transcript, evicted, in older
+  // files. Each file is opened and its size checked against the items in
+  // it; the items are read only without a budget (then decoded and held,
+  // each CRC checked), as sealed parts are.
+  Status EvictedItem(record::ByteReader* in) {
+    if (!open_ || have_transcript_ || evicted_ != nullptr) {
+      return in->Corrupt("misplaced evicted transcript reference");
+    }
+    if (version_ < item::kVersionEvictedRef) {
+      return in->Corrupt("evicted transcript reference in content version " +
+                         std::to_string(version_));
+    }
+    std::string_view body;
+    ACPSTORE_RETURN_IF_ERROR(
+        in->Bytes("evicted transcript reference", in->rest().size(), &body));
+    EvictedRef r;
+    Status s = DecodeEvictedRef(body, &r);
+    if (!s.ok()) return in->Corrupt(std::string(s.message()));
+    for (EvictedRef::Item& it : r.items) {
+      if (it.part.snapshot >= number_) {
+        return in->Corrupt(std::string("evicted transcript reference to ") +
+                           (it.part.parts_file ? "parts file " : "snapshot ") +
+                           std::to_string(it.part.snapshot) +
+                           ", not an older one");
+      }
+      ACPSTORE_ASSIGN_OR_RETURN(it.part.file, Referred(it.part));
+      referred_[it.part.snapshot] += it.part.length;
+    }
+    evicted_ = RefOfEvicted(r);
+    return Status::OK();
+  }
+
   // The referred file, opened once (shared by every part in it), after
   // checking that it holds the part.
   Result<std::shared_ptr<const io::RandomAccessFile>> Referred(
@@ -566,8 +649,10 @@ class Loader {
 
   void NoteItem(uint8_t tag, std::string_view body, uint64_t file_offset) {
     if (ref_ == nullptr) return;
-    ref_->items.push_back(TranscriptRef::Item{
-        tag, file_offset, static_cast<uint32_t>(body.size())});
+    TranscriptRef::Item it{tag, file_offset,
+                           static_cast<uint32_t>(body.size())};
+    it.own_crc = base::crc32c::Value(body.data(), body.size());
+    ref_->items.push_back(std::move(it));
     ref_->crc = base::crc32c::Extend(ref_->crc, body.data(), body.size());
   }
 
@@ -600,6 +685,20 @@ class Loader {
     entries_.clear();
     ACPSTORE_RETURN_IF_ERROR(state_->RestoreEvents(tenant_, id_, std::move(log),
                                                    std::move(index)));
+    if (evicted_ != nullptr) {
+      std::shared_ptr<TranscriptRef> ref = std::move(evicted_);
+      evicted_.reset();
+      if (file_ != nullptr) {
+        // Restored evicted, as it was: read back when a fold or a read
+        // needs it (its CRCs checked then).
+        return state_->RestoreEvictedTranscript(tenant_, id_, std::move(ref));
+      }
+      // No budget (or an offline check): read back, checked, and held.
+      transcript::Transcript t;
+      ACPSTORE_RETURN_IF_ERROR(engine::LoadTranscript(*ref, &t));
+      return state_->RestoreTranscript(tenant_, id_, std::move(t), nullptr,
+                                        nullptr);
+    }
     if (have_transcript_) {
       have_transcript_ = false;
       if (transcript_.size() != transcript_.expected_entries()) {
@@ -676,6 +775,8 @@ class Loader {
   // Decision 0018: the open file and the transcript's items in it.
   std::shared_ptr<const io::RandomAccessFile> file_;
   std::shared_ptr<TranscriptRef> ref_;
+  // Decision 0033: the session's transcript, evicted in older files.
+  std::shared_ptr<TranscriptRef> evicted_;
 };
 
 Status Located(const Status& s, const std::string& path) {
@@ -770,6 +871,25 @@ void ForEachKeptPart(const StateImage& image, Fn&& fn) {
   }
 }
 
+// Calls fn(part) for each item of each evicted transcript in `image`, as
+// a part of the file it lies in (snapshot set: a published one; 0: the
+// spill file, or a file whose number NumberOf finds).
+template <typename Fn>
+void ForEachEvictedItem(const StateImage& image, Fn&& fn) {
+  for (const SessionImage& s : image.sessions) {
+    if (s.transcript || s.transcript_ref == nullptr) continue;
+    const TranscriptRef& ref = *s.transcript_ref;
+    for (const TranscriptRef::Item& it : ref.items) {
+      TranscriptSealed::Part p;
+      p.file = it.elsewhere != nullptr ? it.elsewhere : ref.file;
+      p.snapshot =
+          it.elsewhere != nullptr ? it.elsewhere_snapshot : ref.snapshot;
+      p.length = it.length;
+      fn(p);
+    }
+  }
+}
+
 // The lowest content version that has every item a snapshot of `image`
 // holds (with `policy`: the references it may write). Known before the
 // first item, the meta item that says it: every part EncodeTranscriptItems
@@ -789,6 +909,12 @@ uint32_t ContentVersionOf(const StateImage& image, const ReferPolicy* policy) {
         version = std::max(version, VersionOfReference(*r));
       }
     });
+    for (const SessionImage& s : image.sessions) {
+      if (!s.transcript && s.transcript_ref != nullptr &&
+          policy->ReferEvicted(*s.transcript_ref)) {
+        version = std::max(version, item::kVersionEvictedRef);
+      }
+    }
   }
   return version;
 }
@@ -822,6 +948,10 @@ Result<uint64_t> WriteSnapshot(
     policy->spill_number = snapshot_refs->spill_number;
     std::map<uint64_t, uint64_t> live;
     ForEachKeptPart(image, [&](const TranscriptSealed::Part& p) {
+      if (const uint64_t n = policy->NumberOf(p); n != 0) live[n] += p.length;
+    });
+    // Decision 0033: evicted transcripts' items keep their files too.
+    ForEachEvictedItem(image, [&](const TranscriptSealed::Part& p) {
       if (const uint64_t n = policy->NumberOf(p); n != 0) live[n] += p.length;
     });
     for (const auto& [n, bytes] : live) {
@@ -873,8 +1003,10 @@ Result<uint64_t> WriteSnapshot(
       std::shared_ptr<const io::RandomAccessFile> file = std::move(*opened);
       for (size_t i = 0; i < written.size(); ++i) {
         if (written[i] == nullptr) continue;
-        written[i]->file = file;
-        written[i]->snapshot = number;
+        if (written[i]->file == nullptr) {  // referred to: it stays put
+          written[i]->file = file;
+          written[i]->snapshot = number;
+        }
         (*refs)[i] = std::move(written[i]);
       }
       if (sealed != nullptr) {
@@ -961,6 +1093,12 @@ Result<std::vector<TranscriptSealed::Part>> SnapshotReferredParts(
         s = DecodeSealedRef(body, &r);
         r.part.parts_file = tag == item::kTranscriptSealedPartsRef;
         if (s.ok()) out.push_back(std::move(r.part));
+      } else if (s.ok() && tag == item::kTranscriptEvictedRef) {
+        EvictedRef r;
+        s = DecodeEvictedRef(body, &r);
+        if (s.ok()) {
+          for (EvictedRef::Item& it : r.items) out.push_back(std::move(it.part));
+        }
       }
       if (!s.ok()) return Located(s, path);
     }

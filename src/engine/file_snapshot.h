@@ -89,11 +89,21 @@ inline constexpr uint8_t kTranscriptSealedRef = 11;
 // (snapshot_format.h PartsFileName) numbered below this snapshot: the
 // body is the same, its number names "<n>.parts". Since content version 5.
 inline constexpr uint8_t kTranscriptSealedPartsRef = 12;
+// Decision 0033: the whole transcript of the session, evicted (decision
+// 0018), lying in older files that stay (snapshots, parts files), in place
+// of its head and entries items: varint64 Transcript::bytes, varint64
+// folded seq, uint8 complete, varint32 n items, n x (uint8 tag: 9 for the
+// first, 10 after it; uint8 kind: 0 snapshot, 1 parts file; varint64 that
+// file's number, below this snapshot's; varint64 offset and varint32
+// length of the item's body in it; fixed32 CRC32C of that body). Since
+// content version 6.
+inline constexpr uint8_t kTranscriptEvictedRef = 13;
 // Content versions: 1: clientEventIds as strings (kClientIds). 2: as tags
 // (kClientIdTags) with their key in kMeta. 3: transcripts
 // (kTranscriptHead/Entries). 4: references to sealed parts in older
 // snapshots (kTranscriptSealedRef). 5: references to sealed parts in parts
-// files (kTranscriptSealedPartsRef). A snapshot is written with the lowest
+// files (kTranscriptSealedPartsRef). 6: references to evicted transcripts
+// (kTranscriptEvictedRef). A snapshot is written with the lowest
 // version that has every item it holds (decision 0030, "Amendment"), so a
 // release that reads no further still opens it; kVersion is the newest,
 // which this build reads up to.
@@ -101,7 +111,8 @@ inline constexpr uint32_t kVersionClientIdTags = 2;  // the lowest written
 inline constexpr uint32_t kVersionTranscripts = 3;
 inline constexpr uint32_t kVersionSealedRef = 4;
 inline constexpr uint32_t kVersionSealedPartsRef = 5;
-inline constexpr uint32_t kVersion = kVersionSealedPartsRef;
+inline constexpr uint32_t kVersionEvictedRef = 6;
+inline constexpr uint32_t kVersion = kVersionEvictedRef;
 // Entries per kEventIndex or kClientIdTags item, so no item nears the
 // chunk cap.
 inline constexpr uint32_t kEntriesPerIndexItem = 1 << 16;

@@ -10,12 +10,14 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/coding.h"
 #include "engine/file_snapshot.h"
 #include "engine/file_tools.h"
 #include "engine/file_transcript_hot_test_util.h"
@@ -158,6 +160,8 @@ class SnapshotRefsTest : public TranscriptHotTest {
         version = std::max(version, item::kVersionSealedRef);
       } else if (tag == item::kTranscriptSealedPartsRef) {
         version = std::max(version, item::kVersionSealedPartsRef);
+      } else if (tag == item::kTranscriptEvictedRef) {
+        version = std::max(version, item::kVersionEvictedRef);
       }
     });
     return version;
@@ -502,6 +506,212 @@ TEST_F(SnapshotRefsTest, CompactWritesSelfContainedSnapshots) {
 // sealed parts a snapshot refers to there are at least three quarters of
 // it, not at the half below which decision 0027 re-homes a file's parts:
 // a file published just over half could be re-homed a snapshot later.
+// Decision 0033: a transcript evicted whole is copied into the first
+// snapshot after its eviction and referred to by the later ones, which
+// then hold a reference item (13) for it and none of its bytes.
+class EvictedRefsTest : public SnapshotRefsTest {
+ protected:
+  static constexpr int kCold = 4;
+  static std::string ColdId(int c) { return "cold-" + std::to_string(c); }
+
+  // Messages of ~3 KB each, a new one per event: many entries.
+  void Write(int c, int from, int to) {
+    for (int i = from; i < to; ++i) {
+      NewEvent e;
+      e.event_type = "message.delta";
+      e.payload = R"({"messageId":"m)" + std::to_string(i) + R"(","text":")" +
+                  std::to_string(c) + " " + std::string(3000, 'a' + c) +
+                  R"("})";
+      ASSERT_TRUE(db().Append(kAlice, ColdId(c), std::move(e)).ok());
+    }
+  }
+  std::string Dump(int c) {
+    Result<std::string> d = DumpTranscript(
+        [&](const TranscriptQuery& q) {
+          return db().ReadTranscript(kAlice, ColdId(c), q);
+        },
+        7);
+    EXPECT_TRUE(d.ok()) << d.error();
+    return d.ok() ? *d : "";
+  }
+  // Items of the newest snapshot: how many evicted references, and how
+  // many transcript heads (a transcript copied or resident).
+  std::pair<int, int> NewestItems() {
+    int refs = 0, heads = 0;
+    ForEachItem(Files()[0].path, [&](uint8_t tag, std::string_view body) {
+      if (tag == item::kTranscriptEvictedRef) {
+        EvictedRef r;
+        EXPECT_TRUE(DecodeEvictedRef(body, &r).ok());
+        ++refs;
+      }
+      if (tag == item::kTranscriptHead) ++heads;
+    });
+    return {refs, heads};
+  }
+};
+
+TEST_F(EvictedRefsTest, AreCopiedOnceThenReferredTo) {
+  Open();
+  for (int c = 0; c < kCold; ++c) {
+    MustCreate(ColdId(c));
+    Write(c, 0, 20);
+  }
+  std::vector<std::string> want;
+  for (int c = 0; c < kCold; ++c) want.push_back(Dump(c));
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+  ASSERT_TRUE(store().SnapshotNow().ok());  // copied from the spill file
+  const uint64_t copied = fs_.FileSize(Files()[0].path).value();
+  EXPECT_GT(copied, uint64_t{kCold} * 20 * 3000);
+  // Each later snapshot holds a reference item per evicted transcript and
+  // none of their bytes (those the background passes sealed while they
+  // were written may instead stay resident with their old entries sealed,
+  // decision 0021: referred to as well).
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    const auto [refs, heads] = NewestItems();
+    EXPECT_GE(refs, 1) << "snapshot " << k;
+    EXPECT_EQ(refs + heads, kCold) << "snapshot " << k;
+    EXPECT_LT(fs_.FileSize(Files()[0].path).value(), copied / 10);
+    EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionEvictedRef);
+    ExpectKeptFiles();
+  }
+  // Read back through the references, then restored evicted from them.
+  for (int c = 0; c < kCold; ++c) EXPECT_EQ(Dump(c), want[c]) << c;
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+  Reopen();  // the close's snapshot refers to them too
+  EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+  EXPECT_GE(NewestItems().first, 1);
+  EXPECT_LT(fs_.FileSize(Files()[0].path).value(), copied / 10);
+  for (int c = 0; c < kCold; ++c) EXPECT_EQ(Dump(c), want[c]) << c;
+  // Written to again: loaded, folded, evicted and copied once more; the
+  // file only they were referred to in goes once nothing needs it.
+  for (int c = 0; c < kCold; ++c) Write(c, 20, 25);
+  for (int c = 0; c < kCold; ++c) want[c] = Dump(c);
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    ExpectKeptFiles();
+  }
+  // Those resident keep their open tails here, not their whole text.
+  EXPECT_GE(NewestItems().first, 1);
+  EXPECT_LT(fs_.FileSize(Files()[0].path).value(), copied / 4);
+  for (int c = 0; c < kCold; ++c) EXPECT_EQ(Dump(c), want[c]) << c;
+  // Offline: verify reads and checks every item referred to.
+  CloseAndVerify();
+  // Without a budget, recovery reads them back and holds them.
+  options_.memory_budget_bytes = 0;
+  Open();
+  for (int c = 0; c < kCold; ++c) EXPECT_EQ(Dump(c), want[c]) << c;
+}
+
+TEST_F(EvictedRefsTest, AChangedItemIsDataLossWhenReadNeverAnotherTranscript) {
+  Open();
+  for (int c = 0; c < kCold; ++c) {
+    MustCreate(ColdId(c));
+    Write(c, 0, 10);
+  }
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ASSERT_GE(NewestItems().first, 1);
+  // Flip a byte inside the first reference's entries, in the older file.
+  EvictedRef r;
+  ForEachItem(Files()[0].path, [&](uint8_t tag, std::string_view body) {
+    if (tag == item::kTranscriptEvictedRef && r.items.empty()) {
+      ASSERT_TRUE(DecodeEvictedRef(body, &r).ok());
+    }
+  });
+  ASSERT_GE(r.items.size(), 2u);
+  const TranscriptSealed::Part& p = r.items[1].part;
+  Close();
+  {
+    const std::string path = PathOf(p.snapshot);
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(p.offset + p.length / 2));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5A);
+    f.seekp(static_cast<std::streamoff>(p.offset + p.length / 2));
+    f.write(&c, 1);
+  }
+  Open();
+  int lost = 0;
+  for (int c = 0; c < kCold; ++c) {
+    Result<TranscriptPage> page =
+        db().ReadTranscript(kAlice, ColdId(c), TranscriptQuery{});
+    if (!page.ok()) {
+      EXPECT_EQ(page.error().code(), StatusCode::kDataLoss) << page.error();
+      ++lost;
+    }
+  }
+  EXPECT_EQ(lost, 1);
+  Close();
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_FALSE(v->ok());
+}
+
+TEST(EvictedRefCodecTest, RoundTripsAndRefusesDamage) {
+  EvictedRef r;
+  r.bytes = 123456;
+  r.folded_seq = 99;
+  r.complete = false;
+  for (int i = 0; i < 3; ++i) {
+    EvictedRef::Item it;
+    it.tag = i == 0 ? item::kTranscriptHead : item::kTranscriptEntries;
+    it.part.snapshot = 7 + i;
+    it.part.parts_file = i == 2;
+    it.part.offset = 1000 * i + 40;
+    it.part.length = 300 + i;
+    it.part.crc = 0xDEADBEEF - i;
+    r.items.push_back(it);
+  }
+  std::string body;
+  EncodeEvictedRef(r, &body);
+  EvictedRef back;
+  ASSERT_TRUE(DecodeEvictedRef(body, &back).ok());
+  EXPECT_EQ(back.bytes, r.bytes);
+  EXPECT_EQ(back.folded_seq, r.folded_seq);
+  EXPECT_FALSE(back.complete);
+  ASSERT_EQ(back.items.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(back.items[i].tag, r.items[i].tag);
+    EXPECT_EQ(back.items[i].part.snapshot, r.items[i].part.snapshot);
+    EXPECT_EQ(back.items[i].part.parts_file, r.items[i].part.parts_file);
+    EXPECT_EQ(back.items[i].part.offset, r.items[i].part.offset);
+    EXPECT_EQ(back.items[i].part.length, r.items[i].part.length);
+    EXPECT_EQ(back.items[i].part.crc, r.items[i].part.crc);
+  }
+  // Every cut is refused, and so are trailing bytes.
+  for (size_t n = 0; n < body.size(); ++n) {
+    EXPECT_FALSE(DecodeEvictedRef(body.substr(0, n), &back).ok()) << n;
+  }
+  EXPECT_FALSE(DecodeEvictedRef(body + "x", &back).ok());
+  // Entries first, a second head, a file kind 2, file number 0.
+  auto with = [&](auto change) {
+    EvictedRef c = r;
+    change(c);
+    std::string b;
+    EncodeEvictedRef(c, &b);
+    return DecodeEvictedRef(b, &back);
+  };
+  EXPECT_FALSE(with([](EvictedRef& c) { c.items[0].tag = item::kTranscriptEntries; }).ok());
+  EXPECT_FALSE(with([](EvictedRef& c) { c.items[2].tag = item::kTranscriptHead; }).ok());
+  EXPECT_FALSE(with([](EvictedRef& c) { c.items[1].part.snapshot = 0; }).ok());
+  EXPECT_FALSE(with([](EvictedRef& c) { c.items[1].part.length = 0; }).ok());
+  std::string kind2;
+  {
+    EvictedRef c = r;
+    c.items.resize(1);
+    EncodeEvictedRef(c, &kind2);
+    // bytes, folded seq, complete, count, then the head's tag and kind.
+    const size_t kind_at = base::VarintLength(c.bytes) +
+                           base::VarintLength(c.folded_seq) + 1 + 1 + 1;
+    kind2[kind_at] = 2;
+  }
+  EXPECT_FALSE(DecodeEvictedRef(kind2, &back).ok());
+}
+
 TEST(SnapshotSharesTest, PublishingNeedsThreeQuartersReferringHalf) {
   EXPECT_FALSE(kPublishShare.HeldBy(749, 1000));
   EXPECT_TRUE(kPublishShare.HeldBy(750, 1000));
@@ -604,21 +814,25 @@ TEST_F(SpillShareTest, EachSnapshotSaysTheLowestContentVersionThatHoldsIt) {
   ASSERT_TRUE(store().SnapshotNow().ok());
   EXPECT_TRUE(RefItems(Files()[0].path).empty());
   EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionTranscripts);
-  // Referring to those copies (item 11), no parts file.
-  ASSERT_TRUE(store().SnapshotNow().ok());
-  ExpectKeptFiles();
-  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedRef);
-  EXPECT_EQ(LowestVersionFor(Files()[0].path), item::kVersionSealedRef);
-  // Read back: the snapshot written at close is one of version 4 too.
-  ReopenFromANewestOf(item::kVersionSealedRef);
-  // Sealed parts alone in the spill file: published, item 12, version 5.
-  Round(round_++);
-  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/false).ok());
-  ASSERT_TRUE(store().SnapshotNow().ok());
-  ExpectKeptFiles();
-  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
-  EXPECT_EQ(PartsFiles().size(), 1u);
-  ReopenFromANewestOf(item::kVersionSealedPartsRef);
+  // Then whatever each holds: references to sealed parts in snapshots
+  // (4) and in parts files (5), to transcripts evicted whole (6, decision
+  // 0033: every third round evicts all). ExpectKeptFiles checks that the
+  // two newest say the lowest version that has their items.
+  std::set<uint32_t> said;
+  for (int k = 0; k < 6; ++k) {
+    Round(round_++);
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/k % 3 == 2).ok());
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    ExpectKeptFiles();
+    said.insert(ContentVersion(Files()[0].path));
+  }
+  EXPECT_EQ(said.count(item::kVersionEvictedRef), 1u);
+  EXPECT_GE(*said.begin(), item::kVersionSealedRef);
+  // Read back, each transcript as folded; the close's snapshot too says
+  // its lowest version.
+  Reopen();
+  ExpectAllEqualTheWholeFold();
+  EXPECT_EQ(ContentVersion(Files()[0].path), LowestVersionFor(Files()[0].path));
   CloseAndVerify();
 }
 
@@ -653,7 +867,9 @@ TEST_F(SpillShareTest, ASpillAtThreeQuartersSealedIsPublished) {
   ASSERT_TRUE(referred.ok()) << referred.error();
   EXPECT_TRUE(kPublishShare.HeldBy((*referred)[parts[0].number],
                                    spill_before_snapshot));
-  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionSealedPartsRef);
+  // The idle session's transcript, evicted whole into that file, is
+  // referred to there as well (item 13, decision 0033).
+  EXPECT_EQ(ContentVersion(Files()[0].path), item::kVersionEvictedRef);
   ExpectAllEqualTheWholeFold();
   Reopen();
   ExpectAllEqualTheWholeFold();

@@ -375,6 +375,22 @@ Status StoreState::RestoreTranscript(std::string_view tenant_id,
   return Status::OK();
 }
 
+Status StoreState::RestoreEvictedTranscript(
+    std::string_view tenant_id, std::string_view session_id,
+    std::shared_ptr<const TranscriptRef> ref) {
+  SessionEntry* e = MutableSession(tenant_id, session_id);
+  if (e == nullptr) return Status::Internal("transcript of an unknown session");
+  if (ref == nullptr) return Status::Internal("an evicted transcript without its reference");
+  UncountTranscript(*e);
+  e->transcript = transcript::Transcript();
+  e->transcript_sealed.reset();
+  e->transcript_ref = std::move(ref);
+  e->transcript_evicted = true;
+  e->transcript_used = ++transcript_tick_;
+  CountTranscript(*e);
+  return Status::OK();
+}
+
 Status StoreState::LoadTranscript(SessionEntry* e) {
   if (!e->transcript_evicted) return Status::OK();
   transcript::Transcript t;

@@ -150,6 +150,12 @@ class StoreState {
       transcript::Transcript transcript,
       std::shared_ptr<const TranscriptRef> ref = nullptr,
       std::shared_ptr<const TranscriptSealed> sealed = nullptr);
+  // Decision 0033: the session's transcript, restored evicted: `ref` (its
+  // bytes, folded seq and completeness) stands for it until a fold or a
+  // read loads it.
+  Status RestoreEvictedTranscript(std::string_view tenant_id,
+                                  std::string_view session_id,
+                                  std::shared_ptr<const TranscriptRef> ref);
 
   // Decision 0018: transcripts out of memory (the file engine; 0 = never,
   // the default). Memory keeps at most about `budget` bytes of transcripts

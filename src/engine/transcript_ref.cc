@@ -130,6 +130,86 @@ Status DecodeSealedRef(std::string_view body, SealedRefItem* out) {
   return Status::OK();
 }
 
+void EncodeEvictedRef(const EvictedRef& ref, std::string* out) {
+  base::PutVarint64(out, ref.bytes);
+  base::PutVarint64(out, ref.folded_seq);
+  out->push_back(ref.complete ? 1 : 0);
+  base::PutVarint32(out, static_cast<uint32_t>(ref.items.size()));
+  for (const EvictedRef::Item& it : ref.items) {
+    out->push_back(static_cast<char>(it.tag));
+    out->push_back(it.part.parts_file ? 1 : 0);
+    base::PutVarint64(out, it.part.snapshot);
+    base::PutVarint64(out, it.part.offset);
+    base::PutVarint32(out, it.part.length);
+    base::PutFixed32(out, it.part.crc);
+  }
+}
+
+Status DecodeEvictedRef(std::string_view body, EvictedRef* out) {
+  auto bad = [](std::string_view what) {
+    return Status::Corruption("evicted transcript reference: " +
+                              std::string(what));
+  };
+  uint32_t n = 0;
+  if (!base::GetVarint64(&body, &out->bytes) ||
+      !base::GetVarint64(&body, &out->folded_seq) || body.empty()) {
+    return bad("cut short");
+  }
+  if (static_cast<uint8_t>(body[0]) > 1) return bad("complete is not 0 or 1");
+  out->complete = body[0] == 1;
+  body.remove_prefix(1);
+  if (!base::GetVarint32(&body, &n)) return bad("cut short");
+  // Each item takes at least 9 bytes: a count past the body is damage, not
+  // an allocation.
+  if (n == 0 || n > body.size() / 9) return bad("impossible item count");
+  out->items.clear();
+  out->items.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    EvictedRef::Item it;
+    if (body.size() < 2) return bad("cut short");
+    it.tag = static_cast<uint8_t>(body[0]);
+    const uint8_t kind = static_cast<uint8_t>(body[1]);
+    body.remove_prefix(2);
+    const uint8_t want = i == 0 ? snapshot_item::kTranscriptHead
+                                : snapshot_item::kTranscriptEntries;
+    if (it.tag != want) return bad("items are not a head, then entries");
+    if (kind > 1) return bad("a file kind other than 0 or 1");
+    it.part.parts_file = kind == 1;
+    if (!base::GetVarint64(&body, &it.part.snapshot) ||
+        !base::GetVarint64(&body, &it.part.offset) ||
+        !base::GetVarint32(&body, &it.part.length) || body.size() < 4) {
+      return bad("cut short");
+    }
+    it.part.crc = base::DecodeFixed32(body.data());
+    body.remove_prefix(4);
+    if (it.part.snapshot == 0 || it.part.length == 0) {
+      return bad("an item names no file or no byte");
+    }
+    out->items.push_back(std::move(it));
+  }
+  if (!body.empty()) return bad("trailing bytes");
+  return Status::OK();
+}
+
+std::shared_ptr<TranscriptRef> RefOfEvicted(const EvictedRef& evicted) {
+  auto ref = std::make_shared<TranscriptRef>();
+  // Every item lies elsewhere; `file` only names the transcript in
+  // messages, `crc` covers no body.
+  ref->file = evicted.items.front().part.file;
+  ref->bytes = evicted.bytes;
+  ref->folded_seq = evicted.folded_seq;
+  ref->complete = evicted.complete;
+  for (const EvictedRef::Item& e : evicted.items) {
+    TranscriptRef::Item it{e.tag, e.part.offset, e.part.length};
+    it.elsewhere = e.part.file;
+    it.own_crc = e.part.crc;
+    it.elsewhere_snapshot = e.part.snapshot;
+    it.elsewhere_parts_file = e.part.parts_file;
+    ref->items.push_back(std::move(it));
+  }
+  return ref;
+}
+
 namespace {
 
 // Entries [from, end) of `t` (held ones) as kTranscriptEntries bodies of
@@ -295,7 +375,8 @@ Status ReadTranscriptItems(
     const TranscriptRef::Item& it = ref.items[i];
     std::string& body = bodies[i];
     if (it.elsewhere != nullptr) {
-      // Decision 0027: a sealed part in an older snapshot, checked alone.
+      // Decision 0027: a sealed part in an older snapshot, checked alone
+      // (decision 0033: any item of an evicted transcript referred to).
       TranscriptSealed::Part p;
       p.file = it.elsewhere;
       p.offset = it.offset;
@@ -429,8 +510,9 @@ TranscriptRefBuilder::TranscriptRefBuilder(
 
 void TranscriptRefBuilder::Add(uint8_t tag, std::string_view body,
                                uint64_t offset) {
-  ref_->items.push_back(
-      TranscriptRef::Item{tag, offset, static_cast<uint32_t>(body.size())});
+  TranscriptRef::Item it{tag, offset, static_cast<uint32_t>(body.size())};
+  it.own_crc = base::crc32c::Value(body.data(), body.size());
+  ref_->items.push_back(std::move(it));
   ref_->crc = base::crc32c::Extend(ref_->crc, body.data(), body.size());
 }
 

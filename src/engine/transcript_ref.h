@@ -45,9 +45,11 @@ struct TranscriptRef {
     uint64_t offset = 0;  // of the item's body in the file
     uint32_t length = 0;
     // Decision 0027: an entries item that a snapshot refers to in an older
-    // snapshot (its sealed part) lies in that file and carries its own
-    // CRC32C (not in `crc`); null for one in `file`.
+    // snapshot (its sealed part) lies in that file (not covered by `crc`);
+    // null for one in `file`.
     std::shared_ptr<const io::RandomAccessFile> elsewhere;
+    // CRC32C of this item's body, wherever it lies (decision 0033: a
+    // snapshot may refer to any item of an evicted transcript).
     uint32_t own_crc = 0;
     uint64_t elsewhere_snapshot = 0;  // the number of `elsewhere`
     bool elsewhere_parts_file = false;  // a parts file (decision 0030)
@@ -117,6 +119,33 @@ struct SealedRefItem {
   std::vector<uint32_t> entry_bytes;  // Entry::Bytes of each entry
 };
 Status DecodeSealedRef(std::string_view body, SealedRefItem* out);
+
+// Decision 0033: an evicted transcript whose items all lie in files that
+// stay (kept snapshots, parts files), as a snapshot refers to it instead
+// of copying it: what its head says (for the state's counters without
+// reading it back) and each item where it lies, the head first.
+struct EvictedRef {
+  struct Item {
+    uint8_t tag = 0;  // snapshot_item::kTranscriptHead / kTranscriptEntries
+    // snapshot (its number), parts_file, offset, length, crc; and file
+    // once opened. The other fields are unused.
+    TranscriptSealed::Part part;
+  };
+  uint64_t bytes = 0;  // Transcript::bytes()
+  EventSeq folded_seq = 0;
+  bool complete = true;
+  std::vector<Item> items;
+};
+
+// The body of a kTranscriptEvictedRef item (docs/recovery.md, "Snapshot
+// contents") and back; decoding checks the shape (a head first, then
+// entries items; numbers, lengths and kinds that can be), not the files.
+void EncodeEvictedRef(const EvictedRef& ref, std::string* out);
+Status DecodeEvictedRef(std::string_view body, EvictedRef* out);
+
+// The reference that reads an EvictedRef's items back (each item's file
+// set): every item elsewhere, with its own CRC32C.
+std::shared_ptr<TranscriptRef> RefOfEvicted(const EvictedRef& evicted);
 
 // Reads one sealed part's body back and checks its length and CRC32C
 // (kIoError on a short read, kDataLoss on changed bytes).
