@@ -233,8 +233,9 @@ Status GroupEntries(
     std::string count;
     base::PutVarint32(&count, n);
     const size_t at = kRoom - count.size();
-    std::copy(count.begin(), count.end(), scratch->begin() + at);
-    Status s = item(std::string_view(*scratch).substr(at), first, n, last_seq);
+    scratch->replace(at, count.size(), count);
+    const std::string_view group{*scratch};
+    Status s = item(group.substr(at), first, n, last_seq);
     scratch->resize(kRoom);
     first += n;
     n = 0;
