@@ -60,6 +60,7 @@ void DecidingStore::FillStateStats(const StoreState& state, StoreStats* stats) {
   stats->transcripts_evicted = c.transcripts_evicted;
   stats->transcript_evicted_bytes = c.transcript_evicted_bytes;
   stats->transcripts_incomplete = c.transcripts_incomplete;
+  stats->data_loss_reads += c.transcripts_rebuilt;
 }
 
 // -------------------------------------------------------------- transcripts

@@ -688,6 +688,9 @@ class Loader {
     if (evicted_ != nullptr) {
       std::shared_ptr<TranscriptRef> ref = std::move(evicted_);
       evicted_.reset();
+      // Transcripts off: the store keeps none, so it is not read (its
+      // files were checked and count as referred to all the same).
+      if (!state_->transcripts_on()) return Status::OK();
       if (file_ != nullptr) {
         // Restored evicted, as it was: read back when a fold or a read
         // needs it (its CRCs checked then).
@@ -871,22 +874,24 @@ void ForEachKeptPart(const StateImage& image, Fn&& fn) {
   }
 }
 
-// Calls fn(part) for each item of each evicted transcript in `image`, as
-// a part of the file it lies in (snapshot set: a published one; 0: the
-// spill file, or a file whose number NumberOf finds).
+// Calls fn(items) for each evicted transcript in `image`: its items as
+// parts of the files they lie in (snapshot set: a published one; 0: the
+// spill file, or a file whose number ReferPolicy::NumberOf finds).
 template <typename Fn>
-void ForEachEvictedItem(const StateImage& image, Fn&& fn) {
+void ForEachEvictedTranscript(const StateImage& image, Fn&& fn) {
+  std::vector<TranscriptSealed::Part> items;
   for (const SessionImage& s : image.sessions) {
     if (s.transcript || s.transcript_ref == nullptr) continue;
     const TranscriptRef& ref = *s.transcript_ref;
+    items.clear();
     for (const TranscriptRef::Item& it : ref.items) {
-      TranscriptSealed::Part p;
+      TranscriptSealed::Part& p = items.emplace_back();
       p.file = it.elsewhere != nullptr ? it.elsewhere : ref.file;
       p.snapshot =
           it.elsewhere != nullptr ? it.elsewhere_snapshot : ref.snapshot;
       p.length = it.length;
-      fn(p);
     }
+    fn(items);
   }
 }
 
@@ -950,10 +955,22 @@ Result<uint64_t> WriteSnapshot(
     ForEachKeptPart(image, [&](const TranscriptSealed::Part& p) {
       if (const uint64_t n = policy->NumberOf(p); n != 0) live[n] += p.length;
     });
-    // Decision 0033: evicted transcripts' items keep their files too.
-    ForEachEvictedItem(image, [&](const TranscriptSealed::Part& p) {
-      if (const uint64_t n = policy->NumberOf(p); n != 0) live[n] += p.length;
-    });
+    // Decision 0033: evicted transcripts' items keep their files too,
+    // those of a transcript that could be referred to only (every item in
+    // a file that stays): one copied whole does not prop up the others.
+    ForEachEvictedTranscript(
+        image, [&](const std::vector<TranscriptSealed::Part>& items) {
+          for (const TranscriptSealed::Part& p : items) {
+            const uint64_t n = policy->NumberOf(p);
+            if (n == 0 || n >= number ||
+                snapshot_refs->referable.count(n) == 0) {
+              return;
+            }
+          }
+          for (const TranscriptSealed::Part& p : items) {
+            live[policy->NumberOf(p)] += p.length;
+          }
+        });
     for (const auto& [n, bytes] : live) {
       auto it = snapshot_refs->referable.find(n);
       if (it != snapshot_refs->referable.end() && n < number &&

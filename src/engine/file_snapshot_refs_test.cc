@@ -522,7 +522,8 @@ class EvictedRefsTest : public SnapshotRefsTest {
       e.payload = R"({"messageId":"m)" + std::to_string(i) + R"(","text":")" +
                   std::to_string(c) + " " + std::string(3000, 'a' + c) +
                   R"("})";
-      ASSERT_TRUE(db().Append(kAlice, ColdId(c), std::move(e)).ok());
+      Result<Event> r = db().Append(kAlice, ColdId(c), std::move(e));
+      ASSERT_TRUE(r.ok()) << r.error();
     }
   }
   std::string Dump(int c) {
@@ -534,6 +535,35 @@ class EvictedRefsTest : public SnapshotRefsTest {
     EXPECT_TRUE(d.ok()) << d.error();
     return d.ok() ? *d : "";
   }
+  // Closes the store (with `failed_close`, its snapshot fails: what it
+  // appended since stays a journal tail) and flips a byte in the middle of
+  // the first entries item the newest snapshot's first evicted reference
+  // names, in the older file it lies in.
+  void FlipAByteOfTheFirstReference(bool failed_close = false) {
+    EvictedRef r;
+    ForEachItem(Files()[0].path, [&](uint8_t tag, std::string_view body) {
+      if (tag == item::kTranscriptEvictedRef && r.items.empty()) {
+        ASSERT_TRUE(DecodeEvictedRef(body, &r).ok());
+      }
+    });
+    ASSERT_GE(r.items.size(), 2u);
+    const TranscriptSealed::Part p = r.items[1].part;
+    if (failed_close) {
+      fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+          io::FaultInjectionFileSystem::kRename));
+    }
+    Close();
+    fs_.ClearFaults();
+    const std::string path = PathOf(p.snapshot);
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(p.offset + p.length / 2));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5A);
+    f.seekp(static_cast<std::streamoff>(p.offset + p.length / 2));
+    f.write(&c, 1);
+  }
+
   // Items of the newest snapshot: how many evicted references, and how
   // many transcript heads (a transcript copied or resident).
   std::pair<int, int> NewestItems() {
@@ -615,25 +645,7 @@ TEST_F(EvictedRefsTest, AChangedItemIsDataLossWhenReadNeverAnotherTranscript) {
   ASSERT_TRUE(store().SnapshotNow().ok());
   ASSERT_GE(NewestItems().first, 1);
   // Flip a byte inside the first reference's entries, in the older file.
-  EvictedRef r;
-  ForEachItem(Files()[0].path, [&](uint8_t tag, std::string_view body) {
-    if (tag == item::kTranscriptEvictedRef && r.items.empty()) {
-      ASSERT_TRUE(DecodeEvictedRef(body, &r).ok());
-    }
-  });
-  ASSERT_GE(r.items.size(), 2u);
-  const TranscriptSealed::Part& p = r.items[1].part;
-  Close();
-  {
-    const std::string path = PathOf(p.snapshot);
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(p.offset + p.length / 2));
-    char c = 0;
-    f.read(&c, 1);
-    c = static_cast<char>(c ^ 0x5A);
-    f.seekp(static_cast<std::streamoff>(p.offset + p.length / 2));
-    f.write(&c, 1);
-  }
+  FlipAByteOfTheFirstReference();
   Open();
   int lost = 0;
   for (int c = 0; c < kCold; ++c) {
@@ -649,6 +661,50 @@ TEST_F(EvictedRefsTest, AChangedItemIsDataLossWhenReadNeverAnotherTranscript) {
   Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
   ASSERT_TRUE(v.ok()) << v.error();
   EXPECT_FALSE(v->ok());
+}
+
+// A fold into the damaged transcript (an append now, or one the open
+// replays from the journal) rebuilds it from the session's retained events
+// instead of refusing the append or the open; the damage is reported.
+TEST_F(EvictedRefsTest, AChangedItemIsRebuiltFromEventsByTheNextFold) {
+  for (const bool replayed : {false, true}) {
+    SCOPED_TRACE(replayed ? "replayed at open" : "appended");
+    Close();
+    std::filesystem::remove_all(options_.data_dir);
+    Open();
+    for (int c = 0; c < kCold; ++c) {
+      MustCreate(ColdId(c));
+      Write(c, 0, 10);
+    }
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    ASSERT_GE(NewestItems().first, 1);
+    if (replayed) {
+      // Appends past the newest snapshot, then a close whose snapshot
+      // fails: the open replays them into the transcripts.
+      for (int c = 0; c < kCold; ++c) Write(c, 10, 11);
+    }
+    std::vector<std::string> want;
+    for (int c = 0; c < kCold; ++c) want.push_back(Dump(c));
+    FlipAByteOfTheFirstReference(replayed);
+    if (!replayed) {
+      Open();
+      for (int c = 0; c < kCold; ++c) Write(c, 10, 11);
+      // The event folded into the rebuilt transcript, as into the others.
+      for (int c = 0; c < kCold; ++c) {
+        want[c] = Dump(c);
+        EXPECT_NE(want[c].find(std::to_string(c) + " " +
+                               std::string(3000, 'a' + c)),
+                  std::string::npos);
+      }
+    } else {
+      Open();
+    }
+    EXPECT_EQ(store().Stats().data_loss_reads, 1u);
+    // Retention dropped nothing: rebuilt, it is the transcript it was.
+    for (int c = 0; c < kCold; ++c) EXPECT_EQ(Dump(c), want[c]) << c;
+  }
 }
 
 TEST(EvictedRefCodecTest, RoundTripsAndRefusesDamage) {

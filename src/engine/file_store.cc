@@ -327,7 +327,7 @@ StoreStats FileStore::Stats() {
   stats.torn_tail_truncations = opened_info_.torn_tail_bytes > 0 ? 1 : 0;
   stats.memory_cache_bytes = cache_.bytes();
   stats.subscriptions = hub().size();
-  stats.data_loss_reads = reader_.data_loss_reads();
+  stats.data_loss_reads += reader_.data_loss_reads();
   return stats;
 }
 
@@ -354,7 +354,12 @@ Status FileStore::PrepareAppend(const Scope& scope,
   if (ref == nullptr) return Status::OK();
   transcript::Transcript t;
   std::shared_ptr<const TranscriptSealed> sealed;
-  ACPSTORE_RETURN_IF_ERROR(LoadTranscript(*ref, &t, &sealed));
+  Status s = LoadTranscript(*ref, &t, &sealed);
+  // Changed on disk: the fold finds it so too and rebuilds the transcript
+  // from the session's events (StoreState::LoadTranscript), so the append
+  // goes ahead. Any other failure (an I/O error) refuses it.
+  if (s.code() == StatusCode::kDataLoss) return Status::OK();
+  ACPSTORE_RETURN_IF_ERROR(s);
   pipeline_->WithTranscripts([&](StoreState& st, uint64_t) {
     SessionEntry* e = st.MutableSessionInTenant(tenant_id, id);
     // Evicted all along: the bytes read are the transcript. Otherwise

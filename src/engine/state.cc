@@ -395,8 +395,18 @@ Status StoreState::LoadTranscript(SessionEntry* e) {
   if (!e->transcript_evicted) return Status::OK();
   transcript::Transcript t;
   std::shared_ptr<const TranscriptSealed> sealed;
-  ACPSTORE_RETURN_IF_ERROR(
-      engine::LoadTranscript(*e->transcript_ref, &t, &sealed));
+  Status s = engine::LoadTranscript(*e->transcript_ref, &t, &sealed);
+  if (s.code() == StatusCode::kDataLoss) {
+    // Its bytes on disk changed (a checksum mismatch): for good, unlike an
+    // I/O error. A fold rebuilds it from the session's retained events
+    // (complete: false where retention dropped some) rather than refusing
+    // every append to the session, and the open that replays one
+    // (decision 0033: an older file referred to is not checked at open).
+    // Reads before that fail with data_loss; verify names the file.
+    ++counters_.transcripts_rebuilt;
+    return RebuildTranscript(e->session.tenant_id, e->session.id);
+  }
+  ACPSTORE_RETURN_IF_ERROR(s);
   TranscriptLoaded(e, std::move(t), std::move(sealed));
   return Status::OK();
 }

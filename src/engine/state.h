@@ -100,6 +100,10 @@ struct StateCounters {
   uint64_t transcript_sealed_bytes = 0;
   uint64_t transcripts_evicted = 0;
   uint64_t transcripts_incomplete = 0;
+  // Evicted transcripts a fold found changed on disk (kDataLoss) and
+  // rebuilt from their sessions' retained events. Cumulative; reported as
+  // damage (StoreStats::data_loss_reads).
+  uint64_t transcripts_rebuilt = 0;
 };
 
 // True when `scope` may read a record of (tenant, owner).
