@@ -588,6 +588,13 @@ Status StoreState::RebuildTranscript(std::string_view tenant_id,
   while (after < info.last_seq) {
     page.clear();
     Status s = e->events->Read(after, 1000, &page);
+    if (s.ok() && page.empty()) {
+      // Past what is durable (a rebuild under an append, decision 0033:
+      // earlier appends may still wait for their fdatasync): those events
+      // are in memory.
+      Result<Event> pending = e->events->Get(after + 1);
+      if (pending.ok()) page.push_back(std::move(*pending));
+    }
     if (!s.ok() || page.empty()) {
       // An unreadable event (data_loss) cannot be folded: skip past it.
       t.set_incomplete();
