@@ -56,9 +56,10 @@ class SnapshotRefsTest : public TranscriptHotTest {
   // to a file older than the previous snapshot (not only to the parts file
   // published with it, decision 0030) and, with `holds_less`, holds fewer
   // bytes than it refers to: a background pass right before a snapshot may
-  // evict transcripts (none written to since the previous pass), and an
-  // evicted transcript's copy is whole (decision 0027 leaves those
-  // copied). Returns the newest's reference items.
+  // evict transcripts (none written to since the previous pass), and the
+  // first snapshot after that copies them whole from the spill file
+  // (decision 0033 refers to them only from then on). Returns the
+  // newest's reference items.
   std::vector<SealedRefItem> RunUntilReferring(bool holds_less = false) {
     std::vector<SealedRefItem> refs;
     auto steady = [&]() {
