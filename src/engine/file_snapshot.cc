@@ -103,19 +103,8 @@ struct ReferPolicy {
     out.folded_seq = ref.folded_seq;
     out.complete = ref.complete;
     for (const TranscriptRef::Item& it : ref.items) {
-      TranscriptSealed::Part p;
-      if (it.elsewhere != nullptr) {
-        p.file = it.elsewhere;
-        p.snapshot = it.elsewhere_snapshot;
-        p.parts_file = it.elsewhere_parts_file;
-      } else {
-        p.file = ref.file;
-        p.snapshot = ref.snapshot;
-      }
-      p.offset = it.offset;
-      p.length = it.length;
-      p.crc = it.own_crc;
-      std::optional<TranscriptSealed::Part> referred = Refer(p);
+      std::optional<TranscriptSealed::Part> referred =
+          Refer(PartOfItem(ref, it));
       if (!referred) return std::nullopt;
       out.items.push_back(EvictedRef::Item{it.tag, std::move(*referred)});
     }
@@ -213,12 +202,7 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
             out->Add(p.parts_file ? item::kTranscriptSealedPartsRef
                                   : item::kTranscriptSealedRef,
                      item_body));
-        TranscriptRef::Item it{item::kTranscriptEntries, p.offset, p.length};
-        it.elsewhere = p.file;
-        it.own_crc = p.crc;
-        it.elsewhere_snapshot = p.snapshot;
-        it.elsewhere_parts_file = p.parts_file;
-        ref->items.push_back(std::move(it));
+        ref->items.push_back(ElsewhereItem(item::kTranscriptEntries, p));
         (*policy->referred)[p.snapshot] += p.length;
         return Status::OK();
       };
@@ -559,12 +543,7 @@ class Loader {
     transcript_.Seal(transcript_.end_index());
     for (uint32_t b : r.entry_bytes) transcript_.AddSealedDecoded(b);
     if (ref_ != nullptr) {
-      TranscriptRef::Item it{item::kTranscriptEntries, p.offset, p.length};
-      it.elsewhere = p.file;
-      it.own_crc = p.crc;
-      it.elsewhere_snapshot = p.snapshot;
-      it.elsewhere_parts_file = p.parts_file;
-      ref_->items.push_back(std::move(it));
+      ref_->items.push_back(ElsewhereItem(item::kTranscriptEntries, p));
     }
     parts_.push_back(p);
     sealed_parts_ = parts_.size();
@@ -885,11 +864,7 @@ void ForEachEvictedTranscript(const StateImage& image, Fn&& fn) {
     const TranscriptRef& ref = *s.transcript_ref;
     items.clear();
     for (const TranscriptRef::Item& it : ref.items) {
-      TranscriptSealed::Part& p = items.emplace_back();
-      p.file = it.elsewhere != nullptr ? it.elsewhere : ref.file;
-      p.snapshot =
-          it.elsewhere != nullptr ? it.elsewhere_snapshot : ref.snapshot;
-      p.length = it.length;
+      items.push_back(PartOfItem(ref, it));
     }
     fn(items);
   }

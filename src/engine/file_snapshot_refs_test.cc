@@ -536,6 +536,19 @@ class EvictedRefsTest : public SnapshotRefsTest {
     EXPECT_TRUE(d.ok()) << d.error();
     return d.ok() ? *d : "";
   }
+  // The cold sessions, ten messages each, evicted whole, then two
+  // snapshots: the first copies them, the newest refers to them there.
+  void MakeColdAndReferred() {
+    for (int c = 0; c < kCold; ++c) {
+      MustCreate(ColdId(c));
+      Write(c, 0, 10);
+    }
+    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    ASSERT_GE(NewestItems().first, 1);
+  }
+
   // Closes the store (with `failed_close`, its snapshot fails: what it
   // appended since stays a journal tail) and flips a byte in the middle of
   // the first entries item the newest snapshot's first evicted reference
@@ -637,14 +650,7 @@ TEST_F(EvictedRefsTest, AreCopiedOnceThenReferredTo) {
 
 TEST_F(EvictedRefsTest, AChangedItemIsDataLossWhenReadNeverAnotherTranscript) {
   Open();
-  for (int c = 0; c < kCold; ++c) {
-    MustCreate(ColdId(c));
-    Write(c, 0, 10);
-  }
-  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
-  ASSERT_TRUE(store().SnapshotNow().ok());
-  ASSERT_TRUE(store().SnapshotNow().ok());
-  ASSERT_GE(NewestItems().first, 1);
+  ASSERT_NO_FATAL_FAILURE(MakeColdAndReferred());
   // Flip a byte inside the first reference's entries, in the older file.
   FlipAByteOfTheFirstReference();
   Open();
@@ -673,14 +679,7 @@ TEST_F(EvictedRefsTest, AChangedItemIsRebuiltFromEventsByTheNextFold) {
     Close();
     std::filesystem::remove_all(options_.data_dir);
     Open();
-    for (int c = 0; c < kCold; ++c) {
-      MustCreate(ColdId(c));
-      Write(c, 0, 10);
-    }
-    ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
-    ASSERT_TRUE(store().SnapshotNow().ok());
-    ASSERT_TRUE(store().SnapshotNow().ok());
-    ASSERT_GE(NewestItems().first, 1);
+    ASSERT_NO_FATAL_FAILURE(MakeColdAndReferred());
     if (replayed) {
       // Appends past the newest snapshot, then a close whose snapshot
       // fails: the open replays them into the transcripts.

@@ -130,6 +130,29 @@ Status DecodeSealedRef(std::string_view body, SealedRefItem* out) {
   return Status::OK();
 }
 
+TranscriptSealed::Part PartOfItem(const TranscriptRef& ref,
+                                  const TranscriptRef::Item& it) {
+  TranscriptSealed::Part p;
+  const bool elsewhere = it.elsewhere != nullptr;
+  p.file = elsewhere ? it.elsewhere : ref.file;
+  p.snapshot = elsewhere ? it.elsewhere_snapshot : ref.snapshot;
+  p.parts_file = elsewhere && it.elsewhere_parts_file;
+  p.offset = it.offset;
+  p.length = it.length;
+  p.crc = it.own_crc;
+  return p;
+}
+
+TranscriptRef::Item ElsewhereItem(uint8_t tag,
+                                  const TranscriptSealed::Part& p) {
+  TranscriptRef::Item it{tag, p.offset, p.length};
+  it.elsewhere = p.file;
+  it.own_crc = p.crc;
+  it.elsewhere_snapshot = p.snapshot;
+  it.elsewhere_parts_file = p.parts_file;
+  return it;
+}
+
 void EncodeEvictedRef(const EvictedRef& ref, std::string* out) {
   base::PutVarint64(out, ref.bytes);
   base::PutVarint64(out, ref.folded_seq);
@@ -200,12 +223,7 @@ std::shared_ptr<TranscriptRef> RefOfEvicted(const EvictedRef& evicted) {
   ref->folded_seq = evicted.folded_seq;
   ref->complete = evicted.complete;
   for (const EvictedRef::Item& e : evicted.items) {
-    TranscriptRef::Item it{e.tag, e.part.offset, e.part.length};
-    it.elsewhere = e.part.file;
-    it.own_crc = e.part.crc;
-    it.elsewhere_snapshot = e.part.snapshot;
-    it.elsewhere_parts_file = e.part.parts_file;
-    ref->items.push_back(std::move(it));
+    ref->items.push_back(ElsewhereItem(e.tag, e.part));
   }
   return ref;
 }
@@ -415,16 +433,7 @@ Status LoadTranscript(const TranscriptRef& ref, transcript::Transcript* out,
       ref, [&](uint8_t tag, std::string_view body) -> Status {
         const TranscriptRef::Item& it = ref.items[item_index++];
         if (sealed != nullptr && tag == item::kTranscriptEntries) {
-          TranscriptSealed::Part p;
-          p.file = it.elsewhere != nullptr ? it.elsewhere : ref.file;
-          p.snapshot =
-              it.elsewhere != nullptr ? it.elsewhere_snapshot : ref.snapshot;
-          p.parts_file = it.elsewhere != nullptr && it.elsewhere_parts_file;
-          p.offset = it.offset;
-          p.length = it.length;
-          p.crc = it.elsewhere != nullptr
-                      ? it.own_crc
-                      : base::crc32c::Value(body.data(), body.size());
+          TranscriptSealed::Part p = PartOfItem(ref, it);
           p.first_index = out->end_index();
           parts.push_back(std::move(p));
         }
@@ -515,15 +524,6 @@ void TranscriptRefBuilder::Add(uint8_t tag, std::string_view body,
   it.own_crc = base::crc32c::Value(body.data(), body.size());
   ref_->items.push_back(std::move(it));
   ref_->crc = base::crc32c::Extend(ref_->crc, body.data(), body.size());
-}
-
-void TranscriptRefBuilder::AddElsewhere(const TranscriptSealed::Part& part) {
-  TranscriptRef::Item it{item::kTranscriptEntries, part.offset, part.length};
-  it.elsewhere = part.file;
-  it.own_crc = part.crc;
-  it.elsewhere_snapshot = part.snapshot;
-  it.elsewhere_parts_file = part.parts_file;
-  ref_->items.push_back(std::move(it));
 }
 
 std::shared_ptr<const TranscriptRef> TranscriptRefBuilder::Finish() {

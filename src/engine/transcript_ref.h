@@ -95,6 +95,16 @@ struct TranscriptSealed {
   EventSeq last_seq() const;
 };
 
+// Where item `it` of `ref` lies, as a part of that file: the file, its
+// number and kind (number 0: the unpublished spill file, or `ref.file`
+// before it is published), offset, length and the item's CRC32C. The
+// entries fields (first index, count, last seq) are left unset.
+TranscriptSealed::Part PartOfItem(const TranscriptRef& ref,
+                                  const TranscriptRef::Item& it);
+// The other way: an item (`tag`) lying in part `p`'s file, elsewhere than
+// the reference's own, with the part's CRC32C.
+TranscriptRef::Item ElsewhereItem(uint8_t tag, const TranscriptSealed::Part& p);
+
 // Decision 0027: how a snapshot writes sealed parts that already lie in an
 // older snapshot file (or, decision 0030, a parts file). refer(part): the
 // part as the snapshot refers to it (its file's number and kind set), or
@@ -198,8 +208,6 @@ class TranscriptRefBuilder {
   TranscriptRefBuilder(std::shared_ptr<const io::RandomAccessFile> file,
                        const TranscriptRef& like);
   void Add(uint8_t tag, std::string_view body, uint64_t offset);
-  // An entries item in another file, with its own CRC (decision 0027).
-  void AddElsewhere(const TranscriptSealed::Part& part);
   std::shared_ptr<const TranscriptRef> Finish();
 
  private:
