@@ -44,6 +44,10 @@ int RunCompact(const CompactFlags& f) {
     }
     std::cout << "damaged files kept in " << r.old_journal_dir << " and "
               << r.old_snapshot_dir << "\n";
+  } else {
+    for (const engine::Problem& p : r.lost) {
+      std::cout << "rebuilt: " << DescribeProblem(p) << "\n";
+    }
   }
   std::cout << "compacted: " << Plural(r.segments_before, "segment") << ", "
             << FormatBytes(r.bytes_before) << " -> "

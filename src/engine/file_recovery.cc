@@ -118,9 +118,12 @@ Result<RecoveredState> RecoverState(
   for (const snapshot::SnapshotFile& file : snapshots) {
     auto context = std::make_unique<FileLogContext>(reader);
     std::unique_ptr<StoreState> state = NewFileState(context.get(), layout);
-    std::map<uint64_t, uint64_t> referred;
+    // With transcripts on the server has a budget (FileStore), so no part
+    // is read here: damage is met by reads and folds. With them off the
+    // parts read back are dropped, damaged or not.
+    SnapshotLoadNotes notes;
     Result<snapshot::SnapshotHeader> header =
-        LoadSnapshot(fs, file.path, state.get(), context.get(), &referred);
+        LoadSnapshot(fs, file.path, state.get(), context.get(), &notes);
     if (!header.ok() && IsNewerFormat(header.error())) {
       // A newer release's snapshot is not damage: falling back to an older
       // one (or none) would replay a journal it has already cut.
@@ -136,7 +139,7 @@ Result<RecoveredState> RecoverState(
     out.state = std::move(state);
     out.snapshot = file;
     out.snapshot_header = *header;
-    out.snapshot_referred = std::move(referred);
+    out.snapshot_referred = std::move(notes.referred);
     from = {header->covered.segment, header->covered.offset};
     break;
   }

@@ -119,10 +119,11 @@ uint32_t VersionOfReference(const TranscriptSealed::Part& referred) {
                              : item::kVersionSealedRef;
 }
 
+// `damage` gets the kDataLoss of a transcript left out (decision 0034).
 Status WriteSession(ChunkBuilder* out, const SessionImage& s,
                     std::shared_ptr<TranscriptRef>* ref_out,
                     std::shared_ptr<TranscriptSealed>* sealed_out,
-                    const ReferPolicy* policy) {
+                    const ReferPolicy* policy, Status* damage) {
   std::string body;
   record::EncodeSession(s.session, &body);
   ACPSTORE_RETURN_IF_ERROR(out->Add(item::kSession, body));
@@ -208,6 +209,17 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
       };
     }
     if (s.transcript) {
+      // Decision 0034: the parts it copies are checked before its first
+      // item: a damaged one leaves the session without a transcript here
+      // rather than failing the snapshot (or, half written, the load).
+      Status check = CheckSealedCopies(*s.transcript,
+                                       s.transcript_sealed.get(),
+                                       policy != nullptr ? &sealed_refs : nullptr);
+      if (check.code() == StatusCode::kDataLoss) {
+        *damage = std::move(check);
+        return Status::OK();
+      }
+      ACPSTORE_RETURN_IF_ERROR(check);
       ref->bytes = s.transcript->bytes();
       ref->folded_seq = s.transcript->folded_seq();
       ref->complete = s.transcript->complete();
@@ -251,7 +263,13 @@ Status WriteSession(ChunkBuilder* out, const SessionImage& s,
       ref->bytes = s.transcript_ref->bytes;
       ref->folded_seq = s.transcript_ref->folded_seq;
       ref->complete = s.transcript_ref->complete;
-      ACPSTORE_RETURN_IF_ERROR(ReadTranscriptItems(*s.transcript_ref, add));
+      // Every item is read and checked before the first is added.
+      Status read = ReadTranscriptItems(*s.transcript_ref, add);
+      if (read.code() == StatusCode::kDataLoss) {
+        *damage = std::move(read);
+        return Status::OK();
+      }
+      ACPSTORE_RETURN_IF_ERROR(read);
     }
     if (ref_out != nullptr) *ref_out = std::move(ref);
   }
@@ -272,6 +290,7 @@ class Loader {
         file_(std::move(file)) {}
 
   const std::map<uint64_t, uint64_t>& referred() const { return referred_; }
+  std::vector<Status>& damaged() { return damaged_; }
 
   // `offset`: the body's offset in its chunk; `file_offset`: in the file.
   Status Item(uint8_t tag, std::string_view body, uint64_t offset,
@@ -449,6 +468,10 @@ class Loader {
         if (!have_transcript_) {
           return in->Corrupt("transcript entries before their head");
         }
+        if (transcript_damaged_) {  // rebuilt at the session's end
+          std::string_view skipped;
+          return in->Bytes("transcript entries", in->rest().size(), &skipped);
+        }
         std::string_view rest = in->rest();
         uint32_t n = 0;
         if (!base::GetVarint32(&rest, &n)) {
@@ -514,8 +537,9 @@ class Loader {
                          std::to_string(p.snapshot) +
                          ", not an older one");
     }
-    if (p.first_index != transcript_.end_index() ||
-        transcript_.size() + p.count > transcript_.expected_entries()) {
+    if (!transcript_damaged_ &&
+        (p.first_index != transcript_.end_index() ||
+         transcript_.size() + p.count > transcript_.expected_entries())) {
       return in->Corrupt(
           "sealed transcript reference does not continue its entries");
     }
@@ -523,19 +547,13 @@ class Loader {
     referred_[p.snapshot] += p.length;
     if (file_ == nullptr) {
       // No budget (or an offline check): read the part back, CRC-checked,
-      // and hold its entries.
-      std::string raw;
+      // and hold its entries; a damaged one costs only this transcript.
+      if (transcript_damaged_) return Status::OK();
       std::vector<transcript::Entry> entries;
-      ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &raw));
-      ACPSTORE_RETURN_IF_ERROR(DecodeSealedPart(p, raw, &entries));
-      for (size_t i = 0; i < entries.size(); ++i) {
-        if (entries[i].Bytes() != r.entry_bytes[i]) {
-          return Status::DataLoss(
-              "sealed transcript entries in " + p.file->path() +
-              " differ from the reference to them");
-        }
-        transcript_.AddDecoded(std::move(entries[i]));
-      }
+      Status read = ReadHeldPart(p, r.entry_bytes, &entries);
+      if (read.code() == StatusCode::kDataLoss) return Damaged(read);
+      ACPSTORE_RETURN_IF_ERROR(read);
+      for (transcript::Entry& e : entries) transcript_.AddDecoded(std::move(e));
       return Status::OK();
     }
     // Restored sealed: the part is not read (its CRC is checked when it
@@ -547,6 +565,36 @@ class Loader {
     }
     parts_.push_back(p);
     sealed_parts_ = parts_.size();
+    return Status::OK();
+  }
+
+  static Status ReadHeldPart(const TranscriptSealed::Part& p,
+                             const std::vector<uint32_t>& entry_bytes,
+                             std::vector<transcript::Entry>* entries) {
+    std::string raw;
+    ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &raw));
+    ACPSTORE_RETURN_IF_ERROR(DecodeSealedPart(p, raw, entries));
+    for (size_t i = 0; i < entries->size(); ++i) {
+      if ((*entries)[i].Bytes() != entry_bytes[i]) {
+        return Status::DataLoss("sealed transcript entries in " +
+                                p.file->path() +
+                                " differ from the reference to them")
+            .With("path", p.file->path());
+      }
+    }
+    return Status::OK();
+  }
+
+  // Decision 0034: the session's transcript read back from a referred
+  // file does not match its checksum (or does not decode): noted, the
+  // rest of its items skipped, and rebuilt from the session's retained
+  // events when the session ends. The snapshot still loads: its sessions,
+  // events and actions do not depend on those bytes.
+  Status Damaged(const Status& s) {
+    transcript_damaged_ = true;
+    Status noted = s;
+    noted.With("tenant", tenant_).With("session", id_);
+    damaged_.push_back(std::move(noted));
     return Status::OK();
   }
 
@@ -677,9 +725,24 @@ class Loader {
       }
       // No budget (or an offline check): read back, checked, and held.
       transcript::Transcript t;
-      ACPSTORE_RETURN_IF_ERROR(engine::LoadTranscript(*ref, &t));
+      Status read = engine::LoadTranscript(*ref, &t);
+      if (read.code() == StatusCode::kDataLoss) {
+        ACPSTORE_RETURN_IF_ERROR(Damaged(read));
+        transcript_damaged_ = false;
+        return state_->RebuildDamagedTranscript(tenant_, id_);
+      }
+      ACPSTORE_RETURN_IF_ERROR(read);
       return state_->RestoreTranscript(tenant_, id_, std::move(t), nullptr,
                                         nullptr);
+    }
+    if (have_transcript_ && transcript_damaged_) {
+      have_transcript_ = false;
+      transcript_damaged_ = false;
+      transcript_ = transcript::Transcript();
+      parts_.clear();
+      sealed_parts_ = 0;
+      ref_.reset();
+      return state_->RebuildDamagedTranscript(tenant_, id_);
     }
     if (have_transcript_) {
       have_transcript_ = false;
@@ -753,6 +816,9 @@ class Loader {
   std::deque<IndexEntry> entries_;
   std::vector<std::pair<EventSeq, uint32_t>> client_ids_;  // seq, tag
   bool have_transcript_ = false;
+  // Decision 0034: a part of it read back damaged; rebuilt at the end.
+  bool transcript_damaged_ = false;
+  std::vector<Status> damaged_;  // every such transcript
   transcript::Transcript transcript_;
   // Decision 0018: the open file and the transcript's items in it.
   std::shared_ptr<const io::RandomAccessFile> file_;
@@ -915,7 +981,7 @@ Result<uint64_t> WriteSnapshot(
     const StateImage& image,
     std::vector<std::shared_ptr<const TranscriptRef>>* refs,
     std::vector<std::shared_ptr<const TranscriptSealed>>* sealed,
-    SnapshotRefs* snapshot_refs) {
+    SnapshotRefs* snapshot_refs, std::vector<DamagedTranscript>* damaged) {
   // Decision 0027: refer to a kept file only while at least half of it is
   // still referred to (kReferShare); below that its parts are copied
   // (re-homed) here, so no file stays on disk for a few parts.
@@ -973,10 +1039,16 @@ Result<uint64_t> WriteSnapshot(
   std::vector<std::shared_ptr<TranscriptRef>> written(image.sessions.size());
   std::vector<std::shared_ptr<TranscriptSealed>> moved(image.sessions.size());
   for (size_t i = 0; i < image.sessions.size(); ++i) {
+    Status damage;
     ACPSTORE_RETURN_IF_ERROR(WriteSession(
         &out, image.sessions[i], refs != nullptr ? &written[i] : nullptr,
-        sealed != nullptr ? &moved[i] : nullptr,
-        policy ? &*policy : nullptr));
+        sealed != nullptr ? &moved[i] : nullptr, policy ? &*policy : nullptr,
+        &damage));
+    if (!damage.ok()) {
+      written[i].reset();
+      moved[i].reset();
+      if (damaged != nullptr) damaged->push_back({i, std::move(damage)});
+    }
   }
   for (const Action& a : image.actions) {
     body.clear();
@@ -1023,7 +1095,7 @@ Result<uint64_t> WriteSnapshot(
 
 Result<snapshot::SnapshotHeader> LoadSnapshot(
     io::FileSystem& fs, const std::string& path, StoreState* state,
-    FileLogContext* context, std::map<uint64_t, uint64_t>* referred) {
+    FileLogContext* context, SnapshotLoadNotes* notes) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
                             snapshot::SnapshotReader::Open(fs, path));
   std::shared_ptr<const io::RandomAccessFile> file;
@@ -1055,7 +1127,10 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
   }
   ACPSTORE_RETURN_IF_ERROR(reader->status());
   ACPSTORE_RETURN_IF_ERROR(Located(loader.Finish(), path));
-  if (referred != nullptr) *referred = loader.referred();
+  if (notes != nullptr) {
+    notes->referred = loader.referred();
+    notes->damaged_transcripts = std::move(loader.damaged());
+  }
   return reader->header();
 }
 

@@ -208,13 +208,35 @@ uint64_t SealedBytesIn(const StateImage& image, const io::RandomAccessFile* file
 // 0021; parts referred to keep their file). Without `snapshot_refs` the
 // snapshot is self-contained: every sealed part is copied. Its meta item
 // says the lowest content version that has every item it holds.
+// A transcript whose bytes it must copy but finds damaged (kDataLoss) is
+// left out, its session written without one, so that a load rebuilds it
+// from the session's retained events (decision 0034); `damaged`, if given,
+// gets each such session.
+struct DamagedTranscript {
+  size_t session = 0;  // index in image.sessions
+  Status status;       // kDataLoss, naming the file ("path")
+};
 Result<uint64_t> WriteSnapshot(
     io::FileSystem& fs, const std::string& dir, uint64_t number,
     const journal::JournalPosition& covered, TimestampMs created_at,
     const StateImage& image,
     std::vector<std::shared_ptr<const TranscriptRef>>* refs = nullptr,
     std::vector<std::shared_ptr<const TranscriptSealed>>* sealed = nullptr,
-    SnapshotRefs* snapshot_refs = nullptr);
+    SnapshotRefs* snapshot_refs = nullptr,
+    std::vector<DamagedTranscript>* damaged = nullptr);
+
+// What loading a snapshot found beside the state it built.
+struct SnapshotLoadNotes {
+  // The older files referred to (decisions 0027, 0030, 0033): number ->
+  // bytes.
+  std::map<uint64_t, uint64_t> referred;
+  // Decision 0034: transcripts whose items in a referred file were read
+  // back (without a budget) and found damaged (kDataLoss: a checksum or
+  // decode mismatch), each rebuilt from its session's retained events
+  // rather than failing the load. One kDataLoss status each, with the
+  // details "tenant", "session" and "path".
+  std::vector<Status> damaged_transcripts;
+};
 
 // Loads snapshot `path` into `state` (empty, whose event logs are made with
 // `context`). On failure `state` is half built and must be discarded.
@@ -224,13 +246,13 @@ Result<uint64_t> WriteSnapshot(
 // A sealed part referred to in an older snapshot or a parts file of the
 // same directory (decisions 0027 and 0030) must lie within that file (kCorruption naming it
 // otherwise); with a budget the transcript is restored sealed (the part
-// not read), without one the part is read back and CRC-checked.
-// `referred`, if given, gets the files referred to: number -> bytes.
+// not read), without one the part is read back and CRC-checked, and a
+// damaged one costs only its transcript (`notes`, decision 0034).
+// `notes`, if given, gets what the load found beside the state.
 // Returns the header (number and covered position).
 Result<snapshot::SnapshotHeader> LoadSnapshot(
     io::FileSystem& fs, const std::string& path, StoreState* state,
-    FileLogContext* context,
-    std::map<uint64_t, uint64_t>* referred = nullptr);
+    FileLogContext* context, SnapshotLoadNotes* notes = nullptr);
 
 // One item of a snapshot chunk from `in`: its tag byte, then its body
 // (varint32 length, bytes). Corruption names the part that is short.

@@ -711,6 +711,32 @@ TEST_F(EvictedRefsTest, AChangedItemIsRebuiltFromEventsByTheNextFold) {
   }
 }
 
+// Decision 0034, for an evicted transcript referred to (item 13): compact
+// copies the others and rebuilds this one; repair, loading every item
+// back, keeps the snapshot rather than skipping it.
+TEST_F(EvictedRefsTest, CompactAndRepairRebuildAChangedItem) {
+  for (const bool repair : {false, true}) {
+    SCOPED_TRACE(repair ? "compact --repair" : "compact");
+    Close();
+    std::filesystem::remove_all(options_.data_dir);
+    Open();
+    ASSERT_NO_FATAL_FAILURE(MakeColdAndReferred());
+    std::vector<std::string> want;
+    for (int c = 0; c < kCold; ++c) want.push_back(Dump(c));
+    FlipAByteOfTheFirstReference();
+    Result<CompactReport> r = Compact(options_.data_dir, repair, nullptr, &fs_);
+    ASSERT_TRUE(r.ok()) << r.error();
+    ASSERT_EQ(r->lost.size(), 1u);
+    EXPECT_NE(r->lost[0].what.find("transcript of session cold-"),
+              std::string::npos)
+        << r->lost[0].what;
+    Open();
+    EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+    // Retention dropped nothing: rebuilt, it is the transcript it was.
+    for (int c = 0; c < kCold; ++c) EXPECT_EQ(Dump(c), want[c]) << c;
+  }
+}
+
 TEST(EvictedRefCodecTest, RoundTripsAndRefusesDamage) {
   EvictedRef r;
   r.bytes = 123456;
@@ -962,6 +988,20 @@ class SnapshotRefsDamageTest : public SnapshotRefsTest {
     return 0;
   }
 
+  // Flips a byte inside a part the newest snapshot refers to in file m.
+  void FlipAByteOfAPartIn(uint64_t m) {
+    const std::vector<snapshot::SnapshotFile> files = Files();
+    const TranscriptSealed::Part* part = nullptr;
+    std::vector<SealedRefItem> refs = RefItems(files[0].path);
+    for (const SealedRefItem& r : refs) {
+      if (r.part.snapshot == m) part = &r.part;
+    }
+    ASSERT_NE(part, nullptr);
+    std::string bytes = ReadFile(PathOf(m));
+    bytes[part->offset + part->length / 2] ^= 0x20;
+    WriteFile(PathOf(m), bytes);
+  }
+
   // Recovery skipped the snapshots that refer to `path` (naming it) and
   // fell back; the journal holds every event, so the state is whole.
   void ExpectFellBack(const std::string& path) {
@@ -993,17 +1033,7 @@ TEST_F(SnapshotRefsDamageTest, AShortFileIsNamedAndRecoveryFallsBack) {
 
 TEST_F(SnapshotRefsDamageTest, AChangedPartIsDataLossWhenRead) {
   const uint64_t m = WriteReferringSnapshots();
-  // Flip a byte inside a part the newest refers to in m.
-  const std::vector<snapshot::SnapshotFile> files = Files();
-  const TranscriptSealed::Part* part = nullptr;
-  std::vector<SealedRefItem> refs = RefItems(files[0].path);
-  for (const SealedRefItem& r : refs) {
-    if (r.part.snapshot == m) part = &r.part;
-  }
-  ASSERT_NE(part, nullptr);
-  std::string bytes = ReadFile(PathOf(m));
-  bytes[part->offset + part->length / 2] ^= 0x20;
-  WriteFile(PathOf(m), bytes);
+  ASSERT_NO_FATAL_FAILURE(FlipAByteOfAPartIn(m));
   // Not read at recovery (restored sealed): the store opens...
   Open();
   // ...and a read that reaches the part fails; none answers another
@@ -1030,6 +1060,41 @@ TEST_F(SnapshotRefsDamageTest, AChangedPartIsDataLossWhenRead) {
             p.file == PathOf(m);
   }
   EXPECT_TRUE(named);
+}
+
+// Decision 0034: compact, which copies every part into a self-contained
+// snapshot, and compact --repair, which loads without a budget (reading
+// every part), lose the damaged transcript only: rebuilt from its
+// session's events (all retained here, so it is the whole fold again),
+// listed, and every other record kept. Before, compact failed with
+// data_loss and repair skipped every snapshot that referred to the part.
+TEST_F(SnapshotRefsDamageTest, CompactAndRepairRebuildAChangedPart) {
+  for (const bool repair : {false, true}) {
+    SCOPED_TRACE(repair ? "compact --repair" : "compact");
+    Close();
+    std::filesystem::remove_all(options_.data_dir);
+    whole_.clear();
+    round_ = 0;
+    const uint64_t m = WriteReferringSnapshots();
+    const std::string path = PathOf(m);
+    ASSERT_NO_FATAL_FAILURE(FlipAByteOfAPartIn(m));
+    Result<CompactReport> c = Compact(options_.data_dir, repair, nullptr, &fs_);
+    ASSERT_TRUE(c.ok()) << c.error();
+    ASSERT_FALSE(c->lost.empty());
+    for (const Problem& p : c->lost) {
+      EXPECT_EQ(p.file, path) << p.what;
+      EXPECT_NE(p.what.find("rebuilt from the session's retained events"),
+                std::string::npos)
+          << p.what;
+    }
+    Open();
+    EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+    ExpectAllEqualTheWholeFold();
+    Close();
+    Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+    ASSERT_TRUE(v.ok()) << v.error();
+    EXPECT_TRUE(v->ok());
+  }
 }
 
 // Power loss while snapshots that refer to older ones are written (and

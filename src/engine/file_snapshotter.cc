@@ -193,11 +193,12 @@ Status FileSnapshotter::SnapshotLocked(bool self_contained) {
     }
   }
   const uint64_t number = next_number_++;
+  std::vector<DamagedTranscript> damaged;
   Result<uint64_t> bytes = WriteSnapshot(
       fs_, layout_.snapshot_dir, number, covered, clock_->NowMs(), image,
       layout_.transcript_budget > 0 ? &refs : nullptr,
       layout_.transcript_budget > 0 ? &sealed : nullptr,
-      self_contained ? nullptr : &snapshot_refs);
+      self_contained ? nullptr : &snapshot_refs, &damaged);
   // A published spill file is never written to again; its parts stay
   // readable through the handles referring to them, and memory moves to
   // where this snapshot put them (below). Unpublished, or this snapshot
@@ -206,6 +207,19 @@ Status FileSnapshotter::SnapshotLocked(bool self_contained) {
   if (!bytes.ok()) {
     pipeline_.CaptureNotWritten();
     return bytes.error();
+  }
+  if (!damaged.empty()) {
+    // Decision 0034: left out of the snapshot (a load rebuilds them), and
+    // rebuilt in memory now.
+    pipeline_.WithTranscripts([&](StoreState& st, uint64_t) {
+      for (DamagedTranscript& d : damaged) {
+        const SessionImage& s = image.sessions[d.session];
+        RebuildDamaged(st, s.session.tenant_id, s.session.id, s.incarnation,
+                       s.transcript ? s.transcript_sealed.get() : nullptr,
+                       s.transcript ? nullptr : s.transcript_ref.get(),
+                       std::move(d.status));
+      }
+    });
   }
   if (!refs.empty()) {
     // Decision 0018: every transcript still as captured now has its copy
@@ -306,9 +320,17 @@ Status FileSnapshotter::EvictLocked(bool all) {
   }
   std::vector<std::shared_ptr<const TranscriptRef>> refs;
   refs.reserve(cold.size());
-  for (const Cold& c : cold) {
+  std::vector<Status> damage(cold.size());
+  for (size_t i = 0; i < cold.size(); ++i) {
     Result<std::shared_ptr<const TranscriptRef>> r =
-        spill_->Write(c.transcript, c.sealed.get());
+        spill_->Write(cold[i].transcript, cold[i].sealed.get());
+    if (!r.ok() && r.error().code() == StatusCode::kDataLoss) {
+      // Decision 0034: its sealed prefix is damaged on disk (nothing was
+      // written); rebuilt below rather than failing every pass.
+      damage[i] = std::move(r).error();
+      refs.push_back(nullptr);
+      continue;
+    }
     if (!r.ok()) {
       spill_.reset();
       return r.error();
@@ -316,8 +338,14 @@ Status FileSnapshotter::EvictLocked(bool all) {
     refs.push_back(std::move(*r));
   }
   pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
+    for (size_t i = 0; i < cold.size(); ++i) {
+      if (damage[i].ok()) continue;
+      RebuildDamaged(st, cold[i].tenant_id, cold[i].id, cold[i].incarnation,
+                     cold[i].sealed.get(), nullptr, std::move(damage[i]));
+    }
     if (g != generation) return;
     for (size_t i = 0; i < cold.size(); ++i) {
+      if (refs[i] == nullptr) continue;
       SessionEntry* e = st.MutableSessionInTenant(cold[i].tenant_id, cold[i].id);
       if (e == nullptr || e->incarnation != cold[i].incarnation ||
           e->transcript_evicted || e->transcript_ref != nullptr) {
@@ -408,6 +436,36 @@ Result<size_t> FileSnapshotter::SealLocked(uint64_t target) {
   });
   hot.clear();  // the copies' entries, before the next fold clones them
   return sealed;
+}
+
+// ------------------------------------------------------------------ damage
+
+std::vector<Status> FileSnapshotter::damaged_transcripts() const {
+  base::MutexLock lock(&damage_mu_);
+  return {damaged_.begin(), damaged_.end()};
+}
+
+void FileSnapshotter::RebuildDamaged(StoreState& st, std::string_view tenant_id,
+                                     std::string_view id, uint64_t incarnation,
+                                     const TranscriptSealed* sealed,
+                                     const TranscriptRef* evicted,
+                                     Status damage) {
+  damage.With("tenant", tenant_id).With("session", id);
+  {
+    base::MutexLock lock(&damage_mu_);
+    damaged_.push_back(std::move(damage));
+    if (damaged_.size() > kMaxDamageNoted) damaged_.pop_front();
+  }
+  SessionEntry* e = st.MutableSessionInTenant(tenant_id, id);
+  if (e == nullptr || e->incarnation != incarnation) return;  // gone since
+  // Changed since (folded into a new prefix, loaded, evicted anew): the
+  // next snapshot or pass that meets the damage comes back here.
+  const bool same = evicted != nullptr
+                        ? e->transcript_evicted && e->transcript_ref.get() == evicted
+                        : !e->transcript_evicted && sealed != nullptr &&
+                              e->transcript_sealed.get() == sealed;
+  if (!same) return;
+  (void)st.RebuildDamagedTranscript(tenant_id, id);
 }
 
 // ----------------------------------------------------------------- reclaim

@@ -27,8 +27,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -99,6 +101,12 @@ class FileSnapshotter {
   uint64_t snapshot_bytes() const { return snapshot_bytes_.load(); }
   uint64_t snapshots_written() const { return snapshots_written_.load(); }
   uint64_t segments_deleted() const { return segments_deleted_.load(); }
+  // Decision 0034: the transcripts a snapshot or an eviction pass could
+  // not copy because their bytes on disk are damaged (kDataLoss, with the
+  // details "tenant", "session" and "path"), each rebuilt from its
+  // session's retained events; the most recent kMaxDamageNoted.
+  std::vector<Status> damaged_transcripts() const EXCLUDES(damage_mu_);
+  static constexpr size_t kMaxDamageNoted = 64;
 
  private:
   void BackgroundLoop() EXCLUDES(bg_mu_, op_mu_);
@@ -118,6 +126,15 @@ class FileSnapshotter {
   // Lets folds signal again (see the .cc).
   void ReArm(uint64_t generation, bool progressed);
   Result<size_t> ReclaimLocked() REQUIRES(op_mu_);
+  // Decision 0034: rebuilds the transcript of (tenant, id, incarnation)
+  // from its session's retained events if it still is the one whose bytes
+  // were found damaged (the same sealed prefix, or the same evicted
+  // reference), and notes `damage`. Under the pipeline's lock.
+  void RebuildDamaged(StoreState& st, std::string_view tenant_id,
+                      std::string_view id, uint64_t incarnation,
+                      const TranscriptSealed* sealed,
+                      const TranscriptRef* evicted, Status damage)
+      EXCLUDES(damage_mu_);
 
   // Constant after construction; borrowed (see Lifetime).
   Clock* const clock_;
@@ -136,6 +153,9 @@ class FileSnapshotter {
   std::atomic<uint64_t> snapshot_bytes_{0};
   std::atomic<uint64_t> snapshots_written_{0};
   std::atomic<uint64_t> segments_deleted_{0};
+
+  mutable base::Mutex damage_mu_;
+  std::deque<Status> damaged_ GUARDED_BY(damage_mu_);
 
   base::Mutex bg_mu_;
   base::CondVar bg_cv_;

@@ -376,6 +376,10 @@ Status FileStore::EvictTranscriptsNow(bool all) {
   return snapshotter_->EvictNow(all);
 }
 
+std::vector<Status> FileStore::DamagedTranscripts() {
+  return snapshotter_->damaged_transcripts();
+}
+
 Result<size_t> FileStore::ReclaimSegments() {
   return snapshotter_->ReclaimSegments();
 }

@@ -108,6 +108,11 @@ class FileStore final : public DecidingStore {
   // transcripts untouched since the previous pass may leave, as in the
   // background passes. Blocks.
   Status EvictTranscriptsNow(bool all = true);
+  // Decision 0034: the transcripts a snapshot or an eviction found damaged
+  // on disk and rebuilt from their sessions' retained events, most recent
+  // last (at most 64; all counted in Stats().data_loss_reads). kDataLoss
+  // statuses with the details "tenant", "session" and "path".
+  std::vector<Status> DamagedTranscripts();
   FileStoreInfo Info();
   // Tests only: the key of the clientEventId tags (kept in snapshots), so
   // a test can make ids whose tags collide.

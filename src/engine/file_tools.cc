@@ -38,6 +38,19 @@ Problem ProblemFrom(const Status& s, const std::string& default_file) {
   return p;
 }
 
+Problem DamagedTranscriptProblem(const Status& s, std::string_view doing) {
+  Problem p = ProblemFrom(s, "");
+  auto detail = [&](std::string_view key) {
+    const StatusDetail* d = s.Detail(key);
+    const auto* v = d == nullptr ? nullptr : std::get_if<std::string>(&d->value);
+    return v == nullptr ? std::string() : *v;
+  };
+  p.what = "transcript of session " + detail("session") + " (tenant " +
+           detail("tenant") + ") damaged, found " + std::string(doing) + ": " +
+           p.what + "; rebuilt from the session's retained events";
+  return p;
+}
+
 Result<SegmentScan> ScanSegment(
     io::FileSystem& fs, const std::string& dir, uint64_t segment, bool last,
     uint64_t start_offset,
@@ -370,10 +383,15 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     // from events (a snapshot's own transcript items are still checked).
     std::unique_ptr<StoreState> state =
         NewFileState(&context, transcript::Limits{.max_bytes = 0});
+    SnapshotLoadNotes notes;
     Result<snapshot::SnapshotHeader> h =
-        LoadSnapshot(fs, f.path, state.get(), &context);
+        LoadSnapshot(fs, f.path, state.get(), &context, &notes);
     if (!h.ok()) {
       report.problems.push_back(tools::ProblemFrom(h.error(), f.path));
+    }
+    for (const Status& d : notes.damaged_transcripts) {
+      report.problems.push_back(
+          tools::DamagedTranscriptProblem(d, "loading snapshot " + f.path));
     }
     if (Result<uint64_t> size = fs.FileSize(f.path); size.ok()) {
       report.bytes += *size;

@@ -11,7 +11,9 @@
 //            snapshot chunks), continuing past damage to list all of it.
 //            A torn tail of the newest segment is reported, not a problem.
 //   Compact  opens the store (recovery as usual), writes a fresh snapshot
-//            and deletes the segments no retained event needs.
+//            and deletes the segments no retained event needs. A
+//            transcript whose bytes on disk are damaged is rebuilt from
+//            its session's retained events and listed (decision 0034).
 //            With repair: for a directory that no longer opens. Salvages
 //            the newest loadable snapshot and every journal record after
 //            it that verifies and applies, skipping damaged ranges; copies
@@ -116,12 +118,15 @@ struct CompactReport {
   uint64_t segments_before = 0;
   uint64_t segments_after = 0;
   uint64_t snapshot_number = 0;
+  // Every damaged range, record or event lost (repair), and every
+  // transcript rebuilt from its session's retained events because its
+  // bytes were damaged (both, decision 0034).
+  std::vector<Problem> lost;
   // Repair only.
   bool repaired = false;
   uint64_t records_salvaged = 0;
   uint64_t events_kept = 0;
   uint64_t events_lost = 0;
-  std::vector<Problem> lost;    // every damaged range, record or event lost
   std::string old_journal_dir;  // where the damaged files were kept
   std::string old_snapshot_dir;
 };

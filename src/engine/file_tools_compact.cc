@@ -46,6 +46,12 @@ Result<CompactReport> CompactInPlace(io::FileSystem& fs,
     ACPSTORE_RETURN_IF_ERROR(store->SnapshotNow(/*self_contained=*/true));
   }
   Report(progress, "snapshot", 2, 2);
+  // Decision 0034: a transcript whose bytes were damaged was left out of
+  // the first snapshot and rebuilt from its events for the second.
+  for (const Status& d : store->DamagedTranscripts()) {
+    report.lost.push_back(tools::DamagedTranscriptProblem(
+        d, "copying it into the compacted snapshot"));
+  }
   store.reset();
   ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize after,
                             tools::MeasureDataDir(fs, data_dir));
@@ -121,8 +127,9 @@ class Repairer {
     for (const auto& f : snapshots) {
       auto context = std::make_unique<FileLogContext>(&old_reader_);
       std::unique_ptr<StoreState> state = NewFileState(context.get(), layout_.transcripts);
-      Result<snapshot::SnapshotHeader> h =
-          engine::LoadSnapshot(fs_, f.path, state.get(), context.get());
+      SnapshotLoadNotes notes;
+      Result<snapshot::SnapshotHeader> h = engine::LoadSnapshot(
+          fs_, f.path, state.get(), context.get(), &notes);
       // Written by a newer release: repairing would destroy it.
       if (!h.ok() && IsNewerFormat(h.error())) return h.error();
       if (!h.ok()) {
@@ -130,6 +137,10 @@ class Repairer {
         p.what = "snapshot skipped: " + p.what;
         Lost(std::move(p));
         continue;
+      }
+      // Decision 0034: a damaged transcript costs only itself.
+      for (const Status& d : notes.damaged_transcripts) {
+        Lost(tools::DamagedTranscriptProblem(d, "loading snapshot " + f.path));
       }
       old_context_ = std::move(context);
       state_ = std::move(state);

@@ -54,6 +54,11 @@ Result<DiskSize> MeasureDataDir(io::FileSystem& fs,
 // A Problem from a failed Status: "path"/"offset" details when present.
 Problem ProblemFrom(const Status& s, const std::string& default_file);
 
+// A Problem from a damaged transcript (decision 0034: a kDataLoss status
+// with the details "tenant", "session" and "path"), met while `doing`:
+// names the damaged file, the session and what becomes of its transcript.
+Problem DamagedTranscriptProblem(const Status& s, std::string_view doing);
+
 }  // namespace acpstore::engine::tools
 
 #endif  // ACPSTORE_ENGINE_FILE_TOOLS_INTERNAL_H_

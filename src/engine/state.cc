@@ -403,8 +403,7 @@ Status StoreState::LoadTranscript(SessionEntry* e) {
     // every append to the session, and the open that replays one
     // (decision 0033: an older file referred to is not checked at open).
     // Reads before that fail with data_loss; verify names the file.
-    ++counters_.transcripts_rebuilt;
-    return RebuildTranscript(e->session.tenant_id, e->session.id);
+    return RebuildDamagedTranscript(e->session.tenant_id, e->session.id);
   }
   ACPSTORE_RETURN_IF_ERROR(s);
   TranscriptLoaded(e, std::move(t), std::move(sealed));
@@ -573,6 +572,12 @@ void StoreState::MoveSealed(SessionEntry* e, const TranscriptSealed* was,
   }
   for (size_t i = after; i < cur.size(); ++i) merged->parts.push_back(cur[i]);
   e->transcript_sealed = std::move(merged);
+}
+
+Status StoreState::RebuildDamagedTranscript(std::string_view tenant_id,
+                                            std::string_view session_id) {
+  if (transcripts_on()) ++counters_.transcripts_rebuilt;
+  return RebuildTranscript(tenant_id, session_id);
 }
 
 Status StoreState::RebuildTranscript(std::string_view tenant_id,

@@ -100,9 +100,10 @@ struct StateCounters {
   uint64_t transcript_sealed_bytes = 0;
   uint64_t transcripts_evicted = 0;
   uint64_t transcripts_incomplete = 0;
-  // Evicted transcripts a fold found changed on disk (kDataLoss) and
-  // rebuilt from their sessions' retained events. Cumulative; reported as
-  // damage (StoreStats::data_loss_reads).
+  // Transcripts found changed on disk (kDataLoss) and rebuilt from their
+  // sessions' retained events: evicted ones a fold needed (decision 0033),
+  // and any read back by a load without a budget (decision 0034).
+  // Cumulative; reported as damage (StoreStats::data_loss_reads).
   uint64_t transcripts_rebuilt = 0;
 };
 
@@ -237,6 +238,11 @@ class StoreState {
   // that cannot be read is skipped and makes the transcript incomplete.
   Status RebuildTranscript(std::string_view tenant_id,
                            std::string_view session_id);
+  // RebuildTranscript for a transcript whose bytes on disk were found
+  // damaged, counted in StoreCounters::transcripts_rebuilt (with
+  // transcripts on: off, there is none to rebuild).
+  Status RebuildDamagedTranscript(std::string_view tenant_id,
+                                  std::string_view session_id);
 
   // The key of the clientEventId tags. Snapshots store it with the tags;
   // loading one sets it, which is allowed only while there is no session.

@@ -281,7 +281,46 @@ void TrimScratch(std::string* s) {
   if (s->capacity() > kKeptScratch) std::string().swap(*s);
 }
 
+// Whether EncodeTranscriptItems copies part `p` of t's sealed prefix (not
+// dropped by the cap, not referred to), and whether it must cut it.
+struct SealedCopy {
+  bool copied = false;
+  bool cut = false;
+};
+SealedCopy CopyOf(const transcript::Transcript& t,
+                  const TranscriptSealed::Part& p, const SealedRefs* refs,
+                  std::optional<TranscriptSealed::Part>* referred) {
+  referred->reset();
+  if (p.first_index + p.count <= t.first_index()) return {};  // dropped
+  if (refs != nullptr && p.first_index >= t.first_index()) {
+    *referred = refs->refer(p);
+    if (*referred) return {};
+  }
+  return {true, p.first_index < t.first_index()};
+}
+
 }  // namespace
+
+Status CheckSealedCopies(const transcript::Transcript& t,
+                         const TranscriptSealed* sealed,
+                         const SealedRefs* refs) {
+  if (t.held_index() <= t.first_index() || sealed == nullptr) {
+    return Status::OK();
+  }
+  std::string raw;
+  std::vector<transcript::Entry> entries;
+  std::optional<TranscriptSealed::Part> referred;
+  for (const TranscriptSealed::Part& p : sealed->parts) {
+    const SealedCopy copy = CopyOf(t, p, refs, &referred);
+    if (!copy.copied) continue;
+    ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &raw));
+    if (copy.cut) {
+      entries.clear();
+      ACPSTORE_RETURN_IF_ERROR(DecodeSealedPart(p, raw, &entries));
+    }
+  }
+  return Status::OK();
+}
 
 Status EncodeTranscriptItems(
     const transcript::Transcript& t, const TranscriptSealed* sealed,
@@ -311,12 +350,9 @@ Status EncodeTranscriptItems(
     // Decision 0021: the sealed items as they are (CRC checked), no
     // decode, no re-encode; only a part the cap cut into is rewritten.
     std::string raw;
+    std::optional<TranscriptSealed::Part> referred;
     for (const TranscriptSealed::Part& p : sealed->parts) {
-      if (p.first_index + p.count <= t.first_index()) continue;  // dropped
-      std::optional<TranscriptSealed::Part> referred;
-      if (refs != nullptr && p.first_index >= t.first_index()) {
-        referred = refs->refer(p);
-      }
+      const SealedCopy copy = CopyOf(t, p, refs, &referred);
       if (referred) {
         // Decision 0027: the bytes stay where they are, durably.
         body.clear();
@@ -325,8 +361,9 @@ Status EncodeTranscriptItems(
         if (moved != nullptr) moved->emplace_back(kReferred, *referred);
         continue;
       }
+      if (!copy.copied) continue;  // dropped by the cap
       ACPSTORE_RETURN_IF_ERROR(ReadSealedPart(p, &raw));
-      if (p.first_index >= t.first_index()) {
+      if (!copy.cut) {
         ACPSTORE_RETURN_IF_ERROR(add_sealed(raw, p));
         continue;
       }

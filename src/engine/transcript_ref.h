@@ -181,6 +181,14 @@ Status EncodeTranscriptItems(
     std::vector<std::pair<size_t, TranscriptSealed::Part>>* moved = nullptr,
     const SealedRefs* refs = nullptr);
 
+// Decision 0034: reads back (CRC checked) the parts of `sealed` that
+// EncodeTranscriptItems(t, sealed, ..., refs) would copy rather than refer
+// to, decoding those it would cut, and adds nothing: kDataLoss before a
+// caller has written a transcript it could not finish.
+Status CheckSealedCopies(const transcript::Transcript& t,
+                         const TranscriptSealed* sealed,
+                         const SealedRefs* refs = nullptr);
+
 // Reads the sealed entries of `t` back from `sealed` (CRC checked, those
 // below t.first_index() skipped) and unseals them: `t` is then whole.
 Status LoadSealed(const TranscriptSealed& sealed, transcript::Transcript* t);
