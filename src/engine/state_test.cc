@@ -242,5 +242,70 @@ TEST_F(StoreStateTest, EndedSessionsAreIndexedByEndTime) {
   EXPECT_TRUE(state_.SessionsWithEventsEndedBy(50).empty());
 }
 
+// A log that, like the file engine's, hides from Read() the events not yet
+// acknowledged (waiting for their fdatasync) but still has them for Get().
+class UnacknowledgedTailLog : public EventLog {
+ public:
+  UnacknowledgedTailLog(EventSeq* visible_through)
+      : visible_through_(visible_through) {}
+  EventStreamInfo Info() const override { return log_.Info(); }
+  void Append(Event event) override { log_.Append(std::move(event)); }
+  uint64_t DropThrough(EventSeq seq) override { return log_.DropThrough(seq); }
+  uint64_t AdvanceTo(EventSeq seq) override { return log_.AdvanceTo(seq); }
+  Status Read(EventSeq after, size_t limit,
+              std::vector<Event>* out) const override {
+    std::vector<Event> all;
+    ACPSTORE_RETURN_IF_ERROR(log_.Read(after, limit, &all));
+    for (Event& e : all) {
+      if (e.seq <= *visible_through_) out->push_back(std::move(e));
+    }
+    return Status::OK();
+  }
+  Result<Event> Get(EventSeq seq) const override { return log_.Get(seq); }
+
+ private:
+  MemoryEventLog log_;
+  EventSeq* visible_through_;
+};
+
+// Decision 0033: a fold that finds its transcript damaged rebuilds it from
+// the session's retained events, and the appends before it may still wait
+// for their fdatasync (invisible to Read): the rebuild takes those from
+// Get, so the transcript is whole and complete, and counted as damage.
+TEST(StoreStateRebuildTest, ARebuildFoldsEventsNotYetAcknowledged) {
+  EventSeq visible_through = 0;
+  StoreState state([&](const Session&) {
+    return std::unique_ptr<EventLog>(
+        std::make_unique<UnacknowledgedTailLog>(&visible_through));
+  });
+  state.set_transcript_limits(transcript::Limits{});
+  record::Mutation create;
+  create.UpsertSession(S("s", "alice", 1));
+  ASSERT_TRUE(state.Apply(std::move(create)).ok());
+  std::vector<Event> events;
+  for (EventSeq seq = 1; seq <= 6; ++seq) {
+    Event e;
+    e.seq = seq;
+    e.event_type = "message.delta";
+    e.occurred_at = 1;
+    e.payload = R"({"messageId":"m","text":"part)" + std::to_string(seq) + R"( "})";
+    events.push_back(std::move(e));
+  }
+  record::Mutation append;
+  append.AppendEvents("t", "s", events);
+  ASSERT_TRUE(state.Apply(std::move(append)).ok());
+  visible_through = 2;  // 3..6 still wait for their fdatasync
+
+  ASSERT_TRUE(state.RebuildDamagedTranscript("t", "s").ok());
+  const SessionEntry* e = state.FindSessionInTenant("t", "s");
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->transcript.complete());
+  EXPECT_EQ(e->transcript.folded_seq(), 6u);
+  ASSERT_EQ(e->transcript.size(), 1u);
+  EXPECT_EQ(e->transcript.at(e->transcript.first_index()).text,
+            "part1 part2 part3 part4 part5 part6 ");
+  EXPECT_EQ(state.counters().transcripts_rebuilt, 1u);
+}
+
 }  // namespace
 }  // namespace acpstore::engine
