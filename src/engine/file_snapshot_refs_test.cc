@@ -1062,6 +1062,32 @@ TEST_F(SnapshotRefsDamageTest, AChangedPartIsDataLossWhenRead) {
   EXPECT_TRUE(named);
 }
 
+// Decision 0034: an eviction pass that must write a resident transcript
+// (folded since the open, so its copy is stale) together with its damaged
+// sealed prefix rebuilds that transcript instead of failing every pass
+// (which left the memory budget unenforced); the others are evicted.
+TEST_F(SnapshotRefsDamageTest, AnEvictionThatMeetsAChangedPartRebuildsIt) {
+  const uint64_t m = WriteReferringSnapshots();
+  ASSERT_NO_FATAL_FAILURE(FlipAByteOfAPartIn(m));
+  Open();
+  Round(round_++);  // every transcript folded: none is its snapshot copy
+  ASSERT_TRUE(store().EvictTranscriptsNow(/*all=*/true).ok());
+  const std::vector<Status> damaged = store().DamagedTranscripts();
+  ASSERT_GE(damaged.size(), 1u);
+  for (const Status& d : damaged) {
+    EXPECT_EQ(d.code(), StatusCode::kDataLoss) << d;
+    const StatusDetail* path = d.Detail("path");
+    ASSERT_NE(path, nullptr) << d;
+    EXPECT_EQ(std::get<std::string>(path->value), PathOf(m));
+  }
+  EXPECT_EQ(store().Stats().data_loss_reads, damaged.size());
+  EXPECT_GT(store().Stats().transcripts_evicted, 0u);
+  // Rebuilt from every event (none was dropped): the whole fold again.
+  ExpectAllEqualTheWholeFold();
+  Reopen();
+  ExpectAllEqualTheWholeFold();
+}
+
 // Decision 0034: compact, which copies every part into a self-contained
 // snapshot, and compact --repair, which loads without a budget (reading
 // every part), lose the damaged transcript only: rebuilt from its
