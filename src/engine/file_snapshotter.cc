@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 #include <utility>
+#include <variant>
 
 #include "engine/file_snapshot.h"
 #include "journal/segment_files.h"
@@ -450,22 +451,28 @@ void FileSnapshotter::RebuildDamaged(StoreState& st, std::string_view tenant_id,
                                      const TranscriptSealed* sealed,
                                      const TranscriptRef* evicted,
                                      Status damage) {
-  damage.With("tenant", tenant_id).With("session", id);
-  {
-    base::MutexLock lock(&damage_mu_);
-    damaged_.push_back(std::move(damage));
-    if (damaged_.size() > kMaxDamageNoted) damaged_.pop_front();
-  }
   SessionEntry* e = st.MutableSessionInTenant(tenant_id, id);
   if (e == nullptr || e->incarnation != incarnation) return;  // gone since
-  // Changed since (folded into a new prefix, loaded, evicted anew): the
-  // next snapshot or pass that meets the damage comes back here.
-  const bool same = evicted != nullptr
-                        ? e->transcript_evicted && e->transcript_ref.get() == evicted
-                        : !e->transcript_evicted && sealed != nullptr &&
-                              e->transcript_sealed.get() == sealed;
+  // Changed since (loaded, evicted anew, its sealed prefix moved or cut
+  // past the damage by the cap): the next snapshot or pass that meets the
+  // damage, if it is still there, comes back here.
+  bool same = evicted != nullptr
+                  ? e->transcript_evicted && e->transcript_ref.get() == evicted
+                  : !e->transcript_evicted && sealed != nullptr &&
+                        e->transcript_sealed.get() == sealed;
+  if (const StatusDetail* end = damage.Detail(kDamagedEntriesEnd);
+      same && end != nullptr && evicted == nullptr) {
+    const auto* v = std::get_if<int64_t>(&end->value);
+    same = v == nullptr ||
+           e->transcript.first_index() < static_cast<uint64_t>(*v);
+  }
   if (!same) return;
-  (void)st.RebuildDamagedTranscript(tenant_id, id);
+  if (!st.RebuildDamagedTranscript(tenant_id, id).ok()) return;
+  damage.With("tenant", tenant_id).With("session", id);
+  damaged_total_.fetch_add(1);
+  base::MutexLock lock(&damage_mu_);
+  damaged_.push_back(std::move(damage));
+  if (damaged_.size() > kMaxDamageNoted) damaged_.pop_front();
 }
 
 // ----------------------------------------------------------------- reclaim

@@ -103,9 +103,11 @@ class FileSnapshotter {
   uint64_t segments_deleted() const { return segments_deleted_.load(); }
   // Decision 0034: the transcripts a snapshot or an eviction pass could
   // not copy because their bytes on disk are damaged (kDataLoss, with the
-  // details "tenant", "session" and "path"), each rebuilt from its
-  // session's retained events; the most recent kMaxDamageNoted.
+  // details "tenant", "session" and "path") and rebuilt from their
+  // sessions' retained events; the most recent kMaxDamageNoted of
+  // damaged_transcripts_total().
   std::vector<Status> damaged_transcripts() const EXCLUDES(damage_mu_);
+  uint64_t damaged_transcripts_total() const { return damaged_total_.load(); }
   static constexpr size_t kMaxDamageNoted = 64;
 
  private:
@@ -128,8 +130,9 @@ class FileSnapshotter {
   Result<size_t> ReclaimLocked() REQUIRES(op_mu_);
   // Decision 0034: rebuilds the transcript of (tenant, id, incarnation)
   // from its session's retained events if it still is the one whose bytes
-  // were found damaged (the same sealed prefix, or the same evicted
-  // reference), and notes `damage`. Under the pipeline's lock.
+  // were found damaged (the same sealed prefix still holding the damaged
+  // entries, or the same evicted reference), and then notes `damage`.
+  // Under the pipeline's lock.
   void RebuildDamaged(StoreState& st, std::string_view tenant_id,
                       std::string_view id, uint64_t incarnation,
                       const TranscriptSealed* sealed,
@@ -154,6 +157,7 @@ class FileSnapshotter {
   std::atomic<uint64_t> snapshots_written_{0};
   std::atomic<uint64_t> segments_deleted_{0};
 
+  std::atomic<uint64_t> damaged_total_{0};
   mutable base::Mutex damage_mu_;
   std::deque<Status> damaged_ GUARDED_BY(damage_mu_);
 

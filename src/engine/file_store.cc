@@ -376,7 +376,8 @@ Status FileStore::EvictTranscriptsNow(bool all) {
   return snapshotter_->EvictNow(all);
 }
 
-std::vector<Status> FileStore::DamagedTranscripts() {
+std::vector<Status> FileStore::DamagedTranscripts(uint64_t* total) {
+  if (total != nullptr) *total = snapshotter_->damaged_transcripts_total();
   return snapshotter_->damaged_transcripts();
 }
 

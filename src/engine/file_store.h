@@ -110,9 +110,10 @@ class FileStore final : public DecidingStore {
   Status EvictTranscriptsNow(bool all = true);
   // Decision 0034: the transcripts a snapshot or an eviction found damaged
   // on disk and rebuilt from their sessions' retained events, most recent
-  // last (at most 64; all counted in Stats().data_loss_reads). kDataLoss
-  // statuses with the details "tenant", "session" and "path".
-  std::vector<Status> DamagedTranscripts();
+  // last: at most 64 of `*total` (if given), all counted in
+  // Stats().data_loss_reads. kDataLoss statuses with the details
+  // "tenant", "session" and "path".
+  std::vector<Status> DamagedTranscripts(uint64_t* total = nullptr);
   FileStoreInfo Info();
   // Tests only: the key of the clientEventId tags (kept in snapshots), so
   // a test can make ids whose tags collide.

@@ -48,9 +48,18 @@ Result<CompactReport> CompactInPlace(io::FileSystem& fs,
   Report(progress, "snapshot", 2, 2);
   // Decision 0034: a transcript whose bytes were damaged was left out of
   // the first snapshot and rebuilt from its events for the second.
-  for (const Status& d : store->DamagedTranscripts()) {
+  uint64_t damaged = 0;
+  for (const Status& d : store->DamagedTranscripts(&damaged)) {
     report.lost.push_back(tools::DamagedTranscriptProblem(
         d, "copying it into the compacted snapshot"));
+  }
+  if (damaged > report.lost.size()) {
+    Problem more;
+    more.file = FileLayout(data_dir).snapshot_dir;
+    more.what = std::to_string(damaged - report.lost.size()) +
+                " more transcripts damaged the same way (not listed), "
+                "each rebuilt from its session's retained events";
+    report.lost.push_back(std::move(more));
   }
   store.reset();
   ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize after,

@@ -600,18 +600,19 @@ Status StoreState::RebuildTranscript(std::string_view tenant_id,
       Result<Event> pending = e->events->Get(after + 1);
       if (pending.ok()) page.push_back(std::move(*pending));
     }
-    if (!s.ok() || page.empty()) {
-      // An unreadable event (data_loss) cannot be folded: skip past it.
-      t.set_incomplete();
-      ++after;
-      continue;
-    }
+    // A failed read returns the events before the one it could not read:
+    // those are folded, and only that one is skipped.
     for (const Event& ev : page) {
       if (ev.seq != after + 1) t.set_incomplete();
       t.Fold(transcript::EventView{ev.seq, ev.event_type, ev.occurred_at,
                                    ev.payload},
              transcript_limits_);
       after = ev.seq;
+    }
+    if (!s.ok() || page.empty()) {
+      // An unreadable event (data_loss) cannot be folded: skip past it.
+      t.set_incomplete();
+      ++after;
     }
   }
   return RestoreTranscript(tenant_id, session_id, std::move(t));

@@ -246,8 +246,9 @@ TEST_F(StoreStateTest, EndedSessionsAreIndexedByEndTime) {
 // acknowledged (waiting for their fdatasync) but still has them for Get().
 class UnacknowledgedTailLog : public EventLog {
  public:
-  UnacknowledgedTailLog(EventSeq* visible_through)
-      : visible_through_(visible_through) {}
+  explicit UnacknowledgedTailLog(EventSeq* visible_through,
+                                 EventSeq damaged = 0)
+      : visible_through_(visible_through), damaged_(damaged) {}
   EventStreamInfo Info() const override { return log_.Info(); }
   void Append(Event event) override { log_.Append(std::move(event)); }
   uint64_t DropThrough(EventSeq seq) override { return log_.DropThrough(seq); }
@@ -257,33 +258,38 @@ class UnacknowledgedTailLog : public EventLog {
     std::vector<Event> all;
     ACPSTORE_RETURN_IF_ERROR(log_.Read(after, limit, &all));
     for (Event& e : all) {
+      // As FileEventLog::Read: the events before a damaged one, then
+      // data_loss.
+      if (e.seq == damaged_) return Status::DataLoss("event checksum");
       if (e.seq <= *visible_through_) out->push_back(std::move(e));
     }
     return Status::OK();
   }
-  Result<Event> Get(EventSeq seq) const override { return log_.Get(seq); }
+  Result<Event> Get(EventSeq seq) const override {
+    if (seq == damaged_) return Status::DataLoss("event checksum");
+    return log_.Get(seq);
+  }
 
  private:
   MemoryEventLog log_;
   EventSeq* visible_through_;
+  EventSeq damaged_;
 };
 
-// Decision 0033: a fold that finds its transcript damaged rebuilds it from
-// the session's retained events, and the appends before it may still wait
-// for their fdatasync (invisible to Read): the rebuild takes those from
-// Get, so the transcript is whole and complete, and counted as damage.
-TEST(StoreStateRebuildTest, ARebuildFoldsEventsNotYetAcknowledged) {
-  EventSeq visible_through = 0;
-  StoreState state([&](const Session&) {
+// One session "s" whose log is an UnacknowledgedTailLog, with message
+// deltas "part1 " .. "part<n> " (seqs 1..n) folded.
+std::unique_ptr<StoreState> StateWithDeltas(EventSeq n, EventSeq* visible_through,
+                                            EventSeq damaged = 0) {
+  auto state = std::make_unique<StoreState>([=](const Session&) {
     return std::unique_ptr<EventLog>(
-        std::make_unique<UnacknowledgedTailLog>(&visible_through));
+        std::make_unique<UnacknowledgedTailLog>(visible_through, damaged));
   });
-  state.set_transcript_limits(transcript::Limits{});
+  state->set_transcript_limits(transcript::Limits{});
   record::Mutation create;
   create.UpsertSession(S("s", "alice", 1));
-  ASSERT_TRUE(state.Apply(std::move(create)).ok());
+  EXPECT_TRUE(state->Apply(std::move(create)).ok());
   std::vector<Event> events;
-  for (EventSeq seq = 1; seq <= 6; ++seq) {
+  for (EventSeq seq = 1; seq <= n; ++seq) {
     Event e;
     e.seq = seq;
     e.event_type = "message.delta";
@@ -293,18 +299,45 @@ TEST(StoreStateRebuildTest, ARebuildFoldsEventsNotYetAcknowledged) {
   }
   record::Mutation append;
   append.AppendEvents("t", "s", events);
-  ASSERT_TRUE(state.Apply(std::move(append)).ok());
+  EXPECT_TRUE(state->Apply(std::move(append)).ok());
+  return state;
+}
+
+// Decision 0033: a fold that finds its transcript damaged rebuilds it from
+// the session's retained events, and the appends before it may still wait
+// for their fdatasync (invisible to Read): the rebuild takes those from
+// Get, so the transcript is whole and complete, and counted as damage.
+TEST(StoreStateRebuildTest, ARebuildFoldsEventsNotYetAcknowledged) {
+  EventSeq visible_through = 6;
+  std::unique_ptr<StoreState> state = StateWithDeltas(6, &visible_through);
   visible_through = 2;  // 3..6 still wait for their fdatasync
 
-  ASSERT_TRUE(state.RebuildDamagedTranscript("t", "s").ok());
-  const SessionEntry* e = state.FindSessionInTenant("t", "s");
+  ASSERT_TRUE(state->RebuildDamagedTranscript("t", "s").ok());
+  const SessionEntry* e = state->FindSessionInTenant("t", "s");
   ASSERT_NE(e, nullptr);
   EXPECT_TRUE(e->transcript.complete());
   EXPECT_EQ(e->transcript.folded_seq(), 6u);
   ASSERT_EQ(e->transcript.size(), 1u);
   EXPECT_EQ(e->transcript.at(e->transcript.first_index()).text,
             "part1 part2 part3 part4 part5 part6 ");
-  EXPECT_EQ(state.counters().transcripts_rebuilt, 1u);
+  EXPECT_EQ(state->counters().transcripts_rebuilt, 1u);
+}
+
+// An event that cannot be read (its checksum) is the only one a rebuild
+// leaves out: the events before it in the same read are folded, not
+// dropped with it (they were, up to a page of 1000, found by a review).
+TEST(StoreStateRebuildTest, ARebuildSkipsOnlyTheEventItCannotRead) {
+  EventSeq visible_through = 8;
+  std::unique_ptr<StoreState> state =
+      StateWithDeltas(8, &visible_through, /*damaged=*/5);
+  ASSERT_TRUE(state->RebuildDamagedTranscript("t", "s").ok());
+  const SessionEntry* e = state->FindSessionInTenant("t", "s");
+  ASSERT_NE(e, nullptr);
+  EXPECT_FALSE(e->transcript.complete());
+  EXPECT_EQ(e->transcript.folded_seq(), 8u);
+  ASSERT_EQ(e->transcript.size(), 1u);
+  EXPECT_EQ(e->transcript.at(e->transcript.first_index()).text,
+            "part1 part2 part3 part4 part6 part7 part8 ");
 }
 
 }  // namespace

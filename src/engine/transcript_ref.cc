@@ -51,7 +51,9 @@ Status ReadSealedPart(const TranscriptSealed::Part& p, std::string* body) {
   if (base::crc32c::Value(body->data(), body->size()) != p.crc) {
     return Status::DataLoss("sealed transcript entries read back from " +
                             p.file->path() + " do not match their checksum")
-        .With("path", p.file->path());
+        .With("path", p.file->path())
+        .With(kDamagedEntriesEnd,
+              static_cast<int64_t>(p.first_index + p.count));
   }
   return Status::OK();
 }

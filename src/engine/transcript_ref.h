@@ -181,6 +181,11 @@ Status EncodeTranscriptItems(
     std::vector<std::pair<size_t, TranscriptSealed::Part>>* moved = nullptr,
     const SealedRefs* refs = nullptr);
 
+// The detail of ReadSealedPart's kDataLoss that says one past the index of
+// the part's last entry (decision 0034: once the cap dropped entries up to
+// there, the transcript no longer holds the damage).
+inline constexpr std::string_view kDamagedEntriesEnd = "entries_end";
+
 // Decision 0034: reads back (CRC checked) the parts of `sealed` that
 // EncodeTranscriptItems(t, sealed, ..., refs) would copy rather than refer
 // to, decoding those it would cut, and adds nothing: kDataLoss before a
