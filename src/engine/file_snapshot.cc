@@ -281,13 +281,14 @@ class Loader {
  public:
   Loader(io::FileSystem& fs, StoreState* state, FileLogContext* context,
          std::string path, uint64_t number,
-         std::shared_ptr<const io::RandomAccessFile> file)
+         std::shared_ptr<const io::RandomAccessFile> file, bool salvage)
       : fs_(fs),
         state_(state),
         context_(context),
         path_(std::move(path)),
         number_(number),
-        file_(std::move(file)) {}
+        file_(std::move(file)),
+        salvage_(salvage) {}
 
   const std::map<uint64_t, uint64_t>& referred() const { return referred_; }
   std::vector<Status>& damaged() { return damaged_; }
@@ -543,7 +544,9 @@ class Loader {
       return in->Corrupt(
           "sealed transcript reference does not continue its entries");
     }
-    ACPSTORE_ASSIGN_OR_RETURN(p.file, Referred(p));
+    Result<std::shared_ptr<const io::RandomAccessFile>> referred = Referred(p);
+    if (!referred.ok() && salvage_) return Damaged(referred.error());
+    ACPSTORE_ASSIGN_OR_RETURN(p.file, std::move(referred));
     referred_[p.snapshot] += p.length;
     if (file_ == nullptr) {
       // No budget (or an offline check): read the part back, CRC-checked,
@@ -551,7 +554,9 @@ class Loader {
       if (transcript_damaged_) return Status::OK();
       std::vector<transcript::Entry> entries;
       Status read = ReadHeldPart(p, r.entry_bytes, &entries);
-      if (read.code() == StatusCode::kDataLoss) return Damaged(read);
+      if (read.code() == StatusCode::kDataLoss || (!read.ok() && salvage_)) {
+        return Damaged(read);
+      }
       ACPSTORE_RETURN_IF_ERROR(read);
       for (transcript::Entry& e : entries) transcript_.AddDecoded(std::move(e));
       return Status::OK();
@@ -593,6 +598,13 @@ class Loader {
   Status Damaged(const Status& s) {
     transcript_damaged_ = true;
     Status noted = s;
+    if (noted.Detail("path") == nullptr) {
+      if (const StatusDetail* d = s.Detail("referred_path")) {
+        if (const auto* v = std::get_if<std::string>(&d->value)) {
+          noted.With("path", *v);
+        }
+      }
+    }
     noted.With("tenant", tenant_).With("session", id_);
     damaged_.push_back(std::move(noted));
     return Status::OK();
@@ -623,7 +635,10 @@ class Loader {
                            std::to_string(it.part.snapshot) +
                            ", not an older one");
       }
-      ACPSTORE_ASSIGN_OR_RETURN(it.part.file, Referred(it.part));
+      Result<std::shared_ptr<const io::RandomAccessFile>> referred =
+          Referred(it.part);
+      if (!referred.ok() && salvage_) return Damaged(referred.error());
+      ACPSTORE_ASSIGN_OR_RETURN(it.part.file, std::move(referred));
       referred_[it.part.snapshot] += it.part.length;
     }
     evicted_ = RefOfEvicted(r);
@@ -712,6 +727,17 @@ class Loader {
     entries_.clear();
     ACPSTORE_RETURN_IF_ERROR(state_->RestoreEvents(tenant_, id_, std::move(log),
                                                    std::move(index)));
+    if (transcript_damaged_) {
+      // Decision 0034: whatever was read of it goes; rebuilt from events.
+      transcript_damaged_ = false;
+      have_transcript_ = false;
+      transcript_ = transcript::Transcript();
+      parts_.clear();
+      sealed_parts_ = 0;
+      ref_.reset();
+      evicted_.reset();
+      return state_->RebuildDamagedTranscript(tenant_, id_);
+    }
     if (evicted_ != nullptr) {
       std::shared_ptr<TranscriptRef> ref = std::move(evicted_);
       evicted_.reset();
@@ -726,7 +752,7 @@ class Loader {
       // No budget (or an offline check): read back, checked, and held.
       transcript::Transcript t;
       Status read = engine::LoadTranscript(*ref, &t);
-      if (read.code() == StatusCode::kDataLoss) {
+      if (read.code() == StatusCode::kDataLoss || (!read.ok() && salvage_)) {
         ACPSTORE_RETURN_IF_ERROR(Damaged(read));
         transcript_damaged_ = false;
         return state_->RebuildDamagedTranscript(tenant_, id_);
@@ -734,15 +760,6 @@ class Loader {
       ACPSTORE_RETURN_IF_ERROR(read);
       return state_->RestoreTranscript(tenant_, id_, std::move(t), nullptr,
                                         nullptr);
-    }
-    if (have_transcript_ && transcript_damaged_) {
-      have_transcript_ = false;
-      transcript_damaged_ = false;
-      transcript_ = transcript::Transcript();
-      parts_.clear();
-      sealed_parts_ = 0;
-      ref_.reset();
-      return state_->RebuildDamagedTranscript(tenant_, id_);
     }
     if (have_transcript_) {
       have_transcript_ = false;
@@ -822,6 +839,9 @@ class Loader {
   transcript::Transcript transcript_;
   // Decision 0018: the open file and the transcript's items in it.
   std::shared_ptr<const io::RandomAccessFile> file_;
+  // Decision 0034, compact --repair: a referred file missing, short or
+  // unreadable costs only the transcripts in it too.
+  const bool salvage_;
   std::shared_ptr<TranscriptRef> ref_;
   // Decision 0033: the session's transcript, evicted in older files.
   std::shared_ptr<TranscriptRef> evicted_;
@@ -1095,7 +1115,7 @@ Result<uint64_t> WriteSnapshot(
 
 Result<snapshot::SnapshotHeader> LoadSnapshot(
     io::FileSystem& fs, const std::string& path, StoreState* state,
-    FileLogContext* context, SnapshotLoadNotes* notes) {
+    FileLogContext* context, SnapshotLoadNotes* notes, bool salvage) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
                             snapshot::SnapshotReader::Open(fs, path));
   std::shared_ptr<const io::RandomAccessFile> file;
@@ -1105,7 +1125,7 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
     file = std::move(opened);
   }
   Loader loader(fs, state, context, path, reader->header().number,
-                std::move(file));
+                std::move(file), salvage);
   std::string_view chunk;
   uint64_t chunk_index = 0;
   while (reader->Next(&chunk)) {

@@ -1161,6 +1161,30 @@ TEST_F(SnapshotRefsDamageTest, CompactAndRepairRebuildAChangedPart) {
   }
 }
 
+// Decision 0034 for compact --repair, which must not lose a snapshot for a
+// transcript: a referred file that is gone costs the transcripts whose
+// parts lay in it (rebuilt from their sessions' events), not the snapshots
+// that refer to it (skipped before, and with them every record only they
+// still held once the journal before them was reclaimed).
+TEST_F(SnapshotRefsDamageTest, RepairRebuildsTheTranscriptsOfAMissingFile) {
+  const uint64_t m = WriteReferringSnapshots();
+  const std::string path = PathOf(m);
+  ASSERT_TRUE(fs_.Remove(path).ok());
+  Result<CompactReport> c = Compact(options_.data_dir, /*repair=*/true, nullptr, &fs_);
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_FALSE(c->lost.empty());
+  for (const Problem& p : c->lost) {
+    EXPECT_EQ(p.file, path) << p.what;
+    EXPECT_EQ(p.what.find("snapshot skipped"), std::string::npos) << p.what;
+    EXPECT_NE(p.what.find("rebuilt from the session's retained events"),
+              std::string::npos)
+        << p.what;
+  }
+  Open();
+  EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+  ExpectAllEqualTheWholeFold();
+}
+
 // Power loss while snapshots that refer to older ones are written (and
 // the older files deleted): every restart equals the whole fold.
 TEST_F(SnapshotRefsTest, CrashesAroundReferringSnapshotsLoseNothing) {
