@@ -15,7 +15,11 @@
 // Usage: transcript_bench [--engine memory|file|postgres] [--events N]
 //                         [--runs R] [--dir D] [--postgres-url URL]
 //                         [--checkpoint-events K] [--read-latency READS]
-// (--checkpoint-events: StoreOptions::postgres_transcript_checkpoint_events;
+//                         [--fold-only REPEATS]
+// (--fold-only: no store; the fold alone (Transcript::Fold) over the
+// session's canonical payloads, REPEATS times, the best thread CPU time per
+// event printed: what the fold itself costs, immune to other load;
+// --checkpoint-events: StoreOptions::postgres_transcript_checkpoint_events;
 // --read-latency: instead of the append runs, the latency of
 // Store::ReadTranscript on postgres with an empty tail and a full one of
 // K - 1 folded events, READS reads per page.)
@@ -25,6 +29,7 @@
 // event, its postmaster and children from /proc, PgServerCpu.)
 
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -40,6 +45,8 @@
 #include "acpstore/store.h"
 #include "acp_session.h"
 #include "postgres_peer.h"
+#include "record/validate.h"
+#include "transcript/transcript.h"
 
 namespace {
 
@@ -198,6 +205,35 @@ void ReadLatency(const std::vector<NewEvent>& events, uint64_t tail,
   (void)bench::DropPostgresSchema(g_postgres_url, kPgSchema);
 }
 
+// --fold-only: ns of thread CPU per Transcript::Fold, the best of `repeats`
+// passes over `events` (canonicalised first, as the store keeps them).
+void FoldOnly(const std::vector<NewEvent>& events, int repeats) {
+  std::vector<std::string> payloads;
+  payloads.reserve(events.size());
+  for (const NewEvent& e : events) {
+    payloads.push_back(record::CanonicalizePayload(e.payload, Limits{}).value());
+  }
+  auto thread_ns = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
+  };
+  double best = 0;
+  for (int r = 0; r < repeats; ++r) {
+    transcript::Transcript t;
+    const transcript::Limits limits;
+    const double start = thread_ns();
+    for (size_t i = 0; i < events.size(); ++i) {
+      t.Fold(transcript::EventView{i + 1, events[i].event_type, 1, payloads[i]},
+             limits);
+    }
+    const double ns = (thread_ns() - start) / static_cast<double>(events.size());
+    if (r == 0 || ns < best) best = ns;
+  }
+  std::printf("fold only: %.1f ns of CPU per event (best of %d passes over %zu events)\n",
+              best, repeats, events.size());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -205,6 +241,7 @@ int main(int argc, char** argv) {
   uint64_t n = 50000;
   int runs = 3;
   int read_latency = 0;  // reads per page; 0: not measured
+  int fold_only = 0;     // passes; 0: the append runs
   std::string dir = std::filesystem::temp_directory_path() / "acpstore-transcript-bench";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--engine")) engine = argv[i + 1];
@@ -214,9 +251,14 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--postgres-url")) g_postgres_url = argv[i + 1];
     else if (!std::strcmp(argv[i], "--checkpoint-events")) g_checkpoint_events = std::stoull(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--read-latency")) read_latency = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--fold-only")) fold_only = std::stoi(argv[i + 1]);
   }
   std::filesystem::create_directories(dir);
   const std::vector<NewEvent> events = bench::AcpSessionEvents(n, 16);
+  if (fold_only > 0) {
+    FoldOnly(events, fold_only);
+    return 0;
+  }
   if (read_latency > 0) {
     if (engine != "postgres") {
       std::fprintf(stderr, "--read-latency: postgres only\n");
