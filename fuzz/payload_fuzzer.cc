@@ -8,7 +8,9 @@
 // replicas agree on one form); a refusal is always a validation error naming
 // its field. And the HTTP server's scanner calls a payload canonical only when
 // the store would keep exactly its bytes (server/json_reader.h), at the nesting
-// it reports.
+// it reports. And the transcript fold's backward scan of a canonical object
+// (transcript/json_fields.h) visits exactly the forward scan's last members,
+// from the last back, up to the last whose value is an object or array.
 //
 // Two sets of limits are used so small inputs reach the size, depth and
 // key-count boundaries too.
@@ -19,6 +21,8 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "acpstore/options.h"
 #include "fuzz_check.h"
@@ -26,6 +30,7 @@
 #include "record/canonical_json.h"
 #include "record/validate.h"
 #include "server/json_reader.h"
+#include "transcript/json_fields.h"
 
 namespace {
 
@@ -48,6 +53,34 @@ bool NamesField(const Status& s, std::string_view prefix) {
   if (d == nullptr) return false;
   const auto* field = std::get_if<std::string>(&d->value);
   return field != nullptr && field->starts_with(prefix);
+}
+
+void CheckBackwardScan(std::string_view canonical) {
+  using Member = std::pair<std::string_view, std::string_view>;
+  std::vector<Member> forward, backward;
+  acpstore::transcript::ScanTopLevel(
+      canonical, [&](std::string_view k, std::string_view v) {
+        forward.emplace_back(k, v);
+        return true;
+      });
+  const acpstore::transcript::BackwardScan r =
+      acpstore::transcript::ScanTopLevelBackward(
+          canonical, [&](std::string_view k, std::string_view v) {
+            backward.emplace_back(k, v);
+            return true;
+          });
+  FUZZ_CHECK(backward.size() <= forward.size());
+  for (size_t i = 0; i < backward.size(); ++i) {
+    FUZZ_CHECK(backward[i] == forward[forward.size() - 1 - i]);
+  }
+  if (r == acpstore::transcript::BackwardScan::kFirst) {
+    FUZZ_CHECK(backward.size() == forward.size());
+  } else if (canonical.front() == '{') {
+    // Stopped at a member whose value is an object or array.
+    FUZZ_CHECK(backward.size() < forward.size());
+    const char c = forward[forward.size() - 1 - backward.size()].second[0];
+    FUZZ_CHECK(c == '{' || c == '[');
+  }
 }
 
 void CheckPayload(std::string_view in, const Limits& limits) {
@@ -75,6 +108,7 @@ void CheckPayload(std::string_view in, const Limits& limits) {
   auto again = acpstore::record::CanonicalizePayload(*r, limits, "payload");
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(*again == *r);
+  CheckBackwardScan(*r);
 }
 
 // The store skips canonicalisation when the scanner says a payload is

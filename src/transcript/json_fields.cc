@@ -84,7 +84,75 @@ size_t SkipSpace(std::string_view s, size_t i) {
   return i;
 }
 
+// Index of the quote that opens the string whose closing quote is s[end]:
+// the nearest quote before it that an even number of backslashes precede
+// (inside a JSON string every quote is escaped, so an odd number precede
+// it). npos when there is none.
+size_t OpeningQuote(std::string_view s, size_t end) {
+  size_t i = end;
+  while (i > 0) {
+    const void* q = memrchr(s.data(), '"', i);
+    if (q == nullptr) return std::string_view::npos;
+    i = static_cast<size_t>(static_cast<const char*>(q) - s.data());
+    size_t j = i;
+    while (j > 0 && s[j - 1] == '\\') --j;
+    if ((i - j) % 2 == 0) return i;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
+
+BackwardScan ScanTopLevelBackward(
+    std::string_view s,
+    base::FunctionRef<bool(std::string_view key, std::string_view value)>
+        visit) {
+  if (s.size() < 2 || s.front() != '{' || s.back() != '}') {
+    return BackwardScan::kNotScalar;
+  }
+  if (s.size() == 2) return BackwardScan::kFirst;  // {}
+  // `end`: index of the byte after the member being read ('}' or ',').
+  size_t end = s.size() - 1;
+  while (true) {
+    const size_t last = end - 1;  // the value's last byte
+    size_t begin = 0;
+    const char c = s[last];
+    if (c == '"') {
+      begin = OpeningQuote(s, last);
+      if (begin == std::string_view::npos) return BackwardScan::kNotScalar;
+    } else if (c == '}' || c == ']') {
+      return BackwardScan::kNotScalar;
+    } else {
+      // A number, true, false or null: back to the colon before it.
+      begin = last;
+      while (begin > 0 && s[begin - 1] != ':') {
+        const char b = s[begin - 1];
+        if (b == '"' || b == ',' || b == '{' || b == '}' || b == '[' ||
+            b == ']') {
+          return BackwardScan::kNotScalar;
+        }
+        --begin;
+      }
+    }
+    if (begin < 3 || s[begin - 1] != ':' || s[begin - 2] != '"') {
+      return BackwardScan::kNotScalar;
+    }
+    const size_t key_close = begin - 2;
+    const size_t key_open = OpeningQuote(s, key_close);
+    if (key_open == std::string_view::npos || key_open == 0) {
+      return BackwardScan::kNotScalar;
+    }
+    if (!visit(s.substr(key_open + 1, key_close - key_open - 1),
+               s.substr(begin, end - begin))) {
+      return BackwardScan::kStopped;
+    }
+    if (s[key_open - 1] == '{') {
+      return key_open == 1 ? BackwardScan::kFirst : BackwardScan::kNotScalar;
+    }
+    if (s[key_open - 1] != ',') return BackwardScan::kNotScalar;
+    end = key_open - 1;
+  }
+}
 
 void ScanTopLevel(std::string_view s,
                   base::FunctionRef<bool(std::string_view key,

@@ -29,6 +29,24 @@ void ScanTopLevel(std::string_view json,
                   base::FunctionRef<bool(std::string_view key,
                                          std::string_view value)> visit);
 
+// ScanTopLevel from the last member back, for the fold's fields that
+// follow a large raw frame (Aegis puts "acp" first): the members at the end
+// are reached without stepping over it. Canonical JSON only (no
+// whitespace). A backward scan can find where a string or a scalar starts
+// (a quote is a delimiter when an even number of backslashes precede it),
+// not where an object or array does, so it stops at the first such value.
+enum class BackwardScan {
+  kStopped,     // visit returned false
+  kFirst,       // every member visited
+  kNotScalar,   // reached a member whose value is an object or array (not
+                // visited), or input that is not a canonical object: the
+                // caller scans forward instead
+};
+BackwardScan ScanTopLevelBackward(
+    std::string_view json,
+    base::FunctionRef<bool(std::string_view key, std::string_view value)>
+        visit);
+
 // The decoded text of the JSON string `raw` (with its quotes), appended to
 // *out; false (appending nothing) when `raw` is not a string.
 bool AppendStringValue(std::string_view raw, std::string* out);

@@ -292,7 +292,7 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
     case Type::kMessage:
     case Type::kThinking: {
       std::string_view text_raw, id_raw;
-      ScanTopLevel(event.payload, [&](std::string_view k, std::string_view v) {
+      auto fields = [&](std::string_view k, std::string_view v) {
         if (k == "text") {
           text_raw = v;
         }
@@ -300,7 +300,17 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
           id_raw = v;
         }
         return text_raw.empty() || (type == Type::kMessage && id_raw.empty());
-      });
+      };
+      // A message's two fields are wanted wherever they are, so they can be
+      // looked for from the end first: Aegis's payloads open with the raw
+      // ACP frame, and a delta's fields follow it. (A thought's messageId
+      // counts only before its text, which only a forward scan can tell.)
+      if (type != Type::kMessage ||
+          ScanTopLevelBackward(event.payload, fields) ==
+              BackwardScan::kNotScalar) {
+        text_raw = id_raw = {};
+        ScanTopLevel(event.payload, fields);
+      }
       std::string id;
       AppendStringValue(id_raw, &id);
       const EntryKind kind = type == Type::kMessage ? EntryKind::kAssistant

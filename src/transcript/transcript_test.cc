@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "record/json_generator_test_util.h"
+#include "record/validate.h"
 #include "transcript/json_fields.h"
 
 namespace acpstore::transcript {
@@ -92,6 +94,84 @@ TEST(JsonFieldsTest, ScansTopLevelMembersAndSkipsNestedOnes) {
     return true;
   });
   EXPECT_TRUE(seen.empty());
+}
+
+TEST(JsonFieldsTest, ScansBackwardToTheLastNonScalarMember) {
+  std::vector<std::pair<std::string, std::string>> seen;
+  auto all = [&](std::string_view k, std::string_view v) {
+    seen.emplace_back(k, v);
+    return true;
+  };
+  EXPECT_EQ(ScanTopLevelBackward(
+                R"({"acp":{"t":"}\"{"},"m":"a\\","n":-1.5e3,"k\"":"x\"y"})",
+                all),
+            BackwardScan::kNotScalar);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].first, R"(k\")");
+  EXPECT_EQ(seen[0].second, R"("x\"y")");
+  EXPECT_EQ(seen[1].second, "-1.5e3");
+  EXPECT_EQ(seen[2].second, R"("a\\")");
+  seen.clear();
+  EXPECT_EQ(ScanTopLevelBackward(R"({"a":true,"b":"c"})", all),
+            BackwardScan::kFirst);
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(ScanTopLevelBackward("{}", all), BackwardScan::kFirst);
+  EXPECT_EQ(ScanTopLevelBackward("[1]", all), BackwardScan::kNotScalar);
+  EXPECT_EQ(ScanTopLevelBackward(R"({"a":[1]})", all),
+            BackwardScan::kNotScalar);
+  seen.clear();
+  EXPECT_EQ(ScanTopLevelBackward(R"({"a":1,"b":2})",
+                                 [&](std::string_view k, std::string_view v) {
+                                   seen.emplace_back(k, v);
+                                   return false;
+                                 }),
+            BackwardScan::kStopped);
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{{"b", "2"}}));
+}
+
+// Differential: on canonical objects of random members, the backward scan
+// visits exactly the forward scan's members from the last one back, up to
+// (not including) the last whose value is an object or array.
+TEST(JsonFieldsTest, BackwardScanAgreesWithTheForwardOne) {
+  record::JsonGenerator gen(20261206, /*spaces=*/false);
+  int objects = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string doc = "{";
+    const int members = static_cast<int>(gen.Pick(5));
+    for (int m = 0; m < members; ++m) {
+      if (m > 0) doc += ',';
+      doc += "\"k" + std::to_string(gen.Pick(8)) + (gen.Pick(3) == 0 ? "\\\"" : "") +
+             "\":" + gen.Document();
+    }
+    doc += "}";
+    Result<std::string> canonical =
+        record::CanonicalizePayload(doc, acpstore::Limits{}, "payload");
+    if (!canonical.ok()) continue;
+    ++objects;
+    std::vector<std::pair<std::string_view, std::string_view>> forward, backward;
+    ScanTopLevel(*canonical, [&](std::string_view k, std::string_view v) {
+      forward.emplace_back(k, v);
+      return true;
+    });
+    const BackwardScan r = ScanTopLevelBackward(
+        *canonical, [&](std::string_view k, std::string_view v) {
+          backward.emplace_back(k, v);
+          return true;
+        });
+    ASSERT_LE(backward.size(), forward.size()) << *canonical;
+    for (size_t b = 0; b < backward.size(); ++b) {
+      EXPECT_EQ(backward[b], forward[forward.size() - 1 - b]) << *canonical;
+    }
+    if (r == BackwardScan::kFirst) {
+      EXPECT_EQ(backward.size(), forward.size()) << *canonical;
+    } else {
+      ASSERT_EQ(r, BackwardScan::kNotScalar);
+      ASSERT_LT(backward.size(), forward.size()) << *canonical;
+      const char first = forward[forward.size() - 1 - backward.size()].second[0];
+      EXPECT_TRUE(first == '{' || first == '[') << *canonical;
+    }
+  }
+  EXPECT_GT(objects, 5000);
 }
 
 TEST(JsonFieldsTest, CutsAtACharacterBoundary) {
