@@ -144,6 +144,29 @@ Result<RecoveredState> RecoverState(
     break;
   }
   if (out.state == nullptr) {
+    // No snapshot loaded (none left, or every one damaged): the journal
+    // alone must then hold everything, from its first segment. Segments
+    // are reclaimed only once a kept snapshot covers them, and what only
+    // they held (a session without retained events, actions, pauses)
+    // lived on in the snapshots alone: opening without it would lose it
+    // silently, so this is corruption (compact --repair salvages the
+    // rest and lists what is lost).
+    ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
+                              journal::ListSegments(fs, layout.journal_dir));
+    if (!segments.empty() && segments.front() > 1) {
+      std::string why = snapshots.empty()
+                            ? "there is no snapshot"
+                            : "no snapshot loads (" +
+                                  std::to_string(snapshots.size()) +
+                                  " damaged)";
+      return Status::Corruption(
+                 why + " and the journal starts at segment " +
+                 journal::SegmentPath(layout.journal_dir, segments.front()) +
+                 ": the records before it were reclaimed once a snapshot held "
+                 "them, so the journal alone cannot rebuild the store; "
+                 "`acpstore compact --repair` salvages what remains")
+          .With("path", layout.snapshot_dir);
+    }
     out.context = std::make_unique<FileLogContext>(reader);
     out.state = NewFileState(out.context.get(), layout);
   }

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <future>
 
 #include "engine/file_store_test_util.h"
+#include "engine/file_tools.h"
 #include "journal/format.h"
 
 namespace acpstore::engine {
@@ -417,6 +419,63 @@ TEST_F(FileStoreTest, DiskLimitDropsOldestEventsTerminalSessionsFirst) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_GT(store().Info().segments_deleted, 0u);
+}
+
+// Segments are reclaimed only once a kept snapshot covers them, so with
+// every snapshot damaged (or gone) the journal alone no longer holds the
+// store: a session created in a reclaimed segment, with no event left, is
+// only in the snapshots. Recovery refuses to open rather than replay the
+// journal's rest into a store without it; compact --repair salvages.
+TEST_F(FileStoreTest, NoSnapshotAndAReclaimedJournalIsRefused) {
+  Close();
+  std::filesystem::remove_all(options_.data_dir);
+  options_.segment_bytes = 8 << 10;
+  options_.retention.max_events_per_session = 50;
+  options_.transcript_max_bytes = 0;
+  Open();
+  MustCreate("idle");  // its record is in segment 1 only
+  MustCreate("busy");
+  for (int i = 0; i < 200; ++i) {
+    NewEvent e;
+    e.event_type = "x";
+    e.payload = R"({"t":")" + std::string(500, 'q') + R"("})";
+    ASSERT_TRUE(db().Append(kAlice, "busy", std::move(e)).ok());
+    if (i % 50 == 49) {
+      // Retention keeps the newest 50 events: older segments die.
+      ASSERT_TRUE(store().SnapshotNow().ok());
+    }
+  }
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  Close();
+  ASSERT_FALSE(std::filesystem::exists(JournalDir() + "/0000000000000001.log"));
+  // The journal past the snapshots as after `compact`: one segment that
+  // holds no record yet (before this check, such a store opened empty).
+  std::vector<std::filesystem::path> segments;
+  for (const auto& f : std::filesystem::directory_iterator(JournalDir())) {
+    segments.push_back(f.path());
+  }
+  std::sort(segments.begin(), segments.end());
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    std::filesystem::remove(segments[i]);
+  }
+  std::filesystem::resize_file(segments.back(), journal::kFirstRecordOffset);
+  for (const auto& f : std::filesystem::directory_iterator(SnapshotDir())) {
+    std::fstream out(f.path(), std::ios::in | std::ios::out | std::ios::binary);
+    out.seekp(100);
+    out.write("XXXX", 4);
+  }
+  Result<std::unique_ptr<FileStore>> opened = TryOpen();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code(), StatusCode::kCorruption);
+  EXPECT_NE(opened.error().message().find("no snapshot loads"), std::string::npos)
+      << opened.error();
+  EXPECT_NE(opened.error().message().find("compact --repair"), std::string::npos)
+      << opened.error();
+  // Repair opens what remains and lists the loss (both snapshots).
+  Result<CompactReport> repaired = Compact(options_.data_dir, true, nullptr, &fs_);
+  ASSERT_TRUE(repaired.ok()) << repaired.error();
+  EXPECT_GE(repaired->lost.size(), 2u);
+  Open();
 }
 
 }  // namespace
