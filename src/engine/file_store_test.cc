@@ -478,5 +478,51 @@ TEST_F(FileStoreTest, NoSnapshotAndAReclaimedJournalIsRefused) {
   Open();
 }
 
+// The segment the newest snapshot covers up to is never reclaimed, so
+// when it is gone (with every segment after it, or the whole journal
+// directory) the records acknowledged after the snapshot are gone too:
+// the store refuses to open instead of serving the snapshot's state as if
+// it were all (it opened without session "b" before).
+TEST_F(FileStoreTest, AMissingCoveredSegmentOrJournalIsRefused) {
+  for (const bool whole_journal : {false, true}) {
+    SCOPED_TRACE(whole_journal ? "journal/ gone" : "segments from the covered one gone");
+    Close();
+    std::filesystem::remove_all(options_.data_dir);
+    options_.segment_bytes = 8 << 10;
+    options_.transcript_max_bytes = 0;
+    Open();
+    MustCreate("a");
+    for (int i = 0; i < 30; ++i) {
+      MustAppend("a", R"({"t":")" + std::string(500, 'q') + R"("})");
+    }
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    const uint64_t covered = Segments().back();
+    MustCreate("b");
+    for (int i = 0; i < 60; ++i) {
+      MustAppend("b", R"({"t":")" + std::string(500, 'r') + R"("})");
+    }
+    // Close without its snapshot: "b" is only in the journal.
+    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+        io::FaultInjectionFileSystem::kRename));
+    Close();
+    fs_.ClearFaults();
+    if (whole_journal) {
+      std::filesystem::remove_all(JournalDir());
+    } else {
+      for (uint64_t s : Segments()) {
+        if (s >= covered) std::filesystem::remove(SegmentPath(s));
+      }
+    }
+    Result<std::unique_ptr<FileStore>> opened = TryOpen();
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.error().code(), StatusCode::kCorruption) << opened.error();
+    EXPECT_NE(opened.error().message().find(
+                  journal::SegmentPath(JournalDir(), covered)),
+              std::string::npos)
+        << opened.error();
+  }
+  options_.segment_bytes = StoreOptions().segment_bytes;
+}
+
 }  // namespace
 }  // namespace acpstore::engine

@@ -13,20 +13,33 @@ Result<ReplayResult> ReplayJournal(io::FileSystem& fs, const std::string& dir,
                                    const RecordVisitor& visit) {
   ReplayResult result;
   result.end = from;
+  // The segment a snapshot covers up to is never reclaimed (only those
+  // below the older kept snapshot's are): without it, or without the
+  // journal, the records acknowledged after the snapshot are gone, and
+  // opening would serve the snapshot's state as if it were all.
+  auto covered_missing = [&] {
+    return Status::Corruption("journal segment " +
+                              SegmentPath(dir, from.segment) +
+                              " is missing; recovery starts there")
+        .With("path", SegmentPath(dir, from.segment));
+  };
   ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(dir));
-  if (!exists) return result;  // no journal yet
+  if (!exists) {
+    if (from.segment != 0) return covered_missing();
+    return result;  // no journal yet
+  }
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> all, ListSegments(fs, dir));
   // Segments before `from` are covered by the snapshot (and may be gone).
   std::vector<uint64_t> segments;
   std::copy_if(all.begin(), all.end(), std::back_inserter(segments),
                [&](uint64_t s) { return s >= from.segment; });
-  if (segments.empty()) return result;
+  if (segments.empty()) {
+    if (from.segment != 0) return covered_missing();
+    return result;
+  }
 
   if (from.segment != 0 && segments.front() != from.segment) {
-    return Status::Corruption("journal segment " +
-                              SegmentPath(dir, from.segment) +
-                              " is missing; recovery starts there")
-        .With("path", SegmentPath(dir, from.segment));
+    return covered_missing();
   }
   for (size_t i = 1; i < segments.size(); ++i) {
     if (segments[i] != segments[i - 1] + 1) {

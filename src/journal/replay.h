@@ -37,9 +37,11 @@ struct ReplayResult {
 using RecordVisitor = std::function<Status(const JournalRecord&)>;
 
 // Replays the journal in `dir` from `from` ({0, 0}: from the beginning).
-// A missing `dir` is an empty journal.
+// A missing `dir` is an empty journal when `from` is {0, 0}.
 // kCorruption names the file and offset of damage that is not a torn tail,
-// a missing segment, or a `from` past the end of its segment.
+// a missing segment (`from`'s own included: a snapshot covers up to a
+// segment that is never reclaimed), or a `from` past the end of its
+// segment.
 Result<ReplayResult> ReplayJournal(io::FileSystem& fs, const std::string& dir,
                                    JournalPosition from,
                                    const RecordVisitor& visit);
