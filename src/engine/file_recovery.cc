@@ -76,6 +76,44 @@ FileLayout::FileLayout(std::string dir)
       journal_dir(io::JoinPath(data_dir, "journal")),
       snapshot_dir(io::JoinPath(data_dir, "snapshot")) {}
 
+std::string RepairIntentPath(const FileLayout& layout) {
+  return io::JoinPath(layout.data_dir, "REPAIR");
+}
+
+Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout) {
+  const std::string intent = RepairIntentPath(layout);
+  ACPSTORE_ASSIGN_OR_RETURN(bool pending, fs.Exists(intent));
+  if (!pending) return Status::OK();
+  ACPSTORE_ASSIGN_OR_RETURN(std::string stamp, io::ReadFileToString(fs, intent));
+  while (!stamp.empty() && stamp.back() == '\n') stamp.pop_back();
+  if (stamp.empty() || stamp.find('/') != std::string::npos) {
+    return Status::Corruption("repair intent " + intent +
+                              " does not name the repair's directories")
+        .With("path", intent);
+  }
+  for (const std::string& live : {layout.journal_dir, layout.snapshot_dir}) {
+    const std::string replacement = live + ".repair-" + stamp;
+    const std::string kept = live + ".damaged-" + stamp;
+    ACPSTORE_ASSIGN_OR_RETURN(bool staged, fs.Exists(replacement));
+    if (!staged) continue;  // moved in already
+    ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(live));
+    if (exists) {
+      ACPSTORE_ASSIGN_OR_RETURN(bool kept_exists, fs.Exists(kept));
+      if (kept_exists) {
+        return Status::Corruption("cannot finish the interrupted repair: " +
+                                  live + ", " + replacement + " and " + kept +
+                                  " all exist")
+            .With("path", live);
+      }
+      ACPSTORE_RETURN_IF_ERROR(fs.Rename(live, kept));
+    }
+    ACPSTORE_RETURN_IF_ERROR(fs.Rename(replacement, live));
+  }
+  ACPSTORE_RETURN_IF_ERROR(fs.SyncDir(layout.data_dir));
+  ACPSTORE_RETURN_IF_ERROR(fs.Remove(intent));
+  return fs.SyncDir(layout.data_dir);
+}
+
 Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
                                                   const FileLayout& layout) {
   Result<std::unique_ptr<io::FileLock>> lock = fs.Lock(layout.lock_path);

@@ -53,6 +53,17 @@ struct FileLayout {
   std::function<void(bool twice)> transcripts_over;
 };
 
+// `compact --repair` swaps in its new journal/ and snapshot/ with four
+// renames; <data_dir>/REPAIR (holding the suffix of the new directories,
+// "<dir>.repair-<stamp>") says it has begun to. Finishes what an
+// interrupted one left (each directory still at its .repair- name is
+// moved in, the live one moved to "<dir>.damaged-<stamp>"), then removes
+// REPAIR. No REPAIR: nothing to do. Call with the lock held, before
+// anything creates journal/ or snapshot/.
+Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout);
+// The path of that file.
+std::string RepairIntentPath(const FileLayout& layout);
+
 // Takes the data directory's lock without waiting. kUnavailable "data
 // directory D is in use by another process (lock file D/LOCK)" when another
 // holder has it.

@@ -65,6 +65,7 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(const StoreOptions& options,
   ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.data_dir));
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
                             LockDataDir(fs, layout));
+  ACPSTORE_RETURN_IF_ERROR(FinishInterruptedRepair(fs, layout));
   ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.journal_dir));
   ACPSTORE_RETURN_IF_ERROR(fs.CreateDir(layout.snapshot_dir));
   ACPSTORE_RETURN_IF_ERROR(

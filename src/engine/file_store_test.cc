@@ -524,5 +524,59 @@ TEST_F(FileStoreTest, AMissingCoveredSegmentOrJournalIsRefused) {
   options_.segment_bytes = StoreOptions().segment_bytes;
 }
 
+// compact --repair swaps its new journal/ and snapshot/ in with four
+// renames. Stopped between them (here the third fails), the directory held
+// the new journal beside the old snapshots, and opened without session b
+// and with the old index pointing into the new segments; the REPAIR intent
+// file now makes the next open finish the swap.
+TEST_F(FileStoreTest, ARepairStoppedWhileSwappingIsFinishedByTheNextOpen) {
+  // Renames: the new snapshot's temp name, REPAIR's temp name, then the
+  // swaps: old journal aside, new journal in, old snapshots aside, new
+  // snapshots in. Each of the four swaps fails in one round.
+  for (uint64_t fail_at : {2, 3, 4, 5}) {
+    SCOPED_TRACE("rename " + std::to_string(fail_at + 1) + " fails");
+    Close();
+    std::filesystem::remove_all(options_.data_dir);
+    options_.segment_bytes = 8 << 10;
+    options_.transcript_max_bytes = 0;
+    Open();
+    MustCreate("a");
+    for (int i = 0; i < 60; ++i) {
+      MustAppend("a", R"({"t":")" + std::string(500, 'q') + R"("})");
+    }
+    ASSERT_TRUE(store().SnapshotNow().ok());
+    MustCreate("b");
+    for (int i = 0; i < 20; ++i) {
+      MustAppend("b", R"({"t":")" + std::string(500, 'r') + R"("})");
+    }
+    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+        io::FaultInjectionFileSystem::kRename));
+    Close();  // its snapshot fails: b is in the journal only
+    fs_.ClearFaults();
+    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+                        io::FaultInjectionFileSystem::kRename)
+                        .Skip(fail_at)
+                        .Times(1));
+    Result<CompactReport> c = Compact(options_.data_dir, true, nullptr, &fs_);
+    fs_.ClearFaults();
+    ASSERT_FALSE(c.ok());
+    ASSERT_TRUE(std::filesystem::exists(options_.data_dir + "/REPAIR"));
+    Open();
+    EXPECT_FALSE(std::filesystem::exists(options_.data_dir + "/REPAIR"));
+    EXPECT_TRUE(db().GetSession(kAlice, "b").ok());
+    EXPECT_EQ(AllEvents("a").size(), 60u);
+    EXPECT_EQ(AllEvents("b").size(), 20u);
+    int kept_aside = 0;
+    for (const auto& e :
+         std::filesystem::directory_iterator(options_.data_dir)) {
+      if (e.path().filename().string().find(".damaged-") != std::string::npos) {
+        ++kept_aside;
+      }
+    }
+    EXPECT_EQ(kept_aside, 2);  // the old journal/ and snapshot/
+  }
+  options_.segment_bytes = StoreOptions().segment_bytes;
+}
+
 }  // namespace
 }  // namespace acpstore::engine

@@ -110,11 +110,14 @@ class Repairer {
     report_.snapshot_number = 1;
     report_.old_journal_dir = layout_.journal_dir + ".damaged-" + stamp;
     report_.old_snapshot_dir = layout_.snapshot_dir + ".damaged-" + stamp;
-    ACPSTORE_RETURN_IF_ERROR(
-        Swap(layout_.journal_dir, new_journal, report_.old_journal_dir));
-    ACPSTORE_RETURN_IF_ERROR(
-        Swap(layout_.snapshot_dir, new_snapshots, report_.old_snapshot_dir));
+    // The four renames below are not one step: REPAIR says they have
+    // begun, and whatever opens the directory next finishes them
+    // (FinishInterruptedRepair) rather than pair the new journal with the
+    // old snapshots.
     ACPSTORE_RETURN_IF_ERROR(fs_.SyncDir(layout_.data_dir));
+    ACPSTORE_RETURN_IF_ERROR(
+        io::WriteFileAtomically(fs_, RepairIntentPath(layout_), stamp + "\n"));
+    ACPSTORE_RETURN_IF_ERROR(FinishInterruptedRepair(fs_, layout_));
     ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize after,
                               tools::MeasureDataDir(fs_, layout_.data_dir));
     report_.bytes_after = after.bytes;
@@ -306,14 +309,6 @@ class Repairer {
                                  std::move(client_ids));
   }
 
-  // live -> kept_as (if it exists), then replacement -> live.
-  Status Swap(const std::string& live, const std::string& replacement,
-              const std::string& kept_as) {
-    ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs_.Exists(live));
-    if (exists) ACPSTORE_RETURN_IF_ERROR(fs_.Rename(live, kept_as));
-    return fs_.Rename(replacement, live);
-  }
-
   io::FileSystem& fs_;
   const FileLayout layout_;
   const ToolProgress& progress_;
@@ -342,6 +337,9 @@ Result<CompactReport> Compact(const std::string& data_dir, bool repair,
   FileLayout layout(data_dir);
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
                             LockDataDir(fs, layout));
+  // An earlier repair that stopped while swapping its directories in is
+  // finished first: this one then repairs what it left.
+  ACPSTORE_RETURN_IF_ERROR(FinishInterruptedRepair(fs, layout));
   Repairer repairer(fs, data_dir, progress);
   return repairer.Run();
 }
