@@ -464,6 +464,10 @@ TEST_F(FileStoreTest, NoSnapshotAndAReclaimedJournalIsRefused) {
     out.seekp(100);
     out.write("XXXX", 4);
   }
+  // verify reports it too.
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_FALSE(v->ok());
   Result<std::unique_ptr<FileStore>> opened = TryOpen();
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code(), StatusCode::kCorruption);
@@ -513,6 +517,14 @@ TEST_F(FileStoreTest, AMissingCoveredSegmentOrJournalIsRefused) {
         if (s >= covered) std::filesystem::remove(SegmentPath(s));
       }
     }
+    Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+    if (v.ok()) {
+      bool named = false;
+      for (const Problem& p : v->problems) {
+        named = named || p.file == journal::SegmentPath(JournalDir(), covered);
+      }
+      EXPECT_TRUE(named);  // verify said clean before
+    }  // else: no journal/ at all, an error of its own
     Result<std::unique_ptr<FileStore>> opened = TryOpen();
     ASSERT_FALSE(opened.ok());
     EXPECT_EQ(opened.error().code(), StatusCode::kCorruption) << opened.error();
@@ -576,6 +588,33 @@ TEST_F(FileStoreTest, ARepairStoppedWhileSwappingIsFinishedByTheNextOpen) {
     EXPECT_EQ(kept_aside, 2);  // the old journal/ and snapshot/
   }
   options_.segment_bytes = StoreOptions().segment_bytes;
+}
+
+// Bytes that do not verify at the end of the newest segment are a torn
+// tail only past what the snapshot covers: before it, nothing cuts them
+// and reads of those events fail, so verify reports damage (it reported a
+// torn tail, "cut at the next open", and no problem before).
+TEST_F(FileStoreTest, VerifyCallsDamageTheSnapshotCoversDamageNotATornTail) {
+  Close();
+  std::filesystem::remove_all(options_.data_dir);
+  options_.transcript_max_bytes = 0;
+  Open();
+  MustCreate("a");
+  for (int i = 0; i < 5; ++i) {
+    MustAppend("a", R"({"t":")" + std::string(500, 'q') + R"("})");
+  }
+  Close();  // its snapshot covers every record
+  const std::string seg = SegmentPath(Segments().back());
+  std::string bytes = ReadFile(seg);
+  bytes[bytes.size() - 20] ^= 0x20;  // inside the last event
+  WriteFile(seg, bytes);
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_FALSE(v->torn_tail.has_value());
+  ASSERT_FALSE(v->ok());
+  EXPECT_EQ(v->problems.back().file, seg);
+  EXPECT_NE(v->problems.back().what.find("not a torn tail"), std::string::npos)
+      << v->problems.back().what;
 }
 
 }  // namespace

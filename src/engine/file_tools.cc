@@ -4,6 +4,7 @@
 #include "engine/file_tools.h"
 
 #include <algorithm>
+#include <optional>
 #include <limits>
 #include <map>
 #include <set>
@@ -283,6 +284,58 @@ Result<InspectReport> Inspect(const std::string& data_dir,
   return report;
 }
 
+namespace {
+
+// What recovery checks of the journal beside each record (file_recovery.cc,
+// journal/replay.cc), so that verify is clean only where an open succeeds:
+// from the segment the snapshot recovery would load covers up to (the
+// first, with none) the segments must all be there; with no snapshot the
+// journal must start at segment 1; and bytes that do not verify before
+// the covered position are damage, not a torn tail (the open keeps them,
+// and a read of those events fails with data_loss).
+void CheckJournalAgainstSnapshot(
+    const FileLayout& layout, const std::vector<uint64_t>& segments,
+    const std::optional<snapshot::SnapshotHeader>& from, VerifyReport* report) {
+  const uint64_t first = from ? from->covered.segment : 1;
+  const std::string source =
+      from ? "snapshot " + std::to_string(from->number) + ", which recovery "
+                 "would load, covers up to it"
+           : "no snapshot loads, so recovery needs the journal from its "
+             "first segment";
+  if (first == 0) return;  // a snapshot of an empty journal
+  if (!from && segments.empty()) return;  // an empty store
+  std::vector<uint64_t> needed;
+  for (uint64_t s : segments) {
+    if (s >= first) needed.push_back(s);
+  }
+  auto missing = [&](uint64_t s, const std::string& why) {
+    const std::string path = journal::SegmentPath(layout.journal_dir, s);
+    report->problems.push_back({path, 0, 0, "journal segment missing: " + why});
+  };
+  if (needed.empty() || needed.front() != first) {
+    missing(first, source);
+  }
+  for (size_t i = 1; i < needed.size(); ++i) {
+    for (uint64_t s = needed[i - 1] + 1; s < needed[i]; ++s) {
+      missing(s, "between its neighbours");
+    }
+  }
+  if (report->torn_tail && from &&
+      report->torn_tail->file ==
+          journal::SegmentPath(layout.journal_dir, from->covered.segment) &&
+      report->torn_tail->offset < from->covered.offset) {
+    Problem p = *report->torn_tail;
+    p.what = "damaged before the position snapshot " +
+             std::to_string(from->number) +
+             " covers (not a torn tail: nothing cuts it, and a read of the "
+             "events there fails with data_loss): " + p.what;
+    report->problems.push_back(std::move(p));
+    report->torn_tail.reset();
+  }
+}
+
+}  // namespace
+
 Result<VerifyReport> Verify(const std::string& data_dir,
                             const ToolProgress& progress,
                             io::FileSystem* fs_or_null) {
@@ -334,6 +387,7 @@ Result<VerifyReport> Verify(const std::string& data_dir,
 
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> snapshots,
                             snapshot::ListSnapshots(fs, layout.snapshot_dir));
+  std::optional<snapshot::SnapshotHeader> recovered_from;
   // Decision 0027: a file kept only because a newer snapshot refers to
   // its sealed parts may itself refer to files that went since (no kept
   // snapshot needs them): its framing and checksums are checked, and its
@@ -388,6 +442,8 @@ Result<VerifyReport> Verify(const std::string& data_dir,
         LoadSnapshot(fs, f.path, state.get(), &context, &notes);
     if (!h.ok()) {
       report.problems.push_back(tools::ProblemFrom(h.error(), f.path));
+    } else if (!recovered_from) {
+      recovered_from = *h;  // the one recovery would start from
     }
     for (const Status& d : notes.damaged_transcripts) {
       report.problems.push_back(
@@ -405,6 +461,7 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     state.reset();
     Report(progress, "snapshots", i + 1, snapshots.size());
   }
+  CheckJournalAgainstSnapshot(layout, segments, recovered_from, &report);
   for (auto& [n, ranges] : parts_read) {
     // A missing or short parts file is a problem above; only what it has
     // was read.
