@@ -281,14 +281,16 @@ class Loader {
  public:
   Loader(io::FileSystem& fs, StoreState* state, FileLogContext* context,
          std::string path, uint64_t number,
-         std::shared_ptr<const io::RandomAccessFile> file, bool salvage)
+         std::shared_ptr<const io::RandomAccessFile> file,
+         const SnapshotLoadOptions& options)
       : fs_(fs),
         state_(state),
         context_(context),
         path_(std::move(path)),
         number_(number),
         file_(std::move(file)),
-        salvage_(salvage) {}
+        salvage_(options.salvage),
+        check_evicted_(options.check_evicted) {}
 
   const std::map<uint64_t, uint64_t>& referred() const { return referred_; }
   std::vector<Status>& damaged() { return damaged_; }
@@ -742,8 +744,18 @@ class Loader {
       std::shared_ptr<TranscriptRef> ref = std::move(evicted_);
       evicted_.reset();
       // Transcripts off: the store keeps none, so it is not read (its
-      // files were checked and count as referred to all the same).
-      if (!state_->transcripts_on()) return Status::OK();
+      // files were checked and count as referred to all the same), unless
+      // verify asks for every item's checksum.
+      if (!state_->transcripts_on()) {
+        if (!check_evicted_) return Status::OK();
+        transcript::Transcript checked;
+        Status read = engine::LoadTranscript(*ref, &checked);
+        if (!read.ok()) {
+          ACPSTORE_RETURN_IF_ERROR(Damaged(read));
+          transcript_damaged_ = false;  // there is nothing to rebuild
+        }
+        return Status::OK();
+      }
       if (file_ != nullptr) {
         // Restored evicted, as it was: read back when a fold or a read
         // needs it (its CRCs checked then).
@@ -842,6 +854,7 @@ class Loader {
   // Decision 0034, compact --repair: a referred file missing, short or
   // unreadable costs only the transcripts in it too.
   const bool salvage_;
+  const bool check_evicted_;  // verify
   std::shared_ptr<TranscriptRef> ref_;
   // Decision 0033: the session's transcript, evicted in older files.
   std::shared_ptr<TranscriptRef> evicted_;
@@ -1115,7 +1128,8 @@ Result<uint64_t> WriteSnapshot(
 
 Result<snapshot::SnapshotHeader> LoadSnapshot(
     io::FileSystem& fs, const std::string& path, StoreState* state,
-    FileLogContext* context, SnapshotLoadNotes* notes, bool salvage) {
+    FileLogContext* context, SnapshotLoadNotes* notes,
+    const SnapshotLoadOptions& options) {
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
                             snapshot::SnapshotReader::Open(fs, path));
   std::shared_ptr<const io::RandomAccessFile> file;
@@ -1125,7 +1139,7 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
     file = std::move(opened);
   }
   Loader loader(fs, state, context, path, reader->header().number,
-                std::move(file), salvage);
+                std::move(file), options);
   std::string_view chunk;
   uint64_t chunk_index = 0;
   while (reader->Next(&chunk)) {

@@ -249,15 +249,21 @@ struct SnapshotLoadNotes {
 // not read), without one the part is read back and CRC-checked, and a
 // damaged one costs only its transcript (`notes`, decision 0034).
 // `notes`, if given, gets what the load found beside the state.
-// `salvage` (compact --repair, which must not lose a snapshot for a
-// transcript): a referred file that is missing, too short or unreadable
-// is damage to the transcripts in it too, each rebuilt (`notes`), not a
-// failed load.
 // Returns the header (number and covered position).
+struct SnapshotLoadOptions {
+  // compact --repair, which must not lose a snapshot for a transcript: a
+  // referred file that is missing, too short or unreadable is damage to
+  // the transcripts in it too, each rebuilt (`notes`), not a failed load.
+  bool salvage = false;
+  // verify: an evicted transcript's items (item 13) are read back and
+  // checked even with transcripts off, which otherwise leaves them unread;
+  // what fails goes to `notes`.
+  bool check_evicted = false;
+};
 Result<snapshot::SnapshotHeader> LoadSnapshot(
     io::FileSystem& fs, const std::string& path, StoreState* state,
     FileLogContext* context, SnapshotLoadNotes* notes = nullptr,
-    bool salvage = false);
+    const SnapshotLoadOptions& options = {});
 
 // One item of a snapshot chunk from `in`: its tag byte, then its body
 // (varint32 length, bytes). Corruption names the part that is short.

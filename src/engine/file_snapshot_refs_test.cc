@@ -943,6 +943,43 @@ TEST_F(SpillShareTest, EachSnapshotSaysTheLowestContentVersionThatHoldsIt) {
 }
 
 // Without transcripts a snapshot holds only what content version 2 has.
+// verify checks every item of an evicted transcript (item 13), also in a
+// parts file, which has no checksum of its own: it loads snapshots with
+// transcripts off, which left those items unread, so a changed one read
+// as clean while reading the transcript failed with data_loss.
+TEST_F(SpillShareTest, VerifyChecksEvictedItemsInPartsFiles) {
+  ASSERT_GE(FillSpillUntil(0.75), 0.75);
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ASSERT_EQ(PartsFiles().size(), 1u);
+  fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+      io::FaultInjectionFileSystem::kRename));
+  Close();  // its snapshot fails: the newest is the one that published
+  fs_.ClearFaults();
+  EvictedRef r;
+  ForEachItem(Files()[0].path, [&](uint8_t tag, std::string_view body) {
+    if (tag == item::kTranscriptEvictedRef && r.items.empty()) {
+      ASSERT_TRUE(DecodeEvictedRef(body, &r).ok());
+    }
+  });
+  ASSERT_GE(r.items.size(), 2u);
+  const TranscriptSealed::Part p = r.items[1].part;
+  ASSERT_TRUE(p.parts_file);
+  Result<VerifyReport> clean = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(clean.ok()) << clean.error();
+  EXPECT_TRUE(clean->ok());
+  std::string bytes = ReadFile(PathOf(p.snapshot));
+  bytes[p.offset + p.length / 2] ^= 0x20;
+  WriteFile(PathOf(p.snapshot), bytes);
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  ASSERT_FALSE(v->ok());
+  bool named = false;
+  for (const Problem& problem : v->problems) {
+    named = named || problem.file == PathOf(p.snapshot);
+  }
+  EXPECT_TRUE(named);
+}
+
 TEST_F(SnapshotRefsTest, WithoutTranscriptsASnapshotSaysContentVersion2) {
   options_.transcript_max_bytes = 0;
   Open();

@@ -439,7 +439,8 @@ Result<VerifyReport> Verify(const std::string& data_dir,
         NewFileState(&context, transcript::Limits{.max_bytes = 0});
     SnapshotLoadNotes notes;
     Result<snapshot::SnapshotHeader> h =
-        LoadSnapshot(fs, f.path, state.get(), &context, &notes);
+        LoadSnapshot(fs, f.path, state.get(), &context, &notes,
+                     SnapshotLoadOptions{.check_evicted = true});
     if (!h.ok()) {
       report.problems.push_back(tools::ProblemFrom(h.error(), f.path));
     } else if (!recovered_from) {

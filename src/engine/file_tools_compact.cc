@@ -141,7 +141,8 @@ class Repairer {
       std::unique_ptr<StoreState> state = NewFileState(context.get(), layout_.transcripts);
       SnapshotLoadNotes notes;
       Result<snapshot::SnapshotHeader> h = engine::LoadSnapshot(
-          fs_, f.path, state.get(), context.get(), &notes, /*salvage=*/true);
+          fs_, f.path, state.get(), context.get(), &notes,
+          SnapshotLoadOptions{.salvage = true});
       // Written by a newer release: repairing would destroy it.
       if (!h.ok() && IsNewerFormat(h.error())) return h.error();
       if (!h.ok()) {
