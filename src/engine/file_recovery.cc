@@ -92,18 +92,20 @@ Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout) {
         .With("path", intent);
   }
   for (const std::string& live : {layout.journal_dir, layout.snapshot_dir}) {
-    const std::string replacement = live + ".repair-" + stamp;
-    const std::string kept = live + ".damaged-" + stamp;
+    std::string replacement = live;
+    replacement.append(".repair-").append(stamp);
+    std::string kept = live;
+    kept.append(".damaged-").append(stamp);
     ACPSTORE_ASSIGN_OR_RETURN(bool staged, fs.Exists(replacement));
     if (!staged) continue;  // moved in already
     ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(live));
     if (exists) {
       ACPSTORE_ASSIGN_OR_RETURN(bool kept_exists, fs.Exists(kept));
       if (kept_exists) {
-        return Status::Corruption("cannot finish the interrupted repair: " +
-                                  live + ", " + replacement + " and " + kept +
-                                  " all exist")
-            .With("path", live);
+        std::string message = "cannot finish the interrupted repair: ";
+        message.append(live).append(", ").append(replacement);
+        message.append(" and ").append(kept).append(" all exist");
+        return Status::Corruption(message).With("path", live);
       }
       ACPSTORE_RETURN_IF_ERROR(fs.Rename(live, kept));
     }
