@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/option_parsing.h"
 #include "cli/store_location.h"
 #include "cli/tool_output.h"
 #include "engine/file_tools.h"
@@ -22,13 +23,25 @@ namespace {
 struct CompactFlags {
   std::string data_dir = DefaultDataDir();
   bool repair = false;
+  std::string transcript_max_bytes = "16MiB";
+  std::string transcript_max_tool_bytes = "16KiB";
 };
 
 int RunCompact(const CompactFlags& f) {
+  Result<TranscriptSizes> sizes =
+      ParseTranscriptLimits(f.transcript_max_bytes, f.transcript_max_tool_bytes);
+  if (!sizes) {
+    PrintError(sizes.error().message());
+    return kExitUsage;
+  }
+  transcript::Limits transcripts;
+  transcripts.max_bytes = sizes->max_bytes;
+  transcripts.max_tool_bytes = sizes->max_tool_bytes;
   // The progress line is cleared before the report is printed.
   Result<engine::CompactReport> report = [&] {
     ProgressLine progress(f.repair ? "repair" : "compact");
-    return engine::Compact(f.data_dir, f.repair, progress.Callback());
+    return engine::Compact(f.data_dir, f.repair, progress.Callback(), nullptr,
+                           transcripts);
   }();
   if (!report) {
     PrintError(report.error().message());
@@ -66,6 +79,16 @@ void AddCompactCommand(CLI::App& root, Runner* run) {
       "Snapshot and drop unneeded journal segments of a file-engine data "
       "directory; --repair salvages a damaged one");
   AddDataDirOption(*cmd, flags->data_dir, "Data directory");
+  cmd->add_option("--transcript-max-bytes", flags->transcript_max_bytes,
+                  "As the server runs with (serve --transcript-max-bytes): "
+                  "what compact folds itself (the journal past the snapshot, "
+                  "a rebuild) is capped by it for good; 0 = no transcripts")
+      ->capture_default_str();
+  cmd->add_option("--transcript-max-tool-bytes",
+                  flags->transcript_max_tool_bytes,
+                  "As the server runs with (serve --transcript-max-tool-bytes): "
+                  "the cut of a tool's input and result in what compact folds")
+      ->capture_default_str();
   cmd->add_flag("--repair", flags->repair,
                 "Salvage every record that verifies into a new journal; the "
                 "damaged files are kept aside and every loss is listed");

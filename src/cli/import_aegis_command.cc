@@ -42,6 +42,8 @@ struct ImportFlags : StoreLocation {
   bool dry_run = false;
   bool merge = false;
   std::string max_payload_bytes = "1MiB";
+  std::string transcript_max_bytes = "16MiB";
+  std::string transcript_max_tool_bytes = "16KiB";
 };
 
 // Single-quotes `s` for a shell when it holds anything unusual.
@@ -143,6 +145,12 @@ int RunImport(const ImportFlags& f) {
                             : std::string(max_payload.error().message())));
     return kExitUsage;
   }
+  Result<TranscriptSizes> transcripts =
+      ParseTranscriptLimits(f.transcript_max_bytes, f.transcript_max_tool_bytes);
+  if (!transcripts) {
+    PrintError(transcripts.error().message());
+    return kExitUsage;
+  }
   aegis::ImportOptions options;
   options.strict = f.strict;
   options.dry_run = f.dry_run;
@@ -161,6 +169,10 @@ int RunImport(const ImportFlags& f) {
   const aegis::StoreOpener open = [&]() -> Result<engine::MigrationTarget*> {
     StoreOptions so;
     so.limits = options.map.limits;
+    // The transcripts built from the imported events, under the server's
+    // limits: others would cut them differently for good.
+    so.transcript_max_bytes = transcripts->max_bytes;
+    so.transcript_max_tool_bytes = transcripts->max_tool_bytes;
     // An offline tool: nothing may be dropped or swept while importing;
     // the server applies its retention once it runs.
     so.maintenance_interval_ms = 0;
@@ -252,6 +264,16 @@ void AddImportAegisCommand(CLI::App& root, Runner* run) {
                   "The server's payload limit [default 1MiB]: larger "
                   "payloads (up to 16MiB) are imported as they are and "
                   "reported; beyond that they become placeholders")
+      ->type_name("SIZE");
+  cmd->add_option("--transcript-max-bytes", flags->transcript_max_bytes,
+                  "As the server runs with (serve --transcript-max-bytes; "
+                  "0 = no transcripts) [default 16MiB]: the imported "
+                  "sessions' transcripts are built under it")
+      ->type_name("SIZE");
+  cmd->add_option("--transcript-max-tool-bytes",
+                  flags->transcript_max_tool_bytes,
+                  "As the server runs with (serve "
+                  "--transcript-max-tool-bytes) [default 16KiB]")
       ->type_name("SIZE");
   cmd->callback([run, flags] { *run = [flags] { return RunImport(*flags); }; });
 }

@@ -108,6 +108,36 @@ Result<uint64_t> ParseSize(std::string_view text) {
   return *n * scale;
 }
 
+Result<uint64_t> ParseSizeIn(std::string_view text, uint64_t min,
+                             uint64_t max) {
+  Result<uint64_t> n = ParseSize(text);
+  if (!n) return n;
+  if (*n < min || *n > max) {
+    return Status::InvalidArgument("must be from " + std::to_string(min) +
+                                   " to " + std::to_string(max) +
+                                   " bytes, got '" + std::string(text) + "'");
+  }
+  return n;
+}
+
+Result<TranscriptSizes> ParseTranscriptLimits(
+    std::string_view max_bytes, std::string_view max_tool_bytes) {
+  TranscriptSizes limits;
+  Result<uint64_t> bytes = ParseSizeIn(max_bytes, 0, kMaxTranscriptBytes);
+  if (!bytes) {
+    return Status::InvalidArgument("--transcript-max-bytes: " +
+                                   std::string(bytes.error().message()));
+  }
+  Result<uint64_t> tool = ParseSizeIn(max_tool_bytes, 1, kMaxTranscriptToolBytes);
+  if (!tool) {
+    return Status::InvalidArgument("--transcript-max-tool-bytes: " +
+                                   std::string(tool.error().message()));
+  }
+  limits.max_bytes = *bytes;
+  limits.max_tool_bytes = *tool;
+  return limits;
+}
+
 Result<uint64_t> ParseCount(std::string_view text, uint64_t min,
                             uint64_t max) {
   std::string_view rest;

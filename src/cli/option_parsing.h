@@ -28,6 +28,27 @@ Result<int64_t> ParseDurationMs(std::string_view text);
 // "MB", "GB", "TB" are powers of 1000; "B" is bytes. Bytes.
 Result<uint64_t> ParseSize(std::string_view text);
 
+// ParseSize within [min, max] bytes: "must be from <min> to <max> bytes,
+// got '<text>'" otherwise.
+Result<uint64_t> ParseSizeIn(std::string_view text, uint64_t min,
+                             uint64_t max);
+
+// The bounds of --transcript-max-bytes (0 = off) and
+// --transcript-max-tool-bytes, shared by `serve` and the offline tools that
+// fold transcripts themselves (`compact`, `import-aegis`).
+inline constexpr uint64_t kMaxTranscriptBytes = uint64_t{48} << 20;
+inline constexpr uint64_t kMaxTranscriptToolBytes = uint64_t{1} << 20;
+
+// --transcript-max-bytes and --transcript-max-tool-bytes as given to
+// `compact` or `import-aegis`, checked against the bounds above; the
+// message names the flag ("--transcript-max-bytes: must be from ...").
+struct TranscriptSizes {
+  uint64_t max_bytes = 0;       // 0: transcripts off
+  uint64_t max_tool_bytes = 0;
+};
+Result<TranscriptSizes> ParseTranscriptLimits(std::string_view max_bytes,
+                                              std::string_view max_tool_bytes);
+
 // A plain decimal integer in [min, max].
 Result<uint64_t> ParseCount(std::string_view text, uint64_t min,
                             uint64_t max);

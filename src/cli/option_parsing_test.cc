@@ -123,5 +123,23 @@ TEST(QuoteTest, ControlBytesAndLongValuesAreTamed) {
   EXPECT_NE(msg.find("...'"), std::string::npos);
 }
 
+TEST(ParseTranscriptLimitsTest, TakesServesBoundsAndNamesTheFlag) {
+  Result<TranscriptSizes> l = ParseTranscriptLimits("0", "1MiB");
+  ASSERT_TRUE(l.ok()) << l.error();
+  EXPECT_EQ(l->max_bytes, 0u);  // transcripts off
+  EXPECT_EQ(l->max_tool_bytes, uint64_t{1} << 20);
+  l = ParseTranscriptLimits("48MiB", "1");
+  ASSERT_TRUE(l.ok()) << l.error();
+  EXPECT_EQ(l->max_bytes, uint64_t{48} << 20);
+  Result<TranscriptSizes> big = ParseTranscriptLimits("49MiB", "16KiB");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().message().rfind("--transcript-max-bytes: must be", 0), 0u)
+      << big.error();
+  Result<TranscriptSizes> zero = ParseTranscriptLimits("16MiB", "0");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().message().rfind("--transcript-max-tool-bytes: ", 0), 0u)
+      << zero.error();
+}
+
 }  // namespace
 }  // namespace acpstore::cli

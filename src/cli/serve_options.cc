@@ -144,15 +144,7 @@ Status Take(const OptionValues& given, std::string_view name, Parse parse,
 // A size within [min, max].
 auto SizeIn(uint64_t min, uint64_t max) {
   return [min, max](std::string_view text) -> Result<uint64_t> {
-    Result<uint64_t> n = ParseSize(text);
-    if (!n) return n;
-    if (*n < min || *n > max) {
-      return Status::InvalidArgument("must be from " + std::to_string(min) +
-                                     " to " + std::to_string(max) +
-                                     " bytes, got '" + std::string(text) +
-                                     "'");
-    }
-    return n;
+    return ParseSizeIn(text, min, max);
   };
 }
 
@@ -285,10 +277,10 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
   ACPSTORE_RETURN_IF_ERROR(Take(g, "memory-budget", SizeIn(1 << 20, UINT64_MAX),
                                 &s.memory_budget_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "transcript-max-bytes",
-                                SizeIn(0, uint64_t{48} << 20),
+                                SizeIn(0, kMaxTranscriptBytes),
                                 &s.transcript_max_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "transcript-max-tool-bytes",
-                                SizeIn(1, uint64_t{1} << 20),
+                                SizeIn(1, kMaxTranscriptToolBytes),
                                 &s.transcript_max_tool_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "max-payload-bytes", SizeIn(1, kU32Max),
                                 &s.limits.max_payload_bytes));

@@ -617,5 +617,42 @@ TEST_F(FileStoreTest, VerifyCallsDamageTheSnapshotCoversDamageNotATornTail) {
       << v->problems.back().what;
 }
 
+// compact folds the journal past the snapshot itself: under the limits
+// the server runs with (given to it), not the defaults, which cut a 60 KB
+// tool input to 16 KiB for good (both compact and compact --repair did).
+TEST_F(FileStoreTest, CompactFoldsUnderTheServersTranscriptLimits) {
+  for (const bool repair : {false, true}) {
+    SCOPED_TRACE(repair ? "compact --repair" : "compact");
+    Close();
+    std::filesystem::remove_all(options_.data_dir);
+    options_.transcript_max_tool_bytes = 256 << 10;
+    Open();
+    MustCreate("s");
+    NewEvent e;
+    e.event_type = "tool.started";
+    e.payload = R"({"input":{"cmd":")" + std::string(60000, 'x') +
+                R"("},"kind":"execute","title":"big","toolCallId":"t1"})";
+    ASSERT_TRUE(db().Append(kAlice, "s", std::move(e)).ok());
+    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+        io::FaultInjectionFileSystem::kRename));
+    Close();  // the close's snapshot fails: the event is a journal tail
+    fs_.ClearFaults();
+    transcript::Limits limits;
+    limits.max_bytes = options_.transcript_max_bytes;
+    limits.max_tool_bytes = options_.transcript_max_tool_bytes;
+    Result<CompactReport> c =
+        Compact(options_.data_dir, repair, nullptr, &fs_, limits);
+    ASSERT_TRUE(c.ok()) << c.error();
+    Open();
+    Result<TranscriptPage> page =
+        db().ReadTranscript(kAlice, "s", TranscriptQuery{});
+    ASSERT_TRUE(page.ok()) << page.error();
+    ASSERT_EQ(page->entries.size(), 1u);
+    EXPECT_FALSE(page->entries[0].input_cut);
+    EXPECT_GT(page->entries[0].input.size(), 60000u);
+  }
+  options_.transcript_max_tool_bytes = StoreOptions().transcript_max_tool_bytes;
+}
+
 }  // namespace
 }  // namespace acpstore::engine

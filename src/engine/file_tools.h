@@ -38,6 +38,7 @@
 #include "acpstore/clock.h"
 #include "acpstore/result.h"
 #include "io/file_system.h"
+#include "transcript/transcript.h"
 
 namespace acpstore::engine {
 
@@ -137,9 +138,14 @@ Result<InspectReport> Inspect(const std::string& data_dir,
 Result<VerifyReport> Verify(const std::string& data_dir,
                             const ToolProgress& progress = nullptr,
                             io::FileSystem* fs = nullptr);
+// `transcripts`: the limits the server folds transcripts under
+// (--transcript-max-bytes, --transcript-max-tool-bytes; max_bytes 0 =
+// off), for what compact folds itself (the journal after the snapshot, a
+// rebuild): other limits would cut those entries differently for good.
 Result<CompactReport> Compact(const std::string& data_dir, bool repair,
                               const ToolProgress& progress = nullptr,
-                              io::FileSystem* fs = nullptr);
+                              io::FileSystem* fs = nullptr,
+                              const transcript::Limits& transcripts = {});
 
 }  // namespace acpstore::engine
 

@@ -27,7 +27,8 @@ void Report(const ToolProgress& progress, std::string_view stage, uint64_t done,
 
 Result<CompactReport> CompactInPlace(io::FileSystem& fs,
                                      const std::string& data_dir,
-                                     const ToolProgress& progress) {
+                                     const ToolProgress& progress,
+                                     const transcript::Limits& transcripts) {
   CompactReport report;
   ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize before,
                             tools::MeasureDataDir(fs, data_dir));
@@ -35,6 +36,8 @@ Result<CompactReport> CompactInPlace(io::FileSystem& fs,
   options.engine = Engine::kFile;
   options.data_dir = data_dir;
   options.maintenance_interval_ms = 0;
+  options.transcript_max_bytes = transcripts.max_bytes;
+  options.transcript_max_tool_bytes = transcripts.max_tool_bytes;
   options.snapshot_every_bytes = std::numeric_limits<uint64_t>::max();
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store,
                             FileStore::Open(options, &fs));
@@ -79,9 +82,9 @@ Result<CompactReport> CompactInPlace(io::FileSystem& fs,
 class Repairer {
  public:
   Repairer(io::FileSystem& fs, std::string data_dir,
-           const ToolProgress& progress)
+           const ToolProgress& progress, const transcript::Limits& transcripts)
       : fs_(fs),
-        layout_(std::move(data_dir)),
+        layout_(WithTranscripts(FileLayout(std::move(data_dir)), transcripts)),
         progress_(progress),
         old_reader_(fs, layout_.journal_dir, nullptr) {}
 
@@ -127,6 +130,12 @@ class Repairer {
 
  private:
   void Lost(Problem p) { report_.lost.push_back(std::move(p)); }
+
+  static FileLayout WithTranscripts(FileLayout layout,
+                                    const transcript::Limits& transcripts) {
+    layout.transcripts = transcripts;
+    return layout;
+  }
 
   // The first record a newer release wrote: the repair stops on it.
   Status newer_;
@@ -326,7 +335,8 @@ class Repairer {
 
 Result<CompactReport> Compact(const std::string& data_dir, bool repair,
                               const ToolProgress& progress,
-                              io::FileSystem* fs_or_null) {
+                              io::FileSystem* fs_or_null,
+                              const transcript::Limits& transcripts) {
   io::FileSystem& fs =
       fs_or_null != nullptr ? *fs_or_null : io::PosixFileSystem();
   ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(data_dir));
@@ -334,14 +344,14 @@ Result<CompactReport> Compact(const std::string& data_dir, bool repair,
     return Status::NotFound("no data directory at " + data_dir)
         .With("path", data_dir);
   }
-  if (!repair) return CompactInPlace(fs, data_dir, progress);
+  if (!repair) return CompactInPlace(fs, data_dir, progress, transcripts);
   FileLayout layout(data_dir);
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
                             LockDataDir(fs, layout));
   // An earlier repair that stopped while swapping its directories in is
   // finished first: this one then repairs what it left.
   ACPSTORE_RETURN_IF_ERROR(FinishInterruptedRepair(fs, layout));
-  Repairer repairer(fs, data_dir, progress);
+  Repairer repairer(fs, data_dir, progress, transcripts);
   return repairer.Run();
 }
 
