@@ -546,19 +546,16 @@ class Loader {
       return in->Corrupt(
           "sealed transcript reference does not continue its entries");
     }
-    Result<std::shared_ptr<const io::RandomAccessFile>> referred = Referred(p);
-    if (!referred.ok() && salvage_) return Damaged(referred.error());
-    ACPSTORE_ASSIGN_OR_RETURN(p.file, std::move(referred));
-    referred_[p.snapshot] += p.length;
+    bool usable = false;
+    ACPSTORE_RETURN_IF_ERROR(ReferTo(&p, &usable));
+    if (!usable) return Status::OK();  // salvage: rebuilt at the end
     if (file_ == nullptr) {
       // No budget (or an offline check): read the part back, CRC-checked,
       // and hold its entries; a damaged one costs only this transcript.
       if (transcript_damaged_) return Status::OK();
       std::vector<transcript::Entry> entries;
       Status read = ReadHeldPart(p, r.entry_bytes, &entries);
-      if (read.code() == StatusCode::kDataLoss || (!read.ok() && salvage_)) {
-        return Damaged(read);
-      }
+      if (CostsOnlyTheTranscript(read)) return Damaged(read);
       ACPSTORE_RETURN_IF_ERROR(read);
       for (transcript::Entry& e : entries) transcript_.AddDecoded(std::move(e));
       return Status::OK();
@@ -637,14 +634,34 @@ class Loader {
                            std::to_string(it.part.snapshot) +
                            ", not an older one");
       }
-      Result<std::shared_ptr<const io::RandomAccessFile>> referred =
-          Referred(it.part);
-      if (!referred.ok() && salvage_) return Damaged(referred.error());
-      ACPSTORE_ASSIGN_OR_RETURN(it.part.file, std::move(referred));
-      referred_[it.part.snapshot] += it.part.length;
+      bool usable = false;
+      ACPSTORE_RETURN_IF_ERROR(ReferTo(&it.part, &usable));
+      if (!usable) return Status::OK();  // salvage: rebuilt at the end
     }
     evicted_ = RefOfEvicted(r);
     return Status::OK();
+  }
+
+  // Sets p->file to the referred file (Referred) and counts p as referred
+  // to. In salvage mode a file that cannot hold it marks the transcript
+  // damaged instead (decision 0034): *usable false, OK.
+  Status ReferTo(TranscriptSealed::Part* p, bool* usable) {
+    Result<std::shared_ptr<const io::RandomAccessFile>> referred = Referred(*p);
+    if (!referred.ok() && salvage_) {
+      *usable = false;
+      return Damaged(referred.error());
+    }
+    ACPSTORE_ASSIGN_OR_RETURN(p->file, std::move(referred));
+    referred_[p->snapshot] += p->length;
+    *usable = true;
+    return Status::OK();
+  }
+
+  // Whether a failed read of a transcript's bytes in a referred file is
+  // damage to that transcript alone (decision 0034): a checksum or decode
+  // mismatch always, any failure in salvage mode.
+  bool CostsOnlyTheTranscript(const Status& read) const {
+    return read.code() == StatusCode::kDataLoss || (!read.ok() && salvage_);
   }
 
   // The referred file, opened once (shared by every part in it), after
@@ -764,7 +781,7 @@ class Loader {
       // No budget (or an offline check): read back, checked, and held.
       transcript::Transcript t;
       Status read = engine::LoadTranscript(*ref, &t);
-      if (read.code() == StatusCode::kDataLoss || (!read.ok() && salvage_)) {
+      if (CostsOnlyTheTranscript(read)) {
         ACPSTORE_RETURN_IF_ERROR(Damaged(read));
         transcript_damaged_ = false;
         return state_->RebuildDamagedTranscript(tenant_, id_);

@@ -139,6 +139,18 @@ class SnapshotRefsTest : public TranscriptHotTest {
     return out;
   }
 
+  // The first evicted-transcript reference (item 13) of the newest
+  // snapshot; none: no items.
+  EvictedRef FirstEvictedRef() {
+    EvictedRef r;
+    ForEachItem(Files()[0].path, [&](uint8_t tag, std::string_view body) {
+      if (tag == item::kTranscriptEvictedRef && r.items.empty()) {
+        EXPECT_TRUE(DecodeEvictedRef(body, &r).ok());
+      }
+    });
+    return r;
+  }
+
   // The content version snapshot `path` says (its meta item's first field).
   uint32_t ContentVersion(const std::string& path) {
     uint32_t version = 0;
@@ -554,20 +566,14 @@ class EvictedRefsTest : public SnapshotRefsTest {
   // the first entries item the newest snapshot's first evicted reference
   // names, in the older file it lies in.
   void FlipAByteOfTheFirstReference(bool failed_close = false) {
-    EvictedRef r;
-    ForEachItem(Files()[0].path, [&](uint8_t tag, std::string_view body) {
-      if (tag == item::kTranscriptEvictedRef && r.items.empty()) {
-        ASSERT_TRUE(DecodeEvictedRef(body, &r).ok());
-      }
-    });
+    const EvictedRef r = FirstEvictedRef();
     ASSERT_GE(r.items.size(), 2u);
     const TranscriptSealed::Part p = r.items[1].part;
     if (failed_close) {
-      fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
-          io::FaultInjectionFileSystem::kRename));
+      CloseWithoutItsSnapshot();
+    } else {
+      Close();
     }
-    Close();
-    fs_.ClearFaults();
     const std::string path = PathOf(p.snapshot);
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(static_cast<std::streamoff>(p.offset + p.length / 2));
@@ -951,16 +957,8 @@ TEST_F(SpillShareTest, VerifyChecksEvictedItemsInPartsFiles) {
   ASSERT_GE(FillSpillUntil(0.75), 0.75);
   ASSERT_TRUE(store().SnapshotNow().ok());
   ASSERT_EQ(PartsFiles().size(), 1u);
-  fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
-      io::FaultInjectionFileSystem::kRename));
-  Close();  // its snapshot fails: the newest is the one that published
-  fs_.ClearFaults();
-  EvictedRef r;
-  ForEachItem(Files()[0].path, [&](uint8_t tag, std::string_view body) {
-    if (tag == item::kTranscriptEvictedRef && r.items.empty()) {
-      ASSERT_TRUE(DecodeEvictedRef(body, &r).ok());
-    }
-  });
+  CloseWithoutItsSnapshot();  // the newest is the one that published
+  const EvictedRef r = FirstEvictedRef();
   ASSERT_GE(r.items.size(), 2u);
   const TranscriptSealed::Part p = r.items[1].part;
   ASSERT_TRUE(p.parts_file);

@@ -421,29 +421,39 @@ TEST_F(FileStoreTest, DiskLimitDropsOldestEventsTerminalSessionsFirst) {
   EXPECT_GT(store().Info().segments_deleted, 0u);
 }
 
+// The recovery-damage tests below: a fresh directory whose journal spans
+// several segments after a few dozen appends, transcripts off.
+class RecoveryDamageTest : public FileStoreTest {
+ protected:
+  void OpenFresh() {
+    Close();
+    std::filesystem::remove_all(options_.data_dir);
+    options_.segment_bytes = 8 << 10;
+    options_.transcript_max_bytes = 0;
+    Open();
+  }
+  // `n` events of ~500 bytes of `fill` to `session`.
+  void AppendFilled(const std::string& session, int n, char fill) {
+    for (int i = 0; i < n; ++i) {
+      MustAppend(session, R"({"t":")" + std::string(500, fill) + R"("})");
+    }
+  }
+};
+
 // Segments are reclaimed only once a kept snapshot covers them, so with
 // every snapshot damaged (or gone) the journal alone no longer holds the
 // store: a session created in a reclaimed segment, with no event left, is
 // only in the snapshots. Recovery refuses to open rather than replay the
 // journal's rest into a store without it; compact --repair salvages.
-TEST_F(FileStoreTest, NoSnapshotAndAReclaimedJournalIsRefused) {
-  Close();
-  std::filesystem::remove_all(options_.data_dir);
-  options_.segment_bytes = 8 << 10;
+TEST_F(RecoveryDamageTest, NoSnapshotAndAReclaimedJournalIsRefused) {
   options_.retention.max_events_per_session = 50;
-  options_.transcript_max_bytes = 0;
-  Open();
+  OpenFresh();
   MustCreate("idle");  // its record is in segment 1 only
   MustCreate("busy");
-  for (int i = 0; i < 200; ++i) {
-    NewEvent e;
-    e.event_type = "x";
-    e.payload = R"({"t":")" + std::string(500, 'q') + R"("})";
-    ASSERT_TRUE(db().Append(kAlice, "busy", std::move(e)).ok());
-    if (i % 50 == 49) {
-      // Retention keeps the newest 50 events: older segments die.
-      ASSERT_TRUE(store().SnapshotNow().ok());
-    }
+  for (int round = 0; round < 4; ++round) {
+    // Retention keeps the newest 50 events: older segments die.
+    AppendFilled("busy", 50, 'q');
+    ASSERT_TRUE(store().SnapshotNow().ok());
   }
   ASSERT_TRUE(store().SnapshotNow().ok());
   Close();
@@ -487,29 +497,17 @@ TEST_F(FileStoreTest, NoSnapshotAndAReclaimedJournalIsRefused) {
 // directory) the records acknowledged after the snapshot are gone too:
 // the store refuses to open instead of serving the snapshot's state as if
 // it were all (it opened without session "b" before).
-TEST_F(FileStoreTest, AMissingCoveredSegmentOrJournalIsRefused) {
+TEST_F(RecoveryDamageTest, AMissingCoveredSegmentOrJournalIsRefused) {
   for (const bool whole_journal : {false, true}) {
     SCOPED_TRACE(whole_journal ? "journal/ gone" : "segments from the covered one gone");
-    Close();
-    std::filesystem::remove_all(options_.data_dir);
-    options_.segment_bytes = 8 << 10;
-    options_.transcript_max_bytes = 0;
-    Open();
+    OpenFresh();
     MustCreate("a");
-    for (int i = 0; i < 30; ++i) {
-      MustAppend("a", R"({"t":")" + std::string(500, 'q') + R"("})");
-    }
+    AppendFilled("a", 30, 'q');
     ASSERT_TRUE(store().SnapshotNow().ok());
     const uint64_t covered = Segments().back();
     MustCreate("b");
-    for (int i = 0; i < 60; ++i) {
-      MustAppend("b", R"({"t":")" + std::string(500, 'r') + R"("})");
-    }
-    // Close without its snapshot: "b" is only in the journal.
-    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
-        io::FaultInjectionFileSystem::kRename));
-    Close();
-    fs_.ClearFaults();
+    AppendFilled("b", 60, 'r');
+    CloseWithoutItsSnapshot();  // "b" is only in the journal
     if (whole_journal) {
       std::filesystem::remove_all(JournalDir());
     } else {
@@ -533,38 +531,26 @@ TEST_F(FileStoreTest, AMissingCoveredSegmentOrJournalIsRefused) {
               std::string::npos)
         << opened.error();
   }
-  options_.segment_bytes = StoreOptions().segment_bytes;
 }
 
 // compact --repair swaps its new journal/ and snapshot/ in with four
-// renames. Stopped between them (here the third fails), the directory held
+// renames. Stopped between them (each in turn fails here), the directory held
 // the new journal beside the old snapshots, and opened without session b
 // and with the old index pointing into the new segments; the REPAIR intent
 // file now makes the next open finish the swap.
-TEST_F(FileStoreTest, ARepairStoppedWhileSwappingIsFinishedByTheNextOpen) {
+TEST_F(RecoveryDamageTest, ARepairStoppedWhileSwappingIsFinishedByTheNextOpen) {
   // Renames: the new snapshot's temp name, REPAIR's temp name, then the
   // swaps: old journal aside, new journal in, old snapshots aside, new
   // snapshots in. Each of the four swaps fails in one round.
   for (uint64_t fail_at : {2, 3, 4, 5}) {
     SCOPED_TRACE("rename " + std::to_string(fail_at + 1) + " fails");
-    Close();
-    std::filesystem::remove_all(options_.data_dir);
-    options_.segment_bytes = 8 << 10;
-    options_.transcript_max_bytes = 0;
-    Open();
+    OpenFresh();
     MustCreate("a");
-    for (int i = 0; i < 60; ++i) {
-      MustAppend("a", R"({"t":")" + std::string(500, 'q') + R"("})");
-    }
+    AppendFilled("a", 60, 'q');
     ASSERT_TRUE(store().SnapshotNow().ok());
     MustCreate("b");
-    for (int i = 0; i < 20; ++i) {
-      MustAppend("b", R"({"t":")" + std::string(500, 'r') + R"("})");
-    }
-    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
-        io::FaultInjectionFileSystem::kRename));
-    Close();  // its snapshot fails: b is in the journal only
-    fs_.ClearFaults();
+    AppendFilled("b", 20, 'r');
+    CloseWithoutItsSnapshot();  // b is in the journal only
     fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
                         io::FaultInjectionFileSystem::kRename)
                         .Skip(fail_at)
@@ -587,22 +573,16 @@ TEST_F(FileStoreTest, ARepairStoppedWhileSwappingIsFinishedByTheNextOpen) {
     }
     EXPECT_EQ(kept_aside, 2);  // the old journal/ and snapshot/
   }
-  options_.segment_bytes = StoreOptions().segment_bytes;
 }
 
 // Bytes that do not verify at the end of the newest segment are a torn
 // tail only past what the snapshot covers: before it, nothing cuts them
 // and reads of those events fail, so verify reports damage (it reported a
 // torn tail, "cut at the next open", and no problem before).
-TEST_F(FileStoreTest, VerifyCallsDamageTheSnapshotCoversDamageNotATornTail) {
-  Close();
-  std::filesystem::remove_all(options_.data_dir);
-  options_.transcript_max_bytes = 0;
-  Open();
+TEST_F(RecoveryDamageTest, VerifyCallsDamageTheSnapshotCoversDamageNotATornTail) {
+  OpenFresh();
   MustCreate("a");
-  for (int i = 0; i < 5; ++i) {
-    MustAppend("a", R"({"t":")" + std::string(500, 'q') + R"("})");
-  }
+  AppendFilled("a", 5, 'q');
   Close();  // its snapshot covers every record
   const std::string seg = SegmentPath(Segments().back());
   std::string bytes = ReadFile(seg);
@@ -633,10 +613,7 @@ TEST_F(FileStoreTest, CompactFoldsUnderTheServersTranscriptLimits) {
     e.payload = R"({"input":{"cmd":")" + std::string(60000, 'x') +
                 R"("},"kind":"execute","title":"big","toolCallId":"t1"})";
     ASSERT_TRUE(db().Append(kAlice, "s", std::move(e)).ok());
-    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
-        io::FaultInjectionFileSystem::kRename));
-    Close();  // the close's snapshot fails: the event is a journal tail
-    fs_.ClearFaults();
+    CloseWithoutItsSnapshot();  // the event is a journal tail
     transcript::Limits limits;
     limits.max_bytes = options_.transcript_max_bytes;
     limits.max_tool_bytes = options_.transcript_max_tool_bytes;
@@ -651,7 +628,6 @@ TEST_F(FileStoreTest, CompactFoldsUnderTheServersTranscriptLimits) {
     EXPECT_FALSE(page->entries[0].input_cut);
     EXPECT_GT(page->entries[0].input.size(), 60000u);
   }
-  options_.transcript_max_tool_bytes = StoreOptions().transcript_max_tool_bytes;
 }
 
 }  // namespace

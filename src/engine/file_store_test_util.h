@@ -52,6 +52,14 @@ class FileStoreTest : public ::testing::Test {
     db_.reset();
     store_.reset();
   }
+  // Closes the store with the close's snapshot failing (its rename): what
+  // came after the newest snapshot stays a journal tail.
+  void CloseWithoutItsSnapshot() {
+    fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+        io::FaultInjectionFileSystem::kRename));
+    Close();
+    fs_.ClearFaults();
+  }
   void Reopen() {
     Close();
     Open();
