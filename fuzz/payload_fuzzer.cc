@@ -10,7 +10,10 @@
 // the store would keep exactly its bytes (server/json_reader.h), at the nesting
 // it reports. And the transcript fold's backward scan of a canonical object
 // (transcript/json_fields.h) visits exactly the forward scan's last members,
-// from the last back, up to the last whose value is an object or array.
+// from the last back, up to the last whose value is an object or array;
+// its forward scan (64 bytes at a time, transcript/json_blocks.h) splits
+// the object exactly into its members, and decodes each string member as
+// the full decoder does.
 //
 // Two sets of limits are used so small inputs reach the size, depth and
 // key-count boundaries too.
@@ -30,6 +33,7 @@
 #include "record/canonical_json.h"
 #include "record/validate.h"
 #include "server/json_reader.h"
+#include "transcript/json_blocks.h"
 #include "transcript/json_fields.h"
 
 namespace {
@@ -83,7 +87,42 @@ void CheckBackwardScan(std::string_view canonical) {
   }
 }
 
+// The forward scan's members, joined again, are the canonical text byte
+// for byte: each value ends exactly where the skip said.
+void CheckForwardScan(std::string_view canonical) {
+  const char first = canonical.front();
+  if (first == '{' || first == '[') {
+    FUZZ_CHECK(acpstore::transcript::SkipContainer(canonical, 0) ==
+               canonical.size());
+  }
+  if (first != '{') return;
+  std::string joined = "{";
+  acpstore::transcript::ScanTopLevel(
+      canonical, [&](std::string_view k, std::string_view v) {
+        if (joined.size() > 1) joined += ',';
+        joined += '"';
+        joined += k;
+        joined += "\":";
+        joined += v;
+        if (v.front() == '"') {
+          std::string text;
+          FUZZ_CHECK(acpstore::transcript::AppendStringValue(v, &text));
+          auto ref = acpstore::record::UnescapeJsonStringBody(
+              v.substr(1, v.size() - 2), "text");
+          FUZZ_CHECK(ref.ok() && *ref == text);
+        }
+        return true;
+      });
+  joined += '}';
+  FUZZ_CHECK(joined == canonical);
+}
+
 void CheckPayload(std::string_view in, const Limits& limits) {
+  // Any bytes at all: the skips stay inside them.
+  if (!in.empty()) {
+    (void)acpstore::transcript::SkipContainer(in, 0);
+    (void)acpstore::transcript::SkipStringFrom(in, 0);
+  }
   // The fast path accepts only what the Boost.JSON parser accepts, with
   // the same bytes (canonical_fast.h).
   std::string fast;
@@ -109,6 +148,7 @@ void CheckPayload(std::string_view in, const Limits& limits) {
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(*again == *r);
   CheckBackwardScan(*r);
+  CheckForwardScan(*r);
 }
 
 // The store skips canonicalisation when the scanner says a payload is

@@ -2,36 +2,28 @@
 
 #include "transcript/json_fields.h"
 
+#include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "record/canonical_json.h"
+#include "transcript/json_blocks.h"
 
 namespace acpstore::transcript {
 namespace {
 
-// Bytes that matter when skipping a nested value: a quote or a bracket.
-struct StructuralTable {
-  bool is[256] = {};
-  constexpr StructuralTable() {
-    for (char c : {'"', '{', '}', '[', ']'}) is[static_cast<unsigned char>(c)] = true;
-  }
-};
-constexpr StructuralTable kStructural;
-
 // Index one past the closing quote of the string opening at s[i] == '"';
-// npos when unterminated.
+// npos when unterminated. Keys and ids are short and plain: the first
+// special byte is their closing quote. Text with escapes goes on 64 bytes
+// at a time (json_blocks.h) instead of stopping at each escape.
 size_t SkipString(std::string_view s, size_t i) {
-  ++i;
-  while (true) {
-    i = record::NextJsonSpecialByte(s, i);
-    if (i >= s.size()) return std::string_view::npos;
-    if (s[i] == '"') return i + 1;
-    if (s[i] == '\\') {
-      i += 2;  // the escape's second byte is never a quote that ends it
-    } else {
-      ++i;  // a raw control byte (not canonical, but harmless here)
-    }
-  }
+  i = record::NextJsonSpecialByte(s, i + 1);
+  if (i >= s.size()) return std::string_view::npos;
+  if (s[i] == '"') return i + 1;
+  return SkipStringFrom(s, i);
 }
 
 // Index one past the value starting at s[i]; npos when malformed.
@@ -39,35 +31,7 @@ size_t SkipValue(std::string_view s, size_t i) {
   if (i >= s.size()) return std::string_view::npos;
   const char c = s[i];
   if (c == '"') return SkipString(s, i);
-  if (c == '{' || c == '[') {
-    // Count brackets, jumping over strings whole (they may hold brackets).
-    size_t depth = 0;
-    while (i < s.size()) {
-      const char* p = s.data() + i;
-      const size_t n = s.size() - i;
-      // The next byte that matters: a quote or a bracket.
-      size_t k = 0;
-      while (k < n && !kStructural.is[static_cast<unsigned char>(p[k])]) ++k;
-      i += k;
-      if (i >= s.size()) return std::string_view::npos;
-      switch (s[i]) {
-        case '"':
-          i = SkipString(s, i);
-          if (i == std::string_view::npos) return i;
-          break;
-        case '{':
-        case '[':
-          ++depth;
-          ++i;
-          break;
-        default:  // '}' or ']'
-          --depth;
-          ++i;
-          if (depth == 0) return i;
-      }
-    }
-    return std::string_view::npos;
-  }
+  if (c == '{' || c == '[') return SkipContainer(s, i);
   // A number, true, false or null: up to the next delimiter.
   while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
          s[i] != ' ') {
@@ -181,25 +145,47 @@ void ScanTopLevel(std::string_view s,
 bool AppendStringValue(std::string_view raw, std::string* out) {
   if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return false;
   const std::string_view body = raw.substr(1, raw.size() - 2);
-  // Runs between escapes are appended whole; the short escapes are
-  // decoded here, and only a \u escape goes to the full decoder.
   const size_t start = out->size();
-  size_t i = 0;
-  // The text is at most as long as its escaped form: one allocation, not
-  // a doubling per run between escapes (a tool's output has a newline
-  // every line). reserve() still grows geometrically, so a message that
-  // gathers many deltas does not reallocate at each.
-  if (out->capacity() - start < body.size()) out->reserve(start + body.size());
-  while (i < body.size()) {
-    const size_t slash = body.find('\\', i);
-    if (slash == std::string_view::npos) {
-      out->append(body.substr(i));
-      return true;
+  // The text is at most as long as its escaped form, so it is written in
+  // place into that much room and the rest given back at the end: one
+  // allocation (resize() grows the capacity geometrically, so a message
+  // gathering many deltas does not reallocate at each), and no call per
+  // run between escapes (a tool's output has a newline every line).
+  out->resize(start + body.size());
+  char* const text = out->data() + start;
+  size_t i = 0;  // read from body
+  size_t w = 0;  // written to text; w <= i throughout
+  while (true) {
+#if defined(__SSE2__)
+    // 16 bytes copied per step whatever they are, then the written length
+    // moved only up to the first backslash among them (w + 16 <= i + 16
+    // <= body.size(): the store stays inside the room).
+    const __m128i slash = _mm_set1_epi8('\\');
+    while (body.size() - i >= 16) {
+      const __m128i v =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(body.data() + i));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(text + w), v);
+      const auto hit =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, slash)));
+      if (hit != 0) {
+        const auto k = static_cast<size_t>(std::countr_zero(hit));
+        i += k;
+        w += k;
+        break;
+      }
+      i += 16;
+      w += 16;
     }
-    out->append(body.substr(i, slash - i));
-    if (slash + 1 >= body.size()) break;
+#endif
+    while (i < body.size() && body[i] != '\\') text[w++] = body[i++];
+    if (i >= body.size()) break;
+    // body[i] is a backslash.
+    if (i + 1 >= body.size()) {
+      out->resize(start);  // malformed: append nothing
+      return false;
+    }
     char c = 0;
-    switch (body[slash + 1]) {
+    switch (body[i + 1]) {
       case '"': c = '"'; break;
       case '\\': c = '\\'; break;
       case '/': c = '/'; break;
@@ -209,20 +195,24 @@ bool AppendStringValue(std::string_view raw, std::string* out) {
       case 'r': c = '\r'; break;
       case 't': c = '\t'; break;
       default: {
+        // A \u escape (canonical text has them for control characters
+        // only): the full decoder takes the rest.
         Result<std::string> rest =
-            record::UnescapeJsonStringBody(body.substr(slash), "text");
-        if (!rest.ok()) break;
+            record::UnescapeJsonStringBody(body.substr(i), "text");
+        if (!rest.ok()) {
+          out->resize(start);
+          return false;
+        }
+        out->resize(start + w);
         out->append(*rest);
         return true;
       }
     }
-    if (c == 0) break;
-    out->push_back(c);
-    i = slash + 2;
+    text[w++] = c;
+    i += 2;
   }
-  if (i >= body.size()) return true;
-  out->resize(start);  // malformed: append nothing
-  return false;
+  out->resize(start + w);
+  return true;
 }
 
 bool IsScalar(std::string_view raw) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "record/canonical_json.h"
 #include "record/json_generator_test_util.h"
 #include "record/validate.h"
 #include "transcript/json_fields.h"
@@ -172,6 +173,38 @@ TEST(JsonFieldsTest, BackwardScanAgreesWithTheForwardOne) {
     }
   }
   EXPECT_GT(objects, 5000);
+}
+
+// Differential: AppendStringValue decodes what the full decoder does, at
+// every length around its 16-byte steps, and appends nothing to a string
+// it refuses.
+TEST(JsonFieldsTest, AppendStringValueAgreesWithTheFullDecoder) {
+  static constexpr std::string_view kPieces[] = {
+      "a", "plain text ", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\b",
+      "\xC3\xA9", "0123456789abcde",
+      // \u escapes (the full decoder's part), in one string in four:
+      "\\u0041", "\\u001f", "\\ud83d\\ude00"};
+  std::mt19937 rng(20261206);
+  for (int i = 0; i < 50000; ++i) {
+    std::string body;
+    const size_t pieces = rng() % 12;
+    for (size_t p = 0; p < pieces; ++p) {
+      body += kPieces[rng() % (std::size(kPieces) - (rng() % 4 == 0 ? 0 : 3))];
+    }
+    const bool broken = rng() % 20 == 0;
+    if (broken) body += rng() % 2 == 0 ? "\\" : "\\q";
+    Result<std::string> ref = record::UnescapeJsonStringBody(body, "text");
+    std::string out = "kept";
+    const bool ok = AppendStringValue("\"" + body + "\"", &out);
+    if (broken) {
+      EXPECT_FALSE(ok) << body;
+      EXPECT_EQ(out, "kept") << body;
+    } else {
+      ASSERT_TRUE(ref.ok()) << body;
+      ASSERT_TRUE(ok) << body;
+      EXPECT_EQ(out, "kept" + *ref) << body;
+    }
+  }
 }
 
 TEST(JsonFieldsTest, CutsAtACharacterBoundary) {
