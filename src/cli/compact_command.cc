@@ -58,6 +58,11 @@ int RunCompact(const CompactFlags& f) {
     std::cout << "damaged files kept in " << r.old_journal_dir << " and "
               << r.old_snapshot_dir << "\n";
   } else {
+    for (const std::string& s : r.snapshots_skipped) {
+      std::cout << "damaged snapshot replaced (its state came from an older "
+                   "snapshot and the journal): "
+                << s << "\n";
+    }
     for (const engine::Problem& p : r.lost) {
       std::cout << "rebuilt: " << DescribeProblem(p) << "\n";
     }

@@ -123,6 +123,11 @@ struct CompactReport {
   // transcript rebuilt from its session's retained events because its
   // bytes were damaged (both, decision 0034).
   std::vector<Problem> lost;
+  // "path: why" for each damaged snapshot the store's open fell back past
+  // (its state came from an older snapshot and the journal after it, so
+  // nothing is lost). Compaction's own snapshots replace it: the file is
+  // gone afterwards, and this is where the operator learns of it.
+  std::vector<std::string> snapshots_skipped;
   // Repair only.
   bool repaired = false;
   uint64_t records_salvaged = 0;

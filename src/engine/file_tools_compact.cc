@@ -41,6 +41,7 @@ Result<CompactReport> CompactInPlace(io::FileSystem& fs,
   options.snapshot_every_bytes = std::numeric_limits<uint64_t>::max();
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store,
                             FileStore::Open(options, &fs));
+  report.snapshots_skipped = store->Info().snapshots_skipped;
   // Two snapshots of the same state: the older kept one then covers the
   // whole journal, so every segment without a retained event may go. Both
   // self-contained (decision 0027): no older snapshot file stays.
