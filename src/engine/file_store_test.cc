@@ -13,6 +13,7 @@
 #include "engine/file_store_test_util.h"
 #include "engine/file_tools.h"
 #include "journal/format.h"
+#include "record/mutation_codec.h"
 #include "snapshot/snapshot_dir.h"
 
 namespace acpstore::engine {
@@ -491,6 +492,50 @@ TEST_F(RecoveryDamageTest, NoSnapshotAndAReclaimedJournalIsRefused) {
   ASSERT_TRUE(repaired.ok()) << repaired.error();
   EXPECT_GE(repaired->lost.size(), 2u);
   Open();
+}
+
+// A record whose framing, checksums and encoding all hold but which does
+// not apply to the state before it (here: seq 10 after seq 3) makes
+// recovery refuse to open. verify decoded records without applying them
+// and called such a directory clean; it now recovers in memory as an open
+// would.
+TEST_F(RecoveryDamageTest, VerifyFailsWhereARecordWouldNotApply) {
+  OpenFresh();
+  MustCreate("a");
+  AppendFilled("a", 3, 'q');
+  CloseWithoutItsSnapshot();
+  Event e;
+  e.tenant_id = kAlice.tenant_id;
+  e.session_id = "a";
+  e.owner_key_id = kAlice.owner_key_id;
+  e.seq = 10;
+  e.event_type = "note";
+  e.occurred_at = e.ingested_at = 1;
+  e.payload = "{}";
+  record::Mutation m;
+  m.ops.emplace_back(record::AppendEventsOp{kAlice.tenant_id, "a", {e}});
+  std::string body;
+  record::EncodeMutation(m, &body, nullptr);
+  std::string framed;
+  journal::AppendRecord(&framed, journal::RecordType::kMutation, body);
+  {
+    std::ofstream out(SegmentPath(Segments().back()),
+                      std::ios::binary | std::ios::app);
+    out.write(framed.data(), static_cast<std::streamsize>(framed.size()));
+  }
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  ASSERT_FALSE(v->ok());
+  bool named = false;
+  for (const Problem& p : v->problems) {
+    named = named || (p.what.find("an open would fail") != std::string::npos &&
+                      p.what.find("does not apply") != std::string::npos &&
+                      p.file == SegmentPath(Segments().back()));
+  }
+  EXPECT_TRUE(named);
+  Result<std::unique_ptr<FileStore>> opened = TryOpen();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code(), StatusCode::kCorruption) << opened.error();
 }
 
 // Plain compact opens the store, which falls back past a damaged newest

@@ -463,6 +463,25 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     Report(progress, "snapshots", i + 1, snapshots.size());
   }
   CheckJournalAgainstSnapshot(layout, segments, recovered_from, &report);
+  // What the checks above cannot see: a record that decodes and whose
+  // checksums hold, but does not apply to the state before it (recovery
+  // refuses to open then). So recovery runs here as an open would, in
+  // memory, transcripts off (a damaged transcript costs only itself,
+  // decision 0034, so they cannot make an open fail).
+  {
+    Report(progress, "recovery", 0, 1);
+    FileLayout dry = layout;
+    dry.transcripts.max_bytes = 0;
+    PayloadCache cache(16 << 20);
+    FileEventReader reader(fs, dry.journal_dir, &cache);
+    Result<RecoveredState> rec = RecoverState(fs, dry, &reader);
+    if (!rec.ok()) {
+      Problem p = tools::ProblemFrom(rec.error(), data_dir);
+      p.what = "an open would fail: " + p.what;
+      report.problems.push_back(std::move(p));
+    }
+    Report(progress, "recovery", 1, 1);
+  }
   for (auto& [n, ranges] : parts_read) {
     // A missing or short parts file is a problem above; only what it has
     // was read.
