@@ -603,6 +603,10 @@ TEST_F(RecoveryDamageTest, AMissingCoveredSegmentOrJournalIsRefused) {
         named = named || p.file == journal::SegmentPath(JournalDir(), covered);
       }
       EXPECT_TRUE(named);  // verify said clean before
+      for (const Problem& p : v->problems) {
+        // Named once, by the journal check, not again by the dry run.
+        EXPECT_EQ(p.what.find("an open would fail"), std::string::npos) << p.what;
+      }
     }  // else: no journal/ at all, an error of its own
     Result<std::unique_ptr<FileStore>> opened = TryOpen();
     ASSERT_FALSE(opened.ok());
@@ -640,6 +644,11 @@ TEST_F(RecoveryDamageTest, ARepairStoppedWhileSwappingIsFinishedByTheNextOpen) {
     fs_.ClearFaults();
     ASSERT_FALSE(c.ok());
     ASSERT_TRUE(std::filesystem::exists(options_.data_dir + "/REPAIR"));
+    // verify cannot vouch for directories an open would swap first.
+    Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+    ASSERT_TRUE(v.ok()) << v.error();
+    ASSERT_EQ(v->problems.size(), 1u);
+    EXPECT_EQ(v->problems[0].file, options_.data_dir + "/REPAIR");
     Open();
     EXPECT_FALSE(std::filesystem::exists(options_.data_dir + "/REPAIR"));
     EXPECT_TRUE(db().GetSession(kAlice, "b").ok());

@@ -345,6 +345,17 @@ Result<VerifyReport> Verify(const std::string& data_dir,
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
                             LockDataDir(fs, layout));
   VerifyReport report;
+  // The directories here are not the ones an open would use: it first
+  // finishes the swap (FinishInterruptedRepair), and one may be missing.
+  ACPSTORE_ASSIGN_OR_RETURN(bool repair_pending,
+                            fs.Exists(RepairIntentPath(layout)));
+  if (repair_pending) {
+    report.problems.push_back(
+        {RepairIntentPath(layout), 0, 0,
+         "a repair stopped before it swapped its directories in; the next "
+         "open (or compact --repair) finishes it, then verify again"});
+    return report;
+  }
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
                             journal::ListSegments(fs, layout.journal_dir));
   for (size_t i = 0; i < segments.size(); ++i) {
@@ -465,10 +476,12 @@ Result<VerifyReport> Verify(const std::string& data_dir,
   CheckJournalAgainstSnapshot(layout, segments, recovered_from, &report);
   // What the checks above cannot see: a record that decodes and whose
   // checksums hold, but does not apply to the state before it (recovery
-  // refuses to open then). So recovery runs here as an open would, in
-  // memory, transcripts off (a damaged transcript costs only itself,
-  // decision 0034, so they cannot make an open fail).
-  {
+  // refuses to open then). So where they found nothing, recovery runs
+  // here as an open would, in memory, transcripts off (a damaged
+  // transcript costs only itself, decision 0034, so they cannot make an
+  // open fail). Where they found damage, recovery would only report it
+  // again.
+  if (report.problems.empty()) {
     Report(progress, "recovery", 0, 1);
     FileLayout dry = layout;
     dry.transcripts.max_bytes = 0;
@@ -476,6 +489,10 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     FileEventReader reader(fs, dry.journal_dir, &cache);
     Result<RecoveredState> rec = RecoverState(fs, dry, &reader);
     if (!rec.ok()) {
+      const StatusCode code = rec.error().code();
+      if (code != StatusCode::kCorruption && code != StatusCode::kDataLoss) {
+        return rec.error();  // an I/O error, not damage
+      }
       Problem p = tools::ProblemFrom(rec.error(), data_dir);
       p.what = "an open would fail: " + p.what;
       report.problems.push_back(std::move(p));

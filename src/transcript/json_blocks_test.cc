@@ -21,8 +21,8 @@ namespace {
 
 constexpr size_t kNpos = std::string_view::npos;
 
-// Bytes biased towards the ones the masks mark, and the ones that look
-// like them once bit 0x20 is set (';' '=' '\x1B' '\x1D' '[' ']').
+// Bytes biased towards the ones the masks mark, their neighbours, and
+// bytes that differ from a bracket in one bit other than 0x20.
 std::string RandomBytes(std::mt19937_64& rng, size_t n) {
   static constexpr char kLikely[] = {'"', '\\', '{',    '}',    '[',    ']',
                                      ';', '=',  'a',    ' ',    '\x1B', '\x1D',
@@ -122,10 +122,10 @@ TEST(JsonBlocksTest, SkipsHandPickedValues) {
   EXPECT_EQ(SkipStringFrom(R"(\")", 0), kNpos);
 }
 
-// Each generated value that Boost.JSON accepts, at every offset in a
-// block: the skip ends exactly where the value does, and no proper prefix
+// Each generated value that Boost.JSON accepts, at a random offset in
+// two blocks: the skip ends exactly where the value does, and no proper prefix
 // of a container closes.
-TEST(JsonBlocksTest, SkipsWhatBoostParsesAtEveryAlignment) {
+TEST(JsonBlocksTest, SkipsWhatBoostParsesAtRandomAlignments) {
   record::JsonGenerator gen(20261206);
   std::mt19937_64 rng(3);
   int containers = 0, strings = 0;

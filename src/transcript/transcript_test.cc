@@ -182,7 +182,7 @@ TEST(JsonFieldsTest, AppendStringValueAgreesWithTheFullDecoder) {
   static constexpr std::string_view kPieces[] = {
       "a", "plain text ", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\b",
       "\xC3\xA9", "0123456789abcde",
-      // \u escapes (the full decoder's part), in one string in four:
+      // \u escapes (the full decoder's part), drawn only one time in four:
       "\\u0041", "\\u001f", "\\ud83d\\ude00"};
   std::mt19937 rng(20261206);
   for (int i = 0; i < 50000; ++i) {
