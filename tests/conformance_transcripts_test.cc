@@ -224,6 +224,9 @@ TEST_P(StoreTranscripts, OffWhenTheCapIsZero) {
   Append("s", Delta("x"));
   EXPECT_THAT(db().ReadTranscript(kAlice, "s", TranscriptQuery{}),
               FailsWith(StatusCode::kUnavailable));
+  // An unknown session is not found whatever the configuration.
+  EXPECT_THAT(db().ReadTranscript(kAlice, "nope", TranscriptQuery{}),
+              FailsWith(StatusCode::kNotFound));
   EXPECT_EQ(store().Stats().memory_transcript_bytes, 0u);
 }
 

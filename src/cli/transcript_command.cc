@@ -91,7 +91,9 @@ int RunTranscript(const TranscriptFlags& f) {
     std::string target = url.base_path + "/v1/sessions/" +
                          net::EncodePathSegment(f.session) +
                          "/transcript?limit=1000&after=" + std::to_string(after);
-    if (!f.kinds.empty()) target += "&kind=" + f.kinds;
+    // Encoded as a query value (unreserved bytes kept): a '&' or a line
+    // break in the flag must not become another parameter or header.
+    if (!f.kinds.empty()) target += "&kind=" + net::EncodePathSegment(f.kinds);
     Result<net::Response> r = http.Get(target);
     if (!r.ok()) {
       PrintError("cannot reach " + f.url + ": " + std::string(r.error().message()));

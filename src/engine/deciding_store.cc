@@ -82,15 +82,16 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
     evicted.reset();
     tail.reset();
     sealed.reset();
+    // An unknown session is 404 whatever the configuration.
+    const SessionEntry* e = st.FindSession(scope, session_id);
+    if (e == nullptr) {
+      out.emplace(SessionNotFound(session_id));
+      return;
+    }
     if (!st.transcripts_on()) {
       out.emplace(Status::Unavailable(
           "transcripts are turned off on this server "
           "(--transcript-max-bytes 0)"));
-      return;
-    }
-    const SessionEntry* e = st.FindSession(scope, session_id);
-    if (e == nullptr) {
-      out.emplace(SessionNotFound(session_id));
       return;
     }
     unacknowledged =

@@ -368,7 +368,12 @@ Result<TranscriptPage> PgStore::ReadTranscript(const Scope& scope,
                                                std::string_view session_id,
                                                const TranscriptQuery& query) {
   if (options_.transcript_max_bytes == 0) {
-    return Status::Unavailable("transcripts are off (transcript_max_bytes 0)");
+    // An unknown session is 404 whatever the configuration.
+    Result<Session> session = GetSession(scope, session_id);
+    if (!session.ok()) return session.error();
+    return Status::Unavailable(
+        "transcripts are turned off on this server "
+        "(--transcript-max-bytes 0)");
   }
   ACPSTORE_ASSIGN_OR_RETURN(uint32_t kinds,
                             transcript::CheckTranscriptQuery(query));

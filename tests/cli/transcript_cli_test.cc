@@ -68,6 +68,19 @@ TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
   EXPECT_EQ(json.out.rfind("{\"index\":2,\"kind\":\"tool\"", 0), 0u) << json.out;
   EXPECT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), 1) << json.out;
 
+  // Two kinds (the comma travels encoded), and a flag that tries to smuggle
+  // another parameter in: the server refuses it as one unknown kind.
+  proc::RunResult two = proc::RunProcess(
+      {kBinary, "transcript", "conv", "--url", url, "--json", "--kind", "tool,turn_end"},
+      env);
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(std::count(two.out.begin(), two.out.end(), '\n'), 2) << two.out;
+  proc::RunResult smuggled = proc::RunProcess(
+      {kBinary, "transcript", "conv", "--url", url, "--kind", "tool&after=5"}, env);
+  EXPECT_EQ(smuggled.exit_code, 1);
+  EXPECT_NE(smuggled.err.find("\"field\":\"kind\""), std::string::npos) << smuggled.err;
+  EXPECT_EQ(smuggled.err.find("given twice"), std::string::npos) << smuggled.err;
+
   proc::RunResult missing =
       proc::RunProcess({kBinary, "transcript", "nope", "--url", url}, env);
   EXPECT_EQ(missing.exit_code, 1);

@@ -1,0 +1,92 @@
+// Transcript entries as JSON and stream frames: see transcript_frames.h.
+
+#include "server/transcript_frames.h"
+
+#include <algorithm>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/time_format.h"
+
+namespace acpstore::server {
+
+void WriteTranscriptEntry(const TranscriptEntry& e, JsonWriter* w) {
+  w->BeginObject();
+  w->Key("index").Uint(e.index);
+  w->Key("kind").String(e.kind);
+  w->Key("firstSeq").Uint(e.first_seq);
+  w->Key("lastSeq").Uint(e.last_seq);
+  w->Key("firstAt").String(base::FormatIso8601(e.first_at));
+  w->Key("lastAt").String(base::FormatIso8601(e.last_at));
+  if (e.kind == "assistant" || e.kind == "thought") {
+    w->Key("text").String(e.text);
+    if (!e.id.empty()) w->Key("messageId").String(e.id);
+  } else if (e.kind == "tool") {
+    w->Key("toolCallId").String(e.id);
+    w->Key("title").String(e.title);
+    if (!e.tool_kind.empty()) w->Key("toolKind").String(e.tool_kind);
+    if (!e.status.empty()) w->Key("status").String(e.status);
+    if (!e.input.empty()) {
+      // Whole, it is the canonical JSON the event carried; cut, a prefix of
+      // that text, sent as a string.
+      w->Key("input");
+      if (e.input_cut) {
+        w->String(e.input);
+      } else {
+        w->Raw(e.input);
+      }
+      w->Key("inputTruncated").Bool(e.input_cut);
+    }
+    w->Key("started").Bool(e.started);
+    w->Key("completed").Bool(e.completed);
+    if (e.completed) {
+      w->Key("result").String(e.text);
+      w->Key("resultTruncated").Bool(e.text_cut);
+    }
+  } else {
+    const std::string_view fields =
+        e.fields.empty() ? std::string_view("{}") : std::string_view{e.fields};
+    w->Key("fields").Raw(fields);
+  }
+  w->EndObject();
+}
+
+Status TranscriptFrames(
+    base::FunctionRef<Result<TranscriptPage>(const TranscriptQuery&)> read,
+    EventSeq* seq, std::string* out) {
+  std::vector<TranscriptEntry> changed;
+  TranscriptQuery q;
+  q.limit = 1000;
+  q.changed_after_seq = *seq;
+  std::optional<EventSeq> ceiling;  // the first page's folded_seq
+  while (true) {
+    Result<TranscriptPage> page = read(q);
+    if (!page.ok()) return page.error();
+    if (!ceiling) ceiling = page->folded_seq;
+    for (TranscriptEntry& e : page->entries) {
+      // Changed since the first page was read: the next call sends it.
+      if (e.last_seq <= *ceiling) changed.push_back(std::move(e));
+    }
+    q.after = page->next;
+    if (page->next + 1 >= page->end_index) break;
+  }
+  std::sort(changed.begin(), changed.end(),
+            [](const TranscriptEntry& a, const TranscriptEntry& b) {
+              return a.last_seq < b.last_seq;
+            });
+  for (const TranscriptEntry& e : changed) {
+    JsonWriter w;
+    WriteTranscriptEntry(e, &w);
+    *out += "id: " + std::to_string(e.last_seq) + "\nevent: entry\ndata: ";
+    *out += w.Take();
+    *out += "\n\n";
+  }
+  // Every entry whose change is at or below the ceiling was sent (or has
+  // changed again since, past it).
+  *seq = std::max(*seq, *ceiling);
+  return Status::OK();
+}
+
+}  // namespace acpstore::server

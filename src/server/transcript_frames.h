@@ -1,0 +1,39 @@
+// A session's transcript entries as JSON (GET .../transcript) and as the
+// frames of its live stream (GET .../transcript/stream, docs/http_api.md,
+// "Transcripts").
+//
+// Thread-safety: pure functions; `read` is called on the caller's thread.
+
+#ifndef ACPSTORE_SERVER_TRANSCRIPT_FRAMES_H_
+#define ACPSTORE_SERVER_TRANSCRIPT_FRAMES_H_
+
+#include <string>
+
+#include "acpstore/records.h"
+#include "acpstore/status.h"
+#include "base/function_ref.h"
+#include "server/json_writer.h"
+
+namespace acpstore::server {
+
+// One entry as the API's JSON object.
+void WriteTranscriptEntry(const TranscriptEntry& e, JsonWriter* w);
+
+// Appends to *out the frames of every entry that changed after *seq, in
+// ascending lastSeq (each frame's id), and moves *seq past them. `read`
+// is Store::ReadTranscript for the stream's session.
+//
+// The transcript moves while its pages are read one by one: an entry on an
+// early page can change after that page was read while a later page shows
+// a newer change. So only the changes folded when the first page was read
+// (its folded_seq) are sent in one call; a later change is sent by the next
+// call, which the event that made it wakes the stream for. Each event
+// changes at most one entry, so ids strictly ascend across calls, and a
+// resume from the last id received misses nothing.
+Status TranscriptFrames(
+    base::FunctionRef<Result<TranscriptPage>(const TranscriptQuery&)> read,
+    EventSeq* seq, std::string* out);
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_TRANSCRIPT_FRAMES_H_
