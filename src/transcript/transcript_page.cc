@@ -48,6 +48,30 @@ TranscriptEntry ToPublic(const Entry& e, uint64_t index) {
   return out;
 }
 
+uint64_t FirstChangeableAfter(const Transcript& t, EventSeq seq) {
+  // Entries are created in seq order, so first_seq ascends with the index:
+  // `created` is the first entry created after `seq`.
+  uint64_t lo = t.held_index();
+  uint64_t hi = t.end_index();
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (t.at(mid).first_seq <= seq) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  const uint64_t created = lo;
+  // An entry changes after it was created only while it is the newest (a
+  // message or thought growing) or an open tool start, which waits through
+  // kOpenToolWindow later entries at most and was open at `seq` already:
+  // none more than the window before the newest entry at `seq` (created -
+  // 1) can have changed since. One more entry of margin.
+  const uint64_t reach = Transcript::kOpenToolWindow + 2;
+  const uint64_t from = created > reach ? created - reach : 0;
+  return std::max(from, t.held_index());
+}
+
 TranscriptPage ReadTranscriptPage(const Transcript& t,
                                   const TranscriptQuery& query,
                                   uint32_t kinds) {
@@ -66,6 +90,14 @@ TranscriptPage ReadTranscriptPage(const Transcript& t,
   // A sealed prefix (decision 0021) is read by the caller's choice only:
   // it unseals first when the page needs it.
   uint64_t index = std::max<uint64_t>(query.after + 1, t.held_index());
+  if (query.changed_after_seq > 0 && index < t.end_index()) {
+    // Entries skipped here count as examined and filtered out.
+    const uint64_t from = FirstChangeableAfter(t, query.changed_after_seq);
+    if (from > index) {
+      index = from;
+      page.next = from - 1;
+    }
+  }
   uint64_t examined = 0;
   for (; index < t.end_index() && page.entries.size() < query.limit &&
          examined < kMaxExaminedPerPage;

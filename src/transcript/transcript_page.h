@@ -32,6 +32,14 @@ Result<uint32_t> CheckTranscriptQuery(const TranscriptQuery& query);
 TranscriptPage ReadTranscriptPage(const Transcript& t,
                                   const TranscriptQuery& query, uint32_t kinds);
 
+// The lowest resident index (>= t.held_index()) whose entry can have
+// changed after `seq`: no entry before the newest one at `seq`, less the
+// open-tool window, changes later (the fold's rules, transcript.h). A
+// page of the entries changed after `seq` starts there, not at the
+// beginning: a live stream's wake-up examines what is new, not the whole
+// transcript.
+uint64_t FirstChangeableAfter(const Transcript& t, EventSeq seq);
+
 // The public form of one entry.
 TranscriptEntry ToPublic(const Entry& e, uint64_t index);
 

@@ -15,6 +15,7 @@
 #include "record/json_generator_test_util.h"
 #include "record/validate.h"
 #include "transcript/json_fields.h"
+#include "transcript/transcript_page.h"
 
 namespace acpstore::transcript {
 namespace {
@@ -691,6 +692,47 @@ TEST(TranscriptTest, SealedPrefixesKeepTheWholeFold) {
 // stops a seal. Decoding (whole and partial, the latter from a head
 // written before the window that still lists the start) closes it as the
 // fold did.
+// FirstChangeableAfter: for every earlier seq S, no entry before the
+// index it gives has changed after S (so a page of the entries changed
+// after S may start there), on streams whose tool starts stay open long
+// and complete near the window's edge, and a page read from there is the
+// brute-force answer.
+TEST(TranscriptTest, NoEntryBeforeTheFirstChangeableOneChangedSince) {
+  std::mt19937_64 rng(20261206);
+  for (int round = 0; round < 6; ++round) {
+    Transcript t;
+    const int n = 1500 + static_cast<int>(rng() % 1500);
+    for (int seq = 1; seq <= n; ++seq) {
+      RandomEvent ev(rng, seq, /*ids=*/round % 2 == 0 ? 40 : 300, /*tools=*/30);
+      t.Fold(ev.view(), Limits{});
+      if (seq % 97 != 0 && seq != n) continue;
+      for (int k = 0; k < 20; ++k) {
+        const auto s = static_cast<EventSeq>(rng() % static_cast<uint64_t>(seq));
+        const uint64_t from = FirstChangeableAfter(t, s);
+        ASSERT_GE(from, t.held_index());
+        for (uint64_t i = t.held_index(); i < from; ++i) {
+          ASSERT_LE(t.at(i).last_seq, s) << "seq " << seq << " S " << s << " i " << i;
+        }
+        std::vector<uint64_t> want, got;
+        for (uint64_t i = t.first_index(); i < t.end_index(); ++i) {
+          if (t.at(i).last_seq > s) want.push_back(i);
+        }
+        TranscriptQuery q;
+        q.limit = 1000;
+        q.changed_after_seq = s;
+        while (true) {
+          TranscriptPage page = ReadTranscriptPage(t, q, ~0u);
+          for (const TranscriptEntry& e : page.entries) got.push_back(e.index);
+          ASSERT_GE(page.next, q.after);
+          q.after = page.next;
+          if (page.next + 1 >= page.end_index) break;
+        }
+        ASSERT_EQ(got, want) << "seq " << seq << " S " << s;
+      }
+    }
+  }
+}
+
 TEST(TranscriptTest, AToolStartWaitsForItsCompletionThroughTheWindowOnly) {
   constexpr uint64_t kWindow = Transcript::kOpenToolWindow;
   auto start = [](const std::string& id) {
