@@ -69,6 +69,12 @@ struct SseStart {
   // with an error frame. Runs on the connection's strand.
   std::function<Status(EventSeq* seq, std::string* frames)> transcript;
   EventSeq transcript_seq = 0;
+  // OK while the key the stream was opened with (bearer token or browser
+  // session) is live; its refusal ends the stream with an error frame, so a
+  // revoked key reads nothing new (SPEC §10: honoured within 2 s). Checked
+  // before each drain, at most every 500 ms (sse_stream.cc). Runs on the
+  // connection's strand.
+  std::function<Status()> authorized;
 };
 
 struct Response {

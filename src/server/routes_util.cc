@@ -31,6 +31,13 @@ std::shared_ptr<SseStart> SubscribeStream(Call& call, EventSeq after) {
       call.ctx.store->Subscribe(call.scope, call.Param(0), std::move(options));
   if (FailedParse(call, sub)) return nullptr;
   start->subscription = std::move(*sub);
+  if (call.ctx.authenticator != nullptr && !call.principal.key_id.empty()) {
+    start->authorized = [authn = call.ctx.authenticator,
+                         key = call.principal.key_id]() -> Status {
+      Result<auth::Principal> p = authn->PrincipalOfKey(key);
+      return p.ok() ? Status::OK() : p.error();
+    };
+  }
   return start;
 }
 

@@ -232,6 +232,11 @@ asio::awaitable<void> SseStream::Run() {
   const std::chrono::milliseconds coalesce(options_.sse_coalesce_ms);
   std::chrono::steady_clock::time_point last_events_write =
       std::chrono::steady_clock::now() - coalesce;
+  // The key behind the stream is looked up at most this often (the key
+  // store itself reloads every 500 ms), and at the first wake-up.
+  constexpr std::chrono::milliseconds kAuthorizedEvery(500);
+  std::chrono::steady_clock::time_point next_authorized_check =
+      std::chrono::steady_clock::now();
   while (!wake_->stopped) {
     if (coalesce.count() > 0) {
       const auto until = last_events_write + coalesce;
@@ -241,6 +246,16 @@ asio::awaitable<void> SseStream::Run() {
       }
     }
     wake_->woken = false;
+    if (start_->authorized &&
+        std::chrono::steady_clock::now() >= next_authorized_check) {
+      next_authorized_check = std::chrono::steady_clock::now() + kAuthorizedEvery;
+      Status s = start_->authorized();
+      if (!s.ok()) {
+        SseFrames::AppendError(s, batch.Owned());
+        co_await Write(batch);
+        co_return;
+      }
+    }
     // Drain: pull pages until the subscription is caught up, writing
     // whenever the buffer reaches its cap.
     for (;;) {

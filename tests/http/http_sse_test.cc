@@ -195,6 +195,38 @@ TEST_F(SseHttpTest, DeletedSessionEndsTheStreamWithAnErrorFrame) {
   EXPECT_TRUE(sse.connection().WaitClosed(std::chrono::seconds(3)));
 }
 
+// A key revoked while its stream is open (here, on another server or by
+// `acpstore keys revoke`: the authenticator stops vouching for it) ends
+// the stream with an unauthenticated error, and nothing appended later
+// reaches it. Streams of a revoked key used to go on for as long as they
+// stayed open (found by a probe, events and transcript streams alike).
+TEST_F(SseHttpTest, ARevokedKeysOpenStreamsEnd) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  AppendEvents("writer-a", "s", 1);
+  SseClient events(port(), "reader-a", "/v1/sessions/s/events/stream");
+  SseClient transcript(port(), "reader-a", "/v1/sessions/s/transcript/stream");
+  ASSERT_EQ(events.status(), 200) << events.head().body;
+  ASSERT_EQ(transcript.status(), 200) << transcript.head().body;
+  events.WaitFrames(2);  // retry, then event 1
+  ASSERT_EQ(Seqs(events.Events()), Range(1, 1));
+  authn_.Remove("key-reader-a");
+  // A stream looks its key up at most every 500 ms.
+  std::this_thread::sleep_for(milliseconds(600));
+  AppendEvents("writer-a", "s", 3);
+  for (SseClient* sse : {&events, &transcript}) {
+    bool ended = false;
+    for (int i = 0; i < 50 && !ended; ++i) {
+      for (const SseFrame& f : sse->WaitFrames(100, milliseconds(100))) {
+        ended = ended || (f.event == "error" &&
+                          f.data.find("unauthenticated") != std::string::npos);
+      }
+    }
+    EXPECT_TRUE(ended);
+    EXPECT_TRUE(sse->connection().WaitClosed(std::chrono::seconds(3)));
+  }
+  EXPECT_EQ(Seqs(events.Events()), Range(1, 1));
+}
+
 // Coalescing (decision 0025): a stream that just wrote events waits
 // sse_coalesce_ms before it takes the next page, so events appended in
 // quick succession leave in few writes, every one of them, in order.
