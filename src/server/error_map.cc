@@ -139,9 +139,8 @@ Response ErrorResponse(const Status& status) {
       status.code() == StatusCode::kUnavailable) {
     r.headers.emplace_back("Retry-After", "1");
   }
-  if (status.code() == StatusCode::kDataLoss) {
-    r.internal_error = status.ToString();
-  }
+  // Every 5xx says why in the server's own log line (a 503 said nothing).
+  if (r.status >= 500) r.internal_error = status.ToString();
   return r;
 }
 

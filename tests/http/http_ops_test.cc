@@ -124,10 +124,12 @@ class RequestLogTest : public HttpTest {
       lines_.push_back(std::string(e.method) + " " + std::string(e.route) +
                        " " + std::string(e.operation) + " " +
                        std::to_string(e.status));
+      why_.emplace_back(e.internal_error);
     };
   }
   std::mutex mu_;
   std::vector<std::string> lines_;
+  std::vector<std::string> why_;  // RequestLogEntry::internal_error
 };
 
 TEST_F(RequestLogTest, LogsRouteTemplateNeverTokensOrBodies) {
@@ -141,6 +143,23 @@ TEST_F(RequestLogTest, LogsRouteTemplateNeverTokensOrBodies) {
   EXPECT_EQ(lines_[0], "POST /v1/sessions createSession 201");
   EXPECT_EQ(lines_[1], "GET /v1/sessions/{id} getSession 200");
   EXPECT_EQ(lines_[2], "GET -  404");  // no route, no operation
+}
+
+// Every 5xx carries its reason to the server's log line (never to the
+// client); a 503 logged an empty reason before.
+TEST_F(RequestLogTest, A5xxLogsWhyEvenWhenItIsNotInternal) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  fwd_->FailGetSession(Status::Unavailable("the database is unreachable"));
+  HttpResponse r = Client("writer-a").Get("/v1/sessions/s");
+  EXPECT_EQ(r.status, 503);
+  fwd_->FailGetSession(Status::InsufficientStorage("disk full at journal/7"));
+  EXPECT_EQ(Client("writer-a").Get("/v1/sessions/s").status, 507);
+  std::lock_guard<std::mutex> l(mu_);
+  ASSERT_EQ(why_.size(), 3u);
+  EXPECT_TRUE(why_[0].empty());  // the 201
+  EXPECT_NE(why_[1].find("the database is unreachable"), std::string::npos) << why_[1];
+  EXPECT_NE(why_[2].find("disk full at journal/7"), std::string::npos) << why_[2];
+  EXPECT_EQ(r.body.find("journal"), std::string::npos);
 }
 
 // A memory store without background maintenance, for the tests below that
