@@ -147,9 +147,14 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
   // that drops packets would hang the start, or a request): 10 s unless
   // the URL sets connect_timeout, which wins (a later keyword overrides,
   // and the URL is expanded in place of `dbname`).
-  const char* const keys[] = {"connect_timeout", "dbname", nullptr};
-  const char* const values[] = {kDefaultConnectTimeoutSeconds, url.c_str(),
-                                nullptr};
+  // An operator (and a test) can tell the store's connections apart in
+  // pg_stat_activity: "acpstore:<schema>" unless the URL names the
+  // application itself (the fallback yields to it).
+  const std::string application = "acpstore:" + schema;
+  const char* const keys[] = {"connect_timeout", "fallback_application_name",
+                              "dbname", nullptr};
+  const char* const values[] = {kDefaultConnectTimeoutSeconds,
+                                application.c_str(), url.c_str(), nullptr};
   pg_conn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
     std::string why = c != nullptr ? PQerrorMessage(c) : "out of memory";

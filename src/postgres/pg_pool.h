@@ -47,6 +47,7 @@ class PgPool {
   Result<Lease> Borrow() EXCLUDES(mu_);
 
   const std::string& url() const { return url_; }
+  size_t size() const { return size_; }
   const std::string& schema() const { return schema_; }
 
  private:

@@ -208,12 +208,17 @@ class PgStore final : public Store, private engine::SubscriptionSource {
 
 template <typename T>
 Result<T> PgStore::WithConn(const std::function<Result<T>(PgConn&)>& body) {
-  for (int attempt = 0;; ++attempt) {
+  // A pooled connection the server had closed fails at once and is
+  // dropped when returned. Every idle one may have been closed together (a
+  // PostgreSQL restart, pg_terminate_backend of the store's backends), so a
+  // read goes on until one works, a new one cannot be opened (Borrow says
+  // why), or as many attempts as the pool has connections, and one more.
+  for (size_t attempt = 0;; ++attempt) {
     ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_.Borrow());
     Result<T> r = body(*lease);
     if (!r.ok() && r.status().code() == StatusCode::kUnavailable &&
-        !lease->healthy() && attempt == 0) {
-      continue;  // a pooled connection the server had closed
+        !lease->healthy() && attempt < pool_.size()) {
+      continue;
     }
     return r;
   }

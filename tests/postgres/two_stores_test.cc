@@ -596,6 +596,37 @@ TEST_F(TwoStoresTest, LostNotificationConnectionIsReestablishedAndTheGapRead) {
   EXPECT_EQ(got[1].seq, 2u);
 }
 
+// Every pooled connection closed at once (a PostgreSQL restart, an
+// operator's pg_terminate_backend): a read took one dead connection, then
+// another, and answered unavailable, which ended a live SSE stream (found
+// by a probe). It now goes on until a connection works. The store's
+// connections are named "acpstore:<schema>" in pg_stat_activity.
+TEST_F(TwoStoresTest, AReadOutlivesEveryPooledConnectionClosedAtOnce) {
+  ASSERT_TRUE(db_a_->CreateSession(kAlice, {.id = "s-1"}).ok());
+  ASSERT_TRUE(db_a_->Append(kAlice, "s-1", {.event_type = "note", .payload = "1"}).ok());
+  // Concurrent reads leave several idle connections in each pool.
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 8; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        EXPECT_TRUE(db_b_->GetSession(kAlice, "s-1").ok());
+        EXPECT_TRUE(db_a_->ListEvents(kAlice, "s-1", 0, 100).ok());
+      }
+    });
+  }
+  for (std::thread& r : readers) r.join();
+  const std::string mine =
+      "FROM pg_stat_activity WHERE application_name = 'acpstore:" + schema_ + "'";
+  ASSERT_GE(std::stoi(Sql("SELECT count(*) " + mine)), 4);
+  ASSERT_NE(Sql("SELECT count(pg_terminate_backend(pid)) " + mine), "0");
+  Result<Session> s = db_b_->GetSession(kAlice, "s-1");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->events.last_seq, 1u);
+  Result<EventPage> page = db_a_->ListEvents(kAlice, "s-1", 0, 100);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->events.size(), 1u);
+}
+
 // Decision 0013: a commit NOTIFYs after its COMMIT, so a server that dies
 // between the two never sends it. Such a commit - here written through SQL
 // directly, as the engine writes an append, and never notified - still
