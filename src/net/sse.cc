@@ -82,6 +82,7 @@ Status SseStream::Open(const SseRequest& request) {
   if (request.last_event_id) {
     headers.emplace_back("Last-Event-ID", *request.last_event_id);
   }
+  if (!request.cookie.empty()) headers.emplace_back("Cookie", request.cookie);
   std::string bytes;
   AppendRequest(&bytes, "GET", request.target,
                 HostHeader(request.host, request.port), request.token, "",

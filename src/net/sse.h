@@ -63,6 +63,8 @@ struct SseRequest {
   std::string target;  // path and query
   std::string token;
   std::optional<std::string> last_event_id;
+  // Sent as the Cookie header when set (a browser session's stream).
+  std::string cookie;
   ConnectOptions connect;  // its timeout also bounds the response head
 };
 

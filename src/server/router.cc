@@ -245,7 +245,8 @@ void Router::Handle(Request request, const Responder& respond) const {
       // A browser (SPEC §12): the session cookie, checked with its CSRF
       // token on a state-changing method; errors are final.
       auth::Principal p;
-      if (std::optional<Response> refusal = CookiePrincipal(request, &p)) {
+      if (std::optional<Response> refusal =
+              CookiePrincipal(request, &p, &call.browser_session)) {
         return finish(std::move(*refusal));
       }
       principal = std::move(p);

@@ -65,8 +65,11 @@ struct Call {
   auth::Principal principal;  // empty for kPublic routes
   Scope scope;
   Responder respond;  // call exactly once
-  // Authenticated by a browser session cookie, not a bearer token.
+  // Authenticated by a browser session cookie, not a bearer token; then
+  // the session's secret (the cookie's value), for what outlives the
+  // request (an SSE stream ends with the session). Never logged.
   bool by_cookie = false;
+  std::string browser_session;
 
   const std::string& Param(size_t i) const { return params[i]; }
   int max_depth() const { return ctx.options->max_body_depth; }
@@ -126,7 +129,8 @@ class Router {
   // (malformed cookies 400, no/unknown/expired session or revoked key 401,
   // a state-changing method without its CSRF token 403). routes_auth.cc.
   std::optional<Response> CookiePrincipal(const Request& request,
-                                          auth::Principal* out) const;
+                                          auth::Principal* out,
+                                          std::string* secret) const;
 
   std::shared_ptr<BrowserSessions> own_sessions_;  // when ctx had none
   const ServerContext ctx_;

@@ -78,7 +78,8 @@ void DeleteBrowserSession(Call& call) {
 }  // namespace
 
 std::optional<Response> Router::CookiePrincipal(const Request& request,
-                                                auth::Principal* out) const {
+                                                auth::Principal* out,
+                                                std::string* secret) const {
   const ServerOptions& o = *ctx_.options;
   if (request.cookie.size() > kMaxCookieHeaderBytes) {
     return ErrorResponse(Status::InvalidArgument(
@@ -129,6 +130,7 @@ std::optional<Response> Router::CookiePrincipal(const Request& request,
     }
   }
   *out = std::move(session->principal);
+  *secret = std::string(**value);
   return std::nullopt;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "server/browser_sessions.h"
 #include "server/subscriber_caps.h"
 
 namespace acpstore::server {
@@ -32,8 +33,17 @@ std::shared_ptr<SseStart> SubscribeStream(Call& call, EventSeq after) {
   if (FailedParse(call, sub)) return nullptr;
   start->subscription = std::move(*sub);
   if (call.ctx.authenticator != nullptr && !call.principal.key_id.empty()) {
+    // A browser session's stream also ends with the session (sign-out,
+    // expiry).
+    BrowserSessions* sessions =
+        call.by_cookie ? call.ctx.browser_sessions : nullptr;
     start->authorized = [authn = call.ctx.authenticator,
-                         key = call.principal.key_id]() -> Status {
+                         key = call.principal.key_id, sessions,
+                         secret = call.browser_session]() -> Status {
+      if (sessions != nullptr) {
+        Result<FoundBrowserSession> s = sessions->Find(secret);
+        if (!s.ok()) return s.error();
+      }
       Result<auth::Principal> p = authn->PrincipalOfKey(key);
       return p.ok() ? Status::OK() : p.error();
     };

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server_fixture.h"
@@ -218,6 +219,36 @@ TEST_F(BrowserHttpTest, RevokingTheKeyEndsItsBrowserSessions) {
   const SignIn w = SignInAs("writer-a2");
   authn_.Remove("key-writer-a2");
   EXPECT_EQ(WithCookie("GET", "/v1/sessions", CookieOf(w)).status, 401);
+}
+
+// A browser session's open stream ends with the session: sign-out here,
+// like a revoked key (SseHttpTest.ARevokedKeysOpenStreamsEnd). It went on
+// delivering for as long as the connection stayed open.
+TEST_F(BrowserHttpTest, SigningOutEndsTheSessionsOpenStreams) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  AppendEvents("writer-a", "s", 1);
+  const SignIn s = SignInAs("writer-a");
+  SseClient sse(port(), "", "/v1/sessions/s/events/stream", std::nullopt, 0,
+                CookieOf(s));
+  ASSERT_EQ(sse.status(), 200) << sse.head().body;
+  sse.WaitFrames(2);  // retry, then event 1
+  ASSERT_EQ(sse.Events().size(), 1u);
+  ASSERT_EQ(WithCookie("DELETE", "/v1/auth/session", CookieOf(s), "",
+                       {{"X-CSRF-Token", s.csrf}})
+                .status,
+            204);
+  std::this_thread::sleep_for(milliseconds(600));  // looked up every 500 ms
+  AppendEvents("writer-a", "s", 2);
+  bool ended = false;
+  for (int i = 0; i < 50 && !ended; ++i) {
+    for (const SseFrame& f : sse.WaitFrames(100, milliseconds(100))) {
+      ended = ended || (f.event == "error" &&
+                        f.data.find("unauthenticated") != std::string::npos);
+    }
+  }
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(sse.Events().size(), 1u);
+  EXPECT_TRUE(sse.connection().WaitClosed(std::chrono::seconds(3)));
 }
 
 TEST_F(BrowserHttpTest, SignOutEndsTheSessionAndClearsTheCookie) {

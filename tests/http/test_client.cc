@@ -23,12 +23,14 @@ HttpResponse HttpClient::Do(const std::string& method, const std::string& path,
 
 SseClient::SseClient(uint16_t port, const std::string& token,
                      const std::string& path,
-                     std::optional<std::string> last_event_id, int recv_buffer) {
+                     std::optional<std::string> last_event_id, int recv_buffer,
+                     const std::string& cookie) {
   // A failed open leaves status() 0, which the test asserts on.
   (void)stream_.Open({.port = port,
                       .target = path,
                       .token = token,
                       .last_event_id = std::move(last_event_id),
+                      .cookie = cookie,
                       .connect = {.recv_buffer = recv_buffer}});
 }
 

@@ -97,9 +97,11 @@ class SseClient {
  public:
   // Sends GET `path` with the token and `last_event_id` (when set) and
   // reads the head (status 0 when there is none).
+  // `cookie`: sent as the Cookie header (a browser session's stream; then
+  // pass an empty token).
   SseClient(uint16_t port, const std::string& token, const std::string& path,
             std::optional<std::string> last_event_id = std::nullopt,
-            int recv_buffer = 0);
+            int recv_buffer = 0, const std::string& cookie = "");
   int status() const { return stream_.status(); }
   const HttpResponse& head() const { return stream_.head(); }
   // Frames received so far plus those arriving until `n` are available
