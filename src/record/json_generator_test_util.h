@@ -30,6 +30,20 @@ class JsonGenerator {
     return s;
   }
   size_t Pick(size_t n) { return rng_() % n; }
+  // An object of up to max_members - 1 members whose values are
+  // Document()s, keys "k<n>" (some with an escaped quote), for the
+  // transcript's member scans: keys repeat unless `distinct_keys`.
+  std::string Object(size_t max_members, bool distinct_keys) {
+    std::string doc = "{";
+    const size_t members = Pick(max_members);
+    for (size_t m = 0; m < members; ++m) {
+      if (m > 0) doc += ',';
+      doc += "\"k" + std::to_string(distinct_keys ? m : Pick(8)) +
+             (Pick(3) == 0 ? "\\\"" : "") + "\":" + Document();
+    }
+    doc += "}";
+    return doc;
+  }
 
  private:
   void Space(std::string* s) {
