@@ -819,6 +819,12 @@ class Loader {
       }
       parts_.clear();
       sealed_parts_ = 0;
+      // Transcripts off: checked above, then not kept (a snapshot written
+      // now has none, and memory is for what the store serves).
+      if (!state_->transcripts_on()) {
+        transcript_ = transcript::Transcript();
+        return Status::OK();
+      }
       return state_->RestoreTranscript(tenant_, id_, std::move(transcript_),
                                        std::move(ref), std::move(sealed));
     }

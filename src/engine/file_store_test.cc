@@ -690,6 +690,34 @@ TEST_F(RecoveryDamageTest, VerifyCallsDamageTheSnapshotCoversDamageNotATornTail)
 // compact folds the journal past the snapshot itself: under the limits
 // the server runs with (given to it), not the defaults, which cut a 60 KB
 // tool input to 16 KiB for good (both compact and compact --repair did).
+// A store that kept transcripts, reopened with them off: the snapshot's
+// transcripts are checked but not held (they counted ~20 MB in /v1/stats
+// on a probe's server, memory the store served nothing from), and turned
+// on again they come back, rebuilt from the retained events.
+TEST_F(FileStoreTest, TranscriptsTurnedOffAreNotHeldFromTheSnapshot) {
+  Open();
+  MustCreate("s");
+  for (int i = 0; i < 50; ++i) {
+    NewEvent e;
+    e.event_type = "message.delta";
+    e.payload = R"({"messageId":"m","text":")" + std::string(200, 'a') + R"("})";
+    ASSERT_TRUE(db().Append(kAlice, "s", std::move(e)).ok());
+  }
+  ASSERT_GT(store().Stats().memory_transcript_bytes, 10000u);
+  Close();  // a snapshot with the transcript
+  options_.transcript_max_bytes = 0;
+  Open();
+  EXPECT_EQ(store().Stats().memory_transcript_bytes, 0u);
+  EXPECT_EQ(db().GetSession(kAlice, "s")->events.last_seq, 50u);
+  Close();
+  options_.transcript_max_bytes = 16 << 20;
+  Open();
+  Result<TranscriptPage> page = db().ReadTranscript(kAlice, "s", TranscriptQuery{});
+  ASSERT_TRUE(page.ok()) << page.error();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].text, std::string(50 * 200, 'a'));
+}
+
 TEST_F(FileStoreTest, CompactFoldsUnderTheServersTranscriptLimits) {
   for (const bool repair : {false, true}) {
     SCOPED_TRACE(repair ? "compact --repair" : "compact");
