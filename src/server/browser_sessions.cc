@@ -115,6 +115,22 @@ bool BrowserSessions::Remove(std::string_view secret) {
   return by_digest_.erase(key) > 0;
 }
 
+Result<FoundBrowserSession> BrowserSessions::FindLive(
+    std::string_view secret, auth::Authenticator& authn) {
+  Result<FoundBrowserSession> session = Find(secret);
+  if (!session.ok()) return session;
+  Result<auth::Principal> live = authn.PrincipalOfKey(session->principal.key_id);
+  if (!live.ok()) {
+    if (live.error().code() != StatusCode::kUnauthenticated) {
+      return live.error();  // the key store failed
+    }
+    RemoveKey(session->principal.key_id);
+    return Status::Unauthenticated(
+        "this session's API key was revoked; sign in again");
+  }
+  return session;
+}
+
 size_t BrowserSessions::RemoveKey(std::string_view key_id) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = 0;

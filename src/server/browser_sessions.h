@@ -7,8 +7,8 @@
 // getrandom). Only SHA-256 of each is kept, in memory: a dump of this
 // process's memory or a log line never holds a usable cookie. A session
 // stands for exactly its key's Principal and ends at the first of: its
-// expiry (ttl_ms after sign-in), sign-out, its key's revocation (the
-// router asks the Authenticator about the key on every use), eviction by
+// expiry (ttl_ms after sign-in), sign-out, its key's revocation (FindLive
+// asks the Authenticator about the key on every use), eviction by
 // a newer session of the same key past max_per_key, or a server restart.
 //
 // Caps: at most max_sessions live sessions (sign-in beyond answers 429
@@ -67,6 +67,14 @@ class BrowserSessions {
   // kUnauthenticated for a malformed, unknown, signed-out or expired
   // secret (an expired one is dropped here). Never quotes the secret.
   Result<FoundBrowserSession> Find(std::string_view secret);
+  // Find, then the key's revocation: `authn` must still vouch for the
+  // session's key (another server's revocation arrives with the key
+  // store's reload). A revoked key ends all its sessions here
+  // (kUnauthenticated "... revoked; sign in again"); the key store's own
+  // failures are returned as they are. Every use of a session goes
+  // through this: each request (Router) and each live stream's re-check.
+  Result<FoundBrowserSession> FindLive(std::string_view secret,
+                                       auth::Authenticator& authn);
   // True when `csrf` is the session's CSRF token (constant-time compare of
   // digests).
   static bool CsrfMatches(const FoundBrowserSession& session,

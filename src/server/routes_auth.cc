@@ -103,20 +103,10 @@ std::optional<Response> Router::CookiePrincipal(const Request& request,
     }
     return r;
   };
-  Result<FoundBrowserSession> session = ctx_.browser_sessions->Find(**value);
+  // A key store's failure is not a 401: the cookie is cleared only on one.
+  Result<FoundBrowserSession> session =
+      ctx_.browser_sessions->FindLive(**value, *ctx_.authenticator);
   if (!session.ok()) return refuse(session.error());
-  // Revocation: the key must still be live where keys are kept (another
-  // server's revocation arrives with the key store's reload).
-  Result<auth::Principal> live =
-      ctx_.authenticator->PrincipalOfKey(session->principal.key_id);
-  if (!live.ok()) {
-    if (live.error().code() != StatusCode::kUnauthenticated) {
-      return ErrorResponse(live.error());  // the key store failed
-    }
-    ctx_.browser_sessions->RemoveKey(session->principal.key_id);
-    return refuse(Status::Unauthenticated(
-        "this session's API key was revoked; sign in again"));
-  }
   if (!IsSafeMethod(request.method)) {
     if (request.csrf_token.empty()) {
       return ErrorResponse(HttpError::kCsrfRejected,

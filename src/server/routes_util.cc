@@ -41,8 +41,8 @@ std::shared_ptr<SseStart> SubscribeStream(Call& call, EventSeq after) {
                          key = call.principal.key_id, sessions,
                          secret = call.browser_session]() -> Status {
       if (sessions != nullptr) {
-        Result<FoundBrowserSession> s = sessions->Find(secret);
-        if (!s.ok()) return s.error();
+        Result<FoundBrowserSession> s = sessions->FindLive(secret, *authn);
+        return s.ok() ? Status::OK() : s.error();
       }
       Result<auth::Principal> p = authn->PrincipalOfKey(key);
       return p.ok() ? Status::OK() : p.error();
