@@ -556,11 +556,7 @@ TEST_F(RecoveryDamageTest, CompactNamesADamagedSnapshotItReplaces) {
   ASSERT_TRUE(files.ok()) << files.error();
   ASSERT_GE(files->size(), 2u);
   const std::string newest = files->front().path;
-  {
-    std::fstream out(newest, std::ios::in | std::ios::out | std::ios::binary);
-    out.seekp(100);
-    out.write("XXXX", 4);
-  }
+  FlipByte(newest, 100);
   Result<CompactReport> c = Compact(options_.data_dir, false, nullptr, &fs_);
   ASSERT_TRUE(c.ok()) << c.error();
   ASSERT_EQ(c->snapshots_skipped.size(), 1u);
