@@ -303,5 +303,161 @@ TEST_P(StoreConformance, GetPauseOfMissingSessionIsNotFound) {
   EXPECT_THAT(db().GetPause(kAlice, "nope"), FailsWith(StatusCode::kNotFound));
 }
 
+// ------------------------------------------- raw transitions and pauses
+
+// SPEC §2.1: "the session has an active pause" and "the session is paused
+// or intervening" always agree, however the session got there. A raw
+// pause_requested (or a PATCH to paused) makes the record the pause route
+// would, so the pause routes can take the session on from there.
+TEST_P(StoreConformance, ARawPauseMakesAPauseRecordTheRoutesWorkOn) {
+  SessionIn(SessionStatus::kRunning, "raw");
+  Advance(5);
+  Transition("raw", SessionEvent::kPauseRequested);
+  Pause p = Must(db().GetPause(kAlice, "raw"));
+  EXPECT_EQ(p.status, PauseStatus::kPaused);
+  EXPECT_EQ(p.reason, "pause_requested");
+  EXPECT_EQ(p.requested_by, "alice");
+  EXPECT_EQ(p.requested_at, kT0 + 5);
+  EXPECT_FALSE(p.pause_id.empty());
+
+  PauseResult started = Must(db().StartIntervention(
+      kAlice, "raw", {.intervention_by = "op", .intervention_id = "iv-1"}));
+  EXPECT_EQ(started.pause.pause_id, p.pause_id);
+  EXPECT_EQ(started.session.status, SessionStatus::kIntervening);
+  PauseResult resumed =
+      Must(db().ResumeSession(kAlice, "raw", {.resumed_by = "op"}));
+  EXPECT_EQ(resumed.session.status, SessionStatus::kRunning);
+  EXPECT_EQ(resumed.pause.status, PauseStatus::kResumed);
+
+  // The same through PATCH.
+  SessionIn(SessionStatus::kRunning, "patched");
+  Must(db().UpdateSession(kAlice, "patched",
+                          {.status = SessionStatus::kPaused}));
+  EXPECT_EQ(Must(db().GetPause(kAlice, "patched")).status,
+            PauseStatus::kPaused);
+  EXPECT_THAT(db().PauseSession(kAlice, "patched", {"again", "op"}),
+              FailsWith(StatusCode::kAlreadyPaused));
+  Must(db().ResumeSession(kAlice, "patched", {.resumed_by = "op"}));
+  EXPECT_EQ(Get("patched").status, SessionStatus::kRunning);
+}
+
+// A raw intervention_started after an intervention completed starts a new
+// one (a new interventionId, the completion fields cleared), as the route
+// does; the raw intervention_completed records who completed it.
+TEST_P(StoreConformance, ARawInterventionAfterACompletedOneStartsANewOne) {
+  SessionIn(SessionStatus::kPaused, "s-1");
+  Must(db().StartIntervention(
+      kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-1"}));
+  Must(db().CompleteIntervention(
+      kAlice, "s-1",
+      {.intervention_id = "iv-1", .completed_by = "op", .guidance = "first"}));
+  Advance(7);
+  Transition("s-1", SessionEvent::kInterventionStarted);
+  Pause p = Must(db().GetPause(kAlice, "s-1"));
+  EXPECT_EQ(p.status, PauseStatus::kIntervening);
+  ASSERT_TRUE(p.intervention_id.has_value());
+  EXPECT_NE(*p.intervention_id, "iv-1");
+  EXPECT_EQ(p.intervention_by, "alice");
+  EXPECT_EQ(p.intervention_started_at, kT0 + 7);
+  EXPECT_FALSE(p.intervention_completed_at.has_value());
+  EXPECT_FALSE(p.guidance.has_value());
+
+  // The old id's completion is a replay and changes nothing...
+  PauseResult old = Must(db().CompleteIntervention(
+      kAlice, "s-1",
+      {.intervention_id = "iv-1", .completed_by = "op", .guidance = "second"}));
+  EXPECT_FALSE(old.created);
+  EXPECT_EQ(old.pause.status, PauseStatus::kIntervening);
+  EXPECT_FALSE(old.pause.guidance.has_value());
+  // ...and the new one completes under its own id.
+  PauseResult done = Must(db().CompleteIntervention(
+      kAlice, "s-1",
+      {.intervention_id = *p.intervention_id, .completed_by = "op",
+       .guidance = "second"}));
+  EXPECT_TRUE(done.created);
+  EXPECT_EQ(done.pause.status, PauseStatus::kPaused);
+  EXPECT_EQ(done.pause.guidance, "second");
+
+  Advance(3);
+  Transition("s-1", SessionEvent::kInterventionStarted);
+  Transition("s-1", SessionEvent::kInterventionCompleted);
+  Pause raw = Must(db().GetPause(kAlice, "s-1"));
+  EXPECT_EQ(raw.status, PauseStatus::kPaused);
+  EXPECT_EQ(raw.intervention_completed_by, "alice");
+  EXPECT_EQ(raw.intervention_completed_at, kT0 + 10);
+}
+
+// Idempotency by interventionId holds for every intervention the session
+// had, not only the pause's latest: a late retry of an earlier start or
+// completion answers with the record as it is now and starts nothing.
+TEST_P(StoreConformance, AnEarlierInterventionsRetryIsAReplay) {
+  SessionIn(SessionStatus::kPaused, "s-1");
+  Must(db().StartIntervention(
+      kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-1"}));
+  Must(db().CompleteIntervention(
+      kAlice, "s-1",
+      {.intervention_id = "iv-1", .completed_by = "op", .guidance = "first"}));
+  Must(db().StartIntervention(
+      kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-2"}));
+
+  PauseResult complete1 = Must(db().CompleteIntervention(
+      kAlice, "s-1",
+      {.intervention_id = "iv-1", .completed_by = "op", .guidance = "first"}));
+  EXPECT_FALSE(complete1.created);
+  EXPECT_EQ(complete1.pause.intervention_id, "iv-2");
+  EXPECT_EQ(complete1.session.status, SessionStatus::kIntervening);
+
+  Must(db().CompleteIntervention(
+      kAlice, "s-1",
+      {.intervention_id = "iv-2", .completed_by = "op", .guidance = "second"}));
+  PauseResult start1 = Must(db().StartIntervention(
+      kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-1"}));
+  EXPECT_FALSE(start1.created);
+  EXPECT_EQ(start1.pause.intervention_id, "iv-2");
+  EXPECT_EQ(start1.pause.guidance, "second");
+  EXPECT_EQ(Get("s-1").status, SessionStatus::kPaused);
+
+  // Across pause records too: after a resume and a new pause, iv-1 still
+  // names the first record's intervention.
+  Must(db().ResumeSession(kAlice, "s-1", {.resumed_by = "op"}));
+  const std::string second_pause = RequestPause("s-1").pause.pause_id;
+  PauseResult late = Must(db().StartIntervention(
+      kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-1"}));
+  EXPECT_FALSE(late.created);
+  EXPECT_NE(late.pause.pause_id, second_pause);
+  EXPECT_EQ(Get("s-1").status, SessionStatus::kPaused);
+  EXPECT_EQ(Must(db().GetPause(kAlice, "s-1")).pause_id, second_pause);
+}
+
+// A pause holds kMaxInterventionsPerPause interventions (the current and
+// the earlier ones it remembers for replays); the next is refused with a
+// clear way out, and the session stays as it was.
+TEST_P(StoreConformance, APauseHoldsAtMostItsInterventionCap) {
+  SessionIn(SessionStatus::kPaused, "s-1");
+  for (size_t i = 0; i < kMaxInterventionsPerPause; ++i) {
+    const std::string id = "iv-" + std::to_string(i);
+    Must(db().StartIntervention(
+        kAlice, "s-1", {.intervention_by = "op", .intervention_id = id}));
+    Must(db().CompleteIntervention(
+        kAlice, "s-1", {.intervention_id = id, .completed_by = "op"}));
+  }
+  EXPECT_THAT(db().StartIntervention(kAlice, "s-1",
+                                     {.intervention_by = "op",
+                                      .intervention_id = "iv-one-more"}),
+              FailsWith(StatusCode::kConflict));
+  EXPECT_EQ(Get("s-1").status, SessionStatus::kPaused);
+  // Every one of them is still a replay.
+  EXPECT_FALSE(Must(db().StartIntervention(
+                        kAlice, "s-1",
+                        {.intervention_by = "op", .intervention_id = "iv-0"}))
+                   .created);
+  Must(db().ResumeSession(kAlice, "s-1", {.resumed_by = "op"}));
+  RequestPause("s-1");
+  Must(db().StartIntervention(kAlice, "s-1",
+                              {.intervention_by = "op",
+                               .intervention_id = "iv-one-more"}));
+  EXPECT_EQ(Get("s-1").status, SessionStatus::kIntervening);
+}
+
 }  // namespace
 }  // namespace acpstore::conformance

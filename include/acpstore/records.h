@@ -441,7 +441,17 @@ struct Pause {
   std::optional<TimestampMs> resumed_at;
   std::optional<std::string> resume_metadata;
   TimestampMs updated_at = 0;
+  // The ids of this pause's interventions before the current one
+  // (intervention_id), oldest first: a repeated start or complete of one of
+  // them is a replay, never a new intervention. At most
+  // kMaxInterventionsPerPause - 1 entries.
+  std::vector<std::string> earlier_intervention_ids;
 };
+
+// Interventions one pause record holds (the current one and the earlier
+// ones); past it, starting another answers kConflict: resume, then pause
+// again.
+inline constexpr size_t kMaxInterventionsPerPause = 32;
 
 struct PauseRequest {
   std::string reason;

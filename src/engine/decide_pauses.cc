@@ -5,8 +5,11 @@
 // interventionId, ResumeSession by resumeId; a replay returns the record
 // as it is now with created = false.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/uuid.h"
 #include "engine/decide.h"
@@ -26,6 +29,46 @@ Decision<PauseResult> Replay(const SessionEntry& e, const Pause& pause) {
 Status NoActivePause() {
   return Status::NotPaused("the session has no active pause");
 }
+
+// The session's pause record that holds intervention `id`, current or
+// earlier (ids are the routes' idempotency keys within the session).
+const Pause* WithIntervention(const SessionEntry& e, std::string_view id) {
+  const std::vector<Pause>& all = e.pauses.records();
+  for (auto p = all.rbegin(); p != all.rend(); ++p) {
+    if (p->intervention_id == id) return &*p;
+    for (const std::string& earlier : p->earlier_intervention_ids) {
+      if (earlier == id) return &*p;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Status BeginIntervention(Pause* p, std::optional<std::string> id,
+                         std::string by, TimestampMs now) {
+  if (p->intervention_id) {
+    if (p->earlier_intervention_ids.size() + 1 >= kMaxInterventionsPerPause) {
+      return Status::Conflict(
+                 "this pause has had " +
+                 std::to_string(kMaxInterventionsPerPause) +
+                 " interventions, the most one pause holds: resume the "
+                 "session, then pause it again")
+          .With("pauseId", p->pause_id);
+    }
+    p->earlier_intervention_ids.push_back(std::move(*p->intervention_id));
+  }
+  p->status = PauseStatus::kIntervening;
+  p->intervention_id = id ? std::move(*id) : base::NewUuidV4();
+  p->intervention_by = std::move(by);
+  p->intervention_started_at = now;
+  p->intervention_completed_by.reset();
+  p->intervention_completed_at.reset();
+  p->guidance.reset();
+  return Status::OK();
+}
+
+namespace {
 
 // Session and pause moved together by `event`.
 Result<Decision<PauseResult>> Move(const SessionEntry& e, SessionEvent event,
@@ -91,26 +134,21 @@ Result<Decision<PauseResult>> DecideStartIntervention(
   if (e == nullptr) return SessionNotFound(session_id);
   const Pause* active = e->pauses.Active();
   if (active == nullptr) return NoActivePause();
-  bool same_id = req.intervention_id &&
-                 active->intervention_id == req.intervention_id;
+  // Started before (in progress, completed, or followed by others): a
+  // replay, whatever happened after it.
+  if (req.intervention_id) {
+    if (const Pause* held = WithIntervention(*e, *req.intervention_id)) {
+      return Replay(*e, *held);
+    }
+  }
   if (active->status == PauseStatus::kIntervening) {
-    if (same_id) return Replay(*e, *active);
     return Status::NotPaused("an intervention is already in progress")
         .With("status", ToString(active->status));
   }
-  // Started and already completed under this id: still a replay.
-  if (same_id && active->intervention_completed_at) {
-    return Replay(*e, *active);
-  }
   Pause p = *active;
-  p.status = PauseStatus::kIntervening;
-  p.intervention_id =
-      req.intervention_id ? std::move(*req.intervention_id) : base::NewUuidV4();
-  p.intervention_by = std::move(req.intervention_by);
-  p.intervention_started_at = ctx.now;
-  p.intervention_completed_by.reset();
-  p.intervention_completed_at.reset();
-  p.guidance.reset();
+  ACPSTORE_RETURN_IF_ERROR(BeginIntervention(&p, std::move(req.intervention_id),
+                                             std::move(req.intervention_by),
+                                             ctx.now));
   return Move(*e, SessionEvent::kInterventionStarted, std::move(p), ctx);
 }
 
@@ -120,13 +158,15 @@ Result<Decision<PauseResult>> DecideCompleteIntervention(
   const SessionEntry* e = state.FindSession(scope, session_id);
   if (e == nullptr) return SessionNotFound(session_id);
   const Pause* active = e->pauses.Active();
-  const Pause* current = active != nullptr ? active : e->pauses.Latest();
-  if (current != nullptr && current->intervention_id == req.intervention_id &&
-      current->intervention_completed_at) {
-    return Replay(*e, *current);
-  }
-  if (active == nullptr || active->status != PauseStatus::kIntervening ||
-      active->intervention_id != req.intervention_id) {
+  const bool in_progress = active != nullptr &&
+                           active->status == PauseStatus::kIntervening &&
+                           active->intervention_id == req.intervention_id;
+  if (!in_progress) {
+    // Completed before (an intervention ends before the next starts): a
+    // replay, whatever happened after it.
+    if (const Pause* held = WithIntervention(*e, req.intervention_id)) {
+      return Replay(*e, *held);
+    }
     return Status::NotPaused("no intervention with this id is in progress")
         .With("interventionId", req.intervention_id);
   }

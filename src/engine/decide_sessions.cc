@@ -46,36 +46,65 @@ Result<Session> Transitioned(const Session& session, SessionEvent event,
   return s;
 }
 
-// A raw transition may move a session with an active pause record. Keep
-// the record in step in the same mutation, so "an active pause" always
-// means "the session is paused or intervening" and a later PauseSession
-// is not refused by a stale record. `d` holds the transitioned session.
-static void SyncActivePause(const SessionEntry& e, SessionEvent event,
-                            TimestampMs now, Decision<Session>* d) {
-  if (const Pause* active = e.pauses.Active()) {
-    Pause p = *active;
-    SessionStatus to = d->result.status;
-    if (event == SessionEvent::kInterventionStarted &&
-        p.status == PauseStatus::kPaused) {
-      p.status = PauseStatus::kIntervening;
-      p.intervention_started_at = now;
-    } else if (event == SessionEvent::kInterventionCompleted &&
-               p.status == PauseStatus::kIntervening) {
-      p.status = PauseStatus::kPaused;
-      p.intervention_completed_at = now;
-    } else if (to != SessionStatus::kPaused &&
-               to != SessionStatus::kIntervening) {
-      p.status = PauseStatus::kResumed;
-      p.resumed_at = now;
-      // Canonical metadata: one key, an event name needing no escapes.
-      p.resume_metadata =
-          "{\"reason\":\"" + std::string(ToString(event)) + "\"}";
-    } else {
-      return;
+// A raw transition (or a PATCH of the status) keeps the session's pause
+// record in step in the same mutation, so "an active pause" always means
+// "the session is paused or intervening" (SPEC §2.1): the pause routes
+// then work on a session paused this way, and a later PauseSession is not
+// refused by a stale record. The key that made the transition stands in
+// for the routes' requestedBy / interventionBy / completedBy, and the
+// event's name for the reason. `d` holds the transitioned session.
+static Status SyncActivePause(const SessionEntry& e, SessionEvent event,
+                              const Scope& scope, TimestampMs now,
+                              Decision<Session>* d) {
+  const SessionStatus to = d->result.status;
+  const bool paused_after =
+      to == SessionStatus::kPaused || to == SessionStatus::kIntervening;
+  const Pause* active = e.pauses.Active();
+  Pause p;
+  if (active != nullptr) {
+    p = *active;
+  } else if (paused_after) {
+    // pause_requested, or a session left paused without a record by an
+    // earlier release: a record as the pause route would make it.
+    p.pause_id = base::NewUuidV4();
+    p.session_id = e.session.id;
+    p.tenant_id = e.session.tenant_id;
+    p.owner_key_id = e.session.owner_key_id;
+    p.status = PauseStatus::kPaused;
+    p.reason = std::string(ToString(event));
+    p.requested_by = scope.owner_key_id;
+    p.requested_at = now;
+    if (to == SessionStatus::kIntervening) {
+      ACPSTORE_RETURN_IF_ERROR(
+          BeginIntervention(&p, std::nullopt, scope.owner_key_id, now));
     }
     p.updated_at = now;
     d->mutation.UpsertPause(std::move(p));
+    return Status::OK();
+  } else {
+    return Status::OK();
   }
+  if (event == SessionEvent::kInterventionStarted &&
+      p.status == PauseStatus::kPaused) {
+    ACPSTORE_RETURN_IF_ERROR(
+        BeginIntervention(&p, std::nullopt, scope.owner_key_id, now));
+  } else if (event == SessionEvent::kInterventionCompleted &&
+             p.status == PauseStatus::kIntervening) {
+    p.status = PauseStatus::kPaused;
+    p.intervention_completed_by = scope.owner_key_id;
+    p.intervention_completed_at = now;
+  } else if (!paused_after) {
+    p.status = PauseStatus::kResumed;
+    p.resumed_at = now;
+    // Canonical metadata: one key, an event name needing no escapes.
+    p.resume_metadata =
+        "{\"reason\":\"" + std::string(ToString(event)) + "\"}";
+  } else {
+    return Status::OK();
+  }
+  p.updated_at = now;
+  d->mutation.UpsertPause(std::move(p));
+  return Status::OK();
 }
 
 Result<Decision<Session>> DecideCreateSession(const StoreState& state,
@@ -167,7 +196,9 @@ Result<Decision<Session>> DecideUpdateSession(const StoreState& state,
   Decision<Session> d;
   d.result = s;
   d.mutation.UpsertSession(std::move(s));
-  if (event) SyncActivePause(*e, *event, ctx.now, &d);
+  if (event) {
+    ACPSTORE_RETURN_IF_ERROR(SyncActivePause(*e, *event, scope, ctx.now, &d));
+  }
   return d;
 }
 
@@ -184,7 +215,7 @@ Result<Decision<Session>> DecideTransitionSession(const StoreState& state,
   d.result = s;
   d.mutation.UpsertSession(std::move(s));
 
-  SyncActivePause(*e, event, ctx.now, &d);
+  ACPSTORE_RETURN_IF_ERROR(SyncActivePause(*e, event, scope, ctx.now, &d));
   return d;
 }
 

@@ -5,6 +5,8 @@
 #ifndef ACPSTORE_ENGINE_DECIDE_UTIL_H_
 #define ACPSTORE_ENGINE_DECIDE_UTIL_H_
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "acpstore/records.h"
@@ -22,6 +24,13 @@ Status ActionNotFound(std::string_view action_id);
 // kInvalidTransition (details "status", "event") when not allowed.
 Result<Session> Transitioned(const Session& session, SessionEvent event,
                              TimestampMs now);
+
+// `p` (an active record in `paused`) starts an intervention under `id` (a
+// UUIDv4 if none) by `by` at `now`: its current intervention, if any,
+// becomes an earlier one and the completion fields are cleared.
+// kConflict past kMaxInterventionsPerPause.
+Status BeginIntervention(Pause* p, std::optional<std::string> id,
+                         std::string by, TimestampMs now);
 
 }  // namespace acpstore::engine
 

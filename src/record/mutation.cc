@@ -51,7 +51,11 @@ size_t PauseBytes(const Pause& p) {
          OptBytes(p.metadata) + OptBytes(p.intervention_id) +
          OptBytes(p.intervention_by) + OptBytes(p.intervention_completed_by) +
          OptBytes(p.guidance) + OptBytes(p.resume_id) + OptBytes(p.resumed_by) +
-         OptBytes(p.resume_metadata);
+         OptBytes(p.resume_metadata) + [&] {
+           size_t n = p.earlier_intervention_ids.capacity() * sizeof(std::string);
+           for (const std::string& id : p.earlier_intervention_ids) n += id.size();
+           return n;
+         }();
 }
 
 }  // namespace

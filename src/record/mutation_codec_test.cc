@@ -57,7 +57,8 @@ auto Fields(const Pause& p) {
       p.idempotency_key, p.reason, p.requested_by, p.requested_at, p.metadata,
       p.intervention_id, p.intervention_by, p.intervention_started_at,
       p.intervention_completed_by, p.intervention_completed_at, p.guidance,
-      p.resume_id, p.resumed_by, p.resumed_at, p.resume_metadata, p.updated_at);
+      p.resume_id, p.resumed_by, p.resumed_at, p.resume_metadata, p.updated_at,
+      p.earlier_intervention_ids);
 }
 
 void ExpectSameOp(const MutationOp& a, const MutationOp& b) {
@@ -184,6 +185,36 @@ TEST(MutationCodecTest, NewerVersionsAreRefusedNamingBothVersions) {
                 "; this acpstore reads versions up to " +
                 std::to_string(format::kSessionVersion)),
             std::string::npos)
+      << s;
+}
+
+// Pause version 2 added earlier_intervention_ids (bit 12). A version 1
+// record (0.1.0's, without the bit) still reads back; a version 1 record
+// claiming the bit is damage, not a format this build may guess at.
+TEST(MutationCodecTest, APauseOfVersion1ReadsAndMayNotCarryBit12) {
+  RandomRecords r(5);
+  Pause p = r.RandomPause();
+  p.earlier_intervention_ids.clear();
+  std::string bytes;
+  EncodePause(p, &bytes);
+  ASSERT_EQ(bytes[0], 2);
+  bytes[0] = 1;
+  std::string_view input = bytes;
+  Pause back;
+  ASSERT_TRUE(DecodePause(&input, &back).ok());
+  EXPECT_EQ(Fields(back), Fields(p));
+
+  p.earlier_intervention_ids = {"i-1", "i-2"};
+  bytes.clear();
+  EncodePause(p, &bytes);
+  input = bytes;
+  ASSERT_TRUE(DecodePause(&input, &back).ok());
+  EXPECT_EQ(back.earlier_intervention_ids, p.earlier_intervention_ids);
+  bytes[0] = 1;
+  input = bytes;
+  Status s = DecodePause(&input, &back);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s;
+  EXPECT_NE(s.message().find("unknown presence bits 4096"), std::string::npos)
       << s;
 }
 

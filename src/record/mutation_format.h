@@ -25,7 +25,8 @@ inline constexpr uint8_t kMutationVersion = 1;
 inline constexpr uint8_t kSessionVersion = 1;
 inline constexpr uint8_t kEventVersion = 1;
 inline constexpr uint8_t kActionVersion = 1;
-inline constexpr uint8_t kPauseVersion = 1;
+// 2: earlier_intervention_ids (bit 12).
+inline constexpr uint8_t kPauseVersion = 2;
 
 // Op tags (one byte). 0 is never written.
 enum class OpTag : uint8_t {
@@ -113,7 +114,9 @@ inline constexpr uint32_t kResumeId = 1u << 8;
 inline constexpr uint32_t kResumedBy = 1u << 9;
 inline constexpr uint32_t kResumedAt = 1u << 10;
 inline constexpr uint32_t kResumeMetadata = 1u << 11;
-inline constexpr uint32_t kAll = (1u << 12) - 1;
+inline constexpr uint32_t kAllVersion1 = (1u << 12) - 1;
+inline constexpr uint32_t kEarlierInterventionIds = 1u << 12;  // version 2
+inline constexpr uint32_t kAll = (1u << 13) - 1;
 }  // namespace pause_bit
 
 }  // namespace acpstore::record::format

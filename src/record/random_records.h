@@ -145,6 +145,9 @@ class RandomRecords {
     p.resumed_by = OptString();
     p.resumed_at = OptTime();
     p.resume_metadata = OptString();
+    for (uint64_t i = Uniform(3); i > 0; --i) {
+      p.earlier_intervention_ids.push_back(String());
+    }
     p.updated_at = Time();
     return p;
   }

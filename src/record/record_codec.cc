@@ -391,7 +391,10 @@ void EncodePause(const Pause& x, std::string* dst) {
                Bit(x.guidance, b::kGuidance) | Bit(x.resume_id, b::kResumeId) |
                Bit(x.resumed_by, b::kResumedBy) |
                Bit(x.resumed_at, b::kResumedAt) |
-               Bit(x.resume_metadata, b::kResumeMetadata));
+               Bit(x.resume_metadata, b::kResumeMetadata) |
+               (x.earlier_intervention_ids.empty()
+                    ? 0u
+                    : b::kEarlierInterventionIds));
   PutString(dst, x.pause_id);
   PutString(dst, x.session_id);
   PutString(dst, x.tenant_id);
@@ -412,6 +415,11 @@ void EncodePause(const Pause& x, std::string* dst) {
   PutOpt(dst, x.resumed_by);
   PutOpt(dst, x.resumed_at);
   PutOpt(dst, x.resume_metadata);
+  if (!x.earlier_intervention_ids.empty()) {
+    base::PutVarint32(dst,
+                      static_cast<uint32_t>(x.earlier_intervention_ids.size()));
+    for (const std::string& id : x.earlier_intervention_ids) PutString(dst, id);
+  }
   PutInt64(dst, x.updated_at);
 }
 
@@ -419,8 +427,11 @@ Status DecodePause(ByteReader* in, Pause* out) {
   namespace b = f::pause_bit;
   Pause x;
   uint32_t p = 0;
-  ACPSTORE_RETURN_IF_ERROR(
-      ReadPrologue(in, "pause", f::kPauseVersion, b::kAll, &p));
+  // Version 1 had no bit 12.
+  const bool version1 = !in->rest().empty() && in->rest()[0] == 1;
+  ACPSTORE_RETURN_IF_ERROR(ReadPrologue(in, "pause", f::kPauseVersion,
+                                        version1 ? b::kAllVersion1 : b::kAll,
+                                        &p));
   ACPSTORE_RETURN_IF_ERROR(in->String("pause.pause_id", &x.pause_id));
   ACPSTORE_RETURN_IF_ERROR(in->String("pause.session_id", &x.session_id));
   ACPSTORE_RETURN_IF_ERROR(in->String("pause.tenant_id", &x.tenant_id));
@@ -457,6 +468,21 @@ Status DecodePause(ByteReader* in, Pause* out) {
       in->OptInt64("pause.resumed_at", p, b::kResumedAt, &x.resumed_at));
   ACPSTORE_RETURN_IF_ERROR(in->OptString(
       "pause.resume_metadata", p, b::kResumeMetadata, &x.resume_metadata));
+  if ((p & b::kEarlierInterventionIds) != 0) {
+    uint32_t n = 0;
+    ACPSTORE_RETURN_IF_ERROR(
+        in->Varint32("pause.earlier_intervention_ids count", &n));
+    // Present only when non-empty; each id takes at least its length byte.
+    if (n == 0 || n > in->rest().size()) {
+      return in->Corrupt("pause.earlier_intervention_ids: count " +
+                         std::to_string(n) + " is not possible here");
+    }
+    x.earlier_intervention_ids.resize(n);
+    for (std::string& id : x.earlier_intervention_ids) {
+      ACPSTORE_RETURN_IF_ERROR(
+          in->String("pause.earlier_intervention_ids", &id));
+    }
+  }
   ACPSTORE_RETURN_IF_ERROR(in->Int64("pause.updated_at", &x.updated_at));
   *out = std::move(x);
   return Status::OK();

@@ -76,10 +76,11 @@ void LeaseAction(Call& call) {
 Result<std::string> Claim(const Call& call, const std::string& token,
                           std::optional<int64_t> attempt) {
   if (!attempt) {
-    // Only this route may make an attempt claim; a token never is one.
-    if (ParseAttemptLeaseClaim(token)) {
-      return Status::StaleLease("lease token is not the current one");
-    }
+    // Only this route may make an attempt claim; a token never is one, so
+    // it names no lease: the empty token, which the store checks like any
+    // other (404 for a missing action, then 409 stale_lease with its
+    // status).
+    if (ParseAttemptLeaseClaim(token)) return std::string();
     return token;
   }
   if (call.principal.role != auth::Role::kService) {
@@ -97,7 +98,7 @@ void HeartbeatAction(Call& call) {
   if (FailedParse(call, b)) return;
   Result<std::string> claim = Claim(call, b->lease_token, std::nullopt);
   if (FailedParse(call, claim)) return;
-  call.ctx.store->HeartbeatAction(call.scope, call.Param(0), b->lease_token,
+  call.ctx.store->HeartbeatAction(call.scope, call.Param(0), *claim,
                                   b->lease_ms, Reply<Action>(call, ActionOk));
 }
 

@@ -175,9 +175,19 @@ TEST_F(ServiceHttpTest, OtherRolesMustShowTheLeaseToken) {
   r = w.Post("/v1/actions/a1/complete", R"({"leaseToken":"#attempt:1"})");
   EXPECT_EQ(r.status, 409) << r.body;
   EXPECT_EQ(r.ErrorCode(), "stale_lease");
+  EXPECT_EQ(r.Json().at("error").at("status"), "leased") << r.body;
   r = w.Post("/v1/actions/a1/heartbeat",
              R"({"leaseToken":"#attempt:1","leaseMs":5000})");
   EXPECT_EQ(r.ErrorCode(), "stale_lease") << r.body;
+  // Checked in the store's order: an action that does not exist is 404
+  // (found by a probe: the forged claim was refused as stale first).
+  for (const char* verb : {"complete", "fail", "heartbeat"}) {
+    r = w.Post(std::string("/v1/actions/nope/") + verb,
+               verb == std::string("heartbeat")
+                   ? R"({"leaseToken":"#attempt:1","leaseMs":5000})"
+                   : R"({"leaseToken":"#attempt:1"})");
+    EXPECT_EQ(r.status, 404) << verb << " " << r.body;
+  }
   r = w.Post("/v1/actions/a1/complete", "{}");
   EXPECT_EQ(r.status, 400) << r.body;
 }
