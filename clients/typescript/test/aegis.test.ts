@@ -160,6 +160,23 @@ describe('sessionStore', () => {
     await assert.rejects(profile.sessionStore.update({ ...u, status: 'running' }, A), /cannot change from closed to running/);
   });
 
+  test("validationWarnings over acpstore's limits: the last 50 kept, long texts cut (as import-aegis does)", async () => {
+    // Aegis sets no limit; acpstore keeps at most 50 of at most 1,024 bytes each.
+    const many = Array.from({ length: 60 }, (_, i) => ({ code: `w${i}`, message: `m${i}` }));
+    const rec = sessionRecord(A, { validationWarnings: many });
+    await profile.sessionStore.create(rec);
+    const got = await profile.sessionStore.get(rec.id, A);
+    assert.deepEqual(got?.validationWarnings, many.slice(10));
+    // Cut at a character boundary: 'x' and 600 two-byte characters keep 'x' and 511 of them.
+    const long = [{ code: 'c'.repeat(1030), message: `x${'\u00e9'.repeat(600)}` }];
+    const u = await profile.sessionStore.update({ ...rec, validationWarnings: long }, A);
+    assert.deepEqual(u?.validationWarnings, [{ code: 'c'.repeat(1024), message: `x${'\u00e9'.repeat(511)}` }]);
+    const u2 = await profile.sessionStore.update({ ...rec, status: 'running', validationWarnings: many }, A);
+    assert.equal(u2?.status, 'running');
+    assert.equal(u2?.validationWarnings?.length, 50);
+    assert.equal(u2?.validationWarnings?.[0]?.code, 'w10');
+  });
+
   test('list: limits, statuses [], updatedAfter strict, newest first, scope', async () => {
     const scope = { tenantId: 'tenant-list', ownerKeyId: 'o' };
     const ids: string[] = [];
@@ -229,6 +246,55 @@ describe('eventStore', () => {
     assert.deepEqual(viaFull, f);
     assert.deepEqual(Object.keys(viaMinimal.payload as object), ['z', 'a', 'big']);
     await full.stop();
+  });
+
+  test('a lone UTF-16 surrogate becomes U+FFFD (as import-aegis does), in payload strings and keys', async () => {
+    // Agent output cut in the middle of an emoji; acpstore (UTF-8) refuses it.
+    // Aegis does not await append, so a refusal would lose the event.
+    const input = {
+      ...A,
+      sessionId: 'ev-surrogate',
+      eventType: 'message.delta',
+      payload: { text: 'cut \ud83d', 'k\udc00': ['whole \ud83d\ude00', '\udc00x\ud83d', '\\ud83d'] },
+    };
+    const scrubbed = { text: 'cut \ufffd', 'k\ufffd': ['whole \ud83d\ude00', '\ufffdx\ufffd', '\\ud83d'] };
+    const r = await profile.eventStore.append(input);
+    assert.deepEqual(r.payload, scrubbed);
+    const unawaited = profile.eventStore.append({ ...input, eventType: 'thinking.\ud83d', payload: '\ud83d' });
+    const r2 = await unawaited;
+    assert.equal(r2.eventSeq, 2);
+    assert.equal(r2.eventType, 'thinking.\ufffd');
+    const listed = await profile.eventStore.list({ ...A, sessionId: 'ev-surrogate' });
+    assert.deepEqual(listed, [r, r2]);
+    assert.equal(listed[1]?.payload, '\ufffd');
+  });
+
+  test('a lone surrogate in the other free text (warnings, metadata, pause texts) becomes U+FFFD', async () => {
+    const rec = sessionRecord(A, {
+      validationWarnings: [{ code: 'w\ud83d', message: 'm\udc00' }],
+      backendMetadata: { 'model\ud83d': 'opus\ud83d' },
+    });
+    await profile.sessionStore.create(rec);
+    const got = await profile.sessionStore.get(rec.id, A);
+    assert.deepEqual(got?.validationWarnings, [{ code: 'w\ufffd', message: 'm\ufffd' }]);
+    assert.deepEqual(got?.backendMetadata, { 'model\ufffd': 'opus\ufffd' });
+    assert.ok(got);
+    await profile.sessionStore.update({ ...got, status: 'running' }, A);
+    const ps = profile.pauseInterventionStore;
+    const p = await ps.pause({ ...A, sessionId: rec.id, reason: 'r\ud83d', requestedBy: 'b\ud83d', metadata: { n: 'v\ud83d' } });
+    assert.equal(p.reason, 'r\ufffd');
+    assert.equal(p.requestedBy, 'b\ufffd');
+    assert.deepEqual(p.metadata, { n: 'v\ufffd' });
+    const iv = await ps.startIntervention({ ...A, sessionId: rec.id, interventionId: 'iv-s', interventionBy: 'i\ud83d' });
+    assert.equal(iv?.interventionBy, 'i\ufffd');
+    const done = await ps.completeIntervention({ ...A, sessionId: rec.id, interventionId: 'iv-s', completedBy: 'c\ud83d', guidance: 'g\ud83d' });
+    assert.equal(done?.interventionCompletedBy, 'c\ufffd');
+    assert.equal(done?.guidance, 'g\ufffd');
+    const resumed = await ps.resume({ ...A, sessionId: rec.id, resumeId: 'r-s', resumedBy: 'r\ud83d', resumeMetadata: { k: '\ud83d' } });
+    assert.equal(resumed?.resumedBy, 'r\ufffd');
+    assert.deepEqual(resumed?.resumeMetadata, { k: '\ufffd' });
+    const a = await profile.actionQueue.enqueue({ ...A, sessionId: rec.id, actionId: 'act-surrogate', type: 'prompt', metadata: { m: '\udc00' } });
+    assert.deepEqual(a.metadata, { m: '\ufffd' });
   });
 
   test('validation order and classes', async () => {
@@ -403,6 +469,117 @@ describe('pauseInterventionStore', () => {
     );
     await throwsClass(ps.getActive(rec.id, { tenantId: '', ownerKeyId: 'o' }), AcpValidationError);
   });
+  test('pause a session Aegis has no record of (a legacy one), and retry after a partial failure', async () => {
+    // Aegis's store pauses any session id; acpstore pauses only a running
+    // session, so the row the profile creates for it is started first.
+    const ps = profile.pauseInterventionStore;
+    const p = await ps.pause({ ...A, sessionId: 'legacy-1', pauseId: 'lp-1', reason: 'hold', requestedBy: 'ops' });
+    assert.equal(p.status, 'paused');
+    assert.equal(p.pauseId, 'lp-1');
+    assert.equal((await ps.getActive('legacy-1', A))?.pauseId, 'lp-1');
+    assert.equal((await profile.sessionStore.get('legacy-1', A))?.status, 'paused');
+    assert.equal((await ps.resume({ ...A, sessionId: 'legacy-1', resumeId: 'lr-1', resumedBy: 'ops' }))?.status, 'resumed');
+    await throwsClass(ps.pause({ ...A, sessionId: 'legacy-1', pauseId: 'lp-1', reason: 'hold', requestedBy: 'ops' }), AcpDurableIdentityError, 'already exists');
+    assert.equal((await ps.pause({ ...A, sessionId: 'legacy-1', pauseId: 'lp-2', reason: 'again', requestedBy: 'ops' })).status, 'paused');
+
+    // A legacy session whose events came first: its row is already there, initializing.
+    await profile.eventStore.append({ ...A, sessionId: 'legacy-2', eventType: 'message.delta', payload: 'x' });
+    assert.equal((await ps.pause({ ...A, sessionId: 'legacy-2', reason: 'hold', requestedBy: 'ops' })).status, 'paused');
+
+    // A pause that fails after making the row: its start is lost on the way,
+    // or the pause itself once the session runs (a missing session's pause
+    // is POST /pause (404), create, /pause (initializing), /transitions,
+    // /pause). A retry pauses.
+    for (const [step, nth] of [['/transitions', 1], ['/pause', 3]] as const) {
+      let seen = 0;
+      let failed = false;
+      const flaky: typeof fetch = (url, init) => {
+        const u = typeof url === 'string' ? url : url instanceof URL ? url.href : url.url;
+        if (u.endsWith(step) && init?.method === 'POST' && ++seen === nth) {
+          failed = true;
+          return Promise.reject(new TypeError('fetch failed'));
+        }
+        return fetch(url, init);
+      };
+      const p2 = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors, fetch: flaky });
+      await p2.start();
+      const id = `legacy-flaky${step.replace('/', '-')}`;
+      const input = { ...A, sessionId: id, pauseId: `fp${step.replace('/', '-')}`, reason: 'hold', requestedBy: 'ops' };
+      await assert.rejects(p2.pauseInterventionStore.pause(input), /fetch failed/);
+      assert.ok(failed, step);
+      assert.equal((await p2.sessionStore.get(id, A))?.status, step === '/pause' ? 'running' : 'initializing', step);
+      const again = await p2.pauseInterventionStore.pause(input);
+      assert.equal(again.status, 'paused', step);
+      assert.equal((await p2.sessionStore.get(id, A))?.status, 'paused', step);
+      await p2.stop();
+    }
+  });
+
+  test("an admin's scope pauses another owner's session of its tenant (the scope is the requesting key's)", async () => {
+    const rec = sessionRecord(A);
+    await profile.sessionStore.create(rec);
+    await profile.sessionStore.update({ ...rec, status: 'running' }, A);
+    const ADMIN = { tenantId: 'tenant-a', ownerKeyId: 'admin-1' };
+    const ps = profile.pauseInterventionStore;
+    const p = await ps.pause({ ...ADMIN, sessionId: rec.id, pauseId: 'adm-1', reason: 'audit', requestedBy: 'admin' });
+    assert.equal(p.status, 'paused');
+    assert.deepEqual([p.tenantId, p.ownerKeyId], ['tenant-a', 'admin-1'], "the record as Aegis's store returns it");
+    assert.equal(p.metadata, undefined);
+    assert.equal((await profile.sessionStore.get(rec.id, A))?.status, 'paused', "the owner's session is paused");
+    assert.equal((await ps.getActive(rec.id, ADMIN))?.pauseId, 'adm-1');
+    assert.equal((await ps.getActive(rec.id, A))?.pauseId, 'adm-1', 'the owner sees the pause of its session');
+    // Another owner of the tenant that did not ask, or another tenant: nothing.
+    assert.equal(await ps.getActive(rec.id, A2), null);
+    assert.equal(await ps.getLatest(rec.id, A2), null);
+    assert.equal(await ps.startIntervention({ ...A2, sessionId: rec.id, interventionId: 'x', interventionBy: 'x' }), null);
+    assert.equal(await ps.resume({ ...A2, sessionId: rec.id, resumeId: 'x', resumedBy: 'x' }), null);
+    assert.equal(await ps.getActive(rec.id, { tenantId: 'tenant-b', ownerKeyId: 'admin-1' }), null);
+    await throwsClass(ps.pause({ ...ADMIN, sessionId: rec.id, reason: 'again', requestedBy: 'admin' }), AcpDurableIdentityError, 'already active');
+
+    const iv = await ps.startIntervention({ ...ADMIN, sessionId: rec.id, interventionId: 'adm-iv', interventionBy: 'admin' });
+    assert.equal(iv?.status, 'intervening');
+    assert.equal(iv?.ownerKeyId, 'admin-1');
+    const done = await ps.completeIntervention({ ...ADMIN, sessionId: rec.id, interventionId: 'adm-iv', completedBy: 'admin' });
+    assert.equal(done?.status, 'paused');
+    const resumed = await ps.resume({ ...ADMIN, sessionId: rec.id, resumeId: 'adm-r', resumedBy: 'admin' });
+    assert.equal(resumed?.status, 'resumed');
+    assert.equal((await ps.getLatest(rec.id, ADMIN))?.status, 'resumed');
+    assert.equal((await profile.sessionStore.get(rec.id, A))?.status, 'running');
+  });
+
+  test("an admin's pause in a process that has not seen the session: sessionOwner names its owner", async () => {
+    const rec = sessionRecord(A);
+    await profile.sessionStore.create(rec);
+    await profile.sessionStore.update({ ...rec, status: 'running' }, A);
+    const ADMIN = { tenantId: 'tenant-a', ownerKeyId: 'admin-2' };
+    const input = { ...ADMIN, sessionId: rec.id, reason: 'audit', requestedBy: 'admin' };
+    // After a restart, say: the profile knows no owner yet.
+    const blind = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors });
+    await blind.start();
+    await throwsPlain(blind.pauseInterventionStore.pause(input), 'session scope does not match');
+    await blind.stop();
+    const asked: string[] = [];
+    const p2 = createAcpstoreProfile({
+      baseUrl: server.baseUrl,
+      token: server.keys.service,
+      errors,
+      sessionOwner: (id, tenantId) => {
+        asked.push(`${tenantId}/${id}`);
+        return Promise.resolve(tenantId === 'tenant-a' && id === rec.id ? 'owner-1' : undefined);
+      },
+    });
+    await p2.start();
+    const p = await p2.pauseInterventionStore.pause(input);
+    assert.equal(p.status, 'paused');
+    assert.equal(p.ownerKeyId, 'admin-2');
+    assert.deepEqual(asked, [`tenant-a/${rec.id}`]);
+    assert.equal((await p2.pauseInterventionStore.getActive(rec.id, ADMIN))?.pauseId, p.pauseId);
+    assert.equal((await p2.pauseInterventionStore.resume({ ...ADMIN, sessionId: rec.id, resumeId: 'r', resumedBy: 'admin' }))?.status, 'resumed');
+    assert.equal(asked.length, 1, 'the owner is asked once, then known');
+    assert.equal((await p2.sessionStore.get(rec.id, A))?.status, 'running');
+    await p2.stop();
+  });
+
 });
 
 describe('while acpstore is down', () => {

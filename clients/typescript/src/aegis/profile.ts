@@ -4,9 +4,9 @@
 // there is refused, as with Aegis's own stores. The semantics chosen where
 // Aegis's memory and Postgres stores differ are listed in the README.
 
-import { AcpstoreClient, type Scope } from '../client.js';
+import { AcpstoreClient, type Created, type Scope } from '../client.js';
 import { AcpstoreError } from '../errors.js';
-import type { Action, Event, Pause, PauseSessionResponse, SessionPatch } from '../openapi.gen.js';
+import type { Action, Event, Pause, PauseSessionBody, PauseSessionResponse, SessionPatch } from '../openapi.gen.js';
 import { toAegisAction, toAegisEvent, toAegisPause, toAegisSession } from './convert.js';
 import type {
   AcpActionQueue,
@@ -24,6 +24,7 @@ import type {
   AegisErrorClasses,
   ServiceHealth,
 } from './types.js';
+import { fitWarnings, wellFormed, wellFormedJson, wellFormedMap, wellFormedOpt } from './text.js';
 import { Checks } from './validate.js';
 
 export interface AcpstoreProfileOptions {
@@ -42,6 +43,14 @@ export interface AcpstoreProfileOptions {
    * was sent (default true); false asks acpstore to echo every event.
    */
   minimalAppends?: boolean;
+  /**
+   * The owner key of session `sessionId` of tenant `tenantId`, or undefined
+   * when unknown (e.g. from Aegis's session manager). The pause store needs
+   * it when Aegis calls it in another scope than the session owner's (an
+   * admin's: Aegis's routes allow it). Without it, the profile knows the
+   * owners of the sessions it has read or written since it started.
+   */
+  sessionOwner?: (sessionId: string, tenantId: string) => string | null | undefined | Promise<string | null | undefined>;
   /** Accepted for a one-line switch from Aegis's file profile; ignored. */
 
   filePath?: string;
@@ -49,6 +58,17 @@ export interface AcpstoreProfileOptions {
   maxEventsPerSession?: number;
   fetch?: typeof fetch;
 }
+
+/**
+ * A pause the profile records for a scope that does not own the session (an
+ * admin's) carries that scope's owner key in its metadata under this key:
+ * acpstore keeps a session's pause records in its owner's scope, Aegis's
+ * store in the requesting scope, where only that scope finds it again.
+ */
+const REQUESTER_KEY = 'aegisRequesterKeyId';
+
+/** Bound of the profile's table of session owners (least recently seen dropped first). */
+const MAX_KNOWN_OWNERS = 100_000;
 
 const ACTION_TYPES = new Set(['prompt', 'approve', 'reject', 'pause', 'resume', 'cancel', 'driver_transfer', 'intervene', 'close']);
 
@@ -77,6 +97,9 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
   readonly #appendTails = new Map<string, Promise<unknown>>();
   /** Lease tokens of the actions this process leased. */
   readonly #leaseTokens = new Map<string, string>();
+  /** tenant + session id -> owner key of the sessions this process has seen. */
+  readonly #owners = new Map<string, string>();
+  readonly #sessionOwner: AcpstoreProfileOptions['sessionOwner'];
 
   constructor(o: AcpstoreProfileOptions) {
     this.#root = new AcpstoreClient({
@@ -88,6 +111,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     this.#check = new Checks(o.errors);
     this.#healthTimeoutMs = o.healthTimeoutMs ?? 2000;
     this.#minimalAppends = o.minimalAppends ?? true;
+    this.#sessionOwner = o.sessionOwner;
     this.sessionStore = this.#sessionStore();
     this.eventStore = this.#eventStore();
     this.actionQueue = this.#actionQueue();
@@ -176,8 +200,9 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
 
   /**
    * Aegis's event stream, actions and pauses need no session row; acpstore's
-   * do. On 404 the session is created in the caller's scope; a 409 means the
-   * id is taken in another scope of the tenant.
+   * do. On 404 the session is created in `client`'s scope (the caller's, or
+   * for a pause the session owner's); a 409 means the id is taken in another
+   * scope of the tenant.
    */
   async #withSession<T>(client: AcpstoreClient, sessionId: string, what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -199,6 +224,29 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     return fn();
   }
 
+  /** Notes who owns a session, from a record acpstore returned or a call it accepted. */
+  #learn(tenantId: string, ownerKeyId: string, sessionId: string): void {
+    const k = `${tenantId}\u0000${sessionId}`;
+    this.#owners.delete(k);
+    this.#owners.set(k, ownerKeyId);
+    if (this.#owners.size > MAX_KNOWN_OWNERS) {
+      const oldest = this.#owners.keys().next();
+      if (oldest.done !== true) this.#owners.delete(oldest.value);
+    }
+  }
+
+  /**
+   * The scope of the session's owner when it is known and is not `s`'s
+   * owner, in `s`'s tenant only. Session ids are unique per tenant, so the
+   * session is then not in `s`.
+   */
+  async #otherOwner(s: AcpScope, sessionId: string): Promise<AcpScope | undefined> {
+    let owner: string | null | undefined = this.#owners.get(`${s.tenantId}\u0000${sessionId}`);
+    if (owner === undefined && this.#sessionOwner !== undefined) owner = await this.#sessionOwner(sessionId, s.tenantId);
+    if (typeof owner !== 'string' || owner === '' || owner === s.ownerKeyId) return undefined;
+    return { tenantId: s.tenantId, ownerKeyId: owner };
+  }
+
   // ------------------------------------------------------------ sessions
 
   #sessionStore(): AcpSessionStore {
@@ -216,8 +264,8 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           acpAgentSessionId: record.acpAgentSessionId,
           claudeSessionId: record.claudeSessionId,
           currentBackendRunId: record.currentBackendRunId,
-          backendMetadata: record.backendMetadata,
-          validationWarnings: record.validationWarnings,
+          backendMetadata: wellFormedMap(record.backendMetadata),
+          validationWarnings: fitWarnings(record.validationWarnings),
         };
         // Aegis's own creation time; acpstore refuses one more than 60 s
         // ahead of its clock, and then its clock is used instead.
@@ -240,6 +288,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           if (isCode(e, 'conflict')) throw this.#check.identity(`ACP session already exists: ${record.id}`);
           throw this.#mapInvalid(e);
         }
+        this.#learn(created.tenantId, created.ownerKeyId, created.id);
         if (record.status !== undefined && record.status !== created.status) {
           await this.#patch(client, record.id, { status: record.status }, created.status);
         }
@@ -249,7 +298,9 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const s = this.#check.scope(scope);
         if (typeof id !== 'string' || id === '') return null;
         try {
-          return toAegisSession(await this.#as(s).getSession(id));
+          const got = await this.#as(s).getSession(id);
+          this.#learn(got.tenantId, got.ownerKeyId, got.id);
+          return toAegisSession(got);
         } catch (e) {
           if (isCode(e, 'not_found', 'invalid_argument')) return null;
           throw e;
@@ -269,8 +320,8 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           acpAgentSessionId: record.acpAgentSessionId ?? null,
           claudeSessionId: record.claudeSessionId ?? null,
           currentBackendRunId: record.currentBackendRunId ?? null,
-          backendMetadata: record.backendMetadata ?? null,
-          validationWarnings: record.validationWarnings ?? [],
+          backendMetadata: wellFormedMap(record.backendMetadata) ?? null,
+          validationWarnings: fitWarnings(record.validationWarnings) ?? [],
           ...(record.status === undefined ? {} : { status: record.status }),
         };
         return this.#patch(client, record.id, patch);
@@ -286,6 +337,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           ...(input.statuses === undefined ? {} : { status: input.statuses }),
           ...(after === undefined ? {} : { updatedAfter: new Date(after instanceof Date ? after.getTime() : after) }),
         });
+        for (const x of page.sessions) this.#learn(x.tenantId, x.ownerKeyId, x.id);
         return page.sessions.map(toAegisSession);
       },
     };
@@ -299,7 +351,9 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     from?: AcpSessionStatus,
   ): Promise<AcpSessionRecord | null> {
     try {
-      return toAegisSession(await this.#write(() => client.updateSession(id, patch)));
+      const updated = await this.#write(() => client.updateSession(id, patch));
+      this.#learn(updated.tenantId, updated.ownerKeyId, updated.id);
+      return toAegisSession(updated);
     } catch (e) {
       if (isCode(e, 'not_found')) return null;
       if (isCode(e, 'invalid_transition')) {
@@ -330,8 +384,10 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           c.optionalNonEmpty(input.payloadRef, 'payloadRef');
           client = this.#as(s);
           body = {
-            eventType: input.eventType,
-            payload: input.payload as never,
+            // Lone surrogates become U+FFFD (text.ts): acpstore refuses them,
+            // and Aegis, which does not await append, would lose the event.
+            eventType: wellFormed(input.eventType),
+            payload: wellFormedJson(input.payload) as never,
             // Always sent (Aegis's default is its own clock, now), so the
             // record can be rebuilt from the minimal answer below.
             occurredAt: (occurredAt ?? new Date()).toISOString(),
@@ -344,7 +400,8 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const sessionId = input.sessionId;
         const prev = this.#appendTails.get(sessionId) ?? Promise.resolve();
         // The payload as the store keeps it: canonical JSON, key order kept.
-        const stored = JSON.parse(JSON.stringify(body.payload)) as AcpJson;
+        // body.payload is already a fresh copy, used by nothing else once sent.
+        const stored = body.payload as AcpJson;
         const scope = { tenantId: input.tenantId, ownerKeyId: input.ownerKeyId };
         const run = async (): Promise<AcpEventRecord> => {
           try {
@@ -357,6 +414,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
                   : client.appendEvent(sessionId, body),
               ),
             );
+            this.#learn(scope.tenantId, scope.ownerKeyId, sessionId);
             if ('payload' in r.value) return toAegisEvent(r.value as Event);
             const rec: AcpEventRecord = {
               eventId: r.value.eventId,
@@ -395,6 +453,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const limit = c.limit(input.limit);
         try {
           const page = await this.#as(s).listEvents(sessionId, { after, limit });
+          this.#learn(s.tenantId, s.ownerKeyId, sessionId);
           return page.events.map(toAegisEvent);
         } catch (e) {
           if (isCode(e, 'not_found')) return [];
@@ -489,6 +548,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           const r = await this.#write(() =>
             this.#withSession(client, input.sessionId, 'action enqueue', () => client.enqueueAction(body)),
           );
+          this.#learn(r.value.tenantId, r.value.ownerKeyId, r.value.sessionId);
           return toAegisAction(r.value);
         } catch (e) {
           if (isCode(e, 'idempotency_conflict') && input.idempotencyKey !== undefined) {
@@ -561,43 +621,110 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
 
   // -------------------------------------------------------------- pauses
 
+  /**
+   * acpstore pauses only a running session; Aegis's store pauses any. A
+   * session still `initializing` (the row the profile made for a session
+   * Aegis has no record of, a legacy one, including one a failed pause left
+   * behind) is started first (`run_started`), so the pause, and any retry of
+   * it, succeeds.
+   */
+  async #pauseRunning(client: AcpstoreClient, sessionId: string, body: PauseSessionBody): Promise<Created<PauseSessionResponse>> {
+    try {
+      return await client.pauseSession(sessionId, body);
+    } catch (e) {
+      if (!(isCode(e, 'invalid_transition') && e.details['status'] === 'initializing')) throw e;
+    }
+    try {
+      await client.transitionSession(sessionId, 'run_started');
+    } catch (e) {
+      // Started (or moved on) meanwhile by another call: the pause says which.
+      if (!isCode(e, 'invalid_transition')) throw e;
+    }
+    return client.pauseSession(sessionId, body);
+  }
+
+  /**
+   * A pause record as Aegis's store returns it: in the scope of the call
+   * (the record's own, unless that scope does not own the session), without
+   * the profile's REQUESTER_KEY.
+   */
+  #pauseFor(s: AcpScope, p: Pause): AcpPauseRecord {
+    this.#learn(p.tenantId, p.ownerKeyId, p.sessionId);
+    const r = toAegisPause(p);
+    r.tenantId = s.tenantId;
+    r.ownerKeyId = s.ownerKeyId;
+    if (r.metadata !== undefined && REQUESTER_KEY in r.metadata) {
+      const { [REQUESTER_KEY]: _requester, ...rest } = r.metadata;
+      if (Object.keys(rest).length === 0) delete r.metadata;
+      else r.metadata = rest;
+    }
+    return r;
+  }
+
   #pauseStore(): AcpPauseInterventionStore {
     const c = this.#check;
-    const notPaused = async (fn: () => Promise<PauseSessionResponse>): Promise<AcpPauseRecord | null> => {
-      try {
-        return toAegisPause((await this.#write(fn)).pause);
-      } catch (e) {
-        if (isCode(e, 'not_paused', 'not_found', 'invalid_transition')) return null;
-        throw this.#mapInvalid(e);
-      }
-    };
-    const read = async (sessionId: string, scope: AcpScope): Promise<Pause | null> => {
+    // Aegis's routes call the pause store with the requesting key's scope,
+    // also when an admin acts on another owner's session (AEGIS-V1), and
+    // Aegis's store keeps the record in that scope. acpstore keeps it in the
+    // session owner's scope, so for a scope that does not own the session
+    // the profile acts in the owner's (same tenant only; the owner comes
+    // from #otherOwner) and marks the pause with REQUESTER_KEY: that scope
+    // then finds, intervenes on and resumes only the pauses it asked for,
+    // and any other scope finds nothing, as with Aegis's store. Which keys
+    // may act on whose sessions is Aegis's routes' check, made before the
+    // store is called, as with Aegis's own store.
+    const asked = (s: AcpScope, p: Pause): boolean => p.metadata?.[REQUESTER_KEY] === s.ownerKeyId;
+    const read = async (sessionId: string, scope: AcpScope): Promise<AcpPauseRecord | null> => {
       const s = c.scope(scope);
       if (typeof sessionId !== 'string' || sessionId === '') return null;
+      const owner = await this.#otherOwner(s, sessionId);
       try {
-        return await this.#as(s).getPause(sessionId);
+        const p = await this.#as(owner ?? s).getPause(sessionId);
+        return owner === undefined || asked(s, p) ? this.#pauseFor(s, p) : null;
       } catch (e) {
         if (isCode(e, 'not_found', 'invalid_argument')) return null;
         throw e;
       }
     };
+    // startIntervention, completeIntervention, resume: null when acpstore
+    // finds no pause to change, as Aegis's store returns null.
+    const change = async (
+      s: AcpScope,
+      sessionId: string,
+      fn: (client: AcpstoreClient) => Promise<PauseSessionResponse>,
+    ): Promise<AcpPauseRecord | null> => {
+      try {
+        const owner = await this.#otherOwner(s, sessionId);
+        if (owner !== undefined) {
+          const active = await this.#as(owner).getPause(sessionId);
+          if (active.status === 'resumed' || !asked(s, active)) return null;
+        }
+        return this.#pauseFor(s, (await this.#write(() => fn(this.#as(owner ?? s)))).pause);
+      } catch (e) {
+        if (isCode(e, 'not_paused', 'not_found', 'invalid_transition')) return null;
+        throw this.#mapInvalid(e);
+      }
+    };
     return {
       pause: async (input) => {
         const s = c.scope(input);
-        const client = this.#as(s);
         const metadata = c.metadata(input.metadata, 'metadata');
-        const body = {
-          ...(input.pauseId === undefined ? {} : { pauseId: input.pauseId }),
-          reason: input.reason,
-          requestedBy: input.requestedBy,
-          ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
-          ...(metadata === undefined ? {} : { metadata }),
-        };
+        const sessionId = input.sessionId;
         try {
+          const owner = await this.#otherOwner(s, sessionId);
+          const meta = owner === undefined ? metadata : { ...metadata, [REQUESTER_KEY]: s.ownerKeyId };
+          const body: PauseSessionBody = {
+            ...(input.pauseId === undefined ? {} : { pauseId: input.pauseId }),
+            reason: wellFormedOpt(input.reason),
+            requestedBy: wellFormedOpt(input.requestedBy),
+            ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+            ...(meta === undefined ? {} : { metadata: meta }),
+          };
+          const client = this.#as(owner ?? s);
           const r = await this.#write(() =>
-            this.#withSession(client, input.sessionId, 'pause', () => client.pauseSession(input.sessionId, body)),
+            this.#withSession(client, sessionId, 'pause', () => this.#pauseRunning(client, sessionId, body)),
           );
-          return toAegisPause(r.value.pause);
+          return this.#pauseFor(s, r.value.pause);
         } catch (e) {
           if (isCode(e, 'already_paused')) {
             throw c.identity(`ACP pause already active for session: ${input.sessionId}`);
@@ -613,40 +740,37 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       },
       getActive: async (sessionId, scope) => {
         const p = await read(sessionId, scope);
-        return p !== null && p.status !== 'resumed' ? toAegisPause(p) : null;
+        return p !== null && p.status !== 'resumed' ? p : null;
       },
-      getLatest: async (sessionId, scope) => {
-        const p = await read(sessionId, scope);
-        return p === null ? null : toAegisPause(p);
-      },
+      getLatest: (sessionId, scope) => read(sessionId, scope),
       startIntervention: async (input) => {
-        const client = this.#as(c.scope(input));
+        const s = c.scope(input);
         c.optionalDate(input.startedAt, 'startedAt');
-        return notPaused(() =>
+        return change(s, input.sessionId, (client) =>
           client.startIntervention(input.sessionId, {
-            interventionBy: input.interventionBy,
+            interventionBy: wellFormedOpt(input.interventionBy),
             interventionId: input.interventionId,
           }),
         );
       },
       completeIntervention: async (input) => {
-        const client = this.#as(c.scope(input));
+        const s = c.scope(input);
         c.optionalDate(input.completedAt, 'completedAt');
-        return notPaused(() =>
+        return change(s, input.sessionId, (client) =>
           client.completeIntervention(input.sessionId, {
             interventionId: input.interventionId,
-            completedBy: input.completedBy,
-            ...(input.guidance === undefined ? {} : { guidance: input.guidance }),
+            completedBy: wellFormedOpt(input.completedBy),
+            ...(input.guidance === undefined ? {} : { guidance: wellFormedOpt(input.guidance) }),
           }),
         );
       },
       resume: async (input) => {
-        const client = this.#as(c.scope(input));
+        const s = c.scope(input);
         c.optionalDate(input.resumedAt, 'resumedAt');
         const metadata = c.metadata(input.resumeMetadata, 'resumeMetadata');
-        return notPaused(() =>
+        return change(s, input.sessionId, (client) =>
           client.resumeSession(input.sessionId, {
-            resumedBy: input.resumedBy,
+            resumedBy: wellFormedOpt(input.resumedBy),
             resumeId: input.resumeId,
             ...(metadata === undefined ? {} : { metadata }),
           }),

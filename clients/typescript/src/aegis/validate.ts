@@ -3,6 +3,7 @@
 // substrings (AEGIS-STORES §2, §3), so callers that test `instanceof` or a
 // message see what they see with Aegis's own stores.
 
+import { wellFormed } from './text.js';
 import type { AcpMetadata, AcpScope, AegisErrorClasses } from './types.js';
 
 export class Checks {
@@ -105,7 +106,8 @@ export class Checks {
       } else if (!(v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
         throw this.invalid(`ACP ${name}.${k} must be null, a boolean, a finite number or a string`);
       }
-      out[k] = v as string | number | boolean | null;
+      // A lone surrogate becomes U+FFFD (text.ts); byte lengths are the same.
+      out[wellFormed(k)] = typeof v === 'string' ? wellFormed(v) : (v as number | boolean | null);
     }
     return out;
   }
