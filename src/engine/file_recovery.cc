@@ -148,6 +148,22 @@ std::unique_ptr<StoreState> NewFileState(FileLogContext* context,
   return state;
 }
 
+Status SnapshotNotDamage(const Status& load_error, const std::string& path) {
+  if (IsNewerFormat(load_error)) return load_error;
+  const StatusCode code = load_error.code();
+  if (code == StatusCode::kCorruption || code == StatusCode::kDataLoss ||
+      io::IsNotFoundError(load_error)) {
+    return Status::OK();
+  }
+  return Status(code, "cannot read snapshot " + path + " (" +
+                          std::string(load_error.message()) +
+                          "); it is not damaged, and nothing was changed. "
+                          "Every file of the data directory must be readable "
+                          "by the user running acpstore (was a tool run as "
+                          "another user?)")
+      .With("path", path);
+}
+
 Result<RecoveredState> RecoverState(
     io::FileSystem& fs, const FileLayout& layout, FileEventReader* reader,
     std::optional<journal::JournalPosition> limit) {
@@ -164,12 +180,11 @@ Result<RecoveredState> RecoverState(
     SnapshotLoadNotes notes;
     Result<snapshot::SnapshotHeader> header =
         LoadSnapshot(fs, file.path, state.get(), context.get(), &notes);
-    if (!header.ok() && IsNewerFormat(header.error())) {
-      // A newer release's snapshot is not damage: falling back to an older
-      // one (or none) would replay a journal it has already cut.
-      return std::move(header).error();
-    }
     if (!header.ok()) {
+      // A newer release's snapshot, or one this process cannot read, is
+      // not damage: falling back to an older one (or none) would replay a
+      // journal it has already cut.
+      ACPSTORE_RETURN_IF_ERROR(SnapshotNotDamage(header.error(), file.path));
       out.skipped_snapshots.push_back({file.path, header.error()});
       continue;
     }

@@ -89,6 +89,16 @@ struct RecoveredState {
   std::vector<snapshot::SkippedSnapshot> skipped_snapshots;
 };
 
+// Whether a snapshot that failed to load is damaged (a failed check, a
+// missing file it names), so recovery may fall back past it and repair
+// may salvage around it. Anything else (a permission error, EIO, a newer
+// release's format) is not evidence about the data: opening, verifying
+// and repairing stop on it instead, so that no tool replaces a snapshot
+// it merely could not read (found by a probe: after `compact` ran as
+// root, `compact --repair` as the service user swapped in an empty store).
+// The returned status says why and how to fix it.
+Status SnapshotNotDamage(const Status& load_error, const std::string& path);
+
 // kCorruption naming the file and offset when a journal record recovery
 // must read is damaged (not a torn tail) or does not apply to the state.
 Result<RecoveredState> RecoverState(

@@ -453,6 +453,8 @@ Result<VerifyReport> Verify(const std::string& data_dir,
         LoadSnapshot(fs, f.path, state.get(), &context, &notes,
                      SnapshotLoadOptions{.check_evicted = true});
     if (!h.ok()) {
+      // Unreadable is not damaged: verify says so instead of listing it.
+      ACPSTORE_RETURN_IF_ERROR(SnapshotNotDamage(h.error(), f.path));
       report.problems.push_back(tools::ProblemFrom(h.error(), f.path));
     } else if (!recovered_from) {
       recovered_from = *h;  // the one recovery would start from

@@ -153,9 +153,10 @@ class Repairer {
       Result<snapshot::SnapshotHeader> h = engine::LoadSnapshot(
           fs_, f.path, state.get(), context.get(), &notes,
           SnapshotLoadOptions{.salvage = true});
-      // Written by a newer release: repairing would destroy it.
-      if (!h.ok() && IsNewerFormat(h.error())) return h.error();
       if (!h.ok()) {
+        // Written by a newer release, or unreadable to this user:
+        // repairing would destroy it.
+        ACPSTORE_RETURN_IF_ERROR(SnapshotNotDamage(h.error(), f.path));
         Problem p = tools::ProblemFrom(h.error(), f.path);
         p.what = "snapshot skipped: " + p.what;
         Lost(std::move(p));
