@@ -683,6 +683,49 @@ TEST_F(RecoveryDamageTest, VerifyCallsDamageTheSnapshotCoversDamageNotATornTail)
       << v->problems.back().what;
 }
 
+// The same bytes cut off instead of changed: the segment ends before the
+// covered position, which an open refuses; verify says so (it said "nothing
+// cuts it" beside "torn tail (cut at the next open)", both untrue; found by
+// a probe).
+TEST_F(RecoveryDamageTest, VerifySaysAnOpenRefusesASegmentCutBeforeTheSnapshot) {
+  OpenFresh();
+  MustCreate("a");
+  AppendFilled("a", 5, 'q');
+  Close();
+  const std::string seg = SegmentPath(Segments().back());
+  std::string bytes = ReadFile(seg);
+  bytes.resize(bytes.size() - 5);
+  WriteFile(seg, bytes);
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  ASSERT_FALSE(v->ok());
+  EXPECT_EQ(v->problems.back().file, seg);
+  const std::string what = v->problems.back().what;
+  EXPECT_NE(what.find("an open refuses it"), std::string::npos) << what;
+  EXPECT_EQ(what.find("torn tail (cut"), std::string::npos) << what;
+  EXPECT_FALSE(TryOpen().ok());
+}
+
+// A segment holding retained events, deleted: the store opens (the
+// snapshot holds the index) and every read of those events fails with
+// data_loss, so verify must not call the directory clean (it did; found by
+// a probe).
+TEST_F(RecoveryDamageTest, VerifyReportsAMissingSegmentThatHoldsRetainedEvents) {
+  OpenFresh();
+  MustCreate("a");
+  AppendFilled("a", 40, 'q');  // ~20 KB: several 8 KiB segments
+  Close();
+  ASSERT_GE(Segments().size(), 3u);
+  const std::string gone = SegmentPath(Segments().front());
+  std::filesystem::remove(gone);
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  ASSERT_FALSE(v->ok());
+  EXPECT_EQ(v->problems.back().file, gone);
+  EXPECT_NE(v->problems.back().what.find("retained events"), std::string::npos)
+      << v->problems.back().what;
+}
+
 // compact folds the journal past the snapshot itself: under the limits
 // the server runs with (given to it), not the defaults, which cut a 60 KB
 // tool input to 16 KiB for good (both compact and compact --repair did).

@@ -294,7 +294,8 @@ namespace {
 // the covered position are damage, not a torn tail (the open keeps them,
 // and a read of those events fails with data_loss).
 void CheckJournalAgainstSnapshot(
-    const FileLayout& layout, const std::vector<uint64_t>& segments,
+    io::FileSystem& fs, const FileLayout& layout,
+    const std::vector<uint64_t>& segments,
     const std::optional<snapshot::SnapshotHeader>& from, VerifyReport* report) {
   const uint64_t first = from ? from->covered.segment : 1;
   const std::string source =
@@ -325,10 +326,17 @@ void CheckJournalAgainstSnapshot(
           journal::SegmentPath(layout.journal_dir, from->covered.segment) &&
       report->torn_tail->offset < from->covered.offset) {
     Problem p = *report->torn_tail;
-    p.what = "damaged before the position snapshot " +
-             std::to_string(from->number) +
-             " covers (not a torn tail: nothing cuts it, and a read of the "
-             "events there fails with data_loss): " + p.what;
+    const std::string covers = "snapshot " + std::to_string(from->number) +
+                               " covers up to offset " +
+                               std::to_string(from->covered.offset) +
+                               ", so this is damage, not a torn tail: ";
+    Result<uint64_t> size = fs.FileSize(p.file);
+    p.what = size.ok() && *size < from->covered.offset
+                 // Replay starts at the covered offset, past the end.
+                 ? covers + "the segment ends at offset " +
+                       std::to_string(*size) + ", and an open refuses it"
+                 : covers + "nothing cuts it, and a read of the events there "
+                            "fails with data_loss";
     report->problems.push_back(std::move(p));
     report->torn_tail.reset();
   }
@@ -475,7 +483,7 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     state.reset();
     Report(progress, "snapshots", i + 1, snapshots.size());
   }
-  CheckJournalAgainstSnapshot(layout, segments, recovered_from, &report);
+  CheckJournalAgainstSnapshot(fs, layout, segments, recovered_from, &report);
   // What the checks above cannot see: a record that decodes and whose
   // checksums hold, but does not apply to the state before it (recovery
   // refuses to open then). So where they found nothing, recovery runs
@@ -498,6 +506,20 @@ Result<VerifyReport> Verify(const std::string& data_dir,
       Problem p = tools::ProblemFrom(rec.error(), data_dir);
       p.what = "an open would fail: " + p.what;
       report.problems.push_back(std::move(p));
+    } else {
+      // The snapshot names the segments its retained events lie in; one
+      // that is gone opens fine and fails every read of them with
+      // data_loss (found by a probe: verify called such a directory clean).
+      for (const auto& [segment, events] : rec->context->live_by_segment()) {
+        if (events == 0 ||
+            std::binary_search(segments.begin(), segments.end(), segment)) {
+          continue;
+        }
+        report.problems.push_back(
+            {journal::SegmentPath(layout.journal_dir, segment), 0, 0,
+             "journal segment missing: it holds " + std::to_string(events) +
+                 " retained events, and a read of them fails with data_loss"});
+      }
     }
     Report(progress, "recovery", 1, 1);
   }
