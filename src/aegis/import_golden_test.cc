@@ -431,6 +431,41 @@ TEST_F(ImportGoldenTest, AnUnknownStatusOrActionTypeSkipsTheRecordNamingIt) {
   }
 }
 
+// Aegis does not start on a file whose sessions, events or actions is
+// missing or null (AEGIS-V1.md), so neither does the import: it stops
+// before writing, naming the collection. pauseInterventions may be either.
+// (A probe found such files imported, exit 0, with no report line.)
+TEST_F(ImportGoldenTest, AMissingOrNullRequiredCollectionStopsTheImport) {
+  const std::string sessions = R"("sessions":[)" + Session1() + "]";
+  const struct {
+    std::string body;
+    std::string error;
+  } cases[] = {
+      {sessions + R"(,"events":null,"actions":[])", "$.events: null"},
+      {sessions + R"(,"actions":[])", "$.events: missing"},
+      {R"("sessions":null,"events":[],"actions":[])", "$.sessions: null"},
+      {sessions + R"(,"events":[])", "$.actions: missing"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.body);
+    auto store = MemoryStoreForTest();
+    ImportRun run = RunImport(Write("f.json", R"({"version":1,)" + c.body + "}"),
+                              store.target());
+    ASSERT_FALSE(run.report.ok());
+    EXPECT_EQ(run.report.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(run.report.error().message().find(c.error), std::string::npos)
+        << run.report.error();
+    EXPECT_FALSE(BlockingStore(*store).GetSession(kTAdmin, "s").ok());
+  }
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(
+      Write("ok.json", R"({"version":1,)" + sessions +
+                           R"(,"events":[],"actions":[],"pauseInterventions":null})"),
+      store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  EXPECT_EQ(run.report->sessions.imported, 1u);
+}
+
 // A gap too wide to fill drops the run before it: the counts say so
 // (and the fills before the gap, never written, are not counted).
 TEST_F(ImportGoldenTest, AGapTooWideToFillKeepsTheCountsTrue) {

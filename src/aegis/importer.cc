@@ -136,6 +136,21 @@ class Importer {
               : "$.version: not 1; only version-1 state files can be "
                 "imported");
     }
+    // Aegis's file store refuses to start without these three arrays
+    // (AEGIS-V1.md); `pauseInterventions` is optional.
+    for (Collection c :
+         {Collection::kSessions, Collection::kEvents, Collection::kActions}) {
+      const auto has = [c](const std::vector<Collection>& v) {
+        return std::find(v.begin(), v.end(), c) != v.end();
+      };
+      if (!has(layout.order) || has(layout.null_collections)) {
+        return Status::InvalidArgument(
+            "$." + std::string(CollectionKey(c)) + ": " +
+            (has(layout.order) ? "null" : "missing") +
+            "; an Aegis state file has it as an array (Aegis does not start "
+            "without it)");
+      }
+    }
     layout_ = layout;
     bool again = false;
     for (size_t i = 0; i < kCollectionCount; ++i) {

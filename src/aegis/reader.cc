@@ -245,9 +245,13 @@ class Handler : public HandlerLimits {
   }
   bool on_null(json::error_code& ec) {
     if (!frames_.empty() && frames_.back().role == Role::kTop) {
-      // A collection given as null counts as empty.
+      // A collection given as null counts as empty; the importer decides
+      // whether that is allowed.
       Frame& top = frames_.back();
       ++top.count;
+      if (std::optional<Collection> c = CollectionOf(top.key)) {
+        layout_.null_collections.push_back(*c);
+      }
       return true;
     }
     return Start(Kind::kScalar, ec) && Append("null", ec) && Done(ec);

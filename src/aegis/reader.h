@@ -84,8 +84,10 @@ struct RawRecord {
 struct FileLayout {
   std::optional<int64_t> version;  // when "version" is an integer
   bool version_present = false;
-  // The collections present, in file order.
+  // The collections present, in file order, and those of them given as
+  // null (read as empty).
   std::vector<Collection> order;
+  std::vector<Collection> null_collections;
   std::vector<std::string> unknown_keys;    // other top-level keys, skipped
   // Lone surrogate escapes rewritten outside any record (in skipped keys).
   uint64_t surrogates_outside_records = 0;
