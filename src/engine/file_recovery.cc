@@ -179,7 +179,9 @@ Result<RecoveredState> RecoverState(
     // parts read back are dropped, damaged or not.
     SnapshotLoadNotes notes;
     Result<snapshot::SnapshotHeader> header =
-        LoadSnapshot(fs, file.path, state.get(), context.get(), &notes);
+        LoadSnapshot(fs, file.path, state.get(), context.get(), &notes,
+                     SnapshotLoadOptions{
+                         .keep_transcripts_off = layout.keep_transcripts_off});
     if (!header.ok()) {
       // A newer release's snapshot, or one this process cannot read, is
       // not damage: falling back to an older one (or none) would replay a
@@ -243,6 +245,9 @@ Result<RecoveredState> RecoverState(
     out.end = *limit;
     return out;
   }
+  // Decision 0035: transcripts kept while they were off catch up with
+  // what was appended meanwhile.
+  ACPSTORE_RETURN_IF_ERROR(state->CatchUpTranscripts());
   out.end = replayed->end;
   out.torn_bytes = replayed->torn_bytes;
   out.records_replayed = replayed->records;

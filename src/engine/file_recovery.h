@@ -51,6 +51,11 @@ struct FileLayout {
   // the resident ones past it (StoreState::set_transcript_budget).
   uint64_t transcript_budget = 0;
   std::function<void(bool twice)> transcripts_over;
+  // A store opened with transcripts off keeps the transcripts its snapshot
+  // holds, unread, as references to their items (decision 0035), so that
+  // its snapshots carry them on and turning transcripts on again finds
+  // them. Offline checks leave it false.
+  bool keep_transcripts_off = false;
 };
 
 // `compact --repair` swaps in its new journal/ and snapshot/ with four

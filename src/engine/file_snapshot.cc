@@ -290,7 +290,8 @@ class Loader {
         number_(number),
         file_(std::move(file)),
         salvage_(options.salvage),
-        check_evicted_(options.check_evicted) {}
+        check_evicted_(options.check_evicted),
+        keep_off_(options.keep_transcripts_off) {}
 
   const std::map<uint64_t, uint64_t>& referred() const { return referred_; }
   std::vector<Status>& damaged() { return damaged_; }
@@ -764,6 +765,10 @@ class Loader {
       // files were checked and count as referred to all the same), unless
       // verify asks for every item's checksum.
       if (!state_->transcripts_on()) {
+        // Decision 0035: kept, unread, for the snapshots to carry on.
+        if (keep_off_) {
+          return state_->RestoreEvictedTranscript(tenant_, id_, std::move(ref));
+        }
         if (!check_evicted_) return Status::OK();
         transcript::Transcript checked;
         Status read = engine::LoadTranscript(*ref, &checked);
@@ -819,10 +824,14 @@ class Loader {
       }
       parts_.clear();
       sealed_parts_ = 0;
-      // Transcripts off: checked above, then not kept (a snapshot written
-      // now has none, and memory is for what the store serves).
+      // Transcripts off: not held (memory is for what the store serves);
+      // a store keeps it as a reference to its items in this file
+      // (decision 0035), for its snapshots to carry on.
       if (!state_->transcripts_on()) {
         transcript_ = transcript::Transcript();
+        if (keep_off_ && ref != nullptr) {
+          return state_->RestoreEvictedTranscript(tenant_, id_, std::move(ref));
+        }
         return Status::OK();
       }
       return state_->RestoreTranscript(tenant_, id_, std::move(transcript_),
@@ -878,6 +887,7 @@ class Loader {
   // unreadable costs only the transcripts in it too.
   const bool salvage_;
   const bool check_evicted_;  // verify
+  const bool keep_off_;  // a store opening with transcripts off (0035)
   std::shared_ptr<TranscriptRef> ref_;
   // Decision 0033: the session's transcript, evicted in older files.
   std::shared_ptr<TranscriptRef> evicted_;
@@ -924,6 +934,9 @@ void CaptureState(const StoreState& state, StateImage* image) {
         s.transcript = e.transcript;
         s.transcript_sealed = e.transcript_sealed;
       }
+    } else if (e.transcript_evicted) {
+      // Decision 0035: kept while transcripts are off, carried on as is.
+      s.transcript_ref = e.transcript_ref;
     }
   });
   std::vector<const ActionEntry*> actions;
@@ -1156,7 +1169,8 @@ Result<snapshot::SnapshotHeader> LoadSnapshot(
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<snapshot::SnapshotReader> reader,
                             snapshot::SnapshotReader::Open(fs, path));
   std::shared_ptr<const io::RandomAccessFile> file;
-  if (state->transcript_budget() > 0 && state->transcripts_on()) {
+  if (state->transcripts_on() ? state->transcript_budget() > 0
+                              : options.keep_transcripts_off) {
     ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::RandomAccessFile> opened,
                               fs.OpenReadable(path));
     file = std::move(opened);

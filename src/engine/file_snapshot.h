@@ -259,6 +259,9 @@ struct SnapshotLoadOptions {
   // checked even with transcripts off, which otherwise leaves them unread;
   // what fails goes to `notes`.
   bool check_evicted = false;
+  // Transcripts off, a store opening (FileLayout::keep_transcripts_off):
+  // each transcript is kept as an evicted reference to its items.
+  bool keep_transcripts_off = false;
 };
 Result<snapshot::SnapshotHeader> LoadSnapshot(
     io::FileSystem& fs, const std::string& path, StoreState* state,

@@ -42,6 +42,8 @@ FileLayout FileStore::WithTranscriptBudget(FileLayout layout,
   // Decision 0018: transcripts keep a quarter of the memory budget
   // (StoreOptions::memory_budget_bytes); past it the least recently used
   // leave memory.
+  // Decision 0035: off, the snapshot's transcripts are kept as references.
+  layout.keep_transcripts_off = options.transcript_max_bytes == 0;
   if (options.transcript_max_bytes > 0) {
     layout.transcript_budget =
         std::max<uint64_t>(options.memory_budget_bytes / 4, 1);
@@ -346,7 +348,8 @@ Status FileStore::PrepareAppend(const Scope& scope,
   uint64_t incarnation = 0;
   pipeline_->WithTranscripts([&](StoreState& st, uint64_t) {
     const SessionEntry* e = st.FindSession(scope, session_id);
-    if (e == nullptr || !e->transcript_evicted) return;
+    // Off, an evicted transcript is kept as it is (decision 0035).
+    if (e == nullptr || !e->transcript_evicted || !st.transcripts_on()) return;
     ref = e->transcript_ref;
     tenant_id = e->session.tenant_id;
     id = e->session.id;

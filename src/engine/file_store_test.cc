@@ -726,37 +726,100 @@ TEST_F(RecoveryDamageTest, VerifyReportsAMissingSegmentThatHoldsRetainedEvents) 
       << v->problems.back().what;
 }
 
-// compact folds the journal past the snapshot itself: under the limits
-// the server runs with (given to it), not the defaults, which cut a 60 KB
-// tool input to 16 KiB for good (both compact and compact --repair did).
 // A store that kept transcripts, reopened with them off: the snapshot's
-// transcripts are checked but not held (they counted ~20 MB in /v1/stats
-// on a probe's server, memory the store served nothing from), and turned
-// on again they come back, rebuilt from the retained events.
-TEST_F(FileStoreTest, TranscriptsTurnedOffAreNotHeldFromTheSnapshot) {
-  Open();
-  MustCreate("s");
-  for (int i = 0; i < 50; ++i) {
+// transcripts are not held in memory (they counted ~20 MB in /v1/stats on
+// a probe's server, memory the store served nothing from), but kept as
+// references that its snapshots carry on (decision 0035): turned on again,
+// every transcript is whole, also where retention has dropped the events
+// (a probe found one restart with transcripts off erased them for good),
+// and it catches up with what was appended while they were off.
+TEST_F(FileStoreTest, TranscriptsTurnedOffAreKeptNotHeld) {
+  options_.retention.max_events_per_session = 5;
+  auto delta = [](const std::string& text) {
     NewEvent e;
     e.event_type = "message.delta";
-    e.payload = R"({"messageId":"m","text":")" + std::string(200, 'a') + R"("})";
-    ASSERT_TRUE(db().Append(kAlice, "s", std::move(e)).ok());
+    e.payload = R"({"messageId":"m","text":")" + text + R"("})";
+    return e;
+  };
+  Open();
+  MustCreate("s");   // untouched while transcripts are off
+  MustCreate("t");   // appended to while they are off
+  std::string s_text, t_text;
+  for (int i = 0; i < 20; ++i) {
+    const std::string piece = "d" + std::to_string(i) + std::string(200, 'a') + " ";
+    ASSERT_TRUE(db().Append(kAlice, "s", delta(piece)).ok());
+    ASSERT_TRUE(db().Append(kAlice, "t", delta(piece)).ok());
+    s_text += piece;
+    t_text += piece;
   }
-  ASSERT_GT(store().Stats().memory_transcript_bytes, 10000u);
-  Close();  // a snapshot with the transcript
+  ASSERT_GT(store().Stats().memory_transcript_bytes, 8000u);
+  Close();  // a snapshot with the transcripts
+
+  options_.transcript_max_bytes = 0;
+  for (int restart = 0; restart < 2; ++restart) {  // two snapshots while off
+    Open();
+    EXPECT_EQ(store().Stats().memory_transcript_bytes, 0u);
+    MustCreate("other-" + std::to_string(restart));
+    for (int i = 0; i < 2; ++i) {
+      const std::string piece = "off" + std::to_string(restart) +
+                                std::to_string(i) + " ";
+      ASSERT_TRUE(db().Append(kAlice, "t", delta(piece)).ok());
+      t_text += piece;
+    }
+    Close();
+  }
+
+  options_.transcript_max_bytes = 16 << 20;
+  Open();
+  for (const auto& [id, text] : {std::pair{std::string("s"), s_text},
+                                 std::pair{std::string("t"), t_text}}) {
+    SCOPED_TRACE(id);
+    Result<TranscriptPage> page =
+        db().ReadTranscript(kAlice, id, TranscriptQuery{});
+    ASSERT_TRUE(page.ok()) << page.error();
+    ASSERT_EQ(page->entries.size(), 1u);
+    EXPECT_EQ(page->entries[0].text, text);
+    EXPECT_TRUE(page->complete);
+  }
+  // Appends continue the same entry.
+  ASSERT_TRUE(db().Append(kAlice, "t", delta("on")).ok());
+  EXPECT_EQ(db().ReadTranscript(kAlice, "t", TranscriptQuery{})->entries[0].text,
+            t_text + "on");
+}
+
+// More appended while transcripts were off than retention keeps: the
+// transcript keeps what it had, folds what is left, and says it is
+// incomplete.
+TEST_F(FileStoreTest, ATranscriptKeptWhileOffIsIncompleteWhereRetentionDroppedEvents) {
+  options_.retention.max_events_per_session = 5;
+  auto delta = [](const std::string& text) {
+    NewEvent e;
+    e.event_type = "message.delta";
+    e.payload = R"({"messageId":"m","text":")" + text + R"("})";
+    return e;
+  };
+  Open();
+  MustCreate("s");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(db().Append(kAlice, "s", delta("a")).ok());
+  Close();
   options_.transcript_max_bytes = 0;
   Open();
-  EXPECT_EQ(store().Stats().memory_transcript_bytes, 0u);
-  EXPECT_EQ(db().GetSession(kAlice, "s")->events.last_seq, 50u);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(db().Append(kAlice, "s", delta(std::to_string(i))).ok());
+  }
   Close();
   options_.transcript_max_bytes = 16 << 20;
   Open();
   Result<TranscriptPage> page = db().ReadTranscript(kAlice, "s", TranscriptQuery{});
   ASSERT_TRUE(page.ok()) << page.error();
   ASSERT_EQ(page->entries.size(), 1u);
-  EXPECT_EQ(page->entries[0].text, std::string(50 * 200, 'a'));
+  EXPECT_EQ(page->entries[0].text, "aaa56789");  // 0-4 were dropped
+  EXPECT_FALSE(page->complete);
 }
 
+// compact folds the journal past the snapshot itself: under the limits
+// the server runs with (given to it), not the defaults, which cut a 60 KB
+// tool input to 16 KiB for good (both compact and compact --repair did).
 TEST_F(FileStoreTest, CompactFoldsUnderTheServersTranscriptLimits) {
   for (const bool repair : {false, true}) {
     SCOPED_TRACE(repair ? "compact --repair" : "compact");

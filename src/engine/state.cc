@@ -588,9 +588,14 @@ Status StoreState::RebuildTranscript(std::string_view tenant_id,
   transcript::Transcript t;
   const EventStreamInfo info = e->events->Info();
   if (info.first_seq > 1) t.set_incomplete();
-  EventSeq after = info.first_seq - 1;
+  FoldRetained(e, info.first_seq - 1, info.last_seq, &t);
+  return RestoreTranscript(tenant_id, session_id, std::move(t));
+}
+
+void StoreState::FoldRetained(SessionEntry* e, EventSeq after,
+                              EventSeq through, transcript::Transcript* t) {
   std::vector<Event> page;
-  while (after < info.last_seq) {
+  while (after < through) {
     page.clear();
     Status s = e->events->Read(after, 1000, &page);
     if (s.ok() && page.empty()) {
@@ -603,19 +608,53 @@ Status StoreState::RebuildTranscript(std::string_view tenant_id,
     // A failed read returns the events before the one it could not read:
     // those are folded, and only that one is skipped.
     for (const Event& ev : page) {
-      if (ev.seq != after + 1) t.set_incomplete();
-      t.Fold(transcript::EventView{ev.seq, ev.event_type, ev.occurred_at,
-                                   ev.payload},
-             transcript_limits_);
+      if (ev.seq > through) return;
+      if (ev.seq != after + 1) t->set_incomplete();
+      t->Fold(transcript::EventView{ev.seq, ev.event_type, ev.occurred_at,
+                                    ev.payload},
+              transcript_limits_);
       after = ev.seq;
     }
     if (!s.ok() || page.empty()) {
       // An unreadable event (data_loss) cannot be folded: skip past it.
-      t.set_incomplete();
+      t->set_incomplete();
       ++after;
     }
   }
-  return RestoreTranscript(tenant_id, session_id, std::move(t));
+}
+
+Status StoreState::CatchUpTranscript(SessionEntry* e, EventSeq through) {
+  if (!transcripts_on()) return Status::OK();
+  const EventSeq folded = e->transcript_evicted
+                              ? e->transcript_ref->folded_seq
+                              : e->transcript.folded_seq();
+  if (folded >= through) return Status::OK();
+  ACPSTORE_RETURN_IF_ERROR(LoadTranscript(e));
+  if (e->transcript.folded_seq() >= through) return Status::OK();  // rebuilt
+  UncountTranscript(*e);
+  e->transcript_ref.reset();  // it is about to differ from its copy
+  const EventStreamInfo info = e->events->Info();
+  EventSeq after = e->transcript.folded_seq();
+  if (info.retained == 0 || info.first_seq > after + 1) {
+    // Retention dropped events appended while transcripts were off.
+    e->transcript.set_incomplete();
+    after = std::max<EventSeq>(after, info.first_seq - 1);
+  }
+  FoldRetained(e, after, through, &e->transcript);
+  if (e->transcript.held_index() == e->transcript.first_index()) {
+    e->transcript_sealed.reset();
+  }
+  e->transcript_used = ++transcript_tick_;
+  CountTranscript(*e);
+  return Status::OK();
+}
+
+Status StoreState::CatchUpTranscripts() {
+  if (!transcripts_on()) return Status::OK();
+  for (auto& [key, e] : sessions_) {
+    ACPSTORE_RETURN_IF_ERROR(CatchUpTranscript(&e, e.events->Info().last_seq));
+  }
+  return Status::OK();
 }
 
 Status StoreState::SetClientIdKey(const ClientIdKey& key) {
@@ -689,8 +728,11 @@ Status StoreState::ApplyOp(record::AppendEventsOp&& op) {
   const bool fold = transcripts_on() && !op.events.empty();
   if (fold) {
     // Decision 0018: read an evicted transcript back before folding into
-    // it. Nothing has changed yet if that fails.
+    // it. Nothing has changed yet if that fails. Decision 0035: one kept
+    // while transcripts were off first catches up with the stream.
     ACPSTORE_RETURN_IF_ERROR(LoadTranscript(e));
+    ACPSTORE_RETURN_IF_ERROR(
+        CatchUpTranscript(e, op.events.front().seq - 1));
     UncountTranscript(*e);
     e->transcript_ref.reset();  // it is about to differ from its copy
     e->transcript_used = ++transcript_tick_;

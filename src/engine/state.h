@@ -182,6 +182,12 @@ class StoreState {
   // Reads an evicted transcript back into memory (no-op when resident).
   // A failure leaves it evicted.
   Status LoadTranscript(SessionEntry* e);
+  // CatchUpTranscripts for one session, up to `through`.
+  Status CatchUpTranscript(SessionEntry* e, EventSeq through);
+  // Folds `e`'s retained events after `after` up to `through` into `t`;
+  // a gap (retention, an unreadable event) makes it incomplete.
+  void FoldRetained(SessionEntry* e, EventSeq after, EventSeq through,
+                    transcript::Transcript* t);
   // The second half of LoadTranscript, for an engine that read `t` back
   // from e->transcript_ref without the lock: makes it resident.
   // `sealed`: t's sealed prefix, which stayed in published snapshots
@@ -243,6 +249,12 @@ class StoreState {
   // transcripts on: off, there is none to rebuild).
   Status RebuildDamagedTranscript(std::string_view tenant_id,
                                   std::string_view session_id);
+  // Transcripts kept while they were off (decision 0035) stop at the seq
+  // folded then: each session's is brought up to its stream's last seq
+  // from the retained events (incomplete where retention dropped some of
+  // the events in between). Recovery calls it once the journal is
+  // replayed; an append does the same for its session first.
+  Status CatchUpTranscripts();
 
   // The key of the clientEventId tags. Snapshots store it with the tags;
   // loading one sets it, which is allowed only while there is no session.
