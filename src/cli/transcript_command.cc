@@ -18,6 +18,8 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -26,6 +28,7 @@
 #include "cli/server_access.h"
 #include "net/http_client.h"
 #include "net/url.h"
+#include "record/canonical_json.h"
 
 namespace acpstore::cli {
 namespace {
@@ -38,11 +41,25 @@ struct TranscriptFlags : ServerAccess {
   bool json = false;
 };
 
+// `v` as the server wrote it: Boost.JSON writes a double as 1.5E0 and
+// 0.1 as 1E-1, and canonicalising that text restores SPEC §2.7's form
+// (the shortest that reads back; found by a probe of --json).
+std::string Canonical(const json::value& v) {
+  std::string text = json::serialize(v);
+  Limits limits;
+  limits.max_payload_bytes = static_cast<uint32_t>(
+      std::min<size_t>(text.size() + 1, UINT32_MAX));
+  limits.max_json_depth = 1024;
+  Result<std::string> canonical =
+      record::CanonicalizePayloadWithParser(text, limits, "entry");
+  return canonical.ok() ? std::move(*canonical) : text;
+}
+
 std::string Str(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr) return "";
   if (v->is_string()) return std::string(v->as_string());
-  return json::serialize(*v);
+  return Canonical(*v);
 }
 
 void Print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
@@ -109,7 +126,7 @@ int RunTranscript(const TranscriptFlags& f) {
     last = std::move(v.as_object());
     for (const json::value& e : last["entries"].as_array()) {
       if (f.json) {
-        Print(json::serialize(e) + "\n");
+        Print(Canonical(e) + "\n");
       } else if (e.is_object()) {
         PrintEntry(e.as_object());
       }

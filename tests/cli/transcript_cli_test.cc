@@ -42,7 +42,8 @@ TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
                        R"({"eventType":"message.delta","payload":{"acp":{"x":"FRAME"},"text":"world"}},)"
                        R"({"eventType":"tool.started","payload":{"input":{"p":1},"kind":"read","title":"Read a","toolCallId":"t"}},)"
                        R"({"eventType":"tool.completed","payload":{"status":"completed","text":"ok","toolCallId":"t"}},)"
-                       R"({"eventType":"turn.completed","payload":{"stopReason":"end_turn"}}]})"),
+                       R"({"eventType":"turn.completed","payload":{"stopReason":"end_turn"}},)"
+                       R"({"eventType":"usage.updated","payload":{"cost":1.5,"rate":0.1,"inputTokens":10}}]})"),
             201);
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   const std::vector<std::string> env = {"ACPSTORE_TOKEN=" + token};
@@ -56,7 +57,9 @@ TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
             std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("{\"stopReason\":\"end_turn\"}"), std::string::npos);
-  EXPECT_NE(text.out.find("-- entries 1..3, events folded through seq 5"),
+  // Numbers as the server wrote them (Boost.JSON alone writes 1.5E0).
+  EXPECT_NE(text.out.find(R"("cost":1.5,"rate":0.1)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("-- entries 1..4, events folded through seq 6"),
             std::string::npos)
       << text.out;
   EXPECT_EQ(text.out.find("FRAME"), std::string::npos);
@@ -75,6 +78,11 @@ TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
       env);
   ASSERT_EQ(two.exit_code, 0) << two.err;
   EXPECT_EQ(std::count(two.out.begin(), two.out.end(), '\n'), 2) << two.out;
+  proc::RunResult usage = proc::RunProcess(
+      {kBinary, "transcript", "conv", "--url", url, "--json", "--kind", "usage"}, env);
+  ASSERT_EQ(usage.exit_code, 0) << usage.err;
+  EXPECT_NE(usage.out.find(R"("cost":1.5,"rate":0.1,"inputTokens":10)"), std::string::npos)
+      << usage.out;
   proc::RunResult smuggled = proc::RunProcess(
       {kBinary, "transcript", "conv", "--url", url, "--kind", "tool&after=5"}, env);
   EXPECT_EQ(smuggled.exit_code, 1);
