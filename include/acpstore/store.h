@@ -151,10 +151,10 @@ struct StoreStats {
   uint64_t transcripts_incomplete = 0;  // sessions whose cap dropped entries
   int64_t recovery_ms = 0;
   uint64_t torn_tail_truncations = 0;
-  // Reads that found a stored event failing its checksum (kDataLoss), and
-  // evicted transcripts that a fold found so and rebuilt from their
-  // sessions' retained events (the file engine). Non-zero means damage on
-  // disk: /readyz reports it.
+  // Reads that found a stored event or transcript failing its checksum
+  // (kDataLoss), and evicted transcripts that a fold found so and rebuilt
+  // from their sessions' retained events (the file engine). Non-zero means
+  // damage on disk: /readyz reports it.
   uint64_t data_loss_reads = 0;
   // The postgres engine: sessions whose live-event notification this
   // server dropped instead of sending (too many pending, or refused by the

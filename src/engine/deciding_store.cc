@@ -44,7 +44,8 @@ Result<T> DecidingStore::Read(Query query) {
   return std::move(*out);
 }
 
-void DecidingStore::FillStateStats(const StoreState& state, StoreStats* stats) {
+void DecidingStore::FillStateStats(const StoreState& state,
+                                   StoreStats* stats) const {
   const StateCounters& c = state.counters();
   stats->sessions = state.session_count();
   for (size_t i = 0; i < 8; ++i) {
@@ -60,7 +61,8 @@ void DecidingStore::FillStateStats(const StoreState& state, StoreStats* stats) {
   stats->transcripts_evicted = c.transcripts_evicted;
   stats->transcript_evicted_bytes = c.transcript_evicted_bytes;
   stats->transcripts_incomplete = c.transcripts_incomplete;
-  stats->data_loss_reads += c.transcripts_rebuilt;
+  stats->data_loss_reads +=
+      c.transcripts_rebuilt + transcript_data_loss_reads_.load();
 }
 
 // -------------------------------------------------------------- transcripts
@@ -115,9 +117,17 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
   };
   // An evicted transcript is read back from its immutable copy; a failed
   // read is the answer (never another transcript).
+  // A changed copy on disk is damage, counted as an event read's is (it
+  // was not: found by a probe, /readyz stayed ready).
+  auto note = [&](const Status& s) {
+    if (s.code() == StatusCode::kDataLoss) {
+      transcript_data_loss_reads_.fetch_add(1);
+    }
+  };
   auto load = [&]() {
     if (tail) {
       Status s = LoadSealed(*sealed, &*tail);
+      note(s);
       if (!s.ok()) {
         out.emplace(std::move(s));
       } else {
@@ -128,6 +138,7 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
     if (evicted == nullptr) return;
     transcript::Transcript t;
     Status s = LoadTranscript(*evicted, &t);
+    note(s);
     if (!s.ok()) {
       out.emplace(std::move(s));
     } else {

@@ -18,6 +18,7 @@
 #ifndef ACPSTORE_ENGINE_DECIDING_STORE_H_
 #define ACPSTORE_ENGINE_DECIDING_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -145,7 +146,7 @@ class DecidingStore : public Store,
     return DecideContext{clock_->NowMs(), &options_};
   }
   // The counters every engine reports the same way (call under the lock).
-  static void FillStateStats(const StoreState& state, StoreStats* stats);
+  void FillStateStats(const StoreState& state, StoreStats* stats) const;
 
   // Validated request → waiter → Submit.
   template <typename T, typename Decide>
@@ -167,6 +168,9 @@ class DecidingStore : public Store,
   Result<T> Read(Query query);
 
   SubscriptionHub hub_;
+  // Transcript reads that met bytes failing their checksum (data_loss),
+  // reported with the event reads' as damage (StoreStats::data_loss_reads).
+  std::atomic<uint64_t> transcript_data_loss_reads_{0};
 };
 
 template <typename T, typename Decide>

@@ -664,6 +664,7 @@ TEST_F(EvictedRefsTest, AChangedItemIsDataLossWhenReadNeverAnotherTranscript) {
   // Flip a byte inside the first reference's entries, in the older file.
   FlipAByteOfTheFirstReference();
   Open();
+  const uint64_t damage_before = store().Stats().data_loss_reads;
   int lost = 0;
   for (int c = 0; c < kCold; ++c) {
     Result<TranscriptPage> page =
@@ -674,6 +675,8 @@ TEST_F(EvictedRefsTest, AChangedItemIsDataLossWhenReadNeverAnotherTranscript) {
     }
   }
   EXPECT_EQ(lost, 1);
+  // Counted as damage, as a failed event read is (/readyz reports it).
+  EXPECT_EQ(store().Stats().data_loss_reads, damage_before + 1);
   Close();
   Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
   ASSERT_TRUE(v.ok()) << v.error();
