@@ -151,6 +151,12 @@ struct StoreStats {
   uint64_t transcripts_incomplete = 0;  // sessions whose cap dropped entries
   int64_t recovery_ms = 0;
   uint64_t torn_tail_truncations = 0;
+  // The file engine: snapshots that could not be written, and why the
+  // latest attempt failed (empty once one succeeds again). Nothing
+  // acknowledged is lost (it is in the journal), but recovery time and
+  // journal space grow until a snapshot succeeds: /readyz reports it.
+  uint64_t snapshots_failed = 0;
+  std::string snapshot_failing;
   // Reads that found a stored event or transcript failing its checksum
   // (kDataLoss), and evicted transcripts that a fold found so and rebuilt
   // from their sessions' retained events (the file engine). Non-zero means

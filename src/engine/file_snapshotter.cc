@@ -104,6 +104,11 @@ Status FileSnapshotter::SnapshotNow(bool self_contained) {
   return SnapshotLocked(self_contained);
 }
 
+std::string FileSnapshotter::snapshot_failing() const {
+  base::MutexLock lock(&damage_mu_);
+  return snapshot_failing_;
+}
+
 Status FileSnapshotter::EvictNow(bool all) {
   base::MutexLock lock(&op_mu_);
   return EvictLocked(all);
@@ -138,6 +143,20 @@ Result<size_t> FileSnapshotter::ReclaimSegments() {
 }
 
 Status FileSnapshotter::SnapshotLocked(bool self_contained) {
+  // Every attempt is counted, so that a failing one shows (it was silent:
+  // found by a probe with an unwritable snapshot/ directory).
+  Status s = WriteSnapshotLocked(self_contained);
+  base::MutexLock lock(&damage_mu_);
+  if (s.ok()) {
+    snapshot_failing_.clear();
+  } else {
+    snapshots_failed_.fetch_add(1);
+    snapshot_failing_ = s.ToString();
+  }
+  return s;
+}
+
+Status FileSnapshotter::WriteSnapshotLocked(bool self_contained) {
   StateImage image;
   ACPSTORE_ASSIGN_OR_RETURN(FileCommitPipeline::Capture capture,
                             pipeline_.BeginCapture(&image));

@@ -101,6 +101,12 @@ class FileSnapshotter {
   uint64_t snapshot_bytes() const { return snapshot_bytes_.load(); }
   uint64_t snapshots_written() const { return snapshots_written_.load(); }
   uint64_t segments_deleted() const { return segments_deleted_.load(); }
+  // Snapshots that could not be written (a full disk, a permission error,
+  // ...), and why the latest attempt failed ("" once one succeeds again).
+  // The store goes on: everything acknowledged is in the journal; recovery
+  // time and journal space grow until a snapshot succeeds.
+  uint64_t snapshots_failed() const { return snapshots_failed_.load(); }
+  std::string snapshot_failing() const EXCLUDES(damage_mu_);
   // Decision 0034: the transcripts a snapshot or an eviction pass could
   // not copy because their bytes on disk are damaged (kDataLoss, with the
   // details "tenant", "session" and "path") and rebuilt from their
@@ -113,6 +119,7 @@ class FileSnapshotter {
  private:
   void BackgroundLoop() EXCLUDES(bg_mu_, op_mu_);
   Status SnapshotLocked(bool self_contained = false) REQUIRES(op_mu_);
+  Status WriteSnapshotLocked(bool self_contained) REQUIRES(op_mu_);
   // Decision 0027: deletes the snapshot files no kept snapshot is or
   // refers to; sets snapshot_bytes_.
   void DeleteUnkeptLocked() REQUIRES(op_mu_);
@@ -156,6 +163,8 @@ class FileSnapshotter {
   std::atomic<uint64_t> snapshot_bytes_{0};
   std::atomic<uint64_t> snapshots_written_{0};
   std::atomic<uint64_t> segments_deleted_{0};
+  std::atomic<uint64_t> snapshots_failed_{0};
+  std::string snapshot_failing_ GUARDED_BY(damage_mu_);
 
   std::atomic<uint64_t> damaged_total_{0};
   mutable base::Mutex damage_mu_;

@@ -331,6 +331,8 @@ StoreStats FileStore::Stats() {
   stats.memory_cache_bytes = cache_.bytes();
   stats.subscriptions = hub().size();
   stats.data_loss_reads += reader_.data_loss_reads();
+  stats.snapshots_failed = snapshotter_->snapshots_failed();
+  stats.snapshot_failing = snapshotter_->snapshot_failing();
   return stats;
 }
 

@@ -246,6 +246,31 @@ TEST_F(FileStoreTest, DiskFullRejectsWritesReadsWorkAndWritesResume) {
   EXPECT_EQ(Seqs(AllEvents("s-1")), (std::vector<EventSeq>{1, 2, 3}));
 }
 
+// A snapshot that cannot be written is counted and says why until one
+// succeeds (it was silent, even at --log-level debug: found by a probe
+// with an unwritable snapshot/ directory). The store goes on.
+TEST_F(FileStoreTest, AFailedSnapshotIsCountedAndSaysWhy) {
+  Open();
+  MustCreate("s");
+  fs_.InjectFault(io::FaultInjectionFileSystem::Fault(
+                      io::FaultInjectionFileSystem::kCreate, EACCES)
+                      .OnPaths([](const std::string& p) {
+                        return p.find("/snapshot/") != std::string::npos;
+                      }));
+  EXPECT_FALSE(store().SnapshotNow().ok());
+  EXPECT_FALSE(store().SnapshotNow().ok());
+  StoreStats stats = store().Stats();
+  EXPECT_EQ(stats.snapshots_failed, 2u);
+  EXPECT_NE(stats.snapshot_failing.find("Permission denied"), std::string::npos)
+      << stats.snapshot_failing;
+  MustAppend("s", "1");  // still takes writes
+  fs_.ClearFaults();
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  stats = store().Stats();
+  EXPECT_EQ(stats.snapshots_failed, 2u);
+  EXPECT_EQ(stats.snapshot_failing, "");
+}
+
 TEST_F(FileStoreTest, FailedFsyncMakesTheStoreUnavailableUntilReopened) {
   Open();
   MustCreate("s-1");

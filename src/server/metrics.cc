@@ -292,6 +292,9 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
        "Time the store took to recover when it opened.");
   Line(&out, "acpstore_recovery_seconds", "",
        static_cast<double>(s.recovery_ms) / 1000.0);
+  Metric(&out, "acpstore_snapshot_failures_total", "counter",
+         "Snapshots that could not be written (file engine).",
+         s.snapshots_failed);
   Metric(&out, "acpstore_torn_tail_truncations_total", "counter",
          "Torn journal tails truncated during recovery.",
          s.torn_tail_truncations);
@@ -341,6 +344,7 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
   w.Key("transcriptsIncomplete").Uint(s.transcripts_incomplete);
   w.Key("recoveryMs").Int(s.recovery_ms);
   w.Key("tornTailTruncations").Uint(s.torn_tail_truncations);
+  w.Key("snapshotsFailed").Uint(s.snapshots_failed);
   w.Key("dataLossReads").Uint(s.data_loss_reads);
   w.Key("notificationsDropped").Uint(s.notifications_dropped);
   w.EndObject();
