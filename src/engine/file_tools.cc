@@ -127,12 +127,21 @@ Result<SegmentScan> ScanSegment(
   return scan;
 }
 
+Result<std::vector<uint64_t>> ListSegmentsOrNone(
+    io::FileSystem& fs, const std::string& journal_dir) {
+  Result<std::vector<uint64_t>> segments = journal::ListSegments(fs, journal_dir);
+  if (!segments.ok() && io::IsNotFoundError(segments.error())) {
+    return std::vector<uint64_t>();
+  }
+  return segments;
+}
+
 Result<DiskSize> MeasureDataDir(io::FileSystem& fs,
                                 const std::string& data_dir) {
   FileLayout layout(data_dir);
   DiskSize out;
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
-                            journal::ListSegments(fs, layout.journal_dir));
+                            ListSegmentsOrNone(fs, layout.journal_dir));
   for (uint64_t s : segments) {
     ACPSTORE_ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(journal::SegmentPath(
                                                  layout.journal_dir, s)));
@@ -187,7 +196,7 @@ Result<InspectReport> Inspect(const std::string& data_dir,
   InspectReport report;
   report.data_dir = data_dir;
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
-                            journal::ListSegments(fs, layout.journal_dir));
+                            tools::ListSegmentsOrNone(fs, layout.journal_dir));
   for (uint64_t s : segments) {
     SegmentSummary seg{s, journal::SegmentPath(layout.journal_dir, s), 0};
     ACPSTORE_ASSIGN_OR_RETURN(seg.bytes, fs.FileSize(seg.path));
@@ -365,7 +374,7 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     return report;
   }
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
-                            journal::ListSegments(fs, layout.journal_dir));
+                            tools::ListSegmentsOrNone(fs, layout.journal_dir));
   for (size_t i = 0; i < segments.size(); ++i) {
     const std::string path =
         journal::SegmentPath(layout.journal_dir, segments[i]);

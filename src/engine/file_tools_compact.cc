@@ -179,7 +179,7 @@ class Repairer {
   // Every record after the snapshot that verifies, decodes and applies.
   Status SalvageJournal() {
     ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> all,
-                              journal::ListSegments(fs_, layout_.journal_dir));
+                              tools::ListSegmentsOrNone(fs_, layout_.journal_dir));
     std::vector<uint64_t> segments;
     for (uint64_t s : all) {
       if (s >= from_.segment) segments.push_back(s);

@@ -48,6 +48,12 @@ struct DiskSize {
   uint64_t bytes = 0;
   uint64_t segments = 0;
 };
+// The journal's segments; none when journal/ itself is gone, which the
+// tools report as the segments it lacks (verify), or salvage around
+// (compact --repair) instead of stopping at opendir.
+Result<std::vector<uint64_t>> ListSegmentsOrNone(io::FileSystem& fs,
+                                                 const std::string& journal_dir);
+
 Result<DiskSize> MeasureDataDir(io::FileSystem& fs,
                                 const std::string& data_dir);
 
