@@ -115,6 +115,17 @@ Result<EventSeq> ParseEventSeq(std::string_view text, std::string_view field) {
   return v;
 }
 
+std::vector<std::string_view> SplitCommaList(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma - start));
+    if (comma == std::string_view::npos) return out;
+    start = comma + 1;
+  }
+}
+
 Result<uint32_t> ParseLimit(std::string_view text, std::string_view field) {
   uint32_t v = 0;
   const bool digits =

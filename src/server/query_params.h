@@ -45,6 +45,11 @@ Result<EventSeq> ParseEventSeq(std::string_view text, std::string_view field);
 // A page size: digits only, 1..1000.
 Result<uint32_t> ParseLimit(std::string_view text, std::string_view field);
 
+// The items of a comma-separated value, empty ones included ("" is one
+// empty item, "a," two), so that a filter naming nothing is refused as an
+// unknown name rather than read as no filter.
+std::vector<std::string_view> SplitCommaList(std::string_view text);
+
 // Hands out query parameters by name.
 class QueryReader {
  public:

@@ -34,14 +34,10 @@ void GetAction(Call& call) {
 Status ReadActionQuery(const QueryReader& q, ActionQuery* query) {
   if (const std::string* id = q.Get("sessionId")) query->session_id = *id;
   if (const std::string* status = q.Get("status")) {
-    std::string_view rest = *status;
-    while (!rest.empty()) {
-      const size_t comma = rest.find(',');
-      std::optional<ActionStatus> st = ParseActionStatus(rest.substr(0, comma));
+    for (std::string_view name : SplitCommaList(*status)) {
+      std::optional<ActionStatus> st = ParseActionStatus(name);
       if (!st) return record::InvalidField("status", "unknown action status");
       query->statuses.push_back(*st);
-      rest = comma == std::string_view::npos ? std::string_view()
-                                             : rest.substr(comma + 1);
     }
   }
   if (Status s = q.ReadLimit(&query->limit); !s.ok()) return s;

@@ -34,15 +34,10 @@ void CreateSession(Call& call) {
 // Parses ?status=a,b&updatedAfter=<ts>&limit=&cursor= into `query`.
 Status ReadSessionQuery(const QueryReader& q, SessionQuery* query) {
   if (const std::string* status = q.Get("status")) {
-    std::string_view rest = *status;
-    while (!rest.empty()) {
-      const size_t comma = rest.find(',');
-      std::string_view name = rest.substr(0, comma);
+    for (std::string_view name : SplitCommaList(*status)) {
       std::optional<SessionStatus> st = ParseSessionStatus(name);
       if (!st) return record::InvalidField("status", "unknown session status");
       query->statuses.push_back(*st);
-      rest = comma == std::string_view::npos ? std::string_view()
-                                             : rest.substr(comma + 1);
     }
   }
   if (const std::string* after = q.Get("updatedAfter")) {

@@ -18,13 +18,7 @@ namespace {
 // unknown kinds.
 std::vector<std::string> SplitKinds(std::string_view text) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = text.find(',', start);
-    out.emplace_back(text.substr(start, comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
+  for (std::string_view kind : SplitCommaList(text)) out.emplace_back(kind);
   return out;
 }
 

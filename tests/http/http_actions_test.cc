@@ -102,6 +102,9 @@ TEST_F(ActionsHttpTest, ListFiltersAndValidates) {
   r = c.Get("/v1/actions?status=queued");
   EXPECT_EQ(r.Json().at("actions").as_array().size(), 4u);
   EXPECT_EQ(c.Get("/v1/actions?status=napping").status, 400);
+  // A filter naming nothing is refused, not read as no filter (a probe).
+  EXPECT_EQ(c.Get("/v1/actions?status=").status, 400);
+  EXPECT_EQ(c.Get("/v1/actions?status=queued,").status, 400);
   EXPECT_EQ(c.Get("/v1/actions/nope").status, 404);
   EXPECT_EQ(
       c.Post("/v1/actions", R"({"sessionId":"s1","type":"dance"})").status,

@@ -184,6 +184,8 @@ TEST_F(SessionsHttpTest, ListPagesNewestFirstWithCursorAndFilters) {
   EXPECT_EQ(c.Get("/v1/sessions?limit=1001").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions?limit=abc").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions?status=sleeping").status, 400);
+  EXPECT_EQ(c.Get("/v1/sessions?status=").status, 400);
+  EXPECT_EQ(c.Get("/v1/sessions?status=running,,idle").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions?updatedAfter=yesterday").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions?cursor=garbage!").status, 400);
   r = c.Get("/v1/sessions?limt=5");
