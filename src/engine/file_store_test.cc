@@ -751,6 +751,14 @@ TEST_F(RecoveryDamageTest, VerifyReportsAMissingSegmentThatHoldsRetainedEvents) 
       << v->problems.back().what;
 }
 
+// A message.delta of message "m" with `text` (JSON-safe).
+NewEvent MessageDelta(const std::string& text) {
+  NewEvent e;
+  e.event_type = "message.delta";
+  e.payload = R"({"messageId":"m","text":")" + text + R"("})";
+  return e;
+}
+
 // A store that kept transcripts, reopened with them off: the snapshot's
 // transcripts are not held in memory (they counted ~20 MB in /v1/stats on
 // a probe's server, memory the store served nothing from), but kept as
@@ -760,20 +768,14 @@ TEST_F(RecoveryDamageTest, VerifyReportsAMissingSegmentThatHoldsRetainedEvents) 
 // and it catches up with what was appended while they were off.
 TEST_F(FileStoreTest, TranscriptsTurnedOffAreKeptNotHeld) {
   options_.retention.max_events_per_session = 5;
-  auto delta = [](const std::string& text) {
-    NewEvent e;
-    e.event_type = "message.delta";
-    e.payload = R"({"messageId":"m","text":")" + text + R"("})";
-    return e;
-  };
   Open();
   MustCreate("s");   // untouched while transcripts are off
   MustCreate("t");   // appended to while they are off
   std::string s_text, t_text;
   for (int i = 0; i < 20; ++i) {
     const std::string piece = "d" + std::to_string(i) + std::string(200, 'a') + " ";
-    ASSERT_TRUE(db().Append(kAlice, "s", delta(piece)).ok());
-    ASSERT_TRUE(db().Append(kAlice, "t", delta(piece)).ok());
+    ASSERT_TRUE(db().Append(kAlice, "s", MessageDelta(piece)).ok());
+    ASSERT_TRUE(db().Append(kAlice, "t", MessageDelta(piece)).ok());
     s_text += piece;
     t_text += piece;
   }
@@ -788,7 +790,7 @@ TEST_F(FileStoreTest, TranscriptsTurnedOffAreKeptNotHeld) {
     for (int i = 0; i < 2; ++i) {
       const std::string piece = "off" + std::to_string(restart) +
                                 std::to_string(i) + " ";
-      ASSERT_TRUE(db().Append(kAlice, "t", delta(piece)).ok());
+      ASSERT_TRUE(db().Append(kAlice, "t", MessageDelta(piece)).ok());
       t_text += piece;
     }
     Close();
@@ -807,7 +809,7 @@ TEST_F(FileStoreTest, TranscriptsTurnedOffAreKeptNotHeld) {
     EXPECT_TRUE(page->complete);
   }
   // Appends continue the same entry.
-  ASSERT_TRUE(db().Append(kAlice, "t", delta("on")).ok());
+  ASSERT_TRUE(db().Append(kAlice, "t", MessageDelta("on")).ok());
   EXPECT_EQ(db().ReadTranscript(kAlice, "t", TranscriptQuery{})->entries[0].text,
             t_text + "on");
 }
@@ -817,20 +819,14 @@ TEST_F(FileStoreTest, TranscriptsTurnedOffAreKeptNotHeld) {
 // incomplete.
 TEST_F(FileStoreTest, ATranscriptKeptWhileOffIsIncompleteWhereRetentionDroppedEvents) {
   options_.retention.max_events_per_session = 5;
-  auto delta = [](const std::string& text) {
-    NewEvent e;
-    e.event_type = "message.delta";
-    e.payload = R"({"messageId":"m","text":")" + text + R"("})";
-    return e;
-  };
   Open();
   MustCreate("s");
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(db().Append(kAlice, "s", delta("a")).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(db().Append(kAlice, "s", MessageDelta("a")).ok());
   Close();
   options_.transcript_max_bytes = 0;
   Open();
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(db().Append(kAlice, "s", delta(std::to_string(i))).ok());
+    ASSERT_TRUE(db().Append(kAlice, "s", MessageDelta(std::to_string(i))).ok());
   }
   Close();
   options_.transcript_max_bytes = 16 << 20;
