@@ -450,6 +450,10 @@ export type ReadyzResponse = {
     dataLossReads?: number;
     reason?: string;
   };
+  snapshots?: {
+    failed?: number;
+    reason?: string;
+  };
 };
 
 /** Every operation of the HTTP API: operationId -> method and path. */
