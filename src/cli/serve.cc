@@ -32,6 +32,7 @@
 #include "base/build_info.h"
 #include "cli/command.h"
 #include "cli/logging.h"
+#include "cli/store_watch.h"
 #include "server/server.h"
 #ifdef ACPSTORE_WITH_POSTGRES
 #include "postgres/pg_key_store.h"
@@ -216,6 +217,10 @@ int RunServe(const ServeConfig& config) {
   }
   spdlog::info("listening on {}",
                FormatListen({config.listen.host, http->port()}));
+  // The file engine's counters are in memory; the postgres engine's Stats
+  // counts over its tables, too costly to poll (and it has no snapshots).
+  std::unique_ptr<StoreWatch> watch;
+  if (so.engine == Engine::kFile) watch = std::make_unique<StoreWatch>(**store);
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) != 0) {
@@ -227,6 +232,7 @@ int RunServe(const ServeConfig& config) {
     ShutdownWatchdog watchdog(config.shutdown_timeout_ms);
     http->Stop();
     http.reset();
+    watch.reset();  // its last check, before the store goes
     store->reset();
     keys->owner.reset();
   }

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -89,6 +90,28 @@ TEST_F(ServeTest, SigtermStopsCleanlyWithExitZero) {
   EXPECT_EQ(*code, 0) << server->Text(proc::Stream::kStderr);
   EXPECT_NE(server->Text(proc::Stream::kStderr).find("stopped"), std::string::npos);
   EXPECT_EQ(HttpStatus(port_, "GET", "/healthz"), -1);
+}
+
+// A snapshot that cannot be written is logged (it was silent even at
+// --log-level debug; found by a probe): here snapshot/ is replaced by a
+// file while the server runs, so every later snapshot fails.
+TEST_F(ServeTest, AFailingSnapshotIsLogged) {
+  auto server = StartServer({"--engine", "file", "--snapshot-every-bytes", "4KiB"});
+  const std::string token = BootstrapToken();
+  ASSERT_EQ(HttpStatus(port_, "POST", "/v1/sessions", token, R"({"id":"s"})"), 201);
+  std::filesystem::remove_all(DataDir() + "/snapshot");
+  { std::ofstream(DataDir() + "/snapshot") << "not a directory"; }
+  const std::string event =
+      R"({"eventType":"note","payload":")" + std::string(1000, 'x') + R"("})";
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(HttpStatus(port_, "POST", "/v1/sessions/s/events", token, event), 201);
+  }
+  EXPECT_TRUE(server->WaitForText(proc::Stream::kStderr,
+                                  "snapshot(s) could not be written", seconds(20)))
+      << server->Text(proc::Stream::kStderr);
+  EXPECT_EQ(server->Text(proc::Stream::kStderr).find(token), std::string::npos);
+  server->Signal(SIGTERM);
+  server->Wait(seconds(30));
 }
 
 TEST_F(ServeTest, SigintStopsCleanlyToo) {
