@@ -173,7 +173,7 @@ void ImportInBoundedMemory(const char* event_type,
   // redzones and shadow, so measure the growth over a tiny import and only
   // catch a tool that holds the file; the release build checks the bound.
   const std::string tiny = tmp.Join("tiny.json");
-  std::ofstream(tiny) << R"({"version":1,"sessions":[]})";
+  std::ofstream(tiny) << R"({"version":1,"sessions":[],"events":[],"actions":[]})";
   Child base = RunMeasured(
       {kBinary, "import-aegis", tiny, "--data-dir", tmp.Join("tiny-data")},
       tmp.Join("tiny.log"));
