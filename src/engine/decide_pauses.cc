@@ -45,6 +45,20 @@ const Pause* WithIntervention(const SessionEntry& e, std::string_view id) {
 
 }  // namespace
 
+Pause NewPause(const Session& s, std::optional<std::string> pause_id,
+               std::string reason, std::string requested_by, TimestampMs now) {
+  Pause p;
+  p.pause_id = pause_id ? std::move(*pause_id) : base::NewUuidV4();
+  p.session_id = s.id;
+  p.tenant_id = s.tenant_id;
+  p.owner_key_id = s.owner_key_id;
+  p.status = PauseStatus::kPaused;
+  p.reason = std::move(reason);
+  p.requested_by = std::move(requested_by);
+  p.requested_at = now;
+  return p;
+}
+
 Status BeginIntervention(Pause* p, std::optional<std::string> id,
                          std::string by, TimestampMs now) {
   if (p->intervention_id) {
@@ -113,16 +127,9 @@ Result<Decision<PauseResult>> DecidePauseSession(const StoreState& state,
         .With("pauseId", active->pause_id)
         .With("status", ToString(active->status));
   }
-  Pause p;
-  p.pause_id = req.pause_id ? std::move(*req.pause_id) : base::NewUuidV4();
-  p.session_id = e->session.id;
-  p.tenant_id = e->session.tenant_id;
-  p.owner_key_id = e->session.owner_key_id;
-  p.status = PauseStatus::kPaused;
+  Pause p = NewPause(e->session, std::move(req.pause_id), std::move(req.reason),
+                     std::move(req.requested_by), ctx.now);
   p.idempotency_key = std::move(req.idempotency_key);
-  p.reason = std::move(req.reason);
-  p.requested_by = std::move(req.requested_by);
-  p.requested_at = ctx.now;
   p.metadata = std::move(req.metadata);
   return Move(*e, SessionEvent::kPauseRequested, std::move(p), ctx);
 }

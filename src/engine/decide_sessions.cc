@@ -60,32 +60,20 @@ static Status SyncActivePause(const SessionEntry& e, SessionEvent event,
   const bool paused_after =
       to == SessionStatus::kPaused || to == SessionStatus::kIntervening;
   const Pause* active = e.pauses.Active();
-  Pause p;
-  if (active != nullptr) {
-    p = *active;
-  } else if (paused_after) {
+  if (active == nullptr && !paused_after) return Status::OK();
+  Pause p = active != nullptr
+                ? *active
+                : NewPause(e.session, std::nullopt, std::string(ToString(event)),
+                           scope.owner_key_id, now);
+  if (active == nullptr) {
     // pause_requested, or a session left paused without a record by an
     // earlier release: a record as the pause route would make it.
-    p.pause_id = base::NewUuidV4();
-    p.session_id = e.session.id;
-    p.tenant_id = e.session.tenant_id;
-    p.owner_key_id = e.session.owner_key_id;
-    p.status = PauseStatus::kPaused;
-    p.reason = std::string(ToString(event));
-    p.requested_by = scope.owner_key_id;
-    p.requested_at = now;
     if (to == SessionStatus::kIntervening) {
       ACPSTORE_RETURN_IF_ERROR(
           BeginIntervention(&p, std::nullopt, scope.owner_key_id, now));
     }
-    p.updated_at = now;
-    d->mutation.UpsertPause(std::move(p));
-    return Status::OK();
-  } else {
-    return Status::OK();
-  }
-  if (event == SessionEvent::kInterventionStarted &&
-      p.status == PauseStatus::kPaused) {
+  } else if (event == SessionEvent::kInterventionStarted &&
+             p.status == PauseStatus::kPaused) {
     ACPSTORE_RETURN_IF_ERROR(
         BeginIntervention(&p, std::nullopt, scope.owner_key_id, now));
   } else if (event == SessionEvent::kInterventionCompleted &&

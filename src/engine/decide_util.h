@@ -25,6 +25,11 @@ Status ActionNotFound(std::string_view action_id);
 Result<Session> Transitioned(const Session& session, SessionEvent event,
                              TimestampMs now);
 
+// A new active pause record of `s` (status paused), as PauseSession and a
+// raw pause_requested make it; `pause_id` a UUIDv4 if none.
+Pause NewPause(const Session& s, std::optional<std::string> pause_id,
+               std::string reason, std::string requested_by, TimestampMs now);
+
 // `p` (an active record in `paused`) starts an intervention under `id` (a
 // UUIDv4 if none) by `by` at `now`: its current intervention, if any,
 // becomes an earlier one and the completion fields are cleared.
