@@ -4,38 +4,22 @@
 
 #include <spdlog/spdlog.h>
 
-#include <utility>
-
 namespace acpstore::cli {
 
 StoreWatch::StoreWatch(Store& store, std::chrono::milliseconds interval)
-    : store_(store), interval_(interval) {
+    : store_(store) {
   // What the store had at open (damage found while recovering) is logged
-  // by the first check, after the open's own lines.
-  thread_ = std::thread([this] { Loop(); });
+  // now, after the open's own lines.
+  Check();
+  thread_.emplace(interval, [this] { Check(); });
 }
 
 StoreWatch::~StoreWatch() { Stop(); }
 
 void StoreWatch::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) return;
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
+  if (!thread_) return;
+  thread_.reset();  // stops and joins
   Check();
-}
-
-void StoreWatch::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    lock.unlock();
-    Check();
-    lock.lock();
-    cv_.wait_for(lock, interval_, [this] { return stop_; });
-  }
 }
 
 void StoreWatch::Check() {

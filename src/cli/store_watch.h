@@ -6,46 +6,43 @@
 // `interval`; never a token, payload or metadata value. For stores whose
 // Stats() is cheap (the file engine's counters are in memory).
 //
-// Thread-safety: one background thread; Stop (or the destructor) joins it.
+// Thread-safety: one background thread (engine::PeriodicThread); Stop (or
+// the destructor) joins it.
 
 #ifndef ACPSTORE_CLI_STORE_WATCH_H_
 #define ACPSTORE_CLI_STORE_WATCH_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <string>
-#include <thread>
+#include <optional>
 
 #include "acpstore/store.h"
+#include "engine/periodic_thread.h"
 
 namespace acpstore::cli {
 
 class StoreWatch {
  public:
-  // `store` outlives the watch. Default interval: 5 s.
+  // Checks once now, then every `interval` (default 5 s) on its own
+  // thread. `store` outlives the watch.
   explicit StoreWatch(Store& store,
                       std::chrono::milliseconds interval = std::chrono::seconds(5));
   ~StoreWatch();
   StoreWatch(const StoreWatch&) = delete;
   StoreWatch& operator=(const StoreWatch&) = delete;
 
-  // Logs what changed since the last check, once more, then stops.
+  // Stops the thread, then logs what changed since the last check.
   void Stop();
 
  private:
   void Check();
-  void Loop();
 
   Store& store_;
-  const std::chrono::milliseconds interval_;
+  // Read and written by one thread at a time: the constructor's check,
+  // then the periodic thread's, then Stop's after the thread is joined.
   uint64_t snapshots_failed_ = 0;
   uint64_t data_loss_reads_ = 0;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  std::optional<engine::PeriodicThread> thread_;
 };
 
 }  // namespace acpstore::cli
