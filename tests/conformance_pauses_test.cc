@@ -346,11 +346,7 @@ TEST_P(StoreConformance, ARawPauseMakesAPauseRecordTheRoutesWorkOn) {
 // does; the raw intervention_completed records who completed it.
 TEST_P(StoreConformance, ARawInterventionAfterACompletedOneStartsANewOne) {
   SessionIn(SessionStatus::kPaused, "s-1");
-  Must(db().StartIntervention(
-      kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-1"}));
-  Must(db().CompleteIntervention(
-      kAlice, "s-1",
-      {.intervention_id = "iv-1", .completed_by = "op", .guidance = "first"}));
+  Intervene("s-1", "iv-1", "first");
   Advance(7);
   Transition("s-1", SessionEvent::kInterventionStarted);
   Pause p = Must(db().GetPause(kAlice, "s-1"));
@@ -392,11 +388,7 @@ TEST_P(StoreConformance, ARawInterventionAfterACompletedOneStartsANewOne) {
 // completion answers with the record as it is now and starts nothing.
 TEST_P(StoreConformance, AnEarlierInterventionsRetryIsAReplay) {
   SessionIn(SessionStatus::kPaused, "s-1");
-  Must(db().StartIntervention(
-      kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-1"}));
-  Must(db().CompleteIntervention(
-      kAlice, "s-1",
-      {.intervention_id = "iv-1", .completed_by = "op", .guidance = "first"}));
+  Intervene("s-1", "iv-1", "first");
   Must(db().StartIntervention(
       kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-2"}));
 
@@ -435,11 +427,7 @@ TEST_P(StoreConformance, AnEarlierInterventionsRetryIsAReplay) {
 TEST_P(StoreConformance, APauseHoldsAtMostItsInterventionCap) {
   SessionIn(SessionStatus::kPaused, "s-1");
   for (size_t i = 0; i < kMaxInterventionsPerPause; ++i) {
-    const std::string id = "iv-" + std::to_string(i);
-    Must(db().StartIntervention(
-        kAlice, "s-1", {.intervention_by = "op", .intervention_id = id}));
-    Must(db().CompleteIntervention(
-        kAlice, "s-1", {.intervention_id = id, .completed_by = "op"}));
+    Intervene("s-1", "iv-" + std::to_string(i));
   }
   EXPECT_THAT(db().StartIntervention(kAlice, "s-1",
                                      {.intervention_by = "op",

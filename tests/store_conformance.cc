@@ -230,6 +230,20 @@ PauseResult StoreConformance::RequestPause(std::string_view session_id,
   return Must(db().PauseSession(scope, session_id, std::move(req)), loc);
 }
 
+PauseResult StoreConformance::Intervene(std::string_view session_id,
+                                        const std::string& id,
+                                        std::optional<std::string> guidance,
+                                        std::source_location loc) {
+  Must(db().StartIntervention(kAlice, session_id,
+                              {.intervention_by = "op", .intervention_id = id}),
+       loc);
+  return Must(db().CompleteIntervention(kAlice, session_id,
+                                        {.intervention_id = id,
+                                         .completed_by = "op",
+                                         .guidance = std::move(guidance)}),
+              loc);
+}
+
 MaintenanceReport StoreConformance::Maintain(std::source_location loc) {
   return Must(db().RunMaintenance(), loc);
 }

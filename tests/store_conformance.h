@@ -204,6 +204,13 @@ class StoreConformance : public ::testing::TestWithParam<EngineFactory> {
       const Scope& scope = kAlice,
       std::source_location loc = std::source_location::current());
 
+  // Starts intervention `id` on the session's active pause and completes
+  // it with `guidance`, both as "op"; the completed record.
+  PauseResult Intervene(
+      std::string_view session_id, const std::string& id,
+      std::optional<std::string> guidance = std::nullopt,
+      std::source_location loc = std::source_location::current());
+
   MaintenanceReport Maintain(
       std::source_location loc = std::source_location::current());
 

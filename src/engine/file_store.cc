@@ -39,11 +39,11 @@ FileStore::FileStore(const StoreOptions& options, io::FileSystem& fs,
 
 FileLayout FileStore::WithTranscriptBudget(FileLayout layout,
                                            const StoreOptions& options) {
+  // Decision 0035: off, the snapshot's transcripts are kept as references.
+  layout.keep_transcripts_off = options.transcript_max_bytes == 0;
   // Decision 0018: transcripts keep a quarter of the memory budget
   // (StoreOptions::memory_budget_bytes); past it the least recently used
   // leave memory.
-  // Decision 0035: off, the snapshot's transcripts are kept as references.
-  layout.keep_transcripts_off = options.transcript_max_bytes == 0;
   if (options.transcript_max_bytes > 0) {
     layout.transcript_budget =
         std::max<uint64_t>(options.memory_budget_bytes / 4, 1);
