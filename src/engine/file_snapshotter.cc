@@ -519,6 +519,11 @@ Result<size_t> FileSnapshotter::ReclaimLocked() {
     pipeline_.SegmentDeleted(s);
     segments_deleted_.fetch_add(1);
   }
+  // Durable deletions: a crash must not bring a reclaimed segment back.
+  // Recovery would not need it (every event in it was dropped before the
+  // older kept snapshot), but it would hold its disk space until the next
+  // reclaim and show up in inspect and verify as a stray segment.
+  ACPSTORE_RETURN_IF_ERROR(fs_.SyncDir(layout_.journal_dir));
   return deleted;
 }
 

@@ -404,9 +404,28 @@ TEST_F(FileStoreTest, SegmentsAreDeletedOnceRetentionEmptiedThem) {
   auto report = db().RunMaintenance();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->events_dropped, 40u);
+  // Records the journal directory's removes and syncs, in order (the
+  // predicates never fail an operation).
+  using FaultFs = io::FaultInjectionFileSystem;
+  std::vector<std::string> journal_ops;
+  const std::string journal = JournalDir();
+  fs_.InjectFault(FaultFs::Fault(FaultFs::kRemove).OnPaths([&](const std::string& p) {
+    if (io::DirName(p) == journal) journal_ops.push_back("remove");
+    return false;
+  }));
+  fs_.InjectFault(FaultFs::Fault(FaultFs::kSyncDir).OnPaths([&](const std::string& p) {
+    if (p == journal) journal_ops.push_back("sync");
+    return false;
+  }));
   ASSERT_TRUE(store().SnapshotNow().ok());
   ASSERT_TRUE(store().SnapshotNow().ok());
   (void)store().ReclaimSegments();
+  fs_.ClearFaults();
+  // The deletions were made durable before the reclaim returned, so a
+  // crash cannot bring a reclaimed segment back.
+  auto last_remove = std::find(journal_ops.rbegin(), journal_ops.rend(), "remove");
+  ASSERT_NE(last_remove, journal_ops.rend());
+  EXPECT_NE(std::find(journal_ops.rbegin(), last_remove, "sync"), last_remove);
   const size_t after = Segments().size();
   EXPECT_LT(after, before - 3);
   EXPECT_GT(store().Info().segments_deleted, 0u);

@@ -85,6 +85,9 @@ Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
     ACPSTORE_RETURN_IF_ERROR(fs.Remove(file.path));
     ++deleted;
   }
+  // Durable, so a crash cannot bring back an older snapshot than the
+  // kept ones (recovery would ignore it, but it would hold its space).
+  if (deleted > 0) ACPSTORE_RETURN_IF_ERROR(fs.SyncDir(dir));
   return deleted;
 }
 
@@ -114,6 +117,9 @@ Result<size_t> DeleteUnkept(io::FileSystem& fs, const std::string& dir,
     ACPSTORE_RETURN_IF_ERROR(fs.Remove(file.path));
     ++deleted;
   }
+  // Durable, so a crash cannot bring back an older snapshot than the
+  // kept ones (recovery would ignore it, but it would hold its space).
+  if (deleted > 0) ACPSTORE_RETURN_IF_ERROR(fs.SyncDir(dir));
   return deleted;
 }
 

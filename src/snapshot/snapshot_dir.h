@@ -66,15 +66,16 @@ Result<SnapshotSelection> SelectNewestValid(io::FileSystem& fs,
 
 // Deletes every snapshot numbered below `number`. Call it with the number
 // of a snapshot known to be good (just written, or chosen by
-// SelectNewestValid) so the newest good one always survives. Returns how
-// many files were deleted.
+// SelectNewestValid) so the newest good one always survives. Syncs the
+// directory after deleting. Returns how many files were deleted.
 Result<size_t> DeleteOlderThan(io::FileSystem& fs, const std::string& dir,
                                uint64_t number);
 
 // Deletes every snapshot and parts file numbered below `below` that is not
 // in `keep` (decision 0027: a kept snapshot's sealed transcript parts may
 // lie in an older file, which must stay; decision 0030: or in a parts
-// file). Returns how many files were deleted.
+// file). Syncs the directory after deleting. Returns how many files were
+// deleted.
 Result<size_t> DeleteUnkept(io::FileSystem& fs, const std::string& dir,
                             const std::set<uint64_t>& keep, uint64_t below);
 

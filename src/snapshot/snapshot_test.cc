@@ -305,9 +305,15 @@ TEST_F(SnapshotTest, NoSnapshotsChoosesNothing) {
 
 TEST_F(SnapshotTest, DeleteOlderThanKeepsThatOneAndNewer) {
   for (uint64_t n : {1, 2, 3, 4}) ASSERT_TRUE(Write(n).ok());
+  const uint64_t dir_syncs = fs_.dir_sync_count();
   auto deleted = DeleteOlderThan(fs_, dir_, 3);
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(*deleted, 2u);
+  // The deletions are made durable with one directory sync; deleting
+  // nothing syncs nothing.
+  EXPECT_EQ(fs_.dir_sync_count(), dir_syncs + 1);
+  ASSERT_TRUE(DeleteOlderThan(fs_, dir_, 3).ok());
+  EXPECT_EQ(fs_.dir_sync_count(), dir_syncs + 1);
   auto left = ListSnapshots(fs_, dir_);
   ASSERT_TRUE(left.ok());
   ASSERT_EQ(left->size(), 2u);
@@ -340,9 +346,11 @@ TEST_F(SnapshotTest, PartsFilesShareTheNumbersAndTheCleanUp) {
   EXPECT_EQ(ReferredFilePath(fs_, dir_, 3), PathOf(3));
   // Keep 5 and what it refers to (the parts file 4 and snapshot 1); 6 is
   // not below 5, so it stays for the snapshot that comes after it.
+  const uint64_t dir_syncs = fs_.dir_sync_count();
   auto deleted = DeleteUnkept(fs_, dir_, {5, 4, 1}, 5);
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(*deleted, 2u);  // snapshot 3 and parts file 2
+  EXPECT_EQ(fs_.dir_sync_count(), dir_syncs + 1);  // made durable
   std::vector<std::string> names = DirNames();
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{SnapshotFileName(1),
