@@ -42,8 +42,9 @@ constexpr Civil CivilFromDays(int64_t z) {
 }
 
 constexpr TimestampMs kMinFormattable = DaysFromCivil(0, 1, 1) * kMsPerDay;
-constexpr TimestampMs kMaxTimestamp =
-    DaysFromCivil(9999, 12, 31) * kMsPerDay + kMsPerDay - 1;
+constexpr TimestampMs kMaxTimestamp = kLatestTimestamp;
+static_assert(kMaxTimestamp ==
+              DaysFromCivil(9999, 12, 31) * kMsPerDay + kMsPerDay - 1);
 
 static_assert(DaysFromCivil(1970, 1, 1) == 0);
 static_assert(CivilFromDays(0).year == 1970);

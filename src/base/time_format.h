@@ -17,6 +17,9 @@ namespace acpstore::base {
 // Always 24 bytes: YYYY-MM-DDTHH:MM:SS.mmmZ. Years 0000-9999 only.
 std::string FormatIso8601(TimestampMs ms);
 
+// The latest time a request may carry: 9999-12-31T23:59:59.999Z.
+inline constexpr TimestampMs kLatestTimestamp = 253402300799999;
+
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)"; a fraction
 // beyond milliseconds is truncated. std::nullopt for anything else,
 // including impossible dates (Feb 30) and years outside 1970..9999.

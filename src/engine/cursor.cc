@@ -5,12 +5,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/time_format.h"
+
 namespace acpstore::engine {
 namespace {
 
 constexpr char kAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-constexpr char kVersion = 'c';
+// The kind byte of cursors issued before CursorKind (any listing).
+constexpr char kLegacyKind = 'c';
 
 int DecodeChar(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -80,10 +83,11 @@ Status BadCursor() {
 
 }  // namespace
 
-std::string EncodeCursor(TimestampMs time, std::string_view id) {
+std::string EncodeCursor(CursorKind kind, TimestampMs time,
+                         std::string_view id) {
   std::string raw;
   raw.reserve(9 + id.size());
-  raw.push_back(kVersion);
+  raw.push_back(static_cast<char>(kind));
   uint64_t t = static_cast<uint64_t>(time);
   for (int shift = 56; shift >= 0; shift -= 8) {
     raw.push_back(static_cast<char>((t >> shift) & 0xff));
@@ -92,12 +96,17 @@ std::string EncodeCursor(TimestampMs time, std::string_view id) {
   return Base64UrlEncode(raw);
 }
 
-Result<CursorKey> DecodeCursor(std::string_view cursor) {
+Result<CursorKey> DecodeCursor(CursorKind kind, std::string_view cursor) {
   std::string raw;
   if (!Base64UrlDecode(cursor, &raw)) return BadCursor();
-  if (raw.size() < 10 || raw[0] != kVersion) return BadCursor();
+  if (raw.size() < 10) return BadCursor();
+  if (raw[0] != static_cast<char>(kind) && raw[0] != kLegacyKind) {
+    return BadCursor();
+  }
   uint64_t t = 0;
   for (size_t i = 1; i <= 8; ++i) t = (t << 8) | ByteAt(raw, i);
+  // Every stored time is one a request could carry (base/time_format.h).
+  if (t > static_cast<uint64_t>(base::kLatestTimestamp)) return BadCursor();
   CursorKey key;
   key.time = static_cast<TimestampMs>(t);
   key.id = raw.substr(9);

@@ -44,7 +44,7 @@ Result<SessionPage> QueryListSessions(const StoreState& state,
                                       const SessionQuery& query) {
   std::optional<CursorKey> cursor;
   if (!query.cursor.empty()) {
-    ACPSTORE_ASSIGN_OR_RETURN(cursor, DecodeCursor(query.cursor));
+    ACPSTORE_ASSIGN_OR_RETURN(cursor, DecodeCursor(CursorKind::kSessions, query.cursor));
   }
   RecencyIndex<SessionEntry>::Key after{};
   if (cursor) after = {cursor->time, cursor->id};
@@ -71,7 +71,7 @@ Result<SessionPage> QueryListSessions(const StoreState& state,
                      });
   if (more && !page.sessions.empty()) {
     const Session& last = page.sessions.back();
-    page.next_cursor = EncodeCursor(last.updated_at, last.id);
+    page.next_cursor = EncodeCursor(CursorKind::kSessions, last.updated_at, last.id);
   }
   return page;
 }
@@ -109,7 +109,7 @@ Result<ActionPage> QueryListActions(const StoreState& state,
                                     const ActionQuery& query) {
   std::optional<CursorKey> cursor;
   if (!query.cursor.empty()) {
-    ACPSTORE_ASSIGN_OR_RETURN(cursor, DecodeCursor(query.cursor));
+    ACPSTORE_ASSIGN_OR_RETURN(cursor, DecodeCursor(CursorKind::kActions, query.cursor));
   }
   const SessionEntry* only_session = nullptr;
   if (query.session_id) {
@@ -135,7 +135,7 @@ Result<ActionPage> QueryListActions(const StoreState& state,
                     });
   if (more && !page.actions.empty()) {
     const Action& last = page.actions.back();
-    page.next_cursor = EncodeCursor(last.created_at, last.action_id);
+    page.next_cursor = EncodeCursor(CursorKind::kActions, last.created_at, last.action_id);
   }
   return page;
 }

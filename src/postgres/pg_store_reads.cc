@@ -119,7 +119,7 @@ Result<SessionPage> PgStore::ListSessions(const Scope& scope,
   ACPSTORE_RETURN_IF_ERROR(record::ValidateSessionQuery(query));
   std::optional<engine::CursorKey> cursor;
   if (!query.cursor.empty()) {
-    ACPSTORE_ASSIGN_OR_RETURN(cursor, engine::DecodeCursor(query.cursor));
+    ACPSTORE_ASSIGN_OR_RETURN(cursor, engine::DecodeCursor(engine::CursorKind::kSessions, query.cursor));
   }
   return WithConn<SessionPage>([&](PgConn& c) -> Result<SessionPage> {
     PgParams p;
@@ -141,7 +141,7 @@ Result<SessionPage> PgStore::ListSessions(const Scope& scope,
     }
     if (static_cast<size_t>(r.rows()) > query.limit && !page.sessions.empty()) {
       const Session& last = page.sessions.back();
-      page.next_cursor = engine::EncodeCursor(last.updated_at, last.id);
+      page.next_cursor = engine::EncodeCursor(engine::CursorKind::kSessions, last.updated_at, last.id);
     }
     return page;
   });
@@ -251,7 +251,7 @@ Result<ActionPage> PgStore::ListActions(const Scope& scope,
   ACPSTORE_RETURN_IF_ERROR(record::ValidateActionQuery(query));
   std::optional<engine::CursorKey> cursor;
   if (!query.cursor.empty()) {
-    ACPSTORE_ASSIGN_OR_RETURN(cursor, engine::DecodeCursor(query.cursor));
+    ACPSTORE_ASSIGN_OR_RETURN(cursor, engine::DecodeCursor(engine::CursorKind::kActions, query.cursor));
   }
   if (query.session_id) {
     // The session must be visible, else kNotFound (as the other engines).
@@ -278,7 +278,7 @@ Result<ActionPage> PgStore::ListActions(const Scope& scope,
     }
     if (static_cast<size_t>(r.rows()) > query.limit && !page.actions.empty()) {
       const Action& last = page.actions.back();
-      page.next_cursor = engine::EncodeCursor(last.created_at, last.action_id);
+      page.next_cursor = engine::EncodeCursor(engine::CursorKind::kActions, last.created_at, last.action_id);
     }
     return page;
   });

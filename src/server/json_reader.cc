@@ -577,6 +577,11 @@ bool ObjectReader::Has(std::string_view name) const {
   return Find(name) != nullptr;
 }
 
+bool ObjectReader::HasValue(std::string_view name) const {
+  const Member* m = Find(name);
+  return m != nullptr && m->value.kind != JsonKind::kNull;
+}
+
 std::optional<JsonValue> ObjectReader::Get(std::string_view name) {
   auto* m = const_cast<Member*>(Find(name));
   if (m == nullptr) return std::nullopt;

@@ -112,6 +112,8 @@ class ObjectReader {
   ObjectReader(const JsonValue& object, std::string prefix);
 
   bool Has(std::string_view name) const;
+  // Present and not null (a null member counts as absent, http_api.md).
+  bool HasValue(std::string_view name) const;
   // The member if present, marking it read.
   std::optional<JsonValue> Get(std::string_view name);
 

@@ -154,6 +154,16 @@ Status QueryReader::ReadLimit(uint32_t* limit) const {
   return Status::OK();
 }
 
+Status QueryReader::ReadCursor(std::string* cursor) const {
+  const std::string* text = Get("cursor");
+  if (text == nullptr) return Status::OK();
+  if (text->empty()) {
+    return InvalidField("cursor", "is empty (leave it out for the first page)");
+  }
+  *cursor = *text;
+  return Status::OK();
+}
+
 const std::string* QueryReader::FirstUnknown(std::string_view allowed) const {
   for (const auto& [n, v] : query_) {
     bool found = false;

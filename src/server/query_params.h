@@ -64,6 +64,9 @@ class QueryReader {
   // ?limit= (ParseLimit) into *limit when given; *limit keeps the
   // route's default otherwise.
   Status ReadLimit(uint32_t* limit) const;
+  // ?cursor= into *cursor when given; an empty one is 400 (a first page
+  // is asked for by leaving the parameter out).
+  Status ReadCursor(std::string* cursor) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> query_;

@@ -238,7 +238,7 @@ Result<HeartbeatBody> ParseHeartbeat(std::string_view body, int max_depth) {
   return ReadBody<HeartbeatBody>(body, max_depth, false, [](ObjectReader& r) {
     HeartbeatBody b;
     b.lease_token = r.ReqString("leaseToken");
-    if (!r.Has("leaseMs")) {
+    if (!r.HasValue("leaseMs")) {
       r.Fail(InvalidField("leaseMs", "is required"));
     }
     b.lease_ms = r.OptInt("leaseMs", 1000, 3600000).value_or(0);
@@ -251,7 +251,10 @@ void ReadLeaseClaim(ObjectReader& r, std::string* token,
                     std::optional<int64_t>* attempt) {
   *attempt = r.OptInt("attemptCount", 1, INT64_MAX);
   if (*attempt) {
-    if (r.Has("leaseToken")) {
+    // A null leaseToken is an absent one; read it either way (Finish).
+    const bool token_too = r.HasValue("leaseToken");
+    (void)r.OptString("leaseToken");
+    if (token_too) {
       r.Fail(InvalidField("attemptCount",
                           "send leaseToken or attemptCount, not both"));
     }

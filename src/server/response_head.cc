@@ -109,9 +109,9 @@ void AppendResponseHead(const Response& r, unsigned version, bool keep_alive,
   } else if (version != 10 && !keep_alive) {
     out->append("Connection: close\r\n");
   }
-  // A 304 has no body, and a Content-Length on it would have to be the
-  // 200's (RFC 9110 §8.6).
-  if (status != 304) {
+  // A 204 must not carry a Content-Length (RFC 9110 §8.6); a 304 has no
+  // body either, and a Content-Length on it would have to be the 200's.
+  if (status != 204 && status != 304) {
     out->append("Content-Length: ")
         .append(std::to_string(r.body.size()))
         .append("\r\n");

@@ -38,17 +38,16 @@ TEST(ResponseHead, ClosingHttp11SaysClose) {
             "Content-Length: 0\r\n\r\n");
 }
 
+// (A 204 carries no Content-Length: RFC 9110 §8.6.)
 TEST(ResponseHead, Http10SaysKeepAliveOnlyWhenKept) {
   Response r;
   r.content_type.clear();
   r.status = 204;
   EXPECT_EQ(Head(r, 10, true),
             "kept:HTTP/1.0 204 No Content\r\n"
-            "Connection: keep-alive\r\n"
-            "Content-Length: 0\r\n\r\n");
-  EXPECT_EQ(Head(r, 10, false),
-            "kept:HTTP/1.0 204 No Content\r\n"
-            "Content-Length: 0\r\n\r\n");
+            "Connection: keep-alive\r\n\r\n");
+  EXPECT_EQ(Head(r, 10, false), "kept:HTTP/1.0 204 No Content\r\n\r\n");
+  EXPECT_EQ(Head(r, 11, true), "kept:HTTP/1.1 204 No Content\r\n\r\n");
 }
 
 TEST(ResponseHead, NotModifiedHasNoContentLength) {

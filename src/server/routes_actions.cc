@@ -15,6 +15,14 @@ namespace {
 
 Response ActionOk(const Action& a) { return JsonResponse(200, ActionJson(a)); }
 
+// An answer that carries the lease token: like a key's token, it lets its
+// holder end the lease, so no cache keeps it.
+Response LeaseOk(const Action& a) {
+  Response r = ActionOk(a);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 void EnqueueAction(Call& call) {
   Result<NewAction> req = ParseNewAction(call.request.body, call.max_depth());
   if (FailedParse(call, req)) return;
@@ -41,8 +49,7 @@ Status ReadActionQuery(const QueryReader& q, ActionQuery* query) {
     }
   }
   if (Status s = q.ReadLimit(&query->limit); !s.ok()) return s;
-  if (const std::string* cursor = q.Get("cursor")) query->cursor = *cursor;
-  return Status::OK();
+  return q.ReadCursor(&query->cursor);
 }
 
 void ListActions(Call& call) {
@@ -62,7 +69,7 @@ void LeaseAction(Call& call) {
   call.ctx.store->LeaseAction(
       call.scope, std::move(*req),
       Reply<std::optional<Action>>(call, [](std::optional<Action> a) {
-        return a ? ActionOk(*a) : NoContent();
+        return a ? LeaseOk(*a) : NoContent();
       }));
 }
 
@@ -95,7 +102,7 @@ void HeartbeatAction(Call& call) {
   Result<std::string> claim = Claim(call, b->lease_token, std::nullopt);
   if (FailedParse(call, claim)) return;
   call.ctx.store->HeartbeatAction(call.scope, call.Param(0), *claim,
-                                  b->lease_ms, Reply<Action>(call, ActionOk));
+                                  b->lease_ms, Reply<Action>(call, LeaseOk));
 }
 
 void CompleteAction(Call& call) {

@@ -48,8 +48,7 @@ Status ReadSessionQuery(const QueryReader& q, SessionQuery* query) {
     }
   }
   if (Status s = q.ReadLimit(&query->limit); !s.ok()) return s;
-  if (const std::string* cursor = q.Get("cursor")) query->cursor = *cursor;
-  return Status::OK();
+  return q.ReadCursor(&query->cursor);
 }
 
 void ListSessions(Call& call) {

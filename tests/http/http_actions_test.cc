@@ -34,6 +34,7 @@ TEST_F(ActionsHttpTest, EnqueueLeaseHeartbeatComplete) {
              R"({"leaseMs":5000,"sessionId":"s","types":["prompt"]})");
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string token(r.Json().at("leaseToken").as_string());
+  EXPECT_EQ(r.Header("cache-control"), "no-store");  // it carries the token
   EXPECT_EQ(r.Json().at("status"), "leased");
   EXPECT_EQ(r.Json().at("attemptCount"), 1);
 
@@ -41,7 +42,13 @@ TEST_F(ActionsHttpTest, EnqueueLeaseHeartbeatComplete) {
   r = c.Post("/v1/actions/lease", R"({"leaseMs":5000})");
   EXPECT_EQ(r.status, 204);
   EXPECT_TRUE(r.body.empty());
+  EXPECT_FALSE(r.HasHeader("content-length"));  // RFC 9110 §8.6
 
+  // A required field sent as null is missing (http_api.md, Conventions).
+  r = c.Post("/v1/actions/a1/heartbeat",
+             R"({"leaseToken":")" + token + R"(","leaseMs":null})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("leaseMs: is required"), std::string::npos) << r.body;
   r = c.Post("/v1/actions/a1/heartbeat",
              R"({"leaseToken":")" + token + R"(","leaseMs":10000})");
   ASSERT_EQ(r.status, 200) << r.body;

@@ -188,6 +188,13 @@ TEST_F(SessionsHttpTest, ListPagesNewestFirstWithCursorAndFilters) {
   EXPECT_EQ(c.Get("/v1/sessions?status=running,,idle").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions?updatedAfter=yesterday").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions?cursor=garbage!").status, 400);
+  r = c.Get("/v1/sessions?cursor=");  // the first page leaves it out
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("cursor"), std::string::npos) << r.body;
+  // A sessions cursor is no actions cursor.
+  r = c.Get("/v1/actions?cursor=" + cursor);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "invalid_argument");
   r = c.Get("/v1/sessions?limt=5");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("unknown query parameter"), std::string::npos);
