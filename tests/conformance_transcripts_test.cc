@@ -188,6 +188,26 @@ TEST_P(StoreTranscripts, TheCapDropsOldestEntriesAndSaysSo) {
   EXPECT_EQ(stats.transcripts_incomplete, 1u);
 }
 
+// Every entry over the cap: the page is empty, and its `next` tells a
+// reader paging with after=next that it has read everything (it stayed at
+// `after` and the reader asked again forever: found by a probe).
+TEST_P(StoreTranscripts, ATranscriptTheCapEmptiedEndsItsPaging) {
+  options().transcript_max_bytes = 100;
+  options().postgres_transcript_checkpoint_events = 1;
+  CreateSession("s");
+  const std::string long_text(150, 'x');
+  Append("s", Ev("message.delta",
+                 R"({"messageId":"m1","text":")" + long_text + R"("})"));
+  Append("s", Ev("turn.completed", R"({"stopReason":"end_turn"})"));
+  Append("s", Ev("message.delta",
+                 R"({"messageId":"m2","text":")" + long_text + R"("})"));
+  auto page = Must(db().ReadTranscript(kAlice, "s", TranscriptQuery{}));
+  EXPECT_FALSE(page.complete);
+  EXPECT_TRUE(page.entries.empty());
+  EXPECT_EQ(page.first_index, page.end_index);
+  EXPECT_GE(page.next + 1, page.end_index);
+}
+
 TEST_P(StoreTranscripts, ToolResultsAreCutAtTheToolCap) {
   options().transcript_max_tool_bytes = 8;
   CreateSession("s");

@@ -131,8 +131,12 @@ int RunTranscript(const TranscriptFlags& f) {
         PrintEntry(e.as_object());
       }
     }
-    after = last["next"].to_number<uint64_t>();
-    if (after + 1 >= last["endIndex"].to_number<uint64_t>()) break;
+    const uint64_t next = last["next"].to_number<uint64_t>();
+    if (next + 1 >= last["endIndex"].to_number<uint64_t>()) break;
+    // A server that moves `next` nowhere has nothing more to show (0.1.x
+    // answered so when the cap had dropped every entry): never ask again.
+    if (next <= after && last["entries"].as_array().empty()) break;
+    after = next;
   }
   if (!f.json) {
     Print("-- entries " + Str(last, "firstIndex") + ".." +

@@ -549,9 +549,9 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
   none.after = ~uint64_t{0} - 1;
   TranscriptPage page = transcript::ReadTranscriptPage(t, none, kinds);
   page.folded_seq = std::max<EventSeq>(t.folded_seq(), last_seq);
-  page.next = query.after;
   const uint64_t start = query.after + 1;
   const uint64_t from = std::max(start, t.first_index());
+  page.next = from - 1;  // the entries the cap dropped count as examined
   const uint64_t stop =
       std::min(t.end_index(), from + transcript::kMaxExaminedPerPage);
   if (from >= stop) return page;

@@ -90,6 +90,12 @@ TranscriptPage ReadTranscriptPage(const Transcript& t,
   // A sealed prefix (decision 0021) is read by the caller's choice only:
   // it unseals first when the page needs it.
   uint64_t index = std::max<uint64_t>(query.after + 1, t.held_index());
+  // Entries before `index` are gone (the cap dropped them: below
+  // first_index) or filtered out (sealed ones no change reaches): examined,
+  // so `next` passes them and a reader paging with after=next ends (it
+  // stayed at `after` when the cap had dropped every entry: found by a
+  // probe, `acpstore transcript` looped forever).
+  if (index > query.after + 1) page.next = index - 1;
   if (query.changed_after_seq > 0 && index < t.end_index()) {
     // Entries skipped here count as examined and filtered out.
     const uint64_t from = FirstChangeableAfter(t, query.changed_after_seq);
