@@ -16,7 +16,9 @@
 #include "cli/command.h"
 #include "cli/store_location.h"
 #include "cli/tool_output.h"
+#include "engine/file_recovery.h"
 #include "engine/migration_target.h"
+#include "io/file_system.h"
 
 namespace acpstore::cli {
 namespace {
@@ -35,6 +37,15 @@ int RunExport(const ExportFlags& f) {
   } else {
     so.engine = Engine::kFile;
     so.data_dir = f.data_dir;
+    // Opening would create an empty store where there is none, and the
+    // export would replace FILE with an empty state (a typo in the
+    // rollback command wiped the Aegis file: found by a probe).
+    Status held = engine::MustHoldStore(io::PosixFileSystem(),
+                                        engine::FileLayout(f.data_dir));
+    if (!held.ok()) {
+      PrintError(std::string(held.message()));
+      return kExitFailure;
+    }
   }
   so.maintenance_interval_ms = 0;  // export what is there, drop nothing
   so.retention = RetentionOptions{0, 0, 0, 0, 0};

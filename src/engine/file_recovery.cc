@@ -116,6 +116,24 @@ Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout) {
   return fs.SyncDir(layout.data_dir);
 }
 
+Status MustHoldStore(io::FileSystem& fs, const FileLayout& layout) {
+  ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(layout.data_dir));
+  if (!exists) {
+    return Status::NotFound("no data directory at " + layout.data_dir)
+        .With("path", layout.data_dir);
+  }
+  for (const std::string& path : {layout.journal_dir, layout.snapshot_dir,
+                                  RepairIntentPath(layout)}) {
+    ACPSTORE_ASSIGN_OR_RETURN(bool found, fs.Exists(path));
+    if (found) return Status::OK();
+  }
+  return Status::NotFound("no store in " + layout.data_dir +
+                          " (it has no journal/ or snapshot/): `acpstore "
+                          "serve --data-dir " + layout.data_dir +
+                          "` creates one")
+      .With("path", layout.data_dir);
+}
+
 Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
                                                   const FileLayout& layout) {
   Result<std::unique_ptr<io::FileLock>> lock = fs.Lock(layout.lock_path);

@@ -69,6 +69,13 @@ Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout);
 // The path of that file.
 std::string RepairIntentPath(const FileLayout& layout);
 
+// For the offline tools, which must not create a store where there is
+// none: OK when `layout.data_dir` holds one (its journal/, snapshot/ or an
+// interrupted repair's REPAIR exists); kNotFound naming the directory when
+// it does not exist, or when nothing was ever stored there (an empty
+// directory made for a first start, e.g. by systemd's StateDirectory=).
+Status MustHoldStore(io::FileSystem& fs, const FileLayout& layout);
+
 // Takes the data directory's lock without waiting. kUnavailable "data
 // directory D is in use by another process (lock file D/LOCK)" when another
 // holder has it.

@@ -169,15 +169,6 @@ io::FileSystem& Fs(io::FileSystem* fs) {
   return fs != nullptr ? *fs : io::PosixFileSystem();
 }
 
-Status MustExist(io::FileSystem& fs, const std::string& data_dir) {
-  ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(data_dir));
-  if (!exists) {
-    return Status::NotFound("no data directory at " + data_dir)
-        .With("path", data_dir);
-  }
-  return Status::OK();
-}
-
 void Report(const ToolProgress& progress, std::string_view stage, uint64_t done,
             uint64_t total) {
   if (progress) progress(stage, done, total);
@@ -189,7 +180,7 @@ Result<InspectReport> Inspect(const std::string& data_dir,
                               const ToolProgress& progress,
                               io::FileSystem* fs_or_null) {
   io::FileSystem& fs = Fs(fs_or_null);
-  ACPSTORE_RETURN_IF_ERROR(MustExist(fs, data_dir));
+  ACPSTORE_RETURN_IF_ERROR(MustHoldStore(fs, FileLayout(data_dir)));
   FileLayout layout(data_dir);
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
                             LockDataDir(fs, layout));
@@ -357,7 +348,7 @@ Result<VerifyReport> Verify(const std::string& data_dir,
                             const ToolProgress& progress,
                             io::FileSystem* fs_or_null) {
   io::FileSystem& fs = Fs(fs_or_null);
-  ACPSTORE_RETURN_IF_ERROR(MustExist(fs, data_dir));
+  ACPSTORE_RETURN_IF_ERROR(MustHoldStore(fs, FileLayout(data_dir)));
   FileLayout layout(data_dir);
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
                             LockDataDir(fs, layout));

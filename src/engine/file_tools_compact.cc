@@ -341,11 +341,7 @@ Result<CompactReport> Compact(const std::string& data_dir, bool repair,
                               const transcript::Limits& transcripts) {
   io::FileSystem& fs =
       fs_or_null != nullptr ? *fs_or_null : io::PosixFileSystem();
-  ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(data_dir));
-  if (!exists) {
-    return Status::NotFound("no data directory at " + data_dir)
-        .With("path", data_dir);
-  }
+  ACPSTORE_RETURN_IF_ERROR(MustHoldStore(fs, FileLayout(data_dir)));
   if (!repair) return CompactInPlace(fs, data_dir, progress, transcripts);
   FileLayout layout(data_dir);
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,

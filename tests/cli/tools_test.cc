@@ -90,6 +90,39 @@ TEST_F(ToolsTest, ToolsRefuseADirectoryAServerHolds) {
   Stop(*server);
 }
 
+// Neither a missing directory nor an empty one (made for a first start)
+// holds a store: every offline tool says so and creates nothing there, and
+// export-aegis leaves FILE alone (it wrote an empty Aegis state over it:
+// found by a probe).
+TEST_F(ToolsTest, ToolsRefuseADirectoryWithNoStoreAndCreateNothing) {
+  const std::string aegis = tmp_.Join("acp-local-storage.json");
+  { std::ofstream(aegis) << "{\"kept\":true}"; }
+  for (bool empty_dir : {false, true}) {
+    if (empty_dir) std::filesystem::create_directory(DataDir());
+    for (std::vector<std::string> tool :
+         {std::vector<std::string>{"inspect"}, {"verify"}, {"verify", "--json"},
+          {"compact"}, {"compact", "--repair"}, {"export-aegis", aegis}}) {
+      proc::RunResult r = Tool(tool);
+      EXPECT_EQ(r.exit_code, 1) << tool[0] << ": " << r.err;
+      EXPECT_NE(r.err.find(empty_dir ? "no store in" : "no data directory at"),
+                std::string::npos)
+          << tool[0] << ": " << r.err;
+      if (empty_dir) {
+        EXPECT_TRUE(std::filesystem::is_empty(DataDir())) << tool[0];
+      } else {
+        EXPECT_FALSE(std::filesystem::exists(DataDir())) << tool[0];
+      }
+    }
+  }
+  std::ifstream in(aegis);
+  std::string kept((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(kept, "{\"kept\":true}");
+  // A first start turns the empty directory into a store.
+  auto server = StartServer();
+  Stop(*server);
+  EXPECT_EQ(Tool({"verify"}).exit_code, 0);
+}
+
 TEST_F(ToolsTest, SecondServerOnTheSameDirectoryFailsAtOnce) {
   auto server = StartServer();
   proc::RunResult second = RunProcess(
