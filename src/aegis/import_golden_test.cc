@@ -45,7 +45,7 @@ std::string Joined(const std::vector<std::string>& lines) {
 class ImportGoldenTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_.Join(name);
+    std::string path = dir_.Join(name);
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
     return path;
   }
@@ -372,6 +372,102 @@ TEST_F(ImportGoldenTest, AnUnreadableEventLeavesNoHoleAndDropsNothing) {
   EXPECT_NE(lines.find("$.events[4].eventSeq: seq 4 missing from the file"),
             std::string::npos)
       << lines;
+}
+
+// A present but unparseable event time is reported once, as unparseable
+// (the event becomes a placeholder timed by the other), never as missing
+// and not counted as "missing field filled in" (found by a probe).
+TEST_F(ImportGoldenTest, AnUnparseableEventTimeIsAPlaceholderNotMissing) {
+  for (const char* field : {"occurredAt", "ingestedAt"}) {
+    SCOPED_TRACE(field);
+    std::string bad = Event1(2, "2");
+    const std::string good = std::string(field) == "occurredAt"
+                                 ? "2026-01-01T00:00:00.000Z"
+                                 : "2026-01-01T00:00:01.000Z";
+    bad.replace(bad.find(good), good.size(), "2026-02-30T00:00:00.000Z");
+    auto store = MemoryStoreForTest();
+    ImportRun run = RunImport(
+        Write("date.json", File({Event1(1, "1"), bad, Event1(3, "3")})),
+        store.target());
+    ASSERT_TRUE(run.report.ok()) << run.report.error();
+    const ImportReport& r = *run.report;
+    EXPECT_EQ(r.events.imported, 3u);
+    EXPECT_EQ(r.events.repaired, 1u);
+    EXPECT_EQ(Repairs(r, RepairKind::kPlaceholder), 1u);
+    EXPECT_EQ(Repairs(r, RepairKind::kDefaulted), 0u);
+    ASSERT_EQ(run.problems.size(), 1u) << Joined(run.problems);
+    EXPECT_EQ(run.problems[0],
+              "$.events[1]: " + std::string(field) +
+                  ": not an ISO-8601 time: \"2026-02-30T00:00:00.000Z\"; "
+                  "kept as a placeholder event with the same seq");
+    BlockingStore db(*store);
+    EventPage page = db.ListEvents(kTAdmin, "s", 0, 10).value();
+    ASSERT_EQ(page.events.size(), 3u);
+    const Event& p = page.events[1];
+    EXPECT_EQ(p.seq, 2u);
+    EXPECT_NE(p.payload.find("not an ISO-8601 time"), std::string::npos)
+        << p.payload;
+    // Timed by the field that was valid.
+    EXPECT_EQ(p.occurred_at, p.ingested_at);
+    EXPECT_EQ(p.occurred_at, std::string(field) == "occurredAt"
+                                 ? page.events[0].ingested_at
+                                 : page.events[0].occurred_at);
+  }
+}
+
+// An absent event time is still filled from the other and counted so.
+TEST_F(ImportGoldenTest, AMissingEventTimeIsFilledFromTheOther) {
+  std::string no_ingested = Event1(1, "1");
+  const std::string member = R"("ingestedAt":"2026-01-01T00:00:01.000Z",)";
+  no_ingested.replace(no_ingested.find(member), member.size(), "");
+  auto store = MemoryStoreForTest();
+  ImportRun run =
+      RunImport(Write("missing.json", File({no_ingested})), store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  EXPECT_EQ(Repairs(*run.report, RepairKind::kDefaulted), 1u);
+  EXPECT_EQ(Repairs(*run.report, RepairKind::kPlaceholder), 0u);
+  ASSERT_EQ(run.problems.size(), 1u) << Joined(run.problems);
+  EXPECT_EQ(run.problems[0],
+            "$.events[0].ingestedAt: missing; set to occurredAt");
+}
+
+// A session's or pause's updatedAt, or an action's availableAt, that is
+// present but unparseable is replaced as a missing one is, but reported
+// and counted as unparseable, not as "missing field filled in".
+TEST_F(ImportGoldenTest, AnUnparseableRequiredDateIsCountedAsReplaced) {
+  const std::string bad = R"("2026-02-30T00:00:00.000Z")";
+  std::string file = File(
+      {Event1(1, "1")},
+      R"({"pauseId":"p","sessionId":"s","tenantId":"t","ownerKeyId":"k",)"
+      R"("status":"resumed","reason":"r","requestedBy":"u","resumedBy":"u",)"
+      R"("requestedAt":"2026-01-01T01:00:00.000Z","updatedAt":)" +
+          bad + "}");
+  file.replace(file.find(R"("updatedAt":2)"), 13, R"("updatedAt":)" + bad);
+  file.replace(
+      file.find(R"("actions":[])"), 12,
+      R"("actions":[{"actionId":"a","sessionId":"s","tenantId":"t",)"
+      R"("ownerKeyId":"k","actionType":"prompt","status":"queued",)"
+      R"("createdAt":"2026-01-01T00:00:00.000Z","availableAt":)" +
+          bad + "}]");
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("dates.json", file), store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  EXPECT_EQ(r.skipped(), 0u);
+  EXPECT_EQ(Repairs(r, RepairKind::kDateReplaced), 3u);
+  EXPECT_EQ(Repairs(r, RepairKind::kDefaulted), 0u);
+  const std::string rule =
+      R"(: not an ISO-8601 time: "2026-02-30T00:00:00.000Z"; set to )";
+  EXPECT_EQ(Joined(run.problems),
+            "$.sessions[0].updatedAt" + rule + "createdAt\n" +
+                "$.actions[0].availableAt" + rule + "createdAt\n" +
+                "$.pauseInterventions[0].updatedAt" + rule + "requestedAt\n");
+  EXPECT_EQ(RepairKindName(RepairKind::kDateReplaced),
+            "unparseable date replaced");
+  BlockingStore db(*store);
+  EXPECT_EQ(db.GetSession(kTAdmin, "s")->updated_at, 1);  // createdAt
+  EXPECT_EQ(db.GetAction(kTAdmin, "a")->available_at,
+            db.GetAction(kTAdmin, "a")->created_at);
 }
 
 TEST_F(ImportGoldenTest, PausesOfSessionsNotInTheFileAreSkippedAndReported) {

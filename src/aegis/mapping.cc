@@ -52,6 +52,8 @@ std::string_view RepairKindName(RepairKind kind) {
       return "invalid optional field dropped";
     case RepairKind::kDefaulted:
       return "missing field filled in";
+    case RepairKind::kDateReplaced:
+      return "unparseable date replaced";
     case RepairKind::kIdGenerated:
       return "missing id generated";
     case RepairKind::kWarningsTrimmed:
@@ -636,7 +638,9 @@ Result<MappedSession> MapSession(const RawRecord& r, const MapOptions& options,
     s.updated_at = **updated;
   } else {
     s.updated_at = s.created_at;
-    rp.Add(RepairKind::kDefaulted, "updatedAt",
+    // Absent or unparseable: each reported and counted as what it is.
+    rp.Add(updated.ok() ? RepairKind::kDefaulted : RepairKind::kDateReplaced,
+           "updatedAt",
            (updated.ok() ? std::string("missing")
                          : RuleOf(updated.error())) +
                "; set to createdAt");
@@ -761,7 +765,9 @@ Result<MappedEvent> MapEvent(const RawRecord& r, const MapOptions& options,
   if (!has_occ && !has_ing) {
     first("occurredAt: missing (and so is ingestedAt)");
     out.times_known = false;
-  } else if (!has_occ || !has_ing) {
+  } else if ((!has_occ && occurred.ok()) || (!has_ing && ingested.ok())) {
+    // Only an absent time is "missing": an unparseable one has made the
+    // event a placeholder above, and saying it is missing would be false.
     rp.Add(RepairKind::kDefaulted, has_occ ? "ingestedAt" : "occurredAt",
            std::string("missing; set to ") +
                (has_occ ? "occurredAt" : "ingestedAt"));
@@ -852,7 +858,9 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
   rp.Surrogates();
   rp.Elided();
   if (!has_available) {
-    rp.Add(RepairKind::kDefaulted, "availableAt",
+    rp.Add(available_at.ok() ? RepairKind::kDefaulted
+                             : RepairKind::kDateReplaced,
+           "availableAt",
            (available_at.ok() ? std::string("missing")
                               : RuleOf(available_at.error())) +
                "; set to createdAt");
@@ -926,7 +934,9 @@ Result<MappedPause> MapPause(const RawRecord& r, const MapOptions& options,
   rp.Surrogates();
   rp.Elided();
   if (!has_updated) {
-    rp.Add(RepairKind::kDefaulted, "updatedAt",
+    rp.Add(updated_at.ok() ? RepairKind::kDefaulted
+                           : RepairKind::kDateReplaced,
+           "updatedAt",
            (updated_at.ok() ? std::string("missing")
                             : RuleOf(updated_at.error())) +
                "; set to requestedAt");
