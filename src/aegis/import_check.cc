@@ -173,7 +173,11 @@ Result<MappedEvent> ImportChecker::CheckEvent(
                 (gap > 1 ? "s" : "")}});
       plan->kept += gap;
       plan->filled += gap;
+      ++plan->gaps_filled;
     } else {
+      // A report line, not a repair: nothing is filled, and the events
+      // before the gap count as skipped (Summarise: read - imported).
+      // gaps_filled(), not this line's kind, gives the kHoleFilled count.
       found_.push_back(
           {r.path,
            {RepairKind::kHoleFilled, "eventSeq",
@@ -184,6 +188,7 @@ Result<MappedEvent> ImportChecker::CheckEvent(
                 std::to_string(plan->last_seen) + ") are not imported"}});
       plan->kept = 0;
       plan->filled = 0;  // the fills before the gap go with its run
+      plan->gaps_filled = 0;
     }
   }
   if (plan->kept == 0) plan->first_kept = e.seq;
@@ -386,6 +391,12 @@ uint64_t ImportChecker::events_kept() const {
 uint64_t ImportChecker::events_filled() const {
   uint64_t n = 0;
   for (const auto& [key, plan] : sessions_) n += plan.filled;
+  return n;
+}
+
+uint64_t ImportChecker::gaps_filled() const {
+  uint64_t n = 0;
+  for (const auto& [key, plan] : sessions_) n += plan.gaps_filled;
   return n;
 }
 

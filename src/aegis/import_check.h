@@ -52,6 +52,7 @@ struct SessionPlan {
   EventSeq first_kept = 0;         // first seq of the stream; 0: none
   uint64_t kept = 0;               // events in the stream, fills included
   uint64_t filled = 0;             // of those, fills for seqs the file lacks
+  uint64_t gaps_filled = 0;        // the gaps those fill (one repair each)
   TimestampMs created_at = 0;
   SessionStatus status = SessionStatus::kIdle;  // as the file states it
   std::optional<SessionStatus> reconciled;      // status to write instead
@@ -129,6 +130,10 @@ class ImportChecker {
   uint64_t sessions_accepted() const { return sessions_.size(); }
   uint64_t events_kept() const;  // placeholders and fills included
   uint64_t events_filled() const;
+  // The kHoleFilled repairs that stand: a gap too wide to fill drops the
+  // fills before it, which the report must not count (the importer counts
+  // kHoleFilled from here, not from found()).
+  uint64_t gaps_filled() const;
   uint64_t actions_accepted() const { return actions_accepted_; }
   uint64_t pauses_accepted() const { return pauses_accepted_; }
   uint64_t advanced_sessions() const;

@@ -575,10 +575,44 @@ TEST_F(ImportGoldenTest, AGapTooWideToFillKeepsTheCountsTrue) {
   EXPECT_EQ(run.report->events.imported, 1u);
   EXPECT_EQ(run.report->events.skipped, 2u);
   EXPECT_EQ(run.report->events_filled, 0u);
+  EXPECT_EQ(Repairs(*run.report, RepairKind::kHoleFilled), 0u);
   BlockingStore db(*store);
   EventPage page = db.ListEvents(kTAdmin, "s", 0, 10).value();
   ASSERT_EQ(page.events.size(), 1u);
   EXPECT_EQ(page.events[0].seq, 200005u);
+}
+
+// The gap too wide to fill is reported, but it is not a fill: the summary
+// counted it (and the fill before it, never written) as "missing seq
+// filled with a placeholder" (found by a probe). A fill after it counts.
+TEST_F(ImportGoldenTest, AGapTooWideToFillIsNotCountedAsAFill) {
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(
+      Write("wide.json", File({Event1(1, "1"), Event1(3, "3"),
+                               Event1(200005, "200005"),
+                               Event1(200007, "200007")})),
+      store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  EXPECT_EQ(r.events.read, 4u);
+  EXPECT_EQ(r.events.imported, 2u);
+  EXPECT_EQ(r.events.skipped, 2u);  // seqs 1 and 3, before the gap
+  EXPECT_EQ(r.events_filled, 1u);   // 200006
+  EXPECT_EQ(Repairs(r, RepairKind::kHoleFilled), 1u);
+  ASSERT_EQ(run.problems.size(), 3u) << Joined(run.problems);
+  EXPECT_EQ(run.problems[1],
+            "$.events[2].eventSeq: 200005 leaves a gap of 200001 seqs after "
+            "3, too wide to fill; the events before it (seq 1..3) are not "
+            "imported");
+  EXPECT_EQ(run.problems[2].rfind("$.events[3].eventSeq: seq 200006 missing", 0),
+            0u)
+      << run.problems[2];
+  BlockingStore db(*store);
+  EventPage page = db.ListEvents(kTAdmin, "s", 0, 10).value();
+  ASSERT_EQ(page.events.size(), 3u);
+  EXPECT_EQ(page.events[0].seq, 200005u);
+  EXPECT_EQ(page.events[1].event_type, kPlaceholderEventType);
+  EXPECT_EQ(page.events[2].payload, "200007");
 }
 
 // An id generated in the check pass is the one stored, not a second one.

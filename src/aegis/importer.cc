@@ -379,7 +379,12 @@ class Importer {
   }
   void DrainFound() {
     for (const Found& f : checker_.found()) {
-      ++report_.repairs[static_cast<size_t>(f.repair.kind)];
+      // Fills are counted once the check pass is over (Summarise): a gap
+      // too wide to fill, found later, drops the fills before it, and its
+      // own line fills nothing.
+      if (f.repair.kind != RepairKind::kHoleFilled) {
+        ++report_.repairs[static_cast<size_t>(f.repair.kind)];
+      }
       Problem(RepairLine(f.path, f.repair));
     }
     checker_.found().clear();
@@ -412,6 +417,8 @@ class Importer {
     report_.bytes = layout_.bytes;
     report_.unknown_keys = layout_.unknown_keys;
     report_.events_filled = checker_.events_filled();
+    report_.repairs[static_cast<size_t>(RepairKind::kHoleFilled)] =
+        checker_.gaps_filled();
     auto fill = [&](KindCounts* k, Collection c, uint64_t imported) {
       const size_t i = static_cast<size_t>(c);
       k->read = layout_.records[i];
