@@ -167,8 +167,11 @@ void KeyStore::Install(std::vector<KeyRecord> keys, const FileStamp& stamp) {
     set->by_id.emplace(set->keys[i].info.id, i);
   }
   set->stamp = stamp;
-  base::MutexLock lock(&mu_);
-  current_ = std::move(set);
+  {
+    base::MutexLock lock(&mu_);
+    current_ = std::move(set);
+  }
+  revision_.fetch_add(1);
 }
 
 Result<Principal> KeyStore::Authenticate(std::string_view bearer_token) {

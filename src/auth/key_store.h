@@ -20,6 +20,7 @@
 #ifndef ACPSTORE_AUTH_KEY_STORE_H_
 #define ACPSTORE_AUTH_KEY_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,8 @@ class KeyStore final : public Authenticator, public KeyManager {
 
   Result<Principal> Authenticate(std::string_view bearer_token) override;
   Result<Principal> PrincipalOfKey(std::string_view key_id) override;
+  // Moves at every Install (a reload that found the file changed, a write).
+  uint64_t revision() const override { return revision_.load(); }
 
   Result<CreatedKey> CreateKey(const NewKey& req) override;
   Result<std::vector<KeyInfo>> ListKeys(std::string_view tenant_id) override;
@@ -124,6 +127,7 @@ class KeyStore final : public Authenticator, public KeyManager {
 
   base::Mutex mu_;
   std::shared_ptr<const KeySet> current_ GUARDED_BY(mu_);
+  std::atomic<uint64_t> revision_{0};
   base::CondVar stop_cv_;
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread reload_thread_;

@@ -74,6 +74,12 @@ class Authenticator {
     (void)key_id;
     return Status::Unauthenticated("this server cannot check keys by id");
   }
+  // Moves whenever the keys this authenticator knows change (a reload that
+  // found a difference, a create, a revoke): whoever holds a long-lived
+  // credential (an SSE stream) re-checks it when this moves, so a
+  // revocation ends it within the reload interval (SPEC §6). Any thread.
+  // The default never moves.
+  virtual uint64_t revision() const { return 0; }
 };
 
 // Public facts about a key (never its secret or hash).

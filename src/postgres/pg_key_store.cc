@@ -127,8 +127,28 @@ Status PgKeyStore::Reload() {
     std::string lookup = k.lookup;
     map->emplace(std::move(lookup), std::move(k));
   }
-  base::MutexLock lock(&mu_);
-  keys_ = std::move(map);
+  // What a holder of a credential re-checks for: a key added, removed or
+  // revoked, or its scope changed.
+  auto same = [](const KeyMap& a, const KeyMap& b) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [lookup, k] : b) {
+      auto it = a.find(lookup);
+      if (it == a.end() || it->second.info.id != k.info.id ||
+          it->second.info.revoked_at != k.info.revoked_at ||
+          it->second.info.role != k.info.role ||
+          it->second.info.tenant_id != k.info.tenant_id) {
+        return false;
+      }
+    }
+    return true;
+  };
+  bool changed;
+  {
+    base::MutexLock lock(&mu_);
+    changed = keys_ == nullptr || !same(*keys_, *map);
+    keys_ = std::move(map);
+  }
+  if (changed) revision_.fetch_add(1);
   return Status::OK();
 }
 

@@ -16,6 +16,7 @@
 #ifndef ACPSTORE_POSTGRES_PG_KEY_STORE_H_
 #define ACPSTORE_POSTGRES_PG_KEY_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -69,6 +70,9 @@ class PgKeyStore final : public auth::Authenticator, public auth::KeyManager {
 
   // Reads the whole table into memory.
   Status Reload();
+  // Moves when a Reload finds the keys changed (one added, revoked or
+  // removed), not at every poll.
+  uint64_t revision() const override { return revision_.load(); }
 
  private:
   struct Key {
@@ -89,6 +93,7 @@ class PgKeyStore final : public auth::Authenticator, public auth::KeyManager {
   PgPool pool_;
   mutable base::Mutex mu_;
   std::shared_ptr<const KeyMap> keys_ GUARDED_BY(mu_);
+  std::atomic<uint64_t> revision_{0};
   std::unique_ptr<engine::PeriodicThread> reload_;
 };
 

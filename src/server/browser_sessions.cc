@@ -112,7 +112,9 @@ bool BrowserSessions::Remove(std::string_view secret) {
   if (!IsBrowserSessionSecret(secret)) return false;
   const std::string key = DigestKey(secret);
   std::lock_guard<std::mutex> lock(mu_);
-  return by_digest_.erase(key) > 0;
+  if (by_digest_.erase(key) == 0) return false;
+  revision_.fetch_add(1);
+  return true;
 }
 
 Result<FoundBrowserSession> BrowserSessions::FindLive(
@@ -142,6 +144,7 @@ size_t BrowserSessions::RemoveKey(std::string_view key_id) {
       ++it;
     }
   }
+  if (n > 0) revision_.fetch_add(1);
   return n;
 }
 

@@ -23,6 +23,7 @@
 #define ACPSTORE_SERVER_BROWSER_SESSIONS_H_
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -84,6 +85,9 @@ class BrowserSessions {
   // Ends every session of `key_id` (its key was revoked). Returns how many.
   size_t RemoveKey(std::string_view key_id);
   size_t size();
+  // Moves at every sign-out and key removal above, so live streams of a
+  // removed session re-check it (sse_auth_watch.h). Any thread.
+  uint64_t revision() const { return revision_.load(); }
 
  private:
   struct Entry {
@@ -99,6 +103,7 @@ class BrowserSessions {
   const BrowserSessionOptions options_;
   Clock* const clock_;
   std::mutex mu_;
+  std::atomic<uint64_t> revision_{0};
   uint64_t next_serial_ = 0;  // under mu_
   // By the raw bytes of SHA-256(secret): looking a secret up reveals
   // nothing about it through timing.

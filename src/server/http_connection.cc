@@ -432,7 +432,7 @@ asio::awaitable<void> Connection::StreamEvents(Response response,
     head.append(name).append(": ").append(value).append("\r\n");
   }
   SseStream stream(socket_, deadline_, std::move(response.sse), core_.options,
-                   core_.metrics, core_.sse_frames);
+                   core_.metrics, core_.sse_frames, core_.sse_auth);
   state_ = State::kStreaming;
   sse_ = &stream;
   if (!core_.stopping.load()) {

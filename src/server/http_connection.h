@@ -30,6 +30,7 @@
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/server_options.h"
+#include "server/sse_auth_watch.h"
 #include "server/sse_frame_cache.h"
 #include "server/subscriber_caps.h"
 
@@ -50,6 +51,7 @@ struct ServerCore {
   Metrics metrics;
   SubscriberCaps sse_caps;
   SseFrameCache sse_frames;  // shared by every SSE stream
+  SseAuthWatch sse_auth;     // wakes streams to re-check a changed key
   std::atomic<bool> stopping{false};
   // Bytes reserved for request bodies being read or handled.
   std::atomic<size_t> body_bytes{0};

@@ -114,6 +114,8 @@ void AddConsoleRoutes(std::vector<RouteSpec>* routes);
 class Router {
  public:
   explicit Router(const ServerContext& ctx);
+  // What the routes see (with the browser sessions this router owns).
+  const ServerContext& context() const { return ctx_; }
 
   // Runs the request to completion; `respond` is called exactly once, on
   // this thread or on a store thread. The Response's route/operation are

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/browser_sessions.h"
 #include "server/error_map.h"
 #include "server/http_connection.h"
 
@@ -57,6 +58,9 @@ struct Server::Impl {
       : core(std::move(options), store, authn, keys) {}
 
   asio::awaitable<void> Accept();
+  // Every 250 ms: the keys' revision to sse_auth, which wakes the streams
+  // to re-check their key when it moved (sse_auth_watch.h).
+  asio::awaitable<void> WatchKeys();
   void Refuse(tcp::socket socket);
   std::vector<std::shared_ptr<Connection>> LiveConnections();
   // Waits until no connection is left and no reply is pending, or until
@@ -104,6 +108,21 @@ asio::awaitable<void> Server::Impl::Accept() {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     Connection::Start(std::make_shared<Connection>(std::move(socket), core));
+  }
+}
+
+asio::awaitable<void> Server::Impl::WatchKeys() {
+  const ServerContext& ctx = core.router.context();
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!core.stopping.load()) {
+    uint64_t revision = ctx.authenticator->revision();
+    if (ctx.browser_sessions != nullptr) {
+      revision += ctx.browser_sessions->revision();
+    }
+    core.sse_auth.Poll(revision);
+    timer.expires_after(std::chrono::milliseconds(250));
+    error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
@@ -186,6 +205,7 @@ Status Server::Start() {
 
   impl_->accept_strand.emplace(asio::make_strand(*impl_->ioc));
   asio::co_spawn(*impl_->accept_strand, impl_->Accept(), asio::detached);
+  asio::co_spawn(*impl_->accept_strand, impl_->WatchKeys(), asio::detached);
   for (unsigned i = 0; i < n; ++i) {
     impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
   }

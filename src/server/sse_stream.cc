@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -51,13 +52,14 @@ struct SseStream::Wake {
 SseStream::SseStream(asio::ip::tcp::socket& socket, IoDeadline& deadline,
                      std::shared_ptr<SseStart> start,
                      const ServerOptions& options, Metrics& metrics,
-                     SseFrameCache& frames)
+                     SseFrameCache& frames, SseAuthWatch& auth_watch)
     : socket_(socket),
       deadline_(deadline),
       start_(std::move(start)),
       options_(options),
       metrics_(metrics),
       frames_(frames),
+      auth_watch_(auth_watch),
       wake_(std::make_shared<Wake>(socket.get_executor())) {}
 
 SseStream::~SseStream() {
@@ -233,10 +235,14 @@ asio::awaitable<void> SseStream::Run() {
   std::chrono::steady_clock::time_point last_events_write =
       std::chrono::steady_clock::now() - coalesce;
   // The key behind the stream is looked up at most this often (the key
-  // store itself reloads every 500 ms), and at the first wake-up.
+  // store itself reloads every 500 ms), and at the first wake-up; and at
+  // once when the keys changed (a revocation wakes an idle stream, which
+  // would otherwise sleep through the heartbeat: found by a probe).
   constexpr std::chrono::milliseconds kAuthorizedEvery(500);
   std::chrono::steady_clock::time_point next_authorized_check =
       std::chrono::steady_clock::now();
+  std::optional<SseAuthWatch::Registration> watched;
+  if (start_->authorized) watched.emplace(auth_watch_.Add(start_->ready));
   while (!wake_->stopped) {
     if (coalesce.count() > 0) {
       const auto until = last_events_write + coalesce;
@@ -246,8 +252,10 @@ asio::awaitable<void> SseStream::Run() {
       }
     }
     wake_->woken = false;
+    const bool keys_changed = watched && watched->TakeRecheck();
     if (start_->authorized &&
-        std::chrono::steady_clock::now() >= next_authorized_check) {
+        (keys_changed ||
+         std::chrono::steady_clock::now() >= next_authorized_check)) {
       next_authorized_check = std::chrono::steady_clock::now() + kAuthorizedEvery;
       Status s = start_->authorized();
       if (!s.ok()) {

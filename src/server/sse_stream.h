@@ -43,6 +43,7 @@
 #include "server/io_deadline.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
+#include "server/sse_auth_watch.h"
 #include "server/sse_batch.h"
 #include "server/sse_frame_cache.h"
 
@@ -50,11 +51,12 @@ namespace acpstore::server {
 
 class SseStream {
  public:
-  // Borrows socket, deadline, options, metrics and the server's shared
-  // frame cache from the connection.
+  // Borrows socket, deadline, options, metrics, the server's shared frame
+  // cache and its SseAuthWatch (a stream opened with a key registers
+  // there, so a revocation wakes it) from the connection.
   SseStream(boost::asio::ip::tcp::socket& socket, IoDeadline& deadline,
             std::shared_ptr<SseStart> start, const ServerOptions& options,
-            Metrics& metrics, SseFrameCache& frames);
+            Metrics& metrics, SseFrameCache& frames, SseAuthWatch& auth_watch);
   SseStream(const SseStream&) = delete;
   SseStream& operator=(const SseStream&) = delete;
   ~SseStream();
@@ -84,6 +86,7 @@ class SseStream {
   const ServerOptions& options_;
   Metrics& metrics_;
   SseFrameCache& frames_;
+  SseAuthWatch& auth_watch_;
   std::shared_ptr<Wake> wake_;
   // The buffers of the write in flight; kept to reuse its allocation.
   std::vector<iovec> iov_;

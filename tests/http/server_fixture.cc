@@ -48,6 +48,7 @@ Result<auth::Principal> FakeAuthenticator::PrincipalOfKey(
 void FakeAuthenticator::Add(const std::string& token, auth::Principal p) {
   std::lock_guard<std::mutex> lock(mu_);
   keys_[token] = std::move(p);
+  revision_.fetch_add(1);
 }
 
 void FakeAuthenticator::Remove(const std::string& id) {
@@ -55,6 +56,7 @@ void FakeAuthenticator::Remove(const std::string& id) {
   for (auto it = keys_.begin(); it != keys_.end(); ++it) {
     if (it->second.key_id == id) {
       keys_.erase(it);
+      revision_.fetch_add(1);
       return;
     }
   }

@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <functional>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,10 +47,13 @@ class FakeAuthenticator : public auth::Authenticator {
   Result<auth::Principal> PrincipalOfKey(std::string_view key_id) override;
   void Add(const std::string& token, auth::Principal p);
   void Remove(const std::string& id);
+  // Moves at every Add and Remove, as a key store's does at a change.
+  uint64_t revision() const override { return revision_.load(); }
 
  private:
   std::mutex mu_;
   std::map<std::string, auth::Principal, std::less<>> keys_;
+  std::atomic<uint64_t> revision_{0};
 };
 
 class FakeKeyManager : public auth::KeyManager {
