@@ -99,7 +99,7 @@ class FileStoreTest : public ::testing::Test {
   static int Mode(const std::string& path) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return -1;
-    return st.st_mode & 0777;
+    return static_cast<int>(st.st_mode & 0777);
   }
 
   Session MustCreate(const std::string& id) {

@@ -4,9 +4,9 @@
 #include "engine/file_tools.h"
 
 #include <algorithm>
-#include <optional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <variant>
@@ -17,6 +17,7 @@
 #include "engine/file_snapshot.h"
 #include "engine/file_store.h"
 #include "engine/file_tools_internal.h"
+#include "journal/journal_reader.h"
 #include "journal/segment_files.h"
 #include "record/mutation_codec.h"
 #include "snapshot/snapshot_dir.h"
@@ -80,17 +81,44 @@ Result<SegmentScan> ScanSegment(
 
   uint64_t pos = 0;
   Status header = Status::Corruption("no segment header");
-  if (verifies_at(0) && h.type == journal::RecordType::kSegmentHeader) {
+  const bool header_verifies = verifies_at(0);
+  if (header_verifies && h.type == journal::RecordType::kSegmentHeader) {
     header = journal::CheckSegmentHeader(
         bytes.substr(journal::kHeaderSize, h.length), segment, scan.path);
   }
   // A newer release's segment: stop rather than report it as damage (the
   // repairer would throw it away).
   if (IsNewerFormat(header)) return header;
+  // Bytes that are no verifying record, the next one that verifies at
+  // `next` (or none: the end): recovery's decision
+  // (journal::ClassifyDamage), so that verify agrees with an open.
+  auto torn = [&](uint64_t next) {
+    return journal::ClassifyDamage(last, next < bytes.size()) ==
+           journal::Damage::kTornTail;
+  };
   if (header.ok()) {
     pos = journal::kFirstRecordOffset;
-  } else if (!bytes.empty()) {
+  } else if (bytes.empty()) {
+    // An open takes an empty newest segment as a crash right after it was
+    // created; an empty sealed one is a segment without its header.
+    if (!last) {
+      scan.damage.push_back({scan.path, 0, 0, "empty sealed segment"});
+    }
+    return scan;
+  } else {
     pos = next_verifying(1);
+    // A header record that does not verify (cut short by a crash while the
+    // segment was being started, or torn) is a torn tail like any other
+    // record: an open cuts the file and writes the header again (found by
+    // a probe: verify called a partial header of the newest segment
+    // damage). One that verifies but is not this segment's header is
+    // corruption, as in recovery.
+    if (!header_verifies && torn(pos)) {
+      scan.torn_tail = Problem{scan.path, 0, bytes.size(),
+                               "a segment header that does not verify (the "
+                               "next open cuts it and writes it again)"};
+      return scan;
+    }
     scan.damage.push_back({scan.path, 0, pos, "bad segment header"});
   }
   pos = std::max(pos, start_offset);
@@ -110,14 +138,15 @@ Result<SegmentScan> ScanSegment(
       continue;
     }
     const uint64_t q = next_verifying(pos + 1);
+    if (torn(q)) {
+      scan.torn_tail = Problem{scan.path, pos, bytes.size() - pos,
+                               "torn tail (cut at the next open)"};
+      break;
+    }
     if (q < bytes.size()) {
       scan.damage.push_back(
           {scan.path, pos, q - pos, "bytes that are no valid record"});
       pos = q;
-    } else if (last) {
-      scan.torn_tail = Problem{scan.path, pos, bytes.size() - pos,
-                               "torn tail (cut at the next open)"};
-      break;
     } else {
       scan.damage.push_back({scan.path, pos, bytes.size() - pos,
                              "damaged to the end of a sealed segment"});

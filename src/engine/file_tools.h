@@ -132,6 +132,9 @@ struct CompactReport {
   bool repaired = false;
   uint64_t records_salvaged = 0;
   uint64_t events_kept = 0;
+  // Every event it can number and does not keep (docs/recovery.md): the
+  // events of a damaged range no later record of their stream numbers are
+  // not in it (the range is in `lost`).
   uint64_t events_lost = 0;
   std::string old_journal_dir;  // where the damaged files were kept
   std::string old_snapshot_dir;

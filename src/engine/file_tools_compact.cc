@@ -1,7 +1,9 @@
 // Offline compaction and repair of a data directory. See file_tools.h.
 
 #include <algorithm>
+#include <cstddef>
 #include <limits>
+#include <map>
 #include <utility>
 #include <variant>
 
@@ -12,6 +14,7 @@
 #include "engine/file_store.h"
 #include "engine/file_tools.h"
 #include "engine/file_tools_internal.h"
+#include "engine/keys.h"
 #include "journal/journal_writer.h"
 #include "journal/segment_files.h"
 #include "record/mutation_codec.h"
@@ -218,7 +221,38 @@ class Repairer {
     }
     if (!s.ok()) return lost(std::string(s.message()));
     old_context_->BeginDurable(r.location, spans);
-    s = state_->Apply(std::move(m));
+    // One op at a time, so that an append that no longer continues its
+    // stream can first restart the stream after the events lost before it.
+    size_t failed = m.ops.size();
+    for (size_t i = 0; i < m.ops.size() && s.ok(); ++i) {
+      const uint64_t appended = state_->counters().events_appended;
+      if (const auto* a = std::get_if<record::AppendEventsOp>(&m.ops[i])) {
+        RestartAfterLostEvents(path, r, *a);
+      }
+      const auto* deleted = std::get_if<record::DeleteSessionOp>(&m.ops[i]);
+      const std::string deleted_key =
+          deleted == nullptr
+              ? std::string()
+              : TenantKey(deleted->tenant_id, deleted->session_id);
+      // Apply moves the op's events: counted first, in case it fails.
+      std::vector<std::pair<std::string, EventSeq>> events = EventsOf(m.ops[i]);
+      record::Mutation one;
+      one.ops.push_back(std::move(m.ops[i]));
+      s = state_->Apply(std::move(one));
+      if (!s.ok()) {
+        failed = i;
+        // Those it appended before the failing event stay.
+        const uint64_t kept = state_->counters().events_appended - appended;
+        events.erase(events.begin(),
+                     events.begin() + static_cast<std::ptrdiff_t>(kept));
+        CountUnapplied(events);
+      } else if (deleted != nullptr) {
+        lost_through_.erase(deleted_key);  // a new one numbers from 1
+      }
+    }
+    for (size_t i = failed + 1; i < m.ops.size(); ++i) {
+      CountUnapplied(EventsOf(m.ops[i]));
+    }
     const bool matched = old_context_->End();
     if (!s.ok() || !matched) {
       // Ops before the failing one stay applied: a half-applied record is
@@ -229,9 +263,80 @@ class Repairer {
     ++report_.records_salvaged;
   }
 
+  // (session key, seq) of each event an op appends.
+  static std::vector<std::pair<std::string, EventSeq>> EventsOf(
+      const record::MutationOp& op) {
+    std::vector<std::pair<std::string, EventSeq>> out;
+    if (const auto* a = std::get_if<record::AppendEventsOp>(&op)) {
+      for (const Event& ev : a->events) {
+        out.emplace_back(TenantKey(a->tenant_id, a->session_id), ev.seq);
+      }
+    }
+    return out;
+  }
+
+  // Events of a record that decoded but did not apply: lost, and counted
+  // here so that the gap they leave in their stream is not counted again.
+  void CountUnapplied(
+      const std::vector<std::pair<std::string, EventSeq>>& events) {
+    for (const auto& [key, seq] : events) {
+      ++report_.events_lost;
+      EventSeq& through = lost_through_[key];
+      through = std::max(through, seq);
+    }
+  }
+
+  // An append whose first seq is past the stream's high-water mark + 1
+  // follows events that were in records lost above (damaged, or not
+  // applying). The documented rule (docs/recovery.md, compact --repair): a
+  // stream keeps only the events after its last unreadable one, so it
+  // stays gap-free. So the stream is first advanced past the missing
+  // events, the way a migration raises a mark (AdvanceSeqOp: every event
+  // before is dropped, first_seq moves up, the transcript is marked
+  // incomplete), and the append then continues it. Before, the append
+  // failed ("does not continue the stream") and this and every later
+  // event of the stream were dropped while the report said 0 events lost
+  // (found by a probe). The missing and the dropped events are counted.
+  void RestartAfterLostEvents(const std::string& path,
+                              const tools::ScannedRecord& r,
+                              const record::AppendEventsOp& a) {
+    if (a.events.empty()) return;
+    const SessionEntry* e =
+        state_->FindSessionInTenant(a.tenant_id, a.session_id);
+    if (e == nullptr) return;  // the append fails, and is counted then
+    const EventStreamInfo info = e->events->Info();
+    const EventSeq first = a.events.front().seq;
+    if (first <= info.last_seq + 1) return;
+    record::Mutation advance;
+    advance.AdvanceSeq(a.tenant_id, a.session_id, first - 1);
+    if (Status s = state_->Apply(std::move(advance)); !s.ok()) return;
+    const std::string key = TenantKey(a.tenant_id, a.session_id);
+    const EventSeq counted = std::max(info.last_seq, lost_through_[key]);
+    const uint64_t missing = first - 1 > counted ? first - 1 - counted : 0;
+    report_.events_lost += missing + info.retained;
+    lost_through_[key] = first - 1;
+    const EventSeq gap_from = info.last_seq + 1;
+    std::string what =
+        "session " + a.session_id + " (tenant " + a.tenant_id + "): " +
+        (gap_from == first - 1
+             ? "event " + std::to_string(gap_from) +
+                   " lost (its record is damaged or does not apply)"
+             : "events " + std::to_string(gap_from) + "-" +
+                   std::to_string(first - 1) +
+                   " lost (their records are damaged or do not apply)") +
+        ", so its stream restarts at event " + std::to_string(first);
+    if (info.retained > 0) {
+      what += " and drops the " + std::to_string(info.retained) +
+              (info.retained == 1 ? " retained event" : " retained events") +
+              " before (a stream keeps only the events after its last "
+              "unreadable one)";
+    }
+    Lost({path, r.location.offset, r.location.size, std::move(what)});
+  }
+
   // Copies every readable retained event into a new journal and points the
   // state's event logs at the copies. A stream keeps only the events after
-  // its last unreadable one, so it stays a gap-free prefix.
+  // its last unreadable one, so it stays gap-free.
   Result<journal::JournalPosition> RewriteEvents(const std::string& dir) {
     journal::JournalWriterOptions wopts;
     ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<journal::JournalWriter> writer,
@@ -331,6 +436,9 @@ class Repairer {
   std::unique_ptr<StoreState> state_;
   journal::JournalPosition from_;
   CompactReport report_;
+  // Per session (TenantKey): the highest seq already counted in
+  // report_.events_lost by Salvage, so that no lost event counts twice.
+  std::map<std::string, EventSeq> lost_through_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "journal/journal_reader.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "journal/segment_files.h"
 
@@ -14,6 +15,14 @@ namespace {
 constexpr size_t kReadChunk = 256 << 10;
 
 }  // namespace
+
+Damage ClassifyDamage(bool last_segment, bool verifying_record_follows) {
+  // Sealed segments were fsync'ed before the next one was created, so they
+  // cannot be torn; a torn write leaves nothing verifiable behind it, so
+  // anything that still verifies after the damage is acknowledged data.
+  return last_segment && !verifying_record_follows ? Damage::kTornTail
+                                                   : Damage::kCorruption;
+}
 
 JournalReader::JournalReader(std::unique_ptr<io::RandomAccessFile> file,
                              uint64_t file_size, uint64_t segment,
@@ -86,19 +95,24 @@ Result<JournalReader::Parse> JournalReader::ParseAt(uint64_t offset,
 }
 
 Status JournalReader::HandleDamage(uint64_t offset, std::string_view why) {
-  if (!last_segment_) {
-    return CorruptionAt(offset, std::string(why) + " in a sealed segment");
-  }
-  // A torn write leaves nothing verifiable behind it; anything that still
-  // verifies after the damage means acknowledged data would be dropped.
-  JournalRecord probe;
-  for (uint64_t at = offset + 1; at + kHeaderSize <= file_size_; ++at) {
-    ACPSTORE_ASSIGN_OR_RETURN(Parse parsed, ParseAt(at, &probe));
-    if (parsed == Parse::kOk) {
-      return CorruptionAt(offset, std::string(why) +
-                                      " followed by a valid record at offset " +
-                                      std::to_string(at));
+  std::optional<uint64_t> valid_at;
+  if (last_segment_) {
+    JournalRecord probe;
+    for (uint64_t at = offset + 1; at + kHeaderSize <= file_size_; ++at) {
+      ACPSTORE_ASSIGN_OR_RETURN(Parse parsed, ParseAt(at, &probe));
+      if (parsed == Parse::kOk) {
+        valid_at = at;
+        break;
+      }
     }
+  }
+  if (ClassifyDamage(last_segment_, valid_at.has_value()) ==
+      Damage::kCorruption) {
+    return CorruptionAt(
+        offset, std::string(why) +
+                    (valid_at ? " followed by a valid record at offset " +
+                                    std::to_string(*valid_at)
+                              : std::string(" in a sealed segment")));
   }
   if (offset < start_offset_) {
     return CorruptionAt(offset, std::string(why) + " before start offset " +

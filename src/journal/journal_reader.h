@@ -31,6 +31,19 @@
 
 namespace acpstore::journal {
 
+// The corruption policy above as one decision, for bytes at offset X of a
+// segment that are no record that verifies (the segment header record
+// included: a crash while the newest segment was being started leaves part
+// of its header). `verifying_record_follows`: some record after X verifies
+// (only looked for in the newest segment). JournalReader (recovery) and the
+// offline tools' salvaging scan (`verify`, `compact --repair`) both decide
+// with it, so that `verify` calls a torn tail exactly what an open cuts.
+// A record that verifies but is wrong where it is (a segment header that is
+// not one, names another segment, or sits past offset 0) is corruption
+// whatever this says.
+enum class Damage { kTornTail, kCorruption };
+Damage ClassifyDamage(bool last_segment, bool verifying_record_follows);
+
 struct JournalRecord {
   RecordLocation location;
   RecordType type = RecordType::kInvalid;
