@@ -16,6 +16,7 @@
 
 namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
 class App;
+class Option;
 }  // namespace CLI
 
 namespace acpstore::cli {

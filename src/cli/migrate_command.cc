@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/store_location.h"
 #ifdef ACPSTORE_WITH_POSTGRES
 #include "postgres/pg_conn.h"
 #include "postgres/pg_migrate.h"
@@ -62,10 +63,12 @@ void AddMigrateCommand(CLI::App& root, Runner* run) {
   cmd->add_option("--postgres-url", *url, "libpq connection string or URI")
       ->type_name("URL")
       ->envname("ACPSTORE_POSTGRES_URL");
-  cmd->add_option("--postgres-schema", *schema,
-                  "The schema acpstore owns [default acpstore]")
-      ->type_name("NAME")
-      ->envname("ACPSTORE_POSTGRES_SCHEMA");
+  AddPostgresSchemaCheck(
+      cmd->add_option("--postgres-schema", *schema,
+                      "The schema acpstore owns, at most 56 bytes [default "
+                      "acpstore]")
+          ->type_name("NAME")
+          ->envname("ACPSTORE_POSTGRES_SCHEMA"));
   cmd->callback([run, url, schema] {
     *run = [url, schema] { return RunMigrate(*url, *schema); };
   });

@@ -15,6 +15,9 @@
 #include "cli/command.h"
 #include "cli/serve.h"
 #include "cli/serve_options.h"
+#ifdef ACPSTORE_WITH_POSTGRES
+#include "postgres/pg_notify_payload.h"
+#endif
 
 namespace acpstore::cli {
 
@@ -60,6 +63,16 @@ void AddServeCommand(CLI::App& root, Runner* run) {
         PrintError(config.error().message());
         return kExitUsage;
       }
+#ifdef ACPSTORE_WITH_POSTGRES
+      // The rule is the engine's (the option parser does not link it).
+      if (config->store.engine == Engine::kPostgres) {
+        if (Status s = postgres::CheckSchemaName(config->store.postgres_schema);
+            !s.ok()) {
+          PrintError("--postgres-schema: " + std::string(s.message()));
+          return kExitUsage;
+        }
+      }
+#endif
       return RunServe(*config);
     };
   });

@@ -26,8 +26,8 @@ constexpr std::array kSpecs = {
     OptionSpec{"postgres-url", "URL", "",
                "libpq connection string, for --engine postgres"},
     OptionSpec{"postgres-schema", "NAME", "acpstore",
-               "Postgres engine: the schema acpstore owns (created and "
-               "migrated at start)"},
+               "Postgres engine: the schema acpstore owns, at most 56 bytes "
+               "(created and migrated at start)"},
     OptionSpec{"postgres-pool", "N", "8",
                "Postgres engine: connections per server (plus one that "
                "listens for live events)"},

@@ -7,6 +7,9 @@
 #include <string>
 
 #include "cli/command.h"
+#ifdef ACPSTORE_WITH_POSTGRES
+#include "postgres/pg_notify_payload.h"
+#endif
 
 namespace acpstore::cli {
 
@@ -27,10 +30,25 @@ void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,
                  std::string(postgres_help))
       ->type_name("URL")
       ->envname("ACPSTORE_POSTGRES_URL");
-  cmd.add_option("--postgres-schema", where.postgres_schema,
-                 "With --postgres-url: the schema [default acpstore]")
-      ->type_name("NAME")
-      ->envname("ACPSTORE_POSTGRES_SCHEMA");
+  AddPostgresSchemaCheck(
+      cmd.add_option("--postgres-schema", where.postgres_schema,
+                     "With --postgres-url: the schema, at most 56 bytes "
+                     "[default acpstore]")
+          ->type_name("NAME")
+          ->envname("ACPSTORE_POSTGRES_SCHEMA"));
+}
+
+void AddPostgresSchemaCheck(CLI::Option* option) {
+#ifdef ACPSTORE_WITH_POSTGRES
+  option->check(
+      [](const std::string& name) -> std::string {
+        Status s = postgres::CheckSchemaName(name);
+        return s.ok() ? std::string() : std::string(s.message());
+      },
+      "NAME");
+#else
+  (void)option;  // no postgres engine: --postgres-url fails on its own
+#endif
 }
 
 void AddStoreReportCommand(CLI::App& root, Runner* run,

@@ -39,6 +39,11 @@ void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,
                              std::string_view data_dir_help,
                              std::string_view postgres_help);
 
+// Refuses, at parse (exit 2), a --postgres-schema name no store can use
+// (postgres::CheckSchemaName: empty, or over 56 bytes). Every command that
+// takes the option adds it; serve checks its own (serve.cc).
+void AddPostgresSchemaCheck(CLI::Option* option);
+
 // A read-only report over either kind of store with a --json switch
 // (inspect, verify): subcommand `name` with the options above and --json,
 // whose run calls `on_files` for a data directory and `on_postgres` with

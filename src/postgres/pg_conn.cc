@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "postgres/pg_notify_payload.h"
+
 namespace acpstore::postgres {
 
 // ------------------------------------------------------------------ result
@@ -143,6 +145,9 @@ bool IsConnectionError(std::string_view sqlstate) {
 
 Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
                                                 const std::string& schema) {
+  // Before connecting: PostgreSQL would truncate a longer name, or refuse
+  // the notification channel derived from it, only later.
+  ACPSTORE_RETURN_IF_ERROR(CheckSchemaName(schema));
   // libpq waits for a connection forever unless told otherwise (a host
   // that drops packets would hang the start, or a request): 10 s unless
   // the URL sets connect_timeout, which wins (a later keyword overrides,
@@ -150,7 +155,9 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
   // An operator (and a test) can tell the store's connections apart in
   // pg_stat_activity: "acpstore:<schema>" unless the URL names the
   // application itself (the fallback yields to it).
-  const std::string application = "acpstore:" + schema;
+  // PostgreSQL keeps 63 bytes of it and says so in a NOTICE that would
+  // reach stderr (the notice processor below is not installed yet).
+  const std::string application = ("acpstore:" + schema).substr(0, 63);
   const char* const keys[] = {"connect_timeout", "fallback_application_name",
                               "dbname", nullptr};
   const char* const values[] = {kDefaultConnectTimeoutSeconds,

@@ -40,13 +40,7 @@ Result<MigrationReport> MigrateLocked(PgConn& conn, const std::string& schema) {
   report.from_version = static_cast<int>(v.Int(0, 0));
   report.to_version = report.from_version;
   if (report.from_version > KnownSchemaVersion()) {
-    return Status::Conflict(
-               "the database schema \"" + schema + "\" is at version " +
-               std::to_string(report.from_version) +
-               ", newer than this acpstore knows (" +
-               std::to_string(KnownSchemaVersion()) +
-               "): upgrade acpstore before serving this database")
-        .With("schemaVersion", static_cast<int64_t>(report.from_version));
+    return NewerSchema(schema, report.from_version);
   }
   for (const Migration& m : kMigrations) {
     if (m.version <= report.from_version) continue;
@@ -66,6 +60,15 @@ int KnownSchemaVersion() {
   int newest = 0;
   for (const Migration& m : kMigrations) newest = m.version;
   return newest;
+}
+
+Status NewerSchema(const std::string& schema, int version) {
+  return Status::Conflict("the database schema \"" + schema +
+                          "\" is at version " + std::to_string(version) +
+                          ", newer than this acpstore knows (" +
+                          std::to_string(KnownSchemaVersion()) +
+                          "): upgrade acpstore before using this database")
+      .With("schemaVersion", static_cast<int64_t>(version));
 }
 
 Result<MigrationReport> Migrate(PgConn& conn, const std::string& schema) {

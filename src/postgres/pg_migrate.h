@@ -26,6 +26,11 @@ struct MigrationReport {
 // The newest schema version this build knows.
 int KnownSchemaVersion();
 
+// kConflict naming `schema`'s `version` and the newest this build knows:
+// what everything that opens a schema newer than this build answers
+// (SPEC §3: refused, never misread), Migrate and the offline tools alike.
+Status NewerSchema(const std::string& schema, int version);
+
 // Creates `schema` if missing and applies every migration it lacks, in one
 // transaction. kConflict when the schema is newer than
 // KnownSchemaVersion(); kUnavailable when the database is unreachable.

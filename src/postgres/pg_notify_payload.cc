@@ -36,6 +36,28 @@ std::string NotifyChannel(const std::string& schema) {
   return schema + ".events";
 }
 
+Status CheckSchemaName(std::string_view schema) {
+  if (schema.empty()) {
+    return Status::InvalidArgument("the postgres schema name is empty")
+        .With("field", "postgresSchema");
+  }
+  if (schema.size() > kMaxSchemaNameBytes) {
+    return Status::InvalidArgument(
+               "the postgres schema name \"" + std::string(schema) + "\" is " +
+               std::to_string(schema.size()) + " bytes; at most " +
+               std::to_string(kMaxSchemaNameBytes) +
+               " work (PostgreSQL keeps 63 bytes of a name, and the "
+               "notification channel \"<schema>.events\" adds 7)")
+        .With("field", "postgresSchema");
+  }
+  if (schema.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument(
+               "the postgres schema name holds a NUL byte")
+        .With("field", "postgresSchema");
+  }
+  return Status::OK();
+}
+
 std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,
                           std::string_view session_id) {
   std::string payload = std::to_string(last_seq);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "acpstore/records.h"
+#include "acpstore/status.h"
 #include "base/function_ref.h"
 
 namespace acpstore::postgres {
@@ -39,8 +40,24 @@ namespace acpstore::postgres {
 // Below PostgreSQL's 8,000-byte limit with room to spare.
 inline constexpr size_t kMaxNotifyPayloadBytes = 7000;
 
-// The NOTIFY channel of the store in `schema`.
+// The NOTIFY channel of the store in `schema`: "<schema>.events".
 std::string NotifyChannel(const std::string& schema);
+
+// The longest schema name a store can use, in bytes. PostgreSQL keeps
+// identifiers to 63 bytes (NAMEDATALEN - 1): it truncates a longer schema
+// name without a word, and pg_notify refuses a longer channel ("channel
+// name too long"), which would drop every live event between servers.
+// The channel is the longest identifier derived from the schema's (the
+// advisory-lock keys are hashed; the connections' application names,
+// "acpstore:<schema>", are cut to 63 bytes, a label only), so the schema
+// name gets 63 bytes less the 7 of ".events".
+inline constexpr size_t kMaxSchemaNameBytes = 63 - 7;
+
+// OK when `schema` can name a store: 1 to kMaxSchemaNameBytes bytes and no
+// NUL byte (PostgreSQL takes any other byte in a quoted identifier).
+// kInvalidArgument otherwise, naming the limit. Every way in takes it:
+// PgConn::Connect, PgStore::Open, and the CLI's --postgres-schema.
+Status CheckSchemaName(std::string_view schema);
 
 // One line: "<lastSeq> <tenantId>\t<sessionId>".
 std::string NotifyPayload(EventSeq last_seq, std::string_view tenant_id,

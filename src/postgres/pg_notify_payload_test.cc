@@ -154,5 +154,28 @@ TEST(NotifyPayloadTest, APayloadPutBackIsPendingAgainLineForLine) {
   EXPECT_EQ(again, want);
 }
 
+// A schema name is refused when PostgreSQL could not keep it or its
+// channel: empty, a NUL byte, or more than 56 bytes (channel 63 + 1).
+TEST(NotifyPayloadTest, SchemaNamesUpTo56BytesAreTakenLongerOnesRefused) {
+  EXPECT_TRUE(CheckSchemaName("acpstore").ok());
+  const std::string longest(kMaxSchemaNameBytes, 's');
+  EXPECT_EQ(longest.size(), 56u);
+  EXPECT_TRUE(CheckSchemaName(longest).ok());
+  EXPECT_EQ(NotifyChannel(longest).size(), 63u);
+  // Counted in bytes, as PostgreSQL counts: 28 two-byte characters fit.
+  std::string wide;
+  for (int i = 0; i < 28; ++i) wide += "\xc3\xa9";
+  EXPECT_TRUE(CheckSchemaName(wide).ok());
+  Status too_long = CheckSchemaName(wide + "e");
+  EXPECT_EQ(too_long.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(too_long.message().find("is 57 bytes; at most 56"),
+            std::string::npos)
+      << too_long;
+  EXPECT_FALSE(CheckSchemaName(longest + "s").ok());
+  EXPECT_FALSE(CheckSchemaName(std::string(63, 's')).ok());
+  EXPECT_FALSE(CheckSchemaName("").ok());
+  EXPECT_FALSE(CheckSchemaName(std::string("a\0b", 3)).ok());
+}
+
 }  // namespace
 }  // namespace acpstore::postgres

@@ -12,6 +12,7 @@
 
 #include "engine/keys.h"
 #include "postgres/pg_migrate.h"
+#include "postgres/pg_notify_payload.h"
 #include "postgres/pg_rows.h"
 #include "postgres/pg_transcripts.h"
 #include "postgres/pg_write.h"
@@ -146,10 +147,7 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
     return Status::InvalidArgument("the postgres engine needs a postgres_url")
         .With("field", "postgresUrl");
   }
-  if (options.postgres_schema.empty()) {
-    return Status::InvalidArgument("the postgres schema name is empty")
-        .With("field", "postgresSchema");
-  }
+  ACPSTORE_RETURN_IF_ERROR(CheckSchemaName(options.postgres_schema));
   std::unique_ptr<PgStore> store(new PgStore(options));
   {
     // Migrating needs the schema to exist before search_path can name it;

@@ -3,10 +3,13 @@
 #include "postgres/pg_tools.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "acpstore/records.h"
+#include "base/format_version.h"
 #include "postgres/pg_conn.h"
 #include "postgres/pg_migrate.h"
 #include "postgres/pg_rows.h"
@@ -75,8 +78,74 @@ PgCounterMismatch Describe(const PgResult& r, int i) {
   return m;
 }
 
+// The columns of one row that disagree with its decoded record:
+// "action status column 4, but its record says 0; type column ...". The engine filters,
+// orders, leases and expires by these columns, never by the record, so a
+// column changed by hand changes what the engine does.
+class ColumnCheck {
+ public:
+  ColumnCheck(const PgResult& r, int row) : r_(r), row_(row) {}
+
+  void Text(int col, const char* name, std::string_view record) {
+    Compare(name, Shown(std::string(r_.Text(row_, col))),
+            Shown(std::string(record)));
+  }
+  void OptText(int col, const char* name,
+               const std::optional<std::string>& record) {
+    Compare(name, Shown(r_.OptText(row_, col)), Shown(record));
+  }
+  void Int(int col, const char* name, int64_t record) {
+    Compare(name, N(r_.Int(row_, col)), N(record));
+  }
+  void OptInt(int col, const char* name, std::optional<int64_t> record) {
+    const std::optional<int64_t> column = r_.OptInt(row_, col);
+    Compare(name, column ? N(*column) : "NULL", record ? N(*record) : "NULL");
+  }
+
+  // "" when every column agrees.
+  std::string Result(const char* record_name) const {
+    if (problems_.empty()) return "";
+    std::string out = record_name;
+    for (size_t i = 0; i < problems_.size(); ++i) {
+      out += (i > 0 ? "; " : " ") + problems_[i];
+    }
+    return out;
+  }
+
+ private:
+  static std::string Shown(const std::optional<std::string>& v) {
+    return v ? "\"" + *v + "\"" : "NULL";
+  }
+  void Compare(const char* name, const std::string& column,
+               const std::string& record) {
+    if (column == record) return;
+    problems_.push_back(std::string(name) + " column " + column +
+                        ", but its record says " + record);
+  }
+
+  const PgResult& r_;
+  const int row_;
+  std::vector<std::string> problems_;
+};
+
+// Why a row is damaged ("" when it is not); an error stops the check:
+// a record of a newer format version (SPEC §3) is not damage, and this
+// build cannot tell whether its columns agree with it.
+using RowVerdict = Result<std::string>;
+
+// A record that did not decode: the newer release's, or damage.
+RowVerdict Undecodable(const char* what, const std::string& where,
+                       const Status& s) {
+  if (IsNewerFormat(s)) {
+    return WithPrefix(s, where + " was written by a newer acpstore: ");
+  }
+  return std::string(what) + " record: " + std::string(s.message());
+}
+
 // Decodes the `record` column of every row of one table, a page at a time
-// (keyset on the primary key), and checks it against the columns.
+// (keyset on the primary key), and checks it against the columns. `check`
+// gets the row's key ("<table> (<key>, ...)") and the index of its first
+// column after the key.
 template <typename Check>
 Status DecodeTable(PgConn& conn, const std::string& table,
                    const std::string& select,
@@ -99,17 +168,17 @@ Status DecodeTable(PgConn& conn, const std::string& table,
     if (r.rows() == 0) return Status::OK();
     for (int i = 0; i < r.rows(); ++i) {
       ++out->rows_decoded;
-      std::string where;
+      std::string where = table + " (";
       for (int k = 0; k < key_columns; ++k) {
         where += (k > 0 ? ", " : "") + std::string(r.Text(i, k));
       }
-      const std::string why = check(r, i, key_columns);
+      where += ")";
+      ACPSTORE_ASSIGN_OR_RETURN(const std::string why,
+                                check(r, i, key_columns, where));
       if (why.empty()) continue;
       ++out->damaged;
       if (out->damaged_rows.size() < PgCheckReport::kMaxListed) {
-        std::string line = table;
-        line.append(" (").append(where).append("): ").append(why);
-        out->damaged_rows.push_back(std::move(line));
+        out->damaged_rows.push_back(where + ": " + why);
       }
     }
     after.clear();
@@ -120,55 +189,72 @@ Status DecodeTable(PgConn& conn, const std::string& table,
   }
 }
 
+// Every column pg_write.cc derives from a record is compared with it.
 Status DecodeAll(PgConn& conn, PgCheckReport* out) {
-  // Sessions: the record decodes, and its status and owner are the columns'.
   ACPSTORE_RETURN_IF_ERROR(DecodeTable(
       conn, "sessions",
-      "SELECT s.tenant_id, s.session_id, s.status, s.owner_key_id, s.record, "
-      "s.incarnation, s.first_seq, s.last_seq, s.retained, s.payload_bytes "
-      "FROM sessions s",
+      "SELECT s.tenant_id, s.session_id, s.owner_key_id, s.status, "
+      "s.updated_at, s.ended_at, " + std::string(kSessionColumns) +
+          " FROM sessions s",
       "s.tenant_id, s.session_id", 2,
-      [](const PgResult& r, int i, int col) -> std::string {
-        Result<SessionRow> row = ParseSessionRow(r, i, col + 2);
-        if (!row.ok()) return "session record: " + std::string(row.error().message());
-        if (static_cast<int64_t>(row->session.status) != r.Int(i, col)) {
-          return "session status column disagrees with its record";
-        }
-        if (row->session.owner_key_id != r.Text(i, col + 1)) {
-          return "session owner column disagrees with its record";
-        }
-        return "";
+      [](const PgResult& r, int i, int col,
+         const std::string& where) -> RowVerdict {
+        Result<SessionRow> row = ParseSessionRow(r, i, col + 4);
+        if (!row.ok()) return Undecodable("session", where, row.error());
+        const Session& s = row->session;
+        ColumnCheck c(r, i);
+        c.Text(0, "tenant_id", s.tenant_id);
+        c.Text(1, "session_id", s.id);
+        c.Text(col, "owner_key_id", s.owner_key_id);
+        c.Int(col + 1, "status", static_cast<int64_t>(s.status));
+        c.Int(col + 2, "updated_at", s.updated_at);
+        c.OptInt(col + 3, "ended_at", SessionEndedAt(s));
+        return c.Result("session");
       },
       out));
   ACPSTORE_RETURN_IF_ERROR(DecodeTable(
       conn, "actions",
-      "SELECT a.tenant_id, a.action_id, a.status, a.session_id, a.record "
-      "FROM actions a",
+      "SELECT a.tenant_id, a.action_id, a.session_id, a.owner_key_id, a.type, "
+      "a.status, a.created_at, a.available_at, a.leased_until, a.finished_at, "
+      "a.idempotency_key, " + std::string(kActionColumns) + " FROM actions a",
       "a.tenant_id, a.action_id", 2,
-      [](const PgResult& r, int i, int col) -> std::string {
-        Result<Action> a = ParseActionRow(r, i, col + 2);
-        if (!a.ok()) return "action record: " + std::string(a.error().message());
-        if (static_cast<int64_t>(a->status) != r.Int(i, col)) {
-          return "action status column disagrees with its record";
-        }
-        if (a->session_id != r.Text(i, col + 1)) {
-          return "action session column disagrees with its record";
-        }
-        return "";
+      [](const PgResult& r, int i, int col,
+         const std::string& where) -> RowVerdict {
+        Result<Action> a = ParseActionRow(r, i, col + 9);
+        if (!a.ok()) return Undecodable("action", where, a.error());
+        ColumnCheck c(r, i);
+        c.Text(0, "tenant_id", a->tenant_id);
+        c.Text(1, "action_id", a->action_id);
+        c.Text(col, "session_id", a->session_id);
+        c.Text(col + 1, "owner_key_id", a->owner_key_id);
+        c.Int(col + 2, "type", static_cast<int64_t>(a->type));
+        c.Int(col + 3, "status", static_cast<int64_t>(a->status));
+        c.Int(col + 4, "created_at", a->created_at);
+        c.Int(col + 5, "available_at", a->available_at);
+        // Written only while leased (the expiry sweep's index).
+        c.OptInt(col + 6, "leased_until",
+                 a->status == ActionStatus::kLeased ? a->leased_until
+                                                    : std::nullopt);
+        c.OptInt(col + 7, "finished_at", ActionFinishedAt(*a));
+        c.OptText(col + 8, "idempotency_key", a->idempotency_key);
+        return c.Result("action");
       },
       out));
   return DecodeTable(
       conn, "pauses",
-      "SELECT p.tenant_id, p.session_id, p.pause_id, p.status, p.record "
-      "FROM pauses p",
+      "SELECT p.tenant_id, p.session_id, p.pause_id, p.status, " +
+          std::string(kPauseColumns) + " FROM pauses p",
       "p.tenant_id, p.session_id, p.pause_id", 3,
-      [](const PgResult& r, int i, int col) -> std::string {
+      [](const PgResult& r, int i, int col,
+         const std::string& where) -> RowVerdict {
         Result<Pause> p = ParsePauseRow(r, i, col + 1);
-        if (!p.ok()) return "pause record: " + std::string(p.error().message());
-        if (static_cast<int64_t>(p->status) != r.Int(i, col)) {
-          return "pause status column disagrees with its record";
-        }
-        return "";
+        if (!p.ok()) return Undecodable("pause", where, p.error());
+        ColumnCheck c(r, i);
+        c.Text(0, "tenant_id", p->tenant_id);
+        c.Text(1, "session_id", p->session_id);
+        c.Text(2, "pause_id", p->pause_id);
+        c.Int(col, "status", static_cast<int64_t>(p->status));
+        return c.Result("pause");
       },
       out);
 }
@@ -188,6 +274,11 @@ Result<PgCheckReport> CheckIn(PgConn& conn, const std::string& schema,
   ACPSTORE_ASSIGN_OR_RETURN(
       PgResult v, conn.Run("SELECT coalesce(max(version), 0) FROM schema_version"));
   out.schema_version = static_cast<int>(v.Int(0, 0));
+  // Its tables may mean something else to the release that wrote them:
+  // refused, as a server refuses it (SPEC §3), never reported on.
+  if (out.schema_version > out.known_schema_version) {
+    return NewerSchema(schema, out.schema_version);
+  }
   for (const char* table : kTables) {
     ACPSTORE_ASSIGN_OR_RETURN(
         PgResult t, conn.Query("SELECT to_regclass($1) IS NOT NULL",

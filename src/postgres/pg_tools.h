@@ -45,7 +45,12 @@ struct PgCheckReport {
   std::vector<PgCounterMismatch> mismatches;  // at most kMaxListed
   uint64_t mismatched_sessions = 0;           // all of them
   // With decode_records: rows whose `record` does not decode or disagrees
-  // with its columns ("actions (acme, act-1): <why>"), at most kMaxListed.
+  // with a column written from it ("actions (acme, act-1): action status
+  // column 4, but its record says 0"), at most kMaxListed. Every such
+  // column is compared: sessions' owner, status, updated_at and ended_at;
+  // actions' session, owner, type, status, created_at, available_at,
+  // leased_until, finished_at and idempotency_key; pauses' status; and
+  // each row's key.
   std::vector<std::string> damaged_rows;
   uint64_t damaged = 0;
   uint64_t rows_decoded = 0;
@@ -55,8 +60,12 @@ struct PgCheckReport {
 };
 
 // kNotFound when `schema` holds no acpstore schema; kUnavailable when the
-// database cannot be reached. With decode_records, every session, action
-// and pause row is decoded too (verify).
+// database cannot be reached. A schema newer than this build is refused,
+// as a server refuses it (kConflict, postgres::NewerSchema), and so is a
+// record of a newer format version (kCorruption with IsNewerFormat, the
+// row named): SPEC §3, data of a newer release is never misread nor
+// reported as damage. With decode_records, every session, action and
+// pause row is decoded too (verify).
 Result<PgCheckReport> CheckPostgres(const std::string& url,
                                     const std::string& schema,
                                     bool decode_records);

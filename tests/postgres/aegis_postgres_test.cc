@@ -14,7 +14,12 @@
 // - through the binary: the same exit codes, and --dry-run, --strict and
 //   an unusable file never connect (an unreachable URL proves it);
 // - inspect/verify on a healthy schema, then with a counter corrupted by
-//   SQL: verify exits 1 naming the session.
+//   SQL: verify exits 1 naming the session;
+// - verify names every column written from a record that disagrees with
+//   it; verify and inspect refuse a schema, and verify a record, of a
+//   newer version than this build (SPEC §3), reporting no damage;
+// - every command refuses a --postgres-schema name too long for the
+//   notification channel, before connecting.
 //
 // Each test uses its own schema (pg_test_env.h), dropped at the end;
 // without ACPSTORE_TEST_POSTGRES_URL every test fails.
@@ -25,12 +30,14 @@
 
 #include <boost/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "testing/process.h"
 #include "acpstore/blocking_store.h"
 #include "aegis/aegis_test_util.h"
 #include "pg_test_env.h"
+#include "base/format_version.h"
 #include "postgres/pg_migrate.h"
 #include "postgres/pg_tools.h"
 #include "testing/process.h"
@@ -246,7 +253,8 @@ TEST_F(AegisPostgresTest, ASecondImportCollidesAsOnTheFileEngine) {
   Session dup = BlockingStore(*pg).GetSession(kAlice, "sess-main").value();
   m.UpsertSession(dup);
   Status refused = Status::Internal("not called");
-  pg.target()->CommitBatch(std::move(m), [&](Status s) { refused = s; });
+  pg.target()->CommitBatch(std::move(m),
+                           [&](Status s) { refused = std::move(s); });
   EXPECT_EQ(refused.code(), StatusCode::kConflict) << refused;
   EXPECT_NE(std::string(refused.message()).find("session sess-main"),
             std::string::npos)
@@ -417,6 +425,140 @@ TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
       {"verify", "--postgres-url", url_, "--postgres-schema", other_schema_});
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("no acpstore schema"), std::string::npos) << none.err;
+}
+
+TEST_F(AegisPostgresTest, VerifyNamesEveryColumnThatDisagreesWithItsRecord) {
+  {
+    MigrationStore pg = OpenPg(schema_);
+    ASSERT_TRUE(pg);
+    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), pg.target(),
+                          GoldenOptions())
+                    .report.ok());
+  }
+  const std::string q = "\"" + schema_ + "\".";
+  // The engine acts on these columns, never on the record: retention
+  // deletes by ended_at and finished_at, leasing picks by type and
+  // available_at, expiry by leased_until, lists page by updated_at and
+  // created_at, idempotency by idempotency_key.
+  Sql("UPDATE " + q + "sessions SET ended_at = 1000, updated_at = updated_at + 1 "
+      "WHERE session_id = 'sess-main'");
+  Sql("UPDATE " + q + "actions SET type = type + 1, "
+      "available_at = available_at + 86400000, created_at = created_at - 1, "
+      "idempotency_key = 'zz', leased_until = 5, finished_at = 6, "
+      "owner_key_id = 'someone' WHERE action_id = 'act-queued'");
+  Sql("UPDATE " + q + "pauses SET status = status + 1 WHERE pause_id = "
+      "(SELECT min(pause_id) FROM " + q + "pauses)");
+  Result<postgres::PgCheckReport> r =
+      postgres::CheckPostgres(url_, schema_, /*decode_records=*/true);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->damaged, 3u);
+  std::string all;
+  for (const std::string& d : r->damaged_rows) all += d + "\n";
+  for (const char* want :
+       {"sessions (acme, sess-main): session updated_at column ",
+        "; ended_at column 1000, but its record says ",
+        "actions (acme, act-queued): action owner_key_id column \"someone\"",
+        "; type column ", "; created_at column ", "; available_at column ",
+        "; leased_until column 5, but its record says NULL",
+        "; finished_at column 6, but its record says NULL",
+        "; idempotency_key column \"zz\", but its record says ",
+        "pauses (acme, ", "pause status column "}) {
+    EXPECT_NE(all.find(want), std::string::npos) << want << " in\n" << all;
+  }
+  proc::RunResult verify = Cli({"verify", "--postgres-url", url_,
+                                "--postgres-schema", schema_});
+  EXPECT_EQ(verify.exit_code, 1) << verify.out;
+  EXPECT_NE(verify.out.find("3 damaged rows"), std::string::npos) << verify.out;
+}
+
+TEST_F(AegisPostgresTest, ASchemaOrRecordOfANewerVersionIsRefusedNotDamage) {
+  {
+    MigrationStore pg = OpenPg(schema_);
+    ASSERT_TRUE(pg);
+    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), pg.target(),
+                          GoldenOptions())
+                    .report.ok());
+  }
+  const std::string q = "\"" + schema_ + "\".";
+  const std::vector<std::string> pg = {"--postgres-url", url_,
+                                       "--postgres-schema", schema_};
+  auto with_pg = [&](std::vector<std::string> args) {
+    args.insert(args.end(), pg.begin(), pg.end());
+    return Cli(args);
+  };
+  // A newer release wrote a pause in the next record format (its version
+  // byte leads the encoding): not decodable here, and not damage.
+  Sql("UPDATE " + q + "pauses SET record = set_byte(record, 0, "
+      "get_byte(record, 0) + 1) WHERE pause_id = (SELECT min(pause_id) FROM " +
+      q + "pauses)");
+  Result<postgres::PgCheckReport> r =
+      postgres::CheckPostgres(url_, schema_, /*decode_records=*/true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(IsNewerFormat(r.status())) << r.status();
+  EXPECT_NE(r.status().message().find("was written by a newer acpstore: "
+                                      "pause encoding at offset 0 has format "
+                                      "version"),
+            std::string::npos)
+      << r.status();
+  proc::RunResult verify = with_pg({"verify"});
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_EQ(verify.out.find("damaged"), std::string::npos) << verify.out;
+  EXPECT_NE(verify.err.find("this acpstore reads versions up to"),
+            std::string::npos)
+      << verify.err;
+
+  // And a newer schema version: refused as migrate and serve refuse it,
+  // by verify and inspect alike, before any row is read.
+  const int newer = postgres::KnownSchemaVersion() + 1;
+  Sql("INSERT INTO " + q + "schema_version (version, name) VALUES (" +
+      std::to_string(newer) + ", 'future')");
+  r = postgres::CheckPostgres(url_, schema_, /*decode_records=*/false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kConflict) << r.status();
+  const std::string refused =
+      "is at version " + std::to_string(newer) +
+      ", newer than this acpstore knows (" +
+      std::to_string(postgres::KnownSchemaVersion()) + ")";
+  for (const char* command : {"verify", "inspect", "migrate"}) {
+    proc::RunResult run = with_pg({command});
+    EXPECT_EQ(run.exit_code, 1) << command << ": " << run.out;
+    EXPECT_NE(run.err.find(refused), std::string::npos) << command << ": " << run.err;
+    EXPECT_EQ(run.out.find("OK"), std::string::npos) << command << ": " << run.out;
+    EXPECT_EQ(run.out.find("damaged"), std::string::npos) << command << ": " << run.out;
+  }
+}
+
+// The notification channel is "<schema>.events", and PostgreSQL keeps 63
+// bytes of a name: a longer schema name lost every live event between
+// servers (or was cut short). Every command that takes one refuses it at
+// once (exit 2), before it connects or creates anything.
+TEST_F(AegisPostgresTest, EveryCommandRefusesASchemaNameTooLongForItsChannel) {
+  const std::string too_long = schema_ + std::string(57 - schema_.size(), 'x');
+  const std::string sample = TestData("aegis_v1.pretty.json");
+  const std::vector<std::vector<std::string>> commands = {
+      {"migrate"},
+      {"verify"},
+      {"inspect"},
+      {"keys", "list"},
+      {"import-aegis", sample, "--dry-run"},
+      {"import-aegis", sample},
+      {"export-aegis", dir_.Join("out.json")},
+      {"serve", "--engine", "postgres", "--data-dir", dir_.Join("d"),
+       "--listen", "127.0.0.1:0"}};
+  for (std::vector<std::string> args : commands) {
+    for (const std::string& a :
+         {std::string("--postgres-url"), url_, std::string("--postgres-schema"),
+          too_long}) {
+      args.push_back(a);
+    }
+    proc::RunResult run = Cli(args);
+    EXPECT_EQ(run.exit_code, 2) << args[0] << ": " << run.err << run.out;
+    EXPECT_NE(run.err.find("is 57 bytes; at most 56"), std::string::npos)
+        << args[0] << ": " << run.err;
+  }
+  EXPECT_EQ(Sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '" +
+                schema_ + "%'"),
+            "0");
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 
 #include "pg_test_env.h"
 #include "pg_test_sql.h"
+#include "postgres/pg_conn.h"
 #include "postgres/pg_notify_payload.h"
 
 namespace acpstore::postgres {
@@ -214,6 +215,42 @@ TEST_F(PgListenerTest, AOneLineNotificationAsVersion010SendsItIsHeard) {
     return ears_a_.Snapshot() == std::map<std::string, EventSeq>{{"t9/s-old", 42}} &&
            ears_b_.Snapshot() == std::map<std::string, EventSeq>{{"t9/s-old", 42}};
   }));
+}
+
+// The channel is "<schema>.events" and PostgreSQL takes 63 bytes of a
+// channel name: the longest schema name allowed still carries live events
+// between servers, and one byte more is refused before connecting (it used
+// to connect, and every pg_notify then failed: "channel name too long").
+TEST_F(PgListenerTest, TheLongestSchemaNameCarriesNotificationsOneMoreIsRefused) {
+  const std::string longest =
+      schema_ + std::string(kMaxSchemaNameBytes - schema_.size(), 'x');
+  ASSERT_EQ(NotifyChannel(longest).size(), 63u);
+  Sql("CREATE SCHEMA \"" + longest + "\"");
+  Ears ears_c, ears_d;
+  auto open = [&](Ears* ears) {
+    return std::make_unique<PgListener>(
+        url_, longest, NotifyChannel(longest), ears->Callback(), [] {},
+        [] { return std::vector<std::string>(); });
+  };
+  std::unique_ptr<PgListener> c = open(&ears_c), d = open(&ears_d);
+  ASSERT_TRUE(WaitFor([&] { return c->connected() && d->connected(); }));
+  c->Publish({NotifyPayload(7, "t1", "s1")});
+  // Heard by notification, not by a recheck (there are no keys to recheck).
+  EXPECT_TRUE(WaitFor([&] { return ears_d.Lines() == 1; }));
+  EXPECT_EQ(c->notify_dropped(), 0u);
+  c.reset();
+  d.reset();
+  Sql("DROP SCHEMA IF EXISTS \"" + longest + "\" CASCADE");
+
+  Result<std::unique_ptr<PgConn>> refused = PgConn::Connect(url_, longest + "y");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("at most 56"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(pgtest::FirstValue(
+                url_, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '" +
+                          longest.substr(0, 40) + "%'"),
+            "0");
 }
 
 }  // namespace
