@@ -178,7 +178,7 @@ Status DecodeTable(PgConn& conn, const std::string& table,
       if (why.empty()) continue;
       ++out->damaged;
       if (out->damaged_rows.size() < PgCheckReport::kMaxListed) {
-        out->damaged_rows.push_back(where + ": " + why);
+        out->damaged_rows.push_back(where.append(": ").append(why));
       }
     }
     after.clear();
