@@ -24,6 +24,7 @@
 #include "io/test_dir.h"
 #include "journal/format.h"
 #include "journal/segment_files.h"
+#include "record/mutation_format.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_format.h"
 
@@ -96,6 +97,12 @@ class NewerFormatTest : public ::testing::Test {
       EXPECT_NE(r.status().message().find(versions), std::string::npos)
           << r.status();
     }
+    // Verify refuses too, and never calls it damage.
+    Result<engine::VerifyReport> v = engine::Verify(options_.data_dir);
+    ASSERT_FALSE(v.ok()) << (v.ok() ? v->problems.size() : 0) << " problems";
+    EXPECT_TRUE(IsNewerFormat(v.status())) << v.status();
+    EXPECT_NE(v.status().message().find(versions), std::string::npos)
+        << v.status();
     EXPECT_EQ(Files(), before);
   }
 
@@ -139,6 +146,23 @@ TEST_F(NewerFormatTest, NewerJournalSegmentIsRefused) {
   Overwrite(path, bytes);
   ExpectRefused("journal segment " + path, journal::kFormatVersion + 1,
                 journal::kFormatVersion);
+}
+
+// A record of a newer mutation encoding inside a segment of this format
+// (a newer release that kept the segment format): refused by every tool,
+// never damage (verify reported it as damaged: found by a probe).
+TEST_F(NewerFormatTest, NewerMutationRecordIsRefusedNotDamage) {
+  auto segments = journal::ListSegments(fs_, JournalDir()).value();
+  ASSERT_FALSE(segments.empty());
+  const std::string path = journal::SegmentPath(JournalDir(), segments.back());
+  std::string bytes = io::ReadFileToString(fs_, path).value();
+  // A mutation whose version byte is the next one (the decoder reads it
+  // first), framed with valid checksums.
+  const std::string payload(1, static_cast<char>(record::format::kMutationVersion + 1));
+  journal::AppendRecord(&bytes, journal::RecordType::kMutation, payload);
+  Overwrite(path, bytes);
+  ExpectRefused("mutation encoding", record::format::kMutationVersion + 1,
+                record::format::kMutationVersion);
 }
 
 }  // namespace
