@@ -19,6 +19,9 @@
 #include "engine/file_recovery.h"
 #include "engine/migration_target.h"
 #include "io/file_system.h"
+#ifdef ACPSTORE_WITH_POSTGRES
+#include "postgres/pg_tools.h"
+#endif
 
 namespace acpstore::cli {
 namespace {
@@ -34,6 +37,15 @@ int RunExport(const ExportFlags& f) {
     so.postgres_url = f.postgres_url;
     so.postgres_schema = f.postgres_schema;
     so.postgres_pool = 2;
+#ifdef ACPSTORE_WITH_POSTGRES
+    // Opening would create (migrate) a schema a typo named: the export
+    // would then write an empty state over FILE.
+    Status held = postgres::MustHoldSchema(f.postgres_url, f.postgres_schema);
+    if (!held.ok()) {
+      PrintError(std::string(held.message()));
+      return kExitFailure;
+    }
+#endif
   } else {
     so.engine = Engine::kFile;
     so.data_dir = f.data_dir;

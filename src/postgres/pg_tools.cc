@@ -259,11 +259,7 @@ Status DecodeAll(PgConn& conn, PgCheckReport* out) {
       out);
 }
 
-Result<PgCheckReport> CheckIn(PgConn& conn, const std::string& schema,
-                              bool decode_records) {
-  PgCheckReport out;
-  out.schema = schema;
-  out.known_schema_version = KnownSchemaVersion();
+Status HoldsSchema(PgConn& conn, const std::string& schema) {
   ACPSTORE_ASSIGN_OR_RETURN(
       PgResult exists,
       conn.Run("SELECT to_regclass('schema_version') IS NOT NULL"));
@@ -271,6 +267,15 @@ Result<PgCheckReport> CheckIn(PgConn& conn, const std::string& schema,
     return Status::NotFound("the database has no acpstore schema \"" + schema +
                             "\" (run `acpstore migrate` or start a server)");
   }
+  return Status::OK();
+}
+
+Result<PgCheckReport> CheckIn(PgConn& conn, const std::string& schema,
+                              bool decode_records) {
+  PgCheckReport out;
+  out.schema = schema;
+  out.known_schema_version = KnownSchemaVersion();
+  ACPSTORE_RETURN_IF_ERROR(HoldsSchema(conn, schema));
   ACPSTORE_ASSIGN_OR_RETURN(
       PgResult v, conn.Run("SELECT coalesce(max(version), 0) FROM schema_version"));
   out.schema_version = static_cast<int>(v.Int(0, 0));
@@ -327,6 +332,12 @@ Result<PgCheckReport> CheckPostgres(const std::string& url,
   Result<PgCheckReport> r = CheckIn(*conn, schema, decode_records);
   (void)conn->Run(r.ok() ? "COMMIT" : "ROLLBACK");
   return r;
+}
+
+Status MustHoldSchema(const std::string& url, const std::string& schema) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<PgConn> conn,
+                            PgConn::Connect(url, schema));
+  return HoldsSchema(*conn, schema);
 }
 
 }  // namespace acpstore::postgres

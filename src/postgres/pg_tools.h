@@ -70,6 +70,11 @@ Result<PgCheckReport> CheckPostgres(const std::string& url,
                                     const std::string& schema,
                                     bool decode_records);
 
+// OK when `schema` holds an acpstore schema (of any version); kNotFound as
+// CheckPostgres says it otherwise, for a tool that must not create one
+// where a typo named none (export-aegis).
+Status MustHoldSchema(const std::string& url, const std::string& schema);
+
 }  // namespace acpstore::postgres
 
 #endif  // ACPSTORE_POSTGRES_PG_TOOLS_H_

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -292,6 +293,20 @@ TEST_F(AegisPostgresTest, TheCommandsTakePostgresUrlWithTheSameExitCodes) {
     args.insert(args.end(), pg.begin(), pg.end());
     return Cli(args);
   };
+  // export-aegis of a schema that does not exist (a typo) creates none
+  // and writes nothing (it migrated one and wrote an empty state over
+  // FILE: found by a probe).
+  const std::string kept = dir_.Join("kept.json");
+  { std::ofstream(kept) << "{\"kept\":true}"; }
+  proc::RunResult nothing = with_pg({"export-aegis", kept});
+  EXPECT_EQ(nothing.exit_code, 1) << nothing.err;
+  EXPECT_NE(nothing.err.find("no acpstore schema"), std::string::npos)
+      << nothing.err;
+  EXPECT_EQ(ReadText(kept), "{\"kept\":true}");
+  EXPECT_EQ(Sql("SELECT count(*) FROM pg_namespace WHERE nspname = '" +
+                schema_ + "'"),
+            "0");
+
   proc::RunResult imported =
       with_pg({"import-aegis", sample, "--max-payload-bytes", "4096"});
   EXPECT_EQ(imported.exit_code, 0) << imported.err << imported.out;
