@@ -94,7 +94,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ForceClose();
 
  private:
-  enum class State { kIdle, kBusy, kStreaming };
+  // kLingering: closing after a refusal, reading and discarding what the
+  // client still sends (CloseSocket); Shutdown() ends it like kIdle.
+  enum class State { kIdle, kBusy, kStreaming, kLingering };
   // One request being read: its parser, the body bytes it reserved, when
   // it began. Defined in http_connection.cc.
   struct Incoming;
@@ -130,8 +132,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Metrics and the request log for one answered request.
   void CountRequest(std::string_view method, const Response& r, int status,
                     std::string_view internal_error, int64_t start_us);
-  // Step 4. Shuts the socket down; after a refusal (`linger`) first reads
-  // and discards what the client still sends, briefly; then closes.
+  // Step 4. Shuts the sending side down; after a refusal (`linger`) reads
+  // and discards what the client still sends, within caps (kLingerMs,
+  // kLingerMinBytes in http_connection.cc), so that the close is not a
+  // reset under the answer; then closes.
   boost::asio::awaitable<void> CloseSocket(bool linger);
 
   boost::asio::ip::tcp::socket socket_;

@@ -2,7 +2,14 @@
 // Every scenario ends by checking that the server still serves a correct
 // read.
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -230,6 +237,147 @@ TEST_F(HostileHttpTest, ExpectContinueIsHonoured) {
   EXPECT_EQ(cont.status, 100);
   ASSERT_TRUE(c.Send(body));
   EXPECT_EQ(c.ReadResponse(milliseconds(2000)).status, 201);
+}
+
+// A refusal sent before the request was read whole (413, 431, 429 over
+// the body budget, 408, 400) is followed by a lingering close: the server
+// shuts down its sending side and reads and discards what the client still
+// sends, for at most 2 s (never longer than read_timeout_ms) and
+// max(16 MiB, 2 x max_body_bytes) bytes, before it closes. Closing with
+// unread input would make the kernel send a reset, and a client still
+// uploading (Node's fetch, found by a probe) then fails with ECONNRESET
+// instead of reading the answer.
+class LingeringCloseTest : public HostileHttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    HostileHttpTest::Configure(o);
+    o->read_timeout_ms = 5000;  // the linger's 2 s apply
+  }
+
+  struct Outcome {
+    HttpResponse response;
+    size_t sent = 0;     // filler bytes the kernel accepted
+    int send_error = 0;  // errno of the send that failed, 0 if none did
+    int reset = 0;       // error a reset left on the socket, 0 if none
+  };
+
+  // Sends `head`, then `filler` bytes from another thread while this one
+  // reads the answer, as a client that uploads and listens at once (Node's
+  // fetch does). Then, done, it closes its side and waits until the
+  // connection is gone: `reset` tells an orderly end from a reset (recv()
+  // reports the end of the stream either way once the server's FIN came).
+  Outcome SendWhileReading(const std::string& head, size_t filler) {
+    Outcome out;
+    RawConnection c(port());
+    EXPECT_TRUE(c.Send(head));
+    std::thread writer([&out, &c, filler] {
+      const std::string chunk(64 << 10, 'x');
+      while (out.sent < filler) {
+        const ssize_t n =
+            ::send(c.fd(), chunk.data(),
+                   std::min(chunk.size(), filler - out.sent), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          out.send_error = n < 0 ? errno : EPIPE;
+          return;
+        }
+        out.sent += static_cast<size_t>(n);
+      }
+    });
+    out.response = c.ReadResponse(milliseconds(10000));
+    writer.join();
+    ::shutdown(c.fd(), SHUT_WR);
+    EXPECT_TRUE(WaitUntil([&c] {
+      tcp_info info{};
+      socklen_t len = sizeof(info);
+      return ::getsockopt(c.fd(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+             info.tcpi_state == TCP_CLOSE;
+    }));
+    socklen_t len = sizeof(out.reset);
+    ::getsockopt(c.fd(), SOL_SOCKET, SO_ERROR, &out.reset, &len);
+    return out;
+  }
+};
+
+TEST_F(LingeringCloseTest, A413ReachesAClientStillSendingItsBody) {
+  // 4 MiB declared (the cap is 64 KiB) and sent while the answer is read.
+  // Before the fix the server drained only 1 MiB and then closed with the
+  // rest unread: a reset every time.
+  constexpr size_t kBody = size_t{4} << 20;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    SCOPED_TRACE("attempt " + std::to_string(attempt));
+    const Outcome o =
+        SendWhileReading(Post("/v1/sessions/s/events", kBody), kBody);
+    EXPECT_EQ(o.response.status, 413) << o.response.body;
+    EXPECT_EQ(o.response.ErrorCode(), "payload_too_large");
+    EXPECT_EQ(o.response.Json().at("error").at("limit"), 64 << 10);
+    EXPECT_EQ(o.response.Header("connection"), "close");
+    EXPECT_EQ(o.send_error, 0)
+        << std::strerror(o.send_error) << " after " << o.sent << " body bytes";
+    EXPECT_EQ(o.sent, kBody);
+    EXPECT_EQ(o.reset, 0) << std::strerror(o.reset);
+  }
+  ExpectStillServing();
+}
+
+TEST_F(LingeringCloseTest, A431ReachesAClientStillSendingItsHeader) {
+  // 2 MiB of one header line, over the 4 KiB cap.
+  constexpr size_t kJunk = size_t{2} << 20;
+  const Outcome o =
+      SendWhileReading("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: ", kJunk);
+  EXPECT_EQ(o.response.status, 431) << o.response.body;
+  EXPECT_EQ(o.response.ErrorCode(), "header_too_large");
+  EXPECT_EQ(o.send_error, 0) << std::strerror(o.send_error);
+  EXPECT_EQ(o.sent, kJunk);
+  EXPECT_EQ(o.reset, 0) << std::strerror(o.reset);
+  ExpectStillServing();
+}
+
+TEST_F(LingeringCloseTest, TheLingerIsBoundedInBytesAndTime) {
+  // A client that never stops sending is cut once 16 MiB were discarded
+  // (2 x max_body_bytes is less here); its answer came first.
+  {
+    RawConnection c(port());
+    ASSERT_TRUE(c.Send(Post("/v1/sessions/s/events", size_t{1} << 40)));
+    size_t sent = 0;
+    std::thread writer([&c, &sent] {
+      const std::string chunk(64 << 10, 'x');
+      while (sent < (size_t{1} << 30)) {  // 1 GiB: far past the cap
+        const ssize_t n =
+            ::send(c.fd(), chunk.data(), chunk.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        sent += static_cast<size_t>(n);
+      }
+    });
+    EXPECT_EQ(c.ReadResponse(milliseconds(10000)).status, 413);
+    writer.join();
+    EXPECT_LT(sent, size_t{1} << 30) << "the server never stopped reading";
+  }
+  // A client that trickles is cut after about 2 s.
+  {
+    RawConnection c(port());
+    ASSERT_TRUE(c.Send(Post("/v1/sessions/s/events", 1u << 20)));
+    ASSERT_EQ(c.ReadResponse(milliseconds(10000)).status, 413);
+    const auto start = std::chrono::steady_clock::now();
+    while (c.Send(std::string(1024, 'x')) &&
+           std::chrono::steady_clock::now() - start < milliseconds(20000)) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(20000))
+        << "the server never closed";
+  }
+  ExpectStillServing();
+}
+
+TEST_F(LingeringCloseTest, StopDoesNotWaitForALinger) {
+  RawConnection c(port());
+  ASSERT_TRUE(c.Send(Post("/v1/sessions/s/events", 1u << 20)));
+  ASSERT_EQ(c.ReadResponse(milliseconds(10000)).status, 413);
+  // The server now lingers for 2 s; a graceful stop ends that at once.
+  const auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1500));
 }
 
 class ConnectionCapTest : public HostileHttpTest {
