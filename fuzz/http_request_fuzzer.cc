@@ -129,7 +129,10 @@ void FromRawHttp(std::string_view bytes) {
   Request req;
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
-  req.authorization = std::string(msg[http::field::authorization]);
+  if (auto it = msg.find(http::field::authorization); it != msg.end()) {
+    req.has_authorization = true;
+    req.authorization = std::string(it->value());
+  }
   req.content_type = std::string(msg[http::field::content_type]);
   if (auto it = msg.find("Last-Event-ID"); it != msg.end()) {
     req.has_last_event_id = true;
@@ -152,6 +155,7 @@ void FromLines(std::string_view bytes) {
   req.target = std::string(parts[1]);
   req.content_type = std::string(parts[2]);
   req.authorization = "Bearer " + std::string(parts[3]);
+  req.has_authorization = true;
   req.body = std::string(bytes);
   Route(std::move(req));
 }

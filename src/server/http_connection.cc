@@ -129,7 +129,10 @@ Request ToRequest(http::request<http::string_body>& req) {
   Request request;
   request.method = std::string(req.method_string());
   request.target = std::string(req.target());
-  request.authorization = std::string(req[http::field::authorization]);
+  if (auto it = req.find(http::field::authorization); it != req.end()) {
+    request.has_authorization = true;
+    request.authorization = std::string(it->value());
+  }
   request.content_type = std::string(req[http::field::content_type]);
   if (auto it = req.find("Last-Event-ID"); it != req.end()) {
     request.has_last_event_id = true;

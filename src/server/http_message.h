@@ -29,7 +29,10 @@ struct Request {
   std::string target;  // raw request-target: "/v1/sessions?limit=5"
   // Headers the routes need; empty when absent. Nothing else is kept, so no
   // handler can log a header it should not (the token stays here only).
+  // has_authorization: an Authorization header came, even an empty one (a
+  // bearer header, good or bad, always wins over the session cookie).
   std::string authorization;
+  bool has_authorization = false;
   std::string content_type;
   std::string last_event_id;
   bool has_last_event_id = false;

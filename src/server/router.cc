@@ -241,7 +241,12 @@ void Router::Handle(Request request, const Responder& respond) const {
   if (route->access != Access::kPublic) {
     const std::string_view token = BearerToken(request.authorization);
     Result<auth::Principal> principal = Status::Unauthenticated("");
-    if (request.authorization.empty() && !request.cookie.empty()) {
+    // The cookie counts only when no Authorization header came at all: an
+    // empty or malformed one is a bad bearer token (401), never a fall
+    // back to the cookie (http_api.md, "Browser sign-in and CORS").
+    const bool has_authorization =
+        request.has_authorization || !request.authorization.empty();
+    if (!has_authorization && !request.cookie.empty()) {
       // A browser (SPEC §12): the session cookie, checked with its CSRF
       // token on a state-changing method; errors are final.
       auth::Principal p;

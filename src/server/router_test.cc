@@ -28,7 +28,10 @@ class RouterTest : public RouterFixture {
     req.target = std::move(target);
     req.body = std::move(body);
     req.content_type = std::move(content_type);
-    if (!token.empty()) req.authorization = "Bearer " + token;
+    if (!token.empty()) {
+      req.authorization = "Bearer " + token;
+      req.has_authorization = true;
+    }
     return Handle(std::move(req));
   }
 };

@@ -309,6 +309,56 @@ TEST_F(BrowserHttpTest, HostileCookieHeadersAreRefusedWithClearErrors) {
   EXPECT_EQ(r.status, 401);
 }
 
+// The cookie counts only when a request has no Authorization header at
+// all: an empty or malformed one is a bad bearer token (401, found by a
+// probe: an empty one fell back to the cookie), on a read, a write with
+// its CSRF token and SSE alike. The cookie was not judged, so it is not
+// cleared.
+TEST_F(BrowserHttpTest, AnEmptyOrMalformedAuthorizationHeaderIsNotTheCookie) {
+  const std::string id = CreateSession("writer-a");
+  const SignIn s = SignInAs("writer-a");
+  ASSERT_EQ(WithCookie("GET", "/v1/sessions/" + id, CookieOf(s)).status, 200);
+  const std::string cookie = "Cookie: " + CookieOf(s) + "\r\n";
+  const std::string write_body = R"({"eventType":"a","payload":1})";
+  for (const std::string& auth :
+       {std::string("Authorization:\r\n"), std::string("Authorization: \r\n"),
+        std::string("Authorization: \t \r\n"),
+        std::string("Authorization: Bearer\r\n"),
+        std::string("Authorization: Bearer \r\n"),
+        std::string("Authorization: Basic d3JpdGVyLWE6\r\n"),
+        std::string("Authorization: Bearerwriter-a\r\n"),
+        // Two lines, the first empty: still not the cookie.
+        std::string("Authorization:\r\nAuthorization: Bearer writer-a\r\n")}) {
+    SCOPED_TRACE(auth);
+    RawConnection c(port());
+    ASSERT_TRUE(c.Send("GET /v1/sessions/" + id + " HTTP/1.1\r\nHost: x\r\n" +
+                       auth + cookie + "\r\n"));
+    HttpResponse r = c.ReadResponse(milliseconds(10000));
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(r.ErrorCode(), "unauthenticated");
+    EXPECT_EQ(r.Header("set-cookie"), "");
+
+    RawConnection w(port());
+    ASSERT_TRUE(
+        w.Send("POST /v1/sessions/" + id + "/events HTTP/1.1\r\nHost: x\r\n" +
+               auth + cookie + "X-CSRF-Token: " + s.csrf +
+               "\r\nContent-Type: application/json\r\n"
+               "Content-Length: " +
+               std::to_string(write_body.size()) + "\r\n\r\n" + write_body));
+    EXPECT_EQ(w.ReadResponse(milliseconds(10000)).status, 401);
+
+    RawConnection e(port());
+    ASSERT_TRUE(e.Send("GET /v1/sessions/" + id +
+                       "/events/stream HTTP/1.1\r\nHost: x\r\n" + auth +
+                       cookie + "Accept: text/event-stream\r\n\r\n"));
+    EXPECT_EQ(e.ReadResponse(milliseconds(10000)).status, 401);
+  }
+  // Nothing was appended, and the session still works.
+  HttpResponse r = WithCookie("GET", "/v1/sessions/" + id, CookieOf(s));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("events").at("lastSeq"), 0);
+}
+
 TEST_F(BrowserHttpTest, LiveSessionsAreCapped) {
   // ui_max_sessions = 8; each key keeps at most 16, so eight keys.
   std::vector<std::string> tokens;
