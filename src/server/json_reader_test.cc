@@ -324,6 +324,18 @@ TEST(RequestCodec, PatchDistinguishesAbsentNullAndValue) {
   EXPECT_FALSE(ParseSessionPatch("", 16).ok());
 }
 
+TEST(RequestCodec, LeaseTypesMayNotBeEmpty) {
+  Result<LeaseRequest> empty = ParseLease(R"({"types":[]})", 16);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(empty.error().message().find("types"), std::string::npos)
+      << empty.error();
+  Result<LeaseRequest> one = ParseLease(R"({"types":["close"]})", 16);
+  ASSERT_TRUE(one.ok()) << one.error();
+  EXPECT_EQ(one->types, std::vector<ActionType>{ActionType::kClose});
+  EXPECT_TRUE(ParseLease(R"({"types":null})", 16).ok());
+}
+
 TEST(RequestCodec, OptionalBodiesMayBeEmpty) {
   EXPECT_TRUE(ParseNewSession("", 16).ok());
   EXPECT_TRUE(ParseCancel("  ", 16).ok());

@@ -216,6 +216,11 @@ Result<LeaseRequest> ParseLease(std::string_view body, int max_depth) {
   if (auto ms = r.OptInt("leaseMs", 1000, 3600000)) req.lease_ms = *ms;
   req.session_id = r.OptString("sessionId");
   std::optional<std::vector<JsonValue>> types = r.OptArray("types");
+  if (types && types->empty()) {
+    // The store reads no types as "any type": an empty filter would lease
+    // every type, which is never what a worker that sends one means.
+    r.Fail(InvalidField("types", "is empty (leave it out to lease any type)"));
+  }
   for (size_t i = 0; types && i < types->size() && r.ok(); ++i) {
     const std::string field = record::IndexField("types", i);
     std::optional<ActionType> t;

@@ -131,6 +131,24 @@ TEST_F(ActionsHttpTest, ListFiltersAndValidates) {
             0u);
 }
 
+// An empty type filter names no type; read as "no filter" it leased actions
+// of every type (found by a probe).
+TEST_F(ActionsHttpTest, LeaseWithEmptyTypesIsRefusedAndLeasesNothing) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  HttpClient c = Client("writer-a");
+  ASSERT_EQ(c.Post("/v1/actions",
+                   R"({"actionId":"a1","sessionId":"s","type":"close"})")
+                .status,
+            201);
+  HttpResponse r = c.Post("/v1/actions/lease", R"({"types":[]})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "invalid_argument");
+  EXPECT_EQ(r.Json().at("error").at("field"), "types") << r.body;
+  EXPECT_EQ(c.Get("/v1/actions/a1").Json().at("status"), "queued");
+  // An absent or null filter still means any type.
+  EXPECT_EQ(c.Post("/v1/actions/lease", R"({"types":null})").status, 200);
+}
+
 // "lease" is a literal route for POST; GET /v1/actions/lease is the action
 // whose id is "lease".
 TEST_F(ActionsHttpTest, LiteralRouteDoesNotHideAnActionNamedLease) {
