@@ -203,9 +203,17 @@ void Router::Handle(Request request, const Responder& respond) const {
   std::vector<std::string> best_params;
   std::string allow;
   int best = -1;
+  // The most specific pattern of any method, to label a 405 in metrics and
+  // the log: its path is a known route, not an unknown one ("-").
+  const RouteSpec* path_match = nullptr;
+  int best_path = -1;
   for (const RouteSpec& spec : Routes()) {
     const int score = MatchPattern(spec.segments, target->segments, &params);
     if (score < 0) continue;
+    if (score > best_path) {
+      best_path = score;
+      path_match = &spec;
+    }
     if (spec.method == request.method) {
       if (score > best) {
         best = score;
@@ -227,6 +235,7 @@ void Router::Handle(Request request, const Responder& respond) const {
     Response r = ErrorResponse(HttpError::kMethodNotAllowed,
                                "method not allowed here; see Allow");
     r.headers.emplace_back("Allow", allow);
+    r.route = path_match->pattern;  // no operation ran: none is named
     return finish(std::move(r));
   }
 

@@ -85,6 +85,19 @@ TEST_F(RouterTest, ResponsesCarryTheirRouteTemplate) {
   EXPECT_EQ(r.route, "/v1/sessions/{id}");
 }
 
+// A 405's path is a known route: it carries that route's template (the most
+// specific one the path matches), not the "-" of an unknown path.
+TEST_F(RouterTest, MethodNotAllowedCarriesTheMatchedRouteTemplate) {
+  Response r = Run("PUT", "/v1/sessions/x");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.route, "/v1/sessions/{id}");
+  EXPECT_EQ(r.operation, "");  // no operation ran
+  r = Run("DELETE", "/v1/actions/lease");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.route, "/v1/actions/lease");
+  EXPECT_EQ(Run("GET", "/v1/nope").route, "-");
+}
+
 TEST_F(RouterTest, ChecksRunInOrder) {
   // Unknown route before credentials.
   EXPECT_EQ(Run("GET", "/v1/nope", "", "").status, 404);

@@ -64,6 +64,29 @@ TEST_F(OpsHttpTest, MetricsArePrometheusTextWithoutTenantData) {
   EXPECT_EQ(r.body.find("writer-a"), std::string::npos);
 }
 
+// A wrong method on a known path is counted under that route's template,
+// like every other answer on the route; it was counted under route="-", the
+// label of unknown paths (found by a probe).
+TEST_F(OpsHttpTest, MethodNotAllowedIsCountedUnderItsRoute) {
+  HttpClient c = Client("writer-a");
+  ASSERT_EQ(c.Do("PUT", "/v1/sessions/s", "{}").status, 405);
+  ASSERT_EQ(c.Do("GET", "/v1/actions/a1/heartbeat", "").status, 405);
+  ASSERT_EQ(c.Get("/v1/nowhere").status, 404);
+  HttpResponse r = Client("").Get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  for (const char* want :
+       {"acpstore_http_requests_total{method=\"PUT\",route=\"/v1/sessions/"
+        "{id}\",code=\"405\"} 1",
+        "acpstore_http_requests_total{method=\"GET\",route=\"/v1/actions/"
+        "{actionId}/heartbeat\",code=\"405\"} 1",
+        "acpstore_http_requests_total{method=\"GET\",route=\"-\",code="
+        "\"404\"} 1"}) {
+    EXPECT_NE(r.body.find(want), std::string::npos) << want << "\n" << r.body;
+  }
+  EXPECT_EQ(r.body.find("route=\"-\",code=\"405\""), std::string::npos)
+      << r.body;
+}
+
 TEST_F(OpsHttpTest, StatsNeedAdminAndMirrorMetrics) {
   CreateSession("writer-a");
   EXPECT_EQ(Client("writer-a").Get("/v1/stats").status, 403);
