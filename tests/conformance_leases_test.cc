@@ -236,6 +236,37 @@ TEST_P(StoreConformance, FailWithRetryRequeuesWithBackoffUntilMaxAttempts) {
   EXPECT_EQ(last.failed_at, Now());
 }
 
+// A fail's errorMetadata describes that failure: one sent without it clears
+// the previous attempt's, which it kept before (found by a probe).
+TEST_P(StoreConformance, FailWithoutErrorMetadataClearsThePreviousAttempts) {
+  CreateSession("s-1");
+  Enqueue(At("s-1", "a"));
+  Action first = Lease();
+  Action retry1 = Must(db().FailAction(kAlice, "a", first.lease_token,
+                                       R"({"reason":"timeout"})", true));
+  EXPECT_EQ(retry1.error_metadata, R"({"reason":"timeout"})");
+  Advance(1000);
+
+  Action second = Lease();
+  Action retry2 =
+      Must(db().FailAction(kAlice, "a", second.lease_token, {}, true));
+  EXPECT_EQ(retry2.status, ActionStatus::kQueued);
+  EXPECT_FALSE(retry2.error_metadata.has_value()) << *retry2.error_metadata;
+  EXPECT_FALSE(GetAction("a").error_metadata.has_value());
+
+  // Not only a requeue: a fail for good without errorMetadata has none.
+  CreateSession("s-2");
+  Enqueue(At("s-2", "b"));
+  Action b1 = Lease({.session_id = "s-2"});
+  Must(db().FailAction(kAlice, "b", b1.lease_token, R"({"n":1})", true));
+  Advance(1000);
+  Action b2 = Lease({.session_id = "s-2"});
+  Action failed = Must(db().FailAction(kAlice, "b", b2.lease_token, {}, false));
+  EXPECT_EQ(failed.status, ActionStatus::kFailed);
+  EXPECT_FALSE(failed.error_metadata.has_value());
+  EXPECT_FALSE(GetAction("b").error_metadata.has_value());
+}
+
 // ------------------------------------------------------------ expiry sweep
 
 TEST_P(StoreConformance, LiveLeaseIsNotSwept) {

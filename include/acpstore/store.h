@@ -274,7 +274,8 @@ class Store {
                               std::optional<std::string> result_metadata,
                               Completion<Action> done) = 0;
   // With retry, requeues under the same attempt and backoff rules as an
-  // expired lease; otherwise the action fails.
+  // expired lease; otherwise the action fails. Either way error_metadata
+  // becomes the action's, replacing an earlier attempt's (none clears it).
   virtual void FailAction(const Scope& scope, std::string_view action_id,
                           std::string_view lease_token,
                           std::optional<std::string> error_metadata,

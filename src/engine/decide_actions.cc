@@ -9,6 +9,8 @@
 //    "nothing eligible", so a worker polling a deleted session notices.
 //  - A lease whose time ran out can still be heartbeated or completed
 //    until a sweep (maintenance or the next LeaseAction) requeues it.
+//  - FailAction sets errorMetadata to what that fail sent, clearing it
+//    when it sent none (SPEC §2.3).
 
 #include <algorithm>
 #include <string>
@@ -196,7 +198,9 @@ Result<Decision<Action>> DecideFailAction(
   ACPSTORE_ASSIGN_OR_RETURN(const ActionEntry* e,
                             FindLeased(state, scope, action_id, lease_token));
   Action a = e->action;
-  if (error_metadata) a.error_metadata = std::move(error_metadata);
+  // Replaced, not merged: the record describes this failure, and keeping an
+  // earlier attempt's metadata would pin that failure's cause on this one.
+  a.error_metadata = std::move(error_metadata);
   if (retry) {
     RequeueOrFail(&a, ctx);
   } else {
