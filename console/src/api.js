@@ -118,6 +118,20 @@ export function canWrite() {
   return role === 'writer' || role === 'admin';
 }
 
+/**
+ * A query string ("?a=1&b=2", or "" when empty). Not URLSearchParams: it
+ * sends a space as `+`, which acpstore reads as a literal plus
+ * (docs/http_api.md, Conventions); here a space is %20.
+ * @param {Record<string, string | undefined>} params
+ */
+export function query(params) {
+  const s = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(/** @type {string} */ (v))}`)
+    .join('&');
+  return s === '' ? '' : `?${s}`;
+}
+
 /** @param {string} id */
 export function sessionPath(id) {
   return `/v1/sessions/${encodeURIComponent(id)}`;

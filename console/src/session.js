@@ -10,7 +10,7 @@
 // so no event is shown twice or skipped. Facts, pause and actions are
 // polled every 2 s.
 
-import { ApiError, call, canWrite, currentSignIn, sessionPath } from './api.js';
+import { ApiError, call, canWrite, currentSignIn, query, sessionPath } from './api.js';
 import { badge, bytes, confirmDialog, h, replace, say, timeAgo } from './dom.js';
 import { jsonView } from './json_view.js';
 import { transcriptView } from './transcript.js';
@@ -213,7 +213,7 @@ export function sessionView(main, id) {
           if (e instanceof ApiError && e.status === 404) return null;
           throw e;
         }),
-        call('GET', `/v1/actions?${new URLSearchParams({ sessionId: id, limit: '50' })}`),
+        call('GET', `/v1/actions${query({ sessionId: id, limit: '50' })}`),
       ]);
       if (stopped) return;
       renderFacts(s);

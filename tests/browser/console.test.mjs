@@ -356,6 +356,20 @@ describe('web console in chromium', () => {
     await shot('6-session-resumed');
   });
 
+  test('a session id with a space, + or & opens with its facts and actions', async () => {
+    // The actions are listed with ?sessionId=<id>: a space must go as %20
+    // (acpstore reads + as a plus), or the page says "No such session".
+    for (const id of [`${sessionId} with space`, `${sessionId}+plus&amp=x`]) {
+      await server.api('POST', '/v1/sessions', { id, correlationId: 'odd-id' });
+      await server.api('POST', '/v1/actions', { sessionId: id, type: 'prompt', actionId: `act ${id}` });
+      await page.goto(`${server.base}/ui/#/sessions/${encodeURIComponent(id)}`);
+      await page.waitForSelector('#actions table', { timeout: 5000 });
+      assert.equal(await page.$eval('#session-id', (e) => e.textContent), id);
+      assert.match(await page.$eval('#actions', (e) => e.textContent), /prompt/);
+      assert.match(await page.$eval('#session-facts', (e) => e.textContent), /odd-id/);
+    }
+  });
+
   test('events dropped by retention show as the truncated marker', async () => {
     // --max-events-per-session 5: of 8 events, 4..8 are kept.
     const id = `${sessionId}-retained`;

@@ -552,9 +552,13 @@ export class AcpstoreClient {
       if (v === undefined || v === '') throw new TypeError(`${op}: ${name} must be a non-empty string`);
       return encodeURIComponent(v);
     });
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, v);
-    const s = qs.toString();
+    // Not URLSearchParams: it sends a space as `+`, which acpstore reads as
+    // a literal plus (docs/http_api.md, Conventions). Every other byte that
+    // is not unreserved is percent-encoded, a space as %20.
+    const s = Object.entries(query)
+      .filter((kv): kv is [string, string] => kv[1] !== undefined)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
     return `${this.baseUrl}${path}${s === '' ? '' : `?${s}`}`;
   }
 

@@ -367,6 +367,19 @@ describe('actionQueue', () => {
     assert.deepEqual(noMeta.metadata, {});
   });
 
+  test('the idempotency replay returns the stored row for a session id with a space, +, & or unicode', async () => {
+    for (const [i, sessionId] of ['act session 2', 'act+2', 'act&2=x', 'act ü 😀'].entries()) {
+      const base = { ...A, sessionId, type: 'prompt' as const, idempotencyKey: 'k' };
+      const first = await profile.actionQueue.enqueue({ ...base, actionId: `act-2-${i}-a`, metadata: { n: 1 } });
+      // Other content under the same key: acpstore answers 409
+      // idempotency_conflict, and the profile finds the stored row by listing
+      // the session's actions (?sessionId=...).
+      const replay = await profile.actionQueue.enqueue({ ...base, actionId: `act-2-${i}-b`, metadata: { n: 2 } });
+      assert.equal(replay.actionId, first.actionId, sessionId);
+      assert.deepEqual(replay.metadata, { n: 1 });
+    }
+  });
+
   test('lease order, complete/fail/cancel null-vs-row, sweep', async () => {
     const scope = { tenantId: 'tenant-q', ownerKeyId: 'o' };
     const now = Date.now();

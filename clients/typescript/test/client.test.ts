@@ -286,6 +286,41 @@ describe('actions', () => {
   });
 });
 
+describe('ids in URLs', () => {
+  // Every character a caller may put in an id reaches the server as that
+  // character, in a path segment and in a query string (where acpstore
+  // reads `+` as a plus and wants %20 for a space).
+  const ids = ['my session 1', 'a+b', 'a&b=c', '100%', '#frag', 'a/b', 'q?x=1', 'ünï 😀', ' lead and trail '];
+
+  test('paths and query strings carry space, +, &, =, %, #, /, ? and unicode', async () => {
+    for (const [i, id] of ids.entries()) {
+      const created = await writer.createSession({ id, correlationId: id });
+      assert.equal(created.id, id);
+      assert.equal((await writer.getSession(id)).correlationId, id, id);
+      await writer.appendEvent(id, { eventType: 'x', payload: { id } });
+      assert.deepEqual(
+        (await writer.listEvents(id, { after: 0 })).events.map((e) => e.payload),
+        [{ id }],
+        id,
+      );
+      const actionId = `act ${i} ${id}`;
+      await writer.enqueueAction({ sessionId: id, type: 'prompt', actionId, idempotencyKey: `key ${id}` });
+      assert.equal((await writer.getAction(actionId)).sessionId, id, id);
+      const listed = await writer.listActions({ sessionId: id });
+      assert.deepEqual(
+        listed.actions.map((a) => a.actionId),
+        [actionId],
+        `listActions({sessionId: ${JSON.stringify(id)}})`,
+      );
+    }
+  });
+
+  test('a timestamp with a + offset in updatedAfter', async () => {
+    const page = await writer.listSessions({ updatedAfter: '2000-01-01T02:00:00.000+02:00', limit: 1 });
+    assert.equal(page.sessions.length, 1);
+  });
+});
+
 describe('pauses', () => {
   test('pause, intervene, complete, resume, getPause', async () => {
     await writer.createSession({ id: 's-pause' });
