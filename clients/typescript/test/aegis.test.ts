@@ -85,8 +85,27 @@ describe('lifecycle', () => {
 
   test('start fails for a token acpstore refuses', async () => {
     const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token: 'acp_not_a_key', errors });
-    await assert.rejects(p.start());
+    await assert.rejects(p.start(), /refused the token/);
     assert.equal((await p.health()).healthy, false);
+  });
+
+  test('start fails for a key that is not a service key, and for a wrong base URL', async () => {
+    for (const token of [server.keys.writer, server.keys.reader, server.keys.admin]) {
+      const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token, errors });
+      await assert.rejects(p.start(), /not a service key/);
+      assert.equal((await p.health()).healthy, false);
+    }
+    for (const baseUrl of [`${server.baseUrl}/nope`, `${server.baseUrl}/v1`]) {
+      const p = createAcpstoreProfile({ baseUrl, token: server.keys.service, errors });
+      await assert.rejects(p.start(), /is the base URL right/);
+    }
+    const dead = createAcpstoreProfile({ baseUrl: 'http://127.0.0.1:1', token: server.keys.service, errors, timeoutMs: 1000 });
+    await assert.rejects(dead.start(), /did not answer/);
+    // A service key limited to some tenants is a service key.
+    const limited = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.serviceT1, errors });
+    await limited.start();
+    assert.deepEqual(await limited.health(), { healthy: true });
+    await limited.stop();
   });
 
   test('the profile has exactly the eight members of AcpLocalStorageProfile', () => {
@@ -593,6 +612,31 @@ describe('pauseInterventionStore', () => {
     await p2.stop();
   });
 
+});
+
+describe('when the key is revoked', () => {
+  test('un-awaited appends that fail 401 set getPersistError and make health unhealthy', async () => {
+    const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.serviceSpare, errors });
+    await p.start();
+    const first = await p.eventStore.append({ ...A, sessionId: 'revoked-1', eventType: 't', payload: 1 });
+    assert.equal(first.eventSeq, 1);
+    server.revokeKey('svc-spare');
+    // As Aegis does: append without awaiting; only the profile sees the failure.
+    await waitFor(
+      async () => {
+        void p.eventStore.append({ ...A, sessionId: 'revoked-1', eventType: 't', payload: 2 }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 50));
+        return p.getPersistError() !== null;
+      },
+      10_000,
+      'the revocation to show in getPersistError',
+    );
+    assert.equal((p.getPersistError() as { status?: number }).status, 401);
+    const h = await p.health();
+    assert.equal(h.healthy, false);
+    assert.match(h.details ?? '', /^persist error: /);
+    await p.stop();
+  });
 });
 
 describe('while acpstore is down', () => {

@@ -22,6 +22,8 @@ export interface Keys {
   service: string;
   /** A service key limited to tenant "t1". */
   serviceT1: string;
+  /** A service key for a test that revokes it (id "svc-spare"). */
+  serviceSpare: string;
 }
 
 function createKey(dataDir: string, args: string[]): string {
@@ -65,10 +67,17 @@ export class AcpstoreServer {
       reader: createKey(dataDir, ['--tenant', 't1', '--role', 'reader']),
       service: createKey(dataDir, ['--role', 'service', '--id', 'svc']),
       serviceT1: createKey(dataDir, ['--role', 'service', '--tenants', 't1', '--id', 'svc-t1']),
+      serviceSpare: createKey(dataDir, ['--role', 'service', '--id', 'svc-spare']),
     };
     const s = new AcpstoreServer(dataDir, keys);
     await s.launch(0, extraArgs);
     return s;
+  }
+
+  /** `acpstore keys revoke`: the running server refuses the key within 2 s. */
+  revokeKey(id: string): void {
+    const r = spawnSync(binary, ['keys', 'revoke', '--data-dir', this.dataDir, id], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`acpstore keys revoke ${id} failed: ${r.stderr}`);
   }
 
   /** Starts the binary; port 0 picks a free one (read back from its log). */

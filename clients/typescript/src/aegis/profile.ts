@@ -120,21 +120,46 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
 
   // ----------------------------------------------------------- lifecycle
 
-  /** Idempotent: checks that acpstore answers and accepts the token. */
+  /**
+   * Idempotent: checks that acpstore answers at baseUrl and that the token
+   * is a service key it accepts.
+   */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#starting ??= (async () => {
-      try {
-        // A scope no one uses: any answer but 401/403 proves the key works.
-        await this.#as({ tenantId: 'default', ownerKeyId: '_acpstore_probe' }).listSessions({ limit: 1 });
-      } catch (e) {
-        if (!(e instanceof AcpstoreError) || e.status === 0 || e.status === 401 || e.status === 403) throw e;
-      }
+      await this.#probeServiceKey();
       this.#started = true;
     })().finally(() => {
       this.#starting = undefined;
     });
     return this.#starting;
+  }
+
+  /**
+   * One request without X-Acpstore-Scope: acpstore refuses it from a service
+   * key, and only from one, with 400 and field "X-Acpstore-Scope"
+   * (docs/http_api.md, "Service keys"); a reader, writer or admin key gets
+   * its listing, a bad token 401, a wrong base URL some other answer. No
+   * tenant is named, so a key limited to some tenants passes too.
+   */
+  async #probeServiceKey(): Promise<void> {
+    const fail = (why: string, cause?: unknown): Error =>
+      new Error(`acpstore profile: start failed: ${why}`, cause === undefined ? undefined : { cause });
+    try {
+      await this.#root.listSessions({ limit: 1 });
+    } catch (e) {
+      if (isCode(e, 'invalid_argument') && e.status === 400 && e.field === 'X-Acpstore-Scope') return;
+      if (!(e instanceof AcpstoreError)) throw fail((e as Error).message, e);
+      if (e.isTransport) throw fail(`acpstore at ${this.#root.baseUrl} did not answer: ${e.message}`, e);
+      if (e.status === 401) throw fail(`acpstore refused the token (401 ${e.code}): ${e.message}`, e);
+      throw fail(
+        `${this.#root.baseUrl} did not answer as acpstore does to a service key (HTTP ${e.status} ${e.code}: ${e.message}); ` +
+          'is the base URL right?',
+        e,
+      );
+    }
+    throw fail('the token is not a service key: acpstore accepted a request that names no scope ' +
+      '(make one with `acpstore keys create --role service`)');
   }
 
   /** Waits for the appends in flight (or the signal); never throws. */
@@ -180,14 +205,20 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     return this.#root.withScope(scope);
   }
 
-  /** Records transport and server failures of writes for getPersistError. */
+  /**
+   * Records for getPersistError the write failures that are not about the
+   * data: transport, 5xx, and the key refused (401: revoked; 403). Aegis
+   * does not await its appends, so this is all it learns of them.
+   */
   async #write<T>(fn: () => Promise<T>): Promise<T> {
     try {
       const r = await fn();
       this.#persistError = null;
       return r;
     } catch (e) {
-      if (e instanceof AcpstoreError && (e.status === 0 || e.status >= 500)) this.#persistError = e;
+      if (e instanceof AcpstoreError && (e.status === 0 || e.status === 401 || e.status === 403 || e.status >= 500)) {
+        this.#persistError = e;
+      }
       throw e;
     }
   }
