@@ -205,6 +205,9 @@ export function sessionView(main, id) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   async function poll() {
+    // A button's refresh runs while the next poll is pending: cancel it, or
+    // it would start a second loop that stop() could not end.
+    clearTimeout(timer);
     timer = undefined;
     try {
       const [s, p, a] = await Promise.all([

@@ -356,6 +356,19 @@ describe('web console in chromium', () => {
     await shot('6-session-resumed');
   });
 
+  test('leaving a session page stops its polling, also after its buttons refreshed it', async () => {
+    // The buttons above each refreshed the page while its 2 s timer was
+    // pending: none may have started a polling loop of its own, which would
+    // outlive the page.
+    await page.goto(`${server.base}/ui/#/sessions`);
+    await page.waitForSelector('#sessions');
+    const before = urls.length;
+    await new Promise((r) => setTimeout(r, 2500));  // longer than one poll period
+    const stale = urls.slice(before).filter((u) => u.includes(`/v1/sessions/${sessionId}`) ||
+      u.includes(`sessionId=${sessionId}`));
+    assert.deepEqual(stale, []);
+  });
+
   test('a session id with a space, + or & opens with its facts and actions', async () => {
     // The actions are listed with ?sessionId=<id>: a space must go as %20
     // (acpstore reads + as a plus), or the page says "No such session".
