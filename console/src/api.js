@@ -132,7 +132,18 @@ export function query(params) {
   return s === '' ? '' : `?${s}`;
 }
 
+/**
+ * False for "." and "..": the browser removes such path segments, also
+ * percent-encoded (%2E), so a request for them would reach another route
+ * or another session. No URL the page can fetch names them.
+ * @param {string} id
+ */
+export function addressable(id) {
+  return id !== '.' && id !== '..';
+}
+
 /** @param {string} id */
 export function sessionPath(id) {
+  if (!addressable(id)) throw new Error(`session id "${id}" cannot be put in a URL path`);
   return `/v1/sessions/${encodeURIComponent(id)}`;
 }

@@ -10,7 +10,7 @@
 // so no event is shown twice or skipped. Facts, pause and actions are
 // polled every 2 s.
 
-import { ApiError, call, canWrite, currentSignIn, query, sessionPath } from './api.js';
+import { addressable, ApiError, call, canWrite, currentSignIn, query, sessionPath } from './api.js';
 import { badge, bytes, confirmDialog, h, replace, say, timeAgo } from './dom.js';
 import { jsonView } from './json_view.js';
 import { transcriptView } from './transcript.js';
@@ -39,6 +39,16 @@ const utf8 = new TextEncoder();
  * @returns {{stop: () => void, resume: () => void}}
  */
 export function sessionView(main, id) {
+  if (!addressable(id)) {
+    replace(main,
+      h('p', {}, h('a', { href: '#/sessions' }, '← Sessions')),
+      h('h1', {}, 'Session ', h('span', { id: 'session-id' }, id)),
+      h('p', { class: 'error', id: 'session-unaddressable' },
+        `A session named “${id}” cannot be shown here: browsers remove “.” and “..” from URL paths ` +
+        '(also written %2E), so every request for it would reach another one. ' +
+        'Read it with a client that sends the path as written, e.g. curl --path-as-is.'));
+    return { stop() {}, resume() {} };
+  }
   const facts = h('dl', { class: 'facts', id: 'session-facts' });
   const controls = h('div', { class: 'buttons', id: 'pause-controls' });
   const pauseBox = h('div', { id: 'pause' }, h('p', { class: 'muted' }, 'Loading…'));

@@ -383,6 +383,22 @@ describe('web console in chromium', () => {
     }
   });
 
+  test('a session named "." or ".." says it cannot be shown, and asks for no other session', async () => {
+    // Bodies carry such ids, but the browser removes "." and ".." path
+    // segments (%2E too): /v1/sessions/./pause would read session "pause".
+    for (const id of ['.', '..', 'pause', 'transcript']) await server.api('POST', '/v1/sessions', { id });
+    for (const id of ['.', '..']) {
+      const before = urls.length;
+      await page.goto(`${server.base}/ui/#/sessions/${encodeURIComponent(id)}`);
+      await page.waitForSelector('#session-unaddressable', { timeout: 5000 });
+      assert.equal(await page.$eval('#session-id', (e) => e.textContent), id);
+      // The view asks for its data as it opens; let those requests be seen.
+      await new Promise((r) => setTimeout(r, 300));
+      const asked = urls.slice(before).filter((u) => new URL(u).pathname.startsWith('/v1/'));
+      assert.deepEqual(asked, [], `${id}: ${JSON.stringify(urls.slice(before - 5))}`);
+    }
+  });
+
   test('events dropped by retention show as the truncated marker', async () => {
     // --max-events-per-session 5: of 8 events, 4..8 are kept.
     const id = `${sessionId}-retained`;

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AcpstoreError, errorFromBody } from './errors.js';
-import { followEvents, frames, type FollowItem, type FollowOptions } from './follow.js';
+import { followEvents, frames, type FollowItem, type FollowOptions, type InternalOptions } from './follow.js';
 import {
   operations,
   type Action,
@@ -379,7 +379,7 @@ export class AcpstoreClient {
    * truncated markers until the server ends the stream. Prefer follow().
    */
   streamEvents(sessionId: string, opts: { after?: number; signal?: AbortSignal } = {}): AsyncGenerator<FollowItem> {
-    return followEvents(this.#sseOpener(sessionId), { ...opts, reconnect: false });
+    return this.#events(sessionId, { ...opts, reconnect: false });
   }
 
   /**
@@ -391,7 +391,12 @@ export class AcpstoreClient {
    * (401, 403, 404: the session does not exist or was deleted).
    */
   follow(sessionId: string, opts: FollowOptions = {}): AsyncGenerator<FollowItem> {
-    return followEvents(this.#sseOpener(sessionId), opts);
+    return this.#events(sessionId, opts);
+  }
+
+  /** The URL is built (and a bad id refused) once, before any connection. */
+  async *#events(sessionId: string, opts: InternalOptions): AsyncGenerator<FollowItem> {
+    yield* followEvents(this.#sseOpener(this.#url('streamEvents', { id: sessionId })), opts);
   }
 
   // ------------------------------------------------------------- actions
@@ -550,6 +555,12 @@ export class AcpstoreClient {
     const path = operations[op].path.replace(/\{(\w+)\}/g, (_, name: string) => {
       const v = params[name];
       if (v === undefined || v === '') throw new TypeError(`${op}: ${name} must be a non-empty string`);
+      // fetch (the WHATWG URL parser) removes "." and ".." path segments,
+      // percent-encoded ones (%2E) too: the request would reach another
+      // route or another record. No URL can name such an id.
+      if (v === '.' || v === '..') {
+        throw new TypeError(`${op}: ${name} "${v}" cannot be sent in a URL path (fetch removes "." and ".." segments, also as %2E)`);
+      }
       return encodeURIComponent(v);
     });
     // Not URLSearchParams: it sends a space as `+`, which acpstore reads as
@@ -568,9 +579,8 @@ export class AcpstoreClient {
     return h;
   }
 
-  #sseOpener(sessionId: string): (lastSeq: number, signal: AbortSignal) => Promise<Response> {
+  #sseOpener(url: string): (lastSeq: number, signal: AbortSignal) => Promise<Response> {
     return async (lastSeq, signal) => {
-      const url = this.#url('streamEvents', { id: sessionId });
       try {
         return await this.#fetch(url, {
           headers: this.#headers({ accept: 'text/event-stream', 'last-event-id': String(lastSeq) }),

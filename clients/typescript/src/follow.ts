@@ -36,7 +36,7 @@ export interface FollowOptions {
   onReconnect?: (info: { attempt: number; lastSeq: number; error: unknown }) => void;
 }
 
-interface InternalOptions extends FollowOptions {
+export interface InternalOptions extends FollowOptions {
   reconnect?: boolean;
 }
 

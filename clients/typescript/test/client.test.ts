@@ -315,6 +315,54 @@ describe('ids in URLs', () => {
     }
   });
 
+  test('"." and ".." are refused before any request: fetch would drop them from the path', async () => {
+    let fetched = 0;
+    const counting = new AcpstoreClient({
+      baseUrl: server.baseUrl,
+      token: server.keys.writer,
+      fetch: (u, i) => {
+        ++fetched;
+        return fetch(u, i);
+      },
+    });
+    // Bodies carry them fine; "/v1/sessions/./events" would read session "events".
+    for (const id of ['.', '..', 'events']) await writer.createSession({ id });
+    await writer.appendEvent('events', { eventType: 'not-mine', payload: 1 });
+    // Iterates; an iterator that neither throws nor ends (reconnects
+    // forever) is aborted after 2 s, and then fails the assertion.
+    const drain = async (make: (signal: AbortSignal) => AsyncGenerator<unknown>): Promise<void> => {
+      const ctl = new AbortController();
+      const deadline = setTimeout(() => ctl.abort(), 2000);
+      try {
+        for await (const _ of make(ctl.signal)) assert.fail('nothing may be yielded');
+      } finally {
+        clearTimeout(deadline);
+      }
+      assert.fail('ended without an error');
+    };
+    for (const id of ['.', '..']) {
+      const refused = (e: unknown): boolean => e instanceof TypeError && e.message.includes(`"${id}"`);
+      await assert.rejects(counting.getSession(id), refused);
+      await assert.rejects(counting.listEvents(id), refused);
+      await assert.rejects(counting.appendEvent(id, { eventType: 'x', payload: 1 }), refused);
+      await assert.rejects(counting.getPause(id), refused);
+      await assert.rejects(counting.getAction(id), refused);
+      await assert.rejects(drain((signal) => counting.follow(id, { signal, baseDelayMs: 10 })), refused);
+      await assert.rejects(drain((signal) => counting.streamEvents(id, { signal })), refused);
+      await assert.rejects(drain((signal) => counting.streamTranscript(id, { signal })), refused);
+    }
+    // An empty id fails follow() too, instead of reconnecting forever.
+    await assert.rejects(drain((signal) => counting.follow('', { signal, baseDelayMs: 10 })), TypeError);
+    assert.equal(fetched, 0);
+    assert.equal((await writer.listEvents('events')).events.length, 1);
+    // Dots that are not a whole segment are ordinary characters.
+    for (const id of ['.a', 'a.', '...', '.%2E', '%2E']) {
+      await writer.createSession({ id });
+      assert.equal((await writer.getSession(id)).id, id);
+      assert.deepEqual((await writer.listEvents(id)).events, []);
+    }
+  });
+
   test('a timestamp with a + offset in updatedAfter', async () => {
     const page = await writer.listSessions({ updatedAfter: '2000-01-01T02:00:00.000+02:00', limit: 1 });
     assert.equal(page.sessions.length, 1);
