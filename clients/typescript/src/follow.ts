@@ -126,6 +126,8 @@ export async function* followEvents(open: Opener, opts: InternalOptions = {}): A
           if (f.event === 'truncated') {
             const { firstSeq } = JSON.parse(f.data) as { firstSeq: number };
             attempt = 0;
+            // Resume after the gap: a reconnect must not report it again.
+            lastSeq = Math.max(lastSeq, firstSeq - 1);
             yield { type: 'truncated', firstSeq };
           } else if (f.event === 'error') {
             // The server ends the stream for good: session deleted, data loss.

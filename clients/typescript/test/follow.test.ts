@@ -106,6 +106,41 @@ test('a resume point below the retained range yields a truncated item first', as
   );
 });
 
+test('the truncated marker is yielded once, not again after each reconnect', async () => {
+  // Every event of a closed session is dropped 1 s after it closed: each
+  // connection from seq 0 starts with `truncated`, and no event follows to
+  // move the resume point past the gap.
+  const server = await AcpstoreServer.start(['--terminal-event-retention', '1s']);
+  servers.push(server);
+  const client = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.writer });
+  await client.createSession({ id: 'f3' });
+  for (let i = 1; i <= 3; ++i) await client.appendEvent('f3', { eventType: 'x', payload: i });
+  await client.transitionSession('f3', 'close_requested');
+  await client.transitionSession('f3', 'close_completed');
+  await waitFor(async () => (await client.listEvents('f3')).firstSeq === 4, 15_000, 'retention to drop the events');
+
+  const ctl = new AbortController();
+  const items: FollowItem[] = [];
+  const resumedAt: number[] = [];
+  const follower = (async () => {
+    for await (const item of client.follow('f3', {
+      signal: ctl.signal,
+      // Nothing arrives on this stream: reconnect every 300 ms.
+      idleTimeoutMs: 300,
+      baseDelayMs: 10,
+      maxDelayMs: 20,
+      onReconnect: (info) => resumedAt.push(info.lastSeq),
+    })) {
+      items.push(item);
+    }
+  })();
+  await waitFor(() => resumedAt.length >= 3, 10_000, 'three reconnects');
+  ctl.abort();
+  await follower;
+  assert.deepEqual(items, [{ type: 'truncated', firstSeq: 4 }]);
+  assert.deepEqual(resumedAt.slice(0, 3), [3, 3, 3], 'each reconnect resumes after the gap');
+});
+
 test('follow of a missing session fails with 404, not an endless retry', async () => {
   const server = await AcpstoreServer.start();
   servers.push(server);
