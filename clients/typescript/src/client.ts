@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AcpstoreError, errorFromBody } from './errors.js';
-import { followEvents, frames, type FollowItem, type FollowOptions, type InternalOptions } from './follow.js';
+import { followEvents, sseStream, type FollowItem, type FollowOptions, type FrameDecoder, type InternalOptions } from './follow.js';
 import {
   operations,
   type Action,
@@ -351,27 +351,15 @@ export class AcpstoreClient {
    * transcript; yields every entry whose lastSeq is above `after` (default
    * 0: all), then each entry again, with the same index, as it grows.
    * Resume after a drop with `after` = the lastSeq of the last entry seen.
-   * Ends when the server ends the stream or `signal` aborts.
+   * Ends when the server ends the stream or `signal` aborts; fails as
+   * streamEvents does (the same code).
    */
   async *streamTranscript(
     sessionId: string,
     opts: { after?: number; signal?: AbortSignal } = {},
   ): AsyncGenerator<TranscriptEntry> {
-    const url = this.#url('streamTranscript', { id: sessionId });
-    const res = await this.#fetch(url, {
-      headers: this.#headers({ accept: 'text/event-stream', 'last-event-id': String(opts.after ?? 0) }),
-      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-    });
-    if (res.status !== 200 || res.body === null) throw errorFromBody(res.status, await res.text());
-    try {
-      for await (const f of frames(res.body, () => undefined)) {
-        if (f.event === 'entry') yield JSON.parse(f.data) as TranscriptEntry;
-        else if (f.event === 'error') throw errorFromBody(f.data.includes('"not_found"') ? 404 : 500, f.data);
-      }
-    } catch (e) {
-      if (opts.signal?.aborted === true) return;
-      throw e;
-    }
+    const open = this.#sseOpener('streamTranscript', this.#url('streamTranscript', { id: sessionId }));
+    yield* sseStream(open, transcriptFrames, { ...opts, reconnect: false });
   }
 
   /**
@@ -396,7 +384,7 @@ export class AcpstoreClient {
 
   /** The URL is built (and a bad id refused) once, before any connection. */
   async *#events(sessionId: string, opts: InternalOptions): AsyncGenerator<FollowItem> {
-    yield* followEvents(this.#sseOpener(this.#url('streamEvents', { id: sessionId })), opts);
+    yield* followEvents(this.#sseOpener('streamEvents', this.#url('streamEvents', { id: sessionId })), opts);
   }
 
   // ------------------------------------------------------------- actions
@@ -579,7 +567,7 @@ export class AcpstoreClient {
     return h;
   }
 
-  #sseOpener(url: string): (lastSeq: number, signal: AbortSignal) => Promise<Response> {
+  #sseOpener(op: OperationId, url: string): (lastSeq: number, signal: AbortSignal) => Promise<Response> {
     return async (lastSeq, signal) => {
       try {
         return await this.#fetch(url, {
@@ -588,7 +576,7 @@ export class AcpstoreClient {
         });
       } catch (e) {
         if (signal.aborted) throw e;
-        throw new AcpstoreError(0, 'network', `streamEvents: ${(e as Error).message}`, { cause: e });
+        throw new AcpstoreError(0, 'network', `${op}: ${(e as Error).message}`, { cause: e });
       }
     };
   }
@@ -642,6 +630,13 @@ export class AcpstoreClient {
     throw errorFromBody(res.status, text);
   }
 }
+
+/** The frames of a transcript stream: `event: entry`, id = the entry's lastSeq. */
+const transcriptFrames: FrameDecoder<TranscriptEntry> = (f, lastSeq) => {
+  if (f.event !== 'entry') return undefined;
+  const entry = JSON.parse(f.data) as TranscriptEntry;
+  return { item: entry, lastSeq: Math.max(lastSeq, entry.lastSeq) };
+};
 
 function parse<T>(a: Answer): T {
   try {

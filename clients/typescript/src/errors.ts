@@ -59,3 +59,47 @@ export function errorFromBody(status: number, text: string): AcpstoreError {
     details,
   });
 }
+
+/** The HTTP status of each error code (src/server/error_map.cc). */
+const STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
+  invalid_argument: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  csrf_rejected: 403,
+  origin_not_allowed: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  request_timeout: 408,
+  conflict: 409,
+  invalid_transition: 409,
+  seq_conflict: 409,
+  idempotency_conflict: 409,
+  stale_lease: 409,
+  already_paused: 409,
+  not_paused: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_requests: 429,
+  header_too_large: 431,
+  internal: 500,
+  data_loss: 500,
+  unavailable: 503,
+  insufficient_storage: 507,
+};
+
+/**
+ * Builds the error of an SSE `event: error` frame, whose data is an error
+ * body: the status is the one an HTTP answer with that code has
+ * (`unauthenticated` 401, `not_found` 404, ...), so a frame and an answer
+ * are handled alike; 500 for a code this client does not know.
+ */
+export function errorFromFrame(data: string): AcpstoreError {
+  let code: unknown;
+  try {
+    code = (JSON.parse(data) as Partial<ErrorBody> | null)?.error?.code;
+  } catch {
+    code = undefined;
+  }
+  const status = typeof code === 'string' && Object.hasOwn(STATUS_OF, code) ? STATUS_OF[code as ApiErrorCode] : 500;
+  return errorFromBody(status, data);
+}

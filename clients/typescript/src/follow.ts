@@ -9,7 +9,7 @@
 // drops anything at or below it. A `truncated` frame (retention dropped
 // events the reader never saw) is yielded as an item, never hidden.
 
-import { AcpstoreError, errorFromBody } from './errors.js';
+import { AcpstoreError, errorFromBody, errorFromFrame } from './errors.js';
 import type { Event } from './openapi.gen.js';
 import { backoffMs } from './client.js';
 
@@ -42,7 +42,7 @@ export interface InternalOptions extends FollowOptions {
 
 type Opener = (lastSeq: number, signal: AbortSignal) => Promise<Response>;
 
-interface Frame {
+export interface Frame {
   event: string;
   id: string | undefined;
   data: string;
@@ -94,7 +94,45 @@ function permanent(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-export async function* followEvents(open: Opener, opts: InternalOptions = {}): AsyncGenerator<FollowItem> {
+/**
+ * What one frame means to a kind of stream: an item to yield and the seq to
+ * resume after, or undefined to skip it. `event: error` frames never get
+ * here (they end the stream).
+ */
+export type FrameDecoder<T> = (f: Frame, lastSeq: number) => { item: T; lastSeq: number } | undefined;
+
+/** The frames of an event stream: events (without replays) and truncated markers. */
+const eventFrames: FrameDecoder<FollowItem> = (f, lastSeq) => {
+  if (f.event === 'truncated') {
+    const { firstSeq } = JSON.parse(f.data) as { firstSeq: number };
+    // Resume after the gap: a reconnect must not report it again.
+    return { item: { type: 'truncated', firstSeq }, lastSeq: Math.max(lastSeq, firstSeq - 1) };
+  }
+  if (f.event === '' && f.id !== undefined) {
+    const ev = JSON.parse(f.data) as Event;
+    if (ev.eventSeq <= lastSeq) return undefined; // replayed after a reconnect
+    return { item: { type: 'event', event: ev }, lastSeq: ev.eventSeq };
+  }
+  return undefined;
+};
+
+export function followEvents(open: Opener, opts: InternalOptions = {}): AsyncGenerator<FollowItem> {
+  return sseStream(open, eventFrames, opts);
+}
+
+/**
+ * The SSE streams' one set of rules (streamEvents, follow, streamTranscript):
+ * aborting `signal` ends the iteration quietly; a transport failure is an
+ * AcpstoreError `network` (the opener's), no data for idleTimeoutMs one
+ * `timeout`; a refusal is an AcpstoreError with the HTTP status; an
+ * `event: error` frame one with its code and the status an HTTP answer with
+ * that code has (errorFromFrame). With `reconnect` (follow), transport
+ * failures, a stream that ends, 408/429/5xx answers and frames other than
+ * data_loss reconnect with backoff, resuming after the last seq yielded;
+ * without it the first failure is thrown and the end of the stream ends the
+ * iteration.
+ */
+export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts: InternalOptions = {}): AsyncGenerator<T> {
   const reconnect = opts.reconnect ?? true;
   const base = opts.baseDelayMs ?? 100;
   const max = opts.maxDelayMs ?? 5000;
@@ -108,11 +146,16 @@ export async function* followEvents(open: Opener, opts: InternalOptions = {}): A
     const onOuterAbort = (): void => ctl.abort(outer?.reason);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     let idle: ReturnType<typeof setTimeout> | undefined;
+    let idled = false;
     const arm = (): void => {
       if (idle !== undefined) clearTimeout(idle);
-      idle = setTimeout(() => ctl.abort(new Error(`no data for ${idleMs} ms`)), idleMs);
+      idle = setTimeout(() => {
+        idled = true;
+        ctl.abort(new Error(`no data for ${idleMs} ms`));
+      }, idleMs);
     };
     let failure: unknown;
+    let ended = false;
     try {
       arm();
       const res = await open(lastSeq, ctl.signal);
@@ -123,38 +166,30 @@ export async function* followEvents(open: Opener, opts: InternalOptions = {}): A
         failure = err;
       } else {
         for await (const f of frames(res.body, arm)) {
-          if (f.event === 'truncated') {
-            const { firstSeq } = JSON.parse(f.data) as { firstSeq: number };
-            attempt = 0;
-            // Resume after the gap: a reconnect must not report it again.
-            lastSeq = Math.max(lastSeq, firstSeq - 1);
-            yield { type: 'truncated', firstSeq };
-          } else if (f.event === 'error') {
-            // The server ends the stream for good: session deleted, data loss.
-            const err = errorFromBody(f.data.includes('"not_found"') ? 404 : 500, f.data);
-            throw err;
-          } else if (f.event === '' && f.id !== undefined) {
-            const ev = JSON.parse(f.data) as Event;
-            if (ev.eventSeq <= lastSeq) continue; // replayed after a reconnect
-            lastSeq = ev.eventSeq;
-            attempt = 0;
-            yield { type: 'event', event: ev };
-          }
+          // The server ends the stream for good: session deleted, key
+          // revoked, data loss.
+          if (f.event === 'error') throw errorFromFrame(f.data);
+          const d = decode(f, lastSeq);
+          if (d === undefined) continue;
+          lastSeq = d.lastSeq;
+          attempt = 0;
+          yield d.item;
         }
+        ended = true;
         failure = new AcpstoreError(0, 'network', 'the event stream ended');
       }
     } catch (e) {
       if (stopped()) return;
       if (e instanceof AcpstoreError && !e.isTransport && permanent(e.status)) throw e;
       if (e instanceof AcpstoreError && e.code === 'data_loss') throw e;
-      failure = e;
+      failure = idled ? new AcpstoreError(0, 'timeout', `no data for ${idleMs} ms`, { cause: e }) : e;
     } finally {
       if (idle !== undefined) clearTimeout(idle);
       outer?.removeEventListener('abort', onOuterAbort);
       ctl.abort();
     }
     if (!reconnect) {
-      if (failure instanceof AcpstoreError && failure.message === 'the event stream ended') return;
+      if (ended) return;
       throw failure;
     }
     opts.onReconnect?.({ attempt, lastSeq, error: failure });

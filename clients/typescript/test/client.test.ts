@@ -1,10 +1,12 @@
 // Every method of AcpstoreClient against a real `acpstore serve`.
 
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { AcpstoreClient, AcpstoreError, operations } from '../src/index.js';
-import { AcpstoreServer } from './harness.js';
+import { AcpstoreServer, waitFor } from './harness.js';
 
 let server: AcpstoreServer;
 let writer: AcpstoreClient;
@@ -238,6 +240,108 @@ describe('events', () => {
       if (got.length === 2) ctl.abort();
     }
     assert.deepEqual(got, [1, 2]);
+  });
+});
+
+describe('streams: one set of rules for streamEvents, follow and streamTranscript', () => {
+  /** Items of a stream, or its error. */
+  async function drain(it: AsyncGenerator<unknown>): Promise<unknown[]> {
+    const items: unknown[] = [];
+    for await (const x of it) items.push(x);
+    return items;
+  }
+
+  test("aborting before the answer's head ends the iteration quietly", async () => {
+    // A server that accepts the request and never answers.
+    const silent: Server = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const c = new AcpstoreClient({ baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, token: 't' });
+      for (const make of [
+        (signal: AbortSignal) => c.streamEvents('s', { signal }),
+        (signal: AbortSignal) => c.follow('s', { signal }),
+        (signal: AbortSignal) => c.streamTranscript('s', { signal }),
+      ]) {
+        const ctl = new AbortController();
+        setTimeout(() => ctl.abort(), 100);
+        assert.deepEqual(await drain(make(ctl.signal)), []);
+      }
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  test('no data for idleTimeoutMs is AcpstoreError timeout (follow reconnects with it)', async () => {
+    const silent: Server = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const c = new AcpstoreClient({ baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, token: 't' });
+      const ctl = new AbortController();
+      const errors: unknown[] = [];
+      const items = await drain(
+        c.follow('s', {
+          signal: ctl.signal,
+          idleTimeoutMs: 100,
+          baseDelayMs: 10,
+          onReconnect: ({ error }) => {
+            errors.push(error);
+            if (errors.length === 2) ctl.abort();
+          },
+        }),
+      );
+      assert.deepEqual(items, []);
+      for (const e of errors) {
+        assert.ok(e instanceof AcpstoreError, String(e));
+        assert.equal(e.code, 'timeout');
+        assert.equal(e.status, 0);
+      }
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  test('a refused connection is AcpstoreError network', async () => {
+    const dead = new AcpstoreClient({ baseUrl: 'http://127.0.0.1:1', token: 't' });
+    for (const it of [dead.streamEvents('s'), dead.streamTranscript('s')]) {
+      await rejectsWith(drain(it), 0, 'network');
+    }
+  });
+
+  test('an error frame has the status of its code: a key revoked mid-stream is 401, and follow does not retry it', async () => {
+    const admin = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.admin });
+    const k = await admin.createKey({ role: 'writer', name: 'revoked-mid-stream' });
+    const temp = new AcpstoreClient({ baseUrl: server.baseUrl, token: k.token });
+    await temp.createSession({ id: 's-revoked-stream' });
+    await temp.appendEvent('s-revoked-stream', { eventType: 'message.delta', payload: { text: 'hi' } });
+    const seen = { events: 0, entries: 0, followed: 0 };
+    let reconnects = 0;
+    const streams = [
+      (async () => {
+        for await (const _ of temp.streamEvents('s-revoked-stream')) ++seen.events;
+      })(),
+      (async () => {
+        for await (const _ of temp.streamTranscript('s-revoked-stream')) ++seen.entries;
+      })(),
+      (async () => {
+        for await (const _ of temp.follow('s-revoked-stream', { baseDelayMs: 10, onReconnect: () => ++reconnects })) {
+          ++seen.followed;
+        }
+      })(),
+    ];
+    await waitFor(() => seen.events === 1 && seen.entries === 1 && seen.followed === 1, 5000, 'the three streams to start');
+    await admin.revokeKey(k.key.id);
+    const outcomes = await Promise.allSettled(streams);
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'rejected' ? [(o.reason as AcpstoreError).status, (o.reason as AcpstoreError).code] : 'ended')),
+      [
+        [401, 'unauthenticated'],
+        [401, 'unauthenticated'],
+        [401, 'unauthenticated'],
+      ],
+    );
+    assert.equal(reconnects, 0, 'follow took the frame for a refusal, not a failure worth a reconnect');
   });
 });
 
