@@ -10,6 +10,7 @@
 
 import { randomUUID } from 'node:crypto';
 
+import { DEFAULT_MAX_RESPONSE_BYTES, intField, mediaType, parseObject, protocolError, readText } from './answer.js';
 import { AcpstoreError, errorFromBody } from './errors.js';
 import { followEvents, sseStream, type FollowItem, type FollowOptions, type FrameDecoder, type InternalOptions } from './follow.js';
 import {
@@ -76,6 +77,12 @@ export interface ClientOptions {
   retry?: RetryOptions;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Largest answer body read, and largest SSE frame; a larger one is
+   * refused with AcpstoreError `bad_response` (never retried). Default
+   * 256 MiB (DEFAULT_MAX_RESPONSE_BYTES).
+   */
+  maxResponseBytes?: number;
 }
 
 export interface CallOptions {
@@ -142,6 +149,7 @@ interface Request {
 }
 
 interface Answer {
+  op: OperationId;
   status: number;
   text: string;
   headers: Headers;
@@ -186,6 +194,7 @@ export class AcpstoreClient {
   readonly #timeoutMs: number;
   readonly #retry: Required<RetryOptions>;
   readonly #fetch: typeof fetch;
+  readonly #maxBytes: number;
 
   constructor(options: ClientOptions) {
     if (!/^https?:\/\//.test(options.baseUrl)) {
@@ -202,6 +211,10 @@ export class AcpstoreClient {
       maxDelayMs: options.retry?.maxDelayMs ?? 2000,
     };
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!Number.isSafeInteger(this.#maxBytes) || this.#maxBytes < 1) {
+      throw new TypeError('maxResponseBytes must be a positive integer');
+    }
   }
 
   /** The same client acting in another scope (service keys). */
@@ -213,6 +226,7 @@ export class AcpstoreClient {
       timeoutMs: this.#timeoutMs,
       retry: this.#retry,
       fetch: this.#fetch,
+      maxResponseBytes: this.#maxBytes,
     });
   }
 
@@ -359,7 +373,7 @@ export class AcpstoreClient {
     opts: { after?: number; signal?: AbortSignal } = {},
   ): AsyncGenerator<TranscriptEntry> {
     const open = this.#sseOpener('streamTranscript', this.#url('streamTranscript', { id: sessionId }));
-    yield* sseStream(open, transcriptFrames, { ...opts, reconnect: false });
+    yield* sseStream(open, transcriptFrames, { ...opts, reconnect: false, maxBytes: this.#maxBytes });
   }
 
   /**
@@ -384,7 +398,10 @@ export class AcpstoreClient {
 
   /** The URL is built (and a bad id refused) once, before any connection. */
   async *#events(sessionId: string, opts: InternalOptions): AsyncGenerator<FollowItem> {
-    yield* followEvents(this.#sseOpener('streamEvents', this.#url('streamEvents', { id: sessionId })), opts);
+    yield* followEvents(this.#sseOpener('streamEvents', this.#url('streamEvents', { id: sessionId })), {
+      ...opts,
+      maxBytes: this.#maxBytes,
+    });
   }
 
   // ------------------------------------------------------------- actions
@@ -614,8 +631,9 @@ export class AcpstoreClient {
     let text: string;
     try {
       res = await this.#fetch(url, { ...init, signal: combined.signal });
-      text = await res.text();
+      text = await readText(res, this.#maxBytes, op);
     } catch (e) {
+      if (e instanceof AcpstoreError) throw e; // the answer is too large
       if (signal?.aborted === true) throw signal.reason;
       if (timeout.aborted) {
         throw new AcpstoreError(0, 'timeout', `${op}: no answer within ${this.#timeoutMs} ms`, { cause: e });
@@ -625,7 +643,7 @@ export class AcpstoreClient {
       combined.dispose();
     }
     if ((res.status >= 200 && res.status < 300) || alsoOk.includes(res.status)) {
-      return { status: res.status, text, headers: res.headers };
+      return { op, status: res.status, text, headers: res.headers };
     }
     throw errorFromBody(res.status, text);
   }
@@ -634,16 +652,20 @@ export class AcpstoreClient {
 /** The frames of a transcript stream: `event: entry`, id = the entry's lastSeq. */
 const transcriptFrames: FrameDecoder<TranscriptEntry> = (f, lastSeq) => {
   if (f.event !== 'entry') return undefined;
-  const entry = JSON.parse(f.data) as TranscriptEntry;
-  return { item: entry, lastSeq: Math.max(lastSeq, entry.lastSeq) };
+  const what = 'streamTranscript: an entry frame';
+  const o = parseObject(f.data, 200, what);
+  intField(o, 'index', 0, 200, what);
+  const seq = intField(o, 'lastSeq', 1, 200, what);
+  return { item: o as unknown as TranscriptEntry, lastSeq: Math.max(lastSeq, seq) };
 };
 
+/** A JSON answer: application/json, one object (every acpstore answer is). */
 function parse<T>(a: Answer): T {
-  try {
-    return JSON.parse(a.text) as T;
-  } catch (e) {
-    throw new AcpstoreError(a.status, 'bad_response', 'the answer is not JSON', { cause: e });
+  const type = mediaType(a.headers);
+  if (type !== 'application/json') {
+    throw protocolError(a.status, `${a.op}: the answer is ${type === '' ? 'untyped' : type}, not application/json`);
   }
+  return parseObject(a.text, a.status, `${a.op}: the answer`) as T;
 }
 
 /**

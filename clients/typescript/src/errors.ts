@@ -100,6 +100,9 @@ export function errorFromFrame(data: string): AcpstoreError {
   } catch {
     code = undefined;
   }
-  const status = typeof code === 'string' && Object.hasOwn(STATUS_OF, code) ? STATUS_OF[code as ApiErrorCode] : 500;
-  return errorFromBody(status, data);
+  if (typeof code !== 'string') {
+    // A protocol error of the 200 stream (never retried).
+    return new AcpstoreError(200, 'bad_response', 'an event: error frame without an acpstore error body');
+  }
+  return errorFromBody(Object.hasOwn(STATUS_OF, code) ? STATUS_OF[code as ApiErrorCode] : 500, data);
 }

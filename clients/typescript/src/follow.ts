@@ -9,6 +9,7 @@
 // drops anything at or below it. A `truncated` frame (retention dropped
 // events the reader never saw) is yielded as an item, never hidden.
 
+import { intField, isProtocolError, mediaType, parseObject, protocolError, readText } from './answer.js';
 import { AcpstoreError, errorFromBody, errorFromFrame } from './errors.js';
 import type { Event } from './openapi.gen.js';
 import { backoffMs } from './client.js';
@@ -38,6 +39,8 @@ export interface FollowOptions {
 
 export interface InternalOptions extends FollowOptions {
   reconnect?: boolean;
+  /** Cap of an error answer's body and of one frame (the client's maxResponseBytes). */
+  maxBytes?: number;
 }
 
 type Opener = (lastSeq: number, signal: AbortSignal) => Promise<Response>;
@@ -48,13 +51,18 @@ export interface Frame {
   data: string;
 }
 
-/** Splits an SSE byte stream into frames (WHATWG EventSource parsing). */
-export async function* frames(body: ReadableStream<Uint8Array>, onBytes: () => void): AsyncGenerator<Frame> {
+/**
+ * Splits an SSE byte stream into frames (WHATWG EventSource parsing). A
+ * frame (its data and the line being read) longer than `max` characters is
+ * a protocol error: nothing is buffered without bound.
+ */
+export async function* frames(body: ReadableStream<Uint8Array>, onBytes: () => void, max = Infinity): AsyncGenerator<Frame> {
   const decoder = new TextDecoder();
   let buf = '';
   let event = '';
   let id: string | undefined;
   let data: string[] = [];
+  let dataChars = 0;
   const reader = body.getReader();
   try {
     for (;;) {
@@ -72,6 +80,7 @@ export async function* frames(body: ReadableStream<Uint8Array>, onBytes: () => v
           event = '';
           id = undefined;
           data = [];
+          dataChars = 0;
           continue;
         }
         if (line.startsWith(':')) continue;
@@ -79,9 +88,15 @@ export async function* frames(body: ReadableStream<Uint8Array>, onBytes: () => v
         const field = colon < 0 ? line : line.slice(0, colon);
         let value2 = colon < 0 ? '' : line.slice(colon + 1);
         if (value2.startsWith(' ')) value2 = value2.slice(1);
-        if (field === 'data') data.push(value2);
+        if (field === 'data') {
+          data.push(value2);
+          dataChars += value2.length + 1;
+        }
         else if (field === 'event') event = value2;
         else if (field === 'id') id = value2;
+      }
+      if (buf.length + dataChars > max) {
+        throw protocolError(200, `an SSE frame is larger than maxResponseBytes (${max} bytes)`);
       }
     }
   } finally {
@@ -104,14 +119,17 @@ export type FrameDecoder<T> = (f: Frame, lastSeq: number) => { item: T; lastSeq:
 /** The frames of an event stream: events (without replays) and truncated markers. */
 const eventFrames: FrameDecoder<FollowItem> = (f, lastSeq) => {
   if (f.event === 'truncated') {
-    const { firstSeq } = JSON.parse(f.data) as { firstSeq: number };
+    const what = 'streamEvents: a truncated frame';
+    const firstSeq = intField(parseObject(f.data, 200, what), 'firstSeq', 1, 200, what);
     // Resume after the gap: a reconnect must not report it again.
     return { item: { type: 'truncated', firstSeq }, lastSeq: Math.max(lastSeq, firstSeq - 1) };
   }
   if (f.event === '' && f.id !== undefined) {
-    const ev = JSON.parse(f.data) as Event;
-    if (ev.eventSeq <= lastSeq) return undefined; // replayed after a reconnect
-    return { item: { type: 'event', event: ev }, lastSeq: ev.eventSeq };
+    const what = 'streamEvents: an event frame';
+    const o = parseObject(f.data, 200, what);
+    const seq = intField(o, 'eventSeq', 1, 200, what);
+    if (seq <= lastSeq) return undefined; // replayed after a reconnect
+    return { item: { type: 'event', event: o as unknown as Event }, lastSeq: seq };
   }
   return undefined;
 };
@@ -130,13 +148,16 @@ export function followEvents(open: Opener, opts: InternalOptions = {}): AsyncGen
  * failures, a stream that ends, 408/429/5xx answers and frames other than
  * data_loss reconnect with backoff, resuming after the last seq yielded;
  * without it the first failure is thrown and the end of the stream ends the
- * iteration.
+ * iteration. A 200 answer that is not an event stream, or a malformed
+ * frame, is a protocol error (AcpstoreError bad_response, status 200):
+ * thrown at once, never reconnected.
  */
 export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts: InternalOptions = {}): AsyncGenerator<T> {
   const reconnect = opts.reconnect ?? true;
   const base = opts.baseDelayMs ?? 100;
   const max = opts.maxDelayMs ?? 5000;
   const idleMs = opts.idleTimeoutMs ?? 45_000;
+  const maxBytes = opts.maxBytes ?? Infinity;
   let lastSeq = opts.after ?? 0;
   let attempt = 0;
   const outer = opts.signal;
@@ -159,13 +180,17 @@ export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts:
     try {
       arm();
       const res = await open(lastSeq, ctl.signal);
-      if (res.status !== 200 || res.body === null) {
-        const text = await res.text();
-        const err = errorFromBody(res.status, text);
+      if (res.status !== 200) {
+        const err = errorFromBody(res.status, await readText(res, maxBytes, 'the stream'));
         if (permanent(res.status)) throw err;
         failure = err;
       } else {
-        for await (const f of frames(res.body, arm)) {
+        const type = mediaType(res.headers);
+        if (type !== 'text/event-stream' || res.body === null) {
+          await res.body?.cancel().catch(() => undefined);
+          throw protocolError(200, `the answer is ${type === '' ? 'untyped' : type}, not text/event-stream`);
+        }
+        for await (const f of frames(res.body, arm, maxBytes)) {
           // The server ends the stream for good: session deleted, key
           // revoked, data loss.
           if (f.event === 'error') throw errorFromFrame(f.data);
@@ -180,6 +205,7 @@ export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts:
       }
     } catch (e) {
       if (stopped()) return;
+      if (isProtocolError(e)) throw e;
       if (e instanceof AcpstoreError && !e.isTransport && permanent(e.status)) throw e;
       if (e instanceof AcpstoreError && e.code === 'data_loss') throw e;
       failure = idled ? new AcpstoreError(0, 'timeout', `no data for ${idleMs} ms`, { cause: e }) : e;

@@ -13,6 +13,7 @@ export type {
   RetryOptions,
   Scope,
 } from './client.js';
+export { DEFAULT_MAX_RESPONSE_BYTES } from './answer.js';
 export { AcpstoreError } from './errors.js';
 export type { AcpstoreErrorCode, ApiErrorCode, ClientErrorCode } from './errors.js';
 export type { FollowItem, FollowOptions } from './follow.js';

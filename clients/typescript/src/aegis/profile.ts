@@ -36,6 +36,8 @@ export interface AcpstoreProfileOptions {
   errors: AegisErrorClasses;
   /** Per-request timeout; default 30000 ms. */
   timeoutMs?: number;
+  /** The client's cap of one answer (and SSE frame); default 256 MiB. */
+  maxResponseBytes?: number;
   /** Timeout of the health() probe; default 2000 ms. */
   healthTimeoutMs?: number;
   /**
@@ -107,6 +109,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       token: o.token,
       ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
       ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
+      ...(o.maxResponseBytes === undefined ? {} : { maxResponseBytes: o.maxResponseBytes }),
     });
     this.#check = new Checks(o.errors);
     this.#healthTimeoutMs = o.healthTimeoutMs ?? 2000;
