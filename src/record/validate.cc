@@ -35,6 +35,21 @@ Status CheckOptionalId(const std::optional<std::string>& value,
   return CheckId(*value, JoinField(prefix, name), max_bytes);
 }
 
+// A new record's own id, which becomes a URL path segment
+// (/v1/sessions/{id}, /v1/actions/{actionId}). "." and ".." are dot
+// segments that fetch() and browsers remove from a path (RFC 3986 5.2.4,
+// and the WHATWG URL parser does so for "%2E" too), so no HTTP client could
+// address such a record: refused when it is created (SPEC 2.5).
+Status CheckPathId(const std::optional<std::string>& value,
+                   std::string_view name, size_t max_bytes) {
+  if (!value) return Status::OK();
+  ACPSTORE_RETURN_IF_ERROR(CheckId(*value, name, max_bytes));
+  if (*value == "." || *value == "..") {
+    return InvalidField(name, "must not be \".\" or \"..\" (a URL dot segment)");
+  }
+  return Status::OK();
+}
+
 // A PATCH field: absent (unchanged), cleared, or a new id.
 Status CheckPatchId(const std::optional<std::optional<std::string>>& value,
                     std::string_view name, size_t max_bytes) {
@@ -122,7 +137,7 @@ Status ValidateOptionalMetadata(std::optional<std::string>* metadata,
 
 Status ValidateNewSession(NewSession* req, const Limits& limits) {
   const size_t max_id = limits.max_id_bytes;
-  ACPSTORE_RETURN_IF_ERROR(CheckOptionalId(req->id, "", "id", max_id));
+  ACPSTORE_RETURN_IF_ERROR(CheckPathId(req->id, "id", max_id));
   ACPSTORE_RETURN_IF_ERROR(
       CheckOptionalId(req->conversation_id, "", "conversationId", max_id));
   ACPSTORE_RETURN_IF_ERROR(
@@ -237,7 +252,7 @@ Status ValidateAppendRequest(AppendRequest* req, const Limits& limits) {
 
 Status ValidateNewAction(NewAction* req, const Limits& limits) {
   const size_t max_id = limits.max_id_bytes;
-  ACPSTORE_RETURN_IF_ERROR(CheckOptionalId(req->action_id, "", "actionId", max_id));
+  ACPSTORE_RETURN_IF_ERROR(CheckPathId(req->action_id, "actionId", max_id));
   ACPSTORE_RETURN_IF_ERROR(CheckId(req->session_id, "sessionId", max_id));
   ACPSTORE_RETURN_IF_ERROR(
       CheckOptionalId(req->idempotency_key, "", "idempotencyKey", max_id));

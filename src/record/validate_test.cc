@@ -295,6 +295,30 @@ TEST(ValidateAppendTest, OversizedPayloadIsPayloadTooLarge) {
   EXPECT_EQ(FieldOf(s), "events[0].payload");
 }
 
+// Ids that become a URL path segment may not be a dot segment, which
+// fetch() and browsers drop from a path; other ids may (SPEC 2.5).
+TEST(ValidateTest, PathIdsAreNotDotSegments) {
+  for (const char* dots : {".", ".."}) {
+    NewSession session;
+    session.id = dots;
+    Status s = ValidateNewSession(&session, kLimits);
+    EXPECT_EQ(FieldOf(s), "id") << dots;
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    NewAction action;
+    action.session_id = "s1";
+    action.action_id = dots;
+    EXPECT_EQ(FieldOf(ValidateNewAction(&action, kLimits)), "actionId") << dots;
+    NewSession conversation;
+    conversation.conversation_id = dots;  // not in a path: an id like any
+    EXPECT_TRUE(ValidateNewSession(&conversation, kLimits).ok()) << dots;
+  }
+  for (const char* fine : {"...", ".a", "a.", "%2E"}) {
+    NewSession session;
+    session.id = fine;
+    EXPECT_TRUE(ValidateNewSession(&session, kLimits).ok()) << fine;
+  }
+}
+
 // ----------------------------------------------------------------- actions
 
 TEST(ValidateActionTest, RulesOfEveryField) {
