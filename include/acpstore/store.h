@@ -159,8 +159,9 @@ struct StoreStats {
   std::string snapshot_failing;
   // Reads that found a stored event or transcript failing its checksum
   // (kDataLoss), and evicted transcripts that a fold found so and rebuilt
-  // from their sessions' retained events (the file engine). Non-zero means
-  // damage on disk: /readyz reports it.
+  // from their sessions' retained events (the file engine); on the postgres
+  // engine, reads through this server that met a stored row whose record
+  // does not decode. Non-zero means damage on disk: /readyz reports it.
   uint64_t data_loss_reads = 0;
   // The postgres engine: sessions whose live-event notification this
   // server dropped instead of sending (too many pending, or refused by the

@@ -28,16 +28,19 @@ constexpr int kMaxAttempts = 4;
 constexpr PgStatement kMigLockSession{
     "mig_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2 FOR UPDATE"};
 constexpr PgStatement kMigSession{
     "mig_session_nolock",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2"};
 constexpr PgStatement kMigAction{
     "mig_action",
-    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.action_id = $2"};
 constexpr PgStatement kMigCounts{
     "mig_counts",
@@ -54,13 +57,16 @@ constexpr PgStatement kMigExist{
 constexpr PgStatement kMigAllSessions{
     "mig_all_sessions",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s ORDER BY s.tenant_id, s.session_id"};
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s ORDER BY s.tenant_id, s.session_id"};
 constexpr PgStatement kMigAllPauses{
     "mig_all_pauses",
-    "SELECT p.record FROM pauses p ORDER BY p.position"};
+    "SELECT p.record, p.tenant_id, p.session_id, p.pause_id "
+    "FROM pauses p ORDER BY p.position"};
 constexpr PgStatement kMigAllActions{
     "mig_all_actions",
-    "SELECT a.record FROM actions a ORDER BY a.insertion"};
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a ORDER BY a.insertion"};
 constexpr PgStatement kMigEvents{
     "mig_events",
     "SELECT s.owner_key_id, e.seq, e.client_event_id, e.event_type, "

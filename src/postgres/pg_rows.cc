@@ -2,9 +2,12 @@
 
 #include "postgres/pg_rows.h"
 
+#include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "base/format_version.h"
 #include "record/record_codec.h"
 
 namespace acpstore::postgres {
@@ -26,18 +29,79 @@ Result<T> DecodeColumn(const PgResult& r, int row, int col, Decode decode,
   return out;
 }
 
+// How a table's rows are named: its key columns, after the record, and
+// the detail each goes to in a kDataLoss.
+struct RowKind {
+  const char* table;
+  const char* what;
+  std::array<const char*, 3> key_details;
+  int key_columns;
+};
+constexpr RowKind kSessionRows{"sessions", "session",
+                               {"tenantId", "sessionId", nullptr}, 2};
+constexpr RowKind kActionRows{"actions", "action",
+                              {"tenantId", "actionId", nullptr}, 2};
+constexpr RowKind kPauseRows{"pauses", "pause",
+                             {"tenantId", "sessionId", "pauseId"}, 3};
+
+// `decoded`, the failure of the record of `kind` at `row`, named by the
+// key columns from `key_col` on (pg_rows.h says what it becomes).
+Status Undecodable(const Status& decoded, const RowKind& kind,
+                   const PgResult& r, int row, int key_col) {
+  std::string where = std::string(kind.table) + " (";
+  for (int k = 0; k < kind.key_columns; ++k) {
+    if (k > 0) where += ", ";
+    where += r.Text(row, key_col + k);
+  }
+  where += ")";
+  // Written by a newer release: this build cannot read it, and must not
+  // call it damage (SPEC §3).
+  if (IsNewerFormat(decoded)) {
+    return WithPrefix(decoded, where + " was written by a newer acpstore: ");
+  }
+  Status out = Status::DataLoss("stored " + std::string(kind.what) + " in " +
+                                where + " is damaged: " +
+                                std::string(decoded.message()));
+  out.With("table", kind.table);
+  for (int k = 0; k < kind.key_columns; ++k) {
+    out.With(kind.key_details[static_cast<size_t>(k)],
+             r.Text(row, key_col + k));
+  }
+  return out;
+}
+
 }  // namespace
 
+Result<Session> DecodeSessionRecord(const PgResult& r, int row, int col) {
+  return DecodeColumn<Session>(
+      r, row, col,
+      [](std::string_view* in, Session* s) {
+        return record::DecodeSession(in, s);
+      },
+      "session");
+}
+
+Result<Action> DecodeActionRecord(const PgResult& r, int row, int col) {
+  return DecodeColumn<Action>(
+      r, row, col,
+      [](std::string_view* in, Action* a) { return record::DecodeAction(in, a); },
+      "action");
+}
+
+Result<Pause> DecodePauseRecord(const PgResult& r, int row, int col) {
+  return DecodeColumn<Pause>(
+      r, row, col,
+      [](std::string_view* in, Pause* p) { return record::DecodePause(in, p); },
+      "pause");
+}
+
 Result<SessionRow> ParseSessionRow(const PgResult& r, int row, int col) {
+  Result<Session> session = DecodeSessionRecord(r, row, col);
+  if (!session.ok()) {
+    return Undecodable(session.error(), kSessionRows, r, row, col + 6);
+  }
   SessionRow out;
-  ACPSTORE_ASSIGN_OR_RETURN(
-      out.session,
-      (DecodeColumn<Session>(
-          r, row, col,
-          [](std::string_view* in, Session* s) {
-            return record::DecodeSession(in, s);
-          },
-          "session")));
+  out.session = std::move(*session);
   out.incarnation = static_cast<uint64_t>(r.Int(row, col + 1));
   out.session.events.first_seq = static_cast<EventSeq>(r.Int(row, col + 2));
   out.session.events.last_seq = static_cast<EventSeq>(r.Int(row, col + 3));
@@ -47,17 +111,19 @@ Result<SessionRow> ParseSessionRow(const PgResult& r, int row, int col) {
 }
 
 Result<Action> ParseActionRow(const PgResult& r, int row, int col) {
-  return DecodeColumn<Action>(
-      r, row, col,
-      [](std::string_view* in, Action* a) { return record::DecodeAction(in, a); },
-      "action");
+  Result<Action> action = DecodeActionRecord(r, row, col);
+  if (!action.ok()) {
+    return Undecodable(action.error(), kActionRows, r, row, col + 1);
+  }
+  return action;
 }
 
 Result<Pause> ParsePauseRow(const PgResult& r, int row, int col) {
-  return DecodeColumn<Pause>(
-      r, row, col,
-      [](std::string_view* in, Pause* p) { return record::DecodePause(in, p); },
-      "pause");
+  Result<Pause> pause = DecodePauseRecord(r, row, col);
+  if (!pause.ok()) {
+    return Undecodable(pause.error(), kPauseRows, r, row, col + 1);
+  }
+  return pause;
 }
 
 Event ParseEventRow(const PgResult& r, int row, int col,

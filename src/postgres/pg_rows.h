@@ -24,26 +24,42 @@ struct SessionRow {
   uint64_t incarnation = 0;
 };
 
-// SELECT lists; each parser reads its columns starting at `col`.
+// SELECT lists; each parser reads its columns starting at `col`. Each
+// list ends with the row's key (its table's primary key), so that a record
+// that does not decode is named by its row, also in a listing.
 inline constexpr const char* kSessionColumns =
     "s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes";
-inline constexpr int kSessionColumnCount = 6;
+    "s.payload_bytes, s.tenant_id, s.session_id";
+inline constexpr int kSessionColumnCount = 8;
 inline constexpr const char* kEventColumns =
     "e.seq, e.client_event_id, e.event_type, e.occurred_at, e.ingested_at, "
     "e.backend_run_id, e.payload_ref, e.payload";
 inline constexpr int kEventColumnCount = 8;
-inline constexpr const char* kActionColumns = "a.record";
-inline constexpr const char* kPauseColumns = "p.record";
+inline constexpr const char* kActionColumns =
+    "a.record, a.tenant_id, a.action_id";
+inline constexpr const char* kPauseColumns =
+    "p.record, p.tenant_id, p.session_id, p.pause_id";
 
-// kCorruption when a stored record does not decode.
 // A PostgreSQL array literal of `items`: {"a","b"}, each quoted (for
 // `= ANY($1::text[])` parameters).
 std::string TextArray(const std::vector<std::string>& items);
 
+// A stored record that does not decode is damage (a hand edit, a bad
+// restore, a bug): kDataLoss, as a record failing its checksum is on the
+// file engine (SPEC §5, 500 `data_loss`: damaged bytes are never returned
+// as data), with the message "stored <what> in <table> (<key>, ...) is
+// damaged: <why>" and the details table and the key's fields (tenantId,
+// sessionId, actionId, pauseId). A record of a newer format version is
+// not damage (SPEC §3): the decoder's status (IsNewerFormat), prefixed
+// "<table> (<key>, ...) was written by a newer acpstore: ".
 Result<SessionRow> ParseSessionRow(const PgResult& r, int row, int col);
 Result<Action> ParseActionRow(const PgResult& r, int row, int col);
 Result<Pause> ParsePauseRow(const PgResult& r, int row, int col);
+// The record column alone, the decoder's status on failure as it is (for
+// verify, which names each row itself and reports damage as a finding).
+Result<Session> DecodeSessionRecord(const PgResult& r, int row, int col);
+Result<Action> DecodeActionRecord(const PgResult& r, int row, int col);
+Result<Pause> DecodePauseRecord(const PgResult& r, int row, int col);
 // The event's scope fields come from its session.
 Event ParseEventRow(const PgResult& r, int row, int col,
                     const Session& session);

@@ -31,21 +31,25 @@ constexpr int kMaxAttempts = 6;
 constexpr PgStatement kSessionNoLock{
     "ld_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2"};
 constexpr PgStatement kSessionKeyShare{
     "ld_session_ks",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2 FOR KEY SHARE"};
 constexpr PgStatement kSessionForUpdate{
     "ld_session_upd",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2 FOR UPDATE"};
 constexpr PgStatement kPausesOfSession{
     "ld_pauses",
-    "SELECT p.record FROM pauses p WHERE p.tenant_id = $1 AND "
+    "SELECT p.record, p.tenant_id, p.session_id, p.pause_id "
+    "FROM pauses p WHERE p.tenant_id = $1 AND "
     "p.session_id = $2 ORDER BY p.position"};
 constexpr PgStatement kEventsByClientId{
     "ld_client_events",
@@ -55,21 +59,25 @@ constexpr PgStatement kEventsByClientId{
     "e.client_event_id = ANY($3::text[])"};
 constexpr PgStatement kActionForUpdate{
     "ld_action",
-    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.action_id = $2 FOR UPDATE"};
 constexpr PgStatement kActionByKeyForUpdate{
     "ld_action_key",
-    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.session_id = $2 AND a.idempotency_key = $3 FOR UPDATE"};
 constexpr PgStatement kActionsOfSession{
     "ld_session_actions",
-    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.session_id = $2"};
 // The lease order (SPEC §2.3): (availableAt, createdAt, insertion order).
 // SKIP LOCKED: two servers leasing at once take different actions.
 constexpr PgStatement kLeaseCandidate{
     "ld_lease_candidate",
-    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND a.status = 0 "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.tenant_id = $1 AND a.status = 0 "
     "AND a.available_at <= $2 AND ($3::text IS NULL OR a.owner_key_id = $3) "
     "AND ($4::text IS NULL OR a.session_id = $4) "
     "AND ($5::smallint[] IS NULL OR a.type = ANY($5::smallint[])) "
@@ -77,27 +85,32 @@ constexpr PgStatement kLeaseCandidate{
     "FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kExpiredLeases{
     "ld_expired",
-    "SELECT a.record FROM actions a WHERE a.status = 1 AND "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.status = 1 AND "
     "a.leased_until <= $1 ORDER BY a.leased_until LIMIT 1000 "
     "FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kExpiredLeasesOfTenant{
     "ld_expired_tenant",
-    "SELECT a.record FROM actions a WHERE a.status = 1 AND "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.status = 1 AND "
     "a.leased_until <= $1 AND a.tenant_id = $2 ORDER BY a.leased_until "
     "LIMIT 1000 FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kSessionsEndedBy{
     "ld_ended",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.ended_at <= $1 "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.ended_at <= $1 "
     "ORDER BY s.ended_at LIMIT 500 FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kSessionsWithEventsEndedBy{
     "ld_ended_events",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.ended_at <= $1 AND "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.ended_at <= $1 AND "
     "s.retained > 0 ORDER BY s.ended_at LIMIT 500 FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kActionsFinishedBy{
     "ld_finished",
-    "SELECT a.record FROM actions a WHERE a.finished_at <= $1 "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.finished_at <= $1 "
     "ORDER BY a.finished_at LIMIT 1000 FOR UPDATE SKIP LOCKED"};
 
 Status ReadOnly() {

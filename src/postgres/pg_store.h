@@ -201,6 +201,10 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   engine::SubscriptionHub hub_;
   std::atomic<uint64_t> events_appended_{0};
   std::atomic<uint64_t> events_dropped_{0};
+  // Reads that met a stored record that does not decode (kDataLoss,
+  // pg_rows.h): the damage /readyz and /metrics report (SPEC §3), as the
+  // file engine counts records failing their checksum. This server's only.
+  std::atomic<uint64_t> data_loss_reads_{0};
   std::unique_ptr<PgListener> listener_;
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<engine::PeriodicThread> maintenance_;
@@ -219,6 +223,9 @@ Result<T> PgStore::WithConn(const std::function<Result<T>(PgConn&)>& body) {
     if (!r.ok() && r.status().code() == StatusCode::kUnavailable &&
         !lease->healthy() && attempt < pool_.size()) {
       continue;
+    }
+    if (!r.ok() && r.status().code() == StatusCode::kDataLoss) {
+      data_loss_reads_.fetch_add(1);
     }
     return r;
   }

@@ -22,18 +22,21 @@ namespace {
 constexpr PgStatement kGetSession{
     "rd_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 AND "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2"};
 constexpr PgStatement kGetPauses{
     "rd_pauses",
-    "SELECT p.record FROM pauses p WHERE p.tenant_id = $1 AND "
+    "SELECT p.record, p.tenant_id, p.session_id, p.pause_id "
+    "FROM pauses p WHERE p.tenant_id = $1 AND "
     "p.session_id = $2 ORDER BY p.position"};
 // The session with up to $4 events after $3 in one statement, so the
 // counters and the rows come from one snapshot.
 constexpr PgStatement kReadEvents{
     "rd_events",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, e.seq, e.client_event_id, e.event_type, e.occurred_at, "
+    "s.payload_bytes, s.tenant_id, s.session_id, e.seq, e.client_event_id, "
+    "e.event_type, e.occurred_at, "
     "e.ingested_at, e.backend_run_id, e.payload_ref, e.payload "
     "FROM sessions s LEFT JOIN LATERAL (SELECT * FROM events e "
     "WHERE e.tenant_id = s.tenant_id AND e.session_id = s.session_id "
@@ -43,7 +46,8 @@ constexpr PgStatement kReadEvents{
 constexpr PgStatement kListSessions{
     "rd_list_sessions",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes FROM sessions s WHERE s.tenant_id = $1 "
+    "s.payload_bytes, s.tenant_id, s.session_id "
+    "FROM sessions s WHERE s.tenant_id = $1 "
     "AND ($2::text IS NULL OR s.owner_key_id = $2) "
     "AND ($3::bigint IS NULL OR (s.updated_at, s.session_id) < ($3, $4::text)) "
     "AND ($5::bigint IS NULL OR s.updated_at > $5) "
@@ -51,11 +55,13 @@ constexpr PgStatement kListSessions{
     "ORDER BY s.updated_at DESC, s.session_id DESC LIMIT $7"};
 constexpr PgStatement kGetAction{
     "rd_action",
-    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 AND "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.action_id = $2"};
 constexpr PgStatement kListActions{
     "rd_list_actions",
-    "SELECT a.record FROM actions a WHERE a.tenant_id = $1 "
+    "SELECT a.record, a.tenant_id, a.action_id "
+    "FROM actions a WHERE a.tenant_id = $1 "
     "AND ($2::text IS NULL OR a.owner_key_id = $2) "
     "AND ($3::text IS NULL OR a.session_id = $3) "
     "AND ($4::bigint IS NULL OR (a.created_at, a.action_id) < ($4, $5::text)) "
@@ -315,6 +321,7 @@ StoreStats PgStore::Stats() {
   stats.events_appended = events_appended_.load();
   stats.events_dropped_retention = events_dropped_.load();
   stats.subscriptions = hub_.size();
+  stats.data_loss_reads = data_loss_reads_.load();
   stats.notifications_dropped = listener_->notify_dropped();
   // The file engine's fsync figures, as this engine's equivalent: commits
   // of transactions that carried appends, and the appends they carried.

@@ -199,9 +199,9 @@ Status DecodeAll(PgConn& conn, PgCheckReport* out) {
       "s.tenant_id, s.session_id", 2,
       [](const PgResult& r, int i, int col,
          const std::string& where) -> RowVerdict {
-        Result<SessionRow> row = ParseSessionRow(r, i, col + 4);
+        Result<Session> row = DecodeSessionRecord(r, i, col + 4);
         if (!row.ok()) return Undecodable("session", where, row.error());
-        const Session& s = row->session;
+        const Session& s = *row;
         ColumnCheck c(r, i);
         c.Text(0, "tenant_id", s.tenant_id);
         c.Text(1, "session_id", s.id);
@@ -220,7 +220,7 @@ Status DecodeAll(PgConn& conn, PgCheckReport* out) {
       "a.tenant_id, a.action_id", 2,
       [](const PgResult& r, int i, int col,
          const std::string& where) -> RowVerdict {
-        Result<Action> a = ParseActionRow(r, i, col + 9);
+        Result<Action> a = DecodeActionRecord(r, i, col + 9);
         if (!a.ok()) return Undecodable("action", where, a.error());
         ColumnCheck c(r, i);
         c.Text(0, "tenant_id", a->tenant_id);
@@ -247,7 +247,7 @@ Status DecodeAll(PgConn& conn, PgCheckReport* out) {
       "p.tenant_id, p.session_id, p.pause_id", 3,
       [](const PgResult& r, int i, int col,
          const std::string& where) -> RowVerdict {
-        Result<Pause> p = ParsePauseRow(r, i, col + 1);
+        Result<Pause> p = DecodePauseRecord(r, i, col + 1);
         if (!p.ok()) return Undecodable("pause", where, p.error());
         ColumnCheck c(r, i);
         c.Text(0, "tenant_id", p->tenant_id);

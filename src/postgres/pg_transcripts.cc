@@ -71,7 +71,8 @@ constexpr PgStatement kDropEntries{
 constexpr PgStatement kReadSession{
     "tr_read_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.folded_seq FROM sessions s WHERE s.tenant_id = $1 "
+    "s.payload_bytes, s.tenant_id, s.session_id, s.folded_seq "
+    "FROM sessions s WHERE s.tenant_id = $1 "
     "AND s.session_id = $2"};
 // A page's entry rows: indexes [$3, $4) of the kinds $5 changed after seq
 // $6, and whatever the tail changed ($7, laid over by the caller), at most

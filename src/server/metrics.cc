@@ -299,7 +299,8 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
          "Torn journal tails truncated during recovery.",
          s.torn_tail_truncations);
   Metric(&out, "acpstore_data_loss_reads_total", "counter",
-         "Reads that found a stored record failing its checksum.",
+         "Reads that found a stored record failing its checksum "
+         "(postgres: not decoding).",
          s.data_loss_reads);
   Metric(&out, "acpstore_notifications_dropped_total", "counter",
          "Live-event notifications to other servers dropped (postgres); "

@@ -33,7 +33,8 @@ void Readyz(Call& call) {
       w.Key("damage").BeginObject();
       w.Key("dataLossReads").Uint(damaged);
       w.Key("reason").String(
-          "stored records failed their checksum on read; run `acpstore verify`");
+          "stored records failed their checksum (or, on postgres, did not "
+          "decode) on read; run `acpstore verify`");
       w.EndObject();
     }
     if (!stats.snapshot_failing.empty()) {
