@@ -141,6 +141,10 @@ Result<SessionPage> PgStore::ListSessions(const Scope& scope,
         .Int(static_cast<int64_t>(query.limit) + 1);
     ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kListSessions, p));
     SessionPage page;
+    // A damaged row fails the page with data_loss naming it (SPEC §10
+    // "Damage"): left out, it would look deleted. The row past `limit`,
+    // read only to tell whether a next page exists, is not decoded: it
+    // fails the page that shows it, not this one.
     for (int i = 0; i < r.rows() && page.sessions.size() < query.limit; ++i) {
       ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, i, 0));
       page.sessions.push_back(std::move(row.session));
@@ -277,6 +281,7 @@ Result<ActionPage> PgStore::ListActions(const Scope& scope,
         .Int(static_cast<int64_t>(query.limit) + 1);
     ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kListActions, p));
     ActionPage page;
+    // As ListSessions: a damaged row fails the page that shows it.
     for (int i = 0; i < r.rows() && page.actions.size() < query.limit; ++i) {
       ACPSTORE_ASSIGN_OR_RETURN(Action a, ParseActionRow(r, i, 0));
       a.lease_token.clear();

@@ -9,7 +9,10 @@
 //     write that must read the damaged action (cancel): data_loss naming
 //     the row; its neighbours read fine; /readyz counts the reads;
 //   - a record of a newer format version is not damage (SPEC §3): still
-//     refused, but not as data_loss.
+//     refused, but not as data_loss;
+//   - listings: a page that holds a damaged row answers data_loss naming
+//     it rather than leaving it out (hiding it would be silent data loss);
+//     a page, or a filter, that does not hold it is served.
 //
 // Over HTTP against a real `acpstore serve --engine postgres`. Needs the
 // test PostgreSQL (ACPSTORE_TEST_POSTGRES_URL); without it every test
@@ -20,6 +23,7 @@
 #include <boost/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "../crash/serve_harness.h"
 #include "net/http_client.h"
@@ -83,6 +87,17 @@ class DamagedRowsTest : public PgServersTest {
                                                   : "";
   }
 
+  std::vector<std::string> Ids(const net::Response& r, const char* list,
+                               const char* id) {
+    std::vector<std::string> out;
+    json::value v = r.Json();
+    if (!v.is_object()) return out;
+    for (const json::value& item : v.at(list).as_array()) {
+      out.emplace_back(item.at(id).as_string());
+    }
+    return out;
+  }
+
   uint64_t DataLossReads() {
     net::Response r = Send("GET", "/readyz");
     EXPECT_EQ(r.status, 200) << r.body;  // damage does not fail readiness
@@ -143,6 +158,46 @@ TEST_F(DamagedRowsTest, AnUndecodableRowIsDataLossNamingItsTableAndKey) {
   // The reads that met damage, reported where the operator looks (the
   // cancel is a write, not counted).
   EXPECT_EQ(DataLossReads(), 4u);
+}
+
+// SPEC §10 "Damage": a listing never leaves a damaged row out (the
+// client would take it for gone), and never fails for a row it does not
+// show. As the file engine's event pages fail with data_loss when they
+// hold a damaged event, and are served after it.
+TEST_F(DamagedRowsTest, AListingThatHoldsADamagedRowAnswersDataLossNamingIt) {
+  for (const char* id : {"s-1", "s-2", "s-3"}) {
+    Created("/v1/sessions", std::string(R"({"id":")") + id + R"("})");
+  }
+  for (const char* id : {"a-1", "a-2", "a-3"}) {
+    Created("/v1/actions", std::string(R"({"actionId":")") + id +
+                               R"(","sessionId":"s-1","type":"prompt"})");
+  }
+  ASSERT_EQ(Send("POST", "/v1/actions/a-1/cancel", "{}").status, 200);
+  Damage("actions", "action_id = 'a-2'");
+
+  // Newest first: a-3, a-2, a-1.
+  ExpectDataLoss(Send("GET", "/v1/actions"), "actions (default, a-2)");
+  net::Response first = Send("GET", "/v1/actions?limit=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(Ids(first, "actions", "actionId"),
+            (std::vector<std::string>{"a-3"}));
+  const json::value next = first.Json().at("nextCursor");
+  ASSERT_TRUE(next.is_string()) << first.body;
+  ExpectDataLoss(Send("GET", "/v1/actions?limit=1&cursor=" +
+                                 std::string(next.as_string())),
+                 "actions (default, a-2)");
+  // A filter that leaves it out is served.
+  net::Response cancelled = Send("GET", "/v1/actions?status=cancelled");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(Ids(cancelled, "actions", "actionId"),
+            (std::vector<std::string>{"a-1"}));
+
+  // Sessions alike (newest updatedAt first: s-3, s-2, s-1).
+  Damage("sessions", "session_id = 's-2'");
+  ExpectDataLoss(Send("GET", "/v1/sessions"), "sessions (default, s-2)");
+  net::Response newest = Send("GET", "/v1/sessions?limit=1");
+  ASSERT_EQ(newest.status, 200) << newest.body;
+  EXPECT_EQ(Ids(newest, "sessions", "id"), (std::vector<std::string>{"s-3"}));
 }
 
 // SPEC §3: a newer release's record is not damage. The engine still cannot
