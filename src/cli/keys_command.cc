@@ -21,6 +21,7 @@
 #include "auth/key_store.h"
 #ifdef ACPSTORE_WITH_POSTGRES
 #include "postgres/pg_key_store.h"
+#include "postgres/pg_tools.h"
 #endif
 #include "base/time_format.h"
 #include "cli/command.h"
@@ -42,6 +43,14 @@ Result<std::unique_ptr<auth::KeyManager>> OpenKeys(const KeysFlags& f,
                                                    bool create) {
   if (!f.postgres_url.empty()) {
 #ifdef ACPSTORE_WITH_POSTGRES
+    // Opening creates (migrates) the schema. Only `create` may, as only it
+    // creates a data directory: `list` and `revoke` of a schema a typo
+    // named would create an empty one and answer as if it held no keys
+    // (found by a probe).
+    if (!create) {
+      ACPSTORE_RETURN_IF_ERROR(
+          postgres::MustHoldSchema(f.postgres_url, f.postgres_schema));
+    }
     postgres::PgKeyStoreOptions options;
     options.reload_interval_ms = 0;  // one-shot: no reload thread
     ACPSTORE_ASSIGN_OR_RETURN(

@@ -19,7 +19,9 @@
 //   it; verify and inspect refuse a schema, and verify a record, of a
 //   newer version than this build (SPEC §3), reporting no damage;
 // - every command refuses a --postgres-schema name too long for the
-//   notification channel, before connecting.
+//   notification channel, before connecting;
+// - `keys list` and `keys revoke` refuse a schema that does not exist,
+//   creating nothing; `keys create` creates it.
 //
 // Each test uses its own schema (pg_test_env.h), dropped at the end;
 // without ACPSTORE_TEST_POSTGRES_URL every test fails.
@@ -541,6 +543,44 @@ TEST_F(AegisPostgresTest, ASchemaOrRecordOfANewerVersionIsRefusedNotDamage) {
     EXPECT_EQ(run.out.find("OK"), std::string::npos) << command << ": " << run.out;
     EXPECT_EQ(run.out.find("damaged"), std::string::npos) << command << ": " << run.out;
   }
+}
+
+// `keys list` and `keys revoke` only read or change keys that exist: on a
+// schema that does not exist (a typo) they refuse as export-aegis does and
+// create nothing (list created the schema and printed an empty table:
+// found by a probe). `keys create` may create it, as it creates a missing
+// data directory: the first keys can be made before any server ran.
+TEST_F(AegisPostgresTest, KeysListAndRevokeRefuseASchemaThatDoesNotExist) {
+  const std::vector<std::string> pg = {"--postgres-url", url_,
+                                       "--postgres-schema", schema_};
+  auto with_pg = [&](std::vector<std::string> args) {
+    args.insert(args.end(), pg.begin(), pg.end());
+    return Cli(args);
+  };
+  const std::string exists =
+      "SELECT count(*) FROM pg_namespace WHERE nspname = '" + schema_ + "'";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"keys", "list"},
+                                             {"keys", "list", "--json"},
+                                             {"keys", "revoke", "key_a"}}) {
+    proc::RunResult run = with_pg(args);
+    EXPECT_EQ(run.exit_code, 1) << args[1] << ": " << run.err << run.out;
+    EXPECT_NE(run.err.find("no acpstore schema \"" + schema_ + "\""),
+              std::string::npos)
+        << args[1] << ": " << run.err;
+    EXPECT_EQ(run.out, "") << args[1];
+    EXPECT_EQ(Sql(exists), "0") << args[1];
+  }
+
+  proc::RunResult created = with_pg(
+      {"keys", "create", "--tenant", "acme", "--role", "writer", "--id", "key_a"});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(Sql(exists), "1");
+  proc::RunResult listed = with_pg({"keys", "list"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("key_a"), std::string::npos) << listed.out;
+  proc::RunResult revoked = with_pg({"keys", "revoke", "key_a"});
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
 }
 
 // The notification channel is "<schema>.events", and PostgreSQL keeps 63
