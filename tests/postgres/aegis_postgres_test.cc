@@ -120,6 +120,18 @@ class AegisPostgresTest : public ::testing::Test {
     return out;
   }
 
+  // Imports the sample into schema_ with the golden options and closes
+  // the store again: what the checks of a schema's rows start from (they
+  // then change rows by SQL and run the binary). Call it under
+  // ASSERT_NO_FATAL_FAILURE.
+  void ImportSample() {
+    MigrationStore pg = OpenPg(schema_);
+    ASSERT_TRUE(pg);
+    ImportRun run =
+        RunImport(TestData("aegis_v1.pretty.json"), pg.target(), GoldenOptions());
+    ASSERT_TRUE(run.report.ok()) << run.report.error();
+  }
+
   proc::RunResult Cli(std::vector<std::string> args) {
     args.insert(args.begin(), ACPSTORE_BIN);
     return proc::RunProcess(args);
@@ -351,13 +363,7 @@ TEST_F(AegisPostgresTest, TheCommandsTakePostgresUrlWithTheSameExitCodes) {
 }
 
 TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
-  {
-    MigrationStore pg = OpenPg(schema_);
-    ASSERT_TRUE(pg);
-    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), pg.target(),
-                          GoldenOptions())
-                    .report.ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ImportSample());
   Result<postgres::PgCheckReport> healthy =
       postgres::CheckPostgres(url_, schema_, /*decode_records=*/true);
   ASSERT_TRUE(healthy.ok()) << healthy.error();
@@ -445,13 +451,7 @@ TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
 }
 
 TEST_F(AegisPostgresTest, VerifyNamesEveryColumnThatDisagreesWithItsRecord) {
-  {
-    MigrationStore pg = OpenPg(schema_);
-    ASSERT_TRUE(pg);
-    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), pg.target(),
-                          GoldenOptions())
-                    .report.ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ImportSample());
   const std::string q = "\"" + schema_ + "\".";
   // The engine acts on these columns, never on the record: retention
   // deletes by ended_at and finished_at, leasing picks by type and
@@ -489,13 +489,7 @@ TEST_F(AegisPostgresTest, VerifyNamesEveryColumnThatDisagreesWithItsRecord) {
 }
 
 TEST_F(AegisPostgresTest, ASchemaOrRecordOfANewerVersionIsRefusedNotDamage) {
-  {
-    MigrationStore pg = OpenPg(schema_);
-    ASSERT_TRUE(pg);
-    ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), pg.target(),
-                          GoldenOptions())
-                    .report.ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ImportSample());
   const std::string q = "\"" + schema_ + "\".";
   const std::vector<std::string> pg = {"--postgres-url", url_,
                                        "--postgres-schema", schema_};
