@@ -2,7 +2,9 @@
 // with --postgres-url a postgres-engine schema, back as an Aegis state
 // file, to roll a migration back (SPEC §8). The file is
 // written under a temporary name and renamed into place (0600); an
-// existing FILE is replaced. Exit 0 on success, 1 on failure.
+// existing FILE is replaced. A data directory is only read
+// (engine::OpenFileReadOnly): nothing in it changes, and a read-only copy
+// exports too. Exit 0 on success, 1 on failure.
 //
 // Thread-safety: main thread only.
 
@@ -16,9 +18,7 @@
 #include "cli/command.h"
 #include "cli/store_location.h"
 #include "cli/tool_output.h"
-#include "engine/file_recovery.h"
 #include "engine/migration_target.h"
-#include "io/file_system.h"
 #ifdef ACPSTORE_WITH_POSTGRES
 #include "postgres/pg_tools.h"
 #endif
@@ -31,8 +31,13 @@ struct ExportFlags : StoreLocation {
 };
 
 int RunExport(const ExportFlags& f) {
-  StoreOptions so;
+  // Postgres: the store (its connection) behind the target; file: the
+  // target alone, which owns what it read.
+  engine::MigrationStore store;
+  std::unique_ptr<engine::MigrationTarget> read_only;
+  engine::MigrationTarget* target = nullptr;
   if (!f.postgres_url.empty()) {
+    StoreOptions so;
     so.engine = Engine::kPostgres;
     so.postgres_url = f.postgres_url;
     so.postgres_schema = f.postgres_schema;
@@ -46,31 +51,35 @@ int RunExport(const ExportFlags& f) {
       return kExitFailure;
     }
 #endif
-  } else {
-    so.engine = Engine::kFile;
-    so.data_dir = f.data_dir;
-    // Opening would create an empty store where there is none, and the
-    // export would replace FILE with an empty state (a typo in the
-    // rollback command wiped the Aegis file: found by a probe).
-    Status held = engine::MustHoldStore(io::PosixFileSystem(),
-                                        engine::FileLayout(f.data_dir));
-    if (!held.ok()) {
-      PrintError(std::string(held.message()));
+    so.maintenance_interval_ms = 0;  // export what is there, drop nothing
+    so.retention = RetentionOptions{0, 0, 0, 0, 0};
+    Result<engine::MigrationStore> opened = engine::OpenForMigration(so);
+    if (!opened) {
+      PrintError(std::string(opened.error().message()));
       return kExitFailure;
     }
-  }
-  so.maintenance_interval_ms = 0;  // export what is there, drop nothing
-  so.retention = RetentionOptions{0, 0, 0, 0, 0};
-  Result<engine::MigrationStore> store = engine::OpenForMigration(so);
-  if (!store) {
-    PrintError(std::string(store.error().message()));
-    return kExitFailure;
+    store = std::move(*opened);
+    target = store.target();
+  } else {
+    // Read-only: an open for writing cut a torn journal tail (the export
+    // changed the store it was rolling back from) and failed on a
+    // read-only copy of a data directory (found by a probe). Like every
+    // offline tool it refuses a directory with no store rather than
+    // creating one, so a typo cannot replace FILE with an empty state.
+    Result<std::unique_ptr<engine::MigrationTarget>> opened =
+        engine::OpenFileReadOnly(f.data_dir);
+    if (!opened) {
+      PrintError(std::string(opened.error().message()));
+      return kExitFailure;
+    }
+    read_only = std::move(*opened);
+    target = read_only.get();
   }
   Result<aegis::ExportReport> report = [&] {
     ProgressLine progress("export-aegis");
     aegis::ExportOptions options;
     options.progress = progress.Callback();
-    return aegis::ExportAegis(store->target(), f.file, options);
+    return aegis::ExportAegis(target, f.file, options);
   }();
   if (!report) {
     PrintError(std::string(report.error().message()));

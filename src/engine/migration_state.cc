@@ -4,7 +4,8 @@
 // made durable like any decided request, one journal record per batch in
 // the file engine), reads through the Store API or, for the whole record
 // set, a decider that writes nothing. Also CheckMigrationBatch
-// (migration_batch.h) and OpenForMigration.
+// (migration_batch.h), OpenForMigration, and OpenFileReadOnly: a file-engine
+// data directory recovered as `inspect` recovers it, for export-aegis.
 //
 // Thread-safety: see migration_target.h.
 
@@ -17,13 +18,18 @@
 #include <utility>
 #include <variant>
 
+#include "engine/file_event_reader.h"
+#include "engine/file_recovery.h"
 #include "engine/file_store.h"
 #include "engine/import_target.h"
 #include "engine/keys.h"
 #include "engine/memory_store.h"
 #include "engine/migration_batch.h"
 #include "engine/migration_target.h"
+#include "engine/payload_cache.h"
+#include "engine/queries.h"
 #include "engine/state.h"
+#include "record/validate.h"
 
 namespace acpstore {
 
@@ -98,6 +104,26 @@ Scope AdminOf(const std::string& tenant_id) {
   return Scope{tenant_id, "", Scope::Access::kTenantWrite};
 }
 
+// Every record of `st` but its events, as ReadRecords returns them.
+StoredRecords CollectRecords(const StoreState& st) {
+  StoredRecords out;
+  st.ForEachSession([&](const SessionEntry& e) {
+    out.sessions.push_back({StoreState::View(e), e.pauses.records()});
+  });
+  std::vector<const ActionEntry*> actions;
+  st.ForEachAction([&](const ActionEntry& a) { actions.push_back(&a); });
+  std::sort(actions.begin(), actions.end(), [](const auto* a, const auto* b) {
+    return a->insertion < b->insertion;
+  });
+  for (const ActionEntry* a : actions) out.actions.push_back(a->action);
+  std::sort(out.sessions.begin(), out.sessions.end(),
+            [](const auto& a, const auto& b) {
+              return std::tie(a.session.tenant_id, a.session.id) <
+                     std::tie(b.session.tenant_id, b.session.id);
+            });
+  return out;
+}
+
 // `store` and `import` are the same engine object, seen through its two
 // interfaces (the opener knows its concrete type: no cast).
 class StateMigrationTarget final : public MigrationTarget {
@@ -143,25 +169,11 @@ class StateMigrationTarget final : public MigrationTarget {
     std::promise<Status> done;
     import_->CommitImport(
         [&out](const StoreState& st) -> Result<record::Mutation> {
-          st.ForEachSession([&](const SessionEntry& e) {
-            out.sessions.push_back({StoreState::View(e), e.pauses.records()});
-          });
-          std::vector<const ActionEntry*> actions;
-          st.ForEachAction([&](const ActionEntry& a) { actions.push_back(&a); });
-          std::sort(actions.begin(), actions.end(),
-                    [](const auto* a, const auto* b) {
-                      return a->insertion < b->insertion;
-                    });
-          for (const ActionEntry* a : actions) out.actions.push_back(a->action);
+          out = CollectRecords(st);
           return record::Mutation();
         },
         [&done](Status s) { done.set_value(std::move(s)); });
     ACPSTORE_RETURN_IF_ERROR(done.get_future().get());
-    std::sort(out.sessions.begin(), out.sessions.end(),
-              [](const auto& a, const auto& b) {
-                return std::tie(a.session.tenant_id, a.session.id) <
-                       std::tie(b.session.tenant_id, b.session.id);
-              });
     return out;
   }
 
@@ -180,6 +192,120 @@ class StateMigrationTarget final : public MigrationTarget {
   Store* const store_;
   ImportTarget* const import_;
   const std::string where_;
+};
+
+// A file-engine data directory read, never written: the state recovered
+// from its files as `inspect` recovers it (RecoverState reads only, so a
+// torn tail stays where it is; FileStore::Open would cut it), under a
+// shared lock that keeps a server out without writing the lock file. An
+// export must leave the store exactly as it was, and work on a read-only
+// copy of a data directory (both found by a probe).
+class ReadOnlyFileTarget final : public MigrationTarget {
+ public:
+  static Result<std::unique_ptr<MigrationTarget>> Open(
+      const std::string& data_dir, io::FileSystem& fs) {
+    FileLayout layout(data_dir);
+    // The export writes no transcript: none is folded or kept in memory.
+    layout.transcripts.max_bytes = 0;
+    ACPSTORE_RETURN_IF_ERROR(MustHoldStore(fs, layout));
+    std::unique_ptr<io::FileLock> lock;
+    Result<std::unique_ptr<io::FileLock>> held =
+        fs.LockShared(layout.lock_path);
+    if (held.ok()) {
+      lock = std::move(*held);
+    } else if (held.error().code() == StatusCode::kUnavailable) {
+      return Status::Unavailable("data directory " + data_dir +
+                                 " is in use by another process (lock file " +
+                                 layout.lock_path + ")")
+          .With("path", layout.lock_path);
+    } else if (!io::IsNotFoundError(held.error())) {
+      return held.error();
+    }
+    // No lock file: no process holds the directory (every holder creates
+    // it first), and creating one would write to the store. Read without.
+    ACPSTORE_ASSIGN_OR_RETURN(bool repair_pending,
+                              fs.Exists(RepairIntentPath(layout)));
+    if (repair_pending) {
+      // Its directories are not the ones an open would use; finishing the
+      // swap is a write, so it is left to a tool that may write.
+      return Status::Unavailable(
+                 "data directory " + data_dir +
+                 " has a repair that stopped before it swapped its "
+                 "directories in (" +
+                 RepairIntentPath(layout) +
+                 "); `acpstore compact --repair` (or the next start) "
+                 "finishes it; export again after that")
+          .With("path", RepairIntentPath(layout));
+    }
+    std::unique_ptr<ReadOnlyFileTarget> target(
+        new ReadOnlyFileTarget(fs, std::move(layout), std::move(lock)));
+    ACPSTORE_ASSIGN_OR_RETURN(
+        target->recovered_,
+        RecoverState(fs, target->layout_, &target->reader_));
+    return std::unique_ptr<MigrationTarget>(std::move(target));
+  }
+
+  std::string Describe() const override {
+    return "the data directory " + layout_.data_dir + " (read-only)";
+  }
+
+  Result<Held> CountHeld() override {
+    return Held{state().session_count(), state().action_count()};
+  }
+
+  Result<std::vector<bool>> Exist(const std::vector<RecordId>& ids) override {
+    std::vector<bool> out;
+    out.reserve(ids.size());
+    for (const RecordId& r : ids) {
+      out.push_back(
+          r.kind == RecordId::Kind::kSession
+              ? QueryGetSession(state(), AdminOf(r.tenant_id), r.id).ok()
+              : QueryGetAction(state(), AdminOf(r.tenant_id), r.id).ok());
+    }
+    return out;
+  }
+
+  // A tool that writes opens the store with OpenForMigration.
+  void CommitBatch(record::Mutation, StatusCompletion done) override {
+    if (done) done(Status::Internal(Describe() + " is open for reading only"));
+  }
+
+  Result<StoredRecords> ReadRecords() override {
+    return CollectRecords(state());
+  }
+
+  Result<std::vector<Event>> ReadEvents(std::string_view tenant_id,
+                                        std::string_view session_id,
+                                        EventSeq after,
+                                        uint32_t limit) override {
+    ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
+    ACPSTORE_ASSIGN_OR_RETURN(
+        EventPage page,
+        QueryListEvents(state(), AdminOf(std::string(tenant_id)), session_id,
+                        after, limit));
+    return std::move(page.events);
+  }
+
+ private:
+  // Events are read through a small cache: an export reads each once.
+  static constexpr size_t kCacheBytes = 16 << 20;
+
+  ReadOnlyFileTarget(io::FileSystem& fs, FileLayout layout,
+                     std::unique_ptr<io::FileLock> lock)
+      : layout_(std::move(layout)),
+        lock_(std::move(lock)),
+        cache_(kCacheBytes),
+        reader_(fs, layout_.journal_dir, &cache_) {}
+
+  const StoreState& state() const { return *recovered_.state; }
+
+  // Declared in the order they depend on one another: the recovered
+  // state reads through reader_, which caches in cache_.
+  const FileLayout layout_;
+  const std::unique_ptr<io::FileLock> lock_;  // may be null: no LOCK file
+  PayloadCache cache_;
+  FileEventReader reader_;
+  RecoveredState recovered_;
 };
 
 template <typename E>
@@ -209,6 +335,12 @@ Result<MigrationStore> OpenForMigration(const StoreOptions& options) {
 #endif
   }
   return Status::InvalidArgument("unknown engine");
+}
+
+Result<std::unique_ptr<MigrationTarget>> OpenFileReadOnly(
+    const std::string& data_dir, io::FileSystem* fs) {
+  return ReadOnlyFileTarget::Open(data_dir,
+                                  fs != nullptr ? *fs : io::PosixFileSystem());
 }
 
 }  // namespace engine

@@ -42,6 +42,7 @@
 #include "acpstore/records.h"
 #include "acpstore/result.h"
 #include "acpstore/store.h"
+#include "io/file_system.h"
 #include "record/mutation.h"
 
 namespace acpstore::engine {
@@ -133,6 +134,17 @@ class MigrationStore {
 // Opens the engine options.engine names, as OpenStore does (same
 // failures), with its MigrationTarget.
 Result<MigrationStore> OpenForMigration(const StoreOptions& options);
+
+// A file-engine data directory opened only to be read, for export-aegis:
+// nothing in it is created or written (a torn journal tail stays, the lock
+// is taken shared and read-only, no LOCK file is created where there is
+// none), so it works on a read-only copy. Refused as an open refuses: a
+// directory with no store (MustHoldStore), one a server holds
+// (kUnavailable), a state that does not recover; and, unlike an open, one
+// with an interrupted repair to finish (kUnavailable: finishing it writes).
+// CommitBatch fails (kInternal). `fs` null: the POSIX file system.
+Result<std::unique_ptr<MigrationTarget>> OpenFileReadOnly(
+    const std::string& data_dir, io::FileSystem* fs = nullptr);
 
 }  // namespace acpstore::engine
 

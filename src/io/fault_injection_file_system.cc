@@ -260,6 +260,11 @@ Result<std::unique_ptr<FileLock>> FaultInjectionFileSystem::Lock(
   return base_.Lock(path);
 }
 
+Result<std::unique_ptr<FileLock>> FaultInjectionFileSystem::LockShared(
+    const std::string& path) {
+  return base_.LockShared(path);
+}
+
 Status FaultInjectionFileSystem::SimulateCrash() {
   base::MutexLock lock(&mu_);
   // 1. Unsynced bytes are lost.

@@ -99,6 +99,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   Result<bool> Exists(const std::string& path) override;
   Status Truncate(const std::string& path, uint64_t size) override;
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockShared(
+      const std::string& path) override;
 
   // Drops everything not yet durable (see the file comment). Faults stay.
   Status SimulateCrash();

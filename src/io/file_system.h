@@ -66,7 +66,8 @@ class RandomAccessFile {
   virtual const std::string& path() const = 0;
 };
 
-// An advisory exclusive lock, released when the object is destroyed.
+// An advisory lock (exclusive, or shared: FileSystem::LockShared), released
+// when the object is destroyed.
 class FileLock {
  public:
   virtual ~FileLock() = default;
@@ -110,6 +111,14 @@ class FileSystem {
   // without waiting. If another holder has it, fails at once with
   // kUnavailable naming the path and, when known, the holder's pid.
   virtual Result<std::unique_ptr<FileLock>> Lock(const std::string& path) = 0;
+  // Takes a shared advisory lock on the existing file `path` without
+  // waiting, opening it read-only: nothing is created or written, so it
+  // works on a read-only copy. Shared holders exclude an exclusive Lock and
+  // one another's never; while an exclusive holder has it, fails at once
+  // with kUnavailable as Lock does. A missing file fails (ENOENT,
+  // IsNotFoundError).
+  virtual Result<std::unique_ptr<FileLock>> LockShared(
+      const std::string& path) = 0;
 };
 
 // The process-wide POSIX file system. Stateless; lives forever.

@@ -164,6 +164,23 @@ std::string ReadSmall(int fd) {
   return s;
 }
 
+// flock(`how` | LOCK_NB) on `fd`; on failure closes it. flock, not fcntl:
+// flock locks belong to the open file description, so a second Lock() in
+// the same process fails too, as it must.
+Status Flock(int fd, int how, const std::string& path) {
+  if (::flock(fd, how | LOCK_NB) == 0) return Status::OK();
+  const int err = errno;
+  std::string holder = err == EWOULDBLOCK ? ReadSmall(fd) : "";
+  ::close(fd);
+  if (err != EWOULDBLOCK) return PosixError("flock", path, err);
+  std::string msg = "another process holds the lock " + path;
+  // The pid the last exclusive holder wrote: a shared holder (LockShared)
+  // writes none, so it may not be the process that holds it now.
+  if (!holder.empty()) msg += " (the lock file names pid " + holder + ")";
+  msg += "; only one acpstore process may use a data directory";
+  return Status::Unavailable(msg).With("path", path);
+}
+
 class PosixFileSystemImpl final : public FileSystem {
  public:
   Status CreateDir(const std::string& path) override {
@@ -263,23 +280,23 @@ class PosixFileSystemImpl final : public FileSystem {
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError("open", path, errno);
-    // flock, not fcntl: flock locks belong to the open file description, so
-    // a second Lock() in the same process fails too, as it must.
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
-      std::string holder = err == EWOULDBLOCK ? ReadSmall(fd) : "";
-      ::close(fd);
-      if (err != EWOULDBLOCK) return PosixError("flock", path, err);
-      std::string msg = "another process holds the lock " + path;
-      if (!holder.empty()) msg += " (pid " + holder + ")";
-      msg += "; only one acpstore process may use a data directory";
-      return Status::Unavailable(msg).With("path", path);
-    }
-    // Best effort: the pid only improves the message above.
+    ACPSTORE_RETURN_IF_ERROR(Flock(fd, LOCK_EX, path));
+    // Best effort: the pid only improves the message of Flock.
     const std::string pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd, 0) == 0) {
       [[maybe_unused]] ssize_t n = ::pwrite(fd, pid.data(), pid.size(), 0);
     }
+    return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd));
+  }
+
+  Result<std::unique_ptr<FileLock>> LockShared(
+      const std::string& path) override {
+    // Read-only and no O_CREAT: a shared holder changes nothing on disk
+    // (flock needs no write access), not even the pid the exclusive
+    // holder writes.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open", path, errno);
+    ACPSTORE_RETURN_IF_ERROR(Flock(fd, LOCK_SH, path));
     return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd));
   }
 

@@ -149,6 +149,44 @@ TEST_F(PosixFileSystemTest, SecondLockFailsAtOnceNamingTheHolder) {
       << second.error();
 }
 
+// A shared lock (export-aegis reading a data directory) changes nothing on
+// disk, excludes an exclusive holder and is excluded by one, and does not
+// create a missing lock file.
+TEST_F(PosixFileSystemTest, SharedLockWritesNothingAndExcludesAnExclusiveOne) {
+  const std::string lock_path = dir_.Join("LOCK");
+  EXPECT_TRUE(IsNotFoundError(fs_.LockShared(lock_path).status()));
+  EXPECT_FALSE(*fs_.Exists(lock_path));
+  {
+    auto exclusive = fs_.Lock(lock_path);
+    ASSERT_TRUE(exclusive.ok()) << exclusive.status();
+    auto refused = fs_.LockShared(lock_path);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), StatusCode::kUnavailable);
+  }
+  ASSERT_TRUE(WriteFileAtomically(fs_, lock_path, "12345\n").ok());
+  {
+    auto shared = fs_.LockShared(lock_path);
+    ASSERT_TRUE(shared.ok()) << shared.status();
+    auto another = fs_.LockShared(lock_path);
+    EXPECT_TRUE(another.ok()) << another.status();
+    auto exclusive = fs_.Lock(lock_path);
+    ASSERT_FALSE(exclusive.ok());
+    EXPECT_EQ(exclusive.error().code(), StatusCode::kUnavailable);
+    // The pid in the file is not the shared holder's; the message says
+    // only what the file says.
+    EXPECT_NE(exclusive.error().message().find("the lock file names pid "
+                                               "12345"),
+              std::string::npos)
+        << exclusive.error();
+  }
+  EXPECT_EQ(*ReadFileToString(fs_, lock_path), "12345\n");
+  // A read-only copy (root could write it anyway: then the content check
+  // above is what shows nothing was written).
+  ASSERT_EQ(::chmod(lock_path.c_str(), 0400), 0);
+  EXPECT_TRUE(fs_.LockShared(lock_path).ok());
+  EXPECT_EQ(*ReadFileToString(fs_, lock_path), "12345\n");
+}
+
 TEST_F(PosixFileSystemTest, LockIsReleasedWhenItsHolderIsDestroyed) {
   const std::string lock_path = dir_.Join("LOCK");
   {

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -260,6 +261,89 @@ TEST_F(AegisCliTest, DataDirectoryWithDataNeedsMergeAndCollisionsAreListed) {
   EXPECT_NE(clash.out.find("  action act-clean (tenant default)\n"),
             std::string::npos);
   EXPECT_EQ(InspectJson(Dir("m"))["sessions"].as_int64(), 4);
+}
+
+// Every entry under `dir` with its bytes, size, mode and mtime: what an
+// export must leave exactly as it was.
+std::map<std::string, std::string> Stat(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    const std::string path = e.path().string();
+    std::string& v = out[path];
+    v = std::to_string(static_cast<unsigned>(e.status().permissions())) + " " +
+        std::to_string(e.last_write_time().time_since_epoch().count());
+    if (e.is_regular_file()) {
+      v += " " + std::to_string(e.file_size()) + " " + ReadText(path);
+    }
+  }
+  return out;
+}
+
+// export-aegis only reads a data directory: it opened it for writing,
+// which cut a torn journal tail (the rollback changed the store it rolled
+// back from) and failed on a read-only copy (found by a probe). As root
+// the permissions do not stop a write, so the test compares every byte,
+// size and mtime before and after; the torn tail must still be there.
+TEST_F(AegisCliTest, ExportReadsADataDirectoryWithoutChangingIt) {
+  namespace fs = std::filesystem;
+  std::ofstream(Dir("clean.json")) << kClean;
+  ASSERT_EQ(Import(Dir("clean.json"), Dir("ro")).exit_code, 0);
+  std::vector<fs::path> segments;
+  for (const auto& e : fs::directory_iterator(Dir("ro") + "/journal")) {
+    if (e.path().extension() == ".log") segments.push_back(e.path());
+  }
+  ASSERT_FALSE(segments.empty());
+  const fs::path newest = *std::max_element(segments.begin(), segments.end());
+  const uintmax_t valid = fs::file_size(newest);
+  {
+    std::ofstream(newest, std::ios::app | std::ios::binary)
+        << std::string(37, '\x5a');  // a write cut short by a crash
+  }
+  ASSERT_TRUE(fs::exists(Dir("ro") + "/LOCK"));
+  // chmod -R a-w, and back.
+  std::map<fs::path, fs::perms> modes{
+      {Dir("ro"), fs::status(Dir("ro")).permissions()}};
+  for (const auto& e : fs::recursive_directory_iterator(Dir("ro"))) {
+    modes[e.path()] = e.status().permissions();
+  }
+  const auto make_read_only = [&](bool read_only) {
+    for (const auto& [path, mode] : modes) {
+      fs::permissions(path, read_only ? mode & ~(fs::perms::owner_write |
+                                                 fs::perms::group_write |
+                                                 fs::perms::others_write)
+                                      : mode);
+    }
+  };
+  make_read_only(true);
+  const auto before = Stat(Dir("ro"));
+
+  proc::RunResult e =
+      Run({"export-aegis", Dir("ro.json"), "--data-dir", Dir("ro")});
+  EXPECT_EQ(e.exit_code, 0) << e.out << e.err;
+  EXPECT_NE(e.out.find("1 session, 1 event, 1 action, 0 pauses"),
+            std::string::npos)
+      << e.out;
+  EXPECT_EQ(Stat(Dir("ro")), before);
+  EXPECT_EQ(fs::file_size(newest), valid + 37);
+
+  // With no lock file (a copy made without it) none is created.
+  make_read_only(false);
+  modes.erase(Dir("ro") + "/LOCK");
+  fs::remove(Dir("ro") + "/LOCK");
+  make_read_only(true);
+  const auto unlocked = Stat(Dir("ro"));
+  proc::RunResult again =
+      Run({"export-aegis", Dir("ro2.json"), "--data-dir", Dir("ro")});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(Stat(Dir("ro")), unlocked);
+  EXPECT_FALSE(fs::exists(Dir("ro") + "/LOCK"));
+  EXPECT_EQ(ReadText(Dir("ro2.json")), ReadText(Dir("ro.json")));
+  make_read_only(false);  // for the temp dir's removal
+
+  // The export is the store's: imported again, it is the same records.
+  ASSERT_EQ(Import(Dir("ro.json"), Dir("back")).exit_code, 0);
+  EXPECT_EQ(InspectJson(Dir("back"))["eventsRetained"].as_int64(), 1);
 }
 
 TEST_F(AegisCliTest, InspectAndVerifyPrintJsonOnRequest) {

@@ -82,11 +82,18 @@ class ToolsTest : public ::testing::Test {
 
 TEST_F(ToolsTest, ToolsRefuseADirectoryAServerHolds) {
   auto server = StartServer();
-  for (const char* tool : {"inspect", "verify", "compact"}) {
-    proc::RunResult r = Tool({tool});
-    EXPECT_EQ(r.exit_code, 1) << tool;
-    EXPECT_NE(r.err.find("in use"), std::string::npos) << tool << ": " << r.err;
+  const std::string aegis = tmp_.Join("acp-local-storage.json");
+  // export-aegis reads under a shared lock (it writes nothing), which the
+  // server's exclusive one excludes all the same.
+  for (std::vector<std::string> tool :
+       {std::vector<std::string>{"inspect"}, {"verify"}, {"compact"},
+        {"export-aegis", aegis}}) {
+    proc::RunResult r = Tool(tool);
+    EXPECT_EQ(r.exit_code, 1) << tool[0];
+    EXPECT_NE(r.err.find("in use"), std::string::npos)
+        << tool[0] << ": " << r.err;
   }
+  EXPECT_FALSE(std::filesystem::exists(aegis));
   Stop(*server);
 }
 
