@@ -189,11 +189,26 @@ Result<MappedEvent> ImportChecker::CheckEvent(
       plan->kept = 0;
       plan->filled = 0;  // the fills before the gap go with its run
       plan->gaps_filled = 0;
+      // So do the repairs of the events before it: they were reported as
+      // found, but not one of them is imported (found by a probe: the
+      // summary still counted them).
+      for (const auto& [kind, n] : plan->kept_repairs) {
+        dropped_repairs_[kind] += n;
+      }
+      dropped_repaired_ += plan->kept_repaired;
+      plan->kept_repairs.clear();
+      plan->kept_repaired = 0;
     }
   }
   if (plan->kept == 0) plan->first_kept = e.seq;
   plan->last_seen = e.seq;
   ++plan->kept;
+  // As the importer counts them: the record's own repairs, and the move
+  // into its session's scope (found_). The fill before it is counted by
+  // gaps_filled.
+  if (!repairs->empty()) ++plan->kept_repaired;
+  for (const Repair& rep : *repairs) ++plan->kept_repairs[rep.kind];
+  if (moved) ++plan->kept_repairs[RepairKind::kRescoped];
   return m;
 }
 

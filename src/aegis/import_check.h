@@ -24,6 +24,7 @@
 #define ACPSTORE_AEGIS_IMPORT_CHECK_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,12 @@ struct SessionPlan {
   uint64_t kept = 0;               // events in the stream, fills included
   uint64_t filled = 0;             // of those, fills for seqs the file lacks
   uint64_t gaps_filled = 0;        // the gaps those fill (one repair each)
+  // The repairs of the kept events (by kind; those of ImportChecker's
+  // repairs as the importer counts them) and how many kept events had
+  // one: a gap too wide to fill drops the events before it, and their
+  // repairs with them.
+  std::map<RepairKind, uint64_t> kept_repairs;
+  uint64_t kept_repaired = 0;
   TimestampMs created_at = 0;
   SessionStatus status = SessionStatus::kIdle;  // as the file states it
   std::optional<SessionStatus> reconciled;      // status to write instead
@@ -134,6 +141,14 @@ class ImportChecker {
   // fills before it, which the report must not count (the importer counts
   // kHoleFilled from here, not from found()).
   uint64_t gaps_filled() const;
+  // The repairs of events a gap too wide to fill dropped, and how many of
+  // those events had one: reported as found, but they never took effect,
+  // so the importer takes them out of its counts.
+  uint64_t dropped_repairs(RepairKind kind) const {
+    auto it = dropped_repairs_.find(kind);
+    return it == dropped_repairs_.end() ? 0 : it->second;
+  }
+  uint64_t dropped_repaired_events() const { return dropped_repaired_; }
   uint64_t actions_accepted() const { return actions_accepted_; }
   uint64_t pauses_accepted() const { return pauses_accepted_; }
   uint64_t advanced_sessions() const;
@@ -173,6 +188,8 @@ class ImportChecker {
   std::unordered_map<uint64_t, PauseFix> pause_fixes_;
   uint64_t actions_accepted_ = 0;
   uint64_t pauses_accepted_ = 0;
+  std::map<RepairKind, uint64_t> dropped_repairs_;
+  uint64_t dropped_repaired_ = 0;
   std::vector<uint64_t> skipped_[kCollectionCount];  // ascending ordinals
   std::vector<Found> found_;
 };

@@ -615,6 +615,48 @@ TEST_F(ImportGoldenTest, AGapTooWideToFillIsNotCountedAsAFill) {
   EXPECT_EQ(page.events[2].payload, "200007");
 }
 
+// The repairs of the events before a gap too wide to fill are reported as
+// found, but those events are not imported: the summary counted their
+// repairs, and them as repaired events (found by a probe). Only the
+// repairs of what is imported count.
+TEST_F(ImportGoldenTest,
+       AGapTooWideToFillDropsTheRepairsBeforeItFromTheCounts) {
+  std::string rescoped = Event1(1, "1");
+  rescoped.replace(rescoped.find(R"("ownerKeyId":"k")"), 16,
+                   R"("ownerKeyId":"admin")");
+  std::string untyped = Event1(3, "3");
+  untyped.replace(untyped.find("message.delta"), 13, "");
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(
+      Write("wide.json",
+            File({rescoped, Event1(2, "2", R"(,"backendRunId":"")"), untyped,
+                  Event1(200005, "5", R"(,"payloadRef":"")")})),
+      store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  // Every repair is still listed where it was found, and the gap line
+  // says those events are not imported.
+  ASSERT_EQ(run.problems.size(), 5u) << Joined(run.problems);
+  EXPECT_NE(Joined(run.problems)
+                .find("$.events[3].eventSeq: 200005 leaves a gap of 200001 "
+                      "seqs after 3, too wide to fill; the events before it "
+                      "(seq 1..3) are not imported\n"),
+            std::string::npos)
+      << Joined(run.problems);
+  EXPECT_EQ(r.events.imported, 1u);
+  EXPECT_EQ(r.events.skipped, 3u);
+  EXPECT_EQ(r.events.repaired, 1u);  // seq 200005, not 1..3
+  EXPECT_EQ(Repairs(r, RepairKind::kRescoped), 0u);
+  EXPECT_EQ(Repairs(r, RepairKind::kPlaceholder), 0u);
+  EXPECT_EQ(Repairs(r, RepairKind::kFieldDropped), 1u);  // its payloadRef
+  EXPECT_EQ(Repairs(r, RepairKind::kHoleFilled), 0u);
+  BlockingStore db(*store);
+  EventPage page = db.ListEvents(kTAdmin, "s", 0, 10).value();
+  ASSERT_EQ(page.events.size(), 1u);
+  EXPECT_EQ(page.events[0].seq, 200005u);
+  EXPECT_FALSE(page.events[0].payload_ref.has_value());
+}
+
 // An id generated in the check pass is the one stored, not a second one.
 TEST_F(ImportGoldenTest, GeneratedIdsAreTheOnesReported) {
   std::string file = File({Event1(1, "1")});

@@ -419,6 +419,15 @@ class Importer {
     report_.events_filled = checker_.events_filled();
     report_.repairs[static_cast<size_t>(RepairKind::kHoleFilled)] =
         checker_.gaps_filled();
+    // Repairs of events a gap too wide to fill dropped were counted as
+    // found; they never took effect.
+    for (size_t k = 0; k < kRepairKindCount; ++k) {
+      const auto kind = static_cast<RepairKind>(k);
+      if (kind == RepairKind::kHoleFilled) continue;  // set just above
+      report_.repairs[k] -= checker_.dropped_repairs(kind);
+    }
+    repaired_[static_cast<size_t>(Collection::kEvents)] -=
+        checker_.dropped_repaired_events();
     auto fill = [&](KindCounts* k, Collection c, uint64_t imported) {
       const size_t i = static_cast<size_t>(c);
       k->read = layout_.records[i];
