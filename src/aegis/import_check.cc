@@ -284,8 +284,12 @@ Result<MappedPause> ImportChecker::CheckPause(
                             Quoted(renamed)});
     p.pause_id = renamed;
   }
+  // An interventionId generated here (missing, or not a valid id) must be
+  // the one the write pass stores: mapped again, it would get another.
   for (const Repair& rep : *repairs) {
-    if (rep.kind == RepairKind::kIdGenerated && rep.field == "interventionId") {
+    if (rep.field == "interventionId" &&
+        (rep.kind == RepairKind::kIdGenerated ||
+         rep.kind == RepairKind::kValueReplaced)) {
       pause_fixes_[r.ordinal].intervention_id = p.intervention_id;
     }
   }

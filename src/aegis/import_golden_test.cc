@@ -443,12 +443,12 @@ TEST_F(ImportGoldenTest, AnUnparseableRequiredDateIsCountedAsReplaced) {
       R"("requestedAt":"2026-01-01T01:00:00.000Z","updatedAt":)" +
           bad + "}");
   file.replace(file.find(R"("updatedAt":2)"), 13, R"("updatedAt":)" + bad);
-  file.replace(
-      file.find(R"("actions":[])"), 12,
-      R"("actions":[{"actionId":"a","sessionId":"s","tenantId":"t",)"
-      R"("ownerKeyId":"k","actionType":"prompt","status":"queued",)"
-      R"("createdAt":"2026-01-01T00:00:00.000Z","availableAt":)" +
-          bad + "}]");
+  file.replace(file.find(R"("actions":[])"), 12,
+               R"("actions":[{"actionId":"a","sessionId":"s","tenantId":"t",)"
+               R"("ownerKeyId":"k","actionType":"prompt","status":"queued",)"
+               R"("createdAt":"2026-01-01T00:00:00.000Z","attemptCount":0,)"
+               R"("availableAt":)" +
+                   bad + "}]");
   auto store = MemoryStoreForTest();
   ImportRun run = RunImport(Write("dates.json", file), store.target());
   ASSERT_TRUE(run.report.ok()) << run.report.error();
@@ -468,6 +468,108 @@ TEST_F(ImportGoldenTest, AnUnparseableRequiredDateIsCountedAsReplaced) {
   EXPECT_EQ(db.GetSession(kTAdmin, "s")->updated_at, 1);  // createdAt
   EXPECT_EQ(db.GetAction(kTAdmin, "a")->available_at,
             db.GetAction(kTAdmin, "a")->created_at);
+}
+
+// A required field Aegis always writes that is present but invalid is
+// replaced as a missing one is, but reported and counted as what it is:
+// "invalid value replaced" (a date: "unparseable date replaced"), not
+// "missing field filled in" (found by a probe: an invalid attemptCount
+// and an unprintable requestedBy were "missing"). Absent ones still are.
+TEST_F(ImportGoldenTest, APresentButInvalidRequiredValueIsReplacedNotMissing) {
+  std::string session = Session1();
+  session.replace(session.find(R"("conversationId":"c")"), 20,
+                  R"("conversationId":"")");
+  session.replace(session.find(R"("transcriptId":"r",)"), 19, "");
+  auto action = [](const std::string& id, const std::string& status,
+                   const std::string& extra) {
+    return R"({"actionId":")" + id +
+           R"(","sessionId":"s","tenantId":"t","ownerKeyId":"k",)"
+           R"("actionType":"prompt","status":")" +
+           status +
+           R"(","createdAt":"2026-01-01T00:00:00.000Z",)"
+           R"("availableAt":"2026-01-01T00:00:00.000Z","metadata":{})" +
+           extra + "}";
+  };
+  auto pause = [](const std::string& id, const std::string& status,
+                  const std::string& fields) {
+    return R"({"pauseId":")" + id +
+           R"(","sessionId":"s","tenantId":"t","ownerKeyId":"k","status":")" +
+           status + R"(",)" + fields +
+           R"("requestedAt":"2026-01-01T01:00:00.000Z",)"
+           R"("updatedAt":"2026-01-01T01:00:0)" +
+           id.substr(1) + R"(.000Z"})";
+  };
+  const std::string file =
+      R"({"version":1,"sessions":[)" + session + R"(],"events":[],)" +
+      R"("actions":[)" + action("a1", "queued", R"(,"attemptCount":"x")") +
+      "," + action("a2", "queued", R"(,"attemptCount":-1)") + "," +
+      action("a3", "queued", "") + "," +
+      action("a4", "leased", R"(,"attemptCount":1,"leasedUntil":"soon")") +
+      R"(],"pauseInterventions":[)" +
+      pause("p1", "resumed", R"("reason":"","requestedBy":"\u0001\u0002",)") +
+      "," + pause("p2", "resumed", R"("requestedBy":7,)") + "," +
+      pause("p3", "intervening",
+            R"("reason":"r","requestedBy":"u","interventionId":"",)") +
+      "]}";
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("invalid.json", file), store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  EXPECT_EQ(r.skipped(), 0u) << Joined(run.problems);
+  EXPECT_EQ(Repairs(r, RepairKind::kValueReplaced), 7u) << Joined(run.problems);
+  EXPECT_EQ(Repairs(r, RepairKind::kDefaulted), 2u) << Joined(run.problems);
+  EXPECT_EQ(Repairs(r, RepairKind::kDateReplaced), 1u);
+  EXPECT_EQ(Repairs(r, RepairKind::kIdGenerated), 1u);
+  EXPECT_EQ(Repairs(r, RepairKind::kFieldDropped), 0u);
+  EXPECT_EQ(RepairKindName(RepairKind::kValueReplaced),
+            "invalid value replaced");
+  const std::string all = Joined(run.problems);
+  for (const char* line : {
+           "$.actions[0].attemptCount: not a count from 0 to 1000000; set to "
+           "0\n",
+           "$.actions[1].attemptCount: not a count from 0 to 1000000; set to "
+           "0\n",
+           "$.actions[2].attemptCount: missing; set to 0\n",
+           "$.actions[3].leasedUntil: not an ISO-8601 time: \"soon\"; set to "
+           "availableAt (expired)\n",
+           "$.pauseInterventions[0].reason: empty; set to \"(no reason "
+           "recorded)\"\n",
+           "$.pauseInterventions[0].requestedBy: holds no printable "
+           "characters; set to \"unknown\"\n",
+           "$.pauseInterventions[1].reason: missing; set to \"(no reason "
+           "recorded)\"\n",
+           "$.pauseInterventions[1].requestedBy: expected a string, got a "
+           "number; set to \"unknown\"\n",
+           "$.sessions[0].transcriptId: missing; generated ",
+       }) {
+    EXPECT_NE(all.find(line), std::string::npos) << line << "\n" << all;
+  }
+  // One line for the leased action's leasedUntil, not "dropped" and
+  // "missing" both.
+  EXPECT_EQ(all.find("$.actions[3].leasedUntil: missing"), std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("leasedUntil: not an ISO-8601 time: \"soon\"; dropped"),
+            std::string::npos)
+      << all;
+  // The invalid ids are generated, and the one reported is the one stored.
+  const std::string conv = "$.sessions[0].conversationId: ";
+  const size_t at = all.find(conv);
+  ASSERT_NE(at, std::string::npos) << all;
+  EXPECT_EQ(all.find("; dropped", at), std::string::npos) << all;
+  const std::string marker = "$.pauseInterventions[2].interventionId: ";
+  const size_t iv = all.find(marker);
+  ASSERT_NE(iv, std::string::npos) << all;
+  const size_t gen = all.find("; generated ", iv);
+  ASSERT_NE(gen, std::string::npos) << all;
+  const std::string generated =
+      all.substr(gen + 12, all.find('\n', gen) - gen - 12);
+  BlockingStore db(*store);
+  Pause p3 = db.GetPause(kTAdmin, "s").value();
+  EXPECT_EQ(p3.pause_id, "p3");
+  EXPECT_EQ(p3.intervention_id, generated);
+  EXPECT_EQ(db.GetAction(kTAdmin, "a1")->attempt_count, 0u);
+  EXPECT_EQ(db.GetAction(kTAdmin, "a4")->leased_until,
+            db.GetAction(kTAdmin, "a4")->available_at);
 }
 
 TEST_F(ImportGoldenTest, PausesOfSessionsNotInTheFileAreSkippedAndReported) {

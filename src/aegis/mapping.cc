@@ -54,6 +54,8 @@ std::string_view RepairKindName(RepairKind kind) {
       return "missing field filled in";
     case RepairKind::kDateReplaced:
       return "unparseable date replaced";
+    case RepairKind::kValueReplaced:
+      return "invalid value replaced";
     case RepairKind::kIdGenerated:
       return "missing id generated";
     case RepairKind::kWarningsTrimmed:
@@ -332,6 +334,27 @@ class Repairer {
     return std::move(*v);
   }
 
+  // An id acpstore needs where Aegis always writes one: generated when it
+  // is absent (kIdGenerated, "<missing>; generated <uuid>") or present but
+  // not a valid id (kValueReplaced: it was there, so it is not missing).
+  std::string IdOrGenerated(std::string_view key, std::string_view missing) {
+    Result<std::optional<std::string>> v = f_.OptString(key);
+    Status invalid = v.status();
+    if (v.ok() && *v) {
+      invalid = record::CheckId(**v, key, o_.limits.max_id_bytes);
+      if (invalid.ok()) return std::move(**v);
+    }
+    std::string id = base::NewUuidV4();
+    if (invalid.ok()) {
+      Add(RepairKind::kIdGenerated, std::string(key),
+          std::string(missing) + "; generated " + id);
+    } else {
+      Add(RepairKind::kValueReplaced, std::string(key),
+          RuleOf(invalid) + "; generated " + id);
+    }
+    return id;
+  }
+
   // A "who" field acpstore keeps as an id (requestedBy, interventionBy):
   // control characters removed and cut to the id limit, as Aegis allows
   // any text there.
@@ -370,9 +393,18 @@ class Repairer {
         return std::nullopt;
       }
       clean = "unknown";
-      Add(RepairKind::kDefaulted, std::string(key),
-          who ? "holds no printable characters; set to \"unknown\""
-              : "missing; set to \"unknown\"");
+      // Only an absent one is missing: a value that is not a string, or
+      // holds no printable character, was there and is replaced.
+      if (!v.ok()) {
+        Add(RepairKind::kValueReplaced, std::string(key),
+            RuleOf(v.error()) + "; set to \"unknown\"");
+      } else if (who) {
+        Add(RepairKind::kValueReplaced, std::string(key),
+            "holds no printable characters; set to \"unknown\"");
+      } else {
+        Add(RepairKind::kDefaulted, std::string(key),
+            "missing; set to \"unknown\"");
+      }
       return clean;
     }
     Add(RepairKind::kTextCut, std::string(key),
@@ -600,15 +632,8 @@ Result<MappedSession> MapSession(const RawRecord& r, const MapOptions& options,
   rp.Elided();
 
   // acpstore always has these; Aegis always writes them.
-  for (auto [key, dst] : {std::pair{"conversationId", &s.conversation_id},
-                          std::pair{"transcriptId", &s.transcript_id}}) {
-    std::optional<std::string> id = rp.OptionalId(key);
-    if (!id) {
-      id = base::NewUuidV4();
-      rp.Add(RepairKind::kIdGenerated, key, "missing; generated " + *id);
-    }
-    *dst = std::move(*id);
-  }
+  s.conversation_id = rp.IdOrGenerated("conversationId", "missing");
+  s.transcript_id = rp.IdOrGenerated("transcriptId", "missing");
   s.parent_session_id = rp.OptionalId("parentSessionId");
   s.root_session_id = rp.OptionalId("rootSessionId");
   s.correlation_id = rp.OptionalId("correlationId");
@@ -877,24 +902,37 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
   a.completed_at = rp.OptionalTime("completedAt");
   a.failed_at = rp.OptionalTime("failedAt");
   a.cancelled_at = rp.OptionalTime("cancelledAt");
-  std::optional<TimestampMs> leased_until = rp.OptionalTime("leasedUntil");
   if (a.status == ActionStatus::kLeased) {
-    if (!leased_until) {
-      // Already expired: the server's sweeper requeues it, as Aegis's would.
-      leased_until = a.available_at;
-      rp.Add(RepairKind::kDefaulted, "leasedUntil",
-             "missing on a leased action; set to availableAt (expired)");
+    // Required while leased. Absent or not a time, it is already expired:
+    // the server's sweeper requeues the action, as Aegis's would. Each is
+    // reported once, as what it is (an unparseable one is not missing).
+    Result<std::optional<TimestampMs>> leased_until = f.OptTime("leasedUntil");
+    if (leased_until.ok() && *leased_until) {
+      a.leased_until = **leased_until;
+    } else {
+      a.leased_until = a.available_at;
+      rp.Add(leased_until.ok() ? RepairKind::kDefaulted
+                               : RepairKind::kDateReplaced,
+             "leasedUntil",
+             (leased_until.ok() ? std::string("missing on a leased action")
+                                : RuleOf(leased_until.error())) +
+                 "; set to availableAt (expired)");
     }
-    a.leased_until = leased_until;
+  } else {
+    (void)rp.OptionalTime("leasedUntil");  // not kept; reported if invalid
   }
+  // Aegis always writes it: absent is missing, anything but a count was
+  // there and is replaced.
   if (std::optional<std::string_view> v = f.Raw("attemptCount")) {
     Result<int64_t> n = Fields::AsInteger(*v, "attemptCount");
     if (n.ok() && *n >= 0 && *n <= 1000000) {
       a.attempt_count = static_cast<uint32_t>(*n);
     } else {
-      rp.Add(RepairKind::kDefaulted, "attemptCount",
+      rp.Add(RepairKind::kValueReplaced, "attemptCount",
              "not a count from 0 to 1000000; set to 0");
     }
+  } else {
+    rp.Add(RepairKind::kDefaulted, "attemptCount", "missing; set to 0");
   }
   Result<std::optional<TimestampMs>> updated = f.OptTime("updatedAt");
   if (updated.ok() && *updated) a.updated_at = **updated;
@@ -947,15 +985,21 @@ Result<MappedPause> MapPause(const RawRecord& r, const MapOptions& options,
   if (reason.ok() && *reason && !(*reason)->empty()) {
     p.reason = rp.Text("reason", std::move(**reason), limits.max_reason_utf16);
   } else {
-    // acpstore requires a reason; Aegis's file store does not check.
+    // acpstore requires a reason; Aegis's file store does not check. Only
+    // an absent one is missing; an empty one, or one that is not a
+    // string, was there and is replaced.
     p.reason = "(no reason recorded)";
-    rp.Add(RepairKind::kDefaulted, "reason",
-           "missing or empty; set to \"(no reason recorded)\"");
+    const bool missing = reason.ok() && !*reason;
+    rp.Add(missing ? RepairKind::kDefaulted : RepairKind::kValueReplaced,
+           "reason",
+           (missing       ? std::string("missing")
+            : reason.ok() ? std::string("empty")
+                          : RuleOf(reason.error())) +
+               "; set to \"(no reason recorded)\"");
   }
   p.requested_by = *rp.Who("requestedBy", /*required=*/true);
   p.idempotency_key = rp.OptionalId("idempotencyKey");
   p.metadata = rp.Metadata("metadata");
-  p.intervention_id = rp.OptionalId("interventionId");
   p.intervention_by = rp.Who("interventionBy", false);
   p.intervention_completed_by = rp.Who("interventionCompletedBy", false);
   p.resume_id = rp.OptionalId("resumeId");
@@ -981,10 +1025,13 @@ Result<MappedPause> MapPause(const RawRecord& r, const MapOptions& options,
     rp.Add(RepairKind::kInterventionDone, "status",
            "intervening with interventionCompletedAt; imported as paused");
   }
-  if (p.status == PauseStatus::kIntervening && !p.intervention_id) {
-    p.intervention_id = base::NewUuidV4();
-    rp.Add(RepairKind::kIdGenerated, "interventionId",
-           "missing on an intervening pause; generated " + *p.intervention_id);
+  // Required on an intervening pause (read once its status is final),
+  // optional on any other.
+  if (p.status == PauseStatus::kIntervening) {
+    p.intervention_id =
+        rp.IdOrGenerated("interventionId", "missing on an intervening pause");
+  } else {
+    p.intervention_id = rp.OptionalId("interventionId");
   }
   return out;
 }

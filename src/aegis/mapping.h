@@ -47,6 +47,7 @@ enum class RepairKind : uint8_t {
   kFieldDropped,        // an optional field that cannot be made valid
   kDefaulted,           // a required field missing, filled in
   kDateReplaced,        // a required date present but unparseable, replaced
+  kValueReplaced,       // another required field present but invalid, replaced
   kIdGenerated,         // a missing id acpstore needs, generated
   kWarningsTrimmed,     // validationWarnings cut to the last 50
   kPermissionMode,      // permissionMode kept in backendMetadata
@@ -56,7 +57,7 @@ enum class RepairKind : uint8_t {
   kSecondActivePause,   // an older active pause of the session, resumed
   kStatusReconciled,    // session status from its latest pause record
 };
-inline constexpr size_t kRepairKindCount = 19;
+inline constexpr size_t kRepairKindCount = 20;
 // "lone surrogate escape", "payload over the live limit", ...
 std::string_view RepairKindName(RepairKind kind);
 
