@@ -572,6 +572,42 @@ TEST_F(ImportGoldenTest, APresentButInvalidRequiredValueIsReplacedNotMissing) {
             db.GetAction(kTAdmin, "a4")->available_at);
 }
 
+// An action's updatedAt (not Aegis's: acpstore's exports before this
+// format version wrote it) is an optional time like the others: kept when
+// it is one, dropped and reported when it is not (it was ignored without a
+// word: found by a probe).
+TEST_F(ImportGoldenTest, AnActionsUnparseableUpdatedAtIsReportedAndDropped) {
+  auto action = [](const std::string& id, const std::string& updated) {
+    return R"({"actionId":")" + id +
+           R"(","sessionId":"s","tenantId":"t","ownerKeyId":"k",)"
+           R"("actionType":"prompt","status":"completed",)"
+           R"("createdAt":"2026-01-01T00:00:00.000Z",)"
+           R"("availableAt":"2026-01-01T00:00:00.000Z","attemptCount":1,)"
+           R"("metadata":{},"completedAt":"2026-01-01T00:00:05.000Z",)"
+           R"("updatedAt":)" +
+           updated + "}";
+  };
+  std::string file = File({Event1(1, "1")});
+  file.replace(file.find(R"("actions":[])"), 12,
+               R"("actions":[)" + action("a", R"("yesterday")") + "," +
+                   action("b", R"("2026-01-01T00:00:09.000Z")") + "]");
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("updated.json", file), store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  EXPECT_EQ(Joined(run.problems),
+            "$.actions[0].updatedAt: not an ISO-8601 time: \"yesterday\"; "
+            "dropped\n");
+  EXPECT_EQ(Repairs(r, RepairKind::kFieldDropped), 1u);
+  EXPECT_EQ(r.actions.repaired, 1u);
+  BlockingStore db(*store);
+  // Without it, the latest time the record states: completedAt.
+  Action a = db.GetAction(kTAdmin, "a").value();
+  EXPECT_EQ(a.updated_at, *a.completed_at);
+  Action b = db.GetAction(kTAdmin, "b").value();
+  EXPECT_EQ(b.updated_at, *b.completed_at + 4000);
+}
+
 TEST_F(ImportGoldenTest, PausesOfSessionsNotInTheFileAreSkippedAndReported) {
   const std::string legacy =
       R"({"pauseId":"p","sessionId":"legacy","tenantId":"t","ownerKeyId":"k",)"

@@ -934,8 +934,13 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
   } else {
     rp.Add(RepairKind::kDefaulted, "attemptCount", "missing; set to 0");
   }
-  Result<std::optional<TimestampMs>> updated = f.OptTime("updatedAt");
-  if (updated.ok() && *updated) a.updated_at = **updated;
+  // Not Aegis's (it keeps none); acpstore's own exports before this format
+  // version wrote it. An optional time like the others: one that is not a
+  // time is dropped and reported (it was ignored without a word: found by
+  // a probe), and the latest time the record states stands in.
+  if (std::optional<TimestampMs> updated = rp.OptionalTime("updatedAt")) {
+    a.updated_at = *updated;
+  }
   for (const auto& t2 : {a.completed_at, a.failed_at, a.cancelled_at}) {
     if (t2 && *t2 > a.updated_at) a.updated_at = *t2;
   }
