@@ -106,12 +106,13 @@ void Warn(const Session& s, ExportReport* report) {
     report->warnings.push_back(
         who + ": its stream's high-water mark is " +
         std::to_string(ev.last_seq) + " but the newest kept event is " +
-        (newest_kept > 0 ? std::to_string(newest_kept)
-                         : std::string("none")) +
-        "; Aegis numbers new events from the newest kept one, so seqs " +
-        std::to_string(newest_kept + 1) + ".." +
-        std::to_string(ev.last_seq) + " and their event ids would be "
-        "reused after rollback");
+        (newest_kept > 0 ? std::to_string(newest_kept) : std::string("none")) +
+        "; Aegis numbers new events from the newest kept one, so " +
+        (newest_kept + 1 == ev.last_seq
+             ? "seq " + std::to_string(ev.last_seq) + " and its event id"
+             : "seqs " + std::to_string(newest_kept + 1) + ".." +
+                   std::to_string(ev.last_seq) + " and their event ids") +
+        " would be reused after rollback");
   }
   if (ev.retained > kAegisMaxEvents) {
     report->warnings.push_back(

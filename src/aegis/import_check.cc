@@ -183,9 +183,14 @@ Result<MappedEvent> ImportChecker::CheckEvent(
            {RepairKind::kHoleFilled, "eventSeq",
             std::to_string(e.seq) + " leaves a gap of " + std::to_string(gap) +
                 " seqs after " + std::to_string(plan->last_seen) +
-                ", too wide to fill; the events before it (seq " +
-                std::to_string(plan->first_kept) + ".." +
-                std::to_string(plan->last_seen) + ") are not imported"}});
+                ", too wide to fill; " +
+                (plan->first_kept == plan->last_seen
+                     ? "the event before it (seq " +
+                           std::to_string(plan->last_seen) + ") is"
+                     : "the events before it (seq " +
+                           std::to_string(plan->first_kept) + ".." +
+                           std::to_string(plan->last_seen) + ") are") +
+                " not imported"}});
       plan->kept = 0;
       plan->filled = 0;  // the fills before the gap go with its run
       plan->gaps_filled = 0;

@@ -720,6 +720,20 @@ TEST_F(ImportGoldenTest, AGapTooWideToFillKeepsTheCountsTrue) {
   EXPECT_EQ(page.events[0].seq, 200005u);
 }
 
+// One event before a gap too wide to fill is "the event", not "the
+// events ... (seq 7..7)".
+TEST_F(ImportGoldenTest, AGapAfterOneEventNamesItInTheSingular) {
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(
+      Write("wide.json", File({Event1(7, "7"), Event1(200010, "10")})),
+      store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  EXPECT_EQ(Joined(run.problems),
+            "$.events[1].eventSeq: 200010 leaves a gap of 200002 seqs after "
+            "7, too wide to fill; the event before it (seq 7) is not "
+            "imported\n");
+}
+
 // The gap too wide to fill is reported, but it is not a fill: the summary
 // counted it (and the fill before it, never written) as "missing seq
 // filled with a placeholder" (found by a probe). A fill after it counts.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "aegis/import_check.h"
@@ -23,6 +24,12 @@ std::string SkipLine(const RawRecord& r, const Status& s) {
     return r.path + "." + std::string(s.message()) + "; skipped";
   }
   return r.path + ": " + std::string(s.message()) + "; skipped";
+}
+
+// "1 report", "2 reports": every count the report prints agrees with its
+// noun (found by a probe: "1 record ... were skipped").
+std::string Counted(uint64_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
 std::string RepairLine(const std::string& path, const Repair& repair) {
@@ -53,8 +60,7 @@ class Importer {
     ReportUnknown();
     Summarise();
     if (options_.strict && report_.problems > 0) {
-      report_.aborted =
-          "--strict and " + std::to_string(report_.problems) + " reports";
+      report_.aborted = "--strict and " + Counted(report_.problems, "report");
       return std::move(report_);
     }
     if (options_.dry_run) return std::move(report_);
@@ -67,16 +73,18 @@ class Importer {
                               target_->CountHeld());
     if (held.sessions > 0 || held.actions > 0) {
       if (!options_.merge) {
-        return Status::Conflict(
-            target_->Describe() + " already holds " +
-            std::to_string(held.sessions) + " sessions and " +
-            std::to_string(held.actions) +
-            " actions; pass --merge to import into it anyway");
+        return Status::Conflict(target_->Describe() + " already holds " +
+                                Counted(held.sessions, "session") + " and " +
+                                Counted(held.actions, "action") +
+                                "; pass --merge to import into it anyway");
       }
       ACPSTORE_RETURN_IF_ERROR(FindCollisions());
       if (!report_.collisions.empty()) {
-        report_.aborted = std::to_string(report_.collisions.size()) +
-                          " ids already exist in " + target_->Describe();
+        const size_t n = report_.collisions.size();
+        report_.aborted =
+            Counted(n, "id") +
+            (n == 1 ? " already exists in " : " already exist in ") +
+            target_->Describe();
         return std::move(report_);
       }
     }
@@ -397,8 +405,7 @@ class Importer {
             count;
         std::string path = CollectionPath(coll);
         AppendJsonPathKey(name, &path);
-        Problem(path + ": unknown field in " +
-                std::to_string(count) + (count == 1 ? " record" : " records") +
+        Problem(path + ": unknown field in " + Counted(count, "record") +
                 "; not imported");
       }
     }
@@ -407,9 +414,10 @@ class Importer {
     }
     if (layout_.surrogates_outside_records > 0) {
       ++report_.repairs[static_cast<size_t>(RepairKind::kLoneSurrogate)];
-      Problem("$: " + std::to_string(layout_.surrogates_outside_records) +
-              " lone surrogate escapes outside any record (in keys that are "
-              "not imported)");
+      Problem(
+          "$: " +
+          Counted(layout_.surrogates_outside_records, "lone surrogate escape") +
+          " outside any record (in keys that are not imported)");
     }
   }
 

@@ -179,7 +179,11 @@ TEST(RoundTripTest, ExportWarnsWhatRollbackCannotCarry) {
                          R"("tenantId":"acme","ownerKeyId":"key_alice",)"
                          R"("conversationId":"c","transcriptId":"t",)"
                          R"("status":"closed","createdAt":1,"updatedAt":2,)"
-                         R"("lastEventSeq":5}],"events":[],"actions":[]})";
+                         R"("lastEventSeq":5},{"id":"one",)"
+                         R"("tenantId":"acme","ownerKeyId":"key_alice",)"
+                         R"("conversationId":"c","transcriptId":"t",)"
+                         R"("status":"closed","createdAt":1,"updatedAt":2,)"
+                         R"("lastEventSeq":1}],"events":[],"actions":[]})";
   auto store = MemoryStoreForTest();
   ASSERT_TRUE(RunImport(file, store.target()).report.ok());
   BlockingStore db(*store);
@@ -191,7 +195,7 @@ TEST(RoundTripTest, ExportWarnsWhatRollbackCannotCarry) {
   }
   Result<ExportReport> r = ExportAegis(store.target(), dir.Join("x.json"));
   ASSERT_TRUE(r.ok()) << r.error();
-  ASSERT_EQ(r->warnings.size(), 2u);
+  ASSERT_EQ(r->warnings.size(), 3u);
   EXPECT_NE(r->warnings[0].find("session gone"), std::string::npos);
   EXPECT_NE(r->warnings[0].find("seqs 1..5 and their event ids would be "
                                 "reused after rollback"),
@@ -200,6 +204,14 @@ TEST(RoundTripTest, ExportWarnsWhatRollbackCannotCarry) {
   EXPECT_NE(r->warnings[1].find("1001 events; Aegis keeps at most 1000"),
             std::string::npos)
       << r->warnings[1];
+  // One seq is one seq (it said "seqs 1..1 and their event ids").
+  EXPECT_NE(r->warnings[2].find("session one (tenant acme): its stream's "
+                                "high-water mark is 1 but the newest kept "
+                                "event is none; Aegis numbers new events "
+                                "from the newest kept one, so seq 1 and its "
+                                "event id would be reused after rollback"),
+            std::string::npos)
+      << r->warnings[2];
 }
 
 }  // namespace

@@ -94,20 +94,30 @@ int RunExport(const ExportFlags& f) {
   for (const std::string& w : report->warnings) {
     std::cout << "warning: " << w << "\n";
   }
+  // Each count agrees with its verb: "1 leased action loses its lease".
+  const auto one = [](uint64_t n, const char* singular, const char* plural) {
+    return n == 1 ? singular : plural;
+  };
   if (report->leased_actions > 0) {
     std::cout << "warning: " << Plural(report->leased_actions, "leased action")
-              << " lose their lease tokens (Aegis has no lease holders); "
-                 "only lease expiry moves them on\n";
+              << one(report->leased_actions,
+                     " loses its lease token (Aegis has no lease holders); "
+                     "only lease expiry moves it on\n",
+                     " lose their lease tokens (Aegis has no lease holders); "
+                     "only lease expiry moves them on\n");
   }
   if (report->dropped_client_event_ids > 0) {
     std::cout << "warning: "
               << Plural(report->dropped_client_event_ids, "event")
-              << " lose their clientEventId (Aegis has no such field)\n";
+              << one(report->dropped_client_event_ids, " loses its",
+                     " lose their")
+              << " clientEventId (Aegis has no such field)\n";
   }
   if (report->dropped_resume_fields > 0) {
     std::cout << "warning: "
               << Plural(report->dropped_resume_fields, "pause record")
-              << " lose resumeId/resumeMetadata (Aegis's file store does not "
+              << one(report->dropped_resume_fields, " loses", " lose")
+              << " resumeId/resumeMetadata (Aegis's file store does not "
                  "keep them)\n";
   }
   std::cout.flush();

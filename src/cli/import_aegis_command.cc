@@ -93,9 +93,15 @@ void PrintSummary(const ImportFlags& f, const aegis::ImportReport& r) {
   row("events", r.events);
   row("actions", r.actions);
   row("pauses", r.pauses);
+  // Every count agrees with its noun and verb (found by a probe: "1
+  // record ... were skipped").
+  const auto one = [](uint64_t n, const char* singular, const char* plural) {
+    return n == 1 ? singular : plural;
+  };
   if (r.events_filled > 0) {
-    std::cout << Plural(r.events_filled, "placeholder event")
-              << " filled seqs missing from the file\n";
+    std::cout << Plural(r.events_filled, "placeholder event") << " filled "
+              << one(r.events_filled, "a seq", "seqs")
+              << " missing from the file\n";
   }
   bool any_repair = false;
   for (size_t k = 0; k < aegis::kRepairKindCount; ++k) {
@@ -111,10 +117,13 @@ void PrintSummary(const ImportFlags& f, const aegis::ImportReport& r) {
   }
   if (r.advanced_sessions > 0) {
     std::cout << Plural(r.advanced_sessions, "session")
-              << " keep numbering events after an older high-water mark\n";
+              << one(r.advanced_sessions, " keeps", " keep")
+              << " numbering events after an older high-water mark\n";
   }
   if (!r.collisions.empty()) {
-    std::cout << Plural(r.collisions.size(), "id") << " already exist in "
+    std::cout << Plural(r.collisions.size(), "id")
+              << one(r.collisions.size(), " already exists in ",
+                     " already exist in ")
               << Destination(f) << ":\n";
     for (const std::string& c : r.collisions) std::cout << "  " << c << "\n";
   }
@@ -230,7 +239,9 @@ int RunImport(const ImportFlags& f) {
   }
   if (report->skipped() > 0) {
     std::cout << Plural(report->skipped(), "record")
-              << " could not be made valid and were skipped (listed above)\n";
+              << (report->skipped() == 1 ? " could not be made valid and was"
+                                         : " could not be made valid and were")
+              << " skipped (listed above)\n";
   }
   std::cout.flush();
   store.reset();  // close: fsync and snapshot before reporting success
