@@ -384,9 +384,10 @@ describe('web console in chromium', () => {
   });
 
   test('a session named "." or ".." says it cannot be shown, and asks for no other session', async () => {
-    // Bodies carry such ids, but the browser removes "." and ".." path
+    // The server refuses to create such ids (SPEC 2.5), but a store may hold
+    // one from before that rule, and the browser removes "." and ".." path
     // segments (%2E too): /v1/sessions/./pause would read session "pause".
-    for (const id of ['.', '..', 'pause', 'transcript']) await server.api('POST', '/v1/sessions', { id });
+    for (const id of ['pause', 'transcript']) await server.api('POST', '/v1/sessions', { id });
     for (const id of ['.', '..']) {
       const before = urls.length;
       await page.goto(`${server.base}/ui/#/sessions/${encodeURIComponent(id)}`);

@@ -429,8 +429,15 @@ describe('ids in URLs', () => {
         return fetch(u, i);
       },
     });
-    // Bodies carry them fine; "/v1/sessions/./events" would read session "events".
-    for (const id of ['.', '..', 'events']) await writer.createSession({ id });
+    // The server refuses to create them (SPEC 2.5), but a store may hold one
+    // from before that rule; "/v1/sessions/./events" would read session "events".
+    for (const id of ['.', '..']) {
+      await assert.rejects(
+        writer.createSession({ id }),
+        (e: unknown) => e instanceof AcpstoreError && e.status === 400 && e.field === 'id',
+      );
+    }
+    await writer.createSession({ id: 'events' });
     await writer.appendEvent('events', { eventType: 'not-mine', payload: 1 });
     // Iterates; an iterator that neither throws nor ends (reconnects
     // forever) is aborted after 2 s, and then fails the assertion.
