@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 #include <variant>
 
@@ -253,6 +254,18 @@ class Repairer {
 
   void Add(RepairKind kind, std::string field, std::string what) {
     out_->push_back(Repair{kind, std::move(field), std::move(what)});
+  }
+
+  // A required time that `read` found absent (`missing` says how) or
+  // unparseable, replaced as `outcome` says: reported once, as what it was
+  // (an unparseable one is not missing).
+  void TimeReplaced(std::string field,
+                    const Result<std::optional<TimestampMs>>& read,
+                    std::string_view missing, std::string_view outcome) {
+    Add(read.ok() ? RepairKind::kDefaulted : RepairKind::kDateReplaced,
+        std::move(field),
+        (read.ok() ? std::string(missing) : RuleOf(read.error())) + "; " +
+            std::string(outcome));
   }
 
   // A member the reader left out for its size (reader.h): reported; the
@@ -664,11 +677,7 @@ Result<MappedSession> MapSession(const RawRecord& r, const MapOptions& options,
   } else {
     s.updated_at = s.created_at;
     // Absent or unparseable: each reported and counted as what it is.
-    rp.Add(updated.ok() ? RepairKind::kDefaulted : RepairKind::kDateReplaced,
-           "updatedAt",
-           (updated.ok() ? std::string("missing")
-                         : RuleOf(updated.error())) +
-               "; set to createdAt");
+    rp.TimeReplaced("updatedAt", updated, "missing", "set to createdAt");
   }
   s.closed_at = rp.OptionalTime("closedAt");
   s.failed_at = rp.OptionalTime("failedAt");
@@ -883,12 +892,8 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
   rp.Surrogates();
   rp.Elided();
   if (!has_available) {
-    rp.Add(available_at.ok() ? RepairKind::kDefaulted
-                             : RepairKind::kDateReplaced,
-           "availableAt",
-           (available_at.ok() ? std::string("missing")
-                              : RuleOf(available_at.error())) +
-               "; set to createdAt");
+    rp.TimeReplaced("availableAt", available_at, "missing",
+                    "set to createdAt");
   }
   a.available_at = has_available ? available : a.created_at;
   // Aegis keeps no updatedAt; the latest time the record states stands in.
@@ -911,12 +916,9 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
       a.leased_until = **leased_until;
     } else {
       a.leased_until = a.available_at;
-      rp.Add(leased_until.ok() ? RepairKind::kDefaulted
-                               : RepairKind::kDateReplaced,
-             "leasedUntil",
-             (leased_until.ok() ? std::string("missing on a leased action")
-                                : RuleOf(leased_until.error())) +
-                 "; set to availableAt (expired)");
+      rp.TimeReplaced("leasedUntil", leased_until,
+                      "missing on a leased action",
+                      "set to availableAt (expired)");
     }
   } else {
     (void)rp.OptionalTime("leasedUntil");  // not kept; reported if invalid
@@ -977,12 +979,7 @@ Result<MappedPause> MapPause(const RawRecord& r, const MapOptions& options,
   rp.Surrogates();
   rp.Elided();
   if (!has_updated) {
-    rp.Add(updated_at.ok() ? RepairKind::kDefaulted
-                           : RepairKind::kDateReplaced,
-           "updatedAt",
-           (updated_at.ok() ? std::string("missing")
-                            : RuleOf(updated_at.error())) +
-               "; set to requestedAt");
+    rp.TimeReplaced("updatedAt", updated_at, "missing", "set to requestedAt");
   }
   p.updated_at = has_updated ? updated : p.requested_at;
 
