@@ -614,6 +614,36 @@ describe('pauseInterventionStore', () => {
 
 });
 
+describe("session and action ids '.' and '..'", () => {
+  // acpstore refuses to create them (SPEC 2.5) and no HTTP request can name
+  // them in a path; the client refuses with a TypeError, which must not
+  // reach Aegis: reads find nothing, writes are validation errors.
+  test('each store method answers as for an id that cannot exist', async () => {
+    const ps = profile.pauseInterventionStore;
+    const q = profile.actionQueue;
+    for (const id of ['.', '..']) {
+      await throwsClass(profile.sessionStore.create(sessionRecord(A, { id })), AcpValidationError, id);
+      assert.equal(await profile.sessionStore.get(id, A), null, id);
+      assert.equal(await profile.sessionStore.update(sessionRecord(A, { id }), A), null, id);
+      await throwsClass(profile.eventStore.append({ ...A, sessionId: id, eventType: 't', payload: 1 }), AcpValidationError, id);
+      assert.deepEqual(await profile.eventStore.list({ ...A, sessionId: id }), [], id);
+      await throwsClass(q.enqueue({ ...A, sessionId: id, actionId: `act-dot-${id.length}`, type: 'prompt' }), AcpValidationError, id);
+      await throwsClass(q.enqueue({ ...A, sessionId: 'dots-session', actionId: id, type: 'prompt' }), AcpValidationError, id);
+      assert.equal(await q.complete(id, A), null, id);
+      assert.equal(await q.fail(id, A), null, id);
+      assert.equal(await q.cancel(id, A), null, id);
+      await throwsClass(ps.pause({ ...A, sessionId: id, reason: 'r', requestedBy: 'x' }), AcpValidationError, id);
+      assert.equal(await ps.getActive(id, A), null, id);
+      assert.equal(await ps.getLatest(id, A), null, id);
+      assert.equal(await ps.startIntervention({ ...A, sessionId: id, interventionId: 'i', interventionBy: 'x' }), null, id);
+      assert.equal(await ps.completeIntervention({ ...A, sessionId: id, interventionId: 'i', completedBy: 'x' }), null, id);
+      assert.equal(await ps.resume({ ...A, sessionId: id, resumeId: 'r', resumedBy: 'x' }), null, id);
+    }
+    // Validation failures, not write failures: the profile stays healthy.
+    assert.equal(profile.getPersistError(), null);
+  });
+});
+
 describe('when the key is revoked', () => {
   test('un-awaited appends that fail 401 set getPersistError and make health unhealthy', async () => {
     const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.serviceSpare, errors });

@@ -74,6 +74,21 @@ const MAX_KNOWN_OWNERS = 100_000;
 
 const ACTION_TYPES = new Set(['prompt', 'approve', 'reject', 'pause', 'resume', 'cancel', 'driver_transfer', 'intervene', 'close']);
 
+/**
+ * False for the ids "." and "..": acpstore refuses to create such a session
+ * or action (SPEC §2.5), and no request can name one in its URL path (dot
+ * segments are removed, %2E too), so the client throws a TypeError for them.
+ * To Aegis they are ids that cannot exist: reads find nothing, changes
+ * return null, and writes that would create one are validation failures.
+ */
+function addressable(id: unknown): boolean {
+  return id !== '.' && id !== '..';
+}
+
+function unaddressable(c: Checks, name: string, id: string): Error {
+  return c.invalid(`ACP ${name} "${id}" cannot be stored: acpstore refuses the ids "." and ".." (a URL path cannot name them)`);
+}
+
 function isCode(e: unknown, ...codes: string[]): e is AcpstoreError {
   return e instanceof AcpstoreError && codes.includes(e.code);
 }
@@ -330,7 +345,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
 
       get: async (id: string, scope: AcpScope): Promise<AcpSessionRecord | null> => {
         const s = this.#check.scope(scope);
-        if (typeof id !== 'string' || id === '') return null;
+        if (typeof id !== 'string' || id === '' || !addressable(id)) return null;
         try {
           const got = await this.#as(s).getSession(id);
           this.#learn(got.tenantId, got.ownerKeyId, got.id);
@@ -346,6 +361,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         if (record.tenantId !== s.tenantId || record.ownerKeyId !== s.ownerKeyId) {
           throw new Error('ACP session update record scope does not match requested scope');
         }
+        if (!addressable(record.id)) return null;
         const client = this.#as(s);
         // Aegis copies these fields (an undefined value clears one) and the
         // status; acpstore reaches the status by its one lifecycle event, in
@@ -409,6 +425,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         try {
           const c = this.#check;
           c.nonEmpty(input?.sessionId, 'sessionId');
+          if (!addressable(input.sessionId)) throw unaddressable(c, 'sessionId', input.sessionId);
           const s = c.scope(input);
           c.optionalNonEmpty(input.backendRunId, 'backendRunId');
           c.nonEmpty(input.eventType, 'eventType');
@@ -485,6 +502,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
           throw c.invalid('ACP afterEventSeq must be a non-negative integer');
         }
         const limit = c.limit(input.limit);
+        if (!addressable(sessionId)) return [];
         try {
           const page = await this.#as(s).listEvents(sessionId, { after, limit });
           this.#learn(s.tenantId, s.ownerKeyId, sessionId);
@@ -511,6 +529,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       c.nonEmpty(actionId, 'actionId');
       const s = c.scope(scope);
       c.optionalDate(options.now, 'now');
+      if (!addressable(actionId)) return null;
       const client = this.#as(s);
       const send = (claim: { leaseToken: string } | { attemptCount: number }): Promise<Action> =>
         this.#write(() =>
@@ -616,6 +635,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         c.nonEmpty(actionId, 'actionId');
         const s = c.scope(scope);
         c.optionalDate(options.now, 'now');
+        if (!addressable(actionId)) return null;
         try {
           const a = await this.#write(() =>
             this.#as(s).cancelAction(actionId, meta === undefined ? {} : { errorMetadata: meta }),
@@ -710,7 +730,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     const asked = (s: AcpScope, p: Pause): boolean => p.metadata?.[REQUESTER_KEY] === s.ownerKeyId;
     const read = async (sessionId: string, scope: AcpScope): Promise<AcpPauseRecord | null> => {
       const s = c.scope(scope);
-      if (typeof sessionId !== 'string' || sessionId === '') return null;
+      if (typeof sessionId !== 'string' || sessionId === '' || !addressable(sessionId)) return null;
       const owner = await this.#otherOwner(s, sessionId);
       try {
         const p = await this.#as(owner ?? s).getPause(sessionId);
@@ -727,6 +747,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       sessionId: string,
       fn: (client: AcpstoreClient) => Promise<PauseSessionResponse>,
     ): Promise<AcpPauseRecord | null> => {
+      if (!addressable(sessionId)) return null;
       try {
         const owner = await this.#otherOwner(s, sessionId);
         if (owner !== undefined) {
@@ -744,6 +765,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const s = c.scope(input);
         const metadata = c.metadata(input.metadata, 'metadata');
         const sessionId = input.sessionId;
+        if (!addressable(sessionId)) throw unaddressable(c, 'sessionId', sessionId);
         try {
           const owner = await this.#otherOwner(s, sessionId);
           const meta = owner === undefined ? metadata : { ...metadata, [REQUESTER_KEY]: s.ownerKeyId };
