@@ -3,7 +3,7 @@
 // charts. Latencies are the mean over each 2 s interval (sum and count
 // deltas of the Prometheus histograms).
 
-import { ApiError, call } from './api.js';
+import { ApiError, call, getText } from './api.js';
 import { bars, sparkline } from './charts.js';
 import { bytes, h, replace } from './dom.js';
 
@@ -53,8 +53,14 @@ export function healthView(main) {
     timer = undefined;
     try {
       const [stats, metricsText] = await Promise.all([
-        call('GET', '/v1/stats'),
-        fetch('/metrics', { cache: 'no-store' }).then((r) => r.text()),
+        call('GET', '/v1/stats', undefined, {
+          build: { version: 'string', commit: 'string' },
+          store: { eventsAppended: 'number', journalBytes: 'number', sessions: 'number',
+            eventsRetained: 'number', eventPayloadBytes: 'number', 'memory?': 'object' },
+          sse: { subscribers: 'number' },
+          http: { connectionsOpen: 'number' },
+        }),
+        getText('/metrics', ['text/plain']),
       ]);
       if (stopped) return;
       const now = Date.now();
@@ -78,7 +84,7 @@ export function healthView(main) {
       if (stopped) return;
       info.textContent = err instanceof ApiError && err.status === 403
         ? 'The health panel needs an admin key (GET /v1/stats).'
-        : `Could not load /v1/stats: ${/** @type {Error} */ (err).message}`;
+        : `Could not load /v1/stats and /metrics: ${/** @type {Error} */ (err).message}`;
     }
     // One pending timer at most, however many polls ran (a button's
     // refresh, resume() after a sign-in).

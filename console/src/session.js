@@ -10,7 +10,9 @@
 // so no event is shown twice or skipped. Facts, pause and actions are
 // polled every 2 s.
 
-import { addressable, ApiError, call, canWrite, currentSignIn, query, sessionPath } from './api.js';
+import {
+  addressable, ApiError, BAD_FRAME, call, canWrite, currentSignIn, frame, query, SHAPES, sessionPath,
+} from './api.js';
 import { badge, bytes, confirmDialog, h, replace, say, timeAgo } from './dom.js';
 import { jsonView } from './json_view.js';
 import { transcriptView } from './transcript.js';
@@ -50,6 +52,9 @@ export function sessionView(main, id) {
     return { stop() {}, resume() {} };
   }
   const facts = h('dl', { class: 'facts', id: 'session-facts' });
+  // Why the facts, pause and actions are not current (shown until a poll
+  // succeeds again).
+  const problem = h('p', { class: 'error', id: 'session-problem', role: 'alert', hidden: true });
   const controls = h('div', { class: 'buttons', id: 'pause-controls' });
   const pauseBox = h('div', { id: 'pause' }, h('p', { class: 'muted' }, 'Loading…'));
   const actionsBox = h('div', { class: 'table-wrap', id: 'actions', tabindex: 0, role: 'region', 'aria-label': 'Actions table' }, h('p', { class: 'muted' }, 'Loading…'));
@@ -62,6 +67,7 @@ export function sessionView(main, id) {
   replace(main,
     h('p', {}, h('a', { href: '#/sessions' }, '← Sessions')),
     h('h1', {}, 'Session ', h('span', { id: 'session-id' }, id)),
+    problem,
     facts,
     controls,
     transcript.element,
@@ -105,15 +111,24 @@ export function sessionView(main, id) {
     es = source;
     setConn('', 'connecting…');
     source.onopen = () => setConn('live', 'live');
+    /** A frame that is not acpstore's ends the stream: reconnecting would repeat it. */
+    const malformed = () => {
+      source.close();
+      setConn('down', `stream ended: ${BAD_FRAME}`);
+    };
     source.onmessage = (m) => {
       const seq = Number(m.lastEventId);
       // Resumes start after lastSeq, so this only guards a server bug.
       if (!(seq > lastSeq)) return;
+      const ev = frame(m.data, SHAPES.event);
+      if (ev === null) { malformed(); return; }
       lastSeq = seq;
-      addEvent(/** @type {Event} */ (JSON.parse(m.data)));
+      addEvent(/** @type {Event} */ (ev));
     };
     source.addEventListener('truncated', (m) => {
-      const first = JSON.parse(/** @type {MessageEvent} */ (m).data).firstSeq;
+      const t = frame(/** @type {MessageEvent} */ (m).data, SHAPES.truncated);
+      if (t === null) { malformed(); return; }
+      const first = t['firstSeq'];
       addRow(() => h('li', { class: 'truncated', 'data-truncated': String(first) },
         `Events before #${first} were dropped by retention (truncated).`));
     });
@@ -121,7 +136,7 @@ export function sessionView(main, id) {
       if (source !== es) return;
       if (e instanceof MessageEvent && e.data) {
         // The server's own `event: error` frame: the stream is over.
-        const msg = JSON.parse(e.data)?.error?.message ?? 'stream error';
+        const msg = frame(e.data, SHAPES.error)?.['error'].message ?? BAD_FRAME;
         source.close();
         setConn('down', `stream ended: ${msg}`);
         return;
@@ -221,14 +236,16 @@ export function sessionView(main, id) {
     timer = undefined;
     try {
       const [s, p, a] = await Promise.all([
-        call('GET', sessionPath(id)),
-        call('GET', `${sessionPath(id)}/pause`).catch((/** @type {unknown} */ e) => {
-          if (e instanceof ApiError && e.status === 404) return null;
+        call('GET', sessionPath(id), undefined, SHAPES.session),
+        call('GET', `${sessionPath(id)}/pause`, undefined, SHAPES.pause).catch((/** @type {unknown} */ e) => {
+          if (e instanceof ApiError && e.status === 404 && e.code === 'not_found') return null;
           throw e;
         }),
-        call('GET', `/v1/actions${query({ sessionId: id, limit: '50' })}`),
+        call('GET', `/v1/actions${query({ sessionId: id, limit: '50' })}`, undefined,
+          { actions: [SHAPES.action] }),
       ]);
       if (stopped) return;
+      problem.hidden = true;
       renderFacts(s);
       pause = p;
       renderPause();
@@ -236,8 +253,12 @@ export function sessionView(main, id) {
       renderControls();
     } catch (err) {
       if (stopped) return;
-      if (err instanceof ApiError && err.status === 404) {
+      if (err instanceof ApiError && err.status === 404 && err.code === 'not_found') {
         replace(facts, h('p', { class: 'error' }, 'No such session in this key’s scope.'));
+      } else if (!(err instanceof ApiError && err.status === 401 && err.code !== 'bad_response')) {
+        // acpstore's 401 opens the sign-in dialog; anything else is said.
+        problem.textContent = `Could not load this session: ${/** @type {Error} */ (err).message}`;
+        problem.hidden = false;
       }
     }
     // One pending timer at most, however many polls ran (a button's

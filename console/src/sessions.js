@@ -2,7 +2,7 @@
 // by status; refreshed by polling GET /v1/sessions every 2 s (decision
 // 0015: a list has no stream to follow).
 
-import { call, query } from './api.js';
+import { call, query, SHAPES } from './api.js';
 import { badge, h, replace, timeAgo } from './dom.js';
 
 const STATUSES = ['initializing', 'idle', 'running', 'paused', 'intervening', 'closing',
@@ -58,7 +58,8 @@ export function sessionsView(main, params) {
     timer = undefined;
     try {
       const page = /** @type {{sessions: Session[], nextCursor: string | null}} */ (
-        await call('GET', `/v1/sessions${query({ limit: '200', status: select.value })}`));
+        await call('GET', `/v1/sessions${query({ limit: '200', status: select.value })}`, undefined,
+          { sessions: [SHAPES.session] }));
       if (stopped) return;
       replace(body, page.sessions.map(row));
       info.textContent = page.sessions.length === 0

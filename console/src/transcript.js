@@ -8,7 +8,7 @@
 // Last-Event-ID, and when it gives up (a 401 after a restart, a 503 while
 // the server stops) the view reopens from ?after=<last id seen>.
 
-import { ApiError, call, sessionPath } from './api.js';
+import { ApiError, BAD_FRAME, call, frame, SHAPES, sessionPath } from './api.js';
 import { badge, h, timeAgo } from './dom.js';
 import { jsonView } from './json_view.js';
 
@@ -62,15 +62,22 @@ export function transcriptView(id) {
     setState('', 'connecting…');
     source.onopen = () => setState('live', 'live');
     source.addEventListener('entry', (m) => {
-      const frame = /** @type {MessageEvent} */ (m);
-      const seq = Number(frame.lastEventId);
+      const message = /** @type {MessageEvent} */ (m);
+      const entry = frame(message.data, SHAPES.entry);
+      if (entry === null) {
+        // Reconnecting would only repeat it.
+        source.close();
+        setState('down', `stream ended: ${BAD_FRAME}`);
+        return;
+      }
+      const seq = Number(message.lastEventId);
       if (seq > lastId) lastId = seq;
-      show(/** @type {Entry} */ (JSON.parse(frame.data)));
+      show(/** @type {Entry} */ (/** @type {unknown} */ (entry)));
     });
     source.addEventListener('error', (e) => {
       if (source !== es) return;
       if (e instanceof MessageEvent && e.data) {
-        const msg = JSON.parse(e.data)?.error?.message ?? 'stream error';
+        const msg = frame(e.data, SHAPES.error)?.['error'].message ?? BAD_FRAME;
         source.close();
         setState('down', `stream ended: ${msg}`);
         return;

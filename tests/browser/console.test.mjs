@@ -426,6 +426,76 @@ describe('web console in chromium', () => {
     await axe('health');
   });
 
+  test('answers that are not acpstore\'s (a proxy\'s HTML, a body cut short, another shape) are said clearly', async () => {
+    // A second tab of the same browser session, whose requests are answered
+    // here when `fake` says so: what a proxy or a broken server in between
+    // would send. The page must say what is wrong, and throw nothing.
+    const tab = await browser.newPage();
+    // Same cookie; the tab's sessionStorage gets the page's sign-in.
+    const signedIn = await page.evaluate(() => sessionStorage.getItem('acpstore.console'));
+    await tab.evaluateOnNewDocument((v) => sessionStorage.setItem('acpstore.console', v), signedIn);
+    const thrown = [];
+    tab.on('pageerror', (e) => thrown.push(String(e)));
+    let fake = () => null;
+    await tab.setRequestInterception(true);
+    tab.on('request', (r) => {
+      const answer = fake(new URL(r.url()));
+      if (answer) void r.respond(answer);
+      else void r.continue();
+    });
+    const html = { status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    const json = (body, status = 200) => ({ status, contentType: 'application/json', body });
+    try {
+      const sessionsSays = async (pattern) => {
+        await tab.goto(`${server.base}/ui/#/sessions?x=${Math.random()}`);
+        await tab.waitForFunction((p) => new RegExp(p).test(document.getElementById('sessions-info')?.textContent ?? ''),
+          { timeout: 5000 }, pattern.source).catch(async (e) => {
+          throw new Error(`${pattern}: the page says ${await tab.$eval('#sessions-info', (el) => el.textContent)}`, { cause: e });
+        });
+      };
+      const list = (u) => u.pathname === '/v1/sessions';
+      fake = (u) => (list(u) ? html : null);
+      await sessionsSays(/502 Bad Gateway \(text\/html\) is not acpstore's: not an acpstore error/);
+      fake = (u) => (list(u) ? json('{"sessions": [{"id": "s1", "sta') : null);
+      await sessionsSays(/JSON cut short or malformed/);
+      fake = (u) => (list(u) ? json('{"sessions": [{"id": 7}]}') : null);
+      await sessionsSays(/sessions\[0\]\.id is missing or of another type/);
+      fake = (u) => (list(u) ? json('[]') : null);
+      await sessionsSays(/not a JSON object/);
+      fake = (u) => (list(u) ? { status: 200, contentType: 'text/plain', body: 'ok' } : null);
+      await sessionsSays(/200 OK \(text\/plain\) is not acpstore's: not JSON/);
+      // acpstore's own errors still read as they are.
+      fake = (u) => (list(u) ? json('{"error": {"code": "unavailable", "message": "stopping"}}', 503) : null);
+      await sessionsSays(/Could not load sessions: stopping$/);
+
+      // A session's page: its facts in another shape, then its stream.
+      const path = `/v1/sessions/${sessionId}`;
+      fake = (u) => (u.pathname === path ? json('{"session": {}}') : null);
+      await tab.goto(`${server.base}/ui/#/sessions/${sessionId}`);
+      await tab.waitForSelector('#session-problem:not([hidden])', { timeout: 5000 });
+      assert.match(await tab.$eval('#session-problem', (e) => e.textContent),
+        /Could not load this session: .*not acpstore's: id is missing or of another type/);
+      fake = () => null;
+      await tab.waitForSelector('#session-problem[hidden]', { timeout: 5000 });
+      fake = (u) => (u.pathname === `${path}/events/stream`
+        ? { status: 200, contentType: 'text/event-stream', body: 'id: 1\ndata: <html>\n\n' } : null);
+      await tab.goto(`${server.base}/ui/#/health`);
+      await tab.goto(`${server.base}/ui/#/sessions/${sessionId}`);
+      await tab.waitForFunction(() => /stream ended: .*not acpstore's/.test(
+        document.getElementById('stream-state')?.textContent ?? ''), { timeout: 5000 });
+      assert.equal(await tab.$('#timeline li[data-seq]'), null, 'nothing shown of a malformed frame');
+
+      // The health panel: /metrics behind a proxy's page.
+      fake = (u) => (u.pathname === '/metrics' ? { ...html, status: 200 } : null);
+      await tab.goto(`${server.base}/ui/#/health`);
+      await tab.waitForFunction(() => /not acpstore's: not text\/plain/.test(
+        document.getElementById('health-info')?.textContent ?? ''), { timeout: 5000 });
+      assert.deepEqual(thrown, []);
+    } finally {
+      await tab.close();
+    }
+  });
+
   test('usable at 360 px: nothing wider than the screen', async () => {
     await page.setViewport({ width: 360, height: 740 });
     for (const [name, hash] of [['sessions', '#/sessions'], ['session', `#/sessions/${sessionId}`], ['health', '#/health']]) {
