@@ -589,6 +589,15 @@ describe('pauseInterventionStore', () => {
     const blind = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors });
     await blind.start();
     await throwsPlain(blind.pauseInterventionStore.pause(input), 'session scope does not match');
+    await throwsPlain(blind.pauseInterventionStore.pause(input), 'pass the sessionOwner option');
+    // acpstore cannot tell a service key whose a session is (SPEC §6: it
+    // sees only the scope it names), so the profile refuses rather than
+    // pause in the wrong scope: nothing was made or changed, and the other
+    // pause calls find nothing, as for a session the scope cannot see.
+    assert.equal(await blind.sessionStore.get(rec.id, ADMIN), null);
+    assert.equal(await blind.pauseInterventionStore.getLatest(rec.id, ADMIN), null);
+    assert.equal(await blind.pauseInterventionStore.resume({ ...ADMIN, sessionId: rec.id, resumeId: 'r0', resumedBy: 'admin' }), null);
+    assert.equal((await blind.sessionStore.get(rec.id, A))?.status, 'running');
     await blind.stop();
     const asked: string[] = [];
     const p2 = createAcpstoreProfile({

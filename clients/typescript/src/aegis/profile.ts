@@ -267,7 +267,14 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       try {
         await client.getSession(sessionId);
       } catch {
-        throw new Error(`ACP ${what} session scope does not match existing event stream: ${sessionId}`);
+        // Session ids are unique per tenant: another owner of the tenant
+        // has it. For a pause that is an admin's call the profile could
+        // make in the owner's scope, had it known the owner (#otherOwner);
+        // acpstore does not tell a service key whose a session is.
+        const hint = what === 'pause'
+          ? ' (another owner of the tenant has it, and the profile does not know which: pass the sessionOwner option)'
+          : '';
+        throw new Error(`ACP ${what} session scope does not match existing event stream: ${sessionId}${hint}`);
       }
     }
     return fn();
