@@ -155,6 +155,9 @@ interface Answer {
   headers: Headers;
 }
 
+/** The Retry-After of a 429 or 503 answer, for #send's next attempt. */
+const retryAfterMs = new WeakMap<AcpstoreError, number>();
+
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     const reason = (): Error => (signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
@@ -617,9 +620,13 @@ export class AcpstoreClient {
       try {
         return await this.#once(req.op, url, init, req.signal, alsoOk);
       } catch (e) {
+        // A transport failure, or "not now" (429, 503: docs/http_api.md,
+        // "What to retry"); a request safe to repeat is asked again.
         const transport = e instanceof AcpstoreError && e.isTransport;
-        if (!transport || n + 1 >= attempts || req.signal?.aborted === true) throw e;
-        await sleep(backoffMs(n, this.#retry.baseDelayMs, this.#retry.maxDelayMs), req.signal);
+        const notNow = e instanceof AcpstoreError && (e.status === 429 || e.status === 503);
+        if (!(transport || notNow) || n + 1 >= attempts || req.signal?.aborted === true) throw e;
+        const backoff = backoffMs(n, this.#retry.baseDelayMs, this.#retry.maxDelayMs);
+        await sleep(Math.max(backoff, (notNow && retryAfterMs.get(e)) || 0), req.signal);
       }
     }
   }
@@ -645,7 +652,12 @@ export class AcpstoreClient {
     if ((res.status >= 200 && res.status < 300) || alsoOk.includes(res.status)) {
       return { op, status: res.status, text, headers: res.headers };
     }
-    throw errorFromBody(res.status, text);
+    const err = errorFromBody(res.status, text);
+    // Retry-After in seconds (acpstore sends 1); a date or more than a
+    // minute is not waited for beyond the backoff.
+    const after = Number(res.headers.get('retry-after') ?? '');
+    if (Number.isInteger(after) && after > 0 && after <= 60) retryAfterMs.set(err, after * 1000);
+    throw err;
   }
 }
 

@@ -1,0 +1,114 @@
+// "Not now" answers (docs/http_api.md, Errors: "429, 503 and 507 are worth
+// retrying later", the first two with Retry-After): a request that is safe
+// to repeat (a GET, an append under its clientEventId, an enqueue with an
+// idempotencyKey) is asked again after Retry-After; any other is not. A fake
+// server on 127.0.0.1 answers the first `busy` requests of each path with
+// 429 or 503, then as acpstore would.
+
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, test } from 'node:test';
+
+import { AcpstoreClient, AcpstoreError } from '../src/index.js';
+
+const json = { 'content-type': 'application/json' };
+const session = { id: 's', status: 'running' };
+
+let fake: Server;
+let port = 0;
+/** The bodies of the requests seen, in order. */
+let seen: { method: string; url: string; body: string }[] = [];
+let busy = 0;
+let busyStatus = 503;
+let retryAfter: string | undefined = '0';
+
+before(async () => {
+  fake = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', body });
+      if (busy > 0) {
+        --busy;
+        const code = busyStatus === 429 ? 'too_many_requests' : 'unavailable';
+        res
+          .writeHead(busyStatus, { ...json, ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) })
+          .end(JSON.stringify({ error: { code, message: 'not now' } }));
+        return;
+      }
+      if (req.url?.endsWith('/events')) {
+        res.writeHead(201, json).end(JSON.stringify({ eventSeq: 1, eventId: 'e1', ingestedAt: '2026-01-01T00:00:00Z' }));
+      } else if (req.url === '/v1/actions') {
+        res.writeHead(201, json).end(JSON.stringify({ actionId: 'a', status: 'queued' }));
+      } else {
+        res.writeHead(req.method === 'POST' ? 201 : 200, json).end(JSON.stringify(session));
+      }
+    });
+  });
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+  port = (fake.address() as AddressInfo).port;
+});
+after(async () => {
+  fake.closeAllConnections();
+  await new Promise((r) => fake.close(r));
+});
+beforeEach(() => {
+  seen = [];
+  busy = 0;
+  busyStatus = 503;
+  retryAfter = '0';
+});
+
+const client = (): AcpstoreClient =>
+  new AcpstoreClient({ baseUrl: `http://127.0.0.1:${port}`, token: 't', retry: { attempts: 4, baseDelayMs: 1 } });
+
+test('a GET answered 503 or 429 is asked again, and resolves', async () => {
+  for (const status of [503, 429]) {
+    seen = [];
+    busy = 2;
+    busyStatus = status;
+    assert.equal((await client().getSession('s')).id, 's');
+    assert.equal(seen.length, 3, String(status));
+  }
+});
+
+test('an append is asked again under the same clientEventId; an idempotent enqueue too', async () => {
+  busy = 1;
+  const r = await client().appendEvent('s', { eventType: 't', payload: 1 }, { minimal: true });
+  assert.equal(r.value.eventSeq, 1);
+  assert.equal(seen.length, 2);
+  const ids = seen.map((s) => (JSON.parse(s.body) as { clientEventId: string }).clientEventId);
+  assert.equal(ids[0], ids[1]);
+  seen = [];
+  busy = 1;
+  await client().enqueueAction({ sessionId: 's', type: 'prompt', idempotencyKey: 'k' });
+  assert.equal(seen.length, 2);
+});
+
+test('a write that is not safe to repeat is asked once: the 503 rejects', async () => {
+  for (const call of [
+    (c: AcpstoreClient) => c.createSession({ id: 's' }),
+    (c: AcpstoreClient) => c.enqueueAction({ sessionId: 's', type: 'prompt' }),
+    (c: AcpstoreClient) => c.transitionSession('s', 'run_started'),
+  ]) {
+    seen = [];
+    busy = 1;
+    await assert.rejects(call(client()), (e: unknown) => e instanceof AcpstoreError && e.status === 503 && e.code === 'unavailable');
+    assert.equal(seen.length, 1);
+  }
+});
+
+test('Retry-After is waited for; after the last attempt the 503 rejects', async () => {
+  busy = 1;
+  retryAfter = '1';
+  const t0 = Date.now();
+  await client().getSession('s');
+  assert.ok(Date.now() - t0 >= 900, `asked again after ${Date.now() - t0} ms`);
+  seen = [];
+  busy = 10;
+  retryAfter = undefined;
+  await assert.rejects(client().getSession('s'), (e: unknown) => e instanceof AcpstoreError && e.status === 503);
+  assert.equal(seen.length, 4, 'attempts: 4 in all');
+});
