@@ -269,6 +269,23 @@ TEST_P(StoreConformance, FailWithoutErrorMetadataClearsThePreviousAttempts) {
 
 // ------------------------------------------------------------ expiry sweep
 
+// An expiry is a failed attempt too: requeued, the action's errorMetadata
+// says so rather than keeping an earlier fail's (found by a review).
+TEST_P(StoreConformance, ExpiryThatRequeuesRecordsLeaseExpired) {
+  CreateSession("s-1");
+  Enqueue(At("s-1", "a"));
+  Action first = Lease();
+  Must(db().FailAction(kAlice, "a", first.lease_token,
+                       R"({"reason":"timeout"})", true));
+  Advance(1000);
+  Lease({.lease_ms = 1000});
+  Advance(1001);
+  EXPECT_EQ(Maintain().leases_requeued, 1u);
+  Action requeued = GetAction("a");
+  EXPECT_EQ(requeued.status, ActionStatus::kQueued);
+  EXPECT_EQ(requeued.error_metadata, R"({"reason":"lease_expired"})");
+}
+
 TEST_P(StoreConformance, LiveLeaseIsNotSwept) {
   CreateSession("s-1");
   Enqueue(At("s-1", "a"));

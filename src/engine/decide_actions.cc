@@ -243,10 +243,13 @@ record::Mutation DecideLeaseSweep(const StoreState& state,
   record::Mutation m;
   for (const ActionEntry* e : state.ExpiredLeases(ctx.now)) {
     Action a = e->action;
+    // The attempt failed by running out, requeued or not: errorMetadata
+    // describes the latest failure, as a fail's does (SPEC §2.3), not an
+    // earlier attempt's.
+    a.error_metadata = kLeaseExpiredMetadata;
     if (RequeueOrFail(&a, ctx)) {
       ++report->leases_requeued;
     } else {
-      a.error_metadata = kLeaseExpiredMetadata;
       ++report->leases_dead_lettered;
     }
     m.UpsertAction(std::move(a));
