@@ -47,6 +47,19 @@ Result<T> ImportChecker::Reject(Collection c, uint64_t ordinal, Status s) {
   return s;
 }
 
+void ImportChecker::CountRepaired(Collection c, bool* counted) {
+  if (*counted) return;
+  *counted = true;
+  ++repaired_[static_cast<size_t>(c)];
+}
+
+uint64_t ImportChecker::repaired(Collection c) const {
+  if (c != Collection::kEvents) return repaired_[static_cast<size_t>(c)];
+  uint64_t n = 0;
+  for (const auto& [key, plan] : sessions_) n += plan.kept_repaired;
+  return n;
+}
+
 bool ImportChecker::Skipped(Collection c, uint64_t ordinal) const {
   const auto& v = skipped_[static_cast<size_t>(c)];
   return std::binary_search(v.begin(), v.end(), ordinal);
@@ -129,6 +142,7 @@ Result<MappedSession> ImportChecker::CheckSession(
   plan.conversation_id = s.conversation_id;
   plan.transcript_id = s.transcript_id;
   plan.declared_last_seq = m->last_event_seq.value_or(0);
+  if (!repairs->empty()) CountRepaired(r.collection, &plan.repaired);
   auto [it, inserted] = tenant_of_id_.emplace(s.id, s.tenant_id);
   if (!inserted && it->second != s.tenant_id) it->second.clear();
   return m;
@@ -200,7 +214,6 @@ Result<MappedEvent> ImportChecker::CheckEvent(
       for (const auto& [kind, n] : plan->kept_repairs) {
         dropped_repairs_[kind] += n;
       }
-      dropped_repaired_ += plan->kept_repaired;
       plan->kept_repairs.clear();
       plan->kept_repaired = 0;
     }
@@ -209,9 +222,10 @@ Result<MappedEvent> ImportChecker::CheckEvent(
   plan->last_seen = e.seq;
   ++plan->kept;
   // As the importer counts them: the record's own repairs, and the move
-  // into its session's scope (found_). The fill before it is counted by
-  // gaps_filled.
-  if (!repairs->empty()) ++plan->kept_repaired;
+  // into its session's scope (found_), which is a repair of the event too.
+  // The fill before it is counted by gaps_filled; it adds records, it
+  // does not change this one.
+  if (!repairs->empty() || moved) ++plan->kept_repaired;
   for (const Repair& rep : *repairs) ++plan->kept_repairs[rep.kind];
   if (moved) ++plan->kept_repairs[RepairKind::kRescoped];
   return m;
@@ -234,19 +248,23 @@ Result<MappedAction> ImportChecker::CheckAction(
                                      " appears twice; the first one is kept"));
   }
   if (moved) Rescoped(r.path, a.owner_key_id, a.tenant_id);
+  bool repaired = false;
+  if (!repairs->empty() || moved) CountRepaired(r.collection, &repaired);
   if (a.idempotency_key) {
     // The array is in enqueue order: the earlier holder is the older.
     std::string idem =
         TenantKey(TenantKey(a.tenant_id, a.session_id), *a.idempotency_key);
     auto [it, inserted] = action_keys_.try_emplace(
-        std::move(idem), std::pair{r.ordinal, r.path});
+        std::move(idem), KeyHolder{r.ordinal, r.path, repaired});
     if (!inserted) {
-      action_clear_.insert(it->second.first);
+      KeyHolder& older = it->second;
+      action_clear_.insert(older.ordinal);
       found_.push_back(
-          {it->second.second,
+          {older.path,
            {RepairKind::kIdempotencyCleared, "idempotencyKey",
             "repeated by the newer " + r.path + "; cleared here"}});
-      it->second = {r.ordinal, r.path};
+      CountRepaired(r.collection, &older.repaired);
+      older = {r.ordinal, r.path, repaired};
     }
   }
   action_ids_.insert(std::move(key));
@@ -298,25 +316,28 @@ Result<MappedPause> ImportChecker::CheckPause(
       pause_fixes_[r.ordinal].intervention_id = p.intervention_id;
     }
   }
+  bool repaired = false;
+  if (!repairs->empty() || moved) CountRepaired(r.collection, &repaired);
   book.entries.push_back(
-      {r.ordinal, r.path, p.status, p.requested_at, p.updated_at});
+      {r.ordinal, r.path, p.status, p.requested_at, p.updated_at, repaired});
   if (p.idempotency_key) {
     const size_t mine = book.entries.size() - 1;
     auto [it, inserted] = book.keys.try_emplace(*p.idempotency_key, mine);
     if (!inserted) {
       // Aegis never deduplicates pause keys; acpstore's pause route
       // replays by key, so only the newer record may keep it.
-      const PauseEntry& other = book.entries[it->second];
+      PauseEntry& other = book.entries[it->second];
       const bool other_older =
           other.requested_at < p.requested_at ||
           (other.requested_at == p.requested_at && other.ordinal < r.ordinal);
-      const PauseEntry& older = other_older ? other : book.entries[mine];
+      PauseEntry& older = other_older ? other : book.entries[mine];
       const PauseEntry& newer = other_older ? book.entries[mine] : other;
       pause_fixes_[older.ordinal].clear_idempotency_key = true;
       found_.push_back({older.path,
                         {RepairKind::kIdempotencyCleared, "idempotencyKey",
                          "repeated by the newer " + newer.path +
                              "; cleared here"}});
+      CountRepaired(r.collection, &older.repaired);
       if (other_older) it->second = mine;
     }
   }
@@ -356,6 +377,7 @@ void ImportChecker::FinishPauses() {
       if (!Active(e.status) || &e == active) continue;
       pause_fixes_[e.ordinal].resume = true;
       e.status = PauseStatus::kResumed;
+      CountRepaired(Collection::kPauses, &e.repaired);
       found_.push_back(
           {e.path,
            {RepairKind::kSecondActivePause, "status",
@@ -374,6 +396,7 @@ void ImportChecker::FinishPauses() {
     const SessionStatus want = StatusFor(latest->status);
     if (want == now) continue;
     plan.reconciled = want;
+    CountRepaired(Collection::kSessions, &plan.repaired);
     found_.push_back(
         {plan.path,
          {RepairKind::kStatusReconciled, "status",
@@ -384,8 +407,8 @@ void ImportChecker::FinishPauses() {
 }
 
 void ImportChecker::FinishEvents() {
-  std::vector<const SessionPlan*> above;
-  for (const auto& [key, plan] : sessions_) {
+  std::vector<SessionPlan*> above;
+  for (auto& [key, plan] : sessions_) {
     if (plan.kept > 0 && plan.declared_last_seq > plan.last_seen) {
       above.push_back(&plan);
     }
@@ -394,15 +417,19 @@ void ImportChecker::FinishEvents() {
             [](const SessionPlan* a, const SessionPlan* b) {
               return a->ordinal < b->ordinal;
             });
-  for (const SessionPlan* plan : above) {
+  for (SessionPlan* plan : above) {
+    // The stream's high-water mark is its last event: the value is valid,
+    // but not kept, so it is a repair of its own kind (it was counted as
+    // an "invalid optional field"), and the session is a repaired one.
     found_.push_back(
         {plan->path,
-         {RepairKind::kFieldDropped, "lastEventSeq",
+         {RepairKind::kLastEventSeqNotKept, "lastEventSeq",
           std::to_string(plan->declared_last_seq) +
               " is above the session's last event (" +
               std::to_string(plan->last_seen) +
-              "); new events continue at " +
+              "); not kept: new events continue at " +
               std::to_string(plan->last_seen + 1)}});
+    CountRepaired(Collection::kSessions, &plan->repaired);
   }
 }
 

@@ -56,10 +56,11 @@ struct SessionPlan {
   uint64_t gaps_filled = 0;        // the gaps those fill (one repair each)
   // The repairs of the kept events (by kind; those of ImportChecker's
   // repairs as the importer counts them) and how many kept events had
-  // one: a gap too wide to fill drops the events before it, and their
-  // repairs with them.
+  // one (a move into the session's scope included): a gap too wide to
+  // fill drops the events before it, and their repairs with them.
   std::map<RepairKind, uint64_t> kept_repairs;
   uint64_t kept_repaired = 0;
+  bool repaired = false;  // the session record itself, counted once
   TimestampMs created_at = 0;
   SessionStatus status = SessionStatus::kIdle;  // as the file states it
   std::optional<SessionStatus> reconciled;      // status to write instead
@@ -104,7 +105,7 @@ class ImportChecker {
   // session statuses. Repairs go to found().
   void FinishPauses();
   // After the check pass: sessions whose lastEventSeq is above their
-  // last event (a note, nothing changes).
+  // last event; it is not kept (new events continue after the last one).
   void FinishEvents();
 
   // Repairs decided between records, as found; the importer drains them.
@@ -141,14 +142,19 @@ class ImportChecker {
   // fills before it, which the report must not count (the importer counts
   // kHoleFilled from here, not from found()).
   uint64_t gaps_filled() const;
-  // The repairs of events a gap too wide to fill dropped, and how many of
-  // those events had one: reported as found, but they never took effect,
-  // so the importer takes them out of its counts.
+  // The repairs of events a gap too wide to fill dropped: reported as
+  // found, but they never took effect, so the importer takes them out of
+  // its counts (repaired() leaves those events out).
   uint64_t dropped_repairs(RepairKind kind) const {
     auto it = dropped_repairs_.find(kind);
     return it == dropped_repairs_.end() ? 0 : it->second;
   }
-  uint64_t dropped_repaired_events() const { return dropped_repaired_; }
+  // Records of collection `c` that are imported with at least one repair
+  // (events: of the kept ones),
+  // each counted once whether the repair is its own (mapping.h) or decided
+  // between records (a move into its session's scope, a cleared
+  // idempotencyKey, a resumed older pause, a reconciled status).
+  uint64_t repaired(Collection c) const;
   uint64_t actions_accepted() const { return actions_accepted_; }
   uint64_t pauses_accepted() const { return pauses_accepted_; }
   uint64_t advanced_sessions() const;
@@ -156,6 +162,8 @@ class ImportChecker {
  private:
   template <typename T>
   Result<T> Reject(Collection c, uint64_t ordinal, Status s);
+  // Counts the record `*counted` stands for as repaired, once.
+  void CountRepaired(Collection c, bool* counted);
   void Rescoped(const std::string& path, const std::string& owner,
                 const std::string& tenant, const std::string& extra = "");
 
@@ -165,6 +173,13 @@ class ImportChecker {
     PauseStatus status;
     TimestampMs requested_at;
     TimestampMs updated_at;
+    bool repaired;  // counted as a repaired pause
+  };
+  // The action holding an idempotencyKey in its session.
+  struct KeyHolder {
+    uint64_t ordinal;
+    std::string path;
+    bool repaired;  // counted as a repaired action
   };
   struct PauseBook {
     std::vector<PauseEntry> entries;
@@ -179,9 +194,8 @@ class ImportChecker {
   // session id -> its tenant, or "" when several tenants use the id.
   std::unordered_map<std::string, std::string> tenant_of_id_;
   std::unordered_set<std::string> action_ids_;  // tenant\0actionId
-  // tenant\0session\0key -> ordinal and path of the action holding it.
-  std::unordered_map<std::string, std::pair<uint64_t, std::string>>
-      action_keys_;
+  // tenant\0session\0key -> the action holding it.
+  std::unordered_map<std::string, KeyHolder> action_keys_;
   std::unordered_set<uint64_t> action_clear_;
   // tenant\0session -> its pauses
   std::unordered_map<std::string, PauseBook> pauses_;
@@ -189,7 +203,8 @@ class ImportChecker {
   uint64_t actions_accepted_ = 0;
   uint64_t pauses_accepted_ = 0;
   std::map<RepairKind, uint64_t> dropped_repairs_;
-  uint64_t dropped_repaired_ = 0;
+  // Repaired sessions, actions and pauses (events: SessionPlan).
+  uint64_t repaired_[kCollectionCount] = {};
   std::vector<uint64_t> skipped_[kCollectionCount];  // ascending ordinals
   std::vector<Found> found_;
 };

@@ -90,7 +90,8 @@ TEST_F(ImportGoldenTest, EveryRecordIsImportedAndEveryRepairReported) {
     EXPECT_EQ(r.sessions.repaired, 1u);
     EXPECT_EQ(r.events.repaired, 2u);
     EXPECT_EQ(r.actions.repaired, 1u);
-    EXPECT_EQ(r.pauses.repaired, 1u);
+    // [1] repaired itself; [0] had its idempotencyKey cleared for [1]'s.
+    EXPECT_EQ(r.pauses.repaired, 2u);
     EXPECT_EQ(r.owners.at("acme"),
               (std::set<std::string>{"key_alice", "key_carol"}));
     EXPECT_EQ(r.owners.at("globex"), std::set<std::string>{"key_bob"});
@@ -807,6 +808,94 @@ TEST_F(ImportGoldenTest,
   ASSERT_EQ(page.events.size(), 1u);
   EXPECT_EQ(page.events[0].seq, 200005u);
   EXPECT_FALSE(page.events[0].payload_ref.has_value());
+}
+
+// A record whose only repair was decided between records (moved into its
+// session's scope, its idempotencyKey cleared for a newer record's, an
+// older active pause resumed, its status reconciled) is a repaired record
+// like one with a repair of its own: the "repaired" column missed them.
+// A record with several repairs counts once.
+TEST_F(ImportGoldenTest, RecordsRepairedBetweenRecordsCountAsRepaired) {
+  auto action = [](const std::string& id, const std::string& owner,
+                   const std::string& key) {
+    return R"({"actionId":")" + id +
+           R"(","sessionId":"s","tenantId":"t","ownerKeyId":")" + owner +
+           R"(","actionType":"prompt","status":"queued",)"
+           R"("createdAt":"2026-01-01T00:00:00.000Z",)"
+           R"("availableAt":"2026-01-01T00:00:00.000Z","attemptCount":0,)"
+           R"("metadata":{},"idempotencyKey":")" +
+           key + R"("})";
+  };
+  auto pause = [](const std::string& id, const std::string& owner,
+                  const std::string& status, const std::string& at) {
+    return R"({"pauseId":")" + id +
+           R"(","sessionId":"s","tenantId":"t","ownerKeyId":")" + owner +
+           R"(","status":")" + status +
+           R"(","reason":"r","requestedBy":"u","requestedAt":")" + at +
+           R"(","updatedAt":")" + at + R"("})";
+  };
+  std::string moved = Event1(2, "2");
+  moved.replace(moved.find(R"("ownerKeyId":"k")"), 16,
+                R"("ownerKeyId":"admin")");
+  // p1 is resumed (an older active pause), p2 moved, and both leave the
+  // running session paused (reconciled).
+  std::string file =
+      File({Event1(1, "1"), moved},
+           pause("p1", "k", "paused", "2026-01-01T01:00:00.000Z") + "," +
+               pause("p2", "admin", "paused", "2026-01-01T02:00:00.000Z"));
+  // a1's key is cleared for a2's; a3 is moved; a2 is untouched.
+  file.replace(file.find(R"("actions":[])"), 12,
+               R"("actions":[)" + action("a1", "k", "x") + "," +
+                   action("a2", "k", "x") + "," + action("a3", "admin", "y") +
+                   "]");
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("between.json", file), store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  EXPECT_EQ(Repairs(r, RepairKind::kRescoped), 3u) << Joined(run.problems);
+  EXPECT_EQ(Repairs(r, RepairKind::kIdempotencyCleared), 1u);
+  EXPECT_EQ(Repairs(r, RepairKind::kSecondActivePause), 1u);
+  EXPECT_EQ(Repairs(r, RepairKind::kStatusReconciled), 1u);
+  EXPECT_EQ(r.sessions.repaired, 1u);
+  EXPECT_EQ(r.events.repaired, 1u);
+  EXPECT_EQ(r.actions.repaired, 2u);
+  EXPECT_EQ(r.pauses.repaired, 2u);
+}
+
+// acpstore's earlier exports wrote a session's lastEventSeq. One above the
+// session's last event is not kept (new events continue after the last
+// event): that is its own repair, not an "invalid optional field"; the
+// session counts as repaired. One that is not a seq is invalid, dropped.
+TEST_F(ImportGoldenTest, ALastEventSeqAboveTheLastEventIsItsOwnRepair) {
+  std::string file = File({Event1(1, "1"), Event1(2, "2")});
+  file.replace(file.find(R"("updatedAt":2)"), 13,
+               R"("updatedAt":2,"lastEventSeq":5)");
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("hwm.json", file), store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  EXPECT_EQ(Joined(run.problems),
+            "$.sessions[0].lastEventSeq: 5 is above the session's last event "
+            "(2); not kept: new events continue at 3\n");
+  EXPECT_EQ(Repairs(r, RepairKind::kFieldDropped), 0u);
+  EXPECT_EQ(Repairs(r, RepairKind::kLastEventSeqNotKept), 1u);
+  EXPECT_EQ(RepairKindName(RepairKind::kLastEventSeqNotKept),
+            "lastEventSeq above the session's last event not kept");
+  EXPECT_EQ(r.sessions.repaired, 1u);
+  BlockingStore db(*store);
+  const Scope owner{"t", "k", Scope::Access::kOwner};
+  EXPECT_EQ(db.Append(owner, "s", {.event_type = "x", .payload = "1"})->seq,
+            3u);
+
+  std::string bad = File({Event1(1, "1")});
+  bad.replace(bad.find(R"("updatedAt":2)"), 13,
+              R"("updatedAt":2,"lastEventSeq":"five")");
+  auto other = MemoryStoreForTest();
+  run = RunImport(Write("bad.json", bad), other.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  EXPECT_EQ(Repairs(*run.report, RepairKind::kFieldDropped), 1u)
+      << Joined(run.problems);
+  EXPECT_EQ(Repairs(*run.report, RepairKind::kLastEventSeqNotKept), 0u);
 }
 
 // An id generated in the check pass is the one stored, not a second one.

@@ -204,7 +204,6 @@ class Importer {
       Problem(SkipLine(r, s));
       return;
     }
-    if (!repairs.empty()) ++repaired_[static_cast<size_t>(r.collection)];
     for (const Repair& repair : repairs) {
       ++report_.repairs[static_cast<size_t>(repair.kind)];
       Problem(RepairLine(r.path, repair));
@@ -434,13 +433,13 @@ class Importer {
       if (kind == RepairKind::kHoleFilled) continue;  // set just above
       report_.repairs[k] -= checker_.dropped_repairs(kind);
     }
-    repaired_[static_cast<size_t>(Collection::kEvents)] -=
-        checker_.dropped_repaired_events();
     auto fill = [&](KindCounts* k, Collection c, uint64_t imported) {
       const size_t i = static_cast<size_t>(c);
       k->read = layout_.records[i];
       k->imported = imported;
-      k->repaired = repaired_[i];
+      // Records with a repair of their own or one decided between records
+      // (a record only moved into its session's scope was not counted).
+      k->repaired = checker_.repaired(c);
       k->skipped = k->read > imported ? k->read - imported : 0;
     };
     fill(&report_.sessions, Collection::kSessions,
@@ -459,7 +458,6 @@ class Importer {
   ImportChecker checker_;
   ImportReport report_;
   FileLayout layout_;
-  uint64_t repaired_[kCollectionCount] = {};
   std::map<std::string, uint64_t> unknown_[kCollectionCount];
   bool deferred_[kCollectionCount] = {};
   bool sessions_begun_ = false;

@@ -75,7 +75,11 @@ struct ImportOptions {
 struct KindCounts {
   uint64_t read = 0;      // records of this kind in the file
   uint64_t imported = 0;  // written (or, for a dry run, that would be)
-  uint64_t repaired = 0;  // of those, records with at least one repair
+  // Of those, records with at least one repair: their own, or one decided
+  // between records (moved into the session's scope, a cleared
+  // idempotencyKey, an older pause resumed, a status reconciled, a
+  // lastEventSeq not kept).
+  uint64_t repaired = 0;
   uint64_t skipped = 0;   // read - imported (events: fills not counted)
 };
 

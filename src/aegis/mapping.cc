@@ -41,6 +41,8 @@ std::string_view RepairKindName(RepairKind kind) {
       return "event kept as a placeholder";
     case RepairKind::kHoleFilled:
       return "missing seq filled with a placeholder";
+    case RepairKind::kLastEventSeqNotKept:
+      return "lastEventSeq above the session's last event not kept";
     case RepairKind::kRescoped:
       return "record moved into its session's scope";
     case RepairKind::kMetadataKeyDropped:

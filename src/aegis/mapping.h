@@ -40,6 +40,7 @@ enum class RepairKind : uint8_t {
   kPayloadOverLimit,    // over the live payload limits; imported as it is
   kPlaceholder,         // an event kept as a placeholder (same seq)
   kHoleFilled,          // a seq missing from the file, filled
+  kLastEventSeqNotKept,  // lastEventSeq above the last event, not kept
   kRescoped,            // moved into its session's scope
   kMetadataKeyDropped,  // a key acpstore refuses, dropped from its map
   kMetadataValueCut,    // a metadata string cut to the value limit
@@ -57,7 +58,9 @@ enum class RepairKind : uint8_t {
   kSecondActivePause,   // an older active pause of the session, resumed
   kStatusReconciled,    // session status from its latest pause record
 };
-inline constexpr size_t kRepairKindCount = 20;
+inline constexpr size_t kRepairKindCount = 21;
+static_assert(static_cast<size_t>(RepairKind::kStatusReconciled) + 1 ==
+              kRepairKindCount);
 // "lone surrogate escape", "payload over the live limit", ...
 std::string_view RepairKindName(RepairKind kind);
 

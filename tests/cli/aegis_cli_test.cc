@@ -101,8 +101,10 @@ TEST_F(AegisCliTest, ImportSummaryExportWarningsAndReimport) {
             std::string::npos);
   EXPECT_NE(r.out.find("actions            5         5         1         0"),
             std::string::npos);
-  EXPECT_NE(r.out.find("pauses             2         2         1         0"),
-            std::string::npos);
+  // Both pauses: [0] has its idempotencyKey cleared for [1]'s.
+  EXPECT_NE(r.out.find("pauses             2         2         2         0"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("         1  lone surrogate escape replaced by U+FFFD"),
             std::string::npos);
   EXPECT_NE(r.out.find("         2  metadata key dropped"), std::string::npos);
