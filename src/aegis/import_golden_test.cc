@@ -14,6 +14,7 @@
 
 #include "acpstore/blocking_store.h"
 #include "aegis/aegis_test_util.h"
+#include "base/time_format.h"
 
 namespace acpstore::aegis {
 namespace {
@@ -896,6 +897,103 @@ TEST_F(ImportGoldenTest, ALastEventSeqAboveTheLastEventIsItsOwnRepair) {
   EXPECT_EQ(Repairs(*run.report, RepairKind::kFieldDropped), 1u)
       << Joined(run.problems);
   EXPECT_EQ(Repairs(*run.report, RepairKind::kLastEventSeqNotKept), 0u);
+}
+
+// A time before 1970 or after 9999 (JavaScript writes any year from 271821
+// BC to 275760 AD; Go's zero time is 0001-01-01) is a time: set to the
+// nearest one acpstore keeps and reported, and the record kept. It was
+// "not an ISO-8601 time": the event became a placeholder (its payload
+// lost), the session was skipped, and an epoch-ms session time before
+// 1970 was refused the same way. Export then import gives the same text.
+TEST_F(ImportGoldenTest, TimesOutside1970To9999AreClampedAndTheRecordKept) {
+  const std::string earliest = "1970-01-01T00:00:00.000Z";
+  const std::string latest = "9999-12-31T23:59:59.999Z";
+  std::string file = File(
+      {R"({"sessionId":"s","tenantId":"t","ownerKeyId":"k","eventSeq":1,)"
+       R"("eventType":"x","occurredAt":"1969-12-31T23:59:59.999Z",)"
+       R"("ingestedAt":"+275760-09-13T00:00:00.000Z","payload":{"kept":1}})",
+       R"({"sessionId":"s","tenantId":"t","ownerKeyId":"k","eventSeq":2,)"
+       R"("eventType":"x","occurredAt":"1970-01-01T00:30:00+01:00",)"
+       R"("ingestedAt":")" + earliest + R"(","payload":2})"},
+      R"({"pauseId":"p","sessionId":"s","tenantId":"t","ownerKeyId":"k",)"
+      R"("status":"resumed","reason":"r","requestedBy":"u","resumedBy":"u",)"
+      R"("requestedAt":"0001-01-01T00:00:00Z",)"
+      R"("updatedAt":"-000001-01-01T00:00:00.000Z",)"
+      R"("resumedAt":"+010000-01-01T00:00:00.000Z"})");
+  file.replace(file.find(R"("createdAt":1,"updatedAt":2)"), 27,
+               R"("createdAt":-1,"updatedAt":253402300800000)");
+  file.replace(
+      file.find(R"("actions":[])"), 12,
+      R"("actions":[{"actionId":"a","sessionId":"s","tenantId":"t",)"
+      R"("ownerKeyId":"k","actionType":"prompt","status":"completed",)"
+      R"("createdAt":"1969-07-20T20:17:40.000Z","availableAt":")" +
+          latest +
+          R"(","attemptCount":1,"metadata":{},)"
+          R"("completedAt":"1969-07-20T20:17:40.000Z"}])");
+  auto store = MemoryStoreForTest();
+  ImportRun run = RunImport(Write("old.json", file), store.target());
+  ASSERT_TRUE(run.report.ok()) << run.report.error();
+  const ImportReport& r = *run.report;
+  EXPECT_EQ(r.skipped(), 0u) << Joined(run.problems);
+  EXPECT_EQ(Repairs(r, RepairKind::kPlaceholder), 0u);
+  EXPECT_EQ(Repairs(r, RepairKind::kTimeClamped), 10u) << Joined(run.problems);
+  EXPECT_EQ(Repairs(r, RepairKind::kDateReplaced), 0u);
+  EXPECT_EQ(Repairs(r, RepairKind::kFieldDropped), 0u);
+  EXPECT_EQ(RepairKindName(RepairKind::kTimeClamped),
+            "time outside 1970-9999 set to the nearest one kept");
+  const std::string lines = Joined(run.problems);
+  for (const std::string& want : std::vector<std::string>{
+           "$.sessions[0].createdAt: -1 (epoch ms) is before " + earliest +
+               ", the earliest time acpstore keeps; set to it\n",
+           "$.sessions[0].updatedAt: 253402300800000 (epoch ms) is after " +
+               latest + ", the latest time acpstore keeps; set to it\n",
+           "$.events[0].occurredAt: \"1969-12-31T23:59:59.999Z\" is before " +
+               earliest + ", the earliest time acpstore keeps; set to it\n",
+           "$.events[0].ingestedAt: \"+275760-09-13T00:00:00.000Z\" is after " +
+               latest + ", the latest time acpstore keeps; set to it\n",
+           "$.events[1].occurredAt: \"1970-01-01T00:30:00+01:00\" is before " +
+               earliest,
+           std::string("$.pauseInterventions[0].requestedAt: "
+                       "\"0001-01-01T00:00:00Z\" is before"),
+       }) {
+    EXPECT_NE(lines.find(want), std::string::npos) << want << "\n" << lines;
+  }
+  BlockingStore db(*store);
+  Session session = db.GetSession(kTAdmin, "s").value();
+  EXPECT_EQ(session.created_at, 0);
+  EXPECT_EQ(session.updated_at, base::kLatestTimestamp);
+  EventPage page = db.ListEvents(kTAdmin, "s", 0, 10).value();
+  ASSERT_EQ(page.events.size(), 2u);
+  EXPECT_EQ(page.events[0].payload, R"({"kept":1})");
+  EXPECT_EQ(page.events[0].occurred_at, 0);
+  EXPECT_EQ(page.events[0].ingested_at, base::kLatestTimestamp);
+  EXPECT_EQ(page.events[1].occurred_at, 0);
+  Action a = db.GetAction(kTAdmin, "a").value();
+  EXPECT_EQ(a.created_at, 0);
+  EXPECT_EQ(a.completed_at, TimestampMs{0});
+  Pause p = db.GetPause(kTAdmin, "s").value();
+  EXPECT_EQ(p.requested_at, 0);
+  EXPECT_EQ(p.updated_at, 0);
+  EXPECT_EQ(p.resumed_at, base::kLatestTimestamp);
+
+  // Export: the kept times, as Aegis writes them (epoch ms for a
+  // session); imported again, nothing to repair and the same export.
+  const std::string exported = ExportToString(store.target(), dir_, "1.json");
+  EXPECT_NE(exported.find(R"("createdAt":0,"updatedAt":253402300799999)"),
+            std::string::npos)
+      << exported;
+  EXPECT_NE(exported.find(R"("occurredAt":")" + earliest +
+                          R"(","ingestedAt":")" + latest + "\""),
+            std::string::npos)
+      << exported;
+  EXPECT_NE(exported.find(R"("requestedAt":")" + earliest + "\""),
+            std::string::npos)
+      << exported;
+  auto again = MemoryStoreForTest();
+  ImportRun second = RunImport(dir_.Join("1.json"), again.target());
+  ASSERT_TRUE(second.report.ok()) << second.report.error();
+  EXPECT_EQ(Joined(second.problems), "");
+  EXPECT_EQ(ExportToString(again.target(), dir_, "2.json"), exported);
 }
 
 // An id generated in the check pass is the one stored, not a second one.

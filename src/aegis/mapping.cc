@@ -57,6 +57,8 @@ std::string_view RepairKindName(RepairKind kind) {
       return "missing field filled in";
     case RepairKind::kDateReplaced:
       return "unparseable date replaced";
+    case RepairKind::kTimeClamped:
+      return "time outside 1970-9999 set to the nearest one kept";
     case RepairKind::kValueReplaced:
       return "invalid value replaced";
     case RepairKind::kIdGenerated:
@@ -138,10 +140,11 @@ std::string RuleOf(const Status& s) {
   return m;
 }
 
-// Reads the members of one record.
+// Reads the members of one record. A time outside what acpstore keeps is
+// clamped into it and the repair listed in `clamped`.
 class Fields {
  public:
-  explicit Fields(const RawRecord& r) : r_(r) {}
+  Fields(const RawRecord& r, Repairs* clamped) : r_(r), clamped_(clamped) {}
 
   // The member's text; std::nullopt when absent or null (Aegis omits
   // undefined fields; a null is read as absent too).
@@ -194,28 +197,45 @@ class Fields {
   }
 
   // Aegis writes session times as epoch milliseconds and every other time
-  // as ISO-8601; each is read in either form.
+  // as ISO-8601; each is read in either form. A time is a time whatever
+  // its year (JavaScript's Date reaches 271821 BC and 275760 AD; a client
+  // may have sent Go's zero time, 0001-01-01): one outside 1970-9999
+  // (SPEC §2) is set to the nearest time acpstore keeps, and the record
+  // kept. It was "not an ISO-8601 time", which made an event a
+  // placeholder (its payload lost) and skipped a session with all that
+  // depends on it.
   Result<std::optional<TimestampMs>> OptTime(std::string_view key) const {
     std::optional<std::string_view> v = Raw(key);
     if (!v) return std::optional<TimestampMs>();
-    TimestampMs ms = 0;
+    int64_t ms = 0;
+    std::string as_written;
     if ((*v)[0] == '"') {
       ACPSTORE_ASSIGN_OR_RETURN(std::string text, AsString(*v, key));
-      std::optional<TimestampMs> parsed = base::ParseIso8601(text);
+      std::optional<int64_t> parsed = base::ParseIso8601AnyYear(text);
       if (!parsed) {
         return InvalidField(key, "not an ISO-8601 time: \"" +
                                      record::QuoteForMessage(text) + "\"");
       }
       ms = *parsed;
+      as_written = "\"" + record::QuoteForMessage(text) + "\"";
     } else {
       Result<int64_t> n = AsInteger(*v, key);
       if (!n.ok()) return InvalidField(key, "not a time: " + RuleOf(n.error()));
       ms = *n;
+      as_written = std::to_string(ms) + " (epoch ms)";
     }
     if (ms < 0 || ms > kMaxTimestamp) {
-      return InvalidField(key,
-                          "must be between 1970-01-01T00:00:00.000Z and "
-                          "9999-12-31T23:59:59.999Z");
+      const bool before = ms < 0;
+      const TimestampMs kept = before ? 0 : kMaxTimestamp;
+      if (clamped_ != nullptr) {
+        clamped_->push_back(
+            {RepairKind::kTimeClamped, std::string(key),
+             as_written + (before ? " is before " : " is after ") +
+                 base::FormatIso8601(kept) + ", the " +
+                 (before ? "earliest" : "latest") +
+                 " time acpstore keeps; set to it"});
+      }
+      ms = kept;
     }
     return std::optional<TimestampMs>(ms);
   }
@@ -241,6 +261,7 @@ class Fields {
 
  private:
   const RawRecord& r_;
+  Repairs* const clamped_;  // may be null
 };
 
 // Collects the repairs of one record.
@@ -248,7 +269,7 @@ class Repairer {
  public:
   Repairer(const RawRecord& r, const MapOptions& o, Repairs* out,
            std::vector<std::string>* unknown)
-      : r_(r), f_(r), o_(o), out_(out), unknown_(unknown) {}
+      : r_(r), f_(r, out), o_(o), out_(out), unknown_(unknown) {}
 
   const Fields& f() const { return f_; }
   const Limits& limits() const { return o_.limits; }
@@ -436,6 +457,16 @@ class Repairer {
         std::to_string(units) + " UTF-16 code units, over " +
             std::to_string(max_units) + "; cut");
     return std::string(record::TruncateUtf16(text, max_units));
+  }
+
+  // A time the record does not keep: reported (as dropped) only when it is
+  // not a time; one outside 1970-9999 is not clamped, so not reported.
+  void UnkeptTime(std::string_view key) {
+    Result<std::optional<TimestampMs>> t = Fields(r_, nullptr).OptTime(key);
+    if (!t.ok()) {
+      Add(RepairKind::kFieldDropped, std::string(key),
+          RuleOf(t.error()) + "; dropped");
+    }
   }
 
   // An optional time: dropped when it is not one.
@@ -923,7 +954,7 @@ Result<MappedAction> MapAction(const RawRecord& r, const MapOptions& options,
                       "set to availableAt (expired)");
     }
   } else {
-    (void)rp.OptionalTime("leasedUntil");  // not kept; reported if invalid
+    rp.UnkeptTime("leasedUntil");  // not kept; reported if not a time
   }
   // Aegis always writes it: absent is missing, anything but a count was
   // there and is replaced.

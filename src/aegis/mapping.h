@@ -48,6 +48,7 @@ enum class RepairKind : uint8_t {
   kFieldDropped,        // an optional field that cannot be made valid
   kDefaulted,           // a required field missing, filled in
   kDateReplaced,        // a required date present but unparseable, replaced
+  kTimeClamped,         // a time before 1970 or after 9999, clamped
   kValueReplaced,       // another required field present but invalid, replaced
   kIdGenerated,         // a missing id acpstore needs, generated
   kWarningsTrimmed,     // validationWarnings cut to the last 50
@@ -58,7 +59,7 @@ enum class RepairKind : uint8_t {
   kSecondActivePause,   // an older active pause of the session, resumed
   kStatusReconciled,    // session status from its latest pause record
 };
-inline constexpr size_t kRepairKindCount = 21;
+inline constexpr size_t kRepairKindCount = 22;
 static_assert(static_cast<size_t>(RepairKind::kStatusReconciled) + 1 ==
               kRepairKindCount);
 // "lone surrogate escape", "payload over the live limit", ...

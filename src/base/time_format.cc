@@ -86,6 +86,76 @@ bool Expect(std::string_view text, size_t* pos, char c) {
   return true;
 }
 
+// ParseIso8601 (any_year false) and ParseIso8601AnyYear (true).
+std::optional<int64_t> Parse(std::string_view text, bool any_year) {
+  size_t pos = 0;
+  int64_t year = 0;
+  if (any_year && !text.empty() && (text[0] == '+' || text[0] == '-')) {
+    // ECMAScript's expanded years: a sign and six digits; minus zero is
+    // not a year.
+    const bool minus = text[0] == '-';
+    ++pos;
+    int digits = 0;
+    if (!ReadDigits(text, &pos, 6, &digits) || (minus && digits == 0)) {
+      return std::nullopt;
+    }
+    year = minus ? -int64_t{digits} : int64_t{digits};
+  } else {
+    int digits = 0;
+    if (!ReadDigits(text, &pos, 4, &digits)) return std::nullopt;
+    year = digits;
+  }
+  int month, day, hour, minute, second;
+  if (!Expect(text, &pos, '-') || !ReadDigits(text, &pos, 2, &month) ||
+      !Expect(text, &pos, '-') || !ReadDigits(text, &pos, 2, &day) ||
+      !Expect(text, &pos, 'T') || !ReadDigits(text, &pos, 2, &hour) ||
+      !Expect(text, &pos, ':') || !ReadDigits(text, &pos, 2, &minute) ||
+      !Expect(text, &pos, ':') || !ReadDigits(text, &pos, 2, &second)) {
+    return std::nullopt;
+  }
+  if ((!any_year && year < 1970) || month < 1 || month > 12 || day < 1 ||
+      day > DaysInMonth(year, month) || hour > 23 || minute > 59 ||
+      second > 59) {
+    return std::nullopt;
+  }
+  int millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 3) millis = millis * 10 + (text[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 3; ++digits) millis *= 10;
+  }
+  if (pos >= text.size()) return std::nullopt;
+  int64_t offset_ms = 0;
+  const char zone = text[pos++];
+  if (zone == '+' || zone == '-') {
+    int off_h, off_m;
+    if (!ReadDigits(text, &pos, 2, &off_h) || !Expect(text, &pos, ':') ||
+        !ReadDigits(text, &pos, 2, &off_m) || off_h > 23 || off_m > 59) {
+      return std::nullopt;
+    }
+    offset_ms = (off_h * 60 + off_m) * int64_t{60000};
+    if (zone == '-') offset_ms = -offset_ms;
+  } else if (zone != 'Z') {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  // A time of day and a fraction are added to the day's start, so a time
+  // before 1970 is its day's (negative) start plus them: no division, and
+  // nothing rounds toward zero.
+  const int64_t ms = DaysFromCivil(year, month, day) * kMsPerDay +
+                     hour * int64_t{3600000} + minute * int64_t{60000} +
+                     second * int64_t{1000} + millis - offset_ms;
+  // An offset can carry a 1970/9999 local time outside the UTC range.
+  if (!any_year && (ms < 0 || ms > kMaxTimestamp)) return std::nullopt;
+  return ms;
+}
+
 }  // namespace
 
 std::string FormatIso8601(TimestampMs ms) {
@@ -120,54 +190,11 @@ std::string FormatIso8601(TimestampMs ms) {
 }
 
 std::optional<TimestampMs> ParseIso8601(std::string_view text) {
-  size_t pos = 0;
-  int year, month, day, hour, minute, second;
-  if (!ReadDigits(text, &pos, 4, &year) || !Expect(text, &pos, '-') ||
-      !ReadDigits(text, &pos, 2, &month) || !Expect(text, &pos, '-') ||
-      !ReadDigits(text, &pos, 2, &day) || !Expect(text, &pos, 'T') ||
-      !ReadDigits(text, &pos, 2, &hour) || !Expect(text, &pos, ':') ||
-      !ReadDigits(text, &pos, 2, &minute) || !Expect(text, &pos, ':') ||
-      !ReadDigits(text, &pos, 2, &second)) {
-    return std::nullopt;
-  }
-  if (year < 1970 || month < 1 || month > 12 || day < 1 ||
-      day > DaysInMonth(year, month) || hour > 23 || minute > 59 ||
-      second > 59) {
-    return std::nullopt;
-  }
-  int millis = 0;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    int digits = 0;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (digits < 3) millis = millis * 10 + (text[pos] - '0');
-      ++digits;
-      ++pos;
-    }
-    if (digits == 0) return std::nullopt;
-    for (; digits < 3; ++digits) millis *= 10;
-  }
-  if (pos >= text.size()) return std::nullopt;
-  int64_t offset_ms = 0;
-  const char zone = text[pos++];
-  if (zone == '+' || zone == '-') {
-    int off_h, off_m;
-    if (!ReadDigits(text, &pos, 2, &off_h) || !Expect(text, &pos, ':') ||
-        !ReadDigits(text, &pos, 2, &off_m) || off_h > 23 || off_m > 59) {
-      return std::nullopt;
-    }
-    offset_ms = (off_h * 60 + off_m) * int64_t{60000};
-    if (zone == '-') offset_ms = -offset_ms;
-  } else if (zone != 'Z') {
-    return std::nullopt;
-  }
-  if (pos != text.size()) return std::nullopt;
-  const TimestampMs ms = DaysFromCivil(year, month, day) * kMsPerDay +
-                         hour * int64_t{3600000} + minute * int64_t{60000} +
-                         second * int64_t{1000} + millis - offset_ms;
-  // An offset can carry a 1970/9999 local time outside the UTC range.
-  if (ms < 0 || ms > kMaxTimestamp) return std::nullopt;
-  return ms;
+  return Parse(text, false);
+}
+
+std::optional<int64_t> ParseIso8601AnyYear(std::string_view text) {
+  return Parse(text, true);
 }
 
 }  // namespace acpstore::base

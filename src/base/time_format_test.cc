@@ -93,5 +93,54 @@ TEST(TimeFormatTest, RejectsYearsOutside1970To9999) {
   EXPECT_EQ(ParseIso8601("9999-12-31T23:30:00-01:00"), std::nullopt);
 }
 
+// Files other programs wrote (an Aegis state file: JavaScript's
+// toISOString) may hold any year; the importer needs the instant to decide
+// what to do with it, not "not a time".
+TEST(TimeFormatTest, AnyYearParsesTimesBefore1970AndAfter9999) {
+  EXPECT_EQ(ParseIso8601AnyYear("1969-12-31T23:59:59.999Z"), -1);
+  EXPECT_EQ(ParseIso8601AnyYear("1969-12-31T23:59:59Z"), -1000);
+  EXPECT_EQ(ParseIso8601AnyYear("1969-12-31T00:00:00.000Z"), -86400000);
+  EXPECT_EQ(ParseIso8601AnyYear("1969-07-20T20:17:40.000Z"), -14182940000);
+  EXPECT_EQ(ParseIso8601AnyYear("1900-01-01T00:00:00.000Z"), -2208988800000);
+  EXPECT_EQ(ParseIso8601AnyYear("0001-01-01T00:00:00Z"), -62135596800000);
+  EXPECT_EQ(ParseIso8601AnyYear("0000-01-01T00:00:00.000Z"), -62167219200000);
+  EXPECT_EQ(ParseIso8601AnyYear("1970-01-01T00:30:00+01:00"), -1800000);
+  // A fraction beyond milliseconds is cut, toward the earlier instant as
+  // after 1970 (it was never rounded toward zero).
+  EXPECT_EQ(ParseIso8601AnyYear("1969-12-31T23:59:59.9999Z"), -1);
+  // JavaScript's expanded years.
+  EXPECT_EQ(ParseIso8601AnyYear("-000001-12-31T23:59:59.999Z"),
+            -62167219200001);
+  EXPECT_EQ(ParseIso8601AnyYear("+010000-01-01T00:00:00.000Z"), kMaxMs + 1);
+  EXPECT_EQ(ParseIso8601AnyYear("+275760-09-13T00:00:00.000Z"),
+            8640000000000000);  // new Date(8.64e15).toISOString()
+  EXPECT_EQ(ParseIso8601AnyYear("-271821-04-20T00:00:00.000Z"),
+            -8640000000000000);
+  EXPECT_EQ(ParseIso8601AnyYear("+002026-05-23T02:56:00.123Z"), kExampleMs);
+  // Within 1970-9999 it is ParseIso8601.
+  EXPECT_EQ(ParseIso8601AnyYear("2026-05-23T02:56:00.123Z"), kExampleMs);
+  EXPECT_EQ(ParseIso8601AnyYear("9999-12-31T23:59:59.999Z"), kMaxMs);
+  for (const char* bad :
+       {"-000000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z",
+        "+0010000-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "-1-01-01T00:00:00Z",
+        "1969-02-29T00:00:00Z", "1969-12-31T24:00:00Z", "1969-12-31"}) {
+    EXPECT_EQ(ParseIso8601AnyYear(bad), std::nullopt) << bad;
+  }
+  // ParseIso8601 itself still takes 1970-9999 only.
+  EXPECT_EQ(ParseIso8601("+002026-05-23T02:56:00.123Z"), std::nullopt);
+}
+
+// Every millisecond around the epoch, and a day on each side, formats and
+// parses back: no off-by-one where the sign changes.
+TEST(TimeFormatTest, TimesAroundTheEpochRoundTripWithAnyYear) {
+  for (int64_t ms = -2000; ms <= 2000; ++ms) {
+    ASSERT_EQ(ParseIso8601AnyYear(FormatIso8601(ms)), ms) << ms;
+  }
+  for (int64_t ms : {int64_t{-86400001}, int64_t{-86400000},
+                     int64_t{-86399999}, int64_t{-62135596800000}}) {
+    EXPECT_EQ(ParseIso8601AnyYear(FormatIso8601(ms)), ms) << ms;
+  }
+}
+
 }  // namespace
 }  // namespace acpstore::base
