@@ -134,9 +134,12 @@ Status MustHoldStore(io::FileSystem& fs, const FileLayout& layout) {
       .With("path", layout.data_dir);
 }
 
-Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
-                                                  const FileLayout& layout) {
-  Result<std::unique_ptr<io::FileLock>> lock = fs.Lock(layout.lock_path);
+namespace {
+
+// A lock refused because another process holds it: the directory is in
+// use. Other failures pass through.
+Result<std::unique_ptr<io::FileLock>> InUse(
+    const FileLayout& layout, Result<std::unique_ptr<io::FileLock>> lock) {
   if (lock.ok() || lock.error().code() != StatusCode::kUnavailable) return lock;
   Status s = Status::Unavailable("data directory " + layout.data_dir +
                                  " is in use by another process (lock file " +
@@ -147,6 +150,23 @@ Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
     std::visit([&](const auto& v) { s.With(d.key, v); }, d.value);
   }
   return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
+                                                  const FileLayout& layout) {
+  return InUse(layout, fs.Lock(layout.lock_path));
+}
+
+Result<std::unique_ptr<io::FileLock>> LockDataDirShared(
+    io::FileSystem& fs, const FileLayout& layout) {
+  Result<std::unique_ptr<io::FileLock>> lock =
+      InUse(layout, fs.LockShared(layout.lock_path));
+  if (!lock.ok() && io::IsNotFoundError(lock.error())) {
+    return std::unique_ptr<io::FileLock>();
+  }
+  return lock;
 }
 
 std::unique_ptr<StoreState> NewFileState(FileLogContext* context,

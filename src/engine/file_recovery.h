@@ -81,6 +81,14 @@ Status MustHoldStore(io::FileSystem& fs, const FileLayout& layout);
 // holder has it.
 Result<std::unique_ptr<io::FileLock>> LockDataDir(io::FileSystem& fs,
                                                   const FileLayout& layout);
+// For a tool that only reads (inspect, verify, export-aegis): the shared
+// lock (io::FileSystem::LockShared), which a server's exclusive one
+// excludes, but another reader's does not. Nothing is created or written.
+// nullptr when there is no lock file (no process holds the directory:
+// each holder creates it first, and creating one would be a write);
+// kUnavailable as LockDataDir's when an exclusive holder has it.
+Result<std::unique_ptr<io::FileLock>> LockDataDirShared(
+    io::FileSystem& fs, const FileLayout& layout);
 
 struct RecoveredState {
   // The context outlives the state: its logs point into it.

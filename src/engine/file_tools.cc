@@ -211,8 +211,12 @@ Result<InspectReport> Inspect(const std::string& data_dir,
   io::FileSystem& fs = Fs(fs_or_null);
   ACPSTORE_RETURN_IF_ERROR(MustHoldStore(fs, FileLayout(data_dir)));
   FileLayout layout(data_dir);
+  // Shared: inspect only reads (RecoverState cuts nothing), so it may run
+  // beside another reading tool; a server's exclusive lock keeps it out.
+  // It took the exclusive lock, which also rewrote LOCK (found by a
+  // review).
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
-                            LockDataDir(fs, layout));
+                            LockDataDirShared(fs, layout));
   InspectReport report;
   report.data_dir = data_dir;
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
@@ -379,8 +383,10 @@ Result<VerifyReport> Verify(const std::string& data_dir,
   io::FileSystem& fs = Fs(fs_or_null);
   ACPSTORE_RETURN_IF_ERROR(MustHoldStore(fs, FileLayout(data_dir)));
   FileLayout layout(data_dir);
+  // Shared, as inspect: verify reports a torn tail or damage and repairs
+  // nothing (compact --repair does, under the exclusive lock).
   ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
-                            LockDataDir(fs, layout));
+                            LockDataDirShared(fs, layout));
   VerifyReport report;
   // The directories here are not the ones an open would use: it first
   // finishes the swap (FinishInterruptedRepair), and one may be missing.

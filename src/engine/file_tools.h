@@ -1,8 +1,11 @@
 // Offline tools over a file-engine data directory, for the CLI's
 // `inspect`, `verify` and `compact [--repair]` (SPEC §7). Each takes the
 // directory's lock first and refuses (kUnavailable, naming the lock file)
-// while a server holds it. Each returns a report struct; printing is the
-// CLI's business. Long work calls `progress` (may be null).
+// while a server holds it: Inspect and Verify, which write nothing, the
+// shared lock (LockDataDirShared: they run beside each other and
+// export-aegis, and neither creates nor rewrites LOCK), Compact the
+// exclusive one. Each returns a report struct; printing is the CLI's
+// business. Long work calls `progress` (may be null).
 //
 //   Inspect  recovers the state read-only (nothing is written, not even a
 //            torn tail cut) and counts what is there.

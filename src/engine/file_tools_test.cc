@@ -65,6 +65,32 @@ TEST_F(FileToolsTest, ToolsRefuseADirectoryAStoreHolds) {
   }
 }
 
+// Inspect and verify only read, so they take the shared lock: they run
+// while another reading tool (export-aegis, another inspect) holds it,
+// and neither creates a missing lock file. They took the exclusive lock,
+// which a reader's shared one refused.
+TEST_F(FileToolsTest, InspectAndVerifyRunBesideAnotherReader) {
+  Fill(2);
+  const std::string lock_path = FileLayout(options_.data_dir).lock_path;
+  {
+    Result<std::unique_ptr<io::FileLock>> reader = fs_.LockShared(lock_path);
+    ASSERT_TRUE(reader.ok()) << reader.error();
+    Result<InspectReport> inspect = Inspect(options_.data_dir, nullptr, &fs_);
+    ASSERT_TRUE(inspect.ok()) << inspect.error();
+    EXPECT_EQ(inspect->sessions, 2u);
+    Result<VerifyReport> verify = Verify(options_.data_dir, nullptr, &fs_);
+    ASSERT_TRUE(verify.ok()) << verify.error();
+    EXPECT_TRUE(verify->problems.empty());
+    // A writer is still kept out while they read.
+    EXPECT_EQ(Compact(options_.data_dir, false, nullptr, &fs_).status().code(),
+              StatusCode::kUnavailable);
+  }
+  ASSERT_TRUE(fs_.Remove(lock_path).ok());
+  EXPECT_TRUE(Inspect(options_.data_dir, nullptr, &fs_).ok());
+  EXPECT_TRUE(Verify(options_.data_dir, nullptr, &fs_).ok());
+  EXPECT_FALSE(fs_.Exists(lock_path).value());
+}
+
 TEST_F(FileToolsTest, VerifyOfAHealthyDirectoryFindsNothing) {
   Fill(5);
   auto r = Verify(options_.data_dir, nullptr, &fs_);

@@ -208,21 +208,9 @@ class ReadOnlyFileTarget final : public MigrationTarget {
     // The export writes no transcript: none is folded or kept in memory.
     layout.transcripts.max_bytes = 0;
     ACPSTORE_RETURN_IF_ERROR(MustHoldStore(fs, layout));
-    std::unique_ptr<io::FileLock> lock;
-    Result<std::unique_ptr<io::FileLock>> held =
-        fs.LockShared(layout.lock_path);
-    if (held.ok()) {
-      lock = std::move(*held);
-    } else if (held.error().code() == StatusCode::kUnavailable) {
-      return Status::Unavailable("data directory " + data_dir +
-                                 " is in use by another process (lock file " +
-                                 layout.lock_path + ")")
-          .With("path", layout.lock_path);
-    } else if (!io::IsNotFoundError(held.error())) {
-      return held.error();
-    }
-    // No lock file: no process holds the directory (every holder creates
-    // it first), and creating one would write to the store. Read without.
+    // No lock file: none (read without; creating one would write).
+    ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<io::FileLock> lock,
+                              LockDataDirShared(fs, layout));
     ACPSTORE_ASSIGN_OR_RETURN(bool repair_pending,
                               fs.Exists(RepairIntentPath(layout)));
     if (repair_pending) {

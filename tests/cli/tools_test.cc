@@ -3,12 +3,16 @@
 // a flipped byte), compact, and their refusal while a server holds the
 // directory. Also: a restart keeps sessions and keys.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 #include <vector>
@@ -22,6 +26,11 @@ namespace {
 using std::chrono::seconds;
 
 const std::string kBinary = ACPSTORE_BIN;
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 class ToolsTest : public ::testing::Test {
  protected:
@@ -163,6 +172,36 @@ TEST_F(ToolsTest, InspectVerifyCompactOnWhatAServerWrote) {
   EXPECT_TRUE(std::regex_search(inspect.out, std::regex("sessions +3 ")))
       << inspect.out;
   EXPECT_EQ(Tool({"verify"}).exit_code, 0);
+}
+
+// inspect and verify only read: they take the shared lock, as
+// export-aegis does, so read-only tools run at once on one directory
+// (here the test holds a shared lock, as a tool reading it does, while
+// each runs), and the lock file keeps the pid the server wrote. They took
+// the exclusive lock: refused beside any other reader, and LOCK rewritten.
+TEST_F(ToolsTest, ReadOnlyToolsRunAtOnceOnOneDirectory) {
+  auto server = StartServer();
+  Populate();
+  Stop(*server);
+  const std::string lock_path = DataDir() + "/LOCK";
+  const std::string lock_text = FileText(lock_path);
+  ASSERT_FALSE(lock_text.empty());
+  const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_SH | LOCK_NB), 0);
+  const std::string aegis = tmp_.Join("acp-local-storage.json");
+  for (std::vector<std::string> tool :
+       {std::vector<std::string>{"inspect"}, {"inspect", "--json"},
+        {"verify"}, {"export-aegis", aegis}}) {
+    proc::RunResult r = Tool(tool);
+    EXPECT_EQ(r.exit_code, 0) << tool[0] << ": " << r.out << r.err;
+  }
+  // A tool that writes is still refused while a reader holds it.
+  proc::RunResult compact = Tool({"compact"});
+  EXPECT_EQ(compact.exit_code, 1) << compact.out;
+  EXPECT_NE(compact.err.find("in use"), std::string::npos) << compact.err;
+  ::close(fd);
+  EXPECT_EQ(FileText(lock_path), lock_text);
 }
 
 TEST_F(ToolsTest, VerifyExitsOneOnAFlippedByteAndRepairMendsIt) {
