@@ -93,8 +93,9 @@ TEST(ObjectReader, UnknownDuplicateAndWrongTypeFieldsAreNamed) {
 
 TEST(ObjectReader, HostileFieldCountsAreRefusedQuickly) {
   std::string body = "{";
-  for (int i = 0; i < 200000; ++i)
+  for (int i = 0; i < 200000; ++i) {
     body += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  }
   body += "}";
   auto v = ScanJson(body, "body", 8);
   ASSERT_TRUE(v.ok());
@@ -338,9 +339,22 @@ TEST(RequestCodec, LeaseTypesMayNotBeEmpty) {
 
 TEST(RequestCodec, OptionalBodiesMayBeEmpty) {
   EXPECT_TRUE(ParseNewSession("", 16).ok());
-  EXPECT_TRUE(ParseCancel("  ", 16).ok());
+  EXPECT_TRUE(ParseCancel("", 16).ok());
   EXPECT_TRUE(ParseLease("", 16).ok());
   EXPECT_FALSE(ParseNewAction("", 16).ok());
+}
+
+// Empty is no body; whitespace alone is a body that is not JSON (it read
+// as {} where the body is optional).
+TEST(RequestCodec, AWhitespaceOnlyBodyIsNotAnEmptyOne) {
+  for (std::string_view blank : {" ", "  \n", "\r\n", "\t"}) {
+    for (const Status& s :
+         {ParseNewSession(blank, 16).status(), ParseCancel(blank, 16).status(),
+          ParseLease(blank, 16).status(), ParseNewAction(blank, 16).status()}) {
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+      EXPECT_NE(s.Detail("field"), nullptr) << s;
+    }
+  }
 }
 
 }  // namespace

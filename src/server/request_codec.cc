@@ -18,9 +18,17 @@ using record::InvalidField;
 // `tape` must outlive the value (json_reader.h).
 Result<JsonValue> Body(std::string_view body, int max_depth,
                        bool optional_body, JsonTape* tape) {
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+  if (body.empty()) {
     if (optional_body) return JsonValue{JsonKind::kObject, "{}"};
     return InvalidField("body", "is required (a JSON object)");
+  }
+  // Only no bytes at all is no body. Whitespace alone is a body that is
+  // not a JSON value, refused like any malformed one (it read as {} where
+  // the body is optional: found by a review).
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return InvalidField("body",
+                        "is only whitespace, not a JSON object (send no "
+                        "body at all where the body is optional)");
   }
   return ScanJson(body, "body", max_depth, tape);
 }

@@ -90,6 +90,40 @@ TEST_F(ActionsHttpTest, FailWithRetryRequeuesAndCancelEnds) {
   EXPECT_EQ(r.status, 409);
 }
 
+// Where a body is optional, only no body at all (no bytes) means {}: a
+// body of whitespace with Content-Type: application/json is not a JSON
+// value and is refused like any malformed body (it was read as {}: a
+// session was created, an action leased or cancelled). Every route.
+TEST_F(ActionsHttpTest, AWhitespaceOnlyBodyIsRefusedNotReadAsNoBody) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  HttpClient c = Client("writer-a");
+  ASSERT_EQ(c.Post("/v1/actions",
+                   R"({"actionId":"a","sessionId":"s","type":"prompt"})")
+                .status,
+            201);
+  for (const char* blank : {"  \n", " ", "\r\n", "\t"}) {
+    SCOPED_TRACE(::testing::PrintToString(std::string(blank)));
+    for (const char* path : {"/v1/sessions", "/v1/actions/lease",
+                             "/v1/actions/a/cancel",
+                             "/v1/sessions/s/transitions"}) {
+      HttpResponse r = c.Post(path, blank);
+      EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+      EXPECT_EQ(r.ErrorCode(), "invalid_argument") << path;
+      EXPECT_EQ(r.Json().at("error").at("field"), "body") << r.body;
+    }
+  }
+  // Nothing was created, leased or cancelled.
+  EXPECT_EQ(c.Get("/v1/sessions").Json().at("sessions").as_array().size(),
+            1u);
+  EXPECT_EQ(c.Get("/v1/actions/a").Json().at("status"), "queued");
+  // No body at all is still {} on each of them.
+  EXPECT_EQ(c.Post("/v1/sessions", "").status, 201);
+  HttpResponse lease = c.Post("/v1/actions/lease", "");
+  EXPECT_EQ(lease.status, 200) << lease.body;
+  EXPECT_EQ(lease.Json().at("actionId"), "a");
+  EXPECT_EQ(c.Post("/v1/actions/a/cancel", "").status, 200);
+}
+
 TEST_F(ActionsHttpTest, ListFiltersAndValidates) {
   CreateSession("writer-a", R"({"id":"s1"})");
   CreateSession("writer-a", R"({"id":"s2"})");
