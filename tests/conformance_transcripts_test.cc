@@ -271,4 +271,65 @@ TEST_P(StoreTranscriptPersistence, KeptAcrossReopenAfterRetention) {
   EXPECT_GT(List("s", 0, 10).first_seq, 2000u);
 }
 
+// Found by a probe: two open tools whose toolCallIds share their first
+// KiB were one key, and the first one's completion went into the second
+// one's entry.
+namespace {
+
+void AppendToSession(BlockingStore& db, const Scope& scope, const std::string& type,
+                     const std::string& payload) {
+  AppendRequest req;
+  req.events.push_back(Ev(type, payload));
+  auto r = db.AppendEvents(scope, "s", std::move(req));
+  ASSERT_TRUE(r.ok()) << r.error();
+}
+
+// Two such starts and the first one's completion, in session "s".
+void FoldTwoLongToolCallIds(BlockingStore& db, const Scope& scope,
+                            const std::string& p) {
+  AppendToSession(db, scope, "tool.started", R"({"title":"one","toolCallId":")" + p + R"(-ONE"})");
+  AppendToSession(db, scope, "tool.started", R"({"title":"two","toolCallId":")" + p + R"(-TWO"})");
+  AppendToSession(db, scope, "tool.completed",
+                  R"({"text":"result of ONE","toolCallId":")" + p + R"(-ONE"})");
+  auto page = db.ReadTranscript(scope, "s", TranscriptQuery{});
+  ASSERT_TRUE(page.ok()) << page.error();
+  ASSERT_EQ(page->entries.size(), 2u);
+  EXPECT_TRUE(page->entries[0].completed);
+  EXPECT_EQ(page->entries[0].text, "result of ONE");
+  EXPECT_FALSE(page->entries[1].completed);
+  EXPECT_NE(page->entries[0].id, page->entries[1].id);
+  EXPECT_EQ(page->entries[0].id.substr(0, 980), p.substr(0, 980));
+  EXPECT_LE(page->entries[0].id.size(), 1024u);
+}
+
+void CompleteTheSecondLongToolCallId(BlockingStore& db, const Scope& scope,
+                                     const std::string& p) {
+  AppendToSession(db, scope, "tool.completed",
+                  R"({"text":"result of TWO","toolCallId":")" + p + R"(-TWO"})");
+  auto page = db.ReadTranscript(scope, "s", TranscriptQuery{});
+  ASSERT_TRUE(page.ok()) << page.error();
+  ASSERT_EQ(page->entries.size(), 2u);
+  EXPECT_EQ(page->entries[0].text, "result of ONE");
+  EXPECT_TRUE(page->entries[1].completed);
+  EXPECT_EQ(page->entries[1].text, "result of TWO");
+}
+
+}  // namespace
+
+TEST_P(StoreTranscripts, LongToolCallIdsSharingTheirFirstKibibyteStayApart) {
+  const std::string p(1100, 'p');
+  CreateSession("s");
+  FoldTwoLongToolCallIds(db(), kAlice, p);
+  CompleteTheSecondLongToolCallId(db(), kAlice, p);
+}
+
+// The open tools are rebuilt from the stored entries after a reopen.
+TEST_P(StoreTranscriptPersistence, LongToolCallIdsStayApartAcrossAReopen) {
+  const std::string p(1100, 'p');
+  CreateSession("s");
+  FoldTwoLongToolCallIds(db(), kAlice, p);
+  Reopen();
+  CompleteTheSecondLongToolCallId(db(), kAlice, p);
+}
+
 }  // namespace acpstore::conformance

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/coding.h"
+#include "base/crc32c.h"
 #include "record/canonical_json.h"
 #include "transcript/json_fields.h"
 
@@ -19,6 +20,10 @@ namespace {
 // a hostile payload cannot make one large.
 constexpr size_t kMaxSmallMembers = 32;
 constexpr size_t kMaxSmallString = 1024;
+// A toolCallId longer than kMaxSmallString is kept as its first
+// kLongIdPrefix bytes and a tag of the whole id (ToolCallKey), at most 38
+// bytes: the whole stays within kMaxSmallString.
+constexpr size_t kLongIdPrefix = 980;
 // What an entry costs beyond its strings (the struct, its shared_ptr
 // control block and the deque slot), counted so that a flood of empty
 // entries is bounded by max_bytes too.
@@ -94,6 +99,28 @@ void ValueText(std::string_view raw, std::string* out) {
     return;
   }
   out->append(raw);
+}
+
+// The id a tool entry keeps, which is also its key among the open tools
+// (rebuilt from stored entries after a restart, so it must be the stored
+// id): `id` itself up to kMaxSmallString bytes; a longer one cut at
+// kLongIdPrefix, then "…(<length> bytes, crc32c <8 hex digits>)" of the
+// whole id. A plain cut made two ids that share their first KiB one key,
+// and one tool's completion went into another's entry (found by a probe).
+// The CRC tells apart any two ids of one length that differ within 32
+// consecutive bits; no secret is at stake (the writer chooses the ids).
+void ToolCallKey(std::string* id) {
+  if (id->size() <= kMaxSmallString) return;
+  const size_t length = id->size();
+  const uint32_t crc = base::crc32c::Value(*id);
+  CutUtf8(id, kLongIdPrefix);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string tag = "\u2026(" + std::to_string(length) + " bytes, crc32c ";
+  for (int shift = 28; shift >= 0; shift -= 4) {
+    tag.push_back(kHex[(crc >> shift) & 0xF]);
+  }
+  tag.push_back(')');
+  id->append(tag);
 }
 
 uint64_t ZigZag(int64_t v) {
@@ -354,7 +381,7 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
       AppendStringValue(title, &e->title);
       AppendStringValue(kind, &e->tool_kind);
       AppendStringValue(status, &e->status);
-      CutUtf8(&e->id, kMaxSmallString);
+      ToolCallKey(&e->id);
       CutUtf8(&e->title, kMaxSmallString);
       CutUtf8(&e->tool_kind, kMaxSmallString);
       CutUtf8(&e->status, kMaxSmallString);
@@ -380,10 +407,20 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
       });
       std::string id;
       AppendStringValue(id_raw, &id);
-      CutUtf8(&id, kMaxSmallString);
+      std::string legacy;  // the key an older release made of a long id
+      if (id.size() > kMaxSmallString) {
+        legacy = id;
+        CutUtf8(&legacy, kMaxSmallString);
+      }
+      ToolCallKey(&id);
       Entry* e = nullptr;
       size_t before = 0;
       auto it = open_tools_.find(id);
+      // A start stored before ToolCallKey kept the id cut at
+      // kMaxSmallString: it still pairs with its completion, as it did.
+      if (it == open_tools_.end() && !legacy.empty()) {
+        it = open_tools_.find(legacy);
+      }
       if (it != open_tools_.end()) {
         e = MutableAt(it->second);
         CloseTool(it);

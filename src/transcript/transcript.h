@@ -11,7 +11,9 @@
 //    otherwise it starts one. thinking.delta [text] likewise, `thought`.
 //  - tool.started [toolCallId, title, kind?, status?, input?] starts a
 //    `tool` entry, open until tool.completed [toolCallId, status?, text?,
-//    output?] with the same toolCallId completes it (tools may overlap); a
+//    output?] with the same toolCallId completes it (tools may overlap; an
+//    id over 1 KiB is kept as its first 980 bytes and a tag of the whole
+//    id, so long ids that share a prefix stay apart); a
 //    completion without an open start makes a tool entry of its own. A
 //    start waits for its completion while at most kOpenToolWindow entries
 //    follow it; after that it stays as it is (started, not completed) and

@@ -328,6 +328,74 @@ TEST(TranscriptTest, OverlappingToolsACompletionWithoutStartAndTurnEnd) {
   EXPECT_TRUE(RoundTrip(t) == t);
 }
 
+// Found by a probe: ids were cut to 1 KiB before keying the open tools,
+// so a second start displaced the first and the first one's completion
+// went into the second one's entry.
+TEST(TranscriptTest, LongToolCallIdsSharingTheirFirstKibibyteStayApart) {
+  const std::string p(1100, 'p');
+  Transcript t = FoldAll({
+      {"tool.started", R"({"title":"one","toolCallId":")" + p + R"(-ONE"})"},
+      {"tool.started", R"({"title":"two","toolCallId":")" + p + R"(-TWO"})"},
+      {"tool.completed",
+       R"({"text":"result of ONE","toolCallId":")" + p + R"(-ONE"})"},
+  });
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_TRUE(t.at(1).completed);
+  EXPECT_EQ(t.at(1).text, "result of ONE");
+  EXPECT_FALSE(t.at(2).completed);
+  EXPECT_NE(t.at(1).id, t.at(2).id);
+  for (uint64_t i : {1, 2}) {
+    EXPECT_LE(t.at(i).id.size(), 1024u);
+    EXPECT_EQ(t.at(i).id.substr(0, 980), p.substr(0, 980));
+    EXPECT_EQ(t.at(i).id.substr(980, 3), "\u2026");
+    // "…(<length> bytes, crc32c <8 hex digits>)" of the whole id.
+    EXPECT_EQ(t.at(i).id.substr(983, 20), "(1104 bytes, crc32c ");
+    EXPECT_EQ(t.at(i).id.size(), 1012u);
+    EXPECT_EQ(t.at(i).id.back(), ')');
+  }
+  // The stored id is the key: a decoded copy pairs the second completion.
+  Transcript back = RoundTrip(t);
+  EXPECT_TRUE(back == t);
+  const std::string done =
+      R"({"text":"result of TWO","toolCallId":")" + p + R"(-TWO"})";
+  for (Transcript* x : {&t, &back}) {
+    x->Fold(EventView{4, "tool.completed", 1004, done}, Limits{});
+    ASSERT_EQ(x->size(), 2u);
+    EXPECT_TRUE(x->at(2).completed);
+    EXPECT_EQ(x->at(2).text, "result of TWO");
+  }
+  EXPECT_TRUE(back == t);
+  // Short ids, up to the cap, are kept as they are.
+  const std::string q(1024, 'q');
+  Transcript u = FoldAll({
+      {"tool.started", R"({"title":"q","toolCallId":")" + q + R"("})"},
+  });
+  EXPECT_EQ(u.at(1).id, q);
+}
+
+// Entries written before long ids were kept apart hold the id cut at
+// 1 KiB: an open one still pairs with its completion.
+TEST(TranscriptTest, AnOpenToolWithAPlainCutIdFromAnOlderReleaseCompletes) {
+  const std::string p(1100, 'p');
+  Transcript t;
+  Entry e;
+  e.kind = EntryKind::kTool;
+  e.first_seq = e.last_seq = 1;
+  e.id = p.substr(0, 1024);
+  e.title = "old";
+  e.started = true;
+  std::string head;
+  FoldAll({}).EncodeHead(&head);
+  ASSERT_TRUE(Transcript::DecodeHead(head, &t).ok());
+  t.AddDecoded(e);
+  t.Fold(EventView{2, "tool.completed", 1002,
+                   R"({"text":"done","toolCallId":")" + p + R"(-X"})"},
+         Limits{});
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_TRUE(t.at(1).completed);
+  EXPECT_EQ(t.at(1).text, "done");
+}
+
 TEST(TranscriptTest, SmallEntriesAndUsageTotals) {
   Transcript t = FoldAll({
       {"approval.requested",
