@@ -3,6 +3,7 @@
 //
 //   <eventSeq> <occurredAt> <eventType> <payload as compact JSON>
 //
+// with control characters escaped (terminal_text.h),
 // or, with --json, each event's JSON exactly as the server sent it. A
 // dropped connection (server restart, network) is retried with backoff
 // and resumed with Last-Event-ID = the last seq printed, so every event is
@@ -30,6 +31,7 @@
 
 #include "cli/command.h"
 #include "cli/server_access.h"
+#include "cli/terminal_text.h"
 #include "net/sse.h"
 #include "net/url.h"
 
@@ -210,8 +212,13 @@ class Tailer {
         const size_t begin = at + 11;
         payload = frame.data.substr(begin, frame.data.size() - 1 - begin);
       }
-      std::string line = std::to_string(seq) + " " + str("occurredAt") + " " +
-                         str("eventType") + " " + payload;
+      // The JSON payload holds no raw C0 control; TerminalSafe also
+      // escapes DEL and C1 inside its strings (still the same JSON value),
+      // as `acpstore transcript` does in the text it prints.
+      std::string line =
+          TerminalSafe(std::to_string(seq) + " " + str("occurredAt") + " " +
+                           str("eventType") + " " + payload,
+                       false);
       std::fwrite(line.data(), 1, line.size(), stdout);
     }
     std::fputc('\n', stdout);

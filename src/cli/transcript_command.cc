@@ -10,6 +10,8 @@
 //   <text, or for a tool: title, status, input, result; for small entries
 //   their fields>
 // and a last line with the totals ("incomplete" when the cap dropped some).
+// Control characters in what the server sent are printed escaped
+// (terminal_text.h), as `acpstore tail` shows them.
 //
 // Exit codes: 0 printed; 1 the server refused or could not be reached;
 // 2 bad command line.
@@ -26,6 +28,7 @@
 
 #include "cli/command.h"
 #include "cli/server_access.h"
+#include "cli/terminal_text.h"
 #include "net/http_client.h"
 #include "net/url.h"
 #include "record/canonical_json.h"
@@ -64,31 +67,40 @@ std::string Str(const json::object& o, std::string_view key) {
 
 void Print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
+// Every string from the server goes through TerminalSafe: the text and
+// titles are the agent's, never to be trusted with a terminal.
 void PrintEntry(const json::object& e) {
   const std::string kind = Str(e, "kind");
-  Print("#" + Str(e, "index") + " " + kind + " seq " + Str(e, "firstSeq") +
-        "-" + Str(e, "lastSeq") + " " + Str(e, "firstAt") + "\n");
+  auto line = [&](std::string_view key) {
+    return TerminalSafe(Str(e, key), false);
+  };
+  auto block = [&](std::string_view key) {
+    return TerminalSafe(Str(e, key), true);
+  };
+  Print("#" + line("index") + " " + TerminalSafe(kind, false) + " seq " +
+        line("firstSeq") + "-" + line("lastSeq") + " " + line("firstAt") +
+        "\n");
   if (kind == "assistant" || kind == "thought") {
-    Print(Str(e, "text") + "\n\n");
+    Print(block("text") + "\n\n");
     return;
   }
   if (kind == "tool") {
-    std::string head = "  " + Str(e, "title");
-    if (e.contains("toolKind")) head += " [" + Str(e, "toolKind") + "]";
-    if (e.contains("status")) head += " " + Str(e, "status");
+    std::string head = "  " + line("title");
+    if (e.contains("toolKind")) head += " [" + line("toolKind") + "]";
+    if (e.contains("status")) head += " " + line("status");
     Print(head + "\n");
     if (e.contains("input")) {
-      Print("  input: " + Str(e, "input") +
+      Print("  input: " + line("input") +
             (Str(e, "inputTruncated") == "true" ? " (cut)" : "") + "\n");
     }
     if (e.contains("result")) {
-      Print("  result: " + Str(e, "result") +
+      Print("  result: " + block("result") +
             (Str(e, "resultTruncated") == "true" ? " (cut)" : "") + "\n");
     }
     Print("\n");
     return;
   }
-  Print("  " + Str(e, "fields") + "\n\n");
+  Print("  " + line("fields") + "\n\n");
 }
 
 int RunTranscript(const TranscriptFlags& f) {
@@ -142,7 +154,8 @@ int RunTranscript(const TranscriptFlags& f) {
     Print("-- entries " + Str(last, "firstIndex") + ".." +
           std::to_string(last["endIndex"].to_number<uint64_t>() - 1) +
           ", events folded through seq " + Str(last, "foldedSeq") +
-          ", usage " + Str(last["totals"].as_object(), "usage") +
+          ", usage " +
+          TerminalSafe(Str(last["totals"].as_object(), "usage"), false) +
           (last["complete"].as_bool() ? "" : ", incomplete (older entries dropped)") +
           "\n");
   }

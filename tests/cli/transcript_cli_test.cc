@@ -97,5 +97,51 @@ TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
   EXPECT_EQ(server.Wait(seconds(30)), std::optional<int>(0));
 }
 
+// Found by a probe: agent text and tool titles reached the terminal raw,
+// so an ESC sequence in them could retitle the window or clear the screen.
+// They are printed escaped, as `acpstore tail` prints them.
+TEST(TranscriptCliTest, PrintsControlCharactersEscaped) {
+  io::TempDir tmp;
+  std::filesystem::create_directories(tmp.Join("server"));
+  const int port = FreeLoopbackPort();
+  const std::string data = tmp.Join("data");
+  proc::Process server(
+      std::vector<std::string>{kBinary, "serve", "--data-dir", data, "--listen",
+                               "127.0.0.1:" + std::to_string(port)},
+      std::vector<std::string>{}, tmp.Join("server"));
+  ASSERT_TRUE(server.WaitForText(proc::Stream::kStderr, "listening on", seconds(15)))
+      << server.Text(proc::Stream::kStderr);
+  std::string token;
+  {
+    std::ifstream in(data + "/bootstrap-admin.token");
+    std::getline(in, token);
+  }
+  ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions", token, R"({"id":"esc"})"), 201);
+  ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions/esc/events", token,
+                       R"({"events":[)"
+                       R"({"eventType":"message.delta","payload":{"text":"hi \u001b]0;pwned\u0007\u001b[31mRED \r over\nline two\u007f\u009b2J"}},)"
+                       R"({"eventType":"tool.started","payload":{"title":"\u001b[2J cleared","toolCallId":"x"}},)"
+                       R"({"eventType":"tool.completed","payload":{"text":"out\r\n\tok\u001b[0m","toolCallId":"x"}}]})"),
+            201);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  proc::RunResult text = proc::RunProcess({kBinary, "transcript", "esc", "--url", url},
+                                          {"ACPSTORE_TOKEN=" + token});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  for (const char c : {'\x1b', '\x07', '\x7f'}) {
+    EXPECT_EQ(text.out.find(c), std::string::npos) << text.out;
+  }
+  EXPECT_EQ(text.out.find("\xc2\x9b"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\nhi \\u001b]0;pwned\\u0007\\u001b[31mRED \\r over\n"
+                          "line two\\u007f\\u009b2J\n"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("  \\u001b[2J cleared\n"), std::string::npos) << text.out;
+  // A result's own lines stay lines.
+  EXPECT_NE(text.out.find("  result: out\r\n\tok\\u001b[0m\n"), std::string::npos)
+      << text.out;
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(seconds(30)), std::optional<int>(0));
+}
+
 }  // namespace
 }  // namespace acpstore::testing
