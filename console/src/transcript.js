@@ -74,6 +74,15 @@ export function transcriptView(id) {
       if (seq > lastId) lastId = seq;
       show(/** @type {Entry} */ (/** @type {unknown} */ (entry)));
     });
+    // The cap dropped entries that changed after the resume point.
+    source.addEventListener('truncated', (m) => {
+      const first = JSON.parse(/** @type {MessageEvent} */ (m).data).firstIndex;
+      if (list.querySelector(`li[data-truncated="${Number(first)}"]`)) return;
+      const row = h('li', { class: 'truncated', 'data-truncated': String(first) },
+        `Entries before ${first}. were dropped by the transcript's cap (truncated).`);
+      list.insertBefore(row, list.firstChild);
+      note.hidden = true;
+    });
     source.addEventListener('error', (e) => {
       if (source !== es) return;
       if (e instanceof MessageEvent && e.data) {

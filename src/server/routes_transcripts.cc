@@ -76,13 +76,14 @@ void StreamTranscript(Call& call) {
   if (start == nullptr) return;
   start->transcript_seq = *after;
   start->transcript = [store = call.ctx.store, scope = call.scope,
-                       id = std::string(call.Param(0))](EventSeq* seq,
-                                                        std::string* out) {
+                       id = std::string(call.Param(0)),
+                       told = uint64_t{0}](EventSeq* seq,
+                                           std::string* out) mutable {
     return TranscriptFrames(
         [&](const TranscriptQuery& q) {
           return store->ReadTranscript(scope, id, q);
         },
-        seq, out);
+        seq, &told, out);
   };
   RespondWithStream(call, std::move(start));
 }

@@ -53,9 +53,31 @@ void WriteTranscriptEntry(const TranscriptEntry& e, JsonWriter* w) {
   w->EndObject();
 }
 
+namespace {
+
+// Whether the cap dropped entries that events after `seq` made or changed,
+// by the first page of changes after `seq`. The entries are created in
+// seq order, so every event between `seq` and the first kept entry's
+// first seq folded into dropped entries (or into none); after that, only
+// a dropped tool's late completion could have changed one, which this
+// does not see.
+bool MissedDroppedEntries(const TranscriptPage& first_page, EventSeq seq) {
+  if (first_page.first_index <= 1) return false;
+  if (first_page.first_index == first_page.end_index) {
+    return seq < first_page.folded_seq;  // the cap kept nothing
+  }
+  // The first kept entry changed after `seq` whenever it began after it,
+  // so the page holds it then.
+  return !first_page.entries.empty() &&
+         first_page.entries.front().index == first_page.first_index &&
+         first_page.entries.front().first_seq > seq + 1;
+}
+
+}  // namespace
+
 Status TranscriptFrames(
     base::FunctionRef<Result<TranscriptPage>(const TranscriptQuery&)> read,
-    EventSeq* seq, std::string* out) {
+    EventSeq* seq, uint64_t* told_first_index, std::string* out) {
   std::vector<TranscriptEntry> changed;
   TranscriptQuery q;
   q.limit = 1000;
@@ -64,7 +86,15 @@ Status TranscriptFrames(
   while (true) {
     Result<TranscriptPage> page = read(q);
     if (!page.ok()) return page.error();
-    if (!ceiling) ceiling = page->folded_seq;
+    if (!ceiling) {
+      ceiling = page->folded_seq;
+      if (MissedDroppedEntries(*page, *seq) &&
+          page->first_index > *told_first_index) {
+        *told_first_index = page->first_index;
+        *out += "event: truncated\ndata: {\"firstIndex\":" +
+                std::to_string(page->first_index) + "}\n\n";
+      }
+    }
     for (TranscriptEntry& e : page->entries) {
       // Changed since the first page was read: the next call sends it.
       if (e.last_seq <= *ceiling) changed.push_back(std::move(e));

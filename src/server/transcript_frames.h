@@ -29,10 +29,17 @@ void WriteTranscriptEntry(const TranscriptEntry& e, JsonWriter* w);
 // (its folded_seq) are sent in one call; a later change is sent by the next
 // call, which the event that made it wakes the stream for. Each event
 // changes at most one entry, so ids strictly ascend across calls, and a
-// resume from the last id received misses nothing.
+// resume from the last id received misses nothing the cap kept.
+//
+// What the cap (--transcript-max-bytes) dropped is never sent: when the
+// events after *seq made or changed entries it has dropped, a frame
+// `event: truncated` with {"firstIndex": n} (n: the first kept entry's
+// index) comes first, the transcript stream's counterpart of the events
+// stream's. `*told_first_index` is the n the stream last said (0 at
+// first): the same n is not said twice.
 Status TranscriptFrames(
     base::FunctionRef<Result<TranscriptPage>(const TranscriptQuery&)> read,
-    EventSeq* seq, std::string* out);
+    EventSeq* seq, uint64_t* told_first_index, std::string* out);
 
 }  // namespace acpstore::server
 

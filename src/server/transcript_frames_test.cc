@@ -20,8 +20,8 @@ const Scope kScope{"t1", "k1", Scope::Access::kOwner};
 
 class TranscriptFramesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    StoreOptions o;
+  void SetUp() override { Open(StoreOptions{}); }
+  void Open(StoreOptions o) {
     o.engine = Engine::kMemory;
     store_ = OpenStore(o).value();
     db_ = std::make_unique<BlockingStore>(*store_);
@@ -68,6 +68,7 @@ TEST_F(TranscriptFramesTest, AChangeToAnEarlierPageDuringTheReadIsSentNext) {
   Append("tool.started", R"({"toolCallId":"c1","title":"Read"})");
   for (int i = 899; i < 1099; ++i) Message(i);
   EventSeq seq = 0;
+  uint64_t told = 0;
   std::string frames;
   int reads = 0;
   auto read = [&](const TranscriptQuery& q) {
@@ -78,21 +79,66 @@ TEST_F(TranscriptFramesTest, AChangeToAnEarlierPageDuringTheReadIsSentNext) {
     }
     return db_->ReadTranscript(kScope, "s", q);
   };
-  ASSERT_TRUE(TranscriptFrames(read, &seq, &frames).ok());
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &told, &frames).ok());
   std::map<uint64_t, std::string> last;
   Collect(frames, &last);
   ASSERT_EQ(last.size(), 1100u);  // the entries as of the first page
   EXPECT_NE(last[900].find(R"("completed":false)"), std::string::npos);
   // The next call (the appends' events wake the stream) sends both.
   std::string more;
-  ASSERT_TRUE(TranscriptFrames(read, &seq, &more).ok());
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &told, &more).ok());
   Collect(more, &last);
   ASSERT_EQ(last.size(), 1101u);
   EXPECT_NE(last[900].find(R"("completed":true)"), std::string::npos) << last[900];
   EXPECT_EQ(seq, db_->GetSession(kScope, "s")->events.last_seq);
   std::string none;
-  ASSERT_TRUE(TranscriptFrames(read, &seq, &none).ok());
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &told, &none).ok());
   EXPECT_TRUE(none.empty());
+}
+
+// Found by a probe: a client resuming from before the entries the cap
+// dropped got the next kept entry with no word of the gap (the events
+// stream says `event: truncated`).
+TEST_F(TranscriptFramesTest, AResumeFromBeforeTheKeptEntriesIsToldWhatWasDropped) {
+  StoreOptions o;
+  o.transcript_max_bytes = 1024;
+  Open(o);
+  for (int i = 0; i < 20; ++i) Message(i);  // seq i + 1, index i + 1
+  const TranscriptPage page =
+      db_->ReadTranscript(kScope, "s", TranscriptQuery{}).value();
+  ASSERT_GT(page.first_index, 3u);
+  ASSERT_EQ(page.entries.front().first_seq, page.first_index);
+  const std::string marker = "event: truncated\ndata: {\"firstIndex\":" +
+                             std::to_string(page.first_index) + "}\n\n";
+  for (EventSeq from : {EventSeq{0}, EventSeq{1}, page.first_index - 2}) {
+    EventSeq seq = from;
+    uint64_t told = 0;
+    std::string frames;
+    ASSERT_TRUE(TranscriptFrames(
+                    [&](const TranscriptQuery& q) {
+                      return db_->ReadTranscript(kScope, "s", q);
+                    },
+                    &seq, &told, &frames)
+                    .ok());
+    EXPECT_EQ(frames.rfind(marker, 0), 0u) << "from " << from << ": " << frames;
+    EXPECT_EQ(frames.find("truncated", marker.size()), std::string::npos);
+    EXPECT_NE(frames.find("\"index\":" + std::to_string(page.first_index) + ","),
+              std::string::npos);
+  }
+  // From the seq just before the first kept entry's: nothing was missed.
+  for (EventSeq from : {page.first_index - 1, page.first_index + 2}) {
+    EventSeq seq = from;
+    uint64_t told = 0;
+    std::string frames;
+    ASSERT_TRUE(TranscriptFrames(
+                    [&](const TranscriptQuery& q) {
+                      return db_->ReadTranscript(kScope, "s", q);
+                    },
+                    &seq, &told, &frames)
+                    .ok());
+    EXPECT_EQ(frames.find("truncated"), std::string::npos) << frames;
+    EXPECT_FALSE(frames.empty());
+  }
 }
 
 }  // namespace

@@ -136,6 +136,17 @@ export interface AppendOptions extends CallOptions {
 /** An event as appendEvent takes it; clientEventId is generated when absent. */
 export type EventInput = NewEvent;
 
+/**
+ * What streamTranscript yields besides entries: the transcript's cap
+ * (--transcript-max-bytes) dropped the entries before `firstIndex`, and
+ * events after the resume point had made or changed some of them (they are
+ * gone). Told apart from an entry by its `kind`.
+ */
+export interface TranscriptTruncated {
+  kind: 'truncated';
+  firstIndex: number;
+}
+
 type PathParams = Record<string, string>;
 
 interface Request {
@@ -368,13 +379,16 @@ export class AcpstoreClient {
    * transcript; yields every entry whose lastSeq is above `after` (default
    * 0: all), then each entry again, with the same index, as it grows.
    * Resume after a drop with `after` = the lastSeq of the last entry seen.
+   * A `{kind: 'truncated', firstIndex}` item (first, before any entry) says
+   * the cap dropped entries before `firstIndex` that changed after `after`,
+   * as follow() yields `truncated` for events retention dropped.
    * Ends when the server ends the stream or `signal` aborts; fails as
    * streamEvents does (the same code).
    */
   async *streamTranscript(
     sessionId: string,
     opts: { after?: number; signal?: AbortSignal } = {},
-  ): AsyncGenerator<TranscriptEntry> {
+  ): AsyncGenerator<TranscriptEntry | TranscriptTruncated> {
     const open = this.#sseOpener('streamTranscript', this.#url('streamTranscript', { id: sessionId }));
     yield* sseStream(open, transcriptFrames, { ...opts, reconnect: false, maxBytes: this.#maxBytes });
   }
@@ -661,8 +675,17 @@ export class AcpstoreClient {
   }
 }
 
-/** The frames of a transcript stream: `event: entry`, id = the entry's lastSeq. */
-const transcriptFrames: FrameDecoder<TranscriptEntry> = (f, lastSeq) => {
+/**
+ * The frames of a transcript stream: `event: entry`, id = the entry's
+ * lastSeq, and the cap's `event: truncated` marker (it moves no resume
+ * point: the server tells each gap once per connection).
+ */
+const transcriptFrames: FrameDecoder<TranscriptEntry | TranscriptTruncated> = (f, lastSeq) => {
+  if (f.event === 'truncated') {
+    const what = 'streamTranscript: a truncated frame';
+    const firstIndex = intField(parseObject(f.data, 200, what), 'firstIndex', 1, 200, what);
+    return { item: { kind: 'truncated', firstIndex }, lastSeq };
+  }
   if (f.event !== 'entry') return undefined;
   const what = 'streamTranscript: an entry frame';
   const o = parseObject(f.data, 200, what);

@@ -12,6 +12,7 @@ export type {
   ListSessionsQuery,
   RetryOptions,
   Scope,
+  TranscriptTruncated,
 } from './client.js';
 export { DEFAULT_MAX_RESPONSE_BYTES } from './answer.js';
 export { AcpstoreError } from './errors.js';

@@ -38,6 +38,14 @@ const answers: Record<string, (res: ServerResponse) => void> = {
   'sse-bad-json': (res) => res.writeHead(200, sse).end('retry: 2000\n\nid: 1\ndata: {not json\n\n'),
   'sse-bad-seq': (res) => res.writeHead(200, sse).end('retry: 2000\n\nid: 1\ndata: {"eventSeq":"abc"}\n\n'),
   'sse-bad-truncated': (res) => res.writeHead(200, sse).end('event: truncated\ndata: {"firstSeq":null}\n\n'),
+  'sse-bad-transcript-truncated': (res) => res.writeHead(200, sse).end('event: truncated\ndata: {"firstIndex":0}\n\n'),
+  'sse-transcript-truncated': (res) =>
+    res
+      .writeHead(200, sse)
+      .end(
+        'retry: 2000\n\nevent: truncated\ndata: {"firstIndex":16}\n\n' +
+          'id: 16\nevent: entry\ndata: {"index":16,"kind":"assistant","lastSeq":16}\n\n',
+      ),
   'sse-bad-entry': (res) => res.writeHead(200, sse).end('id: 1\nevent: entry\ndata: [1]\n\n'),
   'sse-bad-error': (res) => res.writeHead(200, sse).end('event: error\ndata: oops\n\n'),
   // One frame of 2 MiB that never ends.
@@ -169,8 +177,22 @@ describe('event and transcript streams', () => {
       await badResponse(drain((signal) => client(mode).streamEvents('a', { signal })), 200, pattern);
     }
     await badResponse(drain((signal) => client('sse-bad-entry').streamTranscript('a', { signal })), 200, /entry frame: not a JSON object/);
+    await badResponse(
+      drain((signal) => client('sse-bad-transcript-truncated').streamTranscript('a', { signal })),
+      200,
+      /truncated frame: firstIndex is not an integer >= 1/,
+    );
     const ok = (await drain((signal) => client('sse-ok').streamEvents('a', { signal }))) as FollowItem[];
     assert.deepEqual(ok, [{ type: 'event', event: { eventSeq: 1 } }]);
+  });
+
+  // Found by a probe: the cap's gap was never said on the transcript stream.
+  test('streamTranscript yields the cap\'s truncated marker before the entries', async () => {
+    const items = await drain((signal) => client('sse-transcript-truncated').streamTranscript('a', { signal }));
+    assert.deepEqual(items, [
+      { kind: 'truncated', firstIndex: 16 },
+      { index: 16, kind: 'assistant', lastSeq: 16 },
+    ]);
   });
 
   test('a frame past maxResponseBytes fails the stream', async () => {
