@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -57,6 +58,28 @@ void SleepInterruptibly(int64_t ms) {
   while (!g_stop && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// What a `truncated` frame ({"firstSeq": n}) says, in words: its data
+// printed as it came read "events before {"firstSeq":4} were dropped"
+// (found by a probe).
+std::string TruncatedNotice(const std::string& data) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(data, ec);
+  std::optional<uint64_t> first;
+  if (!ec && v.is_object()) {
+    if (const auto* f = v.as_object().if_contains("firstSeq"); f != nullptr) {
+      if (f->is_int64() && f->as_int64() >= 0) {
+        first = static_cast<uint64_t>(f->as_int64());
+      } else if (f->is_uint64()) {
+        first = f->as_uint64();
+      }
+    }
+  }
+  if (!first) return "events were dropped by retention before the next one";
+  const std::string seq = std::to_string(*first);
+  return "events before seq " + seq +
+         " were dropped by retention; continuing from seq " + seq;
 }
 
 // The message of an {"error":{"code","message"}} body, or the raw text.
@@ -177,8 +200,8 @@ class Tailer {
       retry_ms_ = std::clamp<int64_t>(*frame.retry_ms, 100, 30000);
     }
     if (frame.event == "truncated") {
-      std::cerr << "acpstore: tail: events before " << frame.data
-                << " were dropped by retention" << std::endl;
+      std::cerr << "acpstore: tail: " << TruncatedNotice(frame.data)
+                << std::endl;
       return -1;
     }
     if (frame.event == "error") {

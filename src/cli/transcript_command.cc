@@ -42,6 +42,9 @@ struct TranscriptFlags : ServerAccess {
   std::string session;
   std::string kinds;
   bool json = false;
+  // Not an option of this command: taken only to say what to do instead
+  // (the generic "arguments were not expected" did not; found by a probe).
+  std::string data_dir;
 };
 
 // `v` as the server wrote it: Boost.JSON writes a double as 1.5E0 and
@@ -104,6 +107,13 @@ void PrintEntry(const json::object& e) {
 }
 
 int RunTranscript(const TranscriptFlags& f) {
+  if (!f.data_dir.empty()) {
+    PrintError(
+        "transcript reads from a running server (--url, default "
+        "http://127.0.0.1:7700), not a data directory: start `acpstore serve "
+        "--data-dir " + f.data_dir + "` and run this again with its --url");
+    return kExitUsage;
+  }
   Result<ServerTarget> server = ResolveServer(f);
   if (!server) {
     PrintError(std::string(server.error().message()));
@@ -179,6 +189,7 @@ void AddTranscriptCommand(CLI::App& root, Runner* run) {
       ->type_name("KINDS");
   cmd->add_flag("--json", flags->json,
                 "One entry per line, as the server sent it");
+  cmd->add_option("--data-dir", flags->data_dir)->group("");  // hidden
   cmd->callback(
       [run, flags] { *run = [flags] { return RunTranscript(*flags); }; });
 }

@@ -97,22 +97,36 @@ Result<ParsedTarget> ParseTarget(std::string_view target) {
   return out;
 }
 
-Result<EventSeq> ParseEventSeq(std::string_view text, std::string_view field) {
-  constexpr EventSeq kMax = EventSeq{1} << 63;
-  if (text.empty() || text.size() > 20) {
-    return InvalidField(field, "must be a sequence number (digits only)");
-  }
+namespace {
+
+// A non-negative integer up to 2^63 in digits only; `what` names it in the
+// error ("a sequence number", "an entry index").
+Result<uint64_t> ParseCounter(std::string_view text, std::string_view field,
+                              std::string_view what) {
+  constexpr uint64_t kMax = uint64_t{1} << 63;
+  const std::string must = "must be " + std::string(what) + " (digits only)";
+  if (text.empty() || text.size() > 20) return InvalidField(field, must);
   for (char c : text) {
-    if (c < '0' || c > '9') {
-      return InvalidField(field, "must be a sequence number (digits only)");
-    }
+    if (c < '0' || c > '9') return InvalidField(field, must);
   }
-  EventSeq v = 0;
+  uint64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || v > kMax) {
-    return InvalidField(field, "sequence number out of range");
+    return InvalidField(field, std::string(what.substr(what.find(' ') + 1)) +
+                                   " out of range");
   }
   return v;
+}
+
+}  // namespace
+
+Result<EventSeq> ParseEventSeq(std::string_view text, std::string_view field) {
+  return ParseCounter(text, field, "a sequence number");
+}
+
+Result<uint64_t> ParseEntryIndex(std::string_view text,
+                                 std::string_view field) {
+  return ParseCounter(text, field, "an entry index");
 }
 
 std::vector<std::string_view> SplitCommaList(std::string_view text) {

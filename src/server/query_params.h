@@ -41,6 +41,9 @@ Result<std::string> PercentDecode(std::string_view in, std::string_view field);
 // Strict event sequence number: ASCII digits only, at most 2^63. Used for
 // ?after= and the Last-Event-ID header.
 Result<EventSeq> ParseEventSeq(std::string_view text, std::string_view field);
+// The same for a transcript entry index (GET .../transcript?after=).
+Result<uint64_t> ParseEntryIndex(std::string_view text,
+                                 std::string_view field);
 
 // A page size: digits only, 1..1000.
 Result<uint32_t> ParseLimit(std::string_view text, std::string_view field);

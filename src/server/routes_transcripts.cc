@@ -25,7 +25,7 @@ std::vector<std::string> SplitKinds(std::string_view text) {
 void GetTranscript(Call& call) {
   TranscriptQuery query;
   if (const std::string* a = call.query.Get("after")) {
-    Result<EventSeq> r = ParseEventSeq(*a, "after");
+    Result<uint64_t> r = ParseEntryIndex(*a, "after");
     if (FailedParse(call, r)) return;
     query.after = *r;
   }

@@ -35,12 +35,14 @@ class TailTest : public ::testing::Test {
   }
   std::string DataDir() const { return tmp_.Join("data"); }
 
-  std::unique_ptr<proc::Process> StartServer(const std::string& logs) {
+  std::unique_ptr<proc::Process> StartServer(
+      const std::string& logs, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{kBinary,     "serve",
+                                  "--data-dir", DataDir(),
+                                  "--listen",   "127.0.0.1:" + std::to_string(port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
     auto server = std::make_unique<proc::Process>(
-        std::vector<std::string>{kBinary, "serve", "--data-dir", DataDir(),
-                                 "--listen",
-                                 "127.0.0.1:" + std::to_string(port_)},
-        std::vector<std::string>{}, tmp_.Join(logs));
+        args, std::vector<std::string>{}, tmp_.Join(logs));
     EXPECT_TRUE(server->WaitForText(proc::Stream::kStderr, "listening on", seconds(15)))
         << server->Text(proc::Stream::kStderr);
     return server;
@@ -157,6 +159,36 @@ TEST_F(TailTest, JsonPrintsTheServersLinesAndAfterSkipsEarlierEvents) {
   EXPECT_NE(lines[0].find("\"eventId\":"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("\"payload\":{\"n\":4}"), std::string::npos);
   EXPECT_NE(lines[2].find("\"payload\":{\"n\":5}"), std::string::npos);
+}
+
+// Retention dropped the events before the tail's position: it says from
+// which seq it goes on, in words (it printed the frame's raw data, "events
+// before {"firstSeq":4} were dropped", found by a probe).
+TEST_F(TailTest, SaysInWordsFromWhichSeqRetentionLetItGoOn) {
+  auto server = StartServer("server1", {"--max-events-per-session", "3"});
+  {
+    std::ifstream in(DataDir() + "/bootstrap-admin.token");
+    std::getline(in, token_);
+  }
+  ASSERT_EQ(
+      HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"tail-s"})"),
+      201);
+  for (int i = 1; i <= 6; ++i) Append(i);
+  proc::Process tail({kBinary, "tail", "tail-s", "--url",
+                      "http://127.0.0.1:" + std::to_string(port_)},
+                     {"ACPSTORE_TOKEN=" + token_}, tmp_.Join("tail"));
+  ASSERT_TRUE(WaitForLines(3)) << tail.Text(proc::Stream::kStderr);
+  tail.Signal(SIGTERM);
+  EXPECT_EQ(tail.Wait(seconds(10)), 0);
+  const std::string err = tail.Text(proc::Stream::kStderr);
+  EXPECT_NE(err.find("events before seq 4 were dropped by retention; "
+                     "continuing from seq 4"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("firstSeq"), std::string::npos) << err;
+  const std::vector<std::string> lines = TailLines();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].substr(0, 2), "4 ") << lines[0];
 }
 
 TEST_F(TailTest, UnknownSessionAndMissingTokenFail) {

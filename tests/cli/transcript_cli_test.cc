@@ -93,6 +93,15 @@ TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
       proc::RunProcess({kBinary, "transcript", "nope", "--url", url}, env);
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("404"), std::string::npos) << missing.err;
+  // A data directory is not read: the message says what to do instead
+  // (it said "arguments were not expected", found by a probe).
+  proc::RunResult dir = proc::RunProcess(
+      {kBinary, "transcript", "conv", "--data-dir", tmp.Join("data")}, env);
+  EXPECT_EQ(dir.exit_code, 2);
+  EXPECT_NE(dir.err.find("reads from a running server"), std::string::npos)
+      << dir.err;
+  EXPECT_NE(dir.err.find("acpstore serve --data-dir"), std::string::npos)
+      << dir.err;
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(seconds(30)), std::optional<int>(0));
 }

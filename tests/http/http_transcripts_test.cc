@@ -69,6 +69,15 @@ TEST_F(TranscriptsHttpTest, PagesTheFoldedConversation) {
   EXPECT_EQ(c.Get("/v1/sessions/s/transcript?kind=bogus").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions/s/transcript?limit=0").status, 400);
   EXPECT_EQ(c.Get("/v1/sessions/s/transcript?foo=1").status, 400);
+  // `after` here is an entry index, and the error says so (found by a
+  // probe: it said "a sequence number").
+  r = c.Get("/v1/sessions/s/transcript?after=x");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("must be an entry index"), std::string::npos)
+      << r.body;
+  r = c.Get("/v1/sessions/s/transcript?after=99999999999999999999");
+  EXPECT_NE(r.body.find("entry index out of range"), std::string::npos)
+      << r.body;
   EXPECT_EQ(c.Get("/v1/sessions/nope/transcript").status, 404);
   // Another owner's session answers like a missing one.
   CreateSession("writer-b", R"({"id":"other"})");
