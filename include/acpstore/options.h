@@ -5,9 +5,11 @@
 #define ACPSTORE_OPTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "acpstore/clock.h"
+#include "acpstore/status.h"
 
 namespace acpstore {
 
@@ -143,6 +145,16 @@ struct StoreOptions {
   // Time source. Borrowed: must outlive the store. nullptr (default) means
   // SystemClock().
   Clock* clock = nullptr;
+
+  // kPostgres: called with the kDataLoss of a damaged stored row (its
+  // record does not decode) that a lease or maintenance passed over to
+  // serve every other row (SPEC §10 "Damage"); its message names the table
+  // and the row's key, never a payload or metadata value. Once per row per
+  // store (for the first 1,000 rows met; past that, every time), from the
+  // thread that met it; must be cheap and must not call the store. The
+  // server logs it. Every such meeting also counts in
+  // StoreStats::data_loss_reads. Empty (default): not reported.
+  std::function<void(const Status&)> on_damage;
 };
 
 }  // namespace acpstore

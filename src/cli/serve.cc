@@ -191,7 +191,15 @@ int RunServe(const ServeConfig& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   SetUpLogging(config.log_format, config.log_level);
-  const StoreOptions& so = config.store;
+  StoreOptions so = config.store;
+  // A damaged row a lease or maintenance passed over to serve the others
+  // answers no request with an error, so the log is where it shows (once
+  // per row; /readyz counts every meeting).
+  so.on_damage = [](const Status& damage) {
+    spdlog::warn("passed over a damaged row to serve the others: {}; run "
+                 "`acpstore verify`",
+                 damage.message());
+  };
   spdlog::info("{} starting: engine {}, data dir {}, sync {}",
                BuildInfoLine(), EngineName(so.engine), so.data_dir,
                SyncName(so));

@@ -73,7 +73,9 @@ constexpr PgStatement kActionsOfSession{
     "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.session_id = $2"};
 // The lease order (SPEC §2.3): (availableAt, createdAt, insertion order).
-// SKIP LOCKED: two servers leasing at once take different actions.
+// SKIP LOCKED: two servers leasing at once take different actions. $6:
+// the ids this lease already found damaged (its own locks do not skip
+// them).
 constexpr PgStatement kLeaseCandidate{
     "ld_lease_candidate",
     "SELECT a.record, a.tenant_id, a.action_id "
@@ -81,8 +83,16 @@ constexpr PgStatement kLeaseCandidate{
     "AND a.available_at <= $2 AND ($3::text IS NULL OR a.owner_key_id = $3) "
     "AND ($4::text IS NULL OR a.session_id = $4) "
     "AND ($5::smallint[] IS NULL OR a.type = ANY($5::smallint[])) "
+    "AND ($6::text[] IS NULL OR a.action_id <> ALL($6::text[])) "
     "ORDER BY a.available_at, a.created_at, a.insertion LIMIT 1 "
     "FOR UPDATE SKIP LOCKED"};
+// How many damaged candidates one lease passes over before it answers
+// with the damage instead: a lease stays a few statements however many
+// rows are damaged (SPEC §10 "Damage").
+constexpr size_t kMaxDamagedLeaseCandidates = 16;
+// How many damaged rows a store reports through on_damage once each;
+// past that, each meeting is reported (the set stays bounded).
+constexpr size_t kMaxDamageReported = 1000;
 constexpr PgStatement kExpiredLeases{
     "ld_expired",
     "SELECT a.record, a.tenant_id, a.action_id "
@@ -368,6 +378,43 @@ Status PgStore::AddActionRows(PgConn& conn, WorkingSet* ws,
   return Status::OK();
 }
 
+Status PgStore::PassOverDamage(const Status& s) {
+  if (s.code() != StatusCode::kDataLoss) return s;
+  data_loss_reads_.fetch_add(1);
+  if (!options_.on_damage) return Status::OK();
+  {
+    base::MutexLock lock(&damage_mu_);
+    if (damage_reported_.size() < kMaxDamageReported &&
+        !damage_reported_.emplace(s.message()).second) {
+      return Status::OK();
+    }
+  }
+  options_.on_damage(s);
+  return Status::OK();
+}
+
+Status PgStore::AddSweptActionRows(PgConn& conn, WorkingSet* ws,
+                                   const PgResult& r) {
+  for (int i = 0; i < r.rows(); ++i) {
+    Result<Action> a = ParseActionRow(r, i, 0);
+    if (!a.ok()) {
+      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status()));
+      continue;
+    }
+    Status session = LoadSession(conn, ws, a->tenant_id, a->session_id,
+                                 Lock::kNone, false);
+    if (!session.ok()) {
+      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(session));
+      continue;
+    }
+    if (!ws->HadSession(a->tenant_id, a->session_id)) {
+      return Status::Internal("an action row without its session");
+    }
+    ACPSTORE_RETURN_IF_ERROR(ws->AddAction(std::move(*a)));
+  }
+  return Status::OK();
+}
+
 Status PgStore::LoadAction(PgConn& conn, WorkingSet* ws,
                            std::string_view tenant_id,
                            std::string_view action_id) {
@@ -537,16 +584,30 @@ void PgStore::LeaseAction(const Scope& scope, LeaseRequest req,
                                            *req.session_id, Lock::kNone,
                                            false));
     }
-    PgParams p;
-    p.Text(scope.tenant_id).Int(clock_->NowMs());
-    if (scope.access == Scope::Access::kOwner) {
-      p.Text(scope.owner_key_id);
-    } else {
-      p.Null();
+    const int64_t now = clock_->NowMs();
+    // A candidate that does not decode (or whose session does not) cannot
+    // be leased safely; left in place, it would be every lease's oldest
+    // candidate, and its tenant could lease nothing ever again. So the
+    // lease passes over it to the next one, up to a bound.
+    std::vector<std::string> damaged;
+    for (;;) {
+      PgParams p;
+      p.Text(scope.tenant_id).Int(now);
+      if (scope.access == Scope::Access::kOwner) {
+        p.Text(scope.owner_key_id);
+      } else {
+        p.Null();
+      }
+      p.OptText(req.session_id).OptText(SmallintArray(req.types));
+      p.OptText(damaged.empty() ? std::nullopt
+                                : std::optional(TextArray(damaged)));
+      ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kLeaseCandidate, p));
+      Status added = AddActionRows(c, ws, r);
+      if (added.code() != StatusCode::kDataLoss) return added;
+      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(added));
+      if (damaged.size() >= kMaxDamagedLeaseCandidates) return added;
+      damaged.emplace_back(r.Text(0, 2));
     }
-    p.OptText(req.session_id).OptText(SmallintArray(req.types));
-    ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kLeaseCandidate, p));
-    return AddActionRows(c, ws, r);
   };
   Mutate(scope, std::move(valid), std::move(done), std::move(load),
          [scope, req](const StoreState& st, const DecideContext& ctx) {
@@ -659,7 +720,7 @@ Status PgStore::SweepLeases(PgConn& conn, const DecideContext& ctx,
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::OK();
   WorkingSet ws;
-  ACPSTORE_RETURN_IF_ERROR(AddActionRows(conn, &ws, *r));
+  ACPSTORE_RETURN_IF_ERROR(AddSweptActionRows(conn, &ws, *r));
   record::Mutation m = engine::DecideLeaseSweep(ws.state(), ctx, report);
   return WriteMutation(conn, channel_, ws, m);
 }
@@ -669,19 +730,38 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
                                std::vector<std::string>* wake) {
   const RetentionOptions& ret = options_.retention;
   WorkingSet ws;
+  // A damaged row is passed over (PassOverDamage): it stays for the
+  // operator (`verify --postgres-url` names it), and every other row is
+  // swept; so is a session one of whose actions is damaged, which would
+  // go with it.
   auto add_sessions = [&](const PgResult& r, bool with_actions) -> Status {
     for (int i = 0; i < r.rows(); ++i) {
-      ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, i, 0));
-      const Session& s = row.session;
+      Result<SessionRow> row = ParseSessionRow(r, i, 0);
+      if (!row.ok()) {
+        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(row.status()));
+        continue;
+      }
+      const Session& s = row->session;
       if (ws.HadSession(s.tenant_id, s.id)) continue;
-      ACPSTORE_RETURN_IF_ERROR(ws.AddSession(row));
-      if (!with_actions) continue;
       // Counted into the report with the session.
-      ACPSTORE_ASSIGN_OR_RETURN(
-          PgResult a,
-          conn.Exec(kActionsOfSession, PgParams().Text(s.tenant_id).Text(s.id)));
-      for (int j = 0; j < a.rows(); ++j) {
-        ACPSTORE_ASSIGN_OR_RETURN(Action action, ParseActionRow(a, j, 0));
+      std::vector<Action> actions;
+      if (with_actions) {
+        ACPSTORE_ASSIGN_OR_RETURN(
+            PgResult a, conn.Exec(kActionsOfSession,
+                                  PgParams().Text(s.tenant_id).Text(s.id)));
+        for (int j = 0; j < a.rows(); ++j) {
+          Result<Action> action = ParseActionRow(a, j, 0);
+          if (!action.ok()) {
+            ACPSTORE_RETURN_IF_ERROR(PassOverDamage(action.status()));
+            actions.clear();
+            break;
+          }
+          actions.push_back(std::move(*action));
+        }
+        if (static_cast<int>(actions.size()) != a.rows()) continue;
+      }
+      ACPSTORE_RETURN_IF_ERROR(ws.AddSession(*row));
+      for (Action& action : actions) {
         ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(action)));
       }
     }
@@ -705,11 +785,19 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
         PgResult r, conn.Exec(kActionsFinishedBy,
                               PgParams().Int(ctx.now - ret.action_retention_ms)));
     for (int i = 0; i < r.rows(); ++i) {
-      ACPSTORE_ASSIGN_OR_RETURN(Action a, ParseActionRow(r, i, 0));
-      if (ws.HadAction(a.tenant_id, a.action_id)) continue;
-      ACPSTORE_RETURN_IF_ERROR(LoadSession(conn, &ws, a.tenant_id,
-                                           a.session_id, Lock::kNone, false));
-      ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(a)));
+      Result<Action> a = ParseActionRow(r, i, 0);
+      if (!a.ok()) {
+        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status()));
+        continue;
+      }
+      if (ws.HadAction(a->tenant_id, a->action_id)) continue;
+      Status session = LoadSession(conn, &ws, a->tenant_id, a->session_id,
+                                   Lock::kNone, false);
+      if (!session.ok()) {
+        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(session));
+        continue;
+      }
+      ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(*a)));
     }
   }
   record::Mutation m = engine::DecideRetention(ws.state(), ctx, report);

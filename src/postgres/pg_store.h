@@ -31,11 +31,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "acpstore/clock.h"
 #include "acpstore/options.h"
 #include "acpstore/store.h"
+#include "base/mutex.h"
 #include "engine/decide.h"
 #include "engine/periodic_thread.h"
 #include "engine/subscription_hub.h"
@@ -171,6 +173,15 @@ class PgStore final : public Store, private engine::SubscriptionSource {
                            std::string_view action_id);
   // Adds the loaded action rows (and their sessions) of `r` to ws.
   static Status AddActionRows(PgConn& conn, WorkingSet* ws, const PgResult& r);
+  // As AddActionRows, but an action whose record, or whose session's,
+  // does not decode is passed over (PassOverDamage) rather than failing
+  // the rest: for the sweeps, which must go on past one damaged row.
+  Status AddSweptActionRows(PgConn& conn, WorkingSet* ws, const PgResult& r);
+  // For a lease or sweep that picked rows itself and must serve the
+  // others (SPEC §10 "Damage"): OK after noting `s` when it is damage
+  // (kDataLoss: counted in data_loss_reads_ and reported through
+  // StoreOptions::on_damage), `s` itself otherwise.
+  Status PassOverDamage(const Status& s);
   // Requeues or fails expired leases (of one tenant, or all), skipping
   // rows another server holds; counts into *report.
   // `wake` collects the sessions whose subscribers must hear of it.
@@ -205,6 +216,10 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // pg_rows.h): the damage /readyz and /metrics report (SPEC §3), as the
   // file engine counts records failing their checksum. This server's only.
   std::atomic<uint64_t> data_loss_reads_{0};
+  // The damage already given to on_damage (its messages), so that a row
+  // every lease passes over is reported once, not at every poll.
+  base::Mutex damage_mu_;
+  std::unordered_set<std::string> damage_reported_ GUARDED_BY(damage_mu_);
   std::unique_ptr<PgListener> listener_;
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<engine::PeriodicThread> maintenance_;

@@ -12,7 +12,9 @@
 //     refused, but not as data_loss;
 //   - listings: a page that holds a damaged row answers data_loss naming
 //     it rather than leaving it out (hiding it would be silent data loss);
-//     a page, or a filter, that does not hold it is served.
+//     a page, or a filter, that does not hold it is served;
+//   - a lease passes over a damaged queued action to the next one, counts
+//     it and logs it once.
 //
 // Over HTTP against a real `acpstore serve --engine postgres`. Needs the
 // test PostgreSQL (ACPSTORE_TEST_POSTGRES_URL); without it every test
@@ -198,6 +200,38 @@ TEST_F(DamagedRowsTest, AListingThatHoldsADamagedRowAnswersDataLossNamingIt) {
   net::Response newest = Send("GET", "/v1/sessions?limit=1");
   ASSERT_EQ(newest.status, 200) << newest.body;
   EXPECT_EQ(Ids(newest, "sessions", "id"), (std::vector<std::string>{"s-3"}));
+}
+
+// A row the engine picks itself costs no more than itself (SPEC §10
+// "Damage"): found by review, one damaged queued action answered every
+// lease of its tenant with data_loss, for ever. The lease passes over it;
+// each lease that met it counts (/readyz, /metrics) and the server logs
+// the row once. (The sweeps and the bound: damaged_rows_store_test.cc.)
+TEST_F(DamagedRowsTest, ALeasePassesOverADamagedActionAndReportsIt) {
+  Created("/v1/sessions", R"({"id":"s-1"})");
+  for (const char* id : {"a-1", "a-2"}) {
+    Created("/v1/actions", std::string(R"({"actionId":")") + id +
+                               R"(","sessionId":"s-1","type":"prompt"})");
+  }
+  Damage("actions", "action_id = 'a-1'");
+
+  net::Response leased = Send("POST", "/v1/actions/lease", "{}");
+  ASSERT_EQ(leased.status, 200) << leased.body;
+  EXPECT_EQ(leased.Json().at("actionId").as_string(), "a-2");
+  EXPECT_EQ(Send("POST", "/v1/actions/lease", "{}").status, 204);
+
+  EXPECT_EQ(DataLossReads(), 2u);
+  net::Response metrics = Send("GET", "/metrics");
+  EXPECT_NE(metrics.body.find("\nacpstore_data_loss_reads_total 2\n"),
+            std::string::npos)
+      << metrics.body;
+  const std::string log = server_->Stderr();
+  const std::string named = "stored action in actions (default, a-1) is damaged";
+  const size_t first = log.find(named);
+  EXPECT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(named, first + 1), std::string::npos) << log;
+  // Still there, still damage on a direct read.
+  ExpectDataLoss(Send("GET", "/v1/actions/a-1"), "actions (default, a-1)");
 }
 
 // SPEC §3: a newer release's record is not damage. The engine still cannot
