@@ -136,7 +136,9 @@ Status AppendBatch::Begin(const std::vector<const AppendTarget*>& targets) {
       if (r.rows() > 0) {
         ACPSTORE_ASSIGN_OR_RETURN(SessionRow row, ParseSessionRow(r, 0, 0));
         for (int i = 0; i < e.rows(); ++i) {
-          known.push_back(ParseEventRow(e, i, 0, row.session));
+          ACPSTORE_ASSIGN_OR_RETURN(Event event,
+                                    ParseEventRow(e, i, 0, row.session));
+          known.push_back(std::move(event));
         }
       }
     }

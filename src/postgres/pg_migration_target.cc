@@ -277,7 +277,8 @@ Result<std::vector<Event>> PgMigrationTarget::ReadEvents(
   scope.id = std::string(session_id);
   for (int i = 0; i < r.rows(); ++i) {
     scope.owner_key_id = std::string(r.Text(i, 0));
-    out.push_back(ParseEventRow(r, i, 1, scope));
+    ACPSTORE_ASSIGN_OR_RETURN(Event e, ParseEventRow(r, i, 1, scope));
+    out.push_back(std::move(e));
   }
   return out;
 }

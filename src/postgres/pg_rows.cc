@@ -3,12 +3,14 @@
 #include "postgres/pg_rows.h"
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "base/format_version.h"
 #include "record/record_codec.h"
+#include "record/validate.h"
 
 namespace acpstore::postgres {
 namespace {
@@ -70,6 +72,18 @@ Status Undecodable(const Status& decoded, const RowKind& kind,
   return out;
 }
 
+// What a stored payload is checked against: any size and any depth an
+// import may have stored (SPEC §8), so only invalid JSON fails.
+const Limits& StoredPayloadLimits() {
+  static const Limits kLimits = [] {
+    Limits l;
+    l.max_payload_bytes = UINT32_MAX;
+    l.max_json_depth = 1U << 20;
+    return l;
+  }();
+  return kLimits;
+}
+
 }  // namespace
 
 Result<Session> DecodeSessionRecord(const PgResult& r, int row, int col) {
@@ -126,8 +140,19 @@ Result<Pause> ParsePauseRow(const PgResult& r, int row, int col) {
   return pause;
 }
 
-Event ParseEventRow(const PgResult& r, int row, int col,
-                    const Session& session) {
+Result<Event> ParseEventRow(const PgResult& r, int row, int col,
+                            const Session& session) {
+  const std::string_view payload = r.Text(row, col + 7);
+  if (!record::CanonicalizePayload(payload, StoredPayloadLimits()).ok()) {
+    const std::string seq(r.Text(row, col));
+    return Status::DataLoss("stored event in events (" + session.tenant_id +
+                            ", " + session.id + ", " + seq +
+                            ") is damaged: its payload is not valid JSON")
+        .With("table", "events")
+        .With("tenantId", session.tenant_id)
+        .With("sessionId", session.id)
+        .With("seq", r.Int(row, col));
+  }
   Event e;
   e.session_id = session.id;
   e.tenant_id = session.tenant_id;
@@ -139,7 +164,7 @@ Event ParseEventRow(const PgResult& r, int row, int col,
   e.ingested_at = r.Int(row, col + 4);
   e.backend_run_id = r.OptText(row, col + 5);
   e.payload_ref = r.OptText(row, col + 6);
-  e.payload = std::string(r.Text(row, col + 7));
+  e.payload = std::string(payload);
   return e;
 }
 

@@ -60,9 +60,17 @@ Result<Pause> ParsePauseRow(const PgResult& r, int row, int col);
 Result<Session> DecodeSessionRecord(const PgResult& r, int row, int col);
 Result<Action> DecodeActionRecord(const PgResult& r, int row, int col);
 Result<Pause> DecodePauseRecord(const PgResult& r, int row, int col);
-// The event's scope fields come from its session.
-Event ParseEventRow(const PgResult& r, int row, int col,
-                    const Session& session);
+// The event's scope fields come from its session. A payload that is not
+// valid JSON is damage as a record that does not decode is (a stored
+// payload is the canonical JSON the server accepted, decision 0007;
+// returned as it is, clients would get invalid JSON): kDataLoss, "stored
+// event in events (<tenant>, <session>, <seq>) is damaged: its payload is
+// not valid JSON", with the details table, tenantId, sessionId and seq.
+// Only validity is checked (the payload fast path's one pass, decision
+// 0023), not the live limits: an import may store larger and deeper
+// payloads (SPEC §8).
+Result<Event> ParseEventRow(const PgResult& r, int row, int col,
+                            const Session& session);
 
 // The time a terminal session ended / a terminal action finished, as the
 // memory engine's retention indexes order them (engine/state.cc).

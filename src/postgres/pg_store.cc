@@ -529,7 +529,9 @@ void PgStore::AppendEvents(const Scope& scope, std::string_view session_id,
           c.Exec(kEventsByClientId,
                  PgParams().Text(tenant).Text(id).Text(TextArray(client_ids))));
       for (int i = 0; i < e.rows(); ++i) {
-        known.push_back(ParseEventRow(e, i, 0, row.session));
+        ACPSTORE_ASSIGN_OR_RETURN(Event event,
+                                  ParseEventRow(e, i, 0, row.session));
+        known.push_back(std::move(event));
       }
     }
     return ws->AddSession(row, std::move(known));

@@ -190,8 +190,11 @@ Result<EventPage> PgStore::ReadEvents(PgConn& conn, std::string_view tenant_id,
   page.truncated = after + 1 < page.first_seq;
   for (int i = 0; i < r.rows(); ++i) {
     if (r.IsNull(i, kSessionColumnCount)) continue;  // no events
-    page.events.push_back(
-        ParseEventRow(r, i, kSessionColumnCount, row.session));
+    // A damaged payload fails the page, as a damaged row fails a listing
+    // (SPEC §10 "Damage"): left out, the event would look dropped.
+    ACPSTORE_ASSIGN_OR_RETURN(
+        Event e, ParseEventRow(r, i, kSessionColumnCount, row.session));
+    page.events.push_back(std::move(e));
   }
   return page;
 }

@@ -14,7 +14,9 @@
 //     it rather than leaving it out (hiding it would be silent data loss);
 //     a page, or a filter, that does not hold it is served;
 //   - a lease passes over a damaged queued action to the next one, counts
-//     it and logs it once.
+//     it and logs it once;
+//   - an event whose payload is not valid JSON fails the events page, and
+//     SSE, naming (tenant, session, seq); the pages after it are served.
 //
 // Over HTTP against a real `acpstore serve --engine postgres`. Needs the
 // test PostgreSQL (ACPSTORE_TEST_POSTGRES_URL); without it every test
@@ -232,6 +234,50 @@ TEST_F(DamagedRowsTest, ALeasePassesOverADamagedActionAndReportsIt) {
   EXPECT_EQ(log.find(named, first + 1), std::string::npos) << log;
   // Still there, still damage on a direct read.
   ExpectDataLoss(Send("GET", "/v1/actions/a-1"), "actions (default, a-1)");
+}
+
+// An event's payload is checked on read too: found by review, a payload
+// damaged in the database (not valid JSON) was returned as it was, by the
+// listing, the replay and SSE, so clients got invalid JSON. As a damaged
+// record: data_loss naming the row (tenant, session, seq), counted; the
+// pages that do not hold it are served.
+TEST_F(DamagedRowsTest, AnEventWhosePayloadIsNotJsonIsDataLossNamingIt) {
+  Created("/v1/sessions", R"({"id":"s-1"})");
+  for (int i = 1; i <= 3; ++i) {
+    Created("/v1/sessions/s-1/events",
+            R"({"eventType":"note","payload":{"i":)" + std::to_string(i) +
+                "}}");
+  }
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".events SET payload = "
+                  "'{\"i\":' WHERE seq = 2")
+                  .has_value());
+
+  net::Response listed = Send("GET", "/v1/sessions/s-1/events");
+  EXPECT_EQ(listed.status, 500) << listed.body;
+  EXPECT_EQ(listed.ErrorCode(), "data_loss") << listed.body;
+  EXPECT_NE(listed.body.find("stored event in events (default, s-1, 2) is "
+                             "damaged: its payload is not valid JSON"),
+            std::string::npos)
+      << listed.body;
+  EXPECT_EQ(ErrorField(listed, "table"), "events");
+  EXPECT_EQ(ErrorField(listed, "sessionId"), "s-1");
+  EXPECT_NE(listed.body.find("\"seq\":2"), std::string::npos) << listed.body;
+  // The payload's bytes are never echoed.
+  EXPECT_EQ(listed.body.find("{\\\"i\\\":"), std::string::npos) << listed.body;
+
+  net::Response after = Send("GET", "/v1/sessions/s-1/events?after=2");
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_NE(after.body.find("\"eventSeq\":3"), std::string::npos) << after.body;
+  net::Response first = Send("GET", "/v1/sessions/s-1/events?limit=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+
+  // SSE replays from the start: the stream ends with the error frame.
+  net::Response stream = Send("GET", "/v1/sessions/s-1/events/stream");
+  EXPECT_NE(stream.body.find("event: error"), std::string::npos) << stream.body;
+  EXPECT_NE(stream.body.find("events (default, s-1, 2) is damaged"),
+            std::string::npos)
+      << stream.body;
+  EXPECT_GE(DataLossReads(), 2u);
 }
 
 // SPEC §3: a newer release's record is not damage. The engine still cannot
