@@ -4,7 +4,9 @@
 // written under a temporary name and renamed into place (0600); an
 // existing FILE is replaced. A data directory is only read
 // (engine::OpenFileReadOnly): nothing in it changes, and a read-only copy
-// exports too. Exit 0 on success, 1 on failure.
+// exports too. A postgres schema is refused unless it exists at this
+// build's version, so the store's open migrates nothing. Exit 0 on
+// success, 1 on failure.
 //
 // Thread-safety: main thread only.
 
@@ -44,8 +46,10 @@ int RunExport(const ExportFlags& f) {
     so.postgres_pool = 2;
 #ifdef ACPSTORE_WITH_POSTGRES
     // Opening would create (migrate) a schema a typo named: the export
-    // would then write an empty state over FILE.
-    Status held = postgres::MustHoldSchema(f.postgres_url, f.postgres_schema);
+    // would then write an empty state over FILE. And it would migrate an
+    // older schema: an export only reads, so it changes no database.
+    Status held = postgres::MustHoldCurrentSchema(
+        f.postgres_url, f.postgres_schema, "export-aegis");
     if (!held.ok()) {
       PrintError(std::string(held.message()));
       return kExitFailure;

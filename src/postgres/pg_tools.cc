@@ -340,4 +340,27 @@ Status MustHoldSchema(const std::string& url, const std::string& schema) {
   return HoldsSchema(*conn, schema);
 }
 
+Status MustHoldCurrentSchema(const std::string& url, const std::string& schema,
+                             const std::string& tool) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::unique_ptr<PgConn> conn,
+                            PgConn::Connect(url, schema));
+  ACPSTORE_RETURN_IF_ERROR(HoldsSchema(*conn, schema));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      PgResult v,
+      conn->Run("SELECT coalesce(max(version), 0) FROM schema_version"));
+  const int version = static_cast<int>(v.Int(0, 0));
+  const int known = KnownSchemaVersion();
+  if (version > known) return NewerSchema(schema, version);
+  if (version < known) {
+    return Status::Conflict(
+               "the database schema \"" + schema + "\" is at version " +
+               std::to_string(version) + ", older than this acpstore's " +
+               std::to_string(known) + ": run `acpstore migrate --postgres-url "
+               "URL --postgres-schema " + schema + "` first (" + tool +
+               " only reads, and has changed nothing)")
+        .With("schemaVersion", static_cast<int64_t>(version));
+  }
+  return Status::OK();
+}
+
 }  // namespace acpstore::postgres

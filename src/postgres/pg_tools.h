@@ -75,6 +75,15 @@ Result<PgCheckReport> CheckPostgres(const std::string& url,
 // where a typo named none (export-aegis).
 Status MustHoldSchema(const std::string& url, const std::string& schema);
 
+// As MustHoldSchema, and the schema must be at KnownSchemaVersion(): for a
+// tool that only reads but opens the store (export-aegis), which would
+// otherwise migrate an older schema, changing the database it reads.
+// kConflict naming both versions and the `acpstore migrate` command (the
+// URL left out: it may hold a password), NewerSchema for a newer one.
+// `tool` names the command in the message.
+Status MustHoldCurrentSchema(const std::string& url, const std::string& schema,
+                             const std::string& tool);
+
 }  // namespace acpstore::postgres
 
 #endif  // ACPSTORE_POSTGRES_PG_TOOLS_H_

@@ -18,6 +18,8 @@
 // - verify names every column written from a record that disagrees with
 //   it; verify and inspect refuse a schema, and verify a record, of a
 //   newer version than this build (SPEC §3), reporting no damage;
+// - export-aegis refuses a schema older than this build, changing nothing
+//   (it migrated it); inspect and verify read it as it is;
 // - every command refuses a --postgres-schema name too long for the
 //   notification channel, before connecting;
 // - `keys list` and `keys revoke` refuse a schema that does not exist,
@@ -537,6 +539,70 @@ TEST_F(AegisPostgresTest, ASchemaOrRecordOfANewerVersionIsRefusedNotDamage) {
     EXPECT_EQ(run.out.find("OK"), std::string::npos) << command << ": " << run.out;
     EXPECT_EQ(run.out.find("damaged"), std::string::npos) << command << ": " << run.out;
   }
+}
+
+// An export only reads: a schema older than this build is refused, naming
+// both versions and the command that migrates it, and is left as it was.
+// Found by review: export-aegis opened the store, which migrated the
+// schema. inspect and verify read in a read-only transaction, and report
+// the older version as it is.
+TEST_F(AegisPostgresTest, ExportRefusesAnOlderSchemaAndChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(ImportSample());
+  const std::string q = "\"" + schema_ + "\".";
+  // Back one version: the last migration (dropping foreign keys that are
+  // gone already) would run again harmlessly, so only its row goes.
+  const int known = postgres::KnownSchemaVersion();
+  const int older = known - 1;
+  Sql("DELETE FROM " + q + "schema_version WHERE version > " +
+      std::to_string(older));
+  const std::string versions_sql =
+      "SELECT string_agg(version::text, ',' ORDER BY version) FROM " + q +
+      "schema_version";
+  const std::string columns_sql =
+      "SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY "
+      "table_name, column_name) FROM information_schema.columns WHERE "
+      "table_schema = '" + schema_ + "'";
+  const std::string versions = Sql(versions_sql);
+  const std::string columns = Sql(columns_sql);
+  ASSERT_EQ(Sql("SELECT max(version) FROM " + q + "schema_version"),
+            std::to_string(older));
+
+  const std::vector<std::string> pg = {"--postgres-url", url_,
+                                       "--postgres-schema", schema_};
+  auto with_pg = [&](std::vector<std::string> args) {
+    args.insert(args.end(), pg.begin(), pg.end());
+    return Cli(args);
+  };
+  const std::string kept = dir_.Join("kept.json");
+  { std::ofstream(kept) << "{\"kept\":true}"; }
+  proc::RunResult exported = with_pg({"export-aegis", kept});
+  EXPECT_EQ(exported.exit_code, 1) << exported.out << exported.err;
+  EXPECT_NE(exported.err.find("is at version " + std::to_string(older) +
+                              ", older than this acpstore's " +
+                              std::to_string(known)),
+            std::string::npos)
+      << exported.err;
+  EXPECT_NE(exported.err.find("acpstore migrate --postgres-url URL "
+                              "--postgres-schema " + schema_),
+            std::string::npos)
+      << exported.err;
+  EXPECT_EQ(exported.err.find(url_), std::string::npos) << exported.err;
+  EXPECT_EQ(ReadText(kept), "{\"kept\":true}");
+  EXPECT_EQ(Sql(versions_sql), versions);
+  EXPECT_EQ(Sql(columns_sql), columns);
+
+  for (const char* command : {"inspect", "verify"}) {
+    proc::RunResult run = with_pg({command});
+    EXPECT_EQ(run.exit_code, 0) << command << ": " << run.out << run.err;
+    EXPECT_EQ(Sql(versions_sql), versions) << command;
+    EXPECT_EQ(Sql(columns_sql), columns) << command;
+  }
+
+  // Migrated, it exports.
+  EXPECT_EQ(with_pg({"migrate"}).exit_code, 0);
+  proc::RunResult after = with_pg({"export-aegis", kept});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_NE(ReadText(kept), "{\"kept\":true}");
 }
 
 // `keys list` and `keys revoke` only read or change keys that exist: on a
