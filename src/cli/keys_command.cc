@@ -39,17 +39,21 @@ struct KeysFlags : StoreLocation {
   bool json = false;
 };
 
+// `command` ("keys list") names the command in a refusal.
 Result<std::unique_ptr<auth::KeyManager>> OpenKeys(const KeysFlags& f,
-                                                   bool create) {
+                                                   bool create,
+                                                   const std::string& command) {
   if (!f.postgres_url.empty()) {
 #ifdef ACPSTORE_WITH_POSTGRES
     // Opening creates (migrates) the schema. Only `create` may, as only it
     // creates a data directory: `list` and `revoke` of a schema a typo
     // named would create an empty one and answer as if it held no keys
     // (found by a probe).
+    // Nor may they migrate an older schema (servers of the older release
+    // may still run on it): `acpstore migrate` does that.
     if (!create) {
-      ACPSTORE_RETURN_IF_ERROR(
-          postgres::MustHoldSchema(f.postgres_url, f.postgres_schema));
+      ACPSTORE_RETURN_IF_ERROR(postgres::MustHoldCurrentSchema(
+          f.postgres_url, f.postgres_schema, command));
     }
     postgres::PgKeyStoreOptions options;
     options.reload_interval_ms = 0;  // one-shot: no reload thread
@@ -92,7 +96,7 @@ int RunCreate(const KeysFlags& f, bool id_given) {
     PrintError("--tenants applies to service keys only");
     return kExitUsage;
   }
-  auto ks = OpenKeys(f, /*create=*/true);
+  auto ks = OpenKeys(f, /*create=*/true, "keys create");
   if (!ks) return Fail(ks.error());
   // A service key acts in the tenants of its requests; its own tenantId
   // only files it for `keys list --tenant`.
@@ -121,7 +125,7 @@ std::string Column(std::string s, size_t width) {
 }
 
 int RunList(const KeysFlags& f) {
-  auto ks = OpenKeys(f, /*create=*/false);
+  auto ks = OpenKeys(f, /*create=*/false, "keys list");
   if (!ks) return Fail(ks.error());
   Result<std::vector<auth::KeyInfo>> keys = (*ks)->ListKeys(f.tenant);
   if (!keys) return Fail(keys.error());
@@ -171,7 +175,7 @@ int RunList(const KeysFlags& f) {
 }
 
 int RunRevoke(const KeysFlags& f) {
-  auto ks = OpenKeys(f, /*create=*/false);
+  auto ks = OpenKeys(f, /*create=*/false, "keys revoke");
   if (!ks) return Fail(ks.error());
   Status s = (*ks)->RevokeKey(f.tenant, f.id);
   if (!s.ok()) return Fail(s);

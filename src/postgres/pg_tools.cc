@@ -357,7 +357,7 @@ Status MustHoldCurrentSchema(const std::string& url, const std::string& schema,
                std::to_string(version) + ", older than this acpstore's " +
                std::to_string(known) + ": run `acpstore migrate --postgres-url "
                "URL --postgres-schema " + schema + "` first (" + tool +
-               " only reads, and has changed nothing)")
+               " does not migrate a schema, and has changed nothing)")
         .With("schemaVersion", static_cast<int64_t>(version));
   }
   return Status::OK();

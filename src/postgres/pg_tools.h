@@ -76,8 +76,9 @@ Result<PgCheckReport> CheckPostgres(const std::string& url,
 Status MustHoldSchema(const std::string& url, const std::string& schema);
 
 // As MustHoldSchema, and the schema must be at KnownSchemaVersion(): for a
-// tool that only reads but opens the store (export-aegis), which would
-// otherwise migrate an older schema, changing the database it reads.
+// tool that opens the store but must not migrate it (export-aegis, keys
+// list and revoke): opening would migrate an older schema, changing a
+// database that servers of the older release may still be running on.
 // kConflict naming both versions and the `acpstore migrate` command (the
 // URL left out: it may hold a password), NewerSchema for a newer one.
 // `tool` names the command in the message.

@@ -597,6 +597,22 @@ TEST_F(AegisPostgresTest, ExportRefusesAnOlderSchemaAndChangesNothing) {
     EXPECT_EQ(Sql(versions_sql), versions) << command;
     EXPECT_EQ(Sql(columns_sql), columns) << command;
   }
+  // `keys list` and `keys revoke` do not migrate either (servers of the
+  // older release may still run on it; found by a review).
+  for (const std::vector<std::string>& keys :
+       {std::vector<std::string>{"keys", "list"},
+        std::vector<std::string>{"keys", "revoke", "--tenant", "t", "--id",
+                                 "k-1"}}) {
+    proc::RunResult run = with_pg(keys);
+    EXPECT_NE(run.exit_code, 0) << keys[1] << ": " << run.out << run.err;
+    EXPECT_NE(run.err.find("older than this acpstore's"), std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("keys " + keys[1] + " does not migrate"),
+              std::string::npos)
+        << run.err;
+    EXPECT_EQ(Sql(versions_sql), versions) << keys[1];
+    EXPECT_EQ(Sql(columns_sql), columns) << keys[1];
+  }
 
   // Migrated, it exports.
   EXPECT_EQ(with_pg({"migrate"}).exit_code, 0);
