@@ -376,6 +376,63 @@ TEST_F(ImportGoldenTest, AnUnreadableEventLeavesNoHoleAndDropsNothing) {
       << lines;
 }
 
+// SPEC §13: a placeholder stands for an event Aegis had and the import
+// could not keep, which may have been conversation: the transcript says it
+// is incomplete (found by a probe: seq 3, a tool.started, missing from the
+// file left its completion without a start, and `complete: true`), on the
+// file engine across a reopen too.
+TEST_F(ImportGoldenTest, APlaceholderLeavesTheTranscriptIncomplete) {
+  std::string completion = Event1(4, R"({"toolCallId":"t1","text":"done"})");
+  completion.replace(completion.find("message.delta"), 13, "tool.completed");
+  const std::string hole = Write(
+      "hole.json", File({Event1(1, R"({"text":"a"})"),
+                         Event1(2, R"({"text":"b"})"), completion}));
+  std::string bad_date = Event1(2, R"({"text":"b"})");
+  bad_date.replace(bad_date.find("2026-01-01T00:00:00.000Z"), 24, "yesterday");
+  const std::string unreadable = Write(
+      "unreadable.json",
+      File({Event1(1, R"({"text":"a"})"), bad_date, Event1(3, R"({"text":"c"})")}));
+  const std::string whole = Write(
+      "whole.json", File({Event1(1, R"({"text":"a"})"), Event1(2, R"({"text":"b"})")}));
+  auto transcript = [](Store& store) {
+    return BlockingStore(store)
+        .ReadTranscript(kTAdmin, "s", TranscriptQuery{})
+        .value();
+  };
+  {
+    auto store = MemoryStoreForTest();
+    ImportRun run = RunImport(hole, store.target());
+    ASSERT_TRUE(run.report.ok()) << run.report.error();
+    ASSERT_EQ(run.report->events_filled, 1u);
+    TranscriptPage t = transcript(*store);
+    ASSERT_EQ(t.entries.size(), 2u);
+    EXPECT_EQ(t.entries[1].kind, "tool");
+    EXPECT_FALSE(t.entries[1].started);  // its start was lost
+    EXPECT_FALSE(t.complete);
+    EXPECT_EQ(t.folded_seq, 4u);
+  }
+  {
+    auto store = MemoryStoreForTest();
+    ImportRun run = RunImport(unreadable, store.target());
+    ASSERT_TRUE(run.report.ok()) << run.report.error();
+    ASSERT_EQ(Repairs(*run.report, RepairKind::kPlaceholder), 1u);
+    EXPECT_FALSE(transcript(*store).complete);
+  }
+  {
+    auto store = MemoryStoreForTest();
+    ASSERT_TRUE(RunImport(whole, store.target()).report.ok());
+    EXPECT_TRUE(transcript(*store).complete);  // nothing lost, nothing said
+  }
+  const std::string data = dir_.Join("data");
+  {
+    auto store = OpenForTest(FileOptionsForTest(data));
+    ASSERT_TRUE(RunImport(hole, store.target()).report.ok());
+    EXPECT_FALSE(transcript(*store).complete);
+  }
+  auto store = OpenForTest(FileOptionsForTest(data));
+  EXPECT_FALSE(transcript(*store).complete);
+}
+
 // A present but unparseable event time is reported once, as unparseable
 // (the event becomes a placeholder timed by the other), never as missing
 // and not counted as "missing field filled in" (found by a probe).

@@ -123,7 +123,10 @@ Result<MappedPause> MapPause(const RawRecord& record, const MapOptions& options,
                              std::vector<std::string>* unknown);
 
 // The payload of a placeholder event: canonical JSON naming why the
-// original could not be kept.
+// original could not be kept. The transcript fold recognises it and this
+// type (transcript::kImportPlaceholderPayload and kImportPlaceholderType,
+// kept equal; import_golden_test.cc checks) and marks the transcript
+// incomplete there (SPEC §13).
 std::string PlaceholderPayload(std::string_view reason);
 // The type of a placeholder whose own type could not be kept.
 inline constexpr std::string_view kPlaceholderEventType =

@@ -119,9 +119,11 @@ constexpr PgStatement kTotals{
     "SELECT coalesce(sum(bytes), 0), count(*) FILTER (WHERE NOT complete) "
     "FROM transcripts"};
 
+// The types transcript::IsFolded accepts: a tail fold reads only these.
 constexpr const char* kFoldedTypes =
     "{message.delta,thinking.delta,tool.started,tool.completed,"
-    "approval.requested,session.error,turn.completed,usage.updated}";
+    "approval.requested,session.error,turn.completed,usage.updated,"
+    "acpstore.import.placeholder}";
 
 std::string IntArray(const std::vector<uint64_t>& items) {
   std::string out = "{";

@@ -38,7 +38,8 @@ enum class Type {
   kApproval,
   kError,
   kTurnCompleted,
-  kUsage
+  kUsage,
+  kPlaceholder  // kImportPlaceholderType
 };
 
 Type TypeOf(std::string_view t) {
@@ -59,6 +60,8 @@ Type TypeOf(std::string_view t) {
       return t == "tool.started" ? Type::kToolStarted : Type::kNone;
     case 18:
       return t == "approval.requested" ? Type::kApproval : Type::kNone;
+    case kImportPlaceholderType.size():
+      return t == kImportPlaceholderType ? Type::kPlaceholder : Type::kNone;
     default:
       return Type::kNone;
   }
@@ -313,8 +316,17 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
   if (event.seq <= folded_seq_) return false;
   folded_seq_ = event.seq;
   const Type type = TypeOf(event.event_type);
+  if (type == Type::kNone) return false;
+  if (type == Type::kPlaceholder ||
+      event.payload.starts_with(kImportPlaceholderPayload)) {
+    // An event an import lost (SPEC §13): what it said is not here.
+    const bool was_complete = complete_;
+    complete_ = false;
+    if (type == Type::kPlaceholder) return was_complete;
+  }
   switch (type) {
     case Type::kNone:
+    case Type::kPlaceholder:
       return false;
     case Type::kMessage:
     case Type::kThinking: {

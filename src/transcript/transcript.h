@@ -25,6 +25,12 @@
 //    small entry each, holding the payload's top-level scalar members
 //    (strings cut at 1 KiB). usage.updated's integer members add up into
 //    the totals.
+//  - an import placeholder (SPEC §8: an event an Aegis import could not
+//    keep, or a seq its file lacked): of type kImportPlaceholderType it
+//    folds nothing, and either that or a folded type whose payload is
+//    the placeholder's (kImportPlaceholderPayload) makes complete() false,
+//    since conversation may have been lost there. A placeholder that kept
+//    a type this fold skips lost nothing of it.
 //  - any other event type is skipped on its type string alone.
 // Only creating an entry ends a message or thought: a tool completion that
 // updates an older tool entry does not.
@@ -127,7 +133,16 @@ struct EventView {
   std::string_view payload;  // canonical JSON
 };
 
-// True when `event_type` can change a transcript (the cheap pre-check).
+// What import-aegis writes for an event it could not keep
+// (src/aegis/mapping.h): this type when the event's own could not be kept
+// either, and a payload that starts with this (canonical JSON).
+inline constexpr std::string_view kImportPlaceholderType =
+    "acpstore.import.placeholder";
+inline constexpr std::string_view kImportPlaceholderPayload =
+    R"({"acpstoreImport":{"placeholder":true,)";
+
+// True when `event_type` can change a transcript (the cheap pre-check);
+// kImportPlaceholderType included.
 bool IsFolded(std::string_view event_type);
 
 class Transcript {
@@ -161,8 +176,9 @@ class Transcript {
   // The entry with index `index` (first_index() <= index < end_index();
   // in a partial transcript, one that was loaded).
   const Entry& at(uint64_t index) const { return *entries_[index - base_]; }
-  // False once the cap dropped an entry, or the transcript was rebuilt from
-  // a stream that had lost events before it was first folded.
+  // False once the cap dropped an entry, an import placeholder was folded,
+  // or the transcript was rebuilt from a stream that had lost events before
+  // it was first folded.
   bool complete() const { return complete_; }
   void set_incomplete() { complete_ = false; }
   // The highest seq folded (types that fold nothing included).

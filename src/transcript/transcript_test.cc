@@ -485,6 +485,37 @@ TEST(TranscriptTest, OldEventsAndCopiesDoNotChangeIt) {
   EXPECT_EQ(t.at(1).text, "ab");
 }
 
+// An import placeholder (SPEC §8) stands for an event the import could not
+// keep, or a seq the Aegis file lacked: conversation may have been lost
+// there, so the transcript is incomplete (SPEC §13). A placeholder that
+// kept a type the fold skips lost nothing of the transcript.
+TEST(TranscriptTest, AnImportPlaceholderMakesItIncomplete) {
+  const std::string lost =
+      R"({"acpstoreImport":{"placeholder":true,"reason":"why"}})";
+  Transcript missing_seq = FoldAll({{"message.delta", Delta("a")},
+                                    {"acpstore.import.placeholder", lost},
+                                    {"message.delta", Delta("b")}});
+  EXPECT_FALSE(missing_seq.complete());
+  EXPECT_EQ(missing_seq.size(), 1u);  // no entry of its own
+  EXPECT_EQ(missing_seq.at(1).text, "ab");
+  EXPECT_FALSE(RoundTrip(missing_seq).complete());
+  EXPECT_TRUE(IsFolded("acpstore.import.placeholder"));
+
+  Transcript kept_type = FoldAll({{"message.delta", Delta("a")},
+                                  {"tool.completed", lost}});
+  EXPECT_FALSE(kept_type.complete());
+
+  Transcript skipped_type = FoldAll({{"message.delta", Delta("a")},
+                                     {"custom.thing", lost}});
+  EXPECT_TRUE(skipped_type.complete());
+
+  // Only the placeholder's own shape counts, not the words in a payload.
+  Transcript quoted = FoldAll(
+      {{"message.delta", R"({"text":"{\"acpstoreImport\":{\"placeholder\":true,"})"},
+       {"session.error", R"({"acpstoreImport":{"placeholder":false}})"}});
+  EXPECT_TRUE(quoted.complete());
+}
+
 TEST(TranscriptTest, RejectsDamagedEncodings) {
   Transcript t;
   EXPECT_FALSE(Transcript::DecodeHead("", &t).ok());

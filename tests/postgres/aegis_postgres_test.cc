@@ -186,6 +186,50 @@ TEST_F(AegisPostgresTest, TheSampleImportsWithTheSameReportAsOnTheFileEngine) {
   EXPECT_EQ(stats.pauses, 2u);
 }
 
+// SPEC §13: a seq the Aegis file lacks becomes a placeholder, which may
+// have been conversation, so the imported transcript is incomplete, as on
+// the file engine (import_golden_test.cc); the placeholder's type is one
+// the postgres fold reads from the events table.
+TEST_F(AegisPostgresTest, AMissingSeqLeavesTheTranscriptIncomplete) {
+  auto event = [](int seq, const std::string& type, const std::string& payload) {
+    return R"({"eventId":"t:k:s:)" + std::to_string(seq) +
+           R"(","sessionId":"s","tenantId":"t","ownerKeyId":"k","eventSeq":)" +
+           std::to_string(seq) + R"(,"eventType":")" + type +
+           R"(","occurredAt":"2026-01-01T00:00:00.000Z",)"
+           R"("ingestedAt":"2026-01-01T00:00:01.000Z","payload":)" +
+           payload + "}";
+  };
+  const std::string path = dir_.Join("hole.json");
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      << R"({"version":1,"sessions":[{"id":"s","tenantId":"t","ownerKeyId":"k",)"
+      << R"("conversationId":"c","transcriptId":"r","status":"running",)"
+      << R"("createdAt":1,"updatedAt":2}],"events":[)"
+      << event(1, "message.delta", R"({"text":"a"})") << ","
+      << event(2, "message.delta", R"({"text":"b"})") << ","
+      << event(4, "tool.completed", R"({"toolCallId":"t1","text":"done"})")
+      << R"(],"actions":[]})";
+  const Scope admin{"t", "", Scope::Access::kTenantWrite};
+  {
+    MigrationStore pg = OpenPg(schema_);
+    ASSERT_TRUE(pg);
+    ImportRun run = RunImport(path, pg.target(), ImportOptions{});
+    ASSERT_TRUE(run.report.ok()) << run.report.error();
+    ASSERT_EQ(run.report->events_filled, 1u);
+    TranscriptPage t =
+        BlockingStore(*pg).ReadTranscript(admin, "s", TranscriptQuery{}).value();
+    ASSERT_EQ(t.entries.size(), 2u);
+    EXPECT_FALSE(t.entries[1].started);
+    EXPECT_FALSE(t.complete);
+  }
+  // What the import checkpointed, read by another open.
+  MigrationStore pg = OpenPg(schema_);
+  ASSERT_TRUE(pg);
+  EXPECT_FALSE(BlockingStore(*pg)
+                   .ReadTranscript(admin, "s", TranscriptQuery{})
+                   .value()
+                   .complete);
+}
+
 TEST_F(AegisPostgresTest, TheExportIsTheFileEnginesByteForByte) {
   MigrationStore file = OpenForTest(FileOptionsForTest(dir_.Join("data")));
   ASSERT_TRUE(RunImport(TestData("aegis_v1.pretty.json"), file.target(),
