@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "base/format_version.h"
 #include "engine/file_snapshot.h"
@@ -126,6 +127,15 @@ Status MustHoldStore(io::FileSystem& fs, const FileLayout& layout) {
                                   RepairIntentPath(layout)}) {
     ACPSTORE_ASSIGN_OR_RETURN(bool found, fs.Exists(path));
     if (found) return Status::OK();
+  }
+  // A regular file: `serve` cannot make a store there either, so the hint
+  // below would mislead.
+  Result<std::vector<std::string>> listed = fs.ListDir(layout.data_dir);
+  if (!listed.ok() && io::IsNotADirectoryError(listed.error())) {
+    return Status::NotFound(layout.data_dir +
+                            " is not a directory: a data directory must be "
+                            "one (give --data-dir a directory)")
+        .With("path", layout.data_dir);
   }
   return Status::NotFound("no store in " + layout.data_dir +
                           " (it has no journal/ or snapshot/): `acpstore "

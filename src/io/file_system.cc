@@ -58,11 +58,21 @@ std::string DirName(std::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
-bool IsNotFoundError(const Status& status) {
+namespace {
+
+bool HasErrno(const Status& status, int64_t errno_value) {
   const StatusDetail* d = status.Detail("errno");
   if (d == nullptr) return false;
   const auto* err = std::get_if<int64_t>(&d->value);
-  return err != nullptr && *err == ENOENT;
+  return err != nullptr && *err == errno_value;
+}
+
+}  // namespace
+
+bool IsNotFoundError(const Status& status) { return HasErrno(status, ENOENT); }
+
+bool IsNotADirectoryError(const Status& status) {
+  return HasErrno(status, ENOTDIR);
 }
 
 }  // namespace acpstore::io

@@ -140,6 +140,9 @@ std::string DirName(std::string_view path);
 
 // True for an error whose errno detail is ENOENT (the path does not exist).
 bool IsNotFoundError(const Status& status);
+// True for an error whose errno detail is ENOTDIR (a path that should be a
+// directory, or one of its parents, is not one).
+bool IsNotADirectoryError(const Status& status);
 
 }  // namespace acpstore::io
 

@@ -139,6 +139,29 @@ TEST_F(ToolsTest, ToolsRefuseADirectoryWithNoStoreAndCreateNothing) {
   EXPECT_EQ(Tool({"verify"}).exit_code, 0);
 }
 
+// A --data-dir that names a regular file is not a directory, and `serve`
+// cannot make a store there: the tools say so rather than send the
+// operator to `serve --data-dir`, which then fails (found by a probe), and
+// leave the file as it was.
+TEST_F(ToolsTest, ToolsSayADataDirThatIsAFileIsNotADirectory) {
+  const std::string aegis = tmp_.Join("acp-local-storage.json");
+  { std::ofstream(DataDir()) << "hi\n"; }
+  for (std::vector<std::string> tool :
+       {std::vector<std::string>{"inspect"}, {"verify"}, {"verify", "--json"},
+        {"compact"}, {"compact", "--repair"}, {"export-aegis", aegis}}) {
+    proc::RunResult r = Tool(tool);
+    EXPECT_EQ(r.exit_code, 1) << tool[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(DataDir() + " is not a directory"), std::string::npos)
+        << tool[0] << ": " << r.err;
+    EXPECT_EQ(r.err.find("creates one"), std::string::npos)
+        << tool[0] << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(aegis));
+  std::ifstream in(DataDir());
+  std::string kept((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(kept, "hi\n");
+}
+
 TEST_F(ToolsTest, SecondServerOnTheSameDirectoryFailsAtOnce) {
   auto server = StartServer();
   proc::RunResult second = RunProcess(
