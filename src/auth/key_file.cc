@@ -131,6 +131,16 @@ Status CheckKeyIdentifier(std::string_view field, std::string_view value) {
   return Status::OK();
 }
 
+Status CheckNewKeyId(std::string_view value) {
+  ACPSTORE_RETURN_IF_ERROR(CheckKeyIdentifier("id", value));
+  if (value == "." || value == "..") {
+    return Status::InvalidArgument(
+               "id must not be \".\" or \"..\" (a URL dot segment)")
+        .With("field", "id");
+  }
+  return Status::OK();
+}
+
 Status CheckKeyName(std::string_view value) {
   if (value.empty()) return Status::OK();
   return CheckKeyIdentifier("name", value);

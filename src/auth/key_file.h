@@ -59,6 +59,11 @@ struct FileStamp {
 // bytes of the same. kInvalidArgument naming `field` otherwise.
 Status CheckKeyIdentifier(std::string_view field, std::string_view value);
 Status CheckKeyName(std::string_view value);
+// A new key's id (field "id"): an identifier, and not "." or ".." (SPEC
+// §2.5): it is a URL path segment (DELETE /v1/keys/{id}), and clients
+// remove dot segments from a path. Only creation checks it, so a key
+// file or table that holds one already keeps working.
+Status CheckNewKeyId(std::string_view value);
 
 std::string EncodeKeyFile(const std::vector<KeyRecord>& keys);
 

@@ -78,7 +78,7 @@ Result<CreatedKey> AddKey(std::vector<KeyRecord>& keys, const NewKey& req,
   ACPSTORE_RETURN_IF_ERROR(CheckKeyName(req.name));
   KeyRecord rec;
   if (req.id) {
-    ACPSTORE_RETURN_IF_ERROR(CheckKeyIdentifier("id", *req.id));
+    ACPSTORE_RETURN_IF_ERROR(CheckNewKeyId(*req.id));
     if (HasId(keys, *req.id)) {
       // Revoked keys are kept precisely so that this check covers them.
       return Status::Conflict("key id '" + *req.id +

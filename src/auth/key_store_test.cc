@@ -194,6 +194,37 @@ TEST_F(KeyStoreTest, InvalidFieldsAreRefused) {
   EXPECT_TRUE(ks->ListKeys("").value().empty());
 }
 
+// SPEC §2.5: a key id is a URL path segment (DELETE /v1/keys/{id}), and
+// "." and ".." are dot segments HTTP clients remove, so they are refused
+// at creation; a key file that holds one already keeps it working.
+TEST_F(KeyStoreTest, DotSegmentIdsAreRefusedButAKeptOneWorks) {
+  auto ks = OpenStore();
+  for (const char* id : {".", ".."}) {
+    Result<CreatedKey> k = ks->CreateKey({.tenant_id = "t", .id = id});
+    ASSERT_FALSE(k.ok()) << id;
+    EXPECT_EQ(k.status().code(), StatusCode::kInvalidArgument) << id;
+    EXPECT_NE(k.status().message().find("dot segment"), std::string::npos)
+        << k.status();
+  }
+  EXPECT_TRUE(ks->ListKeys("").value().empty());
+  Create(*ks, "t", Role::kWriter, "...");
+  const std::string token = Create(*ks, "t", Role::kWriter, "dotted").token;
+  ks.reset();
+  // Written before the rule: edit the file as an older release wrote it.
+  std::string file = ReadAll(dir() + "/keys.json");
+  const size_t at = file.find(R"("id":"dotted")");
+  ASSERT_NE(at, std::string::npos) << file;
+  file.replace(at, 13, R"("id":".")");
+  { std::ofstream(dir() + "/keys.json", std::ios::trunc) << file; }
+  ks = OpenStore();
+  ASSERT_NE(ks, nullptr);
+  Result<Principal> p = ks->Authenticate(token);
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->key_id, ".");
+  EXPECT_TRUE(ks->RevokeKey("t", ".").ok());
+  EXPECT_FALSE(ks->Authenticate(token).ok());
+}
+
 TEST_F(KeyStoreTest, FilesArePrivate) {
   auto ks = OpenStore();
   Create(*ks, "t1", Role::kWriter);

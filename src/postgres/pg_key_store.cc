@@ -217,7 +217,7 @@ Result<auth::CreatedKey> PgKeyStore::Insert(PgConn& conn,
                                             const auth::NewKey& req) {
   ACPSTORE_RETURN_IF_ERROR(auth::CheckKeyIdentifier("tenantId", req.tenant_id));
   ACPSTORE_RETURN_IF_ERROR(auth::CheckKeyName(req.name));
-  if (req.id) ACPSTORE_RETURN_IF_ERROR(auth::CheckKeyIdentifier("id", *req.id));
+  if (req.id) ACPSTORE_RETURN_IF_ERROR(auth::CheckNewKeyId(*req.id));
   if (!req.tenants.empty() && req.role != auth::Role::kService) {
     return Status::InvalidArgument("tenants applies to service keys only")
         .With("field", "tenants");

@@ -176,6 +176,20 @@ TEST_F(CliTest, KeysCreateValidatesItsArguments) {
   EXPECT_TRUE(r.out.empty());
 }
 
+// SPEC §2.5: a key id is a URL path segment; "." and ".." are dot segments
+// no HTTP client can send (found by a probe).
+TEST_F(CliTest, KeysCreateRefusesDotSegmentIds) {
+  for (const char* id : {".", ".."}) {
+    proc::RunResult r = Run({"keys", "create", "--data-dir", DataDir(),
+                             "--tenant", "t", "--role", "writer", "--id", id});
+    EXPECT_EQ(r.exit_code, 2) << id << ": " << r.err;
+    EXPECT_NE(r.err.find("dot segment"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty());
+  }
+  proc::RunResult listed = Run({"keys", "list", "--data-dir", DataDir()});
+  EXPECT_EQ(listed.out.find("writer"), std::string::npos) << listed.out;
+}
+
 TEST_F(CliTest, KeysOnAMissingDataDirectoryFail) {
   proc::RunResult r = Run({"keys", "list", "--data-dir", DataDir()});
   EXPECT_EQ(r.exit_code, 1);

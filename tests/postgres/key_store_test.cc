@@ -123,6 +123,37 @@ TEST_F(PgKeyStoreTest, IdsAreNeverReusedAndUnknownKeysAreNotFound) {
   EXPECT_EQ(b_->RevokeKey("t2", "k-1").code(), StatusCode::kNotFound);
 }
 
+// SPEC §2.5: "." and ".." are refused as new key ids (URL dot segments),
+// as by the file key store; a row that holds one already keeps working.
+TEST_F(PgKeyStoreTest, DotSegmentIdsAreRefusedButAKeptOneWorks) {
+  for (const char* id : {".", ".."}) {
+    Result<auth::CreatedKey> k = a_->CreateKey(
+        {.tenant_id = "t1", .role = auth::Role::kWriter, .id = std::string(id)});
+    ASSERT_FALSE(k.ok()) << id;
+    EXPECT_EQ(k.status().code(), StatusCode::kInvalidArgument) << id;
+  }
+  EXPECT_TRUE(a_->ListKeys("").value().empty());
+  Result<auth::CreatedKey> k = a_->CreateKey(
+      {.tenant_id = "t1", .role = auth::Role::kWriter, .id = std::string("dotted")});
+  ASSERT_TRUE(k.ok()) << k.status();
+  // Written before the rule.
+  PGconn* c = PQconnectdb(url_.c_str());
+  PGresult* r = PQexec(c, ("UPDATE \"" + schema_ +
+                           "\".keys SET key_id = '.' WHERE key_id = 'dotted'")
+                              .c_str());
+  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+  // A store opened after it (the others may hold the row as it was).
+  Result<std::unique_ptr<PgKeyStore>> later =
+      PgKeyStore::Open(url_, schema_, PgKeyStoreOptions{});
+  ASSERT_TRUE(later.ok()) << later.status();
+  Result<auth::Principal> p = (*later)->Authenticate(k->token);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->key_id, ".");
+  EXPECT_TRUE((*later)->RevokeKey("t1", ".").ok());
+}
+
 TEST_F(PgKeyStoreTest, ServiceKeysKeepTheirTenants) {
   Result<auth::CreatedKey> k = a_->CreateKey(
       {.tenant_id = "default", .role = auth::Role::kService,
