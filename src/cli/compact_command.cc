@@ -55,8 +55,21 @@ int RunCompact(const CompactFlags& f) {
     for (const engine::Problem& p : r.lost) {
       std::cout << "lost: " << DescribeProblem(p) << "\n";
     }
-    std::cout << "damaged files kept in " << r.old_journal_dir << " and "
-              << r.old_snapshot_dir << "\n";
+    std::string kept;
+    for (const std::string* dir : {&r.old_journal_dir, &r.old_snapshot_dir}) {
+      if (dir->empty()) continue;
+      if (!kept.empty()) kept += " and ";
+      kept += *dir;
+    }
+    // A repair keeps the old files even when it lost nothing (a healthy
+    // directory, or damage only in records a snapshot covers): "damaged"
+    // then would be a guess, and usually wrong.
+    if (!kept.empty() && (!r.lost.empty() || r.events_lost > 0)) {
+      std::cout << "damaged files kept in " << kept << "\n";
+    } else if (!kept.empty()) {
+      std::cout << "nothing lost; the previous files are kept in " << kept
+                << "\n";
+    }
   } else {
     for (const std::string& s : r.snapshots_skipped) {
       std::cout << "damaged snapshot replaced (its state came from an older "

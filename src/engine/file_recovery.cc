@@ -101,6 +101,17 @@ Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout) {
     if (!staged) continue;  // moved in already
     ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(live));
     if (exists) {
+      // An empty one holds nothing to keep (the snapshot/ of a store that
+      // never wrote a snapshot): an empty "kept" directory would only
+      // suggest there was something.
+      ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                                fs.ListDir(live));
+      if (names.empty()) {
+        ACPSTORE_RETURN_IF_ERROR(fs.Remove(live));
+        exists = false;
+      }
+    }
+    if (exists) {
       ACPSTORE_ASSIGN_OR_RETURN(bool kept_exists, fs.Exists(kept));
       if (kept_exists) {
         std::string message = "cannot finish the interrupted repair: ";

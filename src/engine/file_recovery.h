@@ -62,8 +62,8 @@ struct FileLayout {
 // renames; <data_dir>/REPAIR (holding the suffix of the new directories,
 // "<dir>.repair-<stamp>") says it has begun to. Finishes what an
 // interrupted one left (each directory still at its .repair- name is
-// moved in, the live one moved to "<dir>.damaged-<stamp>"), then removes
-// REPAIR. No REPAIR: nothing to do. Call with the lock held, before
+// moved in, the live one moved to "<dir>.damaged-<stamp>", or removed
+// when it is empty), then removes REPAIR. No REPAIR: nothing to do. Call with the lock held, before
 // anything creates journal/ or snapshot/.
 Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout);
 // The path of that file.

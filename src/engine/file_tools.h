@@ -139,7 +139,10 @@ struct CompactReport {
   // events of a damaged range no later record of their stream numbers are
   // not in it (the range is in `lost`).
   uint64_t events_lost = 0;
-  std::string old_journal_dir;  // where the damaged files were kept
+  // Where the old journal/ and snapshot/ were kept (renamed
+  // *.damaged-<time>); empty for one that was missing or empty, so not
+  // kept. Kept whether or not anything in them was damaged (`lost`).
+  std::string old_journal_dir;
   std::string old_snapshot_dir;
 };
 

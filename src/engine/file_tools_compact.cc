@@ -125,6 +125,12 @@ class Repairer {
     ACPSTORE_RETURN_IF_ERROR(
         io::WriteFileAtomically(fs_, RepairIntentPath(layout_), stamp + "\n"));
     ACPSTORE_RETURN_IF_ERROR(FinishInterruptedRepair(fs_, layout_));
+    // Name only what was kept: a directory that was missing or empty was not.
+    for (std::string* kept :
+         {&report_.old_journal_dir, &report_.old_snapshot_dir}) {
+      ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs_.Exists(*kept));
+      if (!exists) kept->clear();
+    }
     ACPSTORE_ASSIGN_OR_RETURN(tools::DiskSize after,
                               tools::MeasureDataDir(fs_, layout_.data_dir));
     report_.bytes_after = after.bytes;

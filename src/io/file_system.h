@@ -97,6 +97,7 @@ class FileSystem {
 
   // Atomically replaces `to`, if it exists.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Removes a file, or an empty directory.
   virtual Status Remove(const std::string& path) = 0;
 
   // Names (not paths) of the entries in `path`, without "." and "..", in

@@ -238,7 +238,9 @@ class PosixFileSystemImpl final : public FileSystem {
   }
 
   Status Remove(const std::string& path) override {
-    if (::unlink(path.c_str()) != 0) return PosixError("unlink", path, errno);
+    if (::unlink(path.c_str()) == 0) return Status::OK();
+    if (errno != EISDIR) return PosixError("unlink", path, errno);
+    if (::rmdir(path.c_str()) != 0) return PosixError("rmdir", path, errno);
     return Status::OK();
   }
 

@@ -250,8 +250,43 @@ TEST_F(ToolsTest, VerifyExitsOneOnAFlippedByteAndRepairMendsIt) {
   proc::RunResult repair = Tool({"compact", "--repair"});
   EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
   EXPECT_NE(repair.out.find("repaired:"), std::string::npos) << repair.out;
+  // The damage was in records the snapshot covers: nothing lost.
+  EXPECT_NE(repair.out.find("nothing lost; the previous files are kept in " +
+                            DataDir() + "/journal.damaged-"),
+            std::string::npos)
+      << repair.out;
   EXPECT_EQ(Tool({"verify"}).exit_code, 0);
   EXPECT_EQ(Tool({"inspect"}).exit_code, 0);
+}
+
+// `compact --repair` of a directory with nothing damaged keeps the old
+// files all the same, but does not call them damaged (found by a probe),
+// and keeps no empty directory: here the snapshot/ of a server killed
+// before its first snapshot.
+TEST_F(ToolsTest, RepairOfAHealthyDirectorySaysNothingWasLost) {
+  auto server = StartServer();
+  Populate();
+  server->Signal(SIGKILL);
+  server->Wait(seconds(15));
+  ASSERT_TRUE(std::filesystem::is_empty(DataDir() + "/snapshot"));
+
+  proc::RunResult repair = Tool({"compact", "--repair"});
+  EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_EQ(repair.out.find("damaged files"), std::string::npos) << repair.out;
+  std::vector<std::string> kept;
+  for (const auto& e : std::filesystem::directory_iterator(DataDir())) {
+    const std::string name = e.path().filename();
+    if (name.find(".damaged-") == std::string::npos) continue;
+    kept.push_back(name);
+    EXPECT_FALSE(std::filesystem::is_empty(e.path())) << name;
+  }
+  ASSERT_EQ(kept.size(), 1u) << repair.out;
+  EXPECT_TRUE(kept[0].starts_with("journal.damaged-")) << kept[0];
+  EXPECT_NE(repair.out.find("nothing lost; the previous files are kept in " +
+                            DataDir() + "/" + kept[0] + "\n"),
+            std::string::npos)
+      << repair.out;
+  EXPECT_EQ(Tool({"verify"}).exit_code, 0);
 }
 
 TEST_F(ToolsTest, RestartKeepsSessionsAndKeys) {
