@@ -11,11 +11,12 @@
 #
 # Normalisation, the only one: the action a-leased was leased for an hour
 # when the directory was written, so by now its lease has expired and the
-# server's sweep (SPEC §2.3) requeues it. Its status, leasedUntil, availableAt
-# and updatedAt are left out of every comparison, and checked on their own:
-# either still "leased" with the recorded leasedUntil, or "queued" with
-# attemptCount unchanged and availableAt no earlier than the recorded
-# leasedUntil. Everything else must be byte-for-byte the same JSON (after
+# server's sweep (SPEC §2.3) requeues it. Its status, leasedUntil, availableAt,
+# updatedAt and errorMetadata are left out of every comparison, and checked
+# on their own: either still "leased" with the recorded leasedUntil and
+# errorMetadata, or "queued" with attemptCount unchanged, availableAt no
+# earlier than the recorded leasedUntil and errorMetadata
+# {"reason":"lease_expired"} (every expiry sets it since 0.1.0's successor). Everything else must be byte-for-byte the same JSON (after
 # jq -S, which only sorts keys).
 set -euo pipefail
 [ $# = 2 ] || { echo "usage: $0 ACPSTORE_BINARY COMPAT_DIR" >&2; exit 2; }
@@ -28,7 +29,8 @@ echo "reader: $("$BIN" --version)"
 WORK=$(mktemp -d)
 trap 'compat_cleanup; rm -rf "$WORK"' EXIT
 NORM='walk(if type == "object" and .actionId == "a-leased"
-           then del(.status, .leasedUntil, .availableAt, .updatedAt) else . end)'
+           then del(.status, .leasedUntil, .availableAt, .updatedAt, .errorMetadata)
+           else . end)'
 
 failures=0
 dirs=0
@@ -61,8 +63,10 @@ for dir in "$2"/*/; do
     if [ "$req" = action-a-leased ]; then
       if ! jq -e --argjson want "$want" '
            (.attemptCount == $want.attemptCount) and
-           ((.status == "leased" and .leasedUntil == $want.leasedUntil) or
-            (.status == "queued" and .availableAt >= $want.leasedUntil))' \
+           ((.status == "leased" and .leasedUntil == $want.leasedUntil and
+             .errorMetadata == $want.errorMetadata) or
+            (.status == "queued" and .availableAt >= $want.leasedUntil and
+             .errorMetadata == {"reason": "lease_expired"}))' \
            <<<"$got" >/dev/null; then
         fail "$name: a-leased is neither still leased nor swept after its lease: $got"
       fi
