@@ -364,15 +364,21 @@ Status PgStore::LoadSession(PgConn& conn, WorkingSet* ws,
   return Status::OK();
 }
 
+Result<Action> PgStore::ActionRowWithSession(PgConn& conn, WorkingSet* ws,
+                                              const PgResult& r, int row) {
+  ACPSTORE_ASSIGN_OR_RETURN(Action a, ParseActionRow(r, row, 0));
+  ACPSTORE_RETURN_IF_ERROR(LoadSession(conn, ws, a.tenant_id, a.session_id,
+                                       Lock::kNone, false));
+  if (!ws->HadSession(a.tenant_id, a.session_id)) {
+    return Status::Internal("an action row without its session");
+  }
+  return a;
+}
+
 Status PgStore::AddActionRows(PgConn& conn, WorkingSet* ws,
                               const PgResult& r) {
   for (int i = 0; i < r.rows(); ++i) {
-    ACPSTORE_ASSIGN_OR_RETURN(Action a, ParseActionRow(r, i, 0));
-    ACPSTORE_RETURN_IF_ERROR(LoadSession(conn, ws, a.tenant_id, a.session_id,
-                                         Lock::kNone, false));
-    if (!ws->HadSession(a.tenant_id, a.session_id)) {
-      return Status::Internal("an action row without its session");
-    }
+    ACPSTORE_ASSIGN_OR_RETURN(Action a, ActionRowWithSession(conn, ws, r, i));
     ACPSTORE_RETURN_IF_ERROR(ws->AddAction(std::move(a)));
   }
   return Status::OK();
@@ -396,19 +402,11 @@ Status PgStore::PassOverDamage(const Status& s) {
 Status PgStore::AddSweptActionRows(PgConn& conn, WorkingSet* ws,
                                    const PgResult& r) {
   for (int i = 0; i < r.rows(); ++i) {
-    Result<Action> a = ParseActionRow(r, i, 0);
+    // Damage (kDataLoss) is passed over; anything else still fails.
+    Result<Action> a = ActionRowWithSession(conn, ws, r, i);
     if (!a.ok()) {
       ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status()));
       continue;
-    }
-    Status session = LoadSession(conn, ws, a->tenant_id, a->session_id,
-                                 Lock::kNone, false);
-    if (!session.ok()) {
-      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(session));
-      continue;
-    }
-    if (!ws->HadSession(a->tenant_id, a->session_id)) {
-      return Status::Internal("an action row without its session");
     }
     ACPSTORE_RETURN_IF_ERROR(ws->AddAction(std::move(*a)));
   }

@@ -171,6 +171,10 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   static Status LoadAction(PgConn& conn, WorkingSet* ws,
                            std::string_view tenant_id,
                            std::string_view action_id);
+  // Row `row` of `r` decoded, its session loaded into ws (the action is
+  // not added yet): the step AddActionRows and AddSweptActionRows share.
+  static Result<Action> ActionRowWithSession(PgConn& conn, WorkingSet* ws,
+                                             const PgResult& r, int row);
   // Adds the loaded action rows (and their sessions) of `r` to ws.
   static Status AddActionRows(PgConn& conn, WorkingSet* ws, const PgResult& r);
   // As AddActionRows, but an action whose record, or whose session's,
