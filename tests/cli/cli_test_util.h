@@ -8,9 +8,14 @@
 #ifndef ACPSTORE_TESTS_CLI_CLI_TEST_UTIL_H_
 #define ACPSTORE_TESTS_CLI_CLI_TEST_UTIL_H_
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "net/http_client.h"
 #include "testing/process.h"
@@ -40,6 +45,34 @@ inline int HttpStatus(int port, const std::string& method,
                       const std::string& path, const std::string& bearer = "",
                       const std::string& json_body = "") {
   return HttpRequest(port, method, path, bearer, json_body).status;
+}
+
+// `acpstore serve` (the binary at `binary`) on `data_dir`, listening on
+// 127.0.0.1:port, its stdout and stderr logged into `logs_dir` (which must
+// exist), with `extra` arguments after these. Started and waited for its
+// "listening on" line (a failed start is a test failure naming its stderr);
+// `token` is the bootstrap admin token the data directory holds (empty once
+// an operator removed the file).
+struct ServedStore {
+  std::unique_ptr<proc::Process> process;
+  std::string token;
+};
+inline ServedStore Serve(const std::string& binary, const std::string& data_dir,
+                         const std::string& logs_dir, int port,
+                         const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{binary,     "serve",
+                                "--data-dir", data_dir,
+                                "--listen",   "127.0.0.1:" + std::to_string(port)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  ServedStore served;
+  served.process = std::make_unique<proc::Process>(
+      args, std::vector<std::string>{}, logs_dir);
+  EXPECT_TRUE(served.process->WaitForText(proc::Stream::kStderr, "listening on",
+                                          std::chrono::seconds(15)))
+      << served.process->Text(proc::Stream::kStderr);
+  std::ifstream in(data_dir + "/bootstrap-admin.token");
+  std::getline(in, served.token);
+  return served;
 }
 
 }  // namespace acpstore::testing

@@ -37,15 +37,9 @@ class TailTest : public ::testing::Test {
 
   std::unique_ptr<proc::Process> StartServer(
       const std::string& logs, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{kBinary,     "serve",
-                                  "--data-dir", DataDir(),
-                                  "--listen",   "127.0.0.1:" + std::to_string(port_)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto server = std::make_unique<proc::Process>(
-        args, std::vector<std::string>{}, tmp_.Join(logs));
-    EXPECT_TRUE(server->WaitForText(proc::Stream::kStderr, "listening on", seconds(15)))
-        << server->Text(proc::Stream::kStderr);
-    return server;
+    ServedStore served = Serve(kBinary, DataDir(), tmp_.Join(logs), port_, extra);
+    token_ = served.token;
+    return std::move(served.process);
   }
   void Append(int n) {
     ASSERT_EQ(HttpStatus(port_, "POST", "/v1/sessions/tail-s/events", token_,
@@ -77,10 +71,6 @@ class TailTest : public ::testing::Test {
 
 TEST_F(TailTest, EveryEventExactlyOnceAcrossAServerRestart) {
   auto server = StartServer("server1");
-  {
-    std::ifstream in(DataDir() + "/bootstrap-admin.token");
-    std::getline(in, token_);
-  }
   ASSERT_FALSE(token_.empty());
   ASSERT_EQ(
       HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"tail-s"})"),
@@ -136,10 +126,6 @@ TEST_F(TailTest, EveryEventExactlyOnceAcrossAServerRestart) {
 
 TEST_F(TailTest, JsonPrintsTheServersLinesAndAfterSkipsEarlierEvents) {
   auto server = StartServer("server1");
-  {
-    std::ifstream in(DataDir() + "/bootstrap-admin.token");
-    std::getline(in, token_);
-  }
   ASSERT_EQ(
       HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"tail-s"})"),
       201);
@@ -166,10 +152,6 @@ TEST_F(TailTest, JsonPrintsTheServersLinesAndAfterSkipsEarlierEvents) {
 // before {"firstSeq":4} were dropped", found by a probe).
 TEST_F(TailTest, SaysInWordsFromWhichSeqRetentionLetItGoOn) {
   auto server = StartServer("server1", {"--max-events-per-session", "3"});
-  {
-    std::ifstream in(DataDir() + "/bootstrap-admin.token");
-    std::getline(in, token_);
-  }
   ASSERT_EQ(
       HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"tail-s"})"),
       201);
@@ -193,10 +175,6 @@ TEST_F(TailTest, SaysInWordsFromWhichSeqRetentionLetItGoOn) {
 
 TEST_F(TailTest, UnknownSessionAndMissingTokenFail) {
   auto server = StartServer("server1");
-  {
-    std::ifstream in(DataDir() + "/bootstrap-admin.token");
-    std::getline(in, token_);
-  }
   proc::RunResult missing =
       RunProcess({kBinary, "tail", "nope", "--url",
                   "http://127.0.0.1:" + std::to_string(port_)},

@@ -38,16 +38,9 @@ class ToolsTest : public ::testing::Test {
 
   std::unique_ptr<proc::Process> StartServer() {
     port_ = FreeLoopbackPort();
-    auto server = std::make_unique<proc::Process>(
-        std::vector<std::string>{kBinary, "serve", "--data-dir", DataDir(),
-                                 "--listen",
-                                 "127.0.0.1:" + std::to_string(port_)},
-        std::vector<std::string>{}, tmp_.path());
-    EXPECT_TRUE(server->WaitForText(proc::Stream::kStderr, "listening on", seconds(10)))
-        << server->Text(proc::Stream::kStderr);
-    std::ifstream in(DataDir() + "/bootstrap-admin.token");
-    std::getline(in, token_);
-    return server;
+    ServedStore served = Serve(kBinary, DataDir(), tmp_.path(), port_);
+    token_ = served.token;
+    return std::move(served.process);
   }
   void Stop(proc::Process& server) {
     server.Signal(SIGTERM);

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "cli_test_util.h"
@@ -23,18 +22,10 @@ TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
   io::TempDir tmp;
   std::filesystem::create_directories(tmp.Join("server"));
   const int port = FreeLoopbackPort();
-  const std::string data = tmp.Join("data");
-  proc::Process server(
-      std::vector<std::string>{kBinary, "serve", "--data-dir", data, "--listen",
-                               "127.0.0.1:" + std::to_string(port)},
-      std::vector<std::string>{}, tmp.Join("server"));
-  ASSERT_TRUE(server.WaitForText(proc::Stream::kStderr, "listening on", seconds(15)))
-      << server.Text(proc::Stream::kStderr);
-  std::string token;
-  {
-    std::ifstream in(data + "/bootstrap-admin.token");
-    std::getline(in, token);
-  }
+  ServedStore served = Serve(kBinary, tmp.Join("data"), tmp.Join("server"), port);
+  proc::Process& server = *served.process;
+  const std::string& token = served.token;
+  ASSERT_FALSE(token.empty()) << server.Text(proc::Stream::kStderr);
   ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions", token, R"({"id":"conv"})"), 201);
   ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions/conv/events", token,
                        R"({"events":[)"
@@ -113,18 +104,10 @@ TEST(TranscriptCliTest, PrintsControlCharactersEscaped) {
   io::TempDir tmp;
   std::filesystem::create_directories(tmp.Join("server"));
   const int port = FreeLoopbackPort();
-  const std::string data = tmp.Join("data");
-  proc::Process server(
-      std::vector<std::string>{kBinary, "serve", "--data-dir", data, "--listen",
-                               "127.0.0.1:" + std::to_string(port)},
-      std::vector<std::string>{}, tmp.Join("server"));
-  ASSERT_TRUE(server.WaitForText(proc::Stream::kStderr, "listening on", seconds(15)))
-      << server.Text(proc::Stream::kStderr);
-  std::string token;
-  {
-    std::ifstream in(data + "/bootstrap-admin.token");
-    std::getline(in, token);
-  }
+  ServedStore served = Serve(kBinary, tmp.Join("data"), tmp.Join("server"), port);
+  proc::Process& server = *served.process;
+  const std::string& token = served.token;
+  ASSERT_FALSE(token.empty()) << server.Text(proc::Stream::kStderr);
   ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions", token, R"({"id":"esc"})"), 201);
   ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions/esc/events", token,
                        R"({"events":[)"
