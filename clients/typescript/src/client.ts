@@ -3,9 +3,10 @@
 // generated from docs/openapi.yaml, so the client and the spec cannot drift.
 //
 // Connections are kept alive by the platform's fetch (undici pools them per
-// origin). Retries: GETs and appends that carry a clientEventId are retried
-// on transport errors only (never on an HTTP answer); an append without a
-// clientEventId gets a generated one, so a retry can never duplicate.
+// origin). Retries: the requests that are safe to repeat (GETs; appends,
+// under their clientEventId, generated when absent; and the writes the API
+// makes idempotent by a key: see #send and the README) are retried on
+// transport errors and on 429/503, never on another HTTP answer.
 // Thread-safety: one client may be used by any number of concurrent calls.
 
 import { randomUUID } from 'node:crypto';
@@ -269,13 +270,14 @@ export class AcpstoreClient {
     return this.#json<Session>({ op: 'getSession', params: { id }, signal: opts.signal, retry: true });
   }
 
+  /** updateSession: retried (a repeat sets the same values; a status already reached is kept). */
   async updateSession(id: string, patch: SessionPatch, opts: CallOptions = {}): Promise<Session> {
     return this.#json<Session>({
       op: 'updateSession',
       params: { id },
       body: patch,
       signal: opts.signal,
-      retry: false,
+      retry: true,
     });
   }
 
@@ -459,13 +461,14 @@ export class AcpstoreClient {
     return a.status === 204 ? null : parse<Action>(a);
   }
 
+  /** heartbeatAction: retried (a repeat extends the lease again from now). */
   async heartbeatAction(actionId: string, leaseToken: string, leaseMs: number, opts: CallOptions = {}): Promise<Action> {
     return this.#json<Action>({
       op: 'heartbeatAction',
       params: { actionId },
       body: { leaseToken, leaseMs },
       signal: opts.signal,
-      retry: false,
+      retry: true,
     });
   }
 
@@ -483,26 +486,50 @@ export class AcpstoreClient {
 
   // -------------------------------------------------------------- pauses
 
-  /** pauseSession: created=false for a replay of the idempotencyKey. */
+  // The pause routes are idempotent by their keys (SPEC §2.4): a repeat
+  // answers with the record as it is now. Each is retried only with its key.
+
+  /** pauseSession: created=false for a replay of the idempotencyKey; retried only with one. */
   async pauseSession(id: string, body: PauseSessionBody, opts: CallOptions = {}): Promise<Created<PauseSessionResponse>> {
-    const a = await this.#send({ op: 'pauseSession', params: { id }, body, signal: opts.signal, retry: false });
+    const a = await this.#send({
+      op: 'pauseSession',
+      params: { id },
+      body,
+      signal: opts.signal,
+      retry: body.idempotencyKey !== undefined,
+    });
     return { value: parse<PauseSessionResponse>(a), created: a.status === 201 };
   }
 
+  /** startIntervention: retried only with an interventionId. */
   async startIntervention(id: string, body: StartInterventionBody, opts: CallOptions = {}): Promise<PauseSessionResponse> {
-    return this.#json({ op: 'startIntervention', params: { id }, body, signal: opts.signal, retry: false });
+    return this.#json({
+      op: 'startIntervention',
+      params: { id },
+      body,
+      signal: opts.signal,
+      retry: body.interventionId !== undefined,
+    });
   }
 
+  /** completeIntervention: retried (its interventionId is required). */
   async completeIntervention(
     id: string,
     body: CompleteInterventionBody,
     opts: CallOptions = {},
   ): Promise<PauseSessionResponse> {
-    return this.#json({ op: 'completeIntervention', params: { id }, body, signal: opts.signal, retry: false });
+    return this.#json({ op: 'completeIntervention', params: { id }, body, signal: opts.signal, retry: true });
   }
 
+  /** resumeSession: retried only with a resumeId. */
   async resumeSession(id: string, body: ResumeSessionBody, opts: CallOptions = {}): Promise<PauseSessionResponse> {
-    return this.#json({ op: 'resumeSession', params: { id }, body, signal: opts.signal, retry: false });
+    return this.#json({
+      op: 'resumeSession',
+      params: { id },
+      body,
+      signal: opts.signal,
+      retry: body.resumeId !== undefined,
+    });
   }
 
   /** getPause: the active pause, else the latest; 404 when none. */
@@ -516,8 +543,9 @@ export class AcpstoreClient {
     return this.#json<CreateKeyResponse>({ op: 'createKey', body, signal: opts.signal, retry: false });
   }
 
+  /** revokeKey: retried (revoking twice answers 204 twice). */
   async revokeKey(id: string, opts: CallOptions = {}): Promise<void> {
-    await this.#send({ op: 'revokeKey', params: { id }, signal: opts.signal, retry: false });
+    await this.#send({ op: 'revokeKey', params: { id }, signal: opts.signal, retry: true });
   }
 
   // ----------------------------------------------------- browser sign-in
@@ -635,7 +663,9 @@ export class AcpstoreClient {
         return await this.#once(req.op, url, init, req.signal, alsoOk);
       } catch (e) {
         // A transport failure, or "not now" (429, 503: docs/http_api.md,
-        // "What to retry"); a request safe to repeat is asked again.
+        // "What to retry"); a request safe to repeat is asked again. Not a
+        // 507 (insufficient_storage): a full disk stays full for longer than
+        // this backoff lasts, so it rejects at once with its own code.
         const transport = e instanceof AcpstoreError && e.isTransport;
         const notNow = e instanceof AcpstoreError && (e.status === 429 || e.status === 503);
         if (!(transport || notNow) || n + 1 >= attempts || req.signal?.aborted === true) throw e;

@@ -1,9 +1,11 @@
 // "Not now" answers (docs/http_api.md, Errors: "429, 503 and 507 are worth
 // retrying later", the first two with Retry-After): a request that is safe
 // to repeat (a GET, an append under its clientEventId, an enqueue with an
-// idempotencyKey) is asked again after Retry-After; any other is not. A fake
-// server on 127.0.0.1 answers the first `busy` requests of each path with
-// 429 or 503, then as acpstore would.
+// idempotencyKey, a pause route with its key, a heartbeat, a PATCH, a key
+// revocation: docs/http_api.md, Idempotency) is asked again after Retry-After; any other is not. A 507 (the
+// disk is full: not over in seconds) is never asked again. A fake server on
+// 127.0.0.1 answers the first `busy` requests with 429, 503 or 507, then as
+// acpstore would.
 
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -32,7 +34,8 @@ before(async () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', body });
       if (busy > 0) {
         --busy;
-        const code = busyStatus === 429 ? 'too_many_requests' : 'unavailable';
+        const codes: Record<number, string> = { 429: 'too_many_requests', 503: 'unavailable', 507: 'insufficient_storage' };
+        const code = codes[busyStatus];
         res
           .writeHead(busyStatus, { ...json, ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) })
           .end(JSON.stringify({ error: { code, message: 'not now' } }));
@@ -96,6 +99,60 @@ test('a write that is not safe to repeat is asked once: the 503 rejects', async 
     seen = [];
     busy = 1;
     await assert.rejects(call(client()), (e: unknown) => e instanceof AcpstoreError && e.status === 503 && e.code === 'unavailable');
+    assert.equal(seen.length, 1);
+  }
+});
+
+test('the pause routes with their key, a heartbeat, a PATCH and a key revocation are asked again with the same body', async () => {
+  const calls: [string, (c: AcpstoreClient) => Promise<unknown>][] = [
+    ['s', (c) => c.updateSession('s', { status: 'running', acpAgentSessionId: 'x' })],
+    ['k', (c) => c.revokeKey('k')],
+    ['pause', (c) => c.pauseSession('s', { reason: 'r', requestedBy: 'u', idempotencyKey: 'k' })],
+    ['intervention/start', (c) => c.startIntervention('s', { interventionBy: 'u', interventionId: 'i' })],
+    ['intervention/complete', (c) => c.completeIntervention('s', { interventionId: 'i', completedBy: 'u' })],
+    ['resume', (c) => c.resumeSession('s', { resumedBy: 'u', resumeId: 'r' })],
+    ['heartbeat', (c) => c.heartbeatAction('a', 'tok', 5000)],
+  ];
+  for (const [route, call] of calls) {
+    for (const status of [503, 429]) {
+      seen = [];
+      busy = 2;
+      busyStatus = status;
+      await call(client());
+      assert.equal(seen.length, 3, `${route} ${status}`);
+      assert.ok(seen.every((r) => r.url.endsWith(`/${route}`) && r.body === seen[0]?.body), route);
+    }
+  }
+});
+
+test('a pause, intervention start or resume without its key is asked once: the 503 rejects', async () => {
+  for (const call of [
+    (c: AcpstoreClient) => c.pauseSession('s', { reason: 'r', requestedBy: 'u' }),
+    (c: AcpstoreClient) => c.startIntervention('s', { interventionBy: 'u' }),
+    (c: AcpstoreClient) => c.resumeSession('s', { resumedBy: 'u' }),
+  ]) {
+    seen = [];
+    busy = 1;
+    await assert.rejects(call(client()), (e: unknown) => e instanceof AcpstoreError && e.status === 503);
+    assert.equal(seen.length, 1);
+  }
+});
+
+test('507 (the disk is full) is never asked again: it rejects at once as insufficient_storage', async () => {
+  for (const call of [
+    (c: AcpstoreClient) => c.appendEvent('s', { eventType: 't', payload: 1 }),
+    (c: AcpstoreClient) => c.enqueueAction({ sessionId: 's', type: 'prompt', idempotencyKey: 'k' }),
+    (c: AcpstoreClient) => c.pauseSession('s', { reason: 'r', requestedBy: 'u', idempotencyKey: 'k' }),
+    (c: AcpstoreClient) => c.heartbeatAction('a', 'tok', 5000),
+  ]) {
+    seen = [];
+    busy = 1;
+    busyStatus = 507;
+    retryAfter = '1';
+    await assert.rejects(
+      call(client()),
+      (e: unknown) => e instanceof AcpstoreError && e.status === 507 && e.code === 'insufficient_storage' && !e.isTransport,
+    );
     assert.equal(seen.length, 1);
   }
 });
