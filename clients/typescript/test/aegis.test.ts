@@ -579,6 +579,36 @@ describe('pauseInterventionStore', () => {
     assert.equal((await profile.sessionStore.get(rec.id, A))?.status, 'running');
   });
 
+  test("getLatest in an admin's scope: its own newest pause, also when the owner paused the session after it", async () => {
+    // Aegis's store keeps each scope's pause records apart: getLatest(scope)
+    // is that scope's newest record, whatever other scopes did since.
+    const rec = sessionRecord(A);
+    await profile.sessionStore.create(rec);
+    await profile.sessionStore.update({ ...rec, status: 'running' }, A);
+    const ADMIN = { tenantId: 'tenant-a', ownerKeyId: 'admin-3' };
+    const ps = profile.pauseInterventionStore;
+    await ps.pause({ ...ADMIN, sessionId: rec.id, pauseId: 'adm3-1', reason: 'audit', requestedBy: 'admin' });
+    await ps.resume({ ...ADMIN, sessionId: rec.id, resumeId: 'adm3-r', resumedBy: 'admin' });
+    // The owner pauses its session itself: the session's latest pause is now the owner's.
+    const own = await ps.pause({ ...A, sessionId: rec.id, pauseId: 'own-1', reason: 'mine', requestedBy: 'owner' });
+    assert.equal((await ps.getLatest(rec.id, A))?.pauseId, own.pauseId);
+    const latest = await ps.getLatest(rec.id, ADMIN);
+    assert.equal(latest?.pauseId, 'adm3-1', "the admin's own latest record, not null");
+    assert.equal(latest?.status, 'resumed');
+    assert.equal(latest?.resumeId, 'adm3-r');
+    assert.deepEqual([latest?.tenantId, latest?.ownerKeyId], ['tenant-a', 'admin-3']);
+    assert.equal(latest?.metadata, undefined);
+    assert.equal(await ps.getActive(rec.id, ADMIN), null, 'the active pause is the owner\'s');
+    assert.equal(await ps.resume({ ...ADMIN, sessionId: rec.id, resumeId: 'adm3-r2', resumedBy: 'admin' }), null);
+    // Still so once the owner's pause is resumed; a scope that never asked finds nothing.
+    await ps.resume({ ...A, sessionId: rec.id, resumeId: 'own-r', resumedBy: 'owner' });
+    assert.equal((await ps.getLatest(rec.id, ADMIN))?.pauseId, 'adm3-1');
+    assert.equal(await ps.getLatest(rec.id, { tenantId: 'tenant-a', ownerKeyId: 'admin-4' }), null);
+    // A later pause of the admin's is its latest again.
+    const again = await ps.pause({ ...ADMIN, sessionId: rec.id, pauseId: 'adm3-2', reason: 'again', requestedBy: 'admin' });
+    assert.equal((await ps.getLatest(rec.id, ADMIN))?.pauseId, again.pauseId);
+  });
+
   test("an admin's pause in a process that has not seen the session: sessionOwner names its owner", async () => {
     const rec = sessionRecord(A);
     await profile.sessionStore.create(rec);

@@ -72,6 +72,19 @@ const REQUESTER_KEY = 'aegisRequesterKeyId';
 /** Bound of the profile's table of session owners (least recently seen dropped first). */
 const MAX_KNOWN_OWNERS = 100_000;
 
+/** Bound of the profile's table of the pauses it recorded for other scopes (same rule). */
+const MAX_KNOWN_REQUESTED = 100_000;
+
+/** Sets `k` in `m` as its most recent key, dropping the least recent past `max`. */
+function setRecent<V>(m: Map<string, V>, k: string, v: V, max: number): void {
+  m.delete(k);
+  m.set(k, v);
+  if (m.size > max) {
+    const oldest = m.keys().next();
+    if (oldest.done !== true) m.delete(oldest.value);
+  }
+}
+
 const ACTION_TYPES = new Set(['prompt', 'approve', 'reject', 'pause', 'resume', 'cancel', 'driver_transfer', 'intervene', 'close']);
 
 /**
@@ -116,6 +129,14 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
   readonly #leaseTokens = new Map<string, string>();
   /** tenant + session id -> owner key of the sessions this process has seen. */
   readonly #owners = new Map<string, string>();
+  /**
+   * tenant + requesting owner key + session id -> the newest pause record
+   * (as acpstore returned it) that the profile made for that scope, which
+   * does not own the session (REQUESTER_KEY). acpstore answers only a
+   * session's active-else-latest pause, so once another scope paused the
+   * session later, this is how getLatest finds the requester's own.
+   */
+  readonly #requested = new Map<string, Pause>();
   readonly #sessionOwner: AcpstoreProfileOptions['sessionOwner'];
 
   constructor(o: AcpstoreProfileOptions) {
@@ -282,13 +303,39 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
 
   /** Notes who owns a session, from a record acpstore returned or a call it accepted. */
   #learn(tenantId: string, ownerKeyId: string, sessionId: string): void {
-    const k = `${tenantId}\u0000${sessionId}`;
-    this.#owners.delete(k);
-    this.#owners.set(k, ownerKeyId);
-    if (this.#owners.size > MAX_KNOWN_OWNERS) {
-      const oldest = this.#owners.keys().next();
-      if (oldest.done !== true) this.#owners.delete(oldest.value);
+    setRecent(this.#owners, `${tenantId}\u0000${sessionId}`, ownerKeyId, MAX_KNOWN_OWNERS);
+  }
+
+  /** Notes a pause record made for a scope that does not own the session, if newer than the one known. */
+  #noteRequested(p: Pause): void {
+    const requester = p.metadata?.[REQUESTER_KEY];
+    if (typeof requester !== 'string') return;
+    const k = `${p.tenantId}\u0000${requester}\u0000${p.sessionId}`;
+    const known = this.#requested.get(k);
+    if (known !== undefined && known.pauseId !== p.pauseId && Date.parse(known.requestedAt) > Date.parse(p.requestedAt)) return;
+    setRecent(this.#requested, k, p, MAX_KNOWN_REQUESTED);
+  }
+
+  /**
+   * getLatest for scope `s`, which does not own the session, when the
+   * session's current pause (`current`, in the owner's scope `owner`) is
+   * another scope's: `s`'s own newest record, as in Aegis's store, which
+   * keeps each scope's records apart. Only one pause of a session is active
+   * at a time, so `s`'s is then resumed, and a resumed record never changes;
+   * null when the profile knows none (it made none since it started), when
+   * the one it knows is not resumed (another process resumed it since: its
+   * resume is unknown here) or when the session was made anew after it.
+   */
+  async #requestedLatest(s: AcpScope, owner: AcpScope, sessionId: string, current: Pause): Promise<AcpPauseRecord | null> {
+    const k = `${s.tenantId}\u0000${s.ownerKeyId}\u0000${sessionId}`;
+    const known = this.#requested.get(k);
+    if (known === undefined || known.pauseId === current.pauseId || known.status !== 'resumed') return null;
+    const session = await this.#as(owner).getSession(sessionId);
+    if (Date.parse(session.createdAt) > Date.parse(known.requestedAt)) {
+      this.#requested.delete(k);
+      return null;
     }
+    return this.#pauseFor(s, known);
   }
 
   /**
@@ -711,6 +758,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
    */
   #pauseFor(s: AcpScope, p: Pause): AcpPauseRecord {
     this.#learn(p.tenantId, p.ownerKeyId, p.sessionId);
+    this.#noteRequested(p);
     const r = toAegisPause(p);
     r.tenantId = s.tenantId;
     r.ownerKeyId = s.ownerKeyId;
@@ -735,13 +783,16 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     // may act on whose sessions is Aegis's routes' check, made before the
     // store is called, as with Aegis's own store.
     const asked = (s: AcpScope, p: Pause): boolean => p.metadata?.[REQUESTER_KEY] === s.ownerKeyId;
-    const read = async (sessionId: string, scope: AcpScope): Promise<AcpPauseRecord | null> => {
+    // getActive (latest: false) and getLatest (true).
+    const read = async (sessionId: string, scope: AcpScope, latest: boolean): Promise<AcpPauseRecord | null> => {
       const s = c.scope(scope);
       if (typeof sessionId !== 'string' || sessionId === '' || !addressable(sessionId)) return null;
       const owner = await this.#otherOwner(s, sessionId);
       try {
         const p = await this.#as(owner ?? s).getPause(sessionId);
-        return owner === undefined || asked(s, p) ? this.#pauseFor(s, p) : null;
+        if (owner === undefined || asked(s, p)) return this.#pauseFor(s, p);
+        this.#noteRequested(p);
+        return latest ? await this.#requestedLatest(s, owner, sessionId, p) : null;
       } catch (e) {
         if (isCode(e, 'not_found', 'invalid_argument')) return null;
         throw e;
@@ -759,6 +810,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const owner = await this.#otherOwner(s, sessionId);
         if (owner !== undefined) {
           const active = await this.#as(owner).getPause(sessionId);
+          this.#noteRequested(active);
           if (active.status === 'resumed' || !asked(s, active)) return null;
         }
         return this.#pauseFor(s, (await this.#write(() => fn(this.#as(owner ?? s)))).pause);
@@ -802,10 +854,10 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         }
       },
       getActive: async (sessionId, scope) => {
-        const p = await read(sessionId, scope);
+        const p = await read(sessionId, scope, false);
         return p !== null && p.status !== 'resumed' ? p : null;
       },
-      getLatest: (sessionId, scope) => read(sessionId, scope),
+      getLatest: (sessionId, scope) => read(sessionId, scope, true),
       startIntervention: async (input) => {
         const s = c.scope(input);
         c.optionalDate(input.startedAt, 'startedAt');
