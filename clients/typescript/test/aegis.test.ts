@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { createAcpstoreProfile, type AcpLocalStorageProfile, type AcpSessionRecord } from '../src/aegis/index.js';
+import { AcpstoreClient, AcpstoreError } from '../src/index.js';
 import { AcpstoreServer, waitFor } from './harness.js';
 
 // Stand-ins for Aegis's classes: the profile must throw these very classes.
@@ -607,6 +608,61 @@ describe('pauseInterventionStore', () => {
     // A later pause of the admin's is its latest again.
     const again = await ps.pause({ ...ADMIN, sessionId: rec.id, pauseId: 'adm3-2', reason: 'again', requestedBy: 'admin' });
     assert.equal((await ps.getLatest(rec.id, ADMIN))?.pauseId, again.pauseId);
+  });
+
+  test("a session id deleted and made anew by another owner: the admin's pause calls follow the new owner", async () => {
+    // Aegis's session manager knows each session's owner; the profile's own
+    // table learnt owner-1 and goes stale when the id is reused.
+    const owners = new Map<string, string>();
+    let asked = 0;
+    const p = createAcpstoreProfile({
+      baseUrl: server.baseUrl,
+      token: server.keys.service,
+      errors,
+      sessionOwner: (id) => {
+        ++asked;
+        return owners.get(id);
+      },
+    });
+    await p.start();
+    const rec = sessionRecord(A);
+    owners.set(rec.id, A.ownerKeyId);
+    await p.sessionStore.create(rec);
+    await p.sessionStore.update({ ...rec, status: 'running' }, A);
+    const ADMIN = { tenantId: 'tenant-a', ownerKeyId: 'admin-5' };
+    const ps = p.pauseInterventionStore;
+    await ps.pause({ ...ADMIN, sessionId: rec.id, pauseId: 'old-1', reason: 'audit', requestedBy: 'admin' });
+    await ps.resume({ ...ADMIN, sessionId: rec.id, resumeId: 'old-r', resumedBy: 'admin' });
+    assert.equal(asked, 0, 'the owner came from the profile\'s table');
+
+    // Elsewhere (another process, an operator): the session is closed and
+    // deleted, and owner-2 makes a session with the same id.
+    const raw = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.service });
+    await raw.withScope(A).transitionSession(rec.id, 'close_requested');
+    await raw.withScope(A).transitionSession(rec.id, 'close_completed');
+    await raw.withScope(A).deleteSession(rec.id);
+    await raw.withScope(A2).createSession({ id: rec.id });
+    await raw.withScope(A2).transitionSession(rec.id, 'run_started');
+    owners.set(rec.id, A2.ownerKeyId);
+    // The admin's old pause went with the old session; the stale entry is
+    // found out (404 in owner-1's scope) and the owner asked again.
+    assert.equal(await ps.getLatest(rec.id, ADMIN), null);
+    assert.equal(asked, 1);
+
+    const np = await ps.pause({ ...ADMIN, sessionId: rec.id, pauseId: 'new-1', reason: 'audit', requestedBy: 'admin' });
+    assert.equal(np.status, 'paused');
+    assert.deepEqual([np.tenantId, np.ownerKeyId], ['tenant-a', 'admin-5']);
+    const stored = await raw.withScope(A2).getPause(rec.id);
+    assert.equal(stored.pauseId, 'new-1', "paused in the new owner's scope");
+    assert.equal(stored.metadata?.['aegisRequesterKeyId'], 'admin-5');
+    assert.equal((await raw.withScope(A2).getSession(rec.id)).status, 'paused');
+    await assert.rejects(raw.withScope(A).getSession(rec.id), (e: unknown) => e instanceof AcpstoreError && e.code === 'not_found');
+    assert.equal(asked, 2, 'asked again: the read found no pause to learn the owner from');
+    assert.equal((await ps.getActive(rec.id, ADMIN))?.pauseId, 'new-1');
+    assert.equal((await ps.resume({ ...ADMIN, sessionId: rec.id, resumeId: 'new-r', resumedBy: 'admin' }))?.status, 'resumed');
+    assert.equal((await raw.withScope(A2).getSession(rec.id)).status, 'running');
+    assert.equal(asked, 2, 'then known');
+    await p.stop();
   });
 
   test("an admin's pause in a process that has not seen the session: sessionOwner names its owner", async () => {

@@ -350,6 +350,47 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     return { tenantId: s.tenantId, ownerKeyId: owner };
   }
 
+  /** Whether the session is in `scope` (its owner's); a 404 says it is not. */
+  async #sessionIn(scope: AcpScope, sessionId: string): Promise<boolean> {
+    try {
+      await this.#as(scope).getSession(sessionId);
+      return true;
+    } catch (e) {
+      if (isCode(e, 'not_found')) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Runs `fn` in the scope of the session's owner, `owner` (undefined: `s`
+   * owns it, or the owner is unknown; see #otherOwner). An owner from the
+   * profile's table may be stale: the session deleted, and its id made anew
+   * by another owner (acpstore deletes a session with everything it holds,
+   * and does not tell the profile). When `fn` then finds no session there
+   * (404 naming it) and a read confirms it is not in that scope, the entry
+   * is dropped and `fn` runs once more with the owner resolved again (the
+   * sessionOwner option, else none). `mayCreate` is false for the run in a
+   * scope taken from the table: it must not make the session row there.
+   */
+  async #inOwnerScope<T>(
+    s: AcpScope,
+    sessionId: string,
+    fn: (owner: AcpScope | undefined, mayCreate: boolean) => Promise<T>,
+  ): Promise<T> {
+    const k = `${s.tenantId}\u0000${sessionId}`;
+    const known = this.#owners.get(k);
+    const owner = await this.#otherOwner(s, sessionId);
+    if (known === undefined) return fn(owner, true);
+    try {
+      return await fn(owner, false);
+    } catch (e) {
+      if (!isCode(e, 'not_found') || e.details['sessionId'] === undefined) throw e;
+      if (await this.#sessionIn(owner ?? s, sessionId)) throw e; // the owner is right
+    }
+    if (this.#owners.get(k) === known) this.#owners.delete(k);
+    return fn(await this.#otherOwner(s, sessionId), true);
+  }
+
   // ------------------------------------------------------------ sessions
 
   #sessionStore(): AcpSessionStore {
@@ -787,12 +828,13 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     const read = async (sessionId: string, scope: AcpScope, latest: boolean): Promise<AcpPauseRecord | null> => {
       const s = c.scope(scope);
       if (typeof sessionId !== 'string' || sessionId === '' || !addressable(sessionId)) return null;
-      const owner = await this.#otherOwner(s, sessionId);
       try {
-        const p = await this.#as(owner ?? s).getPause(sessionId);
-        if (owner === undefined || asked(s, p)) return this.#pauseFor(s, p);
-        this.#noteRequested(p);
-        return latest ? await this.#requestedLatest(s, owner, sessionId, p) : null;
+        return await this.#inOwnerScope(s, sessionId, async (owner) => {
+          const p = await this.#as(owner ?? s).getPause(sessionId);
+          if (owner === undefined || asked(s, p)) return this.#pauseFor(s, p);
+          this.#noteRequested(p);
+          return latest ? await this.#requestedLatest(s, owner, sessionId, p) : null;
+        });
       } catch (e) {
         if (isCode(e, 'not_found', 'invalid_argument')) return null;
         throw e;
@@ -807,13 +849,14 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     ): Promise<AcpPauseRecord | null> => {
       if (!addressable(sessionId)) return null;
       try {
-        const owner = await this.#otherOwner(s, sessionId);
-        if (owner !== undefined) {
-          const active = await this.#as(owner).getPause(sessionId);
-          this.#noteRequested(active);
-          if (active.status === 'resumed' || !asked(s, active)) return null;
-        }
-        return this.#pauseFor(s, (await this.#write(() => fn(this.#as(owner ?? s)))).pause);
+        return await this.#inOwnerScope(s, sessionId, async (owner) => {
+          if (owner !== undefined) {
+            const active = await this.#as(owner).getPause(sessionId);
+            this.#noteRequested(active);
+            if (active.status === 'resumed' || !asked(s, active)) return null;
+          }
+          return this.#pauseFor(s, (await this.#write(() => fn(this.#as(owner ?? s)))).pause);
+        });
       } catch (e) {
         if (isCode(e, 'not_paused', 'not_found', 'invalid_transition')) return null;
         throw this.#mapInvalid(e);
@@ -826,20 +869,20 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const sessionId = input.sessionId;
         if (!addressable(sessionId)) throw unaddressable(c, 'sessionId', sessionId);
         try {
-          const owner = await this.#otherOwner(s, sessionId);
-          const meta = owner === undefined ? metadata : { ...metadata, [REQUESTER_KEY]: s.ownerKeyId };
-          const body: PauseSessionBody = {
-            ...(input.pauseId === undefined ? {} : { pauseId: input.pauseId }),
-            reason: wellFormedOpt(input.reason),
-            requestedBy: wellFormedOpt(input.requestedBy),
-            ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
-            ...(meta === undefined ? {} : { metadata: meta }),
-          };
-          const client = this.#as(owner ?? s);
-          const r = await this.#write(() =>
-            this.#withSession(client, sessionId, 'pause', () => this.#pauseRunning(client, sessionId, body)),
-          );
-          return this.#pauseFor(s, r.value.pause);
+          return await this.#inOwnerScope(s, sessionId, async (owner, mayCreate) => {
+            const meta = owner === undefined ? metadata : { ...metadata, [REQUESTER_KEY]: s.ownerKeyId };
+            const body: PauseSessionBody = {
+              ...(input.pauseId === undefined ? {} : { pauseId: input.pauseId }),
+              reason: wellFormedOpt(input.reason),
+              requestedBy: wellFormedOpt(input.requestedBy),
+              ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+              ...(meta === undefined ? {} : { metadata: meta }),
+            };
+            const client = this.#as(owner ?? s);
+            const run = (): Promise<Created<PauseSessionResponse>> => this.#pauseRunning(client, sessionId, body);
+            const r = await this.#write(() => (mayCreate ? this.#withSession(client, sessionId, 'pause', run) : run()));
+            return this.#pauseFor(s, r.value.pause);
+          });
         } catch (e) {
           if (isCode(e, 'already_paused')) {
             throw c.identity(`ACP pause already active for session: ${input.sessionId}`);
