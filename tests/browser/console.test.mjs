@@ -40,10 +40,12 @@ async function waitFor(what, check, ms = 10_000) {
 
 /** `acpstore serve` on a data directory; port 0 picks one (read from its log). */
 class Server {
-  constructor() {
+  /** @param {string[]} args more `serve` options */
+  constructor(args = ['--max-events-per-session', '5']) {
     this.dataDir = mkdtempSync(join(tmpdir(), 'acpstore-console-'));
     this.port = 0;
     this.child = null;
+    this.args = args;
   }
 
   get base() { return `http://127.0.0.1:${this.port}`; }
@@ -52,7 +54,7 @@ class Server {
   async start() {
     let log = '';
     const child = spawn(binary, ['serve', '--data-dir', this.dataDir,
-      '--listen', `127.0.0.1:${this.port}`, '--max-events-per-session', '5'],
+      '--listen', `127.0.0.1:${this.port}`, ...this.args],
     { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     child.stderr.setEncoding('utf8');
@@ -493,6 +495,51 @@ describe('web console in chromium', () => {
       assert.deepEqual(thrown, []);
     } finally {
       await tab.close();
+    }
+  });
+
+  test('the transcript cap dropping entries while the console follows shows the truncated row', async () => {
+    // A server of its own, whose transcripts keep 1 KiB per session: one
+    // batch of 20 messages drops the first ones while the page is live.
+    const capped = new Server(['--transcript-max-bytes', '1024']);
+    const context = await browser.createBrowserContext();
+    try {
+      await capped.start();
+      const id = 'capped';
+      await capped.api('POST', '/v1/sessions', { id });
+      const tab = await context.newPage();
+      const thrown = [];
+      tab.on('pageerror', (e) => thrown.push(String(e)));
+      await tab.goto(`${capped.base}/ui/#/sessions/${id}`);
+      await tab.waitForSelector('#token', { visible: true });
+      await tab.type('#token', capped.token);
+      await tab.keyboard.press('Enter');
+      await tab.waitForSelector('#transcript-state.live', { timeout: 10_000 });
+      assert.equal(await tab.$('#transcript li'), null, 'nothing yet');
+      await capped.api('POST', `/v1/sessions/${id}/events`, {
+        events: Array.from({ length: 20 }, (_, i) => ({
+          eventType: 'message.delta',
+          payload: { text: `message ${i} ......................`, messageId: `m${i}` },
+        })),
+      });
+      const kept = await capped.api('GET', `/v1/sessions/${id}/transcript?limit=1000`);
+      const first = kept.firstIndex;
+      assert.ok(first > 1, `the cap dropped nothing: ${JSON.stringify(kept)}`);
+      await tab.waitForSelector(`#transcript li.truncated[data-truncated="${first}"]`, { timeout: 5000 });
+      const last = kept.entries.at(-1).index;
+      await tab.waitForSelector(`#transcript li[data-index="${last}"]`, { timeout: 5000 });
+      const rows = await tab.$$eval('#transcript li', (lis) => lis.map((li) =>
+        li.classList.contains('truncated') ? `truncated ${li.textContent}` : Number(li.getAttribute('data-index'))));
+      assert.deepEqual(rows, [
+        `truncated Entries before ${first}. were dropped by the transcript's cap (truncated).`,
+        ...kept.entries.map((e) => e.index),
+      ]);
+      assert.equal(await tab.$eval('#transcript-empty', (e) => e.hidden), true);
+      await tab.screenshot({ path: join(shots, '7b-transcript-truncated.png'), fullPage: true });
+      assert.deepEqual(thrown, []);
+    } finally {
+      await context.close();
+      await capped.stop();
     }
   });
 
