@@ -287,6 +287,17 @@ export function frame(data, shape) {
   }
 }
 
+/**
+ * acpstore's own error answer with this status and code; a proxy's page
+ * with the same status (`bad_response`) is not one.
+ * @param {unknown} err
+ * @param {number} status
+ * @param {string} code
+ */
+export function isApiError(err, status, code) {
+  return err instanceof ApiError && err.status === status && err.code === code;
+}
+
 /** What a malformed SSE frame ends a stream with. */
 export const BAD_FRAME = 'the server sent a frame that is not acpstore\'s (is a proxy in between?)';
 
@@ -320,6 +331,8 @@ export const SHAPES = {
   event: { eventSeq: 'number', eventType: 'string', occurredAt: 'string' },
   entry: { index: 'number', kind: 'string', firstSeq: 'number', lastSeq: 'number' },
   truncated: { firstSeq: 'number' },
+  transcriptTruncated: { firstIndex: 'number' },
+  transcriptPage: { entries: 'array' },
   error: { error: { code: 'string', message: 'string' } },
 };
 

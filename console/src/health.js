@@ -3,7 +3,7 @@
 // charts. Latencies are the mean over each 2 s interval (sum and count
 // deltas of the Prometheus histograms).
 
-import { ApiError, call, getText } from './api.js';
+import { call, getText, isApiError } from './api.js';
 import { bars, sparkline } from './charts.js';
 import { bytes, h, replace } from './dom.js';
 
@@ -82,7 +82,8 @@ export function healthView(main) {
       render(stats);
     } catch (err) {
       if (stopped) return;
-      info.textContent = err instanceof ApiError && err.status === 403
+      // acpstore's own 403 (a proxy's is said as it is).
+      info.textContent = isApiError(err, 403, 'forbidden')
         ? 'The health panel needs an admin key (GET /v1/stats).'
         : `Could not load /v1/stats and /metrics: ${/** @type {Error} */ (err).message}`;
     }

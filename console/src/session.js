@@ -11,7 +11,7 @@
 // polled every 2 s.
 
 import {
-  addressable, ApiError, BAD_FRAME, call, canWrite, currentSignIn, frame, query, SHAPES, sessionPath,
+  addressable, ApiError, BAD_FRAME, call, canWrite, currentSignIn, frame, isApiError, query, SHAPES, sessionPath,
 } from './api.js';
 import { badge, bytes, confirmDialog, h, replace, say, timeAgo } from './dom.js';
 import { jsonView } from './json_view.js';
@@ -148,11 +148,15 @@ export function sessionView(main, id) {
       // The browser gave up (a non-200 answer). Find out why: a 401 opens
       // the sign-in dialog (api.js) and resume() reconnects afterwards.
       setConn('down', 'disconnected');
-      call('GET', sessionPath(id)).then(() => {
+      // An answer that is not acpstore's (a proxy's page, of any status)
+      // is said, and the stream tried again.
+      call('GET', sessionPath(id), undefined, SHAPES.session).then(() => {
         if (!stopped) retry = setTimeout(connect, RETRY_MS);
       }, (/** @type {unknown} */ err) => {
-        if (err instanceof ApiError && err.status === 404) setConn('down', 'session deleted');
-        else if (!(err instanceof ApiError && err.status === 401) && !stopped) {
+        if (stopped) return;
+        if (isApiError(err, 404, 'not_found')) setConn('down', 'session deleted');
+        else if (!isApiError(err, 401, 'unauthenticated')) {
+          if (err instanceof ApiError && err.code === 'bad_response') setConn('down', `disconnected: ${err.message}`);
           retry = setTimeout(connect, RETRY_MS);
         }
       });

@@ -8,7 +8,7 @@
 // Last-Event-ID, and when it gives up (a 401 after a restart, a 503 while
 // the server stops) the view reopens from ?after=<last id seen>.
 
-import { ApiError, BAD_FRAME, call, frame, SHAPES, sessionPath } from './api.js';
+import { ApiError, BAD_FRAME, call, frame, isApiError, SHAPES, sessionPath } from './api.js';
 import { badge, h, timeAgo } from './dom.js';
 import { jsonView } from './json_view.js';
 
@@ -76,7 +76,13 @@ export function transcriptView(id) {
     });
     // The cap dropped entries that changed after the resume point.
     source.addEventListener('truncated', (m) => {
-      const first = JSON.parse(/** @type {MessageEvent} */ (m).data).firstIndex;
+      const t = frame(/** @type {MessageEvent} */ (m).data, SHAPES.transcriptTruncated);
+      if (t === null) {
+        source.close();
+        setState('down', `stream ended: ${BAD_FRAME}`);
+        return;
+      }
+      const first = t['firstIndex'];
       if (list.querySelector(`li[data-truncated="${Number(first)}"]`)) return;
       const row = h('li', { class: 'truncated', 'data-truncated': String(first) },
         `Entries before ${first}. were dropped by the transcript's cap (truncated).`);
@@ -95,18 +101,22 @@ export function transcriptView(id) {
         setState('down', 'reconnecting…');
         return;
       }
-      // The browser gave up: ask the plain route why. 503 means this
-      // server keeps no transcripts (--transcript-max-bytes 0); a 401 opens
-      // the sign-in dialog (api.js) and resume() reconnects afterwards.
+      // The browser gave up: ask the plain route why. acpstore's 503
+      // means this server keeps no transcripts (--transcript-max-bytes 0);
+      // its 401 opens the sign-in dialog (api.js) and resume() reconnects
+      // afterwards. An answer that is not acpstore's (a proxy's page, of
+      // any status) is said, and the stream tried again.
       setState('down', 'disconnected');
-      call('GET', `${sessionPath(id)}/transcript?limit=1`).then(() => {
+      call('GET', `${sessionPath(id)}/transcript?limit=1`, undefined, SHAPES.transcriptPage).then(() => {
         if (!stopped) retry = setTimeout(connect, RETRY_MS);
       }, (/** @type {unknown} */ err) => {
-        if (err instanceof ApiError && err.status === 503) {
+        if (stopped) return;
+        if (isApiError(err, 503, 'unavailable')) {
           setState('down', 'this server keeps no transcripts');
-        } else if (err instanceof ApiError && err.status === 404) {
+        } else if (isApiError(err, 404, 'not_found')) {
           setState('down', 'session deleted');
-        } else if (!(err instanceof ApiError && err.status === 401) && !stopped) {
+        } else if (!isApiError(err, 401, 'unauthenticated')) {
+          if (err instanceof ApiError && err.code === 'bad_response') setState('down', `disconnected: ${err.message}`);
           retry = setTimeout(connect, RETRY_MS);
         }
       });

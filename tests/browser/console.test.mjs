@@ -428,25 +428,36 @@ describe('web console in chromium', () => {
     await axe('health');
   });
 
-  test('answers that are not acpstore\'s (a proxy\'s HTML, a body cut short, another shape) are said clearly', async () => {
-    // A second tab of the same browser session, whose requests are answered
-    // here when `fake` says so: what a proxy or a broken server in between
-    // would send. The page must say what is wrong, and throw nothing.
+  /**
+   * A second tab of the same browser session, whose requests are answered
+   * by `fake(url)` when it returns an answer: what a proxy or a broken
+   * server in between would send. `thrown` collects the page's uncaught
+   * errors.
+   */
+  async function interceptingTab() {
     const tab = await browser.newPage();
     // Same cookie; the tab's sessionStorage gets the page's sign-in.
     const signedIn = await page.evaluate(() => sessionStorage.getItem('acpstore.console'));
     await tab.evaluateOnNewDocument((v) => sessionStorage.setItem('acpstore.console', v), signedIn);
-    const thrown = [];
-    tab.on('pageerror', (e) => thrown.push(String(e)));
-    let fake = () => null;
+    const t = { tab, thrown: [], fake: (/** @type {URL} */ _u) => null };
+    tab.on('pageerror', (e) => t.thrown.push(String(e)));
     await tab.setRequestInterception(true);
     tab.on('request', (r) => {
-      const answer = fake(new URL(r.url()));
+      const answer = t.fake(new URL(r.url()));
       if (answer) void r.respond(answer);
       else void r.continue();
     });
-    const html = { status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
-    const json = (body, status = 200) => ({ status, contentType: 'application/json', body });
+    return t;
+  }
+  const html = { status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+  const json = (body, status = 200) => ({ status, contentType: 'application/json', body });
+
+  test('answers that are not acpstore\'s (a proxy\'s HTML, a body cut short, another shape) are said clearly', async () => {
+    // The page must say what is wrong, and throw nothing.
+    const t = await interceptingTab();
+    const { tab, thrown } = t;
+    let fake = () => null;
+    t.fake = (u) => fake(u);
     try {
       const sessionsSays = async (pattern) => {
         await tab.goto(`${server.base}/ui/#/sessions?x=${Math.random()}`);
@@ -492,6 +503,72 @@ describe('web console in chromium', () => {
       await tab.goto(`${server.base}/ui/#/health`);
       await tab.waitForFunction(() => /not acpstore's: not text\/plain/.test(
         document.getElementById('health-info')?.textContent ?? ''), { timeout: 5000 });
+      assert.deepEqual(thrown, []);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('a dropped stream and the health panel read a proxy\'s 503, 404 or 403 as such, not as acpstore\'s', async () => {
+    // The fallback after a stream the browser gave up on, and the health
+    // panel's 403, must tell acpstore's answers (transcripts off, session
+    // deleted, not an admin key) from a proxy's page of the same status.
+    const t = await interceptingTab();
+    const { tab, thrown } = t;
+    const path = `/v1/sessions/${sessionId}`;
+    const proxy = (status) => ({ ...html, status, body: `<html><body><h1>${status}</h1></body></html>` });
+    const says = async (id, pattern) => {
+      await tab.waitForFunction((i, p) => new RegExp(p).test(document.getElementById(i)?.textContent ?? ''),
+        { timeout: 8000 }, id, pattern.source).catch(async (e) => {
+        throw new Error(`${id} ${pattern}: the page says ${await tab.$eval(`#${id}`, (el) => el.textContent)}`, { cause: e });
+      });
+    };
+    const open = async (hash) => {
+      await tab.goto(`${server.base}/ui/#/health`);
+      await tab.goto(`${server.base}/ui/${hash}`);
+    };
+    try {
+      // The transcript stream refused by a proxy; the plain route too.
+      for (const [answer, pattern] of [
+        [proxy(503), /disconnected: .*503 .*\(text\/html\) is not acpstore's/],
+        [proxy(404), /disconnected: .*404 .*\(text\/html\) is not acpstore's/],
+        [json('{"page": []}'), /disconnected: .*entries is missing or of another type/],
+      ]) {
+        t.fake = (u) => (u.pathname === `${path}/transcript/stream` ? proxy(502)
+          : u.pathname === `${path}/transcript` ? answer : null);
+        await open(`#/sessions/${sessionId}`);
+        await says('transcript-state', pattern);
+      }
+      // The proxy goes away: the console tried again, and follows.
+      t.fake = () => null;
+      await tab.waitForSelector('#transcript-state.live', { timeout: 8000 });
+      // acpstore's own 404 still says the session is gone.
+      t.fake = (u) => (u.pathname === `${path}/transcript/stream` ? proxy(502)
+        : u.pathname === `${path}/transcript` ? json('{"error": {"code": "not_found", "message": "no such session"}}', 404) : null);
+      await open(`#/sessions/${sessionId}`);
+      await says('transcript-state', /^session deleted$/);
+
+      // The events stream refused by a proxy, and its session read too.
+      t.fake = (u) => (u.pathname === `${path}/events/stream` ? proxy(502) : u.pathname === path ? proxy(404) : null);
+      await open(`#/sessions/${sessionId}`);
+      await says('stream-state', /disconnected: .*404 .*\(text\/html\) is not acpstore's/);
+      t.fake = (u) => (u.pathname === `${path}/events/stream` ? proxy(502) : u.pathname === path ? json('{"id": 1}') : null);
+      await says('stream-state', /disconnected: .*id is missing or of another type/);
+      t.fake = () => null;
+      await tab.waitForSelector('#stream-state.live', { timeout: 8000 });
+
+      // A truncated frame that is not acpstore's ends the transcript stream; no row.
+      t.fake = (u) => (u.pathname === `${path}/transcript/stream`
+        ? { status: 200, contentType: 'text/event-stream', body: 'event: truncated\ndata: {"firstIndex": "x"}\n\n' } : null);
+      await open(`#/sessions/${sessionId}`);
+      await says('transcript-state', /stream ended: .*not acpstore's/);
+      assert.equal(await tab.$('#transcript li.truncated'), null, 'no row for a malformed frame');
+
+      // The health panel behind a proxy's 403: not "needs an admin key".
+      t.fake = (u) => (u.pathname === '/v1/stats' ? proxy(403) : null);
+      await open('#/health');
+      await says('health-info', /Could not load \/v1\/stats and \/metrics: .*403 .*\(text\/html\) is not acpstore's/);
+      assert.doesNotMatch(await tab.$eval('#health-info', (e) => e.textContent), /admin key/);
       assert.deepEqual(thrown, []);
     } finally {
       await tab.close();
