@@ -419,6 +419,21 @@ TEST_P(StoreConformance, AnEarlierInterventionsRetryIsAReplay) {
   EXPECT_NE(late.pause.pause_id, second_pause);
   EXPECT_EQ(Get("s-1").status, SessionStatus::kPaused);
   EXPECT_EQ(Must(db().GetPause(kAlice, "s-1")).pause_id, second_pause);
+
+  // And with no active pause at all (found by a review: the start checked
+  // for an active pause first and answered 409 not_paused to the retry).
+  Must(db().ResumeSession(kAlice, "s-1", {.resumed_by = "op"}));
+  ASSERT_EQ(Get("s-1").status, SessionStatus::kRunning);
+  PauseResult after_resume = Must(db().StartIntervention(
+      kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-1"}));
+  EXPECT_FALSE(after_resume.created);
+  EXPECT_NE(after_resume.pause.pause_id, second_pause);
+  EXPECT_EQ(after_resume.pause.intervention_id, "iv-2");
+  EXPECT_EQ(Get("s-1").status, SessionStatus::kRunning);
+  // A new id still needs an active pause.
+  EXPECT_THAT(db().StartIntervention(
+                  kAlice, "s-1", {.intervention_by = "op", .intervention_id = "iv-9"}),
+              FailsWith(StatusCode::kNotPaused));
 }
 
 // A pause holds kMaxInterventionsPerPause interventions (the current and

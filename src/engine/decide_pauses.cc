@@ -139,15 +139,16 @@ Result<Decision<PauseResult>> DecideStartIntervention(
     std::string_view session_id, InterventionStartRequest req) {
   const SessionEntry* e = state.FindSession(scope, session_id);
   if (e == nullptr) return SessionNotFound(session_id);
-  const Pause* active = e->pauses.Active();
-  if (active == nullptr) return NoActivePause();
-  // Started before (in progress, completed, or followed by others): a
-  // replay, whatever happened after it.
+  // Started before (in progress, completed, or followed by others, a
+  // resume included): a replay, whatever happened after it, so this comes
+  // before the need for an active pause.
   if (req.intervention_id) {
     if (const Pause* held = WithIntervention(*e, *req.intervention_id)) {
       return Replay(*e, *held);
     }
   }
+  const Pause* active = e->pauses.Active();
+  if (active == nullptr) return NoActivePause();
   if (active->status == PauseStatus::kIntervening) {
     return Status::NotPaused("an intervention is already in progress")
         .With("status", ToString(active->status));
