@@ -384,28 +384,34 @@ Status PgStore::AddActionRows(PgConn& conn, WorkingSet* ws,
   return Status::OK();
 }
 
-Status PgStore::PassOverDamage(const Status& s) {
+Status PgStore::PassOverDamage(const Status& s, Damage* damage) {
   if (s.code() != StatusCode::kDataLoss) return s;
-  data_loss_reads_.fetch_add(1);
-  if (!options_.on_damage) return Status::OK();
-  {
-    base::MutexLock lock(&damage_mu_);
-    if (damage_reported_.size() < kMaxDamageReported &&
-        !damage_reported_.emplace(s.message()).second) {
-      return Status::OK();
-    }
-  }
-  options_.on_damage(s);
+  damage->push_back(s);
   return Status::OK();
 }
 
+void PgStore::ReportDamage(const Damage& damage) {
+  for (const Status& s : damage) {
+    data_loss_reads_.fetch_add(1);
+    if (!options_.on_damage) continue;
+    {
+      base::MutexLock lock(&damage_mu_);
+      if (damage_reported_.size() < kMaxDamageReported &&
+          !damage_reported_.emplace(s.message()).second) {
+        continue;
+      }
+    }
+    options_.on_damage(s);
+  }
+}
+
 Status PgStore::AddSweptActionRows(PgConn& conn, WorkingSet* ws,
-                                   const PgResult& r) {
+                                   const PgResult& r, Damage* damage) {
   for (int i = 0; i < r.rows(); ++i) {
     // Damage (kDataLoss) is passed over; anything else still fails.
     Result<Action> a = ActionRowWithSession(conn, ws, r, i);
     if (!a.ok()) {
-      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status()));
+      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status(), damage));
       continue;
     }
     ACPSTORE_RETURN_IF_ERROR(ws->AddAction(std::move(*a)));
@@ -573,12 +579,22 @@ void PgStore::EnqueueAction(const Scope& scope, NewAction req,
 void PgStore::LeaseAction(const Scope& scope, LeaseRequest req,
                           Completion<std::optional<Action>> done) {
   Status valid = record::ValidateLeaseRequest(req, options_.limits);
-  LoadFn load = [this, scope, req](PgConn& c, WorkingSet* ws) -> Status {
+  // What the last attempt passed over, counted once the lease has ended
+  // (an attempt the transaction retries met the same rows).
+  auto damage = std::make_shared<Damage>();
+  Completion<std::optional<Action>> reported =
+      [this, damage, done = std::move(done)](Result<std::optional<Action>> r) {
+        ReportDamage(*damage);
+        if (done) done(std::move(r));
+      };
+  LoadFn load = [this, scope, req, damage](PgConn& c,
+                                           WorkingSet* ws) -> Status {
+    damage->clear();
     // The lazy sweep first (SPEC §2.3), in this transaction, so an action
     // it requeues with no backoff is a candidate below.
     MaintenanceReport ignored;
     ACPSTORE_RETURN_IF_ERROR(
-        SweepLeases(c, Context(), &scope.tenant_id, &ignored));
+        SweepLeases(c, Context(), &scope.tenant_id, &ignored, damage.get()));
     if (req.session_id) {
       ACPSTORE_RETURN_IF_ERROR(LoadSession(c, ws, scope.tenant_id,
                                            *req.session_id, Lock::kNone,
@@ -604,12 +620,12 @@ void PgStore::LeaseAction(const Scope& scope, LeaseRequest req,
       ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kLeaseCandidate, p));
       Status added = AddActionRows(c, ws, r);
       if (added.code() != StatusCode::kDataLoss) return added;
-      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(added));
+      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(added, damage.get()));
       if (damaged.size() >= kMaxDamagedLeaseCandidates) return added;
       damaged.emplace_back(r.Text(0, 2));
     }
   };
-  Mutate(scope, std::move(valid), std::move(done), std::move(load),
+  Mutate(scope, std::move(valid), std::move(reported), std::move(load),
          [scope, req](const StoreState& st, const DecideContext& ctx) {
            return engine::DecideLeaseAction(st, ctx, scope, req);
          });
@@ -711,7 +727,7 @@ ACPSTORE_PG_PAUSE_ROUTE(ResumeSession, ResumeRequest,
 
 Status PgStore::SweepLeases(PgConn& conn, const DecideContext& ctx,
                             const std::string* tenant_id,
-                            MaintenanceReport* report) {
+                            MaintenanceReport* report, Damage* damage) {
   Result<PgResult> r =
       tenant_id != nullptr
           ? conn.Exec(kExpiredLeasesOfTenant,
@@ -720,14 +736,15 @@ Status PgStore::SweepLeases(PgConn& conn, const DecideContext& ctx,
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::OK();
   WorkingSet ws;
-  ACPSTORE_RETURN_IF_ERROR(AddSweptActionRows(conn, &ws, *r));
+  ACPSTORE_RETURN_IF_ERROR(AddSweptActionRows(conn, &ws, *r, damage));
   record::Mutation m = engine::DecideLeaseSweep(ws.state(), ctx, report);
   return WriteMutation(conn, channel_, ws, m);
 }
 
 Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
                                MaintenanceReport* report,
-                               std::vector<std::string>* wake) {
+                               std::vector<std::string>* wake,
+                               Damage* damage) {
   const RetentionOptions& ret = options_.retention;
   WorkingSet ws;
   // A damaged row is passed over (PassOverDamage): it stays for the
@@ -738,7 +755,7 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
     for (int i = 0; i < r.rows(); ++i) {
       Result<SessionRow> row = ParseSessionRow(r, i, 0);
       if (!row.ok()) {
-        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(row.status()));
+        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(row.status(), damage));
         continue;
       }
       const Session& s = row->session;
@@ -752,7 +769,7 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
         for (int j = 0; j < a.rows(); ++j) {
           Result<Action> action = ParseActionRow(a, j, 0);
           if (!action.ok()) {
-            ACPSTORE_RETURN_IF_ERROR(PassOverDamage(action.status()));
+            ACPSTORE_RETURN_IF_ERROR(PassOverDamage(action.status(), damage));
             actions.clear();
             break;
           }
@@ -787,14 +804,14 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
     for (int i = 0; i < r.rows(); ++i) {
       Result<Action> a = ParseActionRow(r, i, 0);
       if (!a.ok()) {
-        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status()));
+        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status(), damage));
         continue;
       }
       if (ws.HadAction(a->tenant_id, a->action_id)) continue;
       Status session = LoadSession(conn, &ws, a->tenant_id, a->session_id,
                                    Lock::kNone, false);
       if (!session.ok()) {
-        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(session));
+        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(session, damage));
         continue;
       }
       ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(*a)));
@@ -812,15 +829,18 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
 void PgStore::RunMaintenance(Completion<MaintenanceReport> done) {
   MaintenanceReport report;
   std::vector<std::string> wake;
+  Damage damage;  // the last attempt's, counted once below
   // One transaction: rows another server is sweeping are skipped (SKIP
   // LOCKED), so servers never do the same work twice.
   Status s = InTransaction([&](PgConn& c) -> Status {
     report = MaintenanceReport{};
     wake.clear();
+    damage.clear();
     const DecideContext ctx = Context();
-    ACPSTORE_RETURN_IF_ERROR(SweepLeases(c, ctx, nullptr, &report));
-    return ApplyRetention(c, ctx, &report, &wake);
+    ACPSTORE_RETURN_IF_ERROR(SweepLeases(c, ctx, nullptr, &report, &damage));
+    return ApplyRetention(c, ctx, &report, &wake, &damage);
   });
+  ReportDamage(damage);
   if (s.ok()) {
     events_dropped_.fetch_add(report.events_dropped);
     hub_.Notify(wake);

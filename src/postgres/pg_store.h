@@ -177,23 +177,34 @@ class PgStore final : public Store, private engine::SubscriptionSource {
                                              const PgResult& r, int row);
   // Adds the loaded action rows (and their sessions) of `r` to ws.
   static Status AddActionRows(PgConn& conn, WorkingSet* ws, const PgResult& r);
+  // The damaged rows one transaction attempt passed over (SPEC §10
+  // "Damage"). Noted while the attempt runs and counted and reported by
+  // ReportDamage once the transaction has ended: a retried transaction
+  // runs its lease or sweep again from the start and meets the same rows,
+  // which must count once.
+  using Damage = std::vector<Status>;
   // As AddActionRows, but an action whose record, or whose session's,
   // does not decode is passed over (PassOverDamage) rather than failing
   // the rest: for the sweeps, which must go on past one damaged row.
-  Status AddSweptActionRows(PgConn& conn, WorkingSet* ws, const PgResult& r);
+  static Status AddSweptActionRows(PgConn& conn, WorkingSet* ws,
+                                   const PgResult& r, Damage* damage);
   // For a lease or sweep that picked rows itself and must serve the
-  // others (SPEC §10 "Damage"): OK after noting `s` when it is damage
-  // (kDataLoss: counted in data_loss_reads_ and reported through
-  // StoreOptions::on_damage), `s` itself otherwise.
-  Status PassOverDamage(const Status& s);
+  // others: OK after adding `s` to *damage when it is damage (kDataLoss),
+  // `s` itself otherwise.
+  static Status PassOverDamage(const Status& s, Damage* damage);
+  // Counts each of `damage` in data_loss_reads_ and reports it through
+  // StoreOptions::on_damage (once per row per store).
+  void ReportDamage(const Damage& damage);
   // Requeues or fails expired leases (of one tenant, or all), skipping
-  // rows another server holds; counts into *report.
+  // rows another server holds; counts into *report, notes the damaged
+  // rows it passed over in *damage.
   // `wake` collects the sessions whose subscribers must hear of it.
   Status SweepLeases(PgConn& conn, const engine::DecideContext& ctx,
-                     const std::string* tenant_id, MaintenanceReport* report);
+                     const std::string* tenant_id, MaintenanceReport* report,
+                     Damage* damage);
   Status ApplyRetention(PgConn& conn, const engine::DecideContext& ctx,
                         MaintenanceReport* report,
-                        std::vector<std::string>* wake);
+                        std::vector<std::string>* wake, Damage* damage);
 
   // The page of a session's events after `after` (pg_store_reads.cc).
   // With `scope`, kNotFound unless it may see the session; with

@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "acpstore/blocking_store.h"
 #include "acpstore/clock.h"
@@ -210,6 +211,58 @@ TEST_F(DamagedRowsStoreTest, RetentionDeletesEveryOtherSessionAndAction) {
   EXPECT_EQ(Rows("actions", "true"), "2");  // a-1 (damaged), a-3 (queued)
   EXPECT_EQ(Rows("sessions", "true"), "2");  // s-1 (live), s-2 (damaged)
   EXPECT_EQ(DataLossReads(), 2u);
+}
+
+// Found by review: a transaction the engine retries (a serialization
+// failure, a deadlock) runs its lease or sweep again from the start, and
+// each attempt counted the damaged rows it passed over, so one lease
+// counted a row twice. The damage is noted per attempt and counted once
+// the transaction has ended. The first attempt is failed here by a
+// trigger on `actions` that raises a serialization failure once (a
+// sequence, which a rollback does not reset, says which attempt it is).
+TEST_F(DamagedRowsStoreTest, ARetriedLeaseOrSweepCountsADamagedRowOnce) {
+  std::vector<std::string> reported;
+  StoreOptions options;
+  options.on_damage = [&reported](const Status& s) {
+    reported.emplace_back(s.message());
+  };
+  Open(options);
+  Session("s-1");
+  for (const char* id : {"a-1", "a-2", "a-3", "a-4"}) Enqueue(id);
+  ASSERT_EQ(Lease(1000), "a-1");
+  ASSERT_EQ(Lease(1000), "a-2");
+  Damage("actions", "action_id IN ('a-1', 'a-3')");
+  const std::string q = "\"" + schema_ + "\".";
+  auto fail_next_update = [&] {
+    Sql("SET client_min_messages = warning;"
+        "DROP TRIGGER IF EXISTS fail_once ON " + q + "actions;"
+        "DROP SEQUENCE IF EXISTS " + q + "attempts;"
+        "CREATE SEQUENCE " + q + "attempts;"
+        "CREATE OR REPLACE FUNCTION " + q + "fail_once() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "IF nextval('" + q + "attempts') = 1 THEN RAISE EXCEPTION "
+        "'provoked' USING ERRCODE = 'serialization_failure'; END IF; "
+        "RETURN NEW; END $$;"
+        "CREATE TRIGGER fail_once BEFORE UPDATE ON " + q + "actions "
+        "FOR EACH ROW EXECUTE FUNCTION " + q + "fail_once()");
+  };
+
+  // The lease passes over a-3 in each of its two attempts.
+  fail_next_update();
+  EXPECT_EQ(Lease(), "a-4");
+  EXPECT_EQ(Sql("SELECT last_value FROM " + q + "attempts"), "2");
+  EXPECT_EQ(DataLossReads(), 1u);
+  EXPECT_EQ(reported.size(), 1u);
+
+  // So does the maintenance pass's lease sweep with a-1 (a-2 requeued).
+  clock_.Advance(5000);
+  fail_next_update();
+  Result<MaintenanceReport> report = db_->RunMaintenance();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->leases_requeued, 1u);
+  EXPECT_EQ(Sql("SELECT last_value FROM " + q + "attempts"), "2");
+  EXPECT_EQ(DataLossReads(), 2u);
+  EXPECT_EQ(reported.size(), 2u);
 }
 
 }  // namespace
