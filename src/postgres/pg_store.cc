@@ -93,35 +93,57 @@ constexpr size_t kMaxDamagedLeaseCandidates = 16;
 // How many damaged rows a store reports through on_damage once each;
 // past that, each meeting is reported (the set stays bounded).
 constexpr size_t kMaxDamageReported = 1000;
+// The maintenance sweeps (SweepInPages): the rows due by $1, a page at
+// a time in the order (time, tenant, id), after the key ($2, $3, $4) of
+// the last row read ($2 repeated alone so that the time index bounds the
+// scan). Each row ends with its time, the key's first column.
+constexpr size_t kSweepActionPage = 1000;
+constexpr size_t kSweepSessionPage = 500;
 constexpr PgStatement kExpiredLeases{
     "ld_expired",
-    "SELECT a.record, a.tenant_id, a.action_id "
-    "FROM actions a WHERE a.status = 1 AND "
-    "a.leased_until <= $1 ORDER BY a.leased_until LIMIT 1000 "
+    "SELECT a.record, a.tenant_id, a.action_id, a.leased_until "
+    "FROM actions a WHERE a.status = 1 AND a.leased_until <= $1 "
+    "AND a.leased_until >= $2 "
+    "AND (a.leased_until, a.tenant_id, a.action_id) > ($2, $3, $4) "
+    "ORDER BY a.leased_until, a.tenant_id, a.action_id LIMIT 1000 "
     "FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kExpiredLeasesOfTenant{
     "ld_expired_tenant",
-    "SELECT a.record, a.tenant_id, a.action_id "
-    "FROM actions a WHERE a.status = 1 AND "
-    "a.leased_until <= $1 AND a.tenant_id = $2 ORDER BY a.leased_until "
-    "LIMIT 1000 FOR UPDATE SKIP LOCKED"};
+    "SELECT a.record, a.tenant_id, a.action_id, a.leased_until "
+    "FROM actions a WHERE a.status = 1 AND a.leased_until <= $1 "
+    "AND a.leased_until >= $2 "
+    "AND (a.leased_until, a.tenant_id, a.action_id) > ($2, $3, $4) "
+    "AND a.tenant_id = $5 "
+    "ORDER BY a.leased_until, a.tenant_id, a.action_id LIMIT 1000 "
+    "FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kSessionsEndedBy{
     "ld_ended",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
-    "FROM sessions s WHERE s.ended_at <= $1 "
-    "ORDER BY s.ended_at LIMIT 500 FOR UPDATE SKIP LOCKED"};
+    "s.payload_bytes, s.tenant_id, s.session_id, s.ended_at "
+    "FROM sessions s WHERE s.ended_at <= $1 AND s.ended_at >= $2 "
+    "AND (s.ended_at, s.tenant_id, s.session_id) > ($2, $3, $4) "
+    "ORDER BY s.ended_at, s.tenant_id, s.session_id LIMIT 500 "
+    "FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kSessionsWithEventsEndedBy{
     "ld_ended_events",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
-    "FROM sessions s WHERE s.ended_at <= $1 AND "
-    "s.retained > 0 ORDER BY s.ended_at LIMIT 500 FOR UPDATE SKIP LOCKED"};
+    "s.payload_bytes, s.tenant_id, s.session_id, s.ended_at "
+    "FROM sessions s WHERE s.ended_at <= $1 AND s.ended_at >= $2 "
+    "AND (s.ended_at, s.tenant_id, s.session_id) > ($2, $3, $4) "
+    "AND s.retained > 0 "
+    "ORDER BY s.ended_at, s.tenant_id, s.session_id LIMIT 500 "
+    "FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kActionsFinishedBy{
     "ld_finished",
-    "SELECT a.record, a.tenant_id, a.action_id "
-    "FROM actions a WHERE a.finished_at <= $1 "
-    "ORDER BY a.finished_at LIMIT 1000 FOR UPDATE SKIP LOCKED"};
+    "SELECT a.record, a.tenant_id, a.action_id, a.finished_at "
+    "FROM actions a WHERE a.finished_at <= $1 AND a.finished_at >= $2 "
+    "AND (a.finished_at, a.tenant_id, a.action_id) > ($2, $3, $4) "
+    "ORDER BY a.finished_at, a.tenant_id, a.action_id LIMIT 1000 "
+    "FOR UPDATE SKIP LOCKED"};
+// Pages one maintenance pass reads per sweep at most: its work stays
+// bounded however many rows it passes over, and the next pass goes on
+// from where it stopped (SPEC §10 "Damage").
+constexpr int kMaxSweepPages = 4;
 
 Status ReadOnly() {
   return Status::Forbidden("this key may read but not write");
@@ -405,8 +427,10 @@ void PgStore::ReportDamage(const Damage& damage) {
   }
 }
 
-Status PgStore::AddSweptActionRows(PgConn& conn, WorkingSet* ws,
-                                   const PgResult& r, Damage* damage) {
+Result<size_t> PgStore::AddSweptActionRows(PgConn& conn, WorkingSet* ws,
+                                           const PgResult& r,
+                                           Damage* damage) {
+  size_t added = 0;
   for (int i = 0; i < r.rows(); ++i) {
     // Damage (kDataLoss) is passed over; anything else still fails.
     Result<Action> a = ActionRowWithSession(conn, ws, r, i);
@@ -415,8 +439,9 @@ Status PgStore::AddSweptActionRows(PgConn& conn, WorkingSet* ws,
       continue;
     }
     ACPSTORE_RETURN_IF_ERROR(ws->AddAction(std::move(*a)));
+    ++added;
   }
-  return Status::OK();
+  return added;
 }
 
 Status PgStore::LoadAction(PgConn& conn, WorkingSet* ws,
@@ -725,18 +750,76 @@ ACPSTORE_PG_PAUSE_ROUTE(ResumeSession, ResumeRequest,
 
 // -------------------------------------------------------------- maintenance
 
+Status PgStore::SweepInPages(PgConn& conn, const PgStatement& stmt,
+                             int64_t due, const std::string* tenant_id,
+                             const SweepPaging& paging, SweepKey* resume,
+                             const TakePage& take) {
+  const SweepKey from = *resume;
+  SweepKey after;
+  size_t taken = 0;
+  for (int page = 0; page < paging.max_pages; ++page) {
+    PgParams p;
+    p.Int(due).Int(after.at).Text(after.tenant_id).Text(after.id);
+    if (tenant_id != nullptr) p.Text(*tenant_id);
+    ACPSTORE_ASSIGN_OR_RETURN(PgResult r, conn.Exec(stmt, p));
+    ACPSTORE_ASSIGN_OR_RETURN(const size_t n, take(r));
+    taken += n;
+    if (static_cast<size_t>(r.rows()) < paging.page_rows) {
+      *resume = SweepKey{};  // the end: the next pass starts over
+      return Status::OK();
+    }
+    const int last = r.rows() - 1;
+    after = SweepKey{r.Int(last, paging.key_col),
+                     std::string(r.Text(last, paging.key_col - 2)),
+                     std::string(r.Text(last, paging.key_col - 1))};
+    *resume = after;
+    if (taken >= paging.page_rows) break;
+    // Past the first page, on from where the last pass stopped, if that
+    // is further: the rows between were passed over then (or are held by
+    // another server), and each pass starts at the head, so rows due
+    // since are not kept waiting.
+    after = std::max(after, from);
+  }
+  return Status::OK();
+}
+
+PgStore::SweepKey PgStore::SweepResume(SweepKey PgStore::SweepCursors::*which) {
+  base::MutexLock lock(&sweep_mu_);
+  return sweep_resume_.*which;
+}
+
+void PgStore::SetSweepResume(SweepKey PgStore::SweepCursors::*which,
+                             SweepKey key) {
+  base::MutexLock lock(&sweep_mu_);
+  sweep_resume_.*which = std::move(key);
+}
+
 Status PgStore::SweepLeases(PgConn& conn, const DecideContext& ctx,
                             const std::string* tenant_id,
                             MaintenanceReport* report, Damage* damage) {
-  Result<PgResult> r =
-      tenant_id != nullptr
-          ? conn.Exec(kExpiredLeasesOfTenant,
-                      PgParams().Int(ctx.now).Text(*tenant_id))
-          : conn.Exec(kExpiredLeases, PgParams().Int(ctx.now));
-  if (!r.ok()) return r.status();
-  if (r->rows() == 0) return Status::OK();
   WorkingSet ws;
-  ACPSTORE_RETURN_IF_ERROR(AddSweptActionRows(conn, &ws, *r, damage));
+  size_t swept = 0;
+  auto take = [&](const PgResult& r) -> Result<size_t> {
+    ACPSTORE_ASSIGN_OR_RETURN(const size_t n,
+                              AddSweptActionRows(conn, &ws, r, damage));
+    swept += n;
+    return n;
+  };
+  if (tenant_id != nullptr) {
+    // A lease's lazy sweep (SPEC §2.3) reads one page from the head, so a
+    // lease stays a few statements; the maintenance passes go on past it.
+    SweepKey head;
+    ACPSTORE_RETURN_IF_ERROR(
+        SweepInPages(conn, kExpiredLeasesOfTenant, ctx.now, tenant_id,
+                     {kSweepActionPage, 3, 1}, &head, take));
+  } else {
+    SweepKey resume = SweepResume(&SweepCursors::leases);
+    ACPSTORE_RETURN_IF_ERROR(SweepInPages(
+        conn, kExpiredLeases, ctx.now, nullptr,
+        {kSweepActionPage, 3, kMaxSweepPages}, &resume, take));
+    SetSweepResume(&SweepCursors::leases, std::move(resume));
+  }
+  if (swept == 0) return Status::OK();
   record::Mutation m = engine::DecideLeaseSweep(ws.state(), ctx, report);
   return WriteMutation(conn, channel_, ws, m);
 }
@@ -751,7 +834,10 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
   // operator (`verify --postgres-url` names it), and every other row is
   // swept; so is a session one of whose actions is damaged, which would
   // go with it.
-  auto add_sessions = [&](const PgResult& r, bool with_actions) -> Status {
+  // Each answers how many rows of its page it took (not passed over).
+  auto add_sessions = [&](const PgResult& r,
+                          bool with_actions) -> Result<size_t> {
+    size_t taken = 0;
     for (int i = 0; i < r.rows(); ++i) {
       Result<SessionRow> row = ParseSessionRow(r, i, 0);
       if (!row.ok()) {
@@ -759,7 +845,10 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
         continue;
       }
       const Session& s = row->session;
-      if (ws.HadSession(s.tenant_id, s.id)) continue;
+      if (ws.HadSession(s.tenant_id, s.id)) {
+        ++taken;
+        continue;
+      }
       // Counted into the report with the session.
       std::vector<Action> actions;
       if (with_actions) {
@@ -781,33 +870,22 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
       for (Action& action : actions) {
         ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(action)));
       }
+      ++taken;
     }
-    return Status::OK();
+    return taken;
   };
-  if (ret.session_retention_ms > 0) {
-    ACPSTORE_ASSIGN_OR_RETURN(
-        PgResult r, conn.Exec(kSessionsEndedBy,
-                              PgParams().Int(ctx.now - ret.session_retention_ms)));
-    ACPSTORE_RETURN_IF_ERROR(add_sessions(r, true));
-  }
-  if (ret.terminal_event_retention_ms > 0) {
-    ACPSTORE_ASSIGN_OR_RETURN(
-        PgResult r,
-        conn.Exec(kSessionsWithEventsEndedBy,
-                  PgParams().Int(ctx.now - ret.terminal_event_retention_ms)));
-    ACPSTORE_RETURN_IF_ERROR(add_sessions(r, false));
-  }
-  if (ret.action_retention_ms > 0) {
-    ACPSTORE_ASSIGN_OR_RETURN(
-        PgResult r, conn.Exec(kActionsFinishedBy,
-                              PgParams().Int(ctx.now - ret.action_retention_ms)));
+  auto add_actions = [&](const PgResult& r) -> Result<size_t> {
+    size_t taken = 0;
     for (int i = 0; i < r.rows(); ++i) {
       Result<Action> a = ParseActionRow(r, i, 0);
       if (!a.ok()) {
         ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status(), damage));
         continue;
       }
-      if (ws.HadAction(a->tenant_id, a->action_id)) continue;
+      if (ws.HadAction(a->tenant_id, a->action_id)) {
+        ++taken;
+        continue;
+      }
       Status session = LoadSession(conn, &ws, a->tenant_id, a->session_id,
                                    Lock::kNone, false);
       if (!session.ok()) {
@@ -815,7 +893,39 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
         continue;
       }
       ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(*a)));
+      ++taken;
     }
+    return taken;
+  };
+  // Each sweep goes on from where its last pass stopped (SweepInPages).
+  auto sweep = [&](const PgStatement& stmt, int64_t due,
+                   SweepKey SweepCursors::*which, const SweepPaging& paging,
+                   const TakePage& take) -> Status {
+    SweepKey resume = SweepResume(which);
+    ACPSTORE_RETURN_IF_ERROR(
+        SweepInPages(conn, stmt, due, nullptr, paging, &resume, take));
+    SetSweepResume(which, std::move(resume));
+    return Status::OK();
+  };
+  if (ret.session_retention_ms > 0) {
+    ACPSTORE_RETURN_IF_ERROR(sweep(
+        kSessionsEndedBy, ctx.now - ret.session_retention_ms,
+        &SweepCursors::sessions_ended,
+        {kSweepSessionPage, kSessionColumnCount, kMaxSweepPages},
+        [&](const PgResult& r) { return add_sessions(r, true); }));
+  }
+  if (ret.terminal_event_retention_ms > 0) {
+    ACPSTORE_RETURN_IF_ERROR(sweep(
+        kSessionsWithEventsEndedBy, ctx.now - ret.terminal_event_retention_ms,
+        &SweepCursors::sessions_with_events_ended,
+        {kSweepSessionPage, kSessionColumnCount, kMaxSweepPages},
+        [&](const PgResult& r) { return add_sessions(r, false); }));
+  }
+  if (ret.action_retention_ms > 0) {
+    ACPSTORE_RETURN_IF_ERROR(
+        sweep(kActionsFinishedBy, ctx.now - ret.action_retention_ms,
+              &SweepCursors::actions_finished,
+              {kSweepActionPage, 3, kMaxSweepPages}, add_actions));
   }
   record::Mutation m = engine::DecideRetention(ws.state(), ctx, report);
   if (m.empty()) return Status::OK();

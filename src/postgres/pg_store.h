@@ -27,10 +27,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_set>
 #include <vector>
 
@@ -186,8 +188,9 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // As AddActionRows, but an action whose record, or whose session's,
   // does not decode is passed over (PassOverDamage) rather than failing
   // the rest: for the sweeps, which must go on past one damaged row.
-  static Status AddSweptActionRows(PgConn& conn, WorkingSet* ws,
-                                   const PgResult& r, Damage* damage);
+  // Answers how many it added.
+  static Result<size_t> AddSweptActionRows(PgConn& conn, WorkingSet* ws,
+                                           const PgResult& r, Damage* damage);
   // For a lease or sweep that picked rows itself and must serve the
   // others: OK after adding `s` to *damage when it is damage (kDataLoss),
   // `s` itself otherwise.
@@ -195,6 +198,45 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // Counts each of `damage` in data_loss_reads_ and reports it through
   // StoreOptions::on_damage (once per row per store).
   void ReportDamage(const Damage& damage);
+  // The sort key of a maintenance sweep's rows: (time, tenant, id), as
+  // its statement orders them (COLLATE "C": byte order, as std::string
+  // compares). The default sorts before every row.
+  struct SweepKey {
+    int64_t at = std::numeric_limits<int64_t>::min();
+    std::string tenant_id;
+    std::string id;
+    friend bool operator<(const SweepKey& a, const SweepKey& b) {
+      return std::tie(a.at, a.tenant_id, a.id) <
+             std::tie(b.at, b.tenant_id, b.id);
+    }
+  };
+  // Where each sweep of the maintenance passes stopped.
+  struct SweepCursors {
+    SweepKey leases, sessions_ended, sessions_with_events_ended,
+        actions_finished;
+  };
+  struct SweepPaging {
+    size_t page_rows;  // the statement's LIMIT
+    int key_col;       // the row's time; its tenant and id just before
+    int max_pages;     // per pass
+  };
+  // Takes a page's rows into the sweep's working set; answers how many it
+  // took (the others it passed over: damaged, or kept with such a row).
+  using TakePage = std::function<Result<size_t>(const PgResult&)>;
+  // One pass of a sweep (SPEC §10 "Damage"): `stmt`'s rows due by `due`
+  // (of `tenant_id` only, if not null) a page at a time, each given to
+  // `take`, until a page's worth is taken, the rows end, or max_pages
+  // pages are read. A sweep that only took the first page would read the
+  // same rows at every pass if a page's worth of them were passed over,
+  // and never reach the rows behind them. From the second page on it goes
+  // on from *resume (where the last pass stopped) if that is further;
+  // *resume becomes where this pass stopped, or the default at the end.
+  static Status SweepInPages(PgConn& conn, const PgStatement& stmt,
+                             int64_t due, const std::string* tenant_id,
+                             const SweepPaging& paging, SweepKey* resume,
+                             const TakePage& take);
+  SweepKey SweepResume(SweepKey SweepCursors::*which);
+  void SetSweepResume(SweepKey SweepCursors::*which, SweepKey key);
   // Requeues or fails expired leases (of one tenant, or all), skipping
   // rows another server holds; counts into *report, notes the damaged
   // rows it passed over in *damage.
@@ -235,6 +277,10 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // every lease passes over is reported once, not at every poll.
   base::Mutex damage_mu_;
   std::unordered_set<std::string> damage_reported_ GUARDED_BY(damage_mu_);
+  // Where the maintenance passes' sweeps go on from (SweepInPages); a
+  // hint, so concurrent passes may overwrite each other's.
+  base::Mutex sweep_mu_;
+  SweepCursors sweep_resume_ GUARDED_BY(sweep_mu_);
   std::unique_ptr<PgListener> listener_;
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<engine::PeriodicThread> maintenance_;

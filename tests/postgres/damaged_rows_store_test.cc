@@ -94,6 +94,23 @@ class DamagedRowsStoreTest : public ::testing::Test {
         "WHERE " + where);
   }
 
+  // Adds `n` damaged copies of `table`'s row `id_column` = `id` (ids
+  // "d-1".."d-n"), each with `time_column` 1 ms earlier, so that a sweep
+  // ordered by it meets them all first.
+  void CopyDamaged(const std::string& table, const std::string& id_column,
+                   const std::string& id, int n,
+                   const std::string& time_column) {
+    const std::string t = "\"" + schema_ + "\"." + table;
+    Sql("CREATE TEMP TABLE copy AS SELECT x.* FROM " + t + " x, "
+        "generate_series(1, " + std::to_string(n) + ") WHERE " + id_column +
+        " = '" + id + "';"
+        "CREATE TEMP SEQUENCE ids;"
+        "UPDATE copy SET " + id_column + " = 'd-' || nextval('ids'), " +
+        time_column + " = " + time_column + " - 1, "
+        "record = substring(record from 1 for length(record) - 3);"
+        "INSERT INTO " + t + " SELECT * FROM copy");
+  }
+
   std::string Rows(const std::string& table, const std::string& where) {
     return Sql("SELECT count(*) FROM \"" + schema_ + "\"." + table +
                " WHERE " + where);
@@ -211,6 +228,56 @@ TEST_F(DamagedRowsStoreTest, RetentionDeletesEveryOtherSessionAndAction) {
   EXPECT_EQ(Rows("actions", "true"), "2");  // a-1 (damaged), a-3 (queued)
   EXPECT_EQ(Rows("sessions", "true"), "2");  // s-1 (live), s-2 (damaged)
   EXPECT_EQ(DataLossReads(), 2u);
+}
+
+// Found by review: each sweep read the first page of its rows (1,000
+// actions, 500 sessions) and passed over the damaged ones; with a page's
+// worth of damaged rows sorting first, every pass read the same page and
+// nothing behind it was ever expired or deleted. A pass now reads on past
+// them, at most 4 pages, and the next pass goes on from where it stopped.
+// Here 4,500 damaged leases expired before the healthy one, all at the
+// same time (the tie broken by tenant and id).
+TEST_F(DamagedRowsStoreTest, TheLeaseSweepReachesALeaseBehindThousandsOfDamagedOnes) {
+  Open(StoreOptions{});
+  Session("s-1");
+  Enqueue("a-1");
+  ASSERT_EQ(Lease(1000), "a-1");
+  CopyDamaged("actions", "action_id", "a-1", 4500, "leased_until");
+  clock_.Advance(5000);
+
+  // The first pass reads 4 pages of damaged rows and stops there.
+  Result<MaintenanceReport> report = db_->RunMaintenance();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->leases_requeued, 0u);
+  EXPECT_EQ(DataLossReads(), 4000u);
+  // The next reads the head page, then goes on from there.
+  report = db_->RunMaintenance();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->leases_requeued, 1u);
+  EXPECT_EQ(Rows("actions", "action_id = 'a-1' AND status = 0"), "1");
+  EXPECT_EQ(DataLossReads(), 4000u + 1000u + 500u);
+}
+
+TEST_F(DamagedRowsStoreTest, RetentionReachesRowsBehindPagesOfDamagedOnes) {
+  StoreOptions options;
+  options.retention = RetentionOptions{0, 0, 1000, 1000, 0};
+  Open(options);
+  for (const char* id : {"s-1", "s-2"}) Session(id);
+  Enqueue("a-1", "s-1");
+  ASSERT_TRUE(db_->CancelAction(kAlice, "a-1", std::nullopt).ok());
+  ASSERT_TRUE(
+      db_->TransitionSession(kAlice, "s-2", SessionEvent::kRuntimeFailed).ok());
+  CopyDamaged("actions", "action_id", "a-1", 1200, "finished_at");
+  CopyDamaged("sessions", "session_id", "s-2", 600, "ended_at");
+  clock_.Advance(5000);
+
+  Result<MaintenanceReport> report = db_->RunMaintenance();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->actions_deleted, 1u);
+  EXPECT_EQ(report->sessions_deleted, 1u);
+  EXPECT_EQ(Rows("actions", "action_id = 'a-1'"), "0");
+  EXPECT_EQ(Rows("sessions", "session_id = 's-2'"), "0");
+  EXPECT_EQ(DataLossReads(), 1200u + 600u);
 }
 
 // Found by review: a transaction the engine retries (a serialization
