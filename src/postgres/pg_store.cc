@@ -10,6 +10,7 @@
 #include <utility>
 #include <variant>
 
+#include "base/format_version.h"
 #include "engine/keys.h"
 #include "postgres/pg_migrate.h"
 #include "postgres/pg_notify_payload.h"
@@ -86,10 +87,10 @@ constexpr PgStatement kLeaseCandidate{
     "AND ($6::text[] IS NULL OR a.action_id <> ALL($6::text[])) "
     "ORDER BY a.available_at, a.created_at, a.insertion LIMIT 1 "
     "FOR UPDATE SKIP LOCKED"};
-// How many damaged candidates one lease passes over before it answers
-// with the damage instead: a lease stays a few statements however many
-// rows are damaged (SPEC §10 "Damage").
-constexpr size_t kMaxDamagedLeaseCandidates = 16;
+// How many candidates one lease passes over (damaged, or a newer
+// release's) before it answers without searching on: a lease stays a few
+// statements however many such rows there are (SPEC §10 "Damage").
+constexpr size_t kMaxPassedLeaseCandidates = 16;
 // How many damaged rows a store reports through on_damage once each;
 // past that, each meeting is reported (the set stays bounded).
 constexpr size_t kMaxDamageReported = 1000;
@@ -406,7 +407,8 @@ Status PgStore::AddActionRows(PgConn& conn, WorkingSet* ws,
   return Status::OK();
 }
 
-Status PgStore::PassOverDamage(const Status& s, Damage* damage) {
+Status PgStore::PassOverRow(const Status& s, Damage* damage) {
+  if (IsNewerFormat(s)) return Status::OK();
   if (s.code() != StatusCode::kDataLoss) return s;
   damage->push_back(s);
   return Status::OK();
@@ -432,10 +434,11 @@ Result<size_t> PgStore::AddSweptActionRows(PgConn& conn, WorkingSet* ws,
                                            Damage* damage) {
   size_t added = 0;
   for (int i = 0; i < r.rows(); ++i) {
-    // Damage (kDataLoss) is passed over; anything else still fails.
+    // Damage (kDataLoss) and a newer release's row are passed over;
+    // anything else still fails.
     Result<Action> a = ActionRowWithSession(conn, ws, r, i);
     if (!a.ok()) {
-      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status(), damage));
+      ACPSTORE_RETURN_IF_ERROR(PassOverRow(a.status(), damage));
       continue;
     }
     ACPSTORE_RETURN_IF_ERROR(ws->AddAction(std::move(*a)));
@@ -629,8 +632,10 @@ void PgStore::LeaseAction(const Scope& scope, LeaseRequest req,
     // A candidate that does not decode (or whose session does not) cannot
     // be leased safely; left in place, it would be every lease's oldest
     // candidate, and its tenant could lease nothing ever again. So the
-    // lease passes over it to the next one, up to a bound.
-    std::vector<std::string> damaged;
+    // lease passes over it to the next one, up to a bound. So it does a
+    // newer release's candidate (SPEC §3, §10): not damage, and left for
+    // a newer server, which leases it.
+    std::vector<std::string> passed;
     for (;;) {
       PgParams p;
       p.Text(scope.tenant_id).Int(now);
@@ -640,14 +645,21 @@ void PgStore::LeaseAction(const Scope& scope, LeaseRequest req,
         p.Null();
       }
       p.OptText(req.session_id).OptText(SmallintArray(req.types));
-      p.OptText(damaged.empty() ? std::nullopt
-                                : std::optional(TextArray(damaged)));
+      p.OptText(passed.empty() ? std::nullopt
+                               : std::optional(TextArray(passed)));
       ACPSTORE_ASSIGN_OR_RETURN(PgResult r, c.Exec(kLeaseCandidate, p));
       Status added = AddActionRows(c, ws, r);
-      if (added.code() != StatusCode::kDataLoss) return added;
-      ACPSTORE_RETURN_IF_ERROR(PassOverDamage(added, damage.get()));
-      if (damaged.size() >= kMaxDamagedLeaseCandidates) return added;
-      damaged.emplace_back(r.Text(0, 2));
+      const bool newer = IsNewerFormat(added);
+      if (added.code() != StatusCode::kDataLoss && !newer) return added;
+      ACPSTORE_RETURN_IF_ERROR(PassOverRow(added, damage.get()));
+      if (passed.size() >= kMaxPassedLeaseCandidates) {
+        // A 17th damaged one answers data_loss (a worker would take
+        // "nothing to lease" for an empty queue, while the damage blocks
+        // it); a 17th newer one, nothing to lease: a newer server leases
+        // those, and this one cannot read them.
+        return newer ? Status::OK() : added;
+      }
+      passed.emplace_back(r.Text(0, 2));
     }
   };
   Mutate(scope, std::move(valid), std::move(reported), std::move(load),
@@ -830,10 +842,10 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
                                Damage* damage) {
   const RetentionOptions& ret = options_.retention;
   WorkingSet ws;
-  // A damaged row is passed over (PassOverDamage): it stays for the
+  // A damaged row is passed over (PassOverRow): it stays for the
   // operator (`verify --postgres-url` names it), and every other row is
   // swept; so is a session one of whose actions is damaged, which would
-  // go with it.
+  // go with it. A newer release's row likewise stays, for a newer server.
   // Each answers how many rows of its page it took (not passed over).
   auto add_sessions = [&](const PgResult& r,
                           bool with_actions) -> Result<size_t> {
@@ -841,7 +853,7 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
     for (int i = 0; i < r.rows(); ++i) {
       Result<SessionRow> row = ParseSessionRow(r, i, 0);
       if (!row.ok()) {
-        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(row.status(), damage));
+        ACPSTORE_RETURN_IF_ERROR(PassOverRow(row.status(), damage));
         continue;
       }
       const Session& s = row->session;
@@ -858,7 +870,7 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
         for (int j = 0; j < a.rows(); ++j) {
           Result<Action> action = ParseActionRow(a, j, 0);
           if (!action.ok()) {
-            ACPSTORE_RETURN_IF_ERROR(PassOverDamage(action.status(), damage));
+            ACPSTORE_RETURN_IF_ERROR(PassOverRow(action.status(), damage));
             actions.clear();
             break;
           }
@@ -879,7 +891,7 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
     for (int i = 0; i < r.rows(); ++i) {
       Result<Action> a = ParseActionRow(r, i, 0);
       if (!a.ok()) {
-        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(a.status(), damage));
+        ACPSTORE_RETURN_IF_ERROR(PassOverRow(a.status(), damage));
         continue;
       }
       if (ws.HadAction(a->tenant_id, a->action_id)) {
@@ -889,7 +901,7 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
       Status session = LoadSession(conn, &ws, a->tenant_id, a->session_id,
                                    Lock::kNone, false);
       if (!session.ok()) {
-        ACPSTORE_RETURN_IF_ERROR(PassOverDamage(session, damage));
+        ACPSTORE_RETURN_IF_ERROR(PassOverRow(session, damage));
         continue;
       }
       ACPSTORE_RETURN_IF_ERROR(ws.AddAction(std::move(*a)));

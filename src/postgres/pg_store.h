@@ -186,15 +186,17 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // which must count once.
   using Damage = std::vector<Status>;
   // As AddActionRows, but an action whose record, or whose session's,
-  // does not decode is passed over (PassOverDamage) rather than failing
-  // the rest: for the sweeps, which must go on past one damaged row.
+  // does not decode is passed over (PassOverRow) rather than failing the
+  // rest: for the sweeps, which must go on past one damaged row.
   // Answers how many it added.
   static Result<size_t> AddSweptActionRows(PgConn& conn, WorkingSet* ws,
                                            const PgResult& r, Damage* damage);
   // For a lease or sweep that picked rows itself and must serve the
-  // others: OK after adding `s` to *damage when it is damage (kDataLoss),
-  // `s` itself otherwise.
-  static Status PassOverDamage(const Status& s, Damage* damage);
+  // others: OK after adding `s` to *damage when it is damage (kDataLoss);
+  // OK without noting it when the row is a newer release's (IsNewerFormat:
+  // not damage, SPEC §3, and left for a newer server); `s` itself
+  // otherwise.
+  static Status PassOverRow(const Status& s, Damage* damage);
   // Counts each of `damage` in data_loss_reads_ and reports it through
   // StoreOptions::on_damage (once per row per store).
   void ReportDamage(const Damage& damage);

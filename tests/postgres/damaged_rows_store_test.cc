@@ -94,6 +94,13 @@ class DamagedRowsStoreTest : public ::testing::Test {
         "WHERE " + where);
   }
 
+  // Makes the record of `table`'s rows matching `where` a newer
+  // release's: its leading version byte above any this build reads.
+  void Newer(const std::string& table, const std::string& where) {
+    Sql("UPDATE \"" + schema_ + "\"." + table +
+        " SET record = set_byte(record, 0, 200) WHERE " + where);
+  }
+
   // Adds `n` damaged copies of `table`'s row `id_column` = `id` (ids
   // "d-1".."d-n"), each with `time_column` 1 ms earlier, so that a sweep
   // ordered by it meets them all first.
@@ -278,6 +285,86 @@ TEST_F(DamagedRowsStoreTest, RetentionReachesRowsBehindPagesOfDamagedOnes) {
   EXPECT_EQ(Rows("actions", "action_id = 'a-1'"), "0");
   EXPECT_EQ(Rows("sessions", "session_id = 's-2'"), "0");
   EXPECT_EQ(DataLossReads(), 1200u + 600u);
+}
+
+// SPEC §3, §10: a row written by a newer release (its record's version
+// byte above what this build reads) is not damage, but this build cannot
+// lease or sweep it either. Found by review: such an action at the head
+// of the queue answered every lease of its tenant with `internal` (so did
+// its session, for each of its actions), and an expired or finished one
+// failed every maintenance pass. A lease and the sweeps now pass over it,
+// without counting or reporting it, and leave it for a newer server; with
+// nothing else eligible, a lease answers "nothing to lease" (204).
+TEST_F(DamagedRowsStoreTest, ARowOfANewerReleaseIsPassedOverNotCountedAsDamage) {
+  std::vector<std::string> reported;
+  StoreOptions options;
+  options.on_damage = [&reported](const Status& s) {
+    reported.emplace_back(s.message());
+  };
+  options.retention = RetentionOptions{0, 0, 1000, 1000, 0};
+  Open(options);
+  for (const char* id : {"s-1", "s-new", "s-ended", "s-ended-new"}) {
+    Session(id);
+  }
+  Enqueue("a-new", "s-1");
+  Enqueue("a-of-new-session", "s-new");
+  Enqueue("a-1", "s-1");
+  Newer("actions", "action_id = 'a-new'");
+  Newer("sessions", "session_id = 's-new'");
+
+  EXPECT_EQ(Lease(1000), "a-1");
+  EXPECT_EQ(Lease(1000), "");  // what is left is a newer server's
+  EXPECT_EQ(Rows("actions", "action_id = 'a-new' AND status = 0"), "1");
+  EXPECT_EQ(Rows("actions", "action_id = 'a-of-new-session' AND status = 0"),
+            "1");
+
+  // Maintenance: a-1's lease expires beside a newer expired lease, a
+  // finished action and an ended session of a newer release stay.
+  Enqueue("a-done", "s-1");
+  Enqueue("a-done-new", "s-1");
+  for (const char* id : {"a-done", "a-done-new"}) {
+    ASSERT_TRUE(db_->CancelAction(kAlice, id, std::nullopt).ok());
+  }
+  for (const char* id : {"s-ended", "s-ended-new"}) {
+    ASSERT_TRUE(
+        db_->TransitionSession(kAlice, id, SessionEvent::kRuntimeFailed).ok());
+  }
+  Sql("UPDATE \"" + schema_ + "\".actions SET status = 1, leased_until = 0 "
+      "WHERE action_id = 'a-new'");
+  Newer("actions", "action_id = 'a-done-new'");
+  Newer("sessions", "session_id = 's-ended-new'");
+  clock_.Advance(5000);
+  Result<MaintenanceReport> report = db_->RunMaintenance();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->leases_requeued, 1u);  // a-1
+  EXPECT_EQ(report->actions_deleted, 1u);  // a-done
+  EXPECT_EQ(report->sessions_deleted, 1u);  // s-ended
+  EXPECT_EQ(Rows("actions", "action_id IN ('a-new', 'a-done-new')"), "2");
+  EXPECT_EQ(Rows("sessions", "session_id = 's-ended-new'"), "1");
+  // A lease's own sweep alike (a-1 waits out its backoff).
+  EXPECT_EQ(Lease(), "");
+
+  EXPECT_EQ(DataLossReads(), 0u);
+  EXPECT_TRUE(reported.empty());
+}
+
+// Newer rows count in the lease's bound of 16 passed-over candidates; a
+// 17th answers "nothing to lease" (not data_loss: nothing is damaged, and
+// a newer server leases them), with still nothing counted.
+TEST_F(DamagedRowsStoreTest, ALeasePastSixteenNewerActionsFindsNothingToLease) {
+  Open(StoreOptions{});
+  Session("s-1");
+  for (int i = 10; i < 26; ++i) Enqueue("n-" + std::to_string(i));
+  Enqueue("ok");
+  Newer("actions", "action_id LIKE 'n-%'");
+  EXPECT_EQ(Lease(), "ok");  // 16 newer ones passed over
+
+  Enqueue("n-26");
+  Enqueue("ok-2");
+  Newer("actions", "action_id = 'n-26'");
+  EXPECT_EQ(Lease(), "");
+  EXPECT_EQ(Rows("actions", "action_id = 'ok-2' AND status = 0"), "1");
+  EXPECT_EQ(DataLossReads(), 0u);
 }
 
 // Found by review: a transaction the engine retries (a serialization
