@@ -4,8 +4,9 @@
 // (e.g. a server holds the directory).
 //
 // With --postgres-url, checks a postgres-engine schema (servers may run):
-// every session row's counters against its event rows, and every session,
-// action and pause row's record against its columns (postgres/pg_tools.h).
+// every session row's counters against its event rows, every session,
+// action and pause row's record against its columns, and every event's
+// payload (valid JSON) (postgres/pg_tools.h).
 // Exit 1 when any disagree (each is named), or the database cannot be
 // reached.
 //
@@ -110,6 +111,7 @@ int RunVerifyPostgres(const std::string& url, const std::string& schema,
     for (const auto& [name, n] : r.tables) tables[name] = n;
     o["tables"] = std::move(tables);
     o["recordsDecoded"] = r.rows_decoded;
+    o["eventPayloadsChecked"] = r.event_payloads_checked;
     o["mismatchedSessions"] = r.mismatched_sessions;
     json::array mismatches;
     for (const postgres::PgCounterMismatch& m : r.mismatches) {
@@ -149,7 +151,9 @@ int RunVerifyPostgres(const std::string& url, const std::string& schema,
   }
   std::cout << "checked postgres schema \"" << r.schema << "\" (version "
             << r.schema_version << "): " << Plural(rows, "row") << ", "
-            << Plural(r.rows_decoded, "record") << " decoded: " << verdict
+            << Plural(r.rows_decoded, "record") << " decoded, "
+            << Plural(r.event_payloads_checked, "event payload")
+            << " checked: " << verdict
             << std::endl;
   return r.ok() ? kExitOk : kExitFailure;
 }

@@ -140,10 +140,14 @@ Result<Pause> ParsePauseRow(const PgResult& r, int row, int col) {
   return pause;
 }
 
+bool IsValidStoredPayload(std::string_view payload) {
+  return record::CanonicalizePayload(payload, StoredPayloadLimits()).ok();
+}
+
 Result<Event> ParseEventRow(const PgResult& r, int row, int col,
                             const Session& session) {
   const std::string_view payload = r.Text(row, col + 7);
-  if (!record::CanonicalizePayload(payload, StoredPayloadLimits()).ok()) {
+  if (!IsValidStoredPayload(payload)) {
     const std::string seq(r.Text(row, col));
     return Status::DataLoss("stored event in events (" + session.tenant_id +
                             ", " + session.id + ", " + seq +

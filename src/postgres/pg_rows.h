@@ -11,6 +11,7 @@
 #define ACPSTORE_POSTGRES_PG_ROWS_H_
 
 #include <cstdint>
+#include <string_view>
 
 #include "acpstore/records.h"
 #include "acpstore/result.h"
@@ -71,6 +72,8 @@ Result<Pause> DecodePauseRecord(const PgResult& r, int row, int col);
 // payloads (SPEC §8).
 Result<Event> ParseEventRow(const PgResult& r, int row, int col,
                             const Session& session);
+// The check ParseEventRow makes of a stored payload (for verify).
+bool IsValidStoredPayload(std::string_view payload);
 
 // The time a terminal session ended / a terminal action finished, as the
 // memory engine's retention indexes order them (engine/state.cc).

@@ -142,6 +142,14 @@ RowVerdict Undecodable(const char* what, const std::string& where,
   return std::string(what) + " record: " + std::string(s.message());
 }
 
+// Counts a damaged row; lists it among the first kMaxListed.
+void AddDamaged(std::string row, PgCheckReport* out) {
+  ++out->damaged;
+  if (out->damaged_rows.size() < PgCheckReport::kMaxListed) {
+    out->damaged_rows.push_back(std::move(row));
+  }
+}
+
 // Decodes the `record` column of every row of one table, a page at a time
 // (keyset on the primary key), and checks it against the columns. `check`
 // gets the row's key ("<table> (<key>, ...)") and the index of its first
@@ -176,16 +184,74 @@ Status DecodeTable(PgConn& conn, const std::string& table,
       ACPSTORE_ASSIGN_OR_RETURN(const std::string why,
                                 check(r, i, key_columns, where));
       if (why.empty()) continue;
-      ++out->damaged;
-      if (out->damaged_rows.size() < PgCheckReport::kMaxListed) {
-        out->damaged_rows.push_back(where.append(": ").append(why));
-      }
+      AddDamaged(where.append(": ").append(why), out);
     }
     after.clear();
     const int last = r.rows() - 1;
     for (int k = 0; k < key_columns; ++k) {
       after.emplace_back(r.Text(last, k));
     }
+  }
+}
+
+// Event payloads read per page at most (one payload at least, however
+// large): with each payload up to the import's limits, a page of rows
+// would hold any number of bytes.
+constexpr int64_t kPayloadPageBytes = 8 << 20;
+
+// Checks every event's payload, in key order, a page at a time: the keys
+// and sizes of the next 1,000 rows, then the payloads of as many of them
+// as fit in kPayloadPageBytes.
+Status CheckEventPayloads(PgConn& conn, PgCheckReport* out) {
+  constexpr const char* kOrder = "e.tenant_id, e.session_id, e.seq";
+  std::optional<std::vector<std::string>> after;
+  for (;;) {
+    PgParams p;
+    std::string where;
+    if (after) {
+      where = std::string(" WHERE (") + kOrder + ") > ($1, $2, $3::bigint)";
+      p.Text((*after)[0]).Text((*after)[1]).Text((*after)[2]);
+    }
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult sizes,
+        conn.Query(std::string("SELECT e.tenant_id, e.session_id, e.seq, "
+                               "octet_length(e.payload) FROM events e") +
+                       where + " ORDER BY " + kOrder + " LIMIT 1000",
+                   p));
+    if (sizes.rows() == 0) return Status::OK();
+    int n = 1;
+    for (int64_t bytes = sizes.Int(0, 3);
+         n < sizes.rows() && bytes + sizes.Int(n, 3) <= kPayloadPageBytes;
+         ++n) {
+      bytes += sizes.Int(n, 3);
+    }
+    std::vector<std::string> last{std::string(sizes.Text(n - 1, 0)),
+                                  std::string(sizes.Text(n - 1, 1)),
+                                  std::string(sizes.Text(n - 1, 2))};
+    PgParams q;
+    q.Text(last[0]).Text(last[1]).Text(last[2]);
+    std::string range = std::string(" WHERE (") + kOrder +
+                        ") <= ($1, $2, $3::bigint)";
+    if (after) {
+      range += std::string(" AND (") + kOrder + ") > ($4, $5, $6::bigint)";
+      q.Text((*after)[0]).Text((*after)[1]).Text((*after)[2]);
+    }
+    ACPSTORE_ASSIGN_OR_RETURN(
+        PgResult page,
+        conn.Query(std::string("SELECT e.tenant_id, e.session_id, e.seq, "
+                               "e.payload FROM events e") +
+                       range + " ORDER BY " + kOrder,
+                   q));
+    for (int i = 0; i < page.rows(); ++i) {
+      ++out->event_payloads_checked;
+      if (IsValidStoredPayload(page.Text(i, 3))) continue;
+      AddDamaged("events (" + std::string(page.Text(i, 0)) + ", " +
+                     std::string(page.Text(i, 1)) + ", " +
+                     std::string(page.Text(i, 2)) +
+                     "): its payload is not valid JSON",
+                 out);
+    }
+    after = std::move(last);
   }
 }
 
@@ -240,7 +306,7 @@ Status DecodeAll(PgConn& conn, PgCheckReport* out) {
         return c.Result("action");
       },
       out));
-  return DecodeTable(
+  ACPSTORE_RETURN_IF_ERROR(DecodeTable(
       conn, "pauses",
       "SELECT p.tenant_id, p.session_id, p.pause_id, p.status, " +
           std::string(kPauseColumns) + " FROM pauses p",
@@ -256,7 +322,8 @@ Status DecodeAll(PgConn& conn, PgCheckReport* out) {
         c.Int(col, "status", static_cast<int64_t>(p->status));
         return c.Result("pause");
       },
-      out);
+      out));
+  return CheckEventPayloads(conn, out);
 }
 
 Status HoldsSchema(PgConn& conn, const std::string& schema) {

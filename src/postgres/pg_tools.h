@@ -51,9 +51,14 @@ struct PgCheckReport {
   // actions' session, owner, type, status, created_at, available_at,
   // leased_until, finished_at and idempotency_key; pauses' status; and
   // each row's key.
+  // Also with decode_records: every event row's payload is checked to be
+  // valid JSON (as the engine checks it on read, pg_rows.h); one that is
+  // not is a damaged row, "events (<tenant>, <session>, <seq>): its
+  // payload is not valid JSON" (never the payload itself).
   std::vector<std::string> damaged_rows;
   uint64_t damaged = 0;
   uint64_t rows_decoded = 0;
+  uint64_t event_payloads_checked = 0;
 
   static constexpr size_t kMaxListed = 1000;
   bool ok() const { return mismatched_sessions == 0 && damaged == 0; }
