@@ -140,6 +140,11 @@ class AegisPostgresTest : public ::testing::Test {
     args.insert(args.begin(), ACPSTORE_BIN);
     return proc::RunProcess(args);
   }
+  // The command on this test's schema.
+  proc::RunResult CliOnSchema(std::vector<std::string> args) {
+    args.insert(args.end(), {"--postgres-url", url_, "--postgres-schema", schema_});
+    return Cli(std::move(args));
+  }
 
   io::TempDir dir_;
   std::string url_;
@@ -349,18 +354,12 @@ TEST_F(AegisPostgresTest, TheCommandsTakePostgresUrlWithTheSameExitCodes) {
   // The real import: repairs but no skip is 0; the summary names the schema
   // and keys create commands for it (without the URL, which may hold a
   // password).
-  const std::vector<std::string> pg = {"--postgres-url", url_,
-                                       "--postgres-schema", schema_};
-  auto with_pg = [&](std::vector<std::string> args) {
-    args.insert(args.end(), pg.begin(), pg.end());
-    return Cli(args);
-  };
   // export-aegis of a schema that does not exist (a typo) creates none
   // and writes nothing (it migrated one and wrote an empty state over
   // FILE: found by a probe).
   const std::string kept = dir_.Join("kept.json");
   { std::ofstream(kept) << "{\"kept\":true}"; }
-  proc::RunResult nothing = with_pg({"export-aegis", kept});
+  proc::RunResult nothing = CliOnSchema({"export-aegis", kept});
   EXPECT_EQ(nothing.exit_code, 1) << nothing.err;
   EXPECT_NE(nothing.err.find("no acpstore schema"), std::string::npos)
       << nothing.err;
@@ -370,7 +369,7 @@ TEST_F(AegisPostgresTest, TheCommandsTakePostgresUrlWithTheSameExitCodes) {
             "0");
 
   proc::RunResult imported =
-      with_pg({"import-aegis", sample, "--max-payload-bytes", "4096"});
+      CliOnSchema({"import-aegis", sample, "--max-payload-bytes", "4096"});
   EXPECT_EQ(imported.exit_code, 0) << imported.err << imported.out;
   EXPECT_EQ(imported.out.rfind(ReadText(TestData("aegis_v1.expected")), 0), 0u)
       << imported.out;
@@ -385,12 +384,12 @@ TEST_F(AegisPostgresTest, TheCommandsTakePostgresUrlWithTheSameExitCodes) {
   EXPECT_EQ(imported.out.find(url_), std::string::npos);
   // A second import: 1, as on the file engine.
   proc::RunResult again =
-      with_pg({"import-aegis", sample, "--max-payload-bytes", "4096"});
+      CliOnSchema({"import-aegis", sample, "--max-payload-bytes", "4096"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already holds 3 sessions and 5 actions"),
             std::string::npos)
       << again.err;
-  proc::RunResult merged = with_pg(
+  proc::RunResult merged = CliOnSchema(
       {"import-aegis", sample, "--max-payload-bytes", "4096", "--merge"});
   EXPECT_EQ(merged.exit_code, 1);
   EXPECT_NE(merged.out.find("8 ids already exist in postgres schema"),
@@ -399,7 +398,7 @@ TEST_F(AegisPostgresTest, TheCommandsTakePostgresUrlWithTheSameExitCodes) {
 
   // export-aegis: the same bytes as the library's export.
   proc::RunResult exported =
-      with_pg({"export-aegis", dir_.Join("cli.json")});
+      CliOnSchema({"export-aegis", dir_.Join("cli.json")});
   EXPECT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_NE(exported.out.find("3 sessions, 7 events, 5 actions, 2 pauses"),
             std::string::npos)
@@ -430,20 +429,14 @@ TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
   EXPECT_EQ(healthy->tables, want);
   EXPECT_EQ(healthy->rows_decoded, 3u + 5u + 2u);
 
-  const std::vector<std::string> pg = {"--postgres-url", url_,
-                                       "--postgres-schema", schema_};
-  auto with_pg = [&](std::vector<std::string> args) {
-    args.insert(args.end(), pg.begin(), pg.end());
-    return Cli(args);
-  };
-  proc::RunResult inspect = with_pg({"inspect"});
+  proc::RunResult inspect = CliOnSchema({"inspect"});
   EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_NE(inspect.out.find("table events        7 rows"), std::string::npos)
       << inspect.out;
   EXPECT_NE(inspect.out.find("every session agrees with its rows"),
             std::string::npos)
       << inspect.out;
-  proc::RunResult verify = with_pg({"verify"});
+  proc::RunResult verify = CliOnSchema({"verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
   EXPECT_NE(verify.out.find("10 records decoded, "), std::string::npos)
       << verify.out;
@@ -454,7 +447,7 @@ TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
   // engine's back (its next append would leave a gap).
   Sql("UPDATE \"" + schema_ + "\".sessions SET last_seq = last_seq + 3 "
       "WHERE session_id = 'sess-main'");
-  inspect = with_pg({"inspect", "--json"});
+  inspect = CliOnSchema({"inspect", "--json"});
   EXPECT_EQ(inspect.exit_code, 0) << inspect.err;  // inspect reports only
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(inspect.out, ec);
@@ -465,7 +458,7 @@ TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
   EXPECT_EQ(v.at("tables").at("events").as_int64(), 7);
   EXPECT_EQ(v.at("schemaVersion").as_int64(), postgres::KnownSchemaVersion());
 
-  verify = with_pg({"verify"});
+  verify = CliOnSchema({"verify"});
   EXPECT_EQ(verify.exit_code, 1) << verify.out;
   EXPECT_NE(verify.out.find("counters disagree: session sess-main (tenant "
                             "acme): last_seq 8, but the newest event is 5"),
@@ -481,7 +474,7 @@ TEST_F(AegisPostgresTest, InspectAndVerifyNameASessionWhoseCounterIsWrong) {
       "retained = retained + 1 WHERE session_id = 'sess-closed'");
   Sql("UPDATE \"" + schema_ + "\".actions SET status = 4 "
       "WHERE action_id = 'act-queued'");
-  verify = with_pg({"verify", "--json"});
+  verify = CliOnSchema({"verify", "--json"});
   EXPECT_EQ(verify.exit_code, 1);
   v = boost::json::parse(verify.out, ec);
   ASSERT_FALSE(ec) << verify.out;
@@ -611,12 +604,6 @@ TEST_F(AegisPostgresTest, VerifyChecksEveryPayloadPageByPage) {
 TEST_F(AegisPostgresTest, ASchemaOrRecordOfANewerVersionIsRefusedNotDamage) {
   ASSERT_NO_FATAL_FAILURE(ImportSample());
   const std::string q = "\"" + schema_ + "\".";
-  const std::vector<std::string> pg = {"--postgres-url", url_,
-                                       "--postgres-schema", schema_};
-  auto with_pg = [&](std::vector<std::string> args) {
-    args.insert(args.end(), pg.begin(), pg.end());
-    return Cli(args);
-  };
   // A newer release wrote a pause in the next record format (its version
   // byte leads the encoding): not decodable here, and not damage.
   Sql("UPDATE " + q + "pauses SET record = set_byte(record, 0, "
@@ -631,7 +618,7 @@ TEST_F(AegisPostgresTest, ASchemaOrRecordOfANewerVersionIsRefusedNotDamage) {
                                       "version"),
             std::string::npos)
       << r.status();
-  proc::RunResult verify = with_pg({"verify"});
+  proc::RunResult verify = CliOnSchema({"verify"});
   EXPECT_EQ(verify.exit_code, 1);
   EXPECT_EQ(verify.out.find("damaged"), std::string::npos) << verify.out;
   EXPECT_NE(verify.err.find("this acpstore reads versions up to"),
@@ -651,7 +638,7 @@ TEST_F(AegisPostgresTest, ASchemaOrRecordOfANewerVersionIsRefusedNotDamage) {
       ", newer than this acpstore knows (" +
       std::to_string(postgres::KnownSchemaVersion()) + ")";
   for (const char* command : {"verify", "inspect", "migrate"}) {
-    proc::RunResult run = with_pg({command});
+    proc::RunResult run = CliOnSchema({command});
     EXPECT_EQ(run.exit_code, 1) << command << ": " << run.out;
     EXPECT_NE(run.err.find(refused), std::string::npos) << command << ": " << run.err;
     EXPECT_EQ(run.out.find("OK"), std::string::npos) << command << ": " << run.out;
@@ -685,15 +672,9 @@ TEST_F(AegisPostgresTest, ExportRefusesAnOlderSchemaAndChangesNothing) {
   ASSERT_EQ(Sql("SELECT max(version) FROM " + q + "schema_version"),
             std::to_string(older));
 
-  const std::vector<std::string> pg = {"--postgres-url", url_,
-                                       "--postgres-schema", schema_};
-  auto with_pg = [&](std::vector<std::string> args) {
-    args.insert(args.end(), pg.begin(), pg.end());
-    return Cli(args);
-  };
   const std::string kept = dir_.Join("kept.json");
   { std::ofstream(kept) << "{\"kept\":true}"; }
-  proc::RunResult exported = with_pg({"export-aegis", kept});
+  proc::RunResult exported = CliOnSchema({"export-aegis", kept});
   EXPECT_EQ(exported.exit_code, 1) << exported.out << exported.err;
   EXPECT_NE(exported.err.find("is at version " + std::to_string(older) +
                               ", older than this acpstore's " +
@@ -710,7 +691,7 @@ TEST_F(AegisPostgresTest, ExportRefusesAnOlderSchemaAndChangesNothing) {
   EXPECT_EQ(Sql(columns_sql), columns);
 
   for (const char* command : {"inspect", "verify"}) {
-    proc::RunResult run = with_pg({command});
+    proc::RunResult run = CliOnSchema({command});
     EXPECT_EQ(run.exit_code, 0) << command << ": " << run.out << run.err;
     EXPECT_EQ(Sql(versions_sql), versions) << command;
     EXPECT_EQ(Sql(columns_sql), columns) << command;
@@ -720,7 +701,7 @@ TEST_F(AegisPostgresTest, ExportRefusesAnOlderSchemaAndChangesNothing) {
   for (const std::vector<std::string>& keys :
        {std::vector<std::string>{"keys", "list"},
         std::vector<std::string>{"keys", "revoke", "key_a"}}) {
-    proc::RunResult run = with_pg(keys);
+    proc::RunResult run = CliOnSchema(keys);
     EXPECT_NE(run.exit_code, 0) << keys[1] << ": " << run.out << run.err;
     EXPECT_NE(run.err.find("older than this acpstore's"), std::string::npos)
         << run.err;
@@ -732,8 +713,8 @@ TEST_F(AegisPostgresTest, ExportRefusesAnOlderSchemaAndChangesNothing) {
   }
 
   // Migrated, it exports.
-  EXPECT_EQ(with_pg({"migrate"}).exit_code, 0);
-  proc::RunResult after = with_pg({"export-aegis", kept});
+  EXPECT_EQ(CliOnSchema({"migrate"}).exit_code, 0);
+  proc::RunResult after = CliOnSchema({"export-aegis", kept});
   EXPECT_EQ(after.exit_code, 0) << after.err;
   EXPECT_NE(ReadText(kept), "{\"kept\":true}");
 }
@@ -744,19 +725,13 @@ TEST_F(AegisPostgresTest, ExportRefusesAnOlderSchemaAndChangesNothing) {
 // found by a probe). `keys create` may create it, as it creates a missing
 // data directory: the first keys can be made before any server ran.
 TEST_F(AegisPostgresTest, KeysListAndRevokeRefuseASchemaThatDoesNotExist) {
-  const std::vector<std::string> pg = {"--postgres-url", url_,
-                                       "--postgres-schema", schema_};
-  auto with_pg = [&](std::vector<std::string> args) {
-    args.insert(args.end(), pg.begin(), pg.end());
-    return Cli(args);
-  };
   const std::string exists =
       "SELECT count(*) FROM pg_namespace WHERE nspname = '" + schema_ + "'";
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"keys", "list"},
                                              {"keys", "list", "--json"},
                                              {"keys", "revoke", "key_a"}}) {
-    proc::RunResult run = with_pg(args);
+    proc::RunResult run = CliOnSchema(args);
     EXPECT_EQ(run.exit_code, 1) << args[1] << ": " << run.err << run.out;
     EXPECT_NE(run.err.find("no acpstore schema \"" + schema_ + "\""),
               std::string::npos)
@@ -765,14 +740,14 @@ TEST_F(AegisPostgresTest, KeysListAndRevokeRefuseASchemaThatDoesNotExist) {
     EXPECT_EQ(Sql(exists), "0") << args[1];
   }
 
-  proc::RunResult created = with_pg(
+  proc::RunResult created = CliOnSchema(
       {"keys", "create", "--tenant", "acme", "--role", "writer", "--id", "key_a"});
   EXPECT_EQ(created.exit_code, 0) << created.err;
   EXPECT_EQ(Sql(exists), "1");
-  proc::RunResult listed = with_pg({"keys", "list"});
+  proc::RunResult listed = CliOnSchema({"keys", "list"});
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find("key_a"), std::string::npos) << listed.out;
-  proc::RunResult revoked = with_pg({"keys", "revoke", "key_a"});
+  proc::RunResult revoked = CliOnSchema({"keys", "revoke", "key_a"});
   EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
 }
 
