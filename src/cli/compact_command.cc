@@ -22,12 +22,29 @@ namespace {
 
 struct CompactFlags {
   std::string data_dir = DefaultDataDir();
+  bool data_dir_flag = false;
   bool repair = false;
   std::string transcript_max_bytes = "16MiB";
   std::string transcript_max_tool_bytes = "16KiB";
 };
 
 int RunCompact(const CompactFlags& f) {
+  // The store the other tools would work on, by the same rule: where that
+  // is a postgres schema (ACPSTORE_POSTGRES_URL, no --data-dir), compacting
+  // ./acpstore-data instead would be a guess.
+  Result<StoreChoice> store = ChooseStore(
+      f.data_dir_flag ? Source::kFlag : Source::kUnset, PostgresUrlVariable());
+  if (!store) {
+    PrintError(store.error().message());
+    return kExitUsage;
+  }
+  if (store->postgres) {
+    PrintError("compact is for the file engine only, and "
+               "ACPSTORE_POSTGRES_URL names a postgres schema: give "
+               "--data-dir to compact a data directory");
+    return kExitUsage;
+  }
+  if (!store->note.empty()) PrintError(store->note);
   Result<TranscriptSizes> sizes =
       ParseTranscriptLimits(f.transcript_max_bytes, f.transcript_max_tool_bytes);
   if (!sizes) {
@@ -96,7 +113,8 @@ void AddCompactCommand(CLI::App& root, Runner* run) {
       "compact",
       "Snapshot and drop unneeded journal segments of a file-engine data "
       "directory; --repair salvages a damaged one");
-  AddDataDirOption(*cmd, flags->data_dir, "Data directory");
+  AddDataDirOption(*cmd, flags->data_dir, &flags->data_dir_flag,
+                   "Data directory");
   cmd->add_option("--transcript-max-bytes", flags->transcript_max_bytes,
                   "As the server runs with (serve --transcript-max-bytes): "
                   "what compact folds itself (the journal past the snapshot, "

@@ -140,7 +140,12 @@ void AddExportAegisCommand(CLI::App& root, Runner* run) {
   AddStoreLocationOptions(
       *cmd, *flags, "Data directory",
       "Export this postgres-engine database instead of --data-dir");
-  cmd->callback([run, flags] { *run = [flags] { return RunExport(*flags); }; });
+  cmd->callback([run, flags] {
+    *run = [flags] {
+      if (int chosen = flags->Choose(); chosen != kExitOk) return chosen;
+      return RunExport(*flags);
+    };
+  });
 }
 
 }  // namespace acpstore::cli

@@ -286,7 +286,12 @@ void AddImportAegisCommand(CLI::App& root, Runner* run) {
                   "As the server runs with (serve "
                   "--transcript-max-tool-bytes) [default 16KiB]")
       ->type_name("SIZE");
-  cmd->callback([run, flags] { *run = [flags] { return RunImport(*flags); }; });
+  cmd->callback([run, flags] {
+    *run = [flags] {
+      if (int chosen = flags->Choose(); chosen != kExitOk) return chosen;
+      return RunImport(*flags);
+    };
+  });
 }
 
 }  // namespace acpstore::cli

@@ -222,6 +222,7 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
   id->type_name("ID");
   create->callback([run, flags, id] {
     *run = [flags, id_given = id->count() > 0] {
+      if (int chosen = flags->Choose(); chosen != kExitOk) return chosen;
       return RunCreate(*flags, id_given);
     };
   });
@@ -232,7 +233,12 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
   list->add_option("--tenant", flags->tenant, "Only this tenant's keys")
       ->type_name("TENANT");
   list->add_flag("--json", flags->json, "One JSON array instead of a table");
-  list->callback([run, flags] { *run = [flags] { return RunList(*flags); }; });
+  list->callback([run, flags] {
+    *run = [flags] {
+      if (int chosen = flags->Choose(); chosen != kExitOk) return chosen;
+      return RunList(*flags);
+    };
+  });
 
   CLI::App* revoke = keys->add_subcommand(
       "revoke", "Revoke a key; a running server refuses it within 2 s");
@@ -241,8 +247,12 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
   revoke->add_option("--tenant", flags->tenant,
                      "Refuse unless the key belongs to this tenant")
       ->type_name("TENANT");
-  revoke->callback(
-      [run, flags] { *run = [flags] { return RunRevoke(*flags); }; });
+  revoke->callback([run, flags] {
+    *run = [flags] {
+      if (int chosen = flags->Choose(); chosen != kExitOk) return chosen;
+      return RunRevoke(*flags);
+    };
+  });
 }
 
 }  // namespace acpstore::cli

@@ -245,4 +245,20 @@ Result<LogLevel> ParseLogLevel(std::string_view text) {
   return Expected("trace, debug, info, warn, error or off", text);
 }
 
+Result<StoreChoice> ChooseStore(Source data_dir, Source postgres_url) {
+  StoreChoice out;
+  if (data_dir == Source::kFlag && postgres_url == Source::kFlag) {
+    return Status::InvalidArgument(
+        "--data-dir and --postgres-url name two stores: give one of them");
+  }
+  if (data_dir == Source::kFlag) {
+    if (postgres_url == Source::kEnvironment) {
+      out.note = "ACPSTORE_POSTGRES_URL ignored: --data-dir names the store";
+    }
+    return out;
+  }
+  out.postgres = postgres_url != Source::kUnset;
+  return out;
+}
+
 }  // namespace acpstore::cli

@@ -80,6 +80,27 @@ enum class LogLevel : uint8_t { kTrace, kDebug, kInfo, kWarn, kError, kOff };
 // "trace", "debug", "info", "warn", "error", "off".
 Result<LogLevel> ParseLogLevel(std::string_view text);
 
+// Where a setting came from.
+enum class Source : uint8_t { kUnset, kEnvironment, kFlag };
+
+// Which store a tool works on: a data directory (--data-dir, else
+// ACPSTORE_DATA_DIR) or a postgres-engine schema (--postgres-url, else
+// ACPSTORE_POSTGRES_URL). The one rule of every tool that takes a store
+// (inspect, verify, keys, import-aegis, export-aegis, compact):
+// - both flags on the command line: refused ("--data-dir and
+//   --postgres-url name two stores ..."), since either guess would read or
+//   change a store the operator did not mean;
+// - one flag: that store, whatever the variables say (a flag wins over a
+//   variable); --data-dir over a set ACPSTORE_POSTGRES_URL says so in
+//   `note`, as before this rule the variable won;
+// - no flag: ACPSTORE_POSTGRES_URL when set, else the data directory.
+// `serve` chooses by --engine instead (ParseServeOptions).
+struct StoreChoice {
+  bool postgres = false;
+  std::string note;  // one line for stderr, or empty
+};
+Result<StoreChoice> ChooseStore(Source data_dir, Source postgres_url);
+
 }  // namespace acpstore::cli
 
 #endif  // ACPSTORE_CLI_OPTION_PARSING_H_

@@ -141,5 +141,38 @@ TEST(ParseTranscriptLimitsTest, TakesServesBoundsAndNamesTheFlag) {
       << zero.error();
 }
 
+TEST(ChooseStoreTest, AFlagWinsAndTwoFlagsAreRefused) {
+  using S = Source;
+  Result<StoreChoice> c = ChooseStore(S::kUnset, S::kUnset);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->postgres);
+  // Without a flag the URL variable names the store, over ACPSTORE_DATA_DIR.
+  for (S data_dir : {S::kUnset, S::kEnvironment}) {
+    c = ChooseStore(data_dir, S::kEnvironment);
+    ASSERT_TRUE(c.ok());
+    EXPECT_TRUE(c->postgres);
+    EXPECT_EQ(c->note, "");
+  }
+  c = ChooseStore(S::kFlag, S::kEnvironment);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->postgres);
+  EXPECT_EQ(c->note,
+            "ACPSTORE_POSTGRES_URL ignored: --data-dir names the store");
+  c = ChooseStore(S::kFlag, S::kUnset);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->postgres);
+  EXPECT_EQ(c->note, "");
+  for (S data_dir : {S::kUnset, S::kEnvironment}) {
+    c = ChooseStore(data_dir, S::kFlag);
+    ASSERT_TRUE(c.ok());
+    EXPECT_TRUE(c->postgres);
+  }
+  c = ChooseStore(S::kFlag, S::kFlag);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorOf(c.error()),
+            "--data-dir and --postgres-url name two stores: give one of them");
+}
+
 }  // namespace
 }  // namespace acpstore::cli

@@ -249,6 +249,17 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
     return Status::InvalidArgument(
         "--postgres-url: required with --engine postgres");
   }
+  // The engine chooses the store. A URL on the command line of a server
+  // that would not use it is a forgotten --engine postgres: serving the
+  // data directory instead would look like success. The variable may be
+  // set for the tools (ChooseStore) and is ignored.
+  if (auto url = g.find("postgres-url");
+      s.engine != Engine::kPostgres && url != g.end() &&
+      !url->second.from_env && !url->second.text.empty()) {
+    return Status::InvalidArgument(
+        "--postgres-url: only with --engine postgres (the engine is " +
+        std::string(Lookup(g, "engine").text) + ")");
+  }
   ACPSTORE_RETURN_IF_ERROR(
       Take(g, "postgres-schema", AnyText, &s.postgres_schema));
   if (s.postgres_schema.empty()) {

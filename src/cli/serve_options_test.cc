@@ -189,6 +189,26 @@ TEST(ServeOptionsTest, PostgresNeedsAUrl) {
             "");
 }
 
+// The engine chooses the store: a URL flag on a server that would not use
+// it is refused (serving the data directory instead looked like success);
+// the variable, set for the tools, is not.
+TEST(ServeOptionsTest, AUrlFlagNeedsThePostgresEngine) {
+  EXPECT_EQ(ErrorFor(Flags({{"postgres-url", "host=/tmp dbname=acp"}})),
+            "--postgres-url: only with --engine postgres (the engine is file)");
+  EXPECT_EQ(ErrorFor(Flags({{"engine", "memory"},
+                            {"postgres-url", "host=/tmp dbname=acp"}})),
+            "--postgres-url: only with --engine postgres (the engine is "
+            "memory)");
+  OptionValues env = Flags({{"data-dir", "/srv/acp"}});
+  env["postgres-url"] = OptionValue{"host=/tmp dbname=acp", true};
+  EXPECT_EQ(ErrorFor(env), "");
+  // With the postgres engine --data-dir keeps the bootstrap token.
+  EXPECT_EQ(ErrorFor(Flags({{"engine", "postgres"},
+                            {"data-dir", "/srv/acp"},
+                            {"postgres-url", "host=/tmp dbname=acp"}})),
+            "");
+}
+
 TEST(ServeOptionsTest, EveryOptionHasAnEnvNameAndAValidDefault) {
   std::set<std::string> names;
   for (const OptionSpec& spec : ServeOptionSpecs()) {

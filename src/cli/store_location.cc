@@ -3,6 +3,7 @@
 #include "cli/store_location.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -13,23 +14,60 @@
 
 namespace acpstore::cli {
 
+namespace {
+
+constexpr const char* kPostgresUrlVariable = "ACPSTORE_POSTGRES_URL";
+
+}  // namespace
+
 StoreLocation::StoreLocation() : data_dir(DefaultDataDir()) {}
 
-void AddDataDirOption(CLI::App& cmd, std::string& dir, std::string_view help) {
+Source PostgresUrlVariable() {
+  const char* env = std::getenv(kPostgresUrlVariable);
+  return env != nullptr && *env != '\0' ? Source::kEnvironment
+                                         : Source::kUnset;
+}
+
+int StoreLocation::Choose() {
+  if (postgres_url_flag && postgres_url.empty()) {
+    PrintError("--postgres-url: must not be empty");
+    return kExitUsage;
+  }
+  Result<StoreChoice> choice =
+      ChooseStore(data_dir_flag ? Source::kFlag : Source::kUnset,
+                  postgres_url_flag ? Source::kFlag : PostgresUrlVariable());
+  if (!choice) {
+    PrintError(choice.error().message());
+    return kExitUsage;
+  }
+  if (!choice->note.empty()) PrintError(choice->note);
+  if (!choice->postgres) {
+    postgres_url.clear();
+  } else if (!postgres_url_flag) {
+    postgres_url = std::getenv(kPostgresUrlVariable);
+  }
+  return kExitOk;
+}
+
+void AddDataDirOption(CLI::App& cmd, std::string& dir, bool* given,
+                      std::string_view help) {
   cmd.add_option("--data-dir", dir,
                  std::string(help) +
                      " [env ACPSTORE_DATA_DIR, default ./acpstore-data]")
-      ->type_name("DIR");
+      ->type_name("DIR")
+      ->each([given](const std::string&) { *given = true; });
 }
 
 void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,
                              std::string_view data_dir_help,
                              std::string_view postgres_help) {
-  AddDataDirOption(cmd, where.data_dir, data_dir_help);
+  AddDataDirOption(cmd, where.data_dir, &where.data_dir_flag, data_dir_help);
+  bool* given = &where.postgres_url_flag;
   cmd.add_option("--postgres-url", where.postgres_url,
-                 std::string(postgres_help))
+                 std::string(postgres_help) +
+                     " [env ACPSTORE_POSTGRES_URL]")
       ->type_name("URL")
-      ->envname("ACPSTORE_POSTGRES_URL");
+      ->each([given](const std::string&) { *given = true; });
   AddPostgresSchemaCheck(
       cmd.add_option("--postgres-schema", where.postgres_schema,
                      "With --postgres-url: the schema, at most 56 bytes "
@@ -62,6 +100,7 @@ void AddStoreReportCommand(CLI::App& root, Runner* run,
                 "One JSON object on stdout instead of the summary");
   cmd->callback([run, where, as_json, report] {
     *run = [where, as_json, report] {
+      if (int chosen = where->Choose(); chosen != kExitOk) return chosen;
       if (!where->postgres()) return report.on_files(where->data_dir, *as_json);
       if (report.on_postgres == nullptr) {
         PrintError("this acpstore was built without libpq: no --postgres-url");

@@ -3,7 +3,8 @@
 // import-aegis and export-aegis take the same three options with the same
 // environment variables, declared once here so their names, defaults and
 // help cannot drift apart; inspect and verify are registered here whole
-// (AddStoreReportCommand).
+// (AddStoreReportCommand). Which of the two a run uses is decided in one
+// place, ChooseStore (option_parsing.h), through StoreLocation::Choose.
 //
 // Thread-safety: main thread only, before any command runs.
 
@@ -14,25 +15,41 @@
 #include <string_view>
 
 #include "cli/command.h"
+#include "cli/option_parsing.h"
 
 namespace acpstore::cli {
 
 struct StoreLocation {
   std::string data_dir;      // $ACPSTORE_DATA_DIR, else ./acpstore-data
-  std::string postgres_url;  // set: the postgres engine, not data_dir
+  std::string postgres_url;  // after Choose: set for the postgres engine
   std::string postgres_schema = "acpstore";
+  bool data_dir_flag = false;      // --data-dir was on the command line
+  bool postgres_url_flag = false;  // --postgres-url was
 
   StoreLocation();
   bool postgres() const { return !postgres_url.empty(); }
+
+  // Settles the store after the parse (ChooseStore): postgres_url ends up
+  // holding the URL to use, or empty for data_dir. Prints the refusal
+  // (and returns kExitUsage) or the note; kExitOk otherwise. Every run
+  // calls it before it touches a store.
+  int Choose();
 };
 
-// Adds --data-dir to `cmd`, bound to `dir` (which must outlive the parse
-// and starts as DefaultDataDir()); `help` says what the command does with
-// it. For a command of the file engine only (compact).
-void AddDataDirOption(CLI::App& cmd, std::string& dir, std::string_view help);
+// Where ACPSTORE_POSTGRES_URL says the store is: Source::kEnvironment when
+// it is set and not empty.
+Source PostgresUrlVariable();
 
-// Adds --data-dir, --postgres-url (env ACPSTORE_POSTGRES_URL) and
-// --postgres-schema (env ACPSTORE_POSTGRES_SCHEMA) to `cmd`, bound to
+// Adds --data-dir to `cmd`, bound to `dir` (which must outlive the parse
+// and starts as DefaultDataDir()); `*given` (which must outlive it too)
+// becomes true when the flag is on the command line. `help` says what the
+// command does with it. Alone: for the file engine only (compact).
+void AddDataDirOption(CLI::App& cmd, std::string& dir, bool* given,
+                      std::string_view help);
+
+// Adds --data-dir, --postgres-url (env ACPSTORE_POSTGRES_URL, read by
+// Choose, not by CLI11, so that a flag and the variable can be told apart)
+// and --postgres-schema (env ACPSTORE_POSTGRES_SCHEMA) to `cmd`, bound to
 // `where`, which must outlive the parse. `data_dir_help` and
 // `postgres_help` describe what this command does with each.
 void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,

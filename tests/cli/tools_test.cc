@@ -293,5 +293,128 @@ TEST_F(ToolsTest, RestartKeepsSessionsAndKeys) {
   Stop(*server);
 }
 
+// Which store a tool works on (ChooseStore, docs/operations.md "Offline
+// tools"): a flag wins over ACPSTORE_POSTGRES_URL, which before won over an
+// explicit --data-dir (a key created, an import made, an export or
+// inspect read in postgres, exit 0). The URL names a socket directory with
+// no server, so a tool that still went to postgres fails to connect.
+TEST_F(ToolsTest, DataDirFlagWinsOverThePostgresUrlVariable) {
+  const std::string no_server =
+      "ACPSTORE_POSTGRES_URL=host=" + tmp_.Join("no-server") + " dbname=x";
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), kBinary);
+    return RunProcess(args, {no_server});
+  };
+  const std::string note =
+      "acpstore: ACPSTORE_POSTGRES_URL ignored: --data-dir names the store\n";
+  proc::RunResult created = run({"keys", "create", "--data-dir", DataDir(),
+                                 "--tenant", "t", "--role", "admin", "--id",
+                                 "k1"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_TRUE(created.err.starts_with(note)) << created.err;
+  EXPECT_TRUE(std::filesystem::exists(DataDir() + "/keys.json"));
+  proc::RunResult listed = run({"keys", "list", "--data-dir", DataDir()});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("k1"), std::string::npos) << listed.out;
+
+  const std::string aegis = tmp_.Join("in.json");
+  {
+    std::ofstream(aegis)
+        << R"({"version":1,"sessions":[{"id":"s1","tenantId":"t",)"
+           R"("ownerKeyId":"k1","conversationId":"c","transcriptId":"x",)"
+           R"("status":"idle","createdAt":1779504960123,)"
+           R"("updatedAt":1779504960123}],"events":[],"actions":[],)"
+           R"("pauseInterventions":[]})";
+  }
+  const std::string imported = tmp_.Join("imported");
+  proc::RunResult import =
+      run({"import-aegis", aegis, "--data-dir", imported});
+  EXPECT_EQ(import.exit_code, 0) << import.err;
+  EXPECT_TRUE(import.err.starts_with(note)) << import.err;
+  EXPECT_TRUE(std::filesystem::exists(imported + "/journal"));
+  proc::RunResult inspect = run({"inspect", "--data-dir", imported});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_EQ(inspect.out.find("postgres"), std::string::npos) << inspect.out;
+  EXPECT_EQ(run({"verify", "--data-dir", imported}).exit_code, 0);
+  const std::string out = tmp_.Join("out.json");
+  proc::RunResult exported = run({"export-aegis", out, "--data-dir", imported});
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(FileText(out).find(R"("id":"s1")"), std::string::npos);
+  proc::RunResult compact = run({"compact", "--data-dir", imported});
+  EXPECT_EQ(compact.exit_code, 0) << compact.err;
+  EXPECT_TRUE(compact.err.starts_with(note)) << compact.err;
+  proc::RunResult revoked =
+      run({"keys", "revoke", "--data-dir", DataDir(), "k1"});
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+
+  // Without --data-dir the variable names the store, as before; compact,
+  // which has no postgres engine, refuses rather than compact
+  // ./acpstore-data.
+  proc::RunResult pg = run({"inspect"});
+  EXPECT_EQ(pg.exit_code, 1);
+  EXPECT_NE(pg.err.find("PostgreSQL"), std::string::npos) << pg.err;
+  proc::RunResult no_dir = run({"compact"});
+  EXPECT_EQ(no_dir.exit_code, 2);
+  EXPECT_EQ(no_dir.err,
+            "acpstore: compact is for the file engine only, and "
+            "ACPSTORE_POSTGRES_URL names a postgres schema: give --data-dir "
+            "to compact a data directory\n");
+}
+
+// --data-dir and --postgres-url together name two stores: every tool
+// refuses (exit 2, one line) before touching either; before, the URL won
+// silently. serve chooses by --engine: a URL on the command line of a file
+// or memory server is refused too; migrate and compact take one of them.
+TEST_F(ToolsTest, BothStoreFlagsAreAUsageError) {
+  const std::string url = "host=" + tmp_.Join("no-server") + " dbname=x";
+  const std::string aegis = tmp_.Join("in.json");
+  { std::ofstream(aegis) << "{}"; }
+  const std::string both =
+      "acpstore: --data-dir and --postgres-url name two stores: give one of "
+      "them\n";
+  for (std::vector<std::string> tool :
+       {std::vector<std::string>{"inspect"}, {"verify", "--json"},
+        {"keys", "create", "--tenant", "t", "--role", "admin"},
+        {"keys", "list"}, {"keys", "revoke", "k1"},
+        {"import-aegis", aegis}, {"export-aegis", tmp_.Join("out.json")}}) {
+    tool.insert(tool.begin(), kBinary);
+    tool.insert(tool.end(), {"--data-dir", DataDir(), "--postgres-url", url});
+    proc::RunResult r = RunProcess(tool);
+    EXPECT_EQ(r.exit_code, 2) << tool[1] << ": " << r.err;
+    EXPECT_EQ(r.err, both) << tool[1];
+    EXPECT_EQ(r.out, "") << tool[1];
+  }
+  EXPECT_FALSE(std::filesystem::exists(DataDir()));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Join("out.json")));
+
+  // A server that starts anyway would run until killed: bounded, so that
+  // shows as a failure (exit 137), not a hung test.
+  auto serve = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {kBinary, "serve", "--listen", "127.0.0.1:0"});
+    return proc::Run(
+        proc::Spec{.argv = args, .env = {"ACPSTORE_DATA_DIR=" + DataDir()}},
+        seconds(20));
+  };
+  for (const char* engine : {"file", "memory"}) {
+    proc::RunResult served = serve(
+        {"--engine", engine, "--data-dir", DataDir(), "--postgres-url", url});
+    EXPECT_EQ(served.exit_code, 2) << served.err;
+    EXPECT_EQ(served.err,
+              "acpstore: --postgres-url: only with --engine postgres (the "
+              "engine is " +
+                  std::string(engine) + ")\n");
+  }
+  EXPECT_EQ(serve({"--postgres-url", url}).exit_code, 2);
+  EXPECT_EQ(RunProcess({kBinary, "compact", "--data-dir", DataDir(),
+                        "--postgres-url", url})
+                .exit_code,
+            2);
+  EXPECT_EQ(RunProcess({kBinary, "migrate", "--data-dir", DataDir(),
+                        "--postgres-url", url})
+                .exit_code,
+            2);
+  EXPECT_FALSE(std::filesystem::exists(DataDir()));
+}
+
 }  // namespace
 }  // namespace acpstore::testing
