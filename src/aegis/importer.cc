@@ -106,6 +106,9 @@ class Importer {
     // a larger member is elided and becomes a placeholder.
     ro.max_record_bytes = size_t{options_.map.max_stored_payload_bytes} +
                           (1 << 20);
+    // A payload one level over what an import stores, plus the levels of
+    // the file and the record around it, still measures as too deep.
+    ro.max_depth = size_t{options_.map.max_stored_json_depth} + 16;
     for (size_t i = 0; i < kCollectionCount; ++i) ro.want[i] = want[i];
     sessions_begun_ = false;
     sessions_complete_ = false;

@@ -478,6 +478,61 @@ class Handler : public HandlerLimits {
   RawRecord record_;
 };
 
+// Overwrites, in place and before the parser sees them, the containers
+// that open deeper than ReadOptions::max_depth: the opening bracket becomes
+// `0` and everything up to and including its matching close becomes spaces.
+// The length stays, so byte offsets in messages are the file's; the JSON
+// stays valid; and the parser, whose descent is recursive, never goes
+// deeper than max_depth. Streaming: state carries across chunks. Inside an
+// overwritten span only strings (so that brackets in them do not count)
+// and bracket balance are followed; the rest is dropped unread.
+class DepthCap {
+ public:
+  explicit DepthCap(size_t max_depth) : max_depth_(max_depth) {}
+
+  void Apply(char* data, size_t size) {
+    for (size_t i = 0; i < size; ++i) {
+      const char c = data[i];
+      if (in_string_) {
+        if (escaped_) {
+          escaped_ = false;
+        } else if (c == '\\') {
+          escaped_ = true;
+        } else if (c == '"') {
+          in_string_ = false;
+        }
+      } else if (c == '"') {
+        in_string_ = true;
+      } else if (c == '[' || c == '{') {
+        if (cut_ > 0) {
+          ++cut_;
+        } else if (depth_ >= max_depth_) {
+          cut_ = 1;
+          data[i] = '0';
+          continue;
+        } else {
+          ++depth_;
+        }
+      } else if (c == ']' || c == '}') {
+        if (cut_ > 0) {
+          --cut_;
+          data[i] = ' ';
+          continue;
+        }
+        if (depth_ > 0) --depth_;
+      }
+      if (cut_ > 0) data[i] = ' ';
+    }
+  }
+
+ private:
+  const size_t max_depth_;
+  size_t depth_ = 0;  // containers open outside a cut
+  size_t cut_ = 0;    // containers open inside the one being overwritten
+  bool in_string_ = false;
+  bool escaped_ = false;
+};
+
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
@@ -510,9 +565,11 @@ Result<FileLayout> Read(const std::string& path, const ReadOptions& options,
 #endif
 
   json::parse_options popts;
-  // Payloads have no depth limit in Aegis; the parser keeps its own stack
-  // (no recursion), so a generous bound costs nothing until it is used.
-  popts.max_depth = 100000;
+  // Payloads have no depth limit in Aegis, but the parser recurses once per
+  // level: DepthCap keeps what it sees within max_depth (one more here
+  // only so that the cap, not the parser, is what ever stops a level).
+  popts.max_depth = options.max_depth + 1;
+  DepthCap depth_cap(options.max_depth);
   auto parser = std::make_unique<json::basic_parser<Handler>>(popts, &options,
                                                               &on_record);
   Handler& h = parser->handler();
@@ -570,6 +627,8 @@ Result<FileLayout> Read(const std::string& path, const ReadOptions& options,
     repaired_ends.clear();
     const size_t final_bytes =
         scrubber.Scrub(chunk.data(), size, !more, &repaired_ends);
+    // The held-back tail is capped with the next chunk, once.
+    depth_cap.Apply(chunk.data(), final_bytes);
     // Feed up to each rewritten escape, then note it while the parser is
     // still inside the string that held it.
     size_t pos = 0;

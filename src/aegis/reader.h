@@ -107,6 +107,15 @@ struct ReadOptions {
   // Called when a collection's value begins. Collections never nest and
   // each appears once, so every collection begun before is complete.
   std::function<void(Collection)> on_collection;
+  // Nesting depth, counted from the top-level object (1), past which a
+  // container is not parsed: the parser descends by recursion, a C++ frame
+  // per level, so an unbounded depth overflows the stack (100,000 levels in
+  // 200 KB did). Such a container reaches the record as `0` (so the value
+  // holding it is still deeper than this, and too deep for any limit below
+  // it); only its strings and bracket balance are read. Keep it above the
+  // deepest value a consumer keeps: the importer sets it from
+  // MapOptions::max_stored_json_depth.
+  size_t max_depth = 1100;
 };
 
 // Appends `.key` to a JSON path, or `["key"]` (escaped, and shortened for a

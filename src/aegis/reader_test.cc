@@ -5,6 +5,7 @@
 #include "aegis/reader.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <fstream>
 #include <string>
@@ -18,7 +19,7 @@ namespace {
 class ReaderTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& text) {
-    const std::string path = dir_.Join("state.json");
+    std::string path = dir_.Join("state.json");
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
     return path;
   }
@@ -191,6 +192,70 @@ TEST_F(ReaderTest, SinkErrorStopsTheReadAndIsReturnedAsIs) {
   ASSERT_FALSE(layout.ok());
   EXPECT_EQ(layout.error().code(), StatusCode::kConflict);
   EXPECT_EQ(layout.error().message(), "stop here");
+}
+
+// Boost's parser descends by recursion, a frame per level: a payload of
+// '[' x 1,000,000 (and 100,000 in 200 KB, under the default 8 MiB stack)
+// overflowed the stack. Containers past max_depth reach the record as `0`
+// (still too deep for any limit), also in a key that is skipped, and the
+// read runs on a thread with a 256 KiB stack. Chunks of 7 bytes: the cap
+// follows the nesting across chunk boundaries.
+TEST_F(ReaderTest, NestingPastMaxDepthIsCutWithoutRecursingIntoIt) {
+  constexpr size_t kDeep = 1'000'000;
+  const std::string deep = std::string(kDeep, '[') + std::string(kDeep, ']');
+  const std::string text = R"({"version":1,"x":)" + deep +
+                           R"(,"events":[{"eventSeq":1,"payload":)" + deep +
+                           R"(,"s":"[{"}]})";
+  const std::string path = Write(text);
+  struct Run {
+    std::string path;
+    Result<FileLayout> layout = Status::Internal("not run");
+    std::vector<RawRecord> records;
+  } run{path};
+  auto body = [](void* arg) -> void* {
+    auto* r = static_cast<Run*>(arg);
+    ReadOptions options;
+    options.chunk_bytes = 7;
+    options.max_depth = 100;
+    r->layout = ReadAegisFile(r->path, options, [r](RawRecord& rec) {
+      r->records.push_back(rec);
+      return Status::OK();
+    });
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, 256 << 10), 0);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attr, body, &run), 0);
+  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+  pthread_attr_destroy(&attr);
+
+  ASSERT_TRUE(run.layout.ok()) << run.layout.error();
+  EXPECT_EQ(run.layout->unknown_keys, std::vector<std::string>{"x"});
+  ASSERT_EQ(run.records.size(), 1u);
+  // The payload opens at depth 4 (top, events, the event): 97 levels kept.
+  std::optional<std::string_view> payload = run.records[0].Get("payload");
+  ASSERT_TRUE(payload.has_value());
+  EXPECT_EQ(*payload,
+            std::string(97, '[') + "0" + std::string(97, ']'));
+  // The record after the cut is read as it is.
+  EXPECT_EQ(run.records[0].Get("s"), std::optional<std::string_view>(
+                                         R"("[{")"));
+}
+
+// The cut keeps the file's length, so a structural error past it still
+// names the file's own byte offset.
+TEST_F(ReaderTest, AnErrorAfterACutNamesTheFilesOffset) {
+  const std::string text = R"({"version":1,"x":[[[[1]]]],"sessions":[}]})";
+  records_.clear();
+  ReadOptions options;
+  options.max_depth = 2;
+  Result<FileLayout> layout = ReadAegisFile(
+      Write(text), options, [](RawRecord&) { return Status::OK(); });
+  ASSERT_FALSE(layout.ok());
+  const std::string msg(layout.error().message());
+  EXPECT_NE(msg.find("invalid JSON at byte 39"), std::string::npos) << msg;
 }
 
 }  // namespace

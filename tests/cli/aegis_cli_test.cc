@@ -251,6 +251,41 @@ TEST_F(AegisCliTest, ExitStatusIsOneWhenARecordIsSkippedAndTwoForAnUnusableFile)
   EXPECT_FALSE(std::filesystem::exists(Dir("t")));
 }
 
+// A payload of '[' x 100,000 (200 KB) crashed the import (SIGSEGV, exit
+// 139: the JSON parser recursed once per level), also in an unknown
+// top-level key and with --merge (found by an outside tester). It is kept
+// as a placeholder event (SPEC §8: deeper than 1,000); the key is reported.
+TEST_F(AegisCliTest, DeepNestingIsAPlaceholderNotACrash) {
+  constexpr size_t kDeep = 100'000;
+  const std::string deep = std::string(kDeep, '[') + std::string(kDeep, ']');
+  std::string in_payload = kClean;
+  in_payload.replace(in_payload.find(R"("payload":{"a":1})") + 10, 7, deep);
+  std::ofstream(Dir("payload.json")) << in_payload;
+  std::string in_key = kClean;
+  in_key.insert(in_key.size() - 1, R"(,"x":)" + deep);
+  std::ofstream(Dir("key.json")) << in_key;
+
+  proc::RunResult p = Import(Dir("payload.json"), Dir("p"));
+  EXPECT_EQ(p.exit_code, 0) << p.out << p.err;
+  EXPECT_NE(p.out.find("$.events[0]: nesting depth exceeds 1000; kept as a "
+                       "placeholder event with the same seq\n"),
+            std::string::npos)
+      << p.out;
+  EXPECT_EQ(InspectJson(Dir("p"))["eventsRetained"].as_int64(), 1);
+
+  proc::RunResult k = Import(Dir("key.json"), Dir("k"));
+  EXPECT_EQ(k.exit_code, 0) << k.out << k.err;
+  EXPECT_NE(k.out.find("$.x: unknown top-level key; not imported\n"),
+            std::string::npos)
+      << k.out;
+
+  // --merge reads the file the same way; every id is already there.
+  proc::RunResult m = Import(Dir("payload.json"), Dir("k"), {"--merge"});
+  EXPECT_EQ(m.exit_code, 1) << m.out << m.err;
+  EXPECT_NE(m.out.find("nesting depth exceeds 1000"), std::string::npos)
+      << m.out;
+}
+
 // Every count of the report agrees with its noun and verb in the singular
 // (found by a probe: "1 record could not be made valid and were skipped").
 TEST_F(AegisCliTest, TheReportSaysOneThingInTheSingular) {
