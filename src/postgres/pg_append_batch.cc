@@ -21,7 +21,8 @@ namespace {
 constexpr PgStatement kLockSession{
     "ab_lock_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id, s.folded_seq, s.unfolded, "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id, s.folded_seq, s.unfolded, "
     "s.xmin::text::bigint, "
     "txid_current() % 4294967296 FROM sessions s WHERE "
     "s.tenant_id = $1 AND s.session_id = $2 FOR UPDATE"};

@@ -28,13 +28,15 @@ constexpr int kMaxAttempts = 4;
 constexpr PgStatement kMigLockSession{
     "mig_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id "
     "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2 FOR UPDATE"};
 constexpr PgStatement kMigSession{
     "mig_session_nolock",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id "
     "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2"};
 constexpr PgStatement kMigAction{
@@ -57,7 +59,8 @@ constexpr PgStatement kMigExist{
 constexpr PgStatement kMigAllSessions{
     "mig_all_sessions",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id "
     "FROM sessions s ORDER BY s.tenant_id, s.session_id"};
 constexpr PgStatement kMigAllPauses{
     "mig_all_pauses",

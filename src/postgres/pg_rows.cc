@@ -10,6 +10,7 @@
 
 #include "base/format_version.h"
 #include "record/record_codec.h"
+#include "record/utf8.h"
 #include "record/validate.h"
 
 namespace acpstore::postgres {
@@ -112,7 +113,15 @@ Result<Pause> DecodePauseRecord(const PgResult& r, int row, int col) {
 Result<SessionRow> ParseSessionRow(const PgResult& r, int row, int col) {
   Result<Session> session = DecodeSessionRecord(r, row, col);
   if (!session.ok()) {
-    return Undecodable(session.error(), kSessionRows, r, row, col + 6);
+    return Undecodable(session.error(), kSessionRows, r, row, col + 10);
+  }
+  // Served as it is, such a row shows under an owner it does not name,
+  // is refused to that owner and given to another (found by an outside
+  // tester), or puts bytes that are not UTF-8 into a response.
+  if (std::string why = SessionRowDisagreement(r, row, col, *session);
+      !why.empty()) {
+    return Undecodable(Status::Corruption(why), kSessionRows, r, row,
+                       col + 10);
   }
   SessionRow out;
   out.session = std::move(*session);
@@ -170,6 +179,107 @@ Result<Event> ParseEventRow(const PgResult& r, int row, int col,
   e.payload_ref = r.OptText(row, col + 6);
   e.payload = std::string(payload);
   return e;
+}
+
+namespace {
+
+// `v` quoted for a message: as it is when it is valid UTF-8, else with
+// every byte outside printable ASCII as \xNN, so the message stays UTF-8.
+std::string Shown(const std::optional<std::string>& v) {
+  if (!v) return "NULL";
+  if (record::FindInvalidUtf8(*v) == std::string_view::npos) {
+    return "\"" + *v + "\"";
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (const char ch : *v) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < 0x20 || b >= 0x7f) {
+      out += "\\x";
+      out.push_back(kHex[b >> 4]);
+      out.push_back(kHex[b & 0xf]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out + "\"";
+}
+
+std::string N(int64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+void ColumnCheck::Text(int col, const char* name, std::string_view record) {
+  Compare(name, Shown(std::string(r_.Text(row_, col))),
+          Shown(std::string(record)));
+}
+
+void ColumnCheck::OptText(int col, const char* name,
+                          const std::optional<std::string>& record) {
+  Compare(name, Shown(r_.OptText(row_, col)), Shown(record));
+}
+
+void ColumnCheck::Int(int col, const char* name, int64_t record) {
+  Compare(name, N(r_.Int(row_, col)), N(record));
+}
+
+void ColumnCheck::OptInt(int col, const char* name,
+                         std::optional<int64_t> record) {
+  const std::optional<int64_t> column = r_.OptInt(row_, col);
+  Compare(name, column ? N(*column) : "NULL", record ? N(*record) : "NULL");
+}
+
+void ColumnCheck::Utf8(const char* name, std::string_view record) {
+  if (record::FindInvalidUtf8(record) == std::string_view::npos) return;
+  problems_.push_back(std::string(name) + " " +
+                      Shown(std::string(record)) + " is not valid UTF-8");
+}
+
+std::string ColumnCheck::Result(const char* record_name) const {
+  if (problems_.empty()) return "";
+  std::string out = record_name;
+  for (size_t i = 0; i < problems_.size(); ++i) {
+    out += (i > 0 ? "; " : " ") + problems_[i];
+  }
+  return out;
+}
+
+void ColumnCheck::Compare(const char* name, const std::string& column,
+                          const std::string& record) {
+  if (column == record) return;
+  problems_.push_back(std::string(name) + " column " + column +
+                      ", but its record says " + record);
+}
+
+std::string SessionRowDisagreement(const PgResult& r, int row, int col,
+                                   const Session& s) {
+  ColumnCheck c(r, row);
+  c.Text(col + 10, "tenant_id", s.tenant_id);
+  c.Text(col + 11, "session_id", s.id);
+  c.Text(col + 6, "owner_key_id", s.owner_key_id);
+  c.Int(col + 7, "status", static_cast<int64_t>(s.status));
+  c.Int(col + 8, "updated_at", s.updated_at);
+  c.OptInt(col + 9, "ended_at", SessionEndedAt(s));
+  // The strings no column holds; the key columns above are text columns,
+  // which PostgreSQL keeps valid in a UTF-8 database.
+  c.Utf8("conversation_id", s.conversation_id);
+  c.Utf8("transcript_id", s.transcript_id);
+  for (const auto& [name, v] :
+       {std::pair{"parent_session_id", &s.parent_session_id},
+        {"root_session_id", &s.root_session_id},
+        {"correlation_id", &s.correlation_id},
+        {"resume_from_session_id", &s.resume_from_session_id},
+        {"acp_agent_session_id", &s.acp_agent_session_id},
+        {"claude_session_id", &s.claude_session_id},
+        {"current_backend_run_id", &s.current_backend_run_id},
+        {"backend_metadata", &s.backend_metadata}}) {
+    if (*v) c.Utf8(name, **v);
+  }
+  for (const ValidationWarning& w : s.validation_warnings) {
+    c.Utf8("validation_warnings code", w.code);
+    c.Utf8("validation_warnings message", w.message);
+  }
+  return c.Result("session");
 }
 
 std::optional<int64_t> SessionEndedAt(const Session& s) {

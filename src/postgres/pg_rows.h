@@ -11,7 +11,10 @@
 #define ACPSTORE_POSTGRES_PG_ROWS_H_
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "acpstore/records.h"
 #include "acpstore/result.h"
@@ -27,11 +30,14 @@ struct SessionRow {
 
 // SELECT lists; each parser reads its columns starting at `col`. Each
 // list ends with the row's key (its table's primary key), so that a record
-// that does not decode is named by its row, also in a listing.
+// that does not decode is named by its row, also in a listing. A session
+// also brings the columns SQL filters, orders and scopes it by (owner,
+// status, times), which ParseSessionRow checks against its record.
 inline constexpr const char* kSessionColumns =
     "s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id";
-inline constexpr int kSessionColumnCount = 8;
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id";
+inline constexpr int kSessionColumnCount = 12;
 inline constexpr const char* kEventColumns =
     "e.seq, e.client_event_id, e.event_type, e.occurred_at, e.ingested_at, "
     "e.backend_run_id, e.payload_ref, e.payload";
@@ -56,6 +62,45 @@ std::string TextArray(const std::vector<std::string>& items);
 Result<SessionRow> ParseSessionRow(const PgResult& r, int row, int col);
 Result<Action> ParseActionRow(const PgResult& r, int row, int col);
 Result<Pause> ParsePauseRow(const PgResult& r, int row, int col);
+// Why the session record of kSessionColumns at (row, col) disagrees with
+// its own row, "" when it does not: every column pg_write.cc derives from
+// it (the key, owner_key_id, status, updated_at, ended_at), compared with
+// it ("session owner_key_id column "o1", but its record says "x1"; ..."),
+// and every string it holds valid UTF-8 (SPEC §2.5). The engine filters,
+// orders and scopes by the columns and answers with the record, so a row
+// where they part is damage: ParseSessionRow fails on it, and verify
+// reports it, with this one check.
+std::string SessionRowDisagreement(const PgResult& r, int row, int col,
+                                   const Session& s);
+
+// The columns of one row that disagree with its decoded record, for
+// SessionRowDisagreement and verify's checks of actions and pauses:
+// "action status column 4, but its record says 0; type column ...".
+// Strings are shown quoted, bytes that are not UTF-8 as \xNN.
+class ColumnCheck {
+ public:
+  ColumnCheck(const PgResult& r, int row) : r_(r), row_(row) {}
+
+  void Text(int col, const char* name, std::string_view record);
+  void OptText(int col, const char* name,
+               const std::optional<std::string>& record);
+  void Int(int col, const char* name, int64_t record);
+  void OptInt(int col, const char* name, std::optional<int64_t> record);
+  // A string of the record that is not valid UTF-8.
+  void Utf8(const char* name, std::string_view record);
+
+  // "" when every column agrees.
+  std::string Result(const char* record_name) const;
+
+ private:
+  void Compare(const char* name, const std::string& column,
+               const std::string& record);
+
+  const PgResult& r_;
+  const int row_;
+  std::vector<std::string> problems_;
+};
+
 // The record column alone, the decoder's status on failure as it is (for
 // verify, which names each row itself and reports damage as a finding).
 Result<Session> DecodeSessionRecord(const PgResult& r, int row, int col);

@@ -32,19 +32,22 @@ constexpr int kMaxAttempts = 6;
 constexpr PgStatement kSessionNoLock{
     "ld_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id "
     "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2"};
 constexpr PgStatement kSessionKeyShare{
     "ld_session_ks",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id "
     "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2 FOR KEY SHARE"};
 constexpr PgStatement kSessionForUpdate{
     "ld_session_upd",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id "
     "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2 FOR UPDATE"};
 constexpr PgStatement kPausesOfSession{
@@ -120,7 +123,8 @@ constexpr PgStatement kExpiredLeasesOfTenant{
 constexpr PgStatement kSessionsEndedBy{
     "ld_ended",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id, s.ended_at "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id, s.ended_at "
     "FROM sessions s WHERE s.ended_at <= $1 AND s.ended_at >= $2 "
     "AND (s.ended_at, s.tenant_id, s.session_id) > ($2, $3, $4) "
     "ORDER BY s.ended_at, s.tenant_id, s.session_id LIMIT 500 "
@@ -128,7 +132,8 @@ constexpr PgStatement kSessionsEndedBy{
 constexpr PgStatement kSessionsWithEventsEndedBy{
     "ld_ended_events",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id, s.ended_at "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id, s.ended_at "
     "FROM sessions s WHERE s.ended_at <= $1 AND s.ended_at >= $2 "
     "AND (s.ended_at, s.tenant_id, s.session_id) > ($2, $3, $4) "
     "AND s.retained > 0 "

@@ -22,7 +22,8 @@ namespace {
 constexpr PgStatement kGetSession{
     "rd_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id "
     "FROM sessions s WHERE s.tenant_id = $1 AND "
     "s.session_id = $2"};
 constexpr PgStatement kGetPauses{
@@ -35,7 +36,8 @@ constexpr PgStatement kGetPauses{
 constexpr PgStatement kReadEvents{
     "rd_events",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id, e.seq, e.client_event_id, "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id, e.seq, e.client_event_id, "
     "e.event_type, e.occurred_at, "
     "e.ingested_at, e.backend_run_id, e.payload_ref, e.payload "
     "FROM sessions s LEFT JOIN LATERAL (SELECT * FROM events e "
@@ -46,7 +48,8 @@ constexpr PgStatement kReadEvents{
 constexpr PgStatement kListSessions{
     "rd_list_sessions",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id "
     "FROM sessions s WHERE s.tenant_id = $1 "
     "AND ($2::text IS NULL OR s.owner_key_id = $2) "
     "AND ($3::bigint IS NULL OR (s.updated_at, s.session_id) < ($3, $4::text)) "

@@ -71,7 +71,8 @@ constexpr PgStatement kDropEntries{
 constexpr PgStatement kReadSession{
     "tr_read_session",
     "SELECT s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
-    "s.payload_bytes, s.tenant_id, s.session_id, s.folded_seq "
+    "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
+    "s.tenant_id, s.session_id, s.folded_seq "
     "FROM sessions s WHERE s.tenant_id = $1 "
     "AND s.session_id = $2"};
 // A page's entry rows: indexes [$3, $4) of the kinds $5 changed after seq

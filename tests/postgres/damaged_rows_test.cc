@@ -27,6 +27,7 @@
 #include <boost/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../crash/serve_harness.h"
@@ -278,6 +279,65 @@ TEST_F(DamagedRowsTest, AnEventWhosePayloadIsNotJsonIsDataLossNamingIt) {
             std::string::npos)
       << stream.body;
   EXPECT_GE(DataLossReads(), 2u);
+}
+
+// A session row whose columns disagree with its record (verify: "session
+// owner_key_id column ..., but its record says ...") was served as data
+// (found by an outside tester): listed to the owner its column names with
+// the record's other owner, 404 to that owner, 200 to the record's. Every
+// read of it is now data_loss naming it, as verify names it; and so is a
+// record string that is not UTF-8 (it reached a response raw).
+TEST_F(DamagedRowsTest, ASessionWhoseColumnsDisagreeWithItsRecordIsDataLoss) {
+  auto key = [&]() {
+    net::Response r = Send("POST", "/v1/keys", R"({"role":"writer"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    json::value v = r.Json();
+    return std::pair{std::string(v.at("key").at("id").as_string()),
+                     std::string(v.at("token").as_string())};
+  };
+  const auto [o1, o1_token] = key();
+  const auto [x1, x1_token] = key();
+  net::HttpClient owner(server_->port(), o1_token);
+  net::HttpClient writer(server_->port(), x1_token);
+  auto send = [](net::HttpClient& c, const std::string& target) {
+    Result<net::Response> r = c.Request("GET", target, "");
+    EXPECT_TRUE(r.ok()) << target;
+    return r.ok() ? *r : net::Response{};
+  };
+  ASSERT_EQ(writer.Request("POST", "/v1/sessions", R"({"id":"p2"})")->status,
+            201);
+  ASSERT_EQ(owner.Request("POST", "/v1/sessions", R"({"id":"p1"})")->status,
+            201);
+  ASSERT_EQ(owner.Request("POST", "/v1/sessions", R"({"id":"p3","correlationId":"corr-x"})")
+                ->status,
+            201);
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".sessions SET owner_key_id = '" +
+                  o1 + "' WHERE session_id = 'p2'")
+                  .has_value());
+  const std::string row = "sessions (default, p2)";
+  // As verify says it, in the JSON body's escapes.
+  const std::string why = R"(session owner_key_id column \")" + o1 +
+                          R"(\", but its record says \")" + x1 + R"(\")";
+  for (net::HttpClient* c : {&owner, &writer, &*http_}) {
+    net::Response got = send(*c, "/v1/sessions/p2");
+    ExpectDataLoss(got, row);
+    EXPECT_NE(got.body.find(why), std::string::npos) << got.body;
+    ExpectDataLoss(send(*c, "/v1/sessions/p2/events"), row);
+  }
+  ExpectDataLoss(send(owner, "/v1/sessions"), row);
+  ExpectDataLoss(send(http(), "/v1/sessions"), row);
+  EXPECT_EQ(send(owner, "/v1/sessions/p1").status, 200);
+
+  // A record string no column holds, made invalid UTF-8 (0xff).
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".sessions SET record = "
+                  "set_byte(record, position('\\x636f72722d78'::bytea in "
+                  "record) - 1, 255) WHERE session_id = 'p3'")
+                  .has_value());
+  net::Response bad = send(owner, "/v1/sessions/p3");
+  ExpectDataLoss(bad, "sessions (default, p3)");
+  EXPECT_NE(bad.body.find(R"(correlation_id \"\\xffo)"), std::string::npos)
+      << bad.body;
+  EXPECT_GE(DataLossReads(), 9u);
 }
 
 // SPEC §3: a newer release's record is not damage. The engine still cannot
