@@ -5,7 +5,9 @@
 // codecs) against a fresh memory store.
 //
 // Input: byte 0 selects the mode.
-//   even: the rest is a raw HTTP/1.1 request (Beast parser, then router);
+//   even: the rest is a raw HTTP/1.1 request (the server's RequestReader:
+//         Beast's parser under the caps, then the router); bit 1 set: a
+//         header cap of 256 KiB instead of the default 16 KiB;
 //   odd:  the rest is "METHOD\nTARGET\nCONTENT-TYPE\nTOKEN\nBODY", routed
 //         directly, so the fuzzer reaches the router without first having
 //         to learn HTTP framing.
@@ -18,6 +20,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +33,7 @@
 #include "fuzz_check.h"
 #include "server/error_map.h"
 #include "server/metrics.h"
+#include "server/request_reader.h"
 #include "server/router.h"
 #include "server/subscriber_caps.h"
 
@@ -55,14 +59,15 @@ class Keys : public acpstore::auth::Authenticator {
 
 void CheckResponse(const Response& r, int calls) {
   FUZZ_CHECK(calls == 1);
-  static const std::set<int> kStatuses = {200, 201, 204, 400, 401,
-                                          403, 404, 405, 409, 413,
-                                          415, 429, 500, 503, 507};
+  static const std::set<int> kStatuses = {200, 201, 204, 400, 401, 403,
+                                          404, 405, 409, 413, 415, 429,
+                                          431, 500, 503, 507};
   FUZZ_CHECK(kStatuses.count(r.status) == 1);
   if (r.status == 405) {
     bool allow = false;
-    for (const auto& [n, v] : r.headers)
+    for (const auto& [n, v] : r.headers) {
       allow = allow || (n == "Allow" && !v.empty());
+    }
     FUZZ_CHECK(allow);
   }
   if (r.sse) return;
@@ -111,35 +116,40 @@ void Route(Request req) {
   CheckResponse(out, calls);
 }
 
-void FromRawHttp(std::string_view bytes) {
-  http::request_parser<http::string_body> parser;
-  parser.header_limit(16 << 10);
-  parser.body_limit(1 << 20);
-  parser.eager(true);
+// Parsed as the server parses (request_reader.h: its caps, checks and
+// the parser's exceptions caught), under `max_header_bytes`: a refusal
+// must be a well-formed error answer, and an exception that escaped the
+// reader would end the process (as it once ended the server's).
+void FromRawHttp(std::string_view bytes, size_t max_header_bytes) {
+  acpstore::server::RequestReader reader(max_header_bytes, 1 << 20);
   boost::system::error_code ec;
-  size_t used = 0;
-  while (!ec && used < bytes.size() && !parser.is_done()) {
-    const size_t n = parser.put(
-        boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
-    if (n == 0) break;
-    used += n;
+  // Fed in reads of up to 4 KiB, as the server reads an idle connection,
+  // so the caps on input still incomplete (a chunk line, a trailer) run.
+  std::string pending;
+  size_t fed = 0;
+  while (!reader.parser().is_done()) {
+    const size_t take = std::min<size_t>(4096, bytes.size() - fed);
+    pending.append(bytes.substr(fed, take));
+    fed += take;
+    const size_t n = reader.Put(pending, ec);
+    pending.erase(0, n);
+    if (ec == http::error::need_more) {
+      if (fed == bytes.size()) break;
+      ec = {};
+      continue;
+    }
+    if (ec) break;
+    if (reader.parser().is_header_done()) reader.parser().eager(true);
+    if (n == 0 && fed == bytes.size()) break;
   }
-  if (ec || !parser.is_done()) return;
-  const auto& msg = parser.get();
-  Request req;
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  if (auto it = msg.find(http::field::authorization); it != msg.end()) {
-    req.has_authorization = true;
-    req.authorization = std::string(it->value());
+  if (reader.refusal()) {
+    FUZZ_CHECK(ec);
+    CheckResponse(*reader.refusal(), 1);
+    return;
   }
-  req.content_type = std::string(msg[http::field::content_type]);
-  if (auto it = msg.find("Last-Event-ID"); it != msg.end()) {
-    req.has_last_event_id = true;
-    req.last_event_id = std::string(it->value());
-  }
-  req.body = msg.body();
-  Route(std::move(req));
+  if (ec || !reader.parser().is_done()) return;
+  auto msg = reader.parser().release();
+  Route(acpstore::server::ToRequest(msg));
 }
 
 void FromLines(std::string_view bytes) {
@@ -166,7 +176,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (data[0] % 2 == 0) {
-    FromRawHttp(input);
+    // Bit 1: the default header cap, or one over the 65,535 bytes a
+    // single field can hold (--max-header-bytes 256KiB).
+    const acpstore::server::ServerOptions defaults;
+    FromRawHttp(input, (data[0] & 2) != 0 ? size_t{256} << 10
+                                          : defaults.max_header_bytes);
   } else {
     FromLines(input);
   }

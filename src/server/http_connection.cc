@@ -18,13 +18,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/range/iterator_range.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "server/error_map.h"
+#include "server/request_reader.h"
 #include "server/response_head.h"
 #include "server/sse_stream.h"
 
@@ -124,40 +124,6 @@ auto AsyncDispatch(ServerCore& core, Request request, Token&& token) {
       token, std::move(request));
 }
 
-// The router's view of a request; moves the body out of `req`.
-Request ToRequest(http::request<http::string_body>& req) {
-  Request request;
-  request.method = std::string(req.method_string());
-  request.target = std::string(req.target());
-  if (auto it = req.find(http::field::authorization); it != req.end()) {
-    request.has_authorization = true;
-    request.authorization = std::string(it->value());
-  }
-  request.content_type = std::string(req[http::field::content_type]);
-  if (auto it = req.find("Last-Event-ID"); it != req.end()) {
-    request.has_last_event_id = true;
-    request.last_event_id = std::string(it->value());
-  }
-  request.prefer = std::string(req["Prefer"]);
-  if (auto it = req.find("X-Acpstore-Scope"); it != req.end()) {
-    request.has_acpstore_scope = true;
-    request.acpstore_scope = std::string(it->value());
-  }
-  // Browser access (SPEC §12). Every Cookie line: a client may split them.
-  for (const auto& field : boost::make_iterator_range(
-           req.equal_range(http::field::cookie))) {
-    if (!request.cookie.empty()) request.cookie += "; ";
-    request.cookie += std::string(field.value());
-  }
-  request.csrf_token = std::string(req["X-CSRF-Token"]);
-  request.origin = std::string(req[http::field::origin]);
-  request.cors_request_method =
-      std::string(req[http::field::access_control_request_method]);
-  request.if_none_match = std::string(req[http::field::if_none_match]);
-  request.body = std::move(req.body());
-  return request;
-}
-
 }  // namespace
 
 void ServerCore::Deliver(const std::shared_ptr<OwedReply>& slot, Response r) {
@@ -241,11 +207,10 @@ void Connection::ForceClose() {
 // One request as ReadRequest reads it. The reservation is held until the
 // request is answered (the Incoming lives for one turn of the loop).
 struct Connection::Incoming {
-  explicit Incoming(ServerCore& core) : reservation(core.body_bytes) {
-    parser.header_limit(
-        static_cast<std::uint32_t>(core.options.max_header_bytes));
-    parser.body_limit(core.options.max_body_bytes);
-  }
+  explicit Incoming(ServerCore& core)
+      : reader(core.options.max_header_bytes, core.options.max_body_bytes),
+        parser(reader.parser()),
+        reservation(core.body_bytes) {}
 
   // The method for metrics and the log; "-" before the header is parsed.
   std::string_view method() const {
@@ -254,7 +219,8 @@ struct Connection::Incoming {
                : std::string_view("-");
   }
 
-  http::request_parser<http::string_body> parser;
+  RequestReader reader;  // the parser, its caps and the header checks
+  http::request_parser<http::string_body>& parser;
   BodyReservation reservation;
   int64_t start_us = 0;  // once the header is read: latency counts from here
   unsigned version = 11;
@@ -322,9 +288,7 @@ asio::awaitable<error_code> Connection::ReadRequest(Incoming& in) {
     buffer_.shrink_to_fit();
   }
   if (buffer_.capacity() < kIdleReadBytes) buffer_.reserve(kIdleReadBytes);
-  error_code ec;
-  co_await http::async_read_header(
-      socket_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+  error_code ec = co_await Parse(in, /*whole=*/false);
   state_ = State::kBusy;
   in.start_us = NowMicros();
   in.version = parser.get().version() == 10 ? 10 : 11;
@@ -353,17 +317,58 @@ asio::awaitable<error_code> Connection::ReadRequest(Incoming& in) {
         kBodyReadBytes);
     EnsureReadRoom(buffer_, static_cast<size_t>(std::min<uint64_t>(
                                 left, kBodyReadBytes)));
-    co_await http::async_read(socket_, buffer_, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
+    parser.eager(true);  // as http::async_read: the whole body per read
+    ec = co_await Parse(in, /*whole=*/true);
   }
   in.timed_out = deadline_.expired();
   deadline_.Disarm();
   co_return ec;
 }
 
+asio::awaitable<error_code> Connection::Parse(Incoming& in, bool whole) {
+  const http::request_parser<http::string_body>& parser = in.parser;
+  const auto done = [&] {
+    return whole ? parser.is_done() : parser.is_header_done();
+  };
+  // Beast's http::async_read_some, with the parsing done here rather than
+  // in its completion handler.
+  for (;;) {
+    error_code ec;
+    if (buffer_.size() > 0) {
+      const auto data = buffer_.data();
+      const size_t used = in.reader.Put(
+          std::string_view(static_cast<const char*>(data.data()),
+                           data.size()),
+          ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) {
+        ec = {};
+      } else if (ec || done()) {
+        co_return ec;
+      } else if (used > 0 && buffer_.size() > 0) {
+        continue;  // a step of a parser that is not eager
+      }
+    }
+    const size_t size = beast::read_size(buffer_, kBodyReadBytes);
+    const size_t n = co_await socket_.async_read_some(
+        buffer_.prepare(size), asio::redirect_error(asio::use_awaitable, ec));
+    buffer_.commit(n);
+    if (ec == asio::error::eof) {
+      if (!parser.got_some()) co_return http::error::end_of_stream;
+      // A message that ends with the connection (or is cut short by it).
+      ec = {};
+      in.parser.put_eof(ec);
+      co_return ec;
+    }
+    if (ec) co_return ec;
+  }
+}
+
 std::optional<Response> Connection::RefusalFor(const error_code& ec,
                                                const Incoming& in) {
   const ServerOptions& opt = core_.options;
+  // A cap or check of the reader's, or a parser exception it caught.
+  if (in.reader.refusal()) return *in.reader.refusal();
   const bool begun = in.parser.got_some() || buffer_.size() > 0;
   if (in.timed_out) {
     if (!begun) return std::nullopt;  // an idle keep-alive connection

@@ -110,6 +110,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // read_timeout_ms; answers `Expect: 100-continue`. The error, if any.
   boost::asio::awaitable<boost::system::error_code> ReadRequest(
       Incoming& in);
+  // Reads into buffer_ and feeds in.reader until the header (`whole`
+  // false) or the whole request is parsed, or an error. Not Beast's
+  // http::async_read: its parser may throw (a field over 65,535 bytes),
+  // and from inside Beast's read the exception would leave the
+  // io_context's run() and end the process; here the reader catches it.
+  boost::asio::awaitable<boost::system::error_code> Parse(Incoming& in,
+                                                          bool whole);
   // After a failed ReadRequest: the error response to send before closing
   // (408, 431, 413, 429, 400), or nullopt to close without one (the client
   // left, an idle keep-alive connection timed out, Shutdown()).

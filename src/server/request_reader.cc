@@ -1,0 +1,87 @@
+// See request_reader.h.
+
+#include "server/request_reader.h"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/range/iterator_range.hpp>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "server/error_map.h"
+
+namespace acpstore::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+RequestReader::RequestReader(size_t max_header_bytes, uint64_t max_body_bytes) {
+  parser_.header_limit(static_cast<std::uint32_t>(max_header_bytes));
+  parser_.body_limit(max_body_bytes);
+}
+
+void RequestReader::Refuse(Response r, error_code& ec) {
+  if (!refusal_) refusal_ = std::move(r);
+  ec = http::error::bad_value;
+}
+
+size_t RequestReader::Put(std::string_view bytes, error_code& ec) {
+  if (refusal_) {
+    ec = http::error::bad_value;
+    return 0;
+  }
+  size_t used = 0;
+  try {
+    used = parser_.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+  } catch (const std::length_error&) {
+    // basic_fields holds a name or value of at most 65,535 bytes; a longer
+    // one (a header under a large --max-header-bytes, or a trailer) throws.
+    Refuse(ErrorResponse(HttpError::kHeaderTooLarge,
+                         "a header field longer than 65,535 bytes"),
+           ec);
+    return 0;
+  } catch (const std::exception& e) {
+    Refuse(ErrorResponse(Status::InvalidArgument(
+               std::string("malformed HTTP request: ") + e.what())),
+           ec);
+    return 0;
+  }
+  return used;
+}
+
+Request ToRequest(http::request<http::string_body>& req) {
+  Request request;
+  request.method = std::string(req.method_string());
+  request.target = std::string(req.target());
+  if (auto it = req.find(http::field::authorization); it != req.end()) {
+    request.has_authorization = true;
+    request.authorization = std::string(it->value());
+  }
+  request.content_type = std::string(req[http::field::content_type]);
+  if (auto it = req.find("Last-Event-ID"); it != req.end()) {
+    request.has_last_event_id = true;
+    request.last_event_id = std::string(it->value());
+  }
+  request.prefer = std::string(req["Prefer"]);
+  if (auto it = req.find("X-Acpstore-Scope"); it != req.end()) {
+    request.has_acpstore_scope = true;
+    request.acpstore_scope = std::string(it->value());
+  }
+  // Browser access (SPEC §12). Every Cookie line: a client may split them.
+  for (const auto& field : boost::make_iterator_range(
+           req.equal_range(http::field::cookie))) {
+    if (!request.cookie.empty()) request.cookie += "; ";
+    request.cookie += std::string(field.value());
+  }
+  request.csrf_token = std::string(req["X-CSRF-Token"]);
+  request.origin = std::string(req[http::field::origin]);
+  request.cors_request_method =
+      std::string(req[http::field::access_control_request_method]);
+  request.if_none_match = std::string(req[http::field::if_none_match]);
+  request.body = std::move(req.body());
+  return request;
+}
+
+}  // namespace acpstore::server

@@ -1,0 +1,63 @@
+// Parsing one request's bytes under the server's caps (SPEC §6), with no
+// socket: the connection (http_connection.cc) feeds it what it reads, and
+// fuzz/http_request_fuzzer.cc feeds it raw input, so the fuzzer parses
+// exactly as the server does.
+//
+// What Beast's parser leaves to its caller, done here: it throws
+// (std::length_error) for a header or trailer field whose name or value is
+// over 65,535 bytes (what basic_fields can hold); Put() never throws, it
+// refuses with 431. Every refusal closes the connection.
+//
+// Thread-safety: none; one reader per request.
+
+#ifndef ACPSTORE_SERVER_REQUEST_READER_H_
+#define ACPSTORE_SERVER_REQUEST_READER_H_
+
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "server/http_message.h"
+
+namespace acpstore::server {
+
+class RequestReader {
+ public:
+  RequestReader(size_t max_header_bytes, uint64_t max_body_bytes);
+  RequestReader(const RequestReader&) = delete;
+  RequestReader& operator=(const RequestReader&) = delete;
+
+  // Parses what it can of `bytes` (the input not yet used) and returns how
+  // many bytes it used; `ec` as boost::beast::http::basic_parser::put
+  // (need_more: call again with more input). Never throws. When the
+  // request must be refused, `ec` is set and refusal() holds the answer.
+  size_t Put(std::string_view bytes, boost::system::error_code& ec);
+
+  boost::beast::http::request_parser<boost::beast::http::string_body>&
+  parser() {
+    return parser_;
+  }
+  const boost::beast::http::request_parser<boost::beast::http::string_body>&
+  parser() const {
+    return parser_;
+  }
+  // Set once Put() has refused the request.
+  const std::optional<Response>& refusal() const { return refusal_; }
+
+ private:
+  void Refuse(Response r, boost::system::error_code& ec);
+
+  boost::beast::http::request_parser<boost::beast::http::string_body> parser_;
+  std::optional<Response> refusal_;
+};
+
+// The router's view of a request; moves the body out of `req`.
+Request ToRequest(
+    boost::beast::http::request<boost::beast::http::string_body>& req);
+
+}  // namespace acpstore::server
+
+#endif  // ACPSTORE_SERVER_REQUEST_READER_H_
