@@ -5,6 +5,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/range/iterator_range.hpp>
 #include <exception>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -17,9 +18,32 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using boost::system::error_code;
 
-RequestReader::RequestReader(size_t max_header_bytes, uint64_t max_body_bytes) {
+namespace {
+
+// Room on a chunk line for the size (16 hex digits, or more with leading
+// zeros) besides its extensions.
+constexpr size_t kChunkSizeRoom = 64;
+
+Response ChunkExtensionsTooLong() {
+  return ErrorResponse(Status::InvalidArgument(
+      "chunk extensions longer than " +
+      std::to_string(kMaxChunkExtensionBytes) + " bytes"));
+}
+
+}  // namespace
+
+RequestReader::RequestReader(size_t max_header_bytes, uint64_t max_body_bytes)
+    : max_header_bytes_(max_header_bytes) {
   parser_.header_limit(static_cast<std::uint32_t>(max_header_bytes));
   parser_.body_limit(max_body_bytes);
+  on_chunk_header_ = [this](uint64_t /*size*/, std::string_view extensions,
+                            error_code& ec) {
+    // The line was buffered whole; Put() caps it while it is incomplete.
+    if (extensions.size() > kMaxChunkExtensionBytes) {
+      Refuse(ChunkExtensionsTooLong(), ec);
+    }
+  };
+  parser_.on_chunk_header(on_chunk_header_);
 }
 
 void RequestReader::Refuse(Response r, error_code& ec) {
@@ -47,6 +71,44 @@ size_t RequestReader::Put(std::string_view bytes, error_code& ec) {
                std::string("malformed HTTP request: ") + e.what())),
            ec);
     return 0;
+  }
+  if (refusal_) {  // the chunk callback refused
+    ec = http::error::bad_value;
+    return used;
+  }
+  if (!parser_.is_header_done()) return used;
+  if (!header_counted_) {
+    header_counted_ = true;
+    header_fields_ = static_cast<size_t>(
+        std::distance(parser_.get().begin(), parser_.get().end()));
+  }
+  if (!parser_.chunked()) return used;
+  if (ec == http::error::need_more) {
+    // What the parser left is one incomplete chunk line, or the last
+    // chunk's line and the trailer section before their end: the parser
+    // would keep all of it in memory.
+    std::string_view rest = bytes.substr(used);
+    if (rest.substr(0, 2) == "\r\n") rest.remove_prefix(2);
+    const bool line_done = rest.find("\r\n") != std::string_view::npos;
+    if (!line_done && rest.size() > kMaxChunkExtensionBytes + kChunkSizeRoom) {
+      Refuse(ChunkExtensionsTooLong(), ec);
+    } else if (rest.size() > max_header_bytes_) {
+      Refuse(ErrorResponse(HttpError::kHeaderTooLarge,
+                           "chunked trailer section larger than " +
+                               std::to_string(max_header_bytes_) + " bytes"),
+             ec);
+    }
+    return used;
+  }
+  if (!ec && parser_.is_done() &&
+      static_cast<size_t>(std::distance(parser_.get().begin(),
+                                        parser_.get().end())) !=
+          header_fields_) {
+    // Beast adds trailer fields to the header's, where they would pass for
+    // headers; the API has no use for them.
+    Refuse(ErrorResponse(Status::InvalidArgument(
+               "trailer fields are not accepted")),
+           ec);
   }
   return used;
 }

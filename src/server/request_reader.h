@@ -3,10 +3,17 @@
 // fuzz/http_request_fuzzer.cc feeds it raw input, so the fuzzer parses
 // exactly as the server does.
 //
-// What Beast's parser leaves to its caller, done here: it throws
-// (std::length_error) for a header or trailer field whose name or value is
-// over 65,535 bytes (what basic_fields can hold); Put() never throws, it
-// refuses with 431. Every refusal closes the connection.
+// What Beast's parser leaves to its caller, done here:
+//  - it throws (std::length_error) for a header or trailer field whose
+//    name or value is over 65,535 bytes (what basic_fields can hold):
+//    Put() never throws, it refuses with 431;
+//  - it buffers a chunk line (size and extensions) and the trailer section
+//    whole, with no limit: a chunk line's extensions are capped at
+//    kMaxChunkExtensionBytes (400) and the last chunk's line and trailer section at
+//    max_header_bytes (431); trailer fields themselves are refused (400):
+//    Beast would merge them into the header, where they would pass for
+//    headers.
+// Every refusal closes the connection.
 //
 // Thread-safety: none; one reader per request.
 
@@ -17,6 +24,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -24,9 +32,15 @@
 
 namespace acpstore::server {
 
+// The extensions of one chunk line (which the API ignores) are at most this
+// long; a line still incomplete is refused once it is longer than this
+// plus room for the chunk size.
+inline constexpr size_t kMaxChunkExtensionBytes = 1024;
+
 class RequestReader {
  public:
   RequestReader(size_t max_header_bytes, uint64_t max_body_bytes);
+  // The parser keeps a reference to this object's chunk callback.
   RequestReader(const RequestReader&) = delete;
   RequestReader& operator=(const RequestReader&) = delete;
 
@@ -50,7 +64,12 @@ class RequestReader {
  private:
   void Refuse(Response r, boost::system::error_code& ec);
 
+  const size_t max_header_bytes_;
   boost::beast::http::request_parser<boost::beast::http::string_body> parser_;
+  std::function<void(uint64_t, std::string_view, boost::system::error_code&)>
+      on_chunk_header_;
+  size_t header_fields_ = 0;  // fields in the header, once it is parsed
+  bool header_counted_ = false;
   std::optional<Response> refusal_;
 };
 
