@@ -61,7 +61,7 @@ void CheckResponse(const Response& r, int calls) {
   FUZZ_CHECK(calls == 1);
   static const std::set<int> kStatuses = {200, 201, 204, 400, 401, 403,
                                           404, 405, 409, 413, 415, 429,
-                                          431, 500, 503, 507};
+                                          431, 500, 501, 503, 507};
   FUZZ_CHECK(kStatuses.count(r.status) == 1);
   if (r.status == 405) {
     bool allow = false;

@@ -96,6 +96,8 @@ HttpErrorInfo MapHttpError(HttpError error) {
       return {403, "csrf_rejected"};
     case HttpError::kOriginNotAllowed:
       return {403, "origin_not_allowed"};
+    case HttpError::kNotImplemented:
+      return {501, "not_implemented"};
   }
   return {500, "internal"};
 }

@@ -25,6 +25,7 @@ enum class HttpError {
   kHeaderTooLarge,        // 431 header_too_large
   kCsrfRejected,          // 403 csrf_rejected (SPEC §12)
   kOriginNotAllowed,      // 403 origin_not_allowed (CORS preflight)
+  kNotImplemented,        // 501 not_implemented (a transfer coding)
 };
 
 struct HttpErrorInfo {

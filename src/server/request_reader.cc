@@ -3,13 +3,16 @@
 #include "server/request_reader.h"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/range/iterator_range.hpp>
 #include <exception>
 #include <iterator>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "base/ascii.h"
 #include "server/error_map.h"
 
 namespace acpstore::server {
@@ -28,6 +31,62 @@ Response ChunkExtensionsTooLong() {
   return ErrorResponse(Status::InvalidArgument(
       "chunk extensions longer than " +
       std::to_string(kMaxChunkExtensionBytes) + " bytes"));
+}
+
+Status BadFraming(const std::string& message) {
+  return Status::InvalidArgument(message)
+      .With("field", "Transfer-Encoding");
+}
+
+// RFC 9112 §6.1, §6.3: the only transfer coding the server decodes is
+// chunked, once and last. Beast's parser takes any other coding (gzip,
+// identity, "xchunked") as no body at all, so the body would be read as
+// the next request on the connection (request smuggling), and it decodes
+// "gzip, chunked" as plain chunked; so the whole list is judged here.
+std::optional<Response> CheckTransferEncoding(
+    const http::request_header<>& head) {
+  std::vector<std::string_view> codings;
+  for (const auto& field : boost::make_iterator_range(
+           head.equal_range(http::field::transfer_encoding))) {
+    std::string_view list = field.value();
+    while (true) {
+      const size_t comma = list.find(',');
+      const std::string_view coding = base::TrimHttpWhitespace(list.substr(0, comma));
+      if (!coding.empty()) codings.push_back(coding);
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  if (codings.empty()) {
+    if (head.find(http::field::transfer_encoding) == head.end()) {
+      return std::nullopt;
+    }
+    return ErrorResponse(BadFraming("Transfer-Encoding is empty"));
+  }
+  if (head.version() < 11) {
+    return ErrorResponse(
+        BadFraming("Transfer-Encoding is not allowed in HTTP/1.0"));
+  }
+  if (head.find(http::field::content_length) != head.end()) {
+    return ErrorResponse(
+        BadFraming("both Transfer-Encoding and Content-Length"));
+  }
+  if (!beast::iequals(codings.back(), "chunked")) {
+    return ErrorResponse(
+        BadFraming("the final transfer coding must be chunked, not " +
+                   std::string(codings.back())));
+  }
+  for (size_t i = 0; i + 1 < codings.size(); ++i) {
+    if (beast::iequals(codings[i], "chunked")) {
+      return ErrorResponse(BadFraming("chunked is applied more than once"));
+    }
+  }
+  if (codings.size() > 1) {
+    return ErrorResponse(HttpError::kNotImplemented,
+                         "transfer coding " + std::string(codings.front()) +
+                             " is not implemented; only chunked is");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -77,10 +136,14 @@ size_t RequestReader::Put(std::string_view bytes, error_code& ec) {
     return used;
   }
   if (!parser_.is_header_done()) return used;
-  if (!header_counted_) {
-    header_counted_ = true;
+  if (!header_checked_) {
+    header_checked_ = true;
     header_fields_ = static_cast<size_t>(
         std::distance(parser_.get().begin(), parser_.get().end()));
+    if (std::optional<Response> r = CheckRequestHead(parser_)) {
+      Refuse(std::move(*r), ec);
+      return used;
+    }
   }
   if (!parser_.chunked()) return used;
   if (ec == http::error::need_more) {
@@ -105,12 +168,18 @@ size_t RequestReader::Put(std::string_view bytes, error_code& ec) {
                                         parser_.get().end())) !=
           header_fields_) {
     // Beast adds trailer fields to the header's, where they would pass for
-    // headers; the API has no use for them.
+    // headers no check above has seen; the API has no use for them.
     Refuse(ErrorResponse(Status::InvalidArgument(
                "trailer fields are not accepted")),
            ec);
   }
   return used;
+}
+
+std::optional<Response> CheckRequestHead(
+    const http::request_parser<http::string_body>& parser) {
+  const http::request_header<>& head = parser.get();
+  return CheckTransferEncoding(head);
 }
 
 Request ToRequest(http::request<http::string_body>& req) {

@@ -11,8 +11,9 @@
 //    whole, with no limit: a chunk line's extensions are capped at
 //    kMaxChunkExtensionBytes (400) and the last chunk's line and trailer section at
 //    max_header_bytes (431); trailer fields themselves are refused (400):
-//    Beast would merge them into the header, where they would pass for
-//    headers.
+//    Beast would merge them into the header, past the checks below;
+//  - framing (RFC 9112 §6.1, §6.3): a Transfer-Encoding other than
+//    `chunked` (400, or 501 when chunked is last).
 // Every refusal closes the connection.
 //
 // Thread-safety: none; one reader per request.
@@ -69,9 +70,14 @@ class RequestReader {
   std::function<void(uint64_t, std::string_view, boost::system::error_code&)>
       on_chunk_header_;
   size_t header_fields_ = 0;  // fields in the header, once it is parsed
-  bool header_counted_ = false;
+  bool header_checked_ = false;
   std::optional<Response> refusal_;
 };
+
+// The header checks above, for a parsed header: the answer, or nullopt.
+std::optional<Response> CheckRequestHead(
+    const boost::beast::http::request_parser<
+        boost::beast::http::string_body>& parser);
 
 // The router's view of a request; moves the body out of `req`.
 Request ToRequest(

@@ -156,6 +156,8 @@ TEST(ErrorMap, EveryStatusCodeMapsToTheSpecTable) {
   EXPECT_EQ(MapHttpError(HttpError::kRequestTimeout).http_status, 408);
   EXPECT_EQ(MapHttpError(HttpError::kUnsupportedMediaType).http_status, 415);
   EXPECT_EQ(MapHttpError(HttpError::kHeaderTooLarge).http_status, 431);
+  EXPECT_EQ(MapHttpError(HttpError::kNotImplemented).http_status, 501);
+  EXPECT_EQ(MapHttpError(HttpError::kNotImplemented).code, "not_implemented");
 }
 
 TEST(ErrorMap, InvalidUtf8InMessagesNeverBreaksTheJson) {

@@ -149,14 +149,67 @@ TEST_F(HttpFramingTest, TrailersAreCappedAndRefused) {
     EXPECT_EQ(r.ErrorCode(), "header_too_large");
     EXPECT_TRUE(c.WaitClosed(milliseconds(5000)));
   }
-  // A trailer field would join the header (here a service scope); the
-  // API takes none.
+  // A trailer field would join the header past its checks (here a
+  // service scope); the API takes none.
   HttpResponse r = RefusedAndClosed(Append("Transfer-Encoding: chunked\r\n") +
                                     Chunk(kEvent) +
                                     "0\r\nX-Acpstore-Scope: b\r\n\r\n");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("trailer"), std::string::npos) << r.body;
   ExpectStillServing();
+}
+
+TEST_F(HttpFramingTest, OnlyChunkedIsATransferEncoding) {
+  // The probe's smuggling: an unknown coding was taken as "no body", and
+  // the body ran as a second request on the connection.
+  const std::string smuggled =
+      "POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer writer-a\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(kEvent.size()) + "\r\n\r\n" + std::string(kEvent);
+  for (const char* coding : {"gzip", "identity", "xchunked", "chunked, gzip",
+                             "chunked;x=1", "chunked, chunked", ""}) {
+    HttpResponse r = RefusedAndClosed(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " +
+        std::string(coding) + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(r.status, 400) << coding;
+    EXPECT_EQ(r.ErrorCode(), "invalid_argument") << coding;
+  }
+  // Chunked last, after a coding the server does not decode: 501.
+  for (const char* coding : {"gzip, chunked", "identity,chunked"}) {
+    HttpResponse r = RefusedAndClosed(
+        Append("Transfer-Encoding: " + std::string(coding) + "\r\n") +
+        Chunk(kEvent) + "0\r\n\r\n");
+    EXPECT_EQ(r.status, 501) << coding;
+    EXPECT_EQ(r.ErrorCode(), "not_implemented") << coding;
+  }
+  // Split over two lines it is the same list.
+  HttpResponse r = RefusedAndClosed(
+      Append("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n") +
+      Chunk(kEvent) + "0\r\n\r\n");
+  EXPECT_EQ(r.status, 501);
+  // Both Transfer-Encoding and Content-Length, in either order.
+  for (const std::string head :
+       {"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+        "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+        "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n"}) {
+    r = RefusedAndClosed(Append(head) + "0\r\n\r\n");
+    EXPECT_EQ(r.status, 400) << head;
+  }
+  // Chunked in HTTP/1.0 is refused too (RFC 9112 §6.1).
+  r = RefusedAndClosed(
+      "POST /v1/sessions/s/events HTTP/1.0\r\nHost: x\r\n"
+      "Authorization: Bearer writer-a\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      Chunk(kEvent) + "0\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(LastSeq(), 2);  // nothing smuggled was stored
+  // Case and blanks do not matter.
+  RawConnection ok(port());
+  ASSERT_TRUE(ok.Send(Append("Transfer-Encoding:  ChUnKeD \r\n") +
+                      Chunk(kEvent) + "0\r\n\r\n"));
+  EXPECT_EQ(ok.ReadResponse(milliseconds(5000)).status, 201);
+  EXPECT_EQ(LastSeq(), 3);
 }
 
 }  // namespace

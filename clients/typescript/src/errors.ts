@@ -82,6 +82,7 @@ const STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
   too_many_requests: 429,
   header_too_large: 431,
   internal: 500,
+  not_implemented: 501,
   data_loss: 500,
   unavailable: 503,
   insufficient_storage: 507,

@@ -17,7 +17,7 @@ export type Metadata = { [key: string]: (string | number | boolean) | null };
 
 export type ErrorBody = {
   error: {
-    code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "invalid_transition" | "seq_conflict" | "idempotency_conflict" | "stale_lease" | "already_paused" | "not_paused" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "header_too_large" | "unavailable" | "insufficient_storage" | "internal" | "data_loss" | "csrf_rejected" | "origin_not_allowed";
+    code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "invalid_transition" | "seq_conflict" | "idempotency_conflict" | "stale_lease" | "already_paused" | "not_paused" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "header_too_large" | "unavailable" | "insufficient_storage" | "internal" | "data_loss" | "csrf_rejected" | "origin_not_allowed" | "not_implemented";
     message: string;
     field?: string;
     [key: string]: unknown;
