@@ -2,6 +2,7 @@
 
 #include "server/request_reader.h"
 
+#include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/range/iterator_range.hpp>
@@ -22,6 +23,16 @@ namespace http = beast::http;
 using boost::system::error_code;
 
 namespace {
+
+// Headers the server reads once. A second copy is refused rather than one
+// of them winning: a proxy that adds its own (say X-Acpstore-Scope) would
+// otherwise be overridden by one the client sent first. Content-Length is
+// Beast's (identical copies are allowed, others refused); Cookie lines may
+// be split and are joined (browser_access.h).
+constexpr std::array<std::string_view, 8> kSingletons = {
+    "Host",         "Authorization",  "Content-Type",
+    "X-Acpstore-Scope", "Last-Event-ID", "X-CSRF-Token",
+    "Origin",       "Access-Control-Request-Method"};
 
 // Room on a chunk line for the size (16 hex digits, or more with leading
 // zeros) besides its extensions.
@@ -179,6 +190,15 @@ size_t RequestReader::Put(std::string_view bytes, error_code& ec) {
 std::optional<Response> CheckRequestHead(
     const http::request_parser<http::string_body>& parser) {
   const http::request_header<>& head = parser.get();
+  for (const std::string_view name : kSingletons) {
+    const auto range = head.equal_range(name);
+    if (range.first != range.second && std::next(range.first) != range.second) {
+      return ErrorResponse(
+          Status::InvalidArgument("more than one " + std::string(name) +
+                                  " header")
+              .With("field", std::string(name)));
+    }
+  }
   return CheckTransferEncoding(head);
 }
 

@@ -59,6 +59,19 @@ class HttpFramingTest : public HttpTest {
   static constexpr std::string_view kEvent = R"({"eventType":"a","payload":1})";
 };
 
+// The error's `field` detail, or "".
+std::string Field(const HttpResponse& r) {
+  const boost::json::value v = r.Json();
+  const auto* error = v.is_object() ? v.as_object().if_contains("error")
+                                    : nullptr;
+  const auto* field = error != nullptr && error->is_object()
+                          ? error->as_object().if_contains("field")
+                          : nullptr;
+  return field != nullptr && field->is_string()
+             ? std::string(field->as_string())
+             : "";
+}
+
 std::string Chunk(std::string_view data, std::string_view extensions = "") {
   char size[32];
   std::snprintf(size, sizeof(size), "%zx", data.size());
@@ -210,6 +223,43 @@ TEST_F(HttpFramingTest, OnlyChunkedIsATransferEncoding) {
                       Chunk(kEvent) + "0\r\n\r\n"));
   EXPECT_EQ(ok.ReadResponse(milliseconds(5000)).status, 201);
   EXPECT_EQ(LastSeq(), 3);
+}
+
+TEST_F(HttpFramingTest, ASingletonHeaderTwiceIs400NamingIt) {
+  const std::string get =
+      "GET /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Authorization",
+       "Authorization: Bearer reader-a\r\nAuthorization: Bearer writer-a\r\n"},
+      {"X-Acpstore-Scope",
+       "Authorization: Bearer reader-a\r\nX-Acpstore-Scope: a\r\n"
+       "X-Acpstore-Scope: b\r\n"},
+      {"Content-Type",
+       "Authorization: Bearer reader-a\r\nContent-Type: application/json\r\n"
+       "content-type: text/plain\r\n"},
+      {"Last-Event-ID",
+       "Authorization: Bearer reader-a\r\nLast-Event-ID: 1\r\n"
+       "Last-Event-ID: 2\r\n"},
+      {"X-CSRF-Token",
+       "Authorization: Bearer reader-a\r\nX-CSRF-Token: a\r\n"
+       "X-CSRF-Token: a\r\n"},
+      {"Origin",
+       "Authorization: Bearer reader-a\r\nOrigin: https://a\r\n"
+       "Origin: https://b\r\n"},
+  };
+  for (const auto& [name, lines] : cases) {
+    HttpResponse r = RefusedAndClosed(get + lines + "\r\n");
+    EXPECT_EQ(r.status, 400) << name;
+    EXPECT_EQ(Field(r), name) << r.body;
+  }
+  // Cookie lines may be split (HTTP/2 proxies do), and one copy of each is
+  // fine.
+  RawConnection ok(port());
+  ASSERT_TRUE(ok.Send(get +
+                      "Authorization: Bearer reader-a\r\nCookie: a=1\r\n"
+                      "Cookie: b=2\r\nContent-Type: application/json\r\n\r\n"));
+  EXPECT_EQ(ok.ReadResponse(milliseconds(5000)).status, 200);
+  ExpectStillServing();
 }
 
 }  // namespace
