@@ -199,6 +199,12 @@ std::optional<Response> CheckRequestHead(
               .With("field", std::string(name)));
     }
   }
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
+  if (head.version() >= 11 && head.find(http::field::host) == head.end()) {
+    return ErrorResponse(
+        Status::InvalidArgument("an HTTP/1.1 request needs a Host header")
+            .With("field", "Host"));
+  }
   return CheckTransferEncoding(head);
 }
 

@@ -12,10 +12,10 @@
 //    kMaxChunkExtensionBytes (400) and the last chunk's line and trailer section at
 //    max_header_bytes (431); trailer fields themselves are refused (400):
 //    Beast would merge them into the header, past the checks below;
-//  - framing and singleton headers (RFC 9112 §6.1, §6.3): a
+//  - framing and singleton headers (RFC 9112 §3.2, §6.1, §6.3): a
 //    Transfer-Encoding other than `chunked` (400, or 501 when chunked is
-//    last), a second copy of a header the server reads once (400 naming
-//    it in `field`).
+//    last), an HTTP/1.1 request without Host, a second copy of a header
+//    the server reads once (400 naming it in `field`).
 // Every refusal closes the connection.
 //
 // Thread-safety: none; one reader per request.

@@ -262,5 +262,19 @@ TEST_F(HttpFramingTest, ASingletonHeaderTwiceIs400NamingIt) {
   ExpectStillServing();
 }
 
+TEST_F(HttpFramingTest, Http11NeedsExactlyOneHost) {
+  HttpResponse r = RefusedAndClosed("GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Field(r), "Host") << r.body;
+  r = RefusedAndClosed("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Field(r), "Host") << r.body;
+  // HTTP/1.0 may leave Host out.
+  RawConnection ok(port());
+  ASSERT_TRUE(ok.Send("GET /healthz HTTP/1.0\r\n\r\n"));
+  EXPECT_EQ(ok.ReadResponse(milliseconds(5000)).status, 200);
+  ExpectStillServing();
+}
+
 }  // namespace
 }  // namespace acpstore::testing
