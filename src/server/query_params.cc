@@ -100,18 +100,30 @@ Result<ParsedTarget> ParseTarget(std::string_view target) {
 namespace {
 
 // A non-negative integer up to 2^63 in digits only; `what` names it in the
-// error ("a sequence number", "an entry index").
+// error ("a sequence number", "an entry index"). Leading zeros are allowed:
+// only the value counts, so a long all-digit string is "out of range", not
+// "digits only".
 Result<uint64_t> ParseCounter(std::string_view text, std::string_view field,
                               std::string_view what) {
   constexpr uint64_t kMax = uint64_t{1} << 63;
-  const std::string must = "must be " + std::string(what) + " (digits only)";
-  if (text.empty() || text.size() > 20) return InvalidField(field, must);
-  for (char c : text) {
-    if (c < '0' || c > '9') return InvalidField(field, must);
+  if (text.empty()) {
+    return InvalidField(field,
+                        "must be " + std::string(what) + " (digits only)");
   }
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return InvalidField(field,
+                          "must be " + std::string(what) + " (digits only)");
+    }
+  }
+  const size_t first = text.find_first_not_of('0');
+  const std::string_view digits =
+      first == std::string_view::npos ? std::string_view() : text.substr(first);
   uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v > kMax) {
+  auto [end, ec] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (!digits.empty() &&
+      (ec != std::errc() || end != digits.data() + digits.size() || v > kMax)) {
     return InvalidField(field, std::string(what.substr(what.find(' ') + 1)) +
                                    " out of range");
   }

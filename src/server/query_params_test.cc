@@ -2,6 +2,8 @@
 
 #include "server/query_params.h"
 
+#include "server/router.h"
+
 #include <gtest/gtest.h>
 
 namespace acpstore::server {
@@ -41,6 +43,56 @@ TEST(ParseEventSeq, DigitsOnlyUpToTwoToThe63) {
                 "Last-Event-ID");
     }
   }
+}
+
+TEST(ParseEventSeq, LeadingZerosCountOnlyTheValue) {
+  EXPECT_EQ(*ParseEventSeq("000000000000000000001", "after"), 1u);
+  EXPECT_EQ(*ParseEventSeq(std::string(40, '0'), "after"), 0u);
+  EXPECT_EQ(*ParseEventSeq(std::string(30, '0') + "9223372036854775808",
+                           "after"),
+            1ull << 63);
+  // An all-digit value too large is out of range, not "digits only".
+  for (const char* big : {"9223372036854775809", "99999999999999999999",
+                          "123456789012345678901234567890"}) {
+    auto r = ParseEventSeq(big, "after");
+    ASSERT_FALSE(r.ok()) << big;
+    EXPECT_NE(r.error().message().find("out of range"), std::string::npos)
+        << r.error().message();
+  }
+  auto r = ParseEventSeq("12a", "after");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("digits only"), std::string::npos);
+}
+
+QueryReader Query(std::string name, std::string value) {
+  std::vector<std::pair<std::string, std::string>> query;
+  query.emplace_back(std::move(name), std::move(value));
+  return QueryReader(std::move(query));
+}
+
+// streamEvents and streamTranscript: the header wins, but a bad ?after= is
+// refused even then (it used to be ignored whenever the header came).
+TEST(ResumePoint, BothAreCheckedWhicheverWins) {
+  Request with_header;
+  with_header.has_last_event_id = true;
+  with_header.last_event_id = "3";
+  for (const char* bad : {"abc", "-1", "1.5", ""}) {
+    auto r = ResumePoint(with_header, Query("after", bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(std::get<std::string>(r.error().Detail("field")->value),
+              "after");
+  }
+  EXPECT_EQ(*ResumePoint(with_header, Query("after", "1")), 3u);
+  EXPECT_EQ(*ResumePoint(with_header, QueryReader()), 3u);
+  EXPECT_EQ(*ResumePoint(Request{}, Query("after", "5")), 5u);
+  EXPECT_EQ(*ResumePoint(Request{}, QueryReader()), 0u);
+  Request bad_header;
+  bad_header.has_last_event_id = true;
+  bad_header.last_event_id = "x";
+  auto r = ResumePoint(bad_header, Query("after", "1"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::get<std::string>(r.error().Detail("field")->value),
+            "Last-Event-ID");
 }
 
 TEST(ParseLimit, OneToAThousand) {

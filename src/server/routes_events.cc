@@ -154,13 +154,19 @@ void StreamEvents(Call& call) {
 }  // namespace
 
 Result<EventSeq> ResumePoint(const Request& request, const QueryReader& query) {
+  // Both are checked whenever present, whichever wins: a bad value is a
+  // client's bug even when the header makes it moot, and its stream would
+  // otherwise start only as long as it reconnects with Last-Event-ID.
+  EventSeq after = 0;
+  if (const std::string* text = query.Get("after")) {
+    Result<EventSeq> parsed = ParseEventSeq(*text, "after");
+    if (!parsed.ok()) return parsed;
+    after = *parsed;
+  }
   if (request.has_last_event_id) {
     return ParseEventSeq(request.last_event_id, "Last-Event-ID");
   }
-  if (const std::string* after = query.Get("after")) {
-    return ParseEventSeq(*after, "after");
-  }
-  return EventSeq{0};
+  return after;
 }
 
 void AddEventRoutes(std::vector<RouteSpec>* r) {
