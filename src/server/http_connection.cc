@@ -5,8 +5,10 @@
 // Hostile input is answered here, before any route runs: a header over
 // max_header_bytes -> 431, a declared or chunked body over max_body_bytes
 // -> 413 without reading it, a request not complete within
-// read_timeout_ms -> 408; each of them closes the connection, after a
-// bounded lingering close (CloseSocket).
+// read_timeout_ms -> 408, and what RequestReader refuses (framing,
+// repeated or missing headers, chunk lines and trailers over their caps,
+// a field the parser cannot hold: 400/431/501); each of them closes the
+// connection, after a bounded lingering close (CloseSocket).
 
 #include "server/http_connection.h"
 

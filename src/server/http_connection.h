@@ -118,8 +118,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<boost::system::error_code> Parse(Incoming& in,
                                                           bool whole);
   // After a failed ReadRequest: the error response to send before closing
-  // (408, 431, 413, 429, 400), or nullopt to close without one (the client
-  // left, an idle keep-alive connection timed out, Shutdown()).
+  // (the reader's refusal: 400/431/501; else 408, 431, 413, 429, 400), or
+  // nullopt to close without one (the client left, an idle keep-alive
+  // connection timed out, Shutdown()).
   std::optional<Response> RefusalFor(const boost::system::error_code& ec,
                                      const Incoming& in);
   // Step 2, dispatch, is AsyncDispatch (http_connection.cc): it runs the
