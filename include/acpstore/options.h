@@ -155,6 +155,15 @@ struct StoreOptions {
   // server logs it. Every such meeting also counts in
   // StoreStats::data_loss_reads. Empty (default): not reported.
   std::function<void(const Status&)> on_damage;
+
+  // kFile: called while Open recovers, once for each damage recovery
+  // worked around rather than refused (docs/recovery.md): a torn journal
+  // tail cut off (kDataLoss naming the segment file, the offset it was
+  // cut at and the bytes cut; details "path", "offset", "bytes"). From
+  // the opening thread, before Open returns; must not call the store. The
+  // server logs each as a warning. Stats().torn_tail_truncations counts
+  // the torn tail either way. Empty (default): not reported.
+  std::function<void(const Status&)> on_recovery_damage;
 };
 
 }  // namespace acpstore

@@ -123,10 +123,7 @@ Status FileStore::Recover() {
     }
     opened_info_.snapshot_loaded = rec.snapshot_header.number;
   }
-  for (const auto& skipped : rec.skipped_snapshots) {
-    opened_info_.snapshots_skipped.push_back(skipped.path + ": " +
-                                             skipped.status.ToString());
-  }
+  ACPSTORE_RETURN_IF_ERROR(ReportRecoveryDamage(rec));
   opened_info_.records_replayed = rec.records_replayed;
   opened_info_.torn_tail_bytes = rec.torn_bytes;
   start_pipeline.context = std::move(rec.context);
@@ -154,6 +151,32 @@ Status FileStore::Recover() {
     maintenance_ = std::make_unique<PeriodicThread>(
         std::chrono::milliseconds(options_.maintenance_interval_ms),
         [this] { RunMaintenance(nullptr); });
+  }
+  return Status::OK();
+}
+
+Status FileStore::ReportRecoveryDamage(const RecoveredState& rec) {
+  const auto report = [this](const Status& s) {
+    if (options_.on_recovery_damage) options_.on_recovery_damage(s);
+  };
+  // SPEC §3: a torn tail is cut off (JournalWriter::Open has), logged and
+  // counted; the count alone left an operator nothing to go on.
+  if (rec.torn_bytes > 0) {
+    const std::string path =
+        journal::SegmentPath(layout_.journal_dir, rec.end.segment);
+    report(Status::DataLoss(
+               "cut a torn tail off journal segment " + path + " at offset " +
+               std::to_string(rec.end.offset) + " (" +
+               std::to_string(rec.torn_bytes) +
+               " bytes cut): a write interrupted by a crash or power loss, "
+               "after the last record that verifies")
+               .With("path", path)
+               .With("offset", static_cast<int64_t>(rec.end.offset))
+               .With("bytes", static_cast<int64_t>(rec.torn_bytes)));
+  }
+  for (const auto& skipped : rec.skipped_snapshots) {
+    opened_info_.snapshots_skipped.push_back(skipped.path + ": " +
+                                             skipped.status.ToString());
   }
   return Status::OK();
 }

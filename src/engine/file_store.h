@@ -125,6 +125,10 @@ class FileStore final : public DecidingStore {
   // Recovers the state and starts the pipeline, the snapshotter and the
   // maintenance thread.
   Status Recover();
+  // Reports what recovery worked around to options_.on_recovery_damage
+  // (a torn tail cut) and notes the skipped snapshots in opened_info_.
+  // After the journal writer cut the tail.
+  Status ReportRecoveryDamage(const RecoveredState& rec);
 
   Result<EventPage> ReadSubscriptionPage(std::string_view tenant_id,
                                          std::string_view session_id,

@@ -23,6 +23,7 @@ using ::testing::HasSubstr;
 
 std::vector<EventSeq> Seqs(const std::vector<Event>& events) {
   std::vector<EventSeq> out;
+  out.reserve(events.size());
   for (const Event& e : events) out.push_back(e.seq);
   return out;
 }
@@ -113,12 +114,17 @@ TEST_F(FileStoreTest, SeqNeverReusedAfterRetentionAndReopen) {
   EXPECT_EQ(MustAppend("s-1", "7").seq, 7u);
 }
 
-TEST_F(FileStoreTest, TornTailIsTruncatedAndCounted) {
+// SPEC §3: cut off, logged (the server logs what on_recovery_damage
+// reports: the segment, the offset cut at, the bytes cut) and counted.
+TEST_F(FileStoreTest, TornTailIsTruncatedReportedAndCounted) {
+  std::vector<Status> reported;
+  options_.on_recovery_damage = [&](const Status& s) { reported.push_back(s); };
   Open();
   MustCreate("s-1");
   MustAppend("s-1", "1");
   MustAppend("s-1", "2");
   Close();
+  EXPECT_TRUE(reported.empty());
   const uint64_t last = Segments().back();
   const std::string path = SegmentPath(last);
   const std::string good = ReadFile(path);
@@ -127,11 +133,21 @@ TEST_F(FileStoreTest, TornTailIsTruncatedAndCounted) {
 
   Open();
   EXPECT_EQ(store().Stats().torn_tail_truncations, 1u);
+  ASSERT_EQ(reported.size(), 1u);
+  const std::string message(reported[0].message());
+  EXPECT_NE(message.find("torn tail off journal segment " + path +
+                         " at offset " + std::to_string(good.size()) +
+                         " (27 bytes cut)"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(reported[0].code(), StatusCode::kDataLoss);
+  reported.clear();
   EXPECT_EQ(AllEvents("s-1").size(), 2u);
   EXPECT_EQ(ReadFile(path).size(), good.size());
   EXPECT_EQ(MustAppend("s-1", "3").seq, 3u);
   Reopen();
   EXPECT_EQ(store().Stats().torn_tail_truncations, 0u);
+  EXPECT_TRUE(reported.empty());
   EXPECT_EQ(AllEvents("s-1").size(), 3u);
 }
 
@@ -309,7 +325,7 @@ TEST_F(FileStoreTest,
   store().AppendEvents(
       kAlice, "s-1",
       AppendRequest{.events = {{.event_type = "a", .payload = "1"}}},
-      [&](Result<AppendResult>) {
+      [&](const Result<AppendResult>&) {
         entered.set_value();
         released.wait();
       });
@@ -447,7 +463,7 @@ TEST_F(FileStoreTest, DiskLimitDropsOldestEventsTerminalSessionsFirst) {
   for (int i = 0; i < 20; ++i) MustAppend("live", "\"" + big + "\"");
   CloseSession("done");
   Close();
-  options_.retention.max_disk_bytes = 16 * 1024;
+  options_.retention.max_disk_bytes = uint64_t{16} * 1024;
   Open();
   auto report = db().RunMaintenance();
   ASSERT_TRUE(report.ok());

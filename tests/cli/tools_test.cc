@@ -282,6 +282,32 @@ TEST_F(ToolsTest, RepairOfAHealthyDirectorySaysNothingWasLost) {
   EXPECT_EQ(Tool({"verify"}).exit_code, 0);
 }
 
+// SPEC §3: a torn tail is cut off, logged and counted. The server cut it
+// and counted it without a line in its log (found by an outside tester).
+TEST_F(ToolsTest, ServeLogsTheTornTailItCuts) {
+  auto server = StartServer();
+  Populate();
+  server->Signal(SIGKILL);  // no snapshot at close: the journal holds all
+  server->Wait(seconds(15));
+  const std::string segment = OnlySegment();
+  ASSERT_FALSE(segment.empty());
+  const auto size = std::filesystem::file_size(segment);
+  std::filesystem::resize_file(segment, size - 5);
+  proc::RunResult verify = Tool({"verify"});
+  ASSERT_NE(verify.out.find("torn"), std::string::npos) << verify.out;
+
+  server = StartServer();
+  const std::string log = server->Text(proc::Stream::kStderr);
+  EXPECT_TRUE(std::regex_search(
+      log, std::regex("warn.*recovery: cut a torn tail off journal segment " +
+                      segment + " at offset [0-9]+ \\([0-9]+ bytes cut\\)")))
+      << log;
+  HttpReply metrics = HttpRequest(port_, "GET", "/metrics", token_);
+  EXPECT_NE(metrics.body.find("acpstore_torn_tail_truncations_total 1"),
+            std::string::npos);
+  Stop(*server);
+}
+
 TEST_F(ToolsTest, RestartKeepsSessionsAndKeys) {
   auto server = StartServer();
   Populate();
