@@ -159,7 +159,9 @@ struct StoreOptions {
   // kFile: called while Open recovers, once for each damage recovery
   // worked around rather than refused (docs/recovery.md): a torn journal
   // tail cut off (kDataLoss naming the segment file, the offset it was
-  // cut at and the bytes cut; details "path", "offset", "bytes"). From
+  // cut at and the bytes cut; details "path", "offset", "bytes") and a
+  // damaged snapshot skipped and set aside (kCorruption naming the file,
+  // why it failed and where it is kept; details "path", "kept_as"). From
   // the opening thread, before Open returns; must not call the store. The
   // server logs each as a warning. Stats().torn_tail_truncations counts
   // the torn tail either way. Empty (default): not reported.

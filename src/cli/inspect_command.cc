@@ -108,6 +108,11 @@ void PrintJson(const engine::InspectReport& r) {
   json::array skipped;
   for (const std::string& s : r.snapshots_skipped) skipped.push_back(json::value(s));
   o["snapshotsSkipped"] = std::move(skipped);
+  json::array set_aside;
+  for (const engine::SegmentSummary& f : r.set_aside) {
+    set_aside.push_back(json::object{{"path", f.path}, {"bytes", f.bytes}});
+  }
+  o["setAside"] = std::move(set_aside);
   o["recordsReplayed"] = r.records_replayed;
   o["tornTailBytes"] = r.torn_tail_bytes;
   o["unreadableEvents"] = r.unreadable_events;
@@ -174,6 +179,12 @@ int RunInspect(const std::string& data_dir, bool as_json) {
   }
   for (const std::string& skipped : r.snapshots_skipped) {
     Line("", "skipped: " + skipped);
+  }
+  if (!r.set_aside.empty()) {
+    Line("set aside", Plural(r.set_aside.size(), "damaged snapshot") +
+                          " an open skipped, kept for inspection (not read; "
+                          "delete once inspected)");
+    FileLines(r.set_aside);
   }
   Line("records replayed", std::to_string(r.records_replayed));
   Line("torn tail", FormatBytes(r.torn_tail_bytes) +

@@ -200,9 +200,9 @@ int RunServe(const ServeConfig& config) {
                  "`acpstore verify`",
                  damage.message());
   };
-  // What the file engine's recovery worked around (a torn tail cut)
-  // serves every request as if nothing happened: the log is where the
-  // operator learns of it.
+  // What the file engine's recovery worked around (a torn tail cut, a
+  // damaged snapshot skipped and set aside) serves every request as if
+  // nothing happened: the log is where the operator learns of it.
   so.on_recovery_damage = [](const Status& damage) {
     spdlog::warn("recovery: {}", damage.message());
   };

@@ -53,6 +53,9 @@ void PrintJson(const engine::VerifyReport& r) {
   json::array problems;
   for (const engine::Problem& p : r.problems) problems.push_back(ProblemJson(p));
   o["problems"] = std::move(problems);
+  json::array set_aside;
+  for (const std::string& path : r.set_aside) set_aside.push_back(json::value(path));
+  o["setAside"] = std::move(set_aside);
   std::cout << json::serialize(o) << std::endl;
 }
 
@@ -77,6 +80,11 @@ int RunVerify(const std::string& data_dir, bool as_json) {
   if (r.torn_tail) {
     std::cout << "torn tail (not damage; cut at the next open): "
               << DescribeProblem(*r.torn_tail) << "\n";
+  }
+  for (const std::string& path : r.set_aside) {
+    std::cout << "set aside (a damaged snapshot an open skipped and kept for "
+                 "inspection; not checked, no open reads it): "
+              << path << "\n";
   }
   std::cout << "checked " << Plural(r.segments, "segment") << ", "
             << Plural(r.records, "record") << ", " << Plural(r.events, "event")

@@ -174,9 +174,31 @@ Status FileStore::ReportRecoveryDamage(const RecoveredState& rec) {
                .With("offset", static_cast<int64_t>(rec.end.offset))
                .With("bytes", static_cast<int64_t>(rec.torn_bytes)));
   }
+  // A skipped snapshot is newer than the one loaded, so the next snapshot
+  // would delete it as unkept: it is renamed aside for inspection instead
+  // (docs/recovery.md, step 3), under a name no later open reads.
+  const std::string from =
+      rec.snapshot
+          ? "snapshot " + rec.snapshot->path + " and the journal after it"
+          : "the journal alone";
   for (const auto& skipped : rec.skipped_snapshots) {
-    opened_info_.snapshots_skipped.push_back(skipped.path + ": " +
-                                             skipped.status.ToString());
+    ACPSTORE_ASSIGN_OR_RETURN(
+        std::string kept,
+        snapshot::SetAsideDamaged(fs_, layout_.snapshot_dir, skipped.path,
+                                  clock_->NowMs()));
+    opened_info_.snapshots_skipped.push_back(
+        skipped.path + ": " + skipped.status.ToString() + "; kept as " + kept);
+    std::string message = "snapshot " + skipped.path;
+    message.append(" is damaged and was skipped (")
+        .append(skipped.status.message())
+        .append("); the state came from ")
+        .append(from)
+        .append(". The file is kept as ")
+        .append(kept)
+        .append(" for inspection: nothing reads it, delete it once inspected");
+    report(Status::Corruption(message)
+               .With("path", skipped.path)
+               .With("kept_as", kept));
   }
   return Status::OK();
 }

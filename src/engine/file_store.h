@@ -69,7 +69,8 @@ struct FileStoreInfo {
   uint64_t records_replayed = 0;
   uint64_t torn_tail_bytes = 0;
   std::optional<uint64_t> snapshot_loaded;     // number
-  std::vector<std::string> snapshots_skipped;  // "path: why"
+  // "path: why; kept as <path>.damaged-<ms>" (set aside at open).
+  std::vector<std::string> snapshots_skipped;
   uint64_t data_loss_reads = 0;  // events that failed their checksum
   uint64_t journal_bytes = 0;
   uint64_t snapshots_written = 0;
@@ -126,8 +127,9 @@ class FileStore final : public DecidingStore {
   // maintenance thread.
   Status Recover();
   // Reports what recovery worked around to options_.on_recovery_damage
-  // (a torn tail cut) and notes the skipped snapshots in opened_info_.
-  // After the journal writer cut the tail.
+  // (a torn tail cut, damaged snapshots skipped) and sets the skipped
+  // snapshots aside (snapshot::SetAsideDamaged), noting them in
+  // opened_info_. After the journal writer cut the tail.
   Status ReportRecoveryDamage(const RecoveredState& rec);
 
   Result<EventPage> ReadSubscriptionPage(std::string_view tenant_id,

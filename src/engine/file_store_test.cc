@@ -622,11 +622,88 @@ TEST_F(RecoveryDamageTest, CompactNamesADamagedSnapshotItReplaces) {
   ASSERT_EQ(c->snapshots_skipped.size(), 1u);
   EXPECT_NE(c->snapshots_skipped[0].find(newest), std::string::npos)
       << c->snapshots_skipped[0];
+  EXPECT_NE(c->snapshots_skipped[0].find("; kept as " + newest + ".damaged-"),
+            std::string::npos)
+      << c->snapshots_skipped[0];
+  EXPECT_EQ(snapshot::ListSetAside(fs_, SnapshotDir())->size(), 1u);
   EXPECT_TRUE(c->lost.empty());
   Open();
   EXPECT_EQ(db().GetSession(kAlice, "a")->events.last_seq, 20u);
   EXPECT_EQ(db().GetSession(kAlice, "b")->events.last_seq, 20u);
   EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+}
+
+// docs/recovery.md step 3: a damaged snapshot is skipped, reported and
+// kept for inspection. It was skipped silently, and the next snapshot
+// deleted it as unkept (found by an outside tester). It is now reported
+// to on_recovery_damage (the server logs it) and renamed aside, where no
+// later open reads it and no snapshot deletes it; verify and inspect name
+// it without calling it damage.
+TEST_F(RecoveryDamageTest, ADamagedSnapshotIsReportedAndKeptAside) {
+  OpenFresh();
+  MustCreate("a");
+  AppendFilled("a", 20, 'q');
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  MustCreate("b");
+  AppendFilled("b", 20, 'r');
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  CloseWithoutItsSnapshot();
+  Result<std::vector<snapshot::SnapshotFile>> files =
+      snapshot::ListSnapshots(fs_, SnapshotDir());
+  ASSERT_TRUE(files.ok()) << files.error();
+  ASSERT_EQ(files->size(), 2u);
+  const std::string newest = (*files)[0].path;
+  const std::string older = (*files)[1].path;
+  FlipByte(newest, 100);
+  const std::string damaged = ReadFile(newest);
+
+  std::vector<Status> reported;
+  options_.on_recovery_damage = [&](const Status& s) { reported.push_back(s); };
+  Open();
+  ASSERT_EQ(reported.size(), 1u);
+  const std::string message(reported[0].message());
+  EXPECT_TRUE(message.starts_with("snapshot " + newest +
+                                  " is damaged and was skipped ("))
+      << message;
+  EXPECT_NE(message.find("the state came from snapshot " + older),
+            std::string::npos)
+      << message;
+  Result<std::vector<std::string>> aside =
+      snapshot::ListSetAside(fs_, SnapshotDir());
+  ASSERT_TRUE(aside.ok()) << aside.error();
+  ASSERT_EQ(aside->size(), 1u);
+  const std::string kept = aside->front();
+  EXPECT_TRUE(kept.starts_with(newest + ".damaged-")) << kept;
+  EXPECT_NE(message.find("kept as " + kept + " for inspection"),
+            std::string::npos)
+      << message;
+  EXPECT_FALSE(std::filesystem::exists(newest));
+  EXPECT_EQ(ReadFile(kept), damaged);
+  EXPECT_EQ(db().GetSession(kAlice, "b")->events.last_seq, 20u);
+  ASSERT_EQ(store().Info().snapshots_skipped.size(), 1u);
+
+  // Snapshots, their clean-up and a restart leave it alone and never
+  // read it again.
+  MustCreate("c");
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  ASSERT_TRUE(store().SnapshotNow().ok());
+  reported.clear();
+  Reopen();
+  EXPECT_TRUE(reported.empty());
+  EXPECT_TRUE(store().Info().snapshots_skipped.empty());
+  EXPECT_EQ(db().GetSession(kAlice, "b")->events.last_seq, 20u);
+  Close();
+  EXPECT_EQ(ReadFile(kept), damaged);
+
+  Result<VerifyReport> v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_TRUE(v->ok());
+  EXPECT_EQ(v->set_aside, std::vector<std::string>{kept});
+  Result<InspectReport> inspect = Inspect(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(inspect.ok()) << inspect.error();
+  ASSERT_EQ(inspect->set_aside.size(), 1u);
+  EXPECT_EQ(inspect->set_aside[0].path, kept);
+  EXPECT_EQ(inspect->set_aside[0].bytes, damaged.size());
 }
 
 // The segment the newest snapshot covers up to is never reclaimed, so

@@ -262,6 +262,17 @@ Result<InspectReport> Inspect(const std::string& data_dir,
     report.parts_files.push_back(std::move(sum));
   }
 
+  ACPSTORE_ASSIGN_OR_RETURN(
+      std::vector<std::string> set_aside,
+      snapshot::ListSetAside(fs, layout.snapshot_dir));
+  for (std::string& path : set_aside) {
+    SegmentSummary sum{0, std::move(path), 0};
+    if (Result<uint64_t> size = fs.FileSize(sum.path); size.ok()) {
+      sum.bytes = *size;
+    }
+    report.set_aside.push_back(std::move(sum));
+  }
+
   Report(progress, "recovery", 0, 1);
   PayloadCache cache(16 << 20);
   FileEventReader reader(fs, layout.journal_dir, &cache);
@@ -453,6 +464,8 @@ Result<VerifyReport> Verify(const std::string& data_dir,
     Report(progress, "journal", i + 1, segments.size());
   }
 
+  ACPSTORE_ASSIGN_OR_RETURN(report.set_aside,
+                            snapshot::ListSetAside(fs, layout.snapshot_dir));
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> snapshots,
                             snapshot::ListSnapshots(fs, layout.snapshot_dir));
   std::optional<snapshot::SnapshotHeader> recovered_from;

@@ -12,7 +12,8 @@
 //   Verify   reads every byte of every journal segment and snapshot and
 //            checks every checksum (records, each event sub-record,
 //            snapshot chunks), continuing past damage to list all of it.
-//            A torn tail of the newest segment is reported, not a problem.
+//            A torn tail of the newest segment is reported, not a problem,
+//            and so are damaged snapshots an open kept aside.
 //   Compact  opens the store (recovery as usual), writes a fresh snapshot
 //            and deletes the segments no retained event needs. A
 //            transcript whose bytes on disk are damaged is rebuilt from
@@ -91,6 +92,10 @@ struct InspectReport {
   std::vector<SegmentSummary> parts_files;
   uint64_t parts_bytes = 0;
   std::vector<std::string> snapshots_skipped;  // "path: why"
+  // Damaged snapshots an open skipped and kept for inspection
+  // (snapshot::SetAsideDamaged): path and bytes; not read, not in
+  // snapshot_bytes.
+  std::vector<SegmentSummary> set_aside;
   uint64_t records_replayed = 0;   // journal records after the snapshot
   uint64_t torn_tail_bytes = 0;    // would be cut at the next open
   uint64_t unreadable_events = 0;  // retained events that failed a read
@@ -112,6 +117,10 @@ struct VerifyReport {
   // the parts the loaded snapshots refer to (decision 0030), each once.
   uint64_t bytes = 0;
   std::optional<Problem> torn_tail;  // of the newest segment; not damage
+  // Damaged snapshots an open skipped and kept for inspection
+  // (snapshot::SetAsideDamaged). Not read and not damage: no open reads
+  // them again.
+  std::vector<std::string> set_aside;
   std::vector<Problem> problems;     // damage: verify exits 1
   bool ok() const { return problems.empty(); }
 };
@@ -126,10 +135,11 @@ struct CompactReport {
   // transcript rebuilt from its session's retained events because its
   // bytes were damaged (both, decision 0034).
   std::vector<Problem> lost;
-  // "path: why" for each damaged snapshot the store's open fell back past
-  // (its state came from an older snapshot and the journal after it, so
-  // nothing is lost). Compaction's own snapshots replace it: the file is
-  // gone afterwards, and this is where the operator learns of it.
+  // "path: why; kept as <path>" for each damaged snapshot the store's
+  // open fell back past (its state came from an older snapshot and the
+  // journal after it, so nothing is lost) and set aside for inspection
+  // (FileStoreInfo::snapshots_skipped). Compaction's own snapshots replace
+  // it.
   std::vector<std::string> snapshots_skipped;
   // Repair only.
   bool repaired = false;

@@ -134,6 +134,41 @@ Result<size_t> RemoveTempFiles(io::FileSystem& fs, const std::string& dir) {
   return deleted;
 }
 
+namespace {
+constexpr std::string_view kDamagedInfix = ".damaged-";
+}  // namespace
+
+Result<std::string> SetAsideDamaged(io::FileSystem& fs, const std::string& dir,
+                                    const std::string& path, int64_t stamp) {
+  const std::string base = path + std::string(kDamagedInfix) +
+                           std::to_string(stamp);
+  std::string kept = base;
+  for (int n = 2;; ++n) {
+    ACPSTORE_ASSIGN_OR_RETURN(bool taken, fs.Exists(kept));
+    if (!taken) break;
+    kept = base + "-" + std::to_string(n);
+  }
+  ACPSTORE_RETURN_IF_ERROR(fs.Rename(path, kept));
+  ACPSTORE_RETURN_IF_ERROR(fs.SyncDir(dir));
+  return kept;
+}
+
+Result<std::vector<std::string>> ListSetAside(io::FileSystem& fs,
+                                              const std::string& dir) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names, Names(fs, dir));
+  std::vector<std::string> out;
+  for (const std::string& name : names) {
+    const size_t at = name.find(kDamagedInfix);
+    if (at == std::string::npos) continue;
+    const std::string kept = name.substr(0, at);
+    if (ParseSnapshotFileName(kept) || ParsePartsFileName(kept)) {
+      out.push_back(io::JoinPath(dir, name));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<uint64_t> NextSnapshotNumber(io::FileSystem& fs,
                                     const std::string& dir) {
   ACPSTORE_ASSIGN_OR_RETURN(std::vector<SnapshotFile> files,

@@ -92,6 +92,19 @@ std::string ReferredFilePath(io::FileSystem& fs, const std::string& dir,
 // Abandon). Returns how many were deleted.
 Result<size_t> RemoveTempFiles(io::FileSystem& fs, const std::string& dir);
 
+// A damaged snapshot an open skipped is kept for inspection (a later
+// snapshot would otherwise delete it as unkept) under "<its name>.damaged-
+// <stamp>": no listing above matches that name, so nothing loads, counts,
+// refers to or deletes it. Renames `path` (a file in `dir`) there, with
+// "-2", "-3", ... after the stamp if the name is taken, and syncs `dir`.
+// Returns the new path.
+Result<std::string> SetAsideDamaged(io::FileSystem& fs, const std::string& dir,
+                                    const std::string& path, int64_t stamp);
+
+// The files SetAsideDamaged kept in `dir`, by name.
+Result<std::vector<std::string>> ListSetAside(io::FileSystem& fs,
+                                              const std::string& dir);
+
 // One more than the highest snapshot or parts file number in `dir` (valid
 // or not), or 1.
 Result<uint64_t> NextSnapshotNumber(io::FileSystem& fs, const std::string& dir);

@@ -293,6 +293,29 @@ TEST_F(SnapshotTest, NewestValidIsChosenWhenNewestIsDamaged) {
   EXPECT_EQ(sel->skipped[0].status.code(), StatusCode::kCorruption);
 }
 
+// A damaged snapshot an open skipped is kept for inspection under a name
+// nothing lists as a snapshot, so no later open loads it and no clean-up
+// deletes it; a second one of the same name gets a suffix.
+TEST_F(SnapshotTest, SetAsideFilesAreKeptButNeverListedOrDeleted) {
+  for (uint64_t n : {1, 2, 3}) ASSERT_TRUE(Write(n).ok());
+  const std::string bytes = Bytes(3);
+  Result<std::string> kept = SetAsideDamaged(fs_, dir_, PathOf(3), 1234);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(*kept, PathOf(3) + ".damaged-1234");
+  ASSERT_TRUE(Write(3).ok());
+  Result<std::string> again = SetAsideDamaged(fs_, dir_, PathOf(3), 1234);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, PathOf(3) + ".damaged-1234-2");
+  EXPECT_EQ(ListSetAside(fs_, dir_).value(),
+            (std::vector<std::string>{*kept, *again}));
+  EXPECT_EQ(Chosen(), 2u);
+  EXPECT_EQ(ListSnapshots(fs_, dir_)->size(), 2u);
+  ASSERT_TRUE(DeleteUnkept(fs_, dir_, {}, 100).ok());
+  ASSERT_TRUE(RemoveTempFiles(fs_, dir_).ok());
+  EXPECT_EQ(ListSetAside(fs_, dir_)->size(), 2u);
+  EXPECT_EQ(*io::ReadFileToString(fs_, *kept), bytes);
+}
+
 TEST_F(SnapshotTest, NoSnapshotsChoosesNothing) {
   EXPECT_EQ(Chosen(), std::nullopt);  // the directory does not even exist
   ASSERT_TRUE(Write(1).ok());

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -304,6 +305,73 @@ TEST_F(ToolsTest, ServeLogsTheTornTailItCuts) {
       << log;
   HttpReply metrics = HttpRequest(port_, "GET", "/metrics", token_);
   EXPECT_NE(metrics.body.find("acpstore_torn_tail_truncations_total 1"),
+            std::string::npos);
+  Stop(*server);
+}
+
+// docs/recovery.md step 3: a damaged snapshot is skipped, reported and
+// kept for inspection. The server fell back past it silently and its next
+// snapshot deleted the file (found by an outside tester).
+TEST_F(ToolsTest, ServeLogsADamagedSnapshotAndKeepsItAside) {
+  auto server = StartServer();
+  Populate();
+  Stop(*server);  // snapshot 1
+  server = StartServer();
+  ASSERT_EQ(HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"s4"})"),
+            201);
+  Stop(*server);  // snapshot 2; both kept
+  std::vector<std::string> snaps;
+  for (const auto& e :
+       std::filesystem::directory_iterator(DataDir() + "/snapshot")) {
+    if (e.path().extension() == ".snap") snaps.push_back(e.path());
+  }
+  std::sort(snaps.begin(), snaps.end());
+  ASSERT_EQ(snaps.size(), 2u);
+  const std::string newest = snaps.back();
+  {
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    const auto at = static_cast<std::streamoff>(
+        std::filesystem::file_size(newest) / 2);
+    f.seekg(at);
+    char c = 0;
+    f.get(c);
+    f.seekp(at);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+
+  server = StartServer();
+  const std::string log = server->Text(proc::Stream::kStderr);
+  const std::smatch found = [&] {
+    std::smatch m;
+    std::regex_search(
+        log, m,
+        std::regex("warn.*recovery: snapshot " + newest +
+                   " is damaged and was skipped \\(.+\\); the state came "
+                   "from snapshot " + snaps.front() +
+                   " and the journal after it\\. The file is kept as (" +
+                   newest + "\\.damaged-[0-9]+) for inspection"));
+    return m;
+  }();
+  ASSERT_FALSE(found.empty()) << log;
+  const std::string kept = found[1];
+  EXPECT_EQ(HttpStatus(port_, "GET", "/v1/sessions/s4", token_), 200);
+  Stop(*server);  // writes a snapshot, deletes unkept ones
+  EXPECT_TRUE(std::filesystem::exists(kept));
+  EXPECT_FALSE(std::filesystem::exists(newest));
+
+  proc::RunResult verify = Tool({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("set aside (a damaged snapshot an open skipped "
+                            "and kept for inspection; not checked, no open "
+                            "reads it): " + kept + "\n"),
+            std::string::npos)
+      << verify.out;
+  proc::RunResult inspect = Tool({"inspect"});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find(kept), std::string::npos) << inspect.out;
+  // The next start has nothing to say about it.
+  server = StartServer();
+  EXPECT_EQ(server->Text(proc::Stream::kStderr).find("recovery:"),
             std::string::npos);
   Stop(*server);
 }
