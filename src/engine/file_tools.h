@@ -14,8 +14,10 @@
 //            snapshot chunks), continuing past damage to list all of it.
 //            A torn tail of the newest segment is reported, not a problem,
 //            and so are damaged snapshots an open kept aside.
-//   Compact  opens the store (recovery as usual), writes a fresh snapshot
-//            and deletes the segments no retained event needs. A
+//   Compact  opens the store (recovery as usual), writes two fresh
+//            snapshots of the same state (the older kept one bounds what
+//            may be reclaimed) and deletes the segments no retained event
+//            needs. A
 //            transcript whose bytes on disk are damaged is rebuilt from
 //            its session's retained events and listed (decision 0034).
 //            With repair: for a directory that no longer opens. Salvages
