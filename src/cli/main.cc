@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include "base/build_info.h"
 #include "cli/command.h"
@@ -46,15 +47,34 @@ int Main(int argc, char** argv) {
   AddTailCommand(app, &run);
   AddTranscriptCommand(app, &run);
   AddBenchCommand(app, &run);
-  // CLI11 would report "A subcommand is required" for a misspelt one.
+  // CLI11 would report "A subcommand is required" for a misspelt one, or
+  // for a misspelt one of a command that has its own (`keys nosuch`).
   if (argc > 1 && argv[1][0] != '-') {
+    CLI::App* command = nullptr;
     try {
-      app.get_subcommand(argv[1]);
+      command = app.get_subcommand(argv[1]);
     } catch (const CLI::Error&) {
       PrintError("unknown command '" + std::string(argv[1]) +
                  "' (see --help)");
       return kExitUsage;
     }
+    if (argc > 2 && argv[2][0] != '-' && !command->get_subcommands({}).empty()) {
+      try {
+        command->get_subcommand(argv[2]);
+      } catch (const CLI::Error&) {
+        PrintError("unknown " + std::string(argv[1]) + " command '" +
+                   std::string(argv[2]) + "' (see " + std::string(argv[1]) +
+                   " --help)");
+        return kExitUsage;
+      }
+    }
+  }
+  // CLI11 answers --version as soon as it meets it, so anything after it
+  // went unnoticed (exit 0); it takes nothing else.
+  if (argc > 2 && std::string_view(argv[1]) == "--version") {
+    PrintError("--version takes no other arguments, got '" +
+               std::string(argv[2]) + "' (see --help)");
+    return kExitUsage;
   }
   try {
     app.parse(argc, argv);

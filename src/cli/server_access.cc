@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <utility>
 
@@ -15,21 +16,42 @@ std::string DefaultUrl() {
   return env != nullptr && *env != '\0' ? env : "http://127.0.0.1:7700";
 }
 
-Result<std::string> LoadToken(const ServerAccess& access) {
+void TrimLineEnd(std::string* token) {
+  while (!token->empty() && (token->back() == '\r' || token->back() == ' ')) {
+    token->pop_back();
+  }
+}
+
+// The first line of --token-file.
+Result<std::string> TokenFromFile(const std::string& path) {
+  // A directory opens as a stream that reads nothing, which then read as
+  // "no token: pass --token-file" though one was passed (found by an
+  // outside tester).
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("--token-file: " + path +
+                                   " is a directory, not a file");
+  }
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("--token-file: cannot read " + path);
   std::string token;
-  if (!access.token_file.empty()) {
-    std::ifstream in(access.token_file);
-    if (!in) {
-      return Status::InvalidArgument("--token-file: cannot read " +
-                                     access.token_file);
-    }
-    std::getline(in, token);
-  } else if (const char* env = std::getenv("ACPSTORE_TOKEN")) {
-    token = env;
+  std::getline(in, token);
+  if (in.bad()) {
+    return Status::InvalidArgument("--token-file: cannot read " + path);
   }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
-    token.pop_back();
+  TrimLineEnd(&token);
+  if (token.empty()) {
+    return Status::InvalidArgument("--token-file: the first line of " + path +
+                                   " is empty; it must hold the token");
   }
+  return token;
+}
+
+Result<std::string> LoadToken(const ServerAccess& access) {
+  if (!access.token_file.empty()) return TokenFromFile(access.token_file);
+  std::string token;
+  if (const char* env = std::getenv("ACPSTORE_TOKEN")) token = env;
+  TrimLineEnd(&token);
   if (token.empty()) {
     return Status::InvalidArgument(
         "no token: pass --token-file FILE or set ACPSTORE_TOKEN");

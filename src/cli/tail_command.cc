@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/option_parsing.h"
 #include "cli/server_access.h"
 #include "cli/terminal_text.h"
 #include "net/sse.h"
@@ -47,9 +48,13 @@ void OnStopSignal(int) { g_stop = 1; }
 
 struct TailFlags : ServerAccess {
   std::string session;
-  uint64_t after = 0;
+  std::string after = "0";  // checked by RunTail
   bool json = false;
 };
+
+// The highest seq the server takes (docs/http_api.md): a larger --after
+// would come back as its 400 about a Last-Event-ID the user never gave.
+constexpr uint64_t kMaxAfter = uint64_t{1} << 63;
 
 // Sleeps up to `ms`, waking early on a stop signal.
 void SleepInterruptibly(int64_t ms) {
@@ -106,8 +111,8 @@ std::pair<std::string, std::string> ErrorOf(const std::string& body) {
 
 class Tailer {
  public:
-  Tailer(const TailFlags& f, Url url, std::string token)
-      : f_(f), url_(std::move(url)), token_(std::move(token)), last_(f.after) {}
+  Tailer(const TailFlags& f, uint64_t after, Url url, std::string token)
+      : f_(f), url_(std::move(url)), token_(std::move(token)), last_(after) {}
 
   int Run() {
     int64_t backoff_ms = kMinBackoffMs;
@@ -257,6 +262,13 @@ class Tailer {
 };
 
 int RunTail(const TailFlags& f) {
+  // CLI11 read "-5" into an unsigned seq as a huge one, which the server
+  // then refused naming Last-Event-ID (found by an outside tester).
+  Result<uint64_t> after = ParseCount(f.after, 0, kMaxAfter);
+  if (!after) {
+    PrintError("--after: " + std::string(after.error().message()));
+    return kExitUsage;
+  }
   Result<ServerTarget> server = ResolveServer(f);
   if (!server) {
     PrintError(std::string(server.error().message()));
@@ -269,7 +281,7 @@ int RunTail(const TailFlags& f) {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  Tailer tailer(f, std::move(server->url), std::move(server->token));
+  Tailer tailer(f, *after, std::move(server->url), std::move(server->token));
   return tailer.Run();
 }
 

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "cli/command.h"
 #include "cli/server_access.h"
@@ -46,6 +47,32 @@ struct TranscriptFlags : ServerAccess {
   // (the generic "arguments were not expected" did not; found by a probe).
   std::string data_dir;
 };
+
+// The entry kinds of SPEC §13 (TranscriptEntry::kind in records.h), fixed
+// by the contract: a misspelt --kind is refused here, naming the flag,
+// rather than relayed as the server's 400 about its `kind` query (exit 1;
+// found by an outside tester). Checked as the server splits the list:
+// at every comma, an empty name included.
+constexpr std::string_view kKinds[] = {"assistant", "thought",  "tool",
+                                       "approval",  "error",    "turn_end",
+                                       "usage"};
+
+Status CheckKinds(std::string_view list) {
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    const std::string_view name = list.substr(start, comma - start);
+    if (std::find(std::begin(kKinds), std::end(kKinds), name) ==
+        std::end(kKinds)) {
+      return Status::InvalidArgument(
+          "--kind: expected kinds among assistant, thought, tool, approval, "
+          "error, turn_end and usage, comma-separated, got '" +
+          std::string(name) + "'");
+    }
+    if (comma == std::string_view::npos) return Status::OK();
+    start = comma + 1;
+  }
+}
 
 // `v` as the server wrote it: Boost.JSON writes a double as 1.5E0 and
 // 0.1 as 1E-1, and canonicalising that text restores SPEC §2.7's form
@@ -113,6 +140,12 @@ int RunTranscript(const TranscriptFlags& f) {
         "http://127.0.0.1:7700), not a data directory: start `acpstore serve "
         "--data-dir " + f.data_dir + "` and run this again with its --url");
     return kExitUsage;
+  }
+  if (!f.kinds.empty()) {
+    if (Status s = CheckKinds(f.kinds); !s.ok()) {
+      PrintError(s.message());
+      return kExitUsage;
+    }
   }
   Result<ServerTarget> server = ResolveServer(f);
   if (!server) {

@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 #include <thread>
@@ -80,6 +82,67 @@ TEST_F(CliTest, MissingOrUnknownCommandIsAUsageError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
   EXPECT_EQ(Run({"serve", "--no-such-flag"}).exit_code, 2);
+}
+
+// Found by an outside tester: `keys nosuch` said "A subcommand is
+// required", and `--version` let anything follow it (exit 0).
+TEST_F(CliTest, UnknownKeysCommandAndExtraArgumentsAfterVersionAreUsageErrors) {
+  proc::RunResult keys = Run({"keys", "nosuch"});
+  EXPECT_EQ(keys.exit_code, 2);
+  EXPECT_EQ(keys.err,
+            "acpstore: unknown keys command 'nosuch' (see keys --help)\n");
+  proc::RunResult version = Run({"--version", "extra"});
+  EXPECT_EQ(version.exit_code, 2);
+  EXPECT_EQ(version.out, "");
+  EXPECT_EQ(version.err,
+            "acpstore: --version takes no other arguments, got 'extra' (see "
+            "--help)\n");
+  EXPECT_EQ(Run({"--version"}).exit_code, 0);
+  EXPECT_EQ(Run({"keys", "list", "--help"}).exit_code, 0);
+}
+
+// SPEC §7: a bad option value exits 2 naming the option, not 1 relaying
+// the server's 400 about something else (found by an outside tester).
+TEST_F(CliTest, ClientCommandsCheckTheirOptionValuesThemselves) {
+  std::filesystem::create_directories(tmp_.Join("server"));
+  const int port = FreeLoopbackPort();
+  ServedStore served = Serve(kBinary, DataDir(), tmp_.Join("server"), port);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  const std::vector<std::string> env = {"ACPSTORE_TOKEN=" + served.token};
+  ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions", served.token,
+                       R"({"id":"s"})"),
+            201);
+  for (const std::string after : {"-5", "9223372036854775809", "x"}) {
+    proc::RunResult r = Run({"tail", "s", "--after", after, "--url", url}, env);
+    EXPECT_EQ(r.exit_code, 2) << after << ": " << r.err;
+    EXPECT_TRUE(r.err.starts_with("acpstore: --after: ")) << r.err;
+    EXPECT_NE(r.err.find("'" + after + "'"), std::string::npos) << r.err;
+  }
+  for (const std::string kinds : {"bogus", "tool,", "tool,Assistant"}) {
+    proc::RunResult r =
+        Run({"transcript", "s", "--kind", kinds, "--url", url}, env);
+    EXPECT_EQ(r.exit_code, 2) << kinds << ": " << r.err;
+    EXPECT_TRUE(r.err.starts_with("acpstore: --kind: ")) << r.err;
+  }
+  proc::RunResult kinds =
+      Run({"transcript", "s", "--kind", "tool,assistant", "--url", url}, env);
+  EXPECT_EQ(kinds.exit_code, 0) << kinds.err;
+  proc::RunResult dir =
+      Run({"transcript", "s", "--token-file", tmp_.path(), "--url", url});
+  EXPECT_EQ(dir.exit_code, 2);
+  EXPECT_EQ(dir.err, "acpstore: --token-file: " + tmp_.path() +
+                         " is a directory, not a file\n");
+  const std::string empty = tmp_.Join("empty-token");
+  { std::ofstream touch(empty); }
+  proc::RunResult blank =
+      Run({"tail", "s", "--token-file", empty, "--url", url});
+  EXPECT_EQ(blank.exit_code, 2);
+  EXPECT_NE(blank.err.find("--token-file: the first line of " + empty +
+                           " is empty"),
+            std::string::npos)
+      << blank.err;
+  served.process->Signal(SIGTERM);
+  EXPECT_EQ(served.process->Wait(seconds(15)), 0);
 }
 
 TEST_F(CliTest, BadSyncStopsWithOneLineNamingTheOption) {
