@@ -68,6 +68,8 @@ TEST_P(StoreConformance, SubscriptionReplaysFromItsCursor) {
   EXPECT_EQ(sub->cursor(), 4u);
 }
 
+constexpr uint64_t kNoCap = ~uint64_t{0};
+
 // NextShared is Next without copies: the same events, the same cursor,
 // the same one-time truncation report; a second subscription's Next
 // agrees with it field by field.
@@ -78,7 +80,7 @@ TEST_P(StoreConformance, SubscriptionNextSharedMatchesNext) {
   auto shared_sub = Must(store().Subscribe(kAlice, "s-1", {.after = 0}));
   auto copy_sub = Must(store().Subscribe(kAlice, "s-1", {.after = 0}));
 
-  SharedEventPage first = Must(shared_sub->NextShared(2));
+  SharedEventPage first = Must(shared_sub->NextShared(2, kNoCap));
   EventPage reference = Must(copy_sub->Next(2));
   EXPECT_TRUE(first.truncated);
   EXPECT_EQ(first.first_seq, reference.first_seq);
@@ -92,12 +94,40 @@ TEST_P(StoreConformance, SubscriptionNextSharedMatchesNext) {
   }
   EXPECT_EQ(shared_sub->cursor(), 5u);
 
-  SharedEventPage rest = Must(shared_sub->NextShared(100));
+  SharedEventPage rest = Must(shared_sub->NextShared(100, kNoCap));
   EXPECT_FALSE(rest.truncated);
   ASSERT_EQ(rest.events.size(), 3u);
   EXPECT_EQ(rest.events.back()->seq, 8u);
-  EXPECT_TRUE(Must(shared_sub->NextShared(100)).events.empty());
+  EXPECT_TRUE(Must(shared_sub->NextShared(100, kNoCap)).events.empty());
   EXPECT_EQ(shared_sub->cursor(), 8u);
+}
+
+// A page of NextShared stops before its payloads pass max_bytes, with at
+// least one event (the SSE stream asks for the room left in its buffer: a
+// replay of large events read 256 of them at once, found by a probe). The
+// cursor moves past exactly what was returned, so paging by bytes loses
+// and repeats nothing.
+TEST_P(StoreConformance, SubscriptionNextSharedStopsAtMaxBytes) {
+  CreateSession("s-1");
+  const std::string text(998, 'x');  // canonical payload: 1,000 bytes
+  for (int i = 0; i < 6; ++i) {
+    Append("s-1", {.event_type = "note", .payload = "\"" + text + "\""});
+  }
+  auto sub = Must(store().Subscribe(kAlice, "s-1", {.after = 0}));
+
+  SharedEventPage two = Must(sub->NextShared(100, 2999));
+  ASSERT_EQ(two.events.size(), 2u);
+  EXPECT_EQ(two.events.back()->seq, 2u);
+  EXPECT_EQ(sub->cursor(), 2u);
+  SharedEventPage three = Must(sub->NextShared(100, 3000));
+  ASSERT_EQ(three.events.size(), 3u);
+  EXPECT_EQ(three.events.front()->seq, 3u);
+  // A cap below one event's size still makes progress, one at a time.
+  SharedEventPage one = Must(sub->NextShared(100, 1));
+  ASSERT_EQ(one.events.size(), 1u);
+  EXPECT_EQ(one.events.front()->seq, 6u);
+  EXPECT_TRUE(Must(sub->NextShared(100, 1)).events.empty());
+  EXPECT_EQ(sub->cursor(), 6u);
 }
 
 TEST_P(StoreConformance, SubscriptionCallsOnReadyForANewEvent) {

@@ -86,7 +86,15 @@ class Subscription {
   // Next() without copies: the events are shared with the store (the file
   // engine's payload cache), for consumers that only read them, such as
   // the SSE fan-out. Same cursor, same rules; use one or the other.
-  virtual Result<SharedEventPage> NextShared(size_t max_events) {
+  // The page also stops before its payloads pass max_bytes (it always
+  // holds the next event, whatever its size), so a consumer that holds a
+  // page until a slow reader takes it holds about max_bytes, not
+  // max_events whole payloads of up to 1 MiB each. The engines' own
+  // subscriptions honour it; this default (for other implementations of
+  // Next) does not.
+  virtual Result<SharedEventPage> NextShared(size_t max_events,
+                                             uint64_t max_bytes) {
+    (void)max_bytes;
     Result<EventPage> page = Next(max_events);
     if (!page.ok()) return page.error();
     return SharedEventPage::FromCopies(std::move(*page));

@@ -25,6 +25,19 @@
 
 namespace acpstore::engine {
 
+// A page of events with no byte cap (only its count bounds it).
+inline constexpr uint64_t kNoByteCap = ~uint64_t{0};
+
+// Whether a page of `events` events and `bytes` payload bytes takes the
+// next event, of `event_bytes`: always the first, so a cap below one
+// event's size still makes progress; then only while the page's payloads
+// stay within `max_bytes`. Every engine pages by this rule, so what a
+// page holds (and so where the next one starts) does not depend on it.
+inline bool PageTakes(size_t events, uint64_t bytes, uint64_t event_bytes,
+                      uint64_t max_bytes) {
+  return events == 0 || (bytes <= max_bytes && event_bytes <= max_bytes - bytes);
+}
+
 class EventLog {
  public:
   virtual ~EventLog() = default;
@@ -47,8 +60,10 @@ class EventLog {
   virtual uint64_t AdvanceTo(EventSeq through_seq) = 0;
 
   // Appends to *out up to `limit` visible retained events with seq >
-  // after, ascending. kDataLoss if a stored event fails its checksum.
-  virtual Status Read(EventSeq after, size_t limit,
+  // after, ascending, and no more payload bytes than `max_bytes` (the first
+  // event always: see PageTakes). kDataLoss if a stored event fails its
+  // checksum.
+  virtual Status Read(EventSeq after, size_t limit, uint64_t max_bytes,
                       std::vector<Event>* out) const = 0;
   // The retained event `seq`, visible or not (deciders dedupe against
   // it); kNotFound if it was dropped.

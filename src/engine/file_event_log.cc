@@ -181,11 +181,14 @@ void FileEventLog::MarkDurable(uint64_t ticket,
   durable_seq_ = std::max(durable_seq_, std::min(through_seq, last_seq_));
 }
 
-Status FileEventLog::Read(EventSeq after, size_t limit,
+Status FileEventLog::Read(EventSeq after, size_t limit, uint64_t max_bytes,
                           std::vector<Event>* out) const {
   EventSeq seq = std::max(after + 1, first_seq_);
+  uint64_t bytes = 0;
   for (size_t n = 0; n < limit && seq <= durable_seq_; ++n, ++seq) {
     const IndexEntry& e = index_[seq - first_seq_];
+    if (!PageTakes(n, bytes, e.payload_bytes, max_bytes)) break;
+    bytes += e.payload_bytes;
     ACPSTORE_ASSIGN_OR_RETURN(std::shared_ptr<const Event> event,
                               context_->reader()->Read(e.location, seq));
     out->push_back(*event);
@@ -193,11 +196,15 @@ Status FileEventLog::Read(EventSeq after, size_t limit,
   return Status::OK();
 }
 
-void FileEventLog::PlanRead(EventSeq after, size_t limit,
+void FileEventLog::PlanRead(EventSeq after, size_t limit, uint64_t max_bytes,
                             std::vector<PlannedRead>* plan) const {
   EventSeq seq = std::max(after + 1, first_seq_);
+  uint64_t bytes = 0;
   for (size_t n = 0; n < limit && seq <= durable_seq_; ++n, ++seq) {
-    plan->push_back(PlannedRead{seq, index_[seq - first_seq_].location});
+    const IndexEntry& e = index_[seq - first_seq_];
+    if (!PageTakes(n, bytes, e.payload_bytes, max_bytes)) break;
+    bytes += e.payload_bytes;
+    plan->push_back(PlannedRead{seq, e.location});
   }
 }
 

@@ -116,18 +116,20 @@ class FileEventLog final : public EventLog {
   // Also makes the new mark visible at once: an AdvanceSeqOp appends no
   // event, so no MarkDurable follows it (only the offline import uses it).
   uint64_t AdvanceTo(EventSeq through_seq) override;
-  Status Read(EventSeq after, size_t limit,
+  Status Read(EventSeq after, size_t limit, uint64_t max_bytes,
               std::vector<Event>* out) const override;
   Result<Event> Get(EventSeq seq) const override;
 
   // Readers without the state lock: PlanRead (under it) lists where the
-  // visible events after `after` live, up to `limit`; the caller reads
-  // them with FileEventReader after letting go of the lock.
+  // visible events after `after` live, up to `limit` and `max_bytes` of
+  // payload (PageTakes); the caller reads them with FileEventReader after
+  // letting go of the lock. The index knows each payload's size, so a page
+  // stops at its cap before anything is read.
   struct PlannedRead {
     EventSeq seq = 0;
     EventLocation location;
   };
-  void PlanRead(EventSeq after, size_t limit,
+  void PlanRead(EventSeq after, size_t limit, uint64_t max_bytes,
                 std::vector<PlannedRead>* plan) const;
 
   // Record `ticket` is durable at `record`: its pending events here become

@@ -239,17 +239,19 @@ Result<EventPage> FileStore::ListEvents(const Scope& scope,
                                         std::string_view session_id,
                                         EventSeq after, uint32_t limit) {
   ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
-  return ReadEvents(&scope, scope.tenant_id, session_id, 0, after, limit);
+  return ReadEvents(&scope, scope.tenant_id, session_id, 0, after, limit,
+                    kNoByteCap);
 }
 
 Result<EventPage> FileStore::ReadEvents(const Scope* scope,
                                         std::string_view tenant_id,
                                         std::string_view session_id,
                                         uint64_t incarnation, EventSeq after,
-                                        uint32_t limit) {
+                                        uint32_t limit, uint64_t max_bytes) {
   ACPSTORE_ASSIGN_OR_RETURN(
       SharedEventPage shared,
-      ReadSharedEvents(scope, tenant_id, session_id, incarnation, after, limit));
+      ReadSharedEvents(scope, tenant_id, session_id, incarnation, after, limit,
+                       max_bytes));
   EventPage page{{}, shared.first_seq, shared.last_seq, shared.truncated};
   page.events.reserve(shared.events.size());
   for (const std::shared_ptr<const Event>& e : shared.events) {
@@ -260,7 +262,7 @@ Result<EventPage> FileStore::ReadEvents(const Scope* scope,
 
 Result<SharedEventPage> FileStore::ReadSharedEvents(
     const Scope* scope, std::string_view tenant_id, std::string_view session_id,
-    uint64_t incarnation, EventSeq after, uint32_t limit) {
+    uint64_t incarnation, EventSeq after, uint32_t limit, uint64_t max_bytes) {
   SharedEventPage page;
   std::vector<FileEventLog::PlannedRead> plan;
   Status found;
@@ -279,7 +281,7 @@ Result<SharedEventPage> FileStore::ReadSharedEvents(
     page.last_seq = info.last_seq;
     page.truncated = after + 1 < info.first_seq;
     static_cast<const FileEventLog*>(e->events.get())
-        ->PlanRead(after, limit, &plan);
+        ->PlanRead(after, limit, max_bytes, &plan);
   });
   ACPSTORE_RETURN_IF_ERROR(found);
   page.events.reserve(plan.size());
@@ -296,9 +298,11 @@ Result<SharedEventPage> FileStore::ReadSharedEvents(
     std::optional<Result<EventPage>> locked;
     pipeline_->ReadState([&](const StoreState& st) {
       locked = scope != nullptr
-                   ? QueryListEvents(st, *scope, session_id, after, limit)
+                   ? QueryListEvents(st, *scope, session_id, after, limit,
+                                     max_bytes)
                    : QuerySubscriptionPage(st, tenant_id, session_id,
-                                           incarnation, after, limit);
+                                           incarnation, after, limit,
+                                           max_bytes);
     });
     if (!locked->ok()) return locked->error();
     return SharedEventPage::FromCopies(std::move(**locked));
@@ -310,15 +314,17 @@ Result<EventPage> FileStore::ReadSubscriptionPage(std::string_view tenant_id,
                                                   std::string_view session_id,
                                                   uint64_t incarnation,
                                                   EventSeq after,
-                                                  uint32_t limit) {
-  return ReadEvents(nullptr, tenant_id, session_id, incarnation, after, limit);
+                                                  uint32_t limit,
+                                                  uint64_t max_bytes) {
+  return ReadEvents(nullptr, tenant_id, session_id, incarnation, after, limit,
+                    max_bytes);
 }
 
 Result<SharedEventPage> FileStore::ReadSharedSubscriptionPage(
     std::string_view tenant_id, std::string_view session_id,
-    uint64_t incarnation, EventSeq after, uint32_t limit) {
+    uint64_t incarnation, EventSeq after, uint32_t limit, uint64_t max_bytes) {
   return ReadSharedEvents(nullptr, tenant_id, session_id, incarnation, after,
-                          limit);
+                          limit, max_bytes);
 }
 
 // --------------------------------------------------------------- operations

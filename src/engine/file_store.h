@@ -135,7 +135,8 @@ class FileStore final : public DecidingStore {
   Result<EventPage> ReadSubscriptionPage(std::string_view tenant_id,
                                          std::string_view session_id,
                                          uint64_t incarnation, EventSeq after,
-                                         uint32_t limit) override;
+                                         uint32_t limit,
+                                         uint64_t max_bytes) override;
   // Reads an evicted transcript back (without the lock) before its
   // session's append is decided (decision 0018).
   Status PrepareAppend(const Scope& scope,
@@ -144,7 +145,8 @@ class FileStore final : public DecidingStore {
   // The cached events themselves, not copies (SSE fan-out).
   Result<SharedEventPage> ReadSharedSubscriptionPage(
       std::string_view tenant_id, std::string_view session_id,
-      uint64_t incarnation, EventSeq after, uint32_t limit) override;
+      uint64_t incarnation, EventSeq after, uint32_t limit,
+      uint64_t max_bytes) override;
 
   // A page of events: the index is consulted under the pipeline's lock,
   // the bytes are read without it. `scope` set: a ListEvents in that
@@ -152,14 +154,15 @@ class FileStore final : public DecidingStore {
   Result<EventPage> ReadEvents(const Scope* scope, std::string_view tenant_id,
                                std::string_view session_id,
                                uint64_t incarnation, EventSeq after,
-                               uint32_t limit);
+                               uint32_t limit, uint64_t max_bytes);
   // ReadEvents without the copies: the events as the reader (and its
   // payload cache) holds them.
   Result<SharedEventPage> ReadSharedEvents(const Scope* scope,
                                            std::string_view tenant_id,
                                            std::string_view session_id,
                                            uint64_t incarnation,
-                                           EventSeq after, uint32_t limit);
+                                           EventSeq after, uint32_t limit,
+                                           uint64_t max_bytes);
 
   // DecidingStore's hooks: all go to the pipeline.
   void ReadState(base::FunctionRef<void(const StoreState&)> read) override;

@@ -41,13 +41,19 @@ uint64_t MemoryEventLog::AdvanceTo(EventSeq through_seq) {
   return dropped;
 }
 
-Status MemoryEventLog::Read(EventSeq after, size_t limit,
+Status MemoryEventLog::Read(EventSeq after, size_t limit, uint64_t max_bytes,
                             std::vector<Event>* out) const {
   EventSeq from = std::max(after + 1, first_seq_);
   if (from > last_seq_) return Status::OK();
   size_t index = from - first_seq_;
   size_t end = std::min(events_.size(), index + limit);
-  for (; index < end; ++index) out->push_back(events_[index]);
+  uint64_t bytes = 0;
+  for (size_t n = 0; index < end; ++index, ++n) {
+    const uint64_t size = events_[index].payload.size();
+    if (!PageTakes(n, bytes, size, max_bytes)) break;
+    bytes += size;
+    out->push_back(events_[index]);
+  }
   return Status::OK();
 }
 

@@ -20,7 +20,7 @@ class MemoryEventLog final : public EventLog {
   void Append(Event event) override;
   uint64_t DropThrough(EventSeq through_seq) override;
   uint64_t AdvanceTo(EventSeq through_seq) override;
-  Status Read(EventSeq after, size_t limit,
+  Status Read(EventSeq after, size_t limit, uint64_t max_bytes,
               std::vector<Event>* out) const override;
   Result<Event> Get(EventSeq seq) const override;
 

@@ -26,7 +26,7 @@ TEST(MemoryEventLogTest, ReadsAfterCursorUpToLimit) {
   MemoryEventLog log;
   for (EventSeq s = 1; s <= 5; ++s) log.Append(Ev(s, "[1]"));
   std::vector<Event> out;
-  ASSERT_TRUE(log.Read(2, 2, &out).ok());
+  ASSERT_TRUE(log.Read(2, 2, kNoByteCap, &out).ok());
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].seq, 3u);
   EXPECT_EQ(out[1].seq, 4u);
@@ -54,7 +54,7 @@ TEST(MemoryEventLogTest, ReadBelowFirstSeqStartsAtFirstRetained) {
   for (EventSeq s = 1; s <= 4; ++s) log.Append(Ev(s));
   log.DropThrough(2);
   std::vector<Event> out;
-  ASSERT_TRUE(log.Read(0, 10, &out).ok());
+  ASSERT_TRUE(log.Read(0, 10, kNoByteCap, &out).ok());
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].seq, 3u);
   EXPECT_FALSE(log.Get(2).ok());

@@ -71,15 +71,15 @@ Result<EventPage> MemoryStore::ListEvents(const Scope& scope,
                                           EventSeq after, uint32_t limit) {
   ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
   base::MutexLock lock(&mu_);
-  return QueryListEvents(state_, scope, session_id, after, limit);
+  return QueryListEvents(state_, scope, session_id, after, limit, kNoByteCap);
 }
 
 Result<EventPage> MemoryStore::ReadSubscriptionPage(
     std::string_view tenant_id, std::string_view session_id,
-    uint64_t incarnation, EventSeq after, uint32_t limit) {
+    uint64_t incarnation, EventSeq after, uint32_t limit, uint64_t max_bytes) {
   base::MutexLock lock(&mu_);
   return QuerySubscriptionPage(state_, tenant_id, session_id, incarnation,
-                               after, limit);
+                               after, limit, max_bytes);
 }
 
 void MemoryStore::RunMaintenance(Completion<MaintenanceReport> done) {

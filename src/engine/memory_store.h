@@ -46,7 +46,8 @@ class MemoryStore final : public DecidingStore {
   Result<EventPage> ReadSubscriptionPage(std::string_view tenant_id,
                                          std::string_view session_id,
                                          uint64_t incarnation, EventSeq after,
-                                         uint32_t limit) override;
+                                         uint32_t limit,
+                                         uint64_t max_bytes) override;
 
   // Applies a Mutation this store decided; a failure is a bug.
   Status ApplyLocked(record::Mutation&& mutation,

@@ -270,7 +270,7 @@ class ReadOnlyFileTarget final : public MigrationTarget {
     ACPSTORE_ASSIGN_OR_RETURN(
         EventPage page,
         QueryListEvents(state(), AdminOf(std::string(tenant_id)), session_id,
-                        after, limit));
+                        after, limit, kNoByteCap));
     return std::move(page.events);
   }
 

@@ -19,13 +19,13 @@ bool Matches(const std::vector<Enum>& wanted, Enum value) {
 }
 
 Result<EventPage> ReadPage(const SessionEntry& e, EventSeq after,
-                           uint32_t limit) {
+                           uint32_t limit, uint64_t max_bytes) {
   EventPage page;
   EventStreamInfo info = e.events->VisibleInfo();
   page.first_seq = info.first_seq;
   page.last_seq = info.last_seq;
   page.truncated = after + 1 < info.first_seq;
-  Status s = e.events->Read(after, limit, &page.events);
+  Status s = e.events->Read(after, limit, max_bytes, &page.events);
   if (!s.ok()) return s;
   return page;
 }
@@ -78,23 +78,23 @@ Result<SessionPage> QueryListSessions(const StoreState& state,
 
 Result<EventPage> QueryListEvents(const StoreState& state, const Scope& scope,
                                   std::string_view session_id, EventSeq after,
-                                  uint32_t limit) {
+                                  uint32_t limit, uint64_t max_bytes) {
   const SessionEntry* e = state.FindSession(scope, session_id);
   if (e == nullptr) return SessionNotFound(session_id);
-  return ReadPage(*e, after, limit);
+  return ReadPage(*e, after, limit, max_bytes);
 }
 
 Result<EventPage> QuerySubscriptionPage(const StoreState& state,
                                         std::string_view tenant_id,
                                         std::string_view session_id,
                                         uint64_t incarnation, EventSeq after,
-                                        uint32_t limit) {
+                                        uint32_t limit, uint64_t max_bytes) {
   const SessionEntry* e = state.FindSessionInTenant(tenant_id, session_id);
   if (e == nullptr || e->incarnation != incarnation) {
     return Status::NotFound("the session was deleted")
         .With("sessionId", session_id);
   }
-  return ReadPage(*e, after, limit);
+  return ReadPage(*e, after, limit, max_bytes);
 }
 
 Result<Action> QueryGetAction(const StoreState& state, const Scope& scope,

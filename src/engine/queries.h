@@ -22,17 +22,18 @@ Result<Session> QueryGetSession(const StoreState& state, const Scope& scope,
 Result<SessionPage> QueryListSessions(const StoreState& state,
                                       const Scope& scope,
                                       const SessionQuery& query);
-// Precondition: limit is 1..1000.
+// Precondition: limit is 1..1000. A page also stops before its payloads
+// pass max_bytes, with at least one event (event_log.h PageTakes).
 Result<EventPage> QueryListEvents(const StoreState& state, const Scope& scope,
                                   std::string_view session_id, EventSeq after,
-                                  uint32_t limit);
+                                  uint32_t limit, uint64_t max_bytes);
 // Reads one session's events the way a subscription does: the session
 // must still be the incarnation the subscription opened.
 Result<EventPage> QuerySubscriptionPage(const StoreState& state,
                                         std::string_view tenant_id,
                                         std::string_view session_id,
                                         uint64_t incarnation, EventSeq after,
-                                        uint32_t limit);
+                                        uint32_t limit, uint64_t max_bytes);
 Result<Action> QueryGetAction(const StoreState& state, const Scope& scope,
                               std::string_view action_id);
 // Precondition: ValidateActionQuery passed. Decodes the cursor.

@@ -597,7 +597,7 @@ void StoreState::FoldRetained(SessionEntry* e, EventSeq after,
   std::vector<Event> page;
   while (after < through) {
     page.clear();
-    Status s = e->events->Read(after, 1000, &page);
+    Status s = e->events->Read(after, 1000, kNoByteCap, &page);
     if (s.ok() && page.empty()) {
       // Past what is durable (a rebuild under an append, decision 0033:
       // earlier appends may still wait for their fdatasync): those events

@@ -253,10 +253,10 @@ class UnacknowledgedTailLog : public EventLog {
   void Append(Event event) override { log_.Append(std::move(event)); }
   uint64_t DropThrough(EventSeq seq) override { return log_.DropThrough(seq); }
   uint64_t AdvanceTo(EventSeq seq) override { return log_.AdvanceTo(seq); }
-  Status Read(EventSeq after, size_t limit,
+  Status Read(EventSeq after, size_t limit, uint64_t max_bytes,
               std::vector<Event>* out) const override {
     std::vector<Event> all;
-    ACPSTORE_RETURN_IF_ERROR(log_.Read(after, limit, &all));
+    ACPSTORE_RETURN_IF_ERROR(log_.Read(after, limit, max_bytes, &all));
     for (Event& e : all) {
       // As FileEventLog::Read: the events before a damaged one, then
       // data_loss.

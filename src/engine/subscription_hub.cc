@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 
+#include "engine/event_log.h"
 #include "engine/keys.h"
 
 namespace acpstore::engine {
@@ -50,17 +51,18 @@ class SubscriptionHub::HubSubscription final : public Subscription {
     waiter_->armed.store(true);
     Result<EventPage> page = source_->ReadSubscriptionPage(
         tenant_id_, session_id_, incarnation_, cursor_.load(),
-        Limit(max_events));
+        Limit(max_events), kNoByteCap);
     if (!page.ok()) return page;
     Advance(*page);
     return page;
   }
 
-  Result<SharedEventPage> NextShared(size_t max_events) override {
+  Result<SharedEventPage> NextShared(size_t max_events,
+                                     uint64_t max_bytes) override {
     waiter_->armed.store(true);
     Result<SharedEventPage> page = source_->ReadSharedSubscriptionPage(
         tenant_id_, session_id_, incarnation_, cursor_.load(),
-        Limit(max_events));
+        Limit(max_events), max_bytes);
     if (!page.ok()) return page;
     Advance(*page);
     return page;

@@ -36,21 +36,24 @@ namespace acpstore::engine {
 class SubscriptionSource {
  public:
   virtual ~SubscriptionSource() = default;
-  // Events of the session incarnation `incarnation` with seq > after;
+  // Events of the session incarnation `incarnation` with seq > after, at
+  // most `limit` and `max_bytes` of payload (event_log.h PageTakes);
   // kNotFound once that incarnation is gone (deleted).
   virtual Result<EventPage> ReadSubscriptionPage(std::string_view tenant_id,
                                                  std::string_view session_id,
                                                  uint64_t incarnation,
                                                  EventSeq after,
-                                                 uint32_t limit) = 0;
+                                                 uint32_t limit,
+                                                 uint64_t max_bytes) = 0;
   // The same page with shared events. The default copies
   // ReadSubscriptionPage's; an engine that keeps events behind
   // shared_ptr (the file engine's cache) hands those out instead.
   virtual Result<SharedEventPage> ReadSharedSubscriptionPage(
       std::string_view tenant_id, std::string_view session_id,
-      uint64_t incarnation, EventSeq after, uint32_t limit) {
-    Result<EventPage> page = ReadSubscriptionPage(tenant_id, session_id,
-                                                  incarnation, after, limit);
+      uint64_t incarnation, EventSeq after, uint32_t limit,
+      uint64_t max_bytes) {
+    Result<EventPage> page = ReadSubscriptionPage(
+        tenant_id, session_id, incarnation, after, limit, max_bytes);
     if (!page.ok()) return page.error();
     return SharedEventPage::FromCopies(std::move(*page));
   }

@@ -17,7 +17,8 @@ class FakeSource : public SubscriptionSource {
  public:
   Result<EventPage> ReadSubscriptionPage(std::string_view, std::string_view,
                                          uint64_t incarnation, EventSeq after,
-                                         uint32_t limit) override {
+                                         uint32_t limit,
+                                         uint64_t /*max_bytes*/) override {
     if (deleted || incarnation != 1) return Status::NotFound("gone");
     EventPage page;
     page.first_seq = first_seq;

@@ -256,13 +256,15 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   Result<EventPage> ReadEvents(PgConn& conn, std::string_view tenant_id,
                                std::string_view session_id,
                                const Scope* scope, uint64_t incarnation,
-                               EventSeq after, uint32_t limit);
+                               EventSeq after, uint32_t limit,
+                               uint64_t max_bytes);
 
   // SubscriptionSource.
   Result<EventPage> ReadSubscriptionPage(std::string_view tenant_id,
                                          std::string_view session_id,
                                          uint64_t incarnation, EventSeq after,
-                                         uint32_t limit) override;
+                                         uint32_t limit,
+                                         uint64_t max_bytes) override;
 
   const StoreOptions options_;
   Clock* const clock_;

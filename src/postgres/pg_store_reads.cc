@@ -3,11 +3,15 @@
 // paging rules reuse engine/queries.h over a small WorkingSet. Also
 // subscriptions, stats and the health check.
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "engine/cursor.h"
+#include "engine/event_log.h"
 #include "engine/queries.h"
 #include "engine/state.h"
 #include "postgres/pg_rows.h"
@@ -40,9 +44,15 @@ constexpr PgStatement kReadEvents{
     "s.tenant_id, s.session_id, e.seq, e.client_event_id, "
     "e.event_type, e.occurred_at, "
     "e.ingested_at, e.backend_run_id, e.payload_ref, e.payload "
-    "FROM sessions s LEFT JOIN LATERAL (SELECT * FROM events e "
+    "FROM sessions s LEFT JOIN LATERAL (SELECT * FROM ("
+    "SELECT p.*, row_number() OVER w AS page_n, "
+    "sum(octet_length(p.payload)) OVER w AS page_bytes FROM ("
+    "SELECT * FROM events e "
     "WHERE e.tenant_id = s.tenant_id AND e.session_id = s.session_id "
-    "AND e.seq > $3 ORDER BY e.seq LIMIT $4) e ON true "
+    "AND e.seq > $3 ORDER BY e.seq LIMIT $4) p WINDOW w AS (ORDER BY p.seq)) q "
+    // engine::PageTakes: the first event, then while the payloads fit $5
+    // (octet_length reads a TOASTed payload's size, not the payload).
+    "WHERE q.page_n = 1 OR q.page_bytes <= $5) e ON true "
     "WHERE s.tenant_id = $1 AND s.session_id = $2 ORDER BY e.seq"};
 // Newest updated_at first, then id descending: the other engines' order.
 constexpr PgStatement kListSessions{
@@ -165,13 +175,17 @@ Result<SessionPage> PgStore::ListSessions(const Scope& scope,
 Result<EventPage> PgStore::ReadEvents(PgConn& conn, std::string_view tenant_id,
                                       std::string_view session_id,
                                       const Scope* scope, uint64_t incarnation,
-                                      EventSeq after, uint32_t limit) {
+                                      EventSeq after, uint32_t limit,
+                                      uint64_t max_bytes) {
+  const auto byte_cap = static_cast<int64_t>(
+      std::min<uint64_t>(max_bytes, std::numeric_limits<int64_t>::max()));
   ACPSTORE_ASSIGN_OR_RETURN(
       PgResult r, conn.Exec(kReadEvents, PgParams()
                                              .Text(tenant_id)
                                              .Text(session_id)
                                              .Int(static_cast<int64_t>(after))
-                                             .Int(limit)));
+                                             .Int(limit)
+                                             .Int(byte_cap)));
   if (r.rows() == 0) {
     if (scope != nullptr) return SessionNotFound(session_id);
     return Status::NotFound("the session was deleted")
@@ -207,7 +221,8 @@ Result<EventPage> PgStore::ListEvents(const Scope& scope,
                                       EventSeq after, uint32_t limit) {
   ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
   return WithConn<EventPage>([&](PgConn& c) {
-    return ReadEvents(c, scope.tenant_id, session_id, &scope, 0, after, limit);
+    return ReadEvents(c, scope.tenant_id, session_id, &scope, 0, after, limit,
+                      engine::kNoByteCap);
   });
 }
 
@@ -215,10 +230,11 @@ Result<EventPage> PgStore::ReadSubscriptionPage(std::string_view tenant_id,
                                                 std::string_view session_id,
                                                 uint64_t incarnation,
                                                 EventSeq after,
-                                                uint32_t limit) {
+                                                uint32_t limit,
+                                                uint64_t max_bytes) {
   return WithConn<EventPage>([&](PgConn& c) {
     return ReadEvents(c, tenant_id, session_id, nullptr, incarnation, after,
-                      limit);
+                      limit, max_bytes);
   });
 }
 

@@ -58,7 +58,7 @@ class PgEventLog final : public engine::EventLog {
     return dropped;
   }
 
-  Status Read(EventSeq, size_t, std::vector<Event>*) const override {
+  Status Read(EventSeq, size_t, uint64_t, std::vector<Event>*) const override {
     return Status::Internal("postgres working sets do not read event ranges");
   }
 

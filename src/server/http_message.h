@@ -68,9 +68,13 @@ struct SseStart {
   // Set only by streamTranscript: the subscription's events only wake the
   // stream (they are not sent); after each drain this appends the frames
   // of the transcript entries that changed after *seq (the last event seq
-  // folded into what was sent) and advances *seq. An error ends the stream
-  // with an error frame. Runs on the connection's strand.
-  std::function<Status(EventSeq* seq, std::string* frames)> transcript;
+  // folded into what was sent) and advances *seq; it stops once the frames
+  // reach `max_bytes` (at least one) and sets *more when entries are left
+  // for the next call (TranscriptFrames). An error ends the stream with an
+  // error frame. Runs on the connection's strand.
+  std::function<Status(EventSeq* seq, size_t max_bytes, std::string* frames,
+                       bool* more)>
+      transcript;
   EventSeq transcript_seq = 0;
   // OK while the key the stream was opened with (bearer token or browser
   // session) is live; its refusal ends the stream with an error frame, so a

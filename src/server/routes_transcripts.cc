@@ -77,13 +77,14 @@ void StreamTranscript(Call& call) {
   start->transcript_seq = *after;
   start->transcript = [store = call.ctx.store, scope = call.scope,
                        id = std::string(call.Param(0)),
-                       told = uint64_t{0}](EventSeq* seq,
-                                           std::string* out) mutable {
+                       told = uint64_t{0}](EventSeq* seq, size_t max_bytes,
+                                           std::string* out,
+                                           bool* more) mutable {
     return TranscriptFrames(
         [&](const TranscriptQuery& q) {
           return store->ReadTranscript(scope, id, q);
         },
-        seq, &told, out);
+        seq, &told, max_bytes, out, more);
   };
   RespondWithStream(call, std::move(start));
 }

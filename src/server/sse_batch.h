@@ -11,9 +11,10 @@
 // Memory: a batch keeps its shared frames alive until it is cleared, that
 // is until its write has ended (or failed, or timed out). A frame the
 // cache evicts meanwhile lives outside the cache's byte cap for that long
-// only; SseStream fills a batch to at most sse_buffer_bytes plus one page
-// of events, so each stream adds at most that on top of the cap, and
-// never more than the copies it held before.
+// only; SseStream fills a batch to at most sse_buffer_bytes plus one event
+// (each page it pulls takes only the room left), so each stream adds at
+// most that on top of the cap, and never more than the copies it held
+// before.
 //
 // Kept free of Asio so it is unit-tested on its own.
 // Thread-safety: none; one stream's strand uses it.

@@ -27,7 +27,10 @@ using boost::system::error_code;
 namespace {
 
 // Events per Next(): large enough to fill a write, small enough that one
-// slow page read does not delay the strand for long.
+// slow page read does not delay the strand for long. A page also stops at
+// the room left in the write's buffer (sse_buffer_bytes): 256 events of
+// up to 1 MiB each would otherwise be read and held at once for a client
+// that may never read them.
 constexpr size_t kEventsPerPull = 256;
 
 }  // namespace
@@ -265,25 +268,34 @@ asio::awaitable<void> SseStream::Run() {
       }
     }
     // Drain: pull pages until the subscription is caught up, writing
-    // whenever the buffer reaches its cap.
+    // whenever the buffer reaches its cap. A batch is written once it
+    // reaches the cap and a page takes at most the room left (the first
+    // event always), so a stream holds at most about sse_buffer_bytes plus
+    // one event, whatever the events' sizes.
     for (;;) {
-      Result<SharedEventPage> page = sub.NextShared(kEventsPerPull);
+      const size_t room = options_.sse_buffer_bytes > batch.size()
+                              ? options_.sse_buffer_bytes - batch.size()
+                              : 1;
+      Result<SharedEventPage> page = sub.NextShared(kEventsPerPull, room);
       if (!page.ok()) {
         SseFrames::AppendError(page.error(), batch.Owned());
         co_await Write(batch);
         co_return;
       }
-      const bool caught_up = page->events.empty();
+      bool caught_up = page->events.empty();
       if (start_->transcript) {
         // A transcript stream: the events only say that something changed.
         if (caught_up) {
-          Status s =
-              start_->transcript(&start_->transcript_seq, batch.Owned());
+          bool more = false;
+          Status s = start_->transcript(&start_->transcript_seq, room,
+                                        batch.Owned(), &more);
           if (!s.ok()) {
             SseFrames::AppendError(s, batch.Owned());
             co_await Write(batch);
             co_return;
           }
+          // Entries left for the next call once this batch is written.
+          if (more) caught_up = false;
         }
       } else {
         if (page->truncated) {

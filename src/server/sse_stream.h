@@ -10,7 +10,9 @@
 // window; the first wake-up after a quiet window is served at once.
 // Frames for at
 // most sse_buffer_bytes are collected in an SseBatch (the cache's shared
-// frames by reference, no copy per stream), then written with one
+// frames by reference, no copy per stream; each page pulled takes only the
+// room left, so a replay of large events reads no further ahead), then
+// written with one
 // scatter/gather write under write_timeout_ms: a
 // client that stops reading is disconnected when its socket buffer is full
 // and that write times out, so memory per client stays bounded. A second

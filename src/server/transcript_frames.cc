@@ -77,7 +77,10 @@ bool MissedDroppedEntries(const TranscriptPage& first_page, EventSeq seq) {
 
 Status TranscriptFrames(
     base::FunctionRef<Result<TranscriptPage>(const TranscriptQuery&)> read,
-    EventSeq* seq, uint64_t* told_first_index, std::string* out) {
+    EventSeq* seq, uint64_t* told_first_index, size_t max_bytes,
+    std::string* out, bool* more) {
+  *more = false;
+  const size_t start = out->size();
   std::vector<TranscriptEntry> changed;
   TranscriptQuery q;
   q.limit = 1000;
@@ -107,11 +110,18 @@ Status TranscriptFrames(
               return a.last_seq < b.last_seq;
             });
   for (const TranscriptEntry& e : changed) {
+    if (out->size() - start >= max_bytes) {
+      // Each event changes at most one entry, so no entry left has this
+      // lastSeq: the next call, from it, sends exactly the rest.
+      *more = true;
+      return Status::OK();
+    }
     JsonWriter w;
     WriteTranscriptEntry(e, &w);
     *out += "id: " + std::to_string(e.last_seq) + "\nevent: entry\ndata: ";
     *out += w.Take();
     *out += "\n\n";
+    *seq = std::max(*seq, e.last_seq);
   }
   // Every entry whose change is at or below the ceiling was sent (or has
   // changed again since, past it).

@@ -23,6 +23,12 @@ void WriteTranscriptEntry(const TranscriptEntry& e, JsonWriter* w);
 // ascending lastSeq (each frame's id), and moves *seq past them. `read`
 // is Store::ReadTranscript for the stream's session.
 //
+// Once the frames appended reach `max_bytes` (the stream's buffer: a
+// transcript holds up to --transcript-max-bytes, and a client that does
+// not read must not make the server hold all of it) the call stops after
+// that frame, leaves *seq at its lastSeq and sets *more: the next call
+// goes on from there exactly as a client resuming from that id would.
+//
 // The transcript moves while its pages are read one by one: an entry on an
 // early page can change after that page was read while a later page shows
 // a newer change. So only the changes folded when the first page was read
@@ -39,7 +45,8 @@ void WriteTranscriptEntry(const TranscriptEntry& e, JsonWriter* w);
 // first): the same n is not said twice.
 Status TranscriptFrames(
     base::FunctionRef<Result<TranscriptPage>(const TranscriptQuery&)> read,
-    EventSeq* seq, uint64_t* told_first_index, std::string* out);
+    EventSeq* seq, uint64_t* told_first_index, size_t max_bytes,
+    std::string* out, bool* more);
 
 }  // namespace acpstore::server
 

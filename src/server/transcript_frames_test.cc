@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "acpstore/blocking_store.h"
 #include "acpstore/store.h"
@@ -17,6 +18,7 @@ namespace acpstore::server {
 namespace {
 
 const Scope kScope{"t1", "k1", Scope::Access::kOwner};
+constexpr size_t kNoCap = ~size_t{0};
 
 class TranscriptFramesTest : public ::testing::Test {
  protected:
@@ -79,20 +81,23 @@ TEST_F(TranscriptFramesTest, AChangeToAnEarlierPageDuringTheReadIsSentNext) {
     }
     return db_->ReadTranscript(kScope, "s", q);
   };
-  ASSERT_TRUE(TranscriptFrames(read, &seq, &told, &frames).ok());
+  bool left = false;
+  ASSERT_TRUE(
+      TranscriptFrames(read, &seq, &told, kNoCap, &frames, &left).ok());
+  EXPECT_FALSE(left);
   std::map<uint64_t, std::string> last;
   Collect(frames, &last);
   ASSERT_EQ(last.size(), 1100u);  // the entries as of the first page
   EXPECT_NE(last[900].find(R"("completed":false)"), std::string::npos);
   // The next call (the appends' events wake the stream) sends both.
   std::string more;
-  ASSERT_TRUE(TranscriptFrames(read, &seq, &told, &more).ok());
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &told, kNoCap, &more, &left).ok());
   Collect(more, &last);
   ASSERT_EQ(last.size(), 1101u);
   EXPECT_NE(last[900].find(R"("completed":true)"), std::string::npos) << last[900];
   EXPECT_EQ(seq, db_->GetSession(kScope, "s")->events.last_seq);
   std::string none;
-  ASSERT_TRUE(TranscriptFrames(read, &seq, &told, &none).ok());
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &told, kNoCap, &none, &left).ok());
   EXPECT_TRUE(none.empty());
 }
 
@@ -115,11 +120,12 @@ TEST_F(TranscriptFramesTest, AResumeFromBeforeTheKeptEntriesIsToldWhatWasDropped
     EventSeq seq = from;
     uint64_t told = 0;
     std::string frames;
+    bool left = false;
     EXPECT_TRUE(TranscriptFrames(
                     [&](const TranscriptQuery& q) {
                       return db_->ReadTranscript(kScope, "s", q);
                     },
-                    &seq, &told, &frames)
+                    &seq, &told, kNoCap, &frames, &left)
                     .ok());
     return frames;
   };
@@ -136,6 +142,49 @@ TEST_F(TranscriptFramesTest, AResumeFromBeforeTheKeptEntriesIsToldWhatWasDropped
     EXPECT_EQ(frames.find("truncated"), std::string::npos) << frames;
     EXPECT_FALSE(frames.empty());
   }
+}
+
+// A transcript holds up to --transcript-max-bytes (16 MiB): one call sent
+// every changed entry in one string, held whole for a client that does
+// not read (found by a probe). A call stops once its frames reach
+// max_bytes; the calls that follow send the rest, each entry once, in
+// lastSeq order, as a resume from the last id sent would.
+TEST_F(TranscriptFramesTest, ACallStopsAtMaxBytesAndTheNextGoesOn) {
+  const std::string text(10000, 'a');
+  for (int i = 0; i < 20; ++i) {
+    Append("message.delta", R"({"messageId":"m)" + std::to_string(i) +
+                                R"(","text":")" + text + "\"}");
+  }
+  auto read = [&](const TranscriptQuery& q) {
+    return db_->ReadTranscript(kScope, "s", q);
+  };
+  EventSeq seq = 0;
+  uint64_t told = 0;
+  std::map<uint64_t, std::string> last;
+  std::vector<EventSeq> ids;
+  int calls = 0;
+  for (bool left = true; left; ++calls) {
+    ASSERT_LT(calls, 100);
+    std::string frames;
+    ASSERT_TRUE(
+        TranscriptFrames(read, &seq, &told, 25000, &frames, &left).ok());
+    // Stops at the first frame that reaches the cap: at most one entry
+    // (~10 KB here) past it.
+    EXPECT_LT(frames.size(), 25000u + 11000u);
+    if (left) {
+      EXPECT_GE(frames.size(), 25000u);
+    }
+    for (size_t at = 0; (at = frames.find("id: ", at)) != std::string::npos;) {
+      ids.push_back(std::stoull(frames.substr(at + 4)));
+      at = frames.find('\n', at);
+    }
+    Collect(frames, &last);
+  }
+  EXPECT_EQ(calls, 7);  // 3 entries (30 KB) a call
+  EXPECT_EQ(last.size(), 20u);
+  ASSERT_EQ(ids.size(), 20u);  // each entry once, ascending
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], i + 1);
+  EXPECT_EQ(seq, 20u);
 }
 
 }  // namespace

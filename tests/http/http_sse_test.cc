@@ -421,6 +421,53 @@ TEST_F(SlowSseClientTest,
   EXPECT_EQ(r.Json().at("events").as_array().size(), 10u);
 }
 
+// A replay read 256 events a page whatever their size and built all their
+// frames before its first write: a client that opened a stream on a session
+// of large events and never read made the server hold up to 256 of them
+// (found by a probe: +140 MiB per stream with ~1 MiB events). A page now
+// takes only the room left in the write's buffer (at least one event), so
+// by the time the first write of events blocks the stream has taken no
+// more than the buffer plus one event.
+class SseReplayBufferTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->sse_buffer_bytes = 256 << 10;
+    o->sse_socket_send_buffer = 32 << 10;
+  }
+};
+
+TEST_F(SseReplayBufferTest, AReplayOfLargeEventsTakesOneBufferAtATime) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  const std::string blob(200 << 10, 'z');
+  HttpClient w = Client("writer-a");
+  for (int b = 0; b < 3; ++b) {
+    std::string body = R"({"events":[)";
+    for (int i = 0; i < 10; ++i) {
+      if (i) body += ",";
+      body += R"({"eventType":"note","payload":")" + blob + "\"}";
+    }
+    body += "]}";
+    ASSERT_EQ(w.Post("/v1/sessions/s/events", body).status, 201);
+  }
+  // Never reads past the head, with a small receive window: the first
+  // write of events (400 KB) cannot complete.
+  SseClient stuck(port(), "writer-a", "/v1/sessions/s/events/stream",
+                  std::nullopt, /*recv_buffer=*/4096);
+  ASSERT_EQ(stuck.status(), 200);
+  // Write 1 is the head; write 2 the first batch of events, which blocks.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return MetricValue("acpstore_sse_writes_total") >= 2; }));
+  // 200 KB fits the 256 KiB buffer, the next event goes over it: two
+  // events in that write, not all 30.
+  EXPECT_EQ(MetricValue("acpstore_sse_events_sent_total"), 2);
+
+  // A client that reads gets every event, in order, in writes of about
+  // the buffer.
+  SseClient reader(port(), "reader-a", "/v1/sessions/s/events/stream");
+  reader.WaitFrames(31);
+  EXPECT_EQ(Seqs(reader.Events()), Range(1, 30));
+}
+
 TEST_F(SseHttpTest, StopEndsStreamsPromptly) {
   CreateSession("writer-a", R"({"id":"s"})");
   SseClient sse(port(), "writer-a", "/v1/sessions/s/events/stream");

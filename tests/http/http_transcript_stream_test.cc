@@ -111,5 +111,30 @@ TEST_F(CappedTranscriptStreamHttpTest, AResumeFromBeforeTheKeptEntriesSaysTheyWe
   for (const SseFrame& f : caught_up.WaitFrames(0)) EXPECT_NE(f.event, "truncated");
 }
 
+// A call of the transcript stream stops once its frames fill the
+// stream's buffer (sse_buffer_bytes) and the stream goes on with the rest
+// after writing them, with no event to wake it: every entry arrives, once,
+// in ascending ids.
+class TranscriptStreamSmallBufferTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->sse_buffer_bytes = 4096;
+  }
+};
+
+TEST_F(TranscriptStreamSmallBufferTest, ATranscriptLargerThanTheBufferArrivesWhole) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  HttpClient c = Client("writer-a");
+  const std::string text(3000, 'a');
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta(text, "m" + std::to_string(i))).status, 201);
+  }
+  SseClient sse(port(), "writer-a", "/v1/sessions/s/transcript/stream");
+  ASSERT_EQ(sse.status(), 200) << sse.head().body;
+  const std::vector<SseFrame> got = Entries(sse.WaitFrames(13));
+  ASSERT_EQ(got.size(), 12u);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].id, std::to_string(i + 1));
+}
+
 }  // namespace
 }  // namespace acpstore::testing
