@@ -15,6 +15,8 @@
 namespace acpstore::conformance {
 namespace {
 
+using ::testing::ElementsAre;
+
 // Postgres counts stored checkpoints in its stats, and checkpoints in the
 // background after the append's COMMIT (decision 0020): the stats once
 // `ok` holds of them, waiting at most 30 s (the other engines' hold at
@@ -145,6 +147,33 @@ TEST_P(StoreTranscripts, PagesFiltersByKindAndRefusesBadQueries) {
   auto changed = Must(db().ReadTranscript(kAlice, "s", q));
   ASSERT_EQ(changed.entries.size(), 2u);
   EXPECT_EQ(changed.entries[0].index, 9u);
+}
+
+// A transcript page also stops before its entries' text passes
+// max_page_bytes, with at least one entry; `next` is the last entry
+// returned, so paging on from it reads every entry once.
+TEST_P(StoreTranscripts, APageStopsAtMaxPageBytes) {
+  options().max_page_bytes = 2500;
+  CreateSession("s");
+  const std::string text(1000, 'a');
+  for (int i = 0; i < 5; ++i) {
+    Append("s", Ev("message.delta", R"({"messageId":"m)" + std::to_string(i) +
+                                        R"(","text":")" + text + "\"}"));
+  }
+  std::vector<uint64_t> sizes;
+  std::vector<uint64_t> indexes;
+  TranscriptQuery q;
+  q.limit = 1000;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = Must(db().ReadTranscript(kAlice, "s", q));
+    sizes.push_back(page.entries.size());
+    for (const TranscriptEntry& e : page.entries) indexes.push_back(e.index);
+    q.after = page.next;
+    if (page.next + 1 >= page.end_index) break;
+  }
+  // Each entry counts its text and messageId (1,002 bytes): two a page.
+  EXPECT_THAT(sizes, ElementsAre(2u, 2u, 1u));
+  EXPECT_THAT(indexes, ElementsAre(1u, 2u, 3u, 4u, 5u));
 }
 
 TEST_P(StoreTranscripts, SurviveEventRetention) {

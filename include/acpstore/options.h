@@ -120,6 +120,14 @@ struct StoreOptions {
   // bytes were appended since the last one. Default 256 MiB.
   uint64_t snapshot_every_bytes = 256ULL << 20;
 
+  // A page of ListEvents stops before its events' payloads pass this many
+  // bytes, and a page of ReadTranscript before its entries' text does;
+  // each holds at least one event or entry, whatever its size. The reader
+  // pages on from the last one returned, as after any page. Bounds what
+  // one read holds in memory (up to 1,000 events of up to
+  // limits.max_payload_bytes each otherwise: ~1 GiB). Default 8 MiB.
+  uint64_t max_page_bytes = 8ULL << 20;
+
   // How often the background thread sweeps expired leases and applies
   // retention. 0 = never in the background; callers run
   // Store::RunMaintenance themselves (tests do). Default 1,000 ms.

@@ -58,6 +58,9 @@ constexpr std::array kSpecs = {
                "Cut a transcript tool entry's input and result to this"},
     OptionSpec{"max-payload-bytes", "SIZE", "1MiB",
                "Largest event payload (canonical JSON)"},
+    OptionSpec{"max-page-bytes", "SIZE", "8MiB",
+               "A page of events or transcript entries stops past this many "
+               "payload bytes (at least one)"},
     OptionSpec{"max-body-bytes", "SIZE", "8MiB", "Largest HTTP request body"},
     OptionSpec{"segment-bytes", "SIZE", "64MiB",
                "File engine: start a new journal segment past this size"},
@@ -295,6 +298,8 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
                                 &s.transcript_max_tool_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "max-payload-bytes", SizeIn(1, kU32Max),
                                 &s.limits.max_payload_bytes));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "max-page-bytes", SizeIn(1, UINT64_MAX),
+                                &s.max_page_bytes));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "max-body-bytes", SizeIn(1024, kU32Max),
                                 &c.server.max_body_bytes));
   if (s.limits.max_payload_bytes > c.server.max_body_bytes) {

@@ -45,6 +45,7 @@ TEST(ServeOptionsTest, DefaultsAreTheSpecDefaults) {
   EXPECT_EQ(c->store.retention.max_disk_bytes, 0u);
   EXPECT_EQ(c->store.memory_budget_bytes, defaults.memory_budget_bytes);
   EXPECT_EQ(c->store.limits.max_payload_bytes, defaults.limits.max_payload_bytes);
+  EXPECT_EQ(c->store.max_page_bytes, 8u << 20);
   EXPECT_EQ(c->store.segment_bytes, defaults.segment_bytes);
   EXPECT_EQ(c->store.snapshot_every_bytes, defaults.snapshot_every_bytes);
   EXPECT_EQ(c->store.postgres_schema, defaults.postgres_schema);
@@ -90,6 +91,7 @@ TEST(ServeOptionsTest, ValuesReachTheirFields) {
       {"max-disk-bytes", "10GiB"},
       {"memory-budget", "64MiB"},
       {"max-payload-bytes", "512KiB"},
+      {"max-page-bytes", "2MiB"},
       {"max-body-bytes", "1MiB"},
       {"shutdown-timeout", "3s"},
       {"sse-heartbeat", "2s"},
@@ -112,6 +114,7 @@ TEST(ServeOptionsTest, ValuesReachTheirFields) {
   EXPECT_EQ(c->store.retention.max_disk_bytes, 10ull << 30);
   EXPECT_EQ(c->store.memory_budget_bytes, 64ull << 20);
   EXPECT_EQ(c->store.limits.max_payload_bytes, 512u << 10);
+  EXPECT_EQ(c->store.max_page_bytes, 2u << 20);
   EXPECT_EQ(c->server.max_body_bytes, 1u << 20);
   EXPECT_EQ(c->shutdown_timeout_ms, 3000);
   EXPECT_EQ(c->server.sse_heartbeat_ms, 2000);

@@ -113,7 +113,8 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
       sealed = e->transcript_sealed;
       return;
     }
-    out.emplace(transcript::ReadTranscriptPage(t, query, kinds));
+    out.emplace(transcript::ReadTranscriptPage(t, query, kinds,
+                                                  options_.max_page_bytes));
   };
   // An evicted transcript is read back from its immutable copy; a failed
   // read is the answer (never another transcript).
@@ -131,7 +132,8 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
       if (!s.ok()) {
         out.emplace(std::move(s));
       } else {
-        out.emplace(transcript::ReadTranscriptPage(*tail, query, kinds));
+        out.emplace(transcript::ReadTranscriptPage(*tail, query, kinds,
+                                                  options_.max_page_bytes));
       }
       return;
     }
@@ -142,7 +144,8 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
     if (!s.ok()) {
       out.emplace(std::move(s));
     } else {
-      out.emplace(transcript::ReadTranscriptPage(t, query, kinds));
+      out.emplace(transcript::ReadTranscriptPage(t, query, kinds,
+                                                  options_.max_page_bytes));
     }
   };
   ReadState(read);

@@ -240,7 +240,7 @@ Result<EventPage> FileStore::ListEvents(const Scope& scope,
                                         EventSeq after, uint32_t limit) {
   ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
   return ReadEvents(&scope, scope.tenant_id, session_id, 0, after, limit,
-                    kNoByteCap);
+                    options_.max_page_bytes);
 }
 
 Result<EventPage> FileStore::ReadEvents(const Scope* scope,
@@ -254,8 +254,12 @@ Result<EventPage> FileStore::ReadEvents(const Scope* scope,
                        max_bytes));
   EventPage page{{}, shared.first_seq, shared.last_seq, shared.truncated};
   page.events.reserve(shared.events.size());
-  for (const std::shared_ptr<const Event>& e : shared.events) {
+  // Each shared event is let go once copied: one the cache did not keep
+  // (a large payload, a cold read) is freed then, so a page is held about
+  // once, not twice, while it is copied.
+  for (std::shared_ptr<const Event>& e : shared.events) {
     page.events.push_back(*e);
+    e.reset();
   }
   return page;
 }

@@ -71,7 +71,8 @@ Result<EventPage> MemoryStore::ListEvents(const Scope& scope,
                                           EventSeq after, uint32_t limit) {
   ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
   base::MutexLock lock(&mu_);
-  return QueryListEvents(state_, scope, session_id, after, limit, kNoByteCap);
+  return QueryListEvents(state_, scope, session_id, after, limit,
+                         options_.max_page_bytes);
 }
 
 Result<EventPage> MemoryStore::ReadSubscriptionPage(

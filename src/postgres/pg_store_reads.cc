@@ -222,7 +222,7 @@ Result<EventPage> PgStore::ListEvents(const Scope& scope,
   ACPSTORE_RETURN_IF_ERROR(record::ValidateListLimit(limit));
   return WithConn<EventPage>([&](PgConn& c) {
     return ReadEvents(c, scope.tenant_id, session_id, &scope, 0, after, limit,
-                      engine::kNoByteCap);
+                      options_.max_page_bytes);
   });
 }
 
@@ -413,7 +413,8 @@ Result<TranscriptPage> PgStore::ReadTranscript(const Scope& scope,
                             transcript::CheckTranscriptQuery(query));
   return WithConn<TranscriptPage>([&](PgConn& c) -> Result<TranscriptPage> {
     return ReadTranscriptRows(c, scope, session_id, query, kinds,
-                              TranscriptLimits(options_));
+                              TranscriptLimits(options_),
+                              options_.max_page_bytes);
   });
 }
 

@@ -512,7 +512,8 @@ namespace {
 Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
                               const std::string& session_id,
                               const TranscriptQuery& query, uint32_t kinds,
-                              const transcript::Limits& limits) {
+                              const transcript::Limits& limits,
+                              uint64_t max_bytes) {
   const std::string& tenant = scope.tenant_id;
   ACPSTORE_RETURN_IF_ERROR(
       conn.Prefetch(kLoad, SessionKey(tenant, session_id)));
@@ -544,14 +545,16 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
                                         lost, limits, &cur));
   const Transcript& t = cur.t;
   if (cur.fresh) {  // every entry is in memory
-    TranscriptPage page = transcript::ReadTranscriptPage(t, query, kinds);
+    TranscriptPage page =
+        transcript::ReadTranscriptPage(t, query, kinds, max_bytes);
     page.folded_seq = std::max<EventSeq>(page.folded_seq, last_seq);
     return page;
   }
   // Totals and range from the transcript as of now (no entry examined).
   TranscriptQuery none = query;
   none.after = ~uint64_t{0} - 1;
-  TranscriptPage page = transcript::ReadTranscriptPage(t, none, kinds);
+  TranscriptPage page =
+      transcript::ReadTranscriptPage(t, none, kinds, max_bytes);
   page.folded_seq = std::max<EventSeq>(t.folded_seq(), last_seq);
   const uint64_t start = query.after + 1;
   const uint64_t from = std::max(start, t.first_index());
@@ -612,13 +615,23 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
     const Entry& e = t.at(index);
     if (wanted(e)) out.emplace(index, transcript::ToPublic(e, index));
   }
+  bool full = false;  // stopped at the byte cap
+  uint64_t bytes = 0;
   for (auto& [index, e] : out) {
     if (page.entries.size() >= query.limit) break;
+    const uint64_t size = transcript::EntryPageBytes(e);
+    if (!transcript::TranscriptPageTakes(page.entries.size(), bytes, size,
+                                         max_bytes)) {
+      full = true;
+      break;
+    }
+    bytes += size;
     page.entries.push_back(std::move(e));
   }
   // `next`: the last index examined, as ReadTranscriptPage counts it.
-  page.next =
-      page.entries.size() >= query.limit ? page.entries.back().index : stop - 1;
+  page.next = full || page.entries.size() >= query.limit
+                  ? page.entries.back().index
+                  : stop - 1;
   return page;
 }
 
@@ -628,13 +641,15 @@ Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
                                           std::string_view session_id,
                                           const TranscriptQuery& query,
                                           uint32_t kinds,
-                                          const transcript::Limits& limits) {
+                                          const transcript::Limits& limits,
+                                          uint64_t max_bytes) {
   // One snapshot for the checkpoint, the tail and the rows: a checkpoint
   // committing between them would otherwise count its tail twice.
   ACPSTORE_RETURN_IF_ERROR(
       conn.SendCommand("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   Result<TranscriptPage> page =
-      ReadIn(conn, scope, std::string(session_id), query, kinds, limits);
+      ReadIn(conn, scope, std::string(session_id), query, kinds, limits,
+             max_bytes);
   if (conn.healthy()) {
     Result<PgResult> end = conn.Run(page.ok() ? "COMMIT" : "ROLLBACK");
     if (page.ok() && !end.ok()) return end.status();

@@ -180,12 +180,14 @@ class TranscriptTails {
 // transcript::CheckTranscriptQuery); kNotFound when the session is missing
 // or `scope` may not see it. One REPEATABLE READ snapshot (its own
 // transaction on `conn`): the checkpoint, the tail folded onto it, the
-// page's entry rows. folded_seq is the session's last seq.
+// page's entry rows. folded_seq is the session's last seq. The page stops
+// at max_bytes of entries as ReadTranscriptPage's does.
 Result<TranscriptPage> ReadTranscriptRows(PgConn& conn, const Scope& scope,
                                           std::string_view session_id,
                                           const TranscriptQuery& query,
                                           uint32_t kinds,
-                                          const transcript::Limits& limits);
+                                          const transcript::Limits& limits,
+                                          uint64_t max_bytes);
 
 // Over every session of the schema: the checkpoints' bytes and how many
 // are incomplete (StoreStats; tails not included).

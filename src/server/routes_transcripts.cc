@@ -38,7 +38,13 @@ void GetTranscript(Call& call) {
   if (FailedParse(call, page)) return;
   JsonWriter w;
   w.BeginObject().Key("entries").BeginArray();
-  for (const TranscriptEntry& e : page->entries) WriteTranscriptEntry(e, &w);
+  for (TranscriptEntry& e : page->entries) {
+    WriteTranscriptEntry(e, &w);
+    // Held once: the page (up to StoreOptions::max_page_bytes of text)
+    // or its JSON, not both.
+    std::string().swap(e.text);
+    std::string().swap(e.input);
+  }
   w.EndArray();
   w.Key("next").Uint(page->next);
   w.Key("firstIndex").Uint(page->first_index);

@@ -72,9 +72,14 @@ uint64_t FirstChangeableAfter(const Transcript& t, EventSeq seq) {
   return std::max(from, t.held_index());
 }
 
+uint64_t EntryPageBytes(const TranscriptEntry& e) {
+  return e.text.size() + e.input.size() + e.fields.size() + e.title.size() +
+         e.id.size() + e.status.size() + e.tool_kind.size();
+}
+
 TranscriptPage ReadTranscriptPage(const Transcript& t,
-                                  const TranscriptQuery& query,
-                                  uint32_t kinds) {
+                                  const TranscriptQuery& query, uint32_t kinds,
+                                  uint64_t max_bytes) {
   TranscriptPage page;
   page.first_index = t.first_index();
   page.end_index = t.end_index();
@@ -105,14 +110,24 @@ TranscriptPage ReadTranscriptPage(const Transcript& t,
     }
   }
   uint64_t examined = 0;
+  uint64_t bytes = 0;
   for (; index < t.end_index() && page.entries.size() < query.limit &&
          examined < kMaxExaminedPerPage;
        ++index, ++examined) {
     const Entry& e = t.at(index);
+    if ((kinds & (1u << (static_cast<uint8_t>(e.kind) - 1))) == 0 ||
+        e.last_seq <= query.changed_after_seq) {
+      page.next = index;
+      continue;
+    }
+    TranscriptEntry entry = ToPublic(e, index);
+    const uint64_t size = EntryPageBytes(entry);
+    if (!TranscriptPageTakes(page.entries.size(), bytes, size, max_bytes)) {
+      break;
+    }
+    bytes += size;
     page.next = index;
-    if ((kinds & (1u << (static_cast<uint8_t>(e.kind) - 1))) == 0) continue;
-    if (e.last_seq <= query.changed_after_seq) continue;
-    page.entries.push_back(ToPublic(e, index));
+    page.entries.push_back(std::move(entry));
   }
   return page;
 }

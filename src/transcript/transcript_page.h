@@ -29,8 +29,23 @@ Result<uint32_t> CheckTranscriptQuery(const TranscriptQuery& query);
 
 // The entries of `t` after query.after of the kinds in `kinds`, changed
 // after query.changed_after_seq, at most query.limit, with the totals.
+// The page also stops before its entries' bytes (EntryPageBytes) pass
+// max_bytes (StoreOptions::max_page_bytes), with at least one entry;
+// `next` is then the last entry returned.
 TranscriptPage ReadTranscriptPage(const Transcript& t,
-                                  const TranscriptQuery& query, uint32_t kinds);
+                                  const TranscriptQuery& query, uint32_t kinds,
+                                  uint64_t max_bytes);
+
+// What an entry counts against a page's byte cap: its variable-size text.
+uint64_t EntryPageBytes(const TranscriptEntry& e);
+
+// Whether a page of `entries` entries and `bytes` takes one more of
+// `entry_bytes` (as engine::PageTakes for events): the first always.
+inline bool TranscriptPageTakes(size_t entries, uint64_t bytes,
+                                uint64_t entry_bytes, uint64_t max_bytes) {
+  return entries == 0 ||
+         (bytes <= max_bytes && entry_bytes <= max_bytes - bytes);
+}
 
 // The lowest resident index (>= t.held_index()) whose entry can have
 // changed after `seq`: no entry before the newest one at `seq`, less the

@@ -813,7 +813,7 @@ TEST(TranscriptTest, NoEntryBeforeTheFirstChangeableOneChangedSince) {
         q.limit = 1000;
         q.changed_after_seq = s;
         while (true) {
-          TranscriptPage page = ReadTranscriptPage(t, q, ~0u);
+          TranscriptPage page = ReadTranscriptPage(t, q, ~0u, ~uint64_t{0});
           for (const TranscriptEntry& e : page.entries) got.push_back(e.index);
           ASSERT_GE(page.next, q.after);
           q.after = page.next;

@@ -182,5 +182,45 @@ TEST_F(EventsHttpTest, PreferReturnMinimalAnswersWhatTheStoreAssigned) {
   EXPECT_EQ(r.Json().at("payload"), 1);
 }
 
+// A page of GET .../events stops at --max-page-bytes of payload (at least
+// one event): a page of 1,000 events of 1 MiB was one ~1 GB body, held ~4
+// times over while built (found by a probe). A client pages on with
+// after = the last eventSeq until it reaches lastSeq, as with any page.
+class ListEventsPageBytesTest : public HttpTest {
+ protected:
+  void ConfigureStore(StoreOptions* o) override { o->max_page_bytes = 300000; }
+};
+
+TEST_F(ListEventsPageBytesTest, APageStopsAtTheByteCapAndPagingGoesOn) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  const std::string blob(100000, 'z');  // canonical payload: 100,002 bytes
+  std::string body = R"({"events":[)";
+  for (int i = 0; i < 10; ++i) {
+    if (i) body += ",";
+    body += R"({"eventType":"note","payload":")" + blob + "\"}";
+  }
+  body += "]}";
+  HttpClient c = Client("reader-a");
+  ASSERT_EQ(Client("writer-a").Post("/v1/sessions/s/events", body).status, 201);
+  std::vector<size_t> sizes;
+  std::vector<int64_t> seqs;
+  int64_t after = 0;
+  for (int pages = 0; pages < 20; ++pages) {
+    HttpResponse r = c.Get("/v1/sessions/s/events?limit=1000&after=" +
+                           std::to_string(after));
+    ASSERT_EQ(r.status, 200) << r.body.substr(0, 200);
+    const auto& events = r.Json().at("events").as_array();
+    EXPECT_EQ(r.Json().at("lastSeq"), 10);
+    EXPECT_LT(r.body.size(), 300000u + 2000u);
+    sizes.push_back(events.size());
+    for (const auto& e : events) seqs.push_back(e.at("eventSeq").as_int64());
+    ASSERT_FALSE(events.empty());
+    after = seqs.back();
+    if (after == 10) break;
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, 2, 2, 2, 2}));
+  EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+}
+
 }  // namespace
 }  // namespace acpstore::testing

@@ -8,10 +8,9 @@ import { AcpstoreError } from './errors.js';
 
 /**
  * Default cap of one answer's body, and of one SSE frame: 256 MiB. It holds
- * every answer acpstore gives at its default limits except a listEvents page
- * of more than about 250 events with payloads at the 1 MiB maximum (a page
- * is counted in events, up to 1,000, not bytes); a JavaScript string cannot
- * hold much more than 512 MiB anyway.
+ * every answer acpstore gives at its default limits (a listEvents page stops
+ * at --max-page-bytes, 8 MiB of payloads, plus at most one event); a
+ * JavaScript string cannot hold much more than 512 MiB anyway.
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 

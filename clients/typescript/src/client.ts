@@ -347,6 +347,13 @@ export class AcpstoreClient {
     return { value: parse<{ events: Event[] | AssignedEvent[] }>(a).events, created: a.status === 201 };
   }
 
+  /**
+   * listEvents: one page of retained events after `after`, ascending. A
+   * page holds at most `limit` events and stops before its payloads pass
+   * the server's --max-page-bytes (8 MiB; at least one event), so it may be
+   * short before the end: page on with `after` = the last `eventSeq` until
+   * it is `page.lastSeq` (or a page is empty).
+   */
   async listEvents(sessionId: string, q: ListEventsQuery = {}, opts: CallOptions = {}): Promise<EventPage> {
     return this.#json<EventPage>({
       op: 'listEvents',

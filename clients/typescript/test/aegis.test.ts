@@ -247,6 +247,32 @@ describe('eventStore', () => {
     );
   });
 
+  test('list pages on past the server\'s --max-page-bytes to the limit asked', async () => {
+    // A page stops at --max-page-bytes (at least one event), short of
+    // `limit` before the end; Aegis's list gives `limit` unless the stream ends.
+    const small = await AcpstoreServer.start(['--max-page-bytes', '4KiB']);
+    const p = createAcpstoreProfile({ baseUrl: small.baseUrl, token: small.keys.service, errors });
+    try {
+      await p.start();
+      const rec = sessionRecord(A);
+      await p.sessionStore.create(rec);
+      const text = 'x'.repeat(1000);
+      for (let i = 0; i < 10; ++i) {
+        await p.eventStore.append({ ...A, sessionId: rec.id, eventType: 'note', payload: { i, text } });
+      }
+      const raw = new AcpstoreClient({ baseUrl: small.baseUrl, token: small.keys.service, scope: { tenantId: A.tenantId, ownerKeyId: A.ownerKeyId } });
+      const page = await raw.listEvents(rec.id, { limit: 1000 });
+      assert.ok(page.events.length < 10 && page.events.length > 0, `a short page: ${page.events.length}`);
+      const all = await p.eventStore.list({ ...A, sessionId: rec.id, limit: 1000 });
+      assert.deepEqual(all.map((e) => e.eventSeq), Array.from({ length: 10 }, (_, i) => i + 1));
+      const some = await p.eventStore.list({ ...A, sessionId: rec.id, afterEventSeq: 2, limit: 5 });
+      assert.deepEqual(some.map((e) => e.eventSeq), [3, 4, 5, 6, 7]);
+    } finally {
+      await p.stop();
+      await small.stop();
+    }
+  });
+
   test('the record an append returns equals what list reads back, minimal answers or full', async () => {
     const full = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors, minimalAppends: false });
     await full.start();

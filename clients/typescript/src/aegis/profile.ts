@@ -599,9 +599,21 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const limit = c.limit(input.limit);
         if (!addressable(sessionId)) return [];
         try {
-          const page = await this.#as(s).listEvents(sessionId, { after, limit });
-          this.#learn(s.tenantId, s.ownerKeyId, sessionId);
-          return page.events.map(toAegisEvent);
+          // A page stops at the server's --max-page-bytes, short of
+          // `limit` before the end; Aegis's list returns `limit` events
+          // unless the stream ends, so page on until it does.
+          const client = this.#as(s);
+          const events: Event[] = [];
+          let from = after;
+          for (;;) {
+            const page = await client.listEvents(sessionId, { after: from, limit: limit - events.length });
+            this.#learn(s.tenantId, s.ownerKeyId, sessionId);
+            events.push(...page.events);
+            const last = page.events.at(-1)?.eventSeq;
+            if (last === undefined || events.length >= limit || last >= page.lastSeq) break;
+            from = last;
+          }
+          return events.map(toAegisEvent);
         } catch (e) {
           if (isCode(e, 'not_found')) return [];
           throw e;
