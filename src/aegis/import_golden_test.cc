@@ -335,9 +335,17 @@ TEST_F(ImportGoldenTest, LargePayloadsFitAFileEngineWithASmallBudget) {
   ASSERT_TRUE(run.report.ok()) << run.report.error();
   EXPECT_EQ(run.report->events.imported, 40u);
   BlockingStore db(*store);
-  EventPage page = db.ListEvents(kTAdmin, "s", 0, 100).value();
-  ASSERT_EQ(page.events.size(), 40u);
-  EXPECT_EQ(page.events[4].payload, big);
+  // 15.6 MB of payloads: more than one page (StoreOptions::max_page_bytes).
+  std::vector<Event> all;
+  for (EventSeq after = 0;;) {
+    EventPage page = db.ListEvents(kTAdmin, "s", after, 100).value();
+    if (page.events.empty()) break;
+    after = page.events.back().seq;
+    for (Event& e : page.events) all.push_back(std::move(e));
+  }
+  ASSERT_EQ(all.size(), 40u);
+  EXPECT_EQ(all[4].seq, 5u);
+  EXPECT_EQ(all[4].payload, big);
 }
 
 TEST_F(ImportGoldenTest, AnUnreadableEventLeavesNoHoleAndDropsNothing) {

@@ -55,7 +55,7 @@ TEST_F(FileEventLogTest, PendingEventsAreHiddenFromReadersUntilDurable) {
   EXPECT_EQ(log_.VisibleInfo().last_seq, 0u);
   EXPECT_EQ(log_.VisibleInfo().retained, 0u);
   std::vector<Event> out;
-  ASSERT_TRUE(log_.Read(0, 10, &out).ok());
+  ASSERT_TRUE(log_.Read(0, 10, kNoByteCap, &out).ok());
   EXPECT_TRUE(out.empty());
   // Deciders still see them (clientEventId dedupe).
   EXPECT_EQ(log_.Get(2)->payload, "bb");
@@ -67,7 +67,7 @@ TEST_F(FileEventLogTest, PendingEventsAreHiddenFromReadersUntilDurable) {
   EXPECT_EQ(info.retained, 2u);
   EXPECT_EQ(info.bytes, 3u);
   // Served from the cache: the journal directory does not even exist.
-  ASSERT_TRUE(log_.Read(0, 10, &out).ok());
+  ASSERT_TRUE(log_.Read(0, 10, kNoByteCap, &out).ok());
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[1].payload, "bb");
   EXPECT_EQ(context_.live_by_segment().at(3), 2u);

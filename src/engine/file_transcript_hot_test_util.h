@@ -89,8 +89,8 @@ class TranscriptHotTest : public FileStoreTest {
     return DumpTranscript(
                [&](const TranscriptQuery& q) -> Result<TranscriptPage> {
                  return transcript::ReadTranscriptPage(
-                     whole_[s], q,
-                     transcript::CheckTranscriptQuery(q).value());
+                     whole_[s], q, transcript::CheckTranscriptQuery(q).value(),
+                     kNoByteCap);
                },
                7)
         .value();
