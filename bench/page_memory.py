@@ -4,13 +4,15 @@
 Starts `acpstore serve` (file engine, a scratch data directory) with the
 extra flags given, appends 150 events of ~1 MB to one session, then pages
 through them with GET .../events?limit=1000 (paging on from the last
-eventSeq until lastSeq), first one reader, then six at once. Prints the
-pages taken and the server's VmRSS/VmHWM from /proc/<pid>/status.
+eventSeq until lastSeq), first one reader, then six at once; then opens
+eight SSE streams from the start that never read (--sse-buffer-bytes).
+Prints the pages taken and the server's VmRSS/VmHWM from
+/proc/<pid>/status after each step.
 
 Usage: bench/page_memory.py BINARY [SERVE FLAGS...]
   e.g. bench/page_memory.py build/release/src/cli/acpstore --max-page-bytes 1GiB
 """
-import json, subprocess, sys, tempfile, threading, time, urllib.request
+import json, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
 binary, flags = sys.argv[1], sys.argv[2:]
 PORT = 7791
@@ -71,6 +73,19 @@ with tempfile.TemporaryDirectory() as data:
         for t in readers:
             t.join()
         print(f"six readers at once: VmRSS {mib('VmRSS')} MiB, VmHWM {mib('VmHWM')} MiB")
+        # Streams whose client never reads: the server holds what its
+        # socket buffers and its own SSE buffer take, no more.
+        streams = []
+        for _ in range(8):
+            sock = socket.create_connection(("127.0.0.1", PORT))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall((f"GET /v1/sessions/s/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          f"Authorization: Bearer {token}\r\n\r\n").encode())
+            streams.append(sock)
+        time.sleep(5)
+        print(f"eight SSE streams that never read: VmRSS {mib('VmRSS')} MiB, VmHWM {mib('VmHWM')} MiB")
+        for sock in streams:
+            sock.close()
     finally:
         server.terminate()
         server.wait()
