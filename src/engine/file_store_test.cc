@@ -500,6 +500,22 @@ class RecoveryDamageTest : public FileStoreTest {
       MustAppend(session, R"({"t":")" + std::string(500, fill) + R"("})");
     }
   }
+  // Sessions "a" and "b" of 20 events each, a snapshot after each, then
+  // closed without a third: the snapshot files, newest first.
+  std::vector<snapshot::SnapshotFile> TwoSnapshotsThenClose() {
+    OpenFresh();
+    MustCreate("a");
+    AppendFilled("a", 20, 'q');
+    EXPECT_TRUE(store().SnapshotNow().ok());
+    MustCreate("b");
+    AppendFilled("b", 20, 'r');
+    EXPECT_TRUE(store().SnapshotNow().ok());
+    CloseWithoutItsSnapshot();
+    Result<std::vector<snapshot::SnapshotFile>> files =
+        snapshot::ListSnapshots(fs_, SnapshotDir());
+    EXPECT_TRUE(files.ok()) << files.error();
+    return files.ok() ? *files : std::vector<snapshot::SnapshotFile>{};
+  }
 };
 
 // Segments are reclaimed only once a kept snapshot covers them, so with
@@ -603,19 +619,9 @@ TEST_F(RecoveryDamageTest, VerifyFailsWhereARecordWouldNotApply) {
 // compaction's own snapshots then replace the damaged file. It used to go
 // without a word: the report names it now.
 TEST_F(RecoveryDamageTest, CompactNamesADamagedSnapshotItReplaces) {
-  OpenFresh();
-  MustCreate("a");
-  AppendFilled("a", 20, 'q');
-  ASSERT_TRUE(store().SnapshotNow().ok());
-  MustCreate("b");
-  AppendFilled("b", 20, 'r');
-  ASSERT_TRUE(store().SnapshotNow().ok());
-  CloseWithoutItsSnapshot();
-  Result<std::vector<snapshot::SnapshotFile>> files =
-      snapshot::ListSnapshots(fs_, SnapshotDir());
-  ASSERT_TRUE(files.ok()) << files.error();
-  ASSERT_GE(files->size(), 2u);
-  const std::string newest = files->front().path;
+  const std::vector<snapshot::SnapshotFile> files = TwoSnapshotsThenClose();
+  ASSERT_GE(files.size(), 2u);
+  const std::string newest = files.front().path;
   FlipByte(newest, 100);
   Result<CompactReport> c = Compact(options_.data_dir, false, nullptr, &fs_);
   ASSERT_TRUE(c.ok()) << c.error();
@@ -640,20 +646,10 @@ TEST_F(RecoveryDamageTest, CompactNamesADamagedSnapshotItReplaces) {
 // later open reads it and no snapshot deletes it; verify and inspect name
 // it without calling it damage.
 TEST_F(RecoveryDamageTest, ADamagedSnapshotIsReportedAndKeptAside) {
-  OpenFresh();
-  MustCreate("a");
-  AppendFilled("a", 20, 'q');
-  ASSERT_TRUE(store().SnapshotNow().ok());
-  MustCreate("b");
-  AppendFilled("b", 20, 'r');
-  ASSERT_TRUE(store().SnapshotNow().ok());
-  CloseWithoutItsSnapshot();
-  Result<std::vector<snapshot::SnapshotFile>> files =
-      snapshot::ListSnapshots(fs_, SnapshotDir());
-  ASSERT_TRUE(files.ok()) << files.error();
-  ASSERT_EQ(files->size(), 2u);
-  const std::string newest = (*files)[0].path;
-  const std::string older = (*files)[1].path;
+  const std::vector<snapshot::SnapshotFile> files = TwoSnapshotsThenClose();
+  ASSERT_EQ(files.size(), 2u);
+  const std::string newest = files[0].path;
+  const std::string older = files[1].path;
   FlipByte(newest, 100);
   const std::string damaged = ReadFile(newest);
 

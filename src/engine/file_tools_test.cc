@@ -30,6 +30,20 @@ class FileToolsTest : public FileStoreTest {
         db().EnqueueAction(kAlice, NewAction{.session_id = "s-1"}).ok());
     Close();
   }
+  // One closed session of 40 events of ~400 bytes over 4 KiB segments,
+  // its events past terminal retention and dropped; store closed.
+  void FortyEventsDroppedByRetention() {
+    options_.segment_bytes = 4096;
+    Open();
+    MustCreate("s-1");
+    for (int i = 0; i < 40; ++i) {
+      MustAppend("s-1", "\"" + std::string(400, 'z') + "\"");
+    }
+    CloseSession("s-1");
+    clock_.Advance(options_.retention.terminal_event_retention_ms + 1);
+    ASSERT_TRUE(db().RunMaintenance().ok());
+    Close();
+  }
 };
 
 TEST_F(FileToolsTest, InspectCountsWhatIsThere) {
@@ -194,16 +208,7 @@ TEST_F(FileToolsTest, AMissingJournalDirectoryIsReportedAndRepaired) {
 }
 
 TEST_F(FileToolsTest, CompactDeletesSegmentsOfDroppedEvents) {
-  options_.segment_bytes = 4096;
-  Open();
-  MustCreate("s-1");
-  for (int i = 0; i < 40; ++i) {
-    MustAppend("s-1", "\"" + std::string(400, 'z') + "\"");
-  }
-  CloseSession("s-1");
-  clock_.Advance(options_.retention.terminal_event_retention_ms + 1);
-  ASSERT_TRUE(db().RunMaintenance().ok());
-  Close();
+  FortyEventsDroppedByRetention();
   auto r = Compact(options_.data_dir, false, nullptr, &fs_);
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_LT(r->segments_after, r->segments_before);
@@ -219,16 +224,7 @@ TEST_F(FileToolsTest, CompactDeletesSegmentsOfDroppedEvents) {
 // retained event go (operations.md said it left one; found by an outside
 // tester, who saw snapshots 11 and 12).
 TEST_F(FileToolsTest, CompactLeavesTwoSnapshotsOfTheSameState) {
-  options_.segment_bytes = 4096;
-  Open();
-  MustCreate("s-1");
-  for (int i = 0; i < 40; ++i) {
-    MustAppend("s-1", "\"" + std::string(400, 'z') + "\"");
-  }
-  CloseSession("s-1");
-  clock_.Advance(options_.retention.terminal_event_retention_ms + 1);
-  ASSERT_TRUE(db().RunMaintenance().ok());
-  Close();
+  FortyEventsDroppedByRetention();
   auto c = Compact(options_.data_dir, false, nullptr, &fs_);
   ASSERT_TRUE(c.ok()) << c.error();
   auto r = Inspect(options_.data_dir, nullptr, &fs_);
