@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "engine/keys.h"
+#include "postgres/pg_rows.h"
 #include "postgres/pg_transcripts.h"
 #include "postgres/pg_write.h"
 
@@ -26,6 +27,7 @@ constexpr PgStatement kLockSession{
     "s.xmin::text::bigint, "
     "txid_current() % 4294967296 FROM sessions s WHERE "
     "s.tenant_id = $1 AND s.session_id = $2 FOR UPDATE"};
+static_assert(SelectsColumns(kLockSession.sql, kSessionColumns));
 // The cached row's guard: locks it as kLockSession does, and fails the
 // transaction (division by zero) unless it is the version cached. In READ
 // COMMITTED a row another transaction updates meanwhile is re-checked in

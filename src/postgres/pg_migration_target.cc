@@ -41,7 +41,9 @@ constexpr PgStatement kMigSession{
     "s.session_id = $2"};
 constexpr PgStatement kMigAction{
     "mig_action",
-    "SELECT a.record, a.tenant_id, a.action_id "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id "
     "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.action_id = $2"};
 constexpr PgStatement kMigCounts{
@@ -64,11 +66,13 @@ constexpr PgStatement kMigAllSessions{
     "FROM sessions s ORDER BY s.tenant_id, s.session_id"};
 constexpr PgStatement kMigAllPauses{
     "mig_all_pauses",
-    "SELECT p.record, p.tenant_id, p.session_id, p.pause_id "
+    "SELECT p.record, p.status, p.tenant_id, p.session_id, p.pause_id "
     "FROM pauses p ORDER BY p.position"};
 constexpr PgStatement kMigAllActions{
     "mig_all_actions",
-    "SELECT a.record, a.tenant_id, a.action_id "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id "
     "FROM actions a ORDER BY a.insertion"};
 constexpr PgStatement kMigEvents{
     "mig_events",
@@ -77,6 +81,14 @@ constexpr PgStatement kMigEvents{
     "e.payload FROM events e JOIN sessions s ON s.tenant_id = e.tenant_id "
     "AND s.session_id = e.session_id WHERE e.tenant_id = $1 AND "
     "e.session_id = $2 AND e.seq > $3 ORDER BY e.seq LIMIT $4"};
+
+// Each statement a row parser reads selects that parser's list first.
+static_assert(SelectsColumns(kMigLockSession.sql, kSessionColumns) &&
+              SelectsColumns(kMigSession.sql, kSessionColumns) &&
+              SelectsColumns(kMigAllSessions.sql, kSessionColumns));
+static_assert(SelectsColumns(kMigAction.sql, kActionColumns) &&
+              SelectsColumns(kMigAllActions.sql, kActionColumns) &&
+              SelectsColumns(kMigAllPauses.sql, kPauseColumns));
 
 bool IsRetryable(std::string_view state) {
   return state == kSerializationFailure || state == kDeadlockDetected ||

@@ -136,7 +136,16 @@ Result<SessionRow> ParseSessionRow(const PgResult& r, int row, int col) {
 Result<Action> ParseActionRow(const PgResult& r, int row, int col) {
   Result<Action> action = DecodeActionRecord(r, row, col);
   if (!action.ok()) {
-    return Undecodable(action.error(), kActionRows, r, row, col + 1);
+    return Undecodable(action.error(), kActionRows, r, row, col + 10);
+  }
+  // As a session's: listed to an owner it does not name, a lease's
+  // candidate its decider cannot lease (every lease of its tenant found
+  // nothing), swept by a time its record does not hold, or bytes that are
+  // not UTF-8 in a response.
+  if (std::string why = ActionRowDisagreement(r, row, col, *action);
+      !why.empty()) {
+    return Undecodable(Status::Corruption(why), kActionRows, r, row,
+                       col + 10);
   }
   return action;
 }
@@ -144,7 +153,11 @@ Result<Action> ParseActionRow(const PgResult& r, int row, int col) {
 Result<Pause> ParsePauseRow(const PgResult& r, int row, int col) {
   Result<Pause> pause = DecodePauseRecord(r, row, col);
   if (!pause.ok()) {
-    return Undecodable(pause.error(), kPauseRows, r, row, col + 1);
+    return Undecodable(pause.error(), kPauseRows, r, row, col + 2);
+  }
+  if (std::string why = PauseRowDisagreement(r, row, col, *pause);
+      !why.empty()) {
+    return Undecodable(Status::Corruption(why), kPauseRows, r, row, col + 2);
   }
   return pause;
 }
@@ -280,6 +293,64 @@ std::string SessionRowDisagreement(const PgResult& r, int row, int col,
     c.Utf8("validation_warnings message", w.message);
   }
   return c.Result("session");
+}
+
+std::string ActionRowDisagreement(const PgResult& r, int row, int col,
+                                  const Action& a) {
+  ColumnCheck c(r, row);
+  c.Text(col + 10, "tenant_id", a.tenant_id);
+  c.Text(col + 11, "action_id", a.action_id);
+  c.Text(col + 1, "session_id", a.session_id);
+  c.Text(col + 2, "owner_key_id", a.owner_key_id);
+  c.Int(col + 3, "type", static_cast<int64_t>(a.type));
+  c.Int(col + 4, "status", static_cast<int64_t>(a.status));
+  c.Int(col + 5, "created_at", a.created_at);
+  c.Int(col + 6, "available_at", a.available_at);
+  // Written only while leased (the expiry sweep's index).
+  c.OptInt(col + 7, "leased_until",
+           a.status == ActionStatus::kLeased ? a.leased_until : std::nullopt);
+  c.OptInt(col + 8, "finished_at", ActionFinishedAt(a));
+  c.OptText(col + 9, "idempotency_key", a.idempotency_key);
+  // The strings no column holds.
+  c.Utf8("lease_token", a.lease_token);
+  for (const auto& [name, v] :
+       {std::pair{"approval_id", &a.approval_id},
+        {"control_request_id", &a.control_request_id},
+        {"metadata", &a.metadata},
+        {"result_metadata", &a.result_metadata},
+        {"error_metadata", &a.error_metadata}}) {
+    if (*v) c.Utf8(name, **v);
+  }
+  return c.Result("action");
+}
+
+std::string PauseRowDisagreement(const PgResult& r, int row, int col,
+                                 const Pause& p) {
+  ColumnCheck c(r, row);
+  c.Text(col + 2, "tenant_id", p.tenant_id);
+  c.Text(col + 3, "session_id", p.session_id);
+  c.Text(col + 4, "pause_id", p.pause_id);
+  c.Int(col + 1, "status", static_cast<int64_t>(p.status));
+  // The strings no column holds.
+  c.Utf8("owner_key_id", p.owner_key_id);
+  c.Utf8("reason", p.reason);
+  c.Utf8("requested_by", p.requested_by);
+  for (const auto& [name, v] :
+       {std::pair{"idempotency_key", &p.idempotency_key},
+        {"metadata", &p.metadata},
+        {"intervention_id", &p.intervention_id},
+        {"intervention_by", &p.intervention_by},
+        {"intervention_completed_by", &p.intervention_completed_by},
+        {"guidance", &p.guidance},
+        {"resume_id", &p.resume_id},
+        {"resumed_by", &p.resumed_by},
+        {"resume_metadata", &p.resume_metadata}}) {
+    if (*v) c.Utf8(name, **v);
+  }
+  for (const std::string& id : p.earlier_intervention_ids) {
+    c.Utf8("earlier_intervention_ids", id);
+  }
+  return c.Result("pause");
 }
 
 std::optional<int64_t> SessionEndedAt(const Session& s) {

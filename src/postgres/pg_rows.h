@@ -30,9 +30,10 @@ struct SessionRow {
 
 // SELECT lists; each parser reads its columns starting at `col`. Each
 // list ends with the row's key (its table's primary key), so that a record
-// that does not decode is named by its row, also in a listing. A session
-// also brings the columns SQL filters, orders and scopes it by (owner,
-// status, times), which ParseSessionRow checks against its record.
+// that does not decode is named by its row, also in a listing. Before the
+// key, each brings the columns SQL filters, orders, scopes, leases and
+// sweeps its rows by (owner, session, status, type, times, idempotency
+// key), which its parser checks against the record.
 inline constexpr const char* kSessionColumns =
     "s.record, s.incarnation, s.first_seq, s.last_seq, s.retained, "
     "s.payload_bytes, s.owner_key_id, s.status, s.updated_at, s.ended_at, "
@@ -43,9 +44,26 @@ inline constexpr const char* kEventColumns =
     "e.backend_run_id, e.payload_ref, e.payload";
 inline constexpr int kEventColumnCount = 8;
 inline constexpr const char* kActionColumns =
-    "a.record, a.tenant_id, a.action_id";
+    "a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id";
+inline constexpr int kActionColumnCount = 12;
 inline constexpr const char* kPauseColumns =
-    "p.record, p.tenant_id, p.session_id, p.pause_id";
+    "p.record, p.status, p.tenant_id, p.session_id, p.pause_id";
+inline constexpr int kPauseColumnCount = 5;
+
+// Whether `sql` selects `columns` first ("SELECT <columns>" followed by
+// the end, a space or a comma): the statements spell their lists out (a
+// PgStatement is a literal), and each that a parser reads asserts this at
+// compile time, so a list cannot drift from its parser's offsets.
+constexpr bool SelectsColumns(std::string_view sql, std::string_view columns) {
+  constexpr std::string_view kSelect = "SELECT ";
+  if (!sql.starts_with(kSelect)) return false;
+  sql.remove_prefix(kSelect.size());
+  if (!sql.starts_with(columns)) return false;
+  sql.remove_prefix(columns.size());
+  return sql.empty() || sql.front() == ' ' || sql.front() == ',';
+}
 
 // A PostgreSQL array literal of `items`: {"a","b"}, each quoted (for
 // `= ANY($1::text[])` parameters).
@@ -72,10 +90,20 @@ Result<Pause> ParsePauseRow(const PgResult& r, int row, int col);
 // reports it, with this one check.
 std::string SessionRowDisagreement(const PgResult& r, int row, int col,
                                    const Session& s);
+// The same for an action of kActionColumns (the key, session_id,
+// owner_key_id, type, status, created_at, available_at, leased_until,
+// finished_at, idempotency_key; "action status column 0, but its record
+// says 4"), which the engine lists, leases, expires and deletes by, and
+// for a pause of kPauseColumns (the key and status). ParseActionRow and
+// ParsePauseRow fail on it, and verify reports it.
+std::string ActionRowDisagreement(const PgResult& r, int row, int col,
+                                  const Action& a);
+std::string PauseRowDisagreement(const PgResult& r, int row, int col,
+                                 const Pause& p);
 
-// The columns of one row that disagree with its decoded record, for
-// SessionRowDisagreement and verify's checks of actions and pauses:
-// "action status column 4, but its record says 0; type column ...".
+// The columns of one row that disagree with its decoded record, for the
+// checks above: "action status column 4, but its record says 0; type
+// column ...".
 // Strings are shown quoted, bytes that are not UTF-8 as \xNN.
 class ColumnCheck {
  public:

@@ -52,7 +52,7 @@ constexpr PgStatement kSessionForUpdate{
     "s.session_id = $2 FOR UPDATE"};
 constexpr PgStatement kPausesOfSession{
     "ld_pauses",
-    "SELECT p.record, p.tenant_id, p.session_id, p.pause_id "
+    "SELECT p.record, p.status, p.tenant_id, p.session_id, p.pause_id "
     "FROM pauses p WHERE p.tenant_id = $1 AND "
     "p.session_id = $2 ORDER BY p.position"};
 constexpr PgStatement kEventsByClientId{
@@ -63,17 +63,23 @@ constexpr PgStatement kEventsByClientId{
     "e.client_event_id = ANY($3::text[])"};
 constexpr PgStatement kActionForUpdate{
     "ld_action",
-    "SELECT a.record, a.tenant_id, a.action_id "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id "
     "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.action_id = $2 FOR UPDATE"};
 constexpr PgStatement kActionByKeyForUpdate{
     "ld_action_key",
-    "SELECT a.record, a.tenant_id, a.action_id "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id "
     "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.session_id = $2 AND a.idempotency_key = $3 FOR UPDATE"};
 constexpr PgStatement kActionsOfSession{
     "ld_session_actions",
-    "SELECT a.record, a.tenant_id, a.action_id "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id "
     "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.session_id = $2"};
 // The lease order (SPEC §2.3): (availableAt, createdAt, insertion order).
@@ -82,7 +88,9 @@ constexpr PgStatement kActionsOfSession{
 // them).
 constexpr PgStatement kLeaseCandidate{
     "ld_lease_candidate",
-    "SELECT a.record, a.tenant_id, a.action_id "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id "
     "FROM actions a WHERE a.tenant_id = $1 AND a.status = 0 "
     "AND a.available_at <= $2 AND ($3::text IS NULL OR a.owner_key_id = $3) "
     "AND ($4::text IS NULL OR a.session_id = $4) "
@@ -105,7 +113,9 @@ constexpr size_t kSweepActionPage = 1000;
 constexpr size_t kSweepSessionPage = 500;
 constexpr PgStatement kExpiredLeases{
     "ld_expired",
-    "SELECT a.record, a.tenant_id, a.action_id, a.leased_until "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id, a.leased_until "
     "FROM actions a WHERE a.status = 1 AND a.leased_until <= $1 "
     "AND a.leased_until >= $2 "
     "AND (a.leased_until, a.tenant_id, a.action_id) > ($2, $3, $4) "
@@ -113,7 +123,9 @@ constexpr PgStatement kExpiredLeases{
     "FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kExpiredLeasesOfTenant{
     "ld_expired_tenant",
-    "SELECT a.record, a.tenant_id, a.action_id, a.leased_until "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id, a.leased_until "
     "FROM actions a WHERE a.status = 1 AND a.leased_until <= $1 "
     "AND a.leased_until >= $2 "
     "AND (a.leased_until, a.tenant_id, a.action_id) > ($2, $3, $4) "
@@ -141,7 +153,9 @@ constexpr PgStatement kSessionsWithEventsEndedBy{
     "FOR UPDATE SKIP LOCKED"};
 constexpr PgStatement kActionsFinishedBy{
     "ld_finished",
-    "SELECT a.record, a.tenant_id, a.action_id, a.finished_at "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id, a.finished_at "
     "FROM actions a WHERE a.finished_at <= $1 AND a.finished_at >= $2 "
     "AND (a.finished_at, a.tenant_id, a.action_id) > ($2, $3, $4) "
     "ORDER BY a.finished_at, a.tenant_id, a.action_id LIMIT 1000 "
@@ -150,6 +164,21 @@ constexpr PgStatement kActionsFinishedBy{
 // bounded however many rows it passes over, and the next pass goes on
 // from where it stopped (SPEC §10 "Damage").
 constexpr int kMaxSweepPages = 4;
+
+// Each statement a row parser reads selects that parser's list first.
+static_assert(SelectsColumns(kSessionNoLock.sql, kSessionColumns) &&
+              SelectsColumns(kSessionKeyShare.sql, kSessionColumns) &&
+              SelectsColumns(kSessionForUpdate.sql, kSessionColumns) &&
+              SelectsColumns(kSessionsEndedBy.sql, kSessionColumns) &&
+              SelectsColumns(kSessionsWithEventsEndedBy.sql, kSessionColumns));
+static_assert(SelectsColumns(kActionForUpdate.sql, kActionColumns) &&
+              SelectsColumns(kActionByKeyForUpdate.sql, kActionColumns) &&
+              SelectsColumns(kActionsOfSession.sql, kActionColumns) &&
+              SelectsColumns(kLeaseCandidate.sql, kActionColumns) &&
+              SelectsColumns(kExpiredLeases.sql, kActionColumns) &&
+              SelectsColumns(kExpiredLeasesOfTenant.sql, kActionColumns) &&
+              SelectsColumns(kActionsFinishedBy.sql, kActionColumns));
+static_assert(SelectsColumns(kPausesOfSession.sql, kPauseColumns));
 
 Status ReadOnly() {
   return Status::Forbidden("this key may read but not write");
@@ -664,7 +693,7 @@ void PgStore::LeaseAction(const Scope& scope, LeaseRequest req,
         // those, and this one cannot read them.
         return newer ? Status::OK() : added;
       }
-      passed.emplace_back(r.Text(0, 2));
+      passed.emplace_back(r.Text(0, kActionColumnCount - 1));
     }
   };
   Mutate(scope, std::move(valid), std::move(reported), std::move(load),
@@ -828,12 +857,12 @@ Status PgStore::SweepLeases(PgConn& conn, const DecideContext& ctx,
     SweepKey head;
     ACPSTORE_RETURN_IF_ERROR(
         SweepInPages(conn, kExpiredLeasesOfTenant, ctx.now, tenant_id,
-                     {kSweepActionPage, 3, 1}, &head, take));
+                     {kSweepActionPage, kActionColumnCount, 1}, &head, take));
   } else {
     SweepKey resume = SweepResume(&SweepCursors::leases);
     ACPSTORE_RETURN_IF_ERROR(SweepInPages(
         conn, kExpiredLeases, ctx.now, nullptr,
-        {kSweepActionPage, 3, kMaxSweepPages}, &resume, take));
+        {kSweepActionPage, kActionColumnCount, kMaxSweepPages}, &resume, take));
     SetSweepResume(&SweepCursors::leases, std::move(resume));
   }
   if (swept == 0) return Status::OK();
@@ -942,7 +971,7 @@ Status PgStore::ApplyRetention(PgConn& conn, const DecideContext& ctx,
     ACPSTORE_RETURN_IF_ERROR(
         sweep(kActionsFinishedBy, ctx.now - ret.action_retention_ms,
               &SweepCursors::actions_finished,
-              {kSweepActionPage, 3, kMaxSweepPages}, add_actions));
+              {kSweepActionPage, kActionColumnCount, kMaxSweepPages}, add_actions));
   }
   record::Mutation m = engine::DecideRetention(ws.state(), ctx, report);
   if (m.empty()) return Status::OK();

@@ -32,7 +32,7 @@ constexpr PgStatement kGetSession{
     "s.session_id = $2"};
 constexpr PgStatement kGetPauses{
     "rd_pauses",
-    "SELECT p.record, p.tenant_id, p.session_id, p.pause_id "
+    "SELECT p.record, p.status, p.tenant_id, p.session_id, p.pause_id "
     "FROM pauses p WHERE p.tenant_id = $1 AND "
     "p.session_id = $2 ORDER BY p.position"};
 // The session with up to $4 events after $3 in one statement, so the
@@ -68,12 +68,16 @@ constexpr PgStatement kListSessions{
     "ORDER BY s.updated_at DESC, s.session_id DESC LIMIT $7"};
 constexpr PgStatement kGetAction{
     "rd_action",
-    "SELECT a.record, a.tenant_id, a.action_id "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id "
     "FROM actions a WHERE a.tenant_id = $1 AND "
     "a.action_id = $2"};
 constexpr PgStatement kListActions{
     "rd_list_actions",
-    "SELECT a.record, a.tenant_id, a.action_id "
+    "SELECT a.record, a.session_id, a.owner_key_id, a.type, a.status, "
+    "a.created_at, a.available_at, a.leased_until, a.finished_at, "
+    "a.idempotency_key, a.tenant_id, a.action_id "
     "FROM actions a WHERE a.tenant_id = $1 "
     "AND ($2::text IS NULL OR a.owner_key_id = $2) "
     "AND ($3::text IS NULL OR a.session_id = $3) "
@@ -87,6 +91,14 @@ constexpr PgStatement kStatsSessions{
 constexpr PgStatement kStatsCounts{
     "rd_stats_counts",
     "SELECT (SELECT count(*) FROM actions), (SELECT count(*) FROM pauses)"};
+
+// Each statement a row parser reads selects that parser's list first.
+static_assert(SelectsColumns(kGetSession.sql, kSessionColumns) &&
+              SelectsColumns(kReadEvents.sql, kSessionColumns) &&
+              SelectsColumns(kListSessions.sql, kSessionColumns));
+static_assert(SelectsColumns(kGetAction.sql, kActionColumns) &&
+              SelectsColumns(kListActions.sql, kActionColumns));
+static_assert(SelectsColumns(kGetPauses.sql, kPauseColumns));
 
 Status SessionNotFound(std::string_view session_id) {
   return Status::NotFound("session not found").With("sessionId", session_id);

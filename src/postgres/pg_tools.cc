@@ -205,7 +205,8 @@ Status CheckEventPayloads(PgConn& conn, PgCheckReport* out) {
   }
 }
 
-// Every column pg_write.cc derives from a record is compared with it.
+// Every column pg_write.cc derives from a record is compared with it, by
+// the check every read of the engine makes (pg_rows.h).
 Status DecodeAll(PgConn& conn, PgCheckReport* out) {
   ACPSTORE_RETURN_IF_ERROR(DecodeTable(
       conn, "sessions",
@@ -222,47 +223,26 @@ Status DecodeAll(PgConn& conn, PgCheckReport* out) {
       out));
   ACPSTORE_RETURN_IF_ERROR(DecodeTable(
       conn, "actions",
-      "SELECT a.tenant_id, a.action_id, a.session_id, a.owner_key_id, a.type, "
-      "a.status, a.created_at, a.available_at, a.leased_until, a.finished_at, "
-      "a.idempotency_key, " + std::string(kActionColumns) + " FROM actions a",
+      "SELECT a.tenant_id, a.action_id, " + std::string(kActionColumns) +
+          " FROM actions a",
       "a.tenant_id, a.action_id", 2,
       [](const PgResult& r, int i, int col,
          const std::string& where) -> RowVerdict {
-        Result<Action> a = DecodeActionRecord(r, i, col + 9);
+        Result<Action> a = DecodeActionRecord(r, i, col);
         if (!a.ok()) return Undecodable("action", where, a.error());
-        ColumnCheck c(r, i);
-        c.Text(0, "tenant_id", a->tenant_id);
-        c.Text(1, "action_id", a->action_id);
-        c.Text(col, "session_id", a->session_id);
-        c.Text(col + 1, "owner_key_id", a->owner_key_id);
-        c.Int(col + 2, "type", static_cast<int64_t>(a->type));
-        c.Int(col + 3, "status", static_cast<int64_t>(a->status));
-        c.Int(col + 4, "created_at", a->created_at);
-        c.Int(col + 5, "available_at", a->available_at);
-        // Written only while leased (the expiry sweep's index).
-        c.OptInt(col + 6, "leased_until",
-                 a->status == ActionStatus::kLeased ? a->leased_until
-                                                    : std::nullopt);
-        c.OptInt(col + 7, "finished_at", ActionFinishedAt(*a));
-        c.OptText(col + 8, "idempotency_key", a->idempotency_key);
-        return c.Result("action");
+        return ActionRowDisagreement(r, i, col, *a);
       },
       out));
   ACPSTORE_RETURN_IF_ERROR(DecodeTable(
       conn, "pauses",
-      "SELECT p.tenant_id, p.session_id, p.pause_id, p.status, " +
+      "SELECT p.tenant_id, p.session_id, p.pause_id, " +
           std::string(kPauseColumns) + " FROM pauses p",
       "p.tenant_id, p.session_id, p.pause_id", 3,
       [](const PgResult& r, int i, int col,
          const std::string& where) -> RowVerdict {
-        Result<Pause> p = DecodePauseRecord(r, i, col + 1);
+        Result<Pause> p = DecodePauseRecord(r, i, col);
         if (!p.ok()) return Undecodable("pause", where, p.error());
-        ColumnCheck c(r, i);
-        c.Text(0, "tenant_id", p->tenant_id);
-        c.Text(1, "session_id", p->session_id);
-        c.Text(2, "pause_id", p->pause_id);
-        c.Int(col, "status", static_cast<int64_t>(p->status));
-        return c.Result("pause");
+        return PauseRowDisagreement(r, i, col, *p);
       },
       out));
   return CheckEventPayloads(conn, out);

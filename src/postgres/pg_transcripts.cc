@@ -75,6 +75,7 @@ constexpr PgStatement kReadSession{
     "s.tenant_id, s.session_id, s.folded_seq "
     "FROM sessions s WHERE s.tenant_id = $1 "
     "AND s.session_id = $2"};
+static_assert(SelectsColumns(kReadSession.sql, kSessionColumns));
 // A page's entry rows: indexes [$3, $4) of the kinds $5 changed after seq
 // $6, and whatever the tail changed ($7, laid over by the caller), at most
 // $8, each with its text (its pieces in order).

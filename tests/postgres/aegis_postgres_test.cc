@@ -16,7 +16,7 @@
 // - inspect/verify on a healthy schema, then with a counter corrupted by
 //   SQL: verify exits 1 naming the session;
 // - verify names every column written from a record that disagrees with
-//   it; verify and inspect refuse a schema, and verify a record, of a
+//   it, and a record string that is not UTF-8 (bytes shown as \xNN); verify and inspect refuse a schema, and verify a record, of a
 //   newer version than this build (SPEC §3), reporting no damage;
 // - verify names every event whose stored payload is not valid JSON by
 //   its key, never showing the payload, over pages of payloads;
@@ -529,6 +529,34 @@ TEST_F(AegisPostgresTest, VerifyNamesEveryColumnThatDisagreesWithItsRecord) {
                                 "--postgres-schema", schema_});
   EXPECT_EQ(verify.exit_code, 1) << verify.out;
   EXPECT_NE(verify.out.find("3 damaged rows"), std::string::npos) << verify.out;
+}
+
+// A string of an action's or a pause's record that is not UTF-8 reached
+// responses raw (found by review); the engine's reads now fail on it, with
+// the check verify makes of every row, which names it with its bytes shown
+// as \xNN (the report stays UTF-8).
+TEST_F(AegisPostgresTest, VerifyNamesAnActionOrPauseStringThatIsNotUtf8) {
+  ASSERT_NO_FATAL_FAILURE(ImportSample());
+  const std::string q = "\"" + schema_ + "\".";
+  Sql("UPDATE " + q + "actions SET record = set_byte(record, "
+      "position('\\x617070722d31'::bytea in record) - 1, 255) "
+      "WHERE action_id = 'act-leased'");
+  Sql("UPDATE " + q + "pauses SET record = set_byte(record, "
+      "position('\\x636865636b696e67'::bytea in record) - 1, 255) "
+      "WHERE pause_id = 'pause-1'");
+  Result<postgres::PgCheckReport> r =
+      postgres::CheckPostgres(url_, schema_, /*decode_records=*/true);
+  ASSERT_TRUE(r.ok()) << r.error();
+  std::string all;
+  for (const std::string& d : r->damaged_rows) all += d + "\n";
+  EXPECT_EQ(all,
+            "actions (acme, act-leased): action approval_id \"\\xffppr-1\" is "
+            "not valid UTF-8\n"
+            "pauses (acme, sess-main, pause-1): pause reason "
+            "\"\\xffhecking the diff\" is not valid UTF-8\n");
+  proc::RunResult verify = CliOnSchema({"verify"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.out;
+  EXPECT_NE(verify.out.find("2 damaged rows"), std::string::npos) << verify.out;
 }
 
 // SPEC §10 "Damage": an event whose stored payload is not valid JSON is

@@ -12,6 +12,7 @@
 //     searching on;
 //   - the lease sweep requeues every other expired lease;
 //   - session and action retention delete every other row;
+//   - so do they past an action whose columns disagree with its record;
 //   - each damaged row met is counted (Stats().data_loss_reads, what
 //     /readyz and acpstore_data_loss_reads_total report).
 //
@@ -285,6 +286,65 @@ TEST_F(DamagedRowsStoreTest, RetentionReachesRowsBehindPagesOfDamagedOnes) {
   EXPECT_EQ(Rows("actions", "action_id = 'a-1'"), "0");
   EXPECT_EQ(Rows("sessions", "session_id = 's-2'"), "0");
   EXPECT_EQ(DataLossReads(), 1200u + 600u);
+}
+
+// Found by review: an action row whose columns disagree with its record
+// (what verify reports as "action status column ..., but its record says
+// ...") was leased and swept by its columns and decided on by its record.
+// A cancelled action whose status column said queued was every lease's
+// first candidate, and none leased it: each lease of its tenant answered
+// "nothing to lease" with actions waiting, for ever. A lease and the
+// sweeps now pass over such a row as over one that does not decode
+// (counted, reported once); the other rows are leased, requeued, deleted.
+TEST_F(DamagedRowsStoreTest, ALeaseAndTheSweepsPassOverAnActionWhoseColumnsDisagree) {
+  std::vector<std::string> reported;
+  StoreOptions options;
+  options.on_damage = [&reported](const Status& s) {
+    reported.emplace_back(s.message());
+  };
+  options.retention = RetentionOptions{0, 0, 1000, 1000, 0};
+  Open(options);
+  Session("s-1");
+  for (const char* id : {"a-1", "a-2", "a-3", "a-4", "a-5"}) Enqueue(id);
+  for (const char* id : {"a-1", "a-5"}) {
+    ASSERT_TRUE(db_->CancelAction(kAlice, id, std::nullopt).ok());
+  }
+  const std::string actions = "\"" + schema_ + "\".actions";
+  Sql("UPDATE " + actions + " SET status = 0, finished_at = NULL "
+      "WHERE action_id = 'a-1'");
+
+  EXPECT_EQ(Lease(), "a-2");
+  EXPECT_EQ(DataLossReads(), 1u);
+  ASSERT_EQ(Lease(1000), "a-3");
+  ASSERT_EQ(Lease(1000), "a-4");
+  EXPECT_EQ(DataLossReads(), 3u);  // each lease met a-1
+  // The expiry sweep meets a-3 beside a-4, retention the finished a-5.
+  Sql("UPDATE " + actions + " SET type = type + 1 WHERE action_id = 'a-3'");
+  Sql("UPDATE " + actions + " SET owner_key_id = 'bob' "
+      "WHERE action_id = 'a-5'");
+  clock_.Advance(5000);
+  Result<MaintenanceReport> report = db_->RunMaintenance();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->leases_requeued, 1u);  // a-4
+  EXPECT_EQ(report->actions_deleted, 0u);
+  EXPECT_EQ(Rows("actions", "action_id = 'a-4' AND status = 0"), "1");
+  EXPECT_EQ(Rows("actions", "action_id = 'a-3' AND status = 1"), "1");
+  EXPECT_EQ(Rows("actions", "action_id = 'a-5'"), "1");
+  EXPECT_EQ(DataLossReads(), 5u);
+
+  // Each row reported once, as verify names it.
+  std::string all;
+  for (const std::string& r : reported) all += r + "\n";
+  EXPECT_EQ(reported.size(), 3u) << all;
+  for (const char* want :
+       {"stored action in actions (t1, a-1) is damaged: action status "
+        "column 0, but its record says ",
+        "; finished_at column NULL, but its record says ",
+        "stored action in actions (t1, a-3) is damaged: action type column ",
+        "stored action in actions (t1, a-5) is damaged: action owner_key_id "
+        "column \"bob\", but its record says \"alice\""}) {
+    EXPECT_NE(all.find(want), std::string::npos) << want << " in\n" << all;
+  }
 }
 
 // SPEC §3, §10: a row written by a newer release (its record's version

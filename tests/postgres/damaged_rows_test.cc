@@ -16,7 +16,10 @@
 //   - a lease passes over a damaged queued action to the next one, counts
 //     it and logs it once;
 //   - an event whose payload is not valid JSON fails the events page, and
-//     SSE, naming (tenant, session, seq); the pages after it are served.
+//     SSE, naming (tenant, session, seq); the pages after it are served;
+//   - a session, action or pause row whose columns disagree with its
+//     record, or whose record holds a string that is not UTF-8, is damage
+//     as verify reports it.
 //
 // Over HTTP against a real `acpstore serve --engine postgres`. Needs the
 // test PostgreSQL (ACPSTORE_TEST_POSTGRES_URL); without it every test
@@ -338,6 +341,113 @@ TEST_F(DamagedRowsTest, ASessionWhoseColumnsDisagreeWithItsRecordIsDataLoss) {
   EXPECT_NE(bad.body.find(R"(correlation_id \"\\xffo)"), std::string::npos)
       << bad.body;
   EXPECT_GE(DataLossReads(), 9u);
+}
+
+// Action and pause rows alike (found by review, after the session rows
+// above): the engine lists and leases actions by their columns (owner,
+// session, status, type, times) and answers with the record. An action
+// whose owner_key_id column named another key was listed to that key with
+// the record's ownerKeyId and cancelled by the record's; that key's lease
+// met it first, found nothing it could lease in it and answered 204 with
+// an action of its own waiting; a 0xff byte in an action's or a pause's
+// record string reached a response raw. Every read of such a row is now
+// data_loss naming it as verify names it, a write that loads it too, and
+// a lease passes over it to the next action.
+TEST_F(DamagedRowsTest, AnActionOrPauseWhoseColumnsDisagreeWithItsRecordIsDataLoss) {
+  auto key = [&]() {
+    net::Response r = Send("POST", "/v1/keys", R"({"role":"writer"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    json::value v = r.Json();
+    return std::pair{std::string(v.at("key").at("id").as_string()),
+                     std::string(v.at("token").as_string())};
+  };
+  const auto [o1, o1_token] = key();
+  const auto [x1, x1_token] = key();
+  net::HttpClient owner(server_->port(), o1_token);
+  net::HttpClient writer(server_->port(), x1_token);
+  auto send = [](net::HttpClient& c, const std::string& method,
+                 const std::string& target, const std::string& body = "") {
+    Result<net::Response> r = c.Request(method, target, body);
+    EXPECT_TRUE(r.ok()) << method << " " << target;
+    return r.ok() ? *r : net::Response{};
+  };
+  auto created = [&](net::HttpClient& c, const std::string& target,
+                     const std::string& body) {
+    net::Response r = send(c, "POST", target, body);
+    EXPECT_EQ(r.status, 201) << target << " " << body << ": " << r.body;
+  };
+  created(writer, "/v1/sessions", R"({"id":"sx"})");
+  created(owner, "/v1/sessions", R"({"id":"so"})");
+  // ax first in the lease order, then o1's own ao.
+  created(writer, "/v1/actions",
+          R"({"actionId":"ax","sessionId":"sx","type":"prompt"})");
+  created(owner, "/v1/actions",
+          R"({"actionId":"ao","sessionId":"so","type":"prompt"})");
+  created(writer, "/v1/actions",
+          R"({"actionId":"ay","sessionId":"sx","type":"approve",)"
+          R"("approvalId":"appr-y"})");
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".actions SET owner_key_id = '" +
+                  o1 + "' WHERE action_id = 'ax'")
+                  .has_value());
+  const std::string row = "actions (default, ax)";
+  const std::string why = R"(action owner_key_id column \")" + o1 +
+                          R"(\", but its record says \")" + x1 + R"(\")";
+  for (net::HttpClient* c : {&owner, &writer, &*http_}) {
+    net::Response got = send(*c, "GET", "/v1/actions/ax");
+    ExpectDataLoss(got, row);
+    EXPECT_NE(got.body.find(why), std::string::npos) << got.body;
+  }
+  ExpectDataLoss(send(owner, "GET", "/v1/actions"), row);
+  ExpectDataLoss(send(http(), "GET", "/v1/actions?sessionId=sx"), row);
+  EXPECT_EQ(send(owner, "GET", "/v1/actions/ao").status, 200);
+  // Its column's owner leases past it; its record's cannot cancel it.
+  net::Response leased = send(owner, "POST", "/v1/actions/lease", "{}");
+  ASSERT_EQ(leased.status, 200) << leased.body;
+  EXPECT_EQ(leased.Json().at("actionId").as_string(), "ao");
+  ExpectDataLoss(send(writer, "POST", "/v1/actions/ax/cancel", "{}"), row);
+
+  // A record string no column holds, made invalid UTF-8 (0xff).
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".actions SET record = "
+                  "set_byte(record, position('\\x617070722d79'::bytea in "
+                  "record) - 1, 255) WHERE action_id = 'ay'")
+                  .has_value());
+  net::Response bad = send(writer, "GET", "/v1/actions/ay");
+  ExpectDataLoss(bad, "actions (default, ay)");
+  EXPECT_NE(bad.body.find(R"(approval_id \"\\xffppr-y\")"), std::string::npos)
+      << bad.body;
+
+  // Pauses: a status column that disagrees, and a reason made invalid.
+  for (net::HttpClient* c : {&writer, &owner}) {
+    const std::string id = c == &writer ? "sx" : "so";
+    ASSERT_EQ(send(*c, "POST", "/v1/sessions/" + id + "/transitions",
+                   R"({"event":"run_started"})")
+                  .status,
+              200);
+    created(*c, "/v1/sessions/" + id + "/pause",
+            R"({"reason":"why-)" + id + R"(","requestedBy":"ops","pauseId":"p-)" +
+                id + R"("})");
+  }
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".pauses SET status = 2 "
+                  "WHERE pause_id = 'p-sx'")
+                  .has_value());
+  net::Response pause = send(writer, "GET", "/v1/sessions/sx/pause");
+  ExpectDataLoss(pause, "pauses (default, sx, p-sx)");
+  EXPECT_NE(pause.body.find("pause status column 2, but its record says 0"),
+            std::string::npos)
+      << pause.body;
+  ExpectDataLoss(send(writer, "POST", "/v1/sessions/sx/resume",
+                      R"({"resumedBy":"ops"})"),
+                 "pauses (default, sx, p-sx)");
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".pauses SET record = "
+                  "set_byte(record, position('\\x7768792d736f'::bytea in "
+                  "record) - 1, 255) WHERE pause_id = 'p-so'")
+                  .has_value());
+  net::Response reason = send(owner, "GET", "/v1/sessions/so/pause");
+  ExpectDataLoss(reason, "pauses (default, so, p-so)");
+  EXPECT_NE(reason.body.find(R"(reason \"\\xffhy-so\")"), std::string::npos)
+      << reason.body;
+  // 3 GETs of ax, 2 listings, 1 of ay, 2 of the pauses, and the lease.
+  EXPECT_EQ(DataLossReads(), 9u);
 }
 
 // SPEC §3: a newer release's record is not damage. The engine still cannot
