@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "base/format_version.h"
+#include "record/canonical_fast.h"
+#include "record/canonical_json.h"
 #include "record/record_codec.h"
 #include "record/utf8.h"
 #include "record/validate.h"
@@ -73,13 +75,26 @@ Status Undecodable(const Status& decoded, const RowKind& kind,
   return out;
 }
 
-// What a stored payload is checked against: any size and any depth an
-// import may have stored (SPEC §8), so only invalid JSON fails.
-const Limits& StoredPayloadLimits() {
+// A stored payload is checked for validity only: any size, and any depth
+// an import may have stored (SPEC §8, 1,000) or a library's limits allowed.
+// The one-pass check (canonical_fast.h) keeps its levels on the heap, so it
+// takes any depth up to kStoredPayloadDepth. What it leaves to Boost.JSON's
+// parser (a syntax error, a rare number) goes no deeper than
+// kStoredPayloadParserDepth: that parser descends by recursion, a C++ frame
+// per level, and a row written by hand or by an older release is untrusted
+// input (found by review: 1,000,000 '[' in an event row ended the server,
+// verify and export-aegis with SIGSEGV; 8 MiB of stack ran out near
+// 105,000 levels). The bound is the Aegis reader's (aegis/reader.h), above
+// any depth the import stores, and a payload that nests deeper and needs
+// the parser is damage.
+constexpr uint32_t kStoredPayloadDepth = 1U << 20;
+constexpr uint32_t kStoredPayloadParserDepth = 1100;
+
+const Limits& StoredPayloadParserLimits() {
   static const Limits kLimits = [] {
     Limits l;
     l.max_payload_bytes = UINT32_MAX;
-    l.max_json_depth = 1U << 20;
+    l.max_json_depth = kStoredPayloadParserDepth;
     return l;
   }();
   return kLimits;
@@ -163,7 +178,17 @@ Result<Pause> ParsePauseRow(const PgResult& r, int row, int col) {
 }
 
 bool IsValidStoredPayload(std::string_view payload) {
-  return record::CanonicalizePayload(payload, StoredPayloadLimits()).ok();
+  try {
+    std::string canonical;
+    if (record::TryCanonicalizeFast(payload, UINT32_MAX, kStoredPayloadDepth,
+                                    &canonical)) {
+      return true;
+    }
+  } catch (...) {  // std::bad_alloc: the parser below decides
+  }
+  return record::CanonicalizePayloadWithParser(
+             payload, StoredPayloadParserLimits(), "payload")
+      .ok();
 }
 
 Result<Event> ParseEventRow(const PgResult& r, int row, int col,

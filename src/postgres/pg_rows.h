@@ -142,7 +142,9 @@ Result<Pause> DecodePauseRecord(const PgResult& r, int row, int col);
 // not valid JSON", with the details table, tenantId, sessionId and seq.
 // Only validity is checked (the payload fast path's one pass, decision
 // 0023), not the live limits: an import may store larger and deeper
-// payloads (SPEC §8).
+// payloads (SPEC §8). What that pass leaves to Boost.JSON's recursive
+// parser is parsed no deeper than 1,100 levels (deeper is damage), so no
+// stored payload exhausts the stack (pg_rows.cc).
 Result<Event> ParseEventRow(const PgResult& r, int row, int col,
                             const Session& session);
 // The check ParseEventRow makes of a stored payload (for verify).

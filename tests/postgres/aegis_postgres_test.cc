@@ -19,7 +19,8 @@
 //   it, and a record string that is not UTF-8 (bytes shown as \xNN); verify and inspect refuse a schema, and verify a record, of a
 //   newer version than this build (SPEC §3), reporting no damage;
 // - verify names every event whose stored payload is not valid JSON by
-//   its key, never showing the payload, over pages of payloads;
+//   its key, never showing the payload, over pages of payloads; one nested
+//   a million levels deep is damage to verify and export-aegis, not a crash;
 // - export-aegis refuses a schema older than this build, changing nothing
 //   (it migrated it); inspect and verify read it as it is;
 // - every command refuses a --postgres-schema name too long for the
@@ -597,6 +598,41 @@ TEST_F(AegisPostgresTest, VerifyNamesAnEventWhosePayloadIsNotJson) {
       << verify.out;
   EXPECT_NE(verify.out.find("1 damaged row"), std::string::npos) << verify.out;
   EXPECT_EQ(verify.out.find("secret-xyz"), std::string::npos) << verify.out;
+}
+
+// A stored payload is untrusted input: a row written by hand or by an
+// older release may nest without bound. Found by review: checking one
+// (verify's IsValidStoredPayload, the read path's check) ran Boost.JSON's
+// parser, which descends by recursion, with a depth cap of 2^20, so
+// 1,000,000 '[' in an event row ended verify and export-aegis with SIGSEGV.
+// The parser now stops at the cap the importer's reader keeps (1,100; the
+// one-pass check, which needs no stack per level, still accepts valid JSON
+// of any depth): the event is damage, named by its key.
+TEST_F(AegisPostgresTest, ADeeplyNestedStoredPayloadIsDamageNotACrash) {
+  ASSERT_NO_FATAL_FAILURE(ImportSample());
+  const std::string q = "\"" + schema_ + "\".";
+  const std::string row = Sql(
+      "WITH e AS (SELECT tenant_id, session_id, seq FROM " + q + "events "
+      "ORDER BY tenant_id, session_id, seq LIMIT 1) UPDATE " + q + "events x "
+      "SET payload = repeat('[', 1000000) FROM e "
+      "WHERE (x.tenant_id, x.session_id, x.seq) = "
+      "(e.tenant_id, e.session_id, e.seq) "
+      "RETURNING x.tenant_id || ', ' || x.session_id || ', ' || x.seq");
+  ASSERT_FALSE(row.empty());
+  const std::string named = "events (" + row + "): its payload is not valid JSON";
+  // The payload_bytes counter no longer agrees; the damage is what counts.
+  proc::RunResult verify = CliOnSchema({"verify"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.err << verify.out;
+  EXPECT_NE(verify.out.find("damaged: " + named), std::string::npos)
+      << verify.out;
+
+  proc::RunResult exported =
+      CliOnSchema({"export-aegis", dir_.Join("deep.json")});
+  EXPECT_EQ(exported.exit_code, 1) << exported.err << exported.out;
+  EXPECT_NE(exported.err.find("stored event in events (" + row +
+                              ") is damaged: its payload is not valid JSON"),
+            std::string::npos)
+      << exported.err;
 }
 
 // Payloads are read a page at a time (at most 1,000 rows and, past the

@@ -17,6 +17,7 @@
 //     it and logs it once;
 //   - an event whose payload is not valid JSON fails the events page, and
 //     SSE, naming (tenant, session, seq); the pages after it are served;
+//     so does one nested a million levels deep, without a crash;
 //   - a session, action or pause row whose columns disagree with its
 //     record, or whose record holds a string that is not UTF-8, is damage
 //     as verify reports it.
@@ -28,6 +29,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -282,6 +284,57 @@ TEST_F(DamagedRowsTest, AnEventWhosePayloadIsNotJsonIsDataLossNamingIt) {
             std::string::npos)
       << stream.body;
   EXPECT_GE(DataLossReads(), 2u);
+}
+
+// A stored payload is untrusted input (a hand edit, an older release): one
+// nesting 1,000,000 deep (inserted by SQL; 100,000 fit in 8 MiB of stack,
+// barely) is checked without exhausting the stack (found by review: the
+// check ran Boost.JSON's parser, which recurses once per level, with a cap
+// of 2^20, and the server died with SIGSEGV). It is damage as any invalid payload: the events page, the
+// replay and an append deduplicating against it (its clientEventId) answer
+// data_loss naming it; the transcript, which folds payloads with a scan
+// that keeps no stack per level, still answers; the server lives on.
+TEST_F(DamagedRowsTest, ADeeplyNestedStoredPayloadIsDataLossNotACrash) {
+  Created("/v1/sessions", R"({"id":"s-1"})");
+  for (int i = 1; i <= 3; ++i) {
+    Created("/v1/sessions/s-1/events",
+            R"({"eventType":"message.delta","clientEventId":"c-)" +
+                std::to_string(i) + R"(","payload":{"text":"t)" +
+                std::to_string(i) + R"("}})");
+  }
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".events SET payload = "
+                  "repeat('[', 1000000) WHERE seq = 2")
+                  .has_value());
+  ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".events SET payload = "
+                  "'{\"text\":' || repeat('[', 1000000) WHERE seq = 3")
+                  .has_value());
+  const std::string named =
+      "stored event in events (default, s-1, 2) is damaged: its payload is "
+      "not valid JSON";
+
+  net::Response listed = Send("GET", "/v1/sessions/s-1/events");
+  EXPECT_EQ(listed.ErrorCode(), "data_loss") << listed.body;
+  EXPECT_NE(listed.body.find(named), std::string::npos) << listed.body;
+  net::Response third = Send("GET", "/v1/sessions/s-1/events?after=2");
+  EXPECT_EQ(third.ErrorCode(), "data_loss") << third.body;
+  EXPECT_NE(third.body.find("events (default, s-1, 3) is damaged"),
+            std::string::npos)
+      << third.body;
+  net::Response stream = Send("GET", "/v1/sessions/s-1/events/stream");
+  EXPECT_NE(stream.body.find(named), std::string::npos) << stream.body;
+  net::Response again = Send(
+      "POST", "/v1/sessions/s-1/events",
+      R"({"eventType":"message.delta","clientEventId":"c-2","payload":{}})");
+  EXPECT_EQ(again.ErrorCode(), "data_loss") << again.body;
+  EXPECT_NE(again.body.find(named), std::string::npos) << again.body;
+  net::Response transcript = Send("GET", "/v1/sessions/s-1/transcript");
+  EXPECT_EQ(transcript.status, 200) << transcript.body;
+
+  // Still serving, and the damage counted.
+  EXPECT_EQ(server_->Wait(std::chrono::milliseconds(0)), std::nullopt)
+      << server_->Stderr();
+  EXPECT_EQ(Send("GET", "/v1/sessions/s-1").status, 200);
+  EXPECT_GE(DataLossReads(), 3u);
 }
 
 // A session row whose columns disagree with its record (verify: "session
