@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "store_conformance.h"
@@ -267,15 +268,27 @@ TEST_P(StoreTranscripts, DeletedWithTheirSession) {
   EXPECT_EQ(page.end_index, 1u);
 }
 
+// Off is not "unavailable" (503, which clients retry) but kNotImplemented
+// (501, never retried), with a detail saying why (decision 0036). Checked
+// after the query and the session, in that order, on every engine.
 TEST_P(StoreTranscripts, OffWhenTheCapIsZero) {
   options().transcript_max_bytes = 0;
   CreateSession("s");
   Append("s", Delta("x"));
-  EXPECT_THAT(db().ReadTranscript(kAlice, "s", TranscriptQuery{}),
-              FailsWith(StatusCode::kUnavailable));
+  Result<TranscriptPage> off =
+      db().ReadTranscript(kAlice, "s", TranscriptQuery{});
+  ASSERT_THAT(off, FailsWith(StatusCode::kNotImplemented));
+  const StatusDetail* reason = off.error().Detail("reason");
+  ASSERT_NE(reason, nullptr);
+  EXPECT_EQ(std::get<std::string>(reason->value), "transcripts_off");
   // An unknown session is not found whatever the configuration.
   EXPECT_THAT(db().ReadTranscript(kAlice, "nope", TranscriptQuery{}),
               FailsWith(StatusCode::kNotFound));
+  // A bad query is refused as such first (postgres said "off" to it).
+  TranscriptQuery bogus;
+  bogus.kinds = {"bogus"};
+  EXPECT_THAT(db().ReadTranscript(kAlice, "s", bogus),
+              FailsWith(StatusCode::kInvalidArgument));
   EXPECT_EQ(store().Stats().memory_transcript_bytes, 0u);
 }
 

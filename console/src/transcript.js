@@ -101,17 +101,19 @@ export function transcriptView(id) {
         setState('down', 'reconnecting…');
         return;
       }
-      // The browser gave up: ask the plain route why. acpstore's 503
-      // means this server keeps no transcripts (--transcript-max-bytes 0);
-      // its 401 opens the sign-in dialog (api.js) and resume() reconnects
-      // afterwards. An answer that is not acpstore's (a proxy's page, of
-      // any status) is said, and the stream tried again.
+      // The browser gave up: ask the plain route why. acpstore's 501
+      // not_implemented means this server keeps no transcripts
+      // (--transcript-max-bytes 0, decision 0036), for good; its 503 (the
+      // server stopping) is tried again, as anything else is; its 401 opens
+      // the sign-in dialog (api.js) and resume() reconnects afterwards. An
+      // answer that is not acpstore's (a proxy's page, of any status) is
+      // said, and the stream tried again.
       setState('down', 'disconnected');
       call('GET', `${sessionPath(id)}/transcript?limit=1`, undefined, SHAPES.transcriptPage).then(() => {
         if (!stopped) retry = setTimeout(connect, RETRY_MS);
       }, (/** @type {unknown} */ err) => {
         if (stopped) return;
-        if (isApiError(err, 503, 'unavailable')) {
+        if (isApiError(err, 501, 'not_implemented')) {
           setState('down', 'this server keeps no transcripts');
         } else if (isApiError(err, 404, 'not_found')) {
           setState('down', 'session deleted');

@@ -46,6 +46,7 @@ enum class StatusCode : uint8_t {
   kUnauthenticated = 17,     // missing or unknown credentials (401)
   kForbidden = 18,           // credentials lack the role (403)
   kResourceExhausted = 19,   // a connection or subscriber cap (429)
+  kNotImplemented = 20,      // not done by this server as configured (501)
 };
 
 // The snake_case name used on the wire ("invalid_argument", ...).
@@ -130,6 +131,9 @@ class [[nodiscard]] Status {
   }
   static Status ResourceExhausted(std::string_view msg) {
     return Status(StatusCode::kResourceExhausted, msg);
+  }
+  static Status NotImplemented(std::string_view msg) {
+    return Status(StatusCode::kNotImplemented, msg);
   }
 
   bool ok() const { return state_ == nullptr; }

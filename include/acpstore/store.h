@@ -255,7 +255,8 @@ class Store {
   // A page of the session's transcript (SPEC §13). Shows only what
   // acknowledged events folded into. kNotFound for an unknown session;
   // kInvalidArgument for a limit outside 1..1000 or an unknown kind;
-  // kFailedPrecondition when transcripts are off (transcript_max_bytes 0).
+  // kNotImplemented, detail reason "transcripts_off", when transcripts are
+  // off (transcript_max_bytes 0), after kNotFound (decision 0036).
   virtual Result<TranscriptPage> ReadTranscript(
       const Scope& scope, std::string_view session_id,
       const TranscriptQuery& query) = 0;

@@ -32,6 +32,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kUnauthenticated: return "unauthenticated";
     case StatusCode::kForbidden: return "forbidden";
     case StatusCode::kResourceExhausted: return "too_many_requests";
+    case StatusCode::kNotImplemented: return "not_implemented";
   }
   return "unknown";
 }

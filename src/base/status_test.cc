@@ -49,6 +49,7 @@ TEST(StatusTest, WireNamesAreSnakeCase) {
   EXPECT_EQ(StatusCodeName(StatusCode::kForbidden), "forbidden");
   EXPECT_EQ(StatusCodeName(StatusCode::kResourceExhausted),
             "too_many_requests");
+  EXPECT_EQ(StatusCodeName(StatusCode::kNotImplemented), "not_implemented");
 }
 
 TEST(StatusTest, FactoriesSetCodeAndMessage) {

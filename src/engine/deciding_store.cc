@@ -91,9 +91,7 @@ Result<TranscriptPage> DecidingStore::ReadTranscript(
       return;
     }
     if (!st.transcripts_on()) {
-      out.emplace(Status::Unavailable(
-          "transcripts are turned off on this server "
-          "(--transcript-max-bytes 0)"));
+      out.emplace(transcript::TranscriptsOff());  // decision 0036
       return;
     }
     unacknowledged =

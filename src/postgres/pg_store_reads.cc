@@ -413,16 +413,15 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const StoreOptions& options) {
 Result<TranscriptPage> PgStore::ReadTranscript(const Scope& scope,
                                                std::string_view session_id,
                                                const TranscriptQuery& query) {
+  // The query first, as DecidingStore checks it: 400, then 404, then 501.
+  ACPSTORE_ASSIGN_OR_RETURN(uint32_t kinds,
+                            transcript::CheckTranscriptQuery(query));
   if (options_.transcript_max_bytes == 0) {
     // An unknown session is 404 whatever the configuration.
     Result<Session> session = GetSession(scope, session_id);
     if (!session.ok()) return session.error();
-    return Status::Unavailable(
-        "transcripts are turned off on this server "
-        "(--transcript-max-bytes 0)");
+    return transcript::TranscriptsOff();  // decision 0036
   }
-  ACPSTORE_ASSIGN_OR_RETURN(uint32_t kinds,
-                            transcript::CheckTranscriptQuery(query));
   return WithConn<TranscriptPage>([&](PgConn& c) -> Result<TranscriptPage> {
     return ReadTranscriptRows(c, scope, session_id, query, kinds,
                               TranscriptLimits(options_),

@@ -70,6 +70,10 @@ HttpErrorInfo MapStatus(StatusCode code) {
       return {503, "unavailable"};
     case StatusCode::kInsufficientStorage:
       return {507, "insufficient_storage"};
+    // Not "try later" (no Retry-After): asking again will not change it
+    // (decision 0036).
+    case StatusCode::kNotImplemented:
+      return {501, "not_implemented"};
     case StatusCode::kDataLoss:
       return {500, "data_loss"};
     // An OK status reaching the error path is a bug: report it as one.

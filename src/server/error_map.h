@@ -25,7 +25,8 @@ enum class HttpError {
   kHeaderTooLarge,        // 431 header_too_large
   kCsrfRejected,          // 403 csrf_rejected (SPEC §12)
   kOriginNotAllowed,      // 403 origin_not_allowed (CORS preflight)
-  kNotImplemented,        // 501 not_implemented (a transfer coding)
+  kNotImplemented,        // 501 not_implemented (a transfer coding; a store's
+                          // kNotImplemented maps to the same answer)
 };
 
 struct HttpErrorInfo {

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/error_map.h"
@@ -141,6 +142,7 @@ TEST(ErrorMap, EveryStatusCodeMapsToTheSpecTable) {
       {StatusCode::kPayloadTooLarge, 413, "payload_too_large"},
       {StatusCode::kResourceExhausted, 429, "too_many_requests"},
       {StatusCode::kUnavailable, 503, "unavailable"},
+      {StatusCode::kNotImplemented, 501, "not_implemented"},
       {StatusCode::kInsufficientStorage, 507, "insufficient_storage"},
       {StatusCode::kDataLoss, 500, "data_loss"},
       {StatusCode::kCorruption, 500, "internal"},
@@ -178,6 +180,26 @@ TEST(ErrorMap, DetailsBecomeErrorFieldsButInternalsDoNot) {
       Status::IoError("pread /data/x: EIO").With("path", "/data/x"));
   EXPECT_EQ(r.body.find("/data"), std::string::npos);
   EXPECT_NE(r.internal_error.find("/data/x"), std::string::npos);
+}
+
+bool HasHeader(const Response& r, std::string_view name) {
+  for (const auto& [key, value] : r.headers) {
+    if (key == name) return true;
+  }
+  return false;
+}
+
+// A 503 says "try later"; a 501 (transcripts off, decision 0036) says
+// "not here", with its details and no Retry-After.
+TEST(ErrorMap, NotImplementedKeepsItsDetailsAndSaysNoRetryAfter) {
+  Response r = ErrorResponse(
+      Status::NotImplemented("off").With("reason", "transcripts_off"));
+  EXPECT_EQ(r.status, 501);
+  EXPECT_EQ(r.body,
+            R"({"error":{"code":"not_implemented","message":"off",)"
+            R"("reason":"transcripts_off"}})");
+  EXPECT_FALSE(HasHeader(r, "Retry-After"));
+  EXPECT_TRUE(HasHeader(ErrorResponse(Status::Unavailable("x")), "Retry-After"));
 }
 
 }  // namespace

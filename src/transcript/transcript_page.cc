@@ -26,6 +26,13 @@ Result<uint32_t> CheckTranscriptQuery(const TranscriptQuery& query) {
   return bits;
 }
 
+Status TranscriptsOff() {
+  return Status::NotImplemented(
+             "transcripts are turned off on this server "
+             "(--transcript-max-bytes 0)")
+      .With("reason", "transcripts_off");
+}
+
 TranscriptEntry ToPublic(const Entry& e, uint64_t index) {
   TranscriptEntry out;
   out.index = index;

@@ -27,6 +27,12 @@ inline constexpr uint64_t kMaxExaminedPerPage = 10000;
 // limit (1..1000, field "limit").
 Result<uint32_t> CheckTranscriptQuery(const TranscriptQuery& query);
 
+// What every engine answers for a session it found while transcripts are
+// off (StoreOptions::transcript_max_bytes 0): kNotImplemented (HTTP 501,
+// never retried) with the detail reason "transcripts_off", not
+// kUnavailable, whose 503 tells clients to retry (decision 0036).
+Status TranscriptsOff();
+
 // The entries of `t` after query.after of the kinds in `kinds`, changed
 // after query.changed_after_seq, at most query.limit, with the totals.
 // The page also stops before its entries' bytes (EntryPageBytes) pass

@@ -542,6 +542,14 @@ describe('web console in chromium', () => {
       // The proxy goes away: the console tried again, and follows.
       t.fake = () => null;
       await tab.waitForSelector('#transcript-state.live', { timeout: 8000 });
+      // acpstore's own 503 (a server stopping) is "not now": tried again,
+      // not read as "no transcripts here", which is a 501 (decision 0036).
+      t.fake = (u) => (u.pathname === `${path}/transcript/stream` ? proxy(502)
+        : u.pathname === `${path}/transcript` ? json('{"error": {"code": "unavailable", "message": "shutting down"}}', 503) : null);
+      await open(`#/sessions/${sessionId}`);
+      await says('transcript-state', /^disconnected$/);
+      t.fake = () => null;
+      await tab.waitForSelector('#transcript-state.live', { timeout: 8000 });
       // acpstore's own 404 still says the session is gone.
       t.fake = (u) => (u.pathname === `${path}/transcript/stream` ? proxy(502)
         : u.pathname === `${path}/transcript` ? json('{"error": {"code": "not_found", "message": "no such session"}}', 404) : null);
@@ -617,6 +625,39 @@ describe('web console in chromium', () => {
     } finally {
       await context.close();
       await capped.stop();
+    }
+  });
+
+  test('a server with transcripts off: the transcript says so, and the timeline still follows', async () => {
+    // A server of its own started with --transcript-max-bytes 0 answers the
+    // transcript routes 501 not_implemented (decision 0036; it was a 503,
+    // which is "try again").
+    const off = new Server(['--transcript-max-bytes', '0']);
+    const context = await browser.createBrowserContext();
+    try {
+      await off.start();
+      const id = 'off';
+      await off.api('POST', '/v1/sessions', { id });
+      await off.api('POST', `/v1/sessions/${id}/events`, { eventType: 'message.delta', payload: { text: 'hi' } });
+      const tab = await context.newPage();
+      const thrown = [];
+      tab.on('pageerror', (e) => thrown.push(String(e)));
+      await tab.goto(`${off.base}/ui/#/sessions/${id}`);
+      await tab.waitForSelector('#token', { visible: true });
+      await tab.type('#token', off.token);
+      await tab.keyboard.press('Enter');
+      await tab.waitForFunction(() => document.getElementById('transcript-state')?.textContent === 'this server keeps no transcripts',
+        { timeout: 10_000 }).catch(async (e) => {
+        throw new Error(`the transcript says ${await tab.$eval('#transcript-state', (el) => el.textContent)}`, { cause: e });
+      });
+      await tab.waitForSelector('#stream-state.live', { timeout: 10_000 });
+      await tab.waitForSelector('#timeline li[data-seq="1"]', { timeout: 5000 });
+      assert.equal(await tab.$('#transcript li'), null, 'no transcript row');
+      await tab.screenshot({ path: join(shots, '7c-transcripts-off.png'), fullPage: true });
+      assert.deepEqual(thrown, []);
+    } finally {
+      await context.close();
+      await off.stop();
     }
   });
 

@@ -1,6 +1,7 @@
 // End-to-end test of `acpstore transcript`: a session's deltas, a tool call
 // and a turn end, printed as readable text and as --json lines by the real
-// binary against a real server; a missing session exits 1.
+// binary against a real server; a missing session exits 1, and so does a
+// server with transcripts off (501).
 
 #include <gtest/gtest.h>
 
@@ -133,6 +134,41 @@ TEST(TranscriptCliTest, PrintsControlCharactersEscaped) {
   // A result's own lines stay lines.
   EXPECT_NE(text.out.find("  result: out\r\n\tok\\u001b[0m\n"), std::string::npos)
       << text.out;
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(seconds(30)), std::optional<int>(0));
+}
+
+// A server with transcripts off answers 501 not_implemented (decision
+// 0036; it was a 503, which reads as "try again"): the command exits 1
+// and relays that answer, which says why; an unknown session is still a
+// 404 there.
+TEST(TranscriptCliTest, TranscriptsOffExitsOneWithTheServers501) {
+  io::TempDir tmp;
+  std::filesystem::create_directories(tmp.Join("server"));
+  const int port = FreeLoopbackPort();
+  ServedStore served = Serve(kBinary, tmp.Join("data"), tmp.Join("server"),
+                             port, {"--transcript-max-bytes", "0"});
+  proc::Process& server = *served.process;
+  const std::string& token = served.token;
+  ASSERT_FALSE(token.empty()) << server.Text(proc::Stream::kStderr);
+  ASSERT_EQ(HttpStatus(port, "POST", "/v1/sessions", token, R"({"id":"off"})"), 201);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  const std::vector<std::string> env = {"ACPSTORE_TOKEN=" + token};
+  proc::RunResult off =
+      proc::RunProcess({kBinary, "transcript", "off", "--url", url}, env);
+  EXPECT_EQ(off.exit_code, 1);
+  EXPECT_NE(off.err.find("the server answered 501"), std::string::npos) << off.err;
+  EXPECT_NE(off.err.find("not_implemented"), std::string::npos) << off.err;
+  EXPECT_NE(off.err.find("transcripts are turned off on this server "
+                         "(--transcript-max-bytes 0)"),
+            std::string::npos)
+      << off.err;
+  EXPECT_EQ(off.out, "");
+  proc::RunResult missing =
+      proc::RunProcess({kBinary, "transcript", "nope", "--url", url}, env);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("the server answered 404"), std::string::npos)
+      << missing.err;
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(seconds(30)), std::optional<int>(0));
 }

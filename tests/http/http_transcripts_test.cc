@@ -1,6 +1,8 @@
 // End-to-end: GET /v1/sessions/{id}/transcript (SPEC §13, docs/http_api.md
 // "Transcripts"), on every engine.
 
+#include <boost/json.hpp>
+
 #include <string>
 
 #include "server_fixture.h"
@@ -82,6 +84,58 @@ TEST_F(TranscriptsHttpTest, PagesTheFoldedConversation) {
   // Another owner's session answers like a missing one.
   CreateSession("writer-b", R"({"id":"other"})");
   EXPECT_EQ(c.Get("/v1/sessions/other/transcript").status, 404);
+}
+
+// A server with transcripts off (--transcript-max-bytes 0) answers both
+// transcript routes 501 not_implemented with reason "transcripts_off",
+// not the 503 unavailable that clients retry (decision 0036): found by a
+// review, a client asking such a server retried in vain, then failed with
+// a misleading "unavailable". An unknown session is still 404 first, and
+// a bad query 400.
+class TranscriptsOffHttpTest : public HttpTest {
+  void ConfigureStore(StoreOptions* o) override { o->transcript_max_bytes = 0; }
+};
+
+void ExpectTranscriptsOff(const HttpResponse& r) {
+  ASSERT_EQ(r.status, 501) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "not_implemented") << r.body;
+  auto error = r.Json().at("error").as_object();
+  EXPECT_EQ(error.at("reason"), "transcripts_off") << r.body;
+  EXPECT_NE(error.at("message").as_string().find("--transcript-max-bytes 0"),
+            boost::json::string::npos)
+      << r.body;
+  // Nothing invites a retry.
+  EXPECT_FALSE(r.HasHeader("retry-after")) << r.body;
+}
+
+TEST_F(TranscriptsOffHttpTest, BothRoutesAnswer501NotImplementedNot503) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  AppendEvents("writer-a", "s", 2);
+  HttpClient c = Client("writer-a");
+  ExpectTranscriptsOff(c.Get("/v1/sessions/s/transcript"));
+  ExpectTranscriptsOff(c.Get("/v1/sessions/s/transcript?after=1&limit=5"));
+  // A reader of the session hears the same.
+  ExpectTranscriptsOff(Client("reader-a").Get("/v1/sessions/s/transcript"));
+
+  SseClient stream(port(), "writer-a", "/v1/sessions/s/transcript/stream");
+  ExpectTranscriptsOff(stream.head());
+  SseClient resumed(port(), "writer-a", "/v1/sessions/s/transcript/stream",
+                    "1");
+  ExpectTranscriptsOff(resumed.head());
+
+  // Existence first: an unknown session, or another owner's, is 404.
+  EXPECT_EQ(c.Get("/v1/sessions/nope/transcript").ErrorCode(), "not_found");
+  CreateSession("writer-b", R"({"id":"other"})");
+  EXPECT_EQ(c.Get("/v1/sessions/other/transcript").status, 404);
+  SseClient missing(port(), "writer-a", "/v1/sessions/nope/transcript/stream");
+  EXPECT_EQ(missing.status(), 404);
+  EXPECT_EQ(missing.head().ErrorCode(), "not_found");
+  // A bad query is refused as such first, on every engine.
+  HttpResponse bogus = c.Get("/v1/sessions/s/transcript?kind=bogus");
+  EXPECT_EQ(bogus.status, 400) << bogus.body;
+  EXPECT_EQ(c.Get("/v1/sessions/s/transcript?limit=0").status, 400);
+  // The events themselves are served as ever.
+  EXPECT_EQ(c.Get("/v1/sessions/s/events").status, 200);
 }
 
 }  // namespace

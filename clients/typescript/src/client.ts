@@ -368,6 +368,8 @@ export class AcpstoreClient {
    * getTranscript: a page of the session's transcript (SPEC §13), the
    * conversation folded from its events, kept after retention drops them.
    * Page with `after: page.next` until `page.next + 1 >= page.endIndex`.
+   * A server with transcripts off rejects it at once (501 not_implemented,
+   * details.reason 'transcripts_off'; not retried).
    */
   async getTranscript(sessionId: string, q: GetTranscriptQuery = {}, opts: CallOptions = {}): Promise<TranscriptPage> {
     return this.#json<TranscriptPage>({
@@ -392,7 +394,8 @@ export class AcpstoreClient {
    * the cap dropped entries before `firstIndex` that changed after `after`,
    * as follow() yields `truncated` for events retention dropped.
    * Ends when the server ends the stream or `signal` aborts; fails as
-   * streamEvents does (the same code).
+   * streamEvents does (the same code): on a server with transcripts off,
+   * at once with 501 not_implemented.
    */
   async *streamTranscript(
     sessionId: string,
@@ -672,7 +675,8 @@ export class AcpstoreClient {
         // A transport failure, or "not now" (429, 503: docs/http_api.md,
         // "What to retry"); a request safe to repeat is asked again. Not a
         // 507 (insufficient_storage): a full disk stays full for longer than
-        // this backoff lasts, so it rejects at once with its own code.
+        // this backoff lasts, so it rejects at once with its own code; nor
+        // a 501 (not_implemented, e.g. transcripts off: decision 0036).
         const transport = e instanceof AcpstoreError && e.isTransport;
         const notNow = e instanceof AcpstoreError && (e.status === 429 || e.status === 503);
         if (!(transport || notNow) || n + 1 >= attempts || req.signal?.aborted === true) throw e;

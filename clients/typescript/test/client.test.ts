@@ -588,3 +588,55 @@ describe('keys, stats and operations', () => {
     }
   });
 });
+
+describe('transcripts off', () => {
+  // A server started with --transcript-max-bytes 0 answers both transcript
+  // routes 501 not_implemented, reason "transcripts_off" (decision 0036).
+  // It was a 503 unavailable, which the client retried with backoff until
+  // it gave up with a misleading "unavailable": now one request, one
+  // rejection. The backoff is made long (5 s a retry) so a retry would show
+  // in the time taken as well as in the count.
+  test('getTranscript and streamTranscript reject at once with not_implemented: one request each', async () => {
+    const off = await AcpstoreServer.start(['--transcript-max-bytes', '0']);
+    try {
+      const requests: string[] = [];
+      const counting: typeof fetch = (input, init) => {
+        requests.push(String(input instanceof Request ? input.url : input));
+        return fetch(input, init);
+      };
+      const c = new AcpstoreClient({
+        baseUrl: off.baseUrl,
+        token: off.keys.writer,
+        fetch: counting,
+        retry: { attempts: 4, baseDelayMs: 5000, maxDelayMs: 5000 },
+      });
+      await c.createSession({ id: 's-off' });
+      await c.appendEvent('s-off', { eventType: 'message.delta', payload: { text: 'hi' } });
+
+      requests.length = 0;
+      const started = Date.now();
+      const e = await rejectsWith(c.getTranscript('s-off'), 501, 'not_implemented');
+      assert.equal(e.details['reason'], 'transcripts_off');
+      assert.match(e.message, /transcripts are turned off on this server \(--transcript-max-bytes 0\)/);
+      assert.equal(requests.length, 1, `getTranscript asked ${requests.length} times`);
+
+      requests.length = 0;
+      const s = await rejectsWith(
+        (async () => {
+          for await (const _ of c.streamTranscript('s-off')) assert.fail('no entry on a server without transcripts');
+        })(),
+        501,
+        'not_implemented',
+      );
+      assert.equal(s.details['reason'], 'transcripts_off');
+      assert.equal(requests.length, 1, `streamTranscript asked ${requests.length} times`);
+      assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms: a retry waited out its backoff`);
+
+      // An unknown session is still 404, and the events are served as ever.
+      await rejectsWith(c.getTranscript('nope'), 404, 'not_found');
+      assert.equal((await c.listEvents('s-off')).events.length, 1);
+    } finally {
+      await off.stop();
+    }
+  });
+});

@@ -3,9 +3,10 @@
 // to repeat (a GET, an append under its clientEventId, an enqueue with an
 // idempotencyKey, a pause route with its key, a heartbeat, a PATCH, a key
 // revocation: docs/http_api.md, Idempotency) is asked again after Retry-After; any other is not. A 507 (the
-// disk is full: not over in seconds) is never asked again. A fake server on
-// 127.0.0.1 answers the first `busy` requests with 429, 503 or 507, then as
-// acpstore would.
+// disk is full: not over in seconds) is never asked again, nor a 501 (the
+// server does not do this, e.g. transcripts off). A fake server on
+// 127.0.0.1 answers the first `busy` requests with 429, 501, 503 or 507,
+// then as acpstore would.
 
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,7 +35,12 @@ before(async () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', body });
       if (busy > 0) {
         --busy;
-        const codes: Record<number, string> = { 429: 'too_many_requests', 503: 'unavailable', 507: 'insufficient_storage' };
+        const codes: Record<number, string> = {
+          429: 'too_many_requests',
+          501: 'not_implemented',
+          503: 'unavailable',
+          507: 'insufficient_storage',
+        };
         const code = codes[busyStatus];
         res
           .writeHead(busyStatus, { ...json, ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) })
@@ -153,6 +159,17 @@ test('507 (the disk is full) is never asked again: it rejects at once as insuffi
       call(client()),
       (e: unknown) => e instanceof AcpstoreError && e.status === 507 && e.code === 'insufficient_storage' && !e.isTransport,
     );
+    assert.equal(seen.length, 1);
+  }
+});
+
+test('501 (transcripts off: decision 0036) is never asked again, not even a GET', async () => {
+  for (const call of [(c: AcpstoreClient) => c.getTranscript('s'), (c: AcpstoreClient) => c.getSession('s')]) {
+    seen = [];
+    busy = 1;
+    busyStatus = 501;
+    retryAfter = '1';
+    await assert.rejects(call(client()), (e: unknown) => e instanceof AcpstoreError && e.status === 501 && e.code === 'not_implemented');
     assert.equal(seen.length, 1);
   }
 });
