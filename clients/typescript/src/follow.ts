@@ -105,8 +105,9 @@ export async function* frames(body: ReadableStream<Uint8Array>, onBytes: () => v
 }
 
 function permanent(status: number): boolean {
-  // 408/429/5xx are worth retrying; other refusals will not change.
-  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+  // 408/429/5xx are worth retrying; other refusals will not change, nor
+  // will a 501: the server does not do this (transcripts off, decision 0036).
+  return (status >= 400 && status < 500 && status !== 408 && status !== 429) || status === 501;
 }
 
 /**
@@ -145,8 +146,8 @@ export function followEvents(open: Opener, opts: InternalOptions = {}): AsyncGen
  * `timeout`; a refusal is an AcpstoreError with the HTTP status; an
  * `event: error` frame one with its code and the status an HTTP answer with
  * that code has (errorFromFrame). With `reconnect` (follow), transport
- * failures, a stream that ends, 408/429/5xx answers and frames other than
- * data_loss reconnect with backoff, resuming after the last seq yielded;
+ * failures, a stream that ends, 408/429/5xx answers other than 501 and frames
+ * other than data_loss reconnect with backoff, resuming after the last seq yielded;
  * without it the first failure is thrown and the end of the stream ends the
  * iteration. A 200 answer that is not an event stream, or a malformed
  * frame, is a protocol error (AcpstoreError bad_response, status 200):

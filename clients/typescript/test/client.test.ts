@@ -311,6 +311,33 @@ describe('streams: one set of rules for streamEvents, follow and streamTranscrip
     }
   });
 
+  test('a 501 (the server does not do this) ends follow at once: no reconnect', async () => {
+    const refusing: Server = createServer((_req, res) => {
+      res
+        .writeHead(501, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'not_implemented', message: 'no', reason: 'transcripts_off' } }));
+    });
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    try {
+      const c = new AcpstoreClient({ baseUrl: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`, token: 't' });
+      const ctl = new AbortController();
+      let reconnects = 0;
+      const followed = c.follow('s', {
+        signal: ctl.signal,
+        baseDelayMs: 10,
+        onReconnect: () => {
+          ++reconnects;
+          ctl.abort(); // a reconnect would otherwise go on for ever
+        },
+      });
+      await rejectsWith(drain(followed), 501, 'not_implemented');
+      assert.equal(reconnects, 0);
+    } finally {
+      refusing.closeAllConnections();
+      refusing.close();
+    }
+  });
+
   test('an error frame has the status of its code: a key revoked mid-stream is 401, and follow does not retry it', async () => {
     const admin = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.admin });
     const k = await admin.createKey({ role: 'writer', name: 'revoked-mid-stream' });
