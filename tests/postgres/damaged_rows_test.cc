@@ -55,12 +55,29 @@ class DamagedRowsTest : public PgServersTest {
 
   net::HttpClient& http() { return *http_; }
 
-  // Sends a request; its response (status 0 when it was not answered).
-  net::Response Send(const std::string& method, const std::string& target,
-                     const std::string& body = "") {
-    Result<net::Response> r = http().Request(method, target, body);
+  // Sends a request as `c`; its response (status 0 when it was not
+  // answered).
+  static net::Response SendAs(net::HttpClient& c, const std::string& method,
+                              const std::string& target,
+                              const std::string& body = "") {
+    Result<net::Response> r = c.Request(method, target, body);
     EXPECT_TRUE(r.ok()) << method << " " << target << ": " << r.error();
     return r.ok() ? *r : net::Response{};
+  }
+  // The same as the admin.
+  net::Response Send(const std::string& method, const std::string& target,
+                     const std::string& body = "") {
+    return SendAs(http(), method, target, body);
+  }
+
+  // A new writer key made by the admin: its id and token.
+  std::pair<std::string, std::string> NewWriterKey() {
+    net::Response r = Send("POST", "/v1/keys", R"({"role":"writer"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return {};
+    json::value v = r.Json();
+    return {std::string(v.at("key").at("id").as_string()),
+            std::string(v.at("token").as_string())};
   }
 
   void Created(const std::string& target, const std::string& body) {
@@ -344,21 +361,12 @@ TEST_F(DamagedRowsTest, ADeeplyNestedStoredPayloadIsDataLossNotACrash) {
 // read of it is now data_loss naming it, as verify names it; and so is a
 // record string that is not UTF-8 (it reached a response raw).
 TEST_F(DamagedRowsTest, ASessionWhoseColumnsDisagreeWithItsRecordIsDataLoss) {
-  auto key = [&]() {
-    net::Response r = Send("POST", "/v1/keys", R"({"role":"writer"})");
-    EXPECT_EQ(r.status, 201) << r.body;
-    json::value v = r.Json();
-    return std::pair{std::string(v.at("key").at("id").as_string()),
-                     std::string(v.at("token").as_string())};
-  };
-  const auto [o1, o1_token] = key();
-  const auto [x1, x1_token] = key();
+  const auto [o1, o1_token] = NewWriterKey();
+  const auto [x1, x1_token] = NewWriterKey();
   net::HttpClient owner(server_->port(), o1_token);
   net::HttpClient writer(server_->port(), x1_token);
   auto send = [](net::HttpClient& c, const std::string& target) {
-    Result<net::Response> r = c.Request("GET", target, "");
-    EXPECT_TRUE(r.ok()) << target;
-    return r.ok() ? *r : net::Response{};
+    return SendAs(c, "GET", target);
   };
   ASSERT_EQ(writer.Request("POST", "/v1/sessions", R"({"id":"p2"})")->status,
             201);
@@ -407,26 +415,13 @@ TEST_F(DamagedRowsTest, ASessionWhoseColumnsDisagreeWithItsRecordIsDataLoss) {
 // data_loss naming it as verify names it, a write that loads it too, and
 // a lease passes over it to the next action.
 TEST_F(DamagedRowsTest, AnActionOrPauseWhoseColumnsDisagreeWithItsRecordIsDataLoss) {
-  auto key = [&]() {
-    net::Response r = Send("POST", "/v1/keys", R"({"role":"writer"})");
-    EXPECT_EQ(r.status, 201) << r.body;
-    json::value v = r.Json();
-    return std::pair{std::string(v.at("key").at("id").as_string()),
-                     std::string(v.at("token").as_string())};
-  };
-  const auto [o1, o1_token] = key();
-  const auto [x1, x1_token] = key();
+  const auto [o1, o1_token] = NewWriterKey();
+  const auto [x1, x1_token] = NewWriterKey();
   net::HttpClient owner(server_->port(), o1_token);
   net::HttpClient writer(server_->port(), x1_token);
-  auto send = [](net::HttpClient& c, const std::string& method,
-                 const std::string& target, const std::string& body = "") {
-    Result<net::Response> r = c.Request(method, target, body);
-    EXPECT_TRUE(r.ok()) << method << " " << target;
-    return r.ok() ? *r : net::Response{};
-  };
   auto created = [&](net::HttpClient& c, const std::string& target,
                      const std::string& body) {
-    net::Response r = send(c, "POST", target, body);
+    net::Response r = SendAs(c, "POST", target, body);
     EXPECT_EQ(r.status, 201) << target << " " << body << ": " << r.body;
   };
   created(writer, "/v1/sessions", R"({"id":"sx"})");
@@ -446,25 +441,25 @@ TEST_F(DamagedRowsTest, AnActionOrPauseWhoseColumnsDisagreeWithItsRecordIsDataLo
   const std::string why = R"(action owner_key_id column \")" + o1 +
                           R"(\", but its record says \")" + x1 + R"(\")";
   for (net::HttpClient* c : {&owner, &writer, &*http_}) {
-    net::Response got = send(*c, "GET", "/v1/actions/ax");
+    net::Response got = SendAs(*c, "GET", "/v1/actions/ax");
     ExpectDataLoss(got, row);
     EXPECT_NE(got.body.find(why), std::string::npos) << got.body;
   }
-  ExpectDataLoss(send(owner, "GET", "/v1/actions"), row);
-  ExpectDataLoss(send(http(), "GET", "/v1/actions?sessionId=sx"), row);
-  EXPECT_EQ(send(owner, "GET", "/v1/actions/ao").status, 200);
+  ExpectDataLoss(SendAs(owner, "GET", "/v1/actions"), row);
+  ExpectDataLoss(SendAs(http(), "GET", "/v1/actions?sessionId=sx"), row);
+  EXPECT_EQ(SendAs(owner, "GET", "/v1/actions/ao").status, 200);
   // Its column's owner leases past it; its record's cannot cancel it.
-  net::Response leased = send(owner, "POST", "/v1/actions/lease", "{}");
+  net::Response leased = SendAs(owner, "POST", "/v1/actions/lease", "{}");
   ASSERT_EQ(leased.status, 200) << leased.body;
   EXPECT_EQ(leased.Json().at("actionId").as_string(), "ao");
-  ExpectDataLoss(send(writer, "POST", "/v1/actions/ax/cancel", "{}"), row);
+  ExpectDataLoss(SendAs(writer, "POST", "/v1/actions/ax/cancel", "{}"), row);
 
   // A record string no column holds, made invalid UTF-8 (0xff).
   ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".actions SET record = "
                   "set_byte(record, position('\\x617070722d79'::bytea in "
                   "record) - 1, 255) WHERE action_id = 'ay'")
                   .has_value());
-  net::Response bad = send(writer, "GET", "/v1/actions/ay");
+  net::Response bad = SendAs(writer, "GET", "/v1/actions/ay");
   ExpectDataLoss(bad, "actions (default, ay)");
   EXPECT_NE(bad.body.find(R"(approval_id \"\\xffppr-y\")"), std::string::npos)
       << bad.body;
@@ -472,7 +467,7 @@ TEST_F(DamagedRowsTest, AnActionOrPauseWhoseColumnsDisagreeWithItsRecordIsDataLo
   // Pauses: a status column that disagrees, and a reason made invalid.
   for (net::HttpClient* c : {&writer, &owner}) {
     const std::string id = c == &writer ? "sx" : "so";
-    ASSERT_EQ(send(*c, "POST", "/v1/sessions/" + id + "/transitions",
+    ASSERT_EQ(SendAs(*c, "POST", "/v1/sessions/" + id + "/transitions",
                    R"({"event":"run_started"})")
                   .status,
               200);
@@ -483,19 +478,19 @@ TEST_F(DamagedRowsTest, AnActionOrPauseWhoseColumnsDisagreeWithItsRecordIsDataLo
   ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".pauses SET status = 2 "
                   "WHERE pause_id = 'p-sx'")
                   .has_value());
-  net::Response pause = send(writer, "GET", "/v1/sessions/sx/pause");
+  net::Response pause = SendAs(writer, "GET", "/v1/sessions/sx/pause");
   ExpectDataLoss(pause, "pauses (default, sx, p-sx)");
   EXPECT_NE(pause.body.find("pause status column 2, but its record says 0"),
             std::string::npos)
       << pause.body;
-  ExpectDataLoss(send(writer, "POST", "/v1/sessions/sx/resume",
+  ExpectDataLoss(SendAs(writer, "POST", "/v1/sessions/sx/resume",
                       R"({"resumedBy":"ops"})"),
                  "pauses (default, sx, p-sx)");
   ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\".pauses SET record = "
                   "set_byte(record, position('\\x7768792d736f'::bytea in "
                   "record) - 1, 255) WHERE pause_id = 'p-so'")
                   .has_value());
-  net::Response reason = send(owner, "GET", "/v1/sessions/so/pause");
+  net::Response reason = SendAs(owner, "GET", "/v1/sessions/so/pause");
   ExpectDataLoss(reason, "pauses (default, so, p-so)");
   EXPECT_NE(reason.body.find(R"(reason \"\\xffhy-so\")"), std::string::npos)
       << reason.body;
