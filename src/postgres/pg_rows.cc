@@ -273,6 +273,12 @@ void ColumnCheck::Utf8(const char* name, std::string_view record) {
                       Shown(std::string(record)) + " is not valid UTF-8");
 }
 
+void ColumnCheck::JsonObject(const char* name, std::string_view record) {
+  if (record.starts_with('{') && IsValidStoredPayload(record)) return;
+  problems_.push_back(std::string(name) + " " + Shown(std::string(record)) +
+                      " is not a JSON object");
+}
+
 std::string ColumnCheck::Result(const char* record_name) const {
   if (problems_.empty()) return "";
   std::string out = record_name;
@@ -309,10 +315,10 @@ std::string SessionRowDisagreement(const PgResult& r, int row, int col,
         {"resume_from_session_id", &s.resume_from_session_id},
         {"acp_agent_session_id", &s.acp_agent_session_id},
         {"claude_session_id", &s.claude_session_id},
-        {"current_backend_run_id", &s.current_backend_run_id},
-        {"backend_metadata", &s.backend_metadata}}) {
+        {"current_backend_run_id", &s.current_backend_run_id}}) {
     if (*v) c.Utf8(name, **v);
   }
+  if (s.backend_metadata) c.JsonObject("backend_metadata", *s.backend_metadata);
   for (const ValidationWarning& w : s.validation_warnings) {
     c.Utf8("validation_warnings code", w.code);
     c.Utf8("validation_warnings message", w.message);
@@ -340,11 +346,14 @@ std::string ActionRowDisagreement(const PgResult& r, int row, int col,
   c.Utf8("lease_token", a.lease_token);
   for (const auto& [name, v] :
        {std::pair{"approval_id", &a.approval_id},
-        {"control_request_id", &a.control_request_id},
-        {"metadata", &a.metadata},
+        {"control_request_id", &a.control_request_id}}) {
+    if (*v) c.Utf8(name, **v);
+  }
+  for (const auto& [name, v] :
+       {std::pair{"metadata", &a.metadata},
         {"result_metadata", &a.result_metadata},
         {"error_metadata", &a.error_metadata}}) {
-    if (*v) c.Utf8(name, **v);
+    if (*v) c.JsonObject(name, **v);
   }
   return c.Result("action");
 }
@@ -362,15 +371,17 @@ std::string PauseRowDisagreement(const PgResult& r, int row, int col,
   c.Utf8("requested_by", p.requested_by);
   for (const auto& [name, v] :
        {std::pair{"idempotency_key", &p.idempotency_key},
-        {"metadata", &p.metadata},
         {"intervention_id", &p.intervention_id},
         {"intervention_by", &p.intervention_by},
         {"intervention_completed_by", &p.intervention_completed_by},
         {"guidance", &p.guidance},
         {"resume_id", &p.resume_id},
-        {"resumed_by", &p.resumed_by},
-        {"resume_metadata", &p.resume_metadata}}) {
+        {"resumed_by", &p.resumed_by}}) {
     if (*v) c.Utf8(name, **v);
+  }
+  for (const auto& [name, v] : {std::pair{"metadata", &p.metadata},
+                                {"resume_metadata", &p.resume_metadata}}) {
+    if (*v) c.JsonObject(name, **v);
   }
   for (const std::string& id : p.earlier_intervention_ids) {
     c.Utf8("earlier_intervention_ids", id);

@@ -116,6 +116,11 @@ class ColumnCheck {
   void OptInt(int col, const char* name, std::optional<int64_t> record);
   // A string of the record that is not valid UTF-8.
   void Utf8(const char* name, std::string_view record);
+  // A metadata map of the record (SPEC §2.6) that is not a JSON object:
+  // responses embed it as it is, so anything else would make them invalid
+  // JSON. Checked as a stored payload is (IsValidStoredPayload), not
+  // against the live limits an import may exceed.
+  void JsonObject(const char* name, std::string_view record);
 
   // "" when every column agrees.
   std::string Result(const char* record_name) const;

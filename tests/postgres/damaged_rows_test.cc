@@ -19,8 +19,9 @@
 //     SSE, naming (tenant, session, seq); the pages after it are served;
 //     so does one nested a million levels deep, without a crash;
 //   - a session, action or pause row whose columns disagree with its
-//     record, or whose record holds a string that is not UTF-8, is damage
-//     as verify reports it.
+//     record, or whose record holds a string that is not UTF-8 or a
+//     metadata map that is not a JSON object, is damage as verify reports
+//     it.
 //
 // Over HTTP against a real `acpstore serve --engine postgres`. Needs the
 // test PostgreSQL (ACPSTORE_TEST_POSTGRES_URL); without it every test
@@ -496,6 +497,52 @@ TEST_F(DamagedRowsTest, AnActionOrPauseWhoseColumnsDisagreeWithItsRecordIsDataLo
       << reason.body;
   // 3 GETs of ax, 2 listings, 1 of ay, 2 of the pauses, and the lease.
   EXPECT_EQ(DataLossReads(), 9u);
+}
+
+// A metadata map is JSON that responses embed as it is (found by review:
+// only its UTF-8 was checked). One whose stored text is not a JSON object
+// answered 200 with a body no client could parse; it is now data_loss
+// naming the row and the field, for sessions, actions and pauses alike.
+TEST_F(DamagedRowsTest, AMetadataMapThatIsNotJsonIsDataLoss) {
+  Created("/v1/sessions", R"({"id":"m1","backendMetadata":{"zz":"mq"}})");
+  Created("/v1/sessions", R"({"id":"m2"})");
+  Created("/v1/actions", R"({"actionId":"am","sessionId":"m2","type":"prompt",)"
+                         R"("metadata":{"zz":"mq"}})");
+  ASSERT_EQ(Send("POST", "/v1/sessions/m2/transitions",
+                 R"({"event":"run_started"})")
+                .status,
+            200);
+  Created("/v1/sessions/m2/pause",
+          R"({"reason":"r","requestedBy":"ops","pauseId":"pm",)"
+          R"("metadata":{"zz":"mq"}})");
+  EXPECT_EQ(Send("GET", "/v1/sessions/m1").status, 200);
+  // {"zz":"mq"} becomes {"zz":"mqx} (the closing quote made an x): still
+  // UTF-8, no longer JSON.
+  for (const auto& [table, where] :
+       {std::pair{std::string("sessions"), std::string("session_id = 'm1'")},
+        {std::string("actions"), std::string("action_id = 'am'")},
+        {std::string("pauses"), std::string("pause_id = 'pm'")}}) {
+    ASSERT_TRUE(Sql("UPDATE \"" + schema() + "\"." + table +
+                    " SET record = set_byte(record, position('\\x6d71227d'::"
+                    "bytea in record) + 1, 120) WHERE " + where)
+                    .has_value());
+  }
+  net::Response session = Send("GET", "/v1/sessions/m1");
+  ExpectDataLoss(session, "sessions (default, m1)");
+  EXPECT_NE(session.body.find(R"(backend_metadata \"{\"zz\":\"mqx}\" is not a JSON object)"),
+            std::string::npos)
+      << session.body;
+  ExpectDataLoss(Send("GET", "/v1/sessions"), "sessions (default, m1)");
+  net::Response action = Send("GET", "/v1/actions/am");
+  ExpectDataLoss(action, "actions (default, am)");
+  EXPECT_NE(action.body.find("action metadata "), std::string::npos)
+      << action.body;
+  net::Response pause = Send("GET", "/v1/sessions/m2/pause");
+  ExpectDataLoss(pause, "pauses (default, m2, pm)");
+  EXPECT_NE(pause.body.find("is not a JSON object"), std::string::npos)
+      << pause.body;
+  // Its neighbours are served.
+  EXPECT_EQ(Send("GET", "/v1/sessions/m2").status, 200);
 }
 
 // SPEC §3: a newer release's record is not damage. The engine still cannot
