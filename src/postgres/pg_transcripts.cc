@@ -204,23 +204,33 @@ Result<StoredCheckpoint> ParseStored(const PgResult& load) {
   return out;
 }
 
-// kTail's rows as the fold reads them (views into `tail`).
-std::vector<transcript::EventView> TailViews(const PgResult& tail) {
+// kTail's rows as the fold reads them (views into `tail`). A row whose
+// payload is not valid JSON (damage: a hand edit, a bad restore; SPEC §10)
+// is left out and counted in *damaged: the fold's scans assume JSON the
+// server accepted, and a transcript folded from damage would present a
+// guess as the conversation. Its caller marks the transcript incomplete.
+std::vector<transcript::EventView> TailViews(const PgResult& tail,
+                                             size_t* damaged) {
   std::vector<transcript::EventView> out;
   out.reserve(static_cast<size_t>(tail.rows()));
   for (int i = 0; i < tail.rows(); ++i) {
+    const std::string_view payload = tail.Text(i, 3);
+    if (!IsValidStoredPayload(payload)) {
+      ++*damaged;
+      continue;
+    }
     out.push_back({.seq = static_cast<EventSeq>(tail.Int(i, 0)),
                    .event_type = tail.Text(i, 1),
                    .occurred_at = tail.Int(i, 2),
-                   .payload = tail.Text(i, 3)});
+                   .payload = payload});
   }
   return out;
 }
 
 // Builds Current from a stored checkpoint (read by kLoad) and the tail.
-// `lost`: events after the checkpoint are gone unfolded (the transcript is
-// then incomplete). Entries the cap drops unloaded have their bytes looked
-// up on `conn`.
+// `lost`: events after the checkpoint are gone unfolded, or damaged
+// (TailViews); the transcript is then incomplete. Entries the cap drops
+// unloaded have their bytes looked up on `conn`.
 Status BuildCurrent(PgConn& conn, const std::string& tenant,
                     const std::string& session, StoredCheckpoint stored,
                     const std::vector<transcript::EventView>& tail, bool lost,
@@ -409,9 +419,11 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
   if (tail.rows() > 0 || lost) {  // else only skipped types: nothing folds
     ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(load));
     Current cur;
+    size_t damaged = 0;
+    const std::vector<transcript::EventView> views = TailViews(tail, &damaged);
     ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
-                                          std::move(stored), TailViews(tail),
-                                          lost, limits, &cur));
+                                          std::move(stored), views,
+                                          lost || damaged > 0, limits, &cur));
     ACPSTORE_RETURN_IF_ERROR(WriteCurrent(conn, tenant_id, session_id, cur));
   }
   out.folded_seq = last;
@@ -541,9 +553,11 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
       folded < last_seq && Lost(folded, row.session.events.first_seq);
   Current cur;
   ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(load));
+  size_t damaged = 0;
+  const std::vector<transcript::EventView> views = TailViews(tail, &damaged);
   ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant, session_id,
-                                        std::move(stored), TailViews(tail),
-                                        lost, limits, &cur));
+                                        std::move(stored), views,
+                                        lost || damaged > 0, limits, &cur));
   const Transcript& t = cur.t;
   if (cur.fresh) {  // every entry is in memory
     TranscriptPage page =

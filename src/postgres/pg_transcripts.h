@@ -41,7 +41,9 @@
 // folded_seq + 1: dropped by a server with transcripts off, or by
 // import's AdvanceSeq, or a session written before schema version 4 whose
 // retention had dropped some) make the transcript incomplete, as the
-// other engines' rebuilds from a stream that does not start at seq 1 do.
+// other engines' rebuilds from a stream that does not start at seq 1 do;
+// so does a tail event whose payload is not valid JSON (damage, SPEC §10),
+// which is not folded.
 //
 // Thread-safety: uses only the connection it is given; writes run in the
 // caller's transaction with the session rows locked (FOR UPDATE).

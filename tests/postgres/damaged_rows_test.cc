@@ -310,8 +310,9 @@ TEST_F(DamagedRowsTest, AnEventWhosePayloadIsNotJsonIsDataLossNamingIt) {
 // check ran Boost.JSON's parser, which recurses once per level, with a cap
 // of 2^20, and the server died with SIGSEGV). It is damage as any invalid payload: the events page, the
 // replay and an append deduplicating against it (its clientEventId) answer
-// data_loss naming it; the transcript, which folds payloads with a scan
-// that keeps no stack per level, still answers; the server lives on.
+// data_loss naming it; the transcript still answers, without folding the
+// damaged payloads and saying it is incomplete (found by review: it folded
+// them as they were and called itself complete); the server lives on.
 TEST_F(DamagedRowsTest, ADeeplyNestedStoredPayloadIsDataLossNotACrash) {
   Created("/v1/sessions", R"({"id":"s-1"})");
   for (int i = 1; i <= 3; ++i) {
@@ -346,7 +347,11 @@ TEST_F(DamagedRowsTest, ADeeplyNestedStoredPayloadIsDataLossNotACrash) {
   EXPECT_EQ(again.ErrorCode(), "data_loss") << again.body;
   EXPECT_NE(again.body.find(named), std::string::npos) << again.body;
   net::Response transcript = Send("GET", "/v1/sessions/s-1/transcript");
-  EXPECT_EQ(transcript.status, 200) << transcript.body;
+  ASSERT_EQ(transcript.status, 200) << transcript.body;
+  const json::value page = transcript.Json();
+  EXPECT_EQ(page.at("complete"), false) << transcript.body;
+  ASSERT_EQ(page.at("entries").as_array().size(), 1u) << transcript.body;
+  EXPECT_EQ(page.at("entries").at(0).at("text"), "t1") << transcript.body;
 
   // Still serving, and the damage counted.
   EXPECT_EQ(server_->Wait(std::chrono::milliseconds(0)), std::nullopt)
