@@ -167,10 +167,12 @@ server::ServerOptions ToServerOptions(const ServeConfig& c) {
   o.cors_origins = c.server.cors_origins;
   o.shutdown_timeout_ms = ServerDrainBudgetMs(c.shutdown_timeout_ms);
   // Every request at debug level (a busy appender would flood info); a
-  // 5xx also at warn, with its server-side reason. The entry holds no
-  // token, body or metadata value by construction.
+  // 5xx also at warn, with its server-side reason, but a 501: what the
+  // operator turned off (transcripts, decision 0036) is no failure, and
+  // start said it once. The entry holds no token, body or metadata value
+  // by construction.
   o.request_log = [](const server::RequestLogEntry& e) {
-    if (e.status >= 500) {
+    if (e.status >= 500 && e.status != 501) {
       spdlog::warn("{} {} -> {} ({} us) from {}: {}", e.method, e.route,
                    e.status, e.latency_us, e.remote, e.internal_error);
     } else {
@@ -209,6 +211,12 @@ int RunServe(const ServeConfig& config) {
   spdlog::info("{} starting: engine {}, data dir {}, sync {}",
                BuildInfoLine(), EngineName(so.engine), so.data_dir,
                SyncName(so));
+  // Said once here, so that each transcript request refused for it need
+  // not be a warning (request_log above).
+  if (so.transcript_max_bytes == 0) {
+    spdlog::info("transcripts are off (--transcript-max-bytes 0): the "
+                 "transcript routes answer 501 not_implemented");
+  }
 
   Result<std::unique_ptr<Store>> store = OpenStore(so);
   if (!store) {

@@ -107,6 +107,32 @@ class ServeTranscriptTest : public ::testing::Test {
   std::unique_ptr<ServeProcess> server_;
 };
 
+// Transcripts off is the operator's choice, said once at start; each
+// request that meets it answers 501 (decision 0036) and is logged at debug
+// like any other refusal, not as a server failure at warn (found by
+// review: a console polling a transcript wrote a warning a second).
+TEST_F(ServeTranscriptTest, TranscriptsOffIsNotAWarningPerRequest) {
+  server_ = std::make_unique<ServeProcess>(
+      ServeProcess::Args{{"serve", "--data-dir", data_dir_, "--engine", "file",
+                          "--listen", "127.0.0.1:0", "--transcript-max-bytes",
+                          "0"}},
+      root_.string());
+  ASSERT_TRUE(server_->WaitListening(seconds(30))) << server_->Stderr();
+  token_ = ReadBootstrapToken(data_dir_);
+  net::HttpClient http(server_->port(), token_);
+  ASSERT_EQ(http.Post("/v1/sessions", R"({"id":"conv"})")->status, 201);
+  for (int i = 0; i < 3; ++i) {
+    Result<net::Response> r = http.Get("/v1/sessions/conv/transcript");
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->status, 501) << r->body;
+  }
+  server_->Signal(SIGTERM);
+  ASSERT_EQ(server_->Wait(seconds(30)), std::optional<int>(0));
+  const std::string log = server_->Stderr();
+  EXPECT_NE(log.find("transcripts are off"), std::string::npos) << log;
+  EXPECT_EQ(log.find("-> 501"), std::string::npos) << log;
+}
+
 TEST_F(ServeTranscriptTest, WholeTextSurvivesRetentionRestartCompactAndKillNine) {
   Start();
   std::string expected;
