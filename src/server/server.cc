@@ -3,8 +3,12 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -13,6 +17,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -50,6 +55,69 @@ unsigned UsableCpus() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// The lingering close of a connection refused over the cap (Refuse). The
+// client may already be writing its request; closing with that input
+// unread makes the kernel answer with a reset, and a client still writing
+// then fails with EPIPE or ECONNRESET instead of reading the 429 and its
+// Retry-After. So, as Connection::CloseSocket does after a refusal, what
+// it sends is read and discarded until it closes, for at most
+// kRefusedLingerMs and kRefusedLingerBytes, into one small buffer. The
+// server is over its cap when this runs: at most kRefusedLingers linger at
+// once, and a refusal beyond them closes at once.
+constexpr int kRefusedLingers = 64;
+constexpr int64_t kRefusedLingerMs = 2000;
+constexpr uint64_t kRefusedLingerBytes = uint64_t{16} << 20;
+
+class RefusedLinger : public std::enable_shared_from_this<RefusedLinger> {
+ public:
+  // `lingering` counts the live ones; it outlives the server's io_context
+  // (whose destruction destroys a pending linger without running it).
+  RefusedLinger(tcp::socket socket, std::shared_ptr<std::atomic<int>> lingering)
+      : strand_(asio::make_strand(socket.get_executor())),
+        socket_(std::move(socket)),
+        timer_(strand_),
+        lingering_(std::move(lingering)) {}
+  ~RefusedLinger() { lingering_->fetch_sub(1); }
+  RefusedLinger(const RefusedLinger&) = delete;
+  RefusedLinger& operator=(const RefusedLinger&) = delete;
+
+  void Start(int64_t max_ms) {
+    timer_.expires_after(std::chrono::milliseconds(max_ms));
+    timer_.async_wait(asio::bind_executor(
+        strand_, [self = shared_from_this()](error_code ec) {
+          if (!ec) self->Close();  // the time is up
+        }));
+    asio::dispatch(strand_, [self = shared_from_this()] { self->Read(); });
+  }
+
+ private:
+  void Read() {
+    socket_.async_read_some(
+        asio::buffer(buffer_),
+        asio::bind_executor(strand_, [self = shared_from_this()](
+                                         error_code ec, size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ >= kRefusedLingerBytes) {
+            self->Close();  // the client closed, or the cap
+            return;
+          }
+          self->Read();
+        }));
+  }
+  void Close() {
+    error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  asio::strand<tcp::socket::executor_type> strand_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::array<char, 4096> buffer_{};
+  uint64_t drained_ = 0;
+  std::shared_ptr<std::atomic<int>> lingering_;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -62,6 +130,9 @@ struct Server::Impl {
   // to re-check their key when it moved (sse_auth_watch.h).
   asio::awaitable<void> WatchKeys();
   void Refuse(tcp::socket socket);
+  // Refused connections lingering now (RefusedLinger).
+  std::shared_ptr<std::atomic<int>> refused_lingering =
+      std::make_shared<std::atomic<int>>(0);
   std::vector<std::shared_ptr<Connection>> LiveConnections();
   // Waits until no connection is left and no reply is pending, or until
   // `deadline`. True when drained.
@@ -127,7 +198,8 @@ asio::awaitable<void> Server::Impl::WatchKeys() {
 }
 
 // Over the connection cap: a canned 429, written without waiting (it fits
-// any socket buffer), then close. No coroutine or buffer is spent on it.
+// any socket buffer), then a lingering close (RefusedLinger): no coroutine
+// and one 4 KiB buffer for at most 2 s.
 void Server::Impl::Refuse(tcp::socket socket) {
   core.metrics.ConnectionRejected();
   const std::string body =
@@ -143,7 +215,17 @@ void Server::Impl::Refuse(tcp::socket socket) {
   socket.non_blocking(true, ignored);
   socket.write_some(asio::buffer(response), ignored);
   socket.shutdown(tcp::socket::shutdown_send, ignored);
-  socket.close(ignored);
+  if (core.stopping.load()) {
+    socket.close(ignored);
+    return;
+  }
+  if (refused_lingering->fetch_add(1) >= kRefusedLingers) {
+    refused_lingering->fetch_sub(1);
+    socket.close(ignored);
+    return;
+  }
+  std::make_shared<RefusedLinger>(std::move(socket), refused_lingering)
+      ->Start(std::min(kRefusedLingerMs, core.options.read_timeout_ms));
 }
 
 std::vector<std::shared_ptr<Connection>> Server::Impl::LiveConnections() {
