@@ -158,12 +158,13 @@ void Metrics::RecordRequest(std::string_view method, std::string_view route,
 void Metrics::RecordServiceRequest(std::string_view tenant) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = service_requests_.find(tenant);
-  if (it == service_requests_.end()) {
-    const bool room = service_requests_.size() < kMaxServiceTenants;
-    it = service_requests_.try_emplace(room ? std::string(tenant) : "_other")
-             .first;
+  if (it != service_requests_.end()) {
+    ++it->second;
+  } else if (service_requests_.size() < kMaxServiceTenants) {
+    service_requests_.emplace(std::string(tenant), 1);
+  } else {
+    ++service_requests_overflow_;
   }
-  ++it->second;
 }
 
 void Metrics::RecordAppend(int64_t latency_us, size_t events) {
@@ -200,6 +201,11 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
       Line(&out, "acpstore_service_requests_total",
            "tenant=\"" + LabelValue(tenant) + "\"", n);
     }
+    Metric(&out, "acpstore_service_requests_overflow_total", "counter",
+           "HTTP requests by service keys in the tenants beyond the first " +
+               std::to_string(kMaxServiceTenants) +
+               " of acpstore_service_requests_total.",
+           service_requests_overflow_);
     Head(&out, "acpstore_http_request_duration_seconds", "histogram",
          "Time from a complete request to its response, by route.");
     for (const auto& [route, h] : request_latency_) {
@@ -309,7 +315,8 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
   return out;
 }
 
-std::string Metrics::RenderJson(const StoreStats& s) const {
+std::string Metrics::RenderJson(const StoreStats& s,
+                                std::string_view tenant) const {
   JsonWriter w;
   w.BeginObject();
   w.Key("store").BeginObject();
@@ -361,10 +368,15 @@ std::string Metrics::RenderJson(const StoreStats& s) const {
     }
   }
   w.Key("requests").Uint(total);
+  // Still an object keyed by tenant, as when it listed every tenant, so
+  // readers of that shape keep working.
   w.Key("serviceRequestsByTenant").BeginObject();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [tenant, n] : service_requests_) w.Key(tenant).Uint(n);
+    if (auto it = service_requests_.find(tenant);
+        it != service_requests_.end()) {
+      w.Key(tenant).Uint(it->second);
+    }
   }
   w.EndObject();
   w.Key("requestsByCode").BeginObject();

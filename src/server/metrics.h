@@ -2,9 +2,13 @@
 // as Prometheus text (GET /metrics) and as JSON (GET /v1/stats), together
 // with the store's StoreStats.
 //
-// Labels come only from closed sets (route templates, normalised methods,
-// status codes), so no client can grow the registry and no tenant data or
-// secret ever appears in it.
+// Labels come from closed sets (route templates, normalised methods,
+// status codes), with one exception: the tenant ids service keys acted in
+// (SPEC §6), at most kMaxServiceTenants of them. No record, payload or
+// secret ever appears here. /metrics has no credentials and shows those
+// tenant ids to whoever reaches it (the operator's network, SPEC §5.5);
+// /v1/stats is read by the admin of one tenant and shows that tenant's
+// alone (decision 0037).
 //
 // Thread-safety: every method may be called from any thread. Lifetime:
 // owned by the Server.
@@ -51,8 +55,10 @@ class Metrics {
                      int status, int64_t latency_us);
   void RecordAppend(int64_t latency_us, size_t events);
   // One request by a service key acting in `tenant` (SPEC §6). At most
-  // kMaxServiceTenants tenants get their own series; the rest share
-  // tenant="_other", so a service key cannot grow /metrics without bound.
+  // kMaxServiceTenants tenants get their own series; the requests in any
+  // further tenant are counted together, in a series of their own that no
+  // tenant id can name (a service key may name any tenant), so a service
+  // key cannot grow /metrics without bound.
   void RecordServiceRequest(std::string_view tenant);
   static constexpr size_t kMaxServiceTenants = 1000;
 
@@ -84,7 +90,12 @@ class Metrics {
   int64_t connections_open() const { return connections_open_.load(); }
 
   std::string RenderPrometheus(const StoreStats& stats) const;
-  std::string RenderJson(const StoreStats& stats) const;
+  // For GET /v1/stats, called by the admin of `tenant`: the service
+  // requests of that tenant only, never another's nor the overflow count
+  // (SPEC §6: no role sees another tenant). The other figures are the
+  // server's, over every tenant, and name none.
+  std::string RenderJson(const StoreStats& stats,
+                         std::string_view tenant) const;
 
  private:
   static void Add(std::atomic<int64_t>& v, int64_t d) {
@@ -97,8 +108,10 @@ class Metrics {
   // route -> latency
   std::map<std::string, LatencyHistogram> request_latency_;
   LatencyHistogram append_latency_;
-  // tenant -> requests by service keys acting in it
+  // tenant -> requests by service keys acting in it, and the requests in
+  // tenants beyond the first kMaxServiceTenants. Under mu_.
   std::map<std::string, uint64_t, std::less<>> service_requests_;
+  uint64_t service_requests_overflow_ = 0;
   std::atomic<int64_t> events_appended_http_{0};
 
   std::atomic<int64_t> connections_open_{0};

@@ -61,7 +61,7 @@ TEST(MetricsTest, BuildInfoIsReported) {
   EXPECT_TRUE(Has(text, "acpstore_build_info{version=\"" +
                             std::string(b.version) + "\",commit=\"" +
                             std::string(b.commit) + "\"} 1"));
-  const std::string json = Metrics().RenderJson(StoreStats{});
+  const std::string json = Metrics().RenderJson(StoreStats{}, "tenant-a");
   EXPECT_NE(json.find("\"build\":{\"version\":\"" + std::string(b.version) +
                       "\",\"commit\":\"" + std::string(b.commit) +
                       "\",\"buildType\":\""),
@@ -71,6 +71,35 @@ TEST(MetricsTest, BuildInfoIsReported) {
                                       " (commit " + std::string(b.commit),
                                   0),
             0u);
+}
+
+// Past kMaxServiceTenants tenants, requests are counted in one overflow
+// series. It was the map entry "_other", so a tenant of that name shared it:
+// its count included everyone else's overflow.
+TEST(MetricsTest, TenantNamedOtherIsNotTheOverflow) {
+  Metrics m;
+  m.RecordServiceRequest("_other");
+  for (size_t i = 0; i < Metrics::kMaxServiceTenants; ++i) {
+    m.RecordServiceRequest("t" + std::to_string(i));
+  }
+  m.RecordServiceRequest("t999");  // still no room for it
+  const std::string text = m.RenderPrometheus(StoreStats{});
+  EXPECT_TRUE(Has(text, "acpstore_service_requests_total{tenant=\"_other\"} 1"))
+      << text;
+  EXPECT_TRUE(Has(text, "acpstore_service_requests_total{tenant=\"t998\"} 1"));
+  EXPECT_EQ(text.find("tenant=\"t999\""), std::string::npos);
+  EXPECT_TRUE(
+      Has(text, "# TYPE acpstore_service_requests_overflow_total counter"));
+  EXPECT_TRUE(Has(text, "acpstore_service_requests_overflow_total 2"));
+  // /v1/stats: the admin of "_other" sees its own count; the admin of a
+  // tenant counted in the overflow sees none (the overflow is others' too).
+  const std::string json = m.RenderJson(StoreStats{}, "_other");
+  EXPECT_NE(json.find(R"("serviceRequestsByTenant":{"_other":1})"),
+            std::string::npos)
+      << json;
+  const std::string beyond = m.RenderJson(StoreStats{}, "t999");
+  EXPECT_NE(beyond.find(R"("serviceRequestsByTenant":{})"), std::string::npos)
+      << beyond;
 }
 
 }  // namespace

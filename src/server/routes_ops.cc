@@ -1,5 +1,7 @@
 // Operations routes (SPEC §5.5): healthz, readyz, metrics (no
-// credentials; no secrets or tenant data) and getStats (admin).
+// credentials, for the operator's network: no secrets or records; the only
+// tenant ids are its service-request labels, SPEC §6) and getStats (admin,
+// confined to the admin's tenant).
 
 #include <string>
 #include <utility>
@@ -69,8 +71,11 @@ void MetricsRoute(Call& call) {
 }
 
 void GetStats(Call& call) {
+  // An admin key's scope is its one tenant (the router admits no service
+  // key here), and SPEC §6 lets it see no other.
   call.respond(
-      JsonResponse(200, call.ctx.metrics->RenderJson(call.ctx.store->Stats())));
+      JsonResponse(200, call.ctx.metrics->RenderJson(call.ctx.store->Stats(),
+                                                     call.scope.tenant_id)));
 }
 
 }  // namespace

@@ -236,5 +236,38 @@ TEST_F(ServiceHttpTest, RequestsAreCountedPerTenantInMetrics) {
             2);
 }
 
+// SPEC §6: no role sees another tenant. /v1/stats listed every tenant a
+// service key had acted in, with its count, to the admin of any one tenant.
+TEST_F(ServiceHttpTest, StatsNameNoTenantButTheAdminsOwn) {
+  ASSERT_EQ(As("service", "tenant-a/u1", "GET", "/v1/sessions").status, 200);
+  ASSERT_EQ(As("service", "tenant-a/u2", "GET", "/v1/sessions").status, 200);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(As("service", "tenant-b/u1", "GET", "/v1/sessions").status, 200);
+  }
+  // A tenant may be called like the overflow series was.
+  ASSERT_EQ(As("service", "_other/u1", "GET", "/v1/sessions").status, 200);
+  ASSERT_EQ(Client("writer-b").Get("/v1/sessions").status, 200);
+
+  HttpResponse r = Client("admin-a").Get("/v1/stats");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const boost::json::value body = r.Json();
+  const boost::json::object& counts =
+      body.at("http").at("serviceRequestsByTenant").as_object();
+  EXPECT_EQ(counts.size(), 1u) << r.body;
+  EXPECT_EQ(counts.at("tenant-a"), 2) << r.body;
+  EXPECT_EQ(r.body.find("tenant-b"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("_other"), std::string::npos) << r.body;
+
+  // The operator's /metrics still counts each tenant (SPEC §6).
+  HttpResponse m = Client("").Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  for (const char* want :
+       {"acpstore_service_requests_total{tenant=\"tenant-a\"} 2\n",
+        "acpstore_service_requests_total{tenant=\"tenant-b\"} 3\n",
+        "acpstore_service_requests_total{tenant=\"_other\"} 1\n"}) {
+    EXPECT_NE(m.body.find(want), std::string::npos) << want << m.body;
+  }
+}
+
 }  // namespace
 }  // namespace acpstore::testing
