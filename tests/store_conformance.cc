@@ -61,6 +61,9 @@ StoreConformance::StoreConformance() {
 StoreConformance::~StoreConformance() {
   db_.reset();
   store_.reset();
+  if (!scratch_dir_.empty() && GetParam().discard) {
+    GetParam().discard(scratch_dir_);
+  }
   if (!scratch_dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(scratch_dir_, ignored);

@@ -3,7 +3,7 @@
 // memory and file engines, compiled into their own binary because this one
 // needs the throwaway PostgreSQL of scripts/test.sh (pg_test_env.h). Each
 // test runs in a fresh schema named after its scratch directory, so a
-// Reopen() sees the same database.
+// Reopen() sees the same database, and dropped as the test ends.
 
 #include <filesystem>
 #include <memory>
@@ -12,6 +12,7 @@
 
 #include "../store_conformance.h"
 #include "pg_test_env.h"
+#include "pg_test_sql.h"
 
 namespace acpstore::conformance {
 
@@ -25,6 +26,13 @@ const std::vector<EngineFactory>& Engines() {
              ACPSTORE_RETURN_IF_ERROR(pgtest::UsePostgres(
                  &options, pgtest::SchemaFor(dir.string())));
              return OpenStore(options);
+           },
+       .discard =
+           [](const std::filesystem::path& dir) {
+             Result<std::string> url = pgtest::TestPostgresUrl();
+             if (url.ok()) {
+               pgtest::DropSchema(*url, pgtest::SchemaFor(dir.string()));
+             }
            }},
   };
   return *engines;

@@ -31,6 +31,18 @@ inline std::string FirstValue(const std::string& url, const std::string& sql) {
   return out;
 }
 
+// Drops `schema` from the test database, as a test that made one ends. A
+// failure only leaves the schema behind, so it is not reported.
+inline void DropSchema(const std::string& url, const std::string& schema) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) == CONNECTION_OK) {
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PQclear(PQexec(
+        c, ("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE").c_str()));
+  }
+  PQfinish(c);
+}
+
 }  // namespace acpstore::pgtest
 
 #endif  // ACPSTORE_TESTS_POSTGRES_PG_TEST_SQL_H_
