@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "auth/token.h"
+#include "base/thread_name.h"
 #include "base/uuid.h"
 #include "io/file_system.h"
 
@@ -132,7 +133,10 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(
                             LoadKeyFile(store->keys_path_));
   store->Install(std::move(loaded.keys), loaded.stamp);
   if (options.reload_interval_ms > 0) {
-    store->reload_thread_ = std::thread([s = store.get()] { s->ReloadLoop(); });
+    store->reload_thread_ = std::thread([s = store.get()] {
+      base::NameThisThread("acp-keys");
+      s->ReloadLoop();
+    });
   }
   return store;
 }

@@ -30,6 +30,7 @@
 #include "acpstore/store.h"
 #include "auth/key_store.h"
 #include "base/build_info.h"
+#include "base/thread_name.h"
 #include "cli/command.h"
 #include "cli/logging.h"
 #include "cli/store_watch.h"
@@ -65,6 +66,7 @@ class ShutdownWatchdog {
  public:
   explicit ShutdownWatchdog(int64_t timeout_ms)
       : thread_([this, timeout_ms] {
+          base::NameThisThread("acp-watchdog");
           std::unique_lock<std::mutex> lock(mu_);
           if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                             [this] { return done_; })) {

@@ -11,7 +11,7 @@ StoreWatch::StoreWatch(Store& store, std::chrono::milliseconds interval)
   // What the store had at open (damage found while recovering) is logged
   // now, after the open's own lines.
   Check();
-  thread_.emplace(interval, [this] { Check(); });
+  thread_.emplace("acp-watch", interval, [this] { Check(); });
 }
 
 StoreWatch::~StoreWatch() { Stop(); }

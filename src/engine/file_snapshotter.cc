@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 
+#include "base/thread_name.h"
 #include "engine/file_snapshot.h"
 #include "journal/segment_files.h"
 #include "snapshot/snapshot_dir.h"
@@ -39,7 +40,10 @@ FileSnapshotter::~FileSnapshotter() { StopBackground(); }
 // -------------------------------------------------------------- background
 
 void FileSnapshotter::StartBackground() {
-  bg_thread_ = std::thread([this] { BackgroundLoop(); });
+  bg_thread_ = std::thread([this] {
+    base::NameThisThread("acp-snapshot");
+    BackgroundLoop();
+  });
 }
 
 void FileSnapshotter::StopBackground() {

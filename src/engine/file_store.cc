@@ -149,6 +149,7 @@ Status FileStore::Recover() {
   snapshotter_->RequestEviction();
   if (options_.maintenance_interval_ms > 0) {
     maintenance_ = std::make_unique<PeriodicThread>(
+        "acp-maintenance",
         std::chrono::milliseconds(options_.maintenance_interval_ms),
         [this] { RunMaintenance(nullptr); });
   }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
 
 #include "engine/file_store_test_util.h"
 #include "engine/file_tools.h"
@@ -26,6 +27,37 @@ std::vector<EventSeq> Seqs(const std::vector<Event>& events) {
   out.reserve(events.size());
   for (const Event& e : events) out.push_back(e.seq);
   return out;
+}
+
+// The names of this process's threads, as `top -H` shows them.
+std::vector<std::string> ThreadNames() {
+  std::vector<std::string> out;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "comm");
+    std::string name;
+    std::getline(in, name);
+    out.push_back(name);
+  }
+  return out;
+}
+
+// An operator reading `top -H` on a busy server tells the engine's threads
+// apart by name (base/thread_name.h; docs/operations.md lists them): they
+// all showed the binary's name.
+TEST_F(FileStoreTest, ItsThreadsAreNamedForTheirJobs) {
+  options_.maintenance_interval_ms = 60000;
+  Open();
+  // Each thread names itself as it starts: wait for them to have started.
+  const auto matcher = ::testing::IsSupersetOf(
+      {"acp-journal", "acp-snapshot", "acp-maintenance"});
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!::testing::Matches(matcher)(ThreadNames()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_THAT(ThreadNames(), matcher);
 }
 
 TEST_F(FileStoreTest, ReopenKeepsEverything) {

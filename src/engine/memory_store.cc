@@ -17,6 +17,7 @@ MemoryStore::MemoryStore(const StoreOptions& options)
       options_.transcript_max_bytes, options_.transcript_max_tool_bytes});
   if (options_.maintenance_interval_ms > 0) {
     maintenance_ = std::make_unique<PeriodicThread>(
+        "acp-maintenance",
         std::chrono::milliseconds(options_.maintenance_interval_ms),
         [this] { RunMaintenance(nullptr); });
   }

@@ -4,12 +4,18 @@
 
 #include <utility>
 
+#include "base/thread_name.h"
+
 namespace acpstore::engine {
 
-PeriodicThread::PeriodicThread(std::chrono::milliseconds interval,
+PeriodicThread::PeriodicThread(std::string name,
+                               std::chrono::milliseconds interval,
                                std::function<void()> task)
     : interval_(interval), task_(std::move(task)) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this, name = std::move(name)] {
+    base::NameThisThread(name);
+    Loop();
+  });
 }
 
 PeriodicThread::~PeriodicThread() { Stop(); }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "base/mutex.h"
@@ -20,7 +21,8 @@ namespace acpstore::engine {
 
 class PeriodicThread {
  public:
-  PeriodicThread(std::chrono::milliseconds interval,
+  // `name`: the thread's (base/thread_name.h).
+  PeriodicThread(std::string name, std::chrono::milliseconds interval,
                  std::function<void()> task);
   ~PeriodicThread();
   PeriodicThread(const PeriodicThread&) = delete;

@@ -6,13 +6,18 @@
 #include <chrono>
 #include <future>
 
+#include "base/thread_name.h"
+
 namespace acpstore::journal {
 
 GroupCommitter::GroupCommitter(std::unique_ptr<JournalWriter> writer,
                                GroupCommitOptions options)
     : options_(options), writer_(std::move(writer)) {
   PublishStats();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    base::NameThisThread("acp-journal");
+    Run();
+  });
 }
 
 GroupCommitter::~GroupCommitter() { (void)Close(); }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/thread_name.h"
+
 namespace acpstore::postgres {
 namespace {
 
@@ -20,7 +22,10 @@ constexpr PgStatement kLockForCheckpoint{
 Checkpointer::Checkpointer(Transact transact, TranscriptConfig config,
                            SessionCache* cache)
     : transact_(std::move(transact)), config_(config), cache_(cache) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    base::NameThisThread("acp-pg-ckpt");
+    Loop();
+  });
 }
 
 Checkpointer::~Checkpointer() {

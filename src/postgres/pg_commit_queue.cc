@@ -6,6 +6,8 @@
 #include <bit>
 #include <utility>
 
+#include "base/thread_name.h"
+
 namespace acpstore::postgres {
 
 CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
@@ -22,7 +24,10 @@ CommitQueue::CommitQueue(PgPool* pool, Transact transact, size_t workers,
   }
   if (workers == 0) workers = 1;
   for (size_t i = 0; i < workers; ++i) {
-    workers_.emplace_back([this] { Loop(); });
+    workers_.emplace_back([this] {
+      base::NameThisThread("acp-pg-commit");
+      Loop();
+    });
   }
 }
 

@@ -100,6 +100,7 @@ Result<std::unique_ptr<PgKeyStore>> PgKeyStore::Open(
     // A failed reload keeps the keys already loaded: a database outage
     // does not lock every client out of reads that need no database.
     store->reload_ = std::make_unique<engine::PeriodicThread>(
+        "acp-keys",
         std::chrono::milliseconds(options.reload_interval_ms),
         [self] { (void)self->Reload(); });
   }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <utility>
 
+#include "base/thread_name.h"
 #include "engine/keys.h"
 #include "postgres/pg_conn.h"
 #include "postgres/pg_rows.h"
@@ -39,7 +40,10 @@ PgListener::PgListener(std::string url, std::string schema,
       on_gap_(std::move(on_gap)),
       subscribed_(std::move(subscribed)),
       wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      thread_([this] { Loop(); }) {}
+      thread_([this] {
+        base::NameThisThread("acp-pg-listen");
+        Loop();
+      }) {}
 
 PgListener::~PgListener() {
   stop_.store(true);

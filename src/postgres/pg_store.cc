@@ -262,6 +262,7 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
       TranscriptConfigOf(options));
   if (options.maintenance_interval_ms > 0) {
     store->maintenance_ = std::make_unique<engine::PeriodicThread>(
+        "acp-maintenance",
         std::chrono::milliseconds(options.maintenance_interval_ms),
         [self] { self->RunMaintenance(nullptr); });
   }

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/thread_name.h"
 #include "server/browser_sessions.h"
 #include "server/error_map.h"
 #include "server/http_connection.h"
@@ -289,7 +290,10 @@ Status Server::Start() {
   asio::co_spawn(*impl_->accept_strand, impl_->Accept(), asio::detached);
   asio::co_spawn(*impl_->accept_strand, impl_->WatchKeys(), asio::detached);
   for (unsigned i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
+    impl_->threads.emplace_back([ioc = impl_->ioc.get()] {
+      base::NameThisThread("acp-http");
+      ioc->run();
+    });
   }
   impl_->running = true;
   return Status::OK();
