@@ -1,7 +1,10 @@
 // The health panel: /v1/stats (admin keys) and the latency histograms of
 // /metrics, sampled every 2 s; the last 2 minutes are drawn as small SVG
 // charts. Latencies are the mean over each 2 s interval (sum and count
-// deltas of the Prometheus histograms).
+// deltas of the Prometheus histograms). /metrics is the operator's
+// (decision 0037) and a proxy may not pass it to browsers: everything but
+// the latencies comes from /v1/stats, and without /metrics one quiet line
+// takes the latency cards' place.
 
 import { call, getText, isApiError } from './api.js';
 import { bars, sparkline } from './charts.js';
@@ -9,6 +12,8 @@ import { bytes, h, replace } from './dom.js';
 
 const POLL_MS = 2000;
 const SAMPLES = 60;
+const NO_METRICS = 'Append and fsync latency need /metrics, ' +
+  'which this server or its proxy does not serve to the browser.';
 
 /**
  * Sum and count of a Prometheus histogram in /metrics text.
@@ -30,12 +35,14 @@ export function healthView(main) {
   const grid = h('div', { class: 'grid', id: 'health' });
   const memory = h('div', { id: 'memory' });
   const info = h('p', { class: 'muted', id: 'health-info' }, 'Loading…');
-  replace(main, h('h1', {}, 'Health'), info, grid,
+  const note = h('p', { class: 'muted', id: 'metrics-note', hidden: true }, NO_METRICS);
+  replace(main, h('h1', {}, 'Health'), info, note, grid,
     h('h2', {}, 'Memory by kind'), memory);
 
   /** @type {Record<string, number[]>} */
   const series = { appendMs: [], fsyncMs: [], appendsPerS: [], journal: [], subscribers: [] };
-  /** @type {{t: number, append: {sum: number, count: number}, fsync: {sum: number, count: number}, appended: number} | null} */
+  /** @typedef {{sum: number, count: number}} Histogram */
+  /** @type {{t: number, latency: {append: Histogram, fsync: Histogram} | null, appended: number} | null} */
   let prev = null;
   let stopped = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -51,41 +58,50 @@ export function healthView(main) {
 
   async function poll() {
     timer = undefined;
+    // Both at once; /metrics may fail (a proxy's 403 or 404, a network
+    // error, a page that is not Prometheus text) without failing the panel.
+    const metricsText = getText('/metrics', ['text/plain']).catch(() => null);
     try {
-      const [stats, metricsText] = await Promise.all([
-        call('GET', '/v1/stats', undefined, {
-          build: { version: 'string', commit: 'string' },
-          store: { eventsAppended: 'number', journalBytes: 'number', sessions: 'number',
-            eventsRetained: 'number', eventPayloadBytes: 'number', 'memory?': 'object' },
-          sse: { subscribers: 'number' },
-          http: { connectionsOpen: 'number' },
-        }),
-        getText('/metrics', ['text/plain']),
-      ]);
+      const stats = await call('GET', '/v1/stats', undefined, {
+        build: { version: 'string', commit: 'string' },
+        store: { eventsAppended: 'number', journalBytes: 'number', sessions: 'number',
+          eventsRetained: 'number', eventPayloadBytes: 'number', 'memory?': 'object' },
+        sse: { subscribers: 'number' },
+        http: { connectionsOpen: 'number' },
+      });
+      const text = await metricsText;
       if (stopped) return;
       const now = Date.now();
-      const append = histogram(metricsText, 'acpstore_append_duration_seconds');
-      const fsync = histogram(metricsText, 'acpstore_fsync_duration_seconds');
+      const latency = text === null ? null : {
+        append: histogram(text, 'acpstore_append_duration_seconds'),
+        fsync: histogram(text, 'acpstore_fsync_duration_seconds'),
+      };
       const appended = stats.store.eventsAppended;
       if (prev) {
-        /** @param {{sum: number, count: number}} a @param {{sum: number, count: number}} b */
+        /** @param {Histogram} a @param {Histogram} b */
         // NaN when nothing happened in the interval: shown as "idle",
         // drawn as 0.
         const mean = (a, b) => (a.count > b.count ? ((a.sum - b.sum) / (a.count - b.count)) * 1000 : NaN);
-        push('appendMs', mean(append, prev.append));
-        push('fsyncMs', mean(fsync, prev.fsync));
+        // A mean needs /metrics at both ends of the interval.
+        if (latency && prev.latency) {
+          push('appendMs', mean(latency.append, prev.latency.append));
+          push('fsyncMs', mean(latency.fsync, prev.latency.fsync));
+        }
         push('appendsPerS', ((appended - prev.appended) * 1000) / (now - prev.t));
       }
-      prev = { t: now, append, fsync, appended };
+      // Without /metrics the latency charts start again when it is back,
+      // rather than show a figure from before the gap as the latest.
+      if (!latency) { series['appendMs'] = []; series['fsyncMs'] = []; }
+      prev = { t: now, latency, appended };
       push('journal', stats.store.journalBytes);
       push('subscribers', stats.sse.subscribers);
-      render(stats);
+      render(stats, latency !== null);
     } catch (err) {
       if (stopped) return;
       // acpstore's own 403 (a proxy's is said as it is).
       info.textContent = isApiError(err, 403, 'forbidden')
         ? 'The health panel needs an admin key (GET /v1/stats).'
-        : `Could not load /v1/stats and /metrics: ${/** @type {Error} */ (err).message}`;
+        : `Could not load /v1/stats: ${/** @type {Error} */ (err).message}`;
     }
     // One pending timer at most, however many polls ran (a button's
     // refresh, resume() after a sign-in).
@@ -93,8 +109,8 @@ export function healthView(main) {
     if (!stopped) timer = setTimeout(poll, POLL_MS);
   }
 
-  /** @param {any} stats */
-  function render(stats) {
+  /** @param {any} stats @param {boolean} withMetrics whether /metrics answered */
+  function render(stats, withMetrics) {
     info.textContent = `acpstore ${stats.build.version} (${stats.build.commit}), ` +
       `updated every 2 s; charts show the last ${SAMPLES * POLL_MS / 60000} minutes.`;
     /** @param {string} id @param {string} label @param {string} value @param {number[] | null} s */
@@ -105,9 +121,10 @@ export function healthView(main) {
     const last = (/** @type {string} */ k) => series[k]?.at(-1) ?? NaN;
     const ms = (/** @type {number} */ v) => (Number.isNaN(v) ? 'idle' : `${v.toFixed(2)} ms`);
     const drawn = (/** @type {string} */ k) => (series[k] ?? []).map((v) => (Number.isNaN(v) ? 0 : v));
+    note.hidden = withMetrics;
     replace(grid,
-      card('m-append', 'Append latency (mean)', ms(last('appendMs')), drawn('appendMs')),
-      card('m-fsync', 'fsync latency (mean)', ms(last('fsyncMs')), drawn('fsyncMs')),
+      withMetrics ? card('m-append', 'Append latency (mean)', ms(last('appendMs')), drawn('appendMs')) : null,
+      withMetrics ? card('m-fsync', 'fsync latency (mean)', ms(last('fsyncMs')), drawn('fsyncMs')) : null,
       card('m-rate', 'Events appended', Number.isNaN(last('appendsPerS')) ? '—' : `${last('appendsPerS').toFixed(1)} /s`, drawn('appendsPerS')),
       card('m-journal', 'Journal', bytes(stats.store.journalBytes), series['journal'] ?? []),
       card('m-sse', 'SSE subscribers', String(stats.sse.subscribers), series['subscribers'] ?? []),

@@ -430,8 +430,8 @@ describe('web console in chromium', () => {
 
   /**
    * A second tab of the same browser session, whose requests are answered
-   * by `fake(url)` when it returns an answer: what a proxy or a broken
-   * server in between would send. `thrown` collects the page's uncaught
+   * by `fake(url)` when it returns an answer (or fail, for 'abort'): what a
+   * proxy or a broken server in between would send. `thrown` collects the page's uncaught
    * errors.
    */
   async function interceptingTab() {
@@ -444,7 +444,9 @@ describe('web console in chromium', () => {
     await tab.setRequestInterception(true);
     tab.on('request', (r) => {
       const answer = t.fake(new URL(r.url()));
-      if (answer) void r.respond(answer);
+      // 'abort': no answer at all (a network error in the page).
+      if (answer === 'abort') void r.abort('failed');
+      else if (answer) void r.respond(answer);
       else void r.continue();
     });
     return t;
@@ -498,11 +500,12 @@ describe('web console in chromium', () => {
         document.getElementById('stream-state')?.textContent ?? ''), { timeout: 5000 });
       assert.equal(await tab.$('#timeline li[data-seq]'), null, 'nothing shown of a malformed frame');
 
-      // The health panel: /metrics behind a proxy's page.
+      // The health panel: /metrics behind a proxy's page is no /metrics
+      // (the latencies give way to a note), /v1/stats's figures still show.
       fake = (u) => (u.pathname === '/metrics' ? { ...html, status: 200 } : null);
       await tab.goto(`${server.base}/ui/#/health`);
-      await tab.waitForFunction(() => /not acpstore's: not text\/plain/.test(
-        document.getElementById('health-info')?.textContent ?? ''), { timeout: 5000 });
+      await tab.waitForSelector('#metrics-note:not([hidden])', { timeout: 5000 });
+      await tab.waitForSelector('#m-sessions', { timeout: 5000 });
       assert.deepEqual(thrown, []);
     } finally {
       await tab.close();
@@ -575,8 +578,63 @@ describe('web console in chromium', () => {
       // The health panel behind a proxy's 403: not "needs an admin key".
       t.fake = (u) => (u.pathname === '/v1/stats' ? proxy(403) : null);
       await open('#/health');
-      await says('health-info', /Could not load \/v1\/stats and \/metrics: .*403 .*\(text\/html\) is not acpstore's/);
+      await says('health-info', /Could not load \/v1\/stats: .*403 .*\(text\/html\) is not acpstore's/);
       assert.doesNotMatch(await tab.$eval('#health-info', (e) => e.textContent), /admin key/);
+      assert.deepEqual(thrown, []);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('the health panel without /metrics shows the /v1/stats figures and one calm line for the latencies', async () => {
+    // Decision 0037: /metrics is the operator's, and a proxy may refuse it
+    // to browsers. The panel draws what /v1/stats gives; only the latency
+    // cards (the histograms of /metrics) give way to a note, not an error.
+    const t = await interceptingTab();
+    const { tab, thrown } = t;
+    const metrics = (u) => u.pathname === '/metrics';
+    const note = /^Append and fsync latency need \/metrics, which this server or its proxy does not serve to the browser\.$/;
+    try {
+      for (const [what, answer] of [
+        ['a proxy\'s 403', { ...html, status: 403, body: '<html><body><h1>403 Forbidden</h1></body></html>' }],
+        ['a proxy\'s 404', { ...html, status: 404, body: '<html><body><h1>404 Not Found</h1></body></html>' }],
+        ['a network error', 'abort'],
+        ['a proxy\'s HTML page with 200', { ...html, status: 200 }],
+      ]) {
+        t.fake = (u) => (metrics(u) ? answer : null);
+        await tab.goto(`${server.base}/ui/#/sessions`);
+        await tab.goto(`${server.base}/ui/#/health`);
+        await tab.waitForSelector('#metrics-note:not([hidden])', { timeout: 5000 }).catch(async (e) => {
+          throw new Error(`${what}: no note; the panel says ${await tab.$eval('#health-info', (el) => el.textContent)}`, { cause: e });
+        });
+        assert.match(await tab.$eval('#metrics-note', (e) => e.textContent), note, what);
+        // Two samples: the rate and the charts of /v1/stats are drawn.
+        await waitFor(`${what}: two samples`, async () => (await tab.$$('#m-journal polyline')).length > 0);
+        await tab.waitForFunction(() => / \/s$/.test(document.querySelector('#m-rate .value')?.textContent ?? ''),
+          { timeout: 5000 });
+        const stats = await server.api('GET', '/v1/stats');
+        const value = (id) => tab.$eval(`#${id} .value`, (e) => e.textContent);
+        assert.equal(await value('m-sessions'), String(stats.store.sessions), what);
+        assert.equal(await value('m-conns').then((v) => /^\d+$/.test(v)), true, what);
+        assert.match(await value('m-events'), /^\d+ \(/, what);
+        assert.match(await value('m-journal'), /\d/, what);
+        assert.match(await value('m-sse'), /^\d+$/, what);
+        assert.ok(await tab.$('#memory svg'), `${what}: memory by kind`);
+        // The latency cards give way to the note; no error is shown.
+        assert.equal(await tab.$('#m-append'), null, what);
+        assert.equal(await tab.$('#m-fsync'), null, what);
+        const info = await tab.$eval('#health-info', (e) => e.textContent);
+        assert.match(info, /^acpstore .* updated every 2 s/, what);
+        assert.doesNotMatch(info, /Could not|not acpstore's|error/i, what);
+        assert.equal(await tab.$$eval('#main .error', (els) => els.length), 0, what);
+        assert.doesNotMatch(await tab.$eval('#status', (e) => e.textContent), /metrics|stats/i, what);
+        if (what === 'a proxy\'s 403') await tab.screenshot({ path: join(shots, '7b-health-without-metrics.png'), fullPage: true });
+      }
+      // /metrics comes back: the latency cards return, the note goes.
+      t.fake = () => null;
+      await tab.waitForSelector('#m-append svg.chart', { timeout: 8000 });
+      await tab.waitForSelector('#m-fsync svg.chart', { timeout: 8000 });
+      assert.equal(await tab.$eval('#metrics-note', (e) => e.hidden), true);
       assert.deepEqual(thrown, []);
     } finally {
       await tab.close();
