@@ -35,8 +35,19 @@ export function currentSignIn() {
   }
 }
 
+/**
+ * Counts the sign-ins and sign-outs of this page. A request remembers the
+ * count it was sent under: its 401 ends only that sign-in. After a server
+ * restart, polls sent with the old cookie may answer 401 after the person
+ * signed in again; taken as news, they wiped the new sign-in and asked for
+ * the token once more, with the pause buttons gone meanwhile (a CI run
+ * caught it).
+ */
+let signInEpoch = 0;
+
 /** @param {SignIn | null} s */
 function remember(s) {
+  ++signInEpoch;
   if (s) sessionStorage.setItem(STORE_KEY, JSON.stringify(s));
   else sessionStorage.removeItem(STORE_KEY);
 }
@@ -233,6 +244,7 @@ export async function call(method, path, body, shape) {
     headers['X-CSRF-Token'] = currentSignIn()?.csrfToken ?? '';
   }
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const epoch = signInEpoch;
   const res = await send(path, {
     method, headers, credentials: 'same-origin', cache: 'no-store',
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -240,9 +252,11 @@ export async function call(method, path, body, shape) {
   if (res.status === 204) return null;
   const r = await checked(res, shape);
   if (r instanceof ApiError) {
-    // Only acpstore's own 401 ends the sign-in; a proxy's is no reason to
-    // ask for the token again.
-    if (r.status === 401 && r.code !== 'bad_response' && path !== '/v1/auth/session') {
+    // Only acpstore's own 401 ends the sign-in, and only the one it was
+    // sent under (signInEpoch); a proxy's is no reason to ask for the
+    // token again.
+    if (r.status === 401 && r.code !== 'bad_response' && path !== '/v1/auth/session' &&
+        epoch === signInEpoch) {
       remember(null);
       onSignedOut();
     }

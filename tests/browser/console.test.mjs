@@ -641,6 +641,51 @@ describe('web console in chromium', () => {
     }
   });
 
+  test('a 401 to a request sent before a new sign-in does not undo it', async () => {
+    // Found by CI: after a server restart, a poll sent with the old cookie
+    // answered 401 after the person had signed in again; the console took
+    // it as news, forgot the new sign-in and asked for the token once more,
+    // its pause buttons gone meanwhile. In a browser context of its own:
+    // signing in anew there leaves the other tests' cookie alone.
+    const id = `stale-401-${Date.now()}`;
+    await server.api('POST', '/v1/sessions', { id });
+    await server.api('POST', `/v1/sessions/${id}/transitions`, { event: 'run_started' });
+    const context = await browser.createBrowserContext();
+    try {
+      const tab = await context.newPage();
+      const thrown = [];
+      tab.on('pageerror', (e) => thrown.push(String(e)));
+      await tab.goto(`${server.base}/ui/#/sessions/${encodeURIComponent(id)}`);
+      await tab.waitForSelector('#token', { visible: true });
+      await tab.type('#token', server.token);
+      await tab.keyboard.press('Enter');
+      await tab.waitForSelector('#btn-pause:not([disabled])', { timeout: 5000 });
+      // The next poll of the pause is held, unanswered...
+      let held = null;
+      await tab.setRequestInterception(true);
+      tab.on('request', (r) => {
+        if (held === null && new URL(r.url()).pathname === `/v1/sessions/${id}/pause`) held = r;
+        else void r.continue();
+      });
+      await waitFor('a poll to hold', async () => held !== null);
+      // ...while the person signs in anew (what the sign-in dialog does)...
+      await tab.evaluate(async (token) => {
+        const api = await import('/ui/api.js');
+        await api.signIn(token);
+      }, server.token);
+      // ...and then it answers acpstore's 401, for the cookie it was sent with.
+      await held.respond(json(JSON.stringify({ error: { code: 'unauthenticated', message: 'no such browser session' } }), 401));
+      // Two polls later the session page is as it was: signed in, buttons on.
+      await new Promise((resolve) => setTimeout(resolve, 4500));
+      assert.equal(await tab.$('#resignin'), null, 'asked for the token again');
+      assert.notEqual(await tab.evaluate(() => sessionStorage.getItem('acpstore.console')), null);
+      await tab.waitForSelector('#btn-pause:not([disabled])', { timeout: 1000 });
+      assert.deepEqual(thrown, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the transcript cap dropping entries while the console follows shows the truncated row', async () => {
     // A server of its own, whose transcripts keep 1 KiB per session: one
     // batch of 20 messages drops the first ones while the page is live.
