@@ -149,14 +149,14 @@ void RenderLog2Histogram(std::string_view name,
 
 void Metrics::RecordRequest(std::string_view method, std::string_view route,
                             int status, int64_t latency_us) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   ++requests_[{std::string(MethodLabel(method)), std::string(route), status}];
   request_latency_.try_emplace(std::string(route))
       .first->second.Observe(latency_us);
 }
 
 void Metrics::RecordServiceRequest(std::string_view tenant) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   auto it = service_requests_.find(tenant);
   if (it != service_requests_.end()) {
     ++it->second;
@@ -185,7 +185,7 @@ std::string Metrics::RenderPrometheus(const StoreStats& s) const {
            LabelValue(build.commit) + "\"",
        uint64_t{1});
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     Head(&out, "acpstore_http_requests_total", "counter",
          "HTTP responses by method, route template and status code.");
     for (const auto& [key, n] : requests_) {
@@ -361,7 +361,7 @@ std::string Metrics::RenderJson(const StoreStats& s,
   uint64_t total = 0;
   std::map<int, uint64_t> by_code;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     for (const auto& [key, n] : requests_) {
       total += n;
       by_code[std::get<2>(key)] += n;
@@ -372,7 +372,7 @@ std::string Metrics::RenderJson(const StoreStats& s,
   // readers of that shape keep working.
   w.Key("serviceRequestsByTenant").BeginObject();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     if (auto it = service_requests_.find(tenant);
         it != service_requests_.end()) {
       w.Key(tenant).Uint(it->second);

@@ -20,12 +20,13 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 
 #include "acpstore/store.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace acpstore::server {
 
@@ -102,16 +103,18 @@ class Metrics {
     v.fetch_add(d, std::memory_order_relaxed);
   }
 
-  mutable std::mutex mu_;
+  mutable base::Mutex mu_;
   // (method, route, status) -> count
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_
+      GUARDED_BY(mu_);
   // route -> latency
-  std::map<std::string, LatencyHistogram> request_latency_;
-  LatencyHistogram append_latency_;
+  std::map<std::string, LatencyHistogram> request_latency_ GUARDED_BY(mu_);
+  LatencyHistogram append_latency_;  // its own atomics
   // tenant -> requests by service keys acting in it, and the requests in
-  // tenants beyond the first kMaxServiceTenants. Under mu_.
-  std::map<std::string, uint64_t, std::less<>> service_requests_;
-  uint64_t service_requests_overflow_ = 0;
+  // tenants beyond the first kMaxServiceTenants.
+  std::map<std::string, uint64_t, std::less<>> service_requests_
+      GUARDED_BY(mu_);
+  uint64_t service_requests_overflow_ GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> events_appended_http_{0};
 
   std::atomic<int64_t> connections_open_{0};
