@@ -58,9 +58,6 @@ export function healthView(main) {
 
   async function poll() {
     timer = undefined;
-    // Both at once; /metrics may fail (a proxy's 403 or 404, a network
-    // error, a page that is not Prometheus text) without failing the panel.
-    const metricsText = getText('/metrics', ['text/plain']).catch(() => null);
     try {
       const stats = await call('GET', '/v1/stats', undefined, {
         build: { version: 'string', commit: 'string' },
@@ -69,7 +66,12 @@ export function healthView(main) {
         sse: { subscribers: 'number' },
         http: { connectionsOpen: 'number' },
       });
-      const text = await metricsText;
+      // Only once /v1/stats answered: a key that may not read it (a
+      // reader's, a writer's) sees no figure, so /metrics is not asked for
+      // every 2 s in vain. It may fail (a proxy's 403 or 404, a network
+      // error, a page that is not Prometheus text) without failing the
+      // panel.
+      const text = await getText('/metrics', ['text/plain']).catch(() => null);
       if (stopped) return;
       const now = Date.now();
       const latency = text === null ? null : {

@@ -781,6 +781,8 @@ describe('web console in chromium', () => {
     const context = await browser.createBrowserContext();  // its own cookies and storage
     try {
       const reader = await context.newPage();
+      let metricsAsked = 0;
+      reader.on('request', (r) => { if (new URL(r.url()).pathname === '/metrics') metricsAsked += 1; });
       await reader.goto(`${server.base}/ui/#/sessions/${sessionId}`);
       await reader.waitForSelector('#token', { visible: true });
       await reader.type('#token', token);
@@ -790,6 +792,10 @@ describe('web console in chromium', () => {
       assert.equal(await reader.$('#btn-pause'), null);
       await reader.goto(`${server.base}/ui/#/health`);
       await reader.waitForFunction(() => /needs an admin key/.test(document.getElementById('health-info')?.textContent ?? ''));
+      // Past the next poll: a key that may not read /v1/stats does not ask
+      // for /metrics either (it did, every 2 s, for figures never shown).
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      assert.equal(metricsAsked, 0, 'the reader\'s health screen asked for /metrics');
     } finally {
       await context.close();
     }
