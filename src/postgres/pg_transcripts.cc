@@ -227,14 +227,17 @@ std::vector<transcript::EventView> TailViews(const PgResult& tail,
   return out;
 }
 
-// Builds Current from a stored checkpoint (read by kLoad) and the tail.
-// `lost`: events after the checkpoint are gone unfolded, or damaged
-// (TailViews); the transcript is then incomplete. Entries the cap drops
-// unloaded have their bytes looked up on `conn`.
+// Builds Current from a stored checkpoint (read by kLoad) and the tail
+// (kTail's rows). `lost`: events after the checkpoint are gone unfolded;
+// the transcript is then incomplete, as it is when a tail row is damaged
+// (TailViews). Entries the cap drops unloaded have their bytes looked up
+// on `conn`.
 Status BuildCurrent(PgConn& conn, const std::string& tenant,
                     const std::string& session, StoredCheckpoint stored,
-                    const std::vector<transcript::EventView>& tail, bool lost,
+                    const PgResult& tail_rows, bool lost,
                     const transcript::Limits& limits, Current* out) {
+  size_t damaged = 0;
+  const std::vector<transcript::EventView> tail = TailViews(tail_rows, &damaged);
   // Outlives this call inside out->t (never called after the fold).
   struct Lookup {
     std::map<uint64_t, uint64_t> known;
@@ -278,7 +281,7 @@ Status BuildCurrent(PgConn& conn, const std::string& tenant,
     out->fresh = true;
     out->t = Transcript();
   }
-  if (lost) out->t.set_incomplete();
+  if (lost || damaged > 0) out->t.set_incomplete();
   for (const transcript::EventView& e : tail) out->t.Fold(e, limits);
   if (lookup != nullptr) {
     ACPSTORE_RETURN_IF_ERROR(lookup->error);
@@ -419,11 +422,9 @@ Status CheckpointTranscript(PgConn& conn, const std::string& tenant_id,
   if (tail.rows() > 0 || lost) {  // else only skipped types: nothing folds
     ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(load));
     Current cur;
-    size_t damaged = 0;
-    const std::vector<transcript::EventView> views = TailViews(tail, &damaged);
     ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant_id, session_id,
-                                          std::move(stored), views,
-                                          lost || damaged > 0, limits, &cur));
+                                          std::move(stored), tail, lost,
+                                          limits, &cur));
     ACPSTORE_RETURN_IF_ERROR(WriteCurrent(conn, tenant_id, session_id, cur));
   }
   out.folded_seq = last;
@@ -553,11 +554,9 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
       folded < last_seq && Lost(folded, row.session.events.first_seq);
   Current cur;
   ACPSTORE_ASSIGN_OR_RETURN(StoredCheckpoint stored, ParseStored(load));
-  size_t damaged = 0;
-  const std::vector<transcript::EventView> views = TailViews(tail, &damaged);
   ACPSTORE_RETURN_IF_ERROR(BuildCurrent(conn, tenant, session_id,
-                                        std::move(stored), views,
-                                        lost || damaged > 0, limits, &cur));
+                                        std::move(stored), tail, lost, limits,
+                                        &cur));
   const Transcript& t = cur.t;
   if (cur.fresh) {  // every entry is in memory
     TranscriptPage page =
