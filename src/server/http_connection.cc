@@ -39,16 +39,13 @@ using boost::system::error_code;
 
 namespace {
 
-// Lingering close after a refusal (CloseSocket): reading and discarding
-// what the client still sends lasts at most kLingerMs (and never longer
-// than read_timeout_ms) and ends after max(kLingerMinBytes, 2 x
-// max_body_bytes) bytes, so a client that sends a body somewhat over the
-// cap (the probe's 9 MB against 8 MiB) gets to send all of it and read the
-// answer. The connection stays open, and counted under max_connections,
-// meanwhile; the body's reservation is already returned; Shutdown() ends
-// the linger at once.
-constexpr int64_t kLingerMs = 2000;
-constexpr uint64_t kLingerMinBytes = uint64_t{16} << 20;
+// Lingering close after a refusal (CloseSocket; kLingerMs and
+// kLingerMinBytes in http_connection.h): it ends after max(kLingerMinBytes,
+// 2 x max_body_bytes) bytes, so a client that sends a body somewhat over
+// the cap (the probe's 9 MB against 8 MiB) gets to send all of it and read
+// the answer. The connection stays open, and counted under
+// max_connections, meanwhile; the body's reservation is already returned;
+// Shutdown() ends the linger at once.
 
 // Beast reads at most max(512, free space in the buffer) bytes per recv(),
 // and a flat_buffer only grows by what is asked of it: left alone, every

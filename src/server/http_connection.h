@@ -39,6 +39,14 @@ namespace acpstore::server {
 class Connection;
 class SseStream;
 
+// A lingering close after a refusal (Connection::CloseSocket, and a
+// connection refused over the cap, server.cc) reads and discards what the
+// client still sends, so that closing is not a reset under the answer: for
+// at most kLingerMs (and never longer than read_timeout_ms), and for at
+// least kLingerMinBytes before it gives up.
+inline constexpr int64_t kLingerMs = 2000;
+inline constexpr uint64_t kLingerMinBytes = uint64_t{16} << 20;
+
 struct ServerCore {
   ServerCore(ServerOptions opts, Store& store,
              auth::Authenticator& authenticator, auth::KeyManager* key_manager)
@@ -142,7 +150,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                     std::string_view internal_error, int64_t start_us);
   // Step 4. Shuts the sending side down; after a refusal (`linger`) reads
   // and discards what the client still sends, within caps (kLingerMs,
-  // kLingerMinBytes in http_connection.cc), so that the close is not a
+  // kLingerMinBytes above), so that the close is not a
   // reset under the answer; then closes.
   boost::asio::awaitable<void> CloseSocket(bool linger);
 

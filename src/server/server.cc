@@ -61,13 +61,11 @@ unsigned UsableCpus() {
 // unread makes the kernel answer with a reset, and a client still writing
 // then fails with EPIPE or ECONNRESET instead of reading the 429 and its
 // Retry-After. So, as Connection::CloseSocket does after a refusal, what
-// it sends is read and discarded until it closes, for at most
-// kRefusedLingerMs and kRefusedLingerBytes, into one small buffer. The
+// it sends is read and discarded until it closes, for at most kLingerMs
+// and kLingerMinBytes (http_connection.h), into one small buffer. The
 // server is over its cap when this runs: at most kRefusedLingers linger at
 // once, and a refusal beyond them closes at once.
 constexpr int kRefusedLingers = 64;
-constexpr int64_t kRefusedLingerMs = 2000;
-constexpr uint64_t kRefusedLingerBytes = uint64_t{16} << 20;
 
 class RefusedLinger : public std::enable_shared_from_this<RefusedLinger> {
  public:
@@ -98,7 +96,7 @@ class RefusedLinger : public std::enable_shared_from_this<RefusedLinger> {
         asio::bind_executor(strand_, [self = shared_from_this()](
                                          error_code ec, size_t n) {
           self->drained_ += n;
-          if (ec || self->drained_ >= kRefusedLingerBytes) {
+          if (ec || self->drained_ >= kLingerMinBytes) {
             self->Close();  // the client closed, or the cap
             return;
           }
@@ -226,7 +224,7 @@ void Server::Impl::Refuse(tcp::socket socket) {
     return;
   }
   std::make_shared<RefusedLinger>(std::move(socket), refused_lingering)
-      ->Start(std::min(kRefusedLingerMs, core.options.read_timeout_ms));
+      ->Start(std::min(kLingerMs, core.options.read_timeout_ms));
 }
 
 std::vector<std::shared_ptr<Connection>> Server::Impl::LiveConnections() {
