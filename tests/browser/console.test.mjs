@@ -122,10 +122,11 @@ describe('web console in chromium', () => {
       `axe on the ${screen} screen`);
   }
 
-  async function signInWith(token) {
-    await page.waitForSelector('#token', { visible: true });
-    await page.type('#token', token);
-    await page.keyboard.press('Enter');
+  /** Signs `tab` (the main page unless given) in with `token` at its sign-in form. */
+  async function signInWith(token, tab = page) {
+    await tab.waitForSelector('#token', { visible: true });
+    await tab.type('#token', token);
+    await tab.keyboard.press('Enter');
   }
 
   /** The sequence numbers in the timeline, in page order. */
@@ -656,9 +657,7 @@ describe('web console in chromium', () => {
       const thrown = [];
       tab.on('pageerror', (e) => thrown.push(String(e)));
       await tab.goto(`${server.base}/ui/#/sessions/${encodeURIComponent(id)}`);
-      await tab.waitForSelector('#token', { visible: true });
-      await tab.type('#token', server.token);
-      await tab.keyboard.press('Enter');
+      await signInWith(server.token, tab);
       await tab.waitForSelector('#btn-pause:not([disabled])', { timeout: 5000 });
       // The next poll of the pause is held, unanswered...
       let held = null;
@@ -699,9 +698,7 @@ describe('web console in chromium', () => {
       const thrown = [];
       tab.on('pageerror', (e) => thrown.push(String(e)));
       await tab.goto(`${capped.base}/ui/#/sessions/${id}`);
-      await tab.waitForSelector('#token', { visible: true });
-      await tab.type('#token', capped.token);
-      await tab.keyboard.press('Enter');
+      await signInWith(capped.token, tab);
       await tab.waitForSelector('#transcript-state.live', { timeout: 10_000 });
       assert.equal(await tab.$('#transcript li'), null, 'nothing yet');
       await capped.api('POST', `/v1/sessions/${id}/events`, {
@@ -746,9 +743,7 @@ describe('web console in chromium', () => {
       const thrown = [];
       tab.on('pageerror', (e) => thrown.push(String(e)));
       await tab.goto(`${off.base}/ui/#/sessions/${id}`);
-      await tab.waitForSelector('#token', { visible: true });
-      await tab.type('#token', off.token);
-      await tab.keyboard.press('Enter');
+      await signInWith(off.token, tab);
       await tab.waitForFunction(() => document.getElementById('transcript-state')?.textContent === 'this server keeps no transcripts',
         { timeout: 10_000 }).catch(async (e) => {
         throw new Error(`the transcript says ${await tab.$eval('#transcript-state', (el) => el.textContent)}`, { cause: e });
@@ -784,9 +779,7 @@ describe('web console in chromium', () => {
       let metricsAsked = 0;
       reader.on('request', (r) => { if (new URL(r.url()).pathname === '/metrics') metricsAsked += 1; });
       await reader.goto(`${server.base}/ui/#/sessions/${sessionId}`);
-      await reader.waitForSelector('#token', { visible: true });
-      await reader.type('#token', token);
-      await reader.keyboard.press('Enter');
+      await signInWith(token, reader);
       await reader.waitForSelector('#timeline li[data-seq="4"]');
       await reader.waitForFunction(() => /Read-only key/.test(document.getElementById('pause-controls')?.textContent ?? ''));
       assert.equal(await reader.$('#btn-pause'), null);
