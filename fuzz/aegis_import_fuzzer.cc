@@ -34,12 +34,24 @@ using acpstore::Status;
 using acpstore::StatusCode;
 using namespace acpstore::aegis;  // NOLINT(google-build-using-namespace)
 
-// One scratch directory per process, files rewritten per input.
+// One scratch directory per process, files rewritten per input, removed
+// at exit (every ctest run of the corpus would otherwise leave one behind
+// in /tmp). A plain char array, not a std::string, so the path outlives
+// every static destructor the exit handler could run after.
+char scratch_dir[] = "/tmp/acpstore-aegis-fuzz-XXXXXX";
+
+void RemoveScratch() {
+  for (const char* name : {"/in.json", "/out.json"}) {
+    std::remove((std::string(scratch_dir) + name).c_str());
+  }
+  ::rmdir(scratch_dir);
+}
+
 const std::string& Scratch() {
   static const std::string dir = [] {
-    char templ[] = "/tmp/acpstore-aegis-fuzz-XXXXXX";
-    const char* made = ::mkdtemp(templ);
+    const char* made = ::mkdtemp(scratch_dir);
     FUZZ_CHECK(made != nullptr);
+    std::atexit(RemoveScratch);
     return std::string(made);
   }();
   return dir;
