@@ -402,8 +402,12 @@ Result<size_t> FileSnapshotter::SealLocked(uint64_t target) {
     std::string tenant_id;
     std::string id;
     uint64_t incarnation = 0;
-    transcript::Transcript transcript;  // shares the state's entries
-    uint64_t end = 0;
+    uint64_t held = 0;  // the transcript's held_index() when taken
+    // Its sealable entries [held, held + size), shared with the state:
+    // entries no later fold changes, so only they are taken, not the
+    // whole transcript (whose copy would share its open tail too, and
+    // make the next fold clone it).
+    std::vector<std::shared_ptr<const transcript::Entry>> entries;
     std::vector<TranscriptSealed::Part> parts;
   };
   std::vector<Hot> hot;
@@ -411,9 +415,11 @@ Result<size_t> FileSnapshotter::SealLocked(uint64_t target) {
   pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
     generation = g;
     for (SessionEntry* e : st.SealCandidates(target)) {
-      if (e->transcript.sealable_end() <= e->transcript.held_index()) continue;
+      const transcript::Transcript& t = e->transcript;
+      const uint64_t end = t.sealable_end();
+      if (end <= t.held_index()) continue;
       hot.push_back(Hot{e->session.tenant_id, e->session.id, e->incarnation,
-                        e->transcript});
+                        t.held_index(), t.ShareHeld(end)});
     }
   });
   if (hot.empty()) return size_t{0};
@@ -426,19 +432,14 @@ Result<size_t> FileSnapshotter::SealLocked(uint64_t target) {
   // few bytes per transcript at every fold that signals.
   const uint64_t min_bytes = layout_.transcript_budget / 64;
   for (Hot& h : hot) {
-    // Computed on the copy: entries before it never change, so folds
-    // since the copy do not matter.
-    h.end = h.transcript.sealable_end();
     uint64_t bytes = 0;
-    for (uint64_t i = h.transcript.held_index(); i < h.end; ++i) {
-      bytes += h.transcript.at(i).Bytes();
-    }
+    for (const auto& e : h.entries) bytes += e->Bytes();
     if (bytes < min_bytes) {
-      h.end = 0;
+      h.entries.clear();
       continue;
     }
     Result<std::vector<TranscriptSealed::Part>> parts =
-        spill_->WriteSealed(h.transcript, h.end);
+        spill_->WriteSealed(h.held, h.entries);
     if (!parts.ok()) {
       spill_.reset();
       return parts.error();
@@ -449,16 +450,16 @@ Result<size_t> FileSnapshotter::SealLocked(uint64_t target) {
   pipeline_.WithTranscripts([&](StoreState& st, uint64_t g) {
     if (g != generation) return;
     for (Hot& h : hot) {
-      if (h.end == 0) continue;
+      if (h.entries.empty()) continue;
       SessionEntry* e = st.MutableSessionInTenant(h.tenant_id, h.id);
       if (e == nullptr || e->incarnation != h.incarnation) continue;
-      if (st.SealTranscript(e, h.transcript.held_index(), h.end,
+      if (st.SealTranscript(e, h.held, h.held + h.entries.size(),
                             std::move(h.parts))) {
         ++sealed;
       }
     }
   });
-  hot.clear();  // the copies' entries, before the next fold clones them
+  hot.clear();
   return sealed;
 }
 

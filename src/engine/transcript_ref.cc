@@ -9,6 +9,7 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "base/function_ref.h"
 #include "base/uuid.h"
 #include "engine/file_snapshot.h"
 #include "snapshot/snapshot_format.h"
@@ -232,15 +233,15 @@ std::shared_ptr<TranscriptRef> RefOfEvicted(const EvictedRef& evicted) {
 
 namespace {
 
-// Entries [from, end) of `t` (held ones) as kTranscriptEntries bodies of
-// ~kEntriesItemTarget; calls item(body, first index, count, last seq).
-// Each body is encoded in *scratch once, behind room for its count (a
-// varint written into the room's tail when the group closes), so it is
+// Entries [from, end) (held ones, at(i) is entry i) as kTranscriptEntries
+// bodies of ~kEntriesItemTarget; calls item(body, first index, count, last
+// seq). Each body is encoded in *scratch once, behind room for its count
+// (a varint written into the room's tail when the group closes), so it is
 // never copied to put the count in front. `body` lies in *scratch and is
 // valid only during the call.
 Status GroupEntries(
-    const transcript::Transcript& t, uint64_t from, uint64_t end,
-    std::string* scratch,
+    base::FunctionRef<const transcript::Entry&(uint64_t)> at, uint64_t from,
+    uint64_t end, std::string* scratch,
     const std::function<Status(std::string_view body, uint64_t first,
                                uint32_t n, EventSeq last_seq)>& item) {
   constexpr size_t kRoom = base::kMaxVarint32Bytes;
@@ -252,10 +253,10 @@ Status GroupEntries(
     if (n == 0) return Status::OK();
     std::string count;
     base::PutVarint32(&count, n);
-    const size_t at = kRoom - count.size();
-    scratch->replace(at, count.size(), count);
+    const size_t begin = kRoom - count.size();
+    scratch->replace(begin, count.size(), count);
     const std::string_view group{*scratch};
-    Status s = item(group.substr(at), first, n, last_seq);
+    Status s = item(group.substr(begin), first, n, last_seq);
     scratch->resize(kRoom);
     first += n;
     n = 0;
@@ -263,7 +264,7 @@ Status GroupEntries(
     return s;
   };
   for (uint64_t i = from; i < end; ++i) {
-    const transcript::Entry& e = t.at(i);
+    const transcript::Entry& e = at(i);
     transcript::Transcript::EncodeEntry(e, scratch);
     last_seq = std::max(last_seq, e.last_seq);
     ++n;
@@ -391,7 +392,8 @@ Status EncodeTranscriptItems(
   // cap).
   std::string scratch;
   return GroupEntries(
-      t, t.held_index(), t.end_index(), &scratch,
+      [&t](uint64_t i) -> const transcript::Entry& { return t.at(i); },
+      t.held_index(), t.end_index(), &scratch,
       [&](std::string_view item_body, uint64_t, uint32_t, EventSeq) {
         return add(item::kTranscriptEntries, item_body);
       });
@@ -611,12 +613,16 @@ Status TranscriptSpill::Publish(uint64_t number) {
 }
 
 Result<std::vector<TranscriptSealed::Part>> TranscriptSpill::WriteSealed(
-    const transcript::Transcript& t, uint64_t end) {
+    uint64_t first_index,
+    const std::vector<std::shared_ptr<const transcript::Entry>>& entries) {
   std::vector<TranscriptSealed::Part> parts;
   // Each item goes to the file from where it was encoded: no gathering
   // copy (a sealed part is usually one item; an append is one writev).
   Status s = GroupEntries(
-      t, t.held_index(), end, &scratch_,
+      [&](uint64_t i) -> const transcript::Entry& {
+        return *entries[i - first_index];
+      },
+      first_index, first_index + entries.size(), &scratch_,
       [&](std::string_view body, uint64_t first, uint32_t n,
           EventSeq last_seq) -> Status {
         TranscriptSealed::Part p;

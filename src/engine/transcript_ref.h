@@ -246,10 +246,12 @@ class TranscriptSpill {
   // `sealed`: t's sealed prefix (decision 0021), copied as it is.
   Result<std::shared_ptr<const TranscriptRef>> Write(
       const transcript::Transcript& t, const TranscriptSealed* sealed);
-  // Appends entries [t.held_index(), end) of `t` (end <= t.sealable_end())
-  // as kTranscriptEntries items and returns them as sealed parts.
+  // Appends `entries`, indexes first_index onwards (a transcript's held
+  // entries up to its sealable_end(), Transcript::ShareHeld), as
+  // kTranscriptEntries items and returns them as sealed parts.
   Result<std::vector<TranscriptSealed::Part>> WriteSealed(
-      const transcript::Transcript& t, uint64_t end);
+      uint64_t first_index,
+      const std::vector<std::shared_ptr<const transcript::Entry>>& entries);
   uint64_t bytes() const { return out_->size(); }
   // The handle its parts and references read through.
   const io::RandomAccessFile* file() const { return in_.get(); }

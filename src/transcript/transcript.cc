@@ -704,6 +704,20 @@ void Transcript::Seal(uint64_t end) {
   }
 }
 
+std::vector<std::shared_ptr<const Entry>> Transcript::ShareHeld(
+    uint64_t end) const {
+  std::vector<std::shared_ptr<const Entry>> out;
+  if (partial_ || end <= base_) return out;
+  end = std::min(end, end_index());
+  out.reserve(end - base_);
+  for (uint64_t i = base_; i < end; ++i) {
+    const std::shared_ptr<Entry>& e = entries_[i - base_];
+    if (!e->shared) e->shared = true;
+    out.push_back(e);
+  }
+  return out;
+}
+
 void Transcript::AddSealedDecoded(uint32_t bytes) {
   // Only at the held boundary: a sealed entry after a held one would not
   // be a prefix.

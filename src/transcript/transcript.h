@@ -242,6 +242,12 @@ class Transcript {
   uint64_t sealable_end() const;
   // Seals entries [held_index(), end); end <= sealable_end().
   void Seal(uint64_t end);
+  // The held entries [held_index(), end) (end <= end_index()), each marked
+  // shared as a copy marks it: what a seal pass writes, taken without
+  // copying the whole transcript (the entry list, the open-tool maps, the
+  // sealed sizes), so the entries a fold still changes - the last one, the
+  // open tools' - stay unshared and are not cloned by the next fold.
+  std::vector<std::shared_ptr<const Entry>> ShareHeld(uint64_t end) const;
   // Bytes of the held entries: bytes() less the sealed ones'.
   uint64_t resident_bytes() const { return bytes_ - sealed_bytes_; }
   // Bytes of the sealed entries (Entry::Bytes, kept ones).

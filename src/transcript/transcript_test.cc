@@ -516,6 +516,27 @@ TEST(TranscriptTest, AnImportPlaceholderMakesItIncomplete) {
   EXPECT_TRUE(quoted.complete());
 }
 
+// A seal pass takes only the entries it seals: the last entry (which the
+// next delta grows) is not shared, so that fold changes it in place
+// instead of cloning it.
+TEST(TranscriptTest, ShareHeldSharesOnlyTheEntriesItTakes) {
+  Transcript t = FoldAll({{"message.delta", Delta("a", "m1")},
+                          {"thinking.delta", Delta("b")},
+                          {"message.delta", Delta("c", "m2")}});
+  ASSERT_EQ(t.sealable_end(), 3u);
+  std::vector<std::shared_ptr<const Entry>> taken = t.ShareHeld(3);
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0]->text, "a");
+  EXPECT_EQ(taken[1]->text, "b");
+  EXPECT_TRUE(taken[0]->shared);
+  EXPECT_FALSE(t.at(3).shared);
+  const Entry* last = &t.at(3);
+  EXPECT_TRUE(t.Fold(EventView{4, "message.delta", 0, Delta("d", "m2")}, {}));
+  EXPECT_EQ(&t.at(3), last);  // changed in place, not cloned
+  EXPECT_EQ(t.at(3).text, "cd");
+  EXPECT_TRUE(t.ShareHeld(1).empty());
+}
+
 TEST(TranscriptTest, RejectsDamagedEncodings) {
   Transcript t;
   EXPECT_FALSE(Transcript::DecodeHead("", &t).ok());
