@@ -104,6 +104,7 @@ class Repairer {
     report_.segments_before = before.segments;
     ACPSTORE_RETURN_IF_ERROR(LoadSnapshot());
     ACPSTORE_RETURN_IF_ERROR(SalvageJournal());
+    AdvancePastLostEvents();
     const std::string stamp = std::to_string(SystemClock()->NowMs());
     const std::string new_journal = layout_.journal_dir + ".repair-" + stamp;
     const std::string new_snapshots = layout_.snapshot_dir + ".repair-" + stamp;
@@ -241,23 +242,20 @@ class Repairer {
               ? std::string()
               : TenantKey(deleted->tenant_id, deleted->session_id);
       // Apply moves the op's events: counted first, in case it fails.
-      std::vector<std::pair<std::string, EventSeq>> events = EventsOf(m.ops[i]);
+      const OpEvents events = EventsOf(m.ops[i]);
       record::Mutation one;
       one.ops.push_back(std::move(m.ops[i]));
       s = state_->Apply(std::move(one));
       if (!s.ok()) {
         failed = i;
         // Those it appended before the failing event stay.
-        const uint64_t kept = state_->counters().events_appended - appended;
-        events.erase(events.begin(),
-                     events.begin() + static_cast<std::ptrdiff_t>(kept));
-        CountUnapplied(events);
+        CountUnapplied(events, state_->counters().events_appended - appended);
       } else if (deleted != nullptr) {
         lost_through_.erase(deleted_key);  // a new one numbers from 1
       }
     }
     for (size_t i = failed + 1; i < m.ops.size(); ++i) {
-      CountUnapplied(EventsOf(m.ops[i]));
+      CountUnapplied(EventsOf(m.ops[i]), 0);
     }
     const bool matched = old_context_->End();
     if (!s.ok() || !matched) {
@@ -269,26 +267,74 @@ class Repairer {
     ++report_.records_salvaged;
   }
 
-  // (session key, seq) of each event an op appends.
-  static std::vector<std::pair<std::string, EventSeq>> EventsOf(
-      const record::MutationOp& op) {
-    std::vector<std::pair<std::string, EventSeq>> out;
+  // The session and seqs of the events an op appends (none for other ops).
+  struct OpEvents {
+    std::string tenant_id;
+    std::string session_id;
+    std::vector<EventSeq> seqs;
+  };
+  static OpEvents EventsOf(const record::MutationOp& op) {
+    OpEvents out;
     if (const auto* a = std::get_if<record::AppendEventsOp>(&op)) {
-      for (const Event& ev : a->events) {
-        out.emplace_back(TenantKey(a->tenant_id, a->session_id), ev.seq);
-      }
+      out.tenant_id = a->tenant_id;
+      out.session_id = a->session_id;
+      for (const Event& ev : a->events) out.seqs.push_back(ev.seq);
     }
     return out;
   }
 
-  // Events of a record that decoded but did not apply: lost, and counted
-  // here so that the gap they leave in their stream is not counted again.
-  void CountUnapplied(
-      const std::vector<std::pair<std::string, EventSeq>>& events) {
-    for (const auto& [key, seq] : events) {
+  // Events of a record that decoded but did not apply (all but the first
+  // `applied`): lost, and counted here so that the gap they leave in their
+  // stream is not counted again.
+  void CountUnapplied(const OpEvents& events, uint64_t applied) {
+    if (applied >= events.seqs.size()) return;
+    LostThrough& lost =
+        lost_through_[TenantKey(events.tenant_id, events.session_id)];
+    lost.tenant_id = events.tenant_id;
+    lost.session_id = events.session_id;
+    for (size_t i = applied; i < events.seqs.size(); ++i) {
       ++report_.events_lost;
-      EventSeq& through = lost_through_[key];
-      through = std::max(through, seq);
+      lost.through = std::max(lost.through, events.seqs[i]);
+    }
+  }
+
+  // A stream whose lost events no readable append followed must still not
+  // number them again: their ids were acknowledged, and an event id names
+  // one event for good (docs/http_api.md, "Events"). This happens when the
+  // record that created a session is damaged: its appends then find no
+  // session and are lost, and a later record of the session (a status
+  // change, a pause) creates it again with an empty stream, which would
+  // have handed out seq 1 again (found by a review). Each such stream is
+  // advanced past its lost events, as RestartAfterLostEvents does when an
+  // append follows them. (Events in records too damaged to decode are not
+  // known by seq; a stream whose newest events were only there can still
+  // number them again. docs/recovery.md says so.)
+  void AdvancePastLostEvents() {
+    for (const auto& [key, lost] : lost_through_) {
+      const SessionEntry* e =
+          state_->FindSessionInTenant(lost.tenant_id, lost.session_id);
+      if (e == nullptr) continue;  // the session is lost too
+      const EventStreamInfo info = e->events->Info();
+      if (info.last_seq >= lost.through) continue;
+      record::Mutation advance;
+      advance.AdvanceSeq(lost.tenant_id, lost.session_id, lost.through);
+      if (!state_->Apply(std::move(advance)).ok()) continue;
+      Problem p;
+      p.file = layout_.journal_dir;
+      p.what = "session " + lost.session_id + " (tenant " + lost.tenant_id +
+               "): its events through " + std::to_string(lost.through) +
+               " are lost and no later event of it was readable, so its "
+               "stream continues at event " +
+               std::to_string(lost.through + 1) +
+               " (those numbers are not given again)";
+      if (info.retained > 0) {
+        p.what += " and drops the " + std::to_string(info.retained) +
+                  (info.retained == 1 ? " retained event" : " retained events") +
+                  " before (a stream keeps only the events after its last "
+                  "unreadable one)";
+        report_.events_lost += info.retained;
+      }
+      Lost(std::move(p));
     }
   }
 
@@ -316,11 +362,13 @@ class Repairer {
     record::Mutation advance;
     advance.AdvanceSeq(a.tenant_id, a.session_id, first - 1);
     if (Status s = state_->Apply(std::move(advance)); !s.ok()) return;
-    const std::string key = TenantKey(a.tenant_id, a.session_id);
-    const EventSeq counted = std::max(info.last_seq, lost_through_[key]);
+    LostThrough& lost = lost_through_[TenantKey(a.tenant_id, a.session_id)];
+    const EventSeq counted = std::max(info.last_seq, lost.through);
     const uint64_t missing = first - 1 > counted ? first - 1 - counted : 0;
     report_.events_lost += missing + info.retained;
-    lost_through_[key] = first - 1;
+    lost.tenant_id = a.tenant_id;
+    lost.session_id = a.session_id;
+    lost.through = first - 1;
     const EventSeq gap_from = info.last_seq + 1;
     std::string what =
         "session " + a.session_id + " (tenant " + a.tenant_id + "): " +
@@ -443,8 +491,14 @@ class Repairer {
   journal::JournalPosition from_;
   CompactReport report_;
   // Per session (TenantKey): the highest seq already counted in
-  // report_.events_lost by Salvage, so that no lost event counts twice.
-  std::map<std::string, EventSeq> lost_through_;
+  // report_.events_lost by Salvage, so that no lost event counts twice,
+  // and that its stream must continue after (AdvancePastLostEvents).
+  struct LostThrough {
+    std::string tenant_id;
+    std::string session_id;
+    EventSeq through = 0;
+  };
+  std::map<std::string, LostThrough> lost_through_;
 };
 
 }  // namespace

@@ -318,6 +318,59 @@ TEST_F(FileToolsTest, RepairKeepsTheEventsAfterADamagedRecordAndCountsTheLost) {
   EXPECT_TRUE(v->ok());
 }
 
+// The record that created a session is damaged, and a later record of the
+// session (a patch) creates it again with an empty stream: the events in
+// between find no session and are lost. Their numbers were acknowledged,
+// so the stream must continue after them; before, the next append was
+// given seq 1 again, and with it the id of the lost event 1, and no line
+// of the report named the session (found by a review).
+TEST_F(FileToolsTest, RepairNeverNumbersAgainTheEventsOfASessionWhoseCreateIsLost) {
+  Open();
+  NewSession req;
+  req.id = "s-1";
+  req.conversation_id = "conversation-marker";
+  ASSERT_TRUE(db().CreateSession(kAlice, std::move(req)).ok());
+  for (int i = 1; i <= 3; ++i) {
+    MustAppend("s-1", R"({"i":)" + std::to_string(i) + "}");
+  }
+  SessionPatch patch;
+  patch.claude_session_id = std::optional<std::string>("claude-1");
+  ASSERT_TRUE(db().UpdateSession(kAlice, "s-1", std::move(patch)).ok());
+  Close();
+  RemoveSnapshots();  // recovery must read the damage
+  const std::string path = SegmentPath(Segments().front());
+  // The first copy of the marker is the create's; the patch's record
+  // holds the whole session again.
+  const size_t at = ReadFile(path).find("conversation-marker");
+  ASSERT_NE(at, std::string::npos);
+  FlipByte(path, at + 2);
+  ASSERT_EQ(TryOpen().status().code(), StatusCode::kCorruption);
+
+  auto r = Compact(options_.data_dir, true, nullptr, &fs_);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->events_kept, 0u);
+  EXPECT_EQ(r->events_lost, 3u);
+  bool named = false;
+  for (const Problem& p : r->lost) {
+    if (p.what.find("session s-1") != std::string::npos &&
+        p.what.find("continues at event 4") != std::string::npos) {
+      named = true;
+    }
+  }
+  EXPECT_TRUE(named);
+
+  Open();
+  Result<Session> s = db().GetSession(kAlice, "s-1");
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->claude_session_id, "claude-1");
+  EXPECT_TRUE(AllEvents("s-1").empty());
+  EXPECT_EQ(MustAppend("s-1", R"({"i":4})").seq, 4u);
+  Close();
+  auto v = Verify(options_.data_dir, nullptr, &fs_);
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_TRUE(v->ok());
+}
+
 // A crash while the newest segment was being started leaves part of its
 // 33-byte header: an open cuts it and writes the header again, so verify
 // calls it a torn tail, not damage (found by a probe: verify exited 1 and
