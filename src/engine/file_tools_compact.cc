@@ -179,6 +179,7 @@ class Repairer {
       old_context_ = std::move(context);
       state_ = std::move(state);
       from_ = {h->covered.segment, h->covered.offset};
+      snapshot_loaded_ = true;
       return Status::OK();
     }
     old_context_ = std::make_unique<FileLogContext>(&old_reader_);
@@ -193,6 +194,20 @@ class Repairer {
     std::vector<uint64_t> segments;
     for (uint64_t s : all) {
       if (s >= from_.segment) segments.push_back(s);
+    }
+    if (!snapshot_loaded_ && !segments.empty() && segments.front() > 1) {
+      // Retention reclaimed them, and the snapshots that covered them are
+      // damaged: what they held cannot be numbered (found by a review).
+      Lost({layout_.journal_dir, 0, 0,
+            "no snapshot loads and journal segments 1-" +
+                std::to_string(segments.front() - 1) +
+                " are gone: every record before segment " +
+                std::to_string(segments.front()) +
+                " is lost, and a session whose events were all before it "
+                "numbers its next events from where this journal leaves it "
+                "(from 1 when it holds none of them), repeating lost "
+                "events' seqs and ids; keep clients of such sessions from "
+                "resuming by event id"});
     }
     for (size_t i = 0; i < segments.size(); ++i) {
       const uint64_t s = segments[i];
@@ -489,6 +504,7 @@ class Repairer {
   std::unique_ptr<FileLogContext> new_context_;
   std::unique_ptr<StoreState> state_;
   journal::JournalPosition from_;
+  bool snapshot_loaded_ = false;
   CompactReport report_;
   // Per session (TenantKey): the highest seq already counted in
   // report_.events_lost by Salvage, so that no lost event counts twice,

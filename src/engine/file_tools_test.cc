@@ -371,6 +371,29 @@ TEST_F(FileToolsTest, RepairNeverNumbersAgainTheEventsOfASessionWhoseCreateIsLos
   EXPECT_TRUE(v->ok());
 }
 
+// Retention reclaimed the first segments and every snapshot is damaged:
+// what those segments held cannot be numbered, so the repair cannot keep
+// a stream from numbering lost events again. It must say so, not report
+// a clean salvage (found by a review).
+TEST_F(FileToolsTest, RepairSaysWhenNoSnapshotLoadsAndTheFirstSegmentsAreGone) {
+  FortyEventsDroppedByRetention();
+  ASSERT_TRUE(Compact(options_.data_dir, false, nullptr, &fs_).ok());
+  ASSERT_GT(Segments().front(), 1u);
+  RemoveSnapshots();
+
+  auto r = Compact(options_.data_dir, true, nullptr, &fs_);
+  ASSERT_TRUE(r.ok()) << r.error();
+  bool said = false;
+  for (const Problem& p : r->lost) {
+    if (p.what.find("no snapshot loads and journal segments 1-") !=
+        std::string::npos) {
+      said = true;
+      EXPECT_THAT(p.what, HasSubstr("repeating lost events' seqs"));
+    }
+  }
+  EXPECT_TRUE(said);
+}
+
 // A crash while the newest segment was being started leaves part of its
 // 33-byte header: an open cuts it and writes the header again, so verify
 // calls it a torn tail, not damage (found by a probe: verify exited 1 and
