@@ -194,6 +194,48 @@ export function backoffMs(n: number, base: number, max: number): number {
   return Math.round(d * (0.75 + Math.random() * 0.5));
 }
 
+/**
+ * The token without the blanks around it (fetch and acpstore drop them too,
+ * so a token read from a file with its line break keeps working). Anything
+ * else that is not printable ASCII is refused here: fetch would quote the
+ * whole header, token included, in its error message, and no acpstore token
+ * has such a character (acp_, hex, _). The error names the position, never
+ * the token.
+ */
+function checkedToken(token: string): string {
+  const lead = /^[ \t\r\n]*/.exec(token)?.[0].length ?? 0;
+  const t = token.slice(lead).replace(/[ \t\r\n]+$/, '');
+  if (t === '') throw new TypeError('token must not be empty');
+  const bad = /[^\x21-\x7e]/.exec(t);
+  if (bad !== null) {
+    const cp = (bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    throw new TypeError(`token must be printable ASCII without spaces: the character at index ${lead + bad.index} is U+${cp}`);
+  }
+  return t;
+}
+
+/**
+ * `e` with every occurrence of `secret` replaced, in its message, stack and
+ * causes: the error a custom (or future) fetch throws may quote the request's
+ * headers, and it becomes the message and cause of an AcpstoreError. The
+ * original is returned when it holds no secret.
+ */
+function redacted(e: unknown, secret: string, depth = 0): unknown {
+  const hide = (s: string): string => s.split(secret).join('[token]');
+  if (typeof e === 'string') return hide(e);
+  if (!(e instanceof Error) || depth > 16) return e;
+  const cause = redacted(e.cause, secret, depth + 1);
+  const message = hide(e.message);
+  const stack = e.stack === undefined ? undefined : hide(e.stack);
+  if (message === e.message && stack === e.stack && cause === e.cause) return e;
+  const copy = new Error(message, cause === undefined ? undefined : { cause });
+  copy.name = e.name;
+  if (stack !== undefined) copy.stack = stack;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(copy, { code });
+  return copy;
+}
+
 function encodeScope(scope: Scope): string {
   return `${encodeURIComponent(scope.tenantId)}/${encodeURIComponent(scope.ownerKeyId)}`;
 }
@@ -215,10 +257,9 @@ export class AcpstoreClient {
     if (!/^https?:\/\//.test(options.baseUrl)) {
       throw new TypeError('baseUrl must be an http(s) URL');
     }
-    if (options.token === '') throw new TypeError('token must not be empty');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.scope = options.scope;
-    this.#token = options.token;
+    this.#token = checkedToken(options.token);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retry = {
       attempts: options.retry?.attempts ?? 4,
@@ -648,9 +689,16 @@ export class AcpstoreClient {
         });
       } catch (e) {
         if (signal.aborted) throw e;
-        throw new AcpstoreError(0, 'network', `${op}: ${(e as Error).message}`, { cause: e });
+        throw this.#networkError(op, e);
       }
     };
+  }
+
+  /** A transport failure, without the token its error may quote (docs/http_api.md: never echoed). */
+  #networkError(op: OperationId, e: unknown): AcpstoreError {
+    const cause = redacted(e, this.#token);
+    const why = cause instanceof Error ? cause.message : String(cause);
+    return new AcpstoreError(0, 'network', `${op}: ${why}`, { cause });
   }
 
   async #json<T>(req: Request): Promise<T> {
@@ -698,9 +746,11 @@ export class AcpstoreClient {
       if (e instanceof AcpstoreError) throw e; // the answer is too large
       if (signal?.aborted === true) throw signal.reason;
       if (timeout.aborted) {
-        throw new AcpstoreError(0, 'timeout', `${op}: no answer within ${this.#timeoutMs} ms`, { cause: e });
+        throw new AcpstoreError(0, 'timeout', `${op}: no answer within ${this.#timeoutMs} ms`, {
+          cause: redacted(e, this.#token),
+        });
       }
-      throw new AcpstoreError(0, 'network', `${op}: ${(e as Error).message}`, { cause: e });
+      throw this.#networkError(op, e);
     } finally {
       combined.dispose();
     }

@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { inspect } from 'node:util';
 
 import { createAcpstoreProfile, type AcpLocalStorageProfile, type AcpSessionRecord } from '../src/aegis/index.js';
 import { AcpstoreClient, AcpstoreError } from '../src/index.js';
@@ -88,6 +89,24 @@ describe('lifecycle', () => {
     const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token: 'acp_not_a_key', errors });
     await assert.rejects(p.start(), /refused the token/);
     assert.equal((await p.health()).healthy, false);
+  });
+
+  test('a malformed token is refused when the profile is made, and no start() error holds the token', async () => {
+    const token = server.keys.service;
+    assert.throws(
+      () => createAcpstoreProfile({ baseUrl: server.baseUrl, token: `${token.slice(0, 12)}\n${token.slice(12)}`, errors }),
+      (e: unknown) => e instanceof TypeError && /token must be printable ASCII/.test(e.message) && !inspect(e).includes(token.slice(0, 12)),
+    );
+    // A fetch whose error quotes the Authorization header (undici's does, for an invalid value).
+    const leaky: typeof fetch = (_input, init) =>
+      Promise.reject(new TypeError(`"${(init?.headers as Record<string, string>)['authorization'] ?? ''}" is an invalid header value.`));
+    const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token, errors, fetch: leaky });
+    await assert.rejects(p.start(), (e: unknown) => {
+      const shown = inspect(e, { depth: 20, showHidden: true });
+      assert.match(shown, /did not answer/);
+      assert.ok(!shown.includes(token), `the token is in the start() error: ${shown}`);
+      return true;
+    });
   });
 
   test('start fails for a key that is not a service key, and for a wrong base URL', async () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { inspect } from 'node:util';
 
 import { AcpstoreClient, AcpstoreError, operations } from '../src/index.js';
 import { AcpstoreServer, waitFor } from './harness.js';
@@ -612,6 +613,66 @@ describe('keys, stats and operations', () => {
     for (const op of Object.keys(operations)) {
       const m = (writer as unknown as Record<string, unknown>)[op === 'streamEvents' ? 'streamEvents' : op];
       assert.equal(typeof m, 'function', `no method for ${op}`);
+    }
+  });
+});
+
+describe('the token', () => {
+  // docs/http_api.md: a token is never echoed or logged. fetch puts an
+  // invalid header value into its error message, quotes and all.
+  test('a token with a line break, NUL, space or non-ASCII character inside is refused at construction, not echoed', () => {
+    const secret = 'acp_0123456789abcdef_feedface';
+    for (const token of [`${secret.slice(0, 10)}\n${secret.slice(10)}`, `${secret}\u0000`, `${secret}\u2019`, `acp ${secret}`, `${secret}\r\nX-Injected: 1`]) {
+      assert.throws(
+        () => new AcpstoreClient({ baseUrl: 'http://127.0.0.1:1', token }),
+        (e: unknown) => {
+          assert.ok(e instanceof TypeError, String(e));
+          assert.match(e.message, /token must be printable ASCII/);
+          assert.ok(!inspect(e).includes(secret.slice(0, 10)), `the error shows the token: ${inspect(e)}`);
+          return true;
+        },
+      );
+    }
+    for (const token of ['', ' \n']) assert.throws(() => new AcpstoreClient({ baseUrl: 'http://127.0.0.1:1', token }), /must not be empty/);
+  });
+
+  test('a token read from a file with its line break still works: blanks around it are not part of it', async () => {
+    const c = new AcpstoreClient({ baseUrl: server.baseUrl, token: `  ${server.keys.writer}\n` });
+    assert.ok(Array.isArray((await c.listSessions({ limit: 1 })).sessions));
+  });
+
+  test('no error built from a failed fetch holds the token, neither its message nor its causes', async () => {
+    const token = server.keys.writer;
+    // A fetch whose error quotes the request's header, as undici's does for
+    // an invalid value, with the header again in its cause.
+    const leaky: typeof fetch = (_input, init) => {
+      const auth = (init?.headers as Record<string, string>)['authorization'] ?? '';
+      return Promise.reject(
+        new TypeError(`Headers.append: "${auth}" is an invalid header value.`, { cause: new Error(`while sending ${auth}`) }),
+      );
+    };
+    const c = new AcpstoreClient({ baseUrl: server.baseUrl, token, fetch: leaky, retry: { attempts: 2, baseDelayMs: 1 } });
+    const failures: unknown[] = [];
+    for (const call of [
+      () => c.getSession('s'),
+      async () => {
+        for await (const _ of c.streamEvents('s')) assert.fail('no item');
+      },
+    ]) {
+      try {
+        await call();
+        assert.fail('expected a failure');
+      } catch (e) {
+        failures.push(e);
+      }
+    }
+    for (const e of failures) {
+      assert.ok(e instanceof AcpstoreError, String(e));
+      assert.equal(e.code, 'network');
+      const shown = inspect(e, { depth: 20, showHidden: true });
+      assert.ok(!shown.includes(token), `the token is in the error: ${shown}`);
+      assert.match(shown, /Headers\.append: "Bearer \[token\]" is an invalid header value/);
+      assert.match(shown, /while sending Bearer \[token\]/);
     }
   });
 });
