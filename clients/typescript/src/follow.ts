@@ -29,8 +29,9 @@ export interface FollowOptions {
   /** Default 5000 ms. */
   maxDelayMs?: number;
   /**
-   * Reconnect when nothing (not even a `: ping`) arrived for this long.
-   * Default 45000 ms (three server heartbeats).
+   * Reconnect when nothing (not even a `: ping`) arrived for this long
+   * while the iterator was reading: the time the consumer holds an item
+   * does not count. Default 45000 ms (three server heartbeats).
    */
   idleTimeoutMs?: number;
   /** Called before each reconnect, for logs and tests. */
@@ -169,8 +170,12 @@ export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts:
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     let idle: ReturnType<typeof setTimeout> | undefined;
     let idled = false;
-    const arm = (): void => {
+    const disarm = (): void => {
       if (idle !== undefined) clearTimeout(idle);
+      idle = undefined;
+    };
+    const arm = (): void => {
+      disarm();
       idle = setTimeout(() => {
         idled = true;
         ctl.abort(new Error(`no data for ${idleMs} ms`));
@@ -199,7 +204,11 @@ export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts:
           if (d === undefined) continue;
           lastSeq = d.lastSeq;
           attempt = 0;
+          // The timeout is the server's silence: while the consumer holds
+          // an item nothing is read, however much the server sent.
+          disarm();
           yield d.item;
+          arm();
         }
         ended = true;
         failure = new AcpstoreError(0, 'network', 'the event stream ended');
@@ -211,7 +220,7 @@ export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts:
       if (e instanceof AcpstoreError && e.code === 'data_loss') throw e;
       failure = idled ? new AcpstoreError(0, 'timeout', `no data for ${idleMs} ms`, { cause: e }) : e;
     } finally {
-      if (idle !== undefined) clearTimeout(idle);
+      disarm();
       outer?.removeEventListener('abort', onOuterAbort);
       ctl.abort();
     }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
+import { followEvents } from '../src/follow.js';
 import { AcpstoreClient, type FollowItem } from '../src/index.js';
 import { AcpstoreServer, waitFor } from './harness.js';
 
@@ -153,4 +154,51 @@ test('follow of a missing session fails with 404, not an endless retry', async (
     })(),
     (e: unknown) => (e as { status?: number }).status === 404,
   );
+});
+
+test('a consumer slower than idleTimeoutMs is not a silent server: no timeout, no reconnect', async () => {
+  const server = await AcpstoreServer.start();
+  servers.push(server);
+  const client = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.writer });
+  // Each item is held longer than idleTimeoutMs, and the next event is
+  // appended meanwhile: the server was never silent, the consumer was busy.
+  const consume = async (id: string, items: AsyncGenerator<FollowItem>, stop: AbortController): Promise<number[]> => {
+    const seqs: number[] = [];
+    for await (const item of items) {
+      if (item.type === 'event') seqs.push(item.event.eventSeq);
+      if (seqs.length === 4) {
+        stop.abort();
+        continue;
+      }
+      await client.appendEvent(id, { eventType: 'x', payload: seqs.length + 1 });
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    return seqs;
+  };
+
+  await client.createSession({ id: 'f-slow' });
+  await client.appendEvent('f-slow', { eventType: 'x', payload: 1 });
+  const ctl = new AbortController();
+  const reconnects: unknown[] = [];
+  const followed = client.follow('f-slow', {
+    signal: ctl.signal,
+    idleTimeoutMs: 150,
+    onReconnect: ({ error }) => reconnects.push(error),
+  });
+  assert.deepEqual(await consume('f-slow', followed, ctl), [1, 2, 3, 4]);
+  assert.deepEqual(reconnects, [], 'follow reconnected although data kept arriving');
+
+  // The same without reconnecting (streamEvents' and streamTranscript's
+  // code): a slow consumer does not get a timeout.
+  await client.createSession({ id: 'f-slow-2' });
+  await client.appendEvent('f-slow-2', { eventType: 'x', payload: 1 });
+  const url = `${server.baseUrl}/v1/sessions/f-slow-2/events/stream`;
+  const open = (lastSeq: number, signal: AbortSignal): Promise<Response> =>
+    fetch(url, {
+      headers: { authorization: `Bearer ${server.keys.writer}`, accept: 'text/event-stream', 'last-event-id': String(lastSeq) },
+      signal,
+    });
+  const one = new AbortController();
+  const streamed = followEvents(open, { reconnect: false, idleTimeoutMs: 150, signal: one.signal });
+  assert.deepEqual(await consume('f-slow-2', streamed, one), [1, 2, 3, 4]);
 });
