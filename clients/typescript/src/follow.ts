@@ -53,7 +53,8 @@ export interface Frame {
 }
 
 /**
- * Splits an SSE byte stream into frames (WHATWG EventSource parsing). A
+ * Splits an SSE byte stream into frames (WHATWG EventSource parsing: CR,
+ * LF and CRLF end a line, also a CRLF cut between two chunks). A
  * frame (its data and the line being read) longer than `max` characters is
  * a protocol error: nothing is buffered without bound.
  */
@@ -64,17 +65,25 @@ export async function* frames(body: ReadableStream<Uint8Array>, onBytes: () => v
   let id: string | undefined;
   let data: string[] = [];
   let dataChars = 0;
+  // A CR that ended the text read so far: a LF at the start of the next
+  // chunk belongs to it (one CRLF line end cut by the network), not a line
+  // end of its own, which would end the frame early as a blank line.
+  let lastWasCR = false;
   const reader = body.getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
       onBytes();
-      buf += decoder.decode(value, { stream: true });
+      const text = decoder.decode(value, { stream: true });
+      if (text === '') continue;
+      buf += lastWasCR && text.startsWith('\n') ? text.slice(1) : text;
+      lastWasCR = false;
       for (;;) {
         const nl = buf.search(/\r\n|\r|\n/);
         if (nl < 0) break;
         const line = buf.slice(0, nl);
+        lastWasCR = nl === buf.length - 1 && buf[nl] === '\r';
         buf = buf.slice(nl + (buf.startsWith('\r\n', nl) ? 2 : 1));
         if (line === '') {
           if (data.length > 0 || event !== '') yield { event, id, data: data.join('\n') };

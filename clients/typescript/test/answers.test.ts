@@ -222,3 +222,50 @@ describe('event and transcript streams', () => {
     assert.equal(reconnects, 3);
   });
 });
+
+describe('SSE line ends (WHATWG: CR, LF and CRLF)', () => {
+  const ev = (n: number): string => JSON.stringify({ eventSeq: n, eventType: 'x', payload: n });
+  /** A client whose fetch answers the stream with these chunks, as the network cut them. */
+  const chunked = (chunks: string[]): AcpstoreClient =>
+    new AcpstoreClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: 't',
+      fetch: () =>
+        Promise.resolve(
+          new Response(
+            new ReadableStream<Uint8Array>({
+              start(c) {
+                for (const s of chunks) c.enqueue(new TextEncoder().encode(s));
+                c.close();
+              },
+            }),
+            { status: 200, headers: sse },
+          ),
+        ),
+    });
+  const seqs = async (chunks: string[]): Promise<number[]> => {
+    const got: number[] = [];
+    for await (const item of chunked(chunks).streamEvents('s')) got.push(item.type === 'event' ? item.event.eventSeq : -1);
+    return got;
+  };
+
+  test('a CRLF split between two chunks is one line end, not a blank line that drops the frame', async () => {
+    // As a proxy may rewrite them, cut by the network between "\r" and "\n".
+    assert.deepEqual(
+      await seqs(['retry: 2000\r\n\r\n', `id: 1\r\ndata: ${ev(1)}\r\n\r\n`, 'id: 2\r', `\ndata: ${ev(2)}\r\n\r\n`, `id: 3\r\ndata: ${ev(3)}\r\n\r\n`]),
+      [1, 2, 3],
+    );
+  });
+
+  test('the same frames with CRLF, CR or LF line ends, cut at every position, give the same events', async () => {
+    const frames = `retry: 2000\n\n: ping\n\nid: 1\ndata: ${ev(1)}\n\nevent: truncated\ndata: {"firstSeq":3}\n\nid: 3\ndata: ${ev(3)}\n\n`;
+    for (const eol of ['\n', '\r', '\r\n']) {
+      const text = frames.replaceAll('\n', eol);
+      for (let cut = 0; cut <= text.length; ++cut) {
+        assert.deepEqual(await seqs([text.slice(0, cut), text.slice(cut)]), [1, -1, 3], `${JSON.stringify(eol)} cut at ${cut}`);
+      }
+      // One character per chunk.
+      assert.deepEqual(await seqs([...text]), [1, -1, 3], `${JSON.stringify(eol)} a character per chunk`);
+    }
+  });
+});
