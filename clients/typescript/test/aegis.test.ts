@@ -479,6 +479,30 @@ describe('actionQueue', () => {
     assert.deepEqual(await profile.actionQueue.sweepOrphanedActions(), []);
   });
 
+  test("a lease past acpstore's 1 h maximum is refused, not shortened; one under 1 s lasts 1 s", async () => {
+    const scope = { tenantId: 'tenant-lease', ownerKeyId: 'o' };
+    await profile.actionQueue.enqueue({ ...scope, sessionId: 'ql', actionId: 'long', type: 'prompt' });
+    const now = new Date();
+    // Shortened to 1 h, it would end while the worker still works, and
+    // another worker could lease the action.
+    await throwsClass(
+      profile.actionQueue.leaseNext(scope, { now, leaseUntil: new Date(now.getTime() + 2 * 3_600_000) }),
+      AcpValidationError,
+      'at most 3600000 ms',
+    );
+    assert.equal((await new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.service }).withScope(scope).getAction('long')).status,
+      'queued', 'nothing was leased');
+    const hour = await profile.actionQueue.leaseNext(scope, { now, leaseUntil: new Date(now.getTime() + 3_600_000) });
+    assert.equal(hour?.actionId, 'long');
+    assert.ok(Math.abs((hour?.leasedUntil?.getTime() ?? 0) - (Date.now() + 3_600_000)) < 60_000, String(hour?.leasedUntil));
+    await profile.actionQueue.enqueue({ ...scope, sessionId: 'ql', actionId: 'short', type: 'prompt' });
+    const t = Date.now();
+    const short = await profile.actionQueue.leaseNext(scope, { now: new Date(t), leaseUntil: new Date(t + 300) });
+    assert.equal(short?.actionId, 'short');
+    const ms = (short?.leasedUntil?.getTime() ?? 0) - t;
+    assert.ok(ms >= 900 && ms < 5000, `leased for ${ms} ms`);
+  });
+
   test('complete and fail an action leased by another process (no lease ownership, as in Aegis)', async () => {
     const scope = { tenantId: 'tenant-q2', ownerKeyId: 'o' };
     const leaseUntil = (): Date => new Date(Date.now() + 30_000);

@@ -85,6 +85,10 @@ function setRecent<V>(m: Map<string, V>, k: string, v: V, max: number): void {
   }
 }
 
+/** acpstore's bounds of a lease (leaseAction's leaseMs). */
+const MIN_LEASE_MS = 1000;
+const MAX_LEASE_MS = 3_600_000;
+
 const ACTION_TYPES = new Set(['prompt', 'approve', 'reject', 'pause', 'resume', 'cancel', 'driver_transfer', 'intervene', 'close']);
 
 /**
@@ -727,7 +731,18 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
         const until = c.optionalDate(options?.leaseUntil, 'leaseUntil');
         if (until === undefined) throw c.invalid('ACP leaseUntil must be a valid Date');
         if (until.getTime() <= now.getTime()) throw c.invalid('ACP leaseUntil must be after now');
-        const leaseMs = Math.min(3_600_000, Math.max(1000, until.getTime() - now.getTime()));
+        // acpstore leases for 1 s to 1 h (docs/http_api.md, leaseAction).
+        // A shorter lease would end while the worker still works, and another
+        // worker could lease the action: refused. A longer one is safe, so a
+        // lease under 1 s lasts 1 s.
+        const asked = until.getTime() - now.getTime();
+        if (asked > MAX_LEASE_MS) {
+          throw c.invalid(
+            `ACP leaseUntil must be at most ${MAX_LEASE_MS} ms (1 h) after now: acpstore does not lease for longer ` +
+              `(asked ${asked} ms)`,
+          );
+        }
+        const leaseMs = Math.max(MIN_LEASE_MS, asked);
         const a = await this.#write(() => this.#as(s).leaseAction({ leaseMs }));
         if (a === null) return null;
         if (a.leaseToken !== undefined) this.#leaseTokens.set(a.actionId, a.leaseToken);
