@@ -409,6 +409,23 @@ describe('eventStore', () => {
   });
 });
 
+describe('the same session id in another tenant', () => {
+  // Aegis's stores key an event stream by sessionId alone and refuse it in
+  // another scope. acpstore keeps tenants apart (SPEC §6): a call in one
+  // tenant cannot tell whether another tenant uses the id, so the profile
+  // makes it another session there (README, "the choices").
+  test('is another session and another stream, from seq 1; each tenant sees only its own', async () => {
+    const a = await profile.eventStore.append({ ...A, sessionId: 'x-tenant', eventType: 't', payload: 'a' });
+    const b = await profile.eventStore.append({ ...B, sessionId: 'x-tenant', eventType: 't', payload: 'b' });
+    assert.deepEqual([a.eventSeq, b.eventSeq], [1, 1]);
+    assert.deepEqual((await profile.eventStore.list({ ...A, sessionId: 'x-tenant' })).map((e) => e.payload), ['a']);
+    assert.deepEqual((await profile.eventStore.list({ ...B, sessionId: 'x-tenant' })).map((e) => e.payload), ['b']);
+    assert.equal((await profile.sessionStore.get('x-tenant', B))?.tenantId, B.tenantId);
+    // Within one tenant the id stays one owner's: the other owner is refused.
+    await throwsPlain(profile.eventStore.append({ ...A2, sessionId: 'x-tenant', eventType: 't', payload: 'c' }), 'session scope does not match');
+  });
+});
+
 describe('actionQueue', () => {
   test('enqueue validation, idempotency, duplicate ids', async () => {
     const base = { ...A, sessionId: 'act-1', actionId: 'act-1-a', type: 'prompt' as const };
