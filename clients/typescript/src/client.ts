@@ -13,7 +13,15 @@ import { randomUUID } from 'node:crypto';
 
 import { DEFAULT_MAX_RESPONSE_BYTES, intField, mediaType, parseObject, protocolError, readText } from './answer.js';
 import { AcpstoreError, errorFromBody } from './errors.js';
-import { followEvents, sseStream, type FollowItem, type FollowOptions, type FrameDecoder, type InternalOptions } from './follow.js';
+import {
+  followEvents,
+  sseStream,
+  type FollowItem,
+  type FollowOptions,
+  type FrameDecoder,
+  type InternalOptions,
+  type Lives,
+} from './follow.js';
 import {
   operations,
   type Action,
@@ -458,7 +466,9 @@ export class AcpstoreClient {
    * follow: an async iterator over a session's events that reconnects with
    * backoff and resumes after the last event it yielded: no duplicate, no
    * gap, across dropped connections and server restarts. A `truncated` item
-   * says retention dropped events before `firstSeq` that were never seen.
+   * says retention dropped events before `firstSeq` that were never seen; a
+   * `recreated` item that the session was deleted and its id created again
+   * while follow reconnected (the new session's events follow, from seq 1).
    * Ends when `signal` aborts; throws AcpstoreError for a permanent failure
    * (401, 403, 404: the session does not exist or was deleted).
    */
@@ -468,10 +478,25 @@ export class AcpstoreClient {
 
   /** The URL is built (and a bad id refused) once, before any connection. */
   async *#events(sessionId: string, opts: InternalOptions): AsyncGenerator<FollowItem> {
-    yield* followEvents(this.#sseOpener('streamEvents', this.#url('streamEvents', { id: sessionId })), {
-      ...opts,
-      maxBytes: this.#maxBytes,
-    });
+    const open = this.#sseOpener('streamEvents', this.#url('streamEvents', { id: sessionId }));
+    // One connection (streamEvents) follows one life of the session; follow
+    // reconnects, and must notice when the id names a new session.
+    const lives: Lives<FollowItem> | undefined =
+      opts.reconnect === false
+        ? undefined
+        : {
+            read: async (signal) => {
+              const s = await this.getSession(sessionId, { signal });
+              const lastSeq: unknown = (s as Partial<Session>).events?.lastSeq;
+              if (typeof s.createdAt !== 'string' || Number.isNaN(Date.parse(s.createdAt)) ||
+                typeof lastSeq !== 'number' || !Number.isSafeInteger(lastSeq) || lastSeq < 0) {
+                throw protocolError(200, 'follow: the session read has no createdAt or events.lastSeq');
+              }
+              return { createdAt: s.createdAt, lastSeq };
+            },
+            item: (createdAt) => ({ type: 'recreated', createdAt }),
+          };
+    yield* followEvents(open, { ...opts, maxBytes: this.#maxBytes }, lives);
   }
 
   // ------------------------------------------------------------- actions

@@ -4,10 +4,12 @@
 //
 // Exactly-once delivery rests on two facts: the server replays every
 // retained event after the Last-Event-ID it is sent, and event sequence
-// numbers are dense and never reused. So the iterator remembers the seq of
-// the last event it yielded, reconnects with that as Last-Event-ID, and
-// drops anything at or below it. A `truncated` frame (retention dropped
-// events the reader never saw) is yielded as an item, never hidden.
+// numbers are dense and never reused within one life of a session. So the
+// iterator remembers the seq of the last event it yielded, reconnects with
+// that as Last-Event-ID, and drops anything at or below it. A `truncated`
+// frame (retention dropped events the reader never saw) is yielded as an
+// item, never hidden; so is a new life of the session (deleted and created
+// again, its seqs restarted at 1: Lives below), after which it starts over.
 
 import { intField, isProtocolError, mediaType, parseObject, protocolError, readText } from './answer.js';
 import { AcpstoreError, errorFromBody, errorFromFrame } from './errors.js';
@@ -17,7 +19,14 @@ import { backoffMs } from './client.js';
 export type FollowItem =
   | { type: 'event'; event: Event }
   /** Events after the resume point and before firstSeq were dropped by retention. */
-  | { type: 'truncated'; firstSeq: number };
+  | { type: 'truncated'; firstSeq: number }
+  /**
+   * follow only: the session was deleted and created anew with the same id
+   * while follow reconnected (`createdAt`: the new session's). The events
+   * yielded before are gone; the items after it are the new session's, from
+   * its first retained event (seq 1 unless retention dropped some).
+   */
+  | { type: 'recreated'; createdAt: string };
 
 export interface FollowOptions {
   /** Start after this seq (default 0: from the oldest retained event). */
@@ -45,6 +54,21 @@ export interface InternalOptions extends FollowOptions {
 }
 
 type Opener = (lastSeq: number, signal: AbortSignal) => Promise<Response>;
+
+/**
+ * How follow tells one life of a session from the next: acpstore restarts a
+ * session's seqs at 1 when it is deleted and its id created again
+ * (docs/http_api.md, deleteSession), so a resume point of the old one would
+ * skip the new one's first events. Neither the stream nor its events say
+ * which life they belong to; the session's `createdAt` does, and its
+ * `events.lastSeq` never goes below a seq already seen in the same life.
+ */
+export interface Lives<T> {
+  /** The session as it is now: its creation time and last seq. */
+  read(signal: AbortSignal): Promise<{ createdAt: string; lastSeq: number }>;
+  /** The item that says the session is another one now. */
+  item(createdAt: string): T;
+}
 
 export interface Frame {
   event: string;
@@ -145,8 +169,12 @@ const eventFrames: FrameDecoder<FollowItem> = (f, lastSeq) => {
   return undefined;
 };
 
-export function followEvents(open: Opener, opts: InternalOptions = {}): AsyncGenerator<FollowItem> {
-  return sseStream(open, eventFrames, opts);
+export function followEvents(
+  open: Opener,
+  opts: InternalOptions = {},
+  lives?: Lives<FollowItem>,
+): AsyncGenerator<FollowItem> {
+  return sseStream(open, eventFrames, opts, lives);
 }
 
 /**
@@ -161,9 +189,20 @@ export function followEvents(open: Opener, opts: InternalOptions = {}): AsyncGen
  * without it the first failure is thrown and the end of the stream ends the
  * iteration. A 200 answer that is not an event stream, or a malformed
  * frame, is a protocol error (AcpstoreError bad_response, status 200):
- * thrown at once, never reconnected.
+ * thrown at once, never reconnected. With `lives` (follow), the session is
+ * read after each connection's head, before its frames: a session created
+ * at another time than on the first connection, or whose last seq is below
+ * the resume point, is a new one, said by `lives.item` and followed from
+ * seq 0 on a new connection. Read after the head, not before: a session
+ * deleted after the stream opened ends that stream with an error frame, so
+ * the session read is the one the stream follows.
  */
-export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts: InternalOptions = {}): AsyncGenerator<T> {
+export async function* sseStream<T>(
+  open: Opener,
+  decode: FrameDecoder<T>,
+  opts: InternalOptions = {},
+  lives?: Lives<T>,
+): AsyncGenerator<T> {
   const reconnect = opts.reconnect ?? true;
   const base = opts.baseDelayMs ?? 100;
   const max = opts.maxDelayMs ?? 5000;
@@ -171,6 +210,8 @@ export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts:
   const maxBytes = opts.maxBytes ?? Infinity;
   let lastSeq = opts.after ?? 0;
   let attempt = 0;
+  /** The followed session's createdAt (ms), from the first connection that read it. */
+  let born: number | undefined;
   const outer = opts.signal;
   const stopped = (): boolean => outer?.aborted === true;
   while (!stopped()) {
@@ -204,6 +245,19 @@ export async function* sseStream<T>(open: Opener, decode: FrameDecoder<T>, opts:
         if (type !== 'text/event-stream' || res.body === null) {
           await res.body?.cancel().catch(() => undefined);
           throw protocolError(200, `the answer is ${type === '' ? 'untyped' : type}, not text/event-stream`);
+        }
+        if (lives !== undefined) {
+          const now = await lives.read(ctl.signal);
+          const at = Date.parse(now.createdAt);
+          if (born !== undefined && (at !== born || now.lastSeq < lastSeq)) {
+            born = at;
+            lastSeq = 0;
+            attempt = 0;
+            disarm();
+            yield lives.item(now.createdAt);
+            continue; // this connection resumes from the old life's seq
+          }
+          born = at;
         }
         for await (const f of frames(res.body, arm, maxBytes)) {
           // The server ends the stream for good: session deleted, key

@@ -64,6 +64,13 @@ const hits = new Map<string, number>();
 before(async () => {
   fake = createServer((req: IncomingMessage, res: ServerResponse) => {
     const mode = (req.url ?? '').split('/')[1] ?? '';
+    // follow reads the session after a stream's head, to tell one life of
+    // it from the next: the stream modes answer that read as acpstore would.
+    if (mode.startsWith('sse-') && /^\/[^/]+\/v1\/sessions\/[^/]+$/.test(req.url ?? '')) {
+      const events = { firstSeq: 1, lastSeq: 0, retained: 0, bytes: 0 };
+      res.writeHead(200, json).end(JSON.stringify({ id: 'a', createdAt: '2026-01-01T00:00:00.000Z', events }));
+      return;
+    }
     hits.set(mode, (hits.get(mode) ?? 0) + 1);
     const answer = answers[mode];
     if (answer === undefined) res.writeHead(500).end();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
 import { followEvents } from '../src/follow.js';
+import { anySignal } from '../src/client.js';
 import { AcpstoreClient, type FollowItem } from '../src/index.js';
 import { AcpstoreServer, waitFor } from './harness.js';
 
@@ -201,4 +202,62 @@ test('a consumer slower than idleTimeoutMs is not a silent server: no timeout, n
   const one = new AbortController();
   const streamed = followEvents(open, { reconnect: false, idleTimeoutMs: 150, signal: one.signal });
   assert.deepEqual(await consume('f-slow-2', streamed, one), [1, 2, 3, 4]);
+});
+
+test('a session deleted and made anew while follow reconnects: a recreated item, then the new events from seq 1', async () => {
+  const server = await AcpstoreServer.start();
+  servers.push(server);
+  // The network between follow and the server: `down` refuses new streams,
+  // and aborting a controller of `open` cuts its stream. Other requests pass.
+  let down = false;
+  const open: AbortController[] = [];
+  const net: typeof fetch = (input, init) => {
+    const url = input instanceof Request ? input.url : input instanceof URL ? input.href : input;
+    if (url.includes('/events/stream')) {
+      if (down) return Promise.reject(new TypeError('fetch failed'));
+      const cut = new AbortController();
+      open.push(cut);
+      return fetch(input, { ...init, signal: anySignal([init?.signal ?? new AbortController().signal, cut.signal]).signal });
+    }
+    return fetch(input, init);
+  };
+  const client = new AcpstoreClient({ baseUrl: server.baseUrl, token: server.keys.writer, fetch: net });
+  const label = (x: FollowItem): string =>
+    x.type === 'event' ? `${x.event.eventType}#${x.event.eventSeq}` : x.type === 'truncated' ? `truncated<${x.firstSeq}` : 'recreated';
+
+  for (const [id, fresh] of [
+    ['f-again', 7], // the new session has more events than follow had seen
+    ['f-again-short', 2], // and fewer
+  ] as const) {
+    await client.createSession({ id });
+    await client.appendEvents(id, [1, 2, 3, 4, 5].map((i) => ({ eventType: 'old', payload: i })));
+    const seen: FollowItem[] = [];
+    const ctl = new AbortController();
+    const follower = (async () => {
+      for await (const item of client.follow(id, { signal: ctl.signal, baseDelayMs: 20, maxDelayMs: 50 })) seen.push(item);
+    })();
+    let again;
+    try {
+      await waitFor(() => seen.length === 5, 10_000, 'the old events');
+      down = true;
+      for (const c of open.splice(0)) c.abort();
+      await client.transitionSession(id, 'close_requested');
+      await client.transitionSession(id, 'close_completed');
+      await client.deleteSession(id);
+      again = await client.createSession({ id });
+      await client.appendEvents(id, Array.from({ length: fresh }, (_, i) => ({ eventType: 'new', payload: i + 1 })));
+      down = false;
+      // Without the check, follow resumes after old#5 and skips new#1..5.
+      await waitFor(() => seen.length >= 5 + 1 + fresh, 5_000, `the new events of ${id}`).catch(() => undefined);
+    } finally {
+      ctl.abort();
+      await follower;
+    }
+    assert.deepEqual(seen.map(label), [
+      ...[1, 2, 3, 4, 5].map((i) => `old#${i}`),
+      'recreated',
+      ...Array.from({ length: fresh }, (_, i) => `new#${i + 1}`),
+    ]);
+    assert.deepEqual(seen[5], { type: 'recreated', createdAt: again.createdAt });
+  }
 });
