@@ -850,6 +850,46 @@ describe('when the key is revoked', () => {
   });
 });
 
+describe('when acpstore keeps answering "not now"', () => {
+  test('an un-awaited append given up on after 429 or 408 sets getPersistError and makes health unhealthy', async () => {
+    for (const [status, code] of [
+      [429, 'too_many_requests'],
+      [408, 'request_timeout'],
+    ] as const) {
+      // acpstore answers 429 over its caps (connections, SSE, bodies in
+      // memory) and 408 to a request that is sent too slowly; the client
+      // retries the 429 and then gives up.
+      let busy = true;
+      const refusing: typeof fetch = (input, init) => {
+        const url = input instanceof Request ? input.url : input instanceof URL ? input.href : input;
+        if (busy && init?.method === 'POST' && url.endsWith('/events')) {
+          return Promise.resolve(
+            new Response(JSON.stringify({ error: { code, message: 'not now' } }), {
+              status,
+              headers: { 'content-type': 'application/json' },
+            }),
+          );
+        }
+        return fetch(input, init);
+      };
+      const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors, fetch: refusing });
+      await p.start();
+      const sessionId = `not-now-${status}`;
+      // As Aegis does: the append is not awaited, its rejection only logged.
+      await p.eventStore.append({ ...A, sessionId, eventType: 't', payload: 1 }).catch(() => undefined);
+      assert.equal((p.getPersistError() as AcpstoreError | null)?.status, status, `a ${status} write was given up on`);
+      const h = await p.health();
+      assert.equal(h.healthy, false);
+      assert.match(h.details ?? '', /^persist error: /);
+      busy = false;
+      await p.eventStore.append({ ...A, sessionId, eventType: 't', payload: 2 });
+      assert.equal(p.getPersistError(), null);
+      assert.deepEqual(await p.health(), { healthy: true });
+      await p.stop();
+    }
+  });
+});
+
 describe('while acpstore is down', () => {
   test('health turns unhealthy, writes fail with getPersistError set, and recover after restart', async () => {
     const local = await AcpstoreServer.start();

@@ -250,8 +250,10 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
 
   /**
    * Records for getPersistError the write failures that are not about the
-   * data: transport, 5xx, and the key refused (401: revoked; 403). Aegis
-   * does not await its appends, so this is all it learns of them.
+   * data: transport, 5xx, the key refused (401: revoked; 403), and "not
+   * now" still answered after the client's retries (429, 408): the write
+   * was given up on. Aegis does not await its appends, so this is all it
+   * learns of them.
    */
   async #write<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -259,7 +261,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       this.#persistError = null;
       return r;
     } catch (e) {
-      if (e instanceof AcpstoreError && (e.status === 0 || e.status === 401 || e.status === 403 || e.status >= 500)) {
+      if (e instanceof AcpstoreError && (e.status === 0 || [401, 403, 408, 429].includes(e.status) || e.status >= 500)) {
         this.#persistError = e;
       }
       throw e;
