@@ -85,6 +85,24 @@ describe('lifecycle', () => {
     await p.stop();
   });
 
+  test('stop() while start() is still running wins: the profile ends stopped; a later start() starts it', async () => {
+    const q = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors });
+    const s = q.start();
+    await q.stop();
+    await s;
+    const h = await q.health();
+    assert.equal(h.healthy, false, 'stop() returned first, yet the profile is started');
+    assert.match(h.details ?? '', /not been started/);
+    // A start() after the stop() is a start of its own, even while the
+    // stopped one is still running.
+    const first = q.start();
+    await q.stop();
+    const second = q.start();
+    await Promise.all([first, second]);
+    assert.deepEqual(await q.health(), { healthy: true });
+    await q.stop();
+  });
+
   test('start fails for a token acpstore refuses', async () => {
     const p = createAcpstoreProfile({ baseUrl: server.baseUrl, token: 'acp_not_a_key', errors });
     await assert.rejects(p.start(), /refused the token/);

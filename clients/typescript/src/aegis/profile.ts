@@ -126,6 +126,8 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
   readonly #minimalAppends: boolean;
   #started = false;
   #starting: Promise<void> | undefined;
+  /** Bumped by stop(): a start() begun before it must not start the profile. */
+  #lifecycle = 0;
   #persistError: Error | null = null;
   /** Per session: the tail of its append chain (seq order = call order). */
   readonly #appendTails = new Map<string, Promise<unknown>>();
@@ -169,12 +171,17 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
    */
   async start(): Promise<void> {
     if (this.#started) return;
-    this.#starting ??= (async () => {
-      await this.#probeServiceKey();
-      this.#started = true;
-    })().finally(() => {
-      this.#starting = undefined;
-    });
+    if (this.#starting === undefined) {
+      const lifecycle = this.#lifecycle;
+      const starting: Promise<void> = (async () => {
+        await this.#probeServiceKey();
+        // A stop() while the probe ran wins: the caller asked for a stopped profile last.
+        if (this.#lifecycle === lifecycle) this.#started = true;
+      })().finally(() => {
+        if (this.#starting === starting) this.#starting = undefined;
+      });
+      this.#starting = starting;
+    }
     return this.#starting;
   }
 
@@ -207,7 +214,9 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
 
   /** Waits for the appends in flight (or the signal); never throws. */
   async stop(signal?: AbortSignal): Promise<void> {
-    if (!this.#started) return;
+    if (!this.#started && this.#starting === undefined) return;
+    ++this.#lifecycle;
+    this.#starting = undefined;
     this.#started = false;
     try {
       const pending = Promise.allSettled([...this.#appendTails.values()]);
