@@ -5,6 +5,7 @@
 // against the real server through one service key.
 
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
 
@@ -101,6 +102,42 @@ describe('lifecycle', () => {
     await Promise.all([first, second]);
     assert.deepEqual(await q.health(), { healthy: true });
     await q.stop();
+  });
+
+  test('stop(signal) leaves no listener on the signal, with or without appends in flight', async () => {
+    const q = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors });
+    // A long-lived signal, passed to every stop().
+    const ctl = new AbortController();
+    for (let i = 0; i < 3; ++i) {
+      await q.start();
+      const inFlight = q.eventStore.append({ ...A, sessionId: 'stop-listeners', eventType: 't', payload: i });
+      await q.stop(ctl.signal);
+      await inFlight;
+      await q.start();
+      await q.stop(ctl.signal);
+    }
+    assert.equal(getEventListeners(ctl.signal, 'abort').length, 0);
+
+    // The signal still cuts the wait short for an append that hangs.
+    let release = (): void => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    const refusal = JSON.stringify({ error: { code: 'invalid_argument', message: 'late' } });
+    const hanging: typeof fetch = async (input, init) => {
+      if (init?.method !== 'POST') return fetch(input, init);
+      await released;
+      return new Response(refusal, { status: 400, headers: { 'content-type': 'application/json' } });
+    };
+    const h = createAcpstoreProfile({ baseUrl: server.baseUrl, token: server.keys.service, errors, fetch: hanging });
+    await h.start();
+    const stuck = h.eventStore.append({ ...A, sessionId: 'stop-hanging', eventType: 't', payload: 1 }).catch(() => undefined);
+    const soon = new AbortController();
+    setTimeout(() => soon.abort(), 50);
+    const t = Date.now();
+    await h.stop(soon.signal);
+    assert.ok(Date.now() - t < 1500, `stop() waited ${Date.now() - t} ms`);
+    assert.equal(getEventListeners(soon.signal, 'abort').length, 0);
+    release();
+    await stuck;
   });
 
   test('start fails for a token acpstore refuses', async () => {

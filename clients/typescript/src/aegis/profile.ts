@@ -223,10 +223,18 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
       if (signal === undefined) {
         await pending;
       } else if (!signal.aborted) {
-        await Promise.race([
-          pending,
-          new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
-        ]);
+        // The caller's signal may outlive many stop() calls: the listener
+        // goes when stop() returns, whichever way.
+        let onAbort = (): void => undefined;
+        const aborted = new Promise<void>((resolve) => {
+          onAbort = resolve;
+          signal.addEventListener('abort', onAbort, { once: true });
+        });
+        try {
+          await Promise.race([pending, aborted]);
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
       }
     } catch {
       // stop() never throws.
