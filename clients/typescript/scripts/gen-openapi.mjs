@@ -125,16 +125,29 @@ export function generate(yamlText) {
       out.push(`export type ${pascal(id)}Body = ${typeOf(body, 0, spec)};`);
       out.push('');
     }
+    const responseSchema = (code) => {
+      let r = op.responses[code];
+      if (r.$ref) r = spec.components.responses[r.$ref.split('/').pop()];
+      return jsonSchemaOf(r.content);
+    };
     const codes = Object.keys(op.responses ?? {}).filter((c) => /^2/.test(c)).sort();
     for (const code of codes) {
-      let r = op.responses[code];
-      if (r.$ref) r = spec.components.responses[refName(r.$ref)];
-      const schema = jsonSchemaOf(r.content);
+      const schema = responseSchema(code);
       if (!schema) continue;
       out.push(`/** ${code} response of ${id}. */`);
       out.push(`export type ${pascal(id)}Response = ${typeOf(schema, 0, spec)};`);
       out.push('');
       break;
+    }
+    // An error answer with a body of its own, not the API's error body
+    // (readyz's 503): callers that resolve on it need its type.
+    const others = Object.keys(op.responses ?? {}).filter((c) => !/^2/.test(c)).sort();
+    for (const code of others) {
+      const schema = responseSchema(code);
+      if (!schema || schema.$ref === '#/components/schemas/Error') continue;
+      out.push(`/** ${code} response of ${id}. */`);
+      out.push(`export type ${pascal(id)}Response${code} = ${typeOf(schema, 0, spec)};`);
+      out.push('');
     }
   }
   out.push('/** Every operation of the HTTP API: operationId -> method and path. */');

@@ -47,6 +47,7 @@ import {
   type PauseSessionBody,
   type PauseSessionResponse,
   type ReadyzResponse,
+  type ReadyzResponse503,
   type ResumeSessionBody,
   type Session,
   type SessionEvent,
@@ -664,10 +665,15 @@ export class AcpstoreClient {
     return this.#json({ op: 'healthz', signal: opts.signal, retry: false });
   }
 
-  /** readyz: 200 and 503 both resolve; `ready` tells them apart. */
-  async readyz(opts: CallOptions = {}): Promise<{ ready: boolean; body: ReadyzResponse & Record<string, unknown> }> {
+  /**
+   * readyz: 200 and 503 both resolve; `ready` tells them apart, and the
+   * body's type with them (the 503's: status not_ready, code, reason).
+   */
+  async readyz(
+    opts: CallOptions = {},
+  ): Promise<{ ready: true; body: ReadyzResponse } | { ready: false; body: ReadyzResponse503 }> {
     const a = await this.#send({ op: 'readyz', signal: opts.signal, retry: false }, [503]);
-    return { ready: a.status === 200, body: parse(a) };
+    return a.status === 200 ? { ready: true, body: parse<ReadyzResponse>(a) } : { ready: false, body: parse<ReadyzResponse503>(a) };
   }
 
   /** metrics: the Prometheus text. */

@@ -456,6 +456,13 @@ export type ReadyzResponse = {
   };
 };
 
+/** 503 response of readyz. */
+export type ReadyzResponse503 = {
+  status?: "not_ready";
+  code?: string;
+  reason?: string;
+};
+
 /** Every operation of the HTTP API: operationId -> method and path. */
 export const operations = {
   listSessions: { method: "GET", path: "/v1/sessions" },

@@ -55,6 +55,12 @@ const answers: Record<string, (res: ServerResponse) => void> = {
     for (let i = 0; i < 2; ++i) res.write('x'.repeat(MiB));
   },
   'sse-ok': (res) => res.writeHead(200, sse).end('retry: 2000\n\nid: 1\ndata: {"eventSeq":1}\n\n'),
+  // readyz as acpstore answers it with a full disk (docs/http_api.md).
+  'not-ready': (res) =>
+    res
+      .writeHead(503, { ...json, 'retry-after': '1' })
+      .end('{"status":"not_ready","code":"insufficient_storage","reason":"the disk is full"}'),
+  ready: (res) => res.writeHead(200, json).end('{"status":"ready","snapshots":{"failed":2,"reason":"EIO"}}'),
 };
 
 let fake: Server;
@@ -150,6 +156,29 @@ describe('JSON answers', () => {
       assert.equal(whole.pad.length, 2 * MiB);
     }
     assert.throws(() => client('json-ok', 0), TypeError);
+  });
+});
+
+describe('readyz', () => {
+  // The 503 body has its own schema in docs/openapi.yaml; code that reads
+  // it must compile (this test does not, when body is typed as the 200's).
+  test('the 503 body is typed as acpstore sends it: status not_ready, code and reason', async () => {
+    const r = await client('not-ready').readyz();
+    assert.equal(r.ready, false);
+    if (!r.ready) {
+      const status: 'not_ready' | undefined = r.body.status;
+      const code: string | undefined = r.body.code;
+      const reason: string | undefined = r.body.reason;
+      assert.deepEqual({ status, code, reason }, { status: 'not_ready', code: 'insufficient_storage', reason: 'the disk is full' });
+    }
+    assert.equal(hits.get('not-ready'), 1, 'readyz is asked once');
+    const ok = await client('ready').readyz();
+    assert.equal(ok.ready, true);
+    if (ok.ready) {
+      const status: 'ready' | undefined = ok.body.status;
+      assert.equal(status, 'ready');
+      assert.equal(ok.body.snapshots?.failed, 2);
+    }
   });
 });
 

@@ -248,7 +248,7 @@ class AcpstoreProfile implements AcpLocalStorageProfile {
     }
     try {
       const r = await this.#root.readyz({ signal: AbortSignal.timeout(this.#healthTimeoutMs) });
-      if (!r.ready) return { healthy: false, details: `acpstore not ready: ${String(r.body['reason'] ?? r.body['code'])}` };
+      if (!r.ready) return { healthy: false, details: `acpstore not ready: ${r.body.reason ?? r.body.code ?? 'no reason given'}` };
       return { healthy: true };
     } catch (e) {
       return { healthy: false, details: `acpstore unreachable: ${(e as Error).message}` };
