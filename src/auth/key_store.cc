@@ -257,10 +257,21 @@ Result<std::vector<KeyInfo>> KeyStore::ListKeys(std::string_view tenant_id) {
 }
 
 Status KeyStore::RevokeKey(std::string_view tenant_id, std::string_view id) {
+  return Revoke(tenant_id, id, /*service_keys=*/true);
+}
+
+Status KeyStore::RevokeTenantKey(std::string_view tenant_id,
+                                 std::string_view id) {
+  return Revoke(tenant_id, id, /*service_keys=*/false);
+}
+
+Status KeyStore::Revoke(std::string_view tenant_id, std::string_view id,
+                        bool service_keys) {
   return Modify([&](std::vector<KeyRecord>& keys) -> Result<bool> {
     for (KeyRecord& k : keys) {
       if (k.info.id != id) continue;
       if (!tenant_id.empty() && k.info.tenant_id != tenant_id) break;
+      if (!service_keys && k.info.role == Role::kService) break;
       if (k.info.revoked_at) return false;  // revoking twice is OK
       k.info.revoked_at = clock_->NowMs();
       return true;

@@ -75,6 +75,8 @@ class KeyStore final : public Authenticator, public KeyManager {
   Result<CreatedKey> CreateKey(const NewKey& req) override;
   Result<std::vector<KeyInfo>> ListKeys(std::string_view tenant_id) override;
   Status RevokeKey(std::string_view tenant_id, std::string_view id) override;
+  Status RevokeTenantKey(std::string_view tenant_id,
+                         std::string_view id) override;
 
   // First start (SPEC §6): when the file holds no key at all (revoked ones
   // count), creates an admin key for tenant "default" and writes its token
@@ -112,6 +114,9 @@ class KeyStore final : public Authenticator, public KeyManager {
   // reports a change. `edit` returns false for "nothing to write".
   template <typename Edit>
   Status Modify(Edit edit);
+  // RevokeKey, and with `service_keys` false RevokeTenantKey.
+  Status Revoke(std::string_view tenant_id, std::string_view id,
+                bool service_keys);
   void ReloadLoop();
 
   const std::string data_dir_;

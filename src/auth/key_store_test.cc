@@ -129,6 +129,35 @@ TEST_F(KeyStoreTest, RevokeInAnotherTenantIsNotFound) {
   EXPECT_TRUE(ks->Authenticate(k.token).ok());
 }
 
+// A service key is filed under a tenant ("default" without --tenant) but
+// acts in many: a tenant's admin revoked it over HTTP, for every tenant it
+// served (found by review). RevokeTenantKey answers as for another
+// tenant's key; the operator's RevokeKey still reaches it.
+TEST_F(KeyStoreTest, ATenantRevokeNeverReachesAServiceKey) {
+  auto ks = OpenStore();
+  Result<CreatedKey> svc = ks->CreateKey({.tenant_id = "default",
+                                          .role = Role::kService,
+                                          .id = std::string("svc"),
+                                          .tenants = {"a", "b"}});
+  ASSERT_TRUE(svc.ok()) << svc.error();
+  CreatedKey other = Create(*ks, "t2", Role::kWriter);
+  const Status refused = ks->RevokeTenantKey("default", "svc");
+  EXPECT_EQ(refused.code(), StatusCode::kNotFound);
+  // The same answer as for another tenant's key.
+  EXPECT_EQ(refused.message(), "no key 'svc'");
+  EXPECT_EQ(ks->RevokeTenantKey("default", other.key.id).message(),
+            "no key '" + other.key.id + "'");
+  EXPECT_EQ(ks->RevokeTenantKey("a", "svc").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(ks->Authenticate(svc->token).ok());
+  EXPECT_FALSE(ks->ListKeys("default").value()[0].revoked_at);
+  // Other keys of the tenant are revoked as by RevokeKey.
+  CreatedKey w = Create(*ks, "default", Role::kWriter);
+  EXPECT_TRUE(ks->RevokeTenantKey("default", w.key.id).ok());
+  EXPECT_FALSE(ks->Authenticate(w.token).ok());
+  EXPECT_TRUE(ks->RevokeKey("", "svc").ok());
+  EXPECT_FALSE(ks->Authenticate(svc->token).ok());
+}
+
 TEST_F(KeyStoreTest, OnlyTheHashIsStoredAtRest) {
   auto ks = OpenStore();
   CreatedKey k = Create(*ks, "t1", Role::kAdmin);

@@ -115,8 +115,15 @@ class KeyManager {
   // Keys of `tenant_id` (all tenants when empty), revoked ones included.
   virtual Result<std::vector<KeyInfo>> ListKeys(std::string_view tenant_id) = 0;
   // kNotFound when the key does not exist in `tenant_id` (any tenant when
-  // empty); revoking twice is OK.
+  // empty); revoking twice is OK. For the operator (`acpstore keys revoke`).
   virtual Status RevokeKey(std::string_view tenant_id, std::string_view id) = 0;
+  // RevokeKey as a tenant's admin may (DELETE /v1/keys/{id}): a service key
+  // is kNotFound too, exactly like another tenant's key, whatever tenant it
+  // is filed under. A service key acts in many tenants, so no one tenant's
+  // admin may end it, as none may create one; and answering otherwise
+  // would tell that admin which service-key ids exist.
+  virtual Status RevokeTenantKey(std::string_view tenant_id,
+                                 std::string_view id) = 0;
 };
 
 }  // namespace acpstore::auth

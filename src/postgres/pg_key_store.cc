@@ -36,7 +36,8 @@ constexpr PgStatement kInsertKey{
 constexpr PgStatement kRevokeKey{
     "keys_revoke",
     "UPDATE keys SET revoked_at = coalesce(revoked_at, $3) WHERE key_id = $1 "
-    "AND ($2::text IS NULL OR tenant_id = $2)"};
+    "AND ($2::text IS NULL OR tenant_id = $2) "
+    "AND ($4::boolean OR role <> 'service')"};
 constexpr PgStatement kCountKeys{"keys_count", "SELECT count(*) FROM keys"};
 
 std::string JoinTenants(const std::vector<std::string>& tenants) {
@@ -284,6 +285,16 @@ Result<std::vector<auth::KeyInfo>> PgKeyStore::ListKeys(
 }
 
 Status PgKeyStore::RevokeKey(std::string_view tenant_id, std::string_view id) {
+  return Revoke(tenant_id, id, /*service_keys=*/true);
+}
+
+Status PgKeyStore::RevokeTenantKey(std::string_view tenant_id,
+                                   std::string_view id) {
+  return Revoke(tenant_id, id, /*service_keys=*/false);
+}
+
+Status PgKeyStore::Revoke(std::string_view tenant_id, std::string_view id,
+                          bool service_keys) {
   {
     ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Borrow());
     PgParams p;
@@ -294,6 +305,7 @@ Status PgKeyStore::RevokeKey(std::string_view tenant_id, std::string_view id) {
       p.Text(tenant_id);
     }
     p.Int(clock_->NowMs());
+    p.Text(service_keys ? "true" : "false");
     ACPSTORE_ASSIGN_OR_RETURN(PgResult r, conn->Exec(kRevokeKey, p));
     if (r.Affected() == 0) {
       return Status::NotFound("no key '" + std::string(id) + "'");

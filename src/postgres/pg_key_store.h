@@ -60,6 +60,8 @@ class PgKeyStore final : public auth::Authenticator, public auth::KeyManager {
   Result<std::vector<auth::KeyInfo>> ListKeys(
       std::string_view tenant_id) override;
   Status RevokeKey(std::string_view tenant_id, std::string_view id) override;
+  Status RevokeTenantKey(std::string_view tenant_id,
+                         std::string_view id) override;
 
   // With no key in the table, creates the first admin key (tenant
   // "default") and writes its token to <data_dir>/bootstrap-admin.token;
@@ -84,6 +86,9 @@ class PgKeyStore final : public auth::Authenticator, public auth::KeyManager {
 
   PgKeyStore(const std::string& url, const std::string& schema,
              const PgKeyStoreOptions& options);
+  // RevokeKey, and with `service_keys` false RevokeTenantKey.
+  Status Revoke(std::string_view tenant_id, std::string_view id,
+                bool service_keys);
   // Inserts a new key in the open transaction.
   Result<auth::CreatedKey> Insert(PgConn& conn, const auth::NewKey& req);
   std::shared_ptr<const KeyMap> Current() const EXCLUDES(mu_);

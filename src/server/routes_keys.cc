@@ -1,6 +1,8 @@
 // API key routes (SPEC §6): createKey, revokeKey. Admin only, confined to
-// the caller's tenant. Without a KeyManager (an embedded server that
-// manages keys elsewhere) both answer 404 with a message saying so.
+// the caller's tenant; service keys are out of every admin's reach (they
+// act across tenants: created and revoked only offline, `acpstore keys`).
+// Without a KeyManager (an embedded server that manages keys elsewhere)
+// both answer 404 with a message saying so.
 //
 // KeyManager calls are synchronous (a small file rewrite); they are rare
 // admin operations, so running them on an I/O thread is acceptable.
@@ -70,8 +72,11 @@ void RevokeKey(Call& call) {
   if (call.ctx.key_manager == nullptr) {
     return call.respond(ErrorResponse(NoKeyManager()));
   }
-  Status s =
-      call.ctx.key_manager->RevokeKey(call.principal.tenant_id, call.Param(0));
+  // RevokeKey would reach a service key filed under the admin's tenant
+  // ("default" for every one made without --tenant), and end it for every
+  // tenant it serves.
+  Status s = call.ctx.key_manager->RevokeTenantKey(call.principal.tenant_id,
+                                                   call.Param(0));
   call.respond(s.ok() ? NoContent() : ErrorResponse(s));
 }
 

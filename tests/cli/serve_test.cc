@@ -154,6 +154,65 @@ TEST_F(ServeTest, KeysCreatedAndRevokedWhileServingApplyWithinTwoSeconds) {
   EXPECT_EQ(server->Text(proc::Stream::kStderr).find(token), std::string::npos);
 }
 
+// SPEC §6: a service key acts across tenants, so it is made and revoked
+// only offline. It is filed under tenant "default" whatever --tenants says,
+// and the admin of "default" revoked it over HTTP (204), ending it for
+// tenants a and b; the 204 against another tenant's 404 also told that
+// admin which service-key ids exist (found by review).
+TEST_F(ServeTest, NoAdminRevokesAServiceKeyOverHttp) {
+  auto server = StartServer({"--engine", "file"});
+  const std::string admin = BootstrapToken();  // tenant "default"
+  std::string service = RunKeys({"create", "--role", "service", "--tenants",
+                                 "a,b", "--id", "orchestrator"});
+  ASSERT_FALSE(service.empty());
+  service.pop_back();  // newline
+  RunKeys({"create", "--tenant", "other", "--role", "writer", "--id",
+           "other-writer"});
+  std::string admin_a = RunKeys(
+      {"create", "--tenant", "a", "--role", "admin", "--id", "admin-a"});
+  ASSERT_FALSE(admin_a.empty());
+  admin_a.pop_back();
+  const auto as_service = [&] {
+    net::HttpClient client(static_cast<uint16_t>(port_), service,
+                           std::chrono::seconds(5));
+    Result<net::Response> r = client.Request("GET", "/v1/sessions", "",
+                                             {{"X-Acpstore-Scope", "a/u1"}});
+    return r.ok() ? r->status : -1;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  while (as_service() != 200 &&
+         std::chrono::steady_clock::now() - start < seconds(5)) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_EQ(as_service(), 200) << "the new service key was never honoured";
+  ASSERT_EQ(WaitForStatus(admin_a, 200).has_value(), true);
+
+  // Exactly another tenant's key's answer, but for the id it names.
+  const HttpReply other =
+      HttpRequest(port_, "DELETE", "/v1/keys/other-writer", admin);
+  EXPECT_EQ(other.status, 404) << other.body;
+  for (const std::string& token : {admin, admin_a}) {
+    const HttpReply r =
+        HttpRequest(port_, "DELETE", "/v1/keys/orchestrator", token);
+    EXPECT_EQ(r.status, 404) << r.body;
+    std::string as_other = r.body;
+    const size_t at = as_other.find("orchestrator");
+    if (at != std::string::npos) as_other.replace(at, 12, "other-writer");
+    EXPECT_EQ(as_other, other.body);
+  }
+  // No HTTP route lists keys either.
+  EXPECT_EQ(HttpStatus(port_, "GET", "/v1/keys", admin), 405);
+  EXPECT_EQ(as_service(), 200);  // still serving a and b
+
+  RunKeys({"revoke", "orchestrator"});  // the operator's way
+  const auto revoked = std::chrono::steady_clock::now();
+  while (as_service() != 401 &&
+         std::chrono::steady_clock::now() - revoked < seconds(5)) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(as_service(), 401);
+}
+
 TEST_F(ServeTest, JsonLogsAreOneObjectPerLine) {
   auto server = StartServer({"--log-format", "json"});
   server->Signal(SIGTERM);

@@ -100,6 +100,18 @@ Status FakeKeyManager::RevokeKey(std::string_view tenant, std::string_view id) {
   return Status::OK();
 }
 
+Status FakeKeyManager::RevokeTenantKey(std::string_view tenant,
+                                       std::string_view id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = keys_.find(std::string(id));
+    if (it != keys_.end() && it->second.role == auth::Role::kService) {
+      return Status::NotFound("no such key");
+    }
+  }
+  return RevokeKey(tenant, id);
+}
+
 bool WaitUntil(const std::function<bool()>& done,
                std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

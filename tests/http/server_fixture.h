@@ -62,6 +62,8 @@ class FakeKeyManager : public auth::KeyManager {
   Result<auth::CreatedKey> CreateKey(const auth::NewKey& req) override;
   Result<std::vector<auth::KeyInfo>> ListKeys(std::string_view tenant) override;
   Status RevokeKey(std::string_view tenant, std::string_view id) override;
+  Status RevokeTenantKey(std::string_view tenant,
+                         std::string_view id) override;
 
  private:
   FakeAuthenticator* authn_;

@@ -123,6 +123,27 @@ TEST_F(PgKeyStoreTest, IdsAreNeverReusedAndUnknownKeysAreNotFound) {
   EXPECT_EQ(b_->RevokeKey("t2", "k-1").code(), StatusCode::kNotFound);
 }
 
+// As the file key store's ATenantRevokeNeverReachesAServiceKey: a tenant's
+// admin cannot revoke a service key filed under its tenant.
+TEST_F(PgKeyStoreTest, ATenantRevokeNeverReachesAServiceKey) {
+  Result<auth::CreatedKey> svc = a_->CreateKey({.tenant_id = "default",
+                                                .role = auth::Role::kService,
+                                                .id = std::string("svc"),
+                                                .tenants = {"a", "b"}});
+  ASSERT_TRUE(svc.ok()) << svc.status();
+  const Status refused = a_->RevokeTenantKey("default", "svc");
+  EXPECT_EQ(refused.code(), StatusCode::kNotFound);
+  EXPECT_EQ(refused.message(), "no key 'svc'");  // as for any other tenant's
+  EXPECT_TRUE(b_->Authenticate(svc->token).ok());
+  Result<auth::CreatedKey> w =
+      a_->CreateKey({.tenant_id = "default", .role = auth::Role::kWriter});
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_TRUE(a_->RevokeTenantKey("default", w->key.id).ok());
+  EXPECT_FALSE(a_->Authenticate(w->token).ok());
+  EXPECT_TRUE(a_->RevokeKey("", "svc").ok());
+  EXPECT_FALSE(a_->Authenticate(svc->token).ok());
+}
+
 // SPEC §2.5: "." and ".." are refused as new key ids (URL dot segments),
 // as by the file key store; a row that holds one already keeps working.
 TEST_F(PgKeyStoreTest, DotSegmentIdsAreRefusedButAKeptOneWorks) {
