@@ -104,7 +104,7 @@ void AddCorsHeaders(const ServerOptions& options, std::string_view origin,
                     Response* r) {
   if (options.cors_origins.empty()) return;
   r->headers.emplace_back("Vary", "Origin");
-  if (origin.empty()) return;
+  if (!CorsOriginAllowed(options, origin)) return;
   r->headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
   // Scripts may read these on a cross-origin response.
   r->headers.emplace_back("Access-Control-Expose-Headers", "Retry-After");
@@ -117,11 +117,13 @@ Response PreflightResponse(const ServerOptions& options,
                                "this origin may not call the API (see "
                                "--cors-origin)");
     AddCorsHeaders(options, "", &r);
+    r.preflight = true;
     return r;
   }
   Response r;
   r.status = 204;
   r.content_type.clear();
+  r.preflight = true;
   AddCorsHeaders(options, request.origin, &r);
   r.headers.emplace_back("Access-Control-Allow-Methods",
                          "GET, POST, PATCH, DELETE");

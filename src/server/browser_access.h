@@ -44,10 +44,12 @@ Result<std::optional<std::string_view>> FindSessionCookie(
 // True when `origin` is one of options.cors_origins (exact match).
 bool CorsOriginAllowed(const ServerOptions& options, std::string_view origin);
 
-// Adds the CORS headers for a response to a request from `origin` that
-// CorsOriginAllowed accepted (empty: none). Vary: Origin goes on every
-// response once any origin is configured, so a cache never serves one
-// origin's answer to another.
+// Adds the CORS headers for a response to a request whose Origin header is
+// `origin` (empty: none, or not known): Access-Control-Allow-Origin and
+// -Expose-Headers when CorsOriginAllowed accepts it. Vary: Origin goes on
+// every response once any origin is configured, so a cache never serves
+// one origin's answer to another. The connection calls this for every
+// response it writes (http_connection.cc), a preflight's aside.
 void AddCorsHeaders(const ServerOptions& options, std::string_view origin,
                     Response* r);
 

@@ -44,8 +44,7 @@ HttpErrorInfo MapHttpError(HttpError error);
 Response ErrorResponse(const Status& status);
 Response ErrorResponse(HttpError error, std::string_view message);
 
-// The error body alone (used for canned responses written without a
-// router, e.g. on a connection refused at the cap).
+// The error body alone, as ErrorResponse writes it.
 std::string ErrorBody(std::string_view code, std::string_view message);
 
 }  // namespace acpstore::server

@@ -25,6 +25,7 @@
 #include <string>
 #include <utility>
 
+#include "server/browser_access.h"
 #include "server/error_map.h"
 #include "server/request_reader.h"
 #include "server/response_head.h"
@@ -217,6 +218,18 @@ struct Connection::Incoming {
                ? static_cast<std::string_view>(parser.get().method_string())
                : std::string_view("-");
   }
+  // The Origin header, for the answer's CORS headers: "" before every
+  // field is read (those read so far may lack the Origin that follows),
+  // and with two Origin headers (refused; neither is the one).
+  std::string_view origin() const {
+    if (!reader.fields_read()) return {};
+    const auto range = parser.get().equal_range(http::field::origin);
+    if (range.first == range.second ||
+        std::next(range.first) != range.second) {
+      return {};
+    }
+    return range.first->value();
+  }
 
   RequestReader reader;  // the parser, its caps and the header checks
   http::request_parser<http::string_body>& parser;
@@ -250,26 +263,28 @@ asio::awaitable<void> Connection::Run() {
     if (ec) {
       std::optional<Response> refusal = RefusalFor(ec, in);
       if (refusal) {
-        co_await SendResponse(*refusal, in.version, /*keep_alive=*/false,
-                              in.method(), in.start_us);
+        co_await SendResponse(std::move(*refusal), in.version,
+                              /*keep_alive=*/false, in.method(), in.start_us,
+                              in.origin());
         linger = true;
       }
       break;
     }
 
+    const std::string origin(in.origin());
     http::request<http::string_body> req = in.parser.release();
     const bool keep_alive = req.keep_alive();
     Response response =
         co_await AsyncDispatch(core_, ToRequest(req), asio::use_awaitable);
     if (response.sse) {
       co_await StreamEvents(std::move(response), req.method_string(),
-                            in.start_us);
+                            in.start_us, origin);
       break;
     }
     // Keep-alive unless the client or a stopping server says otherwise.
     const bool again = keep_alive && !core_.stopping.load();
-    if (!co_await SendResponse(response, in.version, again,
-                               req.method_string(), in.start_us) ||
+    if (!co_await SendResponse(std::move(response), in.version, again,
+                               req.method_string(), in.start_us, origin) ||
         !again) {
       break;
     }
@@ -414,11 +429,16 @@ void Connection::CountRequest(std::string_view method, const Response& r,
   }
 }
 
-asio::awaitable<bool> Connection::SendResponse(const Response& r,
-                                               unsigned version,
+void Connection::AddCors(Response& r, std::string_view origin) const {
+  if (!r.preflight) AddCorsHeaders(core_.options, origin, &r);
+}
+
+asio::awaitable<bool> Connection::SendResponse(Response r, unsigned version,
                                                bool keep_alive,
                                                std::string_view method,
-                                               int64_t start_us) {
+                                               int64_t start_us,
+                                               std::string_view origin) {
+  AddCors(r, origin);
   // Counting first means that once a client has its answer, /metrics
   // already includes it; latency is the time to produce the response.
   CountRequest(method, r, r.status, r.internal_error, start_us);
@@ -439,11 +459,13 @@ asio::awaitable<bool> Connection::SendResponse(const Response& r,
 
 asio::awaitable<void> Connection::StreamEvents(Response response,
                                                std::string_view method,
-                                               int64_t start_us) {
+                                               int64_t start_us,
+                                               std::string_view origin) {
+  AddCors(response, origin);
   // The request is answered once the stream starts.
   CountRequest(method, response, 200, "", start_us);
   std::string& head = response.sse->extra_head;
-  for (const auto& [name, value] : response.headers) {  // CORS (router.cc)
+  for (const auto& [name, value] : response.headers) {
     head.append(name).append(": ").append(value).append("\r\n");
   }
   SseStream stream(socket_, deadline_, std::move(response.sse), core_.options,

@@ -133,18 +133,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                      const Incoming& in);
   // Step 2, dispatch, is AsyncDispatch (http_connection.cc): it runs the
   // router and resumes the loop on the strand once the store has answered.
-  // Step 3. Counts and logs `r`, then writes it. False if the write failed.
-  boost::asio::awaitable<bool> SendResponse(const Response& r,
-                                            unsigned version,
+  // Step 3. Adds the CORS headers (AddCors), counts and logs `r`, then
+  // writes it. False if the write failed.
+  boost::asio::awaitable<bool> SendResponse(Response r, unsigned version,
                                             bool keep_alive,
                                             std::string_view method,
-                                            int64_t start_us);
-  // Step 3, SSE: the request is answered once the stream starts; the
-  // socket belongs to an SseStream until it ends, then the connection
-  // closes.
+                                            int64_t start_us,
+                                            std::string_view origin);
+  // Step 3, SSE: the request is answered once the stream starts (its head
+  // with the CORS headers, AddCors); the socket belongs to an SseStream
+  // until it ends, then the connection closes.
   boost::asio::awaitable<void> StreamEvents(Response response,
                                             std::string_view method,
-                                            int64_t start_us);
+                                            int64_t start_us,
+                                            std::string_view origin);
+  // The CORS headers (SPEC §12) for a request whose Origin is `origin`
+  // ("" when it sent none or its head was never read whole). Added here,
+  // where every response is written, rather than where each is built, so
+  // that none goes out without them: the connection's own refusals (413,
+  // 431, 408, 429, 400) are built without the router, and lacked them. A
+  // preflight's answer keeps its own.
+  void AddCors(Response& r, std::string_view origin) const;
   // Metrics and the request log for one answered request.
   void CountRequest(std::string_view method, const Response& r, int status,
                     std::string_view internal_error, int64_t start_us);

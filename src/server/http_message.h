@@ -63,7 +63,8 @@ struct SseStart {
   // Holds this stream's place under the subscriber caps until destroyed.
   std::unique_ptr<SubscriberSlot> slot;
   // Extra header lines ("Name: value\r\n"...) for the stream's response
-  // head: the CORS headers the router added (SPEC §12).
+  // head: the Response's headers, the CORS headers the connection adds
+  // among them (SPEC §12).
   std::string extra_head;
   // Set only by streamTranscript: the subscription's events only wake the
   // stream (they are not sent); after each drain this appends the frames
@@ -101,6 +102,10 @@ struct Response {
   // Set by the router for a service key's request: the tenant it acted in,
   // counted in /metrics (SPEC §6). Empty otherwise.
   std::string service_tenant;
+  // Set only on the answer to a CORS preflight (PreflightResponse), which
+  // carries CORS headers of its own: the connection, which adds them to
+  // every other response, leaves it as it is.
+  bool preflight = false;
 };
 
 // Called exactly once with the response, from any thread.

@@ -146,7 +146,12 @@ size_t RequestReader::Put(std::string_view bytes, error_code& ec) {
     ec = http::error::bad_value;
     return used;
   }
-  if (!parser_.is_header_done()) return used;
+  if (!parser_.is_header_done()) {
+    // Before the body begins, only the header's last step (after every
+    // field) refuses a Content-Length over the limit.
+    if (ec == http::error::body_limit) fields_read_ = true;
+    return used;
+  }
   if (!header_checked_) {
     header_checked_ = true;
     header_fields_ = static_cast<size_t>(

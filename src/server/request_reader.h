@@ -63,6 +63,13 @@ class RequestReader {
   }
   // Set once Put() has refused the request.
   const std::optional<Response>& refusal() const { return refusal_; }
+  // True once every header field is in parser().get(): the header is
+  // parsed, or Beast refused its Content-Length as over the body limit,
+  // which it judges only after reading every field. Before that the
+  // fields read so far may lack one that follows (an Origin, for CORS).
+  bool fields_read() const {
+    return parser_.is_header_done() || fields_read_;
+  }
 
  private:
   void Refuse(Response r, boost::system::error_code& ec);
@@ -73,6 +80,7 @@ class RequestReader {
       on_chunk_header_;
   size_t header_fields_ = 0;  // fields in the header, once it is parsed
   bool header_checked_ = false;
+  bool fields_read_ = false;  // Beast refused the whole header's length
   std::optional<Response> refusal_;
 };
 

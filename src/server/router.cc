@@ -171,15 +171,10 @@ void Router::Handle(Request request, const Responder& respond) const {
   const RouteSpec* route = nullptr;
   std::string service_tenant;  // a service key's tenant, once known
   // Every response passes here so it carries its route for metrics/logs.
-  // CORS (SPEC §12): decided once, from the Origin of this request.
-  const std::string cors_origin =
-      ctx_.options != nullptr && CorsOriginAllowed(*ctx_.options, request.origin)
-          ? request.origin
-          : std::string();
+  // (CORS headers are the connection's: it adds them to every response it
+  // writes, its own refusals included.)
   const ServerOptions* options = ctx_.options;
-  auto finish = [&route, &service_tenant, respond, options,
-                 cors_origin](Response r) {
-    if (options != nullptr) AddCorsHeaders(*options, cors_origin, &r);
+  auto finish = [&route, &service_tenant, respond](Response r) {
     if (route != nullptr) {
       r.route = route->pattern;
       r.operation = route->operation_id;
@@ -194,7 +189,7 @@ void Router::Handle(Request request, const Responder& respond) const {
       !request.cors_request_method.empty() && options != nullptr) {
     Response r = PreflightResponse(*options, request);
     r.route = "-";
-    return respond(std::move(r));  // its CORS headers are its own
+    return respond(std::move(r));
   }
 
   // The most specific pattern with this method wins, so a literal
@@ -318,10 +313,8 @@ void Router::Handle(Request request, const Responder& respond) const {
   // thread; `route` is static so the capture stays valid.
   const RouteSpec* matched = route;
   auto once = std::make_shared<std::atomic<bool>>(false);
-  call.respond = [matched, respond, once, service_tenant, options,
-                  cors_origin](Response r) {
+  call.respond = [matched, respond, once, service_tenant](Response r) {
     if (once->exchange(true)) return;
-    if (options != nullptr) AddCorsHeaders(*options, cors_origin, &r);
     r.route = matched->pattern;
     r.operation = matched->operation_id;
     r.service_tenant = service_tenant;
@@ -331,7 +324,6 @@ void Router::Handle(Request request, const Responder& respond) const {
     matched->handler(call);
   } catch (const std::exception& e) {
     Response r = ErrorResponse(Status::Internal(e.what()));
-    if (options != nullptr) AddCorsHeaders(*options, cors_origin, &r);
     if (!once->exchange(true)) {
       r.route = matched->pattern;
       r.operation = matched->operation_id;

@@ -28,9 +28,11 @@
 #include <vector>
 
 #include "base/thread_name.h"
+#include "server/browser_access.h"
 #include "server/browser_sessions.h"
 #include "server/error_map.h"
 #include "server/http_connection.h"
+#include "server/response_head.h"
 
 namespace acpstore::server {
 
@@ -201,15 +203,14 @@ asio::awaitable<void> Server::Impl::WatchKeys() {
 // and one 4 KiB buffer for at most 2 s.
 void Server::Impl::Refuse(tcp::socket socket) {
   core.metrics.ConnectionRejected();
-  const std::string body =
-      ErrorBody("too_many_requests", "too many open connections; retry later");
-  const std::string response =
-      "HTTP/1.1 429 Too Many Requests\r\n"
-      "Content-Type: application/json\r\n"
-      "Retry-After: 1\r\n"
-      "Connection: close\r\n"
-      "Content-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body;
+  Response r = ErrorResponse(
+      Status::ResourceExhausted("too many open connections; retry later"));
+  // Nothing of the request is read, so no Origin is known; Vary: Origin
+  // still goes on it, as on every response once an origin is configured.
+  AddCorsHeaders(core.options, "", &r);
+  std::string response;
+  AppendResponseHead(r, 11, /*keep_alive=*/false, &response);
+  response += r.body;
   error_code ignored;
   socket.non_blocking(true, ignored);
   socket.write_some(asio::buffer(response), ignored);

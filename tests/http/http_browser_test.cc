@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <string>
@@ -465,6 +466,110 @@ TEST_F(BrowserHttpTest, NoTokenCookieOrCsrfValueReachesTheLog) {
     EXPECT_EQ(line.find(s.secret), std::string::npos) << line;
     EXPECT_EQ(line.find(s.csrf), std::string::npos) << line;
   }
+}
+
+// The answers the connection gives before any route runs (413, 431, 400,
+// 408, 429) carried no CORS headers, while the router's errors did: a page
+// could not read why it was refused, and a cache could serve one origin's
+// answer to another (found by review). http_api.md, "CORS": every response
+// to a request from an allowed origin carries them, errors included, and
+// every response carries Vary: Origin once an origin is configured.
+class CorsRefusalTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->cors_origins = {kOrigin};
+    o->max_body_bytes = 64 << 10;
+    o->max_header_bytes = 4 << 10;
+    o->max_inflight_body_bytes = 100 << 10;
+    o->read_timeout_ms = 500;
+  }
+  // `request` on a fresh connection: its answer.
+  HttpResponse Answer(const std::string& request) {
+    RawConnection c(port());
+    EXPECT_TRUE(c.Send(request));
+    return c.ReadResponse(milliseconds(5000));
+  }
+  static std::string Post(size_t content_length, const std::string& extra) {
+    return "POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\n"
+           "Authorization: Bearer writer-a\r\n"
+           "Content-Type: application/json\r\nContent-Length: " +
+           std::to_string(content_length) + "\r\n" + extra + "\r\n";
+  }
+  static void ExpectCors(const HttpResponse& r, int status) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.Header("access-control-allow-origin"), kOrigin) << status;
+    EXPECT_EQ(r.Header("access-control-expose-headers"), "Retry-After")
+        << status;
+    EXPECT_EQ(r.Header("vary"), "Origin") << status;
+  }
+  static void ExpectVaryOnly(const HttpResponse& r, int status) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.Header("access-control-allow-origin"), "") << status;
+    EXPECT_EQ(r.Header("vary"), "Origin") << status;
+  }
+  const std::string origin_ = "Origin: " + std::string(kOrigin) + "\r\n";
+};
+
+TEST_F(CorsRefusalTest, RefusalsOfTheConnectionCarryTheCorsHeaders) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  // 413: a declared body over --max-body-bytes.
+  ExpectCors(Answer(Post(100u << 20, origin_)), 413);
+  // 400: a transfer coding the server does not read; a repeated singleton.
+  const std::string get = "GET /v1/sessions HTTP/1.1\r\nHost: x\r\n";
+  HttpResponse r = Answer(get + origin_ +
+                          "Authorization: Bearer writer-a\r\n"
+                          "Transfer-Encoding: gzip\r\n\r\n");
+  ExpectCors(r, 400);
+  EXPECT_NE(r.body.find("Transfer-Encoding"), std::string::npos) << r.body;
+  r = Answer(get + origin_ +
+             "Authorization: Bearer writer-a\r\n"
+             "Authorization: Bearer writer-a\r\n\r\n");
+  ExpectCors(r, 400);
+  EXPECT_NE(r.body.find("Authorization"), std::string::npos) << r.body;
+  // 408: a body not finished within --read-timeout.
+  ExpectCors(Answer(Post(100, origin_) + "{\"eventType\":"), 408);
+  // 429 over the bodies in flight, with its Retry-After readable.
+  RawConnection slow(port());
+  ASSERT_TRUE(slow.Send(Post(60000, "Expect: 100-continue\r\n")));
+  ASSERT_EQ(slow.ReadResponse(milliseconds(2000)).status, 100);
+  r = Answer(Post(60000, origin_));
+  ExpectCors(r, 429);
+  EXPECT_EQ(r.Header("retry-after"), "1");
+  EXPECT_EQ(slow.ReadResponse(milliseconds(5000)).status, 408);
+  // Another origin: Vary alone, as on the router's answers.
+  ExpectVaryOnly(Answer(Post(100u << 20, "Origin: https://evil.example\r\n")),
+                 413);
+  // A head too large to read has no Origin the server can know: Vary alone.
+  ExpectVaryOnly(Answer("GET /healthz HTTP/1.1\r\nHost: x\r\n" + origin_ +
+                        "X-Junk: " + std::string(8 << 10, 'j') + "\r\n\r\n"),
+                 431);
+}
+
+// The canned 429 of a connection over --max-connections is written before
+// anything is read: no Origin is known, but Vary: Origin holds.
+class CorsConnectionCapTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override {
+    o->cors_origins = {kOrigin};
+    o->max_connections = 1;
+  }
+};
+
+TEST_F(CorsConnectionCapTest, TheConnectionCap429VariesByOrigin) {
+  // The fixture's own connections may still count until the server has
+  // seen them close: a 429 here means "not yet".
+  std::unique_ptr<RawConnection> held;
+  ASSERT_TRUE(WaitUntil([&] {
+    held = std::make_unique<RawConnection>(port());
+    return held->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") &&
+           held->ReadResponse(milliseconds(2000)).status == 200;
+  }));
+  RawConnection extra(port());
+  const HttpResponse r = extra.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.Header("retry-after"), "1");
+  EXPECT_EQ(r.Header("vary"), "Origin");
+  EXPECT_EQ(r.ErrorCode(), "too_many_requests");
 }
 
 class NoCorsBrowserHttpTest : public HttpTest {};
