@@ -110,8 +110,18 @@ TEST_F(ConsoleRoutesTest, UiFalseAnswersLikeAnUnknownRoute) {
   for (const char* target : {"/ui", "/ui/", "/ui/index.html"}) {
     const Response r = Get(target);
     EXPECT_EQ(r.status, 404) << target;
+    EXPECT_EQ(r.route, "-") << target;
     EXPECT_EQ(Header(r, "Content-Security-Policy"), "") << target;
     EXPECT_NE(r.body.find("not_found"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find(std::string("\"path\":\"") + target + "\""),
+              std::string::npos)
+        << r.body;
+    Request post;
+    post.method = "POST";
+    post.target = target;
+    const Response p = Handle(std::move(post));
+    EXPECT_EQ(p.status, 404) << target;  // not 405: no route knows the path
+    EXPECT_EQ(Header(p, "Allow"), "") << target;
   }
 }
 

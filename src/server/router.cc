@@ -124,13 +124,14 @@ Result<Scope> ServiceScope(const Request& request,
 
 RouteSpec::RouteSpec(std::string_view method, std::string_view pattern,
                      std::string_view operation_id, HandlerFn handler,
-                     Access access, std::string_view query)
+                     Access access, std::string_view query, bool console)
     : method(method),
       pattern(pattern),
       operation_id(operation_id),
       handler(handler),
       access(access),
       query(query),
+      console(console),
       segments(SplitPattern(pattern)) {}
 
 const std::vector<RouteSpec>& Router::Routes() {
@@ -165,7 +166,17 @@ std::shared_ptr<BrowserSessions> MakeSessions(const ServerContext& ctx) {
 
 Router::Router(const ServerContext& ctx)
     : own_sessions_(MakeSessions(ctx)),
-      ctx_(WithSessions(ctx, own_sessions_.get())) {}
+      ctx_(WithSessions(ctx, own_sessions_.get())),
+      routes_(Served(ctx_)) {}
+
+std::vector<const RouteSpec*> Router::Served(const ServerContext& ctx) {
+  const bool ui = ctx.options == nullptr || ctx.options->ui;
+  std::vector<const RouteSpec*> out;
+  for (const RouteSpec& spec : Routes()) {
+    if (ui || !spec.console) out.push_back(&spec);
+  }
+  return out;
+}
 
 void Router::Handle(Request request, const Responder& respond) const {
   const RouteSpec* route = nullptr;
@@ -202,22 +213,22 @@ void Router::Handle(Request request, const Responder& respond) const {
   // the log: its path is a known route, not an unknown one ("-").
   const RouteSpec* path_match = nullptr;
   int best_path = -1;
-  for (const RouteSpec& spec : Routes()) {
-    const int score = MatchPattern(spec.segments, target->segments, &params);
+  for (const RouteSpec* spec : routes_) {
+    const int score = MatchPattern(spec->segments, target->segments, &params);
     if (score < 0) continue;
     if (score > best_path) {
       best_path = score;
-      path_match = &spec;
+      path_match = spec;
     }
-    if (spec.method == request.method) {
+    if (spec->method == request.method) {
       if (score > best) {
         best = score;
-        route = &spec;
+        route = spec;
         best_params = params;
       }
-    } else if (allow.find(spec.method) == std::string::npos) {
+    } else if (allow.find(spec->method) == std::string::npos) {
       if (!allow.empty()) allow += ", ";
-      allow += spec.method;
+      allow += spec->method;
     }
   }
   if (route == nullptr) {

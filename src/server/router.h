@@ -86,7 +86,7 @@ using HandlerFn = void (*)(Call& call);
 struct RouteSpec {
   RouteSpec(std::string_view method, std::string_view pattern,
             std::string_view operation_id, HandlerFn handler, Access access,
-            std::string_view query);
+            std::string_view query, bool console = false);
 
   std::string_view method;
   std::string_view pattern;       // "/v1/sessions/{id}/events"
@@ -94,6 +94,9 @@ struct RouteSpec {
   HandlerFn handler;
   Access access;
   std::string_view query;  // allowed query parameters, comma-separated
+  // A page of the web console (routes_console.cc): with ServerOptions::ui
+  // false a Router leaves it out of its table.
+  bool console;
   // `pattern` without its leading '/', split at every '/':
   // {"v1", "sessions", "{id}", "events"}.
   std::vector<std::string_view> segments;
@@ -126,6 +129,12 @@ class Router {
   static const std::vector<RouteSpec>& Routes();
 
  private:
+  // The routes this router serves: Routes() without the console's when
+  // ServerOptions::ui is false. Left out rather than answering 404 from
+  // their handlers, so that their paths answer exactly as unknown ones do
+  // (404 with `path` for every method, route "-" in /metrics; SPEC §12).
+  static std::vector<const RouteSpec*> Served(const ServerContext& ctx);
+
   // For a request with no Authorization header but a Cookie header: fills
   // *out with its browser session's principal, or returns the refusal
   // (malformed cookies 400, no/unknown/expired session or revoked key 401,
@@ -136,6 +145,7 @@ class Router {
 
   std::shared_ptr<BrowserSessions> own_sessions_;  // when ctx had none
   const ServerContext ctx_;
+  const std::vector<const RouteSpec*> routes_;  // Served(ctx_)
 };
 
 // For SSE: parses a resume point, Last-Event-ID first (SPEC §5.2).

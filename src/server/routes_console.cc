@@ -2,7 +2,8 @@
 // /ui/, GET /ui/ is index.html and GET /ui/<file> the other embedded files
 // (console_assets.h). Public: the files hold no data; everything they show
 // comes from the API with the browser's session cookie. With --ui false
-// every one answers exactly like an unknown route.
+// the Router leaves them out (RouteSpec::console), so their paths answer
+// exactly like unknown ones.
 
 #include <string>
 #include <utility>
@@ -12,10 +13,6 @@
 
 namespace acpstore::server {
 namespace {
-
-bool ConsoleEnabled(const Call& call) {
-  return call.ctx.options == nullptr || call.ctx.options->ui;
-}
 
 Response NoSuchRoute() {
   return ErrorResponse(Status::NotFound("no such route"));
@@ -31,7 +28,6 @@ void AddConsoleHeaders(Response* r) {
 }
 
 void ServeFile(Call& call, std::string_view name) {
-  if (!ConsoleEnabled(call)) return call.respond(NoSuchRoute());
   const EmbeddedFile* file = FindConsoleFile(name);
   if (file == nullptr) return call.respond(NoSuchRoute());
   const std::string etag = "\"" + std::string(ConsoleEtagOf(*file)) + "\"";
@@ -56,7 +52,6 @@ void ConsoleIndex(Call& call) { ServeFile(call, ""); }
 void ConsoleFile(Call& call) { ServeFile(call, call.Param(0)); }
 
 void ConsoleRedirect(Call& call) {
-  if (!ConsoleEnabled(call)) return call.respond(NoSuchRoute());
   Response r;
   r.status = 308;
   r.content_type.clear();
@@ -69,11 +64,11 @@ void ConsoleRedirect(Call& call) {
 
 void AddConsoleRoutes(std::vector<RouteSpec>* r) {
   r->push_back({"GET", "/ui", "consoleRedirect", &ConsoleRedirect,
-                Access::kPublic, ""});
-  r->push_back(
-      {"GET", "/ui/", "consoleIndex", &ConsoleIndex, Access::kPublic, ""});
+                Access::kPublic, "", /*console=*/true});
+  r->push_back({"GET", "/ui/", "consoleIndex", &ConsoleIndex, Access::kPublic,
+                "", /*console=*/true});
   r->push_back({"GET", "/ui/{file}", "consoleFile", &ConsoleFile,
-                Access::kPublic, ""});
+                Access::kPublic, "", /*console=*/true});
 }
 
 }  // namespace acpstore::server

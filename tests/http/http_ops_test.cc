@@ -87,6 +87,44 @@ TEST_F(OpsHttpTest, MethodNotAllowedIsCountedUnderItsRoute) {
       << r.body;
 }
 
+// With --ui false the console's paths answered unlike unknown ones (found
+// by review): GET /ui/ was a 404 without the `path` detail, POST /ui/ a 405
+// with Allow: GET, and /metrics counted them under route="/ui/". SPEC §12:
+// they answer exactly as a path no route knows.
+class ConsoleOffHttpTest : public HttpTest {
+ protected:
+  void Configure(server::ServerOptions* o) override { o->ui = false; }
+};
+
+TEST_F(ConsoleOffHttpTest, ConsolePathsAnswerExactlyLikeUnknownOnes) {
+  HttpClient c = Client("");
+  for (const std::string path : {"/ui", "/ui/", "/ui/index.html", "/ui/app.js"}) {
+    // The same path with one letter changed is a path no route knows.
+    const std::string unknown = "/uj" + path.substr(3);
+    for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+      const HttpResponse r = c.Do(method, path, "");
+      const HttpResponse want = c.Do(method, unknown, "");
+      ASSERT_EQ(want.status, 404) << method << " " << unknown;
+      EXPECT_EQ(r.status, 404) << method << " " << path;
+      std::string body = want.body;
+      body.replace(body.find(unknown), unknown.size(), path);
+      EXPECT_EQ(r.body, body) << method << " " << path;
+      EXPECT_EQ(r.Header("allow"), "") << method << " " << path;
+      EXPECT_EQ(r.Header("content-security-policy"), "") << path;
+    }
+  }
+  const HttpResponse m = Client("").Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.body.find("route=\"/ui"), std::string::npos) << m.body;
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    // Four console paths and four unknown ones per method.
+    const std::string want = "acpstore_http_requests_total{method=\"" +
+                             std::string(method) +
+                             "\",route=\"-\",code=\"404\"} 8";
+    EXPECT_NE(m.body.find(want), std::string::npos) << want << "\n" << m.body;
+  }
+}
+
 TEST_F(OpsHttpTest, StatsNeedAdminAndMirrorMetrics) {
   CreateSession("writer-a");
   EXPECT_EQ(Client("writer-a").Get("/v1/stats").status, 403);
