@@ -100,6 +100,33 @@ std::optional<Response> CheckTransferEncoding(
   return std::nullopt;
 }
 
+// Beast judges Transfer-Encoding and Content-Length itself, field by field
+// as it reads the header, so it refuses three framings of the list above
+// before CheckTransferEncoding sees the header: a Transfer-Encoding after
+// a Content-Length, a Content-Length after a chunked Transfer-Encoding, and
+// a Transfer-Encoding line after one that ended with chunked. They get the
+// answer the list gives them. nullopt for its other errors.
+std::optional<Response> BeastFramingRefusal(
+    const http::request_parser<http::string_body>& parser,
+    const error_code& ec) {
+  const bool content_length =
+      parser.get().find(http::field::content_length) != parser.get().end();
+  if (ec == http::error::bad_transfer_encoding) {
+    return ErrorResponse(BadFraming(
+        content_length
+            ? "both Transfer-Encoding and Content-Length"
+            : "a transfer coding after chunked (chunked must be the final "
+              "coding, applied once)"));
+  }
+  // Beast also says bad_content_length for a malformed value alone; only
+  // after a chunked Transfer-Encoding is it the two headers together.
+  if (ec == http::error::bad_content_length && parser.chunked()) {
+    return ErrorResponse(
+        BadFraming("both Transfer-Encoding and Content-Length"));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 RequestReader::RequestReader(size_t max_header_bytes, uint64_t max_body_bytes)
@@ -150,6 +177,9 @@ size_t RequestReader::Put(std::string_view bytes, error_code& ec) {
     // Before the body begins, only the header's last step (after every
     // field) refuses a Content-Length over the limit.
     if (ec == http::error::body_limit) fields_read_ = true;
+    if (std::optional<Response> r = BeastFramingRefusal(parser_, ec)) {
+      Refuse(std::move(*r), ec);
+    }
     return used;
   }
   if (!header_checked_) {

@@ -15,7 +15,9 @@
 //  - framing and singleton headers (RFC 9112 §3.2, §6.1, §6.3): a
 //    Transfer-Encoding other than `chunked` (400, or 501 when chunked is
 //    last), an HTTP/1.1 request without Host, a second copy of a header
-//    the server reads once (400 naming it in `field`).
+//    the server reads once (400 naming it in `field`). Beast refuses some
+//    framings itself while it reads the fields (both Transfer-Encoding and
+//    Content-Length, a coding after chunked): they get the same 400.
 // Every refusal closes the connection.
 //
 // Thread-safety: none; one reader per request.
