@@ -447,8 +447,13 @@ asio::awaitable<bool> Connection::SendResponse(Response r, unsigned version,
   // 14; response_head.h).
   head_.clear();
   AppendResponseHead(r, version, keep_alive, &head_);
-  const std::array<asio::const_buffer, 2> bytes = {asio::buffer(head_),
-                                                   asio::buffer(r.body)};
+  // A response to a HEAD has no body (RFC 9110 §9.3.2), though its head
+  // says how long the body would be: bytes after it would be read as the
+  // start of the next response on this connection.
+  const bool head_only = method == "HEAD";
+  const std::array<asio::const_buffer, 2> bytes = {
+      asio::buffer(head_),
+      asio::buffer(r.body.data(), head_only ? 0 : r.body.size())};
   deadline_.Arm(core_.options.write_timeout_ms);
   error_code ec;
   co_await asio::async_write(socket_, bytes,
