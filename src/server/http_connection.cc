@@ -212,11 +212,20 @@ struct Connection::Incoming {
         parser(reader.parser()),
         reservation(core.body_bytes) {}
 
-  // The method for metrics and the log; "-" before the header is parsed.
+  // The method for metrics and the log; "-" before the header is parsed
+  // (or Beast refused its Content-Length, which it judges after the last
+  // field: the request line is known then).
   std::string_view method() const {
-    return parser.is_header_done()
+    return reader.fields_read()
                ? static_cast<std::string_view>(parser.get().method_string())
                : std::string_view("-");
+  }
+  // The route label of a request refused here (a 413 for its length, a 408
+  // in its body): the one the router would give it once its header is
+  // known, so an alert on a route sees its refusals too; "-" before.
+  std::string_view route(const Router& router) const {
+    if (!reader.fields_read()) return "-";
+    return router.RouteOf(parser.get().method_string(), parser.get().target());
   }
   // The Origin header, for the answer's CORS headers: "" before every
   // field is read (those read so far may lack the Origin that follows),
@@ -263,6 +272,7 @@ asio::awaitable<void> Connection::Run() {
     if (ec) {
       std::optional<Response> refusal = RefusalFor(ec, in);
       if (refusal) {
+        if (refusal->route == "-") refusal->route = in.route(core_.router);
         co_await SendResponse(std::move(*refusal), in.version,
                               /*keep_alive=*/false, in.method(), in.start_us,
                               in.origin());

@@ -178,6 +178,47 @@ std::vector<const RouteSpec*> Router::Served(const ServerContext& ctx) {
   return out;
 }
 
+Router::RouteMatch Router::Match(
+    std::string_view method, const std::vector<std::string>& segments) const {
+  // The most specific pattern with this method wins, so a literal
+  // ("/v1/actions/lease") beats a placeholder ("/v1/actions/{actionId}").
+  // The most specific pattern of any method labels a 405 in metrics and
+  // the log: its path is a known route, not an unknown one ("-").
+  RouteMatch m;
+  std::vector<std::string> params;
+  int best = -1;
+  int best_path = -1;
+  for (const RouteSpec* spec : routes_) {
+    const int score = MatchPattern(spec->segments, segments, &params);
+    if (score < 0) continue;
+    if (score > best_path) {
+      best_path = score;
+      m.path_match = spec;
+    }
+    if (spec->method == method) {
+      if (score > best) {
+        best = score;
+        m.route = spec;
+        m.params = params;
+      }
+    } else if (m.allow.find(spec->method) == std::string::npos) {
+      if (!m.allow.empty()) m.allow += ", ";
+      m.allow += spec->method;
+    }
+  }
+  return m;
+}
+
+std::string_view Router::RouteOf(std::string_view method,
+                                 std::string_view target) const {
+  Result<ParsedTarget> parsed = ParseTarget(target);
+  if (!parsed.ok()) return "-";
+  const RouteMatch m = Match(method, parsed->segments);
+  if (m.route != nullptr) return m.route->pattern;
+  if (m.path_match != nullptr) return m.path_match->pattern;
+  return "-";
+}
+
 void Router::Handle(Request request, const Responder& respond) const {
   const RouteSpec* route = nullptr;
   std::string service_tenant;  // a service key's tenant, once known
@@ -203,34 +244,11 @@ void Router::Handle(Request request, const Responder& respond) const {
     return respond(std::move(r));
   }
 
-  // The most specific pattern with this method wins, so a literal
-  // ("/v1/actions/lease") beats a placeholder ("/v1/actions/{actionId}").
-  std::vector<std::string> params;
-  std::vector<std::string> best_params;
-  std::string allow;
-  int best = -1;
-  // The most specific pattern of any method, to label a 405 in metrics and
-  // the log: its path is a known route, not an unknown one ("-").
-  const RouteSpec* path_match = nullptr;
-  int best_path = -1;
-  for (const RouteSpec* spec : routes_) {
-    const int score = MatchPattern(spec->segments, target->segments, &params);
-    if (score < 0) continue;
-    if (score > best_path) {
-      best_path = score;
-      path_match = spec;
-    }
-    if (spec->method == request.method) {
-      if (score > best) {
-        best = score;
-        route = spec;
-        best_params = params;
-      }
-    } else if (allow.find(spec->method) == std::string::npos) {
-      if (!allow.empty()) allow += ", ";
-      allow += spec->method;
-    }
-  }
+  RouteMatch match = Match(request.method, target->segments);
+  route = match.route;
+  const RouteSpec* path_match = match.path_match;
+  const std::string& allow = match.allow;
+  std::vector<std::string>& best_params = match.params;
   if (route == nullptr) {
     if (allow.empty()) {
       return finish(ErrorResponse(

@@ -124,6 +124,12 @@ class Router {
   // this thread or on a store thread. The Response's route/operation are
   // filled in.
   void Handle(Request request, const Responder& respond) const;
+  // The metrics and log label Handle would give a request the connection
+  // answered itself (a 413 for its declared length, a 408 while its body
+  // was read): its method's route, else another method's on its path (a
+  // 405's label), else "-". A static string, as Metrics needs.
+  std::string_view RouteOf(std::string_view method,
+                           std::string_view target) const;
 
   // Every route, in registration order.
   static const std::vector<RouteSpec>& Routes();
@@ -142,6 +148,15 @@ class Router {
   std::optional<Response> CookiePrincipal(const Request& request,
                                           auth::Principal* out,
                                           std::string* secret) const;
+
+  struct RouteMatch {
+    const RouteSpec* route = nullptr;       // the method's, most specific
+    const RouteSpec* path_match = nullptr;  // any method's, most specific
+    std::string allow;                      // the path's other methods
+    std::vector<std::string> params;        // route's placeholders
+  };
+  RouteMatch Match(std::string_view method,
+                   const std::vector<std::string>& segments) const;
 
   std::shared_ptr<BrowserSessions> own_sessions_;  // when ctx had none
   const ServerContext ctx_;

@@ -87,6 +87,36 @@ TEST_F(OpsHttpTest, MethodNotAllowedIsCountedUnderItsRoute) {
       << r.body;
 }
 
+// A request the connection refuses once its header is known (413: its
+// Content-Length is over --max-body-bytes) is counted under its route, as
+// the router would count it; it was method="OTHER",route="-", so an alert
+// on the route's 413s never fired (found by a review). One refused before
+// its header is whole (431) has no route to be counted under.
+TEST_F(OpsHttpTest, ARefusalOfAKnownHeaderIsCountedUnderItsRoute) {
+  CreateSession("writer-a", R"({"id":"s"})");
+  {
+    RawConnection c(port());
+    ASSERT_TRUE(c.Send(
+        "POST /v1/sessions/s/events HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nContent-Length: 999999999\r\n\r\n"));
+    EXPECT_EQ(c.ReadResponse().status, 413);
+  }
+  {
+    RawConnection c(port());
+    ASSERT_TRUE(c.Send("GET /v1/sessions/s HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                       std::string(64 << 10, 'a') + "\r\n\r\n"));
+    EXPECT_EQ(c.ReadResponse().status, 431);
+  }
+  HttpResponse r = Client("").Get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  const char* want =
+      "acpstore_http_requests_total{method=\"POST\",route=\"/v1/sessions/"
+      "{id}/events\",code=\"413\"} 1";
+  EXPECT_NE(r.body.find(want), std::string::npos) << want << "\n" << r.body;
+  EXPECT_NE(r.body.find("route=\"-\",code=\"431\"} 1"), std::string::npos)
+      << r.body;
+}
+
 // With --ui false the console's paths answered unlike unknown ones (found
 // by review): GET /ui/ was a 404 without the `path` detail, POST /ui/ a 405
 // with Allow: GET, and /metrics counted them under route="/ui/". SPEC §12:
