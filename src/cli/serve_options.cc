@@ -249,8 +249,13 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
   ACPSTORE_RETURN_IF_ERROR(Take(g, "engine", ParseEngine, &s.engine));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "postgres-url", AnyText, &s.postgres_url));
   if (s.engine == Engine::kPostgres && s.postgres_url.empty()) {
+    // Names where the engine came from: an ACPSTORE_ENGINE=postgres in an
+    // options file is not something the command line shows.
+    const Raw engine = Lookup(g, "engine");
     return Status::InvalidArgument(
-        "--postgres-url: required with --engine postgres");
+        Lookup(g, "postgres-url").label + ": required with " +
+        (engine.label.starts_with("--") ? engine.label + " postgres"
+                                        : engine.label + "=postgres"));
   }
   // The engine chooses the store. A URL on the command line of a server
   // that would not use it is a forgotten --engine postgres: serving the
@@ -338,7 +343,8 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
                                 &l.max_inflight_body_bytes));
   if (l.max_inflight_body_bytes < l.max_body_bytes) {
     return Status::InvalidArgument(
-        "--max-inflight-body-bytes: must be at least --max-body-bytes (" +
+        Lookup(g, "max-inflight-body-bytes").label +
+        ": must be at least --max-body-bytes (" +
         std::to_string(l.max_body_bytes) + " bytes)");
   }
   ACPSTORE_RETURN_IF_ERROR(Take(g, "threads", Count(0, 1024), &l.threads));

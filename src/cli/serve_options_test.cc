@@ -137,8 +137,9 @@ TEST(ServeOptionsTest, BadValueFromEnvironmentNamesTheVariable) {
             "'sometimes'");
 }
 
-TEST(ServeOptionsTest, EveryBadValueNamesItsOption) {
-  const std::vector<std::pair<std::string, std::string>> bad = {
+// One bad value per option, each refused on its own.
+const std::vector<std::pair<std::string, std::string>>& BadValues() {
+  static const std::vector<std::pair<std::string, std::string>> kBad = {
       {"engine", "sqlite"},
       {"listen", "localhost"},
       {"max-events-per-session", "-1"},
@@ -172,9 +173,24 @@ TEST(ServeOptionsTest, EveryBadValueNamesItsOption) {
       {"ui", "maybe"},
       {"cors-origin", "*"},
   };
-  for (const auto& [name, value] : bad) {
+  return kBad;
+}
+
+TEST(ServeOptionsTest, EveryBadValueNamesItsOption) {
+  for (const auto& [name, value] : BadValues()) {
     const std::string err = ErrorFor(Flags({{name, value}}));
     EXPECT_TRUE(err.starts_with("--" + name + ": ")) << name << " -> " << err;
+  }
+}
+
+// The checks of one value against another name the variable too (the
+// in-flight limit's named the flag whatever set it).
+TEST(ServeOptionsTest, EveryBadValueFromTheEnvironmentNamesItsVariable) {
+  for (const auto& [name, value] : BadValues()) {
+    OptionValues env;
+    env[name] = OptionValue{value, true};
+    const std::string err = ErrorFor(env);
+    EXPECT_TRUE(err.starts_with(EnvName(name) + ": ")) << name << " -> " << err;
   }
 }
 
@@ -190,6 +206,17 @@ TEST(ServeOptionsTest, PostgresNeedsAUrl) {
   EXPECT_EQ(ErrorFor(Flags({{"engine", "postgres"},
                             {"postgres-url", "host=/tmp dbname=acp"}})),
             "");
+}
+
+// An engine set in an options file is not on the command line the
+// operator sees: the refusal says where it came from.
+TEST(ServeOptionsTest, AMissingUrlNamesWhereTheEngineCameFrom) {
+  EXPECT_EQ(ErrorFor(Flags({{"engine", "postgres"}})),
+            "--postgres-url: required with --engine postgres");
+  OptionValues env;
+  env["engine"] = OptionValue{"postgres", true};
+  EXPECT_EQ(ErrorFor(env),
+            "--postgres-url: required with ACPSTORE_ENGINE=postgres");
 }
 
 // The engine chooses the store: a URL flag on a server that would not use
