@@ -16,6 +16,8 @@ namespace acpstore::cli {
 
 // Text: 2026-05-23T02:56:00.123Z info listening on 127.0.0.1:7700
 // JSON: {"ts":"2026-05-23T02:56:00.123Z","level":"info","msg":"listening on 127.0.0.1:7700"}
+// The level is spdlog's name: trace, debug, info, warning, error (LogLevel::
+// kWarn prints "warning"; filters in the field match that word, so it stays).
 void SetUpLogging(LogFormat format, LogLevel level);
 
 }  // namespace acpstore::cli

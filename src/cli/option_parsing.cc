@@ -239,10 +239,12 @@ Result<LogLevel> ParseLogLevel(std::string_view text) {
   if (text == "trace") return LogLevel::kTrace;
   if (text == "debug") return LogLevel::kDebug;
   if (text == "info") return LogLevel::kInfo;
-  if (text == "warn") return LogLevel::kWarn;
+  // Log lines print this level as "warning" (spdlog's name), so the word
+  // an operator copies from a line must select it too.
+  if (text == "warn" || text == "warning") return LogLevel::kWarn;
   if (text == "error") return LogLevel::kError;
   if (text == "off") return LogLevel::kOff;
-  return Expected("trace, debug, info, warn, error or off", text);
+  return Expected("trace, debug, info, warn (or warning), error or off", text);
 }
 
 Result<StoreChoice> ChooseStore(Source data_dir, Source postgres_url) {

@@ -77,7 +77,8 @@ enum class LogFormat : uint8_t { kText, kJson };
 Result<LogFormat> ParseLogFormat(std::string_view text);
 
 enum class LogLevel : uint8_t { kTrace, kDebug, kInfo, kWarn, kError, kOff };
-// "trace", "debug", "info", "warn", "error", "off".
+// "trace", "debug", "info", "warn" (also "warning", the name log lines
+// print for it), "error", "off".
 Result<LogLevel> ParseLogLevel(std::string_view text);
 
 // Where a setting came from.

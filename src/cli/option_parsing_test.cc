@@ -111,7 +111,10 @@ TEST(ParseEnumsTest, EngineFormatLevel) {
   EXPECT_EQ(ParseLogFormat("json").value(), LogFormat::kJson);
   EXPECT_FALSE(ParseLogFormat("xml").ok());
   EXPECT_EQ(ParseLogLevel("warn").value(), LogLevel::kWarn);
+  // The name log lines print for that level.
+  EXPECT_EQ(ParseLogLevel("warning").value(), LogLevel::kWarn);
   EXPECT_FALSE(ParseLogLevel("verbose").ok());
+  EXPECT_FALSE(ParseLogLevel("Warning").ok());
 }
 
 TEST(QuoteTest, ControlBytesAndLongValuesAreTamed) {

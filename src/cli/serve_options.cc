@@ -109,7 +109,7 @@ constexpr std::array kSpecs = {
                "On SIGTERM/SIGINT, finish requests and flush within this"},
     OptionSpec{"log-format", "FORMAT", "text", "text or json (one object a line)"},
     OptionSpec{"log-level", "LEVEL", "info",
-               "trace, debug, info, warn, error or off"},
+               "trace, debug, info, warn (or warning), error or off"},
 };
 
 struct Raw {

@@ -208,6 +208,19 @@ TEST(ServeOptionsTest, PostgresNeedsAUrl) {
             "");
 }
 
+// Log lines print the warn level as "warning"; that word selects it too,
+// from the flag and from the variable.
+TEST(ServeOptionsTest, LogLevelWarningIsWarn) {
+  Result<ServeConfig> flag = ParseServeOptions(Flags({{"log-level", "warning"}}));
+  ASSERT_TRUE(flag.ok()) << flag.error();
+  EXPECT_EQ(flag->log_level, LogLevel::kWarn);
+  OptionValues env;
+  env["log-level"] = OptionValue{"warning", true};
+  Result<ServeConfig> from_env = ParseServeOptions(env);
+  ASSERT_TRUE(from_env.ok()) << from_env.error();
+  EXPECT_EQ(from_env->log_level, LogLevel::kWarn);
+}
+
 // An engine set in an options file is not on the command line the
 // operator sees: the refusal says where it came from.
 TEST(ServeOptionsTest, AMissingUrlNamesWhereTheEngineCameFrom) {

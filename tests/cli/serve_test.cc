@@ -231,6 +231,40 @@ TEST_F(ServeTest, JsonLogsAreOneObjectPerLine) {
   EXPECT_GE(count, 3);
 }
 
+// The level a line prints is the word that selects it: `--log-level
+// warning` keeps the bootstrap key's warning (level "warning") and drops
+// the info lines. `warning` was refused (exit 2) though every warning line
+// says it.
+TEST_F(ServeTest, LogLevelWarningKeepsTheLinesThatSayWarning) {
+  port_ = FreeLoopbackPort();
+  proc::Process server({kBinary, "serve", "--data-dir", DataDir(), "--engine",
+                        "memory", "--listen",
+                        "127.0.0.1:" + std::to_string(port_), "--log-format",
+                        "json", "--log-level", "warning"},
+                       {}, tmp_.path());
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (HttpStatus(port_, "GET", "/healthz") != 200 &&
+         std::chrono::steady_clock::now() < deadline &&
+         !server.Wait(milliseconds(50))) {
+  }
+  ASSERT_EQ(HttpStatus(port_, "GET", "/healthz"), 200)
+      << server.Text(proc::Stream::kStderr);
+  server.Signal(SIGTERM);
+  ASSERT_EQ(server.Wait(seconds(15)), 0) << server.Text(proc::Stream::kStderr);
+  std::istringstream lines(server.Text(proc::Stream::kStderr));
+  std::string line;
+  int warnings = 0;
+  while (std::getline(lines, line)) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << line;
+    const boost::json::string& level = v.at("level").as_string();
+    EXPECT_TRUE(level == "warning" || level == "error") << line;
+    if (level == "warning") ++warnings;
+  }
+  EXPECT_GE(warnings, 1) << "the bootstrap key's warning";
+}
+
 TEST_F(ServeTest, OptionsComeFromTheEnvironment) {
   port_ = FreeLoopbackPort();
   proc::Process server(
