@@ -4,8 +4,13 @@
 
 #include "cli/option_parsing.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <charconv>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -220,6 +225,61 @@ std::string FormatListen(const ListenAddress& address) {
   const bool v6 = address.host.find(':') != std::string::npos;
   return (v6 ? "[" + address.host + "]" : address.host) + ":" +
          std::to_string(address.port);
+}
+
+namespace {
+
+// getaddrinfo over `host` with `flags`; the addresses as numeric text,
+// each once, in the order given. A gai error code on failure.
+struct AddressLookup {
+  std::vector<std::string> addresses;
+  int error = 0;
+};
+
+AddressLookup GetAddresses(const std::string& host, int flags) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = flags;
+  addrinfo* found = nullptr;
+  AddressLookup out;
+  out.error = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (out.error != 0) return out;
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(found,
+                                                             ::freeaddrinfo);
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
+    char text[NI_MAXHOST];
+    if (::getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof(text), nullptr,
+                      0, NI_NUMERICHOST) != 0) {
+      continue;
+    }
+    if (std::find(out.addresses.begin(), out.addresses.end(), text) ==
+        out.addresses.end()) {
+      out.addresses.emplace_back(text);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ResolveListenHost(const std::string& host) {
+  // A numeric address needs no lookup (and must not wait on DNS).
+  AddressLookup numeric = GetAddresses(host, AI_NUMERICHOST);
+  if (numeric.error == 0 && !numeric.addresses.empty()) {
+    return numeric.addresses;
+  }
+  AddressLookup named = GetAddresses(host, 0);
+  if (named.error != 0) {
+    return Status::InvalidArgument("cannot resolve host name " + Quote(host) +
+                                   ": " + ::gai_strerror(named.error));
+  }
+  if (named.addresses.empty()) {
+    return Status::InvalidArgument("host name " + Quote(host) +
+                                   " resolves to no IPv4 or IPv6 address");
+  }
+  return named.addresses;
 }
 
 Result<Engine> ParseEngine(std::string_view text) {

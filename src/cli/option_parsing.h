@@ -1,6 +1,7 @@
 // Parsers for the values of command-line options and ACPSTORE_* variables:
 // durations, sizes, counts, --sync, --listen and the small enums. No CLI11
-// here, so the rules are unit-tested on their own.
+// here, so the rules are unit-tested on their own. All are pure but
+// ResolveListenHost, which asks the system's resolver.
 //
 // Every parser returns the value or kInvalidArgument whose message is one
 // line meant to follow "acpstore: --<option>: ", e.g.
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "acpstore/options.h"
 #include "acpstore/result.h"
@@ -64,10 +66,22 @@ Result<SyncSetting> ParseSync(std::string_view text);
 struct ListenAddress {
   std::string host;  // IPv4 dotted quad, IPv6 without brackets, or a name
   uint16_t port = 0;  // 0 = any free port
+  // What `host` stands for, numeric (ResolveListenHost); the server
+  // listens on each. Empty until resolved.
+  std::vector<std::string> addresses;
 };
-// "127.0.0.1:7700", "[::1]:7700", "localhost:7700", "0.0.0.0:0".
+// "127.0.0.1:7700", "[::1]:7700", "localhost:7700", "0.0.0.0:0". Only the
+// syntax: a name is resolved by ResolveListenHost.
 Result<ListenAddress> ParseListen(std::string_view text);
 std::string FormatListen(const ListenAddress& address);
+
+// The numeric addresses `host` stands for, each once, in the resolver's
+// order: a numeric address itself (in its canonical form: "127.1" ->
+// "127.0.0.1"), without a lookup; a name through getaddrinfo (the hosts
+// file, then DNS, as nsswitch.conf says), e.g. "localhost" -> 127.0.0.1
+// and ::1 where the hosts file lists both. A name that resolves to nothing
+// is kInvalidArgument: "cannot resolve host name 'x': <why>".
+Result<std::vector<std::string>> ResolveListenHost(const std::string& host);
 
 // "file", "memory", "postgres".
 Result<Engine> ParseEngine(std::string_view text);

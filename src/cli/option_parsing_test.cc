@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace acpstore::cli {
 namespace {
 
@@ -100,6 +104,32 @@ TEST(ParseListenTest, RefusesMalformedAddresses) {
                           "127.0.0.1:65536", "127.0.0.1:http", "::1:7700",
                           "[::1]7700", "[::1", "a b:1", "host:-1"}) {
     EXPECT_FALSE(ParseListen(bad).ok()) << bad;
+  }
+}
+
+// A numeric host is itself, canonical, without a lookup; a name is what
+// the resolver says. `localhost` only: the tests reach no DNS.
+TEST(ResolveListenHostTest, NumericHostsAreThemselves) {
+  EXPECT_EQ(ResolveListenHost("127.0.0.1").value(),
+            std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(ResolveListenHost("::1").value(), std::vector<std::string>{"::1"});
+  EXPECT_EQ(ResolveListenHost("0.0.0.0").value(),
+            std::vector<std::string>{"0.0.0.0"});
+  // inet_aton's short form, which the server's inet_pton would refuse.
+  EXPECT_EQ(ResolveListenHost("127.1").value(),
+            std::vector<std::string>{"127.0.0.1"});
+}
+
+TEST(ResolveListenHostTest, LocalhostIsItsLoopbackAddresses) {
+  Result<std::vector<std::string>> a = ResolveListenHost("localhost");
+  ASSERT_TRUE(a.ok()) << a.error();
+  ASSERT_FALSE(a->empty());
+  for (const std::string& address : *a) {
+    // Numeric, each once; 127.0.0.1 and ::1 on a usual hosts file.
+    EXPECT_EQ(ResolveListenHost(address).value(),
+              std::vector<std::string>{address});
+    EXPECT_EQ(std::count(a->begin(), a->end(), address), 1) << address;
+    EXPECT_TRUE(address.starts_with("127.") || address == "::1") << address;
   }
 }
 

@@ -25,7 +25,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "acpstore/store.h"
 #include "auth/key_store.h"
@@ -140,6 +142,27 @@ Result<Keys> OpenKeys(const StoreOptions& so) {
   return Keys::Of(std::move(keys));
 }
 
+// "listening on 127.0.0.1:7700" for a numeric --listen (scripts and tests
+// read the port from it); for a name, what it stands for as well:
+// "listening on localhost:7700 (127.0.0.1:7700, [::1]:7700)".
+void LogListening(const ListenAddress& listen, const server::Server& http) {
+  const std::string where = FormatListen({listen.host, http.port(), {}});
+  const std::vector<std::string>& endpoints = http.endpoints();
+  if (endpoints.size() == 1 && endpoints[0] == where) {
+    spdlog::info("listening on {}", where);
+  } else {
+    std::string all;
+    for (const std::string& e : endpoints) all += (all.empty() ? "" : ", ") + e;
+    spdlog::info("listening on {} ({})", where, all);
+  }
+  // Only for a name: a numeric address that cannot be bound fails Start.
+  for (const std::string& skipped : http.passed_over()) {
+    spdlog::info("not listening on {} ({} resolves to it, but this machine "
+                 "does not have that address)",
+                 skipped, listen.host);
+  }
+}
+
 // The part of the shutdown budget the server may spend draining requests
 // and SSE streams; the rest is for the store to flush and snapshot.
 int64_t ServerDrainBudgetMs(int64_t shutdown_timeout_ms) {
@@ -148,7 +171,10 @@ int64_t ServerDrainBudgetMs(int64_t shutdown_timeout_ms) {
 
 server::ServerOptions ToServerOptions(const ServeConfig& c) {
   server::ServerOptions o;
-  o.listen_address = c.listen.host;
+  // A ServeConfig built by hand may hold a numeric host unresolved.
+  o.listen_addresses = c.listen.addresses.empty()
+                           ? std::vector<std::string>{c.listen.host}
+                           : c.listen.addresses;
   o.port = c.listen.port;
   o.io_threads = static_cast<unsigned>(c.server.threads);
   o.max_body_bytes = c.server.max_body_bytes;
@@ -239,8 +265,7 @@ int RunServe(const ServeConfig& config) {
                   s.ToString());
     return kExitFailure;
   }
-  spdlog::info("listening on {}",
-               FormatListen({config.listen.host, http->port()}));
+  LogListening(config.listen, *http);
   // The file engine's counters are in memory; the postgres engine's Stats
   // counts over its tables, too costly to poll (and it has no snapshots).
   std::unique_ptr<StoreWatch> watch;

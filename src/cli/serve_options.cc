@@ -1,6 +1,6 @@
 // The serve option table and its validation. See serve_options.h.
 //
-// Thread-safety: pure functions over constant data.
+// Thread-safety: functions over constant data (and the resolver given).
 
 #include "cli/serve_options.h"
 
@@ -32,7 +32,8 @@ constexpr std::array kSpecs = {
                "Postgres engine: connections per server (plus one that "
                "listens for live events)"},
     OptionSpec{"listen", "ADDR:PORT", "127.0.0.1:7700",
-               "Address to serve HTTP on; port 0 picks a free port"},
+               "Address to serve HTTP on: IPv4, [IPv6] or a host name (every "
+               "address it resolves to); port 0 picks a free port"},
     OptionSpec{"sync", "MODE", "always",
                "When a write is acknowledged: always (fdatasync), "
                "interval:<ms>, or none"},
@@ -238,7 +239,8 @@ std::string EnvName(std::string_view option_name) {
   return out;
 }
 
-Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
+Result<ServeConfig> ParseServeOptions(const OptionValues& g,
+                                      const HostResolver& resolve) {
   ServeConfig c;
   StoreOptions& s = c.store;
   ACPSTORE_RETURN_IF_ERROR(Take(g, "data-dir", AnyText, &s.data_dir));
@@ -366,6 +368,16 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g) {
                                 &c.shutdown_timeout_ms));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "log-format", ParseLogFormat, &c.log_format));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "log-level", ParseLogLevel, &c.log_level));
+  // Last: a lookup may wait on DNS, and a typo elsewhere needs none. The
+  // server cannot resolve (it binds numeric addresses), and a name that
+  // does not resolve must stop here, before the data directory and the
+  // bootstrap key are made.
+  {
+    const Raw raw = Lookup(g, "listen");
+    Result<std::vector<std::string>> addresses = resolve(c.listen.host);
+    if (!addresses) return Named(raw.label, addresses.error());
+    c.listen.addresses = std::move(*addresses);
+  }
   return c;
 }
 

@@ -3,12 +3,14 @@
 // function that validates every value and builds a ServeConfig. No CLI11
 // here, so all of it is unit-tested.
 //
-// Thread-safety: pure functions over constant data.
+// Thread-safety: functions over constant data; ParseServeOptions also asks
+// the resolver it is given (by default the system's) for --listen's host.
 
 #ifndef ACPSTORE_CLI_SERVE_OPTIONS_H_
 #define ACPSTORE_CLI_SERVE_OPTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -74,11 +76,21 @@ struct ServeConfig {
   LogLevel log_level = LogLevel::kInfo;
 };
 
+// Turns --listen's host into the addresses to listen on (ResolveListenHost;
+// tests pass their own).
+using HostResolver =
+    std::function<Result<std::vector<std::string>>(const std::string& host)>;
+
 // Validates every value (and the combinations, e.g. --engine postgres
-// needs --postgres-url). A failure's message names the option first:
+// needs --postgres-url), and last resolves --listen's host with `resolve`
+// into config.listen.addresses, so that a name that resolves to nothing
+// stops `serve` before anything touches the disk. A failure's message
+// names the option first:
 //   --sync: expected always, none or interval:<ms>, got 'sometimes'
 //   ACPSTORE_SYNC: expected always, none or interval:<ms>, got 'sometimes'
-Result<ServeConfig> ParseServeOptions(const OptionValues& given);
+//   --listen: cannot resolve host name 'nohost': Name or service not known
+Result<ServeConfig> ParseServeOptions(
+    const OptionValues& given, const HostResolver& resolve = ResolveListenHost);
 
 }  // namespace acpstore::cli
 

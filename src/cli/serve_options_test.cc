@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace acpstore::cli {
 namespace {
@@ -34,6 +35,7 @@ TEST(ServeOptionsTest, DefaultsAreTheSpecDefaults) {
   EXPECT_EQ(c->store.sync, SyncMode::kAlways);
   EXPECT_EQ(c->listen.host, "127.0.0.1");
   EXPECT_EQ(c->listen.port, 7700);
+  EXPECT_EQ(c->listen.addresses, std::vector<std::string>{"127.0.0.1"});
   EXPECT_EQ(c->store.retention.max_events_per_session,
             defaults.retention.max_events_per_session);
   EXPECT_EQ(c->store.retention.terminal_event_retention_ms,
@@ -206,6 +208,66 @@ TEST(ServeOptionsTest, PostgresNeedsAUrl) {
   EXPECT_EQ(ErrorFor(Flags({{"engine", "postgres"},
                             {"postgres-url", "host=/tmp dbname=acp"}})),
             "");
+}
+
+// A --listen host name is resolved while validating, so one that resolves
+// to nothing exits 2 before the data directory is made; the server listens
+// on every address it stands for. It was passed on as it was, and the
+// server, which binds numeric addresses only, failed after start-up had
+// created the data directory and the bootstrap key.
+TEST(ServeOptionsTest, ListenResolvesItsHostName) {
+  Result<ServeConfig> c = ParseServeOptions(Flags({{"listen", "localhost:0"}}));
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->listen.host, "localhost");
+  ASSERT_FALSE(c->listen.addresses.empty());
+  EXPECT_TRUE(c->listen.addresses[0].starts_with("127.") ||
+              c->listen.addresses[0] == "::1")
+      << c->listen.addresses[0];
+
+  std::vector<std::string> asked;
+  const HostResolver two = [&](const std::string& host)
+      -> Result<std::vector<std::string>> {
+    asked.push_back(host);
+    return std::vector<std::string>{"127.0.0.1", "::1"};
+  };
+  c = ParseServeOptions(Flags({{"listen", "acp.example:7700"}}), two);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(asked, std::vector<std::string>{"acp.example"});
+  EXPECT_EQ(c->listen.addresses,
+            (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_EQ(c->listen.port, 7700);
+}
+
+TEST(ServeOptionsTest, AHostNameThatDoesNotResolveNamesItsOption) {
+  const HostResolver none = [](const std::string& host)
+      -> Result<std::vector<std::string>> {
+    return Status::InvalidArgument("cannot resolve host name '" + host +
+                                   "': Name or service not known");
+  };
+  Result<ServeConfig> c =
+      ParseServeOptions(Flags({{"listen", "nohost:7700"}}), none);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message(),
+            "--listen: cannot resolve host name 'nohost': Name or service "
+            "not known");
+  OptionValues env;
+  env["listen"] = OptionValue{"nohost:7700", true};
+  c = ParseServeOptions(env, none);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.error().message().starts_with("ACPSTORE_LISTEN: cannot resolve"))
+      << c.error();
+  // Another bad value is reported without a lookup.
+  bool asked = false;
+  const HostResolver watch = [&](const std::string&)
+      -> Result<std::vector<std::string>> {
+    asked = true;
+    return std::vector<std::string>{"127.0.0.1"};
+  };
+  EXPECT_FALSE(ParseServeOptions(Flags({{"listen", "nohost:7700"},
+                                        {"sync", "sometimes"}}),
+                                 watch)
+                   .ok());
+  EXPECT_FALSE(asked);
 }
 
 // Log lines print the warn level as "warning"; that word selects it too,

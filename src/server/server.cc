@@ -11,6 +11,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -119,6 +120,18 @@ class RefusedLinger : public std::enable_shared_from_this<RefusedLinger> {
   std::shared_ptr<std::atomic<int>> lingering_;
 };
 
+// "127.0.0.1:7700", "[::1]:7700".
+std::string FormatEndpoint(const asio::ip::address& address, uint16_t port) {
+  const std::string host = address.to_string();
+  return (address.is_v6() ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
+}
+
+// With port 0 and several addresses the first picks the port and the rest
+// must take the same one, which another program may hold on one of them:
+// so many fresh picks are tried before giving up.
+constexpr int kPortPicks = 8;
+
 }  // namespace
 
 struct Server::Impl {
@@ -126,7 +139,14 @@ struct Server::Impl {
        auth::KeyManager* keys)
       : core(std::move(options), store, authn, keys) {}
 
-  asio::awaitable<void> Accept();
+  asio::awaitable<void> Accept(tcp::acceptor* acceptor);
+  // One listening acceptor per address in `addresses`, all on one port
+  // (into acceptors, port, endpoints, passed_over).
+  Status Listen(const std::vector<asio::ip::address>& addresses);
+  // One try of Listen on `want` (0: the first bound address picks). Sets
+  // *port_taken when the port the first picked is busy on a later one.
+  Status ListenOnce(const std::vector<asio::ip::address>& addresses,
+                    uint16_t want, bool* port_taken);
   // Every 250 ms: the keys' revision to sse_auth, which wakes the streams
   // to re-check their key when it moved (sse_auth_watch.h).
   asio::awaitable<void> WatchKeys();
@@ -144,17 +164,19 @@ struct Server::Impl {
   // store completion is still outstanding after the shutdown timeout:
   // destroying the context under a pending completion would be worse.
   std::unique_ptr<asio::io_context> ioc;
-  std::unique_ptr<tcp::acceptor> acceptor;
-  // The accept loop and Stop()'s close of the acceptor both run on this
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  // The accept loops and Stop()'s close of the acceptors all run on this
   // strand: an acceptor is not safe to close on one thread while another
   // starts an accept on it (TSan found exactly that with io_threads > 1).
   std::optional<asio::strand<asio::io_context::executor_type>> accept_strand;
   std::vector<std::thread> threads;
   uint16_t port = 0;
+  std::vector<std::string> endpoints;
+  std::vector<std::string> passed_over;
   bool running = false;
 };
 
-asio::awaitable<void> Server::Impl::Accept() {
+asio::awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor) {
   for (;;) {
     // Each connection gets its own strand: its coroutines never run
     // concurrently, without any lock.
@@ -256,37 +278,100 @@ Server::Server(ServerOptions options, Store& store,
 // the process either way.
 Server::~Server() { Stop(); }  // NOLINT(bugprone-exception-escape)
 
+Status Server::Impl::ListenOnce(const std::vector<asio::ip::address>& addresses,
+                                uint16_t want, bool* port_taken) {
+  acceptors.clear();
+  endpoints.clear();
+  passed_over.clear();
+  // Said with the port, known only once an address is bound.
+  std::vector<std::pair<asio::ip::address, std::string>> skipped;
+  uint16_t chosen = want;
+  for (const asio::ip::address& address : addresses) {
+    const tcp::endpoint endpoint(address, chosen);
+    auto acceptor = std::make_unique<tcp::acceptor>(*ioc);
+    error_code ec;
+    acceptor->open(endpoint.protocol(), ec);
+    // Beside other addresses, [::] must not take the IPv4 port too (Linux
+    // makes it dual-stack by default), or 0.0.0.0 could not bind after it.
+    if (!ec && addresses.size() > 1 && address.is_v6()) {
+      acceptor->set_option(asio::ip::v6_only(true), ec);
+    }
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      const std::string where = FormatEndpoint(address, chosen);
+      if (addresses.size() > 1 &&
+          (ec == boost::system::errc::address_not_available ||
+           ec == asio::error::address_family_not_supported)) {
+        skipped.emplace_back(address, ec.message());
+        continue;
+      }
+      *port_taken = want == 0 && chosen != 0 &&
+                    ec == asio::error::address_in_use;
+      return Status::Unavailable("cannot listen on " + where + ": " +
+                                 ec.message());
+    }
+    if (chosen == 0) chosen = acceptor->local_endpoint().port();
+    endpoints.push_back(FormatEndpoint(address, chosen));
+    acceptors.push_back(std::move(acceptor));
+  }
+  for (const auto& [address, why] : skipped) {
+    passed_over.push_back(FormatEndpoint(address, chosen) + ": " + why);
+  }
+  if (acceptors.empty()) {
+    std::string all;
+    for (const std::string& p : passed_over) {
+      all += (all.empty() ? "" : "; ") + p;
+    }
+    return Status::Unavailable("cannot listen on any address: " + all);
+  }
+  port = chosen;
+  return Status::OK();
+}
+
+Status Server::Impl::Listen(const std::vector<asio::ip::address>& addresses) {
+  const uint16_t want = core.options.port;
+  const int tries = want == 0 && addresses.size() > 1 ? kPortPicks : 1;
+  Status last;
+  for (int i = 0; i < tries; ++i) {
+    bool port_taken = false;
+    last = ListenOnce(addresses, want, &port_taken);
+    if (last.ok() || !port_taken) break;
+  }
+  if (!last.ok()) acceptors.clear();
+  return last;
+}
+
 Status Server::Start() {
   if (impl_->running) return Status::OK();
   const ServerOptions& opt = impl_->core.options;
-  const std::string where = opt.listen_address + ":" + std::to_string(opt.port);
-  error_code ec;
-  const asio::ip::address address =
-      asio::ip::make_address(opt.listen_address, ec);
-  if (ec) {
-    return Status::InvalidArgument("listen address " + where + ": " +
-                                   ec.message());
+  if (opt.listen_addresses.empty()) {
+    return Status::InvalidArgument("no listen address");
+  }
+  std::vector<asio::ip::address> addresses;
+  for (const std::string& text : opt.listen_addresses) {
+    error_code ec;
+    const asio::ip::address address = asio::ip::make_address(text, ec);
+    if (ec) {
+      return Status::InvalidArgument("listen address " + text + ":" +
+                                     std::to_string(opt.port) + ": " +
+                                     ec.message());
+    }
+    addresses.push_back(address);
   }
   unsigned n = opt.io_threads;
   if (n == 0) n = UsableCpus();
   // The hint lets a lone I/O thread queue what it posts to itself without
   // the scheduler's lock (asio's one_thread_ path).
   impl_->ioc = std::make_unique<asio::io_context>(static_cast<int>(n));
-  auto acceptor = std::make_unique<tcp::acceptor>(*impl_->ioc);
-  const tcp::endpoint endpoint(address, opt.port);
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->bind(endpoint, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::Unavailable("cannot listen on " + where + ": " +
-                               ec.message());
-  }
-  impl_->port = acceptor->local_endpoint().port();
-  impl_->acceptor = std::move(acceptor);
+  ACPSTORE_RETURN_IF_ERROR(impl_->Listen(addresses));
 
   impl_->accept_strand.emplace(asio::make_strand(*impl_->ioc));
-  asio::co_spawn(*impl_->accept_strand, impl_->Accept(), asio::detached);
+  for (const auto& acceptor : impl_->acceptors) {
+    asio::co_spawn(*impl_->accept_strand, impl_->Accept(acceptor.get()),
+                   asio::detached);
+  }
   asio::co_spawn(*impl_->accept_strand, impl_->WatchKeys(), asio::detached);
   for (unsigned i = 0; i < n; ++i) {
     impl_->threads.emplace_back([ioc = impl_->ioc.get()] {
@@ -300,6 +385,14 @@ Status Server::Start() {
 
 uint16_t Server::port() const { return impl_->port; }
 
+const std::vector<std::string>& Server::endpoints() const {
+  return impl_->endpoints;
+}
+
+const std::vector<std::string>& Server::passed_over() const {
+  return impl_->passed_over;
+}
+
 const Metrics& Server::metrics() const { return impl_->core.metrics; }
 
 void Server::Stop() {
@@ -309,7 +402,7 @@ void Server::Stop() {
   d.core.stopping.store(true);
   asio::post(*d.accept_strand, [&d] {
     error_code ignored;
-    d.acceptor->close(ignored);
+    for (const auto& acceptor : d.acceptors) acceptor->close(ignored);
   });
   for (auto& c : d.LiveConnections()) c->Shutdown();
 
@@ -326,7 +419,7 @@ void Server::Stop() {
   d.ioc->stop();
   for (std::thread& t : d.threads) t.join();
   d.threads.clear();
-  d.acceptor.reset();
+  d.acceptors.clear();
   d.accept_strand.reset();
   // A reply still owed now is dropped; its coroutine goes with the context.
   d.core.DetachOwedReplies();

@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "acpstore/status.h"
 #include "acpstore/store.h"
@@ -40,12 +42,20 @@ class Server {
   Server& operator=(const Server&) = delete;
   ~Server();  // Stop()s if running. NOLINT(bugprone-exception-escape)
 
-  // Binds and starts serving. kUnavailable (bind failure, e.g. the port is
-  // taken) or kInvalidArgument (a bad address), naming the address.
+  // Binds every listen address and starts serving. kUnavailable (bind
+  // failure, e.g. the port is taken, or no address could be bound) or
+  // kInvalidArgument (an address that is not numeric), naming the address.
   Status Start();
 
-  // The bound port (the real one when options.port was 0). 0 before Start.
+  // The bound port (the real one when options.port was 0), the same on
+  // every address. 0 before Start.
   uint16_t port() const;
+  // What it listens on, "127.0.0.1:7700" or "[::1]:7700", in the order of
+  // options.listen_addresses; and the addresses Start passed over because
+  // this machine does not have them, each "[::1]:7700: <why>". Valid after
+  // a successful Start.
+  const std::vector<std::string>& endpoints() const;
+  const std::vector<std::string>& passed_over() const;
 
   // Graceful: stops accepting, lets in-flight requests finish (answering
   // with Connection: close), ends SSE streams, closes idle keep-alive

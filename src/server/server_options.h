@@ -29,9 +29,15 @@ struct RequestLogEntry {
 };
 
 struct ServerOptions {
-  // Default 127.0.0.1:7700 (SPEC §6). Port 0 picks a free port; Server::
-  // port() reports it.
-  std::string listen_address = "127.0.0.1";
+  // Default 127.0.0.1:7700 (SPEC §6). Numeric addresses only: a host name
+  // is resolved by whoever reads the configuration (`acpstore serve` does
+  // it while validating options, before anything touches the disk), and
+  // the server listens on every address of the list, on one port. Of
+  // several, one this machine does not have (EADDRNOTAVAIL, EAFNOSUPPORT:
+  // the ::1 of a hosts file on a host without IPv6) is passed over while
+  // another binds (Server::passed_over()). Port 0 picks a free port, the
+  // same on every address; Server::port() reports it.
+  std::vector<std::string> listen_addresses = {"127.0.0.1"};
   uint16_t port = 7700;
   // Threads running the io_context. 0 (default) = one per CPU the process
   // may run on (its affinity mask: taskset, cpusets), at least one.

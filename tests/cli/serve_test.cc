@@ -265,6 +265,41 @@ TEST_F(ServeTest, LogLevelWarningKeepsTheLinesThatSayWarning) {
   EXPECT_GE(warnings, 1) << "the bootstrap key's warning";
 }
 
+// `--listen localhost:PORT` serves on what localhost stands for (127.0.0.1,
+// and ::1 where the hosts file lists it and the machine has it). It exited
+// 1, "listen address localhost:...: Invalid argument", after start-up had
+// made the data directory and a bootstrap key.
+TEST_F(ServeTest, ListenTakesAHostName) {
+  for (const bool from_env : {false, true}) {
+    SCOPED_TRACE(from_env ? "ACPSTORE_LISTEN" : "--listen");
+    std::vector<std::string> args = {kBinary,    "serve",  "--data-dir",
+                                     DataDir(),  "--engine", "memory"};
+    std::vector<std::string> env;
+    if (from_env) {
+      env.push_back("ACPSTORE_LISTEN=localhost:0");
+    } else {
+      args.insert(args.end(), {"--listen", "localhost:0"});
+    }
+    proc::Process server(args, env, tmp_.path());
+    ASSERT_TRUE(server.WaitForText(proc::Stream::kStderr, "listening on",
+                                   seconds(10)))
+        << server.Text(proc::Stream::kStderr);
+    const std::string log = server.Text(proc::Stream::kStderr);
+    const uint16_t port = proc::PortAfter(log, "listening on localhost:");
+    ASSERT_NE(port, 0) << log;
+    // The line says what the name stood for (in the resolver's order).
+    const size_t line = log.find("listening on localhost:");
+    const std::string listening =
+        log.substr(line, log.find('\n', line) - line);
+    EXPECT_NE(listening.find("127.0.0.1:" + std::to_string(port)),
+              std::string::npos)
+        << listening;
+    EXPECT_EQ(HttpStatus(port, "GET", "/healthz"), 200);
+    server.Signal(SIGTERM);
+    EXPECT_EQ(server.Wait(seconds(15)), 0) << server.Text(proc::Stream::kStderr);
+  }
+}
+
 TEST_F(ServeTest, OptionsComeFromTheEnvironment) {
   port_ = FreeLoopbackPort();
   proc::Process server(

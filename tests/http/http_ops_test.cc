@@ -1,7 +1,12 @@
 // End-to-end: operations routes (SPEC §5.5), key routes (§6), the error
 // mapping of internal failures, and the request log.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -296,6 +301,97 @@ TEST(ServerStart, ReportsABusyPort) {
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_NE(s.message().find(std::to_string(first.port())),
             std::string_view::npos);
+}
+
+// GET /healthz over IPv6 loopback (the test client speaks to 127.0.0.1
+// only); the status line, or "" when nothing answered within 5 s.
+std::string HealthOverIpv6Loopback(uint16_t port) {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  const timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in6 to{};
+  to.sin6_family = AF_INET6;
+  to.sin6_port = htons(port);
+  to.sin6_addr = in6addr_loopback;
+  std::string got;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == 0) {
+    const std::string request =
+        "GET /healthz HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t n = 0;
+      while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+        got.append(buffer, static_cast<size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  return got.substr(0, got.find("\r\n"));
+}
+
+// A host name stands for several addresses (`localhost`: 127.0.0.1 and
+// ::1): the server listens on each, on one port, port 0 included.
+TEST(ServerStart, ListensOnEveryAddressOnOnePort) {
+  std::unique_ptr<Store> store = OpenMemoryStore();
+  ASSERT_NE(store, nullptr);
+  FakeAuthenticator authn;
+  server::ServerOptions o;
+  o.listen_addresses = {"127.0.0.1", "::1"};
+  o.port = 0;
+  o.io_threads = 1;
+  server::Server srv(o, *store, authn, nullptr);
+  ASSERT_TRUE(srv.Start().ok());
+  const std::string port = std::to_string(srv.port());
+  EXPECT_EQ(HttpClient(srv.port(), "").Get("/healthz").status, 200);
+  if (srv.passed_over().empty()) {
+    EXPECT_EQ(srv.endpoints(),
+              (std::vector<std::string>{"127.0.0.1:" + port, "[::1]:" + port}));
+    EXPECT_EQ(HealthOverIpv6Loopback(srv.port()), "HTTP/1.1 200 OK");
+  } else {
+    // A machine without IPv6 on its loopback.
+    EXPECT_EQ(srv.endpoints(), std::vector<std::string>{"127.0.0.1:" + port});
+    ASSERT_EQ(srv.passed_over().size(), 1u);
+    EXPECT_TRUE(srv.passed_over()[0].starts_with("[::1]:" + port + ": "))
+        << srv.passed_over()[0];
+  }
+  srv.Stop();
+  EXPECT_EQ(HttpClient(srv.port(), "").Get("/healthz").status, 0);
+}
+
+// An address of the list this machine does not have is passed over while
+// another binds (a hosts file may list ::1 where IPv6 is off); alone, it
+// fails Start as before. 203.0.113.1 is TEST-NET-3, nobody's address.
+TEST(ServerStart, PassesOverAnAddressThisMachineDoesNotHave) {
+  std::unique_ptr<Store> store = OpenMemoryStore();
+  ASSERT_NE(store, nullptr);
+  FakeAuthenticator authn;
+  server::ServerOptions o;
+  o.listen_addresses = {"203.0.113.1", "127.0.0.1"};
+  o.port = 0;
+  o.io_threads = 1;
+  server::Server srv(o, *store, authn, nullptr);
+  ASSERT_TRUE(srv.Start().ok());
+  EXPECT_EQ(srv.endpoints(),
+            std::vector<std::string>{"127.0.0.1:" + std::to_string(srv.port())});
+  ASSERT_EQ(srv.passed_over().size(), 1u);
+  EXPECT_TRUE(srv.passed_over()[0].starts_with(
+      "203.0.113.1:" + std::to_string(srv.port()) + ": "))
+      << srv.passed_over()[0];
+  EXPECT_EQ(HttpClient(srv.port(), "").Get("/healthz").status, 200);
+  srv.Stop();
+
+  o.listen_addresses = {"203.0.113.1"};
+  server::Server alone(o, *store, authn, nullptr);
+  Status s = alone.Start();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("203.0.113.1"), std::string_view::npos) << s;
+
+  o.listen_addresses = {"localhost"};
+  server::Server named(o, *store, authn, nullptr);
+  EXPECT_EQ(named.Start().code(), StatusCode::kInvalidArgument);
 }
 
 // Threads of this process, from /proc/self/task.
