@@ -9,7 +9,8 @@
 #   4. ThreadSanitizer build of the concurrency-bearing suites only
 #      (engine, journal, HTTP end to end, kill -9);
 #   5. clang-tidy over src/ (every finding fails), then the Debian package
-#      (scripts/test_deb.sh: cpack, dpkg -i, serve, /healthz, purge; root);
+#      (scripts/test_deb.sh: cpack, dpkg -i, serve, /healthz, purge; as root
+#      or through sudo);
 #   6. ctest: release (all, including the install and layering tests), then
 #      ASan+UBSan (all), then TSan (labels engine, journal, http, crash);
 #   7. the TypeScript client's suites (scripts/test_typescript.sh);
@@ -64,7 +65,8 @@ stage "asan build" configure_and_build asan
 stage "bench-command build and smoke run" bench_command_smoke
 stage "tsan build" configure_and_build tsan "${TSAN_TARGETS[@]}"
 stage "clang-tidy" "$ROOT/scripts/clang_tidy.sh" "$ROOT/build/release"
-# The Debian package from build/release: build, install, serve, purge (root).
+# The Debian package from build/release: build, install, serve, purge (as
+# root or through sudo).
 stage "debian package" "$ROOT/scripts/test_deb.sh" "$ROOT/build/release"
 
 cd "$ROOT"

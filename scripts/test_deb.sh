@@ -1,7 +1,20 @@
 #!/usr/bin/env bash
-# The Debian package end to end (CI: a stage of scripts/test.sh; needs root):
+# The Debian package end to end (CI: a stage of scripts/test.sh):
 #
 #   scripts/test_deb.sh [BUILD_DIR]     (default build/release, already built)
+#
+# What needs root (dpkg -i/--purge, runuser, the conffile, reading the data
+# directory) runs as root directly, or through sudo for another user, as
+# scripts/lib.sh's install_packages does; the package itself is built as the
+# caller, so build/ gets no root-owned files. Neither root nor sudo: it says
+# so and exits 1.
+#
+# It leaves the machine as it found it on every exit path (a failed check,
+# an error, Ctrl-C, SIGTERM): the package it installed is purged (with its
+# conffile, user and data directory), and an /etc/default/acpstore that was
+# there without a package is put back. It refuses to start over an acpstore
+# package in any state, an existing acpstore user or group, or an existing
+# /var/lib/acpstore, since the purge would delete them.
 #
 # cpack -G DEB → dpkg -i → check what it installed (binary, unit, conffile,
 # the acpstore user, /var/lib/acpstore 0700) → start the service → GET
@@ -15,29 +28,71 @@
 # unit itself is then checked with `systemd-analyze verify` only, not run by
 # systemd. The script says which of the two it did.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 BUILD=$(realpath "${1:-$ROOT/build/release}")
-[ "$(id -u)" = 0 ] || { echo "test_deb: needs root (dpkg -i)" >&2; exit 1; }
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null ||
+    { echo "test_deb: needs root, or sudo (dpkg -i, runuser): run it as root or install sudo" >&2; exit 1; }
+  # Asks for a password now, if sudo wants one, rather than in the middle.
+  sudo -v || { echo "test_deb: sudo refused; run it as root" >&2; exit 1; }
+fi
 for tool in cpack dpkg curl runuser systemd-analyze; do
-  command -v "$tool" >/dev/null || { echo "test_deb: needs $tool" >&2; exit 1; }
+  command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$tool" >/dev/null ||
+    { echo "test_deb: needs $tool" >&2; exit 1; }
 done
 UNIT=/lib/systemd/system/acpstore.service
+CONFFILE=/etc/default/acpstore
 WORK=$(mktemp -d)
-pid=""
+pid=""        # the backgrounded service (runuser, or sudo running it)
+installed=""  # set from `dpkg -i` until the checked purge
+saved=""      # where a package-less $CONFFILE found at start waits
+alive() { [ -n "$1" ] && [ -d "/proc/$1" ]; }
 cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e  # every step of the clean-up is tried
   if [ -n "$pid" ]; then
-    # The server (runuser's child) first: it would outlive runuser.
+    # The server (runuser's child) first: it would outlive runuser. Both may
+    # be another user's (acpstore, root under sudo).
     server=$(sed -n 's/^server pid //p' "$WORK/serve.log" 2>/dev/null || true)
-    if [ -n "$server" ]; then kill -KILL "$server" 2>/dev/null || true; fi
-    kill -KILL "$pid" 2>/dev/null || true
+    if alive "$server"; then as_root kill -KILL "$server" 2>/dev/null || true; fi
+    if alive "$pid"; then as_root kill -KILL "$pid" 2>/dev/null || true; fi
+    wait "$pid" 2>/dev/null || true
+  fi
+  if [ -n "$installed" ]; then
+    # Also stops the service under systemd (prerm).
+    echo "test_deb: cleaning up: dpkg --purge acpstore" >&2
+    as_root dpkg --purge acpstore >&2 || echo "test_deb: cleanup: dpkg --purge acpstore failed" >&2
+  fi
+  if [ -n "$saved" ]; then
+    as_root mv "$saved" "$CONFFILE" ||
+      echo "test_deb: cleanup: could not put $CONFFILE back from $saved" >&2
   fi
   rm -rf "$WORK"
+  exit "$rc"
 }
 trap cleanup EXIT
+# A signal ends the script through the EXIT trap too (exit 128+N).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 fail() { echo "test_deb: FAIL: $*" >&2; exit 1; }
 
-if dpkg-query -W -f='${Status}' acpstore 2>/dev/null | grep -q "installed"; then
-  fail "an acpstore package is installed already; this test would purge it (dpkg --purge acpstore first)"
+# What a purge would delete must not be someone else's.
+state=$(dpkg-query -W -f='${db:Status-Status}' acpstore 2>/dev/null || true)
+if [ -n "$state" ] && [ "$state" != not-installed ]; then
+  fail "an acpstore package is on this machine already ($state); this test would purge it (dpkg --purge acpstore first)"
+fi
+for what in user group; do
+  db=passwd; [ "$what" = group ] && db=group
+  ! getent "$db" acpstore >/dev/null ||
+    fail "an acpstore $what exists already; this test's purge would delete it"
+done
+[ ! -e /var/lib/acpstore ] || fail "/var/lib/acpstore exists already; this test's purge would delete it"
+if [ -e "$CONFFILE" ]; then
+  # Not the package's (checked above): set aside for dpkg, put back at exit.
+  saved=$(as_root mktemp /etc/default/.acpstore.test_deb.XXXXXX)
+  as_root mv "$CONFFILE" "$saved"
+  echo "test_deb: $CONFFILE (no package's) moved to $saved until this test ends"
 fi
 
 # 1. Build the package.
@@ -50,7 +105,8 @@ echo "test_deb: built $(basename "$deb") ($(du -h "$deb" | cut -f1))"
 dpkg-deb --contents "$deb" | awk '{print "  " $1, $6}'
 
 # 2. Install it.
-dpkg -i "$deb"
+installed=1
+as_root dpkg -i "$deb"
 [ -x /usr/bin/acpstore ] || fail "/usr/bin/acpstore missing"
 /usr/bin/acpstore --version
 [ -f "$UNIT" ] || fail "$UNIT missing"
@@ -73,7 +129,7 @@ if [ "$(ps -p 1 -o comm=)" = systemd ] && [ -d /run/systemd/system ]; then
     [ $SECONDS -lt $deadline ] || fail "no /healthz answer"
     sleep 0.1
   done
-  systemctl stop acpstore.service
+  as_root systemctl stop acpstore.service
 else
   echo "test_deb: systemd is not PID 1 here ($(ps -p 1 -o comm=)): starting the service the way" \
        "the unit would (its ExecStart, EnvironmentFile and UMask, as User=acpstore via runuser);" \
@@ -83,11 +139,11 @@ else
   umask_=$(sed -n 's/^UMask=//p' "$UNIT")
   # Listen on a free port: written into the conffile, so this also shows the
   # service reads /etc/default/acpstore. Purge removes the file.
-  echo "ACPSTORE_LISTEN=127.0.0.1:0" >>/etc/default/acpstore
+  echo "ACPSTORE_LISTEN=127.0.0.1:0" | as_root tee -a "$CONFFILE" >/dev/null
   env_files=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$UNIT")
   # runuser stays the server's parent; the signal goes to the server itself,
   # as systemd's KillSignal would, and runuser passes its exit status on.
-  runuser -u "$user" -- sh -c '
+  as_root runuser -u "$user" -- sh -c '
       echo "server pid $$"
       umask "$1"; shift
       for f in $1; do if [ -r "$f" ]; then set -a; . "$f"; set +a; fi; done; shift
@@ -96,13 +152,13 @@ else
   deadline=$((SECONDS + 30))
   port=""
   while [ -z "$port" ]; do
-    kill -0 "$pid" 2>/dev/null || { cat "$WORK/serve.log"; fail "the service exited"; }
+    alive "$pid" || { cat "$WORK/serve.log"; fail "the service exited"; }
     [ $SECONDS -lt $deadline ] || { cat "$WORK/serve.log"; fail "the service did not start"; }
     port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/serve.log" | head -1)
     [ -n "$port" ] || sleep 0.1
   done
   curl -sf "http://127.0.0.1:$port/healthz" >"$WORK/health" || fail "GET /healthz"
-  kill -TERM "$(sed -n 's/^server pid //p' "$WORK/serve.log")"
+  as_root kill -TERM "$(sed -n 's/^server pid //p' "$WORK/serve.log")"
   rc=0
   wait "$pid" || rc=$?
   pid=""
@@ -111,12 +167,14 @@ else
 fi
 echo "test_deb: GET http://127.0.0.1:$port/healthz -> $(cat "$WORK/health")"
 grep -q '"status":"ok"' "$WORK/health" || fail "unexpected /healthz answer"
-[ -d /var/lib/acpstore/journal ] || fail "no journal under /var/lib/acpstore"
-[ "$(stat -c '%U' /var/lib/acpstore/journal)" = acpstore ] || fail "journal not owned by acpstore"
-echo "test_deb: data under /var/lib/acpstore: $(cd /var/lib/acpstore && ls | tr '\n' ' ')"
+# /var/lib/acpstore is 0700 acpstore: only root looks in.
+as_root test -d /var/lib/acpstore/journal || fail "no journal under /var/lib/acpstore"
+[ "$(as_root stat -c '%U' /var/lib/acpstore/journal)" = acpstore ] || fail "journal not owned by acpstore"
+echo "test_deb: data under /var/lib/acpstore: $(as_root ls /var/lib/acpstore | tr '\n' ' ')"
 
 # 6. Purge: user, data, conffile and files gone.
-dpkg --purge acpstore
+as_root dpkg --purge acpstore
+installed=""
 ! getent passwd acpstore >/dev/null || fail "user acpstore still there after purge"
 ! getent group acpstore >/dev/null || fail "group acpstore still there after purge"
 [ ! -e /var/lib/acpstore ] || fail "/var/lib/acpstore still there after purge"
