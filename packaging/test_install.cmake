@@ -57,6 +57,22 @@ string(FIND "${unit}" "ExecStart=${prefix}/bin/acpstore serve" at)
 if(at EQUAL -1)
   message(FATAL_ERROR "acpstore.service does not start ${prefix}/bin/acpstore")
 endif()
+# Every option of the unit comes from the environment: a flag in ExecStart
+# would beat the same ACPSTORE_* line of /etc/default/acpstore, silently.
+# Its defaults are Environment= lines, which EnvironmentFile= overrides.
+string(REGEX MATCH "\nExecStart=[^\n]*" exec "${unit}")
+if(NOT exec STREQUAL "\nExecStart=${prefix}/bin/acpstore serve")
+  message(FATAL_ERROR "acpstore.service passes flags, which its options "
+    "files could not override:${exec}")
+endif()
+foreach(line "Environment=ACPSTORE_DATA_DIR=/var/lib/acpstore"
+             "Environment=ACPSTORE_LOG_FORMAT=json"
+             "EnvironmentFile=-/etc/default/acpstore")
+  string(FIND "${unit}" "\n${line}\n" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "acpstore.service has no line ${line}")
+  endif()
+endforeach()
 
 # 1. find_package(acpstore), the shared library.
 set(ex ${WORK_DIR}/example)

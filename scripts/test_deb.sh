@@ -44,6 +44,7 @@ UNIT=/lib/systemd/system/acpstore.service
 CONFFILE=/etc/default/acpstore
 WORK=$(mktemp -d)
 pid=""        # the backgrounded service (runuser, or sudo running it)
+serve_log=""  # its log, whose first line names the server's pid
 installed=""  # set from `dpkg -i` until the checked purge
 saved=""      # where a package-less $CONFFILE found at start waits
 alive() { [ -n "$1" ] && [ -d "/proc/$1" ]; }
@@ -54,7 +55,7 @@ cleanup() {
   if [ -n "$pid" ]; then
     # The server (runuser's child) first: it would outlive runuser. Both may
     # be another user's (acpstore, root under sudo).
-    server=$(sed -n 's/^server pid //p' "$WORK/serve.log" 2>/dev/null || true)
+    server=$(sed -n 's/^server pid //p' "$serve_log" 2>/dev/null || true)
     if alive "$server"; then as_root kill -KILL "$server" 2>/dev/null || true; fi
     if alive "$pid"; then as_root kill -KILL "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || true
@@ -132,38 +133,57 @@ if [ "$(ps -p 1 -o comm=)" = systemd ] && [ -d /run/systemd/system ]; then
   as_root systemctl stop acpstore.service
 else
   echo "test_deb: systemd is not PID 1 here ($(ps -p 1 -o comm=)): starting the service the way" \
-       "the unit would (its ExecStart, EnvironmentFile and UMask, as User=acpstore via runuser);" \
-       "the unit itself was not run by systemd"
+       "the unit would (its Environment, EnvironmentFile, ExecStart and UMask, as User=acpstore" \
+       "via runuser); the unit itself was not run by systemd"
   exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT")
   user=$(sed -n 's/^User=//p' "$UNIT")
   umask_=$(sed -n 's/^UMask=//p' "$UNIT")
+  unit_env=$(sed -n 's/^Environment=//p' "$UNIT")
+  env_files=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$UNIT")
+  # serve_once LOG: starts the service, waits until it listens (the port in
+  # $port), GET /healthz into $WORK/health, SIGTERM, checks it stopped
+  # cleanly. The unit's Environment= first, then its files, which override
+  # it, as systemd does. runuser stays the server's parent; the signal goes
+  # to the server itself, as systemd's KillSignal would, and runuser passes
+  # its exit status on.
+  serve_once() {
+    serve_log=$1
+    as_root runuser -u "$user" -- sh -c '
+        echo "server pid $$"
+        umask "$1"; shift
+        for kv in $1; do export "$kv"; done; shift
+        for f in $1; do if [ -r "$f" ]; then set -a; . "$f"; set +a; fi; done; shift
+        exec "$@"' sh "$umask_" "$unit_env" "$env_files" $exec_start >"$serve_log" 2>&1 &
+    pid=$!
+    local deadline=$((SECONDS + 30)) rc=0
+    port=""
+    while [ -z "$port" ]; do
+      alive "$pid" || { cat "$serve_log"; fail "the service exited"; }
+      [ $SECONDS -lt $deadline ] || { cat "$serve_log"; fail "the service did not start"; }
+      port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$serve_log" | head -1)
+      [ -n "$port" ] || sleep 0.1
+    done
+    curl -sf "http://127.0.0.1:$port/healthz" >"$WORK/health" || fail "GET /healthz"
+    as_root kill -TERM "$(sed -n 's/^server pid //p' "$serve_log")"
+    wait "$pid" || rc=$?
+    pid=""
+    [ "$rc" = 0 ] || { cat "$serve_log"; fail "the service exited $rc on SIGTERM"; }
+    grep -q "stopped" "$serve_log" || fail "no graceful stop in the log"
+  }
   # Listen on a free port: written into the conffile, so this also shows the
   # service reads /etc/default/acpstore. Purge removes the file.
   echo "ACPSTORE_LISTEN=127.0.0.1:0" | as_root tee -a "$CONFFILE" >/dev/null
-  env_files=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$UNIT")
-  # runuser stays the server's parent; the signal goes to the server itself,
-  # as systemd's KillSignal would, and runuser passes its exit status on.
-  as_root runuser -u "$user" -- sh -c '
-      echo "server pid $$"
-      umask "$1"; shift
-      for f in $1; do if [ -r "$f" ]; then set -a; . "$f"; set +a; fi; done; shift
-      exec "$@"' sh "$umask_" "$env_files" $exec_start >"$WORK/serve.log" 2>&1 &
-  pid=$!
-  deadline=$((SECONDS + 30))
-  port=""
-  while [ -z "$port" ]; do
-    alive "$pid" || { cat "$WORK/serve.log"; fail "the service exited"; }
-    [ $SECONDS -lt $deadline ] || { cat "$WORK/serve.log"; fail "the service did not start"; }
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/serve.log" | head -1)
-    [ -n "$port" ] || sleep 0.1
-  done
-  curl -sf "http://127.0.0.1:$port/healthz" >"$WORK/health" || fail "GET /healthz"
-  as_root kill -TERM "$(sed -n 's/^server pid //p' "$WORK/serve.log")"
-  rc=0
-  wait "$pid" || rc=$?
-  pid=""
-  [ "$rc" = 0 ] || { cat "$WORK/serve.log"; fail "the service exited $rc on SIGTERM"; }
-  grep -q "stopped" "$WORK/serve.log" || fail "no graceful stop in the log"
+  # The unit's defaults: JSON lines, data in /var/lib/acpstore (checked below).
+  serve_once "$WORK/serve.log"
+  grep -q '^{"ts":"[^"]*","level":"info","msg":"listening on 127\.0\.0\.1:' "$WORK/serve.log" ||
+    { cat "$WORK/serve.log"; fail "the unit's default ACPSTORE_LOG_FORMAT=json was not applied"; }
+  # A line of the options file overrides a default of the unit (its
+  # Environment=); a flag in ExecStart would have won over it.
+  echo "ACPSTORE_LOG_FORMAT=text" | as_root tee -a "$CONFFILE" >/dev/null
+  serve_once "$WORK/serve-text.log"
+  grep -q '^[0-9-]*T[0-9:.]*Z info listening on 127\.0\.0\.1:' "$WORK/serve-text.log" ||
+    { cat "$WORK/serve-text.log"; fail "ACPSTORE_LOG_FORMAT=text in $CONFFILE did not override the unit's json"; }
+  echo "test_deb: $CONFFILE overrides the unit's defaults (ACPSTORE_LOG_FORMAT=text: text lines)"
 fi
 echo "test_deb: GET http://127.0.0.1:$port/healthz -> $(cat "$WORK/health")"
 grep -q '"status":"ok"' "$WORK/health" || fail "unexpected /healthz answer"
