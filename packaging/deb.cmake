@@ -6,6 +6,9 @@
 #   /usr/bin/acpstore                      the binary (install component runtime)
 #   /lib/systemd/system/acpstore.service   the unit, ExecStart /usr/bin/acpstore
 #   /etc/default/acpstore                  options for the unit (a conffile)
+#   /usr/share/doc/acpstore/               README.md, CHANGELOG.md, docs/*.md
+#                                          (operations, recovery, spec,
+#                                          http_api)
 #   postinst                               the `acpstore` system user,
 #                                          /var/lib/acpstore (0700), and under
 #                                          systemd: enable and (re)start

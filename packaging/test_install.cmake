@@ -24,7 +24,7 @@ file(REMOVE_RECURSE ${WORK_DIR})
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 
 foreach(f bin/acpstore include/acpstore/store.h include/acpstore/blocking_store.h
-          lib/systemd/system/acpstore.service)
+          lib/systemd/system/acpstore.service etc/default/acpstore)
   if(NOT EXISTS ${prefix}/${f})
     message(FATAL_ERROR "not installed: ${f}")
   endif()
@@ -71,6 +71,21 @@ foreach(line "Environment=ACPSTORE_DATA_DIR=/var/lib/acpstore"
   string(FIND "${unit}" "\n${line}\n" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "acpstore.service has no line ${line}")
+  endif()
+endforeach()
+
+# The documents the unit and the options file point to are installed (both
+# named files that no install rule made).
+string(REGEX MATCH "\nDocumentation=file://([^\n]*)" _ "${unit}")
+set(unit_doc "${CMAKE_MATCH_1}")
+file(READ ${prefix}/etc/default/acpstore options)
+string(REGEX MATCH "(/[^ \n]*/share/doc/acpstore/[^ \n]*)" _ "${options}")
+set(options_doc "${CMAKE_MATCH_1}")
+foreach(doc "${unit_doc}" "${options_doc}")
+  string(FIND "${doc}" "${prefix}/" at)
+  if(NOT at EQUAL 0 OR NOT EXISTS "${doc}")
+    message(FATAL_ERROR "the unit or etc/default/acpstore points to '${doc}', "
+      "which the install did not put under ${prefix}")
   endif()
 endforeach()
 

@@ -116,6 +116,11 @@ dpkg-query -W -f='${Conffiles}\n' acpstore | grep -q "/etc/default/acpstore" ||
 getent passwd acpstore >/dev/null || fail "no acpstore user"
 [ "$(stat -c '%a %U %G' /var/lib/acpstore)" = "700 acpstore acpstore" ] ||
   fail "/var/lib/acpstore is $(stat -c '%a %U %G' /var/lib/acpstore), want 700 acpstore acpstore"
+# The documents the unit and the options file point to are in the package.
+for doc in "$(sed -n 's|^Documentation=file://||p' "$UNIT")" \
+           "$(grep -o '/usr/share/doc/acpstore/[^ ]*' "$CONFFILE" | head -1)"; do
+  [ -n "$doc" ] && [ -f "$doc" ] || fail "the unit or $CONFFILE points to '$doc', which the package does not install"
+done
 # Checks the unit's syntax, directives and ExecStart binary.
 systemd-analyze verify "$UNIT" || fail "systemd-analyze verify $UNIT"
 echo "test_deb: systemd-analyze verify $UNIT: ok"
