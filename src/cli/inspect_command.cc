@@ -1,7 +1,9 @@
 // `acpstore inspect`: what a file-engine data directory holds — counts,
 // bytes, segments, snapshots, oldest/newest times — read-only, on a
 // directory no server holds (SPEC §7). Exit 1 when the state does not
-// recover (the report says why) or the directory is in use.
+// recover (the report says why) or the directory is in use. A repair that
+// stopped before its swap is named, and the report describes the store
+// that swap moves in (what the next open recovers).
 //
 // With --postgres-url, what a postgres-engine schema holds (servers may
 // run): rows per table, the schema version, sessions per status, and the
@@ -59,12 +61,35 @@ boost::json::value Time(std::optional<TimestampMs> ms) {
   return boost::json::value(base::FormatIso8601(*ms));
 }
 
+// What the next open moves where before it recovers, for the summary.
+std::string DescribeMove(const engine::PendingRepairMove& m) {
+  std::string out = m.from + " -> " + m.to;
+  if (!m.kept_as.empty()) out += " (the current one kept as " + m.kept_as + ")";
+  if (m.removed_empty) out += " (the current one, empty, removed)";
+  return out;
+}
+
 // The same report as one JSON object (camelCase; sizes in bytes, times
 // ISO-8601 or null).
 void PrintJson(const engine::InspectReport& r) {
   namespace json = boost::json;
   json::object o;
   o["dataDir"] = r.data_dir;
+  if (r.repair_intent.empty()) {
+    o["repairPending"] = nullptr;
+  } else {
+    json::array moves;
+    for (const engine::PendingRepairMove& m : r.repair_moves) {
+      json::value kept_as = nullptr;
+      if (!m.kept_as.empty()) kept_as = json::value(m.kept_as);
+      moves.push_back(json::object{{"from", m.from},
+                                   {"to", m.to},
+                                   {"keptAs", std::move(kept_as)},
+                                   {"removedEmpty", m.removed_empty}});
+    }
+    o["repairPending"] = json::object{{"intentFile", r.repair_intent},
+                                      {"moves", std::move(moves)}};
+  }
   o["recovered"] = r.recovery.ok();
   if (r.recovery.ok()) {
     o["recoveryError"] = nullptr;
@@ -135,6 +160,22 @@ int RunInspect(const std::string& data_dir, bool as_json) {
     return r.recovery.ok() ? kExitOk : kExitFailure;
   }
   Line("data dir", r.data_dir);
+  if (!r.repair_intent.empty()) {
+    Line("repair pending",
+         "a compact --repair stopped before it swapped its directories in (" +
+             r.repair_intent +
+             "); the next open (serve, compact) finishes "
+             "the swap first" +
+             (r.repair_moves.empty() ? "" : ":"));
+    for (const engine::PendingRepairMove& m : r.repair_moves) {
+      Line("", "  " + DescribeMove(m));
+    }
+    // Where the swap itself cannot be finished there is no such store: the
+    // recovery line says why.
+    if (r.recovery.ok() || !r.repair_moves.empty()) {
+      Line("", "what follows describes the store after that swap");
+    }
+  }
   if (!r.recovery.ok()) Line("recovery", "FAILED: " + r.recovery.ToString());
   std::string by_status;
   for (size_t i = 0; i < std::size(r.sessions_by_status); ++i) {

@@ -81,23 +81,28 @@ std::string RepairIntentPath(const FileLayout& layout) {
   return io::JoinPath(layout.data_dir, "REPAIR");
 }
 
-Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout) {
-  const std::string intent = RepairIntentPath(layout);
-  ACPSTORE_ASSIGN_OR_RETURN(bool pending, fs.Exists(intent));
-  if (!pending) return Status::OK();
-  ACPSTORE_ASSIGN_OR_RETURN(std::string stamp, io::ReadFileToString(fs, intent));
+Result<std::optional<InterruptedRepair>> PlanInterruptedRepair(
+    io::FileSystem& fs, const FileLayout& layout) {
+  InterruptedRepair plan;
+  plan.intent = RepairIntentPath(layout);
+  ACPSTORE_ASSIGN_OR_RETURN(bool pending, fs.Exists(plan.intent));
+  if (!pending) return std::optional<InterruptedRepair>();
+  ACPSTORE_ASSIGN_OR_RETURN(std::string stamp,
+                            io::ReadFileToString(fs, plan.intent));
   while (!stamp.empty() && stamp.back() == '\n') stamp.pop_back();
   if (stamp.empty() || stamp.find('/') != std::string::npos) {
-    return Status::Corruption("repair intent " + intent +
+    return Status::Corruption("repair intent " + plan.intent +
                               " does not name the repair's directories")
-        .With("path", intent);
+        .With("path", plan.intent);
   }
   for (const std::string& live : {layout.journal_dir, layout.snapshot_dir}) {
-    std::string replacement = live;
-    replacement.append(".repair-").append(stamp);
-    std::string kept = live;
-    kept.append(".damaged-").append(stamp);
-    ACPSTORE_ASSIGN_OR_RETURN(bool staged, fs.Exists(replacement));
+    InterruptedRepair::Move move;
+    move.from = live;
+    move.from.append(".repair-").append(stamp);
+    move.to = live;
+    move.kept_as = live;
+    move.kept_as.append(".damaged-").append(stamp);
+    ACPSTORE_ASSIGN_OR_RETURN(bool staged, fs.Exists(move.from));
     if (!staged) continue;  // moved in already
     ACPSTORE_ASSIGN_OR_RETURN(bool exists, fs.Exists(live));
     if (exists) {
@@ -106,25 +111,42 @@ Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout) {
       // suggest there was something.
       ACPSTORE_ASSIGN_OR_RETURN(std::vector<std::string> names,
                                 fs.ListDir(live));
-      if (names.empty()) {
-        ACPSTORE_RETURN_IF_ERROR(fs.Remove(live));
-        exists = false;
-      }
+      move.live = names.empty() ? InterruptedRepair::Move::Live::kEmptyRemoved
+                                : InterruptedRepair::Move::Live::kKept;
     }
-    if (exists) {
-      ACPSTORE_ASSIGN_OR_RETURN(bool kept_exists, fs.Exists(kept));
+    if (move.live == InterruptedRepair::Move::Live::kKept) {
+      ACPSTORE_ASSIGN_OR_RETURN(bool kept_exists, fs.Exists(move.kept_as));
       if (kept_exists) {
         std::string message = "cannot finish the interrupted repair: ";
-        message.append(live).append(", ").append(replacement);
-        message.append(" and ").append(kept).append(" all exist");
+        message.append(live).append(", ").append(move.from);
+        message.append(" and ").append(move.kept_as).append(" all exist");
         return Status::Corruption(message).With("path", live);
       }
-      ACPSTORE_RETURN_IF_ERROR(fs.Rename(live, kept));
     }
-    ACPSTORE_RETURN_IF_ERROR(fs.Rename(replacement, live));
+    plan.moves.push_back(std::move(move));
+  }
+  return std::optional<InterruptedRepair>(std::move(plan));
+}
+
+Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout) {
+  ACPSTORE_ASSIGN_OR_RETURN(std::optional<InterruptedRepair> plan,
+                            PlanInterruptedRepair(fs, layout));
+  if (!plan) return Status::OK();
+  for (const InterruptedRepair::Move& move : plan->moves) {
+    switch (move.live) {
+      case InterruptedRepair::Move::Live::kKept:
+        ACPSTORE_RETURN_IF_ERROR(fs.Rename(move.to, move.kept_as));
+        break;
+      case InterruptedRepair::Move::Live::kEmptyRemoved:
+        ACPSTORE_RETURN_IF_ERROR(fs.Remove(move.to));
+        break;
+      case InterruptedRepair::Move::Live::kMissing:
+        break;
+    }
+    ACPSTORE_RETURN_IF_ERROR(fs.Rename(move.from, move.to));
   }
   ACPSTORE_RETURN_IF_ERROR(fs.SyncDir(layout.data_dir));
-  ACPSTORE_RETURN_IF_ERROR(fs.Remove(intent));
+  ACPSTORE_RETURN_IF_ERROR(fs.Remove(plan->intent));
   return fs.SyncDir(layout.data_dir);
 }
 

@@ -69,6 +69,29 @@ Status FinishInterruptedRepair(io::FileSystem& fs, const FileLayout& layout);
 // The path of that file.
 std::string RepairIntentPath(const FileLayout& layout);
 
+// What FinishInterruptedRepair would do, decided without doing it, so that
+// a tool that only reads (inspect) can describe the directories an open
+// will use: the one function decides for both.
+struct InterruptedRepair {
+  std::string intent;  // RepairIntentPath
+  struct Move {
+    std::string from;  // <dir>.repair-<stamp>
+    std::string to;    // <dir> (journal_dir or snapshot_dir)
+    // What becomes of the live <dir>: moved to kept_as, removed (it is
+    // empty), or nothing (it is missing: moved aside already).
+    enum class Live { kKept, kEmptyRemoved, kMissing } live = Live::kMissing;
+    std::string kept_as;  // <dir>.damaged-<stamp>
+  };
+  // The directories still at their .repair- name, journal first; one moved
+  // in already is not listed.
+  std::vector<Move> moves;
+};
+// nullopt without REPAIR. kCorruption where FinishInterruptedRepair
+// refuses: REPAIR names no directories, or a live directory, its
+// replacement and the name it would be kept under all exist.
+Result<std::optional<InterruptedRepair>> PlanInterruptedRepair(
+    io::FileSystem& fs, const FileLayout& layout);
+
 // For the offline tools, which must not create a store where there is
 // none: OK when `layout.data_dir` holds one (its journal/, snapshot/ or an
 // interrupted repair's REPAIR exists); kNotFound naming the directory when

@@ -210,7 +210,7 @@ Result<InspectReport> Inspect(const std::string& data_dir,
                               io::FileSystem* fs_or_null) {
   io::FileSystem& fs = Fs(fs_or_null);
   ACPSTORE_RETURN_IF_ERROR(MustHoldStore(fs, FileLayout(data_dir)));
-  FileLayout layout(data_dir);
+  const FileLayout layout(data_dir);
   // Shared: inspect only reads (RecoverState cuts nothing), so it may run
   // beside another reading tool; a server's exclusive lock keeps it out.
   // It took the exclusive lock, which also rewrote LOCK (found by a
@@ -219,16 +219,45 @@ Result<InspectReport> Inspect(const std::string& data_dir,
                             LockDataDirShared(fs, layout));
   InspectReport report;
   report.data_dir = data_dir;
-  ACPSTORE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments,
-                            tools::ListSegmentsOrNone(fs, layout.journal_dir));
+  // An open first finishes a repair that stopped before its swap. Inspect
+  // reports what recovery would do, so it reads the directories the swap
+  // moves in where they lie; it described the ones the swap moves aside
+  // (found by a review).
+  Result<std::optional<InterruptedRepair>> pending =
+      PlanInterruptedRepair(fs, layout);
+  if (!pending.ok()) {
+    if (pending.error().code() != StatusCode::kCorruption) {
+      return pending.error();
+    }
+    report.repair_intent = RepairIntentPath(layout);
+    report.recovery = pending.error();
+    return report;
+  }
+  // The directories recovery would read.
+  FileLayout after_swap = layout;
+  if (*pending) {
+    report.repair_intent = (*pending)->intent;
+    for (const InterruptedRepair::Move& m : (*pending)->moves) {
+      using Live = InterruptedRepair::Move::Live;
+      report.repair_moves.push_back(PendingRepairMove{
+          m.from, m.to, m.live == Live::kKept ? m.kept_as : "",
+          m.live == Live::kEmptyRemoved});
+      (m.to == layout.journal_dir ? after_swap.journal_dir
+                                  : after_swap.snapshot_dir) = m.from;
+    }
+  }
+  ACPSTORE_ASSIGN_OR_RETURN(
+      std::vector<uint64_t> segments,
+      tools::ListSegmentsOrNone(fs, after_swap.journal_dir));
   for (uint64_t s : segments) {
-    SegmentSummary seg{s, journal::SegmentPath(layout.journal_dir, s), 0};
+    SegmentSummary seg{s, journal::SegmentPath(after_swap.journal_dir, s), 0};
     ACPSTORE_ASSIGN_OR_RETURN(seg.bytes, fs.FileSize(seg.path));
     report.journal_bytes += seg.bytes;
     report.segments.push_back(std::move(seg));
   }
-  ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> snapshots,
-                            snapshot::ListSnapshots(fs, layout.snapshot_dir));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      std::vector<snapshot::SnapshotFile> snapshots,
+      snapshot::ListSnapshots(fs, after_swap.snapshot_dir));
   for (const auto& f : snapshots) {
     SnapshotSummary sum;
     sum.number = f.number;
@@ -251,8 +280,9 @@ Result<InspectReport> Inspect(const std::string& data_dir,
     }
     report.snapshots.push_back(std::move(sum));
   }
-  ACPSTORE_ASSIGN_OR_RETURN(std::vector<snapshot::SnapshotFile> parts,
-                            snapshot::ListPartsFiles(fs, layout.snapshot_dir));
+  ACPSTORE_ASSIGN_OR_RETURN(
+      std::vector<snapshot::SnapshotFile> parts,
+      snapshot::ListPartsFiles(fs, after_swap.snapshot_dir));
   for (const auto& f : parts) {
     SegmentSummary sum{f.number, f.path, 0};
     if (Result<uint64_t> size = fs.FileSize(f.path); size.ok()) {
@@ -264,7 +294,7 @@ Result<InspectReport> Inspect(const std::string& data_dir,
 
   ACPSTORE_ASSIGN_OR_RETURN(
       std::vector<std::string> set_aside,
-      snapshot::ListSetAside(fs, layout.snapshot_dir));
+      snapshot::ListSetAside(fs, after_swap.snapshot_dir));
   for (std::string& path : set_aside) {
     SegmentSummary sum{0, std::move(path), 0};
     if (Result<uint64_t> size = fs.FileSize(sum.path); size.ok()) {
@@ -275,8 +305,8 @@ Result<InspectReport> Inspect(const std::string& data_dir,
 
   Report(progress, "recovery", 0, 1);
   PayloadCache cache(16 << 20);
-  FileEventReader reader(fs, layout.journal_dir, &cache);
-  Result<RecoveredState> rec = RecoverState(fs, layout, &reader);
+  FileEventReader reader(fs, after_swap.journal_dir, &cache);
+  Result<RecoveredState> rec = RecoverState(fs, after_swap, &reader);
   Report(progress, "recovery", 1, 1);
   if (!rec.ok()) {
     report.recovery = rec.error();

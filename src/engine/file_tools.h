@@ -8,7 +8,9 @@
 // business. Long work calls `progress` (may be null).
 //
 //   Inspect  recovers the state read-only (nothing is written, not even a
-//            torn tail cut) and counts what is there.
+//            torn tail cut, nor a stopped repair's swap finished: the
+//            report describes the directories that swap would move in)
+//            and counts what is there.
 //   Verify   reads every byte of every journal segment and snapshot and
 //            checks every checksum (records, each event sub-record,
 //            snapshot chunks), continuing past damage to list all of it.
@@ -72,8 +74,25 @@ struct SnapshotSummary {
   std::vector<uint64_t> refers_to;
 };
 
+// One directory a repair that stopped before its swap left staged, and
+// what the next open does with it (FinishInterruptedRepair).
+struct PendingRepairMove {
+  std::string from;  // <dir>.repair-<stamp>, moved to `to`
+  std::string to;    // journal/ or snapshot/
+  // Where the live `to` goes first: kept_as, or removed as empty, or
+  // neither (it is gone already: kept_as empty, removed_empty false).
+  std::string kept_as;
+  bool removed_empty = false;
+};
+
 struct InspectReport {
   std::string data_dir;
+  // <data_dir>/REPAIR when a compact --repair stopped before it swapped its
+  // directories in, else empty. Recovery finishes that swap first, so the
+  // report describes the store after it, read where the directories lie
+  // now (nothing is moved), and `recovery` fails where the swap would.
+  std::string repair_intent;
+  std::vector<PendingRepairMove> repair_moves;
   // OK, or why recovery failed (the counts below are then zero).
   Status recovery;
   uint64_t sessions = 0;

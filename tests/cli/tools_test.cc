@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -219,6 +220,86 @@ TEST_F(ToolsTest, ReadOnlyToolsRunAtOnceOnOneDirectory) {
   EXPECT_NE(compact.err.find("in use"), std::string::npos) << compact.err;
   ::close(fd);
   EXPECT_EQ(FileText(lock_path), lock_text);
+}
+
+// docs/recovery.md: inspect reports what recovery would do, and recovery
+// first finishes a `compact --repair` that stopped before its swap. inspect
+// exited 0 describing the directories that swap moves aside, with no word
+// of the repair (found by a review): it names the repair and the moves, and
+// describes the directories moved in, read where they lie (it moves
+// nothing); the next open recovers exactly that.
+TEST_F(ToolsTest, InspectDescribesTheStoreAStoppedRepairSwapsIn) {
+  auto server = StartServer();
+  Populate();  // 3 sessions, 6 events: what the swap moves aside
+  Stop(*server);
+  // The repair's new directories: another store, of one session.
+  const std::string aegis = tmp_.Join("one.json");
+  {
+    std::ofstream(aegis)
+        << R"({"version":1,"sessions":[{"id":"r1","tenantId":"t",)"
+           R"("ownerKeyId":"k1","conversationId":"c","transcriptId":"x",)"
+           R"("status":"idle","createdAt":1779504960123,)"
+           R"("updatedAt":1779504960123}],"events":[],"actions":[],)"
+           R"("pauseInterventions":[]})";
+  }
+  const std::string other = tmp_.Join("other");
+  ASSERT_EQ(RunProcess({kBinary, "import-aegis", aegis, "--data-dir", other})
+                .exit_code,
+            0);
+  const std::string dir = DataDir();
+  std::filesystem::rename(other + "/journal", dir + "/journal.repair-7");
+  std::filesystem::rename(other + "/snapshot", dir + "/snapshot.repair-7");
+  { std::ofstream(dir + "/REPAIR") << "7\n"; }
+
+  proc::RunResult text = Tool({"inspect"});
+  EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("repair pending      a compact --repair stopped "
+                          "before it swapped its directories in (" +
+                          dir +
+                          "/REPAIR); the next open (serve, compact) "
+                          "finishes the swap first:\n"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find(dir + "/journal.repair-7 -> " + dir +
+                          "/journal (the current one kept as " + dir +
+                          "/journal.damaged-7)\n"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("what follows describes the store after that swap"),
+            std::string::npos)
+      << text.out;
+  EXPECT_TRUE(std::regex_search(text.out, std::regex("\nsessions +1 ")))
+      << text.out;
+  EXPECT_TRUE(std::regex_search(text.out, std::regex("events +0 retained")))
+      << text.out;
+  EXPECT_NE(text.out.find(dir + "/snapshot.repair-7/"), std::string::npos)
+      << text.out;
+
+  proc::RunResult json = Tool({"inspect", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  boost::json::object o = boost::json::parse(json.out).as_object();
+  EXPECT_EQ(o["sessions"].as_int64(), 1);
+  ASSERT_TRUE(o["repairPending"].is_object()) << json.out;
+  boost::json::object& pending = o["repairPending"].as_object();
+  EXPECT_EQ(pending["intentFile"].as_string(), dir + "/REPAIR");
+  ASSERT_EQ(pending["moves"].as_array().size(), 2u);
+  boost::json::object& moved = pending["moves"].as_array()[1].as_object();
+  EXPECT_EQ(moved["from"].as_string(), dir + "/snapshot.repair-7");
+  EXPECT_EQ(moved["to"].as_string(), dir + "/snapshot");
+  EXPECT_EQ(moved["keptAs"].as_string(), dir + "/snapshot.damaged-7");
+  // Only read.
+  EXPECT_TRUE(std::filesystem::exists(dir + "/REPAIR"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/journal.repair-7"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/journal.damaged-7"));
+
+  // An open finishes the swap: the store inspect described, no repair left.
+  ASSERT_EQ(Tool({"compact"}).exit_code, 0);
+  proc::RunResult after = Tool({"inspect", "--json"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  o = boost::json::parse(after.out).as_object();
+  EXPECT_TRUE(o["repairPending"].is_null()) << after.out;
+  EXPECT_EQ(o["sessions"].as_int64(), 1);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/journal.damaged-7"));
 }
 
 TEST_F(ToolsTest, VerifyExitsOneOnAFlippedByteAndRepairMendsIt) {
