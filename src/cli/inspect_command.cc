@@ -141,6 +141,14 @@ void PrintJson(const engine::InspectReport& r) {
   o["recordsReplayed"] = r.records_replayed;
   o["tornTailBytes"] = r.torn_tail_bytes;
   o["unreadableEvents"] = r.unreadable_events;
+  json::array unreadable;
+  for (const engine::InspectReport::UnreadableEvent& u : r.unreadable) {
+    unreadable.push_back(json::object{{"tenantId", u.tenant_id},
+                                      {"sessionId", u.session_id},
+                                      {"seq", u.seq},
+                                      {"error", u.error}});
+  }
+  o["unreadable"] = std::move(unreadable);
   std::cout << json::serialize(o) << std::endl;
 }
 
@@ -230,7 +238,17 @@ int RunInspect(const std::string& data_dir, bool as_json) {
   Line("records replayed", std::to_string(r.records_replayed));
   Line("torn tail", FormatBytes(r.torn_tail_bytes) +
                         (r.torn_tail_bytes > 0 ? " (cut at the next open)" : ""));
-  Line("unreadable events", std::to_string(r.unreadable_events));
+  Line("unreadable events", std::to_string(r.unreadable_events) + " (of " +
+                                std::to_string(r.events_retained) +
+                                " retained, every one read)");
+  for (const engine::InspectReport::UnreadableEvent& u : r.unreadable) {
+    Line("", "session " + u.session_id + " (tenant " + u.tenant_id + ") seq " +
+                 std::to_string(u.seq) + ": " + u.error);
+  }
+  if (r.unreadable_events > r.unreadable.size()) {
+    Line("", "(the first " + std::to_string(r.unreadable.size()) +
+                 " listed; `acpstore verify` names every damaged range)");
+  }
   std::cout.flush();
   return r.recovery.ok() ? kExitOk : kExitFailure;
 }

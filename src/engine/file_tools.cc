@@ -330,10 +330,21 @@ Result<InspectReport> Inspect(const std::string& data_dir,
   report.actions = state.action_count();
   report.pauses = c.pauses;
 
+  // Every retained event, not each stream's first and last: those alone
+  // reported 0 unreadable over damage between them (found by a review).
+  // It costs one read of the journal's live bytes, memory bounded by the
+  // cache above: 100k events in 54 MB took 0.26 -> 0.37 s, page cache warm
+  // or dropped, peak RSS 91 MB either way (2-vCPU VM, 2026-12). `verify`
+  // reads every other byte as well.
   uint64_t done = 0;
   auto note_event = [&](const SessionEntry& e, EventSeq seq) {
     Result<Event> ev = e.events->Get(seq);
+    Report(progress, "events", ++done, report.events_retained);
     if (!ev.ok()) {
+      if (report.unreadable.size() < InspectReport::kUnreadableListed) {
+        report.unreadable.push_back(
+            {e.session.tenant_id, e.session.id, seq, ev.error().ToString()});
+      }
       ++report.unreadable_events;
       return;
     }
@@ -349,11 +360,9 @@ Result<InspectReport> Inspect(const std::string& data_dir,
     oldest = std::min(oldest.value_or(s.created_at), s.created_at);
     newest = std::max(newest.value_or(s.updated_at), s.updated_at);
     const EventStreamInfo info = e.events->VisibleInfo();
-    if (info.retained > 0) {
-      note_event(e, info.first_seq);
-      if (info.last_seq != info.first_seq) note_event(e, info.last_seq);
+    for (uint64_t n = 0; n < info.retained; ++n) {
+      note_event(e, info.first_seq + n);
     }
-    Report(progress, "sessions", ++done, report.sessions);
   });
   return report;
 }

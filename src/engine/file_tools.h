@@ -9,8 +9,8 @@
 //
 //   Inspect  recovers the state read-only (nothing is written, not even a
 //            torn tail cut, nor a stopped repair's swap finished: the
-//            report describes the directories that swap would move in)
-//            and counts what is there.
+//            report describes the directories that swap would move in),
+//            counts what is there and reads every retained event.
 //   Verify   reads every byte of every journal segment and snapshot and
 //            checks every checksum (records, each event sub-record,
 //            snapshot chunks), continuing past damage to list all of it.
@@ -119,7 +119,19 @@ struct InspectReport {
   std::vector<SegmentSummary> set_aside;
   uint64_t records_replayed = 0;   // journal records after the snapshot
   uint64_t torn_tail_bytes = 0;    // would be cut at the next open
-  uint64_t unreadable_events = 0;  // retained events that failed a read
+  // Every retained event is read as a server reads it (its sub-record's
+  // checksum verified): those that failed, and the first
+  // kUnreadableListed of them. The oldest and newest event times are of
+  // those that read.
+  uint64_t unreadable_events = 0;
+  struct UnreadableEvent {
+    std::string tenant_id;
+    std::string session_id;
+    uint64_t seq = 0;
+    std::string error;
+  };
+  static constexpr size_t kUnreadableListed = 10;
+  std::vector<UnreadableEvent> unreadable;
 };
 
 struct Problem {

@@ -302,6 +302,48 @@ TEST_F(ToolsTest, InspectDescribesTheStoreAStoppedRepairSwapsIn) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/journal.damaged-7"));
 }
 
+// `unreadable events` counts every retained event that fails a read
+// (docs/operations.md). inspect read each stream's first and last event
+// only and said 0 over a damaged one between them (found by a review).
+TEST_F(ToolsTest, InspectCountsAnUnreadableEventBetweenTheFirstAndLast) {
+  auto server = StartServer();
+  ASSERT_EQ(HttpStatus(port_, "POST", "/v1/sessions", token_, R"({"id":"m"})"),
+            201);
+  for (const char* mark : {"FIRST", "MIDDLE", "LAST"}) {
+    ASSERT_EQ(
+        HttpStatus(port_, "POST", "/v1/sessions/m/events", token_,
+                   std::string(R"({"eventType":"x","payload":{"mark":")") +
+                       mark + R"("}})"),
+        201);
+  }
+  Stop(*server);  // its snapshot covers the journal: an open reads no event
+  const std::string segment = OnlySegment();
+  ASSERT_FALSE(segment.empty());
+  std::string bytes = FileText(segment);
+  const size_t at = bytes.find("MIDDLE");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] ^= 0x20;
+  { std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes; }
+
+  proc::RunResult text = Tool({"inspect"});
+  EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("unreadable events   1 (of 3 retained, every one "
+                          "read)\n"),
+            std::string::npos)
+      << text.out;
+  EXPECT_TRUE(std::regex_search(
+      text.out,
+      std::regex("\n +session m \\(tenant default\\) seq 2: data_loss: ")))
+      << text.out;
+  EXPECT_NE(text.out.find(segment), std::string::npos) << text.out;
+  proc::RunResult json = Tool({"inspect", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  boost::json::object o = boost::json::parse(json.out).as_object();
+  EXPECT_EQ(o["unreadableEvents"].as_int64(), 1);
+  ASSERT_EQ(o["unreadable"].as_array().size(), 1u) << json.out;
+  EXPECT_EQ(o["unreadable"].as_array()[0].as_object()["seq"].as_int64(), 2);
+}
+
 TEST_F(ToolsTest, VerifyExitsOneOnAFlippedByteAndRepairMendsIt) {
   auto server = StartServer();
   Populate();
