@@ -9,7 +9,8 @@
 //   #<index> <kind> seq <first>-<last> <firstAt>
 //   <text, or for a tool: title, status, input, result; for small entries
 //   their fields>
-// and a last line with the totals ("incomplete" when the cap dropped some).
+// and a last line with the totals, and "incomplete" with what is known of
+// why when the transcript is not complete.
 // Control characters in what the server sent are printed escaped
 // (terminal_text.h), as `acpstore tail` shows them.
 //
@@ -133,6 +134,30 @@ void PrintEntry(const json::object& e) {
   Print("  " + line("fields") + "\n\n");
 }
 
+// What the last page says of a transcript that is not complete. Only the
+// per-session cap drops entries, and then the oldest kept one is above 1;
+// the other causes (SPEC §13: events gone before they were folded, an
+// import of a pruned stream, an import placeholder) drop none, so that is
+// said instead of blaming the cap (it said "older entries dropped" for
+// every cause; found by a review).
+std::string Incompleteness(const json::object& page) {
+  const json::value* complete = page.if_contains("complete");
+  if (complete == nullptr || !complete->is_bool() || complete->as_bool()) {
+    return "";
+  }
+  const json::value* first = page.if_contains("firstIndex");
+  const uint64_t first_index =
+      first != nullptr && first->is_number() ? first->to_number<uint64_t>() : 1;
+  if (first_index > 1) {
+    return ", incomplete: the per-session cap (--transcript-max-bytes) "
+           "dropped entries 1.." +
+           std::to_string(first_index - 1);
+  }
+  return ", incomplete: some of its events were never folded (gone to event "
+         "retention or damage first, or missing from an Aegis import); no "
+         "entry was dropped";
+}
+
 int RunTranscript(const TranscriptFlags& f) {
   if (!f.data_dir.empty()) {
     PrintError(
@@ -196,11 +221,9 @@ int RunTranscript(const TranscriptFlags& f) {
   if (!f.json) {
     Print("-- entries " + Str(last, "firstIndex") + ".." +
           std::to_string(last["endIndex"].to_number<uint64_t>() - 1) +
-          ", events folded through seq " + Str(last, "foldedSeq") +
-          ", usage " +
+          ", events folded through seq " + Str(last, "foldedSeq") + ", usage " +
           TerminalSafe(Str(last["totals"].as_object(), "usage"), false) +
-          (last["complete"].as_bool() ? "" : ", incomplete (older entries dropped)") +
-          "\n");
+          Incompleteness(last) + "\n");
   }
   std::fflush(stdout);
   return 0;

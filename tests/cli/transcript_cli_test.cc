@@ -7,7 +7,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "cli_test_util.h"
 #include "io/test_dir.h"
@@ -96,6 +99,87 @@ TEST(TranscriptCliTest, PrintsTheConversationAsTextAndJson) {
       << dir.err;
   EXPECT_NE(dir.err.find("acpstore serve --data-dir"), std::string::npos)
       << dir.err;
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(seconds(30)), std::optional<int>(0));
+}
+
+// An incomplete transcript: the last line says entries were dropped only
+// when the per-session cap dropped them (the first kept index is above 1).
+// It said "older entries dropped" for every cause, also for an import of a
+// pruned stream, which drops none (found by a review). Both transcripts
+// come from an import: "pruned" starts at seq 3 (Aegis pruned seqs 1-2),
+// "capped" is ten messages imported under a 1 KiB cap.
+TEST(TranscriptCliTest, SaysWhyATranscriptIsIncomplete) {
+  io::TempDir tmp;
+  std::filesystem::create_directories(tmp.Join("server"));
+  auto event = [](const std::string& session, int seq, const std::string& type,
+                  const std::string& payload) {
+    const std::string n = std::to_string(seq);
+    return R"({"eventId":"default:k1:)" + session + ":" + n +
+           R"(","sessionId":")" + session +
+           R"(","tenantId":"default","ownerKeyId":"k1","eventSeq":)" + n +
+           R"(,"eventType":")" + type +
+           R"(","occurredAt":"2026-05-23T02:56:00.123Z",)"
+           R"("ingestedAt":"2026-05-23T02:56:00.123Z","payload":)" +
+           payload + "}";
+  };
+  auto session = [](const std::string& id) {
+    return R"({"id":")" + id +
+           R"(","tenantId":"default","ownerKeyId":"k1","conversationId":"c",)"
+           R"("transcriptId":"t","status":"idle","createdAt":1779504960123,)"
+           R"("updatedAt":1779504960123})";
+  };
+  std::string events = event("pruned", 3, "message.delta", R"({"text":"hi"})") +
+                       "," + event("pruned", 4, "turn.completed", "{}");
+  for (int i = 1; i <= 10; ++i) {
+    events +=
+        "," + event("capped", i, "message.delta",
+                    R"({"messageId":"m)" + std::to_string(i) + R"(","text":")" +
+                        std::string(300, 'a') + R"("})");
+  }
+  const std::string file = tmp.Join("aegis.json");
+  std::ofstream(file) << R"({"version":1,"sessions":[)" << session("pruned")
+                      << "," << session("capped") << R"(],"events":[)" << events
+                      << R"(],"actions":[],"pauseInterventions":[]})";
+  proc::RunResult imported =
+      proc::RunProcess({kBinary, "import-aegis", file, "--data-dir",
+                        tmp.Join("data"), "--transcript-max-bytes", "1KiB"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+
+  const int port = FreeLoopbackPort();
+  ServedStore served =
+      Serve(kBinary, tmp.Join("data"), tmp.Join("server"), port);
+  proc::Process& server = *served.process;
+  ASSERT_FALSE(served.token.empty()) << server.Text(proc::Stream::kStderr);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  const std::vector<std::string> env = {"ACPSTORE_TOKEN=" + served.token};
+
+  proc::RunResult pruned =
+      proc::RunProcess({kBinary, "transcript", "pruned", "--url", url}, env);
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("-- entries 1..2, events folded through seq 4, "
+                            "usage {}, incomplete: some of its events were "
+                            "never folded (gone to event retention or damage "
+                            "first, or missing from an Aegis import); no entry "
+                            "was dropped\n"),
+            std::string::npos)
+      << pruned.out;
+  EXPECT_EQ(pruned.out.find("dropped entries"), std::string::npos)
+      << pruned.out;
+
+  proc::RunResult capped =
+      proc::RunProcess({kBinary, "transcript", "capped", "--url", url}, env);
+  ASSERT_EQ(capped.exit_code, 0) << capped.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      capped.out, m,
+      std::regex("-- entries ([0-9]+)\\.\\.10, events folded through seq "
+                 "10, usage \\{\\}, incomplete: the per-session cap "
+                 "\\(--transcript-max-bytes\\) dropped entries 1\\.\\.([0-9]+)"
+                 "\n")))
+      << capped.out;
+  EXPECT_GT(std::stoi(m[1]), 1);
+  EXPECT_EQ(std::stoi(m[2]), std::stoi(m[1]) - 1);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(seconds(30)), std::optional<int>(0));
 }
