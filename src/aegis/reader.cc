@@ -551,13 +551,57 @@ Status ErrnoStatus(const std::string& what, int err) {
   return Status::IoError(what + ": " + std::strerror(err));
 }
 
+// A path that names no file this process can read is a bad argument like
+// a file that is not JSON (kInvalidArgument: `import-aegis` exits 2, SPEC
+// §8); other failures (EMFILE, EIO, ...) are the machine's, not the
+// file's. Both were kIoError, so a missing file exited 1 (found by a
+// review).
+bool NamesNoReadableFile(int err) {
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+    case EISDIR:
+    case EACCES:
+    case EPERM:
+    case ELOOP:
+    case ENAMETOOLONG:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Result<FileLayout> Read(const std::string& path, const ReadOptions& options,
                         const RecordSink& on_record) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoStatus("cannot open " + path, errno);
+  // O_NONBLOCK: a FIFO with no writer would block the open; it is
+  // refused below, and a regular file's reads ignore the flag.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) {
+    const int err = errno;
+    if (NamesNoReadableFile(err)) {
+      return Status::InvalidArgument("cannot open " + path + ": " +
+                                     std::strerror(err));
+    }
+    return ErrnoStatus("cannot open " + path, err);
+  }
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) {
     return ErrnoStatus("cannot stat " + path, errno);
+  }
+  // open() takes a directory, whose read fails with EISDIR (an I/O error
+  // as far as the status said). A pipe or device cannot be read the
+  // several times an import reads its file: the second open of a FIFO
+  // waited for a writer for ever.
+  if (S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument("cannot read " + path +
+                                   ": it is a directory, not an Aegis state "
+                                   "file");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(
+        "cannot read " + path +
+        ": not a regular file (a pipe or a device), and an import reads its "
+        "file more than once; copy it to a file first");
   }
   const uint64_t total = static_cast<uint64_t>(st.st_size);
 #ifdef POSIX_FADV_SEQUENTIAL

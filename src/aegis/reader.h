@@ -125,6 +125,10 @@ void AppendJsonPathKey(std::string_view key, std::string* path);
 
 // Reads the whole file, calling on_record for every wanted record in file
 // order. A non-OK status from on_record stops the read and is returned.
+// kInvalidArgument when the file is not a usable state file: not valid
+// JSON, truncated, or a path that names no file this process can read
+// (missing, a directory, no permission); kIoError when reading fails
+// otherwise.
 using RecordSink = std::function<Status(RawRecord& record)>;
 Result<FileLayout> ReadAegisFile(const std::string& path,
                                  const ReadOptions& options,

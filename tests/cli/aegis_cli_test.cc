@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/test_dir.h"
@@ -249,6 +251,39 @@ TEST_F(AegisCliTest, ExitStatusIsOneWhenARecordIsSkippedAndTwoForAnUnusableFile)
   EXPECT_NE(t.err.find("$.events[3].eventSeq"), std::string::npos) << t.err;
   EXPECT_NE(t.err.find("nothing was written"), std::string::npos) << t.err;
   EXPECT_FALSE(std::filesystem::exists(Dir("t")));
+}
+
+// SPEC §8: exit 2 for an unusable file, before any store is touched. A
+// missing file or a directory exited 1 (their open or read failed with an
+// I/O error, which the command took for a failing store; found by a
+// review), and a FIFO hung: the import reads its file more than once, and
+// the second open waited for a writer (bounded here: a hang exits 137).
+TEST_F(AegisCliTest, AMissingFileADirectoryOrAPipeIsUnusable) {
+  std::filesystem::create_directory(Dir("a-directory"));
+  ASSERT_EQ(::mkfifo(Dir("a-fifo").c_str(), 0600), 0);
+  const std::pair<std::string, std::string> cases[] = {
+      {Dir("missing.json"), "cannot open " + Dir("missing.json") +
+                                ": No such file or directory; nothing was "
+                                "written\n"},
+      {Dir("a-directory"), "cannot read " + Dir("a-directory") +
+                               ": it is a directory, not an Aegis state file; "
+                               "nothing was written\n"},
+      {Dir("a-fifo"), "cannot read " + Dir("a-fifo") +
+                          ": not a regular file (a pipe or a device), and an "
+                          "import reads its file more than once; copy it to "
+                          "a file first; nothing was written\n"}};
+  for (const auto& [file, error] : cases) {
+    for (const char* mode : {"--merge", "--dry-run"}) {
+      proc::RunResult r =
+          proc::Run(proc::Spec{.argv = {kBinary, "import-aegis", file,
+                                        "--data-dir", Dir("d"), mode}},
+                    seconds(20));
+      EXPECT_EQ(r.exit_code, 2) << file << " " << mode << ": " << r.err;
+      EXPECT_EQ(r.err, "acpstore: " + error) << file;
+      EXPECT_EQ(r.out, "") << file;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(Dir("d")));
 }
 
 // A payload of '[' x 100,000 (200 KB) crashed the import (SIGSEGV, exit
