@@ -5,9 +5,10 @@
 //
 // stdout: every report line (a repair: "<json path>: <what>"; a skipped
 // record: "<json path>: <why>; skipped"; an unknown field with its count),
-// then the summary: counts per kind (read, imported, repaired, skipped),
-// repairs per kind, and the tenants and owner key ids found with the `keys
-// create --id` command for each. stderr: progress on a terminal, and fatal
+// then the summary: counts per kind (read, imported or "to import" where
+// nothing was written, repaired, skipped), repairs per kind, and the
+// tenants and owner key ids found, with the `keys create --id` command for
+// each once the import was written. stderr: progress on a terminal, and fatal
 // errors. Exit status (SPEC §8): 0 when nothing was skipped (the import
 // was written, or the dry run found it complete); 1 when a record was
 // skipped, or nothing was written (--strict with reports, ids that
@@ -79,10 +80,17 @@ std::string Cell(uint64_t n, size_t width) {
   return std::string(width > s.size() ? width - s.size() : 0, ' ') + s;
 }
 
+// Where nothing was written (a dry run, or an import aborted by --strict or
+// colliding ids) the counts are of what the import would bring, and no
+// `keys create` command is suggested: an aborted --merge printed
+// "imported" counts and the commands before "nothing was written" (found
+// by a review).
 void PrintSummary(const ImportFlags& f, const aegis::ImportReport& r) {
   std::cout << "read " << FormatBytes(r.bytes) << " from " << f.file << " ("
             << Plural(r.reads, "read") << " of the file)\n";
-  std::cout << "                read  imported  repaired   skipped\n";
+  std::cout << "                read"
+            << (r.written ? "  imported" : " to import")
+            << "  repaired   skipped\n";
   auto row = [](const char* kind, const aegis::KindCounts& k) {
     std::string label = kind;
     label.resize(12, ' ');
@@ -127,7 +135,18 @@ void PrintSummary(const ImportFlags& f, const aegis::ImportReport& r) {
               << Destination(f) << ":\n";
     for (const std::string& c : r.collisions) std::cout << "  " << c << "\n";
   }
-  if (!r.owners.empty()) {
+  if (!r.owners.empty() && !r.written && r.aborted.empty()) {
+    std::cout << "tenants and owner key ids the import would bring (once it "
+                 "is written, it prints a keys create command for each):\n";
+    for (const auto& [tenant, owners] : r.owners) {
+      std::cout << "  tenant " << tenant << ": "
+                << Plural(owners.size(), "owner") << "\n";
+      for (const std::string& owner : owners) {
+        std::cout << "    " << owner << "\n";
+      }
+    }
+  }
+  if (!r.owners.empty() && r.written) {
     std::cout << "tenants and owner key ids; give each owner a key with the "
                  "same id (role writer; admin or reader as you see fit)"
               << (f.postgres_url.empty()

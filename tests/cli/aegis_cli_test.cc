@@ -386,6 +386,72 @@ TEST_F(AegisCliTest, TheReportSaysOneThingInTheSingular) {
       << clash.out;
 }
 
+// Where nothing was written the summary must not say records were
+// imported nor hand out `keys create` commands: an aborted --merge printed
+// the "imported" column and the commands, then "nothing was written"
+// (found by a review). Of the store, the aborted --merge changes only what
+// any open changes: the pid in LOCK.
+TEST_F(AegisCliTest, ARunThatWritesNothingSaysSoAndSuggestsNoKeys) {
+  std::ofstream(Dir("clean.json")) << kClean;
+  ASSERT_EQ(Import(Dir("clean.json"), Dir("m")).exit_code, 0);
+  auto before = Snapshot(Dir("m"));
+  ASSERT_EQ(before.erase(Dir("m") + "/LOCK"), 1u);
+  const std::string to_import =
+      "                read to import  repaired   skipped\n"
+      "sessions           1         1         0         0\n";
+
+  proc::RunResult clash = Import(Dir("clean.json"), Dir("m"), {"--merge"});
+  EXPECT_EQ(clash.exit_code, 1) << clash.out << clash.err;
+  EXPECT_NE(clash.out.find(to_import), std::string::npos) << clash.out;
+  EXPECT_EQ(clash.out.find("imported"), std::string::npos) << clash.out;
+  EXPECT_EQ(clash.out.find("keys create"), std::string::npos) << clash.out;
+  EXPECT_EQ(clash.out.find("k1"), std::string::npos) << clash.out;
+  EXPECT_TRUE(
+      clash.out.ends_with("nothing was written: 2 ids already exist "
+                          "in the data directory " +
+                          Dir("m") + "\n"))
+      << clash.out;
+  auto after = Snapshot(Dir("m"));
+  const std::string lock = after[Dir("m") + "/LOCK"];
+  after.erase(Dir("m") + "/LOCK");
+  EXPECT_EQ(after, before);
+  EXPECT_TRUE(!lock.empty() && lock.back() == '\n' &&
+              lock.find_first_not_of("0123456789") == lock.size() - 1)
+      << lock;
+
+  std::string unknown = kClean;
+  unknown.insert(unknown.find(R"("status":"idle")"), R"("traceId":"x",)");
+  std::ofstream(Dir("unknown.json")) << unknown;
+  proc::RunResult strict = Import(Dir("unknown.json"), Dir("s"), {"--strict"});
+  EXPECT_EQ(strict.exit_code, 1) << strict.out << strict.err;
+  EXPECT_NE(strict.out.find(to_import), std::string::npos) << strict.out;
+  EXPECT_EQ(strict.out.find("keys create"), std::string::npos) << strict.out;
+
+  // A dry run names the owners it found, without commands.
+  proc::RunResult dry = Import(Dir("clean.json"), Dir("n"), {"--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_NE(dry.out.find(to_import), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("tenants and owner key ids the import would bring "
+                         "(once it is written, it prints a keys create "
+                         "command for each):\n  tenant default: 1 owner\n"
+                         "    k1\n"),
+            std::string::npos)
+      << dry.out;
+  EXPECT_EQ(dry.out.find("acpstore keys create"), std::string::npos) << dry.out;
+
+  // Written: the imported column and a command per owner, as before.
+  proc::RunResult real = Import(Dir("clean.json"), Dir("n"));
+  EXPECT_EQ(real.exit_code, 0) << real.out << real.err;
+  EXPECT_NE(real.out.find("                read  imported  repaired   "
+                          "skipped\n"),
+            std::string::npos)
+      << real.out;
+  EXPECT_NE(real.out.find("acpstore keys create --data-dir " + Dir("n") +
+                          " --tenant default --id k1 --role writer\n"),
+            std::string::npos)
+      << real.out;
+}
+
 TEST_F(AegisCliTest, DataDirectoryWithDataNeedsMergeAndCollisionsAreListed) {
   std::ofstream(Dir("clean.json")) << kClean;
   ASSERT_EQ(Import(Dir("clean.json"), Dir("m")).exit_code, 0);
