@@ -21,30 +21,18 @@ namespace acpstore::cli {
 namespace {
 
 struct CompactFlags {
-  std::string data_dir = DefaultDataDir();
-  bool data_dir_flag = false;
+  StoreLocation where;
   bool repair = false;
   std::string transcript_max_bytes = "16MiB";
   std::string transcript_max_tool_bytes = "16KiB";
 };
 
-int RunCompact(const CompactFlags& f) {
+int RunCompact(CompactFlags& f) {
   // The store the other tools would work on, by the same rule: where that
-  // is a postgres schema (ACPSTORE_POSTGRES_URL, no --data-dir), compacting
-  // ./acpstore-data instead would be a guess.
-  Result<StoreChoice> store = ChooseStore(
-      f.data_dir_flag ? Source::kFlag : Source::kUnset, PostgresUrlVariable());
-  if (!store) {
-    PrintError(store.error().message());
-    return kExitUsage;
-  }
-  if (store->postgres) {
-    PrintError("compact is for the file engine only, and "
-               "ACPSTORE_POSTGRES_URL names a postgres schema: give "
-               "--data-dir to compact a data directory");
-    return kExitUsage;
-  }
-  if (!store->note.empty()) PrintError(store->note);
+  // is a postgres schema (--postgres-url, or ACPSTORE_POSTGRES_URL without
+  // --data-dir), compacting ./acpstore-data instead would be a guess.
+  if (int chosen = f.where.Choose(); chosen != kExitOk) return chosen;
+  if (f.where.postgres()) return RefuseFileOnly("compact", f.where);
   Result<TranscriptSizes> sizes =
       ParseTranscriptLimits(f.transcript_max_bytes, f.transcript_max_tool_bytes);
   if (!sizes) {
@@ -57,8 +45,8 @@ int RunCompact(const CompactFlags& f) {
   // The progress line is cleared before the report is printed.
   Result<engine::CompactReport> report = [&] {
     ProgressLine progress(f.repair ? "repair" : "compact");
-    return engine::Compact(f.data_dir, f.repair, progress.Callback(), nullptr,
-                           transcripts);
+    return engine::Compact(f.where.data_dir, f.repair, progress.Callback(),
+                           nullptr, transcripts);
   }();
   if (!report) {
     PrintError(report.error().message());
@@ -113,8 +101,7 @@ void AddCompactCommand(CLI::App& root, Runner* run) {
       "compact",
       "Snapshot and drop unneeded journal segments of a file-engine data "
       "directory; --repair salvages a damaged one");
-  AddDataDirOption(*cmd, flags->data_dir, &flags->data_dir_flag,
-                   "Data directory");
+  AddFileOnlyStoreOptions(*cmd, flags->where, "Data directory");
   cmd->add_option("--transcript-max-bytes", flags->transcript_max_bytes,
                   "As the server runs with (serve --transcript-max-bytes): "
                   "what compact folds itself (the journal past the snapshot, "

@@ -58,22 +58,47 @@ void AddDataDirOption(CLI::App& cmd, std::string& dir, bool* given,
       ->each([given](const std::string&) { *given = true; });
 }
 
+namespace {
+
+CLI::Option* AddPostgresUrlOption(CLI::App& cmd, StoreLocation& where,
+                                  std::string_view help) {
+  bool* given = &where.postgres_url_flag;
+  return cmd
+      .add_option("--postgres-url", where.postgres_url,
+                  std::string(help) + " [env ACPSTORE_POSTGRES_URL]")
+      ->type_name("URL")
+      ->each([given](const std::string&) { *given = true; });
+}
+
+}  // namespace
+
 void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,
                              std::string_view data_dir_help,
                              std::string_view postgres_help) {
   AddDataDirOption(cmd, where.data_dir, &where.data_dir_flag, data_dir_help);
-  bool* given = &where.postgres_url_flag;
-  cmd.add_option("--postgres-url", where.postgres_url,
-                 std::string(postgres_help) +
-                     " [env ACPSTORE_POSTGRES_URL]")
-      ->type_name("URL")
-      ->each([given](const std::string&) { *given = true; });
+  AddPostgresUrlOption(cmd, where, postgres_help);
   AddPostgresSchemaCheck(
       cmd.add_option("--postgres-schema", where.postgres_schema,
                      "With --postgres-url: the schema, at most 56 bytes "
                      "[default acpstore]")
           ->type_name("NAME")
           ->envname("ACPSTORE_POSTGRES_SCHEMA"));
+}
+
+void AddFileOnlyStoreOptions(CLI::App& cmd, StoreLocation& where,
+                             std::string_view data_dir_help) {
+  AddDataDirOption(cmd, where.data_dir, &where.data_dir_flag, data_dir_help);
+  AddPostgresUrlOption(cmd, where, "Refused: for the file engine only")
+      ->group("");  // hidden
+}
+
+int RefuseFileOnly(std::string_view command, const StoreLocation& where) {
+  PrintError(
+      std::string(command) + " is for the file engine only, and " +
+      (where.postgres_url_flag ? "--postgres-url" : kPostgresUrlVariable) +
+      " names a postgres schema: give --data-dir to " + std::string(command) +
+      " a data directory");
+  return kExitUsage;
 }
 
 void AddPostgresSchemaCheck(CLI::Option* option) {

@@ -3,7 +3,9 @@
 // import-aegis and export-aegis take the same three options with the same
 // environment variables, declared once here so their names, defaults and
 // help cannot drift apart; inspect and verify are registered here whole
-// (AddStoreReportCommand). Which of the two a run uses is decided in one
+// (AddStoreReportCommand); compact, which has no postgres mode, takes
+// --data-dir and --postgres-url only to refuse the latter by the same rule
+// (AddFileOnlyStoreOptions). Which store a run uses is decided in one
 // place, ChooseStore (option_parsing.h), through StoreLocation::Choose.
 //
 // Thread-safety: main thread only, before any command runs.
@@ -43,7 +45,7 @@ Source PostgresUrlVariable();
 // Adds --data-dir to `cmd`, bound to `dir` (which must outlive the parse
 // and starts as DefaultDataDir()); `*given` (which must outlive it too)
 // becomes true when the flag is on the command line. `help` says what the
-// command does with it. Alone: for the file engine only (compact).
+// command does with it.
 void AddDataDirOption(CLI::App& cmd, std::string& dir, bool* given,
                       std::string_view help);
 
@@ -55,6 +57,18 @@ void AddDataDirOption(CLI::App& cmd, std::string& dir, bool* given,
 void AddStoreLocationOptions(CLI::App& cmd, StoreLocation& where,
                              std::string_view data_dir_help,
                              std::string_view postgres_help);
+
+// For a tool with no postgres mode (compact): --data-dir as above, and
+// --postgres-url taken but not listed in --help, so that Choose applies
+// the rule the other tools share (both flags: "name two stores", exit 2)
+// and the tool can refuse a postgres store by name; without it CLI11
+// answered "The following arguments were not expected: --postgres-url"
+// (found by a review). After Choose, where.postgres() is a store the tool
+// must refuse (exit 2); RefuseFileOnly says why, naming the flag or the
+// variable that chose it.
+void AddFileOnlyStoreOptions(CLI::App& cmd, StoreLocation& where,
+                             std::string_view data_dir_help);
+int RefuseFileOnly(std::string_view command, const StoreLocation& where);
 
 // Refuses, at parse (exit 2), a --postgres-schema name no store can use
 // (postgres::CheckSchemaName: empty, or over 56 bytes). Every command that
