@@ -17,7 +17,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "auth/key_file.h"
 #include "auth/key_store.h"
 #ifdef ACPSTORE_WITH_POSTGRES
 #include "postgres/pg_key_store.h"
@@ -80,6 +83,34 @@ int Fail(const Status& s) {
   return kExitFailure;
 }
 
+// --tenants as given (each occurrence a comma-separated list), split at
+// every comma. CLI11's delimiter dropped empty names, so "a,,b" made a key
+// for a and b while "" was refused (found by a review): every name is
+// checked here, an empty one included, before any store is touched.
+Result<std::vector<std::string>> SplitTenants(
+    const std::vector<std::string>& lists) {
+  std::vector<std::string> out;
+  for (const std::string& list : lists) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = list.find(',', start);
+      std::string name = list.substr(start, comma - start);
+      if (Status s = auth::CheckKeyIdentifier("tenants", name); !s.ok()) {
+        const bool between_commas = name.empty() && !list.empty();
+        return Status::InvalidArgument(
+            "--tenants: " + std::string(s.message()) +
+            (between_commas ? "; the list holds an empty name (two commas in "
+                              "a row, or one at either end)"
+                            : ""));
+      }
+      out.push_back(std::move(name));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
 int RunCreate(const KeysFlags& f, bool id_given) {
   std::optional<auth::Role> role = auth::ParseRole(f.role);
   if (!role) {
@@ -96,6 +127,11 @@ int RunCreate(const KeysFlags& f, bool id_given) {
     PrintError("--tenants applies to service keys only");
     return kExitUsage;
   }
+  Result<std::vector<std::string>> tenants = SplitTenants(f.tenants);
+  if (!tenants) {
+    PrintError(tenants.error().message());
+    return kExitUsage;
+  }
   auto ks = OpenKeys(f, /*create=*/true, "keys create");
   if (!ks) return Fail(ks.error());
   // A service key acts in the tenants of its requests; its own tenantId
@@ -103,7 +139,7 @@ int RunCreate(const KeysFlags& f, bool id_given) {
   auth::NewKey req{.tenant_id = f.tenant.empty() ? "default" : f.tenant,
                    .role = *role,
                    .name = f.name,
-                   .tenants = f.tenants};
+                   .tenants = std::move(*tenants)};
   if (id_given) req.id = f.id;
   Result<auth::CreatedKey> created = (*ks)->CreateKey(req);
   if (!created) {
@@ -211,8 +247,7 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
       ->add_option("--tenants", flags->tenants,
                    "Service keys: the only tenants it may act in "
                    "(comma-separated; default every tenant)")
-      ->type_name("A,B")
-      ->delimiter(',');
+      ->type_name("A,B");
   create->add_option("--name", flags->name, "A label for people")
       ->type_name("NAME");
   CLI::Option* id = create->add_option(
