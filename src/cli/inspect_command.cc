@@ -62,10 +62,11 @@ boost::json::value Time(std::optional<TimestampMs> ms) {
 }
 
 // What the next open moves where before it recovers, for the summary.
-std::string DescribeMove(const engine::PendingRepairMove& m) {
+std::string DescribeMove(const engine::InterruptedRepair::Move& m) {
+  using Live = engine::InterruptedRepair::Move::Live;
   std::string out = m.from + " -> " + m.to;
-  if (!m.kept_as.empty()) out += " (the current one kept as " + m.kept_as + ")";
-  if (m.removed_empty) out += " (the current one, empty, removed)";
+  if (m.live == Live::kKept) out += " (the current one kept as " + m.kept_as + ")";
+  if (m.live == Live::kEmptyRemoved) out += " (the current one, empty, removed)";
   return out;
 }
 
@@ -79,13 +80,14 @@ void PrintJson(const engine::InspectReport& r) {
     o["repairPending"] = nullptr;
   } else {
     json::array moves;
-    for (const engine::PendingRepairMove& m : r.repair_moves) {
+    using Live = engine::InterruptedRepair::Move::Live;
+    for (const engine::InterruptedRepair::Move& m : r.repair_moves) {
       json::value kept_as = nullptr;
-      if (!m.kept_as.empty()) kept_as = json::value(m.kept_as);
+      if (m.live == Live::kKept) kept_as = json::value(m.kept_as);
       moves.push_back(json::object{{"from", m.from},
                                    {"to", m.to},
                                    {"keptAs", std::move(kept_as)},
-                                   {"removedEmpty", m.removed_empty}});
+                                   {"removedEmpty", m.live == Live::kEmptyRemoved}});
     }
     o["repairPending"] = json::object{{"intentFile", r.repair_intent},
                                       {"moves", std::move(moves)}};
@@ -175,7 +177,7 @@ int RunInspect(const std::string& data_dir, bool as_json) {
              "); the next open (serve, compact) finishes "
              "the swap first" +
              (r.repair_moves.empty() ? "" : ":"));
-    for (const engine::PendingRepairMove& m : r.repair_moves) {
+    for (const engine::InterruptedRepair::Move& m : r.repair_moves) {
       Line("", "  " + DescribeMove(m));
     }
     // Where the swap itself cannot be finished there is no such store: the

@@ -822,7 +822,7 @@ TEST_F(RecoveryDamageTest, ARepairStoppedWhileSwappingIsFinishedByTheNextOpen) {
     EXPECT_EQ(in->events_retained, 80u);
     ASSERT_FALSE(in->snapshots.empty());
     EXPECT_TRUE(in->snapshots.front().loaded);
-    for (const PendingRepairMove& m : in->repair_moves) {
+    for (const InterruptedRepair::Move& m : in->repair_moves) {
       EXPECT_NE(m.from.find(".repair-"), std::string::npos) << m.from;
       const bool journal = m.to == JournalDir();
       EXPECT_TRUE(journal || m.to == SnapshotDir()) << m.to;

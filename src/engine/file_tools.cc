@@ -237,11 +237,8 @@ Result<InspectReport> Inspect(const std::string& data_dir,
   FileLayout after_swap = layout;
   if (*pending) {
     report.repair_intent = (*pending)->intent;
-    for (const InterruptedRepair::Move& m : (*pending)->moves) {
-      using Live = InterruptedRepair::Move::Live;
-      report.repair_moves.push_back(PendingRepairMove{
-          m.from, m.to, m.live == Live::kKept ? m.kept_as : "",
-          m.live == Live::kEmptyRemoved});
+    report.repair_moves = (*pending)->moves;
+    for (const InterruptedRepair::Move& m : report.repair_moves) {
       (m.to == layout.journal_dir ? after_swap.journal_dir
                                   : after_swap.snapshot_dir) = m.from;
     }

@@ -45,6 +45,7 @@
 
 #include "acpstore/clock.h"
 #include "acpstore/result.h"
+#include "engine/file_recovery.h"
 #include "io/file_system.h"
 #include "transcript/transcript.h"
 
@@ -74,17 +75,6 @@ struct SnapshotSummary {
   std::vector<uint64_t> refers_to;
 };
 
-// One directory a repair that stopped before its swap left staged, and
-// what the next open does with it (FinishInterruptedRepair).
-struct PendingRepairMove {
-  std::string from;  // <dir>.repair-<stamp>, moved to `to`
-  std::string to;    // journal/ or snapshot/
-  // Where the live `to` goes first: kept_as, or removed as empty, or
-  // neither (it is gone already: kept_as empty, removed_empty false).
-  std::string kept_as;
-  bool removed_empty = false;
-};
-
 struct InspectReport {
   std::string data_dir;
   // <data_dir>/REPAIR when a compact --repair stopped before it swapped its
@@ -92,7 +82,8 @@ struct InspectReport {
   // report describes the store after it, read where the directories lie
   // now (nothing is moved), and `recovery` fails where the swap would.
   std::string repair_intent;
-  std::vector<PendingRepairMove> repair_moves;
+  // What that open moves where first (PlanInterruptedRepair's plan).
+  std::vector<InterruptedRepair::Move> repair_moves;
   // OK, or why recovery failed (the counts below are then zero).
   Status recovery;
   uint64_t sessions = 0;
