@@ -135,31 +135,30 @@ void PrintSummary(const ImportFlags& f, const aegis::ImportReport& r) {
               << Destination(f) << ":\n";
     for (const std::string& c : r.collisions) std::cout << "  " << c << "\n";
   }
-  if (!r.owners.empty() && !r.written && r.aborted.empty()) {
-    std::cout << "tenants and owner key ids the import would bring (once it "
-                 "is written, it prints a keys create command for each):\n";
-    for (const auto& [tenant, owners] : r.owners) {
-      std::cout << "  tenant " << tenant << ": "
-                << Plural(owners.size(), "owner") << "\n";
-      for (const std::string& owner : owners) {
-        std::cout << "    " << owner << "\n";
-      }
-    }
-  }
-  if (!r.owners.empty() && r.written) {
+  // Listed with a `keys create` command each once written; a dry run lists
+  // them bare; an aborted import not at all.
+  if (r.owners.empty() || (!r.written && !r.aborted.empty())) return;
+  if (r.written) {
     std::cout << "tenants and owner key ids; give each owner a key with the "
                  "same id (role writer; admin or reader as you see fit)"
               << (f.postgres_url.empty()
                       ? ""
                       : "; URL is the --postgres-url of this import")
               << ":\n";
-    for (const auto& [tenant, owners] : r.owners) {
-      std::cout << "  tenant " << tenant << ": "
-                << Plural(owners.size(), "owner") << "\n";
-      for (const std::string& owner : owners) {
+  } else {
+    std::cout << "tenants and owner key ids the import would bring (once it "
+                 "is written, it prints a keys create command for each):\n";
+  }
+  for (const auto& [tenant, owners] : r.owners) {
+    std::cout << "  tenant " << tenant << ": "
+              << Plural(owners.size(), "owner") << "\n";
+    for (const std::string& owner : owners) {
+      if (r.written) {
         std::cout << "    acpstore keys create " << KeyStoreArgs(f)
-                  << " --tenant " << ShellWord(tenant)
-                  << " --id " << ShellWord(owner) << " --role writer\n";
+                  << " --tenant " << ShellWord(tenant) << " --id "
+                  << ShellWord(owner) << " --role writer\n";
+      } else {
+        std::cout << "    " << owner << "\n";
       }
     }
   }
