@@ -34,6 +34,17 @@ std::string FileText(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// An Aegis state file at `path` holding one idle session `id` (tenant t,
+// owner k1) and nothing else.
+void WriteOneSessionAegisFile(const std::string& path, const std::string& id) {
+  std::ofstream(path)
+      << R"({"version":1,"sessions":[{"id":")" << id << R"(","tenantId":"t",)"
+      << R"("ownerKeyId":"k1","conversationId":"c","transcriptId":"x",)"
+         R"("status":"idle","createdAt":1779504960123,)"
+         R"("updatedAt":1779504960123}],"events":[],"actions":[],)"
+         R"("pauseInterventions":[]})";
+}
+
 class ToolsTest : public ::testing::Test {
  protected:
   std::string DataDir() const { return tmp_.Join("data"); }
@@ -234,14 +245,7 @@ TEST_F(ToolsTest, InspectDescribesTheStoreAStoppedRepairSwapsIn) {
   Stop(*server);
   // The repair's new directories: another store, of one session.
   const std::string aegis = tmp_.Join("one.json");
-  {
-    std::ofstream(aegis)
-        << R"({"version":1,"sessions":[{"id":"r1","tenantId":"t",)"
-           R"("ownerKeyId":"k1","conversationId":"c","transcriptId":"x",)"
-           R"("status":"idle","createdAt":1779504960123,)"
-           R"("updatedAt":1779504960123}],"events":[],"actions":[],)"
-           R"("pauseInterventions":[]})";
-  }
+  WriteOneSessionAegisFile(aegis, "r1");
   const std::string other = tmp_.Join("other");
   ASSERT_EQ(RunProcess({kBinary, "import-aegis", aegis, "--data-dir", other})
                 .exit_code,
@@ -535,14 +539,7 @@ TEST_F(ToolsTest, DataDirFlagWinsOverThePostgresUrlVariable) {
   EXPECT_NE(listed.out.find("k1"), std::string::npos) << listed.out;
 
   const std::string aegis = tmp_.Join("in.json");
-  {
-    std::ofstream(aegis)
-        << R"({"version":1,"sessions":[{"id":"s1","tenantId":"t",)"
-           R"("ownerKeyId":"k1","conversationId":"c","transcriptId":"x",)"
-           R"("status":"idle","createdAt":1779504960123,)"
-           R"("updatedAt":1779504960123}],"events":[],"actions":[],)"
-           R"("pauseInterventions":[]})";
-  }
+  WriteOneSessionAegisFile(aegis, "s1");
   const std::string imported = tmp_.Join("imported");
   proc::RunResult import =
       run({"import-aegis", aegis, "--data-dir", imported});
