@@ -4,6 +4,9 @@
 #include <cstddef>
 #include <limits>
 #include <map>
+#include <optional>
+#include <string>
+#include <vector>
 #include <utility>
 #include <variant>
 
@@ -326,14 +329,10 @@ class Repairer {
   // number them again. docs/recovery.md says so.)
   void AdvancePastLostEvents() {
     for (const auto& [key, lost] : lost_through_) {
-      const SessionEntry* e =
-          state_->FindSessionInTenant(lost.tenant_id, lost.session_id);
-      if (e == nullptr) continue;  // the session is lost too
-      const EventStreamInfo info = e->events->Info();
-      if (info.last_seq >= lost.through) continue;
-      record::Mutation advance;
-      advance.AdvanceSeq(lost.tenant_id, lost.session_id, lost.through);
-      if (!state_->Apply(std::move(advance)).ok()) continue;
+      // No session: it is lost too.
+      const std::optional<EventStreamInfo> was =
+          AdvanceStream(lost.tenant_id, lost.session_id, lost.through);
+      if (!was) continue;
       Problem p;
       p.file = layout_.journal_dir;
       p.what = "session " + lost.session_id + " (tenant " + lost.tenant_id +
@@ -341,16 +340,37 @@ class Repairer {
                " are lost and no later event of it was readable, so its "
                "stream continues at event " +
                std::to_string(lost.through + 1) +
-               " (those numbers are not given again)";
-      if (info.retained > 0) {
-        p.what += " and drops the " + std::to_string(info.retained) +
-                  (info.retained == 1 ? " retained event" : " retained events") +
-                  " before (a stream keeps only the events after its last "
-                  "unreadable one)";
-        report_.events_lost += info.retained;
-      }
+               " (those numbers are not given again)" +
+               DroppedRetained(was->retained);
+      report_.events_lost += was->retained;
       Lost(std::move(p));
     }
+  }
+
+  // Moves the stream of session `id` of `tenant` past `through` unless it
+  // is there already (AdvanceSeqOp: its events before are dropped, its
+  // transcript marked incomplete). Its state before the move; nullopt when
+  // nothing moved (no such session, already past, or the op failed).
+  std::optional<EventStreamInfo> AdvanceStream(const std::string& tenant,
+                                               const std::string& id,
+                                               EventSeq through) {
+    const SessionEntry* e = state_->FindSessionInTenant(tenant, id);
+    if (e == nullptr) return std::nullopt;
+    const EventStreamInfo info = e->events->Info();
+    if (info.last_seq >= through) return std::nullopt;
+    record::Mutation advance;
+    advance.AdvanceSeq(tenant, id, through);
+    if (!state_->Apply(std::move(advance)).ok()) return std::nullopt;
+    return info;
+  }
+
+  // The report's words for the `retained` events a move dropped.
+  static std::string DroppedRetained(uint64_t retained) {
+    if (retained == 0) return "";
+    return " and drops the " + std::to_string(retained) +
+           (retained == 1 ? " retained event" : " retained events") +
+           " before (a stream keeps only the events after its last "
+           "unreadable one)";
   }
 
   // An append whose first seq is past the stream's high-water mark + 1
@@ -368,15 +388,12 @@ class Repairer {
                               const tools::ScannedRecord& r,
                               const record::AppendEventsOp& a) {
     if (a.events.empty()) return;
-    const SessionEntry* e =
-        state_->FindSessionInTenant(a.tenant_id, a.session_id);
-    if (e == nullptr) return;  // the append fails, and is counted then
-    const EventStreamInfo info = e->events->Info();
     const EventSeq first = a.events.front().seq;
-    if (first <= info.last_seq + 1) return;
-    record::Mutation advance;
-    advance.AdvanceSeq(a.tenant_id, a.session_id, first - 1);
-    if (Status s = state_->Apply(std::move(advance)); !s.ok()) return;
+    // No session: the append fails, and is counted then.
+    const std::optional<EventStreamInfo> was =
+        AdvanceStream(a.tenant_id, a.session_id, first - 1);
+    if (!was) return;
+    const EventStreamInfo& info = *was;
     LostThrough& lost = lost_through_[TenantKey(a.tenant_id, a.session_id)];
     const EventSeq counted = std::max(info.last_seq, lost.through);
     const uint64_t missing = first - 1 > counted ? first - 1 - counted : 0;
@@ -393,13 +410,8 @@ class Repairer {
              : "events " + std::to_string(gap_from) + "-" +
                    std::to_string(first - 1) +
                    " lost (their records are damaged or do not apply)") +
-        ", so its stream restarts at event " + std::to_string(first);
-    if (info.retained > 0) {
-      what += " and drops the " + std::to_string(info.retained) +
-              (info.retained == 1 ? " retained event" : " retained events") +
-              " before (a stream keeps only the events after its last "
-              "unreadable one)";
-    }
+        ", so its stream restarts at event " + std::to_string(first) +
+        DroppedRetained(info.retained);
     Lost({path, r.location.offset, r.location.size, std::move(what)});
   }
 
