@@ -112,6 +112,24 @@ TEST(KeyFileTest, UnknownRoleIsCorruption) {
   EXPECT_FALSE(DecodeKeyFile(text, "k").ok());
 }
 
+// Tenant ids are identifiers, taken byte for byte (SPEC §2.5): a key file
+// whose tenants begin or end with a space (any release could write one,
+// and a service key reaches such a tenant as "%20acme") loads as it is,
+// never refused and never trimmed (decision 0038).
+TEST(KeyFileTest, TenantsWithSpacesAtTheirEndsLoadAsTheyAre) {
+  KeyRecord writer = MakeRecord("key_1", false);
+  writer.info.tenant_id = " acme";
+  KeyRecord service = MakeRecord("key_2", false);
+  service.info.role = Role::kService;
+  service.info.tenants = {"acme ", " "};
+  Result<std::vector<KeyRecord>> back =
+      DecodeKeyFile(EncodeKeyFile({writer, service}), "keys.json");
+  ASSERT_TRUE(back.ok()) << back.error();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].info.tenant_id, " acme");
+  EXPECT_EQ((*back)[1].info.tenants, (std::vector<std::string>{"acme ", " "}));
+}
+
 TEST(KeyFileTest, IdentifierRules) {
   EXPECT_TRUE(CheckKeyIdentifier("id", "owner-7").ok());
   EXPECT_FALSE(CheckKeyIdentifier("id", "").ok());

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -83,32 +84,65 @@ int Fail(const Status& s) {
   return kExitFailure;
 }
 
+// What people put around a list's commas. A tab is a control character,
+// never part of a tenant id; a space may be, and the list gives it up.
+constexpr std::string_view kListBlanks = " \t";
+
+std::string_view TrimBlanks(std::string_view s) {
+  const size_t first = s.find_first_not_of(kListBlanks);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kListBlanks) - first + 1);
+}
+
 // --tenants as given (each occurrence a comma-separated list), split at
-// every comma. CLI11's delimiter dropped empty names, so "a,,b" made a key
-// for a and b while "" was refused (found by a review): every name is
-// checked here, an empty one included, before any store is touched.
+// every comma, blanks around each name dropped: "a, b" named a tenant " b"
+// that nobody meant. So the list cannot name a tenant whose id begins or
+// ends with a space, nor one holding a comma (decision 0038). CLI11's
+// delimiter dropped empty names, so "a,,b" made a key for a and b while ""
+// was refused (found by a review): every name is checked here, an empty
+// one included, before any store is touched.
 Result<std::vector<std::string>> SplitTenants(
     const std::vector<std::string>& lists) {
   std::vector<std::string> out;
   for (const std::string& list : lists) {
+    const std::string_view text = list;
     size_t start = 0;
     while (true) {
-      const size_t comma = list.find(',', start);
-      std::string name = list.substr(start, comma - start);
+      const size_t comma = text.find(',', start);
+      std::string name(TrimBlanks(text.substr(start, comma - start)));
       if (Status s = auth::CheckKeyIdentifier("tenants", name); !s.ok()) {
-        const bool between_commas = name.empty() && !list.empty();
-        return Status::InvalidArgument(
-            "--tenants: " + std::string(s.message()) +
-            (between_commas ? "; the list holds an empty name (two commas in "
-                              "a row, or one at either end)"
-                            : ""));
+        std::string hint;
+        if (name.empty() && text.find(',') != std::string_view::npos) {
+          hint = "; the list holds an empty name (two commas with nothing "
+                 "but whitespace between them, or a comma at either end)";
+        } else if (name.empty() && !text.empty()) {
+          hint = "; the list is only whitespace";
+        }
+        return Status::InvalidArgument("--tenants: " +
+                                       std::string(s.message()) + hint);
       }
       out.push_back(std::move(name));
-      if (comma == std::string::npos) break;
+      if (comma == std::string_view::npos) break;
       start = comma + 1;
     }
   }
   return out;
+}
+
+// A key's own tenant is kept byte for byte (SPEC §2.5): a tenant whose id
+// begins or ends with a space is reachable (a service key names it
+// percent-encoded), and import-aegis prints `keys create --tenant` for
+// each tenant it brings. But "acme " is more often a slip than a name, and
+// looks like "acme" in a terminal (decision 0038). Only spaces: the other
+// blanks are control characters, refused before this.
+void WarnOfSpacesAroundTheTenant(std::string_view tenant) {
+  if (tenant.empty() || (tenant.front() != ' ' && tenant.back() != ' ')) {
+    return;
+  }
+  PrintError("warning: tenant '" + std::string(tenant) +
+             "' begins or ends with a space; tenant ids are compared byte "
+             "for byte, so a spelling without those spaces names another "
+             "tenant");
 }
 
 int RunCreate(const KeysFlags& f, bool id_given) {
@@ -152,6 +186,7 @@ int RunCreate(const KeysFlags& f, bool id_given) {
             << created->key.tenant_id << ", role "
             << auth::ToString(created->key.role)
             << "); the token above is shown only once\n";
+  WarnOfSpacesAroundTheTenant(created->key.tenant_id);
   return kExitOk;
 }
 
@@ -246,7 +281,8 @@ void AddKeysCommand(CLI::App& root, Runner* run) {
   create
       ->add_option("--tenants", flags->tenants,
                    "Service keys: the only tenants it may act in "
-                   "(comma-separated; default every tenant)")
+                   "(comma-separated, blanks around names dropped; default "
+                   "every tenant)")
       ->type_name("A,B");
   create->add_option("--name", flags->name, "A label for people")
       ->type_name("NAME");

@@ -255,13 +255,16 @@ TEST_F(CliTest, KeysCreateRefusesDotSegmentIds) {
 
 // A service key's --tenants list: an empty name is a bad input wherever
 // it stands. CLI11 split the list and dropped empty names, so "a,,b" made
-// a key for a and b while "" alone was refused (found by a review). Each
-// is refused before the data directory is created.
+// a key for a and b while "" alone was refused (found by a review); a name
+// of spaces alone ("a, ,b") is as empty, since spaces around a name are
+// dropped. Each is refused before the data directory is created.
 TEST_F(CliTest, KeysCreateRefusesAnEmptyTenantName) {
   const std::string empty_name =
       "acpstore: --tenants: tenants must be 1-256 bytes; the list holds an "
-      "empty name (two commas in a row, or one at either end)\n";
-  for (const std::string list : {"a,,b", "a,", ",a", ","}) {
+      "empty name (two commas with nothing but whitespace between them, or "
+      "a comma at either end)\n";
+  for (const std::string list :
+       {"a,,b", "a,", ",a", ",", "a, ,b", "a,  ", " ,a", " , "}) {
     proc::RunResult r = Run({"keys", "create", "--data-dir", DataDir(),
                              "--role", "service", "--tenants", list});
     EXPECT_EQ(r.exit_code, 2) << list << ": " << r.err;
@@ -272,6 +275,12 @@ TEST_F(CliTest, KeysCreateRefusesAnEmptyTenantName) {
                               "--role", "service", "--tenants", ""});
   EXPECT_EQ(none.exit_code, 2) << none.err;
   EXPECT_EQ(none.err, "acpstore: --tenants: tenants must be 1-256 bytes\n");
+  proc::RunResult blank = Run({"keys", "create", "--data-dir", DataDir(),
+                               "--role", "service", "--tenants", "  "});
+  EXPECT_EQ(blank.exit_code, 2) << blank.err;
+  EXPECT_EQ(blank.err,
+            "acpstore: --tenants: tenants must be 1-256 bytes; the list is "
+            "only whitespace\n");
   EXPECT_FALSE(Exists(DataDir()));
 
   CreateKey("t", "service", {"--tenants", "a,b", "--tenants", "c"});
@@ -282,6 +291,55 @@ TEST_F(CliTest, KeysCreateRefusesAnEmptyTenantName) {
   ASSERT_EQ(v.as_array().size(), 1u) << listed.out;
   EXPECT_EQ(boost::json::serialize(v.as_array()[0].as_object().at("tenants")),
             R"(["a","b","c"])");
+}
+
+// "a, b" is how people write a list: it named tenants "a" and " b", and no
+// tenant " b" was meant (found by a review). Whitespace around each name is
+// list layout, like the commas; inside a name it stays.
+TEST_F(CliTest, KeysCreateDropsWhitespaceAroundTenantNames) {
+  CreateKey("t", "service",
+            {"--tenants", "a, b", "--tenants", " c d ,\te\t", "--id", "svc"});
+  proc::RunResult listed =
+      Run({"keys", "list", "--data-dir", DataDir(), "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  boost::json::value v = boost::json::parse(listed.out);
+  ASSERT_EQ(v.as_array().size(), 1u) << listed.out;
+  EXPECT_EQ(boost::json::serialize(v.as_array()[0].as_object().at("tenants")),
+            R"(["a","b","c d","e"])");
+}
+
+// A key's own tenant is taken byte for byte (SPEC §2.5): an orchestrator
+// or an Aegis import may hold a tenant " acme", which a service key reaches
+// as "%20acme", and import-aegis prints `keys create --tenant ' acme'` for
+// its owners. So it is made, with a warning, since "acme " is more often a
+// slip than a name.
+TEST_F(CliTest, KeysCreateWarnsOfWhitespaceAroundItsTenant) {
+  const auto warning = [](const std::string& tenant) {
+    return "acpstore: warning: tenant '" + tenant +
+           "' begins or ends with a space; tenant ids are compared byte for "
+           "byte, so a spelling without those spaces names another tenant\n";
+  };
+  for (const std::string tenant : {" acme", "acme "}) {
+    proc::RunResult r = Run({"keys", "create", "--data-dir", DataDir(),
+                             "--tenant", tenant, "--role", "writer"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out, "");
+    EXPECT_NE(r.err.find(warning(tenant)), std::string::npos) << r.err;
+  }
+  proc::RunResult blank = Run({"keys", "create", "--data-dir", DataDir(),
+                               "--tenant", " ", "--role", "writer"});
+  EXPECT_EQ(blank.exit_code, 0) << blank.err;
+  EXPECT_NE(blank.err.find(warning(" ")), std::string::npos) << blank.err;
+  proc::RunResult listed =
+      Run({"keys", "list", "--data-dir", DataDir(), "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find(R"("tenantId":" acme")"), std::string::npos)
+      << listed.out;
+  EXPECT_NE(listed.out.find(R"("tenantId":"acme ")"), std::string::npos)
+      << listed.out;
+  proc::RunResult plain = Run({"keys", "create", "--data-dir", DataDir(),
+                               "--tenant", "acme", "--role", "writer"});
+  EXPECT_EQ(plain.err.find("warning"), std::string::npos) << plain.err;
 }
 
 TEST_F(CliTest, KeysOnAMissingDataDirectoryFail) {

@@ -78,6 +78,21 @@ TEST_F(ServiceHttpTest, PartsArePercentDecoded) {
   EXPECT_EQ(r.Json().at("ownerKeyId"), "own er:1");
 }
 
+// HTTP trims whitespace around a header's value, not inside it, and a
+// percent-encoded space is no whitespace: a tenant whose id begins or ends
+// with a space is reachable, and another tenant than the one without
+// (decision 0038: such tenants are kept, not refused).
+TEST_F(ServiceHttpTest, SpacesAtATenantsEndsArePercentEncodedAndKept) {
+  HttpResponse r = As("service", "%20tenant-a%20/u1", "POST", "/v1/sessions",
+                      R"({"id":"s1"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("tenantId"), " tenant-a ");
+  EXPECT_EQ(As("service", "%20tenant-a%20/u1", "GET", "/v1/sessions/s1").status,
+            200);
+  EXPECT_EQ(As("service", "tenant-a/u1", "GET", "/v1/sessions/s1").status,
+            404);
+}
+
 TEST_F(ServiceHttpTest, TenantListLimitsTheKeyAndOthersAnswer404) {
   EXPECT_EQ(
       As("service-a", "tenant-a/u1", "POST", "/v1/sessions", "{}").status,
