@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,7 +43,9 @@ namespace json = boost::json;
 
 struct TranscriptFlags : ServerAccess {
   std::string session;
-  std::string kinds;
+  // Given empty, it is refused like any other list without a kind (it
+  // printed every kind when an empty string meant "not given").
+  std::optional<std::string> kinds;
   bool json = false;
   // Not an option of this command: taken only to say what to do instead
   // (the generic "arguments were not expected" did not; found by a probe).
@@ -166,8 +169,8 @@ int RunTranscript(const TranscriptFlags& f) {
         "--data-dir " + f.data_dir + "` and run this again with its --url");
     return kExitUsage;
   }
-  if (!f.kinds.empty()) {
-    if (Status s = CheckKinds(f.kinds); !s.ok()) {
+  if (f.kinds) {
+    if (Status s = CheckKinds(*f.kinds); !s.ok()) {
       PrintError(s.message());
       return kExitUsage;
     }
@@ -190,7 +193,7 @@ int RunTranscript(const TranscriptFlags& f) {
                          "/transcript?limit=1000&after=" + std::to_string(after);
     // Encoded as a query value (unreserved bytes kept): a '&' or a line
     // break in the flag must not become another parameter or header.
-    if (!f.kinds.empty()) target += "&kind=" + net::EncodePathSegment(f.kinds);
+    if (f.kinds) target += "&kind=" + net::EncodePathSegment(*f.kinds);
     Result<net::Response> r = http.Get(target);
     if (!r.ok()) {
       PrintError("cannot reach " + f.url + ": " + std::string(r.error().message()));

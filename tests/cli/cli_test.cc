@@ -118,7 +118,8 @@ TEST_F(CliTest, ClientCommandsCheckTheirOptionValuesThemselves) {
     EXPECT_TRUE(r.err.starts_with("acpstore: --after: ")) << r.err;
     EXPECT_NE(r.err.find("'" + after + "'"), std::string::npos) << r.err;
   }
-  for (const std::string kinds : {"bogus", "tool,", "tool,Assistant"}) {
+  // "" too: it printed every kind (taken for "not given").
+  for (const std::string kinds : {"bogus", "tool,", "tool,Assistant", ""}) {
     proc::RunResult r =
         Run({"transcript", "s", "--kind", kinds, "--url", url}, env);
     EXPECT_EQ(r.exit_code, 2) << kinds << ": " << r.err;
