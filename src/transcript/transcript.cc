@@ -338,15 +338,15 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
         if (k == "messageId") {
           id_raw = v;
         }
-        return text_raw.empty() || (type == Type::kMessage && id_raw.empty());
+        return text_raw.empty() || id_raw.empty();
       };
-      // A message's two fields are wanted wherever they are, so they can be
+      // Both fields are wanted wherever they are (member order means
+      // nothing in JSON; 0.1.x read a thought's messageId only before its
+      // text, so Aegis's thoughts, id after text, never split), so they are
       // looked for from the end first: Aegis's payloads open with the raw
-      // ACP frame, and a delta's fields follow it. (A thought's messageId
-      // counts only before its text, which only a forward scan can tell.)
-      if (type != Type::kMessage ||
-          ScanTopLevelBackward(event.payload, fields) ==
-              BackwardScan::kNotScalar) {
+      // ACP frame, and a delta's fields follow it.
+      if (ScanTopLevelBackward(event.payload, fields) ==
+          BackwardScan::kNotScalar) {
         text_raw = id_raw = {};
         ScanTopLevel(event.payload, fields);
       }
@@ -450,7 +450,9 @@ bool Transcript::Fold(const EventView& event, const Limits& limits) {
         CutUtf8(&e->status, kMaxSmallString);
       }
       e->text.clear();
-      if (!text.empty() && text != "null") {
+      // An empty or null text is none (an agent that put its result in
+      // `output` may still send "text": ""; found by a review).
+      if (!text.empty() && text != "null" && text != R"("")") {
         ValueText(text, &e->text);
       } else if (!output.empty()) {
         ValueText(output, &e->text);

@@ -7,8 +7,9 @@
 // Folding rules (payload fields read at the top level only; the raw ACP
 // frame `acp` is never read into the transcript):
 //  - message.delta [text, messageId?] appends to the last entry when it is
-//    an `assistant` entry with the same messageId (or either has none);
-//    otherwise it starts one. thinking.delta [text] likewise, `thought`.
+//    an `assistant` entry with the same messageId (or the delta has none);
+//    otherwise it starts one. thinking.delta [text, messageId?] likewise,
+//    `thought`. Either field counts wherever it stands in the payload.
 //  - tool.started [toolCallId, title, kind?, status?, input?] starts a
 //    `tool` entry, open until tool.completed [toolCallId, status?, text?,
 //    output?] with the same toolCallId completes it (tools may overlap; an
@@ -91,8 +92,8 @@ struct Entry {
   EventSeq last_seq = 0;
   TimestampMs first_at = 0;  // their occurredAt
   TimestampMs last_at = 0;
-  // assistant / thought: the text; tool: the result text (`text`, else the
-  // `output` JSON), cut at max_tool_bytes.
+  // assistant / thought: the text; tool: the result text (`text` unless
+  // empty or null, else the `output` JSON), cut at max_tool_bytes.
   std::string text;
   // assistant / thought: messageId; tool: toolCallId.
   std::string id;

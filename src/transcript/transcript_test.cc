@@ -248,8 +248,9 @@ TEST(TranscriptTest, InterleavedMessageAndThoughtDeltas) {
 
 // A payload's members are found wherever it puts them, before or after the
 // raw frame (payloads keep the member order they were sent in, SPEC §2.7).
-// A thought's messageId counts only before its text: the fold stops
-// reading a thought at its text.
+// A thought's messageId counts wherever it stands, as a message's does
+// (0.1.x read it only before the text, so Aegis-shaped thoughts, whose
+// messageId follows their text, never split; found by a review).
 TEST(TranscriptTest, FieldsAreFoundWhereverThePayloadPutsThem) {
   const std::string acp = Acp("agent_message_chunk");
   Transcript t = FoldAll({
@@ -262,9 +263,11 @@ TEST(TranscriptTest, FieldsAreFoundWhereverThePayloadPutsThem) {
                            acp + "}"},
       {"thinking.delta", R"({"messageId":"t1","text":"x"})"},
       {"thinking.delta", R"({"messageId":"t2","text":"y"})"},  // new id: new entry
-      {"thinking.delta", R"({"text":"z","messageId":"t3"})"},   // after text: not read
+      {"thinking.delta", R"({"text":"z","messageId":"t3"})"},   // after text: read
+      {"thinking.delta", R"({"acp":)" + acp + R"(,"text":"w","messageId":"t3"})"},
+      {"thinking.delta", R"({"acp":)" + acp + R"(,"text":"v"})"},  // no id: goes on
   });
-  ASSERT_EQ(t.size(), 6u);
+  ASSERT_EQ(t.size(), 7u);
   EXPECT_EQ(t.at(1).text, "ab");
   EXPECT_EQ(t.at(1).id, "m1");
   EXPECT_EQ(t.at(2).text, "c");
@@ -278,8 +281,10 @@ TEST(TranscriptTest, FieldsAreFoundWhereverThePayloadPutsThem) {
   EXPECT_EQ(t.at(4).input, "\"i\"");
   EXPECT_EQ(t.at(4).title, "U");
   EXPECT_EQ(t.at(5).id, "t1");
-  EXPECT_EQ(t.at(6).text, "yz");
+  EXPECT_EQ(t.at(6).text, "y");
   EXPECT_EQ(t.at(6).id, "t2");
+  EXPECT_EQ(t.at(7).text, "zwv");
+  EXPECT_EQ(t.at(7).id, "t3");
 }
 
 TEST(TranscriptTest, OverlappingToolsACompletionWithoutStartAndTurnEnd) {
@@ -294,7 +299,9 @@ TEST(TranscriptTest, OverlappingToolsACompletionWithoutStartAndTurnEnd) {
       {"message.delta", Delta(" done")},  // a new entry: tools came between
       {"tool.completed",
        R"({"acp":{},"output":{"lines":3},"status":"failed","toolCallId":"t1"})"},
-      {"tool.completed", R"({"acp":{},"status":"completed","toolCallId":"t9"})"},
+      // An empty text is no text: the output is the result.
+      {"tool.completed",
+       R"({"acp":{},"output":"str out","status":"completed","text":"","toolCallId":"t9"})"},
       {"turn.completed", R"({"acp":{"big":[1,2,3]},"stopReason":"end_turn"})"},
       {"message.delta", Delta("Next turn")},
   });
@@ -322,6 +329,7 @@ TEST(TranscriptTest, OverlappingToolsACompletionWithoutStartAndTurnEnd) {
   EXPECT_EQ(t9.id, "t9");
   EXPECT_FALSE(t9.started);
   EXPECT_TRUE(t9.completed);
+  EXPECT_EQ(t9.text, "str out");
   EXPECT_EQ(t.at(6).kind, EntryKind::kTurnEnd);
   EXPECT_EQ(t.at(6).fields, R"({"stopReason":"end_turn"})");
   EXPECT_EQ(t.at(7).text, "Next turn");
