@@ -40,6 +40,10 @@ FileSnapshotter::~FileSnapshotter() { StopBackground(); }
 // -------------------------------------------------------------- background
 
 void FileSnapshotter::StartBackground() {
+  {
+    base::MutexLock lock(&bg_mu_);
+    bg_started_ = true;
+  }
   bg_thread_ = std::thread([this] {
     base::NameThisThread("acp-snapshot");
     BackgroundLoop();
@@ -52,7 +56,16 @@ void FileSnapshotter::StopBackground() {
     bg_stop_ = true;
   }
   bg_cv_.SignalAll();
+  bg_idle_cv_.SignalAll();
   if (bg_thread_.joinable()) bg_thread_.join();
+}
+
+void FileSnapshotter::WaitForBackground() {
+  base::MutexLock lock(&bg_mu_);
+  while (bg_started_ && !bg_stop_ &&
+         (bg_busy_ || bg_snapshots_ > 0 || bg_reclaim_ || bg_evict_)) {
+    bg_idle_cv_.Wait(&bg_mu_);
+  }
 }
 
 void FileSnapshotter::Request(int snapshots, bool reclaim) {
@@ -89,15 +102,23 @@ void FileSnapshotter::BackgroundLoop() {
       bg_snapshots_ = 0;
       bg_reclaim_ = false;
       bg_evict_ = false;
+      bg_busy_ = true;
     }
-    base::MutexLock lock(&op_mu_);
-    bool ok = true;
-    for (int i = 0; i < snapshots && ok; ++i) ok = SnapshotLocked().ok();
-    // A snapshot reclaims after itself; otherwise reclaim on request.
-    if (snapshots == 0 && reclaim) (void)ReclaimLocked();
-    // A snapshot evicts after itself too. A failed pass leaves the
-    // transcripts resident: memory over its share, never a lost one.
-    if (snapshots == 0 && evict) (void)EvictLocked();
+    {
+      base::MutexLock lock(&op_mu_);
+      bool ok = true;
+      for (int i = 0; i < snapshots && ok; ++i) ok = SnapshotLocked().ok();
+      // A snapshot reclaims after itself; otherwise reclaim on request.
+      if (snapshots == 0 && reclaim) (void)ReclaimLocked();
+      // A snapshot evicts after itself too. A failed pass leaves the
+      // transcripts resident: memory over its share, never a lost one.
+      if (snapshots == 0 && evict) (void)EvictLocked();
+    }
+    {
+      base::MutexLock lock(&bg_mu_);
+      bg_busy_ = false;
+    }
+    bg_idle_cv_.SignalAll();
   }
 }
 

@@ -78,6 +78,10 @@ class FileSnapshotter {
   // Asks the thread for a transcript eviction pass (decision 0018). Only
   // signals: callable under the pipeline's lock.
   void RequestEviction() EXCLUDES(bg_mu_);
+  // Tests only: returns once the background thread has run everything
+  // asked of it so far (and what that asked for in turn) and is idle, or
+  // is stopped (or was never started). Blocks.
+  void WaitForBackground() EXCLUDES(bg_mu_);
 
   // Writes a snapshot now (after making everything it holds durable),
   // keeps the newest two (and the files they refer to), then reclaims.
@@ -176,6 +180,10 @@ class FileSnapshotter {
   int bg_snapshots_ GUARDED_BY(bg_mu_) = 0;
   bool bg_reclaim_ GUARDED_BY(bg_mu_) = false;
   bool bg_evict_ GUARDED_BY(bg_mu_) = false;
+  bool bg_started_ GUARDED_BY(bg_mu_) = false;
+  // The thread is running what it took (WaitForBackground).
+  bool bg_busy_ GUARDED_BY(bg_mu_) = false;
+  base::CondVar bg_idle_cv_;  // bg_busy_ cleared, or stopping
   // Where evicted transcripts without a copy in a snapshot go; a new one
   // after each snapshot (which copies them and moves their references).
   std::unique_ptr<TranscriptSpill> spill_ GUARDED_BY(op_mu_);

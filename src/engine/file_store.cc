@@ -461,4 +461,8 @@ ClientIdKey FileStore::ClientIdKeyForTesting() {
   return pipeline_->client_id_key();
 }
 
+void FileStore::WaitForBackgroundForTesting() {
+  snapshotter_->WaitForBackground();
+}
+
 }  // namespace acpstore::engine

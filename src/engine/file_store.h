@@ -119,6 +119,11 @@ class FileStore final : public DecidingStore {
   // Tests only: the key of the clientEventId tags (kept in snapshots), so
   // a test can make ids whose tags collide.
   ClientIdKey ClientIdKeyForTesting();
+  // Tests only: returns once the snapshot thread has run what was asked
+  // of it so far (the eviction passes folds past the share asked for, the
+  // snapshots the journal asked for) and is idle, so that a test's
+  // outcome does not depend on when that thread got the CPU. Blocks.
+  void WaitForBackgroundForTesting();
 
  private:
   FileStore(const StoreOptions& options, io::FileSystem& fs, FileLayout layout,
