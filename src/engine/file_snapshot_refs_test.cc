@@ -1263,9 +1263,12 @@ TEST_F(SnapshotRefsTest, CrashesAroundReferringSnapshotsLoseNothing) {
         io::FaultInjectionFileSystem::kRename |
         io::FaultInjectionFileSystem::kTruncate |
         io::FaultInjectionFileSystem::kRemove));
-    ASSERT_TRUE(fs_.SimulateCrash().ok());
+    // Asserted once the thread is joined (a return with it running ends
+    // the process instead of failing the test).
+    const Status crashed = fs_.SimulateCrash();
     stop = true;
     snapshotter.join();
+    ASSERT_TRUE(crashed.ok()) << crashed;
     Close();
     fs_.ClearFaults();
     Open();

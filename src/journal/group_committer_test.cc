@@ -196,9 +196,12 @@ TEST_F(GroupCommitterTest, AckedRecordsSurviveSimulatedCrash) {
     });
   }
   while (load.completed.load() < 500) std::this_thread::yield();
-  ASSERT_TRUE(fs_.SimulateCrash().ok());  // power loss while writers run
+  // Power loss while writers run; asserted once they are joined (a return
+  // with them running ends the process instead of failing the test).
+  const Status crash = fs_.SimulateCrash();
   crashed = true;
   for (auto& w : writers) w.join();
+  ASSERT_TRUE(crash.ok()) << crash;
   WaitFor(load.completed, submitted.load());
   EXPECT_GT(load.failed.load(), 0) << "writes after the crash must fail";
   c.reset();
