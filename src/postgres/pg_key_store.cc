@@ -40,6 +40,9 @@ constexpr PgStatement kRevokeKey{
     "AND ($4::boolean OR role <> 'service')"};
 constexpr PgStatement kCountKeys{"keys_count", "SELECT count(*) FROM keys"};
 
+// How long a caller waits for one of the pool's connections (pg_pool.h).
+constexpr std::chrono::milliseconds kMaxBorrowWait{10'000};
+
 std::string JoinTenants(const std::vector<std::string>& tenants) {
   std::string out;
   for (size_t i = 0; i < tenants.size(); ++i) {
@@ -84,7 +87,10 @@ PgKeyStore::PgKeyStore(const std::string& url, const std::string& schema,
                        const PgKeyStoreOptions& options)
     : schema_(schema),
       clock_(options.clock != nullptr ? options.clock : SystemClock()),
-      pool_(url, schema, 2),
+      // Two: the reload thread and a caller's lookup or write. Bounded:
+      // with both held for long (a database that stopped answering), a
+      // request fails with 503 rather than holding its HTTP thread.
+      pool_(url, schema, 2, kMaxBorrowWait),
       keys_(std::make_shared<const KeyMap>()) {}
 
 Result<std::unique_ptr<PgKeyStore>> PgKeyStore::Open(
@@ -260,9 +266,16 @@ Result<auth::CreatedKey> PgKeyStore::Insert(PgConn& conn,
 }
 
 Result<auth::CreatedKey> PgKeyStore::CreateKey(const auth::NewKey& req) {
-  ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Borrow());
-  ACPSTORE_ASSIGN_OR_RETURN(auth::CreatedKey created, Insert(*conn, req));
-  (void)Reload();  // this server sees it at once; the others look it up
+  Result<auth::CreatedKey> created = [&]() -> Result<auth::CreatedKey> {
+    ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Borrow());
+    return Insert(*conn, req);
+  }();
+  // Reloaded once the connection is back: Reload borrows one too, and two
+  // creates each holding one of the two while waiting for the other would
+  // wait for ever (pg_pool.h).
+  if (created.ok()) {
+    (void)Reload();  // this server sees it at once; the others look it up
+  }
   return created;
 }
 
@@ -316,6 +329,15 @@ Status PgKeyStore::Revoke(std::string_view tenant_id, std::string_view id,
 
 Result<std::optional<auth::BootstrapKey>> PgKeyStore::EnsureBootstrapKey(
     const std::string& data_dir) {
+  // As CreateKey: the connection goes back before Reload borrows one.
+  ACPSTORE_ASSIGN_OR_RETURN(std::optional<auth::BootstrapKey> made,
+                            MakeBootstrapKey(data_dir));
+  ACPSTORE_RETURN_IF_ERROR(Reload());
+  return made;
+}
+
+Result<std::optional<auth::BootstrapKey>> PgKeyStore::MakeBootstrapKey(
+    const std::string& data_dir) {
   ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Borrow());
   ACPSTORE_RETURN_IF_ERROR(conn->Run("BEGIN").status());
   auto body = [&]() -> Result<std::optional<auth::BootstrapKey>> {
@@ -346,7 +368,6 @@ Result<std::optional<auth::BootstrapKey>> PgKeyStore::EnsureBootstrapKey(
     return made;
   }
   ACPSTORE_RETURN_IF_ERROR(conn->Run("COMMIT").status());
-  ACPSTORE_RETURN_IF_ERROR(Reload());
   return made;
 }
 

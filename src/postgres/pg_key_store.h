@@ -10,6 +10,12 @@
 // within that. A token whose lookup handle is not in memory is looked up
 // in the database at once, so a new key works on every server at once.
 //
+// Connections: a pool of two (the reload thread and one caller, more wait),
+// each borrowed for one statement or transaction and returned before
+// anything else borrows (no method holds one while it reloads: two callers
+// doing so would each wait for the other's for ever). A caller that finds
+// both lent out for 10 s fails with kUnavailable instead of waiting on.
+//
 // Thread-safety: every method may be called from any thread. Lifetime: the
 // destructor stops the reload thread.
 
@@ -89,6 +95,10 @@ class PgKeyStore final : public auth::Authenticator, public auth::KeyManager {
   // RevokeKey, and with `service_keys` false RevokeTenantKey.
   Status Revoke(std::string_view tenant_id, std::string_view id,
                 bool service_keys);
+  // EnsureBootstrapKey's transaction, on a connection it returns before
+  // EnsureBootstrapKey reloads.
+  Result<std::optional<auth::BootstrapKey>> MakeBootstrapKey(
+      const std::string& data_dir);
   // Inserts a new key in the open transaction.
   Result<auth::CreatedKey> Insert(PgConn& conn, const auth::NewKey& req);
   std::shared_ptr<const KeyMap> Current() const EXCLUDES(mu_);

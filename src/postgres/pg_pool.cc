@@ -6,14 +6,26 @@
 
 namespace acpstore::postgres {
 
-PgPool::PgPool(std::string url, std::string schema, size_t size)
+PgPool::PgPool(std::string url, std::string schema, size_t size,
+               std::optional<std::chrono::milliseconds> max_wait)
     : url_(std::move(url)), schema_(std::move(schema)),
-      size_(size == 0 ? 1 : size) {}
+      size_(size == 0 ? 1 : size), max_wait_(max_wait) {}
 
 Result<PgPool::Lease> PgPool::Borrow() {
   {
     base::MutexLock lock(&mu_);
-    while (idle_.empty() && open_ >= size_) cv_.Wait(&mu_);
+    if (max_wait_) {
+      const auto deadline = std::chrono::steady_clock::now() + *max_wait_;
+      while (idle_.empty() && open_ >= size_) {
+        if (!cv_.WaitUntil(&mu_, deadline) && idle_.empty() &&
+            open_ >= size_) {
+          return Status::Unavailable(
+              "every database connection of the pool is in use");
+        }
+      }
+    } else {
+      while (idle_.empty() && open_ >= size_) cv_.Wait(&mu_);
+    }
     if (!idle_.empty()) {
       std::unique_ptr<PgConn> conn = std::move(idle_.back());
       idle_.pop_back();

@@ -3,15 +3,23 @@
 // transaction; a connection that broke is dropped on return, so the next
 // borrow reconnects (SPEC §10: the server reconnects on its own).
 //
+// A caller must never borrow while it holds a lease of the same pool: with
+// every connection held by such callers, each waits for another's for ever
+// (a pool of 2 deadlocked POST /v1/keys that way).
+//
 // Thread-safety: every method may be called from any thread. Borrow waits
-// while every connection is lent out. Lifetime: the pool must outlive its
-// leases.
+// while every connection is lent out: for ever, or at most max_wait when
+// one is given (then it fails with kUnavailable, so a caller that cannot
+// get a connection answers 503 rather than hanging). Lifetime: the pool
+// must outlive its leases.
 
 #ifndef ACPSTORE_POSTGRES_PG_POOL_H_
 #define ACPSTORE_POSTGRES_PG_POOL_H_
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,9 +49,13 @@ class PgPool {
     std::unique_ptr<PgConn> conn_;
   };
 
-  PgPool(std::string url, std::string schema, size_t size);
+  // `max_wait`: how long Borrow waits for a connection to come back;
+  // std::nullopt waits for ever.
+  PgPool(std::string url, std::string schema, size_t size,
+         std::optional<std::chrono::milliseconds> max_wait = std::nullopt);
 
-  // kUnavailable when a new connection is needed and cannot be opened.
+  // kUnavailable when a new connection is needed and cannot be opened, or
+  // every connection stayed lent out for max_wait.
   Result<Lease> Borrow() EXCLUDES(mu_);
 
   const std::string& url() const { return url_; }
@@ -56,6 +68,7 @@ class PgPool {
   const std::string url_;
   const std::string schema_;
   const size_t size_;
+  const std::optional<std::chrono::milliseconds> max_wait_;
   base::Mutex mu_;
   base::CondVar cv_;
   std::vector<std::unique_ptr<PgConn>> idle_ GUARDED_BY(mu_);

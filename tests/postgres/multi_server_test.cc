@@ -297,6 +297,73 @@ TEST_F(MultiServerTest, EightWorkersOnTwoServersCompleteEachActionOnce) {
               kActions, secs, kActions / secs);
 }
 
+// POST /v1/keys on both HTTP threads of a server at once (found by a
+// review): each create held one of the key store's two pooled connections
+// while its reload waited for the other, for ever, so both threads and the
+// key reload thread hung: the server answered nothing more and a key
+// revoked on another server kept working on it. Every create answers, the
+// server keeps serving, and a revocation through the other server still
+// reaches it.
+TEST_F(MultiServerTest, ConcurrentKeyCreatesNeitherHangTheServerNorItsReload) {
+  crash::ServeProcess* a = StartServer();  // --threads 2 (PgServeArgs)
+  crash::ServeProcess* b = StartServer();
+  ASSERT_TRUE(a && b);
+  constexpr int kClients = 8;
+  constexpr int kRounds = 4;
+  std::mutex mu;
+  std::map<int, int> statuses;  // 0: no answer within the client's 5 s
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, port = a->port()] {
+      net::ClientOptions options;
+      options.port = port;
+      options.token = token();
+      options.timeout = seconds(5);
+      net::HttpClient http(options);
+      for (int i = 0; i < kRounds; ++i) {
+        Result<net::Response> r = http.Post("/v1/keys", R"({"role":"reader"})");
+        std::lock_guard<std::mutex> lock(mu);
+        ++statuses[r.ok() ? r->status : 0];
+        if (!r.ok()) http.Disconnect();
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(statuses, (std::map<int, int>{{201, kClients * kRounds}}));
+
+  // Server A still answers, and its key reload still runs: a key revoked
+  // through B stops working on A within the reload interval (1 s).
+  net::HttpClient http_a = Client(a->port());
+  net::HttpClient http_b = Client(b->port());
+  Result<net::Response> k = http_b.Post("/v1/keys", R"({"role":"reader"})");
+  ASSERT_TRUE(k.ok()) << k.status();
+  ASSERT_EQ(k->status, 201) << k->body;
+  const std::string key_token(k->Json().at("token").as_string());
+  const std::string key_id(k->Json().at("key").at("id").as_string());
+  net::ClientOptions with_key;
+  with_key.port = a->port();
+  with_key.token = key_token;
+  with_key.timeout = seconds(5);
+  net::HttpClient as_key(with_key);
+  Result<net::Response> before = as_key.Get("/v1/sessions");
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->status, 200) << before->body;
+  Result<net::Response> revoked = http_b.Delete("/v1/keys/" + key_id);
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  ASSERT_EQ(revoked->status, 204) << revoked->body;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        Result<net::Response> r = as_key.Get("/v1/sessions");
+        if (!r.ok()) as_key.Disconnect();
+        return r.ok() && r->status == 401;
+      },
+      seconds(10)))
+      << "a key revoked through server B still works on server A";
+  Result<net::Response> list = http_a.Get("/v1/sessions");
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->status, 200);
+}
+
 // SPEC §10, docs/operations.md "Faults": a server that cannot reach the
 // database at start (it must create or migrate the schema before serving)
 // exits 1 at once and says why; a supervisor restarts it.
