@@ -272,6 +272,9 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   PgPool pool_;
   engine::SubscriptionHub hub_;
   std::atomic<uint64_t> events_appended_{0};
+  // Events this server dropped: by its maintenance passes, and by the
+  // per-session cap on the appends it committed (as the other engines
+  // count both). This server's only, as events_appended_.
   std::atomic<uint64_t> events_dropped_{0};
   // Reads that met a stored record that does not decode (kDataLoss,
   // pg_rows.h): the damage /readyz and /metrics report (SPEC §3), as the
