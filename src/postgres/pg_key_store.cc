@@ -87,10 +87,11 @@ PgKeyStore::PgKeyStore(const std::string& url, const std::string& schema,
                        const PgKeyStoreOptions& options)
     : schema_(schema),
       clock_(options.clock != nullptr ? options.clock : SystemClock()),
-      // Two: the reload thread and a caller's lookup or write. Bounded:
-      // with both held for long (a database that stopped answering), a
+      // Two for callers' lookups and writes, one for Reload. Bounded:
+      // with all held for long (a database that stopped answering), a
       // request fails with 503 rather than holding its HTTP thread.
       pool_(url, schema, 2, kMaxBorrowWait),
+      reload_pool_(url, schema, 1, kMaxBorrowWait),
       keys_(std::make_shared<const KeyMap>()) {}
 
 Result<std::unique_ptr<PgKeyStore>> PgKeyStore::Open(
@@ -124,7 +125,7 @@ std::shared_ptr<const PgKeyStore::KeyMap> PgKeyStore::Current() const {
 }
 
 Status PgKeyStore::Reload() {
-  ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Borrow());
+  ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, reload_pool_.Borrow());
   ACPSTORE_ASSIGN_OR_RETURN(PgResult r, conn->Exec(kSelectKeys, PgParams()));
   auto map = std::make_shared<KeyMap>();
   for (int i = 0; i < r.rows(); ++i) {

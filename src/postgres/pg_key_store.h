@@ -105,7 +105,12 @@ class PgKeyStore final : public auth::Authenticator, public auth::KeyManager {
 
   const std::string schema_;
   Clock* const clock_;
+  // Lookups and writes (callers' threads).
   PgPool pool_;
+  // Reload's own: a flood of unknown tokens, each looked up in pool_ on an
+  // HTTP thread, must not delay the reload that makes a revocation made
+  // on another server take effect here.
+  PgPool reload_pool_;
   mutable base::Mutex mu_;
   std::shared_ptr<const KeyMap> keys_ GUARDED_BY(mu_);
   std::atomic<uint64_t> revision_{0};
