@@ -346,6 +346,7 @@ export const SHAPES = {
   entry: { index: 'number', kind: 'string', firstSeq: 'number', lastSeq: 'number' },
   truncated: { firstSeq: 'number' },
   transcriptTruncated: { firstIndex: 'number' },
+  transcriptAppend: { index: 'number', lastSeq: 'number', lastAt: 'string', text: 'string' },
   transcriptPage: { entries: 'array' },
   error: { error: { code: 'string', message: 'string' } },
 };

@@ -1,12 +1,16 @@
 // One session's transcript (SPEC §13): the conversation folded from its
 // events, which outlives event retention.
 //
-// It follows GET .../transcript/stream with EventSource. Every frame is one
-// whole entry; an entry that grows (another delta, a tool completing) comes
-// again with the same index, so the view replaces it by index instead of
-// appending. The frame id is an event seq: the browser resumes with
-// Last-Event-ID, and when it gives up (a 401 after a restart, a 503 while
-// the server stops) the view reopens from ?after=<last id seen>.
+// It follows GET .../transcript/stream?textAppends=true with EventSource.
+// An `entry` frame is one whole entry; an entry that grows comes again with
+// the same index, so the view replaces it by index instead of appending: a
+// tool completing comes whole, a message or thought growing as an `append`
+// frame with only the text it gained, which the view adds to the entry it
+// keeps (the server appends only to the assistant or thought entry it sent
+// last on the connection, whole first on every connection). The frame id
+// is an event seq: the browser resumes with Last-Event-ID, and when it
+// gives up (a 401 after a restart, a 503 while the server stops) the view
+// reopens from ?after=<last id seen>.
 
 import { ApiError, BAD_FRAME, call, frame, isApiError, SHAPES, sessionPath } from './api.js';
 import { badge, h, timeAgo } from './dom.js';
@@ -45,6 +49,8 @@ export function transcriptView(id) {
   let retry;
   /** @type {Map<number, HTMLElement>} */
   const rows = new Map();
+  /** The assistant or thought entry last received: what an append adds to. @type {Entry | null} */
+  let held = null;
 
   /** @param {string} cls @param {string} text */
   function setState(cls, text) {
@@ -57,7 +63,7 @@ export function transcriptView(id) {
     clearTimeout(retry);
     es?.close();
     const source = new EventSource(
-      `${sessionPath(id)}/transcript/stream${lastId > 0 ? `?after=${lastId}` : ''}`);
+      `${sessionPath(id)}/transcript/stream?textAppends=true${lastId > 0 ? `&after=${lastId}` : ''}`);
     es = source;
     setState('', 'connecting…');
     source.onopen = () => setState('live', 'live');
@@ -72,7 +78,31 @@ export function transcriptView(id) {
       }
       const seq = Number(message.lastEventId);
       if (seq > lastId) lastId = seq;
-      show(/** @type {Entry} */ (/** @type {unknown} */ (entry)));
+      const e = /** @type {Entry} */ (/** @type {unknown} */ (entry));
+      if (e.kind === 'assistant' || e.kind === 'thought') held = { ...e };
+      show(e);
+    });
+    // What a message's or thought's text gained since the entry was sent.
+    source.addEventListener('append', (m) => {
+      const message = /** @type {MessageEvent} */ (m);
+      const a = frame(message.data, SHAPES.transcriptAppend);
+      if (a === null) {
+        source.close();
+        setState('down', `stream ended: ${BAD_FRAME}`);
+        return;
+      }
+      if (held === null || held.index !== a['index']) {
+        // Text for an entry this view does not hold: never dropped. A new
+        // connection from the last id applied sends each entry whole first.
+        held = null;
+        connect();
+        return;
+      }
+      held = { ...held, text: (held.text ?? '') + String(a['text']),
+        lastSeq: Number(a['lastSeq']), lastAt: String(a['lastAt']) };
+      const seq = Number(message.lastEventId);
+      if (seq > lastId) lastId = seq;
+      show(held);
     });
     // The cap dropped entries that changed after the resume point.
     source.addEventListener('truncated', (m) => {

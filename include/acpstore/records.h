@@ -272,6 +272,25 @@ struct TranscriptEntry {
   // approval / error / turn_end / usage: a JSON object of the payload's
   // top-level scalar members.
   std::string fields;
+  // The bytes of an assistant / thought entry's text left out before
+  // `text` (TranscriptQuery::held_text): `text` is its text from that
+  // byte on. 0: the whole text.
+  uint64_t text_offset = 0;
+};
+
+// An assistant or thought entry whose text a reader holds up to some byte:
+// a transcript stream that sends only what such an entry's text gained
+// (docs/http_api.md, "Transcripts", textAppends) says which one it sent,
+// so that a wake-up's read copies the new text only, not the whole entry
+// again. The entry is named by index and told apart from any other entry
+// that could have that index (a session deleted and re-created) by its
+// kind, first_seq and first_at.
+struct HeldText {
+  uint64_t index = 0;  // 0: none
+  std::string kind;    // "assistant" or "thought"
+  EventSeq first_seq = 0;
+  TimestampMs first_at = 0;
+  uint64_t bytes = 0;  // of its text the reader holds
 };
 
 struct TranscriptQuery {
@@ -283,6 +302,12 @@ struct TranscriptQuery {
   // Only entries whose last_seq is greater (those that changed since the
   // reader folded that seq: how a live stream resumes). 0 = no filter.
   EventSeq changed_after_seq = 0;
+  // When the entry at held_text.index is that entry (kind, first_seq,
+  // first_at) with at least held_text.bytes of text, the page carries its
+  // text from that byte on only (TranscriptEntry::text_offset). The fold
+  // only appends to these entries' text, so the bytes left out are those
+  // the reader holds. index 0: every entry whole.
+  HeldText held_text;
 };
 
 struct TranscriptPage {

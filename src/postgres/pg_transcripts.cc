@@ -622,12 +622,16 @@ Result<TranscriptPage> ReadIn(PgConn& conn, const Scope& scope,
       ACPSTORE_RETURN_IF_ERROR(DecodeBody(rows.Bytes(i, 1), &e));
       e.text = std::move(text);
     }
-    if (wanted(e)) out.emplace(index, transcript::ToPublic(e, index));
+    if (wanted(e)) {
+      out.emplace(index, transcript::ToPublic(e, index, query.held_text));
+    }
   }
   for (uint64_t index : touched) {
     if (index < cur.end_before) continue;  // had a row: above
     const Entry& e = t.at(index);
-    if (wanted(e)) out.emplace(index, transcript::ToPublic(e, index));
+    if (wanted(e)) {
+      out.emplace(index, transcript::ToPublic(e, index, query.held_text));
+    }
   }
   bool full = false;  // stopped at the byte cap
   uint64_t bytes = 0;

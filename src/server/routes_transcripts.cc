@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "record/field_error.h"
 #include "server/query_params.h"
 #include "server/routes_util.h"
 #include "server/transcript_frames.h"
@@ -63,9 +64,22 @@ void GetTranscript(Call& call) {
   call.respond(JsonResponse(200, w.Take()));
 }
 
+// ?textAppends= of the transcript stream: absent or "false" is the
+// default (every change re-sends its entry whole, which clients written
+// before the parameter rely on); "true" sends what an assistant's or
+// thought's text gained as `event: append`.
+Result<bool> ParseTextAppends(const QueryReader& query) {
+  const std::string* v = query.Get("textAppends");
+  if (v == nullptr || *v == "false") return false;
+  if (*v == "true") return true;
+  return record::InvalidField("textAppends", "must be true or false");
+}
+
 void StreamTranscript(Call& call) {
   Result<EventSeq> after = ResumePoint(call.request, call.query);
   if (FailedParse(call, after)) return;
+  Result<bool> text_appends = ParseTextAppends(call.query);
+  if (FailedParse(call, text_appends)) return;
   if (RefusedWhileStopping(call)) return;
   // Refuse at once what the stream could never serve (unknown session,
   // transcripts off), before taking a subscriber slot.
@@ -81,16 +95,21 @@ void StreamTranscript(Call& call) {
       SubscribeStream(call, session->events.last_seq);
   if (start == nullptr) return;
   start->transcript_seq = *after;
+  TranscriptStreamState state;
+  state.text_appends = *text_appends;
+  // The state lives as long as the connection's stream: a reconnect starts
+  // afresh, so its first frame of each entry is whole.
   start->transcript = [store = call.ctx.store, scope = call.scope,
                        id = std::string(call.Param(0)),
-                       told = uint64_t{0}](EventSeq* seq, size_t max_bytes,
-                                           std::string* out,
-                                           bool* more) mutable {
+                       state = std::move(state)](EventSeq* seq,
+                                                 size_t max_bytes,
+                                                 std::string* out,
+                                                 bool* more) mutable {
     return TranscriptFrames(
         [&](const TranscriptQuery& q) {
           return store->ReadTranscript(scope, id, q);
         },
-        seq, &told, max_bytes, out, more);
+        seq, &state, max_bytes, out, more);
   };
   RespondWithStream(call, std::move(start));
 }
@@ -102,7 +121,7 @@ void AddTranscriptRoutes(std::vector<RouteSpec>* r) {
                 &GetTranscript, Access::kRead, "after,limit,kind"});
   r->push_back({"GET", "/v1/sessions/{id}/transcript/stream",
                 "streamTranscript", &StreamTranscript, Access::kRead,
-                "after"});
+                "after,textAppends"});
 }
 
 }  // namespace acpstore::server

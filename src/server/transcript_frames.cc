@@ -73,11 +73,46 @@ bool MissedDroppedEntries(const TranscriptPage& first_page, EventSeq seq) {
          first_page.entries.front().first_seq > seq + 1;
 }
 
+bool HasText(const TranscriptEntry& e) {
+  return e.kind == "assistant" || e.kind == "thought";
+}
+
+// Whether `e` is the entry `sent` names, grown: the same entry (index,
+// kind, first seq and time) whose text is at least as long as what was
+// sent. The fold only appends to such an entry's text and changes nothing
+// else of it but lastSeq and lastAt, so the text past sent.bytes is all
+// that changed. A read with held_text = `sent` cut `e`'s text at exactly
+// sent.bytes, or left it whole.
+bool GrewSince(const TranscriptEntry& e, const HeldText& sent) {
+  return sent.index != 0 && e.index == sent.index && e.kind == sent.kind &&
+         e.first_seq == sent.first_seq && e.first_at == sent.first_at &&
+         (e.text_offset == 0 || e.text_offset == sent.bytes) &&
+         e.text_offset + e.text.size() >= sent.bytes;
+}
+
+// `event: append`: what `e`'s text gained past the `sent` bytes of it the
+// client holds, with the entry's new lastSeq (the frame's id) and lastAt.
+void AppendTextFrame(const TranscriptEntry& e, uint64_t sent,
+                     std::string* out) {
+  const std::string_view added =
+      std::string_view{e.text}.substr(sent - e.text_offset);
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("index").Uint(e.index);
+  w.Key("lastSeq").Uint(e.last_seq);
+  w.Key("lastAt").String(base::FormatIso8601(e.last_at));
+  w.Key("text").String(added);
+  w.EndObject();
+  *out += "id: " + std::to_string(e.last_seq) + "\nevent: append\ndata: ";
+  *out += w.Take();
+  *out += "\n\n";
+}
+
 }  // namespace
 
 Status TranscriptFrames(
     base::FunctionRef<Result<TranscriptPage>(const TranscriptQuery&)> read,
-    EventSeq* seq, uint64_t* told_first_index, size_t max_bytes,
+    EventSeq* seq, TranscriptStreamState* state, size_t max_bytes,
     std::string* out, bool* more) {
   *more = false;
   const size_t start = out->size();
@@ -85,6 +120,7 @@ Status TranscriptFrames(
   TranscriptQuery q;
   q.limit = 1000;
   q.changed_after_seq = *seq;
+  if (state->text_appends) q.held_text = state->sent;
   std::optional<EventSeq> ceiling;  // the first page's folded_seq
   while (true) {
     Result<TranscriptPage> page = read(q);
@@ -92,8 +128,8 @@ Status TranscriptFrames(
     if (!ceiling) {
       ceiling = page->folded_seq;
       if (MissedDroppedEntries(*page, *seq) &&
-          page->first_index > *told_first_index) {
-        *told_first_index = page->first_index;
+          page->first_index > state->told_first_index) {
+        state->told_first_index = page->first_index;
         *out += "event: truncated\ndata: {\"firstIndex\":" +
                 std::to_string(page->first_index) + "}\n\n";
       }
@@ -116,11 +152,27 @@ Status TranscriptFrames(
       *more = true;
       return Status::OK();
     }
-    JsonWriter w;
-    WriteTranscriptEntry(e, &w);
-    *out += "id: " + std::to_string(e.last_seq) + "\nevent: entry\ndata: ";
-    *out += w.Take();
-    *out += "\n\n";
+    if (state->text_appends && GrewSince(e, state->sent)) {
+      AppendTextFrame(e, state->sent.bytes, out);
+      state->sent.bytes = e.text_offset + e.text.size();
+    } else {
+      if (e.text_offset != 0) {
+        // Never: only the entry `sent` names comes cut, and it grew.
+        return Status::Internal(
+                   "transcript stream: an entry was read cut at a text "
+                   "offset this stream does not hold")
+            .With("index", static_cast<int64_t>(e.index));
+      }
+      JsonWriter w;
+      WriteTranscriptEntry(e, &w);
+      *out += "id: " + std::to_string(e.last_seq) + "\nevent: entry\ndata: ";
+      *out += w.Take();
+      *out += "\n\n";
+      if (state->text_appends && HasText(e)) {
+        state->sent = HeldText{e.index, e.kind, e.first_seq, e.first_at,
+                               e.text.size()};
+      }
+    }
     *seq = std::max(*seq, e.last_seq);
   }
   // Every entry whose change is at or below the ceiling was sent (or has

@@ -19,6 +19,23 @@ namespace acpstore::server {
 // One entry as the API's JSON object.
 void WriteTranscriptEntry(const TranscriptEntry& e, JsonWriter* w);
 
+// What one transcript stream remembers between calls (per connection,
+// a few fields whatever the transcript's size).
+struct TranscriptStreamState {
+  // The stream sends `event: append` frames (?textAppends=true).
+  bool text_appends = false;
+  // The firstIndex the stream last said in a `truncated` frame (0 at
+  // first): the same n is not said twice.
+  uint64_t told_first_index = 0;
+  // With text_appends: the assistant or thought entry this connection last
+  // sent and how many bytes of its text it sent (index 0: none). Only the
+  // newest entry of a transcript grows, and once another entry follows it
+  // never changes again, so this one is the only entry an append can be
+  // for; a tool entry sent meanwhile does not change it (a tool's late
+  // completion may come between two deltas of the newest message).
+  HeldText sent;
+};
+
 // Appends to *out the frames of every entry that changed after *seq, in
 // ascending lastSeq (each frame's id), and moves *seq past them. `read`
 // is Store::ReadTranscript for the stream's session.
@@ -41,11 +58,19 @@ void WriteTranscriptEntry(const TranscriptEntry& e, JsonWriter* w);
 // events after *seq made or changed entries it has dropped, a frame
 // `event: truncated` with {"firstIndex": n} (n: the first kept entry's
 // index) comes first, the transcript stream's counterpart of the events
-// stream's. `*told_first_index` is the n the stream last said (0 at
-// first): the same n is not said twice.
+// stream's; state->told_first_index keeps the same n from being said
+// twice.
+//
+// With state->text_appends, a changed entry that is state->sent grown
+// (only its text appended to) is sent as `event: append` with
+// {"index","lastSeq","lastAt","text"}, `text` being only the bytes added
+// since this connection last sent it; every other entry (a new one, a
+// tool, the first frame of an entry on this connection) is sent whole as
+// `event: entry`. The pages are read with held_text = state->sent, so a
+// growing entry's text already sent is not copied again.
 Status TranscriptFrames(
     base::FunctionRef<Result<TranscriptPage>(const TranscriptQuery&)> read,
-    EventSeq* seq, uint64_t* told_first_index, size_t max_bytes,
+    EventSeq* seq, TranscriptStreamState* state, size_t max_bytes,
     std::string* out, bool* more);
 
 }  // namespace acpstore::server

@@ -70,7 +70,7 @@ TEST_F(TranscriptFramesTest, AChangeToAnEarlierPageDuringTheReadIsSentNext) {
   Append("tool.started", R"({"toolCallId":"c1","title":"Read"})");
   for (int i = 899; i < 1099; ++i) Message(i);
   EventSeq seq = 0;
-  uint64_t told = 0;
+  TranscriptStreamState told;
   std::string frames;
   int reads = 0;
   auto read = [&](const TranscriptQuery& q) {
@@ -118,7 +118,7 @@ TEST_F(TranscriptFramesTest, AResumeFromBeforeTheKeptEntriesIsToldWhatWasDropped
   // What a stream resuming after `from` is sent first.
   auto frames_from = [&](EventSeq from) {
     EventSeq seq = from;
-    uint64_t told = 0;
+    TranscriptStreamState told;
     std::string frames;
     bool left = false;
     EXPECT_TRUE(TranscriptFrames(
@@ -159,7 +159,7 @@ TEST_F(TranscriptFramesTest, ACallStopsAtMaxBytesAndTheNextGoesOn) {
     return db_->ReadTranscript(kScope, "s", q);
   };
   EventSeq seq = 0;
-  uint64_t told = 0;
+  TranscriptStreamState told;
   std::map<uint64_t, std::string> last;
   std::vector<EventSeq> ids;
   int calls = 0;
@@ -185,6 +185,73 @@ TEST_F(TranscriptFramesTest, ACallStopsAtMaxBytesAndTheNextGoesOn) {
   ASSERT_EQ(ids.size(), 20u);  // each entry once, ascending
   for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], i + 1);
   EXPECT_EQ(seq, 20u);
+}
+
+// ?textAppends=true: a growing message is read from the bytes the stream
+// sent on (the store copies only the new text) and sent as appends; a
+// tool is sent whole; a message of the same index but another first seq
+// (another entry) is not appended to.
+TEST_F(TranscriptFramesTest, AGrowingMessageIsReadAndSentFromWhereTheStreamLeftIt) {
+  Append("message.delta", R"({"messageId":"m1","text":"ab"})");
+  std::vector<TranscriptQuery> queries;
+  std::vector<TranscriptEntry> read_entries;
+  auto read = [&](const TranscriptQuery& q) {
+    queries.push_back(q);
+    Result<TranscriptPage> page = db_->ReadTranscript(kScope, "s", q);
+    if (page.ok()) {
+      for (const TranscriptEntry& e : page->entries) read_entries.push_back(e);
+    }
+    return page;
+  };
+  EventSeq seq = 0;
+  TranscriptStreamState state;
+  state.text_appends = true;
+  bool left = false;
+  std::string frames;
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &state, kNoCap, &frames, &left).ok());
+  EXPECT_NE(frames.find("event: entry\n"), std::string::npos) << frames;
+  EXPECT_EQ(state.sent.index, 1u);
+  EXPECT_EQ(state.sent.bytes, 2u);
+  Append("message.delta", R"({"messageId":"m1","text":"c\u00e9"})");
+  Append("message.delta", R"({"messageId":"m1","text":"d"})");
+  read_entries.clear();
+  frames.clear();
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &state, kNoCap, &frames, &left).ok());
+  EXPECT_EQ(queries.back().held_text.index, 1u);
+  ASSERT_EQ(read_entries.size(), 1u);
+  EXPECT_EQ(read_entries[0].text_offset, 2u);
+  EXPECT_EQ(read_entries[0].text, "c\u00e9d");
+  EXPECT_NE(frames.find("id: 3\nevent: append\ndata: {\"index\":1,\"lastSeq\":3,"
+                        "\"lastAt\":\""),
+            std::string::npos)
+      << frames;
+  EXPECT_NE(frames.find("\"text\":\"c\u00e9d\"}\n\n"), std::string::npos) << frames;
+  EXPECT_EQ(state.sent.bytes, 6u);
+
+  // A tool: whole, twice; the message's state stays.
+  Append("tool.started", R"({"toolCallId":"t1","title":"Run"})");
+  Append("tool.completed", R"({"toolCallId":"t1","text":"x"})");
+  frames.clear();
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &state, kNoCap, &frames, &left).ok());
+  EXPECT_EQ(frames.find("event: append"), std::string::npos) << frames;
+  EXPECT_EQ(state.sent.index, 1u);
+
+  // Another entry at the index the state names (as after a session was
+  // deleted and re-created): the store does not cut it, and it is sent
+  // whole.
+  state.sent.first_seq = 99;
+  state.sent.index = 3;
+  state.sent.kind = "assistant";
+  state.sent.bytes = 0;
+  Append("message.delta", R"({"messageId":"m2","text":"new"})");
+  read_entries.clear();
+  frames.clear();
+  ASSERT_TRUE(TranscriptFrames(read, &seq, &state, kNoCap, &frames, &left).ok());
+  ASSERT_EQ(read_entries.size(), 1u);
+  EXPECT_EQ(read_entries[0].text_offset, 0u);
+  EXPECT_NE(frames.find("event: entry\n"), std::string::npos) << frames;
+  EXPECT_EQ(state.sent.index, 3u);
+  EXPECT_EQ(state.sent.bytes, 3u);
 }
 
 }  // namespace

@@ -33,7 +33,23 @@ Status TranscriptsOff() {
       .With("reason", "transcripts_off");
 }
 
-TranscriptEntry ToPublic(const Entry& e, uint64_t index) {
+namespace {
+
+// Whether `e` at `index` is the entry `held` names and holds its bytes:
+// the same kind, first seq and first time (another entry at that index is
+// another session's, deleted and re-created), and text at least as long
+// (the fold only appends to an assistant's or thought's text).
+bool Holds(const HeldText& held, const Entry& e, uint64_t index) {
+  return held.index != 0 && held.index == index &&
+         (e.kind == EntryKind::kAssistant || e.kind == EntryKind::kThought) &&
+         EntryKindName(e.kind) == held.kind && e.first_seq == held.first_seq &&
+         e.first_at == held.first_at && e.text.size() >= held.bytes;
+}
+
+}  // namespace
+
+TranscriptEntry ToPublic(const Entry& e, uint64_t index,
+                         const HeldText& held) {
   TranscriptEntry out;
   out.index = index;
   out.kind = std::string(EntryKindName(e.kind));
@@ -41,7 +57,13 @@ TranscriptEntry ToPublic(const Entry& e, uint64_t index) {
   out.last_seq = e.last_seq;
   out.first_at = e.first_at;
   out.last_at = e.last_at;
-  out.text = e.text;
+  if (Holds(held, e, index)) {
+    // A live stream's wake-up: only what the text gained since it was sent.
+    out.text.assign(e.text, held.bytes);
+    out.text_offset = held.bytes;
+  } else {
+    out.text = e.text;
+  }
   out.id = e.id;
   out.title = e.title;
   out.tool_kind = e.tool_kind;
@@ -127,7 +149,7 @@ TranscriptPage ReadTranscriptPage(const Transcript& t,
       page.next = index;
       continue;
     }
-    TranscriptEntry entry = ToPublic(e, index);
+    TranscriptEntry entry = ToPublic(e, index, query.held_text);
     const uint64_t size = EntryPageBytes(entry);
     if (!TranscriptPageTakes(page.entries.size(), bytes, size, max_bytes)) {
       break;

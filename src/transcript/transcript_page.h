@@ -61,8 +61,11 @@ inline bool TranscriptPageTakes(size_t entries, uint64_t bytes,
 // transcript.
 uint64_t FirstChangeableAfter(const Transcript& t, EventSeq seq);
 
-// The public form of one entry.
-TranscriptEntry ToPublic(const Entry& e, uint64_t index);
+// The public form of one entry: when it is the entry `held` names with at
+// least held.bytes of text, only its text from that byte on
+// (TranscriptQuery::held_text), the rest never copied.
+TranscriptEntry ToPublic(const Entry& e, uint64_t index,
+                         const HeldText& held = HeldText{});
 
 }  // namespace acpstore::transcript
 

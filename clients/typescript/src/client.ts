@@ -150,11 +150,39 @@ export type EventInput = NewEvent;
  * What streamTranscript yields besides entries: the transcript's cap
  * (--transcript-max-bytes) dropped the entries before `firstIndex`, and
  * events after the resume point had made or changed some of them (they are
- * gone). Told apart from an entry by its `kind`.
+ * gone). Told apart from an entry by its `kind`. It comes before the first
+ * entry when those changes predate the connection, or between entries when
+ * the cap drops entries the stream had not sent yet while it runs.
  */
 export interface TranscriptTruncated {
   kind: 'truncated';
   firstIndex: number;
+}
+
+/**
+ * What streamTranscript yields, only when resumed (`after` > 0), when the
+ * session is not the one `after` was read from: deleted and its id created
+ * again, its seqs restarted at 1 (its `events.lastSeq` is below `after`, or
+ * its `createdAt` is not the `createdAt` option). The entries after it are
+ * the new session's, from the first: the stream starts over from 0.
+ */
+export interface TranscriptRecreated {
+  kind: 'recreated';
+  /** The new session's createdAt. */
+  createdAt: string;
+}
+
+export interface StreamTranscriptOptions {
+  /** Resume after this event seq: the lastSeq of the last item seen (default 0: all). */
+  after?: number;
+  /**
+   * With `after`: the createdAt of the session `after` was read from, so a
+   * session created again since (even one that already has more events
+   * than `after`) is told apart. Without it only `events.lastSeq` < `after`
+   * tells.
+   */
+  createdAt?: string;
+  signal?: AbortSignal;
 }
 
 type PathParams = Record<string, string>;
@@ -438,21 +466,68 @@ export class AcpstoreClient {
   /**
    * streamTranscript: one SSE connection following the session's
    * transcript; yields every entry whose lastSeq is above `after` (default
-   * 0: all), then each entry again, with the same index, as it grows.
-   * Resume after a drop with `after` = the lastSeq of the last entry seen.
-   * A `{kind: 'truncated', firstIndex}` item (first, before any entry) says
-   * the cap dropped entries before `firstIndex` that changed after `after`,
-   * as follow() yields `truncated` for events retention dropped.
+   * 0: all), then each entry again, whole and with the same index, as it
+   * grows. The connection asks for the server's text appends
+   * (`?textAppends=true`: a growing assistant or thought entry is sent as
+   * only the text it gained) and puts the entry back together, so every
+   * item is a whole entry, as getTranscript returns it; an append for an
+   * entry the stream does not hold is a protocol error (AcpstoreError
+   * bad_response), never dropped text.
+   * Resume after a drop with `after` = the lastSeq of the last entry seen
+   * (and `createdAt`, the session's, to tell a re-created session apart):
+   * a resumed stream reads the session once, and when it is another life
+   * of the id (`events.lastSeq` below `after`, or another `createdAt`)
+   * yields `{kind: 'recreated', createdAt}` and starts over from 0 rather
+   * than skip the new session's entries.
+   * A `{kind: 'truncated', firstIndex}` item says the cap dropped entries
+   * before `firstIndex` that the stream had not sent: before the first
+   * entry when they changed after `after`, or later, between entries, when
+   * the cap drops entries while the stream follows (as follow() yields
+   * `truncated` for events retention dropped).
    * Ends when the server ends the stream or `signal` aborts; fails as
    * streamEvents does (the same code): on a server with transcripts off,
    * at once with 501 not_implemented.
    */
   async *streamTranscript(
     sessionId: string,
-    opts: { after?: number; signal?: AbortSignal } = {},
-  ): AsyncGenerator<TranscriptEntry | TranscriptTruncated> {
-    const open = this.#sseOpener('streamTranscript', this.#url('streamTranscript', { id: sessionId }));
-    yield* sseStream(open, transcriptFrames, { ...opts, reconnect: false, maxBytes: this.#maxBytes });
+    opts: StreamTranscriptOptions = {},
+  ): AsyncGenerator<TranscriptEntry | TranscriptTruncated | TranscriptRecreated> {
+    const open = this.#sseOpener(
+      'streamTranscript',
+      this.#url('streamTranscript', { id: sessionId }, { textAppends: 'true' }),
+    );
+    // Only a resumed stream can have been given a seq of another life.
+    const lives: Lives<TranscriptEntry | TranscriptTruncated | TranscriptRecreated> | undefined =
+      (opts.after ?? 0) > 0
+        ? {
+            read: async (signal) => this.#life(sessionId, signal, 'streamTranscript'),
+            item: (createdAt) => ({ kind: 'recreated', createdAt }),
+          }
+        : undefined;
+    const { createdAt, ...rest } = opts;
+    yield* sseStream(
+      open,
+      transcriptFrames(),
+      {
+        ...rest,
+        reconnect: false,
+        maxBytes: this.#maxBytes,
+        ...(createdAt !== undefined ? { createdAt } : {}),
+        checkFirstLife: true,
+      },
+      lives,
+    );
+  }
+
+  /** The session's createdAt and events.lastSeq: which life of its id it is. */
+  async #life(sessionId: string, signal: AbortSignal, what: string): Promise<{ createdAt: string; lastSeq: number }> {
+    const s = await this.getSession(sessionId, { signal });
+    const lastSeq: unknown = (s as Partial<Session>).events?.lastSeq;
+    if (typeof s.createdAt !== 'string' || Number.isNaN(Date.parse(s.createdAt)) ||
+      typeof lastSeq !== 'number' || !Number.isSafeInteger(lastSeq) || lastSeq < 0) {
+      throw protocolError(200, `${what}: the session read has no createdAt or events.lastSeq`);
+    }
+    return { createdAt: s.createdAt, lastSeq };
   }
 
   /**
@@ -486,15 +561,7 @@ export class AcpstoreClient {
       opts.reconnect === false
         ? undefined
         : {
-            read: async (signal) => {
-              const s = await this.getSession(sessionId, { signal });
-              const lastSeq: unknown = (s as Partial<Session>).events?.lastSeq;
-              if (typeof s.createdAt !== 'string' || Number.isNaN(Date.parse(s.createdAt)) ||
-                typeof lastSeq !== 'number' || !Number.isSafeInteger(lastSeq) || lastSeq < 0) {
-                throw protocolError(200, 'follow: the session read has no createdAt or events.lastSeq');
-              }
-              return { createdAt: s.createdAt, lastSeq };
-            },
+            read: async (signal) => this.#life(sessionId, signal, 'follow'),
             item: (createdAt) => ({ type: 'recreated', createdAt }),
           };
     yield* followEvents(open, { ...opts, maxBytes: this.#maxBytes }, lives);
@@ -798,23 +865,52 @@ export class AcpstoreClient {
 }
 
 /**
- * The frames of a transcript stream: `event: entry`, id = the entry's
- * lastSeq, and the cap's `event: truncated` marker (it moves no resume
- * point: the server tells each gap once per connection).
+ * The frames of a transcript stream, one decoder per connection: `event:
+ * entry`, id = the entry's lastSeq; `event: append` (?textAppends=true),
+ * the text an assistant or thought entry gained, added to the entry the
+ * decoder holds and yielded whole; and the cap's `event: truncated` marker
+ * (it moves no resume point: the server tells each gap once per
+ * connection). The server appends only to the assistant or thought entry
+ * it sent last on the connection, so that one entry is all that is kept.
  */
-const transcriptFrames: FrameDecoder<TranscriptEntry | TranscriptTruncated> = (f, lastSeq) => {
-  if (f.event === 'truncated') {
-    const what = 'streamTranscript: a truncated frame';
-    const firstIndex = intField(parseObject(f.data, 200, what), 'firstIndex', 1, 200, what);
-    return { item: { kind: 'truncated', firstIndex }, lastSeq };
-  }
-  if (f.event !== 'entry') return undefined;
-  const what = 'streamTranscript: an entry frame';
-  const o = parseObject(f.data, 200, what);
-  intField(o, 'index', 0, 200, what);
-  const seq = intField(o, 'lastSeq', 1, 200, what);
-  return { item: o as unknown as TranscriptEntry, lastSeq: Math.max(lastSeq, seq) };
-};
+function transcriptFrames(): FrameDecoder<TranscriptEntry | TranscriptTruncated> {
+  let held: TranscriptEntry | undefined;
+  return (f, lastSeq) => {
+    if (f.event === 'truncated') {
+      const what = 'streamTranscript: a truncated frame';
+      const firstIndex = intField(parseObject(f.data, 200, what), 'firstIndex', 1, 200, what);
+      return { item: { kind: 'truncated', firstIndex }, lastSeq };
+    }
+    if (f.event === 'append') {
+      const what = 'streamTranscript: an append frame';
+      const o = parseObject(f.data, 200, what);
+      const index = intField(o, 'index', 0, 200, what);
+      const seq = intField(o, 'lastSeq', 1, 200, what);
+      if (typeof o.text !== 'string' || typeof o.lastAt !== 'string') {
+        throw protocolError(200, `${what}: text or lastAt is not a string`);
+      }
+      if (held?.index !== index) {
+        throw protocolError(
+          200,
+          `${what} for entry ${index}, which this stream has not sent whole ` +
+            `(it holds ${held === undefined ? 'no entry' : `entry ${held.index}`})`,
+        );
+      }
+      // A new object each time: the consumer may keep (or change) the one
+      // it was given.
+      held = { ...held, text: (held.text ?? '') + o.text, lastSeq: seq, lastAt: o.lastAt };
+      return { item: { ...held }, lastSeq: Math.max(lastSeq, seq) };
+    }
+    if (f.event !== 'entry') return undefined;
+    const what = 'streamTranscript: an entry frame';
+    const o = parseObject(f.data, 200, what);
+    intField(o, 'index', 0, 200, what);
+    const seq = intField(o, 'lastSeq', 1, 200, what);
+    const entry = o as unknown as TranscriptEntry;
+    if (entry.kind === 'assistant' || entry.kind === 'thought') held = { ...entry };
+    return { item: entry, lastSeq: Math.max(lastSeq, seq) };
+  };
+}
 
 /** A JSON answer: application/json, one object (every acpstore answer is). */
 function parse<T>(a: Answer): T {

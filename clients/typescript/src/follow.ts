@@ -49,6 +49,17 @@ export interface FollowOptions {
 
 export interface InternalOptions extends FollowOptions {
   reconnect?: boolean;
+  /**
+   * With `lives`: the createdAt of the life `after` was read in (the
+   * caller's), checked on the first connection as a later one's is.
+   */
+  createdAt?: string;
+  /**
+   * With `lives`: on the first connection too, a session whose last seq is
+   * below `after` is another life (streamTranscript; follow takes the
+   * caller's `after` as given).
+   */
+  checkFirstLife?: boolean;
   /** Cap of an error answer's body and of one frame (the client's maxResponseBytes). */
   maxBytes?: number;
 }
@@ -211,7 +222,7 @@ export async function* sseStream<T>(
   let lastSeq = opts.after ?? 0;
   let attempt = 0;
   /** The followed session's createdAt (ms), from the first connection that read it. */
-  let born: number | undefined;
+  let born: number | undefined = opts.createdAt !== undefined ? Date.parse(opts.createdAt) : undefined;
   const outer = opts.signal;
   const stopped = (): boolean => outer?.aborted === true;
   while (!stopped()) {
@@ -249,7 +260,8 @@ export async function* sseStream<T>(
         if (lives !== undefined) {
           const now = await lives.read(ctl.signal);
           const at = Date.parse(now.createdAt);
-          if (born !== undefined && (at !== born || now.lastSeq < lastSeq)) {
+          const checked = born !== undefined || opts.checkFirstLife === true;
+          if (checked && ((born !== undefined && at !== born) || now.lastSeq < lastSeq)) {
             born = at;
             lastSeq = 0;
             attempt = 0;

@@ -12,6 +12,8 @@ export type {
   ListSessionsQuery,
   RetryOptions,
   Scope,
+  StreamTranscriptOptions,
+  TranscriptRecreated,
   TranscriptTruncated,
 } from './client.js';
 export { DEFAULT_MAX_RESPONSE_BYTES } from './answer.js';

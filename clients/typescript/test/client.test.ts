@@ -198,7 +198,7 @@ describe('events', () => {
     const seen: Array<[number, number]> = [];
     for await (const e of writer.streamTranscript('s-tr', { after: 3, signal: ctl.signal })) {
       assert.notEqual(e.kind, 'truncated'); // nothing was dropped
-      if (e.kind === 'truncated') continue;
+      if (!('index' in e)) continue;
       seen.push([e.index, e.lastSeq]);
       if (seen.length === 1) {
         await writer.appendEvent('s-tr', { eventType: 'message.delta', payload: { text: 'More' } });
@@ -212,6 +212,107 @@ describe('events', () => {
       [3, 5],
       [4, 6],
     ]);
+  });
+
+  test('streamTranscript asks for text appends and yields whole entries', async () => {
+    await writer.createSession({ id: 's-app' });
+    await writer.appendEvent('s-app', { eventType: 'message.delta', payload: { messageId: 'm', text: 'H\u00e9' } });
+    // What the server sends, seen through the client's fetch.
+    let url = '';
+    let wire = '';
+    const watched = new AcpstoreClient({
+      baseUrl: server.baseUrl,
+      token: server.keys.writer,
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+        if (href.includes('/transcript/stream') && res.body !== null) {
+          url = href;
+          const [mine, theirs] = res.body.tee();
+          void (async () => {
+            const reader = mine.getReader();
+            const decoder = new TextDecoder();
+            for (let r = await reader.read(); !r.done; r = await reader.read()) {
+              wire += decoder.decode(r.value, { stream: true });
+            }
+          })().catch(() => undefined);
+          return new Response(theirs, { status: res.status, headers: res.headers });
+        }
+        return res;
+      },
+    });
+    const pieces = ['llo', ' \u65e5\u672c', ' \ud83d\ude00', ' "q" \\ \n\t\u0001', '', ' end'];
+    const ctl = new AbortController();
+    const texts: string[] = [];
+    let last: unknown;
+    for await (const e of watched.streamTranscript('s-app', { signal: ctl.signal })) {
+      if (!('index' in e)) continue;
+      assert.equal(e.index, 1);
+      assert.equal(e.kind, 'assistant');
+      assert.equal(e.messageId, 'm');
+      texts.push(e.text ?? '');
+      last = e;
+      const next = pieces[texts.length - 1];
+      if (next === undefined) {
+        ctl.abort();
+      } else {
+        await writer.appendEvent('s-app', { eventType: 'message.delta', payload: { messageId: 'm', text: next } });
+      }
+    }
+    assert.ok(url.endsWith('/transcript/stream?textAppends=true'), url);
+    const whole = 'H\u00e9' + pieces.join('');
+    assert.equal(texts.at(-1), whole);
+    assert.deepEqual(texts, [1, 2, 3, 4, 5, 6, 7].map((n) => 'H\u00e9' + pieces.slice(0, n - 1).join('')));
+    // Byte for byte what getTranscript returns.
+    const page = await writer.getTranscript('s-app');
+    assert.deepEqual(last, page.entries[0]);
+    // The entry went whole once; the rest as appends.
+    assert.equal(wire.match(/^event: entry$/gm)?.length, 1, wire);
+    assert.equal(wire.match(/^event: append$/gm)?.length, pieces.length, wire);
+  });
+
+  test('streamTranscript resumed on a session created again starts over, said', async () => {
+    const id = 's-again';
+    await writer.createSession({ id });
+    await writer.appendEvents(id, [
+      { eventType: 'message.delta', payload: { text: 'old' } },
+      { eventType: 'turn.completed', payload: {} },
+      { eventType: 'message.delta', payload: { text: 'older' } },
+    ]);
+    const first = await writer.getSession(id);
+    const renew = async (events: number): Promise<string> => {
+      await writer.transitionSession(id, 'close_requested');
+      await writer.transitionSession(id, 'close_completed');
+      await writer.deleteSession(id);
+      await new Promise((r) => setTimeout(r, 5)); // another createdAt
+      const again = await writer.createSession({ id });
+      for (let i = 0; i < events; ++i) {
+        await writer.appendEvent(id, { eventType: 'message.delta', payload: { messageId: `n${i}`, text: `new${i}` } });
+      }
+      return again.createdAt;
+    };
+    const collect = async (opts: { after: number; createdAt?: string }): Promise<unknown[]> => {
+      const ctl = new AbortController();
+      const items: unknown[] = [];
+      for await (const x of writer.streamTranscript(id, { ...opts, signal: ctl.signal })) {
+        items.push(x);
+        if ('index' in x && x.text === 'new0') ctl.abort();
+      }
+      return items;
+    };
+    // Fewer events than the resume point: told by events.lastSeq alone.
+    const born = await renew(1);
+    const items = await collect({ after: 3 });
+    assert.deepEqual(items[0], { kind: 'recreated', createdAt: born });
+    assert.equal((items[1] as { text: string }).text, 'new0');
+    // More events than the resume point: told by createdAt only.
+    const reborn = await renew(5);
+    const more = await collect({ after: 3, createdAt: first.createdAt });
+    assert.deepEqual(more[0], { kind: 'recreated', createdAt: reborn });
+    assert.equal((more[1] as { index: number }).index, 1);
+    // The same life, resumed: no recreated item.
+    const same = await collect({ after: 0, createdAt: reborn });
+    assert.equal((same[0] as { index: number }).index, 1);
   });
 
   test('minimal appends answer only what the store assigned', async () => {
@@ -302,6 +403,39 @@ describe('streams: one set of rules for streamEvents, follow and streamTranscrip
     } finally {
       silent.closeAllConnections();
       silent.close();
+    }
+  });
+
+  test('an append for an entry the transcript stream does not hold is a protocol error', async () => {
+    const frames = [
+      // An append before any entry.
+      'event: append\ndata: {"index":1,"lastSeq":2,"lastAt":"2026-01-01T00:00:00.000Z","text":"x"}\n\n',
+      // An append to another entry than the one held.
+      'id: 1\nevent: entry\ndata: {"index":1,"kind":"assistant","firstSeq":1,"lastSeq":1,' +
+        '"firstAt":"2026-01-01T00:00:00.000Z","lastAt":"2026-01-01T00:00:00.000Z","text":"a"}\n\n' +
+        'id: 2\nevent: append\ndata: {"index":2,"lastSeq":2,"lastAt":"2026-01-01T00:00:00.000Z","text":"b"}\n\n',
+      // An append without its text.
+      'id: 1\nevent: entry\ndata: {"index":1,"kind":"thought","firstSeq":1,"lastSeq":1,' +
+        '"firstAt":"2026-01-01T00:00:00.000Z","lastAt":"2026-01-01T00:00:00.000Z","text":"a"}\n\n' +
+        'id: 2\nevent: append\ndata: {"index":1,"lastSeq":2,"lastAt":"2026-01-01T00:00:00.000Z"}\n\n',
+      // A tool entry is never appended to.
+      'id: 1\nevent: entry\ndata: {"index":1,"kind":"tool","firstSeq":1,"lastSeq":1,' +
+        '"firstAt":"2026-01-01T00:00:00.000Z","lastAt":"2026-01-01T00:00:00.000Z","result":"a"}\n\n' +
+        'id: 2\nevent: append\ndata: {"index":1,"lastSeq":2,"lastAt":"2026-01-01T00:00:00.000Z","text":"b"}\n\n',
+    ];
+    for (const body of frames) {
+      const fake: Server = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).end('retry: 2000\n\n' + body);
+      });
+      await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+      try {
+        const c = new AcpstoreClient({ baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, token: 't' });
+        const e = await rejectsWith(drain(c.streamTranscript('s')), 200, 'bad_response');
+        assert.match(e.message, /append frame/);
+      } finally {
+        fake.closeAllConnections();
+        fake.close();
+      }
     }
   });
 
