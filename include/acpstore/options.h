@@ -95,6 +95,21 @@ struct StoreOptions {
   // kPostgres: connections in the pool (plus one for notifications).
   // Default 8.
   uint32_t postgres_pool = 8;
+  // kPostgres: a statement waits at most this long for a row lock another
+  // transaction holds (PostgreSQL's lock_timeout on every pooled
+  // connection), then its request fails with kUnavailable (503 with
+  // Retry-After) and nothing of it is written. Bounds how long a session
+  // locked by a stalled transaction (another server's that froze) holds a
+  // write, and the commit thread running it (decision 0039). 0 = wait as
+  // long as PostgreSQL does (for ever). Default 5 s.
+  int64_t postgres_lock_timeout_ms = 5000;
+  // kPostgres: PostgreSQL ends a connection of this store that stays this
+  // long idle inside a transaction (idle_in_transaction_session_timeout),
+  // rolling its transaction back and releasing its locks: what ends a
+  // frozen server's hold on the rows it locked. Far above any transaction
+  // the store holds open (they never wait for a client; milliseconds,
+  // seconds for the largest batches). 0 = never. Default 60 s.
+  int64_t postgres_idle_in_transaction_timeout_ms = 60000;
 
   // Default kAlways.
   SyncMode sync = SyncMode::kAlways;

@@ -62,6 +62,13 @@ struct StatusDetail {
   friend bool operator==(const StatusDetail&, const StatusDetail&) = default;
 };
 
+// A detail (string) that stands in for the message in an HTTP error body,
+// and is not itself rendered there: the message keeps what only the server
+// log and the command-line tools should show (libpq's text: the database's
+// host, port or socket path, its FATAL lines), the body says this instead.
+// ToString() keeps both, so the server's log line has the whole story.
+inline constexpr std::string_view kClientMessageDetail = "clientMessage";
+
 class [[nodiscard]] Status {
  public:
   // An OK status.

@@ -31,6 +31,13 @@ constexpr std::array kSpecs = {
     OptionSpec{"postgres-pool", "N", "8",
                "Postgres engine: connections per server (plus one that "
                "listens for live events)"},
+    OptionSpec{"postgres-lock-timeout", "DUR", "5s",
+               "Postgres engine: a write waits this long for a row another "
+               "transaction locked, then answers 503; 0 = for ever"},
+    OptionSpec{"postgres-idle-in-transaction-timeout", "DUR", "60s",
+               "Postgres engine: PostgreSQL ends this server's connection "
+               "idle this long inside a transaction (a frozen server's "
+               "locks); 0 = never"},
     OptionSpec{"listen", "ADDR:PORT", "127.0.0.1:7700",
                "Address to serve HTTP on: IPv4, [IPv6] or a host name (every "
                "address it resolves to); port 0 picks a free port"},
@@ -279,6 +286,14 @@ Result<ServeConfig> ParseServeOptions(const OptionValues& g,
   uint64_t pool = 0;
   ACPSTORE_RETURN_IF_ERROR(Take(g, "postgres-pool", Count(1, 1000), &pool));
   s.postgres_pool = static_cast<uint32_t>(pool);
+  // PostgreSQL keeps both in an int of milliseconds; a day is plenty.
+  constexpr int64_t kDayMs = int64_t{24} * 3600 * 1000;
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "postgres-lock-timeout",
+                                DurationUpTo(kDayMs),
+                                &s.postgres_lock_timeout_ms));
+  ACPSTORE_RETURN_IF_ERROR(Take(g, "postgres-idle-in-transaction-timeout",
+                                DurationUpTo(kDayMs),
+                                &s.postgres_idle_in_transaction_timeout_ms));
   ACPSTORE_RETURN_IF_ERROR(Take(g, "listen", ParseListen, &c.listen));
   SyncSetting sync;
   ACPSTORE_RETURN_IF_ERROR(Take(g, "sync", ParseSync, &sync));

@@ -34,6 +34,18 @@
 // (pg_session_cache.h, pg_append_batch.h, decision 0022). Every batch puts
 // the rows it committed back into the cache.
 //
+// One session's appends run in one batch at a time: an append whose
+// session a running batch holds waits in the queue (and joins the next
+// batch) rather than taking a lane of its own to wait there for the row
+// lock that batch holds. So a session whose row is locked elsewhere (a
+// stalled transaction of another server) holds at most one lane, for at
+// most the connection's lock_timeout, and every other session's appends
+// keep the other lanes (decision 0039). A batch that failed on such a
+// timeout runs its jobs alone with a short lock wait (kAloneLockWaitMs):
+// the others commit, and the locked session's answer 503 (its later
+// appends in the batch at once, with the same answer) - never a second
+// full wait for each.
+//
 // Thread-safety: Post may be called from any thread. Jobs and their
 // finish callbacks run on the worker threads. Lifetime: the destructor
 // runs every job already posted, then joins the workers.
@@ -47,6 +59,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -108,9 +121,15 @@ class CommitQueue {
   // `channel`: the store's NOTIFY channel (pg_notify_payload.h), for what a
   // transaction notifies itself (a deleted session). `transcripts`: when a
   // batch checkpoints a transcript (pg_transcripts.h).
+  // `lock_timeout_ms`: the pool's (PgSessionLimits), 0 if none.
   CommitQueue(PgPool* pool, Transact transact, size_t workers,
               std::string channel, Publish publish,
-              TranscriptConfig transcripts);
+              TranscriptConfig transcripts, int64_t lock_timeout_ms = 0);
+
+  // After a batch failed on a lock (or statement) timeout: the lock wait of
+  // each of its jobs run alone, at most (the batch waited the full
+  // lock_timeout already; a row free by now is taken at once).
+  static constexpr int64_t kAloneLockWaitMs = 250;
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -134,10 +153,16 @@ class CommitQueue {
  private:
   enum class Cached { kNotRun, kCommitted, kFinished };
   void Loop() EXCLUDES(mu_);
-  // The first job a worker may take: any but an append while
-  // kAppendBatches batches of appends run already.
+  // Whether a worker may take `job` now: any but an append while
+  // kAppendBatches batches of appends run already, or while a running
+  // batch holds its session (busy_).
+  bool Runnable(const CommitJob& job) const REQUIRES(mu_);
+  // The first job a worker may take.
   std::deque<CommitJob>::iterator FirstRunnable() REQUIRES(mu_);
   void RunBatch(std::vector<CommitJob>& jobs);
+  // Each job alone in a transaction of its own (transact_), after its
+  // batch failed; `timed_out`: the batch failed on a lock timeout.
+  void RunAlone(std::vector<CommitJob>& jobs, bool timed_out);
   // The batch's transaction up to (not including) its COMMIT; `settled`
   // receives its rows for the cache, to put there once it committed, and
   // `due` the sessions to checkpoint then.
@@ -149,8 +174,10 @@ class CommitQueue {
   // rolled back (run it the slow way); kFinished if the connection was
   // lost after the COMMIT was sent (each job finished with that failure:
   // whether it committed is unknown).
+  // *timed_out: it was rolled back on a lock (or statement) timeout,
+  // which the slow way would only meet again.
   Cached RunCached(PgConn& c, std::vector<CommitJob>& jobs,
-                   std::vector<DueCheckpoint>* due);
+                   std::vector<DueCheckpoint>* due, bool* timed_out);
   // After the COMMIT of a batch of appends: count it, post its due
   // checkpoints, complete the jobs, then publish their notifications.
   void Acknowledge(std::vector<CommitJob>& jobs,
@@ -162,11 +189,14 @@ class CommitQueue {
   const std::string channel_;
   const Publish publish_;
   const TranscriptConfig transcripts_;
+  const int64_t alone_lock_wait_ms_;
   base::Mutex mu_;
   base::CondVar cv_;
   std::deque<CommitJob> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   size_t append_batches_ GUARDED_BY(mu_) = 0;  // running now
+  // The sessions (CommitJob::lock_order) of the append batches running now.
+  std::set<std::string> busy_ GUARDED_BY(mu_);
   std::atomic<uint64_t> append_commits_{0};
   std::atomic<uint64_t> appends_committed_{0};
   std::atomic<uint64_t> batch_log2_[kBatchBuckets] = {};

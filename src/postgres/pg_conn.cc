@@ -134,6 +134,25 @@ PgParams& PgParams::Null() {
 
 namespace {
 constexpr const char* kDefaultConnectTimeoutSeconds = "10";
+
+// What a client of the HTTP API reads when the database fails it: libpq's
+// own text (the socket path, host and port, "FATAL: ...") stays in the
+// message, for the server's log, /readyz and the tools (SPEC §10).
+constexpr std::string_view kUnreachableForClients =
+    "the database is unreachable";
+
+Status UnavailableWithLibpqText(std::string message) {
+  return Status::Unavailable(message).With(kClientMessageDetail,
+                                           kUnreachableForClients);
+}
+
+// libpq's messages end with a newline (sometimes a space).
+std::string Trimmed(std::string msg) {
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
+    msg.pop_back();
+  }
+  return msg;
+}
 }  // namespace
 
 bool IsConnectionError(std::string_view sqlstate) {
@@ -143,8 +162,13 @@ bool IsConnectionError(std::string_view sqlstate) {
          sqlstate == "57P02" || sqlstate == "57P03";
 }
 
-Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
-                                                const std::string& schema) {
+bool IsTimeoutError(std::string_view sqlstate) {
+  return sqlstate == kLockNotAvailable || sqlstate == kQueryCanceled;
+}
+
+Result<std::unique_ptr<PgConn>> PgConn::Connect(
+    const std::string& url, const std::string& schema,
+    const PgSessionLimits& limits) {
   // Before connecting: PostgreSQL would truncate a longer name, or refuse
   // the notification channel derived from it, only later.
   ACPSTORE_RETURN_IF_ERROR(CheckSchemaName(schema));
@@ -158,18 +182,34 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
   // PostgreSQL keeps 63 bytes of it and says so in a NOTICE that would
   // reach stderr (the notice processor below is not installed yet).
   const std::string application = ("acpstore:" + schema).substr(0, 63);
-  const char* const keys[] = {"connect_timeout", "fallback_application_name",
-                              "dbname", nullptr};
+  // TCP keepalives (decision 0039): a database host that vanished
+  // (powered off, a network partition: nothing answers, nothing resets)
+  // would leave a connection waiting for an answer for as long as the
+  // kernel's defaults say, about two hours. Probing after 30 s idle, every
+  // 10 s, 3 times, notices it in about a minute; the URL's own keepalive
+  // settings win, as they follow. Unix sockets ignore them.
+  const char* const keys[] = {"connect_timeout",
+                              "fallback_application_name",
+                              "keepalives",
+                              "keepalives_idle",
+                              "keepalives_interval",
+                              "keepalives_count",
+                              "dbname",
+                              nullptr};
   const char* const values[] = {kDefaultConnectTimeoutSeconds,
-                                application.c_str(), url.c_str(), nullptr};
+                                application.c_str(),
+                                "1",
+                                "30",
+                                "10",
+                                "3",
+                                url.c_str(),
+                                nullptr};
   pg_conn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
-    std::string why = c != nullptr ? PQerrorMessage(c) : "out of memory";
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
-      why.pop_back();
-    }
+    std::string why =
+        Trimmed(c != nullptr ? PQerrorMessage(c) : "out of memory");
     if (c != nullptr) PQfinish(c);
-    return Status::Unavailable("cannot connect to PostgreSQL: " + why);
+    return UnavailableWithLibpqText("cannot connect to PostgreSQL: " + why);
   }
   // libpq hands the server's messages outside a query (a FATAL while the
   // connection is idle, e.g. at a PostgreSQL shutdown) to a notice
@@ -185,6 +225,16 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url,
   std::string setup =
       "SET synchronous_commit = on; SET client_min_messages = warning; "
       "SET search_path TO " + conn->QuoteIdentifier(schema);
+  // The bounds of decision 0039, in this session's settings: every
+  // statement and transaction on the connection keeps them (a SET LOCAL
+  // may lower one for a transaction).
+  if (limits.lock_timeout_ms > 0) {
+    setup += "; SET lock_timeout = " + std::to_string(limits.lock_timeout_ms);
+  }
+  if (limits.idle_in_transaction_timeout_ms > 0) {
+    setup += "; SET idle_in_transaction_session_timeout = " +
+             std::to_string(limits.idle_in_transaction_timeout_ms);
+  }
   ACPSTORE_RETURN_IF_ERROR(conn->Run(setup).status());
   return conn;
 }
@@ -221,11 +271,28 @@ Result<PgResult> PgConn::Check(pg_result* r) {
   if (state == nullptr) lost_ = true;
   std::string msg = r != nullptr ? PQresultErrorMessage(r) : "";
   if (msg.empty()) msg = PQerrorMessage(conn_);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
-    msg.pop_back();
-  }
+  msg = Trimmed(std::move(msg));
   if (!healthy() || IsConnectionError(last_sqlstate_)) {
-    return Status::Unavailable("the database is unreachable: " + msg);
+    return UnavailableWithLibpqText("the database is unreachable: " + msg);
+  }
+  if (IsTimeoutError(last_sqlstate_)) {
+    // A row another transaction holds (another server's, maybe one that
+    // froze) or a statement_timeout: nothing happened, the connection is
+    // fine, and a retry after a while may find the row free (decision
+    // 0039). 503 with Retry-After rather than a hang.
+    return Status::Unavailable(
+               "the database did not answer in time (" +
+               std::string(last_sqlstate_ == kLockNotAvailable
+                               ? "a row this request needs is locked by "
+                                 "another transaction"
+                               : "the statement was cancelled") +
+               "): " + msg)
+        .With(kClientMessageDetail,
+              last_sqlstate_ == kLockNotAvailable
+                  ? "a row this request needs is locked by another "
+                    "transaction (another server's, maybe one that stopped "
+                    "answering); try again later"
+                  : "the database did not answer in time; try again later");
   }
   return Status::Internal("database statement failed: " + msg);
 }
@@ -239,7 +306,7 @@ Result<PgResult> PgConn::Run(std::string_view sql) {
       // queue first, then roll back below.
       (void)Drain();
     } else {
-      if (lost_) return Status::Unavailable("the database connection was lost");
+      if (lost_) return UnavailableWithLibpqText("the database connection was lost");
       if (PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr,
                             nullptr, 0) != 1) {
         return QueueFailed();
@@ -259,7 +326,7 @@ Result<PgResult> PgConn::Run(std::string_view sql) {
     }
   }
   prefetched_.clear();
-  if (lost_) return Status::Unavailable("the database connection was lost");
+  if (lost_) return UnavailableWithLibpqText("the database connection was lost");
   return Check(PQexec(conn_, text.c_str()));
 }
 
@@ -285,16 +352,13 @@ Status PgConn::QueueFailed() {
   lost_ = true;
   queued_.clear();
   prefetched_.clear();
-  std::string msg = PQerrorMessage(conn_);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
-    msg.pop_back();
-  }
-  return Status::Unavailable("the database is unreachable: " + msg);
+  return UnavailableWithLibpqText("the database is unreachable: " +
+                                  Trimmed(PQerrorMessage(conn_)));
 }
 
 Status PgConn::Queue(const PgStatement& stmt, const PgParams& params,
                      Queued::Kind kind, std::string key) {
-  if (lost_) return Status::Unavailable("the database connection was lost");
+  if (lost_) return UnavailableWithLibpqText("the database connection was lost");
   if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
       PQenterPipelineMode(conn_) != 1) {
     return QueueFailed();
@@ -320,7 +384,7 @@ Status PgConn::Send(const PgStatement& stmt, const PgParams& params) {
 }
 
 Status PgConn::SendCommand(std::string_view sql) {
-  if (lost_) return Status::Unavailable("the database connection was lost");
+  if (lost_) return UnavailableWithLibpqText("the database connection was lost");
   if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
       PQenterPipelineMode(conn_) != 1) {
     return QueueFailed();
@@ -432,7 +496,7 @@ Result<PgResult> PgConn::Exec(const PgStatement& stmt,
       return Drain();
     }
   }
-  if (lost_) return Status::Unavailable("the database connection was lost");
+  if (lost_) return UnavailableWithLibpqText("the database connection was lost");
   if (!prepared_.contains(stmt.name)) {
     ACPSTORE_RETURN_IF_ERROR(
         Check(PQprepare(conn_, stmt.name, stmt.sql, 0, nullptr)).status());
@@ -445,7 +509,7 @@ Result<PgResult> PgConn::Exec(const PgStatement& stmt,
 
 Result<PgResult> PgConn::Query(std::string_view sql, const PgParams& params) {
   ACPSTORE_RETURN_IF_ERROR(Flush());
-  if (lost_) return Status::Unavailable("the database connection was lost");
+  if (lost_) return UnavailableWithLibpqText("the database connection was lost");
   std::string text(sql);
   return Check(PQexecParams(conn_, text.c_str(), params.size(), nullptr,
                             params.values(), params.lengths(),

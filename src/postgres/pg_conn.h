@@ -45,6 +45,26 @@ namespace acpstore::postgres {
 inline constexpr std::string_view kUniqueViolation = "23505";
 inline constexpr std::string_view kSerializationFailure = "40001";
 inline constexpr std::string_view kDeadlockDetected = "40P01";
+// lock_timeout expired (PgSessionLimits::lock_timeout_ms).
+inline constexpr std::string_view kLockNotAvailable = "55P03";
+// statement_timeout expired, or the statement was cancelled.
+inline constexpr std::string_view kQueryCanceled = "57014";
+
+// Bounds PostgreSQL applies to one connection (SET at connect; decision
+// 0039), so that a transaction stuck elsewhere cannot wedge this one, nor
+// one of this connection's wedge the others. 0 leaves the server's own
+// setting (PostgreSQL's default: none).
+struct PgSessionLimits {
+  // lock_timeout: a statement waiting this long for a lock (a row another
+  // transaction holds FOR UPDATE) fails with kLockNotAvailable, which
+  // Check maps to kUnavailable; the connection stays usable.
+  int64_t lock_timeout_ms = 0;
+  // idle_in_transaction_session_timeout: PostgreSQL closes this
+  // connection once it stays this long inside a transaction without a
+  // statement running, ending the transaction and releasing its locks (a
+  // frozen or half-connected server's locks are released then).
+  int64_t idle_in_transaction_timeout_ms = 0;
+};
 
 class PgResult {
  public:
@@ -118,10 +138,14 @@ struct PgStatement {
 class PgConn {
  public:
   // Connects with `url` (a libpq connection string or URI) and sets the
-  // search_path to `schema` (created by the migrator, pg_migrate.h).
-  // kUnavailable when the database cannot be reached.
-  static Result<std::unique_ptr<PgConn>> Connect(const std::string& url,
-                                                 const std::string& schema);
+  // search_path to `schema` (created by the migrator, pg_migrate.h) and
+  // `limits`. TCP keepalives are on (idle 30 s, then a probe every 10 s,
+  // given up after 3: a database host that vanished is noticed in about a
+  // minute) unless the URL sets them. kUnavailable when the database
+  // cannot be reached.
+  static Result<std::unique_ptr<PgConn>> Connect(
+      const std::string& url, const std::string& schema,
+      const PgSessionLimits& limits = PgSessionLimits{});
   ~PgConn();
   PgConn(const PgConn&) = delete;
   PgConn& operator=(const PgConn&) = delete;
@@ -191,6 +215,11 @@ class PgConn {
 // The SQLSTATE class of lost connections and server shutdowns: the
 // statement may be retried on a new connection once it is back.
 bool IsConnectionError(std::string_view sqlstate);
+
+// A timeout PostgreSQL enforced (lock_timeout, statement_timeout): nothing
+// of the statement happened; the connection is fine and the request may be
+// tried again later (kUnavailable, like an unreachable database).
+bool IsTimeoutError(std::string_view sqlstate);
 
 }  // namespace acpstore::postgres
 

@@ -24,6 +24,10 @@ constexpr const char* kLockSql =
     "SELECT pg_advisory_xact_lock(hashtext('acpstore.migrate:' || $1))";
 
 Result<MigrationReport> MigrateLocked(PgConn& conn, const std::string& schema) {
+  // A migration waits for its locks as it always did, whatever the
+  // connection's lock_timeout (decision 0039, made for writes): another
+  // server's migration holds the advisory lock for as long as it runs.
+  ACPSTORE_RETURN_IF_ERROR(conn.Run("SET LOCAL lock_timeout = 0").status());
   ACPSTORE_RETURN_IF_ERROR(
       conn.Query(kLockSql, PgParams().Text(schema)).status());
   const std::string q = conn.QuoteIdentifier(schema);

@@ -7,9 +7,10 @@
 namespace acpstore::postgres {
 
 PgPool::PgPool(std::string url, std::string schema, size_t size,
-               std::optional<std::chrono::milliseconds> max_wait)
+               std::optional<std::chrono::milliseconds> max_wait,
+               PgSessionLimits limits)
     : url_(std::move(url)), schema_(std::move(schema)),
-      size_(size == 0 ? 1 : size), max_wait_(max_wait) {}
+      size_(size == 0 ? 1 : size), max_wait_(max_wait), limits_(limits) {}
 
 Result<PgPool::Lease> PgPool::Borrow() {
   {
@@ -33,7 +34,7 @@ Result<PgPool::Lease> PgPool::Borrow() {
     }
     ++open_;  // reserve the slot; connect without the lock
   }
-  Result<std::unique_ptr<PgConn>> conn = PgConn::Connect(url_, schema_);
+  Result<std::unique_ptr<PgConn>> conn = PgConn::Connect(url_, schema_, limits_);
   if (!conn.ok()) {
     base::MutexLock lock(&mu_);
     --open_;

@@ -50,9 +50,11 @@ class PgPool {
   };
 
   // `max_wait`: how long Borrow waits for a connection to come back;
-  // std::nullopt waits for ever.
+  // std::nullopt waits for ever. Every connection is opened with `limits`
+  // (PgConn::Connect).
   PgPool(std::string url, std::string schema, size_t size,
-         std::optional<std::chrono::milliseconds> max_wait = std::nullopt);
+         std::optional<std::chrono::milliseconds> max_wait = std::nullopt,
+         PgSessionLimits limits = PgSessionLimits{});
 
   // kUnavailable when a new connection is needed and cannot be opened, or
   // every connection stayed lent out for max_wait.
@@ -61,6 +63,7 @@ class PgPool {
   const std::string& url() const { return url_; }
   size_t size() const { return size_; }
   const std::string& schema() const { return schema_; }
+  const PgSessionLimits& limits() const { return limits_; }
 
  private:
   void Return(std::unique_ptr<PgConn> conn) EXCLUDES(mu_);
@@ -69,6 +72,7 @@ class PgPool {
   const std::string schema_;
   const size_t size_;
   const std::optional<std::chrono::milliseconds> max_wait_;
+  const PgSessionLimits limits_;
   base::Mutex mu_;
   base::CondVar cv_;
   std::vector<std::unique_ptr<PgConn>> idle_ GUARDED_BY(mu_);

@@ -267,7 +267,11 @@ PgStore::PgStore(const StoreOptions& options)
       clock_(options.clock != nullptr ? options.clock : SystemClock()),
       channel_(NotifyChannel(options.postgres_schema)),
       pool_(options.postgres_url, options.postgres_schema,
-            options.postgres_pool) {}
+            options.postgres_pool, std::nullopt,
+            PgSessionLimits{
+                .lock_timeout_ms = options.postgres_lock_timeout_ms,
+                .idle_in_transaction_timeout_ms =
+                    options.postgres_idle_in_transaction_timeout_ms}) {}
 
 Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
   if (options.postgres_url.empty()) {
@@ -282,6 +286,11 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
     ACPSTORE_ASSIGN_OR_RETURN(PgPool::Lease conn, store->pool_.Borrow());
     ACPSTORE_RETURN_IF_ERROR(Migrate(*conn, options.postgres_schema).status());
   }
+  // /readyz waits this long for the database at most (decision 0039).
+  constexpr int64_t kReadyWaitMs = 2000;
+  store->readiness_ = std::make_unique<PgReadiness>(
+      options.postgres_url, options.postgres_schema, store->pool_.limits(),
+      kReadyWaitMs);
   PgStore* self = store.get();
   store->listener_ = std::make_unique<PgListener>(
       options.postgres_url, options.postgres_schema, store->channel_,
@@ -306,7 +315,7 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& options) {
       [self](const std::vector<std::string>& notes) {
         self->listener_->Publish(notes);
       },
-      TranscriptConfigOf(options));
+      TranscriptConfigOf(options), options.postgres_lock_timeout_ms);
   if (options.maintenance_interval_ms > 0) {
     store->maintenance_ = std::make_unique<engine::PeriodicThread>(
         "acp-maintenance",
@@ -320,6 +329,7 @@ PgStore::~PgStore() {
   if (maintenance_) maintenance_->Stop();
   commits_.reset();  // runs and completes every mutation already accepted
   listener_.reset();
+  readiness_.reset();
 }
 
 // ------------------------------------------------------------- transactions

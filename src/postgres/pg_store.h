@@ -46,6 +46,7 @@
 #include "postgres/pg_commit_queue.h"
 #include "postgres/pg_listener.h"
 #include "postgres/pg_pool.h"
+#include "postgres/pg_readiness.h"
 #include "postgres/pg_working_set.h"
 
 namespace acpstore::postgres {
@@ -288,6 +289,7 @@ class PgStore final : public Store, private engine::SubscriptionSource {
   // hint, so concurrent passes may overwrite each other's.
   base::Mutex sweep_mu_;
   SweepCursors sweep_resume_ GUARDED_BY(sweep_mu_);
+  std::unique_ptr<PgReadiness> readiness_;
   std::unique_ptr<PgListener> listener_;
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<engine::PeriodicThread> maintenance_;

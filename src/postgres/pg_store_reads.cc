@@ -395,11 +395,10 @@ StoreStats PgStore::Stats() {
 }
 
 Status PgStore::CheckWritable() {
-  Result<bool> ok = WithConn<bool>([](PgConn& c) -> Result<bool> {
-    ACPSTORE_RETURN_IF_ERROR(c.Run("SELECT 1").status());
-    return true;
-  });
-  return ok.status();
+  // On a connection of its own, bounded (pg_readiness.h, decision 0039):
+  // the pool's may all be lent out to writes waiting for a database that
+  // stopped answering.
+  return readiness_->Check();
 }
 
 // ------------------------------------------------------------------ opening

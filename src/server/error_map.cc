@@ -123,12 +123,19 @@ Response ErrorResponse(const Status& status) {
     r.internal_error = status.ToString();
     return r;
   }
+  // What the client may read of the failure: libpq's text (a host, a
+  // socket path, a FATAL line) stays in the server's log (internal_error
+  // below), the body says what kClientMessageDetail says.
+  const StatusDetail* client = status.Detail(kClientMessageDetail);
+  const std::string* client_message =
+      client != nullptr ? std::get_if<std::string>(&client->value) : nullptr;
   JsonWriter w;
   w.BeginObject().Key("error").BeginObject();
-  w.Key("code").String(info.code).Key("message").String(
-      SafeText(status.message()));
+  w.Key("code").String(info.code).Key("message").String(SafeText(
+      client_message != nullptr ? *client_message : status.message()));
   for (const StatusDetail& d : status.details()) {
     if (d.key == "code" || d.key == "message") continue;  // never shadowed
+    if (d.key == kClientMessageDetail) continue;
     w.Key(SafeText(d.key));
     if (const auto* s = std::get_if<std::string>(&d.value)) {
       w.String(SafeText(*s));

@@ -171,6 +171,13 @@ TEST(ErrorMap, InvalidUtf8InMessagesNeverBreaksTheJson) {
       "\"id\":\"a\xEF\xBF\xBD\"}}");
 }
 
+bool HasRetryAfter(const Response& r) {
+  for (const auto& [key, value] : r.headers) {
+    if (key == "Retry-After") return value == "1";
+  }
+  return false;
+}
+
 TEST(ErrorMap, DetailsBecomeErrorFieldsButInternalsDoNot) {
   Response r =
       ErrorResponse(Status::SeqConflict("no").With("lastSeq", int64_t{41}));
@@ -180,6 +187,23 @@ TEST(ErrorMap, DetailsBecomeErrorFieldsButInternalsDoNot) {
       Status::IoError("pread /data/x: EIO").With("path", "/data/x"));
   EXPECT_EQ(r.body.find("/data"), std::string::npos);
   EXPECT_NE(r.internal_error.find("/data/x"), std::string::npos);
+}
+
+// L1 of the review: a 503 from the postgres engine carried libpq's text
+// (socket path, host, port, FATAL lines) to any authenticated client. Its
+// client message stands in for it; the server's log keeps both.
+TEST(ErrorMap, AClientMessageReplacesTheMessageInTheBodyOnly) {
+  Response r = ErrorResponse(
+      Status::Unavailable("the database is unreachable: connection to server "
+                          "on socket \"/tmp/pg/.s.PGSQL.5432\" failed: FATAL")
+          .With(kClientMessageDetail, "the database is unreachable"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(
+      r.body,
+      R"({"error":{"code":"unavailable","message":"the database is unreachable"}})");
+  EXPECT_TRUE(HasRetryAfter(r));
+  EXPECT_NE(r.internal_error.find("/tmp/pg/.s.PGSQL.5432"), std::string::npos);
+  EXPECT_NE(r.internal_error.find("FATAL"), std::string::npos);
 }
 
 bool HasHeader(const Response& r, std::string_view name) {

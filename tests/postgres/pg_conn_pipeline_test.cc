@@ -10,8 +10,13 @@
 // binary array, which PostgreSQL must read back element for element.
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <memory>
 #include <string>
@@ -19,6 +24,7 @@
 
 #include "pg_test_env.h"
 #include "postgres/pg_conn.h"
+#include "postgres/pg_readiness.h"
 
 namespace acpstore::postgres {
 namespace {
@@ -208,6 +214,156 @@ TEST_F(PgConnPipelineTest, ABytesArrayComesBackElementForElement) {
   Result<PgResult> none = conn_->Exec(kUnnest, PgParams().BytesArray({}));
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_EQ(none->rows(), 0);
+}
+
+
+// ------------------------------------------------- bounded waits (0039)
+
+namespace {
+std::string Show(PgConn& c, const std::string& setting) {
+  Result<PgResult> r = c.Run("SHOW " + setting);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() && r->rows() == 1 ? std::string(r->Text(0, 0)) : "";
+}
+
+std::string ConnOption(PgConn& c, const std::string& keyword) {
+  std::string out;
+  PQconninfoOption* options = PQconninfo(c.raw());
+  for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr;
+       ++o) {
+    if (keyword == o->keyword && o->val != nullptr) out = o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
+}  // namespace
+
+TEST_F(PgConnPipelineTest, ConnectAppliesTheLimitsAndKeepalives) {
+  Result<std::unique_ptr<PgConn>> c = PgConn::Connect(
+      url_, schema_,
+      PgSessionLimits{.lock_timeout_ms = 300,
+                      .idle_in_transaction_timeout_ms = 45000});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(Show(**c, "lock_timeout"), "300ms");
+  EXPECT_EQ(Show(**c, "idle_in_transaction_session_timeout"), "45s");
+  EXPECT_EQ(ConnOption(**c, "keepalives"), "1");
+  EXPECT_EQ(ConnOption(**c, "keepalives_idle"), "30");
+  EXPECT_EQ(ConnOption(**c, "keepalives_interval"), "10");
+  EXPECT_EQ(ConnOption(**c, "keepalives_count"), "3");
+  // Without limits the server's own settings stay (PostgreSQL's: none).
+  EXPECT_EQ(Show(*conn_, "lock_timeout"), "0");
+  // The URL's own keepalive settings win.
+  Result<std::unique_ptr<PgConn>> own =
+      PgConn::Connect(url_ + " keepalives_idle=77", schema_);
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_EQ(ConnOption(**own, "keepalives_idle"), "77");
+}
+
+TEST_F(PgConnPipelineTest, ALockTimeoutIsUnavailableAndKeepsTheConnection) {
+  ASSERT_TRUE(conn_->Run("INSERT INTO t VALUES ('k', 'v')").ok());
+  PGconn* holder = PQconnectdb(url_.c_str());
+  PQclear(PQexec(holder, "BEGIN"));
+  PQclear(PQexec(holder, ("SELECT 1 FROM \"" + schema_ +
+                          "\".t WHERE k = 'k' FOR UPDATE")
+                             .c_str()));
+  Result<std::unique_ptr<PgConn>> c = PgConn::Connect(
+      url_, schema_, PgSessionLimits{.lock_timeout_ms = 200});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE((*c)->Run("BEGIN").ok());
+  Result<PgResult> r = (*c)->Run("SELECT v FROM t WHERE k = 'k' FOR UPDATE");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status();
+  EXPECT_EQ((*c)->last_sqlstate(), kLockNotAvailable);
+  EXPECT_TRUE(IsTimeoutError((*c)->last_sqlstate()));
+  // The message keeps libpq's text for the log; the client reads another.
+  EXPECT_NE(r.status().message().find("lock timeout"), std::string::npos)
+      << r.status();
+  const Status failed = r.status();  // Detail points into it
+  const StatusDetail* client = failed.Detail(kClientMessageDetail);
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(std::get<std::string>(client->value).find("lock timeout"),
+            std::string::npos);
+  EXPECT_TRUE((*c)->healthy());
+  ASSERT_TRUE((*c)->Run("ROLLBACK").ok());
+  PQclear(PQexec(holder, "ROLLBACK"));
+  PQfinish(holder);
+}
+
+TEST_F(PgConnPipelineTest, AnIdleTransactionIsEndedByPostgres) {
+  // What frees a frozen server's row locks: PostgreSQL closes its
+  // connection idle inside a transaction past the bound.
+  Result<std::unique_ptr<PgConn>> c = PgConn::Connect(
+      url_, schema_, PgSessionLimits{.idle_in_transaction_timeout_ms = 300});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE((*c)->Run("BEGIN").ok());
+  ASSERT_TRUE((*c)->Run("SELECT 1 FROM t FOR UPDATE").ok());
+  ::usleep(900 * 1000);
+  Result<PgResult> r = (*c)->Run("SELECT 1");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status();
+  EXPECT_FALSE((*c)->healthy());
+}
+
+TEST_F(PgConnPipelineTest, AConnectFailureKeepsLibpqTextOutOfTheClientMessage) {
+  Result<std::unique_ptr<PgConn>> c =
+      PgConn::Connect("host=/nonexistent-acpstore-dir port=1", schema_);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
+  // The tools and the log show libpq's reason...
+  EXPECT_NE(c.status().message().find("/nonexistent-acpstore-dir"),
+            std::string::npos)
+      << c.status();
+  // ...an HTTP client reads this instead.
+  const Status failed = c.status();  // Detail points into it
+  const StatusDetail* client = failed.Detail(kClientMessageDetail);
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(std::get<std::string>(client->value), "the database is unreachable");
+}
+
+// A readiness probe against a "database" that accepts connections and
+// never answers (a stopped postmaster): Check answers within its bound,
+// and at once while the probe still hangs.
+TEST(PgReadinessTest, AHungDatabaseIsNotReadyWithinTheBound) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr),
+            0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len),
+            0);
+  const std::string url = "host=127.0.0.1 port=" +
+                          std::to_string(ntohs(addr.sin_port)) +
+                          " connect_timeout=2 dbname=x";
+  using Clock = std::chrono::steady_clock;
+  {
+    PgReadiness ready(url, "s", PgSessionLimits{}, /*wait_ms=*/300);
+    Clock::time_point t0 = Clock::now();
+    Status s = ready.Check();
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        Clock::now() - t0);
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s;
+    EXPECT_GE(took.count(), 250);
+    EXPECT_LT(took.count(), 1500);
+    // The probe still waits (connect_timeout 2 s): answered at once.
+    ::usleep(100 * 1000);
+    t0 = Clock::now();
+    s = ready.Check();
+    took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                                 t0);
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s;
+    EXPECT_LT(took.count(), 100);
+  }
+  ::close(listener);
+}
+
+TEST_F(PgConnPipelineTest, ReadinessAnswersForALiveDatabase) {
+  PgReadiness ready(url_, schema_, PgSessionLimits{}, /*wait_ms=*/2000);
+  EXPECT_TRUE(ready.Check().ok());
+  EXPECT_TRUE(ready.Check().ok());
 }
 
 }  // namespace
