@@ -141,7 +141,7 @@ constexpr const char* kDefaultConnectTimeoutSeconds = "10";
 constexpr std::string_view kUnreachableForClients =
     "the database is unreachable";
 
-Status UnavailableWithLibpqText(std::string message) {
+Status UnavailableWithLibpqText(const std::string& message) {
   return Status::Unavailable(message).With(kClientMessageDetail,
                                            kUnreachableForClients);
 }
