@@ -41,6 +41,11 @@ template <typename T>
 struct Decision {
   record::Mutation mutation;
   T result;
+  // Retained events the mutation drops (an append past
+  // --max-events-per-session): what StoreState::Apply will count into
+  // events_dropped_retention, for an engine that does not apply the
+  // mutation to a StoreState of its own (postgres).
+  uint64_t events_dropped = 0;
 };
 
 struct Nothing {};

@@ -285,7 +285,11 @@ Result<Decision<AppendResult>> DecideAppendEvents(const StoreState& state,
   d.mutation.AppendEvents(session.tenant_id, session.id, std::move(fresh));
   uint64_t cap = ctx.options->retention.max_events_per_session;
   if (cap > 0 && retained > cap) {
+    // A stream's retained events are every seq from its first to its last
+    // (appends add the next seqs, drops take a prefix, an advance empties
+    // it), so keeping the newest `cap` drops the rest.
     d.mutation.DropEvents(session.tenant_id, session.id, new_last - cap);
+    d.events_dropped = retained - cap;
   }
   return d;
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/client_id_index_test_util.h"
+#include "engine/decide.h"
 #include "engine/memory_event_log.h"
 
 namespace acpstore::engine {
@@ -338,6 +339,48 @@ TEST(StoreStateRebuildTest, ARebuildSkipsOnlyTheEventItCannotRead) {
   ASSERT_EQ(e->transcript.size(), 1u);
   EXPECT_EQ(e->transcript.at(e->transcript.first_index()).text,
             "part1 part2 part3 part4 part6 part7 part8 ");
+}
+
+// Postgres counts drops from the decision (it keeps no StoreState); the
+// memory and file engines from Apply. Both must agree: a stream under its
+// cap, one batch passing it, one longer than the cap, one after a
+// retention pass dropped everything.
+TEST_F(StoreStateTest, AnAppendDecisionCountsTheDropsApplyCounts) {
+  record::Mutation m;
+  m.UpsertSession(S("s", "o", 1));
+  Apply(std::move(m));
+  StoreOptions options;
+  options.retention.max_events_per_session = 5;
+  const DecideContext ctx{10, &options};
+  auto append = [&](size_t n) {
+    AppendRequest req;
+    for (size_t i = 0; i < n; ++i) {
+      NewEvent e;
+      e.event_type = "x";
+      e.payload = "{}";
+      req.events.push_back(std::move(e));
+    }
+    Result<Decision<AppendResult>> d =
+        DecideAppendEvents(state_, ctx, Owner("o"), "s", std::move(req));
+    EXPECT_TRUE(d.ok()) << d.error();
+    if (!d.ok()) return std::pair<uint64_t, uint64_t>{0, 0};
+    const uint64_t before = state_.counters().events_dropped_retention;
+    const uint64_t decided = d->events_dropped;
+    Apply(std::move(d->mutation));
+    return std::pair<uint64_t, uint64_t>{
+        decided, state_.counters().events_dropped_retention - before};
+  };
+  for (size_t n : {3, 1, 4, 12, 2}) {
+    const auto [decided, applied] = append(n);
+    EXPECT_EQ(decided, applied) << n << " events";
+  }
+  EXPECT_EQ(state_.counters().events_dropped_retention, 22u - 5u);
+  record::Mutation all;
+  all.DropEvents("t", "s", 22);
+  Apply(std::move(all));
+  const auto [decided, applied] = append(7);
+  EXPECT_EQ(decided, 2u);
+  EXPECT_EQ(applied, 2u);
 }
 
 }  // namespace

@@ -213,51 +213,6 @@ uint64_t CountAppended(const record::Mutation& m) {
   return n;
 }
 
-// The events `m` drops, counted as StoreState::ApplyOp counts them into
-// events_dropped_retention on the memory and file engines: a DropEventsOp
-// (the per-session cap, after an append) the oldest retained events up to
-// its seq, the mutation's own appends included; an AdvanceSeqOp every
-// retained one. From the streams as `state` (what `m` was decided on)
-// holds them, moved along by `m`'s ops in order.
-uint64_t CountDropped(const engine::StoreState& state,
-                      const record::Mutation& m) {
-  std::map<std::pair<std::string, std::string>, EventStreamInfo> streams;
-  auto stream = [&](const std::string& tenant_id,
-                    const std::string& session_id) -> EventStreamInfo& {
-    auto [it, fresh] = streams.try_emplace({tenant_id, session_id});
-    if (fresh) {
-      const engine::SessionEntry* e =
-          state.FindSessionInTenant(tenant_id, session_id);
-      if (e != nullptr) it->second = e->events->Info();
-    }
-    return it->second;
-  };
-  uint64_t dropped = 0;
-  for (const auto& op : m.ops) {
-    if (const auto* a = std::get_if<record::AppendEventsOp>(&op)) {
-      if (a->events.empty()) continue;
-      EventStreamInfo& info = stream(a->tenant_id, a->session_id);
-      if (info.retained == 0) info.first_seq = a->events.front().seq;
-      info.last_seq = a->events.back().seq;
-      info.retained += a->events.size();
-    } else if (const auto* d = std::get_if<record::DropEventsOp>(&op)) {
-      EventStreamInfo& info = stream(d->tenant_id, d->session_id);
-      if (info.retained == 0 || d->through_seq < info.first_seq) continue;
-      const EventSeq last = std::min(d->through_seq, info.last_seq);
-      const uint64_t n = std::min<uint64_t>(last - info.first_seq + 1,
-                                            info.retained);
-      dropped += n;
-      info.retained -= n;
-      info.first_seq = last + 1;
-    } else if (const auto* v = std::get_if<record::AdvanceSeqOp>(&op)) {
-      EventStreamInfo& info = stream(v->tenant_id, v->session_id);
-      dropped += info.retained;
-      info = EventStreamInfo{v->through_seq + 1, v->through_seq, 0, 0};
-    }
-  }
-  return dropped;
-}
-
 }  // namespace
 
 // --------------------------------------------------------------------- open
@@ -392,7 +347,7 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
     std::vector<std::string> wake;
     std::vector<std::string> notes;  // sent after COMMIT (CommitQueue)
     uint64_t appended = 0;
-    uint64_t dropped = 0;  // by the per-session cap (CountDropped)
+    uint64_t dropped = 0;  // by the per-session cap (Decision::events_dropped)
   };
   auto out = std::make_shared<Outcome>();
   // Shared by both ways of running the job: an append's decider holds its
@@ -413,7 +368,7 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
       }
       out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
       out->appended = CountAppended(d->mutation);
-      out->dropped = CountDropped(batch.state(), d->mutation);
+      out->dropped = d->events_dropped;
       out->result = std::move(d->result);
       return batch.Write(std::move(d->mutation), &out->notes);
     };
@@ -436,7 +391,7 @@ void PgStore::Mutate(const Scope& scope, Status valid, Completion<T> done,
         WriteMutation(c, channel_, ws, d->mutation, &out->notes, &tails));
     out->wake = engine::SubscriptionHub::SessionsToNotify(d->mutation);
     out->appended = CountAppended(d->mutation);
-    out->dropped = CountDropped(ws.state(), d->mutation);
+    out->dropped = d->events_dropped;
     out->result = std::move(d->result);
     return Status::OK();
   };
