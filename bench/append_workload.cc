@@ -280,16 +280,18 @@ Status RunAppendWorkload(const BenchOptions& options, Reporter& report) {
   }
   const uint64_t events = ScaledEvents(options, kDefaultEvents);
   const std::string engine = "acpstore-" + EngineName(options.engine);
-  const bool acp = options.mix == "acp";
+  const bool acp = options.mix != "tool";
   std::vector<NewEvent> stream;
   std::vector<std::string> acp_payloads;
   if (acp) {
-    stream = AcpWriterStream();
+    stream = AcpWriterStream(options.mix == "acp-runs");
     for (const NewEvent& e : stream) acp_payloads.push_back(e.payload);
   }
   report.out() << "append: ";
   if (acp) {
-    report.out() << "ACP sessions (mean payload "
+    report.out() << (options.mix == "acp-runs" ? "ACP sessions in turns"
+                                               : "ACP sessions")
+                 << " (mean payload "
                  << static_cast<uint64_t>(MeanPayloadBytes(stream)) << " B)";
   } else {
     report.out() << "tool events";

@@ -62,7 +62,9 @@ struct BenchOptions {
   // transcripts' worst case). "acp": each writer or connection appends an
   // Aegis-shaped ACP session to its own session (AcpWriterStream,
   // acp_session.h: deltas, tools, usage, the raw ACP frame in every
-  // payload; payload_bytes unused there).
+  // payload; payload_bytes unused there), each event's type drawn on its
+  // own. "acp-runs": the same, in turns (AcpTurnEvents: runs of deltas,
+  // then tool calls, as an agent streams them).
   std::string mix = "tool";
   // Canonical size of each event payload (a tool event). Default 2,500.
   size_t payload_bytes = 2500;

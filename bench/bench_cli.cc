@@ -41,9 +41,11 @@ void AddBenchOptions(CLI::App& app, BenchOptions* options) {
                  "append, http: tool (default: 2.5 KB tool events, "
                  "--payload-bytes) | acp (an Aegis-shaped ACP session per "
                  "writer or connection: deltas, tools, usage, the raw ACP "
-                 "frame in each payload); http: the single and batch phases "
-                 "only, list, sse and wrk keep their payloads")
-      ->check(CLI::IsMember(std::vector<std::string>{"tool", "acp"}))
+                 "frame in each payload, each event's type drawn on its own) "
+                 "| acp-runs (the same types in turns: runs of deltas, then "
+                 "tool calls); http: the single and batch phases only, list, "
+                 "sse and wrk keep their payloads")
+      ->check(CLI::IsMember(std::vector<std::string>{"tool", "acp", "acp-runs"}))
       ->capture_default_str();
   app.add_option("--seconds", options->seconds,
                  "append: time cap per configuration")

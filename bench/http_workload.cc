@@ -497,18 +497,19 @@ Status RunHttpWorkload(const BenchOptions& options, Reporter& report) {
   }
   std::vector<int> writers = options.writers;
   if (writers.empty()) writers = {64};
-  const bool acp = options.mix == "acp";
+  const bool acp = options.mix != "tool";
   // list and wrk send tool events whatever the mix.
   const MixBodies tool = ToolMix(options.payload_bytes);
   MixBodies acp_bodies;
   double acp_mean_payload = 0;
   if (acp) {
-    const std::vector<NewEvent> stream = AcpWriterStream();
+    const std::vector<NewEvent> stream =
+        AcpWriterStream(options.mix == "acp-runs");
     acp_mean_payload = MeanPayloadBytes(stream);
     acp_bodies = MakeBodies(stream, stream.size() / kBatchEvents, true);
   }
   const MixBodies& appended = acp ? acp_bodies : tool;
-  const std::string mix_suffix = acp ? " mix=acp" : "";
+  const std::string mix_suffix = acp ? " mix=" + options.mix : "";
   const int max_writers = *std::max_element(writers.begin(), writers.end());
   report.out() << "http: server " << binary << " --sync " << SyncFlag(options)
                << ", " << options.seconds << " s per phase after a "

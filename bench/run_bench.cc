@@ -98,7 +98,8 @@ Status RunBench(const BenchOptions& options, std::ostream& out) {
   ACPSTORE_RETURN_IF_ERROR(report.OpenCsv(options.csv_path));
   out << "acpstore_bench " << options.workload << ": engine "
       << EngineName(options.engine) << ", " << options.runs << " run(s), "
-      << (options.mix == "acp" ? std::string("ACP session mix")
+      << (options.mix == "acp"        ? std::string("ACP session mix")
+          : options.mix == "acp-runs" ? std::string("ACP session mix in turns")
                                : "payload " +
                                      std::to_string(options.payload_bytes) +
                                      " B")
