@@ -291,6 +291,20 @@ struct HeldText {
   EventSeq first_seq = 0;
   TimestampMs first_at = 0;
   uint64_t bytes = 0;  // of its text the reader holds
+
+  // Whether the entry at `at` of kind `entry_kind` that began at
+  // (`entry_first_seq`, `entry_first_at`), whose text is now `text_bytes`
+  // long, is the one named here, holding at least the bytes the reader
+  // has (the fold only appends to such an entry's text). The one check
+  // behind both ends of a stream: the read that leaves those bytes out
+  // and the frame that sends only what was added.
+  bool Names(uint64_t at, std::string_view entry_kind,
+             EventSeq entry_first_seq, TimestampMs entry_first_at,
+             uint64_t text_bytes) const {
+    return index != 0 && index == at && kind == entry_kind &&
+           first_seq == entry_first_seq && first_at == entry_first_at &&
+           text_bytes >= bytes;
+  }
 };
 
 struct TranscriptQuery {

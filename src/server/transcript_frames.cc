@@ -77,17 +77,15 @@ bool HasText(const TranscriptEntry& e) {
   return e.kind == "assistant" || e.kind == "thought";
 }
 
-// Whether `e` is the entry `sent` names, grown: the same entry (index,
-// kind, first seq and time) whose text is at least as long as what was
-// sent. The fold only appends to such an entry's text and changes nothing
-// else of it but lastSeq and lastAt, so the text past sent.bytes is all
-// that changed. A read with held_text = `sent` cut `e`'s text at exactly
-// sent.bytes, or left it whole.
+// Whether `e` is the entry `sent` names, grown (HeldText::Names). The fold
+// only appends to such an entry's text and changes nothing else of it but
+// lastSeq and lastAt, so the text past sent.bytes is all that changed. A
+// read with held_text = `sent` cut `e`'s text at exactly sent.bytes, or
+// left it whole.
 bool GrewSince(const TranscriptEntry& e, const HeldText& sent) {
-  return sent.index != 0 && e.index == sent.index && e.kind == sent.kind &&
-         e.first_seq == sent.first_seq && e.first_at == sent.first_at &&
-         (e.text_offset == 0 || e.text_offset == sent.bytes) &&
-         e.text_offset + e.text.size() >= sent.bytes;
+  return (e.text_offset == 0 || e.text_offset == sent.bytes) &&
+         sent.Names(e.index, e.kind, e.first_seq, e.first_at,
+                    e.text_offset + e.text.size());
 }
 
 // `event: append`: what `e`'s text gained past the `sent` bytes of it the

@@ -35,15 +35,13 @@ Status TranscriptsOff() {
 
 namespace {
 
-// Whether `e` at `index` is the entry `held` names and holds its bytes:
-// the same kind, first seq and first time (another entry at that index is
-// another session's, deleted and re-created), and text at least as long
-// (the fold only appends to an assistant's or thought's text).
+// Whether `e` at `index` is the text entry `held` names (HeldText::Names:
+// another entry at that index is another session's, deleted and
+// re-created) and holds its bytes.
 bool Holds(const HeldText& held, const Entry& e, uint64_t index) {
-  return held.index != 0 && held.index == index &&
-         (e.kind == EntryKind::kAssistant || e.kind == EntryKind::kThought) &&
-         EntryKindName(e.kind) == held.kind && e.first_seq == held.first_seq &&
-         e.first_at == held.first_at && e.text.size() >= held.bytes;
+  return (e.kind == EntryKind::kAssistant || e.kind == EntryKind::kThought) &&
+         held.Names(index, EntryKindName(e.kind), e.first_seq, e.first_at,
+                    e.text.size());
 }
 
 }  // namespace
