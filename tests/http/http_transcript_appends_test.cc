@@ -86,10 +86,20 @@ struct Reassembled {
 
 class TranscriptAppendsHttpTest : public HttpTest {
  protected:
-  // Applies the frames `sse` received since the last call.
-  void Drain(SseClient& sse, Reassembled* r, size_t* applied) {
-    const std::vector<SseFrame>& frames = sse.WaitFrames(*applied + 1, milliseconds(50));
-    for (; *applied < frames.size(); ++*applied) r->Apply(frames[*applied]);
+  // A connection following session s's transcript as reader-a, and what
+  // its client made of the frames applied so far.
+  struct Follower {
+    Follower(uint16_t port, const std::string& path,
+             std::optional<std::string> last_event_id = std::nullopt)
+        : sse(port, "reader-a", path, std::move(last_event_id)) {}
+    SseClient sse;
+    Reassembled r;
+    size_t applied = 0;
+  };
+  // Applies the frames `f` received since the last call.
+  static void Drain(Follower& f) {
+    const std::vector<SseFrame>& frames = f.sse.WaitFrames(f.applied + 1, milliseconds(50));
+    for (; f.applied < frames.size(); ++f.applied) f.r.Apply(frames[f.applied]);
   }
   // Whether `r` holds exactly the entries GET .../transcript returns.
   bool Matches(const Reassembled& r, std::string* diff) {
@@ -114,13 +124,13 @@ class TranscriptAppendsHttpTest : public HttpTest {
     return false;
   }
   // Waits until the stream's entries are the transcript's.
-  void ExpectCaughtUp(SseClient& sse, Reassembled* r, size_t* applied) {
+  void ExpectCaughtUp(Follower& f) {
     std::string diff;
     EXPECT_TRUE(WaitUntil([&] {
-      Drain(sse, r, applied);
-      return Matches(*r, &diff);
+      Drain(f);
+      return Matches(f.r, &diff);
     })) << diff;
-    EXPECT_EQ(r->error, "");
+    EXPECT_EQ(f.r.error, "");
   }
 };
 
@@ -132,39 +142,37 @@ TEST_F(TranscriptAppendsHttpTest, AppendsCarryOnlyTheAddedTextAndReassembleExact
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m1", "H\\u00e9")).status, 201);
-  SseClient sse(port(), "reader-a", kAppends);
-  ASSERT_EQ(sse.status(), 200) << sse.head().body;
-  Reassembled r;
-  size_t applied = 0;
-  ExpectCaughtUp(sse, &r, &applied);
+  Follower f(port(), kAppends);
+  ASSERT_EQ(f.sse.status(), 200) << f.sse.head().body;
+  ExpectCaughtUp(f);
   const std::vector<std::string> pieces = {
       "llo", "\\u65e5\\u672c", "\xe8\xaa\x9e", "\\ud83d\\ude00", "\\\"q\\\"",
       "\\\\", "\\n\\t", "\\u0001", "", "/ \xf0\x9f\x8e\x89 end"};
   for (const std::string& p : pieces) {
     ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m1", p)).status, 201);
-    ExpectCaughtUp(sse, &r, &applied);
+    ExpectCaughtUp(f);
   }
-  EXPECT_EQ(r.Count("entry"), 1u);
-  EXPECT_EQ(r.Count("append"), pieces.size());
-  EXPECT_EQ(r.entries[1].at("text"), "H\u00e9llo\u65e5\u672c\u8a9e\U0001F600\"q\"\\\n\t\x01/ \U0001F389 end");
+  EXPECT_EQ(f.r.Count("entry"), 1u);
+  EXPECT_EQ(f.r.Count("append"), pieces.size());
+  EXPECT_EQ(f.r.entries[1].at("text"), "H\u00e9llo\u65e5\u672c\u8a9e\U0001F600\"q\"\\\n\t\x01/ \U0001F389 end");
 
   // A thought: whole first, then appends; a batch is one wake-up, so one
   // append with all its text.
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("thinking.delta", "", "I think")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
+  ExpectCaughtUp(f);
   ASSERT_EQ(c.Post("/v1/sessions/s/events",
                    R"({"events":[)" + Delta("thinking.delta", "", " \\u00fcber") + "," +
                        Delta("thinking.delta", "", ", so") + "," +
                        Delta("thinking.delta", "", " there.") + "]}")
                 .status,
             201);
-  ExpectCaughtUp(sse, &r, &applied);
-  EXPECT_EQ(r.entries[2].at("kind"), "thought");
-  EXPECT_EQ(r.entries[2].at("text"), "I think \u00fcber, so there.");
-  EXPECT_EQ(r.Count("entry"), 2u);
-  EXPECT_EQ(r.Count("append"), pieces.size() + 1);
-  EXPECT_EQ(sse.WaitFrames(0).back().event, "append");
-  EXPECT_EQ(sse.WaitFrames(0).back().data.find("FRAME"), std::string::npos);
+  ExpectCaughtUp(f);
+  EXPECT_EQ(f.r.entries[2].at("kind"), "thought");
+  EXPECT_EQ(f.r.entries[2].at("text"), "I think \u00fcber, so there.");
+  EXPECT_EQ(f.r.Count("entry"), 2u);
+  EXPECT_EQ(f.r.Count("append"), pieces.size() + 1);
+  EXPECT_EQ(f.sse.WaitFrames(0).back().event, "append");
+  EXPECT_EQ(f.sse.WaitFrames(0).back().data.find("FRAME"), std::string::npos);
 }
 
 // (b) A tool entry is sent whole each time it changes (its completion
@@ -172,30 +180,28 @@ TEST_F(TranscriptAppendsHttpTest, AppendsCarryOnlyTheAddedTextAndReassembleExact
 TEST_F(TranscriptAppendsHttpTest, AToolEntryIsSentWholeEachTime) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  SseClient sse(port(), "reader-a", kAppends);
-  ASSERT_EQ(sse.status(), 200) << sse.head().body;
-  Reassembled r;
-  size_t applied = 0;
+  Follower f(port(), kAppends);
+  ASSERT_EQ(f.sse.status(), 200) << f.sse.head().body;
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m1", "a")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
+  ExpectCaughtUp(f);
   ASSERT_EQ(c.Post("/v1/sessions/s/events",
                    R"({"eventType":"tool.started","payload":{"toolCallId":"t1","title":"Run"}})")
                 .status,
             201);
-  ExpectCaughtUp(sse, &r, &applied);
+  ExpectCaughtUp(f);
   ASSERT_EQ(c.Post("/v1/sessions/s/events",
                    R"({"eventType":"tool.completed","payload":{"toolCallId":"t1","status":"completed","text":"out"}})")
                 .status,
             201);
-  ExpectCaughtUp(sse, &r, &applied);
+  ExpectCaughtUp(f);
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m1", "b")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
+  ExpectCaughtUp(f);
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m1", "c")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
-  EXPECT_EQ(r.events, (std::vector<std::string>{"entry", "entry", "entry", "entry", "append"}));
-  EXPECT_EQ(r.indexes, (std::vector<uint64_t>{1, 2, 2, 3, 3}));
-  EXPECT_EQ(r.entries[2].at("result"), "out");
-  EXPECT_EQ(r.entries[3].at("text"), "bc");
+  ExpectCaughtUp(f);
+  EXPECT_EQ(f.r.events, (std::vector<std::string>{"entry", "entry", "entry", "entry", "append"}));
+  EXPECT_EQ(f.r.indexes, (std::vector<uint64_t>{1, 2, 2, 3, 3}));
+  EXPECT_EQ(f.r.entries[2].at("result"), "out");
+  EXPECT_EQ(f.r.entries[3].at("text"), "bc");
 }
 
 // (c) A resumed connection (Last-Event-ID, or ?after=) holds nothing yet:
@@ -203,37 +209,33 @@ TEST_F(TranscriptAppendsHttpTest, AToolEntryIsSentWholeEachTime) {
 TEST_F(TranscriptAppendsHttpTest, AResumeSendsTheEntryWholeFirst) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  SseClient sse(port(), "reader-a", kAppends);
-  ASSERT_EQ(sse.status(), 200) << sse.head().body;
-  Reassembled r;
-  size_t applied = 0;
+  Follower f(port(), kAppends);
+  ASSERT_EQ(f.sse.status(), 200) << f.sse.head().body;
   for (const char* p : {"one", " two", " three"}) {
     ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m1", p)).status, 201);
-    ExpectCaughtUp(sse, &r, &applied);
+    ExpectCaughtUp(f);
   }
-  ASSERT_EQ(r.events, (std::vector<std::string>{"entry", "append", "append"}));
-  const std::string second_id = sse.Events()[1].id;  // the first append's
+  ASSERT_EQ(f.r.events, (std::vector<std::string>{"entry", "append", "append"}));
+  const std::string second_id = f.sse.Events()[1].id;  // the first append's
   ASSERT_EQ(second_id, "2");
 
   for (const char* resume : {"header", "after"}) {
     SCOPED_TRACE(resume);
     const bool header = resume == std::string("header");
-    SseClient resumed(port(), "reader-a",
-                      header ? std::string(kAppends) : std::string(kAppends) + "&after=2",
-                      header ? std::optional<std::string>("2") : std::nullopt);
-    ASSERT_EQ(resumed.status(), 200) << resumed.head().body;
-    Reassembled rr;
-    size_t rapplied = 0;
-    ExpectCaughtUp(resumed, &rr, &rapplied);
-    ASSERT_EQ(rr.events, (std::vector<std::string>{"entry"}));
-    EXPECT_EQ(rr.entries[1].at("text"), "one two three");
-    EXPECT_EQ(resumed.Events()[0].id, "3");
+    Follower resumed(port(),
+                     header ? std::string(kAppends) : std::string(kAppends) + "&after=2",
+                     header ? std::optional<std::string>("2") : std::nullopt);
+    ASSERT_EQ(resumed.sse.status(), 200) << resumed.sse.head().body;
+    ExpectCaughtUp(resumed);
+    ASSERT_EQ(resumed.r.events, (std::vector<std::string>{"entry"}));
+    EXPECT_EQ(resumed.r.entries[1].at("text"), "one two three");
+    EXPECT_EQ(resumed.sse.Events()[0].id, "3");
   }
   // The first connection goes on with appends.
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m1", " four")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
-  EXPECT_EQ(r.events.back(), "append");
-  EXPECT_EQ(r.entries[1].at("text"), "one two three four");
+  ExpectCaughtUp(f);
+  EXPECT_EQ(f.r.events.back(), "append");
+  EXPECT_EQ(f.r.entries[1].at("text"), "one two three four");
 }
 
 // (e) textAppends takes true or false only; false is the default.
@@ -262,18 +264,16 @@ TEST_F(TranscriptAppendsHttpTest, WithoutTheParameterEntriesAreResentWhole) {
   for (const char* path : {"/v1/sessions/s/transcript/stream",
                            "/v1/sessions/s/transcript/stream?textAppends=false"}) {
     SCOPED_TRACE(path);
-    SseClient sse(port(), "reader-a", path);
-    ASSERT_EQ(sse.status(), 200) << sse.head().body;
-    Reassembled r;
-    size_t applied = 0;
-    ExpectCaughtUp(sse, &r, &applied);
-    const size_t before = r.events.size();
+    Follower f(port(), path);
+    ASSERT_EQ(f.sse.status(), 200) << f.sse.head().body;
+    ExpectCaughtUp(f);
+    const size_t before = f.r.events.size();
     for (const char* p : {"x", "y", "z"}) {
       ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("thinking.delta", "", p)).status, 201);
-      ExpectCaughtUp(sse, &r, &applied);
+      ExpectCaughtUp(f);
     }
-    ASSERT_EQ(r.events.size(), before + 3);
-    for (size_t i = before; i < r.events.size(); ++i) EXPECT_EQ(r.events[i], "entry");
+    ASSERT_EQ(f.r.events.size(), before + 3);
+    for (size_t i = before; i < f.r.events.size(); ++i) EXPECT_EQ(f.r.events[i], "entry");
   }
 }
 
@@ -290,14 +290,12 @@ class CappedTranscriptAppendsHttpTest : public TranscriptAppendsHttpTest {
 TEST_F(CappedTranscriptAppendsHttpTest, ACapDropThenContinuesWithWholeEntries) {
   CreateSession("writer-a", R"({"id":"s"})");
   HttpClient c = Client("writer-a");
-  SseClient sse(port(), "reader-a", kAppends);
-  ASSERT_EQ(sse.status(), 200) << sse.head().body;
-  Reassembled r;
-  size_t applied = 0;
+  Follower f(port(), kAppends);
+  ASSERT_EQ(f.sse.status(), 200) << f.sse.head().body;
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m0", "first")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
+  ExpectCaughtUp(f);
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m0", " grows")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
+  ExpectCaughtUp(f);
   // Entries of ~100 bytes each, several per batch: the connection sees
   // only the last of each batch before the cap drops the earlier ones.
   for (int b = 0; b < 6; ++b) {
@@ -309,14 +307,14 @@ TEST_F(CappedTranscriptAppendsHttpTest, ACapDropThenContinuesWithWholeEntries) {
     }
     batch += "]}";
     ASSERT_EQ(c.Post("/v1/sessions/s/events", batch).status, 201);
-    ExpectCaughtUp(sse, &r, &applied);
+    ExpectCaughtUp(f);
   }
-  EXPECT_GE(r.Count("truncated"), 1u);
-  const uint64_t last = r.entries.rbegin()->first;
+  EXPECT_GE(f.r.Count("truncated"), 1u);
+  const uint64_t last = f.r.entries.rbegin()->first;
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m24", "+more")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
-  EXPECT_EQ(r.events.back(), "append");
-  EXPECT_EQ(r.indexes.back(), last);
+  ExpectCaughtUp(f);
+  EXPECT_EQ(f.r.events.back(), "append");
+  EXPECT_EQ(f.r.indexes.back(), last);
 
   // One delta larger than the cap: the entry it grows is dropped whole,
   // and the next delta of the same message starts a new entry.
@@ -324,15 +322,15 @@ TEST_F(CappedTranscriptAppendsHttpTest, ACapDropThenContinuesWithWholeEntries) {
                    Delta("message.delta", "m24", std::string(1100, 'x')))
                 .status,
             201);
-  ExpectCaughtUp(sse, &r, &applied);
+  ExpectCaughtUp(f);
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m24", "again")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
-  EXPECT_EQ(r.events.back(), "entry");
-  EXPECT_GT(r.indexes.back(), last);
+  ExpectCaughtUp(f);
+  EXPECT_EQ(f.r.events.back(), "entry");
+  EXPECT_GT(f.r.indexes.back(), last);
   ASSERT_EQ(c.Post("/v1/sessions/s/events", Delta("message.delta", "m24", " and again")).status, 201);
-  ExpectCaughtUp(sse, &r, &applied);
-  EXPECT_EQ(r.events.back(), "append");
-  EXPECT_EQ(r.entries.rbegin()->second.at("text"), "again and again");
+  ExpectCaughtUp(f);
+  EXPECT_EQ(f.r.events.back(), "append");
+  EXPECT_EQ(f.r.entries.rbegin()->second.at("text"), "again and again");
 }
 
 }  // namespace
